@@ -1,0 +1,135 @@
+"""Countries as ISO 3166-1 alpha-2 codes, read from whatever people type.
+
+Offices write "Tyskland", "DEU", "Germany" or "de" in the same column; all of them must land
+as "DE". pycountry carries the ISO 3166 names and, through its gettext catalogues, their
+Swedish translations, so no hand-kept name table is needed for the standard names. The few
+names people use that ISO does not (UK, USA, Kosovo) are listed in ``_COMMON_NAMES``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import gettext
+from functools import lru_cache
+
+import pycountry
+
+from registry.text import fold
+
+# Names in everyday use that are not ISO 3166 names or translations. XK (Kosovo) is a
+# user-assigned code that the EU and most registries use.
+_COMMON_NAMES = {
+    "uk": "GB",
+    "great britain": "GB",
+    "england": "GB",
+    "scotland": "GB",
+    "wales": "GB",
+    "storbritannien": "GB",
+    "england (storbritannien)": "GB",
+    "usa": "US",
+    "us": "US",
+    "united states of america": "US",
+    "america": "US",
+    "south korea": "KR",
+    "korea": "KR",
+    "sydkorea": "KR",
+    "north korea": "KP",
+    "nordkorea": "KP",
+    "russia": "RU",
+    "ryssland": "RU",
+    "iran": "IR",
+    "syria": "SY",
+    "vietnam": "VN",
+    "laos": "LA",
+    "bolivia": "BO",
+    "venezuela": "VE",
+    "tanzania": "TZ",
+    "moldova": "MD",
+    "czech republic": "CZ",
+    "tjeckien": "CZ",
+    "holland": "NL",
+    "the netherlands": "NL",
+    "taiwan": "TW",
+    "hong kong": "HK",
+    "macau": "MO",
+    "palestine": "PS",
+    "ivory coast": "CI",
+    "turkey": "TR",
+    "turkiet": "TR",
+    "kosovo": "XK",
+    "el": "GR",  # the EU's code for Greece, as in Erasmus codes
+}
+_EXTRA_COUNTRIES = {"XK": ("Kosovo", "Kosovo")}
+
+
+@lru_cache(maxsize=1)
+def _swedish() -> gettext.NullTranslations:
+    try:
+        return gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=["sv"])
+    except OSError:  # a pycountry build without locales still works in English
+        return gettext.NullTranslations()
+
+
+@lru_cache(maxsize=1)
+def _lookup() -> dict[str, str]:
+    """Folded name or code -> alpha-2, over every name we accept."""
+    sv = _swedish()
+    table: dict[str, str] = {}
+    for country in pycountry.countries:
+        code = country.alpha_2
+        names = [country.alpha_2, country.alpha_3, country.name]
+        for attribute in ("common_name", "official_name"):
+            if hasattr(country, attribute):
+                names.append(getattr(country, attribute))
+        names += [sv.gettext(n) for n in list(names[2:])]
+        for name in names:
+            table.setdefault(fold(name), code)
+    for code, (en, sv_name) in _EXTRA_COUNTRIES.items():
+        table.setdefault(fold(code), code)
+        table.setdefault(fold(en), code)
+        table.setdefault(fold(sv_name), code)
+    for name, code in _COMMON_NAMES.items():
+        table[fold(name)] = code
+    return table
+
+
+def country_code(value: str) -> str:
+    """Return the alpha-2 code for a code or an English or Swedish country name.
+
+    Raises ValueError naming the closest known names when nothing matches.
+    """
+    key = fold(str(value))
+    table = _lookup()
+    if key in table:
+        return table[key]
+    close = difflib.get_close_matches(key, [k for k in table if len(k) > 3], n=3, cutoff=0.75)
+    hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+    raise ValueError(
+        f"unknown country {value!r}: give an ISO 3166 code (SE, SWE) or an English or Swedish name{hint}"
+    )
+
+
+def is_country_code(code: str) -> bool:
+    return code in _EXTRA_COUNTRIES or pycountry.countries.get(alpha_2=code) is not None
+
+
+def country_name(code: str, language: str = "en") -> str:
+    """English (or, with language='sv', Swedish) name of an alpha-2 code."""
+    if code in _EXTRA_COUNTRIES:
+        en, sv_name = _EXTRA_COUNTRIES[code]
+        return sv_name if language == "sv" else en
+    country = pycountry.countries.get(alpha_2=code)
+    if country is None:
+        raise ValueError(f"unknown country code {code!r}")
+    name = getattr(country, "common_name", country.name)
+    return _swedish().gettext(country.name) if language == "sv" else name
+
+
+def alpha3(code: str) -> str:
+    """Alpha-3 code, the key that V-Dem and UNDP tables use."""
+    if code == "XK":
+        return "XKX"
+    country = pycountry.countries.get(alpha_2=code)
+    if country is None:
+        raise ValueError(f"unknown country code {code!r}")
+    return country.alpha_3

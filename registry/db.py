@@ -1,0 +1,427 @@
+"""The store: connect, create the schema, and write records in one logged transaction.
+
+Writes are computed as a plan first (insert, update, delete per row, by comparing with
+what is stored), so that loading the same data twice writes nothing and logs nothing, and
+so that an import can show its plan before it writes. The audit log itself is kept by
+triggers (see ``schema.py``): this module only tells them who writes and from where.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sqlite3
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from registry import schema, views
+from registry.models import Record
+from registry.problems import Problem, ProblemsFound
+
+DEFAULT_DB = "registry.db"
+_CHUNK = 500
+
+
+def default_path() -> str:
+    return os.environ.get("REGISTRY_DB") or DEFAULT_DB
+
+
+def default_actor() -> str:
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return os.environ.get("REGISTRY_ACTOR") or user
+
+
+def connect(path: str | Path | None = None, *, create: bool = True) -> sqlite_utils.Database:
+    """Open the registry file with foreign keys enforced and write-ahead logging."""
+    path = Path(path or default_path())
+    if not create and not path.exists():
+        raise FileNotFoundError(f"no registry at {path}: run 'registry init' or give --db")
+    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA busy_timeout = 5000")
+    return sqlite_utils.Database(conn)
+
+
+@lru_cache(maxsize=1)
+def specs() -> dict[str, schema.TableSpec]:
+    return schema.table_specs()
+
+
+def ensure_schema(db: sqlite_utils.Database) -> None:
+    """Create or bring up to date every table, index, trigger, search index and view."""
+    conn = db.conn
+    with transaction(db, actor=None, source="schema"):
+        for spec in specs().values():
+            conn.execute(schema.create_table_sql(spec))
+            existing = {row[1] for row in conn.execute(f"PRAGMA table_info({schema.quote(spec.name)})")}
+            for column in spec.columns:
+                if column.name not in existing:  # a column added to a model after the file was made
+                    conn.execute(
+                        f"ALTER TABLE {schema.quote(spec.name)} ADD COLUMN {schema.quote(column.name)} {column.sql_type}"
+                    )
+            for statement in schema.index_sql(spec):
+                conn.execute(statement)
+        for statement in _split(schema.AUDIT_SQL):
+            conn.execute(statement)
+        for spec in specs().values():
+            for suffix in ("insert", "update", "delete"):
+                conn.execute(f'DROP TRIGGER IF EXISTS "audit_{spec.name}_{suffix}"')
+            for statement in schema.audit_trigger_sql(spec):
+                conn.execute(statement)
+        for statement in _split(schema.SEARCH_SQL):
+            conn.execute(statement)
+        for statement in _split(views.create_views_sql()):
+            conn.execute(statement)
+        if search_index_stale(db):
+            rebuild_search(db)
+
+
+def _split(script: str) -> list[str]:
+    """Split a script into statements, keeping trigger bodies whole."""
+    statements, current = [], []
+    for line in script.strip().splitlines():
+        current.append(line)
+        candidate = "\n".join(current).strip()
+        if candidate and sqlite3.complete_statement(candidate):
+            statements.append(candidate)
+            current = []
+    return statements
+
+
+def search_index_stale(db: sqlite_utils.Database) -> bool:
+    conn = db.conn
+    for fts_table, table in schema.SEARCH_TABLES.items():
+        missing = conn.execute(
+            f"SELECT count(*) FROM {table} t WHERE NOT EXISTS (SELECT 1 FROM {fts_table} f WHERE f.rowid = t.rowid)"
+        ).fetchone()[0]
+        extra = conn.execute(f"SELECT count(*) FROM {fts_table}").fetchone()[0] - conn.execute(
+            f"SELECT count(*) FROM {table}"
+        ).fetchone()[0]
+        if missing or extra:
+            return True
+    return False
+
+
+def rebuild_search(db: sqlite_utils.Database) -> None:
+    for statement in _split(schema.REBUILD_SEARCH_SQL):
+        db.conn.execute(statement)
+
+
+@contextmanager
+def transaction(db: sqlite_utils.Database, *, actor: str | None, source: str | None) -> Iterator[None]:
+    """One write transaction whose changes the audit log attributes to actor and source."""
+    conn = db.conn
+    nested = conn.in_transaction
+    if not nested:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("PRAGMA defer_foreign_keys = ON")
+    has_context = bool(conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", [schema.AUDIT_CONTEXT_TABLE]).fetchone())
+    if has_context:
+        conn.execute(f"UPDATE {schema.AUDIT_CONTEXT_TABLE} SET actor = ?, source = ? WHERE id = 1", [actor, source])
+    try:
+        yield
+        if not nested:
+            conn.execute(f"UPDATE {schema.AUDIT_CONTEXT_TABLE} SET actor = NULL, source = NULL WHERE id = 1")
+            conn.execute("COMMIT")
+    except BaseException:
+        if not nested:
+            conn.execute("ROLLBACK")
+        raise
+
+
+# --- values between models and rows ------------------------------------------------------
+
+
+def encode(spec: schema.TableSpec, columns: dict[str, Any]) -> dict[str, Any]:
+    row = {}
+    for column in spec.columns:
+        value = columns.get(column.name)
+        if value is not None:
+            if column.kind == "json":
+                value = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+            elif column.kind == "bool":
+                value = int(value)
+        row[column.name] = value
+    return row
+
+
+def decode(spec: schema.TableSpec, row: dict[str, Any]) -> dict[str, Any]:
+    """A stored row as the model dumps it (JSON parsed, booleans as bool)."""
+    values = {}
+    for column in spec.columns:
+        value = row.get(column.name)
+        if value is not None:
+            if column.kind == "json" and isinstance(value, str):
+                try:
+                    value = json.loads(value)
+                except ValueError:
+                    pass
+            elif column.kind == "bool" and value in (0, 1):
+                value = bool(value)
+        values[column.name] = value
+    return values
+
+
+def record_from_row(table: str, row: dict[str, Any]) -> Record:
+    """Re-validate a stored row against its model (computed columns are derived, not input)."""
+    spec = specs()[table]
+    values = decode(spec, row)
+    inputs = {c.name: values[c.name] for c in spec.columns if not c.computed and values.get(c.name) is not None}
+    return spec.record.model_validate(inputs)
+
+
+# --- planning and applying writes ----------------------------------------------------------
+
+
+@dataclass
+class Change:
+    table: str
+    key: tuple
+    operation: str  # insert, update, delete
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+    def changed_fields(self) -> list[tuple[str, Any, Any]]:
+        before, after = self.before or {}, self.after or {}
+        return [(name, before.get(name), after.get(name)) for name in after if before.get(name) != after.get(name)]
+
+
+@dataclass
+class Plan:
+    changes: list[Change] = field(default_factory=list)
+    unchanged: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        summary: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        for change in self.changes:
+            summary[change.table][change.operation] += 1
+        for table, count in self.unchanged.items():
+            summary[table]["unchanged"] += count
+        return {table: dict(ops) for table, ops in summary.items()}
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.changes
+
+
+def _flatten(record: Record, rows: dict[str, list[dict]], complete_sets: dict[str, set[tuple[str, Any]]]) -> None:
+    rows[record.table].append(record.columns())
+    for field_name, (child_cls, parent_field) in record.children.items():
+        if field_name in record.model_fields_set:
+            complete_sets[child_cls.table].add((parent_field, getattr(record, record.primary_key[0])))
+        for child in getattr(record, field_name):
+            _flatten(child, rows, complete_sets)
+
+
+def _fetch(db: sqlite_utils.Database, table: str, column: str, values: Iterable[Any]) -> list[dict]:
+    values = list(values)
+    found = []
+    for start in range(0, len(values), _CHUNK):
+        chunk = values[start : start + _CHUNK]
+        marks = ", ".join("?" for _ in chunk)
+        cursor = db.conn.execute(f"SELECT * FROM {schema.quote(table)} WHERE {schema.quote(column)} IN ({marks})", chunk)
+        names = [d[0] for d in cursor.description]
+        found.extend(dict(zip(names, row)) for row in cursor)
+    return found
+
+
+def _existing_rows(db, spec, new_rows, complete) -> dict[tuple, dict]:
+    pk = spec.record.primary_key
+    existing: dict[tuple, dict] = {}
+    by_parent: dict[str, set] = defaultdict(set)
+    for parent_field, parent_id in complete:
+        by_parent[parent_field].add(parent_id)
+    for parent_field, parent_ids in by_parent.items():
+        for row in _fetch(db, spec.name, parent_field, parent_ids):
+            existing[tuple(row[k] for k in pk)] = row
+    missing = [row[pk[0]] for row in new_rows if tuple(row[k] for k in pk) not in existing]
+    if missing:
+        for row in _fetch(db, spec.name, pk[0], set(missing)):
+            existing.setdefault(tuple(row[k] for k in pk), row)
+    return existing
+
+
+def plan_changes(db: sqlite_utils.Database, records: Iterable[Record]) -> Plan:
+    """What writing these records would change. Child lists given on a record are complete:
+    stored children of that record missing from the list are planned for deletion."""
+    rows: dict[str, list[dict]] = defaultdict(list)
+    complete: dict[str, set] = defaultdict(set)
+    for record in records:
+        _flatten(record, rows, complete)
+    plan = Plan()
+    for table in list(rows) + [t for t in complete if t not in rows]:
+        spec = specs()[table]
+        pk = spec.record.primary_key
+        new_rows = rows.get(table, [])
+        existing = _existing_rows(db, spec, new_rows, complete.get(table, set()))
+        seen = set()
+        for after in new_rows:
+            key = tuple(after[k] for k in pk)
+            seen.add(key)
+            stored = existing.get(key)
+            if stored is None:
+                plan.changes.append(Change(table, key, "insert", None, after))
+            else:
+                before = decode(spec, stored)
+                if before == after:
+                    plan.unchanged[table] += 1
+                else:
+                    plan.changes.append(Change(table, key, "update", before, after))
+        parents = complete.get(table, set())
+        for key, stored in existing.items():
+            if key not in seen and any(stored[f] == v for f, v in parents):
+                plan.changes.append(Change(table, key, "delete", decode(spec, stored), None))
+    return plan
+
+
+def apply_plan(db: sqlite_utils.Database, plan: Plan) -> None:
+    """Execute a plan inside the caller's transaction, batched per table and operation."""
+    batches: dict[tuple[str, str], list[Change]] = defaultdict(list)
+    for change in plan.changes:
+        batches[(change.table, change.operation)].append(change)
+    conn = db.conn
+    for (table, operation), changes in batches.items():
+        spec = specs()[table]
+        q = schema.quote(table)
+        pk = spec.record.primary_key
+        where = " AND ".join(f"{schema.quote(k)} = ?" for k in pk)
+        cols = spec.stored_columns
+        if operation == "insert":
+            marks = ", ".join("?" for _ in cols)
+            sql = f"INSERT INTO {q} ({', '.join(schema.quote(c) for c in cols)}) VALUES ({marks})"
+            conn.executemany(sql, [[encode(spec, c.after)[name] for name in cols] for c in changes])
+        elif operation == "update":
+            sets = ", ".join(f"{schema.quote(c)} = ?" for c in cols)
+            sql = f"UPDATE {q} SET {sets} WHERE {where}"
+            conn.executemany(sql, [[encode(spec, c.after)[name] for name in cols] + list(c.key) for c in changes])
+        else:
+            conn.executemany(f"DELETE FROM {q} WHERE {where}", [list(c.key) for c in changes])
+
+
+def missing_references(db: sqlite_utils.Database, records: list[Record]) -> list[tuple[int, Record, str, Any, str]]:
+    """(index, record, field, value, table) for every reference to an id that exists
+    neither in these records nor in the store."""
+    provided: dict[str, set] = defaultdict(set)
+    wanted: list[tuple[int, Record, str, Any, str]] = []
+
+    def visit(index: int, record: Record) -> None:
+        spec = specs()[record.table]
+        if len(record.primary_key) == 1:
+            provided[record.table].add(getattr(record, record.primary_key[0]))
+        for column in spec.columns:
+            value = getattr(record, column.name, None) if not column.computed else None
+            if column.ref and value is not None:
+                wanted.append((index, record, column.name, value, column.ref.table))
+        for field_name in record.children:
+            for child in getattr(record, field_name):
+                visit(index, child)
+
+    for index, record in enumerate(records):
+        visit(index, record)
+    lookups: dict[str, set] = defaultdict(set)
+    for _, _, _, value, table in wanted:
+        if value not in provided[table]:
+            lookups[table].add(value)
+    stored = {table: {row["id"] for row in _fetch(db, table, "id", values)} for table, values in lookups.items()}
+    return [w for w in wanted if w[3] not in provided[w[4]] and w[3] not in stored.get(w[4], set())]
+
+
+def write_records(
+    db: sqlite_utils.Database,
+    records: list[Record],
+    *,
+    actor: str | None = None,
+    source: str | None = None,
+    dry_run: bool = False,
+    locations: list[str] | None = None,
+) -> Plan:
+    """Check references, plan, and (unless dry_run) apply the plan in one logged transaction.
+
+    ``locations`` names where each record came from (file and line) for error messages.
+    """
+    problems = [
+        Problem(
+            "unknown-reference",
+            locations[index] if locations else f"record {index + 1}",
+            f"no record in {table} has this id (neither in this input nor in the registry)",
+            f"{rec.table}/{rec.key()[0]}",
+            name,
+            value,
+        )
+        for index, rec, name, value, table in missing_references(db, records)
+    ]
+    if problems:
+        raise ProblemsFound(problems)
+    if dry_run:
+        return plan_changes(db, records)
+    with transaction(db, actor=actor or default_actor(), source=source):
+        plan = plan_changes(db, records)
+        apply_plan(db, plan)
+    return plan
+
+
+def delete_record(db: sqlite_utils.Database, table: str, key: str, *, actor: str | None = None, source: str | None = None) -> bool:
+    """Delete one record and (by cascade) its children; the audit log keeps every row."""
+    with transaction(db, actor=actor or default_actor(), source=source):
+        cursor = db.conn.execute(f"DELETE FROM {schema.quote(table)} WHERE id = ?", [key])
+    return cursor.rowcount > 0
+
+
+def history(db: sqlite_utils.Database, record_id: str) -> list[dict[str, Any]]:
+    """Every logged change to a record and to its children, oldest first."""
+    cursor = db.conn.execute(
+        f"SELECT id, changed_at, table_name, row_key, operation, before, after, actor, source FROM {schema.AUDIT_TABLE} "
+        "WHERE record_id = ? OR row_key = ? ORDER BY id",
+        [record_id, record_id],
+    )
+    names = [d[0] for d in cursor.description]
+    entries = []
+    for row in cursor:
+        entry = dict(zip(names, row))
+        for side in ("before", "after"):
+            entry[side] = json.loads(entry[side]) if entry[side] else None
+        entries.append(entry)
+    return entries
+
+
+def stats(db: sqlite_utils.Database) -> dict[str, Any]:
+    conn = db.conn
+    counts = {table: conn.execute(f"SELECT count(*) FROM {schema.quote(table)}").fetchone()[0] for table in specs()}
+    by_status = dict(conn.execute("SELECT status, count(*) FROM agreements GROUP BY status ORDER BY status").fetchall())
+    by_kind = dict(conn.execute("SELECT kind, count(*) FROM agreements GROUP BY kind ORDER BY kind").fetchall())
+    countries = conn.execute(
+        "SELECT count(DISTINCT country) FROM institutions WHERE is_home = 0"
+    ).fetchone()[0]
+    changes = conn.execute(f"SELECT count(*) FROM {schema.AUDIT_TABLE}").fetchone()[0]
+    return {
+        "tables": counts,
+        "agreements_by_status": by_status,
+        "agreements_by_kind": by_kind,
+        "partner_countries": countries,
+        "logged_changes": changes,
+    }
+
+
+def backup(db: sqlite_utils.Database, destination: str | Path) -> Path:
+    """Copy the registry with SQLite's online backup: consistent even while it is served."""
+    destination = Path(destination)
+    if destination.exists():
+        raise FileExistsError(f"{destination} exists; choose a new file name")
+    target = sqlite3.connect(str(destination))
+    try:
+        db.conn.backup(target)
+    finally:
+        target.close()
+    return destination

@@ -1,0 +1,594 @@
+"""The one definition of every record in the registry and of its rules.
+
+Each ``Record`` subclass is one table. Its fields are the columns; ``Annotated`` markers
+(``Ref``, ``Indexed``, ``Searchable``) and pydantic constraints become foreign keys,
+indexes and CHECK constraints in ``registry.db``; its docstring and field descriptions
+become the Datasette documentation. Nested lists named in ``children`` are stored in their
+own tables, so a YAML file can describe an agreement with its parties and terms in one place.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Any, ClassVar, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, computed_field, model_validator
+
+from registry.schema_types import (
+    AcademicYear,
+    Country,
+    Indexed,
+    IscedCode,
+    IscedLevel,
+    Ref,
+    RorId,
+    Searchable,
+    Slug,
+    Url,
+)
+from registry.text import fold
+
+NonEmpty = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+Text = Annotated[str, StringConstraints(max_length=20000)]
+LanguageCode = Annotated[
+    str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$"), Field(description="ISO 639 language code")
+]
+Count = Annotated[int, Field(ge=0)]
+Year = Annotated[int, Field(ge=1000, le=2200)]
+
+
+RECORDS: list[type["Record"]] = []
+"""Every stored record type in the order defined; a subclass with a ``table`` joins it."""
+
+
+class Record(BaseModel):
+    """Base of every stored record: strict fields, declared keys, checks shared with SQL."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, use_enum_values=True)
+
+    table: ClassVar[str]
+    primary_key: ClassVar[tuple[str, ...]] = ("id",)
+    # field name -> (child record class, the child's field that points back at this record)
+    children: ClassVar[dict[str, tuple[type["Record"], str]]] = {}
+    # pairs (earlier, later): the later value may not precede the earlier one
+    ordered: ClassVar[tuple[tuple[str, str], ...]] = ()
+    # groups of fields of which exactly one must be set
+    exactly_one: ClassVar[tuple[tuple[str, ...], ...]] = ()
+    label_column: ClassVar[str | None] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "table" in cls.__dict__:
+            RECORDS.append(cls)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_child_parent_keys(cls, data: Any) -> Any:
+        """Nested children inherit the parent's key, so YAML need not repeat it."""
+        if not cls.children or not isinstance(data, dict):
+            return data
+        parent_key = data.get(cls.primary_key[0])
+        data = dict(data)
+        for field_name, (child_cls, parent_field) in cls.children.items():
+            items = data.get(field_name)
+            if not isinstance(items, list):
+                continue
+            filled = []
+            for position, item in enumerate(items, start=1):
+                item = child_cls.shorthand(item)
+                if isinstance(item, dict):
+                    item = dict(item)
+                    item.setdefault(parent_field, parent_key)
+                    if "term_no" in child_cls.model_fields:
+                        item.setdefault("term_no", position)
+                filled.append(item)
+            data[field_name] = filled
+        return data
+
+    @classmethod
+    def shorthand(cls, item: Any) -> Any:
+        """Expand a compact YAML form of a child (e.g. a bare id) to a mapping."""
+        return item
+
+    @model_validator(mode="after")
+    def _check_order_and_exclusivity(self) -> "Record":
+        for earlier, later in self.ordered:
+            first, second = getattr(self, earlier), getattr(self, later)
+            if first is not None and second is not None and second < first:
+                raise ValueError(f"{later} ({second}) is before {earlier} ({first})")
+        for group in self.exactly_one:
+            set_fields = [name for name in group if getattr(self, name) is not None]
+            if len(set_fields) != 1:
+                raise ValueError(f"exactly one of {', '.join(group)} must be given (got {len(set_fields)})")
+        return self
+
+    @classmethod
+    def column_names(cls) -> list[str]:
+        names = [name for name in cls.model_fields if name not in cls.children]
+        return names + list(cls.model_computed_fields)
+
+    def key(self) -> tuple:
+        return tuple(getattr(self, name) for name in self.primary_key)
+
+    def columns(self) -> dict[str, Any]:
+        """This record's own columns as JSON-compatible values (children excluded)."""
+        return self.model_dump(mode="json", exclude=set(self.children))
+
+    def child_records(self) -> dict[str, list["Record"]]:
+        return {field_name: list(getattr(self, field_name)) for field_name in self.children}
+
+
+# --- enumerations -------------------------------------------------------------------
+
+
+class InstitutionKind(StrEnum):
+    university = "university"
+    university_hospital = "university_hospital"
+    hospital_unit = "hospital_unit"
+    municipality = "municipality"
+    agency = "agency"
+    company = "company"
+    other = "other"
+
+
+class NameKind(StrEnum):
+    official = "official"
+    local = "local"
+    alias = "alias"
+    acronym = "acronym"
+    former = "former"
+
+
+class MembershipRole(StrEnum):
+    member = "member"
+    founding_member = "founding_member"
+    coordinator = "coordinator"
+    associate = "associate"
+
+
+class Cycle(StrEnum):
+    first = "first"
+    second = "second"
+    third = "third"
+
+
+class AgreementKind(StrEnum):
+    student_exchange = "student_exchange"
+    erasmus_iia = "erasmus_iia"
+    staff_mobility = "staff_mobility"
+    double_degree = "double_degree"
+    joint_degree = "joint_degree"
+    joint_phd = "joint_phd"
+    clinical_placement = "clinical_placement"
+    research = "research"
+    framework_mou = "framework_mou"
+    municipal_cooperation = "municipal_cooperation"
+    twin_town = "twin_town"
+
+
+MOBILITY_KINDS = (
+    AgreementKind.student_exchange,
+    AgreementKind.erasmus_iia,
+    AgreementKind.staff_mobility,
+    AgreementKind.clinical_placement,
+)
+
+
+class AgreementStatus(StrEnum):
+    draft = "draft"
+    negotiating = "negotiating"
+    active = "active"
+    suspended = "suspended"
+    expired = "expired"
+    terminated = "terminated"
+
+
+class Renewal(StrEnum):
+    none = "none"
+    automatic = "automatic"
+    by_agreement = "by_agreement"
+
+
+class PartyRole(StrEnum):
+    home = "home"
+    partner = "partner"
+    coordinator = "coordinator"
+    associate = "associate"
+
+
+class MobilityCategory(StrEnum):
+    student_studies = "student_studies"
+    student_traineeship = "student_traineeship"
+    staff_teaching = "staff_teaching"
+    staff_training = "staff_training"
+
+
+class Direction(StrEnum):
+    """Seen from the home institution: outgoing leaves it, incoming comes to it."""
+
+    outgoing = "outgoing"
+    incoming = "incoming"
+
+
+class Cefr(StrEnum):
+    A1 = "A1"
+    A2 = "A2"
+    B1 = "B1"
+    B2 = "B2"
+    C1 = "C1"
+    C2 = "C2"
+
+
+class DegreeKind(StrEnum):
+    double_degree = "double_degree"
+    joint_degree = "joint_degree"
+    cotutelle = "cotutelle"
+
+
+class ReviewOutcome(StrEnum):
+    approved = "approved"
+    approved_with_conditions = "approved_with_conditions"
+    rejected = "rejected"
+    escalated = "escalated"
+
+
+class ReviewerRole(StrEnum):
+    international_coordinator = "international_coordinator"
+    due_diligence_reviewer = "due_diligence_reviewer"
+    head_of_international_office = "head_of_international_office"
+    faculty_management = "faculty_management"
+    legal_counsel = "legal_counsel"
+    security_officer = "security_officer"
+    export_control_officer = "export_control_officer"
+
+
+class Answer(StrEnum):
+    yes = "yes"
+    no = "no"
+    unknown = "unknown"
+    not_applicable = "not_applicable"
+
+
+# --- institutions and networks -------------------------------------------------------
+
+
+class InstitutionName(Record):
+    """Every name an institution goes by: official, local-language, alias, acronym and former
+    names, with their language. Search and name matching read this table."""
+
+    table: ClassVar[str] = "institution_names"
+    primary_key: ClassVar[tuple[str, ...]] = ("institution", "name")
+
+    institution: Annotated[Slug, Ref("institutions")]
+    name: Annotated[NonEmpty, Searchable()]
+    kind: NameKind = NameKind.alias
+    language: Optional[LanguageCode] = None
+
+    @classmethod
+    def shorthand(cls, item: Any) -> Any:
+        return {"name": item} if isinstance(item, str) else item
+
+    @computed_field(description="the name case-folded and transliterated to ASCII, for search and matching")
+    @property
+    def name_folded(self) -> str:
+        return fold(self.name)
+
+
+class Institution(Record):
+    """Universities, hospitals, municipalities and other bodies that are partners, network
+    members or the home institution itself."""
+
+    table: ClassVar[str] = "institutions"
+    children: ClassVar[dict] = {"names": (InstitutionName, "institution")}
+    label_column: ClassVar[str] = "name"
+
+    id: Slug
+    name: Annotated[NonEmpty, Searchable(), Field(description="name in English, as the office uses it")]
+    local_name: Annotated[Optional[NonEmpty], Field(description="official name in the local language")] = None
+    acronym: Optional[Annotated[str, StringConstraints(min_length=1, max_length=40)]] = None
+    kind: Annotated[InstitutionKind, Indexed()] = InstitutionKind.university
+    country: Country
+    city: Annotated[Optional[NonEmpty], Indexed()] = None
+    website: Optional[Url] = None
+    ror: Annotated[Optional[RorId], Indexed(), Field(description="Research Organization Registry id")] = None
+    erasmus_code: Annotated[
+        Optional[str],
+        StringConstraints(pattern=r"^[A-Z]{1,3} *[A-Z-]+[0-9]{2}$", to_upper=True),
+        Indexed(),
+        Field(description="Erasmus institution code, e.g. 'S  LUND01'"),
+    ] = None
+    schac: Annotated[
+        Optional[str],
+        StringConstraints(pattern=r"^[a-z0-9-]+(\.[a-z0-9-]+)+$", to_lower=True),
+        Indexed(),
+        Field(description="SCHAC code (the EWP hei-id), usually the main web domain"),
+    ] = None
+    pic: Annotated[Optional[str], StringConstraints(pattern=r"^\d{9}$"), Field(description="EU Participant Identification Code")] = None
+    latitude: Optional[Annotated[float, Field(ge=-90, le=90)]] = None
+    longitude: Optional[Annotated[float, Field(ge=-180, le=180)]] = None
+    is_home: Annotated[bool, Field(description="the registry's own institution")] = False
+    names: list[InstitutionName] = []
+
+    @model_validator(mode="after")
+    def _names_include_own(self) -> "Institution":
+        """The name, local name and acronym are names too: list them so search finds them."""
+        own = [(self.name, NameKind.official), (self.local_name, NameKind.local), (self.acronym, NameKind.acronym)]
+        known = {n.name for n in self.names}
+        for value, kind in own:
+            if value and value not in known:
+                self.names.append(InstitutionName(institution=self.id, name=value, kind=kind))
+                known.add(value)
+        wrong = [n.institution for n in self.names if n.institution != self.id]
+        if wrong:
+            raise ValueError(f"names belong to {wrong[0]!r}, not to {self.id!r}")
+        return self
+
+
+class Membership(Record):
+    """An institution's membership of a network, with the years it began and ended."""
+
+    table: ClassVar[str] = "memberships"
+    primary_key: ClassVar[tuple[str, ...]] = ("network", "institution")
+    ordered: ClassVar = (("since", "until"),)
+
+    network: Annotated[Slug, Ref("networks")]
+    institution: Annotated[Slug, Ref("institutions")]
+    role: MembershipRole = MembershipRole.member
+    since: Optional[Year] = None
+    until: Optional[Year] = None
+
+    @classmethod
+    def shorthand(cls, item: Any) -> Any:
+        return {"institution": item} if isinstance(item, str) else item
+
+
+class Network(Record):
+    """University networks and alliances the faculty belongs to or works with: U21 Health
+    Sciences Group, EUGLOH, LERU, GAME and others."""
+
+    table: ClassVar[str] = "networks"
+    children: ClassVar[dict] = {"members": (Membership, "network")}
+    label_column: ClassVar[str] = "name"
+
+    id: Slug
+    name: Annotated[NonEmpty, Searchable()]
+    acronym: Optional[str] = None
+    description: Optional[Text] = None
+    website: Optional[Url] = None
+    strategic: Annotated[bool, Field(description="named as strategic in the faculty's action plan (3.1)")] = False
+    source_url: Annotated[Optional[Url], Field(description="where the membership list was read")] = None
+    retrieved_on: Annotated[Optional[date], Field(description="when the membership list was read")] = None
+    members: list[Membership] = []
+
+
+# --- the home faculty's programmes ----------------------------------------------------
+
+
+class Programme(Record):
+    """The home faculty's own study programmes, with the action plan's internationalisation
+    goals: a mobility window, virtual exchange, parts in English and CIM activities."""
+
+    table: ClassVar[str] = "programmes"
+    label_column: ClassVar[str] = "name_en"
+
+    id: Slug
+    name_en: Annotated[NonEmpty, Searchable()]
+    name_sv: Annotated[NonEmpty, Searchable()]
+    cycle: Annotated[Cycle, Indexed()]
+    credits: Optional[Annotated[float, Field(ge=0, le=600)]] = None
+    programme_code: Optional[str] = None
+    mobility_window: Annotated[
+        Optional[Text], Field(description="where in the programme a period abroad fits, e.g. 'semester 9'")
+    ] = None
+    virtual_exchange: Annotated[bool, Field(description="the programme offers some virtual exchange (1.2)")] = False
+    english_components: Annotated[bool, Field(description="courses or parts of courses in English (1.2)")] = False
+    cim_activities: Annotated[bool, Field(description="Certificate of International Merits activities (1.1)")] = False
+
+
+# --- agreements ----------------------------------------------------------------------
+
+
+class AgreementParty(Record):
+    """The institutions that are party to an agreement, with their unit and role."""
+
+    table: ClassVar[str] = "agreement_parties"
+    primary_key: ClassVar[tuple[str, ...]] = ("agreement", "institution")
+
+    agreement: Annotated[Slug, Ref("agreements")]
+    institution: Annotated[Slug, Ref("institutions")]
+    role: Annotated[PartyRole, Indexed()] = PartyRole.partner
+    unit: Annotated[Optional[NonEmpty], Field(description="faculty or department that is party")] = None
+
+    @classmethod
+    def shorthand(cls, item: Any) -> Any:
+        return {"institution": item} if isinstance(item, str) else item
+
+
+class AgreementProgramme(Record):
+    """Which of the home faculty's programmes an agreement serves."""
+
+    table: ClassVar[str] = "agreement_programmes"
+    primary_key: ClassVar[tuple[str, ...]] = ("agreement", "programme")
+
+    agreement: Annotated[Slug, Ref("agreements")]
+    programme: Annotated[Slug, Ref("programmes")]
+
+    @classmethod
+    def shorthand(cls, item: Any) -> Any:
+        return {"programme": item} if isinstance(item, str) else item
+
+
+class SubjectArea(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    isced_code: IscedCode
+    clarification: Optional[str] = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_stored_level(cls, data: Any) -> Any:
+        """The level is derived from the code; a stored copy read back is not input."""
+        if isinstance(data, dict) and "isced_level" in data:
+            data = {k: v for k, v in data.items() if k != "isced_level"}
+        return data
+
+    @computed_field(description="broad (2 digits), narrow (3) or detailed (4) ISCED-F field")
+    @property
+    def isced_level(self) -> str:
+        return IscedLevel[len(self.isced_code)]
+
+
+class LanguageSkill(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, use_enum_values=True)
+
+    language: LanguageCode
+    cefr_level: Optional[Cefr] = None
+    isced_code: Optional[IscedCode] = None
+
+
+class MobilityTerm(Record):
+    """The cooperation conditions of an agreement: who may go where, how many a year, for how
+    long, at which levels, in which subjects and with which language skills. A teacher-mobility
+    clause is a staff_teaching row."""
+
+    table: ClassVar[str] = "mobility_terms"
+    primary_key: ClassVar[tuple[str, ...]] = ("agreement", "term_no")
+    ordered: ClassVar = (("first_academic_year", "last_academic_year"),)
+
+    agreement: Annotated[Slug, Ref("agreements")]
+    term_no: Annotated[int, Field(ge=1, description="position of the term within its agreement")]
+    category: Annotated[MobilityCategory, Indexed()]
+    direction: Annotated[Direction, Indexed()]
+    places_per_year: Annotated[Optional[Count], Field(description="mobilities per academic year")] = None
+    months_per_place: Optional[Annotated[float, Field(ge=0, le=60)]] = None
+    days_per_place: Optional[Annotated[int, Field(ge=0, le=366)]] = None
+    first_academic_year: Optional[AcademicYear] = None
+    last_academic_year: Optional[AcademicYear] = None
+    eqf_levels: Annotated[list[Annotated[int, Field(ge=1, le=8)]], Field(description="EQF levels 1-8")] = []
+    subject_areas: list[SubjectArea] = []
+    language_skills: list[LanguageSkill] = []
+    blended: bool = False
+    virtual: bool = False
+    other_terms: Optional[Text] = None
+
+
+class DegreeTerm(Record):
+    """Double, joint and cotutelle degree terms: which programmes, which level, which degrees,
+    and how many students a year."""
+
+    table: ClassVar[str] = "degree_terms"
+    primary_key: ClassVar[tuple[str, ...]] = ("agreement", "term_no")
+
+    agreement: Annotated[Slug, Ref("agreements")]
+    term_no: Annotated[int, Field(ge=1)]
+    kind: DegreeKind
+    cycle: Cycle
+    home_programme: Annotated[Optional[Slug], Ref("programmes")] = None
+    partner_programme: Optional[NonEmpty] = None
+    degrees_awarded: Annotated[Optional[NonEmpty], Field(description="the degree or degrees a graduate receives")] = None
+    students_per_year: Optional[Count] = None
+
+
+class MobilityFlow(Record):
+    """How many people went out and came in under an agreement, per academic year, direction
+    and category. Counts only: no personal data."""
+
+    table: ClassVar[str] = "mobility_flows"
+    primary_key: ClassVar[tuple[str, ...]] = ("agreement", "academic_year", "direction", "category")
+
+    agreement: Annotated[Slug, Ref("agreements")]
+    academic_year: Annotated[AcademicYear, Indexed()]
+    direction: Direction
+    category: MobilityCategory
+    participants: Count
+    total_months: Optional[Annotated[float, Field(ge=0)]] = None
+
+
+class Agreement(Record):
+    """Bilateral and multilateral agreements: exchange, Erasmus inter-institutional agreements,
+    double and joint degrees, placements, research MoUs and municipal cooperation."""
+
+    table: ClassVar[str] = "agreements"
+    label_column: ClassVar[str] = "title"
+    ordered: ClassVar = (("starts_on", "ends_on"), ("signed_on", "ends_on"))
+    children: ClassVar[dict] = {
+        "parties": (AgreementParty, "agreement"),
+        "programmes": (AgreementProgramme, "agreement"),
+        "mobility_terms": (MobilityTerm, "agreement"),
+        "degree_terms": (DegreeTerm, "agreement"),
+        "flows": (MobilityFlow, "agreement"),
+    }
+
+    id: Slug
+    title: Annotated[NonEmpty, Searchable()]
+    kind: Annotated[AgreementKind, Indexed()]
+    status: Annotated[AgreementStatus, Indexed()]
+    signed_on: Optional[date] = None
+    starts_on: Optional[date] = None
+    ends_on: Annotated[Optional[date], Indexed()] = None
+    renewal: Renewal = Renewal.none
+    notice_months: Annotated[Optional[int], Field(ge=0, le=120, description="notice period for termination")] = None
+    exit_clause: Annotated[Optional[bool], Field(description="the text lets either party leave")] = None
+    home_unit: Annotated[Optional[NonEmpty], Indexed()] = None
+    coordinator: Annotated[
+        Optional[NonEmpty], Field(description="the role (not the person) that keeps the agreement")
+    ] = None
+    document_url: Optional[Url] = None
+    confidential: Annotated[bool, Field(description="kept out of the public database")] = False
+    personal_data: Annotated[bool, Field(description="the cooperation moves personal or health data")] = False
+    equitable_terms: Annotated[
+        Optional[Text], Field(description="terms that make the partnership fair to a partner in a low-income country")
+    ] = None
+    ewp_iia_id: Annotated[Optional[str], Indexed(), Field(description="Erasmus Without Paper IIA id")] = None
+    notes: Annotated[Optional[Text], Searchable()] = None
+    parties: list[AgreementParty] = []
+    programmes: list[AgreementProgramme] = []
+    mobility_terms: list[MobilityTerm] = []
+    degree_terms: list[DegreeTerm] = []
+    flows: list[MobilityFlow] = []
+
+
+# --- people and decisions ---------------------------------------------------------------
+
+
+class Contact(Record):
+    """People or role addresses at either side. Personal data: internal only, never published."""
+
+    table: ClassVar[str] = "contacts"
+
+    id: Slug
+    institution: Annotated[Slug, Ref("institutions")]
+    agreement: Annotated[Optional[Slug], Ref("agreements")] = None
+    role: NonEmpty
+    name: Optional[NonEmpty] = None
+    email: Optional[Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]] = None
+    phone: Optional[Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ()./-]{5,30}$")]] = None
+
+
+class Review(Record):
+    """Due-diligence decisions on a partner or an agreement, with the answers to the questions
+    the responsible-engagement guidelines ask and when the next review is due."""
+
+    table: ClassVar[str] = "reviews"
+    ordered: ClassVar = (("reviewed_on", "next_review_due"),)
+    exactly_one: ClassVar = (("institution", "agreement"),)
+
+    id: Slug
+    institution: Annotated[Optional[Slug], Ref("institutions")] = None
+    agreement: Annotated[Optional[Slug], Ref("agreements")] = None
+    reviewed_on: date
+    reviewer_role: ReviewerRole
+    outcome: Annotated[ReviewOutcome, Indexed()]
+    conditions: Optional[Text] = None
+    next_review_due: Annotated[Optional[date], Indexed()] = None
+    military_or_security_links: Annotated[Optional[Answer], Field(description="does the partner have military or security links?")] = None
+    funding_transparent: Annotated[Optional[Answer], Field(description="is the partner's funding transparent?")] = None
+    export_control_assessed: Annotated[Optional[Answer], Field(description="has an export-control assessment been made?")] = None
+    equitable_terms: Annotated[Optional[Answer], Field(description="are the terms equitable for both sides?")] = None
+    notes: Optional[Text] = None
+
+
+
+def by_table() -> dict[str, type[Record]]:
+    return {record.table: record for record in RECORDS}

@@ -1,0 +1,42 @@
+"""Problems found in input or in the store, each naming where, what and which rule.
+
+One shape for every report (load, import, verify), after frictionless: a code, the place
+(file and line, or table and key), the record, the field, the value and the rule broken.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Problem:
+    code: str  # e.g. invalid-value, unknown-reference, duplicate-id, yaml-syntax
+    where: str  # "data/examples/agreements.yml:12" or "table agreements"
+    message: str  # the rule in plain words
+    record: str | None = None  # "agreements/lu-ku-exchange"
+    field: str | None = None
+    value: Any = None
+
+    def __str__(self) -> str:
+        parts = [self.where]
+        if self.record:
+            parts.append(self.record)
+        if self.field:
+            parts.append(self.field)
+        text = ": ".join(parts)
+        value = f" (value {self.value!r})" if self.value is not None else ""
+        return f"{text}: {self.message}{value} [{self.code}]"
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class ProblemsFound(Exception):
+    """Raised when input has problems; nothing has been written."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        count = len(problems)
+        super().__init__(f"{count} problem{'s' if count != 1 else ''}:\n" + "\n".join(f"  {p}" for p in problems))

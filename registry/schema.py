@@ -1,0 +1,385 @@
+"""SQL schema derived from the models: tables, keys, CHECKs, indexes, search and audit triggers.
+
+Nothing here names a column by hand except the views and the search index, which are
+read models over several tables. Everything a model says about a field (type, enum,
+range, date, reference) is turned into SQL so that a client writing raw SQL (Datasette,
+the sqlite3 shell) meets the same rules as a validated record.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from dataclasses import dataclass, field
+from datetime import date
+from enum import Enum
+from typing import Annotated, Any, get_args, get_origin
+
+import annotated_types
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+
+from registry.models import RECORDS, Record
+from registry.schema_types import Indexed, Ref, Searchable
+
+AUDIT_TABLE = "changes"
+AUDIT_CONTEXT_TABLE = "audit_context"
+
+
+@dataclass
+class Column:
+    name: str
+    kind: str  # text, integer, real, bool, date, enum, json
+    nullable: bool
+    default: Any = None
+    enum_values: tuple[str, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+    ref: Ref | None = None
+    indexed: bool = False
+    searchable: bool = False
+    computed: bool = False
+    description: str | None = None
+
+    @property
+    def sql_type(self) -> str:
+        return {"integer": "INTEGER", "bool": "INTEGER", "real": "REAL"}.get(self.kind, "TEXT")
+
+    def checks(self) -> list[str]:
+        q = quote(self.name)
+        checks = []
+        if self.kind == "bool":
+            checks.append(f"{q} IN (0, 1)")
+        elif self.kind == "date":
+            checks.append(f"date({q}, '+0 days') IS {q}")  # '+0 days' normalises 2025-02-30, so it is refused
+        elif self.kind == "enum":
+            checks.append(f"{q} IN ({', '.join(sql_literal(v) for v in self.enum_values)})")
+        elif self.kind == "json":
+            checks.append(f"json_valid({q})")
+        if self.minimum is not None:
+            checks.append(f"{q} >= {self.minimum:g}")
+        if self.maximum is not None:
+            checks.append(f"{q} <= {self.maximum:g}")
+        if self.nullable:
+            return [f"{q} IS NULL OR ({check})" for check in checks]
+        return checks
+
+
+@dataclass
+class TableSpec:
+    record: type[Record]
+    columns: list[Column] = field(default_factory=list)
+    cascade_from: set[str] = field(default_factory=set)  # columns pointing at the owning parent
+
+    @property
+    def name(self) -> str:
+        return self.record.table
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+    @property
+    def stored_columns(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+
+def quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def sql_literal(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _unwrap(annotation: Any, metadata: list[Any]) -> tuple[Any, bool, list[Any]]:
+    """Strip Optional and Annotated layers, collecting their metadata."""
+    nullable = False
+    while True:
+        origin = get_origin(annotation)
+        if origin is Annotated:
+            base, *extra = get_args(annotation)
+            for item in extra:
+                metadata.extend(item.metadata if isinstance(item, FieldInfo) else [item])
+            annotation = base
+        elif origin in (typing.Union, types.UnionType):
+            args = [a for a in get_args(annotation) if a is not type(None)]
+            nullable = nullable or len(args) < len(get_args(annotation))
+            annotation = args[0]
+        else:
+            return annotation, nullable, metadata
+
+
+def _column(name: str, info: FieldInfo) -> Column:
+    annotation, nullable, metadata = _unwrap(info.annotation, list(info.metadata))
+    if get_origin(annotation) in (list, dict) or (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+        kind = "json"
+    elif isinstance(annotation, type) and issubclass(annotation, Enum):
+        kind = "enum"
+    elif annotation is bool:
+        kind = "bool"
+    elif annotation is int:
+        kind = "integer"
+    elif annotation is float:
+        kind = "real"
+    elif annotation is date:
+        kind = "date"
+    else:
+        kind = "text"
+    column = Column(
+        name=name,
+        kind=kind,
+        nullable=nullable or (not info.is_required() and info.default is None),
+        default=None if info.is_required() else info.default,
+        description=info.description,
+    )
+    if kind == "enum":
+        column.enum_values = tuple(member.value for member in annotation)
+    for item in metadata:
+        if isinstance(item, Ref):
+            column.ref = item
+        elif isinstance(item, Indexed):
+            column.indexed = True
+        elif isinstance(item, Searchable):
+            column.searchable = True
+        elif isinstance(item, (annotated_types.Ge, annotated_types.Gt)):
+            column.minimum = item.ge if isinstance(item, annotated_types.Ge) else item.gt
+        elif isinstance(item, (annotated_types.Le, annotated_types.Lt)):
+            column.maximum = item.le if isinstance(item, annotated_types.Le) else item.lt
+    return column
+
+
+def table_specs() -> dict[str, TableSpec]:
+    specs: dict[str, TableSpec] = {}
+    for record in RECORDS:
+        spec = TableSpec(record)
+        for name, info in record.model_fields.items():
+            if name not in record.children:
+                spec.columns.append(_column(name, info))
+        for name, computed in record.model_computed_fields.items():
+            spec.columns.append(
+                Column(name=name, kind="text", nullable=False, computed=True, description=computed.description)
+            )
+        specs[record.table] = spec
+    for record in RECORDS:
+        for child_cls, parent_field in record.children.values():
+            specs[child_cls.table].cascade_from.add(parent_field)
+    return specs
+
+
+def create_table_sql(spec: TableSpec) -> str:
+    lines = []
+    for column in spec.columns:
+        parts = [quote(column.name), column.sql_type]
+        if not column.nullable:
+            parts.append("NOT NULL")
+        if column.default is not None and not isinstance(column.default, (list, dict)):
+            default = column.default.value if isinstance(column.default, Enum) else column.default
+            parts.append(f"DEFAULT {sql_literal(default)}")
+        if column.ref:
+            on_delete = " ON DELETE CASCADE" if column.name in spec.cascade_from else ""
+            parts.append(f"REFERENCES {quote(column.ref.table)}({quote(column.ref.column)}){on_delete}")
+        lines.append(" ".join(parts))
+    for column in spec.columns:
+        for check in column.checks():
+            lines.append(f"CHECK ({check})")
+    for earlier, later in spec.record.ordered:
+        e, l = quote(earlier), quote(later)
+        lines.append(f"CHECK ({e} IS NULL OR {l} IS NULL OR {l} >= {e})")
+    for group in spec.record.exactly_one:
+        lines.append(f"CHECK ({' + '.join(f'({quote(name)} IS NOT NULL)' for name in group)} = 1)")
+    lines.append(f"PRIMARY KEY ({', '.join(quote(k) for k in spec.record.primary_key)})")
+    body = ",\n  ".join(lines)
+    return f"CREATE TABLE IF NOT EXISTS {quote(spec.name)} (\n  {body}\n) STRICT"
+
+
+def index_sql(spec: TableSpec) -> list[str]:
+    statements = []
+    leading_key = spec.record.primary_key[0]
+    for column in spec.columns:
+        if (column.ref or column.indexed) and not (column.name == leading_key):
+            index = f"idx_{spec.name}_{column.name}"
+            statements.append(f"CREATE INDEX IF NOT EXISTS {quote(index)} ON {quote(spec.name)}({quote(column.name)})")
+    return statements
+
+
+def _json_of(spec: TableSpec, alias: str) -> str:
+    pairs = []
+    for column in spec.columns:
+        value = f"{alias}.{quote(column.name)}"
+        if column.kind == "json":
+            value = f"json({value})"
+        pairs.append(f"{sql_literal(column.name)}, {value}")
+    return f"json_object({', '.join(pairs)})"
+
+
+def _key_of(spec: TableSpec, alias: str) -> str:
+    keys = spec.record.primary_key
+    if len(keys) == 1:
+        return f"{alias}.{quote(keys[0])}"
+    return f"json_array({', '.join(f'{alias}.{quote(k)}' for k in keys)})"
+
+
+def audit_trigger_sql(spec: TableSpec) -> list[str]:
+    """Triggers that log every insert, update and delete, whoever makes it."""
+    t = quote(spec.name)
+    record_id = f"{{alias}}.{quote(spec.record.primary_key[0])}"
+    context = f"(SELECT actor FROM {AUDIT_CONTEXT_TABLE} WHERE id = 1), (SELECT source FROM {AUDIT_CONTEXT_TABLE} WHERE id = 1)"
+    insert_cols = f"INSERT INTO {AUDIT_TABLE} (table_name, row_key, record_id, operation, before, after, actor, source)"
+    changed = " OR ".join(f"OLD.{quote(c)} IS NOT NEW.{quote(c)}" for c in spec.stored_columns)
+    name = spec.name
+    return [
+        f"""CREATE TRIGGER "audit_{name}_insert" AFTER INSERT ON {t} BEGIN
+  {insert_cols} VALUES ({sql_literal(name)}, {_key_of(spec, 'NEW')}, {record_id.format(alias='NEW')}, 'insert', NULL, {_json_of(spec, 'NEW')}, {context});
+END""",
+        f"""CREATE TRIGGER "audit_{name}_update" AFTER UPDATE ON {t} WHEN {changed} BEGIN
+  {insert_cols} VALUES ({sql_literal(name)}, {_key_of(spec, 'NEW')}, {record_id.format(alias='NEW')}, 'update', {_json_of(spec, 'OLD')}, {_json_of(spec, 'NEW')}, {context});
+END""",
+        f"""CREATE TRIGGER "audit_{name}_delete" AFTER DELETE ON {t} BEGIN
+  {insert_cols} VALUES ({sql_literal(name)}, {_key_of(spec, 'OLD')}, {record_id.format(alias='OLD')}, 'delete', {_json_of(spec, 'OLD')}, NULL, {context});
+END""",
+    ]
+
+
+AUDIT_SQL = f"""
+CREATE TABLE IF NOT EXISTS {AUDIT_TABLE} (
+  id INTEGER PRIMARY KEY,
+  changed_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+  table_name TEXT NOT NULL,
+  row_key TEXT NOT NULL,
+  record_id TEXT,
+  operation TEXT NOT NULL CHECK (operation IN ('insert', 'update', 'delete')),
+  before TEXT CHECK (before IS NULL OR json_valid(before)),
+  after TEXT CHECK (after IS NULL OR json_valid(after)),
+  actor TEXT,
+  source TEXT
+) STRICT;
+CREATE INDEX IF NOT EXISTS idx_changes_record ON {AUDIT_TABLE}(record_id);
+CREATE INDEX IF NOT EXISTS idx_changes_table_key ON {AUDIT_TABLE}(table_name, row_key);
+CREATE TRIGGER IF NOT EXISTS changes_append_only_update BEFORE UPDATE ON {AUDIT_TABLE} BEGIN
+  SELECT RAISE(ABORT, 'the audit log is append-only');
+END;
+CREATE TRIGGER IF NOT EXISTS changes_append_only_delete BEFORE DELETE ON {AUDIT_TABLE} BEGIN
+  SELECT RAISE(ABORT, 'the audit log is append-only');
+END;
+CREATE TABLE IF NOT EXISTS {AUDIT_CONTEXT_TABLE} (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  actor TEXT,
+  source TEXT
+) STRICT;
+INSERT OR IGNORE INTO {AUDIT_CONTEXT_TABLE} (id, actor, source) VALUES (1, NULL, NULL);
+"""
+
+
+# --- full-text search -----------------------------------------------------------------
+# The search tables are keyed by the rowid of the table they index, which is what
+# Datasette's ``fts_table`` option expects. They are plain FTS5 tables kept by triggers,
+# because an institution's searchable text lives in two tables (its row and its names).
+
+_INSTITUTION_NAMES = "(SELECT group_concat(name, ' | ') FROM institution_names WHERE institution = {id})"
+_INSTITUTION_FOLDED = "(SELECT group_concat(name_folded, ' | ') FROM institution_names WHERE institution = {id})"
+_AGREEMENT_PARTNERS = (
+    "(SELECT group_concat(n.name, ' | ') FROM agreement_parties p JOIN institution_names n "
+    "ON n.institution = p.institution WHERE p.agreement = {id})"
+)
+_AGREEMENT_PARTNERS_FOLDED = (
+    "(SELECT group_concat(n.name_folded, ' | ') FROM agreement_parties p JOIN institution_names n "
+    "ON n.institution = p.institution WHERE p.agreement = {id})"
+)
+
+SEARCH_TABLES = {
+    "institutions_fts": "institutions",
+    "agreements_fts": "agreements",
+}
+
+
+def _institution_row(alias: str) -> str:
+    ident = f"{alias}.id"
+    return (
+        f"{alias}.rowid, {alias}.name, {alias}.acronym, {alias}.city, "
+        f"{_INSTITUTION_NAMES.format(id=ident)}, {_INSTITUTION_FOLDED.format(id=ident)}"
+    )
+
+
+def _agreement_row(alias: str) -> str:
+    ident = f"{alias}.id"
+    return (
+        f"{alias}.rowid, {alias}.title, {alias}.notes, "
+        f"{_AGREEMENT_PARTNERS.format(id=ident)}, {_AGREEMENT_PARTNERS_FOLDED.format(id=ident)}"
+    )
+
+
+SEARCH_SQL = f"""
+CREATE VIRTUAL TABLE IF NOT EXISTS institutions_fts USING fts5(
+  name, acronym, city, all_names, all_names_folded, tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS agreements_fts USING fts5(
+  title, notes, partners, partners_folded, tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER IF NOT EXISTS institutions_fts_insert AFTER INSERT ON institutions BEGIN
+  INSERT INTO institutions_fts (rowid, name, acronym, city, all_names, all_names_folded)
+  VALUES ({_institution_row('NEW')});
+END;
+CREATE TRIGGER IF NOT EXISTS institutions_fts_update AFTER UPDATE ON institutions BEGIN
+  DELETE FROM institutions_fts WHERE rowid = OLD.rowid;
+  INSERT INTO institutions_fts (rowid, name, acronym, city, all_names, all_names_folded)
+  VALUES ({_institution_row('NEW')});
+END;
+CREATE TRIGGER IF NOT EXISTS institutions_fts_delete AFTER DELETE ON institutions BEGIN
+  DELETE FROM institutions_fts WHERE rowid = OLD.rowid;
+END;
+CREATE TRIGGER IF NOT EXISTS institution_names_fts_insert AFTER INSERT ON institution_names BEGIN
+  UPDATE institutions_fts SET all_names = {_INSTITUTION_NAMES.format(id='NEW.institution')},
+    all_names_folded = {_INSTITUTION_FOLDED.format(id='NEW.institution')}
+  WHERE rowid = (SELECT rowid FROM institutions WHERE id = NEW.institution);
+END;
+CREATE TRIGGER IF NOT EXISTS institution_names_fts_update AFTER UPDATE ON institution_names BEGIN
+  UPDATE institutions_fts SET all_names = {_INSTITUTION_NAMES.format(id='i.id')},
+    all_names_folded = {_INSTITUTION_FOLDED.format(id='i.id')}
+  FROM institutions i WHERE i.id IN (OLD.institution, NEW.institution) AND institutions_fts.rowid = i.rowid;
+END;
+CREATE TRIGGER IF NOT EXISTS institution_names_fts_delete AFTER DELETE ON institution_names BEGIN
+  UPDATE institutions_fts SET all_names = {_INSTITUTION_NAMES.format(id='OLD.institution')},
+    all_names_folded = {_INSTITUTION_FOLDED.format(id='OLD.institution')}
+  WHERE rowid = (SELECT rowid FROM institutions WHERE id = OLD.institution);
+END;
+CREATE TRIGGER IF NOT EXISTS agreements_fts_insert AFTER INSERT ON agreements BEGIN
+  INSERT INTO agreements_fts (rowid, title, notes, partners, partners_folded) VALUES ({_agreement_row('NEW')});
+END;
+CREATE TRIGGER IF NOT EXISTS agreements_fts_update AFTER UPDATE ON agreements BEGIN
+  DELETE FROM agreements_fts WHERE rowid = OLD.rowid;
+  INSERT INTO agreements_fts (rowid, title, notes, partners, partners_folded) VALUES ({_agreement_row('NEW')});
+END;
+CREATE TRIGGER IF NOT EXISTS agreements_fts_delete AFTER DELETE ON agreements BEGIN
+  DELETE FROM agreements_fts WHERE rowid = OLD.rowid;
+END;
+CREATE TRIGGER IF NOT EXISTS agreement_parties_fts_insert AFTER INSERT ON agreement_parties BEGIN
+  UPDATE agreements_fts SET partners = {_AGREEMENT_PARTNERS.format(id='NEW.agreement')},
+    partners_folded = {_AGREEMENT_PARTNERS_FOLDED.format(id='NEW.agreement')}
+  WHERE rowid = (SELECT rowid FROM agreements WHERE id = NEW.agreement);
+END;
+CREATE TRIGGER IF NOT EXISTS agreement_parties_fts_delete AFTER DELETE ON agreement_parties BEGIN
+  UPDATE agreements_fts SET partners = {_AGREEMENT_PARTNERS.format(id='OLD.agreement')},
+    partners_folded = {_AGREEMENT_PARTNERS_FOLDED.format(id='OLD.agreement')}
+  WHERE rowid = (SELECT rowid FROM agreements WHERE id = OLD.agreement);
+END;
+CREATE TRIGGER IF NOT EXISTS agreement_parties_fts_update AFTER UPDATE ON agreement_parties BEGIN
+  UPDATE agreements_fts SET partners = {_AGREEMENT_PARTNERS.format(id='a.id')},
+    partners_folded = {_AGREEMENT_PARTNERS_FOLDED.format(id='a.id')}
+  FROM agreements a WHERE a.id IN (OLD.agreement, NEW.agreement) AND agreements_fts.rowid = a.rowid;
+END;
+"""
+
+REBUILD_SEARCH_SQL = f"""
+DELETE FROM institutions_fts;
+INSERT INTO institutions_fts (rowid, name, acronym, city, all_names, all_names_folded)
+  SELECT {_institution_row('i')} FROM institutions i;
+DELETE FROM agreements_fts;
+INSERT INTO agreements_fts (rowid, title, notes, partners, partners_folded)
+  SELECT {_agreement_row('a')} FROM agreements a;
+"""

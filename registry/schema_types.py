@@ -1,0 +1,117 @@
+"""Field types and markers that the models use and the store reads.
+
+A field's rules are written once, here or in ``models.py``; ``db.py`` turns the same
+annotations into SQL column types, CHECK constraints and foreign keys, so that a raw SQL
+write meets the same rules as a validated record.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Annotated
+
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
+
+from registry.countries import country_code
+
+
+@dataclass(frozen=True)
+class Ref:
+    """Marks a field as a foreign key to ``table``'s primary key."""
+
+    table: str
+    column: str = "id"
+
+
+@dataclass(frozen=True)
+class Indexed:
+    """Marks a column that people filter or sort by, so the store indexes it."""
+
+
+@dataclass(frozen=True)
+class Searchable:
+    """Marks a text column that goes into the table's full-text index."""
+
+
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,127}$"
+Slug = Annotated[
+    str,
+    StringConstraints(pattern=SLUG_PATTERN),
+    Field(description="stable identifier: lower-case letters, digits, '.', '_' or '-'"),
+]
+
+
+def _country(value: object) -> object:
+    return country_code(value) if isinstance(value, str) else value
+
+
+Country = Annotated[
+    str,
+    BeforeValidator(_country),
+    StringConstraints(pattern=r"^[A-Z]{2}$"),
+    Indexed(),
+    Field(description="ISO 3166-1 alpha-2 code"),
+]
+
+_ROR_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, as ROR uses
+_ROR_PATTERN = re.compile(r"^0[0-9a-hjkmnp-tv-z]{6}[0-9]{2}$")
+
+
+def _ror(value: str) -> str:
+    ror_id = value.strip().lower()
+    for prefix in ("https://ror.org/", "http://ror.org/", "ror.org/"):
+        if ror_id.startswith(prefix):
+            ror_id = ror_id[len(prefix) :]
+    if not _ROR_PATTERN.match(ror_id):
+        raise ValueError(f"{value!r} is not a ROR id (0 + 6 base32 characters + 2 check digits)")
+    number = 0
+    for character in ror_id[:7]:
+        number = number * 32 + _ROR_ALPHABET.index(character)
+    if 98 - (number * 100 % 97) != int(ror_id[7:]):
+        raise ValueError(f"ROR id {value!r} fails its checksum (ISO 7064 mod 97-10)")
+    return ror_id
+
+
+RorId = Annotated[str, AfterValidator(_ror), Field(description="ROR id without the https://ror.org/ prefix")]
+
+
+def _url(value: str) -> str:
+    url = value.strip()
+    if not re.match(r"^https?://[^\s/$.?#][^\s]*\.[^\s]+$|^https?://localhost[^\s]*$", url, re.IGNORECASE):
+        raise ValueError(f"{value!r} is not an http(s) URL")
+    return url
+
+
+Url = Annotated[str, AfterValidator(_url)]
+
+_ISCED_PATTERN = re.compile(r"^\d{2,4}$")
+
+
+def _isced(value: object) -> str:
+    code = str(value).strip()
+    if isinstance(value, int) and len(code) < 4:
+        raise ValueError(
+            f"ISCED-F code {value!r} was read as a number and lost its leading zero; quote it ('0912')"
+        )
+    if not _ISCED_PATTERN.match(code):
+        raise ValueError(f"{value!r} is not an ISCED-F 2013 code (2, 3 or 4 digits, e.g. '0912')")
+    return code
+
+
+IscedCode = Annotated[str, BeforeValidator(_isced), Field(description="ISCED-F 2013 field code")]
+IscedLevel = {2: "broad", 3: "narrow", 4: "detailed"}
+
+def _academic_year(value: str) -> str:
+    if int(value[5:]) != int(value[:4]) + 1:
+        raise ValueError(f"{value!r}: the second year must follow the first, as in 2024/2025")
+    return value
+
+
+AcademicYear = Annotated[
+    str,
+    StringConstraints(pattern=r"^\d{4}/\d{4}$"),
+    AfterValidator(_academic_year),
+    Field(description="academic year as 2024/2025"),
+]
+
