@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from registry.models import RECORDS, Record
-from registry.schema_types import Indexed, Ref, Searchable
+from registry.schema_types import Indexed, Ref, Searchable, SqlCheck
 
 AUDIT_TABLE = "changes"
 AUDIT_CONTEXT_TABLE = "audit_context"
@@ -39,6 +39,8 @@ class Column:
     indexed: bool = False
     searchable: bool = False
     computed: bool = False
+    min_length: int = 0
+    sql_checks: list[str] = field(default_factory=list)
     description: str | None = None
 
     @property
@@ -56,6 +58,9 @@ class Column:
             checks.append(f"{q} IN ({', '.join(sql_literal(v) for v in self.enum_values)})")
         elif self.kind == "json":
             checks.append(f"json_valid({q})")
+        checks.extend(expression.format(column=q) for expression in self.sql_checks)
+        if self.min_length:
+            checks.append(f"length({q}) >= {self.min_length}")
         if self.minimum is not None:
             checks.append(f"{q} >= {self.minimum:g}")
         if self.maximum is not None:
@@ -140,8 +145,15 @@ def _column(name: str, info: FieldInfo) -> Column:
     )
     if kind == "enum":
         column.enum_values = tuple(member.value for member in annotation)
+    expanded = []
     for item in metadata:
-        if isinstance(item, Ref):
+        expanded.extend(item if isinstance(item, annotated_types.GroupedMetadata) else [item])
+    for item in expanded:
+        if isinstance(item, annotated_types.MinLen) and item.min_length > 0 and kind == "text":
+            column.min_length = item.min_length
+        elif isinstance(item, SqlCheck):
+            column.sql_checks.append(item.expression)
+        elif isinstance(item, Ref):
             column.ref = item
         elif isinstance(item, Indexed):
             column.indexed = True

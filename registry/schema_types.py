@@ -25,6 +25,14 @@ class Ref:
 
 
 @dataclass(frozen=True)
+class SqlCheck:
+    """A CHECK the store adds for a rule pydantic states as a regex (SQLite has none);
+    ``{column}`` stands for the quoted column name."""
+
+    expression: str
+
+
+@dataclass(frozen=True)
 class Indexed:
     """Marks a column that people filter or sort by, so the store indexes it."""
 
@@ -38,6 +46,7 @@ SLUG_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,127}$"
 Slug = Annotated[
     str,
     StringConstraints(pattern=SLUG_PATTERN),
+    SqlCheck("length({column}) BETWEEN 1 AND 128 AND {column} NOT GLOB '*[^a-z0-9._-]*' AND {column} NOT GLOB '[._-]*'"),
     Field(description="stable identifier: lower-case letters, digits, '.', '_' or '-'"),
 ]
 
@@ -50,6 +59,7 @@ Country = Annotated[
     str,
     BeforeValidator(_country),
     StringConstraints(pattern=r"^[A-Z]{2}$"),
+    SqlCheck("{column} GLOB '[A-Z][A-Z]'"),
     Indexed(),
     Field(description="ISO 3166-1 alpha-2 code"),
 ]

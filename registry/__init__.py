@@ -1,0 +1,7 @@
+"""Agreement and partner-network registry with due-diligence checks.
+
+The Python API mirrors the CLI: ``registry.init``, ``registry.load``, ``registry.verify``
+and friends are the functions the ``registry`` commands call.
+"""
+
+__version__ = "0.1.0"

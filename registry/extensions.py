@@ -1,0 +1,26 @@
+"""Capabilities beyond the core plug in here without editing the core's files.
+
+A module ``registry/cli_<area>.py`` may define:
+
+- ``register(cli)``: add its click commands or groups to the ``registry`` command;
+- ``demo_step(db)``: run after the example data is loaded into the demo registry
+  (e.g. run the checks so the demo shows findings).
+
+Modules run in name order. Importing them is cheap: they import their library modules,
+which import the core, never the other way round.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from functools import lru_cache
+from types import ModuleType
+
+import registry
+
+
+@lru_cache(maxsize=1)
+def capability_modules() -> tuple[ModuleType, ...]:
+    names = sorted(m.name for m in pkgutil.iter_modules(registry.__path__) if m.name.startswith("cli_"))
+    return tuple(importlib.import_module(f"registry.{name}") for name in names)

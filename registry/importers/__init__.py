@@ -1,0 +1,1 @@
+"""One module per source format: seed YAML, tables (CSV/XLSX), EWP XML, reference dumps."""

@@ -1,0 +1,91 @@
+"""The base of every stored record: declared keys, child tables and rules shared with SQL."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, model_validator
+
+RECORDS: list[type["Record"]] = []
+"""Every stored record type in the order defined; a subclass with a ``table`` joins it."""
+
+
+class Record(BaseModel):
+    """Base of every stored record: strict fields, declared keys, checks shared with SQL."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, use_enum_values=True)
+
+    table: ClassVar[str]
+    primary_key: ClassVar[tuple[str, ...]] = ("id",)
+    # field name -> (child record class, the child's field that points back at this record)
+    children: ClassVar[dict[str, tuple[type["Record"], str]]] = {}
+    # pairs (earlier, later): the later value may not precede the earlier one
+    ordered: ClassVar[tuple[tuple[str, str], ...]] = ()
+    # groups of fields of which exactly one must be set
+    exactly_one: ClassVar[tuple[tuple[str, ...], ...]] = ()
+    label_column: ClassVar[str | None] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "table" in cls.__dict__:
+            RECORDS.append(cls)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_child_parent_keys(cls, data: Any) -> Any:
+        """Nested children inherit the parent's key, so YAML need not repeat it."""
+        if not cls.children or not isinstance(data, dict):
+            return data
+        parent_key = data.get(cls.primary_key[0])
+        data = dict(data)
+        for field_name, (child_cls, parent_field) in cls.children.items():
+            items = data.get(field_name)
+            if not isinstance(items, list):
+                continue
+            filled = []
+            for position, item in enumerate(items, start=1):
+                item = child_cls.shorthand(item)
+                if isinstance(item, dict):
+                    item = dict(item)
+                    item.setdefault(parent_field, parent_key)
+                    if "term_no" in child_cls.model_fields:
+                        item.setdefault("term_no", position)
+                filled.append(item)
+            data[field_name] = filled
+        return data
+
+    @classmethod
+    def shorthand(cls, item: Any) -> Any:
+        """Expand a compact YAML form of a child (e.g. a bare id) to a mapping."""
+        return item
+
+    @model_validator(mode="after")
+    def _check_order_and_exclusivity(self) -> "Record":
+        for earlier, later in self.ordered:
+            first, second = getattr(self, earlier), getattr(self, later)
+            if first is not None and second is not None and second < first:
+                raise ValueError(f"{later} ({second}) is before {earlier} ({first})")
+        for group in self.exactly_one:
+            set_fields = [name for name in group if getattr(self, name) is not None]
+            if len(set_fields) != 1:
+                raise ValueError(f"exactly one of {', '.join(group)} must be given (got {len(set_fields)})")
+        return self
+
+    @classmethod
+    def column_names(cls) -> list[str]:
+        names = [name for name in cls.model_fields if name not in cls.children]
+        return names + list(cls.model_computed_fields)
+
+    def key(self) -> tuple:
+        return tuple(getattr(self, name) for name in self.primary_key)
+
+    def columns(self) -> dict[str, Any]:
+        """This record's own columns as JSON-compatible values (children excluded)."""
+        return self.model_dump(mode="json", exclude=set(self.children))
+
+    def child_records(self) -> dict[str, list["Record"]]:
+        return {field_name: list(getattr(self, field_name)) for field_name in self.children}
+
+
+def by_table() -> dict[str, type[Record]]:
+    return {record.table: record for record in RECORDS}
