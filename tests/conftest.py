@@ -1,0 +1,47 @@
+"""Shared fixtures: real registry files in a temporary folder, Datasette's own test client."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from registry import db as store
+from registry.serve import build_metadata
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_DATA = Path(__file__).resolve().parent / "data"
+SHARED = ROOT.parent / "shared"
+
+requires_shared = pytest.mark.skipif(
+    not SHARED.is_dir(), reason="needs ../shared (reference dumps and EWP schemas), which is not on this machine"
+)
+
+
+@pytest.fixture
+def registry_path(tmp_path: Path) -> Path:
+    """A fresh, empty registry file with the full schema."""
+    path = tmp_path / "registry.db"
+    db = store.connect(path)
+    store.ensure_schema(db)
+    db.conn.close()
+    return path
+
+
+@pytest.fixture
+def registry_db(registry_path: Path):
+    db = store.connect(registry_path)
+    yield db
+    db.conn.close()
+
+
+def datasette_get(db_path: Path, path: str, **client_kwargs):
+    """GET a path from Datasette serving db_path with the registry's metadata."""
+    from datasette.app import Datasette
+
+    async def fetch():
+        datasette = Datasette([str(db_path)], metadata=build_metadata(Path(db_path).stem))
+        return await datasette.client.get(path, **client_kwargs)
+
+    return asyncio.run(fetch())
