@@ -173,10 +173,29 @@ def history(record_id: str, db_path: str, as_json: bool) -> None:
 @db_option
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("-p", "--port", default=8001, show_default=True, type=int)
-def serve(db_path: str, host: str, port: int) -> None:
-    """Serve the registry in Datasette."""
+@click.option("--public", "public_path", is_flag=False, flag_value="public.db", default=None, metavar="[FILE]",
+              type=click.Path(dir_okay=False), help="Serve the public copy (default public.db) instead, immutable, no login.")
+@click.option("--tiles", help="Map tile URL template (or set REGISTRY_TILE_URL); OpenStreetMap by default.")
+@click.option("--no-auth", is_flag=True, help="Serve the internal registry without a login (127.0.0.1 only).")
+def serve(db_path: str, host: str, port: int, public_path: str | None, tiles: str | None, no_auth: bool) -> None:
+    """Serve the registry in Datasette: internally behind a login, or its public copy."""
+    from registry import faces
+
+    if public_path:
+        if not Path(public_path).exists():
+            raise click.UsageError(f"no public database at {public_path}: run 'registry publish --out {public_path}' first")
+        serve_module.serve(Path(public_path), host=host, port=port, public=True, tiles=tiles)
+        return
     open_registry(db_path)
-    serve_module.serve(Path(db_path), host=host, port=port)
+    if no_auth:
+        try:
+            faces.require_loopback(host)
+        except ValueError as error:
+            raise click.UsageError(str(error)) from error
+    try:
+        serve_module.serve(Path(db_path), host=host, port=port, auth=not no_auth, tiles=tiles)
+    except faces.NoAccounts as error:
+        raise click.UsageError(str(error)) from error
 
 
 @cli.command()
@@ -197,7 +216,12 @@ def demo(db_path: str, host: str, port: int, no_serve: bool) -> None:
         f"(fictitious examples), {figures['networks']} networks"
     )
     if not no_serve:
+        from registry import faces
+
+        login = faces.one_time_login()
         click.echo(f"serving at http://{host}:{port}/ (Ctrl-C stops)")
+        if login:
+            click.echo(f"log in as '{login.user}' with password {login.password} (made for this run only)")
         serve_module.serve(Path(db_path), host=host, port=port)
 
 

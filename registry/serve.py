@@ -59,39 +59,70 @@ def build_metadata(database_name: str = CANONICAL_DATABASE, *, metadata_file: Pa
     return metadata
 
 
-def write_metadata(database_name: str, directory: Path | None = None) -> Path:
+def write_metadata(metadata: dict[str, Any], directory: Path | None = None) -> Path:
     directory = directory or Path(tempfile.mkdtemp(prefix="registry-metadata-"))
     path = directory / "metadata.json"
-    path.write_text(json.dumps(build_metadata(database_name), indent=2, ensure_ascii=False), encoding="utf-8")
+    path.write_text(json.dumps(metadata, indent=2, ensure_ascii=False), encoding="utf-8")
     return path
 
 
-def datasette_args(db_path: Path, *, host: str, port: int, metadata_path: Path) -> list[str]:
-    """Arguments for ``datasette serve`` on the internal registry file."""
-    return [
-        "serve",
-        str(db_path),
-        "--metadata",
-        str(metadata_path),
-        "--host",
-        host,
-        "--port",
-        str(port),
-        "--setting",
-        "sql_time_limit_ms",
-        "3000",
-        "--setting",
-        "facet_time_limit_ms",
-        "500",
-    ]
+def datasette_args(
+    db_path: Path,
+    *,
+    host: str,
+    port: int,
+    metadata_path: Path,
+    immutable: bool = False,
+    settings: dict[str, Any] | None = None,
+    template_dir: Path | None = None,
+    plugins_dir: Path | None = None,
+    static: dict[str, Path] | None = None,
+) -> list[str]:
+    """Arguments for ``datasette serve``: the registry file (``immutable`` for a read-only
+    copy), its metadata, and optionally templates, plugins and static directories."""
+    args = ["serve", *(["-i"] if immutable else []), str(db_path), "--metadata", str(metadata_path)]
+    args += ["--host", host, "--port", str(port)]
+    merged = {"sql_time_limit_ms": 3000, "facet_time_limit_ms": 500, **(settings or {})}
+    for name, value in merged.items():
+        args += ["--setting", name, str(value).lower() if isinstance(value, bool) else str(value)]
+    if template_dir:
+        args += ["--template-dir", str(template_dir)]
+    if plugins_dir:
+        args += ["--plugins-dir", str(plugins_dir)]
+    for mount, directory in (static or {}).items():
+        args += ["--static", f"{mount}:{directory}"]
+    return args
 
 
-def serve(db_path: Path, *, host: str = "127.0.0.1", port: int = 8001) -> None:
-    """Serve the registry with Datasette until interrupted."""
+def serve(
+    db_path: Path,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8001,
+    public: bool = False,
+    auth: bool = True,
+    tiles: str | None = None,
+) -> None:
+    """Serve the registry with Datasette until interrupted: the internal face (login
+    required unless ``auth`` is off) or, with ``public``, the published copy."""
     from datasette.cli import cli as datasette_cli
+
+    from registry import faces
 
     db_path = Path(db_path)
     if not db_path.exists():
-        raise FileNotFoundError(f"no registry at {db_path}: run 'registry init' and 'registry load' first, or 'registry demo'")
-    metadata_path = write_metadata(db_path.stem)
-    datasette_cli.main(args=datasette_args(db_path, host=host, port=port, metadata_path=metadata_path), prog_name="registry serve")
+        hint = "run 'registry publish' first" if public else "run 'registry init' and 'registry load' first, or 'registry demo'"
+        raise FileNotFoundError(f"no registry at {db_path}: {hint}")
+    face = faces.public_face(db_path, tiles=tiles) if public else faces.internal_face(db_path, auth=auth, tiles=tiles)
+    args = datasette_args(
+        db_path,
+        host=host,
+        port=port,
+        metadata_path=write_metadata(face.metadata),
+        immutable=public,
+        settings=face.settings,
+        template_dir=faces.TEMPLATES_DIR,
+        plugins_dir=faces.PLUGINS_DIR,
+        static={faces.STATIC_MOUNT: faces.STATIC_DIR},
+    )
+    datasette_cli.main(args=args, prog_name="registry serve")

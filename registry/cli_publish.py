@@ -1,0 +1,67 @@
+"""``registry publish`` (the public copy) and ``registry hash-password`` (a login for the internal face)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+import sqlite_utils
+
+from registry import faces
+from registry.publish import publish as publish_copy
+
+PUBLIC_DB = "public.db"
+
+
+@click.command()
+@click.option("--out", default=PUBLIC_DB, show_default=True, type=click.Path(dir_okay=False), help="The public database to write (replaced).")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+def publish(db_path: str, out: str, as_json: bool) -> None:
+    """Write the minimised public copy of the registry (no contacts, reviews, findings,
+    audit log or confidential agreements), to serve with 'registry serve --public'."""
+    if not Path(db_path).exists():
+        raise click.UsageError(f"no registry at {db_path}: run 'registry init --db {db_path}' first, or pass --db")
+    try:
+        publication = publish_copy(db_path, out)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from error
+    if as_json:
+        click.echo(json.dumps(publication.as_dict(), indent=2))
+        return
+    click.echo(f"wrote {out}: " + ", ".join(f"{count} {table}" for table, count in publication.rows.items() if count))
+    if publication.withheld:
+        click.echo("kept out: " + ", ".join(f"{count} {table}" for table, count in publication.withheld.items()))
+    click.echo(f"serve it with: registry serve --public {out}")
+
+
+@click.command(name="hash-password")
+@click.option("--stdin", "from_stdin", is_flag=True, help="Read the password from standard input instead of asking.")
+def hash_password(from_stdin: bool) -> None:
+    """Print a password hash for a login to the internal registry.
+
+    \b
+    export REGISTRY_PASSWORD_HASH_OFFICE="$(registry hash-password)"
+    registry serve        # log in as 'office'
+    """
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+    if not password:
+        raise click.UsageError("an empty password is not a password")
+    click.echo(faces.hash_password(password))
+
+
+def register(cli: click.Group) -> None:
+    from registry.cli import db_option
+
+    cli.add_command(db_option(publish))
+    cli.add_command(hash_password)
+
+
+def demo_step(db: sqlite_utils.Database) -> None:
+    """Write the demo's public copy next to the demo registry."""
+    registry_file = Path(next(row[2] for row in db.conn.execute("PRAGMA database_list") if row[1] == "main"))
+    publish_copy(registry_file, registry_file.with_name(PUBLIC_DB))

@@ -1,0 +1,213 @@
+"""The two faces Datasette shows: the internal registry behind a login, and the public copy.
+
+A face is the Datasette metadata and settings for one file. Both faces share the pages
+(``registry/templates``), our plugins (``registry/plugins``) and static files
+(``registry/static``); what differs is who may look and what the file holds.
+
+Internal: everything, for logged-in accounts only. Accounts come from the environment,
+one variable per account, ``REGISTRY_PASSWORD_HASH_<NAME>`` holding a hash made by
+``registry hash-password`` (so no password or hash is written into a file). Anonymous
+visitors are sent to the login page and get nothing, neither tables nor raw SQL.
+
+Public: the minimised ``public.db`` (``registry publish``), served immutable with short
+time limits; canned queries that need tables it does not have are left out.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import secrets
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from registry.serve import ROOT, build_metadata
+
+PACKAGE = Path(__file__).resolve().parent
+TEMPLATES_DIR = PACKAGE / "templates"
+PLUGINS_DIR = PACKAGE / "plugins"
+STATIC_DIR = PACKAGE / "static"
+STATIC_MOUNT = "assets"
+PUBLIC_METADATA_FILE = ROOT / "public-metadata.yml"
+
+ACCOUNT_PREFIX = "REGISTRY_PASSWORD_HASH_"
+TILES_VARIABLE = "REGISTRY_TILE_URL"
+OSM_TILES = "https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png"
+OSM_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+# Datasette's own plugins that a face configures; any other plugin section in the
+# metadata (from a fragment) is left out of the public face.
+PUBLIC_PLUGINS = ("datasette-cluster-map", "datasette-dashboards", "registry")
+
+
+class NoAccounts(Exception):
+    """The internal face was asked for with no account to log in with."""
+
+    def __str__(self) -> str:
+        return (
+            "no login configured for the internal registry: make a password hash with "
+            "'registry hash-password' and export it as "
+            f"{ACCOUNT_PREFIX}<NAME> (e.g. {ACCOUNT_PREFIX}OFFICE), or serve the public copy with --public"
+        )
+
+
+@dataclass
+class Face:
+    """Everything Datasette needs to show one file as one face."""
+
+    db_path: Path
+    metadata: dict[str, Any]
+    public: bool
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def database_name(self) -> str:
+        return self.db_path.stem
+
+    def datasette(self):
+        """An in-process Datasette for this face (tests and benchmarks)."""
+        from datasette.app import Datasette
+
+        files = {"immutables": [str(self.db_path)]} if self.public else {"files": [str(self.db_path)]}
+        return Datasette(
+            metadata=self.metadata,
+            template_dir=str(TEMPLATES_DIR),
+            plugins_dir=str(PLUGINS_DIR),
+            static_mounts=[(STATIC_MOUNT, str(STATIC_DIR))],
+            settings=self.settings,
+            **files,
+        )
+
+
+def accounts_from_environment(environ: dict[str, str] | None = None) -> dict[str, str]:
+    """Account name -> the variable holding its password hash."""
+    environ = os.environ if environ is None else environ
+    return {
+        name[len(ACCOUNT_PREFIX) :].lower(): name
+        for name, value in environ.items()
+        if name.startswith(ACCOUNT_PREFIX) and len(name) > len(ACCOUNT_PREFIX) and value.strip()
+    }
+
+
+def hash_password(password: str) -> str:
+    from datasette_auth_passwords.utils import hash_password as pbkdf2_hash
+
+    return pbkdf2_hash(password)
+
+
+@dataclass
+class OneTimeLogin:
+    user: str
+    password: str
+
+
+def one_time_login(user: str = "demo") -> OneTimeLogin | None:
+    """For the demo: unless an account is configured, make one for this process only."""
+    if accounts_from_environment():
+        return None
+    password = secrets.token_urlsafe(12)
+    os.environ[ACCOUNT_PREFIX + user.upper()] = hash_password(password)
+    return OneTimeLogin(user, password)
+
+
+def _plugins(*, public: bool, tiles: str | None, auth: bool = False) -> dict[str, Any]:
+    tile_url = tiles or os.environ.get(TILES_VARIABLE) or OSM_TILES
+    options = {"maxZoom": 19}
+    if tile_url == OSM_TILES:
+        options["attribution"] = OSM_ATTRIBUTION
+    return {
+        "datasette-cluster-map": {"tile_layer": tile_url, "tile_layer_options": options},
+        # read by our own plugins (registry/plugins): which face, and whether there is a login
+        "registry": {"face": "public" if public else "internal", "auth": auth},
+    }
+
+
+def _dashboards_for(metadata: dict[str, Any], database_name: str) -> None:
+    """Dashboards are written for the database called 'registry'; point them at this one."""
+    dashboards = metadata.get("plugins", {}).get("datasette-dashboards", {})
+    for dashboard in dashboards.values():
+        for chart in dashboard.get("charts", {}).values():
+            if "db" in chart:
+                chart["db"] = database_name
+        for dashboard_filter in dashboard.get("filters", {}).values():
+            if "db" in dashboard_filter:
+                dashboard_filter["db"] = database_name
+
+
+def internal_face(db_path: str | Path, *, auth: bool = True, tiles: str | None = None) -> Face:
+    """The whole registry, for logged-in accounts only (``auth=False`` for loopback development)."""
+    db_path = Path(db_path)
+    metadata = build_metadata(db_path.stem)
+    plugins = metadata.setdefault("plugins", {})
+    plugins.update(_plugins(public=False, tiles=tiles, auth=auth))
+    if auth:
+        accounts = accounts_from_environment()
+        if not accounts:
+            raise NoAccounts()
+        plugins["datasette-auth-passwords"] = {f"{user}_password_hash": {"$env": variable} for user, variable in accounts.items()}
+        # Any logged-in actor; anonymous requests match neither. allow_sql as well, because
+        # a table-level or instance-level allow does not by itself stop ?sql= queries.
+        metadata["allow"] = {"id": "*"}
+        metadata["allow_sql"] = {"id": "*"}
+    _dashboards_for(metadata, db_path.stem)
+    return Face(db_path, metadata, public=False, settings={"sql_time_limit_ms": 3000, "facet_time_limit_ms": 500})
+
+
+def _runs_on(conn: sqlite3.Connection, sql: str) -> bool:
+    """Whether a (canned) query can be prepared against this file, with every parameter unset."""
+    try:
+        conn.execute("EXPLAIN " + sql, _NullParameters())
+        return True
+    except sqlite3.Error:
+        return False
+
+
+class _NullParameters(dict):
+    def __missing__(self, key: str) -> None:
+        return None
+
+
+def public_face(db_path: str | Path, *, tiles: str | None = None) -> Face:
+    """The public copy, immutable: no login, no writes, short time limits."""
+    db_path = Path(db_path)
+    name = db_path.stem
+    metadata = build_metadata(name)
+    public = yaml.safe_load(PUBLIC_METADATA_FILE.read_text(encoding="utf-8")) or {}
+    for key in ("allow", "allow_sql"):
+        metadata.pop(key, None)
+    metadata["plugins"] = {k: v for k, v in metadata.get("plugins", {}).items() if k in PUBLIC_PLUGINS}
+    metadata["plugins"].update(_plugins(public=True, tiles=tiles))
+    database = metadata["databases"][name]
+    conn = sqlite3.connect(f"file:{db_path}?immutable=1", uri=True)
+    try:
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
+        database["tables"] = {t: spec for t, spec in database.get("tables", {}).items() if t in tables}
+        database["queries"] = {
+            query_name: query
+            for query_name, query in database.get("queries", {}).items()
+            if not query.get("write") and _runs_on(conn, query["sql"])
+        }
+    finally:
+        conn.close()
+    written = copy.deepcopy(public.get("databases", {}).pop("public", {}))
+    for key, value in public.items():
+        if key != "databases":
+            metadata[key] = value
+    for key, value in written.items():
+        if isinstance(value, dict) and isinstance(database.get(key), dict):
+            database[key].update(value)
+        else:
+            database[key] = value
+    _dashboards_for(metadata, name)
+    settings = {"sql_time_limit_ms": 1000, "facet_time_limit_ms": 300, "max_returned_rows": 1000}
+    return Face(db_path, metadata, public=True, settings=settings)
+
+
+def require_loopback(host: str) -> None:
+    if host not in LOOPBACK_HOSTS:
+        raise ValueError(f"--no-auth serves the whole registry to anyone who can reach {host}; it is allowed on 127.0.0.1 only")

@@ -1,0 +1,150 @@
+"""Edits from the browser on the internal face, each logged with the logged-in actor.
+
+The audit triggers read who is writing from the one-row ``audit_context`` table. A canned
+query is a single SQL statement, so it cannot set that row, write, and clear it again by
+itself. Each edit is therefore an ``INSERT`` into a TEMP view whose INSTEAD OF trigger does
+the three steps: set ``audit_context`` to the actor (Datasette's ``:_actor_id``, from the
+login cookie, never from the form), make the change, clear it. One statement is one
+transaction, so under any concurrency the change and its actor commit together or not at
+all, and no other writer (Datasette serialises its writes; the CLI takes SQLite's write
+lock) can see or change the context in between. The registry's CHECKs and foreign keys
+refuse invalid values; the whole statement then rolls back.
+
+The views and triggers are TEMP objects on Datasette's own connections to the registry:
+nothing is added to the file. Edits are offered only on the internal face with a login
+(``registry`` plugin config ``face: internal``, ``auth: true``) and only when the tables
+they write exist (waivers come with the checks capability).
+"""
+
+
+from dataclasses import dataclass
+
+from datasette import hookimpl
+
+from registry.models import by_table
+from registry.schema import AUDIT_CONTEXT_TABLE
+
+
+@dataclass(frozen=True)
+class Edit:
+    name: str
+    title: str
+    description: str
+    requires: tuple[str, ...]
+    fields: tuple[str, ...]
+    body: str  # trigger statements over NEW.<field>; NEW.actor is the logged-in actor
+    success: str
+
+    @property
+    def view(self) -> str:
+        return f"edit_{self.name}"
+
+    def create_sql(self) -> list[str]:
+        columns = ", ".join(f"NULL AS {field}" for field in (*self.fields, "actor"))
+        return [
+            f"CREATE TEMP VIEW IF NOT EXISTS {self.view} AS SELECT {columns} WHERE 0",
+            f"""CREATE TEMP TRIGGER IF NOT EXISTS {self.view}_apply INSTEAD OF INSERT ON {self.view} BEGIN
+  SELECT RAISE(ABORT, 'log in to edit the registry') WHERE coalesce(NEW.actor, '') = '';
+  UPDATE {AUDIT_CONTEXT_TABLE} SET actor = NEW.actor, source = 'datasette: {self.name}' WHERE id = 1;
+  {self.body.strip()}
+  UPDATE {AUDIT_CONTEXT_TABLE} SET actor = NULL, source = NULL WHERE id = 1;
+END""",
+        ]
+
+    def canned_query(self) -> dict:
+        values = ", ".join(f"nullif(trim(:{field}), '')" for field in self.fields)
+        return {
+            "sql": f"INSERT INTO {self.view} ({', '.join(self.fields)}, actor)\nVALUES ({values}, :_actor_id)",
+            "write": True,
+            "title": self.title,
+            "description": self.description,
+            "on_success_message": self.success,
+        }
+
+
+def _agreement_must_exist() -> str:
+    return "SELECT RAISE(ABORT, 'no agreement with that id') WHERE NOT EXISTS (SELECT 1 FROM agreements WHERE id = NEW.agreement);"
+
+
+# A review's fields come from its model; only the id is made here.
+_REVIEW_FIELDS = tuple(name for name in by_table()["reviews"].column_names() if name != "id")
+
+EDITS: tuple[Edit, ...] = (
+    Edit(
+        name="renew_agreement",
+        title="Renew an agreement",
+        description="Give the agreement's id and its new end date (YYYY-MM-DD). The change is logged under your login.",
+        requires=("agreements",),
+        fields=("agreement", "ends_on"),
+        body=f"""{_agreement_must_exist()}
+  SELECT RAISE(ABORT, 'give the new end date as YYYY-MM-DD') WHERE NEW.ends_on IS NULL;
+  UPDATE agreements SET ends_on = NEW.ends_on WHERE id = NEW.agreement;""",
+        success="Agreement renewed; the change is in the audit log under your name.",
+    ),
+    Edit(
+        name="change_agreement_status",
+        title="Change an agreement's status",
+        description="Give the agreement's id and its new status: draft, negotiating, active, suspended, expired or terminated.",
+        requires=("agreements",),
+        fields=("agreement", "status"),
+        body=f"""{_agreement_must_exist()}
+  UPDATE agreements SET status = NEW.status WHERE id = NEW.agreement;""",
+        success="Status changed; the change is in the audit log under your name.",
+    ),
+    Edit(
+        name="record_review",
+        title="Record a due-diligence review",
+        description=(
+            "A decision on an institution or an agreement (give exactly one): outcome approved, "
+            "approved_with_conditions, rejected or escalated; the reviewer's role; dates as YYYY-MM-DD "
+            "(reviewed_on defaults to today); answers yes, no, unknown or not_applicable."
+        ),
+        requires=("reviews",),
+        fields=_REVIEW_FIELDS,
+        body=f"""INSERT INTO reviews (id, {', '.join(_REVIEW_FIELDS)})
+  VALUES ('review-' || strftime('%Y%m%d', 'now') || '-' || lower(hex(randomblob(4))),
+          {', '.join("coalesce(NEW.reviewed_on, date('now'))" if f == 'reviewed_on' else f'NEW.{f}' for f in _REVIEW_FIELDS)});""",
+        success="Review recorded; it is in the audit log under your name.",
+    ),
+)
+
+
+def _edits_on(datasette) -> bool:
+    config = datasette.plugin_config("registry") or {}
+    return config.get("face") == "internal" and bool(config.get("auth"))
+
+
+def _tables(conn) -> set[str]:
+    return {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+@hookimpl
+def prepare_connection(conn, database, datasette):
+    if not _edits_on(datasette):
+        return
+    tables = _tables(conn)
+    if AUDIT_CONTEXT_TABLE not in tables:
+        return
+    # Datasette's connections do not enforce foreign keys unless asked; the registry's do.
+    conn.execute("PRAGMA foreign_keys = ON")
+    for edit in EDITS:
+        if set(edit.requires) <= tables:
+            for statement in edit.create_sql():
+                conn.execute(statement)
+
+
+@hookimpl
+def canned_queries(datasette, database):
+    if not _edits_on(datasette):
+        return None
+
+    async def inner():
+        db = datasette.get_database(database)
+        if not db.is_mutable:
+            return {}
+        tables = set(await db.table_names())
+        if AUDIT_CONTEXT_TABLE not in tables:
+            return {}
+        return {edit.name: edit.canned_query() for edit in EDITS if set(edit.requires) <= tables}
+
+    return inner

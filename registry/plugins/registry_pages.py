@@ -1,0 +1,263 @@
+"""Pages for the users' jobs: home, search across institutions and agreements, the
+institution page, edit links on an agreement, and the way to the login page.
+
+Search reads the registry's own FTS5 tables (standalone, keyed by rowid: see
+``registry/schema.py``), whose ``*_folded`` columns hold every name transliterated to
+lower-case ASCII, so the query is folded the same way: "Goteborg" finds Göteborg and
+"lodz" finds Łódź. Everything is rendered by Jinja with autoescaping: data stays data.
+"""
+
+import re
+import urllib.parse
+
+from datasette import Forbidden, hookimpl
+from datasette.utils import tilde_decode, tilde_encode
+from datasette.utils.asgi import Response
+
+from registry.text import fold
+
+SEARCH_LIMIT = 20
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def fts_query(text: str) -> str:
+    """A safe FTS5 query: every folded word as a quoted prefix, all of them required."""
+    return " ".join(f'"{word}"*' for word in _WORD.findall(fold(text or "")))
+
+
+def _face(datasette) -> dict:
+    return datasette.plugin_config("registry") or {}
+
+
+async def _tables(db) -> set:
+    return set(await db.table_names())
+
+
+def _row_url(datasette, database: str, table: str, key: str) -> str:
+    return datasette.urls.row(database, table, tilde_encode(key))
+
+
+async def _visible(datasette, actor, database: str, table: str) -> bool:
+    try:
+        await datasette.ensure_permissions(actor, [("view-table", (database, table)), ("view-database", database), "view-instance"])
+        return True
+    except Forbidden:
+        return False
+
+
+async def _search_database(datasette, db, actor, query: str) -> dict:
+    name, tables = db.name, await _tables(db)
+    found = {"database": name, "institutions": [], "agreements": [], "institution_count": 0, "agreement_count": 0}
+    if "institutions_fts" in tables and await _visible(datasette, actor, name, "institutions"):
+        rows = await db.execute(
+            """with hits as (
+                 select rowid, rank from institutions_fts where institutions_fts match :q order by rank limit :limit)
+               select i.id, i.name, i.local_name, i.country, i.city, i.kind,
+                      (select group_concat(n.name, ' · ') from institution_names n
+                        where n.institution = i.id and n.name not in (i.name, coalesce(i.local_name, ''))) as other_names
+               from hits join institutions i on i.rowid = hits.rowid order by hits.rank""",
+            {"q": query, "limit": SEARCH_LIMIT},
+        )
+        found["institutions"] = [dict(row) | {"url": _row_url(datasette, name, "institutions", row["id"])} for row in rows]
+        found["institution_count"] = (await db.execute("select count(*) from institutions_fts where institutions_fts match :q", {"q": query})).first()[0]
+    if "agreements_fts" in tables and await _visible(datasette, actor, name, "agreements"):
+        rows = await db.execute(
+            """with hits as (
+                 select rowid, rank from agreements_fts where agreements_fts match :q order by rank limit :limit)
+               select a.id, a.title, a.kind, a.status, a.ends_on,
+                      (select group_concat(i.name, '; ') from agreement_parties p join institutions i on i.id = p.institution
+                        where p.agreement = a.id and i.is_home = 0) as partners
+               from hits join agreements a on a.rowid = hits.rowid order by hits.rank""",
+            {"q": query, "limit": SEARCH_LIMIT},
+        )
+        found["agreements"] = [dict(row) | {"url": _row_url(datasette, name, "agreements", row["id"])} for row in rows]
+        found["agreement_count"] = (await db.execute("select count(*) from agreements_fts where agreements_fts match :q", {"q": query})).first()[0]
+    return found
+
+
+async def search_page(request, datasette):
+    await datasette.ensure_permissions(request.actor, ["view-instance"])
+    text = (request.args.get("q") or "").strip()
+    query = fts_query(text)
+    results = []
+    if query:
+        for db in datasette.databases.values():
+            if db.name.startswith("_"):
+                continue
+            results.append(await _search_database(datasette, db, request.actor, query))
+    return Response.html(
+        await datasette.render_template(
+            "registry_search.html",
+            {"q": text, "results": results, "searched": bool(query), "limit": SEARCH_LIMIT, "quote": urllib.parse.quote_plus},
+            request=request,
+        )
+    )
+
+
+@hookimpl
+def register_routes():
+    return [(r"^/-/search$", search_page)]
+
+
+@hookimpl
+def forbidden(datasette, request, message):
+    """Anonymous visitors of the internal face are asked to log in rather than shown a 403."""
+    if request.actor is None and _face(datasette).get("auth"):
+        return Response.redirect(datasette.urls.path("/-/login"))
+    return None
+
+
+@hookimpl
+def extra_css_urls():
+    return ["/assets/registry.css"]
+
+
+@hookimpl
+def menu_links(datasette, actor):
+    return [{"href": datasette.urls.path("/-/search"), "label": "Search partners and agreements"}]
+
+
+@hookimpl
+def extra_body_script(datasette):
+    """Mark the public face's pages, so its style sheet can leave out what only the internal face has."""
+    if _face(datasette).get("face") == "public":
+        return "document.body.classList.add('registry-public');"
+    return ""
+
+
+# --- the institution page ---------------------------------------------------------------
+
+
+async def _rows(db, sql: str, params: dict) -> list[dict]:
+    return [dict(row) for row in await db.execute(sql, params)]
+
+
+async def institution_profile(datasette, database: str, institution: str, internal: bool) -> dict:
+    db = datasette.get_database(database)
+    tables = await _tables(db)
+    params = {"id": institution}
+    profile = {
+        "names": await _rows(db, "select name, kind, language from institution_names where institution = :id order by kind, name", params),
+        "networks": await _rows(
+            db,
+            """select n.id, n.name, n.acronym, m.role, m.since, m.until from memberships m join networks n on n.id = m.network
+               where m.institution = :id order by m.until is not null, n.name""",
+            params,
+        ),
+        "agreements": await _rows(
+            db,
+            """select a.id, a.title, a.kind, a.status, a.starts_on, a.ends_on, a.confidential,
+                      (select group_concat(g.name_en, '; ') from agreement_programmes ap join programmes g on g.id = ap.programme
+                        where ap.agreement = a.id) as programmes
+               from agreement_parties p join agreements a on a.id = p.agreement
+               where p.institution = :id order by a.status = 'active' desc, a.ends_on desc""",
+            params,
+        ),
+        "flows": await _rows(
+            db,
+            """select f.academic_year, f.direction, f.category, sum(f.participants) as participants
+               from mobility_flows f join agreement_parties p on p.agreement = f.agreement
+               where p.institution = :id group by 1, 2, 3 order by 1 desc, 2, 3""",
+            params,
+        ),
+        "internal": internal,
+        "reviews": [],
+    }
+    terms = await _rows(
+        db,
+        """select t.agreement, t.category, t.direction, t.places_per_year, t.months_per_place, t.days_per_place,
+                  t.eqf_levels, t.subject_areas
+           from mobility_terms t join agreement_parties p on p.agreement = t.agreement
+           where p.institution = :id order by t.agreement, t.term_no""",
+        params,
+    )
+    for agreement in profile["agreements"]:
+        agreement["url"] = _row_url(datasette, database, "agreements", agreement["id"])
+        agreement["terms"] = [t for t in terms if t["agreement"] == agreement["id"]]
+    for network in profile["networks"]:
+        network["url"] = _row_url(datasette, database, "networks", network["id"])
+    if internal and "reviews" in tables:
+        profile["reviews"] = await _rows(
+            db,
+            """select r.id, r.reviewed_on, r.reviewer_role, r.outcome, r.conditions, r.next_review_due, r.agreement
+               from reviews r
+               where r.institution = :id or r.agreement in (select agreement from agreement_parties where institution = :id)
+               order by r.reviewed_on desc""",
+            params,
+        )
+    return profile
+
+
+async def home(datasette, actor) -> list[dict]:
+    """What the home page lists for each database: counts, canned queries and edits."""
+    databases = []
+    for db in datasette.databases.values():
+        if db.name.startswith("_") or not await _visible(datasette, actor, db.name, "institutions"):
+            continue
+        tables = await _tables(db)
+        if not {"institutions", "agreements"} <= tables:
+            continue
+        counts = (
+            await db.execute(
+                """select (select count(*) from institutions where is_home = 0) as partners,
+                          (select count(*) from agreements where status = 'active') as active_agreements,
+                          (select count(distinct country) from institutions where is_home = 0) as countries,
+                          (select count(*) from networks) as networks,
+                          (select count(*) from programmes) as programmes"""
+            )
+        ).first()
+        queries = await datasette.get_canned_queries(db.name, actor)
+        listed = [
+            {"name": name, "title": q.get("title") or name, "description": q.get("description") or "", "url": datasette.urls.query(db.name, name), "write": bool(q.get("write"))}
+            for name, q in queries.items()
+        ]
+        databases.append(
+            {
+                "name": db.name,
+                "counts": dict(counts),
+                "queries": [q for q in listed if not q["write"]],
+                "edits": [q for q in listed if q["write"]],
+                "map_url": datasette.urls.table(db.name, "partner_overview"),
+                "partners_url": datasette.urls.table(db.name, "partner_overview") + "?_facet=country&_facet=networks",
+                "agreements_url": datasette.urls.table(db.name, "agreement_overview") + "?status=active&_facet=kind&_facet=countries",
+            }
+        )
+    return databases
+
+
+async def agreement_edits(datasette, database: str, actor, agreement: str) -> list[dict]:
+    """The edit forms that take an agreement, prefilled with this one."""
+    queries = await datasette.get_canned_queries(database, actor)
+    return [
+        {"title": q.get("title") or name, "url": datasette.urls.query(database, name) + "?agreement=" + urllib.parse.quote_plus(agreement)}
+        for name, q in queries.items()
+        if q.get("write") and ":agreement" in q["sql"]
+    ]
+
+
+@hookimpl
+def extra_template_vars(template, database, table, view_name, request, datasette):
+    if request is None:
+        return None
+    actor = request.actor
+    if view_name == "index":
+
+        async def home_vars():
+            return {
+                "registry_home": await home(datasette, actor),
+                "registry_face": _face(datasette).get("face"),
+                "registry_dashboards": datasette.plugin_config("datasette-dashboards") or {},
+            }
+
+        return home_vars
+    if view_name != "row" or table not in ("institutions", "agreements"):
+        return None
+
+    async def row_vars():
+        key = tilde_decode(request.url_vars.get("pks", ""))
+        if table == "institutions":
+            internal = _face(datasette).get("face") == "internal"
+            return {"institution_profile": await institution_profile(datasette, database, key, internal)}
+        return {"agreement_edits": await agreement_edits(datasette, database, actor, key)}
+
+    return row_vars

@@ -1,0 +1,200 @@
+"""The public database: a minimised copy of the registry, written by construction.
+
+Nothing is copied and then hidden. The copy is built in memory from an explicit allow-list
+of tables (``PUBLIC_TABLES``), each with the rows and columns that may be public, and
+written to disk with ``VACUUM INTO`` so no deleted page of anything else can linger in the
+file. Tables not named here (contacts, reviews, findings, screening matches, the audit log,
+waivers, import rejects ...) never reach it, whoever adds them later.
+
+References decide the rest, read from the models' ``Ref`` markers: a row pointing at a row
+that was not published is left out (or, where the reference is optional, published without
+it), and an institution is published only when something published points at it (or it is
+the home institution), so a partner named only in a confidential agreement stays out.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import tempfile
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from registry import db as store
+from registry import schema, views
+
+
+@dataclass(frozen=True)
+class PublicTable:
+    """One table of the public database.
+
+    ``columns``: the columns whose values are copied; every other column of the model stays
+    empty (NULL or its default), so views, search and canned queries written for the
+    registry still run on the copy. ``None`` copies every column: only for records that
+    hold nothing private by their nature (names, memberships, terms, counts).
+    ``where``: which rows may be public, as SQL over the source row ``t``.
+    """
+
+    table: str
+    columns: tuple[str, ...] | None = None
+    where: str = "1"
+
+
+# Agreements still being drafted or negotiated are not public commitments yet.
+PUBLIC_AGREEMENT = "t.confidential = 0 AND t.status NOT IN ('draft', 'negotiating')"
+
+PUBLIC_TABLES: tuple[PublicTable, ...] = (
+    PublicTable("institutions"),
+    PublicTable("institution_names"),
+    PublicTable("networks"),
+    PublicTable("memberships"),
+    PublicTable("programmes"),
+    PublicTable(
+        "agreements",
+        columns=(
+            "id", "title", "kind", "status", "signed_on", "starts_on", "ends_on", "renewal",
+            "notice_months", "home_unit", "coordinator", "confidential",
+        ),
+        where=PUBLIC_AGREEMENT,
+    ),
+    PublicTable("agreement_parties", columns=("agreement", "institution", "role", "unit")),
+    PublicTable("agreement_programmes"),
+    PublicTable("mobility_terms"),
+    PublicTable("degree_terms"),
+    PublicTable("mobility_flows"),
+)
+
+
+@dataclass
+class Publication:
+    path: Path
+    rows: dict[str, int]
+    withheld: dict[str, int]
+
+    def as_dict(self) -> dict:
+        return {"path": str(self.path), "rows": self.rows, "withheld": self.withheld}
+
+
+def _published_specs(source: sqlite3.Connection) -> list[tuple[PublicTable, schema.TableSpec]]:
+    present = {row[0] for row in source.execute("SELECT name FROM src.sqlite_master WHERE type = 'table'")}
+    specs = store.specs()
+    return [(entry, specs[entry.table]) for entry in PUBLIC_TABLES if entry.table in specs and entry.table in present]
+
+
+def _copy_rows(conn: sqlite3.Connection, entry: PublicTable, spec: schema.TableSpec) -> None:
+    columns = list(entry.columns) if entry.columns is not None else spec.stored_columns
+    unknown = set(columns) - set(spec.stored_columns)
+    if unknown:
+        raise ValueError(f"PUBLIC_TABLES names columns {sorted(unknown)} that {entry.table} does not have")
+    names = ", ".join(schema.quote(c) for c in columns)
+    selected = ", ".join(f"t.{schema.quote(c)}" for c in columns)
+    conn.execute(f"INSERT INTO main.{schema.quote(spec.name)} ({names}) SELECT {selected} FROM src.{schema.quote(spec.name)} t WHERE {entry.where}")
+
+
+def _drop_dangling(conn: sqlite3.Connection, published: list[schema.TableSpec]) -> int:
+    """Leave out rows that point at unpublished rows; forget optional references to them."""
+    names = {spec.name for spec in published}
+    changed = 0
+    for spec in published:
+        for column in spec.columns:
+            if column.ref is None:
+                continue
+            q, target = schema.quote(column.name), column.ref
+            missing = f"{q} IS NOT NULL AND " + (
+                f"{q} NOT IN (SELECT {schema.quote(target.column)} FROM main.{schema.quote(target.table)})"
+                if target.table in names
+                else "1"
+            )
+            if column.nullable:
+                sql = f"UPDATE main.{schema.quote(spec.name)} SET {q} = NULL WHERE {missing}"
+            else:
+                sql = f"DELETE FROM main.{schema.quote(spec.name)} WHERE {missing}"
+            changed += conn.execute(sql).rowcount
+    return changed
+
+
+def _drop_unreferenced_institutions(conn: sqlite3.Connection, published: list[schema.TableSpec]) -> int:
+    """An institution is public when something public names it: a membership, a public
+    agreement, an opportunity ... Its own names do not count."""
+    own_children = {child.table for child, _ in store.specs()["institutions"].record.children.values()}
+    anchors = [
+        f"SELECT {schema.quote(c.name)} FROM main.{schema.quote(spec.name)}"
+        for spec in published
+        if spec.name not in own_children and spec.name != "institutions"
+        for c in spec.columns
+        if c.ref is not None and c.ref.table == "institutions"
+    ]
+    kept = " UNION ".join(anchors) if anchors else "SELECT NULL WHERE 0"
+    return conn.execute(f"DELETE FROM main.institutions WHERE is_home = 0 AND id NOT IN ({kept})").rowcount
+
+
+def _add_search_and_views(conn: sqlite3.Connection) -> None:
+    # The registry's own search tables, filled once; the copy is read-only, so no triggers.
+    for statement in store._split(schema.SEARCH_SQL):
+        if statement.upper().startswith("CREATE VIRTUAL TABLE"):
+            conn.execute(statement)
+    for statement in store._split(schema.REBUILD_SEARCH_SQL):
+        conn.execute(statement)
+    for statement in store._split(views.create_views_sql()):
+        conn.execute(statement)
+    conn.execute(
+        "CREATE TABLE publication (id INTEGER PRIMARY KEY CHECK (id = 1), published_at TEXT NOT NULL, note TEXT NOT NULL)"
+    )
+    conn.execute(
+        "INSERT INTO publication VALUES (1, ?, ?)",
+        [
+            datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "The public copy of the registry: institutions, networks, programmes and non-confidential "
+            "agreements with their terms and mobility counts. No contacts, reviews, findings or audit log.",
+        ],
+    )
+
+
+def publish(source_path: str | Path, out: str | Path) -> Publication:
+    """Write the public database ``out`` from the registry at ``source_path``."""
+    source_path, out = Path(source_path), Path(out)
+    if not source_path.exists():
+        raise FileNotFoundError(f"no registry at {source_path}")
+    if out.resolve() == source_path.resolve():
+        raise ValueError("the public database must be a new file, not the registry itself")
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    conn.execute("ATTACH DATABASE ? AS src", [f"file:{source_path}?mode=ro"])
+    conn.execute("BEGIN")
+    tables = _published_specs(conn)
+    for _, spec in tables:
+        conn.execute(schema.create_table_sql(spec))
+    for entry, spec in tables:
+        _copy_rows(conn, entry, spec)
+    published = [spec for _, spec in tables]
+    while _drop_dangling(conn, published):
+        pass
+    if any(spec.name == "institutions" for spec in published):
+        _drop_unreferenced_institutions(conn, published)
+        while _drop_dangling(conn, published):
+            pass
+    for spec in published:
+        for statement in schema.index_sql(spec):
+            conn.execute(statement)
+    rows = {spec.name: conn.execute(f"SELECT count(*) FROM main.{schema.quote(spec.name)}").fetchone()[0] for spec in published}
+    withheld = Counter(
+        {spec.name: conn.execute(f"SELECT count(*) FROM src.{schema.quote(spec.name)}").fetchone()[0] - rows[spec.name] for spec in published}
+    )
+    conn.execute("COMMIT")
+    conn.execute("DETACH DATABASE src")  # from here on, unqualified names can only mean the copy
+    conn.execute("BEGIN")
+    _add_search_and_views(conn)
+    conn.execute("COMMIT")
+    conn.execute("ANALYZE")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=".public-", suffix=".db", dir=out.parent)
+    os.close(handle)
+    os.unlink(temporary)
+    try:
+        conn.execute("VACUUM main INTO ?", [temporary])
+        conn.close()
+        os.replace(temporary, out)
+    finally:
+        Path(temporary).unlink(missing_ok=True)
+    return Publication(out, rows, {name: count for name, count in withheld.items() if count})
