@@ -1,0 +1,118 @@
+"""The public copy: written by construction, nothing private in any table, search folds names."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from registry import db as store
+from registry.cli import cli
+from registry.importers import seed
+from registry.publish import PUBLIC_TABLES, publish
+
+REGISTRY_YAML = Path(__file__).parent / "data" / "publish" / "registry.yml"
+PRIVATE_TEXT = ("Internal note that stays internal.", "reviewer-note-internal-only", "Secretive Partner GmbH")
+
+
+def build_registry(path: Path) -> Path:
+    db = store.connect(path)
+    store.ensure_schema(db)
+    seed.load(db, [REGISTRY_YAML], actor="tests")
+    db.conn.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def registry_file(tmp_path_factory) -> Path:
+    return build_registry(tmp_path_factory.mktemp("publish") / "registry.db")
+
+
+@pytest.fixture(scope="module")
+def public_file(registry_file: Path) -> Path:
+    out = registry_file.with_name("public.db")
+    publish(registry_file, out)
+    return out
+
+
+def every_cell(path: Path):
+    """(table, text) for every cell of every table, FTS shadow tables included."""
+    conn = sqlite3.connect(path)
+    tables = [row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND sql NOT LIKE 'CREATE VIRTUAL%'")]
+    for table in tables:
+        for row in conn.execute(f'SELECT * FROM "{table}"'):
+            for value in row:
+                if isinstance(value, bytes):
+                    yield table, value.decode("latin-1")
+                elif value is not None:
+                    yield table, str(value)
+    conn.close()
+
+
+def private_values(registry: Path) -> set[str]:
+    conn = sqlite3.connect(registry)
+    emails = {row[0] for row in conn.execute("SELECT email FROM contacts WHERE email IS NOT NULL")}
+    confidential = {row[0] for row in conn.execute("SELECT id FROM agreements WHERE confidential = 1")}
+    conn.close()
+    assert emails and confidential, "the test registry must hold contacts and a confidential agreement"
+    return emails | confidential | set(PRIVATE_TEXT)
+
+
+def test_no_contact_email_or_confidential_agreement_anywhere_in_the_public_file(registry_file, public_file):
+    secrets_ = private_values(registry_file)
+    scanned_tables = set()
+    for table, text in every_cell(public_file):
+        scanned_tables.add(table)
+        leaked = [s for s in secrets_ if s in text]
+        assert not leaked, f"{leaked} found in table {table}"
+    assert {"institutions_fts_content", "institutions_fts_data", "agreements_fts_content"} <= scanned_tables
+
+
+def test_only_allow_listed_tables_are_published(public_file):
+    conn = sqlite3.connect(public_file)
+    names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    views = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'view'")}
+    record_tables = {name for name in names if not name.startswith(("institutions_fts", "agreements_fts", "sqlite_"))} - {"publication"}
+    assert record_tables <= {entry.table for entry in PUBLIC_TABLES}
+    assert not {"contacts", "reviews", "changes", "audit_context"} & names
+    assert {"agreement_overview", "partner_overview"} <= views
+
+
+def test_rows_are_minimised(public_file):
+    conn = sqlite3.connect(public_file)
+    agreements = dict(conn.execute("SELECT id, status FROM agreements"))
+    assert agreements == {"ex-gu-student-exchange": "active", "ex-lodz-erasmus": "active"}  # no draft, no confidential
+    assert conn.execute("SELECT count(*) FROM agreements WHERE notes IS NOT NULL OR document_url IS NOT NULL").fetchone()[0] == 0
+    institutions = {row[0] for row in conn.execute("SELECT id FROM institutions")}
+    # The partner of only a confidential agreement stays out; a partner of only a draft too.
+    assert institutions == {"lund-university", "university-of-gothenburg", "university-of-lodz", "university-of-copenhagen"}
+    assert conn.execute("SELECT count(*) FROM agreement_parties WHERE agreement NOT IN (SELECT id FROM agreements)").fetchone()[0] == 0
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"  # one file, servable immutable
+
+
+@pytest.mark.parametrize(
+    "typed, expected",
+    [("Goteborg", "university-of-gothenburg"), ("lodz", "university-of-lodz"), ("Łódź", "university-of-lodz"), ("kobenhavn", "university-of-copenhagen")],
+)
+def test_search_folds_names(public_file, typed, expected):
+    from registry.plugins.registry_pages import fts_query
+
+    conn = sqlite3.connect(public_file)
+    found = [row[0] for row in conn.execute(
+        "SELECT i.id FROM institutions_fts f JOIN institutions i ON i.rowid = f.rowid WHERE institutions_fts MATCH ?", [fts_query(typed)]
+    )]
+    assert found == [expected]
+
+
+def test_publish_cli(registry_file, tmp_path):
+    out = tmp_path / "copy.db"
+    result = CliRunner().invoke(cli, ["publish", "--db", str(registry_file), "--out", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["rows"]["agreements"] == 2 and report["withheld"]["agreements"] == 2
+    assert CliRunner().invoke(cli, ["publish", "--db", str(tmp_path / "missing.db")]).exit_code == 2
+    same = CliRunner().invoke(cli, ["publish", "--db", str(registry_file), "--out", str(registry_file)])
+    assert same.exit_code == 2 and "new file" in same.output

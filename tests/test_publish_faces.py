@@ -1,0 +1,282 @@
+"""The two faces in Datasette: login required internally (raw SQL too), edits logged with the
+logged-in actor and refused when invalid, and the public copy read-only with its limits."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from registry import db as store
+from registry import faces
+from registry.cli import cli
+from registry.publish import publish
+from test_publish import build_registry
+
+PASSWORDS = {"alice": "alice-secret-1", "bob": "bob-secret-2"}
+
+
+@pytest.fixture(scope="module")
+def accounts():
+    hashes = {f"{faces.ACCOUNT_PREFIX}{user.upper()}": faces.hash_password(pw) for user, pw in PASSWORDS.items()}
+    saved = {name: os.environ.get(name) for name in hashes}
+    os.environ.update(hashes)
+    yield
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+@pytest.fixture(scope="module")
+def registry_file(tmp_path_factory) -> Path:
+    return build_registry(tmp_path_factory.mktemp("faces") / "registry.db")
+
+
+class Browser:
+    """Datasette's test client with a cookie jar, a login and the CSRF dance of a form."""
+
+    def __init__(self, datasette):
+        self.ds, self.cookies = datasette, {}
+
+    def get(self, path):
+        response = asyncio.run(self.ds.client.get(path, cookies=self.cookies))
+        self.cookies.update(response.cookies)
+        return response
+
+    _signed_in: dict = {}  # (datasette, user) -> cookie: a login costs a deliberately slow hash
+
+    def login(self, user):
+        key = (id(self.ds), user)
+        if key not in self._signed_in:
+            response = asyncio.run(self.ds.client.post("/-/login", data={"username": user, "password": PASSWORDS[user]}))
+            assert response.status_code == 302, response.text
+            self._signed_in[key] = response.cookies["ds_actor"]
+        self.cookies["ds_actor"] = self._signed_in[key]
+        return self
+
+    def submit(self, path, **fields):
+        """Fill in the form at path as a person would: every field sent, the rest left empty."""
+        form = self.get(path)
+        token = re.search(r'name="csrftoken" value="([^"]+)"', form.text).group(1)
+        empty = {name: "" for name in re.findall(r'<(?:input|textarea)[^>]*name="([a-z_]+)"', form.text) if name != "csrftoken"}
+        response = asyncio.run(
+            self.ds.client.post(
+                path, data={**empty, **fields, "csrftoken": token}, cookies=self.cookies, headers={"accept": "application/json"}
+            )
+        )
+        return response.json()
+
+
+@pytest.fixture(scope="module")
+def internal(accounts, registry_file):
+    return faces.internal_face(registry_file).datasette()
+
+
+ANONYMOUS_PATHS = [
+    "/",
+    "/registry",
+    "/registry/contacts",
+    "/registry/contacts.json",
+    "/registry/institutions/university-of-lodz",
+    "/registry.json?sql=select+email+from+contacts",
+    "/registry?sql=select+email+from+contacts",
+    "/registry/expiring.json?months=12",
+    "/registry/renew_agreement",
+    "/-/search?q=lodz",
+    "/-/dashboards/portfolio",
+    "/-/metadata.json",
+    "/-/databases.json",
+    "/registry.db",
+]
+
+
+@pytest.mark.parametrize("path", ANONYMOUS_PATHS)
+def test_anonymous_visitors_get_nothing(internal, path):
+    response = Browser(internal).get(path)
+    assert response.status_code in (302, 403), f"{path} answered {response.status_code}"
+    if response.status_code == 302:
+        assert response.headers["location"].endswith("/-/login")
+    assert "@example.org" not in response.text and "Łódź" not in response.text
+
+
+def test_anonymous_write_is_refused(internal):
+    response = asyncio.run(
+        internal.client.post("/registry/renew_agreement", data={"agreement": "ex-lodz-erasmus", "ends_on": "2040-01-01", "_actor_id": "eve"})
+    )
+    assert response.status_code in (302, 403)
+    conn = sqlite3.connect(internal.get_database("registry").path)
+    assert conn.execute("SELECT ends_on FROM agreements WHERE id = 'ex-lodz-erasmus'").fetchone()[0] == "2029-08-31"
+
+
+def test_logged_in_sees_everything(internal):
+    alice = Browser(internal).login("alice")
+    home = alice.get("/")
+    assert home.status_code == 200 and "Renew an agreement" in home.text and "Agreements ending soon" in home.text
+    assert "@example.org" in alice.get("/registry/contacts").text
+    sql = alice.get("/registry.json?sql=select+email+from+contacts&_shape=array")
+    assert sql.status_code == 200 and {row["email"] for row in sql.json()} == {"gu-office-role@example.org", "partnerships-role@example.org"}
+    page = alice.get("/registry/institutions/university-of-lodz")
+    assert "Uniwersytet Łódzki" in page.text and "Erasmus agreement with Łódź" in page.text
+    assert "Due-diligence reviews" in page.text and "due_diligence_reviewer" in page.text
+    found = alice.get("/-/search?q=Goteborg")
+    assert "University of Gothenburg" in found.text and "Student exchange with Gothenburg" in found.text
+    assert "Renew an agreement" in alice.get("/registry/agreements/ex-lodz-erasmus").text
+
+
+def test_wrong_password_is_refused(internal):
+    response = asyncio.run(internal.client.post("/-/login", data={"username": "alice", "password": "bob-secret-2"}))
+    assert response.status_code == 200 and "ds_actor" not in response.cookies
+
+
+def audit(registry_file: Path, record_id: str):
+    return store.history(store.connect(registry_file), record_id)
+
+
+def test_renewal_is_logged_with_the_logged_in_actor(internal, registry_file):
+    alice = Browser(internal).login("alice")
+    result = alice.submit("/registry/renew_agreement", agreement="ex-gu-student-exchange", ends_on="2100-06-30", _actor_id="mallory")
+    assert result["ok"], result
+    last = audit(registry_file, "ex-gu-student-exchange")[-1]
+    assert (last["actor"], last["source"], last["after"]["ends_on"]) == ("alice", "datasette: renew_agreement", "2100-06-30")
+    conn = sqlite3.connect(registry_file)
+    assert conn.execute("SELECT actor, source FROM audit_context").fetchone() == (None, None)
+
+
+@pytest.mark.parametrize(
+    "form, fields, refusal",
+    [
+        ("renew_agreement", {"agreement": "ex-gu-student-exchange", "ends_on": "2031-02-30"}, "CHECK constraint failed"),
+        ("renew_agreement", {"agreement": "ex-gu-student-exchange", "ends_on": "1999-01-01"}, "CHECK constraint failed"),
+        ("renew_agreement", {"agreement": "no-such-agreement", "ends_on": "2031-01-01"}, "no agreement with that id"),
+        ("change_agreement_status", {"agreement": "ex-gu-student-exchange", "status": "paused"}, "CHECK constraint failed"),
+        ("record_review", {"institution": "university-of-lodz", "agreement": "ex-lodz-erasmus", "outcome": "approved",
+                           "reviewer_role": "legal_counsel"}, "CHECK constraint failed"),
+        ("record_review", {"institution": "nowhere", "outcome": "approved", "reviewer_role": "legal_counsel"}, "FOREIGN KEY"),
+        ("record_review", {"institution": "university-of-lodz", "outcome": "fine", "reviewer_role": "legal_counsel"}, "CHECK constraint failed"),
+    ],
+)
+def test_invalid_edits_are_refused(internal, registry_file, form, fields, refusal):
+    before = len(store.history(store.connect(registry_file), fields.get("agreement") or fields.get("institution")))
+    result = Browser(internal).login("bob").submit(f"/registry/{form}", **fields)
+    assert not result["ok"] and refusal in result["message"]
+    assert len(store.history(store.connect(registry_file), fields.get("agreement") or fields.get("institution"))) == before
+
+
+def test_status_change_and_review_are_logged(internal, registry_file):
+    bob = Browser(internal).login("bob")
+    assert bob.submit("/registry/change_agreement_status", agreement="ex-lodz-erasmus", status="suspended")["ok"]
+    assert audit(registry_file, "ex-lodz-erasmus")[-1]["actor"] == "bob"
+    result = bob.submit(
+        "/registry/record_review", institution="university-of-gothenburg", outcome="approved_with_conditions",
+        reviewer_role="due_diligence_reviewer", conditions="Annual report on the exchange", next_review_due="2027-01-31",
+        funding_transparent="yes",
+    )
+    assert result["ok"], result
+    conn = sqlite3.connect(registry_file)
+    review_id, reviewed_on = conn.execute(
+        "SELECT id, reviewed_on FROM reviews WHERE institution = 'university-of-gothenburg'").fetchone()
+    assert reviewed_on == conn.execute("SELECT date('now')").fetchone()[0]
+    logged = conn.execute("SELECT actor, source FROM changes WHERE table_name = 'reviews' AND row_key = ?", [review_id]).fetchone()
+    assert logged == ("bob", "datasette: record_review")
+
+
+def test_concurrent_edits_keep_their_actors(internal, registry_file):
+    """Two logged-in people and a command-line writer at once: every logged change names its own author."""
+    alice, bob = Browser(internal).login("alice"), Browser(internal).login("bob")
+    tokens = {}
+    for person in (alice, bob):
+        form = person.get("/registry/renew_agreement")
+        tokens[id(person)] = re.search(r'name="csrftoken" value="([^"]+)"', form.text).group(1)
+
+    async def renew(person, day):
+        response = await internal.client.post(
+            "/registry/renew_agreement",
+            data={"agreement": "ex-gu-student-exchange", "ends_on": f"2101-01-{day:02d}", "csrftoken": tokens[id(person)]},
+            cookies=person.cookies, headers={"accept": "application/json"},
+        )
+        return response.json()["ok"]
+
+    def command_line_writer():
+        db = store.connect(registry_file)
+        for month in range(1, 13):
+            with store.transaction(db, actor="carol", source="cli"):
+                db.conn.execute("UPDATE agreements SET ends_on = ? WHERE id = 'ex-lodz-erasmus'", [f"2102-{month:02d}-01"])
+
+    async def many():
+        return await asyncio.gather(*(renew(alice if day % 2 else bob, day) for day in range(1, 25)))
+
+    writer = threading.Thread(target=command_line_writer)
+    writer.start()
+    results = asyncio.run(many())
+    writer.join()
+    assert all(results)
+    renewals = [e for e in audit(registry_file, "ex-gu-student-exchange") if e["source"] == "datasette: renew_agreement"]
+    assert len(renewals) >= 24
+    for entry in renewals:
+        if entry["table_name"] == "agreements" and (entry["after"] or {}).get("ends_on", "").startswith("2101-01-"):
+            day = int(entry["after"]["ends_on"][-2:])
+            assert entry["actor"] == ("alice" if day % 2 else "bob"), entry
+    carol = [e for e in audit(registry_file, "ex-lodz-erasmus") if e["table_name"] == "agreements" and (e["after"] or {}).get("ends_on", "").startswith("2102-")]
+    assert len(carol) == 12 and {e["actor"] for e in carol} == {"carol"}
+
+
+# --- the public face ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def public(registry_file, tmp_path_factory):
+    out = tmp_path_factory.mktemp("public") / "public.db"
+    publish(registry_file, out)
+    return faces.public_face(out)
+
+
+def test_public_face_is_immutable_and_limited(public):
+    ds = public.datasette()
+    assert not ds.get_database("public").is_mutable
+    assert ds.setting("sql_time_limit_ms") == 1000 and ds.setting("max_returned_rows") == 1000
+    queries = public.metadata["databases"]["public"]["queries"]
+    assert "expiring" in queries and not any(q.get("write") for q in queries.values())
+    assert "allow" not in public.metadata and "datasette-auth-passwords" not in public.metadata["plugins"]
+
+
+def test_public_face_pages(public):
+    ds, browser = public.datasette(), None
+    browser = Browser(ds)
+    home = browser.get("/")
+    assert home.status_code == 200 and "Renew an agreement" not in home.text and "Agreements ending soon" in home.text
+    page = browser.get("/public/institutions/university-of-lodz")
+    assert page.status_code == 200 and "Erasmus agreement with Łódź" in page.text and "Due-diligence reviews" not in page.text
+    assert "University of Łódź" in browser.get("/-/search?q=lodz").text
+    assert browser.get("/public/contacts").status_code == 404
+    assert browser.get("/public/renew_agreement").status_code == 404
+    sql = browser.get("/public.json?sql=select+count(*)+as+n+from+agreements&_shape=array")
+    assert sql.json() == [{"n": 2}]
+
+
+# --- the command line --------------------------------------------------------------------
+
+
+def test_serve_without_an_account_says_how_to_make_one(registry_file, monkeypatch):
+    for name in list(os.environ):
+        if name.startswith(faces.ACCOUNT_PREFIX):
+            monkeypatch.delenv(name)
+    result = CliRunner().invoke(cli, ["serve", "--db", str(registry_file)])
+    assert result.exit_code == 2 and "registry hash-password" in result.output
+    result = CliRunner().invoke(cli, ["serve", "--db", str(registry_file), "--no-auth", "--host", "0.0.0.0"])
+    assert result.exit_code == 2 and "127.0.0.1" in result.output
+
+
+def test_hash_password_makes_a_hash_the_login_accepts():
+    from datasette_auth_passwords.utils import verify_password
+
+    result = CliRunner().invoke(cli, ["hash-password", "--stdin"], input="correct horse\n")
+    assert result.exit_code == 0
+    assert verify_password("correct horse", result.output.strip()) and not verify_password("wrong", result.output.strip())
