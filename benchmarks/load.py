@@ -15,7 +15,7 @@ from pathlib import Path
 
 from benchmarks.synth import synthetic_records
 from registry import db as store
-from registry.demo import fresh_registry
+from registry.examples import fresh_registry
 from registry.models import by_table
 
 

@@ -134,7 +134,7 @@ def synthetic_records(institutions: int = 20_000, agreements: int = 100_000, see
 def build_synthetic(path: str | Path, institutions: int = 20_000, agreements: int = 100_000, seed: int = 1):
     """Write a synthetic registry through the library (validation, audit log, search index)."""
     from registry import db as store
-    from registry.demo import fresh_registry
+    from registry.examples import fresh_registry
     from registry.models import by_table
 
     db = fresh_registry(path)

@@ -17,7 +17,7 @@ import sqlite_utils
 from registry import db as store
 from registry.importers import seed
 from registry.problems import Problem
-from registry.verify import verify as _verify
+from registry.integrity import verify as _verify
 
 
 def open_registry(db_path: str | Path | None = None, *, create: bool = False) -> sqlite_utils.Database:
@@ -55,6 +55,6 @@ def backup(destination: str | Path, db_path: str | Path | None = None) -> Path:
 
 def demo(db_path: str | Path | None = None) -> sqlite_utils.Database:
     """Build the example registry in a fresh file (without serving it)."""
-    from registry.demo import DEMO_DB, build_demo
+    from registry.examples import DEMO_DB, build_demo
 
     return build_demo(db_path or DEMO_DB)
