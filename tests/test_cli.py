@@ -138,7 +138,7 @@ def test_registry_serve_answers_its_json_api(seeded):
     port = free_port()
     registry_command = Path(sys.executable).parent / "registry"
     env = {**os.environ, "REGISTRY_DB": str(db)}
-    server = subprocess.Popen([str(registry_command), "serve", "--port", str(port)], env=env,
+    server = subprocess.Popen([str(registry_command), "serve", "--no-auth", "--port", str(port)], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         url = f"http://127.0.0.1:{port}/cli/agreement_overview.json?_shape=array"
