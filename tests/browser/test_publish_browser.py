@@ -1,0 +1,295 @@
+"""Both faces in headless Chromium, as a person sees them, against real `registry serve` processes.
+
+The demo registry when its example data is in the checkout (else the publishing tests' small
+registry); map tiles come from a stub server on 127.0.0.1, and any request to another host
+fails the test. Screenshots go to test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import http.server
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from registry import examples, faces
+from registry.publish import publish
+from registry.text import fold
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+USER, PASSWORD = "tester", "a-browser-test-password"
+
+try:
+    from playwright.sync_api import sync_playwright
+except ImportError:  # pragma: no cover - the test extra installs it
+    sync_playwright = None
+
+pytestmark = [
+    pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it: apt-get install chromium)"),
+    pytest.mark.skipif(sync_playwright is None, reason="playwright is not installed (pip install -e '.[test]')"),
+]
+
+# A 1x1 transparent PNG: the stub's every tile.
+TILE = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class TileStub(http.server.BaseHTTPRequestHandler):
+    served = 0
+
+    def do_GET(self):  # noqa: N802 - the http.server API
+        TileStub.served += 1
+        self.send_response(200)
+        self.send_header("Content-Type", "image/png")
+        self.send_header("Access-Control-Allow-Origin", "*")
+        self.end_headers()
+        self.wfile.write(TILE)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def tiles():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), TileStub)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/{{z}}/{{x}}/{{y}}.png"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def registry_file(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("browser") / "registry.db"
+    if (examples.DATA_DIR / "examples").is_dir():
+        examples.build_demo(path).conn.close()
+    else:
+        from test_publish import build_registry
+
+        build_registry(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def partner(registry_file) -> dict:
+    """A partner a person would look for: one with an active agreement and a place on the map."""
+    conn = sqlite3.connect(registry_file)
+    conn.row_factory = sqlite3.Row
+    row = conn.execute(
+        """select i.id, i.name, i.local_name from institutions i
+           where i.is_home = 0 and i.latitude is not null
+             and exists (select 1 from agreement_parties p join agreements a on a.id = p.agreement
+                         where p.institution = i.id and a.status = 'active' and a.confidential = 0)
+           order by i.local_name is null, i.name limit 1"""
+    ).fetchone()
+    return dict(row)
+
+
+def start(args: list[str], port: int, env: dict) -> subprocess.Popen:
+    command = [str(Path(sys.executable).parent / "registry"), *args, "--port", str(port)]
+    server = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=ROOT)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/-/versions.json", timeout=2)
+            return server
+        except urllib.error.HTTPError:
+            return server  # answering, even if only with "log in first"
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                raise AssertionError(f"{' '.join(command)} did not start: {server.stdout.read().decode()}")
+            time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def servers(registry_file, tiles):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(faces.ACCOUNT_PREFIX)}
+    env[faces.ACCOUNT_PREFIX + USER.upper()] = faces.hash_password(PASSWORD)
+    public_file = registry_file.with_name("public.db")
+    publish(registry_file, public_file)
+    internal_port, public_port = free_port(), free_port()
+    internal = start(["serve", "--db", str(registry_file), "--tiles", tiles], internal_port, env)
+    public = start(["serve", "--public", str(public_file), "--tiles", tiles], public_port, env)
+    yield {"internal": f"http://127.0.0.1:{internal_port}", "public": f"http://127.0.0.1:{public_port}"}
+    for server in (internal, public):
+        server.terminate()
+        server.wait(timeout=10)
+
+
+class Watched:
+    """A browser page whose console errors and requests to other hosts are recorded."""
+
+    def __init__(self, page):
+        self.page, self.errors, self.outside = page, [], []
+        page.on("console", lambda message: self.errors.append(message.text) if message.type == "error" else None)
+        page.on("pageerror", lambda error: self.errors.append(str(error)))
+        page.context.route("**/*", self._only_loopback)
+
+    def _only_loopback(self, route):
+        if urlparse(route.request.url).hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            self.outside.append(route.request.url)
+            route.abort()
+
+    def shot(self, name: str) -> None:
+        ARTIFACTS.mkdir(exist_ok=True)
+        self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+    def assert_clean(self):
+        assert not self.outside, f"requests left 127.0.0.1: {self.outside}"
+        assert not self.errors, f"console errors: {self.errors}"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def anonymous(browser):
+    context = browser.new_context(viewport={"width": 1100, "height": 800})
+    watched = Watched(context.new_page())
+    yield watched
+    context.close()
+    watched.assert_clean()
+
+
+@pytest.fixture(scope="module")
+def logged_in_state(browser, servers):
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(servers["internal"] + "/")
+    assert page.url.endswith("/-/login"), "the internal face must ask for a login first"
+    page.fill("input[name=username]", USER)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(servers["internal"] + "/")
+    state = context.storage_state()
+    context.close()
+    return state
+
+
+@pytest.fixture
+def office(browser, logged_in_state):
+    context = browser.new_context(viewport={"width": 1100, "height": 800}, storage_state=logged_in_state)
+    watched = Watched(context.new_page())
+    yield watched
+    context.close()
+    watched.assert_clean()
+
+
+def test_internal_face_asks_for_a_login_and_shows_nothing_before(anonymous, servers, partner):
+    page = anonymous.page
+    page.goto(servers["internal"] + "/registry/institutions")
+    assert page.url.endswith("/-/login")
+    assert page.locator("input[name=password]").is_visible()
+    page.goto(servers["internal"] + "/registry.json?sql=select+name+from+institutions")
+    assert partner["name"] not in page.content()
+    anonymous.errors.clear()  # the browser logs the 403 it was answered with
+
+
+def test_home_search_and_institution_page(office, servers, partner):
+    page = office.page
+    page.goto(servers["internal"] + "/")
+    assert page.locator(".registry-counts").is_visible()
+    assert page.get_by_role("link", name="Agreements ending soon").is_visible()
+    assert page.get_by_role("link", name="Renew an agreement").is_visible()
+    office.shot("internal-home")
+    typed = fold(partner["local_name"] or partner["name"])  # as typed on a keyboard without å, ö, ł
+    page.fill("input[name=q]", typed)
+    page.press("input[name=q]", "Enter")
+    results = page.locator("#institution-results")
+    assert partner["name"] in results.inner_text()
+    office.shot("search")
+    results.get_by_role("link", name=partner["name"]).first.click()
+    assert page.locator("h1").inner_text().startswith(partner["name"])
+    assert page.locator("table.registry-agreements tbody tr").count() >= 1
+    assert page.get_by_role("heading", name="Due-diligence reviews").is_visible()
+    office.shot("institution")
+
+
+def test_map_of_partners_draws_markers_with_local_tiles(office, servers):
+    page = office.page
+    before = TileStub.served
+    page.goto(servers["internal"] + "/registry/partner_overview")
+    markers = page.locator(".leaflet-marker-icon")
+    markers.first.wait_for(timeout=10_000)
+    assert markers.count() >= 1
+    page.wait_for_timeout(300)
+    assert TileStub.served > before, "the map should fetch its tiles from the configured tile server"
+    office.shot("map")
+
+
+def test_portfolio_dashboard_draws_its_charts(office, servers):
+    page = office.page
+    page.goto(servers["internal"] + "/-/dashboards/portfolio")
+    marks = {"by_kind": "rect", "by_country": "rect", "teacher_mobility": "arc", "flows_by_year": "rect"}
+    for chart, mark in marks.items():  # vega draws one SVG path per bar or slice
+        drawn = page.locator(f"#chart-{chart} svg .mark-{mark} path")
+        drawn.first.wait_for(timeout=10_000)
+        assert drawn.count() >= 1
+    metric = page.locator("#chart-ending_12_months p")
+    metric.wait_for(timeout=10_000)
+    assert metric.inner_text().strip().isdigit()
+    page.select_option("select#programme", index=1)
+    page.click("input[value=Apply]")
+    page.locator("#chart-by_kind svg .mark-rect path").first.wait_for(timeout=10_000)
+    assert "programme=" in page.url
+    office.shot("dashboard")
+
+
+def test_renewing_an_agreement_in_the_browser_is_logged_under_the_login(office, servers, registry_file, partner):
+    conn = sqlite3.connect(registry_file)
+    agreement = conn.execute(
+        "select a.id from agreements a join agreement_parties p on p.agreement = a.id where p.institution = ? and a.status = 'active'",
+        [partner["id"]],
+    ).fetchone()[0]
+    page = office.page
+    page.goto(f"{servers['internal']}/registry/agreements/{agreement}")
+    page.get_by_role("link", name="Renew an agreement").click()
+    assert page.locator("input[name=agreement]").input_value() == agreement
+    page.fill("input[name=ends_on]", "2099-06-30")
+    page.click("input[type=submit]")
+    assert "Agreement renewed" in page.locator(".message-info").inner_text()
+    logged = conn.execute(
+        "select actor, source from changes where table_name = 'agreements' and row_key = ? order by id desc limit 1", [agreement]
+    ).fetchone()
+    assert logged == (USER, "datasette: renew_agreement")
+
+
+def test_public_face_without_login(anonymous, servers, partner):
+    page = anonymous.page
+    page.goto(servers["public"] + "/")
+    assert "no contact details" in page.locator(".metadata-description").inner_text()
+    assert not page.get_by_role("link", name="Renew an agreement").count()
+    anonymous.shot("public-home")
+    page.goto(servers["public"] + "/-/search?q=" + fold(partner["name"]).split()[-1])
+    assert partner["name"] in page.locator("#institution-results").inner_text()
+    page.goto(servers["public"] + "/public/partner_overview")
+    page.locator(".leaflet-marker-icon").first.wait_for(timeout=10_000)
+    anonymous.shot("public-map")
