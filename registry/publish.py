@@ -64,6 +64,9 @@ PUBLIC_TABLES: tuple[PublicTable, ...] = (
     PublicTable("mobility_terms"),
     PublicTable("degree_terms"),
     PublicTable("mobility_flows"),
+    # The outgoing opportunities students browse (the placements capability), when present.
+    PublicTable("opportunities"),
+    PublicTable("opportunity_destinations"),
 )
 
 
@@ -139,6 +142,12 @@ def _add_search_and_views(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
     for statement in store._split(views.create_views_sql()):
         conn.execute(statement)
+    # A view over tables the copy does not hold (placement rounds ...) would only fail when opened.
+    for (view,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'view'").fetchall():
+        try:
+            conn.execute(f"SELECT * FROM {schema.quote(view)} LIMIT 0")
+        except sqlite3.OperationalError:
+            conn.execute(f"DROP VIEW {schema.quote(view)}")
     conn.execute(
         "CREATE TABLE publication (id INTEGER PRIMARY KEY CHECK (id = 1), published_at TEXT NOT NULL, note TEXT NOT NULL)"
     )

@@ -106,6 +106,24 @@ EDITS: tuple[Edit, ...] = (
           {', '.join("coalesce(NEW.reviewed_on, date('now'))" if f == 'reviewed_on' else f'NEW.{f}' for f in _REVIEW_FIELDS)});""",
         success="Review recorded; it is in the audit log under your name.",
     ),
+    Edit(
+        name="waive_finding",
+        title="Waive a finding",
+        description=(
+            "Accept one finding (its id, e.g. GRE01:institutions:some-partner) for a stated reason until a date "
+            "(YYYY-MM-DD). The finding stays listed, marked waived, and counts again after that day."
+        ),
+        requires=("findings", "waivers"),
+        fields=("finding", "reason", "until", "granted_by"),
+        body="""SELECT RAISE(ABORT, 'no finding with that id: run the checks first') WHERE NOT EXISTS (SELECT 1 FROM findings WHERE id = NEW.finding);
+  INSERT INTO waivers (id, finding, reason, granted_on, until, granted_by)
+  VALUES ('waiver-' || strftime('%Y%m%d', 'now') || '-' || lower(hex(randomblob(4))), NEW.finding, NEW.reason, date('now'), NEW.until, NEW.granted_by);
+  UPDATE findings SET waiver = (
+    SELECT w.id FROM waivers w WHERE w.finding = findings.id AND w.granted_on <= date('now') AND w.until >= date('now')
+    ORDER BY w.until DESC, w.id LIMIT 1)
+  WHERE id = NEW.finding;""",
+        success="Finding waived; the waiver is in the audit log under your name.",
+    ),
 )
 
 

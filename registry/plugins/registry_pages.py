@@ -162,6 +162,7 @@ async def institution_profile(datasette, database: str, institution: str, intern
         ),
         "internal": internal,
         "reviews": [],
+        "findings": None,  # None: no checks in this registry; []: checked, nothing open
     }
     terms = await _rows(
         db,
@@ -185,6 +186,21 @@ async def institution_profile(datasette, database: str, institution: str, intern
                order by r.reviewed_on desc""",
             params,
         )
+    if internal and "findings" in tables:
+        profile["findings"] = await _rows(
+            db,
+            """select f.id, f.code, f.severity, f.message, f.status, f.first_seen, f.waiver
+               from findings f
+               where f.status = 'open' and ((f.subject_table = 'institutions' and f.subject_id = :id)
+                  or (f.subject_table = 'agreements'
+                      and f.subject_id in (select agreement from agreement_parties where institution = :id)))
+               order by case f.severity when 'high' then 0 when 'medium' then 1 when 'low' then 2 else 3 end, f.code""",
+            params,
+        )
+        queries = await datasette.get_canned_queries(database, None)
+        if "waive_finding" in queries:
+            for finding in profile["findings"]:
+                finding["waive_url"] = datasette.urls.query(database, "waive_finding") + "?finding=" + urllib.parse.quote_plus(finding["id"])
     return profile
 
 
