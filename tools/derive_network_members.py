@@ -63,9 +63,9 @@ NETWORKS = {
         "name": "Universitas 21",
         "acronym": "U21",
         "description": (
-            "Global network of research-intensive universities, founded in Melbourne in 1997. "
-            "The network reported 28 members in 2022 and 29 in 2024 (Universitas Gadjah Mada joined in 2023); "
-            "this list has the 28 we could confirm from public pages, so one recent member may be missing."
+            "Global network of research-intensive universities, founded in Melbourne in 1997. Its own pages "
+            "gave 29 members in 2021 and 28 in 2022; Universitas Gadjah Mada joined in 2023. This list holds the "
+            "28 members we could confirm from public pages: check universitas21.com for the current list."
         ),
         "website": "https://universitas21.com",
         "strategic": False,
@@ -90,7 +90,8 @@ NETWORKS = {
         "acronym": "EUGLOH",
         "description": (
             "European University alliance under the European Universities Initiative, founded in 2019 by "
-            "five universities and enlarged to nine in 2022."
+            "five universities (Paris-Saclay, Lund, LMU Munich, Porto, Szeged); Alcalá, Hamburg, Novi Sad and UiT "
+            "joined in its second phase."
         ),
         "website": "https://www.eugloh.eu",
         "strategic": True,
