@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from registry import demo
+from registry import examples
 from registry.importers import seed
+from registry.integrity import verify
 from registry.models.core import AgreementKind, AgreementStatus
-from registry.verify import verify
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 SEED_DIRS = [DATA / "reference", DATA / "examples"]
@@ -36,7 +36,7 @@ def seed_paths() -> list[Path]:
 
 @pytest.fixture(scope="module")
 def registry(tmp_path_factory):
-    db = demo.fresh_registry(tmp_path_factory.mktemp("seeds") / "registry.db")
+    db = examples.fresh_registry(tmp_path_factory.mktemp("seeds") / "registry.db")
     seed.load(db, SEED_DIRS, actor="test")
     yield db
     db.conn.close()
