@@ -128,8 +128,11 @@ EDITS: tuple[Edit, ...] = (
 
 
 def _edits_on(datasette) -> bool:
-    config = datasette.plugin_config("registry") or {}
-    return config.get("face") == "internal" and bool(config.get("auth"))
+    # Read once: Datasette deep-copies its whole metadata on every plugin_config call.
+    if not hasattr(datasette, "_registry_edits_on"):
+        config = datasette.plugin_config("registry") or {}
+        datasette._registry_edits_on = config.get("face") == "internal" and bool(config.get("auth"))
+    return datasette._registry_edits_on
 
 
 def _tables(conn) -> set[str]:

@@ -26,7 +26,11 @@ def fts_query(text: str) -> str:
 
 
 def _face(datasette) -> dict:
-    return datasette.plugin_config("registry") or {}
+    """Our plugin config (which face, whether there is a login), read once: Datasette
+    deep-copies its whole metadata on every plugin_config call."""
+    if not hasattr(datasette, "_registry_face"):
+        datasette._registry_face = datasette.plugin_config("registry") or {}
+    return datasette._registry_face
 
 
 async def _tables(db) -> set:
@@ -45,33 +49,46 @@ async def _visible(datasette, actor, database: str, table: str) -> bool:
         return False
 
 
+# What each search lists: the FTS table, the table it indexes, and the columns shown per hit.
+SEARCHES = {
+    "institutions": (
+        "institutions_fts",
+        """i.id, i.name, i.local_name, i.country, i.city, i.kind,
+           (select group_concat(n.name, ' · ') from institution_names n
+             where n.institution = i.id and n.name not in (i.name, coalesce(i.local_name, ''))) as other_names""",
+    ),
+    "agreements": (
+        "agreements_fts",
+        """i.id, i.title, i.kind, i.status, i.ends_on,
+           (select group_concat(n.name, '; ') from agreement_parties p join institutions n on n.id = p.institution
+             where p.agreement = i.id and n.is_home = 0) as partners""",
+    ),
+}
+# Ranking scores every match; past this many matches the first ones found are listed instead,
+# with the count, so a one-word query on a large registry stays quick.
+RANK_AT_MOST = 2000
+
+
+async def _search_table(datasette, db, table: str, query: str) -> dict:
+    fts, columns = SEARCHES[table]
+    count = (await db.execute(f"select count(*) from {fts} where {fts} match :q", {"q": query})).first()[0]
+    order = "rank" if count <= RANK_AT_MOST else "rowid"
+    rows = await db.execute(
+        f"""with hits as (select rowid, {order} as position from {fts} where {fts} match :q order by {order} limit :limit)
+            select {columns} from hits join {table} i on i.rowid = hits.rowid order by hits.position""",
+        {"q": query, "limit": SEARCH_LIMIT},
+    )
+    return {"count": count, "rows": [dict(row) | {"url": _row_url(datasette, db.name, table, row["id"])} for row in rows]}
+
+
 async def _search_database(datasette, db, actor, query: str) -> dict:
-    name, tables = db.name, await _tables(db)
-    found = {"database": name, "institutions": [], "agreements": [], "institution_count": 0, "agreement_count": 0}
-    if "institutions_fts" in tables and await _visible(datasette, actor, name, "institutions"):
-        rows = await db.execute(
-            """with hits as (
-                 select rowid, rank from institutions_fts where institutions_fts match :q order by rank limit :limit)
-               select i.id, i.name, i.local_name, i.country, i.city, i.kind,
-                      (select group_concat(n.name, ' · ') from institution_names n
-                        where n.institution = i.id and n.name not in (i.name, coalesce(i.local_name, ''))) as other_names
-               from hits join institutions i on i.rowid = hits.rowid order by hits.rank""",
-            {"q": query, "limit": SEARCH_LIMIT},
-        )
-        found["institutions"] = [dict(row) | {"url": _row_url(datasette, name, "institutions", row["id"])} for row in rows]
-        found["institution_count"] = (await db.execute("select count(*) from institutions_fts where institutions_fts match :q", {"q": query})).first()[0]
-    if "agreements_fts" in tables and await _visible(datasette, actor, name, "agreements"):
-        rows = await db.execute(
-            """with hits as (
-                 select rowid, rank from agreements_fts where agreements_fts match :q order by rank limit :limit)
-               select a.id, a.title, a.kind, a.status, a.ends_on,
-                      (select group_concat(i.name, '; ') from agreement_parties p join institutions i on i.id = p.institution
-                        where p.agreement = a.id and i.is_home = 0) as partners
-               from hits join agreements a on a.rowid = hits.rowid order by hits.rank""",
-            {"q": query, "limit": SEARCH_LIMIT},
-        )
-        found["agreements"] = [dict(row) | {"url": _row_url(datasette, name, "agreements", row["id"])} for row in rows]
-        found["agreement_count"] = (await db.execute("select count(*) from agreements_fts where agreements_fts match :q", {"q": query})).first()[0]
+    tables = await _tables(db)
+    found = {"database": db.name}
+    for table, (fts, _) in SEARCHES.items():
+        if fts in tables and await _visible(datasette, actor, db.name, table):
+            found[table] = await _search_table(datasette, db, table, query)
+        else:
+            found[table] = {"count": 0, "rows": []}
     return found
 
 
@@ -233,7 +250,7 @@ async def home(datasette, actor) -> list[dict]:
                 "counts": dict(counts),
                 "queries": [q for q in listed if not q["write"]],
                 "edits": [q for q in listed if q["write"]],
-                "map_url": datasette.urls.table(db.name, "partner_overview"),
+                "map_url": datasette.urls.table(db.name, "partner_overview") + "?_nofacet=1",  # the map first
                 "partners_url": datasette.urls.table(db.name, "partner_overview") + "?_facet=country&_facet=networks",
                 "agreements_url": datasette.urls.table(db.name, "agreement_overview") + "?status=active&_facet=kind&_facet=countries",
             }

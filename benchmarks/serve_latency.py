@@ -1,0 +1,179 @@
+"""Latency and throughput of the internal face under load, against plain Datasette on the same file.
+
+On a synthetic registry (benchmarks/synth.py, 100,000 agreements by default), 20 concurrent
+clients on loopback hit one page at a time for a fixed time each: search, a table page with
+its facets, and every canned query. The same pages are measured, in the same run, on plain
+``datasette`` serving the same file with the same metadata but none of the project's plugins,
+templates or login (third-party plugins are not loaded either). Prints one JSON object per
+page with p50/p99 in milliseconds, requests per second, the baseline's figures and the ratio.
+
+    .venv/bin/python -m benchmarks.serve_latency [--agreements 100000] [--seconds 30] [--clients 20] [--db PATH] [--pages search ...]
+
+Only 127.0.0.1 is contacted; every loop ends after --seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from registry import faces
+from registry.serve import build_metadata, datasette_args, write_metadata
+
+PASSWORD = "benchmark-password"
+# Plain Datasette: the same CLI, with entry-point plugins left unloaded (Datasette skips them
+# when sys._called_from_test is set), so the baseline carries none of ours or anyone's.
+PLAIN_DATASETTE = "import sys; sys._called_from_test = True; from datasette.cli import cli; cli()"
+SEARCHES = ("lodz", "universitat", "medical", "sao paulo", "goteborg")
+
+
+def emit(**figures) -> None:
+    print(json.dumps(figures), flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_up(base: str, server: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"server at {base} exited: {log.read_text()}")
+        try:
+            httpx.get(base + "/-/versions.json", timeout=2)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    raise SystemExit(f"server at {base} did not start")
+
+
+def pages(db_path: Path, queries: dict) -> dict[str, list[tuple[str, str]]]:
+    """Page name -> (path on our face, path on plain Datasette) to rotate through. Search is
+    our page on ours and Datasette's own table search for the same words on plain Datasette."""
+    database = db_path.stem
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    institutions = [row[0] for row in conn.execute("SELECT institution FROM agreement_parties GROUP BY institution LIMIT 5 OFFSET 1")]
+    agreements = [row[0] for row in conn.execute("SELECT id FROM agreements LIMIT 5")]
+    conn.close()
+    measured = {
+        "search": [(f"/-/search?q={q}", f"/{database}/institutions?_search={q}") for q in SEARCHES],
+        "table_with_facets": [(f"/{database}/agreements", f"/{database}/agreements")],
+        # Row pages: ours adds the institution profile and an agreement's edit links.
+        "institution_page": [(f"/{database}/institutions/{i}",) * 2 for i in institutions],
+        "agreement_page": [(f"/{database}/agreements/{a}",) * 2 for a in agreements],
+    }
+    arguments = {"months": "12", "programme": "medicine", "network": "u21", "years": "3"}
+    for name, query in queries.items():
+        if query.get("write"):
+            continue
+        params = "&".join(f"{p}={v}" for p, v in arguments.items() if f":{p}" in query["sql"])
+        path = f"/{database}/{name}" + (f"?{params}" if params else "")
+        measured[f"canned:{name}"] = [(path, path)]
+    return measured
+
+
+async def hammer(base: str, paths: list[str], clients: int, seconds: float, cookies: dict) -> dict:
+    latencies: list[float] = []
+    failures = 0
+    stop = time.perf_counter() + seconds
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=base, cookies=cookies, limits=limits, timeout=30) as client:
+
+        async def worker(offset: int) -> None:
+            nonlocal failures
+            turn = offset
+            while time.perf_counter() < stop:
+                started = time.perf_counter()
+                try:
+                    response = await client.get(paths[turn % len(paths)])
+                    failures += response.status_code != 200  # e.g. 400 when a query passes sql_time_limit_ms
+                except httpx.HTTPError:
+                    failures += 1
+                latencies.append(time.perf_counter() - started)
+                turn += 1
+
+        began = time.perf_counter()
+        await asyncio.gather(*(worker(i) for i in range(clients)))
+        elapsed = time.perf_counter() - began
+    latencies.sort()
+    return {
+        "requests": len(latencies),
+        "failures": failures,
+        "rps": round(len(latencies) / elapsed, 1),
+        "p50_ms": round(statistics.median(latencies) * 1000, 1),
+        "p99_ms": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--agreements", type=int, default=100_000)
+    parser.add_argument("--institutions", type=int, default=20_000)
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--db", type=Path, help="reuse (or build once at) this synthetic registry")
+    parser.add_argument("--pages", nargs="*", help="measure only these pages (search, table_with_facets, canned:NAME)")
+    args = parser.parse_args()
+
+    db_path = args.db or Path(tempfile.mkdtemp(prefix="bench-serve-")) / "registry.db"
+    if not db_path.exists():
+        from benchmarks.synth import build_synthetic
+
+        started = time.perf_counter()
+        build_synthetic(db_path, institutions=args.institutions, agreements=args.agreements).conn.close()
+        emit(bench="serve_latency", step="build", agreements=args.agreements, seconds=round(time.perf_counter() - started, 1))
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(faces.ACCOUNT_PREFIX)}
+    env[faces.ACCOUNT_PREFIX + "BENCH"] = faces.hash_password(PASSWORD)
+    ours_port, plain_port = free_port(), free_port()
+    registry_command = str(Path(sys.executable).parent / "registry")
+    # Server output goes to files: an unread pipe fills with access-log lines and stalls the server.
+    logs = Path(tempfile.mkdtemp(prefix="bench-serve-logs-"))
+    ours_log, plain_log = logs / "registry-serve.log", logs / "datasette.log"
+    ours = subprocess.Popen([registry_command, "serve", "--db", str(db_path), "--port", str(ours_port)],
+                            env=env, stdout=ours_log.open("wb"), stderr=subprocess.STDOUT)
+    metadata = build_metadata(db_path.stem)
+    plain_args = datasette_args(db_path, host="127.0.0.1", port=plain_port, metadata_path=write_metadata(metadata))
+    plain = subprocess.Popen([sys.executable, "-c", PLAIN_DATASETTE, *plain_args], env=env,
+                             stdout=plain_log.open("wb"), stderr=subprocess.STDOUT)
+    ours_base, plain_base = f"http://127.0.0.1:{ours_port}", f"http://127.0.0.1:{plain_port}"
+    try:
+        wait_until_up(ours_base, ours, ours_log)
+        wait_until_up(plain_base, plain, plain_log)
+        login = httpx.post(ours_base + "/-/login", data={"username": "bench", "password": PASSWORD})
+        cookies = {"ds_actor": login.cookies["ds_actor"]}
+        queries = metadata["databases"][db_path.stem].get("queries", {})
+        for name, paths in pages(db_path, queries).items():
+            if args.pages and name not in args.pages:
+                continue
+            mine = asyncio.run(hammer(ours_base, [p for p, _ in paths], args.clients, args.seconds, cookies))
+            base = asyncio.run(hammer(plain_base, [p for _, p in paths], args.clients, args.seconds, {}))
+            emit(bench="serve_latency", page=name, agreements=args.agreements, clients=args.clients, seconds=args.seconds,
+                 **mine, baseline_rps=base["rps"], baseline_p50_ms=base["p50_ms"], baseline_p99_ms=base["p99_ms"],
+                 baseline_failures=base["failures"], ratio=round(mine["rps"] / base["rps"], 2) if base["rps"] else None)
+    finally:
+        for server in (ours, plain):
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+
+
+if __name__ == "__main__":
+    main()
