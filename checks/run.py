@@ -50,14 +50,19 @@ class RunResult:
         """The open findings of the checks that ran, waived or not, most severe first."""
         return open_findings(self.db, self.codes)
 
+    @cached_property
+    def listing(self) -> list[dict[str, Any]]:
+        """The same findings with their evidence left as JSON text, for printing a list."""
+        return open_findings(self.db, self.codes, parse_evidence=False)
+
     def failing(self, fail_on: str) -> list[dict[str, Any]]:
         """Open findings without a waiver in force at or above ``fail_on`` severity."""
         threshold = SEVERITY_ORDER[fail_on]
-        return [f for f in self.findings if f["waiver"] is None and SEVERITY_ORDER[f["severity"]] >= threshold]
+        return [f for f in self.listing if f["waiver"] is None and SEVERITY_ORDER[f["severity"]] >= threshold]
 
-    def counts(self) -> dict[str, int]:
+    def counts(self, findings: list[dict[str, Any]] | None = None) -> dict[str, int]:
         counts = {severity: 0 for severity in reversed(SEVERITY_ORDER)}
-        for finding in self.findings:
+        for finding in self.listing if findings is None else findings:
             counts[finding["severity"]] += 1
         return counts
 
@@ -72,7 +77,7 @@ class RunResult:
                 "resolved": self.resolved,
                 "open": len(self.findings),
                 "waived": sum(1 for f in self.findings if f["waiver"]),
-                "by_severity": self.counts(),
+                "by_severity": self.counts(self.findings),
             },
             "findings": self.findings,
         }
@@ -193,7 +198,9 @@ def _label_subjects(conn) -> None:
         )
 
 
-def open_findings(db: sqlite_utils.Database, codes: list[str] | None = None) -> list[dict[str, Any]]:
+def open_findings(
+    db: sqlite_utils.Database, codes: list[str] | None = None, *, parse_evidence: bool = True
+) -> list[dict[str, Any]]:
     """Open findings (of the given checks, or all), most severe first, with their waiver."""
     sql = """
       SELECT f.id, f.code, f.family, f.severity, f.subject_table, f.subject_id, f.subject_label,
@@ -206,11 +213,10 @@ def open_findings(db: sqlite_utils.Database, codes: list[str] | None = None) -> 
     """
     cursor = db.conn.execute(sql, {"codes": json.dumps(codes) if codes is not None else None})
     names = [d[0] for d in cursor.description]
-    rows = []
-    for row in cursor:
-        finding = dict(zip(names, row))
-        finding["evidence"] = json.loads(finding["evidence"]) if finding["evidence"] else {}
-        rows.append(finding)
+    rows = [dict(zip(names, row)) for row in cursor]
+    if parse_evidence:
+        for finding in rows:
+            finding["evidence"] = json.loads(finding["evidence"]) if finding["evidence"] else {}
     return rows
 
 
