@@ -62,6 +62,9 @@ def check_command(db_path, only, families, fail_on, output_format, as_json, as_o
         )
     except KeyError as error:
         raise click.UsageError(str(error.args[0])) from error
+    if not db.conn.execute("SELECT 1 FROM country_freedom LIMIT 1").fetchone():
+        click.echo("note: no country indicators loaded, so the country checks found nothing: "
+                   "run 'registry indicators load'", err=True)
     click.echo(FORMATS["json" if as_json else output_format](result))
     if fail_on != "never" and result.failing(fail_on):
         sys.exit(1)
