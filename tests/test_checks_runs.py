@@ -196,10 +196,11 @@ def test_a_waived_finding_no_longer_fails_the_run(cli_db):
 
 def test_check_json_and_markdown(cli_db):
     result = invoke("check", "--db", cli_db, "--only", "DQ05,DQ06", "--json", "--fail-on", "never", "--as-of", "2026-11-21")
-    report = json.loads(result.output)
+    report = json.loads(result.stdout)
+    assert "no country indicators loaded" in result.stderr
     assert report["run"]["checks"] == ["DQ05", "DQ06"] and report["run"]["by_severity"]["low"] == 2
     assert {f["code"] for f in report["findings"]} == {"DQ05", "DQ06"}
-    markdown = invoke("check", "--db", cli_db, "--only", "DQ06", "--format", "markdown", "--fail-on", "never").output
+    markdown = invoke("check", "--db", cli_db, "--only", "DQ06", "--format", "markdown", "--fail-on", "never").stdout
     assert markdown.startswith("# Check run") and "| DQ06 | agreements/oslo-exchange (Oslo exchange) |" in markdown
 
 
