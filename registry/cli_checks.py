@@ -175,6 +175,10 @@ def register(cli: click.Group) -> None:
         cli.add_command(command)
 
 
+# After every other capability's demo step (screening, placements ...): the checks read what they make.
+DEMO_ORDER = 90
+
+
 def demo_step(db) -> None:
     """Load the country indicators and run every check, so the demo shows findings."""
     load_indicators(db, DEFAULT_DIR, actor="demo")
