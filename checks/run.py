@@ -148,7 +148,7 @@ FROM temp.run_found r WHERE NOT EXISTS (SELECT 1 FROM findings f WHERE f.id = r.
     "refresh": """
 UPDATE findings SET last_seen = :today, last_run = :run, message = r.message, evidence = r.evidence,
                     subject_label = r.subject_label
-FROM temp.run_found r WHERE r.id = findings.id
+FROM temp.run_found r WHERE r.id = findings.id AND findings.last_run IS NOT :run  -- not just inserted
 """,
     "reopen": """
 UPDATE findings SET status = 'open', resolved_on = NULL
