@@ -11,7 +11,7 @@ from core_portfolio import portfolio
 from registry import db as store
 from registry.models import Agreement
 from registry.problems import ProblemsFound
-from registry.verify import verify
+from registry.integrity import verify
 
 
 @pytest.fixture

@@ -79,6 +79,8 @@ class Record(BaseModel):
     def _report_order_with_field_errors(cls, data: Any, handler: Any) -> Any:
         """Field errors stop after-validators; still report reversed dates in the same pass,
         so that a user fixing a file sees every problem at once."""
+        if not cls.ordered:
+            return handler(data)
         try:
             return handler(data)
         except ValidationError as error:
@@ -107,6 +109,8 @@ class Record(BaseModel):
 
     @model_validator(mode="after")
     def _check_order_and_exclusivity(self) -> "Record":
+        if not (self.ordered or self.exactly_one):
+            return self
         for earlier, later in self.ordered:
             first, second = getattr(self, earlier), getattr(self, later)
             if first is not None and second is not None and second < first:
