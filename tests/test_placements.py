@@ -23,7 +23,7 @@ from registry.models import (
     PlacementRound,
 )
 from registry.problems import ProblemsFound
-from registry.verify import verify
+from registry.integrity import verify
 
 TODAY = date.today()
 
