@@ -46,7 +46,8 @@ def checklist(today: date, *, done: bool, certificate: bool = False) -> list[dic
 def portfolio(today: date | None = None) -> list:
     today = today or date.today()
     supervisor = "Clinical supervisor, Department of {}"
-    host = dict(institution="sus", available_months=[1, 2, 3, 9, 10, 11])
+    host = dict(institution="sus", available_months=list(range(1, 13)))
+    soon_months = {(today + timedelta(days=7)).month, (today + timedelta(days=34)).month}
     return [
         Institution(id="lund-university", name="Lund University", country="SE", is_home=True),
         Institution(id="sus", name="Skåne University Hospital", country="SE", kind="university_hospital", city="Lund"),
@@ -72,12 +73,13 @@ def portfolio(today: date | None = None) -> list:
         PlacementHost(id="cardiology", unit="Department of Cardiology, Lund", specialty="cardiology", places_per_year=3,
                       supervisor_role=supervisor.format("Cardiology"), contact_role="Director of studies", **host),
         PlacementHost(id="paediatrics", unit="Department of Paediatrics, Malmö", specialty="paediatrics", places_per_year=6,
-                      supervisor_role=supervisor.format("Paediatrics"), **host),
+                      supervisor_role=supervisor.format("Paediatrics"), institution="sus",
+                      available_months=[m for m in range(1, 13) if m not in soon_months]),  # but offers in p-soon
         PlacementHost(id="surgery", unit="Department of Surgery, Lund", specialty="surgery", places_per_year=2, **host),
         PlacementHost(id="orthopaedics", unit="Department of Orthopaedics, Lund", specialty="orthopaedics",
                       places_per_year=2, weeks_per_place=2, supervisor_role=supervisor.format("Orthopaedics"), **host),
         PlacementHost(id="medtech-lab", institution="medtech-ab", unit="Device laboratory", specialty="biomedical-engineering",
-                      places_per_year=2, supervisor_role="Laboratory supervisor"),
+                      places_per_year=2, supervisor_role="Laboratory supervisor"),  # no months recorded: not judged
         PlacementHost(id="retired-unit", unit="Former clinic", specialty="dermatology", places_per_year=9, active=False,
                       institution="sus"),
         PlacementRound(
@@ -113,7 +115,7 @@ def portfolio(today: date | None = None) -> list:
         allocation("a-over-capacity", "cardiology", "p-soon", today, 7, 34),  # cardiology offers 1 in p-soon
         allocation("a-ready", "paediatrics", "p-soon", today, 7, 34),
         allocation("a-later", "cardiology", "p-later", today, 60, 80),  # 3 weeks, not 4
-        allocation("a-no-certificate", "cardiology", "p-past", today, -61, -34),
+        allocation("a-no-certificate", "cardiology", "p-past", today, -61, -36),  # 26 days: Monday to Friday is 4 weeks
         allocation("a-certified", "cardiology", "p-past", today, -61, -34),
         allocation("a-withdrawn", "paediatrics", "p-soon", today, 7, 34),
         # the catalogue: medicine has a mobility window, biomedicine has opportunities but no
@@ -126,7 +128,7 @@ def portfolio(today: date | None = None) -> list:
         Opportunity(id="bmed-research", programme="biomedicine", title="Research internship", kind="research_internship",
                     study_year=3, weeks_min=16, weeks_max=28, destinations=["karolinska-institutet", "BE"]),
         Opportunity(id="bmed-online", programme="biomedicine", title="Online course in global health", kind="online_course",
-                    study_year=2, weeks=3),
+                    study_year=2, weeks=3, mobility_window=True),  # online: not a period abroad
     ]
 
 
