@@ -1,5 +1,6 @@
 """PL: clinical placements of incoming medical students, against the routine Region Skåne and
-Lund University agreed; and AP20, a programme's mobility window in the opportunity catalogue.
+Lund University agreed; AP20 and GDE20: the catalogue of outgoing opportunities (a programme's
+mobility window, and the agreements behind its destinations).
 
 The routine: a unit offers about 2-4 places a year, 4 weeks each and never shorter or longer;
 calls go out in April and October; the faculty assigns students (the unit cannot choose) and
@@ -375,4 +376,39 @@ def programme_without_window_opportunity(ctx: Context):
         """,
         cycles=ctx.criterion("opportunities.window_cycles"),
         not_abroad=ctx.criterion("opportunities.not_abroad_kinds"),
+    )
+
+
+@check(
+    code="GDE20",
+    title="Opportunity offered under an agreement that does not cover it",
+    severity="medium",
+    family="GDE",
+    criterion="every destination in the catalogue offered under an agreement names one in force, to which the destination is a party",
+    source="the registry's data rules (DESIGN.md: opportunities per programme and semester)",
+    uses=("opportunities.agreement_in_force_statuses",),
+)
+def opportunity_under_wrong_agreement(ctx: Context):
+    """Students choose a destination from the catalogue trusting the agreement behind it.
+    A destination whose agreement has expired, been suspended or terminated, or does not name
+    the destination institution as a party, promises a place that no agreement gives. Renew
+    the agreement, name the right one, or take the destination out of the catalogue."""
+    return ctx.found(
+        """
+        SELECT 'opportunity_destinations' AS subject_table, d.opportunity || '/' || d.place AS subject_id,
+               o.title || ': ' || coalesce(i.name, d.country) || ' is offered under "' || a.title || '", which '
+                 || CASE WHEN a.status NOT IN (SELECT value FROM json_each(:statuses)) THEN 'is ' || a.status
+                         ELSE 'does not name it as a party' END || '.' AS message,
+               json_object('programme', o.programme, 'agreement', a.id, 'status', a.status, 'ends_on', a.ends_on,
+                           'destination_is_party', d.institution IN (
+                             SELECT p.institution FROM agreement_parties p WHERE p.agreement = a.id)) AS evidence
+        FROM opportunity_destinations d
+        JOIN opportunities o ON o.id = d.opportunity
+        JOIN agreements a ON a.id = d.agreement
+        LEFT JOIN institutions i ON i.id = d.institution
+        WHERE a.status NOT IN (SELECT value FROM json_each(:statuses))
+           OR (d.institution IS NOT NULL AND d.institution NOT IN (
+                 SELECT p.institution FROM agreement_parties p WHERE p.agreement = a.id))
+        """,
+        statuses=ctx.criterion("opportunities.agreement_in_force_statuses"),
     )

@@ -64,6 +64,8 @@ def portfolio(today: date | None = None) -> list:
         Programme(id="phd-medicine", name_en="Doctoral studies in medical science", name_sv="Forskarutbildning", cycle="third"),
         Agreement(id="ex-leuven", title="Student exchange with KU Leuven", kind="student_exchange", status="active",
                   parties=[{"institution": "lund-university", "role": "home"}, "ku-leuven"], programmes=["medicine"]),
+        Agreement(id="ex-ki-ended", title="Research training with Karolinska Institutet", kind="student_exchange",
+                  status="expired", parties=[{"institution": "lund-university", "role": "home"}, "karolinska-institutet"]),
         Agreement(id="lund-hangzhou", title="Cooperation agreement Lund-Hangzhou", kind="municipal_cooperation",
                   status="active", parties=[{"institution": "city-of-lund", "role": "home"}, "city-of-hangzhou"]),
         Agreement(id="lund-frederiksberg", title="Cooperation agreement Lund-Frederiksberg", kind="municipal_cooperation",
@@ -121,12 +123,14 @@ def portfolio(today: date | None = None) -> list:
         # the catalogue: medicine has a mobility window, biomedicine has opportunities but no
         # window, nursing has none at all, the doctoral programme is not first or second cycle
         Opportunity(id="med-exchange", programme="medicine", title="Exchange semester at KU Leuven", kind="courses",
-                    study_year=5, semester=1, weeks_min=18, weeks_max=20, mobility_window=True, agreement="ex-leuven",
-                    destinations=["ku-leuven"]),
+                    study_year=5, semester=1, weeks_min=18, weeks_max=20, mobility_window=True,
+                    destinations=[{"institution": "ku-leuven", "agreement": "ex-leuven"}]),
         Opportunity(id="med-elective", programme="medicine", title="Elective abroad", kind="elective",
-                    study_year=6, weeks=10, own_choice=True, destinations=["BE", "Germany"]),
+                    study_year=6, weeks=10, own_choice=True,
+                    destinations=["BE", "Germany", {"institution": "charite", "agreement": "ex-leuven"}]),  # not its party
         Opportunity(id="bmed-research", programme="biomedicine", title="Research internship", kind="research_internship",
-                    study_year=3, weeks_min=16, weeks_max=28, destinations=["karolinska-institutet", "BE"]),
+                    study_year=3, weeks_min=16, weeks_max=28,
+                    destinations=[{"institution": "karolinska-institutet", "agreement": "ex-ki-ended"}, "BE"]),
         Opportunity(id="bmed-online", programme="biomedicine", title="Online course in global health", kind="online_course",
                     study_year=2, weeks=3, mobility_window=True),  # online: not a period abroad
     ]

@@ -25,7 +25,7 @@ def findings(tmp_path_factory):
     db = store.connect(path)
     store.ensure_schema(db)
     store.write_records(db, portfolio(TODAY), actor="tester", source="fixture")
-    result = run_checks(db, families=["PL"], only=["AP20"], today=TODAY, actor="tester")
+    result = run_checks(db, families=["PL"], only=["AP20", "GDE20"], today=TODAY, actor="tester")
     by_code: dict[str, dict[str, dict]] = {}
     for finding in result.findings:
         by_code.setdefault(finding["code"], {})[f"{finding['subject_table']}/{finding['subject_id']}"] = finding
@@ -35,7 +35,7 @@ def findings(tmp_path_factory):
 
 def test_every_placement_check_is_registered_with_its_source():
     codes = {spec.code: spec for spec in all_checks() if spec.module == "checks.placements"}
-    assert sorted(codes) == ["AP20", "PL01", "PL02", "PL03", "PL04", "PL05", "PL06", "PL07", "PL08", "PL09"]
+    assert sorted(codes) == ["AP20", "GDE20", "PL01", "PL02", "PL03", "PL04", "PL05", "PL06", "PL07", "PL08", "PL09"]
     assert codes["PL02"].severity == "high" and codes["PL01"].severity == "low"
     assert all("Region Skåne" in spec.source for code, spec in codes.items() if code.startswith("PL"))
 
@@ -91,6 +91,16 @@ def test_ap20_programme_without_a_window_abroad(findings):
     assert set(findings["AP20"]) == {"programmes/biomedicine", "programmes/nursing"}
     assert "none in a mobility window abroad" in findings["AP20"]["programmes/biomedicine"]["message"]
     assert findings["AP20"]["programmes/nursing"]["evidence"]["opportunities"] == 0
+
+
+def test_gde20_destination_under_an_agreement_not_in_force_or_not_its_party(findings):
+    # ku-leuven under ex-leuven (active, a party) is fine; countries have no agreement
+    assert set(findings["GDE20"]) == {
+        "opportunity_destinations/bmed-research/karolinska-institutet",  # ex-ki-ended has expired
+        "opportunity_destinations/med-elective/charite",  # ex-leuven does not name Charité
+    }
+    assert findings["GDE20"]["opportunity_destinations/bmed-research/karolinska-institutet"]["message"].endswith("which is expired.")
+    assert findings["GDE20"]["opportunity_destinations/med-elective/charite"]["evidence"]["destination_is_party"] == 0
 
 
 def test_no_commitment_change_is_found_in_a_fresh_load(findings):

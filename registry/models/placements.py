@@ -250,8 +250,8 @@ class PlacementAllocation(Record):
 
 
 class OpportunityDestination(Record):
-    """Where an outgoing opportunity leads: a partner institution, or a country when the student
-    finds the place."""
+    """Where an outgoing opportunity leads: a partner institution (with the agreement that gives
+    the place, when there is one), or a country when the student finds the place."""
 
     table: ClassVar[str] = "opportunity_destinations"
     primary_key: ClassVar[tuple[str, ...]] = ("opportunity", "place")
@@ -260,6 +260,9 @@ class OpportunityDestination(Record):
     opportunity: Annotated[Slug, Ref("opportunities")]
     institution: Annotated[Optional[Slug], Ref("institutions")] = None
     country: Optional[Country] = None
+    agreement: Annotated[
+        Optional[Slug], Ref("agreements"), Field(description="the agreement behind the place, when there is one")
+    ] = None
 
     @classmethod
     def shorthand(cls, item: Any) -> Any:
@@ -284,8 +287,8 @@ DURATION_BANDS = ((4, "up to 4 weeks"), (12, "5-12 weeks"), (20, "13-20 weeks"),
 
 class Opportunity(Record):
     """The outgoing opportunities each programme offers its students: when in the programme
-    (study year and semester), what kind, for how many weeks, where, and the agreement behind
-    it when there is one. What students and programme leaders browse."""
+    (study year and semester), what kind, for how many weeks, and where (each destination with
+    the agreement behind it, when there is one). What students and programme leaders browse."""
 
     table: ClassVar[str] = "opportunities"
     label_column: ClassVar[str] = "title"
@@ -307,7 +310,6 @@ class Opportunity(Record):
         bool, Field(description="lies in the programme's mobility window: a period abroad that fits without delaying studies (action plan 1.1)")
     ] = False
     own_choice: Annotated[bool, Field(description="students may also find a destination themselves")] = False
-    agreement: Annotated[Optional[Slug], Ref("agreements"), Field(description="the agreement behind it, if any")] = None
     description: Annotated[Optional[Text], Searchable()] = None
     url: Optional[Url] = None
     destinations: list[OpportunityDestination] = []
@@ -348,7 +350,10 @@ SELECT
   (SELECT group_concat(name, '; ') FROM (
      SELECT coalesce(i.name, d.country) AS name FROM opportunity_destinations d
      LEFT JOIN institutions i ON i.id = d.institution WHERE d.opportunity = o.id ORDER BY 1)) AS destinations,
-  o.own_choice, o.mobility_window, o.credits, o.agreement, o.description, o.url
+  (SELECT json_group_array(agreement) FROM (
+     SELECT DISTINCT d.agreement FROM opportunity_destinations d
+     WHERE d.opportunity = o.id AND d.agreement IS NOT NULL ORDER BY 1)) AS agreements,
+  o.own_choice, o.mobility_window, o.credits, o.description, o.url
 FROM opportunities o JOIN programmes p ON p.id = o.programme""",
     "placement_round_overview": """
 SELECT
