@@ -16,6 +16,10 @@ from checks.registry import check
 from registry.models.placements import CHECKLIST_BEFORE_START, ITEM_DONE
 
 _ROUTINE = "Region Skåne and Lund University, routine for clinical placement of international medical students"
+_ROUTINE_URL = (
+    "https://www.intramed.lu.se/undervisa-och-handleda/internationella-mojligheter/"
+    "ta-emot-forskare-larare-doktorander-och-studenter/klinisk-praktik-internationella-lakarstudenter"
+)
 _ACTION_PLAN = "Action plan for internationalisation of first- and second-cycle education, Faculty of Medicine, 2025-2027, goal 1.1"
 
 # Students who still count: not withdrawn.
@@ -33,6 +37,7 @@ live_allocations AS (
     family="PL",
     criterion="a host unit offers about 2-4 placements a year",
     source=_ROUTINE,
+    source_url=_ROUTINE_URL,
     uses=("placements.places_per_year",),
 )
 def capacity_outside_usual_range(ctx: Context):
@@ -62,6 +67,7 @@ def capacity_outside_usual_range(ctx: Context):
     family="PL",
     criterion="every clinical placement lasts exactly 4 weeks, never shorter or longer",
     source=_ROUTINE,
+    source_url=_ROUTINE_URL,
     uses=("placements.weeks", "placements.days"),
 )
 def placement_not_four_weeks(ctx: Context):
@@ -113,6 +119,7 @@ def placement_not_four_weeks(ctx: Context):
     family="PL",
     criterion="a unit gets no more students in a period than it offered",
     source=_ROUTINE,
+    source_url=_ROUTINE_URL,
 )
 def allocated_above_offered(ctx: Context):
     """A unit's offer for a period is what it agreed to supervise. More students than that
@@ -146,6 +153,7 @@ def allocated_above_offered(ctx: Context):
     family="PL",
     criterion="every host unit names its supervisor (a role)",
     source=_ROUTINE,
+    source_url=_ROUTINE_URL,
 )
 def host_without_supervisor(ctx: Context):
     """The unit appoints a contact person and a supervisor, and the course is passed only on
@@ -170,6 +178,7 @@ def host_without_supervisor(ctx: Context):
     family="PL",
     criterion="changes to a unit's offer are made before students are assigned",
     source=_ROUTINE,
+    source_url=_ROUTINE_URL,
 )
 def commitment_changed_after_allocation(ctx: Context):
     """When students are assigned their placements, admission becomes binding and students
@@ -216,6 +225,7 @@ def commitment_changed_after_allocation(ctx: Context):
     family="PL",
     criterion="infection control and health check, insurance, confidentiality agreement, review of prior education and prerequisites are complete before a student starts",
     source=_ROUTINE,
+    source_url=_ROUTINE_URL,
     uses=("placements.checklist_due_days_before_start",),
 )
 def checklist_incomplete_by_start(ctx: Context):
@@ -260,6 +270,7 @@ def checklist_incomplete_by_start(ctx: Context):
     family="PL",
     criterion="the supervisor's certificate reaches the international coordinator after the placement",
     source=_ROUTINE,
+    source_url=_ROUTINE_URL,
     uses=("placements.certificate_due_days_after_end",),
 )
 def certificate_missing_after_placement(ctx: Context):
@@ -293,6 +304,7 @@ def certificate_missing_after_placement(ctx: Context):
     family="PL",
     criterion="a host unit belongs to a hospital (university hospital or hospital unit)",
     source=_ROUTINE,
+    source_url=_ROUTINE_URL,
     uses=("placements.host_institution_kinds",),
 )
 def host_outside_hospital(ctx: Context):
@@ -318,6 +330,7 @@ def host_outside_hospital(ctx: Context):
     family="PL",
     criterion="a unit offers places only in the months its head approved",
     source=_ROUTINE,
+    source_url=_ROUTINE_URL,
 )
 def offer_outside_available_months(ctx: Context):
     """The head of the unit (or the section head by delegation) approves when in the year the
