@@ -168,3 +168,21 @@ def test_a_placement_dated_ready_after_the_fix_resolves_its_finding(registry_db)
         placements.update_checklist_item(registry_db, "a-not-ready", item, "complete")
     placements.update_checklist_item(registry_db, "a-not-ready", "prerequisites", "complete", basis="base_placement")
     assert run_checks(registry_db, only=["PL06"], today=TODAY).findings == []
+
+
+def test_a_placement_cut_short_stays_on_record_and_its_finding_can_be_waived(tmp_path):
+    path = tmp_path / "waive.db"
+    db = store.connect(path)
+    store.ensure_schema(db)
+    store.write_records(db, portfolio(TODAY))
+    run_checks(db, only=["PL02"], today=TODAY)
+    db.conn.close()
+    runner = CliRunner()
+    until = str(TODAY + timedelta(days=90))
+    waived = runner.invoke(cli, ["waive", "PL02", "placement_allocations/a-later", "--db", str(path),
+                                 "--reason", "ended early: illness", "--until", until])
+    assert waived.exit_code == 0, waived.output
+    db = store.connect(path)
+    after = {f["subject_id"]: f for f in run_checks(db, only=["PL02"], today=TODAY).findings}
+    assert after["a-later"]["waiver_reason"] == "ended early: illness"
+    assert after["p-short"]["waiver"] is None
