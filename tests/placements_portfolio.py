@@ -8,7 +8,9 @@ to stand next to it as the case that must not.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 
+from registry import db as store
 from registry.models import (
     Agreement,
     IncomingPlacement,
@@ -139,3 +141,12 @@ def portfolio(today: date | None = None) -> list:
 def allocation(placement: str, host: str, period: str, today: date, start: int, end: int) -> PlacementAllocation:
     return PlacementAllocation(placement=placement, host=host, period=period, starts_on=days(today, start),
                                ends_on=days(today, end), allocated_on=days(today, -50))
+
+
+def portfolio_file(path: Path, today: date | None = None) -> Path:
+    """A registry file at ``path`` holding the portfolio, written by 'tester' from 'fixture'."""
+    db = store.connect(path)
+    store.ensure_schema(db)
+    store.write_records(db, portfolio(today), actor="tester", source="fixture")
+    db.conn.close()
+    return path

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 import pytest
 from click.testing import CliRunner
-from placements_portfolio import ROUND, portfolio
+from placements_portfolio import ROUND, portfolio_file
 from pydantic import ValidationError
 
 from registry import db as store
@@ -30,12 +30,7 @@ TODAY = date.today()
 
 @pytest.fixture(scope="module")
 def loaded_path(tmp_path_factory):
-    path = tmp_path_factory.mktemp("placements") / "registry.db"
-    db = store.connect(path)
-    store.ensure_schema(db)
-    store.write_records(db, portfolio(TODAY), actor="tester", source="fixture")
-    db.conn.close()
-    return path
+    return portfolio_file(tmp_path_factory.mktemp("placements") / "registry.db", TODAY)
 
 
 @pytest.fixture

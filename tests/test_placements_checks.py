@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 from click.testing import CliRunner
-from placements_portfolio import portfolio
+from placements_portfolio import portfolio, portfolio_file
 
 from checks.registry import all_checks
 from checks.run import run_checks
@@ -21,10 +21,7 @@ TODAY = date.today()
 @pytest.fixture(scope="module")
 def findings(tmp_path_factory):
     """Every PL and AP20 finding on the test portfolio, by code, as {subject: finding}."""
-    path = tmp_path_factory.mktemp("placement-checks") / "registry.db"
-    db = store.connect(path)
-    store.ensure_schema(db)
-    store.write_records(db, portfolio(TODAY), actor="tester", source="fixture")
+    db = store.connect(portfolio_file(tmp_path_factory.mktemp("placement-checks") / "registry.db", TODAY))
     result = run_checks(db, families=["PL"], only=["AP20", "GDE20"], today=TODAY, actor="tester")
     by_code: dict[str, dict[str, dict]] = {}
     for finding in result.findings:
@@ -148,11 +145,7 @@ def test_pl05_ignores_offers_of_other_rounds(registry_db):
 
 
 def test_the_check_command_exits_1_on_a_high_placement_finding(tmp_path):
-    path = tmp_path / "cli.db"
-    db = store.connect(path)
-    store.ensure_schema(db)
-    store.write_records(db, portfolio(TODAY))
-    db.conn.close()
+    path = portfolio_file(tmp_path / "cli.db", TODAY)
     runner = CliRunner()
     failing = runner.invoke(cli, ["check", "--db", str(path), "--only", "PL02", "--fail-on", "high"])
     assert failing.exit_code == 1, failing.output
@@ -171,10 +164,8 @@ def test_a_placement_dated_ready_after_the_fix_resolves_its_finding(registry_db)
 
 
 def test_a_placement_cut_short_stays_on_record_and_its_finding_can_be_waived(tmp_path):
-    path = tmp_path / "waive.db"
+    path = portfolio_file(tmp_path / "waive.db", TODAY)
     db = store.connect(path)
-    store.ensure_schema(db)
-    store.write_records(db, portfolio(TODAY))
     run_checks(db, only=["PL02"], today=TODAY)
     db.conn.close()
     runner = CliRunner()

@@ -7,19 +7,12 @@ import json
 
 import pytest
 from conftest import datasette_get
-from placements_portfolio import ROUND, portfolio
-
-from registry import db as store
+from placements_portfolio import ROUND, portfolio_file
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    path = tmp_path_factory.mktemp("served-placements") / "registry.db"
-    db = store.connect(path)
-    store.ensure_schema(db)
-    store.write_records(db, portfolio(), actor="tester", source="fixture")
-    db.conn.close()
-    return path
+    return portfolio_file(tmp_path_factory.mktemp("served-placements") / "registry.db")
 
 
 def rows(served, path):
