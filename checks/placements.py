@@ -11,6 +11,7 @@ education and prerequisites, and the course certificate afterwards.
 
 from __future__ import annotations
 
+from checks.action_plan import PLAN, PLAN_URL
 from checks.context import Context
 from checks.registry import check
 from registry.models.placements import CHECKLIST_BEFORE_START, ITEM_DONE
@@ -20,7 +21,6 @@ _ROUTINE_URL = (
     "https://www.intramed.lu.se/undervisa-och-handleda/internationella-mojligheter/"
     "ta-emot-forskare-larare-doktorander-och-studenter/klinisk-praktik-internationella-lakarstudenter"
 )
-_ACTION_PLAN = "Action plan for internationalisation of first- and second-cycle education, Faculty of Medicine, 2025-2027, goal 1.1"
 
 # Students who still count: not withdrawn.
 _LIVE_ALLOCATIONS = """
@@ -356,10 +356,11 @@ def offer_outside_available_months(ctx: Context):
 @check(
     code="AP20",
     title="Programme without a mobility window among its opportunities",
-    severity="medium",
+    severity="low",
     family="AP",
     criterion="every first- and second-cycle programme offers a period abroad in a clear mobility window",
-    source=_ACTION_PLAN,
+    source=PLAN + ", goal 1.1",
+    source_url=PLAN_URL,
     uses=("opportunities.window_cycles", "opportunities.not_abroad_kinds"),
 )
 def programme_without_window_opportunity(ctx: Context):
@@ -367,8 +368,9 @@ def programme_without_window_opportunity(ctx: Context):
     window: a place in the programme where studies abroad fit without delaying the degree.
     Students see it in the catalogue of outgoing opportunities; a programme none of whose
     opportunities lies in a mobility window (online courses and virtual exchange are not a
-    period abroad) offers students no clear window, whatever its description says. Mark the
-    opportunity that fills the window, or add one."""
+    period abroad) offers students no clear window, whatever its description says (AP04 asks
+    for the description; this asks for the opportunity). Mark the opportunity that fills the
+    window, or add one."""
     return ctx.found(
         """
         WITH offered AS (
@@ -398,7 +400,8 @@ def programme_without_window_opportunity(ctx: Context):
     severity="medium",
     family="GDE",
     criterion="every destination in the catalogue offered under an agreement names one in force, to which the destination is a party",
-    source="the registry's data rules (DESIGN.md: opportunities per programme and semester)",
+    source=PLAN + ": GDE (the portfolio reviewed against each programme's needs)",
+    source_url=PLAN_URL,
     uses=("opportunities.agreement_in_force_statuses",),
 )
 def opportunity_under_wrong_agreement(ctx: Context):
