@@ -36,8 +36,8 @@ from registry.models.placements import (
 from registry.models.base import Record
 from registry.problems import Problem, ProblemsFound
 
-PLACEMENT_WEEKS = 4
-PLACEMENT_DAYS = PLACEMENT_WEEKS * 7
+PLACEMENT_DAYS = 28  # the periods the registry makes run Monday to Sunday of the fourth week
+CRITERIA_FILE = Path(__file__).resolve().parent.parent / "data" / "criteria.yml"
 
 
 def _rows(db: sqlite_utils.Database, sql: str, params: Any = ()) -> list[dict[str, Any]]:
@@ -217,6 +217,12 @@ def placement_days(allocation: PlacementAllocation) -> int:
     return (allocation.ends_on - allocation.starts_on).days + 1
 
 
+def four_weeks_in_days() -> tuple[int, int]:
+    """The span of days (first and last counted) that is 4 weeks, as PL02 reads it from the criteria."""
+    days = yaml.safe_load(CRITERIA_FILE.read_text(encoding="utf-8"))["placements"]["days"]
+    return days["min"], days["max"]
+
+
 def update_checklist_item(
     db: sqlite_utils.Database,
     reference: str,
@@ -301,6 +307,7 @@ def opportunities(
     )
     for row in rows:
         row["countries"] = json.loads(row["countries"])
+        row["agreements"] = json.loads(row["agreements"])
         row["mobility_window"] = bool(row["mobility_window"])
         row["own_choice"] = bool(row["own_choice"])
     return rows
@@ -312,6 +319,7 @@ __all__ = [
     "capacity",
     "default_call_dates",
     "four_week_periods",
+    "four_weeks_in_days",
     "open_round",
     "opportunities",
     "placement_days",

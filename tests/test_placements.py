@@ -205,7 +205,7 @@ def test_opportunities_filter_by_programme_name_kind_and_country(loaded_path):
     assert [r["id"] for r in placements.opportunities(db, kind="online_course")] == ["bmed-online"]
     research = placements.opportunities(db, programme="biomedicine", kind="research_internship")[0]
     assert research["countries"] == ["BE", "SE"] and research["weeks"] == "16-28 weeks"
-    assert research["duration"] == "over 20 weeks"
+    assert research["duration"] == "over 20 weeks" and research["agreements"] == ["ex-ki-ended"]
 
 
 def test_opening_a_round_writes_it_with_its_periods_and_logs_it(registry_copy):
@@ -318,6 +318,10 @@ def test_cli_opens_a_round_records_offers_applicants_allocations_and_checklists(
 
 def test_cli_warns_when_a_placement_is_not_four_weeks(registry_copy):
     _, path = registry_copy
+    monday_to_friday = run(path, "placements", "allocate", "a-unallocated", "--host", "cardiology", "--period", "p-later",
+                           "--ends-on", str(TODAY + timedelta(days=85)))
+    assert monday_to_friday.exit_code == 0 and "warning" not in monday_to_friday.output
+    sqlite3.connect(path).execute("DELETE FROM placement_allocations WHERE placement = 'a-unallocated'").connection.commit()
     result = run(path, "placements", "allocate", "a-unallocated", "--host", "cardiology", "--period", "p-later",
                  "--ends-on", str(TODAY + timedelta(days=73)))
     assert result.exit_code == 0
