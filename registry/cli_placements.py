@@ -200,13 +200,10 @@ DEMO_OFFER_CUT = ("sus-cardiology-lund", "2027-spring-p2")
 
 
 def demo_step(db) -> None:
-    """Show PL05, which reads the audit log: after the spring students were assigned, the
-    example cardiology unit withdraws its place in the second period (logged as 'demo'). The
-    checks ran in an earlier demo step, so the PL checks run again."""
-    from checks.run import run_checks  # the CLI layer may use checks; the library may not
-
+    """Give PL05, which reads the audit log, something to find: after the spring students were
+    assigned, the example cardiology unit withdraws its place in the second period (logged as
+    'demo'). Demo steps run in module name order, after the checks' own step, so this shows
+    in findings from the next ``registry check``."""
     host, period = DEMO_OFFER_CUT
-    if not db.conn.execute("SELECT 1 FROM round_offers WHERE host = ? AND period = ?", [host, period]).fetchone():
-        return
-    placements.set_offer(db, host, period, 0, actor="demo")
-    run_checks(db, families=["PL"], actor="demo")
+    if db.conn.execute("SELECT 1 FROM round_offers WHERE host = ? AND period = ?", [host, period]).fetchone():
+        placements.set_offer(db, host, period, 0, actor="demo")
