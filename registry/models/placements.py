@@ -23,7 +23,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Optional
 
-from pydantic import Field, StringConstraints, computed_field, model_validator
+from pydantic import Field, computed_field, model_validator
 
 from registry import views
 from registry.countries import country_code
