@@ -118,6 +118,16 @@ class Iia(_Part):
         default=None, exclude=True, description="the iia-hash computed from the copy's content when it was read"
     )
 
+    def snapshot(self) -> dict:
+        """The copy without its contacts (personal data, and no part of the iia-hash), as
+        kept for an approved copy."""
+        data = self.model_dump(mode="json")
+        for partner in data["partners"]:
+            partner.update(signing_contact=None, contacts=[])
+        for condition in data["conditions"]:
+            condition.update(sending_contacts=[], receiving_contacts=[])
+        return data
+
     def partner(self, hei_id: str) -> Partner | None:
         return next((p for p in self.partners if p.hei_id == hei_id), None)
 

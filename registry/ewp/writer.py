@@ -110,6 +110,12 @@ def iia_element(parent: etree._Element, iia: doc.Iia) -> etree._Element:
     return element
 
 
+def copy_hash(iia: doc.Iia) -> str:
+    """The iia-hash this copy gets when written."""
+    root = etree.Element(f"{{{doc.IIA_NS}}}iias-get-response", nsmap=_NSMAP)
+    return iia_element(root, iia).findtext(f"{{{doc.IIA_NS}}}iia-hash")
+
+
 def get_response(iias: list[doc.Iia]) -> etree._ElementTree:
     root = etree.Element(f"{{{doc.IIA_NS}}}iias-get-response", nsmap=_NSMAP)
     root.set(f"{{{doc.XSI_NS}}}schemaLocation", f"{doc.IIA_NS} {doc.IIA_SCHEMA_URL}")
