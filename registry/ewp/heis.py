@@ -25,11 +25,13 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import sqlite_utils
+from pydantic import ValidationError
 
 from registry import db as store
 from registry.countries import is_country_code
 from registry.ewp import document as doc
 from registry.models.core import Institution
+from registry.problems import Problem
 
 ECHE_FILE = Path(__file__).resolve().parents[2] / "data" / "ewp" / "eche_domains.csv"
 
@@ -93,7 +95,7 @@ def _unique_names(entries: list[dict]) -> list[dict]:
 @dataclass
 class Found:
     institution: str
-    how: str  # schac, website, erasmus-code, pic, created
+    how: str  # schac, website, erasmus-code, pic, created, refused (creation failed: see problems)
     is_home: bool = False
 
 
@@ -106,6 +108,8 @@ class HeiResolver:
     create_missing: bool = False
     records: dict[str, Institution] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    where: str = ""  # the file being read, for problems
 
     def __post_init__(self) -> None:
         self.rows = {row["id"]: row for row in self.db.query("SELECT * FROM institutions")}
@@ -208,7 +212,15 @@ class HeiResolver:
             "pic": (described.pic if described else None) or (holder.pic if holder else None),
             "names": _unique_names([_name_entry(lang, n) for lang, n in names if n != name]),
         }
-        self.records[ident] = Institution.model_validate(values)
+        try:
+            self.records[ident] = Institution.model_validate(values)
+        except ValidationError as error:
+            line = f":{described.line}" if described and described.line else ""
+            for detail in error.errors():
+                loc = ".".join(str(part) for part in detail["loc"]) or None
+                self.problems.append(Problem("invalid-value", f"{self.where}{line}", "cannot create the institution: "
+                                             + detail["msg"], f"institutions/{ident}", loc, detail.get("input") if loc else None))
+            return Found(ident, "refused")
         self.rows[ident] = {**values, "is_home": False}
         self.by_schac[hei_id].append(ident)
         source = "the Institutions API response" if described else "the Erasmus charter list" if holder else "its hei-id"

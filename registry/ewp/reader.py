@@ -292,13 +292,15 @@ def read_institutions(tree: etree._ElementTree, where: str) -> list[doc.Hei]:
         hei_id = reader.text(element, "hei-id", required=True)
         other = {e.get("type"): (e.text or "").strip() for e in reversed(reader.all(element, "other-id"))}
         names = [(e.get(f"{{{doc.XML_NS}}}lang"), (e.text or "").strip()) for e in reader.all(element, "name")]
-        address = reader.one(element, "street-address", doc.ADDRESS_NS) or reader.one(element, "mailing-address", doc.ADDRESS_NS)
+        address = reader.one(element, "street-address", doc.ADDRESS_NS)
+        if address is None:
+            address = reader.one(element, "mailing-address", doc.ADDRESS_NS)
         if hei_id is None:
             continue
         heis.append(
             doc.Hei(
                 hei_id=hei_id.lower(),
-                erasmus_code=other.get("erasmus") or None,
+                erasmus_code=(other.get("erasmus") or "").upper() or None,
                 pic=other.get("pic") or None,
                 names=[(lang, name) for lang, name in names if name],
                 abbreviation=reader.text(element, "abbreviation"),

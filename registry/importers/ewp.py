@@ -85,7 +85,7 @@ class _IiaImport:
     def __init__(self, db: sqlite_utils.Database, batch: _Batch, *, create_missing: bool, approved: bool):
         self.db = db
         self.batch = batch
-        self.resolver = HeiResolver(db, create_missing=create_missing)
+        self.resolver = HeiResolver(db, create_missing=create_missing, where=batch.where)
         self.approved = approved
         self.claimed: dict[str, str] = {}  # agreement id -> label of the IIA that claimed it
 
@@ -141,7 +141,7 @@ class _IiaImport:
         for hei, result in found.items():
             if result is None:
                 self.unknown(iia, hei)
-        if None in found.values():
+        if None in found.values() or any(f.how == "refused" for f in found.values()):
             return
         homes = [p for p in iia.partners if found[p.hei_id].is_home]
         if len(homes) != 1:
@@ -281,25 +281,27 @@ def iia_batch(db: sqlite_utils.Database, iias: list[doc.Iia], *, where: str, cre
         job.add(iia)
     batch.records = list(job.resolver.records.values()) + batch.records
     batch.notes = job.resolver.notes + batch.notes
+    batch.problems = job.resolver.problems + batch.problems
     return batch
 
 
 def institutions_batch(db: sqlite_utils.Database, heis: list[doc.Hei], *, where: str) -> _Batch:
     batch = _Batch(where)
-    resolver = HeiResolver(db)
+    resolver = HeiResolver(db, where=where)
     for hei in heis:
         found = resolver.resolve(hei.hei_id, described=hei)
         if found is None:
             batch.problems.append(Problem("unknown-country", f"{where}:{hei.line}", "cannot tell the institution's country "
                                           "(no address, not in the Erasmus charter list, no country domain); add it first",
                                           f"hei/{hei.hei_id}", "hei-id", hei.hei_id))
-        elif found.how != "created":
+        elif found.how not in ("created", "refused"):
             try:
                 resolver.describe(found.institution, hei)
             except ValidationError as error:
                 batch.validation_problems(error, f"{where}:{hei.line}", f"institutions/{found.institution}")
     batch.records = list(resolver.records.values())
     batch.notes = resolver.notes
+    batch.problems = resolver.problems + batch.problems
     return batch
 
 
