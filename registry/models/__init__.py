@@ -13,3 +13,4 @@ from registry.models.core import MOBILITY_KINDS  # noqa: F401
 from registry.models.ewp import *  # noqa: F401,F403
 
 __all__ = ["RECORDS", "Record", "by_table"]
+from registry.models.diligence import *  # noqa: F401,F403
