@@ -151,3 +151,14 @@ def validate_command(paths: tuple[str, ...], as_json: bool) -> None:
 
 def register(cli: click.Group) -> None:
     cli.add_command(ewp_group)
+
+
+EXAMPLE_IIA = Path(__file__).resolve().parent.parent / "data" / "ewp" / "example-iia-lund-bergen.xml"
+
+
+def demo_step(db) -> None:
+    """The fictitious example IIA (Lund and Bergen), imported as an approved copy when the
+    demo's home institution is Lund; Bergen is found by its website or created from the
+    Erasmus charter list."""
+    if db.conn.execute("SELECT 1 FROM institutions WHERE is_home = 1 AND schac = 'lu.se'").fetchone():
+        importer.import_file(db, EXAMPLE_IIA, approved=True, create_missing=True, actor="demo")

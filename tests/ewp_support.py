@@ -13,7 +13,8 @@ from registry.ewp.schemas import schema_dir
 from registry.models import Institution
 
 EWP_DATA = Path(__file__).resolve().parent / "data" / "ewp"
-OWN_COPY = EWP_DATA / "own-copy.xml"  # Lund's copy of a fictitious IIA with Bergen
+# Lund's copy of a fictitious IIA with Bergen: the demo's example, shipped in data/ewp
+OWN_COPY = Path(__file__).resolve().parent.parent / "data" / "ewp" / "example-iia-lund-bergen.xml"
 PARTNER_COPY = EWP_DATA / "partner-copy.xml"  # Bergen's copy of it, different on purpose
 OWN_COPY_HASH = "e73507adbe829b7e43c82f3f860fe4adad4afcf2304fe232c10c4878486c859b"
 

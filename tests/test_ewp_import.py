@@ -111,7 +111,7 @@ def test_bergen_is_found_by_its_website_and_learns_its_schac_code(imported):
 
 def test_every_change_is_logged_with_its_source(imported):
     sources = {row["source"] for row in imported.query("SELECT DISTINCT source FROM changes WHERE actor = 'test' AND table_name = 'mobility_terms'")}
-    assert sources == {"ewp import own-copy.xml"}
+    assert sources == {"ewp import example-iia-lund-bergen.xml"}
 
 
 def test_importing_the_same_copy_again_writes_nothing(imported):
@@ -239,3 +239,23 @@ def test_a_partner_must_be_one_of_the_two(db, tmp_path):
     with pytest.raises(ProblemsFound) as raised:
         importer.import_file(db, path)
     assert {(p.code, p.field, p.value) for p in raised.value.problems} == {("invalid-value", "sending-hei-id", "ki.se")}
+
+
+def test_the_canned_query_shows_each_copy_and_its_approval(imported, tmp_path):
+    from conftest import datasette_get
+
+    importer.approve(imported, AGREEMENT)
+    path = tmp_path / "registry.db"
+    response = datasette_get(path, "/registry/erasmus_iias.json?_shape=array")
+    assert response.status_code == 200, response.text
+    [row] = response.json()
+    assert (row["agreement"], row["partner"], row["our_code"], row["partner_code"], row["copy_of"], row["approval"]) == (
+        AGREEMENT, "University of Bergen", "LU-MED/E+/2025/001", "UiB/2025/77", "lu.se", "approved as stored")
+
+
+def test_the_demo_imports_the_example_as_an_approved_copy(db):
+    from registry import cli_ewp
+
+    cli_ewp.demo_step(db)
+    [copy] = table(db, "ewp_iias", "agreement")
+    assert (copy["agreement"], copy["approved_hash"]) == (AGREEMENT, OWN_COPY_HASH)
