@@ -107,6 +107,14 @@ def _overlap(a: doc.Condition, b: doc.Condition) -> int:
     return len(SINGLE) + len(LISTS) - len(compare_conditions(a, b))
 
 
+def _status(in_a: bool, in_b: bool, differs: bool) -> str:
+    if not in_a:
+        return "only-in-b"
+    if not in_b:
+        return "only-in-a"
+    return "differs" if differs else "same"
+
+
 @dataclass
 class ConditionDifference:
     category: str
@@ -120,11 +128,7 @@ class ConditionDifference:
 
     @property
     def status(self) -> str:
-        if self.a_position is None:
-            return "only-in-b"
-        if self.b_position is None:
-            return "only-in-a"
-        return "differs" if self.fields else "same"
+        return _status(self.a_position is not None, self.b_position is not None, bool(self.fields))
 
     def heading(self) -> str:
         def where(side: str, position: int | None, line: int | None) -> str:
@@ -172,11 +176,8 @@ class IiaDifference:
 
     @property
     def status(self) -> str:
-        if self.a_label is None:
-            return "only-in-b"
-        if self.b_label is None:
-            return "only-in-a"
-        return "differs" if self.fields or any(c.status != "same" for c in self.conditions) else "same"
+        differs = bool(self.fields) or any(c.status != "same" for c in self.conditions)
+        return _status(self.a_label is not None, self.b_label is not None, differs)
 
 
 def compare_iias(a: doc.Iia, b: doc.Iia) -> IiaDifference:
