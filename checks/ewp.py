@@ -28,14 +28,15 @@ _HASHED_TABLES = ("mobility_terms", "ewp_iia_conditions", "ewp_iia_partners")
 def erasmus_agreement_not_v7_ready(ctx: Context):
     """IIA API v7 refuses what v6 allowed: ISCED-F codes must have four digits (a detailed
     field), studies and teaching need at least one recommended language skill, every
-    condition needs its mobilities per year and its first and last academic year, in order,
-    and both institutions need a SCHAC code (their EWP hei-id). An agreement with any of
+    condition needs its mobilities per year and its first and last academic year, in order
+    (a term without them takes the agreement's starts_on and ends_on), and both
+    institutions need a SCHAC code (their EWP hei-id). An agreement with any of
     these gaps cannot be sent to the partner or approved; ``registry ewp export`` lists the
     same gaps. The evidence lists each gap with its term."""
     return ctx.found(
         """
         WITH erasmus AS (
-          SELECT id FROM agreements
+          SELECT id, starts_on, ends_on FROM agreements
           WHERE kind = 'erasmus_iia' AND status IN (SELECT value FROM json_each(:live_statuses))
         ),
         gaps AS (
@@ -53,7 +54,8 @@ def erasmus_agreement_not_v7_ready(ctx: Context):
           UNION ALL
           SELECT t.agreement, t.term_no, 'academic years missing', NULL
           FROM mobility_terms t JOIN erasmus e ON e.id = t.agreement
-          WHERE t.first_academic_year IS NULL OR t.last_academic_year IS NULL
+          WHERE (t.first_academic_year IS NULL OR t.last_academic_year IS NULL)
+            AND (e.starts_on IS NULL OR e.ends_on IS NULL)  -- export takes the agreement's years then
           UNION ALL
           SELECT t.agreement, t.term_no, 'academic years out of order', t.first_academic_year || ' > ' || t.last_academic_year
           FROM mobility_terms t JOIN erasmus e ON e.id = t.agreement
@@ -69,7 +71,8 @@ def erasmus_agreement_not_v7_ready(ctx: Context):
             AND NOT EXISTS (SELECT 1 FROM ewp_iia_partners w WHERE w.agreement = p.agreement AND w.institution = i.id)
         )
         SELECT 'agreements' AS subject_table, g.agreement AS subject_id,
-               a.title || ' is not ready for IIA v7: ' || group_concat(DISTINCT g.gap) || '.' AS message,
+               a.title || ' is not ready for IIA v7: ' ||
+                 (SELECT group_concat(gap, '; ') FROM (SELECT DISTINCT gap FROM gaps WHERE agreement = g.agreement)) || '.' AS message,
                json_object('gaps', json_group_array(json_object('term_no', g.term_no, 'gap', g.gap, 'value', g.value)),
                            'status', a.status) AS evidence
         FROM gaps g JOIN agreements a ON a.id = g.agreement

@@ -24,12 +24,13 @@ def findings(db, code: str) -> dict[str, dict]:
     return {row["subject_id"]: row for row in db.query("SELECT * FROM findings WHERE code = ? AND status = 'open'", [code])}
 
 
-def erasmus(ident: str, status: str = "active", kind: str = "erasmus_iia", **term) -> Agreement:
+def erasmus(ident: str, status: str = "active", kind: str = "erasmus_iia", partner: str = "ku", dates: dict | None = None,
+            **term) -> Agreement:
     base = {"category": "student_studies", "direction": "outgoing", "places_per_year": 2, "first_academic_year": "2025/2026",
             "last_academic_year": "2027/2028", "language_skills": [{"language": "en", "cefr_level": "B2"}],
             "subject_areas": [{"isced_code": "0912"}]}
-    return Agreement(id=ident, title=f"Agreement {ident}", kind=kind, status=status, parties=["lund-university", "ku"],
-                     mobility_terms=[{**base, **term}])
+    return Agreement(id=ident, title=f"Agreement {ident}", kind=kind, status=status, parties=["lund-university", partner],
+                     mobility_terms=[{**base, **term}], **(dates or {}))
 
 
 @pytest.fixture(scope="module")
@@ -103,3 +104,15 @@ def test_approve_records_the_stored_copy(db):
     assert copy["approved_hash"] == copy["iia_hash"] and copy["approved_at"].endswith("Z")
     assert copy["approved_watermark"] == db.conn.execute(
         "SELECT max(id) FROM changes WHERE table_name != 'ewp_iias'").fetchone()[0]
+
+
+def test_export_takes_the_agreements_years_for_a_term_without_them(db):
+    from registry.exporters import ewp as exporter
+
+    assert exporter.academic_year("2021-06-01") == "2020/2021" and exporter.academic_year("2021-08-01") == "2021/2022"
+    dated = erasmus("dated", partner="university-of-bergen", dates={"starts_on": "2021-08-15", "ends_on": "2027-07-31"},
+                    first_academic_year=None, last_academic_year=None)
+    store.write_records(db, [dated, BERGEN.model_copy(update={"schac": "uib.no"})], actor="test")
+    assert "dated" not in findings(db, "DQ30")
+    copy = exporter.stored_copy(db, "dated", home_first=True)
+    assert (copy.conditions[0].first_academic_year, copy.conditions[0].last_academic_year) == ("2021/2022", "2026/2027")

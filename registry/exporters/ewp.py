@@ -18,6 +18,7 @@ import sqlite_utils
 from registry import db as store
 from registry.ewp import document as doc
 from registry.ewp import terms, writer
+from registry.ewp.heis import host
 from registry.models.core import Contact, MobilityTerm
 from registry.models.ewp import EwpCondition, EwpPartner
 from registry.problems import Problem, ProblemsFound
@@ -37,6 +38,15 @@ def _rows(db: sqlite_utils.Database, sql: str, params: list) -> list[dict]:
 
 def _record(table: str, row: dict | None):
     return store.record_from_row(table, row) if row else None
+
+
+def academic_year(day: str | None) -> str | None:
+    """The academic year (1 August to 31 July) an ISO date falls in: 2021-06-01 -> 2020/2021."""
+    if not day:
+        return None
+    year, month = int(day[:4]), int(day[5:7])
+    start = year if month >= 8 else year - 1
+    return f"{start}/{start + 1}"
 
 
 def _contact(record: Contact | None, kind: str) -> doc.Contact | None:
@@ -75,7 +85,7 @@ class _Loader:
         ident = agreement["id"]
         parties = _rows(
             self.db,
-            "SELECT p.institution, p.role, i.schac, i.is_home FROM agreement_parties p JOIN institutions i ON i.id = p.institution "
+            "SELECT p.institution, p.role, i.schac, i.website, i.is_home FROM agreement_parties p JOIN institutions i ON i.id = p.institution "
             "WHERE p.agreement = ? ORDER BY p.role, p.institution",
             [ident],
         )
@@ -91,7 +101,9 @@ class _Loader:
             stored = by_institution.get(party["institution"])
             hei = stored.hei_id if stored else party["schac"]
             if not hei:
-                self.problem(ident, "the institution has no SCHAC code (EWP hei-id); set its schac",
+                guess = host(party["website"])
+                hint = f" (its website suggests {guess!r})" if guess else ""
+                self.problem(ident, f"the institution has no SCHAC code (EWP hei-id); set its schac{hint}",
                              f"institutions/{party['institution']}", "schac")
             sides.append(_Side(hei, party["institution"], stored))
         return sides[0], sides[1]
@@ -123,7 +135,8 @@ class _Loader:
             found.append(("places_per_year", "EWP needs the mobilities per year (at least 1)", term.places_per_year))
         for name in ("first_academic_year", "last_academic_year"):
             if not getattr(term, name):
-                found.append((name, "EWP needs the first and last academic year", None))
+                found.append((name, "EWP needs the first and last academic year (of the term, or the agreement's "
+                                    "starts_on and ends_on)", None))
         if term.category in doc.SKILL_REQUIRED and not term.language_skills:
             found.append(("language_skills", f"EWP v7 needs a recommended language skill for {term.category}", None))
         codes = [a.isced_code for a in term.subject_areas] + [s.isced_code for s in term.language_skills if s.isced_code]
@@ -142,8 +155,13 @@ class _Loader:
             self.db, "SELECT * FROM ewp_iia_partners WHERE agreement = ? ORDER BY position", [agreement_id])]
         remainders = {r["term_no"]: store.record_from_row("ewp_iia_conditions", r) for r in _rows(
             self.db, "SELECT * FROM ewp_iia_conditions WHERE agreement = ?", [agreement_id])}
-        stored_terms = [store.record_from_row("mobility_terms", r) for r in _rows(
-            self.db, "SELECT * FROM mobility_terms WHERE agreement = ? ORDER BY term_no", [agreement_id])]
+        # a term without academic years runs for the agreement's term, when that is recorded
+        years = {"first_academic_year": academic_year(agreement["starts_on"]), "last_academic_year": academic_year(agreement["ends_on"])}
+        stored_terms = [
+            term.model_copy(update={k: v for k, v in years.items() if getattr(term, k) is None})
+            for term in (store.record_from_row("mobility_terms", r) for r in _rows(
+                self.db, "SELECT * FROM mobility_terms WHERE agreement = ? ORDER BY term_no", [agreement_id]))
+        ]
         before = len(self.problems)
         sides = self.sides(agreement, ewp_partners)
         for term in stored_terms:
