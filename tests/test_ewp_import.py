@@ -259,3 +259,10 @@ def test_the_demo_imports_the_example_as_an_approved_copy(db):
     cli_ewp.demo_step(db)
     [copy] = table(db, "ewp_iias", "agreement")
     assert (copy["agreement"], copy["approved_hash"]) == (AGREEMENT, OWN_COPY_HASH)
+
+
+def test_erasmus_codes_with_three_digits_are_codes():
+    # one in ten charter holders has one (F  PARIS009, E  MADRID236): the core's rule allows them
+    from registry.models import Institution
+
+    assert Institution(id="x", name="X", country="FR", erasmus_code="F  PARIS009").erasmus_code == "F  PARIS009"

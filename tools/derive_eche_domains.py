@@ -12,6 +12,7 @@ facts needed. Run: python tools/derive_eche_domains.py [SOURCE_CSV]
 from __future__ import annotations
 
 import csv
+import re
 import sys
 from pathlib import Path
 from urllib.parse import urlparse
@@ -21,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SOURCES = [base / "shared" / "reference" / "erasmus-eche" / "eche_holders.csv" for base in ROOT.parents[:2]]
 TARGET = ROOT / "data" / "ewp" / "eche_domains.csv"
 EU_TO_ISO = {"EL": "GR", "UK": "GB"}  # the Commission's country codes that differ from ISO 3166
+SCHAC_LIKE = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+$")  # what a hei-id can be (no IDN, no ports)
 
 
 def domain(website: str) -> str | None:
@@ -30,7 +32,7 @@ def domain(website: str) -> str | None:
     host = urlparse(website if "://" in website else f"http://{website}").hostname or ""
     host = host.replace(" ", "").lower().strip(".")
     host = host[4:] if host.startswith("www.") else host
-    return host if "." in host else None
+    return host if SCHAC_LIKE.match(host) else None
 
 
 def main(source: Path) -> None:

@@ -46,28 +46,30 @@ def _flagged(element: etree._Element) -> bool:
     return element.get("not-yet-defined") in ("true", "1")
 
 
+def _walk(element: etree._Element, name: str, parent: str, parts: list[str]) -> None:
+    """Depth first, in document order, as the XSLT's ``.//*`` visits a condition's elements."""
+    for child in _children(element):
+        if _flagged(child):  # a not-yet-defined element goes with everything inside it
+            continue
+        child_name = _name(child)
+        path = f"{parent}.{name}.{child_name}"
+        if child_name not in _YEAR_ELEMENTS:
+            for attribute, value in child.attrib.items():
+                local = etree.QName(attribute).localname
+                if local not in _UNHASHED_ATTRIBUTES:
+                    parts.append(f"_@{path}.{local}={value}@_")
+            if not _children(child):
+                value = _text(child)
+                if child_name == "isced-f-code" and child.get("v6-value"):
+                    value = child.get("v6-value")
+                parts.append(f"_{path}={value}_")
+        if child_name not in _CONTACT_ELEMENTS:  # a contact itself counts, what is inside it does not
+            _walk(child, child_name, name, parts)
+
+
 def _condition_text(condition: etree._Element) -> list[str]:
     parts: list[str] = []
-    for element in condition.iterdescendants():
-        if not isinstance(element.tag, str):
-            continue
-        ancestors = list(element.iterancestors())
-        if any(_name(a) in _CONTACT_ELEMENTS for a in ancestors) or _name(element) in _YEAR_ELEMENTS:
-            continue
-        if _flagged(element) or any(_flagged(a) for a in ancestors):
-            continue
-        parent = element.getparent()
-        grandparent = parent.getparent() if parent is not None else None
-        path = f"{_name(grandparent)}.{_name(parent)}.{_name(element)}"
-        for attribute, value in element.attrib.items():
-            local = etree.QName(attribute).localname
-            if local not in _UNHASHED_ATTRIBUTES:
-                parts.append(f"_@{path}.{local}={value}@_")
-        if not _children(element):
-            value = _text(element)
-            if _name(element) == "isced-f-code" and element.get("v6-value"):
-                value = element.get("v6-value")
-            parts.append(f"_{path}={value}_")
+    _walk(condition, _name(condition), _name(condition.getparent()), parts)
     for year in _YEAR_ELEMENTS:
         found = _children(condition, year)
         parts.append(f"_{year}={_text(found[0]) if found else ''}_")

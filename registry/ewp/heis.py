@@ -167,7 +167,7 @@ class HeiResolver:
             update["erasmus_code"] = holder.erasmus_code
         if holder and not current.pic and holder.pic.isdigit() and len(holder.pic) == 9:
             update["pic"] = holder.pic
-        self.records[ident] = Institution.model_validate({**current.columns(), **update})
+        self.records[ident] = self._validate({**current.columns(), **update}, optional=set(update) - {"schac"})
         self.notes.append(f"institution {ident}: recorded SCHAC code {hei_id}")
 
     def describe(self, ident: str, described: doc.Hei) -> None:
@@ -189,6 +189,19 @@ class HeiResolver:
         if merged != current or added:
             self.records[ident] = merged
             self.notes.append(f"institution {ident}: completed from the Institutions API ({len(added)} new names)")
+
+    def _validate(self, values: dict, *, optional: set[str]) -> Institution:
+        """An institution from these values; an optional value that does not pass (a charter
+        list's odd Erasmus code, say) is left out with a note rather than stopping the import."""
+        try:
+            return Institution.model_validate(values)
+        except ValidationError as error:
+            failing = {str(e["loc"][0]) for e in error.errors() if e["loc"]} & optional
+            if not failing:
+                raise
+            self.notes.append(f"institution {values['id']}: left out {', '.join(f'{k} {values[k]!r}' for k in sorted(failing))}, "
+                              "which the registry's rules refuse")
+            return Institution.model_validate({k: v for k, v in values.items() if k not in failing})
 
     def _create(self, hei_id: str, holder: CharterHolder | None, described: doc.Hei | None) -> Found | None:
         country = (described.country if described else None) or (holder.country if holder else None) or country_of_domain(hei_id)
@@ -213,7 +226,7 @@ class HeiResolver:
             "names": _unique_names([_name_entry(lang, n) for lang, n in names if n != name]),
         }
         try:
-            self.records[ident] = Institution.model_validate(values)
+            self.records[ident] = self._validate(values, optional={"erasmus_code", "pic", "acronym", "city", "website"})
         except ValidationError as error:
             line = f":{described.line}" if described and described.line else ""
             for detail in error.errors():

@@ -178,7 +178,8 @@ class _IiaImport:
         owned_now: set[str] = set()
 
         def contacts(prefix: str, institution: str, found: Iterable[doc.Contact], kind: str) -> list[str]:
-            ids = [self.contact(f"{agreement_id}.{prefix}-{n}", institution, agreement_id, c, kind) for n, c in enumerate(found, 1)]
+            # the agreement part is cut, never the part that tells contacts apart
+            ids = [self.contact(f"{agreement_id[:64]}.{prefix}-{n}", institution, agreement_id, c, kind) for n, c in enumerate(found, 1)]
             owned_now.update(i for i in ids if i)
             return [i for i in ids if i]
 
