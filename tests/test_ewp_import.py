@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from registry import db as store
+from registry.cli import cli  # before registry.cli_ewp, which registers itself on it
 from registry.ewp import reader, safe_xml
 from registry.exporters import ewp as exporter
 from registry.importers import ewp as importer
@@ -266,3 +267,29 @@ def test_erasmus_codes_with_three_digits_are_codes():
     from registry.models import Institution
 
     assert Institution(id="x", name="X", country="FR", erasmus_code="F  PARIS009").erasmus_code == "F  PARIS009"
+
+
+def test_the_commands_import_export_validate_and_approve(template, tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    path = copy_registry(template, tmp_path / "cli.db")
+    runner = CliRunner()
+
+    def run(*args):
+        return runner.invoke(cli, ["ewp", *args, *(["--db", str(path)] if args[0] not in ("validate",) else [])])
+
+    refused = run("import", str(EWP_DATA / "xxe.xml"), "--json")
+    assert refused.exit_code == 1 and json.loads(refused.output)[0]["code"] == "xml-dtd-refused"
+    imported = run("import", str(OWN_COPY), "--json")
+    assert imported.exit_code == 0, imported.output
+    report = json.loads(imported.output)
+    assert report["agreements"] == [AGREEMENT] and report["changes"]["mobility_terms"] == {"insert": 6}
+    out = tmp_path / "out.xml"
+    assert run("export", "-o", str(out)).exit_code == 0
+    checked = json.loads(run("validate", str(out), "--json").output)
+    assert checked[0]["iias"][0]["hash_matches"] is True
+    assert run("approve", AGREEMENT).exit_code == 0
+    unknown = run("approve", "no-such-agreement")
+    assert unknown.exit_code == 1 and "not-an-ewp-copy" in unknown.output

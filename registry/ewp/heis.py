@@ -219,7 +219,7 @@ class HeiResolver:
             "acronym": described.abbreviation if described else None,
             "country": country,
             "city": described.city if described else None,
-            "website": (described.website if described else None) or f"https://{hei_id}",
+            "website": (described.website if described else None) or (f"https://{holder.domain}" if holder else None),
             "schac": hei_id,
             "erasmus_code": (described.erasmus_code if described else None) or (holder.erasmus_code if holder else None),
             "pic": (described.pic if described else None) or (holder.pic if holder else None),
