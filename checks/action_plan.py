@@ -38,7 +38,7 @@ def no_teacher_mobility(ctx: Context):
                            'categories', (SELECT json_group_array(DISTINCT t.category) FROM mobility_terms t WHERE t.agreement = a.id)) AS evidence
         FROM agreements a
         WHERE a.status = 'active' AND a.kind IN (SELECT value FROM json_each(:kinds))
-          AND NOT EXISTS (SELECT 1 FROM mobility_terms t WHERE t.agreement = a.id AND t.category = 'staff_teaching')
+          AND NOT EXISTS (SELECT 1 FROM mobility_terms t WHERE t.agreement = a.id AND +t.category = 'staff_teaching')
         """,
         kinds=ctx.criterion("portfolio.teacher_mobility_kinds"),
     )

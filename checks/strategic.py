@@ -136,7 +136,7 @@ def places_overused(ctx: Context):
         WITH used AS (
           SELECT f.agreement, f.academic_year, f.direction, f.category, f.participants,
                  (SELECT sum(t.places_per_year) FROM mobility_terms t
-                  WHERE t.agreement = f.agreement AND t.direction = f.direction AND t.category = f.category
+                  WHERE t.agreement = f.agreement AND +t.direction = f.direction AND +t.category = f.category
                     AND t.places_per_year IS NOT NULL
                     AND (t.first_academic_year IS NULL OR t.first_academic_year <= f.academic_year)
                     AND (t.last_academic_year IS NULL OR t.last_academic_year >= f.academic_year)) AS places
