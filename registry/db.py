@@ -82,7 +82,7 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
         for spec in specs().values():
             for suffix in ("insert", "update", "delete"):
                 conn.execute(f'DROP TRIGGER IF EXISTS "audit_{spec.name}_{suffix}"')
-            for statement in schema.audit_trigger_sql(spec):
+            for statement in schema.audit_trigger_sql(spec) if spec.record.audited else []:
                 conn.execute(statement)
         for statement in _split(schema.SEARCH_SQL):
             conn.execute(statement)
@@ -368,6 +368,8 @@ def _indexes_rebuilt_after(db: sqlite_utils.Database, plan: Plan) -> Iterator[No
 def _audit_rows(plan: Plan) -> Iterator[tuple]:
     for change in plan.changes:
         spec = specs()[change.table]
+        if not spec.record.audited:
+            continue
         yield (
             change.table,
             schema.audit_key(spec, change.key),
