@@ -215,6 +215,9 @@ def demo(db_path: str, host: str, port: int, no_serve: bool) -> None:
         f"built {db_path}: {figures['institutions']} institutions, {figures['agreements']} agreements "
         f"(fictitious examples), {figures['networks']} networks"
     )
+    public_copy = Path(db_path).with_name("public.db")
+    if public_copy.exists():
+        click.echo(f"public copy: {public_copy} (serve it with: registry serve --public {public_copy} --port 8002)")
     if not no_serve:
         from registry import faces
 

@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from registry import db as store
+from registry import examples
 from registry.cli import cli
 from registry.importers import seed
 from registry.publish import PUBLIC_TABLES, publish
@@ -116,3 +117,20 @@ def test_publish_cli(registry_file, tmp_path):
     assert CliRunner().invoke(cli, ["publish", "--db", str(tmp_path / "missing.db")]).exit_code == 2
     same = CliRunner().invoke(cli, ["publish", "--db", str(registry_file), "--out", str(registry_file)])
     assert same.exit_code == 2 and "new file" in same.output
+
+
+@pytest.mark.skipif(not (examples.DATA_DIR / "examples").is_dir(), reason="the example portfolio (data/examples) is not in this checkout")
+def test_the_demos_public_copy_holds_nothing_private(tmp_path):
+    registry_file = tmp_path / "registry.db"
+    examples.build_demo(registry_file).conn.close()  # its demo step writes public.db beside it
+    public_file = tmp_path / "public.db"
+    secrets_ = private_values(registry_file) - set(PRIVATE_TEXT)
+    for table, text in every_cell(public_file):
+        leaked = [s for s in secrets_ if s in text]
+        assert not leaked, f"{leaked} found in table {table}"
+    conn = sqlite3.connect(public_file)
+    names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+    assert not {"findings", "waivers", "check_runs", "incoming_placements", "admission_checklist", "contacts", "reviews"} & names
+    assert {"opportunities", "opportunity_catalogue"} <= names
+    for (view,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'view'").fetchall():
+        conn.execute(f'SELECT * FROM "{view}" LIMIT 1').fetchall()  # every view it keeps runs

@@ -280,3 +280,25 @@ def test_hash_password_makes_a_hash_the_login_accepts():
     result = CliRunner().invoke(cli, ["hash-password", "--stdin"], input="correct horse\n")
     assert result.exit_code == 0
     assert verify_password("correct horse", result.output.strip()) and not verify_password("wrong", result.output.strip())
+
+
+def test_a_finding_is_waived_from_the_institution_page(internal, registry_file):
+    from checks.run import run_checks
+
+    db = store.connect(registry_file)
+    run_checks(db, actor="tests")
+    finding, subject = db.conn.execute(
+        "SELECT id, subject_id FROM findings WHERE subject_table = 'institutions' AND status = 'open' AND waiver IS NULL LIMIT 1"
+    ).fetchone()
+    carol = Browser(internal).login("alice")
+    page = carol.get(f"/registry/institutions/{subject}")
+    assert "Open findings" in page.text and "waive_finding?finding=" in page.text
+    result = carol.submit("/registry/waive_finding", finding=finding, reason="Accepted for the exchange pilot", until="2099-12-31")
+    assert result["ok"], result
+    waiver_id, reason = db.conn.execute("SELECT id, reason FROM waivers WHERE finding = ?", [finding]).fetchone()
+    assert reason == "Accepted for the exchange pilot"
+    assert db.conn.execute("SELECT waiver FROM findings WHERE id = ?", [finding]).fetchone()[0] == waiver_id
+    logged = db.conn.execute("SELECT actor, source FROM changes WHERE table_name = 'waivers' AND row_key = ?", [waiver_id]).fetchone()
+    assert logged == ("alice", "datasette: waive_finding")
+    refused = carol.submit("/registry/waive_finding", finding="NO01:institutions:nothing", reason="x", until="2099-12-31")
+    assert not refused["ok"] and "no finding with that id" in refused["message"]

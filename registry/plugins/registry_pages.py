@@ -145,75 +145,83 @@ def extra_body_script(datasette):
 # --- the institution page ---------------------------------------------------------------
 
 
-async def _rows(db, sql: str, params: dict) -> list[dict]:
-    return [dict(row) for row in await db.execute(sql, params)]
+# What the institution page shows: name -> (table it needs, internal only, SQL over :id).
+PROFILE_QUERIES = {
+    "names": ("institution_names", False, "select name, kind, language from institution_names where institution = :id order by kind, name"),
+    "networks": (
+        "memberships",
+        False,
+        """select n.id, n.name, n.acronym, m.role, m.since, m.until from memberships m join networks n on n.id = m.network
+           where m.institution = :id order by m.until is not null, n.name""",
+    ),
+    "agreements": (
+        "agreements",
+        False,
+        """select a.id, a.title, a.kind, a.status, a.starts_on, a.ends_on, a.confidential,
+                  (select group_concat(g.name_en, '; ') from agreement_programmes ap join programmes g on g.id = ap.programme
+                    where ap.agreement = a.id) as programmes
+           from agreement_parties p join agreements a on a.id = p.agreement
+           where p.institution = :id order by a.status = 'active' desc, a.ends_on desc""",
+    ),
+    "terms": (
+        "mobility_terms",
+        False,
+        """select t.agreement, t.category, t.direction, t.places_per_year, t.months_per_place, t.days_per_place
+           from mobility_terms t join agreement_parties p on p.agreement = t.agreement
+           where p.institution = :id order by t.agreement, t.term_no""",
+    ),
+    "flows": (
+        "mobility_flows",
+        False,
+        """select f.academic_year, f.direction, f.category, sum(f.participants) as participants
+           from mobility_flows f join agreement_parties p on p.agreement = f.agreement
+           where p.institution = :id group by 1, 2, 3 order by 1 desc, 2, 3""",
+    ),
+    "reviews": (
+        "reviews",
+        True,
+        """select r.id, r.reviewed_on, r.reviewer_role, r.outcome, r.conditions, r.next_review_due, r.agreement
+           from reviews r
+           where r.institution = :id or r.agreement in (select agreement from agreement_parties where institution = :id)
+           order by r.reviewed_on desc""",
+    ),
+    "findings": (
+        "findings",
+        True,
+        """select f.id, f.code, f.severity, f.message, f.status, f.first_seen, f.waiver
+           from findings f
+           where f.status = 'open' and ((f.subject_table = 'institutions' and f.subject_id = :id)
+              or (f.subject_table = 'agreements'
+                  and f.subject_id in (select agreement from agreement_parties where institution = :id)))
+           order by case f.severity when 'high' then 0 when 'medium' then 1 when 'low' then 2 else 3 end, f.code""",
+    ),
+}
+
+
+def _profile_rows(conn, institution: str, internal: bool) -> dict:
+    """Every list of the institution page in one visit to a database thread."""
+    tables = {row[0] for row in conn.execute("select name from sqlite_master where type = 'table'")}
+    found = {}
+    for name, (table, internal_only, sql) in PROFILE_QUERIES.items():
+        if table in tables and (internal or not internal_only):
+            cursor = conn.execute(sql, {"id": institution})
+            columns = [d[0] for d in cursor.description]
+            found[name] = [dict(zip(columns, row)) for row in cursor]
+        else:
+            found[name] = None  # None: not kept here (or not shown on this face); []: nothing recorded
+    return found
 
 
 async def institution_profile(datasette, database: str, institution: str, internal: bool) -> dict:
-    db = datasette.get_database(database)
-    tables = await _tables(db)
-    params = {"id": institution}
-    profile = {
-        "names": await _rows(db, "select name, kind, language from institution_names where institution = :id order by kind, name", params),
-        "networks": await _rows(
-            db,
-            """select n.id, n.name, n.acronym, m.role, m.since, m.until from memberships m join networks n on n.id = m.network
-               where m.institution = :id order by m.until is not null, n.name""",
-            params,
-        ),
-        "agreements": await _rows(
-            db,
-            """select a.id, a.title, a.kind, a.status, a.starts_on, a.ends_on, a.confidential,
-                      (select group_concat(g.name_en, '; ') from agreement_programmes ap join programmes g on g.id = ap.programme
-                        where ap.agreement = a.id) as programmes
-               from agreement_parties p join agreements a on a.id = p.agreement
-               where p.institution = :id order by a.status = 'active' desc, a.ends_on desc""",
-            params,
-        ),
-        "flows": await _rows(
-            db,
-            """select f.academic_year, f.direction, f.category, sum(f.participants) as participants
-               from mobility_flows f join agreement_parties p on p.agreement = f.agreement
-               where p.institution = :id group by 1, 2, 3 order by 1 desc, 2, 3""",
-            params,
-        ),
-        "internal": internal,
-        "reviews": [],
-        "findings": None,  # None: no checks in this registry; []: checked, nothing open
-    }
-    terms = await _rows(
-        db,
-        """select t.agreement, t.category, t.direction, t.places_per_year, t.months_per_place, t.days_per_place,
-                  t.eqf_levels, t.subject_areas
-           from mobility_terms t join agreement_parties p on p.agreement = t.agreement
-           where p.institution = :id order by t.agreement, t.term_no""",
-        params,
-    )
-    for agreement in profile["agreements"]:
+    profile = await datasette.get_database(database).execute_fn(lambda conn: _profile_rows(conn, institution, internal))
+    profile["internal"] = internal
+    terms = profile.pop("terms") or []
+    for agreement in profile["agreements"] or []:
         agreement["url"] = _row_url(datasette, database, "agreements", agreement["id"])
         agreement["terms"] = [t for t in terms if t["agreement"] == agreement["id"]]
-    for network in profile["networks"]:
+    for network in profile["networks"] or []:
         network["url"] = _row_url(datasette, database, "networks", network["id"])
-    if internal and "reviews" in tables:
-        profile["reviews"] = await _rows(
-            db,
-            """select r.id, r.reviewed_on, r.reviewer_role, r.outcome, r.conditions, r.next_review_due, r.agreement
-               from reviews r
-               where r.institution = :id or r.agreement in (select agreement from agreement_parties where institution = :id)
-               order by r.reviewed_on desc""",
-            params,
-        )
-    if internal and "findings" in tables:
-        profile["findings"] = await _rows(
-            db,
-            """select f.id, f.code, f.severity, f.message, f.status, f.first_seen, f.waiver
-               from findings f
-               where f.status = 'open' and ((f.subject_table = 'institutions' and f.subject_id = :id)
-                  or (f.subject_table = 'agreements'
-                      and f.subject_id in (select agreement from agreement_parties where institution = :id)))
-               order by case f.severity when 'high' then 0 when 'medium' then 1 when 'low' then 2 else 3 end, f.code""",
-            params,
-        )
+    if profile["findings"]:
         queries = await datasette.get_canned_queries(database, None)
         if "waive_finding" in queries:
             for finding in profile["findings"]:
