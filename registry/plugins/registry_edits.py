@@ -148,24 +148,17 @@ def prepare_connection(conn, database, datasette):
         return
     # Datasette's connections do not enforce foreign keys unless asked; the registry's do.
     conn.execute("PRAGMA foreign_keys = ON")
+    installed = datasette.__dict__.setdefault("_registry_edits", {}).setdefault(database, {})
     for edit in EDITS:
         if set(edit.requires) <= tables:
             for statement in edit.create_sql():
                 conn.execute(statement)
+            installed[edit.name] = edit.canned_query()
 
 
 @hookimpl
 def canned_queries(datasette, database):
-    if not _edits_on(datasette):
+    """The edit forms of the views made on this database's connections (no query per request)."""
+    if not _edits_on(datasette) or not datasette.get_database(database).is_mutable:
         return None
-
-    async def inner():
-        db = datasette.get_database(database)
-        if not db.is_mutable:
-            return {}
-        tables = set(await db.table_names())
-        if AUDIT_CONTEXT_TABLE not in tables:
-            return {}
-        return {edit.name: edit.canned_query() for edit in EDITS if set(edit.requires) <= tables}
-
-    return inner
+    return dict(getattr(datasette, "_registry_edits", {}).get(database, {}))
