@@ -49,7 +49,7 @@ async def _visible(datasette, actor, database: str, table: str) -> bool:
         return False
 
 
-# What each search lists: the FTS table, the table it indexes, and the columns shown per hit.
+# What search lists: table -> (its FTS table, the columns shown per hit, with i the table's row).
 SEARCHES = {
     "institutions": (
         "institutions_fts",
