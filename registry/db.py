@@ -301,11 +301,11 @@ def apply_plan(db: sqlite_utils.Database, plan: Plan) -> None:
         if operation == "insert":
             marks = ", ".join("?" for _ in cols)
             sql = f"INSERT INTO {q} ({', '.join(schema.quote(c) for c in cols)}) VALUES ({marks})"
-            conn.executemany(sql, [[encode(spec, c.after)[name] for name in cols] for c in changes])
+            conn.executemany(sql, [[row[name] for name in cols] for row in (encode(spec, c.after) for c in changes)])
         elif operation == "update":
             sets = ", ".join(f"{schema.quote(c)} = ?" for c in cols)
             sql = f"UPDATE {q} SET {sets} WHERE {where}"
-            conn.executemany(sql, [[encode(spec, c.after)[name] for name in cols] + list(c.key) for c in changes])
+            conn.executemany(sql, [[row[name] for name in cols] + list(c.key) for c, row in ((c, encode(spec, c.after)) for c in changes)])
         else:
             conn.executemany(f"DELETE FROM {q} WHERE {where}", [list(c.key) for c in changes])
 

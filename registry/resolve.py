@@ -16,11 +16,13 @@ reason says so; a record without a successor is shown but never matched.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import pickle
 import re
 import tempfile
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -178,8 +180,9 @@ def _write_cache(path: Path, stamp: tuple, index: NameIndex) -> None:
 class Resolver:
     """Both indexes built once; resolve as many names as needed."""
 
-    def __init__(self, db: sqlite_utils.Database, *, use_reference: bool = True):
+    def __init__(self, db: sqlite_utils.Database, *, use_reference: bool = True, exact_first: bool = False):
         self.db = db
+        self.exact_first = exact_first  # bulk: stop at a unique exact match, list no alternatives
         self.registry = registry_index(db)
         self.reference = reference_index(db) if use_reference else None
         self._institutions = {
@@ -199,7 +202,7 @@ class Resolver:
     def resolve(self, name: str, country: str | None = None, limit: int = 3) -> Resolution:
         if not name or not fold(name):
             return Resolution(name, country, "new", [], "empty name")
-        candidates = [self._from_registry(m) for m in self.registry.match(name, country, limit + 2)]
+        candidates = [self._from_registry(m) for m in self.registry.match(name, country, limit + 2, exact_first=self.exact_first)]
         decided = _decide(candidates)
         if decided[0] == "matched":
             status, reason = decided
@@ -212,7 +215,7 @@ class Resolver:
         if self.reference is None:
             return candidates
         merged = {(c.institution_id or c.reference_id): c for c in candidates}
-        for match in self.reference.match(name, country, limit):
+        for match in self.reference.match(name, country, limit, exact_first=self.exact_first):
             candidate = self._from_reference(match)
             if candidate is None:
                 continue
@@ -222,7 +225,7 @@ class Resolver:
                 if known is not None and known.institution_id:
                     candidate.reason += f"; already in the registry as {known.institution_id}"
                 merged[key] = candidate
-        return sorted(merged.values(), key=lambda c: (-c.score, c.source != "registry", not c.exact, c.name))
+        return sorted(merged.values(), key=lambda c: (-c.score, not c.usable, c.source != "registry", not c.exact, c.name))
 
     def _from_registry(self, match: Match) -> Candidate:
         row = self._institutions.get(match.entity_id)
@@ -283,14 +286,16 @@ def _decide(candidates: list[Candidate]) -> tuple[str, str]:
     if not candidates:
         return "new", "no name in the registry or the reference comes close"
     top = candidates[0]
-    rival = next((c for c in candidates[1:] if c.band != "below"), None)
+    # A withdrawn record without a successor is shown, but neither matched nor a rival.
+    rival = next((c for c in candidates[1:] if c.band != "below" and c.usable), None)
     if top.band == "probable" and top.usable:
         if rival is None:
-            return "matched", "one probable candidate"
+            return "matched", "the only candidate in the probable or possible band"
+        lead = top.score - rival.score
+        if lead >= MARGIN:
+            return "matched", f"leads the next candidate ({rival.name}) by {lead:.2f}"
         if top.exact and not rival.exact:
-            return "matched", f"exact match; the next candidate scores {rival.score:.2f}"
-        if top.score - rival.score >= MARGIN and not (top.exact and rival.exact):
-            return "matched", f"leads the next candidate by {top.score - rival.score:.2f}"
+            return "matched", f"exact match; the next candidate ({rival.name}) is not"
         return "ambiguous", f"{rival.name} scores {rival.score:.2f}, too close to {top.score:.2f}"
     if any(c.band != "below" for c in candidates):
         why = "the best candidate is withdrawn or inactive" if top.band == "probable" else "no probable candidate"
@@ -303,12 +308,51 @@ def resolve(db: sqlite_utils.Database, name: str, country: str | None = None, li
     return Resolver(db).resolve(name, country, limit)
 
 
+PARALLEL_FROM = 2000  # names; below this, starting worker processes costs more than it saves
+
+
 def resolve_many(
-    db: sqlite_utils.Database, names: list[tuple[str, str | None]], limit: int = 3
+    db: sqlite_utils.Database,
+    names: list[tuple[str, str | None]],
+    limit: int = 3,
+    *,
+    workers: int | None = None,
 ) -> list[Resolution]:
-    """Resolve many (name, country) pairs with one pair of indexes: the bulk path."""
-    resolver = Resolver(db)
-    return [resolver.resolve(name, country, limit) for name, country in names]
+    """Resolve many (name, country) pairs with one pair of indexes: the bulk path.
+
+    A name that exactly matches one institution is matched without looking for alternatives
+    (exact first, fuzzy only on what is left). From ``PARALLEL_FROM`` names on, the work is
+    shared by one process per CPU (``workers`` overrides), which inherit the indexes."""
+    resolver = Resolver(db, exact_first=True)
+    names = [(name, country) for name, country in names]
+    if workers is None:
+        workers = (os.cpu_count() or 1) if len(names) >= PARALLEL_FROM else 1
+    path = _database_file(db)
+    if workers <= 1 or path is None or "fork" not in multiprocessing.get_all_start_methods():
+        return [resolver.resolve(name, country, limit) for name, country in names]
+    global _WORKER_RESOLVER
+    _WORKER_RESOLVER = resolver
+    size = max(1, -(-len(names) // (workers * 4)))
+    chunks = [names[start:start + size] for start in range(0, len(names), size)]
+    try:
+        with multiprocessing.get_context("fork").Pool(workers, initializer=_start_worker, initargs=(str(path),)) as pool:
+            results = pool.map(partial(_resolve_chunk, limit=limit), chunks)
+    finally:
+        _WORKER_RESOLVER = None
+    return [resolution for chunk in results for resolution in chunk]
+
+
+_WORKER_RESOLVER: Resolver | None = None
+
+
+def _start_worker(path: str) -> None:
+    # The forked worker has the parent's indexes; it needs its own connection to the file.
+    _WORKER_RESOLVER.db = store.connect(path)
+    _WORKER_RESOLVER._references = {}
+
+
+def _resolve_chunk(names: list[tuple[str, str | None]], limit: int) -> list[Resolution]:
+    return [_WORKER_RESOLVER.resolve(name, country, limit) for name, country in names]
 
 
 # --- creating an institution from a reference record ------------------------------------------------

@@ -1,23 +1,24 @@
-"""Reference registries: ROR and the world-universities list, as loaded from their dumps.
+"""Records of name matching: reference registries, and people's "not the same" decisions.
 
-These are not the registry's own institutions but the lists partner names are resolved
-against; an institution created from one of them carries its identifiers and names. ROR
-never deletes a record: an organisation that merged or closed is kept as inactive or
-withdrawn, with a successor where there is one, so that resolving can follow it.
+The reference registries (ROR, the world-universities list) are not the registry's own
+institutions but the lists partner names are resolved against; an institution created from
+one of them carries its identifiers and names. ROR never deletes a record: an organisation
+that merged or closed is kept as inactive or withdrawn, with a successor where there is one,
+so that resolving can follow it.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, ClassVar, Optional
 
-from pydantic import Field, StringConstraints, computed_field
+from pydantic import Field, StringConstraints, computed_field, model_validator
 
 from registry.matching import normalize
 from registry.models.base import Record
-from registry.models.core import NameKind, NonEmpty
-from registry.schema_types import Indexed, Ref, SqlCheck
+from registry.models.core import NameKind, NonEmpty, Text
+from registry.schema_types import Indexed, Ref, Slug, SqlCheck
 
 ReferenceId = Annotated[
     str,
@@ -97,3 +98,24 @@ class ReferenceLoad(Record):
     records: Annotated[int, Field(ge=0)]
     inserted: Annotated[int, Field(ge=0)] = 0
     updated: Annotated[int, Field(ge=0)] = 0
+
+
+class DistinctInstitutions(Record):
+    """Two institutions a person has looked at and found not to be the same, so that
+    deduplication does not ask again. The pair is stored once, the lower id first."""
+
+    table: ClassVar[str] = "distinct_institutions"
+    primary_key: ClassVar[tuple[str, ...]] = ("institution", "other")
+
+    institution: Annotated[Slug, Ref("institutions")]
+    other: Annotated[Slug, Ref("institutions")]
+    decided_on: date
+    reason: Optional[Text] = None
+
+    @model_validator(mode="after")
+    def _lower_id_first(self) -> "DistinctInstitutions":
+        if self.institution == self.other:
+            raise ValueError("an institution is not distinct from itself")
+        if self.other < self.institution:
+            self.institution, self.other = self.other, self.institution
+        return self
