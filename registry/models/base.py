@@ -4,7 +4,22 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
+
+def _comparable(value: Any) -> Any:
+    """A raw input value as something ordered, or None when it is not yet valid."""
+    if isinstance(value, (date, int)):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return value if value[:4].isdigit() and "/" in value else None
+    return None
+
 
 RECORDS: list[type["Record"]] = []
 """Every stored record type in the order defined; a subclass with a ``table`` joins it."""
@@ -24,6 +39,9 @@ class Record(BaseModel):
     # groups of fields of which exactly one must be set
     exactly_one: ClassVar[tuple[tuple[str, ...], ...]] = ()
     label_column: ClassVar[str | None] = None
+    # False for tables a program rewrites wholesale (check findings): their own rows keep
+    # their history, and logging every rewrite would swamp the audit log.
+    audited: ClassVar[bool] = True
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -59,8 +77,45 @@ class Record(BaseModel):
         """Expand a compact YAML form of a child (e.g. a bare id) to a mapping."""
         return item
 
+    @model_validator(mode="wrap")
+    @classmethod
+    def _report_order_with_field_errors(cls, data: Any, handler: Any) -> Any:
+        """Field errors stop after-validators; still report reversed dates in the same pass,
+        so that a user fixing a file sees every problem at once."""
+        if not cls.ordered:
+            return handler(data)
+        try:
+            return handler(data)
+        except ValidationError as error:
+            extra = cls._raw_order_errors(data)
+            if not extra:
+                raise
+            details = [
+                {"type": e["type"], "loc": e["loc"], "input": e["input"], "ctx": e.get("ctx", {})}
+                if e["type"] != "value_error"
+                else {"type": PydanticCustomError("value_error", e["msg"].removeprefix("Value error, ")), "loc": e["loc"], "input": e["input"]}
+                for e in error.errors()
+            ]
+            raise ValidationError.from_exception_data(error.title, details + extra) from None
+
+    @classmethod
+    def _raw_order_errors(cls, data: Any) -> list[dict]:
+        if not isinstance(data, dict):
+            return []
+        errors = []
+        for earlier, later in cls.ordered:
+            first, second = _comparable(data.get(earlier)), _comparable(data.get(later))
+            if first is not None and second is not None and type(first) is type(second) and second < first:
+                message = f"{later} ({data[later]}) is before {earlier} ({data[earlier]})"
+                errors.append({"type": PydanticCustomError("value_error", message), "loc": (), "input": data})
+        return errors
+
     @model_validator(mode="after")
     def _check_order_and_exclusivity(self) -> "Record":
+        if self.children:
+            self._check_children_unique()
+        if not (self.ordered or self.exactly_one):
+            return self
         for earlier, later in self.ordered:
             first, second = getattr(self, earlier), getattr(self, later)
             if first is not None and second is not None and second < first:
@@ -70,6 +125,17 @@ class Record(BaseModel):
             if len(set_fields) != 1:
                 raise ValueError(f"exactly one of {', '.join(group)} must be given (got {len(set_fields)})")
         return self
+
+    def _check_children_unique(self) -> None:
+        """Two children with the same key (e.g. a name given twice, once with a trailing space)
+        would collide in the store; say so here, where the file and line are still known."""
+        for field_name in self.children:
+            seen = set()
+            for child in getattr(self, field_name):
+                key = child.key()
+                if key in seen:
+                    raise ValueError(f"{field_name}: {'/'.join(map(str, key[1:] or key))!r} is given twice")
+                seen.add(key)
 
     @classmethod
     def column_names(cls) -> list[str]:

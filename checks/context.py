@@ -1,0 +1,120 @@
+"""What a check receives: the registry, the criteria, and the date it takes as today."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+import yaml
+
+CRITERIA_FILE = Path(__file__).resolve().parent.parent / "data" / "criteria.yml"
+
+
+@dataclass(frozen=True)
+class Found:
+    """One thing a check found on one record. ``evidence`` says what was compared with
+    what: the values, the threshold, and the indicator's source and year."""
+
+    subject_table: str
+    subject_id: str
+    message: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+def load_criteria(path: Path | None = None) -> tuple[dict[str, Any], str]:
+    """The criteria mapping and the SHA-256 of the file it was read from."""
+    path = Path(path or CRITERIA_FILE)
+    raw = path.read_bytes()
+    return yaml.safe_load(raw) or {}, hashlib.sha256(raw).hexdigest()
+
+
+@dataclass
+class Context:
+    db: sqlite_utils.Database
+    criteria: dict[str, Any]
+    today: date
+    _prepared: set[str] = field(default_factory=set, repr=False)
+
+    @property
+    def conn(self):
+        return self.db.conn
+
+    def criterion(self, dotted: str) -> Any:
+        """A value from the criteria by dotted key, e.g. ``portfolio.unused_years``."""
+        value: Any = self.criteria
+        for part in dotted.split("."):
+            if not isinstance(value, dict) or part not in value:
+                raise KeyError(f"data/criteria.yml has no {dotted!r} (missing {part!r})")
+            value = value[part]
+        return value
+
+    def params(self, **extra: Any) -> dict[str, Any]:
+        """Named SQL parameters: ``today`` plus the given ones, lists and mappings as JSON
+        (read them in SQL with ``json_each``)."""
+        values = {"today": self.today.isoformat()}
+        for name, value in extra.items():
+            values[name] = json.dumps(value, ensure_ascii=False) if isinstance(value, (list, dict, tuple)) else value
+        return values
+
+    def temp_table(self, name: str, sql: str, **params: Any) -> str:
+        """A TEMP table built from ``sql`` once per context (so once per run) and shared by
+        every check that asks for it; returns its qualified name."""
+        if name not in self._prepared:
+            self.conn.execute(f'DROP TABLE IF EXISTS temp."{name}"')
+            self.conn.execute(f'CREATE TEMP TABLE "{name}" AS {sql}', self.params(**params))
+            self._prepared.add(name)
+        return f'temp."{name}"'
+
+    def close(self) -> None:
+        """Drop the TEMP tables this context built."""
+        for name in self._prepared:
+            self.conn.execute(f'DROP TABLE IF EXISTS temp."{name}"')
+        self._prepared.clear()
+
+    def query(self, sql: str, **params: Any) -> list[dict[str, Any]]:
+        cursor = self.conn.execute(sql, self.params(**params))
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row)) for row in cursor]
+
+    def found(self, sql: str, **params: Any) -> "FoundQuery":
+        """The findings of a set-based query whose rows have ``subject_table``,
+        ``subject_id``, ``message`` and ``evidence`` (a JSON object, e.g. built with
+        ``json_object``). The runner copies the rows into the run inside SQLite, without
+        a Python object per finding; iterating the result gives ``Found`` rows."""
+        return FoundQuery(self, sql, self.params(**params))
+
+
+COLUMNS = ("subject_table", "subject_id", "message", "evidence")
+
+
+@dataclass
+class FoundQuery:
+    """A check's query and its parameters, not yet run."""
+
+    ctx: Context
+    sql: str
+    params: dict[str, Any]
+
+    def __iter__(self):
+        cursor = self.ctx.conn.execute(self.sql, self.params)
+        names = [d[0] for d in cursor.description]
+        missing = set(COLUMNS) - set(names)
+        if missing:
+            raise ValueError(f"a check's query must return {', '.join(sorted(missing))}")
+        for row in cursor:
+            values = dict(zip(names, row))
+            evidence = values["evidence"]
+            yield Found(
+                values["subject_table"],
+                str(values["subject_id"]),
+                values["message"],
+                json.loads(evidence) if isinstance(evidence, str) else (evidence or {}),
+            )
+
+    def rows(self) -> list[Found]:
+        return list(self)
