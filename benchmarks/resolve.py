@@ -183,7 +183,7 @@ def affiliation_sets(shared: Path) -> dict[str, list[tuple[str, set[str]]]]:
         rows = json.loads((folder / file).read_text())
         sets[name] = [(r["affiliation"], {ror_id(i) for i in r["ror_ids"]}) for r in rows]
     with (folder / "ame_20230903_affiliation_matching_logs.csv").open(encoding="utf-8-sig") as stream:
-        sets["ame_logs"] = [(r["affiliation"], set() if r["ror_id"] == "NP" else {ror_id(r["ror_id"])})
+        sets["ame_logs"] = [(r["affiliation"], set() if r["ror_id"] == "NP" else {ror_id(i) for i in r["ror_id"].split(";")})
                             for r in csv.DictReader(stream)]
     return sets
 
