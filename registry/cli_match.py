@@ -16,7 +16,8 @@ import click
 from registry import dedupe as dedupe_module
 from registry import reference as reference_module
 from registry.cli import db_option, fail_with_problems, json_option, open_registry
-from registry.problems import ProblemsFound
+from registry.countries import country_code
+from registry.problems import Problem, ProblemsFound
 from registry.resolve import Resolution, create_institution_from_reference, resolve_many
 from registry.resolve import resolve as resolve_one
 
@@ -24,15 +25,29 @@ EXTRACT = Path(__file__).resolve().parent.parent / "data" / "reference_instituti
 
 
 def _read_names(path: str) -> list[tuple[str, str | None]]:
-    """One name per line, or a CSV with a 'name' column and an optional 'country' column."""
+    """One name per line, or a CSV with a 'name' column and an optional 'country' column
+    (a code or a name). Unknown countries are reported with their line; nothing is resolved."""
     text = Path(path).read_bytes().decode("utf-8-sig")
     first = text.splitlines()[0] if text.strip() else ""
     header = [h.strip().lower() for h in next(csv.reader([first]))] if first else []
-    if "name" in header:
-        rows = csv.DictReader(io.StringIO(text))
-        rows.fieldnames = [h.strip().lower() for h in rows.fieldnames or []]
-        return [(row["name"].strip(), (row.get("country") or "").strip() or None) for row in rows if (row.get("name") or "").strip()]
-    return [(line.strip(), None) for line in text.splitlines() if line.strip()]
+    if "name" not in header:
+        return [(line.strip(), None) for line in text.splitlines() if line.strip()]
+    rows = csv.DictReader(io.StringIO(text))
+    rows.fieldnames = [h.strip().lower() for h in rows.fieldnames or []]
+    names, problems = [], []
+    for row in rows:
+        name, country = (row.get("name") or "").strip(), (row.get("country") or "").strip() or None
+        if not name:
+            continue
+        if country:
+            try:
+                country = country_code(country)
+            except ValueError as error:
+                problems.append(Problem("unknown-country", f"{path}:{rows.line_num}", str(error), None, "country", country))
+        names.append((name, country))
+    if problems:
+        fail_with_problems(problems, heading=f"nothing was resolved; {len(problems)} problem(s) in {path}:")
+    return names
 
 
 def _print_resolution(resolution: Resolution) -> None:
@@ -60,8 +75,6 @@ def resolve(name: str | None, country: str | None, limit: int, names_file: str |
         raise click.UsageError("give a NAME or --file, not both")
     db = open_registry(db_path)
     if country:
-        from registry.countries import country_code
-
         try:
             country = country_code(country)
         except ValueError as error:

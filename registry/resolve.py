@@ -29,6 +29,7 @@ from typing import Any
 import sqlite_utils
 
 from registry import db as store
+from registry.countries import country_code
 from registry.matching import Match, MatchOptions, NameIndex
 from registry.models import Institution, InstitutionName
 from registry.problems import Problem, ProblemsFound
@@ -200,6 +201,9 @@ class Resolver:
         return self._references[reference_id]
 
     def resolve(self, name: str, country: str | None = None, limit: int = 3) -> Resolution:
+        """Resolve one name; ``country`` is a code or a name ('SE', 'Sweden', 'Sverige')."""
+        if country and not (len(country) == 2 and country.isupper()):
+            country = country_code(country)  # raises ValueError naming the closest countries
         if not name or not fold(name):
             return Resolution(name, country, "new", [], "empty name")
         candidates = [self._from_registry(m) for m in self.registry.match(name, country, limit + 2, exact_first=self.exact_first)]

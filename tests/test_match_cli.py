@@ -41,6 +41,9 @@ def test_resolve_a_file(registry_file, tmp_path):
     statuses = [(r["query"], r["status"]) for r in json.loads(result.output)]
     assert statuses == [("Harbin Inst. of Tech.", "matched"), ("KI", "matched"),
                         ("Northfield Institute of Health Sciences", "new")]
+    names.write_text("name,country\nHarbin Inst. of Tech.,China\nKI,Narnia\n", encoding="utf-8")
+    result = run("resolve", "--file", str(names), "--db", registry_file)
+    assert result.exit_code == 1 and f"{names}:3: country" in result.output and "unknown country 'Narnia'" in result.output
     plain = tmp_path / "names.txt"
     plain.write_text("Harbin Inst. of Tech.\n\nFourth Military Medical University\n", encoding="utf-8")
     result = run("resolve", "--file", str(plain), "--db", registry_file)

@@ -59,6 +59,9 @@ def test_an_acronym_without_country_is_ambiguous(registry):
     assert result.status == "ambiguous"
     assert "02jx3x895" in {c.reference_id for c in result.candidates}
     assert resolve(registry, "UCL", "GB").best.reference_id == "02jx3x895"
+    assert resolve(registry, "UCL", "United Kingdom").best.reference_id == "02jx3x895"
+    with pytest.raises(ValueError, match="unknown country"):
+        resolve(registry, "UCL", "Narnia")
 
 
 def test_an_inactive_record_resolves_to_its_successor_and_says_so(registry):
