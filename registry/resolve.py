@@ -15,6 +15,7 @@ reason says so; a record without a successor is shown but never matched.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import multiprocessing
 import os
@@ -22,13 +23,14 @@ import pickle
 import re
 import tempfile
 from dataclasses import dataclass, field
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
 from registry import db as store
+from registry import matching
 from registry.countries import country_code
 from registry.matching import Match, MatchOptions, NameIndex
 from registry.models import Institution, InstitutionName
@@ -37,7 +39,6 @@ from registry.reference import reference_stamp, ror_id
 from registry.text import fold
 
 MARGIN = 0.06  # a probable match must lead the next candidate by this much to be accepted
-_INDEX_VERSION = 1  # bump when NameIndex's pickled layout changes
 
 
 @dataclass
@@ -131,7 +132,7 @@ def index_cache_path(db: sqlite_utils.Database) -> Path | None:
 def reference_index(db: sqlite_utils.Database, *, persist: bool = True) -> NameIndex | None:
     """Index of the reference names, built once per state of the reference tables and kept in
     memory and on disk, so that one CLI call on a 100k-name reference does not rebuild it."""
-    stamp = (_INDEX_VERSION,) + reference_stamp(db)
+    stamp = (_engine_version(),) + reference_stamp(db)
     if stamp[3] == 0:  # no reference names loaded
         return None
     path = index_cache_path(db)
@@ -154,6 +155,15 @@ def reference_index(db: sqlite_utils.Database, *, persist: bool = True) -> NameI
     _MEMORY_CACHE.clear()
     _MEMORY_CACHE[key] = index
     return index
+
+
+@lru_cache(maxsize=1)
+def _engine_version() -> str:
+    """A digest of the matching engine's source: a cached index built by other code is rebuilt."""
+    digest = hashlib.sha1()
+    for path in sorted(Path(matching.__file__).parent.glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def _build_reference_index(db: sqlite_utils.Database) -> NameIndex:

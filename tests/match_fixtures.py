@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 
 from registry import db as store
-from registry.models import Agreement, Institution, Membership, Network
+from registry.models import Agreement, Institution, Network
 from registry.models.core import Contact, Review
 from registry.reference import load_reference
 
