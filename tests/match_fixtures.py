@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import gzip
 import json
+import shutil
 from datetime import date
 from pathlib import Path
+
+import pytest
 
 from registry import db as store
 from registry.models import Agreement, Institution, Network
@@ -46,6 +49,34 @@ def example_records() -> list:
         Review(id="example-ku-review", institution="kobenhavns-universitet", reviewed_on=date(2025, 1, 15),
                reviewer_role="due_diligence_reviewer", outcome="approved"),
     ]
+
+
+@pytest.fixture(scope="session")
+def reference_registry_template(tmp_path_factory) -> Path:
+    """A registry file with the institutions and the shipped extract, built once per session;
+    tests copy it (loading the extract takes seconds). Each test module that imports this
+    fixture holds its own definition of it, so the file is remembered here."""
+    global _TEMPLATE
+    if _TEMPLATE is None or not _TEMPLATE.exists():
+        path = tmp_path_factory.mktemp("template") / "registry.db"
+        db = make_registry(path, examples=False)
+        db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        db.conn.close()
+        _TEMPLATE = path
+    return _TEMPLATE
+
+
+_TEMPLATE: Path | None = None
+
+
+def copy_of(template: Path, folder: Path, *, examples: bool = False):
+    """A copy of the template registry (with the example records added if asked)."""
+    path = folder / "registry.db"
+    shutil.copyfile(template, path)
+    db = store.connect(path)
+    if examples:
+        store.write_records(db, example_records(), actor="test", source="fixture")
+    return db
 
 
 def make_registry(path: Path, *, reference: bool = True, examples: bool = True):

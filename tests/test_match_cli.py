@@ -6,16 +6,17 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from match_fixtures import extract_records, make_registry
+from match_fixtures import copy_of, extract_records, reference_registry_template  # noqa: F401 (a fixture)
 
 from registry.cli import cli
 
 
 @pytest.fixture(scope="module")
-def registry_file(tmp_path_factory):
-    path = tmp_path_factory.mktemp("cli") / "registry.db"
-    make_registry(path).conn.close()
-    return str(path)
+def registry_file(tmp_path_factory, reference_registry_template):
+    db = copy_of(reference_registry_template, tmp_path_factory.mktemp("cli"), examples=True)
+    path = db.conn.execute("PRAGMA database_list").fetchone()[2]
+    db.conn.close()
+    return path
 
 
 def run(*args: str):

@@ -4,7 +4,7 @@ matching quality on tests/data/names.csv."""
 from __future__ import annotations
 
 import pytest
-from match_fixtures import NAMES_CSV, make_registry
+from match_fixtures import NAMES_CSV, copy_of, reference_registry_template  # noqa: F401 (a fixture)
 
 from registry import db as store
 from registry import resolve as resolve_module
@@ -14,8 +14,8 @@ from registry.resolve import Resolver, create_institution_from_reference, index_
 
 
 @pytest.fixture(scope="module")
-def registry(tmp_path_factory):
-    db = make_registry(tmp_path_factory.mktemp("resolve") / "registry.db", examples=False)
+def registry(tmp_path_factory, reference_registry_template):
+    db = copy_of(reference_registry_template, tmp_path_factory.mktemp("resolve"))
     yield db
     db.conn.close()
 
