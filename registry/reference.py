@@ -22,7 +22,7 @@ import re
 import sys
 import zipfile
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -231,10 +231,9 @@ class LoadResult:
     updated: int = 0
     unchanged: int = 0
     names: int = 0
-    problems: list[Problem] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k != "problems"}
+        return dict(self.__dict__)
 
 
 def _progress(total: int, label: str, show: bool | None):
