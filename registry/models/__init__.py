@@ -10,5 +10,6 @@ package; importing the package registers them all.
 from registry.models.base import RECORDS, Record, by_table
 from registry.models.core import *  # noqa: F401,F403
 from registry.models.core import MOBILITY_KINDS  # noqa: F401
+from registry.models.imports import *  # noqa
 
 __all__ = ["RECORDS", "Record", "by_table"]
