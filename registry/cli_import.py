@@ -18,7 +18,8 @@ import click
 
 from registry import db as store
 from registry.cli import db_option, fail_with_problems, json_option, open_registry
-from registry.formats import FORMATS, ExportOptions, format_for
+from registry.exporters import export_file
+from registry.formats import FORMATS
 from registry.importers.flow import import_file
 from registry.importers.outcome import ImportOptions
 from registry.importers.report import render
@@ -85,10 +86,7 @@ def export_command(db_path: str, format_name: str | None, kinds: tuple[str, ...]
     """Export records as CSV, XLSX or seed YAML; importing the file again changes nothing."""
     db = open_registry(db_path)
     try:
-        file_format = format_for(output, format_name) if output and not format_name else format_for("", format_name or "csv")
-        if file_format.binary and output is None:
-            raise click.UsageError(f"{file_format.name} is written to a file: give -o FILE")
-        count = file_format.function("writer")(db, output or sys.stdout, ExportOptions(list(kinds), delimiter))
+        count = export_file(db, output, format_name=format_name, kinds=kinds, delimiter=delimiter)
     except (LookupError, ValueError) as error:
         raise click.UsageError(str(error)) from error
     if output:

@@ -38,6 +38,8 @@ from registry.importers.outcome import AMBIGUOUS, MATCHED, NEW, RowOutcome
 from registry.importers.stored import stored_records
 from registry.importers.vocabulary import enum_lookup, word_key
 from registry.models import Cycle, Institution, by_table
+from registry.problems import ProblemsFound
+from registry.text import fold
 
 STUDENT, TEACHING = "student_studies", "staff_teaching"
 OUT, IN = "outgoing", "incoming"
@@ -215,8 +217,14 @@ class AgreementsKind(TableKind):
                     outcome.reject(f"{len(names)} partners but a different number of countries or cities; give one for each, or one for all")
                     continue
                 wanted.append((index, list(zip(names, countries, cities))))
-        queries = list(dict.fromkeys((name, country) for _, items in wanted for name, country, _ in items))
-        resolved = dict(zip(queries, partners.resolve_many(ctx.db, queries))) if queries else {}
+        # One query per name as the matcher sees it (case, accents and spacing folded): a
+        # sheet types the same few hundred partners in many ways over thousands of rows.
+        queries = {}
+        for _, items in wanted:
+            for name, country, _ in items:
+                queries.setdefault((fold(name), country), (name, country))
+        answers = partners.resolve_many(ctx.db, list(queries.values())) if queries else []
+        resolved = dict(zip(queries, answers))
         creator = _Creator(ctx)
         for index, items in wanted:
             found[index] = self._row_partners(items, resolved, outcomes[index], creator, ctx)
@@ -225,7 +233,7 @@ class AgreementsKind(TableKind):
     def _row_partners(self, items, resolved, outcome: RowOutcome, creator: "_Creator", ctx: Context) -> list[Partner] | None:
         result, scores, notes, ambiguous, missing = [], [], [], [], []
         for name, country, city in items:
-            resolution = resolved[(name, country)]
+            resolution = resolved[(fold(name), country)]
             best = resolution.candidates[0] if resolution.candidates else None
             if resolution.status == MATCHED and best is not None and best.institution_id:
                 result.append(Partner(best.institution_id, best.name))
@@ -353,11 +361,17 @@ class _Creator:
         self.taken = set(ctx.institutions)
 
     def partner(self, name: str, country: str | None, city: str | None, reference: str | None) -> Partner:
-        key = (word_key(name), country)
+        key = ("reference", reference) if reference else (word_key(name), country)
         if key in self.made:
             return self.made[key]
         if reference is not None:
-            institution = partners.create_institution_from_reference(self.ctx.db, reference)
+            try:
+                institution = partners.institution_from_reference(self.ctx.db, reference)
+                if institution.id in self.taken:
+                    institution = partners.institution_from_reference(
+                        self.ctx.db, reference, unique_slug(institution.id, lambda s: s in self.taken))
+            except ProblemsFound as found:
+                raise ValueError("; ".join(p.message for p in found.problems)) from None
         else:
             if not country:
                 raise ValueError(f"{name!r} is new and the row gives no country, which a new institution needs")

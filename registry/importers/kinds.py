@@ -26,13 +26,16 @@ import sqlite_utils
 from pydantic import ValidationError
 
 from registry import db as store
+from registry.countries import country_code
 from registry.importers import values
 from registry.importers.headers import HeaderMap, MapFile
 from registry.importers.outcome import MATCHED, NEW, REJECTED, ImportOptions, RowOutcome
-from registry.importers.stored import stored_records
+from registry.importers.stored import record_inputs, stored_records
 from registry.importers.table import RawTable
 from registry.importers.vocabulary import header_names
 from registry.models import Record, by_table
+from registry.problems import ProblemsFound
+from registry.schema_types import Country
 from registry.text import fold
 
 
@@ -99,6 +102,8 @@ class ParsedRow:
     values: dict[str, Any]  # column -> parsed value, for the cells that are not blank
     blank: set[str]  # columns the file has whose cell is blank
     errors: list[str]
+    found_by_name: bool = False  # the record was found (or made) from the name, not an id
+    base: dict[str, Any] | None = None  # a new record's starting values (from a reference record)
 
     def given(self, column: str) -> bool:
         return column in self.values or column in self.blank
@@ -154,6 +159,22 @@ def _enum_in(annotation: Any) -> type[Enum] | None:
     return None
 
 
+_COUNTRY_RULE = typing.get_args(Country)[1]  # the validator that reads country names
+
+
+def _reads_countries(info: Any) -> bool:
+    """Whether a field is a Country (also inside Optional), so its cells are names to look up."""
+    metadata = list(getattr(info, "metadata", []))
+    annotation = getattr(info, "annotation", info)
+    stack = [annotation]
+    while stack:
+        current = stack.pop()
+        if typing.get_origin(current) is typing.Annotated:
+            metadata += list(typing.get_args(current)[1:])
+        stack += list(typing.get_args(current))
+    return any(item is _COUNTRY_RULE for item in metadata)
+
+
 def _parse_json(text: str, ctx: Context) -> Any:
     try:
         return json.loads(text)
@@ -194,6 +215,8 @@ def field_columns(model: type[Record]) -> dict[str, Column]:
             column = Column(name, lambda text, ctx: values.parse_float(text), export)
         elif kind == "json":
             column = Column(name, _parse_json, export, _to_json_cell)
+        elif _reads_countries(model.model_fields[name]):
+            column = Column(name, lambda text, ctx: country_code(text), export)
         else:
             column = Column(name, lambda text, ctx: text, export)
         columns[name] = column
@@ -201,6 +224,12 @@ def field_columns(model: type[Record]) -> dict[str, Column]:
 
 
 # --- kinds ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Unreadable:
+    reason: str
+
 
 
 class TableKind:
@@ -211,6 +240,7 @@ class TableKind:
     def __init__(self, model: type[Record], name: str | None = None):
         self.model = model
         self.name = name or model.table
+        self._cell_cache: dict[tuple[str, str], Any] = {}  # one kind object per import
 
     @cached_property
     def columns(self) -> dict[str, Column]:
@@ -224,10 +254,14 @@ class TableKind:
 
     def header_names(self) -> dict[str, list[str]]:
         vocabulary = header_names(self.name)
-        return {
-            column: list(dict.fromkeys([*vocabulary.get(column, []), column.replace("_", " "), column]))
-            for column in self.export_order()
-        }
+        names = {}
+        for column in self.export_order():
+            spelled = [*vocabulary.get(column, []), column.replace("_", " ")]
+            first_spelling = {}
+            for name in spelled:
+                first_spelling.setdefault(values.word_key(name), name)
+            names[column] = list(first_spelling.values())
+        return names
 
     def export_header(self, column: str) -> str:
         return self.header_names()[column][0]
@@ -253,12 +287,28 @@ class TableKind:
                 if not text:
                     result.blank.add(column)
                     continue
-                try:
-                    result.values[column] = self.columns[column].parse(text, ctx)
-                except ValueError as error:
-                    result.errors.append(f"{ctx.header(column)}: {error}")
+                found = self._parse_cell(column, text, ctx)
+                if isinstance(found, _Unreadable):
+                    result.errors.append(f"{ctx.header(column)}: {found.reason}")
+                else:
+                    result.values[column] = list(found) if isinstance(found, list) else found
             parsed.append(result)
         return parsed
+
+    def _parse_cell(self, column: str, text: str, ctx: Context) -> Any:
+        """A cell's value, read once per distinct text: a sheet repeats its kinds, statuses,
+        countries and dates thousands of times."""
+        cache = self._cell_cache
+        key = (column, text)
+        if key in cache:
+            return cache[key]
+        try:
+            found = self.columns[column].parse(text, ctx)
+        except ValueError as error:
+            found = _Unreadable(str(error))
+        if len(text) <= 200:
+            cache[key] = found
+        return found
 
     def build(self, rows: list[ParsedRow], ctx: Context) -> list[RowOutcome]:
         outcomes = [RowOutcome(row.where, row.line, row.raw) for row in rows]
@@ -269,8 +319,8 @@ class TableKind:
                 outcome.reject("; ".join(row.errors))
             if outcome.reason or key is None:
                 continue
-            before = stored.get(key)
-            record = self.overlay(copy.deepcopy(before) if before else {}, row, outcome, ctx, is_new=before is None)
+            before = stored.get(key) or row.base
+            record = self.overlay(copy.deepcopy(before) if before else {}, row, outcome, ctx, is_new=key not in stored)
             if record is not None:
                 self.validate(record, outcome, ctx)
         return outcomes
@@ -289,6 +339,7 @@ class TableKind:
                     outcome.reject(f"{ctx.header(label)}: {error}")
                     keys.append(None)
                     continue
+                row.values["id"] = key[0]
                 outcome.resolution = f"id made from {ctx.header(label)}"
             if None in key:
                 missing = [ctx.header(name) for name, value in zip(pk, key) if value is None]
@@ -364,6 +415,7 @@ class InstitutionsKind(TableKind):
             elif row.values.get("name"):
                 queries.append((row.values["name"], row.values.get("country")))
                 positions.append(index)
+                row.found_by_name = True
             else:
                 outcome.reject(f"no {ctx.header('id')} and no {ctx.header('name')}: the row cannot be matched")
         taken = set(ctx.institutions)
@@ -380,24 +432,30 @@ class InstitutionsKind(TableKind):
                 if not ctx.options.create_missing:
                     outcome.reject("not in the registry; --create-missing creates it", NEW)
                     continue
+                reference = best.reference_id if resolution.status == MATCHED and best else None
                 try:
-                    slug = unique_slug(slugify(row.values["name"]), lambda s: s in taken)
-                except ValueError as error:
+                    if reference:
+                        row.base = record_inputs(partners.institution_from_reference(ctx.db, reference))
+                        slug = unique_slug(row.base["id"], lambda s: s in taken)
+                        outcome.resolution = f"new institution from reference {reference} ({best.score:.2f}, {best.reason})"
+                    else:
+                        slug = unique_slug(slugify(row.values["name"]), lambda s: s in taken)
+                        outcome.resolution = "new institution"
+                except (ValueError, ProblemsFound) as error:
                     outcome.reject(f"{ctx.header('name')}: {error}")
                     continue
                 taken.add(slug)
                 keys[index] = (slug,)
                 row.values["id"] = slug
-                outcome.resolution = "new institution"
             else:
                 outcome.reject(ambiguity(row.values["name"], resolution), "ambiguous")
         return self.unique(keys, outcomes)
 
     def overlay(self, record, row, outcome, ctx, *, is_new):
-        matched_by_name = not is_new and "id" not in row.values
-        # A name typed in a sheet found the record; it does not rename it.
-        self.set_fields(record, row, self.columns, skip=("name",) if matched_by_name else ())
-        record.setdefault("id", row.values.get("id"))
+        # A name typed in a sheet found the record (or the reference record); it does not rename it.
+        keep_name = row.found_by_name and bool(record)
+        self.set_fields(record, row, self.columns, skip=("name",) if keep_name else ())
+        record["id"] = row.values.get("id") or record.get("id")
         return record
 
 

@@ -1,57 +1,27 @@
-"""Partner names to institutions, for imports.
+"""Partner names to institutions, for imports: ``registry.resolve`` does the matching.
 
-TEMPORARY: until ``registry.resolve`` (branch ``match``) lands, this module answers the
-same interface with exact matching of the folded name against ``institution_names``.
-When it lands, this file becomes a re-export of ``registry.resolve``.
+An import may create a partner from a reference record (ROR, world-universities list), but
+only as one of its own records, written in its one transaction, or not at all on a dry run.
+``create_institution_from_reference`` writes at once, so here it runs inside a savepoint
+that is rolled back: what it would write is returned as a record, and the store is as it was.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass, field
-
 import sqlite_utils
 
-from registry.text import fold
+from registry.models import Institution
+from registry.resolve import Candidate, Resolution, create_institution_from_reference, resolve_many
+
+__all__ = ["Candidate", "Resolution", "institution_from_reference", "resolve_many"]
 
 
-@dataclass
-class Candidate:
-    institution_id: str | None
-    reference_id: str | None
-    name: str
-    matched_name: str
-    country: str | None
-    score: float
-    reason: str
-
-
-@dataclass
-class Resolution:
-    query: str
-    status: str  # matched, ambiguous, new
-    candidates: list[Candidate] = field(default_factory=list)
-
-
-def resolve_many(db: sqlite_utils.Database, queries: list[tuple[str, str | None]], limit: int = 3) -> list[Resolution]:
-    by_folded: dict[str, list[tuple]] = defaultdict(list)
-    cursor = db.conn.execute(
-        "SELECT n.name_folded, n.name, i.id, i.name, i.country FROM institution_names n JOIN institutions i ON i.id = n.institution"
-    )
-    for folded, matched_name, institution, name, country in cursor:
-        by_folded[folded].append((matched_name, institution, name, country))
-    results = []
-    for query, country in queries:
-        found = {}
-        for matched_name, institution, name, home_country in by_folded.get(fold(query), []):
-            if country and home_country != country:
-                continue
-            found.setdefault(institution, Candidate(institution, None, name, matched_name, home_country, 1.0, "exact name"))
-        candidates = list(found.values())[:limit]
-        status = "matched" if len(found) == 1 else "ambiguous" if found else "new"
-        results.append(Resolution(query, status, candidates))
-    return results
-
-
-def create_institution_from_reference(db: sqlite_utils.Database, reference_id: str):
-    raise LookupError(f"no reference registry is loaded (reference id {reference_id!r})")
+def institution_from_reference(db: sqlite_utils.Database, reference_id: str, institution_id: str | None = None) -> Institution:
+    """The institution a reference record becomes, not written."""
+    conn = db.conn
+    conn.execute("SAVEPOINT institution_from_reference")
+    try:
+        return create_institution_from_reference(db, reference_id, institution_id=institution_id)
+    finally:
+        conn.execute("ROLLBACK TO institution_from_reference")
+        conn.execute("RELEASE institution_from_reference")

@@ -14,6 +14,7 @@ import sqlite_utils
 
 from registry import db as store
 from registry import schema
+from registry.models import Record
 
 _CHUNK = 500
 
@@ -73,3 +74,15 @@ def stored_records(
         for key, record in found.items():
             record[field_name] = nested.get(key[0], [])
     return found
+
+
+def record_inputs(record: Record) -> dict[str, Any]:
+    """A record (not stored) as the same inputs: no computed fields, no None, children nested."""
+    computed = type(record).model_computed_fields
+    values = record.model_dump(mode="json", exclude=set(record.children))
+    data = {name: value for name, value in values.items() if name not in computed and value is not None}
+    for field_name, (_, parent_field) in record.children.items():
+        data[field_name] = [
+            {k: v for k, v in record_inputs(child).items() if k != parent_field} for child in getattr(record, field_name)
+        ]
+    return data

@@ -200,9 +200,13 @@ def cell_text(value: Any) -> str:
 def read_xlsx(path: Path, *, sheet: str | None = None) -> RawTable:
     from openpyxl import load_workbook  # only workbooks pay for the import
 
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    stream = path.open("rb")  # a stream, not a name: openpyxl would refuse a workbook saved as .csv
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
+        workbook = load_workbook(stream, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, InvalidFileException) as error:
+        stream.close()
         raise ProblemsFound([Problem("unreadable-workbook", str(path), f"not a readable XLSX workbook ({error})")]) from None
     try:
         if sheet is None:
@@ -230,3 +234,4 @@ def read_xlsx(path: Path, *, sheet: str | None = None) -> RawTable:
         return _finish(RawTable(path, headers or [], header_line, rows, "xlsx", sheet=worksheet.title))
     finally:
         workbook.close()
+        stream.close()

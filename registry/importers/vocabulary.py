@@ -41,11 +41,12 @@ def _document() -> dict:
     return yaml.load(VOCABULARY_FILE.read_text(encoding="utf-8"), Loader=yaml.BaseLoader)
 
 
-def header_names(kind: str) -> dict[str, list[str]]:
-    """column -> its header names (the export header first) for a kind of table."""
+def header_names(kind: str, *, common: bool = True) -> dict[str, list[str]]:
+    """column -> its header names (the export header first) for a kind of table; with
+    ``common``, also the columns many tables have (id, notes), for the kinds that have them."""
     document = _document()["headers"]
     names = {column: list(values) for column, values in document.get(kind, {}).items()}
-    for column, values in document.get(COMMON, {}).items():
+    for column, values in document.get(COMMON, {}).items() if common else ():
         names.setdefault(column, list(values))
     return names
 
@@ -90,10 +91,12 @@ def enums_with_names() -> list[type[Enum]]:
 
 def markdown() -> str:
     """The tables of docs/import.md that list every header and value name."""
+    from registry.importers.kinds import kind_for  # the kinds read this module
+
     lines = [DOCS_START, ""]
     for kind in header_kinds():
         lines += [f"### Headers for `--kind {kind}`", "", "| column | headers recognised (the first is what export writes) |", "|---|---|"]
-        for column, names in header_names(kind).items():
+        for column, names in kind_for(kind).header_names().items():
             lines.append(f"| `{column}` | {', '.join(names)} |")
         lines.append("")
     lines += ["### Values", "", "| field type | value | also accepted |", "|---|---|---|"]
