@@ -5,6 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
 from registry import db as store
 from registry import schema
 from registry.importers import seed
@@ -44,3 +46,17 @@ def snapshot(db) -> dict[str, int]:
     counts = {table: db.conn.execute(f"SELECT count(*) FROM {schema.quote(table)}").fetchone()[0] for table in store.specs()}
     counts["changes"] = db.conn.execute(f"SELECT count(*) FROM {schema.AUDIT_TABLE}").fetchone()[0]
     return counts
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory):
+    """The example registry, built once per test module."""
+    return build_seeded(tmp_path_factory.mktemp("seeded") / "registry.db")
+
+
+@pytest.fixture
+def db(seeded, tmp_path):
+    """A copy of it for one test."""
+    db = copy_of(seeded, tmp_path)
+    yield db
+    db.conn.close()

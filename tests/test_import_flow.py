@@ -10,7 +10,7 @@ import sys
 
 import pytest
 from click.testing import CliRunner
-from import_helpers import DATA, build_seeded, copy_of, run, snapshot, write
+from import_helpers import DATA, db, run, seeded, snapshot, write  # noqa: F401 (fixtures)
 
 from registry import db as store
 from registry.cli import cli
@@ -19,18 +19,6 @@ from registry.importers.report import render
 
 SWEDISH = DATA / "avtal-cp1252.csv"
 HEADER = "id;Partner;Land;Avtalstyp;Status;Giltigt från;Giltigt till;Platser ut;Platser in;Lärarutbyte;Kommentar\n"
-
-
-@pytest.fixture(scope="module")
-def seeded(tmp_path_factory):
-    return build_seeded(tmp_path_factory.mktemp("seeded") / "registry.db")
-
-
-@pytest.fixture
-def db(seeded, tmp_path):
-    db = copy_of(seeded, tmp_path)
-    yield db
-    db.conn.close()
 
 
 def sheet(tmp_path, *rows: str, header: str = HEADER):

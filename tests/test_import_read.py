@@ -5,7 +5,7 @@ unknown headers."""
 from __future__ import annotations
 
 import pytest
-from import_helpers import DATA, build_seeded, copy_of, run, snapshot, write
+from import_helpers import DATA, db, run, seeded, snapshot, write  # noqa: F401 (fixtures)
 from openpyxl import Workbook
 
 from registry.importers.table import read_table
@@ -18,18 +18,6 @@ def problem_of(call) -> str:
     with pytest.raises(ProblemsFound) as raised:
         call()
     return "\n".join(str(p) for p in raised.value.problems)
-
-
-@pytest.fixture(scope="module")
-def seeded(tmp_path_factory):
-    return build_seeded(tmp_path_factory.mktemp("seeded") / "registry.db")
-
-
-@pytest.fixture
-def db(seeded, tmp_path):
-    db = copy_of(seeded, tmp_path)
-    yield db
-    db.conn.close()
 
 
 def test_cp1252_with_semicolons_and_a_quoted_newline():
@@ -58,6 +46,11 @@ def test_delimiters_are_detected(tmp_path, delimiter):
     table = read_table(write(tmp_path, text + "\n"))
     assert table.delimiter == delimiter
     assert table.rows[0].cells == ["University of Oslo", "NO", "a, b; c"]
+
+
+def test_excels_sep_line_names_the_delimiter(tmp_path):
+    table = read_table(write(tmp_path, "sep=;\npartner;notes\nLund University;a, b\n"))
+    assert (table.delimiter, table.headers, table.header_line, table.rows[0].line) == (";", ["partner", "notes"], 2, 3)
 
 
 def test_xlsx_first_sheet_or_the_named_one(tmp_path):

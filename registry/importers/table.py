@@ -30,6 +30,7 @@ _SNIFF_BYTES = 65_536
 # A byte sequence that is valid multi-byte UTF-8: seeing one next to invalid bytes means the
 # file mixes encodings (pasted text), which no single encoding reads correctly.
 _UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+_SEP_LINE = re.compile(r"^sep=(.)\r?\n")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -140,12 +141,15 @@ def read_csv_bytes(path: Path, data: bytes) -> RawTable:
     text, encoding = decode(path, data)
     if len(_CONTROL.findall(text[:_SNIFF_BYTES])) > max(3, len(text[:_SNIFF_BYTES]) // 100):
         raise ProblemsFound([Problem("binary-file", str(path), "the file is full of control characters: binary, not CSV text")])
-    delimiter = sniff_delimiter(text)
+    declared = _SEP_LINE.match(text)  # Excel's own hint, "sep=;", on a line of its own
+    if declared:
+        text = text[declared.end():]
+    delimiter = declared[1] if declared else sniff_delimiter(text)
+    start = 2 if declared else 1
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', doublequote=True, strict=True)
     rows: list[RawRow] = []
     headers: list[str] | None = None
     header_line = 0
-    start = 1
     with _field_limit(MAX_FIELD_BYTES):
         while True:
             try:
@@ -161,7 +165,7 @@ def read_csv_bytes(path: Path, data: bytes) -> RawTable:
                         "(a damaged file, or a quote that is never closed?)",
                     )]) from None
                 raise ProblemsFound([Problem("csv-syntax", f"{path}:{reader.line_num}", f"not valid CSV: {message}")]) from None
-            line, start = start, reader.line_num + 1
+            line, start = start, reader.line_num + 1 + bool(declared)
             if not any(cell.strip() for cell in cells):
                 continue
             if headers is None:
