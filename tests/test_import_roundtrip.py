@@ -150,3 +150,27 @@ def test_export_to_standard_output_and_usage_errors(db):
     assert runner.invoke(cli, ["export", "--db", db_path, "--format", "xlsx"]).exit_code == 2
     assert runner.invoke(cli, ["export", "--db", db_path, "--format", "pdf"]).exit_code == 2
     assert runner.invoke(cli, ["export", "--db", db_path, "--kind", "nonsense"]).exit_code == 2
+
+
+@pytest.fixture(scope="module")
+def example_registry(tmp_path_factory):
+    """The shipped example data (reference data and fictitious example agreements)."""
+    from registry.examples import DATA_DIR, SEED_DIRS, fresh_registry
+
+    folders = [DATA_DIR / name for name in SEED_DIRS if (DATA_DIR / name).is_dir()]
+    if not folders:
+        pytest.skip("no example data in data/")
+    path = tmp_path_factory.mktemp("examples") / "registry.db"
+    seed.load(fresh_registry(path), folders)
+    return path
+
+
+@pytest.mark.parametrize("kind", ["agreements", "institutions", "programmes", "networks", "memberships", "mobility_flows"])
+def test_the_example_registry_round_trips_through_csv(example_registry, tmp_path, kind):
+    db = store.connect(example_registry)
+    try:
+        path = export(db, tmp_path, f"{kind}.csv", "--kind", kind)
+        report = run(db, path, kind=kind, dry_run=True)
+        assert not report.refused and report.plan.is_empty, [(c.table, c.key, c.changed_fields()) for c in report.plan.changes][:3]
+    finally:
+        db.conn.close()

@@ -29,7 +29,7 @@ from registry import db as store
 from registry.countries import country_code
 from registry.importers import values
 from registry.importers.headers import HeaderMap, MapFile
-from registry.importers.outcome import MATCHED, NEW, REJECTED, ImportOptions, RowOutcome
+from registry.importers.outcome import MATCHED, NEW, ImportOptions, RowOutcome
 from registry.importers.stored import record_inputs, stored_records
 from registry.importers.table import RawTable
 from registry.importers.vocabulary import header_names
@@ -231,7 +231,6 @@ class _Unreadable:
     reason: str
 
 
-
 class TableKind:
     """Rows of one table, keyed by its primary key, each laid over the stored record."""
 
@@ -399,6 +398,10 @@ class TableKind:
 
 class InstitutionsKind(TableKind):
     """Institutions: keyed by id, or found by name (and country) when the file has no id."""
+
+    # Read with the stored names, so that the model's own-name rule (name, local name and
+    # acronym are names too) finds them and does not add them again without their language.
+    child_fields = ("names",)
 
     def __init__(self) -> None:
         super().__init__(by_table()["institutions"], "institutions")
