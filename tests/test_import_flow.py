@@ -96,6 +96,10 @@ def test_a_new_partner_from_the_reference_registry_carries_its_facts(db, tmp_pat
     load_reference(db, DATA / "reference-ror.jsonl", progress=False)
     path = sheet(tmp_path, ";University of Bergen;NO;utbyte;aktivt;2024-01-01;;2;2;nej;")
     assert run(db, path, dry_run=True).outcomes[0].status == "new"
+    before = snapshot(db)
+    preview = run(db, path, dry_run=True, create_missing=True)
+    assert [c.key for c in preview.plan.changes if c.table == "institutions"] == [("university-of-bergen",)]
+    assert snapshot(db) == before  # the reference record became a record to write, not a write
     report = run(db, path, create_missing=True)
     assert report.written and report.outcomes[0].status == "new"
     row = db.conn.execute("SELECT id, name, ror, city, latitude FROM institutions WHERE ror = '03zga2b32'").fetchone()
