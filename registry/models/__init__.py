@@ -12,3 +12,4 @@ from registry.models.core import *  # noqa: F401,F403
 from registry.models.core import MOBILITY_KINDS  # noqa: F401
 
 __all__ = ["RECORDS", "Record", "by_table"]
+from registry.models.screening import *  # noqa: F401,F403
