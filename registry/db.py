@@ -78,7 +78,7 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
         for spec in specs().values():
             for suffix in ("insert", "update", "delete"):
                 conn.execute(f'DROP TRIGGER IF EXISTS "audit_{spec.name}_{suffix}"')
-            for statement in schema.audit_trigger_sql(spec):
+            for statement in schema.audit_trigger_sql(spec) if spec.record.audited else []:
                 conn.execute(statement)
         for statement in _split(schema.SEARCH_SQL):
             conn.execute(statement)

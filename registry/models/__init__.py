@@ -12,4 +12,5 @@ from registry.models.core import *  # noqa: F401,F403
 from registry.models.core import MOBILITY_KINDS  # noqa: F401
 
 __all__ = ["RECORDS", "Record", "by_table"]
+from registry.models.diligence import *  # noqa: F401,F403
 from registry.models.screening import *  # noqa: F401,F403

@@ -24,6 +24,9 @@ class Record(BaseModel):
     # groups of fields of which exactly one must be set
     exactly_one: ClassVar[tuple[tuple[str, ...], ...]] = ()
     label_column: ClassVar[str | None] = None
+    # False for tables a program rewrites wholesale (check findings): their own rows keep
+    # their history, and logging every rewrite would swamp the audit log.
+    audited: ClassVar[bool] = True
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

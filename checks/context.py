@@ -1,0 +1,88 @@
+"""What a check receives: the registry, the criteria, and the date it takes as today."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+import yaml
+
+CRITERIA_FILE = Path(__file__).resolve().parent.parent / "data" / "criteria.yml"
+
+
+@dataclass(frozen=True)
+class Found:
+    """One thing a check found on one record. ``evidence`` says what was compared with
+    what: the values, the threshold, and the indicator's source and year."""
+
+    subject_table: str
+    subject_id: str
+    message: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+def load_criteria(path: Path | None = None) -> tuple[dict[str, Any], str]:
+    """The criteria mapping and the SHA-256 of the file it was read from."""
+    path = Path(path or CRITERIA_FILE)
+    raw = path.read_bytes()
+    return yaml.safe_load(raw) or {}, hashlib.sha256(raw).hexdigest()
+
+
+@dataclass
+class Context:
+    db: sqlite_utils.Database
+    criteria: dict[str, Any]
+    today: date
+
+    @property
+    def conn(self):
+        return self.db.conn
+
+    def criterion(self, dotted: str) -> Any:
+        """A value from the criteria by dotted key, e.g. ``portfolio.unused_years``."""
+        value: Any = self.criteria
+        for part in dotted.split("."):
+            if not isinstance(value, dict) or part not in value:
+                raise KeyError(f"data/criteria.yml has no {dotted!r} (missing {part!r})")
+            value = value[part]
+        return value
+
+    def params(self, **extra: Any) -> dict[str, Any]:
+        """Named SQL parameters: ``today`` plus the given ones, lists and mappings as JSON
+        (read them in SQL with ``json_each``)."""
+        values = {"today": self.today.isoformat()}
+        for name, value in extra.items():
+            values[name] = json.dumps(value, ensure_ascii=False) if isinstance(value, (list, dict, tuple)) else value
+        return values
+
+    def query(self, sql: str, **params: Any) -> list[dict[str, Any]]:
+        cursor = self.conn.execute(sql, self.params(**params))
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row)) for row in cursor]
+
+    def found(self, sql: str, **params: Any) -> list[Found]:
+        """Run a set-based query whose rows have ``subject_table``, ``subject_id``,
+        ``message`` and ``evidence`` (a JSON object, e.g. built with ``json_object``)."""
+        cursor = self.conn.execute(sql, self.params(**params))
+        names = [d[0] for d in cursor.description]
+        missing = {"subject_table", "subject_id", "message", "evidence"} - set(names)
+        if missing:
+            raise ValueError(f"a check's query must return {', '.join(sorted(missing))}")
+        rows = []
+        for row in cursor:
+            values = dict(zip(names, row))
+            evidence = values["evidence"]
+            rows.append(
+                Found(
+                    values["subject_table"],
+                    str(values["subject_id"]),
+                    values["message"],
+                    json.loads(evidence) if isinstance(evidence, str) else (evidence or {}),
+                )
+            )
+        return rows

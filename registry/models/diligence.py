@@ -1,0 +1,271 @@
+"""Due diligence: country indicators, state control, check runs, findings and waivers.
+
+Country indicators are reference tables keyed by ISO 3166-1 alpha-2, one per source, each
+row carrying its source, year and licence (``data/indicators/``, loaded by ``registry
+indicators load``). Findings are what the checks in ``checks/`` found; a finding's id is its
+fingerprint (check code and subject), so the same problem keeps one row across runs with the
+dates it was first and last seen. Reviews (the decisions) are core records (``reviews``).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated, Any, ClassVar, Optional
+
+from pydantic import Field, StringConstraints
+
+from registry.models.base import Record
+from registry.models.core import NonEmpty, Text, Year
+from registry.schema_types import Country, Indexed, Ref, Slug, Url
+
+Score = Annotated[float, Field(ge=0, le=1)]
+Change = Annotated[float, Field(ge=-1, le=1)]
+CheckCode = Annotated[
+    str, StringConstraints(pattern=r"^[A-Z]{2,3}[0-9]{2,3}$"), Indexed(), Field(description="check code, e.g. GRE01")
+]
+
+
+class Severity(StrEnum):
+    info = "info"
+    low = "low"
+    medium = "medium"
+    high = "high"
+
+
+class Family(StrEnum):
+    GRE = "GRE"  # responsible engagement
+    GDE = "GDE"  # strategic portfolio
+    AP = "AP"  # action-plan goals
+    DQ = "DQ"  # data quality
+    PL = "PL"  # clinical placements
+
+
+class HdiGroup(StrEnum):
+    very_high = "very_high"
+    high = "high"
+    medium = "medium"
+    low = "low"
+
+
+class IncomeLevel(StrEnum):
+    high = "high"
+    upper_middle = "upper_middle"
+    lower_middle = "lower_middle"
+    low = "low"
+    not_classified = "not_classified"
+
+
+class AdequacyScope(StrEnum):
+    full = "full"
+    partial = "partial"
+
+
+class MeasureKind(StrEnum):
+    arms_embargo = "arms_embargo"
+    sectoral = "sectoral"
+    targeted = "targeted"
+
+
+class RiskTier(StrEnum):
+    high = "high"
+    medium = "medium"
+    low = "low"
+    unknown = "unknown"
+
+
+class FindingStatus(StrEnum):
+    open = "open"
+    resolved = "resolved"
+
+
+class _Sourced(Record):
+    """Columns every indicator row carries: where the figure comes from and on what terms."""
+
+    source: Annotated[NonEmpty, Field(description="publisher and dataset the figure comes from")]
+    source_url: Optional[Url] = None
+    licence: Annotated[NonEmpty, Field(description="terms under which the figure may be reused")]
+
+
+# --- country indicators -----------------------------------------------------------------
+
+
+class CountryFreedom(_Sourced):
+    """V-Dem Academic Freedom Index and Liberal Democracy Index of a country in its latest
+    year, with the change over the five years before it (negative: declining)."""
+
+    table: ClassVar[str] = "country_freedom"
+    primary_key: ClassVar[tuple[str, ...]] = ("country",)
+
+    country: Country
+    year: Year
+    academic_freedom: Annotated[Score, Field(description="Academic Freedom Index, 0 (none) to 1 (full)")]
+    academic_freedom_band: Annotated[
+        str, StringConstraints(pattern=r"^[A-E]$"), Field(description="AFi status band A (0.8-1) ... E (0-0.2)")
+    ]
+    academic_freedom_change_5y: Annotated[
+        Optional[Change], Field(description="Academic Freedom Index now minus five years earlier")
+    ] = None
+    liberal_democracy: Annotated[Optional[Score], Field(description="Liberal Democracy Index, 0 to 1")] = None
+    liberal_democracy_change_5y: Annotated[
+        Optional[Change], Field(description="Liberal Democracy Index now minus five years earlier")
+    ] = None
+
+
+class CountryDevelopment(_Sourced):
+    """UNDP Human Development Index of a country in its latest year, with UNDP's group."""
+
+    table: ClassVar[str] = "country_development"
+    primary_key: ClassVar[tuple[str, ...]] = ("country",)
+
+    country: Country
+    year: Year
+    hdi: Annotated[Score, Field(description="Human Development Index, 0 to 1")]
+    hdi_group: Annotated[HdiGroup, Indexed()]
+
+
+class CountryClassification(_Sourced):
+    """UN region and least-developed status (UN M49) and World Bank income level."""
+
+    table: ClassVar[str] = "country_classifications"
+    primary_key: ClassVar[tuple[str, ...]] = ("country",)
+
+    country: Country
+    year: Annotated[Year, Field(description="year of the classification as published")]
+    name: NonEmpty
+    un_region: Annotated[Optional[NonEmpty], Indexed()] = None
+    un_subregion: Optional[NonEmpty] = None
+    least_developed: Annotated[bool, Field(description="on the UN list of least developed countries")] = False
+    income_level: Annotated[IncomeLevel, Indexed()] = IncomeLevel.not_classified
+
+
+class GdprAdequacy(_Sourced):
+    """European Commission adequacy decisions (Article 45 GDPR): personal data may flow to
+    the country without further safeguards, fully or only to the recipients named."""
+
+    table: ClassVar[str] = "gdpr_adequacy"
+    primary_key: ClassVar[tuple[str, ...]] = ("country",)
+
+    country: Country
+    year: Annotated[Year, Field(description="year of the decision")]
+    scope: Annotated[AdequacyScope, Indexed()]
+    scope_note: Annotated[Optional[Text], Field(description="which recipients a partial decision covers")] = None
+    decision: Annotated[NonEmpty, Field(description="the decision as cited in the Official Journal")]
+    decided_on: date
+    status_note: Optional[Text] = None
+
+
+class EuRestrictiveMeasure(_Sourced):
+    """EU sanctions regimes and arms embargoes that concern a country, by kind (arms
+    embargo, sectoral measures, targeted listings), hand-compiled from the EU Sanctions Map."""
+
+    table: ClassVar[str] = "eu_restrictive_measures"
+    primary_key: ClassVar[tuple[str, ...]] = ("country", "regime", "kind")
+
+    country: Country
+    regime: Annotated[NonEmpty, Field(description="the regime as the EU Sanctions Map names it")]
+    kind: Annotated[MeasureKind, Indexed()]
+    legal_act: Annotated[NonEmpty, Field(description="the founding Council decision or regulation")]
+    adopted_on: Optional[date] = None
+    year: Annotated[Year, Field(description="year the table was compiled")]
+    note: Optional[Text] = None
+
+
+class CountryRisk(Record):
+    """The risk tier of each country as of the last check run, derived from the indicators
+    by the rules in data/criteria.yml, with the reasons. Rewritten by every run."""
+
+    table: ClassVar[str] = "country_risk"
+    primary_key: ClassVar[tuple[str, ...]] = ("country",)
+    audited: ClassVar[bool] = False
+
+    country: Country
+    tier: Annotated[RiskTier, Indexed()]
+    reasons: Annotated[list[str], Field(description="each rule that set the tier, in plain words")] = []
+    as_of: date
+
+
+# --- state control of partner institutions ----------------------------------------------
+
+
+class StateControl(Record):
+    """Whether a partner institution is owned or controlled by its state, as a reviewer
+    recorded it with a source. Checks on EU sectoral measures read this; an agency counts
+    as state-controlled without a row here."""
+
+    table: ClassVar[str] = "state_control"
+    primary_key: ClassVar[tuple[str, ...]] = ("institution",)
+
+    institution: Annotated[Slug, Ref("institutions")]
+    state_controlled: bool
+    controlling_body: Annotated[
+        Optional[NonEmpty], Field(description="the ministry, agency or party body that controls it")
+    ] = None
+    source: Annotated[NonEmpty, Field(description="where this was established")]
+    source_url: Optional[Url] = None
+    recorded_on: date
+
+
+# --- runs, findings, waivers ------------------------------------------------------------
+
+
+class CheckRun(Record):
+    """One run of the checks: when, as of which date, which checks, and what changed."""
+
+    table: ClassVar[str] = "check_runs"
+    label_column: ClassVar[str] = "started_at"
+
+    id: Slug
+    started_at: datetime
+    seconds: Annotated[float, Field(ge=0)]
+    as_of: Annotated[date, Field(description="the date the checks took as today")]
+    actor: Optional[NonEmpty] = None
+    checks: Annotated[list[str], Field(description="codes of the checks that ran")]
+    criteria_sha256: Annotated[str, Field(description="digest of the criteria file the run used")]
+    found: Annotated[int, Field(ge=0, description="findings this run found")]
+    new: Annotated[int, Field(ge=0, description="findings not open before this run")]
+    resolved: Annotated[int, Field(ge=0, description="findings this run no longer found")]
+
+
+class Finding(Record):
+    """What a check found on one record. The id is the fingerprint (code and subject), so a
+    finding keeps its history across runs; it is resolved, never deleted, when a run no
+    longer finds it. A finding under a waiver stays here, marked with the waiver."""
+
+    table: ClassVar[str] = "findings"
+    label_column: ClassVar[str] = "message"
+    audited: ClassVar[bool] = False  # rewritten by every run; check_runs is its log
+
+    id: Annotated[NonEmpty, Field(description="fingerprint: code:table:id")]
+    code: CheckCode
+    family: Annotated[Family, Indexed()]
+    severity: Annotated[Severity, Indexed()]
+    subject_table: NonEmpty
+    subject_id: Annotated[NonEmpty, Indexed()]
+    subject_label: Optional[NonEmpty] = None
+    message: Annotated[NonEmpty, Field(description="what was found, in plain words")]
+    evidence: Annotated[dict[str, Any], Field(description="values compared, thresholds and their sources")] = {}
+    status: Annotated[FindingStatus, Indexed()] = FindingStatus.open
+    first_seen: date
+    last_seen: date
+    first_run: Annotated[Slug, Ref("check_runs")]
+    last_run: Annotated[Slug, Ref("check_runs")]
+    resolved_on: Optional[date] = None
+    waiver: Annotated[
+        Optional[Slug], Ref("waivers"), Field(description="the waiver in force at the last run, if any")
+    ] = None
+
+
+class Waiver(Record):
+    """A person's acceptance of one finding, with the reason, until a date. The finding
+    stays visible, marked waived, and counts again once the waiver has ended."""
+
+    table: ClassVar[str] = "waivers"
+    ordered: ClassVar = (("granted_on", "until"),)
+
+    id: Slug
+    finding: Annotated[NonEmpty, Ref("findings"), Field(description="the finding's fingerprint")]
+    reason: NonEmpty
+    granted_on: date
+    until: Annotated[date, Indexed()]
+    granted_by: Annotated[Optional[NonEmpty], Field(description="the role that accepted it")] = None
