@@ -5,3 +5,7 @@ and friends are the functions the ``registry`` commands call.
 """
 
 __version__ = "0.1.0"
+
+from registry.api import backup, demo, history, init, load, stats, verify  # noqa: E402
+
+__all__ = ["backup", "demo", "history", "init", "load", "stats", "verify"]

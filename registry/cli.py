@@ -14,12 +14,12 @@ from typing import Any
 import click
 
 from registry import db as store
-from registry import demo as demo_module
+from registry import examples
 from registry import serve as serve_module
 from registry.extensions import capability_modules
 from registry.importers import seed
 from registry.problems import Problem, ProblemsFound
-from registry.verify import verify as verify_registry
+from registry.integrity import verify as verify_registry
 
 
 def db_option(function):
@@ -180,7 +180,7 @@ def serve(db_path: str, host: str, port: int) -> None:
 
 
 @cli.command()
-@click.option("--db", "db_path", default=str(demo_module.DEMO_DB), show_default=True, type=click.Path(dir_okay=False),
+@click.option("--db", "db_path", default=str(examples.DEMO_DB), show_default=True, type=click.Path(dir_okay=False),
               help="Where to build the demo registry (replaced if it exists).")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("-p", "--port", default=8001, show_default=True, type=int)
@@ -188,7 +188,7 @@ def serve(db_path: str, host: str, port: int) -> None:
 def demo(db_path: str, host: str, port: int, no_serve: bool) -> None:
     """Build the example registry in a fresh file and serve it."""
     try:
-        db = demo_module.build_demo(db_path)
+        db = examples.build_demo(db_path)
     except ProblemsFound as found:
         fail_with_problems(found.problems, heading="the example data has problems:")
     figures = store.stats(db)["tables"]

@@ -286,8 +286,28 @@ def plan_changes(db: sqlite_utils.Database, records: Iterable[Record]) -> Plan:
     return plan
 
 
+# Above this many changed rows, keeping the search index row by row (a join per party or
+# name) costs more than rebuilding it once, inside the same transaction.
+BULK_SEARCH_REBUILD = 5000
+
+
 def apply_plan(db: sqlite_utils.Database, plan: Plan) -> None:
     """Execute a plan inside the caller's transaction, batched per table and operation."""
+    if len(plan.changes) > BULK_SEARCH_REBUILD:
+        triggers = db.conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%fts%'"
+        ).fetchall()
+        for name, _ in triggers:
+            db.conn.execute(f"DROP TRIGGER {schema.quote(name)}")
+        _apply_batches(db, plan)
+        rebuild_search(db)
+        for _, sql in triggers:
+            db.conn.execute(sql)
+    else:
+        _apply_batches(db, plan)
+
+
+def _apply_batches(db: sqlite_utils.Database, plan: Plan) -> None:
     batches: dict[tuple[str, str], list[Change]] = defaultdict(list)
     for change in plan.changes:
         batches[(change.table, change.operation)].append(change)
@@ -301,11 +321,11 @@ def apply_plan(db: sqlite_utils.Database, plan: Plan) -> None:
         if operation == "insert":
             marks = ", ".join("?" for _ in cols)
             sql = f"INSERT INTO {q} ({', '.join(schema.quote(c) for c in cols)}) VALUES ({marks})"
-            conn.executemany(sql, [[encode(spec, c.after)[name] for name in cols] for c in changes])
+            conn.executemany(sql, [list(encode(spec, c.after).values()) for c in changes])
         elif operation == "update":
             sets = ", ".join(f"{schema.quote(c)} = ?" for c in cols)
             sql = f"UPDATE {q} SET {sets} WHERE {where}"
-            conn.executemany(sql, [[encode(spec, c.after)[name] for name in cols] + list(c.key) for c in changes])
+            conn.executemany(sql, [list(encode(spec, c.after).values()) + list(c.key) for c in changes])
         else:
             conn.executemany(f"DELETE FROM {q} WHERE {where}", [list(c.key) for c in changes])
 
@@ -383,8 +403,8 @@ def history(db: sqlite_utils.Database, record_id: str) -> list[dict[str, Any]]:
     """Every logged change to a record and to its children, oldest first."""
     cursor = db.conn.execute(
         f"SELECT id, changed_at, table_name, row_key, operation, before, after, actor, source FROM {schema.AUDIT_TABLE} "
-        "WHERE record_id = ? OR row_key = ? ORDER BY id",
-        [record_id, record_id],
+        "WHERE record_id = ? ORDER BY id",  # record_id is the row's own id, or its parent's
+        [record_id],
     )
     names = [d[0] for d in cursor.description]
     entries = []

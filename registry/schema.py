@@ -241,19 +241,25 @@ def audit_trigger_sql(spec: TableSpec) -> list[str]:
     """Triggers that log every insert, update and delete, whoever makes it."""
     t = quote(spec.name)
     record_id = f"{{alias}}.{quote(spec.record.primary_key[0])}"
-    context = f"(SELECT actor FROM {AUDIT_CONTEXT_TABLE} WHERE id = 1), (SELECT source FROM {AUDIT_CONTEXT_TABLE} WHERE id = 1)"
-    insert_cols = f"INSERT INTO {AUDIT_TABLE} (table_name, row_key, record_id, operation, before, after, actor, source)"
+    insert = f"INSERT INTO {AUDIT_TABLE} (table_name, row_key, record_id, operation, before, after, actor, source)"
     changed = " OR ".join(f"OLD.{quote(c)} IS NOT NEW.{quote(c)}" for c in spec.stored_columns)
     name = spec.name
+
+    def log(operation: str, alias: str, before: str, after: str) -> str:
+        return (
+            f"{insert} SELECT {sql_literal(name)}, {_key_of(spec, alias)}, {record_id.format(alias=alias)}, "
+            f"'{operation}', {before}, {after}, actor, source FROM {AUDIT_CONTEXT_TABLE} WHERE id = 1;"
+        )
+
     return [
         f"""CREATE TRIGGER "audit_{name}_insert" AFTER INSERT ON {t} BEGIN
-  {insert_cols} VALUES ({sql_literal(name)}, {_key_of(spec, 'NEW')}, {record_id.format(alias='NEW')}, 'insert', NULL, {_json_of(spec, 'NEW')}, {context});
+  {log('insert', 'NEW', 'NULL', _json_of(spec, 'NEW'))}
 END""",
         f"""CREATE TRIGGER "audit_{name}_update" AFTER UPDATE ON {t} WHEN {changed} BEGIN
-  {insert_cols} VALUES ({sql_literal(name)}, {_key_of(spec, 'NEW')}, {record_id.format(alias='NEW')}, 'update', {_json_of(spec, 'OLD')}, {_json_of(spec, 'NEW')}, {context});
+  {log('update', 'NEW', _json_of(spec, 'OLD'), _json_of(spec, 'NEW'))}
 END""",
         f"""CREATE TRIGGER "audit_{name}_delete" AFTER DELETE ON {t} BEGIN
-  {insert_cols} VALUES ({sql_literal(name)}, {_key_of(spec, 'OLD')}, {record_id.format(alias='OLD')}, 'delete', {_json_of(spec, 'OLD')}, NULL, {context});
+  {log('delete', 'OLD', _json_of(spec, 'OLD'), 'NULL')}
 END""",
     ]
 
@@ -272,7 +278,6 @@ CREATE TABLE IF NOT EXISTS {AUDIT_TABLE} (
   source TEXT
 ) STRICT;
 CREATE INDEX IF NOT EXISTS idx_changes_record ON {AUDIT_TABLE}(record_id);
-CREATE INDEX IF NOT EXISTS idx_changes_table_key ON {AUDIT_TABLE}(table_name, row_key);
 CREATE TRIGGER IF NOT EXISTS changes_append_only_update BEFORE UPDATE ON {AUDIT_TABLE} BEGIN
   SELECT RAISE(ABORT, 'the audit log is append-only');
 END;

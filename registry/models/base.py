@@ -4,7 +4,22 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
+
+def _comparable(value: Any) -> Any:
+    """A raw input value as something ordered, or None when it is not yet valid."""
+    if isinstance(value, (date, int)):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return value if value[:4].isdigit() and "/" in value else None
+    return None
+
 
 RECORDS: list[type["Record"]] = []
 """Every stored record type in the order defined; a subclass with a ``table`` joins it."""
@@ -62,8 +77,43 @@ class Record(BaseModel):
         """Expand a compact YAML form of a child (e.g. a bare id) to a mapping."""
         return item
 
+    @model_validator(mode="wrap")
+    @classmethod
+    def _report_order_with_field_errors(cls, data: Any, handler: Any) -> Any:
+        """Field errors stop after-validators; still report reversed dates in the same pass,
+        so that a user fixing a file sees every problem at once."""
+        if not cls.ordered:
+            return handler(data)
+        try:
+            return handler(data)
+        except ValidationError as error:
+            extra = cls._raw_order_errors(data)
+            if not extra:
+                raise
+            details = [
+                {"type": e["type"], "loc": e["loc"], "input": e["input"], "ctx": e.get("ctx", {})}
+                if e["type"] != "value_error"
+                else {"type": PydanticCustomError("value_error", e["msg"].removeprefix("Value error, ")), "loc": e["loc"], "input": e["input"]}
+                for e in error.errors()
+            ]
+            raise ValidationError.from_exception_data(error.title, details + extra) from None
+
+    @classmethod
+    def _raw_order_errors(cls, data: Any) -> list[dict]:
+        if not isinstance(data, dict):
+            return []
+        errors = []
+        for earlier, later in cls.ordered:
+            first, second = _comparable(data.get(earlier)), _comparable(data.get(later))
+            if first is not None and second is not None and type(first) is type(second) and second < first:
+                message = f"{later} ({data[later]}) is before {earlier} ({data[earlier]})"
+                errors.append({"type": PydanticCustomError("value_error", message), "loc": (), "input": data})
+        return errors
+
     @model_validator(mode="after")
     def _check_order_and_exclusivity(self) -> "Record":
+        if not (self.ordered or self.exactly_one):
+            return self
         for earlier, later in self.ordered:
             first, second = getattr(self, earlier), getattr(self, later)
             if first is not None and second is not None and second < first:

@@ -1,0 +1,160 @@
+"""The `registry` command through click's runner, and `registry serve` as a real server."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from registry.cli import cli
+
+SEED = """
+about: {title: CLI test data, note: fictitious}
+institutions:
+  - {id: lund-university, name: Lund University, country: SE, is_home: true}
+  - {id: uio, name: University of Oslo, local_name: Universitetet i Oslo, country: Norway}
+agreements:
+  - id: ex-uio
+    title: Exchange with Oslo
+    kind: student_exchange
+    status: active
+    parties: [lund-university, uio]
+"""
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+@pytest.fixture
+def seeded(tmp_path, runner):
+    db = tmp_path / "cli.db"
+    seed = tmp_path / "seed.yml"
+    seed.write_text(SEED, encoding="utf-8")
+    assert runner.invoke(cli, ["init", "--db", str(db)]).exit_code == 0
+    result = runner.invoke(cli, ["load", str(seed), "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert "agreements: 1 insert" in result.output
+    return db, seed
+
+
+def test_load_twice_reports_nothing_to_change(runner, seeded):
+    db, seed = seeded
+    result = runner.invoke(cli, ["load", str(seed), "--db", str(db)])
+    assert result.exit_code == 0
+    assert "agreements: 1 unchanged" in result.output and "insert" not in result.output
+
+
+def test_load_dry_run_shows_the_change_and_writes_nothing(runner, seeded):
+    db, seed = seeded
+    seed.write_text(SEED.replace("status: active", "status: suspended"), encoding="utf-8")
+    result = runner.invoke(cli, ["load", str(seed), "--db", str(db), "--dry-run"])
+    assert result.exit_code == 0
+    assert "~ agreements/ex-uio: status: 'active' -> 'suspended'" in result.output
+    assert sqlite3.connect(db).execute("select status from agreements").fetchone() == ("active",)
+
+
+def test_load_with_problems_exits_1_and_names_them(runner, seeded):
+    db, seed = seeded
+    seed.write_text(SEED.replace("country: Norway", "country: Norrway"), encoding="utf-8")
+    result = runner.invoke(cli, ["load", str(seed), "--db", str(db)])
+    assert result.exit_code == 1
+    assert "nothing was written" in result.output
+    assert f"{seed}:5: institutions/uio: country: unknown country 'Norrway'" in result.output
+
+
+def test_registry_db_environment_variable_picks_the_file(runner, seeded):
+    db, _ = seeded
+    result = runner.invoke(cli, ["stats", "--json"], env={"REGISTRY_DB": str(db)})
+    assert result.exit_code == 0
+    figures = json.loads(result.output)
+    assert figures["tables"]["institutions"] == 2 and figures["agreements_by_status"] == {"active": 1}
+
+
+def test_a_missing_registry_is_a_usage_error(runner, tmp_path):
+    result = runner.invoke(cli, ["stats", "--db", str(tmp_path / "none.db")])
+    assert result.exit_code == 2 and "registry init" in result.output
+
+
+def test_verify_passes_then_fails_on_a_corrupted_row(runner, seeded):
+    db, _ = seeded
+    assert runner.invoke(cli, ["verify", "--db", str(db)]).output.strip().endswith("no problems")
+    raw = sqlite3.connect(db)
+    raw.execute("PRAGMA ignore_check_constraints = 1")
+    raw.execute("update institutions set country = 'XX' where id = 'uio'")
+    raw.commit()
+    result = runner.invoke(cli, ["verify", "--db", str(db), "--json"])
+    assert result.exit_code == 1
+    problems = json.loads(result.output)
+    assert {"code": "invalid-row", "record": "institutions/uio", "field": "country"}.items() <= problems[-1].items()
+
+
+def test_history_lists_the_changes_to_one_record(runner, seeded, monkeypatch):
+    db, seed = seeded
+    seed.write_text(SEED.replace("title: Exchange with Oslo", "title: Exchange with UiO"), encoding="utf-8")
+    monkeypatch.setenv("REGISTRY_ACTOR", "coordinator")
+    runner.invoke(cli, ["load", str(seed), "--db", str(db)])
+    result = runner.invoke(cli, ["history", "ex-uio", "--db", str(db)])
+    assert "update agreements/ex-uio  by coordinator via load" in result.output
+    assert "title: 'Exchange with Oslo' -> 'Exchange with UiO'" in result.output
+    entries = json.loads(runner.invoke(cli, ["history", "ex-uio", "--db", str(db), "--json"]).output)
+    assert [e["operation"] for e in entries if e["table_name"] == "agreements"] == ["insert", "update"]
+
+
+def test_backup_copies_and_refuses_to_overwrite(runner, seeded, tmp_path):
+    db, _ = seeded
+    target = tmp_path / "backup.db"
+    assert runner.invoke(cli, ["backup", str(target), "--db", str(db)]).exit_code == 0
+    assert sqlite3.connect(target).execute("select count(*) from agreements").fetchone() == (1,)
+    again = runner.invoke(cli, ["backup", str(target), "--db", str(db)])
+    assert again.exit_code == 2 and "exists" in again.output
+
+
+def test_metadata_prints_merged_metadata_for_plain_datasette(runner):
+    result = runner.invoke(cli, ["metadata", "--database", "mine"])
+    metadata = json.loads(result.output)
+    assert "expiring" in metadata["databases"]["mine"]["queries"]
+    assert metadata["databases"]["mine"]["tables"]["institutions"]["label_column"] == "name"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_registry_serve_answers_its_json_api(seeded):
+    db, _ = seeded
+    port = free_port()
+    registry_command = Path(sys.executable).parent / "registry"
+    env = {**os.environ, "REGISTRY_DB": str(db)}
+    server = subprocess.Popen([str(registry_command), "serve", "--port", str(port)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        url = f"http://127.0.0.1:{port}/cli/agreement_overview.json?_shape=array"
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    overview = json.load(response)
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise AssertionError(f"server did not answer: {server.stdout.read1().decode() if server.poll() is not None else ''}")
+                time.sleep(0.2)
+        assert [(r["id"], r["partners"], r["countries"]) for r in overview] == [("ex-uio", "University of Oslo", "NO")]
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/cli/expiring.json?months=6", timeout=5) as response:
+            assert response.status == 200
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

@@ -1,0 +1,82 @@
+"""The registry in Datasette: metadata from the models, facets, search and every canned query."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import datasette_get
+from core_portfolio import portfolio
+
+from registry import db as store
+from registry.serve import build_metadata
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    path = tmp_path_factory.mktemp("served") / "registry.db"
+    db = store.connect(path)
+    store.ensure_schema(db)
+    store.write_records(db, portfolio(), actor="tester", source="fixture")
+    db.conn.close()
+    return path
+
+
+def rows(served, path):
+    response = datasette_get(served, path)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def ids(served, path):
+    return sorted(r["id"] for r in rows(served, path))
+
+
+def test_expiring_lists_active_agreements_ending_within_the_months_given(served):
+    assert ids(served, "/registry/expiring.json?months=6&_shape=array") == ["ex-gu-expired", "ex-ku-med"]
+    assert ids(served, "/registry/expiring.json?months=48&_shape=array") == [
+        "ex-gu-expired", "ex-ku-med", "ex-lodz-nursing", "phd-uq"]
+
+
+def test_programme_portfolio_by_id_or_by_name_in_either_language(served):
+    expected = ["ex-gu-expired", "ex-ku-med"]
+    assert ids(served, "/registry/programme_portfolio.json?programme=medicine&_shape=array") == expected
+    assert ids(served, "/registry/programme_portfolio.json?programme=Läkar&_shape=array") == expected
+    assert ids(served, "/registry/programme_portfolio.json?programme=Nursing&_shape=array") == ["draft-uq-nursing", "ex-lodz-nursing"]
+
+
+def test_partners_by_network_shows_current_members_with_their_active_agreements(served):
+    members = rows(served, "/registry/partners_by_network.json?network=U21%20HSG&_shape=array")
+    assert [(m["id"], m["active_agreements"]) for m in members] == [("uq", 1)]  # not ourselves, not former members
+    assert rows(served, "/registry/partners_by_network.json?network=u21-hsg&_shape=array") == members
+
+
+def test_teacher_mobility_gaps_lists_active_exchanges_without_staff_teaching(served):
+    assert ids(served, "/registry/teacher_mobility_gaps.json?_shape=array") == ["ex-gu-expired", "ex-lodz-nursing"]
+
+
+def test_unused_agreements_are_those_without_flows_in_the_last_years(served):
+    assert ids(served, "/registry/unused_agreements.json?years=3&_shape=array") == ["ex-gu-expired", "ex-lodz-nursing"]
+    assert ids(served, "/registry/unused_agreements.json?years=6&_shape=array") == ["ex-gu-expired"]
+
+
+def test_tables_carry_descriptions_from_the_models(served):
+    metadata = build_metadata("registry")["databases"]["registry"]["tables"]
+    assert metadata["agreements"]["description"].startswith("Bilateral and multilateral agreements")
+    assert metadata["agreements"]["columns"]["confidential"] == "kept out of the public database"
+    assert metadata["agreements"]["fts_table"] == "agreements_fts"
+    page = datasette_get(served, "/registry/mobility_terms").text
+    assert "A teacher-mobility clause is a staff_teaching row" in page
+
+
+def test_table_search_folds_diacritics_and_facets_work(served):
+    assert ids(served, "/registry/institutions.json?_search=lodz&_shape=array") == ["umed-lodz"]
+    assert ids(served, "/registry/institutions.json?_search=Goteborg&_shape=array") == ["gu"]
+    facets = rows(served, "/registry/agreements.json?_facet=status")["facet_results"]["status"]["results"]
+    assert {f["value"]: f["count"] for f in facets} == {"active": 4, "draft": 1}
+
+
+def test_every_canned_query_in_the_metadata_answers(served):
+    queries = build_metadata("registry")["databases"]["registry"]["queries"]
+    params = {"months": 6, "programme": "medicine", "network": "u21-hsg", "years": 3}
+    for name in queries:
+        response = datasette_get(served, f"/registry/{name}.json?_shape=array&" + "&".join(f"{k}={v}" for k, v in params.items()))
+        assert response.status_code == 200, (name, response.text)
