@@ -8,6 +8,7 @@ the sqlite3 shell) meets the same rules as a validated record.
 
 from __future__ import annotations
 
+import json
 import types
 import typing
 from dataclasses import dataclass, field
@@ -21,6 +22,10 @@ from pydantic.fields import FieldInfo
 
 from registry.models import RECORDS, Record
 from registry.schema_types import Indexed, Ref, Searchable, SqlCheck
+
+# One encoder, built once: json.dumps with keyword arguments builds a new encoder per call,
+# which dominates a bulk load. Compact and unescaped, as SQLite's json_object writes.
+dump_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 AUDIT_TABLE = "changes"
 AUDIT_CONTEXT_TABLE = "audit_context"
@@ -237,6 +242,24 @@ def _key_of(spec: TableSpec, alias: str) -> str:
     return f"json_array({', '.join(f'{alias}.{quote(k)}' for k in keys)})"
 
 
+def audit_key(spec: TableSpec, key: tuple) -> str:
+    """The row_key the audit log stores, as ``_key_of`` computes it in SQL."""
+    if len(key) == 1:
+        return str(key[0])
+    return dump_json(list(key))
+
+
+def audit_json(spec: TableSpec, values: dict[str, Any] | None) -> str | None:
+    """A row as ``_json_of`` renders it in SQL: stored column order, booleans as 0/1."""
+    if values is None:
+        return None
+    row = {}
+    for column in spec.columns:
+        value = values.get(column.name)
+        row[column.name] = int(value) if column.kind == "bool" and value is not None else value
+    return dump_json(row)
+
+
 def audit_trigger_sql(spec: TableSpec) -> list[str]:
     """Triggers that log every insert, update and delete, whoever makes it."""
     t = quote(spec.name)
@@ -245,6 +268,10 @@ def audit_trigger_sql(spec: TableSpec) -> list[str]:
     changed = " OR ".join(f"OLD.{quote(c)} IS NOT NEW.{quote(c)}" for c in spec.stored_columns)
     name = spec.name
 
+    # The library logs its own planned writes in bulk (see db.apply_plan) and sets
+    # logged_by_caller meanwhile; every other writer is logged here.
+    not_logged = f"(SELECT logged_by_caller FROM {AUDIT_CONTEXT_TABLE} WHERE id = 1) IS NOT 1"
+
     def log(operation: str, alias: str, before: str, after: str) -> str:
         return (
             f"{insert} SELECT {sql_literal(name)}, {_key_of(spec, alias)}, {record_id.format(alias=alias)}, "
@@ -252,13 +279,13 @@ def audit_trigger_sql(spec: TableSpec) -> list[str]:
         )
 
     return [
-        f"""CREATE TRIGGER "audit_{name}_insert" AFTER INSERT ON {t} BEGIN
+        f"""CREATE TRIGGER "audit_{name}_insert" AFTER INSERT ON {t} WHEN {not_logged} BEGIN
   {log('insert', 'NEW', 'NULL', _json_of(spec, 'NEW'))}
 END""",
-        f"""CREATE TRIGGER "audit_{name}_update" AFTER UPDATE ON {t} WHEN {changed} BEGIN
+        f"""CREATE TRIGGER "audit_{name}_update" AFTER UPDATE ON {t} WHEN {not_logged} AND ({changed}) BEGIN
   {log('update', 'NEW', _json_of(spec, 'OLD'), _json_of(spec, 'NEW'))}
 END""",
-        f"""CREATE TRIGGER "audit_{name}_delete" AFTER DELETE ON {t} BEGIN
+        f"""CREATE TRIGGER "audit_{name}_delete" AFTER DELETE ON {t} WHEN {not_logged} BEGIN
   {log('delete', 'OLD', _json_of(spec, 'OLD'), 'NULL')}
 END""",
     ]
@@ -287,7 +314,8 @@ END;
 CREATE TABLE IF NOT EXISTS {AUDIT_CONTEXT_TABLE} (
   id INTEGER PRIMARY KEY CHECK (id = 1),
   actor TEXT,
-  source TEXT
+  source TEXT,
+  logged_by_caller INTEGER NOT NULL DEFAULT 0 CHECK (logged_by_caller IN (0, 1))
 ) STRICT;
 INSERT OR IGNORE INTO {AUDIT_CONTEXT_TABLE} (id, actor, source) VALUES (1, NULL, NULL);
 """

@@ -1,5 +1,8 @@
 """Read models over several tables: one row per agreement, one row per partner.
 
+Partners are the parties other than the home side: not the registry's own institution, and
+not a party in the role 'home' (in municipal cooperation the city is the home side).
+
 These are what people browse in Datasette and what canned queries start from, so their
 column names are the words the office uses (partners, places_out, days_until_end).
 """
@@ -7,11 +10,11 @@ column names are the words the office uses (partners, places_out, days_until_end
 from __future__ import annotations
 
 _PARTNERS = """(SELECT group_concat(i.name, '; ') FROM agreement_parties p JOIN institutions i ON i.id = p.institution
-     WHERE p.agreement = a.id AND i.is_home = 0)"""
+     WHERE p.agreement = a.id AND p.role <> 'home' AND i.is_home = 0)"""
 _PARTNER_IDS = """(SELECT group_concat(p.institution, ' ') FROM agreement_parties p JOIN institutions i ON i.id = p.institution
-     WHERE p.agreement = a.id AND i.is_home = 0)"""
+     WHERE p.agreement = a.id AND p.role <> 'home' AND i.is_home = 0)"""
 _COUNTRIES = """(SELECT group_concat(DISTINCT i.country) FROM agreement_parties p JOIN institutions i ON i.id = p.institution
-     WHERE p.agreement = a.id AND i.is_home = 0)"""
+     WHERE p.agreement = a.id AND p.role <> 'home' AND i.is_home = 0)"""
 _PROGRAMMES = """(SELECT group_concat(g.name_en, '; ') FROM agreement_programmes ap JOIN programmes g ON g.id = ap.programme
      WHERE ap.agreement = a.id)"""
 _PLACES = """(SELECT coalesce(sum(t.places_per_year), 0) FROM mobility_terms t
@@ -44,7 +47,10 @@ SELECT
      WHERE p.institution = i.id AND a.status = 'active') AS agreement_kinds,
   i.website, i.ror, i.latitude, i.longitude
 FROM institutions i
-WHERE i.is_home = 0""",
+WHERE i.is_home = 0
+  -- a home-side party (the city in municipal cooperation) is not a partner
+  AND (NOT EXISTS (SELECT 1 FROM agreement_parties p WHERE p.institution = i.id AND p.role = 'home')
+       OR EXISTS (SELECT 1 FROM agreement_parties p WHERE p.institution = i.id AND p.role <> 'home'))""",
 }
 
 

@@ -12,7 +12,8 @@ from registry.serve import build_metadata
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_DATA = Path(__file__).resolve().parent / "data"
-SHARED = ROOT.parent / "shared"
+# ../shared sits beside the checkout in CI; a git worktree may sit a level deeper.
+SHARED = next((p / "shared" for p in ROOT.parents if (p / "shared" / "reference").is_dir()), ROOT.parent / "shared")
 
 requires_shared = pytest.mark.skipif(
     not SHARED.is_dir(), reason="needs ../shared (reference dumps and EWP schemas), which is not on this machine"

@@ -137,3 +137,11 @@ def test_a_file_that_is_not_utf8_is_named(registry_db, tmp_path):
     path.write_bytes("institutions:\n  - {id: x, name: Malm\xf6, country: SE}\n".encode("latin-1"))
     (problem,) = load_problems(registry_db, path)
     assert problem.code == "encoding" and problem.where == str(path)
+
+
+def test_a_name_given_twice_is_a_problem_not_a_crash(registry_db, tmp_path):
+    path = write(tmp_path, "twice.yml", "institutions:\n  - id: uio\n    name: University of Oslo\n    country: NO\n"
+                 "    names: [Alias, 'Alias ']\n")
+    (problem,) = load_problems(registry_db, path)
+    assert problem.code == "invalid-value" and "names: 'Alias' is given twice" in problem.message
+    assert tables_are_empty(registry_db)

@@ -197,3 +197,24 @@ def test_backup_is_a_complete_copy(loaded, tmp_path):
     assert verify(other) == []
     with pytest.raises(FileExistsError):
         store.backup(loaded, copy)
+
+
+def test_the_library_logs_its_writes_exactly_as_the_triggers_log_anyone_elses(registry_db, tmp_path):
+    records = portfolio()
+    store.write_records(registry_db, records, actor="same", source="same")
+    by_library = registry_db.conn.execute(
+        "select table_name, row_key, record_id, operation, before, after, actor, source from changes order by table_name, row_key").fetchall()
+
+    other = store.connect(tmp_path / "other.db")
+    store.ensure_schema(other)
+    plan = store.plan_changes(other, records)
+    with store.transaction(other, actor="same", source="same"):
+        for change in plan.changes:  # plain INSERTs, so the triggers do the logging
+            spec = store.specs()[change.table]
+            row = store.encode(spec, change.after)
+            other.conn.execute(
+                f'insert into "{change.table}" ({", ".join(row)}) values ({", ".join("?" for _ in row)})', list(row.values()))
+    by_triggers = other.conn.execute(
+        "select table_name, row_key, record_id, operation, before, after, actor, source from changes order by table_name, row_key").fetchall()
+    assert len(by_library) == len(plan.changes) > 30
+    assert by_library == by_triggers

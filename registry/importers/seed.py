@@ -168,10 +168,11 @@ def read_seed(paths: Iterable[str | Path]) -> list[SeedRecord]:
     records: list[SeedRecord] = []
     problems: list[Problem] = []
     keys: list[_SeenKey] = []
-    for path in seed_files(paths):
-        file_records, file_problems = read_seed_file(path, keys)
-        records.extend(file_records)
-        problems.extend(file_problems)
+    with store.gc_paused():
+        for path in seed_files(paths):
+            file_records, file_problems = read_seed_file(path, keys)
+            records.extend(file_records)
+            problems.extend(file_problems)
     first_seen: dict[tuple, str] = {}
     for seen in keys:
         ident = (seen.table, seen.key)

@@ -112,6 +112,8 @@ class Record(BaseModel):
 
     @model_validator(mode="after")
     def _check_order_and_exclusivity(self) -> "Record":
+        if self.children:
+            self._check_children_unique()
         if not (self.ordered or self.exactly_one):
             return self
         for earlier, later in self.ordered:
@@ -123,6 +125,17 @@ class Record(BaseModel):
             if len(set_fields) != 1:
                 raise ValueError(f"exactly one of {', '.join(group)} must be given (got {len(set_fields)})")
         return self
+
+    def _check_children_unique(self) -> None:
+        """Two children with the same key (e.g. a name given twice, once with a trailing space)
+        would collide in the store; say so here, where the file and line are still known."""
+        for field_name in self.children:
+            seen = set()
+            for child in getattr(self, field_name):
+                key = child.key()
+                if key in seen:
+                    raise ValueError(f"{field_name}: {'/'.join(map(str, key[1:] or key))!r} is given twice")
+                seen.add(key)
 
     @classmethod
     def column_names(cls) -> list[str]:
