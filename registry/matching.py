@@ -32,7 +32,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from registry.text import fold
 
@@ -61,6 +61,10 @@ ABBREVIATIONS = {
     "polytech": "polytechnic",
     "sch": "school",
     "mt": "mount",
+    "corp": "corporation",
+    "co": "company",
+    "ltd": "limited",
+    "inc": "incorporated",
 }
 
 # One token for a word that means the same kind of institution in many languages, so that
@@ -85,6 +89,7 @@ CANONICAL = {
     **dict.fromkeys("sciences science".split(), "science"),
     **dict.fromkeys("centre center centro zentrum".split(), "center"),
     **dict.fromkeys("school schule escuela scuola ecole".split(), "school"),
+    **dict.fromkeys("navy naval".split(), "navy"),
 }
 
 # Words that carry (almost) no identity: function words in the languages partner names use.
@@ -101,6 +106,19 @@ GENERIC = frozenset(
 QUALIFIERS = frozenset(
     "medical technology technical science research health center hospital clinic "
     "applied arts economics business agricultural pedagogical".split()
+)
+
+# Legal forms of companies: sanctions lists add or drop them freely ("Norinco Group Co., Ltd."),
+# so they weigh little and cost little when unmatched.
+LEGAL_FORMS = frozenset(
+    "company limited incorporated corporation llc jsc pjsc ojsc cjsc ooo oao zao pao gmbh ag sa plc "
+    "bv nv ab oy as spa srl sarl kk".split()
+)
+# Compass words differ by a letter or two but name different places ("Eastern Cape" / "Western
+# Cape"); they align only with a word of the same direction.
+COMPASS = frozenset(
+    "north south east west northeast northwest southeast southwest northern southern eastern western "
+    "northeastern northwestern southeastern southwestern".split()
 )
 
 STOPWORD_WEIGHT = 0.05
@@ -424,7 +442,8 @@ class NameIndex:
             context_tokens.update(segment.split())
         best: dict[int, Match] = {}
         for position, variant in enumerate(query.variants):
-            for match in self._match_variant(query, variant, country, context_tokens, options):
+            floor = 0.0 if include_below else options.possible
+            for match in self._match_variant(query, variant, country, context_tokens, options, floor):
                 if position:  # a part of the text matched, not the whole: "University of California"
                     match.score = max(0.0, match.score - PART_PENALTY)
                     match.penalties.append(f"matched the part {' '.join(variant)!r} only (-{PART_PENALTY:g})")
@@ -443,7 +462,7 @@ class NameIndex:
             self._entity_lookup = {e: i for i, e in enumerate(self.entity_ids)}
         return self._entity_lookup[entity_id]
 
-    def _match_variant(self, query, tokens, country, context_tokens, options) -> list[Match]:
+    def _match_variant(self, query, tokens, country, context_tokens, options, floor: float = 0.0) -> list[Match]:
         key = exact_key(tokens)
         if not key:
             return []
@@ -454,7 +473,7 @@ class NameIndex:
             matches.extend(self._acronym_matches(query, key, acronym_ids, country, context_tokens, options))
         for name_id in exact_ids:
             matches.append(self._exact_match(query, tokens, name_id, country, options))
-        for name_id in self._candidates(tokens, options):
+        for name_id in self._candidates(tokens, options, floor):
             if name_id in exact_ids or name_id in acronym_ids:
                 continue
             match = self._aligned_match(query, tokens, name_id, country, context_tokens, options)
@@ -465,9 +484,10 @@ class NameIndex:
             matches.extend(self._acronym_with_context(query, tokens, country, options))
         return matches
 
-    def _candidates(self, tokens: tuple[str, ...], options: MatchOptions) -> list[int]:
+    def _candidates(self, tokens: tuple[str, ...], options: MatchOptions, floor: float = 0.0) -> list[int]:
         """Blocking: names sharing a rare (or typo-close) word with the query, ranked by an
-        optimistic estimate of their score; only the best few are aligned in full."""
+        optimistic estimate of their score; only the best few are aligned in full, and of
+        those only the ones whose score could reach ``floor``."""
         query_weight = sum(self.weight(t) for t in tokens)
         matched: dict[int, float] = defaultdict(float)
         distinctive = {t for t in tokens if t not in STOPWORDS and t not in GENERIC}
@@ -476,15 +496,34 @@ class NameIndex:
                 gain = self.weights[near] * similarity
                 for name_id in self.postings[near]:
                     matched[name_id] += gain
-        if len(matched) <= options.candidates:
-            return list(matched)
         penalty, name_weight = options.extra_word_penalty, self.name_weight
+        if len(matched) <= options.candidates:
+            candidates = list(matched)
+        else:  # an optimistic estimate of each score (inline: this runs for every blocked name)
+            estimates = [
+                (g / ((query_weight if query_weight > g else g) + (penalty * (name_weight[i] - g) if name_weight[i] > g else 0.0) + 1e-9), i)
+                for i, g in matched.items()
+            ]
+            candidates = [i for _, i in heapq.nlargest(options.candidates, estimates)]
+        if floor <= 0 or penalty <= 0:
+            return candidates
+        # An upper bound of the aligned score: at best every name word close to a query word
+        # aligns, and the name's other words cost at least their weight (x the penalty).
+        near = {t for t in tokens if t in STOPWORDS}
+        for token in tokens:
+            if token not in STOPWORDS:
+                near.update(word for word, _ in self._near_tokens(token, options))
+            if len(token) >= 5:  # halves of a word the name writes as two (see _joined_pairs)
+                near.update(part for k in range(2, len(token) - 1) for part in (token[:k], token[k:]))
+        near.update(first + second for first, second in zip(tokens, tokens[1:]))
+        weights = self.weights
 
-        def estimate(name_id: int) -> float:
-            gained = matched[name_id]
-            return gained / (max(query_weight, gained) + penalty * max(name_weight[name_id] - gained, 0.0) + 1e-9)
+        def reachable(name_id: int) -> bool:
+            whole = name_weight[name_id]
+            aligned = sum(weights[word] for word in self.name_tokens[name_id] if word in near)
+            return aligned >= whole or aligned / (aligned + penalty * (whole - aligned)) >= floor
 
-        return heapq.nlargest(options.candidates, matched, key=estimate)
+        return [name_id for name_id in candidates if reachable(name_id)]
 
     def _near_tokens(self, token: str, options: MatchOptions) -> list[tuple[str, float]]:
         near = _near_cache(self, token, options.min_token_similarity)
@@ -560,8 +599,9 @@ class NameIndex:
             return None
         used_q = {i for i, _, _ in pairs}
         used_n = {j for _, j, _ in pairs}
-        matched = sum(s * self.weight(name_tokens[j]) for _, j, s in pairs)
-        partial = sum((1 - s) * self.weight(name_tokens[j]) for _, j, s in pairs)
+        by_name = {j: s for _, j, s in pairs}  # a name word joined from two query words counts once
+        matched = sum(s * self.weight(name_tokens[j]) for j, s in by_name.items())
+        partial = sum((1 - s) * self.weight(name_tokens[j]) for j, s in by_name.items())
         city = set(self.entity_city[entity]) | country_words(self.entity_country[entity])
         penalties: list[str] = []
         query_extra, credited = 0.0, []
@@ -631,11 +671,11 @@ def _squash(idf: float) -> float:
 
 def extra_cost(token: str, weight: float) -> float:
     """What an unmatched word costs: its weight, but at least the floor unless a function word."""
-    return weight if token in STOPWORDS else max(weight, EXTRA_WORD_FLOOR)
+    return weight if token in STOPWORDS or token in LEGAL_FORMS else max(weight, EXTRA_WORD_FLOOR)
 
 
 def _fixed_weight(token: str, idf: float) -> float:
-    if token in STOPWORDS:
+    if token in STOPWORDS or token in LEGAL_FORMS:
         return STOPWORD_WEIGHT
     if token in GENERIC:
         return min(idf, GENERIC_WEIGHT)
@@ -668,6 +708,8 @@ def _token_similarity(a: str, b: str) -> float:
     shorter = min(len(a), len(b))
     if shorter < 5 or a.isdigit() or b.isdigit():
         return 0.0  # "toyo" is not a typo of "tokyo": short words must agree exactly
+    if (a in COMPASS or b in COMPASS) and a.removesuffix("ern") != b.removesuffix("ern"):
+        return 0.0
     key = (a, b) if a < b else (b, a)
     cached = _SIMILARITY.get(key)
     if cached is None:
@@ -698,6 +740,22 @@ def align(query: tuple[str, ...] | list[str], name: tuple[str, ...] | list[str],
         used_q.add(i)
         used_n.add(j)
         pairs.append((i, j, similarity))
+    return pairs + _joined_pairs(query, name, used_q, used_n)
+
+
+def _joined_pairs(query, name, used_q: set[int], used_n: set[int]) -> list[tuple[int, int, float]]:
+    """A word on one side written as two on the other ("Jiaotong" / "Jiao Tong", "Tsinghua" /
+    "Tsing Hua"): pair the word with both halves."""
+    pairs = []
+    for words, other, used_w, used_o, flip in ((query, name, used_q, used_n, False), (name, query, used_n, used_q, True)):
+        joined = {other[j] + other[j + 1]: j for j in range(len(other) - 1)}
+        for i, word in enumerate(words):
+            j = joined.get(word)
+            if j is None or i in used_w or j in used_o or j + 1 in used_o or len(word) < 5:
+                continue
+            used_w.add(i)
+            used_o.update((j, j + 1))
+            pairs += [(j, i, 1.0), (j + 1, i, 1.0)] if flip else [(i, j, 1.0), (i, j + 1, 1.0)]
     return pairs
 
 
@@ -709,17 +767,19 @@ def _near_cache(index: NameIndex, token: str, minimum: float) -> list[tuple[str,
         return found
     found = [(token, 1.0)] if token in index.postings else []
     if len(token) >= 4 and not token.isdigit() and not (token in index.postings and token in STOPWORDS):
-        grams = _trigrams(token)
-        counts: dict[str, int] = defaultdict(int)
-        for gram in grams:
-            for other in index.trigrams.get(gram, ()):
-                counts[other] += 1
+        # A word sharing at least `needed` trigrams with the token shares one of its
+        # len - needed + 1 rarest trigrams (pigeonhole), so only those posting lists are read.
+        grams = sorted(_trigrams(token), key=lambda gram: len(index.trigrams.get(gram, ())))
         needed = max(2, int(len(grams) * 0.5))
-        for other, shared in counts.items():
-            if other != token and shared >= needed:
-                similarity = _token_similarity(token, other)
-                if similarity >= minimum:
-                    found.append((other, similarity))
+        others: set[str] = set()
+        for gram in grams[: len(grams) - needed + 1]:
+            others.update(index.trigrams.get(gram, ()))
+        others.discard(token)
+        # rapidfuzz's C loop finds the close words; the word rules then judge only those.
+        for other, _, _ in process.extract(token, list(others), scorer=fuzz.ratio, score_cutoff=minimum * 100, limit=None):
+            similarity = _token_similarity(token, other)
+            if similarity >= minimum:
+                found.append((other, similarity))
     if len(cache) > 500_000:
         cache.clear()
     cache[token] = found

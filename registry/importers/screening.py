@@ -62,6 +62,7 @@ _DEFAULTS = {
     RiskListFormat.ftm: {"kind": RiskListKind.sanctions, "source": "FollowTheMoney export"},
     RiskListFormat.csv: {"kind": RiskListKind.other, "source": "CSV file"},
 }
+PLA_PREFIX = "中国人民解放军"  # "Chinese People's Liberation Army", the start of the PLA's official names
 _BRACKETED_LOCAL_NAME = re.compile(r"^(?P<name>.*?)\s*\((?P<local>[^()]*[^\x00-\x7f][^()]*)\)\s*$")
 
 
@@ -213,23 +214,33 @@ def split_bracketed_name(value: str) -> tuple[str, str | None]:
 
 
 def aspi_entity(value: str, uuid: str, meta: dict[str, Any], description: str | None = None) -> dict[str, Any]:
-    """One tracker entry as risk_entities fields (shared by the JSON reader and tools/)."""
+    """One tracker entry's facts as risk_entities fields (what tools/derive_aspi_list.py keeps)."""
     name, local_name = split_bracketed_name(value)
     aliases = [a.strip() for a in [local_name, *meta.get("aliases", [])] if a and a.strip() and a.strip() != name]
-    categories = list(meta.get("categories", []))
     refs = meta.get("refs") or []
     return {
         "entity_id": uuid,
         "name": name,
         "aliases": list(dict.fromkeys(aliases)),
         "countries": ["CN"],
-        "categories": categories,
+        "categories": list(meta.get("categories", [])),
         "supervising_agencies": list(meta.get("supervising agencies", [])),
         "topics": list(meta.get("topics", [])),
-        "risk_proxy": aspi_risk_proxy(categories),
         "source_url": refs[0] if refs else None,
         "internal_description": description,
     }
+
+
+def with_aspi_derivations(fields: dict[str, Any]) -> dict[str, Any]:
+    """Add what the registry derives from a tracker entry: the risk proxy, and "PLA <name>" for
+    entries whose official Chinese name says they belong to the People's Liberation Army
+    (中国人民解放军...), as partners often write it and the tracker's aliases do only sometimes."""
+    aliases = list(fields["aliases"])
+    if any(a.startswith(PLA_PREFIX) for a in aliases) and not any(
+        "PLA" in n.split() and fields["name"] in n for n in [fields["name"], *aliases]
+    ):
+        aliases.append(f"PLA {fields['name']}")
+    return {**fields, "aliases": aliases, "risk_proxy": aspi_risk_proxy(fields["categories"])}
 
 
 def read_aspi(path: Path) -> ReadResult:
@@ -237,18 +248,16 @@ def read_aspi(path: Path) -> ReadResult:
     result = ReadResult(list_defaults=dict(ASPI_LIST))
     if path.suffix.lower() == ".csv":
         for where, row in _csv_rows(path, ("uuid", "name", "aliases", "categories"), result.problems):
-            categories = split_values(row["categories"])
-            result.entities.append((where, {
+            result.entities.append((where, with_aspi_derivations({
                 "entity_id": row["uuid"],
                 "name": row["name"],
                 "aliases": split_values(row["aliases"]),
                 "countries": ["CN"],
-                "categories": categories,
+                "categories": split_values(row["categories"]),
                 "supervising_agencies": split_values(row.get("supervising_agencies")),
                 "topics": split_values(row.get("topics")),
-                "risk_proxy": aspi_risk_proxy(categories),
                 "source_url": row.get("ref") or None,
-            }))
+            })))
         return result
     try:
         galaxy = json.loads(path.read_text(encoding="utf-8"))
@@ -258,7 +267,8 @@ def read_aspi(path: Path) -> ReadResult:
         return result
     for position, value in enumerate(values, start=1):
         where = f"{path}: values[{position}]"
-        result.entities.append((where, aspi_entity(value.get("value", ""), value.get("uuid", ""), value.get("meta", {}), value.get("description"))))
+        fields = aspi_entity(value.get("value", ""), value.get("uuid", ""), value.get("meta", {}), value.get("description"))
+        result.entities.append((where, with_aspi_derivations(fields)))
     return result
 
 
