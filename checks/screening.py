@@ -47,7 +47,7 @@ GROUP BY s.institution
 
 _SANCTIONS = "list_kind <> 'defence_universities'"
 _DEFENCE = "list_kind = 'defence_universities'"
-_STRONG = "(band = 'probable' OR decision = 'confirmed')"
+_STRONG = "(band = 'probable' OR coalesce(decision, '') = 'confirmed')"
 
 
 def _findings(ctx: Context, *, condition: str, having: str):

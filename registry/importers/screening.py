@@ -57,7 +57,7 @@ ASPI_LIST = {
     ),
 }
 _DEFAULTS = {
-    RiskListFormat.opensanctions: {"kind": RiskListKind.sanctions, "source": "OpenSanctions",
+    RiskListFormat.opensanctions: {"id": "opensanctions", "kind": RiskListKind.sanctions, "source": "OpenSanctions",
                                    "source_url": "https://www.opensanctions.org/datasets/"},
     RiskListFormat.ftm: {"kind": RiskListKind.sanctions, "source": "FollowTheMoney export"},
     RiskListFormat.csv: {"kind": RiskListKind.other, "source": "CSV file"},
