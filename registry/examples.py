@@ -7,7 +7,7 @@ from pathlib import Path
 import sqlite_utils
 
 from registry import db as store
-from registry.extensions import capability_modules
+from registry.extensions import demo_steps
 from registry.importers import seed
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -31,8 +31,6 @@ def build_demo(path: str | Path = DEMO_DB, *, data_dir: Path = DATA_DIR) -> sqli
     """Build the example registry in a fresh file and run every capability's demo step."""
     db = fresh_registry(path)
     seed.load(db, [data_dir / name for name in SEED_DIRS if (data_dir / name).is_dir()], actor="demo")
-    for module in capability_modules():
-        step = getattr(module, "demo_step", None)
-        if step is not None:
-            step(db)
+    for step in demo_steps():
+        step(db)
     return db

@@ -4,9 +4,11 @@ A module ``registry/cli_<area>.py`` may define:
 
 - ``register(cli)``: add its click commands or groups to the ``registry`` command;
 - ``demo_step(db)``: run after the example data is loaded into the demo registry
-  (e.g. run the checks so the demo shows findings).
+  (e.g. run the checks so the demo shows findings);
+- ``DEMO_ORDER``: when its demo step runs relative to others (default 50, lower first);
+  steps that read what others make (running the checks) take a high number.
 
-Modules run in name order. Importing them is cheap: they import their library modules,
+Modules register in name order. Importing them is cheap: they import their library modules,
 which import the core, never the other way round.
 """
 
@@ -24,3 +26,9 @@ import registry
 def capability_modules() -> tuple[ModuleType, ...]:
     names = sorted(m.name for m in pkgutil.iter_modules(registry.__path__) if m.name.startswith("cli_"))
     return tuple(importlib.import_module(f"registry.{name}") for name in names)
+
+
+def demo_steps() -> list:
+    """Every capability's demo step, in DEMO_ORDER then name order."""
+    modules = [m for m in capability_modules() if hasattr(m, "demo_step")]
+    return [m.demo_step for m in sorted(modules, key=lambda m: (getattr(m, "DEMO_ORDER", 50), m.__name__))]
