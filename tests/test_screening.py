@@ -264,7 +264,7 @@ def test_canned_query_lists_open_matches_and_hides_set_aside_pairs(screened):
 
 
 def test_demo_step_loads_the_shipped_list_and_finds_the_example_partners(tmp_path):
-    from registry.cli_bulk_screening import demo_step
+    from registry.cli_screening import demo_step
     from registry.examples import DATA_DIR, SEED_DIRS, fresh_registry
     from registry.importers import seed
 

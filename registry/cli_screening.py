@@ -1,9 +1,8 @@
 """``registry screening load|lists`` and ``registry screen [decide]``: screening lists and the
 partners that match them.
 
-Named to sort before ``cli_checks``: capability modules run their demo steps in name order,
-and the checks' demo step must find the screening matches this module's step records.
-Exit status: 0 ok; 1 on bad input, or when ``screen`` finds a probable or possible match
+The demo step keeps the default ``DEMO_ORDER``: it runs before the checks' step, which reads
+the matches it records. Exit status: 0 ok; 1 on bad input, or when ``screen`` finds a probable or possible match
 that no reviewer has set aside; 2 on bad usage.
 """
 
