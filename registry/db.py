@@ -368,6 +368,8 @@ def _indexes_rebuilt_after(db: sqlite_utils.Database, plan: Plan) -> Iterator[No
 def _audit_rows(plan: Plan) -> Iterator[tuple]:
     for change in plan.changes:
         spec = specs()[change.table]
+        if not spec.record.audited:
+            continue
         yield (
             change.table,
             schema.audit_key(spec, change.key),

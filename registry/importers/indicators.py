@@ -36,7 +36,7 @@ def read_indicator_file(path: Path) -> tuple[list, list[Problem]]:
     model = INDICATOR_MODELS[path.stem]
     records, problems = [], []
     with path.open(encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(row for row in handle if not row.startswith("#"))
+        reader = csv.DictReader(handle)
         unknown = set(reader.fieldnames or []) - set(model.model_fields)
         if unknown:
             problems.append(Problem("unknown-column", str(path), f"{model.table} has no such field", field=", ".join(sorted(unknown))))

@@ -1,0 +1,93 @@
+"""Time a full ``registry check`` on a synthetic registry against one full scan of the same tables.
+
+    .venv/bin/python -m benchmarks.checks [--institutions 20000] [--agreements 100000] [--db PATH]
+
+Builds the registry with ``benchmarks.synth.build_synthetic`` (or reuses ``--db`` if it
+exists), loads the country indicators, then in the same run measures:
+
+- ``scan``: reading every row of every table the checks read, once, into Python
+  (the least any whole-registry check could do);
+- ``check_first``: all checks, recording the run and inserting every finding;
+- ``check_again``: all checks once more, refreshing the findings already recorded.
+
+Prints one JSON object per figure; the targets are check under 5 s and within 10x the scan.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+from benchmarks.synth import build_synthetic
+from checks.registry import all_checks
+from checks.run import run_checks
+from registry import db as store
+from registry.importers.indicators import load_indicators
+
+TABLES_READ = (
+    "institutions", "institution_names", "networks", "memberships", "programmes", "agreements",
+    "agreement_parties", "agreement_programmes", "mobility_terms", "degree_terms", "mobility_flows",
+    "reviews", "state_control", "country_freedom", "country_development", "country_classifications",
+    "gdpr_adequacy", "eu_restrictive_measures", "waivers", "findings",
+)
+TODAY = date(2026, 11, 21)
+
+
+def emit(**figures) -> None:
+    print(json.dumps(figures), flush=True)
+
+
+def full_scan(db) -> tuple[float, int]:
+    started = time.perf_counter()
+    rows = 0
+    for table in TABLES_READ:
+        for _ in db.conn.execute(f'SELECT * FROM "{table}"'):
+            rows += 1
+    return time.perf_counter() - started, rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--institutions", type=int, default=20_000)
+    parser.add_argument("--agreements", type=int, default=100_000)
+    parser.add_argument("--db", type=Path, help="reuse (or build and keep) the synthetic registry here")
+    args = parser.parse_args()
+    path = args.db or Path(tempfile.mkdtemp(prefix="bench-checks-")) / "synthetic.db"
+
+    if not path.exists():
+        started = time.perf_counter()
+        db = build_synthetic(path, institutions=args.institutions, agreements=args.agreements)
+        emit(bench="checks-build", institutions=args.institutions, agreements=args.agreements,
+             seconds=round(time.perf_counter() - started, 2))
+    else:
+        db = store.connect(path)
+        store.ensure_schema(db)
+    load_indicators(db, actor="benchmark")
+    n_agreements = db.conn.execute("SELECT count(*) FROM agreements").fetchone()[0]
+    n_institutions = db.conn.execute("SELECT count(*) FROM institutions").fetchone()[0]
+
+    first = run_checks(db, today=TODAY, actor="benchmark")
+    scan_seconds, scan_rows = full_scan(db)  # findings now exist: the scan reads them too
+    again = run_checks(db, today=TODAY, actor="benchmark")
+    scan_again, _ = full_scan(db)
+    baseline = min(scan_seconds, scan_again)
+
+    emit(bench="checks-scan", institutions=n_institutions, agreements=n_agreements, rows=scan_rows,
+         seconds=round(baseline, 3))
+    for label, result in (("checks-first-run", first), ("checks-again", again)):
+        emit(bench=label, institutions=n_institutions, agreements=n_agreements, checks=len(all_checks()),
+             findings=len(result.findings), new=result.new, seconds=round(result.seconds, 3),
+             baseline_seconds=round(baseline, 3), ratio=round(result.seconds / baseline, 2),
+             under_5s=result.seconds < 5, within_10x=result.seconds / baseline <= 10)
+    slowest = sorted(again.timings.items(), key=lambda item: -item[1])[:5]
+    emit(bench="checks-slowest", checks={code: round(seconds, 3) for code, seconds in slowest})
+    emit(bench="checks-findings-by-code", counts=dict(sorted(Counter(f["code"] for f in again.findings).items())))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,517 @@
+"""GRE: responsible engagement. Academic freedom, human rights, ethics and risk.
+
+The action plan asks that partners be chosen with care for academic freedom, human rights
+and democratic values, and that cooperation be ethically grounded and risk-minimised. These
+checks read the country indicators (``data/indicators/``), the derived ``country_risk`` and
+the reviews; a finding asks a person to look, it decides nothing.
+
+Codes GRE20 and GRE21 are kept for the screening checks (``checks/screening.py``).
+"""
+
+from __future__ import annotations
+
+from checks.context import Context
+from checks.registry import check
+from checks.sql import LIVE_PARTNERS
+
+ACTION_PLAN = "Action plan for internationalisation 2025-2027, Faculty of Medicine, Lund University: GRE"
+ACTION_PLAN_URL = "https://www.medicin.lu.se/"
+_COUNTRY_NAME = "coalesce((SELECT c.name FROM country_classifications c WHERE c.country = p.country), p.country)"
+
+
+@check(
+    code="GRE01",
+    title="Partner country with restricted academic freedom",
+    severity="medium",
+    family="GRE",
+    criterion="partners are chosen with care for academic freedom",
+    source=ACTION_PLAN + "; V-Dem Academic Freedom Index",
+    source_url="https://academic-freedom-index.net/",
+    uses=("academic_freedom.flag_below", "academic_freedom.bands"),
+)
+def academic_freedom_low(ctx: Context):
+    """The partner's country scores below the threshold on the Academic Freedom Index
+    (bands D and E by default). Staff and students there may not be free to teach, study,
+    publish or speak; cooperation may expose them, or our people, to pressure. The review
+    should ask what the partnership means for the people involved and record it."""
+    return ctx.found(
+        f"""
+        WITH {LIVE_PARTNERS}
+        SELECT 'institutions' AS subject_table, p.institution AS subject_id,
+               printf('%s is in %s, whose Academic Freedom Index is %.3f (%d, band %s), below %s.',
+                      p.name, {_COUNTRY_NAME}, f.academic_freedom, f.year, f.academic_freedom_band, :below) AS message,
+               json_object('country', p.country, 'academic_freedom', f.academic_freedom,
+                           'band', f.academic_freedom_band, 'year', f.year, 'threshold', :below,
+                           'source', f.source, 'licence', f.licence, 'agreements', json(p.agreements)) AS evidence
+        FROM live_partners p JOIN country_freedom f ON f.country = p.country
+        WHERE f.academic_freedom < :below
+        """,
+        live_statuses=ctx.criterion("live_statuses"),
+        below=ctx.criterion("academic_freedom.flag_below"),
+    )
+
+
+@check(
+    code="GRE02",
+    title="Partner country where academic freedom is declining",
+    severity="low",
+    family="GRE",
+    criterion="partners are chosen with care for academic freedom",
+    source=ACTION_PLAN + "; V-Dem Academic Freedom Index",
+    source_url="https://academic-freedom-index.net/",
+    uses=("academic_freedom.decline_years", "academic_freedom.decline_at_least"),
+)
+def academic_freedom_declining(ctx: Context):
+    """The Academic Freedom Index of the partner's country fell markedly over the last
+    five years of data, whatever its level. A decline is an early sign that conditions
+    for a partnership are changing; look again at agreements there before they renew."""
+    return ctx.found(
+        f"""
+        WITH {LIVE_PARTNERS}
+        SELECT 'institutions' AS subject_table, p.institution AS subject_id,
+               printf('%s is in %s, whose Academic Freedom Index fell by %.3f in the %d years to %d (now %.3f).',
+                      p.name, {_COUNTRY_NAME}, -f.academic_freedom_change_5y, :years, f.year, f.academic_freedom) AS message,
+               json_object('country', p.country, 'academic_freedom', f.academic_freedom, 'year', f.year,
+                           'change', f.academic_freedom_change_5y, 'over_years', :years, 'threshold', -:drop,
+                           'source', f.source, 'licence', f.licence, 'agreements', json(p.agreements)) AS evidence
+        FROM live_partners p JOIN country_freedom f ON f.country = p.country
+        WHERE f.academic_freedom_change_5y <= -:drop
+        """,
+        live_statuses=ctx.criterion("live_statuses"),
+        years=ctx.criterion("academic_freedom.decline_years"),
+        drop=ctx.criterion("academic_freedom.decline_at_least"),
+    )
+
+
+@check(
+    code="GRE03",
+    title="Partner country with low liberal democracy",
+    severity="low",
+    family="GRE",
+    criterion="partners are chosen with care for democratic values and human rights",
+    source=ACTION_PLAN + "; V-Dem Liberal Democracy Index",
+    source_url="https://www.v-dem.net/",
+    uses=("liberal_democracy.flag_below",),
+)
+def liberal_democracy_low(ctx: Context):
+    """The partner's country scores below the threshold on V-Dem's Liberal Democracy
+    Index: weak rule of law, civil liberties or checks on government. The action plan asks
+    that partners be chosen with care for democratic values."""
+    return ctx.found(
+        f"""
+        WITH {LIVE_PARTNERS}
+        SELECT 'institutions' AS subject_table, p.institution AS subject_id,
+               printf('%s is in %s, whose Liberal Democracy Index is %.3f (%d), below %s.',
+                      p.name, {_COUNTRY_NAME}, f.liberal_democracy, f.year, :below) AS message,
+               json_object('country', p.country, 'liberal_democracy', f.liberal_democracy, 'year', f.year,
+                           'change_5y', f.liberal_democracy_change_5y, 'threshold', :below,
+                           'source', f.source, 'licence', f.licence, 'agreements', json(p.agreements)) AS evidence
+        FROM live_partners p JOIN country_freedom f ON f.country = p.country
+        WHERE f.liberal_democracy < :below
+        """,
+        live_statuses=ctx.criterion("live_statuses"),
+        below=ctx.criterion("liberal_democracy.flag_below"),
+    )
+
+
+@check(
+    code="GRE04",
+    title="Partner country under EU sanctions or arms embargo",
+    severity="high",
+    family="GRE",
+    criterion="cooperation respects EU restrictive measures and is risk-minimised",
+    source="EU restrictive measures (EU Sanctions Map); " + ACTION_PLAN,
+    source_url="https://www.sanctionsmap.eu/",
+)
+def eu_restrictive_measures(ctx: Context):
+    """The EU has a sanctions regime or an arms embargo concerning the partner's country.
+    Most regimes target listed persons and goods, not universities as such, but they bind
+    the university: check the partner, its owners and the subjects and equipment involved
+    against the regime's legal act, and ask the export-control officer where goods, software
+    or technology could move."""
+    return ctx.found(
+        f"""
+        WITH {LIVE_PARTNERS},
+        measures AS (
+          SELECT country, json_group_array(json_object('regime', regime, 'kind', kind, 'legal_act', legal_act,
+                                                       'adopted_on', adopted_on, 'note', note)) AS listed,
+                 replace(group_concat(DISTINCT replace(kind, '_', ' ')), ',', ', ') AS kinds,
+                 min(source) AS source, max(year) AS year
+          FROM eu_restrictive_measures GROUP BY country
+        )
+        SELECT 'institutions' AS subject_table, p.institution AS subject_id,
+               printf('%s is in %s, under EU restrictive measures (%s).', p.name, {_COUNTRY_NAME}, m.kinds) AS message,
+               json_object('country', p.country, 'measures', json(m.listed), 'source', m.source,
+                           'year', m.year, 'agreements', json(p.agreements)) AS evidence
+        FROM live_partners p JOIN measures m ON m.country = p.country
+        """,
+        live_statuses=ctx.criterion("live_statuses"),
+    )
+
+
+_SECTORAL_PARTNERS = f"""
+        WITH {LIVE_PARTNERS},
+        sectoral AS (
+          SELECT country, group_concat(regime, '; ') AS regimes, group_concat(legal_act, '; ') AS acts
+          FROM eu_restrictive_measures WHERE kind = 'sectoral' GROUP BY country
+        )"""
+
+
+@check(
+    code="GRE05",
+    title="State-controlled partner in a country under EU sectoral measures",
+    severity="high",
+    family="GRE",
+    criterion="cooperation respects EU restrictive measures and is risk-minimised",
+    source="EU restrictive measures (EU Sanctions Map); " + ACTION_PLAN,
+    source_url="https://www.sanctionsmap.eu/",
+    uses=("state_control.kinds",),
+)
+def state_controlled_partner_sectoral(ctx: Context):
+    """The partner is controlled by its state (an agency, or recorded as state-controlled in
+    ``state_control``) in a country under EU sectoral measures. Sectoral measures restrict
+    dealings with state-owned or state-controlled bodies, financing and the transfer of
+    goods and technology; an agreement may need legal advice and, for some transfers, a
+    licence."""
+    return ctx.found(
+        _SECTORAL_PARTNERS
+        + f"""
+        SELECT 'institutions' AS subject_table, p.institution AS subject_id,
+               printf('%s (%s) in %s is state-controlled%s, and the country is under EU sectoral measures (%s).',
+                      p.name, p.kind, {_COUNTRY_NAME},
+                      CASE WHEN s.controlling_body IS NOT NULL THEN ' by ' || s.controlling_body ELSE '' END,
+                      m.regimes) AS message,
+               json_object('country', p.country, 'kind', p.kind, 'sectoral_regimes', m.regimes, 'legal_acts', m.acts,
+                           'state_controlled_because', CASE WHEN p.kind = 'agency' THEN 'a state agency'
+                                                            ELSE 'recorded in state_control' END,
+                           'controlling_body', s.controlling_body, 'state_control_source', s.source,
+                           'agreements', json(p.agreements)) AS evidence
+        FROM live_partners p
+        JOIN sectoral m ON m.country = p.country
+        LEFT JOIN state_control s ON s.institution = p.institution
+        WHERE p.kind IN (SELECT value FROM json_each(:kinds))
+          AND (p.kind = 'agency' OR s.state_controlled = 1)
+        """,
+        live_statuses=ctx.criterion("live_statuses"),
+        kinds=ctx.criterion("state_control.kinds"),
+    )
+
+
+@check(
+    code="GRE06",
+    title="State control not recorded for a partner in a country under EU sectoral measures",
+    severity="medium",
+    family="GRE",
+    criterion="cooperation respects EU restrictive measures and is risk-minimised",
+    source="EU restrictive measures (EU Sanctions Map); " + ACTION_PLAN,
+    source_url="https://www.sanctionsmap.eu/",
+    uses=("state_control.kinds",),
+)
+def state_control_unknown_sectoral(ctx: Context):
+    """The partner is in a country under EU sectoral measures and nobody has recorded
+    whether it is owned or controlled by the state. Most universities there are state
+    institutions, but the registry does not guess: establish it (ministry, owner, funding)
+    and record it in ``state_control`` with its source, and GRE05 will take it from there."""
+    return ctx.found(
+        _SECTORAL_PARTNERS
+        + f"""
+        SELECT 'institutions' AS subject_table, p.institution AS subject_id,
+               printf('%s (%s) is in %s, under EU sectoral measures (%s), and whether it is state-controlled is not recorded.',
+                      p.name, p.kind, {_COUNTRY_NAME}, m.regimes) AS message,
+               json_object('country', p.country, 'kind', p.kind, 'sectoral_regimes', m.regimes,
+                           'agreements', json(p.agreements)) AS evidence
+        FROM live_partners p JOIN sectoral m ON m.country = p.country
+        WHERE p.kind IN (SELECT value FROM json_each(:kinds)) AND p.kind <> 'agency'
+          AND NOT EXISTS (SELECT 1 FROM state_control s WHERE s.institution = p.institution)
+        """,
+        live_statuses=ctx.criterion("live_statuses"),
+        kinds=ctx.criterion("state_control.kinds"),
+    )
+
+
+@check(
+    code="GRE07",
+    title="Sensitive subject with a high-risk country and no export-control assessment",
+    severity="high",
+    family="GRE",
+    criterion="cooperation in dual-use and critical technologies is assessed for export control",
+    source="Regulation (EU) 2021/821 (dual-use); Commission Recommendation (EU) 2023/2113; " + ACTION_PLAN,
+    source_url="https://eur-lex.europa.eu/eli/reg/2021/821/oj",
+    uses=("sensitive_subjects.isced", "sensitive_subjects.keywords", "country_risk.high"),
+)
+def sensitive_subject_high_risk(ctx: Context):
+    """An agreement with a partner in a high-risk country covers a subject where knowledge
+    may have military use or belongs to the EU's critical technologies (a listed ISCED-F
+    field in its terms, or a listed keyword in its title, notes or terms), and no review of
+    the agreement or the partner records an export-control assessment (``yes``). Teaching
+    and sharing technology can be an export; ask the export-control officer before signing."""
+    return ctx.found(
+        """
+        WITH risky AS (
+          SELECT p.agreement, i.id AS institution, i.country
+          FROM agreement_parties p
+          JOIN institutions i ON i.id = p.institution
+          JOIN country_risk r ON r.country = i.country AND r.tier = 'high'
+          JOIN agreements a ON a.id = p.agreement
+          WHERE i.is_home = 0 AND a.status IN (SELECT value FROM json_each(:live_statuses))
+        ),
+        risky_agreements AS (SELECT DISTINCT agreement FROM risky),
+        codes AS (
+          SELECT t.agreement, s.value ->> 'isced_code' AS code
+          FROM risky_agreements r JOIN mobility_terms t ON t.agreement = r.agreement, json_each(t.subject_areas) s
+        ),
+        code_hits AS (
+          SELECT c.agreement, json_group_array(DISTINCT c.code) AS codes
+          FROM codes c JOIN json_each(:isced) k ON c.code LIKE (k.value ->> 'code') || '%'
+          GROUP BY c.agreement
+        ),
+        texts AS (
+          SELECT a.id AS agreement, lower(a.title || ' ' || coalesce(a.notes, '') || ' ' ||
+                 coalesce((SELECT group_concat(coalesce(t.other_terms, '') || ' ' ||
+                             coalesce((SELECT group_concat(s.value ->> 'clarification', ' ') FROM json_each(t.subject_areas) s), ''), ' ')
+                           FROM mobility_terms t WHERE t.agreement = a.id), '') || ' ' ||
+                 coalesce((SELECT group_concat(coalesce(d.partner_programme, ''), ' ') FROM degree_terms d WHERE d.agreement = a.id), '')
+                 ) AS body
+          FROM agreements a JOIN risky_agreements r ON r.agreement = a.id
+        ),
+        word_hits AS (
+          SELECT t.agreement, json_group_array(DISTINCT k.value) AS words
+          FROM texts t JOIN json_each(:keywords) k ON instr(t.body, lower(k.value)) > 0
+          GROUP BY t.agreement
+        ),
+        hits AS (
+          SELECT r.agreement, c.codes, w.words FROM risky_agreements r
+          LEFT JOIN code_hits c ON c.agreement = r.agreement LEFT JOIN word_hits w ON w.agreement = r.agreement
+          WHERE c.codes IS NOT NULL OR w.words IS NOT NULL
+        )
+        SELECT 'agreements' AS subject_table, a.id AS subject_id,
+               printf('Agreement "%s" with %s (high-risk country) covers sensitive subjects (%s) and no review records an export-control assessment.',
+                      a.title, (SELECT group_concat(DISTINCT r.institution || ', ' || r.country) FROM risky r WHERE r.agreement = a.id),
+                      trim(coalesce((SELECT group_concat(value, ', ') FROM json_each(h.codes)), '') || ' ' ||
+                           coalesce((SELECT group_concat(value, ', ') FROM json_each(h.words)), ''))) AS message,
+               json_object('isced_codes', json(coalesce(h.codes, '[]')), 'keywords', json(coalesce(h.words, '[]')),
+                           'partners', (SELECT json_group_array(json_object('institution', r.institution, 'country', r.country,
+                                              'tier_reasons', json(cr.reasons)))
+                                        FROM risky r JOIN country_risk cr ON cr.country = r.country WHERE r.agreement = a.id),
+                           'source', :source) AS evidence
+        FROM hits h JOIN agreements a ON a.id = h.agreement
+        WHERE NOT EXISTS (
+          SELECT 1 FROM reviews v
+          WHERE v.export_control_assessed = 'yes'
+            AND (v.agreement = a.id OR v.institution IN (SELECT r.institution FROM risky r WHERE r.agreement = a.id)))
+        """,
+        live_statuses=ctx.criterion("live_statuses"),
+        isced=ctx.criterion("sensitive_subjects.isced"),
+        keywords=ctx.criterion("sensitive_subjects.keywords"),
+        source=ctx.criterion("sensitive_subjects.source"),
+    )
+
+
+_PERSONAL_DATA = """
+        WITH destinations AS (
+          SELECT a.id AS agreement, a.title, i.id AS institution, i.country, g.scope, g.scope_note, g.decision, g.year
+          FROM agreements a
+          JOIN agreement_parties p ON p.agreement = a.id
+          JOIN institutions i ON i.id = p.institution AND i.is_home = 0
+          LEFT JOIN gdpr_adequacy g ON g.country = i.country
+          WHERE a.personal_data = 1 AND a.status IN (SELECT value FROM json_each(:live_statuses))
+            AND i.country NOT IN (SELECT value FROM json_each(:eea))
+        )"""
+
+
+@check(
+    code="GRE08",
+    title="Personal data to a country without an adequacy decision",
+    severity="high",
+    family="GRE",
+    criterion="personal and health data leave the EEA only with a lawful transfer tool",
+    source="GDPR Articles 44-49; European Commission adequacy decisions",
+    source_url="https://commission.europa.eu/law/law-topic/data-protection/international-dimension-data-protection/adequacy-decisions_en",
+    uses=("personal_data.eea",),
+)
+def personal_data_no_adequacy(ctx: Context):
+    """The agreement moves personal or health data and a partner is in a country outside
+    the EEA with no adequacy decision. A transfer needs standard contractual clauses (or
+    another Article 46 safeguard), a transfer impact assessment and usually a DPIA and an
+    ethics review; ask the data protection officer. Waive the finding with the reference of
+    the safeguard once it is in place."""
+    return ctx.found(
+        _PERSONAL_DATA
+        + """
+        SELECT 'agreements' AS subject_table, d.agreement AS subject_id,
+               printf('Agreement "%s" moves personal data to %s, with no GDPR adequacy decision.',
+                      d.title, group_concat(d.institution || ' (' || d.country || ')', ', ')) AS message,
+               json_object('destinations', json_group_array(json_object('institution', d.institution, 'country', d.country)),
+                           'adequacy', 'none', 'source', :source) AS evidence
+        FROM destinations d WHERE d.scope IS NULL
+        GROUP BY d.agreement
+        """,
+        live_statuses=ctx.criterion("live_statuses"),
+        eea=ctx.criterion("personal_data.eea"),
+        source=ctx.criterion("personal_data.source"),
+    )
+
+
+@check(
+    code="GRE09",
+    title="Personal data to a country with only a partial adequacy decision",
+    severity="medium",
+    family="GRE",
+    criterion="personal and health data leave the EEA only with a lawful transfer tool",
+    source="GDPR Article 45; European Commission adequacy decisions",
+    source_url="https://commission.europa.eu/law/law-topic/data-protection/international-dimension-data-protection/adequacy-decisions_en",
+    uses=("personal_data.eea",),
+)
+def personal_data_partial_adequacy(ctx: Context):
+    """The agreement moves personal or health data to a country whose adequacy decision
+    covers only some recipients (e.g. the United States: organisations certified under the
+    Data Privacy Framework; Canada: bodies under PIPEDA). Public universities are often not
+    covered: confirm the partner is, or put a safeguard in place."""
+    return ctx.found(
+        _PERSONAL_DATA
+        + """
+        SELECT 'agreements' AS subject_table, d.agreement AS subject_id,
+               printf('Agreement "%s" moves personal data to %s, where the adequacy decision is partial (%s).',
+                      d.title, group_concat(d.institution || ' (' || d.country || ')', ', '),
+                      group_concat(DISTINCT d.scope_note)) AS message,
+               json_object('destinations', json_group_array(json_object('institution', d.institution, 'country', d.country,
+                                                                        'covers', d.scope_note, 'decision', d.decision,
+                                                                        'year', d.year)),
+                           'adequacy', 'partial', 'source', :source) AS evidence
+        FROM destinations d WHERE d.scope = 'partial'
+        GROUP BY d.agreement
+        """,
+        live_statuses=ctx.criterion("live_statuses"),
+        eea=ctx.criterion("personal_data.eea"),
+        source=ctx.criterion("personal_data.source"),
+    )
+
+
+@check(
+    code="GRE10",
+    title="Active agreement with a risk partner and no approved review, or a review overdue",
+    severity="high",
+    family="GRE",
+    criterion="partnerships in risk countries are reviewed and approved, and the review is kept current",
+    source=ACTION_PLAN,
+    source_url=ACTION_PLAN_URL,
+    uses=("review.tiers_needing_review", "review.approved_outcomes", "review.default_validity_months"),
+)
+def review_missing_or_overdue(ctx: Context):
+    """An active agreement has a partner in a country of medium or high risk
+    (``country_risk``), and the latest review of that partner or of the agreement is
+    missing, did not approve, or is past its next review date. Record the decision with
+    ``registry review``."""
+    return ctx.found(
+        """
+        WITH pairs AS (
+          SELECT a.id AS agreement, a.title, i.id AS institution, i.country, r.tier
+          FROM agreements a
+          JOIN agreement_parties p ON p.agreement = a.id
+          JOIN institutions i ON i.id = p.institution AND i.is_home = 0
+          JOIN country_risk r ON r.country = i.country AND r.tier IN (SELECT value FROM json_each(:tiers))
+          WHERE a.status = 'active'
+        ),
+        latest AS (
+          SELECT pr.agreement, pr.title, pr.institution, pr.country, pr.tier,
+                 (SELECT v.id FROM reviews v WHERE v.institution = pr.institution OR v.agreement = pr.agreement
+                  ORDER BY v.reviewed_on DESC, v.id DESC LIMIT 1) AS review
+          FROM pairs pr
+        ),
+        states AS (
+          SELECT l.*, v.outcome, v.reviewed_on,
+                 coalesce(v.next_review_due, date(v.reviewed_on, printf('+%d months', :validity))) AS due,
+                 CASE WHEN v.id IS NULL THEN 'never reviewed'
+                      WHEN v.outcome NOT IN (SELECT value FROM json_each(:approved)) THEN 'latest review: ' || v.outcome
+                      WHEN coalesce(v.next_review_due, date(v.reviewed_on, printf('+%d months', :validity))) < :today
+                        THEN 'review overdue since ' || coalesce(v.next_review_due, date(v.reviewed_on, printf('+%d months', :validity)))
+                 END AS problem
+          FROM latest l LEFT JOIN reviews v ON v.id = l.review
+        )
+        SELECT 'agreements' AS subject_table, s.agreement AS subject_id,
+               printf('Active agreement "%s" has partners in risk countries without a current approved review: %s.',
+                      s.title, group_concat(s.institution || ' (' || s.country || ', ' || s.tier || ' risk): ' || s.problem, '; ')) AS message,
+               json_object('partners', json_group_array(json_object('institution', s.institution, 'country', s.country,
+                                                                     'tier', s.tier, 'review', s.review, 'outcome', s.outcome,
+                                                                     'reviewed_on', s.reviewed_on, 'due', s.due,
+                                                                     'problem', s.problem)),
+                           'today', :today) AS evidence
+        FROM states s WHERE s.problem IS NOT NULL
+        GROUP BY s.agreement
+        """,
+        tiers=ctx.criterion("review.tiers_needing_review"),
+        approved=ctx.criterion("review.approved_outcomes"),
+        validity=ctx.criterion("review.default_validity_months"),
+    )
+
+
+@check(
+    code="GRE11",
+    title="Agreement without an exit clause or notice period",
+    severity="low",
+    family="GRE",
+    criterion="every agreement can be left: an exit clause or a notice period",
+    source=ACTION_PLAN + " (risk-minimised cooperation)",
+    source_url=ACTION_PLAN_URL,
+)
+def no_exit_clause(ctx: Context):
+    """Neither an exit clause nor a notice period is recorded. If conditions at the
+    partner change (academic freedom, sanctions, safety), the university must be able to
+    suspend or leave the cooperation. Record the clause, or renegotiate at renewal."""
+    return ctx.found(
+        """
+        SELECT 'agreements' AS subject_table, a.id AS subject_id,
+               printf('Agreement "%s" records neither an exit clause nor a notice period.', a.title) AS message,
+               json_object('exit_clause', a.exit_clause, 'notice_months', a.notice_months, 'status', a.status) AS evidence
+        FROM agreements a
+        WHERE a.status IN (SELECT value FROM json_each(:live_statuses))
+          AND coalesce(a.exit_clause, 0) = 0 AND a.notice_months IS NULL
+        """,
+        live_statuses=ctx.criterion("live_statuses"),
+    )
+
+
+@check(
+    code="GRE12",
+    title="Partner in a least-developed or low-income country without equitable terms",
+    severity="medium",
+    family="GRE",
+    criterion="partnerships are inclusive and fair to both sides (GSE)",
+    source="Action plan 2025-2027, GSE and goal 3.2; UN list of least developed countries; World Bank income groups",
+    source_url="https://www.un.org/ohrlls/content/list-ldcs",
+    uses=("equitable_partnership.income_levels", "equitable_partnership.least_developed"),
+)
+def equitable_terms_missing(ctx: Context):
+    """A partner is in a least-developed or low-income country and the agreement records
+    no equitable-partnership terms (who pays, who benefits, reciprocity, data and authorship),
+    nor does a review answer ``equitable_terms: yes``. The action plan asks for inclusive
+    and fair strategies; write the terms into the agreement."""
+    return ctx.found(
+        """
+        WITH poor AS (
+          SELECT a.id AS agreement, a.title, i.id AS institution, i.country, c.name, c.least_developed,
+                 c.income_level, c.year, c.source
+          FROM agreements a
+          JOIN agreement_parties p ON p.agreement = a.id
+          JOIN institutions i ON i.id = p.institution AND i.is_home = 0
+          JOIN country_classifications c ON c.country = i.country
+          WHERE a.status IN (SELECT value FROM json_each(:live_statuses))
+            AND a.equitable_terms IS NULL
+            AND ((:ldc AND c.least_developed = 1) OR c.income_level IN (SELECT value FROM json_each(:incomes)))
+            AND NOT EXISTS (SELECT 1 FROM reviews v WHERE v.equitable_terms = 'yes'
+                            AND (v.agreement = a.id OR v.institution = i.id))
+        )
+        SELECT 'agreements' AS subject_table, agreement AS subject_id,
+               printf('Agreement "%s" with %s records no equitable-partnership terms.', title,
+                      group_concat(institution || ' (' || name || CASE WHEN least_developed THEN ', least developed' ELSE '' END
+                                   || ', ' || replace(income_level, '_', ' ') || ' income)', '; ')) AS message,
+               json_object('partners', json_group_array(json_object('institution', institution, 'country', country,
+                                                                     'least_developed', json(CASE WHEN least_developed THEN 'true' ELSE 'false' END),
+                                                                     'income_level', income_level)),
+                           'year', max(year), 'source', max(source)) AS evidence
+        FROM poor GROUP BY agreement
+        """,
+        live_statuses=ctx.criterion("live_statuses"),
+        ldc=1 if ctx.criterion("equitable_partnership.least_developed") else 0,
+        incomes=ctx.criterion("equitable_partnership.income_levels"),
+    )
