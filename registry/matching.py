@@ -223,10 +223,10 @@ def _country_lookup() -> dict[str, str]:
 
 
 def parse_query(raw: str) -> Query:
-    """Split a typed name on commas and semicolons; drop unit prefixes, keep institution-like
-    segments as variants and the rest (city, country) as context."""
+    """Split a typed name on commas, semicolons and brackets ("... Technology (NUDT)"); drop unit
+    prefixes, keep institution-like segments as variants and the rest (city, country) as context."""
     folded = _fold(raw)
-    segments = [tuple(tokens_of(part)) for part in re.split(r"[,;]|\s+-\s+|\s*\|\s*", folded)]
+    segments = [tuple(tokens_of(part)) for part in re.split(r"[,;()\[\]]|\s+-\s+|\s*\|\s*", folded)]
     segments = [s for s in segments if s]
     if not segments:
         return Query(raw, ())

@@ -30,7 +30,7 @@ from registry.problems import Problem, ProblemsFound
 # Medical University" / "Tianjin University") names another institution: unmatched words on
 # either side count double. A listed name found in another country is a namesake (National
 # Defense University, Washington / Beijing). Tuned on tests/data/screening/labelled_pairs.csv,
-# where true pairs score 0.83 or more and different institutions 0.73 or less.
+# where true pairs score 0.83 or more and different institutions 0.75 or less.
 SCREENING_OPTIONS = MatchOptions(
     extra_word_penalty=2.0, query_extra_penalty=2.0, country_penalty=0.25, probable=0.88, possible=0.78
 )

@@ -263,14 +263,19 @@ def test_canned_query_lists_open_matches_and_hides_set_aside_pairs(screened):
     assert [(d["institution"], d["status"]) for d in decisions] == [("nju", "holds")]
 
 
-def test_demo_step_loads_the_shipped_list_and_finds_the_example_partners(tmp_path):
-    from registry.cli_screening import demo_step
-    from registry.examples import DATA_DIR, SEED_DIRS, fresh_registry
-    from registry.importers import seed
+def test_partner_risk_shows_the_screening_matches(screened):
+    path = screened.conn.execute("PRAGMA database_list").fetchone()[2]
+    rows = datasette_get(path, "/registry/partner_risk.json?institution=hit&_shape=objects").json()["rows"]
+    screening = [r for r in rows if r["aspect"].startswith("screening")]
+    assert [(r["aspect"], r["value"]) for r in screening] == [
+        ("screening probable", "Harbin Institute of Technology on ASPI China Defence Universities Tracker (2020 snapshot) (score 1.00)")
+    ]
 
-    db = fresh_registry(tmp_path / "demo.db")
-    seed.load(db, [DATA_DIR / name for name in SEED_DIRS if (DATA_DIR / name).is_dir()], actor="demo")
-    demo_step(db)
-    found = {row[0] for row in db.conn.execute("SELECT institution FROM risk_matches WHERE current = 1")}
-    assert {"harbin-institute-of-technology", "beihang-university"} <= found
+
+def test_the_demo_screens_before_the_checks_and_shows_defence_list_findings(tmp_path):
+    from registry.examples import build_demo
+
+    db = build_demo(tmp_path / "demo.db")
+    found = dict(db.conn.execute("SELECT subject_id, code FROM findings WHERE code IN ('GRE21', 'GRE23')").fetchall())
+    assert found["harbin-institute-of-technology"] == "GRE21" and found["beihang-university"] == "GRE21"
     assert db.conn.execute("SELECT count(*) FROM risk_entities").fetchone()[0] == 159

@@ -162,6 +162,12 @@ def test_a_word_written_as_two_aligns_with_both():
     assert match.score == 1.0  # the joined word counts once, not twice
 
 
+def test_a_bracketed_acronym_or_local_name_is_context_not_an_extra_word():
+    index = small_index("National University of Defense Technology")
+    assert index.match("National University of Defense Technology (NUDT)")[0].band == "probable"
+    assert index.match("National University of Defense Technology [国防科技大学]")[0].band == "probable"
+
+
 def test_navy_and_naval_are_one_word():
     assert normalize("Naval Medical University") == normalize("Navy Medical University")
 
