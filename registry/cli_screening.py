@@ -83,6 +83,8 @@ def lists_command(db_path: str, as_json: bool) -> None:
 
 
 def _report(run: ScreeningRun) -> str:
+    if not run.lists:
+        return "no screening lists loaded; see 'registry screening load --help'"
     lines = [f"screened {run.institutions} partners ({run.names} names) in {run.seconds:.1f} s"]
     for result in run.lists:
         counts = result.counts()

@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from registry import db as store
 from registry.matching import Match, MatchOptions, NameIndex
 from registry.models.screening import RiskMatch, ScreeningDecision, ScreeningDecisionKind
-from registry.problems import Problem, ProblemsFound
+from registry.problems import Problem, ProblemsFound, validation_problems
 
 # Screening asks a person rather than miss a listed entity, but a word that one name has and
 # the other lacks ("Nanjing University" / "... of Aeronautics and Astronautics", "Tianjin
@@ -205,10 +205,11 @@ def _screen_list(db, list_id, list_name, names, options, now) -> tuple[ListScree
         ))
         result.matches.append(summary)
     current_pairs = {(r.institution, r.entity_id) for r in records}
+    set_aside = {(s["institution"], s["entity_id"]) for s in result.suppressed}
     for pair, row in stored.items():
         if pair not in current_pairs and row["current"]:
             records.append(RiskMatch.model_validate({**row, "current": False}))
-            result.no_longer_found += 1
+            result.no_longer_found += pair not in set_aside
     return result, records
 
 
@@ -246,10 +247,6 @@ def decide(db: sqlite_utils.Database, institution: str, entity_id: str, decision
             entity_fingerprint=fingerprint,
         )
     except ValidationError as error:
-        raise ProblemsFound([
-            Problem("invalid-value", where, d["msg"], f"screening_decisions/{institution}/{entity_id}",
-                    ".".join(str(p) for p in d["loc"]), d.get("input"))
-            for d in error.errors()
-        ]) from error
+        raise ProblemsFound(validation_problems(error, where, f"screening_decisions/{institution}/{entity_id}")) from error
     store.write_records(db, [record], actor=actor, source="registry screen decide")
     return record

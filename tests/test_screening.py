@@ -123,7 +123,7 @@ def test_not_the_same_suppresses_the_pair_until_the_entity_changes(screened):
            reviewer_role="due_diligence_reviewer", decided_on=date(2026, 1, 6))
     run = screen(screened)
     aspi = next(r for r in run.lists if r.list_id == ASPI)
-    assert [s["institution"] for s in aspi.suppressed] == ["nju"]
+    assert [s["institution"] for s in aspi.suppressed] == ["nju"] and aspi.no_longer_found == 0
     assert ("nju", ASPI, "probable") not in pairs(screened)
     # The list now gives the entity another name: the decision no longer holds.
     screened.conn.execute(
@@ -236,6 +236,10 @@ def test_cli_reports_bad_input_and_bad_usage(tmp_path):
     runner = CliRunner()
     db_path = str(tmp_path / "cli.db")
     runner.invoke(cli, ["init", "--db", db_path])
+    nothing = runner.invoke(cli, ["screen", "--db", db_path])
+    assert nothing.exit_code == 0 and "no screening lists loaded" in nothing.output
+    unknown = runner.invoke(cli, ["screen", "--list", "nope", "--db", db_path])
+    assert unknown.exit_code == 1 and "no screening list has this id" in unknown.output
     bad = tmp_path / "bad.csv"
     bad.write_text("name,country\nFictitious Institute,Atlantis\n", encoding="utf-8")
     result = runner.invoke(cli, ["screening", "load", str(bad), "--format", "csv", "--db", db_path])

@@ -32,7 +32,7 @@ from pydantic import ValidationError
 from registry import db as store
 from registry.countries import country_code
 from registry.models.screening import RiskEntity, RiskList, RiskListFormat, RiskListKind, RiskProxy
-from registry.problems import Problem, ProblemsFound
+from registry.problems import Problem, ProblemsFound, validation_problems
 from registry.text import fold
 
 ORGANISATION_SCHEMATA = frozenset({"Organization", "Company", "PublicBody", "LegalEntity"})
@@ -293,12 +293,7 @@ def _validated(list_id: str, result: ReadResult) -> list[RiskEntity]:
         try:
             entities.append(RiskEntity(list=list_id, **fields))
         except ValidationError as error:
-            for detail in error.errors():
-                field_name = ".".join(str(p) for p in detail["loc"]) or None
-                result.problems.append(Problem(
-                    "invalid-value", where, detail["msg"].removeprefix("Value error, "),
-                    f"risk_entities/{fields['entity_id']}", field_name, detail.get("input"),
-                ))
+            result.problems += validation_problems(error, where, f"risk_entities/{fields['entity_id']}")
     return entities
 
 
@@ -337,11 +332,7 @@ def read_list(
             **fields,
         )
     except ValidationError as error:
-        raise ProblemsFound([
-            Problem("invalid-value", str(path), d["msg"].removeprefix("Value error, "), f"risk_lists/{list_id}",
-                    ".".join(str(p) for p in d["loc"]), d.get("input"))
-            for d in error.errors()
-        ]) from error
+        raise ProblemsFound(validation_problems(error, str(path), f"risk_lists/{list_id}")) from error
     return risk_list, dict(result.skipped)
 
 
