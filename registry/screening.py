@@ -32,7 +32,8 @@ from registry.problems import Problem, ProblemsFound, validation_problems
 # Defense University, Washington / Beijing). Tuned on tests/data/screening/labelled_pairs.csv,
 # where true pairs score 0.83 or more and different institutions 0.75 or less.
 SCREENING_OPTIONS = MatchOptions(
-    extra_word_penalty=2.0, query_extra_penalty=2.0, country_penalty=0.25, probable=0.88, possible=0.78
+    extra_word_penalty=2.0, query_extra_penalty=2.0, country_penalty=0.25, probable=0.88, possible=0.78,
+    spelling_variants=True,
 )
 MATCHES_PER_NAME = 5
 
