@@ -70,7 +70,7 @@ def synthetic_institutions(count: int, seed: int = 1) -> list[dict]:
     institutions = [{"id": HOME, "name": "Home University", "country": "SE", "city": "Lund", "is_home": True}]
     candidates = [(pattern, place, country, language)
                   for place, country in places
-                  for language in {"en", LANGUAGE_BY_COUNTRY.get(country, "en")}
+                  for language in sorted({"en", LANGUAGE_BY_COUNTRY.get(country, "en")})
                   for pattern in PATTERNS_BY_LANGUAGE[language]]
     rng.shuffle(candidates)
     for pattern, place, country, language in candidates[: count - 1]:

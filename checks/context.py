@@ -38,6 +38,7 @@ class Context:
     db: sqlite_utils.Database
     criteria: dict[str, Any]
     today: date
+    _prepared: set[str] = field(default_factory=set, repr=False)
 
     @property
     def conn(self):
@@ -60,29 +61,60 @@ class Context:
             values[name] = json.dumps(value, ensure_ascii=False) if isinstance(value, (list, dict, tuple)) else value
         return values
 
+    def temp_table(self, name: str, sql: str, **params: Any) -> str:
+        """A TEMP table built from ``sql`` once per context (so once per run) and shared by
+        every check that asks for it; returns its qualified name."""
+        if name not in self._prepared:
+            self.conn.execute(f'DROP TABLE IF EXISTS temp."{name}"')
+            self.conn.execute(f'CREATE TEMP TABLE "{name}" AS {sql}', self.params(**params))
+            self._prepared.add(name)
+        return f'temp."{name}"'
+
+    def close(self) -> None:
+        """Drop the TEMP tables this context built."""
+        for name in self._prepared:
+            self.conn.execute(f'DROP TABLE IF EXISTS temp."{name}"')
+        self._prepared.clear()
+
     def query(self, sql: str, **params: Any) -> list[dict[str, Any]]:
         cursor = self.conn.execute(sql, self.params(**params))
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row)) for row in cursor]
 
-    def found(self, sql: str, **params: Any) -> list[Found]:
-        """Run a set-based query whose rows have ``subject_table``, ``subject_id``,
-        ``message`` and ``evidence`` (a JSON object, e.g. built with ``json_object``)."""
-        cursor = self.conn.execute(sql, self.params(**params))
+    def found(self, sql: str, **params: Any) -> "FoundQuery":
+        """The findings of a set-based query whose rows have ``subject_table``,
+        ``subject_id``, ``message`` and ``evidence`` (a JSON object, e.g. built with
+        ``json_object``). The runner copies the rows into the run inside SQLite, without
+        a Python object per finding; iterating the result gives ``Found`` rows."""
+        return FoundQuery(self, sql, self.params(**params))
+
+
+COLUMNS = ("subject_table", "subject_id", "message", "evidence")
+
+
+@dataclass
+class FoundQuery:
+    """A check's query and its parameters, not yet run."""
+
+    ctx: Context
+    sql: str
+    params: dict[str, Any]
+
+    def __iter__(self):
+        cursor = self.ctx.conn.execute(self.sql, self.params)
         names = [d[0] for d in cursor.description]
-        missing = {"subject_table", "subject_id", "message", "evidence"} - set(names)
+        missing = set(COLUMNS) - set(names)
         if missing:
             raise ValueError(f"a check's query must return {', '.join(sorted(missing))}")
-        rows = []
         for row in cursor:
             values = dict(zip(names, row))
             evidence = values["evidence"]
-            rows.append(
-                Found(
-                    values["subject_table"],
-                    str(values["subject_id"]),
-                    values["message"],
-                    json.loads(evidence) if isinstance(evidence, str) else (evidence or {}),
-                )
+            yield Found(
+                values["subject_table"],
+                str(values["subject_id"]),
+                values["message"],
+                json.loads(evidence) if isinstance(evidence, str) else (evidence or {}),
             )
-        return rows
+
+    def rows(self) -> list[Found]:
+        return list(self)

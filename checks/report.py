@@ -19,15 +19,16 @@ def _waived(finding: dict) -> str:
 
 
 def as_text(result: RunResult) -> str:
-    counts = result.counts()
-    waived = sum(1 for f in result.findings if f["waiver"])
+    findings = result.listing
+    counts = result.counts(findings)
+    waived = sum(1 for f in findings if f["waiver"])
     lines = [
-        f"{result.run_id}: {len(result.checks)} checks as of {result.as_of}, {len(result.findings)} open findings "
+        f"{result.run_id}: {len(result.checks)} checks as of {result.as_of}, {len(findings)} open findings "
         f"({', '.join(f'{counts[s]} {s}' for s in _SEVERITIES)}; {waived} waived), "
         f"{result.new} new, {result.resolved} resolved, {result.seconds:.2f} s"
     ]
     for severity in _SEVERITIES:
-        group = [f for f in result.findings if f["severity"] == severity]
+        group = [f for f in findings if f["severity"] == severity]
         if not group:
             continue
         lines.append("")
@@ -46,15 +47,16 @@ def _cell(text: str) -> str:
 
 
 def as_markdown(result: RunResult) -> str:
-    counts = result.counts()
+    findings = result.listing
+    counts = result.counts(findings)
     lines = [
         f"# Check run {result.run_id}",
         "",
-        f"As of {result.as_of}: {len(result.checks)} checks, {len(result.findings)} open findings "
+        f"As of {result.as_of}: {len(result.checks)} checks, {len(findings)} open findings "
         f"({', '.join(f'{counts[s]} {s}' for s in _SEVERITIES)}), {result.new} new, {result.resolved} resolved.",
     ]
     for severity in _SEVERITIES:
-        group = [f for f in result.findings if f["severity"] == severity]
+        group = [f for f in findings if f["severity"] == severity]
         if not group:
             continue
         lines += ["", f"## {severity.capitalize()} ({len(group)})", "", "| code | subject | finding | waived until |", "|---|---|---|---|"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from checks.context import Context
 from checks.registry import check
-from checks.sql import LIVE_PARTNERS
+from checks.sql import live_partners
 
 ACTION_PLAN = "Action plan for internationalisation 2025-2027, Faculty of Medicine, Lund University: GRE"
 ACTION_PLAN_URL = "https://www.medicin.lu.se/"
@@ -36,17 +36,15 @@ def academic_freedom_low(ctx: Context):
     should ask what the partnership means for the people involved and record it."""
     return ctx.found(
         f"""
-        WITH {LIVE_PARTNERS}
         SELECT 'institutions' AS subject_table, p.institution AS subject_id,
                printf('%s is in %s, whose Academic Freedom Index is %.3f (%d, band %s), below %s.',
                       p.name, {_COUNTRY_NAME}, f.academic_freedom, f.year, f.academic_freedom_band, :below) AS message,
                json_object('country', p.country, 'academic_freedom', f.academic_freedom,
                            'band', f.academic_freedom_band, 'year', f.year, 'threshold', :below,
                            'source', f.source, 'licence', f.licence, 'agreements', json(p.agreements)) AS evidence
-        FROM live_partners p JOIN country_freedom f ON f.country = p.country
+        FROM {live_partners(ctx)} p JOIN country_freedom f ON f.country = p.country
         WHERE f.academic_freedom < :below
         """,
-        live_statuses=ctx.criterion("live_statuses"),
         below=ctx.criterion("academic_freedom.flag_below"),
     )
 
@@ -67,17 +65,15 @@ def academic_freedom_declining(ctx: Context):
     for a partnership are changing; look again at agreements there before they renew."""
     return ctx.found(
         f"""
-        WITH {LIVE_PARTNERS}
         SELECT 'institutions' AS subject_table, p.institution AS subject_id,
                printf('%s is in %s, whose Academic Freedom Index fell by %.3f in the %d years to %d (now %.3f).',
                       p.name, {_COUNTRY_NAME}, -f.academic_freedom_change_5y, :years, f.year, f.academic_freedom) AS message,
                json_object('country', p.country, 'academic_freedom', f.academic_freedom, 'year', f.year,
                            'change', f.academic_freedom_change_5y, 'over_years', :years, 'threshold', -:drop,
                            'source', f.source, 'licence', f.licence, 'agreements', json(p.agreements)) AS evidence
-        FROM live_partners p JOIN country_freedom f ON f.country = p.country
+        FROM {live_partners(ctx)} p JOIN country_freedom f ON f.country = p.country
         WHERE f.academic_freedom_change_5y <= -:drop
         """,
-        live_statuses=ctx.criterion("live_statuses"),
         years=ctx.criterion("academic_freedom.decline_years"),
         drop=ctx.criterion("academic_freedom.decline_at_least"),
     )
@@ -99,17 +95,15 @@ def liberal_democracy_low(ctx: Context):
     that partners be chosen with care for democratic values."""
     return ctx.found(
         f"""
-        WITH {LIVE_PARTNERS}
         SELECT 'institutions' AS subject_table, p.institution AS subject_id,
                printf('%s is in %s, whose Liberal Democracy Index is %.3f (%d), below %s.',
                       p.name, {_COUNTRY_NAME}, f.liberal_democracy, f.year, :below) AS message,
                json_object('country', p.country, 'liberal_democracy', f.liberal_democracy, 'year', f.year,
                            'change_5y', f.liberal_democracy_change_5y, 'threshold', :below,
                            'source', f.source, 'licence', f.licence, 'agreements', json(p.agreements)) AS evidence
-        FROM live_partners p JOIN country_freedom f ON f.country = p.country
+        FROM {live_partners(ctx)} p JOIN country_freedom f ON f.country = p.country
         WHERE f.liberal_democracy < :below
         """,
-        live_statuses=ctx.criterion("live_statuses"),
         below=ctx.criterion("liberal_democracy.flag_below"),
     )
 
@@ -131,8 +125,7 @@ def eu_restrictive_measures(ctx: Context):
     or technology could move."""
     return ctx.found(
         f"""
-        WITH {LIVE_PARTNERS},
-        measures AS (
+        WITH measures AS (
           SELECT country, json_group_array(json_object('regime', regime, 'kind', kind, 'legal_act', legal_act,
                                                        'adopted_on', adopted_on, 'note', note)) AS listed,
                  replace(group_concat(DISTINCT replace(kind, '_', ' ')), ',', ', ') AS kinds,
@@ -143,15 +136,13 @@ def eu_restrictive_measures(ctx: Context):
                printf('%s is in %s, under EU restrictive measures (%s).', p.name, {_COUNTRY_NAME}, m.kinds) AS message,
                json_object('country', p.country, 'measures', json(m.listed), 'source', m.source,
                            'year', m.year, 'agreements', json(p.agreements)) AS evidence
-        FROM live_partners p JOIN measures m ON m.country = p.country
-        """,
-        live_statuses=ctx.criterion("live_statuses"),
+        FROM {live_partners(ctx)} p JOIN measures m ON m.country = p.country
+        """
     )
 
 
-_SECTORAL_PARTNERS = f"""
-        WITH {LIVE_PARTNERS},
-        sectoral AS (
+_SECTORAL = """
+        WITH sectoral AS (
           SELECT country, group_concat(regime, '; ') AS regimes, group_concat(legal_act, '; ') AS acts
           FROM eu_restrictive_measures WHERE kind = 'sectoral' GROUP BY country
         )"""
@@ -174,7 +165,7 @@ def state_controlled_partner_sectoral(ctx: Context):
     goods and technology; an agreement may need legal advice and, for some transfers, a
     licence."""
     return ctx.found(
-        _SECTORAL_PARTNERS
+        _SECTORAL
         + f"""
         SELECT 'institutions' AS subject_table, p.institution AS subject_id,
                printf('%s (%s) in %s is state-controlled%s, and the country is under EU sectoral measures (%s).',
@@ -186,13 +177,12 @@ def state_controlled_partner_sectoral(ctx: Context):
                                                             ELSE 'recorded in state_control' END,
                            'controlling_body', s.controlling_body, 'state_control_source', s.source,
                            'agreements', json(p.agreements)) AS evidence
-        FROM live_partners p
+        FROM {live_partners(ctx)} p
         JOIN sectoral m ON m.country = p.country
         LEFT JOIN state_control s ON s.institution = p.institution
         WHERE p.kind IN (SELECT value FROM json_each(:kinds))
           AND (p.kind = 'agency' OR s.state_controlled = 1)
         """,
-        live_statuses=ctx.criterion("live_statuses"),
         kinds=ctx.criterion("state_control.kinds"),
     )
 
@@ -213,18 +203,17 @@ def state_control_unknown_sectoral(ctx: Context):
     institutions, but the registry does not guess: establish it (ministry, owner, funding)
     and record it in ``state_control`` with its source, and GRE05 will take it from there."""
     return ctx.found(
-        _SECTORAL_PARTNERS
+        _SECTORAL
         + f"""
         SELECT 'institutions' AS subject_table, p.institution AS subject_id,
                printf('%s (%s) is in %s, under EU sectoral measures (%s), and whether it is state-controlled is not recorded.',
                       p.name, p.kind, {_COUNTRY_NAME}, m.regimes) AS message,
                json_object('country', p.country, 'kind', p.kind, 'sectoral_regimes', m.regimes,
                            'agreements', json(p.agreements)) AS evidence
-        FROM live_partners p JOIN sectoral m ON m.country = p.country
+        FROM {live_partners(ctx)} p JOIN sectoral m ON m.country = p.country
         WHERE p.kind IN (SELECT value FROM json_each(:kinds)) AND p.kind <> 'agency'
           AND NOT EXISTS (SELECT 1 FROM state_control s WHERE s.institution = p.institution)
         """,
-        live_statuses=ctx.criterion("live_statuses"),
         kinds=ctx.criterion("state_control.kinds"),
     )
 
@@ -247,7 +236,7 @@ def sensitive_subject_high_risk(ctx: Context):
     and sharing technology can be an export; ask the export-control officer before signing."""
     return ctx.found(
         """
-        WITH risky AS (
+        WITH risky AS MATERIALIZED (
           SELECT p.agreement, i.id AS institution, i.country
           FROM agreement_parties p
           JOIN institutions i ON i.id = p.institution
@@ -255,17 +244,19 @@ def sensitive_subject_high_risk(ctx: Context):
           JOIN agreements a ON a.id = p.agreement
           WHERE i.is_home = 0 AND a.status IN (SELECT value FROM json_each(:live_statuses))
         ),
-        risky_agreements AS (SELECT DISTINCT agreement FROM risky),
-        codes AS (
+        risky_agreements AS MATERIALIZED (SELECT DISTINCT agreement FROM risky),
+        sensitive_codes AS MATERIALIZED (SELECT value ->> 'code' AS code FROM json_each(:isced)),
+        sensitive_words AS MATERIALIZED (SELECT lower(value) AS word FROM json_each(:keywords)),
+        codes AS MATERIALIZED (
           SELECT t.agreement, s.value ->> 'isced_code' AS code
           FROM risky_agreements r JOIN mobility_terms t ON t.agreement = r.agreement, json_each(t.subject_areas) s
         ),
-        code_hits AS (
+        code_hits AS MATERIALIZED (
           SELECT c.agreement, json_group_array(DISTINCT c.code) AS codes
-          FROM codes c JOIN json_each(:isced) k ON c.code LIKE (k.value ->> 'code') || '%'
+          FROM codes c JOIN sensitive_codes k ON c.code LIKE k.code || '%'
           GROUP BY c.agreement
         ),
-        texts AS (
+        texts AS MATERIALIZED (
           SELECT a.id AS agreement, lower(a.title || ' ' || coalesce(a.notes, '') || ' ' ||
                  coalesce((SELECT group_concat(coalesce(t.other_terms, '') || ' ' ||
                              coalesce((SELECT group_concat(s.value ->> 'clarification', ' ') FROM json_each(t.subject_areas) s), ''), ' ')
@@ -274,12 +265,12 @@ def sensitive_subject_high_risk(ctx: Context):
                  ) AS body
           FROM agreements a JOIN risky_agreements r ON r.agreement = a.id
         ),
-        word_hits AS (
-          SELECT t.agreement, json_group_array(DISTINCT k.value) AS words
-          FROM texts t JOIN json_each(:keywords) k ON instr(t.body, lower(k.value)) > 0
+        word_hits AS MATERIALIZED (
+          SELECT t.agreement, json_group_array(DISTINCT k.word) AS words
+          FROM texts t JOIN sensitive_words k ON instr(t.body, k.word) > 0
           GROUP BY t.agreement
         ),
-        hits AS (
+        hits AS MATERIALIZED (
           SELECT r.agreement, c.codes, w.words FROM risky_agreements r
           LEFT JOIN code_hits c ON c.agreement = r.agreement LEFT JOIN word_hits w ON w.agreement = r.agreement
           WHERE c.codes IS NOT NULL OR w.words IS NOT NULL

@@ -62,6 +62,9 @@ def check_command(db_path, only, families, fail_on, output_format, as_json, as_o
         )
     except KeyError as error:
         raise click.UsageError(str(error.args[0])) from error
+    if not db.conn.execute("SELECT 1 FROM country_freedom LIMIT 1").fetchone():
+        click.echo("note: no country indicators loaded, so the country checks found nothing: "
+                   "run 'registry indicators load'", err=True)
     click.echo(FORMATS["json" if as_json else output_format](result))
     if fail_on != "never" and result.failing(fail_on):
         sys.exit(1)
@@ -170,6 +173,10 @@ def indicators_load(directory: str, db_path: str, as_json: bool) -> None:
 def register(cli: click.Group) -> None:
     for command in (check_command, checks_command, review_command, waive_command, indicators_group):
         cli.add_command(command)
+
+
+# After every other capability's demo step (screening, placements ...): the checks read what they make.
+DEMO_ORDER = 90
 
 
 def demo_step(db) -> None:

@@ -226,6 +226,9 @@ def register(cli: click.Group) -> None:
         cli.add_command(command)
 
 
+DEMO_ORDER = 20  # before steps that read the reference (screening, checks)
+
+
 def demo_step(db) -> None:
     """Load the shipped ROR extract for the countries the example registry's partners are in,
     so that 'registry resolve' finds their neighbours too."""

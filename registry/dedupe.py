@@ -37,7 +37,7 @@ _RENAMED_KIND = {"official": "alias", "local": "local", "alias": "alias", "forme
 
 @dataclass
 class DuplicatePair:
-    keep: str  # the suggested survivor: more references, then an identifier, then the older id
+    keep: str  # the suggested survivor: the home institution, one with a ROR id, the more referred to
     drop: str
     score: float
     evidence: list[str] = field(default_factory=list)
@@ -126,7 +126,7 @@ def find_duplicates(db: sqlite_utils.Database, threshold: float = DEFAULT_THRESH
 
         def rank(ident: str) -> tuple:
             row = institutions[ident]
-            return (bool(row[7]), counts.get(ident, 0), bool(row[3]), -len(ident))
+            return (bool(row[7]), bool(row[3]), counts.get(ident, 0), -len(ident))
 
         keep, drop = (a, b) if rank(a) >= rank(b) else (b, a)
         pairs.append(DuplicatePair(keep, drop, found["score"], found["evidence"],

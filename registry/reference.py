@@ -58,7 +58,7 @@ class ReferenceFile:
     source: str  # ror or hipo
     release: str | None
     rows: Iterable[dict[str, Any]]  # raw records as the file has them
-    count: int | None  # known up front for JSON arrays
+    count: int
 
 
 def _release_of(name: str) -> str | None:
@@ -96,7 +96,9 @@ def open_reference(path: str | Path) -> ReferenceFile:
         raise ProblemsFound(
             [Problem("unknown-format", str(path), "not a ROR dump (JSON array, zip or JSON lines) nor the world-universities JSON")]
         )
-    return ReferenceFile("ror", _release_of(path.name), _json_lines(path), None)
+    with _open_text(path) as stream:  # counted first, so a progress bar knows the total
+        count = sum(1 for line in stream if line.strip())
+    return ReferenceFile("ror", _release_of(path.name), _json_lines(path), count)
 
 
 def _from_rows(path: Path, rows: Any, release: str | None) -> ReferenceFile:
@@ -235,9 +237,9 @@ class LoadResult:
         return {k: v for k, v in self.__dict__.items() if k != "problems"}
 
 
-def _progress(total: int | None, label: str, show: bool | None):
+def _progress(total: int, label: str, show: bool | None):
     if show is None:
-        show = sys.stderr.isatty() and (total is None or total > PROGRESS_THRESHOLD)
+        show = sys.stderr.isatty() and total > PROGRESS_THRESHOLD
     if not show:
         return None
     return click.progressbar(length=total, label=label, file=sys.stderr)

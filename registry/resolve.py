@@ -294,7 +294,7 @@ def _decide(candidates: list[Candidate]) -> tuple[str, str]:
         lead = top.score - rival.score
         if lead >= MARGIN:
             return "matched", f"leads the next candidate ({rival.name}) by {lead:.2f}"
-        if top.exact and not rival.exact:
+        if top.exact and not rival.exact and rival.score < top.score - 0.005:
             return "matched", f"exact match; the next candidate ({rival.name}) is not"
         return "ambiguous", f"{rival.name} scores {rival.score:.2f}, too close to {top.score:.2f}"
     if any(c.band != "below" for c in candidates):

@@ -113,8 +113,9 @@ IscedCode = Annotated[str, BeforeValidator(_isced), Field(description="ISCED-F 2
 IscedLevel = {2: "broad", 3: "narrow", 4: "detailed"}
 
 def _academic_year(value: str) -> str:
-    if int(value[5:]) != int(value[:4]) + 1:
-        raise ValueError(f"{value!r}: the second year must follow the first, as in 2024/2025")
+    # 2024/2025 in the north; 2025/2025 where the academic year is the calendar year (as EWP allows)
+    if int(value[5:]) - int(value[:4]) not in (0, 1):
+        raise ValueError(f"{value!r}: an academic year is 2024/2025, or 2025/2025 where it follows the calendar year")
     return value
 
 
@@ -122,6 +123,6 @@ AcademicYear = Annotated[
     str,
     StringConstraints(pattern=r"^\d{4}/\d{4}$"),
     AfterValidator(_academic_year),
-    Field(description="academic year as 2024/2025"),
+    Field(description="academic year as 2024/2025 (or 2025/2025 for a calendar-year academic year)"),
 ]
 

@@ -196,10 +196,11 @@ def test_a_waived_finding_no_longer_fails_the_run(cli_db):
 
 def test_check_json_and_markdown(cli_db):
     result = invoke("check", "--db", cli_db, "--only", "DQ05,DQ06", "--json", "--fail-on", "never", "--as-of", "2026-11-21")
-    report = json.loads(result.output)
+    report = json.loads(result.stdout)
+    assert "no country indicators loaded" in result.stderr
     assert report["run"]["checks"] == ["DQ05", "DQ06"] and report["run"]["by_severity"]["low"] == 2
     assert {f["code"] for f in report["findings"]} == {"DQ05", "DQ06"}
-    markdown = invoke("check", "--db", cli_db, "--only", "DQ06", "--format", "markdown", "--fail-on", "never").output
+    markdown = invoke("check", "--db", cli_db, "--only", "DQ06", "--format", "markdown", "--fail-on", "never").stdout
     assert markdown.startswith("# Check run") and "| DQ06 | agreements/oslo-exchange (Oslo exchange) |" in markdown
 
 
@@ -371,3 +372,14 @@ def test_reviews_due_in_datasette(demo_registry, tmp_path):
     tables = datasette_get(demo_registry, "/registry.json").json()["tables"]
     names = {t["name"]: t for t in tables}
     assert {"findings", "check_runs", "waivers", "reviews", "country_risk"} <= set(names)
+
+
+def test_the_example_registry_shows_findings_of_every_family(tmp_path):
+    from registry.examples import DATA_DIR, build_demo
+
+    if not (DATA_DIR / "examples").is_dir():
+        pytest.skip("no example portfolio in data/examples")
+    db = build_demo(tmp_path / "demo.db")
+    families = {family for (family,) in db.conn.execute("SELECT DISTINCT family FROM findings WHERE status = 'open'")}
+    assert families >= {"GRE", "GDE", "AP", "DQ"}
+    assert db.conn.execute("SELECT count(*) FROM check_runs WHERE actor = 'demo'").fetchone()[0] == 1

@@ -155,6 +155,8 @@ def test_agreement_enums_refuse_unknown_values(field):
         ({"subject_areas": [{"isced_code": 912}]}, False),  # a lost leading zero
         ({"first_academic_year": "2024/2025", "last_academic_year": "2028/2029"}, True),
         ({"first_academic_year": "2024/2026"}, False),
+        ({"first_academic_year": "2025/2025"}, True),  # southern hemisphere: the calendar year
+        ({"first_academic_year": "2025/2024"}, False),
         ({"first_academic_year": "2025/2026", "last_academic_year": "2024/2025"}, False),
         ({"category": "staff_cooking"}, False),
         ({"direction": "sideways"}, False),

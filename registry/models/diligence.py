@@ -238,7 +238,7 @@ class Finding(Record):
 
     id: Annotated[NonEmpty, Field(description="fingerprint: code:table:id")]
     code: CheckCode
-    family: Annotated[Family, Indexed()]
+    family: Family
     severity: Annotated[Severity, Indexed()]
     subject_table: NonEmpty
     subject_id: Annotated[NonEmpty, Indexed()]
@@ -249,7 +249,8 @@ class Finding(Record):
     first_seen: date
     last_seen: date
     first_run: Annotated[Slug, Ref("check_runs")]
-    last_run: Annotated[Slug, Ref("check_runs")]
+    # Not a reference: every run rewrites it, and an index on it would be rewritten too.
+    last_run: Annotated[Slug, Field(description="the last check run that found it (check_runs.id)")]
     resolved_on: Optional[date] = None
     waiver: Annotated[
         Optional[Slug], Ref("waivers"), Field(description="the waiver in force at the last run, if any")
