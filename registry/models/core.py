@@ -211,9 +211,9 @@ class Institution(Record):
     ror: Annotated[Optional[RorId], Indexed(), Field(description="Research Organization Registry id")] = None
     erasmus_code: Annotated[
         Optional[str],
-        StringConstraints(pattern=r"^[A-Z]{1,3} *[A-Z-]+[0-9]{2}$", to_upper=True),
+        StringConstraints(pattern=r"^[A-Z]{1,3} *[A-Z-]+[0-9]{2,3}$", to_upper=True),
         Indexed(),
-        Field(description="Erasmus institution code, e.g. 'S  LUND01'"),
+        Field(description="Erasmus institution code, e.g. 'S  LUND01' or 'F  PARIS009'"),
     ] = None
     schac: Annotated[
         Optional[str],

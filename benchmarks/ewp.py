@@ -1,0 +1,90 @@
+"""EWP IIAs at the size of a whole university's portfolio: one get response with N IIAs
+(the fictitious Lund example, each with another real Erasmus charter holder as partner),
+imported into a registry that knows only Lund (partners created from the charter list),
+exported, imported again unchanged, and compared with itself.
+
+The baseline, measured in the same run, is reading the same file safely and validating it
+against the XSD (only the safe parse when the XSDs are not at hand): the least any importer
+must do with it. Prints one JSON object per figure.
+
+    .venv/bin/python -m benchmarks.ewp [--iias 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+from registry import db as store
+from registry.ewp import diff, reader, safe_xml, schemas, writer
+from registry.ewp.heis import charter_holders
+from registry.examples import fresh_registry
+from registry.exporters import ewp as exporter
+from registry.importers import ewp as importer
+from registry.models import Institution
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "data" / "ewp" / "example-iia-lund-bergen.xml"
+
+
+def emit(**figures) -> None:
+    print(json.dumps(figures), flush=True)
+
+
+def synthetic_response(count: int) -> bytes:
+    [template] = reader.read_file(EXAMPLE, validate=False)[1]
+    domains = sorted(d for d, holders in charter_holders().items() if len(holders) == 1 and d != "lu.se")[:count]
+    iias = []
+    for n, domain in enumerate(domains, start=1):
+        def swap(hei: str) -> str:
+            return domain if hei == "uib.no" else hei
+
+        partners = [p.model_copy(update={"hei_id": swap(p.hei_id), "iia_id": f"{p.iia_id}-{n}"}) for p in template.partners]
+        conditions = [c.model_copy(update={"sending_hei_id": swap(c.sending_hei_id), "receiving_hei_id": swap(c.receiving_hei_id)})
+                      for c in template.conditions]
+        iias.append(template.model_copy(update={"partners": partners, "conditions": conditions}))
+    return writer.to_bytes(writer.get_response(iias))
+
+
+def timed(function):
+    started = time.perf_counter()
+    result = function()
+    return result, time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--iias", type=int, default=1000)
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="bench-ewp-"))
+    path = workdir / "iias.xml"
+    path.write_bytes(synthetic_response(args.iias))
+    size = path.stat().st_size
+
+    def baseline():
+        tree = safe_xml.parse(path)
+        return schemas.validate(tree, "iias-get", where=str(path)).checked
+
+    checked, baseline_seconds = timed(baseline)
+    db = fresh_registry(workdir / "registry.db")
+    store.write_records(db, [Institution(id="lund-university", name="Lund University", country="SE", schac="lu.se", is_home=True)])
+    result, import_seconds = timed(lambda: importer.import_file(db, path, create_missing=True))
+    rows = sum(sum(ops.values()) for ops in result.plan.counts().values())
+    emit(bench="ewp_import", iias=args.iias, bytes=size, rows_written=rows, seconds=round(import_seconds, 3),
+         baseline="safe parse + XSD validation" if checked else "safe parse (no XSD)", baseline_seconds=round(baseline_seconds, 3),
+         ratio=round(import_seconds / baseline_seconds, 1))
+    exported, export_seconds = timed(lambda: exporter.export(db))
+    emit(bench="ewp_export", iias=len(exported.agreements), bytes=len(exported.data), schema_checked=exported.schema_checked,
+         seconds=round(export_seconds, 3), baseline_seconds=round(baseline_seconds, 3), ratio=round(export_seconds / baseline_seconds, 1))
+    again, again_seconds = timed(lambda: importer.import_file(db, path))
+    emit(bench="ewp_reimport_unchanged", iias=args.iias, changes=len(again.plan.changes), seconds=round(again_seconds, 3),
+         baseline_seconds=round(baseline_seconds, 3), ratio=round(again_seconds / baseline_seconds, 1))
+    documents = reader.read_file(path, validate=False)[1]
+    report, diff_seconds = timed(lambda: diff.compare_documents(documents, documents))
+    emit(bench="ewp_diff", iias=len(report.iias), differs=report.differs, seconds=round(diff_seconds, 3))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,121 @@
+"""DQ checks for Erasmus+ agreements in the Erasmus Without Paper network (IIA API v7).
+
+Codes DQ30 and up are kept for EWP, so the data-quality checks of other areas can count on
+from DQ01 without colliding.
+"""
+
+from __future__ import annotations
+
+from checks.context import Context
+from checks.registry import check
+
+_IIA_V7 = "EWP IIAs API v7 (get-response.xsd) and the Erasmus+ IIA template 2021-2027"
+_IIA_V7_URL = "https://github.com/erasmus-without-paper/ewp-specs-api-iias/tree/stable-v7"
+# the tables whose rows make up the content an iia-hash covers
+_HASHED_TABLES = ("mobility_terms", "ewp_iia_conditions", "ewp_iia_partners")
+
+
+@check(
+    code="DQ30",
+    title="Erasmus agreement not ready for IIA v7",
+    severity="medium",
+    family="DQ",
+    criterion="every live Erasmus+ inter-institutional agreement can be exchanged in EWP under IIA API v7",
+    source=_IIA_V7,
+    source_url=_IIA_V7_URL,
+    uses=("live_statuses",),
+)
+def erasmus_agreement_not_v7_ready(ctx: Context):
+    """IIA API v7 refuses what v6 allowed: ISCED-F codes must have four digits (a detailed
+    field), studies and teaching need at least one recommended language skill, every
+    condition needs its mobilities per year and its first and last academic year, in order
+    (a term without them takes the agreement's starts_on and ends_on), and both
+    institutions need a SCHAC code (their EWP hei-id). An agreement with any of
+    these gaps cannot be sent to the partner or approved; ``registry ewp export`` lists the
+    same gaps. The evidence lists each gap with its term."""
+    return ctx.found(
+        """
+        WITH erasmus AS (
+          SELECT id, starts_on, ends_on FROM agreements
+          WHERE kind = 'erasmus_iia' AND status IN (SELECT value FROM json_each(:live_statuses))
+        ),
+        gaps AS (
+          SELECT t.agreement, t.term_no, 'ISCED-F code not four digits' AS gap, json_extract(s.value, '$.isced_code') AS value
+          FROM mobility_terms t JOIN erasmus e ON e.id = t.agreement, json_each(t.subject_areas) s
+          WHERE length(json_extract(s.value, '$.isced_code')) != 4
+          UNION ALL
+          SELECT t.agreement, t.term_no, 'language skill ISCED-F code not four digits', json_extract(s.value, '$.isced_code')
+          FROM mobility_terms t JOIN erasmus e ON e.id = t.agreement, json_each(t.language_skills) s
+          WHERE json_extract(s.value, '$.isced_code') IS NOT NULL AND length(json_extract(s.value, '$.isced_code')) != 4
+          UNION ALL
+          SELECT t.agreement, t.term_no, 'no recommended language skill for ' || t.category, NULL
+          FROM mobility_terms t JOIN erasmus e ON e.id = t.agreement
+          WHERE t.category IN ('student_studies', 'staff_teaching') AND json_array_length(t.language_skills) = 0
+          UNION ALL
+          SELECT t.agreement, t.term_no, 'academic years missing', NULL
+          FROM mobility_terms t JOIN erasmus e ON e.id = t.agreement
+          WHERE (t.first_academic_year IS NULL OR t.last_academic_year IS NULL)
+            AND (e.starts_on IS NULL OR e.ends_on IS NULL)  -- export takes the agreement's years then
+          UNION ALL
+          SELECT t.agreement, t.term_no, 'academic years out of order', t.first_academic_year || ' > ' || t.last_academic_year
+          FROM mobility_terms t JOIN erasmus e ON e.id = t.agreement
+          WHERE t.first_academic_year > t.last_academic_year
+          UNION ALL
+          SELECT t.agreement, t.term_no, 'no mobilities per year', NULL
+          FROM mobility_terms t JOIN erasmus e ON e.id = t.agreement
+          WHERE coalesce(t.places_per_year, 0) = 0
+          UNION ALL
+          SELECT p.agreement, NULL, 'institution without SCHAC code', i.id
+          FROM agreement_parties p JOIN erasmus e ON e.id = p.agreement JOIN institutions i ON i.id = p.institution
+          WHERE i.schac IS NULL
+            AND NOT EXISTS (SELECT 1 FROM ewp_iia_partners w WHERE w.agreement = p.agreement AND w.institution = i.id)
+        )
+        SELECT 'agreements' AS subject_table, g.agreement AS subject_id,
+               a.title || ' is not ready for IIA v7: ' ||
+                 (SELECT group_concat(gap, '; ') FROM (SELECT DISTINCT gap FROM gaps WHERE agreement = g.agreement)) || '.' AS message,
+               json_object('gaps', json_group_array(json_object('term_no', g.term_no, 'gap', g.gap, 'value', g.value)),
+                           'status', a.status) AS evidence
+        FROM gaps g JOIN agreements a ON a.id = g.agreement
+        GROUP BY g.agreement
+        """,
+        live_statuses=ctx.criterion("live_statuses"),
+    )
+
+
+@check(
+    code="DQ31",
+    title="Erasmus agreement changed since its IIA was approved",
+    severity="high",
+    family="DQ",
+    criterion="an approved IIA stays as it was approved, or is approved again",
+    source=_IIA_V7 + "; IIA Approval API v2 (approval is bound to the iia-hash)",
+    source_url="https://github.com/erasmus-without-paper/ewp-specs-api-iias-approval/tree/stable-v2",
+)
+def erasmus_agreement_changed_since_approval(ctx: Context):
+    """An approval in EWP is bound to the iia-hash of the copy approved. When the stored
+    copy's hash is no longer the approved one (a newer copy was imported), or its terms,
+    conditions or partner ids were changed after the approval (the audit log says when and by
+    whom), the approval no longer covers the agreement as stored: partners may refuse
+    nominations and the dashboards report that the copies differ. ``registry ewp diff
+    --agreement ID --approved`` shows, field by field, what changed."""
+    return ctx.found(
+        """
+        WITH later AS (
+          SELECT w.agreement, count(c.id) AS changes, json_group_array(DISTINCT c.table_name) AS tables,
+                 max(c.changed_at) AS last_changed_at
+          FROM ewp_iias w JOIN changes c ON c.record_id = w.agreement AND c.id > w.approved_watermark
+          WHERE w.approved_hash IS NOT NULL AND c.table_name IN (SELECT value FROM json_each(:tables))
+          GROUP BY w.agreement
+        )
+        SELECT 'agreements' AS subject_table, w.agreement AS subject_id,
+               a.title || ' changed after its IIA was approved on ' || substr(w.approved_at, 1, 10) || ': ' ||
+               CASE WHEN w.iia_hash != w.approved_hash THEN 'the stored copy has another iia-hash'
+                    ELSE coalesce(l.changes, 0) || ' change(s) to its terms' END || '.' AS message,
+               json_object('approved_hash', w.approved_hash, 'iia_hash', w.iia_hash, 'approved_at', w.approved_at,
+                           'changes_since', coalesce(l.changes, 0), 'tables', json(coalesce(l.tables, '[]')),
+                           'last_changed_at', l.last_changed_at) AS evidence
+        FROM ewp_iias w JOIN agreements a ON a.id = w.agreement LEFT JOIN later l ON l.agreement = w.agreement
+        WHERE w.approved_hash IS NOT NULL AND (w.iia_hash != w.approved_hash OR l.changes > 0)
+        """,
+        tables=list(_HASHED_TABLES),
+    )

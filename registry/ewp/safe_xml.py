@@ -1,0 +1,73 @@
+"""Reading XML from outside without letting it reach further than its own bytes.
+
+EWP documents come from partners' servers and from files people download. A document that
+declares a DTD can pull in local files or the network (XXE) or expand a few bytes into
+gigabytes (billion laughs). No EWP schema uses a DTD, so one is refused outright, and the
+parser is set so that nothing would be fetched or expanded even before that refusal.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lxml import etree
+
+from registry.problems import Problem, ProblemsFound
+
+
+def _parser() -> etree.XMLParser:
+    # A parser per call: lxml parsers keep state and are not safe to share between threads.
+    return etree.XMLParser(
+        resolve_entities=False,  # entity references stay references: no expansion, no file reads
+        load_dtd=False,
+        dtd_validation=False,
+        no_network=True,
+        huge_tree=False,  # keeps libxml2's limits on depth and text size
+        remove_comments=False,
+    )
+
+
+def _mentions_doctype(data: bytes) -> bool:
+    head = data[:65536]
+    text = head.decode("utf-16", "ignore") if head[:2] in (b"\xff\xfe", b"\xfe\xff") else head.decode("latin-1")
+    return "<!DOCTYPE" in text
+
+
+def _dtd_refused(where: str, doctype: str | None) -> Problem:
+    return Problem(
+        "xml-dtd-refused",
+        f"{where}:1",
+        "the document declares a DTD (<!DOCTYPE ...>); EWP documents have none, and a DTD can read local "
+        "files or expand entities without bound (XXE, billion laughs), so it is refused and nothing was read from it",
+        value=doctype,
+    )
+
+
+def parse(source: str | Path | bytes, *, where: str | None = None) -> etree._ElementTree:
+    """Parse a file or bytes safely; raise ProblemsFound naming the line for anything refused."""
+    if isinstance(source, bytes):
+        data, where = source, where or "<document>"
+    else:
+        path = Path(source)
+        where = where or str(path)
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            raise ProblemsFound([Problem("unreadable", where, f"cannot read the file: {error.strerror or error}")])
+    if not data.strip():
+        raise ProblemsFound([Problem("xml-syntax", where, "the file is empty")])
+    try:
+        tree = etree.ElementTree(etree.fromstring(data, _parser()))
+    except etree.XMLSyntaxError as error:
+        if _mentions_doctype(data):  # libxml2 may stop on the DTD itself (e.g. entity amplification)
+            raise ProblemsFound([_dtd_refused(where, None)]) from None
+        line = error.lineno or 1
+        raise ProblemsFound([Problem("xml-syntax", f"{where}:{line}", f"not well-formed XML: {error.msg}")]) from None
+    docinfo = tree.docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
+        raise ProblemsFound([_dtd_refused(where, docinfo.doctype or None)])
+    for node in tree.iter(etree.Entity):
+        raise ProblemsFound(
+            [Problem("xml-entity-refused", f"{where}:{node.sourceline or 1}", "entity references are not allowed", value=node.text)]
+        )
+    return tree

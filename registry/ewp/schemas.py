@@ -1,0 +1,102 @@
+"""Validating EWP documents against the official XSDs offline.
+
+The XSDs import one another by absolute ``raw.githubusercontent.com`` addresses. They are
+not shipped with the registry (they are the EWP projects' files): point ``EWP_SCHEMA_DIR``
+at a folder laid out like the EWP repositories (``iias/endpoints/get-response.xsd``,
+``types/contact/schema.xsd`` ...) and each address is read from there instead; nothing is
+ever fetched from the network. Without that folder, documents are still checked by the
+reader, field by field, but not against the XSD.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import xmlschema
+from lxml import etree
+
+from registry.problems import Problem
+
+SCHEMA_DIR_ENV = "EWP_SCHEMA_DIR"
+_GITHUB_RAW = "https://raw.githubusercontent.com/erasmus-without-paper/"
+
+# address an XSD imports -> file under the schema folder (see the EWP README's table)
+LOCAL_FILES = {
+    "ewp-specs-architecture/stable-v1/common-types.xsd": "types/architecture/common-types.xsd",
+    "ewp-specs-types-contact/stable-v1/schema.xsd": "types/contact/schema.xsd",
+    "ewp-specs-types-academic-term/stable-v1/schema.xsd": "types/academic-term/schema.xsd",
+    "ewp-specs-types-address/stable-v1/schema.xsd": "types/address/schema.xsd",
+    "ewp-specs-types-phonenumber/stable-v1/schema.xsd": "types/phonenumber/schema.xsd",
+    "ewp-specs-api-registry/stable-v1/catalogue.xsd": "registry/catalogue.xsd",
+}
+
+# document kind -> its XSD under the schema folder
+SCHEMA_FILES = {
+    "iias-get": "iias/endpoints/get-response.xsd",
+    "institutions": "institutions/response.xsd",
+    "iias-approval": "iias-approval/response.xsd",
+}
+
+MAX_ERRORS = 50
+
+
+def _development_dirs() -> list[Path]:
+    # The development layout keeps the EWP files beside the checkout, in ../shared/ewp
+    # (or ../../shared/ewp from a worktree under a folder of worktrees).
+    project = Path(__file__).resolve().parents[2]
+    return [ancestor / "shared" / "ewp" for ancestor in project.parents[:2]]
+
+
+def schema_dir() -> Path | None:
+    """The folder with the EWP XSDs, or None when there is none on this machine."""
+    configured = os.environ.get(SCHEMA_DIR_ENV)
+    candidates = [Path(configured)] if configured else _development_dirs()
+    for candidate in candidates:
+        if (candidate / SCHEMA_FILES["iias-get"]).is_file():
+            return candidate
+    return None
+
+
+@lru_cache(maxsize=8)
+def load_schema(kind: str, directory: Path) -> xmlschema.XMLSchema:
+    def local_copy(url: str) -> str:
+        if url.startswith(_GITHUB_RAW) and url[len(_GITHUB_RAW) :] in LOCAL_FILES:
+            return str(directory / LOCAL_FILES[url[len(_GITHUB_RAW) :]])
+        return url
+
+    # allow="local": an address that is not mapped fails instead of being fetched
+    return xmlschema.XMLSchema(str(directory / SCHEMA_FILES[kind]), uri_mapper=local_copy, allow="local")
+
+
+@dataclass
+class Validation:
+    checked: bool  # False when no schema folder was found
+    problems: list[Problem]
+
+
+def validate(tree: etree._ElementTree, kind: str, *, where: str, directory: Path | None = None) -> Validation:
+    """Every schema error (up to MAX_ERRORS) with its line, or ``checked=False`` without XSDs."""
+    directory = directory or schema_dir()
+    if directory is None:
+        return Validation(False, [])
+    schema = load_schema(kind, directory)
+    problems = []
+    for error in schema.iter_errors(tree):
+        line = getattr(error, "sourceline", None)
+        element = error.elem
+        name = etree.QName(element).localname if element is not None and isinstance(element.tag, str) else None
+        problems.append(
+            Problem(
+                "schema-invalid",
+                f"{where}:{line}" if line else where,
+                f"fails {SCHEMA_FILES[kind]}: {error.reason}",
+                field=name,
+                value=(element.text.strip() or None) if element is not None and element.text else None,
+            )
+        )
+        if len(problems) >= MAX_ERRORS:
+            break
+    return Validation(True, problems)

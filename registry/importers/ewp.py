@@ -1,0 +1,409 @@
+"""Importing EWP documents: IIAs API v7 get responses as ``erasmus_iia`` agreements,
+Institutions API v2 responses as institutions, IIA Approval API v2 responses as approvals.
+
+A file is one transaction: every problem in it (unsafe XML, schema errors with their lines,
+unknown hei-ids, values the models refuse) is reported at once and nothing is written
+unless there are none. Importing the same copy again writes nothing.
+
+An IIA lands as: the agreement (kind ``erasmus_iia``; status from ``in-effect``), its two
+parties, one mobility term per cooperation condition (direction seen from the home
+institution), the contacts the copy names (internal ``contacts``), and ``ewp_iia*`` rows for
+what the core has no field for. An agreement is found again by either partner's iia-id, so
+a partner's copy and ours update the same agreement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+from pydantic import ValidationError
+
+from registry import db as store
+from registry.ewp import document as doc
+from registry.ewp import reader, terms, writer
+from registry.ewp.heis import HeiResolver, slug
+from registry.exporters.ewp import DEFAULT_ROLES, stored_copy
+from registry.models import Record
+from registry.models.core import Agreement, Contact
+from registry.models.ewp import EwpIia
+from registry.problems import Problem, ProblemsFound
+
+KEEP_IN_EFFECT = ("active", "suspended", "expired", "terminated")
+KEEP_PROPOSED = ("draft", "negotiating")
+
+
+@dataclass
+class _Batch:
+    """What one file asks to write, and what stops it."""
+
+    where: str
+    records: list[Record] = field(default_factory=list)
+    deletions: list[tuple[str, str]] = field(default_factory=list)  # (table, id)
+    approvals: dict[str, dict[str, Any]] = field(default_factory=dict)  # agreement -> approved copy
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    agreements: list[str] = field(default_factory=list)
+
+    def validation_problems(self, error: ValidationError, where: str, record: str) -> None:
+        for detail in error.errors():
+            loc = ".".join(str(part) for part in detail["loc"]) or None
+            self.problems.append(
+                Problem("invalid-value", where, detail["msg"].removeprefix("Value error, "), record, loc, detail.get("input") if loc else None)
+            )
+
+
+@dataclass
+class ImportResult:
+    path: str
+    kind: str
+    schema_checked: bool
+    plan: store.Plan
+    agreements: list[str]
+    notes: list[str]
+    dry_run: bool
+
+
+def _one(db: sqlite_utils.Database, sql: str, params: list) -> dict | None:
+    return next(iter(db.query(sql, params)), None)
+
+
+def _status(iia: doc.Iia, stored: str | None) -> str:
+    """in-effect means signed and followed (or once followed); a stored status that agrees is kept."""
+    if iia.terminated_as_a_whole:
+        return "terminated"
+    if iia.in_effect:
+        return stored if stored in KEEP_IN_EFFECT else "active"
+    return stored if stored in KEEP_PROPOSED else "negotiating"
+
+
+class _IiaImport:
+    def __init__(self, db: sqlite_utils.Database, batch: _Batch, *, create_missing: bool, approved: bool):
+        self.db = db
+        self.batch = batch
+        self.resolver = HeiResolver(db, create_missing=create_missing, where=batch.where)
+        self.approved = approved
+        self.claimed: dict[str, str] = {}  # agreement id -> label of the IIA that claimed it
+
+    def unknown(self, iia: doc.Iia, hei_id: str) -> None:
+        self.batch.problems.append(Problem(
+            "unknown-institution", f"{self.batch.where}:{iia.line}",
+            f"no institution has SCHAC code {hei_id!r} (nor a website, Erasmus code or PIC that leads to it): add it "
+            f"with 'schac: {hei_id}' (registry load), import the partner's EWP Institutions API response, or pass "
+            "--create-missing to create it",
+            iia.label(), "hei-id", hei_id,
+        ))
+
+    def existing_agreement(self, iia: doc.Iia, partner_institution: str) -> list[str]:
+        found: set[str] = set()
+        pairs = [(p.hei_id, p.iia_id) for p in iia.partners if p.iia_id]
+        for hei, iia_id in pairs:
+            found |= {r["agreement"] for r in self.db.query(
+                "SELECT agreement FROM ewp_iia_partners WHERE hei_id = ? AND iia_id = ?", [hei, iia_id])}
+        if not found:  # an agreement entered by hand or from a spreadsheet, with the IIA id noted
+            for _, iia_id in pairs:
+                found |= {r["id"] for r in self.db.query(
+                    "SELECT a.id FROM agreements a JOIN agreement_parties p ON p.agreement = a.id "
+                    "WHERE a.ewp_iia_id = ? AND p.institution = ?", [iia_id, partner_institution])}
+        return sorted(found)
+
+    def new_id(self, iia: doc.Iia, home: doc.Partner, partner: doc.Partner) -> str:
+        base = slug(f"iia-{partner.hei_id}-{home.iia_id or partner.iia_id or iia.content_hash[:12]}", 100)
+        ident, n = base, 1
+        while ident in self.claimed or _one(self.db, "SELECT id FROM agreements WHERE id = ?", [ident]):
+            n += 1
+            ident = f"{base}-{n}"
+        return ident
+
+    def contact(self, ident: str, institution: str, agreement: str, contact: doc.Contact, kind: str) -> str | None:
+        values = {"id": slug(ident, 128), "institution": institution, "agreement": agreement,
+                  "role": contact.role or DEFAULT_ROLES[kind], "name": contact.name, "email": contact.email, "phone": contact.phone}
+        try:
+            record = Contact.model_validate(values)
+        except ValidationError as error:
+            dropped = {str(e["loc"][0]) for e in error.errors() if e["loc"] and e["loc"][0] in ("email", "phone")}
+            if not dropped:
+                self.batch.validation_problems(error, self.batch.where, f"contacts/{values['id']}")
+                return None
+            self.batch.notes.append(f"contact {values['id']}: left out {', '.join(sorted(dropped))} that is not an "
+                                    "e-mail address or phone number")
+            record = Contact.model_validate({k: v for k, v in values.items() if k not in dropped})
+        self.batch.records.append(record)
+        return record.id
+
+    def add(self, iia: doc.Iia) -> None:
+        where = f"{self.batch.where}:{iia.line}"
+        found = {p.hei_id: self.resolver.resolve(p.hei_id) for p in iia.partners}
+        for hei, result in found.items():
+            if result is None:
+                self.unknown(iia, hei)
+        if None in found.values() or any(f.how == "refused" for f in found.values()):
+            return
+        homes = [p for p in iia.partners if found[p.hei_id].is_home]
+        if len(homes) != 1:
+            home_rows = self.resolver.home()
+            own = ", ".join(f"{r['id']} (schac {r['schac'] or 'not set'})" for r in home_rows) or "none marked is_home"
+            self.batch.problems.append(Problem(
+                "no-home-partner", where,
+                f"one partner must be this registry's home institution ({own}); "
+                + ("both are" if homes else "neither is"),
+                iia.label(), "hei-id", ", ".join(found)))
+            return
+        home = homes[0]
+        partner = next(p for p in iia.partners if p is not home)
+        home_institution, partner_institution = found[home.hei_id].institution, found[partner.hei_id].institution
+        matches = self.existing_agreement(iia, partner_institution)
+        if len(matches) > 1:
+            self.batch.problems.append(Problem("ambiguous-agreement", where, f"the IIA ids lead to several agreements: {', '.join(matches)}",
+                                               iia.label(), "iia-id"))
+            return
+        agreement_id = matches[0] if matches else self.new_id(iia, home, partner)
+        if agreement_id in self.claimed:
+            self.batch.problems.append(Problem("duplicate-iia", where, f"another IIA in this file ({self.claimed[agreement_id]}) "
+                                               f"is the same agreement ({agreement_id})", iia.label()))
+            return
+        self.claimed[agreement_id] = iia.label()
+        self.batch.agreements.append(agreement_id)
+        self.build(iia, agreement_id, home, partner, {home.hei_id: home_institution, partner.hei_id: partner_institution})
+
+    def build(self, iia: doc.Iia, agreement_id: str, home: doc.Partner, partner: doc.Partner, institutions: dict[str, str]) -> None:
+        where = f"{self.batch.where}:{iia.line}"
+        stored = _one(self.db, "SELECT * FROM agreements WHERE id = ?", [agreement_id])
+        stored_ewp = _one(self.db, "SELECT * FROM ewp_iias WHERE agreement = ?", [agreement_id])
+        owned_before = _owned_contacts(self.db, agreement_id)
+        owned_now: set[str] = set()
+
+        def contacts(prefix: str, institution: str, found: Iterable[doc.Contact], kind: str) -> list[str]:
+            # the agreement part is cut, never the part that tells contacts apart
+            ids = [self.contact(f"{agreement_id[:64]}.{prefix}-{n}", institution, agreement_id, c, kind) for n, c in enumerate(found, 1)]
+            owned_now.update(i for i in ids if i)
+            return [i for i in ids if i]
+
+        partners = []
+        for position, p in enumerate(iia.partners, start=1):
+            signing = contacts(f"{p.hei_id}.signing", institutions[p.hei_id], [p.signing_contact] if p.signing_contact else [], "signing")
+            partners.append({
+                "position": position, "hei_id": p.hei_id, "institution": institutions[p.hei_id], "iia_id": p.iia_id,
+                "iia_code": p.iia_code, "ounit_id": p.ounit_id, "signing_date": p.signing_date,
+                "signing_contact": signing[0] if signing else None,
+                "contacts": contacts(f"{p.hei_id}.contact", institutions[p.hei_id], p.contacts, "contact"),
+            })
+        mobility_terms, remainders = [], []
+        for term_no, condition in enumerate(iia.conditions, start=1):
+            term, rest = terms.to_records(
+                condition, agreement=agreement_id, term_no=term_no, home_hei=home.hei_id,
+                sending_contacts=contacts(f"term-{term_no}.sending", institutions[condition.sending_hei_id], condition.sending_contacts, "sending"),
+                receiving_contacts=contacts(f"term-{term_no}.receiving", institutions[condition.receiving_hei_id], condition.receiving_contacts, "receiving"),
+            )
+            mobility_terms.append(term)
+            remainders.append(rest)
+        partner_name = self.resolver.rows[institutions[partner.hei_id]]["name"]
+        code = home.iia_code or partner.iia_code
+        base = store.record_from_row("agreements", stored).columns() if stored else {
+            "id": agreement_id,
+            "title": f"Erasmus+ inter-institutional agreement with {partner_name}" + (f" ({code})" if code else ""),
+        }
+        signing_dates = [p.signing_date for p in iia.partners if p.signing_date]
+        values = {
+            **base,
+            "kind": "erasmus_iia",
+            "status": _status(iia, stored["status"] if stored else None),
+            "ewp_iia_id": home.iia_id or partner.iia_id or base.get("ewp_iia_id"),
+            "signed_on": max(signing_dates) if signing_dates else base.get("signed_on"),
+            "parties": _parties(self.db, agreement_id, institutions[home.hei_id], institutions[partner.hei_id]),
+            "mobility_terms": mobility_terms,
+        }
+        before = len(self.batch.problems)
+        agreement = self._validate(Agreement, values, where, f"agreements/{agreement_id}", iia)
+        kept = {k: stored_ewp[k] for k in ("approved_hash", "approved_at", "approved_watermark")} if stored_ewp else {}
+        if stored_ewp and stored_ewp["approved_copy"]:
+            kept["approved_copy"] = store.decode(store.specs()["ewp_iias"], stored_ewp)["approved_copy"]
+        ewp = self._validate(EwpIia, {
+            "agreement": agreement_id, "copy_of": iia.partners[0].hei_id, "iia_hash": iia.iia_hash,
+            "terminated_as_a_whole": iia.terminated_as_a_whole, "pdf_file": iia.pdf_file, **kept,
+            "partners": partners, "conditions": remainders,
+        }, where, f"ewp_iias/{agreement_id}", iia)
+        if len(self.batch.problems) > before:
+            return
+        self.batch.records += [agreement, ewp]
+        self.batch.deletions += [("contacts", ident) for ident in sorted(owned_before - owned_now)]
+        if iia.content_hash and iia.content_hash != iia.iia_hash:
+            self.batch.notes.append(f"{agreement_id}: the copy states iia-hash {iia.iia_hash}, but its content hashes to "
+                                    f"{iia.content_hash} (EWP's v7 rule); its author's system computes it differently")
+        if self.approved:
+            self.batch.approvals[agreement_id] = {"approved_hash": iia.iia_hash, "approved_copy": iia.snapshot()}
+
+    def _validate(self, model: type[Record], values: dict, where: str, record: str, iia: doc.Iia) -> Record | None:
+        try:
+            return model.model_validate(values)
+        except ValidationError as error:
+            for detail in error.errors():
+                loc = detail["loc"]
+                at = where
+                if len(loc) >= 2 and loc[0] in ("mobility_terms", "conditions") and isinstance(loc[1], int):
+                    at = f"{self.batch.where}:{iia.conditions[loc[1]].line}"  # the condition's own line
+                self.batch.problems.append(Problem(
+                    "invalid-value", at, detail["msg"].removeprefix("Value error, "), record,
+                    ".".join(str(part) for part in loc) or None, detail.get("input") if loc else None))
+            return None
+
+
+def _owned_contacts(db: sqlite_utils.Database, agreement: str) -> set[str]:
+    """Contacts an earlier import of this agreement created (the ewp rows name them)."""
+    owned: set[str] = set()
+    spec = store.specs()
+    for row in db.query("SELECT * FROM ewp_iia_partners WHERE agreement = ?", [agreement]):
+        values = store.decode(spec["ewp_iia_partners"], row)
+        owned.update(([values["signing_contact"]] if values["signing_contact"] else []) + (values["contacts"] or []))
+    for row in db.query("SELECT * FROM ewp_iia_conditions WHERE agreement = ?", [agreement]):
+        values = store.decode(spec["ewp_iia_conditions"], row)
+        owned.update((values["sending_contacts"] or []) + (values["receiving_contacts"] or []))
+    return owned
+
+
+def _parties(db: sqlite_utils.Database, agreement: str, home: str, partner: str) -> list[dict]:
+    """The home and partner parties (keeping a unit already recorded) and any other party."""
+    stored = {row["institution"]: row for row in db.query("SELECT * FROM agreement_parties WHERE agreement = ?", [agreement])}
+    parties = [{"institution": home, "role": "home", "unit": (stored.get(home) or {}).get("unit")},
+               {"institution": partner, "role": "partner", "unit": (stored.get(partner) or {}).get("unit")}]
+    others = [{"institution": i, "role": row["role"], "unit": row["unit"]} for i, row in stored.items() if i not in (home, partner)]
+    return parties + others
+
+
+def iia_batch(db: sqlite_utils.Database, iias: list[doc.Iia], *, where: str, create_missing: bool = False,
+              approved: bool = False) -> _Batch:
+    batch = _Batch(where)
+    job = _IiaImport(db, batch, create_missing=create_missing, approved=approved)
+    for iia in iias:
+        job.add(iia)
+    batch.records = list(job.resolver.records.values()) + batch.records
+    batch.notes = job.resolver.notes + batch.notes
+    batch.problems = job.resolver.problems + batch.problems
+    return batch
+
+
+def institutions_batch(db: sqlite_utils.Database, heis: list[doc.Hei], *, where: str) -> _Batch:
+    batch = _Batch(where)
+    resolver = HeiResolver(db, where=where)
+    for hei in heis:
+        found = resolver.resolve(hei.hei_id, described=hei)
+        if found is None:
+            batch.problems.append(Problem("unknown-country", f"{where}:{hei.line}", "cannot tell the institution's country "
+                                          "(no address, not in the Erasmus charter list, no country domain); add it first",
+                                          f"hei/{hei.hei_id}", "hei-id", hei.hei_id))
+        elif found.how not in ("created", "refused"):
+            try:
+                resolver.describe(found.institution, hei)
+            except ValidationError as error:
+                batch.validation_problems(error, f"{where}:{hei.line}", f"institutions/{found.institution}")
+    batch.records = list(resolver.records.values())
+    batch.notes = resolver.notes
+    batch.problems = resolver.problems + batch.problems
+    return batch
+
+
+def approvals_batch(db: sqlite_utils.Database, approvals: list[doc.Approval], *, where: str) -> _Batch:
+    """A partner's approvals of our copies: each must name a stored agreement by our iia-id
+    and carry the hash of the copy as stored (or as this registry writes it)."""
+    batch = _Batch(where)
+    for approval in approvals:
+        at = f"{where}:{approval.line}"
+        row = _one(db, "SELECT p.agreement FROM ewp_iia_partners p JOIN institutions i ON i.id = p.institution "
+                       "WHERE p.iia_id = ? AND i.is_home = 1", [approval.iia_id])
+        if row is None:
+            batch.problems.append(Problem("unknown-iia", at, "no stored IIA has this iia-id as the home institution's id",
+                                          None, "iia-id", approval.iia_id))
+            continue
+        agreement = row["agreement"]
+        stored = _one(db, "SELECT iia_hash FROM ewp_iias WHERE agreement = ?", [agreement])
+        copy = stored_copy(db, agreement)
+        own = writer.copy_hash(stored_copy(db, agreement, home_first=True))
+        if approval.iia_hash not in (stored["iia_hash"], own):
+            batch.problems.append(Problem(
+                "approval-mismatch", at,
+                f"the partner approved iia-hash {approval.iia_hash}, but the stored copy's hash is {stored['iia_hash']} and "
+                f"this registry's copy hashes to {own}: the partner approved another version; compare the copies with "
+                f"'registry ewp diff --agreement {agreement} FILE'", f"agreements/{agreement}", "iia-hash", approval.iia_hash))
+            continue
+        batch.agreements.append(agreement)
+        batch.approvals[agreement] = {"approved_hash": stored["iia_hash"], "approved_copy": copy.snapshot()}
+    return batch
+
+
+def _deletion(db: sqlite_utils.Database, table: str, ident: str) -> store.Change | None:
+    row = _one(db, f"SELECT * FROM {table} WHERE id = ?", [ident])
+    return store.Change(table, (ident,), "delete", store.decode(store.specs()[table], row), None) if row else None
+
+
+def _approval_records(db: sqlite_utils.Database, approvals: dict[str, dict], watermark: int | None) -> list[Record]:
+    at = datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    records = []
+    for agreement, approval in approvals.items():
+        row = _one(db, "SELECT * FROM ewp_iias WHERE agreement = ?", [agreement])
+        values = store.decode(store.specs()["ewp_iias"], row) if row else None
+        if values is None:  # dry run of a first import: the row is not there yet
+            continue
+        records.append(EwpIia.model_validate({**values, **approval, "approved_at": at, "approved_watermark": watermark}))
+    return records
+
+
+def write_batch(db: sqlite_utils.Database, batch: _Batch, *, actor: str | None, source: str, dry_run: bool) -> store.Plan:
+    """Check, plan and apply a batch in one transaction (or only plan it)."""
+    if batch.problems:
+        raise ProblemsFound(batch.problems)
+    missing = store.missing_references(db, batch.records)
+    if missing:
+        raise ProblemsFound([Problem("unknown-reference", batch.where, f"no record in {table} has this id", f"{rec.table}/{rec.key()[0]}", name, value)
+                             for _, rec, name, value, table in missing])
+
+    def plan_all() -> store.Plan:
+        plan = store.plan_changes(db, batch.records)
+        plan.changes += [c for c in (_deletion(db, table, ident) for table, ident in batch.deletions) if c]
+        return plan
+
+    if dry_run:
+        plan = plan_all()
+        plan.changes += store.plan_changes(db, _approval_records(db, batch.approvals, None)).changes
+        return plan
+    with store.transaction(db, actor=actor or store.default_actor(), source=source[:500]):
+        plan = plan_all()
+        store.apply_plan(db, plan)
+        if batch.approvals:
+            watermark = db.conn.execute("SELECT coalesce(max(id), 0) FROM changes").fetchone()[0]
+            approvals = store.plan_changes(db, _approval_records(db, batch.approvals, watermark))
+            store.apply_plan(db, approvals)
+            plan.changes += approvals.changes
+    return plan
+
+
+def import_file(db: sqlite_utils.Database, path: str | Path, *, dry_run: bool = False, create_missing: bool = False,
+                approved: bool = False, actor: str | None = None) -> ImportResult:
+    """Import one EWP document (its kind is recognised from the root element)."""
+    where = str(path)
+    kind, documents, checked = reader.read_file(path)
+    if kind == "iias-get":
+        batch = iia_batch(db, documents, where=where, create_missing=create_missing, approved=approved)
+    elif kind == "institutions":
+        batch = institutions_batch(db, documents, where=where)
+    else:
+        batch = approvals_batch(db, documents, where=where)
+    plan = write_batch(db, batch, actor=actor, source=f"ewp import {Path(path).name}", dry_run=dry_run)
+    return ImportResult(where, kind, checked, plan, batch.agreements, batch.notes, dry_run)
+
+
+def approve(db: sqlite_utils.Database, agreement: str, *, iia_hash: str | None = None, actor: str | None = None) -> store.Plan:
+    """Record that the stored copy of an agreement's IIA, as it stands, was approved."""
+    row = _one(db, "SELECT iia_hash FROM ewp_iias WHERE agreement = ?", [agreement])
+    if row is None:
+        raise ProblemsFound([Problem("not-an-ewp-copy", f"agreements/{agreement}", "no EWP copy of this agreement is stored; "
+                                     "import it first ('registry ewp import FILE.xml')", value=agreement)])
+    copy = stored_copy(db, agreement)
+    if iia_hash and iia_hash.lower() not in (row["iia_hash"], writer.copy_hash(stored_copy(db, agreement, home_first=True))):
+        raise ProblemsFound([Problem("approval-mismatch", f"agreements/{agreement}", f"the stored copy's iia-hash is {row['iia_hash']}, "
+                                     "not the one given", value=iia_hash)])
+    batch = _Batch(f"agreements/{agreement}", approvals={agreement: {"approved_hash": row["iia_hash"], "approved_copy": copy.snapshot()}})
+    return write_batch(db, batch, actor=actor, source=f"ewp approve {agreement}", dry_run=False)
