@@ -21,7 +21,7 @@ import sqlite_utils
 from pydantic import ValidationError
 
 from registry import db as store
-from registry.matching import Match, MatchOptions, NameIndex
+from registry.matching import Match, MatchOptions, NameIndex, normalize
 from registry.models.screening import RiskMatch, ScreeningDecision, ScreeningDecisionKind
 from registry.problems import Problem, ProblemsFound, validation_problems
 
@@ -129,8 +129,11 @@ def best_matches(index: NameIndex, names: Iterable[tuple[str, str, str | None]],
     best: dict[tuple[str, str], Match] = {}
     for institution, name, country in names:
         for match in index.match(name, country, limit):
-            if match.acronym and match.band == "probable":
-                # Shared acronyms are common (USC, NEU): a person decides, as ROR never accepts one alone.
+            if match.acronym:
+                # Shared acronyms are common (USC, NEU): only the listed entity's own acronym,
+                # singled out by the country, is worth asking a person about, and only that.
+                if match.band != "probable" or len(normalize(match.matched_name).split()) > 1:
+                    continue  # unsupported, or initials of a listed name: too weak to ask about
                 match = replace(match, band="possible", explanation=match.explanation + "; an acronym alone is at most possible")
             pair = (institution, match.entity_id)
             if pair not in best or match.score > best[pair].score:

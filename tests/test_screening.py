@@ -276,10 +276,19 @@ def test_partner_risk_shows_the_screening_matches(screened):
     ]
 
 
-def test_the_demo_screens_before_the_checks_and_shows_defence_list_findings(tmp_path):
-    from registry.examples import build_demo
+def test_the_demo_step_screens_the_example_partners_before_the_checks_run(tmp_path):
+    from registry import cli_checks, cli_screening
+    from registry.examples import DATA_DIR, SEED_DIRS, fresh_registry
+    from registry.extensions import demo_steps
+    from registry.importers import seed
 
-    db = build_demo(tmp_path / "demo.db")
-    found = dict(db.conn.execute("SELECT subject_id, code FROM findings WHERE code IN ('GRE21', 'GRE23')").fetchall())
-    assert found["harbin-institute-of-technology"] == "GRE21" and found["beihang-university"] == "GRE21"
+    steps = demo_steps()
+    assert steps.index(cli_screening.demo_step) < steps.index(cli_checks.demo_step)
+    db = fresh_registry(tmp_path / "demo.db")
+    seed.load(db, [DATA_DIR / name for name in SEED_DIRS if (DATA_DIR / name).is_dir()], actor="demo")
+    cli_screening.demo_step(db)
+    found = {row[0] for row in db.conn.execute("SELECT institution FROM risk_matches WHERE current = 1")}
+    assert {"harbin-institute-of-technology", "beihang-university"} <= found
     assert db.conn.execute("SELECT count(*) FROM risk_entities").fetchone()[0] == 159
+    result = run_checks(db, only=["GRE21"], today=date.today())
+    assert {f["subject_id"] for f in result.findings} >= {"harbin-institute-of-technology", "beihang-university"}
