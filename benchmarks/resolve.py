@@ -141,6 +141,7 @@ def quality_of(resolver: Resolver, expected: list[Expected]) -> dict:
 
 def ror_names_yardstick(resolver: Resolver, shared: Path) -> dict:
     rows = json.loads((shared / "reference" / "ror-matching-eval" / "rorapi_dataset_names.json").read_text())
+    present = {row[0] for row in resolver.db.conn.execute("SELECT id FROM reference_institutions")}
     at1 = at5 = 0
     expected, answers = [], []
     for row in rows:
@@ -152,21 +153,26 @@ def ror_names_yardstick(resolver: Resolver, shared: Path) -> dict:
         expected.append(Expected(row["affiliation"], None, truth))
         answers.append(resolution.best.reference_id if resolution.best else None)
     quality = measure(expected, answers).as_dict()
+    in_snapshot = sum(e.ror in present for e in expected)
     return {"recall_at_1": round(at1 / len(rows), 4), "recall_at_5": round(at5 / len(rows), 4),
-            "accepted_precision": quality["precision"], "accepted_recall": quality["recall"], "names": len(rows)}
+            "accepted_precision": quality["precision"], "accepted_recall": quality["recall"], "names": len(rows),
+            "ids_in_snapshot": in_snapshot, "recall_at_5_of_ids_in_snapshot": round(at5 / in_snapshot, 4)}
 
 
 def affiliation_yardstick(resolver: Resolver, rows: list[tuple[str, set[str]]]) -> dict:
-    matched = correct = positives = 0
+    present = {row[0] for row in resolver.db.conn.execute("SELECT id FROM reference_institutions")}
+    matched = correct = positives = findable = 0
     for text, truths in rows:
         positives += bool(truths)
+        findable += bool(truths & present)
         resolution = resolver.resolve(text)
         if resolution.best:
             matched += 1
             correct += resolution.best.reference_id in truths
     precision = correct / matched if matched else 1.0
     recall = correct / positives if positives else 1.0
-    return {"names": len(rows), "matched": matched, "precision": round(precision, 4), "recall": round(recall, 4)}
+    return {"names": len(rows), "matched": matched, "precision": round(precision, 4), "recall": round(recall, 4),
+            "recall_of_ids_in_snapshot": round(correct / findable, 4) if findable else None}
 
 
 def affiliation_sets(shared: Path) -> dict[str, list[tuple[str, set[str]]]]:
@@ -177,7 +183,7 @@ def affiliation_sets(shared: Path) -> dict[str, list[tuple[str, set[str]]]]:
         rows = json.loads((folder / file).read_text())
         sets[name] = [(r["affiliation"], {ror_id(i) for i in r["ror_ids"]}) for r in rows]
     with (folder / "ame_20230903_affiliation_matching_logs.csv").open(encoding="utf-8-sig") as stream:
-        sets["ame_logs"] = [(r["affiliation"], set() if r["ror_id"] == "NP" else {ror_id(r["ror_id"])})
+        sets["ame_logs"] = [(r["affiliation"], set() if r["ror_id"] == "NP" else {ror_id(i) for i in r["ror_id"].split(";")})
                             for r in csv.DictReader(stream)]
     return sets
 

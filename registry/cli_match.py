@@ -15,17 +15,12 @@ import click
 
 from registry import dedupe as dedupe_module
 from registry import reference as reference_module
+from registry.cli import db_option, fail_with_problems, json_option, open_registry
 from registry.problems import ProblemsFound
 from registry.resolve import Resolution, create_institution_from_reference, resolve_many
+from registry.resolve import resolve as resolve_one
 
 EXTRACT = Path(__file__).resolve().parent.parent / "data" / "reference_institutions" / "ror_education_healthcare_v2.9.jsonl.gz"
-
-
-def _cli():
-    # imported late: registry.cli imports this module while it is being defined
-    from registry import cli as cli_module
-
-    return cli_module
 
 
 def _read_names(path: str) -> list[tuple[str, str | None]]:
@@ -56,15 +51,14 @@ def _print_resolution(resolution: Resolution) -> None:
 @click.option("--limit", default=3, show_default=True, type=click.IntRange(1, 50), help="Candidates to show.")
 @click.option("--file", "names_file", type=click.Path(exists=True, dir_okay=False),
               help="Resolve every name in a file: one per line, or CSV with 'name' and optional 'country'.")
-@click.option("--db", "db_path", envvar="REGISTRY_DB", default="registry.db", show_default=True,
-              type=click.Path(dir_okay=False), help="Registry file (or set REGISTRY_DB).")
-@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@db_option
+@json_option
 def resolve(name: str | None, country: str | None, limit: int, names_file: str | None, db_path: str, as_json: bool) -> None:
     """Resolve partner NAME (or every name in --file) to institutions: the registry's own
     names first, then the reference registry. Exit 1 when a name is ambiguous or new."""
     if bool(name) == bool(names_file):
         raise click.UsageError("give a NAME or --file, not both")
-    db = _cli().open_registry(db_path)
+    db = open_registry(db_path)
     if country:
         from registry.countries import country_code
 
@@ -75,7 +69,7 @@ def resolve(name: str | None, country: str | None, limit: int, names_file: str |
     names = _read_names(names_file) if names_file else [(name, country)]
     if names_file and country:
         names = [(n, c or country) for n, c in names]
-    resolutions = resolve_many(db, names, limit) if names_file else [_single(db, name, country, limit)]
+    resolutions = resolve_many(db, names, limit) if names_file else [resolve_one(db, name, country, limit)]
     if as_json:
         payload = [r.as_dict() for r in resolutions]
         click.echo(json.dumps(payload if names_file else payload[0], indent=2, ensure_ascii=False))
@@ -89,12 +83,6 @@ def resolve(name: str | None, country: str | None, limit: int, names_file: str |
         sys.exit(1)
 
 
-def _single(db, name: str, country: str | None, limit: int) -> Resolution:
-    from registry.resolve import resolve as resolve_one
-
-    return resolve_one(db, name, country, limit)
-
-
 @click.group()
 def reference() -> None:
     """Reference registries (ROR, world-universities list) that names resolve against."""
@@ -102,17 +90,16 @@ def reference() -> None:
 
 @reference.command("load")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
-@click.option("--db", "db_path", envvar="REGISTRY_DB", default="registry.db", show_default=True,
-              type=click.Path(dir_okay=False), help="Registry file (or set REGISTRY_DB).")
-@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@db_option
+@json_option
 def reference_load(path: str, db_path: str, as_json: bool) -> None:
     """Load a ROR data dump (schema v2 JSON or zip, or JSON lines) or the world-universities
     JSON into the reference tables, in one logged transaction."""
-    db = _cli().open_registry(db_path)
+    db = open_registry(db_path)
     try:
         result = reference_module.load_reference(db, path)
     except ProblemsFound as found:
-        _cli().fail_with_problems(found.problems, as_json=as_json, heading=f"nothing was loaded from {path}:")
+        fail_with_problems(found.problems, as_json=as_json, heading=f"nothing was loaded from {path}:")
     if as_json:
         click.echo(json.dumps(result.as_dict(), indent=2))
     else:
@@ -125,16 +112,15 @@ def reference_load(path: str, db_path: str, as_json: bool) -> None:
 @click.argument("reference_id")
 @click.option("--id", "institution_id", help="Id for the new institution (default: from its name).")
 @click.option("--kind", help="Institution kind (default: from the reference types).")
-@click.option("--db", "db_path", envvar="REGISTRY_DB", default="registry.db", show_default=True,
-              type=click.Path(dir_okay=False), help="Registry file (or set REGISTRY_DB).")
+@db_option
 def reference_add(reference_id: str, institution_id: str | None, kind: str | None, db_path: str) -> None:
     """Create an institution from reference record REFERENCE_ID (e.g. a ROR id), with its
     identifiers, place, website and every name."""
-    db = _cli().open_registry(db_path)
+    db = open_registry(db_path)
     try:
         institution = create_institution_from_reference(db, reference_id, institution_id=institution_id, kind=kind)
     except ProblemsFound as found:
-        _cli().fail_with_problems(found.problems, heading="nothing was created:")
+        fail_with_problems(found.problems, heading="nothing was created:")
     click.echo(f"created {institution.id}: {institution.name} ({institution.country}), ror {institution.ror}, "
                f"{len(institution.names)} names")
 
@@ -142,12 +128,11 @@ def reference_add(reference_id: str, institution_id: str | None, kind: str | Non
 @click.command()
 @click.option("--threshold", default=dedupe_module.DEFAULT_THRESHOLD, show_default=True, type=click.FloatRange(0, 1),
               help="Lowest name-match score that makes a pair.")
-@click.option("--db", "db_path", envvar="REGISTRY_DB", default="registry.db", show_default=True,
-              type=click.Path(dir_okay=False), help="Registry file (or set REGISTRY_DB).")
-@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@db_option
+@json_option
 def dedupe(threshold: float, db_path: str, as_json: bool) -> None:
     """List institutions that are probably duplicates, with the evidence. Exit 1 if any."""
-    pairs = dedupe_module.find_duplicates(_cli().open_registry(db_path), threshold)
+    pairs = dedupe_module.find_duplicates(open_registry(db_path), threshold)
     if as_json:
         click.echo(json.dumps([p.as_dict() for p in pairs], indent=2, ensure_ascii=False))
     else:
@@ -166,33 +151,30 @@ def dedupe(threshold: float, db_path: str, as_json: bool) -> None:
 @click.argument("institution")
 @click.argument("other")
 @click.option("--reason", help="Why they are not the same.")
-@click.option("--db", "db_path", envvar="REGISTRY_DB", default="registry.db", show_default=True,
-              type=click.Path(dir_okay=False), help="Registry file (or set REGISTRY_DB).")
+@db_option
 def distinct(institution: str, other: str, reason: str | None, db_path: str) -> None:
     """Record that INSTITUTION and OTHER are not the same, so dedupe stops listing them."""
+    if institution == other:
+        raise click.UsageError("an institution is not distinct from itself")
     try:
-        dedupe_module.mark_distinct(_cli().open_registry(db_path), institution, other, reason)
-    except (ProblemsFound, ValueError) as error:
-        problems = error.problems if isinstance(error, ProblemsFound) else None
-        if problems:
-            _cli().fail_with_problems(problems, heading="nothing was recorded:")
-        raise click.UsageError(str(error)) from error
+        dedupe_module.mark_distinct(open_registry(db_path), institution, other, reason)
+    except ProblemsFound as found:
+        fail_with_problems(found.problems, heading="nothing was recorded:")
     click.echo(f"recorded: {institution} and {other} are distinct")
 
 
 @click.command()
 @click.argument("keep")
 @click.argument("drop")
-@click.option("--db", "db_path", envvar="REGISTRY_DB", default="registry.db", show_default=True,
-              type=click.Path(dir_okay=False), help="Registry file (or set REGISTRY_DB).")
-@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@db_option
+@json_option
 def merge(keep: str, drop: str, db_path: str, as_json: bool) -> None:
     """Merge institution DROP into KEEP: every reference moves, DROP's names stay as aliases,
     DROP is deleted; one logged transaction ('registry unmerge KEEP DROP' undoes it)."""
     try:
-        report = dedupe_module.merge(_cli().open_registry(db_path), keep, drop)
+        report = dedupe_module.merge(open_registry(db_path), keep, drop)
     except ProblemsFound as found:
-        _cli().fail_with_problems(found.problems, as_json=as_json, heading="nothing was merged:")
+        fail_with_problems(found.problems, as_json=as_json, heading="nothing was merged:")
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False, default=str))
         return
@@ -210,14 +192,13 @@ def merge(keep: str, drop: str, db_path: str, as_json: bool) -> None:
 @click.command()
 @click.argument("keep")
 @click.argument("drop")
-@click.option("--db", "db_path", envvar="REGISTRY_DB", default="registry.db", show_default=True,
-              type=click.Path(dir_okay=False), help="Registry file (or set REGISTRY_DB).")
+@db_option
 def unmerge(keep: str, drop: str, db_path: str) -> None:
     """Undo the last 'registry merge KEEP DROP' by replaying its audit-log entries backwards."""
     try:
-        count = dedupe_module.undo_merge(_cli().open_registry(db_path), keep, drop)
+        count = dedupe_module.undo_merge(open_registry(db_path), keep, drop)
     except ProblemsFound as found:
-        _cli().fail_with_problems(found.problems, heading="nothing was undone:")
+        fail_with_problems(found.problems, heading="nothing was undone:")
     click.echo(f"undid merge {keep} {drop}: {count} logged changes reversed")
 
 

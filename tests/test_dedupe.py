@@ -111,3 +111,18 @@ def test_undo_refuses_when_rows_changed_since(registry):
         registry.conn.execute("UPDATE contacts SET role = 'exchange office' WHERE id = 'example-ku-office'")
     with pytest.raises(ProblemsFound, match="changed since"):
         undo_merge(registry, "ucph", "kobenhavns-universitet")
+
+
+def test_datasette_shows_merges_and_shared_ror_ids(registry, tmp_path):
+    from conftest import datasette_get
+
+    registry.conn.execute("UPDATE institutions SET ror = '035b05819' WHERE id = 'kobenhavns-universitet'")
+    path = registry.conn.execute("PRAGMA database_list").fetchone()[2]
+    shared = datasette_get(path, "/registry/duplicate_candidates_by_ror.json?_shape=array").json()
+    assert shared == [{"ror": "035b05819", "institutions": "kobenhavns-universitet, ucph", "n": 2}] or \
+        shared == [{"ror": "035b05819", "institutions": "ucph, kobenhavns-universitet", "n": 2}]
+    merge(registry, "ucph", "kobenhavns-universitet", actor="tester")
+    rows = datasette_get(path, "/registry/merges.json?_shape=array").json()
+    assert rows and {r["source"] for r in rows} == {"merge ucph kobenhavns-universitet"}
+    page = datasette_get(path, "/registry/reference_institutions")
+    assert page.status_code == 200 and "successor" in page.text

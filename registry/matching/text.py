@@ -228,9 +228,34 @@ class Query:
     country_hint: str | None = None  # a country named in the text itself
 
 
+_UNIT_WORDS = frozenset("school faculty department graduate center laboratory division institute".split())
+_HOLDER_WORDS = frozenset("university institute college hospital".split())
+
+
 def _without_unit_suffix(segment: tuple[str, ...]) -> tuple[str, ...] | None:
     found = _UNIT_SUFFIX.match(" ".join(segment))
     return tuple(found.group("name").split()) if found else None
+
+
+def _around_units(segment: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """The institution in a segment that also names a unit, without a comma between:
+    'Tohoku University Graduate School of Medicine' -> 'tohoku university';
+    'Sackler School of Medicine Tel Aviv University' -> 'tel aviv university'."""
+    holders = [k for k, t in enumerate(segment) if t in _HOLDER_WORDS]
+    units = [u for u, t in enumerate(segment) if t in _UNIT_WORDS]
+    found = []
+    if holders and units:
+        after = [u for u in units if u > holders[0] and segment[u] != segment[holders[0]]]
+        if after:
+            found.append(segment[: after[0]])
+        before = [u for u in units if u < holders[-1]]
+        if before:
+            start = before[-1] + 1
+            if start < len(segment) and segment[start] in ("of", "for"):
+                start += 2
+            if start <= holders[-1]:
+                found.append(segment[start:])
+    return [f for f in found if any(t not in GENERIC and t not in STOPWORDS for t in f) and f != segment]
 
 
 def parse_query(raw: str) -> Query:
@@ -264,5 +289,6 @@ def parse_query(raw: str) -> Query:
         if stripped:
             variants.append(stripped)
             dropped.append(" ".join(segment[len(stripped):]))
+        variants += _around_units(segment)
     context_words = frozenset(t for s in context for t in s) - STOPWORDS
     return Query(raw, tuple(dict.fromkeys(variants))[:5], tuple(dropped), context_words, country)

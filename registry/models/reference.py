@@ -59,7 +59,10 @@ class ReferenceName(Record):
 
 
 class ReferenceInstitution(Record):
-    """An organisation in a reference registry (ROR, world-universities list)."""
+    """Organisations of the reference registries (ROR, CC0; Hipo's world-universities list, MIT),
+    as loaded with 'registry reference load'. An inactive or withdrawn ROR record names its
+    successor, which resolving follows. 'registry reference add ID' creates a registry
+    institution from one."""
 
     table: ClassVar[str] = "reference_institutions"
     children: ClassVar[dict] = {"names": (ReferenceName, "reference")}
