@@ -112,6 +112,7 @@ def _countries(values: list[str], where: str, problems: list[Problem], *, strict
 
 
 def _csv_rows(path: Path, required: tuple[str, ...], problems: list[Problem]) -> Iterator[tuple[str, dict[str, str]]]:
+    csv.field_size_limit(16 * 1024 * 1024)  # sanctions exports have cells longer than csv's 128 KB default
     with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.DictReader(handle)
         missing = [name for name in required if name not in (reader.fieldnames or [])]
