@@ -22,10 +22,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from registry.matching.text import (
+    COMPASS,
     GENERIC,
+    LEGAL_FORMS,
     QUALIFIERS,
     STOPWORDS,
     Query,
@@ -94,6 +96,7 @@ class MatchOptions:
     min_token_similarity: float = 0.8  # rapidfuzz ratio/100 below which words do not align
     accept_unique_acronyms: bool = False  # an acronym unique in this index is evidence enough
     candidates: int = 12  # names aligned in full per query, after blocking
+    spelling_variants: bool = False  # block on indexed words close to the query's (defence/defense)
 
     def band(self, score: float) -> str:
         return "probable" if score >= self.probable else "possible" if score >= self.possible else "below"
@@ -127,7 +130,7 @@ class NameIndex:
         self.weights: dict[str, float] = {}
         self.trigrams: dict[str, list[str]] = {}
         self.max_weight = MAX_WEIGHT
-        self._near: dict[str, list[tuple[str, float]]] = {}
+        self._near: dict[tuple[str, bool], list[tuple[str, float]]] = {}
         self._acronym_names: set[int] = set()  # acronyms are judged by the acronym rules, not aligned
 
     # -- building ---------------------------------------------------------------------------
@@ -300,7 +303,10 @@ class NameIndex:
         elif len(tokens) >= 2:
             found += self._acronym_with_words(query, tokens, country, options)
         acronym_query = len(tokens) == 1 and _looks_like_acronym(query.raw.strip(), tokens)
-        for name_id in self._candidates(tokens, options):
+        candidates = self._candidates(tokens, options)
+        if not keep_below:
+            candidates = self._reachable(candidates, tokens, options)
+        for name_id in candidates:
             if name_id not in self._acronym_names and name_id not in exact_ids:
                 match = self._aligned_match(query, tokens, name_id, country, context, options, keep_below)
                 if match is not None:
@@ -319,7 +325,7 @@ class NameIndex:
         distinctive = {t for t in tokens if t not in STOPWORDS and t not in GENERIC}
         words = []
         for token in distinctive or {t for t in tokens if t not in STOPWORDS}:
-            for near, similarity in self._near_tokens(token, options.min_token_similarity):
+            for near, similarity in self._near_tokens(token, options.min_token_similarity, options.spelling_variants):
                 words.append((len(self.postings[near]), near, self.weights[near] * similarity))
         words.sort()
         gained: dict[int, float] = defaultdict(float)
@@ -344,33 +350,64 @@ class NameIndex:
         ]
         return [name_id for _, name_id in heapq.nlargest(options.candidates, estimates)]
 
-    def _near_tokens(self, token: str, minimum: float) -> list[tuple[str, float]]:
+    def _reachable(self, candidates: list[int], tokens: tuple[str, ...], options: MatchOptions) -> list[int]:
+        """The candidates whose aligned score could reach the possible band. At best every
+        name word close to a query word aligns; the name's other words cost at least their
+        weight (a city word at least its discount) times the penalty, and the penalties for
+        qualifiers and countries only lower the score."""
+        penalty = options.extra_word_penalty
+        if penalty <= 0 or not candidates:
+            return candidates
+        near = set()
+        for token in tokens:
+            near.update((token, token + "s", token.removesuffix("s")))  # token_similarity's plural rule
+            if len(token) >= 5 and not token.isdigit():
+                near.update(word for word, _ in self._near_tokens(token, options.min_token_similarity, True))
+                near.update(part for k in range(2, len(token) - 1) for part in (token[:k], token[k:]))  # see _joined_pairs
+        near.update(first + second for first, second in zip(tokens, tokens[1:]))
+        weight, reachable = self.weight, []
+        for name_id in candidates:
+            city = self.entity_city[self.name_entity[name_id]]
+            aligned = rest = 0.0
+            for word in self.name_tokens[name_id]:
+                if word in near:
+                    aligned += weight(word)
+                else:
+                    rest += weight(word) * (CITY_DISCOUNT if city and _near_city(word, city) else 1.0)
+            if aligned and aligned / (aligned + penalty * rest) >= options.possible:
+                reachable.append(name_id)
+        return reachable
+
+    def _near_tokens(self, token: str, minimum: float, variants: bool = False) -> list[tuple[str, float]]:
         """The word itself if indexed; otherwise indexed words close to it (a typo), found
-        through shared character trigrams."""
-        found = self._near.get(token)
+        through shared character trigrams. With ``variants``, close words are added to an
+        indexed word too (defence / defense, organisation / organization)."""
+        found = self._near.get((token, variants))
         if found is not None:
             return found
-        if token in self.postings:
+        if token in self.postings and not (variants and len(token) >= 5):
             found = [(token, 1.0)]
         elif len(token) >= 4 and not token.isdigit():
-            lists = [self.trigrams.get(gram, ()) for gram in _trigrams(token)]
-            usable = [posting for posting in lists if len(posting) <= 5000]  # ' un', 'uni' say little
-            shared: dict[str, int] = defaultdict(int)
-            for posting in usable:
-                for other in posting:
-                    shared[other] += 1
-            needed = max(2, len(usable) // 2)
-            found = [
-                (other, similarity)
-                for other, count in shared.items()
-                if count >= needed and (similarity := token_similarity(token, other)) >= minimum
-            ]
+            found = [(token, 1.0)] if token in self.postings else []
+            found += self._close_words(token, minimum)
         else:
             found = []
         if len(self._near) > 200_000:
             self._near.clear()
-        self._near[token] = found
+        self._near[(token, variants)] = found
         return found
+
+    def _close_words(self, token: str, minimum: float) -> list[tuple[str, float]]:
+        grams = sorted(_trigrams(token), key=lambda gram: len(self.trigrams.get(gram, ())))
+        needed = max(2, len(grams) // 2)
+        # A word sharing `needed` trigrams shares one of the len - needed + 1 rarest (pigeonhole),
+        # so only those posting lists are read; rapidfuzz's C loop then finds the close words.
+        others: set[str] = set()
+        for gram in grams[: len(grams) - needed + 1]:
+            others.update(self.trigrams.get(gram, ()))
+        others.discard(token)
+        close = process.extract(token, list(others), scorer=fuzz.ratio, score_cutoff=minimum * 100, limit=None)
+        return [(other, similarity) for other, _, _ in close if (similarity := token_similarity(token, other)) >= minimum]
 
     # -- the kinds of match -----------------------------------------------------------------------
 
@@ -454,7 +491,7 @@ class NameIndex:
         used_q = {i for i, _, _ in pairs}
         used_n = {j for _, j, _ in pairs}
         matched = partial = 0.0
-        for _, j, similarity in pairs:
+        for j, similarity in {j: s for _, j, s in pairs}.items():  # a name word joined from two counts once
             word_weight = weight(name_tokens[j])
             matched += similarity * word_weight
             partial += (1 - similarity) * word_weight
@@ -465,7 +502,10 @@ class NameIndex:
         for i, token in enumerate(tokens):
             if i in used_q or token in STOPWORDS:
                 continue
-            if (token in context and token in places) or token in acronyms or _near_city(token, city):
+            # A country agreeing with the entity's, given as context or closing the name
+            # ("Renmin University of China"), is not an extra word.
+            closing = i == len(tokens) - 1
+            if (token in places and (token in context or closing)) or token in acronyms or _near_city(token, city):
                 credited.append(token)
             else:
                 query_extra += extra_cost(token, weight(token))
@@ -562,11 +602,11 @@ def _squash(idf: float) -> float:
 
 def extra_cost(token: str, weight: float) -> float:
     """What an unmatched word costs: its weight, at least the floor unless a function word."""
-    return weight if token in STOPWORDS else max(weight, EXTRA_WORD_FLOOR)
+    return weight if token in STOPWORDS or token in LEGAL_FORMS else max(weight, EXTRA_WORD_FLOOR)
 
 
 def _fixed_weight(token: str, idf: float) -> float:
-    if token in STOPWORDS:
+    if token in STOPWORDS or token in LEGAL_FORMS:
         return STOPWORD_WEIGHT
     if token in GENERIC:
         return min(idf, GENERIC_WEIGHT)
@@ -605,6 +645,8 @@ def token_similarity(a: str, b: str) -> float:
         return 0.9
     if shorter < 5 or a.isdigit() or b.isdigit():
         return 0.0
+    if (a in COMPASS or b in COMPASS) and a.removesuffix("ern") != b.removesuffix("ern"):
+        return 0.0
     key = (a, b) if a < b else (b, a)
     cached = _SIMILARITY.get(key)
     if cached is None:
@@ -635,7 +677,7 @@ def align(query, name, minimum: float = 0.8) -> list[tuple[int, int, float]]:
             used_n.add(j)
             pairs.append((i, j, 1.0))
     if not rest:
-        return pairs
+        return pairs + _joined_pairs(query, name, {i for i, _, _ in pairs}, used_n)
     candidates = []
     for j, other in enumerate(name):
         size = len(other)
@@ -649,11 +691,27 @@ def align(query, name, minimum: float = 0.8) -> list[tuple[int, int, float]]:
             if similarity >= minimum:
                 candidates.append((similarity, -i, -j))
     candidates.sort(reverse=True)
-    used_q: set[int] = set()
+    used_q: set[int] = {i for i, _, _ in pairs}
     for similarity, i, j in candidates:
         if -i in used_q or -j in used_n:
             continue
         used_q.add(-i)
         used_n.add(-j)
         pairs.append((-i, -j, similarity))
+    return pairs + _joined_pairs(query, name, used_q, used_n)
+
+
+def _joined_pairs(query, name, used_q: set[int], used_n: set[int]) -> list[tuple[int, int, float]]:
+    """A word on one side written as two on the other ("Jiaotong" / "Jiao Tong", "Tsinghua" /
+    "Tsing Hua"): pair the word with both halves."""
+    pairs = []
+    for words, other, used_w, used_o, flip in ((query, name, used_q, used_n, False), (name, query, used_n, used_q, True)):
+        joined = {other[j] + other[j + 1]: j for j in range(len(other) - 1)}
+        for i, word in enumerate(words):
+            j = joined.get(word)
+            if j is None or i in used_w or j in used_o or j + 1 in used_o or len(word) < 5:
+                continue
+            used_w.add(i)
+            used_o.update((j, j + 1))
+            pairs += [(j, i, 1.0), (j + 1, i, 1.0)] if flip else [(i, j, 1.0), (i, j + 1, 1.0)]
     return pairs

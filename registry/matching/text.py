@@ -43,6 +43,10 @@ ABBREVIATIONS = {
     "polytech": ("polytechnic",),
     "sch": ("school",),
     "mt": ("mount",),
+    "corp": ("corporation",),
+    "co": ("company",),
+    "ltd": ("limited",),
+    "inc": ("incorporated",),
 }
 
 
@@ -69,6 +73,7 @@ CANONICAL = {
     **_same("sciences science", "science"),
     **_same("centre center centro zentrum", "center"),
     **_same("school schule escuela scuola ecole", "school"),
+    **_same("navy naval", "navy"),
 }
 
 # Words that carry (almost) no identity: function words of the languages partner names use.
@@ -88,6 +93,19 @@ QUALIFIERS = frozenset(
     "dentistry pharmacy pharmaceutical sport sports normal teachers law design maritime military "
     "catholic christian islamic open forestry languages foreign finance management commerce "
     "administration communication transport aeronautics astronautics education".split()
+)
+
+# Legal forms of companies: sanctions lists add or drop them freely ("Norinco Group Co., Ltd."),
+# so they weigh and cost as little as function words.
+LEGAL_FORMS = frozenset(
+    "company limited incorporated corporation llc jsc pjsc ojsc cjsc ooo oao zao pao gmbh ag sa plc "
+    "bv nv ab oy as spa srl sarl kk".split()
+)
+# Compass words differ by a letter or two but name different places ("Eastern Cape" / "Western
+# Cape"); they align only with a word of the same direction.
+COMPASS = frozenset(
+    "north south east west northeast northwest southeast southwest northern southern eastern western "
+    "northeastern northwestern southeastern southwestern".split()
 )
 
 # The first words of a segment that names a unit inside an institution.
