@@ -400,6 +400,29 @@ def create_institution_from_reference(
     """Create a registry institution from a reference record, with its ROR id, country, city,
     coordinates, website and every name, in one logged transaction. An inactive record is
     replaced by its successor (its own names kept as former names) unless told otherwise."""
+    institution, source_id = _from_reference(db, reference_id, institution_id, kind, follow_successor)
+    store.write_records(db, [institution], actor=actor, source=f"reference {source_id}")
+    return institution
+
+
+def institution_from_reference(
+    db: sqlite_utils.Database,
+    reference_id: str,
+    institution_id: str | None = None,
+    *,
+    kind: str | None = None,
+    follow_successor: bool = True,
+) -> Institution:
+    """The institution ``create_institution_from_reference`` would create, not written: an
+    import adds it to its own transaction (or, on a dry run, only shows it). Its id is unique
+    among the stored institutions, not among others the caller has yet to write."""
+    return _from_reference(db, reference_id, institution_id, kind, follow_successor)[0]
+
+
+def _from_reference(
+    db: sqlite_utils.Database, reference_id: str, institution_id: str | None, kind: str | None, follow_successor: bool
+) -> tuple[Institution, str]:
+    """The institution and the id of the reference record it was made from (a successor's)."""
     reference_id = ror_id(reference_id)
     conn = db.conn
 
@@ -463,8 +486,7 @@ def create_institution_from_reference(
     except Exception:  # a website the registry's stricter URL rule refuses is left out
         values["website"] = None
         institution = Institution.model_validate(values)
-    store.write_records(db, [institution], actor=actor, source=f"reference {record['id']}")
-    return institution
+    return institution, record["id"]
 
 
 def _registry_kind(kind: str, name: str, display: str) -> str:
