@@ -61,7 +61,7 @@ def demo(db_path: str | Path | None = None) -> sqlite_utils.Database:
 
 
 def import_file(path: str | Path, db_path: str | Path | None = None, **options: Any):
-    """Import a CSV, XLSX or seed YAML file; ``options`` as ``registry import`` takes them
+    """Import a CSV, XLSX, seed YAML or EWP XML file; ``options`` as ``registry import`` takes them
     (kind, mapping, dry_run, keep_valid, dayfirst, create_missing, sheet, actor). Returns the
     report (rows with their outcome, the plan); raises ProblemsFound for a file it cannot read."""
     from registry.importers.flow import import_file as run_import
@@ -71,8 +71,9 @@ def import_file(path: str | Path, db_path: str | Path | None = None, **options: 
 
 
 def export(destination: str | Path | None = None, db_path: str | Path | None = None, *, format_name: str | None = None,
-           kinds: Iterable[str] = (), delimiter: str = ",") -> int:
-    """Export records as CSV, XLSX or seed YAML (see ``registry export``); the number written."""
+           kinds: Iterable[str] = (), delimiter: str = ",", agreements: Iterable[str] = ()) -> int:
+    """Export records as CSV, XLSX, seed YAML or EWP XML (see ``registry export``); the number written."""
     from registry.exporters import export_file
 
-    return export_file(open_registry(db_path), destination, format_name=format_name, kinds=kinds, delimiter=delimiter)
+    return export_file(open_registry(db_path), destination, format_name=format_name, kinds=kinds, delimiter=delimiter,
+                       agreements=agreements)

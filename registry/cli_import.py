@@ -1,4 +1,4 @@
-"""``registry import`` and ``registry export``: spreadsheets and seed YAML in and out.
+"""``registry import`` and ``registry export``: spreadsheets, seed YAML and EWP XML in and out.
 
 Thin wrappers over ``registry.importers.flow.import_file`` and the writers named in
 ``registry.formats``; a format added there is available here by suffix or ``--format``.
@@ -56,7 +56,7 @@ def _bar(items: Iterable[Any], count: int, label: str) -> Iterator[Any]:
 def import_command(file: Path, db_path: str, kind: str | None, format_name: str | None, mapping: Path | None,
                    dry_run: bool, keep_valid: bool, dayfirst: bool, create_missing: bool, sheet: str | None,
                    as_json: bool) -> None:
-    """Import FILE (CSV, XLSX, seed YAML ...): match partners, show or write the changes."""
+    """Import FILE (CSV, XLSX, seed YAML, EWP XML): match partners, show or write the changes."""
     db = store.connect(db_path)
     store.ensure_schema(db)
     options = ImportOptions(kind=kind, format=format_name, mapping=mapping, dry_run=dry_run, keep_valid=keep_valid,
@@ -82,13 +82,19 @@ def import_command(file: Path, db_path: str, kind: str | None, format_name: str 
               help="agreements (default for tables), institutions, or any table; repeat for several (xlsx, yaml).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: standard output).")
 @click.option("--delimiter", default=",", show_default=True, help="CSV delimiter (';' for Excel in a Swedish locale).")
-def export_command(db_path: str, format_name: str | None, kinds: tuple[str, ...], output: Path | None, delimiter: str) -> None:
-    """Export records as CSV, XLSX or seed YAML; importing the file again changes nothing."""
+@click.option("--agreement", "agreements", multiple=True, metavar="ID",
+              help="ewp: export this agreement (repeatable; default: every erasmus_iia agreement).")
+def export_command(db_path: str, format_name: str | None, kinds: tuple[str, ...], output: Path | None, delimiter: str,
+                   agreements: tuple[str, ...]) -> None:
+    """Export records as CSV, XLSX, seed YAML or an EWP IIAs get response; importing the file
+    again changes nothing."""
     db = open_registry(db_path)
     try:
-        count = export_file(db, output, format_name=format_name, kinds=kinds, delimiter=delimiter)
+        count = export_file(db, output, format_name=format_name, kinds=kinds, delimiter=delimiter, agreements=agreements)
     except (LookupError, ValueError) as error:
         raise click.UsageError(str(error)) from error
+    except ProblemsFound as found:
+        fail_with_problems(found.problems, heading=f"nothing was written; {len(found.problems)} problem(s):")
     if output:
         click.echo(f"wrote {count} records to {output}", err=True)
 

@@ -26,6 +26,7 @@ class FileFormat:
     reader: str | None = None
     writer: str | None = None
     binary: bool = False  # the writer needs a file (-o), not standard output
+    selects_agreements: bool = False  # the writer exports only ExportOptions.agreements when given
     description: str = ""
 
     def function(self, which: str) -> Callable[..., Any]:
@@ -43,6 +44,10 @@ FORMATS: dict[str, FileFormat] = {
                        description="Excel workbook (first sheet, or --sheet)"),
     "yaml": FileFormat("yaml", (".yml", ".yaml"), "registry.importers.seed_rows:read_file", "registry.exporters.seed:write_yaml",
                        description="seed YAML, as 'registry load' reads it"),
+    "ewp": FileFormat("ewp", (".xml",), "registry.importers.ewp:read_file", "registry.exporters.ewp:write_file",
+                      selects_agreements=True,
+                      description="Erasmus Without Paper: IIAs API v7 get response (in and out); Institutions API v2 "
+                                  "and IIA Approval API v2 responses (in)"),
 }
 
 
@@ -50,6 +55,7 @@ FORMATS: dict[str, FileFormat] = {
 class ExportOptions:
     kinds: list[str] = field(default_factory=list)  # empty: the format's default
     delimiter: str = ","
+    agreements: list[str] = field(default_factory=list)  # empty: all (formats that select agreements)
 
 
 def format_named(name: str) -> FileFormat:

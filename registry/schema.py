@@ -182,6 +182,7 @@ def table_specs() -> dict[str, TableSpec]:
             spec.columns.append(
                 Column(name=name, kind="text", nullable=False, computed=True, description=computed.description)
             )
+        spec.cascade_from.update(c.name for c in spec.columns if c.ref and c.ref.cascade)
         specs[record.table] = spec
     for record in RECORDS:
         for child_cls, parent_field in record.children.values():

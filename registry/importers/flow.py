@@ -123,8 +123,11 @@ def import_file(db: sqlite_utils.Database, path: str | Path, options: ImportOpti
         rejects = reject_records(refused, path, report.import_id, now)
         records += rejects
         locations += [o.where for o in refused]
-    report.plan = store.write_records(
-        db, records, actor=options.actor, source=f"import {path}"[:500], dry_run=options.dry_run, locations=locations
-    )
+    if result.write is not None:
+        report.plan = result.write(actor=options.actor, source=f"import {path}"[:500], dry_run=options.dry_run)
+    else:
+        report.plan = store.write_records(
+            db, records, actor=options.actor, source=f"import {path}"[:500], dry_run=options.dry_run, locations=locations
+        )
     report.written = not options.dry_run
     return report

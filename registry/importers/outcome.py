@@ -72,4 +72,9 @@ class RowOutcome:
 class ReadResult:
     outcomes: list[RowOutcome]
     kind: str
-    details: dict[str, Any] = field(default_factory=dict)  # encoding, delimiter, sheet ...
+    details: dict[str, Any] = field(default_factory=dict)  # encoding, delimiter, sheet, notes ...
+    # A format whose import is more than upserting its rows' records (EWP: contacts a copy no
+    # longer names are deleted, approvals note the audit log's position) writes itself:
+    # write(actor=, source=, dry_run=) -> store.Plan, in one transaction. Its reader raises
+    # ProblemsFound rather than refuse a row, so the flow calls it with every row taken.
+    write: Callable[..., Any] | None = None
