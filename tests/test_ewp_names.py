@@ -42,6 +42,9 @@ def test_a_partner_known_by_name_only_is_found_and_learns_its_schac_code(tmp_pat
 
 @pytest.mark.parametrize("others, why", [
     ([Institution(**{**BERGEN_BY_NAME.columns(), "schac": "uib.example.org"})], "which has SCHAC code uib.example.org: not taken"),
+    # a website on another charter holder's domain: a merged or similarly named institution
+    ([Institution(**{**BERGEN_BY_NAME.columns(), "website": "https://www.ntnu.no"})],
+     "whose website is another Erasmus charter holder's (ntnu.no): not taken"),
     ([BERGEN_BY_NAME, Institution(id="uib-2", name="University of Bergen", country="NO")], None),  # equal names: ambiguous
 ])
 def test_only_a_match_to_an_institution_without_another_schac_code_is_taken(tmp_path, others, why):

@@ -10,7 +10,8 @@ An IIA names each partner only by hei-id. In order, an institution is found by:
    or PIC, matched to the ``erasmus_code`` or ``pic`` column;
 4. its name: the names an Institutions API entry gives, else the charter list's legal name,
    resolved by ``registry.resolve`` (in the hei's country when known); only a ``matched``
-   answer counts, and only for an institution without another SCHAC code.
+   answer counts, and not when the institution has another SCHAC code or its website is
+   another charter holder's domain (a merged or similarly named institution, not this one).
 
 A match by 2, 3 or 4 also records the SCHAC code on the institution, so the next import
 finds it by 1. Only with ``create_missing`` (or for an Institutions API entry, which
@@ -183,6 +184,10 @@ class HeiResolver:
             known = best.institution_id in self.rows
             target = best.institution_id if known else f"reference record {best.reference_id}"
             because = f"its name {name!r} resolved to {target} ({best.score:.2f}, {best.reason})"
+            website = host(self.rows[best.institution_id]["website"] if known else self._reference_website(best.reference_id))
+            if website and website != hei_id and website in charter_holders():
+                self.notes.append(f"{hei_id}: {because}, whose website is another Erasmus charter holder's ({website}): not taken")
+                continue
             if known:
                 schac = self.rows[best.institution_id]["schac"]
                 if schac and schac != hei_id:
@@ -196,6 +201,10 @@ class HeiResolver:
                     return None
                 return self._from_reference(hei_id, best, holder, described, because)
         return None
+
+    def _reference_website(self, reference_id: str | None) -> str | None:
+        row = self.db.conn.execute("SELECT website FROM reference_institutions WHERE id = ?", [reference_id]).fetchone()
+        return row[0] if row else None
 
     def _from_reference(self, hei_id: str, candidate: Candidate, holder: CharterHolder | None, described: doc.Hei | None,
                         why: str) -> Found | None:
