@@ -45,6 +45,7 @@ class ReferenceName(Record):
     normalised form that name matching reads."""
 
     table: ClassVar[str] = "reference_names"
+    audited: ClassVar[bool] = False  # external data, logged per load in reference_loads
     primary_key: ClassVar[tuple[str, ...]] = ("reference", "name")
 
     reference: Annotated[ReferenceId, Ref("reference_institutions")]
@@ -65,6 +66,9 @@ class ReferenceInstitution(Record):
     institution from one."""
 
     table: ClassVar[str] = "reference_institutions"
+    # A dump is someone else's data: logging each of its 150,000 rows would make the audit
+    # log mostly ROR. reference_loads says which file changed how many records, and when.
+    audited: ClassVar[bool] = False
     children: ClassVar[dict] = {"names": (ReferenceName, "reference")}
     label_column: ClassVar[str] = "name"
 
