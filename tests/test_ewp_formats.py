@@ -232,3 +232,16 @@ def test_the_upstream_institutions_response_through_import(tmp_path):
     db = store.connect(path)
     assert db.conn.execute("SELECT name, schac FROM institutions WHERE id = 'uio.no'").fetchone() == ("University of Oslo", "uio.no")
     db.conn.close()
+
+
+def test_the_python_api_takes_the_same_files(template, tmp_path):
+    import registry
+
+    path = copy_registry(template, tmp_path / "registry.db")
+    preview = registry.import_file(OWN_COPY, db_path=path, dry_run=True)
+    assert (preview.format, preview.kind, preview.written) == ("ewp", "iias", False) and counts(path)["agreements"] == 0
+    assert registry.import_file(OWN_COPY, db_path=path).written
+    exported = tmp_path / "chosen.xml"
+    assert registry.export(exported, db_path=path, agreements=[AGREEMENT]) == 1
+    assert_valid(exported)
+    assert [iia.partners[0].iia_id for iia in reader.read_file(exported)[1]] == ["lu-iia-0001"]

@@ -28,11 +28,11 @@ from pydantic import ValidationError
 from registry import db as store
 from registry.ewp import document as doc
 from registry.ewp import reader, terms, writer
-from registry.ewp.heis import HeiResolver, slug
+from registry.ewp.heis import Found, HeiResolver, slug
 from registry.exporters.ewp import DEFAULT_ROLES, stored_copy
+from registry.importers.outcome import MATCHED, NEW, ImportOptions, ReadResult, RowOutcome
 from registry.models import Record
 from registry.models.core import Agreement, Contact
-from registry.importers.outcome import MATCHED, NEW, ImportOptions, ReadResult, RowOutcome
 from registry.models.ewp import EwpIia
 from registry.problems import Problem, ProblemsFound
 
@@ -59,7 +59,7 @@ class _Batch:
     agreements: list[str] = field(default_factory=list)
     rows: list[RowOutcome] = field(default_factory=list)  # one per IIA, institution or approval taken
 
-    def row(self, line: int | None, label: str, key: str, records: list[Record], found: dict[str, Any], **raw: str) -> None:
+    def row(self, line: int | None, label: str, key: str, records: list[Record], found: dict[str, Found], **raw: str) -> None:
         """A document taken, as ``registry import`` reports it: new when it creates an institution."""
         self.rows.append(RowOutcome(
             f"{self.where}:{line}" if line else self.where, line, {"document": label, **raw},
