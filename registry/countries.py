@@ -164,3 +164,18 @@ def alpha3(code: str) -> str:
     if country is None:
         raise ValueError(f"unknown country code {code!r}")
     return country.alpha_3
+
+
+# The languages an institution's local name is written in, by country: used to pick the
+# local name among a reference record's labels in many languages (ROR gives the University
+# of Bergen labels in Norwegian and Finnish; only the Norwegian one is its local name).
+LOCAL_LANGUAGES: dict[str, tuple[str, ...]] = {
+    "AT": ("de",), "BE": ("nl", "fr", "de"), "BG": ("bg",), "BR": ("pt",), "CH": ("de", "fr", "it", "rm"),
+    "CL": ("es",), "CN": ("zh",), "CO": ("es",), "CZ": ("cs",), "DE": ("de",), "DK": ("da",), "EE": ("et",),
+    "ES": ("es", "ca", "eu", "gl"), "FI": ("fi", "sv"), "FR": ("fr",), "GR": ("el",), "HK": ("zh",), "HR": ("hr",),
+    "HU": ("hu",), "ID": ("id",), "IL": ("he",), "IS": ("is",), "IT": ("it",), "JP": ("ja",), "KR": ("ko",),
+    "LT": ("lt",), "LU": ("lb", "fr", "de"), "LV": ("lv",), "MX": ("es",), "NL": ("nl",), "NO": ("nb", "nn", "no"),
+    "PL": ("pl",), "PT": ("pt",), "RO": ("ro",), "RS": ("sr",), "RU": ("ru",), "SE": ("sv",), "SI": ("sl",),
+    "SK": ("sk",), "TH": ("th",), "TR": ("tr",), "TW": ("zh",), "UA": ("uk",), "AR": ("es",), "PE": ("es",),
+    "VN": ("vi",), "EG": ("ar",), "SA": ("ar",), "IR": ("fa",), "ET": ("am",), "CY": ("el", "tr"), "MT": ("mt",),
+}

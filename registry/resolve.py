@@ -31,7 +31,7 @@ import sqlite_utils
 
 from registry import db as store
 from registry import matching
-from registry.countries import country_code
+from registry.countries import LOCAL_LANGUAGES, country_code
 from registry.matching import Match, MatchOptions, NameIndex
 from registry.models import Institution, InstitutionName
 from registry.problems import Problem, ProblemsFound
@@ -454,7 +454,8 @@ def _from_reference(
                          [record["id"]]).fetchall()
     english = next((n for n, k, lang in names if k in ("official", "local") and lang == "en"), None)
     display = english or record["name"]
-    local = next((n for n, k, lang in names if k in ("official", "local") and lang not in (None, "en") and n != display), None)
+    local_languages = LOCAL_LANGUAGES.get(record["country"] or "", ())
+    local = next((n for n, k, lang in names if k in ("official", "local") and lang in local_languages and n != display), None)
     acronym = next((n for n, k, _ in names if k == "acronym" and len(n) <= 40), None)
     institution_id = institution_id or _unique_id(conn, _slug(display))
     name_rows = [InstitutionName(institution=institution_id, name=n, kind=_registry_kind(k, n, display),
