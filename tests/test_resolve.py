@@ -137,3 +137,10 @@ def test_create_from_an_inactive_record_takes_the_successor(registry):
     assert "The University of Adelaide" in formers
     with pytest.raises(ProblemsFound, match="no reference record"):
         create_institution_from_reference(registry, "0000000xx")
+
+
+def test_the_local_name_is_in_the_countrys_own_language(registry):
+    # ROR labels Bergen in Finnish, Latin and Norwegian; only the Norwegian one is its local name.
+    bergen = resolve_module.institution_from_reference(registry, "03zga2b32")
+    assert (bergen.name, bergen.local_name) == ("University of Bergen", "Universitetet i Bergen")
+    assert {"Bergenin Yliopisto", "Universitas Bergensis"} <= {n.name for n in bergen.names}
