@@ -261,6 +261,17 @@ def audit_json(spec: TableSpec, values: dict[str, Any] | None) -> str | None:
     return dump_json(row)
 
 
+def audit_inserted_rows_sql(spec: TableSpec) -> str:
+    """Log, in one statement, every row of a table above a rowid (the rows a bulk write just
+    inserted), with the same expressions as the insert trigger."""
+    record_id = f"t.{quote(spec.record.primary_key[0])}"
+    return (
+        f"INSERT INTO {AUDIT_TABLE} (table_name, row_key, record_id, operation, before, after, actor, source) "
+        f"SELECT {sql_literal(spec.name)}, {_key_of(spec, 't')}, {record_id}, 'insert', NULL, {_json_of(spec, 't')}, "
+        f"c.actor, c.source FROM {quote(spec.name)} t, {AUDIT_CONTEXT_TABLE} c WHERE c.id = 1 AND t.rowid > ? ORDER BY t.rowid"
+    )
+
+
 def audit_trigger_sql(spec: TableSpec) -> list[str]:
     """Triggers that log every insert, update and delete, whoever makes it."""
     t = quote(spec.name)
