@@ -5,9 +5,11 @@ exported, imported again unchanged, and compared with itself.
 
 The baseline, measured in the same run, is reading the same file safely and validating it
 against the XSD (only the safe parse when the XSDs are not at hand): the least any importer
-must do with it. Prints one JSON object per figure.
+must do with it. Prints one JSON object per figure. With ``--reference`` the import is
+measured once more into a registry with the shipped ROR extract loaded, where every partner
+is first resolved by name and, when its name resolves, created from the reference record.
 
-    .venv/bin/python -m benchmarks.ewp [--iias 1000]
+    .venv/bin/python -m benchmarks.ewp [--iias 1000] [--reference]
 """
 
 from __future__ import annotations
@@ -25,8 +27,11 @@ from registry.examples import fresh_registry
 from registry.exporters import ewp as exporter
 from registry.importers import ewp as importer
 from registry.models import Institution
+from registry.reference import load_reference
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "data" / "ewp" / "example-iia-lund-bergen.xml"
+ROR_EXTRACT = Path(__file__).resolve().parent.parent / "data" / "reference_institutions" / "ror_education_healthcare_v2.9.jsonl.gz"
+LUND = Institution(id="lund-university", name="Lund University", country="SE", schac="lu.se", is_home=True)
 
 
 def emit(**figures) -> None:
@@ -57,6 +62,7 @@ def timed(function):
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--iias", type=int, default=1000)
+    parser.add_argument("--reference", action="store_true", help="also import into a registry with the ROR extract loaded")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="bench-ewp-"))
     path = workdir / "iias.xml"
@@ -69,7 +75,7 @@ def main() -> None:
 
     checked, baseline_seconds = timed(baseline)
     db = fresh_registry(workdir / "registry.db")
-    store.write_records(db, [Institution(id="lund-university", name="Lund University", country="SE", schac="lu.se", is_home=True)])
+    store.write_records(db, [LUND])
     result, import_seconds = timed(lambda: importer.import_file(db, path, create_missing=True))
     rows = sum(sum(ops.values()) for ops in result.plan.counts().values())
     emit(bench="ewp_import", iias=args.iias, bytes=size, rows_written=rows, seconds=round(import_seconds, 3),
@@ -84,6 +90,17 @@ def main() -> None:
     documents = reader.read_file(path, validate=False)[1]
     report, diff_seconds = timed(lambda: diff.compare_documents(documents, documents))
     emit(bench="ewp_diff", iias=len(report.iias), differs=report.differs, seconds=round(diff_seconds, 3))
+    if args.reference:
+        with_reference = fresh_registry(workdir / "with-reference.db")
+        store.write_records(with_reference, [LUND])
+        load_reference(with_reference, ROR_EXTRACT, progress=False)
+        result, seconds = timed(lambda: importer.import_file(with_reference, path, create_missing=True))
+        found = dict(with_reference.conn.execute(
+            "SELECT ror IS NOT NULL, count(*) FROM institutions WHERE NOT is_home GROUP BY 1").fetchall())
+        emit(bench="ewp_import_with_reference", iias=args.iias, reference_records=with_reference.conn.execute(
+             "SELECT count(*) FROM reference_institutions").fetchone()[0], from_reference=found.get(1, 0),
+             from_charter_list=found.get(0, 0), seconds=round(seconds, 3), baseline_seconds=round(baseline_seconds, 3),
+             ratio=round(seconds / baseline_seconds, 1))
 
 
 if __name__ == "__main__":

@@ -39,7 +39,7 @@ def erasmus_agreement_not_v7_ready(ctx: Context):
           SELECT id, starts_on, ends_on FROM agreements
           WHERE kind = 'erasmus_iia' AND status IN (SELECT value FROM json_each(:live_statuses))
         ),
-        gaps AS (
+        gaps AS MATERIALIZED (
           SELECT t.agreement, t.term_no, 'ISCED-F code not four digits' AS gap, json_extract(s.value, '$.isced_code') AS value
           FROM mobility_terms t JOIN erasmus e ON e.id = t.agreement, json_each(t.subject_areas) s
           WHERE length(json_extract(s.value, '$.isced_code')) != 4
@@ -69,13 +69,16 @@ def erasmus_agreement_not_v7_ready(ctx: Context):
           FROM agreement_parties p JOIN erasmus e ON e.id = p.agreement JOIN institutions i ON i.id = p.institution
           WHERE i.schac IS NULL
             AND NOT EXISTS (SELECT 1 FROM ewp_iia_partners w WHERE w.agreement = p.agreement AND w.institution = i.id)
+        ),
+        -- one pass over the gaps, not a lookup per agreement (that made this check quadratic)
+        gap_kinds AS (
+          SELECT agreement, group_concat(gap, '; ') AS gap_list FROM (SELECT DISTINCT agreement, gap FROM gaps) GROUP BY agreement
         )
         SELECT 'agreements' AS subject_table, g.agreement AS subject_id,
-               a.title || ' is not ready for IIA v7: ' ||
-                 (SELECT group_concat(gap, '; ') FROM (SELECT DISTINCT gap FROM gaps WHERE agreement = g.agreement)) || '.' AS message,
+               a.title || ' is not ready for IIA v7: ' || k.gap_list || '.' AS message,
                json_object('gaps', json_group_array(json_object('term_no', g.term_no, 'gap', g.gap, 'value', g.value)),
                            'status', a.status) AS evidence
-        FROM gaps g JOIN agreements a ON a.id = g.agreement
+        FROM gaps g JOIN agreements a ON a.id = g.agreement JOIN gap_kinds k ON k.agreement = g.agreement
         GROUP BY g.agreement
         """,
         live_statuses=ctx.criterion("live_statuses"),

@@ -58,3 +58,22 @@ def demo(db_path: str | Path | None = None) -> sqlite_utils.Database:
     from registry.examples import DEMO_DB, build_demo
 
     return build_demo(db_path or DEMO_DB)
+
+
+def import_file(path: str | Path, db_path: str | Path | None = None, **options: Any):
+    """Import a CSV, XLSX, seed YAML or EWP XML file; ``options`` as ``registry import`` takes them
+    (kind, mapping, dry_run, keep_valid, dayfirst, create_missing, sheet, actor). Returns the
+    report (rows with their outcome, the plan); raises ProblemsFound for a file it cannot read."""
+    from registry.importers.flow import import_file as run_import
+    from registry.importers.outcome import ImportOptions
+
+    return run_import(open_registry(db_path, create=True), path, ImportOptions(**options))
+
+
+def export(destination: str | Path | None = None, db_path: str | Path | None = None, *, format_name: str | None = None,
+           kinds: Iterable[str] = (), delimiter: str = ",", agreements: Iterable[str] = ()) -> int:
+    """Export records as CSV, XLSX, seed YAML or EWP XML (see ``registry export``); the number written."""
+    from registry.exporters import export_file
+
+    return export_file(open_registry(db_path), destination, format_name=format_name, kinds=kinds, delimiter=delimiter,
+                       agreements=agreements)

@@ -62,6 +62,15 @@ _COMMON_NAMES = {
 _EXTRA_COUNTRIES = {"XK": ("Kosovo", "Kosovo")}
 
 
+# Languages whose names for countries we also accept, so that a country's own name (Danmark,
+# Deutschland, España, Suomi, Norge, Polska, Ελλάδα, 日本 ...) is understood. pycountry's
+# translations provide them; no names are kept by hand.
+_NATIVE_LANGUAGES = (
+    "ar bg bs ca cs cy da de el es et eu fa fi fr ga gl he hi hr hu id is it ja ka ko lt lv mk ms mt "
+    "nb_NO nl nn pl pt ro ru sk sl sq sr sr@latin sw th tr uk vi zh_CN zh_TW"
+).split()
+
+
 @lru_cache(maxsize=1)
 def _swedish() -> gettext.NullTranslations:
     try:
@@ -93,8 +102,28 @@ def _lookup() -> dict[str, str]:
     return table
 
 
+@lru_cache(maxsize=1)
+def _native_lookup() -> dict[str, str]:
+    """Folded country names in the languages above -> alpha-2. A name that two languages
+    give to different countries is left out rather than guessed."""
+    found: dict[str, str] = {}
+    clashes: set[str] = set()
+    for language in _NATIVE_LANGUAGES:
+        try:
+            catalogue = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[language])
+        except OSError:
+            continue
+        for country in pycountry.countries:
+            for attribute in ("name", "common_name", "official_name"):
+                if hasattr(country, attribute):
+                    key = fold(catalogue.gettext(getattr(country, attribute)))
+                    if found.setdefault(key, country.alpha_2) != country.alpha_2:
+                        clashes.add(key)
+    return {key: code for key, code in found.items() if key not in clashes}
+
+
 def country_code(value: str) -> str:
-    """Return the alpha-2 code for a code or an English or Swedish country name.
+    """Return the alpha-2 code for a code or an English, Swedish or native country name.
 
     Raises ValueError naming the closest known names when nothing matches.
     """
@@ -102,6 +131,8 @@ def country_code(value: str) -> str:
     table = _lookup()
     if key in table:
         return table[key]
+    if key in _native_lookup():  # read only when English, Swedish and codes did not match
+        return _native_lookup()[key]
     close = difflib.get_close_matches(key, [k for k in table if len(k) > 3], n=3, cutoff=0.75)
     hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
     raise ValueError(
@@ -133,3 +164,18 @@ def alpha3(code: str) -> str:
     if country is None:
         raise ValueError(f"unknown country code {code!r}")
     return country.alpha_3
+
+
+# The languages an institution's local name is written in, by country: used to pick the
+# local name among a reference record's labels in many languages (ROR gives the University
+# of Bergen labels in Norwegian and Finnish; only the Norwegian one is its local name).
+LOCAL_LANGUAGES: dict[str, tuple[str, ...]] = {
+    "AT": ("de",), "BE": ("nl", "fr", "de"), "BG": ("bg",), "BR": ("pt",), "CH": ("de", "fr", "it", "rm"),
+    "CL": ("es",), "CN": ("zh",), "CO": ("es",), "CZ": ("cs",), "DE": ("de",), "DK": ("da",), "EE": ("et",),
+    "ES": ("es", "ca", "eu", "gl"), "FI": ("fi", "sv"), "FR": ("fr",), "GR": ("el",), "HK": ("zh",), "HR": ("hr",),
+    "HU": ("hu",), "ID": ("id",), "IL": ("he",), "IS": ("is",), "IT": ("it",), "JP": ("ja",), "KR": ("ko",),
+    "LT": ("lt",), "LU": ("lb", "fr", "de"), "LV": ("lv",), "MX": ("es",), "NL": ("nl",), "NO": ("nb", "nn", "no"),
+    "PL": ("pl",), "PT": ("pt",), "RO": ("ro",), "RS": ("sr",), "RU": ("ru",), "SE": ("sv",), "SI": ("sl",),
+    "SK": ("sk",), "TH": ("th",), "TR": ("tr",), "TW": ("zh",), "UA": ("uk",), "AR": ("es",), "PE": ("es",),
+    "VN": ("vi",), "EG": ("ar",), "SA": ("ar",), "IR": ("fa",), "ET": ("am",), "CY": ("el", "tr"), "MT": ("mt",),
+}

@@ -153,16 +153,25 @@ def encode(spec: schema.TableSpec, columns: dict[str, Any]) -> dict[str, Any]:
     return dict(zip(spec.stored_columns, encode_values(spec, columns)))
 
 
+@lru_cache(maxsize=None)
+def _encoding(table: str) -> tuple[tuple[str, ...], tuple[int, ...], tuple[int, ...]]:
+    columns = specs()[table].columns
+    return (
+        tuple(c.name for c in columns),
+        tuple(i for i, c in enumerate(columns) if c.kind == "json"),
+        tuple(i for i, c in enumerate(columns) if c.kind == "bool"),
+    )
+
+
 def encode_values(spec: schema.TableSpec, columns: dict[str, Any]) -> list[Any]:
-    values = []
-    for column in spec.columns:
-        value = columns.get(column.name)
-        if value is not None:
-            if column.kind == "json":
-                value = schema.dump_json(value)
-            elif column.kind == "bool":
-                value = int(value)
-        values.append(value)
+    names, json_positions, bool_positions = _encoding(spec.name)
+    values = [columns.get(name) for name in names]
+    for position in json_positions:
+        if values[position] is not None:
+            values[position] = schema.dump_json(values[position])
+    for position in bool_positions:
+        if values[position] is not None:
+            values[position] = int(values[position])
     return values
 
 
@@ -324,16 +333,22 @@ BULK_SEARCH_REBUILD = 5000
 def apply_plan(db: sqlite_utils.Database, plan: Plan) -> None:
     """Execute a plan inside the caller's transaction, batched per table and operation.
 
-    The plan already holds every row's before and after, so the audit rows are written from
-    it in one batch while the triggers stand aside; the result is the same log the triggers
-    write for any other client (a test holds the two to the same output).
+    The triggers stand aside meanwhile and the log is written in batches instead: inserted
+    rows with one INSERT ... SELECT per table, using the triggers' own SQL expressions, and
+    updates and deletes from the before and after the plan holds. The result is the same log
+    the triggers write for any other client (a test holds the two to the same output).
     """
     conn = db.conn
     context = schema.AUDIT_CONTEXT_TABLE
+    inserted_tables = {c.table for c in plan.changes if c.operation == "insert" and specs()[c.table].record.audited}
+    # rows inserted now get rowids above the table's current maximum
+    last_rowids = {t: conn.execute(f"SELECT coalesce(max(rowid), 0) FROM {schema.quote(t)}").fetchone()[0] for t in inserted_tables}
     conn.execute(f"UPDATE {context} SET logged_by_caller = 1 WHERE id = 1")
     try:
         with _indexes_rebuilt_after(db, plan):
             _apply_with_search(db, plan)
+            for table, last_rowid in last_rowids.items():
+                conn.execute(schema.audit_inserted_rows_sql(specs()[table]), [last_rowid])
             conn.executemany(
                 f"INSERT INTO {schema.AUDIT_TABLE} (table_name, row_key, record_id, operation, before, after, actor, source) "
                 f"SELECT ?, ?, ?, ?, ?, ?, actor, source FROM {context} WHERE id = 1",
@@ -366,9 +381,10 @@ def _indexes_rebuilt_after(db: sqlite_utils.Database, plan: Plan) -> Iterator[No
 
 
 def _audit_rows(plan: Plan) -> Iterator[tuple]:
+    """Log rows for the plan's updates and deletes (inserts are logged from the table)."""
     for change in plan.changes:
         spec = specs()[change.table]
-        if not spec.record.audited:
+        if not spec.record.audited or change.operation == "insert":
             continue
         yield (
             change.table,
@@ -418,32 +434,45 @@ def _apply_batches(db: sqlite_utils.Database, plan: Plan) -> None:
             conn.executemany(f"DELETE FROM {q} WHERE {where}", [list(c.key) for c in changes])
 
 
+@lru_cache(maxsize=None)
+def _reference_columns(table: str) -> tuple[tuple[str, str], ...]:
+    return tuple((c.name, c.ref.table) for c in specs()[table].columns if c.ref)
+
+
 def missing_references(db: sqlite_utils.Database, records: list[Record]) -> list[tuple[int, Record, str, Any, str]]:
     """(index, record, field, value, table) for every reference to an id that exists
     neither in these records nor in the store."""
     provided: dict[str, set] = defaultdict(set)
-    wanted: list[tuple[int, Record, str, Any, str]] = []
+    referenced: dict[str, set] = defaultdict(set)
 
-    def visit(index: int, record: Record) -> None:
-        spec = specs()[record.table]
+    def visit(record: Record, report: dict[tuple[str, Any], list] | None, index: int) -> None:
         if len(record.primary_key) == 1:
             provided[record.table].add(getattr(record, record.primary_key[0]))
-        for column in spec.columns:
-            value = getattr(record, column.name, None) if not column.computed else None
-            if column.ref and value is not None:
-                wanted.append((index, record, column.name, value, column.ref.table))
+        for name, table in _reference_columns(record.table):
+            value = getattr(record, name)
+            if value is not None:
+                if report is None:
+                    referenced[table].add(value)
+                elif (table, value) in report:
+                    report[(table, value)].append((index, record, name, value, table))
         for field_name in record.children:
             for child in getattr(record, field_name):
-                visit(index, child)
+                visit(child, report, index)
 
+    # A first pass gathers ids cheaply; only when some are unknown does a second pass find
+    # every place that names them, for the error messages.
     for index, record in enumerate(records):
-        visit(index, record)
-    lookups: dict[str, set] = defaultdict(set)
-    for _, _, _, value, table in wanted:
-        if value not in provided[table]:
-            lookups[table].add(value)
-    stored = {table: {row["id"] for row in _fetch(db, table, "id", values)} for table, values in lookups.items()}
-    return [w for w in wanted if w[3] not in provided[w[4]] and w[3] not in stored.get(w[4], set())]
+        visit(record, None, index)
+    unknown: dict[tuple[str, Any], list] = {}
+    for table, values in referenced.items():
+        candidates = values - provided[table]
+        stored = {row["id"] for row in _fetch(db, table, "id", candidates)} if candidates else set()
+        unknown.update({(table, value): [] for value in candidates - stored})
+    if not unknown:
+        return []
+    for index, record in enumerate(records):
+        visit(record, unknown, index)
+    return sorted((place for places in unknown.values() for place in places), key=lambda place: place[0])
 
 
 def write_records(

@@ -40,3 +40,12 @@ class ProblemsFound(Exception):
         self.problems = problems
         count = len(problems)
         super().__init__(f"{count} problem{'s' if count != 1 else ''}:\n" + "\n".join(f"  {p}" for p in problems))
+
+
+def validation_problems(error: Any, where: str, record: str | None = None, code: str = "invalid-value") -> list[Problem]:
+    """One Problem per error of a pydantic ValidationError, naming the field, value and rule."""
+    return [
+        Problem(code, where, detail["msg"].removeprefix("Value error, "), record,
+                ".".join(str(part) for part in detail["loc"]) or None, detail.get("input"))
+        for detail in error.errors()
+    ]

@@ -182,6 +182,7 @@ def table_specs() -> dict[str, TableSpec]:
             spec.columns.append(
                 Column(name=name, kind="text", nullable=False, computed=True, description=computed.description)
             )
+        spec.cascade_from.update(c.name for c in spec.columns if c.ref and c.ref.cascade)
         specs[record.table] = spec
     for record in RECORDS:
         for child_cls, parent_field in record.children.values():
@@ -258,6 +259,17 @@ def audit_json(spec: TableSpec, values: dict[str, Any] | None) -> str | None:
         value = values.get(column.name)
         row[column.name] = int(value) if column.kind == "bool" and value is not None else value
     return dump_json(row)
+
+
+def audit_inserted_rows_sql(spec: TableSpec) -> str:
+    """Log, in one statement, every row of a table above a rowid (the rows a bulk write just
+    inserted), with the same expressions as the insert trigger."""
+    record_id = f"t.{quote(spec.record.primary_key[0])}"
+    return (
+        f"INSERT INTO {AUDIT_TABLE} (table_name, row_key, record_id, operation, before, after, actor, source) "
+        f"SELECT {sql_literal(spec.name)}, {_key_of(spec, 't')}, {record_id}, 'insert', NULL, {_json_of(spec, 't')}, "
+        f"c.actor, c.source FROM {quote(spec.name)} t, {AUDIT_CONTEXT_TABLE} c WHERE c.id = 1 AND t.rowid > ? ORDER BY t.rowid"
+    )
 
 
 def audit_trigger_sql(spec: TableSpec) -> list[str]:

@@ -18,10 +18,12 @@ from registry.countries import country_code
 
 @dataclass(frozen=True)
 class Ref:
-    """Marks a field as a foreign key to ``table``'s primary key."""
+    """Marks a field as a foreign key to ``table``'s primary key. With ``cascade``, deleting
+    the referenced row deletes this one (``ON DELETE CASCADE``), as for a child record."""
 
     table: str
     column: str = "id"
+    cascade: bool = False
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ tests run.
 
 from __future__ import annotations
 
+import gzip
 import importlib.util
 import re
 from pathlib import Path
@@ -244,7 +245,8 @@ def test_no_data_file_holds_an_address_outside_example_org():
     emails = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
     for path in sorted(DATA.rglob("*")):
         if path.is_file():
-            for address in emails.findall(path.read_text(encoding="utf-8")):
+            raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+            for address in emails.findall(raw.decode("utf-8")):
                 assert address.endswith("@example.org"), (path, address)
 
 

@@ -7,12 +7,18 @@ An IIA names each partner only by hei-id. In order, an institution is found by:
 2. its website's host name (without ``www.``), since a SCHAC code is in practice the main
    web domain;
 3. the Erasmus Charter holders list (``data/ewp/eche_domains.csv``): the domain's Erasmus code
-   or PIC, matched to the ``erasmus_code`` or ``pic`` column.
+   or PIC, matched to the ``erasmus_code`` or ``pic`` column;
+4. its name: the names an Institutions API entry gives, else the charter list's legal name,
+   resolved by ``registry.resolve`` (in the hei's country when known); only a ``matched``
+   answer counts, and not when the institution has another SCHAC code or its website is
+   another charter holder's domain (a merged or similarly named institution, not this one).
 
-A match by 2 or 3 also records the SCHAC code on the institution, so the next import finds
-it by 1. Only with ``create_missing`` is an unknown hei-id turned into a new institution,
-named and placed from the charter list when it is there, else from the hei-id and its
-country domain.
+A match by 2, 3 or 4 also records the SCHAC code on the institution, so the next import
+finds it by 1. Only with ``create_missing`` (or for an Institutions API entry, which
+describes it) is an unknown hei-id turned into a new institution: from the reference record
+the name resolved to (ROR, world-universities list), else from the charter list, else from
+the hei-id and its country domain. Nothing here writes: the records are the import's to
+write, in its one transaction.
 """
 
 from __future__ import annotations
@@ -31,7 +37,8 @@ from registry import db as store
 from registry.countries import is_country_code
 from registry.ewp import document as doc
 from registry.models.core import Institution
-from registry.problems import Problem
+from registry.problems import Problem, ProblemsFound
+from registry.resolve import Candidate, Resolver, institution_from_reference
 
 ECHE_FILE = Path(__file__).resolve().parents[2] / "data" / "ewp" / "eche_domains.csv"
 
@@ -95,7 +102,9 @@ def _unique_names(entries: list[dict]) -> list[dict]:
 @dataclass
 class Found:
     institution: str
-    how: str  # schac, website, erasmus-code, pic, created, refused (creation failed: see problems)
+    # schac, website, erasmus-code, pic, name; reference, created (new institutions);
+    # refused (creation failed: see problems)
+    how: str
     is_home: bool = False
 
 
@@ -110,6 +119,8 @@ class HeiResolver:
     notes: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     where: str = ""  # the file being read, for problems
+    # hei-id -> a reference record its name resolved to, when not created (no create_missing)
+    suggestions: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.rows = {row["id"]: row for row in self.db.query("SELECT * FROM institutions")}
@@ -123,6 +134,7 @@ class HeiResolver:
                 if key:
                     index[key].append(ident)
         self.found: dict[str, Found | None] = {}
+        self._names: Resolver | None = None  # built at the first hei-id not found otherwise
 
     def home(self) -> list[dict]:
         return [row for row in self.rows.values() if row["is_home"]]
@@ -149,9 +161,72 @@ class HeiResolver:
                     if not self.rows[ident]["schac"]:
                         self._learn(ident, hei_id, holder)
                     return self._found(ident, how)
-        if self.create_missing or described is not None:
+        creating = self.create_missing or described is not None
+        if found := self._by_name(hei_id, holder, described, creating=creating):
+            return found
+        if creating:
             return self._create(hei_id, holder, described)
         return None
+
+    def _by_name(self, hei_id: str, holder: CharterHolder | None, described: doc.Hei | None, *, creating: bool) -> Found | None:
+        """The first of the hei's names that ``registry.resolve`` matches: to an institution
+        without another SCHAC code (which learns this one), or to a reference record (which
+        becomes the institution when ``creating``)."""
+        names = [name for _, name in described.names] if described else []
+        names += [holder.legal_name] if holder and holder.legal_name else []
+        country = (described.country if described else None) or (holder.country if holder else None) or country_of_domain(hei_id)
+        for name in dict.fromkeys(names):
+            if self._names is None:
+                self._names = Resolver(self.db)
+            best = self._names.resolve(name, country).best
+            if best is None:
+                continue
+            known = best.institution_id in self.rows
+            target = best.institution_id if known else f"reference record {best.reference_id}"
+            because = f"its name {name!r} resolved to {target} ({best.score:.2f}, {best.reason})"
+            website = host(self.rows[best.institution_id]["website"] if known else self._reference_website(best.reference_id))
+            if website and website != hei_id and website in charter_holders():
+                self.notes.append(f"{hei_id}: {because}, whose website is another Erasmus charter holder's ({website}): not taken")
+                continue
+            if known:
+                schac = self.rows[best.institution_id]["schac"]
+                if schac and schac != hei_id:
+                    self.notes.append(f"{hei_id}: {because}, which has SCHAC code {schac}: not taken")
+                    continue
+                self._learn(best.institution_id, hei_id, holder, how=because)
+                return self._found(best.institution_id, "name")
+            if best.reference_id:
+                if not creating:
+                    self.suggestions[hei_id] = f"{best.name} ({best.reference_id})"
+                    return None
+                return self._from_reference(hei_id, best, holder, described, because)
+        return None
+
+    def _reference_website(self, reference_id: str | None) -> str | None:
+        row = self.db.conn.execute("SELECT website FROM reference_institutions WHERE id = ?", [reference_id]).fetchone()
+        return row[0] if row else None
+
+    def _from_reference(self, hei_id: str, candidate: Candidate, holder: CharterHolder | None, described: doc.Hei | None,
+                        why: str) -> Found | None:
+        """A new institution from the reference record, with the SCHAC code, and the Erasmus
+        code and PIC of the entry or the charter list."""
+        try:
+            record = institution_from_reference(self.db, candidate.reference_id)
+            if record.id in self.rows:
+                record = institution_from_reference(self.db, candidate.reference_id, slug(f"{record.id}-{hei_id}"))
+        except ProblemsFound as found:  # withdrawn without a successor, say: the charter list's data will do
+            self.notes.append(f"{hei_id}: {why}, which cannot be used: {found.problems[0].message}")
+            return None
+        values = {**record.columns(), "names": [n.model_dump(mode="json", exclude={"name_folded"}) for n in record.names],
+                  "schac": hei_id,
+                  "erasmus_code": (described.erasmus_code if described else None) or (holder.erasmus_code if holder else None),
+                  "pic": (described.pic if described else None) or (holder.pic if holder else None)}
+        institution = self._validate(values, optional={"erasmus_code", "pic"})
+        self.records[institution.id] = institution
+        self.rows[institution.id] = {**institution.columns(), "is_home": False}
+        self.by_schac[hei_id].append(institution.id)
+        self.notes.append(f"institution {institution.id}: created from the reference registry, since {why}")
+        return Found(institution.id, "reference")
 
     def _found(self, ident: str, how: str) -> Found:
         return Found(ident, how, bool(self.rows[ident]["is_home"]))
@@ -159,7 +234,7 @@ class HeiResolver:
     def _stored(self, ident: str) -> Institution:
         return self.records.get(ident) or store.record_from_row("institutions", self.rows[ident])
 
-    def _learn(self, ident: str, hei_id: str, holder: CharterHolder | None) -> None:
+    def _learn(self, ident: str, hei_id: str, holder: CharterHolder | None, how: str | None = None) -> None:
         """Record the SCHAC code (and the charter's Erasmus code and PIC where missing)."""
         current = self._stored(ident)
         update = {"schac": hei_id}
@@ -168,7 +243,7 @@ class HeiResolver:
         if holder and not current.pic and holder.pic.isdigit() and len(holder.pic) == 9:
             update["pic"] = holder.pic
         self.records[ident] = self._validate({**current.columns(), **update}, optional=set(update) - {"schac"})
-        self.notes.append(f"institution {ident}: recorded SCHAC code {hei_id}")
+        self.notes.append(f"institution {ident}: recorded SCHAC code {hei_id}" + (f", since {how}" if how else ""))
 
     def describe(self, ident: str, described: doc.Hei) -> None:
         """Fill what the stored institution lacks from an Institutions API entry; every name
@@ -183,7 +258,9 @@ class HeiResolver:
             store.record_from_row("institution_names", row).model_dump(exclude={"name_folded"})
             for row in self.db.query("SELECT * FROM institution_names WHERE institution = ?", [ident])
         ]
-        known = {n["name"] for n in stored_names} | {n.name for n in current.names}
+        # an institution this import creates (from a reference record) has its names only here
+        stored_names += [n.model_dump(exclude={"name_folded"}) for n in current.names if n.name not in {s["name"] for s in stored_names}]
+        known = {n["name"] for n in stored_names}
         added = [_name_entry(lang, name) for lang, name in described.names if name not in known]
         merged = Institution.model_validate({**values, "names": stored_names + _unique_names(added)})
         if merged != current or added:

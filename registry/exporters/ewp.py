@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import sqlite_utils
 
@@ -19,6 +20,7 @@ from registry import db as store
 from registry.ewp import document as doc
 from registry.ewp import terms, writer
 from registry.ewp.heis import host
+from registry.formats import ExportOptions
 from registry.models.core import Contact, MobilityTerm
 from registry.models.ewp import EwpCondition, EwpPartner
 from registry.problems import Problem, ProblemsFound
@@ -236,4 +238,21 @@ def export_file(db: sqlite_utils.Database, path: str | Path, agreements: list[st
     return result
 
 
-__all__ = ["Export", "agreement_ids", "export", "export_file", "stored_copy"]
+def write_file(db: sqlite_utils.Database, destination: Path | IO[str], options: ExportOptions) -> int:
+    """``registry export --format ewp``: the ``ewp`` format's writer (``registry.formats``);
+    the number of IIAs written. UTF-8 bytes to a file, or to a text stream's byte buffer."""
+    if any(kind not in ("agreements", "erasmus_iia") for kind in options.kinds):
+        raise ValueError("the ewp format holds erasmus_iia agreements only; give --agreement ID to choose them")
+    result = export(db, options.agreements or None)
+    if isinstance(destination, Path):
+        destination.write_bytes(result.data)
+    elif hasattr(destination, "buffer"):
+        destination.flush()
+        destination.buffer.write(result.data)
+        destination.buffer.flush()
+    else:
+        destination.write(result.data.decode("utf-8"))
+    return len(result.agreements)
+
+
+__all__ = ["Export", "agreement_ids", "export", "export_file", "stored_copy", "write_file"]

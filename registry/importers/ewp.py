@@ -3,7 +3,9 @@ Institutions API v2 responses as institutions, IIA Approval API v2 responses as 
 
 A file is one transaction: every problem in it (unsafe XML, schema errors with their lines,
 unknown hei-ids, values the models refuse) is reported at once and nothing is written
-unless there are none. Importing the same copy again writes nothing.
+unless there are none. Importing the same copy again writes nothing. ``import_file`` is
+``registry ewp import``; ``read_file`` is the same import as the ``ewp`` format of
+``registry import`` (``registry.formats``), one row outcome per IIA, institution or approval.
 
 An IIA lands as: the agreement (kind ``erasmus_iia``; status from ``in-effect``), its two
 parties, one mobility term per cooperation condition (direction seen from the home
@@ -26,8 +28,9 @@ from pydantic import ValidationError
 from registry import db as store
 from registry.ewp import document as doc
 from registry.ewp import reader, terms, writer
-from registry.ewp.heis import HeiResolver, slug
+from registry.ewp.heis import Found, HeiResolver, slug
 from registry.exporters.ewp import DEFAULT_ROLES, stored_copy
+from registry.importers.outcome import MATCHED, NEW, ImportOptions, ReadResult, RowOutcome
 from registry.models import Record
 from registry.models.core import Agreement, Contact
 from registry.models.ewp import EwpIia
@@ -35,6 +38,12 @@ from registry.problems import Problem, ProblemsFound
 
 KEEP_IN_EFFECT = ("active", "suspended", "expired", "terminated")
 KEEP_PROPOSED = ("draft", "negotiating")
+CREATED = ("created", "reference")  # how a hei-id was found when the import creates its institution
+DOCUMENTS = {  # reader kind -> (what a row is, the document's name)
+    "iias-get": ("iias", "IIAs API v7 get response"),
+    "institutions": ("institutions", "Institutions API v2 response"),
+    "iias-approval": ("approvals", "IIA Approval API v2 response"),
+}
 
 
 @dataclass
@@ -48,6 +57,15 @@ class _Batch:
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     agreements: list[str] = field(default_factory=list)
+    rows: list[RowOutcome] = field(default_factory=list)  # one per IIA, institution or approval taken
+
+    def row(self, line: int | None, label: str, key: str, records: list[Record], found: dict[str, Found], **raw: str) -> None:
+        """A document taken, as ``registry import`` reports it: new when it creates an institution."""
+        self.rows.append(RowOutcome(
+            f"{self.where}:{line}" if line else self.where, line, {"document": label, **raw},
+            NEW if any(f.how in CREATED for f in found.values()) else MATCHED, records, key,
+            resolution="; ".join(f"{hei} -> {f.institution} by {f.how}" for hei, f in found.items()) or None,
+        ))
 
     def validation_problems(self, error: ValidationError, where: str, record: str) -> None:
         for detail in error.errors():
@@ -90,11 +108,14 @@ class _IiaImport:
         self.claimed: dict[str, str] = {}  # agreement id -> label of the IIA that claimed it
 
     def unknown(self, iia: doc.Iia, hei_id: str) -> None:
+        suggestion = self.resolver.suggestions.get(hei_id)
+        create = (f"--create-missing to create it from the reference registry's {suggestion}" if suggestion
+                  else "--create-missing to create it")
         self.batch.problems.append(Problem(
             "unknown-institution", f"{self.batch.where}:{iia.line}",
-            f"no institution has SCHAC code {hei_id!r} (nor a website, Erasmus code or PIC that leads to it): add it "
-            f"with 'schac: {hei_id}' (registry load), import the partner's EWP Institutions API response, or pass "
-            "--create-missing to create it",
+            f"no institution has SCHAC code {hei_id!r} (nor a website, Erasmus code, PIC or name that leads to it): add "
+            f"it with 'schac: {hei_id}' (registry load), import the partner's EWP Institutions API response, or pass "
+            + create,
             iia.label(), "hei-id", hei_id,
         ))
 
@@ -279,7 +300,12 @@ def iia_batch(db: sqlite_utils.Database, iias: list[doc.Iia], *, where: str, cre
     batch = _Batch(where)
     job = _IiaImport(db, batch, create_missing=create_missing, approved=approved)
     for iia in iias:
+        institutions, first, taken = set(job.resolver.records), len(batch.records), len(batch.agreements)
         job.add(iia)
+        if len(batch.agreements) > taken:
+            learned = [record for ident, record in job.resolver.records.items() if ident not in institutions]
+            batch.row(iia.line, iia.label(), f"agreements/{batch.agreements[-1]}", learned + batch.records[first:],
+                      {p.hei_id: job.resolver.found[p.hei_id] for p in iia.partners})
     batch.records = list(job.resolver.records.values()) + batch.records
     batch.notes = job.resolver.notes + batch.notes
     batch.problems = job.resolver.problems + batch.problems
@@ -295,11 +321,16 @@ def institutions_batch(db: sqlite_utils.Database, heis: list[doc.Hei], *, where:
             batch.problems.append(Problem("unknown-country", f"{where}:{hei.line}", "cannot tell the institution's country "
                                           "(no address, not in the Erasmus charter list, no country domain); add it first",
                                           f"hei/{hei.hei_id}", "hei-id", hei.hei_id))
-        elif found.how not in ("created", "refused"):
+        elif found.how not in ("created", "refused"):  # (one made from a reference record is completed too)
             try:
                 resolver.describe(found.institution, hei)
             except ValidationError as error:
                 batch.validation_problems(error, f"{where}:{hei.line}", f"institutions/{found.institution}")
+    for hei in heis:
+        found = resolver.found.get(hei.hei_id)
+        if found and found.how != "refused":  # (an entry that changes nothing is its stored institution, unchanged)
+            record = resolver.records.get(found.institution) or store.record_from_row("institutions", resolver.rows[found.institution])
+            batch.row(hei.line, hei.hei_id, f"institutions/{found.institution}", [record], {hei.hei_id: found})
     batch.records = list(resolver.records.values())
     batch.notes = resolver.notes
     batch.problems = resolver.problems + batch.problems
@@ -331,6 +362,9 @@ def approvals_batch(db: sqlite_utils.Database, approvals: list[doc.Approval], *,
             continue
         batch.agreements.append(agreement)
         batch.approvals[agreement] = {"approved_hash": stored["iia_hash"], "approved_copy": copy.snapshot()}
+        # the row shows the approval as planned; write_batch makes it again, with the audit log's position
+        batch.row(approval.line, approval.iia_id, f"agreements/{agreement}",
+                  _approval_records(db, {agreement: batch.approvals[agreement]}, None), {}, iia_hash=approval.iia_hash)
     return batch
 
 
@@ -380,9 +414,8 @@ def write_batch(db: sqlite_utils.Database, batch: _Batch, *, actor: str | None, 
     return plan
 
 
-def import_file(db: sqlite_utils.Database, path: str | Path, *, dry_run: bool = False, create_missing: bool = False,
-                approved: bool = False, actor: str | None = None) -> ImportResult:
-    """Import one EWP document (its kind is recognised from the root element)."""
+def _read(db: sqlite_utils.Database, path: str | Path, *, create_missing: bool, approved: bool) -> tuple[str, bool, _Batch]:
+    """The document's kind, whether its XSD was checked, and what it asks to write."""
     where = str(path)
     kind, documents, checked = reader.read_file(path)
     if kind == "iias-get":
@@ -391,8 +424,40 @@ def import_file(db: sqlite_utils.Database, path: str | Path, *, dry_run: bool = 
         batch = institutions_batch(db, documents, where=where)
     else:
         batch = approvals_batch(db, documents, where=where)
+    return kind, checked, batch
+
+
+def import_file(db: sqlite_utils.Database, path: str | Path, *, dry_run: bool = False, create_missing: bool = False,
+                approved: bool = False, actor: str | None = None) -> ImportResult:
+    """Import one EWP document (its kind is recognised from the root element)."""
+    kind, checked, batch = _read(db, path, create_missing=create_missing, approved=approved)
     plan = write_batch(db, batch, actor=actor, source=f"ewp import {Path(path).name}", dry_run=dry_run)
-    return ImportResult(where, kind, checked, plan, batch.agreements, batch.notes, dry_run)
+    return ImportResult(str(path), kind, checked, plan, batch.agreements, batch.notes, dry_run)
+
+
+NOT_FOR_EWP = (("--kind", "kind"), ("--map", "mapping"), ("--keep-valid", "keep_valid"), ("--dayfirst", "dayfirst"), ("--sheet", "sheet"))
+
+
+def read_file(db: sqlite_utils.Database, path: Path, options: ImportOptions) -> ReadResult:
+    """``registry import FILE.xml``: the ``ewp`` format's reader (``registry.formats``).
+
+    The same import as ``import_file``: a file is taken whole or not at all, so any problem
+    is raised (ProblemsFound) rather than refusing one row, and the result writes itself
+    (``ReadResult.write``: contacts a copy no longer names are deleted, approvals note the
+    audit log's position). Options for tables (--kind, --map, --keep-valid ...) are refused."""
+    given = [flag for flag, name in NOT_FOR_EWP if getattr(options, name)]
+    if given:
+        raise LookupError(f"{', '.join(given)} does not apply to an EWP document, which is imported whole or not at all")
+    kind, checked, batch = _read(db, path, create_missing=options.create_missing, approved=False)
+    if batch.problems:
+        raise ProblemsFound(batch.problems)
+
+    def write(*, actor: str | None, source: str, dry_run: bool) -> store.Plan:
+        return write_batch(db, batch, actor=actor, source=source, dry_run=dry_run)
+
+    rows, document = DOCUMENTS[kind]
+    schema = "valid against its XSD" if checked else "not checked against its XSD (set EWP_SCHEMA_DIR to the EWP schema folder)"
+    return ReadResult(batch.rows, rows, {"document": document, "schema": schema, "notes": batch.notes}, write=write)
 
 
 def approve(db: sqlite_utils.Database, agreement: str, *, iia_hash: str | None = None, actor: str | None = None) -> store.Plan:

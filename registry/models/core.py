@@ -476,7 +476,8 @@ class Contact(Record):
 
     id: Slug
     institution: Annotated[Slug, Ref("institutions")]
-    agreement: Annotated[Optional[Slug], Ref("agreements")] = None
+    # a contact named for one agreement (an EWP copy's, say) goes when the agreement is deleted
+    agreement: Annotated[Optional[Slug], Ref("agreements", cascade=True)] = None
     role: NonEmpty
     name: Optional[NonEmpty] = None
     email: Optional[Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]] = None

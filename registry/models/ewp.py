@@ -116,7 +116,8 @@ class EwpIia(Record):
         "conditions": (EwpCondition, "agreement"),
     }
 
-    agreement: Annotated[Slug, Ref("agreements")]
+    # the copy goes with its agreement (its partners and conditions already do, as children)
+    agreement: Annotated[Slug, Ref("agreements", cascade=True)]
     copy_of: Annotated[HeiId, Field(description="hei-id of the partner whose copy this is (the first partner)")]
     iia_hash: Annotated[Sha256Hex, Field(description="the copy's iia-hash as the copy states it")]
     terminated_as_a_whole: bool = False

@@ -1,0 +1,240 @@
+"""CLI for name matching: ``resolve``, ``reference load|add``, ``dedupe``, ``distinct``,
+``merge`` and ``unmerge``. Each command is a thin wrapper over ``registry.resolve``,
+``registry.reference`` and ``registry.dedupe``."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from registry import dedupe as dedupe_module
+from registry import reference as reference_module
+from registry.cli import db_option, fail_with_problems, json_option, open_registry
+from registry.countries import country_code
+from registry.problems import Problem, ProblemsFound
+from registry.resolve import Resolution, create_institution_from_reference, resolve_many
+from registry.resolve import resolve as resolve_one
+
+EXTRACT = Path(__file__).resolve().parent.parent / "data" / "reference_institutions" / "ror_education_healthcare_v2.9.jsonl.gz"
+
+
+def _read_names(path: str) -> list[tuple[str, str | None]]:
+    """One name per line, or a CSV with a 'name' column and an optional 'country' column
+    (a code or a name). Unknown countries are reported with their line; nothing is resolved."""
+    text = Path(path).read_bytes().decode("utf-8-sig")
+    first = text.splitlines()[0] if text.strip() else ""
+    header = [h.strip().lower() for h in next(csv.reader([first]))] if first else []
+    if "name" not in header:
+        return [(line.strip(), None) for line in text.splitlines() if line.strip()]
+    rows = csv.DictReader(io.StringIO(text))
+    rows.fieldnames = [h.strip().lower() for h in rows.fieldnames or []]
+    names, problems = [], []
+    for row in rows:
+        name, country = (row.get("name") or "").strip(), (row.get("country") or "").strip() or None
+        if not name:
+            continue
+        if country:
+            try:
+                country = country_code(country)
+            except ValueError as error:
+                problems.append(Problem("unknown-country", f"{path}:{rows.line_num}", str(error), None, "country", country))
+        names.append((name, country))
+    if problems:
+        fail_with_problems(problems, heading=f"nothing was resolved; {len(problems)} problem(s) in {path}:")
+    return names
+
+
+def _print_resolution(resolution: Resolution) -> None:
+    where = f" [{resolution.country}]" if resolution.country else ""
+    click.echo(f"{resolution.query}{where}: {resolution.status} ({resolution.reason})")
+    for number, candidate in enumerate(resolution.candidates, start=1):
+        ident = candidate.institution_id or f"{candidate.source}:{candidate.reference_id}"
+        place = ", ".join(p for p in (candidate.city, candidate.country) if p)
+        click.echo(f"  {number}. {candidate.score:.2f} {candidate.band:8} {ident}  {candidate.name} ({place})")
+        click.echo(f"     {candidate.reason}")
+
+
+@click.command()
+@click.argument("name", required=False)
+@click.option("--country", help="ISO country code or name the office knows for the partner.")
+@click.option("--limit", default=3, show_default=True, type=click.IntRange(1, 50), help="Candidates to show.")
+@click.option("--file", "names_file", type=click.Path(exists=True, dir_okay=False),
+              help="Resolve every name in a file: one per line, or CSV with 'name' and optional 'country'.")
+@db_option
+@json_option
+def resolve(name: str | None, country: str | None, limit: int, names_file: str | None, db_path: str, as_json: bool) -> None:
+    """Resolve partner NAME (or every name in --file) to institutions: the registry's own
+    names first, then the reference registry. Exit 1 when a name is ambiguous or new."""
+    if bool(name) == bool(names_file):
+        raise click.UsageError("give a NAME or --file, not both")
+    db = open_registry(db_path)
+    if country:
+        try:
+            country = country_code(country)
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="--country") from error
+    names = _read_names(names_file) if names_file else [(name, country)]
+    if names_file and country:
+        names = [(n, c or country) for n, c in names]
+    resolutions = resolve_many(db, names, limit) if names_file else [resolve_one(db, name, country, limit)]
+    if as_json:
+        payload = [r.as_dict() for r in resolutions]
+        click.echo(json.dumps(payload if names_file else payload[0], indent=2, ensure_ascii=False))
+    else:
+        for resolution in resolutions:
+            _print_resolution(resolution)
+        if names_file:
+            counts = {s: sum(r.status == s for r in resolutions) for s in ("matched", "ambiguous", "new")}
+            click.echo(", ".join(f"{v} {k}" for k, v in counts.items()), err=True)
+    if any(r.status != "matched" for r in resolutions):
+        sys.exit(1)
+
+
+@click.group()
+def reference() -> None:
+    """Reference registries (ROR, world-universities list) that names resolve against."""
+
+
+@reference.command("load")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@db_option
+@json_option
+def reference_load(path: str, db_path: str, as_json: bool) -> None:
+    """Load a ROR data dump (schema v2 JSON or zip, or JSON lines) or the world-universities
+    JSON into the reference tables, in one logged transaction."""
+    db = open_registry(db_path)
+    try:
+        result = reference_module.load_reference(db, path)
+    except ProblemsFound as found:
+        fail_with_problems(found.problems, as_json=as_json, heading=f"nothing was loaded from {path}:")
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), indent=2))
+    else:
+        click.echo(f"{path}: {result.records} {result.source} records ({result.release or 'release unknown'}): "
+                   f"{result.inserted} new, {result.updated} changed, {result.unchanged} unchanged; "
+                   f"{result.names} reference names in the registry")
+
+
+@reference.command("add")
+@click.argument("reference_id")
+@click.option("--id", "institution_id", help="Id for the new institution (default: from its name).")
+@click.option("--kind", help="Institution kind (default: from the reference types).")
+@db_option
+def reference_add(reference_id: str, institution_id: str | None, kind: str | None, db_path: str) -> None:
+    """Create an institution from reference record REFERENCE_ID (e.g. a ROR id), with its
+    identifiers, place, website and every name."""
+    db = open_registry(db_path)
+    try:
+        institution = create_institution_from_reference(db, reference_id, institution_id=institution_id, kind=kind)
+    except ProblemsFound as found:
+        fail_with_problems(found.problems, heading="nothing was created:")
+    click.echo(f"created {institution.id}: {institution.name} ({institution.country}), ror {institution.ror}, "
+               f"{len(institution.names)} names")
+
+
+@click.command()
+@click.option("--threshold", default=dedupe_module.DEFAULT_THRESHOLD, show_default=True, type=click.FloatRange(0, 1),
+              help="Lowest name-match score that makes a pair.")
+@db_option
+@json_option
+def dedupe(threshold: float, db_path: str, as_json: bool) -> None:
+    """List institutions that are probably duplicates, with the evidence. Exit 1 if any."""
+    pairs = dedupe_module.find_duplicates(open_registry(db_path), threshold)
+    if as_json:
+        click.echo(json.dumps([p.as_dict() for p in pairs], indent=2, ensure_ascii=False))
+    else:
+        if not pairs:
+            click.echo("no likely duplicates")
+        for pair in pairs:
+            click.echo(f"{pair.score:.2f}  keep {pair.keep} ({pair.names[0]})  drop {pair.drop} ({pair.names[1]})")
+            for line in pair.evidence:
+                click.echo(f"      {line}")
+            click.echo(f"      merge: registry merge {pair.keep} {pair.drop}   not the same: registry distinct {pair.keep} {pair.drop}")
+    if pairs:
+        sys.exit(1)
+
+
+@click.command()
+@click.argument("institution")
+@click.argument("other")
+@click.option("--reason", help="Why they are not the same.")
+@db_option
+def distinct(institution: str, other: str, reason: str | None, db_path: str) -> None:
+    """Record that INSTITUTION and OTHER are not the same, so dedupe stops listing them."""
+    if institution == other:
+        raise click.UsageError("an institution is not distinct from itself")
+    try:
+        dedupe_module.mark_distinct(open_registry(db_path), institution, other, reason)
+    except ProblemsFound as found:
+        fail_with_problems(found.problems, heading="nothing was recorded:")
+    click.echo(f"recorded: {institution} and {other} are distinct")
+
+
+@click.command()
+@click.argument("keep")
+@click.argument("drop")
+@db_option
+@json_option
+def merge(keep: str, drop: str, db_path: str, as_json: bool) -> None:
+    """Merge institution DROP into KEEP: every reference moves, DROP's names stay as aliases,
+    DROP is deleted; one logged transaction ('registry unmerge KEEP DROP' undoes it)."""
+    try:
+        report = dedupe_module.merge(open_registry(db_path), keep, drop)
+    except ProblemsFound as found:
+        fail_with_problems(found.problems, as_json=as_json, heading="nothing was merged:")
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False, default=str))
+        return
+    click.echo(f"merged {drop} into {keep} (audit source {report.source!r})")
+    for where, count in report.repointed.items():
+        click.echo(f"  {where}: {count} moved")
+    for where, count in report.duplicates_removed.items():
+        click.echo(f"  {where}: {count} removed ({keep} already had them)")
+    if report.names_added:
+        click.echo(f"  names kept as aliases: {', '.join(report.names_added)}")
+    if report.fields_filled:
+        click.echo(f"  filled from {drop}: {', '.join(report.fields_filled)}")
+
+
+@click.command()
+@click.argument("keep")
+@click.argument("drop")
+@db_option
+def unmerge(keep: str, drop: str, db_path: str) -> None:
+    """Undo the last 'registry merge KEEP DROP' by replaying its audit-log entries backwards."""
+    try:
+        count = dedupe_module.undo_merge(open_registry(db_path), keep, drop)
+    except ProblemsFound as found:
+        fail_with_problems(found.problems, heading="nothing was undone:")
+    click.echo(f"undid merge {keep} {drop}: {count} logged changes reversed")
+
+
+def register(cli: click.Group) -> None:
+    for command in (resolve, reference, dedupe, distinct, merge, unmerge):
+        cli.add_command(command)
+
+
+DEMO_ORDER = 20  # before steps that read the reference (screening, checks)
+
+
+def demo_step(db) -> None:
+    """Load the shipped ROR extract for the countries the example registry's partners are in,
+    so that 'registry resolve' finds their neighbours too."""
+    countries = {row[0] for row in db.conn.execute("SELECT DISTINCT country FROM institutions")}
+    if not countries or not EXTRACT.exists():
+        return
+    subset = Path(db.conn.execute("PRAGMA database_list").fetchone()[2]).with_name("ror_education_healthcare_v2.9-demo-subset.jsonl")
+    with gzip.open(EXTRACT, "rt", encoding="utf-8") as source, subset.open("w", encoding="utf-8") as target:
+        for line in source:
+            if json.loads(line).get("country_code") in countries:
+                target.write(line)
+    try:
+        reference_module.load_reference(db, subset, actor="demo", progress=False)
+    finally:
+        subset.unlink(missing_ok=True)

@@ -1,0 +1,437 @@
+"""A spreadsheet row as an agreement: its partner, programmes, places and teacher mobility.
+
+Offices keep one row per agreement: partner, country, type, programme, level, places out
+and in, whether teachers may go, validity dates. The registry keeps the same facts as an
+agreement with parties, programmes and mobility terms (student_studies outgoing/incoming
+with places per year and EQF levels; a staff_teaching term for teacher mobility).
+
+A derived cell is compared with what an export of the stored agreement would write; only a
+cell that says something different changes the record, so richer stored terms (from YAML or
+EWP) survive a round trip through a spreadsheet. A blank derived cell changes nothing.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from pydantic import ValidationError
+
+from registry.countries import country_code
+from registry.importers import partners, values
+from registry.importers.kinds import (
+    Column,
+    Context,
+    ParsedRow,
+    TableKind,
+    ambiguity,
+    describe_candidates,
+    field_columns,
+    slugify,
+    unique_slug,
+    validation_reasons,
+)
+from registry.importers.outcome import AMBIGUOUS, MATCHED, NEW, RowOutcome
+from registry.importers.stored import stored_records
+from registry.importers.vocabulary import enum_lookup, word_key
+from registry.models import Cycle, Institution, by_table
+from registry.problems import ProblemsFound
+from registry.text import fold
+
+STUDENT, TEACHING = "student_studies", "staff_teaching"
+OUT, IN = "outgoing", "incoming"
+CYCLE_EQF = {Cycle.first.value: 6, Cycle.second.value: 7, Cycle.third.value: 8}
+EQF_CYCLE = {level: cycle for cycle, level in CYCLE_EQF.items()}
+_EQF = re.compile(r"^(?:eqf )?([1-8])$")
+KIND_TITLES = {"erasmus_iia": "Erasmus+ IIA", "framework_mou": "Framework MoU", "joint_phd": "Joint PhD"}
+CHILD_FIELDS = ("parties", "programmes", "mobility_terms")
+
+
+@dataclass
+class Partner:
+    institution_id: str
+    name: str
+    created: Institution | None = None  # a new institution this row brings in
+
+
+# --- derived columns: cell text -> value ----------------------------------------------
+
+
+def _parse_countries(text: str, ctx: Context) -> list[str]:
+    return [country_code(part) for part in values.split_list(text)]
+
+
+def _parse_programmes(text: str, ctx: Context) -> list[str]:
+    found = []
+    for part in values.split_list(text):
+        ident = ctx.programmes.get(word_key(part))
+        if ident is None:
+            known = ", ".join(sorted(set(ctx.programmes.values()))) or "none yet: load programmes first"
+            raise ValueError(f"unknown programme {part!r} (programmes: {known})")
+        found.append(ident)
+    return list(dict.fromkeys(found))
+
+
+def parse_levels(text: str, ctx: Context | None = None) -> list[int]:
+    cycles = enum_lookup(Cycle)
+    levels = set()
+    for part in values.split_levels(text):
+        key = word_key(part)
+        if key in cycles:
+            levels.add(CYCLE_EQF[cycles[key]])
+        elif match := _EQF.match(key):
+            levels.add(int(match[1]))
+        else:
+            raise ValueError(f"{part!r} is not a level (first/second/third cycle, grundnivå, avancerad nivå, forskarnivå, EQF 1-8)")
+    return sorted(levels)
+
+
+def _parse_places(text: str, ctx: Context) -> int:
+    number = values.parse_int(text)
+    if number < 0:
+        raise ValueError(f"places cannot be negative ({number})")
+    return number
+
+
+# --- derived columns: stored agreement -> value ------------------------------------------
+
+
+def _partner_ids(record: dict) -> list[str]:
+    return [p["institution"] for p in record.get("parties", []) if p.get("role", "partner") == "partner"]
+
+
+def _joined(items: list[Any]) -> str | None:
+    shown = [str(item) for item in items if item not in (None, "")]
+    return "; ".join(shown) if shown else None
+
+
+def _partner_attribute(position: int):
+    def export(record: dict, ctx: Context) -> str | None:
+        return _joined([ctx.institutions.get(i, (None, None, None))[position] for i in _partner_ids(record)])
+
+    return export
+
+
+def _terms(record: dict, category: str, direction: str | None = None) -> list[dict]:
+    return [
+        term for term in record.get("mobility_terms", [])
+        if term["category"] == category and (direction is None or term["direction"] == direction)
+    ]
+
+
+def _places(record: dict, direction: str) -> int | None:
+    counts = [t["places_per_year"] for t in _terms(record, STUDENT, direction) if t.get("places_per_year") is not None]
+    return sum(counts) if counts else None
+
+
+def _levels(record: dict) -> list[int]:
+    return sorted({level for term in _terms(record, STUDENT) for level in term.get("eqf_levels", [])})
+
+
+def _level_text(levels: list[int]) -> str | None:
+    return _joined([EQF_CYCLE.get(level, f"EQF {level}") for level in levels])
+
+
+def _derived_columns() -> dict[str, Column]:
+    return {
+        "partner": Column("partner", lambda text, ctx: values.split_list(text), _partner_attribute(0)),
+        "partner_id": Column("partner_id", lambda text, ctx: values.split_list(text), lambda r, ctx: _joined(_partner_ids(r))),
+        "country": Column("country", _parse_countries, _partner_attribute(1)),
+        "city": Column("city", lambda text, ctx: values.split_list(text), _partner_attribute(2)),
+        "programmes": Column(
+            "programmes", _parse_programmes,
+            lambda r, ctx: _joined([ctx.programme_names.get(p["programme"], p["programme"]) for p in r.get("programmes", [])]),
+        ),
+        "level": Column("level", parse_levels, lambda r, ctx: _level_text(_levels(r))),
+        "places_out": Column("places_out", _parse_places, lambda r, ctx: _places(r, OUT)),
+        "places_in": Column("places_in", _parse_places, lambda r, ctx: _places(r, IN)),
+        "teacher_mobility": Column(
+            "teacher_mobility", lambda text, ctx: values.parse_bool(text),
+            lambda r, ctx: "yes" if _terms(r, TEACHING) else "no",
+        ),
+    }
+
+
+class AgreementsKind(TableKind):
+    child_fields = CHILD_FIELDS
+
+    def __init__(self) -> None:
+        super().__init__(by_table()["agreements"], "agreements")
+
+    @cached_property
+    def fields(self) -> dict[str, Column]:
+        return field_columns(self.model)
+
+    @cached_property
+    def columns(self) -> dict[str, Column]:
+        return {**self.fields, **_derived_columns()}
+
+    # -- partners and ids --
+
+    def build(self, rows: list[ParsedRow], ctx: Context) -> list[RowOutcome]:
+        outcomes = [RowOutcome(row.where, row.line, row.raw) for row in rows]
+        for row, outcome in zip(rows, outcomes):
+            if row.errors:
+                outcome.reject("; ".join(row.errors))
+        partners_of = self.resolve_partners(rows, outcomes, ctx)
+        keys = self.row_keys(rows, outcomes, ctx, partners_of)
+        stored = stored_records(ctx.db, "agreements", [k for k in keys if k], children=CHILD_FIELDS)
+        attached: set[str] = set()
+        for row, outcome, key, found in ctx.options.progress(list(zip(rows, outcomes, keys, partners_of)), len(rows)):
+            if outcome.reason or key is None:
+                continue
+            before = stored.get(key)
+            record = copy.deepcopy(before) if before else {"id": key[0]}
+            self.overlay_agreement(record, row, outcome, ctx, found, is_new=before is None)
+            if outcome.reason or self.validate(record, outcome, ctx) is None:
+                continue
+            for partner in found or []:
+                if partner.created is not None and partner.institution_id not in attached:
+                    attached.add(partner.institution_id)
+                    outcome.records.append(partner.created)
+        return outcomes
+
+    def resolve_partners(self, rows: list[ParsedRow], outcomes: list[RowOutcome], ctx: Context) -> list[list[Partner] | None]:
+        found: list[list[Partner] | None] = [None] * len(rows)
+        wanted: list[tuple[int, list[tuple[str, str | None, str | None]]]] = []
+        for index, (row, outcome) in enumerate(zip(rows, outcomes)):
+            if outcome.reason:
+                continue
+            if row.values.get("partner_id"):
+                missing = [i for i in row.values["partner_id"] if i not in ctx.institutions]
+                if missing:
+                    outcome.reject(f"{ctx.header('partner_id')}: no institution has the id {missing[0]!r}")
+                    continue
+                found[index] = [Partner(i, ctx.institutions[i][0]) for i in row.values["partner_id"]]
+                outcome.score, outcome.resolution = 1.0, "by partner id"
+            elif not row.values.get("partner"):
+                outcome.resolution = "by id"
+            else:
+                names = row.values["partner"]
+                countries = _spread(row.values.get("country", []), len(names))
+                cities = _spread(row.values.get("city", []), len(names))
+                if countries is None or cities is None:
+                    outcome.reject(f"{len(names)} partners but a different number of countries or cities; give one for each, or one for all")
+                    continue
+                wanted.append((index, list(zip(names, countries, cities))))
+        # One query per name as the matcher sees it (case, accents and spacing folded): a
+        # sheet types the same few hundred partners in many ways over thousands of rows.
+        queries = {}
+        for _, items in wanted:
+            for name, country, _ in items:
+                queries.setdefault((fold(name), country), (name, country))
+        answers = partners.resolve_many(ctx.db, list(queries.values())) if queries else []
+        resolved = dict(zip(queries, answers))
+        creator = _Creator(ctx)
+        for index, items in wanted:
+            found[index] = self._row_partners(items, resolved, outcomes[index], creator, ctx)
+        return found
+
+    def _row_partners(self, items, resolved, outcome: RowOutcome, creator: "_Creator", ctx: Context) -> list[Partner] | None:
+        result, scores, notes, ambiguous, missing = [], [], [], [], []
+        for name, country, city in items:
+            resolution = resolved[(fold(name), country)]
+            best = resolution.candidates[0] if resolution.candidates else None
+            if resolution.status == MATCHED and best is not None and best.institution_id:
+                result.append(Partner(best.institution_id, best.name))
+                scores.append(best.score)
+                notes.append(f"{name!r} -> {best.institution_id} ({best.score:.2f}, {best.reason})")
+            elif resolution.status == AMBIGUOUS:
+                describe_candidates(outcome, resolution)
+                ambiguous.append(ambiguity(name, resolution))
+            else:
+                describe_candidates(outcome, resolution)
+                reference = best.reference_id if resolution.status == MATCHED and best is not None else None
+                if not ctx.options.create_missing:
+                    missing.append(name)
+                    continue
+                try:
+                    result.append(creator.partner(name, country, city, reference))
+                except ValueError as error:
+                    outcome.reject(f"{ctx.header('partner')}: {error}")
+                    return None
+                notes.append(f"{name!r} -> new institution {result[-1].institution_id}")
+        outcome.resolution = "; ".join(notes) or None
+        if ambiguous:
+            outcome.reject("; ".join(ambiguous), AMBIGUOUS)
+            return None
+        if missing:
+            outcome.reject(
+                f"partner {', '.join(repr(m) for m in missing)} is not in the registry; --create-missing creates it", NEW
+            )
+            return None
+        outcome.status = NEW if any(p.created for p in result) else MATCHED
+        outcome.score = min(scores) if scores else None
+        return result
+
+    def row_keys(self, rows, outcomes, ctx, partners_of=None):
+        """The id column's value, else the stored agreement with the same partner, type and
+        start year, else an id made from them (so importing the same file again is a no-op)."""
+        keys: list[tuple | None] = []
+        made: set[str] = {row.values["id"] for row in rows if row.values.get("id")}
+        stored = _natural_keys(ctx) if any(not row.values.get("id") for row in rows) else {}
+        for row, outcome, found in zip(rows, outcomes, partners_of):
+            if outcome.reason:
+                keys.append(None)
+            elif row.values.get("id"):
+                keys.append((row.values["id"],))
+            elif not found or not row.values.get("kind"):
+                keys.append(None)
+                outcome.reject(
+                    f"no {ctx.header('id')} column, so the agreement is found by partner, agreement type and start year; "
+                    "this row lacks " + ("a partner" if not found else "an agreement type")
+                )
+            else:
+                start = (row.values.get("starts_on") or "")[:4]
+                natural = (found[0].institution_id, row.values["kind"], start)
+                existing = [ident for ident in stored.get(natural, []) if ident not in made]
+                if len(existing) > 1:
+                    keys.append(None)
+                    outcome.reject(f"{len(existing)} stored agreements have this partner, type and start year "
+                                   f"({', '.join(existing)}); add an {ctx.header('id')} column to say which")
+                    continue
+                slug = existing[0] if existing else unique_slug("-".join(filter(None, natural))[:120], lambda s: s in made)
+                made.add(slug)
+                keys.append((slug,))
+        return self.unique(keys, outcomes)
+
+    # -- laying a row over an agreement --
+
+    def overlay_agreement(self, record: dict, row: ParsedRow, outcome: RowOutcome, ctx: Context,
+                          found: list[Partner] | None, *, is_new: bool) -> None:
+        self.set_fields(record, row, self.fields)
+        if is_new:
+            missing = [ctx.header(name) for name in ("kind",) if not record.get(name)] + ([] if found else [ctx.header("partner")])
+            if missing:
+                outcome.reject(f"a new agreement needs {' and '.join(missing)}")
+                return
+            if not record.get("status"):
+                ends = record.get("ends_on")
+                record["status"] = "expired" if ends and ends < ctx.today.isoformat() else "active"
+            if not record.get("title"):
+                kind = KIND_TITLES.get(record["kind"], record["kind"].replace("_", " ").capitalize())
+                record["title"] = f"{kind}: {' / '.join(p.name for p in found)}"
+            home = ctx.home_institution
+            record["parties"] = [{"institution": home, "role": "home"}] if home and home not in {p.institution_id for p in found} else []
+        if found:
+            _set_partners(record, [p.institution_id for p in found])
+        if "programmes" in row.values and set(row.values["programmes"]) != {p["programme"] for p in record.get("programmes", [])}:
+            record["programmes"] = [{"programme": ident} for ident in row.values["programmes"]]
+        try:
+            for direction, column in ((OUT, "places_out"), (IN, "places_in")):
+                if column in row.values:
+                    _set_places(record, direction, row.values[column])
+            if "level" in row.values:
+                _set_levels(record, row.values["level"])
+            if "teacher_mobility" in row.values:
+                _set_teacher_mobility(record, row.values["teacher_mobility"])
+        except ValueError as error:
+            outcome.reject(str(error))
+
+
+def _natural_keys(ctx: Context) -> dict[tuple[str, str, str], list[str]]:
+    """(partner, kind, start year) -> ids of the stored agreements."""
+    found: dict[tuple[str, str, str], list[str]] = {}
+    for ident, partner, kind, starts_on in ctx.db.conn.execute(
+        "SELECT a.id, p.institution, a.kind, a.starts_on FROM agreements a "
+        "JOIN agreement_parties p ON p.agreement = a.id AND p.role = 'partner' ORDER BY a.id"
+    ):
+        found.setdefault((partner, kind, (starts_on or "")[:4]), []).append(ident)
+    return found
+
+
+def _spread(items: list, count: int) -> list | None:
+    """One value per partner: as many as partners, one for all, or none."""
+    if not items:
+        return [None] * count
+    if len(items) == count:
+        return items
+    return items * count if len(items) == 1 else None
+
+
+class _Creator:
+    """New institutions for partner names not in the registry (--create-missing), each once."""
+
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
+        self.made: dict[tuple[str, str | None], Partner] = {}
+        self.taken = set(ctx.institutions)
+
+    def partner(self, name: str, country: str | None, city: str | None, reference: str | None) -> Partner:
+        key = ("reference", reference) if reference else (word_key(name), country)
+        if key in self.made:
+            return self.made[key]
+        if reference is not None:
+            try:
+                institution = partners.institution_from_reference(self.ctx.db, reference)
+                if institution.id in self.taken:
+                    institution = partners.institution_from_reference(
+                        self.ctx.db, reference, unique_slug(institution.id, lambda s: s in self.taken))
+            except ProblemsFound as found:
+                raise ValueError("; ".join(p.message for p in found.problems)) from None
+        else:
+            if not country:
+                raise ValueError(f"{name!r} is new and the row gives no country, which a new institution needs")
+            ident = unique_slug(slugify(name), lambda s: s in self.taken)
+            try:
+                institution = Institution.model_validate({"id": ident, "name": name, "country": country, "city": city})
+            except ValidationError as error:
+                raise ValueError("; ".join(validation_reasons(error, self.ctx))) from None
+        self.taken.add(institution.id)
+        self.made[key] = Partner(institution.id, institution.name, institution)
+        return self.made[key]
+
+
+def _set_partners(record: dict, wanted: list[str]) -> None:
+    parties = record.setdefault("parties", [])
+    if set(_partner_ids(record)) == set(wanted):
+        return
+    kept = {p["institution"]: p for p in parties if p.get("role", "partner") == "partner"}
+    others = [p for p in parties if p.get("role", "partner") != "partner"]
+    other_ids = {p["institution"] for p in others}
+    record["parties"] = others + [kept.get(i, {"institution": i, "role": "partner"}) for i in wanted if i not in other_ids]
+
+
+def _next_term_no(record: dict) -> int:
+    return max((t["term_no"] for t in record.get("mobility_terms", [])), default=0) + 1
+
+
+def _set_places(record: dict, direction: str, places: int) -> None:
+    if _places(record, direction) == places:
+        return
+    terms = _terms(record, STUDENT, direction)
+    if len(terms) > 1:
+        raise ValueError(
+            f"the agreement has {len(terms)} {direction} student terms; change their places in YAML or EWP, not in a spreadsheet"
+        )
+    if terms:
+        terms[0]["places_per_year"] = places
+    else:
+        record.setdefault("mobility_terms", []).append({
+            "term_no": _next_term_no(record), "category": STUDENT, "direction": direction,
+            "places_per_year": places, "eqf_levels": _levels(record),
+        })
+
+
+def _set_levels(record: dict, levels: list[int]) -> None:
+    if _levels(record) == levels:
+        return
+    terms = _terms(record, STUDENT)
+    if not terms:
+        record.setdefault("mobility_terms", []).append(
+            {"term_no": _next_term_no(record), "category": STUDENT, "direction": OUT, "eqf_levels": levels}
+        )
+    for term in terms:
+        term["eqf_levels"] = levels
+
+
+def _set_teacher_mobility(record: dict, wanted: bool) -> None:
+    if bool(_terms(record, TEACHING)) == wanted:
+        return
+    if wanted:
+        record.setdefault("mobility_terms", []).append({"term_no": _next_term_no(record), "category": TEACHING, "direction": OUT})
+    else:
+        record["mobility_terms"] = [t for t in record["mobility_terms"] if t["category"] != TEACHING]

@@ -1,0 +1,80 @@
+"""What every importer hands the import flow: one outcome per row (or record) read.
+
+A format (CSV/XLSX tables, YAML seeds, EWP XML) turns its input into ``RowOutcome`` s; the
+flow (``flow.py``) plans them against the store, prints the diff, writes them in one
+transaction and keeps the rows it could not take. A new format only has to produce these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from registry.models import Record
+
+MATCHED, AMBIGUOUS, NEW, REJECTED = "matched", "ambiguous", "new", "rejected"
+STATUSES = (MATCHED, AMBIGUOUS, NEW, REJECTED)
+
+Progress = Callable[[Iterable[Any], int], Iterable[Any]]
+"""Wraps the rows being converted (iterable, count) and yields them, showing progress."""
+
+
+def no_progress(items: Iterable[Any], count: int) -> Iterable[Any]:
+    return items
+
+
+@dataclass
+class ImportOptions:
+    kind: str | None = None  # None: the format's own default (tables: agreements)
+    format: str | None = None  # None: chosen by the file's suffix
+    mapping: Path | None = None
+    dry_run: bool = False
+    keep_valid: bool = False
+    dayfirst: bool = False
+    create_missing: bool = False
+    sheet: str | None = None
+    actor: str | None = None
+    progress: Progress = no_progress
+
+
+@dataclass
+class RowOutcome:
+    """One row read: how its partner or key was resolved, the records it becomes, or why not.
+
+    ``status`` is matched (by id or name, with ``score``), ambiguous (``candidates``), new
+    (a partner not in the registry: ``records`` holds it when --create-missing was given)
+    or rejected (``reason``).
+    """
+
+    where: str  # file:line
+    line: int | None
+    raw: dict[str, str]
+    status: str = MATCHED
+    records: list[Record] = field(default_factory=list)
+    key: str | None = None  # "agreements/<id>": the record the row is about
+    score: float | None = None
+    resolution: str | None = None  # how the partner or key was found, in one line
+    reason: str | None = None
+    candidates: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def accepted(self) -> bool:
+        return self.status in (MATCHED, NEW) and bool(self.records) and not self.reason
+
+    def reject(self, reason: str, status: str = REJECTED) -> "RowOutcome":
+        self.status, self.reason, self.records = status, reason, []
+        return self
+
+
+@dataclass
+class ReadResult:
+    outcomes: list[RowOutcome]
+    kind: str
+    details: dict[str, Any] = field(default_factory=dict)  # encoding, delimiter, sheet, notes ...
+    # A format whose import is more than upserting its rows' records (EWP: contacts a copy no
+    # longer names are deleted, approvals note the audit log's position) writes itself:
+    # write(actor=, source=, dry_run=) -> store.Plan, in one transaction. Its reader raises
+    # ProblemsFound rather than refuse a row, so the flow calls it with every row taken.
+    write: Callable[..., Any] | None = None

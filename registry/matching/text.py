@@ -1,0 +1,294 @@
+"""Normalising institution names and taking typed names apart, once, at the door.
+
+Names are folded to ASCII (``registry.text.fold``: case, diacritics, ł ø ß æ, Cyrillic,
+Greek, CJK), abbreviations are expanded ("Univ." -> university, "U. of X"), the word for
+university (and institute, hospital ...) in many languages becomes one token, so that
+"Universität Wien" and "University of Vienna" differ only in the word that names them.
+
+A typed name may carry more than a name: "Dept. of Surgery, Karolinska Institutet,
+Stockholm, Sweden". ``parse_query`` drops the unit, keeps the institution and treats the
+rest as context (a city, a country) that can agree with a candidate but is not its name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from registry.text import fold
+
+# Abbreviations people write, after folding and with the dot removed.
+ABBREVIATIONS = {
+    "univ": ("university",),
+    "uni": ("university",),
+    "tu": ("technical", "university"),  # Technische Universität: TU München, TU Delft, TU Wien
+    "inst": ("institute",),
+    "instit": ("institute",),
+    "tech": ("technology",),
+    "technol": ("technology",),
+    "med": ("medical",),
+    "hosp": ("hospital",),
+    "sci": ("science",),
+    "natl": ("national",),
+    "nat": ("national",),
+    "intl": ("international",),
+    "coll": ("college",),
+    "acad": ("academy",),
+    "ctr": ("center",),
+    "cntr": ("center",),
+    "dept": ("department",),
+    "fac": ("faculty",),
+    "polytech": ("polytechnic",),
+    "sch": ("school",),
+    "mt": ("mount",),
+    "corp": ("corporation",),
+    "co": ("company",),
+    "ltd": ("limited",),
+    "inc": ("incorporated",),
+}
+
+
+def _same(words: str, canonical: str) -> dict[str, str]:
+    return dict.fromkeys(words.split(), canonical)
+
+
+# One token for a word that means the same kind of institution in many languages.
+CANONICAL = {
+    **_same(
+        "university universitet universitat universitaet universite universidad universidade universita "
+        "universiteit uniwersytet univerzita univerzitet universitatea universiti universiteti yliopisto "
+        "egyetem sveuciliste univerza universitetet universitas universitatis panepistemio panepistimio "
+        "universitetas universitate ulikool haskoli daigaku daxue",
+        "university",
+    ),
+    **_same("institute institut instituto istituto institutet instytut institutt instituut instituttet", "institute"),
+    **_same("hospital hopital ospedale sjukhus sykehus sygehus krankenhaus hospitalet", "hospital"),
+    **_same("college colegio collegio kollegium collegium", "college"),
+    # "Tech." is written for both, and TU Wien is the Vienna University of Technology.
+    **_same("technology technologie tecnologia teknologi technologies technical technische technischen "
+            "tecnica tecnico technicka tekniska teknisk technological", "technology"),
+    **_same("medical medizinische medicinska medicina medicine medecine medizin medicinal medicum", "medical"),
+    **_same("sciences science", "science"),
+    **_same("centre center centro zentrum", "center"),
+    **_same("school schule escuela scuola ecole", "school"),
+    **_same("navy naval", "navy"),
+}
+
+# Words that carry (almost) no identity: function words of the languages partner names use.
+STOPWORDS = frozenset(
+    "of the and for in at de del della di da do dos das du des la le les el los en et y e i "
+    "och og und der die das fur von zu am im van voor het a an".split()
+)
+# Words that say what kind of body it is, not which one.
+GENERIC = frozenset(
+    "university institute college school academy faculty department polytechnic "
+    "national state federal royal public higher education".split()
+)
+# Words that tell apart institutions of one city: the medical university is not the university.
+QUALIFIERS = frozenset(
+    "medical technology science research health center hospital clinic applied arts economics "
+    "business agricultural agriculture pedagogical engineering veterinary music nursing dental "
+    "dentistry pharmacy pharmaceutical sport sports normal teachers law design maritime military "
+    "catholic christian islamic open forestry languages foreign finance management commerce "
+    "administration communication transport aeronautics astronautics education".split()
+)
+
+# Legal forms of companies: sanctions lists add or drop them freely ("Norinco Group Co., Ltd."),
+# so they weigh and cost as little as function words.
+LEGAL_FORMS = frozenset(
+    "company limited incorporated corporation llc jsc pjsc ojsc cjsc ooo oao zao pao gmbh ag sa plc "
+    "bv nv ab oy as spa srl sarl kk".split()
+)
+# Compass words differ by a letter or two but name different places ("Eastern Cape" / "Western
+# Cape"); they align only with a word of the same direction.
+COMPASS = frozenset(
+    "north south east west northeast northwest southeast southwest northern southern eastern western "
+    "northeastern northwestern southeastern southwestern".split()
+)
+
+# The first words of a segment that names a unit inside an institution.
+_UNIT_PREFIX = re.compile(
+    r"^(department|departement|departamento|dipartimento|faculty|facultad|faculte|fakultat|fakultet|"
+    r"facolta|division|unit|laboratory|lab|section|chair|programme|program|graduate school|"
+    r"institutionen|avdelningen|afdeling|klinik for|medical (faculty|fakultat|fakultet|fakulteten|school|college)|"
+    r"(school|college|institute|center|clinic) (of|for))\b"
+)
+# A unit named after the institution, without a comma: "... University School of Medicine".
+_UNIT_SUFFIX = re.compile(
+    r"^(?P<name>(?=.*\b(university|institute|college)\b).+?)\s+"
+    r"((school|college|faculty) of (medical|health science|dentistry|nursing|pharmacy|public health)"
+    r"|medical (school|faculty|college)|college medical)$"
+)
+# Words that show a segment names an institution rather than a place.
+_INSTITUTION_WORDS = frozenset(
+    "university institute college hospital school academy polytechnic clinic center "
+    "foundation council agency ministry".split()
+)
+
+_CJK = re.compile(r"([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff])")
+_ELISION = re.compile(r"\b([ldjn])'")
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+_SEGMENT_BREAK = re.compile(r"[,;()\[\]|]|\s+[-\u2013\u2014]\s+")
+
+
+def fold_name(text: str) -> str:
+    # Space out CJK characters so each is a token ("北京大学" -> "bei jing da xue") rather
+    # than one opaque run only an identical string could match.
+    return fold(_CJK.sub(r" \1 ", text))
+
+
+def tokens_of(folded: str) -> list[str]:
+    """Tokens of folded text: abbreviations expanded, dotted initials joined ('k u' -> 'ku'),
+    and generic words in their canonical form."""
+    text = _ELISION.sub(r"\1 ", folded).replace("'", "").replace("&", " and ")
+    raw = _NON_WORD.sub(" ", text).split()
+    joined: list[str] = []
+    position = 0
+    while position < len(raw):
+        token = raw[position]
+        if token == "u" and position + 1 < len(raw) and raw[position + 1] in ("of", "de", "di"):
+            joined.append("university")
+            position += 1
+            continue
+        if len(token) == 1 and token.isalpha():
+            end = position
+            while end < len(raw) and len(raw[end]) == 1 and raw[end].isalpha():
+                end += 1
+            if end - position >= 2:  # "K.U. Leuven", "M.V. Lomonosov"
+                joined.append("".join(raw[position:end]))
+                position = end
+                continue
+        joined.append(token)
+        position += 1
+    out: list[str] = []
+    for token in joined:
+        for word in ABBREVIATIONS.get(token, (token,)):
+            out.append(CANONICAL.get(word, word))
+    return out
+
+
+def normalize(name: str) -> str:
+    """The form names are compared in: 'Harbin Inst. of Tech.' -> 'harbin institute of technology'."""
+    return " ".join(tokens_of(fold_name(name)))
+
+
+def exact_key(tokens: Iterable[str]) -> str:
+    """Key for exact matching: the normalised words without function words, in order."""
+    return " ".join(t for t in tokens if t not in STOPWORDS)
+
+
+def name_parts(name: str) -> list[str]:
+    """The parts of a name written as 'A – B' (bilingual names, 'OsloMet – Oslo Metropolitan
+    University'): each part may be what a person types."""
+    parts = [p.strip() for p in re.split(r"\s+[-\u2013\u2014]\s+", name) if p.strip()]
+    return parts if len(parts) > 1 else []
+
+
+# --- countries ------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _country_lookup() -> dict[str, str]:
+    """Normalised country names (English, Swedish, common) -> alpha-2."""
+    from registry.countries import _lookup
+
+    return {" ".join(tokens_of(name)): code for name, code in _lookup().items() if len(name) > 3}
+
+
+@lru_cache(maxsize=None)
+def country_words(code: str | None) -> frozenset[str]:
+    """Words of a country's names ('sweden', 'sverige' ...): in the context of a typed name
+    they agree with an entity in that country rather than count against it."""
+    if not code:
+        return frozenset()
+    words = {code.lower()}
+    for name, other in _country_lookup().items():
+        if other == code:
+            words.update(name.split())
+    return frozenset(words - STOPWORDS)
+
+
+def segment_country(tokens: tuple[str, ...]) -> str | None:
+    return _country_lookup().get(" ".join(tokens)) if 0 < len(tokens) <= 4 else None
+
+
+# --- typed names -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Query:
+    """A typed name taken apart: the variants worth matching and what was set aside."""
+
+    raw: str
+    variants: tuple[tuple[str, ...], ...]  # token tuples; the first is the whole text
+    dropped: tuple[str, ...] = ()  # units removed ("faculty of medical")
+    context: frozenset[str] = frozenset()  # words of segments that are places, not names
+    country_hint: str | None = None  # a country named in the text itself
+
+
+_UNIT_WORDS = frozenset("school faculty department graduate center laboratory division institute".split())
+_HOLDER_WORDS = frozenset("university institute college hospital".split())
+
+
+def _without_unit_suffix(segment: tuple[str, ...]) -> tuple[str, ...] | None:
+    found = _UNIT_SUFFIX.match(" ".join(segment))
+    return tuple(found.group("name").split()) if found else None
+
+
+def _around_units(segment: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """The institution in a segment that also names a unit, without a comma between:
+    'Tohoku University Graduate School of Medicine' -> 'tohoku university';
+    'Sackler School of Medicine Tel Aviv University' -> 'tel aviv university'."""
+    holders = [k for k, t in enumerate(segment) if t in _HOLDER_WORDS]
+    units = [u for u, t in enumerate(segment) if t in _UNIT_WORDS]
+    found = []
+    if holders and units:
+        after = [u for u in units if u > holders[0] and segment[u] != segment[holders[0]]]
+        if after:
+            found.append(segment[: after[0]])
+        before = [u for u in units if u < holders[-1]]
+        if before:
+            start = before[-1] + 1
+            if start < len(segment) and segment[start] in ("of", "for"):
+                start += 2
+            if start <= holders[-1]:
+                found.append(segment[start:])
+    return [f for f in found if any(t not in GENERIC and t not in STOPWORDS for t in f) and f != segment]
+
+
+def parse_query(raw: str) -> Query:
+    """Split a typed name on commas, semicolons, brackets and spaced dashes; drop unit
+    segments; keep institution-like segments as variants and the rest as context."""
+    segments = [tuple(tokens_of(part)) for part in _SEGMENT_BREAK.split(fold_name(raw))]
+    segments = [s for s in segments if s]
+    if not segments:
+        return Query(raw, ())
+    dropped, kept, context = [], [], []
+    country = None
+    for segment in segments:
+        text = " ".join(segment)
+        if len(segments) > 1 and _UNIT_PREFIX.match(text):
+            dropped.append(text)
+        elif any(t in _INSTITUTION_WORDS for t in segment) or len(segments) == 1:
+            kept.append(segment)
+        else:
+            country = country or segment_country(segment)
+            context.append(segment)
+    if not kept:  # "Karolinska, Stockholm": the first remaining segment is the name
+        rest = [s for s in segments if " ".join(s) not in dropped] or [segments[-1]]
+        kept, context = [rest[0]], rest[1:]
+        country = next((c for c in (segment_country(s) for s in context) if c), None)
+    whole = tuple(t for s in segments if " ".join(s) not in dropped for t in s) or kept[0]
+    variants = [whole, tuple(t for s in kept for t in s)]
+    if len(kept) > 1:
+        variants += list(reversed(kept))
+    for segment in kept:
+        stripped = _without_unit_suffix(segment)
+        if stripped:
+            variants.append(stripped)
+            dropped.append(" ".join(segment[len(stripped):]))
+        variants += _around_units(segment)
+    context_words = frozenset(t for s in context for t in s) - STOPWORDS
+    return Query(raw, tuple(dict.fromkeys(variants))[:5], tuple(dropped), context_words, country)

@@ -1,0 +1,319 @@
+"""Load reference registries (ROR, the world-universities list) into the reference tables.
+
+Accepted files, recognised by their content rather than their name:
+
+- the ROR data dump, schema v2 (``vX.Y-YYYY-MM-DD-ror-data_schema_v2.json``), as the JSON
+  array or the zip that Zenodo serves;
+- ROR records one per line (JSON lines, optionally gzipped), in schema v2, v1, or the flat
+  "normalized" shape (``id, name, names, country_code, city, lat, lng, ...``) that
+  ``data/reference_institutions`` ships;
+- Hipo's ``world_universities_and_domains.json`` (name, alpha_two_code, domains, web_pages).
+
+A load is one logged transaction: loading the same file twice writes nothing the second time,
+and a newer release writes only what changed.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import re
+import sys
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import click
+import sqlite_utils
+from pydantic import ValidationError
+
+from registry import db as store
+from registry.models.reference import ReferenceInstitution, ReferenceLoad
+from registry.problems import Problem, ProblemsFound
+
+PROGRESS_THRESHOLD = 10_000  # rows; smaller loads finish before a bar would help
+_CHUNK = 2_000
+_ROR_PREFIXES = ("https://ror.org/", "http://ror.org/", "ror.org/", "ror:")
+_NAME_PRIORITY = {"official": 0, "local": 1, "alias": 2, "former": 3, "acronym": 4}
+
+
+def ror_id(value: str) -> str:
+    """A ROR id without its prefix: 'https://ror.org/035b05819' -> '035b05819'."""
+    value = value.strip()
+    for prefix in _ROR_PREFIXES:
+        if value.lower().startswith(prefix):
+            return value[len(prefix):].lower()
+    return value.lower()
+
+
+# --- reading the formats ------------------------------------------------------------------
+
+
+@dataclass
+class ReferenceFile:
+    source: str  # ror or hipo
+    release: str | None
+    rows: Iterable[dict[str, Any]]  # raw records as the file has them
+    count: int
+
+
+def _release_of(name: str) -> str | None:
+    found = re.search(r"v(\d+(?:\.\d+)+)", name)
+    return f"v{found.group(1)}" if found else None
+
+
+def _open_text(path: Path) -> io.TextIOBase:
+    raw = path.open("rb")
+    head = raw.read(2)
+    raw.seek(0)
+    stream = gzip.GzipFile(fileobj=raw) if head == b"\x1f\x8b" else raw
+    return io.TextIOWrapper(stream, encoding="utf-8-sig")
+
+
+def open_reference(path: str | Path) -> ReferenceFile:
+    """Recognise a reference file and return its records (not yet converted)."""
+    path = Path(path)
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            members = [m for m in archive.namelist() if m.endswith(".json")]
+            if not members:
+                raise ProblemsFound([Problem("unknown-format", str(path), "the zip holds no .json file")])
+            member = next((m for m in members if "schema_v2" in m), members[0])
+            rows = json.loads(archive.read(member).decode("utf-8-sig"))
+        return _from_rows(path, rows, _release_of(member) or _release_of(path.name))
+    with _open_text(path) as stream:
+        first = stream.read(1)
+        while first and first.isspace():
+            first = stream.read(1)
+        if first == "[":
+            rows = json.loads(first + stream.read())
+            return _from_rows(path, rows, _release_of(path.name))
+    if first != "{":
+        raise ProblemsFound(
+            [Problem("unknown-format", str(path), "not a ROR dump (JSON array, zip or JSON lines) nor the world-universities JSON")]
+        )
+    with _open_text(path) as stream:  # counted first, so a progress bar knows the total
+        count = sum(1 for line in stream if line.strip())
+    return ReferenceFile("ror", _release_of(path.name), _json_lines(path), count)
+
+
+def _from_rows(path: Path, rows: Any, release: str | None) -> ReferenceFile:
+    if not isinstance(rows, list) or (rows and not isinstance(rows[0], dict)):
+        raise ProblemsFound([Problem("unknown-format", str(path), "expected a JSON array of records")])
+    source = "hipo" if rows and "alpha_two_code" in rows[0] else "ror"
+    return ReferenceFile(source, release, rows, len(rows))
+
+
+def _json_lines(path: Path) -> Iterator[dict[str, Any]]:
+    with _open_text(path) as stream:
+        for number, line in enumerate(stream, start=1):
+            if line.strip():
+                try:
+                    yield json.loads(line)
+                except ValueError as error:
+                    raise ProblemsFound([Problem("invalid-json", f"{path}:{number}", str(error))]) from error
+
+
+# --- converting to records -----------------------------------------------------------------
+
+
+def _names(names: Iterable[tuple[str, str, str | None]]) -> list[dict[str, Any]]:
+    """One row per distinct name string, the most official kind winning."""
+    best: dict[str, dict[str, Any]] = {}
+    for value, kind, language in names:
+        value = (value or "").strip()
+        if not value:
+            continue
+        known = best.get(value)
+        if known is None or _NAME_PRIORITY[kind] < _NAME_PRIORITY[known["kind"]]:
+            best[value] = {"name": value, "kind": kind, "language": language}
+    return list(best.values())
+
+
+def _v2_kind(types: list[str]) -> str:
+    if "ror_display" in types:
+        return "official"
+    if "acronym" in types:
+        return "acronym"
+    if "label" in types:
+        return "local"
+    return "alias"
+
+
+def _successor(relationships: Iterable[dict[str, Any]] | None) -> str | None:
+    for relation in relationships or []:
+        if str(relation.get("type", "")).lower() == "successor" and relation.get("id"):
+            return ror_id(relation["id"])
+    return None
+
+
+def _website(links: Any) -> str | None:
+    for link in links or []:
+        if isinstance(link, dict) and link.get("type") == "website":
+            return link.get("value")
+        if isinstance(link, str):  # schema v1: a list of URLs
+            return link
+    return None
+
+
+def from_ror(row: dict[str, Any], release: str | None) -> dict[str, Any]:
+    """A ROR record in schema v2, v1 or the normalized shape -> ReferenceInstitution input."""
+    record: dict[str, Any] = {
+        "id": ror_id(row["id"]),
+        "source": "ror",
+        "status": str(row.get("status") or "active").lower(),
+        "types": [str(t).lower() for t in row.get("types") or []],
+        "established": row.get("established"),
+        "successor": _successor(row.get("relationships")),
+        "domains": list(row.get("domains") or []),
+        "release": row.get("source_release") or release,
+    }
+    if "locations" in row:  # schema v2
+        location = (row["locations"] or [{}])[0].get("geonames_details") or {}
+        record.update(country=location.get("country_code"), city=location.get("name"),
+                      latitude=location.get("lat"), longitude=location.get("lng"))
+    elif "addresses" in row or isinstance(row.get("country"), dict):  # schema v1
+        address = (row.get("addresses") or [{}])[0]
+        record.update(country=(row.get("country") or {}).get("country_code"), city=address.get("city"),
+                      latitude=address.get("lat"), longitude=address.get("lng"))
+    else:  # normalized
+        record.update(country=row.get("country_code"), city=row.get("city"), latitude=row.get("lat"),
+                      longitude=row.get("lng"))
+    if isinstance(row.get("names"), list):
+        names = [(n.get("value"), _v2_kind(n.get("types") or []), n.get("lang")) for n in row["names"]]
+    else:  # schema v1
+        names = [(row.get("name"), "official", None)]
+        names += [(label.get("label"), "local", label.get("iso639")) for label in row.get("labels") or []]
+        names += [(alias, "alias", None) for alias in row.get("aliases") or []]
+        names += [(acronym, "acronym", None) for acronym in row.get("acronyms") or []]
+    record["names"] = _names(names)
+    official = next((n["name"] for n in record["names"] if n["kind"] == "official"), None)
+    record["name"] = official or row.get("name") or (record["names"][0]["name"] if record["names"] else record["id"])
+    record["website"] = _website(row.get("links"))
+    return record
+
+
+def _hipo_id(row: dict[str, Any]) -> str:
+    domain = (row.get("domains") or [""])[0].lower()
+    if domain:
+        return f"hipo-{re.sub(r'[^a-z0-9.-]+', '-', domain)}"[:128]
+    slug = re.sub(r"[^a-z0-9]+", "-", row.get("name", "").lower()).strip("-")
+    return f"hipo-{(row.get('alpha_two_code') or 'xx').lower()}-{slug}"[:128]
+
+
+def from_hipo(row: dict[str, Any], release: str | None) -> dict[str, Any]:
+    return {
+        "id": _hipo_id(row),
+        "source": "hipo",
+        "name": row["name"],
+        "country": row.get("alpha_two_code"),
+        "website": (row.get("web_pages") or [None])[0],
+        "types": ["education"],
+        "domains": list(row.get("domains") or []),
+        "release": release,
+        "names": _names([(row["name"], "official", None)]),
+    }
+
+
+# --- loading ------------------------------------------------------------------------------
+
+
+@dataclass
+class LoadResult:
+    source: str
+    release: str | None
+    records: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    names: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def _progress(total: int, label: str, show: bool | None):
+    if show is None:
+        show = sys.stderr.isatty() and total > PROGRESS_THRESHOLD
+    if not show:
+        return None
+    return click.progressbar(length=total, label=label, file=sys.stderr)
+
+
+def load_reference(
+    db: sqlite_utils.Database,
+    path: str | Path,
+    *,
+    actor: str | None = None,
+    progress: bool | None = None,
+) -> LoadResult:
+    """Read, validate and write a reference file in one logged transaction.
+
+    Records that fail validation are reported all at once and nothing is written. A
+    progress bar shows on a terminal for loads of more than 10,000 records."""
+    path = Path(path)
+    reference = open_reference(path)
+    convert = from_hipo if reference.source == "hipo" else from_ror
+    records: list[ReferenceInstitution] = []
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    bar = _progress(reference.count, f"reading {path.name}", progress)
+    for number, row in enumerate(reference.rows, start=1):
+        try:
+            values = convert(row, reference.release)
+            if values["id"] in seen:  # the same institution twice in Hipo: keep the first
+                continue
+            seen.add(values["id"])
+            records.append(ReferenceInstitution.model_validate(values))
+        except (KeyError, TypeError, AttributeError) as error:
+            problems.append(Problem("invalid-record", f"{path}: record {number}", f"missing or malformed field {error}"))
+        except ValidationError as error:
+            for detail in error.errors():
+                problems.append(
+                    Problem("invalid-value", f"{path}: record {number}", detail["msg"], f"reference/{row.get('id') or row.get('name')}",
+                            ".".join(str(p) for p in detail["loc"]), detail.get("input"))
+                )
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.render_finish()
+    if problems:
+        raise ProblemsFound(problems)
+    result = LoadResult(reference.source, reference.release, records=len(records))
+    bar = _progress(len(records), "writing", progress)
+    with store.transaction(db, actor=actor or store.default_actor(), source=f"reference load {path.name}"):
+        for start in range(0, len(records), _CHUNK):
+            chunk = records[start:start + _CHUNK]
+            plan = store.plan_changes(db, chunk)
+            store.apply_plan(db, plan)
+            for change in plan.changes:
+                if change.table == ReferenceInstitution.table:
+                    result.inserted += change.operation == "insert"
+                    result.updated += change.operation == "update"
+            if bar is not None:
+                bar.update(len(chunk))
+        result.unchanged = result.records - result.inserted - result.updated
+        result.names = db.conn.execute("SELECT count(*) FROM reference_names").fetchone()[0]
+        if result.inserted or result.updated:
+            previous = db.conn.execute("SELECT coalesce(max(id), 0) FROM reference_loads").fetchone()[0]
+            load = ReferenceLoad(
+                id=previous + 1, source=reference.source, file=path.name, release=reference.release,
+                loaded_at=datetime.now(timezone.utc).replace(microsecond=0), records=result.records,
+                inserted=result.inserted, updated=result.updated,
+            )
+            store.apply_plan(db, store.plan_changes(db, [load]))
+    if bar is not None:
+        bar.render_finish()
+    return result
+
+
+def reference_stamp(db: sqlite_utils.Database) -> tuple:
+    """Changes whenever the reference tables do: the key of a cached name index."""
+    conn = db.conn
+    load = conn.execute("SELECT coalesce(max(id), 0), max(loaded_at) FROM reference_loads").fetchone()
+    names = conn.execute("SELECT count(*), coalesce(max(rowid), 0) FROM reference_names").fetchone()
+    return tuple(load) + tuple(names)

@@ -1,0 +1,503 @@
+"""Resolve typed partner names to institutions: the registry's own names first, then a
+reference registry (ROR, world-universities list).
+
+Each name ends in one of three states:
+
+- ``matched``: one candidate is probable and clearly ahead of the next (or the only exact
+  match), so an import may use it without asking;
+- ``ambiguous``: candidates worth a person's look (probable ones too close to each other, an
+  acronym without a country, possible matches), best first;
+- ``new``: nothing comes close; the name is a new institution.
+
+A reference record that is inactive or withdrawn resolves to its active successor, and the
+reason says so; a record without a successor is shown but never matched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import pickle
+import re
+import tempfile
+from dataclasses import dataclass, field
+from functools import lru_cache, partial
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from registry import db as store
+from registry import matching
+from registry.countries import LOCAL_LANGUAGES, country_code
+from registry.matching import Match, MatchOptions, NameIndex
+from registry.models import Institution, InstitutionName
+from registry.problems import Problem, ProblemsFound
+from registry.reference import reference_stamp, ror_id
+from registry.text import fold
+
+MARGIN = 0.06  # a probable match must lead the next candidate by this much to be accepted
+
+
+@dataclass
+class Candidate:
+    institution_id: str | None  # the registry's institution, if the name is already in it
+    reference_id: str | None  # the reference record (ROR id or hipo-...), if it came from one
+    name: str
+    matched_name: str
+    country: str | None
+    score: float
+    band: str
+    reason: str
+    city: str | None = None
+    source: str = "registry"  # registry, ror or hipo
+    exact: bool = False
+    acronym: bool = False
+    usable: bool = True  # False for a withdrawn or inactive reference record without a successor
+    match: Match | None = field(default=None, repr=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "institution_id": self.institution_id,
+            "reference_id": self.reference_id,
+            "name": self.name,
+            "matched_name": self.matched_name,
+            "country": self.country,
+            "city": self.city,
+            "score": round(self.score, 4),
+            "band": self.band,
+            "source": self.source,
+            "reason": self.reason,
+            "aligned": [[q, n, round(s, 3)] for q, n, s in self.match.aligned] if self.match else [],
+        }
+
+
+@dataclass
+class Resolution:
+    query: str
+    country: str | None
+    status: str  # matched, ambiguous, new
+    candidates: list[Candidate]
+    reason: str = ""
+
+    @property
+    def best(self) -> Candidate | None:
+        """The accepted candidate of a matched name (None unless status is 'matched')."""
+        return self.candidates[0] if self.status == "matched" else None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "query": self.query,
+            "country": self.country,
+            "status": self.status,
+            "reason": self.reason,
+            "candidates": [c.as_dict() for c in self.candidates],
+        }
+
+
+# --- the two indexes --------------------------------------------------------------------------
+
+
+def registry_index(db: sqlite_utils.Database, options: MatchOptions | None = None) -> NameIndex:
+    """Index of the registry's own institution names. Acronyms unique in the registry count:
+    an office that keeps one 'KI' means that one."""
+    rows = db.conn.execute(
+        "SELECT n.institution, n.name, i.country, n.kind FROM institution_names n "
+        "JOIN institutions i ON i.id = n.institution ORDER BY n.institution, n.kind, n.name"
+    ).fetchall()
+    cities = dict(db.conn.execute("SELECT id, city FROM institutions WHERE city IS NOT NULL").fetchall())
+    options = options or MatchOptions(accept_unique_acronyms=True)
+    return NameIndex.build(rows, cities=cities, options=options)
+
+
+_MEMORY_CACHE: dict[tuple, NameIndex] = {}
+
+
+def _database_file(db: sqlite_utils.Database) -> Path | None:
+    for _, name, file in db.conn.execute("PRAGMA database_list"):
+        if name == "main" and file:
+            return Path(file)
+    return None
+
+
+def index_cache_path(db: sqlite_utils.Database) -> Path | None:
+    """Where the reference index of a registry file is kept: beside it, as
+    ``<file>.reference-index``. Delete it any time; the next resolve rebuilds it."""
+    path = _database_file(db)
+    return path.with_name(path.name + ".reference-index") if path else None
+
+
+def reference_index(db: sqlite_utils.Database, *, persist: bool = True) -> NameIndex | None:
+    """Index of the reference names, built once per state of the reference tables and kept in
+    memory and on disk, so that one CLI call on a 100k-name reference does not rebuild it."""
+    stamp = (_engine_version(),) + reference_stamp(db)
+    if stamp[3] == 0:  # no reference names loaded
+        return None
+    path = index_cache_path(db)
+    key = (str(path), stamp)
+    if key in _MEMORY_CACHE:
+        return _MEMORY_CACHE[key]
+    index = None
+    if persist and path is not None and path.exists():
+        try:
+            with path.open("rb") as stream:
+                stored_stamp, stored = pickle.load(stream)
+            if stored_stamp == stamp:
+                index = stored
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
+            index = None  # a damaged or outdated cache is rebuilt
+    if index is None:
+        index = _build_reference_index(db)
+        if persist and path is not None:
+            _write_cache(path, stamp, index)
+    _MEMORY_CACHE.clear()
+    _MEMORY_CACHE[key] = index
+    return index
+
+
+@lru_cache(maxsize=1)
+def _engine_version() -> str:
+    """A digest of the matching engine's source: a cached index built by other code is rebuilt."""
+    digest = hashlib.sha1()
+    for path in sorted(Path(matching.__file__).parent.glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _build_reference_index(db: sqlite_utils.Database) -> NameIndex:
+    rows = db.conn.execute(
+        "SELECT n.reference, n.name, r.country, n.kind, n.name_normalized FROM reference_names n "
+        "JOIN reference_institutions r ON r.id = n.reference"
+    ).fetchall()
+    cities = dict(db.conn.execute("SELECT id, city FROM reference_institutions WHERE city IS NOT NULL").fetchall())
+    return NameIndex.build(rows, cities=cities)
+
+
+def _write_cache(path: Path, stamp: tuple, index: NameIndex) -> None:
+    try:
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+        with os.fdopen(handle, "wb") as stream:
+            pickle.dump((stamp, index), stream, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, path)
+    except OSError:
+        pass  # a read-only folder only costs the rebuild next time
+
+
+# --- resolving ----------------------------------------------------------------------------------
+
+
+class Resolver:
+    """Both indexes built once; resolve as many names as needed."""
+
+    def __init__(self, db: sqlite_utils.Database, *, use_reference: bool = True, exact_first: bool = False):
+        self.db = db
+        self.exact_first = exact_first  # bulk: stop at a unique exact match, list no alternatives
+        self.registry = registry_index(db)
+        self.reference = reference_index(db) if use_reference else None
+        self._institutions = {
+            row[0]: row for row in db.conn.execute("SELECT id, name, country, city, ror FROM institutions")
+        }
+        self._by_ror = {row[4]: row[0] for row in self._institutions.values() if row[4]}
+        self._references: dict[str, tuple] = {}
+
+    def _reference_row(self, reference_id: str) -> tuple | None:
+        if reference_id not in self._references:
+            self._references[reference_id] = self.db.conn.execute(
+                "SELECT id, name, country, city, status, successor, source FROM reference_institutions WHERE id = ?",
+                [reference_id],
+            ).fetchone()
+        return self._references[reference_id]
+
+    def resolve(self, name: str, country: str | None = None, limit: int = 3) -> Resolution:
+        """Resolve one name; ``country`` is a code or a name ('SE', 'Sweden', 'Sverige')."""
+        if country and not (len(country) == 2 and country.isupper()):
+            country = country_code(country)  # raises ValueError naming the closest countries
+        if not name or not fold(name):
+            return Resolution(name, country, "new", [], "empty name")
+        candidates = [self._from_registry(m) for m in self.registry.match(name, country, limit + 2, exact_first=self.exact_first)]
+        decided = _decide(candidates)
+        if decided[0] == "matched":
+            status, reason = decided
+            return Resolution(name, country, status, self._with_references(candidates, name, country, limit)[:limit], reason)
+        merged = self._with_references(candidates, name, country, limit + 2)
+        status, reason = _decide(merged)
+        return Resolution(name, country, status, merged[:limit] if status != "new" else [], reason)
+
+    def _with_references(self, candidates: list[Candidate], name: str, country: str | None, limit: int) -> list[Candidate]:
+        if self.reference is None:
+            return candidates
+        merged = {(c.institution_id or c.reference_id): c for c in candidates}
+        for match in self.reference.match(name, country, limit, exact_first=self.exact_first):
+            candidate = self._from_reference(match)
+            if candidate is None:
+                continue
+            key = candidate.institution_id or candidate.reference_id
+            known = merged.get(key)
+            if known is None or candidate.score > known.score:
+                if known is not None and known.institution_id:
+                    candidate.reason += f"; already in the registry as {known.institution_id}"
+                merged[key] = candidate
+        return sorted(merged.values(), key=lambda c: (-c.score, not c.usable, c.source != "registry", not c.exact, c.name))
+
+    def _from_registry(self, match: Match) -> Candidate:
+        row = self._institutions.get(match.entity_id)
+        return Candidate(
+            institution_id=match.entity_id,
+            reference_id=row[4] if row else None,
+            name=row[1] if row else match.matched_name,
+            matched_name=match.matched_name,
+            country=row[2] if row else match.country,
+            city=row[3] if row else None,
+            score=match.score,
+            band=match.band,
+            reason=f"registry: {match.explanation}",
+            source="registry",
+            exact=match.exact,
+            acronym=match.acronym,
+            match=match,
+        )
+
+    def _from_reference(self, match: Match) -> Candidate | None:
+        row = self._reference_row(match.entity_id)
+        if row is None:
+            return None
+        reason = f"{row[6]}: {match.explanation}"
+        usable = True
+        hops = 0
+        while row[4] != "active" and hops < 5:
+            successor = self._reference_row(row[5]) if row[5] else None
+            if successor is None:
+                reason += f"; {row[0]} is {row[4]}" + (f" and its successor {row[5]} is not loaded" if row[5] else " with no successor")
+                usable = False
+                break
+            reason += f"; {row[1]} ({row[0]}) is {row[4]}: its successor is {successor[1]} ({successor[0]})"
+            row, hops = successor, hops + 1
+        institution_id = self._by_ror.get(row[0])
+        if institution_id:
+            reason += f"; in the registry as {institution_id}"
+        return Candidate(
+            institution_id=institution_id,
+            reference_id=row[0],
+            name=row[1],
+            matched_name=match.matched_name,
+            country=row[2],
+            city=row[3],
+            score=match.score,
+            band=match.band if usable else "possible" if match.band == "probable" else match.band,
+            reason=reason,
+            source=row[6],
+            exact=match.exact,
+            acronym=match.acronym,
+            usable=usable,
+            match=match,
+        )
+
+
+def _decide(candidates: list[Candidate]) -> tuple[str, str]:
+    """matched, ambiguous or new, and why."""
+    if not candidates:
+        return "new", "no name in the registry or the reference comes close"
+    top = candidates[0]
+    # A withdrawn record without a successor is shown, but neither matched nor a rival.
+    rival = next((c for c in candidates[1:] if c.band != "below" and c.usable), None)
+    if top.band == "probable" and top.usable:
+        if rival is None:
+            return "matched", "the only candidate in the probable or possible band"
+        lead = top.score - rival.score
+        if lead >= MARGIN:
+            return "matched", f"leads the next candidate ({rival.name}) by {lead:.2f}"
+        if top.exact and not rival.exact and rival.score < top.score - 0.005:
+            return "matched", f"exact match; the next candidate ({rival.name}) is not"
+        return "ambiguous", f"{rival.name} scores {rival.score:.2f}, too close to {top.score:.2f}"
+    if any(c.band != "below" for c in candidates):
+        why = "the best candidate is withdrawn or inactive" if top.band == "probable" else "no probable candidate"
+        return "ambiguous", why
+    return "new", "no candidate reaches the possible band"
+
+
+def resolve(db: sqlite_utils.Database, name: str, country: str | None = None, limit: int = 3) -> Resolution:
+    """Resolve one name (see ``resolve_many`` for many: it builds the indexes once)."""
+    return Resolver(db).resolve(name, country, limit)
+
+
+PARALLEL_FROM = 2000  # names; below this, starting worker processes costs more than it saves
+
+
+def resolve_many(
+    db: sqlite_utils.Database,
+    names: list[tuple[str, str | None]],
+    limit: int = 3,
+    *,
+    workers: int | None = None,
+) -> list[Resolution]:
+    """Resolve many (name, country) pairs with one pair of indexes: the bulk path.
+
+    A name that exactly matches one institution is matched without looking for alternatives
+    (exact first, fuzzy only on what is left). From ``PARALLEL_FROM`` names on, the work is
+    shared by one process per CPU (``workers`` overrides), which inherit the indexes."""
+    resolver = Resolver(db, exact_first=True)
+    names = [(name, country) for name, country in names]
+    if workers is None:
+        workers = (os.cpu_count() or 1) if len(names) >= PARALLEL_FROM else 1
+    path = _database_file(db)
+    if workers <= 1 or path is None or "fork" not in multiprocessing.get_all_start_methods():
+        return [resolver.resolve(name, country, limit) for name, country in names]
+    global _WORKER_RESOLVER
+    _WORKER_RESOLVER = resolver
+    size = max(1, -(-len(names) // (workers * 4)))
+    chunks = [names[start:start + size] for start in range(0, len(names), size)]
+    try:
+        with multiprocessing.get_context("fork").Pool(workers, initializer=_start_worker, initargs=(str(path),)) as pool:
+            results = pool.map(partial(_resolve_chunk, limit=limit), chunks)
+    finally:
+        _WORKER_RESOLVER = None
+    return [resolution for chunk in results for resolution in chunk]
+
+
+_WORKER_RESOLVER: Resolver | None = None
+
+
+def _start_worker(path: str) -> None:
+    # The forked worker has the parent's indexes; it needs its own connection to the file.
+    _WORKER_RESOLVER.db = store.connect(path)
+    _WORKER_RESOLVER._references = {}
+
+
+def _resolve_chunk(names: list[tuple[str, str | None]], limit: int) -> list[Resolution]:
+    return [_WORKER_RESOLVER.resolve(name, country, limit) for name, country in names]
+
+
+# --- creating an institution from a reference record ------------------------------------------------
+
+_KIND_BY_TYPE = (("education", "university"), ("government", "agency"), ("company", "company"))
+
+
+def _slug(text: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", fold(text)).strip("-")[:60].strip("-")
+    return slug or "institution"
+
+
+def _institution_kind(name: str, types: list[str]) -> str:
+    if "healthcare" in types and "education" not in types:
+        return "university_hospital" if "univers" in fold(name) else "other"
+    for ror_type, kind in _KIND_BY_TYPE:
+        if ror_type in types:
+            return kind
+    return "other"
+
+
+def create_institution_from_reference(
+    db: sqlite_utils.Database,
+    reference_id: str,
+    *,
+    institution_id: str | None = None,
+    kind: str | None = None,
+    actor: str | None = None,
+    follow_successor: bool = True,
+) -> Institution:
+    """Create a registry institution from a reference record, with its ROR id, country, city,
+    coordinates, website and every name, in one logged transaction. An inactive record is
+    replaced by its successor (its own names kept as former names) unless told otherwise."""
+    institution, source_id = _from_reference(db, reference_id, institution_id, kind, follow_successor)
+    store.write_records(db, [institution], actor=actor, source=f"reference {source_id}")
+    return institution
+
+
+def institution_from_reference(
+    db: sqlite_utils.Database,
+    reference_id: str,
+    institution_id: str | None = None,
+    *,
+    kind: str | None = None,
+    follow_successor: bool = True,
+) -> Institution:
+    """The institution ``create_institution_from_reference`` would create, not written: an
+    import adds it to its own transaction (or, on a dry run, only shows it). Its id is unique
+    among the stored institutions, not among others the caller has yet to write."""
+    return _from_reference(db, reference_id, institution_id, kind, follow_successor)[0]
+
+
+def _from_reference(
+    db: sqlite_utils.Database, reference_id: str, institution_id: str | None, kind: str | None, follow_successor: bool
+) -> tuple[Institution, str]:
+    """The institution and the id of the reference record it was made from (a successor's)."""
+    reference_id = ror_id(reference_id)
+    conn = db.conn
+
+    def fetch(ident: str) -> dict | None:
+        cursor = conn.execute("SELECT * FROM reference_institutions WHERE id = ?", [ident])
+        row = cursor.fetchone()
+        return dict(zip([d[0] for d in cursor.description], row)) if row else None
+
+    record = fetch(reference_id)
+    if record is None:
+        raise ProblemsFound([Problem("unknown-reference", "reference_institutions", "no reference record has this id",
+                                     f"reference_institutions/{reference_id}", "id", reference_id)])
+    former: list[dict] = []
+    while record["status"] != "active" and follow_successor and record["successor"]:
+        successor = fetch(record["successor"])
+        if successor is None:
+            break
+        former.append(record)
+        record = successor
+    if record["status"] != "active":
+        raise ProblemsFound([Problem("inactive-reference", "reference_institutions",
+                                     f"the record is {record['status']} and has no loaded successor; choose another",
+                                     f"reference_institutions/{record['id']}", "status", record["status"])])
+    existing = conn.execute("SELECT id FROM institutions WHERE ror = ?", [record["id"]]).fetchone() if record["source"] == "ror" else None
+    if existing:
+        raise ProblemsFound([Problem("already-in-registry", "institutions", f"already in the registry as {existing[0]}",
+                                     f"institutions/{existing[0]}", "ror", record["id"])])
+    names = conn.execute("SELECT name, kind, language FROM reference_names WHERE reference = ? ORDER BY kind, name",
+                         [record["id"]]).fetchall()
+    english = next((n for n, k, lang in names if k in ("official", "local") and lang == "en"), None)
+    display = english or record["name"]
+    local_languages = LOCAL_LANGUAGES.get(record["country"] or "", ())
+    local = next((n for n, k, lang in names if k in ("official", "local") and lang in local_languages and n != display), None)
+    acronym = next((n for n, k, _ in names if k == "acronym" and len(n) <= 40), None)
+    institution_id = institution_id or _unique_id(conn, _slug(display))
+    name_rows = [InstitutionName(institution=institution_id, name=n, kind=_registry_kind(k, n, display),
+                                 language=lang if lang and len(lang) in (2, 3) and lang.isalpha() else None)
+                 for n, k, lang in names]
+    known = {n.name for n in name_rows}
+    for old in former:
+        for (old_name,) in conn.execute("SELECT name FROM reference_names WHERE reference = ? AND kind != 'acronym'", [old["id"]]):
+            if old_name not in known:
+                name_rows.append(InstitutionName(institution=institution_id, name=old_name, kind="former"))
+                known.add(old_name)
+    website = record["website"]
+    values = {
+        "id": institution_id,
+        "name": display,
+        "local_name": local,
+        "acronym": acronym,
+        "kind": kind or _institution_kind(display, json.loads(record["types"] or "[]")),
+        "country": record["country"],
+        "city": record["city"],
+        "website": website if website and website.startswith(("http://", "https://")) else None,
+        "ror": record["id"] if record["source"] == "ror" else None,
+        "latitude": record["latitude"],
+        "longitude": record["longitude"],
+        "names": name_rows,
+    }
+    try:
+        institution = Institution.model_validate(values)
+    except Exception:  # a website the registry's stricter URL rule refuses is left out
+        values["website"] = None
+        institution = Institution.model_validate(values)
+    return institution, record["id"]
+
+
+def _registry_kind(kind: str, name: str, display: str) -> str:
+    if kind == "official" and name != display:
+        return "local"
+    return kind
+
+
+def _unique_id(conn, base: str) -> str:
+    candidate, number = base, 2
+    while conn.execute("SELECT 1 FROM institutions WHERE id = ?", [candidate]).fetchone():
+        candidate, number = f"{base}-{number}", number + 1
+    return candidate

@@ -1,0 +1,111 @@
+"""hei-ids that neither a SCHAC code, a website, an Erasmus code nor a PIC leads to, found by
+name: registry.resolve on the Erasmus charter list's legal name (or an Institutions API
+entry's names), taking only a 'matched' answer; with --create-missing a reference record the
+name resolves to becomes the institution, in the import's one transaction."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from registry import db as store
+from registry.cli import cli
+from registry.importers import ewp as importer
+from registry.models import Institution
+from registry.problems import ProblemsFound
+from registry.reference import load_reference
+from ewp_support import LUND, OWN_COPY, SCHEMAS, WARSAW, change_count, make_registry, requires_ewp, table
+
+# one ROR record (University of Bergen, CC0), shared with the spreadsheet import's tests
+REFERENCE = Path(__file__).resolve().parent / "data" / "import" / "reference-ror.jsonl"
+# known by name only: no SCHAC code, website, Erasmus code or PIC
+BERGEN_BY_NAME = Institution(id="uib", name="University of Bergen", local_name="Universitetet i Bergen", country="NO")
+
+
+def parties(db) -> set[tuple[str, str]]:
+    return {(p["institution"], p["role"]) for p in table(db, "agreement_parties", "institution")}
+
+
+def test_a_partner_known_by_name_only_is_found_and_learns_its_schac_code(tmp_path):
+    db = store.connect(make_registry(tmp_path / "registry.db", [LUND, BERGEN_BY_NAME]))
+    result = importer.import_file(db, OWN_COPY)
+    assert parties(db) == {("lund-university", "home"), ("uib", "partner")}
+    assert db.conn.execute("SELECT schac, erasmus_code FROM institutions WHERE id = 'uib'").fetchone() == ("uib.no", "N  BERGEN01")
+    assert result.notes[0].startswith("institution uib: recorded SCHAC code uib.no, since its name 'UNIVERSITETET I BERGEN' "
+                                      "resolved to uib (1.00, registry: exact match on local name")
+    # the next import finds it by its SCHAC code
+    assert importer.import_file(db, OWN_COPY).plan.is_empty
+
+
+@pytest.mark.parametrize("others, why", [
+    ([Institution(**{**BERGEN_BY_NAME.columns(), "schac": "uib.example.org"})], "which has SCHAC code uib.example.org: not taken"),
+    # a website on another charter holder's domain: a merged or similarly named institution
+    ([Institution(**{**BERGEN_BY_NAME.columns(), "website": "https://www.ntnu.no"})],
+     "whose website is another Erasmus charter holder's (ntnu.no): not taken"),
+    ([BERGEN_BY_NAME, Institution(id="uib-2", name="University of Bergen", country="NO")], None),  # equal names: ambiguous
+])
+def test_only_a_match_to_an_institution_without_another_schac_code_is_taken(tmp_path, others, why):
+    db = store.connect(make_registry(tmp_path / "registry.db", [LUND, *others]))
+    before = change_count(db)
+    batch = importer.iia_batch(db, importer.reader.read_file(OWN_COPY)[1], where=str(OWN_COPY))
+    assert [(p.code, p.value) for p in batch.problems] == [("unknown-institution", "uib.no")]
+    assert [n for n in batch.notes if n.endswith(why)] if why else batch.notes == []
+    with pytest.raises(ProblemsFound):
+        importer.write_batch(db, batch, actor="test", source="test", dry_run=False)
+    assert change_count(db) == before
+
+
+@pytest.fixture
+def with_reference(tmp_path):
+    path = make_registry(tmp_path / "registry.db", [LUND])
+    db = store.connect(path)
+    load_reference(db, REFERENCE, actor="test")
+    db.conn.close()
+    return path
+
+
+def test_create_missing_creates_the_partner_from_the_reference_record(with_reference):
+    runner = CliRunner()
+    db = store.connect(with_reference)
+    before = (change_count(db), db.conn.execute("SELECT count(*) FROM institutions").fetchone()[0])
+
+    refused = runner.invoke(cli, ["import", str(OWN_COPY), "--db", str(with_reference)])
+    assert refused.exit_code == 1
+    assert "--create-missing to create it from the reference registry's University of Bergen (03zga2b32)" in refused.output
+
+    dry = runner.invoke(cli, ["import", str(OWN_COPY), "--db", str(with_reference), "--create-missing", "--dry-run", "--json"])
+    assert dry.exit_code == 0, dry.output
+    report = json.loads(dry.stdout)
+    [row] = report["rows"]
+    assert row["status"] == "new" and "uib.no -> university-of-bergen by reference" in row["resolution"]
+    assert report["plan"]["institutions"] == {"insert": 1} and report["plan"]["institution_names"] == {"insert": 5}
+    assert (change_count(db), db.conn.execute("SELECT count(*) FROM institutions").fetchone()[0]) == before
+
+    done = runner.invoke(cli, ["import", str(OWN_COPY), "--db", str(with_reference), "--create-missing"])
+    assert done.exit_code == 0, done.output
+    assert "created from the reference registry, since its name 'UNIVERSITETET I BERGEN' resolved to reference record 03zga2b32" in done.output
+    bergen = db.conn.execute("SELECT id, name, ror, schac, erasmus_code, pic, country, city FROM institutions WHERE id != 'lund-university'").fetchall()
+    assert bergen == [("university-of-bergen", "University of Bergen", "03zga2b32", "uib.no", "N  BERGEN01", "999974456", "NO", "Bergen")]
+    names = {r[0] for r in db.conn.execute("SELECT name FROM institution_names WHERE institution = 'university-of-bergen'")}
+    assert {"University of Bergen", "Universitetet i Bergen", "UiB"} <= names
+    # created in the import's own transaction, logged with the agreement
+    sources = {r[0] for r in db.conn.execute("SELECT DISTINCT source FROM changes WHERE table_name IN ('institutions', 'agreements')"
+                                             " AND source != 'test setup'")}
+    assert sources == {f"import {OWN_COPY}"}
+    assert parties(db) == {("lund-university", "home"), ("university-of-bergen", "partner")}
+    again = runner.invoke(cli, ["import", str(OWN_COPY), "--db", str(with_reference), "--json"])
+    assert again.exit_code == 0 and json.loads(again.stdout)["rows"][0]["resolution"].endswith("university-of-bergen by schac")
+    db.conn.close()
+
+
+@requires_ewp
+def test_an_institutions_entry_completes_the_institution_its_name_resolves_to(tmp_path):
+    oslo = Institution(id="university-of-oslo", name="University of Oslo", country="NO")
+    db = store.connect(make_registry(tmp_path / "registry.db", [WARSAW, oslo]))
+    result = importer.import_file(db, SCHEMAS / "institutions/response-example.xml")
+    assert [r["id"] for r in table(db, "institutions", "id")] == ["university-of-oslo", "university-of-warsaw"]
+    assert db.conn.execute("SELECT schac, city FROM institutions WHERE id = 'university-of-oslo'").fetchone() == ("uio.no", "Oslo")
+    assert "since its name 'University of Oslo' resolved to university-of-oslo" in result.notes[0]

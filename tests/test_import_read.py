@@ -1,0 +1,154 @@
+"""Reading spreadsheets as offices save them, and refusing what is not a table: encodings,
+delimiters, quoted newlines, XLSX; empty, header-only, binary, invalid UTF-8, huge cells,
+unknown headers."""
+
+from __future__ import annotations
+
+import pytest
+from import_helpers import DATA, db, run, seeded, snapshot, write  # noqa: F401 (fixtures)
+from openpyxl import Workbook
+
+from registry.importers.table import read_table
+from registry.problems import ProblemsFound
+
+HEADER = "Partner;Land;Avtalstyp;Giltigt från\n"
+
+
+def problem_of(call) -> str:
+    with pytest.raises(ProblemsFound) as raised:
+        call()
+    return "\n".join(str(p) for p in raised.value.problems)
+
+
+def test_cp1252_with_semicolons_and_a_quoted_newline():
+    table = read_table(DATA / "avtal-cp1252.csv")
+    assert (table.encoding, table.delimiter) == ("cp1252", ";")
+    assert table.headers[0] == "Partneruniversitet" and table.headers[7] == "Lärarutbyte"
+    assert table.rows[0].cells[0] == "Københavns Universitet"
+    lmu = table.rows[2]
+    assert lmu.cells[-1] == "Fiktivt exempel,\r\nmed radbrytning"
+    assert [row.line for row in table.rows] == [2, 3, 4, 6, 7]  # the quoted newline takes a line
+
+
+@pytest.mark.parametrize("encoding, expected", [("utf-8", "utf-8"), ("utf-8-sig", "utf-8-sig"), ("cp1252", "cp1252")])
+def test_encodings_are_detected(tmp_path, encoding, expected):
+    path = write(tmp_path, HEADER + "Göteborgs universitet;Sverige;utbyte;2024-01-01\n", encoding=encoding)
+    table = read_table(path)
+    assert table.encoding == expected
+    assert table.headers == ["Partner", "Land", "Avtalstyp", "Giltigt från"]  # no BOM left on the first header
+    assert table.rows[0].cells[0] == "Göteborgs universitet"
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
+def test_delimiters_are_detected(tmp_path, delimiter):
+    rows = [["partner", "country", "notes"], ["University of Oslo", "NO", "a, b; c"]]
+    text = "\n".join(delimiter.join(f'"{cell}"' if any(d in cell for d in ",;\t|") else cell for cell in row) for row in rows)
+    table = read_table(write(tmp_path, text + "\n"))
+    assert table.delimiter == delimiter
+    assert table.rows[0].cells == ["University of Oslo", "NO", "a, b; c"]
+
+
+def test_excels_sep_line_names_the_delimiter(tmp_path):
+    table = read_table(write(tmp_path, "sep=;\npartner;notes\nLund University;a, b\n"))
+    assert (table.delimiter, table.headers, table.header_line, table.rows[0].line) == (";", ["partner", "notes"], 2, 3)
+
+
+def test_xlsx_first_sheet_or_the_named_one(tmp_path):
+    from datetime import datetime
+
+    workbook = Workbook()
+    first = workbook.active
+    first.title = "Avtal"
+    first.append(["Lärosäte", "Land", "Giltigt från", "Platser ut", "Lärarutbyte"])
+    first.append(["Universitetet i Oslo", "Norge", datetime(2024, 9, 1), 3, True])
+    other = workbook.create_sheet("Övrigt")
+    other.append(["Namn"])
+    other.append(["Karolinska Institutet"])
+    path = tmp_path / "avtal.xlsx"
+    workbook.save(path)
+    table = read_table(path)
+    assert (table.format, table.sheet) == ("xlsx", "Avtal")
+    assert table.rows[0].cells == ["Universitetet i Oslo", "Norge", "2024-09-01", "3", "yes"]
+    assert table.rows[0].line == 2
+    assert read_table(path, sheet="Övrigt").rows[0].cells == ["Karolinska Institutet"]
+    assert "no sheet 'Saknas'; the workbook has Avtal, Övrigt" in problem_of(lambda: read_table(path, sheet="Saknas"))
+
+
+def test_a_workbook_saved_with_a_csv_name_is_still_read(tmp_path):
+    workbook = Workbook()
+    workbook.active.append(["partner"])
+    workbook.active.append(["Lund University"])
+    workbook.save(tmp_path / "really.csv")
+    assert read_table(tmp_path / "really.csv").format == "xlsx"
+
+
+@pytest.mark.parametrize("content", [b"", b"  \r\n\r\n"])
+def test_an_empty_file(tmp_path, content):
+    (tmp_path / "empty.csv").write_bytes(content)
+    assert "the file is empty" in problem_of(lambda: read_table(tmp_path / "empty.csv"))
+
+
+def test_a_header_without_rows(tmp_path):
+    message = problem_of(lambda: read_table(write(tmp_path, HEADER)))
+    assert "sheet.csv:1: the file has a header row but no rows to import [no-rows]" in message
+
+
+def test_a_binary_file(tmp_path):
+    (tmp_path / "logo.csv").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
+    assert "binary, not CSV text [binary-file]" in problem_of(lambda: read_table(tmp_path / "logo.csv"))
+
+
+def test_a_damaged_workbook(tmp_path):
+    (tmp_path / "broken.xlsx").write_bytes(b"PK\x03\x04 this is no zip archive")
+    assert "not a readable XLSX workbook" in problem_of(lambda: read_table(tmp_path / "broken.xlsx"))
+
+
+def test_invalid_utf8_in_a_utf8_file_names_the_line(tmp_path):
+    data = (HEADER + "Göteborgs universitet;Sverige;utbyte;2024-01-01\n").encode() + b"Bad \xff\xfe name;Norge;utbyte;2024-01-01\n"
+    (tmp_path / "mixed.csv").write_bytes(data)
+    message = problem_of(lambda: read_table(tmp_path / "mixed.csv"))
+    assert "mixed.csv:3: invalid UTF-8 (byte 0xff" in message and "save it again as 'CSV UTF-8'" in message
+
+
+def test_a_ten_megabyte_cell_is_refused(tmp_path):
+    path = tmp_path / "huge.csv"
+    path.write_text("partner,notes\nLund University," + "x" * 10_000_000 + "\n", encoding="utf-8")
+    message = problem_of(lambda: read_table(path))
+    assert "huge.csv:2: a cell is larger than 1 MB" in message
+
+
+def test_an_unclosed_quote_is_a_syntax_error(tmp_path):
+    message = problem_of(lambda: read_table(write(tmp_path, 'partner,notes\nLund University,"never closed\n')))
+    assert "not valid CSV" in message
+
+
+def test_unknown_headers_name_the_closest_and_list_the_recognised(db, tmp_path):
+    path = write(tmp_path, "Partner;Giltig fr.o.m.;Kontaktperson\nUniversity of Oslo;2024-01-01;x\n")
+    before = snapshot(db)
+    message = problem_of(lambda: run(db, path))
+    assert "sheet.csv:1: Giltig fr.o.m.: unknown header 'Giltig fr.o.m.'; closest: 'giltigt från' (starts_on)" in message
+    assert "unknown header 'Kontaktperson'" in message
+    assert "Recognised headers: id: id, identifier" in message and "places_out: places out" in message
+    assert snapshot(db) == before
+
+
+def test_two_headers_for_one_column(db, tmp_path):
+    message = problem_of(lambda: run(db, write(tmp_path, "Partner;Lärosäte\nA;B\n")))
+    assert "headers 'Partner' and 'Lärosäte' both mean 'partner'" in message
+
+
+def test_a_map_file_names_other_headers_and_defaults(db, tmp_path):
+    sheet = write(tmp_path, "Universitet;Antal platser;Kontaktperson\nUniversity of Oslo;4;international-office@example.org\n")
+    mapping = write(tmp_path, "columns:\n  Universitet: partner\n  Antal platser: places_out\n  Kontaktperson: null\n"
+                    "defaults:\n  kind: utbytesavtal\n  starts_on: 2024-01-01\n", name="map.yml")
+    report = run(db, sheet, mapping=mapping)
+    assert [o.status for o in report.outcomes] == ["matched"]
+    agreement = report.outcomes[0].records[0]
+    assert (agreement.id, agreement.kind, agreement.mobility_terms[0].places_per_year) == (
+        "university-of-oslo-student_exchange-2024", "student_exchange", 4)
+
+
+def test_a_map_file_naming_an_unknown_column(db, tmp_path):
+    mapping = write(tmp_path, "columns:\n  Universitet: partnr\n", name="map.yml")
+    message = problem_of(lambda: run(db, write(tmp_path, "Universitet\nx\n"), mapping=mapping))
+    assert "map.yml: partnr: unknown column 'partnr'" in message

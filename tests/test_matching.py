@@ -1,0 +1,213 @@
+"""The matching engine on a small, hand-built index: the cases the matcher must get right."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+from registry.matching import MatchOptions, NameIndex, align, normalize, parse_query
+
+# (entity, name, country, kind): real institutions, names as ROR lists them.
+ENTRIES = [
+    ("copenhagen", "University of Copenhagen", "DK", "official"),
+    ("copenhagen", "Københavns Universitet", "DK", "local"),
+    ("copenhagen", "KU", "DK", "acronym"),
+    ("copenhagen", "UCPH", "DK", "acronym"),
+    ("cbs", "Copenhagen Business School", "DK", "official"),
+    ("ucc", "University College Copenhagen", "DK", "official"),
+    ("rigshospitalet", "Copenhagen University Hospital", "DK", "official"),
+    ("itu", "IT University of Copenhagen", "DK", "official"),
+    ("kansas", "University of Kansas", "US", "official"),
+    ("kansas", "KU", "US", "acronym"),
+    ("leuven", "KU Leuven", "BE", "official"),
+    ("leuven", "Katholieke Universiteit Leuven", "BE", "local"),
+    ("harbin-it", "Harbin Institute of Technology", "CN", "official"),
+    ("harbin-it", "HIT", "CN", "acronym"),
+    ("harbin-med", "Harbin Medical University", "CN", "official"),
+    ("harbin-eng", "Harbin Engineering University", "CN", "official"),
+    ("afmu", "Air Force Medical University", "CN", "official"),
+    ("afmu", "Fourth Military Medical University", "CN", "former"),
+    ("afmu", "空军军医大学", "CN", "local"),
+    ("nanjing", "Nanjing University", "CN", "official"),
+    ("nuaa", "Nanjing University of Aeronautics and Astronautics", "CN", "official"),
+    ("nuaa", "NUAA", "CN", "acronym"),
+    ("nanjing-med", "Nanjing Medical University", "CN", "official"),
+    ("helsinki", "University of Helsinki", "FI", "official"),
+    ("helsinki", "Helsingin yliopisto", "FI", "local"),
+    ("helsinki", "Helsingfors universitet", "FI", "local"),
+    ("helsinki-arts", "University of the Arts Helsinki", "FI", "official"),
+    ("lodz", "University of Łódź", "PL", "official"),
+    ("lodz", "Uniwersytet Łódzki", "PL", "local"),
+    ("lodz-med", "Medical University of Lodz", "PL", "official"),
+    ("lodz-tech", "Lodz University of Technology", "PL", "official"),
+    ("ki", "Karolinska Institutet", "SE", "official"),
+    ("ki", "KI", "SE", "acronym"),
+    ("ki-hospital", "Karolinska University Hospital", "SE", "official"),
+    ("kiel", "Kiel University", "DE", "official"),
+    ("kiel", "KI", "DE", "acronym"),
+    ("msu", "Lomonosov Moscow State University", "RU", "official"),
+    ("msu", "Московский государственный университет имени М. В. Ломоносова", "RU", "local"),
+    ("athens", "National and Kapodistrian University of Athens", "GR", "official"),
+    ("athens", "Εθνικό και Καποδιστριακό Πανεπιστήμιο Αθηνών", "GR", "local"),
+    ("lmu", "Ludwig-Maximilians-Universität München", "DE", "official"),
+    ("lmu", "LMU", "DE", "acronym"),
+    ("lmu-other", "Loyola Marymount University", "US", "official"),
+    ("lmu-other", "LMU", "US", "acronym"),
+    ("vienna", "University of Vienna", "AT", "official"),
+    ("vienna-med", "Medical University of Vienna", "AT", "official"),
+]
+CITIES = {"copenhagen": "Copenhagen", "ki": "Stockholm", "kiel": "Kiel", "lmu": "Munich", "lmu-other": "Los Angeles"}
+
+
+@pytest.fixture(scope="module")
+def index() -> NameIndex:
+    return NameIndex.build(ENTRIES, cities=CITIES)
+
+
+def top(index: NameIndex, name: str, country: str | None = None):
+    matches = index.match(name, country=country, limit=5, include_below=True)
+    assert matches, f"no match at all for {name!r}"
+    return matches[0], matches
+
+
+def test_normalise_expands_abbreviations_and_folds():
+    assert normalize("Harbin Inst. of Tech.") == "harbin institute of technology"
+    assert normalize("U. of Helsinki") == "university of helsinki"
+    assert normalize("Łódź") == "lodz"
+    assert normalize("Københavns Universitet") == "kobenhavns university"
+    assert normalize("Universität Wien") == normalize("Uni Wien") == "university wien"
+    assert normalize("Université d'Aix-Marseille") == "university d aix marseille"
+    assert normalize("King’s College London") == "kings college london"
+
+
+def test_abbreviated_name_is_the_institution(index):
+    best, _ = top(index, "Harbin Inst. of Tech.")
+    assert (best.entity_id, best.band) == ("harbin-it", "probable")
+    assert best.score >= 0.95
+
+
+def test_former_name_finds_the_renamed_institution(index):
+    best, _ = top(index, "Fourth Military Medical University")
+    assert (best.entity_id, best.band, best.matched_kind) == ("afmu", "probable", "former")
+    assert "former" in best.explanation
+
+
+def test_a_longer_name_with_more_words_is_a_different_institution(index):
+    best, matches = top(index, "Nanjing University")
+    assert best.entity_id == "nanjing" and best.exact
+    nuaa = next(m for m in matches if m.entity_id == "nuaa")
+    assert nuaa.band == "below" and nuaa.score < 0.7
+    assert any("aeronautics" in p for p in nuaa.penalties)
+    # and with the right one absent, the longer name is still not accepted
+    without = NameIndex.build([e for e in ENTRIES if e[0] != "nanjing"])
+    assert all(m.entity_id != "nuaa" or m.band == "below" for m in without.match("Nanjing University", include_below=True))
+
+
+@pytest.mark.parametrize(
+    "name, country",
+    [("Univ. of Copenhagen", None), ("Københavns Universitet", None), ("Kobenhavns Universitet", None),
+     ("KU", "DK"), ("Copenhagen University", None), ("Univeristy of Copenhagen", "DK")],
+)
+def test_names_of_the_university_of_copenhagen(index, name, country):
+    best, matches = top(index, name, country)
+    assert (best.entity_id, best.band) == ("copenhagen", "probable"), best.explanation
+    others = [m for m in matches[1:] if m.band == "probable"]
+    assert not others, [m.explanation for m in others]
+
+
+def test_an_acronym_alone_is_not_accepted(index):
+    matches = index.match("KU", limit=5, include_below=True)
+    assert {m.entity_id for m in matches if m.acronym} >= {"copenhagen", "kansas"}
+    assert all(m.band != "probable" for m in matches)
+    assert "not enough" in matches[0].explanation
+    # a country picks out one entity: then it is evidence
+    best, _ = top(index, "KI", "SE")
+    assert (best.entity_id, best.band) == ("ki", "probable")
+    # a city named alongside is evidence too
+    best, _ = top(index, "LMU, Munich")
+    assert (best.entity_id, best.band) == ("lmu", "probable")
+
+
+def test_unique_acronym_accepted_only_where_the_index_says_so():
+    entries = [("tcd", "Trinity College Dublin", "IE", "official"), ("tcd", "TCD", "IE", "acronym")]
+    assert NameIndex.build(entries).match("TCD")[0].band != "probable"
+    assert NameIndex.build(entries, accept_unique_acronyms=True).match("TCD")[0].band == "probable"
+
+
+def test_department_prefix_is_dropped(index):
+    best, _ = top(index, "Faculty of Medicine, Univ. of Helsinki")
+    assert (best.entity_id, best.band) == ("helsinki", "probable")
+    assert "faculty of medical" in best.explanation
+    best, _ = top(index, "Dept. of Surgery, Karolinska Institutet, Stockholm, Sweden")
+    assert (best.entity_id, best.band) == ("ki", "probable")
+
+
+def test_diacritics_missing_or_present(index):
+    best, _ = top(index, "lodz")
+    assert "Łódź" in best.matched_name
+    best, _ = top(index, "Uniwersytet Lodzki")
+    assert (best.entity_id, best.band) == ("lodz", "probable")
+
+
+def test_cyrillic_and_greek_are_transliterated(index):
+    best, _ = top(index, "Moskovskij gosudarstvennyj universitet imeni M. V. Lomonosova")
+    assert (best.entity_id, best.band) == ("msu", "probable")
+    best, _ = top(index, "Ethniko kai Kapodistriako Panepistimio Athinon")
+    assert (best.entity_id, best.band) == ("athens", "probable")
+    best, _ = top(index, "Московский государственный университет")
+    assert best.entity_id == "msu"
+
+
+def test_chinese_name_matches_its_own_alias(index):
+    best, _ = top(index, "空军军医大学")
+    assert (best.entity_id, best.band) == ("afmu", "probable")
+
+
+def test_country_mismatch_lowers_the_score(index):
+    same, _ = top(index, "University of Copenhagen", "DK")
+    other, _ = top(index, "University of Copenhagen", "NO")
+    assert same.score - other.score == pytest.approx(0.2)
+    assert any("country NO given" in p for p in other.penalties)
+
+
+def test_the_medical_university_is_not_the_university(index):
+    best, matches = top(index, "Vienna Medical University")
+    assert best.entity_id == "vienna-med" and best.band == "probable"
+    assert next(m for m in matches if m.entity_id == "vienna").band != "probable"
+
+
+def test_every_match_explains_itself(index):
+    best, _ = top(index, "Univeristy of Copenhagen")
+    assert best.query_name == "Univeristy of Copenhagen"
+    assert best.matched_name == "University of Copenhagen"
+    assert ("univeristy", "university", pytest.approx(0.9)) in best.aligned
+    assert "univeristy~university" in best.explanation
+    assert set(best.as_dict()) >= {"entity_id", "score", "band", "matched_name", "explanation", "aligned"}
+
+
+def test_screening_options_raise_the_extra_word_penalty():
+    entries = [("nuaa", "Nanjing University of Aeronautics and Astronautics", "CN", "official")]
+    lenient = NameIndex.build(entries, extra_word_penalty=0.2).match("Nanjing University", include_below=True)[0]
+    strict = NameIndex.build(entries, extra_word_penalty=0.5).match("Nanjing University", include_below=True)[0]
+    assert strict.score < lenient.score
+    assert strict.score < 0.6
+    options = MatchOptions(probable=0.5, possible=0.3)
+    assert NameIndex.build(entries).match("Nanjing University", options=options)[0].band == "possible"
+
+
+def test_parse_query_keeps_context_and_country():
+    query = parse_query("Institutionen för kliniska vetenskaper, Lunds universitet, Lund, Sweden")
+    assert query.variants[0][:2] == ("lunds", "university")
+    assert query.country_hint == "SE"
+    assert query.dropped and query.dropped[0].startswith("institutionen")
+
+
+def test_alignment_pairs_each_word_once():
+    pairs = align(("nanjing", "university"), ("nanjing", "university", "of", "aeronautics"))
+    assert sorted((i, j) for i, j, _ in pairs) == [(0, 0), (1, 1)]
+
+
+def test_index_survives_pickling(index):
+    again = pickle.loads(pickle.dumps(index))
+    assert again.match("Harbin Inst. of Tech.")[0].entity_id == "harbin-it"
