@@ -86,6 +86,7 @@ def init(db_path: str) -> None:
     """Create the registry file (or bring its schema up to date)."""
     db = store.connect(db_path)
     store.ensure_schema(db)
+    db.conn.execute("ANALYZE")  # the query planner's statistics, as after a bulk load
     click.echo(f"registry ready at {db_path}")
 
 

@@ -356,6 +356,10 @@ def apply_plan(db: sqlite_utils.Database, plan: Plan) -> None:
             )
     finally:
         conn.execute(f"UPDATE {context} SET logged_by_caller = 0 WHERE id = 1")
+    if len(plan.changes) > BULK_SEARCH_REBUILD:
+        # Fresh statistics after a bulk write: without them SQLite may look terms up by their
+        # category instead of their agreement, and a canned query takes minutes, not ms.
+        conn.execute("ANALYZE")
 
 
 @contextmanager
