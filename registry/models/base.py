@@ -149,9 +149,6 @@ class Record(BaseModel):
         """This record's own columns as JSON-compatible values (children excluded)."""
         return self.model_dump(mode="json", exclude=set(self.children))
 
-    def child_records(self) -> dict[str, list["Record"]]:
-        return {field_name: list(getattr(self, field_name)) for field_name in self.children}
-
 
 def by_table() -> dict[str, type[Record]]:
     return {record.table: record for record in RECORDS}
