@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import sqlite_utils
 import yaml
@@ -33,12 +33,24 @@ def load_criteria(path: Path | None = None) -> tuple[dict[str, Any], str]:
     return yaml.safe_load(raw) or {}, hashlib.sha256(raw).hexdigest()
 
 
+class BuiltElsewhere(Exception):
+    """A check asked for a TEMP table that another connection of the same run has built:
+    the run hands the check to that connection instead of building the table twice."""
+
+    def __init__(self, name: str):
+        super().__init__(name)
+        self.name = name
+
+
 @dataclass
 class Context:
     db: sqlite_utils.Database
     criteria: dict[str, Any]
     today: date
     _prepared: set[str] = field(default_factory=set, repr=False)
+    # Set when a run's checks are spread over several connections (checks/lanes.py): answers
+    # whether this context may build the named TEMP table (no when another has built it).
+    may_build: Callable[[str], bool] | None = field(default=None, repr=False)
 
     @property
     def conn(self):
@@ -65,6 +77,8 @@ class Context:
         """A TEMP table built from ``sql`` once per context (so once per run) and shared by
         every check that asks for it; returns its qualified name."""
         if name not in self._prepared:
+            if self.may_build is not None and not self.may_build(name):
+                raise BuiltElsewhere(name)
             self.conn.execute(f'DROP TABLE IF EXISTS temp."{name}"')
             self.conn.execute(f'CREATE TEMP TABLE "{name}" AS {sql}', self.params(**params))
             self._prepared.add(name)

@@ -4,7 +4,9 @@ A finding's id is its fingerprint, ``code:table:id``. A run inserts what is new,
 what it found again (``last_seen``, message, evidence), reopens what had been resolved, and
 resolves the open findings of the checks it ran that it no longer finds. Nothing is
 deleted. Waivers in force on the run's date are written onto their findings, so a waived
-finding stays in the list, marked, until its waiver ends. All of it is one transaction.
+finding stays in the list, marked, until its waiver ends. The run and its findings are one
+transaction; when the checks run on several connections (``checks.lanes``), the country
+tiers they read are committed just before it.
 """
 
 from __future__ import annotations
@@ -13,14 +15,15 @@ import json
 import sqlite3
 import time
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
-from checks.context import Context, Found, FoundQuery, load_criteria
+from checks.context import CRITERIA_FILE, Context, Found, FoundQuery, load_criteria
+from checks.lanes import MMAP_BYTES, Lanes, lane_count
 from checks.registry import SEVERITY_ORDER, CheckSpec, select
 from checks.risk import refresh_country_risk
 from registry import db as store
@@ -44,6 +47,7 @@ class RunResult:
     db: sqlite_utils.Database = field(repr=False)
     codes: list[str] = field(repr=False)
     timings: dict[str, float] = field(default_factory=dict)
+    lanes: int = 1  # processes that ran checks (checks.lanes)
 
     @cached_property
     def findings(self) -> list[dict[str, Any]]:
@@ -89,113 +93,142 @@ def _next_run_id(conn, as_of: date) -> str:
     return f"{prefix}{count + 1:03d}"
 
 
-_RUN_FOUND = """
-CREATE TEMP TABLE run_found (
-  id TEXT PRIMARY KEY, code TEXT, family TEXT, severity TEXT, subject_table TEXT, subject_id TEXT,
-  subject_label TEXT, message TEXT, evidence TEXT
-)"""
+def create_found_table(conn, table: str) -> None:
+    """A table for what checks found, one row per finding as it will be recorded."""
+    conn.execute(
+        f"CREATE TABLE {table} (id TEXT PRIMARY KEY, code TEXT, family TEXT, severity TEXT, subject_table TEXT, "
+        "subject_id TEXT, subject_label TEXT, message TEXT, evidence TEXT)"
+    )
 
+
+# A check's rows, copied inside SQLite with the finding's id and its subject's label.
 _COPY_FOUND = """
-INSERT INTO temp.run_found (id, code, family, severity, subject_table, subject_id, message, evidence)
+INSERT INTO {table} (id, code, family, severity, subject_table, subject_id, subject_label, message, evidence)
 SELECT :check_code || ':' || subject_table || ':' || subject_id, :check_code, :check_family, :check_severity,
-       subject_table, CAST(subject_id AS TEXT), message, json(coalesce(evidence, '{{}}'))
-FROM ({sql})
+       subject_table, subject_id, {label}, message, evidence
+FROM (SELECT subject_table, CAST(subject_id AS TEXT) AS subject_id, message, json(coalesce(evidence, '{{}}')) AS evidence
+      FROM ({sql})) AS found
 """
+_ONE_FOUND = "SELECT :subject_table AS subject_table, :subject_id AS subject_id, :message AS message, :evidence AS evidence"
 
 
-def _collect(ctx: Context, specs: list[CheckSpec]) -> dict[str, float]:
-    """Run each check into ``temp.run_found``: a query's rows are copied inside SQLite;
-    a check that returns ``Found`` objects instead has them inserted one by one."""
-    timings = {}
-    conn = ctx.conn
-    for spec in specs:
-        started = time.perf_counter()
-        found = spec.function(ctx)
-        check = {"check_code": spec.code, "check_family": spec.family, "check_severity": spec.severity}
-        try:
-            if isinstance(found, FoundQuery):
-                conn.execute(_COPY_FOUND.format(sql=found.sql), {**found.params, **check})
-            else:
-                conn.executemany(
-                    "INSERT INTO temp.run_found (id, code, family, severity, subject_table, subject_id, message, evidence) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [_found_row(spec, item) for item in found],
-                )
-        except sqlite3.IntegrityError as error:
-            raise ValueError(f"check {spec.code} named the same subject twice (a subject may have one finding per check)") from error
-        timings[spec.code] = time.perf_counter() - started
-    return timings
+@lru_cache(maxsize=1)
+def _subject_label() -> str:
+    """An expression for the label of a finding's subject (an institution's name, an
+    agreement's title), so that a list of findings reads without a join."""
+    cases = [
+        f"WHEN '{table}' THEN (SELECT s.\"{record.label_column}\" FROM main.\"{table}\" s WHERE s.id = found.subject_id)"
+        for table, record in sorted(by_table().items())
+        if record.label_column is not None and record.primary_key == ("id",)
+    ]
+    return f"CASE found.subject_table {' '.join(cases)} END" if cases else "NULL"
 
 
-def _found_row(spec: CheckSpec, item: Found) -> tuple:
+def copy_found(ctx: Context, spec: CheckSpec, table: str) -> None:
+    """Run one check and copy its rows into ``table``: a query's rows inside SQLite; a check
+    that returns ``Found`` objects instead has them inserted one by one."""
+    found = spec.function(ctx)
+    check = {"check_code": spec.code, "check_family": spec.family, "check_severity": spec.severity}
+    try:
+        if isinstance(found, FoundQuery):
+            sql = _COPY_FOUND.format(table=table, label=_subject_label(), sql=found.sql)
+            ctx.conn.execute(sql, {**found.params, **check})
+        else:
+            rows = [{**_found_row(spec, item), **check} for item in found]  # all of them before the first insert
+            ctx.conn.executemany(_COPY_FOUND.format(table=table, label=_subject_label(), sql=_ONE_FOUND), rows)
+    except sqlite3.IntegrityError as error:
+        raise ValueError(f"check {spec.code} named the same subject twice (a subject may have one finding per check)") from error
+
+
+def _found_row(spec: CheckSpec, item: Found) -> dict[str, Any]:
     if not isinstance(item, Found):
         raise TypeError(f"check {spec.code} returned {type(item).__name__}; return ctx.found(...) or Found rows")
     evidence = json.dumps(item.evidence, ensure_ascii=False, separators=(",", ":"), default=str)
-    return (fingerprint(spec.code, item.subject_table, item.subject_id), spec.code, spec.family, spec.severity,
-            item.subject_table, item.subject_id, item.message, evidence)
+    return {"subject_table": item.subject_table, "subject_id": item.subject_id, "message": item.message,
+            "evidence": evidence}
 
 
-# Split so that SQLite touches the indexes of findings only where indexed values change:
-# a SET on an indexed column rewrites its index entry even when the value stays the same.
+def _recent_seconds(conn, runs: int = 10) -> dict[str, float]:
+    """The seconds each check took in the latest run that ran it (of the last ``runs``)."""
+    seconds: dict[str, float] = {}
+    for (timings,) in conn.execute("SELECT timings FROM check_runs ORDER BY started_at DESC, id DESC LIMIT ?", [runs]):
+        for code, value in json.loads(timings or "{}").items():
+            seconds.setdefault(code, value)
+    return seconds
+
+
+# What a run does with the rows it found in a table (``{found}``), after each check or batch
+# of checks: in this order, so that the updates touch only the findings that were there
+# before the run (not the ones it inserts), and so that SQLite touches the indexes of
+# findings only where indexed values change (a SET on an indexed column rewrites its index
+# entry even when the value stays the same). What the run no longer finds is resolved at the end.
 _RECORD = {
+    "refresh": """
+UPDATE findings SET last_seen = :today, last_run = :run WHERE id IN (SELECT id FROM {found})
+""",
+    "revise": """
+UPDATE findings SET message = r.message, evidence = r.evidence, subject_label = r.subject_label
+FROM {found} r
+WHERE findings.id IN (SELECT id FROM {found}) AND r.id = findings.id  -- the IN: look up the found, not scan findings
+  AND (findings.message IS NOT r.message OR findings.evidence IS NOT r.evidence OR findings.subject_label IS NOT r.subject_label)
+""",
+    "reclassify": """
+UPDATE findings SET severity = r.severity, family = r.family
+FROM {found} r WHERE findings.id IN (SELECT id FROM {found}) AND r.id = findings.id AND (findings.severity IS NOT r.severity OR findings.family IS NOT r.family)
+""",
+    "reopen": """
+UPDATE findings SET status = 'open', resolved_on = NULL
+WHERE status = 'resolved' AND id IN (SELECT id FROM {found})
+""",
     "insert": """
 INSERT INTO findings (id, code, family, severity, subject_table, subject_id, subject_label, message, evidence,
                       status, first_seen, last_seen, first_run, last_run)
 SELECT id, code, family, severity, subject_table, subject_id, subject_label, message, evidence,
        'open', :today, :today, :run, :run
-FROM temp.run_found r WHERE NOT EXISTS (SELECT 1 FROM findings f WHERE f.id = r.id)
+FROM {found} r WHERE NOT EXISTS (SELECT 1 FROM findings f WHERE f.id = r.id)
 """,
-    "refresh": """
-UPDATE findings SET last_seen = :today, last_run = :run, message = r.message, evidence = r.evidence,
-                    subject_label = r.subject_label
-FROM temp.run_found r WHERE r.id = findings.id AND findings.last_run IS NOT :run  -- not just inserted
-""",
-    "reopen": """
-UPDATE findings SET status = 'open', resolved_on = NULL
-WHERE status = 'resolved' AND id IN (SELECT id FROM temp.run_found)
-""",
-    "reclassify": """
-UPDATE findings SET severity = r.severity, family = r.family
-FROM temp.run_found r WHERE r.id = findings.id AND (findings.severity IS NOT r.severity OR findings.family IS NOT r.family)
-""",
-    "resolve": """
+    "seen": "INSERT INTO temp.run_seen (id) SELECT id FROM {found}",
+}
+_RESOLVE = """
 UPDATE findings SET status = 'resolved', resolved_on = :today
 WHERE status = 'open' AND code IN (SELECT value FROM json_each(:codes))
-  AND id NOT IN (SELECT id FROM temp.run_found)
-""",
-}
+  AND id NOT IN (SELECT id FROM temp.run_seen)
+"""
+_FOUND_NOW = "temp.run_found"  # the rows of the check the run's connection has just run
 
-_WAIVERS = """
-UPDATE findings SET waiver = (
+
+@dataclass
+class _Recorder:
+    conn: Any
+    params: dict[str, Any]
+    changed: dict[str, int] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def __call__(self, found: str) -> None:
+        """Record the rows in table ``found`` (and empty it, if it is the run's own)."""
+        for name, statement in _RECORD.items():
+            started = time.perf_counter()
+            count = self.conn.execute(statement.format(found=found), self.params).rowcount
+            self.changed[name] = self.changed.get(name, 0) + count
+            self.seconds[f"_{name}"] = self.seconds.get(f"_{name}", 0.0) + time.perf_counter() - started
+        if found == _FOUND_NOW:
+            self.conn.execute(f"DELETE FROM {found}")
+
+
+_WAIVER_IN_FORCE = """(
   SELECT w.id FROM waivers w
   WHERE w.finding = findings.id AND w.granted_on <= :today AND w.until >= :today
-  ORDER BY w.until DESC, w.id LIMIT 1)
-WHERE waiver IS NOT (
-  SELECT w.id FROM waivers w
-  WHERE w.finding = findings.id AND w.granted_on <= :today AND w.until >= :today
-  ORDER BY w.until DESC, w.id LIMIT 1)
+  ORDER BY w.until DESC, w.id LIMIT 1)"""
+# Only findings that have a waiver, or had one, can change.
+_WAIVERS = f"""
+UPDATE findings SET waiver = {_WAIVER_IN_FORCE}
+WHERE (waiver IS NOT NULL OR id IN (SELECT finding FROM waivers)) AND waiver IS NOT {_WAIVER_IN_FORCE}
 """
 
 
 def refresh_waivers(db: sqlite_utils.Database, today: date) -> None:
     """Mark each finding with the waiver in force on ``today`` (or none)."""
     db.conn.execute(_WAIVERS, {"today": today.isoformat()})
-
-
-def _label_subjects(conn) -> None:
-    """Copy each subject's label (an institution's name, an agreement's title) onto the
-    run's findings, so that a list of findings reads without a join."""
-    tables = [t for (t,) in conn.execute("SELECT DISTINCT subject_table FROM temp.run_found")]
-    records = by_table()
-    for table in tables:
-        record = records.get(table)
-        if record is None or record.label_column is None or record.primary_key != ("id",):
-            continue
-        conn.execute(
-            f'UPDATE temp.run_found SET subject_label = (SELECT s."{record.label_column}" FROM main."{table}" s '
-            f"WHERE s.id = run_found.subject_id) WHERE subject_table = ?",
-            [table],
-        )
 
 
 def open_findings(
@@ -228,10 +261,15 @@ def run_checks(
     today: date | None = None,
     criteria_path: Path | None = None,
     actor: str | None = None,
+    lanes: int | None = None,
 ) -> RunResult:
-    """Run the selected checks (all by default) as of ``today`` and record the run."""
+    """Run the selected checks (all by default) as of ``today`` and record the run.
+
+    ``lanes``: how many processes run checks at once (``checks.lanes``); by default one per
+    core when the checks are slow enough to gain, and 1 runs them all on ``db``'s connection."""
     specs = select(only, families)
     today = today or date.today()
+    criteria_path = Path(criteria_path or CRITERIA_FILE)
     criteria, digest = load_criteria(criteria_path)
     ctx = Context(db, criteria, today)
     conn = db.conn
@@ -239,33 +277,54 @@ def run_checks(
     clock = time.perf_counter()
     actor = actor or store.default_actor()
     codes = [spec.code for spec in specs]
-    with store.transaction(db, actor=actor, source=SOURCE):
-        refresh_country_risk(ctx)
-        conn.execute("DROP TABLE IF EXISTS temp.run_found")
-        conn.execute(_RUN_FOUND)
-        try:
-            timings = _collect(ctx, specs)
-        finally:
-            ctx.close()
-        phase = time.perf_counter()
-        _label_subjects(conn)
-        run_id = _next_run_id(conn, today)
-        params = {"today": today.isoformat(), "run": run_id, "codes": json.dumps(codes)}
-        found = conn.execute("SELECT count(*) FROM temp.run_found").fetchone()[0]
-        timings["_label"], phase = time.perf_counter() - phase, time.perf_counter()
-        changed = {}
-        for name, statement in _RECORD.items():
-            changed[name] = conn.execute(statement, params).rowcount
-            timings[f"_{name}"], phase = time.perf_counter() - phase, time.perf_counter()
-        new, resolved = changed["insert"] + changed["reopen"], changed["resolve"]
-        refresh_waivers(db, today)
-        conn.execute("DROP TABLE temp.run_found")
-        timings["_waivers"] = time.perf_counter() - phase
-        seconds = time.perf_counter() - clock
-        conn.execute(
-            "INSERT INTO check_runs (id, started_at, seconds, as_of, actor, checks, criteria_sha256, found, new, resolved) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [run_id, started_at.isoformat(), round(seconds, 3), today.isoformat(), actor, json.dumps(codes),
-             digest, found, new, resolved],
-        )
-    return RunResult(run_id, today, specs, seconds, new, resolved, db, codes, timings)
+    estimates = _recent_seconds(conn)
+    count = lane_count(db, specs, lanes, estimates)
+    mmap_before = (conn.execute("PRAGMA mmap_size").fetchone() or [None])[0]  # none in memory
+    if mmap_before is not None:
+        conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
+    timings: dict[str, float] = {}
+    try:
+        with Lanes(db, count, today=today, criteria_path=criteria_path, digest=digest) as spread:
+            if count > 1:
+                # The other lanes read the last commit: commit the country tiers (derived data,
+                # rewritten whole) first, so that every lane reads the same tiers.
+                with store.transaction(db, actor=actor, source=SOURCE):
+                    refresh_country_risk(ctx)
+            with store.transaction(db, actor=actor, source=SOURCE):
+                if count == 1:
+                    refresh_country_risk(ctx)
+                timings["_risk"] = time.perf_counter() - clock
+                run_id = _next_run_id(conn, today)
+                record = _Recorder(conn, {"today": today.isoformat(), "run": run_id, "codes": json.dumps(codes)})
+                for table in (_FOUND_NOW, "temp.run_seen"):
+                    conn.execute(f"DROP TABLE IF EXISTS {table}")
+                create_found_table(conn, _FOUND_NOW)
+                conn.execute("CREATE TABLE temp.run_seen (id TEXT PRIMARY KEY)")
+                phase = time.perf_counter()
+                try:
+                    seconds = spread.collect(ctx, specs, table=_FOUND_NOW, estimates=estimates,
+                                             run_one=copy_found, record=record)
+                finally:
+                    ctx.close()
+                timings.update(seconds)
+                timings["_checks"], phase = time.perf_counter() - phase, time.perf_counter()
+                found = conn.execute("SELECT count(*) FROM temp.run_seen").fetchone()[0]
+                resolved = conn.execute(_RESOLVE, record.params).rowcount
+                timings["_resolve"], phase = time.perf_counter() - phase, time.perf_counter()
+                new = record.changed.get("insert", 0) + record.changed.get("reopen", 0)
+                refresh_waivers(db, today)
+                for table in (_FOUND_NOW, "temp.run_seen"):
+                    conn.execute(f"DROP TABLE {table}")
+                timings["_waivers"] = time.perf_counter() - phase
+                timings.update(record.seconds)
+                elapsed = time.perf_counter() - clock
+                conn.execute(
+                    "INSERT INTO check_runs (id, started_at, seconds, as_of, actor, checks, criteria_sha256, found, "
+                    "new, resolved, timings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [run_id, started_at.isoformat(), round(elapsed, 3), today.isoformat(), actor, json.dumps(codes),
+                     digest, found, new, resolved, json.dumps({code: round(seconds[code], 4) for code in codes})],
+                )
+    finally:
+        if mmap_before is not None:
+            conn.execute(f"PRAGMA mmap_size = {mmap_before}")
+    return RunResult(run_id, today, specs, elapsed, new, resolved, db, codes, timings, lanes=count)

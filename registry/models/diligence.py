@@ -225,6 +225,9 @@ class CheckRun(Record):
     found: Annotated[int, Field(ge=0, description="findings this run found")]
     new: Annotated[int, Field(ge=0, description="findings not open before this run")]
     resolved: Annotated[int, Field(ge=0, description="findings this run no longer found")]
+    timings: Annotated[
+        dict[str, float], Field(description="seconds each check took, by code (the next run starts the slowest first)")
+    ] = {}
 
 
 class Finding(Record):

@@ -1,0 +1,384 @@
+"""Spread a run's checks over several processes, so that a large registry uses every core.
+
+A run has lanes. The first is the run's own connection, inside its write transaction: it
+alone records findings. Every other lane is a process (``python -m checks.lanes``) with its
+own read connection to the same file: in WAL mode it reads the last commit, which is what the
+run's connection reads too, since the run holds the write lock and commits the country tiers
+before it starts (see ``checks.run``). A lane process copies what its checks find into a
+scratch file and, every few thousand rows, closes the file and starts another; the run's
+connection attaches each closed file and records its rows. Rows go from SQLite to SQLite,
+never through Python, and recording overlaps the checks: the run's connection records what
+is ready first and runs a check itself only when nothing is.
+
+Processes, not threads: Python releases the GIL while SQLite runs a statement, but SQLite as
+most systems ship it takes one global lock on every memory allocation, and checks that build
+strings and JSON for every row then run no faster on two threads than on one.
+
+The lanes take checks from one queue, slowest first by the seconds each took in recent runs.
+A TEMP table a check builds (``Context.temp_table``) exists on one connection only: a check
+that asks for a table another lane has built is handed to that lane (and, if it needs tables
+of two lanes, builds its own copy the second time round). Checks defined outside the
+``checks`` package (a test's, say) run on the run's own connection. A lane process that cannot
+start leaves its share to the others.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from checks.context import BuiltElsewhere, Context
+from checks.registry import CheckSpec
+from registry import db as store
+
+MAX_LANES = 4
+# Spread a run only when its checks took at least this long the last time, or, before any
+# run has timed them, when the file is this big: a process takes about 0.3 s to start.
+MIN_SECONDS = 1.0
+MIN_BYTES = 64 * 1024 * 1024
+# A lane process closes its scratch file once it holds this many rows (or once every check
+# has been taken), within the number of files the run's connection can attach.
+BATCH_ROWS = 5_000
+# Reading the file through a memory map spares a copy of every page a check reads; SQLite caps
+# the size at its compile-time limit and only ever reads through the map.
+MMAP_BYTES = 1 << 31
+FOUND_TABLE = "run_found"  # a scratch file's table
+
+RunOne = Callable[[Context, CheckSpec, str], None]
+
+
+def database_file(db: sqlite_utils.Database) -> str:
+    return next((row[2] for row in db.conn.execute("PRAGMA database_list") if row[1] == "main"), "") or ""
+
+
+def _portable(spec: CheckSpec) -> bool:
+    """Whether a lane process, which imports the ``checks`` package, has this check."""
+    return spec.module.startswith("checks.")
+
+
+def _attachable(db: sqlite_utils.Database) -> int:
+    attached = sum(1 for row in db.conn.execute("PRAGMA database_list") if row[1] not in ("main", "temp"))
+    return db.conn.getlimit(sqlite3.SQLITE_LIMIT_ATTACHED) - attached
+
+
+def lane_count(db: sqlite_utils.Database, specs: list[CheckSpec], wanted: int | None,
+               estimates: dict[str, float]) -> int:
+    """How many lanes a run uses: ``wanted``, or one per core (at most ``MAX_LANES``) when
+    the checks are slow enough to gain; one when the registry is not a WAL file of its own
+    (in memory, or inside a caller's transaction, whose writes other connections cannot see)."""
+    path = database_file(db)
+    if wanted is None:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        timed = [estimates[spec.code] for spec in specs if spec.code in estimates]
+        if len(timed) == len(specs):
+            slow = sum(timed) >= MIN_SECONDS
+        else:
+            slow = bool(path) and Path(path).stat().st_size >= MIN_BYTES
+        wanted = min(cores, MAX_LANES) if slow else 1
+    count = min(wanted, 1 + sum(1 for spec in specs if _portable(spec)), 1 + _attachable(db))
+    if count <= 1 or not path or db.conn.in_transaction or not sys.executable:
+        return 1
+    return count if db.conn.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal" else 1
+
+
+@dataclass(eq=False)
+class _Lane:
+    main: bool
+    files: int = 0  # scratch files it may fill
+    seconds: dict[str, float] = field(default_factory=dict)
+    pinned: deque[CheckSpec] = field(default_factory=deque)
+
+
+class _Queue:
+    """What is left to do: checks to run, closed scratch files to record, and which lane
+    built which TEMP table."""
+
+    def __init__(self, specs: Iterable[CheckSpec], estimates: dict[str, float], main: _Lane, processes: int):
+        ordered = sorted(specs, key=lambda spec: -estimates.get(spec.code, 0.0))
+        self.waiting = deque(spec for spec in ordered if _portable(spec))
+        main.pinned.extend(spec for spec in ordered if not _portable(spec))
+        self.main = main
+        self.unfinished = len(ordered)
+        self.running = processes  # lane processes that may still close a scratch file
+        self.files: deque[str] = deque()
+        self.builders: dict[str, _Lane] = {}
+        self.handed: set[str] = set()
+        self.error: BaseException | None = None
+        self.changed = threading.Condition()
+
+    def next(self, lane: _Lane) -> CheckSpec | str | None:
+        """A lane's next task: a check, or (the run's own lane) a scratch file to record."""
+        with self.changed:
+            while self.error is None:
+                if lane.main and self.files:
+                    return self.files.popleft()
+                if lane.pinned:
+                    return lane.pinned.popleft()
+                if self.waiting:
+                    return self.waiting.popleft()
+                if not self.unfinished and not (lane.main and self.running):
+                    return None
+                self.changed.wait()
+            return None
+
+    def may_build(self, lane: _Lane, spec: CheckSpec, table: str) -> bool:
+        with self.changed:
+            return self.builders.setdefault(table, lane) is lane or spec.code in self.handed
+
+    def hand_over(self, spec: CheckSpec, table: str) -> None:
+        with self.changed:
+            self.handed.add(spec.code)
+            builder = self.builders[table]
+            (builder if builder.main or _portable(spec) else self.main).pinned.append(spec)
+            self.changed.notify_all()
+
+    def finished(self, lane: _Lane, spec: CheckSpec, seconds: float) -> None:
+        with self.changed:
+            lane.seconds[spec.code] = seconds
+            self.unfinished -= 1
+            self.changed.notify_all()
+
+    def closed(self, path: str | None) -> None:
+        """A lane process closed a scratch file (``path``), or ended (``None``)."""
+        with self.changed:
+            if path is None:
+                self.running -= 1
+            else:
+                self.files.append(path)
+            self.changed.notify_all()
+
+    def fail(self, error: BaseException) -> None:
+        """Stop every lane after what it is doing."""
+        with self.changed:
+            self.error = self.error or error
+            self.changed.notify_all()
+
+
+class Lanes:
+    """The lanes of one run. Enter it before the run's transaction: it starts the lane
+    processes at once, so that they are ready when the checks start, and it detaches the
+    scratch files once the transaction is over (SQLite cannot detach inside one)."""
+
+    def __init__(self, db: sqlite_utils.Database, count: int, *, today: date, criteria_path: Path, digest: str):
+        self.db = db
+        self.count = count
+        self.arguments = [database_file(db), today.isoformat(), str(criteria_path), digest]
+        self.directory: Path | None = None
+        self.processes: list[subprocess.Popen] = []
+        self.attached: list[str] = []
+
+    def __enter__(self) -> "Lanes":
+        if self.count > 1:
+            self.directory = Path(tempfile.mkdtemp(prefix="registry-check-"))
+            package_root = str(Path(__file__).resolve().parent.parent)
+            env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
+            for n in range(1, self.count):
+                with open(self.directory / f"lane-{n}.log", "w") as log:
+                    self.processes.append(subprocess.Popen(
+                        [sys.executable, "-m", "checks.lanes", str(self.directory / f"lane-{n}"), *self.arguments],
+                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True, bufsize=1, env=env,
+                    ))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+            for pipe in (process.stdin, process.stdout):
+                pipe.close()
+        for name in self.attached:
+            self.db.conn.execute(f"DETACH DATABASE {name}")
+        if self.directory is not None:
+            shutil.rmtree(self.directory, ignore_errors=True)
+
+    def collect(self, ctx: Context, specs: list[CheckSpec], *, table: str, estimates: dict[str, float],
+                run_one: RunOne, record: Callable[[str], None]) -> dict[str, float]:
+        """Run every check in ``specs`` and record what each found. ``run_one`` copies a
+        check's rows into a table and ``record`` records the rows of a table: on the run's
+        connection after each check it runs (into ``table``), and for each scratch file a
+        lane process closes. Returns the seconds each check took."""
+        main = _Lane(main=True)
+        queue = _Queue(specs, estimates, main, len(self.processes))
+        files = _attachable(self.db) // max(1, len(self.processes))
+        others = [_Lane(main=False, files=files) for _ in self.processes]
+        threads = [threading.Thread(target=self._drive_process, args=(n, lane, process, queue), daemon=True,
+                                    name=f"registry-check-lane-{n}")
+                   for n, (lane, process) in enumerate(zip(others, self.processes), start=1)]
+        for thread in threads:
+            thread.start()
+        try:
+            while (task := queue.next(main)) is not None:
+                if isinstance(task, str):
+                    name = f"lane_file_{len(self.attached) + 1}"
+                    self.db.conn.execute(f"ATTACH DATABASE ? AS {name}", [task])
+                    self.attached.append(name)
+                    record(f"{name}.{FOUND_TABLE}")
+                    continue
+                ctx.may_build = lambda name, spec=task: queue.may_build(main, spec, name)
+                started = time.perf_counter()
+                try:
+                    run_one(ctx, task, table)
+                except BuiltElsewhere as elsewhere:
+                    queue.hand_over(task, elsewhere.name)
+                    continue
+                seconds = time.perf_counter() - started
+                record(table)
+                queue.finished(main, task, seconds)
+        except BaseException as error:
+            queue.fail(error)
+            raise
+        finally:
+            ctx.may_build = None
+            for thread in threads:
+                thread.join()
+        if queue.error is not None:
+            raise queue.error
+        seconds = dict(main.seconds)
+        for lane in others:
+            seconds.update(lane.seconds)
+        return seconds
+
+    def _drive_process(self, n: int, lane: _Lane, process: subprocess.Popen, queue: _Queue) -> None:
+        """Feed one lane process checks from the queue, answer its questions, and tell it
+        when to close its scratch file: at BATCH_ROWS rows, or once every check is taken,
+        keeping one file in hand for the end."""
+
+        def send(**message: Any) -> None:
+            process.stdin.write(json.dumps(message) + "\n")
+            process.stdin.flush()
+
+        def receive() -> dict[str, Any]:
+            line = process.stdout.readline()
+            if not line:
+                process.wait()
+                log = (self.directory / f"lane-{n}.log").read_text(errors="replace")[-4000:]
+                raise RuntimeError(f"a check lane ended unexpectedly:\n{log}")
+            return json.loads(line)
+
+        try:
+            receive()  # ready
+        except (RuntimeError, OSError, ValueError):
+            queue.closed(None)  # it could not start: the other lanes do its share
+            return
+        rows, used = 0, 1
+        try:
+            while (spec := queue.next(lane)) is not None:
+                last_file = used >= lane.files
+                close = rows > 0 and not last_file and (rows >= BATCH_ROWS or not queue.waiting)
+                send(run=spec.code, close=close)
+                if close:
+                    queue.closed(receive()["closed"])
+                    rows, used = 0, used + 1
+                while "may_build" in (answer := receive()):
+                    send(yes=queue.may_build(lane, spec, answer["may_build"]))
+                if "elsewhere" in answer:
+                    queue.hand_over(spec, answer["elsewhere"])
+                elif "error" in answer:
+                    raise _error(answer["error"], answer["type"])
+                else:
+                    rows += answer["rows"]
+                    queue.finished(lane, spec, answer["seconds"])
+            send(stop=True)
+            last = receive()["closed"]  # committed
+            process.wait()
+            if rows:
+                queue.closed(last)
+        except BaseException as error:
+            queue.fail(error)
+        finally:
+            queue.closed(None)
+
+
+def _error(message: str, kind: str) -> BaseException:
+    """The exception a check raised in a lane process, as the same built-in type if it is one."""
+    cls = getattr(builtins, kind, None)
+    return cls(message) if isinstance(cls, type) and issubclass(cls, Exception) else RuntimeError(f"{kind}: {message}")
+
+
+def _serve(prefix: str, path: str, today: str, criteria_path: str, digest: str) -> None:
+    """A lane process: run the checks the run asks for, one line of JSON each way."""
+    from checks.context import load_criteria
+    from checks.registry import load_all
+    from checks.run import copy_found, create_found_table
+
+    channel = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)  # what a check prints goes to the log, not into the conversation
+    sys.stdout = sys.stderr
+
+    def send(**message: Any) -> None:
+        channel.write(json.dumps(message) + "\n")
+
+    checks = load_all()
+    criteria, actual = load_criteria(Path(criteria_path))
+    if actual != digest:
+        raise RuntimeError(f"{criteria_path} changed during the run")
+    db = store.connect(path, create=False)
+    db.conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
+    ctx = Context(db, criteria, date.fromisoformat(today))
+    files = 0
+
+    def open_file() -> str:
+        nonlocal files
+        files += 1
+        scratch = f"{prefix}-{files}.db"
+        db.conn.execute("ATTACH DATABASE ? AS lane", [scratch])
+        db.conn.execute("PRAGMA lane.journal_mode = OFF")  # thrown away after the run
+        db.conn.execute("PRAGMA lane.synchronous = OFF")
+        create_found_table(db.conn, f"lane.{FOUND_TABLE}")
+        db.conn.execute("BEGIN")  # the run holds the write lock: every snapshot is the same
+        return scratch
+
+    def close_file() -> None:
+        db.conn.execute("COMMIT")
+        db.conn.execute("DETACH DATABASE lane")
+
+    def may_build(name: str) -> bool:
+        send(may_build=name)
+        return json.loads(sys.stdin.readline())["yes"]
+
+    ctx.may_build = may_build
+    scratch = open_file()
+    send(ready=True)
+    for line in sys.stdin:
+        message = json.loads(line)
+        if message.get("stop"):
+            break
+        if message.get("close"):
+            close_file()
+            send(closed=scratch)
+            scratch = open_file()
+        spec = checks[message["run"]]
+        started, before = time.perf_counter(), db.conn.total_changes
+        try:
+            copy_found(ctx, spec, f"lane.{FOUND_TABLE}")
+        except BuiltElsewhere as elsewhere:
+            send(elsewhere=elsewhere.name)
+            continue
+        except Exception as error:
+            send(error=str(error), type=type(error).__name__)
+            continue
+        send(done=spec.code, seconds=time.perf_counter() - started, rows=db.conn.total_changes - before)
+    close_file()
+    db.conn.close()
+    send(closed=scratch)
+
+
+if __name__ == "__main__":
+    _serve(*sys.argv[1:6])
