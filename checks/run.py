@@ -158,27 +158,36 @@ def _recent_seconds(conn, runs: int = 10) -> dict[str, float]:
 
 
 # What a run does with the rows it found in a table (``{found}``), after each check or batch
-# of checks: in this order, so that the updates touch only the findings that were there
-# before the run (not the ones it inserts), and so that SQLite touches the indexes of
-# findings only where indexed values change (a SET on an indexed column rewrites its index
-# entry even when the value stays the same). What the run no longer finds is resolved at the end.
+# of checks. First it notes, in one pass, which findings already recorded differ in more than
+# being seen again; then it marks every one seen, and rewrites only those that differ: a SET
+# on an indexed column (severity) rewrites its index entry even when the value stays the
+# same. New findings go in last, so that the updates touch only what was there before.
+# Whatever the run found ends with last_run = this run; that is how the end of the run
+# tells what it no longer finds.
 _RECORD = {
+    "compare": """
+INSERT INTO temp.run_changed (id, revised, reclassified, reopened)
+SELECT r.id,
+       f.message IS NOT r.message OR f.evidence IS NOT r.evidence OR f.subject_label IS NOT r.subject_label,
+       f.severity IS NOT r.severity OR f.family IS NOT r.family,
+       f.status = 'resolved'
+FROM {found} r JOIN findings f ON f.id = r.id
+WHERE f.message IS NOT r.message OR f.evidence IS NOT r.evidence OR f.subject_label IS NOT r.subject_label
+   OR f.severity IS NOT r.severity OR f.family IS NOT r.family OR f.status = 'resolved'
+""",
     "refresh": """
 UPDATE findings SET last_seen = :today, last_run = :run WHERE id IN (SELECT id FROM {found})
 """,
     "revise": """
 UPDATE findings SET message = r.message, evidence = r.evidence, subject_label = r.subject_label
-FROM {found} r
-WHERE findings.id IN (SELECT id FROM {found}) AND r.id = findings.id  -- the IN: look up the found, not scan findings
-  AND (findings.message IS NOT r.message OR findings.evidence IS NOT r.evidence OR findings.subject_label IS NOT r.subject_label)
+FROM {found} r WHERE findings.id IN (SELECT id FROM temp.run_changed WHERE revised) AND r.id = findings.id
 """,
     "reclassify": """
 UPDATE findings SET severity = r.severity, family = r.family
-FROM {found} r WHERE findings.id IN (SELECT id FROM {found}) AND r.id = findings.id AND (findings.severity IS NOT r.severity OR findings.family IS NOT r.family)
+FROM {found} r WHERE findings.id IN (SELECT id FROM temp.run_changed WHERE reclassified) AND r.id = findings.id
 """,
     "reopen": """
-UPDATE findings SET status = 'open', resolved_on = NULL
-WHERE status = 'resolved' AND id IN (SELECT id FROM {found})
+UPDATE findings SET status = 'open', resolved_on = NULL WHERE id IN (SELECT id FROM temp.run_changed WHERE reopened)
 """,
     "insert": """
 INSERT INTO findings (id, code, family, severity, subject_table, subject_id, subject_label, message, evidence,
@@ -187,12 +196,10 @@ SELECT id, code, family, severity, subject_table, subject_id, subject_label, mes
        'open', :today, :today, :run, :run
 FROM {found} r WHERE NOT EXISTS (SELECT 1 FROM findings f WHERE f.id = r.id)
 """,
-    "seen": "INSERT INTO temp.run_seen (id) SELECT id FROM {found}",
 }
 _RESOLVE = """
 UPDATE findings SET status = 'resolved', resolved_on = :today
-WHERE status = 'open' AND code IN (SELECT value FROM json_each(:codes))
-  AND id NOT IN (SELECT id FROM temp.run_seen)
+WHERE status = 'open' AND code IN (SELECT value FROM json_each(:codes)) AND last_run IS NOT :run
 """
 _FOUND_NOW = "temp.run_found"  # the rows of the check the run's connection has just run
 
@@ -211,8 +218,19 @@ class _Recorder:
             count = self.conn.execute(statement.format(found=found), self.params).rowcount
             self.changed[name] = self.changed.get(name, 0) + count
             self.seconds[f"_{name}"] = self.seconds.get(f"_{name}", 0.0) + time.perf_counter() - started
+        self.conn.execute("DELETE FROM temp.run_changed")
         if found == _FOUND_NOW:
             self.conn.execute(f"DELETE FROM {found}")
+
+    @property
+    def found(self) -> int:
+        """Findings recorded: those seen again and those new."""
+        return self.changed.get("refresh", 0) + self.changed.get("insert", 0)
+
+    @property
+    def new(self) -> int:
+        """Findings not open before the run: new ones and reopened ones."""
+        return self.changed.get("insert", 0) + self.changed.get("reopen", 0)
 
 
 _WAIVER_IN_FORCE = """(
@@ -296,10 +314,10 @@ def run_checks(
                 timings["_risk"] = time.perf_counter() - clock
                 run_id = _next_run_id(conn, today)
                 record = _Recorder(conn, {"today": today.isoformat(), "run": run_id, "codes": json.dumps(codes)})
-                for table in (_FOUND_NOW, "temp.run_seen"):
+                for table in (_FOUND_NOW, "temp.run_changed"):
                     conn.execute(f"DROP TABLE IF EXISTS {table}")
                 create_found_table(conn, _FOUND_NOW)
-                conn.execute("CREATE TABLE temp.run_seen (id TEXT PRIMARY KEY)")
+                conn.execute("CREATE TABLE temp.run_changed (id TEXT PRIMARY KEY, revised INT, reclassified INT, reopened INT)")
                 phase = time.perf_counter()
                 try:
                     seconds = spread.collect(ctx, specs, table=_FOUND_NOW, estimates=estimates,
@@ -308,12 +326,11 @@ def run_checks(
                     ctx.close()
                 timings.update(seconds)
                 timings["_checks"], phase = time.perf_counter() - phase, time.perf_counter()
-                found = conn.execute("SELECT count(*) FROM temp.run_seen").fetchone()[0]
                 resolved = conn.execute(_RESOLVE, record.params).rowcount
                 timings["_resolve"], phase = time.perf_counter() - phase, time.perf_counter()
-                new = record.changed.get("insert", 0) + record.changed.get("reopen", 0)
+                found, new = record.found, record.new
                 refresh_waivers(db, today)
-                for table in (_FOUND_NOW, "temp.run_seen"):
+                for table in (_FOUND_NOW, "temp.run_changed"):
                     conn.execute(f"DROP TABLE {table}")
                 timings["_waivers"] = time.perf_counter() - phase
                 timings.update(record.seconds)
