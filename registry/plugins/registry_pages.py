@@ -205,9 +205,10 @@ PROFILE_QUERIES = {
     "findings": (
         "findings",
         True,
+        # Through the subject: the + keeps SQLite from walking every open finding instead.
         """select f.id, f.code, f.severity, f.message, f.status, f.first_seen, f.waiver
            from findings f
-           where f.status = 'open' and ((f.subject_table = 'institutions' and f.subject_id = :id)
+           where +f.status = 'open' and ((f.subject_table = 'institutions' and f.subject_id = :id)
               or (f.subject_table = 'agreements'
                   and f.subject_id in (select agreement from agreement_parties where institution = :id)))
            order by case f.severity when 'high' then 0 when 'medium' then 1 when 'low' then 2 else 3 end, f.code""",
