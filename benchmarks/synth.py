@@ -43,6 +43,9 @@ PROGRAMMES = [("medicine", "Medicine", "Läkarprogrammet", "second"), ("nursing"
               ("public-health", "Public Health", "Folkhälsovetenskap", "second"),
               ("doctoral", "Doctoral studies in medical science", "Forskarutbildning", "third")]
 HOME = "home-university"
+# Networks of the sizes of the real ones (U21, EUGLOH, LERU, GAME), with members drawn at random.
+NETWORKS = [("u21", "Universitas 21", "U21", 30), ("eugloh", "European University Alliance for Global Health", "EUGLOH", 9),
+            ("leru", "League of European Research Universities", "LERU", 23), ("game", "Global Alliance for Medical Education", "GAME", 40)]
 
 
 def _places() -> list[tuple[str, str]]:
@@ -122,12 +125,19 @@ def synthetic_agreements(count: int, partner_ids: list[str], seed: int = 1) -> I
         yield agreement
 
 
+def synthetic_networks(partner_ids: list[str], seed: int = 1) -> list[dict]:
+    rng = random.Random(seed + 2)
+    return [{"id": network_id, "name": name, "acronym": acronym, "strategic": True,
+             "members": [HOME, *rng.sample(partner_ids, min(size, len(partner_ids)))]}
+            for network_id, name, acronym, size in NETWORKS]
+
+
 def synthetic_records(institutions: int = 20_000, agreements: int = 100_000, seed: int = 1) -> dict[str, list[dict]]:
-    """Seed-shaped records: {'institutions': [...], 'programmes': [...], 'agreements': [...]}"""
+    """Seed-shaped records: {'institutions': [...], 'networks': [...], 'programmes': [...], 'agreements': [...]}"""
     insts = synthetic_institutions(institutions, seed)
     partner_ids = [i["id"] for i in insts[1:]]
     programmes = [{"id": i, "name_en": en, "name_sv": sv, "cycle": cycle} for i, en, sv, cycle in PROGRAMMES]
-    return {"institutions": insts, "programmes": programmes,
+    return {"institutions": insts, "networks": synthetic_networks(partner_ids, seed), "programmes": programmes,
             "agreements": list(synthetic_agreements(agreements, partner_ids, seed))}
 
 

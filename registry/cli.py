@@ -178,14 +178,17 @@ def history(record_id: str, db_path: str, as_json: bool) -> None:
               type=click.Path(dir_okay=False), help="Serve the public copy (default public.db) instead, immutable, no login.")
 @click.option("--tiles", help="Map tile URL template (or set REGISTRY_TILE_URL); OpenStreetMap by default.")
 @click.option("--no-auth", is_flag=True, help="Serve the internal registry without a login (127.0.0.1 only).")
-def serve(db_path: str, host: str, port: int, public_path: str | None, tiles: str | None, no_auth: bool) -> None:
+@click.option("--sql-threads", type=click.IntRange(min=0), default=None,
+              help="Run queries in this many threads (default 0: on the server's loop, fastest for the registry's pages).")
+def serve(db_path: str, host: str, port: int, public_path: str | None, tiles: str | None, no_auth: bool,
+          sql_threads: int | None) -> None:
     """Serve the registry in Datasette: internally behind a login, or its public copy."""
     from registry import faces
 
     if public_path:
         if not Path(public_path).exists():
             raise click.UsageError(f"no public database at {public_path}: run 'registry publish --out {public_path}' first")
-        serve_module.serve(Path(public_path), host=host, port=port, public=True, tiles=tiles)
+        serve_module.serve(Path(public_path), host=host, port=port, public=True, tiles=tiles, sql_threads=sql_threads)
         return
     open_registry(db_path)
     if no_auth:
@@ -194,7 +197,7 @@ def serve(db_path: str, host: str, port: int, public_path: str | None, tiles: st
         except ValueError as error:
             raise click.UsageError(str(error)) from error
     try:
-        serve_module.serve(Path(db_path), host=host, port=port, auth=not no_auth, tiles=tiles)
+        serve_module.serve(Path(db_path), host=host, port=port, auth=not no_auth, tiles=tiles, sql_threads=sql_threads)
     except faces.NoAccounts as error:
         raise click.UsageError(str(error)) from error
 

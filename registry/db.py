@@ -237,14 +237,25 @@ class Plan:
 @contextmanager
 def gc_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while building many objects that all stay alive:
-    its repeated full passes over them would double the time of a large load."""
+    its repeated full passes over them would double the time of a large load.
+
+    After a large pause the objects are frozen (moved out of the collector's generations)
+    before it resumes: its first pass would otherwise walk every one of them only to find
+    them alive, 2-3 s at 100,000 agreements. Frozen objects are still freed when their last
+    reference goes; only a reference cycle made during the pause outlives its use."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if was_enabled:
+            if gc.get_count()[0] > FREEZE_AFTER_OBJECTS:
+                gc.freeze()
             gc.enable()
+
+
+# Allocations during a pause above which the survivors are frozen rather than walked.
+FREEZE_AFTER_OBJECTS = 100_000
 
 
 def _flatten(
@@ -279,6 +290,8 @@ def _fetch(db: sqlite_utils.Database, table: str, column: str, values: Iterable[
 def _existing_rows(db, spec, new_rows, complete) -> dict[tuple, dict]:
     pk = spec.record.primary_key
     existing: dict[tuple, dict] = {}
+    if db.conn.execute(f"SELECT 1 FROM {schema.quote(spec.name)} LIMIT 1").fetchone() is None:
+        return existing  # a first load: nothing to look up, row by row
     by_parent: dict[str, set] = defaultdict(set)
     for parent_field, parent_id in complete:
         by_parent[parent_field].add(parent_id)

@@ -213,7 +213,8 @@ def undo_merge(db: sqlite_utils.Database, keep: str, drop: str, *, actor: str | 
     Returns the number of changes undone."""
     conn = db.conn
     source = f"merge {keep} {drop}"
-    last = conn.execute(f"SELECT max(id) FROM {schema.AUDIT_TABLE} WHERE source = ?", [source]).fetchone()[0]
+    last = conn.execute(f"SELECT max(id) FROM {schema.AUDIT_TABLE} WHERE {schema.MERGE_SOURCES} AND source = ?",
+                        [source]).fetchone()[0]
     if last is None:
         raise ProblemsFound([Problem("no-merge", schema.AUDIT_TABLE, "the audit log has no such merge", None, "source", source)])
     entries = []

@@ -25,7 +25,7 @@ from typing import Any
 
 import yaml
 
-from registry.serve import ROOT, build_metadata
+from registry.serve import ROOT, SERVING_SETTINGS, build_metadata
 
 PACKAGE = Path(__file__).resolve().parent
 TEMPLATES_DIR = PACKAGE / "templates"
@@ -79,7 +79,7 @@ class Face:
             template_dir=str(TEMPLATES_DIR),
             plugins_dir=str(PLUGINS_DIR),
             static_mounts=[(STATIC_MOUNT, str(STATIC_DIR))],
-            settings=self.settings,
+            settings={**SERVING_SETTINGS, **self.settings},
             **files,
         )
 

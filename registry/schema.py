@@ -42,6 +42,7 @@ class Column:
     maximum: float | None = None
     ref: Ref | None = None
     indexed: bool = False
+    index_then: tuple[str, ...] = ()
     searchable: bool = False
     computed: bool = False
     min_length: int = 0
@@ -162,6 +163,7 @@ def _column(name: str, info: FieldInfo) -> Column:
             column.ref = item
         elif isinstance(item, Indexed):
             column.indexed = True
+            column.index_then = item.then
         elif isinstance(item, Searchable):
             column.searchable = True
         elif isinstance(item, (annotated_types.Ge, annotated_types.Gt)):
@@ -221,8 +223,10 @@ def index_sql(spec: TableSpec) -> list[str]:
     leading_key = spec.record.primary_key[0]
     for column in spec.columns:
         if (column.ref or column.indexed) and not (column.name == leading_key):
-            index = f"idx_{spec.name}_{column.name}"
-            statements.append(f"CREATE INDEX IF NOT EXISTS {quote(index)} ON {quote(spec.name)}({quote(column.name)})")
+            names = (column.name, *column.index_then)
+            index = f"idx_{spec.name}_{'_'.join(names)}"
+            columns = ", ".join(quote(name) for name in names)
+            statements.append(f"CREATE INDEX IF NOT EXISTS {quote(index)} ON {quote(spec.name)}({columns})")
     return statements
 
 
@@ -303,6 +307,9 @@ END""",
     ]
 
 
+# The sources of the entries 'registry merge' and 'registry unmerge' write (registry/dedupe.py).
+MERGE_SOURCES = "(source GLOB 'merge *' OR source GLOB 'unmerge *')"
+
 AUDIT_SQL = f"""
 CREATE TABLE IF NOT EXISTS {AUDIT_TABLE} (
   id INTEGER PRIMARY KEY,
@@ -317,6 +324,8 @@ CREATE TABLE IF NOT EXISTS {AUDIT_TABLE} (
   source TEXT
 ) STRICT;
 CREATE INDEX IF NOT EXISTS idx_changes_record ON {AUDIT_TABLE}(record_id);
+-- Merges are a handful of entries among millions; partial, so other writes never touch it.
+CREATE INDEX IF NOT EXISTS idx_changes_merges ON {AUDIT_TABLE}(source) WHERE {MERGE_SOURCES};
 CREATE TRIGGER IF NOT EXISTS changes_append_only_update BEFORE UPDATE ON {AUDIT_TABLE} BEGIN
   SELECT RAISE(ABORT, 'the audit log is append-only');
 END;

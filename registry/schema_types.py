@@ -36,7 +36,11 @@ class SqlCheck:
 
 @dataclass(frozen=True)
 class Indexed:
-    """Marks a column that people filter or sort by, so the store indexes it."""
+    """Marks a column that people filter or sort by, so the store indexes it. ``then`` names
+    columns that follow it in the same index, for lists that filter by this column and sort
+    by those (active agreements, soonest ending first) and so read the index in order."""
+
+    then: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,21 @@ def build_metadata(database_name: str = CANONICAL_DATABASE, *, metadata_file: Pa
     return metadata
 
 
+SERVING_SETTINGS: dict[str, Any] = {
+    "sql_time_limit_ms": 3000,
+    "facet_time_limit_ms": 500,
+    # Facets are chosen in the metadata; suggesting more costs a query per column on every
+    # table page (0.5 s of a 0.55 s agreements page at 100,000 agreements).
+    "suggest_facets": "off",
+    # The registry's pages run queries of a few milliseconds, and handing each to a thread
+    # and back costs more than it saves: with Datasette's 3 threads, 20 clients of a canned
+    # query saw p99 340 ms, with the queries run on the server's own loop 110-150 ms, at
+    # 20 % more requests per second, on 2 cores (benchmarks/serve_latency.py). A long custom
+    # query then holds the others up to sql_time_limit_ms: 'registry serve --sql-threads 3'.
+    "num_sql_threads": 0,
+}
+
+
 def write_metadata(metadata: dict[str, Any], directory: Path | None = None) -> Path:
     directory = directory or Path(tempfile.mkdtemp(prefix="registry-metadata-"))
     path = directory / "metadata.json"
@@ -82,9 +97,7 @@ def datasette_args(
     copy), its metadata, and optionally templates, plugins and static directories."""
     args = ["serve", *(["-i"] if immutable else []), str(db_path), "--metadata", str(metadata_path)]
     args += ["--host", host, "--port", str(port)]
-    # Facets are chosen in the metadata; suggesting more costs a query per column on every
-    # table page (0.5 s of a 0.55 s agreements page at 100,000 agreements).
-    merged = {"sql_time_limit_ms": 3000, "facet_time_limit_ms": 500, "suggest_facets": "off", **(settings or {})}
+    merged = {**SERVING_SETTINGS, **(settings or {})}
     for name, value in merged.items():
         args += ["--setting", name, str(value).lower() if isinstance(value, bool) else str(value)]
     if template_dir:
@@ -104,9 +117,11 @@ def serve(
     public: bool = False,
     auth: bool = True,
     tiles: str | None = None,
+    sql_threads: int | None = None,
 ) -> None:
     """Serve the registry with Datasette until interrupted: the internal face (login
-    required unless ``auth`` is off) or, with ``public``, the published copy."""
+    required unless ``auth`` is off) or, with ``public``, the published copy. ``sql_threads``
+    runs queries in that many threads instead of on the server's loop."""
     from datasette.cli import cli as datasette_cli
 
     from registry import faces
@@ -122,7 +137,7 @@ def serve(
         port=port,
         metadata_path=write_metadata(face.metadata),
         immutable=public,
-        settings=face.settings,
+        settings={**face.settings, **({"num_sql_threads": sql_threads} if sql_threads is not None else {})},
         template_dir=faces.TEMPLATES_DIR,
         plugins_dir=faces.PLUGINS_DIR,
         static={faces.STATIC_MOUNT: faces.STATIC_DIR},

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from registry import db as store
-from registry.serve import build_metadata
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_DATA = Path(__file__).resolve().parent / "data"
@@ -38,11 +37,11 @@ def registry_db(registry_path: Path):
 
 
 def datasette_get(db_path: Path, path: str, **client_kwargs):
-    """GET a path from Datasette serving db_path with the registry's metadata."""
-    from datasette.app import Datasette
+    """GET a path from the internal face of db_path (metadata, templates and plugins, no login)."""
+    from registry import faces
 
     async def fetch():
-        datasette = Datasette([str(db_path)], metadata=build_metadata(Path(db_path).stem))
+        datasette = faces.internal_face(db_path, auth=False).datasette()
         return await datasette.client.get(path, **client_kwargs)
 
     return asyncio.run(fetch())

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from registry import serve as serve_module
 from registry.cli import cli
 
 SEED = """
@@ -138,7 +139,7 @@ def test_registry_serve_answers_its_json_api(seeded):
     port = free_port()
     registry_command = Path(sys.executable).parent / "registry"
     env = {**os.environ, "REGISTRY_DB": str(db)}
-    server = subprocess.Popen([str(registry_command), "serve", "--no-auth", "--port", str(port)], env=env,
+    server = subprocess.Popen([str(registry_command), "serve", "--no-auth", "--port", str(port), "--sql-threads", "2"], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         url = f"http://127.0.0.1:{port}/cli/agreement_overview.json?_shape=array"
@@ -155,6 +156,15 @@ def test_registry_serve_answers_its_json_api(seeded):
         assert [(r["id"], r["partners"], r["countries"]) for r in overview] == [("ex-uio", "University of Oslo", "NO")]
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/cli/expiring.json?months=6", timeout=5) as response:
             assert response.status == 200
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/-/settings.json", timeout=5) as response:
+            settings = json.load(response)
+        assert settings["num_sql_threads"] == 2 and settings["suggest_facets"] is False
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_the_server_runs_queries_on_its_loop_unless_told_otherwise(tmp_path):
+    args = serve_module.datasette_args(tmp_path / "r.db", host="127.0.0.1", port=1, metadata_path=tmp_path / "m.json")
+    settings = dict(zip(args[args.index("--setting") + 1::3], args[args.index("--setting") + 2::3]))
+    assert settings["num_sql_threads"] == "0" and settings["sql_time_limit_ms"] == "3000"

@@ -32,9 +32,37 @@ def test_a_bulk_write_leaves_planner_statistics(bulk_registry):
 @pytest.mark.parametrize("name", ["expiring", "programme_portfolio", "teacher_mobility_gaps", "unused_agreements"])
 def test_canned_queries_look_children_up_by_agreement(bulk_registry, name):
     sql = build_metadata()["databases"]["registry"]["queries"][name]["sql"]
-    steps = plan(bulk_registry, sql, {"months": 6, "programme": "medicine", "years": 3})
+    steps = plan(bulk_registry, sql, {"months": 6, "programme": "medicine", "years": 3, "_page_size": 50, "_page_offset": 0})
     # agreements are read through an index (in ends_on order, up to the LIMIT), never scanned bare
     assert not any(step in ("SCAN a", "SCAN o") for step in steps), steps
     for child in ("t", "f"):
         lookups = [s for s in steps if s.startswith(f"SEARCH {child} ")]
         assert all("agreement=?" in s for s in lookups), lookups
+
+
+@pytest.fixture(scope="module")
+def checked_registry(bulk_registry):
+    from checks.run import run_checks
+
+    run_checks(bulk_registry, actor="tester")  # findings arrive after the bulk write's statistics
+    return bulk_registry
+
+
+def test_a_partners_findings_are_read_through_their_subject(checked_registry):
+    from registry.plugins.registry_pages import PROFILE_QUERIES
+
+    partner = checked_registry.conn.execute("SELECT institution FROM agreement_parties WHERE role IS NOT 'home' LIMIT 1").fetchone()[0]
+    risk = build_metadata()["databases"]["registry"]["queries"]["partner_risk"]["sql"]
+    for sql in (risk, PROFILE_QUERIES["findings"][2]):
+        steps = plan(checked_registry, sql, {"institution": partner, "id": partner})
+        lookups = [s for s in steps if s.startswith("SEARCH f USING") or s.startswith("SCAN f")]
+        finding_lookups = [s for s in lookups if "findings" in s or "subject_id" in s or s == "SCAN f"]
+        assert finding_lookups and all("subject_id=?" in s for s in finding_lookups), steps
+
+
+def test_open_findings_pages_read_findings_in_order(checked_registry):
+    sql = build_metadata()["databases"]["registry"]["queries"]["open_findings"]["sql"]
+    steps = plan(checked_registry, sql, {"severity": "", "family": "", "_page_size": 50, "_page_offset": 0})
+    scans = [s for s in steps if "findings" in s or s.startswith(("SCAN f", "SEARCH f"))]
+    assert all("idx_findings_status_severity_id" in s or "sqlite_autoindex_findings_1" in s for s in scans), steps
+    assert not any("TEMP B-TREE FOR ORDER BY" in s for s in steps[: len(steps) - 1]), steps

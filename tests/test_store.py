@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import sqlite3
+import weakref
 from datetime import date
 
 import pytest
@@ -218,3 +220,22 @@ def test_the_library_logs_its_writes_exactly_as_the_triggers_log_anyone_elses(re
         "select table_name, row_key, record_id, operation, before, after, actor, source from changes order by table_name, row_key").fetchall()
     assert len(by_library) == len(plan.changes) > 30
     assert by_library == by_triggers
+
+
+def test_a_large_pause_freezes_its_survivors_and_they_are_still_freed():
+    class Box:
+        pass
+
+    frozen_before = gc.get_freeze_count()
+    with store.gc_paused():
+        boxes = [Box() for _ in range(store.FREEZE_AFTER_OBJECTS + 10)]
+    assert gc.isenabled()
+    assert gc.get_freeze_count() >= frozen_before + len(boxes)
+    probe = weakref.ref(boxes[0])
+    del boxes
+    assert probe() is None  # reference counting still frees frozen objects
+
+    frozen_before = gc.get_freeze_count()
+    with store.gc_paused():
+        small = [Box() for _ in range(100)]
+    assert gc.get_freeze_count() == frozen_before and small

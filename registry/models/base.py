@@ -61,12 +61,13 @@ class Record(BaseModel):
             if not isinstance(items, list):
                 continue
             filled = []
+            numbered = "term_no" in child_cls.model_fields
             for position, item in enumerate(items, start=1):
                 item = child_cls.shorthand(item)
                 if isinstance(item, dict):
                     item = dict(item)
                     item.setdefault(parent_field, parent_key)
-                    if "term_no" in child_cls.model_fields:
+                    if numbered:
                         item.setdefault("term_no", position)
                 filled.append(item)
             data[field_name] = filled

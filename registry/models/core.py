@@ -440,7 +440,7 @@ class Agreement(Record):
     id: Slug
     title: Annotated[NonEmpty, Searchable()]
     kind: Annotated[AgreementKind, Indexed()]
-    status: Annotated[AgreementStatus, Indexed()]
+    status: Annotated[AgreementStatus, Indexed(then=("ends_on",))]
     signed_on: Optional[date] = None
     starts_on: Optional[date] = None
     ends_on: Annotated[Optional[date], Indexed()] = None

@@ -248,7 +248,8 @@ class Finding(Record):
     subject_label: Optional[NonEmpty] = None
     message: Annotated[NonEmpty, Field(description="what was found, in plain words")]
     evidence: Annotated[dict[str, Any], Field(description="values compared, thresholds and their sources")] = {}
-    status: Annotated[FindingStatus, Indexed()] = FindingStatus.open
+    # open_findings pages through open findings by severity, then code and subject (the id)
+    status: Annotated[FindingStatus, Indexed(then=("severity", "id"))] = FindingStatus.open
     first_seen: date
     last_seen: date
     first_run: Annotated[Slug, Ref("check_runs")]

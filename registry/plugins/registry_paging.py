@@ -1,0 +1,86 @@
+"""Pages for canned queries whose answers grow with the registry.
+
+Datasette renders every row a canned query returns, up to ``max_returned_rows``; at 100,000
+agreements "agreements ending within 12 months" is thousands of rows and a page took
+seconds to build. A query that ends in ``LIMIT :_page_size OFFSET :_page_offset`` is paged
+instead, like Datasette's table pages: 50 rows a page, ``?_page=N`` for the next ones,
+``?_size=N`` (or ``max``) for more per page, which the CSV link asks for. The two magic
+parameters never appear in the query's form, and the pager under the table links the pages.
+
+The queries write ``LIMIT coalesce(:_page_size, 50) OFFSET coalesce(:_page_offset, 0)``:
+Datasette without this plugin binds unknown magic parameters to NULL, and then serves the
+first page, so the metadata stays usable on plain ``datasette``.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+
+from datasette import hookimpl
+
+PAGE_SIZE = 50
+PAGED_MARKER = ":_page_offset"
+PAGED_CLAUSE = f"limit coalesce(:_page_size, {PAGE_SIZE}) offset coalesce(:_page_offset, 0)"
+
+
+def _positive(text: str | None, default: int) -> int:
+    try:
+        number = int(text)
+    except (TypeError, ValueError):
+        return default
+    return number if number >= 1 else default
+
+
+def page_size(request, max_rows: int) -> int:
+    size = request.args.get("_size")
+    if size == "max":
+        return max_rows
+    return min(_positive(size, PAGE_SIZE), max_rows)
+
+
+def page_number(request) -> int:
+    return _positive(request.args.get("_page"), 1)
+
+
+@hookimpl
+def register_magic_parameters(datasette):
+    max_rows = datasette.setting("max_returned_rows")
+
+    def page(key: str, request):
+        size = page_size(request, max_rows)
+        if key == "size":
+            return size
+        if key == "offset":
+            return (page_number(request) - 1) * size
+        raise KeyError(key)
+
+    return [("page", page)]
+
+
+def _with_args(request, **changes) -> str:
+    args = [(k, v) for k, v in urllib.parse.parse_qsl(request.query_string, keep_blank_values=True) if k not in changes]
+    args += [(k, str(v)) for k, v in changes.items() if v is not None]
+    return request.path + ("?" + urllib.parse.urlencode(args) if args else "")
+
+
+def pager(request, sql: str | None, rows_shown: int, max_rows: int) -> dict | None:
+    """Where the rows on this page sit in the whole answer, and links to the pages either side."""
+    if not sql or PAGED_MARKER not in sql:
+        return None
+    size, number = page_size(request, max_rows), page_number(request)
+    first = (number - 1) * size + 1
+    return {
+        "first": first if rows_shown else None,
+        "last": first + rows_shown - 1,
+        "previous": _with_args(request, _page=number - 1 if number > 2 else None) if number > 1 else None,
+        # A full page may have more after it; the page after a full last page says so.
+        "next": _with_args(request, _page=number + 1) if rows_shown == size else None,
+    }
+
+
+@hookimpl
+def extra_template_vars(template, request, datasette):
+    if request is None or not template.startswith("query"):
+        return None
+    max_rows = datasette.setting("max_returned_rows")
+    return {"registry_pager": lambda sql, rows_shown: pager(request, sql, rows_shown, max_rows)}
