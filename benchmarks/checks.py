@@ -1,9 +1,11 @@
 """Time a full ``registry check`` on a synthetic registry against one full scan of the same tables.
 
-    .venv/bin/python -m benchmarks.checks [--institutions 20000] [--agreements 100000] [--db PATH]
+    .venv/bin/python -m benchmarks.checks [--institutions 20000] [--agreements 100000] [--db PATH] [--repeat N]
 
-Builds the registry with ``benchmarks.synth.build_synthetic`` (or reuses ``--db`` if it
-exists), loads the country indicators, then in the same run measures:
+Builds the registry with ``benchmarks.synth.build_synthetic`` and loads the country
+indicators (or reuses ``--db`` if it exists, building it there if not), then, on a fresh
+copy of it each time (so that the first run always records every finding as new), measures
+in the same run:
 
 - ``scan``: reading every row of every table the checks read, once, into Python
   (the least any whole-registry check could do);
@@ -13,7 +15,11 @@ exists), loads the country indicators, then in the same run measures:
 - ``checks-cli``: ``registry check --fail-on never`` in a subprocess, output to /dev/null:
   interpreter start, imports, the run, reading back and printing every finding.
 
-Prints one JSON object per figure; the targets are a check under 5 s and within 10x the scan.
+``lanes`` is how many processes ran checks (``checks/lanes.py``); ``commit_seconds`` the
+commit after the run (SQLite writing the new pages), which ``seconds`` does not include.
+``--repeat`` measures that many fresh copies, one line per figure each (``iteration``), so
+that a shared machine's noise shows as a range. Prints one JSON object per figure; the
+targets are a check under 5 s and within 10x the scan.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -63,30 +70,20 @@ def _read_back(result) -> float:
     return time.perf_counter() - started
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--institutions", type=int, default=20_000)
-    parser.add_argument("--agreements", type=int, default=100_000)
-    parser.add_argument("--db", type=Path, help="reuse (or build and keep) the synthetic registry here")
-    args = parser.parse_args()
-    path = args.db or Path(tempfile.mkdtemp(prefix="bench-checks-")) / "synthetic.db"
+def _timed_run(db) -> tuple:
+    started = time.perf_counter()
+    result = run_checks(db, today=TODAY, actor="benchmark")
+    return result, time.perf_counter() - started - result.seconds
 
-    if not path.exists():
-        started = time.perf_counter()
-        db = build_synthetic(path, institutions=args.institutions, agreements=args.agreements)
-        emit(bench="checks-build", institutions=args.institutions, agreements=args.agreements,
-             seconds=round(time.perf_counter() - started, 2))
-    else:
-        db = store.connect(path)
-        store.ensure_schema(db)
-    load_indicators(db, actor="benchmark")
+
+def measure(path: Path, iteration: int | None) -> None:
+    db = store.connect(path)
     n_agreements = db.conn.execute("SELECT count(*) FROM agreements").fetchone()[0]
     n_institutions = db.conn.execute("SELECT count(*) FROM institutions").fetchone()[0]
-
-    first = run_checks(db, today=TODAY, actor="benchmark")
+    first, first_commit = _timed_run(db)
     first_read = _read_back(first)
     scan_seconds, scan_rows = full_scan(db)  # findings now exist: the scan reads them too
-    again = run_checks(db, today=TODAY, actor="benchmark")
+    again, again_commit = _timed_run(db)
     again_read = _read_back(again)
     scan_again, _ = full_scan(db)
     db.conn.close()
@@ -96,23 +93,57 @@ def main() -> None:
                    env={**os.environ, "REGISTRY_ACTOR": "benchmark"})
     cli_seconds = time.perf_counter() - started
     baseline = min(scan_seconds, scan_again)
+    each = {} if iteration is None else {"iteration": iteration}
 
-    emit(bench="checks-scan", institutions=n_institutions, agreements=n_agreements, rows=scan_rows,
+    emit(bench="checks-scan", **each, institutions=n_institutions, agreements=n_agreements, rows=scan_rows,
          seconds=round(baseline, 3))
-    for label, result, read in (("checks-first-run", first, first_read), ("checks-again", again, again_read)):
-        emit(bench=label, institutions=n_institutions, agreements=n_agreements, checks=len(all_checks()),
-             findings=len(result.findings), new=result.new, seconds=round(result.seconds, 3),
-             read_back_seconds=round(read, 3), baseline_seconds=round(baseline, 3),
+    for label, result, read, commit in (("checks-first-run", first, first_read, first_commit),
+                                        ("checks-again", again, again_read, again_commit)):
+        emit(bench=label, **each, institutions=n_institutions, agreements=n_agreements, checks=len(all_checks()),
+             findings=len(result.findings), new=result.new, lanes=result.lanes, seconds=round(result.seconds, 3),
+             commit_seconds=round(commit, 3), read_back_seconds=round(read, 3), baseline_seconds=round(baseline, 3),
              ratio=round(result.seconds / baseline, 2), under_5s=result.seconds < 5,
              within_10x=result.seconds / baseline <= 10)
-    emit(bench="checks-cli", institutions=n_institutions, agreements=n_agreements, seconds=round(cli_seconds, 3),
+    emit(bench="checks-cli", **each, institutions=n_institutions, agreements=n_agreements, seconds=round(cli_seconds, 3),
          baseline_seconds=round(baseline, 3), ratio=round(cli_seconds / baseline, 2), under_5s=cli_seconds < 5,
          within_10x=cli_seconds / baseline <= 10)
-    phases = {k.lstrip("_"): round(v, 3) for k, v in again.timings.items() if k.startswith("_")}
-    emit(bench="checks-record-phases", seconds=phases)
+    for label, result in (("first-run", first), ("again", again)):
+        phases = {k.lstrip("_"): round(v, 3) for k, v in result.timings.items() if k.startswith("_")}
+        emit(bench="checks-record-phases", **each, run=label, seconds=phases)
     slowest = sorted(((c, t) for c, t in again.timings.items() if not c.startswith("_")), key=lambda item: -item[1])[:5]
-    emit(bench="checks-slowest", checks={code: round(seconds, 3) for code, seconds in slowest})
-    emit(bench="checks-findings-by-code", counts=dict(sorted(Counter(f["code"] for f in again.findings).items())))
+    emit(bench="checks-slowest", **each, checks={code: round(seconds, 3) for code, seconds in slowest})
+    emit(bench="checks-findings-by-code", **each,
+         counts=dict(sorted(Counter(f["code"] for f in again.findings).items())))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--institutions", type=int, default=20_000)
+    parser.add_argument("--agreements", type=int, default=100_000)
+    parser.add_argument("--db", type=Path, help="reuse (or build and keep) the synthetic registry here; "
+                                                "the checks run on a copy of it")
+    parser.add_argument("--repeat", type=int, default=1, help="measure this many fresh copies")
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="bench-checks-"))
+    path = args.db or workdir / "synthetic.db"
+    if not path.exists():
+        started = time.perf_counter()
+        db = build_synthetic(path, institutions=args.institutions, agreements=args.agreements)
+        emit(bench="checks-build", institutions=args.institutions, agreements=args.agreements,
+             seconds=round(time.perf_counter() - started, 2))
+    else:
+        db = store.connect(path)
+        store.ensure_schema(db)
+    load_indicators(db, actor="benchmark")
+    db.conn.close()  # the last connection to close checkpoints the WAL into the file
+    try:
+        for iteration in range(args.repeat):
+            copy = workdir / "checked.db"
+            shutil.copy(path, copy)
+            measure(copy, iteration + 1 if args.repeat > 1 else None)
+            copy.unlink()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

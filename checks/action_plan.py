@@ -146,7 +146,8 @@ def network_partner_without_agreement(ctx: Context):
         JOIN institutions i ON i.id = m.institution AND i.is_home = 0
         WHERE (m.until IS NULL OR m.until >= CAST(strftime('%Y', :today) AS INTEGER))
           AND NOT EXISTS (SELECT 1 FROM agreement_parties p JOIN agreements a ON a.id = p.agreement
-                          WHERE p.institution = i.id AND a.status = 'active')
+                          -- the +: through the partner's few agreements, never every active one per partner
+                          WHERE p.institution = i.id AND +a.status = 'active')
         GROUP BY i.id
         """
     )
