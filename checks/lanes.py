@@ -190,10 +190,13 @@ class Lanes:
             env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
             for n in range(1, self.count):
                 with open(self.directory / f"lane-{n}.log", "w") as log:
-                    self.processes.append(subprocess.Popen(
-                        [sys.executable, "-m", "checks.lanes", str(self.directory / f"lane-{n}"), *self.arguments],
-                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True, bufsize=1, env=env,
-                    ))
+                    try:
+                        self.processes.append(subprocess.Popen(
+                            [sys.executable, "-m", "checks.lanes", str(self.directory / f"lane-{n}"), *self.arguments],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True, bufsize=1, env=env,
+                        ))
+                    except OSError:  # no interpreter to start: the run's own lane does the work
+                        break
         return self
 
     def __exit__(self, *exc) -> None:

@@ -166,7 +166,7 @@ def _recent_seconds(conn, runs: int = 10) -> dict[str, float]:
 # tells what it no longer finds.
 _RECORD = {
     "compare": """
-INSERT INTO temp.run_changed (id, revised, reclassified, reopened)
+INSERT INTO {changed} (id, revised, reclassified, reopened)
 SELECT r.id,
        f.message IS NOT r.message OR f.evidence IS NOT r.evidence OR f.subject_label IS NOT r.subject_label,
        f.severity IS NOT r.severity OR f.family IS NOT r.family,
@@ -180,14 +180,14 @@ UPDATE findings SET last_seen = :today, last_run = :run WHERE id IN (SELECT id F
 """,
     "revise": """
 UPDATE findings SET message = r.message, evidence = r.evidence, subject_label = r.subject_label
-FROM {found} r WHERE findings.id IN (SELECT id FROM temp.run_changed WHERE revised) AND r.id = findings.id
+FROM {found} r WHERE findings.id IN (SELECT id FROM {changed} WHERE revised) AND r.id = findings.id
 """,
     "reclassify": """
 UPDATE findings SET severity = r.severity, family = r.family
-FROM {found} r WHERE findings.id IN (SELECT id FROM temp.run_changed WHERE reclassified) AND r.id = findings.id
+FROM {found} r WHERE findings.id IN (SELECT id FROM {changed} WHERE reclassified) AND r.id = findings.id
 """,
     "reopen": """
-UPDATE findings SET status = 'open', resolved_on = NULL WHERE id IN (SELECT id FROM temp.run_changed WHERE reopened)
+UPDATE findings SET status = 'open', resolved_on = NULL WHERE id IN (SELECT id FROM {changed} WHERE reopened)
 """,
     "insert": """
 INSERT INTO findings (id, code, family, severity, subject_table, subject_id, subject_label, message, evidence,
@@ -202,6 +202,15 @@ UPDATE findings SET status = 'resolved', resolved_on = :today
 WHERE status = 'open' AND code IN (SELECT value FROM json_each(:codes)) AND last_run IS NOT :run
 """
 _FOUND_NOW = "temp.run_found"  # the rows of the check the run's connection has just run
+_CHANGED = "temp.run_changed"  # which of the rows being recorded differ from the record
+
+
+def _run_tables(conn, *, create: bool) -> None:
+    for table in (_FOUND_NOW, _CHANGED):
+        conn.execute(f"DROP TABLE IF EXISTS {table}")
+    if create:
+        create_found_table(conn, _FOUND_NOW)
+        conn.execute(f"CREATE TABLE {_CHANGED} (id TEXT PRIMARY KEY, revised INT, reclassified INT, reopened INT)")
 
 
 @dataclass
@@ -215,10 +224,10 @@ class _Recorder:
         """Record the rows in table ``found`` (and empty it, if it is the run's own)."""
         for name, statement in _RECORD.items():
             started = time.perf_counter()
-            count = self.conn.execute(statement.format(found=found), self.params).rowcount
+            count = self.conn.execute(statement.format(found=found, changed=_CHANGED), self.params).rowcount
             self.changed[name] = self.changed.get(name, 0) + count
             self.seconds[f"_{name}"] = self.seconds.get(f"_{name}", 0.0) + time.perf_counter() - started
-        self.conn.execute("DELETE FROM temp.run_changed")
+        self.conn.execute(f"DELETE FROM {_CHANGED}")
         if found == _FOUND_NOW:
             self.conn.execute(f"DELETE FROM {found}")
 
@@ -314,10 +323,7 @@ def run_checks(
                 timings["_risk"] = time.perf_counter() - clock
                 run_id = _next_run_id(conn, today)
                 record = _Recorder(conn, {"today": today.isoformat(), "run": run_id, "codes": json.dumps(codes)})
-                for table in (_FOUND_NOW, "temp.run_changed"):
-                    conn.execute(f"DROP TABLE IF EXISTS {table}")
-                create_found_table(conn, _FOUND_NOW)
-                conn.execute("CREATE TABLE temp.run_changed (id TEXT PRIMARY KEY, revised INT, reclassified INT, reopened INT)")
+                _run_tables(conn, create=True)
                 phase = time.perf_counter()
                 try:
                     seconds = spread.collect(ctx, specs, table=_FOUND_NOW, estimates=estimates,
@@ -325,13 +331,13 @@ def run_checks(
                 finally:
                     ctx.close()
                 timings.update(seconds)
-                timings["_checks"], phase = time.perf_counter() - phase, time.perf_counter()
+                # running the checks and recording what they found as they go
+                timings["_checks_and_record"], phase = time.perf_counter() - phase, time.perf_counter()
                 resolved = conn.execute(_RESOLVE, record.params).rowcount
                 timings["_resolve"], phase = time.perf_counter() - phase, time.perf_counter()
                 found, new = record.found, record.new
                 refresh_waivers(db, today)
-                for table in (_FOUND_NOW, "temp.run_changed"):
-                    conn.execute(f"DROP TABLE {table}")
+                _run_tables(conn, create=False)
                 timings["_waivers"] = time.perf_counter() - phase
                 timings.update(record.seconds)
                 elapsed = time.perf_counter() - clock
@@ -344,4 +350,4 @@ def run_checks(
     finally:
         if mmap_before is not None:
             conn.execute(f"PRAGMA mmap_size = {mmap_before}")
-    return RunResult(run_id, today, specs, elapsed, new, resolved, db, codes, timings, lanes=count)
+    return RunResult(run_id, today, specs, elapsed, new, resolved, db, codes, timings, lanes=1 + len(spread.processes))

@@ -1,0 +1,67 @@
+"""A run rewrites a finding it finds again only where it changed, and knows what it no longer finds."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+import pytest
+
+from checks.registry import CHECKS, load_all
+from checks.run import run_checks
+from registry import db as store
+from registry.models.core import Agreement, Institution
+
+DAY1, DAY2, DAY3 = date(2026, 11, 21), date(2026, 11, 28), date(2026, 12, 5)
+FINGERPRINT = "DQ05:agreements:oslo-exchange"
+
+
+@pytest.fixture
+def db(registry_db):
+    store.write_records(registry_db, [
+        Institution(id="lund", name="Lund University", country="SE", is_home=True),
+        Institution(id="oslo", name="University of Oslo", country="NO", ror="01xtthb56", latitude=59.9, longitude=10.7),
+        Agreement(id="oslo-exchange", title="Oslo exchange", kind="student_exchange", status="active",
+                  coordinator="International coordinator", notice_months=6, parties=["lund", "oslo"]),
+    ], actor="test")
+    return registry_db
+
+
+def finding(db) -> dict:
+    cursor = db.conn.execute("SELECT * FROM findings WHERE id = ?", [FINGERPRINT])
+    return dict(zip([d[0] for d in cursor.description], cursor.fetchone()))
+
+
+def test_found_again_unchanged_only_last_seen_and_last_run_move(db):
+    first = run_checks(db, only=["DQ05"], today=DAY1, actor="test")
+    before = finding(db)
+    second = run_checks(db, only=["DQ05"], today=DAY2, actor="test")
+    after = finding(db)
+    assert {name for name in after if after[name] != before[name]} == {"last_seen", "last_run"}
+    assert (after["last_seen"], after["last_run"], after["first_run"]) == ("2026-11-28", second.run_id, first.run_id)
+    assert (second.new, second.resolved) == (0, 0)
+    assert db.conn.execute("SELECT found FROM check_runs WHERE id = ?", [second.run_id]).fetchone()[0] == 1
+
+
+def test_a_new_title_and_a_new_severity_are_written_onto_the_finding(db, monkeypatch):
+    run_checks(db, only=["DQ05"], today=DAY1, actor="test")
+    with store.transaction(db, actor="test", source="test"):
+        db.conn.execute("UPDATE agreements SET title = 'Oslo exchange 2027' WHERE id = 'oslo-exchange'")
+    monkeypatch.setitem(CHECKS, "DQ05", replace(load_all()["DQ05"], severity="high"))
+    third = run_checks(db, only=["DQ05"], today=DAY2, actor="test")
+    row = finding(db)
+    assert (row["severity"], row["subject_label"], row["status"]) == ("high", "Oslo exchange 2027", "open")
+    assert "Oslo exchange 2027" in row["message"] and third.new == 0
+    assert [f["severity"] for f in third.findings] == ["high"]
+
+
+def test_a_finding_reopened_takes_the_checks_current_severity(db, monkeypatch):
+    run_checks(db, only=["DQ05"], today=DAY1, actor="test")
+    db.conn.execute("INSERT INTO programmes (id, name_en, name_sv, cycle) VALUES ('med', 'Medicine', 'Läkarprogrammet', 'second')")
+    db.conn.execute("INSERT INTO agreement_programmes (agreement, programme) VALUES ('oslo-exchange', 'med')")
+    assert run_checks(db, only=["DQ05"], today=DAY2, actor="test").resolved == 1
+    db.conn.execute("DELETE FROM agreement_programmes")
+    monkeypatch.setitem(CHECKS, "DQ05", replace(load_all()["DQ05"], severity="medium"))
+    again = run_checks(db, only=["DQ05"], today=DAY3, actor="test")
+    row = finding(db)
+    assert again.new == 1 and (row["status"], row["severity"], row["resolved_on"]) == ("open", "medium", None)
