@@ -15,8 +15,10 @@ in the same run:
 - ``checks-cli``: ``registry check --fail-on never`` in a subprocess, output to /dev/null:
   interpreter start, imports, the run, reading back and printing every finding.
 
-``lanes`` is how many processes ran checks (``checks/lanes.py``); ``commit_seconds`` the
-commit after the run (SQLite writing the new pages), which ``seconds`` does not include.
+``lanes`` is how many processes ran checks (``checks/lanes.py``); ``commit_seconds`` what
+follows the timed run, mostly SQLite committing (writing the new pages). In the record
+phases, ``checks_and_record`` runs the checks and records what they find as they go
+(``compare`` to ``insert`` are its parts); ``resolve`` and ``waivers`` follow it.
 ``--repeat`` measures that many fresh copies, one line per figure each (``iteration``), so
 that a shared machine's noise shows as a range. Prints one JSON object per figure; the
 targets are a check under 5 s and within 10x the scan.
@@ -137,11 +139,12 @@ def main() -> None:
     load_indicators(db, actor="benchmark")
     db.conn.close()  # the last connection to close checkpoints the WAL into the file
     try:
-        for iteration in range(args.repeat):
-            copy = workdir / "checked.db"
+        for iteration in range(1, args.repeat + 1):
+            copy = workdir / f"checked-{iteration}" / "registry.db"
+            copy.parent.mkdir()
             shutil.copy(path, copy)
-            measure(copy, iteration + 1 if args.repeat > 1 else None)
-            copy.unlink()
+            measure(copy, iteration if args.repeat > 1 else None)
+            shutil.rmtree(copy.parent)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
