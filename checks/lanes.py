@@ -11,8 +11,9 @@ never through Python, and recording overlaps the checks: the run's connection re
 is ready first and runs a check itself only when nothing is.
 
 Processes, not threads: Python releases the GIL while SQLite runs a statement, but SQLite as
-most systems ship it takes one global lock on every memory allocation, and checks that build
-strings and JSON for every row then run no faster on two threads than on one.
+Debian builds it (memory statistics on, no lookaside) takes one global lock on every memory
+allocation, and checks that build strings and JSON for every row ran no faster on two
+threads than on one (some slower).
 
 The lanes take checks from one queue, slowest first by the seconds each took in recent runs.
 A TEMP table a check builds (``Context.temp_table``) exists on one connection only: a check
