@@ -74,6 +74,7 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
                     )
             for statement in schema.index_sql(spec):
                 conn.execute(statement)
+            _drop_undeclared_indexes(conn, spec)
         for statement in _split(schema.AUDIT_SQL):
             conn.execute(statement)
         context_columns = {row[1] for row in conn.execute(f"PRAGMA table_info({schema.AUDIT_CONTEXT_TABLE})")}
@@ -90,6 +91,16 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
             conn.execute(statement)
         if search_index_stale(db):
             rebuild_search(db)
+
+
+def _drop_undeclared_indexes(conn: sqlite3.Connection, spec: schema.TableSpec) -> None:
+    """An index a model no longer declares (one widened into a composite, say) would linger
+    in files made before, and SQLite may pick it, without statistics, over the one meant."""
+    declared = schema.declared_indexes(spec)
+    prefix = f"idx_{spec.name}_"
+    for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?", [spec.name]).fetchall():
+        if name.startswith(prefix) and name not in declared:
+            conn.execute(f"DROP INDEX {schema.quote(name)}")
 
 
 def _split(script: str) -> list[str]:

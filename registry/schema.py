@@ -218,16 +218,22 @@ def create_table_sql(spec: TableSpec) -> str:
     return f"CREATE TABLE IF NOT EXISTS {quote(spec.name)} (\n  {body}\n) STRICT"
 
 
-def index_sql(spec: TableSpec) -> list[str]:
-    statements = []
+def declared_indexes(spec: TableSpec) -> dict[str, tuple[str, ...]]:
+    """Index name -> its columns, for every foreign key and every column marked Indexed."""
+    indexes = {}
     leading_key = spec.record.primary_key[0]
     for column in spec.columns:
         if (column.ref or column.indexed) and not (column.name == leading_key):
             names = (column.name, *column.index_then)
-            index = f"idx_{spec.name}_{'_'.join(names)}"
-            columns = ", ".join(quote(name) for name in names)
-            statements.append(f"CREATE INDEX IF NOT EXISTS {quote(index)} ON {quote(spec.name)}({columns})")
-    return statements
+            indexes[f"idx_{spec.name}_{'_'.join(names)}"] = names
+    return indexes
+
+
+def index_sql(spec: TableSpec) -> list[str]:
+    return [
+        f"CREATE INDEX IF NOT EXISTS {quote(index)} ON {quote(spec.name)}({', '.join(quote(name) for name in names)})"
+        for index, names in declared_indexes(spec).items()
+    ]
 
 
 def _json_of(spec: TableSpec, alias: str) -> str:
