@@ -13,6 +13,7 @@ from typing import Any
 import sqlite_utils
 
 from checks.run import refresh_waivers
+from registry import clock
 from registry import db as store
 from registry.models import Review
 from registry.models.diligence import Waiver
@@ -70,7 +71,7 @@ def record_review(
     funding_transparent, export_control_assessed, equitable_terms): yes, no, unknown or
     not_applicable. Raises ``ProblemsFound`` for an unknown subject or an invalid value."""
     table, key = resolve_subject(db, subject)
-    reviewed_on = reviewed_on or date.today()
+    reviewed_on = reviewed_on or clock.today()
     values: dict[str, Any] = {
         "id": _unique_id(db, "reviews", f"{key}-{reviewed_on.isoformat()}"),
         "institution" if table == "institutions" else "agreement": key,
@@ -118,7 +119,7 @@ def waive(
         )
         raise ProblemsFound([Problem("unknown-finding", "arguments", message, field="SUBJECT", value=subject)])
     finding = rows[0][0]
-    granted_on = granted_on or date.today()
+    granted_on = granted_on or clock.today()
     values = {
         "id": _unique_id(db, "waivers", f"{code}-{finding.split(':', 2)[2]}-{granted_on.isoformat()}"),
         "finding": finding,

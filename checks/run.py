@@ -15,8 +15,8 @@ import json
 import sqlite3
 import time
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cached_property, lru_cache
-from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from checks.context import CRITERIA_FILE, Context, Found, FoundQuery, load_crite
 from checks.lanes import MMAP_BYTES, Lanes, lane_count
 from checks.registry import SEVERITY_ORDER, CheckSpec, select
 from checks.risk import refresh_country_risk
+from registry import clock
 from registry import db as store
 from registry.models import by_table
 
@@ -295,13 +296,13 @@ def run_checks(
     ``lanes``: how many processes run checks at once (``checks.lanes``); by default one per
     core when the checks are slow enough to gain, and 1 runs them all on ``db``'s connection."""
     specs = select(only, families)
-    today = today or date.today()
+    today = today or clock.today()
     criteria_path = Path(criteria_path or CRITERIA_FILE)
     criteria, digest = load_criteria(criteria_path)
     ctx = Context(db, criteria, today)
     conn = db.conn
-    started_at = datetime.now(timezone.utc).replace(microsecond=0)
-    clock = time.perf_counter()
+    started_at = clock.now()
+    started = time.perf_counter()
     actor = actor or store.default_actor()
     codes = [spec.code for spec in specs]
     estimates = _recent_seconds(conn)
@@ -320,7 +321,7 @@ def run_checks(
             with store.transaction(db, actor=actor, source=SOURCE):
                 if count == 1:
                     refresh_country_risk(ctx)
-                timings["_risk"] = time.perf_counter() - clock
+                timings["_risk"] = time.perf_counter() - started
                 run_id = _next_run_id(conn, today)
                 record = _Recorder(conn, {"today": today.isoformat(), "run": run_id, "codes": json.dumps(codes)})
                 _run_tables(conn, create=True)
@@ -340,7 +341,7 @@ def run_checks(
                 _run_tables(conn, create=False)
                 timings["_waivers"] = time.perf_counter() - phase
                 timings.update(record.seconds)
-                elapsed = time.perf_counter() - clock
+                elapsed = time.perf_counter() - started
                 conn.execute(
                     "INSERT INTO check_runs (id, started_at, seconds, as_of, actor, checks, criteria_sha256, found, "
                     "new, resolved, timings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

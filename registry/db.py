@@ -23,7 +23,7 @@ from typing import Any
 
 import sqlite_utils
 
-from registry import schema, views
+from registry import clock, schema, views
 from registry.models import Record
 from registry.problems import Problem, ProblemsFound
 
@@ -52,6 +52,7 @@ def connect(path: str | Path | None = None, *, create: bool = True) -> sqlite_ut
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA busy_timeout = 5000")
+    clock.register_sql(conn)
     return sqlite_utils.Database(conn)
 
 

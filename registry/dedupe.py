@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 from urllib.parse import urlparse
 
 import sqlite_utils
 
+from registry import clock, schema
 from registry import db as store
-from registry import schema
 from registry.matching import MatchOptions
 from registry.models import InstitutionName
 from registry.models.reference import DistinctInstitutions
@@ -136,7 +135,7 @@ def find_duplicates(db: sqlite_utils.Database, threshold: float = DEFAULT_THRESH
 
 def mark_distinct(db: sqlite_utils.Database, a: str, b: str, reason: str | None = None, *, actor: str | None = None) -> None:
     """Record that two institutions are not the same, so ``find_duplicates`` stops asking."""
-    record = DistinctInstitutions(institution=a, other=b, decided_on=date.today(), reason=reason)
+    record = DistinctInstitutions(institution=a, other=b, decided_on=clock.today(), reason=reason)
     store.write_records(db, [record], actor=actor, source=f"distinct {record.institution} {record.other}")
 
 

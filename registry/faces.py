@@ -25,6 +25,7 @@ from typing import Any
 
 import yaml
 
+from registry import clock
 from registry.serve import ROOT, SERVING_SETTINGS, build_metadata
 
 PACKAGE = Path(__file__).resolve().parent
@@ -184,6 +185,7 @@ def public_face(db_path: str | Path, *, tiles: str | None = None) -> Face:
     metadata["plugins"].update(_plugins(public=True, tiles=tiles))
     database = metadata["databases"][name]
     conn = sqlite3.connect(f"file:{db_path}?immutable=1", uri=True)
+    clock.register_sql(conn)
     try:
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
         database["tables"] = {t: spec for t, spec in database.get("tables", {}).items() if t in tables}

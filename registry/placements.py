@@ -20,7 +20,9 @@ import sqlite_utils
 import yaml
 from pydantic import ValidationError
 
+from registry import clock
 from registry import db as store
+from registry.models.base import Record
 from registry.models.placements import (
     CHECKLIST_BEFORE_START,
     ITEM_DONE,
@@ -33,7 +35,6 @@ from registry.models.placements import (
     RoundOffer,
     Term,
 )
-from registry.models.base import Record
 from registry.problems import Problem, ProblemsFound
 
 PLACEMENT_DAYS = 28  # the periods the registry makes run Monday to Sunday of the fourth week
@@ -146,7 +147,7 @@ def register_applicant(
     """Register an applicant by reference code, with every checklist item pending."""
     if _one(db, "SELECT id FROM incoming_placements WHERE id = ?", [reference]):
         raise ProblemsFound([Problem("duplicate-id", "incoming_placements", "this applicant is registered already", f"incoming_placements/{reference}", "id", reference)])
-    on = on or date.today()
+    on = on or clock.today()
     placement = _build(
         IncomingPlacement,
         f"incoming_placements/{reference}",
@@ -207,7 +208,7 @@ def allocate(
         period=period,
         starts_on=starts_on or found_period["starts_on"],
         ends_on=ends_on or found_period["ends_on"],
-        allocated_on=allocated_on or date.today(),
+        allocated_on=allocated_on or clock.today(),
     )
     store.write_records(db, [allocation], actor=actor, source=_source("allocate", reference, host, period))
     return allocation
@@ -240,7 +241,7 @@ def update_checklist_item(
         basis = stored["basis"] if stored else None
     entry = _build(
         AdmissionItem, f"admission_checklist/{reference}/{item}",
-        placement=reference, item=item, status=status, status_on=on or date.today(), basis=basis,
+        placement=reference, item=item, status=status, status_on=on or clock.today(), basis=basis,
     )
     store.write_records(db, [entry], actor=actor, source=_source("checklist", reference, item, status))
     return entry

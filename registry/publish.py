@@ -19,11 +19,10 @@ import sqlite3
 import tempfile
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
+from registry import clock, schema, views
 from registry import db as store
-from registry import schema, views
 
 
 @dataclass(frozen=True)
@@ -140,7 +139,9 @@ def _add_search_and_views(conn: sqlite3.Connection) -> None:
             conn.execute(statement)
     for statement in store._split(schema.REBUILD_SEARCH_SQL):
         conn.execute(statement)
-    for statement in store._split(views.create_views_sql()):
+    # The copy is for anyone, read by any SQLite tool, which has no registry_today(): its views
+    # count days from the reader's calendar.
+    for statement in store._split(views.create_views_sql().replace("registry_today()", "date('now')")):
         conn.execute(statement)
     # A view over tables the copy does not hold (placement rounds ...) would only fail when opened.
     for (view,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'view'").fetchall():
@@ -154,7 +155,7 @@ def _add_search_and_views(conn: sqlite3.Connection) -> None:
     conn.execute(
         "INSERT INTO publication VALUES (1, ?, ?)",
         [
-            datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            clock.now_text(),
             "The public copy of the registry: institutions, networks, programmes and non-confidential "
             "agreements with their terms and mobility counts. No contacts, reviews, findings or audit log.",
         ],
@@ -169,6 +170,7 @@ def publish(source_path: str | Path, out: str | Path) -> Publication:
     if out.resolve() == source_path.resolve():
         raise ValueError("the public database must be a new file, not the registry itself")
     conn = sqlite3.connect(":memory:", isolation_level=None)
+    clock.register_sql(conn)
     conn.execute("ATTACH DATABASE ? AS src", [f"file:{source_path}?mode=ro"])
     conn.execute("BEGIN")
     tables = _published_specs(conn)

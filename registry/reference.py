@@ -23,7 +23,6 @@ import sys
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +30,7 @@ import click
 import sqlite_utils
 from pydantic import ValidationError
 
+from registry import clock
 from registry import db as store
 from registry.models.reference import ReferenceInstitution, ReferenceLoad
 from registry.problems import Problem, ProblemsFound
@@ -302,7 +302,7 @@ def load_reference(
             previous = db.conn.execute("SELECT coalesce(max(id), 0) FROM reference_loads").fetchone()[0]
             load = ReferenceLoad(
                 id=previous + 1, source=reference.source, file=path.name, release=reference.release,
-                loaded_at=datetime.now(timezone.utc).replace(microsecond=0), records=result.records,
+                loaded_at=clock.now(), records=result.records,
                 inserted=result.inserted, updated=result.updated,
             )
             store.apply_plan(db, store.plan_changes(db, [load]))

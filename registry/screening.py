@@ -14,12 +14,13 @@ import json
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from typing import Any
 
 import sqlite_utils
 from pydantic import ValidationError
 
+from registry import clock
 from registry import db as store
 from registry.matching import Match, MatchOptions, NameIndex, normalize
 from registry.models.screening import RiskMatch, ScreeningDecision, ScreeningDecisionKind
@@ -147,7 +148,7 @@ def _explanation(match: Match) -> dict[str, Any]:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(microsecond=0)
+    return clock.now()
 
 
 def screen(db: sqlite_utils.Database, *, list_ids: Iterable[str] | None = None, actor: str | None = None,
@@ -247,7 +248,7 @@ def decide(db: sqlite_utils.Database, institution: str, entity_id: str, decision
     try:
         record = ScreeningDecision(
             list=entity_list, entity_id=entity_id, institution=institution, decision=decision,
-            reviewer_role=reviewer_role, decided_on=decided_on or date.today(), reason=reason,
+            reviewer_role=reviewer_role, decided_on=decided_on or clock.today(), reason=reason,
             entity_fingerprint=fingerprint,
         )
     except ValidationError as error:

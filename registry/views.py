@@ -33,7 +33,7 @@ SELECT
   {_PLACES.format(direction='outgoing')} AS places_out,
   {_PLACES.format(direction='incoming')} AS places_in,
   a.starts_on, a.ends_on,
-  CAST(julianday(a.ends_on) - julianday('now', 'localtime', 'start of day') AS INTEGER) AS days_until_end,
+  CAST(julianday(a.ends_on) - julianday(registry_today()) AS INTEGER) AS days_until_end,
   a.renewal, a.home_unit, a.coordinator, a.confidential
 FROM agreements a""",
     "partner_overview": """

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 
 import pytest
 
+from registry import clock
 from registry import db as store
+
+# Tests never read the calendar: the registry's today (registry.clock) is this date for the
+# whole suite, servers and lane processes included. CI runs the suite once more with
+# REGISTRY_TODAY a year on and a year back; a test that needs another day sets it itself.
+TEST_TODAY = "2026-12-05"
+os.environ.setdefault(clock.ENVIRONMENT_VARIABLE, TEST_TODAY)
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_DATA = Path(__file__).resolve().parent / "data"

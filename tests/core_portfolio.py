@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from registry import clock
 from registry.models import Agreement, Institution, Network, Programme
 
 
@@ -20,7 +21,7 @@ def current_academic_year_start(today: date) -> int:
 
 
 def portfolio(today: date | None = None) -> list:
-    today = today or date.today()
+    today = today or clock.today()
     this_year = current_academic_year_start(today)
     soon = today + timedelta(days=60)
     later = today + timedelta(days=900)

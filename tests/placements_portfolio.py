@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from pathlib import Path
 
+from registry import clock
 from registry import db as store
 from registry.models import (
     Agreement,
@@ -46,7 +47,7 @@ def checklist(today: date, *, done: bool, certificate: bool = False) -> list[dic
 
 
 def portfolio(today: date | None = None) -> list:
-    today = today or date.today()
+    today = today or clock.today()
     supervisor = "Clinical supervisor, Department of {}"
     host = dict(institution="sus", available_months=list(range(1, 13)))
     soon_months = {(today + timedelta(days=7)).month, (today + timedelta(days=34)).month}

@@ -10,18 +10,19 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import ROOT, SHARED, datasette_get, requires_shared
 
 from checks import check, decisions
 from checks.docs import DOCS_FILE, checks_markdown
 from checks.registry import CHECKS, all_checks
 from checks.run import run_checks
+from registry import clock
 from registry import db as store
 from registry.cli import cli
 from registry.cli_checks import demo_step
 from registry.importers.indicators import DEFAULT_DIR, load_indicators
 from registry.models.core import Agreement, Institution, Network, Programme
 from registry.problems import ProblemsFound
-from conftest import ROOT, SHARED, datasette_get, requires_shared
 
 DAY1, DAY2, DAY3 = date(2026, 11, 21), date(2026, 11, 28), date(2026, 12, 5)
 
@@ -185,7 +186,8 @@ def test_fail_on_sets_the_exit_status(cli_db, fail_on, code):
     assert "LOW (2)" in result.output and "DQ06  agreements/oslo-exchange (Oslo exchange)" in result.output
 
 
-def test_a_waived_finding_no_longer_fails_the_run(cli_db):
+def test_a_waived_finding_no_longer_fails_the_run(cli_db, monkeypatch):
+    monkeypatch.setenv(clock.ENVIRONMENT_VARIABLE, "2026-11-21")  # the waiver is granted that day
     assert invoke("check", "--db", cli_db, "--only", "DQ06", "--fail-on", "low", "--as-of", "2026-11-21").exit_code == 1
     waived = invoke("waive", "DQ06", "oslo-exchange", "--db", cli_db, "--reason", "coordinator being hired",
                     "--until", "2099-01-31")
@@ -361,7 +363,7 @@ def test_partner_risk_in_datasette(demo_registry):
 
 def test_reviews_due_in_datasette(demo_registry, tmp_path):
     db = store.connect(demo_registry)
-    today = date.today()
+    today = clock.today()
     decisions.record_review(db, "fudan", outcome="approved", reviewer_role="due_diligence_reviewer",
                             reviewed_on=date(today.year - 3, 1, 1), next_due=date(today.year - 1, 1, 1))
     decisions.record_review(db, "oslo", outcome="approved", reviewer_role="due_diligence_reviewer",

@@ -8,8 +8,8 @@ from match_fixtures import make_registry
 
 from registry import db as store
 from registry.dedupe import find_duplicates, institution_references, mark_distinct, merge, undo_merge
-from registry.problems import ProblemsFound
 from registry.integrity import verify
+from registry.problems import ProblemsFound
 
 
 @pytest.fixture

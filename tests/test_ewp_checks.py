@@ -7,12 +7,12 @@ import json
 from datetime import date
 
 import pytest
+from ewp_support import BERGEN, LUND, OWN_COPY, PARTNER_COPY, copy_registry, make_registry, table
 
 from checks.run import run_checks
 from registry import db as store
 from registry.importers import ewp as importer
 from registry.models.core import Agreement, Institution
-from ewp_support import BERGEN, LUND, OWN_COPY, PARTNER_COPY, copy_registry, make_registry, table
 
 TODAY = date(2026, 11, 21)
 IMPORTED = "iia-uib.no-lu-iia-0001"

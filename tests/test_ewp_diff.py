@@ -9,12 +9,12 @@ import sys
 
 import pytest
 from click.testing import CliRunner
+from ewp_support import BERGEN, LUND, OWN_COPY, PARTNER_COPY, make_registry
 
 from registry import db as store
 from registry.cli import cli
 from registry.ewp import diff, reader
 from registry.importers import ewp as importer
-from ewp_support import BERGEN, LUND, OWN_COPY, PARTNER_COPY, make_registry
 
 AGREEMENT = "iia-uib.no-lu-iia-0001"
 

@@ -5,6 +5,7 @@ hashes. Skipped (with the reason) where the EWP folder is not on this machine.""
 from __future__ import annotations
 
 import pytest
+from ewp_support import BODO, EXAMPLES, SCHEMAS, WARSAW, copy_registry, make_registry, requires_ewp, stored_terms, table
 
 from registry import db as store
 from registry.ewp import reader, safe_xml, schemas
@@ -12,7 +13,6 @@ from registry.exporters import ewp as exporter
 from registry.importers import ewp as importer
 from registry.models import Institution
 from registry.problems import ProblemsFound
-from ewp_support import BODO, EXAMPLES, SCHEMAS, WARSAW, copy_registry, make_registry, requires_ewp, stored_terms, table
 
 pytestmark = requires_ewp
 

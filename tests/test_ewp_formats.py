@@ -8,10 +8,6 @@ import json
 
 import pytest
 from click.testing import CliRunner
-
-from registry import db as store
-from registry.cli import cli
-from registry.ewp import reader, safe_xml, schemas
 from ewp_support import (
     BERGEN,
     BODO,
@@ -28,6 +24,10 @@ from ewp_support import (
     stored_terms,
     table,
 )
+
+from registry import db as store
+from registry.cli import cli
+from registry.ewp import reader, safe_xml, schemas
 
 AGREEMENT = "iia-uib.no-lu-iia-0001"
 EWP_TABLES = ("agreements", "contacts", "ewp_iias", "ewp_iia_partners", "ewp_iia_conditions", "mobility_terms")

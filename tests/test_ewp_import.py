@@ -5,13 +5,6 @@ it needs nothing outside the project."""
 from __future__ import annotations
 
 import pytest
-
-from registry import db as store
-from registry.cli import cli  # before registry.cli_ewp, which registers itself on it
-from registry.ewp import reader, safe_xml
-from registry.exporters import ewp as exporter
-from registry.importers import ewp as importer
-from registry.problems import ProblemsFound
 from ewp_support import (
     BERGEN,
     EWP_DATA,
@@ -26,6 +19,13 @@ from ewp_support import (
     stored_terms,
     table,
 )
+
+from registry import db as store
+from registry.cli import cli  # before registry.cli_ewp, which registers itself on it
+from registry.ewp import reader, safe_xml
+from registry.exporters import ewp as exporter
+from registry.importers import ewp as importer
+from registry.problems import ProblemsFound
 
 AGREEMENT = "iia-uib.no-lu-iia-0001"
 

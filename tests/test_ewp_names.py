@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from ewp_support import LUND, OWN_COPY, SCHEMAS, WARSAW, change_count, make_registry, requires_ewp, table
 
 from registry import db as store
 from registry.cli import cli
@@ -17,7 +18,6 @@ from registry.importers import ewp as importer
 from registry.models import Institution
 from registry.problems import ProblemsFound
 from registry.reference import load_reference
-from ewp_support import LUND, OWN_COPY, SCHEMAS, WARSAW, change_count, make_registry, requires_ewp, table
 
 # one ROR record (University of Bergen, CC0), shared with the spreadsheet import's tests
 REFERENCE = Path(__file__).resolve().parent / "data" / "import" / "reference-ror.jsonl"

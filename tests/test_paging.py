@@ -10,6 +10,7 @@ import pytest
 from conftest import datasette_get
 
 from benchmarks.synth import build_synthetic
+from registry import clock
 from registry.plugins.registry_paging import PAGE_SIZE, PAGED_CLAUSE, PAGED_MARKER
 from registry.serve import build_metadata
 
@@ -25,9 +26,10 @@ def registry(tmp_path_factory):
 
 def expiring_in_sql(path) -> list[str]:
     conn = sqlite3.connect(path)
+    clock.register_sql(conn)
     ids = [row[0] for row in conn.execute(
         "SELECT id FROM agreements WHERE status = 'active' AND ends_on IS NOT NULL "
-        "AND ends_on <= date('now', '+240 months') ORDER BY ends_on, id")]
+        "AND ends_on <= date(registry_today(), '+240 months') ORDER BY ends_on, id")]
     conn.close()
     return ids
 

@@ -12,9 +12,10 @@ from click.testing import CliRunner
 from placements_portfolio import ROUND, portfolio_file
 from pydantic import ValidationError
 
+from registry import clock, placements
 from registry import db as store
-from registry import placements
 from registry.cli import cli
+from registry.integrity import verify
 from registry.models import (
     AdmissionItem,
     Opportunity,
@@ -23,9 +24,8 @@ from registry.models import (
     PlacementRound,
 )
 from registry.problems import ProblemsFound
-from registry.integrity import verify
 
-TODAY = date.today()
+TODAY = clock.today()
 
 
 @pytest.fixture(scope="module")

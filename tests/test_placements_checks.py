@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from click.testing import CliRunner
@@ -10,12 +10,12 @@ from placements_portfolio import portfolio, portfolio_file
 
 from checks.registry import all_checks
 from checks.run import run_checks
+from registry import clock, placements
 from registry import db as store
-from registry import placements
 from registry.cli import cli
 from registry.models import PlacementRound, RoundOffer
 
-TODAY = date.today()
+TODAY = clock.today()
 
 
 @pytest.fixture(scope="module")

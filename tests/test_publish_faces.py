@@ -8,16 +8,17 @@ import os
 import re
 import sqlite3
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from test_publish import build_registry
 
+from registry import clock, faces
 from registry import db as store
-from registry import faces
 from registry.cli import cli
 from registry.publish import publish
-from test_publish import build_registry
 
 PASSWORDS = {"alice": "alice-secret-1", "bob": "bob-secret-2"}
 
@@ -176,14 +177,15 @@ def test_status_change_and_review_are_logged(internal, registry_file):
     assert audit(registry_file, "ex-lodz-erasmus")[-1]["actor"] == "bob"
     result = bob.submit(
         "/registry/record_review", institution="university-of-gothenburg", outcome="approved_with_conditions",
-        reviewer_role="due_diligence_reviewer", conditions="Annual report on the exchange", next_review_due="2027-01-31",
+        reviewer_role="due_diligence_reviewer", conditions="Annual report on the exchange",
+        next_review_due=str(clock.today() + timedelta(days=60)),
         funding_transparent="yes",
     )
     assert result["ok"], result
     conn = sqlite3.connect(registry_file)
     review_id, reviewed_on = conn.execute(
         "SELECT id, reviewed_on FROM reviews WHERE institution = 'university-of-gothenburg'").fetchone()
-    assert reviewed_on == conn.execute("SELECT date('now')").fetchone()[0]
+    assert reviewed_on == clock.today().isoformat()
     logged = conn.execute("SELECT actor, source FROM changes WHERE table_name = 'reviews' AND row_key = ?", [review_id]).fetchone()
     assert logged == ("bob", "datasette: record_review")
 

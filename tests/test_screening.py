@@ -9,17 +9,17 @@ from datetime import date, datetime, timezone
 
 import pytest
 from click.testing import CliRunner
+from conftest import ROOT, TEST_DATA, datasette_get
 
 from checks.context import Context, load_criteria
 from checks.run import run_checks
+from registry import clock
 from registry import db as store
 from registry.cli import cli
 from registry.importers.screening import load_list
 from registry.models import Institution
 from registry.problems import ProblemsFound
 from registry.screening import decide, screen
-
-from conftest import ROOT, TEST_DATA, datasette_get
 
 DATA = TEST_DATA / "screening"
 ASPI_CSV = ROOT / "data" / "screening" / "china_defence_universities.csv"
@@ -118,7 +118,8 @@ def test_screening_again_keeps_first_seen_and_marks_what_is_gone(screened):
     assert kept["first_seen"] == "2026-01-05T00:00:00Z" and kept["last_seen"] == "2026-03-01T00:00:00Z"
 
 
-def test_not_the_same_suppresses_the_pair_until_the_entity_changes(screened):
+def test_not_the_same_suppresses_the_pair_until_the_entity_changes(screened, monkeypatch):
+    monkeypatch.setenv(clock.ENVIRONMENT_VARIABLE, "2026-12-05")  # screened after the decision of 2026-01-06
     decide(screened, "nju", NJU_ID(screened), "not_the_same", reason="checked: the partner is the medical school of another city",
            reviewer_role="due_diligence_reviewer", decided_on=date(2026, 1, 6))
     run = screen(screened)
@@ -290,5 +291,5 @@ def test_the_demo_step_screens_the_example_partners_before_the_checks_run(tmp_pa
     found = {row[0] for row in db.conn.execute("SELECT institution FROM risk_matches WHERE current = 1")}
     assert {"harbin-institute-of-technology", "beihang-university"} <= found
     assert db.conn.execute("SELECT count(*) FROM risk_entities").fetchone()[0] == 159
-    result = run_checks(db, only=["GRE21"], today=date.today())
+    result = run_checks(db, only=["GRE21"], today=clock.today())
     assert {f["subject_id"] for f in result.findings} >= {"harbin-institute-of-technology", "beihang-university"}

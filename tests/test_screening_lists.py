@@ -8,13 +8,12 @@ import subprocess
 import sys
 
 import pytest
+from conftest import ROOT, SHARED, TEST_DATA, requires_shared
 
 from registry import db as store
 from registry.importers.screening import load_list, read_list, split_bracketed_name
 from registry.models.screening import entity_fingerprint
 from registry.problems import ProblemsFound
-
-from conftest import ROOT, SHARED, TEST_DATA, requires_shared
 
 DATA = TEST_DATA / "screening"
 ASPI_CSV = ROOT / "data" / "screening" / "china_defence_universities.csv"

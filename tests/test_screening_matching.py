@@ -7,12 +7,11 @@ from __future__ import annotations
 import csv
 
 import pytest
+from conftest import ROOT, TEST_DATA
 
 from registry.importers.screening import read_list
 from registry.matching import MatchOptions, NameIndex, align, normalize
 from registry.screening import SCREENING_OPTIONS, best_matches, entity_entries
-
-from conftest import ROOT, TEST_DATA
 
 DATA = TEST_DATA / "screening"
 

@@ -11,9 +11,9 @@ import pytest
 from core_portfolio import portfolio
 
 from registry import db as store
+from registry.integrity import verify
 from registry.models import Agreement
 from registry.problems import ProblemsFound
-from registry.integrity import verify
 
 
 @pytest.fixture

@@ -3,13 +3,13 @@ nested under their records, so the whole registry (or some tables) can be kept a
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import IO
 
 import sqlite_utils
 import yaml
 
+from registry import clock
 from registry.formats import ExportOptions
 from registry.importers.stored import stored_records
 from registry.models import RECORDS, by_table
@@ -22,7 +22,7 @@ def root_tables() -> list[str]:
 
 
 def seed_document(db: sqlite_utils.Database, tables: list[str]) -> dict:
-    document: dict = {"about": {"exported_from": "registry", "exported_on": date.today().isoformat()}}
+    document: dict = {"about": {"exported_from": "registry", "exported_on": clock.today().isoformat()}}
     for table in tables:
         model = by_table()[table]
         records = list(stored_records(db, table, children=model.children).values())

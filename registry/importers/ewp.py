@@ -18,13 +18,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 from pydantic import ValidationError
 
+from registry import clock
 from registry import db as store
 from registry.ewp import document as doc
 from registry.ewp import reader, terms, writer
@@ -374,7 +374,7 @@ def _deletion(db: sqlite_utils.Database, table: str, ident: str) -> store.Change
 
 
 def _approval_records(db: sqlite_utils.Database, approvals: dict[str, dict], watermark: int | None) -> list[Record]:
-    at = datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    at = clock.now_text()
     records = []
     for agreement, approval in approvals.items():
         row = _one(db, "SELECT * FROM ewp_iias WHERE agreement = ?", [agreement])

@@ -11,12 +11,13 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
+from registry import clock
 from registry import db as store
 from registry.formats import format_for
 from registry.importers.outcome import STATUSES, ImportOptions, RowOutcome
@@ -118,7 +119,7 @@ def import_file(db: sqlite_utils.Database, path: str | Path, options: ImportOpti
     if refused and not options.keep_valid and not options.dry_run:
         return report  # one refused row stops the import: nothing is written
     if refused and options.keep_valid and not options.dry_run:
-        now = datetime.now(timezone.utc)
+        now = clock.now()
         report.import_id = new_import_id(path, now)
         rejects = reject_records(refused, path, report.import_id, now)
         records += rejects

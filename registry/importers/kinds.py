@@ -25,6 +25,7 @@ from typing import Any
 import sqlite_utils
 from pydantic import ValidationError
 
+from registry import clock
 from registry import db as store
 from registry.countries import country_code
 from registry.importers import values
@@ -58,7 +59,7 @@ class Context:
     db: sqlite_utils.Database
     options: ImportOptions = field(default_factory=ImportOptions)
     header_of: dict[str, str] = field(default_factory=dict)
-    today: date = field(default_factory=date.today)
+    today: date = field(default_factory=clock.today)
 
     @property
     def dayfirst(self) -> bool:

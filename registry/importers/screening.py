@@ -22,13 +22,14 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 from pydantic import ValidationError
 
+from registry import clock
 from registry import db as store
 from registry.countries import country_code
 from registry.models.screening import RiskEntity, RiskList, RiskListFormat, RiskListKind, RiskProxy
@@ -327,7 +328,7 @@ def read_list(
         risk_list = RiskList(
             id=list_id,
             format=list_format,
-            loaded_at=datetime.now(timezone.utc).replace(microsecond=0),
+            loaded_at=clock.now(),
             entity_count=len(entities),
             entities=entities,
             **fields,

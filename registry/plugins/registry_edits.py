@@ -102,8 +102,8 @@ EDITS: tuple[Edit, ...] = (
         requires=("reviews",),
         fields=_REVIEW_FIELDS,
         body=f"""INSERT INTO reviews (id, {', '.join(_REVIEW_FIELDS)})
-  VALUES ('review-' || strftime('%Y%m%d', 'now') || '-' || lower(hex(randomblob(4))),
-          {', '.join("coalesce(NEW.reviewed_on, date('now'))" if f == 'reviewed_on' else f'NEW.{f}' for f in _REVIEW_FIELDS)});""",
+  VALUES ('review-' || strftime('%Y%m%d', registry_today()) || '-' || lower(hex(randomblob(4))),
+          {', '.join("coalesce(NEW.reviewed_on, registry_today())" if f == 'reviewed_on' else f'NEW.{f}' for f in _REVIEW_FIELDS)});""",
         success="Review recorded; it is in the audit log under your name.",
     ),
     Edit(
@@ -117,9 +117,9 @@ EDITS: tuple[Edit, ...] = (
         fields=("finding", "reason", "until", "granted_by"),
         body="""SELECT RAISE(ABORT, 'no finding with that id: run the checks first') WHERE NOT EXISTS (SELECT 1 FROM findings WHERE id = NEW.finding);
   INSERT INTO waivers (id, finding, reason, granted_on, until, granted_by)
-  VALUES ('waiver-' || strftime('%Y%m%d', 'now') || '-' || lower(hex(randomblob(4))), NEW.finding, NEW.reason, date('now'), NEW.until, NEW.granted_by);
+  VALUES ('waiver-' || strftime('%Y%m%d', registry_today()) || '-' || lower(hex(randomblob(4))), NEW.finding, NEW.reason, registry_today(), NEW.until, NEW.granted_by);
   UPDATE findings SET waiver = (
-    SELECT w.id FROM waivers w WHERE w.finding = findings.id AND w.granted_on <= date('now') AND w.until >= date('now')
+    SELECT w.id FROM waivers w WHERE w.finding = findings.id AND w.granted_on <= registry_today() AND w.until >= registry_today()
     ORDER BY w.until DESC, w.id LIMIT 1)
   WHERE id = NEW.finding;""",
         success="Finding waived; the waiver is in the audit log under your name.",
