@@ -134,14 +134,14 @@ def _drop_unreferenced_institutions(conn: sqlite3.Connection, published: list[sc
 
 def _add_search_and_views(conn: sqlite3.Connection) -> None:
     # The registry's own search tables, filled once; the copy is read-only, so no triggers.
-    for statement in store._split(schema.SEARCH_SQL):
+    for statement in store.split_sql(schema.SEARCH_SQL):
         if statement.upper().startswith("CREATE VIRTUAL TABLE"):
             conn.execute(statement)
-    for statement in store._split(schema.REBUILD_SEARCH_SQL):
+    for statement in store.split_sql(schema.REBUILD_SEARCH_SQL):
         conn.execute(statement)
     # The copy is for anyone, read by any SQLite tool, which has no registry_today(): its views
     # count days from the reader's calendar.
-    for statement in store._split(views.create_views_sql().replace("registry_today()", "date('now')")):
+    for statement in store.split_sql(views.create_views_sql().replace("registry_today()", "date('now')")):
         conn.execute(statement)
     # A view over tables the copy does not hold (placement rounds ...) would only fail when opened.
     for (view,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'view'").fetchall():

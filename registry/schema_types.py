@@ -1,6 +1,6 @@
 """Field types and markers that the models use and the store reads.
 
-A field's rules are written once, here or in ``models.py``; ``db.py`` turns the same
+A field's rules are written once, here or in ``registry/models/``; ``schema.py`` turns the same
 annotations into SQL column types, CHECK constraints and foreign keys, so that a raw SQL
 write meets the same rules as a validated record.
 """

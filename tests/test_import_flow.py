@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from import_helpers import DATA, db, run, seeded, snapshot, write  # noqa: F401 (fixtures)
 
 from registry import db as store
+from registry.db import writes
 from registry.cli import cli
 from registry.cli_import import progress_on_terminal
 from registry.importers.report import render
@@ -182,14 +183,14 @@ def test_html_and_script_in_names_are_text_and_shown_escaped(db, tmp_path):
 
 def test_an_interrupted_import_leaves_the_registry_as_it_was(db, monkeypatch):
     before = snapshot(db)
-    real_batches = store._apply_batches
+    real_batches = writes._apply_batches
 
     def half_then_fail(database, plan):
         plan.changes = plan.changes[: len(plan.changes) // 2]
         real_batches(database, plan)
         raise KeyboardInterrupt("power cut")
 
-    monkeypatch.setattr(store, "_apply_batches", half_then_fail)
+    monkeypatch.setattr(writes, "_apply_batches", half_then_fail)
     with pytest.raises(KeyboardInterrupt):
         run(db, SWEDISH, keep_valid=True, create_missing=True)
     monkeypatch.undo()

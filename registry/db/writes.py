@@ -1,4 +1,4 @@
-"""The store: connect, create the schema, and write records in one logged transaction.
+"""Write records in one logged transaction, planned first.
 
 Writes are computed as a plan first (insert, update, delete per row, by comparing with
 what is stored), so that loading the same data twice writes nothing and logs nothing, and
@@ -9,210 +9,23 @@ triggers (see ``schema.py``): this module only tells them who writes and from wh
 from __future__ import annotations
 
 import gc
-import getpass
-import json
-import os
-import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
-from registry import clock, schema, views
+from registry import schema
+from registry.db.connection import default_actor, specs, transaction
+from registry.db.rows import decode, encode_values
+from registry.db.upkeep import rebuild_search
 from registry.models import Record
 from registry.problems import Problem, ProblemsFound
 
-DEFAULT_DB = "registry.db"
 _CHUNK = 500
-
-
-def default_path() -> str:
-    return os.environ.get("REGISTRY_DB") or DEFAULT_DB
-
-
-def default_actor() -> str:
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):
-        user = "unknown"
-    return os.environ.get("REGISTRY_ACTOR") or user
-
-
-def connect(path: str | Path | None = None, *, create: bool = True) -> sqlite_utils.Database:
-    """Open the registry file with foreign keys enforced and write-ahead logging."""
-    path = Path(path or default_path())
-    if not create and not path.exists():
-        raise FileNotFoundError(f"no registry at {path}: run 'registry init' or give --db")
-    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-    conn.execute("PRAGMA foreign_keys = ON")
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA busy_timeout = 5000")
-    clock.register_sql(conn)
-    return sqlite_utils.Database(conn)
-
-
-@lru_cache(maxsize=1)
-def specs() -> dict[str, schema.TableSpec]:
-    return schema.table_specs()
-
-
-def ensure_schema(db: sqlite_utils.Database) -> None:
-    """Create or bring up to date every table, index, trigger, search index and view."""
-    conn = db.conn
-    with transaction(db, actor=None, source="schema"):
-        for spec in specs().values():
-            conn.execute(schema.create_table_sql(spec))
-            existing = {row[1] for row in conn.execute(f"PRAGMA table_info({schema.quote(spec.name)})")}
-            for column in spec.columns:
-                if column.name not in existing:  # a column added to a model after the file was made
-                    conn.execute(
-                        f"ALTER TABLE {schema.quote(spec.name)} ADD COLUMN {schema.quote(column.name)} {column.sql_type}"
-                    )
-            for statement in schema.index_sql(spec):
-                conn.execute(statement)
-            _drop_undeclared_indexes(conn, spec)
-        for statement in _split(schema.AUDIT_SQL):
-            conn.execute(statement)
-        context_columns = {row[1] for row in conn.execute(f"PRAGMA table_info({schema.AUDIT_CONTEXT_TABLE})")}
-        if "logged_by_caller" not in context_columns:  # files made before the library logged in bulk
-            conn.execute(f"ALTER TABLE {schema.AUDIT_CONTEXT_TABLE} ADD COLUMN logged_by_caller INTEGER NOT NULL DEFAULT 0")
-        for spec in specs().values():
-            for suffix in ("insert", "update", "delete"):
-                conn.execute(f'DROP TRIGGER IF EXISTS "audit_{spec.name}_{suffix}"')
-            for statement in schema.audit_trigger_sql(spec) if spec.record.audited else []:
-                conn.execute(statement)
-        for statement in _split(schema.SEARCH_SQL):
-            conn.execute(statement)
-        for statement in _split(views.create_views_sql()):
-            conn.execute(statement)
-        if search_index_stale(db):
-            rebuild_search(db)
-
-
-def _drop_undeclared_indexes(conn: sqlite3.Connection, spec: schema.TableSpec) -> None:
-    """An index a model no longer declares (one widened into a composite, say) would linger
-    in files made before, and SQLite may pick it, without statistics, over the one meant."""
-    declared = schema.declared_indexes(spec)
-    prefix = f"idx_{spec.name}_"
-    for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?", [spec.name]).fetchall():
-        if name.startswith(prefix) and name not in declared:
-            conn.execute(f"DROP INDEX {schema.quote(name)}")
-
-
-def _split(script: str) -> list[str]:
-    """Split a script into statements, keeping trigger bodies whole."""
-    statements, current = [], []
-    for line in script.strip().splitlines():
-        current.append(line)
-        candidate = "\n".join(current).strip()
-        if candidate and sqlite3.complete_statement(candidate):
-            statements.append(candidate)
-            current = []
-    return statements
-
-
-def search_index_stale(db: sqlite_utils.Database) -> bool:
-    conn = db.conn
-    for fts_table, table in schema.SEARCH_TABLES.items():
-        missing = conn.execute(
-            f"SELECT count(*) FROM {table} t WHERE NOT EXISTS (SELECT 1 FROM {fts_table} f WHERE f.rowid = t.rowid)"
-        ).fetchone()[0]
-        extra = conn.execute(f"SELECT count(*) FROM {fts_table}").fetchone()[0] - conn.execute(
-            f"SELECT count(*) FROM {table}"
-        ).fetchone()[0]
-        if missing or extra:
-            return True
-    return False
-
-
-def rebuild_search(db: sqlite_utils.Database) -> None:
-    for statement in _split(schema.REBUILD_SEARCH_SQL):
-        db.conn.execute(statement)
-
-
-@contextmanager
-def transaction(db: sqlite_utils.Database, *, actor: str | None, source: str | None) -> Iterator[None]:
-    """One write transaction whose changes the audit log attributes to actor and source."""
-    conn = db.conn
-    nested = conn.in_transaction
-    if not nested:
-        conn.execute("BEGIN IMMEDIATE")
-        conn.execute("PRAGMA defer_foreign_keys = ON")
-    has_context = bool(conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", [schema.AUDIT_CONTEXT_TABLE]).fetchone())
-    if has_context:
-        conn.execute(f"UPDATE {schema.AUDIT_CONTEXT_TABLE} SET actor = ?, source = ? WHERE id = 1", [actor, source])
-    try:
-        yield
-        if not nested:
-            conn.execute(f"UPDATE {schema.AUDIT_CONTEXT_TABLE} SET actor = NULL, source = NULL WHERE id = 1")
-            conn.execute("COMMIT")
-    except BaseException:
-        if not nested:
-            conn.execute("ROLLBACK")
-        raise
-
-
-# --- values between models and rows ------------------------------------------------------
-
-
-def encode(spec: schema.TableSpec, columns: dict[str, Any]) -> dict[str, Any]:
-    """A model's JSON-mode dump as the values stored in each column."""
-    return dict(zip(spec.stored_columns, encode_values(spec, columns)))
-
-
-@lru_cache(maxsize=None)
-def _encoding(table: str) -> tuple[tuple[str, ...], tuple[int, ...], tuple[int, ...]]:
-    columns = specs()[table].columns
-    return (
-        tuple(c.name for c in columns),
-        tuple(i for i, c in enumerate(columns) if c.kind == "json"),
-        tuple(i for i, c in enumerate(columns) if c.kind == "bool"),
-    )
-
-
-def encode_values(spec: schema.TableSpec, columns: dict[str, Any]) -> list[Any]:
-    names, json_positions, bool_positions = _encoding(spec.name)
-    values = [columns.get(name) for name in names]
-    for position in json_positions:
-        if values[position] is not None:
-            values[position] = schema.dump_json(values[position])
-    for position in bool_positions:
-        if values[position] is not None:
-            values[position] = int(values[position])
-    return values
-
-
-def decode(spec: schema.TableSpec, row: dict[str, Any]) -> dict[str, Any]:
-    """A stored row as the model dumps it (JSON parsed, booleans as bool)."""
-    values = {}
-    for column in spec.columns:
-        value = row.get(column.name)
-        if value is not None:
-            if column.kind == "json" and isinstance(value, str):
-                try:
-                    value = json.loads(value)
-                except ValueError:
-                    pass
-            elif column.kind == "bool" and value in (0, 1):
-                value = bool(value)
-        values[column.name] = value
-    return values
-
-
-def record_from_row(table: str, row: dict[str, Any]) -> Record:
-    """Re-validate a stored row against its model (computed columns are derived, not input)."""
-    spec = specs()[table]
-    values = decode(spec, row)
-    inputs = {c.name: values[c.name] for c in spec.columns if not c.computed and values.get(c.name) is not None}
-    return spec.record.model_validate(inputs)
-
-
-# --- planning and applying writes ----------------------------------------------------------
 
 
 @dataclass
@@ -544,51 +357,3 @@ def delete_record(db: sqlite_utils.Database, table: str, key: str, *, actor: str
     with transaction(db, actor=actor or default_actor(), source=source):
         cursor = db.conn.execute(f"DELETE FROM {schema.quote(table)} WHERE id = ?", [key])
     return cursor.rowcount > 0
-
-
-def history(db: sqlite_utils.Database, record_id: str) -> list[dict[str, Any]]:
-    """Every logged change to a record and to its children, oldest first."""
-    cursor = db.conn.execute(
-        f"SELECT id, changed_at, table_name, row_key, operation, before, after, actor, source FROM {schema.AUDIT_TABLE} "
-        "WHERE record_id = ? ORDER BY id",  # record_id is the row's own id, or its parent's
-        [record_id],
-    )
-    names = [d[0] for d in cursor.description]
-    entries = []
-    for row in cursor:
-        entry = dict(zip(names, row))
-        for side in ("before", "after"):
-            entry[side] = json.loads(entry[side]) if entry[side] else None
-        entries.append(entry)
-    return entries
-
-
-def stats(db: sqlite_utils.Database) -> dict[str, Any]:
-    conn = db.conn
-    counts = {table: conn.execute(f"SELECT count(*) FROM {schema.quote(table)}").fetchone()[0] for table in specs()}
-    by_status = dict(conn.execute("SELECT status, count(*) FROM agreements GROUP BY status ORDER BY status").fetchall())
-    by_kind = dict(conn.execute("SELECT kind, count(*) FROM agreements GROUP BY kind ORDER BY kind").fetchall())
-    countries = conn.execute(
-        "SELECT count(DISTINCT country) FROM institutions WHERE is_home = 0"
-    ).fetchone()[0]
-    changes = conn.execute(f"SELECT count(*) FROM {schema.AUDIT_TABLE}").fetchone()[0]
-    return {
-        "tables": counts,
-        "agreements_by_status": by_status,
-        "agreements_by_kind": by_kind,
-        "partner_countries": countries,
-        "logged_changes": changes,
-    }
-
-
-def backup(db: sqlite_utils.Database, destination: str | Path) -> Path:
-    """Copy the registry with SQLite's online backup: consistent even while it is served."""
-    destination = Path(destination)
-    if destination.exists():
-        raise FileExistsError(f"{destination} exists; choose a new file name")
-    target = sqlite3.connect(str(destination))
-    try:
-        db.conn.backup(target)
-    finally:
-        target.close()
-    return destination
