@@ -20,10 +20,8 @@ from registry.problems import Problem
 from registry.integrity import verify as _verify
 
 
-def open_registry(db_path: str | Path | None = None, *, create: bool = False) -> sqlite_utils.Database:
-    db = store.connect(db_path, create=create)
-    store.ensure_schema(db)
-    return db
+def open_registry(db_path: str | Path | None = None, *, create: bool = False, read_only: bool = False) -> sqlite_utils.Database:
+    return store.open_registry(db_path, create=create, read_only=read_only)
 
 
 def init(db_path: str | Path | None = None) -> sqlite_utils.Database:
@@ -38,19 +36,27 @@ def load(paths: Iterable[str | Path], db_path: str | Path | None = None, *, dry_
 
 
 def verify(db_path: str | Path | None = None) -> list[Problem]:
-    return _verify(open_registry(db_path))
+    return _verify(store.connect(db_path, create=False, read_only=True))
 
 
 def stats(db_path: str | Path | None = None) -> dict[str, Any]:
-    return store.stats(open_registry(db_path))
+    return store.stats(open_registry(db_path, read_only=True))
 
 
 def history(record_id: str, db_path: str | Path | None = None) -> list[dict[str, Any]]:
-    return store.history(open_registry(db_path), record_id)
+    return store.history(open_registry(db_path, read_only=True), record_id)
 
 
 def backup(destination: str | Path, db_path: str | Path | None = None) -> Path:
-    return store.backup(open_registry(db_path), destination)
+    """Copy the registry (of any schema version) with SQLite's online backup; a damaged file is refused."""
+    return store.backup(store.connect(db_path, create=False, read_only=True), destination)
+
+
+def migrate(db_path: str | Path | None = None, *, dry_run: bool = False, discard: Iterable[str] = ()) -> store.Migration:
+    """Bring a registry made by an earlier release to this schema, after backing it up beside
+    itself; raises MigrationRefused (file unchanged) for a row the new models refuse."""
+    db = store.connect(db_path, create=False, read_only=dry_run)
+    return store.migrate(db, dry_run=dry_run, discard=tuple(discard))
 
 
 def demo(db_path: str | Path | None = None) -> sqlite_utils.Database:
@@ -75,5 +81,5 @@ def export(destination: str | Path | None = None, db_path: str | Path | None = N
     """Export records as CSV, XLSX, seed YAML or EWP XML (see ``registry export``); the number written."""
     from registry.exporters import export_file
 
-    return export_file(open_registry(db_path), destination, format_name=format_name, kinds=kinds, delimiter=delimiter,
+    return export_file(open_registry(db_path, read_only=True), destination, format_name=format_name, kinds=kinds, delimiter=delimiter,
                        agreements=agreements)

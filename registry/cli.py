@@ -7,6 +7,8 @@ usage (click's own convention).
 from __future__ import annotations
 
 import json
+import logging
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
@@ -38,13 +40,44 @@ def json_option(function):
     return click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")(function)
 
 
-def open_registry(db_path: str) -> Any:
-    """The registry at db_path, or a usage error that says how to make one."""
+def open_registry(db_path: str, *, read_only: bool = False, intact: bool = False) -> Any:
+    """The registry at db_path, or a usage error that says how to make one. Commands that only
+    read pass ``read_only``; faults of the file reach the group below as one line."""
     if not Path(db_path).exists():
         raise click.UsageError(f"no registry at {db_path}: run 'registry init --db {db_path}' first, or pass --db")
-    db = store.connect(db_path)
-    store.ensure_schema(db)
-    return db
+    return store.open_registry(db_path, read_only=read_only, intact=intact)
+
+
+class _Echo(logging.Handler):
+    """The store's notices (waiting for a lock) on standard error, wherever click points it."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(self.format(record), err=True)
+
+
+class RegistryGroup(click.Group):
+    """Every command's faults of the registry file (not SQLite, damaged, read-only, locked, an
+    older or newer schema) end in one line and exit status 1, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        logger = logging.getLogger("registry.db")
+        if not any(isinstance(h, _Echo) for h in logger.handlers):
+            logger.addHandler(_Echo())
+            logger.setLevel(logging.INFO)
+        try:
+            return super().invoke(ctx)
+        except store.StoreError as error:
+            _fail(str(error))
+        except sqlite3.DatabaseError as error:
+            message = store.describe_error(error)
+            if message is None:
+                raise
+            _fail(message)
+
+
+def _fail(message: str) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(1)
 
 
 def fail_with_problems(problems: list[Problem], *, as_json: bool = False, heading: str = "") -> None:
@@ -74,7 +107,7 @@ def print_plan(plan: store.Plan, *, verbose: bool) -> None:
                 click.echo(f"  {'+' if change.operation == 'insert' else '-'} {change.table}/{key}")
 
 
-@click.group()
+@click.group(cls=RegistryGroup)
 @click.version_option(package_name="partner-registry")
 def cli() -> None:
     """Partner and agreement registry with due-diligence checks, published with Datasette."""
@@ -83,9 +116,8 @@ def cli() -> None:
 @cli.command()
 @db_option
 def init(db_path: str) -> None:
-    """Create the registry file (or bring its schema up to date)."""
-    db = store.connect(db_path)
-    store.ensure_schema(db)
+    """Create the registry file (or check that an existing one is ready)."""
+    db = store.open_registry(db_path, create=True)
     db.conn.execute("ANALYZE")  # the query planner's statistics, as after a bulk load
     click.echo(f"registry ready at {db_path}")
 
@@ -97,8 +129,7 @@ def init(db_path: str) -> None:
 @click.option("-v", "--verbose", is_flag=True, help="List every changed record.")
 def load(paths: tuple[str, ...], db_path: str, dry_run: bool, verbose: bool) -> None:
     """Load YAML seed files or folders (upsert by id, all or nothing)."""
-    db = store.connect(db_path)
-    store.ensure_schema(db)
+    db = store.open_registry(db_path, create=True)
     try:
         plan = seed.load(db, paths, dry_run=dry_run)
     except ProblemsFound as found:
@@ -113,7 +144,7 @@ def load(paths: tuple[str, ...], db_path: str, dry_run: bool, verbose: bool) -> 
 @json_option
 def stats(db_path: str, as_json: bool) -> None:
     """Counts of records, agreements by status and kind, partner countries."""
-    figures = store.stats(open_registry(db_path))
+    figures = store.stats(open_registry(db_path, read_only=True))
     if as_json:
         click.echo(json.dumps(figures, indent=2))
         return
@@ -128,8 +159,11 @@ def stats(db_path: str, as_json: bool) -> None:
 @db_option
 @json_option
 def verify(db_path: str, as_json: bool) -> None:
-    """Check integrity, foreign keys and every row against its model; exit 1 on problems."""
-    problems = verify_registry(open_registry(db_path))
+    """Check integrity, foreign keys, the tables' definitions and every row against its model;
+    exit 1 on problems."""
+    if not Path(db_path).exists():
+        raise click.UsageError(f"no registry at {db_path}: run 'registry init --db {db_path}' first, or pass --db")
+    problems = verify_registry(store.connect(db_path, create=False, read_only=True))
     if problems:
         fail_with_problems(problems, as_json=as_json, heading=f"{len(problems)} problem(s) in {db_path}:")
     click.echo("[]" if as_json else f"{db_path}: no problems")
@@ -141,10 +175,38 @@ def verify(db_path: str, as_json: bool) -> None:
 def backup(destination: str, db_path: str) -> None:
     """Copy the registry to DESTINATION with SQLite's online backup (safe while serving)."""
     try:
-        store.backup(open_registry(db_path), destination)
+        store.backup(store.connect(db_path, create=False, read_only=True), destination)
     except FileExistsError as error:
         raise click.UsageError(str(error)) from error
     click.echo(f"backed up {db_path} to {destination}")
+
+
+@cli.command()
+@db_option
+@click.option("--dry-run", is_flag=True, help="Try the migration on a copy in memory and say what it would do.")
+@click.option("--discard", multiple=True, metavar="TABLE.COLUMN",
+              help="Let the values of a column no model keeps be dropped (the backup keeps them); repeatable.")
+@json_option
+def migrate(db_path: str, dry_run: bool, discard: tuple[str, ...], as_json: bool) -> None:
+    """Bring a registry made by an earlier release to this release's schema: backs it up
+    beside itself, then rebuilds what changed in one transaction (all or nothing)."""
+    if not Path(db_path).exists():
+        raise click.UsageError(f"no registry at {db_path}: pass --db")
+    result = store.migrate(store.connect(db_path, create=False, read_only=dry_run), dry_run=dry_run, discard=discard)
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), indent=2))
+        return
+    if not result.changes_anything:
+        click.echo(f"{db_path} is up to date (schema {result.to_version})")
+        return
+    if result.backup:
+        click.echo(f"backed up {db_path} to {result.backup}")
+    for table in result.tables:
+        click.echo(f"  {table}")
+    for table in result.kept:
+        click.echo(f"  {table}: kept as it is (no model declares it)")
+    verb = "would migrate" if dry_run else "migrated"
+    click.echo(f"{'dry run: ' if dry_run else ''}{verb} {db_path} from schema {result.from_version} to {result.to_version}")
 
 
 @cli.command()
@@ -153,7 +215,7 @@ def backup(destination: str, db_path: str) -> None:
 @json_option
 def history(record_id: str, db_path: str, as_json: bool) -> None:
     """The audit log of one record (and its parties, terms, names ...)."""
-    entries = store.history(open_registry(db_path), record_id)
+    entries = store.history(open_registry(db_path, read_only=True), record_id)
     if as_json:
         click.echo(json.dumps(entries, indent=2, ensure_ascii=False))
         return
@@ -190,7 +252,7 @@ def serve(db_path: str, host: str, port: int, public_path: str | None, tiles: st
             raise click.UsageError(f"no public database at {public_path}: run 'registry publish --out {public_path}' first")
         serve_module.serve(Path(public_path), host=host, port=port, public=True, tiles=tiles, sql_threads=sql_threads)
         return
-    open_registry(db_path)
+    open_registry(db_path, read_only=True).conn.close()
     if no_auth:
         try:
             faces.require_loopback(host)

@@ -88,7 +88,7 @@ def export_command(db_path: str, format_name: str | None, kinds: tuple[str, ...]
                    agreements: tuple[str, ...]) -> None:
     """Export records as CSV, XLSX, seed YAML or an EWP IIAs get response; importing the file
     again changes nothing."""
-    db = open_registry(db_path)
+    db = open_registry(db_path, read_only=True)
     try:
         count = export_file(db, output, format_name=format_name, kinds=kinds, delimiter=delimiter, agreements=agreements)
     except (LookupError, ValueError) as error:

@@ -44,6 +44,18 @@ class Indexed:
 
 
 @dataclass(frozen=True)
+class RenamedFrom:
+    """Marks a field that an earlier release called ``names[0]`` (or any of ``names``):
+    ``registry migrate`` moves that column's values into it. Keep the marker as long as files
+    of those releases may still be migrated."""
+
+    names: tuple[str, ...]
+
+    def __init__(self, *names: str) -> None:
+        object.__setattr__(self, "names", names)
+
+
+@dataclass(frozen=True)
 class Searchable:
     """Marks a text column that goes into the table's full-text index."""
 

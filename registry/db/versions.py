@@ -1,0 +1,16 @@
+"""The registry's schema versions, oldest first: one fingerprint of the whole schema each.
+
+A file records its version in ``PRAGMA user_version`` (0: made before versions were recorded,
+by the releases up to 2026-12-05). The fingerprint is a hash of every statement the models
+and the store derive (tables, CHECKs, foreign keys, indexes, triggers, search, views), so any
+change to a model changes it; tests/test_migrations.py fails until the new fingerprint is
+appended here, which makes the new version. ``registry migrate`` brings a file of any earlier
+version to this one; every other command refuses an earlier or later file.
+"""
+
+SCHEMA_FINGERPRINTS: tuple[str, ...] = (
+    # 1 (2026-12): the first recorded version; the tables as the release of 2026-12-05 made them
+    "9875816e0cb1586d81988e0ae25ceb7f481faa6cf71e0cce10628837c9b37a1f",
+)
+
+SCHEMA_VERSION = len(SCHEMA_FINGERPRINTS)
