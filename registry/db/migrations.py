@@ -118,6 +118,10 @@ def migrate(db: sqlite_utils.Database, *, dry_run: bool = False, discard: tuple[
         work = conn
     try:
         _migrate(work, result, set(discard))
+    except BaseException:
+        if result.backup:  # the file is as it was: a second copy of it would only confuse
+            result.backup.unlink(missing_ok=True)
+        raise
     finally:
         if work is not conn:
             work.close()
@@ -286,12 +290,9 @@ def _refusal(conn, table, temporary, copy, sources, error) -> MigrationRefused:
 
 def _failed_column(message: str, candidates: list[str]) -> str | None:
     """The column a constraint message names: 'NOT NULL constraint failed: t.c', 'CHECK
-    constraint failed: "c" IN (...)', 'cannot store TEXT value in INTEGER column t.c'."""
-    match = re.search(r"(?:failed|column) [\w\"]+\.\"?(\w+)\"?", message)
-    if match and match.group(1) in candidates:
-        return match.group(1)
-    quoted = re.findall(r'"([^"]+)"', message.split("failed:", 1)[-1])
-    return next((name for name in quoted if name in candidates), None)
+    constraint failed: c' (or its expression), 'cannot store TEXT value in INTEGER column t.c'."""
+    tail = message.split("failed:", 1)[1] if "failed:" in message else message.rsplit(" column ", 1)[-1]
+    return next((word for word in re.findall(r"\w+", tail) if word in candidates), None)
 
 
 def _check_references(conn: sqlite3.Connection) -> None:
