@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from registry import db as store
 from registry import schema
 from registry.db import upkeep
+from registry.db.maintenance import check_lines
 from registry.problems import Problem
 
 
@@ -50,9 +51,8 @@ def _read(problems: list[Problem], where: str, check: Callable[[], Iterator[Prob
 
 
 def _integrity(db: sqlite_utils.Database) -> Iterator[Problem]:
-    for (message,) in db.conn.execute("PRAGMA integrity_check"):
-        if message != "ok":
-            yield Problem("integrity", "database file", message)
+    for message in check_lines(db, "integrity_check"):
+        yield Problem("integrity", "database file", message)
 
 
 def _drift(db: sqlite_utils.Database) -> Iterator[Problem]:

@@ -124,7 +124,7 @@ def _open(path: Path, read_only: bool) -> sqlite3.Connection:
     conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, isolation_level=None, check_same_thread=False)
     try:
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-    except sqlite3.OperationalError as error:
+    except sqlite3.DatabaseError as error:
         if not _error_name(error).startswith("SQLITE_CANTOPEN"):
             return conn  # _probe says what it is
         # A write-ahead-logged file in a folder nobody may write to: its -shm cannot be made,

@@ -50,10 +50,18 @@ def stats(db: sqlite_utils.Database) -> dict[str, Any]:
 
 def quick_check(db: sqlite_utils.Database) -> list[str]:
     """What SQLite's quick check finds wrong with the file's structure (empty when sound)."""
+    return check_lines(db, "quick_check")
+
+
+def check_lines(db: sqlite_utils.Database, pragma: str) -> list[str]:
+    """integrity_check's or quick_check's findings one per line (a row may hold several, under a
+    '*** in database main ***' heading); what stopped the check is the last finding."""
+    found = []
     try:
-        found = [message for (message,) in db.conn.execute("PRAGMA quick_check")]
+        for (message,) in db.conn.execute(f"PRAGMA {pragma}"):
+            found += [line.strip() for line in message.splitlines() if line.strip() and not line.startswith("***")]
     except sqlite3.DatabaseError as error:
-        return [str(error)]
+        found.append(str(error))
     return [] if found == ["ok"] else found
 
 
