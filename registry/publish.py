@@ -172,7 +172,7 @@ def publish(source_path: str | Path, out: str | Path) -> Publication:
     store.require_folder(out, "the public copy")
     conn = sqlite3.connect(":memory:", isolation_level=None)
     clock.register_sql(conn)
-    conn.execute("ATTACH DATABASE ? AS src", [f"file:{source_path}?mode=ro"])
+    conn.execute("ATTACH DATABASE ? AS src", [store.read_only_uri(source_path)])
     conn.execute("BEGIN")
     tables = _published_specs(conn)
     for _, spec in tables:

@@ -25,6 +25,7 @@ from registry.db.connection import (
     StoreError,
     connect,
     describe_error,
+    read_only_uri,
     require_folder,
     default_actor,
     default_path,
@@ -65,7 +66,7 @@ __all__ = [
     "Migration", "MigrationRefused", "MissingRegistry", "NewerSchema", "NotARegistry", "OlderSchema", "Plan",
     "ReadOnlyFile", "StoreError", "apply_plan", "backup", "connect", "decode", "default_actor", "default_path",
     "delete_record", "describe_error", "drift", "encode", "encode_values", "ensure_schema", "gc_paused", "history",
-    "migrate", "missing_references", "open_registry", "plan_changes", "quick_check", "rebuild_search",
+    "migrate", "missing_references", "open_registry", "plan_changes", "quick_check", "read_only_uri", "rebuild_search",
     "record_from_row", "require_folder", "require_intact", "schema_fingerprint", "search_index_stale", "specs",
     "split_sql", "stats", "transaction", "write_records",
 ]

@@ -100,6 +100,9 @@ def connect(path: str | Path | None = None, *, create: bool = True, read_only: b
             if not create or read_only:
                 raise MissingRegistry(f"no registry at {path}: run 'registry init --db {path}' first, or pass --db")
             require_folder(path, "the registry")
+        # A file the system will not let us write (a read-only file system, permissions) is
+        # opened read-only: whatever only reads works, and a write says it in one line.
+        read_only = read_only or not _writable(path)
         conn = _open(path, read_only)
         _last_opened[:] = [path]
     _probe(conn, path)
@@ -117,21 +120,33 @@ def connect(path: str | Path | None = None, *, create: bool = True, read_only: b
     return sqlite_utils.Database(conn)
 
 
+def _writable(path: Path) -> bool:
+    """Whether the system lets this process write the file and make its -wal and -shm beside it
+    (a new file: its folder)."""
+    folder = path.resolve().parent
+    return os.access(folder, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
+
+
 def _open(path: Path, read_only: bool) -> sqlite3.Connection:
     if not read_only:
         return sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-    uri = f"file:{url_quote(str(path.resolve()))}"
-    conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, isolation_level=None, check_same_thread=False)
+    return sqlite3.connect(read_only_uri(path), uri=True, isolation_level=None, check_same_thread=False)
+
+
+def read_only_uri(path: str | Path) -> str:
+    """The URI that opens the file read-only: SQLite's mode=ro, or, for a write-ahead-logged file
+    in a folder nobody may write to (a read-only file system), immutable=1: its -shm cannot be
+    made there, and nobody can be writing to it either, so it is read as it is."""
+    uri = f"file:{url_quote(str(Path(path).resolve()))}"
+    probe = sqlite3.connect(f"{uri}?mode=ro", uri=True)
     try:
-        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        probe.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except sqlite3.DatabaseError as error:
-        if not _error_name(error).startswith("SQLITE_CANTOPEN"):
-            return conn  # _probe says what it is
-        # A write-ahead-logged file in a folder nobody may write to: its -shm cannot be made,
-        # and nobody can be writing to it either, so it is read as it is.
-        conn.close()
-        conn = sqlite3.connect(f"{uri}?immutable=1", uri=True, isolation_level=None, check_same_thread=False)
-    return conn
+        if _error_name(error).startswith("SQLITE_CANTOPEN"):
+            return f"{uri}?immutable=1"
+    finally:
+        probe.close()
+    return f"{uri}?mode=ro"
 
 
 def _probe(conn: sqlite3.Connection, path: Path) -> None:
@@ -220,7 +235,7 @@ def lock_holders(path: Path | str) -> list[str]:
         if not pid.isdigit() or int(pid) == os.getpid() or int(device_inode.rsplit(":", 1)[-1]) not in inodes:
             continue
         try:
-            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+            command = " ".join(Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").replace("\0", " ").split())
         except OSError:
             command = ""
         holder = f"pid {pid}" + (f" ({command[:80]})" if command else "")
@@ -295,15 +310,16 @@ def transaction(db: sqlite_utils.Database, *, actor: str | None, source: str | N
     if not nested:
         begin_write(conn)
         conn.execute("PRAGMA defer_foreign_keys = ON")
-    has_context = bool(conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", [schema.AUDIT_CONTEXT_TABLE]).fetchone())
-    if has_context:
-        conn.execute(f"UPDATE {schema.AUDIT_CONTEXT_TABLE} SET actor = ?, source = ? WHERE id = 1", [actor, source])
     try:
+        if conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", [schema.AUDIT_CONTEXT_TABLE]).fetchone():
+            conn.execute(f"UPDATE {schema.AUDIT_CONTEXT_TABLE} SET actor = ?, source = ? WHERE id = 1", [actor, source])
         yield
         if not nested:
             conn.execute(f"UPDATE {schema.AUDIT_CONTEXT_TABLE} SET actor = NULL, source = NULL WHERE id = 1")
             conn.execute("COMMIT")
-    except BaseException:
+    except BaseException as error:
         if not nested and conn.in_transaction:
             conn.execute("ROLLBACK")
+        if isinstance(error, sqlite3.DatabaseError):
+            raise_store_error(error, file_path(conn) or None)  # a fault of the file, in one line
         raise
