@@ -125,6 +125,23 @@ results = {}
 for command in commands:
     result = CliRunner().invoke(cli, command + ["--db", db])
     results[" ".join(command)] = [result.exit_code, result.output, repr(result.exception)]
+import socket, subprocess, time, urllib.request
+with socket.socket() as free:
+    free.bind(("127.0.0.1", 0))
+    port = free.getsockname()[1]
+server = subprocess.Popen([sys.argv[3], "serve", "--db", db, "--no-auth", "--port", str(port)],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+try:
+    for _ in range(120):
+        try:
+            url = f"http://127.0.0.1:{port}/office/agreements.json?_shape=array"
+            results["serve"] = [0, urllib.request.urlopen(url, timeout=5).read().decode(), ""]
+            break
+        except OSError:
+            time.sleep(0.25)
+finally:
+    server.terminate()
+    server.wait()
 print(json.dumps(results))
 """
 
@@ -137,7 +154,7 @@ def test_on_a_read_only_file_system_reads_work_and_writes_say_so(loaded, tmp_pat
     reads = [["stats"], ["verify"], ["history", "ex-2019-copenhagen-med"], ["export"], ["publish", "--out", str(public)]]
     writes = [["load", str(RECORDS)], ["init"], ["migrate"]]
     script = (f"mount -t tmpfs tmpfs {mount} && cp {loaded} {mount}/office.db && mount -o remount,ro {mount} && "
-              f'{sys.executable} -c "$0" {mount}/office.db "$1" && ls -A {mount}')
+              f'{sys.executable} -c "$0" {mount}/office.db "$1" {REGISTRY_COMMAND} && ls -A {mount}')
     done = subprocess.run(["unshare", "-m", "sh", "-c", script, _ON_READ_ONLY_FS, json.dumps(reads + writes)],
                           capture_output=True, text=True, cwd=ROOT,
                           env={**os.environ, "REGISTRY_TODAY": "2026-12-05", "REGISTRY_LOCK_TIMEOUT": "1"})
@@ -153,6 +170,7 @@ def test_on_a_read_only_file_system_reads_work_and_writes_say_so(loaded, tmp_pat
         assert exit_code == 1 and exception == "SystemExit(1)" and "Traceback" not in output, (write, output)
         assert output.startswith("Error: ") and "is read-only" in output and len(output.strip().splitlines()) == 1
     assert "up to date" in outputs["migrate"][1]  # nothing to write, so nothing refused
+    assert "ex-2019-copenhagen-med" in outputs["serve"][1]  # served as it is (immutable)
     assert listing.split() == ["office.db"]  # nothing was made beside it
 
 

@@ -32,6 +32,7 @@ from registry.db.connection import (
     specs,
     split_sql,
     transaction,
+    writable,
 )
 from registry.db.maintenance import backup, history, quick_check, require_intact, stats
 from registry.db.migrations import Migration, MigrationRefused, migrate
@@ -68,5 +69,5 @@ __all__ = [
     "delete_record", "describe_error", "drift", "encode", "encode_values", "ensure_schema", "gc_paused", "history",
     "migrate", "missing_references", "open_registry", "plan_changes", "quick_check", "read_only_uri", "rebuild_search",
     "record_from_row", "require_folder", "require_intact", "schema_fingerprint", "search_index_stale", "specs",
-    "split_sql", "stats", "transaction", "write_records",
+    "split_sql", "stats", "transaction", "writable", "write_records",
 ]

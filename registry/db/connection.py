@@ -102,7 +102,7 @@ def connect(path: str | Path | None = None, *, create: bool = True, read_only: b
             require_folder(path, "the registry")
         # A file the system will not let us write (a read-only file system, permissions) is
         # opened read-only: whatever only reads works, and a write says it in one line.
-        read_only = read_only or not _writable(path)
+        read_only = read_only or not writable(path)
         conn = _open(path, read_only)
         _last_opened[:] = [path]
     _probe(conn, path)
@@ -120,7 +120,7 @@ def connect(path: str | Path | None = None, *, create: bool = True, read_only: b
     return sqlite_utils.Database(conn)
 
 
-def _writable(path: Path) -> bool:
+def writable(path: Path) -> bool:
     """Whether the system lets this process write the file and make its -wal and -shm beside it
     (a new file: its folder)."""
     folder = path.resolve().parent
