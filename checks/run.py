@@ -60,6 +60,13 @@ class RunResult:
         """The same findings with their evidence left as JSON text, for printing a list."""
         return open_findings(self.db, self.codes, parse_evidence=False)
 
+    @cached_property
+    def notes(self) -> list[str]:
+        """What a reader of the findings should know about what the run could not see."""
+        if self.db.conn.execute("SELECT 1 FROM country_freedom LIMIT 1").fetchone():
+            return []
+        return ["no country indicators loaded, so the country checks found nothing: run 'registry indicators load'"]
+
     def failing(self, fail_on: str) -> list[dict[str, Any]]:
         """Open findings without a waiver in force at or above ``fail_on`` severity."""
         threshold = SEVERITY_ORDER[fail_on]
