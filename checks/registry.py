@@ -13,6 +13,7 @@ import pkgutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from registry.models.diligence import Family, Severity
@@ -95,9 +96,8 @@ def load_all() -> dict[str, CheckSpec]:
 
     A capability adds checks by adding a module here (``checks/<area>.py``): no list to edit.
     """
-    import checks
-
-    for module in sorted(m.name for m in pkgutil.iter_modules(checks.__path__)):
+    # The package's folder, not the package: ``checks`` imports this module.
+    for module in sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).resolve().parent)])):
         importlib.import_module(f"checks.{module}")
     return CHECKS
 
