@@ -107,7 +107,7 @@ def test_approve_records_the_stored_copy(db):
 
 
 def test_export_takes_the_agreements_years_for_a_term_without_them(db):
-    from registry.exporters import ewp as exporter
+    from registry.ewp import copies as exporter
 
     assert exporter.academic_year("2021-06-01") == "2020/2021" and exporter.academic_year("2021-08-01") == "2021/2022"
     dated = erasmus("dated", partner="university-of-bergen", dates={"starts_on": "2021-08-15", "ends_on": "2027-07-31"},

@@ -19,6 +19,7 @@ from typing import Any, Callable
 import sqlite_utils
 
 from registry.ewp import document as doc
+from registry.ewp.copies import stored_copy
 from registry.problems import Problem, ProblemsFound
 
 
@@ -282,8 +283,6 @@ def compare_documents(a: list[doc.Iia], b: list[doc.Iia], *, names: tuple[str, s
 
 def compare_with_stored(db: sqlite_utils.Database, agreement: str, iias: list[doc.Iia], name: str) -> DiffReport:
     """The stored copy of an agreement (A) against the matching IIA of a document (B)."""
-    from registry.exporters.ewp import stored_copy
-
     stored = stored_copy(db, agreement)
     pairs = [pair for pair in match_iias([stored], iias) if pair[0] is not None]
     if pairs[0][1] is None:
@@ -294,8 +293,6 @@ def compare_with_stored(db: sqlite_utils.Database, agreement: str, iias: list[do
 
 def compare_with_approved(db: sqlite_utils.Database, agreement: str) -> DiffReport:
     """The copy as approved (A) against the stored copy now (B)."""
-    from registry.exporters.ewp import stored_copy
-
     row = next(iter(db.query("SELECT approved_copy, approved_at FROM ewp_iias WHERE agreement = ?", [agreement])), None)
     if row is None or not row["approved_copy"]:
         raise ProblemsFound([Problem("not-approved", f"agreements/{agreement}", "no approved copy of this agreement is recorded",

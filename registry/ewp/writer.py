@@ -7,6 +7,7 @@ from lxml import etree
 
 from registry.ewp import document as doc
 from registry.ewp.hashing import iia_hash
+from registry.ewp.lexical import respell
 
 _NSMAP = {None: doc.IIA_NS, "c": doc.CONTACT_NS, "p": doc.PHONE_NS, "xsi": doc.XSI_NS}
 
@@ -76,6 +77,7 @@ def _condition(parent: etree._Element, condition: doc.Condition) -> None:
             _add(element, "eqf-level", level)
     elif condition.total_days_per_year:
         _add(element, "total-days-per-year", condition.total_days_per_year)
+    respell(element, condition.lexical)
 
 
 def _partner(parent: etree._Element, partner: doc.Partner) -> None:

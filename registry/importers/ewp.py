@@ -29,7 +29,7 @@ from registry import db as store
 from registry.ewp import document as doc
 from registry.ewp import reader, terms, writer
 from registry.ewp.heis import Found, HeiResolver, slug
-from registry.exporters.ewp import DEFAULT_ROLES, stored_copy
+from registry.ewp.copies import DEFAULT_ROLES, stored_copy
 from registry.importers.outcome import MATCHED, NEW, ImportOptions, ReadResult, RowOutcome
 from registry.models import Record
 from registry.models.core import Agreement, Contact
@@ -253,8 +253,9 @@ class _IiaImport:
         self.batch.records += [agreement, ewp]
         self.batch.deletions += [("contacts", ident) for ident in sorted(owned_before - owned_now)]
         if iia.content_hash and iia.content_hash != iia.iia_hash:
-            self.batch.notes.append(f"{agreement_id}: the copy states iia-hash {iia.iia_hash}, but its content hashes to "
-                                    f"{iia.content_hash} (EWP's v7 rule); its author's system computes it differently")
+            self.batch.notes.append(f"warning: {agreement_id}: the copy states iia-hash {iia.iia_hash}, but its content hashes "
+                                    f"to {iia.content_hash} by EWP's v7 rule (transform_version_7.xsl): its author's "
+                                    "system computes it otherwise, or the copy changed after it was hashed")
         if self.approved:
             self.batch.approvals[agreement_id] = {"approved_hash": iia.iia_hash, "approved_copy": iia.snapshot()}
 

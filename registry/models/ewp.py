@@ -102,6 +102,11 @@ class EwpCondition(Record):
     subject_details: list[SubjectDetail] = []
     sending_contacts: list[Slug] = []
     receiving_contacts: list[Slug] = []
+    lexical: Annotated[
+        dict[str, str],
+        Field(description="elements the copy spelt otherwise than the registry writes them (02, 0, EN, whitespace), "
+                          "by path in the condition: written back while the value is the same, so the copy keeps its hash"),
+    ] = {}
 
 
 class EwpIia(Record):
