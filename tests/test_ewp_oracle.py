@@ -6,6 +6,7 @@ themselves; a copy whose stated hash is wrong is imported with a warning naming 
 from __future__ import annotations
 
 import pytest
+from lxml import etree
 from ewp_support import BODO, OWN_COPY, PARTNER_COPY, THIRD_PARTY, WARSAW, WRONG_HASH, make_registry, official
 
 from registry import db as store
@@ -64,3 +65,25 @@ def test_a_copy_whose_stated_hash_is_wrong_is_imported_with_a_warning_naming_bot
     assert db.conn.execute("SELECT iia_hash FROM ewp_iias").fetchone()[0] == read.iia_hash
     assert writer.copy_hash(stored_copy(db, result.agreements[0])) == oracle.iia_hash
     db.conn.close()
+
+
+def test_several_iias_in_one_response_are_each_read_alone_as_the_specification_says():
+    """The stylesheet reads terminated-as-a-whole and the approval flags document-wide (``//``), so
+    in a response with several IIAs one terminated or flagged IIA marks them all; the specification
+    makes both properties of one IIA, and the registry follows the specification."""
+    flagged, clean = iia_elements(OWN_COPY)[0], iia_elements(THIRD_PARTY["endpoint-example-v7"])[0]
+    root = safe_xml.parse(OWN_COPY).getroot()
+    for child in [c for c in root if isinstance(c.tag, str)]:
+        root.remove(child)
+    root.extend([flagged, clean])
+    terminated = [c for c in clean if c.tag.endswith("}cooperation-conditions")][0]
+    terminated.set("terminated-as-a-whole", "true")
+    both = etree.tostring(root)
+    first, second = official(both)
+    ours = iia_elements(both)
+    # each IIA's text as the stylesheet gives it for that IIA in a response of its own
+    assert hashing.text_to_hash(ours[1]) == second.text_to_hash
+    assert hashing.text_to_hash(ours[0]) != first.text_to_hash
+    assert first.text_to_hash == "_@terminated-as-a-whole@_" + hashing.text_to_hash(ours[0])
+    assert hashing.valid_for_approval(ours[0]) is first.valid_for_approval is False
+    assert hashing.valid_for_approval(ours[1]) is True and second.valid_for_approval is False  # the flags are the first IIA's
