@@ -20,6 +20,9 @@ EWP_DATA = Path(__file__).resolve().parent / "data" / "ewp"
 # Lund's copy of a fictitious IIA with Bergen: the demo's example, shipped in data/ewp
 OWN_COPY = Path(__file__).resolve().parent.parent / "data" / "ewp" / "example-iia-lund-bergen.xml"
 PARTNER_COPY = EWP_DATA / "partner-copy.xml"  # Bergen's copy of it, different on purpose
+# the same copy without the v6 flags (not-yet-defined, v6-value): one that may be approved
+APPROVABLE_COPY = EWP_DATA / "approvable-copy.xml"
+APPROVABLE_HASH = "8f317f161a698af067e412c65aeb6348b8fbb671959775f342fd2eacade4e552"
 OWN_COPY_HASH = "e73507adbe829b7e43c82f3f860fe4adad4afcf2304fe232c10c4878486c859b"
 
 SCHEMAS = schema_dir()

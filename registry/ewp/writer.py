@@ -6,7 +6,7 @@ from __future__ import annotations
 from lxml import etree
 
 from registry.ewp import document as doc
-from registry.ewp.hashing import iia_hash
+from registry.ewp.hashing import approval_blockers, iia_hash
 from registry.ewp.lexical import respell
 
 _NSMAP = {None: doc.IIA_NS, "c": doc.CONTACT_NS, "p": doc.PHONE_NS, "xsi": doc.XSI_NS}
@@ -112,10 +112,18 @@ def iia_element(parent: etree._Element, iia: doc.Iia) -> etree._Element:
     return element
 
 
+def _written(iia: doc.Iia) -> etree._Element:
+    return iia_element(etree.Element(f"{{{doc.IIA_NS}}}iias-get-response", nsmap=_NSMAP), iia)
+
+
 def copy_hash(iia: doc.Iia) -> str:
     """The iia-hash this copy gets when written."""
-    root = etree.Element(f"{{{doc.IIA_NS}}}iias-get-response", nsmap=_NSMAP)
-    return iia_element(root, iia).findtext(f"{{{doc.IIA_NS}}}iia-hash")
+    return _written(iia).findtext(f"{{{doc.IIA_NS}}}iia-hash")
+
+
+def why_not_approvable(iia: doc.Iia) -> list[str]:
+    """Why this copy, as written, must not be approved (empty when it may be)."""
+    return approval_blockers(_written(iia))
 
 
 def get_response(iias: list[doc.Iia]) -> etree._ElementTree:

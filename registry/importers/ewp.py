@@ -353,6 +353,9 @@ def approvals_batch(db: sqlite_utils.Database, approvals: list[doc.Approval], *,
         agreement = row["agreement"]
         stored = _one(db, "SELECT iia_hash FROM ewp_iias WHERE agreement = ?", [agreement])
         copy = stored_copy(db, agreement)
+        if refused := not_approvable(agreement, copy, at):
+            batch.problems.append(refused)
+            continue
         own = writer.copy_hash(stored_copy(db, agreement, home_first=True))
         if approval.iia_hash not in (stored["iia_hash"], own):
             batch.problems.append(Problem(
@@ -367,6 +370,17 @@ def approvals_batch(db: sqlite_utils.Database, approvals: list[doc.Approval], *,
         batch.row(approval.line, approval.iia_id, f"agreements/{agreement}",
                   _approval_records(db, {agreement: batch.approvals[agreement]}, None), {}, iia_hash=approval.iia_hash)
     return batch
+
+
+def not_approvable(agreement: str, copy: doc.Iia, where: str) -> Problem | None:
+    """The refusal of an approval of a copy that carries values IIA v7 says must be defined first."""
+    reasons = writer.why_not_approvable(copy)
+    if not reasons:
+        return None
+    return Problem("not-valid-for-approval", where,
+                   "the copy must not be approved (IIA v7: an IIA with not-yet-defined elements or a v6-value must not be "
+                   f"approved until they are defined): {'; '.join(reasons)}; the copy's author must send a new copy first",
+                   f"agreements/{agreement}", "cooperation-conditions")
 
 
 def _deletion(db: sqlite_utils.Database, table: str, ident: str) -> store.Change | None:
@@ -468,6 +482,8 @@ def approve(db: sqlite_utils.Database, agreement: str, *, iia_hash: str | None =
         raise ProblemsFound([Problem("not-an-ewp-copy", f"agreements/{agreement}", "no EWP copy of this agreement is stored; "
                                      "import it first ('registry ewp import FILE.xml')", value=agreement)])
     copy = stored_copy(db, agreement)
+    if refused := not_approvable(agreement, copy, f"agreements/{agreement}"):
+        raise ProblemsFound([refused])
     if iia_hash and iia_hash.lower() not in (row["iia_hash"], writer.copy_hash(stored_copy(db, agreement, home_first=True))):
         raise ProblemsFound([Problem("approval-mismatch", f"agreements/{agreement}", f"the stored copy's iia-hash is {row['iia_hash']}, "
                                      "not the one given", value=iia_hash)])
