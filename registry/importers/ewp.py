@@ -109,15 +109,19 @@ class _IiaImport:
 
     def unknown(self, iia: doc.Iia, hei_id: str) -> None:
         suggestion = self.resolver.suggestions.get(hei_id)
-        create = (f"--create-missing to create it from the reference registry's {suggestion}" if suggestion
-                  else "--create-missing to create it")
-        self.batch.problems.append(Problem(
-            "unknown-institution", f"{self.batch.where}:{iia.line}",
-            f"no institution has SCHAC code {hei_id!r} (nor a website, Erasmus code, PIC or name that leads to it): add "
-            f"it with 'schac: {hei_id}' (registry load), import the partner's EWP Institutions API response, or pass "
-            + create,
-            iia.label(), "hei-id", hei_id,
-        ))
+        unknown = f"no institution has SCHAC code {hei_id!r} (nor a website, Erasmus code, PIC or name that leads to it)"
+        if not self.resolver.country_known(hei_id):  # --create-missing could not make it either
+            message = (f"{unknown}, and its country cannot be told (the hei-id is no country domain, and neither the "
+                       "Erasmus charter list nor the reference registry knows it): add the institution with "
+                       f"'schac: {hei_id}' and its country (registry load), or import the partner's EWP Institutions "
+                       "API response")
+        else:
+            create = (f"--create-missing to create it from the reference registry's {suggestion}" if suggestion
+                      else "--create-missing to create it")
+            message = (f"{unknown}: add it with 'schac: {hei_id}' (registry load), import the partner's EWP Institutions "
+                       "API response, or pass " + create)
+        self.batch.problems.append(Problem("unknown-institution", f"{self.batch.where}:{iia.line}", message,
+                                           iia.label(), "hei-id", hei_id))
 
     def existing_agreement(self, iia: doc.Iia, partner_institution: str) -> list[str]:
         found: set[str] = set()
