@@ -170,11 +170,11 @@ def test_a_dry_run_shows_the_plan_and_writes_nothing(db):
 def test_an_unknown_institution_is_named_with_what_to_do(tmp_path):
     db = store.connect(make_registry(tmp_path / "lund-only.db", [LUND]))
     path = tmp_path / "unknown.xml"
-    path.write_text(OWN_COPY.read_text().replace("uib.no", "unknown-partner.example"))
+    path.write_text(OWN_COPY.read_text().replace("uib.no", "unknown-partner.no"))
     with pytest.raises(ProblemsFound) as raised:
         importer.import_file(db, path)
     [problem] = raised.value.problems
-    assert (problem.code, problem.field, problem.value) == ("unknown-institution", "hei-id", "unknown-partner.example")
+    assert (problem.code, problem.field, problem.value) == ("unknown-institution", "hei-id", "unknown-partner.no")
     assert "--create-missing" in problem.message and problem.where == f"{path}:11"
     assert table(db, "agreements", "id") == []
 
