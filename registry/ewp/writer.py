@@ -80,6 +80,13 @@ def _condition(parent: etree._Element, condition: doc.Condition) -> None:
     respell(element, condition.lexical)
 
 
+def condition_element(condition: doc.Condition) -> etree._Element:
+    """One condition as this registry writes it (with the copy's own spellings), on its own."""
+    parent = etree.Element(f"{{{doc.IIA_NS}}}cooperation-conditions", nsmap=_NSMAP)
+    _condition(parent, condition)
+    return parent[0]
+
+
 def _partner(parent: etree._Element, partner: doc.Partner) -> None:
     element = _add(parent, "partner")
     _add(element, "hei-id", partner.hei_id)
