@@ -28,7 +28,7 @@ from pydantic import ValidationError
 from registry import clock
 from registry import db as store
 from registry.countries import country_code
-from registry.importers import values
+from registry.importers import partners, values
 from registry.importers.headers import HeaderMap, MapFile
 from registry.importers.outcome import MATCHED, NEW, ImportOptions, RowOutcome
 from registry.importers.stored import record_inputs, stored_records
@@ -408,8 +408,6 @@ class InstitutionsKind(TableKind):
         super().__init__(by_table()["institutions"], "institutions")
 
     def row_keys(self, rows, outcomes, ctx):
-        from registry.importers import partners
-
         keys: list[tuple | None] = [None] * len(rows)
         queries, positions = [], []
         for index, (row, outcome) in enumerate(zip(rows, outcomes)):
@@ -484,17 +482,3 @@ def ambiguity(name: str, resolution) -> str:
         for c in resolution.candidates[:3]
     )
     return f"{name!r} fits more than one institution: {shown}; give a country or a partner id"
-
-
-def kind_for(name: str) -> TableKind:
-    """The kind of table called ``name``: agreements, institutions, or any other table."""
-    if name == "agreements":
-        from registry.importers.agreements import AgreementsKind
-
-        return AgreementsKind()
-    if name == "institutions":
-        return InstitutionsKind()
-    tables = by_table()
-    if name not in tables:
-        raise LookupError(f"unknown kind {name!r}; kinds are agreements, institutions or any table: {', '.join(sorted(tables))}")
-    return TableKind(tables[name])

@@ -7,7 +7,8 @@ from pathlib import Path
 import sqlite_utils
 
 from registry.importers.headers import map_headers, read_map
-from registry.importers.kinds import Context, kind_for
+from registry.importers.kinds import Context
+from registry.importers.row_kinds import kind_for
 from registry.importers.outcome import ImportOptions, ReadResult
 from registry.importers.table import read_table
 

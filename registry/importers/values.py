@@ -9,8 +9,10 @@ into text when read, so CSV and XLSX go through the same rules.
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date
 from enum import Enum
+
+from openpyxl.utils.datetime import from_excel
 
 from registry.importers.vocabulary import boolean_lookup, enum_lookup, word_key
 
@@ -18,7 +20,6 @@ from registry.importers.vocabulary import boolean_lookup, enum_lookup, word_key
 # apostrophe in front (OWASP's advice for CSV injection) and imports take it off again.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
-_EXCEL_EPOCH = date(1899, 12, 30)  # serial 1 is 1900-01-01, counting Excel's phantom 1900-02-29
 _SERIAL_RANGE = range(10_000, 100_000)  # 1927 .. 2173: a plausible agreement date, not a count
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?Z?)?$")
 _YEAR_FIRST = re.compile(r"^(\d{4})[/.](\d{1,2})[/.](\d{1,2})$")
@@ -79,7 +80,7 @@ def parse_date(text: str, *, dayfirst: bool = False) -> str:
         if month:
             return _make_date(int(match[3]), month, int(match[1]), text)
     if value.isdigit() and int(value) in _SERIAL_RANGE:
-        return (_EXCEL_EPOCH + timedelta(days=int(value))).isoformat()
+        return from_excel(int(value)).date().isoformat()  # openpyxl knows Excel's phantom 1900-02-29
     raise ValueError(f"{text!r} is not a date: write YYYY-MM-DD, DD.MM.YYYY or DD/MM/YYYY")
 
 

@@ -32,6 +32,7 @@ Text = Annotated[str, StringConstraints(max_length=20000)]
 LanguageCode = Annotated[
     str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$"), Field(description="ISO 639 language code")
 ]
+AgreementCode = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Count = Annotated[int, Field(ge=0)]
 Year = Annotated[int, Field(ge=1000, le=2200)]
 
@@ -456,6 +457,10 @@ class Agreement(Record):
     personal_data: Annotated[bool, Field(description="the cooperation moves personal or health data")] = False
     equitable_terms: Annotated[
         Optional[Text], Field(description="terms that make the partnership fair to a partner in a low-income country")
+    ] = None
+    agreement_code: Annotated[
+        Optional[AgreementCode], Indexed(unique=True), Searchable(),
+        Field(description="the office's own code for the agreement (e.g. 'LU-MED-2024-001'): free text, unique"),
     ] = None
     ewp_iia_id: Annotated[Optional[str], Indexed(), Field(description="Erasmus Without Paper IIA id")] = None
     notes: Annotated[Optional[Text], Searchable()] = None
