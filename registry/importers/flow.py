@@ -67,7 +67,7 @@ class ImportReport:
         for outcome in self.outcomes:
             entry = {
                 "where": outcome.where, "line": outcome.line, "status": outcome.status, "record": outcome.key,
-                "score": outcome.score, "resolution": outcome.resolution, "reason": outcome.reason,
+                "score": outcome.score, "resolution": outcome.resolution, "pairing": outcome.pairing, "reason": outcome.reason,
                 "candidates": outcome.candidates, "raw": outcome.raw,
             }
             if outcome.accepted:

@@ -56,6 +56,7 @@ class RowOutcome:
     key: str | None = None  # "agreements/<id>": the record the row is about
     score: float | None = None
     resolution: str | None = None  # how the partner or key was found, in one line
+    pairing: str | None = None  # which key paired the row with a stored record, or why it is new
     reason: str | None = None
     candidates: list[dict[str, Any]] = field(default_factory=list)
 

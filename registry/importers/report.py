@@ -16,7 +16,9 @@ def _key(change: store.Change) -> str:
 def _row_label(outcome: RowOutcome) -> str:
     line = f"line {outcome.line}" if outcome.line else outcome.where
     how = f"  [{outcome.resolution}]" if outcome.resolution and outcome.resolution != "by id" else ""
-    return f"{line}  {outcome.key}{how}"
+    paired = f"  paired by {outcome.pairing}" if outcome.pairing and not outcome.pairing.startswith("new") else ""
+    new = f"  ({outcome.pairing})" if outcome.pairing and outcome.pairing.startswith("new") else ""
+    return f"{line}  {outcome.key}{paired}{new}{how}"
 
 
 def _change_lines(changes: list[store.Change], root: str | None) -> list[str]:
