@@ -40,11 +40,13 @@ def _raw(outcome: RowOutcome) -> str:
 
 def render(report: ImportReport) -> list[str]:
     counts = report.counts()
-    about = ", ".join(f"{k} {v!r}" for k, v in report.details.items() if k not in ("rows", "notes"))
+    about = ", ".join(f"{k} {v!r}" for k, v in report.details.items() if k not in ("rows", "notes", "columns"))
     lines = [
         f"{report.file} ({report.format}{', ' + about if about else ''}): {len(report.outcomes)} rows as {report.kind}: "
         + ", ".join(f"{count} {status}" for status, count in counts.items())
     ]
+    if report.details.get("columns"):
+        lines.append(f"  columns: {', '.join(report.details['columns'])}")
     lines += [f"  note: {note}" for note in report.details.get("notes", [])]
     inserted, changed, unchanged = [], [], 0
     for outcome, changes in report.row_changes():
