@@ -32,9 +32,10 @@ def init(db_path: str | Path | None = None) -> sqlite_utils.Database:
 
 
 def load(paths: Iterable[str | Path], db_path: str | Path | None = None, *, dry_run: bool = False,
-         actor: str | None = None) -> store.Plan:
-    """Upsert YAML seed files or folders; raises ProblemsFound and writes nothing on bad input."""
-    return seed.load(open_registry(db_path, create=True), paths, dry_run=dry_run, actor=actor)
+         actor: str | None = None, replace: bool = False) -> store.Plan:
+    """Upsert YAML seed files or folders, merged into what is stored (``replace``: each record
+    whole); raises ProblemsFound and writes nothing on bad input."""
+    return seed.load(open_registry(db_path, create=True), paths, dry_run=dry_run, actor=actor, replace=replace)
 
 
 def verify(db_path: str | Path | None = None) -> list[Problem]:
@@ -62,7 +63,7 @@ def demo(db_path: str | Path | None = None) -> sqlite_utils.Database:
 
 def import_file(path: str | Path, db_path: str | Path | None = None, **options: Any):
     """Import a CSV, XLSX, seed YAML or EWP XML file; ``options`` as ``registry import`` takes them
-    (kind, mapping, dry_run, keep_valid, dayfirst, create_missing, sheet, actor). Returns the
+    (kind, mapping, dry_run, keep_valid, dayfirst, create_missing, replace, sheet, actor). Returns the
     report (rows with their outcome, the plan); raises ProblemsFound for a file it cannot read."""
     from registry.importers.flow import import_file as run_import
     from registry.importers.outcome import ImportOptions

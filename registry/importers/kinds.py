@@ -376,7 +376,8 @@ class TableKind:
             if column in row.values:
                 record[column] = row.values[column]
             elif column in row.blank and not fields[column].is_required():
-                record.pop(column, None)
+                # said, not left out: a merge keeps what a source leaves out, and this row clears it
+                record[column] = fields[column].get_default(call_default_factory=True)
 
     def validate(self, record: dict, outcome: RowOutcome, ctx: Context) -> Record | None:
         try:
@@ -385,6 +386,7 @@ class TableKind:
             outcome.reject("; ".join(validation_reasons(error, ctx)))
             return None
         outcome.records.insert(0, built)
+        outcome.complete = self.child_fields
         outcome.key = f"{self.model.table}/{'/'.join(map(str, built.key()))}"
         return built
 

@@ -34,6 +34,7 @@ class ImportOptions:
     keep_valid: bool = False
     dayfirst: bool = False
     create_missing: bool = False
+    replace: bool = False  # write each record whole, as the source gives it (else: merge into what is stored)
     sheet: str | None = None
     actor: str | None = None
     progress: Progress = no_progress
@@ -59,6 +60,9 @@ class RowOutcome:
     pairing: str | None = None  # which key paired the row with a stored record, or why it is new
     reason: str | None = None
     candidates: list[dict[str, Any]] = field(default_factory=list)
+    # child lists of the row's first record that the row states in full (it was read with the
+    # stored ones): a child missing from them was removed on purpose, and is deleted
+    complete: tuple[str, ...] = ()
 
     @property
     def accepted(self) -> bool:
