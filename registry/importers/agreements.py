@@ -38,7 +38,7 @@ from registry.importers.identity import NaturalKey, Pairer, StoredIdentities, is
 from registry.importers.outcome import AMBIGUOUS, MATCHED, NEW, RowOutcome
 from registry.importers.stored import stored_records
 from registry.importers.vocabulary import enum_lookup, word_key
-from registry.models import Cycle, Institution, by_table
+from registry.models import AgreementKind, Cycle, Institution, by_table
 from registry.problems import ProblemsFound
 from registry.text import fold
 
@@ -65,15 +65,52 @@ def _parse_countries(text: str, ctx: Context) -> list[str]:
     return [country_code(part) for part in values.split_list(text)]
 
 
-def _parse_programmes(text: str, ctx: Context) -> list[str]:
-    found = []
+@dataclass(frozen=True)
+class Scheme:
+    """A mobility programme named in a programme cell (Erasmus+, Nordplus, Linnaeus-Palme,
+    ISEP, bilateral): it says the agreement's type, not which study programme it serves."""
+
+    name: str
+    kind: str
+
+
+def _parse_programmes(text: str, ctx: Context) -> list[str | Scheme]:
+    found: list[str | Scheme] = []
+    kinds = enum_lookup(AgreementKind)
     for part in values.split_list(text):
         ident = ctx.programmes.get(word_key(part))
+        if ident is None and word_key(part) in kinds:
+            found.append(Scheme(part, kinds[word_key(part)]))
+            continue
         if ident is None:
             known = ", ".join(sorted(set(ctx.programmes.values()))) or "none yet: load programmes first"
-            raise ValueError(f"unknown programme {part!r} (programmes: {known})")
+            raise ValueError(f"unknown programme {part!r} (programmes: {known}){values.closest(part, ctx.programmes)}")
         found.append(ident)
     return list(dict.fromkeys(found))
+
+
+# Mobility programmes that are proper names: a new agreement is titled after them.
+SCHEME_NAMES = {"nordplus": "Nordplus", "linnaeus palme": "Linnaeus-Palme", "linne palme": "Linnaeus-Palme", "isep": "ISEP"}
+
+
+def _schemes_to_kind(row: ParsedRow, ctx: Context) -> None:
+    """Mobility programmes in the programme column become the agreement's type (unless the row
+    gives one) and name a new agreement; a cell holding only them says nothing of programmes.
+    A type cell naming one (Nordplus) names a new agreement too."""
+    typed = word_key(row.raw.get(ctx.header("kind"), ""))
+    if typed in SCHEME_NAMES:
+        row.scheme = SCHEME_NAMES[typed]
+    cell = row.values.get("programmes")
+    if not cell:
+        return
+    schemes = [item for item in cell if isinstance(item, Scheme)]
+    if not schemes:
+        return
+    row.values["programmes"] = [item for item in cell if not isinstance(item, Scheme)]
+    if not row.values["programmes"]:
+        del row.values["programmes"]
+    row.values.setdefault("kind", schemes[0].kind)
+    row.scheme = row.scheme or SCHEME_NAMES.get(word_key(schemes[0].name), schemes[0].name)
 
 
 def parse_levels(text: str, ctx: Context | None = None) -> list[int]:
@@ -85,8 +122,11 @@ def parse_levels(text: str, ctx: Context | None = None) -> list[int]:
             levels.add(CYCLE_EQF[cycles[key]])
         elif match := _EQF.match(key):
             levels.add(int(match[1]))
+        elif (found := values.one_meaning(cycles, part)) is not None:
+            levels.add(CYCLE_EQF[found])
         else:
-            raise ValueError(f"{part!r} is not a level (first/second/third cycle, grundnivå, avancerad nivå, forskarnivå, EQF 1-8)")
+            raise ValueError(f"{part!r} is not a level (first/second/third cycle, grundnivå, avancerad nivå, forskarnivå, "
+                             f"EQF 1-8){values.closest(part, cycles)}")
     return sorted(levels)
 
 
@@ -176,6 +216,7 @@ class AgreementsKind(TableKind):
         outcomes = [RowOutcome(row.where, row.line, row.raw) for row in rows]
         for row, outcome in zip(rows, outcomes):
             _office_code_from_id(row, ctx)
+            _schemes_to_kind(row, ctx)
             if row.errors:
                 outcome.reject("; ".join(row.errors))
         partners_of = self.resolve_partners(rows, outcomes, ctx)
@@ -328,7 +369,7 @@ class AgreementsKind(TableKind):
                 ends = record.get("ends_on")
                 record["status"] = "expired" if ends and ends < ctx.today.isoformat() else "active"
             if not record.get("title"):
-                kind = KIND_TITLES.get(record["kind"], record["kind"].replace("_", " ").capitalize())
+                kind = row.scheme or KIND_TITLES.get(record["kind"], record["kind"].replace("_", " ").capitalize())
                 record["title"] = f"{kind}: {' / '.join(p.name for p in found)}"
             home = ctx.home_institution
             record["parties"] = [{"institution": home, "role": "home"}] if home and home not in {p.institution_id for p in found} else []

@@ -36,7 +36,7 @@ from registry.importers.table import RawTable
 from registry.importers.vocabulary import header_names
 from registry.models import Record, by_table
 from registry.problems import ProblemsFound
-from registry.schema_types import Country
+from registry.schema_types import SLUG_PATTERN, Country
 from registry.text import fold
 
 
@@ -105,6 +105,7 @@ class ParsedRow:
     errors: list[str]
     found_by_name: bool = False  # the record was found (or made) from the name, not an id
     base: dict[str, Any] | None = None  # a new record's starting values (from a reference record)
+    scheme: str | None = None  # a mobility programme the row names (Nordplus), for a new agreement's title
 
     def given(self, column: str) -> bool:
         return column in self.values or column in self.blank
@@ -129,21 +130,55 @@ def unique_slug(base: str, taken: Callable[[str], bool]) -> str:
     return slug
 
 
-def validation_reasons(error: ValidationError, ctx: Context) -> list[str]:
-    """Pydantic's errors in the file's words: header names for field names."""
-    reasons = []
+_CHILD_COLUMNS = {"parties": "partner", "programmes": "programmes"}  # child list -> the column that fills it
+
+
+def _in_words(detail: dict[str, Any]) -> str:
+    """One pydantic error as a sentence about the value, not about pydantic's types."""
+    kind, ctx, value = detail["type"], detail.get("ctx") or {}, detail.get("input")
+    shown = f"{value!r}" if value is not None and not isinstance(value, (dict, list)) else "the value"
+    if kind == "string_pattern_mismatch" and ctx.get("pattern") == SLUG_PATTERN:
+        return (f"{shown} is not a registry id (lower-case letters, digits, '.', '_' or '-'); an office's own code "
+                "belongs in an agreement code column")
+    if kind == "string_pattern_mismatch":
+        return f"{shown} is not in the expected form"
+    if kind == "string_too_long":
+        return f"{shown[:60]}... is longer than {ctx.get('max_length')} characters"
+    if kind == "string_too_short":
+        return "is empty"
+    if kind in ("greater_than_equal", "greater_than"):
+        return f"{shown} is below {ctx.get('ge', ctx.get('gt'))}, the least allowed"
+    if kind in ("less_than_equal", "less_than"):
+        return f"{shown} is above {ctx.get('le', ctx.get('lt'))}, the most allowed"
+    if kind == "missing":
+        return "is required"
+    message = detail["msg"].removeprefix("Value error, ")
+    return message + (f" ({shown})" if value is not None and not isinstance(value, (dict, list)) else "")
+
+
+def validation_reasons(error: ValidationError, ctx: Context, model: type[Record] | None = None) -> list[str]:
+    """Pydantic's errors in the file's words, each once: header names for field names, and a
+    child record's error named by the column that made it (not once per child)."""
+    children = model.children if model is not None else {}
+    reasons: list[str] = []
     for detail in error.errors():
         loc = [str(part) for part in detail["loc"]]
-        message = detail["msg"].removeprefix("Value error, ")
-        for name, header in ctx.header_of.items():
-            message = re.sub(rf"\b{re.escape(name)}\b", header, message)
-        if loc:
-            where = ".".join([ctx.header(loc[0]), *loc[1:]])
-            value = detail.get("input")
-            shown = f" (value {value!r})" if value is not None and not isinstance(value, (dict, list)) else ""
-            reasons.append(f"{where}: {message}{shown}")
+        if loc and loc[0] in children:
+            parent_field = children[loc[0]][1]
+            if loc[-1] == parent_field:
+                continue  # the record's own id, already reported (or made) once
+            where = ctx.header(_CHILD_COLUMNS.get(loc[0], loc[-1]))
+        elif loc:
+            where = ctx.header(loc[0])
         else:
-            reasons.append(message)
+            where = ""
+        message = _in_words(detail)
+        if detail["type"] in ("value_error", "assertion_error"):  # a model's own sentence names fields: say headers
+            for name, header in ctx.header_of.items():
+                message = re.sub(rf"\b{re.escape(name)}\b", header, message)
+        reason = f"{where}: {message}" if where else message
+        if reason not in reasons:
+            reasons.append(reason)
     return reasons
 
 
@@ -383,7 +418,7 @@ class TableKind:
         try:
             built = self.model.model_validate(record)
         except ValidationError as error:
-            outcome.reject("; ".join(validation_reasons(error, ctx)))
+            outcome.reject("; ".join(validation_reasons(error, ctx, self.model)))
             return None
         outcome.records.insert(0, built)
         outcome.complete = self.child_fields

@@ -8,6 +8,7 @@ into text when read, so CSV and XLSX go through the same rules.
 
 from __future__ import annotations
 
+import difflib
 import re
 from datetime import date
 from enum import Enum
@@ -118,12 +119,32 @@ def parse_bool(text: str) -> bool:
 
 
 def parse_enum(enum: type[Enum], text: str) -> str:
+    """The member a cell names: by any of its names, or by a name with its abbreviation or a
+    gloss in brackets or after a slash ("Samförståndsavtal (MoU)", "Utbytesavtal (bilateralt)")
+    when every part that is a known name names the same member."""
     table = enum_lookup(enum)
     found = table.get(word_key(text))
     if found is None:
+        found = one_meaning(table, text)
+    if found is None:
         accepted = ", ".join(member.value for member in enum)
-        raise ValueError(f"{text!r} is not a known {enum.__name__} ({accepted}, or their Swedish names)")
+        raise ValueError(f"{text!r} is not a known {enum.__name__} ({accepted}, or their Swedish names){closest(text, table)}")
     return found
+
+
+_GLOSS = re.compile(r"[()\[\]/]")
+
+
+def one_meaning(table: dict[str, str], text: str) -> str | None:
+    parts = [word_key(part) for part in _GLOSS.split(text)]
+    meanings = {table[part] for part in parts if part in table}
+    return meanings.pop() if len(meanings) == 1 else None
+
+
+def closest(text: str, table: dict[str, str]) -> str:
+    """'; closest: ...' naming the known name nearest to an unknown one, or nothing."""
+    close = difflib.get_close_matches(word_key(text), list(table), n=1, cutoff=0.6)
+    return f"; closest known: {close[0]!r} ({table[close[0]]})" if close else ""
 
 
 def split_list(text: str) -> list[str]:
