@@ -16,12 +16,9 @@ from typing import Any
 
 import click
 
-from registry import db as store
-from registry.cli import db_option, fail_with_problems, json_option, open_registry
-from registry.exporters import export_file
+from registry import api
+from registry.cli import db_option, fail_with_problems, json_option
 from registry.formats import FORMATS
-from registry.importers.flow import import_file
-from registry.importers.outcome import ImportOptions
 from registry.importers.report import render
 from registry.problems import ProblemsFound
 
@@ -59,13 +56,10 @@ def import_command(file: Path, db_path: str, kind: str | None, format_name: str 
                    dry_run: bool, keep_valid: bool, dayfirst: bool, create_missing: bool, replace: bool,
                    sheet: str | None, as_json: bool) -> None:
     """Import FILE (CSV, XLSX, seed YAML, EWP XML): match partners, show or write the changes."""
-    db = store.connect(db_path)
-    store.ensure_schema(db)
-    options = ImportOptions(kind=kind, format=format_name, mapping=mapping, dry_run=dry_run, keep_valid=keep_valid,
-                            dayfirst=dayfirst, create_missing=create_missing, replace=replace, sheet=sheet,
-                            progress=progress_on_terminal)
     try:
-        report = import_file(db, file, options)
+        report = api.import_file(file, db_path, kind=kind, format=format_name, mapping=mapping, dry_run=dry_run,
+                                 keep_valid=keep_valid, dayfirst=dayfirst, create_missing=create_missing, replace=replace,
+                                 sheet=sheet, progress=progress_on_terminal)
     except ProblemsFound as found:
         fail_with_problems(found.problems, as_json=as_json, heading=f"nothing was written; {len(found.problems)} problem(s):")
     except LookupError as error:
@@ -91,9 +85,8 @@ def export_command(db_path: str, format_name: str | None, kinds: tuple[str, ...]
                    agreements: tuple[str, ...]) -> None:
     """Export records as CSV, XLSX, seed YAML or an EWP IIAs get response; importing the file
     again changes nothing."""
-    db = open_registry(db_path)
     try:
-        count = export_file(db, output, format_name=format_name, kinds=kinds, delimiter=delimiter, agreements=agreements)
+        count = api.export(output, db_path, format_name=format_name, kinds=kinds, delimiter=delimiter, agreements=agreements)
     except (LookupError, ValueError) as error:
         raise click.UsageError(str(error)) from error
     except ProblemsFound as found:

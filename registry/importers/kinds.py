@@ -37,7 +37,8 @@ from registry.importers.vocabulary import header_names
 from registry.models import Record, by_table
 from registry.problems import ProblemsFound
 from registry.schema_types import SLUG_PATTERN, Country
-from registry.text import fold
+from registry.text import slugify
+from registry.text import unique_id as unique_slug
 
 
 def _text_cell(value: Any) -> Any:
@@ -112,23 +113,6 @@ class ParsedRow:
 
 
 # --- slugs and messages ------------------------------------------------------------------
-
-_NOT_SLUG = re.compile(r"[^a-z0-9]+")
-
-
-def slugify(text: str, *, limit: int = 96) -> str:
-    slug = _NOT_SLUG.sub("-", fold(text)).strip("-")[:limit].strip("-")
-    if not slug:
-        raise ValueError(f"{text!r} has no letters or digits to make an id from")
-    return slug
-
-
-def unique_slug(base: str, taken: Callable[[str], bool]) -> str:
-    slug, number = base, 2
-    while taken(slug):
-        slug, number = f"{base}-{number}", number + 1
-    return slug
-
 
 _CHILD_COLUMNS = {"parties": "partner", "programmes": "programmes"}  # child list -> the column that fills it
 
