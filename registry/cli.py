@@ -15,13 +15,14 @@ from typing import Any
 
 import click
 
+from registry import api, examples
 from registry import db as store
-from registry import examples
 from registry import serve as serve_module
+from registry.db import open_registry
 from registry.extensions import capability_modules
-from registry.importers import seed
-from registry.problems import Problem, ProblemsFound
-from registry.integrity import verify as verify_registry
+from registry.problems import Problem, ProblemsFound, UsageProblem
+
+__all__ = ["cli", "db_option", "fail_with_problems", "json_option", "open_registry", "print_plan"]
 
 
 def db_option(function):
@@ -38,46 +39,6 @@ def db_option(function):
 
 def json_option(function):
     return click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")(function)
-
-
-def open_registry(db_path: str, *, read_only: bool = False, intact: bool = False) -> Any:
-    """The registry at db_path, or a usage error that says how to make one. Commands that only
-    read pass ``read_only``; faults of the file reach the group below as one line."""
-    if not Path(db_path).exists():
-        raise click.UsageError(f"no registry at {db_path}: run 'registry init --db {db_path}' first, or pass --db")
-    return store.open_registry(db_path, read_only=read_only, intact=intact)
-
-
-class _Echo(logging.Handler):
-    """The store's notices (waiting for a lock) on standard error, wherever click points it."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        click.echo(self.format(record), err=True)
-
-
-class RegistryGroup(click.Group):
-    """Every command's faults of the registry file (not SQLite, damaged, read-only, locked, an
-    older or newer schema) end in one line and exit status 1, never a traceback."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        logger = logging.getLogger("registry.db")
-        if not any(isinstance(h, _Echo) for h in logger.handlers):
-            logger.addHandler(_Echo())
-            logger.setLevel(logging.INFO)
-        try:
-            return super().invoke(ctx)
-        except store.StoreError as error:
-            _fail(str(error))
-        except sqlite3.DatabaseError as error:
-            message = store.describe_error(error)
-            if message is None:
-                raise
-            _fail(message)
-
-
-def _fail(message: str) -> None:
-    click.echo(f"Error: {message}", err=True)
-    sys.exit(1)
 
 
 def fail_with_problems(problems: list[Problem], *, as_json: bool = False, heading: str = "") -> None:
@@ -107,6 +68,42 @@ def print_plan(plan: store.Plan, *, verbose: bool) -> None:
                 click.echo(f"  {'+' if change.operation == 'insert' else '-'} {change.table}/{key}")
 
 
+class _Echo(logging.Handler):
+    """The store's notices (waiting for a lock) on standard error, wherever click points it."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(self.format(record), err=True)
+
+
+class RegistryGroup(click.Group):
+    """Reports the library's ``UsageProblem`` (a missing registry, an unknown check code ...) as
+    bad usage, exit 2, wherever a command raises it; and every fault of the registry file (not
+    SQLite, damaged, read-only, locked, an older or newer schema) in one line, exit 1, never a
+    traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        logger = logging.getLogger("registry.db")
+        if not any(isinstance(handler, _Echo) for handler in logger.handlers):
+            logger.addHandler(_Echo())
+            logger.setLevel(logging.INFO)
+        try:
+            return super().invoke(ctx)
+        except UsageProblem as problem:
+            raise click.UsageError(str(problem), ctx) from problem
+        except store.StoreError as error:
+            _fail(str(error))
+        except sqlite3.DatabaseError as error:
+            message = store.describe_error(error)
+            if message is None:
+                raise
+            _fail(message)
+
+
+def _fail(message: str) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(1)
+
+
 @click.group(cls=RegistryGroup)
 @click.version_option(package_name="partner-registry")
 def cli() -> None:
@@ -117,8 +114,7 @@ def cli() -> None:
 @db_option
 def init(db_path: str) -> None:
     """Create the registry file (or check that an existing one is ready)."""
-    db = store.open_registry(db_path, create=True)
-    db.conn.execute("ANALYZE")  # the query planner's statistics, as after a bulk load
+    api.init(db_path)
     click.echo(f"registry ready at {db_path}")
 
 
@@ -127,11 +123,13 @@ def init(db_path: str) -> None:
 @db_option
 @click.option("--dry-run", is_flag=True, help="Show what would change and write nothing.")
 @click.option("-v", "--verbose", is_flag=True, help="List every changed record.")
-def load(paths: tuple[str, ...], db_path: str, dry_run: bool, verbose: bool) -> None:
-    """Load YAML seed files or folders (upsert by id, all or nothing)."""
-    db = store.open_registry(db_path, create=True)
+@click.option("--replace", is_flag=True,
+              help="Write each record whole: fields it leaves out take their defaults, child lists it gives are complete.")
+def load(paths: tuple[str, ...], db_path: str, dry_run: bool, verbose: bool, replace: bool) -> None:
+    """Load YAML seed files or folders (upsert by id, all or nothing). A record is merged into
+    the stored one: what it leaves out is kept, unless --replace."""
     try:
-        plan = seed.load(db, paths, dry_run=dry_run)
+        plan = api.load(paths, db_path, dry_run=dry_run, replace=replace)
     except ProblemsFound as found:
         fail_with_problems(found.problems, heading=f"nothing was written; {len(found.problems)} problem(s):")
     if dry_run:
@@ -144,7 +142,7 @@ def load(paths: tuple[str, ...], db_path: str, dry_run: bool, verbose: bool) -> 
 @json_option
 def stats(db_path: str, as_json: bool) -> None:
     """Counts of records, agreements by status and kind, partner countries."""
-    figures = store.stats(open_registry(db_path, read_only=True))
+    figures = api.stats(db_path)
     if as_json:
         click.echo(json.dumps(figures, indent=2))
         return
@@ -159,11 +157,9 @@ def stats(db_path: str, as_json: bool) -> None:
 @db_option
 @json_option
 def verify(db_path: str, as_json: bool) -> None:
-    """Check integrity, foreign keys, the tables' definitions and every row against its model;
-    exit 1 on problems."""
-    if not Path(db_path).exists():
-        raise click.UsageError(f"no registry at {db_path}: run 'registry init --db {db_path}' first, or pass --db")
-    problems = verify_registry(store.connect(db_path, create=False, read_only=True))
+    """Check integrity, the schema version and the tables' definitions, foreign keys and every row
+    against its model; exit 1 on problems."""
+    problems = api.verify(db_path)
     if problems:
         fail_with_problems(problems, as_json=as_json, heading=f"{len(problems)} problem(s) in {db_path}:")
     click.echo("[]" if as_json else f"{db_path}: no problems")
@@ -175,7 +171,7 @@ def verify(db_path: str, as_json: bool) -> None:
 def backup(destination: str, db_path: str) -> None:
     """Copy the registry to DESTINATION with SQLite's online backup (safe while serving)."""
     try:
-        store.backup(store.connect(db_path, create=False, read_only=True), destination)
+        api.backup(destination, db_path)
     except FileExistsError as error:
         raise click.UsageError(str(error)) from error
     click.echo(f"backed up {db_path} to {destination}")
@@ -190,9 +186,7 @@ def backup(destination: str, db_path: str) -> None:
 def migrate(db_path: str, dry_run: bool, discard: tuple[str, ...], as_json: bool) -> None:
     """Bring a registry made by an earlier release to this release's schema: backs it up
     beside itself, then rebuilds what changed in one transaction (all or nothing)."""
-    if not Path(db_path).exists():
-        raise click.UsageError(f"no registry at {db_path}: pass --db")
-    result = store.migrate(store.connect(db_path, create=False, read_only=dry_run), dry_run=dry_run, discard=discard)
+    result = api.migrate(db_path, dry_run=dry_run, discard=discard)
     if as_json:
         click.echo(json.dumps(result.as_dict(), indent=2))
         return
@@ -215,7 +209,7 @@ def migrate(db_path: str, dry_run: bool, discard: tuple[str, ...], as_json: bool
 @json_option
 def history(record_id: str, db_path: str, as_json: bool) -> None:
     """The audit log of one record (and its parties, terms, names ...)."""
-    entries = store.history(open_registry(db_path, read_only=True), record_id)
+    entries = api.history(record_id, db_path)
     if as_json:
         click.echo(json.dumps(entries, indent=2, ensure_ascii=False))
         return
@@ -245,23 +239,8 @@ def history(record_id: str, db_path: str, as_json: bool) -> None:
 def serve(db_path: str, host: str, port: int, public_path: str | None, tiles: str | None, no_auth: bool,
           sql_threads: int | None) -> None:
     """Serve the registry in Datasette: internally behind a login, or its public copy."""
-    from registry import faces
-
-    if public_path:
-        if not Path(public_path).exists():
-            raise click.UsageError(f"no public database at {public_path}: run 'registry publish --out {public_path}' first")
-        serve_module.serve(Path(public_path), host=host, port=port, public=True, tiles=tiles, sql_threads=sql_threads)
-        return
-    open_registry(db_path, read_only=True).conn.close()
-    if no_auth:
-        try:
-            faces.require_loopback(host)
-        except ValueError as error:
-            raise click.UsageError(str(error)) from error
-    try:
-        serve_module.serve(Path(db_path), host=host, port=port, auth=not no_auth, tiles=tiles, sql_threads=sql_threads)
-    except faces.NoAccounts as error:
-        raise click.UsageError(str(error)) from error
+    api.serve(public_path or db_path, public=bool(public_path), host=host, port=port, auth=not no_auth, tiles=tiles,
+              sql_threads=sql_threads)
 
 
 @cli.command()
@@ -273,7 +252,7 @@ def serve(db_path: str, host: str, port: int, public_path: str | None, tiles: st
 def demo(db_path: str, host: str, port: int, no_serve: bool) -> None:
     """Build the example registry in a fresh file and serve it."""
     try:
-        db = examples.build_demo(db_path)
+        db = api.demo(db_path)
     except ProblemsFound as found:
         fail_with_problems(found.problems, heading="the example data has problems:")
     figures = store.stats(db)["tables"]
@@ -291,14 +270,14 @@ def demo(db_path: str, host: str, port: int, no_serve: bool) -> None:
         click.echo(f"serving at http://{host}:{port}/ (Ctrl-C stops)")
         if login:
             click.echo(f"log in as '{login.user}' with password {login.password} (made for this run only)")
-        serve_module.serve(Path(db_path), host=host, port=port)
+        api.serve(db_path, host=host, port=port)
 
 
 @cli.command()
 @click.option("--database", default=serve_module.CANONICAL_DATABASE, show_default=True, help="Database name to write it for.")
 def metadata(database: str) -> None:
     """Print the merged Datasette metadata (for running plain 'datasette' yourself)."""
-    click.echo(json.dumps(serve_module.build_metadata(database), indent=2, ensure_ascii=False))
+    click.echo(json.dumps(api.metadata(database), indent=2, ensure_ascii=False))
 
 
 for _module in capability_modules():

@@ -20,7 +20,6 @@ from registry.db.connection import (
     DEFAULT_DB,
     DamagedFile,
     LockedFile,
-    MissingRegistry,
     ReadOnlyFile,
     StoreError,
     connect,
@@ -64,7 +63,7 @@ from registry.db.writes import (
 
 __all__ = [
     "BULK_SEARCH_REBUILD", "DEFAULT_DB", "FREEZE_AFTER_OBJECTS", "SCHEMA_VERSION", "Change", "DamagedFile", "LockedFile",
-    "Migration", "MigrationRefused", "MissingRegistry", "NewerSchema", "NotARegistry", "OlderSchema", "Plan",
+    "Migration", "MigrationRefused", "NewerSchema", "NotARegistry", "OlderSchema", "Plan",
     "ReadOnlyFile", "StoreError", "apply_plan", "backup", "connect", "decode", "default_actor", "default_path",
     "delete_record", "describe_error", "drift", "encode", "encode_values", "ensure_schema", "gc_paused", "history",
     "migrate", "missing_references", "open_registry", "plan_changes", "quick_check", "read_only_uri", "rebuild_search",

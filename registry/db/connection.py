@@ -21,6 +21,8 @@ from urllib.parse import quote as url_quote
 import sqlite_utils
 
 from registry import clock, schema
+from registry.problems import NoRegistry
+from registry.problems import NoRegistry
 
 DEFAULT_DB = "registry.db"
 # How long a write waits for another process's write to finish (REGISTRY_LOCK_TIMEOUT, seconds).
@@ -32,10 +34,6 @@ log = logging.getLogger("registry.db")
 
 class StoreError(Exception):
     """A fault of the registry file, said in one line: what is wrong and what to do next."""
-
-
-class MissingRegistry(StoreError, FileNotFoundError):
-    """No registry file where one was expected."""
 
 
 class DamagedFile(StoreError):
@@ -98,7 +96,7 @@ def connect(path: str | Path | None = None, *, create: bool = True, read_only: b
             raise StoreError(f"{path} is a folder, not a registry file: give the file, e.g. --db {path / DEFAULT_DB}")
         if not path.exists():
             if not create or read_only:
-                raise MissingRegistry(f"no registry at {path}: run 'registry init --db {path}' first, or pass --db")
+                raise NoRegistry(f"no registry at {path}: run 'registry init --db {path}' first, or pass --db")
             require_folder(path, "the registry")
         # A file the system will not let us write (a read-only file system, permissions) is
         # opened read-only: whatever only reads works, and a write says it in one line.

@@ -12,6 +12,7 @@ import hashlib
 import sqlite3
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import sqlite_utils
 
@@ -111,8 +112,10 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     check_registry(conn)
 
 
-def open_registry(path=None, *, create: bool = False, read_only: bool = False, intact: bool = False) -> sqlite_utils.Database:
-    """The registry at ``path``: made when ``create`` and new, refused with one line when it is
+def open_registry(path: str | Path | None = None, *, create: bool = False, read_only: bool = False,
+                  intact: bool = False) -> sqlite_utils.Database:
+    """The registry at ``path`` (``REGISTRY_DB`` or registry.db by default; ``NoRegistry`` when
+    there is no file there, unless ``create``): made when ``create`` and new, refused with one line when it is
     not a registry of this release's schema (or, with ``intact``, when SQLite finds it damaged).
     ``read_only`` for commands that only read: they work on a file nobody may write."""
     db = connect(path, create=create, read_only=read_only)
@@ -207,3 +210,4 @@ def search_index_stale(db: sqlite_utils.Database) -> bool:
 def rebuild_search(db: sqlite_utils.Database) -> None:
     for statement in split_sql(schema.REBUILD_SEARCH_SQL):
         db.conn.execute(statement)
+

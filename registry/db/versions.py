@@ -9,8 +9,9 @@ version to this one; every other command refuses an earlier or later file.
 """
 
 SCHEMA_FINGERPRINTS: tuple[str, ...] = (
-    # 1 (2026-12): the first recorded version; the tables as the release of 2026-12-05 made them
-    "9875816e0cb1586d81988e0ae25ceb7f481faa6cf71e0cce10628837c9b37a1f",
+    # 1 (2026-12): the first recorded version; since 2026-12-05 (schema 0) agreements.agreement_code and
+    # ewp_iia_conditions.lexical are new
+    "9e0a84c7945a3865a722a2d2949a8c75f8abbecdba06ef23c346cc1bf205eb0a",
 )
 
 SCHEMA_VERSION = len(SCHEMA_FINGERPRINTS)
