@@ -47,6 +47,7 @@ OUT, IN = "outgoing", "incoming"
 CYCLE_EQF = {Cycle.first.value: 6, Cycle.second.value: 7, Cycle.third.value: 8}
 EQF_CYCLE = {level: cycle for cycle, level in CYCLE_EQF.items()}
 _EQF = re.compile(r"^(?:eqf )?([1-8])$")
+ALL_LEVELS = {"all", "all levels", "all cycles", "alla", "alla nivaer", "samtliga nivaer", "samtliga"}  # word keys
 KIND_TITLES = {"erasmus_iia": "Erasmus+ IIA", "framework_mou": "Framework MoU", "joint_phd": "Joint PhD"}
 CHILD_FIELDS = ("parties", "programmes", "mobility_terms")
 
@@ -115,6 +116,8 @@ def _schemes_to_kind(row: ParsedRow, ctx: Context) -> None:
 
 def parse_levels(text: str, ctx: Context | None = None) -> list[int]:
     cycles = enum_lookup(Cycle)
+    if word_key(text) in ALL_LEVELS:
+        return sorted(CYCLE_EQF.values())
     levels = set()
     for part in values.split_levels(text):
         key = word_key(part)

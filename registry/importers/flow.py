@@ -111,6 +111,8 @@ def import_file(db: sqlite_utils.Database, path: str | Path, options: ImportOpti
     path = Path(path)
     file_format = format_for(path, options.format)
     result = file_format.function("reader")(db, path, options)
+    if options.replace and result.write is not None:
+        raise LookupError(f"--replace is for sheets and seed YAML; a {file_format.name} document is written as its format says")
     report = ImportReport(str(path), file_format.name, result.kind, result.outcomes, result.details, dry_run=options.dry_run)
     taken = [o for o in result.outcomes if o.accepted]
     refused = report.refused
