@@ -160,3 +160,17 @@ def test_replace_is_refused_for_a_format_that_writes_itself(db):
     ewp = DATA.parent / "ewp" / "partner-copy.xml"
     with pytest.raises(LookupError, match="--replace is for sheets and seed YAML"):
         run(db, ewp, replace=True, dry_run=True)
+
+
+def test_a_code_given_twice_or_held_by_another_agreement_refuses_the_row_not_the_file(db, tmp_path):
+    with_helsinki(db, tmp_path)
+    run(db, write(tmp_path, "id;Agreement code\nhelsinki-medicine;LU-MED-1\n", name="code.csv"))
+    path = write(tmp_path, "id;Agreement code;Partner;Type;Start\n"
+                           "helsinki-biomedicine;lu-med-1;;;\n"
+                           ";LU-MED-9;University of Oslo;Exchange;2024-01-01\n"
+                           ";LU-MED-9;University of Oslo;Exchange;2025-01-01\n")
+    report = run(db, path, keep_valid=True)
+    reasons = {o.line: o.reason for o in report.outcomes}
+    assert reasons[2] == "Agreement code: 'lu-med-1' already belongs to agreements/helsinki-medicine; one code names one agreement"
+    assert reasons[3] is None and reasons[4].startswith("Agreement code: 'LU-MED-9' is given on ")
+    assert report.written
