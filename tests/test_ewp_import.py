@@ -298,3 +298,26 @@ def test_the_commands_import_export_validate_and_approve(template, tmp_path):
     assert run("approve", AGREEMENT).exit_code == 0
     unknown = run("approve", "no-such-agreement")
     assert unknown.exit_code == 1 and "not-an-ewp-copy" in unknown.output
+
+
+def test_the_demo_exports_every_erasmus_iia_and_the_canned_query_says_which_are_ready(tmp_path):
+    from conftest import datasette_get
+
+    from registry.examples import build_demo
+
+    path = tmp_path / "registry.db"
+    demo = build_demo(path)
+    ids = exporter.agreement_ids(demo)
+    exported = exporter.export(demo)  # every one, or ProblemsFound naming what is missing
+    assert exported.agreements == ids and len(ids) > 20
+    iias = reader.read_iias(safe_xml.parse(exported.data), "export")
+    assert all(iia.iia_hash == iia.content_hash for iia in iias)
+    assert all(iia.partners[0].hei_id == "lu.se" and iia.partners[1].hei_id for iia in iias)
+    demo.conn.close()
+    rows = datasette_get(path, "/registry/erasmus_iias.json?_shape=array&_size=max").json()
+    assert sorted(row["agreement"] for row in rows) == sorted(ids)
+    assert all(row["partner_hei_id"] for row in rows)
+    # the example copy still carries values from IIA v6: exported, but not to be approved again
+    [example] = [row for row in rows if row["agreement"] == AGREEMENT]
+    assert example["v7"] == "not ready" and "not valid for approval" in example["v7_gaps"]
+    assert {row["v7"] for row in rows if row["agreement"] != AGREEMENT} == {"ready"}
