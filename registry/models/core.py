@@ -54,6 +54,7 @@ LanguageCode = Annotated[
     StringConstraints(pattern=r"^[a-z]{1,8}(-[A-Za-z0-9]{1,8})*$"),
     Field(description="language tag (xs:language, BCP 47): ISO 639 code, optionally script and region (sr-Latn-RS)"),
 ]
+AgreementCode = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Count = Annotated[int, Field(ge=0)]
 Year = Annotated[int, Field(ge=1000, le=2200)]
 
@@ -478,6 +479,10 @@ class Agreement(Record):
     personal_data: Annotated[bool, Field(description="the cooperation moves personal or health data")] = False
     equitable_terms: Annotated[
         Optional[Text], Field(description="terms that make the partnership fair to a partner in a low-income country")
+    ] = None
+    agreement_code: Annotated[
+        Optional[AgreementCode], Indexed(unique=True), Searchable(),
+        Field(description="the office's own code for the agreement (e.g. 'LU-MED-2024-001'): free text, unique"),
     ] = None
     ewp_iia_id: Annotated[Optional[str], Indexed(), Field(description="Erasmus Without Paper IIA id")] = None
     notes: Annotated[Optional[Text], Searchable()] = None
