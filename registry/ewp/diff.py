@@ -238,7 +238,8 @@ def _order(conditions: list[ConditionDifference]) -> list[FieldDifference]:
 
 
 def compare_iias(a: doc.Iia, b: doc.Iia) -> IiaDifference:
-    result = IiaDifference(a.label(), b.label(), a.iia_hash or None, b.iia_hash or None, _content_hash(a), _content_hash(b))
+    result = IiaDifference(a.label(), b.label(), a.iia_hash or None, b.iia_hash or None,
+                           _content_hash(a), _content_hash(b))
     for hei in dict.fromkeys([p.hei_id for p in a.partners] + [p.hei_id for p in b.partners]):
         left, right = a.partner(hei), b.partner(hei)
         if left is None or right is None:
@@ -323,7 +324,8 @@ class DiffReport:
             else:
                 verdict = "the copies agree"
             lines.append(f"{iia.a_label}: {verdict}")
-            lines.append(f"  iia-hash: {_hash_text(iia.a_hash, iia.a_content_hash)} (A) vs {_hash_text(iia.b_hash, iia.b_content_hash)} (B)")
+            a_hash, b_hash = _hash_text(iia.a_hash, iia.a_content_hash), _hash_text(iia.b_hash, iia.b_content_hash)
+            lines.append(f"  iia-hash: {a_hash} (A) vs {b_hash} (B)")
             lines += [f"  {f.text()}" for f in iia.fields]
             lines += [f"  {f.text()}" for f in iia.lexical]
             same = 0

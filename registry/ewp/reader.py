@@ -26,7 +26,8 @@ ROOTS = {
     (doc.INSTITUTIONS_NS, "institutions-response"): "institutions",
     (doc.APPROVAL_NS, "iias-approval-response"): "iias-approval",
 }
-DOCUMENT_VERSIONS = {"iias-get": "IIA API v7", "institutions": "Institutions API v2", "iias-approval": "IIA Approval API v2"}
+DOCUMENT_VERSIONS = {"iias-get": "IIA API v7", "institutions": "Institutions API v2",
+                     "iias-approval": "IIA Approval API v2"}
 _YEAR = re.compile(r"^[0-9]{4}/[0-9]{4}$")
 
 
@@ -100,7 +101,8 @@ class _Reader:
             return None
         value = lexical.decimal(lexical.text_of(element))
         if value is None or value <= 0 or value != value.quantize(Decimal("0.01")):
-            self.problem(element, "must be a number above 0 with at most two decimals", name, lexical.text_of(element).strip())
+            self.problem(element, "must be a number above 0 with at most two decimals", name,
+                         lexical.text_of(element).strip())
             return None
         return lexical.decimal_text(value)
 
@@ -170,8 +172,8 @@ def _condition(reader: _Reader, element: etree._Element, heis: list[str]) -> doc
         if language is None:
             continue
         if not lexical.LANGUAGE.match(language):
-            reader.problem(reader.one(skill, "language"), "must be a language tag (xs:language) such as en or sr-Latn-RS",
-                           "language", language)
+            reader.problem(reader.one(skill, "language"),
+                           "must be a language tag (xs:language) such as en or sr-Latn-RS", "language", language)
             continue
         skills.append(
             doc.LanguageSkill(
