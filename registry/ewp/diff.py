@@ -187,7 +187,7 @@ def pair_conditions(a: list[doc.Condition], b: list[doc.Condition]) -> list[Cond
             used_a.add(i)
             used_b.add(j)
             results.append(ConditionDifference(category, sending, receiving, i + 1, j + 1, a[i].line, b[j].line,
-                                               compare_conditions(a[i], b[j]), written_differently(a[i], b[j])))
+                                               compare_conditions(a[i], b[j])))
         results += [ConditionDifference(category, sending, receiving, i + 1, None, a[i].line, None) for i in left if i not in used_a]
         results += [ConditionDifference(category, sending, receiving, None, j + 1, None, b[j].line) for j in right if j not in used_b]
     order = list(doc.CATEGORY_ELEMENTS)
@@ -252,6 +252,12 @@ def compare_iias(a: doc.Iia, b: doc.Iia) -> IiaDifference:
         if getattr(a, attribute) != getattr(b, attribute):
             result.fields.append(FieldDifference(element, getattr(a, attribute), getattr(b, attribute)))
     result.conditions = pair_conditions(a.conditions, b.conditions)
+    if not result.hashes_differ:
+        return result  # written alike: nothing lexical to explain
+    for condition in result.conditions:
+        if condition.a_position and condition.b_position:
+            condition.lexical = written_differently(a.conditions[condition.a_position - 1],
+                                                    b.conditions[condition.b_position - 1])
     a_order, b_order = [p.hei_id for p in a.partners], [p.hei_id for p in b.partners]
     if a_order != b_order and sorted(a_order) == sorted(b_order):
         result.lexical.append(FieldDifference("partner order", ", ".join(a_order), ", ".join(b_order)))

@@ -386,7 +386,7 @@ def not_approvable(agreement: str, copy: doc.Iia, where: str) -> Problem | None:
                    "the copy must not be approved (IIA v7: an IIA with not-yet-defined elements or a v6-value must "
                    f"not be approved until they are defined): {'; '.join(reasons)}; the copy's author must send a "
                    "new copy first",
-                   f"agreements/{agreement}", "cooperation-conditions")
+                   None if where == f"agreements/{agreement}" else f"agreements/{agreement}", "cooperation-conditions")
 
 
 def _deletion(db: sqlite_utils.Database, table: str, ident: str) -> store.Change | None:
