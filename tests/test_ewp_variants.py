@@ -126,6 +126,8 @@ def variants(draw, base: str) -> bytes:
     if draw(st.booleans()):  # the IIA namespace by a prefix instead of the default namespace
         text = text.replace(f'xmlns="{doc.IIA_NS}"', f'xmlns:iia="{doc.IIA_NS}"', 1)
         text = re.sub(r"<(/?)(?![?!])([A-Za-z][\w.-]*)(?=[\s/>])", r"<\1iia:\2", text)
+    if draw(st.booleans()):  # another prefix for the contact namespace
+        text = text.replace("xmlns:c=", "xmlns:contact=").replace("<c:", "<contact:").replace("</c:", "</contact:")
     return ('<?xml version="1.0" encoding="UTF-8"?>\n' + text).encode("utf-8")
 
 
