@@ -77,3 +77,75 @@ def export(destination: str | Path | None = None, db_path: str | Path | None = N
 
     return export_file(open_registry(db_path), destination, format_name=format_name, kinds=kinds, delimiter=delimiter,
                        agreements=agreements)
+
+
+# --- reports, reminders, calendar, expiry (registry.reports, registry.reminders, registry.calendar_feed) ---
+
+
+def _write_atomically(destination: str | Path, content: bytes) -> Path:
+    """Write the whole file or nothing: a half-written report never replaces a good one."""
+    destination = Path(destination)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    partial = destination.with_name(f".{destination.name}.partial")
+    partial.write_bytes(content)
+    partial.replace(destination)
+    return destination
+
+
+def _report_format(destination: str | Path, output_format: str | None) -> str:
+    from registry.reports.render import FORMATS, ReportError
+
+    chosen = output_format or Path(destination).suffix.lstrip(".").lower().replace("markdown", "md")
+    if chosen not in FORMATS:
+        raise ReportError(f"cannot tell the report format from {str(destination)!r}: give --format {'|'.join(FORMATS)}")
+    return chosen
+
+
+def _fresh_findings(db: sqlite_utils.Database, actor: str | None) -> None:
+    from checks.run import run_checks
+
+    run_checks(db, actor=actor or "registry report")
+
+
+def report_portfolio(destination: str | Path, db_path: str | Path | None = None, *, programme: str | None = None,
+                     year: int | None = None, output_format: str | None = None, lang: str = "en",
+                     check: bool = True, actor: str | None = None) -> Path:
+    """Write the portfolio review pack of a programme (or the faculty) as PDF, HTML or Markdown.
+    With ``check`` the checks run first (a recorded run), so goals and findings are today's."""
+    from registry.reports import portfolio
+    from registry.reports.render import render
+
+    chosen = _report_format(destination, output_format)
+    db = open_registry(db_path)
+    if programme:
+        from registry.reports.lookup import programme_id
+
+        programme = programme_id(db, programme)
+    if check:
+        _fresh_findings(db, actor)
+    pack = portfolio.gather(db, programme=programme, year=year)
+    pack["file_stem"] = Path(destination).stem
+    return _write_atomically(destination, render(pack, chosen, lang=lang, chart_dir=Path(destination).parent))
+
+
+def report_partner(partner: str, destination: str | Path, db_path: str | Path | None = None, *,
+                   output_format: str | None = None, lang: str = "en", check: bool = True,
+                   actor: str | None = None) -> Path:
+    """Write the due-diligence dossier of a partner institution as PDF, HTML or Markdown."""
+    from registry.reports import dossier
+    from registry.reports.lookup import partner_id
+    from registry.reports.render import render
+
+    chosen = _report_format(destination, output_format)
+    db = open_registry(db_path)
+    partner = partner_id(db, partner)
+    if check:
+        _fresh_findings(db, actor)
+    return _write_atomically(destination, render(dossier.gather(db, partner), chosen, lang=lang))
+
+
+def expire(db_path: str | Path | None = None, *, as_of=None, dry_run: bool = False, actor: str | None = None):
+    """Mark expired the active agreements past their end (logged); the list of them."""
+    from registry.expiry import expire as expire_agreements
+
+    return expire_agreements(open_registry(db_path), as_of=as_of, dry_run=dry_run, actor=actor)
