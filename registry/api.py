@@ -149,3 +149,13 @@ def expire(db_path: str | Path | None = None, *, as_of=None, dry_run: bool = Fal
     from registry.expiry import expire as expire_agreements
 
     return expire_agreements(open_registry(db_path), as_of=as_of, dry_run=dry_run, actor=actor)
+
+
+def remind(db_path: str | Path | None = None, **options: Any):
+    """Expire what is past its end and e-mail each recipient one digest of what comes due (see
+    ``registry.reminders.remind`` for the options); the outcome: digests, sent, failed, kept."""
+    from registry import reminders
+
+    if "outbox" in options:
+        options["outbox"] = Path(options["outbox"])
+    return reminders.remind(open_registry(db_path), **options)

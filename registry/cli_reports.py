@@ -89,6 +89,58 @@ def expire_command(db_path, as_of, dry_run) -> None:
     click.echo(f"{len(expired)} agreement(s) {verb}" if expired else "no active agreement is past its end")
 
 
+def _host_port(value: str | None) -> tuple[str, int] | None:
+    if not value:
+        return None
+    host, _, port = value.rpartition(":")
+    if not host or not port.isdigit():
+        raise click.BadParameter(f"{value!r}: write HOST:PORT, e.g. smtp.example.org:587", param_hint="--smtp")
+    return host, int(port)
+
+
+@click.command("remind")
+@db_option
+@click.option("--as-of", type=ISO_DATE, help="Take this date as today (default: the registry's today).")
+@click.option("--horizon", "horizon_days", type=click.IntRange(0, 3660), default=30, show_default=True,
+              help="Days ahead to remind of.")
+@click.option("--dry-run", is_flag=True, help="Print the digests; send, expire and record nothing.")
+@click.option("--smtp", envvar="REGISTRY_SMTP", help="Mail server HOST:PORT (or set REGISTRY_SMTP).")
+@click.option("--from", "sender", envvar="REGISTRY_MAIL_FROM", help="Sender address (or set REGISTRY_MAIL_FROM).")
+@click.option("--starttls/--no-starttls", default=None,
+              help="Require STARTTLS, or never use it (default: use it when the server offers it).")
+@click.option("--user", envvar="REGISTRY_SMTP_USER", help="Log in as this user; the password is read from REGISTRY_SMTP_PASSWORD.")
+@click.option("--base-url", envvar="REGISTRY_URL", default="http://127.0.0.1:8001", show_default=True,
+              help="Where the internal face is served: each item links to its page there.")
+@click.option("--outbox", type=click.Path(file_okay=False), default="reminders-outbox", show_default=True,
+              help="Where digests the server did not accept are kept (.eml).")
+def remind_command(db_path, as_of, horizon_days, dry_run, smtp, sender, starttls, user, base_url, outbox) -> None:
+    """E-mail each recipient one digest of what comes due; each event is sent once."""
+    from registry.reminders import MailError
+
+    try:
+        outcome = api.remind(db_path, as_of=_day(as_of), horizon_days=horizon_days, dry_run=dry_run,
+                             smtp=_host_port(smtp), sender=sender, starttls=starttls, user=user, base_url=base_url,
+                             outbox=outbox)
+    except MailError as error:
+        _fail(f"{error}; nothing was marked as sent; the digests are kept in {outbox}/")
+    except (ValueError, FileNotFoundError) as error:
+        _fail(str(error))
+    for agreement in outcome.expired:
+        click.echo(f"expired {agreement.id} (ended {agreement.ends_on})")
+    for digest in outcome.digests:
+        if dry_run:
+            click.echo(f"--- to {digest.recipient} ---")
+            click.echo(digest.message.get_content())
+    if not outcome.digests:
+        click.echo("nothing new to remind of")
+    elif not dry_run:
+        click.echo(f"sent {len(outcome.sent)} digest(s): {', '.join(outcome.sent) or 'none'}")
+    if outcome.failed:
+        for recipient, error in outcome.failed.items():
+            click.echo(f"error: not sent to {recipient}: {error}", err=True)
+        _fail(f"{len(outcome.failed)} digest(s) not sent, kept in {outbox}/; nothing of them was marked as sent")
+
+
 def register(cli: click.Group) -> None:
-    for command in (report_group, expire_command):
+    for command in (report_group, expire_command, remind_command):
         cli.add_command(command)
