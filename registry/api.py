@@ -159,3 +159,31 @@ def remind(db_path: str | Path | None = None, **options: Any):
     if "outbox" in options:
         options["outbox"] = Path(options["outbox"])
     return reminders.remind(open_registry(db_path), **options)
+
+
+def calendar(destination: str | Path, db_path: str | Path | None = None, *, programme: str | None = None,
+             base_url: str = "http://127.0.0.1:8001") -> tuple[Path, int]:
+    """Write the registry's dates (or one programme's) as an iCalendar file; the path and event count."""
+    from registry import calendar_feed
+    from registry.reports.lookup import programme_id
+
+    db = open_registry(db_path)
+    feed = calendar_feed.build(db, programme=programme_id(db, programme) if programme else None, base_url=base_url)
+    return _write_atomically(destination, feed.to_ical()), len(feed.walk("VEVENT"))
+
+
+def calendar_token(db_path: str | Path | None = None, *, account: str, programme: str | None = None) -> str:
+    """A new secret token for /-/calendar.ics (shown once; only its digest is stored)."""
+    from registry import calendar_feed
+    from registry.reports.lookup import programme_id
+
+    db = open_registry(db_path)
+    return calendar_feed.create_token(db, account, programme=programme_id(db, programme) if programme else None)
+
+
+def revoke_calendar_tokens(db_path: str | Path | None = None, *, account: str | None = None,
+                           token: str | None = None) -> int:
+    """Revoke one calendar token, or every token of an account; the number revoked."""
+    from registry import calendar_feed
+
+    return calendar_feed.revoke_tokens(open_registry(db_path), account=account, token=token)

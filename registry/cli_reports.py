@@ -141,6 +141,55 @@ def remind_command(db_path, as_of, horizon_days, dry_run, smtp, sender, starttls
         _fail(f"{len(outcome.failed)} digest(s) not sent, kept in {outbox}/; nothing of them was marked as sent")
 
 
+@click.command("calendar")
+@db_option
+@click.option("--programme", help="Only this programme's agreements (id or name).")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="The .ics file to write.")
+@click.option("--base-url", envvar="REGISTRY_URL", default="http://127.0.0.1:8001", show_default=True,
+              help="Where the internal face is served: each event links to its page there.")
+def calendar_command(db_path, programme, output, base_url) -> None:
+    """Write the registry's dates as an iCalendar file (stable UIDs: a re-import updates events)."""
+    try:
+        path, count = api.calendar(output, db_path, programme=programme, base_url=base_url)
+    except (UnknownName, FileNotFoundError) as error:
+        _fail(str(error))
+    click.echo(f"wrote {count} events to {path}")
+
+
+@click.group("calendar-token")
+def calendar_token_group() -> None:
+    """Secret URLs of /-/calendar.ics for calendar programs that cannot log in."""
+
+
+@calendar_token_group.command("create")
+@db_option
+@click.option("--account", required=True, help="The login the link is made for.")
+@click.option("--programme", help="Only this programme's dates.")
+@click.option("--base-url", envvar="REGISTRY_URL", default="http://127.0.0.1:8001", show_default=True)
+def calendar_token_create(db_path, account, programme, base_url) -> None:
+    """Make a calendar link; it is shown once (the registry keeps only its digest)."""
+    try:
+        token = api.calendar_token(db_path, account=account, programme=programme)
+    except (UnknownName, FileNotFoundError) as error:
+        _fail(str(error))
+    click.echo(f"{base_url.rstrip('/')}/-/calendar.ics?token={token}")
+
+
+@calendar_token_group.command("revoke")
+@db_option
+@click.option("--account", help="Revoke every link of this account.")
+@click.option("--token", help="Revoke this one link (the token part of its URL).")
+def calendar_token_revoke(db_path, account, token) -> None:
+    """Stop a calendar link (or all of an account's) from working."""
+    if bool(account) == bool(token):
+        raise click.UsageError("give --account or --token (one of them)")
+    try:
+        count = api.revoke_calendar_tokens(db_path, account=account, token=token)
+    except FileNotFoundError as error:
+        _fail(str(error))
+    click.echo(f"revoked {count} calendar link(s)")
+
+
 def register(cli: click.Group) -> None:
-    for command in (report_group, expire_command, remind_command):
+    for command in (report_group, expire_command, remind_command, calendar_command, calendar_token_group):
         cli.add_command(command)

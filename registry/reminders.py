@@ -37,7 +37,6 @@ from registry.reports.common import months_before, rows
 
 DEFAULT_HORIZON_DAYS = 30
 DEFAULT_BASE_URL = "http://127.0.0.1:8001"
-DATABASE = "registry"  # the internal face's database name (registry.serve.CANONICAL_DATABASE)
 PASSWORD_VARIABLE = "REGISTRY_SMTP_PASSWORD"  # never on the command line, where ps shows it
 CAFILE_VARIABLE = "REGISTRY_SMTP_CAFILE"  # a private CA's certificate, for a server the system does not trust
 
@@ -72,20 +71,28 @@ class MailError(RuntimeError):
     """The mail server could not be reached or refused to talk (before any digest went)."""
 
 
-def _link(base_url: str, table: str, key: str) -> str:
-    return f"{base_url.rstrip('/')}/{DATABASE}/{table}/{quote(key, safe='')}"
+def database_name(db: sqlite_utils.Database) -> str:
+    """The name the internal face serves the registry under: its file name without suffix."""
+    path = db.conn.execute("PRAGMA database_list").fetchone()[2]
+    return Path(path).stem if path else "registry"
+
+
+def page_url(base_url: str, table: str, key: str, database: str = "registry") -> str:
+    """The record's page on the internal face (Datasette's row page)."""
+    return f"{base_url.rstrip('/')}/{quote(database)}/{table}/{quote(key, safe='')}"
 
 
 def collect(db: sqlite_utils.Database, as_of: date, horizon_days: int, base_url: str,
             expired_now: list[Any] = ()) -> list[Item]:
     """Every event due within the horizon (or overdue), as items with a link to their page."""
+    database = database_name(db)
     until = (as_of + timedelta(days=horizon_days)).isoformat()
     today = as_of.isoformat()
     items: list[Item] = []
     for agreement in rows(db, """SELECT id, title, ends_on, notice_months FROM agreements
                                  WHERE status IN ('active', 'suspended') AND ends_on IS NOT NULL AND ends_on >= ?""",
                           [today]):
-        link = _link(base_url, "agreements", agreement["id"])
+        link = page_url(base_url, "agreements", agreement["id"], database)
         if agreement["notice_months"]:
             notice_from = months_before(date.fromisoformat(agreement["ends_on"]), agreement["notice_months"]).isoformat()
             if notice_from <= until:
@@ -104,7 +111,7 @@ def collect(db: sqlite_utils.Database, as_of: date, horizon_days: int, base_url:
         state = "was marked expired by this run" if marked else "is still marked active"
         items.append(Item(f"past_end:{agreement.id}:{agreement.ends_on}", "past_end",
                           f"{agreement.title} ended on {agreement.ends_on} and {state}.",
-                          _link(base_url, "agreements", agreement.id), agreement.ends_on, (agreement.id,)))
+                          page_url(base_url, "agreements", agreement.id, database), agreement.ends_on, (agreement.id,)))
     for review in rows(db, """
             SELECT r.id, r.agreement, r.institution, r.next_review_due, coalesce(i.name, a.title) AS subject
             FROM reviews r LEFT JOIN institutions i ON i.id = r.institution LEFT JOIN agreements a ON a.id = r.agreement
@@ -119,19 +126,19 @@ def collect(db: sqlite_utils.Database, as_of: date, horizon_days: int, base_url:
         when = f"was due on {review['next_review_due']} (overdue)" if overdue else f"is due on {review['next_review_due']}"
         items.append(Item(f"review:{review['id']}:{review['next_review_due']}", "review",
                           f"The due-diligence review of {review['subject']} {when}.",
-                          _link(base_url, "reviews", review["id"]), review["next_review_due"], concerns))
+                          page_url(base_url, "reviews", review["id"], database), review["next_review_due"], concerns))
     for waiver in rows(db, """SELECT w.id, w.until, w.reason, f.message, f.subject_table, f.subject_id FROM waivers w
                               JOIN findings f ON f.id = w.finding WHERE w.until >= ? AND w.until <= ?""", [today, until]):
         concerns = (waiver["subject_id"],) if waiver["subject_table"] == "agreements" else ()
         items.append(Item(f"waiver:{waiver['id']}:{waiver['until']}", "waiver",
                           f"A waiver ends on {waiver['until']}: {waiver['message']} (accepted because: {waiver['reason']})",
-                          _link(base_url, "waivers", waiver["id"]), waiver["until"], concerns))
+                          page_url(base_url, "waivers", waiver["id"], database), waiver["until"], concerns))
     for round_ in rows(db, """SELECT id, term, year, call_opens_on, call_closes_on FROM placement_rounds
                               WHERE call_opens_on >= ? AND call_opens_on <= ?""", [today, until]):
         closes = f", closing on {round_['call_closes_on']}" if round_["call_closes_on"] else ""
         items.append(Item(f"round:{round_['id']}:{round_['call_opens_on']}", "round",
                           f"The clinical placement call for {round_['term']} {round_['year']} opens on "
-                          f"{round_['call_opens_on']}{closes}.", _link(base_url, "placement_rounds", round_["id"]),
+                          f"{round_['call_opens_on']}{closes}.", page_url(base_url, "placement_rounds", round_["id"], database),
                           round_["call_opens_on"]))
     return sorted(items, key=lambda item: (item.day, item.event))
 

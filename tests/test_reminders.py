@@ -102,7 +102,7 @@ def registry(path: Path):
 
 def test_one_digest_per_recipient_each_event_once(tmp_path, smtp_server):
     inbox, port = smtp_server()
-    db = registry(tmp_path / "r.db")
+    db = registry(tmp_path / "registry.db")
     outcome = remind(db, as_of=AS_OF, smtp=("127.0.0.1", port), sender="registry@example.org",
                      base_url="https://registry.example.org", outbox=tmp_path / "outbox")
     assert sorted(outcome.sent) == ["coordinator@example.org", "medicine@example.org", "nursing@example.org"]
@@ -135,7 +135,7 @@ def test_one_digest_per_recipient_each_event_once(tmp_path, smtp_server):
 
 def test_dry_run_sends_expires_and_records_nothing(tmp_path, smtp_server):
     inbox, port = smtp_server()
-    db = registry(tmp_path / "r.db")
+    db = registry(tmp_path / "registry.db")
     outcome = remind(db, as_of=AS_OF, dry_run=True, smtp=("127.0.0.1", port))
     assert len(outcome.digests) == 3 and inbox.messages == []
     assert "is still marked active" in outcome.digests[0].message.get_content()
@@ -145,7 +145,7 @@ def test_dry_run_sends_expires_and_records_nothing(tmp_path, smtp_server):
 
 def test_refused_recipient_keeps_its_digest_and_marks_nothing(tmp_path, smtp_server):
     inbox, port = smtp_server(refuse={"medicine@example.org"})
-    path = tmp_path / "r.db"
+    path = tmp_path / "registry.db"
     registry(path).conn.close()
     result = CliRunner().invoke(cli, ["remind", "--db", str(path), "--as-of", "2026-12-05", "--smtp", f"127.0.0.1:{port}",
                                       "--from", "registry@example.org", "--outbox", str(tmp_path / "outbox")])
@@ -161,7 +161,7 @@ def test_refused_recipient_keeps_its_digest_and_marks_nothing(tmp_path, smtp_ser
 
 
 def test_server_down_keeps_every_digest_and_exits_1(tmp_path):
-    path = tmp_path / "r.db"
+    path = tmp_path / "registry.db"
     registry(path).conn.close()
     port = free_port()  # nothing listens there
     result = CliRunner().invoke(cli, ["remind", "--db", str(path), "--as-of", "2026-12-05", "--smtp", f"127.0.0.1:{port}",
@@ -196,7 +196,7 @@ def test_starttls_and_login(tmp_path, smtp_server, monkeypatch):
                               auth_require_tls=True)
     monkeypatch.setenv("REGISTRY_SMTP_CAFILE", str(cert))
     monkeypatch.setenv("REGISTRY_SMTP_PASSWORD", "s3cret")
-    db = registry(tmp_path / "r.db")
+    db = registry(tmp_path / "registry.db")
     outcome = remind(db, as_of=AS_OF, smtp=("127.0.0.1", port), sender="registry@example.org", user="office",
                      outbox=tmp_path / "outbox")
     assert len(outcome.sent) == 3 and len(inbox.messages) == 3
@@ -211,7 +211,7 @@ def test_starttls_and_login(tmp_path, smtp_server, monkeypatch):
 
 
 def test_an_address_that_is_not_an_address_is_refused_when_stored(tmp_path):
-    db = store.connect(tmp_path / "r.db")
+    db = store.connect(tmp_path / "registry.db")
     store.ensure_schema(db)
     with pytest.raises(ValueError, match="is not an e-mail address"):
         Contact(id="x", institution="lund", role="Office", email="office@exa_mple.org")
