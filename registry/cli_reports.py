@@ -1,8 +1,8 @@
 """``registry report portfolio|partner``, ``registry expire``, ``registry remind`` and ``registry calendar``.
 
 Each command parses its options, calls its function in ``registry.api`` and prints the outcome.
-Exit status: 0 ok; 1 on bad input (an unknown programme or partner names the closest ones) or
-when the mail server refuses a digest (the digest is kept); 2 on bad usage.
+Exit status: 0 ok; 1 when a report cannot be written or the mail server refuses a digest (the
+digest is kept); 2 on bad usage, an unknown programme or partner among it (the closest are named).
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import click
 
 from registry import api
 from registry.cli import db_option
-from registry.reports.lookup import UnknownName
 from registry.reports.render import FORMATS, ReportError
 from registry.reports.strings import LANGUAGES
 
@@ -56,7 +55,7 @@ def report_portfolio(programme, year, output_format, output, lang, no_check, db_
     try:
         path = api.report_portfolio(output, db_path, programme=programme, year=year, output_format=output_format,
                                     lang=lang, check=not no_check)
-    except (UnknownName, ReportError, FileNotFoundError) as error:
+    except ReportError as error:
         _fail(str(error))
     click.echo(f"wrote {path}")
 
@@ -68,7 +67,7 @@ def report_partner(partner, output_format, output, lang, no_check, db_path) -> N
     """The due-diligence dossier of PARTNER (an institution id or name) for a committee."""
     try:
         path = api.report_partner(partner, output, db_path, output_format=output_format, lang=lang, check=not no_check)
-    except (UnknownName, ReportError, FileNotFoundError) as error:
+    except ReportError as error:
         _fail(str(error))
     click.echo(f"wrote {path}")
 
@@ -79,10 +78,7 @@ def report_partner(partner, output_format, output, lang, no_check, db_path) -> N
 @click.option("--dry-run", is_flag=True, help="List what would expire and write nothing.")
 def expire_command(db_path, as_of, dry_run) -> None:
     """Mark expired the active agreements past their end date (logged in the audit log)."""
-    try:
-        expired = api.expire(db_path, as_of=_day(as_of), dry_run=dry_run)
-    except FileNotFoundError as error:
-        _fail(str(error))
+    expired = api.expire(db_path, as_of=_day(as_of), dry_run=dry_run)
     verb = "would expire" if dry_run else "expired"
     for agreement in expired:
         click.echo(f"{verb} {agreement.id} (ended {agreement.ends_on}): {agreement.title}")
@@ -123,8 +119,6 @@ def remind_command(db_path, as_of, horizon_days, dry_run, smtp, sender, starttls
                              outbox=outbox)
     except MailError as error:
         _fail(f"{error}; nothing was marked as sent; the digests are kept in {outbox}/")
-    except (ValueError, FileNotFoundError) as error:
-        _fail(str(error))
     for agreement in outcome.expired:
         click.echo(f"expired {agreement.id} (ended {agreement.ends_on})")
     for digest in outcome.digests:
@@ -149,10 +143,7 @@ def remind_command(db_path, as_of, horizon_days, dry_run, smtp, sender, starttls
               help="Where the internal face is served: each event links to its page there.")
 def calendar_command(db_path, programme, output, base_url) -> None:
     """Write the registry's dates as an iCalendar file (stable UIDs: a re-import updates events)."""
-    try:
-        path, count = api.calendar(output, db_path, programme=programme, base_url=base_url)
-    except (UnknownName, FileNotFoundError) as error:
-        _fail(str(error))
+    path, count = api.calendar(output, db_path, programme=programme, base_url=base_url)
     click.echo(f"wrote {count} events to {path}")
 
 
@@ -168,10 +159,7 @@ def calendar_token_group() -> None:
 @click.option("--base-url", envvar="REGISTRY_URL", default="http://127.0.0.1:8001", show_default=True)
 def calendar_token_create(db_path, account, programme, base_url) -> None:
     """Make a calendar link; it is shown once (the registry keeps only its digest)."""
-    try:
-        token = api.calendar_token(db_path, account=account, programme=programme)
-    except (UnknownName, FileNotFoundError) as error:
-        _fail(str(error))
+    token = api.calendar_token_create(db_path, account=account, programme=programme)
     click.echo(f"{base_url.rstrip('/')}/-/calendar.ics?token={token}")
 
 
@@ -183,10 +171,7 @@ def calendar_token_revoke(db_path, account, token) -> None:
     """Stop a calendar link (or all of an account's) from working."""
     if bool(account) == bool(token):
         raise click.UsageError("give --account or --token (one of them)")
-    try:
-        count = api.revoke_calendar_tokens(db_path, account=account, token=token)
-    except FileNotFoundError as error:
-        _fail(str(error))
+    count = api.calendar_token_revoke(db_path, account=account, token=token)
     click.echo(f"revoked {count} calendar link(s)")
 
 

@@ -85,7 +85,7 @@ def test_programme_feed_and_command(tmp_path):
     assert "round-opens-2027-autumn@partner-registry" not in found  # medicine has no placement agreement here
     assert "review-institutions-oslo@partner-registry" in found  # a partner of the programme's agreements
     result = CliRunner().invoke(cli, ["calendar", "--programme", "medicne", "-o", str(out), "--db", str(path)])
-    assert result.exit_code == 1 and "closest: med (Medicine)" in result.output
+    assert result.exit_code == 2 and "closest: med (Medicine)" in result.output
 
 
 def get(path: Path, url: str, *, auth: bool = True, actor: str | None = None):

@@ -88,7 +88,7 @@ def test_unknown_names_are_refused_naming_the_closest(demo, tmp_path):
     with pytest.raises(UnknownName, match=r"closest: zhejiang-university"):
         partner_id(db, "Zheijang Univ")
     result = CliRunner().invoke(cli, ["report", "partner", "fudn", "-o", str(tmp_path / "x.pdf"), "--db", str(demo)])
-    assert result.exit_code == 1 and "closest: fudan-university (Fudan University)" in result.output
+    assert result.exit_code == 2 and "closest: fudan-university (Fudan University)" in result.output
     assert not (tmp_path / "x.pdf").exists()
     result = CliRunner().invoke(cli, ["report", "portfolio", "-o", str(tmp_path / "x.txt"), "--db", str(demo)])
     assert result.exit_code == 1 and "give --format" in result.output

@@ -5,11 +5,13 @@ from __future__ import annotations
 import sqlite_utils
 from rapidfuzz import fuzz, process
 
+from registry.problems import UnknownName as UnknownNameProblem
 from registry.text import fold
 
 
-class UnknownName(ValueError):
-    """No record has this id; the message names the closest ones."""
+class UnknownName(UnknownNameProblem):
+    """No programme or institution has this id or name; the message names the closest ones.
+    A usage problem: the ``registry`` command reports it as bad usage (exit 2), writing nothing."""
 
 
 def _resolve(db: sqlite_utils.Database, kind: str, given: str, sql: str) -> str:
