@@ -226,8 +226,10 @@ def programme_without_english(ctx: Context):
     return ctx.found(
         f"""
         SELECT subject_table, subject_id,
-               printf('Programme "%s" records no course or component taught in English in %s.', name, :current) AS message,
-               json_object('cycle', cycle, 'english_components', json('false'), 'components_no_longer_given', json(ever),
+               printf('Programme "%s" records no course or component taught in English in %s.',
+                      name, :current) AS message,
+               json_object('cycle', cycle, 'english_components', json('false'),
+                           'components_no_longer_given', json(ever),
                            'academic_year', :current) AS evidence
         FROM ({_components('english_taught', 'english_components')})
         """,
@@ -254,7 +256,8 @@ def programme_names_no_teacher_partners(ctx: Context):
     return ctx.found(
         """
         SELECT 'programmes' AS subject_table, g.id AS subject_id,
-               printf('Programme "%s" names no foreign university of interest for teacher mobility.', g.name_en) AS message,
+               printf('Programme "%s" names no foreign university of interest for teacher mobility.',
+                      g.name_en) AS message,
                json_object('cycle', g.cycle,
                            'partners_with_teacher_mobility', (
                                SELECT json_group_array(DISTINCT p.institution) FROM agreement_programmes ap
@@ -287,7 +290,8 @@ def named_partner_without_teacher_term(ctx: Context):
     return ctx.found(
         """
         SELECT 'programme_teacher_partners' AS subject_table, n.programme || '/' || n.institution AS subject_id,
-               printf('Programme "%s" named %s for teacher mobility on %s, but no active agreement with it has a teacher-mobility term.',
+               printf('Programme "%s" named %s for teacher mobility on %s, '
+                      || 'but no active agreement with it has a teacher-mobility term.',
                       g.name_en, i.name, n.named_on) AS message,
                json_object('programme', n.programme, 'institution', n.institution, 'named_on', n.named_on,
                            'active_agreements', (SELECT json_group_array(a.id) FROM agreement_parties p
@@ -325,7 +329,8 @@ def programme_without_network_activity(ctx: Context):
     return ctx.found(
         """
         SELECT 'programmes' AS subject_table, g.id AS subject_id,
-               printf('No student or teacher of programme "%s" took part in a network activity since %s.', g.name_en, :since) AS message,
+               printf('No student or teacher of programme "%s" took part in a network activity since %s.',
+                      g.name_en, :since) AS message,
                json_object('cycle', g.cycle, 'since', :since, 'window_years', :years,
                            'last_activity', (SELECT max(x.starts_on) FROM network_activities x
                                              WHERE x.programme = g.id AND x.students + x.teachers > 0)) AS evidence
@@ -366,7 +371,8 @@ def programme_without_sdg(ctx: Context):
         JOIN agreements a ON a.id = ap.agreement AND a.status = 'active'
         WHERE g.cycle IN (SELECT value FROM json_each(:cycles))
         GROUP BY g.id
-        HAVING NOT EXISTS (SELECT 1 FROM agreement_programmes bp JOIN agreements b ON b.id = bp.agreement AND b.status = 'active'
+        HAVING NOT EXISTS (SELECT 1 FROM agreement_programmes bp
+                           JOIN agreements b ON b.id = bp.agreement AND b.status = 'active'
                            JOIN agreement_sdgs s ON s.agreement = b.id WHERE bp.programme = g.id)
         """,
         cycles=ctx.criterion("action_plan.cycles"),

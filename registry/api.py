@@ -580,6 +580,12 @@ def _fresh_findings(db: sqlite_utils.Database, actor: str | None) -> None:
     run_checks(db, actor=actor or "registry report")
 
 
+def _criteria() -> dict[str, Any]:
+    from checks.context import load_criteria
+
+    return load_criteria()[0]
+
+
 def report_portfolio(destination: PathLike, db_path: PathLike | None = None, *, programme: str | None = None,
                      year: int | None = None, output_format: str | None = None, lang: str = "en",
                      check: bool = True, actor: str | None = None) -> Path:
@@ -598,7 +604,9 @@ def report_portfolio(destination: PathLike, db_path: PathLike | None = None, *, 
         programme = programme_id(db, programme)
     if check:
         _fresh_findings(db, actor)
-    pack = portfolio.gather(db, programme=programme, year=year)
+    from checks.registry import all_checks
+
+    pack = portfolio.gather(db, criteria=_criteria(), checks=all_checks(), programme=programme, year=year)
     pack["file_stem"] = Path(destination).stem
     return _write_atomically(destination, render(pack, chosen, lang=lang, chart_dir=Path(destination).parent))
 
@@ -618,7 +626,7 @@ def report_partner(partner: str, destination: PathLike, db_path: PathLike | None
     partner = partner_id(db, partner)
     if check:
         _fresh_findings(db, actor)
-    return _write_atomically(destination, render(dossier.gather(db, partner), chosen, lang=lang))
+    return _write_atomically(destination, render(dossier.gather(db, partner, criteria=_criteria()), chosen, lang=lang))
 
 
 def expire(db_path: PathLike | None = None, *, as_of=None, dry_run: bool = False, actor: str | None = None):

@@ -30,14 +30,22 @@ def _day(value: datetime | None):
 
 
 def _report_options(function):
-    function = click.option("--format", "output_format", type=click.Choice(FORMATS),
-                            help="pdf, html or md (default: from the file name).")(function)
-    function = click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
-                            help="The file to write (replaced whole, never half-written).")(function)
-    function = click.option("--lang", type=click.Choice(LANGUAGES), default="en", show_default=True,
-                            help="Swedish or English.")(function)
-    function = click.option("--no-check", is_flag=True,
-                            help="Use the findings of the last check run instead of running the checks first.")(function)
+    function = click.option(
+        "--format", "output_format", type=click.Choice(FORMATS), help="pdf, html or md (default: from the file name)."
+    )(function)
+    function = click.option(
+        "-o",
+        "--output",
+        required=True,
+        type=click.Path(dir_okay=False),
+        help="The file to write (replaced whole, never half-written).",
+    )(function)
+    function = click.option(
+        "--lang", type=click.Choice(LANGUAGES), default="en", show_default=True, help="Swedish or English."
+    )(function)
+    function = click.option(
+        "--no-check", is_flag=True, help="Use the findings of the last check run instead of running the checks first."
+    )(function)
     return db_option(function)
 
 
@@ -48,13 +56,18 @@ def report_group() -> None:
 
 @report_group.command("portfolio")
 @click.option("--programme", help="Programme id or name (default: the whole faculty).")
-@click.option("--year", type=click.IntRange(1900, 2200), help="Academic year under review, by its first year (default: the current one).")
+@click.option(
+    "--year",
+    type=click.IntRange(1900, 2200),
+    help="Academic year under review, by its first year (default: the current one).",
+)
 @_report_options
 def report_portfolio(programme, year, output_format, output, lang, no_check, db_path) -> None:
     """The portfolio review pack for a programme board (or the faculty)."""
     try:
-        path = api.report_portfolio(output, db_path, programme=programme, year=year, output_format=output_format,
-                                    lang=lang, check=not no_check)
+        path = api.report_portfolio(
+            output, db_path, programme=programme, year=year, output_format=output_format, lang=lang, check=not no_check
+        )
     except ReportError as error:
         _fail(str(error))
     click.echo(f"wrote {path}")
@@ -97,26 +110,56 @@ def _host_port(value: str | None) -> tuple[str, int] | None:
 @click.command("remind")
 @db_option
 @click.option("--as-of", type=ISO_DATE, help="Take this date as today (default: the registry's today).")
-@click.option("--horizon", "horizon_days", type=click.IntRange(0, 3660), default=30, show_default=True,
-              help="Days ahead to remind of.")
+@click.option(
+    "--horizon",
+    "horizon_days",
+    type=click.IntRange(0, 3660),
+    default=30,
+    show_default=True,
+    help="Days ahead to remind of.",
+)
 @click.option("--dry-run", is_flag=True, help="Print the digests; send, expire and record nothing.")
 @click.option("--smtp", envvar="REGISTRY_SMTP", help="Mail server HOST:PORT (or set REGISTRY_SMTP).")
 @click.option("--from", "sender", envvar="REGISTRY_MAIL_FROM", help="Sender address (or set REGISTRY_MAIL_FROM).")
-@click.option("--starttls/--no-starttls", default=None,
-              help="Require STARTTLS, or never use it (default: use it when the server offers it).")
-@click.option("--user", envvar="REGISTRY_SMTP_USER", help="Log in as this user; the password is read from REGISTRY_SMTP_PASSWORD.")
-@click.option("--base-url", envvar="REGISTRY_URL", default="http://127.0.0.1:8001", show_default=True,
-              help="Where the internal face is served: each item links to its page there.")
-@click.option("--outbox", type=click.Path(file_okay=False), default="reminders-outbox", show_default=True,
-              help="Where digests the server did not accept are kept (.eml).")
+@click.option(
+    "--starttls/--no-starttls",
+    default=None,
+    help="Require STARTTLS, or never use it (default: use it when the server offers it).",
+)
+@click.option(
+    "--user", envvar="REGISTRY_SMTP_USER", help="Log in as this user; the password is read from REGISTRY_SMTP_PASSWORD."
+)
+@click.option(
+    "--base-url",
+    envvar="REGISTRY_URL",
+    default="http://127.0.0.1:8001",
+    show_default=True,
+    help="Where the internal face is served: each item links to its page there.",
+)
+@click.option(
+    "--outbox",
+    type=click.Path(file_okay=False),
+    default="reminders-outbox",
+    show_default=True,
+    help="Where digests the server did not accept are kept (.eml).",
+)
 def remind_command(db_path, as_of, horizon_days, dry_run, smtp, sender, starttls, user, base_url, outbox) -> None:
     """E-mail each recipient one digest of what comes due; each event is sent once."""
     from registry.reminders import MailError
 
     try:
-        outcome = api.remind(db_path, as_of=_day(as_of), horizon_days=horizon_days, dry_run=dry_run,
-                             smtp=_host_port(smtp), sender=sender, starttls=starttls, user=user, base_url=base_url,
-                             outbox=outbox)
+        outcome = api.remind(
+            db_path,
+            as_of=_day(as_of),
+            horizon_days=horizon_days,
+            dry_run=dry_run,
+            smtp=_host_port(smtp),
+            sender=sender,
+            starttls=starttls,
+            user=user,
+            base_url=base_url,
+            outbox=outbox,
+        )
     except MailError as error:
         _fail(f"{error}; nothing was marked as sent; the digests are kept in {outbox}/")
     for agreement in outcome.expired:
@@ -139,8 +182,13 @@ def remind_command(db_path, as_of, horizon_days, dry_run, smtp, sender, starttls
 @db_option
 @click.option("--programme", help="Only this programme's agreements (id or name).")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="The .ics file to write.")
-@click.option("--base-url", envvar="REGISTRY_URL", default="http://127.0.0.1:8001", show_default=True,
-              help="Where the internal face is served: each event links to its page there.")
+@click.option(
+    "--base-url",
+    envvar="REGISTRY_URL",
+    default="http://127.0.0.1:8001",
+    show_default=True,
+    help="Where the internal face is served: each event links to its page there.",
+)
 def calendar_command(db_path, programme, output, base_url) -> None:
     """Write the registry's dates as an iCalendar file (stable UIDs: a re-import updates events)."""
     path, count = api.calendar(output, db_path, programme=programme, base_url=base_url)

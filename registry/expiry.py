@@ -39,8 +39,9 @@ def past_end(db: sqlite_utils.Database, as_of: date | None = None) -> list[dict]
     return [dict(zip(names, row)) for row in cursor]
 
 
-def expire(db: sqlite_utils.Database, *, as_of: date | None = None, dry_run: bool = False,
-           actor: str | None = None) -> list[Expired]:
+def expire(
+    db: sqlite_utils.Database, *, as_of: date | None = None, dry_run: bool = False, actor: str | None = None
+) -> list[Expired]:
     """Mark expired every active agreement past its end (one logged transaction); the list of them.
     With ``dry_run`` nothing is written."""
     as_of = as_of or clock.today()
@@ -48,5 +49,7 @@ def expire(db: sqlite_utils.Database, *, as_of: date | None = None, dry_run: boo
     rows = past_end(db, as_of)
     records = [Agreement(**{**store.decode(spec, row), "status": "expired"}) for row in rows]
     if records and not dry_run:
-        store.write_records(db, records, actor=actor or store.default_actor(), source=f"registry expire (as of {as_of})")
+        store.write_records(
+            db, records, actor=actor or store.default_actor(), source=f"registry expire (as of {as_of})"
+        )
     return [Expired(row["id"], row["title"], row["ends_on"]) for row in rows]

@@ -82,78 +82,159 @@ def page_url(base_url: str, table: str, key: str, database: str = "registry") ->
     return f"{base_url.rstrip('/')}/{quote(database)}/{table}/{quote(key, safe='')}"
 
 
-def collect(db: sqlite_utils.Database, as_of: date, horizon_days: int, base_url: str,
-            expired_now: list[Any] = ()) -> list[Item]:
+def collect(
+    db: sqlite_utils.Database, as_of: date, horizon_days: int, base_url: str, expired_now: list[Any] = ()
+) -> list[Item]:
     """Every event due within the horizon (or overdue), as items with a link to their page."""
     database = database_name(db)
     until = (as_of + timedelta(days=horizon_days)).isoformat()
     today = as_of.isoformat()
     items: list[Item] = []
-    for agreement in rows(db, """SELECT id, title, ends_on, notice_months FROM agreements
+    for agreement in rows(
+        db,
+        """SELECT id, title, ends_on, notice_months FROM agreements
                                  WHERE status IN ('active', 'suspended') AND ends_on IS NOT NULL AND ends_on >= ?""",
-                          [today]):
+        [today],
+    ):
         link = page_url(base_url, "agreements", agreement["id"], database)
         if agreement["notice_months"]:
-            notice_from = months_before(date.fromisoformat(agreement["ends_on"]), agreement["notice_months"]).isoformat()
+            notice_from = months_before(
+                date.fromisoformat(agreement["ends_on"]), agreement["notice_months"]
+            ).isoformat()
             if notice_from <= until:
                 verb = "begins" if notice_from >= today else "began"
-                items.append(Item(f"notice:{agreement['id']}:{notice_from}", "notice",
-                                  f"{agreement['title']}: the notice period of {agreement['notice_months']} months {verb} "
-                                  f"on {notice_from}; it ends on {agreement['ends_on']}.", link, notice_from,
-                                  (agreement["id"],)))
+                items.append(
+                    Item(
+                        f"notice:{agreement['id']}:{notice_from}",
+                        "notice",
+                        f"{agreement['title']}: the notice period of {agreement['notice_months']} months {verb} "
+                        f"on {notice_from}; it ends on {agreement['ends_on']}.",
+                        link,
+                        notice_from,
+                        (agreement["id"],),
+                    )
+                )
         if agreement["ends_on"] <= until:
-            items.append(Item(f"ends:{agreement['id']}:{agreement['ends_on']}", "ends",
-                              f"{agreement['title']} ends on {agreement['ends_on']}.", link, agreement["ends_on"],
-                              (agreement["id"],)))
+            items.append(
+                Item(
+                    f"ends:{agreement['id']}:{agreement['ends_on']}",
+                    "ends",
+                    f"{agreement['title']} ends on {agreement['ends_on']}.",
+                    link,
+                    agreement["ends_on"],
+                    (agreement["id"],),
+                )
+            )
     past = list(expired_now) or [Expired(row["id"], row["title"], row["ends_on"]) for row in past_end(db, as_of)]
     marked = bool(expired_now)
     for agreement in past:
         state = "was marked expired by this run" if marked else "is still marked active"
-        items.append(Item(f"past_end:{agreement.id}:{agreement.ends_on}", "past_end",
-                          f"{agreement.title} ended on {agreement.ends_on} and {state}.",
-                          page_url(base_url, "agreements", agreement.id, database), agreement.ends_on, (agreement.id,)))
-    for review in rows(db, """
+        items.append(
+            Item(
+                f"past_end:{agreement.id}:{agreement.ends_on}",
+                "past_end",
+                f"{agreement.title} ended on {agreement.ends_on} and {state}.",
+                page_url(base_url, "agreements", agreement.id, database),
+                agreement.ends_on,
+                (agreement.id,),
+            )
+        )
+    for review in rows(
+        db,
+        """
             SELECT r.id, r.agreement, r.institution, r.next_review_due, coalesce(i.name, a.title) AS subject
             FROM reviews r LEFT JOIN institutions i ON i.id = r.institution LEFT JOIN agreements a ON a.id = r.agreement
             WHERE r.next_review_due <= ?
               AND NOT EXISTS (SELECT 1 FROM reviews later WHERE later.reviewed_on > r.reviewed_on
-                              AND (later.institution = r.institution OR later.agreement = r.agreement))""", [until]):
+                              AND (later.institution = r.institution OR later.agreement = r.agreement))""",
+        [until],
+    ):
         overdue = review["next_review_due"] < today
-        concerns = (review["agreement"],) if review["agreement"] else tuple(
-            r["agreement"] for r in rows(db, """SELECT p.agreement FROM agreement_parties p JOIN agreements a
-                                                ON a.id = p.agreement AND a.status IN ('draft', 'negotiating', 'active', 'suspended')
-                                                WHERE p.institution = ?""", [review["institution"]]))
-        when = f"was due on {review['next_review_due']} (overdue)" if overdue else f"is due on {review['next_review_due']}"
-        items.append(Item(f"review:{review['id']}:{review['next_review_due']}", "review",
-                          f"The due-diligence review of {review['subject']} {when}.",
-                          page_url(base_url, "reviews", review["id"], database), review["next_review_due"], concerns))
-    for waiver in rows(db, """SELECT w.id, w.until, w.reason, f.message, f.subject_table, f.subject_id FROM waivers w
-                              JOIN findings f ON f.id = w.finding WHERE w.until >= ? AND w.until <= ?""", [today, until]):
+        concerns = (
+            (review["agreement"],)
+            if review["agreement"]
+            else tuple(
+                r["agreement"]
+                for r in rows(
+                    db,
+                    """SELECT p.agreement FROM agreement_parties p JOIN agreements a
+                                                ON a.id = p.agreement
+                                                AND a.status IN ('draft', 'negotiating', 'active', 'suspended')
+                                                WHERE p.institution = ?""",
+                    [review["institution"]],
+                )
+            )
+        )
+        when = (
+            f"was due on {review['next_review_due']} (overdue)" if overdue else f"is due on {review['next_review_due']}"
+        )
+        items.append(
+            Item(
+                f"review:{review['id']}:{review['next_review_due']}",
+                "review",
+                f"The due-diligence review of {review['subject']} {when}.",
+                page_url(base_url, "reviews", review["id"], database),
+                review["next_review_due"],
+                concerns,
+            )
+        )
+    for waiver in rows(
+        db,
+        """SELECT w.id, w.until, w.reason, f.message, f.subject_table, f.subject_id FROM waivers w
+                              JOIN findings f ON f.id = w.finding WHERE w.until >= ? AND w.until <= ?""",
+        [today, until],
+    ):
         concerns = (waiver["subject_id"],) if waiver["subject_table"] == "agreements" else ()
-        items.append(Item(f"waiver:{waiver['id']}:{waiver['until']}", "waiver",
-                          f"A waiver ends on {waiver['until']}: {waiver['message']} (accepted because: {waiver['reason']})",
-                          page_url(base_url, "waivers", waiver["id"], database), waiver["until"], concerns))
-    for round_ in rows(db, """SELECT id, term, year, call_opens_on, call_closes_on FROM placement_rounds
-                              WHERE call_opens_on >= ? AND call_opens_on <= ?""", [today, until]):
+        items.append(
+            Item(
+                f"waiver:{waiver['id']}:{waiver['until']}",
+                "waiver",
+                f"A waiver ends on {waiver['until']}: {waiver['message']} (accepted because: {waiver['reason']})",
+                page_url(base_url, "waivers", waiver["id"], database),
+                waiver["until"],
+                concerns,
+            )
+        )
+    for round_ in rows(
+        db,
+        """SELECT id, term, year, call_opens_on, call_closes_on FROM placement_rounds
+                              WHERE call_opens_on >= ? AND call_opens_on <= ?""",
+        [today, until],
+    ):
         closes = f", closing on {round_['call_closes_on']}" if round_["call_closes_on"] else ""
-        items.append(Item(f"round:{round_['id']}:{round_['call_opens_on']}", "round",
-                          f"The clinical placement call for {round_['term']} {round_['year']} opens on "
-                          f"{round_['call_opens_on']}{closes}.", page_url(base_url, "placement_rounds", round_["id"], database),
-                          round_["call_opens_on"]))
+        items.append(
+            Item(
+                f"round:{round_['id']}:{round_['call_opens_on']}",
+                "round",
+                f"The clinical placement call for {round_['term']} {round_['year']} opens on "
+                f"{round_['call_opens_on']}{closes}.",
+                page_url(base_url, "placement_rounds", round_["id"], database),
+                round_["call_opens_on"],
+            )
+        )
     return sorted(items, key=lambda item: (item.day, item.event))
 
 
 def recipients_of(db: sqlite_utils.Database, items: list[Item]) -> dict[str, list[Item]]:
     """Each address with the items it should receive."""
-    coordinators = [r["email"] for r in rows(db, """SELECT c.email FROM reminder_recipients r
+    coordinators = [
+        r["email"]
+        for r in rows(
+            db,
+            """SELECT c.email FROM reminder_recipients r
                                                    JOIN contacts c ON c.id = r.contact
-                                                   WHERE r.programme IS NULL AND c.email IS NOT NULL""")]
+                                                   WHERE r.programme IS NULL AND c.email IS NOT NULL""",
+        )
+    ]
     by_agreement: dict[str, set[str]] = defaultdict(set)
-    for row in rows(db, """SELECT ap.agreement, c.email FROM reminder_recipients r JOIN contacts c ON c.id = r.contact
+    for row in rows(
+        db,
+        """SELECT ap.agreement, c.email FROM reminder_recipients r JOIN contacts c ON c.id = r.contact
                            JOIN agreement_programmes ap ON ap.programme = r.programme WHERE c.email IS NOT NULL
                            UNION
                            SELECT c.agreement, c.email FROM contacts c JOIN institutions i ON i.id = c.institution
-                           WHERE i.is_home = 1 AND c.agreement IS NOT NULL AND c.email IS NOT NULL"""):
+                           WHERE i.is_home = 1 AND c.agreement IS NOT NULL AND c.email IS NOT NULL""",
+    ):
         by_agreement[row["agreement"]].add(row["email"])
     wanted: dict[str, list[Item]] = defaultdict(list)
     for item in items:
@@ -222,10 +303,20 @@ def _connect(host: str, port: int, *, starttls: bool | None, user: str | None) -
     return session
 
 
-def remind(db: sqlite_utils.Database, *, as_of: date | None = None, horizon_days: int = DEFAULT_HORIZON_DAYS,
-           dry_run: bool = False, smtp: tuple[str, int] | None = None, sender: str | None = None,
-           starttls: bool | None = None, user: str | None = None, base_url: str = DEFAULT_BASE_URL,
-           outbox: Path = Path("reminders-outbox"), actor: str | None = None) -> Outcome:
+def remind(
+    db: sqlite_utils.Database,
+    *,
+    as_of: date | None = None,
+    horizon_days: int = DEFAULT_HORIZON_DAYS,
+    dry_run: bool = False,
+    smtp: tuple[str, int] | None = None,
+    sender: str | None = None,
+    starttls: bool | None = None,
+    user: str | None = None,
+    base_url: str = DEFAULT_BASE_URL,
+    outbox: Path = Path("reminders-outbox"),
+    actor: str | None = None,
+) -> Outcome:
     """Expire what is past its end, then send each recipient the events not yet sent to it.
     ``dry_run`` composes the digests and changes nothing. Raises MailError when the server cannot be
     reached; the digests are then in the outbox and nothing is marked sent."""
@@ -266,6 +357,10 @@ def remind(db: sqlite_utils.Database, *, as_of: date | None = None, horizon_days
 
 def _record(db: sqlite_utils.Database, digest: Digest, actor: str | None) -> None:
     sent_at = clock.now_text()
-    records = [SentReminder(event=item.event, recipient=digest.recipient, sent_at=sent_at,
-                            subject=str(digest.message["Subject"])) for item in digest.items]
+    records = [
+        SentReminder(
+            event=item.event, recipient=digest.recipient, sent_at=sent_at, subject=str(digest.message["Subject"])
+        )
+        for item in digest.items
+    ]
     store.write_records(db, records, actor=actor or store.default_actor(), source="registry remind")

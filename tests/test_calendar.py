@@ -21,32 +21,87 @@ from registry.models.placements import PlacementPeriod, PlacementRound
 def registry(path: Path, ends_on: str = "2027-06-30"):
     db = store.connect(path)
     store.ensure_schema(db)
-    store.write_records(db, [
-        Institution(id="lund", name="Lund University", country="SE", is_home=True),
-        Institution(id="oslo", name="University of Oslo", country="NO"),
-        Programme(id="med", name_en="Medicine", name_sv="Läkarprogrammet", cycle="second"),
-        Programme(id="nurse", name_en="Nursing", name_sv="Sjuksköterskeprogrammet", cycle="first"),
-        Agreement(id="med-oslo", title="Medicine with Oslo", kind="student_exchange", status="active",
-                  starts_on="2020-08-01", ends_on=ends_on, notice_months=6, parties=["lund", "oslo"], programmes=["med"]),
-        Agreement(id="nurse-oslo", title="Nursing with Oslo", kind="student_exchange", status="active",
-                  ends_on="2028-01-31", parties=["lund", "oslo"], programmes=["nurse"]),
-        Agreement(id="old", title="Old and ended", kind="student_exchange", status="terminated", ends_on="2019-01-31",
-                  parties=["lund", "oslo"], programmes=["med"]),
-        Review(id="rev-1", institution="oslo", reviewed_on="2024-01-10", reviewer_role="due_diligence_reviewer",
-               outcome="approved", next_review_due="2025-01-10"),
-        Review(id="rev-2", institution="oslo", reviewed_on="2025-01-12", reviewer_role="due_diligence_reviewer",
-               outcome="approved", next_review_due="2027-01-12"),
-        PlacementRound(id="2027-autumn", term="autumn", year=2027, call_opens_on="2027-04-01", call_closes_on="2027-04-30",
-                       periods=[PlacementPeriod(id="2027-autumn-p1", round="2027-autumn", starts_on="2027-09-06",
-                                                ends_on="2027-10-01")]),
-    ], actor="test")
+    store.write_records(
+        db,
+        [
+            Institution(id="lund", name="Lund University", country="SE", is_home=True),
+            Institution(id="oslo", name="University of Oslo", country="NO"),
+            Programme(id="med", name_en="Medicine", name_sv="Läkarprogrammet", cycle="second"),
+            Programme(id="nurse", name_en="Nursing", name_sv="Sjuksköterskeprogrammet", cycle="first"),
+            Agreement(
+                id="med-oslo",
+                title="Medicine with Oslo",
+                kind="student_exchange",
+                status="active",
+                starts_on="2020-08-01",
+                ends_on=ends_on,
+                notice_months=6,
+                parties=["lund", "oslo"],
+                programmes=["med"],
+            ),
+            Agreement(
+                id="nurse-oslo",
+                title="Nursing with Oslo",
+                kind="student_exchange",
+                status="active",
+                ends_on="2028-01-31",
+                parties=["lund", "oslo"],
+                programmes=["nurse"],
+            ),
+            Agreement(
+                id="old",
+                title="Old and ended",
+                kind="student_exchange",
+                status="terminated",
+                ends_on="2019-01-31",
+                parties=["lund", "oslo"],
+                programmes=["med"],
+            ),
+            Review(
+                id="rev-1",
+                institution="oslo",
+                reviewed_on="2024-01-10",
+                reviewer_role="due_diligence_reviewer",
+                outcome="approved",
+                next_review_due="2025-01-10",
+            ),
+            Review(
+                id="rev-2",
+                institution="oslo",
+                reviewed_on="2025-01-12",
+                reviewer_role="due_diligence_reviewer",
+                outcome="approved",
+                next_review_due="2027-01-12",
+            ),
+            PlacementRound(
+                id="2027-autumn",
+                term="autumn",
+                year=2027,
+                call_opens_on="2027-04-01",
+                call_closes_on="2027-04-30",
+                periods=[
+                    PlacementPeriod(
+                        id="2027-autumn-p1", round="2027-autumn", starts_on="2027-09-06", ends_on="2027-10-01"
+                    )
+                ],
+            ),
+        ],
+        actor="test",
+    )
     return db
 
 
 def events(feed: bytes) -> dict[str, dict]:
     parsed = Calendar.from_ical(feed)
-    return {str(e["UID"]): {"summary": str(e["SUMMARY"]), "start": e.decoded("DTSTART"), "end": e.decoded("DTEND"),
-                            "url": str(e.get("URL", ""))} for e in parsed.walk("VEVENT")}
+    return {
+        str(e["UID"]): {
+            "summary": str(e["SUMMARY"]),
+            "start": e.decoded("DTSTART"),
+            "end": e.decoded("DTEND"),
+            "url": str(e.get("URL", "")),
+        }
+        for e in parsed.walk("VEVENT")
+    }
 
 
 def test_feed_has_every_kind_of_date_with_stable_uids(tmp_path):
@@ -66,9 +121,21 @@ def test_feed_has_every_kind_of_date_with_stable_uids(tmp_path):
     assert (period["start"], period["end"]) == (date(2027, 9, 6), date(2027, 10, 2))
 
     # a changed end date keeps the UID, so a calendar program replaces the event
-    store.write_records(db, [Agreement(id="med-oslo", title="Medicine with Oslo", kind="student_exchange",
-                                       status="active", starts_on="2020-08-01", ends_on="2028-06-30", notice_months=6)],
-                        actor="test")
+    store.write_records(
+        db,
+        [
+            Agreement(
+                id="med-oslo",
+                title="Medicine with Oslo",
+                kind="student_exchange",
+                status="active",
+                starts_on="2020-08-01",
+                ends_on="2028-06-30",
+                notice_months=6,
+            )
+        ],
+        actor="test",
+    )
     again = events(calendar_feed.build(db).to_ical())
     assert set(again) == set(found)
     assert again["ends-med-oslo@partner-registry"]["start"] == date(2028, 6, 30)
@@ -116,8 +183,12 @@ def test_internal_face_serves_the_feed_behind_login_or_token(tmp_path, account):
     assert get(path, "/-/calendar.ics?programme=nope", actor="office").status_code == 404
 
     token = calendar_feed.create_token(db, "office", programme="med")
-    assert db.conn.execute("SELECT count(*) FROM calendar_tokens WHERE token_sha256 = ?",
-                           [calendar_feed.token_digest(token)]).fetchone()[0] == 1
+    assert (
+        db.conn.execute(
+            "SELECT count(*) FROM calendar_tokens WHERE token_sha256 = ?", [calendar_feed.token_digest(token)]
+        ).fetchone()[0]
+        == 1
+    )
     assert token not in str(db.conn.execute("SELECT * FROM calendar_tokens").fetchall())
     polled = get(path, f"/-/calendar.ics?token={token}")
     assert polled.status_code == 200 and "ends-med-oslo@partner-registry" in events(polled.content)
@@ -132,8 +203,19 @@ def test_internal_face_serves_the_feed_behind_login_or_token(tmp_path, account):
 def test_token_command_prints_a_url_once(tmp_path, account):
     path = tmp_path / "registry.db"
     registry(path).conn.close()
-    result = CliRunner().invoke(cli, ["calendar-token", "create", "--account", "office", "--db", str(path),
-                                      "--base-url", "https://registry.example.org"])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "calendar-token",
+            "create",
+            "--account",
+            "office",
+            "--db",
+            str(path),
+            "--base-url",
+            "https://registry.example.org",
+        ],
+    )
     assert result.exit_code == 0
     url = result.output.strip()
     assert url.startswith("https://registry.example.org/-/calendar.ics?token=")

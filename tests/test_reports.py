@@ -11,6 +11,8 @@ import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
 
+from checks.context import load_criteria
+from checks.registry import all_checks
 from registry import api
 from registry import db as store
 from registry.cli import cli
@@ -42,14 +44,25 @@ def test_catalogues_have_the_same_messages():
 def test_medical_programme_pack_as_pdf_in_both_languages(demo, tmp_path):
     english = api.report_portfolio(tmp_path / "medicine.pdf", demo, programme="medicine")
     text = pdf_text(english)
-    for expected in ("Agreement portfolio review", "Medical Programme", "University of Copenhagen", "Fudan University",
-                     "Places agreed and mobility per academic year", "Partners: networks and country risk",
-                     "2.2 Teacher mobility", "not met", "University of Edinburgh", "Decisions to take", "EUGLOH"):
+    for expected in (
+        "Agreement portfolio review",
+        "Medical Programme",
+        "University of Copenhagen",
+        "Fudan University",
+        "Places agreed and mobility per academic year",
+        "Partners: networks and country risk",
+        "2.2 Teacher mobility",
+        "not met",
+        "University of Edinburgh",
+        "Decisions to take",
+        "EUGLOH",
+    ):
         assert expected in text, expected
     raw = english.read_bytes()
     assert b"/JavaScript" not in raw and b"/JS " not in raw
     assert len(PdfReader(english).pages) >= 4
-    swedish = pdf_text(api.report_portfolio(tmp_path / "medicine-sv.pdf", demo, programme="Läkarprogrammet", lang="sv"))
+    swedish_pdf = api.report_portfolio(tmp_path / "medicine-sv.pdf", demo, programme="Läkarprogrammet", lang="sv")
+    swedish = pdf_text(swedish_pdf)
     for expected in ("Översyn av avtalsportföljen", "Läkarprogrammet", "Beslut att fatta", "Handlingsplanens mål"):
         assert expected in swedish, expected
 
@@ -72,10 +85,20 @@ def test_pack_as_markdown_links_its_charts(demo, tmp_path):
 
 def test_fudan_dossier(demo, tmp_path):
     text = pdf_text(api.report_partner("fudan-university", tmp_path / "fudan.pdf", demo))
-    for expected in ("Due-diligence dossier", "Fudan University", "013q1eq08", "Academic Freedom Index", "0.066",
-                     "V-Dem", "ASPI", "fudan = fudan", "Student exchange in medicine with Fudan University",
-                     "Questions the record does not answer yet", "state_control has no row",
-                     "Council Recommendation of 23 May 2024"):
+    for expected in (
+        "Due-diligence dossier",
+        "Fudan University",
+        "013q1eq08",
+        "Academic Freedom Index",
+        "0.066",
+        "V-Dem",
+        "ASPI",
+        "fudan = fudan",
+        "Student exchange in medicine with Fudan University",
+        "Questions the record does not answer yet",
+        "state_control has no row",
+        "Council Recommendation of 23 May 2024",
+    ):
         assert expected in text, expected
     markdown = api.report_partner("Fudan University", tmp_path / "fudan.md", demo, lang="sv", check=False)
     assert "Frågor som registret ännu inte besvarar" in markdown.read_text(encoding="utf-8")
@@ -97,38 +120,89 @@ def test_unknown_names_are_refused_naming_the_closest(demo, tmp_path):
 def small_registry(path: Path, today: date):
     db = store.connect(path)
     store.ensure_schema(db)
-    store.write_records(db, [
-        Institution(id="lund", name="Lund University", country="SE", is_home=True),
-        Institution(id="oslo", name="University of Oslo", country="NO"),
-        Programme(id="med", name_en="Medicine", name_sv="Läkarprogrammet", cycle="second"),
-        Agreement(id="ended", title="Ended", kind="student_exchange", status="active", starts_on="2020-08-01",
-                  ends_on="2026-06-30", parties=["lund", "oslo"], programmes=["med"]),
-        Agreement(id="notice", title="In notice", kind="student_exchange", status="active", starts_on="2020-08-01",
-                  ends_on="2027-03-31", notice_months=6, parties=["lund", "oslo"], programmes=["med"],
-                  mobility_terms=[{"category": "student_studies", "direction": "outgoing", "places_per_year": 3},
-                                  {"category": "student_studies", "direction": "incoming", "places_per_year": 2,
-                                   "first_academic_year": "2025/2026"}],
-                  flows=[{"academic_year": "2024/2025", "direction": "outgoing", "category": "student_studies",
-                          "participants": 2},
-                         {"academic_year": "2025/2026", "direction": "incoming", "category": "student_studies",
-                          "participants": 4}]),
-        Agreement(id="auto", title="Automatic", kind="student_exchange", status="active", ends_on="2026-01-31",
-                  renewal="automatic", parties=["lund", "oslo"], programmes=["med"]),
-    ], actor="test")
+    store.write_records(
+        db,
+        [
+            Institution(id="lund", name="Lund University", country="SE", is_home=True),
+            Institution(id="oslo", name="University of Oslo", country="NO"),
+            Programme(id="med", name_en="Medicine", name_sv="Läkarprogrammet", cycle="second"),
+            Agreement(
+                id="ended",
+                title="Ended",
+                kind="student_exchange",
+                status="active",
+                starts_on="2020-08-01",
+                ends_on="2026-06-30",
+                parties=["lund", "oslo"],
+                programmes=["med"],
+            ),
+            Agreement(
+                id="notice",
+                title="In notice",
+                kind="student_exchange",
+                status="active",
+                starts_on="2020-08-01",
+                ends_on="2027-03-31",
+                notice_months=6,
+                parties=["lund", "oslo"],
+                programmes=["med"],
+                mobility_terms=[
+                    {"category": "student_studies", "direction": "outgoing", "places_per_year": 3},
+                    {
+                        "category": "student_studies",
+                        "direction": "incoming",
+                        "places_per_year": 2,
+                        "first_academic_year": "2025/2026",
+                    },
+                ],
+                flows=[
+                    {
+                        "academic_year": "2024/2025",
+                        "direction": "outgoing",
+                        "category": "student_studies",
+                        "participants": 2,
+                    },
+                    {
+                        "academic_year": "2025/2026",
+                        "direction": "incoming",
+                        "category": "student_studies",
+                        "participants": 4,
+                    },
+                ],
+            ),
+            Agreement(
+                id="auto",
+                title="Automatic",
+                kind="student_exchange",
+                status="active",
+                ends_on="2026-01-31",
+                renewal="automatic",
+                parties=["lund", "oslo"],
+                programmes=["med"],
+            ),
+        ],
+        actor="test",
+    )
     return db
 
 
 def test_pack_counts_places_and_flags_what_ends(tmp_path):
     today = date(2026, 12, 5)
     db = small_registry(tmp_path / "small.db", today)
-    pack = portfolio.gather(db, programme="med", year=2025, today=today)
+    criteria, checks = load_criteria()[0], all_checks()
+    pack = portfolio.gather(db, criteria=criteria, checks=checks, programme="med", year=2025, today=today)
     assert pack["years"] == ["2021/2022", "2022/2023", "2023/2024", "2024/2025", "2025/2026"]
     assert pack["totals"]["2024/2025"] == {"places_out": 3, "places_in": 0, "went": 2, "came": 0}
     assert pack["totals"]["2025/2026"] == {"places_out": 3, "places_in": 2, "went": 0, "came": 4}
     attention = {a["id"]: a["attention"] for a in pack["attention"]}
     assert attention["ended"]["kind"] == "past_end"
-    assert attention["notice"] == {"kind": "in_notice", "notice_from": "2026-09-30", "ends_on": "2027-03-31",
-                                   "months": 6, "renewal": "none"}
+    assert attention["notice"] == {
+        "kind": "in_notice",
+        "notice_from": "2026-09-30",
+        "ends_on": "2027-03-31",
+        "months": 6,
+        "renewal": "none",
+    }
     assert "auto" not in attention  # it renews itself, as GDE05 and expire hold
     assert [(d["kind"], d["id"]) for d in pack["decisions"]][:2] == [("past_end", "ended"), ("in_notice", "notice")]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, ClassVar, Optional
+from typing import Annotated, ClassVar
 
 from pydantic import Field
 
@@ -39,11 +39,22 @@ class ActivityKind(StrEnum):
 
 
 SDG_NAMES = {
-    1: "No poverty", 2: "Zero hunger", 3: "Good health and well-being", 4: "Quality education",
-    5: "Gender equality", 6: "Clean water and sanitation", 7: "Affordable and clean energy",
-    8: "Decent work and economic growth", 9: "Industry, innovation and infrastructure", 10: "Reduced inequalities",
-    11: "Sustainable cities and communities", 12: "Responsible consumption and production", 13: "Climate action",
-    14: "Life below water", 15: "Life on land", 16: "Peace, justice and strong institutions",
+    1: "No poverty",
+    2: "Zero hunger",
+    3: "Good health and well-being",
+    4: "Quality education",
+    5: "Gender equality",
+    6: "Clean water and sanitation",
+    7: "Affordable and clean energy",
+    8: "Decent work and economic growth",
+    9: "Industry, innovation and infrastructure",
+    10: "Reduced inequalities",
+    11: "Sustainable cities and communities",
+    12: "Responsible consumption and production",
+    13: "Climate action",
+    14: "Life below water",
+    15: "Life on land",
+    16: "Peace, justice and strong institutions",
     17: "Partnerships for the goals",
 }
 """The 17 goals of the UN 2030 Agenda (A/RES/70/1), by number."""
@@ -63,12 +74,12 @@ class ProgrammeComponent(Record):
     programme: Annotated[Slug, Ref("programmes")]
     kind: Annotated[ComponentKind, Indexed()]
     title: NonEmpty
-    course_code: Optional[NonEmpty] = None
-    credits: Optional[Annotated[float, Field(ge=0, le=120)]] = None
-    semester: Annotated[Optional[NonEmpty], Field(description="where in the programme, e.g. 'semester 4'")] = None
-    since_year: Annotated[Optional[AcademicYear], Field(description="first academic year given")] = None
-    until_year: Annotated[Optional[AcademicYear], Field(description="last academic year given (none: still given)")] = None
-    notes: Optional[Text] = None
+    course_code: NonEmpty | None = None
+    credits: Annotated[float, Field(ge=0, le=120)] | None = None
+    semester: Annotated[NonEmpty | None, Field(description="where in the programme, e.g. 'semester 4'")] = None
+    since_year: Annotated[AcademicYear | None, Field(description="first academic year given")] = None
+    until_year: Annotated[AcademicYear | None, Field(description="last academic year given (none: still given)")] = None
+    notes: Text | None = None
 
 
 class TeacherMobilityPartner(Record):
@@ -81,7 +92,7 @@ class TeacherMobilityPartner(Record):
     programme: Annotated[Slug, Ref("programmes")]
     institution: Annotated[Slug, Ref("institutions")]
     named_on: date
-    reason: Optional[Text] = None
+    reason: Text | None = None
 
 
 class AgreementSdg(Record):
@@ -92,7 +103,7 @@ class AgreementSdg(Record):
 
     agreement: Annotated[Slug, Ref("agreements", cascade=True)]
     sdg: Annotated[int, Field(ge=1, le=17, description="goal number, 1-17")]
-    how: Annotated[Optional[Text], Field(description="what in the cooperation serves the goal")] = None
+    how: Annotated[Text | None, Field(description="what in the cooperation serves the goal")] = None
 
 
 class NetworkActivity(Record):
@@ -105,14 +116,14 @@ class NetworkActivity(Record):
 
     id: Slug
     network: Annotated[Slug, Ref("networks")]
-    programme: Annotated[Optional[Slug], Ref("programmes"), Field(description="the programme that took part")] = None
+    programme: Annotated[Slug | None, Ref("programmes"), Field(description="the programme that took part")] = None
     title: NonEmpty
     kind: Annotated[ActivityKind, Indexed()] = ActivityKind.other
     starts_on: Annotated[date, Indexed()]
-    ends_on: Optional[date] = None
+    ends_on: date | None = None
     students: Annotated[Count, Field(description="the programme's students who took part")] = 0
     teachers: Annotated[Count, Field(description="the programme's teachers who took part")] = 0
-    notes: Optional[Text] = None
+    notes: Text | None = None
 
 
 class ReminderRecipient(Record):
@@ -124,7 +135,7 @@ class ReminderRecipient(Record):
 
     id: Slug
     contact: Annotated[Slug, Ref("contacts", cascade=True)]
-    programme: Annotated[Optional[Slug], Ref("programmes", cascade=True)] = None
+    programme: Annotated[Slug | None, Ref("programmes", cascade=True)] = None
 
 
 class SentReminder(Record):
@@ -150,6 +161,6 @@ class CalendarToken(Record):
 
     token_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
     account: Annotated[NonEmpty, Indexed(), Field(description="the login the token was made for")]
-    programme: Annotated[Optional[Slug], Ref("programmes", cascade=True)] = None
+    programme: Annotated[Slug | None, Ref("programmes", cascade=True)] = None
     created_on: date
-    revoked_on: Optional[date] = None
+    revoked_on: date | None = None

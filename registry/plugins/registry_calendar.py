@@ -45,10 +45,15 @@ async def calendar_ics(datasette, request):
         return Response.text(f"no programme {programme!r}", status=404)
     base_url = datasette.absolute_url(request, "/").rstrip("/")
     feed = await database.execute_fn(
-        lambda conn: calendar_feed.build(sqlite_utils.Database(conn), programme=programme, base_url=base_url,
-                                          database=database.name).to_ical())
-    return Response(feed, content_type=CONTENT_TYPE,
-                    headers={"Content-Disposition": 'inline; filename="registry.ics"', "Cache-Control": "private, no-store"})
+        lambda conn: calendar_feed.build(
+            sqlite_utils.Database(conn), programme=programme, base_url=base_url, database=database.name
+        ).to_ical()
+    )
+    return Response(
+        feed,
+        content_type=CONTENT_TYPE,
+        headers={"Content-Disposition": 'inline; filename="registry.ics"', "Cache-Control": "private, no-store"},
+    )
 
 
 @hookimpl

@@ -7,6 +7,13 @@ from xml.sax.saxutils import escape
 PALETTE = ("#1f4e79", "#8fb3d9", "#c0504d", "#e6a03c", "#6b8e23", "#7f7f7f")
 
 
+def _svg_open(width: int, height: int, title: str) -> str:
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+        f'role="img" aria-label="{escape(title)}" font-family="DejaVu Sans, sans-serif">'
+    )
+
+
 def nice_ceiling(value: float) -> float:
     """The smallest of 1, 2, 4, 5 or 10 times a power of ten, times 4 (grid lines), at or above value."""
     magnitude = 1.0
@@ -18,17 +25,19 @@ def nice_ceiling(value: float) -> float:
     return value
 
 
-def bar_chart(groups: list[str], series: list[tuple[str, list[float]]], *, title: str,
-              width: int = 640, height: int = 260) -> str:
+def bar_chart(
+    groups: list[str], series: list[tuple[str, list[float]]], *, title: str, width: int = 640, height: int = 260
+) -> str:
     """Grouped vertical bars: one group per label in ``groups``, one bar per series, a legend."""
     left, right, top, bottom = 40, 10, 30, 50
     plot_w, plot_h = width - left - right, height - top - bottom
     peak = nice_ceiling(max([value for _, values in series for value in values] + [4]))
     group_w = plot_w / max(len(groups), 1)
     bar_w = group_w * 0.8 / max(len(series), 1)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" font-family="DejaVu Sans, sans-serif">',
-             f'<text x="{left}" y="16" font-size="13" font-weight="bold">{escape(title)}</text>']
+    parts = [
+        _svg_open(width, height, title),
+        f'<text x="{left}" y="16" font-size="13" font-weight="bold">{escape(title)}</text>',
+    ]
     for step in range(5):
         value = peak * step / 4
         y = top + plot_h - plot_h * step / 4
@@ -40,10 +49,14 @@ def bar_chart(groups: list[str], series: list[tuple[str, list[float]]], *, title
             value = values[g]
             bar_h = plot_h * value / peak
             x = x0 + s * bar_w
-            parts.append(f'<rect x="{x:.1f}" y="{top + plot_h - bar_h:.1f}" width="{bar_w - 1:.1f}" height="{bar_h:.1f}" '
-                         f'fill="{PALETTE[s % len(PALETTE)]}"><title>{escape(group)}: {value:g}</title></rect>')
-        parts.append(f'<text x="{x0 + group_w * 0.4:.1f}" y="{top + plot_h + 14}" font-size="10" '
-                     f'text-anchor="middle">{escape(group)}</text>')
+            parts.append(
+                f'<rect x="{x:.1f}" y="{top + plot_h - bar_h:.1f}" width="{bar_w - 1:.1f}" height="{bar_h:.1f}" '
+                f'fill="{PALETTE[s % len(PALETTE)]}"><title>{escape(group)}: {value:g}</title></rect>'
+            )
+        parts.append(
+            f'<text x="{x0 + group_w * 0.4:.1f}" y="{top + plot_h + 14}" font-size="10" '
+            f'text-anchor="middle">{escape(group)}</text>'
+        )
     x = left
     for s, (label, _) in enumerate(series):
         parts.append(f'<rect x="{x}" y="{height - 18}" width="10" height="10" fill="{PALETTE[s % len(PALETTE)]}"/>')
@@ -58,9 +71,10 @@ def horizontal_bars(counts: list[tuple[str, int]], *, title: str, width: int = 3
     row, top, label_w = 18, 26, 120
     height = top + row * max(len(counts), 1) + 8
     peak = max([count for _, count in counts] + [1])
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" font-family="DejaVu Sans, sans-serif">',
-             f'<text x="0" y="14" font-size="13" font-weight="bold">{escape(title)}</text>']
+    parts = [
+        _svg_open(width, height, title),
+        f'<text x="0" y="14" font-size="13" font-weight="bold">{escape(title)}</text>',
+    ]
     for i, (label, count) in enumerate(counts):
         y = top + i * row
         bar = (width - label_w - 40) * count / peak

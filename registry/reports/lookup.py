@@ -34,12 +34,17 @@ def _resolve(db: sqlite_utils.Database, kind: str, given: str, sql: str) -> str:
 
 def programme_id(db: sqlite_utils.Database, given: str) -> str:
     """The id of the programme ``given`` names (its id, English or Swedish name)."""
-    return _resolve(db, "programme", given,
-                    "SELECT id, name_en, name_sv || '|' || coalesce(programme_code, '') FROM programmes")
+    return _resolve(
+        db, "programme", given, "SELECT id, name_en, name_sv || '|' || coalesce(programme_code, '') FROM programmes"
+    )
 
 
 def partner_id(db: sqlite_utils.Database, given: str) -> str:
     """The id of the institution ``given`` names (its id or any of its names)."""
-    return _resolve(db, "partner", given,
-                    "SELECT i.id, i.name, (SELECT group_concat(n.name, '|') FROM institution_names n "
-                    "WHERE n.institution = i.id) FROM institutions i")
+    return _resolve(
+        db,
+        "partner",
+        given,
+        "SELECT i.id, i.name, (SELECT group_concat(n.name, '|') FROM institution_names n "
+        "WHERE n.institution = i.id) FROM institutions i",
+    )

@@ -8,13 +8,16 @@ the guidance; the sources say where to read it in full.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Callable
+from typing import Any
 
 EU_RESEARCH_SECURITY = "Council Recommendation of 23 May 2024 on enhancing research security (C/2024/3510)"
 EU_INTERFERENCE = "European Commission, Tackling R&I foreign interference, staff working document SWD(2022) 12"
-STINT = "STINT, Responsible internationalisation: guidelines for reflection on international academic collaboration (2020)"
+STINT = (
+    "STINT, Responsible internationalisation: guidelines for reflection on international academic collaboration (2020)"
+)
 PLAN_GRE = "Action plan for internationalisation 2025-2027, Faculty of Medicine, Lund University: GRE and GSE"
 DUAL_USE = "Regulation (EU) 2021/821 (dual-use items)"
 GDPR = "Regulation (EU) 2016/679 (GDPR), Articles 44-49"
@@ -45,6 +48,7 @@ def _review_answer(field: str) -> Callable[[dict[str, Any], date], str | None]:
         if answer in ("yes", "no", "not_applicable"):
             return None
         return f"reviews.{field} is {answer or 'not recorded'}"
+
     return missing
 
 
@@ -77,7 +81,10 @@ def _export_control(dossier: dict[str, Any], today: date) -> str | None:
     if not dossier["sensitive"]:
         return None
     answer = _latest_answer(dossier, "export_control_assessed")
-    return None if answer == "yes" else f"sensitive subjects in {len({s['agreement'] for s in dossier['sensitive']})} agreement(s); export_control_assessed is {answer or 'not recorded'}"
+    if answer == "yes":
+        return None
+    agreements = len({s["agreement"] for s in dossier["sensitive"]})
+    return f"sensitive subjects in {agreements} agreement(s); export_control_assessed is {answer or 'not recorded'}"
 
 
 def _screening_decided(dossier: dict[str, Any], today: date) -> str | None:
@@ -99,34 +106,76 @@ def _exit(dossier: dict[str, Any], today: date) -> str | None:
 
 
 QUESTIONS = (
-    Question("identity", "Is the partner's legal identity established (ROR, PIC, website)?",
-             "Är partnerns juridiska identitet fastställd (ROR, PIC, webbplats)?",
-             (EU_RESEARCH_SECURITY, STINT), _identity),
-    Question("state_control", "Is the partner owned or controlled by its state, and by which body?",
-             "Ägs eller kontrolleras partnern av staten, och av vilket organ?",
-             (EU_RESEARCH_SECURITY, EU_INTERFERENCE), _state_control),
-    Question("military", "Does the partner have links to military, security or defence bodies?",
-             "Har partnern kopplingar till militär, säkerhetstjänst eller försvarsindustri?",
-             (EU_RESEARCH_SECURITY, EU_INTERFERENCE, STINT), _review_answer("military_or_security_links")),
-    Question("funding", "Is the partner's funding, and the cooperation's, transparent?",
-             "Är partnerns och samarbetets finansiering transparent?",
-             (EU_INTERFERENCE, STINT), _review_answer("funding_transparent")),
-    Question("export_control", "Has an export-control assessment been made of the subjects that may have military use?",
-             "Har en exportkontrollbedömning gjorts av ämnen som kan ha militär användning?",
-             (DUAL_USE, EU_RESEARCH_SECURITY), _export_control),
-    Question("screening", "Has each match against a risk or sanctions list been decided (same organisation or not)?",
-             "Är varje träff mot en risk- eller sanktionslista avgjord (samma organisation eller inte)?",
-             (EU_RESEARCH_SECURITY,), _screening_decided),
-    Question("equitable", "Are the terms equitable for both sides?", "Är villkoren rättvisa för båda parter?",
-             (PLAN_GRE, STINT), _review_answer("equitable_terms")),
-    Question("review", "Is there a current due-diligence decision on the partner?",
-             "Finns ett aktuellt beslut efter granskning av partnern?", (PLAN_GRE, STINT), _current_review),
-    Question("personal_data", "Is personal or health data moved to the partner protected by an adequacy decision or safeguard?",
-             "Skyddas personuppgifter och hälsodata som förs till partnern av ett adekvansbeslut eller skyddsåtgärd?",
-             (GDPR,), _personal_data),
-    Question("exit", "Can the university leave the cooperation if circumstances change (exit clause, notice)?",
-             "Kan universitetet lämna samarbetet om förutsättningarna ändras (utträdesklausul, uppsägning)?",
-             (STINT, PLAN_GRE), _exit),
+    Question(
+        "identity",
+        "Is the partner's legal identity established (ROR, PIC, website)?",
+        "Är partnerns juridiska identitet fastställd (ROR, PIC, webbplats)?",
+        (EU_RESEARCH_SECURITY, STINT),
+        _identity,
+    ),
+    Question(
+        "state_control",
+        "Is the partner owned or controlled by its state, and by which body?",
+        "Ägs eller kontrolleras partnern av staten, och av vilket organ?",
+        (EU_RESEARCH_SECURITY, EU_INTERFERENCE),
+        _state_control,
+    ),
+    Question(
+        "military",
+        "Does the partner have links to military, security or defence bodies?",
+        "Har partnern kopplingar till militär, säkerhetstjänst eller försvarsindustri?",
+        (EU_RESEARCH_SECURITY, EU_INTERFERENCE, STINT),
+        _review_answer("military_or_security_links"),
+    ),
+    Question(
+        "funding",
+        "Is the partner's funding, and the cooperation's, transparent?",
+        "Är partnerns och samarbetets finansiering transparent?",
+        (EU_INTERFERENCE, STINT),
+        _review_answer("funding_transparent"),
+    ),
+    Question(
+        "export_control",
+        "Has an export-control assessment been made of the subjects that may have military use?",
+        "Har en exportkontrollbedömning gjorts av ämnen som kan ha militär användning?",
+        (DUAL_USE, EU_RESEARCH_SECURITY),
+        _export_control,
+    ),
+    Question(
+        "screening",
+        "Has each match against a risk or sanctions list been decided (same organisation or not)?",
+        "Är varje träff mot en risk- eller sanktionslista avgjord (samma organisation eller inte)?",
+        (EU_RESEARCH_SECURITY,),
+        _screening_decided,
+    ),
+    Question(
+        "equitable",
+        "Are the terms equitable for both sides?",
+        "Är villkoren rättvisa för båda parter?",
+        (PLAN_GRE, STINT),
+        _review_answer("equitable_terms"),
+    ),
+    Question(
+        "review",
+        "Is there a current due-diligence decision on the partner?",
+        "Finns ett aktuellt beslut efter granskning av partnern?",
+        (PLAN_GRE, STINT),
+        _current_review,
+    ),
+    Question(
+        "personal_data",
+        "Is personal or health data moved to the partner protected by an adequacy decision or safeguard?",
+        "Skyddas personuppgifter och hälsodata som förs till partnern av ett adekvansbeslut eller skyddsåtgärd?",
+        (GDPR,),
+        _personal_data,
+    ),
+    Question(
+        "exit",
+        "Can the university leave the cooperation if circumstances change (exit clause, notice)?",
+        "Kan universitetet lämna samarbetet om förutsättningarna ändras (utträdesklausul, uppsägning)?",
+        (STINT, PLAN_GRE),
+        _exit,
+    ),
 )
 
 
@@ -136,6 +185,13 @@ def unanswered(dossier: dict[str, Any], today: date) -> list[dict[str, Any]]:
     for question in QUESTIONS:
         missing = question.missing(dossier, today)
         if missing:
-            found.append({"key": question.key, "en": question.en, "sv": question.sv, "missing": missing,
-                          "sources": list(question.sources)})
+            found.append(
+                {
+                    "key": question.key,
+                    "en": question.en,
+                    "sv": question.sv,
+                    "missing": missing,
+                    "sources": list(question.sources),
+                }
+            )
     return found

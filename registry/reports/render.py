@@ -23,25 +23,40 @@ class ReportError(ValueError):
 
 
 def _environment(markdown: bool) -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=not markdown,
-                             trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=not markdown,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
     env.filters["cell"] = lambda text: str(text if text is not None else "").replace("|", "\\|").replace("\n", " ")
-    env.filters["join_counts"] = lambda counts, t, group: ", ".join(
-        f"{t.value(group, key)} {value}" for key, value in counts.items()) or "-"
+    env.filters["join_counts"] = lambda counts, t, group: (
+        ", ".join(f"{t.value(group, key)} {value}" for key, value in counts.items()) or "-"
+    )
     return env
 
 
 def portfolio_charts(pack: dict[str, Any], t) -> dict[str, str]:
     years = pack["years"]
     totals = pack["totals"]
-    series = [(t(key), [totals[y][name] for y in years]) for key, name in
-              (("col.places_out", "places_out"), ("col.went", "went"), ("col.places_in", "places_in"), ("col.came", "came"))]
+    series = [
+        (t(key), [totals[y][name] for y in years])
+        for key, name in (
+            ("col.places_out", "places_out"),
+            ("col.went", "went"),
+            ("col.places_in", "places_in"),
+            ("col.came", "came"),
+        )
+    ]
     return {
         "flows": charts.bar_chart(years, series, title=t("chart.flows")),
-        "status": charts.horizontal_bars([(t.value("status", k), v) for k, v in pack["status_counts"].items()],
-                                         title=t("chart.status")),
-        "tiers": charts.horizontal_bars([(t.value("tier", k), v) for k, v in pack["tier_counts"].items()],
-                                        title=t("chart.tiers")),
+        "status": charts.horizontal_bars(
+            [(t.value("status", k), v) for k, v in pack["status_counts"].items()], title=t("chart.status")
+        ),
+        "tiers": charts.horizontal_bars(
+            [(t.value("tier", k), v) for k, v in pack["tier_counts"].items()], title=t("chart.tiers")
+        ),
     }
 
 

@@ -7,7 +7,7 @@ entry is shown as the value with its underscores as spaces.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 LANGUAGES = ("en", "sv")
 
@@ -303,8 +303,14 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "goal.2.2": "2.2 Lärarmobilitet: utsedda lärosäten; mobilitetsavtal inkluderar lärarmobilitet",
         "goal.3.1": "3.1 Samverkan: strategiska nätverk och en avtalsportfölj som ses över efter programmens behov",
         "goal.3.2": "3.2 FN:s globala mål för hållbar utveckling och rättvisa partnerskap",
-        "decision.past_end": "Upphörde {ends_on} men är fortfarande aktivt: registrera förnyelsen eller markera det som upphört.",
-        "decision.in_notice": "Slutar {ends_on}; uppsägningstid sedan {notice_from}: förnya, omförhandla eller låt det upphöra.",
+        "decision.past_end": (
+            "Upphörde {ends_on} men är fortfarande aktivt: registrera förnyelsen"
+            " eller markera det som upphört."
+        ),
+        "decision.in_notice": (
+            "Slutar {ends_on}; uppsägningstid sedan {notice_from}: förnya,"
+            " omförhandla eller låt det upphöra."
+        ),
         "decision.unused": "Oanvänt: väck liv i det med programmen som behöver det, eller låt det upphöra. {message}",
         "decision.goal": "Mål {id} är inte uppfyllt ({count} avvikelser): besluta om åtgärder och vem som tar dem.",
         "decision.waiver_ends": "Undantaget upphör {until}: förläng med motivering, eller åtgärda. {message}",
