@@ -134,3 +134,18 @@ def test_the_demos_public_copy_holds_nothing_private(tmp_path):
     assert {"opportunities", "opportunity_catalogue"} <= names
     for (view,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'view'").fetchall():
         conn.execute(f'SELECT * FROM "{view}" LIMIT 1').fetchall()  # every view it keeps runs
+    # Partners named only by a confidential, draft or negotiating agreement (or by nothing) are not listed.
+    published = {row[0] for row in conn.execute("SELECT id FROM institutions WHERE is_home = 0")}
+    assert not {"harbin-institute-of-technology", "beihang-university", "peking-university", "mbarara-university",
+                "university-of-oslo"} & published
+    source = sqlite3.connect(registry_file)
+    named_publicly = {row[0] for row in source.execute(
+        """SELECT institution FROM memberships
+           UNION SELECT p.institution FROM agreement_parties p JOIN agreements a ON a.id = p.agreement
+                 WHERE a.confidential = 0 AND a.status NOT IN ('draft', 'negotiating')
+           UNION SELECT d.institution FROM opportunity_destinations d LEFT JOIN agreements a ON a.id = d.agreement
+                 WHERE d.institution IS NOT NULL AND (d.agreement IS NULL OR (a.confidential = 0 AND a.status NOT IN ('draft', 'negotiating')))""")}
+    home = {row[0] for row in source.execute("SELECT id FROM institutions WHERE is_home = 1")}
+    assert published == named_publicly - home
+    everyone = source.execute("SELECT count(*) FROM institutions WHERE is_home = 0").fetchone()[0]
+    assert len(published) <= everyone - 5
