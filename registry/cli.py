@@ -204,7 +204,7 @@ def serve(db_path: str, host: str, port: int, public_path: str | None, tiles: st
 
 @cli.command()
 @click.option("--db", "db_path", default=str(examples.DEMO_DB), show_default=True, type=click.Path(dir_okay=False),
-              help="Where to build the demo registry (replaced if it exists).")
+              help="Where to build the demo registry (an earlier demo there is replaced; any other file is refused).")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("-p", "--port", default=8001, show_default=True, type=int)
 @click.option("--no-serve", is_flag=True, help="Build the demo registry and stop.")
@@ -214,6 +214,8 @@ def demo(db_path: str, host: str, port: int, no_serve: bool) -> None:
         db = examples.build_demo(db_path)
     except ProblemsFound as found:
         fail_with_problems(found.problems, heading="the example data has problems:")
+    except ValueError as error:  # a file there that is not a demo registry, or a public.db that is not a public copy
+        raise click.UsageError(str(error)) from error
     figures = store.stats(db)["tables"]
     click.echo(
         f"built {db_path}: {figures['institutions']} institutions, {figures['agreements']} agreements "

@@ -175,13 +175,41 @@ def _add_search_and_views(conn: sqlite3.Connection) -> None:
     )
 
 
-def publish(source_path: str | Path, out: str | Path) -> Publication:
-    """Write the public database ``out`` from the registry at ``source_path``."""
+def is_public_copy(path: str | Path) -> bool:
+    """Whether ``path`` is a public copy ``publish`` wrote: a SQLite file with the publication
+    table and nothing but the published tables, their search tables and SQLite's statistics."""
+    published = {entry.table for entry in PUBLIC_TABLES}
+    try:
+        conn = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True)
+        try:
+            tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return False
+    others = {t for t in tables if t not in published and not any(t.startswith(p + "_fts") for p in published)}
+    return "publication" in tables and others <= {"publication", "sqlite_stat1", "sqlite_stat4"}
+
+
+class WouldOverwrite(ValueError):
+    """The output file exists and is not a public copy: replacing it could destroy a registry."""
+
+
+def publish(source_path: str | Path, out: str | Path, *, force: bool = False) -> Publication:
+    """Write the public database ``out`` from the registry at ``source_path``. An existing
+    ``out`` is replaced only when it is an earlier public copy, or with ``force``."""
     source_path, out = Path(source_path), Path(out)
     if not source_path.exists():
         raise FileNotFoundError(f"no registry at {source_path}")
     if out.resolve() == source_path.resolve():
         raise ValueError("the public database must be a new file, not the registry itself")
+    if out.is_dir():
+        raise WouldOverwrite(f"{out} is a folder: give the public database a file name, e.g. {out / 'public.db'}")
+    if out.exists() and not force and not is_public_copy(out):
+        raise WouldOverwrite(
+            f"{out} exists and is not a public copy made by 'registry publish'; nothing was written: "
+            "choose another --out, or pass --force to replace it"
+        )
     conn = sqlite3.connect(":memory:", isolation_level=None)
     clock.register_sql(conn)
     conn.execute("ATTACH DATABASE ? AS src", [f"file:{source_path}?mode=ro"])
