@@ -180,16 +180,20 @@ def history(record_id: str, db_path: str, as_json: bool) -> None:
 @click.option("--no-auth", is_flag=True, help="Serve the internal registry without a login (127.0.0.1 only).")
 @click.option("--sql-threads", type=click.IntRange(min=0), default=None,
               help="Run queries in this many threads (default 0: on the server's loop, fastest for the registry's pages).")
+@click.option("--allow-sql", is_flag=True, help="With --public: let visitors run their own SQL (?sql=), on worker threads.")
 def serve(db_path: str, host: str, port: int, public_path: str | None, tiles: str | None, no_auth: bool,
-          sql_threads: int | None) -> None:
+          sql_threads: int | None, allow_sql: bool) -> None:
     """Serve the registry in Datasette: internally behind a login, or its public copy."""
     from registry import faces
 
     if public_path:
         if not Path(public_path).exists():
             raise click.UsageError(f"no public database at {public_path}: run 'registry publish --out {public_path}' first")
-        serve_module.serve(Path(public_path), host=host, port=port, public=True, tiles=tiles, sql_threads=sql_threads)
+        serve_module.serve(Path(public_path), host=host, port=port, public=True, tiles=tiles, sql_threads=sql_threads,
+                           allow_sql=allow_sql)
         return
+    if allow_sql:
+        raise click.UsageError("--allow-sql is for the public face (--public); logged-in accounts of the internal face may always run SQL")
     open_registry(db_path)
     if no_auth:
         try:
