@@ -11,8 +11,11 @@ them) are allowed, no other SQL.
 On the worker threads: the registry's pages run queries of a few milliseconds on the loop
 (``num_sql_threads`` 0, see registry/serve.py). A custom query may run to the time limit, and
 on the loop ten of them would hold every other visitor up for ten seconds. So each request that
-carries ``sql=`` runs its queries on ``SQL_WORKERS`` threads with their own connections, under
-the same ``sql_time_limit_ms``; more such requests wait for a free worker, not the loop.
+carries ``sql=`` runs that SQL on ``SQL_AT_ONCE`` worker threads with their own connections,
+under the same ``sql_time_limit_ms``; more such requests wait their turn on the loop (an
+asyncio semaphore), not in the thread pool's queue: queued there, ten 1-second queries still
+held the home page up for 2-5 s now and then; with the turns taken on the loop it answered in
+a few hundred milliseconds throughout.
 """
 
 from __future__ import annotations
@@ -26,7 +29,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 from datasette import hookimpl
 
-SQL_WORKERS = 2  # SQLite releases the GIL while a query runs; more threads than cores only queue on the CPU
+# Visitors' queries at once, each on a worker thread: SQLite releases the GIL while a query runs,
+# and more than the cores would only queue on the CPU with the pages.
+SQL_AT_ONCE = 2
 # (path, sql) of the request being answered; permission checks and query execution read it.
 _REQUEST: contextvars.ContextVar[tuple[str, str | None]] = contextvars.ContextVar("registry_request", default=("", None))
 
@@ -123,6 +128,12 @@ class _TimedConnection:
         return self._conn.set_progress_handler(handler, n)
 
 
+def _turns(datasette) -> asyncio.Semaphore:
+    if not hasattr(datasette, "_registry_sql_turns"):
+        datasette._registry_sql_turns = asyncio.Semaphore(SQL_AT_ONCE)
+    return datasette._registry_sql_turns
+
+
 _ON_WORKERS: contextvars.ContextVar[bool] = contextvars.ContextVar("registry_on_workers", default=False)
 
 
@@ -156,14 +167,15 @@ def _on_workers(datasette, db, pool: ThreadPoolExecutor) -> None:
     async def execute_fn(fn):
         if not _ON_WORKERS.get():
             return await on_loop(fn)
-        return await asyncio.get_running_loop().run_in_executor(pool, with_connection, fn)
+        async with _turns(datasette):
+            return await asyncio.get_running_loop().run_in_executor(pool, with_connection, fn)
 
     db.execute, db.execute_fn = execute, execute_fn
 
 
 @hookimpl
 def startup(datasette):
-    pool = ThreadPoolExecutor(max_workers=SQL_WORKERS, thread_name_prefix="registry-sql")
+    pool = ThreadPoolExecutor(max_workers=SQL_AT_ONCE, thread_name_prefix="registry-sql")
     for name, db in datasette.databases.items():
         if not name.startswith("_"):
             _on_workers(datasette, db, pool)
