@@ -114,7 +114,10 @@ def demo(db_path: PathLike | None = None) -> sqlite_utils.Database:
     Example: ``api.demo("demo/registry.db")``"""
     from registry.examples import DEMO_DB, build_demo
 
-    return build_demo(db_path or DEMO_DB)
+    try:
+        return build_demo(db_path or DEMO_DB)
+    except ValueError as error:  # a file there that is not a demo registry, or a public.db that is not a public copy
+        raise UsageProblem(str(error)) from error
 
 
 # -- records in and out ------------------------------------------------------------------------------------------
@@ -502,9 +505,10 @@ def opportunities(db_path: PathLike | None = None, *, programme: str | None = No
 # -- publishing and serving --------------------------------------------------------------------------------------
 
 
-def publish(db_path: PathLike | None = None, *, out: PathLike = "public.db") -> Publication:
+def publish(db_path: PathLike | None = None, *, out: PathLike = "public.db", force: bool = False) -> Publication:
     """Write the minimised public copy of the registry (no contacts, reviews, findings, audit log or
-    confidential agreements).
+    confidential agreements). An existing ``out`` is replaced only when it is an earlier public
+    copy, or with ``force``.
 
     Example: ``api.publish("office.db", out="public.db").rows``"""
     from registry.publish import publish as publish_copy
@@ -513,7 +517,7 @@ def publish(db_path: PathLike | None = None, *, out: PathLike = "public.db") -> 
     if not source.exists():
         raise NoRegistry(f"no registry at {source}: run 'registry init --db {source}' first, or pass --db")
     try:
-        return publish_copy(source, out)
+        return publish_copy(source, out, force=force)
     except ValueError as error:
         raise UsageProblem(str(error)) from error
 
@@ -539,9 +543,10 @@ def metadata(database: str | None = None) -> dict[str, Any]:
 
 
 def serve(db_path: PathLike | None = None, *, public: bool = False, host: str = "127.0.0.1", port: int = 8001,
-          auth: bool = True, tiles: str | None = None, sql_threads: int | None = None) -> None:
+          auth: bool = True, tiles: str | None = None, sql_threads: int | None = None, allow_sql: bool = False) -> None:
     """Serve the registry in Datasette until interrupted: internally behind a login (``auth=False``
-    only on 127.0.0.1), or with ``public`` a published copy, immutable and without login.
+    only on 127.0.0.1), or with ``public`` a published copy, immutable and without login, where
+    visitors may run their own SQL only with ``allow_sql``.
 
     Example: ``api.serve("public.db", public=True, port=8002)``"""
     from registry import faces
@@ -551,8 +556,10 @@ def serve(db_path: PathLike | None = None, *, public: bool = False, host: str = 
     if public:
         if not path.exists():
             raise NoRegistry(f"no public database at {path}: run 'registry publish --out {path}' first")
-        serve_module.serve(path, host=host, port=port, public=True, tiles=tiles, sql_threads=sql_threads)
+        serve_module.serve(path, host=host, port=port, public=True, tiles=tiles, sql_threads=sql_threads, allow_sql=allow_sql)
         return
+    if allow_sql:
+        raise UsageProblem("--allow-sql is for the public face (--public); logged-in accounts of the internal face may always run SQL")
     open_registry(path, read_only=True).conn.close()
     if not auth:
         try:
