@@ -243,15 +243,17 @@ def publish(source_path: str | Path, out: str | Path, *, force: bool = False) ->
     for entry, spec in tables:
         _copy_rows(conn, entry, spec)
     published = [spec for _, spec in tables]
+    # Indexes first: every reference is indexed, and the checks below look rows up by reference
+    # (without them, 20,000 institutions each scanned 200,000 agreement parties).
+    for spec in published:
+        for statement in schema.index_sql(spec):
+            conn.execute(statement)
     while _drop_dangling(conn, tables) + _drop_emptied(conn, tables):
         pass
     if any(spec.name == "institutions" for spec in published):
         _drop_unreferenced_institutions(conn, published)
         while _drop_dangling(conn, tables):
             pass
-    for spec in published:
-        for statement in schema.index_sql(spec):
-            conn.execute(statement)
     rows = {spec.name: conn.execute(f"SELECT count(*) FROM main.{schema.quote(spec.name)}").fetchone()[0] for spec in published}
     withheld = Counter(
         {spec.name: conn.execute(f"SELECT count(*) FROM src.{schema.quote(spec.name)}").fetchone()[0] - rows[spec.name] for spec in published}
