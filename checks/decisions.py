@@ -149,7 +149,7 @@ def _validated(model, values: dict[str, Any], what: str):
                     detail["msg"].removeprefix("Value error, "),
                     f"{what}",
                     ".".join(str(p) for p in detail["loc"]) or None,
-                    detail.get("input"),
+                    detail.get("input") if detail["loc"] else None,  # a rule across fields: its message names them
                 )
                 for detail in error.errors()
             ]

@@ -35,12 +35,25 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
                 conn.execute(f'DROP TRIGGER IF EXISTS "audit_{spec.name}_{suffix}"')
             for statement in schema.audit_trigger_sql(spec) if spec.record.audited else []:
                 conn.execute(statement)
+        _recreate_rule_triggers(conn)
         for statement in split_sql(schema.SEARCH_SQL):
             conn.execute(statement)
         for statement in split_sql(views.create_views_sql()):
             conn.execute(statement)
         if search_index_stale(db):
             rebuild_search(db)
+
+
+def _recreate_rule_triggers(conn: sqlite3.Connection) -> None:
+    """Made anew each time: a rule's limits come from data/criteria.yml and may have changed."""
+    prefix = schema.RULE_TRIGGER_PREFIX.replace("_", "\\_")
+    for (name,) in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE ? ESCAPE '\\'", [prefix + "%"]
+    ).fetchall():
+        conn.execute(f"DROP TRIGGER {schema.quote(name)}")
+    for spec in specs().values():
+        for statement in schema.rule_trigger_sql(spec):
+            conn.execute(statement)
 
 
 def _drop_undeclared_indexes(conn: sqlite3.Connection, spec: schema.TableSpec) -> None:
