@@ -17,7 +17,7 @@ from registry import clock
 from registry import db as store
 from registry.models import Review
 from registry.models.diligence import Waiver
-from registry.problems import Problem, ProblemsFound
+from registry.problems import Problem, ProblemsFound, validation_problems
 
 SUBJECT_TABLES = ("institutions", "agreements")
 
@@ -141,16 +141,4 @@ def _validated(model, values: dict[str, Any], what: str):
     try:
         return model.model_validate(values)
     except ValidationError as error:
-        raise ProblemsFound(
-            [
-                Problem(
-                    "invalid-value",
-                    "arguments",
-                    detail["msg"].removeprefix("Value error, "),
-                    f"{what}",
-                    ".".join(str(p) for p in detail["loc"]) or None,
-                    detail.get("input") if detail["loc"] else None,  # a rule across fields: its message names them
-                )
-                for detail in error.errors()
-            ]
-        ) from error
+        raise ProblemsFound(validation_problems(error, "arguments", what)) from error

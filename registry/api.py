@@ -77,3 +77,32 @@ def export(destination: str | Path | None = None, db_path: str | Path | None = N
 
     return export_file(open_registry(db_path), destination, format_name=format_name, kinds=kinds, delimiter=delimiter,
                        agreements=agreements)
+
+
+def add_user(name: str, *, role: str, password: str, reviewer_role: str | None = None,
+             db_path: str | Path | None = None, actor: str | None = None):
+    """A registry account for the internal face (see ``registry.accounts``); raises ProblemsFound."""
+    from registry import accounts
+
+    return accounts.add(open_registry(db_path), name, role=role, password=password, reviewer_role=reviewer_role, actor=actor)
+
+
+def users(db_path: str | Path | None = None) -> list:
+    """The registry's accounts (names, roles, dates; never a password hash)."""
+    from registry import accounts
+
+    return accounts.accounts(open_registry(db_path))
+
+
+def change_password(name: str, password: str, db_path: str | Path | None = None, *, actor: str | None = None) -> None:
+    """A new password for a registry account; its sessions end."""
+    from registry import accounts
+
+    accounts.change_password(open_registry(db_path), name, password, actor=actor)
+
+
+def remove_user(name: str, db_path: str | Path | None = None, *, actor: str | None = None) -> None:
+    """Remove a registry account with its password and sessions; the audit log keeps its history."""
+    from registry import accounts
+
+    accounts.remove(open_registry(db_path), name, actor=actor)
