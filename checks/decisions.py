@@ -71,6 +71,7 @@ def record_review(
     funding_transparent, export_control_assessed, equitable_terms): yes, no, unknown or
     not_applicable. Raises ``ProblemsFound`` for an unknown subject or an invalid value."""
     table, key = resolve_subject(db, subject)
+    actor = actor or store.default_actor()  # who reviewed: the login, never a value of its own
     reviewed_on = reviewed_on or clock.today()
     values: dict[str, Any] = {
         "id": _unique_id(db, "reviews", f"{key}-{reviewed_on.isoformat()}"),
@@ -81,6 +82,7 @@ def record_review(
         "conditions": conditions,
         "next_review_due": next_due,
         "notes": notes,
+        "reviewed_by": actor,
         **{name: value for name, value in (answers or {}).items() if value is not None},
     }
     review = _validated(Review, values, "review")
@@ -96,13 +98,14 @@ def waive(
     reason: str,
     until: date,
     granted_on: date | None = None,
-    granted_by: str | None = None,
     actor: str | None = None,
 ) -> Waiver:
-    """Accept one finding (check ``code`` on ``subject``) for ``reason`` until a date.
+    """Accept one finding (check ``code`` on ``subject``) for ``reason`` until a date, granted
+    by ``actor`` (the login; default: REGISTRY_ACTOR or the user's name).
 
     The finding must exist (run the checks first); it stays listed, marked waived, and
     counts again the day after ``until``."""
+    actor = actor or store.default_actor()
     code = code.upper()
     if "/" in subject:
         table, _, key = subject.partition("/")
@@ -126,10 +129,10 @@ def waive(
         "reason": reason,
         "granted_on": granted_on,
         "until": until,
-        "granted_by": granted_by,
+        "granted_by": actor,
     }
     waiver = _validated(Waiver, values, "waiver")
-    with store.transaction(db, actor=actor or store.default_actor(), source="registry waive"):
+    with store.transaction(db, actor=actor, source="registry waive"):
         store.write_records(db, [waiver], actor=actor, source="registry waive")
         refresh_waivers(db, granted_on)
     return waiver

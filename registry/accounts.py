@@ -183,6 +183,23 @@ def close_session(conn: sqlite3.Connection, token: str) -> None:
     conn.execute("DELETE FROM sessions WHERE token_digest = ?", [passwords.digest(token or "")])
 
 
+def reviewer_role_for(db: sqlite_utils.Database, actor: str, claimed: str | None = None) -> str:
+    """The reviewer role a decision by ``actor`` on the command line is recorded under: its
+    registry account's, when it has one (a different ``claimed`` role is refused); otherwise the
+    role claimed, which the command line then needs."""
+    row = db.conn.execute("SELECT role, reviewer_role FROM accounts WHERE name = ?", [actor.lower()]).fetchone()
+    configured = _reviewer_role(row[0], row[1]) if row else None
+    if configured and claimed and claimed != configured:
+        raise _problem("reviewer-role", f"you are {actor}, whose account decides as {configured}, not {claimed}; "
+                       "'registry user' sets an account's reviewer role", claimed, field="--reviewer-role")
+    if row and not configured:
+        raise _problem("reviewer-role", f"the account {actor} ({row[0]}) may not record decisions", actor, field="--reviewer-role")
+    if not (configured or claimed):
+        raise _problem("reviewer-role", f"no account {actor!r} in this registry says your reviewer role: give --reviewer-role "
+                       "(or set REGISTRY_ACTOR to your account's name)", actor, field="--reviewer-role")
+    return configured or claimed
+
+
 # --- managing registry accounts (registry user ...) ---------------------------------------
 
 

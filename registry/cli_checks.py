@@ -19,6 +19,8 @@ from checks.docs import checks_markdown
 from checks.registry import SEVERITY_ORDER, all_checks
 from checks.report import FORMATS
 from checks.run import run_checks
+from registry import accounts
+from registry import db as store
 from registry.cli import db_option, fail_with_problems, json_option, open_registry
 from registry.importers.indicators import DEFAULT_DIR, load_indicators
 from registry.models import Answer, ReviewerRole, ReviewOutcome
@@ -93,7 +95,8 @@ def checks_command(output_format: str, as_json: bool) -> None:
 @click.argument("subject")
 @db_option
 @click.option("--outcome", required=True, type=click.Choice([o.value for o in ReviewOutcome]))
-@click.option("--reviewer-role", required=True, type=click.Choice([r.value for r in ReviewerRole]))
+@click.option("--reviewer-role", type=click.Choice([r.value for r in ReviewerRole]),
+              help="Your role, when the registry has no account for you (REGISTRY_ACTOR or your user name) that says it.")
 @click.option("--next-due", type=ISO_DATE, help="When the decision must be reviewed again.")
 @click.option("--reviewed-on", type=ISO_DATE, help="Date of the decision (default: today).")
 @click.option("--conditions", help="Conditions attached to an approval.")
@@ -105,11 +108,16 @@ def checks_command(output_format: str, as_json: bool) -> None:
 @json_option
 def review_command(subject, db_path, outcome, reviewer_role, next_due, reviewed_on, conditions, notes,
                    military_links, funding_transparent, export_control_assessed, equitable_terms, as_json) -> None:
-    """Record a due-diligence decision on SUBJECT (an institution or agreement id, or table/id)."""
+    """Record a due-diligence decision on SUBJECT (an institution or agreement id, or table/id).
+
+    It is recorded under your login (REGISTRY_ACTOR or your user name) and your account's reviewer
+    role; dated today or before, with the next review after it and at most five years on."""
     db = open_registry(db_path)
+    actor = store.default_actor()
     try:
         review = decisions.record_review(
-            db, subject, outcome=outcome, reviewer_role=reviewer_role, next_due=_date(next_due),
+            db, subject, outcome=outcome, reviewer_role=accounts.reviewer_role_for(db, actor, reviewer_role),
+            actor=actor, next_due=_date(next_due),
             reviewed_on=_date(reviewed_on), conditions=conditions, notes=notes,
             answers={
                 "military_or_security_links": military_links,
@@ -131,14 +139,20 @@ def review_command(subject, db_path, outcome, reviewer_role, next_due, reviewed_
 @click.argument("subject")
 @db_option
 @click.option("--reason", required=True, help="Why the finding is accepted.")
-@click.option("--until", required=True, type=ISO_DATE, help="Last day the waiver holds.")
-@click.option("--granted-by", help="The role that accepts it.")
+@click.option("--until", required=True, type=ISO_DATE, help="Last day the waiver holds (at most three years on).")
+@click.option("--granted-by", hidden=True, help="No longer taken: the waiver is granted by your login.")
 @json_option
 def waive_command(code, subject, db_path, reason, until, granted_by, as_json) -> None:
-    """Accept the finding of check CODE on SUBJECT until a date; it stays listed, marked waived."""
+    """Accept the finding of check CODE on SUBJECT until a date; it stays listed, marked waived.
+
+    The waiver is granted by your login (REGISTRY_ACTOR or your user name), for at most as long as
+    data/criteria.yml allows (waivers.at_most_years)."""
+    if granted_by is not None:
+        raise click.UsageError("--granted-by is not taken: a waiver is granted by your login (set REGISTRY_ACTOR)")
     db = open_registry(db_path)
+    actor = store.default_actor()
     try:
-        waiver = decisions.waive(db, code, subject, reason=reason, until=until.date(), granted_by=granted_by)
+        waiver = decisions.waive(db, code, subject, reason=reason, until=until.date(), actor=actor)
     except ProblemsFound as found:
         fail_with_problems(found.problems, as_json=as_json, heading="nothing was written:")
     if as_json:
