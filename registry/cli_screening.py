@@ -15,6 +15,8 @@ from pathlib import Path
 
 import click
 
+from registry import accounts
+from registry import db as store
 from registry.cli import db_option, fail_with_problems, json_option, open_registry, print_plan
 from registry.importers.screening import load_list
 from registry.models import ReviewerRole
@@ -128,7 +130,8 @@ def screen_group(ctx: click.Context, list_ids: tuple[str, ...], db_path: str, as
 @click.option("--confirmed", "decision", flag_value=ScreeningDecisionKind.confirmed.value,
               help="The partner is the listed entity.")
 @click.option("--reason", required=True, help="Why, in words a later reviewer understands.")
-@click.option("--reviewer-role", required=True, type=click.Choice([r.value for r in ReviewerRole]))
+@click.option("--reviewer-role", type=click.Choice([r.value for r in ReviewerRole]),
+              help="Your role, when the registry has no account for you (REGISTRY_ACTOR or your user name) that says it.")
 @click.option("--list", "list_id", help="The entity's list, when its id is on more than one.")
 @click.option("--decided-on", type=click.DateTime(formats=["%Y-%m-%d"]), help="Date of the decision (default: today).")
 @db_option
@@ -137,8 +140,10 @@ def decide_command(institution, entity, decision, reason, reviewer_role, list_id
     if decision is None:
         raise click.UsageError("say --not-the-same or --confirmed")
     db = open_registry(db_path)
+    actor = store.default_actor()
     try:
-        record = decide(db, institution, entity, decision, reason=reason, reviewer_role=reviewer_role, list_id=list_id,
+        record = decide(db, institution, entity, decision, reason=reason, list_id=list_id, actor=actor,
+                        reviewer_role=accounts.reviewer_role_for(db, actor, reviewer_role),
                         decided_on=decided_on.date() if isinstance(decided_on, datetime) else None)
     except ProblemsFound as found:
         fail_with_problems(found.problems, heading="nothing was written:")

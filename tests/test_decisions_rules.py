@@ -101,3 +101,90 @@ def test_raw_sql_waiver_longer_than_allowed_is_refused(subject):
     with pytest.raises(sqlite3.IntegrityError, match="waivers: a waiver cannot be granted after today"):
         subject.conn.execute(insert, ["w", (today + timedelta(days=1)).isoformat(), (today + timedelta(days=9)).isoformat()])
     subject.conn.execute(insert, ["w", today.isoformat(), years_on(today, 3).isoformat()])
+
+
+# --- the command line: the login decides, its account says in what role -------------------------
+
+from click.testing import CliRunner  # noqa: E402
+
+from registry.cli import cli  # noqa: E402
+
+
+def invoke(*args, input=None, env=None):
+    return CliRunner().invoke(cli, [str(a) for a in args], input=input, env=env, catch_exceptions=False)
+
+
+@pytest.fixture
+def cli_db(subject, registry_path):
+    return registry_path
+
+
+def test_a_review_dated_after_today_is_refused_by_the_command_line(cli_db):
+    later = clock.today() + timedelta(days=1)
+    result = invoke("review", "x", "--db", cli_db, "--outcome", "approved", "--reviewer-role", "legal_counsel",
+                    "--reviewed-on", later.isoformat())
+    assert result.exit_code == 1 and "a review cannot be dated after today" in result.output
+    result = invoke("review", "x", "--db", cli_db, "--outcome", "approved", "--reviewer-role", "legal_counsel",
+                    "--next-due", years_on(clock.today(), 6).isoformat())
+    assert result.exit_code == 1 and "at most 5 years" in result.output
+    assert sqlite3.connect(cli_db).execute("SELECT count(*) FROM reviews").fetchone()[0] == 0
+
+
+def test_the_command_line_records_the_login_and_its_accounts_reviewer_role(cli_db):
+    env = {"REGISTRY_ACTOR": "rita"}
+    assert invoke("user", "add", "rita", "--role", "reviewer", "--reviewer-role", "security_officer", "--password-stdin",
+                  "--db", cli_db, input="rita-password-1\n").exit_code == 0
+    claimed = invoke("review", "x", "--db", cli_db, "--outcome", "approved", "--reviewer-role", "legal_counsel", env=env)
+    assert claimed.exit_code == 1 and "whose account decides as security_officer, not legal_counsel" in claimed.output
+    recorded = invoke("review", "x", "--db", cli_db, "--outcome", "approved", "--json", env=env)
+    assert recorded.exit_code == 0, recorded.output
+    assert sqlite3.connect(cli_db).execute("SELECT reviewer_role, reviewed_by FROM reviews").fetchone() == ("security_officer", "rita")
+    unknown = invoke("review", "x", "--db", cli_db, "--outcome", "approved", env={"REGISTRY_ACTOR": "nobody"})
+    assert unknown.exit_code == 1 and "give --reviewer-role" in unknown.output
+
+
+def test_a_waiver_is_granted_by_the_login_never_by_an_option(cli_db):
+    result = invoke("waive", "DQ05", "x", "--db", cli_db, "--reason", "r", "--until", "2027-01-01", "--granted-by", "Head of Office")
+    assert result.exit_code == 2 and "granted by your login" in result.output
+
+
+# --- registry user ------------------------------------------------------------------------------
+
+
+def test_registry_user_add_list_passwd_remove(registry_path):
+    from registry import accounts, passwords
+
+    db = registry_path
+    added = invoke("user", "add", "Vera", "--role", "viewer", "--password-stdin", "--db", db, input="vera-password-1\n")
+    assert added.exit_code == 0 and "added vera (viewer)" in added.output
+    again = invoke("user", "add", "vera", "--role", "admin", "--password-stdin", "--db", db, input="vera-password-2\n")
+    assert again.exit_code == 1 and "already an account 'vera'" in again.output
+    weak = invoke("user", "add", "walt", "--role", "viewer", "--password-stdin", "--db", db, input="short\n")
+    assert weak.exit_code == 1 and "at least 10 characters" in weak.output
+    bad_role = invoke("user", "add", "walt", "--role", "owner", "--password-stdin", "--db", db, input="walt-password-1\n")
+    assert bad_role.exit_code == 2
+    assert invoke("user", "add", "ada", "--role", "admin", "--password-stdin", "--db", db, input="ada-password-01\n").exit_code == 0
+    listed = invoke("user", "list", "--db", db).output
+    assert "vera" in listed and "viewer" in listed and "ada" in listed and "decides as due_diligence_reviewer" in listed
+    conn = sqlite3.connect(db)
+    first = conn.execute("SELECT password_hash FROM account_passwords WHERE account = 'vera'").fetchone()[0]
+    assert first.startswith("$argon2id$") and passwords.verify_password("vera-password-1", first)
+    assert invoke("user", "passwd", "vera", "--password-stdin", "--db", db, input="vera-password-2\n").exit_code == 0
+    second = conn.execute("SELECT password_hash FROM account_passwords WHERE account = 'vera'").fetchone()[0]
+    assert passwords.verify_password("vera-password-2", second) and not passwords.verify_password("vera-password-1", second)
+    assert invoke("user", "remove", "vera", "--db", db).exit_code == 0
+    assert invoke("user", "remove", "vera", "--db", db).exit_code == 1
+    assert conn.execute("SELECT count(*) FROM account_passwords WHERE account = 'vera'").fetchone()[0] == 0
+    logged = conn.execute("SELECT operation, actor FROM changes WHERE table_name = 'accounts' AND row_key = 'vera' ORDER BY id").fetchall()
+    assert [op for op, _ in logged] == ["insert", "update", "delete"]
+    assert accounts.find(conn, "vera") is None and accounts.find(conn, "ada")[1].role == "admin"
+
+
+def test_secrets_are_never_exported(registry_path, tmp_path):
+    from registry import api
+
+    api.add_user("ada", role="admin", password="ada-password-01", db_path=registry_path)
+    out = tmp_path / "all.yml"
+    api.export(out, registry_path, format_name="yaml")
+    text = out.read_text()
+    assert "accounts:" in text and "argon2" not in text and "account_passwords" not in text and "sessions" not in text

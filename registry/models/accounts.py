@@ -61,6 +61,7 @@ class AccountPassword(Record):
     table: ClassVar[str] = "account_passwords"
     primary_key: ClassVar[tuple[str, ...]] = ("account",)
     audited: ClassVar[bool] = False
+    secret: ClassVar[bool] = True
 
     account: Annotated[AccountName, Ref("accounts", column="name", cascade=True)]
     password_hash: NonEmpty
@@ -74,6 +75,7 @@ class Session(Record):
     table: ClassVar[str] = "sessions"
     primary_key: ClassVar[tuple[str, ...]] = ("token_digest",)
     audited: ClassVar[bool] = False
+    secret: ClassVar[bool] = True
 
     token_digest: Digest
     account: Annotated[AccountName, Indexed()]

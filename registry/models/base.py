@@ -61,6 +61,9 @@ class Record(BaseModel):
     # False for tables a program rewrites wholesale (check findings): their own rows keep
     # their history, and logging every rewrite would swamp the audit log.
     audited: ClassVar[bool] = True
+    # True for secrets (password hashes, session digests): never exported or published, and
+    # unreadable through the faces (registry/plugins/registry_auth.py).
+    secret: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

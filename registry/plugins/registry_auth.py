@@ -37,6 +37,7 @@ from datasette.utils.asgi import Response
 
 from registry import accounts, passwords
 from registry import db as store
+from registry.models import RECORDS
 from registry.throttle import LoginThrottle
 
 COOKIE = "registry_session"
@@ -44,8 +45,8 @@ DEFAULT_SESSION_HOURS = 8.0
 # Every refused login takes at least this long, so the time does not tell a known name from an
 # unknown one even where the two hashes differ in cost (PBKDF2 of old, argon2id now).
 REFUSAL_SECONDS = 0.5
-# Tables no request may read through Datasette: hashes and session digests.
-SECRET_TABLES = frozenset({"account_passwords", "sessions"})
+# Tables no request may read through Datasette: hashes and session digests (the models say which).
+SECRET_TABLES = frozenset(record.table for record in RECORDS if record.secret)
 ADMIN_TABLES = frozenset({"accounts"})
 RIGHT_KEY = "registry_right"
 WHAT_A_RIGHT_DOES = {
