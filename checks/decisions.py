@@ -6,7 +6,6 @@ what and when stays in ``changes`` as well as in the rows themselves.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import date
 from typing import Any
 
@@ -18,6 +17,7 @@ from registry import db as store
 from registry.models import Review
 from registry.models.diligence import Waiver
 from registry.problems import Problem, ProblemsFound, validation_problems
+from registry.text import slugify, unique_id
 
 SUBJECT_TABLES = ("institutions", "agreements")
 
@@ -42,14 +42,7 @@ def resolve_subject(db: sqlite_utils.Database, subject: str, tables: tuple[str, 
 
 
 def _unique_id(db: sqlite_utils.Database, table: str, base: str) -> str:
-    base = base.lower()
-    if len(base) > 100:
-        base = base[:90] + "-" + hashlib.sha1(base.encode()).hexdigest()[:8]
-    candidate, number = base, 1
-    while db.conn.execute(f'SELECT 1 FROM "{table}" WHERE id = ?', [candidate]).fetchone():
-        number += 1
-        candidate = f"{base}-{number}"
-    return candidate
+    return unique_id(slugify(base), lambda candidate: bool(db.conn.execute(f'SELECT 1 FROM "{table}" WHERE id = ?', [candidate]).fetchone()))
 
 
 def record_review(

@@ -13,13 +13,14 @@ from typing import Any
 
 import click
 
+from registry import api, examples
 from registry import db as store
-from registry import examples
 from registry import serve as serve_module
+from registry.db import open_registry
 from registry.extensions import capability_modules
-from registry.importers import seed
-from registry.problems import Problem, ProblemsFound
-from registry.integrity import verify as verify_registry
+from registry.problems import Problem, ProblemsFound, UsageProblem
+
+__all__ = ["cli", "db_option", "fail_with_problems", "json_option", "open_registry", "print_plan"]
 
 
 def db_option(function):
@@ -36,15 +37,6 @@ def db_option(function):
 
 def json_option(function):
     return click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")(function)
-
-
-def open_registry(db_path: str) -> Any:
-    """The registry at db_path, or a usage error that says how to make one."""
-    if not Path(db_path).exists():
-        raise click.UsageError(f"no registry at {db_path}: run 'registry init --db {db_path}' first, or pass --db")
-    db = store.connect(db_path)
-    store.ensure_schema(db)
-    return db
 
 
 def fail_with_problems(problems: list[Problem], *, as_json: bool = False, heading: str = "") -> None:
@@ -74,7 +66,18 @@ def print_plan(plan: store.Plan, *, verbose: bool) -> None:
                 click.echo(f"  {'+' if change.operation == 'insert' else '-'} {change.table}/{key}")
 
 
-@click.group()
+class RegistryGroup(click.Group):
+    """Reports the library's ``UsageProblem`` (a missing registry, an unknown check code ...) as
+    bad usage, exit 2, wherever a command raises it."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except UsageProblem as problem:
+            raise click.UsageError(str(problem), ctx) from problem
+
+
+@click.group(cls=RegistryGroup)
 @click.version_option(package_name="partner-registry")
 def cli() -> None:
     """Partner and agreement registry with due-diligence checks, published with Datasette."""
@@ -84,9 +87,7 @@ def cli() -> None:
 @db_option
 def init(db_path: str) -> None:
     """Create the registry file (or bring its schema up to date)."""
-    db = store.connect(db_path)
-    store.ensure_schema(db)
-    db.conn.execute("ANALYZE")  # the query planner's statistics, as after a bulk load
+    api.init(db_path)
     click.echo(f"registry ready at {db_path}")
 
 
@@ -95,12 +96,13 @@ def init(db_path: str) -> None:
 @db_option
 @click.option("--dry-run", is_flag=True, help="Show what would change and write nothing.")
 @click.option("-v", "--verbose", is_flag=True, help="List every changed record.")
-def load(paths: tuple[str, ...], db_path: str, dry_run: bool, verbose: bool) -> None:
-    """Load YAML seed files or folders (upsert by id, all or nothing)."""
-    db = store.connect(db_path)
-    store.ensure_schema(db)
+@click.option("--replace", is_flag=True,
+              help="Write each record whole: fields it leaves out take their defaults, child lists it gives are complete.")
+def load(paths: tuple[str, ...], db_path: str, dry_run: bool, verbose: bool, replace: bool) -> None:
+    """Load YAML seed files or folders (upsert by id, all or nothing). A record is merged into
+    the stored one: what it leaves out is kept, unless --replace."""
     try:
-        plan = seed.load(db, paths, dry_run=dry_run)
+        plan = api.load(paths, db_path, dry_run=dry_run, replace=replace)
     except ProblemsFound as found:
         fail_with_problems(found.problems, heading=f"nothing was written; {len(found.problems)} problem(s):")
     if dry_run:
@@ -113,7 +115,7 @@ def load(paths: tuple[str, ...], db_path: str, dry_run: bool, verbose: bool) -> 
 @json_option
 def stats(db_path: str, as_json: bool) -> None:
     """Counts of records, agreements by status and kind, partner countries."""
-    figures = store.stats(open_registry(db_path))
+    figures = api.stats(db_path)
     if as_json:
         click.echo(json.dumps(figures, indent=2))
         return
@@ -129,7 +131,7 @@ def stats(db_path: str, as_json: bool) -> None:
 @json_option
 def verify(db_path: str, as_json: bool) -> None:
     """Check integrity, foreign keys and every row against its model; exit 1 on problems."""
-    problems = verify_registry(open_registry(db_path))
+    problems = api.verify(db_path)
     if problems:
         fail_with_problems(problems, as_json=as_json, heading=f"{len(problems)} problem(s) in {db_path}:")
     click.echo("[]" if as_json else f"{db_path}: no problems")
@@ -141,7 +143,7 @@ def verify(db_path: str, as_json: bool) -> None:
 def backup(destination: str, db_path: str) -> None:
     """Copy the registry to DESTINATION with SQLite's online backup (safe while serving)."""
     try:
-        store.backup(open_registry(db_path), destination)
+        api.backup(destination, db_path)
     except FileExistsError as error:
         raise click.UsageError(str(error)) from error
     click.echo(f"backed up {db_path} to {destination}")
@@ -153,7 +155,7 @@ def backup(destination: str, db_path: str) -> None:
 @json_option
 def history(record_id: str, db_path: str, as_json: bool) -> None:
     """The audit log of one record (and its parties, terms, names ...)."""
-    entries = store.history(open_registry(db_path), record_id)
+    entries = api.history(record_id, db_path)
     if as_json:
         click.echo(json.dumps(entries, indent=2, ensure_ascii=False))
         return
@@ -188,25 +190,9 @@ def history(record_id: str, db_path: str, as_json: bool) -> None:
 def serve(db_path: str, host: str, port: int, public_path: str | None, tiles: str | None, no_auth: bool,
           sql_threads: int | None, session_hours: float, behind_https: bool, trusted_proxies: tuple[str, ...]) -> None:
     """Serve the registry in Datasette: internally behind a login, or its public copy."""
-    from registry import faces
-
-    if public_path:
-        if not Path(public_path).exists():
-            raise click.UsageError(f"no public database at {public_path}: run 'registry publish --out {public_path}' first")
-        serve_module.serve(Path(public_path), host=host, port=port, public=True, tiles=tiles, sql_threads=sql_threads)
-        return
-    open_registry(db_path)
-    if no_auth:
-        try:
-            faces.require_loopback(host)
-        except ValueError as error:
-            raise click.UsageError(str(error)) from error
     login = {"session_hours": session_hours, "behind_https": behind_https, "trusted_proxies": _networks(trusted_proxies)}
-    try:
-        serve_module.serve(Path(db_path), host=host, port=port, auth=not no_auth, tiles=tiles, sql_threads=sql_threads,
-                           login=login)
-    except faces.NoAccounts as error:
-        raise click.UsageError(str(error)) from error
+    api.serve(public_path or db_path, public=bool(public_path), host=host, port=port, auth=not no_auth, tiles=tiles,
+              sql_threads=sql_threads, login=login)
 
 
 def _networks(values: tuple[str, ...]) -> list[str]:
@@ -227,7 +213,7 @@ def _networks(values: tuple[str, ...]) -> list[str]:
 def demo(db_path: str, host: str, port: int, no_serve: bool) -> None:
     """Build the example registry in a fresh file and serve it."""
     try:
-        db = examples.build_demo(db_path)
+        db = api.demo(db_path)
     except ProblemsFound as found:
         fail_with_problems(found.problems, heading="the example data has problems:")
     figures = store.stats(db)["tables"]
@@ -245,14 +231,14 @@ def demo(db_path: str, host: str, port: int, no_serve: bool) -> None:
         click.echo(f"serving at http://{host}:{port}/ (Ctrl-C stops)")
         if login:
             click.echo(f"log in as '{login.user}' with password {login.password} (made for this run only)")
-        serve_module.serve(Path(db_path), host=host, port=port)
+        api.serve(db_path, host=host, port=port)
 
 
 @cli.command()
 @click.option("--database", default=serve_module.CANONICAL_DATABASE, show_default=True, help="Database name to write it for.")
 def metadata(database: str) -> None:
     """Print the merged Datasette metadata (for running plain 'datasette' yourself)."""
-    click.echo(json.dumps(serve_module.build_metadata(database), indent=2, ensure_ascii=False))
+    click.echo(json.dumps(api.metadata(database), indent=2, ensure_ascii=False))
 
 
 for _module in capability_modules():

@@ -14,7 +14,7 @@ import click
 
 from registry import api
 from registry.accounts import ENVIRONMENT_DEFAULT_ROLE, RIGHTS
-from registry.cli import db_option, fail_with_problems, json_option, open_registry
+from registry.cli import db_option, fail_with_problems, json_option
 from registry.models.core import ReviewerRole
 from registry.problems import ProblemsFound
 
@@ -51,9 +51,8 @@ def user_group() -> None:
 @json_option
 def add_command(name, db_path, role, reviewer_role, password_stdin, as_json) -> None:
     """Add account NAME with a role and a password."""
-    open_registry(db_path)
     try:
-        account = api.add_user(name, role=role, password=_password(password_stdin), reviewer_role=reviewer_role, db_path=db_path)
+        account = api.user_add(name, db_path, role=role, password=_password(password_stdin), reviewer_role=reviewer_role)
     except ProblemsFound as found:
         fail_with_problems(found.problems, as_json=as_json, heading="no account was added:")
     if as_json:
@@ -67,8 +66,7 @@ def add_command(name, db_path, role, reviewer_role, password_stdin, as_json) -> 
 @json_option
 def list_command(db_path, as_json) -> None:
     """List the registry's accounts (environment accounts are the server's: see docs/publishing.md)."""
-    open_registry(db_path)
-    found = api.users(db_path)
+    found = api.user_list(db_path)
     if as_json:
         click.echo(json.dumps([a.columns() for a in found], indent=2))
         return
@@ -87,9 +85,8 @@ def list_command(db_path, as_json) -> None:
 @password_stdin_option
 def passwd_command(name, db_path, password_stdin) -> None:
     """Set a new password for NAME; its open sessions end."""
-    open_registry(db_path)
     try:
-        api.change_password(name, _password(password_stdin), db_path)
+        api.user_passwd(name, _password(password_stdin), db_path)
     except ProblemsFound as found:
         fail_with_problems(found.problems, heading="the password was not changed:")
     click.echo(f"new password for {name.lower()}; its sessions have ended")
@@ -100,9 +97,8 @@ def passwd_command(name, db_path, password_stdin) -> None:
 @db_option
 def remove_command(name, db_path) -> None:
     """Remove account NAME, its password and its sessions."""
-    open_registry(db_path)
     try:
-        api.remove_user(name, db_path)
+        api.user_remove(name, db_path)
     except ProblemsFound as found:
         fail_with_problems(found.problems, heading="nothing was removed:")
     click.echo(f"removed {name.lower()}")

@@ -42,6 +42,21 @@ class ProblemsFound(Exception):
         super().__init__(f"{count} problem{'s' if count != 1 else ''}:\n" + "\n".join(f"  {p}" for p in problems))
 
 
+class UsageProblem(Exception):
+    """A request that names something that does not exist, or asks for options that do not go
+    together (an unknown check code, a registry file that is not there). The ``registry``
+    command reports it as bad usage (exit 2); a bug's own ``KeyError`` or ``ValueError`` stays
+    a bug, with its traceback."""
+
+
+class NoRegistry(UsageProblem, FileNotFoundError):
+    """There is no registry file where one was expected."""
+
+
+class UnknownName(UsageProblem, LookupError):
+    """A check code, check family, format or kind that the registry does not know."""
+
+
 def validation_problems(error: Any, where: str, record: str | None = None, code: str = "invalid-value") -> list[Problem]:
     """One Problem per error of a pydantic ValidationError, naming the field, value and rule."""
     return [

@@ -43,6 +43,7 @@ class Column:
     ref: Ref | None = None
     indexed: bool = False
     index_then: tuple[str, ...] = ()
+    unique: bool = False
     searchable: bool = False
     computed: bool = False
     min_length: int = 0
@@ -164,6 +165,7 @@ def _column(name: str, info: FieldInfo) -> Column:
         elif isinstance(item, Indexed):
             column.indexed = True
             column.index_then = item.then
+            column.unique = item.unique
         elif isinstance(item, Searchable):
             column.searchable = True
         elif isinstance(item, (annotated_types.Ge, annotated_types.Gt)):
@@ -230,8 +232,10 @@ def declared_indexes(spec: TableSpec) -> dict[str, tuple[str, ...]]:
 
 
 def index_sql(spec: TableSpec) -> list[str]:
+    unique = {column.name for column in spec.columns if column.unique}
     return [
-        f"CREATE INDEX IF NOT EXISTS {quote(index)} ON {quote(spec.name)}({', '.join(quote(name) for name in names)})"
+        f"CREATE {'UNIQUE ' if names[0] in unique else ''}INDEX IF NOT EXISTS {quote(index)} "
+        f"ON {quote(spec.name)}({', '.join(quote(name) for name in names)})"
         for index, names in declared_indexes(spec).items()
     ]
 
@@ -403,7 +407,8 @@ def _institution_row(alias: str) -> str:
 def _agreement_row(alias: str) -> str:
     ident = f"{alias}.id"
     return (
-        f"{alias}.rowid, {alias}.title, {alias}.notes, "
+        # The office's own code is searched with the title (the search table keeps its columns).
+        f"{alias}.rowid, {alias}.title || coalesce(' | ' || {alias}.agreement_code, ''), {alias}.notes, "
         f"{_AGREEMENT_PARTNERS.format(id=ident)}, {_AGREEMENT_PARTNERS_FOLDED.format(id=ident)}"
     )
 

@@ -66,9 +66,11 @@ class SqlRule:
 class Indexed:
     """Marks a column that people filter or sort by, so the store indexes it. ``then`` names
     columns that follow it in the same index, for lists that filter by this column and sort
-    by those (active agreements, soonest ending first) and so read the index in order."""
+    by those (active agreements, soonest ending first) and so read the index in order. With
+    ``unique``, no two rows may hold the same value (NULLs aside): an office's own codes."""
 
     then: tuple[str, ...] = ()
+    unique: bool = False
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,10 @@ def build_metadata(database_name: str = CANONICAL_DATABASE, *, metadata_file: Pa
     written = databases.pop(CANONICAL_DATABASE, {})
     generated = {"tables": _model_descriptions()}
     databases[database_name] = _merge(generated, written)
+    # A list or a form is for the office, not for SQL readers: each query shows its SQL only
+    # when its metadata asks (Datasette's "show SQL" link stays on the page).
+    for query in databases[database_name].get("queries", {}).values():
+        query.setdefault("hide_sql", True)
     return metadata
 
 

@@ -47,7 +47,7 @@ def free_port() -> int:
 def registry_file(tmp_path_factory) -> Path:
     path = build_registry(tmp_path_factory.mktemp("auth") / "registry.db")
     for name, role in ROLES.items():
-        api.add_user(name, role=role, password=PASSWORDS[name], db_path=path,
+        api.user_add(name, role=role, password=PASSWORDS[name], db_path=path,
                      reviewer_role="legal_counsel" if name == "rita" else None, actor="setup")
     return path
 
@@ -158,7 +158,7 @@ def test_logout_ends_the_session_for_good(server):
 
 
 def test_a_new_password_ends_every_session(server, registry_file):
-    api.add_user("paul", role="viewer", password="paul-password-1", db_path=registry_file, actor="setup")
+    api.user_add("paul", role="viewer", password="paul-password-1", db_path=registry_file, actor="setup")
     client = Client(server)
     assert client.login("paul", "paul-password-1").status_code == 302
     assert client.http.get("/registry/contacts").status_code == 200
@@ -185,7 +185,7 @@ def test_an_environment_account_with_an_old_hash_logs_in_with_its_configured_rol
 
 
 def test_an_old_hash_in_the_registry_becomes_argon2_at_the_next_login(server, registry_file):
-    api.add_user("otto", role="viewer", password="otto-password-1", db_path=registry_file, actor="setup")
+    api.user_add("otto", role="viewer", password="otto-password-1", db_path=registry_file, actor="setup")
     conn = sqlite3.connect(registry_file)
     conn.execute("UPDATE account_passwords SET password_hash = ? WHERE account = 'otto'", [pbkdf2("otto-password-1")])
     conn.commit()
@@ -200,7 +200,7 @@ def test_an_old_hash_in_the_registry_becomes_argon2_at_the_next_login(server, re
 @pytest.mark.parametrize("name", ["tess", "nobody-at-all"])
 def test_five_failures_lock_an_account_known_or_not(server, registry_file, name):
     if name == "tess":
-        api.add_user(name, role="viewer", password="tess-password-1", db_path=registry_file, actor="setup")
+        api.user_add(name, role="viewer", password="tess-password-1", db_path=registry_file, actor="setup")
         PASSWORDS[name] = "tess-password-1"
     for attempt in range(5):
         assert Client(server).login(name, "wrong-password").status_code == 401

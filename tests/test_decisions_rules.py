@@ -183,7 +183,7 @@ def test_registry_user_add_list_passwd_remove(registry_path):
 def test_secrets_are_never_exported(registry_path, tmp_path):
     from registry import api
 
-    api.add_user("ada", role="admin", password="ada-password-01", db_path=registry_path)
+    api.user_add("ada", role="admin", password="ada-password-01", db_path=registry_path)
     out = tmp_path / "all.yml"
     api.export(out, registry_path, format_name="yaml")
     text = out.read_text()

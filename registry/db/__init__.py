@@ -25,7 +25,7 @@ from registry.db.connection import (
 )
 from registry.db.maintenance import backup, history, stats
 from registry.db.rows import decode, encode, encode_values, record_from_row
-from registry.db.upkeep import ensure_schema, rebuild_search, search_index_stale
+from registry.db.upkeep import ensure_schema, open_registry, rebuild_search, search_index_stale
 from registry.db.writes import (
     BULK_SEARCH_REBUILD,
     FREEZE_AFTER_OBJECTS,
@@ -42,6 +42,6 @@ from registry.db.writes import (
 __all__ = [
     "BULK_SEARCH_REBUILD", "DEFAULT_DB", "FREEZE_AFTER_OBJECTS", "Change", "Plan", "apply_plan", "backup", "connect",
     "decode", "default_actor", "default_path", "delete_record", "encode", "encode_values", "ensure_schema",
-    "gc_paused", "history", "missing_references", "plan_changes", "rebuild_search", "record_from_row",
+    "gc_paused", "history", "missing_references", "open_registry", "plan_changes", "rebuild_search", "record_from_row",
     "search_index_stale", "specs", "split_sql", "stats", "transaction", "write_records",
 ]

@@ -13,6 +13,7 @@ from pathlib import Path
 import sqlite_utils
 
 from registry import clock, schema
+from registry.problems import NoRegistry
 
 DEFAULT_DB = "registry.db"
 
@@ -33,7 +34,7 @@ def connect(path: str | Path | None = None, *, create: bool = True) -> sqlite_ut
     """Open the registry file with foreign keys enforced and write-ahead logging."""
     path = Path(path or default_path())
     if not create and not path.exists():
-        raise FileNotFoundError(f"no registry at {path}: run 'registry init' or give --db")
+        raise NoRegistry(f"no registry at {path}: run 'registry init --db {path}' first, or pass --db")
     conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA journal_mode = WAL")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 
 import sqlite_utils
 
 from registry import schema, views
-from registry.db.connection import specs, split_sql, transaction
+from registry.db.connection import connect, specs, split_sql, transaction
 
 
 def ensure_schema(db: sqlite_utils.Database) -> None:
@@ -84,3 +85,11 @@ def search_index_stale(db: sqlite_utils.Database) -> bool:
 def rebuild_search(db: sqlite_utils.Database) -> None:
     for statement in split_sql(schema.REBUILD_SEARCH_SQL):
         db.conn.execute(statement)
+
+
+def open_registry(path: str | Path | None = None, *, create: bool = False) -> sqlite_utils.Database:
+    """The registry at ``path`` (``REGISTRY_DB`` or registry.db by default), its schema brought up
+    to date; ``NoRegistry`` when there is no file there, unless ``create``."""
+    db = connect(path, create=create)
+    ensure_schema(db)
+    return db
