@@ -4,6 +4,7 @@ and from the internal face's /-/calendar.ics for a logged-in account or a revoca
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import date
 from pathlib import Path
 
@@ -156,17 +157,29 @@ def test_programme_feed_and_command(tmp_path):
 
 
 def get(path: Path, url: str, *, auth: bool = True, actor: str | None = None):
+    """GET url from the internal face, anonymously or after logging in as ``actor`` through the login form."""
     async def fetch():
         datasette = faces.internal_face(path, auth=auth).datasette()
-        cookies = {"ds_actor": datasette.sign({"a": {"id": actor}}, "actor")} if actor else {}
+        cookies = {}
+        if actor:
+            form = await datasette.client.get("/-/login")
+            cookies.update(form.cookies)
+            token = re.search(r'name="csrftoken" value="([^"]+)"', form.text).group(1)
+            login = await datasette.client.post(
+                "/-/login", data={"username": actor, "password": PASSWORD, "csrftoken": token}, cookies=cookies)
+            assert login.status_code == 302, login.text
+            cookies.update(login.cookies)
         return await datasette.client.get(url, cookies=cookies)
 
     return asyncio.run(fetch())
 
 
+PASSWORD = "a long test password"
+
+
 @pytest.fixture
 def account(monkeypatch):
-    monkeypatch.setenv(f"{faces.ACCOUNT_PREFIX}OFFICE", faces.hash_password("a long test password"))
+    monkeypatch.setenv(f"{faces.ACCOUNT_PREFIX}OFFICE", faces.hash_password(PASSWORD))
 
 
 def test_internal_face_serves_the_feed_behind_login_or_token(tmp_path, account):
