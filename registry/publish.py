@@ -165,13 +165,14 @@ def _add_search_and_views(conn: sqlite3.Connection) -> None:
 def publish(source_path: str | Path, out: str | Path) -> Publication:
     """Write the public database ``out`` from the registry at ``source_path``."""
     source_path, out = Path(source_path), Path(out)
-    if not source_path.exists():
-        raise FileNotFoundError(f"no registry at {source_path}")
     if out.resolve() == source_path.resolve():
         raise ValueError("the public database must be a new file, not the registry itself")
+    # A registry of this release's schema, and undamaged: a copy of a damaged file would publish the damage.
+    store.open_registry(source_path, read_only=True, intact=True).conn.close()
+    store.require_folder(out, "the public copy")
     conn = sqlite3.connect(":memory:", isolation_level=None)
     clock.register_sql(conn)
-    conn.execute("ATTACH DATABASE ? AS src", [f"file:{source_path}?mode=ro"])
+    conn.execute("ATTACH DATABASE ? AS src", [store.read_only_uri(source_path)])
     conn.execute("BEGIN")
     tables = _published_specs(conn)
     for _, spec in tables:
@@ -198,7 +199,6 @@ def publish(source_path: str | Path, out: str | Path) -> Publication:
     _add_search_and_views(conn)
     conn.execute("COMMIT")
     conn.execute("ANALYZE")
-    out.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=".public-", suffix=".db", dir=out.parent)
     os.close(handle)
     os.unlink(temporary)

@@ -140,7 +140,8 @@ def serve(
         host=host,
         port=port,
         metadata_path=write_metadata(face.metadata),
-        immutable=public,
+        # a registry the system will not let anyone write (a read-only file system) is served as it is
+        immutable=public or not store.writable(db_path),
         settings={**face.settings, **({"num_sql_threads": sql_threads} if sql_threads is not None else {})},
         template_dir=faces.TEMPLATES_DIR,
         plugins_dir=faces.PLUGINS_DIR,
