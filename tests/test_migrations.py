@@ -330,3 +330,19 @@ def test_every_value_survives_a_rebuild_with_a_rename_a_new_enum_value_and_a_new
     assert migrated == stored
     assert {row[0] for row in conn.execute("SELECT accredited FROM programmes")} == {1}
     assert conn.execute("SELECT * FROM changes ORDER BY id").fetchall() == logged  # the audit log, whole
+
+
+def test_a_model_declares_a_renamed_field_by_marker_or_by_field_extra():
+    from typing import Annotated
+
+    from pydantic import BaseModel, Field
+
+    from registry.schema_types import RenamedFrom
+
+    class Renamed(BaseModel):
+        name_local: Annotated[str, RenamedFrom("name_sv", "name_native")]
+        title: str = Field(json_schema_extra={"renamed_from": "heading"})
+
+    columns = {name: schema._column(name, info) for name, info in Renamed.model_fields.items()}
+    assert columns["name_local"].renamed_from == ("name_sv", "name_native")
+    assert columns["title"].renamed_from == ("heading",)
