@@ -236,16 +236,17 @@ def history(record_id: str, db_path: str, as_json: bool) -> None:
 @click.option("--no-auth", is_flag=True, help="Serve the internal registry without a login (127.0.0.1 only).")
 @click.option("--sql-threads", type=click.IntRange(min=0), default=None,
               help="Run queries in this many threads (default 0: on the server's loop, fastest for the registry's pages).")
+@click.option("--allow-sql", is_flag=True, help="With --public: let visitors run their own SQL (?sql=), on worker threads.")
 def serve(db_path: str, host: str, port: int, public_path: str | None, tiles: str | None, no_auth: bool,
-          sql_threads: int | None) -> None:
+          sql_threads: int | None, allow_sql: bool) -> None:
     """Serve the registry in Datasette: internally behind a login, or its public copy."""
     api.serve(public_path or db_path, public=bool(public_path), host=host, port=port, auth=not no_auth, tiles=tiles,
-              sql_threads=sql_threads)
+              sql_threads=sql_threads, allow_sql=allow_sql)
 
 
 @cli.command()
 @click.option("--db", "db_path", default=str(examples.DEMO_DB), show_default=True, type=click.Path(dir_okay=False),
-              help="Where to build the demo registry (replaced if it exists).")
+              help="Where to build the demo registry (an earlier demo there is replaced; any other file is refused).")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("-p", "--port", default=8001, show_default=True, type=int)
 @click.option("--no-serve", is_flag=True, help="Build the demo registry and stop.")

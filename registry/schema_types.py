@@ -115,6 +115,22 @@ def _url(value: str) -> str:
 
 Url = Annotated[str, AfterValidator(_url)]
 
+
+def _email(value: str) -> str:
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        validate_email(value, check_deliverability=False)  # syntax only: no network
+    except EmailNotValidError as error:
+        raise ValueError(f"{value!r} is not an e-mail address: {error}") from None
+    return value
+
+
+EmailAddress = Annotated[
+    str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"), AfterValidator(_email),
+    Field(description="an e-mail address (a role address, never a person's)"),
+]
+
 _ISCED_PATTERN = re.compile(r"^\d{2,4}$")
 
 
