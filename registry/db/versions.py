@@ -9,9 +9,10 @@ version to this one; every other command refuses an earlier or later file.
 """
 
 SCHEMA_FINGERPRINTS: tuple[str, ...] = (
-    # 1 (2026-12): the first recorded version; since 2026-12-05 (schema 0) agreements.agreement_code and
-    # ewp_iia_conditions.lexical are new
-    "9e0a84c7945a3865a722a2d2949a8c75f8abbecdba06ef23c346cc1bf205eb0a",
+    # 1 (2026-12): the first recorded version. Since 2026-12-05 (schema 0): agreements.agreement_code,
+    # ewp_iia_conditions.lexical, programme components and teacher partners, agreement SDGs, network
+    # activities, reminders and calendar tokens
+    "77e7bd4c4c3585b6341bd0029d1b1b8e788fda50ff24643934930f5ea2bae72b",
 )
 
 SCHEMA_VERSION = len(SCHEMA_FINGERPRINTS)
