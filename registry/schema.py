@@ -324,6 +324,28 @@ END""",
     ]
 
 
+RULE_TRIGGER_PREFIX = "rule_"
+
+
+def rule_trigger_sql(spec: TableSpec) -> list[str]:
+    """Triggers that refuse an insert, or an update of the fields concerned, breaking one of
+    the model's rules (``Record.rules``): a raw SQL write meets them as a validated record does.
+    An update that leaves those fields as they were is not judged again (a review's date stays
+    valid as the days go by, and as REGISTRY_TODAY is moved)."""
+    statements = []
+    for number, rule in enumerate(spec.record.rules, start=1):
+        name = f"{RULE_TRIGGER_PREFIX}{spec.name}_{number}"
+        broken = f"NOT ({rule.sql('NEW')})"
+        refusal = f"SELECT RAISE(ABORT, {sql_literal(f'{spec.name}: {rule.message}')});"
+        changed = " OR ".join(f"NEW.{quote(f)} IS NOT OLD.{quote(f)}" for f in rule.fields)
+        statements += [
+            f'CREATE TRIGGER "{name}_insert" BEFORE INSERT ON {quote(spec.name)} WHEN {broken} BEGIN {refusal} END',
+            f'CREATE TRIGGER "{name}_update" BEFORE UPDATE ON {quote(spec.name)} WHEN ({changed}) AND {broken} '
+            f"BEGIN {refusal} END",
+        ]
+    return statements
+
+
 # The sources of the entries 'registry merge' and 'registry unmerge' write (registry/dedupe.py).
 MERGE_SOURCES = "(source GLOB 'merge *' OR source GLOB 'unmerge *')"
 

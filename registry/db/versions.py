@@ -10,9 +10,9 @@ version to this one; every other command refuses an earlier or later file.
 
 SCHEMA_FINGERPRINTS: tuple[str, ...] = (
     # 1 (2026-12): the first recorded version. Since 2026-12-05 (schema 0): agreements.agreement_code,
-    # ewp_iia_conditions.lexical, programme components and teacher partners, agreement SDGs, network
-    # activities, reminders and calendar tokens
-    "77e7bd4c4c3585b6341bd0029d1b1b8e788fda50ff24643934930f5ea2bae72b",
+    # ewp_iia_conditions.lexical, accounts and login sessions, the action-plan records, reminders sent,
+    # and triggers that hold raw SQL writes to the models' rules
+    "4d44b8018d107314658c3283efbc3b514e073a050314783059981c846666c727",
 )
 
 SCHEMA_VERSION = len(SCHEMA_FINGERPRINTS)
