@@ -302,3 +302,12 @@ def test_an_address_that_is_not_an_address_is_refused_when_stored(tmp_path):
     assert (
         "email" in str(found.value.problems[0]) and db.conn.execute("SELECT count(*) FROM contacts").fetchone()[0] == 0
     )
+
+
+def test_without_a_mail_server_nothing_happens(tmp_path):
+    path = tmp_path / "registry.db"
+    registry(path).conn.close()
+    result = CliRunner().invoke(cli, ["remind", "--db", str(path), "--as-of", "2026-12-05"], env={"REGISTRY_SMTP": ""})
+    assert result.exit_code == 2 and "no mail server" in result.output
+    db = store.connect(path)
+    assert db.conn.execute("SELECT status FROM agreements WHERE id = 'ended'").fetchone()[0] == "active"
