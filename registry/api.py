@@ -49,7 +49,7 @@ open_registry = store.open_registry
 
 
 def init(db_path: PathLike | None = None) -> sqlite_utils.Database:
-    """Create the registry file, or bring its schema up to date.
+    """Create the registry file, or check that an existing one is ready (see ``migrate``).
 
     Example: ``api.init("office.db")``"""
     db = open_registry(db_path, create=True)
@@ -68,31 +68,44 @@ def load(paths: Iterable[PathLike], db_path: PathLike | None = None, *, dry_run:
 
 
 def verify(db_path: PathLike | None = None) -> list[Problem]:
-    """Integrity, foreign keys and every row against its model; the problems found.
+    """Integrity, the schema version and the tables' definitions, foreign keys and every row
+    against its model; the problems found. Reads a damaged or read-only file as far as it can.
 
     Example: ``assert api.verify("office.db") == []``"""
-    return _verify(open_registry(db_path))
+    return _verify(store.connect(db_path, create=False, read_only=True))
 
 
 def stats(db_path: PathLike | None = None) -> dict[str, Any]:
     """Counts of records, agreements by status and kind, partner countries.
 
     Example: ``api.stats("office.db")["tables"]["agreements"]``"""
-    return store.stats(open_registry(db_path))
+    return store.stats(open_registry(db_path, read_only=True))
 
 
 def history(record_id: str, db_path: PathLike | None = None) -> list[dict[str, Any]]:
     """The audit log of one record (and its parties, terms, names ...), oldest first.
 
     Example: ``[entry["operation"] for entry in api.history("uio", "office.db")]``"""
-    return store.history(open_registry(db_path), record_id)
+    return store.history(open_registry(db_path, read_only=True), record_id)
 
 
 def backup(destination: PathLike, db_path: PathLike | None = None) -> Path:
-    """Copy the registry with SQLite's online backup (safe while serving); refuses to overwrite.
+    """Copy the registry (of any schema version) with SQLite's online backup (safe while serving);
+    refuses to overwrite, and refuses a damaged file.
 
     Example: ``api.backup("office-2026-12-05.db", "office.db")``"""
-    return store.backup(open_registry(db_path), destination)
+    return store.backup(store.connect(db_path, create=False, read_only=True), destination)
+
+
+def migrate(db_path: PathLike | None = None, *, dry_run: bool = False, discard: Iterable[str] = ()) -> store.Migration:
+    """Bring a registry made by an earlier release to this release's schema, after backing it up
+    beside itself, in one transaction; ``MigrationRefused`` (file unchanged) for a row the new
+    models refuse. ``dry_run`` tries it on a copy in memory; ``discard`` ('table.column') lets
+    values no model keeps be dropped.
+
+    Example: ``api.migrate("office.db").backup``"""
+    db = store.connect(db_path, create=False, read_only=dry_run)
+    return store.migrate(db, dry_run=dry_run, discard=tuple(discard))
 
 
 def demo(db_path: PathLike | None = None) -> sqlite_utils.Database:
@@ -101,7 +114,10 @@ def demo(db_path: PathLike | None = None) -> sqlite_utils.Database:
     Example: ``api.demo("demo/registry.db")``"""
     from registry.examples import DEMO_DB, build_demo
 
-    return build_demo(db_path or DEMO_DB)
+    try:
+        return build_demo(db_path or DEMO_DB)
+    except ValueError as error:  # a file there that is not a demo registry, or a public.db that is not a public copy
+        raise UsageProblem(str(error)) from error
 
 
 # -- records in and out ------------------------------------------------------------------------------------------
@@ -130,7 +146,7 @@ def export(destination: PathLike | None = None, db_path: PathLike | None = None,
     Example: ``api.export("agreements.xlsx", "office.db", kinds=["agreements", "institutions"])``"""
     from registry.exporters import export_file
 
-    return export_file(open_registry(db_path), destination, format_name=format_name, kinds=kinds, delimiter=delimiter,
+    return export_file(open_registry(db_path, read_only=True), destination, format_name=format_name, kinds=kinds, delimiter=delimiter,
                        agreements=agreements)
 
 
@@ -158,29 +174,39 @@ def checks() -> list[CheckSpec]:
     return all_checks()
 
 
-def review(subject: str, db_path: PathLike | None = None, *, outcome: str, reviewer_role: str,
+def review(subject: str, db_path: PathLike | None = None, *, outcome: str, reviewer_role: str | None = None,
            next_due: date | None = None, reviewed_on: date | None = None, conditions: str | None = None,
            notes: str | None = None, answers: Mapping[str, str | None] | None = None, actor: str | None = None) -> Any:
     """Record a due-diligence decision on an institution or agreement (``answers``: the review
-    questions, e.g. ``{"funding_transparent": "yes"}``). Returns the stored ``Review``.
+    questions, e.g. ``{"funding_transparent": "yes"}``), made by ``actor`` (the login; default
+    REGISTRY_ACTOR or the user's name) in its account's reviewer role (``reviewer_role`` only when
+    the registry has no account for it). Returns the stored ``Review``.
 
-    Example: ``api.review("uio", "office.db", outcome="approved", reviewer_role="international_office")``"""
+    Example: ``api.review("uio", "office.db", outcome="approved", reviewer_role="due_diligence_reviewer")``"""
     from checks import decisions
 
-    return decisions.record_review(open_registry(db_path), subject, outcome=outcome, reviewer_role=reviewer_role,
+    db, actor = open_registry(db_path), actor or store.default_actor()
+    return decisions.record_review(db, subject, outcome=outcome, reviewer_role=_reviewer_role(db, actor, reviewer_role),
                                    next_due=next_due, reviewed_on=reviewed_on, conditions=conditions, notes=notes,
                                    answers=dict(answers or {}), actor=actor)
 
 
+def _reviewer_role(db, actor: str, claimed: str | None) -> str:
+    from registry import accounts
+
+    return accounts.reviewer_role_for(db, actor, claimed)
+
+
 def waive(code: str, subject: str, db_path: PathLike | None = None, *, reason: str, until: date,
-          granted_by: str | None = None, actor: str | None = None) -> Any:
-    """Accept the finding of check ``code`` on ``subject`` until a date; returns the ``Waiver``.
+          actor: str | None = None) -> Any:
+    """Accept the finding of check ``code`` on ``subject`` until a date (at most as long as
+    data/criteria.yml allows), granted by ``actor`` (the login; default REGISTRY_ACTOR or the
+    user's name); returns the ``Waiver``.
 
     Example: ``api.waive("GRE01", "uio", "office.db", reason="board decision", until=date(2027, 6, 30))``"""
     from checks import decisions
 
-    return decisions.waive(open_registry(db_path), code, subject, reason=reason, until=until, granted_by=granted_by,
-                           actor=actor)
+    return decisions.waive(open_registry(db_path), code, subject, reason=reason, until=until, actor=actor)
 
 
 def indicators_load(directory: PathLike | None = None, db_path: PathLike | None = None, *,
@@ -226,15 +252,17 @@ def screen(db_path: PathLike | None = None, *, list_ids: Iterable[str] = (), act
 
 
 def screen_decide(institution: str, entity: str, decision: str, db_path: PathLike | None = None, *, reason: str,
-                  reviewer_role: str, list_id: str | None = None, decided_on: date | None = None,
+                  reviewer_role: str | None = None, list_id: str | None = None, decided_on: date | None = None,
                   actor: str | None = None) -> Any:
-    """Record whether partner ``institution`` is the listed ``entity`` (decision: not_the_same or confirmed).
+    """Record whether partner ``institution`` is the listed ``entity`` (decision: not_the_same or confirmed),
+    decided by ``actor`` in its account's reviewer role (``reviewer_role`` only when it has no account).
 
     Example: ``api.screen_decide("uio", "Q123", "not_the_same", "office.db", reason="other city",
-    reviewer_role="international_office")``"""
+    reviewer_role="due_diligence_reviewer")``"""
     from registry.screening import decide
 
-    return decide(open_registry(db_path), institution, entity, decision, reason=reason, reviewer_role=reviewer_role,
+    db, actor = open_registry(db_path), actor or store.default_actor()
+    return decide(db, institution, entity, decision, reason=reason, reviewer_role=_reviewer_role(db, actor, reviewer_role),
                   list_id=list_id, decided_on=decided_on, actor=actor)
 
 
@@ -489,9 +517,10 @@ def opportunities(db_path: PathLike | None = None, *, programme: str | None = No
 # -- publishing and serving --------------------------------------------------------------------------------------
 
 
-def publish(db_path: PathLike | None = None, *, out: PathLike = "public.db") -> Publication:
+def publish(db_path: PathLike | None = None, *, out: PathLike = "public.db", force: bool = False) -> Publication:
     """Write the minimised public copy of the registry (no contacts, reviews, findings, audit log or
-    confidential agreements).
+    confidential agreements). An existing ``out`` is replaced only when it is an earlier public
+    copy, or with ``force``.
 
     Example: ``api.publish("office.db", out="public.db").rows``"""
     from registry.publish import publish as publish_copy
@@ -500,7 +529,7 @@ def publish(db_path: PathLike | None = None, *, out: PathLike = "public.db") -> 
     if not source.exists():
         raise NoRegistry(f"no registry at {source}: run 'registry init --db {source}' first, or pass --db")
     try:
-        return publish_copy(source, out)
+        return publish_copy(source, out, force=force)
     except ValueError as error:
         raise UsageProblem(str(error)) from error
 
@@ -526,9 +555,12 @@ def metadata(database: str | None = None) -> dict[str, Any]:
 
 
 def serve(db_path: PathLike | None = None, *, public: bool = False, host: str = "127.0.0.1", port: int = 8001,
-          auth: bool = True, tiles: str | None = None, sql_threads: int | None = None) -> None:
+          auth: bool = True, tiles: str | None = None, sql_threads: int | None = None, allow_sql: bool = False,
+          login: dict | None = None) -> None:
     """Serve the registry in Datasette until interrupted: internally behind a login (``auth=False``
-    only on 127.0.0.1), or with ``public`` a published copy, immutable and without login.
+    only on 127.0.0.1), or with ``public`` a published copy, immutable and without login, where
+    visitors may run their own SQL only with ``allow_sql``. ``login`` holds the session options:
+    ``session_hours``, ``behind_https``, ``trusted_proxies``.
 
     Example: ``api.serve("public.db", public=True, port=8002)``"""
     from registry import faces
@@ -538,16 +570,18 @@ def serve(db_path: PathLike | None = None, *, public: bool = False, host: str = 
     if public:
         if not path.exists():
             raise NoRegistry(f"no public database at {path}: run 'registry publish --out {path}' first")
-        serve_module.serve(path, host=host, port=port, public=True, tiles=tiles, sql_threads=sql_threads)
+        serve_module.serve(path, host=host, port=port, public=True, tiles=tiles, sql_threads=sql_threads, allow_sql=allow_sql)
         return
-    open_registry(path)
+    if allow_sql:
+        raise UsageProblem("--allow-sql is for the public face (--public); logged-in accounts of the internal face may always run SQL")
+    open_registry(path, read_only=True).conn.close()
     if not auth:
         try:
             faces.require_loopback(host)
         except ValueError as error:
             raise UsageProblem(str(error)) from error
     try:
-        serve_module.serve(path, host=host, port=port, auth=auth, tiles=tiles, sql_threads=sql_threads)
+        serve_module.serve(path, host=host, port=port, auth=auth, tiles=tiles, sql_threads=sql_threads, login=login)
     except faces.NoAccounts as error:
         raise UsageProblem(str(error)) from error
 
@@ -682,3 +716,42 @@ def calendar_token_revoke(db_path: PathLike | None = None, *, account: str | Non
     from registry import calendar_feed
 
     return calendar_feed.revoke_tokens(open_registry(db_path), account=account, token=token)
+
+# -- accounts of the internal face -------------------------------------------------------------------------------
+
+
+def user_add(name: str, db_path: PathLike | None = None, *, role: str, password: str, reviewer_role: str | None = None,
+             actor: str | None = None) -> Any:
+    """Add a registry account for the internal face (role viewer, editor, reviewer or admin); returns the ``Account``.
+
+    Example: ``api.user_add("vera", "office.db", role="viewer", password=getpass.getpass())``"""
+    from registry import accounts
+
+    return accounts.add(open_registry(db_path), name, role=role, password=password, reviewer_role=reviewer_role, actor=actor)
+
+
+def user_list(db_path: PathLike | None = None) -> list[Any]:
+    """The registry's accounts: names, roles, dates, never a password hash.
+
+    Example: ``[a.name for a in api.user_list("office.db") if a.role == "admin"]``"""
+    from registry import accounts
+
+    return accounts.accounts(open_registry(db_path))
+
+
+def user_passwd(name: str, password: str, db_path: PathLike | None = None, *, actor: str | None = None) -> None:
+    """A new password for a registry account; every session it has open ends.
+
+    Example: ``api.user_passwd("vera", getpass.getpass(), "office.db")``"""
+    from registry import accounts
+
+    accounts.change_password(open_registry(db_path), name, password, actor=actor)
+
+
+def user_remove(name: str, db_path: PathLike | None = None, *, actor: str | None = None) -> None:
+    """Remove a registry account with its password and sessions; the audit log keeps its history.
+
+    Example: ``api.user_remove("vera", "office.db")``"""
+    from registry import accounts
+
+    accounts.remove(open_registry(db_path), name, actor=actor)

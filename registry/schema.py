@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from registry.models import RECORDS, Record
-from registry.schema_types import Indexed, Ref, Searchable, SqlCheck
+from registry.schema_types import Indexed, Ref, RenamedFrom, Searchable, SqlCheck
 
 # One encoder, built once: json.dumps with keyword arguments builds a new encoder per call,
 # which dominates a bulk load. Compact and unescaped, as SQLite's json_object writes.
@@ -49,6 +49,7 @@ class Column:
     min_length: int = 0
     sql_checks: list[str] = field(default_factory=list)
     description: str | None = None
+    renamed_from: tuple[str, ...] = ()  # the column's names in earlier releases (for migrate)
 
     @property
     def sql_type(self) -> str:
@@ -168,6 +169,8 @@ def _column(name: str, info: FieldInfo) -> Column:
             column.unique = item.unique
         elif isinstance(item, Searchable):
             column.searchable = True
+        elif isinstance(item, RenamedFrom):
+            column.renamed_from += item.names
         elif isinstance(item, (annotated_types.Ge, annotated_types.Gt)):
             column.minimum = item.ge if isinstance(item, annotated_types.Ge) else item.gt
         elif isinstance(item, (annotated_types.Le, annotated_types.Lt)):
@@ -315,6 +318,28 @@ END""",
   {log('delete', 'OLD', _json_of(spec, 'OLD'), 'NULL')}
 END""",
     ]
+
+
+RULE_TRIGGER_PREFIX = "rule_"
+
+
+def rule_trigger_sql(spec: TableSpec) -> list[str]:
+    """Triggers that refuse an insert, or an update of the fields concerned, breaking one of
+    the model's rules (``Record.rules``): a raw SQL write meets them as a validated record does.
+    An update that leaves those fields as they were is not judged again (a review's date stays
+    valid as the days go by, and as REGISTRY_TODAY is moved)."""
+    statements = []
+    for number, rule in enumerate(spec.record.rules, start=1):
+        name = f"{RULE_TRIGGER_PREFIX}{spec.name}_{number}"
+        broken = f"NOT ({rule.sql('NEW')})"
+        refusal = f"SELECT RAISE(ABORT, {sql_literal(f'{spec.name}: {rule.message}')});"
+        changed = " OR ".join(f"NEW.{quote(f)} IS NOT OLD.{quote(f)}" for f in rule.fields)
+        statements += [
+            f'CREATE TRIGGER "{name}_insert" BEFORE INSERT ON {quote(spec.name)} WHEN {broken} BEGIN {refusal} END',
+            f'CREATE TRIGGER "{name}_update" BEFORE UPDATE ON {quote(spec.name)} WHEN ({changed}) AND {broken} '
+            f"BEGIN {refusal} END",
+        ]
+    return statements
 
 
 # The sources of the entries 'registry merge' and 'registry unmerge' write (registry/dedupe.py).
