@@ -11,85 +11,28 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from icalendar import Calendar
+from office_records import exchange, registry_file
 
 from registry import calendar_feed, faces
 from registry import db as store
 from registry.cli import cli
-from registry.models import Agreement, Institution, Programme, Review
+from registry.models import Agreement, Review
 from registry.models.placements import PlacementPeriod, PlacementRound
 
 
-def registry(path: Path, ends_on: str = "2027-06-30"):
-    db = store.connect(path)
-    store.ensure_schema(db)
-    store.write_records(
-        db,
-        [
-            Institution(id="lund", name="Lund University", country="SE", is_home=True),
-            Institution(id="oslo", name="University of Oslo", country="NO"),
-            Programme(id="med", name_en="Medicine", name_sv="Läkarprogrammet", cycle="second"),
-            Programme(id="nurse", name_en="Nursing", name_sv="Sjuksköterskeprogrammet", cycle="first"),
-            Agreement(
-                id="med-oslo",
-                title="Medicine with Oslo",
-                kind="student_exchange",
-                status="active",
-                starts_on="2020-08-01",
-                ends_on=ends_on,
-                notice_months=6,
-                parties=["lund", "oslo"],
-                programmes=["med"],
-            ),
-            Agreement(
-                id="nurse-oslo",
-                title="Nursing with Oslo",
-                kind="student_exchange",
-                status="active",
-                ends_on="2028-01-31",
-                parties=["lund", "oslo"],
-                programmes=["nurse"],
-            ),
-            Agreement(
-                id="old",
-                title="Old and ended",
-                kind="student_exchange",
-                status="terminated",
-                ends_on="2019-01-31",
-                parties=["lund", "oslo"],
-                programmes=["med"],
-            ),
-            Review(
-                id="rev-1",
-                institution="oslo",
-                reviewed_on="2024-01-10",
-                reviewer_role="due_diligence_reviewer",
-                outcome="approved",
-                next_review_due="2025-01-10",
-            ),
-            Review(
-                id="rev-2",
-                institution="oslo",
-                reviewed_on="2025-01-12",
-                reviewer_role="due_diligence_reviewer",
-                outcome="approved",
-                next_review_due="2027-01-12",
-            ),
-            PlacementRound(
-                id="2027-autumn",
-                term="autumn",
-                year=2027,
-                call_opens_on="2027-04-01",
-                call_closes_on="2027-04-30",
-                periods=[
-                    PlacementPeriod(
-                        id="2027-autumn-p1", round="2027-autumn", starts_on="2027-09-06", ends_on="2027-10-01"
-                    )
-                ],
-            ),
-        ],
-        actor="test",
-    )
-    return db
+def registry(path: Path):
+    period = PlacementPeriod(id="2027-autumn-p1", round="2027-autumn", starts_on="2027-09-06", ends_on="2027-10-01")
+    return registry_file(path, [
+        exchange("med-oslo", "Medicine with Oslo", "2027-06-30", notice_months=6),
+        exchange("nurse-oslo", "Nursing with Oslo", "2028-01-31", "nurse"),
+        exchange("old", "Old and ended", "2019-01-31", status="terminated", starts_on=None),
+        Review(id="rev-1", institution="oslo", reviewed_on="2024-01-10", reviewer_role="due_diligence_reviewer",
+               outcome="approved", next_review_due="2025-01-10"),
+        Review(id="rev-2", institution="oslo", reviewed_on="2025-01-12", reviewer_role="due_diligence_reviewer",
+               outcome="approved", next_review_due="2027-01-12"),
+        PlacementRound(id="2027-autumn", term="autumn", year=2027, call_opens_on="2027-04-01",
+                       call_closes_on="2027-04-30", periods=[period]),
+    ])
 
 
 def events(feed: bytes) -> dict[str, dict]:
