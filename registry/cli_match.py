@@ -90,7 +90,7 @@ def resolve(name: str | None, country: str | None, limit: int, names_file: str |
         for resolution in resolutions:
             _print_resolution(resolution)
         if names_file:
-            counts = {s: sum(r.status == s for r in resolutions) for s in ("matched", "ambiguous", "new")}
+            counts = {s: sum(r.status == s for r in resolutions) for s in ("matched", "ambiguous", "new", "invalid")}
             click.echo(", ".join(f"{v} {k}" for k, v in counts.items()), err=True)
     if any(r.status != "matched" for r in resolutions):
         sys.exit(1)

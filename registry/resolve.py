@@ -32,7 +32,10 @@ import sqlite_utils
 from registry import db as store
 from registry import matching
 from registry.countries import LOCAL_LANGUAGES, country_code
+from registry.identifier_index import IdentifierIndex, KeyHit
 from registry.matching import Match, MatchOptions, NameIndex
+from registry.matching.identifiers import TypedIdentifier, typed_identifier
+from registry.matching.text import GENERIC, STOPWORDS, tokens_of
 from registry.models import Institution, InstitutionName
 from registry.problems import Problem, ProblemsFound
 from registry.reference import reference_stamp, ror_id
@@ -78,7 +81,7 @@ class Candidate:
 class Resolution:
     query: str
     country: str | None
-    status: str  # matched, ambiguous, new
+    status: str  # matched, ambiguous, new, invalid (not a name, or too generic to be one institution's)
     candidates: list[Candidate]
     reason: str = ""
 
@@ -201,6 +204,7 @@ class Resolver:
         }
         self._by_ror = {row[4]: row[0] for row in self._institutions.values() if row[4]}
         self._references: dict[str, tuple] = {}
+        self.identifiers = IdentifierIndex(db)
 
     def _reference_row(self, reference_id: str) -> tuple | None:
         if reference_id not in self._references:
@@ -214,8 +218,15 @@ class Resolver:
         """Resolve one name; ``country`` is a code or a name ('SE', 'Sweden', 'Sverige')."""
         if country and not (len(country) == 2 and country.isupper()):
             country = country_code(country)  # raises ValueError naming the closest countries
-        if not name or not fold(name):
-            return Resolution(name, country, "new", [], "empty name")
+        refused = not_a_name(name)
+        if refused:
+            return Resolution(name, country, "invalid", [], refused)
+        typed = typed_identifier(name)
+        if typed:
+            return self._by_identifier(name, country, typed, limit)
+        if _only_generic(name):
+            return Resolution(name, country, "invalid", [], "too generic: give the words that set the institution apart, "
+                              "with its country or city")
         candidates = [self._from_registry(m) for m in self.registry.match(name, country, limit + 2, exact_first=self.exact_first)]
         decided = _decide(candidates)
         if decided[0] == "matched":
@@ -224,6 +235,29 @@ class Resolver:
         merged = self._with_references(candidates, name, country, limit + 2)
         status, reason = _decide(merged)
         return Resolution(name, country, status, merged[:limit] if status != "new" else [], reason)
+
+    def _by_identifier(self, name: str, country: str | None, typed: TypedIdentifier, limit: int) -> Resolution:
+        """An identifier is an exact key: it answers alone, and a name that only looks like one is
+        never matched by its words (a domain 'uni-hd.de' shares 'uni' with every university)."""
+        candidates = [c for c in (self._from_key(hit, typed) for hit in self.identifiers.find(typed)) if c]
+        if not candidates:
+            return Resolution(name, country, "new", [], f"no institution or reference record has the {typed.shown}")
+        usable = [c for c in candidates if c.usable]
+        if len(usable) == 1:
+            return Resolution(name, country, "matched", candidates[:limit], f"the {typed.shown} is an exact key")
+        return Resolution(name, country, "ambiguous", candidates[:max(limit, len(candidates))],
+                          f"{len(candidates)} records share the {typed.shown}")
+
+    def _from_key(self, hit: KeyHit, typed: TypedIdentifier) -> Candidate | None:
+        why = f"exact key: {typed.shown} ({hit.via})"
+        if hit.institution_id or hit.reference_id:
+            match = Match(entity_id=hit.institution_id or hit.reference_id, score=1.0, band="probable",
+                          matched_name=typed.shown, query_name=typed.key, explanation=why, exact=True)
+            return self._from_registry(match) if hit.institution_id else self._from_reference(match)
+        holder = hit.holder
+        return Candidate(institution_id=None, reference_id=None, name=holder.name, matched_name=typed.shown,
+                         country=holder.country, city=holder.city, score=1.0, band="probable", reason=f"erasmus: {why}",
+                         source="erasmus", exact=True)
 
     def _with_references(self, candidates: list[Candidate], name: str, country: str | None, limit: int) -> list[Candidate]:
         if self.reference is None:
@@ -293,6 +327,34 @@ class Resolver:
             usable=usable,
             match=match,
         )
+
+
+MAX_NAME = 500  # characters: a longer text is no partner's name
+
+
+def not_a_name(name: str | None) -> str | None:
+    """Why a typed text cannot be resolved at all, or None: empty, one character, longer than any
+    name, or no letter or digit."""
+    text = (name or "").strip()
+    if not text:
+        return "not a name: the text is empty"
+    if len(text) > MAX_NAME:
+        return f"not a name: {len(text):,} characters (a name has at most {MAX_NAME})"
+    folded = fold(text)
+    if not any(c.isalnum() for c in folded) and not any(c.isalnum() for c in text):
+        return "not a name: only punctuation or symbols"
+    if len(text) == 1:
+        return "not a name: a single character"
+    return None
+
+
+def _only_generic(name: str) -> bool:
+    """'University', 'Hospital', 'Institute of Technology': words that say what kind of body, not which."""
+    tokens = [t for t in tokens_of(fold(name)) if t not in STOPWORDS]
+    return bool(tokens) and all(t in GENERIC or t in _KIND_WORDS for t in tokens)
+
+
+_KIND_WORDS = frozenset("hospital technology science medical center school clinic research".split())
 
 
 def _decide(candidates: list[Candidate]) -> tuple[str, str]:

@@ -74,7 +74,7 @@ def test_an_inactive_record_resolves_to_its_successor_and_says_so(registry):
 def test_unknown_names_are_new(registry):
     result = resolve(registry, "Northfield Institute of Health Sciences")
     assert (result.status, result.candidates) == ("new", [])
-    assert resolve(registry, "").status == "new"
+    assert resolve(registry, "").status == "invalid"
 
 
 def test_resolve_many_decides_as_resolve_does(registry):
@@ -144,3 +144,46 @@ def test_the_local_name_is_in_the_countrys_own_language(registry):
     bergen = resolve_module.institution_from_reference(registry, "03zga2b32")
     assert (bergen.name, bergen.local_name) == ("University of Bergen", "Universitetet i Bergen")
     assert {"Bergenin Yliopisto", "Universitas Bergensis"} <= {n.name for n in bergen.names}
+
+
+@pytest.mark.parametrize("typed", ["S  LUND01", "s lund01", "SLUND01", "S LUND01", "999901318", "lu.se", "www.lu.se",
+                                   "https://www.lu.se/", "someone@med.lu.se", "https://ror.org/012a77v79", "012a77v79"])
+def test_every_identifier_is_an_exact_key(registry, typed):
+    result = resolve(registry, typed)
+    assert result.status == "matched", result.reason
+    assert result.best.institution_id == "lu" and result.best.score == 1.0
+    assert "exact key" in result.best.reason
+
+
+def test_an_identifier_of_a_reference_record_finds_it(registry):
+    result = resolve(registry, "D  HEIDELB01")
+    assert (result.status, result.best.reference_id) == ("matched", "038t36y30")
+    assert "Erasmus charter holders' list (D  HEIDELB01)" in result.best.reason
+    assert resolve(registry, "@helsinki.fi").best.institution_id == "helsinki"
+    assert resolve(registry, "www.uio.no").best.reference_id == "01xtthb56"
+
+
+def test_a_charter_holder_without_ror_id_is_found_by_its_code(registry):
+    result = resolve(registry, "A  BADEN01")
+    assert result.status == "matched"
+    assert (result.best.source, result.best.name, result.best.country) == (
+        "erasmus", "PAEDAGOGISCHE HOCHSCHULE NIEDERÖSTERREICH", "AT")
+
+
+@pytest.mark.parametrize("typed", ["uni-hd.de", "Z  NOWHERE01", "https://ror.org/0000000xx"])
+def test_an_unknown_identifier_never_matches_by_its_words(registry, typed):
+    result = resolve(registry, typed)
+    assert (result.status, result.candidates) == ("new", [])
+    assert "no institution or reference record has the" in result.reason
+
+
+@pytest.mark.parametrize(("typed", "why"), [
+    ("", "not a name: the text is empty"), ("   ", "not a name: the text is empty"), ("x", "not a name: a single character"),
+    ("K" * 10_000, "not a name: 10,000 characters"), ("!!! ---", "not a name: only punctuation"),
+    ("University", "too generic"), ("universität", "too generic"), ("Institute of Technology", "too generic"),
+])
+def test_bad_input_is_answered_never_matched(registry, typed, why):
+    for country in (None, "SE"):
+        result = resolve(registry, typed, country)
+        assert (result.status, result.candidates) == ("invalid", [])
+        assert result.reason.startswith(why)
