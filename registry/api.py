@@ -26,9 +26,16 @@ def open_registry(db_path: str | Path | None = None, *, create: bool = False) ->
     return db
 
 
-def init(db_path: str | Path | None = None) -> sqlite_utils.Database:
-    """Create the registry file, or bring its schema up to date."""
-    return open_registry(db_path, create=True)
+def init(db_path: str | Path | None = None, *, reference: bool = True) -> sqlite_utils.Database:
+    """Create the registry file, or bring its schema up to date; with ``reference``, every capability's
+    init step also runs (the shipped reference institutions are loaded where none are)."""
+    from registry.extensions import init_steps
+
+    db = open_registry(db_path, create=True)
+    if reference:
+        for step in init_steps():
+            step(db)
+    return db
 
 
 def load(paths: Iterable[str | Path], db_path: str | Path | None = None, *, dry_run: bool = False,

@@ -82,12 +82,16 @@ def cli() -> None:
 
 @cli.command()
 @db_option
-def init(db_path: str) -> None:
-    """Create the registry file (or bring its schema up to date)."""
-    db = store.connect(db_path)
-    store.ensure_schema(db)
+@click.option("--no-reference", is_flag=True, help="Do not load the shipped reference institutions.")
+def init(db_path: str, no_reference: bool) -> None:
+    """Create the registry file (or bring its schema up to date) and load the shipped reference
+    institutions that resolve, import and dedupe match names against."""
+    from registry import api
+
+    db = api.init(db_path, reference=not no_reference)
     db.conn.execute("ANALYZE")  # the query planner's statistics, as after a bulk load
-    click.echo(f"registry ready at {db_path}")
+    references = db.conn.execute("SELECT count(*) FROM reference_institutions").fetchone()[0]
+    click.echo(f"registry ready at {db_path}; {references:,} reference institutions to resolve names against")
 
 
 @cli.command()

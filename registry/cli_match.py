@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 import json
 import sys
@@ -17,11 +16,11 @@ from registry import dedupe as dedupe_module
 from registry import reference as reference_module
 from registry.cli import db_option, fail_with_problems, json_option, open_registry
 from registry.countries import country_code
+from registry.identifier_index import fill_erasmus_identifiers
 from registry.problems import Problem, ProblemsFound
 from registry.resolve import Resolution, create_institution_from_reference, resolve_many
 from registry.resolve import resolve as resolve_one
 
-EXTRACT = Path(__file__).resolve().parent.parent / "data" / "reference_institutions" / "ror_education_healthcare_v2.9.jsonl.gz"
 
 
 def _read_names(path: str) -> list[tuple[str, str | None]]:
@@ -223,18 +222,13 @@ def register(cli: click.Group) -> None:
 DEMO_ORDER = 20  # before steps that read the reference (screening, checks)
 
 
+def init_step(db) -> None:
+    """A new registry resolves out of the box: load the shipped reference where none of its source is."""
+    reference_module.load_shipped_reference(db)
+
+
 def demo_step(db) -> None:
-    """Load the shipped ROR extract for the countries the example registry's partners are in,
-    so that 'registry resolve' finds their neighbours too."""
-    countries = {row[0] for row in db.conn.execute("SELECT DISTINCT country FROM institutions")}
-    if not countries or not EXTRACT.exists():
-        return
-    subset = Path(db.conn.execute("PRAGMA database_list").fetchone()[2]).with_name("ror_education_healthcare_v2.9-demo-subset.jsonl")
-    with gzip.open(EXTRACT, "rt", encoding="utf-8") as source, subset.open("w", encoding="utf-8") as target:
-        for line in source:
-            if json.loads(line).get("country_code") in countries:
-                target.write(line)
-    try:
-        reference_module.load_reference(db, subset, actor="demo", progress=False)
-    finally:
-        subset.unlink(missing_ok=True)
+    """The whole shipped reference, so that 'registry resolve' finds every partner's neighbours too,
+    and the example institutions' Erasmus code, PIC and SCHAC code where their seed left them empty."""
+    reference_module.load_shipped_reference(db, actor="demo")
+    fill_erasmus_identifiers(db, actor="demo")

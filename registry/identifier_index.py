@@ -158,3 +158,33 @@ def _reference_keys(db: sqlite_utils.Database) -> dict[tuple[str, str], list[tup
 
 
 _LABEL = {"erasmus": "Erasmus code", "pic": "PIC", "host": "SCHAC code"}
+
+
+FILLED = ("erasmus_code", "pic", "schac")
+
+
+def fill_erasmus_identifiers(db: sqlite_utils.Database, *, actor: str | None = None) -> dict[str, dict[str, str]]:
+    """Give every institution the Erasmus code, PIC and SCHAC code its charter holder has (found by
+    ROR id, else website host, in the same country), where the institution has none: a stored value
+    is never overwritten, and a value another institution already holds is left for a person
+    (``registry dedupe`` shows the pair). One logged transaction; returns id -> fields filled."""
+    from registry import db as store
+
+    rows = db.conn.execute(f"SELECT id, country, ror, website, {', '.join(FILLED)} FROM institutions").fetchall()
+    held = {(field, row[4 + k]) for row in rows for k, field in enumerate(FILLED) if row[4 + k]}
+    filled: dict[str, dict[str, str]] = {}
+    for ident, country, ror, website, *values in rows:
+        holder = erasmus_identifiers(ror, website)
+        if holder is None or holder.country != country:
+            continue
+        found = dict(zip(FILLED, (holder.erasmus_code, holder.pic, holder.schac)))
+        new = {f: v for f, v, old in zip(FILLED, found.values(), values) if v and old is None and (f, v) not in held}
+        if new:
+            filled[ident] = new
+            held.update(new.items())
+    if filled:
+        with store.transaction(db, actor=actor or store.default_actor(), source="erasmus identifiers data/erasmus"):
+            for ident, new in filled.items():
+                db.conn.execute(f"UPDATE institutions SET {', '.join(f'{f} = ?' for f in new)} WHERE id = ?",
+                                [*new.values(), ident])
+    return filled

@@ -32,7 +32,7 @@ import sqlite_utils
 from registry import db as store
 from registry import matching
 from registry.countries import LOCAL_LANGUAGES, country_code
-from registry.identifier_index import IdentifierIndex, KeyHit
+from registry.identifier_index import IdentifierIndex, KeyHit, erasmus_identifiers
 from registry.matching import Match, MatchOptions, NameIndex
 from registry.matching.identifiers import TypedIdentifier, typed_identifier
 from registry.matching.text import GENERIC, STOPWORDS, tokens_of
@@ -530,6 +530,9 @@ def _from_reference(
                 name_rows.append(InstitutionName(institution=institution_id, name=old_name, kind="former"))
                 known.add(old_name)
     website = record["website"]
+    holder = erasmus_identifiers(record["id"] if record["source"] == "ror" else None, website)
+    if holder is not None and holder.country != record["country"]:
+        holder = None
     values = {
         "id": institution_id,
         "name": display,
@@ -540,6 +543,9 @@ def _from_reference(
         "city": record["city"],
         "website": website if website and website.startswith(("http://", "https://")) else None,
         "ror": record["id"] if record["source"] == "ror" else None,
+        "erasmus_code": holder.erasmus_code if holder else None,
+        "pic": holder.pic if holder else None,
+        "schac": holder.schac if holder else None,
         "latitude": record["latitude"],
         "longitude": record["longitude"],
         "names": name_rows,

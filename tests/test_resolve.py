@@ -187,3 +187,25 @@ def test_bad_input_is_answered_never_matched(registry, typed, why):
         result = resolve(registry, typed, country)
         assert (result.status, result.candidates) == ("invalid", [])
         assert result.reason.startswith(why)
+
+
+def test_an_institution_from_the_reference_carries_its_erasmus_identifiers(registry):
+    heidelberg = resolve_module.institution_from_reference(registry, "038t36y30")
+    assert (heidelberg.erasmus_code, heidelberg.pic, heidelberg.schac) == ("D  HEIDELB01", "999987648", "uni-heidelberg.de")
+    harvard = resolve_module.institution_from_reference(registry, "03vek6s52")
+    assert (harvard.erasmus_code, harvard.pic, harvard.schac) == (None, None, None)
+
+
+def test_erasmus_identifiers_fill_only_empty_fields(tmp_path, reference_registry_template):
+    from registry.identifier_index import fill_erasmus_identifiers
+
+    db = copy_of(reference_registry_template, tmp_path)
+    db.conn.execute("UPDATE institutions SET pic = '123456789' WHERE id = 'ucph'")  # a value a person entered
+    filled = fill_erasmus_identifiers(db, actor="tester")
+    assert filled["ucph"] == {"erasmus_code": "DK KOBENHA01", "schac": "ku.dk"}  # the PIC is kept
+    assert filled["lu"] == {"erasmus_code": "S  LUND01", "pic": "999901318", "schac": "lu.se"}
+    row = db.conn.execute("SELECT erasmus_code, pic, schac FROM institutions WHERE id = 'ucph'").fetchone()
+    assert row == ("DK KOBENHA01", "123456789", "ku.dk")
+    assert {e["source"] for e in store.history(db, "lu")} >= {"erasmus identifiers data/erasmus"}
+    assert fill_erasmus_identifiers(db) == {}  # a second run has nothing left to fill
+    db.conn.close()
