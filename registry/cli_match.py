@@ -55,7 +55,8 @@ def _print_resolution(resolution: Resolution) -> None:
     for number, candidate in enumerate(resolution.candidates, start=1):
         ident = candidate.institution_id or f"{candidate.source}:{candidate.reference_id}"
         place = ", ".join(p for p in (candidate.city, candidate.country) if p)
-        click.echo(f"  {number}. {candidate.score:.2f} {candidate.band:8} {ident}  {candidate.name} ({place})")
+        apart = "; ".join(p for p in (place, candidate.kind, candidate.website) if p)
+        click.echo(f"  {number}. {candidate.score:.2f} {candidate.band:8} {ident}  {candidate.name} ({apart})")
         click.echo(f"     {candidate.reason}")
 
 

@@ -42,6 +42,7 @@ from registry.reference import reference_stamp, ror_id
 from registry.text import fold
 
 MARGIN = 0.06  # a probable match must lead the next candidate by this much to be accepted
+AMBIGUOUS_SHOWN = 10  # an ambiguous answer lists up to this many candidates: every one a person must weigh
 
 
 @dataclass
@@ -55,7 +56,9 @@ class Candidate:
     band: str
     reason: str
     city: str | None = None
-    source: str = "registry"  # registry, ror or hipo
+    website: str | None = None
+    kind: str | None = None  # what tells it apart from a namesake: university, hospital, education ...
+    source: str = "registry"  # registry, ror, hipo or erasmus
     exact: bool = False
     acronym: bool = False
     usable: bool = True  # False for a withdrawn or inactive reference record without a successor
@@ -69,6 +72,8 @@ class Candidate:
             "matched_name": self.matched_name,
             "country": self.country,
             "city": self.city,
+            "website": self.website,
+            "kind": self.kind,
             "score": round(self.score, 4),
             "band": self.band,
             "source": self.source,
@@ -200,7 +205,7 @@ class Resolver:
         self.registry = registry_index(db)
         self.reference = reference_index(db) if use_reference else None
         self._institutions = {
-            row[0]: row for row in db.conn.execute("SELECT id, name, country, city, ror FROM institutions")
+            row[0]: row for row in db.conn.execute("SELECT id, name, country, city, ror, website, kind FROM institutions")
         }
         self._by_ror = {row[4]: row[0] for row in self._institutions.values() if row[4]}
         self._references: dict[str, tuple] = {}
@@ -209,7 +214,8 @@ class Resolver:
     def _reference_row(self, reference_id: str) -> tuple | None:
         if reference_id not in self._references:
             self._references[reference_id] = self.db.conn.execute(
-                "SELECT id, name, country, city, status, successor, source FROM reference_institutions WHERE id = ?",
+                "SELECT id, name, country, city, status, successor, source, website, types FROM reference_institutions "
+                "WHERE id = ?",
                 [reference_id],
             ).fetchone()
         return self._references[reference_id]
@@ -227,14 +233,48 @@ class Resolver:
         if _only_generic(name):
             return Resolution(name, country, "invalid", [], "too generic: give the words that set the institution apart, "
                               "with its country or city")
-        candidates = [self._from_registry(m) for m in self.registry.match(name, country, limit + 2, exact_first=self.exact_first)]
-        decided = _decide(candidates)
-        if decided[0] == "matched":
-            status, reason = decided
-            return Resolution(name, country, status, self._with_references(candidates, name, country, limit)[:limit], reason)
-        merged = self._with_references(candidates, name, country, limit + 2)
+        wide = max(limit + 2, AMBIGUOUS_SHOWN)
+        candidates = [self._from_registry(m) for m in self.registry.match(name, country, wide, exact_first=self.exact_first)]
+        status, reason = _decide(candidates)
+        if status == "ambiguous":
+            status, reason = self._distinctive_alone(name, country, candidates, status, reason)
+        merged = self._with_references(candidates, name, country, wide)
+        if status == "matched":  # the registry's own names come first; say so when the reference differs
+            rival = next((c for c in merged if c.band != "below" and c.usable and c.institution_id != candidates[0].institution_id), None)
+            if rival is not None and rival.score > candidates[0].score - MARGIN:
+                reason = (f"the registry's own institution comes first; the reference also has {rival.name} at "
+                          f"{rival.score:.2f} (if it is the same, give the registry's record its ROR id)")
+            shown = [c for c in merged if c.institution_id == candidates[0].institution_id][:1]
+            return Resolution(name, country, status, (shown + [c for c in merged if c not in shown])[:limit], reason)
         status, reason = _decide(merged)
+        if status == "ambiguous":
+            status, reason = self._distinctive_alone(name, country, merged, status, reason)
+        if status == "ambiguous":  # every candidate a person must choose between, with what sets them apart
+            close = [c for c in merged if c.band != "below"]
+            return Resolution(name, country, status, close[:max(limit, AMBIGUOUS_SHOWN)], reason)
         return Resolution(name, country, status, merged[:limit] if status != "new" else [], reason)
+
+    def _distinctive_alone(self, name: str, country: str | None, merged: list[Candidate], status: str, reason: str):
+        """'Karolinska' with SE, 'Sapienza' with IT: a distinctive word that only one institution of the
+        country has in any of its names, the rest of that name being generic words or its place."""
+        top = merged[0]
+        if not country or top.match is None or not top.usable or top.acronym or top.band != "possible":
+            return status, reason
+        if any(c.band != "below" and c.usable for c in merged[1:]):
+            return status, reason
+        ours = self.registry.plain_holders(name, country)
+        theirs = self.reference.plain_holders(name, country) if self.reference is not None else set()
+        if top.source == "registry":
+            same = {self._institutions[top.institution_id][4]} - {None}
+            unique = ours == {top.institution_id} and theirs <= same
+        else:
+            unique = theirs == {top.match.entity_id} and ours <= {top.institution_id}
+        if not unique:
+            return status, reason
+        options = self.registry.options
+        top.score, top.band = max(top.score, options.probable), "probable"
+        top.reason += f"; the only institution in {country} with {name.strip()!r} in its name"
+        return "matched", f"the only institution in {country} whose names have {name.strip()!r}, the rest of the name generic"
 
     def _by_identifier(self, name: str, country: str | None, typed: TypedIdentifier, limit: int) -> Resolution:
         """An identifier is an exact key: it answers alone, and a name that only looks like one is
@@ -284,6 +324,8 @@ class Resolver:
             matched_name=match.matched_name,
             country=row[2] if row else match.country,
             city=row[3] if row else None,
+            website=row[5] if row else None,
+            kind=row[6] if row else None,
             score=match.score,
             band=match.band,
             reason=f"registry: {match.explanation}",
@@ -318,6 +360,8 @@ class Resolver:
             matched_name=match.matched_name,
             country=row[2],
             city=row[3],
+            website=row[7],
+            kind=", ".join(json.loads(row[8] or "[]")) or None,
             score=match.score,
             band=match.band if usable else "possible" if match.band == "probable" else match.band,
             reason=reason,

@@ -209,3 +209,33 @@ def test_erasmus_identifiers_fill_only_empty_fields(tmp_path, reference_registry
     assert {e["source"] for e in store.history(db, "lu")} >= {"erasmus identifiers data/erasmus"}
     assert fill_erasmus_identifiers(db) == {}  # a second run has nothing left to fill
     db.conn.close()
+
+
+@pytest.mark.parametrize(("name", "country", "expected"), [("Lund", "SE", "lu"), ("Complutense", "ES", "02p0gd045"),
+                                                          ("Sapienza", "IT", "02be6w209")])
+def test_a_distinctive_word_alone_with_the_country(registry, name, country, expected):
+    result = resolve(registry, name, country)
+    assert result.status == "matched", result.reason
+    assert expected in (result.best.institution_id, result.best.reference_id)
+
+
+def test_a_word_two_institutions_of_the_country_share_stays_a_question(registry):
+    result = resolve(registry, "Copenhagen", "DK")
+    assert result.status == "ambiguous"
+    assert {"035b05819", "004r9h172"} <= {c.reference_id for c in result.candidates}
+
+
+def test_an_ambiguous_answer_lists_every_candidate_with_what_sets_them_apart(registry):
+    result = resolve(registry, "UCL", limit=3)
+    assert result.status == "ambiguous" and len(result.candidates) > 3
+    assert all(c.city and c.country and c.kind for c in result.candidates)
+    london = next(c for c in result.candidates if c.reference_id == "02jx3x895")
+    assert london.city == "London" and "ucl.ac.uk" in london.website
+
+
+def test_a_registry_match_says_when_the_reference_has_a_close_rival(registry):
+    # the registry's Karolinska Institutet carries no ROR id, so the reference's record is another candidate
+    result = resolve(registry, "Karolinska Institutet")
+    assert result.status == "matched" and result.best.institution_id == "karolinska"
+    assert "the reference also has Karolinska Institutet at 1.00" in result.reason
+    assert "only candidate" not in result.reason

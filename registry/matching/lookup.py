@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from rapidfuzz import fuzz, process
 
 from registry.matching.match import PART_PENALTY, Match, MatchOptions, _penalise
-from registry.matching.text import GENERIC, STOPWORDS, Query, exact_key, fold_name, parse_query, tokens_of
+from registry.matching.text import GENERIC, STOPWORDS, Query, country_words, exact_key, fold_name, parse_query, tokens_of
 from registry.matching.words import (
     CITY_DISCOUNT,
     _fixed_weight,
@@ -196,3 +196,24 @@ class IndexLookup:
         others.discard(token)
         close = process.extract(token, list(others), scorer=fuzz.ratio, score_cutoff=minimum * 100, limit=None)
         return [(other, similarity) for other, _, _ in close if (similarity := token_similarity(token, other)) >= minimum]
+
+    def plain_holders(self, name: str, country: str) -> set[str]:
+        """The entities of ``country`` with a name made of every distinctive word of ``name`` (a word
+        neither generic nor a function word) and otherwise only generic words or its place: 'Karolinska'
+        in SE -> Karolinska Institutet ('Karolinska University Hospital' adds 'hospital', a word that
+        tells it apart)."""
+        tokens = [t for t in tokens_of(fold_name(name)) if t not in STOPWORDS]
+        distinctive = {t for t in tokens if t not in GENERIC}
+        if not distinctive or len(distinctive) > 3 or any(t not in self.postings for t in distinctive):
+            return set()
+        rarest = min(distinctive, key=lambda t: len(self.postings[t]))
+        holders: set[int] = set()
+        for name_id in self.postings[rarest]:
+            entity = self.name_entity[name_id]
+            if self.entity_country[entity] != country or name_id in self._acronym_names:
+                continue
+            words = set(self.name_tokens[name_id])
+            rest = words - distinctive - STOPWORDS - GENERIC - set(self.entity_city[entity]) - country_words(country)
+            if distinctive <= words and not rest:
+                holders.add(entity)
+        return {self.entity_ids[entity] for entity in holders}
