@@ -34,6 +34,7 @@ from registry import matching
 from registry.countries import LOCAL_LANGUAGES, country_code
 from registry.identifier_index import IdentifierIndex, KeyHit, erasmus_identifiers
 from registry.matching import Match, MatchOptions, NameIndex
+from registry.matching.match import FORMER_PENALTY
 from registry.matching.identifiers import TypedIdentifier, typed_identifier
 from registry.matching.text import GENERIC, STOPWORDS, tokens_of
 from registry.models import Institution, InstitutionName
@@ -62,6 +63,7 @@ class Candidate:
     exact: bool = False
     acronym: bool = False
     usable: bool = True  # False for a withdrawn or inactive reference record without a successor
+    former: bool = False  # matched a name of an inactive record, and resolved to its successor
     match: Match | None = field(default=None, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
@@ -313,6 +315,13 @@ class Resolver:
                 if known is not None and known.institution_id:
                     candidate.reason += f"; already in the registry as {known.institution_id}"
                 merged[key] = candidate
+        current = next((c for c in merged.values() if c.exact and not c.former and c.band == "probable"), None)
+        if current is not None:  # a name an inactive record carried and an active one carries today is the active one's
+            for candidate in merged.values():
+                if candidate.former and candidate.exact:
+                    candidate.score -= FORMER_PENALTY
+                    candidate.band = self.reference.options.band(candidate.score)
+                    candidate.reason += f"; a former name, which {current.name} carries today (-{FORMER_PENALTY:g})"
         return sorted(merged.values(), key=lambda c: (-c.score, not c.usable, c.source != "registry", not c.exact, c.name))
 
     def _from_registry(self, match: Match) -> Candidate:
@@ -369,6 +378,7 @@ class Resolver:
             exact=match.exact,
             acronym=match.acronym,
             usable=usable,
+            former=hops > 0,
             match=match,
         )
 

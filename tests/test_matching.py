@@ -211,3 +211,17 @@ def test_alignment_pairs_each_word_once():
 def test_index_survives_pickling(index):
     again = pickle.loads(pickle.dumps(index))
     assert again.match("Harbin Inst. of Tech.")[0].entity_id == "harbin-it"
+
+
+def test_a_former_name_another_carries_today_is_theirs():
+    index = NameIndex.build([
+        ("old-holder", "Royal Institute of Medicine", "GB", "former"),
+        ("old-holder", "Northgate University", "GB", "official"),
+        ("today", "Royal Institute of Medicine", "GB", "official"),
+    ])
+    found = index.match("Royal Institute of Medicine", "GB")
+    assert [m.entity_id for m in found] == ["today", "old-holder"]
+    assert found[0].score - found[1].score >= 0.099
+    assert "a former name, which today carries today" in found[1].explanation
+    alone = NameIndex.build([("old-holder", "Royal Institute of Medicine", "GB", "former")])
+    assert alone.match("Royal Institute of Medicine")[0].score == 1.0  # no one else carries it: still the old holder's

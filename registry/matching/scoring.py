@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-from registry.matching.match import ACRONYM_SCORE, INITIALS_SCORE, PART_PENALTY, QUALIFIER_PENALTY, Match
-from registry.matching.text import GENERIC, QUALIFIERS, STOPWORDS, country_words
+from registry.matching.match import (
+    ACRONYM_SCORE,
+    FORMER_PENALTY,
+    INITIALS_SCORE,
+    PART_PENALTY,
+    QUALIFIER_PENALTY,
+    Match,
+)
+from registry.matching.text import GENERIC, QUALIFIERS, STOPWORDS, country_words, exact_key
 from registry.matching.words import CITY_DISCOUNT, _near_city, align, extra_cost, token_similarity
 
 
@@ -19,10 +26,22 @@ class IndexScoring:
             score = options.possible
             penalties.append("the name has only generic words")
         score = self._name_adjust(score, name_id, penalties)
+        if self.name_kind[name_id] == "former":
+            current = self._current_holder(name_id)
+            if current is not None:
+                score -= FORMER_PENALTY
+                penalties.append(f"a former name, which {self.entity_ids[current]} carries today (-{FORMER_PENALTY:g})")
         score = self._country_adjust(score, self.name_entity[name_id], country, penalties, options)
         explanation = f"exact match on {self.name_kind[name_id]} name {self.name_raw[name_id]!r}"
         aligned = [(t, t, 1.0) for t in tokens if t not in STOPWORDS]
         return self._make(query, name_id, score, aligned, explanation, penalties, options, exact=True)
+
+    def _current_holder(self, name_id: int) -> int | None:
+        """Another entity that carries this former name as a current one: the name is now theirs."""
+        key = exact_key(self.name_tokens[name_id])
+        entity = self.name_entity[name_id]
+        return next((self.name_entity[other] for other in self.exact.get(key, ())
+                     if self.name_entity[other] != entity and self.name_kind[other] != "former"), None)
 
     def _acronym_matches(self, query, key, country, context, options) -> list[tuple[int, Match]]:
         """An acronym alone is evidence only with support: a country that singles out one
