@@ -239,3 +239,16 @@ def test_a_registry_match_says_when_the_reference_has_a_close_rival(registry):
     assert result.status == "matched" and result.best.institution_id == "karolinska"
     assert "the reference also has Karolinska Institutet at 1.00" in result.reason
     assert "only candidate" not in result.reason
+
+
+@pytest.mark.parametrize(("typed", "expected"), [
+    ("Universidad de Chile - Santiago", "047gc3g35"),
+    ("University of Sydney, Camperdown campus", "0384j8v12"),
+    ("Ruhr-Universität Bochum (RUB)", "04tsk2644"),
+    ("Universität Heidelberg, 69117 Heidelberg, Germany", "038t36y30"),
+    ("Dept. of Surgery, Heidelberg University, Im Neuenheimer Feld 110, 69120 Heidelberg, Germany", "038t36y30"),
+])
+def test_place_campus_acronym_and_address_parts_are_read_as_such(registry, typed, expected):
+    result = resolve(registry, typed)
+    assert result.status == "matched", result.reason
+    assert result.best.reference_id == expected

@@ -62,14 +62,25 @@ class IndexLookup:
                     break
                 found += self._match_variant(query, variant, country, context, options, keep_below, exact=False)
             for entity, match in found:
-                if position:
+                if position and variant == query.kept and self._placed(entity, query):
+                    match.explanation += f"; {' '.join(sorted(query.context))} read as its place"
+                elif position:
                     _penalise(match, PART_PENALTY, f"matched the part {' '.join(variant)!r} only", options)
-                if entity not in best or match.score > best[entity].score:
+                known = best.get(entity)
+                if known is None or match.score > known.score or (match.score == known.score and match.exact > known.exact):
                     best[entity] = match
         ranked = sorted(best.values(), key=lambda m: (-m.score, not m.exact, m.entity_id))
         if not include_below:
             ranked = [m for m in ranked if m.band != "below"]
         return ranked[:limit]
+
+    def _placed(self, entity: int, query: Query) -> bool:
+        """The words set apart from the name (after a comma, a dash, in brackets) say where the entity
+        is, not which: its city, country or acronym, a campus, a postcode."""
+        known = self.entity_city[entity] | country_words(self.entity_country[entity]) | self.entity_acronyms[entity]
+        return bool(query.context) and all(
+            w in known or w in query.places or w.isdigit() or _near_city(w, self.entity_city[entity]) for w in query.context
+        )
 
     def match_many(self, names: Iterable[tuple[str, str | None]], limit: int = 5, **kwargs) -> list[list[Match]]:
         return [self.match(name, country, limit, **kwargs) for name, country in names]

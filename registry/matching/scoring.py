@@ -7,6 +7,7 @@ from registry.matching.match import (
     FORMER_PENALTY,
     INITIALS_SCORE,
     PART_PENALTY,
+    PLACE_AS_NAME_PENALTY,
     QUALIFIER_PENALTY,
     Match,
 )
@@ -145,6 +146,11 @@ class IndexScoring:
         score = matched / denominator if denominator else 0.0
         qualifiers = [t for t in extra_q + extra_n if t in QUALIFIERS]
         score -= QUALIFIER_PENALTY * len(qualifiers)
+        # A word written apart as a place ('Universidad de Chile - Santiago') read here as a name word: a
+        # candidate that reads it as its place, with the rest of the name exact, comes first.
+        placed_as_name = [tokens[i] for i in used_q if tokens[i] in query.context and tokens[i] not in query.kept]
+        if placed_as_name:
+            score -= PLACE_AS_NAME_PENALTY
         if self.name_part[name_id]:
             score -= PART_PENALTY
         theirs = self.entity_country[entity]
@@ -157,6 +163,9 @@ class IndexScoring:
             penalties.append(f"query words not in the name: {' '.join(extra_q)}")
         if extra_n:
             penalties.append(f"name words not in the query (x{options.extra_word_penalty:g}): {' '.join(extra_n)}")
+        if placed_as_name:
+            penalties.append(f"{' '.join(placed_as_name)}, written apart as a place, read as a name word "
+                             f"(-{PLACE_AS_NAME_PENALTY:g})")
         if qualifiers:
             penalties.append(f"{' '.join(qualifiers)} on one side only (-{QUALIFIER_PENALTY * len(qualifiers):g})")
         self._name_adjust(0.0, name_id, penalties)

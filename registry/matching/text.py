@@ -226,8 +226,13 @@ class Query:
     dropped: tuple[str, ...] = ()  # units removed ("faculty of medical")
     context: frozenset[str] = frozenset()  # words of segments that are places, not names
     country_hint: str | None = None  # a country named in the text itself
+    kept: tuple[str, ...] = ()  # the segments that name the institution, joined (the whole, less the context)
+    places: frozenset[str] = frozenset()  # context words of segments that name a campus or site
 
 
+# Words that make a segment a place of the institution: "Camperdown campus", "sede Santiago".
+_CAMPUS_WORDS = frozenset("campus campuses site sede standort branch kampus campusul main box pobox street str strasse "
+                          "road avenue ave calle via rue floor building".split())
 _UNIT_WORDS = frozenset("school faculty department graduate center laboratory division institute".split())
 _HOLDER_WORDS = frozenset("university institute college hospital".split())
 
@@ -291,4 +296,5 @@ def parse_query(raw: str) -> Query:
             dropped.append(" ".join(segment[len(stripped):]))
         variants += _around_units(segment)
     context_words = frozenset(t for s in context for t in s) - STOPWORDS
-    return Query(raw, tuple(dict.fromkeys(variants))[:5], tuple(dropped), context_words, country)
+    places = frozenset(t for s in context if _CAMPUS_WORDS & set(s) for t in s)
+    return Query(raw, tuple(dict.fromkeys(variants))[:5], tuple(dropped), context_words, country, variants[1], places)
