@@ -35,7 +35,7 @@ from registry.countries import LOCAL_LANGUAGES, country_code
 from registry.identifier_index import IdentifierIndex, KeyHit, erasmus_identifiers
 from registry.matching import Match, MatchOptions, NameIndex
 from registry.matching.match import FORMER_PENALTY
-from registry.matching.identifiers import TypedIdentifier, typed_identifier
+from registry.matching.identifiers import TypedIdentifier, embedded_identifiers, typed_identifier
 from registry.matching.text import GENERIC, STOPWORDS, tokens_of
 from registry.models import Institution, InstitutionName
 from registry.problems import Problem, ProblemsFound
@@ -232,6 +232,15 @@ class Resolver:
         typed = typed_identifier(name)
         if typed:
             return self._by_identifier(name, country, typed, limit)
+        words, embedded = embedded_identifiers(name)
+        if embedded:  # an address written in the text is a key; its words are no name's words
+            keyed = [self._by_identifier(name, country, typed, limit) for typed in embedded]
+            found = {(r.best.institution_id, r.best.reference_id) for r in keyed if r.best}
+            if len(found) == 1:
+                return next(r for r in keyed if r.best)
+            if not_a_name(words) or not any(c.isalpha() for c in words):
+                return keyed[0]
+            name = words
         if _only_generic(name):
             return Resolution(name, country, "invalid", [], "too generic: give the words that set the institution apart, "
                               "with its country or city")

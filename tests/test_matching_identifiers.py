@@ -36,3 +36,16 @@ def test_other_identifiers():
 @pytest.mark.parametrize("name", ["University of Oslo", "KI", "UCL", "Lund", "St. Olav's Hospital", "Dr. med. univ."])
 def test_names_are_not_identifiers(name):
     assert typed_identifier(name) is None
+
+
+@pytest.mark.parametrize(("text", "left", "keys"), [
+    ("Heidelberg University (uni-heidelberg.de)", "Heidelberg University ( )", ["uni-heidelberg.de"]),
+    ("see https://www.uio.no/english/ now", "see   now", ["uio.no"]),
+    ("K.U. Leuven", "K.U. Leuven", []), ("St.Kliment Ohridski University", "St.Kliment Ohridski University", []),
+    ("Inst. of Tech.", "Inst. of Tech.", []),
+])
+def test_addresses_written_in_a_name(text, left, keys):
+    from registry.matching.identifiers import embedded_identifiers
+
+    words, found = embedded_identifiers(text)
+    assert (words, [t.key for t in found]) == (left, keys)

@@ -252,3 +252,11 @@ def test_place_campus_acronym_and_address_parts_are_read_as_such(registry, typed
     result = resolve(registry, typed)
     assert result.status == "matched", result.reason
     assert result.best.reference_id == expected
+
+
+def test_an_address_written_in_the_text_is_a_key_and_its_words_no_name(registry):
+    result = resolve(registry, "Dept. of Oncology, Lund University, Lund, Sweden. someone@med.lu.se")
+    assert (result.status, result.best.institution_id) == ("matched", "lu")
+    assert "e-mail domain med.lu.se" in result.reason
+    result = resolve(registry, "Heidelberg University (uni-hd.de)")  # an unknown domain: the name decides
+    assert (result.status, result.best.reference_id) == ("matched", "038t36y30")

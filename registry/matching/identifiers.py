@@ -112,3 +112,25 @@ def typed_identifier(text: str) -> TypedIdentifier | None:
             what = "e-mail domain" if "@" in text else "SCHAC code or web domain"
             return TypedIdentifier("host", host, f"{what} {host}")
     return None
+
+
+_EMBEDDED = re.compile(
+    r"(?:https?://\S+|www\.\S+|\S+@[\w.-]+|(?<![\w.@])[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:[a-z]{2}|com|org|net|edu|gov|int|info)\b(?![.\w]))",
+    re.IGNORECASE,
+)
+
+
+def embedded_identifiers(text: str) -> tuple[str, list[TypedIdentifier]]:
+    """The text without the web addresses, e-mail addresses and domains written in it, and those as
+    identifiers: 'Heidelberg University (uni-heidelberg.de)' -> ('Heidelberg University ()', [host
+    uni-heidelberg.de]). A domain's words never match a name: 'uni-hd.de' is not 'university'."""
+    found: list[TypedIdentifier] = []
+
+    def take(hit: re.Match) -> str:
+        typed = typed_identifier(hit.group(0).rstrip(".,;)"))
+        if typed is None:
+            return hit.group(0)
+        found.append(typed)
+        return " "
+
+    return _EMBEDDED.sub(take, text), found
