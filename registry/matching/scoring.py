@@ -27,22 +27,26 @@ class IndexScoring:
             score = options.possible
             penalties.append("the name has only generic words")
         score = self._name_adjust(score, name_id, penalties)
-        if self.name_kind[name_id] == "former":
+        if self.name_kind[name_id] in ("former", "alias"):
             current = self._current_holder(name_id)
             if current is not None:
                 score -= FORMER_PENALTY
-                penalties.append(f"a former name, which {self.entity_ids[current]} carries today (-{FORMER_PENALTY:g})")
+                what = "a former name" if self.name_kind[name_id] == "former" else "an alias"
+                penalties.append(f"{what}, which {self.entity_ids[current]} carries as its name today (-{FORMER_PENALTY:g})")
         score = self._country_adjust(score, self.name_entity[name_id], country, penalties, options)
         explanation = f"exact match on {self.name_kind[name_id]} name {self.name_raw[name_id]!r}"
         aligned = [(t, t, 1.0) for t in tokens if t not in STOPWORDS]
         return self._make(query, name_id, score, aligned, explanation, penalties, options, exact=True)
 
     def _current_holder(self, name_id: int) -> int | None:
-        """Another entity that carries this former name as a current one: the name is now theirs."""
+        """Another entity that carries this former name (or alias) as its official or local name: the
+        name is theirs today."""
         key = exact_key(self.name_tokens[name_id])
         entity = self.name_entity[name_id]
+        own = ("official", "local") if self.name_kind[name_id] == "alias" else ("official", "local", "alias")
         return next((self.name_entity[other] for other in self.exact.get(key, ())
-                     if self.name_entity[other] != entity and self.name_kind[other] != "former"), None)
+                     if self.name_entity[other] != entity and self.name_kind[other] in own and not self.name_part[other]),
+                    None)
 
     def _acronym_matches(self, query, key, country, context, options) -> list[tuple[int, Match]]:
         """An acronym alone is evidence only with support: a country that singles out one

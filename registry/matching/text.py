@@ -74,12 +74,14 @@ CANONICAL = {
     **_same("centre center centro zentrum", "center"),
     **_same("school schule escuela scuola ecole", "school"),
     **_same("navy naval", "navy"),
+    **_same("national nacional nazionale nationale nationaal narodowy natsionalnyy nasional", "national"),
+    **_same("state estadual estatal statale staatliche", "state"),
 }
 
 # Words that carry (almost) no identity: function words of the languages partner names use.
 STOPWORDS = frozenset(
     "of the and for in at de del della di da do dos das du des la le les el los en et y e i "
-    "och og und der die das fur von zu am im van voor het a an".split()
+    "och og und der die das fur fuer von zu am im van voor het a an aan ved na w z".split()
 )
 # Words that say what kind of body it is, not which one.
 GENERIC = frozenset(
@@ -99,7 +101,8 @@ QUALIFIERS = frozenset(
 # so they weigh and cost as little as function words.
 LEGAL_FORMS = frozenset(
     "company limited incorporated corporation llc jsc pjsc ojsc cjsc ooo oao zao pao gmbh ag sa plc "
-    "bv nv ab oy as spa srl sarl kk".split()
+    "bv nv ab oy as spa srl sarl kk ggmbh mbh gesmbh gemeinnutzige gemeinnuetzige ev asbl vzw aisbl stichting sl slu "
+    "coop scoop lda crl sro asociatie onlus scrl kft zrt".split()
 )
 # Compass words differ by a letter or two but name different places ("Eastern Cape" / "Western
 # Cape"); they align only with a word of the same direction.
@@ -130,7 +133,7 @@ _INSTITUTION_WORDS = frozenset(
 _CJK = re.compile(r"([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff])")
 _ELISION = re.compile(r"\b([ldjn])'")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
-_SEGMENT_BREAK = re.compile(r"[,;()\[\]|]|\s+[-\u2013\u2014]\s+")
+_SEGMENT_BREAK = re.compile(r"[,;()\[\]|]|\s+[-\u2013\u2014/]\s+")
 
 
 def fold_name(text: str) -> str:
@@ -175,8 +178,9 @@ def normalize(name: str) -> str:
 
 
 def exact_key(tokens: Iterable[str]) -> str:
-    """Key for exact matching: the normalised words without function words, in order."""
-    return " ".join(t for t in tokens if t not in STOPWORDS)
+    """Key for exact matching: the normalised words without function words and legal forms
+    ('Université de Namur ASBL' is 'Université de Namur'), in order."""
+    return " ".join(t for t in tokens if t not in STOPWORDS and t not in LEGAL_FORMS)
 
 
 def name_parts(name: str) -> list[str]:
