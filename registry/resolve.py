@@ -232,35 +232,40 @@ class Resolver:
         typed = typed_identifier(name)
         if typed:
             return self._by_identifier(name, country, typed, limit)
-        words, embedded = embedded_identifiers(name)
+        text, embedded = embedded_identifiers(name)
         if embedded:  # an address written in the text is a key; its words are no name's words
             keyed = [self._by_identifier(name, country, typed, limit) for typed in embedded]
             found = {(r.best.institution_id, r.best.reference_id) for r in keyed if r.best}
             if len(found) == 1:
                 return next(r for r in keyed if r.best)
-            if not_a_name(words) or not any(c.isalpha() for c in words):
+            if not_a_name(text) or not any(c.isalpha() for c in text):
                 return keyed[0]
-            name = words
-        if _only_generic(name):
+        if _only_generic(text):
             return Resolution(name, country, "invalid", [], "too generic: give the words that set the institution apart, "
                               "with its country or city")
+        return self._by_name(name, text, country, limit)
+
+    def _by_name(self, name: str, text: str, country: str | None, limit: int) -> Resolution:
         wide = max(limit + 2, AMBIGUOUS_SHOWN)
-        candidates = [self._from_registry(m) for m in self.registry.match(name, country, wide, exact_first=self.exact_first)]
+        candidates = [self._from_registry(m) for m in self.registry.match(text, country, wide, exact_first=self.exact_first)]
         status, reason = _decide(candidates)
         if status == "ambiguous":
-            status, reason = self._distinctive_alone(name, country, candidates, status, reason)
-        merged = self._with_references(candidates, name, country, wide)
+            status, reason = self._distinctive_alone(text, country, candidates, status, reason)
+        merged = self._with_references(candidates, text, country, limit + 2)
         if status == "matched":  # the registry's own names come first; say so when the reference differs
-            rival = next((c for c in merged if c.band != "below" and c.usable and c.institution_id != candidates[0].institution_id), None)
-            if rival is not None and rival.score > candidates[0].score - MARGIN:
+            top = candidates[0]
+            rival = next((c for c in merged if c.band != "below" and c.usable and c.institution_id != top.institution_id), None)
+            if rival is not None and rival.score > top.score - MARGIN:
                 reason = (f"the registry's own institution comes first; the reference also has {rival.name} at "
                           f"{rival.score:.2f} (if it is the same, give the registry's record its ROR id)")
-            shown = [c for c in merged if c.institution_id == candidates[0].institution_id][:1]
+            shown = [c for c in merged if c.institution_id == top.institution_id][:1]
             return Resolution(name, country, status, (shown + [c for c in merged if c not in shown])[:limit], reason)
         status, reason = _decide(merged)
         if status == "ambiguous":
-            status, reason = self._distinctive_alone(name, country, merged, status, reason)
+            status, reason = self._distinctive_alone(text, country, merged, status, reason)
         if status == "ambiguous":  # every candidate a person must choose between, with what sets them apart
+            if len(merged) >= limit + 2:  # there may be more: look wider (a few names in a thousand)
+                merged = self._with_references(candidates, text, country, wide)
             close = [c for c in merged if c.band != "below"]
             return Resolution(name, country, status, close[:max(limit, AMBIGUOUS_SHOWN)], reason)
         return Resolution(name, country, status, merged[:limit] if status != "new" else [], reason)
