@@ -320,7 +320,7 @@ def _serve(prefix: str, path: str, today: str, criteria_path: str, digest: str) 
     """A lane process: run the checks the run asks for, one line of JSON each way."""
     from checks.context import load_criteria
     from checks.registry import load_all
-    from checks.run import copy_found, create_found_table
+    from checks.found import copy_found, create_found_table
 
     channel = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)  # what a check prints goes to the log, not into the conversation

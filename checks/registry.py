@@ -13,9 +13,11 @@ import pkgutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from registry.models.diligence import Family, Severity
+from registry.problems import UnknownName
 
 SEVERITY_ORDER = {severity.value: rank for rank, severity in enumerate(Severity)}
 """info 0, low 1, medium 2, high 3: sorting and --fail-on compare these ranks."""
@@ -94,9 +96,8 @@ def load_all() -> dict[str, CheckSpec]:
 
     A capability adds checks by adding a module here (``checks/<area>.py``): no list to edit.
     """
-    import checks
-
-    for module in sorted(m.name for m in pkgutil.iter_modules(checks.__path__)):
+    # The package's folder, not the package: ``checks`` imports this module.
+    for module in sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).resolve().parent)])):
         importlib.import_module(f"checks.{module}")
     return CHECKS
 
@@ -113,16 +114,16 @@ def all_checks() -> list[CheckSpec]:
 
 def select(only: Iterable[str] = (), families: Iterable[str] = ()) -> list[CheckSpec]:
     """The checks named by code and/or family; all of them when neither is given.
-    An unknown code or family is an error, not an empty selection."""
+    An unknown code or family is an error (``UnknownName``), not an empty selection."""
     only = [code.upper() for code in only]
     families = [family.upper() for family in families]
     everything = all_checks()
     unknown = [code for code in only if code not in CHECKS]
     if unknown:
-        raise KeyError(f"no check with code {', '.join(unknown)}; 'registry checks' lists them")
+        raise UnknownName(f"no check with code {', '.join(unknown)}; 'registry checks' lists them")
     bad_families = [f for f in families if f not in Family.__members__]
     if bad_families:
-        raise KeyError(f"no family {', '.join(bad_families)}; families are {', '.join(Family.__members__)}")
+        raise UnknownName(f"no family {', '.join(bad_families)}; families are {', '.join(Family.__members__)}")
     if not only and not families:
         return everything
     return [spec for spec in everything if spec.code in only or spec.family in families]

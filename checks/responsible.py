@@ -10,7 +10,10 @@ Codes GRE20 and GRE21 are kept for the screening checks (``checks/screening.py``
 
 from __future__ import annotations
 
-from checks.context import Context
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from checks.context import Context, FoundQuery
 from checks.registry import check
 from checks.sql import live_partners
 
@@ -19,93 +22,98 @@ ACTION_PLAN_URL = "https://www.medicin.lu.se/"
 _COUNTRY_NAME = "coalesce((SELECT c.name FROM country_classifications c WHERE c.country = p.country), p.country)"
 
 
-@check(
-    code="GRE01",
-    title="Partner country with restricted academic freedom",
-    severity="medium",
-    family="GRE",
-    criterion="partners are chosen with care for academic freedom",
-    source=ACTION_PLAN + "; V-Dem Academic Freedom Index",
-    source_url="https://academic-freedom-index.net/",
-    uses=("academic_freedom.flag_below", "academic_freedom.bands"),
+@dataclass(frozen=True)
+class IndicatorThreshold:
+    """A check that flags live partners whose country's indicator in ``country_freedom`` is past
+    a threshold from ``data/criteria.yml``: one row of ``INDICATOR_THRESHOLDS``."""
+
+    code: str
+    name: str  # the check function's name
+    title: str
+    severity: str
+    criterion: str
+    source: str
+    source_url: str
+    rationale: str  # the docstring users read
+    condition: str  # SQL over ``f`` (country_freedom) and the parameters
+    message: str  # printf format after "<partner> is in <country>, "
+    message_values: str  # SQL for the format's values
+    evidence: str  # json_object key-value pairs between the country and the source
+    parameters: dict[str, str] = field(default_factory=dict)  # SQL parameter -> criteria key
+    also_uses: tuple[str, ...] = ()  # criteria keys the rationale speaks of, shown in the docs
+
+
+INDICATOR_THRESHOLDS = (
+    IndicatorThreshold(
+        code="GRE01", name="academic_freedom_low", title="Partner country with restricted academic freedom",
+        severity="medium", criterion="partners are chosen with care for academic freedom",
+        source=ACTION_PLAN + "; V-Dem Academic Freedom Index", source_url="https://academic-freedom-index.net/",
+        rationale="""The partner's country scores below the threshold on the Academic Freedom Index
+        (bands D and E by default). Staff and students there may not be free to teach, study,
+        publish or speak; cooperation may expose them, or our people, to pressure. The review
+        should ask what the partnership means for the people involved and record it.""",
+        condition="f.academic_freedom < :below",
+        message="whose Academic Freedom Index is %.3f (%d, band %s), below %s.",
+        message_values="f.academic_freedom, f.year, f.academic_freedom_band, :below",
+        evidence="'academic_freedom', f.academic_freedom, 'band', f.academic_freedom_band, 'year', f.year, "
+                 "'threshold', :below",
+        parameters={"below": "academic_freedom.flag_below"},
+        also_uses=("academic_freedom.bands",),
+    ),
+    IndicatorThreshold(
+        code="GRE02", name="academic_freedom_declining", title="Partner country where academic freedom is declining",
+        severity="low", criterion="partners are chosen with care for academic freedom",
+        source=ACTION_PLAN + "; V-Dem Academic Freedom Index", source_url="https://academic-freedom-index.net/",
+        rationale="""The Academic Freedom Index of the partner's country fell markedly over the last
+        five years of data, whatever its level. A decline is an early sign that conditions
+        for a partnership are changing; look again at agreements there before they renew.""",
+        condition="f.academic_freedom_change_5y <= -:drop",
+        message="whose Academic Freedom Index fell by %.3f in the %d years to %d (now %.3f).",
+        message_values="-f.academic_freedom_change_5y, :years, f.year, f.academic_freedom",
+        evidence="'academic_freedom', f.academic_freedom, 'year', f.year, 'change', f.academic_freedom_change_5y, "
+                 "'over_years', :years, 'threshold', -:drop",
+        parameters={"years": "academic_freedom.decline_years", "drop": "academic_freedom.decline_at_least"},
+    ),
+    IndicatorThreshold(
+        code="GRE03", name="liberal_democracy_low", title="Partner country with low liberal democracy",
+        severity="low", criterion="partners are chosen with care for democratic values and human rights",
+        source=ACTION_PLAN + "; V-Dem Liberal Democracy Index", source_url="https://www.v-dem.net/",
+        rationale="""The partner's country scores below the threshold on V-Dem's Liberal Democracy
+        Index: weak rule of law, civil liberties or checks on government. The action plan asks
+        that partners be chosen with care for democratic values.""",
+        condition="f.liberal_democracy < :below",
+        message="whose Liberal Democracy Index is %.3f (%d), below %s.",
+        message_values="f.liberal_democracy, f.year, :below",
+        evidence="'liberal_democracy', f.liberal_democracy, 'year', f.year, 'change_5y', f.liberal_democracy_change_5y, "
+                 "'threshold', :below",
+        parameters={"below": "liberal_democracy.flag_below"},
+    ),
 )
-def academic_freedom_low(ctx: Context):
-    """The partner's country scores below the threshold on the Academic Freedom Index
-    (bands D and E by default). Staff and students there may not be free to teach, study,
-    publish or speak; cooperation may expose them, or our people, to pressure. The review
-    should ask what the partnership means for the people involved and record it."""
-    return ctx.found(
-        f"""
-        SELECT 'institutions' AS subject_table, p.institution AS subject_id,
-               printf('%s is in %s, whose Academic Freedom Index is %.3f (%d, band %s), below %s.',
-                      p.name, {_COUNTRY_NAME}, f.academic_freedom, f.year, f.academic_freedom_band, :below) AS message,
-               json_object('country', p.country, 'academic_freedom', f.academic_freedom,
-                           'band', f.academic_freedom_band, 'year', f.year, 'threshold', :below,
-                           'source', f.source, 'licence', f.licence, 'agreements', json(p.agreements)) AS evidence
-        FROM {live_partners(ctx)} p JOIN country_freedom f ON f.country = p.country
-        WHERE f.academic_freedom < :below
-        """,
-        below=ctx.criterion("academic_freedom.flag_below"),
-    )
 
 
-@check(
-    code="GRE02",
-    title="Partner country where academic freedom is declining",
-    severity="low",
-    family="GRE",
-    criterion="partners are chosen with care for academic freedom",
-    source=ACTION_PLAN + "; V-Dem Academic Freedom Index",
-    source_url="https://academic-freedom-index.net/",
-    uses=("academic_freedom.decline_years", "academic_freedom.decline_at_least"),
-)
-def academic_freedom_declining(ctx: Context):
-    """The Academic Freedom Index of the partner's country fell markedly over the last
-    five years of data, whatever its level. A decline is an early sign that conditions
-    for a partnership are changing; look again at agreements there before they renew."""
-    return ctx.found(
-        f"""
-        SELECT 'institutions' AS subject_table, p.institution AS subject_id,
-               printf('%s is in %s, whose Academic Freedom Index fell by %.3f in the %d years to %d (now %.3f).',
-                      p.name, {_COUNTRY_NAME}, -f.academic_freedom_change_5y, :years, f.year, f.academic_freedom) AS message,
-               json_object('country', p.country, 'academic_freedom', f.academic_freedom, 'year', f.year,
-                           'change', f.academic_freedom_change_5y, 'over_years', :years, 'threshold', -:drop,
-                           'source', f.source, 'licence', f.licence, 'agreements', json(p.agreements)) AS evidence
-        FROM {live_partners(ctx)} p JOIN country_freedom f ON f.country = p.country
-        WHERE f.academic_freedom_change_5y <= -:drop
-        """,
-        years=ctx.criterion("academic_freedom.decline_years"),
-        drop=ctx.criterion("academic_freedom.decline_at_least"),
-    )
+def indicator_check(row: IndicatorThreshold) -> Callable[[Context], FoundQuery]:
+    """The check one row of ``INDICATOR_THRESHOLDS`` describes, registered under its code."""
+
+    def run(ctx: Context) -> FoundQuery:
+        return ctx.found(
+            f"""
+            SELECT 'institutions' AS subject_table, p.institution AS subject_id,
+                   printf('%s is in %s, {row.message}', p.name, {_COUNTRY_NAME}, {row.message_values}) AS message,
+                   json_object('country', p.country, {row.evidence},
+                               'source', f.source, 'licence', f.licence, 'agreements', json(p.agreements)) AS evidence
+            FROM {live_partners(ctx)} p JOIN country_freedom f ON f.country = p.country
+            WHERE {row.condition}
+            """,
+            **{name: ctx.criterion(key) for name, key in row.parameters.items()},
+        )
+
+    run.__name__ = run.__qualname__ = row.name
+    run.__doc__ = row.rationale
+    return check(code=row.code, title=row.title, severity=row.severity, family="GRE", criterion=row.criterion,
+                 source=row.source, source_url=row.source_url, uses=(*row.parameters.values(), *row.also_uses))(run)
 
 
-@check(
-    code="GRE03",
-    title="Partner country with low liberal democracy",
-    severity="low",
-    family="GRE",
-    criterion="partners are chosen with care for democratic values and human rights",
-    source=ACTION_PLAN + "; V-Dem Liberal Democracy Index",
-    source_url="https://www.v-dem.net/",
-    uses=("liberal_democracy.flag_below",),
-)
-def liberal_democracy_low(ctx: Context):
-    """The partner's country scores below the threshold on V-Dem's Liberal Democracy
-    Index: weak rule of law, civil liberties or checks on government. The action plan asks
-    that partners be chosen with care for democratic values."""
-    return ctx.found(
-        f"""
-        SELECT 'institutions' AS subject_table, p.institution AS subject_id,
-               printf('%s is in %s, whose Liberal Democracy Index is %.3f (%d), below %s.',
-                      p.name, {_COUNTRY_NAME}, f.liberal_democracy, f.year, :below) AS message,
-               json_object('country', p.country, 'liberal_democracy', f.liberal_democracy, 'year', f.year,
-                           'change_5y', f.liberal_democracy_change_5y, 'threshold', :below,
-                           'source', f.source, 'licence', f.licence, 'agreements', json(p.agreements)) AS evidence
-        FROM {live_partners(ctx)} p JOIN country_freedom f ON f.country = p.country
-        WHERE f.liberal_democracy < :below
-        """,
-        below=ctx.criterion("liberal_democracy.flag_below"),
-    )
+INDICATOR_CHECKS = [indicator_check(row) for row in INDICATOR_THRESHOLDS]
 
 
 @check(

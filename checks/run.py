@@ -12,23 +12,22 @@ tiers they read are committed just before it.
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cached_property, lru_cache
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
-from checks.context import CRITERIA_FILE, Context, Found, FoundQuery, load_criteria
+from checks.context import CRITERIA_FILE, Context, load_criteria
+from checks.found import copy_found, create_found_table
 from checks.lanes import MMAP_BYTES, Lanes, lane_count
 from checks.registry import SEVERITY_ORDER, CheckSpec, select
 from checks.risk import refresh_country_risk
 from registry import clock
 from registry import db as store
-from registry.models import by_table
 
 SOURCE = "registry check"
 
@@ -59,6 +58,13 @@ class RunResult:
     def listing(self) -> list[dict[str, Any]]:
         """The same findings with their evidence left as JSON text, for printing a list."""
         return open_findings(self.db, self.codes, parse_evidence=False)
+
+    @cached_property
+    def notes(self) -> list[str]:
+        """What a reader of the findings should know about what the run could not see."""
+        if self.db.conn.execute("SELECT 1 FROM country_freedom LIMIT 1").fetchone():
+            return []
+        return ["no country indicators loaded, so the country checks found nothing: run 'registry indicators load'"]
 
     def failing(self, fail_on: str) -> list[dict[str, Any]]:
         """Open findings without a waiver in force at or above ``fail_on`` severity."""
@@ -92,61 +98,6 @@ def _next_run_id(conn, as_of: date) -> str:
     prefix = f"run-{as_of:%Y%m%d}-"
     count = conn.execute("SELECT count(*) FROM check_runs WHERE id LIKE ? || '%'", [prefix]).fetchone()[0]
     return f"{prefix}{count + 1:03d}"
-
-
-def create_found_table(conn, table: str) -> None:
-    """A table for what checks found, one row per finding as it will be recorded."""
-    conn.execute(
-        f"CREATE TABLE {table} (id TEXT PRIMARY KEY, code TEXT, family TEXT, severity TEXT, subject_table TEXT, "
-        "subject_id TEXT, subject_label TEXT, message TEXT, evidence TEXT)"
-    )
-
-
-# A check's rows, copied inside SQLite with the finding's id and its subject's label.
-_COPY_FOUND = """
-INSERT INTO {table} (id, code, family, severity, subject_table, subject_id, subject_label, message, evidence)
-SELECT :check_code || ':' || subject_table || ':' || subject_id, :check_code, :check_family, :check_severity,
-       subject_table, subject_id, {label}, message, evidence
-FROM (SELECT subject_table, CAST(subject_id AS TEXT) AS subject_id, message, json(coalesce(evidence, '{{}}')) AS evidence
-      FROM ({sql})) AS found
-"""
-_ONE_FOUND = "SELECT :subject_table AS subject_table, :subject_id AS subject_id, :message AS message, :evidence AS evidence"
-
-
-@lru_cache(maxsize=1)
-def _subject_label() -> str:
-    """An expression for the label of a finding's subject (an institution's name, an
-    agreement's title), so that a list of findings reads without a join."""
-    cases = [
-        f"WHEN '{table}' THEN (SELECT s.\"{record.label_column}\" FROM main.\"{table}\" s WHERE s.id = found.subject_id)"
-        for table, record in sorted(by_table().items())
-        if record.label_column is not None and record.primary_key == ("id",)
-    ]
-    return f"CASE found.subject_table {' '.join(cases)} END" if cases else "NULL"
-
-
-def copy_found(ctx: Context, spec: CheckSpec, table: str) -> None:
-    """Run one check and copy its rows into ``table``: a query's rows inside SQLite; a check
-    that returns ``Found`` objects instead has them inserted one by one."""
-    found = spec.function(ctx)
-    check = {"check_code": spec.code, "check_family": spec.family, "check_severity": spec.severity}
-    try:
-        if isinstance(found, FoundQuery):
-            sql = _COPY_FOUND.format(table=table, label=_subject_label(), sql=found.sql)
-            ctx.conn.execute(sql, {**found.params, **check})
-        else:
-            rows = [{**_found_row(spec, item), **check} for item in found]  # all of them before the first insert
-            ctx.conn.executemany(_COPY_FOUND.format(table=table, label=_subject_label(), sql=_ONE_FOUND), rows)
-    except sqlite3.IntegrityError as error:
-        raise ValueError(f"check {spec.code} named the same subject twice (a subject may have one finding per check)") from error
-
-
-def _found_row(spec: CheckSpec, item: Found) -> dict[str, Any]:
-    if not isinstance(item, Found):
-        raise TypeError(f"check {spec.code} returned {type(item).__name__}; return ctx.found(...) or Found rows")
-    evidence = json.dumps(item.evidence, ensure_ascii=False, separators=(",", ":"), default=str)
-    return {"subject_table": item.subject_table, "subject_id": item.subject_id, "message": item.message,
-            "evidence": evidence}
 
 
 def _recent_seconds(conn, runs: int = 10) -> dict[str, float]:

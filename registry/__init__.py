@@ -1,11 +1,11 @@
 """Agreement and partner-network registry with due-diligence checks.
 
-The Python API mirrors the CLI: ``registry.init``, ``registry.load``, ``registry.verify``
-and friends are the functions the ``registry`` commands call.
+``registry.api`` has a function for every ``registry`` command; the most used are here too:
+``registry.init``, ``registry.load``, ``registry.verify`` and friends.
 """
 
 __version__ = "0.1.0"
 
-from registry.api import backup, demo, export, history, import_file, init, load, stats, verify  # noqa: E402
+from registry.api import backup, check, demo, export, history, import_file, init, load, migrate, stats, verify  # noqa: E402
 
-__all__ = ["backup", "demo", "export", "history", "import_file", "init", "load", "stats", "verify"]
+__all__ = ["backup", "check", "demo", "export", "history", "import_file", "init", "load", "migrate", "stats", "verify"]

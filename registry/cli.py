@@ -7,19 +7,22 @@ usage (click's own convention).
 from __future__ import annotations
 
 import json
+import logging
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
+from registry import api, examples
 from registry import db as store
-from registry import examples
 from registry import serve as serve_module
+from registry.db import open_registry
 from registry.extensions import capability_modules
-from registry.importers import seed
-from registry.problems import Problem, ProblemsFound
-from registry.integrity import verify as verify_registry
+from registry.problems import Problem, ProblemsFound, UsageProblem
+
+__all__ = ["cli", "db_option", "fail_with_problems", "json_option", "open_registry", "print_plan"]
 
 
 def db_option(function):
@@ -36,15 +39,6 @@ def db_option(function):
 
 def json_option(function):
     return click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")(function)
-
-
-def open_registry(db_path: str) -> Any:
-    """The registry at db_path, or a usage error that says how to make one."""
-    if not Path(db_path).exists():
-        raise click.UsageError(f"no registry at {db_path}: run 'registry init --db {db_path}' first, or pass --db")
-    db = store.connect(db_path)
-    store.ensure_schema(db)
-    return db
 
 
 def fail_with_problems(problems: list[Problem], *, as_json: bool = False, heading: str = "") -> None:
@@ -74,7 +68,43 @@ def print_plan(plan: store.Plan, *, verbose: bool) -> None:
                 click.echo(f"  {'+' if change.operation == 'insert' else '-'} {change.table}/{key}")
 
 
-@click.group()
+class _Echo(logging.Handler):
+    """The store's notices (waiting for a lock) on standard error, wherever click points it."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(self.format(record), err=True)
+
+
+class RegistryGroup(click.Group):
+    """Reports the library's ``UsageProblem`` (a missing registry, an unknown check code ...) as
+    bad usage, exit 2, wherever a command raises it; and every fault of the registry file (not
+    SQLite, damaged, read-only, locked, an older or newer schema) in one line, exit 1, never a
+    traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        logger = logging.getLogger("registry.db")
+        if not any(isinstance(handler, _Echo) for handler in logger.handlers):
+            logger.addHandler(_Echo())
+            logger.setLevel(logging.INFO)
+        try:
+            return super().invoke(ctx)
+        except UsageProblem as problem:
+            raise click.UsageError(str(problem), ctx) from problem
+        except store.StoreError as error:
+            _fail(str(error))
+        except sqlite3.DatabaseError as error:
+            message = store.describe_error(error)
+            if message is None:
+                raise
+            _fail(message)
+
+
+def _fail(message: str) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(1)
+
+
+@click.group(cls=RegistryGroup)
 @click.version_option(package_name="partner-registry")
 def cli() -> None:
     """Partner and agreement registry with due-diligence checks, published with Datasette."""
@@ -84,12 +114,9 @@ def cli() -> None:
 @db_option
 @click.option("--no-reference", is_flag=True, help="Do not load the shipped reference institutions.")
 def init(db_path: str, no_reference: bool) -> None:
-    """Create the registry file (or bring its schema up to date) and load the shipped reference
-    institutions that resolve, import and dedupe match names against."""
-    from registry import api
-
+    """Create the registry file (or check that an existing one is ready) and load the shipped
+    reference institutions that resolve, import and dedupe match names against."""
     db = api.init(db_path, reference=not no_reference)
-    db.conn.execute("ANALYZE")  # the query planner's statistics, as after a bulk load
     references = db.conn.execute("SELECT count(*) FROM reference_institutions").fetchone()[0]
     click.echo(f"registry ready at {db_path}; {references:,} reference institutions to resolve names against")
 
@@ -99,12 +126,13 @@ def init(db_path: str, no_reference: bool) -> None:
 @db_option
 @click.option("--dry-run", is_flag=True, help="Show what would change and write nothing.")
 @click.option("-v", "--verbose", is_flag=True, help="List every changed record.")
-def load(paths: tuple[str, ...], db_path: str, dry_run: bool, verbose: bool) -> None:
-    """Load YAML seed files or folders (upsert by id, all or nothing)."""
-    db = store.connect(db_path)
-    store.ensure_schema(db)
+@click.option("--replace", is_flag=True,
+              help="Write each record whole: fields it leaves out take their defaults, child lists it gives are complete.")
+def load(paths: tuple[str, ...], db_path: str, dry_run: bool, verbose: bool, replace: bool) -> None:
+    """Load YAML seed files or folders (upsert by id, all or nothing). A record is merged into
+    the stored one: what it leaves out is kept, unless --replace."""
     try:
-        plan = seed.load(db, paths, dry_run=dry_run)
+        plan = api.load(paths, db_path, dry_run=dry_run, replace=replace)
     except ProblemsFound as found:
         fail_with_problems(found.problems, heading=f"nothing was written; {len(found.problems)} problem(s):")
     if dry_run:
@@ -117,7 +145,7 @@ def load(paths: tuple[str, ...], db_path: str, dry_run: bool, verbose: bool) -> 
 @json_option
 def stats(db_path: str, as_json: bool) -> None:
     """Counts of records, agreements by status and kind, partner countries."""
-    figures = store.stats(open_registry(db_path))
+    figures = api.stats(db_path)
     if as_json:
         click.echo(json.dumps(figures, indent=2))
         return
@@ -132,8 +160,9 @@ def stats(db_path: str, as_json: bool) -> None:
 @db_option
 @json_option
 def verify(db_path: str, as_json: bool) -> None:
-    """Check integrity, foreign keys and every row against its model; exit 1 on problems."""
-    problems = verify_registry(open_registry(db_path))
+    """Check integrity, the schema version and the tables' definitions, foreign keys and every row
+    against its model; exit 1 on problems."""
+    problems = api.verify(db_path)
     if problems:
         fail_with_problems(problems, as_json=as_json, heading=f"{len(problems)} problem(s) in {db_path}:")
     click.echo("[]" if as_json else f"{db_path}: no problems")
@@ -145,10 +174,36 @@ def verify(db_path: str, as_json: bool) -> None:
 def backup(destination: str, db_path: str) -> None:
     """Copy the registry to DESTINATION with SQLite's online backup (safe while serving)."""
     try:
-        store.backup(open_registry(db_path), destination)
+        api.backup(destination, db_path)
     except FileExistsError as error:
         raise click.UsageError(str(error)) from error
     click.echo(f"backed up {db_path} to {destination}")
+
+
+@cli.command()
+@db_option
+@click.option("--dry-run", is_flag=True, help="Try the migration on a copy in memory and say what it would do.")
+@click.option("--discard", multiple=True, metavar="TABLE.COLUMN",
+              help="Let the values of a column no model keeps be dropped (the backup keeps them); repeatable.")
+@json_option
+def migrate(db_path: str, dry_run: bool, discard: tuple[str, ...], as_json: bool) -> None:
+    """Bring a registry made by an earlier release to this release's schema: backs it up
+    beside itself, then rebuilds what changed in one transaction (all or nothing)."""
+    result = api.migrate(db_path, dry_run=dry_run, discard=discard)
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), indent=2))
+        return
+    if not result.changes_anything:
+        click.echo(f"{db_path} is up to date (schema {result.to_version})")
+        return
+    if result.backup:
+        click.echo(f"backed up {db_path} to {result.backup}")
+    for table in result.tables:
+        click.echo(f"  {table}")
+    for table in result.kept:
+        click.echo(f"  {table}: kept as it is (no model declares it)")
+    verb = "would migrate" if dry_run else "migrated"
+    click.echo(f"{'dry run: ' if dry_run else ''}{verb} {db_path} from schema {result.from_version} to {result.to_version}")
 
 
 @cli.command()
@@ -157,7 +212,7 @@ def backup(destination: str, db_path: str) -> None:
 @json_option
 def history(record_id: str, db_path: str, as_json: bool) -> None:
     """The audit log of one record (and its parties, terms, names ...)."""
-    entries = store.history(open_registry(db_path), record_id)
+    entries = api.history(record_id, db_path)
     if as_json:
         click.echo(json.dumps(entries, indent=2, ensure_ascii=False))
         return
@@ -184,38 +239,40 @@ def history(record_id: str, db_path: str, as_json: bool) -> None:
 @click.option("--no-auth", is_flag=True, help="Serve the internal registry without a login (127.0.0.1 only).")
 @click.option("--sql-threads", type=click.IntRange(min=0), default=None,
               help="Run queries in this many threads (default 0: on the server's loop, fastest for the registry's pages).")
+@click.option("--allow-sql", is_flag=True, help="With --public: let visitors run their own SQL (?sql=), on worker threads.")
+@click.option("--session-hours", type=click.FloatRange(min=0.1, max=24 * 30), default=8, show_default=True,
+              help="A login holds this long (then the account logs in again).")
+@click.option("--behind-https", is_flag=True, help="Served to users through https (a proxy in front): session cookies are Secure.")
+@click.option("--trusted-proxy", "trusted_proxies", multiple=True, metavar="ADDRESS",
+              help="A proxy's address or network whose X-Forwarded-For and X-Forwarded-Proto are believed (repeatable).")
 def serve(db_path: str, host: str, port: int, public_path: str | None, tiles: str | None, no_auth: bool,
-          sql_threads: int | None) -> None:
+          sql_threads: int | None, allow_sql: bool, session_hours: float, behind_https: bool,
+          trusted_proxies: tuple[str, ...]) -> None:
     """Serve the registry in Datasette: internally behind a login, or its public copy."""
-    from registry import faces
+    login = {"session_hours": session_hours, "behind_https": behind_https, "trusted_proxies": _networks(trusted_proxies)}
+    api.serve(public_path or db_path, public=bool(public_path), host=host, port=port, auth=not no_auth, tiles=tiles,
+              sql_threads=sql_threads, allow_sql=allow_sql, login=login)
 
-    if public_path:
-        if not Path(public_path).exists():
-            raise click.UsageError(f"no public database at {public_path}: run 'registry publish --out {public_path}' first")
-        serve_module.serve(Path(public_path), host=host, port=port, public=True, tiles=tiles, sql_threads=sql_threads)
-        return
-    open_registry(db_path)
-    if no_auth:
-        try:
-            faces.require_loopback(host)
-        except ValueError as error:
-            raise click.UsageError(str(error)) from error
+
+def _networks(values: tuple[str, ...]) -> list[str]:
+    import ipaddress
+
     try:
-        serve_module.serve(Path(db_path), host=host, port=port, auth=not no_auth, tiles=tiles, sql_threads=sql_threads)
-    except faces.NoAccounts as error:
-        raise click.UsageError(str(error)) from error
+        return [str(ipaddress.ip_network(value.strip(), strict=False)) for value in values]
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--trusted-proxy") from None
 
 
 @cli.command()
 @click.option("--db", "db_path", default=str(examples.DEMO_DB), show_default=True, type=click.Path(dir_okay=False),
-              help="Where to build the demo registry (replaced if it exists).")
+              help="Where to build the demo registry (an earlier demo there is replaced; any other file is refused).")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("-p", "--port", default=8001, show_default=True, type=int)
 @click.option("--no-serve", is_flag=True, help="Build the demo registry and stop.")
 def demo(db_path: str, host: str, port: int, no_serve: bool) -> None:
     """Build the example registry in a fresh file and serve it."""
     try:
-        db = examples.build_demo(db_path)
+        db = api.demo(db_path)
     except ProblemsFound as found:
         fail_with_problems(found.problems, heading="the example data has problems:")
     figures = store.stats(db)["tables"]
@@ -233,14 +290,14 @@ def demo(db_path: str, host: str, port: int, no_serve: bool) -> None:
         click.echo(f"serving at http://{host}:{port}/ (Ctrl-C stops)")
         if login:
             click.echo(f"log in as '{login.user}' with password {login.password} (made for this run only)")
-        serve_module.serve(Path(db_path), host=host, port=port)
+        api.serve(db_path, host=host, port=port)
 
 
 @cli.command()
 @click.option("--database", default=serve_module.CANONICAL_DATABASE, show_default=True, help="Database name to write it for.")
 def metadata(database: str) -> None:
     """Print the merged Datasette metadata (for running plain 'datasette' yourself)."""
-    click.echo(json.dumps(serve_module.build_metadata(database), indent=2, ensure_ascii=False))
+    click.echo(json.dumps(api.metadata(database), indent=2, ensure_ascii=False))
 
 
 for _module in capability_modules():

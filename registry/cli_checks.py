@@ -10,16 +10,15 @@ from __future__ import annotations
 import json
 import sys
 from datetime import date, datetime
-from pathlib import Path
 
 import click
 
-from checks import decisions
 from checks.docs import checks_markdown
-from checks.registry import SEVERITY_ORDER, all_checks
+from checks.registry import SEVERITY_ORDER
 from checks.report import FORMATS
 from checks.run import run_checks
-from registry.cli import db_option, fail_with_problems, json_option, open_registry
+from registry import api
+from registry.cli import db_option, fail_with_problems, json_option
 from registry.importers.indicators import DEFAULT_DIR, load_indicators
 from registry.models import Answer, ReviewerRole, ReviewOutcome
 from registry.problems import ProblemsFound
@@ -54,17 +53,10 @@ def _codes(values: tuple[str, ...]) -> list[str]:
 @click.option("--criteria", "criteria_path", type=click.Path(exists=True, dir_okay=False), help="Another criteria file.")
 def check_command(db_path, only, families, fail_on, output_format, as_json, as_of, criteria_path) -> None:
     """Run the checks, record the run and its findings, and list the open findings."""
-    db = open_registry(db_path)
-    try:
-        result = run_checks(
-            db, only=_codes(only), families=_codes(families), today=_date(as_of),
-            criteria_path=Path(criteria_path) if criteria_path else None,
-        )
-    except KeyError as error:
-        raise click.UsageError(str(error.args[0])) from error
-    if not db.conn.execute("SELECT 1 FROM country_freedom LIMIT 1").fetchone():
-        click.echo("note: no country indicators loaded, so the country checks found nothing: "
-                   "run 'registry indicators load'", err=True)
+    result = api.check(db_path, only=_codes(only), families=_codes(families), today=_date(as_of),
+                       criteria_path=criteria_path)
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
     click.echo(FORMATS["json" if as_json else output_format](result))
     if fail_on != "never" and result.failing(fail_on):
         sys.exit(1)
@@ -77,7 +69,7 @@ def checks_command(output_format: str, as_json: bool) -> None:
     """List every check: code, severity, family, criterion and source.
 
     ``registry checks --format markdown > docs/checks.md`` regenerates the documentation."""
-    specs = all_checks()
+    specs = api.checks()
     if as_json or output_format == "json":
         click.echo(json.dumps([spec.as_dict() for spec in specs], indent=2, ensure_ascii=False))
     elif output_format == "markdown":
@@ -93,7 +85,8 @@ def checks_command(output_format: str, as_json: bool) -> None:
 @click.argument("subject")
 @db_option
 @click.option("--outcome", required=True, type=click.Choice([o.value for o in ReviewOutcome]))
-@click.option("--reviewer-role", required=True, type=click.Choice([r.value for r in ReviewerRole]))
+@click.option("--reviewer-role", type=click.Choice([r.value for r in ReviewerRole]),
+              help="Your role, when the registry has no account for you (REGISTRY_ACTOR or your user name) that says it.")
 @click.option("--next-due", type=ISO_DATE, help="When the decision must be reviewed again.")
 @click.option("--reviewed-on", type=ISO_DATE, help="Date of the decision (default: today).")
 @click.option("--conditions", help="Conditions attached to an approval.")
@@ -105,11 +98,13 @@ def checks_command(output_format: str, as_json: bool) -> None:
 @json_option
 def review_command(subject, db_path, outcome, reviewer_role, next_due, reviewed_on, conditions, notes,
                    military_links, funding_transparent, export_control_assessed, equitable_terms, as_json) -> None:
-    """Record a due-diligence decision on SUBJECT (an institution or agreement id, or table/id)."""
-    db = open_registry(db_path)
+    """Record a due-diligence decision on SUBJECT (an institution or agreement id, or table/id).
+
+    It is recorded under your login (REGISTRY_ACTOR or your user name) and your account's reviewer
+    role; dated today or before, with the next review after it and at most five years on."""
     try:
-        review = decisions.record_review(
-            db, subject, outcome=outcome, reviewer_role=reviewer_role, next_due=_date(next_due),
+        review = api.review(
+            subject, db_path, outcome=outcome, reviewer_role=reviewer_role, next_due=_date(next_due),
             reviewed_on=_date(reviewed_on), conditions=conditions, notes=notes,
             answers={
                 "military_or_security_links": military_links,
@@ -131,14 +126,18 @@ def review_command(subject, db_path, outcome, reviewer_role, next_due, reviewed_
 @click.argument("subject")
 @db_option
 @click.option("--reason", required=True, help="Why the finding is accepted.")
-@click.option("--until", required=True, type=ISO_DATE, help="Last day the waiver holds.")
-@click.option("--granted-by", help="The role that accepts it.")
+@click.option("--until", required=True, type=ISO_DATE, help="Last day the waiver holds (at most three years on).")
+@click.option("--granted-by", hidden=True, help="No longer taken: the waiver is granted by your login.")
 @json_option
 def waive_command(code, subject, db_path, reason, until, granted_by, as_json) -> None:
-    """Accept the finding of check CODE on SUBJECT until a date; it stays listed, marked waived."""
-    db = open_registry(db_path)
+    """Accept the finding of check CODE on SUBJECT until a date; it stays listed, marked waived.
+
+    The waiver is granted by your login (REGISTRY_ACTOR or your user name), for at most as long as
+    data/criteria.yml allows (waivers.at_most_years)."""
+    if granted_by is not None:
+        raise click.UsageError("--granted-by is not taken: a waiver is granted by your login (set REGISTRY_ACTOR)")
     try:
-        waiver = decisions.waive(db, code, subject, reason=reason, until=until.date(), granted_by=granted_by)
+        waiver = api.waive(code, subject, db_path, reason=reason, until=until.date())
     except ProblemsFound as found:
         fail_with_problems(found.problems, as_json=as_json, heading="nothing was written:")
     if as_json:
@@ -158,9 +157,8 @@ def indicators_group() -> None:
 @json_option
 def indicators_load(directory: str, db_path: str, as_json: bool) -> None:
     """Load the indicator CSVs in DIRECTORY (default: data/indicators), replacing the tables."""
-    db = open_registry(db_path)
     try:
-        counts = load_indicators(db, Path(directory))
+        counts = api.indicators_load(directory, db_path)
     except ProblemsFound as found:
         fail_with_problems(found.problems, as_json=as_json, heading="nothing was written:")
     if as_json:

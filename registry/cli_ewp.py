@@ -12,10 +12,8 @@ from pathlib import Path
 
 import click
 
-from registry.cli import db_option, fail_with_problems, json_option, open_registry, print_plan
-from registry.ewp import diff as ewp_diff
-from registry.ewp import reader
-from registry.exporters import ewp as exporter
+from registry import api
+from registry.cli import db_option, fail_with_problems, json_option, print_plan
 from registry.importers import ewp as importer
 from registry.problems import ProblemsFound
 
@@ -36,9 +34,8 @@ def ewp_group() -> None:
 def import_command(path: str, db_path: str, dry_run: bool, create_missing: bool, approved: bool, verbose: bool, as_json: bool) -> None:
     """Import an EWP document: an IIAs get response (v7), an Institutions response (v2) or
     an IIA Approval response (v2). All or nothing."""
-    db = open_registry(db_path)
     try:
-        result = importer.import_file(db, path, dry_run=dry_run, create_missing=create_missing, approved=approved)
+        result = api.ewp_import(path, db_path, dry_run=dry_run, create_missing=create_missing, approved=approved)
     except ProblemsFound as found:
         fail_with_problems(found.problems, as_json=as_json, heading=f"nothing was written; {len(found.problems)} problem(s):")
     if as_json:
@@ -60,9 +57,8 @@ def import_command(path: str, db_path: str, dry_run: bool, create_missing: bool,
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file (default: standard output).")
 def export_command(db_path: str, agreements: tuple[str, ...], output: str | None) -> None:
     """Write erasmus_iia agreements as an IIAs API v7 get response (validated when the XSD is at hand)."""
-    db = open_registry(db_path)
     try:
-        result = exporter.export(db, list(agreements) or None)
+        result = api.ewp_export(db_path, agreements=agreements)
     except ProblemsFound as found:
         fail_with_problems(found.problems, heading=f"nothing was written; {len(found.problems)} problem(s):")
     if output:
@@ -87,18 +83,8 @@ def diff_command(paths: tuple[str, ...], db_path: str, agreement: str | None, si
     registry ewp diff --agreement ID B.xml
     registry ewp diff --agreement ID --approved
     """
-    expected = 0 if (agreement and since_approval) else 1 if agreement else 2
-    if len(paths) != expected:
-        raise click.UsageError("give two files, or --agreement ID and one file, or --agreement ID --approved")
     try:
-        if agreement:
-            db = open_registry(db_path)
-            if since_approval:
-                report = ewp_diff.compare_with_approved(db, agreement)
-            else:
-                report = ewp_diff.compare_with_stored(db, agreement, reader.read_file(paths[0])[1], paths[0])
-        else:
-            report = ewp_diff.compare_documents(*(reader.read_file(p)[1] for p in paths), names=paths)
+        report = api.ewp_diff(paths, db_path, agreement=agreement, since_approval=since_approval)
     except ProblemsFound as found:
         fail_with_problems(found.problems, as_json=as_json, heading=f"{len(found.problems)} problem(s):")
     click.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False) if as_json else report.text())
@@ -111,9 +97,8 @@ def diff_command(paths: tuple[str, ...], db_path: str, agreement: str | None, si
 @click.option("--hash", "iia_hash", help="The iia-hash that was approved (checked against the stored copy).")
 def approve_command(agreement: str, db_path: str, iia_hash: str | None) -> None:
     """Record that the stored copy of AGREEMENT's IIA was approved, as it stands now."""
-    db = open_registry(db_path)
     try:
-        importer.approve(db, agreement, iia_hash=iia_hash)
+        api.ewp_approve(agreement, db_path, iia_hash=iia_hash)
     except ProblemsFound as found:
         fail_with_problems(found.problems, heading="nothing was recorded:")
     click.echo(f"{agreement}: the stored copy is recorded as approved")
@@ -125,20 +110,10 @@ def approve_command(agreement: str, db_path: str, iia_hash: str | None) -> None:
 def validate_command(paths: tuple[str, ...], as_json: bool) -> None:
     """Check EWP documents: safe XML, the XSD (when at hand), the reader's rules, and each
     IIA's iia-hash against its content."""
-    results, problems = [], []
-    for path in paths:
-        try:
-            kind, documents, checked = reader.read_file(path)
-        except ProblemsFound as found:
-            problems.extend(found.problems)
-            continue
-        entry = {"path": path, "kind": kind, "schema_checked": checked, "iias": []}
-        for iia in documents if kind == "iias-get" else []:
-            entry["iias"].append({"iia": iia.label(), "line": iia.line, "iia_hash": iia.iia_hash, "content_hash": iia.content_hash,
-                                  "hash_matches": iia.iia_hash == iia.content_hash})
-        results.append(entry)
-    if problems:
-        fail_with_problems(problems, as_json=as_json, heading=f"{len(problems)} problem(s):")
+    try:
+        results = api.ewp_validate(paths)
+    except ProblemsFound as found:
+        fail_with_problems(found.problems, as_json=as_json, heading=f"{len(found.problems)} problem(s):")
     if as_json:
         click.echo(json.dumps(results, indent=2))
         return

@@ -16,12 +16,9 @@ from typing import Any
 
 import click
 
-from registry import db as store
-from registry.cli import db_option, fail_with_problems, json_option, open_registry
-from registry.exporters import export_file
+from registry import api
+from registry.cli import db_option, fail_with_problems, json_option
 from registry.formats import FORMATS
-from registry.importers.flow import import_file
-from registry.importers.outcome import ImportOptions
 from registry.importers.report import render
 from registry.problems import ProblemsFound
 
@@ -51,18 +48,18 @@ def _bar(items: Iterable[Any], count: int, label: str) -> Iterator[Any]:
 @click.option("--keep-valid", is_flag=True, help="Write the rows that are fine; keep the others in import_rejects.")
 @click.option("--dayfirst", is_flag=True, help="Read 03/04/2025 as 3 April (otherwise such dates are refused).")
 @click.option("--create-missing", is_flag=True, help="Create partners that are not in the registry yet.")
+@click.option("--replace", is_flag=True,
+              help="Write each record whole (the dry run shows what goes); without it, what a file leaves out is kept.")
 @click.option("--sheet", help="XLSX: the sheet to read (default: the first).")
 @json_option
 def import_command(file: Path, db_path: str, kind: str | None, format_name: str | None, mapping: Path | None,
-                   dry_run: bool, keep_valid: bool, dayfirst: bool, create_missing: bool, sheet: str | None,
-                   as_json: bool) -> None:
+                   dry_run: bool, keep_valid: bool, dayfirst: bool, create_missing: bool, replace: bool,
+                   sheet: str | None, as_json: bool) -> None:
     """Import FILE (CSV, XLSX, seed YAML, EWP XML): match partners, show or write the changes."""
-    db = store.connect(db_path)
-    store.ensure_schema(db)
-    options = ImportOptions(kind=kind, format=format_name, mapping=mapping, dry_run=dry_run, keep_valid=keep_valid,
-                            dayfirst=dayfirst, create_missing=create_missing, sheet=sheet, progress=progress_on_terminal)
     try:
-        report = import_file(db, file, options)
+        report = api.import_file(file, db_path, kind=kind, format=format_name, mapping=mapping, dry_run=dry_run,
+                                 keep_valid=keep_valid, dayfirst=dayfirst, create_missing=create_missing, replace=replace,
+                                 sheet=sheet, progress=progress_on_terminal)
     except ProblemsFound as found:
         fail_with_problems(found.problems, as_json=as_json, heading=f"nothing was written; {len(found.problems)} problem(s):")
     except LookupError as error:
@@ -88,9 +85,8 @@ def export_command(db_path: str, format_name: str | None, kinds: tuple[str, ...]
                    agreements: tuple[str, ...]) -> None:
     """Export records as CSV, XLSX, seed YAML or an EWP IIAs get response; importing the file
     again changes nothing."""
-    db = open_registry(db_path)
     try:
-        count = export_file(db, output, format_name=format_name, kinds=kinds, delimiter=delimiter, agreements=agreements)
+        count = api.export(output, db_path, format_name=format_name, kinds=kinds, delimiter=delimiter, agreements=agreements)
     except (LookupError, ValueError) as error:
         raise click.UsageError(str(error)) from error
     except ProblemsFound as found:

@@ -4,50 +4,18 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import sys
-from pathlib import Path
 
 import click
 
+from registry import api
 from registry import dedupe as dedupe_module
 from registry import reference as reference_module
-from registry.cli import db_option, fail_with_problems, json_option, open_registry
-from registry.countries import country_code
+from registry.cli import db_option, fail_with_problems, json_option
 from registry.identifier_index import fill_erasmus_identifiers
-from registry.problems import Problem, ProblemsFound
-from registry.resolve import Resolution, create_institution_from_reference, resolve_many
-from registry.resolve import resolve as resolve_one
-
-
-
-def _read_names(path: str) -> list[tuple[str, str | None]]:
-    """One name per line, or a CSV with a 'name' column and an optional 'country' column
-    (a code or a name). Unknown countries are reported with their line; nothing is resolved."""
-    text = Path(path).read_bytes().decode("utf-8-sig")
-    first = text.splitlines()[0] if text.strip() else ""
-    header = [h.strip().lower() for h in next(csv.reader([first]))] if first else []
-    if "name" not in header:
-        return [(line.strip(), None) for line in text.splitlines() if line.strip()]
-    rows = csv.DictReader(io.StringIO(text))
-    rows.fieldnames = [h.strip().lower() for h in rows.fieldnames or []]
-    names, problems = [], []
-    for row in rows:
-        name, country = (row.get("name") or "").strip(), (row.get("country") or "").strip() or None
-        if not name:
-            continue
-        if country:
-            try:
-                country = country_code(country)
-            except ValueError as error:
-                problems.append(Problem("unknown-country", f"{path}:{rows.line_num}", str(error), None, "country", country))
-        names.append((name, country))
-    if problems:
-        fail_with_problems(problems, heading=f"nothing was resolved; {len(problems)} problem(s) in {path}:")
-    return names
-
+from registry.problems import ProblemsFound
+from registry.resolve import Resolution
 
 def _print_resolution(resolution: Resolution) -> None:
     where = f" [{resolution.country}]" if resolution.country else ""
@@ -70,19 +38,13 @@ def _print_resolution(resolution: Resolution) -> None:
 @json_option
 def resolve(name: str | None, country: str | None, limit: int, names_file: str | None, db_path: str, as_json: bool) -> None:
     """Resolve partner NAME (or every name in --file) to institutions: the registry's own
-    names first, then the reference registry. Exit 1 when a name is ambiguous or new."""
+    names first, then the reference registry. Exit 1 when a name is ambiguous, new or invalid."""
     if bool(name) == bool(names_file):
         raise click.UsageError("give a NAME or --file, not both")
-    db = open_registry(db_path)
-    if country:
-        try:
-            country = country_code(country)
-        except ValueError as error:
-            raise click.BadParameter(str(error), param_hint="--country") from error
-    names = _read_names(names_file) if names_file else [(name, country)]
-    if names_file and country:
-        names = [(n, c or country) for n, c in names]
-    resolutions = resolve_many(db, names, limit) if names_file else [resolve_one(db, name, country, limit)]
+    try:
+        resolutions = api.resolve(name, db_path, names_file=names_file, country=country, limit=limit)
+    except ProblemsFound as found:
+        fail_with_problems(found.problems, heading=f"nothing was resolved; {len(found.problems)} problem(s) in {names_file}:")
     if as_json:
         payload = [r.as_dict() for r in resolutions]
         click.echo(json.dumps(payload if names_file else payload[0], indent=2, ensure_ascii=False))
@@ -108,9 +70,8 @@ def reference() -> None:
 def reference_load(path: str, db_path: str, as_json: bool) -> None:
     """Load a ROR data dump (schema v2 JSON or zip, or JSON lines) or the world-universities
     JSON into the reference tables, in one logged transaction."""
-    db = open_registry(db_path)
     try:
-        result = reference_module.load_reference(db, path)
+        result = api.reference_load(path, db_path)
     except ProblemsFound as found:
         fail_with_problems(found.problems, as_json=as_json, heading=f"nothing was loaded from {path}:")
     if as_json:
@@ -129,9 +90,8 @@ def reference_load(path: str, db_path: str, as_json: bool) -> None:
 def reference_add(reference_id: str, institution_id: str | None, kind: str | None, db_path: str) -> None:
     """Create an institution from reference record REFERENCE_ID (e.g. a ROR id), with its
     identifiers, place, website and every name."""
-    db = open_registry(db_path)
     try:
-        institution = create_institution_from_reference(db, reference_id, institution_id=institution_id, kind=kind)
+        institution = api.reference_add(reference_id, db_path, institution_id=institution_id, kind=kind)
     except ProblemsFound as found:
         fail_with_problems(found.problems, heading="nothing was created:")
     click.echo(f"created {institution.id}: {institution.name} ({institution.country}), ror {institution.ror}, "
@@ -145,7 +105,7 @@ def reference_add(reference_id: str, institution_id: str | None, kind: str | Non
 @json_option
 def dedupe(threshold: float, db_path: str, as_json: bool) -> None:
     """List institutions that are probably duplicates, with the evidence. Exit 1 if any."""
-    pairs = dedupe_module.find_duplicates(open_registry(db_path), threshold)
+    pairs = api.dedupe(db_path, threshold=threshold)
     if as_json:
         click.echo(json.dumps([p.as_dict() for p in pairs], indent=2, ensure_ascii=False))
     else:
@@ -167,10 +127,8 @@ def dedupe(threshold: float, db_path: str, as_json: bool) -> None:
 @db_option
 def distinct(institution: str, other: str, reason: str | None, db_path: str) -> None:
     """Record that INSTITUTION and OTHER are not the same, so dedupe stops listing them."""
-    if institution == other:
-        raise click.UsageError("an institution is not distinct from itself")
     try:
-        dedupe_module.mark_distinct(open_registry(db_path), institution, other, reason)
+        api.distinct(institution, other, db_path, reason=reason)
     except ProblemsFound as found:
         fail_with_problems(found.problems, heading="nothing was recorded:")
     click.echo(f"recorded: {institution} and {other} are distinct")
@@ -185,7 +143,7 @@ def merge(keep: str, drop: str, db_path: str, as_json: bool) -> None:
     """Merge institution DROP into KEEP: every reference moves, DROP's names stay as aliases,
     DROP is deleted; one logged transaction ('registry unmerge KEEP DROP' undoes it)."""
     try:
-        report = dedupe_module.merge(open_registry(db_path), keep, drop)
+        report = api.merge(keep, drop, db_path)
     except ProblemsFound as found:
         fail_with_problems(found.problems, as_json=as_json, heading="nothing was merged:")
     if as_json:
@@ -209,7 +167,7 @@ def merge(keep: str, drop: str, db_path: str, as_json: bool) -> None:
 def unmerge(keep: str, drop: str, db_path: str) -> None:
     """Undo the last 'registry merge KEEP DROP' by replaying its audit-log entries backwards."""
     try:
-        count = dedupe_module.undo_merge(open_registry(db_path), keep, drop)
+        count = api.unmerge(keep, drop, db_path)
     except ProblemsFound as found:
         fail_with_problems(found.problems, heading="nothing was undone:")
     click.echo(f"undid merge {keep} {drop}: {count} logged changes reversed")

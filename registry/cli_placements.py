@@ -9,9 +9,8 @@ from datetime import date
 
 import click
 
-from registry import placements
-from registry.cli import db_option, fail_with_problems, json_option, open_registry
-from registry.countries import country_code
+from registry import api, placements
+from registry.cli import db_option, fail_with_problems, json_option
 from registry.models.placements import ChecklistItem, ItemStatus, OpportunityKind, PrerequisiteBasis, Term
 from registry.problems import ProblemsFound
 
@@ -52,11 +51,9 @@ def placements_group() -> None:
 @db_option
 def open_round_command(round_id, term, year, first_period, period_count, call_opens, call_closes, db_path) -> None:
     """Open call round ROUND_ID (e.g. 2027-autumn) with its placement periods."""
-    db = open_registry(db_path)
-    periods = placements.four_week_periods(round_id, _day(first_period), period_count) if first_period else []
     try:
-        opened = placements.open_round(
-            db, round_id, term=term, year=year, periods=periods,
+        opened = api.placements_open_round(
+            round_id, db_path, term=term, year=year, first_period=_day(first_period), period_count=period_count,
             call_opens_on=_day(call_opens), call_closes_on=_day(call_closes),
         )
     except ProblemsFound as found:
@@ -75,7 +72,7 @@ def open_round_command(round_id, term, year, first_period, period_count, call_op
 def offer_command(host, period, places, db_path) -> None:
     """Record that unit HOST takes PLACES students in PERIOD."""
     try:
-        placements.set_offer(open_registry(db_path), host, period, places)
+        api.placements_offer(host, period, places, db_path)
     except ProblemsFound as found:
         fail_with_problems(found.problems, heading="offer not recorded:")
     click.echo(f"{host} offers {places} place(s) in {period}")
@@ -90,8 +87,8 @@ def offer_command(host, period, places, db_path) -> None:
 def applicant_command(reference, round_id, home_institution, specialty, db_path) -> None:
     """Register applicant REFERENCE (a reference code, never a name) with a pending checklist."""
     try:
-        placements.register_applicant(
-            open_registry(db_path), reference, round_id=round_id, home_institution=home_institution, specialty=specialty
+        api.placements_applicant(
+            reference, db_path, round_id=round_id, home_institution=home_institution, specialty=specialty
         )
     except ProblemsFound as found:
         fail_with_problems(found.problems, heading="applicant not registered:")
@@ -109,8 +106,8 @@ def applicant_command(reference, round_id, home_institution, specialty, db_path)
 def allocate_command(reference, host, period, starts_on, ends_on, allocated_on, db_path) -> None:
     """Assign applicant REFERENCE to a unit and period (binding admission)."""
     try:
-        allocation = placements.allocate(
-            open_registry(db_path), reference, host=host, period=period,
+        allocation = api.placements_allocate(
+            reference, db_path, host=host, period=period,
             starts_on=_day(starts_on), ends_on=_day(ends_on), allocated_on=_day(allocated_on),
         )
     except ProblemsFound as found:
@@ -132,7 +129,7 @@ def allocate_command(reference, host, period, starts_on, ends_on, allocated_on, 
 def checklist_command(reference, item, status, on, basis, db_path) -> None:
     """Set ITEM of applicant REFERENCE's admission checklist to STATUS."""
     try:
-        entry = placements.update_checklist_item(open_registry(db_path), reference, item, status, on=_day(on), basis=basis)
+        entry = api.placements_checklist(reference, item, status, db_path, on=_day(on), basis=basis)
     except ProblemsFound as found:
         fail_with_problems(found.problems, heading="checklist not updated:")
     click.echo(f"{reference}: {item} {entry.status} on {entry.status_on}")
@@ -145,7 +142,7 @@ def checklist_command(reference, item, status, on, basis, db_path) -> None:
 def capacity_command(round_id, db_path, as_json) -> None:
     """Places offered and allocated per unit and period of ROUND_ID."""
     try:
-        rows = placements.capacity(open_registry(db_path), round_id)
+        rows = api.placements_capacity(round_id, db_path)
     except ProblemsFound as found:
         fail_with_problems(found.problems, as_json=as_json)
     _emit(rows, as_json, lambda r: f"{r['period']:18} {r['host']:32} offered {r['offered']}  allocated {r['allocated']}  free {r['free']}")
@@ -160,7 +157,7 @@ def capacity_command(round_id, db_path, as_json) -> None:
 @json_option
 def readiness_command(round_id, db_path, as_json) -> None:
     """Each applicant's admission checklist and what is still missing before the start."""
-    rows = placements.readiness(open_registry(db_path), round_id)
+    rows = api.placements_readiness(db_path, round_id=round_id)
 
     def line(row):
         where = f"{row['host']} from {row['starts_on']}" if row["host"] else "not allocated"
@@ -178,11 +175,7 @@ def readiness_command(round_id, db_path, as_json) -> None:
 @json_option
 def opportunities_command(programme, kind, country, db_path, as_json) -> None:
     """The catalogue of outgoing opportunities per programme, year and semester."""
-    try:
-        code = country_code(country) if country else None
-    except ValueError as error:
-        raise click.BadParameter(str(error), param_hint="--country") from error
-    rows = placements.opportunities(open_registry(db_path), programme=programme, kind=kind, country=code)
+    rows = api.opportunities(db_path, programme=programme, kind=kind, country=country)
 
     def line(row):
         when = f"year {row['study_year']}" + (f", semester {row['semester']}" if row["semester"] else "")

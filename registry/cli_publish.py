@@ -9,24 +9,21 @@ from pathlib import Path
 import click
 import sqlite_utils
 
-from registry import faces
+from registry import api
 from registry.publish import publish as publish_copy
 
 PUBLIC_DB = "public.db"
 
 
 @click.command()
-@click.option("--out", default=PUBLIC_DB, show_default=True, type=click.Path(dir_okay=False), help="The public database to write (replaced).")
+@click.option("--out", default=PUBLIC_DB, show_default=True, type=click.Path(),
+              help="The public database to write; an earlier public copy there is replaced, any other file is refused.")
+@click.option("--force", is_flag=True, help="Replace --out even when it is not a public copy.")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
-def publish(db_path: str, out: str, as_json: bool) -> None:
+def publish(db_path: str, out: str, force: bool, as_json: bool) -> None:
     """Write the minimised public copy of the registry (no contacts, reviews, findings,
     audit log or confidential agreements), to serve with 'registry serve --public'."""
-    if not Path(db_path).exists():
-        raise click.UsageError(f"no registry at {db_path}: run 'registry init --db {db_path}' first, or pass --db")
-    try:
-        publication = publish_copy(db_path, out)
-    except ValueError as error:
-        raise click.UsageError(str(error)) from error
+    publication = api.publish(db_path, out=out, force=force)
     if as_json:
         click.echo(json.dumps(publication.as_dict(), indent=2))
         return
@@ -49,9 +46,7 @@ def hash_password(from_stdin: bool) -> None:
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
-    if not password:
-        raise click.UsageError("an empty password is not a password")
-    click.echo(faces.hash_password(password))
+    click.echo(api.hash_password(password))
 
 
 def register(cli: click.Group) -> None:

@@ -15,12 +15,13 @@ from pathlib import Path
 
 import click
 
-from registry.cli import db_option, fail_with_problems, json_option, open_registry, print_plan
+from registry import api
+from registry.cli import db_option, fail_with_problems, json_option, print_plan
 from registry.importers.screening import load_list
 from registry.models import ReviewerRole
 from registry.models.screening import RiskListFormat, RiskListKind, ScreeningDecisionKind
 from registry.problems import ProblemsFound
-from registry.screening import ScreeningRun, decide, screen
+from registry.screening import ScreeningRun, screen
 
 DEMO_ORDER = 40
 SHIPPED_ASPI_LIST = Path(__file__).resolve().parent.parent / "data" / "screening" / "china_defence_universities.csv"
@@ -47,10 +48,9 @@ def screening_group() -> None:
 @db_option
 def load_command(path, list_format, list_id, name, kind, source, source_url, retrieved_on, licence, dry_run, db_path):
     """Load a screening list from PATH, replacing the list's entities (all or nothing)."""
-    db = open_registry(db_path)
     try:
-        result = load_list(
-            db, path, list_format, dry_run=dry_run, list_id=list_id, name=name, kind=kind, source=source,
+        result = api.screening_load(
+            path, list_format, db_path, dry_run=dry_run, list_id=list_id, name=name, kind=kind, source=source,
             source_url=source_url, retrieved_on=retrieved_on.date() if retrieved_on else None, licence=licence,
         )
     except ProblemsFound as found:
@@ -67,12 +67,7 @@ def load_command(path, list_format, list_id, name, kind, source, source_url, ret
 @json_option
 def lists_command(db_path: str, as_json: bool) -> None:
     """List the loaded screening lists."""
-    db = open_registry(db_path)
-    cursor = db.conn.execute(
-        "SELECT id, name, kind, format, source, retrieved_on, licence, loaded_at, entity_count FROM risk_lists ORDER BY id"
-    )
-    names = [d[0] for d in cursor.description]
-    rows = [dict(zip(names, row)) for row in cursor]
+    rows = api.screening_lists(db_path)
     if as_json:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
@@ -110,9 +105,8 @@ def screen_group(ctx: click.Context, list_ids: tuple[str, ...], db_path: str, as
     Exit 1 when a probable or possible match is found that no reviewer has set aside."""
     if ctx.invoked_subcommand is not None:
         return
-    db = open_registry(db_path)
     try:
-        run = screen(db, list_ids=list_ids)
+        run = api.screen(db_path, list_ids=list_ids)
     except ProblemsFound as found:
         fail_with_problems(found.problems, as_json=as_json, heading="cannot screen:")
     click.echo(json.dumps(run.as_dict(), indent=2, ensure_ascii=False) if as_json else _report(run))
@@ -128,7 +122,8 @@ def screen_group(ctx: click.Context, list_ids: tuple[str, ...], db_path: str, as
 @click.option("--confirmed", "decision", flag_value=ScreeningDecisionKind.confirmed.value,
               help="The partner is the listed entity.")
 @click.option("--reason", required=True, help="Why, in words a later reviewer understands.")
-@click.option("--reviewer-role", required=True, type=click.Choice([r.value for r in ReviewerRole]))
+@click.option("--reviewer-role", type=click.Choice([r.value for r in ReviewerRole]),
+              help="Your role, when the registry has no account for you (REGISTRY_ACTOR or your user name) that says it.")
 @click.option("--list", "list_id", help="The entity's list, when its id is on more than one.")
 @click.option("--decided-on", type=click.DateTime(formats=["%Y-%m-%d"]), help="Date of the decision (default: today).")
 @db_option
@@ -136,9 +131,8 @@ def decide_command(institution, entity, decision, reason, reviewer_role, list_id
     """Record whether partner INSTITUTION is the listed ENTITY (its id on the list)."""
     if decision is None:
         raise click.UsageError("say --not-the-same or --confirmed")
-    db = open_registry(db_path)
     try:
-        record = decide(db, institution, entity, decision, reason=reason, reviewer_role=reviewer_role, list_id=list_id,
+        record = api.screen_decide(institution, entity, decision, db_path, reason=reason, reviewer_role=reviewer_role, list_id=list_id,
                         decided_on=decided_on.date() if isinstance(decided_on, datetime) else None)
     except ProblemsFound as found:
         fail_with_problems(found.problems, heading="nothing was written:")

@@ -18,19 +18,22 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Callable
 from functools import lru_cache
+from pathlib import Path
 from types import ModuleType
 
-import registry
+# The package's folder, not the package: importing ``registry`` here would close a circle through its API.
+PACKAGE_DIR = Path(__file__).resolve().parent
 
 
 @lru_cache(maxsize=1)
 def capability_modules() -> tuple[ModuleType, ...]:
-    names = sorted(m.name for m in pkgutil.iter_modules(registry.__path__) if m.name.startswith("cli_"))
+    names = sorted(m.name for m in pkgutil.iter_modules([str(PACKAGE_DIR)]) if m.name.startswith("cli_"))
     return tuple(importlib.import_module(f"registry.{name}") for name in names)
 
 
-def demo_steps() -> list:
+def demo_steps() -> list[Callable[..., object]]:
     """Every capability's demo step, in DEMO_ORDER then name order."""
     modules = [m for m in capability_modules() if hasattr(m, "demo_step")]
     return [m.demo_step for m in sorted(modules, key=lambda m: (getattr(m, "DEMO_ORDER", 50), m.__name__))]

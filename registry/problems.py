@@ -42,10 +42,26 @@ class ProblemsFound(Exception):
         super().__init__(f"{count} problem{'s' if count != 1 else ''}:\n" + "\n".join(f"  {p}" for p in problems))
 
 
+class UsageProblem(Exception):
+    """A request that names something that does not exist, or asks for options that do not go
+    together (an unknown check code, a registry file that is not there). The ``registry``
+    command reports it as bad usage (exit 2); a bug's own ``KeyError`` or ``ValueError`` stays
+    a bug, with its traceback."""
+
+
+class NoRegistry(UsageProblem, FileNotFoundError):
+    """There is no registry file where one was expected."""
+
+
+class UnknownName(UsageProblem, LookupError):
+    """A check code, check family, format or kind that the registry does not know."""
+
+
 def validation_problems(error: Any, where: str, record: str | None = None, code: str = "invalid-value") -> list[Problem]:
     """One Problem per error of a pydantic ValidationError, naming the field, value and rule."""
     return [
         Problem(code, where, detail["msg"].removeprefix("Value error, "), record,
-                ".".join(str(part) for part in detail["loc"]) or None, detail.get("input"))
+                ".".join(str(part) for part in detail["loc"]) or None,
+                detail.get("input") if detail["loc"] else None)  # a rule across fields: its message names them
         for detail in error.errors()
     ]

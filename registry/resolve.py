@@ -20,7 +20,6 @@ import json
 import multiprocessing
 import os
 import pickle
-import re
 import tempfile
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
@@ -40,7 +39,7 @@ from registry.matching.text import GENERIC, STOPWORDS, tokens_of
 from registry.models import Institution, InstitutionName
 from registry.problems import Problem, ProblemsFound
 from registry.reference import reference_stamp, ror_id
-from registry.text import fold
+from registry.text import fold, slugify, unique_id
 
 MARGIN = 0.06  # a probable match must lead the next candidate by this much to be accepted
 AMBIGUOUS_SHOWN = 10  # an ambiguous answer lists up to this many candidates: every one a person must weigh
@@ -505,8 +504,10 @@ _KIND_BY_TYPE = (("education", "university"), ("government", "agency"), ("compan
 
 
 def _slug(text: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", fold(text)).strip("-")[:60].strip("-")
-    return slug or "institution"
+    try:
+        return slugify(text, limit=60)
+    except ValueError:
+        return "institution"
 
 
 def _institution_kind(name: str, types: list[str]) -> str:
@@ -633,7 +634,4 @@ def _registry_kind(kind: str, name: str, display: str) -> str:
 
 
 def _unique_id(conn, base: str) -> str:
-    candidate, number = base, 2
-    while conn.execute("SELECT 1 FROM institutions WHERE id = ?", [candidate]).fetchone():
-        candidate, number = f"{base}-{number}", number + 1
-    return candidate
+    return unique_id(base, lambda candidate: bool(conn.execute("SELECT 1 FROM institutions WHERE id = ?", [candidate]).fetchone()))

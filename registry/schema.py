@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from registry.models import RECORDS, Record
-from registry.schema_types import Indexed, Ref, Searchable, SqlCheck
+from registry.schema_types import Indexed, Ref, RenamedFrom, Searchable, SqlCheck
 
 # One encoder, built once: json.dumps with keyword arguments builds a new encoder per call,
 # which dominates a bulk load. Compact and unescaped, as SQLite's json_object writes.
@@ -43,11 +43,13 @@ class Column:
     ref: Ref | None = None
     indexed: bool = False
     index_then: tuple[str, ...] = ()
+    unique: bool = False
     searchable: bool = False
     computed: bool = False
     min_length: int = 0
     sql_checks: list[str] = field(default_factory=list)
     description: str | None = None
+    renamed_from: tuple[str, ...] = ()  # the column's names in earlier releases (for migrate)
 
     @property
     def sql_type(self) -> str:
@@ -164,8 +166,11 @@ def _column(name: str, info: FieldInfo) -> Column:
         elif isinstance(item, Indexed):
             column.indexed = True
             column.index_then = item.then
+            column.unique = item.unique
         elif isinstance(item, Searchable):
             column.searchable = True
+        elif isinstance(item, RenamedFrom):
+            column.renamed_from += item.names
         elif isinstance(item, (annotated_types.Ge, annotated_types.Gt)):
             column.minimum = item.ge if isinstance(item, annotated_types.Ge) else item.gt
         elif isinstance(item, (annotated_types.Le, annotated_types.Lt)):
@@ -230,8 +235,10 @@ def declared_indexes(spec: TableSpec) -> dict[str, tuple[str, ...]]:
 
 
 def index_sql(spec: TableSpec) -> list[str]:
+    unique = {column.name for column in spec.columns if column.unique}
     return [
-        f"CREATE INDEX IF NOT EXISTS {quote(index)} ON {quote(spec.name)}({', '.join(quote(name) for name in names)})"
+        f"CREATE {'UNIQUE ' if names[0] in unique else ''}INDEX IF NOT EXISTS {quote(index)} "
+        f"ON {quote(spec.name)}({', '.join(quote(name) for name in names)})"
         for index, names in declared_indexes(spec).items()
     ]
 
@@ -313,6 +320,28 @@ END""",
     ]
 
 
+RULE_TRIGGER_PREFIX = "rule_"
+
+
+def rule_trigger_sql(spec: TableSpec) -> list[str]:
+    """Triggers that refuse an insert, or an update of the fields concerned, breaking one of
+    the model's rules (``Record.rules``): a raw SQL write meets them as a validated record does.
+    An update that leaves those fields as they were is not judged again (a review's date stays
+    valid as the days go by, and as REGISTRY_TODAY is moved)."""
+    statements = []
+    for number, rule in enumerate(spec.record.rules, start=1):
+        name = f"{RULE_TRIGGER_PREFIX}{spec.name}_{number}"
+        broken = f"NOT ({rule.sql('NEW')})"
+        refusal = f"SELECT RAISE(ABORT, {sql_literal(f'{spec.name}: {rule.message}')});"
+        changed = " OR ".join(f"NEW.{quote(f)} IS NOT OLD.{quote(f)}" for f in rule.fields)
+        statements += [
+            f'CREATE TRIGGER "{name}_insert" BEFORE INSERT ON {quote(spec.name)} WHEN {broken} BEGIN {refusal} END',
+            f'CREATE TRIGGER "{name}_update" BEFORE UPDATE ON {quote(spec.name)} WHEN ({changed}) AND {broken} '
+            f"BEGIN {refusal} END",
+        ]
+    return statements
+
+
 # The sources of the entries 'registry merge' and 'registry unmerge' write (registry/dedupe.py).
 MERGE_SOURCES = "(source GLOB 'merge *' OR source GLOB 'unmerge *')"
 
@@ -381,7 +410,8 @@ def _institution_row(alias: str) -> str:
 def _agreement_row(alias: str) -> str:
     ident = f"{alias}.id"
     return (
-        f"{alias}.rowid, {alias}.title, {alias}.notes, "
+        # The office's own code is searched with the title (the search table keeps its columns).
+        f"{alias}.rowid, {alias}.title || coalesce(' | ' || {alias}.agreement_code, ''), {alias}.notes, "
         f"{_AGREEMENT_PARTNERS.format(id=ident)}, {_AGREEMENT_PARTNERS_FOLDED.format(id=ident)}"
     )
 

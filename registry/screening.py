@@ -255,3 +255,12 @@ def decide(db: sqlite_utils.Database, institution: str, entity_id: str, decision
         raise ProblemsFound(validation_problems(error, where, f"screening_decisions/{institution}/{entity_id}")) from error
     store.write_records(db, [record], actor=actor, source="registry screen decide")
     return record
+
+
+def loaded_lists(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    """The loaded screening lists, by id."""
+    cursor = db.conn.execute(
+        "SELECT id, name, kind, format, source, retrieved_on, licence, loaded_at, entity_count FROM risk_lists ORDER BY id"
+    )
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor]

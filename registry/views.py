@@ -5,9 +5,17 @@ not a party in the role 'home' (in municipal cooperation the city is the home si
 
 These are what people browse in Datasette and what canned queries start from, so their
 column names are the words the office uses (partners, places_out, days_until_end).
+
+A capability declares its own read models as ``VIEWS`` in its module of ``registry.models``
+(see ``registry.models.placements``); ``all_views`` collects them after these, the core's.
 """
 
 from __future__ import annotations
+
+import importlib
+import pkgutil
+
+from registry import models
 
 _PARTNERS = """(SELECT group_concat(i.name, '; ') FROM agreement_parties p JOIN institutions i ON i.id = p.institution
      WHERE p.agreement = a.id AND p.role <> 'home' AND i.is_home = 0)"""
@@ -54,9 +62,21 @@ WHERE i.is_home = 0
 }
 
 
+def all_views() -> dict[str, str]:
+    """Every view: the core's, then each ``registry.models`` module's ``VIEWS``, by module name."""
+    collected = dict(VIEWS)
+    for module_name in sorted(m.name for m in pkgutil.iter_modules(models.__path__)):
+        declared: dict[str, str] = getattr(importlib.import_module(f"registry.models.{module_name}"), "VIEWS", {})
+        for name, body in declared.items():
+            if name in collected:
+                raise ValueError(f"view {name!r} of registry.models.{module_name} is declared twice")
+            collected[name] = body
+    return collected
+
+
 def create_views_sql() -> str:
     statements = []
-    for name, body in VIEWS.items():
+    for name, body in all_views().items():
         statements.append(f'DROP VIEW IF EXISTS "{name}";')
         statements.append(f'CREATE VIEW "{name}" AS {body.strip()};')
     return "\n".join(statements)

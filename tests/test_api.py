@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import keyword
+
+import click
 import pytest
 
 import registry
@@ -33,3 +36,36 @@ def test_api_load_refuses_bad_input_and_writes_nothing(tmp_path):
 def test_opening_a_missing_registry_says_how_to_make_one(tmp_path):
     with pytest.raises(FileNotFoundError, match="registry init"):
         registry.stats(tmp_path / "missing.db")
+
+
+def api_name(path: tuple[str, ...]) -> str:
+    """The rule every command follows, so that a new one knows its API function's name:
+    ``registry GROUP COMMAND`` is ``registry.api.GROUP_COMMAND``, hyphens as underscores
+    (``placements open-round`` is ``placements_open_round``), and a Python keyword takes a
+    trailing underscore (``import`` is ``import_``). A group that runs on its own
+    (``registry screen``) is a command too."""
+    name = "_".join(path).replace("-", "_")
+    return f"{name}_" if keyword.iskeyword(name) else name
+
+
+def command_paths(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    paths = []
+    for name, command in sorted(group.commands.items()):
+        path = (*prefix, name)
+        if not isinstance(command, click.Group) or command.invoke_without_command:
+            paths.append(path)
+        if isinstance(command, click.Group):
+            paths += command_paths(command, path)
+    return paths
+
+
+def test_every_command_has_its_api_function_documented_with_an_example():
+    from registry import api
+    from registry.cli import cli
+
+    paths = command_paths(cli)
+    assert ("placements", "allocate") in paths and ("screen",) in paths and ("screen", "decide") in paths
+    missing = [f"registry {' '.join(p)} -> api.{api_name(p)}" for p in paths if not callable(getattr(api, api_name(p), None))]
+    assert missing == [], "commands without a function in registry.api (see api_name for the rule)"
+    undocumented = [api_name(p) for p in paths if "Example" not in (getattr(api, api_name(p)).__doc__ or "")]
+    assert undocumented == [], "registry.api functions whose docstring has no 'Example'"

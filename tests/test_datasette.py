@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from conftest import datasette_get
 from core_portfolio import portfolio
 
+from registry import clock
 from registry import db as store
 from registry.serve import build_metadata
 
@@ -34,6 +37,42 @@ def test_expiring_lists_active_agreements_ending_within_the_months_given(served)
     assert ids(served, "/registry/expiring.json?months=6&_shape=array") == ["ex-gu-expired", "ex-ku-med"]
     assert ids(served, "/registry/expiring.json?months=48&_shape=array") == [
         "ex-gu-expired", "ex-ku-med", "ex-lodz-nursing", "phd-uq"]
+
+
+def test_lists_open_useful_with_their_parameters_left_empty(served):
+    # As a list opens from the home page: every parameter empty.
+    assert ids(served, "/registry/expiring.json?months=&unit=&_shape=array") == ["ex-gu-expired", "ex-ku-med"]  # 12 months
+    assert ids(served, "/registry/unused_agreements.json?years=&programme=&_shape=array") == ["ex-gu-expired", "ex-lodz-nursing"]
+    assert ids(served, "/registry/teacher_mobility_gaps.json?programme=&_shape=array") == ["ex-gu-expired", "ex-lodz-nursing"]
+
+
+def test_lists_filter_by_programme_in_either_language(served):
+    assert ids(served, "/registry/teacher_mobility_gaps.json?programme=Sjuksk&_shape=array") == ["ex-lodz-nursing"]
+    assert ids(served, "/registry/unused_agreements.json?years=3&programme=medicine&_shape=array") == ["ex-gu-expired"]
+
+
+def test_expiring_keeps_the_municipalitys_agreements_apart(tmp_path):
+    from registry.models import Agreement, Institution
+
+    path = tmp_path / "registry.db"
+    db = store.connect(path)
+    store.ensure_schema(db)
+    store.write_records(db, portfolio() + [
+        Institution(id="frederiksberg", name="Frederiksberg Municipality", country="DK", kind="municipality"),
+        Agreement(id="city-frederiksberg", title="Twin towns", kind="twin_town", status="active",
+                  home_unit="City of Lund", ends_on=str(clock.today() + timedelta(days=40)),
+                  parties=[{"institution": "lund-university", "role": "home"}, "frederiksberg"]),
+    ], actor="tester", source="fixture")
+    db.conn.close()
+    assert "city-frederiksberg" not in ids(path, "/registry/expiring.json?months=12&_shape=array")
+    assert ids(path, "/registry/expiring.json?months=12&unit=City&_shape=array") == ["city-frederiksberg"]
+
+
+def test_canned_queries_hide_their_sql(served):
+    queries = build_metadata()["databases"]["registry"]["queries"]
+    assert queries and all(query["hide_sql"] for query in queries.values())
+    page = datasette_get(served, "/registry/expiring?months=12").text
+    assert 'id="sql-query"' not in page and 'id="sql-editor"' not in page  # only the "show" link
 
 
 def test_programme_portfolio_by_id_or_by_name_in_either_language(served):

@@ -32,7 +32,7 @@ def test_a_bulk_write_leaves_planner_statistics(bulk_registry):
 @pytest.mark.parametrize("name", ["expiring", "programme_portfolio", "teacher_mobility_gaps", "unused_agreements"])
 def test_canned_queries_look_children_up_by_agreement(bulk_registry, name):
     sql = build_metadata()["databases"]["registry"]["queries"][name]["sql"]
-    steps = plan(bulk_registry, sql, {"months": 6, "programme": "medicine", "years": 3, "_page_size": 50, "_page_offset": 0})
+    steps = plan(bulk_registry, sql, {"months": 6, "unit": "", "programme": "medicine", "years": 3, "_page_size": 50, "_page_offset": 0})
     # agreements are read through an index (in ends_on order, up to the LIMIT), never scanned bare
     assert not any(step in ("SCAN a", "SCAN o") for step in steps), steps
     for child in ("t", "f"):

@@ -24,6 +24,10 @@ from registry.importers.outcome import STATUSES, ImportOptions, RowOutcome
 from registry.models import RECORDS, ImportReject, RejectOutcome
 
 
+# Formats whose records the flow writes, so that --replace can say how; the others write themselves.
+REPLACEABLE_FORMATS = ("csv", "xlsx", "yaml")
+
+
 @dataclass
 class ImportReport:
     file: str
@@ -67,7 +71,7 @@ class ImportReport:
         for outcome in self.outcomes:
             entry = {
                 "where": outcome.where, "line": outcome.line, "status": outcome.status, "record": outcome.key,
-                "score": outcome.score, "resolution": outcome.resolution, "reason": outcome.reason,
+                "score": outcome.score, "resolution": outcome.resolution, "pairing": outcome.pairing, "reason": outcome.reason,
                 "candidates": outcome.candidates, "raw": outcome.raw,
             }
             if outcome.accepted:
@@ -110,12 +114,15 @@ def import_file(db: sqlite_utils.Database, path: str | Path, options: ImportOpti
     options = options or ImportOptions()
     path = Path(path)
     file_format = format_for(path, options.format)
+    if options.replace and file_format.name not in REPLACEABLE_FORMATS:
+        raise LookupError(f"--replace is for sheets and seed YAML; a {file_format.name} document is written as its format says")
     result = file_format.function("reader")(db, path, options)
     report = ImportReport(str(path), file_format.name, result.kind, result.outcomes, result.details, dry_run=options.dry_run)
     taken = [o for o in result.outcomes if o.accepted]
     refused = report.refused
     records = [record for outcome in taken for record in outcome.records]
     locations = [outcome.where for outcome in taken for _ in outcome.records]
+    complete = [outcome.complete if position == 0 else () for outcome in taken for position in range(len(outcome.records))]
     if refused and not options.keep_valid and not options.dry_run:
         return report  # one refused row stops the import: nothing is written
     if refused and options.keep_valid and not options.dry_run:
@@ -124,11 +131,13 @@ def import_file(db: sqlite_utils.Database, path: str | Path, options: ImportOpti
         rejects = reject_records(refused, path, report.import_id, now)
         records += rejects
         locations += [o.where for o in refused]
+        complete += [()] * len(rejects)
     if result.write is not None:
         report.plan = result.write(actor=options.actor, source=f"import {path}"[:500], dry_run=options.dry_run)
     else:
         report.plan = store.write_records(
-            db, records, actor=options.actor, source=f"import {path}"[:500], dry_run=options.dry_run, locations=locations
+            db, records, actor=options.actor, source=f"import {path}"[:500], dry_run=options.dry_run, locations=locations,
+            merge=not options.replace, complete=complete,
         )
     report.written = not options.dry_run
     return report

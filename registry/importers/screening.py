@@ -34,7 +34,7 @@ from registry import db as store
 from registry.countries import country_code
 from registry.models.screening import RiskEntity, RiskList, RiskListFormat, RiskListKind, RiskProxy
 from registry.problems import Problem, ProblemsFound, validation_problems
-from registry.text import fold
+from registry.text import slugify
 
 ORGANISATION_SCHEMATA = frozenset({"Organization", "Company", "PublicBody", "LegalEntity"})
 FTM_NAME_PROPERTIES = ("name", "alias", "previousName", "weakAlias", "abbreviation")
@@ -179,7 +179,10 @@ def read_ftm(path: Path) -> ReadResult:
 
 
 def name_slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", fold(name)).strip("-")[:120] or "unnamed"
+    try:
+        return slugify(name, limit=120)
+    except ValueError:
+        return "unnamed"
 
 
 def read_plain_csv(path: Path) -> ReadResult:

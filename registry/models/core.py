@@ -10,12 +10,14 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, computed_field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, computed_field, model_validator
 
+from registry.models import limits
 from registry.models.base import Record
 from registry.schema_types import (
     AcademicYear,
     Country,
+    EmailAddress,
     Indexed,
     IscedCode,
     IscedLevel,
@@ -23,15 +25,39 @@ from registry.schema_types import (
     RorId,
     Searchable,
     Slug,
+    SqlRule,
     Url,
 )
 from registry.text import fold
 
 NonEmpty = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+
+
+def language_tag(text: Any) -> Any:
+    """A language tag in BCP 47's letter case: ``EN`` -> ``en``, ``sr-latn-rs`` -> ``sr-Latn-RS``."""
+    if not isinstance(text, str):
+        return text
+    parts = text.strip().split("-")
+    out, private = [parts[0].lower()], len(parts[0]) == 1
+    for part in parts[1:]:
+        private = private or len(part) == 1  # after a singleton (x-...) every subtag is lower case
+        if not private and len(part) == 2 and part.isalpha():
+            out.append(part.upper())  # region
+        elif not private and len(part) == 4 and part.isalpha():
+            out.append(part.title())  # script
+        else:
+            out.append(part.lower())
+    return "-".join(out)
+
+
 Text = Annotated[str, StringConstraints(max_length=20000)]
 LanguageCode = Annotated[
-    str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$"), Field(description="ISO 639 language code")
+    str,
+    BeforeValidator(language_tag),
+    StringConstraints(pattern=r"^[a-z]{1,8}(-[A-Za-z0-9]{1,8})*$"),
+    Field(description="language tag (xs:language, BCP 47): ISO 639 code, optionally script and region (sr-Latn-RS)"),
 ]
+AgreementCode = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Count = Annotated[int, Field(ge=0)]
 Year = Annotated[int, Field(ge=1000, le=2200)]
 
@@ -457,6 +483,10 @@ class Agreement(Record):
     equitable_terms: Annotated[
         Optional[Text], Field(description="terms that make the partnership fair to a partner in a low-income country")
     ] = None
+    agreement_code: Annotated[
+        Optional[AgreementCode], Indexed(unique=True), Searchable(),
+        Field(description="the office's own code for the agreement (e.g. 'LU-MED-2024-001'): free text, unique"),
+    ] = None
     ewp_iia_id: Annotated[Optional[str], Indexed(), Field(description="Erasmus Without Paper IIA id")] = None
     notes: Annotated[Optional[Text], Searchable()] = None
     parties: list[AgreementParty] = []
@@ -480,7 +510,7 @@ class Contact(Record):
     agreement: Annotated[Optional[Slug], Ref("agreements", cascade=True)] = None
     role: NonEmpty
     name: Optional[NonEmpty] = None
-    email: Optional[Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]] = None
+    email: Optional[EmailAddress] = None
     phone: Optional[Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ()./-]{5,30}$")]] = None
 
 
@@ -491,6 +521,15 @@ class Review(Record):
     table: ClassVar[str] = "reviews"
     ordered: ClassVar = (("reviewed_on", "next_review_due"),)
     exactly_one: ClassVar = (("institution", "agreement"),)
+    rules: ClassVar = (
+        SqlRule("{reviewed_on} <= registry_today()", "a review cannot be dated after today"),
+        SqlRule("{next_review_due} > {reviewed_on}", "the next review is due after the review itself"),
+        SqlRule(
+            f"{{next_review_due}} <= date({{reviewed_on}}, '+{limits.review_next_due_years()} years')",
+            f"the next review is due at most {limits.review_next_due_years()} years after the review "
+            "(data/criteria.yml review.next_due_at_most_years)",
+        ),
+    )
 
     id: Slug
     institution: Annotated[Optional[Slug], Ref("institutions")] = None
@@ -505,5 +544,6 @@ class Review(Record):
     export_control_assessed: Annotated[Optional[Answer], Field(description="has an export-control assessment been made?")] = None
     equitable_terms: Annotated[Optional[Answer], Field(description="are the terms equitable for both sides?")] = None
     notes: Optional[Text] = None
+    reviewed_by: Annotated[Optional[NonEmpty], Field(description="the login that recorded the review")] = None
 
 

@@ -25,7 +25,6 @@ from typing import Annotated, Any, ClassVar, Optional
 
 from pydantic import Field, computed_field, model_validator
 
-from registry import views
 from registry.countries import country_code
 from registry.models.base import Record
 from registry.schema_types import Country, Indexed, Ref, Searchable, Slug, Url
@@ -334,8 +333,8 @@ class Opportunity(Record):
         return next(label for limit, label in DURATION_BANDS if limit is None or self.weeks_max <= limit)
 
 
-# Read models for Datasette. They join the core's views (``registry.views.VIEWS``) so that
-# ``ensure_schema`` creates them and ``publish`` can recreate them, like the core's own.
+# Read models for Datasette, declared here by the records they read: ``registry.views.all_views``
+# collects them, so that ``ensure_schema`` creates them and ``publish`` recreates them like the core's own.
 VIEWS = {
     "opportunity_catalogue": """
 SELECT
@@ -368,8 +367,6 @@ SELECT
      WHERE ip.round = r.id AND ip.withdrawn = 0) AS allocated
 FROM placement_rounds r""",
 }
-
-views.VIEWS.update(VIEWS)
 
 __all__ = [
     "AdmissionItem",

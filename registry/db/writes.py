@@ -1,4 +1,4 @@
-"""The store: connect, create the schema, and write records in one logged transaction.
+"""Write records in one logged transaction, planned first.
 
 Writes are computed as a plan first (insert, update, delete per row, by comparing with
 what is stored), so that loading the same data twice writes nothing and logs nothing, and
@@ -9,210 +9,24 @@ triggers (see ``schema.py``): this module only tells them who writes and from wh
 from __future__ import annotations
 
 import gc
-import getpass
-import json
-import os
-import sqlite3
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import sqlite_utils
+from pydantic import ValidationError
 
-from registry import clock, schema, views
+from registry import schema
+from registry.db.connection import default_actor, specs, transaction
+from registry.db.rows import decode, encode_values
+from registry.db.upkeep import rebuild_search
 from registry.models import Record
 from registry.problems import Problem, ProblemsFound
 
-DEFAULT_DB = "registry.db"
 _CHUNK = 500
-
-
-def default_path() -> str:
-    return os.environ.get("REGISTRY_DB") or DEFAULT_DB
-
-
-def default_actor() -> str:
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):
-        user = "unknown"
-    return os.environ.get("REGISTRY_ACTOR") or user
-
-
-def connect(path: str | Path | None = None, *, create: bool = True) -> sqlite_utils.Database:
-    """Open the registry file with foreign keys enforced and write-ahead logging."""
-    path = Path(path or default_path())
-    if not create and not path.exists():
-        raise FileNotFoundError(f"no registry at {path}: run 'registry init' or give --db")
-    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-    conn.execute("PRAGMA foreign_keys = ON")
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA busy_timeout = 5000")
-    clock.register_sql(conn)
-    return sqlite_utils.Database(conn)
-
-
-@lru_cache(maxsize=1)
-def specs() -> dict[str, schema.TableSpec]:
-    return schema.table_specs()
-
-
-def ensure_schema(db: sqlite_utils.Database) -> None:
-    """Create or bring up to date every table, index, trigger, search index and view."""
-    conn = db.conn
-    with transaction(db, actor=None, source="schema"):
-        for spec in specs().values():
-            conn.execute(schema.create_table_sql(spec))
-            existing = {row[1] for row in conn.execute(f"PRAGMA table_info({schema.quote(spec.name)})")}
-            for column in spec.columns:
-                if column.name not in existing:  # a column added to a model after the file was made
-                    conn.execute(
-                        f"ALTER TABLE {schema.quote(spec.name)} ADD COLUMN {schema.quote(column.name)} {column.sql_type}"
-                    )
-            for statement in schema.index_sql(spec):
-                conn.execute(statement)
-            _drop_undeclared_indexes(conn, spec)
-        for statement in _split(schema.AUDIT_SQL):
-            conn.execute(statement)
-        context_columns = {row[1] for row in conn.execute(f"PRAGMA table_info({schema.AUDIT_CONTEXT_TABLE})")}
-        if "logged_by_caller" not in context_columns:  # files made before the library logged in bulk
-            conn.execute(f"ALTER TABLE {schema.AUDIT_CONTEXT_TABLE} ADD COLUMN logged_by_caller INTEGER NOT NULL DEFAULT 0")
-        for spec in specs().values():
-            for suffix in ("insert", "update", "delete"):
-                conn.execute(f'DROP TRIGGER IF EXISTS "audit_{spec.name}_{suffix}"')
-            for statement in schema.audit_trigger_sql(spec) if spec.record.audited else []:
-                conn.execute(statement)
-        for statement in _split(schema.SEARCH_SQL):
-            conn.execute(statement)
-        for statement in _split(views.create_views_sql()):
-            conn.execute(statement)
-        if search_index_stale(db):
-            rebuild_search(db)
-
-
-def _drop_undeclared_indexes(conn: sqlite3.Connection, spec: schema.TableSpec) -> None:
-    """An index a model no longer declares (one widened into a composite, say) would linger
-    in files made before, and SQLite may pick it, without statistics, over the one meant."""
-    declared = schema.declared_indexes(spec)
-    prefix = f"idx_{spec.name}_"
-    for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?", [spec.name]).fetchall():
-        if name.startswith(prefix) and name not in declared:
-            conn.execute(f"DROP INDEX {schema.quote(name)}")
-
-
-def _split(script: str) -> list[str]:
-    """Split a script into statements, keeping trigger bodies whole."""
-    statements, current = [], []
-    for line in script.strip().splitlines():
-        current.append(line)
-        candidate = "\n".join(current).strip()
-        if candidate and sqlite3.complete_statement(candidate):
-            statements.append(candidate)
-            current = []
-    return statements
-
-
-def search_index_stale(db: sqlite_utils.Database) -> bool:
-    conn = db.conn
-    for fts_table, table in schema.SEARCH_TABLES.items():
-        missing = conn.execute(
-            f"SELECT count(*) FROM {table} t WHERE NOT EXISTS (SELECT 1 FROM {fts_table} f WHERE f.rowid = t.rowid)"
-        ).fetchone()[0]
-        extra = conn.execute(f"SELECT count(*) FROM {fts_table}").fetchone()[0] - conn.execute(
-            f"SELECT count(*) FROM {table}"
-        ).fetchone()[0]
-        if missing or extra:
-            return True
-    return False
-
-
-def rebuild_search(db: sqlite_utils.Database) -> None:
-    for statement in _split(schema.REBUILD_SEARCH_SQL):
-        db.conn.execute(statement)
-
-
-@contextmanager
-def transaction(db: sqlite_utils.Database, *, actor: str | None, source: str | None) -> Iterator[None]:
-    """One write transaction whose changes the audit log attributes to actor and source."""
-    conn = db.conn
-    nested = conn.in_transaction
-    if not nested:
-        conn.execute("BEGIN IMMEDIATE")
-        conn.execute("PRAGMA defer_foreign_keys = ON")
-    has_context = bool(conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", [schema.AUDIT_CONTEXT_TABLE]).fetchone())
-    if has_context:
-        conn.execute(f"UPDATE {schema.AUDIT_CONTEXT_TABLE} SET actor = ?, source = ? WHERE id = 1", [actor, source])
-    try:
-        yield
-        if not nested:
-            conn.execute(f"UPDATE {schema.AUDIT_CONTEXT_TABLE} SET actor = NULL, source = NULL WHERE id = 1")
-            conn.execute("COMMIT")
-    except BaseException:
-        if not nested:
-            conn.execute("ROLLBACK")
-        raise
-
-
-# --- values between models and rows ------------------------------------------------------
-
-
-def encode(spec: schema.TableSpec, columns: dict[str, Any]) -> dict[str, Any]:
-    """A model's JSON-mode dump as the values stored in each column."""
-    return dict(zip(spec.stored_columns, encode_values(spec, columns)))
-
-
-@lru_cache(maxsize=None)
-def _encoding(table: str) -> tuple[tuple[str, ...], tuple[int, ...], tuple[int, ...]]:
-    columns = specs()[table].columns
-    return (
-        tuple(c.name for c in columns),
-        tuple(i for i, c in enumerate(columns) if c.kind == "json"),
-        tuple(i for i, c in enumerate(columns) if c.kind == "bool"),
-    )
-
-
-def encode_values(spec: schema.TableSpec, columns: dict[str, Any]) -> list[Any]:
-    names, json_positions, bool_positions = _encoding(spec.name)
-    values = [columns.get(name) for name in names]
-    for position in json_positions:
-        if values[position] is not None:
-            values[position] = schema.dump_json(values[position])
-    for position in bool_positions:
-        if values[position] is not None:
-            values[position] = int(values[position])
-    return values
-
-
-def decode(spec: schema.TableSpec, row: dict[str, Any]) -> dict[str, Any]:
-    """A stored row as the model dumps it (JSON parsed, booleans as bool)."""
-    values = {}
-    for column in spec.columns:
-        value = row.get(column.name)
-        if value is not None:
-            if column.kind == "json" and isinstance(value, str):
-                try:
-                    value = json.loads(value)
-                except ValueError:
-                    pass
-            elif column.kind == "bool" and value in (0, 1):
-                value = bool(value)
-        values[column.name] = value
-    return values
-
-
-def record_from_row(table: str, row: dict[str, Any]) -> Record:
-    """Re-validate a stored row against its model (computed columns are derived, not input)."""
-    spec = specs()[table]
-    values = decode(spec, row)
-    inputs = {c.name: values[c.name] for c in spec.columns if not c.computed and values.get(c.name) is not None}
-    return spec.record.model_validate(inputs)
-
-
-# --- planning and applying writes ----------------------------------------------------------
 
 
 @dataclass
@@ -270,21 +84,56 @@ def gc_paused() -> Iterator[None]:
 FREEZE_AFTER_OBJECTS = 100_000
 
 
+@dataclass
+class _Flat:
+    """Records split into rows per table, with what each row's source gave (None: all of it)."""
+
+    rows: dict[str, list[dict]] = field(default_factory=lambda: defaultdict(list))
+    given: dict[str, list[frozenset[str] | None]] = field(default_factory=lambda: defaultdict(list))
+    complete: dict[str, set[tuple[str, Any]]] = field(default_factory=lambda: defaultdict(set))
+
+
 def _flatten(
     record: Record,
-    rows: dict[str, list[dict]],
-    complete_sets: dict[str, set[tuple[str, Any]]],
+    flat: _Flat,
+    *,
+    merge: bool,
+    complete_lists: Collection[str] = (),
     dumped: dict[str, Any] | None = None,
 ) -> None:
-    """Split a record and its children into rows per table, from one dump of the whole tree."""
+    """Split a record and its children into rows per table, from one dump of the whole tree.
+
+    Replacing (``merge`` False), a child list the record was given is complete. Merging, only
+    the lists named in ``complete_lists`` are, and each row keeps what its source gave."""
     if dumped is None:
         dumped = record.model_dump(mode="json")
-    rows[record.table].append({k: v for k, v in dumped.items() if k not in record.children})
+    flat.rows[record.table].append({k: v for k, v in dumped.items() if k not in record.children})
+    flat.given[record.table].append(frozenset(record.model_fields_set) | frozenset(record.primary_key) if merge else None)
     for field_name, (child_cls, parent_field) in record.children.items():
-        if field_name in record.model_fields_set:
-            complete_sets[child_cls.table].add((parent_field, getattr(record, record.primary_key[0])))
+        if field_name in (complete_lists if merge else record.model_fields_set):
+            flat.complete[child_cls.table].add((parent_field, getattr(record, record.primary_key[0])))
         for child, child_dump in zip(getattr(record, field_name), dumped[field_name]):
-            _flatten(child, rows, complete_sets, child_dump)
+            _flatten(child, flat, merge=merge, dumped=child_dump)
+
+
+def _merged(spec: schema.TableSpec, before: dict[str, Any], after: dict[str, Any], given: frozenset[str]) -> dict[str, Any]:
+    """The stored row with the fields its source gave laid over it, validated again as a
+    whole (a given end date against a kept start date; computed columns recomputed)."""
+    merged = {name: (after[name] if name in given else before.get(name)) for name in after}
+    if merged == after:
+        return after
+    model = spec.record
+    inputs = {c.name: merged[c.name] for c in spec.columns if not c.computed and merged.get(c.name) is not None}
+    try:
+        return model.model_validate(inputs).columns()
+    except ValidationError as error:
+        key = "/".join(str(after[k]) for k in model.primary_key)
+        reasons = "; ".join(d["msg"].removeprefix("Value error, ") for d in error.errors())
+        raise ProblemsFound([Problem(
+            "merged-record-invalid", f"{spec.name}/{key}",
+            f"with the stored values this source does not give, the record breaks a rule: {reasons}; "
+            "give those fields too, or replace the whole record (--replace)",
+        )]) from None
 
 
 def _fetch(db: sqlite_utils.Database, table: str, column: str, values: Iterable[Any]) -> list[dict]:
@@ -317,33 +166,47 @@ def _existing_rows(db, spec, new_rows, complete) -> dict[tuple, dict]:
     return existing
 
 
-def plan_changes(db: sqlite_utils.Database, records: Iterable[Record]) -> Plan:
-    """What writing these records would change. Child lists given on a record are complete:
-    stored children of that record missing from the list are planned for deletion."""
-    rows: dict[str, list[dict]] = defaultdict(list)
-    complete: dict[str, set] = defaultdict(set)
-    for record in records:
-        _flatten(record, rows, complete)
+def plan_changes(
+    db: sqlite_utils.Database,
+    records: Iterable[Record],
+    *,
+    merge: bool = False,
+    complete: Sequence[Collection[str]] | None = None,
+) -> Plan:
+    """What writing these records would change.
+
+    Replacing (the default), each record is written whole: fields it does not give take
+    their defaults, and a child list it gives is complete (stored children missing from it
+    are planned for deletion). Merging (a source such as an import or a seed file), what a
+    record does not give is left as stored: fields it was not given (pydantic's
+    ``model_fields_set``) keep their stored values, and children are added or updated but
+    only deleted from the lists ``complete[i]`` names for record ``i``."""
+    flat = _Flat()
+    for index, record in enumerate(records):
+        lists = complete[index] if complete is not None else ()
+        _flatten(record, flat, merge=merge, complete_lists=lists)
     plan = Plan()
-    for table in list(rows) + [t for t in complete if t not in rows]:
+    for table in list(flat.rows) + [t for t in flat.complete if t not in flat.rows]:
         spec = specs()[table]
         pk = spec.record.primary_key
-        new_rows = rows.get(table, [])
-        existing = _existing_rows(db, spec, new_rows, complete.get(table, set()))
+        new_rows = flat.rows.get(table, [])
+        existing = _existing_rows(db, spec, new_rows, flat.complete.get(table, set()))
         seen = set()
-        for after in new_rows:
+        for after, given in zip(new_rows, flat.given.get(table, [])):
             key = tuple(after[k] for k in pk)
             seen.add(key)
             stored = existing.get(key)
             if stored is None:
                 plan.changes.append(Change(table, key, "insert", None, after))
+                continue
+            before = decode(spec, stored)
+            if given is not None:
+                after = _merged(spec, before, after, given)
+            if before == after:
+                plan.unchanged[table] += 1
             else:
-                before = decode(spec, stored)
-                if before == after:
-                    plan.unchanged[table] += 1
-                else:
-                    plan.changes.append(Change(table, key, "update", before, after))
-        parents = complete.get(table, set())
+                plan.changes.append(Change(table, key, "update", before, after))
+        parents = flat.complete.get(table, set())
         for key, stored in existing.items():
             if key not in seen and any(stored[f] == v for f, v in parents):
                 plan.changes.append(Change(table, key, "delete", decode(spec, stored), None))
@@ -504,6 +367,43 @@ def missing_references(db: sqlite_utils.Database, records: list[Record]) -> list
     return sorted((place for places in unknown.values() for place in places), key=lambda place: place[0])
 
 
+def unique_clashes(db: sqlite_utils.Database, records: list[Record], locations: list[str] | None = None) -> list[Problem]:
+    """A value of a unique column (an office's agreement code) that another record holds,
+    in this input or in the store: the store would refuse it, said here in words."""
+    problems = []
+    for table, names in _unique_columns().items():
+        holders: dict[tuple[str, Any], tuple[int, tuple]] = {}
+        for index, record in enumerate(records):
+            if record.table != table:
+                continue
+            for name in names:
+                value = getattr(record, name)
+                if value is None:
+                    continue
+                first = holders.setdefault((name, value), (index, record.key()))
+                where = locations[index] if locations else f"record {index + 1}"
+                if first[1] != record.key():
+                    problems.append(Problem("duplicate-value", where, f"{name} {value!r} is also given to "
+                                            f"{table}/{first[1][0]} ({locations[first[0]] if locations else 'this input'})",
+                                            f"{table}/{record.key()[0]}", name, value))
+                    continue
+                pk = specs()[table].record.primary_key[0]
+                stored = db.conn.execute(
+                    f"SELECT {schema.quote(pk)} FROM {schema.quote(table)} WHERE {schema.quote(name)} = ? AND {schema.quote(pk)} != ?",
+                    [value, record.key()[0]],
+                ).fetchone()
+                if stored and not any(r.table == table and r.key() == (stored[0],) and getattr(r, name) != value for r in records):
+                    problems.append(Problem("duplicate-value", where, f"{name} {value!r} already belongs to {table}/{stored[0]}; "
+                                            "one code names one record", f"{table}/{record.key()[0]}", name, value))
+    return problems
+
+
+@lru_cache(maxsize=None)
+def _unique_columns() -> dict[str, tuple[str, ...]]:
+    found = {name: tuple(c.name for c in spec.columns if c.unique) for name, spec in specs().items()}
+    return {name: columns for name, columns in found.items() if columns}
+
+
 def write_records(
     db: sqlite_utils.Database,
     records: list[Record],
@@ -512,10 +412,13 @@ def write_records(
     source: str | None = None,
     dry_run: bool = False,
     locations: list[str] | None = None,
+    merge: bool = False,
+    complete: Sequence[Collection[str]] | None = None,
 ) -> Plan:
     """Check references, plan, and (unless dry_run) apply the plan in one logged transaction.
 
-    ``locations`` names where each record came from (file and line) for error messages.
+    ``locations`` names where each record came from (file and line) for error messages;
+    ``merge`` and ``complete`` as for ``plan_changes``.
     """
     problems = [
         Problem(
@@ -528,13 +431,14 @@ def write_records(
         )
         for index, rec, name, value, table in missing_references(db, records)
     ]
+    problems += unique_clashes(db, records, locations)
     if problems:
         raise ProblemsFound(problems)
     with gc_paused():
         if dry_run:
-            return plan_changes(db, records)
+            return plan_changes(db, records, merge=merge, complete=complete)
         with transaction(db, actor=actor or default_actor(), source=source):
-            plan = plan_changes(db, records)
+            plan = plan_changes(db, records, merge=merge, complete=complete)
             apply_plan(db, plan)
     return plan
 
@@ -544,51 +448,3 @@ def delete_record(db: sqlite_utils.Database, table: str, key: str, *, actor: str
     with transaction(db, actor=actor or default_actor(), source=source):
         cursor = db.conn.execute(f"DELETE FROM {schema.quote(table)} WHERE id = ?", [key])
     return cursor.rowcount > 0
-
-
-def history(db: sqlite_utils.Database, record_id: str) -> list[dict[str, Any]]:
-    """Every logged change to a record and to its children, oldest first."""
-    cursor = db.conn.execute(
-        f"SELECT id, changed_at, table_name, row_key, operation, before, after, actor, source FROM {schema.AUDIT_TABLE} "
-        "WHERE record_id = ? ORDER BY id",  # record_id is the row's own id, or its parent's
-        [record_id],
-    )
-    names = [d[0] for d in cursor.description]
-    entries = []
-    for row in cursor:
-        entry = dict(zip(names, row))
-        for side in ("before", "after"):
-            entry[side] = json.loads(entry[side]) if entry[side] else None
-        entries.append(entry)
-    return entries
-
-
-def stats(db: sqlite_utils.Database) -> dict[str, Any]:
-    conn = db.conn
-    counts = {table: conn.execute(f"SELECT count(*) FROM {schema.quote(table)}").fetchone()[0] for table in specs()}
-    by_status = dict(conn.execute("SELECT status, count(*) FROM agreements GROUP BY status ORDER BY status").fetchall())
-    by_kind = dict(conn.execute("SELECT kind, count(*) FROM agreements GROUP BY kind ORDER BY kind").fetchall())
-    countries = conn.execute(
-        "SELECT count(DISTINCT country) FROM institutions WHERE is_home = 0"
-    ).fetchone()[0]
-    changes = conn.execute(f"SELECT count(*) FROM {schema.AUDIT_TABLE}").fetchone()[0]
-    return {
-        "tables": counts,
-        "agreements_by_status": by_status,
-        "agreements_by_kind": by_kind,
-        "partner_countries": countries,
-        "logged_changes": changes,
-    }
-
-
-def backup(db: sqlite_utils.Database, destination: str | Path) -> Path:
-    """Copy the registry with SQLite's online backup: consistent even while it is served."""
-    destination = Path(destination)
-    if destination.exists():
-        raise FileExistsError(f"{destination} exists; choose a new file name")
-    target = sqlite3.connect(str(destination))
-    try:
-        db.conn.backup(target)
-    finally:
-        target.close()
-    return destination
