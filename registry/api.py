@@ -48,11 +48,18 @@ open_registry = store.open_registry
 # -- the registry file -------------------------------------------------------------------------------------------
 
 
-def init(db_path: PathLike | None = None) -> sqlite_utils.Database:
-    """Create the registry file, or check that an existing one is ready (see ``migrate``).
+def init(db_path: PathLike | None = None, *, reference: bool = True) -> sqlite_utils.Database:
+    """Create the registry file, or check that an existing one is ready (see ``migrate``); with
+    ``reference``, every capability's init step also runs (the shipped reference institutions are
+    loaded where none of their source are), so names resolve out of the box.
 
     Example: ``api.init("office.db")``"""
+    from registry.extensions import init_steps
+
     db = open_registry(db_path, create=True)
+    if reference:
+        for step in init_steps():
+            step(db)
     db.conn.execute("ANALYZE")  # the query planner's statistics, as after a bulk load
     return db
 
@@ -174,29 +181,39 @@ def checks() -> list[CheckSpec]:
     return all_checks()
 
 
-def review(subject: str, db_path: PathLike | None = None, *, outcome: str, reviewer_role: str,
+def review(subject: str, db_path: PathLike | None = None, *, outcome: str, reviewer_role: str | None = None,
            next_due: date | None = None, reviewed_on: date | None = None, conditions: str | None = None,
            notes: str | None = None, answers: Mapping[str, str | None] | None = None, actor: str | None = None) -> Any:
     """Record a due-diligence decision on an institution or agreement (``answers``: the review
-    questions, e.g. ``{"funding_transparent": "yes"}``). Returns the stored ``Review``.
+    questions, e.g. ``{"funding_transparent": "yes"}``), made by ``actor`` (the login; default
+    REGISTRY_ACTOR or the user's name) in its account's reviewer role (``reviewer_role`` only when
+    the registry has no account for it). Returns the stored ``Review``.
 
-    Example: ``api.review("uio", "office.db", outcome="approved", reviewer_role="international_office")``"""
+    Example: ``api.review("uio", "office.db", outcome="approved", reviewer_role="due_diligence_reviewer")``"""
     from checks import decisions
 
-    return decisions.record_review(open_registry(db_path), subject, outcome=outcome, reviewer_role=reviewer_role,
+    db, actor = open_registry(db_path), actor or store.default_actor()
+    return decisions.record_review(db, subject, outcome=outcome, reviewer_role=_reviewer_role(db, actor, reviewer_role),
                                    next_due=next_due, reviewed_on=reviewed_on, conditions=conditions, notes=notes,
                                    answers=dict(answers or {}), actor=actor)
 
 
+def _reviewer_role(db, actor: str, claimed: str | None) -> str:
+    from registry import accounts
+
+    return accounts.reviewer_role_for(db, actor, claimed)
+
+
 def waive(code: str, subject: str, db_path: PathLike | None = None, *, reason: str, until: date,
-          granted_by: str | None = None, actor: str | None = None) -> Any:
-    """Accept the finding of check ``code`` on ``subject`` until a date; returns the ``Waiver``.
+          actor: str | None = None) -> Any:
+    """Accept the finding of check ``code`` on ``subject`` until a date (at most as long as
+    data/criteria.yml allows), granted by ``actor`` (the login; default REGISTRY_ACTOR or the
+    user's name); returns the ``Waiver``.
 
     Example: ``api.waive("GRE01", "uio", "office.db", reason="board decision", until=date(2027, 6, 30))``"""
     from checks import decisions
 
-    return decisions.waive(open_registry(db_path), code, subject, reason=reason, until=until, granted_by=granted_by,
-                           actor=actor)
+    return decisions.waive(open_registry(db_path), code, subject, reason=reason, until=until, actor=actor)
 
 
 def indicators_load(directory: PathLike | None = None, db_path: PathLike | None = None, *,
@@ -242,15 +259,17 @@ def screen(db_path: PathLike | None = None, *, list_ids: Iterable[str] = (), act
 
 
 def screen_decide(institution: str, entity: str, decision: str, db_path: PathLike | None = None, *, reason: str,
-                  reviewer_role: str, list_id: str | None = None, decided_on: date | None = None,
+                  reviewer_role: str | None = None, list_id: str | None = None, decided_on: date | None = None,
                   actor: str | None = None) -> Any:
-    """Record whether partner ``institution`` is the listed ``entity`` (decision: not_the_same or confirmed).
+    """Record whether partner ``institution`` is the listed ``entity`` (decision: not_the_same or confirmed),
+    decided by ``actor`` in its account's reviewer role (``reviewer_role`` only when it has no account).
 
     Example: ``api.screen_decide("uio", "Q123", "not_the_same", "office.db", reason="other city",
-    reviewer_role="international_office")``"""
+    reviewer_role="due_diligence_reviewer")``"""
     from registry.screening import decide
 
-    return decide(open_registry(db_path), institution, entity, decision, reason=reason, reviewer_role=reviewer_role,
+    db, actor = open_registry(db_path), actor or store.default_actor()
+    return decide(db, institution, entity, decision, reason=reason, reviewer_role=_reviewer_role(db, actor, reviewer_role),
                   list_id=list_id, decided_on=decided_on, actor=actor)
 
 
@@ -543,10 +562,12 @@ def metadata(database: str | None = None) -> dict[str, Any]:
 
 
 def serve(db_path: PathLike | None = None, *, public: bool = False, host: str = "127.0.0.1", port: int = 8001,
-          auth: bool = True, tiles: str | None = None, sql_threads: int | None = None, allow_sql: bool = False) -> None:
+          auth: bool = True, tiles: str | None = None, sql_threads: int | None = None, allow_sql: bool = False,
+          login: dict | None = None) -> None:
     """Serve the registry in Datasette until interrupted: internally behind a login (``auth=False``
     only on 127.0.0.1), or with ``public`` a published copy, immutable and without login, where
-    visitors may run their own SQL only with ``allow_sql``.
+    visitors may run their own SQL only with ``allow_sql``. ``login`` holds the session options:
+    ``session_hours``, ``behind_https``, ``trusted_proxies``.
 
     Example: ``api.serve("public.db", public=True, port=8002)``"""
     from registry import faces
@@ -567,7 +588,7 @@ def serve(db_path: PathLike | None = None, *, public: bool = False, host: str = 
         except ValueError as error:
             raise UsageProblem(str(error)) from error
     try:
-        serve_module.serve(path, host=host, port=port, auth=auth, tiles=tiles, sql_threads=sql_threads)
+        serve_module.serve(path, host=host, port=port, auth=auth, tiles=tiles, sql_threads=sql_threads, login=login)
     except faces.NoAccounts as error:
         raise UsageProblem(str(error)) from error
 
@@ -702,3 +723,42 @@ def calendar_token_revoke(db_path: PathLike | None = None, *, account: str | Non
     from registry import calendar_feed
 
     return calendar_feed.revoke_tokens(open_registry(db_path), account=account, token=token)
+
+# -- accounts of the internal face -------------------------------------------------------------------------------
+
+
+def user_add(name: str, db_path: PathLike | None = None, *, role: str, password: str, reviewer_role: str | None = None,
+             actor: str | None = None) -> Any:
+    """Add a registry account for the internal face (role viewer, editor, reviewer or admin); returns the ``Account``.
+
+    Example: ``api.user_add("vera", "office.db", role="viewer", password=getpass.getpass())``"""
+    from registry import accounts
+
+    return accounts.add(open_registry(db_path), name, role=role, password=password, reviewer_role=reviewer_role, actor=actor)
+
+
+def user_list(db_path: PathLike | None = None) -> list[Any]:
+    """The registry's accounts: names, roles, dates, never a password hash.
+
+    Example: ``[a.name for a in api.user_list("office.db") if a.role == "admin"]``"""
+    from registry import accounts
+
+    return accounts.accounts(open_registry(db_path))
+
+
+def user_passwd(name: str, password: str, db_path: PathLike | None = None, *, actor: str | None = None) -> None:
+    """A new password for a registry account; every session it has open ends.
+
+    Example: ``api.user_passwd("vera", getpass.getpass(), "office.db")``"""
+    from registry import accounts
+
+    accounts.change_password(open_registry(db_path), name, password, actor=actor)
+
+
+def user_remove(name: str, db_path: PathLike | None = None, *, actor: str | None = None) -> None:
+    """Remove a registry account with its password and sessions; the audit log keeps its history.
+
+    Example: ``api.user_remove("vera", "office.db")``"""
+    from registry import accounts
+
+    accounts.remove(open_registry(db_path), name, actor=actor)

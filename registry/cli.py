@@ -112,10 +112,13 @@ def cli() -> None:
 
 @cli.command()
 @db_option
-def init(db_path: str) -> None:
-    """Create the registry file (or check that an existing one is ready)."""
-    api.init(db_path)
-    click.echo(f"registry ready at {db_path}")
+@click.option("--no-reference", is_flag=True, help="Do not load the shipped reference institutions.")
+def init(db_path: str, no_reference: bool) -> None:
+    """Create the registry file (or check that an existing one is ready) and load the shipped
+    reference institutions that resolve, import and dedupe match names against."""
+    db = api.init(db_path, reference=not no_reference)
+    references = db.conn.execute("SELECT count(*) FROM reference_institutions").fetchone()[0]
+    click.echo(f"registry ready at {db_path}; {references:,} reference institutions to resolve names against")
 
 
 @cli.command()
@@ -237,11 +240,27 @@ def history(record_id: str, db_path: str, as_json: bool) -> None:
 @click.option("--sql-threads", type=click.IntRange(min=0), default=None,
               help="Run queries in this many threads (default 0: on the server's loop, fastest for the registry's pages).")
 @click.option("--allow-sql", is_flag=True, help="With --public: let visitors run their own SQL (?sql=), on worker threads.")
+@click.option("--session-hours", type=click.FloatRange(min=0.1, max=24 * 30), default=8, show_default=True,
+              help="A login holds this long (then the account logs in again).")
+@click.option("--behind-https", is_flag=True, help="Served to users through https (a proxy in front): session cookies are Secure.")
+@click.option("--trusted-proxy", "trusted_proxies", multiple=True, metavar="ADDRESS",
+              help="A proxy's address or network whose X-Forwarded-For and X-Forwarded-Proto are believed (repeatable).")
 def serve(db_path: str, host: str, port: int, public_path: str | None, tiles: str | None, no_auth: bool,
-          sql_threads: int | None, allow_sql: bool) -> None:
+          sql_threads: int | None, allow_sql: bool, session_hours: float, behind_https: bool,
+          trusted_proxies: tuple[str, ...]) -> None:
     """Serve the registry in Datasette: internally behind a login, or its public copy."""
+    login = {"session_hours": session_hours, "behind_https": behind_https, "trusted_proxies": _networks(trusted_proxies)}
     api.serve(public_path or db_path, public=bool(public_path), host=host, port=port, auth=not no_auth, tiles=tiles,
-              sql_threads=sql_threads, allow_sql=allow_sql)
+              sql_threads=sql_threads, allow_sql=allow_sql, login=login)
+
+
+def _networks(values: tuple[str, ...]) -> list[str]:
+    import ipaddress
+
+    try:
+        return [str(ipaddress.ip_network(value.strip(), strict=False)) for value in values]
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--trusted-proxy") from None
 
 
 @cli.command()

@@ -153,6 +153,10 @@ def _column(name: str, info: FieldInfo) -> Column:
     )
     if kind == "enum":
         column.enum_values = tuple(member.value for member in annotation)
+    extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+    if extra.get("renamed_from"):  # Field(json_schema_extra={"renamed_from": "old"}), as RenamedFrom("old")
+        old_names = extra["renamed_from"]
+        column.renamed_from += (old_names,) if isinstance(old_names, str) else tuple(old_names)
     expanded = []
     for item in metadata:
         expanded.extend(item if isinstance(item, annotated_types.GroupedMetadata) else [item])
@@ -318,6 +322,28 @@ END""",
   {log('delete', 'OLD', _json_of(spec, 'OLD'), 'NULL')}
 END""",
     ]
+
+
+RULE_TRIGGER_PREFIX = "rule_"
+
+
+def rule_trigger_sql(spec: TableSpec) -> list[str]:
+    """Triggers that refuse an insert, or an update of the fields concerned, breaking one of
+    the model's rules (``Record.rules``): a raw SQL write meets them as a validated record does.
+    An update that leaves those fields as they were is not judged again (a review's date stays
+    valid as the days go by, and as REGISTRY_TODAY is moved)."""
+    statements = []
+    for number, rule in enumerate(spec.record.rules, start=1):
+        name = f"{RULE_TRIGGER_PREFIX}{spec.name}_{number}"
+        broken = f"NOT ({rule.sql('NEW')})"
+        refusal = f"SELECT RAISE(ABORT, {sql_literal(f'{spec.name}: {rule.message}')});"
+        changed = " OR ".join(f"NEW.{quote(f)} IS NOT OLD.{quote(f)}" for f in rule.fields)
+        statements += [
+            f'CREATE TRIGGER "{name}_insert" BEFORE INSERT ON {quote(spec.name)} WHEN {broken} BEGIN {refusal} END',
+            f'CREATE TRIGGER "{name}_update" BEFORE UPDATE ON {quote(spec.name)} WHEN ({changed}) AND {broken} '
+            f"BEGIN {refusal} END",
+        ]
+    return statements
 
 
 # The sources of the entries 'registry merge' and 'registry unmerge' write (registry/dedupe.py).

@@ -8,6 +8,7 @@ write meets the same rules as a validated record.
 from __future__ import annotations
 
 import re
+import string
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -32,6 +33,33 @@ class SqlCheck:
     ``{column}`` stands for the quoted column name."""
 
     expression: str
+
+
+@dataclass(frozen=True)
+class SqlRule:
+    """A rule across a record's fields, or against the registry's today, written once in SQL:
+    the model evaluates it on every record it validates, and the store turns it into triggers
+    that refuse a raw insert or update breaking it (a CHECK cannot call ``registry_today()``).
+    ``{field}`` stands for a field's value; like a CHECK, the rule holds when it is NULL."""
+
+    expression: str
+    message: str
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(name for _, name, _, _ in string.Formatter().parse(self.expression) if name))
+
+    def sql(self, row: str) -> str:
+        """The expression over a trigger's row (``NEW``)."""
+        return self.expression.format(**{name: f'{row}."{name}"' for name in self.fields})
+
+    def parameterised(self) -> str:
+        """The expression over named parameters, one per field."""
+        return self.expression.format(**{name: f":{name}" for name in self.fields})
+
+    @property
+    def reads_today(self) -> bool:
+        return "registry_today()" in self.expression
 
 
 @dataclass(frozen=True)

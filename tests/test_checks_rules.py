@@ -181,7 +181,7 @@ CASES = {
         [uni("et", "ET"), agreement("a", ["et"])],
         {"a"},
         [uni("et", "ET"), agreement("a", ["et"], equitable_terms="Costs shared; joint authorship"),
-         agreement("b", ["et"]), Review(id="r1", agreement="b", reviewed_on="2026-01-01", reviewer_role="due_diligence_reviewer",
+         agreement("b", ["et"]), Review(id="r1", agreement="b", reviewed_on="2025-01-01", reviewer_role="due_diligence_reviewer",
                                         outcome="approved", equitable_terms="yes"),
          uni("no", "NO"), agreement("c", ["no"])],
     ),

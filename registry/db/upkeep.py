@@ -50,6 +50,8 @@ def schema_derived() -> list[str]:
     statements = [statement for spec in specs().values() for statement in schema.index_sql(spec)]
     statements += [s for s in split_sql(schema.AUDIT_SQL) if not s.upper().startswith("CREATE TABLE")]
     statements += [s for spec in specs().values() if spec.record.audited for s in schema.audit_trigger_sql(spec)]
+    # the models' rules SQL can state (a review not dated ahead, a waiver within its limit)
+    statements += [s for spec in specs().values() for s in schema.rule_trigger_sql(spec)]
     statements += split_sql(schema.SEARCH_SQL)
     statements += [s for s in split_sql(views.create_views_sql()) if not s.upper().startswith("DROP")]
     return statements

@@ -9,9 +9,10 @@ version to this one; every other command refuses an earlier or later file.
 """
 
 SCHEMA_FINGERPRINTS: tuple[str, ...] = (
-    # 1 (2026-12): the first recorded version; since 2026-12-05 (schema 0) agreements.agreement_code and
-    # ewp_iia_conditions.lexical are new
-    "9e0a84c7945a3865a722a2d2949a8c75f8abbecdba06ef23c346cc1bf205eb0a",
+    # 1 (2026-12): the first recorded version. Since 2026-12-05 (schema 0): agreements.agreement_code,
+    # ewp_iia_conditions.lexical, accounts and login sessions, the action-plan records, reminders sent,
+    # and triggers that hold raw SQL writes to the models' rules
+    "4d44b8018d107314658c3283efbc3b514e073a050314783059981c846666c727",
 )
 
 SCHEMA_VERSION = len(SCHEMA_FINGERPRINTS)
