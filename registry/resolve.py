@@ -41,6 +41,7 @@ from registry.problems import Problem, ProblemsFound
 from registry.reference import reference_stamp, ror_id
 from registry.text import fold, slugify, unique_id
 
+INVALID = "invalid"  # the status of a text that is no name, or too generic to be one institution's
 MARGIN = 0.06  # a probable match must lead the next candidate by this much to be accepted
 AMBIGUOUS_SHOWN = 10  # an ambiguous answer lists up to this many candidates: every one a person must weigh
 
@@ -227,7 +228,7 @@ class Resolver:
             country = country_code(country)  # raises ValueError naming the closest countries
         refused = not_a_name(name)
         if refused:
-            return Resolution(name, country, "invalid", [], refused)
+            return Resolution(name, country, INVALID, [], refused)
         typed = typed_identifier(name)
         if typed:
             return self._by_identifier(name, country, typed, limit)
@@ -240,7 +241,7 @@ class Resolver:
             if not_a_name(text) or not any(c.isalpha() for c in text):
                 return keyed[0]
         if _only_generic(text):
-            return Resolution(name, country, "invalid", [], "too generic: give the words that set the institution apart, "
+            return Resolution(name, country, INVALID, [], "too generic: give the words that set the institution apart, "
                               "with its country or city")
         return self._by_name(name, text, country, limit)
 
