@@ -11,7 +11,7 @@ them) are allowed, no other SQL.
 On the worker threads: the registry's pages run queries of a few milliseconds on the loop
 (``num_sql_threads`` 0, see registry/serve.py). A custom query may run to the time limit, and
 on the loop ten of them would hold every other visitor up for ten seconds. So each request that
-carries ``sql=`` runs that SQL on ``SQL_AT_ONCE`` worker threads with their own connections,
+carries ``sql=`` runs that SQL on ``SQL_AT_ONCE`` worker thread(s) with their own connections,
 under the same ``sql_time_limit_ms``; more such requests wait their turn on the loop (an
 asyncio semaphore), not in the thread pool's queue: queued there, ten 1-second queries still
 held the home page up for 2-5 s now and then; with the turns taken on the loop it answered in
@@ -29,9 +29,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 from datasette import hookimpl
 
-# Visitors' queries at once, each on a worker thread: SQLite releases the GIL while a query runs,
-# and more than the cores would only queue on the CPU with the pages.
-SQL_AT_ONCE = 2
+# Visitors' queries at once, each on a worker thread. SQLite releases the GIL while a query runs,
+# but on two cores a second worker in a long query took the CPU the pages need: with ten clients
+# in 1-second queries the home page's p99 was 697 ms with two, 316 ms with one
+# (benchmarks/public_under_load.py).
+SQL_AT_ONCE = 1
 # (path, sql) of the request being answered; permission checks and query execution read it.
 _REQUEST: contextvars.ContextVar[tuple[str, str | None]] = contextvars.ContextVar("registry_request", default=("", None))
 
