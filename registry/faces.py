@@ -107,16 +107,17 @@ def one_time_login(user: str = "demo") -> OneTimeLogin | None:
     return OneTimeLogin(user, password)
 
 
-def _plugins(*, public: bool, tiles: str | None, auth: bool = False, login: dict | None = None) -> dict[str, Any]:
+def _plugins(*, public: bool, tiles: str | None, auth: bool = False, allow_sql: bool = True,
+             login: dict | None = None) -> dict[str, Any]:
     tile_url = tiles or os.environ.get(TILES_VARIABLE) or OSM_TILES
     options = {"maxZoom": 19}
     if tile_url == OSM_TILES:
         options["attribution"] = OSM_ATTRIBUTION
     return {
         "datasette-cluster-map": {"tile_layer": tile_url, "tile_layer_options": options},
-        # read by our own plugins (registry/plugins): which face, and whether there is a login
+        # read by our own plugins (registry/plugins): which face, whether there is a login, whether ?sql= runs
         # (login: session_hours, behind_https, trusted_proxies, for registry_auth.py)
-        "registry": {"face": "public" if public else "internal", "auth": auth, **(login or {})},
+        "registry": {"face": "public" if public else "internal", "auth": auth, "allow_sql": allow_sql, **(login or {})},
     }
 
 
@@ -175,8 +176,9 @@ class _NullParameters(dict):
         return None
 
 
-def public_face(db_path: str | Path, *, tiles: str | None = None) -> Face:
-    """The public copy, immutable: no login, no writes, short time limits."""
+def public_face(db_path: str | Path, *, tiles: str | None = None, allow_sql: bool = False) -> Face:
+    """The public copy, immutable: no login, no writes, short time limits; arbitrary SQL only
+    with ``allow_sql`` (registry/plugins/registry_custom_sql.py)."""
     db_path = Path(db_path)
     name = db_path.stem
     metadata = build_metadata(name)
@@ -184,7 +186,7 @@ def public_face(db_path: str | Path, *, tiles: str | None = None) -> Face:
     for key in ("allow", "allow_sql"):
         metadata.pop(key, None)
     metadata["plugins"] = {k: v for k, v in metadata.get("plugins", {}).items() if k in PUBLIC_PLUGINS}
-    metadata["plugins"].update(_plugins(public=True, tiles=tiles))
+    metadata["plugins"].update(_plugins(public=True, tiles=tiles, allow_sql=allow_sql))
     database = metadata["databases"][name]
     conn = sqlite3.connect(f"file:{db_path}?immutable=1", uri=True)
     clock.register_sql(conn)

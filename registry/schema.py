@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from registry.models import RECORDS, Record
-from registry.schema_types import Indexed, Ref, Searchable, SqlCheck
+from registry.schema_types import Indexed, Ref, RenamedFrom, Searchable, SqlCheck
 
 # One encoder, built once: json.dumps with keyword arguments builds a new encoder per call,
 # which dominates a bulk load. Compact and unescaped, as SQLite's json_object writes.
@@ -49,6 +49,7 @@ class Column:
     min_length: int = 0
     sql_checks: list[str] = field(default_factory=list)
     description: str | None = None
+    renamed_from: tuple[str, ...] = ()  # the column's names in earlier releases (for migrate)
 
     @property
     def sql_type(self) -> str:
@@ -152,6 +153,10 @@ def _column(name: str, info: FieldInfo) -> Column:
     )
     if kind == "enum":
         column.enum_values = tuple(member.value for member in annotation)
+    extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+    if extra.get("renamed_from"):  # Field(json_schema_extra={"renamed_from": "old"}), as RenamedFrom("old")
+        old_names = extra["renamed_from"]
+        column.renamed_from += (old_names,) if isinstance(old_names, str) else tuple(old_names)
     expanded = []
     for item in metadata:
         expanded.extend(item if isinstance(item, annotated_types.GroupedMetadata) else [item])
@@ -168,6 +173,8 @@ def _column(name: str, info: FieldInfo) -> Column:
             column.unique = item.unique
         elif isinstance(item, Searchable):
             column.searchable = True
+        elif isinstance(item, RenamedFrom):
+            column.renamed_from += item.names
         elif isinstance(item, (annotated_types.Ge, annotated_types.Gt)):
             column.minimum = item.ge if isinstance(item, annotated_types.Ge) else item.gt
         elif isinstance(item, (annotated_types.Le, annotated_types.Lt)):

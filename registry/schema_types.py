@@ -74,6 +74,18 @@ class Indexed:
 
 
 @dataclass(frozen=True)
+class RenamedFrom:
+    """Marks a field that an earlier release called ``names[0]`` (or any of ``names``):
+    ``registry migrate`` moves that column's values into it. Keep the marker as long as files
+    of those releases may still be migrated."""
+
+    names: tuple[str, ...]
+
+    def __init__(self, *names: str) -> None:
+        object.__setattr__(self, "names", names)
+
+
+@dataclass(frozen=True)
 class Searchable:
     """Marks a text column that goes into the table's full-text index."""
 
@@ -130,6 +142,22 @@ def _url(value: str) -> str:
 
 
 Url = Annotated[str, AfterValidator(_url)]
+
+
+def _email(value: str) -> str:
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        validate_email(value, check_deliverability=False)  # syntax only: no network
+    except EmailNotValidError as error:
+        raise ValueError(f"{value!r} is not an e-mail address: {error}") from None
+    return value
+
+
+EmailAddress = Annotated[
+    str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"), AfterValidator(_email),
+    Field(description="an e-mail address (a role address, never a person's)"),
+]
 
 _ISCED_PATTERN = re.compile(r"^\d{2,4}$")
 

@@ -107,18 +107,29 @@ def _lookups(known: dict[str, list[str]], loose: dict[str, list[str]]) -> tuple[
     return lookup, {key: column for key, column in loose_lookup.items() if key not in lookup}
 
 
-def locate_header(table: RawTable, known: dict[str, list[str]], loose: dict[str, list[str]] | None = None) -> RawTable:
-    """The table with its header found: the first of its top rows that names the most known
-    columns, so that title lines, a date line or a logo row above the header are skipped."""
+def _header_candidates(table: RawTable) -> list[RawRow]:
+    return [RawRow(table.header_line, table.headers), *table.rows[:HEADER_SEARCH_ROWS]]
+
+
+def best_header_row(table: RawTable, known: dict[str, list[str]], loose: dict[str, list[str]] | None = None) -> tuple[int, int]:
+    """(position among the top rows, how many known columns it names) of the likeliest header."""
     lookup, loose_lookup = _lookups(known, loose or {})
-    candidates = [RawRow(table.header_line, table.headers), *table.rows[:HEADER_SEARCH_ROWS]]
 
     def score(row: RawRow) -> int:
         return len({reading.column for cell in row.cells if (reading := _read_header(cell, lookup, loose_lookup))})
 
-    best = max(range(len(candidates)), key=lambda i: (score(candidates[i]), -i))
-    if best == 0 or score(candidates[best]) < 2:
+    scores = [score(row) for row in _header_candidates(table)]
+    best = max(range(len(scores)), key=lambda i: (scores[i], -i))
+    return best, scores[best]
+
+
+def locate_header(table: RawTable, known: dict[str, list[str]], loose: dict[str, list[str]] | None = None) -> RawTable:
+    """The table with its header found: the first of its top rows that names the most known
+    columns, so that title lines, a date line or a logo row above the header are skipped."""
+    best, score = best_header_row(table, known, loose)
+    if best == 0 or score < 2:
         return table
+    candidates = _header_candidates(table)
     above = candidates[:best]
     header = candidates[best]
     cells = [cell.strip() for cell in header.cells]
@@ -154,11 +165,10 @@ def map_headers(table: RawTable, known: dict[str, list[str]], mapping: MapFile |
             readings[index] = None if explicit[key] is None else _Reading(explicit[key], "--map")
             continue
         readings[index] = _read_header(header, lookup, loose_lookup) or _Reading("", "unknown")
-    firm = {r.column for r in readings.values() if r and r.how not in ("loose", "unknown")}
-    loose_claims: dict[str, list[int]] = {}
+    claimed_by: dict[str, list[str]] = {}  # column -> the headers of the file that may be it
     for index, reading in readings.items():
-        if reading and reading.how == "loose":
-            loose_claims.setdefault(reading.column, []).append(index)
+        if reading and reading.how != "unknown":
+            claimed_by.setdefault(reading.column, []).append(table.headers[index])
     by_index: dict[int, str] = {}
     header_of: dict[str, str] = {}
     how_of: dict[str, str] = {}
@@ -166,11 +176,8 @@ def map_headers(table: RawTable, known: dict[str, list[str]], mapping: MapFile |
         header = table.headers[index]
         if reading is None:
             continue
-        if reading.how == "loose" and (reading.column in firm or len(loose_claims[reading.column]) > 1):
-            others = [table.headers[i] for i in loose_claims[reading.column] if i != index]
-            if reading.column in firm:
-                others = [header_of.get(reading.column) or next(
-                    table.headers[i] for i, r in readings.items() if r and r.column == reading.column and r.how != "loose")]
+        if reading.how == "loose" and len(claimed_by[reading.column]) > 1:
+            others = [other for other in claimed_by[reading.column] if other != header]
             problems.append(Problem(
                 "unclear-header", where,
                 f"header {header!r} could mean {reading.column!r}, but so could {', '.join(map(repr, others))}; "

@@ -17,6 +17,7 @@ from registry.models.base import Record
 from registry.schema_types import (
     AcademicYear,
     Country,
+    EmailAddress,
     Indexed,
     IscedCode,
     IscedLevel,
@@ -509,7 +510,7 @@ class Contact(Record):
     agreement: Annotated[Optional[Slug], Ref("agreements", cascade=True)] = None
     role: NonEmpty
     name: Optional[NonEmpty] = None
-    email: Optional[Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]] = None
+    email: Optional[EmailAddress] = None
     phone: Optional[Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ()./-]{5,30}$")]] = None
 
 
