@@ -4,6 +4,7 @@ and from the internal face's /-/calendar.ics for a logged-in account or a revoca
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import date
 from pathlib import Path
 
@@ -98,10 +99,24 @@ def test_programme_feed_and_command(tmp_path):
     assert result.exit_code == 2 and "closest: med (Medicine)" in result.output
 
 
+PASSWORD = "a long test password"
+
+
 def get(path: Path, url: str, *, auth: bool = True, actor: str | None = None):
+    """GET url from the internal face, anonymously or logged in through its login form."""
+
     async def fetch():
         datasette = faces.internal_face(path, auth=auth).datasette()
-        cookies = {"ds_actor": datasette.sign({"a": {"id": actor}}, "actor")} if actor else {}
+        cookies = {}
+        if actor:
+            form = await datasette.client.get("/-/login")
+            token = re.search(r'name="csrftoken" value="([^"]+)"', form.text).group(1)
+            cookies = dict(form.cookies)
+            login = await datasette.client.post(
+                "/-/login", data={"username": actor, "password": PASSWORD, "csrftoken": token}, cookies=cookies
+            )
+            assert login.status_code == 302, login.text
+            cookies["registry_session"] = login.cookies["registry_session"]
         return await datasette.client.get(url, cookies=cookies)
 
     return asyncio.run(fetch())
@@ -109,7 +124,7 @@ def get(path: Path, url: str, *, auth: bool = True, actor: str | None = None):
 
 @pytest.fixture
 def account(monkeypatch):
-    monkeypatch.setenv(f"{faces.ACCOUNT_PREFIX}OFFICE", faces.hash_password("a long test password"))
+    monkeypatch.setenv(f"{faces.ACCOUNT_PREFIX}OFFICE", faces.hash_password(PASSWORD))
 
 
 def test_internal_face_serves_the_feed_behind_login_or_token(tmp_path, account):
