@@ -139,6 +139,7 @@ def test_internal_face_serves_the_feed_behind_login_or_token(tmp_path, account):
     assert "ends-nurse-oslo@partner-registry" in found and "ends-med-oslo@partner-registry" not in found
     assert found["ends-nurse-oslo@partner-registry"]["url"].endswith("/registry/agreements/nurse-oslo")
     assert get(path, "/-/calendar.ics?programme=nope", actor="office").status_code == 404
+    assert 'href="/-/calendar.ics"' in get(path, "/", actor="office").text
 
     token = calendar_feed.create_token(db, "office", programme="med")
     assert (
