@@ -103,20 +103,18 @@ PASSWORD = "a long test password"
 
 
 def get(path: Path, url: str, *, auth: bool = True, actor: str | None = None):
-    """GET url from the internal face, anonymously or logged in through its login form."""
-
+    """GET url from the internal face, anonymously or after logging in as ``actor`` through the login form."""
     async def fetch():
         datasette = faces.internal_face(path, auth=auth).datasette()
         cookies = {}
         if actor:
             form = await datasette.client.get("/-/login")
+            cookies.update(form.cookies)
             token = re.search(r'name="csrftoken" value="([^"]+)"', form.text).group(1)
-            cookies = dict(form.cookies)
             login = await datasette.client.post(
-                "/-/login", data={"username": actor, "password": PASSWORD, "csrftoken": token}, cookies=cookies
-            )
+                "/-/login", data={"username": actor, "password": PASSWORD, "csrftoken": token}, cookies=cookies)
             assert login.status_code == 302, login.text
-            cookies["registry_session"] = login.cookies["registry_session"]
+            cookies.update(login.cookies)
         return await datasette.client.get(url, cookies=cookies)
 
     return asyncio.run(fetch())
