@@ -224,7 +224,7 @@ class Lanes:
         others = [_Lane(main=False, files=files) for _ in self.processes]
         threads = [threading.Thread(target=self._drive_process, args=(n, lane, process, queue), daemon=True,
                                     name=f"registry-check-lane-{n}")
-                   for n, (lane, process) in enumerate(zip(others, self.processes), start=1)]
+                   for n, (lane, process) in enumerate(zip(others, self.processes, strict=True), start=1)]
         for thread in threads:
             thread.start()
         try:

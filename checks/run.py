@@ -225,7 +225,7 @@ def open_findings(
     """
     cursor = db.conn.execute(sql, {"codes": json.dumps(codes) if codes is not None else None})
     names = [d[0] for d in cursor.description]
-    rows = [dict(zip(names, row)) for row in cursor]
+    rows = [dict(zip(names, row, strict=True)) for row in cursor]
     if parse_evidence:
         for finding in rows:
             finding["evidence"] = json.loads(finding["evidence"]) if finding["evidence"] else {}

@@ -21,7 +21,7 @@ def verify(db: sqlite_utils.Database) -> list[Problem]:
     for (message,) in conn.execute("PRAGMA integrity_check"):
         if message != "ok":
             problems.append(Problem("integrity", "database file", message))
-    for table, rowid, parent, fk_index in conn.execute("PRAGMA foreign_key_check"):
+    for table, rowid, parent, _ in conn.execute("PRAGMA foreign_key_check"):
         problems.append(
             Problem("foreign-key", f"table {table}", f"row {rowid} refers to a missing row in {parent}", f"{table}/rowid {rowid}")
         )
@@ -29,7 +29,7 @@ def verify(db: sqlite_utils.Database) -> list[Problem]:
         cursor = conn.execute(f"SELECT * FROM {schema.quote(table)}")
         names = [d[0] for d in cursor.description]
         for values in cursor:
-            row = dict(zip(names, values))
+            row = dict(zip(names, values, strict=True))
             label = f"{table}/{'/'.join(str(row[k]) for k in spec.record.primary_key)}"
             try:
                 record = store.record_from_row(table, row)

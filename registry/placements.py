@@ -44,7 +44,7 @@ CRITERIA_FILE = Path(__file__).resolve().parent.parent / "data" / "criteria.yml"
 def _rows(db: sqlite_utils.Database, sql: str, params: Any = ()) -> list[dict[str, Any]]:
     cursor = db.conn.execute(sql, params)
     names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row)) for row in cursor]
+    return [dict(zip(names, row, strict=True)) for row in cursor]
 
 
 def _one(db: sqlite_utils.Database, sql: str, params: Any = ()) -> dict[str, Any] | None:

@@ -209,8 +209,8 @@ def create_table_sql(spec: TableSpec) -> str:
         for check in column.checks():
             lines.append(f"CHECK ({check})")
     for earlier, later in spec.record.ordered:
-        e, l = quote(earlier), quote(later)
-        lines.append(f"CHECK ({e} IS NULL OR {l} IS NULL OR {l} >= {e})")
+        first, then = quote(earlier), quote(later)
+        lines.append(f"CHECK ({first} IS NULL OR {then} IS NULL OR {then} >= {first})")
     for group in spec.record.exactly_one:
         lines.append(f"CHECK ({' + '.join(f'({quote(name)} IS NOT NULL)' for name in group)} = 1)")
     lines.append(f"PRIMARY KEY ({', '.join(quote(k) for k in spec.record.primary_key)})")
@@ -223,7 +223,7 @@ def declared_indexes(spec: TableSpec) -> dict[str, tuple[str, ...]]:
     indexes = {}
     leading_key = spec.record.primary_key[0]
     for column in spec.columns:
-        if (column.ref or column.indexed) and not (column.name == leading_key):
+        if (column.ref or column.indexed) and column.name != leading_key:
             names = (column.name, *column.index_then)
             indexes[f"idx_{spec.name}_{'_'.join(names)}"] = names
     return indexes

@@ -222,7 +222,7 @@ def _stored_matches(db: sqlite_utils.Database, list_id: str) -> dict[tuple[str, 
     spec = store.specs()["risk_matches"]
     cursor = db.conn.execute("SELECT * FROM risk_matches WHERE list = ?", [list_id])
     columns = [d[0] for d in cursor.description]
-    rows = (store.decode(spec, dict(zip(columns, values))) for values in cursor)
+    rows = (store.decode(spec, dict(zip(columns, values, strict=True))) for values in cursor)
     return {(row["institution"], row["entity_id"]): row for row in rows}
 
 
@@ -242,7 +242,7 @@ def decide(db: sqlite_utils.Database, institution: str, entity_id: str, decision
         raise ProblemsFound([Problem("unknown-reference", where, "no listed entity has this id"
                                      + (f" on list {list_id}" if list_id else ""), None, "entity", entity_id)])
     if len(found) > 1:
-        raise ProblemsFound([Problem("ambiguous", where, f"the entity id is on several lists ({', '.join(l for l, _ in found)}); give --list",
+        raise ProblemsFound([Problem("ambiguous", where, f"the entity id is on several lists ({', '.join(listed for listed, _ in found)}); give --list",
                                      None, "entity", entity_id)])
     (entity_list, fingerprint), = found
     try:
@@ -263,4 +263,4 @@ def loaded_lists(db: sqlite_utils.Database) -> list[dict[str, Any]]:
         "SELECT id, name, kind, format, source, retrieved_on, licence, loaded_at, entity_count FROM risk_lists ORDER BY id"
     )
     names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row)) for row in cursor]
+    return [dict(zip(names, row, strict=True)) for row in cursor]

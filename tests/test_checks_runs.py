@@ -45,7 +45,7 @@ def db(registry_db):
 def finding_row(db, fingerprint):
     cursor = db.conn.execute("SELECT * FROM findings WHERE id = ?", [fingerprint])
     row = cursor.fetchone()
-    return dict(zip([d[0] for d in cursor.description], row)) if row else None
+    return dict(zip([d[0] for d in cursor.description], row, strict=True)) if row else None
 
 
 # --- history -----------------------------------------------------------------------------

@@ -105,7 +105,7 @@ def derive_freedom(reference: Path, alpha2: dict[str, str], bands: dict[str, flo
         latest = max(year for year, row in years.items() if row["v2xca_academ"])
         now, before = years[latest], years.get(latest - TREND_YEARS, {})
 
-        def change(column: str) -> str | None:
+        def change(column: str, now: dict = now, before: dict = before) -> str | None:
             if now.get(column) and before.get(column):
                 return f"{float(now[column]) - float(before[column]):.3f}"
             return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from functools import lru_cache
 from typing import Any
@@ -13,7 +14,7 @@ from registry.models import Record
 
 def encode(spec: schema.TableSpec, columns: dict[str, Any]) -> dict[str, Any]:
     """A model's JSON-mode dump as the values stored in each column."""
-    return dict(zip(spec.stored_columns, encode_values(spec, columns)))
+    return dict(zip(spec.stored_columns, encode_values(spec, columns), strict=True))
 
 
 @lru_cache(maxsize=None)
@@ -45,10 +46,8 @@ def decode(spec: schema.TableSpec, row: dict[str, Any]) -> dict[str, Any]:
         value = row.get(column.name)
         if value is not None:
             if column.kind == "json" and isinstance(value, str):
-                try:
+                with contextlib.suppress(ValueError):  # text that is not JSON stays text
                     value = json.loads(value)
-                except ValueError:
-                    pass
             elif column.kind == "bool" and value in (0, 1):
                 value = bool(value)
         values[column.name] = value

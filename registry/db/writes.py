@@ -96,7 +96,7 @@ def _flatten(
     for field_name, (child_cls, parent_field) in record.children.items():
         if field_name in record.model_fields_set:
             complete_sets[child_cls.table].add((parent_field, getattr(record, record.primary_key[0])))
-        for child, child_dump in zip(getattr(record, field_name), dumped[field_name]):
+        for child, child_dump in zip(getattr(record, field_name), dumped[field_name], strict=True):
             _flatten(child, rows, complete_sets, child_dump)
 
 
@@ -108,7 +108,7 @@ def _fetch(db: sqlite_utils.Database, table: str, column: str, values: Iterable[
         marks = ", ".join("?" for _ in chunk)
         cursor = db.conn.execute(f"SELECT * FROM {schema.quote(table)} WHERE {schema.quote(column)} IN ({marks})", chunk)
         names = [d[0] for d in cursor.description]
-        found.extend(dict(zip(names, row)) for row in cursor)
+        found.extend(dict(zip(names, row, strict=True)) for row in cursor)
     return found
 
 
