@@ -206,7 +206,8 @@ class Lanes:
                 process.kill()
             process.wait()
             for pipe in (process.stdin, process.stdout):
-                pipe.close()
+                if pipe is not None:
+                    pipe.close()
         for name in self.attached:
             self.db.conn.execute(f"DETACH DATABASE {name}")
         if self.directory is not None:
@@ -254,25 +255,29 @@ class Lanes:
                 thread.join()
         if queue.error is not None:
             raise queue.error
-        seconds = dict(main.seconds)
+        taken = dict(main.seconds)
         for lane in others:
-            seconds.update(lane.seconds)
-        return seconds
+            taken.update(lane.seconds)
+        return taken
 
     def _drive_process(self, n: int, lane: _Lane, process: subprocess.Popen, queue: _Queue) -> None:
         """Feed one lane process checks from the queue, answer its questions, and tell it
         when to close its scratch file: at BATCH_ROWS rows, or once every check is taken,
         keeping one file in hand for the end."""
 
+        # Lanes start with both pipes open and a directory for their logs (``__enter__``).
+        assert process.stdin is not None and process.stdout is not None and self.directory is not None
+        stdin, stdout, directory = process.stdin, process.stdout, self.directory
+
         def send(**message: Any) -> None:
-            process.stdin.write(json.dumps(message) + "\n")
-            process.stdin.flush()
+            stdin.write(json.dumps(message) + "\n")
+            stdin.flush()
 
         def receive() -> dict[str, Any]:
-            line = process.stdout.readline()
+            line = stdout.readline()
             if not line:
                 process.wait()
-                log = (self.directory / f"lane-{n}.log").read_text(errors="replace")[-4000:]
+                log = (directory / f"lane-{n}.log").read_text(errors="replace")[-4000:]
                 raise RuntimeError(f"a check lane ended unexpectedly:\n{log}")
             return json.loads(line)
 
@@ -284,6 +289,7 @@ class Lanes:
         rows, used = 0, 1
         try:
             while (spec := queue.next(lane)) is not None:
+                assert not isinstance(spec, str)  # scratch files go to the run's own lane only
                 last_file = used >= lane.files
                 close = rows > 0 and not last_file and (rows >= BATCH_ROWS or not queue.waiting)
                 send(run=spec.code, close=close)

@@ -356,17 +356,17 @@ def ewp_diff(paths: Iterable[PathLike] = (), db_path: PathLike | None = None, *,
     Example: ``api.ewp_diff(["ours.xml", "theirs.xml"]).differs``"""
     from registry.ewp import diff, reader
 
-    paths = [str(path) for path in paths]
+    files = [str(path) for path in paths]
     expected = 0 if (agreement and since_approval) else 1 if agreement else 2
-    if len(paths) != expected:
+    if len(files) != expected:
         raise UsageProblem("give two files, or --agreement ID and one file, or --agreement ID --approved")
     if not agreement:
-        first, second = (reader.read_file(path)[1] for path in paths)
-        return diff.compare_documents(first, second, names=(paths[0], paths[1]))
+        first, second = (reader.read_file(path)[1] for path in files)
+        return diff.compare_documents(first, second, names=(files[0], files[1]))
     db = open_registry(db_path)
     if since_approval:
         return diff.compare_with_approved(db, agreement)
-    return diff.compare_with_stored(db, agreement, reader.read_file(paths[0])[1], paths[0])
+    return diff.compare_with_stored(db, agreement, reader.read_file(files[0])[1], files[0])
 
 
 def ewp_approve(agreement: str, db_path: PathLike | None = None, *, iia_hash: str | None = None,

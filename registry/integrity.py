@@ -44,7 +44,8 @@ def verify(db: sqlite_utils.Database) -> list[Problem]:
             for column in spec.columns:
                 if column.computed and stored[column.name] != getattr(record, column.name):
                     problems.append(
-                        Problem("stale-derived", f"table {table}", "derived column does not match its source; reload the record", label, column.name, stored[column.name])
+                        Problem("stale-derived", f"table {table}", "derived column does not match its source; reload the record",
+                                label, column.name, stored[column.name])
                     )
     if store.search_index_stale(db):
         problems.append(Problem("search-index", "search index", "the full-text index misses rows; run 'registry init' to rebuild it"))

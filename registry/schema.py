@@ -151,7 +151,7 @@ def _column(name: str, info: FieldInfo) -> Column:
     )
     if kind == "enum":
         column.enum_values = tuple(member.value for member in annotation)
-    expanded = []
+    expanded: list[Any] = []
     for item in metadata:
         expanded.extend(item if isinstance(item, annotated_types.GroupedMetadata) else [item])
     for item in expanded:
@@ -166,10 +166,15 @@ def _column(name: str, info: FieldInfo) -> Column:
             column.index_then = item.then
         elif isinstance(item, Searchable):
             column.searchable = True
-        elif isinstance(item, (annotated_types.Ge, annotated_types.Gt)):
-            column.minimum = item.ge if isinstance(item, annotated_types.Ge) else item.gt
-        elif isinstance(item, (annotated_types.Le, annotated_types.Lt)):
-            column.maximum = item.le if isinstance(item, annotated_types.Le) else item.lt
+        elif isinstance(item, annotated_types.Ge):
+            column.minimum = float(typing.cast(float, item.ge))
+        elif isinstance(item, annotated_types.Le):
+            column.maximum = float(typing.cast(float, item.le))
+        # A strict bound is its own check: taking gt=0 as >= 0 would let SQL store the 0 the model refuses.
+        elif isinstance(item, annotated_types.Gt):
+            column.sql_checks.append(f"{{column}} > {float(typing.cast(float, item.gt)):g}")
+        elif isinstance(item, annotated_types.Lt):
+            column.sql_checks.append(f"{{column}} < {float(typing.cast(float, item.lt)):g}")
     return column
 
 
@@ -253,7 +258,7 @@ def _key_of(spec: TableSpec, alias: str) -> str:
     return f"json_array({', '.join(f'{alias}.{quote(k)}' for k in keys)})"
 
 
-def audit_key(spec: TableSpec, key: tuple) -> str:
+def audit_key(spec: TableSpec, key: tuple[Any, ...]) -> str:
     """The row_key the audit log stores, as ``_key_of`` computes it in SQL."""
     if len(key) == 1:
         return str(key[0])

@@ -25,7 +25,8 @@ TREND_YEARS = 5
 
 VDEM = {
     "file": "vdem-academic-freedom/vdem_afi_libdem_1993_2022.csv",
-    "source": "V-Dem Institute, Country-Year dataset: Academic Freedom Index (v2xca_academ) and Liberal Democracy Index (v2x_libdem), via the vdemdata R package",
+    "source": "V-Dem Institute, Country-Year dataset: Academic Freedom Index (v2xca_academ) and "
+              "Liberal Democracy Index (v2x_libdem), via the vdemdata R package",
     "source_url": "https://www.v-dem.net/data/the-v-dem-dataset/",
     "licence": "CC BY 4.0; cite Coppedge et al., V-Dem Country-Year Dataset, and the Academic Freedom Index project",
 }

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gc
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -31,10 +31,17 @@ _CHUNK = 500
 @dataclass
 class Change:
     table: str
-    key: tuple
+    key: tuple[Any, ...]
     operation: str  # insert, update, delete
     before: dict[str, Any] | None
     after: dict[str, Any] | None
+
+    @property
+    def row(self) -> dict[str, Any]:
+        """The row an insert or an update writes."""
+        if self.after is None:
+            raise ValueError(f"a {self.operation} of {self.table}/{self.key} has no row to write")
+        return self.after
 
     def changed_fields(self) -> list[tuple[str, Any, Any]]:
         before, after = self.before or {}, self.after or {}
@@ -85,7 +92,7 @@ FREEZE_AFTER_OBJECTS = 100_000
 
 def _flatten(
     record: Record,
-    rows: dict[str, list[dict]],
+    rows: dict[str, list[dict[str, Any]]],
     complete_sets: dict[str, set[tuple[str, Any]]],
     dumped: dict[str, Any] | None = None,
 ) -> None:
@@ -100,9 +107,9 @@ def _flatten(
             _flatten(child, rows, complete_sets, child_dump)
 
 
-def _fetch(db: sqlite_utils.Database, table: str, column: str, values: Iterable[Any]) -> list[dict]:
+def _fetch(db: sqlite_utils.Database, table: str, column: str, values: Iterable[Any]) -> list[dict[str, Any]]:
     values = list(values)
-    found = []
+    found: list[dict[str, Any]] = []
     for start in range(0, len(values), _CHUNK):
         chunk = values[start : start + _CHUNK]
         marks = ", ".join("?" for _ in chunk)
@@ -112,12 +119,13 @@ def _fetch(db: sqlite_utils.Database, table: str, column: str, values: Iterable[
     return found
 
 
-def _existing_rows(db, spec, new_rows, complete) -> dict[tuple, dict]:
+def _existing_rows(db: sqlite_utils.Database, spec: schema.TableSpec, new_rows: list[dict[str, Any]],
+                   complete: set[tuple[str, Any]]) -> dict[tuple[Any, ...], dict[str, Any]]:
     pk = spec.record.primary_key
-    existing: dict[tuple, dict] = {}
+    existing: dict[tuple[Any, ...], dict[str, Any]] = {}
     if db.conn.execute(f"SELECT 1 FROM {schema.quote(spec.name)} LIMIT 1").fetchone() is None:
         return existing  # a first load: nothing to look up, row by row
-    by_parent: dict[str, set] = defaultdict(set)
+    by_parent: dict[str, set[Any]] = defaultdict(set)
     for parent_field, parent_id in complete:
         by_parent[parent_field].add(parent_id)
     for parent_field, parent_ids in by_parent.items():
@@ -133,8 +141,8 @@ def _existing_rows(db, spec, new_rows, complete) -> dict[tuple, dict]:
 def plan_changes(db: sqlite_utils.Database, records: Iterable[Record]) -> Plan:
     """What writing these records would change. Child lists given on a record are complete:
     stored children of that record missing from the list are planned for deletion."""
-    rows: dict[str, list[dict]] = defaultdict(list)
-    complete: dict[str, set] = defaultdict(set)
+    rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    complete: dict[str, set[tuple[str, Any]]] = defaultdict(set)
     for record in records:
         _flatten(record, rows, complete)
     plan = Plan()
@@ -222,7 +230,7 @@ def _indexes_rebuilt_after(db: sqlite_utils.Database, plan: Plan) -> Iterator[No
         db.conn.execute(sql)
 
 
-def _audit_rows(plan: Plan) -> Iterator[tuple]:
+def _audit_rows(plan: Plan) -> Iterator[tuple[Any, ...]]:
     """Log rows for the plan's updates and deletes (inserts are logged from the table)."""
     for change in plan.changes:
         spec = specs()[change.table]
@@ -267,11 +275,11 @@ def _apply_batches(db: sqlite_utils.Database, plan: Plan) -> None:
         if operation == "insert":
             marks = ", ".join("?" for _ in cols)
             sql = f"INSERT INTO {q} ({', '.join(schema.quote(c) for c in cols)}) VALUES ({marks})"
-            conn.executemany(sql, [encode_values(spec, c.after) for c in changes])
+            conn.executemany(sql, [encode_values(spec, c.row) for c in changes])
         elif operation == "update":
             sets = ", ".join(f"{schema.quote(c)} = ?" for c in cols)
             sql = f"UPDATE {q} SET {sets} WHERE {where}"
-            conn.executemany(sql, [encode_values(spec, c.after) + list(c.key) for c in changes])
+            conn.executemany(sql, [encode_values(spec, c.row) + list(c.key) for c in changes])
         else:
             conn.executemany(f"DELETE FROM {q} WHERE {where}", [list(c.key) for c in changes])
 
@@ -281,13 +289,14 @@ def _reference_columns(table: str) -> tuple[tuple[str, str], ...]:
     return tuple((c.name, c.ref.table) for c in specs()[table].columns if c.ref)
 
 
-def missing_references(db: sqlite_utils.Database, records: list[Record]) -> list[tuple[int, Record, str, Any, str]]:
+def missing_references(db: sqlite_utils.Database, records: Sequence[Record]) -> list[tuple[int, Record, str, Any, str]]:
     """(index, record, field, value, table) for every reference to an id that exists
     neither in these records nor in the store."""
-    provided: dict[str, set] = defaultdict(set)
-    referenced: dict[str, set] = defaultdict(set)
+    provided: dict[str, set[Any]] = defaultdict(set)
+    referenced: dict[str, set[Any]] = defaultdict(set)
+    Places = dict[tuple[str, Any], list[tuple[int, Record, str, Any, str]]]
 
-    def visit(record: Record, report: dict[tuple[str, Any], list] | None, index: int) -> None:
+    def visit(record: Record, report: Places | None, index: int) -> None:
         if len(record.primary_key) == 1:
             provided[record.table].add(getattr(record, record.primary_key[0]))
         for name, table in _reference_columns(record.table):
@@ -305,7 +314,7 @@ def missing_references(db: sqlite_utils.Database, records: list[Record]) -> list
     # every place that names them, for the error messages.
     for index, record in enumerate(records):
         visit(record, None, index)
-    unknown: dict[tuple[str, Any], list] = {}
+    unknown: Places = {}
     for table, values in referenced.items():
         candidates = values - provided[table]
         stored = {row["id"] for row in _fetch(db, table, "id", candidates)} if candidates else set()
@@ -319,7 +328,7 @@ def missing_references(db: sqlite_utils.Database, records: list[Record]) -> list
 
 def write_records(
     db: sqlite_utils.Database,
-    records: list[Record],
+    records: Sequence[Record],
     *,
     actor: str | None = None,
     source: str | None = None,

@@ -49,8 +49,8 @@ def _one_kind(options: ExportOptions) -> str:
 
 def write_csv(db: sqlite_utils.Database, destination: Path | IO[str], options: ExportOptions) -> int:
     headers, rows = table_cells(db, _one_kind(options))
-    is_file = isinstance(destination, Path)
-    with open(destination, "w", encoding="utf-8-sig", newline="") if is_file else contextlib.nullcontext(destination) as stream:
+    with (open(destination, "w", encoding="utf-8-sig", newline="") if isinstance(destination, Path)
+          else contextlib.nullcontext(destination)) as stream:
         writer = csv.writer(stream, delimiter=options.delimiter, lineterminator="\r\n")
         writer.writerow(headers)
         count = 0

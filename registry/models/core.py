@@ -12,7 +12,7 @@ from typing import Annotated, Any, ClassVar, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, computed_field, model_validator
 
-from registry.models.base import Record
+from registry.models.base import Children, Record
 from registry.schema_types import (
     AcademicYear,
     Country,
@@ -197,7 +197,7 @@ class Institution(Record):
     members or the home institution itself."""
 
     table: ClassVar[str] = "institutions"
-    children: ClassVar[dict] = {"names": (InstitutionName, "institution")}
+    children: ClassVar[Children] = {"names": (InstitutionName, "institution")}
     label_column: ClassVar[str] = "name"
 
     id: Slug
@@ -265,7 +265,7 @@ class Network(Record):
     Sciences Group, EUGLOH, LERU, GAME and others."""
 
     table: ClassVar[str] = "networks"
-    children: ClassVar[dict] = {"members": (Membership, "network")}
+    children: ClassVar[Children] = {"members": (Membership, "network")}
     label_column: ClassVar[str] = "name"
 
     id: Slug
@@ -429,7 +429,7 @@ class Agreement(Record):
     table: ClassVar[str] = "agreements"
     label_column: ClassVar[str] = "title"
     ordered: ClassVar = (("starts_on", "ends_on"), ("signed_on", "ends_on"))
-    children: ClassVar[dict] = {
+    children: ClassVar[Children] = {
         "parties": (AgreementParty, "agreement"),
         "programmes": (AgreementProgramme, "agreement"),
         "mobility_terms": (MobilityTerm, "agreement"),

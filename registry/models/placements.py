@@ -26,7 +26,7 @@ from typing import Annotated, Any, ClassVar, Optional
 from pydantic import Field, computed_field, model_validator
 
 from registry.countries import country_code
-from registry.models.base import Record
+from registry.models.base import Children, Record
 from registry.schema_types import Country, Indexed, Ref, Searchable, Slug, Url
 from registry.models.core import Count, NonEmpty, Text, Year
 
@@ -147,7 +147,7 @@ class PlacementRound(Record):
 
     table: ClassVar[str] = "placement_rounds"
     ordered: ClassVar = (("call_opens_on", "call_closes_on"), ("call_closes_on", "allocated_on"))
-    children: ClassVar[dict] = {"periods": (PlacementPeriod, "round")}
+    children: ClassVar[Children] = {"periods": (PlacementPeriod, "round")}
 
     id: Annotated[Slug, Field(description="e.g. 2026-autumn")]
     term: Annotated[Term, Indexed()]
@@ -219,7 +219,7 @@ class IncomingPlacement(Record):
     institution, the specialty asked for and the admission checklist. Internal."""
 
     table: ClassVar[str] = "incoming_placements"
-    children: ClassVar[dict] = {"checklist": (AdmissionItem, "placement")}
+    children: ClassVar[Children] = {"checklist": (AdmissionItem, "placement")}
 
     id: Annotated[Slug, Field(description="the applicant's reference code; never a name")]
     round: Annotated[Slug, Ref("placement_rounds")]
@@ -292,7 +292,7 @@ class Opportunity(Record):
     table: ClassVar[str] = "opportunities"
     label_column: ClassVar[str] = "title"
     ordered: ClassVar = (("weeks_min", "weeks_max"),)
-    children: ClassVar[dict] = {"destinations": (OpportunityDestination, "opportunity")}
+    children: ClassVar[Children] = {"destinations": (OpportunityDestination, "opportunity")}
 
     id: Slug
     programme: Annotated[Slug, Ref("programmes")]

@@ -267,7 +267,8 @@ async def home(datasette, actor) -> list[dict]:
         ).first()
         queries = await datasette.get_canned_queries(db.name, actor)
         listed = [
-            {"name": name, "title": q.get("title") or name, "description": q.get("description") or "", "url": datasette.urls.query(db.name, name), "write": bool(q.get("write"))}
+            {"name": name, "title": q.get("title") or name, "description": q.get("description") or "",
+             "url": datasette.urls.query(db.name, name), "write": bool(q.get("write"))}
             for name, q in queries.items()
         ]
         databases.append(
