@@ -32,7 +32,9 @@ def erasmus_agreement_not_v7_ready(ctx: Context):
     (a term without them takes the agreement's starts_on and ends_on), and both
     institutions need a SCHAC code (their EWP hei-id). An agreement with any of
     these gaps cannot be sent to the partner or approved; ``registry ewp export`` lists the
-    same gaps. The evidence lists each gap with its term."""
+    same gaps. A stored copy that still carries values from IIA v6 (``not-yet-defined``, an
+    ISCED-F code's ``v6-value``) exports, but must not be approved until they are defined
+    (``registry ewp approve`` refuses it). The evidence lists each gap with its term."""
     return ctx.found(
         """
         WITH erasmus AS (
@@ -64,6 +66,24 @@ def erasmus_agreement_not_v7_ready(ctx: Context):
           SELECT t.agreement, t.term_no, 'no mobilities per year', NULL
           FROM mobility_terms t JOIN erasmus e ON e.id = t.agreement
           WHERE coalesce(t.places_per_year, 0) = 0
+          UNION ALL
+          -- values carried over from IIA v6: the copy must not be approved until they are defined
+          SELECT c.agreement, c.term_no, 'not valid for approval: mobilities per year not-yet-defined', NULL
+          FROM ewp_iia_conditions c JOIN erasmus e ON e.id = c.agreement
+          WHERE c.mobilities_not_yet_defined
+          UNION ALL
+          SELECT c.agreement, c.term_no, 'not valid for approval: language skill not-yet-defined', json_extract(s.value, '$.language')
+          FROM ewp_iia_conditions c JOIN erasmus e ON e.id = c.agreement, json_each(c.skill_details) s
+          WHERE json_extract(s.value, '$.not_yet_defined')
+          UNION ALL
+          SELECT c.agreement, c.term_no, 'not valid for approval: ISCED-F code with a v6-value',
+                 json_extract(s.value, '$.isced_code') || ' (v6: ' || json_extract(s.value, '$.isced_v6_value') || ')'
+          FROM ewp_iia_conditions c JOIN erasmus e ON e.id = c.agreement, json_each(c.subject_details) s
+          UNION ALL
+          SELECT c.agreement, c.term_no, 'not valid for approval: ISCED-F code with a v6-value',
+                 json_extract(s.value, '$.isced_code') || ' (v6: ' || json_extract(s.value, '$.isced_v6_value') || ')'
+          FROM ewp_iia_conditions c JOIN erasmus e ON e.id = c.agreement, json_each(c.skill_details) s
+          WHERE json_extract(s.value, '$.isced_v6_value') IS NOT NULL
           UNION ALL
           SELECT p.agreement, NULL, 'institution without SCHAC code', i.id
           FROM agreement_parties p JOIN erasmus e ON e.id = p.agreement JOIN institutions i ON i.id = p.institution

@@ -7,12 +7,13 @@ import json
 from datetime import date
 
 import pytest
-from ewp_support import BERGEN, LUND, OWN_COPY, PARTNER_COPY, copy_registry, make_registry, table
+from ewp_support import APPROVABLE_COPY, BERGEN, LUND, OWN_COPY, PARTNER_COPY, copy_registry, make_registry, table
 
 from checks.run import run_checks
 from registry import db as store
 from registry.importers import ewp as importer
 from registry.models.core import Agreement, Institution
+from registry.problems import ProblemsFound
 
 TODAY = date(2026, 11, 21)
 IMPORTED = "iia-uib.no-lu-iia-0001"
@@ -57,7 +58,7 @@ def test_dq30_finds_each_v7_gap_and_only_on_live_erasmus_agreements(db):
         # a traineeship needs no language skill
         erasmus("traineeship", category="student_traineeship", language_skills=[]),
     ], actor="test")
-    importer.import_file(db, OWN_COPY)  # complete for v7 (and both institutions get their SCHAC codes)
+    importer.import_file(db, APPROVABLE_COPY)  # complete for v7 (and both institutions get their SCHAC codes)
     found = findings(db, "DQ30")
     assert set(found) == {"three-digit-isced", "no-language", "teaching-no-language", "no-places", "traineeship"}
     gaps = {key: sorted(g["gap"] for g in json.loads(row["evidence"])["gaps"]) for key, row in found.items()}
@@ -87,7 +88,7 @@ def test_dq31_finds_a_newer_copy_after_approval(db):
 
 
 def test_dq31_finds_a_local_edit_after_approval(db):
-    importer.import_file(db, OWN_COPY)
+    importer.import_file(db, APPROVABLE_COPY)
     importer.approve(db, IMPORTED)
     [term] = [store.record_from_row("mobility_terms", r) for r in db.query(
         "SELECT * FROM mobility_terms WHERE agreement = ? AND term_no = 1", [IMPORTED])]
@@ -97,8 +98,23 @@ def test_dq31_finds_a_local_edit_after_approval(db):
     assert "1 change(s) to its terms" in found[IMPORTED]["message"]
 
 
+def test_approve_refuses_a_copy_that_must_not_be_approved_and_dq30_flags_it(db):
+    importer.import_file(db, OWN_COPY)  # condition 5 carries not-yet-defined and a v6-value
+    with pytest.raises(ProblemsFound) as raised:
+        importer.approve(db, IMPORTED)
+    [problem] = raised.value.problems
+    assert problem.code == "not-valid-for-approval"
+    assert "<mobilities-per-year> is not-yet-defined in condition 5 (staff-teacher-mobility-spec)" in problem.message
+    assert "<isced-f-code> 0912 has v6-value 091 in condition 5" in problem.message
+    assert db.conn.execute("SELECT approved_hash FROM ewp_iias").fetchone()[0] is None
+    gaps = json.loads(findings(db, "DQ30")[IMPORTED]["evidence"])["gaps"]
+    assert {(g["term_no"], g["gap"], g["value"]) for g in gaps} == {
+        (5, "not valid for approval: mobilities per year not-yet-defined", None),
+        (5, "not valid for approval: ISCED-F code with a v6-value", "0912 (v6: 091)")}
+
+
 def test_approve_records_the_stored_copy(db):
-    importer.import_file(db, OWN_COPY)
+    importer.import_file(db, APPROVABLE_COPY)
     importer.approve(db, IMPORTED)
     [copy] = table(db, "ewp_iias", "agreement")
     assert copy["approved_hash"] == copy["iia_hash"] and copy["approved_at"].endswith("Z")
@@ -107,7 +123,7 @@ def test_approve_records_the_stored_copy(db):
 
 
 def test_export_takes_the_agreements_years_for_a_term_without_them(db):
-    from registry.exporters import ewp as exporter
+    from registry.ewp import copies as exporter
 
     assert exporter.academic_year("2021-06-01") == "2020/2021" and exporter.academic_year("2021-08-01") == "2021/2022"
     dated = erasmus("dated", partner="university-of-bergen", dates={"starts_on": "2021-08-15", "ends_on": "2027-07-31"},

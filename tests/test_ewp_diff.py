@@ -120,3 +120,42 @@ def test_the_command_runs_in_a_real_process():
                                 str(PARTNER_COPY)], capture_output=True, text=True, timeout=60)
     assert completed.returncode == 1, completed.stderr
     assert "the copies differ" in completed.stdout
+
+
+def test_copies_that_agree_but_are_written_differently_show_both_hashes_and_why(tmp_path):
+    from ewp_support import THIRD_PARTY
+
+    original = THIRD_PARTY["ulisboa-sample-v7"]
+    respelt = tmp_path / "respelt.xml"
+    text = original.read_text(encoding="utf-8")
+    text = text.replace("<blended>false</blended>", "<blended>0</blended>")
+    text = text.replace("<mobilities-per-year>2</mobilities-per-year>", "<mobilities-per-year>02</mobilities-per-year>")
+    text = text.replace("<isced-clarification>Social and behavioural sciences</isced-clarification>",
+                        "<isced-clarification> Social and behavioural sciences\n</isced-clarification>")
+    respelt.write_text(text, encoding="utf-8")
+    report = diff.compare_documents(reader.read_file(original)[1], reader.read_file(respelt)[1], names=("a", "b"))
+    assert report.differs is False
+    [iia] = report.iias
+    assert iia.hashes_differ and iia.b_content_hash not in (None, iia.a_hash)
+    spellings = {(f.field, f.a, f.b) for c in iia.conditions for f in c.lexical}
+    assert spellings == {("blended[1] spelling", "false", "0"), ("mobilities-per-year[1] spelling", "2", "02"),
+                         ("subject-area[1]/isced-clarification[1] spelling", "Social and behavioural sciences",
+                          " Social and behavioural sciences\n")}
+    text = report.text()
+    assert "the copies agree field by field, but are written differently, so their iia-hashes differ" in text
+    assert f"iia-hash: {iia.a_hash} (A) vs {iia.b_hash} (its content hashes to {iia.b_content_hash}) (B)" in text
+    assert "blended[1] spelling: 'false' (A) vs '0' (B)" in text
+    entry = report.as_dict()["iias"][0]
+    assert {"field": "blended[1] spelling", "a": "false", "b": "0"} in entry["conditions"][0]["lexical"]
+
+
+def test_partner_order_and_repeated_elements_in_another_order_are_named():
+    from ewp_support import THIRD_PARTY
+
+    report = diff.compare_documents(reader.read_file(THIRD_PARTY["partner-example"])[1],
+                                    reader.read_file(THIRD_PARTY["ulisboa-sample-v7"])[1])
+    [iia] = report.iias
+    assert [(f.field, f.a, f.b) for f in iia.lexical] == [("partner order", "hibo.no, uw.edu.pl", "uw.edu.pl, hibo.no")]
+    studies = iia.conditions[0]
+    assert ("eqf-level order", "8, 7", "7, 8") in {(f.field, f.a, f.b) for f in studies.lexical}
+    assert ("total-months-per-year[1] spelling", "05.00", "5") in {(f.field, f.a, f.b) for f in studies.lexical}

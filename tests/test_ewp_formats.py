@@ -9,6 +9,8 @@ import json
 import pytest
 from click.testing import CliRunner
 from ewp_support import (
+    APPROVABLE_COPY,
+    APPROVABLE_HASH,
     BERGEN,
     BODO,
     EXAMPLES,
@@ -159,11 +161,16 @@ def test_an_approval_response_is_recorded_through_import(template, tmp_path):
     path = copy_registry(template, tmp_path / "registry.db")
     assert registry_command("import", OWN_COPY, "--db", path).exit_code == 0
     response = tmp_path / "approval.xml"
+    response.write_text(APPROVAL.format(digest=OWN_COPY_HASH), encoding="utf-8")
+    flagged = registry_command("import", response, "--db", path)  # the copy carries values from IIA v6
+    assert flagged.exit_code == 1 and "not-valid-for-approval" in flagged.output and "v6-value 091" in flagged.output
+
+    assert registry_command("import", APPROVABLE_COPY, "--db", path).exit_code == 0
     response.write_text(APPROVAL.format(digest="0" * 64), encoding="utf-8")
     mismatch = registry_command("import", response, "--db", path)
     assert mismatch.exit_code == 1 and "approval-mismatch" in mismatch.output
 
-    response.write_text(APPROVAL.format(digest=OWN_COPY_HASH), encoding="utf-8")
+    response.write_text(APPROVAL.format(digest=APPROVABLE_HASH), encoding="utf-8")
     dry = registry_command("import", response, "--db", path, "--dry-run", "--json")
     assert dry.exit_code == 0, dry.output
     report = json.loads(dry.stdout)
@@ -173,7 +180,7 @@ def test_an_approval_response_is_recorded_through_import(template, tmp_path):
     done = registry_command("import", response, "--db", path)
     assert done.exit_code == 0, done.output
     approved_hash, watermark = db.conn.execute("SELECT approved_hash, approved_watermark FROM ewp_iias").fetchone()
-    assert approved_hash == OWN_COPY_HASH and watermark > 0
+    assert approved_hash == APPROVABLE_HASH and watermark > 0
     db.conn.close()
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from ewp_support import (
+    APPROVABLE_COPY,
     BERGEN,
     EWP_DATA,
     LUND,
@@ -169,11 +170,11 @@ def test_a_dry_run_shows_the_plan_and_writes_nothing(db):
 def test_an_unknown_institution_is_named_with_what_to_do(tmp_path):
     db = store.connect(make_registry(tmp_path / "lund-only.db", [LUND]))
     path = tmp_path / "unknown.xml"
-    path.write_text(OWN_COPY.read_text().replace("uib.no", "unknown-partner.example"))
+    path.write_text(OWN_COPY.read_text().replace("uib.no", "unknown-partner.no"))
     with pytest.raises(ProblemsFound) as raised:
         importer.import_file(db, path)
     [problem] = raised.value.problems
-    assert (problem.code, problem.field, problem.value) == ("unknown-institution", "hei-id", "unknown-partner.example")
+    assert (problem.code, problem.field, problem.value) == ("unknown-institution", "hei-id", "unknown-partner.no")
     assert "--create-missing" in problem.message and problem.where == f"{path}:11"
     assert table(db, "agreements", "id") == []
 
@@ -245,6 +246,7 @@ def test_a_partner_must_be_one_of_the_two(db, tmp_path):
 def test_the_canned_query_shows_each_copy_and_its_approval(imported, tmp_path):
     from conftest import datasette_get
 
+    importer.import_file(imported, APPROVABLE_COPY)
     importer.approve(imported, AGREEMENT)
     path = tmp_path / "registry.db"
     response = datasette_get(path, "/registry/erasmus_iias.json?_shape=array")
@@ -290,6 +292,9 @@ def test_the_commands_import_export_validate_and_approve(template, tmp_path):
     assert run("export", "-o", str(out)).exit_code == 0
     checked = json.loads(run("validate", str(out), "--json").output)
     assert checked[0]["iias"][0]["hash_matches"] is True
+    refused = run("approve", AGREEMENT)  # the copy carries values from IIA v6
+    assert refused.exit_code == 1 and "not-valid-for-approval" in refused.output and "condition 5" in refused.output
+    assert run("import", str(APPROVABLE_COPY)).exit_code == 0
     assert run("approve", AGREEMENT).exit_code == 0
     unknown = run("approve", "no-such-agreement")
     assert unknown.exit_code == 1 and "not-an-ewp-copy" in unknown.output

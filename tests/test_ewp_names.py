@@ -109,3 +109,39 @@ def test_an_institutions_entry_completes_the_institution_its_name_resolves_to(tm
     assert [r["id"] for r in table(db, "institutions", "id")] == ["university-of-oslo", "university-of-warsaw"]
     assert db.conn.execute("SELECT schac, city FROM institutions WHERE id = 'university-of-oslo'").fetchone() == ("uio.no", "Oslo")
     assert "since its name 'University of Oslo' resolved to university-of-oslo" in result.notes[0]
+
+
+IE_UNIVERSITY = {"id": "https://ror.org/02jjdwm75", "name": "IE University", "names": [], "country_code": "ES",
+                 "city": "Segovia", "types": ["education"], "status": "active",
+                 "links": [{"type": "website", "value": "https://www.ie.edu/"}], "domains": ["ie.edu"]}
+
+
+def test_create_missing_under_a_domain_that_names_no_country(tmp_path):
+    """ie.edu and brussels.uni-foundation.eu tell no country and are not in the charter list: the
+    reference registry's record with that web domain gives one; without it the import says what
+    to do, and does not offer --create-missing, which could not make it either."""
+    import json
+
+    runner = CliRunner()
+    document = tmp_path / "iia.xml"
+    for hei in ("brussels.uni-foundation.eu", "ie.edu"):
+        document.write_text(OWN_COPY.read_text(encoding="utf-8").replace("uib.no", hei), encoding="utf-8")
+        path = make_registry(tmp_path / f"{hei}.db", [LUND])
+        refused = runner.invoke(cli, ["import", str(document), "--db", str(path), "--create-missing", "--json"])
+        assert refused.exit_code == 1
+        [problem] = json.loads(refused.stdout)
+        assert problem["code"] == "unknown-institution" and "its country cannot be told" in problem["message"]
+        assert "--create-missing" not in problem["message"]
+
+    reference = tmp_path / "ror.jsonl"
+    reference.write_text(json.dumps(IE_UNIVERSITY) + "\n", encoding="utf-8")
+    db = store.connect(path)
+    load_reference(db, reference, actor="test")
+    suggested = runner.invoke(cli, ["import", str(document), "--db", str(path)])
+    assert suggested.exit_code == 1
+    assert "--create-missing to create it from the reference registry's IE University (02jjdwm75)" in suggested.output
+    created = runner.invoke(cli, ["import", str(document), "--db", str(path), "--create-missing"])
+    assert created.exit_code == 0, created.output
+    assert db.conn.execute("SELECT name, country, schac FROM institutions WHERE schac = 'ie.edu'").fetchone() == (
+        "IE University", "ES", "ie.edu")
+    db.conn.close()

@@ -6,6 +6,11 @@ sending and receiving institution), never by position, since each partner may or
 differently; several conditions of one kind and direction (e.g. one per subject) are
 paired by the most fields in common. Fields carry their EWP element names. Contacts are
 not compared: they are no part of the iia-hash and each side names its own.
+
+Both iia-hashes are shown. Where the copies agree field by field and their hashes still
+differ, the report names what makes them differ: partner order, the order of conditions or of
+repeated elements, and spellings (``0``/``false``, ``02``/``2``, whitespace around text), which
+the hash follows and the comparison of values does not.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ from typing import Any, Callable
 import sqlite_utils
 
 from registry.ewp import document as doc
+from registry.ewp import lexical, writer
+from registry.ewp.copies import stored_copy
 from registry.problems import Problem, ProblemsFound
 
 
@@ -102,6 +109,29 @@ def compare_conditions(a: doc.Condition, b: doc.Condition) -> list[FieldDifferen
     return found
 
 
+def _texts(condition: doc.Condition) -> dict[str, str]:
+    """Each element of the condition as its copy writes it, by path."""
+    return {path: element.text or "" for path, element in lexical.leaves(writer.condition_element(condition))}
+
+
+def written_differently(a: doc.Condition, b: doc.Condition) -> list[FieldDifference]:
+    """How two conditions that state the same values are written differently."""
+    found, reordered = [], set()
+    for attribute, element, show in LISTS:
+        left, right = [show(v) for v in getattr(a, attribute)], [show(v) for v in getattr(b, attribute)]
+        if left != right and sorted(left) == sorted(right):
+            found.append(FieldDifference(f"{element} order", ", ".join(left), ", ".join(right)))
+            reordered.add(element)  # positions shift with the order: their spellings would compare other elements
+    left, right = _texts(a), _texts(b)
+    for path in dict.fromkeys([*left, *right]):
+        if path.split("[", 1)[0] in reordered:
+            continue
+        if path in left and path in right and left[path] != right[path] and \
+                lexical.value(path, left[path]) == lexical.value(path, right[path]):
+            found.append(FieldDifference(f"{path} spelling", left[path], right[path]))
+    return found
+
+
 def _overlap(a: doc.Condition, b: doc.Condition) -> int:
     """How many fields two conditions share: the higher, the likelier they are one condition."""
     return len(SINGLE) + len(LISTS) - len(compare_conditions(a, b))
@@ -125,6 +155,8 @@ class ConditionDifference:
     a_line: int | None
     b_line: int | None
     fields: list[FieldDifference] = field(default_factory=list)
+    # what differs in writing only: order of repeated elements, spelling of the same value
+    lexical: list[FieldDifference] = field(default_factory=list)
 
     @property
     def status(self) -> str:
@@ -155,7 +187,7 @@ def pair_conditions(a: list[doc.Condition], b: list[doc.Condition]) -> list[Cond
             used_a.add(i)
             used_b.add(j)
             results.append(ConditionDifference(category, sending, receiving, i + 1, j + 1, a[i].line, b[j].line,
-                                               compare_conditions(a[i], b[j])))
+                                               compare_conditions(a[i], b[j]), written_differently(a[i], b[j])))
         results += [ConditionDifference(category, sending, receiving, i + 1, None, a[i].line, None) for i in left if i not in used_a]
         results += [ConditionDifference(category, sending, receiving, None, j + 1, None, b[j].line) for j in right if j not in used_b]
     order = list(doc.CATEGORY_ELEMENTS)
@@ -169,10 +201,17 @@ PARTNER_FIELDS = [("iia_id", "iia-id"), ("iia_code", "iia-code"), ("ounit_id", "
 class IiaDifference:
     a_label: str | None
     b_label: str | None
-    a_hash: str | None = None
+    a_hash: str | None = None  # the iia-hash the copy states
     b_hash: str | None = None
+    a_content_hash: str | None = None  # the iia-hash of its content (EWP's v7 rule), when it differs
+    b_content_hash: str | None = None
     fields: list[FieldDifference] = field(default_factory=list)
     conditions: list[ConditionDifference] = field(default_factory=list)
+    lexical: list[FieldDifference] = field(default_factory=list)  # partner and condition order
+
+    @property
+    def hashes_differ(self) -> bool:
+        return (self.a_content_hash or self.a_hash) != (self.b_content_hash or self.b_hash)
 
     @property
     def status(self) -> str:
@@ -180,8 +219,26 @@ class IiaDifference:
         return _status(self.a_label is not None, self.b_label is not None, differs)
 
 
+def _content_hash(iia: doc.Iia) -> str | None:
+    computed = iia.content_hash or writer.copy_hash(iia)
+    return computed if computed != iia.iia_hash else None
+
+
+def _order(conditions: list[ConditionDifference]) -> list[FieldDifference]:
+    """Conditions of one kind listed in another order (the hash follows the order)."""
+    found = []
+    for category, element in doc.CATEGORY_ELEMENTS.items():
+        paired = sorted((c.a_position, c.b_position) for c in conditions
+                        if c.category == category and c.a_position and c.b_position)
+        b_order = [b for _, b in paired]
+        if b_order != sorted(b_order):
+            found.append(FieldDifference(f"{element} order", ", ".join(f"#{a}" for a, _ in paired),
+                                         ", ".join(f"#{b}" for b in b_order)))
+    return found
+
+
 def compare_iias(a: doc.Iia, b: doc.Iia) -> IiaDifference:
-    result = IiaDifference(a.label(), b.label(), a.iia_hash or None, b.iia_hash or None)
+    result = IiaDifference(a.label(), b.label(), a.iia_hash or None, b.iia_hash or None, _content_hash(a), _content_hash(b))
     for hei in dict.fromkeys([p.hei_id for p in a.partners] + [p.hei_id for p in b.partners]):
         left, right = a.partner(hei), b.partner(hei)
         if left is None or right is None:
@@ -194,6 +251,10 @@ def compare_iias(a: doc.Iia, b: doc.Iia) -> IiaDifference:
         if getattr(a, attribute) != getattr(b, attribute):
             result.fields.append(FieldDifference(element, getattr(a, attribute), getattr(b, attribute)))
     result.conditions = pair_conditions(a.conditions, b.conditions)
+    a_order, b_order = [p.hei_id for p in a.partners], [p.hei_id for p in b.partners]
+    if a_order != b_order and sorted(a_order) == sorted(b_order):
+        result.lexical.append(FieldDifference("partner order", ", ".join(a_order), ", ".join(b_order)))
+    result.lexical += _order(result.conditions)
     return result
 
 
@@ -241,9 +302,11 @@ class DiffReport:
             entry = asdict(iia)
             entry["status"] = iia.status
             entry["fields"] = [_present(f) for f in entry["fields"]]
+            entry["lexical"] = [_present(f) for f in entry["lexical"]]
             for condition, raw in zip(iia.conditions, entry["conditions"]):
                 raw["status"] = condition.status
                 raw["fields"] = [_present(f) for f in raw["fields"]]
+                raw["lexical"] = [_present(f) for f in raw["lexical"]]
             data["iias"].append(entry)
         return data
 
@@ -253,12 +316,23 @@ class DiffReport:
             if iia.status in ("only-in-a", "only-in-b"):
                 lines.append(f"{iia.a_label or iia.b_label}: only in {iia.status[-1].upper()}")
                 continue
-            verdict = "the copies differ" if iia.status == "differs" else "the copies agree"
+            if iia.status == "differs":
+                verdict = "the copies differ"
+            elif iia.hashes_differ:
+                verdict = "the copies agree field by field, but are written differently, so their iia-hashes differ"
+            else:
+                verdict = "the copies agree"
             lines.append(f"{iia.a_label}: {verdict}")
+            lines.append(f"  iia-hash: {_hash_text(iia.a_hash, iia.a_content_hash)} (A) vs {_hash_text(iia.b_hash, iia.b_content_hash)} (B)")
             lines += [f"  {f.text()}" for f in iia.fields]
+            lines += [f"  {f.text()}" for f in iia.lexical]
             same = 0
             for condition in iia.conditions:
-                if condition.status == "same":
+                if condition.status == "same" and condition.lexical:
+                    same += 1
+                    lines.append(f"  {condition.heading()}: the same, written differently:")
+                    lines += [f"    {f.text()}" for f in condition.lexical]
+                elif condition.status == "same":
                     same += 1
                 elif condition.status == "differs":
                     lines.append(f"  {condition.heading()}:")
@@ -268,6 +342,12 @@ class DiffReport:
             if same:
                 lines.append(f"  {same} condition(s) the same")
         return "\n".join(lines)
+
+
+def _hash_text(stated: str | None, content: str | None) -> str:
+    if content is None:
+        return stated or "(none)"
+    return f"{stated} (its content hashes to {content})"
 
 
 def compare_documents(a: list[doc.Iia], b: list[doc.Iia], *, names: tuple[str, str] = ("A", "B")) -> DiffReport:
@@ -282,8 +362,6 @@ def compare_documents(a: list[doc.Iia], b: list[doc.Iia], *, names: tuple[str, s
 
 def compare_with_stored(db: sqlite_utils.Database, agreement: str, iias: list[doc.Iia], name: str) -> DiffReport:
     """The stored copy of an agreement (A) against the matching IIA of a document (B)."""
-    from registry.exporters.ewp import stored_copy
-
     stored = stored_copy(db, agreement)
     pairs = [pair for pair in match_iias([stored], iias) if pair[0] is not None]
     if pairs[0][1] is None:
@@ -294,8 +372,6 @@ def compare_with_stored(db: sqlite_utils.Database, agreement: str, iias: list[do
 
 def compare_with_approved(db: sqlite_utils.Database, agreement: str) -> DiffReport:
     """The copy as approved (A) against the stored copy now (B)."""
-    from registry.exporters.ewp import stored_copy
-
     row = next(iter(db.query("SELECT approved_copy, approved_at FROM ewp_iias WHERE agreement = ?", [agreement])), None)
     if row is None or not row["approved_copy"]:
         raise ProblemsFound([Problem("not-approved", f"agreements/{agreement}", "no approved copy of this agreement is recorded",

@@ -87,6 +87,9 @@ class Condition(_Part):
     total_days_per_year: Optional[str] = None  # staff
     blended: Optional[bool] = None  # students only (required there)
     eqf_levels: list[int] = []
+    lexical: dict[str, str] = Field(
+        default={}, description="texts the copy wrote otherwise than the canonical form, by path (see ``lexical``)"
+    )
     line: Optional[int] = Field(default=None, exclude=True, description="where the condition starts in its file")
 
     @property

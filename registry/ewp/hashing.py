@@ -94,8 +94,25 @@ def iia_hash(iia: etree._Element) -> str:
     return hashlib.sha256(text_to_hash(iia).encode("utf-8")).hexdigest()
 
 
+def approval_blockers(iia: etree._Element) -> list[str]:
+    """Why the copy must not be approved: the XSD says an IIA with an element flagged
+    ``not-yet-defined`` or an ISCED-F code with a ``v6-value`` (values carried over from an
+    agreement approved under IIA v6) "MUST NOT be approved" until they are defined."""
+    reasons = []
+    conditions = _children(iia, "cooperation-conditions")
+    numbered = {c: n for n, c in enumerate(_children(conditions[0]), start=1)} if conditions else {}
+    for element in iia.iter():
+        if not isinstance(element.tag, str):
+            continue
+        condition = next((a for a in [element, *element.iterancestors()] if a in numbered), None)
+        where = f" in condition {numbered[condition]} ({_name(condition)})" if condition is not None else ""
+        if _flagged(element):
+            reasons.append(f"<{_name(element)}> is not-yet-defined{where}")
+        elif element.get("v6-value"):
+            reasons.append(f"<{_name(element)}> {_text(element).strip()} has v6-value {element.get('v6-value')}{where}")
+    return reasons
+
+
 def valid_for_approval(iia: etree._Element) -> bool:
     """False when the copy still carries v6 placeholders (not-yet-defined or v6-value)."""
-    return not any(
-        isinstance(e.tag, str) and (_flagged(e) or e.get("v6-value")) for e in iia.iter()
-    )
+    return not approval_blockers(iia)

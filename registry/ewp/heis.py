@@ -24,6 +24,7 @@ write, in its one transaction.
 from __future__ import annotations
 
 import csv
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -164,9 +165,40 @@ class HeiResolver:
         creating = self.create_missing or described is not None
         if found := self._by_name(hei_id, holder, described, creating=creating):
             return found
+        if found := self._by_domain(hei_id, holder, described, creating=creating):
+            return found
         if creating:
             return self._create(hei_id, holder, described)
         return None
+
+    def _by_domain(self, hei_id: str, holder: CharterHolder | None, described: doc.Hei | None, *,
+                   creating: bool) -> Found | None:
+        """The one active reference record whose web domain the hei-id is (``ie.edu`` is IE
+        University's): a SCHAC code that names no country still leads to one."""
+        if holder or (described and described.country):
+            return None  # the charter list or the entry tells the country already
+        rows = self.db.conn.execute(
+            "SELECT id, name, country, website, domains FROM reference_institutions WHERE status = 'active' "
+            "AND country IS NOT NULL AND (website LIKE ? OR domains LIKE ?)", [f"%{hei_id}%", f'%"{hei_id}"%'],
+        ).fetchall() if self._has_reference() else []
+        rows = [r for r in rows if host(r[3]) == hei_id or hei_id in json.loads(r[4] or "[]")]
+        if len(rows) != 1:
+            return None
+        ident, name, country = rows[0][:3]
+        if not creating:
+            self.suggestions[hei_id] = f"{name} ({ident})"
+            return None
+        candidate = Candidate(None, ident, name, name, country, 1.0, "domain", "web domain")
+        return self._from_reference(hei_id, candidate, holder, described, f"its hei-id is the web domain of {name} ({ident})")
+
+    def _has_reference(self) -> bool:
+        return bool(self.db.conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'reference_institutions'").fetchone())
+
+    def country_known(self, hei_id: str) -> bool:
+        """Whether ``--create-missing`` could make an institution of this hei-id."""
+        holders = charter_holders().get(hei_id, [])
+        return bool(len(holders) == 1 or country_of_domain(hei_id) or hei_id in self.suggestions)
 
     def _by_name(self, hei_id: str, holder: CharterHolder | None, described: doc.Hei | None, *, creating: bool) -> Found | None:
         """The first of the hei's names that ``registry.resolve`` matches: to an institution

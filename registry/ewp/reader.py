@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from lxml import etree
 
 from registry.ewp import document as doc
+from registry.ewp import lexical
 from registry.ewp.hashing import iia_hash
 from registry.problems import Problem, ProblemsFound
 
@@ -26,7 +27,6 @@ ROOTS = {
     (doc.APPROVAL_NS, "iias-approval-response"): "iias-approval",
 }
 _YEAR = re.compile(r"^[0-9]{4}/[0-9]{4}$")
-_DECIMAL = re.compile(r"^[0-9]+(\.[0-9]{1,2})?$")
 
 
 def document_kind(tree: etree._ElementTree, where: str) -> str:
@@ -77,33 +77,29 @@ class _Reader:
         element = self.one(parent, name, required=required)
         if element is None:
             return None
-        value = (element.text or "").strip()
-        if value not in ("true", "false", "1", "0"):
-            self.problem(element, "must be true or false", name, value)
-            return None
-        return value in ("true", "1")
+        value = lexical.boolean(lexical.text_of(element))
+        if value is None:
+            self.problem(element, "must be true or false", name, lexical.text_of(element).strip())
+        return value
 
     def integer(self, element: etree._Element, name: str, low: int, high: int | None = None) -> int | None:
-        value = (element.text or "").strip()
-        if not value.isdigit() or int(value) < low or (high is not None and int(value) > high):
+        value = lexical.integer(lexical.text_of(element))
+        if value is None or value < low or (high is not None and value > high):
             bounds = f"from {low} to {high}" if high is not None else f"at least {low}"
-            self.problem(element, f"must be a whole number {bounds}", name, value)
+            self.problem(element, f"must be a whole number {bounds}", name, lexical.text_of(element).strip())
             return None
-        return int(value)
+        return value
 
     def decimal(self, parent: etree._Element, name: str) -> str | None:
+        """A yearly total, in the registry's spelling (``05.00`` is ``5``; the copy's own is kept apart)."""
         element = self.one(parent, name)
         if element is None:
             return None
-        value = (element.text or "").strip()
-        try:
-            positive = Decimal(value) > 0
-        except InvalidOperation:
-            positive = False
-        if not _DECIMAL.match(value) or not positive:
-            self.problem(element, "must be a number above 0 with at most two decimals", name, value)
+        value = lexical.decimal(lexical.text_of(element))
+        if value is None or value <= 0 or value != value.quantize(Decimal("0.01")):
+            self.problem(element, "must be a number above 0 with at most two decimals", name, lexical.text_of(element).strip())
             return None
-        return value
+        return lexical.decimal_text(value)
 
     def year(self, parent: etree._Element, name: str) -> str | None:
         value = self.text(parent, name, required=True)
@@ -136,7 +132,7 @@ def _subject_area(reader: _Reader, element: etree._Element) -> doc.SubjectArea |
     code_element = reader.one(element, "isced-f-code", required=True)
     if code_element is None:
         return None
-    code = (code_element.text or "").strip()
+    code = lexical.text_of(code_element).strip()
     if not re.fullmatch(r"[0-9]{4}", code):
         reader.problem(code_element, "ISCED-F code must have four digits in IIA v7", "isced-f-code", code)
         return None
@@ -144,7 +140,7 @@ def _subject_area(reader: _Reader, element: etree._Element) -> doc.SubjectArea |
     return doc.SubjectArea(
         isced_code=code,
         isced_v6_value=code_element.get("v6-value"),
-        clarification=(clarification.text or "") if clarification is not None else None,
+        clarification=lexical.text_of(clarification).strip() if clarification is not None else None,
     )
 
 
@@ -170,9 +166,13 @@ def _condition(reader: _Reader, element: etree._Element, heis: list[str]) -> doc
         area = reader.one(skill, "subject-area")
         if language is None:
             continue
+        if not lexical.LANGUAGE.match(language):
+            reader.problem(reader.one(skill, "language"), "must be a language tag (xs:language) such as en or sr-Latn-RS",
+                           "language", language)
+            continue
         skills.append(
             doc.LanguageSkill(
-                language=language,
+                language=lexical.language_tag(language),
                 cefr_level=reader.text(skill, "cefr-level"),
                 subject_area=_subject_area(reader, area) if area is not None else None,
                 not_yet_defined=_flagged(skill),
@@ -203,11 +203,12 @@ def _condition(reader: _Reader, element: etree._Element, heis: list[str]) -> doc
         mobilities_not_yet_defined=_flagged(mobilities),
         language_skills=skills,
         subject_areas=[a for a in areas if a is not None],
-        other_info_terms=(other.text or "") if other is not None else None,
+        other_info_terms=lexical.text_of(other).strip() if other is not None else None,
         total_months_per_year=reader.decimal(element, "total-months-per-year") if student else None,
         total_days_per_year=None if student else reader.decimal(element, "total-days-per-year"),
         blended=blended,
         eqf_levels=[level for level in eqf if level is not None],
+        lexical=lexical.spellings(element),
         line=element.sourceline,
     )
 
@@ -260,7 +261,7 @@ def _iia(reader: _Reader, element: etree._Element) -> doc.Iia | None:
         partners=partners,
         in_effect=in_effect,
         conditions=conditions,
-        terminated_as_a_whole=block.get("terminated-as-a-whole") in ("true", "1"),
+        terminated_as_a_whole=bool(lexical.boolean(block.get("terminated-as-a-whole") or "")),
         iia_hash=declared.lower(),
         pdf_file=reader.text(element, "pdf-file"),
         line=element.sourceline,

@@ -11,6 +11,7 @@ reader, field by field, but not against the XSD.
 from __future__ import annotations
 
 import os
+from copy import deepcopy
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -77,6 +78,16 @@ class Validation:
     problems: list[Problem]
 
 
+def _without_comments(tree: etree._ElementTree) -> etree._ElementTree:
+    """The document as a schema sees it: a comment or processing instruction inside a value is no
+    child element (xmlschema, given lxml's tree, would take one for a child). Lines are kept."""
+    if not any(True for _ in tree.iter(etree.Comment, etree.ProcessingInstruction)):
+        return tree
+    copy = etree.ElementTree(copy_root := deepcopy(tree.getroot()))
+    etree.strip_tags(copy_root, etree.Comment, etree.ProcessingInstruction)
+    return copy
+
+
 def validate(tree: etree._ElementTree, kind: str, *, where: str, directory: Path | None = None) -> Validation:
     """Every schema error (up to MAX_ERRORS) with its line, or ``checked=False`` without XSDs."""
     directory = directory or schema_dir()
@@ -84,7 +95,7 @@ def validate(tree: etree._ElementTree, kind: str, *, where: str, directory: Path
         return Validation(False, [])
     schema = load_schema(kind, directory)
     problems = []
-    for error in schema.iter_errors(tree):
+    for error in schema.iter_errors(_without_comments(tree)):
         line = getattr(error, "sourceline", None)
         element = error.elem
         name = etree.QName(element).localname if element is not None and isinstance(element.tag, str) else None

@@ -18,6 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Callable
 
 from registry.ewp import document as doc
+from registry.ewp.lexical import decimal_text
 from registry.models.core import Direction, LanguageSkill, MobilityTerm, SubjectArea
 from registry.models.ewp import EwpCondition, SkillDetail, SubjectDetail
 
@@ -36,18 +37,13 @@ def days_per_place(total: str | None, places: int | None) -> int | None:
     return int((Decimal(total) / places).quantize(Decimal(1), ROUND_HALF_UP))
 
 
-def _decimal_text(value: Decimal) -> str:
-    text = format(value.quantize(_CENT, ROUND_HALF_UP), "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
 def yearly_total(kept: str | None, per_place: float | None, places: int | None, derive: Callable) -> str | None:
     """The total to write: the kept one while it still explains per_place, else places x per_place."""
     if per_place is None or not places:
         return None
     if kept is not None and derive(kept, places) == per_place:
         return kept
-    return _decimal_text(Decimal(str(per_place)) * places)
+    return decimal_text(Decimal(str(per_place)) * places)
 
 
 # --- EWP -> registry ----------------------------------------------------------------------
@@ -108,6 +104,7 @@ def to_records(
         ],
         "sending_contacts": sending_contacts,
         "receiving_contacts": receiving_contacts,
+        "lexical": condition.lexical,
     }
     return term, remainder
 
@@ -177,4 +174,5 @@ def to_condition(
         else yearly_total(rest.total_days_per_year, term.days_per_place, places, days_per_place),
         blended=term.blended if student else None,
         eqf_levels=term.eqf_levels if student else [],
+        lexical=rest.lexical,
     )

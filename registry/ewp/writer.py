@@ -6,7 +6,8 @@ from __future__ import annotations
 from lxml import etree
 
 from registry.ewp import document as doc
-from registry.ewp.hashing import iia_hash
+from registry.ewp.hashing import approval_blockers, iia_hash
+from registry.ewp.lexical import respell
 
 _NSMAP = {None: doc.IIA_NS, "c": doc.CONTACT_NS, "p": doc.PHONE_NS, "xsi": doc.XSI_NS}
 
@@ -76,6 +77,14 @@ def _condition(parent: etree._Element, condition: doc.Condition) -> None:
             _add(element, "eqf-level", level)
     elif condition.total_days_per_year:
         _add(element, "total-days-per-year", condition.total_days_per_year)
+    respell(element, condition.lexical)
+
+
+def condition_element(condition: doc.Condition) -> etree._Element:
+    """One condition as this registry writes it (with the copy's own spellings), on its own."""
+    parent = etree.Element(f"{{{doc.IIA_NS}}}cooperation-conditions", nsmap=_NSMAP)
+    _condition(parent, condition)
+    return parent[0]
 
 
 def _partner(parent: etree._Element, partner: doc.Partner) -> None:
@@ -110,10 +119,18 @@ def iia_element(parent: etree._Element, iia: doc.Iia) -> etree._Element:
     return element
 
 
+def _written(iia: doc.Iia) -> etree._Element:
+    return iia_element(etree.Element(f"{{{doc.IIA_NS}}}iias-get-response", nsmap=_NSMAP), iia)
+
+
 def copy_hash(iia: doc.Iia) -> str:
     """The iia-hash this copy gets when written."""
-    root = etree.Element(f"{{{doc.IIA_NS}}}iias-get-response", nsmap=_NSMAP)
-    return iia_element(root, iia).findtext(f"{{{doc.IIA_NS}}}iia-hash")
+    return _written(iia).findtext(f"{{{doc.IIA_NS}}}iia-hash")
+
+
+def why_not_approvable(iia: doc.Iia) -> list[str]:
+    """Why this copy, as written, must not be approved (empty when it may be)."""
+    return approval_blockers(_written(iia))
 
 
 def get_response(iias: list[doc.Iia]) -> etree._ElementTree:

@@ -29,7 +29,7 @@ from registry import db as store
 from registry.ewp import document as doc
 from registry.ewp import reader, terms, writer
 from registry.ewp.heis import Found, HeiResolver, slug
-from registry.exporters.ewp import DEFAULT_ROLES, stored_copy
+from registry.ewp.copies import DEFAULT_ROLES, stored_copy
 from registry.importers.outcome import MATCHED, NEW, ImportOptions, ReadResult, RowOutcome
 from registry.models import Record
 from registry.models.core import Agreement, Contact
@@ -109,15 +109,19 @@ class _IiaImport:
 
     def unknown(self, iia: doc.Iia, hei_id: str) -> None:
         suggestion = self.resolver.suggestions.get(hei_id)
-        create = (f"--create-missing to create it from the reference registry's {suggestion}" if suggestion
-                  else "--create-missing to create it")
-        self.batch.problems.append(Problem(
-            "unknown-institution", f"{self.batch.where}:{iia.line}",
-            f"no institution has SCHAC code {hei_id!r} (nor a website, Erasmus code, PIC or name that leads to it): add "
-            f"it with 'schac: {hei_id}' (registry load), import the partner's EWP Institutions API response, or pass "
-            + create,
-            iia.label(), "hei-id", hei_id,
-        ))
+        unknown = f"no institution has SCHAC code {hei_id!r} (nor a website, Erasmus code, PIC or name that leads to it)"
+        if not self.resolver.country_known(hei_id):  # --create-missing could not make it either
+            message = (f"{unknown}, and its country cannot be told (the hei-id is no country domain, and neither the "
+                       "Erasmus charter list nor the reference registry knows it): add the institution with "
+                       f"'schac: {hei_id}' and its country (registry load), or import the partner's EWP Institutions "
+                       "API response")
+        else:
+            create = (f"--create-missing to create it from the reference registry's {suggestion}" if suggestion
+                      else "--create-missing to create it")
+            message = (f"{unknown}: add it with 'schac: {hei_id}' (registry load), import the partner's EWP Institutions "
+                       "API response, or pass " + create)
+        self.batch.problems.append(Problem("unknown-institution", f"{self.batch.where}:{iia.line}", message,
+                                           iia.label(), "hei-id", hei_id))
 
     def existing_agreement(self, iia: doc.Iia, partner_institution: str) -> list[str]:
         found: set[str] = set()
@@ -253,8 +257,9 @@ class _IiaImport:
         self.batch.records += [agreement, ewp]
         self.batch.deletions += [("contacts", ident) for ident in sorted(owned_before - owned_now)]
         if iia.content_hash and iia.content_hash != iia.iia_hash:
-            self.batch.notes.append(f"{agreement_id}: the copy states iia-hash {iia.iia_hash}, but its content hashes to "
-                                    f"{iia.content_hash} (EWP's v7 rule); its author's system computes it differently")
+            self.batch.notes.append(f"warning: {agreement_id}: the copy states iia-hash {iia.iia_hash}, but its content hashes "
+                                    f"to {iia.content_hash} by EWP's v7 rule (transform_version_7.xsl): its author's "
+                                    "system computes it otherwise, or the copy changed after it was hashed")
         if self.approved:
             self.batch.approvals[agreement_id] = {"approved_hash": iia.iia_hash, "approved_copy": iia.snapshot()}
 
@@ -352,6 +357,9 @@ def approvals_batch(db: sqlite_utils.Database, approvals: list[doc.Approval], *,
         agreement = row["agreement"]
         stored = _one(db, "SELECT iia_hash FROM ewp_iias WHERE agreement = ?", [agreement])
         copy = stored_copy(db, agreement)
+        if refused := not_approvable(agreement, copy, at):
+            batch.problems.append(refused)
+            continue
         own = writer.copy_hash(stored_copy(db, agreement, home_first=True))
         if approval.iia_hash not in (stored["iia_hash"], own):
             batch.problems.append(Problem(
@@ -366,6 +374,17 @@ def approvals_batch(db: sqlite_utils.Database, approvals: list[doc.Approval], *,
         batch.row(approval.line, approval.iia_id, f"agreements/{agreement}",
                   _approval_records(db, {agreement: batch.approvals[agreement]}, None), {}, iia_hash=approval.iia_hash)
     return batch
+
+
+def not_approvable(agreement: str, copy: doc.Iia, where: str) -> Problem | None:
+    """The refusal of an approval of a copy that carries values IIA v7 says must be defined first."""
+    reasons = writer.why_not_approvable(copy)
+    if not reasons:
+        return None
+    return Problem("not-valid-for-approval", where,
+                   "the copy must not be approved (IIA v7: an IIA with not-yet-defined elements or a v6-value must not be "
+                   f"approved until they are defined): {'; '.join(reasons)}; the copy's author must send a new copy first",
+                   f"agreements/{agreement}", "cooperation-conditions")
 
 
 def _deletion(db: sqlite_utils.Database, table: str, ident: str) -> store.Change | None:
@@ -467,6 +486,8 @@ def approve(db: sqlite_utils.Database, agreement: str, *, iia_hash: str | None =
         raise ProblemsFound([Problem("not-an-ewp-copy", f"agreements/{agreement}", "no EWP copy of this agreement is stored; "
                                      "import it first ('registry ewp import FILE.xml')", value=agreement)])
     copy = stored_copy(db, agreement)
+    if refused := not_approvable(agreement, copy, f"agreements/{agreement}"):
+        raise ProblemsFound([refused])
     if iia_hash and iia_hash.lower() not in (row["iia_hash"], writer.copy_hash(stored_copy(db, agreement, home_first=True))):
         raise ProblemsFound([Problem("approval-mismatch", f"agreements/{agreement}", f"the stored copy's iia-hash is {row['iia_hash']}, "
                                      "not the one given", value=iia_hash)])

@@ -10,7 +10,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, computed_field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, computed_field, model_validator
 
 from registry.models.base import Children, Record
 from registry.schema_types import (
@@ -28,9 +28,31 @@ from registry.schema_types import (
 from registry.text import fold
 
 NonEmpty = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+
+
+def language_tag(text: Any) -> Any:
+    """A language tag in BCP 47's letter case: ``EN`` -> ``en``, ``sr-latn-rs`` -> ``sr-Latn-RS``."""
+    if not isinstance(text, str):
+        return text
+    parts = text.strip().split("-")
+    out, private = [parts[0].lower()], len(parts[0]) == 1
+    for part in parts[1:]:
+        private = private or len(part) == 1  # after a singleton (x-...) every subtag is lower case
+        if not private and len(part) == 2 and part.isalpha():
+            out.append(part.upper())  # region
+        elif not private and len(part) == 4 and part.isalpha():
+            out.append(part.title())  # script
+        else:
+            out.append(part.lower())
+    return "-".join(out)
+
+
 Text = Annotated[str, StringConstraints(max_length=20000)]
 LanguageCode = Annotated[
-    str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$"), Field(description="ISO 639 language code")
+    str,
+    BeforeValidator(language_tag),
+    StringConstraints(pattern=r"^[a-z]{1,8}(-[A-Za-z0-9]{1,8})*$"),
+    Field(description="language tag (xs:language, BCP 47): ISO 639 code, optionally script and region (sr-Latn-RS)"),
 ]
 Count = Annotated[int, Field(ge=0)]
 Year = Annotated[int, Field(ge=1000, le=2200)]

@@ -31,6 +31,8 @@ Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$", to_lower
 # xs:decimal > 0 with at most two fraction digits, kept as written so the copy round-trips
 YearlyTotal = Annotated[str, StringConstraints(pattern=r"^[0-9]+(\.[0-9]{1,2})?$")]
 FreeText = Annotated[str, StringConstraints(max_length=20000)]
+# an element's text exactly as a copy wrote it: whitespace around it is part of the iia-hash
+Spelling = Annotated[str, StringConstraints(strip_whitespace=False, max_length=20000)]
 
 
 class EwpPartner(Record):
@@ -102,6 +104,11 @@ class EwpCondition(Record):
     subject_details: list[SubjectDetail] = []
     sending_contacts: list[Slug] = []
     receiving_contacts: list[Slug] = []
+    lexical: Annotated[
+        dict[str, Spelling],
+        Field(description="elements the copy spelt otherwise than the registry writes them (02, 0, EN, whitespace), "
+                          "by path in the condition: written back while the value is the same, so the copy keeps its hash"),
+    ] = {}
 
 
 class EwpIia(Record):
