@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from registry.models import RECORDS, Record
-from registry.schema_types import Indexed, Ref, Searchable, SqlCheck
+from registry.schema_types import Indexed, Ref, SqlCheck
 
 # One encoder, built once: json.dumps with keyword arguments builds a new encoder per call,
 # which dominates a bulk load. Compact and unescaped, as SQLite's json_object writes.
@@ -43,7 +43,6 @@ class Column:
     ref: Ref | None = None
     indexed: bool = False
     index_then: tuple[str, ...] = ()
-    searchable: bool = False
     computed: bool = False
     min_length: int = 0
     sql_checks: list[str] = field(default_factory=list)
@@ -164,8 +163,6 @@ def _column(name: str, info: FieldInfo) -> Column:
         elif isinstance(item, Indexed):
             column.indexed = True
             column.index_then = item.then
-        elif isinstance(item, Searchable):
-            column.searchable = True
         elif isinstance(item, annotated_types.Ge):
             column.minimum = float(typing.cast(float, item.ge))
         elif isinstance(item, annotated_types.Le):

@@ -43,11 +43,6 @@ class Indexed:
     then: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Searchable:
-    """Marks a text column that goes into the table's full-text index."""
-
-
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,127}$"
 Slug = Annotated[
     str,

@@ -21,7 +21,6 @@ from registry.schema_types import (
     IscedLevel,
     Ref,
     RorId,
-    Searchable,
     Slug,
     Url,
 )
@@ -200,7 +199,7 @@ class InstitutionName(Record):
     primary_key: ClassVar[tuple[str, ...]] = ("institution", "name")
 
     institution: Annotated[Slug, Ref("institutions")]
-    name: Annotated[NonEmpty, Searchable()]
+    name: NonEmpty
     kind: NameKind = NameKind.alias
     language: Optional[LanguageCode] = None
 
@@ -223,7 +222,7 @@ class Institution(Record):
     label_column: ClassVar[str] = "name"
 
     id: Slug
-    name: Annotated[NonEmpty, Searchable(), Field(description="name in English, as the office uses it")]
+    name: Annotated[NonEmpty, Field(description="name in English, as the office uses it")]
     local_name: Annotated[Optional[NonEmpty], Field(description="official name in the local language")] = None
     acronym: Optional[Annotated[str, StringConstraints(min_length=1, max_length=40)]] = None
     kind: Annotated[InstitutionKind, Indexed()] = InstitutionKind.university
@@ -291,7 +290,7 @@ class Network(Record):
     label_column: ClassVar[str] = "name"
 
     id: Slug
-    name: Annotated[NonEmpty, Searchable()]
+    name: NonEmpty
     acronym: Optional[str] = None
     description: Optional[Text] = None
     website: Optional[Url] = None
@@ -312,8 +311,8 @@ class Programme(Record):
     label_column: ClassVar[str] = "name_en"
 
     id: Slug
-    name_en: Annotated[NonEmpty, Searchable()]
-    name_sv: Annotated[NonEmpty, Searchable()]
+    name_en: NonEmpty
+    name_sv: NonEmpty
     cycle: Annotated[Cycle, Indexed()]
     credits: Optional[Annotated[float, Field(ge=0, le=600)]] = None
     programme_code: Optional[str] = None
@@ -460,7 +459,7 @@ class Agreement(Record):
     }
 
     id: Slug
-    title: Annotated[NonEmpty, Searchable()]
+    title: NonEmpty
     kind: Annotated[AgreementKind, Indexed()]
     status: Annotated[AgreementStatus, Indexed(then=("ends_on",))]
     signed_on: Optional[date] = None
@@ -480,7 +479,7 @@ class Agreement(Record):
         Optional[Text], Field(description="terms that make the partnership fair to a partner in a low-income country")
     ] = None
     ewp_iia_id: Annotated[Optional[str], Indexed(), Field(description="Erasmus Without Paper IIA id")] = None
-    notes: Annotated[Optional[Text], Searchable()] = None
+    notes: Optional[Text] = None
     parties: list[AgreementParty] = []
     programmes: list[AgreementProgramme] = []
     mobility_terms: list[MobilityTerm] = []

@@ -27,7 +27,7 @@ from pydantic import Field, computed_field, model_validator
 
 from registry.countries import country_code
 from registry.models.base import Children, Record
-from registry.schema_types import Country, Indexed, Ref, Searchable, Slug, Url
+from registry.schema_types import Country, Indexed, Ref, Slug, Url
 from registry.models.core import Count, NonEmpty, Text, Year
 
 # --- enumerations -------------------------------------------------------------------
@@ -110,7 +110,7 @@ class PlacementHost(Record):
     institution: Annotated[
         Slug, Ref("institutions"), Field(description="the hospital (kind university_hospital or hospital_unit) the unit belongs to")
     ]
-    unit: Annotated[NonEmpty, Searchable(), Field(description="the clinic or department, e.g. 'Department of Cardiology, Lund'")]
+    unit: Annotated[NonEmpty, Field(description="the clinic or department, e.g. 'Department of Cardiology, Lund'")]
     specialty: Specialty
     places_per_year: Annotated[
         Optional[Count], Field(description="students the unit takes a year (the routine expects about 2-4)")
@@ -296,7 +296,7 @@ class Opportunity(Record):
 
     id: Slug
     programme: Annotated[Slug, Ref("programmes")]
-    title: Annotated[NonEmpty, Searchable()]
+    title: NonEmpty
     kind: Annotated[OpportunityKind, Indexed()]
     study_year: Annotated[int, Field(ge=1, le=6, description="year of the programme, 1-6")]
     semester: Annotated[
@@ -309,7 +309,7 @@ class Opportunity(Record):
         bool, Field(description="lies in the programme's mobility window: a period abroad that fits without delaying studies (action plan 1.1)")
     ] = False
     own_choice: Annotated[bool, Field(description="students may also find a destination themselves")] = False
-    description: Annotated[Optional[Text], Searchable()] = None
+    description: Optional[Text] = None
     url: Optional[Url] = None
     destinations: list[OpportunityDestination] = []
 

@@ -21,7 +21,7 @@ from pydantic import Field, StringConstraints, computed_field
 
 from registry.models.base import Children, Record
 from registry.models.core import Count, NonEmpty, ReviewerRole, Text
-from registry.schema_types import Country, Indexed, Ref, Searchable, Slug, Url
+from registry.schema_types import Country, Indexed, Ref, Slug, Url
 from registry.text import fold
 
 EntityId = Annotated[
@@ -83,7 +83,7 @@ class RiskEntity(Record):
 
     list: Annotated[Slug, Ref("risk_lists")]
     entity_id: EntityId
-    name: Annotated[NonEmpty, Searchable(), Field(description="the entity's main name on the list")]
+    name: Annotated[NonEmpty, Field(description="the entity's main name on the list")]
     aliases: Annotated[
         builtins.list[NonEmpty], Field(description="other names: local-language, former, abbreviations and weak aliases")
     ] = []
