@@ -23,6 +23,7 @@ from pathlib import Path
 
 from registry import clock, schema, views
 from registry import db as store
+from registry.progress import NO_PROGRESS, Progress
 
 
 @dataclass(frozen=True)
@@ -162,7 +163,7 @@ def _add_search_and_views(conn: sqlite3.Connection) -> None:
     )
 
 
-def publish(source_path: str | Path, out: str | Path) -> Publication:
+def publish(source_path: str | Path, out: str | Path, *, progress: Progress = NO_PROGRESS) -> Publication:
     """Write the public database ``out`` from the registry at ``source_path``."""
     source_path, out = Path(source_path), Path(out)
     if not source_path.exists():
@@ -176,7 +177,7 @@ def publish(source_path: str | Path, out: str | Path) -> Publication:
     tables = _published_specs(conn)
     for _, spec in tables:
         conn.execute(schema.create_table_sql(spec))
-    for entry, spec in tables:
+    for entry, spec in progress.iterate(tables, len(tables), "copying public tables"):
         _copy_rows(conn, entry, spec)
     published = [spec for _, spec in tables]
     while _drop_dangling(conn, published):

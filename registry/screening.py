@@ -25,6 +25,7 @@ from registry import db as store
 from registry.matching import Match, MatchOptions, NameIndex, normalize
 from registry.models.screening import RiskMatch, ScreeningDecision, ScreeningDecisionKind
 from registry.problems import Problem, ProblemsFound, validation_problems
+from registry.progress import NO_PROGRESS, Progress
 
 # Screening asks a person rather than miss a listed entity, but a word that one name has and
 # the other lacks ("Nanjing University" / "... of Aeronautics and Astronautics", "Tianjin
@@ -152,7 +153,8 @@ def _now() -> datetime:
 
 
 def screen(db: sqlite_utils.Database, *, list_ids: Iterable[str] | None = None, actor: str | None = None,
-           options: MatchOptions = SCREENING_OPTIONS, now: datetime | None = None) -> ScreeningRun:
+           options: MatchOptions = SCREENING_OPTIONS, now: datetime | None = None,
+           progress: Progress = NO_PROGRESS) -> ScreeningRun:
     """Screen every partner against the given lists (default: all) and record the matches.
 
     Pairs a reviewer called "not the same" are left out while the entity is unchanged;
@@ -171,7 +173,8 @@ def screen(db: sqlite_utils.Database, *, list_ids: Iterable[str] | None = None, 
     for list_id, list_name in lists:
         if wanted and list_id not in wanted:
             continue
-        result, list_records = _screen_list(db, list_id, list_name, names, options, now)
+        listed = progress.iterate(names, len(names), f"screening against {list_id}")
+        result, list_records = _screen_list(db, list_id, list_name, listed, options, now)
         results.append(result)
         records.extend(list_records)
     plan = store.write_records(db, records, actor=actor, source="registry screen") if records else None
