@@ -10,7 +10,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Optional
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, computed_field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, computed_field, model_validator
 
 from registry.models.base import Children, Record
 from registry.schema_types import (
@@ -54,6 +54,9 @@ LanguageCode = Annotated[
     Field(description="language tag (xs:language, BCP 47): ISO 639 code, optionally script and region (sr-Latn-RS)"),
 ]
 Count = Annotated[int, Field(ge=0)]
+# Degrees to 7 decimals (about a centimetre): a spreadsheet keeps 15 significant digits, so a
+# coordinate with more would come back changed from an export to XLSX and its import.
+Degrees = Annotated[float, AfterValidator(lambda value: round(value, 7))]
 Year = Annotated[int, Field(ge=1000, le=2200)]
 
 
@@ -243,8 +246,8 @@ class Institution(Record):
         Field(description="SCHAC code (the EWP hei-id), usually the main web domain"),
     ] = None
     pic: Annotated[Optional[str], StringConstraints(pattern=r"^\d{9}$"), Field(description="EU Participant Identification Code")] = None
-    latitude: Optional[Annotated[float, Field(ge=-90, le=90)]] = None
-    longitude: Optional[Annotated[float, Field(ge=-180, le=180)]] = None
+    latitude: Optional[Annotated[Degrees, Field(ge=-90, le=90)]] = None
+    longitude: Optional[Annotated[Degrees, Field(ge=-180, le=180)]] = None
     is_home: Annotated[bool, Field(description="the registry's own institution")] = False
     names: list[InstitutionName] = []
 
