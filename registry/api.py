@@ -60,11 +60,13 @@ def init(db_path: PathLike | None = None) -> sqlite_utils.Database:
 
 
 def load(paths: Iterable[PathLike], db_path: PathLike | None = None, *, dry_run: bool = False,
-         actor: str | None = None) -> store.Plan:
-    """Upsert YAML seed files or folders; raises ProblemsFound and writes nothing on bad input.
+         actor: str | None = None, replace: bool = False) -> store.Plan:
+    """Upsert YAML seed files or folders, merged into what is stored: what a record leaves out is
+    kept (``replace``: each record is written whole). Raises ProblemsFound and writes nothing on
+    bad input.
 
     Example: ``api.load(["data/reference"], db_path="office.db").counts()``"""
-    return seed.load(open_registry(db_path, create=True), paths, dry_run=dry_run, actor=actor)
+    return seed.load(open_registry(db_path, create=True), paths, dry_run=dry_run, actor=actor, replace=replace)
 
 
 def verify(db_path: PathLike | None = None) -> list[Problem]:
@@ -109,7 +111,7 @@ def demo(db_path: PathLike | None = None) -> sqlite_utils.Database:
 
 def import_file(path: PathLike, db_path: PathLike | None = None, **options: Any) -> Any:
     """Import a CSV, XLSX, seed YAML or EWP XML file; ``options`` as ``registry import`` takes them
-    (kind, format, mapping, dry_run, keep_valid, dayfirst, create_missing, sheet, actor, progress).
+    (kind, format, mapping, dry_run, keep_valid, dayfirst, create_missing, replace, sheet, actor, progress).
     Returns the report (rows with their outcome, the plan); raises ProblemsFound for a file it
     cannot read.
 

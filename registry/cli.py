@@ -96,10 +96,13 @@ def init(db_path: str) -> None:
 @db_option
 @click.option("--dry-run", is_flag=True, help="Show what would change and write nothing.")
 @click.option("-v", "--verbose", is_flag=True, help="List every changed record.")
-def load(paths: tuple[str, ...], db_path: str, dry_run: bool, verbose: bool) -> None:
-    """Load YAML seed files or folders (upsert by id, all or nothing)."""
+@click.option("--replace", is_flag=True,
+              help="Write each record whole: fields it leaves out take their defaults, child lists it gives are complete.")
+def load(paths: tuple[str, ...], db_path: str, dry_run: bool, verbose: bool, replace: bool) -> None:
+    """Load YAML seed files or folders (upsert by id, all or nothing). A record is merged into
+    the stored one: what it leaves out is kept, unless --replace."""
     try:
-        plan = api.load(paths, db_path, dry_run=dry_run)
+        plan = api.load(paths, db_path, dry_run=dry_run, replace=replace)
     except ProblemsFound as found:
         fail_with_problems(found.problems, heading=f"nothing was written; {len(found.problems)} problem(s):")
     if dry_run:

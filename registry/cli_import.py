@@ -48,16 +48,18 @@ def _bar(items: Iterable[Any], count: int, label: str) -> Iterator[Any]:
 @click.option("--keep-valid", is_flag=True, help="Write the rows that are fine; keep the others in import_rejects.")
 @click.option("--dayfirst", is_flag=True, help="Read 03/04/2025 as 3 April (otherwise such dates are refused).")
 @click.option("--create-missing", is_flag=True, help="Create partners that are not in the registry yet.")
+@click.option("--replace", is_flag=True,
+              help="Write each record whole (the dry run shows what goes); without it, what a file leaves out is kept.")
 @click.option("--sheet", help="XLSX: the sheet to read (default: the first).")
 @json_option
 def import_command(file: Path, db_path: str, kind: str | None, format_name: str | None, mapping: Path | None,
-                   dry_run: bool, keep_valid: bool, dayfirst: bool, create_missing: bool, sheet: str | None,
-                   as_json: bool) -> None:
+                   dry_run: bool, keep_valid: bool, dayfirst: bool, create_missing: bool, replace: bool,
+                   sheet: str | None, as_json: bool) -> None:
     """Import FILE (CSV, XLSX, seed YAML, EWP XML): match partners, show or write the changes."""
     try:
         report = api.import_file(file, db_path, kind=kind, format=format_name, mapping=mapping, dry_run=dry_run,
-                                 keep_valid=keep_valid, dayfirst=dayfirst, create_missing=create_missing, sheet=sheet,
-                                 progress=progress_on_terminal)
+                                 keep_valid=keep_valid, dayfirst=dayfirst, create_missing=create_missing, replace=replace,
+                                 sheet=sheet, progress=progress_on_terminal)
     except ProblemsFound as found:
         fail_with_problems(found.problems, as_json=as_json, heading=f"nothing was written; {len(found.problems)} problem(s):")
     except LookupError as error:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 import threading
 from collections.abc import Iterable, Iterator
-from typing import IO, Any, TypeVar
+from typing import Any, TextIO, TypeVar
 
 import click
 
@@ -49,7 +49,7 @@ NO_PROGRESS = Progress()
 class BarProgress(Progress):
     """click's progress bar on ``file`` (standard error by default), one bar per stage."""
 
-    def __init__(self, file: IO[str] | None = None) -> None:
+    def __init__(self, file: TextIO | None = None) -> None:
         self.file = file or sys.stderr
         self.lock = threading.Lock()
         self.bar: Any = None
@@ -75,7 +75,7 @@ class BarProgress(Progress):
             self.bar = None
 
 
-def on_terminal(file: IO[str] | None = None) -> Progress:
+def on_terminal(file: TextIO | None = None) -> Progress:
     """A bar on standard error (or ``file``) when it is a terminal; otherwise ``NO_PROGRESS``."""
     stream = file or sys.stderr
     return BarProgress(stream) if stream.isatty() else NO_PROGRESS

@@ -43,6 +43,7 @@ class Column:
     ref: Ref | None = None
     indexed: bool = False
     index_then: tuple[str, ...] = ()
+    unique: bool = False
     computed: bool = False
     min_length: int = 0
     sql_checks: list[str] = field(default_factory=list)
@@ -163,6 +164,7 @@ def _column(name: str, info: FieldInfo) -> Column:
         elif isinstance(item, Indexed):
             column.indexed = True
             column.index_then = item.then
+            column.unique = item.unique
         elif isinstance(item, annotated_types.Ge):
             column.minimum = float(typing.cast(float, item.ge))
         elif isinstance(item, annotated_types.Le):
@@ -232,8 +234,10 @@ def declared_indexes(spec: TableSpec) -> dict[str, tuple[str, ...]]:
 
 
 def index_sql(spec: TableSpec) -> list[str]:
+    unique = {column.name for column in spec.columns if column.unique}
     return [
-        f"CREATE INDEX IF NOT EXISTS {quote(index)} ON {quote(spec.name)}({', '.join(quote(name) for name in names)})"
+        f"CREATE {'UNIQUE ' if names[0] in unique else ''}INDEX IF NOT EXISTS {quote(index)} "
+        f"ON {quote(spec.name)}({', '.join(quote(name) for name in names)})"
         for index, names in declared_indexes(spec).items()
     ]
 
@@ -383,7 +387,8 @@ def _institution_row(alias: str) -> str:
 def _agreement_row(alias: str) -> str:
     ident = f"{alias}.id"
     return (
-        f"{alias}.rowid, {alias}.title, {alias}.notes, "
+        # The office's own code is searched with the title (the search table keeps its columns).
+        f"{alias}.rowid, {alias}.title || coalesce(' | ' || {alias}.agreement_code, ''), {alias}.notes, "
         f"{_AGREEMENT_PARTNERS.format(id=ident)}, {_AGREEMENT_PARTNERS_FOLDED.format(id=ident)}"
     )
 

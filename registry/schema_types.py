@@ -38,9 +38,11 @@ class SqlCheck:
 class Indexed:
     """Marks a column that people filter or sort by, so the store indexes it. ``then`` names
     columns that follow it in the same index, for lists that filter by this column and sort
-    by those (active agreements, soonest ending first) and so read the index in order."""
+    by those (active agreements, soonest ending first) and so read the index in order. With
+    ``unique``, no two rows may hold the same value (NULLs aside): an office's own codes."""
 
     then: tuple[str, ...] = ()
+    unique: bool = False
 
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,127}$"

@@ -147,7 +147,10 @@ def test_agreement_enums_refuse_unknown_values(field):
         ({"eqf_levels": [9]}, False),
         ({"language_skills": [{"language": "en", "cefr_level": "B2"}]}, True),
         ({"language_skills": [{"language": "en", "cefr_level": "B3"}]}, False),
-        ({"language_skills": [{"language": "english"}]}, False),
+        ({"language_skills": [{"language": "sr-Latn-RS"}]}, True),  # any xs:language, as EWP writes them
+        ({"language_skills": [{"language": "EN"}]}, True),
+        ({"language_skills": [{"language": "en_GB"}]}, False),
+        ({"language_skills": [{"language": "english (UK)"}]}, False),
         ({"subject_areas": [{"isced_code": "0912", "clarification": "Medicine"}]}, True),
         ({"subject_areas": [{"isced_code": "09"}]}, True),
         ({"subject_areas": [{"isced_code": "091"}]}, True),

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import gc
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 import sqlite_utils
+from pydantic import ValidationError
 
 from registry import schema
 from registry.db.connection import default_actor, specs, transaction
@@ -90,21 +91,59 @@ def gc_paused() -> Iterator[None]:
 FREEZE_AFTER_OBJECTS = 100_000
 
 
+@dataclass
+class _Flat:
+    """Records split into rows per table, with what each row's source gave (None: all of it)."""
+
+    rows: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
+    given: dict[str, list[frozenset[str] | None]] = field(default_factory=lambda: defaultdict(list))
+    origin: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    complete: dict[str, set[tuple[str, Any]]] = field(default_factory=lambda: defaultdict(set))
+
+
 def _flatten(
     record: Record,
-    rows: dict[str, list[dict[str, Any]]],
-    complete_sets: dict[str, set[tuple[str, Any]]],
+    flat: _Flat,
+    origin: int,
+    *,
+    merge: bool,
+    complete_lists: Collection[str] = (),
     dumped: dict[str, Any] | None = None,
 ) -> None:
-    """Split a record and its children into rows per table, from one dump of the whole tree."""
+    """Split a record and its children into rows per table, from one dump of the whole tree.
+
+    Replacing (``merge`` False), a child list the record was given is complete. Merging, only
+    the lists named in ``complete_lists`` are, and each row keeps what its source gave."""
     if dumped is None:
         dumped = record.model_dump(mode="json")
-    rows[record.table].append({k: v for k, v in dumped.items() if k not in record.children})
+    flat.rows[record.table].append({k: v for k, v in dumped.items() if k not in record.children})
+    flat.given[record.table].append(frozenset(record.model_fields_set) | frozenset(record.primary_key) if merge else None)
+    flat.origin[record.table].append(origin)
     for field_name, (child_cls, parent_field) in record.children.items():
-        if field_name in record.model_fields_set:
-            complete_sets[child_cls.table].add((parent_field, getattr(record, record.primary_key[0])))
+        if field_name in (complete_lists if merge else record.model_fields_set):
+            flat.complete[child_cls.table].add((parent_field, getattr(record, record.primary_key[0])))
         for child, child_dump in zip(getattr(record, field_name), dumped[field_name], strict=True):
-            _flatten(child, rows, complete_sets, child_dump)
+            _flatten(child, flat, origin, merge=merge, dumped=child_dump)
+
+
+def _merged(spec: schema.TableSpec, before: dict[str, Any], after: dict[str, Any], given: frozenset[str]) -> dict[str, Any]:
+    """The stored row with the fields its source gave laid over it, validated again as a
+    whole (a given end date against a kept start date; computed columns recomputed)."""
+    merged = {name: (after[name] if name in given else before.get(name)) for name in after}
+    if merged == after:
+        return after
+    model = spec.record
+    inputs = {c.name: merged[c.name] for c in spec.columns if not c.computed and merged.get(c.name) is not None}
+    try:
+        return model.model_validate(inputs).columns()
+    except ValidationError as error:
+        key = "/".join(str(after[k]) for k in model.primary_key)
+        reasons = "; ".join(d["msg"].removeprefix("Value error, ") for d in error.errors())
+        raise ProblemsFound([Problem(
+            "merged-record-invalid", f"{spec.name}/{key}",
+            f"with the stored values this source does not give, the record breaks a rule: {reasons}; "
+            "give those fields too, or replace the whole record (--replace)",
+        )]) from None
 
 
 def _fetch(db: sqlite_utils.Database, table: str, column: str, values: Iterable[Any]) -> list[dict[str, Any]]:
@@ -138,33 +177,47 @@ def _existing_rows(db: sqlite_utils.Database, spec: schema.TableSpec, new_rows: 
     return existing
 
 
-def plan_changes(db: sqlite_utils.Database, records: Iterable[Record]) -> Plan:
-    """What writing these records would change. Child lists given on a record are complete:
-    stored children of that record missing from the list are planned for deletion."""
-    rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    complete: dict[str, set[tuple[str, Any]]] = defaultdict(set)
-    for record in records:
-        _flatten(record, rows, complete)
+def plan_changes(
+    db: sqlite_utils.Database,
+    records: Iterable[Record],
+    *,
+    merge: bool = False,
+    complete: Sequence[Collection[str]] | None = None,
+) -> Plan:
+    """What writing these records would change.
+
+    Replacing (the default), each record is written whole: fields it does not give take
+    their defaults, and a child list it gives is complete (stored children missing from it
+    are planned for deletion). Merging (a source such as an import or a seed file), what a
+    record does not give is left as stored: fields it was not given (pydantic's
+    ``model_fields_set``) keep their stored values, and children are added or updated but
+    only deleted from the lists ``complete[i]`` names for record ``i``."""
+    flat = _Flat()
+    for index, record in enumerate(records):
+        lists = complete[index] if complete is not None else ()
+        _flatten(record, flat, index, merge=merge, complete_lists=lists)
     plan = Plan()
-    for table in list(rows) + [t for t in complete if t not in rows]:
+    for table in list(flat.rows) + [t for t in flat.complete if t not in flat.rows]:
         spec = specs()[table]
         pk = spec.record.primary_key
-        new_rows = rows.get(table, [])
-        existing = _existing_rows(db, spec, new_rows, complete.get(table, set()))
+        new_rows = flat.rows.get(table, [])
+        existing = _existing_rows(db, spec, new_rows, flat.complete.get(table, set()))
         seen = set()
-        for after in new_rows:
+        for after, given in zip(new_rows, flat.given.get(table, [])):
             key = tuple(after[k] for k in pk)
             seen.add(key)
             stored = existing.get(key)
             if stored is None:
                 plan.changes.append(Change(table, key, "insert", None, after))
+                continue
+            before = decode(spec, stored)
+            if given is not None:
+                after = _merged(spec, before, after, given)
+            if before == after:
+                plan.unchanged[table] += 1
             else:
-                before = decode(spec, stored)
-                if before == after:
-                    plan.unchanged[table] += 1
-                else:
-                    plan.changes.append(Change(table, key, "update", before, after))
-        parents = complete.get(table, set())
+                plan.changes.append(Change(table, key, "update", before, after))
+        parents = flat.complete.get(table, set())
         for key, stored in existing.items():
             if key not in seen and any(stored[f] == v for f, v in parents):
                 plan.changes.append(Change(table, key, "delete", decode(spec, stored), None))
@@ -326,6 +379,43 @@ def missing_references(db: sqlite_utils.Database, records: Sequence[Record]) -> 
     return sorted((place for places in unknown.values() for place in places), key=lambda place: place[0])
 
 
+def unique_clashes(db: sqlite_utils.Database, records: Sequence[Record], locations: list[str] | None = None) -> list[Problem]:
+    """A value of a unique column (an office's agreement code) that another record holds,
+    in this input or in the store: the store would refuse it, said here in words."""
+    problems = []
+    for table, names in _unique_columns().items():
+        holders: dict[tuple[str, Any], tuple[int, tuple[Any, ...]]] = {}
+        for index, record in enumerate(records):
+            if record.table != table:
+                continue
+            for name in names:
+                value = getattr(record, name)
+                if value is None:
+                    continue
+                first = holders.setdefault((name, value), (index, record.key()))
+                where = locations[index] if locations else f"record {index + 1}"
+                if first[1] != record.key():
+                    problems.append(Problem("duplicate-value", where, f"{name} {value!r} is also given to "
+                                            f"{table}/{first[1][0]} ({locations[first[0]] if locations else 'this input'})",
+                                            f"{table}/{record.key()[0]}", name, value))
+                    continue
+                pk = specs()[table].record.primary_key[0]
+                stored = db.conn.execute(
+                    f"SELECT {schema.quote(pk)} FROM {schema.quote(table)} WHERE {schema.quote(name)} = ? AND {schema.quote(pk)} != ?",
+                    [value, record.key()[0]],
+                ).fetchone()
+                if stored and not any(r.table == table and r.key() == (stored[0],) and getattr(r, name) != value for r in records):
+                    problems.append(Problem("duplicate-value", where, f"{name} {value!r} already belongs to {table}/{stored[0]}; "
+                                            "one code names one record", f"{table}/{record.key()[0]}", name, value))
+    return problems
+
+
+@lru_cache(maxsize=None)
+def _unique_columns() -> dict[str, tuple[str, ...]]:
+    found = {name: tuple(c.name for c in spec.columns if c.unique) for name, spec in specs().items()}
+    return {name: columns for name, columns in found.items() if columns}
+
+
 def write_records(
     db: sqlite_utils.Database,
     records: Sequence[Record],
@@ -334,10 +424,13 @@ def write_records(
     source: str | None = None,
     dry_run: bool = False,
     locations: list[str] | None = None,
+    merge: bool = False,
+    complete: Sequence[Collection[str]] | None = None,
 ) -> Plan:
     """Check references, plan, and (unless dry_run) apply the plan in one logged transaction.
 
-    ``locations`` names where each record came from (file and line) for error messages.
+    ``locations`` names where each record came from (file and line) for error messages;
+    ``merge`` and ``complete`` as for ``plan_changes``.
     """
     problems = [
         Problem(
@@ -350,13 +443,14 @@ def write_records(
         )
         for index, rec, name, value, table in missing_references(db, records)
     ]
+    problems += unique_clashes(db, records, locations)
     if problems:
         raise ProblemsFound(problems)
     with gc_paused():
         if dry_run:
-            return plan_changes(db, records)
+            return plan_changes(db, records, merge=merge, complete=complete)
         with transaction(db, actor=actor or default_actor(), source=source):
-            plan = plan_changes(db, records)
+            plan = plan_changes(db, records, merge=merge, complete=complete)
             apply_plan(db, plan)
     return plan
 

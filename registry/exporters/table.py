@@ -14,7 +14,8 @@ from typing import IO, Any
 import sqlite_utils
 
 from registry.formats import ExportOptions
-from registry.importers.kinds import Context, kind_for
+from registry.importers.kinds import Context
+from registry.importers.row_kinds import kind_for
 from registry.importers.values import neutralise
 
 DEFAULT_KIND = "agreements"

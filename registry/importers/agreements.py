@@ -34,10 +34,11 @@ from registry.importers.kinds import (
     unique_slug,
     validation_reasons,
 )
+from registry.importers.identity import NaturalKey, Pairer, StoredIdentities, is_slug
 from registry.importers.outcome import AMBIGUOUS, MATCHED, NEW, RowOutcome
 from registry.importers.stored import stored_records
 from registry.importers.vocabulary import enum_lookup, word_key
-from registry.models import Cycle, Institution, by_table
+from registry.models import AgreementKind, Cycle, Institution, by_table
 from registry.problems import ProblemsFound
 from registry.text import fold
 
@@ -64,15 +65,52 @@ def _parse_countries(text: str, ctx: Context) -> list[str]:
     return [country_code(part) for part in values.split_list(text)]
 
 
-def _parse_programmes(text: str, ctx: Context) -> list[str]:
-    found = []
+@dataclass(frozen=True)
+class Scheme:
+    """A mobility programme named in a programme cell (Erasmus+, Nordplus, Linnaeus-Palme,
+    ISEP, bilateral): it says the agreement's type, not which study programme it serves."""
+
+    name: str
+    kind: str
+
+
+def _parse_programmes(text: str, ctx: Context) -> list[str | Scheme]:
+    found: list[str | Scheme] = []
+    kinds = enum_lookup(AgreementKind)
     for part in values.split_list(text):
         ident = ctx.programmes.get(word_key(part))
+        if ident is None and word_key(part) in kinds:
+            found.append(Scheme(part, kinds[word_key(part)]))
+            continue
         if ident is None:
             known = ", ".join(sorted(set(ctx.programmes.values()))) or "none yet: load programmes first"
-            raise ValueError(f"unknown programme {part!r} (programmes: {known})")
+            raise ValueError(f"unknown programme {part!r} (programmes: {known}){values.closest(part, ctx.programmes)}")
         found.append(ident)
     return list(dict.fromkeys(found))
+
+
+# Mobility programmes that are proper names: a new agreement is titled after them.
+SCHEME_NAMES = {"nordplus": "Nordplus", "linnaeus palme": "Linnaeus-Palme", "linne palme": "Linnaeus-Palme", "isep": "ISEP"}
+
+
+def _schemes_to_kind(row: ParsedRow, ctx: Context) -> None:
+    """Mobility programmes in the programme column become the agreement's type (unless the row
+    gives one) and name a new agreement; a cell holding only them says nothing of programmes.
+    A type cell naming one (Nordplus) names a new agreement too."""
+    typed = word_key(row.raw.get(ctx.header("kind"), ""))
+    if typed in SCHEME_NAMES:
+        row.scheme = SCHEME_NAMES[typed]
+    cell = row.values.get("programmes")
+    if not cell:
+        return
+    schemes = [item for item in cell if isinstance(item, Scheme)]
+    if not schemes:
+        return
+    row.values["programmes"] = [item for item in cell if not isinstance(item, Scheme)]
+    if not row.values["programmes"]:
+        del row.values["programmes"]
+    row.values.setdefault("kind", schemes[0].kind)
+    row.scheme = row.scheme or SCHEME_NAMES.get(word_key(schemes[0].name), schemes[0].name)
 
 
 def parse_levels(text: str, ctx: Context | None = None) -> list[int]:
@@ -84,8 +122,11 @@ def parse_levels(text: str, ctx: Context | None = None) -> list[int]:
             levels.add(CYCLE_EQF[cycles[key]])
         elif match := _EQF.match(key):
             levels.add(int(match[1]))
+        elif (found := values.one_meaning(cycles, part)) is not None:
+            levels.add(CYCLE_EQF[found])
         else:
-            raise ValueError(f"{part!r} is not a level (first/second/third cycle, grundnivå, avancerad nivå, forskarnivå, EQF 1-8)")
+            raise ValueError(f"{part!r} is not a level (first/second/third cycle, grundnivå, avancerad nivå, forskarnivå, "
+                             f"EQF 1-8){values.closest(part, cycles)}")
     return sorted(levels)
 
 
@@ -174,6 +215,8 @@ class AgreementsKind(TableKind):
     def build(self, rows: list[ParsedRow], ctx: Context) -> list[RowOutcome]:
         outcomes = [RowOutcome(row.where, row.line, row.raw) for row in rows]
         for row, outcome in zip(rows, outcomes):
+            _office_code_from_id(row, ctx)
+            _schemes_to_kind(row, ctx)
             if row.errors:
                 outcome.reject("; ".join(row.errors))
         partners_of = self.resolve_partners(rows, outcomes, ctx)
@@ -268,34 +311,48 @@ class AgreementsKind(TableKind):
         return result
 
     def row_keys(self, rows, outcomes, ctx, partners_of=None):
-        """The id column's value, else the stored agreement with the same partner, type and
-        start year, else an id made from them (so importing the same file again is a no-op)."""
+        """The stored agreement each row is (``identity.py``), else the id of a new one."""
+        stored = StoredIdentities(ctx.db)
+        naturals = [_natural_key(row, found) for row, found in zip(rows, partners_of)]
+        pairer = Pairer(stored, [n for n, o in zip(naturals, outcomes) if not o.reason])
+        taken: set[str] = {row.values["id"] for row in rows if row.values.get("id")} | set(stored.by_id)
         keys: list[tuple | None] = []
-        made: set[str] = {row.values["id"] for row in rows if row.values.get("id")}
-        stored = _natural_keys(ctx) if any(not row.values.get("id") for row in rows) else {}
-        for row, outcome, found in zip(rows, outcomes, partners_of):
+        for row, outcome, natural in zip(rows, outcomes, naturals):
             if outcome.reason:
                 keys.append(None)
-            elif row.values.get("id"):
-                keys.append((row.values["id"],))
-            elif not found or not row.values.get("kind"):
+                continue
+            code, iia_id = row.values.get("agreement_code"), row.values.get("ewp_iia_id")
+            if row.values.get("id"):
+                pairing = pairer.by_id(row.values["id"])
+            elif code:
+                pairing = pairer.by_code(code, natural)
+            elif iia_id:
+                pairing = pairer.by_iia(iia_id, natural)
+            elif natural is None:
                 keys.append(None)
                 outcome.reject(
-                    f"no {ctx.header('id')} column, so the agreement is found by partner, agreement type and start year; "
-                    "this row lacks " + ("a partner" if not found else "an agreement type")
+                    f"no {ctx.header('id')} or agreement code, so the agreement is found by partner, agreement type, "
+                    "programme and start date; this row names no partner"
                 )
+                continue
             else:
-                start = (row.values.get("starts_on") or "")[:4]
-                natural = (found[0].institution_id, row.values["kind"], start)
-                existing = [ident for ident in stored.get(natural, []) if ident not in made]
-                if len(existing) > 1:
+                pairing = pairer.by_natural(natural)
+            outcome.pairing = pairing.how
+            if pairing.refusal:
+                keys.append(None)
+                outcome.reject(pairing.refusal, AMBIGUOUS)
+                outcome.candidates = [{"agreement_id": s.id, "title": s.title} for s in pairing.candidates]
+                continue
+            ident = pairing.stored_id or row.values.get("id")
+            if ident is None:
+                try:
+                    ident = unique_slug(_new_id(row, natural, code), lambda s: s in taken)
+                except ValueError as error:
                     keys.append(None)
-                    outcome.reject(f"{len(existing)} stored agreements have this partner, type and start year "
-                                   f"({', '.join(existing)}); add an {ctx.header('id')} column to say which")
+                    outcome.reject(f"{ctx.header('agreement_code')}: {error}")
                     continue
-                slug = existing[0] if existing else unique_slug("-".join(filter(None, natural))[:120], lambda s: s in made)
-                made.add(slug)
-                keys.append((slug,))
+            taken.add(ident)
+            keys.append((ident,))
         return self.unique(keys, outcomes)
 
     # -- laying a row over an agreement --
@@ -312,7 +369,7 @@ class AgreementsKind(TableKind):
                 ends = record.get("ends_on")
                 record["status"] = "expired" if ends and ends < ctx.today.isoformat() else "active"
             if not record.get("title"):
-                kind = KIND_TITLES.get(record["kind"], record["kind"].replace("_", " ").capitalize())
+                kind = row.scheme or KIND_TITLES.get(record["kind"], record["kind"].replace("_", " ").capitalize())
                 record["title"] = f"{kind}: {' / '.join(p.name for p in found)}"
             home = ctx.home_institution
             record["parties"] = [{"institution": home, "role": "home"}] if home and home not in {p.institution_id for p in found} else []
@@ -332,15 +389,35 @@ class AgreementsKind(TableKind):
             outcome.reject(str(error))
 
 
-def _natural_keys(ctx: Context) -> dict[tuple[str, str, str], list[str]]:
-    """(partner, kind, start year) -> ids of the stored agreements."""
-    found: dict[tuple[str, str, str], list[str]] = {}
-    for ident, partner, kind, starts_on in ctx.db.conn.execute(
-        "SELECT a.id, p.institution, a.kind, a.starts_on FROM agreements a "
-        "JOIN agreement_parties p ON p.agreement = a.id AND p.role = 'partner' ORDER BY a.id"
-    ):
-        found.setdefault((partner, kind, (starts_on or "")[:4]), []).append(ident)
-    return found
+def _office_code_from_id(row: ParsedRow, ctx: Context) -> None:
+    """An id column holding the office's own codes ('LU-MED-2024-001', not a registry id):
+    the codes are the agreement codes."""
+    ident = row.values.get("id")
+    if ident and not is_slug(ident) and not row.values.get("agreement_code"):
+        row.values["agreement_code"] = row.values.pop("id")
+        ctx.header_of.setdefault("agreement_code", ctx.header("id"))
+
+
+def _natural_key(row: ParsedRow, found: list[Partner] | None) -> NaturalKey | None:
+    """What the row says of partner, type, programmes and start date (None: no partner)."""
+    if not found:
+        return None
+    return NaturalKey(
+        frozenset(p.institution_id for p in found),
+        row.values.get("kind"),
+        frozenset(row.values.get("programmes", [])) if row.given("programmes") else None,
+        row.values.get("starts_on") if row.given("starts_on") else False,
+    )
+
+
+def _new_id(row: ParsedRow, natural: NaturalKey | None, code: str | None) -> str:
+    """A new agreement's id: from the office's code, else from partner, type and start year."""
+    if code:
+        return slugify(code)
+    if natural is None:
+        return slugify(row.values.get("ewp_iia_id") or "agreement")
+    first = sorted(natural.partners)[0]
+    return "-".join(filter(None, (first, natural.kind, (row.values.get("starts_on") or "")[:4])))[:120]
 
 
 def _spread(items: list, count: int) -> list | None:

@@ -67,7 +67,7 @@ class ImportReport:
         for outcome in self.outcomes:
             entry = {
                 "where": outcome.where, "line": outcome.line, "status": outcome.status, "record": outcome.key,
-                "score": outcome.score, "resolution": outcome.resolution, "reason": outcome.reason,
+                "score": outcome.score, "resolution": outcome.resolution, "pairing": outcome.pairing, "reason": outcome.reason,
                 "candidates": outcome.candidates, "raw": outcome.raw,
             }
             if outcome.accepted:
@@ -116,6 +116,7 @@ def import_file(db: sqlite_utils.Database, path: str | Path, options: ImportOpti
     refused = report.refused
     records = [record for outcome in taken for record in outcome.records]
     locations = [outcome.where for outcome in taken for _ in outcome.records]
+    complete = [outcome.complete if position == 0 else () for outcome in taken for position in range(len(outcome.records))]
     if refused and not options.keep_valid and not options.dry_run:
         return report  # one refused row stops the import: nothing is written
     if refused and options.keep_valid and not options.dry_run:
@@ -124,11 +125,13 @@ def import_file(db: sqlite_utils.Database, path: str | Path, options: ImportOpti
         rejects = reject_records(refused, path, report.import_id, now)
         records += rejects
         locations += [o.where for o in refused]
+        complete += [()] * len(rejects)
     if result.write is not None:
         report.plan = result.write(actor=options.actor, source=f"import {path}"[:500], dry_run=options.dry_run)
     else:
         report.plan = store.write_records(
-            db, records, actor=options.actor, source=f"import {path}"[:500], dry_run=options.dry_run, locations=locations
+            db, records, actor=options.actor, source=f"import {path}"[:500], dry_run=options.dry_run, locations=locations,
+            merge=not options.replace, complete=complete,
         )
     report.written = not options.dry_run
     return report

@@ -28,7 +28,7 @@ from pydantic import ValidationError
 from registry import clock
 from registry import db as store
 from registry.countries import country_code
-from registry.importers import values
+from registry.importers import partners, values
 from registry.importers.headers import HeaderMap, MapFile
 from registry.importers.outcome import MATCHED, NEW, ImportOptions, RowOutcome
 from registry.importers.stored import record_inputs, stored_records
@@ -36,7 +36,7 @@ from registry.importers.table import RawTable
 from registry.importers.vocabulary import header_names
 from registry.models import Record, by_table
 from registry.problems import ProblemsFound
-from registry.schema_types import Country
+from registry.schema_types import SLUG_PATTERN, Country
 from registry.text import slugify
 from registry.text import unique_id as unique_slug
 
@@ -106,6 +106,7 @@ class ParsedRow:
     errors: list[str]
     found_by_name: bool = False  # the record was found (or made) from the name, not an id
     base: dict[str, Any] | None = None  # a new record's starting values (from a reference record)
+    scheme: str | None = None  # a mobility programme the row names (Nordplus), for a new agreement's title
 
     def given(self, column: str) -> bool:
         return column in self.values or column in self.blank
@@ -113,21 +114,55 @@ class ParsedRow:
 
 # --- slugs and messages ------------------------------------------------------------------
 
-def validation_reasons(error: ValidationError, ctx: Context) -> list[str]:
-    """Pydantic's errors in the file's words: header names for field names."""
-    reasons = []
+_CHILD_COLUMNS = {"parties": "partner", "programmes": "programmes"}  # child list -> the column that fills it
+
+
+def _in_words(detail: dict[str, Any]) -> str:
+    """One pydantic error as a sentence about the value, not about pydantic's types."""
+    kind, ctx, value = detail["type"], detail.get("ctx") or {}, detail.get("input")
+    shown = f"{value!r}" if value is not None and not isinstance(value, (dict, list)) else "the value"
+    if kind == "string_pattern_mismatch" and ctx.get("pattern") == SLUG_PATTERN:
+        return (f"{shown} is not a registry id (lower-case letters, digits, '.', '_' or '-'); an office's own code "
+                "belongs in an agreement code column")
+    if kind == "string_pattern_mismatch":
+        return f"{shown} is not in the expected form"
+    if kind == "string_too_long":
+        return f"{shown[:60]}... is longer than {ctx.get('max_length')} characters"
+    if kind == "string_too_short":
+        return "is empty"
+    if kind in ("greater_than_equal", "greater_than"):
+        return f"{shown} is below {ctx.get('ge', ctx.get('gt'))}, the least allowed"
+    if kind in ("less_than_equal", "less_than"):
+        return f"{shown} is above {ctx.get('le', ctx.get('lt'))}, the most allowed"
+    if kind == "missing":
+        return "is required"
+    message = detail["msg"].removeprefix("Value error, ")
+    return message + (f" ({shown})" if value is not None and not isinstance(value, (dict, list)) else "")
+
+
+def validation_reasons(error: ValidationError, ctx: Context, model: type[Record] | None = None) -> list[str]:
+    """Pydantic's errors in the file's words, each once: header names for field names, and a
+    child record's error named by the column that made it (not once per child)."""
+    children = model.children if model is not None else {}
+    reasons: list[str] = []
     for detail in error.errors():
         loc = [str(part) for part in detail["loc"]]
-        message = detail["msg"].removeprefix("Value error, ")
-        for name, header in ctx.header_of.items():
-            message = re.sub(rf"\b{re.escape(name)}\b", header, message)
-        if loc:
-            where = ".".join([ctx.header(loc[0]), *loc[1:]])
-            value = detail.get("input")
-            shown = f" (value {value!r})" if value is not None and not isinstance(value, (dict, list)) else ""
-            reasons.append(f"{where}: {message}{shown}")
+        if loc and loc[0] in children:
+            parent_field = children[loc[0]][1]
+            if loc[-1] == parent_field:
+                continue  # the record's own id, already reported (or made) once
+            where = ctx.header(_CHILD_COLUMNS.get(loc[0], loc[-1]))
+        elif loc:
+            where = ctx.header(loc[0])
         else:
-            reasons.append(message)
+            where = ""
+        message = _in_words(detail)
+        if detail["type"] in ("value_error", "assertion_error"):  # a model's own sentence names fields: say headers
+            for name, header in ctx.header_of.items():
+                message = re.sub(rf"\b{re.escape(name)}\b", header, message)
+        reason = f"{where}: {message}" if where else message
+        if reason not in reasons:
+            reasons.append(reason)
     return reasons
 
 
@@ -360,15 +395,17 @@ class TableKind:
             if column in row.values:
                 record[column] = row.values[column]
             elif column in row.blank and not fields[column].is_required():
-                record.pop(column, None)
+                # said, not left out: a merge keeps what a source leaves out, and this row clears it
+                record[column] = fields[column].get_default(call_default_factory=True)
 
     def validate(self, record: dict, outcome: RowOutcome, ctx: Context) -> Record | None:
         try:
             built = self.model.model_validate(record)
         except ValidationError as error:
-            outcome.reject("; ".join(validation_reasons(error, ctx)))
+            outcome.reject("; ".join(validation_reasons(error, ctx, self.model)))
             return None
         outcome.records.insert(0, built)
+        outcome.complete = self.child_fields
         outcome.key = f"{self.model.table}/{'/'.join(map(str, built.key()))}"
         return built
 
@@ -392,8 +429,6 @@ class InstitutionsKind(TableKind):
         super().__init__(by_table()["institutions"], "institutions")
 
     def row_keys(self, rows, outcomes, ctx):
-        from registry.importers import partners
-
         keys: list[tuple | None] = [None] * len(rows)
         queries, positions = [], []
         for index, (row, outcome) in enumerate(zip(rows, outcomes)):
@@ -468,17 +503,3 @@ def ambiguity(name: str, resolution) -> str:
         for c in resolution.candidates[:3]
     )
     return f"{name!r} fits more than one institution: {shown}; give a country or a partner id"
-
-
-def kind_for(name: str) -> TableKind:
-    """The kind of table called ``name``: agreements, institutions, or any other table."""
-    if name == "agreements":
-        from registry.importers.agreements import AgreementsKind
-
-        return AgreementsKind()
-    if name == "institutions":
-        return InstitutionsKind()
-    tables = by_table()
-    if name not in tables:
-        raise LookupError(f"unknown kind {name!r}; kinds are agreements, institutions or any table: {', '.join(sorted(tables))}")
-    return TableKind(tables[name])

@@ -34,6 +34,7 @@ class ImportOptions:
     keep_valid: bool = False
     dayfirst: bool = False
     create_missing: bool = False
+    replace: bool = False  # write each record whole, as the source gives it (else: merge into what is stored)
     sheet: str | None = None
     actor: str | None = None
     progress: Progress = no_progress
@@ -56,8 +57,12 @@ class RowOutcome:
     key: str | None = None  # "agreements/<id>": the record the row is about
     score: float | None = None
     resolution: str | None = None  # how the partner or key was found, in one line
+    pairing: str | None = None  # which key paired the row with a stored record, or why it is new
     reason: str | None = None
     candidates: list[dict[str, Any]] = field(default_factory=list)
+    # child lists of the row's first record that the row states in full (it was read with the
+    # stored ones): a child missing from them was removed on purpose, and is deleted
+    complete: tuple[str, ...] = ()
 
     @property
     def accepted(self) -> bool:

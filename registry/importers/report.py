@@ -16,7 +16,9 @@ def _key(change: store.Change) -> str:
 def _row_label(outcome: RowOutcome) -> str:
     line = f"line {outcome.line}" if outcome.line else outcome.where
     how = f"  [{outcome.resolution}]" if outcome.resolution and outcome.resolution != "by id" else ""
-    return f"{line}  {outcome.key}{how}"
+    paired = f"  paired by {outcome.pairing}" if outcome.pairing and not outcome.pairing.startswith("new") else ""
+    new = f"  ({outcome.pairing})" if outcome.pairing and outcome.pairing.startswith("new") else ""
+    return f"{line}  {outcome.key}{paired}{new}{how}"
 
 
 def _change_lines(changes: list[store.Change], root: str | None) -> list[str]:
@@ -38,11 +40,13 @@ def _raw(outcome: RowOutcome) -> str:
 
 def render(report: ImportReport) -> list[str]:
     counts = report.counts()
-    about = ", ".join(f"{k} {v!r}" for k, v in report.details.items() if k not in ("rows", "notes"))
+    about = ", ".join(f"{k} {v!r}" for k, v in report.details.items() if k not in ("rows", "notes", "columns"))
     lines = [
         f"{report.file} ({report.format}{', ' + about if about else ''}): {len(report.outcomes)} rows as {report.kind}: "
         + ", ".join(f"{count} {status}" for status, count in counts.items())
     ]
+    if report.details.get("columns"):
+        lines.append(f"  columns: {', '.join(report.details['columns'])}")
     lines += [f"  note: {note}" for note in report.details.get("notes", [])]
     inserted, changed, unchanged = [], [], 0
     for outcome, changes in report.row_changes():

@@ -200,8 +200,13 @@ def load(
     *,
     actor: str | None = None,
     dry_run: bool = False,
+    replace: bool = False,
 ) -> store.Plan:
-    """Upsert the records of YAML files or folders in one transaction."""
+    """Upsert the records of YAML files or folders in one transaction.
+
+    A record is merged into the stored one: a field or child list it leaves out keeps what is
+    stored, a child it lists is added or updated. With ``replace`` each record is written
+    whole: left-out fields take their defaults and a child list it gives is the whole list."""
     paths = [Path(p) for p in paths]
     seeds = read_seed(paths)
     source = "load " + " ".join(str(p) for p in paths)
@@ -212,4 +217,5 @@ def load(
         source=source[:500],
         dry_run=dry_run,
         locations=[s.where for s in seeds],
+        merge=not replace,
     )

@@ -27,6 +27,7 @@ DELIMITERS = ",;\t|"
 ZIP_MAGIC = b"PK\x03\x04"
 LEGACY_ENCODINGS = ["cp1252", "mac_roman", "cp850", "iso8859_15"]
 _SNIFF_BYTES = 65_536
+_HEADER_SEARCH_LINES = 20
 # A byte sequence that is valid multi-byte UTF-8: seeing one next to invalid bytes means the
 # file mixes encodings (pasted text), which no single encoding reads correctly.
 _UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
@@ -51,6 +52,7 @@ class RawTable:
     delimiter: str | None = None
     sheet: str | None = None
     notes: list[str] = field(default_factory=list)
+    blank_lines: list[int] = field(default_factory=list)  # empty rows after the first non-empty one
 
     def where(self, line: int | None = None) -> str:
         return f"{self.path}:{line}" if line else str(self.path)
@@ -113,8 +115,11 @@ def decode(path: Path, data: bytes) -> tuple[str, str]:
 
 
 def sniff_delimiter(text: str) -> str:
-    """csv.Sniffer's choice when the header line agrees, else the delimiter the header uses most."""
-    header = text.split("\n", 1)[0]
+    """csv.Sniffer's choice when the header line agrees, else the delimiter the header uses most.
+    The header is the line among the first few with the most delimiters: a title line above it
+    ("Faculty of Medicine - agreements") has none."""
+    lines = [line for line in text[:_SNIFF_BYTES].split("\n")[:_HEADER_SEARCH_LINES] if line.strip()] or [""]
+    header = max(lines, key=lambda line: sum(line.count(d) for d in DELIMITERS))
     counts = {delimiter: header.count(delimiter) for delimiter in DELIMITERS}
     try:
         sniffed = csv.Sniffer().sniff(text[:_SNIFF_BYTES], delimiters=DELIMITERS).delimiter
@@ -148,6 +153,7 @@ def read_csv_bytes(path: Path, data: bytes) -> RawTable:
     start = 2 if declared else 1
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', doublequote=True, strict=True)
     rows: list[RawRow] = []
+    blank_lines: list[int] = []
     headers: list[str] | None = None
     header_line = 0
     with _field_limit(MAX_FIELD_BYTES):
@@ -167,12 +173,14 @@ def read_csv_bytes(path: Path, data: bytes) -> RawTable:
                 raise ProblemsFound([Problem("csv-syntax", f"{path}:{reader.line_num}", f"not valid CSV: {message}")]) from None
             line, start = start, reader.line_num + 1 + bool(declared)
             if not any(cell.strip() for cell in cells):
+                blank_lines.append(line)
                 continue
             if headers is None:
                 headers, header_line = [cell.strip() for cell in cells], line
             else:
                 rows.append(RawRow(line, cells))
-    return _finish(RawTable(path, headers or [], header_line, rows, "csv", encoding=encoding, delimiter=delimiter))
+    return _finish(RawTable(path, headers or [], header_line, rows, "csv", encoding=encoding, delimiter=delimiter,
+                            blank_lines=blank_lines))
 
 
 def _finish(table: RawTable) -> RawTable:
@@ -222,9 +230,11 @@ def read_xlsx(path: Path, *, sheet: str | None = None) -> RawTable:
         headers: list[str] | None = None
         header_line = 0
         rows: list[RawRow] = []
+        blank_lines: list[int] = []
         for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
             cells = [cell_text(value) for value in values]
             if not any(cell.strip() for cell in cells):
+                blank_lines.append(number)
                 continue
             too_large = next((cell for cell in cells if len(cell.encode("utf-8")) > MAX_FIELD_BYTES), None)
             if too_large is not None:
@@ -235,7 +245,7 @@ def read_xlsx(path: Path, *, sheet: str | None = None) -> RawTable:
                 rows.append(RawRow(number, cells))
         while headers and not headers[-1]:  # read-only sheets often report trailing empty columns
             headers.pop()
-        return _finish(RawTable(path, headers or [], header_line, rows, "xlsx", sheet=worksheet.title))
+        return _finish(RawTable(path, headers or [], header_line, rows, "xlsx", sheet=worksheet.title, blank_lines=blank_lines))
     finally:
         workbook.close()
         stream.close()

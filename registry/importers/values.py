@@ -8,9 +8,12 @@ into text when read, so CSV and XLSX go through the same rules.
 
 from __future__ import annotations
 
+import difflib
 import re
-from datetime import date, timedelta
+from datetime import date
 from enum import Enum
+
+from openpyxl.utils.datetime import from_excel
 
 from registry.importers.vocabulary import boolean_lookup, enum_lookup, word_key
 
@@ -18,7 +21,6 @@ from registry.importers.vocabulary import boolean_lookup, enum_lookup, word_key
 # apostrophe in front (OWASP's advice for CSV injection) and imports take it off again.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
-_EXCEL_EPOCH = date(1899, 12, 30)  # serial 1 is 1900-01-01, counting Excel's phantom 1900-02-29
 _SERIAL_RANGE = range(10_000, 100_000)  # 1927 .. 2173: a plausible agreement date, not a count
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?Z?)?$")
 _YEAR_FIRST = re.compile(r"^(\d{4})[/.](\d{1,2})[/.](\d{1,2})$")
@@ -79,7 +81,7 @@ def parse_date(text: str, *, dayfirst: bool = False) -> str:
         if month:
             return _make_date(int(match[3]), month, int(match[1]), text)
     if value.isdigit() and int(value) in _SERIAL_RANGE:
-        return (_EXCEL_EPOCH + timedelta(days=int(value))).isoformat()
+        return from_excel(int(value)).date().isoformat()  # openpyxl knows Excel's phantom 1900-02-29
     raise ValueError(f"{text!r} is not a date: write YYYY-MM-DD, DD.MM.YYYY or DD/MM/YYYY")
 
 
@@ -117,12 +119,32 @@ def parse_bool(text: str) -> bool:
 
 
 def parse_enum(enum: type[Enum], text: str) -> str:
+    """The member a cell names: by any of its names, or by a name with its abbreviation or a
+    gloss in brackets or after a slash ("Samförståndsavtal (MoU)", "Utbytesavtal (bilateralt)")
+    when every part that is a known name names the same member."""
     table = enum_lookup(enum)
     found = table.get(word_key(text))
     if found is None:
+        found = one_meaning(table, text)
+    if found is None:
         accepted = ", ".join(member.value for member in enum)
-        raise ValueError(f"{text!r} is not a known {enum.__name__} ({accepted}, or their Swedish names)")
+        raise ValueError(f"{text!r} is not a known {enum.__name__} ({accepted}, or their Swedish names){closest(text, table)}")
     return found
+
+
+_GLOSS = re.compile(r"[()\[\]/]")
+
+
+def one_meaning(table: dict[str, str], text: str) -> str | None:
+    parts = [word_key(part) for part in _GLOSS.split(text)]
+    meanings = {table[part] for part in parts if part in table}
+    return meanings.pop() if len(meanings) == 1 else None
+
+
+def closest(text: str, table: dict[str, str]) -> str:
+    """'; closest: ...' naming the known name nearest to an unknown one, or nothing."""
+    close = difflib.get_close_matches(word_key(text), list(table), n=1, cutoff=0.6)
+    return f"; closest known: {close[0]!r} ({table[close[0]]})" if close else ""
 
 
 def split_list(text: str) -> list[str]:

@@ -53,6 +53,7 @@ LanguageCode = Annotated[
     StringConstraints(pattern=r"^[a-z]{1,8}(-[A-Za-z0-9]{1,8})*$"),
     Field(description="language tag (xs:language, BCP 47): ISO 639 code, optionally script and region (sr-Latn-RS)"),
 ]
+AgreementCode = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Count = Annotated[int, Field(ge=0)]
 # Degrees to 7 decimals (about a centimetre): a spreadsheet keeps 15 significant digits, so a
 # coordinate with more would come back changed from an export to XLSX and its import.
@@ -480,6 +481,10 @@ class Agreement(Record):
     personal_data: Annotated[bool, Field(description="the cooperation moves personal or health data")] = False
     equitable_terms: Annotated[
         Optional[Text], Field(description="terms that make the partnership fair to a partner in a low-income country")
+    ] = None
+    agreement_code: Annotated[
+        Optional[AgreementCode], Indexed(unique=True),
+        Field(description="the office's own code for the agreement (e.g. 'LU-MED-2024-001'): free text, unique"),
     ] = None
     ewp_iia_id: Annotated[Optional[str], Indexed(), Field(description="Erasmus Without Paper IIA id")] = None
     notes: Optional[Text] = None
