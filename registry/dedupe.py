@@ -164,7 +164,7 @@ def _fetch_institution(conn, ident: str) -> dict[str, Any]:
     if row is None:
         raise ProblemsFound([Problem("unknown-institution", "institutions", "no institution has this id",
                                      f"institutions/{ident}", "id", ident)])
-    return dict(zip([d[0] for d in cursor.description], row))
+    return dict(zip([d[0] for d in cursor.description], row, strict=True))
 
 
 def merge(db: sqlite_utils.Database, keep: str, drop: str, *, actor: str | None = None) -> MergeReport:

@@ -437,7 +437,7 @@ def _from_reference(
     def fetch(ident: str) -> dict | None:
         cursor = conn.execute("SELECT * FROM reference_institutions WHERE id = ?", [ident])
         row = cursor.fetchone()
-        return dict(zip([d[0] for d in cursor.description], row)) if row else None
+        return dict(zip([d[0] for d in cursor.description], row, strict=True)) if row else None
 
     record = fetch(reference_id)
     if record is None:

@@ -203,7 +203,7 @@ def plan_changes(
         new_rows = flat.rows.get(table, [])
         existing = _existing_rows(db, spec, new_rows, flat.complete.get(table, set()))
         seen = set()
-        for after, given in zip(new_rows, flat.given.get(table, [])):
+        for after, given in zip(new_rows, flat.given.get(table, []), strict=True):
             key = tuple(after[k] for k in pk)
             seen.add(key)
             stored = existing.get(key)
