@@ -1,6 +1,6 @@
 """``registry check``, ``checks``, ``review``, ``waive`` and ``indicators load``.
 
-The only module in ``registry/`` that imports ``checks``: the library below it never does.
+With ``registry.api``, the only modules in ``registry/`` that import ``checks``: the library below never does.
 Exit status: 0 ok; 1 when an open, unwaived finding at or above ``--fail-on`` exists, or on
 bad input; 2 on bad usage.
 """
