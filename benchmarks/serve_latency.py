@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import socket
 import sqlite3
 import statistics
@@ -161,8 +162,11 @@ def main() -> None:
     try:
         wait_until_up(ours_base, ours, ours_log)
         wait_until_up(plain_base, plain, plain_log)
-        login = httpx.post(ours_base + "/-/login", data={"username": "bench", "password": PASSWORD})
-        cookies = {"ds_actor": login.cookies["ds_actor"]}
+        form = httpx.get(ours_base + "/-/login")
+        token = re.search(r'name="csrftoken" value="([^"]+)"', form.text).group(1)
+        login = httpx.post(ours_base + "/-/login", data={"username": "bench", "password": PASSWORD, "csrftoken": token},
+                           cookies=form.cookies)
+        cookies = {**form.cookies, "registry_session": login.cookies["registry_session"]}
         queries = metadata["databases"][db_path.stem].get("queries", {})
         for name, paths in pages(db_path, queries).items():
             if args.pages and name not in args.pages:

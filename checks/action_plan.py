@@ -2,14 +2,22 @@
 
 Action plan for internationalisation of first- and second-cycle education, Faculty of
 Medicine, 2025-2027: every programme offers a period abroad with a clear mobility window
-(1.1) and some virtual exchange (1.2); mobility agreements include teacher mobility where
-possible (2.2); cooperation within the strategic networks is promoted (3.1).
+(1.1) and some virtual exchange (1.2); CIM activities and teaching in English (1.1, 1.2);
+incoming students are integrated with the programme's own (1.2); each programme names foreign
+universities of interest for teacher mobility, and mobility agreements include teacher mobility
+where possible (2.2); students and teachers take part in the networks' activities and
+cooperation within the strategic networks is promoted (1.1, 2.1, 3.1); the international work
+is anchored in the UN Sustainable Development Goals (3.2).
+
+Each check's ``source`` names the goal it serves ("goal 2.2"): the review pack reads a goal's
+status from the findings of the checks that name it.
 """
 
 from __future__ import annotations
 
 from checks.context import Context
 from checks.registry import check
+from checks.strategic import current_academic_year_start
 
 PLAN = "Action plan for internationalisation 2025-2027, Faculty of Medicine, Lund University"
 PLAN_URL = "https://www.medicin.lu.se/"
@@ -150,4 +158,264 @@ def network_partner_without_agreement(ctx: Context):
                           WHERE p.institution = i.id AND +a.status = 'active')
         GROUP BY i.id
         """
+    )
+
+
+def _components(kind: str, flag: str) -> str:
+    """A programme's current components of one kind, and whether it has any (flag or rows)."""
+    return f"""
+        SELECT 'programmes' AS subject_table, g.id AS subject_id, g.name_en AS name, g.cycle AS cycle,
+               g.{flag} AS flagged,
+               (SELECT json_group_array(c.title) FROM programme_components c
+                WHERE c.programme = g.id AND c.kind = '{kind}') AS ever
+        FROM programmes g
+        WHERE g.cycle IN (SELECT value FROM json_each(:cycles)) AND g.{flag} = 0
+          AND NOT EXISTS (SELECT 1 FROM programme_components c WHERE c.programme = g.id AND c.kind = '{kind}'
+                          AND (c.until_year IS NULL OR c.until_year >= :current))
+    """
+
+
+def _current_year(ctx: Context) -> str:
+    start = current_academic_year_start(ctx)
+    return f"{start}/{start + 1}"
+
+
+@check(
+    code="AP06",
+    title="Programme without CIM activities",
+    severity="low",
+    family="AP",
+    criterion="every programme encourages and enables Certificate of International Merits (CIM) activities",
+    source=PLAN + ", goal 1.1 (fourth bullet) and 1.2 (first bullet)",
+    source_url=PLAN_URL,
+    uses=("action_plan.cycles",),
+)
+def programme_without_cim(ctx: Context):
+    """Every programme shall encourage and enable Certificate of International Merits (CIM)
+    activities (1.1) and contribute to a wide offer of CIM activities at home (1.2). This
+    programme neither says it has CIM activities nor records one that is still given. Record
+    the activities (``programme_components`` of kind ``cim_activity``), or plan some."""
+    return ctx.found(
+        f"""
+        SELECT subject_table, subject_id,
+               printf('Programme "%s" records no CIM activity given in %s.', name, :current) AS message,
+               json_object('cycle', cycle, 'cim_activities', json('false'), 'components_no_longer_given', json(ever),
+                           'academic_year', :current) AS evidence
+        FROM ({_components('cim_activity', 'cim_activities')})
+        """,
+        cycles=ctx.criterion("action_plan.cycles"),
+        current=_current_year(ctx),
+    )
+
+
+@check(
+    code="AP07",
+    title="Programme without teaching in English",
+    severity="low",
+    family="AP",
+    criterion="every programme offers courses, parts of courses or components in English",
+    source=PLAN + ", goal 1.2 (fourth bullet)",
+    source_url=PLAN_URL,
+    uses=("action_plan.cycles",),
+)
+def programme_without_english(ctx: Context):
+    """Every programme shall offer courses, parts of courses or components in English (1.2):
+    they let incoming students join and prepare the programme's own for a period abroad. This
+    programme neither says it has them nor records one still given (``programme_components``
+    of kind ``english_taught``)."""
+    return ctx.found(
+        f"""
+        SELECT subject_table, subject_id,
+               printf('Programme "%s" records no course or component taught in English in %s.',
+                      name, :current) AS message,
+               json_object('cycle', cycle, 'english_components', json('false'),
+                           'components_no_longer_given', json(ever),
+                           'academic_year', :current) AS evidence
+        FROM ({_components('english_taught', 'english_components')})
+        """,
+        cycles=ctx.criterion("action_plan.cycles"),
+        current=_current_year(ctx),
+    )
+
+
+@check(
+    code="AP08",
+    title="Programme names no universities for teacher mobility",
+    severity="low",
+    family="AP",
+    criterion="every programme identifies foreign universities of particular interest for teacher mobility",
+    source=PLAN + ", goal 2.2 (first bullet)",
+    source_url=PLAN_URL,
+    uses=("action_plan.cycles",),
+)
+def programme_names_no_teacher_partners(ctx: Context):
+    """Every programme shall identify foreign universities that are of particular interest
+    for teacher mobility (2.2). This programme has named none
+    (``programme_teacher_partners``). The partners its teachers already visit under a
+    staff-teaching term are listed in the evidence as a starting point."""
+    return ctx.found(
+        """
+        SELECT 'programmes' AS subject_table, g.id AS subject_id,
+               printf('Programme "%s" names no foreign university of interest for teacher mobility.',
+                      g.name_en) AS message,
+               json_object('cycle', g.cycle,
+                           'partners_with_teacher_mobility', (
+                               SELECT json_group_array(DISTINCT p.institution) FROM agreement_programmes ap
+                               JOIN agreements a ON a.id = ap.agreement AND a.status = 'active'
+                               JOIN mobility_terms t ON t.agreement = a.id AND t.category = 'staff_teaching'
+                               JOIN agreement_parties p ON p.agreement = a.id
+                               JOIN institutions i ON i.id = p.institution AND i.is_home = 0
+                               WHERE ap.programme = g.id)) AS evidence
+        FROM programmes g
+        WHERE g.cycle IN (SELECT value FROM json_each(:cycles))
+          AND NOT EXISTS (SELECT 1 FROM programme_teacher_partners n WHERE n.programme = g.id)
+        """,
+        cycles=ctx.criterion("action_plan.cycles"),
+    )
+
+
+@check(
+    code="AP09",
+    title="Named teacher-mobility partner without a teacher-mobility term",
+    severity="info",
+    family="AP",
+    criterion="the universities a programme names for teacher mobility can be visited under an agreement",
+    source=PLAN + ", goal 2.2",
+    source_url=PLAN_URL,
+)
+def named_partner_without_teacher_term(ctx: Context):
+    """A programme named this university as of interest for teacher mobility (2.2), but no
+    active agreement with it has a teacher-mobility (staff teaching) term. An opportunity
+    for the next negotiation: add the term, or agree a staff-mobility agreement."""
+    return ctx.found(
+        """
+        SELECT 'programme_teacher_partners' AS subject_table, n.programme || '/' || n.institution AS subject_id,
+               printf('Programme "%s" named %s for teacher mobility on %s, '
+                      || 'but no active agreement with it has a teacher-mobility term.',
+                      g.name_en, i.name, n.named_on) AS message,
+               json_object('programme', n.programme, 'institution', n.institution, 'named_on', n.named_on,
+                           'active_agreements', (SELECT json_group_array(a.id) FROM agreement_parties p
+                                                 JOIN agreements a ON a.id = p.agreement AND a.status = 'active'
+                                                 WHERE p.institution = n.institution)) AS evidence
+        FROM programme_teacher_partners n
+        JOIN programmes g ON g.id = n.programme
+        JOIN institutions i ON i.id = n.institution
+        WHERE NOT EXISTS (SELECT 1 FROM agreement_parties p
+                          JOIN agreements a ON a.id = p.agreement AND a.status = 'active'
+                          JOIN mobility_terms t ON t.agreement = a.id AND t.category = 'staff_teaching'
+                          WHERE p.institution = n.institution)
+        """
+    )
+
+
+@check(
+    code="AP10",
+    title="Programme took part in no network activity",
+    severity="low",
+    family="AP",
+    criterion="students' and teachers' participation in the activities of international networks is encouraged",
+    source=PLAN + ", goals 1.1 and 1.2 (students in networks), 2.1 (teachers in networks) and 3.1",
+    source_url=PLAN_URL,
+    uses=("action_plan.cycles", "action_plan.network_activity_years"),
+)
+def programme_without_network_activity(ctx: Context):
+    """Students' and teachers' participation in the activities of international
+    organisations and networks shall be encouraged (1.1, 1.2, 2.1), and cooperation within the
+    strategic networks promoted (3.1). None of this programme's students or teachers is recorded
+    in a network activity (``network_activities``) in the last N academic years."""
+    years = ctx.criterion("action_plan.network_activity_years")
+    first = current_academic_year_start(ctx) - years + 1
+    month = ctx.criterion("portfolio.academic_year_starts_month")
+    return ctx.found(
+        """
+        SELECT 'programmes' AS subject_table, g.id AS subject_id,
+               printf('No student or teacher of programme "%s" took part in a network activity since %s.',
+                      g.name_en, :since) AS message,
+               json_object('cycle', g.cycle, 'since', :since, 'window_years', :years,
+                           'last_activity', (SELECT max(x.starts_on) FROM network_activities x
+                                             WHERE x.programme = g.id AND x.students + x.teachers > 0)) AS evidence
+        FROM programmes g
+        WHERE g.cycle IN (SELECT value FROM json_each(:cycles))
+          AND NOT EXISTS (SELECT 1 FROM network_activities x WHERE x.programme = g.id
+                          AND x.students + x.teachers > 0 AND x.starts_on >= :since)
+        """,
+        cycles=ctx.criterion("action_plan.cycles"),
+        years=years,
+        since=f"{first:04d}-{month:02d}-01",
+    )
+
+
+@check(
+    code="AP11",
+    title="Programme whose agreements serve no Sustainable Development Goal",
+    severity="info",
+    family="AP",
+    criterion="the international work is anchored in the UN Sustainable Development Goals",
+    source=PLAN + ", goal 3.2",
+    source_url=PLAN_URL,
+    uses=("action_plan.cycles",),
+)
+def programme_without_sdg(ctx: Context):
+    """The international work shall be anchored in the UN Sustainable Development Goals and
+    the university's sustainability work (3.2). None of the active agreements serving this
+    programme records which goal it serves (``agreement_sdgs``). Record the goals at the
+    next review of each agreement: good health (3) and quality education (4) are the usual."""
+    return ctx.found(
+        """
+        SELECT 'programmes' AS subject_table, g.id AS subject_id,
+               printf('None of the active agreements of programme "%s" (%d) records a Sustainable Development Goal.',
+                      g.name_en, count(a.id)) AS message,
+               json_object('cycle', g.cycle, 'active_agreements', json_group_array(a.id)) AS evidence
+        FROM programmes g
+        JOIN agreement_programmes ap ON ap.programme = g.id
+        JOIN agreements a ON a.id = ap.agreement AND a.status = 'active'
+        WHERE g.cycle IN (SELECT value FROM json_each(:cycles))
+        GROUP BY g.id
+        HAVING NOT EXISTS (SELECT 1 FROM agreement_programmes bp
+                           JOIN agreements b ON b.id = bp.agreement AND b.status = 'active'
+                           JOIN agreement_sdgs s ON s.agreement = b.id WHERE bp.programme = g.id)
+        """,
+        cycles=ctx.criterion("action_plan.cycles"),
+    )
+
+
+@check(
+    code="AP12",
+    title="Incoming students but no integration activity",
+    severity="low",
+    family="AP",
+    criterion="integration of incoming students with the programme's own students is encouraged",
+    source=PLAN + ", goal 1.2 (third bullet)",
+    source_url=PLAN_URL,
+    uses=("action_plan.cycles", "action_plan.integration_years"),
+)
+def incoming_without_integration(ctx: Context):
+    """Integration between incoming students and the programme's own shall be encouraged in
+    joint international courses, peer learning, the faculty's mentoring and other activities
+    (1.2). This programme received exchange students in the last N academic years but records no
+    current integration activity (``programme_components`` of kind ``integration``)."""
+    years = ctx.criterion("action_plan.integration_years")
+    current = current_academic_year_start(ctx)
+    return ctx.found(
+        """
+        SELECT 'programmes' AS subject_table, g.id AS subject_id,
+               printf('Programme "%s" received %d exchange student%s since %d/%d but records no integration activity.',
+                      g.name_en, sum(f.participants), CASE WHEN sum(f.participants) = 1 THEN '' ELSE 's' END,
+                      :first, :first + 1) AS message,
+               json_object('cycle', g.cycle, 'incoming_students', sum(f.participants),
+                           'from', printf('%d/%d', :first, :first + 1), 'academic_year', :current) AS evidence
+        FROM programmes g
+        JOIN agreement_programmes ap ON ap.programme = g.id
+        JOIN mobility_flows f ON f.agreement = ap.agreement AND f.direction = 'incoming'
+             AND f.category IN ('student_studies', 'student_traineeship')
+             AND CAST(substr(f.academic_year, 1, 4) AS INTEGER) >= :first
+        WHERE g.cycle IN (SELECT value FROM json_each(:cycles))
+          AND NOT EXISTS (SELECT 1 FROM programme_components c WHERE c.programme = g.id AND c.kind = 'integration'
+                          AND (c.until_year IS NULL OR c.until_year >= :current))
+        GROUP BY g.id
+        HAVING sum(f.participants) > 0
+        """,
+        cycles=ctx.criterion("action_plan.cycles"),
+        first=current - years + 1,
+        current=f"{current}/{current + 1}",
     )

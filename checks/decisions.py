@@ -16,7 +16,7 @@ from registry import clock
 from registry import db as store
 from registry.models import Review
 from registry.models.diligence import Waiver
-from registry.problems import Problem, ProblemsFound
+from registry.problems import Problem, ProblemsFound, validation_problems
 from registry.text import slugify, unique_id
 
 SUBJECT_TABLES = ("institutions", "agreements")
@@ -64,6 +64,7 @@ def record_review(
     funding_transparent, export_control_assessed, equitable_terms): yes, no, unknown or
     not_applicable. Raises ``ProblemsFound`` for an unknown subject or an invalid value."""
     table, key = resolve_subject(db, subject)
+    actor = actor or store.default_actor()  # who reviewed: the login, never a value of its own
     reviewed_on = reviewed_on or clock.today()
     values: dict[str, Any] = {
         "id": _unique_id(db, "reviews", f"{key}-{reviewed_on.isoformat()}"),
@@ -74,6 +75,7 @@ def record_review(
         "conditions": conditions,
         "next_review_due": next_due,
         "notes": notes,
+        "reviewed_by": actor,
         **{name: value for name, value in (answers or {}).items() if value is not None},
     }
     review = _validated(Review, values, "review")
@@ -89,13 +91,14 @@ def waive(
     reason: str,
     until: date,
     granted_on: date | None = None,
-    granted_by: str | None = None,
     actor: str | None = None,
 ) -> Waiver:
-    """Accept one finding (check ``code`` on ``subject``) for ``reason`` until a date.
+    """Accept one finding (check ``code`` on ``subject``) for ``reason`` until a date, granted
+    by ``actor`` (the login; default: REGISTRY_ACTOR or the user's name).
 
     The finding must exist (run the checks first); it stays listed, marked waived, and
     counts again the day after ``until``."""
+    actor = actor or store.default_actor()
     code = code.upper()
     if "/" in subject:
         table, _, key = subject.partition("/")
@@ -119,10 +122,10 @@ def waive(
         "reason": reason,
         "granted_on": granted_on,
         "until": until,
-        "granted_by": granted_by,
+        "granted_by": actor,
     }
     waiver = _validated(Waiver, values, "waiver")
-    with store.transaction(db, actor=actor or store.default_actor(), source="registry waive"):
+    with store.transaction(db, actor=actor, source="registry waive"):
         store.write_records(db, [waiver], actor=actor, source="registry waive")
         refresh_waivers(db, granted_on)
     return waiver
@@ -134,16 +137,4 @@ def _validated(model, values: dict[str, Any], what: str):
     try:
         return model.model_validate(values)
     except ValidationError as error:
-        raise ProblemsFound(
-            [
-                Problem(
-                    "invalid-value",
-                    "arguments",
-                    detail["msg"].removeprefix("Value error, "),
-                    f"{what}",
-                    ".".join(str(p) for p in detail["loc"]) or None,
-                    detail.get("input"),
-                )
-                for detail in error.errors()
-            ]
-        ) from error
+        raise ProblemsFound(validation_problems(error, "arguments", what)) from error

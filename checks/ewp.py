@@ -72,7 +72,8 @@ def erasmus_agreement_not_v7_ready(ctx: Context):
           FROM ewp_iia_conditions c JOIN erasmus e ON e.id = c.agreement
           WHERE c.mobilities_not_yet_defined
           UNION ALL
-          SELECT c.agreement, c.term_no, 'not valid for approval: language skill not-yet-defined', json_extract(s.value, '$.language')
+          SELECT c.agreement, c.term_no, 'not valid for approval: language skill not-yet-defined',
+                 json_extract(s.value, '$.language')
           FROM ewp_iia_conditions c JOIN erasmus e ON e.id = c.agreement, json_each(c.skill_details) s
           WHERE json_extract(s.value, '$.not_yet_defined')
           UNION ALL

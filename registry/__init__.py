@@ -6,6 +6,6 @@
 
 __version__ = "0.1.0"
 
-from registry.api import backup, check, demo, export, history, import_file, init, load, stats, verify  # noqa: E402
+from registry.api import backup, check, demo, export, history, import_file, init, load, migrate, stats, verify  # noqa: E402
 
-__all__ = ["backup", "check", "demo", "export", "history", "import_file", "init", "load", "stats", "verify"]
+__all__ = ["backup", "check", "demo", "export", "history", "import_file", "init", "load", "migrate", "stats", "verify"]

@@ -51,7 +51,7 @@ open_registry = store.open_registry
 
 
 def init(db_path: PathLike | None = None) -> sqlite_utils.Database:
-    """Create the registry file, or bring its schema up to date.
+    """Create the registry file, or check that an existing one is ready (see ``migrate``).
 
     Example: ``api.init("office.db")``"""
     db = open_registry(db_path, create=True)
@@ -70,31 +70,44 @@ def load(paths: Iterable[PathLike], db_path: PathLike | None = None, *, dry_run:
 
 
 def verify(db_path: PathLike | None = None) -> list[Problem]:
-    """Integrity, foreign keys and every row against its model; the problems found.
+    """Integrity, the schema version and the tables' definitions, foreign keys and every row
+    against its model; the problems found. Reads a damaged or read-only file as far as it can.
 
     Example: ``assert api.verify("office.db") == []``"""
-    return _verify(open_registry(db_path))
+    return _verify(store.connect(db_path, create=False, read_only=True))
 
 
 def stats(db_path: PathLike | None = None) -> dict[str, Any]:
     """Counts of records, agreements by status and kind, partner countries.
 
     Example: ``api.stats("office.db")["tables"]["agreements"]``"""
-    return store.stats(open_registry(db_path))
+    return store.stats(open_registry(db_path, read_only=True))
 
 
 def history(record_id: str, db_path: PathLike | None = None) -> list[dict[str, Any]]:
     """The audit log of one record (and its parties, terms, names ...), oldest first.
 
     Example: ``[entry["operation"] for entry in api.history("uio", "office.db")]``"""
-    return store.history(open_registry(db_path), record_id)
+    return store.history(open_registry(db_path, read_only=True), record_id)
 
 
 def backup(destination: PathLike, db_path: PathLike | None = None) -> Path:
-    """Copy the registry with SQLite's online backup (safe while serving); refuses to overwrite.
+    """Copy the registry (of any schema version) with SQLite's online backup (safe while serving);
+    refuses to overwrite, and refuses a damaged file.
 
     Example: ``api.backup("office-2026-12-05.db", "office.db")``"""
-    return store.backup(open_registry(db_path), destination)
+    return store.backup(store.connect(db_path, create=False, read_only=True), destination)
+
+
+def migrate(db_path: PathLike | None = None, *, dry_run: bool = False, discard: Iterable[str] = ()) -> store.Migration:
+    """Bring a registry made by an earlier release to this release's schema, after backing it up
+    beside itself, in one transaction; ``MigrationRefused`` (file unchanged) for a row the new
+    models refuse. ``dry_run`` tries it on a copy in memory; ``discard`` ('table.column') lets
+    values no model keeps be dropped.
+
+    Example: ``api.migrate("office.db").backup``"""
+    db = store.connect(db_path, create=False, read_only=dry_run)
+    return store.migrate(db, dry_run=dry_run, discard=tuple(discard))
 
 
 def demo(db_path: PathLike | None = None) -> sqlite_utils.Database:
@@ -103,7 +116,10 @@ def demo(db_path: PathLike | None = None) -> sqlite_utils.Database:
     Example: ``api.demo("demo/registry.db")``"""
     from registry.examples import DEMO_DB, build_demo
 
-    return build_demo(db_path or DEMO_DB)
+    try:
+        return build_demo(db_path or DEMO_DB)
+    except ValueError as error:  # a file there that is not a demo registry, or a public.db that is not a public copy
+        raise UsageProblem(str(error)) from error
 
 
 # -- records in and out ------------------------------------------------------------------------------------------
@@ -132,7 +148,7 @@ def export(destination: PathLike | None = None, db_path: PathLike | None = None,
     Example: ``api.export("agreements.xlsx", "office.db", kinds=["agreements", "institutions"])``"""
     from registry.exporters import export_file
 
-    return export_file(open_registry(db_path), destination, format_name=format_name, kinds=kinds, delimiter=delimiter,
+    return export_file(open_registry(db_path, read_only=True), destination, format_name=format_name, kinds=kinds, delimiter=delimiter,
                        agreements=agreements)
 
 
@@ -161,29 +177,39 @@ def checks() -> list[CheckSpec]:
     return all_checks()
 
 
-def review(subject: str, db_path: PathLike | None = None, *, outcome: str, reviewer_role: str,
+def review(subject: str, db_path: PathLike | None = None, *, outcome: str, reviewer_role: str | None = None,
            next_due: date | None = None, reviewed_on: date | None = None, conditions: str | None = None,
            notes: str | None = None, answers: Mapping[str, str | None] | None = None, actor: str | None = None) -> Any:
     """Record a due-diligence decision on an institution or agreement (``answers``: the review
-    questions, e.g. ``{"funding_transparent": "yes"}``). Returns the stored ``Review``.
+    questions, e.g. ``{"funding_transparent": "yes"}``), made by ``actor`` (the login; default
+    REGISTRY_ACTOR or the user's name) in its account's reviewer role (``reviewer_role`` only when
+    the registry has no account for it). Returns the stored ``Review``.
 
-    Example: ``api.review("uio", "office.db", outcome="approved", reviewer_role="international_office")``"""
+    Example: ``api.review("uio", "office.db", outcome="approved", reviewer_role="due_diligence_reviewer")``"""
     from checks import decisions
 
-    return decisions.record_review(open_registry(db_path), subject, outcome=outcome, reviewer_role=reviewer_role,
+    db, actor = open_registry(db_path), actor or store.default_actor()
+    return decisions.record_review(db, subject, outcome=outcome, reviewer_role=_reviewer_role(db, actor, reviewer_role),
                                    next_due=next_due, reviewed_on=reviewed_on, conditions=conditions, notes=notes,
                                    answers=dict(answers or {}), actor=actor)
 
 
+def _reviewer_role(db, actor: str, claimed: str | None) -> str:
+    from registry import accounts
+
+    return accounts.reviewer_role_for(db, actor, claimed)
+
+
 def waive(code: str, subject: str, db_path: PathLike | None = None, *, reason: str, until: date,
-          granted_by: str | None = None, actor: str | None = None) -> Any:
-    """Accept the finding of check ``code`` on ``subject`` until a date; returns the ``Waiver``.
+          actor: str | None = None) -> Any:
+    """Accept the finding of check ``code`` on ``subject`` until a date (at most as long as
+    data/criteria.yml allows), granted by ``actor`` (the login; default REGISTRY_ACTOR or the
+    user's name); returns the ``Waiver``.
 
     Example: ``api.waive("GRE01", "uio", "office.db", reason="board decision", until=date(2027, 6, 30))``"""
     from checks import decisions
 
-    return decisions.waive(open_registry(db_path), code, subject, reason=reason, until=until, granted_by=granted_by,
-                           actor=actor)
+    return decisions.waive(open_registry(db_path), code, subject, reason=reason, until=until, actor=actor)
 
 
 def indicators_load(directory: PathLike | None = None, db_path: PathLike | None = None, *,
@@ -230,15 +256,17 @@ def screen(db_path: PathLike | None = None, *, list_ids: Iterable[str] = (), act
 
 
 def screen_decide(institution: str, entity: str, decision: str, db_path: PathLike | None = None, *, reason: str,
-                  reviewer_role: str, list_id: str | None = None, decided_on: date | None = None,
+                  reviewer_role: str | None = None, list_id: str | None = None, decided_on: date | None = None,
                   actor: str | None = None) -> Any:
-    """Record whether partner ``institution`` is the listed ``entity`` (decision: not_the_same or confirmed).
+    """Record whether partner ``institution`` is the listed ``entity`` (decision: not_the_same or confirmed),
+    decided by ``actor`` in its account's reviewer role (``reviewer_role`` only when it has no account).
 
     Example: ``api.screen_decide("uio", "Q123", "not_the_same", "office.db", reason="other city",
-    reviewer_role="international_office")``"""
+    reviewer_role="due_diligence_reviewer")``"""
     from registry.screening import decide
 
-    return decide(open_registry(db_path), institution, entity, decision, reason=reason, reviewer_role=reviewer_role,
+    db, actor = open_registry(db_path), actor or store.default_actor()
+    return decide(db, institution, entity, decision, reason=reason, reviewer_role=_reviewer_role(db, actor, reviewer_role),
                   list_id=list_id, decided_on=decided_on, actor=actor)
 
 
@@ -494,10 +522,11 @@ def opportunities(db_path: PathLike | None = None, *, programme: str | None = No
 # -- publishing and serving --------------------------------------------------------------------------------------
 
 
-def publish(db_path: PathLike | None = None, *, out: PathLike = "public.db",
+def publish(db_path: PathLike | None = None, *, out: PathLike = "public.db", force: bool = False,
             progress: Progress = NO_PROGRESS) -> Publication:
     """Write the minimised public copy of the registry (no contacts, reviews, findings, audit log or
-    confidential agreements).
+    confidential agreements). An existing ``out`` is replaced only when it is an earlier public
+    copy, or with ``force``.
 
     Example: ``api.publish("office.db", out="public.db").rows``"""
     from registry.publish import publish as publish_copy
@@ -506,7 +535,7 @@ def publish(db_path: PathLike | None = None, *, out: PathLike = "public.db",
     if not source.exists():
         raise NoRegistry(f"no registry at {source}: run 'registry init --db {source}' first, or pass --db")
     try:
-        return publish_copy(source, out, progress=progress)
+        return publish_copy(source, out, force=force, progress=progress)
     except ValueError as error:
         raise UsageProblem(str(error)) from error
 
@@ -532,9 +561,12 @@ def metadata(database: str | None = None) -> dict[str, Any]:
 
 
 def serve(db_path: PathLike | None = None, *, public: bool = False, host: str = "127.0.0.1", port: int = 8001,
-          auth: bool = True, tiles: str | None = None, sql_threads: int | None = None) -> None:
+          auth: bool = True, tiles: str | None = None, sql_threads: int | None = None, allow_sql: bool = False,
+          login: dict | None = None) -> None:
     """Serve the registry in Datasette until interrupted: internally behind a login (``auth=False``
-    only on 127.0.0.1), or with ``public`` a published copy, immutable and without login.
+    only on 127.0.0.1), or with ``public`` a published copy, immutable and without login, where
+    visitors may run their own SQL only with ``allow_sql``. ``login`` holds the session options:
+    ``session_hours``, ``behind_https``, ``trusted_proxies``.
 
     Example: ``api.serve("public.db", public=True, port=8002)``"""
     from registry import faces
@@ -544,15 +576,188 @@ def serve(db_path: PathLike | None = None, *, public: bool = False, host: str = 
     if public:
         if not path.exists():
             raise NoRegistry(f"no public database at {path}: run 'registry publish --out {path}' first")
-        serve_module.serve(path, host=host, port=port, public=True, tiles=tiles, sql_threads=sql_threads)
+        serve_module.serve(path, host=host, port=port, public=True, tiles=tiles, sql_threads=sql_threads, allow_sql=allow_sql)
         return
-    open_registry(path)
+    if allow_sql:
+        raise UsageProblem("--allow-sql is for the public face (--public); logged-in accounts of the internal face may always run SQL")
+    open_registry(path, read_only=True).conn.close()
     if not auth:
         try:
             faces.require_loopback(host)
         except ValueError as error:
             raise UsageProblem(str(error)) from error
     try:
-        serve_module.serve(path, host=host, port=port, auth=auth, tiles=tiles, sql_threads=sql_threads)
+        serve_module.serve(path, host=host, port=port, auth=auth, tiles=tiles, sql_threads=sql_threads, login=login)
     except faces.NoAccounts as error:
         raise UsageProblem(str(error)) from error
+
+
+# --- reports, reminders, calendar, expiry (registry.reports, registry.reminders, registry.calendar_feed) ---
+
+
+def _write_atomically(destination: PathLike, content: bytes) -> Path:
+    """Write the whole file or nothing: a half-written report never replaces a good one."""
+    destination = Path(destination)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    partial = destination.with_name(f".{destination.name}.partial")
+    partial.write_bytes(content)
+    partial.replace(destination)
+    return destination
+
+
+def _report_format(destination: PathLike, output_format: str | None) -> str:
+    from registry.reports.render import FORMATS, ReportError
+
+    chosen = output_format or Path(destination).suffix.lstrip(".").lower().replace("markdown", "md")
+    if chosen not in FORMATS:
+        raise ReportError(f"cannot tell the report format from {str(destination)!r}: give --format {'|'.join(FORMATS)}")
+    return chosen
+
+
+def _fresh_findings(db: sqlite_utils.Database, actor: str | None) -> None:
+    from checks.run import run_checks
+
+    run_checks(db, actor=actor or "registry report")
+
+
+def _criteria() -> dict[str, Any]:
+    from checks.context import load_criteria
+
+    return load_criteria()[0]
+
+
+def report_portfolio(destination: PathLike, db_path: PathLike | None = None, *, programme: str | None = None,
+                     year: int | None = None, output_format: str | None = None, lang: str = "en",
+                     check: bool = True, actor: str | None = None) -> Path:
+    """Write the portfolio review pack of a programme (or the faculty) as PDF, HTML or Markdown.
+    With ``check`` the checks run first (a recorded run), so goals and findings are today's.
+
+    Example: ``api.report_portfolio("medicine-pack.pdf", "office.db", programme="medicine", lang="sv")``"""
+    from registry.reports import portfolio
+    from registry.reports.render import render
+
+    chosen = _report_format(destination, output_format)
+    db = open_registry(db_path)
+    if programme:
+        from registry.reports.lookup import programme_id
+
+        programme = programme_id(db, programme)
+    if check:
+        _fresh_findings(db, actor)
+    from checks.registry import all_checks
+
+    pack = portfolio.gather(db, criteria=_criteria(), checks=all_checks(), programme=programme, year=year)
+    pack["file_stem"] = Path(destination).stem
+    return _write_atomically(destination, render(pack, chosen, lang=lang, chart_dir=Path(destination).parent))
+
+
+def report_partner(partner: str, destination: PathLike, db_path: PathLike | None = None, *,
+                   output_format: str | None = None, lang: str = "en", check: bool = True,
+                   actor: str | None = None) -> Path:
+    """Write the due-diligence dossier of a partner institution as PDF, HTML or Markdown.
+
+    Example: ``api.report_partner("fudan-university", "fudan-dossier.pdf", "office.db")``"""
+    from registry.reports import dossier
+    from registry.reports.lookup import partner_id
+    from registry.reports.render import render
+
+    chosen = _report_format(destination, output_format)
+    db = open_registry(db_path)
+    partner = partner_id(db, partner)
+    if check:
+        _fresh_findings(db, actor)
+    return _write_atomically(destination, render(dossier.gather(db, partner, criteria=_criteria()), chosen, lang=lang))
+
+
+def expire(db_path: PathLike | None = None, *, as_of=None, dry_run: bool = False, actor: str | None = None):
+    """Mark expired the active agreements past their end (logged); the list of them.
+
+    Example: ``[a.id for a in api.expire("office.db", dry_run=True)]``"""
+    from registry.expiry import expire as expire_agreements
+
+    return expire_agreements(open_registry(db_path), as_of=as_of, dry_run=dry_run, actor=actor)
+
+
+def remind(db_path: PathLike | None = None, **options: Any):
+    """Expire what is past its end and e-mail each recipient one digest of what comes due (see
+    ``registry.reminders.remind`` for the options); the outcome: digests, sent, failed, kept.
+
+    Example: ``api.remind("office.db", smtp=("smtp.example.org", 587), sender="international-office@example.org")``"""
+    from registry import reminders
+
+    if "outbox" in options:
+        options["outbox"] = Path(options["outbox"])
+    return reminders.remind(open_registry(db_path), **options)
+
+
+def calendar(destination: PathLike, db_path: PathLike | None = None, *, programme: str | None = None,
+             base_url: str = "http://127.0.0.1:8001") -> tuple[Path, int]:
+    """Write the registry's dates (or one programme's) as an iCalendar file; the path and event count.
+
+    Example: ``path, events = api.calendar("medicine.ics", "office.db", programme="medicine")``"""
+    from registry import calendar_feed
+    from registry.reports.lookup import programme_id
+
+    db = open_registry(db_path)
+    feed = calendar_feed.build(db, programme=programme_id(db, programme) if programme else None, base_url=base_url)
+    return _write_atomically(destination, feed.to_ical()), len(feed.walk("VEVENT"))
+
+
+def calendar_token_create(db_path: PathLike | None = None, *, account: str, programme: str | None = None) -> str:
+    """A new secret token for /-/calendar.ics (shown once; only its digest is stored).
+
+    Example: ``url = f"https://registry.example.org/-/calendar.ics?token={api.calendar_token_create(account='office')}"``"""
+    from registry import calendar_feed
+    from registry.reports.lookup import programme_id
+
+    db = open_registry(db_path)
+    return calendar_feed.create_token(db, account, programme=programme_id(db, programme) if programme else None)
+
+
+def calendar_token_revoke(db_path: PathLike | None = None, *, account: str | None = None,
+                          token: str | None = None) -> int:
+    """Revoke one calendar token, or every token of an account; the number revoked.
+
+    Example: ``api.calendar_token_revoke("office.db", account="office")``"""
+    from registry import calendar_feed
+
+    return calendar_feed.revoke_tokens(open_registry(db_path), account=account, token=token)
+
+# -- accounts of the internal face -------------------------------------------------------------------------------
+
+
+def user_add(name: str, db_path: PathLike | None = None, *, role: str, password: str, reviewer_role: str | None = None,
+             actor: str | None = None) -> Any:
+    """Add a registry account for the internal face (role viewer, editor, reviewer or admin); returns the ``Account``.
+
+    Example: ``api.user_add("vera", "office.db", role="viewer", password=getpass.getpass())``"""
+    from registry import accounts
+
+    return accounts.add(open_registry(db_path), name, role=role, password=password, reviewer_role=reviewer_role, actor=actor)
+
+
+def user_list(db_path: PathLike | None = None) -> list[Any]:
+    """The registry's accounts: names, roles, dates, never a password hash.
+
+    Example: ``[a.name for a in api.user_list("office.db") if a.role == "admin"]``"""
+    from registry import accounts
+
+    return accounts.accounts(open_registry(db_path))
+
+
+def user_passwd(name: str, password: str, db_path: PathLike | None = None, *, actor: str | None = None) -> None:
+    """A new password for a registry account; every session it has open ends.
+
+    Example: ``api.user_passwd("vera", getpass.getpass(), "office.db")``"""
+    from registry import accounts
+
+    accounts.change_password(open_registry(db_path), name, password, actor=actor)
+
+
+def user_remove(name: str, db_path: PathLike | None = None, *, actor: str | None = None) -> None:
+    """Remove a registry account with its password and sessions; the audit log keeps its history.
+
+    Example: ``api.user_remove("vera", "office.db")``"""
+    from registry import accounts
+
+    accounts.remove(open_registry(db_path), name, actor=actor)

@@ -7,6 +7,8 @@ usage (click's own convention).
 from __future__ import annotations
 
 import json
+import logging
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
@@ -66,15 +68,40 @@ def print_plan(plan: store.Plan, *, verbose: bool) -> None:
                 click.echo(f"  {'+' if change.operation == 'insert' else '-'} {change.table}/{key}")
 
 
+class _Echo(logging.Handler):
+    """The store's notices (waiting for a lock) on standard error, wherever click points it."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(self.format(record), err=True)
+
+
 class RegistryGroup(click.Group):
     """Reports the library's ``UsageProblem`` (a missing registry, an unknown check code ...) as
-    bad usage, exit 2, wherever a command raises it."""
+    bad usage, exit 2, wherever a command raises it; and every fault of the registry file (not
+    SQLite, damaged, read-only, locked, an older or newer schema) in one line, exit 1, never a
+    traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        logger = logging.getLogger("registry.db")
+        if not any(isinstance(handler, _Echo) for handler in logger.handlers):
+            logger.addHandler(_Echo())
+            logger.setLevel(logging.INFO)
         try:
             return super().invoke(ctx)
         except UsageProblem as problem:
             raise click.UsageError(str(problem), ctx) from problem
+        except store.StoreError as error:
+            _fail(str(error))
+        except sqlite3.DatabaseError as error:
+            message = store.describe_error(error)
+            if message is None:
+                raise
+            _fail(message)
+
+
+def _fail(message: str) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(1)
 
 
 @click.group(cls=RegistryGroup)
@@ -86,7 +113,7 @@ def cli() -> None:
 @cli.command()
 @db_option
 def init(db_path: str) -> None:
-    """Create the registry file (or bring its schema up to date)."""
+    """Create the registry file (or check that an existing one is ready)."""
     api.init(db_path)
     click.echo(f"registry ready at {db_path}")
 
@@ -130,7 +157,8 @@ def stats(db_path: str, as_json: bool) -> None:
 @db_option
 @json_option
 def verify(db_path: str, as_json: bool) -> None:
-    """Check integrity, foreign keys and every row against its model; exit 1 on problems."""
+    """Check integrity, the schema version and the tables' definitions, foreign keys and every row
+    against its model; exit 1 on problems."""
     problems = api.verify(db_path)
     if problems:
         fail_with_problems(problems, as_json=as_json, heading=f"{len(problems)} problem(s) in {db_path}:")
@@ -147,6 +175,32 @@ def backup(destination: str, db_path: str) -> None:
     except FileExistsError as error:
         raise click.UsageError(str(error)) from error
     click.echo(f"backed up {db_path} to {destination}")
+
+
+@cli.command()
+@db_option
+@click.option("--dry-run", is_flag=True, help="Try the migration on a copy in memory and say what it would do.")
+@click.option("--discard", multiple=True, metavar="TABLE.COLUMN",
+              help="Let the values of a column no model keeps be dropped (the backup keeps them); repeatable.")
+@json_option
+def migrate(db_path: str, dry_run: bool, discard: tuple[str, ...], as_json: bool) -> None:
+    """Bring a registry made by an earlier release to this release's schema: backs it up
+    beside itself, then rebuilds what changed in one transaction (all or nothing)."""
+    result = api.migrate(db_path, dry_run=dry_run, discard=discard)
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), indent=2))
+        return
+    if not result.changes_anything:
+        click.echo(f"{db_path} is up to date (schema {result.to_version})")
+        return
+    if result.backup:
+        click.echo(f"backed up {db_path} to {result.backup}")
+    for table in result.tables:
+        click.echo(f"  {table}")
+    for table in result.kept:
+        click.echo(f"  {table}: kept as it is (no model declares it)")
+    verb = "would migrate" if dry_run else "migrated"
+    click.echo(f"{'dry run: ' if dry_run else ''}{verb} {db_path} from schema {result.from_version} to {result.to_version}")
 
 
 @cli.command()
@@ -182,16 +236,33 @@ def history(record_id: str, db_path: str, as_json: bool) -> None:
 @click.option("--no-auth", is_flag=True, help="Serve the internal registry without a login (127.0.0.1 only).")
 @click.option("--sql-threads", type=click.IntRange(min=0), default=None,
               help="Run queries in this many threads (default 0: on the server's loop, fastest for the registry's pages).")
+@click.option("--allow-sql", is_flag=True, help="With --public: let visitors run their own SQL (?sql=), on worker threads.")
+@click.option("--session-hours", type=click.FloatRange(min=0.1, max=24 * 30), default=8, show_default=True,
+              help="A login holds this long (then the account logs in again).")
+@click.option("--behind-https", is_flag=True, help="Served to users through https (a proxy in front): session cookies are Secure.")
+@click.option("--trusted-proxy", "trusted_proxies", multiple=True, metavar="ADDRESS",
+              help="A proxy's address or network whose X-Forwarded-For and X-Forwarded-Proto are believed (repeatable).")
 def serve(db_path: str, host: str, port: int, public_path: str | None, tiles: str | None, no_auth: bool,
-          sql_threads: int | None) -> None:
+          sql_threads: int | None, allow_sql: bool, session_hours: float, behind_https: bool,
+          trusted_proxies: tuple[str, ...]) -> None:
     """Serve the registry in Datasette: internally behind a login, or its public copy."""
+    login = {"session_hours": session_hours, "behind_https": behind_https, "trusted_proxies": _networks(trusted_proxies)}
     api.serve(public_path or db_path, public=bool(public_path), host=host, port=port, auth=not no_auth, tiles=tiles,
-              sql_threads=sql_threads)
+              sql_threads=sql_threads, allow_sql=allow_sql, login=login)
+
+
+def _networks(values: tuple[str, ...]) -> list[str]:
+    import ipaddress
+
+    try:
+        return [str(ipaddress.ip_network(value.strip(), strict=False)) for value in values]
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--trusted-proxy") from None
 
 
 @cli.command()
 @click.option("--db", "db_path", default=str(examples.DEMO_DB), show_default=True, type=click.Path(dir_okay=False),
-              help="Where to build the demo registry (replaced if it exists).")
+              help="Where to build the demo registry (an earlier demo there is replaced; any other file is refused).")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("-p", "--port", default=8001, show_default=True, type=int)
 @click.option("--no-serve", is_flag=True, help="Build the demo registry and stop.")

@@ -86,7 +86,8 @@ def checks_command(output_format: str, as_json: bool) -> None:
 @click.argument("subject")
 @db_option
 @click.option("--outcome", required=True, type=click.Choice([o.value for o in ReviewOutcome]))
-@click.option("--reviewer-role", required=True, type=click.Choice([r.value for r in ReviewerRole]))
+@click.option("--reviewer-role", type=click.Choice([r.value for r in ReviewerRole]),
+              help="Your role, when the registry has no account for you (REGISTRY_ACTOR or your user name) that says it.")
 @click.option("--next-due", type=ISO_DATE, help="When the decision must be reviewed again.")
 @click.option("--reviewed-on", type=ISO_DATE, help="Date of the decision (default: today).")
 @click.option("--conditions", help="Conditions attached to an approval.")
@@ -98,7 +99,10 @@ def checks_command(output_format: str, as_json: bool) -> None:
 @json_option
 def review_command(subject, db_path, outcome, reviewer_role, next_due, reviewed_on, conditions, notes,
                    military_links, funding_transparent, export_control_assessed, equitable_terms, as_json) -> None:
-    """Record a due-diligence decision on SUBJECT (an institution or agreement id, or table/id)."""
+    """Record a due-diligence decision on SUBJECT (an institution or agreement id, or table/id).
+
+    It is recorded under your login (REGISTRY_ACTOR or your user name) and your account's reviewer
+    role; dated today or before, with the next review after it and at most five years on."""
     try:
         review = api.review(
             subject, db_path, outcome=outcome, reviewer_role=reviewer_role, next_due=_date(next_due),
@@ -123,13 +127,18 @@ def review_command(subject, db_path, outcome, reviewer_role, next_due, reviewed_
 @click.argument("subject")
 @db_option
 @click.option("--reason", required=True, help="Why the finding is accepted.")
-@click.option("--until", required=True, type=ISO_DATE, help="Last day the waiver holds.")
-@click.option("--granted-by", help="The role that accepts it.")
+@click.option("--until", required=True, type=ISO_DATE, help="Last day the waiver holds (at most three years on).")
+@click.option("--granted-by", hidden=True, help="No longer taken: the waiver is granted by your login.")
 @json_option
 def waive_command(code, subject, db_path, reason, until, granted_by, as_json) -> None:
-    """Accept the finding of check CODE on SUBJECT until a date; it stays listed, marked waived."""
+    """Accept the finding of check CODE on SUBJECT until a date; it stays listed, marked waived.
+
+    The waiver is granted by your login (REGISTRY_ACTOR or your user name), for at most as long as
+    data/criteria.yml allows (waivers.at_most_years)."""
+    if granted_by is not None:
+        raise click.UsageError("--granted-by is not taken: a waiver is granted by your login (set REGISTRY_ACTOR)")
     try:
-        waiver = api.waive(code, subject, db_path, reason=reason, until=until.date(), granted_by=granted_by)
+        waiver = api.waive(code, subject, db_path, reason=reason, until=until.date())
     except ProblemsFound as found:
         fail_with_problems(found.problems, as_json=as_json, heading="nothing was written:")
     if as_json:

@@ -123,7 +123,8 @@ def screen_group(ctx: click.Context, list_ids: tuple[str, ...], db_path: str, as
 @click.option("--confirmed", "decision", flag_value=ScreeningDecisionKind.confirmed.value,
               help="The partner is the listed entity.")
 @click.option("--reason", required=True, help="Why, in words a later reviewer understands.")
-@click.option("--reviewer-role", required=True, type=click.Choice([r.value for r in ReviewerRole]))
+@click.option("--reviewer-role", type=click.Choice([r.value for r in ReviewerRole]),
+              help="Your role, when the registry has no account for you (REGISTRY_ACTOR or your user name) that says it.")
 @click.option("--list", "list_id", help="The entity's list, when its id is on more than one.")
 @click.option("--decided-on", type=click.DateTime(formats=["%Y-%m-%d"]), help="Date of the decision (default: today).")
 @db_option

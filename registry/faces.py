@@ -4,10 +4,11 @@ A face is the Datasette metadata and settings for one file. Both faces share the
 (``registry/templates``), our plugins (``registry/plugins``) and static files
 (``registry/static``); what differs is who may look and what the file holds.
 
-Internal: everything, for logged-in accounts only. Accounts come from the environment,
-one variable per account, ``REGISTRY_PASSWORD_HASH_<NAME>`` holding a hash made by
-``registry hash-password`` (so no password or hash is written into a file). Anonymous
-visitors are sent to the login page and get nothing, neither tables nor raw SQL.
+Internal: everything, for logged-in accounts only, each as far as its role allows. Accounts
+are kept in the registry (``registry user add``) or come from the environment, one variable per
+account, ``REGISTRY_PASSWORD_HASH_<NAME>`` holding a hash made by ``registry hash-password``
+(``registry.accounts``); logins, sessions and roles are ``registry/plugins/registry_auth.py``'s.
+Anonymous visitors are sent to the login page and get nothing, neither tables nor raw SQL.
 
 Public: the minimised ``public.db`` (``registry publish``), served immutable with short
 time limits; canned queries that need tables it does not have are left out.
@@ -49,11 +50,19 @@ PUBLIC_PLUGINS = ("datasette-cluster-map", "datasette-dashboards", "registry")
 class NoAccounts(Exception):
     """The internal face was asked for with no account to log in with."""
 
+    @classmethod
+    def because(cls, reason: str) -> "NoAccounts":
+        error = cls(reason)
+        error.reason = reason
+        return error
+
     def __str__(self) -> str:
+        if getattr(self, "reason", None):
+            return self.reason
         return (
-            "no login configured for the internal registry: make a password hash with "
-            "'registry hash-password' and export it as "
-            f"{ACCOUNT_PREFIX}<NAME> (e.g. {ACCOUNT_PREFIX}OFFICE), or serve the public copy with --public"
+            "no login configured for the internal registry: add an account with 'registry user add NAME --role admin', "
+            f"or export a hash made by 'registry hash-password' as {ACCOUNT_PREFIX}<NAME> "
+            f"(e.g. {ACCOUNT_PREFIX}OFFICE), or serve the public copy with --public"
         )
 
 
@@ -96,9 +105,9 @@ def accounts_from_environment(environ: dict[str, str] | None = None) -> dict[str
 
 
 def hash_password(password: str) -> str:
-    from datasette_auth_passwords.utils import hash_password as pbkdf2_hash
+    from registry import passwords
 
-    return pbkdf2_hash(password)
+    return passwords.hash_password(password)
 
 
 @dataclass
@@ -116,15 +125,17 @@ def one_time_login(user: str = "demo") -> OneTimeLogin | None:
     return OneTimeLogin(user, password)
 
 
-def _plugins(*, public: bool, tiles: str | None, auth: bool = False) -> dict[str, Any]:
+def _plugins(*, public: bool, tiles: str | None, auth: bool = False, allow_sql: bool = True,
+             login: dict | None = None) -> dict[str, Any]:
     tile_url = tiles or os.environ.get(TILES_VARIABLE) or OSM_TILES
     options = {"maxZoom": 19}
     if tile_url == OSM_TILES:
         options["attribution"] = OSM_ATTRIBUTION
     return {
         "datasette-cluster-map": {"tile_layer": tile_url, "tile_layer_options": options},
-        # read by our own plugins (registry/plugins): which face, and whether there is a login
-        "registry": {"face": "public" if public else "internal", "auth": auth},
+        # read by our own plugins (registry/plugins): which face, whether there is a login, whether ?sql= runs
+        # (login: session_hours, behind_https, trusted_proxies, for registry_auth.py)
+        "registry": {"face": "public" if public else "internal", "auth": auth, "allow_sql": allow_sql, **(login or {})},
     }
 
 
@@ -140,23 +151,35 @@ def _dashboards_for(metadata: dict[str, Any], database_name: str) -> None:
                 dashboard_filter["db"] = database_name
 
 
-def internal_face(db_path: str | Path, *, auth: bool = True, tiles: str | None = None) -> Face:
-    """The whole registry, for logged-in accounts only (``auth=False`` for loopback development)."""
+def internal_face(db_path: str | Path, *, auth: bool = True, tiles: str | None = None, login: dict | None = None) -> Face:
+    """The whole registry, for logged-in accounts only (``auth=False`` for loopback development);
+    ``login`` holds the session options (``session_hours``, ``behind_https``, ``trusted_proxies``)."""
     db_path = Path(db_path)
     metadata = build_metadata(db_path.stem)
     plugins = metadata.setdefault("plugins", {})
-    plugins.update(_plugins(public=False, tiles=tiles, auth=auth))
+    plugins.update(_plugins(public=False, tiles=tiles, auth=auth, login=login))
     if auth:
-        accounts = accounts_from_environment()
-        if not accounts:
-            raise NoAccounts()
-        plugins["datasette-auth-passwords"] = {f"{user}_password_hash": {"$env": variable} for user, variable in accounts.items()}
+        _require_an_account(db_path)
         # Any logged-in actor; anonymous requests match neither. allow_sql as well, because
         # a table-level or instance-level allow does not by itself stop ?sql= queries.
         metadata["allow"] = {"id": "*"}
         metadata["allow_sql"] = {"id": "*"}
     _dashboards_for(metadata, db_path.stem)
     return Face(db_path, metadata, public=False, settings={"sql_time_limit_ms": 3000, "facet_time_limit_ms": 500})
+
+
+def _require_an_account(db_path: Path) -> None:
+    from registry import accounts
+
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        found = accounts.any_account(conn)
+    except ValueError as error:  # a role in the environment that does not exist
+        raise NoAccounts.because(str(error)) from None
+    finally:
+        conn.close()
+    if not found:
+        raise NoAccounts()
 
 
 def _runs_on(conn: sqlite3.Connection, sql: str) -> bool:
@@ -173,8 +196,9 @@ class _NullParameters(dict):
         return None
 
 
-def public_face(db_path: str | Path, *, tiles: str | None = None) -> Face:
-    """The public copy, immutable: no login, no writes, short time limits."""
+def public_face(db_path: str | Path, *, tiles: str | None = None, allow_sql: bool = False) -> Face:
+    """The public copy, immutable: no login, no writes, short time limits; arbitrary SQL only
+    with ``allow_sql`` (registry/plugins/registry_custom_sql.py)."""
     db_path = Path(db_path)
     name = db_path.stem
     metadata = build_metadata(name)
@@ -182,7 +206,7 @@ def public_face(db_path: str | Path, *, tiles: str | None = None) -> Face:
     for key in ("allow", "allow_sql"):
         metadata.pop(key, None)
     metadata["plugins"] = {k: v for k, v in metadata.get("plugins", {}).items() if k in PUBLIC_PLUGINS}
-    metadata["plugins"].update(_plugins(public=True, tiles=tiles))
+    metadata["plugins"].update(_plugins(public=True, tiles=tiles, allow_sql=allow_sql))
     database = metadata["databases"][name]
     conn = sqlite3.connect(f"file:{db_path}?immutable=1", uri=True)
     clock.register_sql(conn)

@@ -61,6 +61,7 @@ def validation_problems(error: Any, where: str, record: str | None = None, code:
     """One Problem per error of a pydantic ValidationError, naming the field, value and rule."""
     return [
         Problem(code, where, detail["msg"].removeprefix("Value error, "), record,
-                ".".join(str(part) for part in detail["loc"]) or None, detail.get("input"))
+                ".".join(str(part) for part in detail["loc"]) or None,
+                detail.get("input") if detail["loc"] else None)  # a rule across fields: its message names them
         for detail in error.errors()
     ]

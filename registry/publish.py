@@ -35,11 +35,16 @@ class PublicTable:
     registry still run on the copy. ``None`` copies every column: only for records that
     hold nothing private by their nature (names, memberships, terms, counts).
     ``where``: which rows may be public, as SQL over the source row ``t``.
+    ``required_refs``: optional references without which the row says too much.
     """
 
     table: str
     columns: tuple[str, ...] | None = None
     where: str = "1"
+    # Optional references that, when set, must point at something published or the row stays
+    # out (instead of being published without them): a destination offered through a
+    # confidential agreement would name the partner of that agreement.
+    required_refs: tuple[str, ...] = ()
 
 
 # Agreements still being drafted or negotiated are not public commitments yet.
@@ -66,7 +71,7 @@ PUBLIC_TABLES: tuple[PublicTable, ...] = (
     PublicTable("mobility_flows"),
     # The outgoing opportunities students browse (the placements capability), when present.
     PublicTable("opportunities"),
-    PublicTable("opportunity_destinations"),
+    PublicTable("opportunity_destinations", required_refs=("agreement",)),
 )
 
 
@@ -96,21 +101,25 @@ def _copy_rows(conn: sqlite3.Connection, entry: PublicTable, spec: schema.TableS
     conn.execute(f"INSERT INTO main.{schema.quote(spec.name)} ({names}) SELECT {selected} FROM src.{schema.quote(spec.name)} t WHERE {entry.where}")
 
 
-def _drop_dangling(conn: sqlite3.Connection, published: list[schema.TableSpec]) -> int:
-    """Leave out rows that point at unpublished rows; forget optional references to them."""
-    names = {spec.name for spec in published}
+def _drop_dangling(conn: sqlite3.Connection, published: list[tuple[PublicTable, schema.TableSpec]]) -> int:
+    """Leave out rows that point at unpublished rows; forget optional references to them
+    (unless the table requires them). NOT EXISTS, never NOT IN: a NULL in the list makes NOT IN
+    unknown for every row, and nothing would ever be left out."""
+    names = {spec.name for _, spec in published}
     changed = 0
-    for spec in published:
+    for entry, spec in published:
+        table = schema.quote(spec.name)
         for column in spec.columns:
             if column.ref is None:
                 continue
             q, target = schema.quote(column.name), column.ref
-            missing = f"{q} IS NOT NULL AND " + (
-                f"{q} NOT IN (SELECT {schema.quote(target.column)} FROM main.{schema.quote(target.table)})"
+            missing = f"{table}.{q} IS NOT NULL AND " + (
+                f"NOT EXISTS (SELECT 1 FROM main.{schema.quote(target.table)} AS target "
+                f"WHERE target.{schema.quote(target.column)} = {table}.{q})"
                 if target.table in names
                 else "1"
             )
-            if column.nullable:
+            if column.nullable and column.name not in entry.required_refs:
                 sql = f"UPDATE main.{schema.quote(spec.name)} SET {q} = NULL WHERE {missing}"
             else:
                 sql = f"DELETE FROM main.{schema.quote(spec.name)} WHERE {missing}"
@@ -119,18 +128,22 @@ def _drop_dangling(conn: sqlite3.Connection, published: list[schema.TableSpec]) 
 
 
 def _drop_unreferenced_institutions(conn: sqlite3.Connection, published: list[schema.TableSpec]) -> int:
-    """An institution is public when something public names it: a membership, a public
-    agreement, an opportunity ... Its own names do not count."""
+    """An institution is public when something public names it: a membership of a published
+    network, a party to a published agreement, a published opportunity's destination. Its own
+    names do not count, and neither does another institution. NOT EXISTS rather than NOT IN:
+    a destination that is a country has a NULL institution, and one NULL in a NOT IN list
+    made the condition unknown for every row, so every institution was kept."""
     own_children = {child.table for child, _ in store.specs()["institutions"].record.children.values()}
     anchors = [
-        f"SELECT {schema.quote(c.name)} FROM main.{schema.quote(spec.name)}"
+        f"EXISTS (SELECT 1 FROM main.{schema.quote(spec.name)} AS anchor "
+        f"WHERE anchor.{schema.quote(c.name)} = main.institutions.id)"
         for spec in published
         if spec.name not in own_children and spec.name != "institutions"
         for c in spec.columns
         if c.ref is not None and c.ref.table == "institutions"
     ]
-    kept = " UNION ".join(anchors) if anchors else "SELECT NULL WHERE 0"
-    return conn.execute(f"DELETE FROM main.institutions WHERE is_home = 0 AND id NOT IN ({kept})").rowcount
+    named = " OR ".join(anchors) if anchors else "0"
+    return conn.execute(f"DELETE FROM main.institutions WHERE is_home = 0 AND NOT ({named})").rowcount
 
 
 def _add_search_and_views(conn: sqlite3.Connection) -> None:
@@ -163,16 +176,46 @@ def _add_search_and_views(conn: sqlite3.Connection) -> None:
     )
 
 
-def publish(source_path: str | Path, out: str | Path, *, progress: Progress = NO_PROGRESS) -> Publication:
-    """Write the public database ``out`` from the registry at ``source_path``."""
+def is_public_copy(path: str | Path) -> bool:
+    """Whether ``path`` is a public copy ``publish`` wrote: a SQLite file with the publication
+    table and nothing but the published tables, their search tables and SQLite's statistics."""
+    published = {entry.table for entry in PUBLIC_TABLES}
+    try:
+        conn = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True)
+        try:
+            tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return False
+    others = {t for t in tables if t not in published and not any(t.startswith(p + "_fts") for p in published)}
+    return "publication" in tables and others <= {"publication", "sqlite_stat1", "sqlite_stat4"}
+
+
+class WouldOverwrite(ValueError):
+    """The output file exists and is not a public copy: replacing it could destroy a registry."""
+
+
+def publish(source_path: str | Path, out: str | Path, *, force: bool = False,
+            progress: Progress = NO_PROGRESS) -> Publication:
+    """Write the public database ``out`` from the registry at ``source_path``. An existing
+    ``out`` is replaced only when it is an earlier public copy, or with ``force``."""
     source_path, out = Path(source_path), Path(out)
-    if not source_path.exists():
-        raise FileNotFoundError(f"no registry at {source_path}")
     if out.resolve() == source_path.resolve():
         raise ValueError("the public database must be a new file, not the registry itself")
+    if out.is_dir():
+        raise WouldOverwrite(f"{out} is a folder: give the public database a file name, e.g. {out / 'public.db'}")
+    if out.exists() and not force and not is_public_copy(out):
+        raise WouldOverwrite(
+            f"{out} exists and is not a public copy made by 'registry publish'; nothing was written: "
+            "choose another --out, or pass --force to replace it"
+        )
+    # A registry of this release's schema, and undamaged: a copy of a damaged file would publish the damage.
+    store.open_registry(source_path, read_only=True, intact=True).conn.close()
+    store.require_folder(out, "the public copy")
     conn = sqlite3.connect(":memory:", isolation_level=None)
     clock.register_sql(conn)
-    conn.execute("ATTACH DATABASE ? AS src", [f"file:{source_path}?mode=ro"])
+    conn.execute("ATTACH DATABASE ? AS src", [store.read_only_uri(source_path)])
     conn.execute("BEGIN")
     tables = _published_specs(conn)
     for _, spec in tables:
@@ -180,11 +223,11 @@ def publish(source_path: str | Path, out: str | Path, *, progress: Progress = NO
     for entry, spec in progress.iterate(tables, len(tables), "copying public tables"):
         _copy_rows(conn, entry, spec)
     published = [spec for _, spec in tables]
-    while _drop_dangling(conn, published):
+    while _drop_dangling(conn, tables):
         pass
     if any(spec.name == "institutions" for spec in published):
         _drop_unreferenced_institutions(conn, published)
-        while _drop_dangling(conn, published):
+        while _drop_dangling(conn, tables):
             pass
     for spec in published:
         for statement in schema.index_sql(spec):
@@ -199,7 +242,6 @@ def publish(source_path: str | Path, out: str | Path, *, progress: Progress = NO
     _add_search_and_views(conn)
     conn.execute("COMMIT")
     conn.execute("ANALYZE")
-    out.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=".public-", suffix=".db", dir=out.parent)
     os.close(handle)
     os.unlink(temporary)

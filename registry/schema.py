@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from registry.models import RECORDS, Record
-from registry.schema_types import Indexed, Ref, SqlCheck
+from registry.schema_types import Indexed, Ref, RenamedFrom, SqlCheck
 
 # One encoder, built once: json.dumps with keyword arguments builds a new encoder per call,
 # which dominates a bulk load. Compact and unescaped, as SQLite's json_object writes.
@@ -48,6 +48,7 @@ class Column:
     min_length: int = 0
     sql_checks: list[str] = field(default_factory=list)
     description: str | None = None
+    renamed_from: tuple[str, ...] = ()  # the column's names in earlier releases (for migrate)
 
     @property
     def sql_type(self) -> str:
@@ -165,6 +166,8 @@ def _column(name: str, info: FieldInfo) -> Column:
             column.indexed = True
             column.index_then = item.then
             column.unique = item.unique
+        elif isinstance(item, RenamedFrom):
+            column.renamed_from += item.names
         elif isinstance(item, annotated_types.Ge):
             column.minimum = float(typing.cast(float, item.ge))
         elif isinstance(item, annotated_types.Le):
@@ -317,6 +320,28 @@ END""",
   {log('delete', 'OLD', _json_of(spec, 'OLD'), 'NULL')}
 END""",
     ]
+
+
+RULE_TRIGGER_PREFIX = "rule_"
+
+
+def rule_trigger_sql(spec: TableSpec) -> list[str]:
+    """Triggers that refuse an insert, or an update of the fields concerned, breaking one of
+    the model's rules (``Record.rules``): a raw SQL write meets them as a validated record does.
+    An update that leaves those fields as they were is not judged again (a review's date stays
+    valid as the days go by, and as REGISTRY_TODAY is moved)."""
+    statements = []
+    for number, rule in enumerate(spec.record.rules, start=1):
+        name = f"{RULE_TRIGGER_PREFIX}{spec.name}_{number}"
+        broken = f"NOT ({rule.sql('NEW')})"
+        refusal = f"SELECT RAISE(ABORT, {sql_literal(f'{spec.name}: {rule.message}')});"
+        changed = " OR ".join(f"NEW.{quote(f)} IS NOT OLD.{quote(f)}" for f in rule.fields)
+        statements += [
+            f'CREATE TRIGGER "{name}_insert" BEFORE INSERT ON {quote(spec.name)} WHEN {broken} BEGIN {refusal} END',
+            f'CREATE TRIGGER "{name}_update" BEFORE UPDATE ON {quote(spec.name)} WHEN ({changed}) AND {broken} '
+            f"BEGIN {refusal} END",
+        ]
+    return statements
 
 
 # The sources of the entries 'registry merge' and 'registry unmerge' write (registry/dedupe.py).

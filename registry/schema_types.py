@@ -8,6 +8,7 @@ write meets the same rules as a validated record.
 from __future__ import annotations
 
 import re
+import string
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -35,6 +36,33 @@ class SqlCheck:
 
 
 @dataclass(frozen=True)
+class SqlRule:
+    """A rule across a record's fields, or against the registry's today, written once in SQL:
+    the model evaluates it on every record it validates, and the store turns it into triggers
+    that refuse a raw insert or update breaking it (a CHECK cannot call ``registry_today()``).
+    ``{field}`` stands for a field's value; like a CHECK, the rule holds when it is NULL."""
+
+    expression: str
+    message: str
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(name for _, name, _, _ in string.Formatter().parse(self.expression) if name))
+
+    def sql(self, row: str) -> str:
+        """The expression over a trigger's row (``NEW``)."""
+        return self.expression.format(**{name: f'{row}."{name}"' for name in self.fields})
+
+    def parameterised(self) -> str:
+        """The expression over named parameters, one per field."""
+        return self.expression.format(**{name: f":{name}" for name in self.fields})
+
+    @property
+    def reads_today(self) -> bool:
+        return "registry_today()" in self.expression
+
+
+@dataclass(frozen=True)
 class Indexed:
     """Marks a column that people filter or sort by, so the store indexes it. ``then`` names
     columns that follow it in the same index, for lists that filter by this column and sort
@@ -43,6 +71,18 @@ class Indexed:
 
     then: tuple[str, ...] = ()
     unique: bool = False
+
+
+@dataclass(frozen=True)
+class RenamedFrom:
+    """Marks a field that an earlier release called ``names[0]`` (or any of ``names``):
+    ``registry migrate`` moves that column's values into it. Keep the marker as long as files
+    of those releases may still be migrated."""
+
+    names: tuple[str, ...]
+
+    def __init__(self, *names: str) -> None:
+        object.__setattr__(self, "names", names)
 
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,127}$"
@@ -97,6 +137,22 @@ def _url(value: str) -> str:
 
 
 Url = Annotated[str, AfterValidator(_url)]
+
+
+def _email(value: str) -> str:
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        validate_email(value, check_deliverability=False)  # syntax only: no network
+    except EmailNotValidError as error:
+        raise ValueError(f"{value!r} is not an e-mail address: {error}") from None
+    return value
+
+
+EmailAddress = Annotated[
+    str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"), AfterValidator(_email),
+    Field(description="an e-mail address (a role address, never a person's)"),
+]
 
 _ISCED_PATTERN = re.compile(r"^\d{2,4}$")
 

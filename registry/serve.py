@@ -122,10 +122,14 @@ def serve(
     auth: bool = True,
     tiles: str | None = None,
     sql_threads: int | None = None,
+    allow_sql: bool = False,
+    login: dict | None = None,
 ) -> None:
     """Serve the registry with Datasette until interrupted: the internal face (login
-    required unless ``auth`` is off) or, with ``public``, the published copy. ``sql_threads``
-    runs queries in that many threads instead of on the server's loop."""
+    required unless ``auth`` is off) or, with ``public``, the published copy (arbitrary SQL
+    only with ``allow_sql``). ``sql_threads`` runs queries in that many threads instead of on
+    the server's loop; ``login`` holds the internal face's session options (see
+    ``faces.internal_face``)."""
     from datasette.cli import cli as datasette_cli
 
     from registry import faces
@@ -134,13 +138,15 @@ def serve(
     if not db_path.exists():
         hint = "run 'registry publish' first" if public else "run 'registry init' and 'registry load' first, or 'registry demo'"
         raise FileNotFoundError(f"no registry at {db_path}: {hint}")
-    face = faces.public_face(db_path, tiles=tiles) if public else faces.internal_face(db_path, auth=auth, tiles=tiles)
+    face = (faces.public_face(db_path, tiles=tiles, allow_sql=allow_sql) if public
+            else faces.internal_face(db_path, auth=auth, tiles=tiles, login=login))
     args = datasette_args(
         db_path,
         host=host,
         port=port,
         metadata_path=write_metadata(face.metadata),
-        immutable=public,
+        # a registry the system will not let anyone write (a read-only file system) is served as it is
+        immutable=public or not store.writable(db_path),
         settings={**face.settings, **({"num_sql_threads": sql_threads} if sql_threads is not None else {})},
         template_dir=faces.TEMPLATES_DIR,
         plugins_dir=faces.PLUGINS_DIR,

@@ -17,6 +17,12 @@ from checks.registry import all_checks
 from checks.run import run_checks
 from registry import db as store
 from registry.models.core import Agreement, Institution, Membership, MobilityFlow, Network, Programme, Review
+from registry.models.action_plan import (
+    AgreementSdg,
+    NetworkActivity,
+    ProgrammeComponent,
+    TeacherMobilityPartner,
+)
 from registry.models.diligence import (
     CountryClassification,
     CountryFreedom,
@@ -91,6 +97,27 @@ def flows(agreement_id, year, out, came):
     ]
 
 
+def programme(id="med", cycle="second", **fields):
+    return Programme(id=id, name_en=f"Programme {id}", name_sv=f"Programmet {id}", cycle=cycle, **fields)
+
+
+def component(id, kind, programme="med", **fields):
+    return ProgrammeComponent(id=id, programme=programme, kind=kind, title=f"Component {id}", **fields)
+
+
+def named(institution, programme="med"):
+    return TeacherMobilityPartner(programme=programme, institution=institution, named_on="2025-09-01")
+
+
+def activity(id, programme, starts_on, **counts):
+    return NetworkActivity(id=id, network="net", programme=programme, title=f"Activity {id}", starts_on=starts_on, **counts)
+
+
+def incoming(agreement_id, year, participants):
+    return MobilityFlow(agreement=agreement_id, academic_year=year, direction="incoming", category="student_studies",
+                        participants=participants)
+
+
 # code -> (records that trigger it, subjects it must find, records where it must find nothing)
 CASES = {
     "GRE01": (
@@ -154,7 +181,7 @@ CASES = {
         [uni("et", "ET"), agreement("a", ["et"])],
         {"a"},
         [uni("et", "ET"), agreement("a", ["et"], equitable_terms="Costs shared; joint authorship"),
-         agreement("b", ["et"]), Review(id="r1", agreement="b", reviewed_on="2026-01-01", reviewer_role="due_diligence_reviewer",
+         agreement("b", ["et"]), Review(id="r1", agreement="b", reviewed_on="2025-01-01", reviewer_role="due_diligence_reviewer",
                                         outcome="approved", equitable_terms="yes"),
          uni("no", "NO"), agreement("c", ["no"])],
     ),
@@ -223,6 +250,52 @@ CASES = {
          Network(id="u21", name="U21 Health Sciences", strategic=True,
                  members=["no", Membership(network="u21", institution="no3", since=2010, until=2020)]),
          Network(id="other", name="Other network", members=["no2"])],
+    ),
+    "AP06": (
+        [programme(), component("old", "cim_activity", until_year="2024/2025"), programme("phd", cycle="third")],
+        {"med"},
+        [programme(cim_activities=True), programme("nur", cycle="first"),
+         component("now", "cim_activity", programme="nur", since_year="2020/2021", until_year="2026/2027"),
+         programme("phd", cycle="third")],
+    ),
+    "AP07": (
+        [programme(), component("old", "english_taught", until_year="2025/2026"), component("c", "cim_activity")],
+        {"med"},
+        [programme(english_components=True), programme("nur", cycle="first"), component("e", "english_taught", programme="nur")],
+    ),
+    "AP08": (
+        [programme(), programme("phd", cycle="third")],
+        {"med"},
+        [programme(), uni("no", "NO"), named("no")],
+    ),
+    "AP09": (
+        [programme(), uni("no", "NO"), named("no"), agreement("a", ["no"], mobility_terms=[studies()]),
+         agreement("b", ["no"], status="expired", mobility_terms=[staff_teaching()])],
+        {"med/no"},
+        [programme(), uni("no", "NO"), named("no"), agreement("a", ["no"], mobility_terms=[studies(), staff_teaching()])],
+    ),
+    "AP10": (
+        [programme(), programme("nur", cycle="first"), Network(id="net", name="A network"),
+         activity("old", "med", "2025-07-31", students=3), activity("empty", "nur", "2026-09-01")],
+        {"med", "nur"},
+        [programme(), programme("phd", cycle="third"), Network(id="net", name="A network"),
+         activity("recent", "med", "2025-08-01", teachers=1)],
+    ),
+    "AP11": (
+        [programme(), uni("no", "NO"), agreement("a", ["no"], programmes=["med"]),
+         agreement("b", ["no"], status="expired", programmes=["med"]), AgreementSdg(agreement="b", sdg=3)],
+        {"med"},
+        [programme(), programme("nur", cycle="first"), uni("no", "NO"), agreement("a", ["no"], programmes=["med"]),
+         AgreementSdg(agreement="a", sdg=3)],
+    ),
+    "AP12": (
+        [programme(), uni("no", "NO"), agreement("a", ["no"], programmes=["med"], flows=[incoming("a", "2025/2026", 2)]),
+         component("old", "integration", until_year="2025/2026")],
+        {"med"},
+        [programme(), programme("nur", cycle="first"), uni("no", "NO"),
+         agreement("a", ["no"], programmes=["med"], flows=[incoming("a", "2025/2026", 2)]),
+         agreement("b", ["no"], programmes=["nur"], flows=[incoming("b", "2023/2024", 4)]),
+         component("buddy", "integration", since_year="2024/2025")],
     ),
     "DQ01": (
         [uni("no", "NO")],

@@ -42,6 +42,13 @@ def db(registry_db):
     return registry_db
 
 
+@pytest.fixture
+def decided(db, monkeypatch):
+    """The registry on DAY3: the decisions below are dated DAY1 to DAY3, and none may lie after today."""
+    monkeypatch.setenv(clock.ENVIRONMENT_VARIABLE, DAY3.isoformat())
+    return db
+
+
 def finding_row(db, fingerprint):
     cursor = db.conn.execute("SELECT * FROM findings WHERE id = ?", [fingerprint])
     row = cursor.fetchone()
@@ -103,10 +110,12 @@ def test_unknown_codes_and_families_are_refused(db):
 # --- waivers -----------------------------------------------------------------------------
 
 
-def test_a_waiver_marks_the_finding_until_it_ends_and_deletes_nothing(db):
+def test_a_waiver_marks_the_finding_until_it_ends_and_deletes_nothing(decided):
+    db = decided
     run_checks(db, only=["DQ05"], today=DAY1, actor="test")
     waiver = decisions.waive(db, "dq05", "oslo-exchange", reason="framework agreement, no programme",
-                             until=date(2026, 11, 30), granted_on=DAY1, granted_by="head_of_international_office")
+                             until=date(2026, 11, 30), granted_on=DAY1, actor="head-of-office")
+    assert waiver.granted_by == "head-of-office"
     assert finding_row(db, "DQ05:agreements:oslo-exchange")["waiver"] == waiver.id
 
     during = run_checks(db, only=["DQ05"], today=DAY2, actor="test")
@@ -120,7 +129,8 @@ def test_a_waiver_marks_the_finding_until_it_ends_and_deletes_nothing(db):
     assert history[0]["operation"] == "insert" and history[0]["source"] == "registry waive"
 
 
-def test_a_waiver_not_yet_granted_on_the_run_date_does_not_hold(db):
+def test_a_waiver_not_yet_granted_on_the_run_date_does_not_hold(decided):
+    db = decided
     run_checks(db, only=["DQ05"], today=DAY1, actor="test")
     decisions.waive(db, "DQ05", "agreements/oslo-exchange", reason="later", until=date(2027, 1, 31), granted_on=DAY3)
     assert run_checks(db, only=["DQ05"], today=DAY2, actor="test").findings[0]["waiver"] is None
@@ -131,7 +141,8 @@ def test_waiving_what_was_not_found_is_refused(db):
         decisions.waive(db, "DQ05", "oslo-exchange", reason="x", until=DAY2)
 
 
-def test_a_waiver_cannot_end_before_it_starts(db):
+def test_a_waiver_cannot_end_before_it_starts(decided):
+    db = decided
     run_checks(db, only=["DQ05"], today=DAY1, actor="test")
     with pytest.raises(ProblemsFound, match="until"):
         decisions.waive(db, "DQ05", "oslo-exchange", reason="x", until=date(2026, 1, 1), granted_on=DAY1)
@@ -140,7 +151,8 @@ def test_a_waiver_cannot_end_before_it_starts(db):
 # --- reviews -----------------------------------------------------------------------------
 
 
-def test_a_review_records_the_answers_and_is_logged(db):
+def test_a_review_records_the_answers_and_is_logged(decided):
+    db = decided
     review = decisions.record_review(
         db, "oslo", outcome="approved_with_conditions", reviewer_role="due_diligence_reviewer",
         next_due=date(2027, 11, 1), reviewed_on=DAY1, conditions="no dual-use subjects",
@@ -155,7 +167,8 @@ def test_a_review_records_the_answers_and_is_logged(db):
     assert second.agreement == "oslo-exchange" and second.id != review.id
 
 
-def test_a_review_of_an_unknown_subject_or_with_a_due_date_before_it_is_refused(db):
+def test_a_review_of_an_unknown_subject_or_with_a_due_date_before_it_is_refused(decided):
+    db = decided
     with pytest.raises(ProblemsFound, match="no record 'nowhere'"):
         decisions.record_review(db, "nowhere", outcome="approved", reviewer_role="legal_counsel", next_due=None)
     with pytest.raises(ProblemsFound, match="next_review_due"):
@@ -191,10 +204,10 @@ def test_a_waived_finding_no_longer_fails_the_run(cli_db, monkeypatch):
     monkeypatch.setenv(clock.ENVIRONMENT_VARIABLE, "2026-11-21")  # the waiver is granted that day
     assert invoke("check", "--db", cli_db, "--only", "DQ06", "--fail-on", "low", "--as-of", "2026-11-21").exit_code == 1
     waived = invoke("waive", "DQ06", "oslo-exchange", "--db", cli_db, "--reason", "coordinator being hired",
-                    "--until", "2099-01-31")
+                    "--until", "2029-01-31")
     assert waived.exit_code == 0, waived.output
     result = invoke("check", "--db", cli_db, "--only", "DQ06", "--fail-on", "low", "--as-of", "2026-11-22")
-    assert result.exit_code == 0 and "[waived until 2099-01-31: coordinator being hired]" in result.output
+    assert result.exit_code == 0 and "[waived until 2029-01-31: coordinator being hired]" in result.output
 
 
 def test_check_json_and_markdown(cli_db):
@@ -213,7 +226,7 @@ def test_bad_usage_exits_2(cli_db):
     assert invoke("review", "oslo", "--db", cli_db, "--outcome", "maybe", "--reviewer-role", "legal_counsel").exit_code == 2
 
 
-def test_review_and_bad_review_from_the_command_line(cli_db):
+def test_review_and_bad_review_from_the_command_line(cli_db, decided):
     ok = invoke("review", "oslo", "--db", cli_db, "--outcome", "approved", "--reviewer-role", "due_diligence_reviewer",
                 "--next-due", "2027-06-30", "--reviewed-on", "2026-11-21", "--military-links", "no",
                 "--export-control-assessed", "yes", "--equitable-terms", "not_applicable", "--json")

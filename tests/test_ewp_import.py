@@ -298,3 +298,52 @@ def test_the_commands_import_export_validate_and_approve(template, tmp_path):
     assert run("approve", AGREEMENT).exit_code == 0
     unknown = run("approve", "no-such-agreement")
     assert unknown.exit_code == 1 and "not-an-ewp-copy" in unknown.output
+
+
+def test_the_demo_exports_every_erasmus_iia_and_the_canned_query_says_which_are_ready(tmp_path):
+    from conftest import datasette_get
+
+    from registry.examples import build_demo
+
+    path = tmp_path / "registry.db"
+    demo = build_demo(path)
+    ids = exporter.agreement_ids(demo)
+    exported = exporter.export(demo)  # every one, or ProblemsFound naming what is missing
+    assert exported.agreements == ids and len(ids) > 20
+    iias = reader.read_iias(safe_xml.parse(exported.data), "export")
+    assert all(iia.iia_hash == iia.content_hash for iia in iias)
+    assert all(iia.partners[0].hei_id == "lu.se" and iia.partners[1].hei_id for iia in iias)
+    demo.conn.close()
+    rows = datasette_get(path, "/registry/erasmus_iias.json?_shape=array&_size=max").json()
+    assert sorted(row["agreement"] for row in rows) == sorted(ids)
+    assert all(row["partner_hei_id"] for row in rows)
+    # the example copy still carries values from IIA v6: exported, but not to be approved again
+    [example] = [row for row in rows if row["agreement"] == AGREEMENT]
+    assert example["v7"] == "not ready" and "not valid for approval" in example["v7_gaps"]
+    assert {row["v7"] for row in rows if row["agreement"] != AGREEMENT} == {"ready"}
+
+
+def test_schema_valid_language_codes_and_comments_inside_values_are_taken(db, tmp_path):
+    """xs:language allows EN and sr-Latn-RS; a comment inside a value is no child element (as
+    for xmlschema on the file and the JDK). The copy keeps its hash when written back."""
+    from ewp_support import official
+
+    from registry.ewp import schemas, writer
+    from registry.ewp.copies import stored_copy
+
+    text = OWN_COPY.read_text(encoding="utf-8")
+    text = text.replace("<language>en</language>", "<language>EN</language>", 1)
+    text = text.replace("<language>no</language>", "<language>sr-Latn-RS</language>", 1)
+    text = text.replace("<total-days-per-year>10</total-days-per-year>",
+                        "<total-days-per-year>1<!-- days -->0</total-days-per-year>", 1)
+    path = tmp_path / "copy.xml"
+    path.write_text(text, encoding="utf-8")
+    if SCHEMAS is not None:
+        assert schemas.validate(safe_xml.parse(path), "iias-get", where=str(path)).problems == []
+    importer.import_file(db, path)
+    [first] = table(db, "mobility_terms", "term_no")[:1]
+    assert first["language_skills"].startswith('[{"language":"en",') and '"language":"sr-Latn-RS"' in first["language_skills"]
+    assert table(db, "ewp_iia_conditions", "term_no")[3]["total_days_per_year"] == "10"
+    [oracle] = official(path)
+    assert writer.copy_hash(stored_copy(db, AGREEMENT)) == oracle.iia_hash
+    assert exporter.export(db).agreements == [AGREEMENT]

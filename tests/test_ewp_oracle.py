@@ -27,7 +27,7 @@ def test_the_text_to_hash_is_the_official_stylesheets(name):
     expected = official(FIXTURES[name])
     elements = iia_elements(FIXTURES[name])
     assert len(elements) == len(expected) >= 1
-    for element, oracle in zip(elements, expected):
+    for element, oracle in zip(elements, expected, strict=True):
         assert hashing.text_to_hash(element) == oracle.text_to_hash
         assert hashing.iia_hash(element) == oracle.iia_hash
         assert hashing.valid_for_approval(element) is oracle.valid_for_approval
@@ -86,4 +86,24 @@ def test_several_iias_in_one_response_are_each_read_alone_as_the_specification_s
     assert hashing.text_to_hash(ours[0]) != first.text_to_hash
     assert first.text_to_hash == "_@terminated-as-a-whole@_" + hashing.text_to_hash(ours[0])
     assert hashing.valid_for_approval(ours[0]) is first.valid_for_approval is False
-    assert hashing.valid_for_approval(ours[1]) is True and second.valid_for_approval is False  # the flags are the first IIA's
+    # the flags are the first IIA's: the stylesheet counts them against the second too
+    assert hashing.valid_for_approval(ours[1]) is True and second.valid_for_approval is False
+
+
+@pytest.mark.parametrize("namespace, root, expected", [
+    ("https://github.com/erasmus-without-paper/ewp-specs-api-iias/blob/stable-v6/endpoints/get-response.xsd",
+     "iias-get-response", "this registry reads IIA API v7 only"),
+    ("https://github.com/erasmus-without-paper/ewp-specs-api-iias/blob/stable-v5/endpoints/get-response.xsd",
+     "iias-get-response", "this registry reads IIA API v7 only"),
+    ("https://github.com/erasmus-without-paper/ewp-specs-api-iias-approval/tree/stable-v1",
+     "iias-approval-response", "this registry reads IIA Approval API v2 only"),
+])
+def test_older_api_versions_are_refused_by_name(namespace, root, expected, tmp_path):
+    from registry.problems import ProblemsFound
+
+    path = tmp_path / "old.xml"
+    path.write_text(f'<?xml version="1.0"?>\n<{root} xmlns="{namespace}"/>\n', encoding="utf-8")
+    with pytest.raises(ProblemsFound) as raised:
+        reader.read_file(path)
+    [problem] = raised.value.problems
+    assert problem.code == "ewp-unknown-document" and expected in problem.message and problem.where == f"{path}:2"

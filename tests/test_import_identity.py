@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import textwrap
 
-from import_helpers import db, run, seeded, snapshot, write  # noqa: F401 (fixtures)
+import pytest
+from import_helpers import DATA, db, run, seeded, snapshot, write  # noqa: F401 (fixtures)
 
 from registry.importers import seed
 from registry.importers.report import render
@@ -145,3 +146,31 @@ def test_the_dry_run_says_which_key_paired_each_row(db, tmp_path):
     assert "~ line 3  agreements/helsinki-medicine  paired by partner + agreement type + programme(s) + start date" in text
     assert ("+ line 4  agreements/university-of-oslo-student_exchange-2025  (new: no stored agreement has this partner + "
             "agreement type + programme(s) + start date)") in text
+
+
+def test_the_json_report_carries_the_pairing_and_the_header_mapping(db, tmp_path):
+    with_helsinki(db, tmp_path)
+    path = write(tmp_path, HEADER + "Helsingin yliopisto;Suomi;Erasmus+;Läkarprogrammet;2024-09-01;2029-08-31;5\n")
+    document = run(db, path, dry_run=True).as_dict()
+    assert document["rows"][0]["pairing"] == "partner + agreement type + programme(s) + start date"
+    assert "'Utbildningsprogram' -> programmes" in document["details"]["columns"]
+
+
+def test_replace_is_refused_for_a_format_that_writes_itself(db):
+    ewp = DATA.parent / "ewp" / "partner-copy.xml"
+    with pytest.raises(LookupError, match="--replace is for sheets and seed YAML"):
+        run(db, ewp, replace=True, dry_run=True)
+
+
+def test_a_code_given_twice_or_held_by_another_agreement_refuses_the_row_not_the_file(db, tmp_path):
+    with_helsinki(db, tmp_path)
+    run(db, write(tmp_path, "id;Agreement code\nhelsinki-medicine;LU-MED-1\n", name="code.csv"))
+    path = write(tmp_path, "id;Agreement code;Partner;Type;Start\n"
+                           "helsinki-biomedicine;lu-med-1;;;\n"
+                           ";LU-MED-9;University of Oslo;Exchange;2024-01-01\n"
+                           ";LU-MED-9;University of Oslo;Exchange;2025-01-01\n")
+    report = run(db, path, keep_valid=True)
+    reasons = {o.line: o.reason for o in report.outcomes}
+    assert reasons[2] == "Agreement code: 'lu-med-1' already belongs to agreements/helsinki-medicine; one code names one agreement"
+    assert reasons[3] is None and reasons[4].startswith("Agreement code: 'LU-MED-9' is given on ")
+    assert report.written

@@ -153,3 +153,10 @@ def test_a_map_file_naming_an_unknown_column(db, tmp_path):
     mapping = write(tmp_path, "columns:\n  Universitet: partnr\n", name="map.yml")
     message = problem_of(lambda: run(db, write(tmp_path, "Universitet\nx\n"), mapping=mapping))
     assert "map.yml: partnr: unknown column 'partnr'" in message
+
+
+def test_a_loose_header_is_taken_only_when_no_other_column_claims_it(db, tmp_path):
+    path = write(tmp_path, "Partner;Start date;Start;End\nUniversity of Oslo;2024-01-01;x;2025-01-01\n")
+    message = problem_of(lambda: run(db, path))
+    assert "header 'Start' could mean 'starts_on', but so could 'Start date'; name it in a --map file" in message
+    assert "End" not in message  # 'End' alone names ends_on: no other header does

@@ -192,14 +192,14 @@ def test_programme_cycle_is_an_enum():
 
 
 def test_review_is_of_exactly_one_subject_and_due_after_it_was_made():
-    review = {"id": "r-1", "reviewed_on": "2026-01-10", "reviewer_role": "due_diligence_reviewer", "outcome": "approved"}
+    review = {"id": "r-1", "reviewed_on": "2025-01-10", "reviewer_role": "due_diligence_reviewer", "outcome": "approved"}
     assert Review(**review, institution="uio").institution == "uio"
     with pytest.raises(ValidationError, match="exactly one of institution, agreement"):
         Review(**review)
     with pytest.raises(ValidationError, match="exactly one"):
         Review(**review, institution="uio", agreement="a-1")
     with pytest.raises(ValidationError, match="next_review_due"):
-        Review(**review, institution="uio", next_review_due="2025-01-01")
+        Review(**review, institution="uio", next_review_due="2024-06-01")
 
 
 def test_nested_children_inherit_the_parent_key_and_positions():

@@ -50,10 +50,17 @@ def test_pages_follow_one_another_in_order_without_gaps(registry):
     assert ids(registry, EXPIRING + "&_size=max") == everything[:1000]
 
 
-def test_nonsense_page_arguments_fall_back_to_the_first_page(registry):
-    first = ids(registry, EXPIRING)
-    assert ids(registry, EXPIRING + "&_page=0") == first
-    assert ids(registry, EXPIRING + "&_page=abc&_size=-4") == first
+@pytest.mark.parametrize("arguments, named", [
+    ("&_page=0", "_page"), ("&_page=abc", "_page"), ("&_size=-4", "_size"), ("&_size=1001", "_size"),
+    ("&_page=99999999999999999999", "_page"), ("&_size=7&_page=1317624576693539402", "_page"),
+])
+def test_page_arguments_out_of_range_are_a_400_that_names_them(registry, arguments, named):
+    response = datasette_get(registry, EXPIRING + arguments)
+    assert response.status_code == 400 and response.json()["error"].startswith(f"{named} must be a whole number from 1 to ")
+
+
+def test_an_empty_page_argument_is_the_first_page(registry):
+    assert ids(registry, EXPIRING + "&_page=&_size=") == ids(registry, EXPIRING)
 
 
 def test_the_html_page_links_the_pages_either_side(registry):

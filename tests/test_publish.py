@@ -123,6 +123,7 @@ def test_publish_cli(registry_file, tmp_path):
 def test_the_demos_public_copy_holds_nothing_private(tmp_path):
     registry_file = tmp_path / "registry.db"
     examples.build_demo(registry_file).conn.close()  # its demo step writes public.db beside it
+    assert examples.is_demo_registry(registry_file)  # so the next demo may replace it
     public_file = tmp_path / "public.db"
     secrets_ = private_values(registry_file) - set(PRIVATE_TEXT)
     for table, text in every_cell(public_file):
@@ -134,3 +135,60 @@ def test_the_demos_public_copy_holds_nothing_private(tmp_path):
     assert {"opportunities", "opportunity_catalogue"} <= names
     for (view,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'view'").fetchall():
         conn.execute(f'SELECT * FROM "{view}" LIMIT 1').fetchall()  # every view it keeps runs
+    # Partners named only by a confidential, draft or negotiating agreement (or by nothing) are not listed.
+    published = {row[0] for row in conn.execute("SELECT id FROM institutions WHERE is_home = 0")}
+    assert not {"harbin-institute-of-technology", "beihang-university", "peking-university", "mbarara-university",
+                "university-of-oslo"} & published
+    source = sqlite3.connect(registry_file)
+    named_publicly = {row[0] for row in source.execute(
+        """SELECT institution FROM memberships
+           UNION SELECT p.institution FROM agreement_parties p JOIN agreements a ON a.id = p.agreement
+                 WHERE a.confidential = 0 AND a.status NOT IN ('draft', 'negotiating')
+           UNION SELECT d.institution FROM opportunity_destinations d LEFT JOIN agreements a ON a.id = d.agreement
+                 WHERE d.institution IS NOT NULL AND (d.agreement IS NULL OR (a.confidential = 0 AND a.status NOT IN ('draft', 'negotiating')))""")}
+    home = {row[0] for row in source.execute("SELECT id FROM institutions WHERE is_home = 1")}
+    assert published == named_publicly - home
+    everyone = source.execute("SELECT count(*) FROM institutions WHERE is_home = 0").fetchone()[0]
+    assert len(published) <= everyone - 5
+
+
+def test_publish_replaces_only_its_own_copies(registry_file, tmp_path):
+    registry_copy = tmp_path / "other-registry.db"
+    registry_copy.write_bytes(registry_file.read_bytes())
+    notes = tmp_path / "notes.db"
+    notes.write_text("not a database")
+    lookalike = tmp_path / "lookalike.db"
+    conn = sqlite3.connect(lookalike)
+    conn.executescript("CREATE TABLE publication (id INTEGER); CREATE TABLE contacts (email TEXT);")
+    conn.close()
+    for existing in (registry_copy, notes, lookalike):
+        before = existing.read_bytes()
+        result = CliRunner().invoke(cli, ["publish", "--db", str(registry_file), "--out", str(existing)])
+        assert result.exit_code == 2 and "is not a public copy" in result.output and "--force" in result.output
+        assert existing.read_bytes() == before, f"{existing.name} was changed"
+    # its own earlier copy is replaced without asking; anything else with --force
+    copy_ = tmp_path / "public.db"
+    for _ in range(2):
+        assert CliRunner().invoke(cli, ["publish", "--db", str(registry_file), "--out", str(copy_)]).exit_code == 0
+    forced = CliRunner().invoke(cli, ["publish", "--db", str(registry_file), "--out", str(notes), "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert sqlite3.connect(notes).execute("SELECT count(*) FROM agreements").fetchone()[0] == 2
+    folder = CliRunner().invoke(cli, ["publish", "--db", str(registry_file), "--out", str(tmp_path)])
+    assert folder.exit_code == 2 and "is a folder" in folder.output
+
+
+def test_demo_builds_only_over_a_demo(registry_file, tmp_path):
+    registry_copy = tmp_path / "registry.db"
+    registry_copy.write_bytes(registry_file.read_bytes())
+    notes = tmp_path / "notes.db"
+    notes.write_text("my notes")
+    for existing in (registry_copy, notes):
+        before = existing.read_bytes()
+        result = CliRunner().invoke(cli, ["demo", "--db", str(existing), "--no-serve"])
+        assert result.exit_code == 2 and "is not a demo registry" in result.output, result.output
+        assert existing.read_bytes() == before
+        assert not (tmp_path / "public.db").exists()
+    empty = tmp_path / "empty.db"
+    store.ensure_schema(store.connect(empty))
+    assert examples.is_demo_registry(empty)  # nothing in it to lose: a demo build that stopped
+    assert not examples.is_demo_registry(registry_copy)

@@ -57,10 +57,13 @@ class Browser:
     def login(self, user):
         key = (id(self.ds), user)
         if key not in self._signed_in:
-            response = asyncio.run(self.ds.client.post("/-/login", data={"username": user, "password": PASSWORDS[user]}))
+            form = self.get("/-/login")
+            token = re.search(r'name="csrftoken" value="([^"]+)"', form.text).group(1)
+            response = asyncio.run(self.ds.client.post(
+                "/-/login", data={"username": user, "password": PASSWORDS[user], "csrftoken": token}, cookies=self.cookies))
             assert response.status_code == 302, response.text
-            self._signed_in[key] = response.cookies["ds_actor"]
-        self.cookies["ds_actor"] = self._signed_in[key]
+            self._signed_in[key] = {**self.cookies, "registry_session": response.cookies["registry_session"]}
+        self.cookies.update(self._signed_in[key])
         return self
 
     def submit(self, path, **fields):
@@ -133,8 +136,12 @@ def test_logged_in_sees_everything(internal):
 
 
 def test_wrong_password_is_refused(internal):
-    response = asyncio.run(internal.client.post("/-/login", data={"username": "alice", "password": "bob-secret-2"}))
-    assert response.status_code == 200 and "ds_actor" not in response.cookies
+    browser = Browser(internal)
+    token = re.search(r'name="csrftoken" value="([^"]+)"', browser.get("/-/login").text).group(1)
+    response = asyncio.run(internal.client.post(
+        "/-/login", data={"username": "alice", "password": "bob-secret-2", "csrftoken": token}, cookies=browser.cookies))
+    assert response.status_code == 401 and "registry_session" not in response.cookies
+    assert "Wrong name or password" in response.text
 
 
 def audit(registry_file: Path, record_id: str):
@@ -260,8 +267,8 @@ def test_public_face_pages(public):
     assert "University of Łódź" in browser.get("/-/search?q=lodz").text
     assert browser.get("/public/contacts").status_code == 404
     assert browser.get("/public/renew_agreement").status_code == 404
-    sql = browser.get("/public.json?sql=select+count(*)+as+n+from+agreements&_shape=array")
-    assert sql.json() == [{"n": 2}]
+    assert browser.get("/public.json?sql=select+count(*)+as+n+from+agreements&_shape=array").status_code == 403
+    assert public.metadata["plugins"]["registry"]["allow_sql"] is False
 
 
 # --- the command line --------------------------------------------------------------------
@@ -278,7 +285,7 @@ def test_serve_without_an_account_says_how_to_make_one(registry_file, monkeypatc
 
 
 def test_hash_password_makes_a_hash_the_login_accepts():
-    from datasette_auth_passwords.utils import verify_password
+    from registry.passwords import verify_password
 
     result = CliRunner().invoke(cli, ["hash-password", "--stdin"], input="correct horse\n")
     assert result.exit_code == 0
@@ -296,12 +303,14 @@ def test_a_finding_is_waived_from_the_institution_page(internal, registry_file):
     carol = Browser(internal).login("alice")
     page = carol.get(f"/registry/institutions/{subject}")
     assert "Open findings" in page.text and "waive_finding?finding=" in page.text
-    result = carol.submit("/registry/waive_finding", finding=finding, reason="Accepted for the exchange pilot", until="2099-12-31")
+    until = str(clock.today() + timedelta(days=700))
+    result = carol.submit("/registry/waive_finding", finding=finding, reason="Accepted for the exchange pilot", until=until,
+                          granted_by="Head of Office (forged)")
     assert result["ok"], result
-    waiver_id, reason = db.conn.execute("SELECT id, reason FROM waivers WHERE finding = ?", [finding]).fetchone()
-    assert reason == "Accepted for the exchange pilot"
+    waiver_id, reason, granted_by = db.conn.execute("SELECT id, reason, granted_by FROM waivers WHERE finding = ?", [finding]).fetchone()
+    assert (reason, granted_by) == ("Accepted for the exchange pilot", "alice")
     assert db.conn.execute("SELECT waiver FROM findings WHERE id = ?", [finding]).fetchone()[0] == waiver_id
     logged = db.conn.execute("SELECT actor, source FROM changes WHERE table_name = 'waivers' AND row_key = ?", [waiver_id]).fetchone()
     assert logged == ("alice", "datasette: waive_finding")
-    refused = carol.submit("/registry/waive_finding", finding="NO01:institutions:nothing", reason="x", until="2099-12-31")
+    refused = carol.submit("/registry/waive_finding", finding="NO01:institutions:nothing", reason="x", until=until)
     assert not refused["ok"] and "no finding with that id" in refused["message"]

@@ -145,3 +145,60 @@ def test_a_name_given_twice_is_a_problem_not_a_crash(registry_db, tmp_path):
     (problem,) = load_problems(registry_db, path)
     assert problem.code == "invalid-value" and "names: 'Alias' is given twice" in problem.message
     assert tables_are_empty(registry_db)
+
+
+def test_a_second_file_that_leaves_fields_out_keeps_them_and_replace_resets_them(tmp_path):
+    from click.testing import CliRunner
+
+    from registry.cli import cli
+
+    db_file = tmp_path / "r.db"
+    first = write(tmp_path, "good.yml", GOOD.replace("    programmes: [medicine]\n", "    programmes: [medicine]\n"
+                                                     "    signed_on: 2023-11-02\n    notice_months: 6\n    renewal: automatic\n"
+                                                     "    document_url: https://example.org/ex-uio.pdf\n"))
+    runner = CliRunner()
+    assert runner.invoke(cli, ["load", str(first), "--db", str(db_file)]).exit_code == 0
+    partial = write(tmp_path, "partial.yml", """
+        agreements:
+          - {id: ex-uio, title: Exchange with Oslo, kind: student_exchange, status: suspended, parties: [uio]}
+        """)
+    merged = runner.invoke(cli, ["load", str(partial), "--db", str(db_file), "--dry-run"])
+    assert "status: 'active' -> 'suspended'" in merged.output and "- agreement_parties" not in merged.output
+    assert "signed_on" not in merged.output and "notice_months" not in merged.output
+    replaced = runner.invoke(cli, ["load", str(partial), "--db", str(db_file), "--dry-run", "--replace"])
+    assert "- agreement_parties/ex-uio/lund-university" in replaced.output
+    assert "signed_on: '2023-11-02' -> None" in replaced.output and "notice_months: 6 -> None" in replaced.output
+    assert "renewal: 'automatic' -> 'none'" in replaced.output and "document_url:" in replaced.output
+    assert runner.invoke(cli, ["load", str(partial), "--db", str(db_file)]).exit_code == 0
+    db = store.connect(db_file)
+    assert db.conn.execute("SELECT status, signed_on, notice_months, renewal, document_url FROM agreements").fetchone() == (
+        "suspended", "2023-11-02", 6, "automatic", "https://example.org/ex-uio.pdf")
+    assert db.conn.execute("SELECT count(*) FROM agreement_parties WHERE agreement = 'ex-uio'").fetchone() == (2,)
+
+
+def test_an_agreement_code_is_unique_searchable_and_exported(tmp_path):
+    import sqlite3
+
+    from registry.exporters import export_file
+
+    db = store.connect(tmp_path / "r.db")
+    store.ensure_schema(db)
+    seed.load(db, [write(tmp_path, "good.yml", GOOD.replace("    status: active\n", "    status: active\n"
+                                                            "    agreement_code: LU-MED-2024-001\n"))])
+    found = db.conn.execute("SELECT a.id FROM agreements_fts f JOIN agreements a ON a.rowid = f.rowid "
+                            "WHERE agreements_fts MATCH ?", ['"LU-MED-2024-001"']).fetchall()
+    assert found == [("ex-uio",)]
+    with pytest.raises(sqlite3.IntegrityError):  # the store itself refuses a second holder of a code
+        db.conn.execute("INSERT INTO agreements (id, title, kind, status, agreement_code) "
+                        "VALUES ('other', 'Other', 'research', 'draft', 'LU-MED-2024-001')")
+    clash = write(tmp_path, "clash.yml", """
+        agreements:
+          - {id: other, title: Other, kind: research, status: draft, agreement_code: LU-MED-2024-001}
+        """)
+    with pytest.raises(ProblemsFound) as raised:
+        seed.load(db, [clash])
+    assert "agreement_code 'LU-MED-2024-001' already belongs to agreements/ex-uio" in str(raised.value.problems[0])
+    out = tmp_path / "agreements.csv"
+    export_file(db, out, format_name="csv")
+    header, row = out.read_text(encoding="utf-8-sig").splitlines()[:2]
+    assert "agreement code" in header.split(",") and "LU-MED-2024-001" in row

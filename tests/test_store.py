@@ -241,12 +241,16 @@ def test_a_large_pause_freezes_its_survivors_and_they_are_still_freed():
     assert gc.get_freeze_count() == frozen_before and small
 
 
-def test_an_index_the_models_no_longer_declare_is_dropped_when_the_schema_is_brought_up_to_date(tmp_path):
+def test_an_index_the_models_no_longer_declare_is_reported_and_migrate_drops_it(tmp_path):
     db = store.connect(tmp_path / "old.db")
     store.ensure_schema(db)
     db.conn.execute('DROP INDEX "idx_agreements_status_ends_on"')
     db.conn.execute('CREATE INDEX "idx_agreements_status" ON agreements(status)')  # as files made before had it
-    store.ensure_schema(db)
+    drifted = {(p.code, p.where) for p in verify(db)}
+    assert ("schema-drift", "index idx_agreements_status") in drifted
+    assert ("schema-drift", "index idx_agreements_status_ends_on") in drifted
+    store.migrate(db)
     indexes = {name for (name,) in db.conn.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'agreements'")}
     assert "idx_agreements_status" not in indexes and "idx_agreements_status_ends_on" in indexes
     assert "idx_agreements_kind" in indexes
+    assert verify(db) == []

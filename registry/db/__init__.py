@@ -8,7 +8,9 @@
 Its parts, each readable alone:
 
 - ``connection``: open the file, the transaction whose changes the audit log attributes;
-- ``upkeep``: create or bring up to date tables, indexes, triggers, search and views;
+- ``upkeep``: the schema's statements and version, a new file's schema, how a file differs;
+- ``migrations``: bring a file of an earlier release to this schema (``registry migrate``);
+- ``versions``: the schema versions, one fingerprint each;
 - ``rows``: values between models and stored rows;
 - ``writes``: plan what records change, apply the plan, log it;
 - ``maintenance``: history, statistics, backup.
@@ -16,16 +18,36 @@ Its parts, each readable alone:
 
 from registry.db.connection import (
     DEFAULT_DB,
+    DamagedFile,
+    LockedFile,
+    ReadOnlyFile,
+    StoreError,
     connect,
+    describe_error,
+    read_only_uri,
+    require_folder,
     default_actor,
     default_path,
     specs,
     split_sql,
     transaction,
+    writable,
 )
-from registry.db.maintenance import backup, history, stats
+from registry.db.maintenance import backup, history, quick_check, require_intact, stats
+from registry.db.migrations import Migration, MigrationRefused, migrate
 from registry.db.rows import decode, encode, encode_values, record_from_row
-from registry.db.upkeep import ensure_schema, open_registry, rebuild_search, search_index_stale
+from registry.db.upkeep import (
+    NewerSchema,
+    NotARegistry,
+    OlderSchema,
+    drift,
+    ensure_schema,
+    open_registry,
+    rebuild_search,
+    schema_fingerprint,
+    search_index_stale,
+)
+from registry.db.versions import SCHEMA_VERSION
 from registry.db.writes import (
     BULK_SEARCH_REBUILD,
     FREEZE_AFTER_OBJECTS,
@@ -40,8 +62,11 @@ from registry.db.writes import (
 )
 
 __all__ = [
-    "BULK_SEARCH_REBUILD", "DEFAULT_DB", "FREEZE_AFTER_OBJECTS", "Change", "Plan", "apply_plan", "backup", "connect",
-    "decode", "default_actor", "default_path", "delete_record", "encode", "encode_values", "ensure_schema",
-    "gc_paused", "history", "missing_references", "open_registry", "plan_changes", "rebuild_search", "record_from_row",
-    "search_index_stale", "specs", "split_sql", "stats", "transaction", "write_records",
+    "BULK_SEARCH_REBUILD", "DEFAULT_DB", "FREEZE_AFTER_OBJECTS", "SCHEMA_VERSION", "Change", "DamagedFile", "LockedFile",
+    "Migration", "MigrationRefused", "NewerSchema", "NotARegistry", "OlderSchema", "Plan",
+    "ReadOnlyFile", "StoreError", "apply_plan", "backup", "connect", "decode", "default_actor", "default_path",
+    "delete_record", "describe_error", "drift", "encode", "encode_values", "ensure_schema", "gc_paused", "history",
+    "migrate", "missing_references", "open_registry", "plan_changes", "quick_check", "read_only_uri", "rebuild_search",
+    "record_from_row", "require_folder", "require_intact", "schema_fingerprint", "search_index_stale", "specs",
+    "split_sql", "stats", "transaction", "writable", "write_records",
 ]

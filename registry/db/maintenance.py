@@ -10,7 +10,7 @@ from typing import Any
 import sqlite_utils
 
 from registry import schema
-from registry.db.connection import specs
+from registry.db.connection import DamagedFile, file_path, require_folder, specs
 
 
 def history(db: sqlite_utils.Database, record_id: str) -> list[dict[str, Any]]:
@@ -48,14 +48,46 @@ def stats(db: sqlite_utils.Database) -> dict[str, Any]:
     }
 
 
+def quick_check(db: sqlite_utils.Database) -> list[str]:
+    """What SQLite's quick check finds wrong with the file's structure (empty when sound)."""
+    return check_lines(db, "quick_check")
+
+
+def check_lines(db: sqlite_utils.Database, pragma: str) -> list[str]:
+    """integrity_check's or quick_check's findings one per line (a row may hold several, under a
+    '*** in database main ***' heading); what stopped the check is the last finding."""
+    found = []
+    try:
+        for (message,) in db.conn.execute(f"PRAGMA {pragma}"):
+            found += [line.strip() for line in message.splitlines() if line.strip() and not line.startswith("***")]
+    except sqlite3.DatabaseError as error:
+        found.append(str(error))
+    return [] if found == ["ok"] else found
+
+
+def require_intact(db: sqlite_utils.Database) -> None:
+    """Refuse a damaged file, before copying or rewriting it spreads the damage."""
+    damage = quick_check(db)
+    if damage:
+        path = file_path(db.conn) or "the registry"
+        more = f" (and {len(damage) - 1} more)" if len(damage) > 1 else ""
+        raise DamagedFile(f"{path} is damaged: {damage[0]}{more}; run 'registry verify --db {path}' to list it all, "
+                          "and restore the file from a backup")
+
+
 def backup(db: sqlite_utils.Database, destination: str | Path) -> Path:
-    """Copy the registry with SQLite's online backup: consistent even while it is served."""
-    destination = Path(destination)
+    """Copy the registry with SQLite's online backup: consistent even while it is served.
+    A damaged file is refused: a copy of it would only look like a backup."""
+    destination = require_folder(destination, "the backup")
     if destination.exists():
         raise FileExistsError(f"{destination} exists; choose a new file name")
+    require_intact(db)
     target = sqlite3.connect(str(destination))
     try:
         db.conn.backup(target)
-    finally:
+    except BaseException:
         target.close()
+        destination.unlink(missing_ok=True)
+        raise
+    target.close()
     return destination

@@ -97,14 +97,12 @@ class _Flat:
 
     rows: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     given: dict[str, list[frozenset[str] | None]] = field(default_factory=lambda: defaultdict(list))
-    origin: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     complete: dict[str, set[tuple[str, Any]]] = field(default_factory=lambda: defaultdict(set))
 
 
 def _flatten(
     record: Record,
     flat: _Flat,
-    origin: int,
     *,
     merge: bool,
     complete_lists: Collection[str] = (),
@@ -118,12 +116,11 @@ def _flatten(
         dumped = record.model_dump(mode="json")
     flat.rows[record.table].append({k: v for k, v in dumped.items() if k not in record.children})
     flat.given[record.table].append(frozenset(record.model_fields_set) | frozenset(record.primary_key) if merge else None)
-    flat.origin[record.table].append(origin)
     for field_name, (child_cls, parent_field) in record.children.items():
         if field_name in (complete_lists if merge else record.model_fields_set):
             flat.complete[child_cls.table].add((parent_field, getattr(record, record.primary_key[0])))
         for child, child_dump in zip(getattr(record, field_name), dumped[field_name], strict=True):
-            _flatten(child, flat, origin, merge=merge, dumped=child_dump)
+            _flatten(child, flat, merge=merge, dumped=child_dump)
 
 
 def _merged(spec: schema.TableSpec, before: dict[str, Any], after: dict[str, Any], given: frozenset[str]) -> dict[str, Any]:
@@ -195,7 +192,7 @@ def plan_changes(
     flat = _Flat()
     for index, record in enumerate(records):
         lists = complete[index] if complete is not None else ()
-        _flatten(record, flat, index, merge=merge, complete_lists=lists)
+        _flatten(record, flat, merge=merge, complete_lists=lists)
     plan = Plan()
     for table in list(flat.rows) + [t for t in flat.complete if t not in flat.rows]:
         spec = specs()[table]

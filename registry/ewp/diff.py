@@ -187,7 +187,7 @@ def pair_conditions(a: list[doc.Condition], b: list[doc.Condition]) -> list[Cond
             used_a.add(i)
             used_b.add(j)
             results.append(ConditionDifference(category, sending, receiving, i + 1, j + 1, a[i].line, b[j].line,
-                                               compare_conditions(a[i], b[j]), written_differently(a[i], b[j])))
+                                               compare_conditions(a[i], b[j])))
         results += [ConditionDifference(category, sending, receiving, i + 1, None, a[i].line, None) for i in left if i not in used_a]
         results += [ConditionDifference(category, sending, receiving, None, j + 1, None, b[j].line) for j in right if j not in used_b]
     order = list(doc.CATEGORY_ELEMENTS)
@@ -238,7 +238,8 @@ def _order(conditions: list[ConditionDifference]) -> list[FieldDifference]:
 
 
 def compare_iias(a: doc.Iia, b: doc.Iia) -> IiaDifference:
-    result = IiaDifference(a.label(), b.label(), a.iia_hash or None, b.iia_hash or None, _content_hash(a), _content_hash(b))
+    result = IiaDifference(a.label(), b.label(), a.iia_hash or None, b.iia_hash or None,
+                           _content_hash(a), _content_hash(b))
     for hei in dict.fromkeys([p.hei_id for p in a.partners] + [p.hei_id for p in b.partners]):
         left, right = a.partner(hei), b.partner(hei)
         if left is None or right is None:
@@ -251,6 +252,12 @@ def compare_iias(a: doc.Iia, b: doc.Iia) -> IiaDifference:
         if getattr(a, attribute) != getattr(b, attribute):
             result.fields.append(FieldDifference(element, getattr(a, attribute), getattr(b, attribute)))
     result.conditions = pair_conditions(a.conditions, b.conditions)
+    if not result.hashes_differ:
+        return result  # written alike: nothing lexical to explain
+    for condition in result.conditions:
+        if condition.a_position and condition.b_position:
+            condition.lexical = written_differently(a.conditions[condition.a_position - 1],
+                                                    b.conditions[condition.b_position - 1])
     a_order, b_order = [p.hei_id for p in a.partners], [p.hei_id for p in b.partners]
     if a_order != b_order and sorted(a_order) == sorted(b_order):
         result.lexical.append(FieldDifference("partner order", ", ".join(a_order), ", ".join(b_order)))
@@ -323,7 +330,8 @@ class DiffReport:
             else:
                 verdict = "the copies agree"
             lines.append(f"{iia.a_label}: {verdict}")
-            lines.append(f"  iia-hash: {_hash_text(iia.a_hash, iia.a_content_hash)} (A) vs {_hash_text(iia.b_hash, iia.b_content_hash)} (B)")
+            a_hash, b_hash = _hash_text(iia.a_hash, iia.a_content_hash), _hash_text(iia.b_hash, iia.b_content_hash)
+            lines.append(f"  iia-hash: {a_hash} (A) vs {b_hash} (B)")
             lines += [f"  {f.text()}" for f in iia.fields]
             lines += [f"  {f.text()}" for f in iia.lexical]
             same = 0

@@ -1,8 +1,11 @@
 """The EWP IIA v7 ``iia-hash``: SHA-256 of the "text to hash" of an ``<iia>`` element.
 
 EWP defines the text with an XSLT (``resources/xsltKit/transform_version_7.xsl`` in the
-ewp-specs-api-iias repository); this is the same rule written out in Python, checked
-against the hashes of both upstream examples:
+ewp-specs-api-iias repository); this is the same rule written out in Python, which the tests
+check against that stylesheet run by Saxon-HE on every fixture and on generated variants. One
+deliberate difference: the stylesheet reads ``terminated-as-a-whole`` and the approval flags
+document-wide, so in a response with several IIAs one IIA's flag marks all of them; here, as
+the specification has it, each IIA is read alone (docs/ewp.md). The text is:
 
 * ``_@terminated-as-a-whole@_`` when the cooperation conditions carry that flag;
 * ``_iia-id_N=<id>_`` for each partner N in document order (empty when absent);

@@ -189,7 +189,8 @@ class HeiResolver:
             self.suggestions[hei_id] = f"{name} ({ident})"
             return None
         candidate = Candidate(None, ident, name, name, country, 1.0, "domain", "web domain")
-        return self._from_reference(hei_id, candidate, holder, described, f"its hei-id is the web domain of {name} ({ident})")
+        because = f"its hei-id is the web domain of {name} ({ident})"
+        return self._from_reference(hei_id, candidate, holder, described, because)
 
     def _has_reference(self) -> bool:
         return bool(self.db.conn.execute(

@@ -64,7 +64,7 @@ def _text(text: str) -> str:
     return text.strip()
 
 
-# the value an element's text stands for, by element name; text not named here is taken as is
+# the value an element's text stands for, by element name
 VALUE: dict[str, Callable[[str], object]] = {
     "blended": boolean,
     "mobilities-per-year": integer,
@@ -80,8 +80,9 @@ VALUE: dict[str, Callable[[str], object]] = {
 
 
 def value(path: str, text: str) -> object:
+    """What the text of the element at ``path`` means; any other text is read without whitespace around it."""
     name = path.rsplit("/", 1)[-1].split("[", 1)[0]
-    return VALUE.get(name, lambda t: t)(text)
+    return VALUE.get(name, _text)(text)
 
 
 def written(lexical: dict[str, str] | None, path: str, canonical: str) -> str:

@@ -26,6 +26,8 @@ ROOTS = {
     (doc.INSTITUTIONS_NS, "institutions-response"): "institutions",
     (doc.APPROVAL_NS, "iias-approval-response"): "iias-approval",
 }
+DOCUMENT_VERSIONS = {"iias-get": "IIA API v7", "institutions": "Institutions API v2",
+                     "iias-approval": "IIA Approval API v2"}
 _YEAR = re.compile(r"^[0-9]{4}/[0-9]{4}$")
 
 
@@ -36,8 +38,10 @@ def document_kind(tree: etree._ElementTree, where: str) -> str:
     kind = ROOTS.get((qname.namespace, qname.localname))
     if kind:
         return kind
-    if qname.localname == "iias-get-response" and qname.namespace and "stable-v7" not in qname.namespace:
-        message = f"an IIAs API get response of another version ({qname.namespace}); only IIA API v7 is read"
+    same_name = [(ns, name) for ns, name in ROOTS if name == qname.localname]
+    if same_name:  # the same response of another API version: IIAs v6 or v5, IIA Approval v1
+        message = (f"<{qname.localname}> of another API version ({qname.namespace}); this registry reads "
+                   f"{DOCUMENT_VERSIONS[ROOTS[same_name[0]]]} only")
     else:
         known = ", ".join(f"{name} ({ns})" for ns, name in ROOTS)
         message = f"not an EWP document this registry reads: root <{qname.localname}> in {qname.namespace!r}; known: {known}"
@@ -97,7 +101,8 @@ class _Reader:
             return None
         value = lexical.decimal(lexical.text_of(element))
         if value is None or value <= 0 or value != value.quantize(Decimal("0.01")):
-            self.problem(element, "must be a number above 0 with at most two decimals", name, lexical.text_of(element).strip())
+            self.problem(element, "must be a number above 0 with at most two decimals", name,
+                         lexical.text_of(element).strip())
             return None
         return lexical.decimal_text(value)
 
@@ -167,8 +172,8 @@ def _condition(reader: _Reader, element: etree._Element, heis: list[str]) -> doc
         if language is None:
             continue
         if not lexical.LANGUAGE.match(language):
-            reader.problem(reader.one(skill, "language"), "must be a language tag (xs:language) such as en or sr-Latn-RS",
-                           "language", language)
+            reader.problem(reader.one(skill, "language"),
+                           "must be a language tag (xs:language) such as en or sr-Latn-RS", "language", language)
             continue
         skills.append(
             doc.LanguageSkill(

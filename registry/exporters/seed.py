@@ -16,9 +16,9 @@ from registry.models import RECORDS, by_table
 
 
 def root_tables() -> list[str]:
-    """Tables whose records stand alone (children are written inside their record)."""
+    """Tables whose records stand alone (children are written inside their record); never secrets."""
     children = {child.table for record in RECORDS for child, _ in record.children.values()}
-    return [record.table for record in RECORDS if record.table not in children]
+    return [record.table for record in RECORDS if record.table not in children and not record.secret]
 
 
 def seed_document(db: sqlite_utils.Database, tables: list[str]) -> dict:

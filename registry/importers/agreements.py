@@ -34,7 +34,7 @@ from registry.importers.kinds import (
     unique_slug,
     validation_reasons,
 )
-from registry.importers.identity import NaturalKey, Pairer, StoredIdentities, is_slug
+from registry.importers.identity import NaturalKey, Pairer, StoredIdentities, code_key, is_slug
 from registry.importers.outcome import AMBIGUOUS, MATCHED, NEW, RowOutcome
 from registry.importers.stored import stored_records
 from registry.importers.vocabulary import enum_lookup, word_key
@@ -47,6 +47,7 @@ OUT, IN = "outgoing", "incoming"
 CYCLE_EQF = {Cycle.first.value: 6, Cycle.second.value: 7, Cycle.third.value: 8}
 EQF_CYCLE = {level: cycle for cycle, level in CYCLE_EQF.items()}
 _EQF = re.compile(r"^(?:eqf )?([1-8])$")
+ALL_LEVELS = {"all", "all levels", "all cycles", "alla", "alla nivaer", "samtliga nivaer", "samtliga"}  # word keys
 KIND_TITLES = {"erasmus_iia": "Erasmus+ IIA", "framework_mou": "Framework MoU", "joint_phd": "Joint PhD"}
 CHILD_FIELDS = ("parties", "programmes", "mobility_terms")
 
@@ -115,6 +116,8 @@ def _schemes_to_kind(row: ParsedRow, ctx: Context) -> None:
 
 def parse_levels(text: str, ctx: Context | None = None) -> list[int]:
     cycles = enum_lookup(Cycle)
+    if word_key(text) in ALL_LEVELS:
+        return sorted(CYCLE_EQF.values())
     levels = set()
     for part in values.split_levels(text):
         key = word_key(part)
@@ -317,11 +320,17 @@ class AgreementsKind(TableKind):
         pairer = Pairer(stored, [n for n, o in zip(naturals, outcomes) if not o.reason])
         taken: set[str] = {row.values["id"] for row in rows if row.values.get("id")} | set(stored.by_id)
         keys: list[tuple | None] = []
+        code_on: dict[str, str] = {}  # code -> where the file first gives it
         for row, outcome, natural in zip(rows, outcomes, naturals):
             if outcome.reason:
                 keys.append(None)
                 continue
             code, iia_id = row.values.get("agreement_code"), row.values.get("ewp_iia_id")
+            clash = _code_clash(code, row.values.get("id"), stored, code_on, outcome.where)
+            if clash:
+                keys.append(None)
+                outcome.reject(f"{ctx.header('agreement_code')}: {clash}")
+                continue
             if row.values.get("id"):
                 pairing = pairer.by_id(row.values["id"])
             elif code:
@@ -387,6 +396,20 @@ class AgreementsKind(TableKind):
                 _set_teacher_mobility(record, row.values["teacher_mobility"])
         except ValueError as error:
             outcome.reject(str(error))
+
+
+def _code_clash(code: str | None, ident: str | None, stored: StoredIdentities, code_on: dict[str, str], where: str) -> str | None:
+    """Why a row's agreement code cannot be its own: another row or stored agreement has it."""
+    if not code:
+        return None
+    key = code_key(code)
+    if key in code_on:
+        return f"{code!r} is given on {code_on[key]} too; one code names one agreement"
+    code_on[key] = where
+    holder = stored.by_code.get(key)
+    if ident and holder is not None and holder.id != ident:
+        return f"{code!r} already belongs to agreements/{holder.id}; one code names one agreement"
+    return None
 
 
 def _office_code_from_id(row: ParsedRow, ctx: Context) -> None:

@@ -109,7 +109,8 @@ class _IiaImport:
 
     def unknown(self, iia: doc.Iia, hei_id: str) -> None:
         suggestion = self.resolver.suggestions.get(hei_id)
-        unknown = f"no institution has SCHAC code {hei_id!r} (nor a website, Erasmus code, PIC or name that leads to it)"
+        unknown = (f"no institution has SCHAC code {hei_id!r} "
+                   "(nor a website, Erasmus code, PIC or name that leads to it)")
         if not self.resolver.country_known(hei_id):  # --create-missing could not make it either
             message = (f"{unknown}, and its country cannot be told (the hei-id is no country domain, and neither the "
                        "Erasmus charter list nor the reference registry knows it): add the institution with "
@@ -118,8 +119,8 @@ class _IiaImport:
         else:
             create = (f"--create-missing to create it from the reference registry's {suggestion}" if suggestion
                       else "--create-missing to create it")
-            message = (f"{unknown}: add it with 'schac: {hei_id}' (registry load), import the partner's EWP Institutions "
-                       "API response, or pass " + create)
+            message = (f"{unknown}: add it with 'schac: {hei_id}' (registry load), import the partner's EWP "
+                       "Institutions API response, or pass " + create)
         self.batch.problems.append(Problem("unknown-institution", f"{self.batch.where}:{iia.line}", message,
                                            iia.label(), "hei-id", hei_id))
 
@@ -257,9 +258,9 @@ class _IiaImport:
         self.batch.records += [agreement, ewp]
         self.batch.deletions += [("contacts", ident) for ident in sorted(owned_before - owned_now)]
         if iia.content_hash and iia.content_hash != iia.iia_hash:
-            self.batch.notes.append(f"warning: {agreement_id}: the copy states iia-hash {iia.iia_hash}, but its content hashes "
-                                    f"to {iia.content_hash} by EWP's v7 rule (transform_version_7.xsl): its author's "
-                                    "system computes it otherwise, or the copy changed after it was hashed")
+            self.batch.notes.append(f"warning: {agreement_id}: the copy states iia-hash {iia.iia_hash}, but its content "
+                                    f"hashes to {iia.content_hash} by EWP's v7 rule (transform_version_7.xsl): its "
+                                    "author's system computes it otherwise, or the copy changed after it was hashed")
         if self.approved:
             self.batch.approvals[agreement_id] = {"approved_hash": iia.iia_hash, "approved_copy": iia.snapshot()}
 
@@ -382,9 +383,10 @@ def not_approvable(agreement: str, copy: doc.Iia, where: str) -> Problem | None:
     if not reasons:
         return None
     return Problem("not-valid-for-approval", where,
-                   "the copy must not be approved (IIA v7: an IIA with not-yet-defined elements or a v6-value must not be "
-                   f"approved until they are defined): {'; '.join(reasons)}; the copy's author must send a new copy first",
-                   f"agreements/{agreement}", "cooperation-conditions")
+                   "the copy must not be approved (IIA v7: an IIA with not-yet-defined elements or a v6-value must "
+                   f"not be approved until they are defined): {'; '.join(reasons)}; the copy's author must send a "
+                   "new copy first",
+                   None if where == f"agreements/{agreement}" else f"agreements/{agreement}", "cooperation-conditions")
 
 
 def _deletion(db: sqlite_utils.Database, table: str, ident: str) -> store.Change | None:

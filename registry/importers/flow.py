@@ -24,6 +24,10 @@ from registry.importers.outcome import STATUSES, ImportOptions, RowOutcome
 from registry.models import RECORDS, ImportReject, RejectOutcome
 
 
+# Formats whose records the flow writes, so that --replace can say how; the others write themselves.
+REPLACEABLE_FORMATS = ("csv", "xlsx", "yaml")
+
+
 @dataclass
 class ImportReport:
     file: str
@@ -110,6 +114,8 @@ def import_file(db: sqlite_utils.Database, path: str | Path, options: ImportOpti
     options = options or ImportOptions()
     path = Path(path)
     file_format = format_for(path, options.format)
+    if options.replace and file_format.name not in REPLACEABLE_FORMATS:
+        raise LookupError(f"--replace is for sheets and seed YAML; a {file_format.name} document is written as its format says")
     result = file_format.function("reader")(db, path, options)
     report = ImportReport(str(path), file_format.name, result.kind, result.outcomes, result.details, dry_run=options.dry_run)
     taken = [o for o in result.outcomes if o.accepted]

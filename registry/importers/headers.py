@@ -154,11 +154,10 @@ def map_headers(table: RawTable, known: dict[str, list[str]], mapping: MapFile |
             readings[index] = None if explicit[key] is None else _Reading(explicit[key], "--map")
             continue
         readings[index] = _read_header(header, lookup, loose_lookup) or _Reading("", "unknown")
-    firm = {r.column for r in readings.values() if r and r.how not in ("loose", "unknown")}
-    loose_claims: dict[str, list[int]] = {}
+    claimed_by: dict[str, list[str]] = {}  # column -> the headers of the file that may be it
     for index, reading in readings.items():
-        if reading and reading.how == "loose":
-            loose_claims.setdefault(reading.column, []).append(index)
+        if reading and reading.how != "unknown":
+            claimed_by.setdefault(reading.column, []).append(table.headers[index])
     by_index: dict[int, str] = {}
     header_of: dict[str, str] = {}
     how_of: dict[str, str] = {}
@@ -166,11 +165,8 @@ def map_headers(table: RawTable, known: dict[str, list[str]], mapping: MapFile |
         header = table.headers[index]
         if reading is None:
             continue
-        if reading.how == "loose" and (reading.column in firm or len(loose_claims[reading.column]) > 1):
-            others = [table.headers[i] for i in loose_claims[reading.column] if i != index]
-            if reading.column in firm:
-                others = [header_of.get(reading.column) or next(
-                    table.headers[i] for i, r in readings.items() if r and r.column == reading.column and r.how != "loose")]
+        if reading.how == "loose" and len(claimed_by[reading.column]) > 1:
+            others = [other for other in claimed_by[reading.column] if other != header]
             problems.append(Problem(
                 "unclear-header", where,
                 f"header {header!r} could mean {reading.column!r}, but so could {', '.join(map(repr, others))}; "

@@ -148,12 +148,14 @@ class Pairer:
 
     def by_id(self, ident: str) -> Pairing:
         if ident in self.stored.by_id:
+            self.claimed.add(ident)
             return Pairing(ident, f"id {ident!r}")
         return Pairing(None, f"new: no stored agreement has the id {ident!r}")
 
     def by_code(self, code: str, natural: NaturalKey | None) -> Pairing:
         found = self.stored.by_code.get(code_key(code))
         if found is not None:
+            self.claimed.add(found.id)
             return Pairing(found.id, f"agreement code {code!r}")
         pairing = self.by_natural(natural, without="agreement_code") if natural else Pairing()
         if pairing.stored_id:
@@ -165,6 +167,7 @@ class Pairer:
     def by_iia(self, iia_id: str, natural: NaturalKey | None) -> Pairing:
         found = [s for s in self.stored.by_iia.get(iia_id, []) if s.id not in self.claimed]
         if len(found) == 1:
+            self.claimed.add(found[0].id)
             return Pairing(found[0].id, f"EWP IIA id {iia_id!r}")
         if len(found) > 1:
             return _ambiguous(found, f"the EWP IIA id {iia_id!r}")

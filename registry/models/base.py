@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
+import sqlite3
+import threading
 from datetime import date
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from registry import clock
+from registry.schema_types import SqlRule
+
+_rule_connections = threading.local()
+
+
+def _broken(rule: SqlRule, values: dict[str, Any]) -> bool:
+    """Whether ``values`` break ``rule``, asked of SQLite itself, so the model and the store's
+    triggers read one expression the same way (dates as text, NULL passes)."""
+    conn = getattr(_rule_connections, "conn", None)
+    if conn is None:
+        conn = _rule_connections.conn = sqlite3.connect(":memory:")
+        clock.register_sql(conn)
+    broken: int = conn.execute(f"SELECT NOT ({rule.parameterised()})", values).fetchone()[0]
+    return broken == 1
+
 
 def _comparable(value: Any) -> Any:
     """A raw input value as something ordered, or None when it is not yet valid."""
@@ -42,10 +60,15 @@ class Record(BaseModel):
     ordered: ClassVar[tuple[tuple[str, str], ...]] = ()
     # groups of fields of which exactly one must be set
     exactly_one: ClassVar[tuple[tuple[str, ...], ...]] = ()
+    # rules across fields or against today, in SQL (see SqlRule): checked here and by triggers
+    rules: ClassVar[tuple[SqlRule, ...]] = ()
     label_column: ClassVar[str | None] = None
     # False for tables a program rewrites wholesale (check findings): their own rows keep
     # their history, and logging every rewrite would swamp the audit log.
     audited: ClassVar[bool] = True
+    # True for secrets (password hashes, session digests): never exported or published, and
+    # unreadable through the faces (registry/plugins/registry_auth.py).
+    secret: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -119,6 +142,8 @@ class Record(BaseModel):
     def _check_order_and_exclusivity(self) -> "Record":
         if self.children:
             self._check_children_unique()
+        if self.rules:
+            self._check_rules()
         if not (self.ordered or self.exactly_one):
             return self
         for earlier, later in self.ordered:
@@ -130,6 +155,15 @@ class Record(BaseModel):
             if len(set_fields) != 1:
                 raise ValueError(f"exactly one of {', '.join(group)} must be given (got {len(set_fields)})")
         return self
+
+    def _check_rules(self) -> None:
+        values = self.model_dump(mode="json", include={name for rule in self.rules for name in rule.fields})
+        for rule in self.rules:
+            if _broken(rule, {name: values.get(name) for name in rule.fields}):
+                shown = [f"{name} {values.get(name)}" for name in rule.fields]
+                if rule.reads_today:
+                    shown.append(f"today {clock.today().isoformat()}")
+                raise ValueError(f"{rule.message} ({', '.join(shown)})")
 
     def _check_children_unique(self) -> None:
         """Two children with the same key (e.g. a name given twice, once with a trailing space)

@@ -12,16 +12,19 @@ from typing import Annotated, Any, ClassVar, Optional
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, computed_field, model_validator
 
+from registry.models import limits
 from registry.models.base import Children, Record
 from registry.schema_types import (
     AcademicYear,
     Country,
+    EmailAddress,
     Indexed,
     IscedCode,
     IscedLevel,
     Ref,
     RorId,
     Slug,
+    SqlRule,
     Url,
 )
 from registry.text import fold
@@ -509,7 +512,7 @@ class Contact(Record):
     agreement: Annotated[Optional[Slug], Ref("agreements", cascade=True)] = None
     role: NonEmpty
     name: Optional[NonEmpty] = None
-    email: Optional[Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]] = None
+    email: Optional[EmailAddress] = None
     phone: Optional[Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ()./-]{5,30}$")]] = None
 
 
@@ -520,6 +523,15 @@ class Review(Record):
     table: ClassVar[str] = "reviews"
     ordered: ClassVar = (("reviewed_on", "next_review_due"),)
     exactly_one: ClassVar = (("institution", "agreement"),)
+    rules: ClassVar = (
+        SqlRule("{reviewed_on} <= registry_today()", "a review cannot be dated after today"),
+        SqlRule("{next_review_due} > {reviewed_on}", "the next review is due after the review itself"),
+        SqlRule(
+            f"{{next_review_due}} <= date({{reviewed_on}}, '+{limits.review_next_due_years()} years')",
+            f"the next review is due at most {limits.review_next_due_years()} years after the review "
+            "(data/criteria.yml review.next_due_at_most_years)",
+        ),
+    )
 
     id: Slug
     institution: Annotated[Optional[Slug], Ref("institutions")] = None
@@ -534,5 +546,6 @@ class Review(Record):
     export_control_assessed: Annotated[Optional[Answer], Field(description="has an export-control assessment been made?")] = None
     equitable_terms: Annotated[Optional[Answer], Field(description="are the terms equitable for both sides?")] = None
     notes: Optional[Text] = None
+    reviewed_by: Annotated[Optional[NonEmpty], Field(description="the login that recorded the review")] = None
 
 

@@ -15,9 +15,10 @@ from typing import Annotated, Any, ClassVar, Optional
 
 from pydantic import Field, StringConstraints
 
+from registry.models import limits
 from registry.models.base import Record
 from registry.models.core import NonEmpty, Text, Year
-from registry.schema_types import Country, Indexed, Ref, Slug, Url
+from registry.schema_types import Country, Indexed, Ref, Slug, SqlRule, Url
 
 Score = Annotated[float, Field(ge=0, le=1)]
 Change = Annotated[float, Field(ge=-1, le=1)]
@@ -267,10 +268,18 @@ class Waiver(Record):
 
     table: ClassVar[str] = "waivers"
     ordered: ClassVar = (("granted_on", "until"),)
+    rules: ClassVar = (
+        SqlRule("{granted_on} <= registry_today()", "a waiver cannot be granted after today"),
+        SqlRule(
+            f"{{until}} <= date({{granted_on}}, '+{limits.waiver_years()} years')",
+            f"a waiver runs at most {limits.waiver_years()} years from the day it is granted "
+            "(data/criteria.yml waivers.at_most_years)",
+        ),
+    )
 
     id: Slug
     finding: Annotated[NonEmpty, Ref("findings"), Field(description="the finding's fingerprint")]
     reason: NonEmpty
     granted_on: date
     until: Annotated[date, Indexed()]
-    granted_by: Annotated[Optional[NonEmpty], Field(description="the role that accepted it")] = None
+    granted_by: Annotated[Optional[NonEmpty], Field(description="the login that granted it")] = None

@@ -21,7 +21,7 @@ from pydantic import Field, StringConstraints, computed_field
 
 from registry.models.base import Children, Record
 from registry.models.core import Count, NonEmpty, ReviewerRole, Text
-from registry.schema_types import Country, Indexed, Ref, Slug, Url
+from registry.schema_types import Country, Indexed, Ref, Slug, SqlRule, Url
 from registry.text import fold
 
 EntityId = Annotated[
@@ -165,6 +165,7 @@ class ScreeningDecision(Record):
 
     table: ClassVar[str] = "screening_decisions"
     primary_key: ClassVar[tuple[str, ...]] = ("list", "entity_id", "institution")
+    rules: ClassVar = (SqlRule("{decided_on} <= registry_today()", "a decision cannot be dated after today"),)
 
     list: Annotated[Slug, Ref("risk_lists")]
     entity_id: EntityId

@@ -247,6 +247,15 @@ async def institution_profile(datasette, database: str, institution: str, intern
     return profile
 
 
+async def _permitted_queries(datasette, database: str, actor) -> dict:
+    """The canned queries (and edit forms) this account's role may open."""
+    queries = await datasette.get_canned_queries(database, actor)
+    return {
+        name: q for name, q in queries.items()
+        if await datasette.permission_allowed(actor, "view-query", (database, name), default=True)
+    }
+
+
 async def home(datasette, actor) -> list[dict]:
     """What the home page lists for each database: counts, canned queries and edits."""
     databases = []
@@ -265,7 +274,7 @@ async def home(datasette, actor) -> list[dict]:
                           (select count(*) from programmes) as programmes"""
             )
         ).first()
-        queries = await datasette.get_canned_queries(db.name, actor)
+        queries = await _permitted_queries(datasette, db.name, actor)
         listed = [
             {"name": name, "title": q.get("title") or name, "description": q.get("description") or "",
              "url": datasette.urls.query(db.name, name), "write": bool(q.get("write"))}
@@ -287,7 +296,7 @@ async def home(datasette, actor) -> list[dict]:
 
 async def agreement_edits(datasette, database: str, actor, agreement: str) -> list[dict]:
     """The edit forms that take an agreement, prefilled with this one."""
-    queries = await datasette.get_canned_queries(database, actor)
+    queries = await _permitted_queries(datasette, database, actor)
     return [
         {"title": q.get("title") or name, "url": datasette.urls.query(database, name) + "?agreement=" + urllib.parse.quote_plus(agreement)}
         for name, q in queries.items()

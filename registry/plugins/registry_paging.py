@@ -6,6 +6,8 @@ seconds to build. A query that ends in ``LIMIT :_page_size OFFSET :_page_offset`
 instead, like Datasette's table pages: 50 rows a page, ``?_page=N`` for the next ones,
 ``?_size=N`` (or ``max``) for more per page, which the CSV link asks for. The two magic
 parameters never appear in the query's form, and the pager under the table links the pages.
+A page or size that is not a whole number in range is a 400 naming the parameter, as
+Datasette answers a bad ``_size`` on a table page, never a 500 from SQLite's integer range.
 
 The queries write ``LIMIT coalesce(:_page_size, 50) OFFSET coalesce(:_page_offset, 0)``:
 Datasette without this plugin binds unknown magic parameters to NULL, and then serves the
@@ -17,29 +19,31 @@ from __future__ import annotations
 import urllib.parse
 
 from datasette import hookimpl
+from datasette.utils.asgi import BadRequest
 
 PAGE_SIZE = 50
 PAGED_MARKER = ":_page_offset"
 PAGED_CLAUSE = f"limit coalesce(:_page_size, {PAGE_SIZE}) offset coalesce(:_page_offset, 0)"
+LARGEST_OFFSET = 2**63 - 1  # SQLite's largest integer
 
 
-def _positive(text: str | None, default: int) -> int:
-    try:
-        number = int(text)
-    except (TypeError, ValueError):
+def _whole_number(request, name: str, default: int, largest: int) -> int:
+    text = request.args.get(name)
+    if text is None or text == "":
         return default
-    return number if number >= 1 else default
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= largest:
+        raise BadRequest(f"{name} must be a whole number from 1 to {largest:,}, not {text[:40]!r}")
+    return int(text)
 
 
 def page_size(request, max_rows: int) -> int:
-    size = request.args.get("_size")
-    if size == "max":
+    if request.args.get("_size") == "max":
         return max_rows
-    return min(_positive(size, PAGE_SIZE), max_rows)
+    return _whole_number(request, "_size", PAGE_SIZE, max_rows)
 
 
-def page_number(request) -> int:
-    return _positive(request.args.get("_page"), 1)
+def page_number(request, size: int) -> int:
+    return _whole_number(request, "_page", 1, LARGEST_OFFSET // size)
 
 
 @hookimpl
@@ -51,7 +55,7 @@ def register_magic_parameters(datasette):
         if key == "size":
             return size
         if key == "offset":
-            return (page_number(request) - 1) * size
+            return (page_number(request, size) - 1) * size
         raise KeyError(key)
 
     return [("page", page)]
@@ -67,7 +71,8 @@ def pager(request, sql: str | None, rows_shown: int, max_rows: int) -> dict | No
     """Where the rows on this page sit in the whole answer, and links to the pages either side."""
     if not sql or PAGED_MARKER not in sql:
         return None
-    size, number = page_size(request, max_rows), page_number(request)
+    size = page_size(request, max_rows)
+    number = page_number(request, size)
     first = (number - 1) * size + 1
     return {
         "first": first if rows_shown else None,

@@ -1,0 +1,316 @@
+"""Bring a registry file made by an earlier release to this release's schema, in one transaction.
+
+The schema is declared by the models, not by a list of steps, so a migration is worked out by
+comparing the file with a fresh registry (``upkeep.reference``): each table whose definition
+differs is rebuilt from the models' own CREATE TABLE (its CHECKs, enums, foreign keys and
+defaults) and every row carried over, a field declared ``RenamedFrom`` taking the old column's
+values; indexes, triggers, search tables and views are made anew. This is SQLite's own recipe
+for a change ALTER TABLE cannot make (https://sqlite.org/lang_altertable.html, "other kinds of
+table schema changes"). sqlite-utils' ``table.transform()`` follows the same recipe but keeps the
+old CHECKs and cannot add the models' new ones, and ``sqlite-migrate`` records hand-written steps;
+neither can rebuild a table to a declared definition, so neither is used.
+
+A row the new definition refuses (a value the changed model no longer allows, a required field
+with no value) stops the migration with the table, row and field named, and the file is left
+exactly as it was. Values of a column no model keeps are not dropped unless asked to.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from registry import schema
+from registry.db.connection import StoreError, file_path, specs
+from registry.db.maintenance import backup, require_intact
+from registry.db.upkeep import (
+    NotARegistry,
+    check_registry,
+    columns,
+    create_derived,
+    drift,
+    file_version,
+    master,
+    rebuild_search,
+    reference,
+    search_index_stale,
+)
+from registry.db.versions import SCHEMA_VERSION
+
+
+class MigrationRefused(StoreError):
+    """A row or value the migration cannot carry; nothing was changed."""
+
+
+@dataclass
+class TableMigration:
+    table: str
+    action: str  # create, rebuild
+    rows: int = 0
+    renamed: dict[str, str] = field(default_factory=dict)  # new column -> old column
+    added: list[str] = field(default_factory=list)  # new columns, filled with their default
+    discarded: list[str] = field(default_factory=list)  # old columns no model keeps
+
+    def __str__(self) -> str:
+        if self.action == "create":
+            return f"{self.table}: new table"
+        parts = [f"{self.rows} row(s) carried over"]
+        parts += [f"{old} -> {new}" for new, old in self.renamed.items()]
+        if self.added:
+            parts.append("new: " + ", ".join(self.added))
+        if self.discarded:
+            parts.append("dropped: " + ", ".join(self.discarded))
+        return f"{self.table}: rebuilt ({'; '.join(parts)})"
+
+
+@dataclass
+class Migration:
+    path: str
+    from_version: int
+    to_version: int
+    tables: list[TableMigration] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)  # tables no model declares, left as they are
+    backup: Path | None = None
+    dry_run: bool = False
+
+    @property
+    def changes_anything(self) -> bool:
+        return self.backup is not None or self.dry_run and (bool(self.tables) or self.from_version != self.to_version)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path, "from_version": self.from_version, "to_version": self.to_version,
+            "tables": [vars(t) for t in self.tables], "kept": self.kept,
+            "backup": str(self.backup) if self.backup else None, "dry_run": self.dry_run,
+        }
+
+
+def backup_path(path: Path, version: int) -> Path:
+    """registry.db -> registry.schema-0-backup.db (then -2, -3 ... beside an earlier one)."""
+    candidate = path.with_name(f"{path.stem}.schema-{version}-backup{path.suffix or '.db'}")
+    number = 1
+    while candidate.exists():
+        number += 1
+        candidate = path.with_name(f"{path.stem}.schema-{version}-backup-{number}{path.suffix or '.db'}")
+    return candidate
+
+
+def migrate(db: sqlite_utils.Database, *, dry_run: bool = False, discard: tuple[str, ...] = ()) -> Migration:
+    """Bring the registry to this release's schema. ``dry_run`` migrates a copy in memory (so
+    every row is tried) and leaves the file alone; otherwise the file is first backed up beside
+    itself. ``discard`` names columns ('table.column') whose values may be dropped."""
+    conn = db.conn
+    path = Path(file_path(conn) or "registry.db")
+    require_intact(db)
+    version = check_registry(conn, same_version=False)
+    result = Migration(str(path), version, SCHEMA_VERSION, dry_run=dry_run)
+    if version == SCHEMA_VERSION and not drift(conn) and not search_index_stale(db):
+        return result
+    if dry_run:
+        work = sqlite3.connect(":memory:", isolation_level=None)
+        conn.backup(work)
+    else:
+        result.backup = backup(db, backup_path(path, version))
+        work = conn
+    try:
+        _migrate(work, result, set(discard))
+    except BaseException:
+        if result.backup:  # the file is as it was: a second copy of it would only confuse
+            result.backup.unlink(missing_ok=True)
+        raise
+    finally:
+        if work is not conn:
+            work.close()
+    return result
+
+
+def _migrate(conn: sqlite3.Connection, result: Migration, discard: set[str]) -> None:
+    """Rebuild in one transaction with foreign keys off (SQLite's recipe), checked before commit."""
+    if conn.in_transaction:
+        raise StoreError("a migration runs in a transaction of its own; finish the open one first")
+    conn.execute("PRAGMA foreign_keys = OFF")  # cannot change inside a transaction
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            _rebuild(conn, result, discard)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    finally:
+        conn.execute("PRAGMA foreign_keys = ON")
+
+
+def _rebuild(conn: sqlite3.Connection, result: Migration, discard: set[str]) -> None:
+    expected = master(reference())
+    wanted_tables = [name for kind, name in expected if kind == "table"]
+    virtual = {name for (kind, name), sql in expected.items() if kind == "table" and sql.upper().startswith("CREATE VIRTUAL")}
+    shadow = {name for name in wanted_tables if any(name.startswith(f"{v}_") for v in virtual)}
+    found = master(conn)
+    # Everything derived goes first (triggers and views name the tables being rebuilt) and is made anew.
+    for kind, name in list(found):
+        if kind in ("trigger", "view"):
+            conn.execute(f"DROP {kind.upper()} IF EXISTS {schema.quote(name)}")
+    for (kind, name), sql in found.items():
+        if kind == "table" and sql.upper().startswith("CREATE VIRTUAL") and name in virtual:
+            conn.execute(f"DROP TABLE {schema.quote(name)}")
+    for kind, name in master(conn):
+        if kind == "index" and (("index", name) in expected or _index_table(conn, name) in wanted_tables):
+            conn.execute(f"DROP INDEX IF EXISTS {schema.quote(name)}")
+    found = master(conn)
+    for name in wanted_tables:
+        if name in virtual or name in shadow:
+            continue
+        sql = expected[("table", name)]
+        if ("table", name) not in found:
+            conn.execute(sql)
+            result.tables.append(TableMigration(name, "create"))
+        elif found[("table", name)] != sql:
+            result.tables.append(_rebuild_table(conn, name, sql, discard))
+    result.kept = sorted(name for kind, name in master(conn) if kind == "table" and name not in wanted_tables)
+    create_derived(conn)
+    rebuild_search(sqlite_utils.Database(conn))
+    _check_references(conn)
+    leftover = [d for d in drift(conn) if not (d.kind == "table" and d.name in result.kept)]
+    if leftover:  # a bug, never the user's data: say so rather than stamp a wrong file current
+        raise StoreError(f"the migration left {leftover[0]}; nothing was changed (please report this)")
+
+
+def _index_table(conn: sqlite3.Connection, index: str) -> str | None:
+    row = conn.execute("SELECT tbl_name FROM sqlite_master WHERE type = 'index' AND name = ?", [index]).fetchone()
+    return row[0] if row else None
+
+
+def _renamed_from(table: str, column: str) -> tuple[str, ...]:
+    spec = specs().get(table)
+    if spec is None:
+        return ()
+    return next((c.renamed_from for c in spec.columns if c.name == column), ())
+
+
+def _rebuild_table(conn: sqlite3.Connection, table: str, sql: str, discard: set[str]) -> TableMigration:
+    step = TableMigration(table, "rebuild", rows=conn.execute(f"SELECT count(*) FROM {schema.quote(table)}").fetchone()[0])
+    old_columns = columns(conn, table)
+    sources: dict[str, str] = {}
+    ref = reference()
+    new_info = {row[1]: row for row in ref.execute(f"PRAGMA table_xinfo({schema.quote(table)})")}
+    for column, info in new_info.items():
+        if column in old_columns:
+            sources[column] = column
+            continue
+        old = next((o for o in _renamed_from(table, column) if o in old_columns), None)
+        if old:
+            sources[column] = old
+            step.renamed[column] = old
+            continue
+        step.added.append(column)
+        not_null, default = info[3], info[4]
+        if not_null and default is None and step.rows:
+            key = _first_key(conn, table)
+            raise MigrationRefused(
+                f"cannot carry table {table}, row {key}: field {column} is required by the model and the file has no "
+                f"value for it (if it was renamed, declare RenamedFrom('<old name>') on the field); the file is unchanged"
+            )
+    used = set(sources.values())
+    for old in old_columns:
+        if old in used:
+            continue
+        holding = conn.execute(f"SELECT count(*) FROM {schema.quote(table)} WHERE {schema.quote(old)} IS NOT NULL").fetchone()[0]
+        if holding and f"{table}.{old}" not in discard:
+            raise MigrationRefused(
+                f"table {table}, field {old}: {holding} row(s) hold values that no model field keeps (first: row "
+                f"{_first_key(conn, table, old)}); declare RenamedFrom('{old}') on the field that takes them, or pass "
+                f"--discard {table}.{old} to drop them (the backup keeps them); the file is unchanged"
+            )
+        step.discarded.append(old)
+    temporary = f"_migrating_{table}"
+    conn.execute(sql.replace(f"CREATE TABLE {schema.quote(table)}", f"CREATE TABLE {schema.quote(temporary)}", 1))
+    targets = ", ".join(schema.quote(c) for c in sources)
+    values = ", ".join(schema.quote(c) for c in sources.values())
+    copy = f"INSERT INTO {schema.quote(temporary)} ({targets}) SELECT {values} FROM {schema.quote(table)}"
+    try:
+        conn.execute(copy)
+    except sqlite3.IntegrityError as error:
+        raise _refusal(conn, table, temporary, copy, sources, error) from error
+    conn.execute(f"DROP TABLE {schema.quote(table)}")
+    conn.execute(f"ALTER TABLE {schema.quote(temporary)} RENAME TO {schema.quote(table)}")
+    return step
+
+
+def _key_columns(conn: sqlite3.Connection, table: str) -> list[str]:
+    keys = sorted((row[5], row[1]) for row in conn.execute(f"PRAGMA table_info({schema.quote(table)})") if row[5])
+    return [name for _, name in keys] or ["rowid"]
+
+
+def _describe_key(row: tuple[Any, ...] | None) -> str:
+    return "/".join(str(value) for value in row) if row else "?"
+
+
+def _first_key(conn: sqlite3.Connection, table: str, holding: str | None = None) -> str:
+    keys = _key_columns(conn, table)
+    where = f"WHERE {schema.quote(holding)} IS NOT NULL" if holding else ""
+    row = conn.execute(f"SELECT {', '.join(schema.quote(k) for k in keys)} FROM {schema.quote(table)} {where} LIMIT 1").fetchone()
+    return _describe_key(row)
+
+
+def _refusal(conn: sqlite3.Connection, table: str, temporary: str, copy: str, sources: dict[str, str],
+             error: sqlite3.Error) -> MigrationRefused:
+    """Find the first row the new definition refuses, and the field, by copying row by row."""
+    keys = _key_columns(conn, table)
+    for (rowid,) in conn.execute(f"SELECT rowid FROM {schema.quote(table)} ORDER BY rowid").fetchall():
+        conn.execute("SAVEPOINT one_row")
+        try:
+            conn.execute(f"{copy} WHERE rowid = ?", [rowid])
+        except sqlite3.IntegrityError as row_error:
+            conn.execute("ROLLBACK TO one_row")
+            conn.execute("RELEASE one_row")
+            key_values = conn.execute(
+                f"SELECT {', '.join(schema.quote(k) for k in keys)} FROM {schema.quote(table)} WHERE rowid = ?", [rowid]
+            ).fetchone()
+            column = _failed_column(str(row_error), list(sources))
+            value = ""
+            if column:
+                stored = conn.execute(
+                    f"SELECT {schema.quote(sources[column])} FROM {schema.quote(table)} WHERE rowid = ?", [rowid]
+                ).fetchone()[0]
+                value = f" (value {stored!r})"
+            reason = str(row_error).replace(temporary, table)
+            return MigrationRefused(
+                f"cannot carry table {table}, row {_describe_key(key_values)}, field {column or '?'}"
+                f"{value}: the new model refuses it ({reason}); correct or remove that row with the release that made "
+                "the file, then run 'registry migrate' again; the file is unchanged"
+            )
+        conn.execute("RELEASE one_row")
+    return MigrationRefused(f"cannot carry table {table}: {error}; the file is unchanged")
+
+
+def _failed_column(message: str, candidates: list[str]) -> str | None:
+    """The column a constraint message names: 'NOT NULL constraint failed: t.c', 'CHECK
+    constraint failed: c' (or its expression), 'cannot store TEXT value in INTEGER column t.c'."""
+    tail = message.split("failed:", 1)[1] if "failed:" in message else message.rsplit(" column ", 1)[-1]
+    return next((word for word in re.findall(r"\w+", tail) if word in candidates), None)
+
+
+def _check_references(conn: sqlite3.Connection) -> None:
+    problem = conn.execute("PRAGMA foreign_key_check").fetchone()
+    if problem is None:
+        return
+    table, rowid, parent, fk_index = problem
+    fk = [row for row in conn.execute(f"PRAGMA foreign_key_list({schema.quote(table)})") if row[0] == fk_index]
+    column = fk[0][3] if fk else "?"
+    keys = _key_columns(conn, table)
+    key_values = conn.execute(f"SELECT {', '.join(schema.quote(k) for k in keys)} FROM {schema.quote(table)} WHERE rowid = ?", [rowid]).fetchone()
+    raise MigrationRefused(
+        f"cannot carry table {table}, row {_describe_key(key_values)}, field {column}: it refers to a "
+        f"row of {parent} that does not exist, which the new model refuses; correct that row with the release that "
+        "made the file, then run 'registry migrate' again; the file is unchanged"
+    )
+
+
+__all__ = ["Migration", "MigrationRefused", "NotARegistry", "TableMigration", "backup_path", "file_version", "migrate"]

@@ -1,0 +1,18 @@
+"""The registry's schema versions, oldest first: one fingerprint of the whole schema each.
+
+A file records its version in ``PRAGMA user_version`` (0: made before versions were recorded,
+by the releases up to 2026-12-05). The fingerprint is a hash of every statement the models
+and the store derive (tables, CHECKs, foreign keys, indexes, triggers, search, views), so any
+change to a model changes it; tests/test_migrations.py fails until the new fingerprint is
+appended here, which makes the new version. ``registry migrate`` brings a file of any earlier
+version to this one; every other command refuses an earlier or later file.
+"""
+
+SCHEMA_FINGERPRINTS: tuple[str, ...] = (
+    # 1 (2026-12): the first recorded version. Since 2026-12-05 (schema 0): agreements.agreement_code,
+    # ewp_iia_conditions.lexical, accounts and login sessions, the action-plan records, reminders sent,
+    # and triggers that hold raw SQL writes to the models' rules
+    "4d44b8018d107314658c3283efbc3b514e073a050314783059981c846666c727",
+)
+
+SCHEMA_VERSION = len(SCHEMA_FINGERPRINTS)
