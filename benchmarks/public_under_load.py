@@ -27,7 +27,7 @@ from pathlib import Path
 
 import httpx
 
-from benchmarks.serve_latency import PLAIN_DATASETTE, emit, figures, free_port, hammer, wait_until_up
+from benchmarks.serve_latency import PLAIN_DATASETTE, emit, figures, free_port, hammer, stop, wait_until_up
 from registry import faces
 from registry.publish import publish
 from registry.serve import datasette_args, write_metadata
@@ -108,12 +108,7 @@ def main() -> None:
                  loaded_p50_ms=loaded["p50_ms"], loaded_p99_ms=loaded["p99_ms"], home_requests=loaded["requests"],
                  home_failures=loaded["failures"], slow_queries_answered=answered)
     finally:
-        for server in (ours, plain):
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
+        stop(ours, plain)
 
 
 if __name__ == "__main__":

@@ -183,12 +183,16 @@ def main() -> None:
                  **mine, baseline_rps=base["rps"], baseline_p50_ms=base["p50_ms"], baseline_p99_ms=base["p99_ms"],
                  baseline_failures=base["failures"], ratio=round(mine["rps"] / base["rps"], 2) if base["rps"] else None)
     finally:
-        for server in (ours, plain):
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
+        stop(ours, plain)
+
+
+def stop(*servers: subprocess.Popen) -> None:
+    for server in servers:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
 
 
 if __name__ == "__main__":

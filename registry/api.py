@@ -50,11 +50,18 @@ open_registry = store.open_registry
 # -- the registry file -------------------------------------------------------------------------------------------
 
 
-def init(db_path: PathLike | None = None) -> sqlite_utils.Database:
-    """Create the registry file, or check that an existing one is ready (see ``migrate``).
+def init(db_path: PathLike | None = None, *, reference: bool = True) -> sqlite_utils.Database:
+    """Create the registry file, or check that an existing one is ready (see ``migrate``); with
+    ``reference``, every capability's init step also runs (the shipped reference institutions are
+    loaded where none of their source are), so names resolve out of the box.
 
     Example: ``api.init("office.db")``"""
+    from registry.extensions import init_steps
+
     db = open_registry(db_path, create=True)
+    if reference:
+        for step in init_steps():
+            step(db)
     db.conn.execute("ANALYZE")  # the query planner's statistics, as after a bulk load
     return db
 

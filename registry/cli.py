@@ -112,10 +112,13 @@ def cli() -> None:
 
 @cli.command()
 @db_option
-def init(db_path: str) -> None:
-    """Create the registry file (or check that an existing one is ready)."""
-    api.init(db_path)
-    click.echo(f"registry ready at {db_path}")
+@click.option("--no-reference", is_flag=True, help="Do not load the shipped reference institutions.")
+def init(db_path: str, no_reference: bool) -> None:
+    """Create the registry file (or check that an existing one is ready) and load the shipped
+    reference institutions that resolve, import and dedupe match names against."""
+    db = api.init(db_path, reference=not no_reference)
+    references = db.conn.execute("SELECT count(*) FROM reference_institutions").fetchone()[0]
+    click.echo(f"registry ready at {db_path}; {references:,} reference institutions to resolve names against")
 
 
 @cli.command()

@@ -4,10 +4,8 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 import sys
-from pathlib import Path
 
 import click
 
@@ -15,12 +13,10 @@ from registry import api
 from registry import dedupe as dedupe_module
 from registry import reference as reference_module
 from registry.cli import db_option, fail_with_problems, json_option
+from registry.identifier_index import fill_erasmus_identifiers
 from registry.problems import ProblemsFound
 from registry.progress import on_terminal
 from registry.resolve import Resolution
-
-EXTRACT = Path(__file__).resolve().parent.parent / "data" / "reference_institutions" / "ror_education_healthcare_v2.9.jsonl.gz"
-
 
 def _print_resolution(resolution: Resolution) -> None:
     where = f" [{resolution.country}]" if resolution.country else ""
@@ -28,7 +24,8 @@ def _print_resolution(resolution: Resolution) -> None:
     for number, candidate in enumerate(resolution.candidates, start=1):
         ident = candidate.institution_id or f"{candidate.source}:{candidate.reference_id}"
         place = ", ".join(p for p in (candidate.city, candidate.country) if p)
-        click.echo(f"  {number}. {candidate.score:.2f} {candidate.band:8} {ident}  {candidate.name} ({place})")
+        apart = "; ".join(p for p in (place, candidate.kind, candidate.website) if p)
+        click.echo(f"  {number}. {candidate.score:.2f} {candidate.band:8} {ident}  {candidate.name} ({apart})")
         click.echo(f"     {candidate.reason}")
 
 
@@ -42,7 +39,7 @@ def _print_resolution(resolution: Resolution) -> None:
 @json_option
 def resolve(name: str | None, country: str | None, limit: int, names_file: str | None, db_path: str, as_json: bool) -> None:
     """Resolve partner NAME (or every name in --file) to institutions: the registry's own
-    names first, then the reference registry. Exit 1 when a name is ambiguous or new."""
+    names first, then the reference registry. Exit 1 when a name is ambiguous, new or invalid."""
     if bool(name) == bool(names_file):
         raise click.UsageError("give a NAME or --file, not both")
     try:
@@ -57,7 +54,7 @@ def resolve(name: str | None, country: str | None, limit: int, names_file: str |
         for resolution in resolutions:
             _print_resolution(resolution)
         if names_file:
-            counts = {s: sum(r.status == s for r in resolutions) for s in ("matched", "ambiguous", "new")}
+            counts = {s: sum(r.status == s for r in resolutions) for s in ("matched", "ambiguous", "new", "invalid")}
             click.echo(", ".join(f"{v} {k}" for k, v in counts.items()), err=True)
     if any(r.status != "matched" for r in resolutions):
         sys.exit(1)
@@ -186,18 +183,13 @@ def register(cli: click.Group) -> None:
 DEMO_ORDER = 20  # before steps that read the reference (screening, checks)
 
 
+def init_step(db) -> None:
+    """A new registry resolves out of the box: load the shipped reference where none of its source is."""
+    reference_module.load_shipped_reference(db)
+
+
 def demo_step(db) -> None:
-    """Load the shipped ROR extract for the countries the example registry's partners are in,
-    so that 'registry resolve' finds their neighbours too."""
-    countries = {row[0] for row in db.conn.execute("SELECT DISTINCT country FROM institutions")}
-    if not countries or not EXTRACT.exists():
-        return
-    subset = Path(db.conn.execute("PRAGMA database_list").fetchone()[2]).with_name("ror_education_healthcare_v2.9-demo-subset.jsonl")
-    with gzip.open(EXTRACT, "rt", encoding="utf-8") as source, subset.open("w", encoding="utf-8") as target:
-        for line in source:
-            if json.loads(line).get("country_code") in countries:
-                target.write(line)
-    try:
-        reference_module.load_reference(db, subset, actor="demo", progress=False)
-    finally:
-        subset.unlink(missing_ok=True)
+    """The whole shipped reference, so that 'registry resolve' finds every partner's neighbours too,
+    and the example institutions' Erasmus code, PIC and SCHAC code where their seed left them empty."""
+    reference_module.load_shipped_reference(db, actor="demo")
+    fill_erasmus_identifiers(db, actor="demo")

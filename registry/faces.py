@@ -48,22 +48,14 @@ PUBLIC_PLUGINS = ("datasette-cluster-map", "datasette-dashboards", "registry")
 
 
 class NoAccounts(Exception):
-    """The internal face was asked for with no account to log in with."""
+    """The internal face was asked for with no account to log in with (or a misconfigured one)."""
 
-    @classmethod
-    def because(cls, reason: str) -> "NoAccounts":
-        error = cls(reason)
-        error.reason = reason
-        return error
-
-    def __str__(self) -> str:
-        if getattr(self, "reason", None):
-            return self.reason
-        return (
+    def __init__(self, reason: str | None = None):
+        super().__init__(reason or (
             "no login configured for the internal registry: add an account with 'registry user add NAME --role admin', "
             f"or export a hash made by 'registry hash-password' as {ACCOUNT_PREFIX}<NAME> "
             f"(e.g. {ACCOUNT_PREFIX}OFFICE), or serve the public copy with --public"
-        )
+        ))
 
 
 @dataclass
@@ -175,7 +167,7 @@ def _require_an_account(db_path: Path) -> None:
     try:
         found = accounts.any_account(conn)
     except ValueError as error:  # a role in the environment that does not exist
-        raise NoAccounts.because(str(error)) from None
+        raise NoAccounts(str(error)) from None
     finally:
         conn.close()
     if not found:

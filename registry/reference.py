@@ -311,6 +311,23 @@ def load_reference(
     return result
 
 
+SHIPPED_FOLDER = Path(__file__).resolve().parent.parent / "data" / "reference_institutions"
+SHIPPED = (("ror", "ror_education_healthcare_v2.9.jsonl.gz"), ("hipo", "world_universities_not_in_ror.json.gz"))
+
+
+def load_shipped_reference(db: sqlite_utils.Database, *, actor: str | None = None) -> list[LoadResult]:
+    """Load the reference files shipped in ``data/reference_institutions`` (the ROR extract, and the
+    world-universities list's institutions ROR's extract lacks) into a registry that holds no record of
+    their source yet: a registry that loaded a fuller ROR dump keeps it."""
+    results = []
+    for source, name in SHIPPED:
+        path = SHIPPED_FOLDER / name
+        held = db.conn.execute("SELECT 1 FROM reference_institutions WHERE source = ? LIMIT 1", [source]).fetchone()
+        if path.exists() and not held:
+            results.append(load_reference(db, path, actor=actor or "registry init", progress=False))
+    return results
+
+
 def reference_stamp(db: sqlite_utils.Database) -> tuple:
     """Changes whenever the reference tables do: the key of a cached name index."""
     conn = db.conn

@@ -33,6 +33,7 @@ from registry import clock
 from registry import db as store
 from registry.expiry import Expired, expire, past_end
 from registry.models.action_plan import SentReminder
+from registry.problems import UsageProblem
 from registry.reports.common import months_before, rows
 
 DEFAULT_HORIZON_DAYS = 30
@@ -246,6 +247,13 @@ def recipients_of(db: sqlite_utils.Database, items: list[Item]) -> dict[str, lis
     return dict(wanted)
 
 
+def _coordinator_address(db: sqlite_utils.Database) -> str | None:
+    """The first coordinator's role address: the sender when none is given."""
+    found = db.conn.execute("""SELECT c.email FROM reminder_recipients r JOIN contacts c ON c.id = r.contact
+                               WHERE r.programme IS NULL AND c.email IS NOT NULL ORDER BY r.id LIMIT 1""").fetchone()
+    return found[0] if found else None
+
+
 def _already_sent(db: sqlite_utils.Database) -> set[tuple[str, str]]:
     return {(row[0], row[1]) for row in db.conn.execute("SELECT event, recipient FROM sent_reminders")}
 
@@ -321,12 +329,14 @@ def remind(
     ``dry_run`` composes the digests and changes nothing. Raises MailError when the server cannot be
     reached; the digests are then in the outbox and nothing is marked sent."""
     as_of = as_of or clock.today()
+    if smtp is None and not dry_run:
+        raise UsageProblem("no mail server: give --smtp HOST:PORT (or set REGISTRY_SMTP), or --dry-run")
     outcome = Outcome()
     if not dry_run:
         outcome.expired = expire(db, as_of=as_of, actor=actor)
     items = collect(db, as_of, horizon_days, base_url, outcome.expired)
     done = _already_sent(db)
-    sender = sender or "registry@localhost"
+    sender = sender or _coordinator_address(db) or "registry@localhost"
     for recipient, wanted in recipients_of(db, items).items():
         fresh = [item for item in wanted if (item.event, recipient) not in done]
         if fresh:
@@ -335,8 +345,6 @@ def remind(
             outcome.digests.append(digest)
     if dry_run or not outcome.digests:
         return outcome
-    if smtp is None:
-        raise MailError("no mail server: give --smtp HOST:PORT (or --dry-run)")
     try:
         session = _connect(*smtp, starttls=starttls, user=user)
     except MailError:

@@ -31,7 +31,11 @@ import sqlite_utils
 from registry import db as store
 from registry import matching
 from registry.countries import LOCAL_LANGUAGES, country_code
+from registry.identifier_index import IdentifierIndex, KeyHit, erasmus_identifiers
 from registry.matching import Match, MatchOptions, NameIndex
+from registry.matching.match import FORMER_PENALTY
+from registry.matching.identifiers import TypedIdentifier, embedded_identifiers, typed_identifier
+from registry.matching.text import GENERIC, STOPWORDS, tokens_of
 from registry.models import Institution, InstitutionName
 from registry.problems import Problem, ProblemsFound
 from registry.progress import NO_PROGRESS, Progress
@@ -39,6 +43,7 @@ from registry.reference import reference_stamp, ror_id
 from registry.text import fold, slugify, unique_id
 
 MARGIN = 0.06  # a probable match must lead the next candidate by this much to be accepted
+AMBIGUOUS_SHOWN = 10  # an ambiguous answer lists up to this many candidates: every one a person must weigh
 
 
 @dataclass
@@ -52,10 +57,13 @@ class Candidate:
     band: str
     reason: str
     city: str | None = None
-    source: str = "registry"  # registry, ror or hipo
+    website: str | None = None
+    kind: str | None = None  # what tells it apart from a namesake: university, hospital, education ...
+    source: str = "registry"  # registry, ror, hipo or erasmus
     exact: bool = False
     acronym: bool = False
     usable: bool = True  # False for a withdrawn or inactive reference record without a successor
+    former: bool = False  # matched a name of an inactive record, and resolved to its successor
     match: Match | None = field(default=None, repr=False)
 
     def as_dict(self) -> dict[str, Any]:
@@ -66,6 +74,8 @@ class Candidate:
             "matched_name": self.matched_name,
             "country": self.country,
             "city": self.city,
+            "website": self.website,
+            "kind": self.kind,
             "score": round(self.score, 4),
             "band": self.band,
             "source": self.source,
@@ -78,7 +88,7 @@ class Candidate:
 class Resolution:
     query: str
     country: str | None
-    status: str  # matched, ambiguous, new
+    status: str  # matched, ambiguous, new, invalid (not a name, or too generic to be one institution's)
     candidates: list[Candidate]
     reason: str = ""
 
@@ -197,15 +207,17 @@ class Resolver:
         self.registry = registry_index(db)
         self.reference = reference_index(db) if use_reference else None
         self._institutions = {
-            row[0]: row for row in db.conn.execute("SELECT id, name, country, city, ror FROM institutions")
+            row[0]: row for row in db.conn.execute("SELECT id, name, country, city, ror, website, kind FROM institutions")
         }
         self._by_ror = {row[4]: row[0] for row in self._institutions.values() if row[4]}
         self._references: dict[str, tuple] = {}
+        self.identifiers = IdentifierIndex(db)
 
     def _reference_row(self, reference_id: str) -> tuple | None:
         if reference_id not in self._references:
             self._references[reference_id] = self.db.conn.execute(
-                "SELECT id, name, country, city, status, successor, source FROM reference_institutions WHERE id = ?",
+                "SELECT id, name, country, city, status, successor, source, website, types FROM reference_institutions "
+                "WHERE id = ?",
                 [reference_id],
             ).fetchone()
         return self._references[reference_id]
@@ -214,16 +226,94 @@ class Resolver:
         """Resolve one name; ``country`` is a code or a name ('SE', 'Sweden', 'Sverige')."""
         if country and not (len(country) == 2 and country.isupper()):
             country = country_code(country)  # raises ValueError naming the closest countries
-        if not name or not fold(name):
-            return Resolution(name, country, "new", [], "empty name")
-        candidates = [self._from_registry(m) for m in self.registry.match(name, country, limit + 2, exact_first=self.exact_first)]
-        decided = _decide(candidates)
-        if decided[0] == "matched":
-            status, reason = decided
-            return Resolution(name, country, status, self._with_references(candidates, name, country, limit)[:limit], reason)
-        merged = self._with_references(candidates, name, country, limit + 2)
+        refused = not_a_name(name)
+        if refused:
+            return Resolution(name, country, "invalid", [], refused)
+        typed = typed_identifier(name)
+        if typed:
+            return self._by_identifier(name, country, typed, limit)
+        text, embedded = embedded_identifiers(name)
+        if embedded:  # an address written in the text is a key; its words are no name's words
+            keyed = [self._by_identifier(name, country, typed, limit) for typed in embedded]
+            found = {(r.best.institution_id, r.best.reference_id) for r in keyed if r.best}
+            if len(found) == 1:
+                return next(r for r in keyed if r.best)
+            if not_a_name(text) or not any(c.isalpha() for c in text):
+                return keyed[0]
+        if _only_generic(text):
+            return Resolution(name, country, "invalid", [], "too generic: give the words that set the institution apart, "
+                              "with its country or city")
+        return self._by_name(name, text, country, limit)
+
+    def _by_name(self, name: str, text: str, country: str | None, limit: int) -> Resolution:
+        wide = max(limit + 2, AMBIGUOUS_SHOWN)
+        candidates = [self._from_registry(m) for m in self.registry.match(text, country, wide, exact_first=self.exact_first)]
+        status, reason = _decide(candidates)
+        if status == "ambiguous":
+            status, reason = self._distinctive_alone(text, country, candidates, status, reason)
+        merged = self._with_references(candidates, text, country, limit + 2)
+        if status == "matched":  # the registry's own names come first; say so when the reference differs
+            top = candidates[0]
+            rival = next((c for c in merged if c.band != "below" and c.usable and c.institution_id != top.institution_id), None)
+            if rival is not None and rival.score > top.score - MARGIN:
+                reason = (f"the registry's own institution comes first; the reference also has {rival.name} at "
+                          f"{rival.score:.2f} (if it is the same, give the registry's record its ROR id)")
+            shown = [c for c in merged if c.institution_id == top.institution_id][:1]
+            return Resolution(name, country, status, (shown + [c for c in merged if c not in shown])[:limit], reason)
         status, reason = _decide(merged)
+        if status == "ambiguous":
+            status, reason = self._distinctive_alone(text, country, merged, status, reason)
+        if status == "ambiguous":  # every candidate a person must choose between, with what sets them apart
+            if len(merged) >= limit + 2:  # there may be more: look wider (a few names in a thousand)
+                merged = self._with_references(candidates, text, country, wide)
+            close = [c for c in merged if c.band != "below"]
+            return Resolution(name, country, status, close[:max(limit, AMBIGUOUS_SHOWN)], reason)
         return Resolution(name, country, status, merged[:limit] if status != "new" else [], reason)
+
+    def _distinctive_alone(self, name: str, country: str | None, merged: list[Candidate], status: str, reason: str):
+        """'Karolinska' with SE, 'Sapienza' with IT: a distinctive word that only one institution of the
+        country has in any of its names, the rest of that name being generic words or its place."""
+        top = merged[0]
+        if not country or top.match is None or not top.usable or top.acronym or top.band != "possible":
+            return status, reason
+        if any(c.band != "below" and c.usable for c in merged[1:]):
+            return status, reason
+        ours = self.registry.plain_holders(name, country)
+        theirs = self.reference.plain_holders(name, country) if self.reference is not None else set()
+        if top.source == "registry":
+            same = {self._institutions[top.institution_id][4]} - {None}
+            unique = ours == {top.institution_id} and theirs <= same
+        else:
+            unique = theirs == {top.match.entity_id} and ours <= {top.institution_id}
+        if not unique:
+            return status, reason
+        options = self.registry.options
+        top.score, top.band = max(top.score, options.probable), "probable"
+        top.reason += f"; the only institution in {country} with {name.strip()!r} in its name"
+        return "matched", f"the only institution in {country} whose names have {name.strip()!r}, the rest of the name generic"
+
+    def _by_identifier(self, name: str, country: str | None, typed: TypedIdentifier, limit: int) -> Resolution:
+        """An identifier is an exact key: it answers alone, and a name that only looks like one is
+        never matched by its words (a domain 'uni-hd.de' shares 'uni' with every university)."""
+        candidates = [c for c in (self._from_key(hit, typed) for hit in self.identifiers.find(typed)) if c]
+        if not candidates:
+            return Resolution(name, country, "new", [], f"no institution or reference record has the {typed.shown}")
+        usable = [c for c in candidates if c.usable]
+        if len(usable) == 1:
+            return Resolution(name, country, "matched", candidates[:limit], f"the {typed.shown} is an exact key")
+        return Resolution(name, country, "ambiguous", candidates[:max(limit, len(candidates))],
+                          f"{len(candidates)} records share the {typed.shown}")
+
+    def _from_key(self, hit: KeyHit, typed: TypedIdentifier) -> Candidate | None:
+        why = f"exact key: {typed.shown} ({hit.via})"
+        if hit.institution_id or hit.reference_id:
+            match = Match(entity_id=hit.institution_id or hit.reference_id, score=1.0, band="probable",
+                          matched_name=typed.shown, query_name=typed.key, explanation=why, exact=True)
+            return self._from_registry(match) if hit.institution_id else self._from_reference(match)
+        holder = hit.holder
+        return Candidate(institution_id=None, reference_id=None, name=holder.name, matched_name=typed.shown,
+                         country=holder.country, city=holder.city, score=1.0, band="probable", reason=f"erasmus: {why}",
+                         source="erasmus", exact=True)
 
     def _with_references(self, candidates: list[Candidate], name: str, country: str | None, limit: int) -> list[Candidate]:
         if self.reference is None:
@@ -239,6 +329,13 @@ class Resolver:
                 if known is not None and known.institution_id:
                     candidate.reason += f"; already in the registry as {known.institution_id}"
                 merged[key] = candidate
+        current = next((c for c in merged.values() if c.exact and not c.former and c.band == "probable"), None)
+        if current is not None:  # a name an inactive record carried and an active one carries today is the active one's
+            for candidate in merged.values():
+                if candidate.former and candidate.exact:
+                    candidate.score -= FORMER_PENALTY
+                    candidate.band = self.reference.options.band(candidate.score)
+                    candidate.reason += f"; a former name, which {current.name} carries today (-{FORMER_PENALTY:g})"
         return sorted(merged.values(), key=lambda c: (-c.score, not c.usable, c.source != "registry", not c.exact, c.name))
 
     def _from_registry(self, match: Match) -> Candidate:
@@ -250,6 +347,8 @@ class Resolver:
             matched_name=match.matched_name,
             country=row[2] if row else match.country,
             city=row[3] if row else None,
+            website=row[5] if row else None,
+            kind=row[6] if row else None,
             score=match.score,
             band=match.band,
             reason=f"registry: {match.explanation}",
@@ -284,6 +383,8 @@ class Resolver:
             matched_name=match.matched_name,
             country=row[2],
             city=row[3],
+            website=row[7],
+            kind=", ".join(json.loads(row[8] or "[]")) or None,
             score=match.score,
             band=match.band if usable else "possible" if match.band == "probable" else match.band,
             reason=reason,
@@ -291,8 +392,37 @@ class Resolver:
             exact=match.exact,
             acronym=match.acronym,
             usable=usable,
+            former=hops > 0,
             match=match,
         )
+
+
+MAX_NAME = 500  # characters: a longer text is no partner's name
+
+
+def not_a_name(name: str | None) -> str | None:
+    """Why a typed text cannot be resolved at all, or None: empty, one character, longer than any
+    name, or no letter or digit."""
+    text = (name or "").strip()
+    if not text:
+        return "not a name: the text is empty"
+    if len(text) > MAX_NAME:
+        return f"not a name: {len(text):,} characters (a name has at most {MAX_NAME})"
+    folded = fold(text)
+    if not any(c.isalnum() for c in folded) and not any(c.isalnum() for c in text):
+        return "not a name: only punctuation or symbols"
+    if len(text) == 1:
+        return "not a name: a single character"
+    return None
+
+
+def _only_generic(name: str) -> bool:
+    """'University', 'Hospital', 'Institute of Technology': words that say what kind of body, not which."""
+    tokens = [t for t in tokens_of(fold(name)) if t not in STOPWORDS]
+    return bool(tokens) and all(t in GENERIC or t in _KIND_WORDS for t in tokens)
+
+
+_KIND_WORDS = frozenset("hospital technology science medical center school clinic research".split())
 
 
 def _decide(candidates: list[Candidate]) -> tuple[str, str]:
@@ -476,6 +606,9 @@ def _from_reference(
                 name_rows.append(InstitutionName(institution=institution_id, name=old_name, kind="former"))
                 known.add(old_name)
     website = record["website"]
+    holder = erasmus_identifiers(record["id"] if record["source"] == "ror" else None, website)
+    if holder is not None and holder.country != record["country"]:
+        holder = None
     values = {
         "id": institution_id,
         "name": display,
@@ -486,6 +619,9 @@ def _from_reference(
         "city": record["city"],
         "website": website if website and website.startswith(("http://", "https://")) else None,
         "ror": record["id"] if record["source"] == "ror" else None,
+        "erasmus_code": holder.erasmus_code if holder else None,
+        "pic": holder.pic if holder else None,
+        "schac": holder.schac if holder else None,
         "latitude": record["latitude"],
         "longitude": record["longitude"],
         "names": name_rows,

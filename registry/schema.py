@@ -152,6 +152,10 @@ def _column(name: str, info: FieldInfo) -> Column:
     )
     if kind == "enum":
         column.enum_values = tuple(member.value for member in annotation)
+    extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+    if extra.get("renamed_from"):  # Field(json_schema_extra={"renamed_from": "old"}), as RenamedFrom("old")
+        old_names = extra["renamed_from"]
+        column.renamed_from += (old_names,) if isinstance(old_names, str) else tuple(map(str, typing.cast(list[Any], old_names)))
     expanded: list[Any] = []
     for item in metadata:
         expanded.extend(item if isinstance(item, annotated_types.GroupedMetadata) else [item])

@@ -4,91 +4,35 @@ and from the internal face's /-/calendar.ics for a logged-in account or a revoca
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import date
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from icalendar import Calendar
+from office_records import exchange, registry_file
 
 from registry import calendar_feed, faces
 from registry import db as store
 from registry.cli import cli
-from registry.models import Agreement, Institution, Programme, Review
+from registry.models import Agreement, Review
 from registry.models.placements import PlacementPeriod, PlacementRound
 
 
-def registry(path: Path, ends_on: str = "2027-06-30"):
-    db = store.connect(path)
-    store.ensure_schema(db)
-    store.write_records(
-        db,
-        [
-            Institution(id="lund", name="Lund University", country="SE", is_home=True),
-            Institution(id="oslo", name="University of Oslo", country="NO"),
-            Programme(id="med", name_en="Medicine", name_sv="Läkarprogrammet", cycle="second"),
-            Programme(id="nurse", name_en="Nursing", name_sv="Sjuksköterskeprogrammet", cycle="first"),
-            Agreement(
-                id="med-oslo",
-                title="Medicine with Oslo",
-                kind="student_exchange",
-                status="active",
-                starts_on="2020-08-01",
-                ends_on=ends_on,
-                notice_months=6,
-                parties=["lund", "oslo"],
-                programmes=["med"],
-            ),
-            Agreement(
-                id="nurse-oslo",
-                title="Nursing with Oslo",
-                kind="student_exchange",
-                status="active",
-                ends_on="2028-01-31",
-                parties=["lund", "oslo"],
-                programmes=["nurse"],
-            ),
-            Agreement(
-                id="old",
-                title="Old and ended",
-                kind="student_exchange",
-                status="terminated",
-                ends_on="2019-01-31",
-                parties=["lund", "oslo"],
-                programmes=["med"],
-            ),
-            Review(
-                id="rev-1",
-                institution="oslo",
-                reviewed_on="2024-01-10",
-                reviewer_role="due_diligence_reviewer",
-                outcome="approved",
-                next_review_due="2025-01-10",
-            ),
-            Review(
-                id="rev-2",
-                institution="oslo",
-                reviewed_on="2025-01-12",
-                reviewer_role="due_diligence_reviewer",
-                outcome="approved",
-                next_review_due="2027-01-12",
-            ),
-            PlacementRound(
-                id="2027-autumn",
-                term="autumn",
-                year=2027,
-                call_opens_on="2027-04-01",
-                call_closes_on="2027-04-30",
-                periods=[
-                    PlacementPeriod(
-                        id="2027-autumn-p1", round="2027-autumn", starts_on="2027-09-06", ends_on="2027-10-01"
-                    )
-                ],
-            ),
-        ],
-        actor="test",
-    )
-    return db
+def registry(path: Path):
+    period = PlacementPeriod(id="2027-autumn-p1", round="2027-autumn", starts_on="2027-09-06", ends_on="2027-10-01")
+    return registry_file(path, [
+        exchange("med-oslo", "Medicine with Oslo", "2027-06-30", notice_months=6),
+        exchange("nurse-oslo", "Nursing with Oslo", "2028-01-31", "nurse"),
+        exchange("old", "Old and ended", "2019-01-31", status="terminated", starts_on=None),
+        Review(id="rev-1", institution="oslo", reviewed_on="2024-01-10", reviewer_role="due_diligence_reviewer",
+               outcome="approved", next_review_due="2025-01-10"),
+        Review(id="rev-2", institution="oslo", reviewed_on="2025-01-12", reviewer_role="due_diligence_reviewer",
+               outcome="approved", next_review_due="2027-01-12"),
+        PlacementRound(id="2027-autumn", term="autumn", year=2027, call_opens_on="2027-04-01",
+                       call_closes_on="2027-04-30", periods=[period]),
+    ])
 
 
 def events(feed: bytes) -> dict[str, dict]:
@@ -156,17 +100,29 @@ def test_programme_feed_and_command(tmp_path):
 
 
 def get(path: Path, url: str, *, auth: bool = True, actor: str | None = None):
+    """GET url from the internal face, anonymously or after logging in as ``actor`` through the login form."""
     async def fetch():
         datasette = faces.internal_face(path, auth=auth).datasette()
-        cookies = {"ds_actor": datasette.sign({"a": {"id": actor}}, "actor")} if actor else {}
+        cookies = {}
+        if actor:
+            form = await datasette.client.get("/-/login")
+            cookies.update(form.cookies)
+            token = re.search(r'name="csrftoken" value="([^"]+)"', form.text).group(1)
+            login = await datasette.client.post(
+                "/-/login", data={"username": actor, "password": PASSWORD, "csrftoken": token}, cookies=cookies)
+            assert login.status_code == 302, login.text
+            cookies.update(login.cookies)
         return await datasette.client.get(url, cookies=cookies)
 
     return asyncio.run(fetch())
 
 
+PASSWORD = "a long test password"
+
+
 @pytest.fixture
 def account(monkeypatch):
-    monkeypatch.setenv(f"{faces.ACCOUNT_PREFIX}OFFICE", faces.hash_password("a long test password"))
+    monkeypatch.setenv(f"{faces.ACCOUNT_PREFIX}OFFICE", faces.hash_password(PASSWORD))
 
 
 def test_internal_face_serves_the_feed_behind_login_or_token(tmp_path, account):

@@ -33,6 +33,8 @@ def english_workbook(path):
     sheet.append(["LU-MED-2022-011", "University College London", "United Kingdom", "Bilateral", "Nursing Programme",
                   "First cycle", 3, 3, 44743, 46568, "Active", "Fictitious example: Excel serial dates"])
     sheet.append(["Total", None, None, None, None, None, 6, 6])
+    sheet.append([])
+    sheet.append(["Source: the faculty's agreement list, exported 2026-11-30"])
     workbook.save(path)
     return path
 
@@ -46,6 +48,7 @@ def test_an_english_xlsx_export_with_a_title_blank_rows_and_totals(db, tmp_path)
     assert "note: the header is on line 3; above it, skipped: line 1: 'Faculty of Medicine - agreements export" in text
     assert "note: skipped 1 totals row: line 9 ('Total')" in text
     assert "note: skipped 1 blank row (line 6)" in text
+    assert "note: skipped a note below the table: line 11 (\"Source: the faculty's agreement list" in text
     assert "'Programme(s)' -> programmes (read without brackets or plural)" in text
     assert "'Start' -> starts_on (the only column that can be it)" in text and "'End' -> ends_on" in text
     assert "'Agreement code' -> agreement_code" in text
@@ -110,3 +113,17 @@ def test_an_unknown_word_is_refused_with_the_closest_known_one(db, tmp_path):
     assert "Avtalstyp: 'Utbytesavtall' is not a known AgreementKind" in reason
     assert "closest known: 'utbytesavtal' (student_exchange)" in reason
     assert "Nivå: 'forskarniva x' is not a level" in reason and "closest known: 'forskarniva' (third)" in reason
+
+
+def test_a_cover_sheet_before_the_agreements_is_passed_over_and_said(db, tmp_path):
+    path = english_workbook(tmp_path / "with-cover.xlsx")
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(path)
+    cover = workbook.create_sheet("Read me", 0)
+    cover.append(["How to use this workbook: one row per agreement (fictitious examples)"])
+    cover.append(["Contact the international office with questions"])
+    workbook.save(path)
+    report = run(db, path, dry_run=True)
+    assert [o.reason for o in report.outcomes if o.reason] == [] and len(report.outcomes) == 4
+    assert "read sheet 'Export': the first sheet, 'Read me', names no known columns" in "\n".join(render(report))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 
 import pytest
 from click.testing import CliRunner
@@ -86,3 +87,20 @@ def test_dedupe_merge_unmerge(registry_file):
     assert run("dedupe", "--db", registry_file).exit_code == 0
     result = run("merge", "ucph", "nowhere", "--db", registry_file)
     assert result.exit_code == 1 and "no institution has this id" in result.output
+
+
+def test_a_new_registry_resolves_out_of_the_box(tmp_path):
+    path = str(tmp_path / "new.db")
+    result = run("init", "--db", path)
+    assert result.exit_code == 0 and "reference institutions to resolve names against" in result.output
+    counts = dict(sqlite3.connect(path).execute("SELECT source, count(*) FROM reference_institutions GROUP BY source").fetchall())
+    assert counts["ror"] == 18_533 and counts["hipo"] > 5_000
+    result = run("resolve", "S  LUND01", "--db", path)
+    assert result.exit_code == 0 and "Lund University" in result.output
+    result = run("resolve", "Cairo University", "--country", "EG", "--db", path, "--json")
+    assert json.loads(result.output)["candidates"][0]["source"] == "hipo"
+    assert run("init", "--db", path).exit_code == 0  # again: nothing reloaded
+    assert sqlite3.connect(path).execute("SELECT count(*) FROM reference_loads").fetchone()[0] == 2
+    bare = str(tmp_path / "bare.db")
+    assert run("init", "--no-reference", "--db", bare).exit_code == 0
+    assert sqlite3.connect(bare).execute("SELECT count(*) FROM reference_institutions").fetchone()[0] == 0

@@ -211,3 +211,33 @@ def test_alignment_pairs_each_word_once():
 def test_index_survives_pickling(index):
     again = pickle.loads(pickle.dumps(index))
     assert again.match("Harbin Inst. of Tech.")[0].entity_id == "harbin-it"
+
+
+def test_a_former_name_another_carries_today_is_theirs():
+    index = NameIndex.build([
+        ("old-holder", "Royal Institute of Medicine", "GB", "former"),
+        ("old-holder", "Northgate University", "GB", "official"),
+        ("today", "Royal Institute of Medicine", "GB", "official"),
+    ])
+    found = index.match("Royal Institute of Medicine", "GB")
+    assert [m.entity_id for m in found] == ["today", "old-holder"]
+    assert found[0].score - found[1].score >= 0.099
+    assert "a former name, which today carries as its name today" in found[1].explanation
+    alone = NameIndex.build([("old-holder", "Royal Institute of Medicine", "GB", "former")])
+    assert alone.match("Royal Institute of Medicine")[0].score == 1.0  # no one else carries it: still the old holder's
+
+
+def test_legal_forms_and_written_umlauts_do_not_count_against_a_name():
+    index = NameIndex.build([("namur", "Université de Namur", "BE", "official"),
+                             ("kit", "Karlsruher Institut für Technologie", "DE", "official"),
+                             ("unab", "Universidad Andrés Bello", "CL", "official")])
+    assert index.match("UNIVERSITE DE NAMUR ASBL", "BE")[0].score == 1.0
+    assert index.match("KARLSRUHER INSTITUT FUER TECHNOLOGIE", "DE")[0].entity_id == "kit"
+    assert index.match("Universidad Nacional Andrés Bello", "CL")[0].entity_id == "unab"
+
+
+def test_an_alias_another_entity_carries_as_its_own_name_is_theirs():
+    index = NameIndex.build([("anadolu", "Anadolu University", "TR", "official"),
+                             ("usak", "Usak University", "TR", "official"), ("usak", "Anadolu University", "TR", "alias")])
+    found = index.match("Anadolu University", "TR")
+    assert [m.entity_id for m in found] == ["anadolu", "usak"] and found[0].score - found[1].score >= 0.099

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from registry import db as store
 from registry import schema
@@ -20,6 +22,7 @@ from registry.db import upkeep
 from registry.db.versions import SCHEMA_FINGERPRINTS, SCHEMA_VERSION
 from registry.importers import seed
 from registry.integrity import verify
+from registry.models import Programme
 
 from tests.conftest import TEST_DATA
 
@@ -68,6 +71,8 @@ def old_file(tmp_path: Path) -> Path:
 def test_the_file_of_2026_12_05_is_refused_until_migrated_then_matches_a_fresh_registry(old_file, tmp_path):
     before = counts(old_file)
     assert before["agreements"] == 2 and before["changes"] > 0
+    checked = run("verify", "--db", str(old_file))
+    assert checked.exit_code == 1 and "registry migrate" in checked.output and "[schema-version]" in checked.output
     for command in (["stats"], ["history", "ex-2019-copenhagen-med"], ["load", str(RECORDS)], ["init"], ["export"]):
         result = run(*command, "--db", str(old_file))
         assert result.exit_code == 1, command
@@ -81,7 +86,8 @@ def test_the_file_of_2026_12_05_is_refused_until_migrated_then_matches_a_fresh_r
     assert counts(backup) == before and sqlite3.connect(backup).execute("PRAGMA user_version").fetchone()[0] == 0
 
     after = counts(old_file)
-    assert {table: after[table] for table in before} == before  # every row carried over; new tables start empty
+    assert {table: after[table] for table in before} == before  # every row carried over
+    assert all(after[table] == 0 for table in after.keys() - before.keys())  # tables new since then
     fresh = tmp_path / "fresh.db"
     assert run("init", "--db", str(fresh)).exit_code == 0
     assert schema_sql(old_file) == schema_sql(fresh)
@@ -282,3 +288,63 @@ def test_a_migration_that_fails_half_way_leaves_the_file_byte_identical(old_file
     conn = sqlite3.connect(old_file)
     assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'half_way'").fetchone()[0] == 0
     assert conn.execute("PRAGMA user_version").fetchone()[0] == 0
+
+
+_text = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=40).map(str.strip).filter(bool)
+_programmes = st.lists(
+    st.builds(
+        dict,
+        id=st.from_regex(r"[a-z][a-z0-9-]{0,20}", fullmatch=True),
+        name_en=_text, name_sv=_text,
+        cycle=st.sampled_from(["first", "second", "third"]),
+        credits=st.none() | st.floats(min_value=0, max_value=600, allow_nan=False),
+        mobility_window=st.none() | _text,
+        virtual_exchange=st.booleans(),
+    ),
+    min_size=1, max_size=12, unique_by=lambda row: row["id"],
+)
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=_programmes)
+def test_every_value_survives_a_rebuild_with_a_rename_a_new_enum_value_and_a_new_column(tmp_path_factory, rows):
+    path = tmp_path_factory.mktemp("property") / "registry.db"
+    db = store.connect(path)
+    store.ensure_schema(db)
+    store.write_records(db, [Programme(**row) for row in rows], actor="test")
+    stored = {row[0]: row for row in db.conn.execute(
+        "SELECT id, name_en, name_sv, cycle, credits, mobility_window, virtual_exchange FROM programmes")}
+    logged = db.conn.execute("SELECT * FROM changes ORDER BY id").fetchall()
+    db.conn.close()
+
+    def change(spec):
+        spec = with_column(spec, "name_sv", name="name_local", renamed_from=("name_sv",))
+        spec = with_column(spec, "cycle", enum_values=spec.column("cycle").enum_values + ("fourth",))
+        flag = schema.Column("accredited", "bool", nullable=False, default=True)
+        return dataclasses.replace(spec, columns=[*spec.columns, flag])
+
+    with changed_model("programmes", change):
+        migrate_file(path)
+        assert schema_sql(path) == schema_sql(upkeep.reference())
+    conn = sqlite3.connect(path)
+    migrated = {row[0]: row[:-1] for row in conn.execute(
+        "SELECT id, name_en, name_local, cycle, credits, mobility_window, virtual_exchange, accredited FROM programmes")}
+    assert migrated == stored
+    assert {row[0] for row in conn.execute("SELECT accredited FROM programmes")} == {1}
+    assert conn.execute("SELECT * FROM changes ORDER BY id").fetchall() == logged  # the audit log, whole
+
+
+def test_a_model_declares_a_renamed_field_by_marker_or_by_field_extra():
+    from typing import Annotated
+
+    from pydantic import BaseModel, Field
+
+    from registry.schema_types import RenamedFrom
+
+    class Renamed(BaseModel):
+        name_local: Annotated[str, RenamedFrom("name_sv", "name_native")]
+        title: str = Field(json_schema_extra={"renamed_from": "heading"})
+
+    columns = {name: schema._column(name, info) for name, info in Renamed.model_fields.items()}
+    assert columns["name_local"].renamed_from == ("name_sv", "name_native")
+    assert columns["title"].renamed_from == ("heading",)

@@ -212,6 +212,9 @@ def test_the_public_copy_holds_only_public_facts(plan: RegistryPlan, tmp_path: P
     assert column(conn, "SELECT institution FROM institution_names") == expected_institutions
     assert column(conn, "SELECT institution FROM opportunity_destinations WHERE institution IS NOT NULL") <= expected_institutions
     assert column(conn, "SELECT agreement FROM opportunity_destinations WHERE agreement IS NOT NULL") <= public_agreements
+    # An opportunity whose every destination goes through an unpublished agreement is left out with them.
+    offered = any(d.agreement is None or plan.agreements[d.agreement].public for d in plan.destinations)
+    assert column(conn, "SELECT id FROM opportunities") == ({"elective"} if offered else set())
 
     # Counts: the home page's, and the overviews', count public things only.
     partners = conn.execute("SELECT count(*) FROM institutions WHERE is_home = 0").fetchone()[0]

@@ -15,10 +15,11 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 from click.testing import CliRunner
+from office_records import exchange, registry_file
 
 from registry import db as store
 from registry.cli import cli
-from registry.models import Agreement, Contact, Institution, Programme, Review
+from registry.models import Contact, Review
 from registry.models.action_plan import ReminderRecipient
 from registry.models.placements import PlacementRound
 from registry.problems import ProblemsFound
@@ -72,76 +73,21 @@ def smtp_server():
 
 
 def registry(path: Path):
-    db = store.connect(path)
-    store.ensure_schema(db)
-    store.write_records(
-        db,
-        [
-            Institution(id="lund", name="Lund University", country="SE", is_home=True),
-            Institution(id="oslo", name="University of Oslo", country="NO"),
-            Programme(id="med", name_en="Medicine", name_sv="Läkarprogrammet", cycle="second"),
-            Programme(id="nurse", name_en="Nursing", name_sv="Sjuksköterskeprogrammet", cycle="first"),
-            Contact(id="office", institution="lund", role="International coordinator", email="coordinator@example.org"),
-            Contact(id="med-office", institution="lund", role="Programme office", email="medicine@example.org"),
-            Contact(id="nurse-office", institution="lund", role="Programme office", email="nursing@example.org"),
-            ReminderRecipient(id="coordinator", contact="office"),
-            ReminderRecipient(id="med", contact="med-office", programme="med"),
-            ReminderRecipient(id="nurse", contact="nurse-office", programme="nurse"),
-            Agreement(
-                id="ending",
-                title="Exchange with Oslo",
-                kind="student_exchange",
-                status="active",
-                starts_on="2020-08-01",
-                ends_on="2026-12-20",
-                parties=["lund", "oslo"],
-                programmes=["med"],
-            ),
-            Agreement(
-                id="notice",
-                title="Nursing with Oslo",
-                kind="student_exchange",
-                status="active",
-                notice_months=6,
-                starts_on="2020-08-01",
-                ends_on="2027-06-20",
-                parties=["lund", "oslo"],
-                programmes=["nurse"],
-            ),
-            Agreement(
-                id="ended",
-                title="Old exchange with Oslo",
-                kind="student_exchange",
-                status="active",
-                starts_on="2015-08-01",
-                ends_on="2026-06-30",
-                parties=["lund", "oslo"],
-                programmes=["med"],
-            ),
-            Agreement(
-                id="later",
-                title="Far away",
-                kind="student_exchange",
-                status="active",
-                notice_months=6,
-                starts_on="2020-08-01",
-                ends_on="2030-06-30",
-                parties=["lund", "oslo"],
-                programmes=["med"],
-            ),
-            Review(
-                id="rev-oslo",
-                institution="oslo",
-                reviewed_on="2024-01-10",
-                reviewer_role="due_diligence_reviewer",
-                outcome="approved",
-                next_review_due="2026-01-10",
-            ),
-            PlacementRound(id="2027-autumn", term="autumn", year=2027, call_opens_on="2026-12-15"),
-        ],
-        actor="test",
-    )
-    return db
+    return registry_file(path, [
+        Contact(id="office", institution="lund", role="International coordinator", email="coordinator@example.org"),
+        Contact(id="med-office", institution="lund", role="Programme office", email="medicine@example.org"),
+        Contact(id="nurse-office", institution="lund", role="Programme office", email="nursing@example.org"),
+        ReminderRecipient(id="coordinator", contact="office"),
+        ReminderRecipient(id="med", contact="med-office", programme="med"),
+        ReminderRecipient(id="nurse", contact="nurse-office", programme="nurse"),
+        exchange("ending", "Exchange with Oslo", "2026-12-20"),
+        exchange("notice", "Nursing with Oslo", "2027-06-20", "nurse", notice_months=6),
+        exchange("ended", "Old exchange with Oslo", "2026-06-30", starts_on="2015-08-01"),
+        exchange("later", "Far away", "2030-06-30", notice_months=6),
+        Review(id="rev-oslo", institution="oslo", reviewed_on="2024-01-10", reviewer_role="due_diligence_reviewer",
+               outcome="approved", next_review_due="2026-01-10"),
+        PlacementRound(id="2027-autumn", term="autumn", year=2027, call_opens_on="2026-12-15"),
+    ])
 
 
 def test_one_digest_per_recipient_each_event_once(tmp_path, smtp_server):
@@ -356,3 +302,12 @@ def test_an_address_that_is_not_an_address_is_refused_when_stored(tmp_path):
     assert (
         "email" in str(found.value.problems[0]) and db.conn.execute("SELECT count(*) FROM contacts").fetchone()[0] == 0
     )
+
+
+def test_without_a_mail_server_nothing_happens(tmp_path):
+    path = tmp_path / "registry.db"
+    registry(path).conn.close()
+    result = CliRunner().invoke(cli, ["remind", "--db", str(path), "--as-of", "2026-12-05"], env={"REGISTRY_SMTP": ""})
+    assert result.exit_code == 2 and "no mail server" in result.output
+    db = store.connect(path)
+    assert db.conn.execute("SELECT status FROM agreements WHERE id = 'ended'").fetchone()[0] == "active"

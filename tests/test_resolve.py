@@ -74,7 +74,7 @@ def test_an_inactive_record_resolves_to_its_successor_and_says_so(registry):
 def test_unknown_names_are_new(registry):
     result = resolve(registry, "Northfield Institute of Health Sciences")
     assert (result.status, result.candidates) == ("new", [])
-    assert resolve(registry, "").status == "new"
+    assert resolve(registry, "").status == "invalid"
 
 
 def test_resolve_many_decides_as_resolve_does(registry):
@@ -144,3 +144,119 @@ def test_the_local_name_is_in_the_countrys_own_language(registry):
     bergen = resolve_module.institution_from_reference(registry, "03zga2b32")
     assert (bergen.name, bergen.local_name) == ("University of Bergen", "Universitetet i Bergen")
     assert {"Bergenin Yliopisto", "Universitas Bergensis"} <= {n.name for n in bergen.names}
+
+
+@pytest.mark.parametrize("typed", ["S  LUND01", "s lund01", "SLUND01", "S LUND01", "999901318", "lu.se", "www.lu.se",
+                                   "https://www.lu.se/", "someone@med.lu.se", "https://ror.org/012a77v79", "012a77v79"])
+def test_every_identifier_is_an_exact_key(registry, typed):
+    result = resolve(registry, typed)
+    assert result.status == "matched", result.reason
+    assert result.best.institution_id == "lu" and result.best.score == 1.0
+    assert "exact key" in result.best.reason
+
+
+def test_an_identifier_of_a_reference_record_finds_it(registry):
+    result = resolve(registry, "D  HEIDELB01")
+    assert (result.status, result.best.reference_id) == ("matched", "038t36y30")
+    assert "Erasmus charter holders' list (D  HEIDELB01)" in result.best.reason
+    assert resolve(registry, "@helsinki.fi").best.institution_id == "helsinki"
+    assert resolve(registry, "www.uio.no").best.reference_id == "01xtthb56"
+
+
+def test_a_charter_holder_without_ror_id_is_found_by_its_code(registry):
+    result = resolve(registry, "A  BADEN01")
+    assert result.status == "matched"
+    assert (result.best.source, result.best.name, result.best.country) == (
+        "erasmus", "PAEDAGOGISCHE HOCHSCHULE NIEDERÖSTERREICH", "AT")
+
+
+@pytest.mark.parametrize("typed", ["uni-hd.de", "Z  NOWHERE01", "https://ror.org/0000000xx"])
+def test_an_unknown_identifier_never_matches_by_its_words(registry, typed):
+    result = resolve(registry, typed)
+    assert (result.status, result.candidates) == ("new", [])
+    assert "no institution or reference record has the" in result.reason
+
+
+@pytest.mark.parametrize(("typed", "why"), [
+    ("", "not a name: the text is empty"), ("   ", "not a name: the text is empty"), ("x", "not a name: a single character"),
+    ("K" * 10_000, "not a name: 10,000 characters"), ("!!! ---", "not a name: only punctuation"),
+    ("University", "too generic"), ("universität", "too generic"), ("Institute of Technology", "too generic"),
+])
+def test_bad_input_is_answered_never_matched(registry, typed, why):
+    for country in (None, "SE"):
+        result = resolve(registry, typed, country)
+        assert (result.status, result.candidates) == ("invalid", [])
+        assert result.reason.startswith(why)
+
+
+def test_an_institution_from_the_reference_carries_its_erasmus_identifiers(registry):
+    heidelberg = resolve_module.institution_from_reference(registry, "038t36y30")
+    assert (heidelberg.erasmus_code, heidelberg.pic, heidelberg.schac) == ("D  HEIDELB01", "999987648", "uni-heidelberg.de")
+    harvard = resolve_module.institution_from_reference(registry, "03vek6s52")
+    assert (harvard.erasmus_code, harvard.pic, harvard.schac) == (None, None, None)
+
+
+def test_erasmus_identifiers_fill_only_empty_fields(tmp_path, reference_registry_template):
+    from registry.identifier_index import fill_erasmus_identifiers
+
+    db = copy_of(reference_registry_template, tmp_path)
+    db.conn.execute("UPDATE institutions SET pic = '123456789' WHERE id = 'ucph'")  # a value a person entered
+    filled = fill_erasmus_identifiers(db, actor="tester")
+    assert filled["ucph"] == {"erasmus_code": "DK KOBENHA01", "schac": "ku.dk"}  # the PIC is kept
+    assert filled["lu"] == {"erasmus_code": "S  LUND01", "pic": "999901318", "schac": "lu.se"}
+    row = db.conn.execute("SELECT erasmus_code, pic, schac FROM institutions WHERE id = 'ucph'").fetchone()
+    assert row == ("DK KOBENHA01", "123456789", "ku.dk")
+    assert {e["source"] for e in store.history(db, "lu")} >= {"erasmus identifiers data/erasmus"}
+    assert fill_erasmus_identifiers(db) == {}  # a second run has nothing left to fill
+    db.conn.close()
+
+
+@pytest.mark.parametrize(("name", "country", "expected"), [("Lund", "SE", "lu"), ("Complutense", "ES", "02p0gd045"),
+                                                          ("Sapienza", "IT", "02be6w209")])
+def test_a_distinctive_word_alone_with_the_country(registry, name, country, expected):
+    result = resolve(registry, name, country)
+    assert result.status == "matched", result.reason
+    assert expected in (result.best.institution_id, result.best.reference_id)
+
+
+def test_a_word_two_institutions_of_the_country_share_stays_a_question(registry):
+    result = resolve(registry, "Copenhagen", "DK")
+    assert result.status == "ambiguous"
+    assert {"035b05819", "004r9h172"} <= {c.reference_id for c in result.candidates}
+
+
+def test_an_ambiguous_answer_lists_every_candidate_with_what_sets_them_apart(registry):
+    result = resolve(registry, "UCL", limit=3)
+    assert result.status == "ambiguous" and len(result.candidates) > 3
+    assert all(c.city and c.country and c.kind for c in result.candidates)
+    london = next(c for c in result.candidates if c.reference_id == "02jx3x895")
+    assert london.city == "London" and "ucl.ac.uk" in london.website
+
+
+def test_a_registry_match_says_when_the_reference_has_a_close_rival(registry):
+    # the registry's Karolinska Institutet carries no ROR id, so the reference's record is another candidate
+    result = resolve(registry, "Karolinska Institutet")
+    assert result.status == "matched" and result.best.institution_id == "karolinska"
+    assert "the reference also has Karolinska Institutet at 1.00" in result.reason
+    assert "only candidate" not in result.reason
+
+
+@pytest.mark.parametrize(("typed", "expected"), [
+    ("Universidad de Chile - Santiago", "047gc3g35"),
+    ("University of Sydney, Camperdown campus", "0384j8v12"),
+    ("Ruhr-Universität Bochum (RUB)", "04tsk2644"),
+    ("Universität Heidelberg, 69117 Heidelberg, Germany", "038t36y30"),
+    ("Dept. of Surgery, Heidelberg University, Im Neuenheimer Feld 110, 69120 Heidelberg, Germany", "038t36y30"),
+])
+def test_place_campus_acronym_and_address_parts_are_read_as_such(registry, typed, expected):
+    result = resolve(registry, typed)
+    assert result.status == "matched", result.reason
+    assert result.best.reference_id == expected
+
+
+def test_an_address_written_in_the_text_is_a_key_and_its_words_no_name(registry):
+    result = resolve(registry, "Dept. of Oncology, Lund University, Lund, Sweden. someone@med.lu.se")
+    assert (result.status, result.best.institution_id) == ("matched", "lu")
+    assert "e-mail domain med.lu.se" in result.reason
+    result = resolve(registry, "Heidelberg University (uni-hd.de)")  # an unknown domain: the name decides
+    assert (result.status, result.best.reference_id) == ("matched", "038t36y30")

@@ -102,6 +102,7 @@ def connect(path: str | Path | None = None, *, create: bool = True, read_only: b
         read_only = read_only or not writable(path)
         conn = _open(path, read_only)
         _last_opened[:] = [path]
+    conn.execute(f"PRAGMA busy_timeout = {int(lock_timeout() * 1000)}")
     _probe(conn, path)
     conn.execute("PRAGMA foreign_keys = ON")
     if not read_only:
@@ -112,7 +113,6 @@ def connect(path: str | Path | None = None, *, create: bool = True, read_only: b
                 raise ReadOnlyFile(readonly_message(path)) from error
             raise_store_error(error, path)
             raise
-    conn.execute(f"PRAGMA busy_timeout = {int(lock_timeout() * 1000)}")
     clock.register_sql(conn)
     return sqlite_utils.Database(conn)
 

@@ -10,7 +10,7 @@ from typing import Any
 import sqlite_utils
 
 from registry import schema
-from registry.db.connection import DamagedFile, file_path, require_folder, specs
+from registry.db.connection import DamagedFile, ReadOnlyFile, file_path, require_folder, specs, writable
 
 
 def history(db: sqlite_utils.Database, record_id: str) -> list[dict[str, Any]]:
@@ -82,6 +82,8 @@ def backup(db: sqlite_utils.Database, destination: str | Path) -> Path:
     if destination.exists():
         raise FileExistsError(f"{destination} exists; choose a new file name")
     require_intact(db)
+    if not writable(destination):
+        raise ReadOnlyFile(f"cannot write the backup {destination}: its folder is read-only; choose a folder you may write to")
     target = sqlite3.connect(str(destination))
     try:
         db.conn.backup(target)

@@ -26,7 +26,7 @@ from typing import Any
 import sqlite_utils
 
 from registry import schema
-from registry.db.connection import StoreError, file_path, specs
+from registry.db.connection import StoreError, begin_write, file_path, specs
 from registry.db.maintenance import backup, require_intact
 from registry.db.upkeep import (
     NotARegistry,
@@ -135,7 +135,7 @@ def _migrate(conn: sqlite3.Connection, result: Migration, discard: set[str]) -> 
         raise StoreError("a migration runs in a transaction of its own; finish the open one first")
     conn.execute("PRAGMA foreign_keys = OFF")  # cannot change inside a transaction
     try:
-        conn.execute("BEGIN IMMEDIATE")
+        begin_write(conn)
         try:
             _rebuild(conn, result, discard)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")

@@ -22,6 +22,7 @@ from pydantic import ValidationError
 
 from registry.countries import country_code
 from registry.importers import partners, values
+from registry.importers.identity import NaturalKey, Pairer, StoredIdentities, code_key, is_slug
 from registry.importers.kinds import (
     Column,
     Context,
@@ -34,7 +35,6 @@ from registry.importers.kinds import (
     unique_slug,
     validation_reasons,
 )
-from registry.importers.identity import NaturalKey, Pairer, StoredIdentities, code_key, is_slug
 from registry.importers.outcome import AMBIGUOUS, MATCHED, NEW, RowOutcome
 from registry.importers.stored import stored_records
 from registry.importers.vocabulary import enum_lookup, word_key

@@ -23,7 +23,6 @@ from registry.formats import format_for
 from registry.importers.outcome import STATUSES, ImportOptions, RowOutcome
 from registry.models import RECORDS, ImportReject, RejectOutcome
 
-
 # Formats whose records the flow writes, so that --replace can say how; the others write themselves.
 REPLACEABLE_FORMATS = ("csv", "xlsx", "yaml")
 

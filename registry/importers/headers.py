@@ -107,18 +107,29 @@ def _lookups(known: dict[str, list[str]], loose: dict[str, list[str]]) -> tuple[
     return lookup, {key: column for key, column in loose_lookup.items() if key not in lookup}
 
 
-def locate_header(table: RawTable, known: dict[str, list[str]], loose: dict[str, list[str]] | None = None) -> RawTable:
-    """The table with its header found: the first of its top rows that names the most known
-    columns, so that title lines, a date line or a logo row above the header are skipped."""
+def _header_candidates(table: RawTable) -> list[RawRow]:
+    return [RawRow(table.header_line, table.headers), *table.rows[:HEADER_SEARCH_ROWS]]
+
+
+def best_header_row(table: RawTable, known: dict[str, list[str]], loose: dict[str, list[str]] | None = None) -> tuple[int, int]:
+    """(position among the top rows, how many known columns it names) of the likeliest header."""
     lookup, loose_lookup = _lookups(known, loose or {})
-    candidates = [RawRow(table.header_line, table.headers), *table.rows[:HEADER_SEARCH_ROWS]]
 
     def score(row: RawRow) -> int:
         return len({reading.column for cell in row.cells if (reading := _read_header(cell, lookup, loose_lookup))})
 
-    best = max(range(len(candidates)), key=lambda i: (score(candidates[i]), -i))
-    if best == 0 or score(candidates[best]) < 2:
+    scores = [score(row) for row in _header_candidates(table)]
+    best = max(range(len(scores)), key=lambda i: (scores[i], -i))
+    return best, scores[best]
+
+
+def locate_header(table: RawTable, known: dict[str, list[str]], loose: dict[str, list[str]] | None = None) -> RawTable:
+    """The table with its header found: the first of its top rows that names the most known
+    columns, so that title lines, a date line or a logo row above the header are skipped."""
+    best, score = best_header_row(table, known, loose)
+    if best == 0 or score < 2:
         return table
+    candidates = _header_candidates(table)
     above = candidates[:best]
     header = candidates[best]
     cells = [cell.strip() for cell in header.cells]

@@ -209,6 +209,20 @@ def cell_text(value: Any) -> str:
     return str(value)
 
 
+def sheet_names(path: Path) -> list[str]:
+    """The sheets of a workbook, in order (none for a CSV file)."""
+    from openpyxl import load_workbook
+
+    if not Path(path).read_bytes()[:4] == ZIP_MAGIC:
+        return []
+    with Path(path).open("rb") as stream:
+        workbook = load_workbook(stream, read_only=True)
+        try:
+            return list(workbook.sheetnames)
+        finally:
+            workbook.close()
+
+
 def read_xlsx(path: Path, *, sheet: str | None = None) -> RawTable:
     from openpyxl import load_workbook  # only workbooks pay for the import
 

@@ -74,12 +74,14 @@ CANONICAL = {
     **_same("centre center centro zentrum", "center"),
     **_same("school schule escuela scuola ecole", "school"),
     **_same("navy naval", "navy"),
+    **_same("national nacional nazionale nationale nationaal narodowy natsionalnyy nasional", "national"),
+    **_same("state estadual estatal statale staatliche", "state"),
 }
 
 # Words that carry (almost) no identity: function words of the languages partner names use.
 STOPWORDS = frozenset(
     "of the and for in at de del della di da do dos das du des la le les el los en et y e i "
-    "och og und der die das fur von zu am im van voor het a an".split()
+    "och og und der die das fur fuer von zu am im van voor het a an aan ved na w z".split()
 )
 # Words that say what kind of body it is, not which one.
 GENERIC = frozenset(
@@ -99,7 +101,8 @@ QUALIFIERS = frozenset(
 # so they weigh and cost as little as function words.
 LEGAL_FORMS = frozenset(
     "company limited incorporated corporation llc jsc pjsc ojsc cjsc ooo oao zao pao gmbh ag sa plc "
-    "bv nv ab oy as spa srl sarl kk".split()
+    "bv nv ab oy as spa srl sarl kk ggmbh mbh gesmbh gemeinnutzige gemeinnuetzige ev asbl vzw aisbl stichting sl slu "
+    "coop scoop lda crl sro asociatie onlus scrl kft zrt".split()
 )
 # Compass words differ by a letter or two but name different places ("Eastern Cape" / "Western
 # Cape"); they align only with a word of the same direction.
@@ -130,7 +133,7 @@ _INSTITUTION_WORDS = frozenset(
 _CJK = re.compile(r"([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff])")
 _ELISION = re.compile(r"\b([ldjn])'")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
-_SEGMENT_BREAK = re.compile(r"[,;()\[\]|]|\s+[-\u2013\u2014]\s+")
+_SEGMENT_BREAK = re.compile(r"[,;()\[\]|]|\s+[-\u2013\u2014/]\s+")
 
 
 def fold_name(text: str) -> str:
@@ -175,8 +178,9 @@ def normalize(name: str) -> str:
 
 
 def exact_key(tokens: Iterable[str]) -> str:
-    """Key for exact matching: the normalised words without function words, in order."""
-    return " ".join(t for t in tokens if t not in STOPWORDS)
+    """Key for exact matching: the normalised words without function words and legal forms
+    ('Université de Namur ASBL' is 'Université de Namur'), in order."""
+    return " ".join(t for t in tokens if t not in STOPWORDS and t not in LEGAL_FORMS)
 
 
 def name_parts(name: str) -> list[str]:
@@ -226,8 +230,13 @@ class Query:
     dropped: tuple[str, ...] = ()  # units removed ("faculty of medical")
     context: frozenset[str] = frozenset()  # words of segments that are places, not names
     country_hint: str | None = None  # a country named in the text itself
+    kept: tuple[str, ...] = ()  # the segments that name the institution, joined (the whole, less the context)
+    places: frozenset[str] = frozenset()  # context words of segments that name a campus or site
 
 
+# Words that make a segment a place of the institution: "Camperdown campus", "sede Santiago".
+_CAMPUS_WORDS = frozenset("campus campuses site sede standort branch kampus campusul main box pobox street str strasse "
+                          "road avenue ave calle via rue floor building".split())
 _UNIT_WORDS = frozenset("school faculty department graduate center laboratory division institute".split())
 _HOLDER_WORDS = frozenset("university institute college hospital".split())
 
@@ -291,4 +300,5 @@ def parse_query(raw: str) -> Query:
             dropped.append(" ".join(segment[len(stripped):]))
         variants += _around_units(segment)
     context_words = frozenset(t for s in context for t in s) - STOPWORDS
-    return Query(raw, tuple(dict.fromkeys(variants))[:5], tuple(dropped), context_words, country)
+    places = frozenset(t for s in context if _CAMPUS_WORDS & set(s) for t in s)
+    return Query(raw, tuple(dict.fromkeys(variants))[:5], tuple(dropped), context_words, country, variants[1], places)

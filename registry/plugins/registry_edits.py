@@ -118,9 +118,8 @@ EDITS: tuple[Edit, ...] = (
         description=(
             "A decision on an institution or an agreement (give exactly one): outcome approved, "
             "approved_with_conditions, rejected or escalated; dates as YYYY-MM-DD (reviewed_on defaults to today "
-            f"and cannot be later; the next review is due after it, within {limits.review_next_due_years()} years); answers "
-            "yes, no, unknown "
-            "or not_applicable. It is recorded under your login and your account's reviewer role."
+            f"and cannot be later; the next review is due after it, within {limits.review_next_due_years()} years); "
+            "answers yes, no, unknown or not_applicable. It is recorded under your login and your account's reviewer role."
         ),
         requires=("reviews",),
         fields=_REVIEW_FIELDS,

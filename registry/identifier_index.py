@@ -1,0 +1,190 @@
+"""Identifiers as exact keys: the registry's institutions, the reference records and the Erasmus charter
+holders, by ROR id, Erasmus code, PIC, SCHAC code and web domain.
+
+Resolving reads a typed identifier here before any name matching ("S  LUND01" is Lund University, and
+no name resembles it). The charter holders come from ``data/erasmus/eche_identifiers.csv``, which also
+fills an institution's Erasmus code, PIC and SCHAC code where they are empty (``erasmus_identifiers``).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import sqlite_utils
+
+from registry.matching.identifiers import TypedIdentifier, erasmus_key, parent_hosts, web_host
+from registry.reference import reference_stamp
+
+ECHE_FILE = Path(__file__).resolve().parent.parent / "data" / "erasmus" / "eche_identifiers.csv"
+
+
+@dataclass(frozen=True)
+class CharterHolder:
+    erasmus_code: str
+    pic: str | None
+    schac: str | None
+    country: str
+    city: str | None
+    name: str
+    ror: str | None
+
+
+@lru_cache(maxsize=1)
+def charter_holders() -> tuple[CharterHolder, ...]:
+    """Every row of the shipped table (empty when the file is absent)."""
+    if not ECHE_FILE.exists():
+        return ()
+    with ECHE_FILE.open(encoding="utf-8", newline="") as stream:
+        return tuple(
+            CharterHolder(row["erasmus_code"], row["pic"] or None, row["schac"] or None, row["country"],
+                          row["city"] or None, row["name"], row["ror"] or None)
+            for row in csv.DictReader(stream)
+        )
+
+
+@lru_cache(maxsize=1)
+def _holders_by_key() -> dict[tuple[str, str], list[CharterHolder]]:
+    keys: dict[tuple[str, str], list[CharterHolder]] = {}
+    for holder in charter_holders():
+        for kind, key in (("erasmus", erasmus_key(holder.erasmus_code)), ("pic", holder.pic), ("host", holder.schac),
+                          ("ror", holder.ror)):
+            if key:
+                keys.setdefault((kind, key), []).append(holder)
+    return keys
+
+
+def erasmus_identifiers(ror: str | None, website: str | None) -> CharterHolder | None:
+    """The charter holder an institution is, found by its ROR id or else its website host; None when
+    none or more than one fits."""
+    keys = _holders_by_key()
+    found = keys.get(("ror", ror), []) if ror else []
+    if not found and website:
+        host = web_host(website)
+        found = keys.get(("host", host), []) if host else []
+    return found[0] if len(found) == 1 else None
+
+
+@dataclass(frozen=True)
+class KeyHit:
+    """An exact hit: a registry institution, a reference record, or a charter holder neither knows."""
+
+    institution_id: str | None
+    reference_id: str | None
+    holder: CharterHolder | None
+    via: str  # which stored identifier matched: 'Erasmus code of the registry's record', ...
+
+
+class IdentifierIndex:
+    """(kind, key) -> what holds it, for the registry's institutions and the reference records.
+
+    Built from the database each time a Resolver starts: a few thousand registry rows and one row per
+    reference record with a website or domains, read in a fraction of a second."""
+
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.keys: dict[tuple[str, str], list[tuple[str, str, str]]] = {
+            key: list(holders) for key, holders in _reference_keys(db).items()
+        }  # -> (table, id, field)
+        for ident, ror, code, schac, pic, website in db.conn.execute(
+            "SELECT id, ror, erasmus_code, schac, pic, website FROM institutions"
+        ):
+            for kind, key, label in (("ror", ror, "ROR id"), ("erasmus", code and erasmus_key(code), "Erasmus code"),
+                                     ("pic", pic, "PIC"), ("host", schac, "SCHAC code"),
+                                     ("host", web_host(website), "website")):
+                if key:
+                    _add(self.keys, kind, key, "registry", ident, label)
+
+    def find(self, typed: TypedIdentifier) -> list[KeyHit]:
+        """Every holder of the identifier: the registry's first, then the reference's, then a charter
+        holder's (through its ROR id where it has one). A host is looked up, then the domains above it
+        ('med.lu.se', then 'lu.se'), stopping at the first that anyone holds."""
+        keys = [(typed.kind, host) for host in parent_hosts(typed.key)] if typed.kind == "host" else [(typed.kind, typed.key)]
+        for kind, key in keys:
+            hits = self._hits(kind, key)
+            if hits:
+                return hits
+        return []
+
+    def _hits(self, kind: str, key: str) -> list[KeyHit]:
+        hits: dict[str, KeyHit] = {}
+        for table, ident, label in self.keys.get((kind, key), []):
+            if table == "registry":
+                hits[f"registry:{ident}"] = KeyHit(ident, None, None, f"{label} of the registry's record")
+            elif f"reference:{ident}" not in hits:
+                hits[f"reference:{ident}"] = KeyHit(None, ident, None, f"{label} of the reference record")
+        for holder in _holders_by_key().get((kind, key), []) if kind != "ror" else []:
+            via = f"{_LABEL[kind]} in the Erasmus charter holders' list ({holder.erasmus_code})"
+            if holder.ror and (("ror", holder.ror) in self.keys):
+                for table, ident, _ in self.keys[("ror", holder.ror)]:
+                    if table == "registry" and f"registry:{ident}" not in hits:
+                        hits[f"registry:{ident}"] = KeyHit(ident, None, holder, via)
+                    elif table == "reference" and not hits:
+                        hits[f"reference:{ident}"] = KeyHit(None, ident, holder, via)
+            elif not hits:
+                hits[f"holder:{holder.erasmus_code}"] = KeyHit(None, None, holder, via)
+        registry_hits = [h for h in hits.values() if h.institution_id]
+        return registry_hits or list(hits.values())
+
+
+def _add(keys: dict, kind: str, key: str, table: str, ident: str, label: str) -> None:
+    holders = keys.setdefault((kind, key), [])
+    if not any(t == table and i == ident for t, i, _ in holders):
+        holders.append((table, ident, label))
+
+
+_REFERENCE_KEYS: dict[tuple, dict] = {}
+
+
+def _reference_keys(db: sqlite_utils.Database) -> dict[tuple[str, str], list[tuple[str, str, str]]]:
+    """The reference records' keys, read once per state of the reference tables."""
+    stamp = (db.conn.execute("PRAGMA database_list").fetchone()[2],) + reference_stamp(db)
+    if stamp not in _REFERENCE_KEYS:
+        keys: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
+        for ident, source, website, domains in db.conn.execute(
+            "SELECT id, source, website, domains FROM reference_institutions WHERE source = 'ror' OR website IS NOT NULL "
+            "OR domains IS NOT NULL"
+        ):
+            if source == "ror":
+                _add(keys, "ror", ident, "reference", ident, "ROR id")
+            main = web_host(website)
+            for host in {main} | {web_host(d) for d in json.loads(domains or "[]")} - {None}:
+                _add(keys, "host", host, "reference", ident, "website" if host == main else "domain")
+        _REFERENCE_KEYS.clear()
+        _REFERENCE_KEYS[stamp] = keys
+    return _REFERENCE_KEYS[stamp]
+
+
+_LABEL = {"erasmus": "Erasmus code", "pic": "PIC", "host": "SCHAC code"}
+
+
+FILLED = ("erasmus_code", "pic", "schac")
+
+
+def fill_erasmus_identifiers(db: sqlite_utils.Database, *, actor: str | None = None) -> dict[str, dict[str, str]]:
+    """Give every institution the Erasmus code, PIC and SCHAC code its charter holder has (found by
+    ROR id, else website host, in the same country), where the institution has none: a stored value
+    is never overwritten, and a value another institution already holds is left for a person
+    (``registry dedupe`` shows the pair). One logged transaction; returns id -> fields filled."""
+    from registry import db as store
+
+    rows = db.conn.execute(f"SELECT id, country, ror, website, {', '.join(FILLED)} FROM institutions").fetchall()
+    held = {(field, row[4 + k]) for row in rows for k, field in enumerate(FILLED) if row[4 + k]}
+    filled: dict[str, dict[str, str]] = {}
+    for ident, country, ror, website, *values in rows:
+        holder = erasmus_identifiers(ror, website)
+        if holder is None or holder.country != country:
+            continue
+        found = dict(zip(FILLED, (holder.erasmus_code, holder.pic, holder.schac)))
+        new = {f: v for f, v, old in zip(FILLED, found.values(), values) if v and old is None and (f, v) not in held}
+        if new:
+            filled[ident] = new
+            held.update(new.items())
+    if filled:
+        with store.transaction(db, actor=actor or store.default_actor(), source="erasmus identifiers data/erasmus"):
+            for ident, new in filled.items():
+                db.conn.execute(f"UPDATE institutions SET {', '.join(f'{f} = ?' for f in new)} WHERE id = ?",
+                                [*new.values(), ident])
+    return filled

@@ -1,0 +1,141 @@
+"""Building a name index: every name normalised, its words weighed and posted, acronyms found."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+
+from registry.matching.match import KINDS, MatchOptions
+from registry.matching.text import STOPWORDS, exact_key, fold_name, name_parts, normalize, tokens_of
+from registry.matching.words import MAX_WEIGHT, _fixed_weight, _looks_like_acronym, _near_city, _squash, _trigrams
+
+
+class IndexBuilding:
+    """Building: the state of ``NameIndex`` and the methods that fill it."""
+
+    def __init__(self) -> None:
+        self.options = MatchOptions()
+        self.entity_ids: list[str] = []
+        self.entity_country: list[str | None] = []
+        self.entity_city: list[frozenset[str]] = []
+        self.entity_acronyms: list[set[str]] = []
+        self.entity_words: list[set[str]] = []
+        self.entity_pos: dict[str, int] = {}
+        self.name_entity: list[int] = []
+        self.name_raw: list[str] = []
+        self.name_kind: list[str] = []
+        self.name_tokens: list[tuple[str, ...]] = []
+        self.name_part: list[bool] = []  # a part of an 'A – B' name
+        self.name_weight: list[float] = []
+        self.exact: dict[str, list[int]] = {}
+        self.acronyms: dict[str, list[int]] = {}  # acronym -> names it abbreviates (or is)
+        self.initials: dict[str, list[int]] = {}  # initials of a name -> that name
+        self.postings: dict[str, list[int]] = {}
+        self.weights: dict[str, float] = {}
+        self.trigrams: dict[str, list[str]] = {}
+        self.max_weight = MAX_WEIGHT
+        self._near: dict[tuple[str, bool], list[tuple[str, float]]] = {}
+        self._acronym_names: set[int] = set()  # acronyms are judged by the acronym rules, not aligned
+
+    # -- state ---------------------------------------------------------------------------
+
+    @classmethod
+    def build(
+        cls,
+        entries: Iterable[tuple],
+        *,
+        cities: dict[str, str] | None = None,
+        options: MatchOptions | None = None,
+        **option_values,
+    ) -> "NameIndex":
+        """Index ``(entity_id, name, country | None, kind)`` tuples; a fifth element, the name
+        already normalised, skips normalising. ``cities`` maps entity ids to their city, which
+        supports acronyms and agrees with place words in a typed name. Keyword arguments set
+        ``MatchOptions`` (extra_word_penalty, probable, possible ...)."""
+        index = cls()
+        index.options = options or MatchOptions(**option_values)
+        seen: set[tuple[int, str]] = set()
+        for entry in entries:
+            entity_id, name, country, kind = entry[:4]
+            if not name or not name.strip():
+                continue
+            normalised = entry[4] if len(entry) > 4 and entry[4] is not None else normalize(name)
+            entity = index._entity(entity_id, country)
+            kind = kind if kind in KINDS else "alias"
+            index._add_name(entity, name, kind, tuple(normalised.split()), False, seen)
+            if kind != "acronym":
+                for part in name_parts(name):
+                    index._add_name(entity, part, kind, tuple(normalize(part).split()), True, seen)
+        for entity_id, city in (cities or {}).items():
+            if entity_id in index.entity_pos and city:
+                index.entity_city[index.entity_pos[entity_id]] = frozenset(tokens_of(fold_name(city)))
+        index._index_words()
+        return index
+
+    def _entity(self, entity_id: str, country: str | None) -> int:
+        position = self.entity_pos.get(entity_id)
+        if position is None:
+            position = self.entity_pos[entity_id] = len(self.entity_ids)
+            self.entity_ids.append(entity_id)
+            self.entity_country.append(country)
+            self.entity_city.append(frozenset())
+            self.entity_acronyms.append(set())
+            self.entity_words.append(set())
+        elif country and not self.entity_country[position]:
+            self.entity_country[position] = country
+        return position
+
+    def _add_name(self, entity: int, raw: str, kind: str, tokens: tuple[str, ...], part: bool, seen: set) -> None:
+        if not tokens or ((entity, " ".join(tokens)) in seen and kind != "acronym"):
+            return
+        seen.add((entity, " ".join(tokens)))
+        self.name_entity.append(entity)
+        self.name_raw.append(raw)
+        self.name_kind.append(kind)
+        self.name_tokens.append(tokens)
+        self.name_part.append(part)
+
+    def _index_words(self) -> None:
+        holders: dict[str, set[int]] = defaultdict(set)
+        postings: dict[str, list[int]] = defaultdict(list)
+        for name_id, tokens in enumerate(self.name_tokens):
+            entity = self.name_entity[name_id]
+            key = exact_key(tokens)
+            raw = self.name_raw[name_id]
+            if self.name_kind[name_id] == "acronym" or _looks_like_acronym(raw, tokens):
+                self.acronyms.setdefault(key, []).append(name_id)
+                self._acronym_names.add(name_id)
+                self.entity_acronyms[entity].add(key)
+            else:
+                self.exact.setdefault(key, []).append(name_id)
+                self.entity_words[entity].update(t for t in tokens if t not in STOPWORDS)
+                meaningful = [t for t in tokens if t not in STOPWORDS]
+                if len(meaningful) >= 3 and not self.name_part[name_id]:
+                    self.initials.setdefault("".join(t[0] for t in meaningful), []).append(name_id)
+            for token in set(tokens):
+                holders[token].add(entity)
+                postings[token].append(name_id)
+        # "ETH Zurich", "LMU München": a capitalised first word followed by the city is an acronym.
+        for name_id, tokens in enumerate(self.name_tokens):
+            entity = self.name_entity[name_id]
+            first = self.name_raw[name_id].split()[0] if self.name_raw[name_id].split() else ""
+            if len(tokens) >= 2 and 2 <= len(first) <= 6 and first.isupper() and tokens[0] not in self.entity_acronyms[entity]:
+                if all(_near_city(t, self.entity_city[entity]) for t in tokens[1:]):
+                    self.acronyms.setdefault(tokens[0], []).append(name_id)
+                    self.entity_acronyms[entity].add(tokens[0])
+        entities = max(len(self.entity_ids), 1)
+        self.max_weight = _squash(math.log(entities + 1) + 0.1)
+        for token, owners in holders.items():
+            self.weights[token] = _fixed_weight(token, _squash(math.log((entities + 1) / len(owners)) + 0.1))
+        self.postings = dict(postings)
+        self.name_weight = [sum(self.weights[t] for t in tokens) for tokens in self.name_tokens]
+        trigrams: dict[str, list[str]] = defaultdict(list)
+        for token in self.weights:
+            if len(token) >= 4 and not token.isdigit():
+                for gram in _trigrams(token):
+                    trigrams[gram].append(token)
+        self.trigrams = dict(trigrams)
+
+    def __len__(self) -> int:
+        return len(self.name_raw)

@@ -1,0 +1,230 @@
+"""Looking a typed name up in a name index: take it apart, block on rare words, collect the matches."""
+
+from __future__ import annotations
+
+import heapq
+from collections import defaultdict
+from collections.abc import Iterable
+
+from rapidfuzz import fuzz, process
+
+from registry.matching.match import PART_PENALTY, Match, MatchOptions, _penalise
+from registry.matching.text import GENERIC, STOPWORDS, Query, country_words, exact_key, fold_name, parse_query, tokens_of
+from registry.matching.words import (
+    CITY_DISCOUNT,
+    _fixed_weight,
+    _looks_like_acronym,
+    _near_city,
+    _trigrams,
+    token_similarity,
+)
+
+BLOCK_BUDGET = 500  # postings read per query variant before commoner words only re-rank
+
+
+class IndexLookup:
+    """Querying: the methods of ``NameIndex`` that find and rank candidates."""
+
+    def weight(self, token: str) -> float:
+        """A word's weight; a word the index has never seen is as rare as a word can be."""
+        known = self.weights.get(token)
+        return known if known is not None else _fixed_weight(token, self.max_weight)
+
+    def match(
+        self,
+        name: str,
+        country: str | None = None,
+        limit: int = 5,
+        *,
+        city: str | None = None,
+        options: MatchOptions | None = None,
+        include_below: bool = False,
+        exact_first: bool = False,
+    ) -> list[Match]:
+        """The best-scoring entities for a typed name, best first, one Match per entity.
+
+        Matches in the 'below' band are left out unless ``include_below``. With
+        ``exact_first``, a whole-text exact match of exactly one entity ends the search (the
+        bulk path: the decision is the same, the other candidates are not listed)."""
+        options = options or self.options
+        query = parse_query(name)
+        country = country or query.country_hint
+        context = set(query.context) | (set(tokens_of(fold_name(city))) if city else set())
+        best: dict[int, Match] = {}
+        keep_below = include_below
+        for position, variant in enumerate(query.variants):
+            first_of_exact_first = exact_first and position == 0
+            found = self._match_variant(query, variant, country, context, options, keep_below, fuzzy=not first_of_exact_first)
+            if first_of_exact_first:
+                exact = {entity for entity, m in found if m.exact and m.score >= options.probable}
+                if len(exact) == 1:  # exact first; fuzzy only on what is left
+                    best = {entity: m for entity, m in found if entity in exact}
+                    break
+                found += self._match_variant(query, variant, country, context, options, keep_below, exact=False)
+            for entity, match in found:
+                if position and variant == query.kept and self._placed(entity, query):
+                    match.explanation += f"; {' '.join(sorted(query.context))} read as its place"
+                elif position:
+                    _penalise(match, PART_PENALTY, f"matched the part {' '.join(variant)!r} only", options)
+                known = best.get(entity)
+                if known is None or match.score > known.score or (match.score == known.score and match.exact > known.exact):
+                    best[entity] = match
+        ranked = sorted(best.values(), key=lambda m: (-m.score, not m.exact, m.entity_id))
+        if not include_below:
+            ranked = [m for m in ranked if m.band != "below"]
+        return ranked[:limit]
+
+    def _placed(self, entity: int, query: Query) -> bool:
+        """The words set apart from the name (after a comma, a dash, in brackets) say where the entity
+        is, not which: its city, country or acronym, a campus, a postcode."""
+        known = self.entity_city[entity] | country_words(self.entity_country[entity]) | self.entity_acronyms[entity]
+        return bool(query.context) and all(
+            w in known or w in query.places or w.isdigit() or _near_city(w, self.entity_city[entity]) for w in query.context
+        )
+
+    def match_many(self, names: Iterable[tuple[str, str | None]], limit: int = 5, **kwargs) -> list[list[Match]]:
+        return [self.match(name, country, limit, **kwargs) for name, country in names]
+
+    def _match_variant(self, query: Query, tokens, country, context, options, keep_below=True,
+                       *, exact: bool = True, fuzzy: bool = True) -> list[tuple[int, Match]]:
+        key = exact_key(tokens)
+        if not key:
+            return []
+        found: list[tuple[int, Match]] = []
+        exact_ids = self.exact.get(key, [])
+        if exact:
+            for name_id in exact_ids:
+                found.append((self.name_entity[name_id], self._exact_match(query, tokens, name_id, country, options)))
+        if not fuzzy:
+            return found
+        if len(tokens) == 1:
+            found += self._acronym_matches(query, key, country, context, options)
+        elif len(tokens) >= 2:
+            found += self._acronym_with_words(query, tokens, country, options)
+        acronym_query = len(tokens) == 1 and _looks_like_acronym(query.raw.strip(), tokens)
+        candidates = self._candidates(tokens, options)
+        if not keep_below:
+            candidates = self._reachable(candidates, tokens, options)
+        for name_id in candidates:
+            if name_id not in self._acronym_names and name_id not in exact_ids:
+                match = self._aligned_match(query, tokens, name_id, country, context, options, keep_below)
+                if match is not None:
+                    if acronym_query and match.score >= options.probable:  # never accept on an acronym alone
+                        _penalise(match, match.score - options.possible, "an acronym alone is not enough", options)
+                    found.append((self.name_entity[name_id], match))
+        return found
+
+    def _candidates(self, tokens: tuple[str, ...], options: MatchOptions) -> list[int]:
+        """Blocking: names sharing a distinctive (or typo-close) word with the query, ranked
+        by an optimistic estimate of their score; only the best few are aligned in full.
+
+        Rare words are read first; once ``BLOCK_BUDGET`` postings are read, commoner words
+        ('hospital', 'medical') only add weight to the names already found."""
+        query_weight = sum(self.weight(t) for t in tokens)
+        distinctive = {t for t in tokens if t not in STOPWORDS and t not in GENERIC}
+        words = []
+        for token in distinctive or {t for t in tokens if t not in STOPWORDS}:
+            for near, similarity in self._near_tokens(token, options.min_token_similarity, options.spelling_variants):
+                words.append((len(self.postings[near]), near, self.weights[near] * similarity))
+        words.sort()
+        gained: dict[int, float] = defaultdict(float)
+        read, late = 0, []
+        for size, near, gain in words:
+            if read and read + size > BLOCK_BUDGET:
+                late.append((near, gain))
+                continue
+            read += size
+            for name_id in self.postings[near]:
+                gained[name_id] += gain
+        if late:
+            for name_id in list(gained):
+                name_tokens = self.name_tokens[name_id]
+                gained[name_id] += sum(gain for near, gain in late if near in name_tokens)
+        if len(gained) <= options.candidates:
+            return list(gained)
+        penalty, name_weight = options.extra_word_penalty, self.name_weight
+        estimates = [
+            (got / (max(query_weight, got) + penalty * max(name_weight[name_id] - got, 0.0) + 1e-9), name_id)
+            for name_id, got in gained.items()
+        ]
+        return [name_id for _, name_id in heapq.nlargest(options.candidates, estimates)]
+
+    def _reachable(self, candidates: list[int], tokens: tuple[str, ...], options: MatchOptions) -> list[int]:
+        """The candidates whose aligned score could reach the possible band. At best every
+        name word close to a query word aligns; the name's other words cost at least their
+        weight (a city word at least its discount) times the penalty, and the penalties for
+        qualifiers and countries only lower the score."""
+        penalty = options.extra_word_penalty
+        if penalty <= 0 or not candidates:
+            return candidates
+        near = set()
+        for token in tokens:
+            near.update((token, token + "s", token.removesuffix("s")))  # token_similarity's plural rule
+            if len(token) >= 5 and not token.isdigit():
+                near.update(word for word, _ in self._near_tokens(token, options.min_token_similarity, True))
+                near.update(part for k in range(2, len(token) - 1) for part in (token[:k], token[k:]))  # see _joined_pairs
+        near.update(first + second for first, second in zip(tokens, tokens[1:]))
+        weight, reachable = self.weight, []
+        for name_id in candidates:
+            city = self.entity_city[self.name_entity[name_id]]
+            aligned = rest = 0.0
+            for word in self.name_tokens[name_id]:
+                if word in near:
+                    aligned += weight(word)
+                else:
+                    rest += weight(word) * (CITY_DISCOUNT if city and _near_city(word, city) else 1.0)
+            if aligned and aligned / (aligned + penalty * rest) >= options.possible:
+                reachable.append(name_id)
+        return reachable
+
+    def _near_tokens(self, token: str, minimum: float, variants: bool = False) -> list[tuple[str, float]]:
+        """The word itself if indexed; otherwise indexed words close to it (a typo), found
+        through shared character trigrams. With ``variants``, close words are added to an
+        indexed word too (defence / defense, organisation / organization)."""
+        found = self._near.get((token, variants))
+        if found is not None:
+            return found
+        if token in self.postings and not (variants and len(token) >= 5):
+            found = [(token, 1.0)]
+        elif len(token) >= 4 and not token.isdigit():
+            found = [(token, 1.0)] if token in self.postings else []
+            found += self._close_words(token, minimum)
+        else:
+            found = []
+        if len(self._near) > 200_000:
+            self._near.clear()
+        self._near[(token, variants)] = found
+        return found
+
+    def _close_words(self, token: str, minimum: float) -> list[tuple[str, float]]:
+        grams = sorted(_trigrams(token), key=lambda gram: len(self.trigrams.get(gram, ())))
+        needed = max(2, len(grams) // 2)
+        # A word sharing `needed` trigrams shares one of the len - needed + 1 rarest (pigeonhole),
+        # so only those posting lists are read; rapidfuzz's C loop then finds the close words.
+        others: set[str] = set()
+        for gram in grams[: len(grams) - needed + 1]:
+            others.update(self.trigrams.get(gram, ()))
+        others.discard(token)
+        close = process.extract(token, list(others), scorer=fuzz.ratio, score_cutoff=minimum * 100, limit=None)
+        return [(other, similarity) for other, _, _ in close if (similarity := token_similarity(token, other)) >= minimum]
+
+    def plain_holders(self, name: str, country: str) -> set[str]:
+        """The entities of ``country`` with a name made of every distinctive word of ``name`` (a word
+        neither generic nor a function word) and otherwise only generic words or its place: 'Karolinska'
+        in SE -> Karolinska Institutet ('Karolinska University Hospital' adds 'hospital', a word that
+        tells it apart)."""
+        tokens = [t for t in tokens_of(fold_name(name)) if t not in STOPWORDS]
+        distinctive = {t for t in tokens if t not in GENERIC}
+        if not distinctive or len(distinctive) > 3 or any(t not in self.postings for t in distinctive):
+            return set()
+        rarest = min(distinctive, key=lambda t: len(self.postings[t]))
+        holders: set[int] = set()
+        for name_id in self.postings[rarest]:
+            entity = self.name_entity[name_id]
+            if self.entity_country[entity] != country or name_id in self._acronym_names:
+                continue
+            words = set(self.name_tokens[name_id])
+            rest = words - distinctive - STOPWORDS - GENERIC - set(self.entity_city[entity]) - country_words(country)
+            if distinctive <= words and not rest:
+                holders.add(entity)
+        return {self.entity_ids[entity] for entity in holders}

@@ -1,0 +1,219 @@
+"""Scoring one candidate name against a typed name: exact, acronym and aligned matches, and the penalties."""
+
+from __future__ import annotations
+
+from registry.matching.match import (
+    ACRONYM_SCORE,
+    FORMER_PENALTY,
+    INITIALS_SCORE,
+    PART_PENALTY,
+    PLACE_AS_NAME_PENALTY,
+    QUALIFIER_PENALTY,
+    Match,
+)
+from registry.matching.text import GENERIC, QUALIFIERS, STOPWORDS, country_words, exact_key
+from registry.matching.words import CITY_DISCOUNT, _near_city, align, extra_cost, token_similarity
+
+
+class IndexScoring:
+    """Scoring: the methods of ``NameIndex`` that turn a candidate into an explained ``Match``."""
+
+    # -- the kinds of match -----------------------------------------------------------------------
+
+    def _exact_match(self, query, tokens, name_id, country, options) -> Match:
+        penalties: list[str] = []
+        score = 1.0
+        if all(t in GENERIC or t in STOPWORDS for t in tokens):  # a name that is just 'University'
+            score = options.possible
+            penalties.append("the name has only generic words")
+        score = self._name_adjust(score, name_id, penalties)
+        if self.name_kind[name_id] in ("former", "alias"):
+            current = self._current_holder(name_id)
+            if current is not None:
+                score -= FORMER_PENALTY
+                what = "a former name" if self.name_kind[name_id] == "former" else "an alias"
+                penalties.append(f"{what}, which {self.entity_ids[current]} carries as its name today (-{FORMER_PENALTY:g})")
+        score = self._country_adjust(score, self.name_entity[name_id], country, penalties, options)
+        explanation = f"exact match on {self.name_kind[name_id]} name {self.name_raw[name_id]!r}"
+        aligned = [(t, t, 1.0) for t in tokens if t not in STOPWORDS]
+        return self._make(query, name_id, score, aligned, explanation, penalties, options, exact=True)
+
+    def _current_holder(self, name_id: int) -> int | None:
+        """Another entity that carries this former name (or alias) as its official or local name: the
+        name is theirs today."""
+        key = exact_key(self.name_tokens[name_id])
+        entity = self.name_entity[name_id]
+        own = ("official", "local") if self.name_kind[name_id] == "alias" else ("official", "local", "alias")
+        return next((self.name_entity[other] for other in self.exact.get(key, ())
+                     if self.name_entity[other] != entity and self.name_kind[other] in own and not self.name_part[other]),
+                    None)
+
+    def _acronym_matches(self, query, key, country, context, options) -> list[tuple[int, Match]]:
+        """An acronym alone is evidence only with support: a country that singles out one
+        entity, its city named alongside, or (where the index says so) uniqueness."""
+        by_entity: dict[int, tuple[int, bool]] = {}
+        for source, derived in ((self.acronyms, False), (self.initials, True)):
+            for name_id in source.get(key, []):
+                entity = self.name_entity[name_id]
+                if entity not in by_entity or (by_entity[entity][1] and not derived):
+                    by_entity[entity] = (name_id, derived)
+        if not by_entity:
+            return []
+        explicit = {e for e, (_, derived) in by_entity.items() if not derived}
+        in_country = {e for e in by_entity if country and self.entity_country[e] == country}
+        if in_country & explicit:  # a real acronym outranks initials that happen to spell it
+            in_country &= explicit
+        found = []
+        for entity, (name_id, derived) in by_entity.items():
+            label = f"initials of {self.name_raw[name_id]!r}" if derived else f"acronym {key.upper()}"
+            top = INITIALS_SCORE if derived else ACRONYM_SCORE
+            penalties: list[str] = []
+            theirs = self.entity_country[entity]
+            if country and theirs == country and in_country == {entity}:
+                score, why = top, f"{label}, the only one in {country}"
+            elif context & set(self.entity_city[entity]):
+                score, why = top, f"{label} with its city named alongside"
+            elif options.accept_unique_acronyms and not derived and len(explicit) == 1 and len(by_entity) == 1 and not (
+                country and theirs and theirs != country
+            ):
+                score, why = top - 0.03, f"{label}, unique in this registry"
+            else:
+                others = len(by_entity) - 1
+                score = options.possible + (0.05 if not others and not derived else 0.0)
+                why = f"{label} alone is not enough" + (f" ({others} other{'s' if others > 1 else ''} use it)" if others else "")
+                if not country:
+                    why += "; give a country"
+            score = self._country_adjust(score, entity, country, penalties, options)
+            match = self._make(query, name_id, score, [(key, key, 1.0)], why, penalties, options, acronym=True)
+            found.append((entity, match))
+        return found
+
+    def _acronym_with_words(self, query, tokens, country, options) -> list[tuple[int, Match]]:
+        """An acronym of an entity with the other words naming its city or words of its name
+        ('LMU München', 'Lomonosov MSU', 'AIIMS New Delhi')."""
+        found = []
+        for position, token in enumerate(tokens):
+            rest = [t for i, t in enumerate(tokens) if i != position and t not in STOPWORDS]
+            if not rest:
+                continue
+            for name_id in self.acronyms.get(token, []):
+                entity = self.name_entity[name_id]
+                known = self.entity_words[entity] | country_words(self.entity_country[entity])
+                if all(_near_city(t, self.entity_city[entity]) or any(token_similarity(t, w) >= options.min_token_similarity for w in known) for t in rest):
+                    penalties: list[str] = []
+                    score = self._country_adjust(ACRONYM_SCORE, entity, country, penalties, options)
+                    why = f"acronym {token.upper()} with {' '.join(rest)!r}, its city or words of its name"
+                    found.append((entity, self._make(query, name_id, score, [(token, token, 1.0)], why, penalties, options, acronym=True)))
+        return found
+
+    def _aligned_match(self, query, tokens, name_id, country, context, options, keep_below=True) -> Match | None:
+        name_tokens = self.name_tokens[name_id]
+        entity = self.name_entity[name_id]
+        pairs = align(tokens, name_tokens, options.min_token_similarity)
+        if not any(name_tokens[j] not in STOPWORDS and name_tokens[j] not in GENERIC for _, j, _ in pairs):
+            return None  # sharing only 'university of' is no evidence
+        weight = self.weight
+        used_q = {i for i, _, _ in pairs}
+        used_n = {j for _, j, _ in pairs}
+        matched = partial = 0.0
+        for j, similarity in {j: s for _, j, s in pairs}.items():  # a name word joined from two counts once
+            word_weight = weight(name_tokens[j])
+            matched += similarity * word_weight
+            partial += (1 - similarity) * word_weight
+        city = self.entity_city[entity]
+        places = country_words(self.entity_country[entity])
+        acronyms = self.entity_acronyms[entity]
+        credited, query_extra, extra_q = [], 0.0, []
+        for i, token in enumerate(tokens):
+            if i in used_q or token in STOPWORDS:
+                continue
+            # A country agreeing with the entity's, given as context or closing the name
+            # ("Renmin University of China"), is not an extra word.
+            closing = i == len(tokens) - 1
+            if (token in places and (token in context or closing)) or token in acronyms or _near_city(token, city):
+                credited.append(token)
+            else:
+                query_extra += extra_cost(token, weight(token))
+                extra_q.append(token)
+        name_extra, extra_n = 0.0, []
+        trailing = len(name_tokens)  # the city closing a name ("Imperial College London") costs less
+        while trailing > 0 and trailing - 1 not in used_n and _near_city(name_tokens[trailing - 1], city):
+            trailing -= 1
+        for j, token in enumerate(name_tokens):
+            if j in used_n:
+                continue
+            cost = extra_cost(token, weight(token))
+            name_extra += cost * CITY_DISCOUNT if j >= trailing else cost
+            if token not in STOPWORDS:
+                extra_n.append(token)
+        denominator = matched + options.query_extra_penalty * (query_extra + partial) + options.extra_word_penalty * name_extra
+        score = matched / denominator if denominator else 0.0
+        qualifiers = [t for t in extra_q + extra_n if t in QUALIFIERS]
+        score -= QUALIFIER_PENALTY * len(qualifiers)
+        # A word written apart as a place ('Universidad de Chile - Santiago') read here as a name word: a
+        # candidate that reads it as its place, with the rest of the name exact, comes first.
+        placed_as_name = [tokens[i] for i in used_q if tokens[i] in query.context and tokens[i] not in query.kept]
+        if placed_as_name:
+            score -= PLACE_AS_NAME_PENALTY
+        if self.name_part[name_id]:
+            score -= PART_PENALTY
+        theirs = self.entity_country[entity]
+        if country and theirs and theirs != country:
+            score -= options.country_penalty
+        if score < options.possible and not keep_below:
+            return None  # not worth explaining
+        penalties: list[str] = []
+        if extra_q:
+            penalties.append(f"query words not in the name: {' '.join(extra_q)}")
+        if extra_n:
+            penalties.append(f"name words not in the query (x{options.extra_word_penalty:g}): {' '.join(extra_n)}")
+        if placed_as_name:
+            penalties.append(f"{' '.join(placed_as_name)}, written apart as a place, read as a name word "
+                             f"(-{PLACE_AS_NAME_PENALTY:g})")
+        if qualifiers:
+            penalties.append(f"{' '.join(qualifiers)} on one side only (-{QUALIFIER_PENALTY * len(qualifiers):g})")
+        self._name_adjust(0.0, name_id, penalties)
+        self._country_adjust(0.0, entity, country, penalties, options)
+        aligned = [(tokens[i], name_tokens[j], s) for i, j, s in sorted(pairs)]
+        words = ", ".join(q if q == n else f"{q}~{n} ({s:.2f})" for q, n, s in aligned if q not in STOPWORDS)
+        explanation = f"{self.name_kind[name_id]} name {self.name_raw[name_id]!r}: words aligned {words}"
+        if credited:
+            explanation += f"; {' '.join(credited)} agree{'s' if len(credited) == 1 else ''} with its city, country or acronym"
+        return self._make(query, name_id, score, aligned, explanation, penalties, options)
+
+    # -- adjustments ---------------------------------------------------------------------------
+
+    def _name_adjust(self, score, name_id, penalties) -> float:
+        if self.name_part[name_id]:
+            penalties.append(f"a part of a longer name (-{PART_PENALTY:g})")
+            return score - PART_PENALTY
+        return score
+
+    def _country_adjust(self, score, entity, country, penalties, options) -> float:
+        theirs = self.entity_country[entity]
+        if country and theirs and theirs != country:
+            penalties.append(f"country {country} given, entity is in {theirs} (-{options.country_penalty:g})")
+            return score - options.country_penalty
+        return score
+
+    def _make(self, query, name_id, score, aligned, explanation, penalties, options, *, exact=False, acronym=False) -> Match:
+        entity = self.name_entity[name_id]
+        if query.dropped:
+            penalties = penalties + [f"unit ignored: {'; '.join(query.dropped)}"]
+        score = max(0.0, min(1.0, score))
+        if penalties:
+            explanation += "; " + "; ".join(penalties)
+        return Match(
+            entity_id=self.entity_ids[entity],
+            score=score,
+            band=options.band(score),
+            matched_name=self.name_raw[name_id],
+            query_name=query.raw,
+            explanation=explanation,
+            aligned=list(aligned),
+            matched_kind=self.name_kind[name_id],
+            country=self.entity_country[entity],
+            penalties=penalties,
+            exact=exact,
+            acronym=acronym,
+        )

@@ -1,0 +1,137 @@
+"""Words: how much a word weighs, how alike two words are, and how two names' words align."""
+
+from __future__ import annotations
+
+import math
+
+from rapidfuzz import fuzz
+
+from registry.matching.text import COMPASS, GENERIC, LEGAL_FORMS, QUALIFIERS, STOPWORDS
+
+STOPWORD_WEIGHT = 0.05
+GENERIC_WEIGHT = 0.25
+QUALIFIER_WEIGHT = 0.9
+MAX_WEIGHT = 3.0  # IDF is squashed (tanh) to this: a unique word and an uncommon one differ 2x, not 10x
+EXTRA_WORD_FLOOR = 1.0  # an unmatched word costs at least this, however common ("college")
+CITY_DISCOUNT = 0.2  # an unmatched city closing the name ("Imperial College London")
+
+
+def _squash(idf: float) -> float:
+    return MAX_WEIGHT * math.tanh(idf / MAX_WEIGHT)
+
+
+def extra_cost(token: str, weight: float) -> float:
+    """What an unmatched word costs: its weight, at least the floor unless a function word."""
+    return weight if token in STOPWORDS or token in LEGAL_FORMS else max(weight, EXTRA_WORD_FLOOR)
+
+
+def _fixed_weight(token: str, idf: float) -> float:
+    if token in STOPWORDS or token in LEGAL_FORMS:
+        return STOPWORD_WEIGHT
+    if token in GENERIC:
+        return min(idf, GENERIC_WEIGHT)
+    if token in QUALIFIERS:
+        return min(idf, QUALIFIER_WEIGHT)
+    if token.isdigit():
+        return min(idf, 1.0)
+    return idf
+
+
+def _looks_like_acronym(raw: str, tokens: tuple[str, ...]) -> bool:
+    """A one-word name in capitals ('UCL', 'KTH') acts as an acronym even if not labelled so."""
+    return len(tokens) == 1 and 2 <= len(raw) <= 8 and raw.isupper()
+
+
+def _near_city(token: str, city: frozenset[str]) -> bool:
+    """The word names the city, allowing exonyms that differ a little (München, Munich)."""
+    return bool(city) and any(token == c or (len(token) >= 5 and fuzz.ratio(token, c) >= 75) for c in city)
+
+
+def _trigrams(token: str) -> set[str]:
+    padded = f" {token} "
+    return {padded[i : i + 3] for i in range(len(padded) - 2)}
+
+
+_SIMILARITY: dict[tuple[str, str], float] = {}
+
+
+def token_similarity(a: str, b: str) -> float:
+    """Similarity of two words in 0..1: equal is 1; a trailing s (Lund/Lunds, John/Johns) is
+    0.9; other short words must be equal; longer ones may differ by a typo or two."""
+    if a == b:
+        return 1.0
+    shorter = min(len(a), len(b))
+    if shorter >= 4 and (a == b + "s" or b == a + "s"):
+        return 0.9
+    if shorter < 5 or a.isdigit() or b.isdigit():
+        return 0.0
+    if (a in COMPASS or b in COMPASS) and a.removesuffix("ern") != b.removesuffix("ern"):
+        return 0.0
+    key = (a, b) if a < b else (b, a)
+    cached = _SIMILARITY.get(key)
+    if cached is None:
+        cached = fuzz.ratio(a, b) / 100.0
+        if shorter < 8 and cached < 0.85:  # "toyo" is not "tokyo", "wien" not "wine"
+            cached = 0.0
+        if len(_SIMILARITY) > 2_000_000:
+            _SIMILARITY.clear()
+        _SIMILARITY[key] = cached
+    return cached
+
+
+def align(query, name, minimum: float = 0.8) -> list[tuple[int, int, float]]:
+    """Pair each query word with at most one name word, most similar pairs first.
+    Returns (query position, name position, similarity) for every pair at or above minimum."""
+    pairs: list[tuple[int, int, float]] = []
+    used_n: set[int] = set()
+    positions: dict[str, list[int]] = {}
+    for j, word in enumerate(name):
+        positions.setdefault(word, []).append(j)
+    rest = []
+    for i, word in enumerate(query):  # equal words first: nothing is more similar
+        j = next((j for j in positions.get(word, ()) if j not in used_n), None)
+        if j is None:
+            if len(word) >= 4:
+                rest.append((i, word))
+        else:
+            used_n.add(j)
+            pairs.append((i, j, 1.0))
+    if not rest:
+        return pairs + _joined_pairs(query, name, {i for i, _, _ in pairs}, used_n)
+    candidates = []
+    for j, other in enumerate(name):
+        size = len(other)
+        if j in used_n or size < 4:
+            continue
+        for i, word in rest:
+            # ratio >= 0.8 needs the shorter word to be at least 2/3 of the longer
+            if 3 * min(size, len(word)) < 2 * max(size, len(word)):
+                continue
+            similarity = token_similarity(word, other)
+            if similarity >= minimum:
+                candidates.append((similarity, -i, -j))
+    candidates.sort(reverse=True)
+    used_q: set[int] = {i for i, _, _ in pairs}
+    for similarity, i, j in candidates:
+        if -i in used_q or -j in used_n:
+            continue
+        used_q.add(-i)
+        used_n.add(-j)
+        pairs.append((-i, -j, similarity))
+    return pairs + _joined_pairs(query, name, used_q, used_n)
+
+
+def _joined_pairs(query, name, used_q: set[int], used_n: set[int]) -> list[tuple[int, int, float]]:
+    """A word on one side written as two on the other ("Jiaotong" / "Jiao Tong", "Tsinghua" /
+    "Tsing Hua"): pair the word with both halves."""
+    pairs = []
+    for words, other, used_w, used_o, flip in ((query, name, used_q, used_n, False), (name, query, used_n, used_q, True)):
+        joined = {other[j] + other[j + 1]: j for j in range(len(other) - 1)}
+        for i, word in enumerate(words):
+            j = joined.get(word)
+            if j is None or i in used_w or j in used_o or j + 1 in used_o or len(word) < 5:
+                continue
+            used_w.add(i)
+            used_o.update((j, j + 1))
+            pairs += [(j, i, 1.0), (j + 1, i, 1.0)] if flip else [(i, j, 1.0), (i, j + 1, 1.0)]
+    return pairs

@@ -1,0 +1,107 @@
+"""Derive tests/data/names_unseen.csv: a labelled yardstick built differently from tests/data/names.csv,
+used only for measuring, never for tuning.
+
+The names are other lists' names, labelled by identifiers rather than by names, so no name was chosen
+because the matcher gets it right:
+
+- ``eche``: the legal name (often in capitals, in the local language) of Erasmus charter holders whose
+  website host is the website or a domain of exactly one ROR record in the shipped extract;
+- ``world``: the name in Hipo's world-universities list of a university one of whose domains is the
+  website or a domain of exactly one ROR record in the shipped extract (200 countries);
+- ``negative``: names that must match nothing, from tests/data/names_unseen_negatives.txt (companies,
+  agencies, networks, municipalities, fictitious universities), written by hand.
+
+Countries are taken round-robin, so small countries are represented as well as large ones. Run:
+python tools/derive_unseen_names.py [--shared ../shared] [--per-source 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import gzip
+import json
+import random
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from registry.matching.identifiers import web_host  # noqa: E402
+
+EXTRACT = ROOT / "data" / "reference_institutions" / "ror_education_healthcare_v2.9.jsonl.gz"
+ECHE = ROOT / "data" / "erasmus" / "eche_identifiers.csv"
+NEGATIVES = ROOT / "tests" / "data" / "names_unseen_negatives.txt"
+TARGET = ROOT / "tests" / "data" / "names_unseen.csv"
+SEED = 20261205
+
+
+def extract_hosts() -> dict[str, set[str]]:
+    hosts: dict[str, set[str]] = defaultdict(set)
+    with gzip.open(EXTRACT, "rt", encoding="utf-8") as stream:
+        for line in stream:
+            record = json.loads(line)
+            if record.get("status") != "active":
+                continue
+            ident = record["id"].rsplit("/", 1)[-1]
+            for value in [link["value"] for link in record.get("links") or []] + list(record.get("domains") or []):
+                host = web_host(value)
+                if host:
+                    hosts[host].add(ident)
+    return hosts
+
+
+def round_robin(rows: list[tuple], count: int, rng: random.Random) -> list[tuple]:
+    """Up to ``count`` rows, one country at a time; rows are (country, ...)."""
+    by_country: dict[str, list[tuple]] = defaultdict(list)
+    for row in rows:
+        by_country[row[1]].append(row)
+    for items in by_country.values():
+        rng.shuffle(items)
+    picked, countries = [], sorted(by_country)
+    while len(picked) < count and any(by_country.values()):
+        for country in countries:
+            if by_country[country] and len(picked) < count:
+                picked.append(by_country[country].pop())
+    return picked
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
+    parser.add_argument("--per-source", type=int, default=300)
+    args = parser.parse_args()
+    hipo = args.shared / "reference" / "hipo-university-domains" / "world_universities_and_domains.json"
+    if not hipo.exists():
+        sys.exit(f"no world-universities list at {hipo}; give --shared")
+    rng = random.Random(SEED)
+    hosts = extract_hosts()
+    eche = []
+    with ECHE.open(encoding="utf-8", newline="") as stream:
+        for row in csv.DictReader(stream):
+            owners = hosts.get(row["schac"], set())
+            if row["ror_basis"] == "website" and len(owners) == 1:
+                eche.append((row["name"], row["country"], next(iter(owners)), "eche"))
+    world, seen = [], set()
+    for row in json.loads(hipo.read_text(encoding="utf-8")):
+        owners = set().union(*(hosts.get(web_host(d), set()) for d in row.get("domains") or [])) if row.get("domains") else set()
+        if len(owners) == 1 and row["name"] not in seen:
+            seen.add(row["name"])
+            world.append((row["name"], row.get("alpha_two_code"), next(iter(owners)), "world"))
+    picked = round_robin(eche, args.per_source, rng) + round_robin(world, args.per_source, rng)
+    negatives = [line.strip() for line in NEGATIVES.read_text(encoding="utf-8").splitlines() if line.strip() and not line.startswith("#")]
+    for line in negatives:
+        name, _, country = line.partition("|")
+        picked.append((name.strip(), country.strip() or None, "", "negative"))
+    with TARGET.open("w", encoding="utf-8", newline="") as stream:
+        writer = csv.writer(stream, lineterminator="\n")
+        writer.writerow(["name", "country", "expected_ror", "category"])
+        writer.writerows(sorted(picked, key=lambda r: (r[3], r[1] or "", r[0])))
+    countries = len({r[1] for r in picked if r[1]})
+    print(f"wrote {len(picked)} names ({countries} countries, {len(negatives)} negatives) to {TARGET.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
