@@ -43,7 +43,7 @@ def synthetic_response(count: int) -> bytes:
     domains = sorted(d for d, holders in charter_holders().items() if len(holders) == 1 and d != "lu.se")[:count]
     iias = []
     for n, domain in enumerate(domains, start=1):
-        def swap(hei: str) -> str:
+        def swap(hei: str, domain: str = domain) -> str:
             return domain if hei == "uib.no" else hei
 
         partners = [p.model_copy(update={"hei_id": swap(p.hei_id), "iia_id": f"{p.iia_id}-{n}"}) for p in template.partners]

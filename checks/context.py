@@ -93,7 +93,7 @@ class Context:
     def query(self, sql: str, **params: Any) -> list[dict[str, Any]]:
         cursor = self.conn.execute(sql, self.params(**params))
         names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row)) for row in cursor]
+        return [dict(zip(names, row, strict=True)) for row in cursor]
 
     def found(self, sql: str, **params: Any) -> "FoundQuery":
         """The findings of a set-based query whose rows have ``subject_table``,
@@ -121,7 +121,7 @@ class FoundQuery:
         if missing:
             raise ValueError(f"a check's query must return {', '.join(sorted(missing))}")
         for row in cursor:
-            values = dict(zip(names, row))
+            values = dict(zip(names, row, strict=True))
             evidence = values["evidence"]
             yield Found(
                 values["subject_table"],

@@ -5,7 +5,7 @@ from __future__ import annotations
 from checks.context import Context
 from checks.registry import check
 
-_DATA_RULES = "the registry's data rules (DESIGN.md, Data model)"
+_DATA_RULES = "the registry's data rules (docs/design.md, Data model)"
 
 
 @check(

@@ -47,6 +47,7 @@ import sqlite_utils
 from checks.context import BuiltElsewhere, Context
 from checks.registry import CheckSpec
 from registry import db as store
+from registry.progress import NO_PROGRESS, Progress
 
 MAX_LANES = 4
 # Spread a run only when its checks took at least this long the last time, or, before any
@@ -110,7 +111,9 @@ class _Queue:
     """What is left to do: checks to run, closed scratch files to record, and which lane
     built which TEMP table."""
 
-    def __init__(self, specs: Iterable[CheckSpec], estimates: dict[str, float], main: _Lane, processes: int):
+    def __init__(self, specs: Iterable[CheckSpec], estimates: dict[str, float], main: _Lane, processes: int,
+                 progress: Progress = NO_PROGRESS):
+        self.progress = progress
         ordered = sorted(specs, key=lambda spec: -estimates.get(spec.code, 0.0))
         self.waiting = deque(spec for spec in ordered if _portable(spec))
         main.pinned.extend(spec for spec in ordered if not _portable(spec))
@@ -154,6 +157,7 @@ class _Queue:
             lane.seconds[spec.code] = seconds
             self.unfinished -= 1
             self.changed.notify_all()
+        self.progress.advance()
 
     def closed(self, path: str | None) -> None:
         """A lane process closed a scratch file (``path``), or ended (``None``)."""
@@ -206,25 +210,26 @@ class Lanes:
                 process.kill()
             process.wait()
             for pipe in (process.stdin, process.stdout):
-                pipe.close()
+                if pipe is not None:
+                    pipe.close()
         for name in self.attached:
             self.db.conn.execute(f"DETACH DATABASE {name}")
         if self.directory is not None:
             shutil.rmtree(self.directory, ignore_errors=True)
 
     def collect(self, ctx: Context, specs: list[CheckSpec], *, table: str, estimates: dict[str, float],
-                run_one: RunOne, record: Callable[[str], None]) -> dict[str, float]:
+                run_one: RunOne, record: Callable[[str], None], progress: Progress = NO_PROGRESS) -> dict[str, float]:
         """Run every check in ``specs`` and record what each found. ``run_one`` copies a
         check's rows into a table and ``record`` records the rows of a table: on the run's
         connection after each check it runs (into ``table``), and for each scratch file a
         lane process closes. Returns the seconds each check took."""
         main = _Lane(main=True)
-        queue = _Queue(specs, estimates, main, len(self.processes))
+        queue = _Queue(specs, estimates, main, len(self.processes), progress)
         files = _attachable(self.db) // max(1, len(self.processes))
         others = [_Lane(main=False, files=files) for _ in self.processes]
         threads = [threading.Thread(target=self._drive_process, args=(n, lane, process, queue), daemon=True,
                                     name=f"registry-check-lane-{n}")
-                   for n, (lane, process) in enumerate(zip(others, self.processes), start=1)]
+                   for n, (lane, process) in enumerate(zip(others, self.processes, strict=True), start=1)]
         for thread in threads:
             thread.start()
         try:
@@ -254,25 +259,29 @@ class Lanes:
                 thread.join()
         if queue.error is not None:
             raise queue.error
-        seconds = dict(main.seconds)
+        taken = dict(main.seconds)
         for lane in others:
-            seconds.update(lane.seconds)
-        return seconds
+            taken.update(lane.seconds)
+        return taken
 
     def _drive_process(self, n: int, lane: _Lane, process: subprocess.Popen, queue: _Queue) -> None:
         """Feed one lane process checks from the queue, answer its questions, and tell it
         when to close its scratch file: at BATCH_ROWS rows, or once every check is taken,
         keeping one file in hand for the end."""
 
+        # Lanes start with both pipes open and a directory for their logs (``__enter__``).
+        assert process.stdin is not None and process.stdout is not None and self.directory is not None
+        stdin, stdout, directory = process.stdin, process.stdout, self.directory
+
         def send(**message: Any) -> None:
-            process.stdin.write(json.dumps(message) + "\n")
-            process.stdin.flush()
+            stdin.write(json.dumps(message) + "\n")
+            stdin.flush()
 
         def receive() -> dict[str, Any]:
-            line = process.stdout.readline()
+            line = stdout.readline()
             if not line:
                 process.wait()
-                log = (self.directory / f"lane-{n}.log").read_text(errors="replace")[-4000:]
+                log = (directory / f"lane-{n}.log").read_text(errors="replace")[-4000:]
                 raise RuntimeError(f"a check lane ended unexpectedly:\n{log}")
             return json.loads(line)
 
@@ -284,6 +293,7 @@ class Lanes:
         rows, used = 0, 1
         try:
             while (spec := queue.next(lane)) is not None:
+                assert not isinstance(spec, str)  # scratch files go to the run's own lane only
                 last_file = used >= lane.files
                 close = rows > 0 and not last_file and (rows >= BATCH_ROWS or not queue.waiting)
                 send(run=spec.code, close=close)
@@ -319,8 +329,8 @@ def _error(message: str, kind: str) -> BaseException:
 def _serve(prefix: str, path: str, today: str, criteria_path: str, digest: str) -> None:
     """A lane process: run the checks the run asks for, one line of JSON each way."""
     from checks.context import load_criteria
-    from checks.registry import load_all
     from checks.found import copy_found, create_found_table
+    from checks.registry import load_all
 
     channel = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)  # what a check prints goes to the log, not into the conversation

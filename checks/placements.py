@@ -223,7 +223,8 @@ def commitment_changed_after_allocation(ctx: Context):
     title="Admission checklist incomplete by the start date",
     severity="high",
     family="PL",
-    criterion="infection control and health check, insurance, confidentiality agreement, review of prior education and prerequisites are complete before a student starts",
+    criterion="infection control and health check, insurance, confidentiality agreement, review of prior education "
+              "and prerequisites are complete before a student starts",
     source=_ROUTINE,
     source_url=_ROUTINE_URL,
     uses=("placements.checklist_due_days_before_start",),

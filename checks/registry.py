@@ -19,6 +19,9 @@ from typing import Any
 from registry.models.diligence import Family, Severity
 from registry.problems import UnknownName
 
+CheckFunction = Callable[..., Iterable[Any]]
+"""A check: takes a ``checks.context.Context``, returns what it found (``Context.found``)."""
+
 SEVERITY_ORDER = {severity.value: rank for rank, severity in enumerate(Severity)}
 """info 0, low 1, medium 2, high 3: sorting and --fail-on compare these ranks."""
 
@@ -32,7 +35,7 @@ class CheckSpec:
     criterion: str
     source: str
     source_url: str | None
-    function: Callable[..., Iterable[Any]] = field(compare=False)
+    function: CheckFunction = field(compare=False)
     uses: tuple[str, ...] = ()  # keys of data/criteria.yml the check reads, shown in the docs
 
     @property
@@ -70,7 +73,7 @@ def check(
     source: str,
     source_url: str | None = None,
     uses: Iterable[str] = (),
-) -> Callable[[Callable], Callable]:
+) -> Callable[[CheckFunction], CheckFunction]:
     """Register a check. The function takes a ``checks.context.Context`` and returns the
     rows it found (see ``Context.found``); its docstring is the rationale users read."""
     severity = Severity(severity).value
@@ -78,7 +81,7 @@ def check(
     if not code.startswith(family) or not code[len(family):].isdigit():
         raise ValueError(f"check code {code!r} must be its family {family!r} followed by digits")
 
-    def register(function: Callable) -> Callable:
+    def register(function: CheckFunction) -> CheckFunction:
         if not (function.__doc__ or "").strip():
             raise ValueError(f"check {code} ({function.__qualname__}) needs a docstring: it is the rationale users read")
         known = CHECKS.get(code)

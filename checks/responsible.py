@@ -10,11 +10,10 @@ Codes GRE20 and GRE21 are kept for the screening checks (``checks/screening.py``
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from checks.context import Context, FoundQuery
-from checks.registry import check
+from checks.registry import CheckFunction, check
 from checks.sql import live_partners
 
 ACTION_PLAN = "Action plan for internationalisation 2025-2027, Faculty of Medicine, Lund University: GRE"
@@ -91,7 +90,7 @@ INDICATOR_THRESHOLDS = (
 )
 
 
-def indicator_check(row: IndicatorThreshold) -> Callable[[Context], FoundQuery]:
+def indicator_check(row: IndicatorThreshold) -> CheckFunction:
     """The check one row of ``INDICATOR_THRESHOLDS`` describes, registered under its code."""
 
     def run(ctx: Context) -> FoundQuery:

@@ -28,6 +28,7 @@ from checks.registry import SEVERITY_ORDER, CheckSpec, select
 from checks.risk import refresh_country_risk
 from registry import clock
 from registry import db as store
+from registry.progress import NO_PROGRESS, Progress
 
 SOURCE = "registry check"
 
@@ -225,7 +226,7 @@ def open_findings(
     """
     cursor = db.conn.execute(sql, {"codes": json.dumps(codes) if codes is not None else None})
     names = [d[0] for d in cursor.description]
-    rows = [dict(zip(names, row)) for row in cursor]
+    rows = [dict(zip(names, row, strict=True)) for row in cursor]
     if parse_evidence:
         for finding in rows:
             finding["evidence"] = json.loads(finding["evidence"]) if finding["evidence"] else {}
@@ -241,6 +242,7 @@ def run_checks(
     criteria_path: Path | None = None,
     actor: str | None = None,
     lanes: int | None = None,
+    progress: Progress = NO_PROGRESS,
 ) -> RunResult:
     """Run the selected checks (all by default) as of ``today`` and record the run.
 
@@ -277,10 +279,12 @@ def run_checks(
                 record = _Recorder(conn, {"today": today.isoformat(), "run": run_id, "codes": json.dumps(codes)})
                 _run_tables(conn, create=True)
                 phase = time.perf_counter()
+                progress.start(len(specs), "running checks")
                 try:
                     seconds = spread.collect(ctx, specs, table=_FOUND_NOW, estimates=estimates,
-                                             run_one=copy_found, record=record)
+                                             run_one=copy_found, record=record, progress=progress)
                 finally:
+                    progress.finish()
                     ctx.close()
                 timings.update(seconds)
                 # running the checks and recording what they found as they go

@@ -93,7 +93,8 @@ def partner_possibly_on_screening_list(ctx: Context):
     title="Partner on the defence-universities list (military, security or defence industry)",
     severity="high",
     family="GRE",
-    criterion="no partner is an institution that ASPI lists as military, security, defence-industry or one of the Seven Sons of National Defence, unless reviewed",
+    criterion="no partner is an institution that ASPI lists as military, security, defence-industry or one of the "
+              "Seven Sons of National Defence, unless reviewed",
     source=_ASPI,
     source_url=_ASPI_URL,
 )

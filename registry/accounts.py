@@ -64,9 +64,6 @@ class Login:
     credential_digest: str  # digest of the password hash; a session opened with another one has ended
     source: str  # "registry" or "environment"
 
-    def may(self, right: str) -> bool:
-        return right in RIGHTS.get(self.role, frozenset())
-
     def actor(self) -> dict:
         return {"id": self.name, "role": self.role, "reviewer_role": self.reviewer_role, "account_source": self.source}
 

@@ -9,6 +9,7 @@
 A command ``registry GROUP COMMAND`` has the function ``GROUP_COMMAND`` (hyphens become
 underscores; a Python keyword gets a trailing underscore: ``registry import`` is ``import_``,
 also called ``import_file``). The commands only parse their arguments, call these and print.
+Long ones take ``progress`` (``registry.progress``: ``on_terminal()`` shows a bar on standard error).
 Errors: ``ProblemsFound`` for bad input (nothing written), ``UsageProblem`` for a request that
 names what does not exist (an unknown check code, a missing registry file).
 """
@@ -27,6 +28,7 @@ from registry.countries import country_code
 from registry.importers import seed
 from registry.integrity import verify as _verify
 from registry.problems import NoRegistry, Problem, UnknownName, UsageProblem
+from registry.progress import NO_PROGRESS, Progress
 
 if TYPE_CHECKING:
     from checks.registry import CheckSpec
@@ -161,7 +163,8 @@ def export(destination: PathLike | None = None, db_path: PathLike | None = None,
 
 
 def check(db_path: PathLike | None = None, *, only: Iterable[str] = (), families: Iterable[str] = (),
-          today: date | None = None, criteria_path: PathLike | None = None, actor: str | None = None) -> RunResult:
+          today: date | None = None, criteria_path: PathLike | None = None, actor: str | None = None,
+          progress: Progress = NO_PROGRESS) -> RunResult:
     """Run the checks (all, or those ``only`` names or of ``families``), record the run and its
     findings; ``UnknownName`` for a code or family that does not exist.
 
@@ -169,7 +172,7 @@ def check(db_path: PathLike | None = None, *, only: Iterable[str] = (), families
     from checks.run import run_checks
 
     return run_checks(open_registry(db_path), only=tuple(only), families=tuple(families), today=today,
-                      criteria_path=Path(criteria_path) if criteria_path else None, actor=actor)
+                      criteria_path=Path(criteria_path) if criteria_path else None, actor=actor, progress=progress)
 
 
 def checks() -> list[CheckSpec]:
@@ -249,13 +252,14 @@ def screening_lists(db_path: PathLike | None = None) -> list[dict[str, Any]]:
     return loaded_lists(open_registry(db_path))
 
 
-def screen(db_path: PathLike | None = None, *, list_ids: Iterable[str] = (), actor: str | None = None) -> ScreeningRun:
+def screen(db_path: PathLike | None = None, *, list_ids: Iterable[str] = (), actor: str | None = None,
+           progress: Progress = NO_PROGRESS) -> ScreeningRun:
     """Screen every partner, with all its names, against the screening lists; record the matches.
 
     Example: ``run = api.screen("office.db"); [r.matches for r in run.lists]``"""
     from registry.screening import screen as run_screen
 
-    return run_screen(open_registry(db_path), list_ids=tuple(list_ids) or None, actor=actor)
+    return run_screen(open_registry(db_path), list_ids=tuple(list_ids) or None, actor=actor, progress=progress)
 
 
 def screen_decide(institution: str, entity: str, decision: str, db_path: PathLike | None = None, *, reason: str,
@@ -277,7 +281,7 @@ def screen_decide(institution: str, entity: str, decision: str, db_path: PathLik
 
 
 def resolve(name: str | None = None, db_path: PathLike | None = None, *, names_file: PathLike | None = None,
-            country: str | None = None, limit: int = 3) -> list[Resolution]:
+            country: str | None = None, limit: int = 3, progress: Progress = NO_PROGRESS) -> list[Resolution]:
     """Resolve a partner ``name`` (or every name in ``names_file``: one a line, or CSV with 'name' and an
     optional 'country') to institutions; ``country`` (a code or name) applies to names without one.
 
@@ -298,7 +302,7 @@ def resolve(name: str | None = None, db_path: PathLike | None = None, *, names_f
         assert name is not None
         return [resolve_one(db, name, country, limit)]
     names = [(each, found or country) for each, found in read_names(names_file)]
-    return resolve_many(db, names, limit)
+    return resolve_many(db, names, limit, progress=progress)
 
 
 def reference_load(path: PathLike, db_path: PathLike | None = None, *, actor: str | None = None,
@@ -322,14 +326,15 @@ def reference_add(reference_id: str, db_path: PathLike | None = None, *, institu
                                              kind=kind, actor=actor)
 
 
-def dedupe(db_path: PathLike | None = None, *, threshold: float | None = None) -> list[DuplicatePair]:
+def dedupe(db_path: PathLike | None = None, *, threshold: float | None = None,
+           progress: Progress = NO_PROGRESS) -> list[DuplicatePair]:
     """Institutions that are probably duplicates, with the evidence.
 
     Example: ``[(pair.keep, pair.drop) for pair in api.dedupe("office.db")]``"""
     from registry import dedupe as dedupe_module
 
     threshold = dedupe_module.DEFAULT_THRESHOLD if threshold is None else threshold
-    return dedupe_module.find_duplicates(open_registry(db_path), threshold)
+    return dedupe_module.find_duplicates(open_registry(db_path), threshold, progress=progress)
 
 
 def distinct(institution: str, other: str, db_path: PathLike | None = None, *, reason: str | None = None,
@@ -393,17 +398,17 @@ def ewp_diff(paths: Iterable[PathLike] = (), db_path: PathLike | None = None, *,
     Example: ``api.ewp_diff(["ours.xml", "theirs.xml"]).differs``"""
     from registry.ewp import diff, reader
 
-    paths = [str(path) for path in paths]
+    files = [str(path) for path in paths]
     expected = 0 if (agreement and since_approval) else 1 if agreement else 2
-    if len(paths) != expected:
+    if len(files) != expected:
         raise UsageProblem("give two files, or --agreement ID and one file, or --agreement ID --approved")
     if not agreement:
-        first, second = (reader.read_file(path)[1] for path in paths)
-        return diff.compare_documents(first, second, names=(paths[0], paths[1]))
+        first, second = (reader.read_file(path)[1] for path in files)
+        return diff.compare_documents(first, second, names=(files[0], files[1]))
     db = open_registry(db_path)
     if since_approval:
         return diff.compare_with_approved(db, agreement)
-    return diff.compare_with_stored(db, agreement, reader.read_file(paths[0])[1], paths[0])
+    return diff.compare_with_stored(db, agreement, reader.read_file(files[0])[1], files[0])
 
 
 def ewp_approve(agreement: str, db_path: PathLike | None = None, *, iia_hash: str | None = None,
@@ -524,7 +529,8 @@ def opportunities(db_path: PathLike | None = None, *, programme: str | None = No
 # -- publishing and serving --------------------------------------------------------------------------------------
 
 
-def publish(db_path: PathLike | None = None, *, out: PathLike = "public.db", force: bool = False) -> Publication:
+def publish(db_path: PathLike | None = None, *, out: PathLike = "public.db", force: bool = False,
+            progress: Progress = NO_PROGRESS) -> Publication:
     """Write the minimised public copy of the registry (no contacts, reviews, findings, audit log or
     confidential agreements). An existing ``out`` is replaced only when it is an earlier public
     copy, or with ``force``.
@@ -536,7 +542,7 @@ def publish(db_path: PathLike | None = None, *, out: PathLike = "public.db", for
     if not source.exists():
         raise NoRegistry(f"no registry at {source}: run 'registry init --db {source}' first, or pass --db")
     try:
-        return publish_copy(source, out, force=force)
+        return publish_copy(source, out, force=force, progress=progress)
     except ValueError as error:
         raise UsageProblem(str(error)) from error
 

@@ -19,6 +19,7 @@ from icalendar import Calendar, Event
 
 from registry import clock
 from registry import db as store
+from registry.models import Record
 from registry.models.action_plan import CalendarToken
 from registry.reminders import DEFAULT_BASE_URL, database_name, page_url
 from registry.reports.common import months_before, rows
@@ -254,7 +255,7 @@ def revoke_tokens(
     """Revoke the account's tokens, or one token; the number revoked."""
     where, value = ("token_sha256", token_digest(token)) if token else ("account", account)
     found = rows(db, f"SELECT * FROM calendar_tokens WHERE {where} = ? AND revoked_on IS NULL", [value])
-    records = [CalendarToken(**{**row, "revoked_on": clock.today()}) for row in found]
+    records: list[Record] = [CalendarToken(**{**row, "revoked_on": clock.today()}) for row in found]
     if records:
         store.write_records(db, records, actor=actor or store.default_actor(), source="registry calendar-token revoke")
     return len(records)

@@ -1,6 +1,6 @@
 """``registry check``, ``checks``, ``review``, ``waive`` and ``indicators load``.
 
-The only module in ``registry/`` that imports ``checks``: the library below it never does.
+With ``registry.api``, the only modules in ``registry/`` that import ``checks``: the library below never does.
 Exit status: 0 ok; 1 when an open, unwaived finding at or above ``--fail-on`` exists, or on
 bad input; 2 on bad usage.
 """
@@ -22,6 +22,7 @@ from registry.cli import db_option, fail_with_problems, json_option
 from registry.importers.indicators import DEFAULT_DIR, load_indicators
 from registry.models import Answer, ReviewerRole, ReviewOutcome
 from registry.problems import ProblemsFound
+from registry.progress import on_terminal
 
 ISO_DATE = click.DateTime(formats=["%Y-%m-%d"])
 ANSWERS = click.Choice([a.value for a in Answer])
@@ -54,7 +55,7 @@ def _codes(values: tuple[str, ...]) -> list[str]:
 def check_command(db_path, only, families, fail_on, output_format, as_json, as_of, criteria_path) -> None:
     """Run the checks, record the run and its findings, and list the open findings."""
     result = api.check(db_path, only=_codes(only), families=_codes(families), today=_date(as_of),
-                       criteria_path=criteria_path)
+                       criteria_path=criteria_path, progress=on_terminal())
     for note in result.notes:
         click.echo(f"note: {note}", err=True)
     click.echo(FORMATS["json" if as_json else output_format](result))

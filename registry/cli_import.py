@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from registry.cli import db_option, fail_with_problems, json_option
 from registry.formats import FORMATS
 from registry.importers.report import render
 from registry.problems import ProblemsFound
+from registry.progress import on_terminal
 
 PROGRESS_THRESHOLD = 10_000
 
@@ -29,12 +30,7 @@ def progress_on_terminal(items: Iterable[Any], count: int, label: str = "importi
     """A progress bar on standard error for more than 10,000 items on a terminal; else nothing."""
     if count <= PROGRESS_THRESHOLD or not sys.stderr.isatty():
         return items
-    return _bar(items, count, label)
-
-
-def _bar(items: Iterable[Any], count: int, label: str) -> Iterator[Any]:
-    with click.progressbar(items, length=count, label=label, file=sys.stderr) as bar:
-        yield from bar
+    return on_terminal().iterate(items, count, label)
 
 
 @click.command("import")

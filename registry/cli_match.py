@@ -15,6 +15,7 @@ from registry import reference as reference_module
 from registry.cli import db_option, fail_with_problems, json_option
 from registry.identifier_index import fill_erasmus_identifiers
 from registry.problems import ProblemsFound
+from registry.progress import on_terminal
 from registry.resolve import Resolution
 
 def _print_resolution(resolution: Resolution) -> None:
@@ -42,7 +43,8 @@ def resolve(name: str | None, country: str | None, limit: int, names_file: str |
     if bool(name) == bool(names_file):
         raise click.UsageError("give a NAME or --file, not both")
     try:
-        resolutions = api.resolve(name, db_path, names_file=names_file, country=country, limit=limit)
+        resolutions = api.resolve(name, db_path, names_file=names_file, country=country, limit=limit,
+                                  progress=on_terminal())
     except ProblemsFound as found:
         fail_with_problems(found.problems, heading=f"nothing was resolved; {len(found.problems)} problem(s) in {names_file}:")
     if as_json:
@@ -105,7 +107,7 @@ def reference_add(reference_id: str, institution_id: str | None, kind: str | Non
 @json_option
 def dedupe(threshold: float, db_path: str, as_json: bool) -> None:
     """List institutions that are probably duplicates, with the evidence. Exit 1 if any."""
-    pairs = api.dedupe(db_path, threshold=threshold)
+    pairs = api.dedupe(db_path, threshold=threshold, progress=on_terminal())
     if as_json:
         click.echo(json.dumps([p.as_dict() for p in pairs], indent=2, ensure_ascii=False))
     else:

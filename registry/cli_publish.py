@@ -10,6 +10,7 @@ import click
 import sqlite_utils
 
 from registry import api
+from registry.progress import on_terminal
 from registry.publish import publish as publish_copy
 
 PUBLIC_DB = "public.db"
@@ -23,7 +24,7 @@ PUBLIC_DB = "public.db"
 def publish(db_path: str, out: str, force: bool, as_json: bool) -> None:
     """Write the minimised public copy of the registry (no contacts, reviews, findings,
     audit log or confidential agreements), to serve with 'registry serve --public'."""
-    publication = api.publish(db_path, out=out, force=force)
+    publication = api.publish(db_path, out=out, force=force, progress=on_terminal())
     if as_json:
         click.echo(json.dumps(publication.as_dict(), indent=2))
         return

@@ -173,8 +173,8 @@ def remind_command(db_path, as_of, horizon_days, dry_run, smtp, sender, starttls
     elif not dry_run:
         click.echo(f"sent {len(outcome.sent)} digest(s): {', '.join(outcome.sent) or 'none'}")
     if outcome.failed:
-        for recipient, error in outcome.failed.items():
-            click.echo(f"error: not sent to {recipient}: {error}", err=True)
+        for recipient, refusal in outcome.failed.items():
+            click.echo(f"error: not sent to {recipient}: {refusal}", err=True)
         _fail(f"{len(outcome.failed)} digest(s) not sent, kept in {outbox}/; nothing of them was marked as sent")
 
 

@@ -21,6 +21,7 @@ from registry.importers.screening import load_list
 from registry.models import ReviewerRole
 from registry.models.screening import RiskListFormat, RiskListKind, ScreeningDecisionKind
 from registry.problems import ProblemsFound
+from registry.progress import on_terminal
 from registry.screening import ScreeningRun, screen
 
 DEMO_ORDER = 40
@@ -106,7 +107,7 @@ def screen_group(ctx: click.Context, list_ids: tuple[str, ...], db_path: str, as
     if ctx.invoked_subcommand is not None:
         return
     try:
-        run = api.screen(db_path, list_ids=list_ids)
+        run = api.screen(db_path, list_ids=list_ids, progress=on_terminal())
     except ProblemsFound as found:
         fail_with_problems(found.problems, as_json=as_json, heading="cannot screen:")
     click.echo(json.dumps(run.as_dict(), indent=2, ensure_ascii=False) if as_json else _report(run))

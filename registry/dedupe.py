@@ -26,6 +26,7 @@ from registry.matching import MatchOptions
 from registry.models import InstitutionName
 from registry.models.reference import DistinctInstitutions
 from registry.problems import Problem, ProblemsFound
+from registry.progress import NO_PROGRESS, Progress
 from registry.resolve import registry_index
 
 DEFAULT_THRESHOLD = 0.8
@@ -77,7 +78,8 @@ def _domain(url: str | None) -> str | None:
     return host.removeprefix("www.") or None
 
 
-def find_duplicates(db: sqlite_utils.Database, threshold: float = DEFAULT_THRESHOLD) -> list[DuplicatePair]:
+def find_duplicates(db: sqlite_utils.Database, threshold: float = DEFAULT_THRESHOLD, *,
+                    progress: Progress = NO_PROGRESS) -> list[DuplicatePair]:
     """Pairs of institutions that are probably one, best first, with the evidence."""
     conn = db.conn
     institutions = {
@@ -111,7 +113,7 @@ def find_duplicates(db: sqlite_utils.Database, threshold: float = DEFAULT_THRESH
         for other in idents[1:]:
             note(idents[0], other, 0.9, f"same website domain {domain}")
     names = conn.execute("SELECT institution, name FROM institution_names WHERE kind != 'acronym'").fetchall()
-    for ident, name in names:
+    for ident, name in progress.iterate(names, len(names), "comparing names"):
         country = institutions[ident][2]
         for match in index.match(name, country, limit=5, include_below=True):
             if match.entity_id != ident and match.score >= threshold:
@@ -162,7 +164,7 @@ def _fetch_institution(conn, ident: str) -> dict[str, Any]:
     if row is None:
         raise ProblemsFound([Problem("unknown-institution", "institutions", "no institution has this id",
                                      f"institutions/{ident}", "id", ident)])
-    return dict(zip([d[0] for d in cursor.description], row))
+    return dict(zip([d[0] for d in cursor.description], row, strict=True))
 
 
 def merge(db: sqlite_utils.Database, keep: str, drop: str, *, actor: str | None = None) -> MergeReport:

@@ -47,9 +47,7 @@ def fresh_registry(path: str | Path) -> sqlite_utils.Database:
     path.parent.mkdir(parents=True, exist_ok=True)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
-    db = store.connect(path)
-    store.ensure_schema(db)
-    return db
+    return store.open_registry(path, create=True)
 
 
 def build_demo(path: str | Path = DEMO_DB, *, data_dir: Path = DATA_DIR) -> sqlite_utils.Database:

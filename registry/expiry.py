@@ -14,7 +14,7 @@ import sqlite_utils
 
 from registry import clock
 from registry import db as store
-from registry.models import Agreement
+from registry.models import Agreement, Record
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ def expire(
     as_of = as_of or clock.today()
     spec = store.specs()["agreements"]
     rows = past_end(db, as_of)
-    records = [Agreement(**{**store.decode(spec, row), "status": "expired"}) for row in rows]
+    records: list[Record] = [Agreement(**{**store.decode(spec, row), "status": "expired"}) for row in rows]
     if records and not dry_run:
         store.write_records(
             db, records, actor=actor or store.default_actor(), source=f"registry expire (as of {as_of})"

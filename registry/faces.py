@@ -26,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from registry import clock
+from registry import accounts, clock
 from registry.serve import ROOT, SERVING_SETTINGS, build_metadata
 
 PACKAGE = Path(__file__).resolve().parent
@@ -36,7 +36,7 @@ STATIC_DIR = PACKAGE / "static"
 STATIC_MOUNT = "assets"
 PUBLIC_METADATA_FILE = ROOT / "public-metadata.yml"
 
-ACCOUNT_PREFIX = "REGISTRY_PASSWORD_HASH_"
+ACCOUNT_PREFIX = accounts.HASH_PREFIX
 TILES_VARIABLE = "REGISTRY_TILE_URL"
 OSM_TILES = "https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png"
 OSM_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
@@ -86,16 +86,6 @@ class Face:
         )
 
 
-def accounts_from_environment(environ: dict[str, str] | None = None) -> dict[str, str]:
-    """Account name -> the variable holding its password hash."""
-    environ = os.environ if environ is None else environ
-    return {
-        name[len(ACCOUNT_PREFIX) :].lower(): name
-        for name, value in environ.items()
-        if name.startswith(ACCOUNT_PREFIX) and len(name) > len(ACCOUNT_PREFIX) and value.strip()
-    }
-
-
 def hash_password(password: str) -> str:
     from registry import passwords
 
@@ -110,7 +100,7 @@ class OneTimeLogin:
 
 def one_time_login(user: str = "demo") -> OneTimeLogin | None:
     """For the demo: unless an account is configured, make one for this process only."""
-    if accounts_from_environment():
+    if accounts.environment_accounts():
         return None
     password = secrets.token_urlsafe(12)
     os.environ[ACCOUNT_PREFIX + user.upper()] = hash_password(password)
@@ -161,8 +151,6 @@ def internal_face(db_path: str | Path, *, auth: bool = True, tiles: str | None =
 
 
 def _require_an_account(db_path: Path) -> None:
-    from registry import accounts
-
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     try:
         found = accounts.any_account(conn)

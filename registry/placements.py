@@ -44,7 +44,7 @@ CRITERIA_FILE = Path(__file__).resolve().parent.parent / "data" / "criteria.yml"
 def _rows(db: sqlite_utils.Database, sql: str, params: Any = ()) -> list[dict[str, Any]]:
     cursor = db.conn.execute(sql, params)
     names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row)) for row in cursor]
+    return [dict(zip(names, row, strict=True)) for row in cursor]
 
 
 def _one(db: sqlite_utils.Database, sql: str, params: Any = ()) -> dict[str, Any] | None:
@@ -146,7 +146,8 @@ def register_applicant(
 ) -> IncomingPlacement:
     """Register an applicant by reference code, with every checklist item pending."""
     if _one(db, "SELECT id FROM incoming_placements WHERE id = ?", [reference]):
-        raise ProblemsFound([Problem("duplicate-id", "incoming_placements", "this applicant is registered already", f"incoming_placements/{reference}", "id", reference)])
+        raise ProblemsFound([Problem("duplicate-id", "incoming_placements", "this applicant is registered already",
+                                     f"incoming_placements/{reference}", "id", reference)])
     on = on or clock.today()
     placement = _build(
         IncomingPlacement,
@@ -164,7 +165,8 @@ def register_applicant(
 def _placement(db: sqlite_utils.Database, reference: str) -> dict[str, Any]:
     found = _one(db, "SELECT * FROM incoming_placements WHERE id = ?", [reference])
     if found is None:
-        raise ProblemsFound([Problem("unknown-reference", "incoming_placements", "no applicant has this reference code", f"incoming_placements/{reference}", "placement", reference)])
+        raise ProblemsFound([Problem("unknown-reference", "incoming_placements", "no applicant has this reference code",
+                                     f"incoming_placements/{reference}", "placement", reference)])
     return found
 
 
@@ -188,18 +190,22 @@ def allocate(
     if placement["withdrawn"]:
         problems.append(Problem("withdrawn", "incoming_placements", "the applicant has withdrawn", label, "placement", reference))
     if _one(db, "SELECT placement FROM placement_allocations WHERE placement = ?", [reference]):
-        problems.append(Problem("allocated-already", "placement_allocations", "the applicant is assigned already; admission is binding", label, "placement", reference))
+        problems.append(Problem("allocated-already", "placement_allocations",
+                                "the applicant is assigned already; admission is binding", label, "placement", reference))
     found_period = _one(db, "SELECT * FROM placement_periods WHERE id = ?", [period])
     if found_period is None:
         problems.append(Problem("unknown-reference", "placement_periods", "no period has this id", label, "period", period))
     elif found_period["round"] != placement["round"]:
-        problems.append(Problem("wrong-round", "placement_periods", f"the period belongs to round {found_period['round']}, the applicant to {placement['round']}", label, "period", period))
+        problems.append(Problem("wrong-round", "placement_periods",
+                                f"the period belongs to round {found_period['round']}, the applicant to {placement['round']}",
+                                label, "period", period))
     slot = next((row for row in capacity(db, placement["round"]) if (row["host"], row["period"]) == (host, period)), None)
     if found_period is not None and (slot is None or slot["free"] <= 0):
         offered = 0 if slot is None else slot["offered"]
         problems.append(Problem("no-free-place", "round_offers", f"the unit offers {offered} place(s) in this period and has no free one", label, "host", host))
     if problems:
         raise ProblemsFound(problems)
+    assert found_period is not None  # a missing period is one of the problems above
     allocation = _build(
         PlacementAllocation,
         label,

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from registry import clock, schema, views
 from registry import db as store
+from registry.progress import NO_PROGRESS, Progress
 
 
 @dataclass(frozen=True)
@@ -217,7 +218,8 @@ class WouldOverwrite(ValueError):
     """The output file exists and is not a public copy: replacing it could destroy a registry."""
 
 
-def publish(source_path: str | Path, out: str | Path, *, force: bool = False) -> Publication:
+def publish(source_path: str | Path, out: str | Path, *, force: bool = False,
+            progress: Progress = NO_PROGRESS) -> Publication:
     """Write the public database ``out`` from the registry at ``source_path``. An existing
     ``out`` is replaced only when it is an earlier public copy, or with ``force``."""
     source_path, out = Path(source_path), Path(out)
@@ -240,7 +242,7 @@ def publish(source_path: str | Path, out: str | Path, *, force: bool = False) ->
     tables = _published_specs(conn)
     for _, spec in tables:
         conn.execute(schema.create_table_sql(spec))
-    for entry, spec in tables:
+    for entry, spec in progress.iterate(tables, len(tables), "copying public tables"):
         _copy_rows(conn, entry, spec)
     published = [spec for _, spec in tables]
     # Indexes first: every reference is indexed, and the checks below look rows up by reference

@@ -19,6 +19,7 @@ import os
 import smtplib
 import ssl
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from email.message import EmailMessage
@@ -32,6 +33,7 @@ import sqlite_utils
 from registry import clock
 from registry import db as store
 from registry.expiry import Expired, expire, past_end
+from registry.models import Record
 from registry.models.action_plan import SentReminder
 from registry.problems import UsageProblem
 from registry.reports.common import months_before, rows
@@ -56,7 +58,7 @@ class Item:
 class Digest:
     recipient: str
     items: list[Item]
-    message: EmailMessage | None = None
+    message: EmailMessage
 
 
 @dataclass
@@ -84,7 +86,7 @@ def page_url(base_url: str, table: str, key: str, database: str = "registry") ->
 
 
 def collect(
-    db: sqlite_utils.Database, as_of: date, horizon_days: int, base_url: str, expired_now: list[Any] = ()
+    db: sqlite_utils.Database, as_of: date, horizon_days: int, base_url: str, expired_now: Sequence[Any] = ()
 ) -> list[Item]:
     """Every event due within the horizon (or overdue), as items with a link to their page."""
     database = database_name(db)
@@ -268,17 +270,17 @@ HEADINGS = {
 }
 
 
-def compose(digest: Digest, sender: str, as_of: date) -> EmailMessage:
+def compose(recipient: str, items: list[Item], sender: str, as_of: date) -> EmailMessage:
     message = EmailMessage()
-    count = len(digest.items)
+    count = len(items)
     message["Subject"] = f"Registry reminders as of {as_of}: {count} item{'s' if count != 1 else ''}"
     message["From"] = sender
-    message["To"] = digest.recipient
+    message["To"] = recipient
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
     lines = [f"Reminders from the agreement registry as of {as_of}.", ""]
     for kind, heading in HEADINGS.items():
-        mine = [item for item in digest.items if item.kind == kind]
+        mine = [item for item in items if item.kind == kind]
         if mine:
             lines += [heading, "-" * len(heading)]
             for item in mine:
@@ -340,13 +342,12 @@ def remind(
     for recipient, wanted in recipients_of(db, items).items():
         fresh = [item for item in wanted if (item.event, recipient) not in done]
         if fresh:
-            digest = Digest(recipient, fresh)
-            digest.message = compose(digest, sender, as_of)
-            outcome.digests.append(digest)
+            outcome.digests.append(Digest(recipient, fresh, compose(recipient, fresh, sender, as_of)))
     if dry_run or not outcome.digests:
         return outcome
     try:
-        session = _connect(*smtp, starttls=starttls, user=user)
+        assert smtp is not None  # refused above unless dry_run
+        session = _connect(smtp[0], smtp[1], starttls=starttls, user=user)
     except MailError:
         outcome.kept = [_keep(outbox, digest, as_of) for digest in outcome.digests]
         raise
@@ -365,7 +366,7 @@ def remind(
 
 def _record(db: sqlite_utils.Database, digest: Digest, actor: str | None) -> None:
     sent_at = clock.now_text()
-    records = [
+    records: list[Record] = [
         SentReminder(
             event=item.event, recipient=digest.recipient, sent_at=sent_at, subject=str(digest.message["Subject"])
         )

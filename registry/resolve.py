@@ -38,9 +38,11 @@ from registry.matching.identifiers import TypedIdentifier, embedded_identifiers,
 from registry.matching.text import GENERIC, STOPWORDS, tokens_of
 from registry.models import Institution, InstitutionName
 from registry.problems import Problem, ProblemsFound
+from registry.progress import NO_PROGRESS, Progress
 from registry.reference import reference_stamp, ror_id
 from registry.text import fold, slugify, unique_id
 
+INVALID = "invalid"  # the status of a text that is no name, or too generic to be one institution's
 MARGIN = 0.06  # a probable match must lead the next candidate by this much to be accepted
 AMBIGUOUS_SHOWN = 10  # an ambiguous answer lists up to this many candidates: every one a person must weigh
 
@@ -227,7 +229,7 @@ class Resolver:
             country = country_code(country)  # raises ValueError naming the closest countries
         refused = not_a_name(name)
         if refused:
-            return Resolution(name, country, "invalid", [], refused)
+            return Resolution(name, country, INVALID, [], refused)
         typed = typed_identifier(name)
         if typed:
             return self._by_identifier(name, country, typed, limit)
@@ -240,7 +242,7 @@ class Resolver:
             if not_a_name(text) or not any(c.isalpha() for c in text):
                 return keyed[0]
         if _only_generic(text):
-            return Resolution(name, country, "invalid", [], "too generic: give the words that set the institution apart, "
+            return Resolution(name, country, INVALID, [], "too generic: give the words that set the institution apart, "
                               "with its country or city")
         return self._by_name(name, text, country, limit)
 
@@ -460,6 +462,7 @@ def resolve_many(
     limit: int = 3,
     *,
     workers: int | None = None,
+    progress: Progress = NO_PROGRESS,
 ) -> list[Resolution]:
     """Resolve many (name, country) pairs with one pair of indexes: the bulk path.
 
@@ -472,15 +475,20 @@ def resolve_many(
         workers = (os.cpu_count() or 1) if len(names) >= PARALLEL_FROM else 1
     path = _database_file(db)
     if workers <= 1 or path is None or "fork" not in multiprocessing.get_all_start_methods():
-        return [resolver.resolve(name, country, limit) for name, country in names]
+        return [resolver.resolve(name, country, limit) for name, country in progress.iterate(names, len(names), "resolving")]
     global _WORKER_RESOLVER
     _WORKER_RESOLVER = resolver
     size = max(1, -(-len(names) // (workers * 4)))
     chunks = [names[start:start + size] for start in range(0, len(names), size)]
+    results = []
+    progress.start(len(names), "resolving")
     try:
         with multiprocessing.get_context("fork").Pool(workers, initializer=_start_worker, initargs=(str(path),)) as pool:
-            results = pool.map(partial(_resolve_chunk, limit=limit), chunks)
+            for chunk in pool.imap(partial(_resolve_chunk, limit=limit), chunks):  # in order, as they finish
+                results.append(chunk)
+                progress.advance(len(chunk))
     finally:
+        progress.finish()
         _WORKER_RESOLVER = None
     return [resolution for chunk in results for resolution in chunk]
 
@@ -560,7 +568,7 @@ def _from_reference(
     def fetch(ident: str) -> dict | None:
         cursor = conn.execute("SELECT * FROM reference_institutions WHERE id = ?", [ident])
         row = cursor.fetchone()
-        return dict(zip([d[0] for d in cursor.description], row)) if row else None
+        return dict(zip([d[0] for d in cursor.description], row, strict=True)) if row else None
 
     record = fetch(reference_id)
     if record is None:

@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from registry.models import RECORDS, Record
-from registry.schema_types import Indexed, Ref, RenamedFrom, Searchable, SqlCheck
+from registry.schema_types import Indexed, Ref, RenamedFrom, SqlCheck
 
 # One encoder, built once: json.dumps with keyword arguments builds a new encoder per call,
 # which dominates a bulk load. Compact and unescaped, as SQLite's json_object writes.
@@ -44,7 +44,6 @@ class Column:
     indexed: bool = False
     index_then: tuple[str, ...] = ()
     unique: bool = False
-    searchable: bool = False
     computed: bool = False
     min_length: int = 0
     sql_checks: list[str] = field(default_factory=list)
@@ -156,8 +155,8 @@ def _column(name: str, info: FieldInfo) -> Column:
     extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
     if extra.get("renamed_from"):  # Field(json_schema_extra={"renamed_from": "old"}), as RenamedFrom("old")
         old_names = extra["renamed_from"]
-        column.renamed_from += (old_names,) if isinstance(old_names, str) else tuple(old_names)
-    expanded = []
+        column.renamed_from += (old_names,) if isinstance(old_names, str) else tuple(map(str, typing.cast(list[Any], old_names)))
+    expanded: list[Any] = []
     for item in metadata:
         expanded.extend(item if isinstance(item, annotated_types.GroupedMetadata) else [item])
     for item in expanded:
@@ -171,14 +170,17 @@ def _column(name: str, info: FieldInfo) -> Column:
             column.indexed = True
             column.index_then = item.then
             column.unique = item.unique
-        elif isinstance(item, Searchable):
-            column.searchable = True
         elif isinstance(item, RenamedFrom):
             column.renamed_from += item.names
-        elif isinstance(item, (annotated_types.Ge, annotated_types.Gt)):
-            column.minimum = item.ge if isinstance(item, annotated_types.Ge) else item.gt
-        elif isinstance(item, (annotated_types.Le, annotated_types.Lt)):
-            column.maximum = item.le if isinstance(item, annotated_types.Le) else item.lt
+        elif isinstance(item, annotated_types.Ge):
+            column.minimum = float(typing.cast(float, item.ge))
+        elif isinstance(item, annotated_types.Le):
+            column.maximum = float(typing.cast(float, item.le))
+        # A strict bound is its own check: taking gt=0 as >= 0 would let SQL store the 0 the model refuses.
+        elif isinstance(item, annotated_types.Gt):
+            column.sql_checks.append(f"{{column}} > {float(typing.cast(float, item.gt)):g}")
+        elif isinstance(item, annotated_types.Lt):
+            column.sql_checks.append(f"{{column}} < {float(typing.cast(float, item.lt)):g}")
     return column
 
 
@@ -218,8 +220,8 @@ def create_table_sql(spec: TableSpec) -> str:
         for check in column.checks():
             lines.append(f"CHECK ({check})")
     for earlier, later in spec.record.ordered:
-        e, l = quote(earlier), quote(later)
-        lines.append(f"CHECK ({e} IS NULL OR {l} IS NULL OR {l} >= {e})")
+        first, then = quote(earlier), quote(later)
+        lines.append(f"CHECK ({first} IS NULL OR {then} IS NULL OR {then} >= {first})")
     for group in spec.record.exactly_one:
         lines.append(f"CHECK ({' + '.join(f'({quote(name)} IS NOT NULL)' for name in group)} = 1)")
     lines.append(f"PRIMARY KEY ({', '.join(quote(k) for k in spec.record.primary_key)})")
@@ -232,7 +234,7 @@ def declared_indexes(spec: TableSpec) -> dict[str, tuple[str, ...]]:
     indexes = {}
     leading_key = spec.record.primary_key[0]
     for column in spec.columns:
-        if (column.ref or column.indexed) and not (column.name == leading_key):
+        if (column.ref or column.indexed) and column.name != leading_key:
             names = (column.name, *column.index_then)
             indexes[f"idx_{spec.name}_{'_'.join(names)}"] = names
     return indexes
@@ -264,7 +266,7 @@ def _key_of(spec: TableSpec, alias: str) -> str:
     return f"json_array({', '.join(f'{alias}.{quote(k)}' for k in keys)})"
 
 
-def audit_key(spec: TableSpec, key: tuple) -> str:
+def audit_key(spec: TableSpec, key: tuple[Any, ...]) -> str:
     """The row_key the audit log stores, as ``_key_of`` computes it in SQL."""
     if len(key) == 1:
         return str(key[0])

@@ -85,11 +85,6 @@ class RenamedFrom:
         object.__setattr__(self, "names", names)
 
 
-@dataclass(frozen=True)
-class Searchable:
-    """Marks a text column that goes into the table's full-text index."""
-
-
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,127}$"
 Slug = Annotated[
     str,

@@ -25,6 +25,7 @@ from registry import db as store
 from registry.matching import Match, MatchOptions, NameIndex, normalize
 from registry.models.screening import RiskMatch, ScreeningDecision, ScreeningDecisionKind
 from registry.problems import Problem, ProblemsFound, validation_problems
+from registry.progress import NO_PROGRESS, Progress
 
 # Screening asks a person rather than miss a listed entity, but a word that one name has and
 # the other lacks ("Nanjing University" / "... of Aeronautics and Astronautics", "Tianjin
@@ -152,7 +153,8 @@ def _now() -> datetime:
 
 
 def screen(db: sqlite_utils.Database, *, list_ids: Iterable[str] | None = None, actor: str | None = None,
-           options: MatchOptions = SCREENING_OPTIONS, now: datetime | None = None) -> ScreeningRun:
+           options: MatchOptions = SCREENING_OPTIONS, now: datetime | None = None,
+           progress: Progress = NO_PROGRESS) -> ScreeningRun:
     """Screen every partner against the given lists (default: all) and record the matches.
 
     Pairs a reviewer called "not the same" are left out while the entity is unchanged;
@@ -171,7 +173,8 @@ def screen(db: sqlite_utils.Database, *, list_ids: Iterable[str] | None = None, 
     for list_id, list_name in lists:
         if wanted and list_id not in wanted:
             continue
-        result, list_records = _screen_list(db, list_id, list_name, names, options, now)
+        listed = progress.iterate(names, len(names), f"screening against {list_id}")
+        result, list_records = _screen_list(db, list_id, list_name, listed, options, now)
         results.append(result)
         records.extend(list_records)
     plan = store.write_records(db, records, actor=actor, source="registry screen") if records else None
@@ -222,7 +225,7 @@ def _stored_matches(db: sqlite_utils.Database, list_id: str) -> dict[tuple[str, 
     spec = store.specs()["risk_matches"]
     cursor = db.conn.execute("SELECT * FROM risk_matches WHERE list = ?", [list_id])
     columns = [d[0] for d in cursor.description]
-    rows = (store.decode(spec, dict(zip(columns, values))) for values in cursor)
+    rows = (store.decode(spec, dict(zip(columns, values, strict=True))) for values in cursor)
     return {(row["institution"], row["entity_id"]): row for row in rows}
 
 
@@ -242,7 +245,7 @@ def decide(db: sqlite_utils.Database, institution: str, entity_id: str, decision
         raise ProblemsFound([Problem("unknown-reference", where, "no listed entity has this id"
                                      + (f" on list {list_id}" if list_id else ""), None, "entity", entity_id)])
     if len(found) > 1:
-        raise ProblemsFound([Problem("ambiguous", where, f"the entity id is on several lists ({', '.join(l for l, _ in found)}); give --list",
+        raise ProblemsFound([Problem("ambiguous", where, f"the entity id is on several lists ({', '.join(listed for listed, _ in found)}); give --list",
                                      None, "entity", entity_id)])
     (entity_list, fingerprint), = found
     try:
@@ -263,4 +266,4 @@ def loaded_lists(db: sqlite_utils.Database) -> list[dict[str, Any]]:
         "SELECT id, name, kind, format, source, retrieved_on, licence, loaded_at, entity_count FROM risk_lists ORDER BY id"
     )
     names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row)) for row in cursor]
+    return [dict(zip(names, row, strict=True)) for row in cursor]

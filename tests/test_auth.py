@@ -328,3 +328,35 @@ def test_the_public_copy_has_no_accounts(registry_file, tmp_path):
     publish(registry_file, out)
     tables = {row[0] for row in sqlite3.connect(out).execute("SELECT name FROM sqlite_master")}
     assert not tables & {"accounts", "account_passwords", "sessions"}
+
+
+# --- no other way in ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def in_process(registry_file):
+    """The internal face in this process, with no trusted proxy."""
+    from registry import faces
+
+    return faces.internal_face(registry_file).datasette()
+
+
+def test_a_signed_ds_actor_cookie_is_no_way_in(in_process):
+    import asyncio
+
+    forged = in_process.sign({"a": {"id": "ada", "role": "admin"}}, "actor")
+    response = asyncio.run(in_process.client.get("/registry/contacts", cookies={"ds_actor": forged}))
+    assert response.status_code == 302 and response.headers["location"].endswith("/-/login")
+
+
+def test_a_forwarded_address_from_an_untrusted_client_counts_for_nothing(in_process):
+    import asyncio
+
+    async def attempt(address: str, name: str):
+        form = await in_process.client.get("/-/login")
+        token = re.search(r'name="csrftoken" value="([^"]+)"', form.text).group(1)
+        return await in_process.client.post("/-/login", data={"username": name, "password": "wrong", "csrftoken": token},
+                                            cookies=form.cookies, headers={"x-forwarded-for": address})
+
+    statuses = [asyncio.run(attempt(f"192.0.2.{n}", f"someone-{n}")).status_code for n in range(6)]
+    assert statuses == [401] * 5 + [429]  # one client, whatever it claims to forward

@@ -99,6 +99,9 @@ def test_programme_feed_and_command(tmp_path):
     assert result.exit_code == 2 and "closest: med (Medicine)" in result.output
 
 
+PASSWORD = "a long test password"
+
+
 def get(path: Path, url: str, *, auth: bool = True, actor: str | None = None):
     """GET url from the internal face, anonymously or after logging in as ``actor`` through the login form."""
     async def fetch():
@@ -115,9 +118,6 @@ def get(path: Path, url: str, *, auth: bool = True, actor: str | None = None):
         return await datasette.client.get(url, cookies=cookies)
 
     return asyncio.run(fetch())
-
-
-PASSWORD = "a long test password"
 
 
 @pytest.fixture
@@ -137,6 +137,7 @@ def test_internal_face_serves_the_feed_behind_login_or_token(tmp_path, account):
     assert "ends-nurse-oslo@partner-registry" in found and "ends-med-oslo@partner-registry" not in found
     assert found["ends-nurse-oslo@partner-registry"]["url"].endswith("/registry/agreements/nurse-oslo")
     assert get(path, "/-/calendar.ics?programme=nope", actor="office").status_code == 404
+    assert 'href="/-/calendar.ics"' in get(path, "/", actor="office").text
 
     token = calendar_feed.create_token(db, "office", programme="med")
     assert (

@@ -29,7 +29,7 @@ def db(registry_db):
 
 def finding(db) -> dict:
     cursor = db.conn.execute("SELECT * FROM findings WHERE id = ?", [FINGERPRINT])
-    return dict(zip([d[0] for d in cursor.description], cursor.fetchone()))
+    return dict(zip([d[0] for d in cursor.description], cursor.fetchone(), strict=True))
 
 
 def test_found_again_unchanged_only_last_seen_and_last_run_move(db):

@@ -151,7 +151,8 @@ def test_registry_serve_answers_its_json_api(seeded):
                 break
             except OSError:
                 if time.monotonic() > deadline or server.poll() is not None:
-                    raise AssertionError(f"server did not answer: {server.stdout.read1().decode() if server.poll() is not None else ''}")
+                    output = server.stdout.read1().decode() if server.poll() is not None else ""
+                    raise AssertionError(f"server did not answer: {output}") from None
                 time.sleep(0.2)
         assert [(r["id"], r["partners"], r["countries"]) for r in overview] == [("ex-uio", "University of Oslo", "NO")]
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/cli/expiring.json?months=6", timeout=5) as response:
@@ -166,5 +167,5 @@ def test_registry_serve_answers_its_json_api(seeded):
 
 def test_the_server_runs_queries_on_its_loop_unless_told_otherwise(tmp_path):
     args = serve_module.datasette_args(tmp_path / "r.db", host="127.0.0.1", port=1, metadata_path=tmp_path / "m.json")
-    settings = dict(zip(args[args.index("--setting") + 1::3], args[args.index("--setting") + 2::3]))
+    settings = dict(zip(args[args.index("--setting") + 1::3], args[args.index("--setting") + 2::3], strict=True))
     assert settings["num_sql_threads"] == "0" and settings["sql_time_limit_ms"] == "3000"

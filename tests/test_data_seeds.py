@@ -173,7 +173,8 @@ SPECIAL_CASES = {
     "clinical placement in force": ("select id from agreements where kind = 'clinical_placement' and status = 'active'", 2),
     "research memorandum": ("select id from agreements where kind = 'research'", 3),
     "active agreement with neither notice period nor exit clause": (
-        "select id from agreements where status = 'active' and notice_months is null and coalesce(exit_clause, 0) = 0 and kind not in ('twin_town', 'municipal_cooperation')", 2),
+        "select id from agreements where status = 'active' and notice_months is null and coalesce(exit_clause, 0) = 0 "
+        "and kind not in ('twin_town', 'municipal_cooperation')", 2),
     "confidential agreement": ("select id from agreements where confidential = 1", 1),
     "draft": ("select id from agreements where status = 'draft'", 2),
     "negotiating": ("select id from agreements where status = 'negotiating'", 2),

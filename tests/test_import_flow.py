@@ -268,3 +268,9 @@ def test_the_python_api_mirrors_the_cli(seeded, tmp_path):
     assert report.counts() == {"matched": 3, "ambiguous": 1, "new": 1, "rejected": 0} and not report.written
     assert registry.export(tmp_path / "out.xlsx", db_path=db_file) == 1
     assert registry.import_file(tmp_path / "out.xlsx", db_path=db_file, dry_run=True).plan.is_empty
+
+
+def test_a_partner_that_is_no_name_is_refused_never_created(db, tmp_path):
+    report = run(db, sheet(tmp_path, ";University;SE;utbyte;aktivt;2024-01-01;;;;;"), create_missing=True, dry_run=True)
+    assert report.outcomes[0].status == "ambiguous"
+    assert "'University': too generic" in reasons(report)[2]

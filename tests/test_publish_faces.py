@@ -233,7 +233,8 @@ def test_concurrent_edits_keep_their_actors(internal, registry_file):
         if entry["table_name"] == "agreements" and (entry["after"] or {}).get("ends_on", "").startswith("2101-01-"):
             day = int(entry["after"]["ends_on"][-2:])
             assert entry["actor"] == ("alice" if day % 2 else "bob"), entry
-    carol = [e for e in audit(registry_file, "ex-lodz-erasmus") if e["table_name"] == "agreements" and (e["after"] or {}).get("ends_on", "").startswith("2102-")]
+    carol = [e for e in audit(registry_file, "ex-lodz-erasmus")
+             if e["table_name"] == "agreements" and (e["after"] or {}).get("ends_on", "").startswith("2102-")]
     assert len(carol) == 12 and {e["actor"] for e in carol} == {"carol"}
 
 

@@ -73,7 +73,7 @@ def matches(db, **where):
     sql = "SELECT * FROM risk_matches" + (" WHERE " + " AND ".join(f"{k} = ?" for k in where) if where else "")
     cursor = db.conn.execute(sql + " ORDER BY institution, entity_id", list(where.values()))
     names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row)) for row in cursor]
+    return [dict(zip(names, row, strict=True)) for row in cursor]
 
 
 def pairs(db):

@@ -25,7 +25,8 @@ TREND_YEARS = 5
 
 VDEM = {
     "file": "vdem-academic-freedom/vdem_afi_libdem_1993_2022.csv",
-    "source": "V-Dem Institute, Country-Year dataset: Academic Freedom Index (v2xca_academ) and Liberal Democracy Index (v2x_libdem), via the vdemdata R package",
+    "source": "V-Dem Institute, Country-Year dataset: Academic Freedom Index (v2xca_academ) and "
+              "Liberal Democracy Index (v2x_libdem), via the vdemdata R package",
     "source_url": "https://www.v-dem.net/data/the-v-dem-dataset/",
     "licence": "CC BY 4.0; cite Coppedge et al., V-Dem Country-Year Dataset, and the Academic Freedom Index project",
 }
@@ -105,7 +106,7 @@ def derive_freedom(reference: Path, alpha2: dict[str, str], bands: dict[str, flo
         latest = max(year for year, row in years.items() if row["v2xca_academ"])
         now, before = years[latest], years.get(latest - TREND_YEARS, {})
 
-        def change(column: str) -> str | None:
+        def change(column: str, now: dict = now, before: dict = before) -> str | None:
             if now.get(column) and before.get(column):
                 return f"{float(now[column]) - float(before[column]):.3f}"
             return None

@@ -22,7 +22,6 @@ import sqlite_utils
 
 from registry import clock, schema
 from registry.problems import NoRegistry
-from registry.problems import NoRegistry
 
 DEFAULT_DB = "registry.db"
 # How long a write waits for another process's write to finish (REGISTRY_LOCK_TIMEOUT, seconds).

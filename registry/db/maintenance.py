@@ -23,7 +23,7 @@ def history(db: sqlite_utils.Database, record_id: str) -> list[dict[str, Any]]:
     names = [d[0] for d in cursor.description]
     entries = []
     for row in cursor:
-        entry = dict(zip(names, row))
+        entry = dict(zip(names, row, strict=True))
         for side in ("before", "after"):
             entry[side] = json.loads(entry[side]) if entry[side] else None
         entries.append(entry)

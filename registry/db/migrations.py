@@ -21,6 +21,7 @@ import re
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import sqlite_utils
 
@@ -81,7 +82,7 @@ class Migration:
     def changes_anything(self) -> bool:
         return self.backup is not None or self.dry_run and (bool(self.tables) or self.from_version != self.to_version)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "path": self.path, "from_version": self.from_version, "to_version": self.to_version,
             "tables": [vars(t) for t in self.tables], "kept": self.kept,
@@ -247,7 +248,7 @@ def _key_columns(conn: sqlite3.Connection, table: str) -> list[str]:
     return [name for _, name in keys] or ["rowid"]
 
 
-def _describe_key(row: tuple | None) -> str:
+def _describe_key(row: tuple[Any, ...] | None) -> str:
     return "/".join(str(value) for value in row) if row else "?"
 
 
@@ -258,7 +259,8 @@ def _first_key(conn: sqlite3.Connection, table: str, holding: str | None = None)
     return _describe_key(row)
 
 
-def _refusal(conn, table, temporary, copy, sources, error) -> MigrationRefused:
+def _refusal(conn: sqlite3.Connection, table: str, temporary: str, copy: str, sources: dict[str, str],
+             error: sqlite3.Error) -> MigrationRefused:
     """Find the first row the new definition refuses, and the field, by copying row by row."""
     keys = _key_columns(conn, table)
     for (rowid,) in conn.execute(f"SELECT rowid FROM {schema.quote(table)} ORDER BY rowid").fetchall():

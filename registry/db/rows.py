@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from functools import lru_cache
 from typing import Any
@@ -13,7 +14,7 @@ from registry.models import Record
 
 def encode(spec: schema.TableSpec, columns: dict[str, Any]) -> dict[str, Any]:
     """A model's JSON-mode dump as the values stored in each column."""
-    return dict(zip(spec.stored_columns, encode_values(spec, columns)))
+    return dict(zip(spec.stored_columns, encode_values(spec, columns), strict=True))
 
 
 @lru_cache(maxsize=None)
@@ -28,7 +29,7 @@ def _encoding(table: str) -> tuple[tuple[str, ...], tuple[int, ...], tuple[int, 
 
 def encode_values(spec: schema.TableSpec, columns: dict[str, Any]) -> list[Any]:
     names, json_positions, bool_positions = _encoding(spec.name)
-    values = [columns.get(name) for name in names]
+    values: list[Any] = [columns.get(name) for name in names]
     for position in json_positions:
         if values[position] is not None:
             values[position] = schema.dump_json(values[position])
@@ -45,10 +46,8 @@ def decode(spec: schema.TableSpec, row: dict[str, Any]) -> dict[str, Any]:
         value = row.get(column.name)
         if value is not None:
             if column.kind == "json" and isinstance(value, str):
-                try:
+                with contextlib.suppress(ValueError):  # text that is not JSON stays text
                     value = json.loads(value)
-                except ValueError:
-                    pass
             elif column.kind == "bool" and value in (0, 1):
                 value = bool(value)
         values[column.name] = value

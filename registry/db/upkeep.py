@@ -77,7 +77,8 @@ def create_derived(conn: sqlite3.Connection) -> None:
 
 
 def file_version(conn: sqlite3.Connection) -> int:
-    return conn.execute("PRAGMA user_version").fetchone()[0]
+    version: int = conn.execute("PRAGMA user_version").fetchone()[0]
+    return version
 
 
 def _names(conn: sqlite3.Connection, kind: str = "table") -> set[str]:

@@ -32,10 +32,17 @@ _CHUNK = 500
 @dataclass
 class Change:
     table: str
-    key: tuple
+    key: tuple[Any, ...]
     operation: str  # insert, update, delete
     before: dict[str, Any] | None
     after: dict[str, Any] | None
+
+    @property
+    def row(self) -> dict[str, Any]:
+        """The row an insert or an update writes."""
+        if self.after is None:
+            raise ValueError(f"a {self.operation} of {self.table}/{self.key} has no row to write")
+        return self.after
 
     def changed_fields(self) -> list[tuple[str, Any, Any]]:
         before, after = self.before or {}, self.after or {}
@@ -88,7 +95,7 @@ FREEZE_AFTER_OBJECTS = 100_000
 class _Flat:
     """Records split into rows per table, with what each row's source gave (None: all of it)."""
 
-    rows: dict[str, list[dict]] = field(default_factory=lambda: defaultdict(list))
+    rows: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     given: dict[str, list[frozenset[str] | None]] = field(default_factory=lambda: defaultdict(list))
     complete: dict[str, set[tuple[str, Any]]] = field(default_factory=lambda: defaultdict(set))
 
@@ -112,7 +119,7 @@ def _flatten(
     for field_name, (child_cls, parent_field) in record.children.items():
         if field_name in (complete_lists if merge else record.model_fields_set):
             flat.complete[child_cls.table].add((parent_field, getattr(record, record.primary_key[0])))
-        for child, child_dump in zip(getattr(record, field_name), dumped[field_name]):
+        for child, child_dump in zip(getattr(record, field_name), dumped[field_name], strict=True):
             _flatten(child, flat, merge=merge, dumped=child_dump)
 
 
@@ -136,24 +143,25 @@ def _merged(spec: schema.TableSpec, before: dict[str, Any], after: dict[str, Any
         )]) from None
 
 
-def _fetch(db: sqlite_utils.Database, table: str, column: str, values: Iterable[Any]) -> list[dict]:
+def _fetch(db: sqlite_utils.Database, table: str, column: str, values: Iterable[Any]) -> list[dict[str, Any]]:
     values = list(values)
-    found = []
+    found: list[dict[str, Any]] = []
     for start in range(0, len(values), _CHUNK):
         chunk = values[start : start + _CHUNK]
         marks = ", ".join("?" for _ in chunk)
         cursor = db.conn.execute(f"SELECT * FROM {schema.quote(table)} WHERE {schema.quote(column)} IN ({marks})", chunk)
         names = [d[0] for d in cursor.description]
-        found.extend(dict(zip(names, row)) for row in cursor)
+        found.extend(dict(zip(names, row, strict=True)) for row in cursor)
     return found
 
 
-def _existing_rows(db, spec, new_rows, complete) -> dict[tuple, dict]:
+def _existing_rows(db: sqlite_utils.Database, spec: schema.TableSpec, new_rows: list[dict[str, Any]],
+                   complete: set[tuple[str, Any]]) -> dict[tuple[Any, ...], dict[str, Any]]:
     pk = spec.record.primary_key
-    existing: dict[tuple, dict] = {}
+    existing: dict[tuple[Any, ...], dict[str, Any]] = {}
     if db.conn.execute(f"SELECT 1 FROM {schema.quote(spec.name)} LIMIT 1").fetchone() is None:
         return existing  # a first load: nothing to look up, row by row
-    by_parent: dict[str, set] = defaultdict(set)
+    by_parent: dict[str, set[Any]] = defaultdict(set)
     for parent_field, parent_id in complete:
         by_parent[parent_field].add(parent_id)
     for parent_field, parent_ids in by_parent.items():
@@ -192,7 +200,7 @@ def plan_changes(
         new_rows = flat.rows.get(table, [])
         existing = _existing_rows(db, spec, new_rows, flat.complete.get(table, set()))
         seen = set()
-        for after, given in zip(new_rows, flat.given.get(table, [])):
+        for after, given in zip(new_rows, flat.given.get(table, []), strict=True):
             key = tuple(after[k] for k in pk)
             seen.add(key)
             stored = existing.get(key)
@@ -272,7 +280,7 @@ def _indexes_rebuilt_after(db: sqlite_utils.Database, plan: Plan) -> Iterator[No
         db.conn.execute(sql)
 
 
-def _audit_rows(plan: Plan) -> Iterator[tuple]:
+def _audit_rows(plan: Plan) -> Iterator[tuple[Any, ...]]:
     """Log rows for the plan's updates and deletes (inserts are logged from the table)."""
     for change in plan.changes:
         spec = specs()[change.table]
@@ -317,11 +325,11 @@ def _apply_batches(db: sqlite_utils.Database, plan: Plan) -> None:
         if operation == "insert":
             marks = ", ".join("?" for _ in cols)
             sql = f"INSERT INTO {q} ({', '.join(schema.quote(c) for c in cols)}) VALUES ({marks})"
-            conn.executemany(sql, [encode_values(spec, c.after) for c in changes])
+            conn.executemany(sql, [encode_values(spec, c.row) for c in changes])
         elif operation == "update":
             sets = ", ".join(f"{schema.quote(c)} = ?" for c in cols)
             sql = f"UPDATE {q} SET {sets} WHERE {where}"
-            conn.executemany(sql, [encode_values(spec, c.after) + list(c.key) for c in changes])
+            conn.executemany(sql, [encode_values(spec, c.row) + list(c.key) for c in changes])
         else:
             conn.executemany(f"DELETE FROM {q} WHERE {where}", [list(c.key) for c in changes])
 
@@ -331,13 +339,14 @@ def _reference_columns(table: str) -> tuple[tuple[str, str], ...]:
     return tuple((c.name, c.ref.table) for c in specs()[table].columns if c.ref)
 
 
-def missing_references(db: sqlite_utils.Database, records: list[Record]) -> list[tuple[int, Record, str, Any, str]]:
+def missing_references(db: sqlite_utils.Database, records: Sequence[Record]) -> list[tuple[int, Record, str, Any, str]]:
     """(index, record, field, value, table) for every reference to an id that exists
     neither in these records nor in the store."""
-    provided: dict[str, set] = defaultdict(set)
-    referenced: dict[str, set] = defaultdict(set)
+    provided: dict[str, set[Any]] = defaultdict(set)
+    referenced: dict[str, set[Any]] = defaultdict(set)
+    Places = dict[tuple[str, Any], list[tuple[int, Record, str, Any, str]]]
 
-    def visit(record: Record, report: dict[tuple[str, Any], list] | None, index: int) -> None:
+    def visit(record: Record, report: Places | None, index: int) -> None:
         if len(record.primary_key) == 1:
             provided[record.table].add(getattr(record, record.primary_key[0]))
         for name, table in _reference_columns(record.table):
@@ -355,7 +364,7 @@ def missing_references(db: sqlite_utils.Database, records: list[Record]) -> list
     # every place that names them, for the error messages.
     for index, record in enumerate(records):
         visit(record, None, index)
-    unknown: dict[tuple[str, Any], list] = {}
+    unknown: Places = {}
     for table, values in referenced.items():
         candidates = values - provided[table]
         stored = {row["id"] for row in _fetch(db, table, "id", candidates)} if candidates else set()
@@ -367,12 +376,12 @@ def missing_references(db: sqlite_utils.Database, records: list[Record]) -> list
     return sorted((place for places in unknown.values() for place in places), key=lambda place: place[0])
 
 
-def unique_clashes(db: sqlite_utils.Database, records: list[Record], locations: list[str] | None = None) -> list[Problem]:
+def unique_clashes(db: sqlite_utils.Database, records: Sequence[Record], locations: list[str] | None = None) -> list[Problem]:
     """A value of a unique column (an office's agreement code) that another record holds,
     in this input or in the store: the store would refuse it, said here in words."""
     problems = []
     for table, names in _unique_columns().items():
-        holders: dict[tuple[str, Any], tuple[int, tuple]] = {}
+        holders: dict[tuple[str, Any], tuple[int, tuple[Any, ...]]] = {}
         for index, record in enumerate(records):
             if record.table != table:
                 continue
@@ -406,7 +415,7 @@ def _unique_columns() -> dict[str, tuple[str, ...]]:
 
 def write_records(
     db: sqlite_utils.Database,
-    records: list[Record],
+    records: Sequence[Record],
     *,
     actor: str | None = None,
     source: str | None = None,

@@ -53,7 +53,7 @@ def parse(source: str | Path | bytes, *, where: str | None = None) -> etree._Ele
         try:
             data = path.read_bytes()
         except OSError as error:
-            raise ProblemsFound([Problem("unreadable", where, f"cannot read the file: {error.strerror or error}")])
+            raise ProblemsFound([Problem("unreadable", where, f"cannot read the file: {error.strerror or error}")]) from error
     if not data.strip():
         raise ProblemsFound([Problem("xml-syntax", where, "the file is empty")])
     try:

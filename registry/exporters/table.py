@@ -4,6 +4,7 @@ apostrophe in front; the importer takes it off again."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 from collections.abc import Iterator
 from datetime import date
@@ -49,17 +50,14 @@ def _one_kind(options: ExportOptions) -> str:
 
 def write_csv(db: sqlite_utils.Database, destination: Path | IO[str], options: ExportOptions) -> int:
     headers, rows = table_cells(db, _one_kind(options))
-    stream = open(destination, "w", encoding="utf-8-sig", newline="") if isinstance(destination, Path) else destination
-    try:
+    with (open(destination, "w", encoding="utf-8-sig", newline="") if isinstance(destination, Path)
+          else contextlib.nullcontext(destination)) as stream:
         writer = csv.writer(stream, delimiter=options.delimiter, lineterminator="\r\n")
         writer.writerow(headers)
         count = 0
         for row in rows:
             writer.writerow([_csv_cell(value) for value in row])
             count += 1
-    finally:
-        if isinstance(destination, Path):
-            stream.close()
     return count
 
 

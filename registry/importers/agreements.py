@@ -36,6 +36,7 @@ from registry.importers.kinds import (
     validation_reasons,
 )
 from registry.importers.outcome import AMBIGUOUS, MATCHED, NEW, RowOutcome
+from registry.resolve import INVALID
 from registry.importers.stored import stored_records
 from registry.importers.vocabulary import enum_lookup, word_key
 from registry.models import AgreementKind, Cycle, Institution, by_table
@@ -285,7 +286,7 @@ class AgreementsKind(TableKind):
                 result.append(Partner(best.institution_id, best.name))
                 scores.append(best.score)
                 notes.append(f"{name!r} -> {best.institution_id} ({best.score:.2f}, {best.reason})")
-            elif resolution.status == AMBIGUOUS:
+            elif resolution.status in (AMBIGUOUS, INVALID):  # a person decides; never a new institution
                 describe_candidates(outcome, resolution)
                 ambiguous.append(ambiguity(name, resolution))
             else:

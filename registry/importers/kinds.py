@@ -31,6 +31,7 @@ from registry.countries import country_code
 from registry.importers import partners, values
 from registry.importers.headers import HeaderMap, MapFile
 from registry.importers.outcome import MATCHED, NEW, ImportOptions, RowOutcome
+from registry.resolve import INVALID
 from registry.importers.stored import record_inputs, stored_records
 from registry.importers.table import RawTable
 from registry.importers.vocabulary import header_names
@@ -498,6 +499,8 @@ def describe_candidates(outcome: RowOutcome, resolution) -> None:
 
 
 def ambiguity(name: str, resolution) -> str:
+    if resolution.status == INVALID:  # "University", "!!!": no institution's name
+        return f"{name!r}: {resolution.reason}"
     shown = "; ".join(
         f"{c.institution_id or c.reference_id} {c.name!r} ({c.score:.2f}, {c.reason}{', ' + c.country if c.country else ''})"
         for c in resolution.candidates[:3]

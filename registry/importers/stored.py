@@ -30,7 +30,7 @@ def _select(db: sqlite_utils.Database, table: str, column: str | None, values: l
     if values is None:
         cursor = db.conn.execute(f"SELECT * FROM {schema.quote(table)} ORDER BY {quoted_order}")
         names = [d[0] for d in cursor.description]
-        yield from (dict(zip(names, row)) for row in cursor)
+        yield from (dict(zip(names, row, strict=True)) for row in cursor)
         return
     for start in range(0, len(values), _CHUNK):
         chunk = values[start : start + _CHUNK]
@@ -40,7 +40,7 @@ def _select(db: sqlite_utils.Database, table: str, column: str | None, values: l
             chunk,
         )
         names = [d[0] for d in cursor.description]
-        yield from (dict(zip(names, row)) for row in cursor)
+        yield from (dict(zip(names, row, strict=True)) for row in cursor)
 
 
 def stored_records(

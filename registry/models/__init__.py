@@ -1,7 +1,7 @@
 """The one definition of every record in the registry and of its rules.
 
 Each ``Record`` subclass is one table. Its fields are the columns; ``Annotated`` markers
-(``Ref``, ``Indexed``, ``Searchable``) and pydantic constraints become foreign keys,
+(``Ref``, ``Indexed``, ``SqlCheck``) and pydantic constraints become foreign keys,
 indexes and CHECK constraints (``registry.schema``); its docstring and field descriptions
 become the Datasette documentation. Each capability keeps its records in a module of this
 package; importing the package registers them all.

@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from registry import clock
 from registry.schema_types import SqlRule
@@ -23,7 +23,8 @@ def _broken(rule: SqlRule, values: dict[str, Any]) -> bool:
     if conn is None:
         conn = _rule_connections.conn = sqlite3.connect(":memory:")
         clock.register_sql(conn)
-    return conn.execute(f"SELECT NOT ({rule.parameterised()})", values).fetchone()[0] == 1
+    broken: int = conn.execute(f"SELECT NOT ({rule.parameterised()})", values).fetchone()[0]
+    return broken == 1
 
 
 def _comparable(value: Any) -> Any:
@@ -42,6 +43,10 @@ RECORDS: list[type["Record"]] = []
 """Every stored record type in the order defined; a subclass with a ``table`` joins it."""
 
 
+Children = dict[str, tuple[type["Record"], str]]
+"""A record's nested children: field name -> (child record class, the child's field naming the parent)."""
+
+
 class Record(BaseModel):
     """Base of every stored record: strict fields, declared keys, checks shared with SQL."""
 
@@ -50,7 +55,7 @@ class Record(BaseModel):
     table: ClassVar[str]
     primary_key: ClassVar[tuple[str, ...]] = ("id",)
     # field name -> (child record class, the child's field that points back at this record)
-    children: ClassVar[dict[str, tuple[type["Record"], str]]] = {}
+    children: ClassVar[Children] = {}
     # pairs (earlier, later): the later value may not precede the earlier one
     ordered: ClassVar[tuple[tuple[str, str], ...]] = ()
     # groups of fields of which exactly one must be set
@@ -113,7 +118,7 @@ class Record(BaseModel):
             extra = cls._raw_order_errors(data)
             if not extra:
                 raise
-            details = [
+            details: list[InitErrorDetails] = [
                 {"type": e["type"], "loc": e["loc"], "input": e["input"], "ctx": e.get("ctx", {})}
                 if e["type"] != "value_error"
                 else {"type": PydanticCustomError("value_error", e["msg"].removeprefix("Value error, ")), "loc": e["loc"], "input": e["input"]}
@@ -122,10 +127,10 @@ class Record(BaseModel):
             raise ValidationError.from_exception_data(error.title, details + extra) from None
 
     @classmethod
-    def _raw_order_errors(cls, data: Any) -> list[dict]:
+    def _raw_order_errors(cls, data: Any) -> list[InitErrorDetails]:
         if not isinstance(data, dict):
             return []
-        errors = []
+        errors: list[InitErrorDetails] = []
         for earlier, later in cls.ordered:
             first, second = _comparable(data.get(earlier)), _comparable(data.get(later))
             if first is not None and second is not None and type(first) is type(second) and second < first:
@@ -176,7 +181,7 @@ class Record(BaseModel):
         names = [name for name in cls.model_fields if name not in cls.children]
         return names + list(cls.model_computed_fields)
 
-    def key(self) -> tuple:
+    def key(self) -> tuple[Any, ...]:
         return tuple(getattr(self, name) for name in self.primary_key)
 
     def columns(self) -> dict[str, Any]:

@@ -10,10 +10,10 @@ from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Optional
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, computed_field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, computed_field, model_validator
 
 from registry.models import limits
-from registry.models.base import Record
+from registry.models.base import Children, Record
 from registry.schema_types import (
     AcademicYear,
     Country,
@@ -23,7 +23,6 @@ from registry.schema_types import (
     IscedLevel,
     Ref,
     RorId,
-    Searchable,
     Slug,
     SqlRule,
     Url,
@@ -59,6 +58,9 @@ LanguageCode = Annotated[
 ]
 AgreementCode = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Count = Annotated[int, Field(ge=0)]
+# Degrees to 7 decimals (about a centimetre): a spreadsheet keeps 15 significant digits, so a
+# coordinate with more would come back changed from an export to XLSX and its import.
+Degrees = Annotated[float, AfterValidator(lambda value: round(value, 7))]
 Year = Annotated[int, Field(ge=1000, le=2200)]
 
 
@@ -204,7 +206,7 @@ class InstitutionName(Record):
     primary_key: ClassVar[tuple[str, ...]] = ("institution", "name")
 
     institution: Annotated[Slug, Ref("institutions")]
-    name: Annotated[NonEmpty, Searchable()]
+    name: NonEmpty
     kind: NameKind = NameKind.alias
     language: Optional[LanguageCode] = None
 
@@ -223,11 +225,11 @@ class Institution(Record):
     members or the home institution itself."""
 
     table: ClassVar[str] = "institutions"
-    children: ClassVar[dict] = {"names": (InstitutionName, "institution")}
+    children: ClassVar[Children] = {"names": (InstitutionName, "institution")}
     label_column: ClassVar[str] = "name"
 
     id: Slug
-    name: Annotated[NonEmpty, Searchable(), Field(description="name in English, as the office uses it")]
+    name: Annotated[NonEmpty, Field(description="name in English, as the office uses it")]
     local_name: Annotated[Optional[NonEmpty], Field(description="official name in the local language")] = None
     acronym: Optional[Annotated[str, StringConstraints(min_length=1, max_length=40)]] = None
     kind: Annotated[InstitutionKind, Indexed()] = InstitutionKind.university
@@ -248,8 +250,8 @@ class Institution(Record):
         Field(description="SCHAC code (the EWP hei-id), usually the main web domain"),
     ] = None
     pic: Annotated[Optional[str], StringConstraints(pattern=r"^\d{9}$"), Field(description="EU Participant Identification Code")] = None
-    latitude: Optional[Annotated[float, Field(ge=-90, le=90)]] = None
-    longitude: Optional[Annotated[float, Field(ge=-180, le=180)]] = None
+    latitude: Optional[Annotated[Degrees, Field(ge=-90, le=90)]] = None
+    longitude: Optional[Annotated[Degrees, Field(ge=-180, le=180)]] = None
     is_home: Annotated[bool, Field(description="the registry's own institution")] = False
     names: list[InstitutionName] = []
 
@@ -291,11 +293,11 @@ class Network(Record):
     Sciences Group, EUGLOH, LERU, GAME and others."""
 
     table: ClassVar[str] = "networks"
-    children: ClassVar[dict] = {"members": (Membership, "network")}
+    children: ClassVar[Children] = {"members": (Membership, "network")}
     label_column: ClassVar[str] = "name"
 
     id: Slug
-    name: Annotated[NonEmpty, Searchable()]
+    name: NonEmpty
     acronym: Optional[str] = None
     description: Optional[Text] = None
     website: Optional[Url] = None
@@ -316,8 +318,8 @@ class Programme(Record):
     label_column: ClassVar[str] = "name_en"
 
     id: Slug
-    name_en: Annotated[NonEmpty, Searchable()]
-    name_sv: Annotated[NonEmpty, Searchable()]
+    name_en: NonEmpty
+    name_sv: NonEmpty
     cycle: Annotated[Cycle, Indexed()]
     credits: Optional[Annotated[float, Field(ge=0, le=600)]] = None
     programme_code: Optional[str] = None
@@ -455,7 +457,7 @@ class Agreement(Record):
     table: ClassVar[str] = "agreements"
     label_column: ClassVar[str] = "title"
     ordered: ClassVar = (("starts_on", "ends_on"), ("signed_on", "ends_on"))
-    children: ClassVar[dict] = {
+    children: ClassVar[Children] = {
         "parties": (AgreementParty, "agreement"),
         "programmes": (AgreementProgramme, "agreement"),
         "mobility_terms": (MobilityTerm, "agreement"),
@@ -464,7 +466,7 @@ class Agreement(Record):
     }
 
     id: Slug
-    title: Annotated[NonEmpty, Searchable()]
+    title: NonEmpty
     kind: Annotated[AgreementKind, Indexed()]
     status: Annotated[AgreementStatus, Indexed(then=("ends_on",))]
     signed_on: Optional[date] = None
@@ -484,11 +486,11 @@ class Agreement(Record):
         Optional[Text], Field(description="terms that make the partnership fair to a partner in a low-income country")
     ] = None
     agreement_code: Annotated[
-        Optional[AgreementCode], Indexed(unique=True), Searchable(),
+        Optional[AgreementCode], Indexed(unique=True),
         Field(description="the office's own code for the agreement (e.g. 'LU-MED-2024-001'): free text, unique"),
     ] = None
     ewp_iia_id: Annotated[Optional[str], Indexed(), Field(description="Erasmus Without Paper IIA id")] = None
-    notes: Annotated[Optional[Text], Searchable()] = None
+    notes: Optional[Text] = None
     parties: list[AgreementParty] = []
     programmes: list[AgreementProgramme] = []
     mobility_terms: list[MobilityTerm] = []

@@ -15,7 +15,7 @@ from typing import Annotated, Any, ClassVar, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from registry.models.base import Record
+from registry.models.base import Children, Record
 from registry.schema_types import Indexed, IscedCode, Ref, Slug
 
 __all__ = ["EwpCondition", "EwpIia", "EwpPartner", "SkillDetail", "SubjectDetail"]
@@ -118,7 +118,7 @@ class EwpIia(Record):
 
     table: ClassVar[str] = "ewp_iias"
     primary_key: ClassVar[tuple[str, ...]] = ("agreement",)
-    children: ClassVar[dict] = {
+    children: ClassVar[Children] = {
         "partners": (EwpPartner, "agreement"),
         "conditions": (EwpCondition, "agreement"),
     }

@@ -26,8 +26,8 @@ from typing import Annotated, Any, ClassVar, Optional
 from pydantic import Field, computed_field, model_validator
 
 from registry.countries import country_code
-from registry.models.base import Record
-from registry.schema_types import Country, Indexed, Ref, Searchable, Slug, Url
+from registry.models.base import Children, Record
+from registry.schema_types import Country, Indexed, Ref, Slug, Url
 from registry.models.core import Count, NonEmpty, Text, Year
 
 # --- enumerations -------------------------------------------------------------------
@@ -110,7 +110,7 @@ class PlacementHost(Record):
     institution: Annotated[
         Slug, Ref("institutions"), Field(description="the hospital (kind university_hospital or hospital_unit) the unit belongs to")
     ]
-    unit: Annotated[NonEmpty, Searchable(), Field(description="the clinic or department, e.g. 'Department of Cardiology, Lund'")]
+    unit: Annotated[NonEmpty, Field(description="the clinic or department, e.g. 'Department of Cardiology, Lund'")]
     specialty: Specialty
     places_per_year: Annotated[
         Optional[Count], Field(description="students the unit takes a year (the routine expects about 2-4)")
@@ -147,7 +147,7 @@ class PlacementRound(Record):
 
     table: ClassVar[str] = "placement_rounds"
     ordered: ClassVar = (("call_opens_on", "call_closes_on"), ("call_closes_on", "allocated_on"))
-    children: ClassVar[dict] = {"periods": (PlacementPeriod, "round")}
+    children: ClassVar[Children] = {"periods": (PlacementPeriod, "round")}
 
     id: Annotated[Slug, Field(description="e.g. 2026-autumn")]
     term: Annotated[Term, Indexed()]
@@ -219,7 +219,7 @@ class IncomingPlacement(Record):
     institution, the specialty asked for and the admission checklist. Internal."""
 
     table: ClassVar[str] = "incoming_placements"
-    children: ClassVar[dict] = {"checklist": (AdmissionItem, "placement")}
+    children: ClassVar[Children] = {"checklist": (AdmissionItem, "placement")}
 
     id: Annotated[Slug, Field(description="the applicant's reference code; never a name")]
     round: Annotated[Slug, Ref("placement_rounds")]
@@ -292,11 +292,11 @@ class Opportunity(Record):
     table: ClassVar[str] = "opportunities"
     label_column: ClassVar[str] = "title"
     ordered: ClassVar = (("weeks_min", "weeks_max"),)
-    children: ClassVar[dict] = {"destinations": (OpportunityDestination, "opportunity")}
+    children: ClassVar[Children] = {"destinations": (OpportunityDestination, "opportunity")}
 
     id: Slug
     programme: Annotated[Slug, Ref("programmes")]
-    title: Annotated[NonEmpty, Searchable()]
+    title: NonEmpty
     kind: Annotated[OpportunityKind, Indexed()]
     study_year: Annotated[int, Field(ge=1, le=6, description="year of the programme, 1-6")]
     semester: Annotated[
@@ -309,7 +309,7 @@ class Opportunity(Record):
         bool, Field(description="lies in the programme's mobility window: a period abroad that fits without delaying studies (action plan 1.1)")
     ] = False
     own_choice: Annotated[bool, Field(description="students may also find a destination themselves")] = False
-    description: Annotated[Optional[Text], Searchable()] = None
+    description: Optional[Text] = None
     url: Optional[Url] = None
     destinations: list[OpportunityDestination] = []
 

@@ -16,7 +16,7 @@ from typing import Annotated, ClassVar, Optional
 from pydantic import Field, StringConstraints, computed_field, model_validator
 
 from registry.matching import normalize
-from registry.models.base import Record
+from registry.models.base import Children, Record
 from registry.models.core import NameKind, NonEmpty, Text
 from registry.schema_types import Indexed, Ref, Slug, SqlCheck
 
@@ -69,7 +69,7 @@ class ReferenceInstitution(Record):
     # A dump is someone else's data: logging each of its 150,000 rows would make the audit
     # log mostly ROR. reference_loads says which file changed how many records, and when.
     audited: ClassVar[bool] = False
-    children: ClassVar[dict] = {"names": (ReferenceName, "reference")}
+    children: ClassVar[Children] = {"names": (ReferenceName, "reference")}
     label_column: ClassVar[str] = "name"
 
     id: ReferenceId

@@ -9,6 +9,8 @@ keeps them consistent (a match whose entity left the list stops being current).
 
 from __future__ import annotations
 
+import builtins  # RiskEntity has a field called "list"
+
 import hashlib
 import json
 from datetime import date, datetime
@@ -17,9 +19,9 @@ from typing import Annotated, Any, ClassVar, Optional
 
 from pydantic import Field, StringConstraints, computed_field
 
-from registry.models.base import Record
+from registry.models.base import Children, Record
 from registry.models.core import Count, NonEmpty, ReviewerRole, Text
-from registry.schema_types import Country, Indexed, Ref, Searchable, Slug, SqlRule, Url
+from registry.schema_types import Country, Indexed, Ref, Slug, SqlRule, Url
 from registry.text import fold
 
 EntityId = Annotated[
@@ -81,15 +83,15 @@ class RiskEntity(Record):
 
     list: Annotated[Slug, Ref("risk_lists")]
     entity_id: EntityId
-    name: Annotated[NonEmpty, Searchable(), Field(description="the entity's main name on the list")]
+    name: Annotated[NonEmpty, Field(description="the entity's main name on the list")]
     aliases: Annotated[
-        list[NonEmpty], Field(description="other names: local-language, former, abbreviations and weak aliases")
+        builtins.list[NonEmpty], Field(description="other names: local-language, former, abbreviations and weak aliases")
     ] = []
-    countries: Annotated[list[Country], Field(description="ISO 3166-1 alpha-2 codes the list gives")] = []
-    categories: Annotated[list[NonEmpty], Field(description="the list's categories (ASPI) or source datasets")] = []
-    supervising_agencies: Annotated[list[NonEmpty], Field(description="the bodies that run or supervise it (ASPI)")] = []
-    programs: Annotated[list[NonEmpty], Field(description="sanctions programmes or measures that list it")] = []
-    topics: Annotated[list[NonEmpty], Field(description="research areas (ASPI) or risk topics (OpenSanctions)")] = []
+    countries: Annotated[builtins.list[Country], Field(description="ISO 3166-1 alpha-2 codes the list gives")] = []
+    categories: Annotated[builtins.list[NonEmpty], Field(description="the list's categories (ASPI) or source datasets")] = []
+    supervising_agencies: Annotated[builtins.list[NonEmpty], Field(description="the bodies that run or supervise it (ASPI)")] = []
+    programs: Annotated[builtins.list[NonEmpty], Field(description="sanctions programmes or measures that list it")] = []
+    topics: Annotated[builtins.list[NonEmpty], Field(description="research areas (ASPI) or risk topics (OpenSanctions)")] = []
     risk_proxy: Annotated[
         Optional[RiskProxy],
         Indexed(),
@@ -113,7 +115,7 @@ class RiskList(Record):
     from, when it was retrieved, under which licence, and when it was loaded."""
 
     table: ClassVar[str] = "risk_lists"
-    children: ClassVar[dict] = {"entities": (RiskEntity, "list")}
+    children: ClassVar[Children] = {"entities": (RiskEntity, "list")}
     label_column: ClassVar[str] = "name"
 
     id: Slug

@@ -59,3 +59,12 @@ async def calendar_ics(datasette, request):
 @hookimpl
 def register_routes():
     return [(r"^/-/calendar\.ics$", calendar_ics)]
+
+
+@hookimpl
+def menu_links(datasette, actor):
+    """The feed in the menu of a logged-in account (or of a loopback face without a login)."""
+    config = _config(datasette)
+    if config.get("face") == "internal" and (actor is not None or not config.get("auth")):
+        return [{"href": datasette.urls.path("/-/calendar.ics"), "label": "Calendar feed (.ics)"}]
+    return []

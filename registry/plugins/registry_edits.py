@@ -142,7 +142,8 @@ EDITS: tuple[Edit, ...] = (
         fields=("finding", "reason", "until"),
         body="""SELECT RAISE(ABORT, 'no finding with that id: run the checks first') WHERE NOT EXISTS (SELECT 1 FROM findings WHERE id = NEW.finding);
   INSERT INTO waivers (id, finding, reason, granted_on, until, granted_by)
-  VALUES ('waiver-' || strftime('%Y%m%d', registry_today()) || '-' || lower(hex(randomblob(4))), NEW.finding, NEW.reason, registry_today(), NEW.until, NEW.actor);
+  VALUES ('waiver-' || strftime('%Y%m%d', registry_today()) || '-' || lower(hex(randomblob(4))), NEW.finding, NEW.reason,
+          registry_today(), NEW.until, NEW.actor);
   UPDATE findings SET waiver = (
     SELECT w.id FROM waivers w WHERE w.finding = findings.id AND w.granted_on <= registry_today() AND w.until >= registry_today()
     ORDER BY w.until DESC, w.id LIMIT 1)

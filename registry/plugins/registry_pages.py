@@ -224,7 +224,7 @@ def _profile_rows(conn, institution: str, internal: bool) -> dict:
         if table in tables and (internal or not internal_only):
             cursor = conn.execute(sql, {"id": institution})
             columns = [d[0] for d in cursor.description]
-            found[name] = [dict(zip(columns, row)) for row in cursor]
+            found[name] = [dict(zip(columns, row, strict=True)) for row in cursor]
         else:
             found[name] = None  # None: not kept here (or not shown on this face); []: nothing recorded
     return found
@@ -276,7 +276,8 @@ async def home(datasette, actor) -> list[dict]:
         ).first()
         queries = await _permitted_queries(datasette, db.name, actor)
         listed = [
-            {"name": name, "title": q.get("title") or name, "description": q.get("description") or "", "url": datasette.urls.query(db.name, name), "write": bool(q.get("write"))}
+            {"name": name, "title": q.get("title") or name, "description": q.get("description") or "",
+             "url": datasette.urls.query(db.name, name), "write": bool(q.get("write"))}
             for name, q in queries.items()
         ]
         databases.append(

@@ -119,7 +119,7 @@ def start(args: list[str], port: int, env: dict, log: Path) -> subprocess.Popen:
         except OSError:
             if server.poll() is not None or time.monotonic() > deadline:
                 server.kill()
-                raise AssertionError(f"{' '.join(command)} did not start: {log.read_text()}")
+                raise AssertionError(f"{' '.join(command)} did not start: {log.read_text()}") from None
             time.sleep(0.2)
 
 
