@@ -23,7 +23,6 @@ from registry.db.versions import SCHEMA_FINGERPRINTS, SCHEMA_VERSION
 from registry.importers import seed
 from registry.integrity import verify
 from registry.models import Programme
-
 from tests.conftest import TEST_DATA
 
 OLD_FILE = TEST_DATA / "registry-2026-12-05.db"
@@ -239,9 +238,8 @@ def test_a_renamed_required_field_takes_the_old_columns_values(loaded_file):
 def test_a_required_field_with_no_old_name_stops_naming_table_row_and_field(loaded_file):
     original = loaded_file.read_bytes()
     rename = lambda spec: with_column(spec, "name_sv", name="name_local")  # renamed, but not declared so
-    with changed_model("programmes", rename):
-        with pytest.raises(store.MigrationRefused, match="table programmes, row medicine: field name_local is required"):
-            migrate_file(loaded_file)
+    with changed_model("programmes", rename), pytest.raises(store.MigrationRefused, match="table programmes, row medicine: field name_local is required"):
+        migrate_file(loaded_file)
     assert loaded_file.read_bytes() == original
     assert not list(loaded_file.parent.glob("*backup*"))
 

@@ -31,7 +31,7 @@ import threading
 import time
 import urllib.parse
 
-from datasette import Forbidden, hookimpl
+from datasette import hookimpl
 from datasette.plugins import pm
 from datasette.utils.asgi import Response
 
