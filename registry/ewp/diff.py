@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
 import sqlite_utils
 
@@ -179,7 +180,7 @@ def pair_conditions(a: list[doc.Condition], b: list[doc.Condition]) -> list[Cond
     results = []
     for (category, sending, receiving), (left, right) in groups.items():
         # greedy on overlap, most alike first; ties go to the earlier positions
-        candidates = sorted(((-_overlap(a[i], b[j]), i, j) for i in left for j in right))
+        candidates = sorted((-_overlap(a[i], b[j]), i, j) for i in left for j in right)
         used_a, used_b = set(), set()
         for _, i, j in candidates:
             if i in used_a or j in used_b:

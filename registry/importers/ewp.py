@@ -28,8 +28,8 @@ from registry import clock
 from registry import db as store
 from registry.ewp import document as doc
 from registry.ewp import reader, terms, writer
-from registry.ewp.heis import Found, HeiResolver, slug
 from registry.ewp.copies import DEFAULT_ROLES, stored_copy
+from registry.ewp.heis import Found, HeiResolver, slug
 from registry.importers.outcome import MATCHED, NEW, ImportOptions, ReadResult, RowOutcome
 from registry.models import Record
 from registry.models.core import Agreement, Contact
