@@ -219,7 +219,8 @@ class HeiResolver:
             best = self._names.resolve(name, country).best
             if best is None:
                 continue
-            known = best.institution_id if best.institution_id in self.rows else None  # the registry's, or a reference record
+            # the registry's institution, or None when the name matched a reference record
+            known = best.institution_id if best.institution_id in self.rows else None
             target = known if known is not None else f"reference record {best.reference_id}"
             because = f"its name {name!r} resolved to {target} ({best.score:.2f}, {best.reason})"
             website = host(self.rows[known]["website"] if known is not None else self._reference_website(best.reference_id))
