@@ -208,7 +208,7 @@ def test_a_check_run_records_screening_findings(screened):
 def test_cli_load_screen_decide(tmp_path):
     runner = CliRunner()
     db_path = str(tmp_path / "cli.db")
-    assert runner.invoke(cli, ["init", "--db", db_path]).exit_code == 0
+    assert runner.invoke(cli, ["init", "--no-reference", "--db", db_path]).exit_code == 0
     db = store.connect(db_path)
     store.write_records(db, PARTNERS, actor="test")
     db.conn.close()
@@ -236,7 +236,7 @@ def test_cli_load_screen_decide(tmp_path):
 def test_cli_reports_bad_input_and_bad_usage(tmp_path):
     runner = CliRunner()
     db_path = str(tmp_path / "cli.db")
-    runner.invoke(cli, ["init", "--db", db_path])
+    runner.invoke(cli, ["init", "--no-reference", "--db", db_path])
     nothing = runner.invoke(cli, ["screen", "--db", db_path])
     assert nothing.exit_code == 0 and "no screening lists loaded" in nothing.output
     unknown = runner.invoke(cli, ["screen", "--list", "nope", "--db", db_path])
