@@ -191,10 +191,11 @@ def reviewer_role_for(db: sqlite_utils.Database, actor: str, claimed: str | None
                        "'registry user' sets an account's reviewer role", claimed, field="--reviewer-role")
     if row and not configured:
         raise _problem("reviewer-role", f"the account {actor} ({row[0]}) may not record decisions", actor, field="--reviewer-role")
-    if not (configured or claimed):
+    role = configured or claimed
+    if not role:
         raise _problem("reviewer-role", f"no account {actor!r} in this registry says your reviewer role: give --reviewer-role "
                        "(or set REGISTRY_ACTOR to your account's name)", actor, field="--reviewer-role")
-    return configured or claimed
+    return role
 
 
 # --- managing registry accounts (registry user ...) ---------------------------------------
@@ -223,7 +224,14 @@ def add(db: sqlite_utils.Database, name: str, *, role: str, password: str, revie
 
 
 def accounts(db: sqlite_utils.Database) -> list[Account]:
-    return [store.record_from_row("accounts", dict(row)) for row in db.query("SELECT * FROM accounts ORDER BY name")]
+    return [_account(row) for row in db.query("SELECT * FROM accounts ORDER BY name")]
+
+
+def _account(row: Mapping[str, object]) -> Account:
+    record = store.record_from_row("accounts", dict(row))
+    if not isinstance(record, Account):  # the store's model of the table; a different one is a bug
+        raise TypeError(f"the accounts table holds {type(record).__name__} records, not Account")
+    return record
 
 
 def _existing(db: sqlite_utils.Database, name: str) -> str:

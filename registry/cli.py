@@ -200,8 +200,8 @@ def migrate(db_path: str, dry_run: bool, discard: tuple[str, ...], as_json: bool
         click.echo(f"backed up {db_path} to {result.backup}")
     for table in result.tables:
         click.echo(f"  {table}")
-    for table in result.kept:
-        click.echo(f"  {table}: kept as it is (no model declares it)")
+    for kept in result.kept:
+        click.echo(f"  {kept}: kept as it is (no model declares it)")
     verb = "would migrate" if dry_run else "migrated"
     click.echo(f"{'dry run: ' if dry_run else ''}{verb} {db_path} from schema {result.from_version} to {result.to_version}")
 

@@ -239,11 +239,12 @@ def undo_merge(db: sqlite_utils.Database, keep: str, drop: str, *, actor: str | 
             spec = specs[table]
             keys = spec.record.primary_key
             where = " AND ".join(f"{schema.quote(k)} = ?" for k in keys)
-            old = _row_values(spec, json.loads(before)) if before else None
-            new = json.loads(after) if after else None
+            # an insert logs only the row after, a delete only the row before, an update both
             if operation == "insert":
+                new = json.loads(after)
                 conn.execute(f"DELETE FROM {schema.quote(table)} WHERE {where}", [new[k] for k in keys])
             elif operation == "delete":
+                old = _row_values(spec, json.loads(before))
                 columns = list(old)
                 conn.execute(
                     f"INSERT INTO {schema.quote(table)} ({', '.join(schema.quote(c) for c in columns)}) "
@@ -251,6 +252,7 @@ def undo_merge(db: sqlite_utils.Database, keep: str, drop: str, *, actor: str | 
                     list(old.values()),
                 )
             else:
+                old, new = _row_values(spec, json.loads(before)), json.loads(after)
                 sets = ", ".join(f"{schema.quote(c)} = ?" for c in old)
                 conn.execute(f"UPDATE {schema.quote(table)} SET {sets} WHERE {where}", [*old.values(), *[new[k] for k in keys]])
     return len(entries)

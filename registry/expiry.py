@@ -36,7 +36,7 @@ def past_end(db: sqlite_utils.Database, as_of: date | None = None) -> list[dict]
     as_of = as_of or clock.today()
     cursor = db.conn.execute(PAST_END_SQL, {"as_of": as_of.isoformat()})
     names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row)) for row in cursor]
+    return [dict(zip(names, row, strict=True)) for row in cursor]
 
 
 def expire(

@@ -110,7 +110,7 @@ def one_time_login(user: str = "demo") -> OneTimeLogin | None:
 def _plugins(*, public: bool, tiles: str | None, auth: bool = False, allow_sql: bool = True,
              login: dict | None = None) -> dict[str, Any]:
     tile_url = tiles or os.environ.get(TILES_VARIABLE) or OSM_TILES
-    options = {"maxZoom": 19}
+    options: dict[str, int | str] = {"maxZoom": 19}
     if tile_url == OSM_TILES:
         options["attribution"] = OSM_ATTRIBUTION
     return {

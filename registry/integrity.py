@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterator
+from functools import partial
 
 import sqlite_utils
 from pydantic import ValidationError
@@ -36,7 +37,7 @@ def verify(db: sqlite_utils.Database) -> list[Problem]:
     _read(problems, "schema", lambda: _drift(db))
     _read(problems, "foreign keys", lambda: _foreign_keys(db))
     for table in store.specs():
-        _read(problems, f"table {table}", lambda table=table: _rows(db, table))
+        _read(problems, f"table {table}", partial(_rows, db, table))
     _read(problems, "search index", lambda: _search(db))
     return problems
 

@@ -66,10 +66,10 @@ def start(registry_file: Path, *options: str) -> tuple[subprocess.Popen, str]:
         try:
             httpx.get(base + "/-/login", timeout=2)
             return server, base
-        except httpx.HTTPError:
+        except httpx.HTTPError as error:
             if server.poll() is not None or time.monotonic() > deadline:
                 server.kill()
-                raise AssertionError(f"{' '.join(command)} did not start: {log.read_text()}")
+                raise AssertionError(f"{' '.join(command)} did not start: {log.read_text()}") from error
             time.sleep(0.2)
 
 
@@ -202,7 +202,7 @@ def test_five_failures_lock_an_account_known_or_not(server, registry_file, name)
     if name == "tess":
         api.user_add(name, role="viewer", password="tess-password-1", db_path=registry_file, actor="setup")
         PASSWORDS[name] = "tess-password-1"
-    for attempt in range(5):
+    for _ in range(5):
         assert Client(server).login(name, "wrong-password").status_code == 401
     locked = Client(server).login(name, PASSWORDS.get(name, "wrong-password"))
     assert locked.status_code == 429 and int(locked.headers["retry-after"]) >= 30

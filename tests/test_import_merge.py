@@ -257,7 +257,7 @@ def test_property_a_sheet_changes_only_the_columns_it_has(data):
     for name, value in before.items():
         if name not in {touched[c] for c in columns if c in touched} | {"mobility_terms"}:
             assert after.get(name) == value, name
-    for old, new in zip(before["mobility_terms"], after["mobility_terms"]):
+    for old, new in zip(before["mobility_terms"], after["mobility_terms"], strict=True):
         changed = {k for k in set(old) | set(new) if old.get(k) != new.get(k)}
         assert changed <= {"places_per_year"}, changed
     assert store.specs()  # the registry stays readable

@@ -191,7 +191,9 @@ def agreements(path: Path, *columns: str) -> list[tuple]:
 
 def test_an_added_enum_value_migrates_every_row_and_the_new_value_is_then_allowed(loaded_file):
     before, rows = counts(loaded_file), agreements(loaded_file, "status", "title")
-    widen = lambda spec: with_column(spec, "status", enum_values=spec.column("status").enum_values + ("paused",))
+    def widen(spec):
+        return with_column(spec, "status", enum_values=spec.column("status").enum_values + ("paused",))
+
     with changed_model("agreements", widen):
         result = migrate_file(loaded_file)
         assert [t.table for t in result.tables] == ["agreements"] and result.tables[0].rows == 2
@@ -225,7 +227,9 @@ def test_a_new_constrained_column_with_a_default_fills_every_row_and_keeps_its_c
 
 def test_a_renamed_required_field_takes_the_old_columns_values(loaded_file):
     before = counts(loaded_file)
-    rename = lambda spec: with_column(spec, "name_sv", name="name_local", renamed_from=("name_sv",))
+    def rename(spec):
+        return with_column(spec, "name_sv", name="name_local", renamed_from=("name_sv",))
+
     with changed_model("programmes", rename):
         result = migrate_file(loaded_file)
         assert result.tables[0].renamed == {"name_local": "name_sv"}
@@ -237,7 +241,9 @@ def test_a_renamed_required_field_takes_the_old_columns_values(loaded_file):
 
 def test_a_required_field_with_no_old_name_stops_naming_table_row_and_field(loaded_file):
     original = loaded_file.read_bytes()
-    rename = lambda spec: with_column(spec, "name_sv", name="name_local")  # renamed, but not declared so
+    def rename(spec):
+        return with_column(spec, "name_sv", name="name_local")  # renamed, but not declared so
+
     with changed_model("programmes", rename), pytest.raises(store.MigrationRefused, match="table programmes, row medicine: field name_local is required"):
         migrate_file(loaded_file)
     assert loaded_file.read_bytes() == original
@@ -246,7 +252,9 @@ def test_a_required_field_with_no_old_name_stops_naming_table_row_and_field(load
 
 def test_a_value_the_new_model_refuses_stops_the_migration_and_leaves_the_file_byte_identical(loaded_file):
     original = loaded_file.read_bytes()
-    narrow = lambda spec: with_column(spec, "status", enum_values=tuple(v for v in spec.column("status").enum_values if v != "draft"))
+    def narrow(spec):
+        return with_column(spec, "status", enum_values=tuple(v for v in spec.column("status").enum_values if v != "draft"))
+
     with changed_model("agreements", narrow):
         result = run("migrate", "--db", str(loaded_file))
     assert result.exit_code == 1 and "Traceback" not in result.output
@@ -260,7 +268,9 @@ def test_a_value_the_new_model_refuses_stops_the_migration_and_leaves_the_file_b
 
 def test_values_no_model_keeps_are_not_dropped_unless_asked(loaded_file):
     original = loaded_file.read_bytes()
-    drop = lambda spec: dataclasses.replace(spec, columns=[c for c in spec.columns if c.name != "coordinator"])
+    def drop(spec):
+        return dataclasses.replace(spec, columns=[c for c in spec.columns if c.name != "coordinator"])
+
     with changed_model("agreements", drop):
         with pytest.raises(store.MigrationRefused, match=r"table agreements, field coordinator: 1 row\(s\) hold values"):
             migrate_file(loaded_file)

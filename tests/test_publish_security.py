@@ -45,10 +45,10 @@ def start(args: list[str], log: Path, env: dict | None = None) -> tuple[subproce
         try:
             httpx.get(base + "/-/versions.json", timeout=2)
             return server, base
-        except httpx.HTTPError:
+        except httpx.HTTPError as error:
             if server.poll() is not None or time.monotonic() > deadline:
                 server.kill()
-                raise AssertionError(f"{' '.join(command)} did not start: {log.read_text()}")
+                raise AssertionError(f"{' '.join(command)} did not start: {log.read_text()}") from error
             time.sleep(0.2)
 
 
@@ -112,7 +112,7 @@ def test_csv_downloads_cannot_run_formulas(servers, face, path):
 
 def test_csv_keeps_numbers_and_neutralises_text(servers):
     table = rows(get(servers["public"], "/public/institutions.csv", id="university-of-lodz").text)
-    record = dict(zip(table[0], table[1]))
+    record = dict(zip(table[0], table[1], strict=True))
     assert record["longitude"] == "-8.61" and record["city"] == "'@SUM(1)"
 
 

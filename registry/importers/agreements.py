@@ -218,7 +218,7 @@ class AgreementsKind(TableKind):
 
     def build(self, rows: list[ParsedRow], ctx: Context) -> list[RowOutcome]:
         outcomes = [RowOutcome(row.where, row.line, row.raw) for row in rows]
-        for row, outcome in zip(rows, outcomes):
+        for row, outcome in zip(rows, outcomes, strict=True):
             _office_code_from_id(row, ctx)
             _schemes_to_kind(row, ctx)
             if row.errors:
@@ -227,7 +227,7 @@ class AgreementsKind(TableKind):
         keys = self.row_keys(rows, outcomes, ctx, partners_of)
         stored = stored_records(ctx.db, "agreements", [k for k in keys if k], children=CHILD_FIELDS)
         attached: set[str] = set()
-        for row, outcome, key, found in ctx.options.progress(list(zip(rows, outcomes, keys, partners_of)), len(rows)):
+        for row, outcome, key, found in ctx.options.progress(list(zip(rows, outcomes, keys, partners_of, strict=True)), len(rows)):
             if outcome.reason or key is None:
                 continue
             before = stored.get(key)
@@ -244,7 +244,7 @@ class AgreementsKind(TableKind):
     def resolve_partners(self, rows: list[ParsedRow], outcomes: list[RowOutcome], ctx: Context) -> list[list[Partner] | None]:
         found: list[list[Partner] | None] = [None] * len(rows)
         wanted: list[tuple[int, list[tuple[str, str | None, str | None]]]] = []
-        for index, (row, outcome) in enumerate(zip(rows, outcomes)):
+        for index, (row, outcome) in enumerate(zip(rows, outcomes, strict=True)):
             if outcome.reason:
                 continue
             if row.values.get("partner_id"):
@@ -263,15 +263,15 @@ class AgreementsKind(TableKind):
                 if countries is None or cities is None:
                     outcome.reject(f"{len(names)} partners but a different number of countries or cities; give one for each, or one for all")
                     continue
-                wanted.append((index, list(zip(names, countries, cities))))
+                wanted.append((index, list(zip(names, countries, cities, strict=True))))
         # One query per name as the matcher sees it (case, accents and spacing folded): a
         # sheet types the same few hundred partners in many ways over thousands of rows.
-        queries = {}
+        queries: dict[tuple[str, str | None], tuple[str, str | None]] = {}
         for _, items in wanted:
             for name, country, _ in items:
                 queries.setdefault((fold(name), country), (name, country))
         answers = partners.resolve_many(ctx.db, list(queries.values())) if queries else []
-        resolved = dict(zip(queries, answers))
+        resolved = dict(zip(queries, answers, strict=True))
         creator = _Creator(ctx)
         for index, items in wanted:
             found[index] = self._row_partners(items, resolved, outcomes[index], creator, ctx)
@@ -317,12 +317,12 @@ class AgreementsKind(TableKind):
     def row_keys(self, rows, outcomes, ctx, partners_of=None):
         """The stored agreement each row is (``identity.py``), else the id of a new one."""
         stored = StoredIdentities(ctx.db)
-        naturals = [_natural_key(row, found) for row, found in zip(rows, partners_of)]
-        pairer = Pairer(stored, [n for n, o in zip(naturals, outcomes) if not o.reason])
+        naturals = [_natural_key(row, found) for row, found in zip(rows, partners_of, strict=True)]
+        pairer = Pairer(stored, [n for n, o in zip(naturals, outcomes, strict=True) if not o.reason])
         taken: set[str] = {row.values["id"] for row in rows if row.values.get("id")} | set(stored.by_id)
         keys: list[tuple | None] = []
         code_on: dict[str, str] = {}  # code -> where the file first gives it
-        for row, outcome, natural in zip(rows, outcomes, naturals):
+        for row, outcome, natural in zip(rows, outcomes, naturals, strict=True):
             if outcome.reason:
                 keys.append(None)
                 continue
@@ -375,6 +375,7 @@ class AgreementsKind(TableKind):
             if missing:
                 outcome.reject(f"a new agreement needs {' and '.join(missing)}")
                 return
+            assert found is not None  # else "missing" names the partner and the row was rejected above
             if not record.get("status"):
                 ends = record.get("ends_on")
                 record["status"] = "expired" if ends and ends < ctx.today.isoformat() else "active"

@@ -59,9 +59,9 @@ class ImportReport:
                     owner.setdefault((record.table, record.key()[0]), outcome)
         changes: dict[int, list[store.Change]] = defaultdict(list)
         for change in self.plan.changes if self.plan else []:
-            outcome = owner.get((root_of.get(change.table, change.table), change.key[0]))
-            if outcome is not None:
-                changes[id(outcome)].append(change)
+            owning = owner.get((root_of.get(change.table, change.table), change.key[0]))
+            if owning is not None:
+                changes[id(owning)].append(change)
         return [(o, changes.get(id(o), [])) for o in self.outcomes if o.accepted]
 
     def as_dict(self) -> dict[str, Any]:

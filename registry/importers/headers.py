@@ -162,7 +162,8 @@ def map_headers(table: RawTable, known: dict[str, list[str]], mapping: MapFile |
                 problems.append(Problem("unknown-header", where, f"column {index + 1} has values but no header"))
             continue
         if key in explicit:
-            readings[index] = None if explicit[key] is None else _Reading(explicit[key], "--map")
+            mapped = explicit[key]
+            readings[index] = None if mapped is None else _Reading(mapped, "--map")
             continue
         readings[index] = _read_header(header, lookup, loose_lookup) or _Reading("", "unknown")
     claimed_by: dict[str, list[str]] = {}  # column -> the headers of the file that may be it

@@ -24,6 +24,7 @@ from typing import Any
 
 import sqlite_utils
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from registry import clock
 from registry import db as store
@@ -118,7 +119,7 @@ class ParsedRow:
 _CHILD_COLUMNS = {"parties": "partner", "programmes": "programmes"}  # child list -> the column that fills it
 
 
-def _in_words(detail: dict[str, Any]) -> str:
+def _in_words(detail: ErrorDetails) -> str:
     """One pydantic error as a sentence about the value, not about pydantic's types."""
     kind, ctx, value = detail["type"], detail.get("ctx") or {}, detail.get("input")
     shown = f"{value!r}" if value is not None and not isinstance(value, (dict, list)) else "the value"
@@ -215,6 +216,24 @@ def _to_json_cell(value: Any) -> Any:
     return None if value in (None, [], {}) else json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
 
 
+def _stored_value(name: str) -> Callable[[dict[str, Any], Context], Any]:
+    """The export of a stored field: the record's own value."""
+
+    def export(record: dict[str, Any], ctx: Context) -> Any:
+        return record.get(name)
+
+    return export
+
+
+def _enum_parser(enum: type[Enum]) -> Callable[[str, Context], str]:
+    """The parse of an enum field: the member a cell names."""
+
+    def parse(text: str, ctx: Context) -> str:
+        return values.parse_enum(enum, text)
+
+    return parse
+
+
 def field_columns(model: type[Record]) -> dict[str, Column]:
     """A column per stored, non-computed field of the model, parsed by the field's type."""
     columns = {}
@@ -222,12 +241,14 @@ def field_columns(model: type[Record]) -> dict[str, Column]:
         if spec_column.computed:
             continue
         name, kind = spec_column.name, spec_column.kind
-        export = (lambda record, ctx, name=name: record.get(name))
+        export = _stored_value(name)
         if kind == "date":
             column = Column(name, lambda text, ctx: values.parse_date(text, dayfirst=ctx.dayfirst), export, _to_date_cell)
         elif kind == "enum":
             enum = _enum_in(model.model_fields[name].annotation)
-            column = Column(name, lambda text, ctx, enum=enum: values.parse_enum(enum, text), export)
+            if enum is None:
+                raise TypeError(f"{model.__name__}.{name} is stored as an enum, but its type names no Enum")
+            column = Column(name, _enum_parser(enum), export)
         elif kind == "bool":
             column = Column(name, lambda text, ctx: values.parse_bool(text), export, _to_bool_cell)
         elif kind == "integer":
@@ -277,7 +298,7 @@ class TableKind:
         names = {}
         for column in self.export_order():
             spelled = [*vocabulary.get(column, []), column.replace("_", " ")]
-            first_spelling = {}
+            first_spelling: dict[str, str] = {}
             for name in spelled:
                 first_spelling.setdefault(values.word_key(name), name)
             names[column] = list(first_spelling.values())
@@ -334,7 +355,7 @@ class TableKind:
         outcomes = [RowOutcome(row.where, row.line, row.raw) for row in rows]
         keys = self.row_keys(rows, outcomes, ctx)
         stored = stored_records(ctx.db, self.model.table, [k for k in keys if k], children=self.child_fields)
-        for row, outcome, key in ctx.options.progress(list(zip(rows, outcomes, keys)), len(rows)):
+        for row, outcome, key in ctx.options.progress(list(zip(rows, outcomes, keys, strict=True)), len(rows)):
             if row.errors:
                 outcome.reject("; ".join(row.errors))
             if outcome.reason or key is None:
@@ -350,7 +371,7 @@ class TableKind:
         pk = self.model.primary_key
         label = self.model.label_column
         keys: list[tuple | None] = []
-        for row, outcome in zip(rows, outcomes):
+        for row, outcome in zip(rows, outcomes, strict=True):
             key = tuple(row.values.get(name) for name in pk)
             if None in key and pk == ("id",) and label and row.values.get(label):
                 try:
@@ -362,18 +383,18 @@ class TableKind:
                 row.values["id"] = key[0]
                 outcome.resolution = f"id made from {ctx.header(label)}"
             if None in key:
-                missing = [ctx.header(name) for name, value in zip(pk, key) if value is None]
+                missing = [ctx.header(name) for name, value in zip(pk, key, strict=True) if value is None]
                 outcome.reject(f"no {' and '.join(missing)}: the row cannot be matched to a record")
-                key = None
+                keys.append(None)
             else:
                 outcome.resolution = outcome.resolution or "by id"
-            keys.append(key)
+                keys.append(key)
         return self.unique(keys, outcomes)
 
     @staticmethod
     def unique(keys: list[tuple | None], outcomes: list[RowOutcome]) -> list[tuple | None]:
         first: dict[tuple, str] = {}
-        for index, (key, outcome) in enumerate(zip(keys, outcomes)):
+        for index, (key, outcome) in enumerate(zip(keys, outcomes, strict=True)):
             if key is None:
                 continue
             if key in first:
@@ -432,7 +453,7 @@ class InstitutionsKind(TableKind):
     def row_keys(self, rows, outcomes, ctx):
         keys: list[tuple | None] = [None] * len(rows)
         queries, positions = [], []
-        for index, (row, outcome) in enumerate(zip(rows, outcomes)):
+        for index, (row, outcome) in enumerate(zip(rows, outcomes, strict=True)):
             if row.values.get("id"):
                 keys[index] = (row.values["id"],)
                 outcome.resolution = "by id"
@@ -443,7 +464,7 @@ class InstitutionsKind(TableKind):
             else:
                 outcome.reject(f"no {ctx.header('id')} and no {ctx.header('name')}: the row cannot be matched")
         taken = set(ctx.institutions)
-        for index, resolution in zip(positions, partners.resolve_many(ctx.db, queries)):
+        for index, resolution in zip(positions, partners.resolve_many(ctx.db, queries), strict=True):
             row, outcome = rows[index], outcomes[index]
             describe_candidates(outcome, resolution)
             best = resolution.candidates[0] if resolution.candidates else None

@@ -11,6 +11,7 @@ is written unless all of them are clean.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,13 +35,14 @@ class LineDict(dict):
     line: int = 0
 
 
+_Base: type[yaml.CSafeLoader] | type[yaml.SafeLoader]
 try:  # libyaml parses several times faster; the constructor (and so LineDict) stays in Python
     _Base = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - PyYAML built without libyaml
     _Base = yaml.SafeLoader
 
 
-class _SeedLoader(_Base):  # type: ignore[misc, valid-type]
+class _SeedLoader(_Base):  # type: ignore[misc, valid-type]  # mypy takes no base chosen at run time
     """Safe YAML with line numbers, and without YAML 1.1 surprises: 'NO' (Norway) stays a
     string and dates stay text for the models to check, so 2025-02-30 gets a clear error."""
 
@@ -50,7 +52,7 @@ _SeedLoader.yaml_implicit_resolvers = {
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _SeedLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", yaml.resolver.re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
 )
 
 

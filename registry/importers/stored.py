@@ -25,7 +25,7 @@ def _inputs(spec: schema.TableSpec, row: dict[str, Any], drop: str | None = None
     return {c.name: values[c.name] for c in spec.columns if not c.computed and c.name != drop and values[c.name] is not None}
 
 
-def _select(db: sqlite_utils.Database, table: str, column: str | None, values: list[Any] | None, order: tuple[str, ...]):
+def _select(db: sqlite_utils.Database, table: str, column: str, values: list[Any] | None, order: tuple[str, ...]):
     quoted_order = ", ".join(schema.quote(name) for name in order)
     if values is None:
         cursor = db.conn.execute(f"SELECT * FROM {schema.quote(table)} ORDER BY {quoted_order}")

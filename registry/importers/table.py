@@ -128,7 +128,7 @@ def sniff_delimiter(text: str) -> str:
         sniffed = None
     if sniffed and counts.get(sniffed):
         return sniffed
-    best = max(counts, key=counts.get)
+    best = max(counts, key=counts.__getitem__)
     return best if counts[best] else ","
 
 
@@ -214,7 +214,7 @@ def sheet_names(path: Path) -> list[str]:
     """The sheets of a workbook, in order (none for a CSV file)."""
     from openpyxl import load_workbook
 
-    if not Path(path).read_bytes()[:4] == ZIP_MAGIC:
+    if Path(path).read_bytes()[:4] != ZIP_MAGIC:
         return []
     with Path(path).open("rb") as stream:
         workbook = load_workbook(stream, read_only=True)

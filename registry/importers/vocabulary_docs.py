@@ -32,9 +32,9 @@ def markdown() -> str:
             lines.append("")
     lines += ["### Values", "", "| field type | value | also accepted |", "|---|---|---|"]
     for enum in enums_with_names():
-        names = value_names(enum)
+        names_of = value_names(enum)
         for member in enum:
-            lines.append(f"| {enum.__name__} | `{member.value}` | {', '.join(names.get(member.value, [])) or '-'} |")
+            lines.append(f"| {enum.__name__} | `{member.value}` | {', '.join(names_of.get(member.value, [])) or '-'} |")
     booleans = vocabulary.boolean_names()
     lines.append(f"| yes/no | `yes` | {', '.join(booleans['true'])} |")
     lines.append(f"| yes/no | `no` | {', '.join(booleans['false'])} |")
