@@ -16,6 +16,7 @@ from registry.matching.words import (
     _looks_like_acronym,
     _near_city,
     _trigrams,
+    place_forms,
     token_similarity,
 )
 
@@ -191,6 +192,12 @@ class IndexLookup:
             found += self._close_words(token, minimum)
         else:
             found = []
+        if len(token) >= 4 and not token.isdigit():
+            # A genitive or plural s ("Malardalens universitet" / "Malardalen University") and a place's
+            # adjective ("Opolski" / "Opole") are the same word, though both forms may be indexed.
+            known = {word for word, _ in found}
+            found += [(other, 0.9) for other in (token + "s", token.removesuffix("s"), *place_forms(token))
+                      if other != token and other not in known and other in self.postings]
         if len(self._near) > 200_000:
             self._near.clear()
         self._near[(token, variants)] = found

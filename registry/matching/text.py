@@ -81,7 +81,9 @@ CANONICAL = {
 # Words that carry (almost) no identity: function words of the languages partner names use.
 STOPWORDS = frozenset(
     "of the and for in at de del della di da do dos das du des la le les el los en et y e i "
-    "och og und der die das fur fuer von zu am im van voor het a an aan ved na w z".split()
+    "och og und der die das fur fuer von zu am im van voor het a an aan ved na w z "
+    # Italian, Portuguese, Romanian, Slavic, Baltic and Hungarian ones, as charter holders write them
+    "degli delle dello dei dell al ao aos em no na nas nos din si sau ve v vo u za pro po dla ir es".split()
 )
 # Words that say what kind of body it is, not which one.
 GENERIC = frozenset(
@@ -102,8 +104,13 @@ QUALIFIERS = frozenset(
 LEGAL_FORMS = frozenset(
     "company limited incorporated corporation llc jsc pjsc ojsc cjsc ooo oao zao pao gmbh ag sa plc "
     "bv nv ab oy as spa srl sarl kk ggmbh mbh gesmbh gemeinnutzige gemeinnuetzige ev asbl vzw aisbl stichting sl slu "
-    "coop scoop lda crl sro asociatie onlus scrl kft zrt".split()
+    "coop scoop lda crl sro asociatie onlus scrl kft zrt ops uab gesellschaft stiftung stiftelsen fundacio fundacao "
+    "fundacja sp zoo ltda eireli".split()
 )
+# Where a legal name names its seat: "... z siedzibą w Poznaniu", "... mit Sitz in Graz". What follows is a
+# place, read like a segment after a comma.
+_SEAT = re.compile(r"\s+(z siedziba|with (its )?(registered )?(seat|office)|mit sitz|con sede|avec siege|se sidlem|"
+                   r"so sidlom|sa sjedistem|cu sediul|company limited by guarantee)\b")
 # Compass words differ by a letter or two but name different places ("Eastern Cape" / "Western
 # Cape"); they align only with a word of the same direction.
 COMPASS = frozenset(
@@ -270,7 +277,7 @@ def _around_units(segment: tuple[str, ...]) -> list[tuple[str, ...]]:
 def parse_query(raw: str) -> Query:
     """Split a typed name on commas, semicolons, brackets and spaced dashes; drop unit
     segments; keep institution-like segments as variants and the rest as context."""
-    segments = [tuple(tokens_of(part)) for part in _SEGMENT_BREAK.split(fold_name(raw))]
+    segments = [tuple(tokens_of(part)) for part in _SEGMENT_BREAK.split(_SEAT.sub(",", fold_name(raw)))]
     segments = [s for s in segments if s]
     if not segments:
         return Query(raw, ())
