@@ -255,6 +255,8 @@ WRAPPED = [
     ("vasterby", "Vasterbys hogskola", "SE", "local"),
     ("milan-state", "State University of Milano", "IT", "official"),
     ("brescia", "University of Brescia", "IT", "official"),
+    ("secman", "Security Management Academy in Kosice", "SK", "official"),
+    ("secman", "Akademia Bezpecnostneho Manazmentu v Kosiciach", "SK", "local"),
 ]
 
 
@@ -305,3 +307,17 @@ def test_adjective_and_genitive_forms_are_near_but_not_any_ending():
 def test_a_genitive_s_finds_the_name_without_it(wrapped):
     found = wrapped.match("VASTERBYS UNIVERSITET", "SE")
     assert found[0].entity_id == "vasterby" and found[0].band == "probable", found[:2]
+
+
+def test_a_territory_is_filed_under_its_state_without_a_country_penalty():
+    index = NameIndex.build([("nuuk", "Arctic College of Nuuk", "GL", "official"),
+                             ("curacao", "Caribbean University of Willemstad", "CW", "official")])
+    assert index.match("Arctic College of Nuuk", "DK")[0].score == 1.0
+    assert index.match("Caribbean University of Willemstad", "NL")[0].score == 1.0
+    assert index.match("Arctic College of Nuuk", "SE")[0].score < 0.88  # another state's: the penalty stays
+
+
+@pytest.mark.parametrize("name", ["Security Management Academy", "AKADEMIA BEZPECNOSTNEHO MANAZMENTU"])
+def test_a_seat_closing_the_name_costs_as_little_as_its_city(wrapped, name):
+    found = wrapped.match(name, "SK")  # the record names no city: the seat is read from 'in Kosice', 'v Kosiciach'
+    assert found and found[0].entity_id == "secman" and found[0].band == "probable", found[:2]

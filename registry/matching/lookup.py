@@ -17,6 +17,7 @@ from registry.matching.words import (
     _near_city,
     _trigrams,
     place_forms,
+    place_tail,
     token_similarity,
 )
 
@@ -169,11 +170,13 @@ class IndexLookup:
         for name_id in candidates:
             city = self.entity_city[self.name_entity[name_id]]
             aligned = rest = 0.0
-            for word in self.name_tokens[name_id]:
+            seat = place_tail(self.name_tokens[name_id])
+            for position, word in enumerate(self.name_tokens[name_id]):
                 if word in near:
                     aligned += weight(word)
                 else:
-                    rest += weight(word) * (CITY_DISCOUNT if city and _near_city(word, city) else 1.0)
+                    placed = position >= seat or (city and _near_city(word, city))
+                    rest += weight(word) * (CITY_DISCOUNT if placed else 1.0)
             if aligned and aligned / (aligned + penalty * rest) >= options.possible:
                 reachable.append(name_id)
         return reachable

@@ -221,6 +221,22 @@ def country_words(code: str | None) -> frozenset[str]:
     return frozenset(words - STOPWORDS)
 
 
+# Territories whose institutions people file under the state they belong to: Ilisimatusarfik (GL) under DK,
+# the University of Curaçao under NL, the University of Puerto Rico under US, Hong Kong's under CN.
+_SOVEREIGN = {
+    **dict.fromkeys(("GL", "FO"), "DK"), **dict.fromkeys(("AW", "CW", "SX", "BQ"), "NL"),
+    **dict.fromkeys(("PR", "GU", "VI", "AS", "MP"), "US"), **dict.fromkeys(("HK", "MO"), "CN"),
+    **dict.fromkeys(("GP", "MQ", "GF", "RE", "YT", "NC", "PF", "PM", "WF", "BL", "MF"), "FR"),
+    **dict.fromkeys(("GI", "BM", "KY", "VG", "IM", "JE", "GG", "FK", "MS", "TC", "AI"), "GB"),
+    "AX": "FI", "SJ": "NO", **dict.fromkeys(("CX", "CC", "NF"), "AU"), **dict.fromkeys(("CK", "NU", "TK"), "NZ"),
+}
+
+
+def other_country(given: str | None, theirs: str | None) -> bool:
+    """Both countries known, and neither the same nor a territory of the other's state."""
+    return bool(given and theirs) and _SOVEREIGN.get(given, given) != _SOVEREIGN.get(theirs, theirs)
+
+
 def segment_country(tokens: tuple[str, ...]) -> str | None:
     return _country_lookup().get(" ".join(tokens)) if 0 < len(tokens) <= 4 else None
 

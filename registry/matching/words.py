@@ -47,6 +47,19 @@ def _near_city(token: str, city: frozenset[str]) -> bool:
     return bool(city) and any(token == c or (len(token) >= 5 and fuzz.ratio(token, c) >= 75) for c in city)
 
 
+# Prepositions that close a name with its seat: "Zdravstveno veleučilište u Zagrebu", "... in Košice", "... v Praze".
+LOCATIVES = frozenset("in u v ve vo w din at".split())
+
+
+def place_tail(name: tuple[str, ...]) -> int:
+    """Where a closing 'in <place>' of one or two words starts (after the preposition), else len(name): a
+    place so written costs as little as the entity's own city, though spelt in its case ('Zagrebu')."""
+    for start in (len(name) - 2, len(name) - 3):
+        if start >= 1 and name[start] in LOCATIVES and all(t not in STOPWORDS for t in name[start + 1:]):
+            return start + 1
+    return len(name)
+
+
 # Endings that make an adjective of a place name: "Uniwersytet Opolski" is the University of Opole,
 # "Politechnika Krakowska" Kraków's, "Milanese" Milan's. (Not -ano, -ina: they end given names too.)
 ADJECTIVE_ENDINGS = ("skiego", "skie", "ski", "ska", "sko", "sky", "skyi", "skiy", "skaya", "skij", "cki", "cka", "ckie",
