@@ -47,8 +47,8 @@ LISTS = (ROOT / "data" / "screening" / "china_defence_universities.csv", "aspi")
 
 # --- a synthetic list of organisations --------------------------------------------------------
 
-SYLLABLES = "ar bel cor dan el fen gor hal ir jon kas lem mor nor ost pra ros sev tal ur vel zan kir mak dor vos".split()
-CYRILLIC = "ар бел кор дан ель фен гор хал ир йон кас лем мор нор ост пра рос сев тал ур вел зан кир мак дор вос".split()
+SYLLABLES = ["ar", "bel", "cor", "dan", "el", "fen", "gor", "hal", "ir", "jon", "kas", "lem", "mor", "nor", "ost", "pra", "ros", "sev", "tal", "ur", "vel", "zan", "kir", "mak", "dor", "vos"]
+CYRILLIC = ["ар", "бел", "кор", "дан", "ель", "фен", "гор", "хал", "ир", "йон", "кас", "лем", "мор", "нор", "ост", "пра", "рос", "сев", "тал", "ур", "вел", "зан", "кир", "мак", "дор", "вос"]
 FIELDS = ["Precision Instruments", "Machine Building", "Radio Electronics", "Special Chemistry", "Aviation Systems",
           "Marine Engineering", "Optical Devices", "Missile Engineering", "Nuclear Materials", "Communications",
           "Applied Physics", "Composite Materials", "Navigation Systems", "Electronic Warfare", "Rocket Propulsion"]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import sqlite_utils
 import yaml
@@ -95,7 +96,7 @@ class Context:
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor]
 
-    def found(self, sql: str, **params: Any) -> "FoundQuery":
+    def found(self, sql: str, **params: Any) -> FoundQuery:
         """The findings of a set-based query whose rows have ``subject_table``,
         ``subject_id``, ``message`` and ``evidence`` (a JSON object, e.g. built with
         ``json_object``). The runner copies the rows into the run inside SQLite, without

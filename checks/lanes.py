@@ -188,7 +188,7 @@ class Lanes:
         self.processes: list[subprocess.Popen] = []
         self.attached: list[str] = []
 
-    def __enter__(self) -> "Lanes":
+    def __enter__(self) -> Lanes:
         if self.count > 1:
             self.directory = Path(tempfile.mkdtemp(prefix="registry-check-"))
             package_root = str(Path(__file__).resolve().parent.parent)

@@ -18,6 +18,7 @@ from registry.problems import ProblemsFound
 from registry.progress import on_terminal
 from registry.resolve import Resolution
 
+
 def _print_resolution(resolution: Resolution) -> None:
     where = f" [{resolution.country}]" if resolution.country else ""
     click.echo(f"{resolution.query}{where}: {resolution.status} ({resolution.reason})")

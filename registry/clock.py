@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 ENVIRONMENT_VARIABLE = "REGISTRY_TODAY"
 
@@ -39,7 +39,7 @@ def today() -> date:
 
 def now() -> datetime:
     """The registry's present moment in UTC, to the second, on :func:`today`'s date."""
-    moment = datetime.now(timezone.utc).replace(microsecond=0)
+    moment = datetime.now(UTC).replace(microsecond=0)
     fixed = _set_date()
     return moment.replace(year=fixed.year, month=fixed.month, day=fixed.day) if fixed else moment
 

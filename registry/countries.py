@@ -65,10 +65,7 @@ _EXTRA_COUNTRIES = {"XK": ("Kosovo", "Kosovo")}
 # Languages whose names for countries we also accept, so that a country's own name (Danmark,
 # Deutschland, España, Suomi, Norge, Polska, Ελλάδα, 日本 ...) is understood. pycountry's
 # translations provide them; no names are kept by hand.
-_NATIVE_LANGUAGES = (
-    "ar bg bs ca cs cy da de el es et eu fa fi fr ga gl he hi hr hu id is it ja ka ko lt lv mk ms mt "
-    "nb_NO nl nn pl pt ro ru sk sl sq sr sr@latin sw th tr uk vi zh_CN zh_TW"
-).split()
+_NATIVE_LANGUAGES = ["ar", "bg", "bs", "ca", "cs", "cy", "da", "de", "el", "es", "et", "eu", "fa", "fi", "fr", "ga", "gl", "he", "hi", "hr", "hu", "id", "is", "it", "ja", "ka", "ko", "lt", "lv", "mk", "ms", "mt", "nb_NO", "nl", "nn", "pl", "pt", "ro", "ru", "sk", "sl", "sq", "sr", "sr@latin", "sw", "th", "tr", "uk", "vi", "zh_CN", "zh_TW"]
 
 
 @lru_cache(maxsize=1)

@@ -29,7 +29,7 @@ def is_demo_registry(path: str | Path) -> bool:
     if path.is_file() and path.stat().st_size == 0:
         return True
     try:
-        conn = sqlite3.connect(f"file:{path.resolve()}?mode=ro", uri=True)
+        conn = sqlite3.connect(store.read_only_uri(path), uri=True)
         try:
             first = conn.execute("SELECT actor FROM changes ORDER BY id LIMIT 1").fetchone()
             if first is None:

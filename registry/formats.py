@@ -12,9 +12,10 @@ The import flow (plan, --dry-run diff, --keep-valid, import_rejects) is the same
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 TABLE_READER = "registry.importers.spreadsheet:read_file"
 

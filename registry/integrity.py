@@ -62,7 +62,7 @@ def _drift(db: sqlite_utils.Database) -> Iterator[Problem]:
 
 
 def _foreign_keys(db: sqlite_utils.Database) -> Iterator[Problem]:
-    for table, rowid, parent, fk_index in db.conn.execute("PRAGMA foreign_key_check"):
+    for table, rowid, parent, _ in db.conn.execute("PRAGMA foreign_key_check"):
         yield Problem("foreign-key", f"table {table}", f"row {rowid} refers to a missing row in {parent}", f"{table}/rowid {rowid}")
 
 
@@ -71,7 +71,7 @@ def _rows(db: sqlite_utils.Database, table: str) -> Iterator[Problem]:
     cursor = db.conn.execute(f"SELECT * FROM {schema.quote(table)}")
     names = [d[0] for d in cursor.description]
     for values in cursor:
-        row = dict(zip(names, values))
+        row = dict(zip(names, values, strict=True))
         label = f"{table}/{'/'.join(str(row.get(k)) for k in spec.record.primary_key)}"
         try:
             record = store.record_from_row(table, row)

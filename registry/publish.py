@@ -203,7 +203,7 @@ def is_public_copy(path: str | Path) -> bool:
     table and nothing but the published tables, their search tables and SQLite's statistics."""
     published = {entry.table for entry in PUBLIC_TABLES}
     try:
-        conn = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True)
+        conn = sqlite3.connect(store.read_only_uri(path), uri=True)
         try:
             tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         finally:

@@ -14,8 +14,8 @@ import pytest
 from benchmarks.synth import build_synthetic
 from checks import lanes, run
 from checks.context import CRITERIA_FILE
-from checks.registry import CHECKS, load_all
 from checks.found import copy_found
+from checks.registry import CHECKS, load_all
 from checks.run import run_checks
 from registry import db as store
 from registry.importers.indicators import load_indicators

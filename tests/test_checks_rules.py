@@ -16,13 +16,13 @@ import pytest
 from checks.registry import all_checks
 from checks.run import run_checks
 from registry import db as store
-from registry.models.core import Agreement, Institution, Membership, MobilityFlow, Network, Programme, Review
 from registry.models.action_plan import (
     AgreementSdg,
     NetworkActivity,
     ProgrammeComponent,
     TeacherMobilityPartner,
 )
+from registry.models.core import Agreement, Institution, Membership, MobilityFlow, Network, Programme, Review
 from registry.models.diligence import (
     CountryClassification,
     CountryFreedom,

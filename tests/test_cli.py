@@ -42,7 +42,7 @@ def seeded(tmp_path, runner):
     db = tmp_path / "cli.db"
     seed = tmp_path / "seed.yml"
     seed.write_text(SEED, encoding="utf-8")
-    assert runner.invoke(cli, ["init", "--db", str(db)]).exit_code == 0
+    assert runner.invoke(cli, ["init", "--no-reference", "--db", str(db)]).exit_code == 0
     result = runner.invoke(cli, ["load", str(seed), "--db", str(db)])
     assert result.exit_code == 0, result.output
     assert "agreements: 1 insert" in result.output

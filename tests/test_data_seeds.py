@@ -26,8 +26,8 @@ TODAY = "2026-11-21"  # the date the example portfolio is written for
 SIX_MONTHS_ON = "2027-05-21"
 RECENT_YEARS = ("2023/2024", "2024/2025", "2025/2026")  # the three academic years before 2026/2027
 MOBILITY_KINDS = ("student_exchange", "erasmus_iia", "staff_mobility", "clinical_placement")
-EU_EEA = set("AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK IS LI NO".split())
-GDPR_ADEQUATE = set("AD AR BR CA CH FO GB GG IL IM JE JP KR NZ US UY".split())  # full or partial decisions
+EU_EEA = set(["AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK", "IS", "LI", "NO"])
+GDPR_ADEQUATE = set(["AD", "AR", "BR", "CA", "CH", "FO", "GB", "GG", "IL", "IM", "JE", "JP", "KR", "NZ", "US", "UY"])  # full or partial decisions
 LEAST_DEVELOPED = {"UG", "ET", "RW", "TZ"}  # the UN LDCs that the examples use
 
 

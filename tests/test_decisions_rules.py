@@ -11,9 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from registry import clock
-from registry import db as store
-from registry.models import Review
-from registry.models import limits
+from registry.models import Review, limits
 from registry.models.diligence import Waiver
 
 

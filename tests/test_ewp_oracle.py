@@ -6,8 +6,8 @@ themselves; a copy whose stated hash is wrong is imported with a warning naming 
 from __future__ import annotations
 
 import pytest
-from lxml import etree
 from ewp_support import BODO, OWN_COPY, PARTNER_COPY, THIRD_PARTY, WARSAW, WRONG_HASH, make_registry, official
+from lxml import etree
 
 from registry import db as store
 from registry.ewp import diff, hashing, reader, safe_xml, writer

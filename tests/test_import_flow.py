@@ -13,9 +13,9 @@ from click.testing import CliRunner
 from import_helpers import DATA, db, run, seeded, snapshot, write  # noqa: F401 (fixtures)
 
 from registry import db as store
-from registry.db import writes
 from registry.cli import cli
 from registry.cli_import import progress_on_terminal
+from registry.db import writes
 from registry.importers.report import render
 
 SWEDISH = DATA / "avtal-cp1252.csv"

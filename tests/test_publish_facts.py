@@ -98,11 +98,13 @@ def registries(draw) -> RegistryPlan:
     agreement_index = st.none() | (st.integers(0, len(agreements) - 1) if agreements else st.none())
     destinations = draw(st.lists(st.builds(Destination, institution=st.none() | index, agreement=agreement_index), max_size=4))
     # A destination's agreement is one its institution is party to, as the office records it.
-    destinations = tuple(
+    destinations = [
         d if d.agreement is None or (d.institution is not None and d.institution in agreements[d.agreement].partners)
         else Destination(d.institution, None)
         for d in destinations
-    )
+    ]
+    # One destination per place (an institution, or the country when none is named).
+    destinations = tuple({d.institution: d for d in reversed(destinations)}.values())
     some = st.lists(index, max_size=3).map(tuple)
     return RegistryPlan(
         institutions=count,
@@ -151,7 +153,7 @@ def records(plan: RegistryPlan) -> list:
                           study_year=5, weeks=4, destinations=[
                               {"institution": institution_id(d.institution), "agreement": None if d.agreement is None else f"agreement-{d.agreement:02d}"}
                               if d.institution is not None else {"country": "FI"}
-                              for d in dict.fromkeys(plan.destinations)
+                              for d in plan.destinations
                           ]))
     return found
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from click.testing import CliRunner
@@ -54,7 +54,7 @@ def build(path):
 def screened_file(tmp_path_factory):
     path = tmp_path_factory.mktemp("screening") / "registry.db"
     db = build(path)
-    screen(db, actor="test", now=datetime(2026, 1, 5, tzinfo=timezone.utc))
+    screen(db, actor="test", now=datetime(2026, 1, 5, tzinfo=UTC))
     db.conn.close()
     return path
 
@@ -108,7 +108,7 @@ def test_a_match_records_names_explanation_and_fingerprint(screened):
 
 def test_screening_again_keeps_first_seen_and_marks_what_is_gone(screened):
     store.write_records(screened, [Institution(id="hit", name="Harbin Polar Research Station", country="CN", names=[])])
-    later = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    later = datetime(2026, 3, 1, tzinfo=UTC)
     run = screen(screened, now=later)
     aspi = next(r for r in run.lists if r.list_id == ASPI)
     assert aspi.no_longer_found == 1
@@ -208,7 +208,7 @@ def test_a_check_run_records_screening_findings(screened):
 def test_cli_load_screen_decide(tmp_path):
     runner = CliRunner()
     db_path = str(tmp_path / "cli.db")
-    assert runner.invoke(cli, ["init", "--db", db_path]).exit_code == 0
+    assert runner.invoke(cli, ["init", "--no-reference", "--db", db_path]).exit_code == 0
     db = store.connect(db_path)
     store.write_records(db, PARTNERS, actor="test")
     db.conn.close()
@@ -236,7 +236,7 @@ def test_cli_load_screen_decide(tmp_path):
 def test_cli_reports_bad_input_and_bad_usage(tmp_path):
     runner = CliRunner()
     db_path = str(tmp_path / "cli.db")
-    runner.invoke(cli, ["init", "--db", db_path])
+    runner.invoke(cli, ["init", "--no-reference", "--db", db_path])
     nothing = runner.invoke(cli, ["screen", "--db", db_path])
     assert nothing.exit_code == 0 and "no screening lists loaded" in nothing.output
     unknown = runner.invoke(cli, ["screen", "--list", "nope", "--db", db_path])

@@ -27,8 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from registry.matching.identifiers import erasmus_code, web_host  # noqa: E402
 from registry.matching import exact_key, normalize  # noqa: E402
+from registry.matching.identifiers import erasmus_code, web_host  # noqa: E402
 
 TARGET = ROOT / "data" / "erasmus" / "eche_identifiers.csv"
 EU_TO_ISO = {"EL": "GR", "UK": "GB"}  # the Commission's country codes that differ from ISO 3166

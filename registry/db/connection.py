@@ -7,6 +7,7 @@ is wrong and what to do, so that every command reports it the same way.
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import logging
 import os
@@ -214,10 +215,8 @@ def lock_holders(path: Path | str) -> list[str]:
     tells (Linux's /proc/locks; SQLite itself cannot say who holds a lock)."""
     inodes = set()
     for suffix in ("", "-shm"):
-        try:
+        with contextlib.suppress(OSError):  # no -shm file: nothing holds it
             inodes.add(os.stat(f"{path}{suffix}").st_ino)
-        except OSError:
-            pass
     try:
         lines = Path("/proc/locks").read_text().splitlines()
     except OSError:

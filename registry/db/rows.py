@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from registry import schema
@@ -17,7 +17,7 @@ def encode(spec: schema.TableSpec, columns: dict[str, Any]) -> dict[str, Any]:
     return dict(zip(spec.stored_columns, encode_values(spec, columns), strict=True))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _encoding(table: str) -> tuple[tuple[str, ...], tuple[int, ...], tuple[int, ...]]:
     columns = specs()[table].columns
     return (

@@ -58,8 +58,9 @@ def schema_derived() -> list[str]:
 
 
 def schema_fingerprint() -> str:
-    """A hash of every statement the schema is made of: it changes with any model change."""
-    text = "\n;\n".join([*schema_tables().values(), *schema_derived()])
+    """A hash of every statement the schema is made of: it changes with any model change, and
+    not with the order the model modules happen to be imported in."""
+    text = "\n;\n".join(sorted([*schema_tables().values(), *schema_derived()]))
     return hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -12,7 +12,7 @@ SCHEMA_FINGERPRINTS: tuple[str, ...] = (
     # 1 (2026-12): the first recorded version. Since 2026-12-05 (schema 0): agreements.agreement_code,
     # ewp_iia_conditions.lexical, accounts and login sessions, the action-plan records, reminders sent,
     # and triggers that hold raw SQL writes to the models' rules
-    "4d44b8018d107314658c3283efbc3b514e073a050314783059981c846666c727",
+    "8b6bc9f3cc879ede33a7e69ddfe0282ad601b55c88103f84086b5527c3dfb781",
 )
 
 SCHEMA_VERSION = len(SCHEMA_FINGERPRINTS)

@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import sqlite_utils
@@ -334,7 +334,7 @@ def _apply_batches(db: sqlite_utils.Database, plan: Plan) -> None:
             conn.executemany(f"DELETE FROM {q} WHERE {where}", [list(c.key) for c in changes])
 
 
-@lru_cache(maxsize=None)
+@cache
 def _reference_columns(table: str) -> tuple[tuple[str, str], ...]:
     return tuple((c.name, c.ref.table) for c in specs()[table].columns if c.ref)
 
@@ -407,7 +407,7 @@ def unique_clashes(db: sqlite_utils.Database, records: Sequence[Record], locatio
     return problems
 
 
-@lru_cache(maxsize=None)
+@cache
 def _unique_columns() -> dict[str, tuple[str, ...]]:
     found = {name: tuple(c.name for c in spec.columns if c.unique) for name, spec in specs().items()}
     return {name: columns for name, columns in found.items() if columns}

@@ -17,12 +17,12 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from registry import db as store
 from registry.ewp import document as doc
 from registry.ewp import terms
 from registry.ewp.heis import host
+from registry.ewp.stored import R, stored_record
 from registry.models.core import Contact, MobilityTerm
-from registry.models.ewp import EwpCondition, EwpPartner
+from registry.models.ewp import EwpCondition, EwpIia, EwpPartner
 from registry.problems import Problem, ProblemsFound
 
 IN_EFFECT = ("active", "suspended", "expired", "terminated")
@@ -38,8 +38,8 @@ def _rows(db: sqlite_utils.Database, sql: str, params: list) -> list[dict]:
     return list(db.query(sql, params))
 
 
-def _record(table: str, row: dict | None):
-    return store.record_from_row(table, row) if row else None
+def _record(model: type[R], row: dict | None) -> R | None:
+    return stored_record(model, row) if row else None
 
 
 def academic_year(day: str | None) -> str | None:
@@ -61,7 +61,7 @@ def _contact(record: Contact | None, kind: str) -> doc.Contact | None:
 
 @dataclass
 class _Side:
-    hei_id: str | None
+    hei_id: str
     institution: str
     stored: EwpPartner | None
 
@@ -80,7 +80,7 @@ class _Loader:
         found = {}
         for ident in ids:
             row = next(iter(_rows(self.db, "SELECT * FROM contacts WHERE id = ?", [ident])), None)
-            found[ident] = _contact(_record("contacts", row), kind)
+            found[ident] = _contact(_record(Contact, row), kind)
         return [c for c in (found[i] for i in ids) if c is not None]
 
     def sides(self, agreement: dict, ewp_partners: list[EwpPartner]) -> tuple[_Side, _Side] | None:
@@ -107,7 +107,10 @@ class _Loader:
                 hint = f" (its website suggests {guess!r})" if guess else ""
                 self.problem(ident, f"the institution has no SCHAC code (EWP hei-id); set its schac{hint}",
                              f"institutions/{party['institution']}", "schac")
+                continue  # the other party is still checked, to report both at once
             sides.append(_Side(hei, party["institution"], stored))
+        if len(sides) != 2:
+            return None
         return sides[0], sides[1]
 
     def partner(self, side: _Side, *, home: bool, agreement: dict) -> doc.Partner:
@@ -122,7 +125,7 @@ class _Loader:
                 self.problem(agreement["id"], "an EWP iia-id has at most 64 characters", field="ewp_iia_id", value=iia_id)
         signing = self.contacts([stored.signing_contact], "signing") if stored and stored.signing_contact else []
         return doc.Partner(
-            hei_id=side.hei_id or "",
+            hei_id=side.hei_id,
             ounit_id=stored.ounit_id if stored else None,
             iia_id=iia_id,
             iia_code=iia_code,
@@ -132,7 +135,7 @@ class _Loader:
         )
 
     def term_problems(self, term: MobilityTerm) -> list[tuple[str, str, object]]:
-        found = []
+        found: list[tuple[str, str, object]] = []
         if not term.places_per_year:
             found.append(("places_per_year", "EWP needs the mobilities per year (at least 1)", term.places_per_year))
         for name in ("first_academic_year", "last_academic_year"):
@@ -152,16 +155,16 @@ class _Loader:
         if agreement is None:
             self.problems.append(Problem("unknown-agreement", f"agreements/{agreement_id}", "no agreement has this id", value=agreement_id))
             return None
-        ewp = _record("ewp_iias", next(iter(_rows(self.db, "SELECT * FROM ewp_iias WHERE agreement = ?", [agreement_id])), None))
-        ewp_partners = [store.record_from_row("ewp_iia_partners", r) for r in _rows(
+        ewp = _record(EwpIia, next(iter(_rows(self.db, "SELECT * FROM ewp_iias WHERE agreement = ?", [agreement_id])), None))
+        ewp_partners = [stored_record(EwpPartner, r) for r in _rows(
             self.db, "SELECT * FROM ewp_iia_partners WHERE agreement = ? ORDER BY position", [agreement_id])]
-        remainders = {r["term_no"]: store.record_from_row("ewp_iia_conditions", r) for r in _rows(
+        remainders = {r["term_no"]: stored_record(EwpCondition, r) for r in _rows(
             self.db, "SELECT * FROM ewp_iia_conditions WHERE agreement = ?", [agreement_id])}
         # a term without academic years runs for the agreement's term, when that is recorded
         years = {"first_academic_year": academic_year(agreement["starts_on"]), "last_academic_year": academic_year(agreement["ends_on"])}
         stored_terms = [
             term.model_copy(update={k: v for k, v in years.items() if getattr(term, k) is None})
-            for term in (store.record_from_row("mobility_terms", r) for r in _rows(
+            for term in (stored_record(MobilityTerm, r) for r in _rows(
                 self.db, "SELECT * FROM mobility_terms WHERE agreement = ? ORDER BY term_no", [agreement_id]))
         ]
         before = len(self.problems)
@@ -200,7 +203,7 @@ def stored_copy(db: sqlite_utils.Database, agreement_id: str, *, home_first: boo
     author first), or the home institution first (``home_first``, as this registry's copy)."""
     loader = _Loader(db)
     copy = loader.copy(agreement_id, home_first=home_first)
-    if loader.problems:
+    if loader.problems or copy is None:  # copy() names why whenever it gives no copy
         raise ProblemsFound(loader.problems)
     return copy
 

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
 import sqlite_utils
 
@@ -122,13 +123,13 @@ def written_differently(a: doc.Condition, b: doc.Condition) -> list[FieldDiffere
         if left != right and sorted(left) == sorted(right):
             found.append(FieldDifference(f"{element} order", ", ".join(left), ", ".join(right)))
             reordered.add(element)  # positions shift with the order: their spellings would compare other elements
-    left, right = _texts(a), _texts(b)
-    for path in dict.fromkeys([*left, *right]):
+    texts_a, texts_b = _texts(a), _texts(b)
+    for path in dict.fromkeys([*texts_a, *texts_b]):
         if path.split("[", 1)[0] in reordered:
             continue
-        if path in left and path in right and left[path] != right[path] and \
-                lexical.value(path, left[path]) == lexical.value(path, right[path]):
-            found.append(FieldDifference(f"{path} spelling", left[path], right[path]))
+        if path in texts_a and path in texts_b and texts_a[path] != texts_b[path] and \
+                lexical.value(path, texts_a[path]) == lexical.value(path, texts_b[path]):
+            found.append(FieldDifference(f"{path} spelling", texts_a[path], texts_b[path]))
     return found
 
 
@@ -179,7 +180,7 @@ def pair_conditions(a: list[doc.Condition], b: list[doc.Condition]) -> list[Cond
     results = []
     for (category, sending, receiving), (left, right) in groups.items():
         # greedy on overlap, most alike first; ties go to the earlier positions
-        candidates = sorted(((-_overlap(a[i], b[j]), i, j) for i in left for j in right))
+        candidates = sorted((-_overlap(a[i], b[j]), i, j) for i in left for j in right)
         used_a, used_b = set(), set()
         for _, i, j in candidates:
             if i in used_a or j in used_b:
@@ -304,18 +305,19 @@ class DiffReport:
         return any(i.status != "same" for i in self.iias)
 
     def as_dict(self) -> dict[str, Any]:
-        data = {"a": self.a_name, "b": self.b_name, "differs": self.differs, "iias": []}
+        entries: list[dict[str, Any]] = []
         for iia in self.iias:
             entry = asdict(iia)
             entry["status"] = iia.status
             entry["fields"] = [_present(f) for f in entry["fields"]]
             entry["lexical"] = [_present(f) for f in entry["lexical"]]
-            for condition, raw in zip(iia.conditions, entry["conditions"]):
+            # asdict() keeps every condition, in order: the two lists pair one to one
+            for condition, raw in zip(iia.conditions, entry["conditions"], strict=True):
                 raw["status"] = condition.status
                 raw["fields"] = [_present(f) for f in raw["fields"]]
                 raw["lexical"] = [_present(f) for f in raw["lexical"]]
-            data["iias"].append(entry)
-        return data
+            entries.append(entry)
+        return {"a": self.a_name, "b": self.b_name, "differs": self.differs, "iias": entries}
 
     def text(self) -> str:
         lines = [f"A: {self.a_name}", f"B: {self.b_name}"]

@@ -10,7 +10,6 @@ Field names follow the registry's vocabulary where the meaning is the same
 from __future__ import annotations
 
 from datetime import date
-from typing import Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -48,21 +47,21 @@ class Contact(_Part):
     first e-mail, the first phone number and the role description."""
 
     name: str
-    email: Optional[str] = None
-    phone: Optional[str] = None
-    role: Optional[str] = None
+    email: str | None = None
+    phone: str | None = None
+    role: str | None = None
 
 
 class SubjectArea(_Part):
     isced_code: str
-    isced_v6_value: Optional[str] = None
-    clarification: Optional[str] = None
+    isced_v6_value: str | None = None
+    clarification: str | None = None
 
 
 class LanguageSkill(_Part):
     language: str
-    cefr_level: Optional[str] = None
-    subject_area: Optional[SubjectArea] = None
+    cefr_level: str | None = None
+    subject_area: SubjectArea | None = None
     not_yet_defined: bool = False
 
 
@@ -71,10 +70,10 @@ class Condition(_Part):
 
     category: MobilityCategory
     sending_hei_id: str
-    sending_ounit_id: Optional[str] = None
+    sending_ounit_id: str | None = None
     sending_contacts: list[Contact] = []
     receiving_hei_id: str
-    receiving_ounit_id: Optional[str] = None
+    receiving_ounit_id: str | None = None
     receiving_contacts: list[Contact] = []
     first_academic_year: str
     last_academic_year: str
@@ -82,15 +81,15 @@ class Condition(_Part):
     mobilities_not_yet_defined: bool = False
     language_skills: list[LanguageSkill] = []
     subject_areas: list[SubjectArea] = []
-    other_info_terms: Optional[str] = None
-    total_months_per_year: Optional[str] = None  # students; decimal text as written
-    total_days_per_year: Optional[str] = None  # staff
-    blended: Optional[bool] = None  # students only (required there)
+    other_info_terms: str | None = None
+    total_months_per_year: str | None = None  # students; decimal text as written
+    total_days_per_year: str | None = None  # staff
+    blended: bool | None = None  # students only (required there)
     eqf_levels: list[int] = []
     lexical: dict[str, str] = Field(
         default={}, description="texts the copy wrote otherwise than the canonical form, by path (see ``lexical``)"
     )
-    line: Optional[int] = Field(default=None, exclude=True, description="where the condition starts in its file")
+    line: int | None = Field(default=None, exclude=True, description="where the condition starts in its file")
 
     @property
     def element(self) -> str:
@@ -99,11 +98,11 @@ class Condition(_Part):
 
 class Partner(_Part):
     hei_id: str
-    ounit_id: Optional[str] = None
-    iia_id: Optional[str] = None
-    iia_code: Optional[str] = None
-    signing_contact: Optional[Contact] = None
-    signing_date: Optional[date] = None
+    ounit_id: str | None = None
+    iia_id: str | None = None
+    iia_code: str | None = None
+    signing_contact: Contact | None = None
+    signing_date: date | None = None
     contacts: list[Contact] = []
 
 
@@ -115,9 +114,9 @@ class Iia(_Part):
     conditions: list[Condition] = []
     terminated_as_a_whole: bool = False
     iia_hash: str
-    pdf_file: Optional[str] = None
-    line: Optional[int] = Field(default=None, exclude=True)
-    content_hash: Optional[str] = Field(
+    pdf_file: str | None = None
+    line: int | None = Field(default=None, exclude=True)
+    content_hash: str | None = Field(
         default=None, exclude=True, description="the iia-hash computed from the copy's content when it was read"
     )
 
@@ -145,14 +144,14 @@ class Hei(_Part):
     """An institution as the EWP Institutions API v2 describes it."""
 
     hei_id: str
-    erasmus_code: Optional[str] = None
-    pic: Optional[str] = None
-    names: list[tuple[Optional[str], str]] = []  # (language, name), in document order
-    abbreviation: Optional[str] = None
-    website: Optional[str] = None
-    country: Optional[str] = None
-    city: Optional[str] = None
-    line: Optional[int] = Field(default=None, exclude=True)
+    erasmus_code: str | None = None
+    pic: str | None = None
+    names: list[tuple[str | None, str]] = []  # (language, name), in document order
+    abbreviation: str | None = None
+    website: str | None = None
+    country: str | None = None
+    city: str | None = None
+    line: int | None = Field(default=None, exclude=True)
 
 
 class Approval(_Part):
@@ -161,5 +160,5 @@ class Approval(_Part):
 
     iia_id: str
     iia_hash: str
-    pdf_file: Optional[str] = None
-    line: Optional[int] = Field(default=None, exclude=True)
+    pdf_file: str | None = None
+    line: int | None = Field(default=None, exclude=True)

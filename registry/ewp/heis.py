@@ -37,9 +37,10 @@ from pydantic import ValidationError
 from registry import db as store
 from registry.countries import is_country_code
 from registry.ewp import document as doc
+from registry.ewp.stored import stored_record
 from registry.models.core import Institution
 from registry.problems import Problem, ProblemsFound
-from registry.resolve import Candidate, Resolver, institution_from_reference
+from registry.resolve import Resolver, institution_from_reference
 
 ECHE_FILE = Path(__file__).resolve().parents[2] / "data" / "ewp" / "eche_domains.csv"
 
@@ -97,7 +98,12 @@ def _name_entry(language: str | None, name: str) -> dict:
 
 def _unique_names(entries: list[dict]) -> list[dict]:
     seen: set[str] = set()
-    return [e for e in entries if not (e["name"] in seen or seen.add(e["name"]))]
+    unique = []
+    for entry in entries:
+        if entry["name"] not in seen:
+            seen.add(entry["name"])
+            unique.append(entry)
+    return unique
 
 
 @dataclass
@@ -188,9 +194,8 @@ class HeiResolver:
         if not creating:
             self.suggestions[hei_id] = f"{name} ({ident})"
             return None
-        candidate = Candidate(None, ident, name, name, country, 1.0, "domain", "web domain")
         because = f"its hei-id is the web domain of {name} ({ident})"
-        return self._from_reference(hei_id, candidate, holder, described, because)
+        return self._from_reference(hei_id, ident, holder, described, because)
 
     def _has_reference(self) -> bool:
         return bool(self.db.conn.execute(
@@ -214,39 +219,40 @@ class HeiResolver:
             best = self._names.resolve(name, country).best
             if best is None:
                 continue
-            known = best.institution_id in self.rows
-            target = best.institution_id if known else f"reference record {best.reference_id}"
+            # the registry's institution, or None when the name matched a reference record
+            known = best.institution_id if best.institution_id in self.rows else None
+            target = known if known is not None else f"reference record {best.reference_id}"
             because = f"its name {name!r} resolved to {target} ({best.score:.2f}, {best.reason})"
-            website = host(self.rows[best.institution_id]["website"] if known else self._reference_website(best.reference_id))
+            website = host(self.rows[known]["website"] if known is not None else self._reference_website(best.reference_id))
             if website and website != hei_id and website in charter_holders():
                 self.notes.append(f"{hei_id}: {because}, whose website is another Erasmus charter holder's ({website}): not taken")
                 continue
-            if known:
-                schac = self.rows[best.institution_id]["schac"]
+            if known is not None:
+                schac = self.rows[known]["schac"]
                 if schac and schac != hei_id:
                     self.notes.append(f"{hei_id}: {because}, which has SCHAC code {schac}: not taken")
                     continue
-                self._learn(best.institution_id, hei_id, holder, how=because)
-                return self._found(best.institution_id, "name")
+                self._learn(known, hei_id, holder, how=because)
+                return self._found(known, "name")
             if best.reference_id:
                 if not creating:
                     self.suggestions[hei_id] = f"{best.name} ({best.reference_id})"
                     return None
-                return self._from_reference(hei_id, best, holder, described, because)
+                return self._from_reference(hei_id, best.reference_id, holder, described, because)
         return None
 
     def _reference_website(self, reference_id: str | None) -> str | None:
         row = self.db.conn.execute("SELECT website FROM reference_institutions WHERE id = ?", [reference_id]).fetchone()
         return row[0] if row else None
 
-    def _from_reference(self, hei_id: str, candidate: Candidate, holder: CharterHolder | None, described: doc.Hei | None,
+    def _from_reference(self, hei_id: str, reference_id: str, holder: CharterHolder | None, described: doc.Hei | None,
                         why: str) -> Found | None:
         """A new institution from the reference record, with the SCHAC code, and the Erasmus
         code and PIC of the entry or the charter list."""
         try:
-            record = institution_from_reference(self.db, candidate.reference_id)
+            record = institution_from_reference(self.db, reference_id)
             if record.id in self.rows:
-                record = institution_from_reference(self.db, candidate.reference_id, slug(f"{record.id}-{hei_id}"))
+                record = institution_from_reference(self.db, reference_id, slug(f"{record.id}-{hei_id}"))
         except ProblemsFound as found:  # withdrawn without a successor, say: the charter list's data will do
             self.notes.append(f"{hei_id}: {why}, which cannot be used: {found.problems[0].message}")
             return None
@@ -265,7 +271,7 @@ class HeiResolver:
         return Found(ident, how, bool(self.rows[ident]["is_home"]))
 
     def _stored(self, ident: str) -> Institution:
-        return self.records.get(ident) or store.record_from_row("institutions", self.rows[ident])
+        return self.records.get(ident) or stored_record(Institution, self.rows[ident])
 
     def _learn(self, ident: str, hei_id: str, holder: CharterHolder | None, how: str | None = None) -> None:
         """Record the SCHAC code (and the charter's Erasmus code and PIC where missing)."""

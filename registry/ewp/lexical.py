@@ -16,8 +16,8 @@ from 1: ``blended[1]``, ``eqf-level[2]``, ``subject-area[1]/isced-clarification[
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Callable, Iterator
 
 from lxml import etree
 

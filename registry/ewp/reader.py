@@ -9,6 +9,7 @@ XSD still gets clear errors rather than a half-read agreement.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -260,7 +261,8 @@ def _iia(reader: _Reader, element: etree._Element) -> doc.Iia | None:
     declared = reader.text(element, "iia-hash", required=True)
     if declared is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", declared):
         reader.problem(reader.one(element, "iia-hash"), "must be a SHA-256 digest (64 hexadecimal digits)", "iia-hash", declared)
-    if len(reader.problems) > before:
+    # a missing required element has been reported above: the last two conditions only narrow the types
+    if len(reader.problems) > before or block is None or declared is None:
         return None
     return doc.Iia(
         partners=partners,
@@ -353,5 +355,7 @@ def read_file(path: str | Path, *, validate: bool = True) -> tuple[str, list, bo
         checked = result.checked
         if result.problems:
             raise ProblemsFound(result.problems)
-    readers = {"iias-get": read_iias, "institutions": read_institutions, "iias-approval": read_approvals}
+    readers: dict[str, Callable[[etree._ElementTree, str], list[Any]]] = {
+        "iias-get": read_iias, "institutions": read_institutions, "iias-approval": read_approvals,
+    }
     return kind, readers[kind](tree, where), checked

@@ -14,8 +14,8 @@ someone has changed places or duration since, export writes places x duration in
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Callable
 
 from registry.ewp import document as doc
 from registry.ewp.lexical import decimal_text

@@ -36,11 +36,11 @@ from registry.importers.kinds import (
     validation_reasons,
 )
 from registry.importers.outcome import AMBIGUOUS, MATCHED, NEW, RowOutcome
-from registry.resolve import INVALID
 from registry.importers.stored import stored_records
 from registry.importers.vocabulary import enum_lookup, word_key
 from registry.models import AgreementKind, Cycle, Institution, by_table
 from registry.problems import ProblemsFound
+from registry.resolve import INVALID
 from registry.text import fold
 
 STUDENT, TEACHING = "student_studies", "staff_teaching"
@@ -277,7 +277,7 @@ class AgreementsKind(TableKind):
             found[index] = self._row_partners(items, resolved, outcomes[index], creator, ctx)
         return found
 
-    def _row_partners(self, items, resolved, outcome: RowOutcome, creator: "_Creator", ctx: Context) -> list[Partner] | None:
+    def _row_partners(self, items, resolved, outcome: RowOutcome, creator: _Creator, ctx: Context) -> list[Partner] | None:
         result, scores, notes, ambiguous, missing = [], [], [], [], []
         for name, country, city in items:
             resolution = resolved[(fold(name), country)]

@@ -28,8 +28,9 @@ from registry import clock
 from registry import db as store
 from registry.ewp import document as doc
 from registry.ewp import reader, terms, writer
-from registry.ewp.heis import Found, HeiResolver, slug
 from registry.ewp.copies import DEFAULT_ROLES, stored_copy
+from registry.ewp.heis import Found, HeiResolver, slug
+from registry.ewp.stored import R
 from registry.importers.outcome import MATCHED, NEW, ImportOptions, ReadResult, RowOutcome
 from registry.models import Record
 from registry.models.core import Agreement, Contact
@@ -138,7 +139,7 @@ class _IiaImport:
         return sorted(found)
 
     def new_id(self, iia: doc.Iia, home: doc.Partner, partner: doc.Partner) -> str:
-        base = slug(f"iia-{partner.hei_id}-{home.iia_id or partner.iia_id or iia.content_hash[:12]}", 100)
+        base = slug(f"iia-{partner.hei_id}-{home.iia_id or partner.iia_id or (iia.content_hash or writer.copy_hash(iia))[:12]}", 100)
         ident, n = base, 1
         while ident in self.claimed or _one(self.db, "SELECT id FROM agreements WHERE id = ?", [ident]):
             n += 1
@@ -163,11 +164,12 @@ class _IiaImport:
 
     def add(self, iia: doc.Iia) -> None:
         where = f"{self.batch.where}:{iia.line}"
-        found = {p.hei_id: self.resolver.resolve(p.hei_id) for p in iia.partners}
-        for hei, result in found.items():
+        resolved = {p.hei_id: self.resolver.resolve(p.hei_id) for p in iia.partners}
+        for hei, result in resolved.items():
             if result is None:
                 self.unknown(iia, hei)
-        if None in found.values() or any(f.how == "refused" for f in found.values()):
+        found = {hei: result for hei, result in resolved.items() if result is not None}
+        if len(found) < len(resolved) or any(f.how == "refused" for f in found.values()):
             return
         homes = [p for p in iia.partners if found[p.hei_id].is_home]
         if len(homes) != 1:
@@ -253,7 +255,7 @@ class _IiaImport:
             "terminated_as_a_whole": iia.terminated_as_a_whole, "pdf_file": iia.pdf_file, **kept,
             "partners": partners, "conditions": remainders,
         }, where, f"ewp_iias/{agreement_id}", iia)
-        if len(self.batch.problems) > before:
+        if len(self.batch.problems) > before or agreement is None or ewp is None:  # (None only with a problem)
             return
         self.batch.records += [agreement, ewp]
         self.batch.deletions += [("contacts", ident) for ident in sorted(owned_before - owned_now)]
@@ -264,7 +266,7 @@ class _IiaImport:
         if self.approved:
             self.batch.approvals[agreement_id] = {"approved_hash": iia.iia_hash, "approved_copy": iia.snapshot()}
 
-    def _validate(self, model: type[Record], values: dict, where: str, record: str, iia: doc.Iia) -> Record | None:
+    def _validate(self, model: type[R], values: dict, where: str, record: str, iia: doc.Iia) -> R | None:
         try:
             return model.model_validate(values)
         except ValidationError as error:
@@ -311,7 +313,7 @@ def iia_batch(db: sqlite_utils.Database, iias: list[doc.Iia], *, where: str, cre
         if len(batch.agreements) > taken:
             learned = [record for ident, record in job.resolver.records.items() if ident not in institutions]
             batch.row(iia.line, iia.label(), f"agreements/{batch.agreements[-1]}", learned + batch.records[first:],
-                      {p.hei_id: job.resolver.found[p.hei_id] for p in iia.partners})
+                      {p.hei_id: found for p in iia.partners if (found := job.resolver.found[p.hei_id]) is not None})
     batch.records = list(job.resolver.records.values()) + batch.records
     batch.notes = job.resolver.notes + batch.notes
     batch.problems = job.resolver.problems + batch.problems
@@ -349,28 +351,27 @@ def approvals_batch(db: sqlite_utils.Database, approvals: list[doc.Approval], *,
     batch = _Batch(where)
     for approval in approvals:
         at = f"{where}:{approval.line}"
-        row = _one(db, "SELECT p.agreement FROM ewp_iia_partners p JOIN institutions i ON i.id = p.institution "
-                       "WHERE p.iia_id = ? AND i.is_home = 1", [approval.iia_id])
+        row = _one(db, "SELECT p.agreement, e.iia_hash FROM ewp_iia_partners p JOIN institutions i ON i.id = p.institution "
+                       "JOIN ewp_iias e ON e.agreement = p.agreement WHERE p.iia_id = ? AND i.is_home = 1", [approval.iia_id])
         if row is None:
             batch.problems.append(Problem("unknown-iia", at, "no stored IIA has this iia-id as the home institution's id",
                                           None, "iia-id", approval.iia_id))
             continue
-        agreement = row["agreement"]
-        stored = _one(db, "SELECT iia_hash FROM ewp_iias WHERE agreement = ?", [agreement])
+        agreement, stored_hash = row["agreement"], row["iia_hash"]
         copy = stored_copy(db, agreement)
         if refused := not_approvable(agreement, copy, at):
             batch.problems.append(refused)
             continue
         own = writer.copy_hash(stored_copy(db, agreement, home_first=True))
-        if approval.iia_hash not in (stored["iia_hash"], own):
+        if approval.iia_hash not in (stored_hash, own):
             batch.problems.append(Problem(
                 "approval-mismatch", at,
-                f"the partner approved iia-hash {approval.iia_hash}, but the stored copy's hash is {stored['iia_hash']} and "
+                f"the partner approved iia-hash {approval.iia_hash}, but the stored copy's hash is {stored_hash} and "
                 f"this registry's copy hashes to {own}: the partner approved another version; compare the copies with "
                 f"'registry ewp diff --agreement {agreement} FILE'", f"agreements/{agreement}", "iia-hash", approval.iia_hash))
             continue
         batch.agreements.append(agreement)
-        batch.approvals[agreement] = {"approved_hash": stored["iia_hash"], "approved_copy": copy.snapshot()}
+        batch.approvals[agreement] = {"approved_hash": stored_hash, "approved_copy": copy.snapshot()}
         # the row shows the approval as planned; write_batch makes it again, with the audit log's position
         batch.row(approval.line, approval.iia_id, f"agreements/{agreement}",
                   _approval_records(db, {agreement: batch.approvals[agreement]}, None), {}, iia_hash=approval.iia_hash)
@@ -396,7 +397,7 @@ def _deletion(db: sqlite_utils.Database, table: str, ident: str) -> store.Change
 
 def _approval_records(db: sqlite_utils.Database, approvals: dict[str, dict], watermark: int | None) -> list[Record]:
     at = clock.now_text()
-    records = []
+    records: list[Record] = []
     for agreement, approval in approvals.items():
         row = _one(db, "SELECT * FROM ewp_iias WHERE agreement = ?", [agreement])
         values = store.decode(store.specs()["ewp_iias"], row) if row else None

@@ -31,12 +31,12 @@ from registry.countries import country_code
 from registry.importers import partners, values
 from registry.importers.headers import HeaderMap, MapFile
 from registry.importers.outcome import MATCHED, NEW, ImportOptions, RowOutcome
-from registry.resolve import INVALID
 from registry.importers.stored import record_inputs, stored_records
 from registry.importers.table import RawTable
 from registry.importers.vocabulary import header_names
 from registry.models import Record, by_table
 from registry.problems import ProblemsFound
+from registry.resolve import INVALID
 from registry.schema_types import SLUG_PATTERN, Country
 from registry.text import slugify
 from registry.text import unique_id as unique_slug
@@ -49,8 +49,8 @@ def _text_cell(value: Any) -> Any:
 @dataclass
 class Column:
     name: str
-    parse: Callable[[str, "Context"], Any]  # non-blank cell text -> value (ValueError: why not)
-    export: Callable[[dict[str, Any], "Context"], Any]  # stored record inputs -> value (None: blank)
+    parse: Callable[[str, Context], Any]  # non-blank cell text -> value (ValueError: why not)
+    export: Callable[[dict[str, Any], Context], Any]  # stored record inputs -> value (None: blank)
     to_cell: Callable[[Any], Any] = _text_cell  # value -> what a CSV/XLSX cell holds
 
 

@@ -68,7 +68,7 @@ class RowOutcome:
     def accepted(self) -> bool:
         return self.status in (MATCHED, NEW) and bool(self.records) and not self.reason
 
-    def reject(self, reason: str, status: str = REJECTED) -> "RowOutcome":
+    def reject(self, reason: str, status: str = REJECTED) -> RowOutcome:
         self.status, self.reason, self.records = status, reason, []
         return self
 

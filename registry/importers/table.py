@@ -14,11 +14,12 @@ import csv
 import io
 import re
 import zipfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from registry.problems import Problem, ProblemsFound
 
@@ -225,7 +226,6 @@ def sheet_names(path: Path) -> list[str]:
 
 def read_xlsx(path: Path, *, sheet: str | None = None) -> RawTable:
     from openpyxl import load_workbook  # only workbooks pay for the import
-
     from openpyxl.utils.exceptions import InvalidFileException
 
     stream = path.open("rb")  # a stream, not a name: openpyxl would refuse a workbook saved as .csv

@@ -28,9 +28,9 @@ _DOTTED = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
 _SLASHED = re.compile(r"^(\d{1,2})[/-](\d{1,2})[/-](\d{4})$")
 _MONTHS = {
     **{name: number for number, name in enumerate(
-        "january february march april may june july august september october november december".split(), start=1)},
+        ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"], start=1)},
     **{name: number for number, name in enumerate(
-        "januari februari mars april maj juni juli augusti september oktober november december".split(), start=1)},
+        ["januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september", "oktober", "november", "december"], start=1)},
 }
 _MONTHS.update({name[:3]: number for name, number in list(_MONTHS.items())})
 _WORDY = re.compile(r"^(\d{1,2})\.? ([a-z]+)\.? (\d{4})$")

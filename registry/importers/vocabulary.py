@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from enum import Enum
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import yaml
@@ -69,7 +69,7 @@ def value_names(enum: type[Enum]) -> dict[str, list[str]]:
     return {member: list(names) for member, names in _document()["values"].get(enum.__name__, {}).items()}
 
 
-@lru_cache(maxsize=None)
+@cache
 def enum_lookup(enum: type[Enum]) -> dict[str, str]:
     """word_key of every accepted name -> the member's value."""
     table: dict[str, str] = {}

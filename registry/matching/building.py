@@ -5,38 +5,16 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import Self
 
 from registry.matching.match import KINDS, MatchOptions
+from registry.matching.state import IndexState
 from registry.matching.text import STOPWORDS, exact_key, fold_name, name_parts, normalize, tokens_of
-from registry.matching.words import MAX_WEIGHT, _fixed_weight, _looks_like_acronym, _near_city, _squash, _trigrams
+from registry.matching.words import _fixed_weight, _looks_like_acronym, _near_city, _squash, _trigrams
 
 
-class IndexBuilding:
-    """Building: the state of ``NameIndex`` and the methods that fill it."""
-
-    def __init__(self) -> None:
-        self.options = MatchOptions()
-        self.entity_ids: list[str] = []
-        self.entity_country: list[str | None] = []
-        self.entity_city: list[frozenset[str]] = []
-        self.entity_acronyms: list[set[str]] = []
-        self.entity_words: list[set[str]] = []
-        self.entity_pos: dict[str, int] = {}
-        self.name_entity: list[int] = []
-        self.name_raw: list[str] = []
-        self.name_kind: list[str] = []
-        self.name_tokens: list[tuple[str, ...]] = []
-        self.name_part: list[bool] = []  # a part of an 'A – B' name
-        self.name_weight: list[float] = []
-        self.exact: dict[str, list[int]] = {}
-        self.acronyms: dict[str, list[int]] = {}  # acronym -> names it abbreviates (or is)
-        self.initials: dict[str, list[int]] = {}  # initials of a name -> that name
-        self.postings: dict[str, list[int]] = {}
-        self.weights: dict[str, float] = {}
-        self.trigrams: dict[str, list[str]] = {}
-        self.max_weight = MAX_WEIGHT
-        self._near: dict[tuple[str, bool], list[tuple[str, float]]] = {}
-        self._acronym_names: set[int] = set()  # acronyms are judged by the acronym rules, not aligned
+class IndexBuilding(IndexState):
+    """Building: the methods that fill the state of ``NameIndex``."""
 
     # -- state ---------------------------------------------------------------------------
 
@@ -48,7 +26,7 @@ class IndexBuilding:
         cities: dict[str, str] | None = None,
         options: MatchOptions | None = None,
         **option_values,
-    ) -> "NameIndex":
+    ) -> Self:
         """Index ``(entity_id, name, country | None, kind)`` tuples; a fifth element, the name
         already normalised, skips normalising. ``cities`` maps entity ids to their city, which
         supports acronyms and agrees with place words in a typed name. Keyword arguments set

@@ -20,7 +20,7 @@ _PIC = re.compile(r"^[0-9]{9}$")
 _HOST = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)+$")
 # Second-level labels under which a country's domains are registered (ox.ac.uk, unimelb.edu.au):
 # a parent domain that ends in one of these is no institution's.
-_REGISTRY_LABELS = frozenset("ac edu co gov org net com go or ne gob gouv".split())
+_REGISTRY_LABELS = frozenset(["ac", "edu", "co", "gov", "org", "net", "com", "go", "or", "ne", "gob", "gouv"])
 
 
 def erasmus_code(text: str) -> str | None:

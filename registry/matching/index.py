@@ -20,13 +20,12 @@ from __future__ import annotations
 from registry.matching.building import IndexBuilding
 from registry.matching.lookup import IndexLookup
 from registry.matching.match import KINDS, Match, MatchOptions
-from registry.matching.scoring import IndexScoring
 from registry.matching.words import align, extra_cost, token_similarity
 
 __all__ = ["KINDS", "Match", "MatchOptions", "NameIndex", "align", "extra_cost", "token_similarity"]
 
 
-class NameIndex(IndexBuilding, IndexLookup, IndexScoring):
+class NameIndex(IndexBuilding, IndexLookup):
     """Every name of every entity, normalised and indexed by word for fast matching.
 
     Build once (``NameIndex.build``), query many times (``match``). The object pickles, so a

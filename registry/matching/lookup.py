@@ -9,10 +9,19 @@ from collections.abc import Iterable
 from rapidfuzz import fuzz, process
 
 from registry.matching.match import PART_PENALTY, Match, MatchOptions, _penalise
-from registry.matching.text import GENERIC, STOPWORDS, Query, country_words, exact_key, fold_name, parse_query, tokens_of
+from registry.matching.scoring import IndexScoring
+from registry.matching.text import (
+    GENERIC,
+    STOPWORDS,
+    Query,
+    country_words,
+    exact_key,
+    fold_name,
+    parse_query,
+    tokens_of,
+)
 from registry.matching.words import (
     CITY_DISCOUNT,
-    _fixed_weight,
     _looks_like_acronym,
     _near_city,
     _trigrams,
@@ -24,13 +33,8 @@ from registry.matching.words import (
 BLOCK_BUDGET = 500  # postings read per query variant before commoner words only re-rank
 
 
-class IndexLookup:
+class IndexLookup(IndexScoring):
     """Querying: the methods of ``NameIndex`` that find and rank candidates."""
-
-    def weight(self, token: str) -> float:
-        """A word's weight; a word the index has never seen is as rare as a word can be."""
-        known = self.weights.get(token)
-        return known if known is not None else _fixed_weight(token, self.max_weight)
 
     def match(
         self,
@@ -159,7 +163,7 @@ class IndexLookup:
         penalty = options.extra_word_penalty
         if penalty <= 0 or not candidates:
             return candidates
-        near = set()
+        near: set[str] = set()
         for token in tokens:
             near.update((token, token + "s", token.removesuffix("s")))  # token_similarity's plural rule
             if len(token) >= 5 and not token.isdigit():

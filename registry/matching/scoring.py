@@ -11,11 +11,12 @@ from registry.matching.match import (
     QUALIFIER_PENALTY,
     Match,
 )
+from registry.matching.state import IndexState
 from registry.matching.text import GENERIC, QUALIFIERS, STOPWORDS, country_words, exact_key, other_country
 from registry.matching.words import CITY_DISCOUNT, _near_city, align, extra_cost, place_tail, token_similarity
 
 
-class IndexScoring:
+class IndexScoring(IndexState):
     """Scoring: the methods of ``NameIndex`` that turn a candidate into an explained ``Match``."""
 
     # -- the kinds of match -----------------------------------------------------------------------

@@ -128,15 +128,15 @@ def align(query, name, minimum: float = 0.8) -> list[tuple[int, int, float]]:
     positions: dict[str, list[int]] = {}
     for j, word in enumerate(name):
         positions.setdefault(word, []).append(j)
-    rest = []
+    rest: list[tuple[int, str]] = []
     for i, word in enumerate(query):  # equal words first: nothing is more similar
-        j = next((j for j in positions.get(word, ()) if j not in used_n), None)
-        if j is None:
+        equal = next((j for j in positions.get(word, ()) if j not in used_n), None)
+        if equal is None:
             if len(word) >= 4:
                 rest.append((i, word))
         else:
-            used_n.add(j)
-            pairs.append((i, j, 1.0))
+            used_n.add(equal)
+            pairs.append((i, equal, 1.0))
     if not rest:
         return pairs + _joined_pairs(query, name, {i for i, _, _ in pairs}, used_n)
     candidates = []

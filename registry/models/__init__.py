@@ -7,11 +7,11 @@ become the Datasette documentation. Each capability keeps its records in a modul
 package; importing the package registers them all.
 """
 
+from registry.models.accounts import *  # noqa: F401,F403
+from registry.models.action_plan import *  # noqa: F401,F403
 from registry.models.base import RECORDS, Record, by_table
 from registry.models.core import *  # noqa: F401,F403
-from registry.models.action_plan import *  # noqa: F401,F403
 from registry.models.core import MOBILITY_KINDS  # noqa: F401
-from registry.models.accounts import *  # noqa: F401,F403
 from registry.models.diligence import *  # noqa: F401,F403
 from registry.models.ewp import *  # noqa: F401,F403
 from registry.models.imports import *  # noqa: F401,F403

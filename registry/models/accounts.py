@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, ClassVar, Optional
+from typing import Annotated, ClassVar
 
 from pydantic import Field, StringConstraints
 
@@ -48,7 +48,7 @@ class Account(Record):
     name: AccountName
     role: Annotated[AccountRole, Indexed()]
     reviewer_role: Annotated[
-        Optional[ReviewerRole], Field(description="the role its reviews, waivers and screening decisions are recorded under")
+        ReviewerRole | None, Field(description="the role its reviews, waivers and screening decisions are recorded under")
     ] = None
     created_on: date
     password_changed_at: Annotated[datetime, Field(description="when the password was last set (sessions before it end)")]
@@ -82,7 +82,7 @@ class Session(Record):
     created_at: datetime
     expires_at: Annotated[datetime, Indexed()]
     credential_digest: Digest
-    client: Optional[NonEmpty] = None
+    client: NonEmpty | None = None
 
 
 __all__ = ["Account", "AccountPassword", "AccountRole", "Session"]

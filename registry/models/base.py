@@ -39,7 +39,7 @@ def _comparable(value: Any) -> Any:
     return None
 
 
-RECORDS: list[type["Record"]] = []
+RECORDS: list[type[Record]] = []
 """Every stored record type in the order defined; a subclass with a ``table`` joins it."""
 
 
@@ -139,7 +139,7 @@ class Record(BaseModel):
         return errors
 
     @model_validator(mode="after")
-    def _check_order_and_exclusivity(self) -> "Record":
+    def _check_order_and_exclusivity(self) -> Record:
         if self.children:
             self._check_children_unique()
         if self.rules:

@@ -8,9 +8,18 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Any, ClassVar, Optional
+from typing import Annotated, Any, ClassVar
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, computed_field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    computed_field,
+    model_validator,
+)
 
 from registry.models import limits
 from registry.models.base import Children, Record
@@ -208,7 +217,7 @@ class InstitutionName(Record):
     institution: Annotated[Slug, Ref("institutions")]
     name: NonEmpty
     kind: NameKind = NameKind.alias
-    language: Optional[LanguageCode] = None
+    language: LanguageCode | None = None
 
     @classmethod
     def shorthand(cls, item: Any) -> Any:
@@ -230,33 +239,33 @@ class Institution(Record):
 
     id: Slug
     name: Annotated[NonEmpty, Field(description="name in English, as the office uses it")]
-    local_name: Annotated[Optional[NonEmpty], Field(description="official name in the local language")] = None
-    acronym: Optional[Annotated[str, StringConstraints(min_length=1, max_length=40)]] = None
+    local_name: Annotated[NonEmpty | None, Field(description="official name in the local language")] = None
+    acronym: Annotated[str, StringConstraints(min_length=1, max_length=40)] | None = None
     kind: Annotated[InstitutionKind, Indexed()] = InstitutionKind.university
     country: Country
-    city: Annotated[Optional[NonEmpty], Indexed()] = None
-    website: Optional[Url] = None
-    ror: Annotated[Optional[RorId], Indexed(), Field(description="Research Organization Registry id")] = None
+    city: Annotated[NonEmpty | None, Indexed()] = None
+    website: Url | None = None
+    ror: Annotated[RorId | None, Indexed(), Field(description="Research Organization Registry id")] = None
     erasmus_code: Annotated[
-        Optional[str],
+        str | None,
         StringConstraints(pattern=r"^[A-Z]{1,3} *[A-Z-]+[0-9]{2,3}$", to_upper=True),
         Indexed(),
         Field(description="Erasmus institution code, e.g. 'S  LUND01' or 'F  PARIS009'"),
     ] = None
     schac: Annotated[
-        Optional[str],
+        str | None,
         StringConstraints(pattern=r"^[a-z0-9-]+(\.[a-z0-9-]+)+$", to_lower=True),
         Indexed(),
         Field(description="SCHAC code (the EWP hei-id), usually the main web domain"),
     ] = None
-    pic: Annotated[Optional[str], StringConstraints(pattern=r"^\d{9}$"), Field(description="EU Participant Identification Code")] = None
-    latitude: Optional[Annotated[Degrees, Field(ge=-90, le=90)]] = None
-    longitude: Optional[Annotated[Degrees, Field(ge=-180, le=180)]] = None
+    pic: Annotated[str | None, StringConstraints(pattern=r"^\d{9}$"), Field(description="EU Participant Identification Code")] = None
+    latitude: Annotated[Degrees, Field(ge=-90, le=90)] | None = None
+    longitude: Annotated[Degrees, Field(ge=-180, le=180)] | None = None
     is_home: Annotated[bool, Field(description="the registry's own institution")] = False
     names: list[InstitutionName] = []
 
     @model_validator(mode="after")
-    def _names_include_own(self) -> "Institution":
+    def _names_include_own(self) -> Institution:
         """The name, local name and acronym are names too: list them so search finds them."""
         own = [(self.name, NameKind.official), (self.local_name, NameKind.local), (self.acronym, NameKind.acronym)]
         known = {n.name for n in self.names}
@@ -280,8 +289,8 @@ class Membership(Record):
     network: Annotated[Slug, Ref("networks")]
     institution: Annotated[Slug, Ref("institutions")]
     role: MembershipRole = MembershipRole.member
-    since: Optional[Year] = None
-    until: Optional[Year] = None
+    since: Year | None = None
+    until: Year | None = None
 
     @classmethod
     def shorthand(cls, item: Any) -> Any:
@@ -298,12 +307,12 @@ class Network(Record):
 
     id: Slug
     name: NonEmpty
-    acronym: Optional[str] = None
-    description: Optional[Text] = None
-    website: Optional[Url] = None
+    acronym: str | None = None
+    description: Text | None = None
+    website: Url | None = None
     strategic: Annotated[bool, Field(description="named as strategic in the faculty's action plan (3.1)")] = False
-    source_url: Annotated[Optional[Url], Field(description="where the membership list was read")] = None
-    retrieved_on: Annotated[Optional[date], Field(description="when the membership list was read")] = None
+    source_url: Annotated[Url | None, Field(description="where the membership list was read")] = None
+    retrieved_on: Annotated[date | None, Field(description="when the membership list was read")] = None
     members: list[Membership] = []
 
 
@@ -321,10 +330,10 @@ class Programme(Record):
     name_en: NonEmpty
     name_sv: NonEmpty
     cycle: Annotated[Cycle, Indexed()]
-    credits: Optional[Annotated[float, Field(ge=0, le=600)]] = None
-    programme_code: Optional[str] = None
+    credits: Annotated[float, Field(ge=0, le=600)] | None = None
+    programme_code: str | None = None
     mobility_window: Annotated[
-        Optional[Text], Field(description="where in the programme a period abroad fits, e.g. 'semester 9'")
+        Text | None, Field(description="where in the programme a period abroad fits, e.g. 'semester 9'")
     ] = None
     virtual_exchange: Annotated[bool, Field(description="the programme offers some virtual exchange (1.2)")] = False
     english_components: Annotated[bool, Field(description="courses or parts of courses in English (1.2)")] = False
@@ -343,7 +352,7 @@ class AgreementParty(Record):
     agreement: Annotated[Slug, Ref("agreements")]
     institution: Annotated[Slug, Ref("institutions")]
     role: Annotated[PartyRole, Indexed()] = PartyRole.partner
-    unit: Annotated[Optional[NonEmpty], Field(description="faculty or department that is party")] = None
+    unit: Annotated[NonEmpty | None, Field(description="faculty or department that is party")] = None
 
     @classmethod
     def shorthand(cls, item: Any) -> Any:
@@ -368,7 +377,7 @@ class SubjectArea(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     isced_code: IscedCode
-    clarification: Optional[str] = None
+    clarification: str | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -388,8 +397,8 @@ class LanguageSkill(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, use_enum_values=True)
 
     language: LanguageCode
-    cefr_level: Optional[Cefr] = None
-    isced_code: Optional[IscedCode] = None
+    cefr_level: Cefr | None = None
+    isced_code: IscedCode | None = None
 
 
 class MobilityTerm(Record):
@@ -405,17 +414,17 @@ class MobilityTerm(Record):
     term_no: Annotated[int, Field(ge=1, description="position of the term within its agreement")]
     category: Annotated[MobilityCategory, Indexed()]
     direction: Annotated[Direction, Indexed()]
-    places_per_year: Annotated[Optional[Count], Field(description="mobilities per academic year")] = None
-    months_per_place: Optional[Annotated[float, Field(ge=0, le=60)]] = None
-    days_per_place: Optional[Annotated[int, Field(ge=0, le=366)]] = None
-    first_academic_year: Optional[AcademicYear] = None
-    last_academic_year: Optional[AcademicYear] = None
+    places_per_year: Annotated[Count | None, Field(description="mobilities per academic year")] = None
+    months_per_place: Annotated[float, Field(ge=0, le=60)] | None = None
+    days_per_place: Annotated[int, Field(ge=0, le=366)] | None = None
+    first_academic_year: AcademicYear | None = None
+    last_academic_year: AcademicYear | None = None
     eqf_levels: Annotated[list[Annotated[int, Field(ge=1, le=8)]], Field(description="EQF levels 1-8")] = []
     subject_areas: list[SubjectArea] = []
     language_skills: list[LanguageSkill] = []
     blended: bool = False
     virtual: bool = False
-    other_terms: Optional[Text] = None
+    other_terms: Text | None = None
 
 
 class DegreeTerm(Record):
@@ -429,10 +438,10 @@ class DegreeTerm(Record):
     term_no: Annotated[int, Field(ge=1)]
     kind: DegreeKind
     cycle: Cycle
-    home_programme: Annotated[Optional[Slug], Ref("programmes")] = None
-    partner_programme: Optional[NonEmpty] = None
-    degrees_awarded: Annotated[Optional[NonEmpty], Field(description="the degree or degrees a graduate receives")] = None
-    students_per_year: Optional[Count] = None
+    home_programme: Annotated[Slug | None, Ref("programmes")] = None
+    partner_programme: NonEmpty | None = None
+    degrees_awarded: Annotated[NonEmpty | None, Field(description="the degree or degrees a graduate receives")] = None
+    students_per_year: Count | None = None
 
 
 class MobilityFlow(Record):
@@ -447,7 +456,7 @@ class MobilityFlow(Record):
     direction: Direction
     category: MobilityCategory
     participants: Count
-    total_months: Optional[Annotated[float, Field(ge=0)]] = None
+    total_months: Annotated[float, Field(ge=0)] | None = None
 
 
 class Agreement(Record):
@@ -469,28 +478,28 @@ class Agreement(Record):
     title: NonEmpty
     kind: Annotated[AgreementKind, Indexed()]
     status: Annotated[AgreementStatus, Indexed(then=("ends_on",))]
-    signed_on: Optional[date] = None
-    starts_on: Optional[date] = None
-    ends_on: Annotated[Optional[date], Indexed()] = None
+    signed_on: date | None = None
+    starts_on: date | None = None
+    ends_on: Annotated[date | None, Indexed()] = None
     renewal: Renewal = Renewal.none
-    notice_months: Annotated[Optional[int], Field(ge=0, le=120, description="notice period for termination")] = None
-    exit_clause: Annotated[Optional[bool], Field(description="the text lets either party leave")] = None
-    home_unit: Annotated[Optional[NonEmpty], Indexed()] = None
+    notice_months: Annotated[int | None, Field(ge=0, le=120, description="notice period for termination")] = None
+    exit_clause: Annotated[bool | None, Field(description="the text lets either party leave")] = None
+    home_unit: Annotated[NonEmpty | None, Indexed()] = None
     coordinator: Annotated[
-        Optional[NonEmpty], Field(description="the role (not the person) that keeps the agreement")
+        NonEmpty | None, Field(description="the role (not the person) that keeps the agreement")
     ] = None
-    document_url: Optional[Url] = None
+    document_url: Url | None = None
     confidential: Annotated[bool, Field(description="kept out of the public database")] = False
     personal_data: Annotated[bool, Field(description="the cooperation moves personal or health data")] = False
     equitable_terms: Annotated[
-        Optional[Text], Field(description="terms that make the partnership fair to a partner in a low-income country")
+        Text | None, Field(description="terms that make the partnership fair to a partner in a low-income country")
     ] = None
     agreement_code: Annotated[
-        Optional[AgreementCode], Indexed(unique=True),
+        AgreementCode | None, Indexed(unique=True),
         Field(description="the office's own code for the agreement (e.g. 'LU-MED-2024-001'): free text, unique"),
     ] = None
-    ewp_iia_id: Annotated[Optional[str], Indexed(), Field(description="Erasmus Without Paper IIA id")] = None
-    notes: Optional[Text] = None
+    ewp_iia_id: Annotated[str | None, Indexed(), Field(description="Erasmus Without Paper IIA id")] = None
+    notes: Text | None = None
     parties: list[AgreementParty] = []
     programmes: list[AgreementProgramme] = []
     mobility_terms: list[MobilityTerm] = []
@@ -509,11 +518,11 @@ class Contact(Record):
     id: Slug
     institution: Annotated[Slug, Ref("institutions")]
     # a contact named for one agreement (an EWP copy's, say) goes when the agreement is deleted
-    agreement: Annotated[Optional[Slug], Ref("agreements", cascade=True)] = None
+    agreement: Annotated[Slug | None, Ref("agreements", cascade=True)] = None
     role: NonEmpty
-    name: Optional[NonEmpty] = None
-    email: Optional[EmailAddress] = None
-    phone: Optional[Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ()./-]{5,30}$")]] = None
+    name: NonEmpty | None = None
+    email: EmailAddress | None = None
+    phone: Annotated[str, StringConstraints(pattern=r"^\+?[0-9 ()./-]{5,30}$")] | None = None
 
 
 class Review(Record):
@@ -534,18 +543,18 @@ class Review(Record):
     )
 
     id: Slug
-    institution: Annotated[Optional[Slug], Ref("institutions")] = None
-    agreement: Annotated[Optional[Slug], Ref("agreements")] = None
+    institution: Annotated[Slug | None, Ref("institutions")] = None
+    agreement: Annotated[Slug | None, Ref("agreements")] = None
     reviewed_on: date
     reviewer_role: ReviewerRole
     outcome: Annotated[ReviewOutcome, Indexed()]
-    conditions: Optional[Text] = None
-    next_review_due: Annotated[Optional[date], Indexed()] = None
-    military_or_security_links: Annotated[Optional[Answer], Field(description="does the partner have military or security links?")] = None
-    funding_transparent: Annotated[Optional[Answer], Field(description="is the partner's funding transparent?")] = None
-    export_control_assessed: Annotated[Optional[Answer], Field(description="has an export-control assessment been made?")] = None
-    equitable_terms: Annotated[Optional[Answer], Field(description="are the terms equitable for both sides?")] = None
-    notes: Optional[Text] = None
-    reviewed_by: Annotated[Optional[NonEmpty], Field(description="the login that recorded the review")] = None
+    conditions: Text | None = None
+    next_review_due: Annotated[date | None, Indexed()] = None
+    military_or_security_links: Annotated[Answer | None, Field(description="does the partner have military or security links?")] = None
+    funding_transparent: Annotated[Answer | None, Field(description="is the partner's funding transparent?")] = None
+    export_control_assessed: Annotated[Answer | None, Field(description="has an export-control assessment been made?")] = None
+    equitable_terms: Annotated[Answer | None, Field(description="are the terms equitable for both sides?")] = None
+    notes: Text | None = None
+    reviewed_by: Annotated[NonEmpty | None, Field(description="the login that recorded the review")] = None
 
 

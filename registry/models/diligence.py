@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, Any, ClassVar, Optional
+from typing import Annotated, Any, ClassVar
 
 from pydantic import Field, StringConstraints
 
@@ -84,7 +84,7 @@ class _Sourced(Record):
     """Columns every indicator row carries: where the figure comes from and on what terms."""
 
     source: Annotated[NonEmpty, Field(description="publisher and dataset the figure comes from")]
-    source_url: Optional[Url] = None
+    source_url: Url | None = None
     licence: Annotated[NonEmpty, Field(description="terms under which the figure may be reused")]
 
 
@@ -105,11 +105,11 @@ class CountryFreedom(_Sourced):
         str, StringConstraints(pattern=r"^[A-E]$"), Field(description="AFi status band A (0.8-1) ... E (0-0.2)")
     ]
     academic_freedom_change_5y: Annotated[
-        Optional[Change], Field(description="Academic Freedom Index now minus five years earlier")
+        Change | None, Field(description="Academic Freedom Index now minus five years earlier")
     ] = None
-    liberal_democracy: Annotated[Optional[Score], Field(description="Liberal Democracy Index, 0 to 1")] = None
+    liberal_democracy: Annotated[Score | None, Field(description="Liberal Democracy Index, 0 to 1")] = None
     liberal_democracy_change_5y: Annotated[
-        Optional[Change], Field(description="Liberal Democracy Index now minus five years earlier")
+        Change | None, Field(description="Liberal Democracy Index now minus five years earlier")
     ] = None
 
 
@@ -134,8 +134,8 @@ class CountryClassification(_Sourced):
     country: Country
     year: Annotated[Year, Field(description="year of the classification as published")]
     name: NonEmpty
-    un_region: Annotated[Optional[NonEmpty], Indexed()] = None
-    un_subregion: Optional[NonEmpty] = None
+    un_region: Annotated[NonEmpty | None, Indexed()] = None
+    un_subregion: NonEmpty | None = None
     least_developed: Annotated[bool, Field(description="on the UN list of least developed countries")] = False
     income_level: Annotated[IncomeLevel, Indexed()] = IncomeLevel.not_classified
 
@@ -150,10 +150,10 @@ class GdprAdequacy(_Sourced):
     country: Country
     year: Annotated[Year, Field(description="year of the decision")]
     scope: Annotated[AdequacyScope, Indexed()]
-    scope_note: Annotated[Optional[Text], Field(description="which recipients a partial decision covers")] = None
+    scope_note: Annotated[Text | None, Field(description="which recipients a partial decision covers")] = None
     decision: Annotated[NonEmpty, Field(description="the decision as cited in the Official Journal")]
     decided_on: date
-    status_note: Optional[Text] = None
+    status_note: Text | None = None
 
 
 class EuRestrictiveMeasure(_Sourced):
@@ -167,9 +167,9 @@ class EuRestrictiveMeasure(_Sourced):
     regime: Annotated[NonEmpty, Field(description="the regime as the EU Sanctions Map names it")]
     kind: Annotated[MeasureKind, Indexed()]
     legal_act: Annotated[NonEmpty, Field(description="the founding Council decision or regulation")]
-    adopted_on: Optional[date] = None
+    adopted_on: date | None = None
     year: Annotated[Year, Field(description="year the table was compiled")]
-    note: Optional[Text] = None
+    note: Text | None = None
 
 
 class CountryRisk(Record):
@@ -200,10 +200,10 @@ class StateControl(Record):
     institution: Annotated[Slug, Ref("institutions")]
     state_controlled: bool
     controlling_body: Annotated[
-        Optional[NonEmpty], Field(description="the ministry, agency or party body that controls it")
+        NonEmpty | None, Field(description="the ministry, agency or party body that controls it")
     ] = None
     source: Annotated[NonEmpty, Field(description="where this was established")]
-    source_url: Optional[Url] = None
+    source_url: Url | None = None
     recorded_on: date
 
 
@@ -220,7 +220,7 @@ class CheckRun(Record):
     started_at: datetime
     seconds: Annotated[float, Field(ge=0)]
     as_of: Annotated[date, Field(description="the date the checks took as today")]
-    actor: Optional[NonEmpty] = None
+    actor: NonEmpty | None = None
     checks: Annotated[list[str], Field(description="codes of the checks that ran")]
     criteria_sha256: Annotated[str, Field(description="digest of the criteria file the run used")]
     found: Annotated[int, Field(ge=0, description="findings this run found")]
@@ -246,7 +246,7 @@ class Finding(Record):
     severity: Annotated[Severity, Indexed()]
     subject_table: NonEmpty
     subject_id: Annotated[NonEmpty, Indexed()]
-    subject_label: Optional[NonEmpty] = None
+    subject_label: NonEmpty | None = None
     message: Annotated[NonEmpty, Field(description="what was found, in plain words")]
     evidence: Annotated[dict[str, Any], Field(description="values compared, thresholds and their sources")] = {}
     # open_findings pages through open findings by severity, then code and subject (the id)
@@ -256,9 +256,9 @@ class Finding(Record):
     first_run: Annotated[Slug, Ref("check_runs")]
     # Not a reference: every run rewrites it, and an index on it would be rewritten too.
     last_run: Annotated[Slug, Field(description="the last check run that found it (check_runs.id)")]
-    resolved_on: Optional[date] = None
+    resolved_on: date | None = None
     waiver: Annotated[
-        Optional[Slug], Ref("waivers"), Field(description="the waiver in force at the last run, if any")
+        Slug | None, Ref("waivers"), Field(description="the waiver in force at the last run, if any")
     ] = None
 
 
@@ -282,4 +282,4 @@ class Waiver(Record):
     reason: NonEmpty
     granted_on: date
     until: Annotated[date, Indexed()]
-    granted_by: Annotated[Optional[NonEmpty], Field(description="the login that granted it")] = None
+    granted_by: Annotated[NonEmpty | None, Field(description="the login that granted it")] = None

@@ -11,7 +11,7 @@ back exactly and so that a change after approval can be found.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, ClassVar, Optional
+from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -48,11 +48,11 @@ class EwpPartner(Record):
     position: Annotated[int, Field(ge=1, le=2, description="1 for the partner whose copy this is, 2 for the other")]
     hei_id: Annotated[HeiId, Indexed()]
     institution: Annotated[Slug, Ref("institutions")]
-    iia_id: Annotated[Optional[EwpIdentifier], Indexed(), Field(description="this partner's id of the IIA")] = None
-    iia_code: Annotated[Optional[FreeText], Field(description="this partner's agreement number")] = None
-    ounit_id: Annotated[Optional[EwpIdentifier], Field(description="the partner's organisational unit id")] = None
-    signing_date: Optional[date] = None
-    signing_contact: Annotated[Optional[Slug], Ref("contacts")] = None
+    iia_id: Annotated[EwpIdentifier | None, Indexed(), Field(description="this partner's id of the IIA")] = None
+    iia_code: Annotated[FreeText | None, Field(description="this partner's agreement number")] = None
+    ounit_id: Annotated[EwpIdentifier | None, Field(description="the partner's organisational unit id")] = None
+    signing_date: date | None = None
+    signing_contact: Annotated[Slug | None, Ref("contacts")] = None
     contacts: Annotated[list[Slug], Field(description="ids of the contacts this partner names for the IIA")] = []
 
 
@@ -63,10 +63,10 @@ class SkillDetail(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     language: str
-    cefr_level: Optional[str] = None
-    isced_code: Optional[IscedCode] = None
-    isced_clarification: Optional[str] = None
-    isced_v6_value: Optional[str] = None
+    cefr_level: str | None = None
+    isced_code: IscedCode | None = None
+    isced_clarification: str | None = None
+    isced_v6_value: str | None = None
     not_yet_defined: bool = False
 
 
@@ -89,13 +89,13 @@ class EwpCondition(Record):
 
     agreement: Annotated[Slug, Ref("agreements")]
     term_no: Annotated[int, Field(ge=1, description="the mobility term this condition belongs to")]
-    sending_ounit_id: Optional[EwpIdentifier] = None
-    receiving_ounit_id: Optional[EwpIdentifier] = None
+    sending_ounit_id: EwpIdentifier | None = None
+    receiving_ounit_id: EwpIdentifier | None = None
     total_months_per_year: Annotated[
-        Optional[YearlyTotal], Field(description="total mobility months per year, as the copy wrote it")
+        YearlyTotal | None, Field(description="total mobility months per year, as the copy wrote it")
     ] = None
     total_days_per_year: Annotated[
-        Optional[YearlyTotal], Field(description="total mobility days per year, as the copy wrote it")
+        YearlyTotal | None, Field(description="total mobility days per year, as the copy wrote it")
     ] = None
     mobilities_not_yet_defined: Annotated[
         bool, Field(description="mobilities per year carried not-yet-defined (approved under v6)")
@@ -128,16 +128,16 @@ class EwpIia(Record):
     copy_of: Annotated[HeiId, Field(description="hei-id of the partner whose copy this is (the first partner)")]
     iia_hash: Annotated[Sha256Hex, Field(description="the copy's iia-hash as the copy states it")]
     terminated_as_a_whole: bool = False
-    pdf_file: Optional[FreeText] = None
+    pdf_file: FreeText | None = None
     approved_hash: Annotated[
-        Optional[Sha256Hex], Field(description="iia-hash of the stored copy when it was approved")
+        Sha256Hex | None, Field(description="iia-hash of the stored copy when it was approved")
     ] = None
-    approved_at: Annotated[Optional[str], Indexed(), Field(description="when the approval was recorded (UTC)")] = None
+    approved_at: Annotated[str | None, Indexed(), Field(description="when the approval was recorded (UTC)")] = None
     approved_watermark: Annotated[
-        Optional[int], Field(ge=0, description="the last audit-log entry (changes.id) before the approval")
+        int | None, Field(ge=0, description="the last audit-log entry (changes.id) before the approval")
     ] = None
     approved_copy: Annotated[
-        Optional[dict[str, Any]], Field(description="the approved copy, so a later copy can be compared field by field")
+        dict[str, Any] | None, Field(description="the approved copy, so a later copy can be compared field by field")
     ] = None
     partners: list[EwpPartner] = []
     conditions: list[EwpCondition] = []

@@ -5,7 +5,7 @@ whenever it opens a registry, so a changed file takes effect at the next command
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ CRITERIA_FILE = Path(__file__).resolve().parents[2] / "data" / "criteria.yml"
 DEFAULTS = {("review", "next_due_at_most_years"): 5, ("waivers", "at_most_years"): 3}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _criteria() -> dict[str, Any]:
     try:
         return yaml.safe_load(CRITERIA_FILE.read_text(encoding="utf-8")) or {}

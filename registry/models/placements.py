@@ -21,14 +21,14 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Any, ClassVar, Optional
+from typing import Annotated, Any, ClassVar
 
 from pydantic import Field, computed_field, model_validator
 
 from registry.countries import country_code
 from registry.models.base import Children, Record
-from registry.schema_types import Country, Indexed, Ref, Slug, Url
 from registry.models.core import Count, NonEmpty, Text, Year
+from registry.schema_types import Country, Indexed, Ref, Slug, Url
 
 # --- enumerations -------------------------------------------------------------------
 
@@ -113,7 +113,7 @@ class PlacementHost(Record):
     unit: Annotated[NonEmpty, Field(description="the clinic or department, e.g. 'Department of Cardiology, Lund'")]
     specialty: Specialty
     places_per_year: Annotated[
-        Optional[Count], Field(description="students the unit takes a year (the routine expects about 2-4)")
+        Count | None, Field(description="students the unit takes a year (the routine expects about 2-4)")
     ] = None
     weeks_per_place: Annotated[
         int, Field(ge=1, le=52, description="length of one placement in weeks (the routine allows only 4)")
@@ -122,11 +122,11 @@ class PlacementHost(Record):
         list[Month], Field(description="months (1-12) in which the head of the unit has approved supervising students")
     ] = []
     supervisor_role: Annotated[
-        Optional[NonEmpty], Field(description="the role that supervises and signs the certificate, e.g. 'Clinical supervisor, Department of Cardiology'")
+        NonEmpty | None, Field(description="the role that supervises and signs the certificate, e.g. 'Clinical supervisor, Department of Cardiology'")
     ] = None
-    contact_role: Annotated[Optional[NonEmpty], Field(description="the role the International Office writes to")] = None
+    contact_role: Annotated[NonEmpty | None, Field(description="the role the International Office writes to")] = None
     active: Annotated[bool, Indexed(), Field(description="the unit still takes part in the routine")] = True
-    notes: Optional[Text] = None
+    notes: Text | None = None
 
 
 class PlacementPeriod(Record):
@@ -153,13 +153,13 @@ class PlacementRound(Record):
     term: Annotated[Term, Indexed()]
     year: Annotated[Year, Field(description="the calendar year the term begins in")]
     call_opens_on: date
-    call_closes_on: Optional[date] = None
-    allocated_on: Annotated[Optional[date], Field(description="when students were assigned (admission is binding from then)")] = None
+    call_closes_on: date | None = None
+    allocated_on: Annotated[date | None, Field(description="when students were assigned (admission is binding from then)")] = None
     status: Annotated[RoundStatus, Indexed()] = RoundStatus.open
     periods: list[PlacementPeriod] = []
 
     @model_validator(mode="after")
-    def _call_comes_before_the_term(self) -> "PlacementRound":
+    def _call_comes_before_the_term(self) -> PlacementRound:
         term_begins = date(self.year, 8, 1) if self.term == Term.autumn else date(self.year, 1, 1)
         if self.call_opens_on >= term_begins:
             raise ValueError(
@@ -200,12 +200,12 @@ class AdmissionItem(Record):
     status: Annotated[ItemStatus, Indexed()] = ItemStatus.pending
     status_on: Annotated[date, Field(description="when the item reached its status")]
     basis: Annotated[
-        Optional[PrerequisiteBasis],
+        PrerequisiteBasis | None,
         Field(description="for prerequisites: final year, or a completed base placement in the subject"),
     ] = None
 
     @model_validator(mode="after")
-    def _basis_belongs_to_prerequisites(self) -> "AdmissionItem":
+    def _basis_belongs_to_prerequisites(self) -> AdmissionItem:
         if self.item != ChecklistItem.prerequisites and self.basis is not None:
             raise ValueError(f"basis is recorded for prerequisites only, not for {self.item}")
         if self.item == ChecklistItem.prerequisites and self.status == ItemStatus.complete and self.basis is None:
@@ -257,10 +257,10 @@ class OpportunityDestination(Record):
     exactly_one: ClassVar = (("institution", "country"),)
 
     opportunity: Annotated[Slug, Ref("opportunities")]
-    institution: Annotated[Optional[Slug], Ref("institutions")] = None
-    country: Optional[Country] = None
+    institution: Annotated[Slug | None, Ref("institutions")] = None
+    country: Country | None = None
     agreement: Annotated[
-        Optional[Slug], Ref("agreements"), Field(description="the agreement behind the place, when there is one")
+        Slug | None, Ref("agreements"), Field(description="the agreement behind the place, when there is one")
     ] = None
 
     @classmethod
@@ -300,17 +300,17 @@ class Opportunity(Record):
     kind: Annotated[OpportunityKind, Indexed()]
     study_year: Annotated[int, Field(ge=1, le=6, description="year of the programme, 1-6")]
     semester: Annotated[
-        Optional[int], Field(ge=1, le=2, description="semester of that year (1 autumn, 2 spring); empty when either")
+        int | None, Field(ge=1, le=2, description="semester of that year (1 autumn, 2 spring); empty when either")
     ] = None
     weeks_min: Annotated[int, Field(ge=1, le=104, description="shortest stay in weeks")]
     weeks_max: Annotated[int, Field(ge=1, le=104, description="longest stay in weeks")]
-    credits: Optional[Annotated[float, Field(ge=0, le=120)]] = None
+    credits: Annotated[float, Field(ge=0, le=120)] | None = None
     mobility_window: Annotated[
         bool, Field(description="lies in the programme's mobility window: a period abroad that fits without delaying studies (action plan 1.1)")
     ] = False
     own_choice: Annotated[bool, Field(description="students may also find a destination themselves")] = False
-    description: Optional[Text] = None
-    url: Optional[Url] = None
+    description: Text | None = None
+    url: Url | None = None
     destinations: list[OpportunityDestination] = []
 
     @model_validator(mode="before")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, ClassVar, Optional
+from typing import Annotated, ClassVar
 
 from pydantic import Field, StringConstraints, computed_field, model_validator
 
@@ -51,7 +51,7 @@ class ReferenceName(Record):
     reference: Annotated[ReferenceId, Ref("reference_institutions")]
     name: NonEmpty
     kind: NameKind = NameKind.alias
-    language: Optional[Annotated[str, StringConstraints(max_length=12)]] = None
+    language: Annotated[str, StringConstraints(max_length=12)] | None = None
 
     @computed_field(description="the name as matching compares it: folded, abbreviations expanded")
     @property
@@ -75,19 +75,19 @@ class ReferenceInstitution(Record):
     id: ReferenceId
     source: Annotated[ReferenceSource, Indexed()]
     name: Annotated[NonEmpty, Field(description="the display name the source gives")]
-    country: Optional[CountryCode] = None
-    city: Optional[NonEmpty] = None
-    latitude: Optional[Annotated[float, Field(ge=-90, le=90)]] = None
-    longitude: Optional[Annotated[float, Field(ge=-180, le=180)]] = None
-    website: Optional[Annotated[str, StringConstraints(max_length=2000)]] = None
+    country: CountryCode | None = None
+    city: NonEmpty | None = None
+    latitude: Annotated[float, Field(ge=-90, le=90)] | None = None
+    longitude: Annotated[float, Field(ge=-180, le=180)] | None = None
+    website: Annotated[str, StringConstraints(max_length=2000)] | None = None
     types: Annotated[list[str], Field(description="ROR organisation types: education, healthcare, funder ...")] = []
     status: Annotated[ReferenceStatus, Indexed()] = ReferenceStatus.active
     successor: Annotated[
-        Optional[ReferenceId], Indexed(), Field(description="for an inactive or withdrawn record: the record that continues it")
+        ReferenceId | None, Indexed(), Field(description="for an inactive or withdrawn record: the record that continues it")
     ] = None
-    established: Optional[Annotated[int, Field(ge=0, le=2200)]] = None
+    established: Annotated[int, Field(ge=0, le=2200)] | None = None
     domains: list[str] = []
-    release: Annotated[Optional[str], Field(description="the release of the dump the record was read from, e.g. v2.9")] = None
+    release: Annotated[str | None, Field(description="the release of the dump the record was read from, e.g. v2.9")] = None
     names: list[ReferenceName] = []
 
 
@@ -100,7 +100,7 @@ class ReferenceLoad(Record):
     id: Annotated[int, Field(ge=1)]
     source: ReferenceSource
     file: NonEmpty
-    release: Optional[str] = None
+    release: str | None = None
     loaded_at: datetime
     records: Annotated[int, Field(ge=0)]
     inserted: Annotated[int, Field(ge=0)] = 0
@@ -117,10 +117,10 @@ class DistinctInstitutions(Record):
     institution: Annotated[Slug, Ref("institutions")]
     other: Annotated[Slug, Ref("institutions")]
     decided_on: date
-    reason: Optional[Text] = None
+    reason: Text | None = None
 
     @model_validator(mode="after")
-    def _lower_id_first(self) -> "DistinctInstitutions":
+    def _lower_id_first(self) -> DistinctInstitutions:
         if self.institution == self.other:
             raise ValueError("an institution is not distinct from itself")
         if self.other < self.institution:

@@ -10,12 +10,11 @@ keeps them consistent (a match whose entity left the list stops being current).
 from __future__ import annotations
 
 import builtins  # RiskEntity has a field called "list"
-
 import hashlib
 import json
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, Any, ClassVar, Optional
+from typing import Annotated, Any, ClassVar
 
 from pydantic import Field, StringConstraints, computed_field
 
@@ -93,13 +92,13 @@ class RiskEntity(Record):
     programs: Annotated[builtins.list[NonEmpty], Field(description="sanctions programmes or measures that list it")] = []
     topics: Annotated[builtins.list[NonEmpty], Field(description="research areas (ASPI) or risk topics (OpenSanctions)")] = []
     risk_proxy: Annotated[
-        Optional[RiskProxy],
+        RiskProxy | None,
         Indexed(),
         Field(description="a PROXY for ASPI's risk rating, derived from the categories (the snapshot lacks the rating)"),
     ] = None
-    source_url: Annotated[Optional[Url], Field(description="the entity's page at the list's publisher")] = None
+    source_url: Annotated[Url | None, Field(description="the entity's page at the list's publisher")] = None
     internal_description: Annotated[
-        Optional[Text],
+        Text | None,
         Field(description="INTERNAL: the publisher's own description; not openly licensed, never published"),
     ] = None
 
@@ -123,12 +122,12 @@ class RiskList(Record):
     kind: Annotated[RiskListKind, Indexed()]
     format: RiskListFormat
     source: Annotated[NonEmpty, Field(description="who publishes the list")]
-    source_url: Optional[Url] = None
-    retrieved_on: Annotated[Optional[date], Field(description="when the file was downloaded from its publisher")] = None
-    licence: Optional[NonEmpty] = None
+    source_url: Url | None = None
+    retrieved_on: Annotated[date | None, Field(description="when the file was downloaded from its publisher")] = None
+    licence: NonEmpty | None = None
     loaded_at: Timestamp
     entity_count: Annotated[Count, Field(description="organisations loaded from the file")]
-    notes: Annotated[Optional[Text], Field(description="caveats, e.g. that a risk level is a derived proxy")] = None
+    notes: Annotated[Text | None, Field(description="caveats, e.g. that a risk level is a derived proxy")] = None
     entities: list[RiskEntity] = []
 
 

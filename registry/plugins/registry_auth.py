@@ -31,7 +31,7 @@ import threading
 import time
 import urllib.parse
 
-from datasette import Forbidden, hookimpl
+from datasette import hookimpl
 from datasette.plugins import pm
 from datasette.utils.asgi import Response
 
@@ -291,13 +291,11 @@ def right_of_query(query: dict | None) -> str:
 
 async def _needed(datasette, action: str, resource) -> str | None:
     """The right an action needs, or None when no account may (the secret tables)."""
-    if action in ("view-table", "insert-row", "update-row", "delete-row") and isinstance(resource, (tuple, list)):
+    if action == "view-table" and isinstance(resource, (tuple, list)):
         table = resource[1]
         if table in SECRET_TABLES:
             return None
-        if table in ADMIN_TABLES:
-            return "accounts"
-        return "read" if action == "view-table" else "accounts"
+        return "accounts" if table in ADMIN_TABLES else "read"
     if action == "view-query" and isinstance(resource, (tuple, list)):
         rights = datasette.__dict__.setdefault("_registry_query_rights", {})
         if tuple(resource) not in rights:

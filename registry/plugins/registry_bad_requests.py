@@ -11,8 +11,8 @@ wrong, never a 500, on either face and whatever the page.
 """
 
 from datasette import hookimpl
-from datasette.views.base import DatasetteError
 from datasette.utils.asgi import Response
+from datasette.views.base import DatasetteError
 
 LARGEST = "9,223,372,036,854,775,807"
 DATASETTE_REQUEST_ERRORS = ("Cannot sort table by", "Cannot use _sort and _sort_desc", "Invalid _through")

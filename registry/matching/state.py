@@ -1,0 +1,39 @@
+"""The state of a name index, declared once: building fills it, lookup and scoring read it."""
+
+from __future__ import annotations
+
+from registry.matching.match import MatchOptions
+from registry.matching.words import MAX_WEIGHT, _fixed_weight
+
+
+class IndexState:
+    """Every list and table ``NameIndex`` keeps, per entity and per name, and the word weights."""
+
+    def __init__(self) -> None:
+        self.options = MatchOptions()
+        self.entity_ids: list[str] = []
+        self.entity_country: list[str | None] = []
+        self.entity_city: list[frozenset[str]] = []
+        self.entity_acronyms: list[set[str]] = []
+        self.entity_words: list[set[str]] = []
+        self.entity_pos: dict[str, int] = {}
+        self.name_entity: list[int] = []
+        self.name_raw: list[str] = []
+        self.name_kind: list[str] = []
+        self.name_tokens: list[tuple[str, ...]] = []
+        self.name_part: list[bool] = []  # a part of an 'A – B' name
+        self.name_weight: list[float] = []
+        self.exact: dict[str, list[int]] = {}
+        self.acronyms: dict[str, list[int]] = {}  # acronym -> names it abbreviates (or is)
+        self.initials: dict[str, list[int]] = {}  # initials of a name -> that name
+        self.postings: dict[str, list[int]] = {}
+        self.weights: dict[str, float] = {}
+        self.trigrams: dict[str, list[str]] = {}
+        self.max_weight = MAX_WEIGHT
+        self._near: dict[tuple[str, bool], list[tuple[str, float]]] = {}
+        self._acronym_names: set[int] = set()  # acronyms are judged by the acronym rules, not aligned
+
+    def weight(self, token: str) -> float:
+        """A word's weight; a word the index has never seen is as rare as a word can be."""
+        known = self.weights.get(token)
+        return known if known is not None else _fixed_weight(token, self.max_weight)
