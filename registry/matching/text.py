@@ -225,7 +225,9 @@ _SOVEREIGN = {
 
 def other_country(given: str | None, theirs: str | None) -> bool:
     """Both countries known, and neither the same nor a territory of the other's state."""
-    return bool(given and theirs) and _SOVEREIGN.get(given, given) != _SOVEREIGN.get(theirs, theirs)
+    if not given or not theirs:
+        return False
+    return _SOVEREIGN.get(given, given) != _SOVEREIGN.get(theirs, theirs)
 
 
 def segment_country(tokens: tuple[str, ...]) -> str | None:

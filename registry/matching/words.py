@@ -48,7 +48,7 @@ def _near_city(token: str, city: frozenset[str]) -> bool:
 
 
 # Prepositions that close a name with its seat: "Zdravstveno veleučilište u Zagrebu", "... in Košice", "... v Praze".
-LOCATIVES = frozenset("in u v ve vo w din at".split())
+LOCATIVES = frozenset(["in", "u", "v", "ve", "vo", "w", "din", "at"])
 
 
 def place_tail(name: tuple[str, ...]) -> int:
