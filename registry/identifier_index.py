@@ -150,7 +150,8 @@ def _reference_keys(db: sqlite_utils.Database) -> dict[tuple[str, str], list[tup
             if source == "ror":
                 _add(keys, "ror", ident, "reference", ident, "ROR id")
             main = web_host(website)
-            for host in {main} | {web_host(d) for d in json.loads(domains or "[]")} - {None}:
+            hosts = {main} | {web_host(d) for d in json.loads(domains or "[]")}
+            for host in (h for h in hosts if h is not None):
                 _add(keys, "host", host, "reference", ident, "website" if host == main else "domain")
         _REFERENCE_KEYS.clear()
         _REFERENCE_KEYS[stamp] = keys
@@ -177,8 +178,8 @@ def fill_erasmus_identifiers(db: sqlite_utils.Database, *, actor: str | None = N
         holder = erasmus_identifiers(ror, website)
         if holder is None or holder.country != country:
             continue
-        found = dict(zip(FILLED, (holder.erasmus_code, holder.pic, holder.schac)))
-        new = {f: v for f, v, old in zip(FILLED, found.values(), values) if v and old is None and (f, v) not in held}
+        found = dict(zip(FILLED, (holder.erasmus_code, holder.pic, holder.schac), strict=True))
+        new = {f: v for f, v, old in zip(FILLED, found.values(), values, strict=True) if v and old is None and (f, v) not in held}
         if new:
             filled[ident] = new
             held.update(new.items())

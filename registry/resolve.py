@@ -33,8 +33,8 @@ from registry import matching
 from registry.countries import LOCAL_LANGUAGES, country_code
 from registry.identifier_index import IdentifierIndex, KeyHit, erasmus_identifiers
 from registry.matching import Match, MatchOptions, NameIndex
-from registry.matching.match import FORMER_PENALTY
 from registry.matching.identifiers import TypedIdentifier, embedded_identifiers, typed_identifier
+from registry.matching.match import FORMER_PENALTY
 from registry.matching.text import GENERIC, STOPWORDS, tokens_of
 from registry.models import Institution, InstitutionName
 from registry.problems import Problem, ProblemsFound
@@ -307,11 +307,14 @@ class Resolver:
 
     def _from_key(self, hit: KeyHit, typed: TypedIdentifier) -> Candidate | None:
         why = f"exact key: {typed.shown} ({hit.via})"
-        if hit.institution_id or hit.reference_id:
-            match = Match(entity_id=hit.institution_id or hit.reference_id, score=1.0, band="probable",
+        entity_id = hit.institution_id or hit.reference_id
+        if entity_id:
+            match = Match(entity_id=entity_id, score=1.0, band="probable",
                           matched_name=typed.shown, query_name=typed.key, explanation=why, exact=True)
             return self._from_registry(match) if hit.institution_id else self._from_reference(match)
         holder = hit.holder
+        if holder is None:  # a key hit names an institution, a reference record or a charter holder
+            return None
         return Candidate(institution_id=None, reference_id=None, name=holder.name, matched_name=typed.shown,
                          country=holder.country, city=holder.city, score=1.0, band="probable", reason=f"erasmus: {why}",
                          source="erasmus", exact=True)
@@ -497,14 +500,22 @@ def resolve_many(
 _WORKER_RESOLVER: Resolver | None = None
 
 
+def _worker_resolver() -> Resolver:
+    if _WORKER_RESOLVER is None:
+        raise RuntimeError("a resolve worker runs only in a pool that resolve_many started")
+    return _WORKER_RESOLVER
+
+
 def _start_worker(path: str) -> None:
     # The forked worker has the parent's indexes; it needs its own connection to the file.
-    _WORKER_RESOLVER.db = store.connect(path)
-    _WORKER_RESOLVER._references = {}
+    resolver = _worker_resolver()
+    resolver.db = store.connect(path)
+    resolver._references = {}
 
 
 def _resolve_chunk(names: list[tuple[str, str | None]], limit: int) -> list[Resolution]:
-    return [_WORKER_RESOLVER.resolve(name, country, limit) for name, country in names]
+    resolver = _worker_resolver()
+    return [resolver.resolve(name, country, limit) for name, country in names]
 
 
 # --- creating an institution from a reference record ------------------------------------------------
