@@ -426,7 +426,8 @@ def _only_generic(name: str) -> bool:
     return bool(tokens) and all(t in GENERIC or t in _KIND_WORDS for t in tokens)
 
 
-_KIND_WORDS = frozenset(["hospital", "technology", "science", "medical", "center", "school", "clinic", "research"])
+_KIND_WORDS = frozenset(["hospital", "technology", "science", "medical", "center", "school", "clinic", "research", "applied",
+                        "arts", "hochschule", "fachhochschule", "hogeschool", "hogskola", "angewandte", "wissenschaften"])
 
 
 def _decide(candidates: list[Candidate]) -> tuple[str, str]:

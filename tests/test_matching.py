@@ -241,3 +241,83 @@ def test_an_alias_another_entity_carries_as_its_own_name_is_theirs():
                              ("usak", "Usak University", "TR", "official"), ("usak", "Anadolu University", "TR", "alias")])
     found = index.match("Anadolu University", "TR")
     assert [m.entity_id for m in found] == ["anadolu", "usak"] and found[0].score - found[1].score >= 0.099
+
+
+# Made-up institutions in the shape of charter holders' legal names; not rows of any yardstick.
+WRAPPED = [
+    ("westmark", "Westmark University of Applied Sciences", "NL", "official"),
+    ("westmark", "Westmark Hogeschool", "NL", "local"),
+    ("kalisz-art", "Academy of Fine Arts in Kalisz", "PL", "official"),
+    ("dunavia", "Dunavia University of Constanta", "RO", "official"),
+    ("gorzow", "University of Gorzow", "PL", "official"),
+    ("krakow-tech", "Krakow University of Technology", "PL", "official"),
+    ("vasterby", "Vasterby University", "SE", "official"),
+    ("vasterby", "Vasterbys hogskola", "SE", "local"),
+    ("milan-state", "State University of Milano", "IT", "official"),
+    ("brescia", "University of Brescia", "IT", "official"),
+    ("secman", "Security Management Academy in Kosice", "SK", "official"),
+    ("secman", "Akademia Bezpecnostneho Manazmentu v Kosiciach", "SK", "local"),
+]
+
+
+@pytest.fixture(scope="module")
+def wrapped() -> NameIndex:
+    return NameIndex.build(WRAPPED, cities={"dunavia": "Constanta", "gorzow": "Gorzow", "kalisz-art": "Kalisz"})
+
+
+@pytest.mark.parametrize("name, country, expected", [
+    ("Stichting Westmark Hogeschool", "NL", "westmark"),
+    ("WESTMARK HOGESCHOOL B.V.", "NL", "westmark"),
+    ("Academy of Fine Arts in Kalisz z siedzibą w Kaliszu", "PL", "kalisz-art"),
+    ("Academy of Fine Arts in Kalisz with its registered seat in Kalisz", "PL", "kalisz-art"),
+    ("Academy of Fine Arts in Kalisz Stiftung", "PL", "kalisz-art"),
+    ("UNIVERSITATEA DUNAVIA DIN CONSTANTA", "RO", "dunavia"),
+    ("Universitatea Dunavia si Constanta", "RO", "dunavia"),
+])
+def test_legal_and_corporate_wrappers_and_foreign_function_words_are_not_name_words(wrapped, name, country, expected):
+    found = wrapped.match(name, country)
+    assert found and found[0].entity_id == expected and found[0].band == "probable", found[:2]
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("Uniwersytet Gorzowski", "gorzow"),         # -ski: the university of Gorzów
+    ("Politechnika Krakowska", None),            # politechnika is no word ROR's English name carries
+    ("Krakowska University of Technology", "krakow-tech"),
+    ("Universita Statale Milanese", "milan-state"),
+])
+def test_a_city_adjective_is_the_city(wrapped, name, expected):
+    found = wrapped.match(name, include_below=True)
+    if expected is None:
+        assert not found or found[0].band != "probable"
+        return
+    assert found[0].entity_id == expected and found[0].band == "probable", found[:2]
+    assert all(m.entity_id != "brescia" for m in found if m.band == "probable")  # milanese is not brescia
+
+
+def test_adjective_and_genitive_forms_are_near_but_not_any_ending():
+    from registry.matching.words import token_similarity
+
+    assert token_similarity("brzeski", "brzeg") == 0.0  # a consonant change is not an ending
+    assert token_similarity("opolski", "opole") == 0.9
+    assert token_similarity("gdanska", "gdansk") == 0.9
+    assert token_similarity("carolina", "carol") == 0.0  # given names end in -ina: not an adjective
+    assert token_similarity("romano", "roma") == 0.0  # a stem of three letters is too weak a tie
+
+
+def test_a_genitive_s_finds_the_name_without_it(wrapped):
+    found = wrapped.match("VASTERBYS UNIVERSITET", "SE")
+    assert found[0].entity_id == "vasterby" and found[0].band == "probable", found[:2]
+
+
+def test_a_territory_is_filed_under_its_state_without_a_country_penalty():
+    index = NameIndex.build([("nuuk", "Arctic College of Nuuk", "GL", "official"),
+                             ("curacao", "Caribbean University of Willemstad", "CW", "official")])
+    assert index.match("Arctic College of Nuuk", "DK")[0].score == 1.0
+    assert index.match("Caribbean University of Willemstad", "NL")[0].score == 1.0
+    assert index.match("Arctic College of Nuuk", "SE")[0].score < 0.88  # another state's: the penalty stays
+
+
+@pytest.mark.parametrize("name", ["Security Management Academy", "AKADEMIA BEZPECNOSTNEHO MANAZMENTU"])
+def test_a_seat_closing_the_name_costs_as_little_as_its_city(wrapped, name):
+    found = wrapped.match(name, "SK")  # the record names no city: the seat is read from 'in Kosice', 'v Kosiciach'
+    assert found and found[0].entity_id == "secman" and found[0].band == "probable", found[:2]

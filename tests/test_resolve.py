@@ -181,6 +181,7 @@ def test_an_unknown_identifier_never_matches_by_its_words(registry, typed):
     ("", "not a name: the text is empty"), ("   ", "not a name: the text is empty"), ("x", "not a name: a single character"),
     ("K" * 10_000, "not a name: 10,000 characters"), ("!!! ---", "not a name: only punctuation"),
     ("University", "too generic"), ("universität", "too generic"), ("Institute of Technology", "too generic"),
+    ("University of Applied Sciences", "too generic"), ("Hochschule für angewandte Wissenschaften", "too generic"),
 ])
 def test_bad_input_is_answered_never_matched(registry, typed, why):
     for country in (None, "SE"):

@@ -13,6 +13,9 @@ because the matcher gets it right:
 
 Countries are taken round-robin, so small countries are represented as well as large ones. Run:
 python tools/derive_unseen_names.py [--shared ../shared] [--per-source 300]
+
+A tuning sample drawn the same way from other rows (to look at its failures, which this set's never are):
+python tools/derive_unseen_names.py --seed 7 --exclude tests/data/names_unseen.csv --target /tmp/tuning.csv
 """
 
 from __future__ import annotations
@@ -72,22 +75,29 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
     parser.add_argument("--per-source", type=int, default=300)
+    parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--exclude", type=Path, action="append", default=[], help="a CSV whose names are left out")
+    parser.add_argument("--target", type=Path, default=TARGET)
     args = parser.parse_args()
+    excluded = set()
+    for path in args.exclude:
+        with path.open(encoding="utf-8", newline="") as stream:
+            excluded.update(row["name"] for row in csv.DictReader(stream))
     hipo = args.shared / "reference" / "hipo-university-domains" / "world_universities_and_domains.json"
     if not hipo.exists():
         sys.exit(f"no world-universities list at {hipo}; give --shared")
-    rng = random.Random(SEED)
+    rng = random.Random(args.seed)
     hosts = extract_hosts()
     eche = []
     with ECHE.open(encoding="utf-8", newline="") as stream:
         for row in csv.DictReader(stream):
             owners = hosts.get(row["schac"], set())
-            if row["ror_basis"] == "website" and len(owners) == 1:
+            if row["ror_basis"] == "website" and len(owners) == 1 and row["name"] not in excluded:
                 eche.append((row["name"], row["country"], next(iter(owners)), "eche"))
     world, seen = [], set()
     for row in json.loads(hipo.read_text(encoding="utf-8")):
         owners = set().union(*(hosts.get(web_host(d), set()) for d in row.get("domains") or [])) if row.get("domains") else set()
-        if len(owners) == 1 and row["name"] not in seen:
+        if len(owners) == 1 and row["name"] not in seen and row["name"] not in excluded:
             seen.add(row["name"])
             world.append((row["name"], row.get("alpha_two_code"), next(iter(owners)), "world"))
     picked = round_robin(eche, args.per_source, rng) + round_robin(world, args.per_source, rng)
@@ -95,12 +105,15 @@ def main() -> None:
     for line in negatives:
         name, _, country = line.partition("|")
         picked.append((name.strip(), country.strip() or None, "", "negative"))
-    with TARGET.open("w", encoding="utf-8", newline="") as stream:
+    if args.target != TARGET:  # a tuning sample: the negatives are the yardstick's
+        picked = [row for row in picked if row[3] != "negative"]
+    with args.target.open("w", encoding="utf-8", newline="") as stream:
         writer = csv.writer(stream, lineterminator="\n")
         writer.writerow(["name", "country", "expected_ror", "category"])
         writer.writerows(sorted(picked, key=lambda r: (r[3], r[1] or "", r[0])))
+    negatives = [row for row in picked if row[3] == "negative"]
     countries = len({r[1] for r in picked if r[1]})
-    print(f"wrote {len(picked)} names ({countries} countries, {len(negatives)} negatives) to {TARGET.relative_to(ROOT)}")
+    print(f"wrote {len(picked)} names ({countries} countries, {len(negatives)} negatives) to {args.target}")
 
 
 if __name__ == "__main__":

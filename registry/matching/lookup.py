@@ -25,6 +25,8 @@ from registry.matching.words import (
     _looks_like_acronym,
     _near_city,
     _trigrams,
+    place_forms,
+    place_tail,
     token_similarity,
 )
 
@@ -172,11 +174,13 @@ class IndexLookup(IndexScoring):
         for name_id in candidates:
             city = self.entity_city[self.name_entity[name_id]]
             aligned = rest = 0.0
-            for word in self.name_tokens[name_id]:
+            seat = place_tail(self.name_tokens[name_id])
+            for position, word in enumerate(self.name_tokens[name_id]):
                 if word in near:
                     aligned += weight(word)
                 else:
-                    rest += weight(word) * (CITY_DISCOUNT if city and _near_city(word, city) else 1.0)
+                    placed = position >= seat or (city and _near_city(word, city))
+                    rest += weight(word) * (CITY_DISCOUNT if placed else 1.0)
             if aligned and aligned / (aligned + penalty * rest) >= options.possible:
                 reachable.append(name_id)
         return reachable
@@ -195,6 +199,12 @@ class IndexLookup(IndexScoring):
             found += self._close_words(token, minimum)
         else:
             found = []
+        if len(token) >= 4 and not token.isdigit():
+            # A genitive or plural s ("Malardalens universitet" / "Malardalen University") and a place's
+            # adjective ("Opolski" / "Opole") are the same word, though both forms may be indexed.
+            known = {word for word, _ in found}
+            found += [(other, 0.9) for other in (token + "s", token.removesuffix("s"), *place_forms(token))
+                      if other != token and other not in known and other in self.postings]
         if len(self._near) > 200_000:
             self._near.clear()
         self._near[(token, variants)] = found

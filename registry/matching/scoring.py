@@ -12,8 +12,8 @@ from registry.matching.match import (
     Match,
 )
 from registry.matching.state import IndexState
-from registry.matching.text import GENERIC, QUALIFIERS, STOPWORDS, country_words, exact_key
-from registry.matching.words import CITY_DISCOUNT, _near_city, align, extra_cost, token_similarity
+from registry.matching.text import GENERIC, QUALIFIERS, STOPWORDS, country_words, exact_key, other_country
+from registry.matching.words import CITY_DISCOUNT, _near_city, align, extra_cost, place_tail, token_similarity
 
 
 class IndexScoring(IndexState):
@@ -75,7 +75,7 @@ class IndexScoring(IndexState):
             elif context & set(self.entity_city[entity]):
                 score, why = top, f"{label} with its city named alongside"
             elif options.accept_unique_acronyms and not derived and len(explicit) == 1 and len(by_entity) == 1 and not (
-                country and theirs and theirs != country
+                other_country(country, theirs)
             ):
                 score, why = top - 0.03, f"{label}, unique in this registry"
             else:
@@ -140,6 +140,9 @@ class IndexScoring(IndexState):
         trailing = len(name_tokens)  # the city closing a name ("Imperial College London") costs less
         while trailing > 0 and trailing - 1 not in used_n and _near_city(name_tokens[trailing - 1], city):
             trailing -= 1
+        seat = place_tail(name_tokens)
+        if trailing == len(name_tokens) and not used_n & set(range(seat, len(name_tokens))):
+            trailing = seat
         for j, token in enumerate(name_tokens):
             if j in used_n:
                 continue
@@ -159,7 +162,7 @@ class IndexScoring(IndexState):
         if self.name_part[name_id]:
             score -= PART_PENALTY
         theirs = self.entity_country[entity]
-        if country and theirs and theirs != country:
+        if other_country(country, theirs):
             score -= options.country_penalty
         if score < options.possible and not keep_below:
             return None  # not worth explaining
@@ -192,7 +195,7 @@ class IndexScoring(IndexState):
 
     def _country_adjust(self, score, entity, country, penalties, options) -> float:
         theirs = self.entity_country[entity]
-        if country and theirs and theirs != country:
+        if other_country(country, theirs):
             penalties.append(f"country {country} given, entity is in {theirs} (-{options.country_penalty:g})")
             return score - options.country_penalty
         return score

@@ -80,7 +80,10 @@ CANONICAL = {
 
 # Words that carry (almost) no identity: function words of the languages partner names use.
 STOPWORDS = frozenset(
-    ["of", "the", "and", "for", "in", "at", "de", "del", "della", "di", "da", "do", "dos", "das", "du", "des", "la", "le", "les", "el", "los", "en", "et", "y", "e", "i", "och", "og", "und", "der", "die", "das", "fur", "fuer", "von", "zu", "am", "im", "van", "voor", "het", "a", "an", "aan", "ved", "na", "w", "z"]
+    ["of", "the", "and", "for", "in", "at", "de", "del", "della", "di", "da", "do", "dos", "das", "du", "des", "la", "le", "les", "el", "los", "en", "et", "y", "e", "i", "och", "og", "und", "der", "die", "das", "fur", "fuer", "von", "zu", "am", "im", "van", "voor", "het", "a", "an", "aan", "ved", "na", "w", "z",
+    # Italian, Portuguese, Romanian, Slavic, Baltic and Hungarian ones, as charter holders write them
+    "degli", "delle", "dello", "dei", "dell", "al", "ao", "aos", "em", "no", "na", "nas", "nos", "din", "si", "sau", "ve", "v",
+    "vo", "u", "za", "pro", "po", "dla", "ir", "es"]
 )
 # Words that say what kind of body it is, not which one.
 GENERIC = frozenset(
@@ -94,8 +97,13 @@ QUALIFIERS = frozenset(
 # Legal forms of companies: sanctions lists add or drop them freely ("Norinco Group Co., Ltd."),
 # so they weigh and cost as little as function words.
 LEGAL_FORMS = frozenset(
-    ["company", "limited", "incorporated", "corporation", "llc", "jsc", "pjsc", "ojsc", "cjsc", "ooo", "oao", "zao", "pao", "gmbh", "ag", "sa", "plc", "bv", "nv", "ab", "oy", "as", "spa", "srl", "sarl", "kk", "ggmbh", "mbh", "gesmbh", "gemeinnutzige", "gemeinnuetzige", "ev", "asbl", "vzw", "aisbl", "stichting", "sl", "slu", "coop", "scoop", "lda", "crl", "sro", "asociatie", "onlus", "scrl", "kft", "zrt"]
+    ["company", "limited", "incorporated", "corporation", "llc", "jsc", "pjsc", "ojsc", "cjsc", "ooo", "oao", "zao", "pao", "gmbh", "ag", "sa", "plc", "bv", "nv", "ab", "oy", "as", "spa", "srl", "sarl", "kk", "ggmbh", "mbh", "gesmbh", "gemeinnutzige", "gemeinnuetzige", "ev", "asbl", "vzw", "aisbl", "stichting", "sl", "slu", "coop", "scoop", "lda", "crl", "sro", "asociatie", "onlus", "scrl", "kft", "zrt",
+    "ops", "uab", "gesellschaft", "stiftung", "stiftelsen", "fundacio", "fundacao", "fundacja", "sp", "zoo", "ltda", "eireli"]
 )
+# Where a legal name names its seat: "... z siedzibą w Poznaniu", "... mit Sitz in Graz". What follows is a
+# place, read like a segment after a comma.
+_SEAT = re.compile(r"\s+(z siedziba|with (its )?(registered )?(seat|office)|mit sitz|con sede|avec siege|se sidlem|"
+                   r"so sidlom|sa sjedistem|cu sediul|company limited by guarantee)\b")
 # Compass words differ by a letter or two but name different places ("Eastern Cape" / "Western
 # Cape"); they align only with a word of the same direction.
 COMPASS = frozenset(
@@ -204,6 +212,24 @@ def country_words(code: str | None) -> frozenset[str]:
     return frozenset(words - STOPWORDS)
 
 
+# Territories whose institutions people file under the state they belong to: Ilisimatusarfik (GL) under DK,
+# the University of Curaçao under NL, the University of Puerto Rico under US, Hong Kong's under CN.
+_SOVEREIGN = {
+    **dict.fromkeys(("GL", "FO"), "DK"), **dict.fromkeys(("AW", "CW", "SX", "BQ"), "NL"),
+    **dict.fromkeys(("PR", "GU", "VI", "AS", "MP"), "US"), **dict.fromkeys(("HK", "MO"), "CN"),
+    **dict.fromkeys(("GP", "MQ", "GF", "RE", "YT", "NC", "PF", "PM", "WF", "BL", "MF"), "FR"),
+    **dict.fromkeys(("GI", "BM", "KY", "VG", "IM", "JE", "GG", "FK", "MS", "TC", "AI"), "GB"),
+    "AX": "FI", "SJ": "NO", **dict.fromkeys(("CX", "CC", "NF"), "AU"), **dict.fromkeys(("CK", "NU", "TK"), "NZ"),
+}
+
+
+def other_country(given: str | None, theirs: str | None) -> bool:
+    """Both countries known, and neither the same nor a territory of the other's state."""
+    if not given or not theirs:
+        return False
+    return _SOVEREIGN.get(given, given) != _SOVEREIGN.get(theirs, theirs)
+
+
 def segment_country(tokens: tuple[str, ...]) -> str | None:
     return _country_lookup().get(" ".join(tokens)) if 0 < len(tokens) <= 4 else None
 
@@ -259,7 +285,7 @@ def _around_units(segment: tuple[str, ...]) -> list[tuple[str, ...]]:
 def parse_query(raw: str) -> Query:
     """Split a typed name on commas, semicolons, brackets and spaced dashes; drop unit
     segments; keep institution-like segments as variants and the rest as context."""
-    segments = [tuple(tokens_of(part)) for part in _SEGMENT_BREAK.split(fold_name(raw))]
+    segments = [tuple(tokens_of(part)) for part in _SEGMENT_BREAK.split(_SEAT.sub(",", fold_name(raw)))]
     segments = [s for s in segments if s]
     if not segments:
         return Query(raw, ())

@@ -47,6 +47,47 @@ def _near_city(token: str, city: frozenset[str]) -> bool:
     return bool(city) and any(token == c or (len(token) >= 5 and fuzz.ratio(token, c) >= 75) for c in city)
 
 
+# Prepositions that close a name with its seat: "Zdravstveno veleučilište u Zagrebu", "... in Košice", "... v Praze".
+LOCATIVES = frozenset(["in", "u", "v", "ve", "vo", "w", "din", "at"])
+
+
+def place_tail(name: tuple[str, ...]) -> int:
+    """Where a closing 'in <place>' of one or two words starts (after the preposition), else len(name): a
+    place so written costs as little as the entity's own city, though spelt in its case ('Zagrebu')."""
+    for start in (len(name) - 2, len(name) - 3):
+        if start >= 1 and name[start] in LOCATIVES and all(t not in STOPWORDS for t in name[start + 1:]):
+            return start + 1
+    return len(name)
+
+
+# Endings that make an adjective of a place name: "Uniwersytet Opolski" is the University of Opole,
+# "Politechnika Krakowska" Kraków's, "Milanese" Milan's. (Not -ano, -ina: they end given names too.)
+ADJECTIVE_ENDINGS = ("skiego", "skie", "ski", "ska", "sko", "sky", "skyi", "skiy", "skaya", "skij", "cki", "cka", "ckie",
+                     "cky", "ense", "enses", "ensis", "ese", "esa", "ois", "oise")
+# What a place name may add after the adjective's stem: Opol-e, Krakow, Gdan-sk, Bratislav-a, Milan-o.
+_PLACE_TAILS = ("", "a", "e", "o", "i", "y", "sk", "ia", "en", "an", "um")
+_STEM = 4  # a shorter stem is too weak a tie ("rom-ano")
+
+
+def adjective_stem(word: str) -> str | None:
+    """The stem of a word formed from a place name by an adjective ending, if long enough."""
+    for ending in ADJECTIVE_ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= _STEM:
+            return word[: -len(ending)]
+    return None
+
+
+def place_forms(word: str) -> tuple[str, ...]:
+    """The place names an adjective may be formed from ('opolski' -> 'opol', 'opole', 'opola' ...)."""
+    stem = adjective_stem(word)
+    return tuple(stem + tail for tail in _PLACE_TAILS) if stem else ()
+
+
+def _adjective_of(a: str, b: str) -> bool:
+    """One word is the other's adjective: 'opolski' / 'opole', 'krakowska' / 'krakow'."""
+    return b in place_forms(a) or a in place_forms(b)
+
+
 def _trigrams(token: str) -> set[str]:
     padded = f" {token} "
     return {padded[i : i + 3] for i in range(len(padded) - 2)}
@@ -63,14 +104,14 @@ def token_similarity(a: str, b: str) -> float:
     shorter = min(len(a), len(b))
     if shorter >= 4 and (a == b + "s" or b == a + "s"):
         return 0.9
-    if shorter < 5 or a.isdigit() or b.isdigit():
+    if shorter < 4 or a.isdigit() or b.isdigit():
         return 0.0
     if (a in COMPASS or b in COMPASS) and a.removesuffix("ern") != b.removesuffix("ern"):
         return 0.0
     key = (a, b) if a < b else (b, a)
     cached = _SIMILARITY.get(key)
     if cached is None:
-        cached = fuzz.ratio(a, b) / 100.0
+        cached = 0.9 if _adjective_of(a, b) else fuzz.ratio(a, b) / 100.0 if shorter >= 5 else 0.0
         if shorter < 8 and cached < 0.85:  # "toyo" is not "tokyo", "wien" not "wine"
             cached = 0.0
         if len(_SIMILARITY) > 2_000_000:
