@@ -98,10 +98,11 @@ class IndexBuilding(IndexState):
         for name_id, tokens in enumerate(self.name_tokens):
             entity = self.name_entity[name_id]
             first = self.name_raw[name_id].split()[0] if self.name_raw[name_id].split() else ""
-            if len(tokens) >= 2 and 2 <= len(first) <= 6 and first.isupper() and tokens[0] not in self.entity_acronyms[entity]:
-                if all(_near_city(t, self.entity_city[entity]) for t in tokens[1:]):
-                    self.acronyms.setdefault(tokens[0], []).append(name_id)
-                    self.entity_acronyms[entity].add(tokens[0])
+            looks_like_acronym = len(tokens) >= 2 and 2 <= len(first) <= 6 and first.isupper()
+            if (looks_like_acronym and tokens[0] not in self.entity_acronyms[entity]
+                    and all(_near_city(t, self.entity_city[entity]) for t in tokens[1:])):
+                self.acronyms.setdefault(tokens[0], []).append(name_id)
+                self.entity_acronyms[entity].add(tokens[0])
         entities = max(len(self.entity_ids), 1)
         self.max_weight = _squash(math.log(entities + 1) + 0.1)
         for token, owners in holders.items():

@@ -169,7 +169,7 @@ class IndexLookup(IndexScoring):
             if len(token) >= 5 and not token.isdigit():
                 near.update(word for word, _ in self._near_tokens(token, options.min_token_similarity, True))
                 near.update(part for k in range(2, len(token) - 1) for part in (token[:k], token[k:]))  # see _joined_pairs
-        near.update(first + second for first, second in zip(tokens, tokens[1:]))
+        near.update(first + second for first, second in zip(tokens, tokens[1:], strict=False))  # neighbours
         weight, reachable = self.weight, []
         for name_id in candidates:
             city = self.entity_city[self.name_entity[name_id]]

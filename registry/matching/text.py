@@ -80,25 +80,44 @@ CANONICAL = {
 
 # Words that carry (almost) no identity: function words of the languages partner names use.
 STOPWORDS = frozenset(
-    ["of", "the", "and", "for", "in", "at", "de", "del", "della", "di", "da", "do", "dos", "das", "du", "des", "la", "le", "les", "el", "los", "en", "et", "y", "e", "i", "och", "og", "und", "der", "die", "das", "fur", "fuer", "von", "zu", "am", "im", "van", "voor", "het", "a", "an", "aan", "ved", "na", "w", "z",
-    # Italian, Portuguese, Romanian, Slavic, Baltic and Hungarian ones, as charter holders write them
-    "degli", "delle", "dello", "dei", "dell", "al", "ao", "aos", "em", "no", "na", "nas", "nos", "din", "si", "sau", "ve", "v",
-    "vo", "u", "za", "pro", "po", "dla", "ir", "es"]
+    [
+        "of", "the", "and", "for", "in", "at", "de", "del", "della", "di", "da", "do", "dos", "das", "du", "des",
+        "la", "le", "les", "el", "los", "en", "et", "y", "e", "i", "och", "og", "und", "der", "die", "das", "fur",
+        "fuer", "von", "zu", "am", "im", "van", "voor", "het", "a", "an", "aan", "ved", "na", "w", "z",
+        # Italian, Portuguese, Romanian, Slavic, Baltic and Hungarian ones, as charter holders write them
+        "degli", "delle", "dello", "dei", "dell", "al", "ao", "aos", "em", "no", "na", "nas", "nos", "din", "si", "sau", "ve", "v",
+        "vo", "u", "za", "pro", "po", "dla", "ir", "es"
+    ]
 )
 # Words that say what kind of body it is, not which one.
 GENERIC = frozenset(
-    ["university", "institute", "college", "school", "academy", "faculty", "department", "polytechnic", "national", "state", "federal", "royal", "public", "higher", "education"]
+    [
+        "university", "institute", "college", "school", "academy", "faculty", "department", "polytechnic",
+        "national", "state", "federal", "royal", "public", "higher", "education",
+    ]
 )
 # Words that tell apart institutions of one city: the medical university is not the university.
 QUALIFIERS = frozenset(
-    ["medical", "technology", "science", "research", "health", "center", "hospital", "clinic", "applied", "arts", "economics", "business", "agricultural", "agriculture", "pedagogical", "engineering", "veterinary", "music", "nursing", "dental", "dentistry", "pharmacy", "pharmaceutical", "sport", "sports", "normal", "teachers", "law", "design", "maritime", "military", "catholic", "christian", "islamic", "open", "forestry", "languages", "foreign", "finance", "management", "commerce", "administration", "communication", "transport", "aeronautics", "astronautics", "education"]
+    [
+        "medical", "technology", "science", "research", "health", "center", "hospital", "clinic", "applied",
+        "arts", "economics", "business", "agricultural", "agriculture", "pedagogical", "engineering", "veterinary",
+        "music", "nursing", "dental", "dentistry", "pharmacy", "pharmaceutical", "sport", "sports", "normal",
+        "teachers", "law", "design", "maritime", "military", "catholic", "christian", "islamic", "open",
+        "forestry", "languages", "foreign", "finance", "management", "commerce", "administration", "communication",
+        "transport", "aeronautics", "astronautics", "education",
+    ]
 )
 
 # Legal forms of companies: sanctions lists add or drop them freely ("Norinco Group Co., Ltd."),
 # so they weigh and cost as little as function words.
 LEGAL_FORMS = frozenset(
-    ["company", "limited", "incorporated", "corporation", "llc", "jsc", "pjsc", "ojsc", "cjsc", "ooo", "oao", "zao", "pao", "gmbh", "ag", "sa", "plc", "bv", "nv", "ab", "oy", "as", "spa", "srl", "sarl", "kk", "ggmbh", "mbh", "gesmbh", "gemeinnutzige", "gemeinnuetzige", "ev", "asbl", "vzw", "aisbl", "stichting", "sl", "slu", "coop", "scoop", "lda", "crl", "sro", "asociatie", "onlus", "scrl", "kft", "zrt",
-    "ops", "uab", "gesellschaft", "stiftung", "stiftelsen", "fundacio", "fundacao", "fundacja", "sp", "zoo", "ltda", "eireli"]
+    [
+        "company", "limited", "incorporated", "corporation", "llc", "jsc", "pjsc", "ojsc", "cjsc", "ooo", "oao",
+        "zao", "pao", "gmbh", "ag", "sa", "plc", "bv", "nv", "ab", "oy", "as", "spa", "srl", "sarl", "kk", "ggmbh",
+        "mbh", "gesmbh", "gemeinnutzige", "gemeinnuetzige", "ev", "asbl", "vzw", "aisbl", "stichting", "sl", "slu",
+        "coop", "scoop", "lda", "crl", "sro", "asociatie", "onlus", "scrl", "kft", "zrt",
+        "ops", "uab", "gesellschaft", "stiftung", "stiftelsen", "fundacio", "fundacao", "fundacja", "sp", "zoo", "ltda", "eireli"
+    ]
 )
 # Where a legal name names its seat: "... z siedzibą w Poznaniu", "... mit Sitz in Graz". What follows is a
 # place, read like a segment after a comma.
@@ -107,7 +126,10 @@ _SEAT = re.compile(r"\s+(z siedziba|with (its )?(registered )?(seat|office)|mit 
 # Compass words differ by a letter or two but name different places ("Eastern Cape" / "Western
 # Cape"); they align only with a word of the same direction.
 COMPASS = frozenset(
-    ["north", "south", "east", "west", "northeast", "northwest", "southeast", "southwest", "northern", "southern", "eastern", "western", "northeastern", "northwestern", "southeastern", "southwestern"]
+    [
+        "north", "south", "east", "west", "northeast", "northwest", "southeast", "southwest", "northern",
+        "southern", "eastern", "western", "northeastern", "northwestern", "southeastern", "southwestern",
+    ]
 )
 
 # The first words of a segment that names a unit inside an institution.
@@ -125,7 +147,10 @@ _UNIT_SUFFIX = re.compile(
 )
 # Words that show a segment names an institution rather than a place.
 _INSTITUTION_WORDS = frozenset(
-    ["university", "institute", "college", "hospital", "school", "academy", "polytechnic", "clinic", "center", "foundation", "council", "agency", "ministry"]
+    [
+        "university", "institute", "college", "hospital", "school", "academy", "polytechnic", "clinic", "center",
+        "foundation", "council", "agency", "ministry",
+    ]
 )
 
 _CJK = re.compile(r"([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff])")
@@ -251,8 +276,13 @@ class Query:
 
 
 # Words that make a segment a place of the institution: "Camperdown campus", "sede Santiago".
-_CAMPUS_WORDS = frozenset(["campus", "campuses", "site", "sede", "standort", "branch", "kampus", "campusul", "main", "box", "pobox", "street", "str", "strasse", "road", "avenue", "ave", "calle", "via", "rue", "floor", "building"])
-_UNIT_WORDS = frozenset(["school", "faculty", "department", "graduate", "center", "laboratory", "division", "institute"])
+_CAMPUS_WORDS = frozenset([
+    "campus", "campuses", "site", "sede", "standort", "branch", "kampus", "campusul", "main", "box", "pobox",
+    "street", "str", "strasse", "road", "avenue", "ave", "calle", "via", "rue", "floor", "building",
+])
+_UNIT_WORDS = frozenset([
+    "school", "faculty", "department", "graduate", "center", "laboratory", "division", "institute",
+])
 _HOLDER_WORDS = frozenset(["university", "institute", "college", "hospital"])
 
 
