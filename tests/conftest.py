@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from registry import clock
@@ -53,3 +58,30 @@ def datasette_get(db_path: Path, path: str, **client_kwargs):
         return await datasette.client.get(path, **client_kwargs)
 
     return asyncio.run(fetch())
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_registry(args: list[str], log: Path, env: dict | None = None, *, ready: str = "/-/versions.json",
+                   timeout: float = 60) -> tuple[subprocess.Popen, str]:
+    """Start the installed ``registry`` command (``serve ...``) on a free port of 127.0.0.1 and
+    wait until ``ready`` answers; (process, base URL). The caller stops the process."""
+    port = free_port()
+    command = [str(Path(sys.executable).parent / "registry"), *args, "--port", str(port)]
+    server = subprocess.Popen(command, env=env or dict(os.environ), stdout=log.open("wb"), stderr=subprocess.STDOUT,
+                              cwd=ROOT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            httpx.get(base + ready, timeout=2)
+            return server, base
+        except httpx.HTTPError as error:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                raise AssertionError(f"{' '.join(command)} did not start: {log.read_text()}") from error
+            time.sleep(0.2)

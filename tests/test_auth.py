@@ -8,16 +8,15 @@ import base64
 import hashlib
 import os
 import re
-import socket
 import sqlite3
 import subprocess
 import sys
-import time
 from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
+from conftest import start_registry
 from test_publish import build_registry
 
 from registry import accounts, api, clock, passwords
@@ -37,12 +36,6 @@ def pbkdf2(password: str, salt: str = "0123456789abcdef", rounds: int = 1000) ->
     return f"pbkdf2_sha256${rounds}${salt}${base64.b64encode(digest).decode()}"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def registry_file(tmp_path_factory) -> Path:
     path = build_registry(tmp_path_factory.mktemp("auth") / "registry.db")
@@ -56,21 +49,8 @@ def start(registry_file: Path, *options: str) -> tuple[subprocess.Popen, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(accounts.HASH_PREFIX)}
     env[accounts.HASH_PREFIX + "OLGA"] = pbkdf2(PASSWORDS["olga"])  # an environment account with an old hash
     env[accounts.ROLE_PREFIX + "OLGA"] = "editor"
-    port = free_port()
-    log = registry_file.with_name(f"serve-{port}.log")
-    command = [str(Path(sys.executable).parent / "registry"), "serve", "--db", str(registry_file), "--port", str(port), *options]
-    server = subprocess.Popen(command, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, cwd=ROOT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            httpx.get(base + "/-/login", timeout=2)
-            return server, base
-        except httpx.HTTPError as error:
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                raise AssertionError(f"{' '.join(command)} did not start: {log.read_text()}") from error
-            time.sleep(0.2)
+    log = registry_file.with_name(f"serve-{len(list(registry_file.parent.glob('serve-*.log')))}.log")
+    return start_registry(["serve", "--db", str(registry_file), *options], log, env, ready="/-/login", timeout=30)
 
 
 @pytest.fixture(scope="module")

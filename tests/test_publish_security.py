@@ -7,16 +7,13 @@ from __future__ import annotations
 import csv
 import io
 import os
-import socket
 import sqlite3
-import subprocess
-import sys
-import time
 import urllib.parse
 from pathlib import Path
 
 import httpx
 import pytest
+from conftest import start_registry
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_publish import build_registry
@@ -27,29 +24,6 @@ from registry.publish import publish
 
 FORMULA = '=HYPERLINK("http://evil.example","click")'
 SLOW_SQL = "with recursive n(x) as (select 1 union all select x + 1 from n) select count(*) from n"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start(args: list[str], log: Path, env: dict | None = None) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    command = [str(Path(sys.executable).parent / "registry"), *args, "--port", str(port)]
-    server = subprocess.Popen(command, env=env or dict(os.environ), stdout=log.open("wb"), stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            httpx.get(base + "/-/versions.json", timeout=2)
-            return server, base
-        except httpx.HTTPError as error:
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                raise AssertionError(f"{' '.join(command)} did not start: {log.read_text()}") from error
-            time.sleep(0.2)
 
 
 @pytest.fixture(scope="module")
@@ -66,10 +40,10 @@ def servers(tmp_path_factory):
     env = {k: v for k, v in os.environ.items() if not k.startswith(faces.ACCOUNT_PREFIX)}
     env[faces.ACCOUNT_PREFIX + "OFFICE"] = faces.hash_password("office-password-1")
     started = {
-        "internal": start(["serve", "--db", str(registry_file)], folder / "internal.log", env),
-        "open": start(["serve", "--db", str(registry_file), "--no-auth"], folder / "open.log"),
-        "public": start(["serve", "--public", str(public_file)], folder / "public.log"),
-        "public_sql": start(["serve", "--public", str(public_file), "--allow-sql"], folder / "public-sql.log"),
+        "internal": start_registry(["serve", "--db", str(registry_file)], folder / "internal.log", env),
+        "open": start_registry(["serve", "--db", str(registry_file), "--no-auth"], folder / "open.log"),
+        "public": start_registry(["serve", "--public", str(public_file)], folder / "public.log"),
+        "public_sql": start_registry(["serve", "--public", str(public_file), "--allow-sql"], folder / "public-sql.log"),
     }
     yield {name: base for name, (_, base) in started.items()}
     for server, _ in started.values():
