@@ -149,10 +149,13 @@ def test_a_waiver_is_granted_by_the_login_never_by_an_option(cli_db):
 # --- registry user ------------------------------------------------------------------------------
 
 
-def test_registry_user_add_list_passwd_remove(registry_path):
+def test_registry_user_add_list_passwd_remove(registry_path, monkeypatch):
     from registry import accounts, passwords
 
     db = registry_path
+    # The accounts are made on one day and the password changed on the next, so the change's
+    # timestamp differs whatever the clock's speed (within one second it would not).
+    monkeypatch.setenv(clock.ENVIRONMENT_VARIABLE, "2026-11-30")
     added = invoke("user", "add", "Vera", "--role", "viewer", "--password-stdin", "--db", db, input="vera-password-1\n")
     assert added.exit_code == 0 and "added vera (viewer)" in added.output
     again = invoke("user", "add", "vera", "--role", "admin", "--password-stdin", "--db", db, input="vera-password-2\n")
@@ -167,6 +170,7 @@ def test_registry_user_add_list_passwd_remove(registry_path):
     conn = sqlite3.connect(db)
     first = conn.execute("SELECT password_hash FROM account_passwords WHERE account = 'vera'").fetchone()[0]
     assert first.startswith("$argon2id$") and passwords.verify_password("vera-password-1", first)
+    monkeypatch.setenv(clock.ENVIRONMENT_VARIABLE, "2026-12-01")
     assert invoke("user", "passwd", "vera", "--password-stdin", "--db", db, input="vera-password-2\n").exit_code == 0
     second = conn.execute("SELECT password_hash FROM account_passwords WHERE account = 'vera'").fetchone()[0]
     assert passwords.verify_password("vera-password-2", second) and not passwords.verify_password("vera-password-1", second)
