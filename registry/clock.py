@@ -2,7 +2,8 @@
 
 Every date the registry compares with "today" (what expires, what is overdue, when a review
 or waiver was given) comes from :func:`today`; every timestamp it records comes from
-:func:`now`. ``REGISTRY_TODAY=YYYY-MM-DD`` in the environment sets the date (the time of day
+:func:`now`, except the audit log's ``changed_at``, which SQLite stamps itself with the real
+moment of the change, whichever client made it. ``REGISTRY_TODAY=YYYY-MM-DD`` in the environment sets the date (the time of day
 stays the real one, so timestamps still order), which lets CI run the whole suite a year on
 and a year back, and lets an office ask "what would the registry say on 1 March?".
 SQL reads the same date through the ``registry_today()`` function that every connection of
