@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from registry import clock
 from registry import db as store
 from registry.models import by_table
 from registry.publish import publish
@@ -142,7 +144,7 @@ def records(plan: RegistryPlan) -> list:
         found.append(make("contacts", id=f"contact-{n}", institution=institution_id(i), role="Exchange office",
                           email=f"secret-contact-{n}@example.org"))
     for n, i in enumerate(plan.reviews):
-        found.append(make("reviews", id=f"review-{n}", institution=institution_id(i), reviewed_on="2026-01-10",
+        found.append(make("reviews", id=f"review-{n}", institution=institution_id(i), reviewed_on=str(clock.today() - timedelta(days=30)),
                           reviewer_role="due_diligence_reviewer", outcome="rejected", notes=f"secret-review-note-{n}"))
     if plan.placements:
         found.append(make("placement_rounds", id="2027-spring", term="spring", year=2027, call_opens_on="2026-10-01"))
