@@ -102,7 +102,7 @@ def flows_against_places(terms: list[dict[str, Any]], flows: list[dict[str, Any]
     went: dict[tuple[str, str, str], int] = defaultdict(int)
     for flow in flows:
         went[(flow["academic_year"], flow["direction"], flow["category"])] += flow["participants"] or 0
-    rows = []
+    rows: list[dict[str, Any]] = []
     for (year, direction, category), participants in went.items():
         offering = [t for t in terms if t["direction"] == direction and t["category"] == category and _covers(t, year)]
         numbers = [t["places_per_year"] for t in offering if t["places_per_year"] is not None]
@@ -110,14 +110,15 @@ def flows_against_places(terms: list[dict[str, Any]], flows: list[dict[str, Any]
         rows.append({"academic_year": year, "direction": direction, "category": category, "participants": participants,
                      "places": places, "over": places is not None and participants > places})
     rows.sort(key=lambda row: (row["direction"] != "outgoing", row["category"]))
-    rows.sort(key=lambda row: row["academic_year"], reverse=True)
+    rows.sort(key=lambda row: str(row["academic_year"]), reverse=True)
     return rows
 
 
 def _agreement_tables() -> tuple[list[str], list[str]]:
     """Tables whose audit entries carry the agreement's id (a child keyed first by its agreement),
     and tables that point at an agreement but are keyed by their own id."""
-    keyed_by_agreement, own_id = [], []
+    keyed_by_agreement: list[str] = []
+    own_id: list[str] = []
     for spec in store.specs().values():
         refs = {c.name for c in spec.columns if c.ref and c.ref.table == "agreements"}
         if not refs or not spec.record.audited:

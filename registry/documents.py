@@ -42,6 +42,11 @@ def max_bytes() -> int:
     return int(megabytes * 1024 * 1024)
 
 
+def megabytes(size: int) -> str:
+    """A size in MB as a person reads it: 20, 0.05, 3.27."""
+    return f"{round(size / 1048576, 2):g}"
+
+
 def _refused(message: str) -> ProblemsFound:
     return ProblemsFound([Problem("document-refused", "upload", message)])
 
@@ -64,7 +69,7 @@ def check_pdf(content: bytes, content_type: str | None, file_name: str | None = 
         raise _refused(f"{shown} is empty: nothing was stored")
     limit = max_bytes()
     if len(content) > limit:
-        raise _refused(f"{shown} is {len(content) / 1048576:.1f} MB, more than the {limit / 1048576:g} MB a document may be "
+        raise _refused(f"{shown} is {megabytes(len(content))} MB, larger than the {megabytes(limit)} MB a document may be "
                        f"({MAX_MB_VARIABLE}): nothing was stored")
     declared = (content_type or "").split(";")[0].strip().lower()
     if declared and declared not in PDF_TYPES:

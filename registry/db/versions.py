@@ -14,7 +14,7 @@ SCHEMA_FINGERPRINTS: tuple[str, ...] = (
     # and triggers that hold raw SQL writes to the models' rules
     "8b6bc9f3cc879ede33a7e69ddfe0282ad601b55c88103f84086b5527c3dfb781",
     # 2 (2026-12): signed agreement documents (agreement_documents, agreement_document_contents)
-    "80bb4058b7ff1ea8266b00e799258a4e3d33c050585f78229926da5ad05a65ea",
+    "bc8dd69e51af9c961abd700a4f80e3d19ccee3f4b3a6d0ce479dacc5d7002a7a",
 )
 
 SCHEMA_VERSION = len(SCHEMA_FINGERPRINTS)

@@ -36,8 +36,8 @@ class AgreementDocument(Record):
     as_text: ClassVar[bool] = False
 
     id: Slug
-    # The same file twice on one agreement is refused: the unique index is (agreement, sha256).
-    agreement: Annotated[Slug, Ref("agreements", cascade=True), Indexed(then=("sha256",), unique=True)]
+    # The same file twice on one agreement is refused when it is uploaded (registry/documents.py).
+    agreement: Annotated[Slug, Ref("agreements", cascade=True), Indexed(then=("sha256",))]
     file_name: FileName
     content_type: Annotated[str, StringConstraints(pattern=r"^application/pdf$"), SqlCheck(f"{{column}} = '{PDF_TYPE}'")] = PDF_TYPE
     size: Annotated[int, Field(ge=1, description="bytes")]

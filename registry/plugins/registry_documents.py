@@ -163,7 +163,8 @@ async def upload(request, datasette):
         fields = parse_multipart(await _body(request, limit + FRAMING_BYTES), request.headers.get("content-type", ""))
     except TooLarge:
         return await _refuse(datasette, request, 413, i18n.gettext(
-            lang, "The file is larger than the {limit} MB a document may be: nothing was stored.", limit=f"{limit / 1048576:g}"), back)
+            lang, "The file is larger than the {limit} MB a document may be: nothing was stored.",
+            limit=documents.megabytes(limit)), back)
     except ValueError as error:
         return await _refuse(datasette, request, 400, str(error), back)
     if not _token_matches(datasette, request, fields.get(CSRF_FIELD)):
