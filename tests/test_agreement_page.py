@@ -311,3 +311,10 @@ def test_the_public_copy_holds_no_document(registry_file, tmp_path):
     tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert "agreement_documents" not in tables and "agreement_document_contents" not in tables
     assert PDF[:30] not in out.read_bytes()
+
+
+def test_the_page_speaks_swedish(server):
+    page = Browser(server, "eddie").page(f"/registry/agreements/{AGREEMENT}?_lang=sv")
+    headings = [h.text_content() for h in page.findall(".//h2")]
+    assert "Parter" in headings and "Historik" in headings and "Undertecknade dokument" in headings
+    assert [a.text_content() for a in page.find_class("registry-actions")[0].findall(".//a")][0] == "Förnya"
