@@ -114,17 +114,21 @@ def flows_against_places(terms: list[dict[str, Any]], flows: list[dict[str, Any]
     return rows
 
 
-def _agreement_tables() -> tuple[list[str], list[str]]:
+def _agreement_tables() -> tuple[list[str], dict[str, str]]:
     """Tables whose audit entries carry the agreement's id (a child keyed first by its agreement),
-    and tables that point at an agreement but are keyed by their own id."""
+    and tables that point at an agreement but are keyed by something else: table -> the column
+    whose value the audit log keeps as record_id (the first of its key)."""
     keyed_by_agreement: list[str] = []
-    own_id: list[str] = []
+    own_key: dict[str, str] = {}
     for spec in store.specs().values():
         refs = {c.name for c in spec.columns if c.ref and c.ref.table == "agreements"}
         if not refs or not spec.record.audited:
             continue
-        (keyed_by_agreement if spec.record.primary_key[0] in refs else own_id).append(spec.name)
-    return keyed_by_agreement, own_id
+        if spec.record.primary_key[0] in refs:
+            keyed_by_agreement.append(spec.name)
+        else:
+            own_key[spec.name] = spec.record.primary_key[0]
+    return keyed_by_agreement, own_key
 
 
 def shown(value: Any) -> Any:
@@ -142,17 +146,29 @@ def _changed_fields(before: dict[str, Any] | None, after: dict[str, Any] | None)
             for name in dict.fromkeys([*before, *after]) if before.get(name) != after.get(name)]
 
 
+def history_query(agreement: str, tables: set[str]) -> tuple[str, dict[str, Any]]:
+    """The SQL (and its values) of an agreement's history: each part found by the audit log's
+    record_id index, then ordered; one OR over them would have SQLite walk the whole log."""
+    keyed_by_agreement, own_key = _agreement_tables()
+    keyed = ", ".join(f"'{t}'" for t in ["agreements", *keyed_by_agreement] if t in tables)
+    owned = "".join(f"\n                union all select id from changes where table_name = '{t}' and record_id in "
+                    f"(select {key} from {t} where agreement = :id)" for t, key in own_key.items() if t in tables)
+    # Documents by the range their ids begin with (removed ones too), checked against the agreement they name.
+    prefix = documents.id_prefix(agreement)
+    sql = f"""select id, changed_at, table_name, row_key, operation, before, after, actor, source from changes
+              where id in (
+                select id from changes where record_id = :id and table_name in ({keyed})
+{owned}
+                union all select id from changes where record_id >= :prefix and record_id < :after_prefix
+                  and table_name = 'agreement_documents' and json_extract(coalesce(after, before), '$.agreement') = :id)
+              order by id desc limit {HISTORY_LIMIT}"""
+    return sql, {"id": agreement, "prefix": prefix, "after_prefix": prefix[:-1] + chr(ord(prefix[-1]) + 1)}
+
+
 def history(conn: sqlite3.Connection, agreement: str, tables: set[str]) -> list[dict[str, Any]]:
     """The audit log's entries about the agreement and the records that belong to it, newest
     first: when, who, through what, which record and which fields changed."""
-    keyed_by_agreement, own_id = _agreement_tables()
-    keyed = [t for t in ["agreements", *keyed_by_agreement] if t in tables]
-    owned = [t for t in own_id if t in tables]
-    owned_ids = " union all ".join(f"select id from {t} where agreement = :id" for t in owned) or "select null"
-    entries = _rows(conn, f"""select id, changed_at, table_name, row_key, operation, before, after, actor, source from changes
-                              where (record_id = :id and table_name in ({", ".join("'" + t + "'" for t in keyed)}))
-                                 or record_id in ({owned_ids})
-                              order by id desc limit {HISTORY_LIMIT}""", {"id": agreement})
+    entries = _rows(conn, *history_query(agreement, tables))
     for entry in entries:
         before = json.loads(entry.pop("before")) if entry["before"] else None
         after = json.loads(entry.pop("after")) if entry["after"] else None

@@ -790,6 +790,17 @@ def document_add(agreement: str, path: PathLike, db_path: PathLike | None = None
                          actor=actor, source=f"registry document add {source.name}")
 
 
+def document_remove(document: str, db_path: PathLike | None = None, *, actor: str | None = None) -> dict[str, Any]:
+    """Take a document (a wrong upload) off its agreement, its bytes with it; the audit log keeps that it was there and
+    names ``actor`` as the one who removed it. Returns what the document was.
+
+    Example: ``api.document_remove("lu-uio-2024.doc-3f2a9c1b7d4e", "office.db")["file_name"]``"""
+    from registry import documents
+
+    actor = actor or store.default_actor()
+    return documents.remove(open_registry(db_path), document, actor=actor, source="registry document remove")
+
+
 def document_list(agreement: str, db_path: PathLike | None = None) -> list[dict[str, Any]]:
     """The documents attached to an agreement, newest first: id, file name, size, SHA-256, when and by whom uploaded.
 

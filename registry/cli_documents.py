@@ -1,6 +1,7 @@
-"""``registry document add|list``: signed agreement documents (PDF) kept in the registry.
+"""``registry document add|list|remove``: signed agreement documents (PDF) kept in the registry.
 
-Exit status: 0 ok; 1 when the file is refused (not a PDF, empty, too large, already there); 2 on bad usage.
+Exit status: 0 ok; 1 when the file is refused (not a PDF, empty, too large, already there) or there is no such
+document to remove; 2 on bad usage.
 """
 
 from __future__ import annotations
@@ -51,6 +52,18 @@ def list_command(agreement, db_path, as_json) -> None:
     for document in found:
         click.echo(f"{document['id']}  {document['file_name']}  {document['size']:,} bytes  uploaded {document['uploaded_at']} "
                    f"by {document['uploaded_by']}  sha256 {document['sha256']}")
+
+
+@document_group.command("remove")
+@click.argument("document")
+@db_option
+def remove_command(document, db_path) -> None:
+    """Remove DOCUMENT (its id, from 'registry document list'), a wrong upload; the audit log keeps that it was there."""
+    try:
+        removed = api.document_remove(document, db_path)
+    except ProblemsFound as found:
+        fail_with_problems(found.problems, heading="nothing was removed:")
+    click.echo(f"removed {removed['file_name']} ({removed['id']}) from {removed['agreement']}")
 
 
 def register(cli: click.Group) -> None:

@@ -30,6 +30,14 @@ PDF_MAGIC = b"%PDF-"
 # Browsers and mail programs label PDFs these ways too; the bytes decide in the end.
 PDF_TYPES = frozenset({PDF_TYPE, "application/x-pdf", "application/acrobat", "application/octet-stream"})
 DOCUMENT_COLUMNS = "id, agreement, file_name, content_type, size, sha256, uploaded_at, uploaded_by"
+# A document's id begins with (most of) its agreement's, so the audit log's entries of an agreement's
+# documents, removed ones too, are one range of its record_id index (registry/agreement_page.py).
+ID_MARK = ".doc-"
+ID_AGREEMENT_CHARS = 100
+
+
+def id_prefix(agreement: str) -> str:
+    return agreement[:ID_AGREEMENT_CHARS] + ID_MARK
 
 
 def max_bytes() -> int:
@@ -96,7 +104,7 @@ def add(db: sqlite_utils.Database, agreement: str, content: bytes, *, file_name:
                            [agreement, digest]).fetchone()
     if same:
         raise _refused(f"{name} is already on this agreement, as {same[0]} (uploaded {same[1]}): nothing was stored")
-    record = AgreementDocument(id=f"document-{secrets.token_hex(6)}", agreement=agreement, file_name=name, size=len(content),
+    record = AgreementDocument(id=id_prefix(agreement) + secrets.token_hex(6), agreement=agreement, file_name=name, size=len(content),
                                sha256=digest, uploaded_at=clock.now(), uploaded_by=actor)
     stored = AgreementDocumentContent(document=record.id, content=content)
     with store.transaction(db, actor=actor, source=source):
@@ -105,6 +113,17 @@ def add(db: sqlite_utils.Database, agreement: str, content: bytes, *, file_name:
         db.conn.execute("INSERT INTO agreement_document_contents (document, content) VALUES (?, ?)",
                         [stored.document, stored.content])
     return record
+
+
+def remove(db: sqlite_utils.Database, document: str, *, actor: str, source: str) -> dict:
+    """Take a document (a wrong upload) off its agreement, bytes and all; the audit log keeps
+    that it was there, who uploaded and who removed it. Returns what it was."""
+    found = db.conn.execute(f"SELECT {DOCUMENT_COLUMNS} FROM agreement_documents WHERE id = ?", [document]).fetchone()
+    if found is None:
+        raise ProblemsFound([Problem("unknown-document", "remove", f"no document {document!r} in this registry: nothing was removed")])
+    with store.transaction(db, actor=actor, source=source):
+        db.conn.execute("DELETE FROM agreement_documents WHERE id = ?", [document])  # its content goes with it (cascade)
+    return dict(zip(DOCUMENT_COLUMNS.split(", "), found, strict=True))
 
 
 def listed(conn: sqlite3.Connection, agreement: str) -> list[dict]:

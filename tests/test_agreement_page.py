@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from conftest import start_registry
 from test_publish import build_registry
 
-from registry import accounts, api, clock, documents
+from registry import accounts, agreement_page, api, clock, documents
 from registry.cli import cli
 from registry.publish import publish
 
@@ -246,7 +246,7 @@ def test_a_viewer_upload_is_refused_with_the_roles_that_may(viewer, registry_fil
     before = document_count(registry_file)
     response = viewer.upload(PDF + b"viewer")
     assert response.status_code == 403
-    assert refusal(response) == "Uploading documents needs the editor or admin role; you are logged in as vera (viewer)."
+    assert refusal(response) == "Changing documents needs the editor or admin role; you are logged in as vera (viewer)."
     assert document_count(registry_file) == before
 
 
@@ -291,6 +291,10 @@ def test_documents_through_the_api_and_the_cli(registry_file, tmp_path):
     text.write_text("just text")
     refused = CliRunner().invoke(cli, ["document", "add", AGREEMENT, str(text), "--db", str(registry_file)])
     assert refused.exit_code == 1 and "does not begin with %PDF-" in refused.output
+    document = next(d["id"] for d in listed if d["file_name"] == "annex 1.pdf")
+    removed = CliRunner().invoke(cli, ["document", "remove", document, "--db", str(registry_file)])
+    assert removed.exit_code == 0 and f"removed annex 1.pdf ({document})" in removed.output
+    assert all(d["id"] != document for d in api.document_list(AGREEMENT, registry_file))
     unknown = CliRunner().invoke(cli, ["document", "list", "no-such-agreement", "--db", str(registry_file)])
     assert unknown.exit_code == 2 and "no agreement 'no-such-agreement'" in unknown.output
 
@@ -318,3 +322,34 @@ def test_the_page_speaks_swedish(server):
     headings = [h.text_content() for h in page.findall(".//h2")]
     assert "Parter" in headings and "Historik" in headings and "Undertecknade dokument" in headings
     assert [a.text_content() for a in page.find_class("registry-actions")[0].findall(".//a")][0] == "Förnya"
+
+
+def test_an_editor_removes_a_wrong_upload_and_the_log_keeps_it(editor, viewer, registry_file):
+    response = editor.upload(PDF + b"wrong file", name="wrong.pdf")
+    assert response.status_code == 302
+    page = viewer.page(f"/registry/agreements/{AGREEMENT}")
+    assert not page.find_class("registry-remove"), "a viewer is offered no removal"
+    page = editor.page(f"/registry/agreements/{AGREEMENT}")
+    row = next(tr for tr in page.find_class("registry-documents")[0].findall("tbody/tr") if "wrong.pdf" in tr.text_content())
+    remove_url = row.find_class("registry-remove")[0].find(".//form").get("action")
+    token = editor.token("/-/logout")
+    assert viewer.http.post(remove_url, data={"csrftoken": viewer.token("/-/logout")}).status_code == 403
+    response = editor.http.post(remove_url, data={"csrftoken": token})
+    assert response.status_code == 302 and response.headers["location"].endswith("#documents")
+    document = remove_url.split("/")[-2]
+    conn = sqlite3.connect(registry_file)
+    assert conn.execute("SELECT count(*) FROM agreement_document_contents WHERE document = ?", [document]).fetchone() == (0,)
+    logged = conn.execute("SELECT operation, actor, source FROM changes WHERE record_id = ? ORDER BY id", [document]).fetchall()
+    assert logged == [("insert", "eddie", "datasette: document upload"), ("delete", "eddie", "datasette: document remove")]
+    history = cells(viewer.page(f"/registry/agreements/{AGREEMENT}").find_class("registry-history")[0])
+    assert history[0][1] == "eddie" and history[0][2] == "removed a signed document: wrong.pdf"
+    assert editor.http.post(remove_url, data={"csrftoken": token}).status_code == 404
+
+
+def test_the_history_is_read_through_indexes_never_the_whole_audit_log(registry_file):
+    conn = sqlite3.connect(registry_file)
+    clock.register_sql(conn)
+    tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    sql, values = agreement_page.history_query(AGREEMENT, tables)
+    plan = [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql, values)]
+    assert not [step for step in plan if step.startswith("SCAN") and "changes" in step], plan

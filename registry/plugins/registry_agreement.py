@@ -137,6 +137,7 @@ async def agreement_vars(datasette, database: str, request) -> dict:
         review["url"] = _row_url(datasette, database, "reviews", review["id"])
     for document in page["documents"] or []:
         document["url"] = datasette.urls.path(_path("/-/documents/{id}", id=document["id"]))
+        document["remove_url"] = document["url"] + "/remove"
     page["actions"] = await actions(datasette, database, request.actor, page)
     page["upload_url"] = datasette.urls.path(_path("/-/agreements/{id}/documents", id=key))
     return {"agreement_page": page}

@@ -11,6 +11,8 @@
   nothing is stored. The audit log names the account.
 - ``GET /-/documents/<id>``: the file as an attachment, for an account that may read the
   documents table; checked against its SHA-256 before it is sent.
+- ``POST /-/documents/<id>/remove``: an editor takes a wrong upload off (a plain form, whose
+  token asgi-csrf checks); the audit log keeps that it was there.
 
 Only on the internal face: the public copy has no documents (``registry/publish.py``).
 """
@@ -153,11 +155,8 @@ async def upload(request, datasette):
     back = datasette.urls.row(db.name, "agreements", urllib.parse.quote(agreement, safe=""))
     if not request.actor:
         raise Forbidden("log in to upload documents")  # the login page, through registry_pages' forbidden hook
-    if not _may(request.actor, "edit"):
-        roles = " or ".join(accounts.roles_with("edit"))
-        return await _refuse(datasette, request, 403, i18n.gettext(
-            lang, "Uploading documents needs the {roles} role; you are logged in as {name} ({role}).",
-            roles=roles, name=request.actor["id"], role=request.actor.get("role")), back)
+    if refused := _edit_refusal(request):
+        return await _refuse(datasette, request, 403, refused, back)
     limit = documents.max_bytes()
     try:
         fields = parse_multipart(await _body(request, limit + FRAMING_BYTES), request.headers.get("content-type", ""))
@@ -212,11 +211,44 @@ async def download(request, datasette):
     })
 
 
+def _edit_refusal(request) -> str | None:
+    """The sentence refusing a login whose role may not change documents, or None."""
+    if _may(request.actor, "edit"):
+        return None
+    return i18n.gettext(_lang(request), "Changing documents needs the {roles} role; you are logged in as {name} ({role}).",
+                        roles=" or ".join(accounts.roles_with("edit")), name=request.actor["id"], role=request.actor.get("role"))
+
+
+async def remove(request, datasette):
+    db = _database(datasette)
+    if request.method != "POST" or db is None:
+        return Response.text("Remove a document with its button on the agreement page.", status=405)
+    if not request.actor:
+        raise Forbidden("log in to remove documents")
+    if refused := _edit_refusal(request):
+        return await _refuse(datasette, request, 403, refused)
+    document = urllib.parse.unquote(request.url_vars["document"])
+
+    def take_off(conn):
+        return documents.remove(sqlite_utils.Database(conn), document, actor=request.actor["id"],
+                                source="datasette: document remove")
+
+    try:
+        removed = await db.execute_write_fn(take_off, block=True)
+    except ProblemsFound as found:
+        return await _refuse(datasette, request, 404, "; ".join(p.message for p in found.problems))
+    datasette.add_message(request, i18n.gettext(_lang(request), "Document {name} removed.", name=removed["file_name"]),
+                          datasette.INFO)
+    back = datasette.urls.row(db.name, "agreements", urllib.parse.quote(removed["agreement"], safe=""))
+    return Response.redirect(back + "#documents")
+
+
 @hookimpl
 def register_routes(datasette):
     if not _internal(datasette):
         return []
-    return [(UPLOAD_PATH.pattern, upload), (r"^/-/documents/(?P<document>[^/]+)$", download)]
+    return [(UPLOAD_PATH.pattern, upload), (r"^/-/documents/(?P<document>[^/]+)$", download),
+            (r"^/-/documents/(?P<document>[^/]+)/remove$", remove)]
 
 
 @hookimpl
