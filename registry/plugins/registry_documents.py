@@ -53,7 +53,7 @@ def _lang(request) -> str:
 
 
 def _database(datasette):
-    """The registry: the first database of ours that keeps documents."""
+    """The registry: the first mutable database that is not one of Datasette's own."""
     for name, db in datasette.databases.items():
         if not name.startswith("_") and db.is_mutable:
             return db
