@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import re
@@ -16,10 +17,12 @@ import pytest
 import yaml
 from click.testing import CliRunner
 from conftest import start_registry
+from datasette.app import Datasette
 from test_publish import build_registry
 
 from registry import accounts, agreement_page, api, clock, documents
 from registry.cli import cli
+from registry.plugins import registry_agreement
 from registry.publish import publish
 
 PASSWORDS = {"vera": "vera-password-1", "eddie": "eddie-password-1", "rita": "rita-password-1"}
@@ -353,3 +356,16 @@ def test_the_history_is_read_through_indexes_never_the_whole_audit_log(registry_
     sql, values = agreement_page.history_query(AGREEMENT, tables)
     plan = [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql, values)]
     assert not [step for step in plan if step.startswith("SCAN") and "changes" in step], plan
+
+
+def test_an_action_links_to_its_form_once_a_plugin_serves_it():
+    datasette = Datasette(memory=True)
+    datasette._registry_served_paths = [re.compile(r"^/-/agreements/(?P<id>[^/]+)/renew$"),
+                                        re.compile(r"^/-/agreements/(?P<id>[^/]+)/terms/(?P<term>\d+)/edit$")]
+    page = {"agreement": {"id": "ex-a1"}, "findings": [], "documents": [],
+            "terms_by_direction": {"outgoing": [{"term_rowid": 7}]}}
+    found = asyncio.run(registry_agreement.actions(datasette, "_memory", {"id": "eddie", "role": "editor"}, page))
+    assert found["list"] == [{"title": "Renew", "url": "/-/agreements/ex-a1/renew", "right": "edit"}]
+    assert page["terms_by_direction"]["outgoing"][0]["edit_url"] == "/-/agreements/ex-a1/terms/7/edit"
+    viewer = asyncio.run(registry_agreement.actions(datasette, "_memory", {"id": "vera", "role": "viewer"}, page))
+    assert viewer == {"list": [], "upload": False} and page["terms_by_direction"]["outgoing"][0]["edit_url"] is None

@@ -88,7 +88,7 @@ def _path(template: str, **values) -> str:
     return template.format(**{name: urllib.parse.quote(str(value), safe="") for name, value in values.items()})
 
 
-async def _action(datasette, database: str, queries: dict, form: str, fallback: str | None, param: str, key: str):
+def _action(datasette, database: str, queries: dict, form: str, fallback: str | None, param: str, key: str):
     """The URL of a form, or of the canned query standing in for it, or None."""
     if served(datasette, form):
         return datasette.urls.path(form)
@@ -104,7 +104,7 @@ async def actions(datasette, database: str, actor, page: dict) -> dict:
     found = []
     for title, template, right, fallback in ACTIONS:
         if right in rights:
-            url = await _action(datasette, database, queries, _path(template, id=agreement), fallback, "agreement", agreement)
+            url = _action(datasette, database, queries, _path(template, id=agreement), fallback, "agreement", agreement)
             if url:
                 found.append({"title": title, "url": url, "right": right})
     for terms in page["terms_by_direction"].values():
@@ -113,7 +113,7 @@ async def actions(datasette, database: str, actor, page: dict) -> dict:
             term["edit_url"] = datasette.urls.path(form) if "edit" in rights and served(datasette, form) else None
     for finding in page["findings"] or []:
         waivable = "decide" in rights and not finding["waiver"]
-        finding["waive_url"] = (await _action(datasette, database, queries, _path(WAIVE[0], id=finding["id"]), WAIVE[1], "finding",
+        finding["waive_url"] = (_action(datasette, database, queries, _path(WAIVE[0], id=finding["id"]), WAIVE[1], "finding",
                                               finding["id"]) if waivable else None)
     return {"list": found, "upload": "edit" in rights and page["documents"] is not None}
 
