@@ -26,6 +26,7 @@ from typing import Any
 import sqlite_utils
 
 from registry import schema
+from registry.db import vocabulary
 from registry.db.connection import StoreError, begin_write, file_path, specs
 from registry.db.maintenance import backup, require_intact
 from registry.db.upkeep import (
@@ -174,6 +175,7 @@ def _rebuild(conn: sqlite3.Connection, result: Migration, discard: set[str]) -> 
         elif found[("table", name)] != sql:
             result.tables.append(_rebuild_table(conn, name, sql, discard))
     result.kept = sorted(name for kind, name in master(conn) if kind == "table" and name not in wanted_tables)
+    vocabulary.fill(conn)  # the words search and the views read, as this release has them
     create_derived(conn)
     rebuild_search(sqlite_utils.Database(conn))
     _check_references(conn)
