@@ -68,7 +68,9 @@ def test_a_network_acronym_finds_its_members_and_their_agreements(demo):
 
 def test_japan_medical_school_finds_the_japanese_partner_with_a_medical_faculty(demo):
     institutions, _ = found(demo, "japan medical school")
-    assert institutions == ["kyoto-university"]
+    # ROR lists a medical unit of Kyoto University and relates Nagoya University Hospital to Nagoya;
+    # Waseda, the third Japanese partner, has no medical school
+    assert sorted(institutions) == ["kyoto-university", "nagoya-university"]
     for words in ("medical faculty", "faculty of medicine", "health sciences"):
         assert "kyoto-university" in found(demo, f"japan {words}")[0], words
 

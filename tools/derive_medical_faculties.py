@@ -1,8 +1,9 @@
 """Derive data/reference_institutions/medical_faculties.csv: which organisations in ROR have a
 unit (faculty, school, hospital, institute) of medicine or the health sciences, and which one.
 
-ROR links a university to its units with parent/child relationships; a unit counts when ROR
-types it ``healthcare`` (a university hospital) or its names say medicine or health
+ROR links a university to its units with parent/child relationships, and to its university
+hospital often only as "related"; a unit counts when ROR types it ``healthcare`` (a hospital:
+as child or related) or its names say medicine or health (as child)
 (registry.models.health.py). An organisation whose own names say so counts too. Reads the
 all-types ROR snapshot in ../shared (ror_records_normalized.jsonl.gz, ROR v2.9, CC0 1.0) and
 writes one row per organisation, sorted, so the output is reproducible.
@@ -49,8 +50,11 @@ def derive(records: list[dict]) -> dict[str, tuple[str, str]]:
             offer(ror, own[0], own[1], ror)
         for relation in record.get("relationships", []):
             other = _short(relation["id"])
-            if relation["type"] == "parent" and (unit := health_unit(record)):
+            unit = health_unit(record)
+            if relation["type"] == "parent" and unit:
                 offer(other, unit[0], unit[1], ror)  # this unit shows that its parent has one
+            elif relation["type"] == "related" and unit and unit[0] == 0:
+                offer(other, 1, unit[1], ror)  # a hospital ROR relates to it: its university hospital
             elif relation["type"] == "child" and names_say_health([relation.get("label") or ""]):
                 offer(ror, 2, relation["label"], other)
     return {ror: (unit, unit_ror) for ror, (_, unit, unit_ror) in found.items()}
