@@ -424,6 +424,10 @@ def _joined(*parts: str) -> str:
 _NETWORKS_OF = "(SELECT n.name || coalesce(' ' || n.acronym, '') FROM networks n WHERE n.id = m.network)"
 
 
+def _medical(alias: str) -> str:
+    return f"CASE WHEN {alias}.medical_faculty = 1 THEN {_words('medical_faculty', sql_literal('yes'))} END"
+
+
 def _institution_topics(alias: str) -> str:
     """What else finds an institution: its country's names in many languages, its kind, that it
     has a medical or health faculty, and its networks' names and acronyms (search words of
@@ -432,21 +436,21 @@ def _institution_topics(alias: str) -> str:
         _joined(
             _words("country", f"{alias}.country"),
             _words("institution_kind", f"{alias}.kind"),
-            f"CASE WHEN {alias}.medical_faculty = 1 THEN {_words('medical_faculty', sql_literal('yes'))} END",
+            _medical(alias),
             f"(SELECT group_concat({_NETWORKS_OF}, ' ') FROM memberships m WHERE m.institution = {alias}.id)",
         )
     )
 
 
 def _agreement_topics(alias: str) -> str:
-    """What else finds an agreement: its kind, its partners' countries, cities and networks, the
-    ISCED fields of its subject areas, its degree kinds and its programmes' names."""
+    """What else finds an agreement: its kind, its partners' countries, cities, networks and medical
+    faculties, the ISCED fields of its subject areas, its degree kinds and its programmes' names."""
     partners = (f"FROM agreement_parties p JOIN institutions i ON i.id = p.institution "
                 f"WHERE p.agreement = {alias}.id AND p.role <> 'home' AND i.is_home = 0")
     isced = "json_extract(s.value, '$.isced_code')"
     return _joined(
         _words("agreement_kind", f"{alias}.kind"),
-        f"(SELECT group_concat({_joined(_words('country', 'i.country'), 'i.city')}, ' ') {partners})",
+        f"(SELECT group_concat({_joined(_words('country', 'i.country'), 'i.city', _medical('i'))}, ' ') {partners})",
         f"(SELECT group_concat({_NETWORKS_OF}, ' ') FROM memberships m "
         f"WHERE m.institution IN (SELECT i.id {partners}) AND m.until IS NULL)",
         # an ISCED code the list lacks (0919, 0988) is found by its narrow and broad fields

@@ -71,6 +71,8 @@ def test_japan_medical_school_finds_the_japanese_partner_with_a_medical_faculty(
     # ROR lists a medical unit of Kyoto University and relates Nagoya University Hospital to Nagoya;
     # Waseda, the third Japanese partner, has no medical school
     assert sorted(institutions) == ["kyoto-university", "nagoya-university"]
+    # and the agreements with them
+    assert {"ex-2022-kyoto-biomed", "ex-2025-nagoya-med"} <= set(found(demo, "japan medical school")[1])
     for words in ("medical faculty", "faculty of medicine", "health sciences"):
         assert "kyoto-university" in found(demo, f"japan {words}")[0], words
 
