@@ -39,8 +39,8 @@ def column_vocabularies() -> dict[str, tuple[str, ...]]:
             if name and name not in found[column.name]:
                 found[column.name].append(name)
     found[COUNTRY] = [COUNTRY]
-    for column, vocabulary_name in LISTS.items():
-        found[column] = [vocabulary_name]
+    for list_column, vocabulary_name in LISTS.items():
+        found[list_column] = [vocabulary_name]
     return {column: tuple(names) for column, names in found.items()}
 
 

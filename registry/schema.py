@@ -495,21 +495,26 @@ def _refresh_agreements(keys: str) -> str:
 def _topic_triggers() -> str:
     """Triggers that keep the topics current when what they are made of changes elsewhere."""
     of_institution = "SELECT agreement FROM agreement_parties WHERE institution IN ({})"
-    sources = {  # table -> (statements given the changed row's alias)
-        "memberships": lambda r: _refresh_institutions(f"{r}.institution")
-        + _refresh_agreements(of_institution.format(f"{r}.institution")),
-        "networks": lambda r: _refresh_institutions(f"SELECT institution FROM memberships WHERE network = {r}.id")
-        + _refresh_agreements(of_institution.format(f"SELECT institution FROM memberships WHERE network = {r}.id")),
-        "mobility_terms": lambda r: _refresh_agreements(f"{r}.agreement"),
-        "degree_terms": lambda r: _refresh_agreements(f"{r}.agreement"),
-        "agreement_programmes": lambda r: _refresh_agreements(f"{r}.agreement"),
-        "programmes": lambda r: _refresh_agreements(f"SELECT agreement FROM agreement_programmes WHERE programme = {r}.id"),
+    members = "SELECT institution FROM memberships WHERE network = {row}.id"
+    # table -> (institutions, agreements) whose topics a change of one of its rows touches, as SQL over {row}
+    sources: dict[str, tuple[str | None, str]] = {
+        "memberships": ("{row}.institution", of_institution.format("{row}.institution")),
+        "networks": (members, of_institution.format(members)),
+        "mobility_terms": (None, "{row}.agreement"),
+        "degree_terms": (None, "{row}.agreement"),
+        "agreement_programmes": (None, "{row}.agreement"),
+        "programmes": (None, "SELECT agreement FROM agreement_programmes WHERE programme = {row}.id"),
     }
     events = {"insert": ("NEW",), "delete": ("OLD",), "update": ("OLD", "NEW")}
     triggers = []
-    for table, statements in sources.items():
+    for table, (institutions, agreements) in sources.items():
         for event, rows in events.items():
-            body = "\n  ".join(statements(row) for row in rows)
+            statements = [
+                (_refresh_institutions(institutions.format(row=row)) if institutions else "")
+                + _refresh_agreements(agreements.format(row=row))
+                for row in rows
+            ]
+            body = "\n  ".join(statements)
             triggers.append(
                 f"CREATE TRIGGER IF NOT EXISTS {table}_fts_topics_{event} AFTER {event.upper()} ON {table} BEGIN\n  {body}\nEND;"
             )

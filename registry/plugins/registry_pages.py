@@ -264,10 +264,9 @@ async def institution_profile(datasette, database: str, institution: str, intern
     queries = await datasette.get_canned_queries(database, None)
     if internal and "partner_risk" in queries:
         profile["risk_profile_url"] = datasette.urls.query(database, "partner_risk") + "?institution=" + urllib.parse.quote_plus(institution)
-    if profile["findings"]:
-        if "waive_finding" in queries:
-            for finding in profile["findings"]:
-                finding["waive_url"] = datasette.urls.query(database, "waive_finding") + "?finding=" + urllib.parse.quote_plus(finding["id"])
+    if profile["findings"] and "waive_finding" in queries:
+        for finding in profile["findings"]:
+            finding["waive_url"] = datasette.urls.query(database, "waive_finding") + "?finding=" + urllib.parse.quote_plus(finding["id"])
     return profile
 
 
