@@ -6,27 +6,21 @@ Screenshots go to docs/screenshots/ (the user guide shows them)."""
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 from conftest import start_registry
+from test_publish_browser import CHROMIUM, sync_playwright
+from test_publish_browser import pytestmark as needs_chromium
 
 from registry import api, examples, faces
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 USER, PASSWORD = "staff", "a-staff-journey-password"
 
-try:
-    from playwright.sync_api import sync_playwright
-except ImportError:  # pragma: no cover - the test extra installs it
-    sync_playwright = None
-
 pytestmark = [
-    pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it: apt-get install chromium)"),
-    pytest.mark.skipif(sync_playwright is None, reason="playwright is not installed (pip install -e '.[test]')"),
+    *needs_chromium,
     pytest.mark.skipif(not (examples.DATA_DIR / "examples").is_dir(), reason="the example data is not in this checkout"),
 ]
 
