@@ -4,16 +4,20 @@ selectors, charts and the partner page show words, not codes."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import sqlite3
 
 import pytest
 from conftest import datasette_get
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from registry import api, examples, labels
+from registry import api, examples, faces, labels
 from registry.db import vocabulary
 from registry.models.core import AgreementKind, Institution
 from registry.plugins.registry_pages import MOST_WORDS, fts_query
+from registry.publish import publish
 
 pytestmark = pytest.mark.skipif(not (examples.DATA_DIR / "examples").is_dir(), reason="the example data is not in this checkout")
 
@@ -190,3 +194,34 @@ def test_search_follows_edits_through_the_triggers(demo, tmp_path):
     db.conn.close()
     institutions, agreements = found(path, "sakura")
     assert institutions == ["kyoto-university"] and agreements == ["ex-2022-kyoto-biomed"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=200))
+def test_any_text_makes_a_query_fts5_accepts(text):
+    conn = sqlite3.connect(":memory:")
+    conn.execute("create virtual table t using fts5(a, tokenize = 'unicode61 remove_diacritics 2')")
+    conn.execute("insert into t values ('japan medical school')")
+    query = fts_query(text)
+    if query:
+        conn.execute("select count(*) from t where t match ?", [query]).fetchone()
+    assert len(query.split()) <= MOST_WORDS
+
+
+def test_the_public_copy_finds_and_reads_the_same_words_without_the_internal_lines(demo, tmp_path):
+    public = tmp_path / "public.db"
+    publish(demo, public)
+    conn = sqlite3.connect(public)
+    assert conn.execute("select label from labels where vocabulary = 'agreement_kind' and value = 'double_degree'").fetchone() == ("Double degree",)
+    assert conn.execute("select medical_faculty from institutions where id = 'kyoto-university'").fetchone() == (1,)
+
+    async def get(path):
+        return await faces.public_face(public).datasette().client.get(path)
+
+    found_page = asyncio.run(get("/-/search?q=japan+medical+school")).text
+    assert "/public/institutions/kyoto-university" in found_page and "/public/agreements/ex-2022-kyoto-biomed" in found_page
+    partner = asyncio.run(get("/public/institutions/kyoto-university")).text
+    assert "Has a medical or health faculty" in partner and "Japan" in partner
+    assert "Country risk tier" not in partner and "partner_risk" not in partner  # due diligence stays internal
+    facets = asyncio.run(get("/public/partner_overview?_facet=country")).text
+    assert re.search(r'country=JP">Japan</a>', facets)
