@@ -86,6 +86,7 @@ def test_kinds_and_subjects_find_agreements(demo):
     double = {row[0] for row in conn.execute("select id from agreements where kind = 'double_degree'")}
     assert double and set(found(demo, "double degree")[1]) == double
     assert "ex-2023-eugloh-joint-master" in found(demo, "joint degree")[1]
+    assert set(found(demo, "dubbelexamen")[1]) == double  # the kind's Swedish words, from the catalogue
     erasmus = found(demo, "erasmus")[1]
     assert erasmus and all(conn.execute("select kind from agreements where id = ?", [a]).fetchone()[0] == "erasmus_iia"
                            or "erasmus" in conn.execute("select title from agreements where id = ?", [a]).fetchone()[0].lower()

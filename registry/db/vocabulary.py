@@ -5,7 +5,8 @@ in English, Swedish, the country's own official languages and the languages most
 write in, so that "japan", "Japon", "Tyskland" and "日本" (folded, "riben") all find their
 country, and pycountry's ISO names and the everyday names ``registry.countries`` accepts
 ("UK", "Holland", "Nihon"). Kinds, statuses and roles come from the enumerations of
-``registry.models`` (``Labelled`` members carry their words). ISCED-F field names come from
+``registry.models`` (``Labelled`` members carry their words), found also by their words in every
+language of the message catalogue ("dubbelexamen"). ISCED-F field names come from
 data/isced/isced_f_2013.csv.
 
 Written whole when a registry is made or migrated and into every public copy; the search
@@ -28,7 +29,7 @@ from pathlib import Path
 import pycountry
 from babel import Locale, UnknownLocaleError, languages
 
-from registry import countries, models
+from registry import countries, i18n, models
 from registry.schema_types import words_of
 from registry.text import fold
 
@@ -115,7 +116,9 @@ def _rows() -> Iterator[tuple[str, str, str, str]]:
         yield "country", code, names[0], _words(*names)
     for vocabulary, enum in enumerations().items():
         for member in enum:
-            yield vocabulary, member.value, label_of(member), _words(label_of(member), member.value.replace("_", " "))
+            english = label_of(member)
+            words = [english, member.value.replace("_", " ")] + [i18n.gettext(lang, english) for lang in i18n.LANGUAGES]
+            yield vocabulary, member.value, english, _words(*words)
     isced = isced_names()
     for code, name in isced.items():
         broader = [isced[code[:size]] for size in (3, 2) if size < len(code) and code[:size] in isced]
