@@ -453,10 +453,11 @@ def _agreement_topics(alias: str) -> str:
         f"(SELECT group_concat({_joined(_words('country', 'i.country'), 'i.city', _medical('i'))}, ' ') {partners})",
         f"(SELECT group_concat({_NETWORKS_OF}, ' ') FROM memberships m "
         f"WHERE m.institution IN (SELECT i.id {partners}) AND m.until IS NULL)",
-        # an ISCED code the list lacks (0919, 0988) is found by its narrow and broad fields
-        f"(SELECT group_concat(l.words, ' ') FROM mobility_terms t, json_each(t.subject_areas) s JOIN labels l "
-        f"ON l.vocabulary = 'isced' AND l.value IN ({isced}, substr({isced}, 1, 3), substr({isced}, 1, 2)) "
-        f"WHERE t.agreement = {alias}.id)",
+        # a field's words hold its narrow and broad fields' names too; a code the list lacks
+        # (0919, 0988) is found by its narrow or broad field. Equalities, so each is an index lookup.
+        f"(SELECT group_concat(coalesce({_words('isced', 'c')}, {_words('isced', 'substr(c, 1, 3)')}, "
+        f"{_words('isced', 'substr(c, 1, 2)')}), ' ') FROM (SELECT {isced} AS c "
+        f"FROM mobility_terms t, json_each(t.subject_areas) s WHERE t.agreement = {alias}.id))",
         f"(SELECT group_concat({_words('degree_kind', 'd.kind')}, ' ') FROM degree_terms d WHERE d.agreement = {alias}.id)",
         f"(SELECT group_concat(g.name_en, ' ') FROM agreement_programmes ap "
         f"JOIN programmes g ON g.id = ap.programme WHERE ap.agreement = {alias}.id)",

@@ -15,7 +15,7 @@ SCHEMA_FINGERPRINTS: tuple[str, ...] = (
     "8b6bc9f3cc879ede33a7e69ddfe0282ad601b55c88103f84086b5527c3dfb781",
     # 2 (2026-12): labels (codes in words, search words); institutions.medical_faculty and
     # medical_faculty_source; search finds by country names, networks, kinds, subjects (topics columns)
-    "7d442726bed2fd6af6f60633635397f707f5b39e07d028657482b8e070b3ff05",
+    "af768eb229fd6959d932c1ac2ab6de78783df51a6d3c8207090f094beb32cf41",
 )
 
 SCHEMA_VERSION = len(SCHEMA_FINGERPRINTS)
