@@ -50,10 +50,16 @@ def _column_label(lang: str, column: str, value: object) -> object:
     return value if words is None else words
 
 
+def _vocabulary_label(lang: str, vocabulary: str, value: object) -> str:
+    return labels.label(vocabulary, value, lang)
+
+
 @hookimpl
 def extra_template_vars(request):
+    """``code_label(column, value)``: the words for a value of a column; ``vocabulary_label(name,
+    value)``: for a code of a named vocabulary (``risk_tier``), where no column says which."""
     lang = _language(request) if request is not None else i18n.DEFAULT_LANGUAGE
     return {
         "code_label": functools.partial(_column_label, lang),
-        "vocabulary_label": functools.partial(lambda lang_, name, value: labels.label(name, value, lang_), lang),
+        "vocabulary_label": functools.partial(_vocabulary_label, lang),
     }
