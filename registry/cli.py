@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from registry import api, examples
 from registry import db as store
@@ -245,13 +246,24 @@ def history(record_id: str, db_path: str, as_json: bool) -> None:
 @click.option("--behind-https", is_flag=True, help="Served to users through https (a proxy in front): session cookies are Secure.")
 @click.option("--trusted-proxy", "trusted_proxies", multiple=True, metavar="ADDRESS",
               help="A proxy's address or network whose X-Forwarded-For and X-Forwarded-Proto are believed (repeatable).")
+@click.option("--publish-to", type=click.Path(dir_okay=False), envvar="REGISTRY_PUBLISH_TO", default=None, metavar="FILE",
+              help="Keep this public copy in step (or set REGISTRY_PUBLISH_TO): republished in the background after "
+                   "every change to the registry, from a form or from 'registry load/import/check'.")
+@click.option("--publish-delay", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
+              help="With --publish-to: publish once the registry has been quiet this long (default 2), "
+                   "so a burst of edits makes one publish.")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="With --public: serve from this many processes behind the one port.")
 def serve(db_path: str, host: str, port: int, public_path: str | None, tiles: str | None, no_auth: bool,
           sql_threads: int | None, allow_sql: bool, session_hours: float, behind_https: bool,
-          trusted_proxies: tuple[str, ...]) -> None:
+          trusted_proxies: tuple[str, ...], publish_to: str | None, publish_delay: float | None, workers: int) -> None:
     """Serve the registry in Datasette: internally behind a login, or its public copy."""
     login = {"session_hours": session_hours, "behind_https": behind_https, "trusted_proxies": _networks(trusted_proxies)}
+    if public_path and click.get_current_context().get_parameter_source("publish_to") is ParameterSource.ENVIRONMENT:
+        publish_to = None  # REGISTRY_PUBLISH_TO is the internal face's; the public face only reads the copy
     api.serve(public_path or db_path, public=bool(public_path), host=host, port=port, auth=not no_auth, tiles=tiles,
-              sql_threads=sql_threads, allow_sql=allow_sql, login=login)
+              sql_threads=sql_threads, allow_sql=allow_sql, login=login, publish_to=publish_to,
+              publish_delay=publish_delay, workers=workers)
 
 
 def _networks(values: tuple[str, ...]) -> list[str]:
@@ -290,7 +302,9 @@ def demo(db_path: str, host: str, port: int, no_serve: bool) -> None:
         click.echo(f"serving at http://{host}:{port}/ (Ctrl-C stops)")
         if login:
             click.echo(f"log in as '{login.user}' with password {login.password} (made for this run only)")
-        api.serve(db_path, host=host, port=port)
+        if public_copy.exists():
+            click.echo(f"edits are published to {public_copy} within seconds")
+        api.serve(db_path, host=host, port=port, publish_to=public_copy if public_copy.exists() else None)
 
 
 @cli.command()

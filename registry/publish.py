@@ -14,10 +14,13 @@ the home institution), so a partner named only in a confidential agreement stays
 
 from __future__ import annotations
 
+import fcntl
 import os
 import sqlite3
 import tempfile
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -235,7 +238,17 @@ def publish(source_path: str | Path, out: str | Path, *, force: bool = False,
     # A registry of this release's schema, and undamaged: a copy of a damaged file would publish the damage.
     store.open_registry(source_path, read_only=True, intact=True).conn.close()
     store.require_folder(out, "the public copy")
-    conn = sqlite3.connect(":memory:", isolation_level=None)
+    # Read and write under one lock: a publish that read older rows must not replace a newer copy.
+    with publishing(out):
+        return _build(source_path, out, progress)
+
+
+def _build(source_path: Path, out: Path, progress: Progress) -> Publication:
+    with closing(sqlite3.connect(":memory:", isolation_level=None)) as conn:
+        return _build_in(conn, source_path, out, progress)
+
+
+def _build_in(conn: sqlite3.Connection, source_path: Path, out: Path, progress: Progress) -> Publication:
     clock.register_sql(conn)
     conn.execute("ATTACH DATABASE ? AS src", [store.read_only_uri(source_path)])
     conn.execute("BEGIN")
@@ -266,13 +279,41 @@ def publish(source_path: str | Path, out: str | Path, *, force: bool = False,
     _add_search_and_views(conn)
     conn.execute("COMMIT")
     conn.execute("ANALYZE")
-    handle, temporary = tempfile.mkstemp(prefix=".public-", suffix=".db", dir=out.parent)
+    _write_and_swap_in(conn, out)
+    return Publication(out, rows, {name: count for name, count in withheld.items() if count})
+
+
+@contextmanager
+def publishing(out: Path) -> Iterator[None]:
+    """Hold the lock of public copy ``out``: two publishes never write it at once, from one
+    process or several (a following server, a timer, someone at a shell). Blocks until free."""
+    with open(out.with_name(f".{out.name}.lock"), "a+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _write_and_swap_in(conn: sqlite3.Connection, out: Path) -> None:
+    """Write the copy to a new file beside ``out``, on disk for good (fsync), then put it in
+    ``out``'s place in one step (``os.replace``): a reader opens the old copy or the new one,
+    never half of one, and a failure on the way leaves the old copy as it was."""
+    handle, temporary = tempfile.mkstemp(prefix=f".{out.stem}-", suffix=".db", dir=out.parent)
     os.close(handle)
     os.unlink(temporary)
     try:
         conn.execute("VACUUM main INTO ?", [temporary])
-        conn.close()
+        _fsync(temporary)
         os.replace(temporary, out)
+        _fsync(out.parent)  # the rename itself, so a crash cannot bring the old name back
     finally:
         Path(temporary).unlink(missing_ok=True)
-    return Publication(out, rows, {name: count for name, count in withheld.items() if count})
+
+
+def _fsync(path: str | Path) -> None:
+    handle = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
