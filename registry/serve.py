@@ -178,6 +178,7 @@ def log_to_stderr() -> None:
 # -- the public face from several processes ------------------------------------------------------------------
 
 WORKER_SETTINGS = "REGISTRY_WORKER_SETTINGS"  # how the supervisor tells each worker what to serve
+WORKER_HEALTHCHECK_SECONDS = 30
 
 
 def serve_workers(db_path: Path, *, host: str, port: int, workers: int, tiles: str | None = None,
@@ -195,8 +196,11 @@ def serve_workers(db_path: Path, *, host: str, port: int, workers: int, tiles: s
         # one secret for all, so a signed value (a cookie, a CSRF token) one worker made holds at the others
         "secret": secrets.token_hex(32),
     })
+    # A worker that does not answer the supervisor's ping for this long is taken for hung and
+    # replaced; a new one on a busy machine needs seconds just to import its modules (uvicorn's 5 s
+    # had workers replaced before they ever started).
     uvicorn.run("registry.serve:worker_app", factory=True, host=host, port=port, workers=workers, lifespan="on",
-                log_level="info")
+                log_level="info", timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS)
 
 
 def worker_app():

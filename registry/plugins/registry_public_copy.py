@@ -12,7 +12,8 @@ Requests already under way keep the old object, whose connections still read the
 A file that does not open as a public copy is logged and left unserved; the old copy stays.
 
 ``/-/public-copy.json`` says which copy this process serves (when it was published) and the
-process id, so several worker processes (``registry serve --public --workers N``) can be told apart.
+process id; every answer names its process in ``X-Registry-Worker``, so the worker processes of
+``registry serve --public --workers N`` can be told apart (by an operator, a load balancer's log, a test).
 Active on the public face only (``registry`` plugin config ``face: public``).
 """
 
@@ -131,11 +132,17 @@ def _follower(datasette):
 def asgi_wrapper(datasette):
     def wrap(app):
         async def newest_copy_first(scope, receive, send):
-            if scope["type"] == "http":
-                follower = _follower(datasette)
-                if follower is not None:
-                    follower.refresh()
-            return await app(scope, receive, send)
+            follower = _follower(datasette) if scope["type"] == "http" else None
+            if follower is None:
+                return await app(scope, receive, send)
+            follower.refresh()
+
+            async def send_with_worker(message):
+                if message["type"] == "http.response.start":
+                    message = {**message, "headers": [*message.get("headers", []), (b"x-registry-worker", str(os.getpid()).encode())]}
+                await send(message)
+
+            return await app(scope, receive, send_with_worker)
 
         return newest_copy_first
 
