@@ -252,15 +252,20 @@ def history(record_id: str, db_path: str, as_json: bool) -> None:
 @click.option("--publish-delay", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
               help="With --publish-to: publish once the registry has been quiet this long (default 2), "
                    "so a burst of edits makes one publish.")
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
-              help="With --public: serve from this many processes behind the one port.")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, envvar="WEB_CONCURRENCY",
+              help="With --public: serve from this many processes behind the one port (or set WEB_CONCURRENCY).")
 def serve(db_path: str, host: str, port: int, public_path: str | None, tiles: str | None, no_auth: bool,
           sql_threads: int | None, allow_sql: bool, session_hours: float, behind_https: bool,
           trusted_proxies: tuple[str, ...], publish_to: str | None, publish_delay: float | None, workers: int) -> None:
     """Serve the registry in Datasette: internally behind a login, or its public copy."""
     login = {"session_hours": session_hours, "behind_https": behind_https, "trusted_proxies": _networks(trusted_proxies)}
-    if public_path and click.get_current_context().get_parameter_source("publish_to") is ParameterSource.ENVIRONMENT:
-        publish_to = None  # REGISTRY_PUBLISH_TO is the internal face's; the public face only reads the copy
+    # Each face ignores the other's variable: REGISTRY_PUBLISH_TO is the internal face's (the public
+    # face only reads the copy), WEB_CONCURRENCY the public face's (the internal face is one process).
+    source = click.get_current_context().get_parameter_source
+    if public_path and source("publish_to") is ParameterSource.ENVIRONMENT:
+        publish_to = None
+    if not public_path and source("workers") is ParameterSource.ENVIRONMENT:
+        workers = 1
     api.serve(public_path or db_path, public=bool(public_path), host=host, port=port, auth=not no_auth, tiles=tiles,
               sql_threads=sql_threads, allow_sql=allow_sql, login=login, publish_to=publish_to,
               publish_delay=publish_delay, workers=workers)

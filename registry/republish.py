@@ -6,7 +6,7 @@ file) in step with it. It notices every change, whoever makes it: a form of the 
 to anything the copy could hold lands in the audit log (``changes``), so the audit log's last id
 (with the schema's version) marks the registry's state; SQLite's ``PRAGMA data_version`` tells
 cheaply whether anything was committed since the last look, and only then is the mark read.
-Logins and check runs, which write tables the copy never holds, do not count.
+Logins, which write only sessions (never audited, never published), do not count.
 
 A burst of edits makes one publish: a change is published once the registry has been quiet for
 ``quiet`` seconds, or at the latest ``longest`` seconds after the first unpublished change, so a

@@ -93,8 +93,8 @@ def test_a_burst_of_edits_makes_one_publish_of_the_last_state(follower, registry
     assert 2 <= follower.publishes <= 3
 
 
-def test_a_login_or_a_check_run_alone_publishes_nothing(follower, registry):
-    """Sessions and check results are not in the public copy: writing them is no reason to republish."""
+def test_a_login_alone_publishes_nothing(follower, registry):
+    """Sessions are not in the public copy (nor in the audit log): writing them is no reason to republish."""
     api.user_add("vera", registry, role="viewer", password="vera-password-1", actor="tests")  # audited: one publish
     wait_for(lambda: follower.publishes == 2, "the publish after a new account")
     conn = sqlite3.connect(registry)
