@@ -224,3 +224,25 @@ def test_the_public_home_page_shows_what_visitors_need(public_face_client):
     assert "Institutions that share a ROR id" not in page and "duplicate_candidates_by_ror" not in page
     assert "/-/login" not in page and "Log in" not in page
     assert asyncio.run(datasette.client.get("/public/duplicate_candidates_by_ror")).status_code == 404
+
+
+def test_each_face_ignores_the_other_faces_variable(tmp_path):
+    """REGISTRY_PUBLISH_TO (the internal face's) and WEB_CONCURRENCY (the public face's) may both be
+    set for a machine that runs both faces."""
+    from click.testing import CliRunner
+
+    from registry.cli import cli
+
+    env = {"REGISTRY_PUBLISH_TO": str(tmp_path / "public.db"), "WEB_CONCURRENCY": "4"}
+    public = CliRunner().invoke(cli, ["serve", "--public", str(tmp_path / "missing.db")], env=env)
+    assert "no public database at" in public.output and "--publish-to" not in public.output
+    internal = CliRunner().invoke(cli, ["serve", "--db", str(tmp_path / "missing.db")], env=env)
+    assert "--workers" not in internal.output and "missing.db" in internal.output
+
+
+def test_only_the_public_face_describes_a_public_copy(registry):
+    async def ask():
+        return await faces.internal_face(registry, auth=False).datasette().client.get("/-/public-copy.json?_lang=sv")
+
+    answer = asyncio.run(ask())
+    assert answer.status_code == 404 and answer.json()["error"] == "Bara den publika webbplatsen visar en publik kopia."

@@ -30,6 +30,8 @@ from datasette import hookimpl
 from datasette.database import Database
 from datasette.utils.asgi import Response
 
+from registry import i18n
+
 log = logging.getLogger("registry.public_copy")
 
 CHECK_SECONDS = 1.0
@@ -149,10 +151,11 @@ def asgi_wrapper(datasette):
     return wrap
 
 
-async def public_copy_view(datasette):
+async def public_copy_view(datasette, request):
     follower = _follower(datasette)
     if follower is None:
-        return Response.json({"error": "not the public face"}, status=404)
+        lang = i18n.choose(request.args.get("_lang"), request.cookies.get(i18n.COOKIE), request.headers.get("accept-language"))
+        return Response.json({"error": i18n.gettext(lang, "Only the public face serves a public copy.")}, status=404)
     return Response.json({"published_at": follower.published_at, "process": os.getpid()})
 
 
