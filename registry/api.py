@@ -530,10 +530,11 @@ def opportunities(db_path: PathLike | None = None, *, programme: str | None = No
 
 
 def publish(db_path: PathLike | None = None, *, out: PathLike = "public.db", force: bool = False,
-            progress: Progress = NO_PROGRESS) -> Publication:
+            progress: Progress = NO_PROGRESS, if_changed: bool = False) -> Publication | None:
     """Write the minimised public copy of the registry (no contacts, reviews, findings, audit log or
     confidential agreements). An existing ``out`` is replaced only when it is an earlier public
-    copy, or with ``force``.
+    copy, or with ``force``. With ``if_changed`` nothing is written (``None``) when ``out`` already
+    holds the registry as it is.
 
     Example: ``api.publish("office.db", out="public.db").rows``"""
     from registry.publish import publish as publish_copy
@@ -542,7 +543,7 @@ def publish(db_path: PathLike | None = None, *, out: PathLike = "public.db", for
     if not source.exists():
         raise NoRegistry(f"no registry at {source}: run 'registry init --db {source}' first, or pass --db")
     try:
-        return publish_copy(source, out, force=force, progress=progress)
+        return publish_copy(source, out, force=force, progress=progress, if_changed=if_changed)
     except ValueError as error:
         raise UsageProblem(str(error)) from error
 

@@ -23,7 +23,8 @@ from registry.db import open_registry
 from registry.extensions import capability_modules
 from registry.problems import Problem, ProblemsFound, UsageProblem
 
-__all__ = ["cli", "db_option", "fail_with_problems", "json_option", "open_registry", "print_plan"]
+__all__ = ["cli", "db_option", "fail_with_problems", "json_option", "open_registry", "print_plan", "publish_after",
+           "publish_to_option"]
 
 
 def db_option(function):
@@ -40,6 +41,22 @@ def db_option(function):
 
 def json_option(function):
     return click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")(function)
+
+
+def publish_to_option(function):
+    """``--publish-to`` of a command that writes the registry (REGISTRY_PUBLISH_TO, as for 'registry serve')."""
+    return click.option(
+        "--publish-to", type=click.Path(dir_okay=False), envvar="REGISTRY_PUBLISH_TO", default=None, metavar="FILE",
+        help="Then bring this public copy up to date (or set REGISTRY_PUBLISH_TO; a server started with "
+             "--publish-to does it by itself).")(function)
+
+
+def publish_after(db_path: str, publish_to: str | None) -> None:
+    """Bring the public copy ``publish_to`` up to date after a command wrote the registry (nothing
+    when it already is, e.g. because a following server was quicker); told on standard error."""
+    if publish_to:
+        publication = api.publish(db_path, out=publish_to, if_changed=True)
+        click.echo(f"published {publish_to}" if publication else f"{publish_to} is up to date", err=True)
 
 
 def fail_with_problems(problems: list[Problem], *, as_json: bool = False, heading: str = "") -> None:
@@ -129,7 +146,8 @@ def init(db_path: str, no_reference: bool) -> None:
 @click.option("-v", "--verbose", is_flag=True, help="List every changed record.")
 @click.option("--replace", is_flag=True,
               help="Write each record whole: fields it leaves out take their defaults, child lists it gives are complete.")
-def load(paths: tuple[str, ...], db_path: str, dry_run: bool, verbose: bool, replace: bool) -> None:
+@publish_to_option
+def load(paths: tuple[str, ...], db_path: str, dry_run: bool, verbose: bool, replace: bool, publish_to: str | None) -> None:
     """Load YAML seed files or folders (upsert by id, all or nothing). A record is merged into
     the stored one: what it leaves out is kept, unless --replace."""
     try:
@@ -139,6 +157,8 @@ def load(paths: tuple[str, ...], db_path: str, dry_run: bool, verbose: bool, rep
     if dry_run:
         click.echo("dry run: nothing written")
     print_plan(plan, verbose=verbose or dry_run)
+    if not dry_run:
+        publish_after(db_path, publish_to)
 
 
 @cli.command()

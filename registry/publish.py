@@ -15,6 +15,7 @@ the home institution), so a partner named only in a confidential agreement stays
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import sqlite3
 import tempfile
@@ -23,6 +24,7 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, Any, Literal, overload
 
 from registry import clock, schema, views
 from registry import db as store
@@ -221,10 +223,22 @@ class WouldOverwrite(ValueError):
     """The output file exists and is not a public copy: replacing it could destroy a registry."""
 
 
+@overload
+def publish(source_path: str | Path, out: str | Path, *, force: bool = ..., progress: Progress = ...,
+            if_changed: Literal[False] = ...) -> Publication: ...
+
+
+@overload
+def publish(source_path: str | Path, out: str | Path, *, force: bool = ..., progress: Progress = ...,
+            if_changed: bool) -> Publication | None: ...
+
+
 def publish(source_path: str | Path, out: str | Path, *, force: bool = False,
-            progress: Progress = NO_PROGRESS) -> Publication:
+            progress: Progress = NO_PROGRESS, if_changed: bool = False) -> Publication | None:
     """Write the public database ``out`` from the registry at ``source_path``. An existing
-    ``out`` is replaced only when it is an earlier public copy, or with ``force``."""
+    ``out`` is replaced only when it is an earlier public copy, or with ``force``. With
+    ``if_changed``, nothing is written (``None``) when ``out`` already holds the registry as it
+    is now: no change has reached its audit log since (``source_state``)."""
     source_path, out = Path(source_path), Path(out)
     if out.resolve() == source_path.resolve():
         raise ValueError("the public database must be a new file, not the registry itself")
@@ -239,8 +253,42 @@ def publish(source_path: str | Path, out: str | Path, *, force: bool = False,
     store.open_registry(source_path, read_only=True, intact=True).conn.close()
     store.require_folder(out, "the public copy")
     # Read and write under one lock: a publish that read older rows must not replace a newer copy.
-    with publishing(out):
-        return _build(source_path, out, progress)
+    with publishing(out) as lock:
+        # Read before the copy is made: a change meanwhile is in the copy or makes the next publish.
+        state = source_state(source_path)
+        if if_changed and _recorded_state(lock) == state and is_public_copy(out):
+            return None
+        publication = _build(source_path, out, progress)
+        _record_state(lock, state)
+        return publication
+
+
+def source_state(source_path: Path) -> dict[str, Any]:
+    """What a public copy of the registry at ``source_path`` depends on: the registry, the last
+    entry of its audit log (every change to anything the copy holds is logged there) and its
+    schema's version."""
+    conn = sqlite3.connect(store.read_only_uri(source_path), uri=True)
+    try:
+        last = conn.execute(f"SELECT max(id) FROM {schema.AUDIT_TABLE}").fetchone()[0]
+        version = conn.execute("PRAGMA schema_version").fetchone()[0]
+    finally:
+        conn.close()
+    return {"registry": str(source_path.resolve()), "last_change": last, "schema_version": version}
+
+
+def _recorded_state(lock: IO[bytes]) -> dict[str, Any] | None:
+    lock.seek(0)
+    try:
+        return json.loads(lock.read() or b"null")
+    except ValueError:
+        return None
+
+
+def _record_state(lock: IO[bytes], state: dict[str, Any]) -> None:
+    lock.seek(0)
+    lock.truncate()
+    lock.write(json.dumps(state).encode())
+    lock.flush()
 
 
 def _build(source_path: Path, out: Path, progress: Progress) -> Publication:
@@ -284,13 +332,15 @@ def _build_in(conn: sqlite3.Connection, source_path: Path, out: Path, progress: 
 
 
 @contextmanager
-def publishing(out: Path) -> Iterator[None]:
+def publishing(out: Path) -> Iterator[IO[bytes]]:
     """Hold the lock of public copy ``out``: two publishes never write it at once, from one
-    process or several (a following server, a timer, someone at a shell). Blocks until free."""
+    process or several (a following server, a timer, someone at a shell). Blocks until free.
+    The lock file (``.public.db.lock`` beside ``public.db``) also records which state of which
+    registry the copy holds (``source_state``), for ``publish(if_changed=True)``."""
     with open(out.with_name(f".{out.name}.lock"), "a+b") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            yield
+            yield lock
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
 

@@ -14,7 +14,8 @@ steady stream of edits still reaches the public. One thread publishes, so there 
 publishes at once here, and ``registry.publish`` takes a lock on the copy against other
 processes. A publish that fails leaves the previous copy in place (the new one is written beside
 it and swapped in whole) and is logged; it is tried again at the next change, or after a pause
-that doubles up to ``RETRY_LONGEST``.
+that doubles up to ``RETRY_LONGEST``. A publish that finds the copy already holding the
+registry's present state (written by another process) writes nothing.
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ Mark = tuple[Any, ...]
 def _publish(source: Path, out: Path) -> Any:
     from registry.publish import publish
 
-    return publish(source, out)
+    # Another process (a shell, a timer) may have published this very state already.
+    return publish(source, out, if_changed=True)
 
 
 class Republisher:
@@ -59,7 +61,7 @@ class Republisher:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="registry-republish", daemon=True)
-        self.publishes = 0  # publishes that succeeded
+        self.publishes = 0  # publishes that wrote a new copy
         self.failures = 0
         self.last_error: str | None = None
 
@@ -81,7 +83,7 @@ class Republisher:
 
     def _run(self) -> None:
         watcher = _RegistryWatcher(self.source)
-        published: Mark | None = None  # nothing is known about the copy on disk: publish once at the start
+        published: Mark | None = None  # publish at the start, unless the copy already holds this state
         seen: Mark | None = None
         first_change = last_change = retry_at = 0.0
         retry = RETRY_FIRST
@@ -122,8 +124,11 @@ class Republisher:
             self.last_error = f"{type(error).__name__}: {error}"
             log.error("publishing %s failed (%s); the previous public copy stays in place", self.out, self.last_error)
             return False
-        self.publishes += 1
         self.last_error = None
+        if publication is None:
+            log.debug("%s already holds the registry as it is", self.out)
+            return True
+        self.publishes += 1
         rows = getattr(publication, "rows", {}) or {}
         log.info("published %s in %.1f s: %s agreements, %s institutions", self.out, time.monotonic() - started,
                  rows.get("agreements", "?"), rows.get("institutions", "?"))
