@@ -74,6 +74,14 @@ def test_an_edit_in_the_internal_face_reaches_the_public_face(servers):
     wait_for(lambda: public_end_date(servers["public_url"]) == "2031-06-30", "the renewal on the public face")
 
 
+def test_the_served_public_home_page_has_no_login_and_no_upkeep_list(servers):
+    home = httpx.get(servers["public_url"] + "/", timeout=30)
+    assert home.status_code == 200 and "Partners in a network" in home.text
+    assert "/-/login" not in home.text and "Log in" not in home.text
+    assert "Institutions that share a ROR id" not in home.text
+    assert httpx.get(servers["public_url"] + "/-/login", timeout=30).status_code == 404
+
+
 def test_a_load_from_a_shell_reaches_the_public_face(servers):
     folder = servers["folder"]
     command = [str(Path(sys.executable).parent / "registry"), "load", "--db", str(servers["registry"])]
