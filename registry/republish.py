@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from registry import db as store
-from registry import schema
+from registry.publish import publish, source_state
 
 log = logging.getLogger("registry.republish")
 
@@ -39,12 +39,10 @@ POLL_SECONDS = 1.0  # how often the registry is looked at between pokes
 RETRY_FIRST = 10.0
 RETRY_LONGEST = 600.0
 
-Mark = tuple[Any, ...]
+Mark = dict[str, Any]
 
 
 def _publish(source: Path, out: Path) -> Any:
-    from registry.publish import publish
-
     # Another process (a shell, a timer) may have published this very state already.
     return publish(source, out, if_changed=True)
 
@@ -136,13 +134,14 @@ class Republisher:
 
 
 class _RegistryWatcher:
-    """What the registry holds, as a mark that changes with every change the public copy could show."""
+    """The registry's state (``registry.publish.source_state``), read again only when SQLite says
+    something was committed since the last look."""
 
     def __init__(self, source: Path):
         self.source = source
         self._conn: sqlite3.Connection | None = None
         self._version: int | None = None
-        self._mark: Mark = ()
+        self._mark: Mark = {}
 
     def mark(self) -> Mark:
         try:
@@ -150,10 +149,8 @@ class _RegistryWatcher:
                 self._conn = sqlite3.connect(store.read_only_uri(self.source), uri=True, check_same_thread=False)
             version = self._conn.execute("PRAGMA data_version").fetchone()[0]
             if version != self._version:
-                last = self._conn.execute(f"SELECT max(id) FROM {schema.AUDIT_TABLE}").fetchone()[0]
-                self._mark = (last, self._conn.execute("PRAGMA schema_version").fetchone()[0])
-                self._version = version
-        except sqlite3.Error as error:
+                self._mark, self._version = source_state(self.source), version
+        except (sqlite3.Error, OSError, store.StoreError) as error:
             # The registry is being replaced or is not there: look again at the next poll.
             log.warning("cannot read %s to follow it (%s)", self.source, error)
             self.close()

@@ -2,9 +2,9 @@
 
 ``registry publish`` (or a following internal server, ``registry serve --publish-to``) writes a
 new copy beside the old one and renames it into place, so the copy's file name points at a new
-file (a new inode) in one step. At most every ``CHECK_SECONDS`` (plugin config
-``follow_seconds``) a request looks at the file's
-inode, size and modification time (one ``stat``); when they changed and the new file opens as a
+file (a new inode) in one step. At most every ``CHECK_SECONDS`` (plugin config ``follow_seconds``)
+a request looks at the file's inode, size and modification time (one ``stat``); when they changed
+and the new file opens as a
 public copy, Datasette's database object is swapped for one on the new file, between two
 requests of the server's loop: a request sees the old copy or the new one, never a mixture.
 Requests already under way keep the old object, whose connections still read the old file
@@ -141,7 +141,8 @@ def asgi_wrapper(datasette):
 
             async def send_with_worker(message):
                 if message["type"] == "http.response.start":
-                    message = {**message, "headers": [*message.get("headers", []), (b"x-registry-worker", str(os.getpid()).encode())]}
+                    worker = (b"x-registry-worker", str(os.getpid()).encode())
+                    message = {**message, "headers": [*message.get("headers", []), worker]}
                 await send(message)
 
             return await app(scope, receive, send_with_worker)
@@ -154,7 +155,8 @@ def asgi_wrapper(datasette):
 async def public_copy_view(datasette, request):
     follower = _follower(datasette)
     if follower is None:
-        lang = i18n.choose(request.args.get("_lang"), request.cookies.get(i18n.COOKIE), request.headers.get("accept-language"))
+        lang = i18n.choose(request.args.get("_lang"), request.cookies.get(i18n.COOKIE),
+                           request.headers.get("accept-language"))
         return Response.json({"error": i18n.gettext(lang, "Only the public face serves a public copy.")}, status=404)
     return Response.json({"published_at": follower.published_at, "process": os.getpid()})
 
