@@ -212,6 +212,22 @@ def test_the_public_face_serves_a_new_copy_without_a_restart(public_face_client,
     assert copy["published_at"] and copy["process"] > 0
 
 
+def test_a_copy_published_between_start_and_first_visit_is_served(public_face_client, registry, tmp_path):
+    """`datasette serve` opens each database at start; a copy renamed into place before the first
+    visitor must still be the one the visitor gets."""
+    out, make = public_face_client
+    datasette, end_date = make()
+
+    async def start():
+        await datasette.invoke_startup()
+        await datasette.get_database("public").execute("select count(*) from agreements")  # the file, opened
+
+    asyncio.run(start())
+    renew(registry, "2033-08-31", tmp_path)
+    publish(registry, out)
+    assert end_date() == "2033-08-31"
+
+
 def test_a_file_that_is_no_public_copy_is_not_served(public_face_client, tmp_path, caplog):
     out, make = public_face_client
     datasette, end_date = make()

@@ -84,15 +84,11 @@ class CopyFollower:
     def __init__(self, datasette, name: str, every: float = CHECK_SECONDS):
         self.datasette, self.name, self.every = datasette, name, every
         self.path = Path(datasette.databases[name].path)
-        self.signature = _signature(self.path)
-        self.published_at = self._published_at()
-        self.checked = time.monotonic()
-
-    def _published_at(self):
-        try:
-            return published_at(self.path)
-        except (sqlite3.Error, TypeError):
-            return None
+        # Unknown: Datasette may have opened the file at startup, and a new copy may have been put
+        # in its place since. The first request swaps in a database on the file there now.
+        self.signature = None
+        self.published_at = None
+        self.checked = -float("inf")
 
     def refresh(self) -> bool:
         """Serve the file at the path if it is a new one; whether the database was swapped."""
