@@ -12,9 +12,13 @@ the browser's ``Accept-Language``, else English. An unknown language is English.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from babel.messages.pofile import read_po
 
@@ -23,6 +27,14 @@ DEFAULT_LANGUAGE = "en"
 LANGUAGE_NAMES = {"en": "English", "sv": "Svenska"}
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 COOKIE = "registry_lang"
+COOKIE_DAYS = 365
+# Where the words of Datasette's metadata are (titles, descriptions of tables, columns, canned
+# queries, dashboards and their charts): they are translated as the page is drawn.
+METADATA_TEXT_KEYS = frozenset({"title", "description", "description_html", "source", "license", "about", "name"})
+METADATA_SKIPPED_KEYS = frozenset({"sql", "params", "allow", "allow_sql", "facets", "sort", "sort_desc", "fts_table",
+                                   "label_column", "query", "db", "type"})
+
+_current: contextvars.ContextVar[str] = contextvars.ContextVar("registry_language", default=DEFAULT_LANGUAGE)
 
 
 @functools.cache
@@ -34,16 +46,119 @@ def catalogue(lang: str) -> dict[str, str]:
     with path.open("rb") as handle:
         catalog = read_po(handle, locale=lang)
     return {
-        str(message.id): str(message.string)
+        _key(message.context, str(message.id)): str(message.string)
         for message in catalog
         if message.id and isinstance(message.id, str) and message.string and not message.fuzzy
     }
+
+
+def _key(context: str | None, message: str) -> str:
+    # gettext's own way of keeping a message apart by its context
+    return f"{context}\x04{message}" if context else message
 
 
 def gettext(lang: str, message: str, **values: object) -> str:
     """``message`` in ``lang``, with ``{name}`` placeholders filled from ``values``."""
     text = catalogue(known(lang)).get(message, message)
     return text.format(**values) if values else text
+
+
+def pgettext(lang: str, context: str, message: str) -> str:
+    """``message`` in ``lang`` in one sense: a column name (``column``) or a stored code (``value``)."""
+    return catalogue(known(lang)).get(_key(context, message), message)
+
+
+COLUMN = "column"
+VALUE = "value"
+FILTER = "filter"
+COUNTRY_COLUMNS = frozenset({"country", "countries", "partner_country", "home_country"})
+
+
+def column_label(lang: str, name: str) -> str:
+    """A column (or a query's parameter) as the page names it: ``days_until_end`` is ``dagar kvar``."""
+    return pgettext(lang, COLUMN, name)
+
+
+def label(lang: str, value: object, column: str | None = None) -> object:
+    """A stored code in words: a kind, status, role..., or a country's name for an ISO code."""
+    if not isinstance(value, str) or not value:
+        return value
+    if column in COUNTRY_COLUMNS:
+        codes = [code.strip() for code in value.split(",")]
+        if all(len(code) == 2 and code.isupper() for code in codes):
+            return ", ".join(country_name(lang, code) for code in codes)
+    return pgettext(lang, VALUE, value)
+
+
+def country_name(lang: str, code: str) -> str:
+    return _territories(known(lang)).get(code.upper(), code)
+
+
+@functools.cache
+def _territories(lang: str) -> dict[str, str]:
+    from babel import Locale
+
+    return dict(Locale.parse(lang).territories)
+
+
+# The words of Datasette's description of a table's filters and sort order ("where status =
+# "active" sorted by ends_on descending"), longest first; values in quotes are never touched.
+FILTER_WORDS = ("sorted by", "descending", "search matches", "where", "and", "contains", "does not contain",
+                "array contains", "array does not contain", "ends with", "starts with", "is not null", "is null",
+                "is not blank", "is blank", "not like", "like", "glob", "is on date", "in", "not in")
+_QUOTED = re.compile(r'("[^"]*")')
+
+
+def filter_description(lang: str, text: str) -> str:
+    """Datasette's English description of a table's filters, in ``lang``."""
+    if known(lang) == DEFAULT_LANGUAGE or not text:
+        return text
+    words = sorted(FILTER_WORDS, key=len, reverse=True)
+    pattern = re.compile(r"\b(" + "|".join(re.escape(w) for w in words) + r")\b")
+    parts = _QUOTED.split(text)
+    return "".join(part if index % 2 else pattern.sub(lambda m: pgettext(lang, FILTER, m.group(1)), part)
+                   for index, part in enumerate(parts))
+
+
+def finding_message(lang: str, message: str, evidence: object = None) -> str:
+    """A finding's message in ``lang``: see ``checks.messages``."""
+    return gettext(lang, message)
+
+
+def N_(message: str) -> str:
+    """Marks an English message for the catalogue where it is defined; it is translated where it is shown."""
+    return message
+
+
+def current() -> str:
+    """The language of the page (or command) being made: set per request by the i18n plugin."""
+    return _current.get()
+
+
+@contextlib.contextmanager
+def speaking(lang: str) -> Iterator[str]:
+    """Within the block, ``current()`` is ``lang`` (made known)."""
+    token = _current.set(known(lang))
+    try:
+        yield _current.get()
+    finally:
+        _current.reset(token)
+
+
+def localise(value: Any, lang: str, key: str | None = None) -> Any:
+    """Datasette metadata (or any part of it) with its words in ``lang``: the texts under
+    ``METADATA_TEXT_KEYS`` and every column description; SQL, permissions and names of things stay."""
+    if lang == DEFAULT_LANGUAGE:
+        return value
+    if isinstance(value, dict):
+        if key == "columns":
+            return {name: gettext(lang, text) if isinstance(text, str) else text for name, text in value.items()}
+        return {k: v if k in METADATA_SKIPPED_KEYS else localise(v, lang, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [localise(item, lang, key) for item in value]
+    if isinstance(value, str) and key in METADATA_TEXT_KEYS:
+        return gettext(lang, value)
+    return value
 
 
 def translator(lang: str) -> Callable[..., str]:

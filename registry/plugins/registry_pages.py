@@ -15,6 +15,7 @@ from datasette.plugins import pm
 from datasette.utils import tilde_decode, tilde_encode
 from datasette.utils.asgi import Response
 
+from registry import i18n
 from registry.text import fold
 
 SEARCH_LIMIT = 20
@@ -148,7 +149,7 @@ def extra_css_urls():
 
 @hookimpl
 def menu_links(datasette, actor):
-    return [{"href": datasette.urls.path("/-/search"), "label": "Search partners and agreements"}]
+    return [{"href": datasette.urls.path("/-/search"), "label": i18n.gettext(i18n.current(), "Search partners and agreements")}]
 
 
 @hookimpl
