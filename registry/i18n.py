@@ -15,7 +15,10 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import functools
+import json
 import re
+import sqlite3
+import string
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -120,9 +123,96 @@ def filter_description(lang: str, text: str) -> str:
                    for index, part in enumerate(parts))
 
 
+# A finding's message is written by its check's SQL as ``registry_message('Agreement "{title}" has no
+# exit clause.', 'title', a.title)``: the English template and its values. Recording the finding
+# renders the English ``message`` and keeps template and values in its evidence (``"message"``),
+# so the message is defined once, in the check, and shown in any language when it is read.
+MESSAGE_KEY = "message"
+
+
+def message_sql(template: str, *names_and_values: object) -> str:
+    """SQL ``registry_message(template, name, value, ...)``: the message as JSON until it is recorded."""
+    if len(names_and_values) % 2:
+        raise ValueError(f"registry_message({template!r}, ...) needs a value for each name")
+    values = dict(zip(names_and_values[::2], names_and_values[1::2], strict=True))
+    return json.dumps({"template": template, "values": values}, ensure_ascii=False)
+
+
+def _template(message: object) -> dict[str, Any] | None:
+    if isinstance(message, str) and message.startswith('{"template"'):
+        try:
+            parsed = json.loads(message)
+        except ValueError:
+            return None
+        return parsed if isinstance(parsed, dict) and isinstance(parsed.get("template"), str) else None
+    return None
+
+
+class _LenientFormatter(string.Formatter):
+    """A value the SQL left empty, or one that does not take the format asked for, is shown as it is."""
+
+    def get_value(self, key, args, kwargs):
+        return kwargs.get(key, "") if isinstance(key, str) else super().get_value(key, args, kwargs)
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        try:
+            return super().format_field(value, format_spec)
+        except (TypeError, ValueError):
+            return "" if value is None else str(value)
+
+
+def _render(lang: str, template: dict[str, Any]) -> str:
+    values = template.get("values") or {}
+    text = catalogue(known(lang)).get(template["template"], template["template"])
+    try:
+        return _LenientFormatter().format(text, **values)
+    except (IndexError, ValueError):  # a translation that is not a template: English
+        return _LenientFormatter().format(str(template["template"]), **values)
+
+
+SqlValue = str | int | float | bytes | None
+
+
+def recorded_message(message: SqlValue) -> SqlValue:
+    """SQL ``registry_message_text(message)``: the English text a finding records."""
+    template = _template(message)
+    return _render(DEFAULT_LANGUAGE, template) if template else message
+
+
+def recorded_evidence(message: SqlValue, evidence: SqlValue) -> SqlValue:
+    """SQL ``registry_message_evidence(message, evidence)``: the evidence, with the message's template and values."""
+    template = _template(message)
+    if template is None:
+        return evidence
+    try:
+        data = json.loads(evidence) if isinstance(evidence, str) and evidence else {}
+    except ValueError:
+        return evidence
+    if not isinstance(data, dict):
+        return evidence
+    return json.dumps({**data, MESSAGE_KEY: template}, ensure_ascii=False)
+
+
+def register_sql(conn: sqlite3.Connection) -> None:
+    """The SQL functions of a finding's message (see ``MESSAGE_KEY``)."""
+    conn.create_function("registry_message", -1, message_sql, deterministic=True)
+    conn.create_function("registry_message_text", 1, recorded_message, deterministic=True)
+    conn.create_function("registry_message_evidence", 2, recorded_evidence, deterministic=True)
+
+
 def finding_message(lang: str, message: str, evidence: object = None) -> str:
-    """A finding's message in ``lang``: see ``checks.messages``."""
-    return gettext(lang, message)
+    """A finding's message in ``lang``, from the template and values its evidence keeps (else as recorded)."""
+    if known(lang) == DEFAULT_LANGUAGE or not evidence:
+        return message
+    if isinstance(evidence, str):
+        try:
+            evidence = json.loads(evidence)
+        except ValueError:
+            return message
+    template = evidence.get(MESSAGE_KEY) if isinstance(evidence, dict) else None
+    if not isinstance(template, dict) or not isinstance(template.get("template"), str):
+        return message
+    return _render(lang, template)
 
 
 def N_(message: str) -> str:

@@ -5,8 +5,8 @@ of the code and templates itself; this module gives it what lives in data rather
 each defined once where it is: the Datasette metadata (metadata.yml, registry/metadata.d/,
 public-metadata.yml and the table and column descriptions drawn from the models' docstrings
 and fields), the names of columns and query parameters (context ``column``), the stored codes
-of the models' enumerations (context ``value``), and each check's title and rationale (its
-decorator and docstring). babel.cfg maps ``metadata.yml`` to ``extract``.
+of the models' enumerations (context ``value``),. babel.cfg maps ``metadata.yml`` to ``extract``;
+the checks' words are ``checks.catalogue``'s.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import inspect
 import re
 import sqlite3
 import tempfile
+import typing
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,6 @@ Extracted = tuple[int, str, Any, list[str]]
 
 
 COLUMN_DESCRIPTION = "a column's description"
-RATIONALE = "a check's rationale"
 
 
 def metadata_texts(value: Any, key: str | None = None) -> Iterator[tuple[str, str]]:
@@ -66,6 +66,22 @@ def enum_values() -> Iterator[str]:
             if issubclass(kind, enum.Enum) and kind.__module__.startswith("registry.models") and kind not in seen:
                 seen.add(kind)
                 yield from (str(member.value) for member in kind)
+
+
+def enum_columns() -> frozenset[str]:
+    """The names of the columns that hold a stored code of an enumeration (``kind``, ``status``, ``role``...)."""
+    names = set()
+    for spec in store.specs().values():
+        for name, info in spec.record.model_fields.items():
+            if any(isinstance(kind, type) and issubclass(kind, enum.Enum) for kind in _types(info.annotation)):
+                names.add(name)
+    return frozenset(names)
+
+
+def _types(annotation: Any) -> Iterator[Any]:
+    yield annotation
+    for argument in typing.get_args(annotation):
+        yield from _types(argument)
 
 
 def column_names() -> Iterator[str]:
@@ -102,13 +118,6 @@ class _Nulls(dict):
         return None
 
 
-def check_texts() -> Iterator[tuple[str, str]]:
-    from checks.registry import all_checks
-
-    for spec in all_checks():
-        yield spec.title, spec.rationale
-
-
 def extract(fileobj, keywords, comment_tags, options) -> Iterator[Extracted]:
     """Babel extraction method (babel.cfg: ``[registry.i18n_sources.extract: metadata.yml]``)."""
     seen: set[Any] = set()
@@ -121,9 +130,6 @@ def extract(fileobj, keywords, comment_tags, options) -> Iterator[Extracted]:
     for metadata in all_metadata():
         for text, comment in metadata_texts(metadata):
             yield from once("_", text, comment)
-    for title, rationale in check_texts():
-        yield from once("_", title, "a check's title")
-        yield from once("_", rationale, RATIONALE)
     for name in sorted(set(column_names())):
         yield from once("pgettext", (i18n.COLUMN, name), "a column or query parameter")
     for word in i18n.FILTER_WORDS:

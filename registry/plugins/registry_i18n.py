@@ -12,6 +12,7 @@ Templates get ``_`` (the translator of the page's language), ``lang``, ``languag
 ``language_url(code)``, the address of this page in another language (the footer's switch).
 """
 
+import functools
 import urllib.parse
 from http.cookies import SimpleCookie
 
@@ -137,7 +138,7 @@ DATASETTE_WORDS = (
     N_("="), N_("!="), N_("contains"), N_("does not contain"), N_("ends with"), N_("starts with"), N_("like"),
     N_("not like"), N_("glob"), N_("in"), N_("not in"), N_("is null"), N_("is not null"), N_("is blank"),
     N_("is not blank"), N_("array contains"), N_("array does not contain"), N_("date"), N_("array"),
-    N_("hide"), N_("show"),
+    N_("hide"), N_("show"), N_("home"),
 )
 
 # Every template, error pages included, has these; each speaks the request's language.
@@ -157,6 +158,48 @@ TEMPLATE_FUNCTIONS = {
 @hookimpl
 def prepare_jinja2_environment(env):
     env.globals.update(TEMPLATE_FUNCTIONS)
+
+
+@functools.cache
+def _code_columns() -> frozenset[str]:
+    from registry.i18n_sources import enum_columns
+
+    # a source is a code in one table (ror, hipo) and a file or person's words in the others;
+    # agreement_overview says yes or no as the models' answers do
+    return (enum_columns() - {"source"}) | {"teacher_mobility"}
+
+
+@hookimpl
+def render_cell(row, value, column, table, database, datasette):
+    """In Swedish, a table's stored codes and ISO country codes in words, and findings' messages translated
+    (from the template and values their evidence keeps). English cells are left to the other plugins."""
+    lang = i18n.current()
+    if lang == i18n.DEFAULT_LANGUAGE or not isinstance(value, str) or not value:
+        return None
+    if column == "message":
+        return _finding_message(row, value, database, datasette, lang)
+    if column in i18n.COUNTRY_COLUMNS or column in _code_columns():
+        labelled = i18n.label(lang, value, column)
+        return labelled if labelled != value else None
+    return None
+
+
+def _finding_message(row, message: str, database: str, datasette, lang: str):
+    keys = set(row.keys())
+    if "evidence" in keys:
+        return i18n.finding_message(lang, message, row["evidence"])
+    if not {"code", "subject_table", "subject_id"} <= keys:
+        return None
+
+    async def from_the_finding():  # a list of findings that does not show their evidence
+        found = await datasette.get_database(database).execute(
+            "select evidence from findings where id = :id",
+            {"id": f"{row['code']}:{row['subject_table']}:{row['subject_id']}"},
+        )
+        first = found.first()
+        return i18n.finding_message(lang, message, first[0] if first else None)
+
+    return from_the_finding()
 
 
 @hookimpl

@@ -207,7 +207,7 @@ PROFILE_QUERIES = {
         "findings",
         True,
         # Through the subject: the + keeps SQLite from walking every open finding instead.
-        """select f.id, f.code, f.severity, f.message, f.status, f.first_seen, f.waiver
+        """select f.id, f.code, f.severity, f.message, f.evidence, f.status, f.first_seen, f.waiver
            from findings f
            where +f.status = 'open' and ((f.subject_table = 'institutions' and f.subject_id = :id)
               or (f.subject_table = 'agreements'
