@@ -61,9 +61,15 @@ def _key(context: str | None, message: str) -> str:
 
 
 def gettext(lang: str, message: str, **values: object) -> str:
-    """``message`` in ``lang``, with ``{name}`` placeholders filled from ``values``."""
+    """``message`` in ``lang``, with ``{name}`` placeholders filled from ``values`` (a translation
+    whose placeholders do not fit the values is passed over for the English)."""
     text = catalogue(known(lang)).get(message, message)
-    return text.format(**values) if values else text
+    if not values:
+        return text
+    try:
+        return text.format(**values)
+    except (KeyError, IndexError, ValueError):
+        return message.format(**values)
 
 
 def pgettext(lang: str, context: str, message: str) -> str:

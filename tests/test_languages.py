@@ -4,6 +4,7 @@ faces in Swedish, labels of stored codes and checks, and a catalogue that cannot
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import subprocess
 import sys
@@ -210,3 +211,29 @@ def test_every_marked_string_has_a_swedish_translation(tmp_path):
                for context, message, locations in extracted if (context, message) not in translated]
     assert len(extracted) > 1000
     assert not missing, f"{len(missing)} messages have no Swedish translation (docs/languages.md):\n" + "\n".join(missing)
+
+
+def test_translations_keep_the_placeholders_of_their_english():
+    """A translation names the same {values} as its English (in any order), or the page would fall back to English."""
+    from babel.messages.pofile import read_po
+
+    placeholder = re.compile(r"\{(\w*)[^{}]*\}")
+    with (i18n.LOCALE_DIR / "sv" / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+        wrong = [m.id for m in read_po(handle) if m.id and m.string
+                 and sorted(placeholder.findall(m.id)) != sorted(placeholder.findall(m.string))]
+    assert wrong == []
+
+
+def test_checks_listed_and_run_in_swedish(registry_file):
+    from click.testing import CliRunner
+
+    from registry.cli import cli
+
+    listed = CliRunner().invoke(cli, ["checks", "--lang", "sv"])
+    assert listed.exit_code == 0 and "AP01   low    Mobilitetsavtal utan lärarmobilitet" in listed.output
+    described = CliRunner().invoke(cli, ["checks", "--lang", "sv", "--json"])
+    ap01 = next(c for c in json.loads(described.output) if c["code"] == "AP01")
+    assert ap01["rationale"].startswith("Handlingsplanen vill att mobilitetsavtal")
+    run = CliRunner().invoke(cli, ["check", "--db", str(registry_file), "--lang", "sv", "--fail-on", "never", "--family", "GRE"])
+    assert run.exit_code == 0, run.output
+    assert 'Avtalet "Joint PhD with Queensland" anger varken uppsägningsklausul eller uppsägningstid.' in run.output

@@ -8,8 +8,11 @@ columns, canned queries and dashboards) come out translated without a second cop
 metadata: Datasette's metadata lookups go through ``_metadata_sources``, which this plugin
 makes yield the localised metadata of the request's language.
 
-Templates get ``_`` (the translator of the page's language), ``lang``, ``languages`` and
-``language_url(code)``, the address of this page in another language (the footer's switch).
+Templates get ``_`` (the translator of the page's language) and the other functions of
+``TEMPLATE_FUNCTIONS`` on every page, error pages included, and ``lang``, ``languages`` and
+``language_url(code)``, the address of this page in another language (the switch in the
+navigation). In Swedish, table cells holding stored codes show them in words, and findings'
+messages are translated from the template their evidence keeps (``render_cell``).
 """
 
 import functools
@@ -192,10 +195,13 @@ def _finding_message(row, message: str, database: str, datasette, lang: str):
         return None
 
     async def from_the_finding():  # a list of findings that does not show their evidence
-        found = await datasette.get_database(database).execute(
-            "select evidence from findings where id = :id",
-            {"id": f"{row['code']}:{row['subject_table']}:{row['subject_id']}"},
-        )
+        try:
+            found = await datasette.get_database(database).execute(
+                "select evidence from findings where id = :id",
+                {"id": f"{row['code']}:{row['subject_table']}:{row['subject_id']}"},
+            )
+        except Exception:  # a file without findings (the public copy): the message as recorded
+            return None
         first = found.first()
         return i18n.finding_message(lang, message, first[0] if first else None)
 
