@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from conftest import start_registry
-from test_publish_browser import CHROMIUM, Watched, sync_playwright
+from test_publish_browser import CHROMIUM, Watched, browser, sync_playwright  # noqa: F401 - browser is a fixture
 
 from registry import examples, faces
 from registry.publish import publish
@@ -46,21 +46,13 @@ def servers(registry_file):
     public_file = registry_file.with_name("public.db")
     publish(registry_file, public_file)
     internal, internal_url = start_registry(["serve", "--db", str(registry_file), "--tiles", "http://127.0.0.1:9/{z}/{x}/{y}.png"],
-                                            registry_file.with_name("internal.log"), env, ready="/-/login")
+                                            registry_file.with_name("internal.log"), env, ready="/-/login", timeout=180)
     public, public_url = start_registry(["serve", "--public", str(public_file), "--tiles", "http://127.0.0.1:9/{z}/{x}/{y}.png"],
-                                        registry_file.with_name("public.log"), env)
+                                        registry_file.with_name("public.log"), env, timeout=180)
     yield {"internal": internal_url, "public": public_url}
     for server in (internal, public):
         server.terminate()
         server.wait(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
