@@ -768,3 +768,46 @@ def user_remove(name: str, db_path: PathLike | None = None, *, actor: str | None
     from registry import accounts
 
     accounts.remove(open_registry(db_path), name, actor=actor)
+
+# -- signed agreement documents ----------------------------------------------------------------------------------
+
+
+def document_add(agreement: str, path: PathLike, db_path: PathLike | None = None, *, actor: str | None = None) -> Any:
+    """Attach a signed PDF to an agreement (checked: a PDF, not empty, within REGISTRY_DOCUMENT_MAX_MB), kept in the
+    registry with its SHA-256; returns the ``AgreementDocument``. The audit log names ``actor`` (default REGISTRY_ACTOR
+    or the user's name).
+
+    Example: ``api.document_add("lu-uio-2024", "signed.pdf", "office.db").sha256``"""
+    from registry import documents
+
+    source = Path(path)
+    try:
+        content = source.read_bytes()
+    except OSError as error:
+        raise UsageProblem(f"cannot read {source}: {error.strerror or error}") from None
+    actor = actor or store.default_actor()
+    return documents.add(open_registry(db_path), agreement, content, file_name=source.name, content_type=None,
+                         actor=actor, source=f"registry document add {source.name}")
+
+
+def document_remove(document: str, db_path: PathLike | None = None, *, actor: str | None = None) -> dict[str, Any]:
+    """Take a document (a wrong upload) off its agreement, its bytes with it; the audit log keeps that it was there and
+    names ``actor`` as the one who removed it. Returns what the document was.
+
+    Example: ``api.document_remove("lu-uio-2024.doc-3f2a9c1b7d4e", "office.db")["file_name"]``"""
+    from registry import documents
+
+    actor = actor or store.default_actor()
+    return documents.remove(open_registry(db_path), document, actor=actor, source="registry document remove")
+
+
+def document_list(agreement: str, db_path: PathLike | None = None) -> list[dict[str, Any]]:
+    """The documents attached to an agreement, newest first: id, file name, size, SHA-256, when and by whom uploaded.
+
+    Example: ``[d["file_name"] for d in api.document_list("lu-uio-2024", "office.db")]``"""
+    from registry import documents
+
+    db = open_registry(db_path)
+    if not db.conn.execute("SELECT 1 FROM agreements WHERE id = ?", [agreement]).fetchone():
+        raise UnknownName(f"no agreement {agreement!r} in this registry")
+    return documents.listed(db.conn, agreement)

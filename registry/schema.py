@@ -34,7 +34,7 @@ AUDIT_CONTEXT_TABLE = "audit_context"
 @dataclass
 class Column:
     name: str
-    kind: str  # text, integer, real, bool, date, enum, json
+    kind: str  # text, integer, real, bool, date, enum, json, blob
     nullable: bool
     default: Any = None
     enum_values: tuple[str, ...] = ()
@@ -52,7 +52,7 @@ class Column:
 
     @property
     def sql_type(self) -> str:
-        return {"integer": "INTEGER", "bool": "INTEGER", "real": "REAL"}.get(self.kind, "TEXT")
+        return {"integer": "INTEGER", "bool": "INTEGER", "real": "REAL", "blob": "BLOB"}.get(self.kind, "TEXT")
 
     def checks(self) -> list[str]:
         q = quote(self.name)
@@ -139,6 +139,8 @@ def _column(name: str, info: FieldInfo) -> Column:
         kind = "integer"
     elif annotation is float:
         kind = "real"
+    elif annotation is bytes:
+        kind = "blob"
     elif annotation is date:
         kind = "date"
     else:
@@ -160,7 +162,7 @@ def _column(name: str, info: FieldInfo) -> Column:
     for item in metadata:
         expanded.extend(item if isinstance(item, annotated_types.GroupedMetadata) else [item])
     for item in expanded:
-        if isinstance(item, annotated_types.MinLen) and item.min_length > 0 and kind == "text":
+        if isinstance(item, annotated_types.MinLen) and item.min_length > 0 and kind in ("text", "blob"):
             column.min_length = item.min_length
         elif isinstance(item, SqlCheck):
             column.sql_checks.append(item.expression)

@@ -13,6 +13,8 @@ SCHEMA_FINGERPRINTS: tuple[str, ...] = (
     # ewp_iia_conditions.lexical, accounts and login sessions, the action-plan records, reminders sent,
     # and triggers that hold raw SQL writes to the models' rules
     "8b6bc9f3cc879ede33a7e69ddfe0282ad601b55c88103f84086b5527c3dfb781",
+    # 2 (2026-12): signed agreement documents (agreement_documents, agreement_document_contents)
+    "bc8dd69e51af9c961abd700a4f80e3d19ccee3f4b3a6d0ce479dacc5d7002a7a",
 )
 
 SCHEMA_VERSION = len(SCHEMA_FINGERPRINTS)

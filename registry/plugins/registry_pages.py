@@ -1,5 +1,5 @@
 """Pages for the users' jobs: home, search across institutions and agreements, the
-institution page, edit links on an agreement, and the way to the login page.
+institution page, and the way to the login page (the agreement page: registry_agreement.py).
 
 Search reads the registry's own FTS5 tables (standalone, keyed by rowid: see
 ``registry/schema.py``), whose ``*_folded`` columns hold every name transliterated to
@@ -295,16 +295,6 @@ async def home(datasette, actor) -> list[dict]:
     return databases
 
 
-async def agreement_edits(datasette, database: str, actor, agreement: str) -> list[dict]:
-    """The edit forms that take an agreement, prefilled with this one."""
-    queries = await _permitted_queries(datasette, database, actor)
-    return [
-        {"title": q.get("title") or name, "url": datasette.urls.query(database, name) + "?agreement=" + urllib.parse.quote_plus(agreement)}
-        for name, q in queries.items()
-        if q.get("write") and ":agreement" in q["sql"]
-    ]
-
-
 @hookimpl
 def extra_template_vars(template, database, table, view_name, request, datasette):
     if request is None:
@@ -320,14 +310,12 @@ def extra_template_vars(template, database, table, view_name, request, datasette
             }
 
         return home_vars
-    if view_name != "row" or table not in ("institutions", "agreements"):
-        return None
+    if view_name != "row" or table != "institutions":
+        return None  # the agreement page is registry_agreement.py's
 
     async def row_vars():
         key = tilde_decode(request.url_vars.get("pks", ""))
-        if table == "institutions":
-            internal = _face(datasette).get("face") == "internal"
-            return {"institution_profile": await institution_profile(datasette, database, key, internal)}
-        return {"agreement_edits": await agreement_edits(datasette, database, actor, key)}
+        internal = _face(datasette).get("face") == "internal"
+        return {"institution_profile": await institution_profile(datasette, database, key, internal)}
 
     return row_vars
