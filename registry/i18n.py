@@ -116,16 +116,15 @@ FILTER_WORDS = ("sorted by", "descending", "search matches", "where", "and", "co
                 "array contains", "array does not contain", "ends with", "starts with", "is not null", "is null",
                 "is not blank", "is blank", "not like", "like", "glob", "is on date", "in", "not in")
 _QUOTED = re.compile(r'("[^"]*")')
+_FILTER_WORD = re.compile(r"\b(" + "|".join(re.escape(w) for w in sorted(FILTER_WORDS, key=len, reverse=True)) + r")\b")
 
 
 def filter_description(lang: str, text: str) -> str:
     """Datasette's English description of a table's filters, in ``lang``."""
     if known(lang) == DEFAULT_LANGUAGE or not text:
         return text
-    words = sorted(FILTER_WORDS, key=len, reverse=True)
-    pattern = re.compile(r"\b(" + "|".join(re.escape(w) for w in words) + r")\b")
     parts = _QUOTED.split(text)
-    return "".join(part if index % 2 else pattern.sub(lambda m: pgettext(lang, FILTER, m.group(1)), part)
+    return "".join(part if index % 2 else _FILTER_WORD.sub(lambda m: pgettext(lang, FILTER, m.group(1)), part)
                    for index, part in enumerate(parts))
 
 
@@ -161,10 +160,12 @@ class _LenientFormatter(string.Formatter):
         return kwargs.get(key, "") if isinstance(key, str) else super().get_value(key, args, kwargs)
 
     def format_field(self, value: Any, format_spec: str) -> str:
+        if value is None:  # SQL's NULL
+            return ""
         try:
             return super().format_field(value, format_spec)
         except (TypeError, ValueError):
-            return "" if value is None else str(value)
+            return str(value)
 
 
 def _render(lang: str, template: dict[str, Any]) -> str:
