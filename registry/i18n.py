@@ -73,41 +73,17 @@ def gettext(lang: str, message: str, **values: object) -> str:
 
 
 def pgettext(lang: str, context: str, message: str) -> str:
-    """``message`` in ``lang`` in one sense: a column name (``column``) or a stored code (``value``)."""
+    """``message`` in ``lang`` in one sense: a column's name (``column``), a word of Datasette's (``filter``)."""
     return catalogue(known(lang)).get(_key(context, message), message)
 
 
 COLUMN = "column"
-VALUE = "value"
 FILTER = "filter"
-COUNTRY_COLUMNS = frozenset({"country", "countries", "partner_country", "home_country"})
 
 
 def column_label(lang: str, name: str) -> str:
     """A column (or a query's parameter) as the page names it: ``days_until_end`` is ``dagar kvar``."""
     return pgettext(lang, COLUMN, name)
-
-
-def label(lang: str, value: object, column: str | None = None) -> object:
-    """A stored code in words: a kind, status, role..., or a country's name for an ISO code."""
-    if not isinstance(value, str) or not value:
-        return value
-    if column in COUNTRY_COLUMNS:
-        codes = [code.strip() for code in value.split(",")]
-        if all(len(code) == 2 and code.isupper() for code in codes):
-            return ", ".join(country_name(lang, code) for code in codes)
-    return pgettext(lang, VALUE, value)
-
-
-def country_name(lang: str, code: str) -> str:
-    return _territories(known(lang)).get(code.upper(), code)
-
-
-@functools.cache
-def _territories(lang: str) -> dict[str, str]:
-    from babel import Locale
-
-    return dict(Locale.parse(lang).territories)
 
 
 # The words of Datasette's description of a table's filters and sort order ("where status =

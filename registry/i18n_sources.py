@@ -4,27 +4,25 @@
 of the code and templates itself; this module gives it what lives in data rather than calls,
 each defined once where it is: the Datasette metadata (metadata.yml, registry/metadata.d/,
 public-metadata.yml and the table and column descriptions drawn from the models' docstrings
-and fields), the names of columns and query parameters (context ``column``), the stored codes
-of the models' enumerations (context ``value``),. babel.cfg maps ``metadata.yml`` to ``extract``;
-the checks' words are ``checks.catalogue``'s.
+and fields), the names of columns and query parameters (context ``column``) and the words of
+the stored codes (``registry.labels``: each enumeration member's label, ISCED fields). babel.cfg
+maps ``metadata.yml`` to ``extract``; the checks' words are ``checks.catalogue``'s.
 """
 
 from __future__ import annotations
 
-import enum
-import inspect
 import re
 import sqlite3
 import tempfile
-import typing
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from registry import clock, i18n, models
+from registry import clock, i18n
 from registry import db as store
+from registry.db import vocabulary
 from registry.serve import build_metadata
 
 _PARAMETER = re.compile(r":(\w+)")  # Datasette's own way of finding a query's parameters
@@ -58,30 +56,12 @@ def all_metadata() -> list[dict[str, Any]]:
     return [build_metadata(), public]
 
 
-def enum_values() -> Iterator[str]:
-    """Every stored code of the models' enumerations (kinds, statuses, roles...)."""
-    seen: set[type] = set()
-    for module in [models, *(getattr(models, name) for name in dir(models) if inspect.ismodule(getattr(models, name)))]:
-        for _, kind in inspect.getmembers(module, inspect.isclass):
-            if issubclass(kind, enum.Enum) and kind.__module__.startswith("registry.models") and kind not in seen:
-                seen.add(kind)
-                yield from (str(member.value) for member in kind)
-
-
-def enum_columns() -> frozenset[str]:
-    """The names of the columns that hold a stored code of an enumeration (``kind``, ``status``, ``role``...)."""
-    names = set()
-    for spec in store.specs().values():
-        for name, info in spec.record.model_fields.items():
-            if any(isinstance(kind, type) and issubclass(kind, enum.Enum) for kind in _types(info.annotation)):
-                names.add(name)
-    return frozenset(names)
-
-
-def _types(annotation: Any) -> Iterator[Any]:
-    yield annotation
-    for argument in typing.get_args(annotation):
-        yield from _types(argument)
+def code_words() -> Iterator[str]:
+    """The English words of every stored code (``registry.labels``): kinds, statuses, roles, ISCED fields.
+    Country names are not here: Babel (CLDR) has them in every language."""
+    for vocabulary_name, _, english, _ in vocabulary.rows():
+        if vocabulary_name != "country":
+            yield english
 
 
 def column_names() -> Iterator[str]:
@@ -134,5 +114,5 @@ def extract(fileobj, keywords, comment_tags, options) -> Iterator[Extracted]:
         yield from once("pgettext", (i18n.COLUMN, name), "a column or query parameter")
     for word in i18n.FILTER_WORDS:
         yield from once("pgettext", (i18n.FILTER, word), "Datasette's description of a table's filters")
-    for value in sorted(set(enum_values())):
-        yield from once("pgettext", (i18n.VALUE, value), "a stored code")
+    for words in code_words():
+        yield from once("_", words, "a stored code in words")

@@ -59,6 +59,7 @@ PUBLIC_TABLES: tuple[PublicTable, ...] = (
     PublicTable("networks"),
     PublicTable("memberships"),
     PublicTable("programmes"),
+    PublicTable("labels"),  # country names and kinds in words, for the views and search
     PublicTable(
         "agreements",
         columns=(

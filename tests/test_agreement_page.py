@@ -84,7 +84,7 @@ def server(registry_file):
     env = {k: v for k, v in os.environ.items() if not k.startswith(accounts.HASH_PREFIX)}
     env[documents.MAX_MB_VARIABLE] = LIMIT_MB
     process, base = start_registry(["serve", "--db", str(registry_file)], registry_file.with_name("serve.log"), env,
-                                   ready="/-/login", timeout=30)
+                                   ready="/-/login")
     yield base
     process.terminate()
     process.wait(timeout=10)

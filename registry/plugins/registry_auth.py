@@ -35,7 +35,7 @@ from datasette import hookimpl
 from datasette.plugins import pm
 from datasette.utils.asgi import Response
 
-from registry import accounts, i18n, passwords
+from registry import accounts, i18n, labels, passwords
 from registry import db as store
 from registry.models import RECORDS
 from registry.throttle import LoginThrottle
@@ -266,7 +266,7 @@ def menu_links(datasette, actor):
     if not _on(datasette) or not actor:
         return []
     return [{"href": datasette.urls.path("/-/logout"), "label": i18n.gettext(i18n.current(), "Log out ({account}, {role})", account=actor["id"],
-                                                                       role=i18n.label(i18n.current(), actor.get("role"), "role"))}]
+                                                                       role=labels.label("account_role", actor.get("role"), i18n.current()))}]
 
 
 @hookimpl

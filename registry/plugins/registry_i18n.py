@@ -11,11 +11,10 @@ makes yield the localised metadata of the request's language.
 Templates get ``_`` (the translator of the page's language) and the other functions of
 ``TEMPLATE_FUNCTIONS`` on every page, error pages included, and ``lang``, ``languages`` and
 ``language_url(code)``, the address of this page in another language (the switch in the
-navigation). In Swedish, table cells holding stored codes show them in words, and findings'
-messages are translated from the template their evidence keeps (``render_cell``).
+navigation). Findings' messages are translated from the template their evidence keeps
+(``render_cell``); codes in words are ``registry_labels.py``'s.
 """
 
-import functools
 import urllib.parse
 from http.cookies import SimpleCookie
 
@@ -148,8 +147,6 @@ DATASETTE_WORDS = (
 TEMPLATE_FUNCTIONS = {
     "_": _,
     "column_label": lambda name: i18n.column_label(i18n.current(), name),
-    "label": lambda column, value: i18n.label(i18n.current(), value, column),
-    "facet_label": lambda column, value: i18n.label(i18n.current(), value, column),
     "filter_description": lambda text: i18n.filter_description(i18n.current(), text),
     "finding_message": lambda message, evidence=None: i18n.finding_message(i18n.current(), message, evidence),
     "code": lambda text: Markup("<code>{}</code>").format(text),
@@ -163,28 +160,14 @@ def prepare_jinja2_environment(env):
     env.globals.update(TEMPLATE_FUNCTIONS)
 
 
-@functools.cache
-def _code_columns() -> frozenset[str]:
-    from registry.i18n_sources import enum_columns
-
-    # a source is a code in one table (ror, hipo) and a file or person's words in the others;
-    # agreement_overview says yes or no as the models' answers do
-    return (enum_columns() - {"source"}) | {"teacher_mobility"}
-
-
 @hookimpl
 def render_cell(row, value, column, table, database, datasette):
-    """In Swedish, a table's stored codes and ISO country codes in words, and findings' messages translated
-    (from the template and values their evidence keeps). English cells are left to the other plugins."""
+    """Findings' messages in the page's language, from the template and values their evidence keeps
+    (codes in words are registry_labels.py's)."""
     lang = i18n.current()
-    if lang == i18n.DEFAULT_LANGUAGE or not isinstance(value, str) or not value:
+    if lang == i18n.DEFAULT_LANGUAGE or column != "message" or not isinstance(value, str) or not value:
         return None
-    if column == "message":
-        return _finding_message(row, value, database, datasette, lang)
-    if column in i18n.COUNTRY_COLUMNS or column in _code_columns():
-        labelled = i18n.label(lang, value, column)
-        return labelled if labelled != value else None
-    return None
+    return _finding_message(row, value, database, datasette, lang)
 
 
 def _finding_message(row, message: str, database: str, datasette, lang: str):

@@ -60,7 +60,7 @@ def registry_file(tmp_path_factory) -> Path:
 def server(registry_file):
     env = {k: v for k, v in os.environ.items() if not k.startswith(accounts.HASH_PREFIX)}
     process, base = start_registry(["serve", "--db", str(registry_file)], registry_file.with_name("serve.log"), env,
-                                   ready="/-/login", timeout=60)
+                                   ready="/-/login")
     yield base
     process.terminate()
     process.wait(timeout=10)

@@ -106,9 +106,9 @@ def test_programme_leader_in_swedish(swedish, servers, registry_file):
     portfolio = page.locator("section.content").inner_text()
     assert "Alla avtal som gäller ett program" in portfolio  # the list's description, translated
     statuses = set(cells(page, "status"))
-    assert statuses and statuses <= {"gällande", "utgånget", "uppsagt", "vilande", "utkast", "under förhandling"}
-    assert "gällande" in statuses and "active" not in statuses
-    assert set(cells(page, "kind")) & {"studentutbyte", "Erasmus+ interinstitutionellt avtal", "klinisk placering"}
+    assert statuses and statuses <= {"Gällande", "Utgånget", "Uppsagt", "Vilande", "Utkast", "Under förhandling"}
+    assert "Gällande" in statuses and "Active" not in statuses
+    assert set(cells(page, "kind")) & {"Studentutbyte", "Erasmus+ interinstitutionellt avtal", "Klinisk placering"}
     assert page.locator("table.rows-and-columns th.col-kind").inner_text().strip() == "typ"
     assert page.locator("label[for=qp1]").inner_text() == "program"
     swedish.shot("sv-portfolio")
@@ -151,4 +151,4 @@ def test_public_copy_in_swedish(swedish, servers):
     swedish.shot("sv-public-home")
     page.get_by_role("link", name="Gällande avtal").first.click()
     assert "Dessa data som" in page.locator("section.content").inner_text()
-    assert "gällande" in cells(page, "status")
+    assert "Gällande" in cells(page, "status")
