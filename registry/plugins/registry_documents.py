@@ -63,11 +63,15 @@ def _database(datasette):
 
 
 async def _refuse(
-    datasette, request, status: int, message: str, back: str | None = None, title: str = "Document not stored"
+    datasette, request, status: int, message: str, back: str | None = None, title: str | None = None
 ) -> Response:
     if request.headers.get("accept") == "application/json":
         return Response.json({"ok": False, "error": message, "status": status}, status=status)
-    title = i18n.gettext(_lang(request), title)
+    lang = _lang(request)  # literal messages in the calls, so that Babel extracts them
+    if title is None:
+        title = i18n.gettext(lang, "Document not stored") if request.method == "POST" else i18n.gettext(lang, "Not allowed")
+    else:
+        title = i18n.gettext(lang, title)
     html = await datasette.render_template(
         "registry_refused.html", {"title": title, "error": message, "back": back}, request=request
     )
