@@ -68,13 +68,20 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode):
 _SeedLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 
 
-class _StreamLoader(_SeedLoader, yaml.composer.Composer):  # type: ignore[misc]
+class _StreamLoader(_SeedLoader, yaml.composer.Composer):
     """The seed loader with Python's composer over the (C) parser's events, so that a file is
     composed one record at a time (libyaml's own composer takes a whole document)."""
 
     def __init__(self, stream: Any) -> None:
-        super().__init__(stream)
+        _SeedLoader.__init__(self, stream)  # type: ignore[call-arg]  # mypy sees no base chosen at run time
         yaml.composer.Composer.__init__(self)
+
+    def next_value(self) -> tuple[Any, int]:
+        """The next node, constructed, and the line it starts on."""
+        node = self.compose_node(None, None)  # type: ignore[arg-type]  # a node at the top: no parent, no index
+        if node is None:  # pragma: no cover - the caller checked that a node comes
+            raise yaml.composer.ComposerError(None, None, "expected a node", None)
+        return self.construct_document(node), node.start_mark.line + 1
 
 
 @dataclass
@@ -143,21 +150,21 @@ def _document_items(path: Path) -> Iterator[tuple[str, Any, int]]:
                 return
             loader.get_event()  # document start
             if not loader.check_event(yaml.MappingStartEvent):
-                node = loader.compose_node(None, None)
-                if loader.construct_document(node) is not None:
-                    yield "", None, node.start_mark.line + 1
+                value, line = loader.next_value()
+                if value is not None:
+                    yield "", None, line
                 return
             line = loader.get_event().start_mark.line + 1
             while not loader.check_event(yaml.MappingEndEvent):
-                table = loader.construct_document(loader.compose_node(None, None))
+                table, _ = loader.next_value()
                 if table == ABOUT_KEY or not loader.check_event(yaml.SequenceStartEvent):
-                    value = loader.construct_document(loader.compose_node(None, None))
+                    value, _ = loader.next_value()
                     if table != ABOUT_KEY:
                         yield table, value, line
                     continue
                 loader.get_event()
                 while not loader.check_event(yaml.SequenceEndEvent):
-                    yield table, [loader.construct_document(loader.compose_node(None, None))], line
+                    yield table, [loader.next_value()[0]], line
                 loader.get_event()
             loader.get_event()  # mapping end
             loader.get_event()  # document end
