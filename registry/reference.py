@@ -74,7 +74,7 @@ def _open_text(path: Path) -> io.TextIOBase:
     return io.TextIOWrapper(_open_bytes(path), encoding="utf-8")
 
 
-def _open_bytes(path: Path) -> io.BufferedReader:
+def _open_bytes(path: Path) -> IO[bytes]:
     """The file's bytes, gunzipped if gzipped, past a UTF-8 byte order mark if it has one."""
     raw = path.open("rb")
     head = raw.read(2)
@@ -82,8 +82,8 @@ def _open_bytes(path: Path) -> io.BufferedReader:
     return _past_bom(gzip.GzipFile(fileobj=raw) if head == b"\x1f\x8b" else raw)
 
 
-def _past_bom(stream: IO[bytes]) -> io.BufferedReader:
-    buffered = stream if isinstance(stream, io.BufferedReader) else io.BufferedReader(stream)  # type: ignore[arg-type]
+def _past_bom(stream: Any) -> IO[bytes]:
+    buffered = stream if isinstance(stream, io.BufferedReader) else io.BufferedReader(stream)
     if buffered.peek(3)[:3] == codecs.BOM_UTF8:
         buffered.read(3)
     return buffered
