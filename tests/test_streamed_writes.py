@@ -168,3 +168,36 @@ def test_a_streamed_load_reads_records_lazily_from_the_yaml(registry_db, tmp_pat
     assert registry_db.conn.execute("SELECT count(*) FROM changes WHERE source = ?", [f"load {path}"]).fetchone() \
         == (plan.changed,)
     assert seed.load(registry_db, [path]).is_empty
+
+
+def test_a_streamed_import_writes_logs_and_reports_what_a_whole_one_does(tmp_path, monkeypatch):
+    """The import flow on a sheet larger than a batch: the same rows, the same audit log, the
+    same refused rows kept; the diff says when it shows only the first changes."""
+    from import_helpers import DATA, build_seeded, copy_of, run
+
+    from registry.importers.report import render
+
+    sheet = DATA / "avtal-cp1252.csv"
+    seeded = build_seeded(tmp_path / "seeded.db")
+    (tmp_path / "whole").mkdir()
+    (tmp_path / "streamed").mkdir()
+    whole_db = copy_of(seeded, tmp_path / "whole")
+    monkeypatch.setattr(writes, "BATCH_RECORDS", 1000)
+    whole = run(whole_db, sheet, keep_valid=True, create_missing=True, actor="coordinator")
+    monkeypatch.setattr(writes, "BATCH_RECORDS", 1)
+    monkeypatch.setattr(writes, "KEPT_CHANGES", 2)
+    streamed_db = copy_of(seeded, tmp_path / "streamed")
+    dry = run(streamed_db, sheet, keep_valid=True, create_missing=True, dry_run=True)
+    assert dry.plan.counts() == {table: ops for table, ops in whole.plan.counts().items() if table != "import_rejects"}
+    assert "more are in the counts below" in "\n".join(render(dry))
+    streamed = run(streamed_db, sheet, keep_valid=True, create_missing=True, actor="coordinator")
+    assert streamed.plan.counts() == whole.plan.counts() and streamed.written
+    for table in ("agreements", "agreement_parties", "mobility_terms", "institutions"):
+        assert streamed_db.conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall() == \
+            whole_db.conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
+    assert streamed_db.conn.execute("SELECT line, reason FROM import_rejects ORDER BY line").fetchall() == \
+        whole_db.conn.execute("SELECT line, reason FROM import_rejects ORDER BY line").fetchall() != []
+    # the rejects' rows name their import by the time it ran: the same in number
+    log = ("SELECT table_name, CASE table_name WHEN 'import_rejects' THEN NULL ELSE row_key END, operation, "
+           "CASE table_name WHEN 'import_rejects' THEN NULL ELSE after END, before, actor FROM changes ORDER BY 1, 2, 4, id")
+    assert streamed_db.conn.execute(log).fetchall() == whole_db.conn.execute(log).fetchall()
