@@ -201,3 +201,14 @@ def test_a_streamed_import_writes_logs_and_reports_what_a_whole_one_does(tmp_pat
     log = ("SELECT table_name, CASE table_name WHEN 'import_rejects' THEN NULL ELSE row_key END, operation, "
            "CASE table_name WHEN 'import_rejects' THEN NULL ELSE after END, before, actor FROM changes ORDER BY 1, 2, 4, id")
     assert streamed_db.conn.execute(log).fetchall() == whole_db.conn.execute(log).fetchall()
+
+
+def test_a_file_of_many_bad_records_lists_the_first_and_counts_the_rest(registry_db, tmp_path, monkeypatch):
+    monkeypatch.setattr(seed.Problems, "LISTED", 5)
+    path = tmp_path / "bad.yml"
+    path.write_text("institutions:\n" + "".join(f"  - {{id: bad-{n}, name: Bad {n}, country: Atlantis}}\n" for n in range(12)))
+    with pytest.raises(ProblemsFound) as raised:
+        seed.load(registry_db, [path])
+    problems = raised.value.problems
+    assert [p.code for p in problems] == ["invalid-value"] * 5 + ["more-problems"]
+    assert problems[-1].message == "7 more problems like these are not listed"

@@ -233,6 +233,29 @@ def _seed_record(path: Path, model: type[Record], table: str, item: Any, positio
             )
 
 
+class Problems(list):
+    """Problems as a reader finds them, the first ``LISTED`` kept and the rest counted: a file of
+    a million bad records says so in a thousand lines, with a count, not in a million."""
+
+    LISTED = 1000
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.unlisted = 0
+
+    def append(self, problem: Problem) -> None:
+        if len(self) < self.LISTED:
+            super().append(problem)
+        else:
+            self.unlisted += 1
+
+    def close(self, where: str) -> None:
+        """Say how many more there were, once the reading is done."""
+        if self.unlisted:
+            super().append(Problem("more-problems", where, f"{self.unlisted:,} more problems like these are not listed"))
+            self.unlisted = 0
+
+
 def iter_seed(paths: Iterable[str | Path], problems: list[Problem]) -> Iterator[SeedRecord]:
     """The valid records of every file, read lazily, in order; what is wrong (including a key
     given twice) goes to ``problems``."""
@@ -242,11 +265,13 @@ def iter_seed(paths: Iterable[str | Path], problems: list[Problem]) -> Iterator[
             yield from read_seed_file(path, problems, seen)
     finally:
         seen.conn.close()
+    if isinstance(problems, Problems):
+        problems.close(", ".join(map(str, paths)))
 
 
 def read_seed(paths: Iterable[str | Path]) -> list[SeedRecord]:
     """Parse and validate every file; raise ProblemsFound with all problems at once."""
-    problems: list[Problem] = []
+    problems = Problems()
     with store.gc_paused():
         records = list(iter_seed(paths, problems))
     if problems:
@@ -269,7 +294,7 @@ def load(
     whole: left-out fields take their defaults and a child list it gives is the whole list."""
     paths = [Path(p) for p in paths]
     seed_files(paths)  # a missing file is named before anything is read
-    problems: list[Problem] = []
+    problems = Problems()
     records, places = itertools.tee(iter_seed(paths, problems))
     source = "load " + " ".join(str(p) for p in paths)
     return store.write_records(
