@@ -603,9 +603,9 @@ def _write_streamed(db: sqlite_utils.Database, batches: Iterable[_Batch], found:
                 found += pending.unresolved()
             if found:
                 raise ProblemsFound(found)
-            bulk.finish()
-            if dry_run:
+            if dry_run:  # rolled back, dropped indexes and search triggers included: nothing to rebuild
                 raise _DryRun
+            bulk.finish()
     except _DryRun:
         pass
     return total
