@@ -85,3 +85,9 @@ def test_the_registry_today_is_read_once_per_statement_not_per_row(bulk_registry
     assert 1 <= len(calls) <= 2, f"registry_today() called {len(calls)} times for {rows} rows"
     bulk_registry.conn.execute("SELECT count(days_until_end) FROM agreement_overview").fetchone()
     assert len(calls) <= 4  # and afresh for the next statement
+
+
+def test_screening_decisions_are_not_found_by_walking_every_institution(bulk_registry):
+    sql = build_metadata()["databases"]["registry"]["queries"]["screening_decisions_made"]["sql"]
+    steps = plan(bulk_registry, sql, {})
+    assert not any(step.startswith("SCAN i") for step in steps), steps
