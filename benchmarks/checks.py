@@ -16,7 +16,7 @@ in the same run:
   interpreter start, imports, the run, reading back and printing every finding.
 
 ``cpu_seconds_with_commit`` is the CPU time of the run and its commit in this process and its
-lanes: on a shared machine, what a quiet one would take at most. ``lanes`` is how many processes ran checks (``checks/lanes.py``); ``commit_seconds`` what
+lanes: on a shared machine it drifts less than the wall time. ``lanes`` is how many processes ran checks (``checks/lanes.py``); ``commit_seconds`` what
 follows the timed run, mostly SQLite committing (writing the new pages). In the record
 phases, ``checks_and_record`` runs the checks and records what they find as they go
 (``compare`` to ``insert`` are its parts); ``resolve`` and ``waivers`` follow it.

@@ -17,7 +17,8 @@ measurement runs in a fresh process, so its peak RSS (``resource.getrusage``) is
   audit and search triggers) in one transaction. Reading them back (``feed_seconds``, timed
   in a separate pass) is subtracted too.
 ``cpu_seconds`` is the process's own CPU time (input production or feeding subtracted the same
-way): on a shared machine it is what a quiet one would show, and ``cpu_ratio`` compares those.
+way): on a shared machine it drifts less than the wall time (though contention still inflates
+it), and ``cpu_ratio`` compares those.
 
 - ``reload-unchanged`` (sizes up to 100,000): the same input again into the loaded registry,
   which writes nothing.
