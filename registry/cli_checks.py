@@ -18,7 +18,7 @@ from checks.registry import SEVERITY_ORDER
 from checks.report import FORMATS
 from checks.run import run_checks
 from registry import api
-from registry.cli import db_option, fail_with_problems, json_option
+from registry.cli import db_option, fail_with_problems, json_option, publish_after, publish_to_option
 from registry.importers.indicators import DEFAULT_DIR, load_indicators
 from registry.models import Answer, ReviewerRole, ReviewOutcome
 from registry.problems import ProblemsFound
@@ -52,13 +52,15 @@ def _codes(values: tuple[str, ...]) -> list[str]:
 @json_option
 @click.option("--as-of", type=ISO_DATE, help="Take this date as today (default: today).")
 @click.option("--criteria", "criteria_path", type=click.Path(exists=True, dir_okay=False), help="Another criteria file.")
-def check_command(db_path, only, families, fail_on, output_format, as_json, as_of, criteria_path) -> None:
+@publish_to_option
+def check_command(db_path, only, families, fail_on, output_format, as_json, as_of, criteria_path, publish_to) -> None:
     """Run the checks, record the run and its findings, and list the open findings."""
     result = api.check(db_path, only=_codes(only), families=_codes(families), today=_date(as_of),
                        criteria_path=criteria_path, progress=on_terminal())
     for note in result.notes:
         click.echo(f"note: {note}", err=True)
     click.echo(FORMATS["json" if as_json else output_format](result))
+    publish_after(db_path, publish_to)
     if fail_on != "never" and result.failing(fail_on):
         sys.exit(1)
 
