@@ -22,7 +22,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [  # lowest first
     ("store", ("registry.schema", "registry.views", "registry.db")),
     ("services", ()),  # everything not named elsewhere
     ("interface", ("registry", "registry.api", "registry.cli", "registry.cli_*", "registry.examples",
-                   "registry.extensions", "registry.publish", "registry.serve", "registry.faces")),
+                   "registry.extensions", "registry.publish", "registry.republish", "registry.serve",
+                   "registry.faces", "registry.i18n_sources")),
 ]
 RANK = {name: rank for rank, (name, _) in enumerate(LAYERS)}
 

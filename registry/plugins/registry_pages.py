@@ -16,6 +16,7 @@ from datasette.plugins import pm
 from datasette.utils import tilde_decode, tilde_encode
 from datasette.utils.asgi import Response
 
+from registry import i18n
 from registry.text import fold
 
 SEARCH_LIMIT = 20
@@ -159,7 +160,7 @@ def extra_css_urls():
 
 @hookimpl
 def menu_links(datasette, actor):
-    return [{"href": datasette.urls.path("/-/search"), "label": "Search partners and agreements"}]
+    return [{"href": datasette.urls.path("/-/search"), "label": i18n.gettext(i18n.current(), "Search partners and agreements")}]
 
 
 @hookimpl
@@ -223,7 +224,7 @@ PROFILE_QUERIES = {
         "findings",
         True,
         # Through the subject: the + keeps SQLite from walking every open finding instead.
-        """select f.id, f.code, f.severity, f.message, f.status, f.first_seen, f.waiver
+        """select f.id, f.code, f.severity, f.message, f.evidence, f.status, f.first_seen, f.waiver
            from findings f
            where +f.status = 'open' and ((f.subject_table = 'institutions' and f.subject_id = :id)
               or (f.subject_table = 'agreements'
