@@ -11,15 +11,18 @@ Requests already under way keep the old object, whose connections still read the
 (renamed over, but open); they are closed after ``GRACE_SECONDS``, longer than any query may run.
 A file that does not open as a public copy is logged and left unserved; the old copy stays.
 
-``/-/public-copy.json`` says which copy this process serves (when it was published) and the
-process id; every answer names its process in ``X-Registry-Worker``, so the worker processes of
+``/-/public-copy.json`` says which copy this process serves (when it was published) and which
+process answers; every answer names its process in ``X-Registry-Worker``, so the worker processes of
 ``registry serve --public --workers N`` can be told apart (by an operator, a load balancer's log, a test).
+The name is an opaque token, not the process id: a public answer tells a visitor nothing about the host.
 Active on the public face only (``registry`` plugin config ``face: public``).
 """
 
 import asyncio
+import hashlib
 import logging
 import os
+import secrets
 import sqlite3
 import threading
 import time
@@ -36,6 +39,13 @@ log = logging.getLogger("registry.public_copy")
 
 CHECK_SECONDS = 1.0
 GRACE_SECONDS = 120.0
+_SALT = secrets.token_hex(16)
+
+
+def worker_name() -> str:
+    """This process's name on the public face: the same for its whole life, different in every
+    worker (forked or spawned), and saying nothing about the host."""
+    return hashlib.sha256(f"{_SALT}:{os.getpid()}".encode()).hexdigest()[:12]
 
 
 class PublicCopy(Database):
@@ -137,7 +147,7 @@ def asgi_wrapper(datasette):
 
             async def send_with_worker(message):
                 if message["type"] == "http.response.start":
-                    worker = (b"x-registry-worker", str(os.getpid()).encode())
+                    worker = (b"x-registry-worker", worker_name().encode())
                     message = {**message, "headers": [*message.get("headers", []), worker]}
                 await send(message)
 
@@ -154,7 +164,7 @@ async def public_copy_view(datasette, request):
         lang = i18n.choose(request.args.get("_lang"), request.cookies.get(i18n.COOKIE),
                            request.headers.get("accept-language"))
         return Response.json({"error": i18n.gettext(lang, "Only the public face serves a public copy.")}, status=404)
-    return Response.json({"published_at": follower.published_at, "process": os.getpid()})
+    return Response.json({"published_at": follower.published_at, "process": worker_name()})
 
 
 @hookimpl
