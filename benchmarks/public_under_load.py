@@ -28,6 +28,7 @@ from pathlib import Path
 import httpx
 
 from benchmarks.serve_latency import PLAIN_DATASETTE, emit, figures, free_port, hammer, stop, wait_until_up
+from benchmarks.synth import synthetic_registry_at
 from registry import faces
 from registry.publish import publish
 from registry.serve import datasette_args, write_metadata
@@ -77,11 +78,7 @@ def main() -> None:
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="bench-public-"))
-    db_path = args.db or work / "registry.db"
-    if not db_path.exists():
-        from benchmarks.synth import build_synthetic
-
-        build_synthetic(db_path, institutions=args.institutions, agreements=args.agreements).conn.close()
+    db_path = synthetic_registry_at(args.db or work / "registry.db", args.institutions, args.agreements)
     public_path = work / "public.db"
     publish(db_path, public_path)
     face = faces.public_face(public_path, allow_sql=True)

@@ -25,6 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.synth import synthetic_registry_at
+
 
 def main() -> None:
     parser = argparse.ArgumentParser()
@@ -33,11 +35,7 @@ def main() -> None:
     parser.add_argument("--db", type=Path, help="reuse (or build and keep) the synthetic registry here")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="bench-publish-"))
-    path = args.db or workdir / "registry.db"
-    if not path.exists():
-        from benchmarks.synth import build_synthetic
-
-        build_synthetic(path, institutions=args.institutions, agreements=args.agreements).conn.close()
+    path = synthetic_registry_at(args.db or workdir / "registry.db", args.institutions, args.agreements)
     agreements = sqlite3.connect(f"file:{path}?mode=ro", uri=True).execute("SELECT count(*) FROM agreements").fetchone()[0]
 
     out = workdir / "public.db"

@@ -184,6 +184,13 @@ def synthetic_models(institutions: int = 20_000, agreements: int = 100_000, seed
         yield tables[table].model_validate(item)
 
 
+def synthetic_registry_at(path: Path, institutions: int, agreements: int) -> Path:
+    """``path``, built there first if it is missing: the benchmarks' ``--db`` reuses a registry."""
+    if not path.exists():
+        build_synthetic(path, institutions=institutions, agreements=agreements).conn.close()
+    return path
+
+
 def build_synthetic(path: str | Path, institutions: int = 20_000, agreements: int = 100_000, seed: int = 1):
     """Write a synthetic registry through the library (validation, audit log, search index),
     streamed: memory holds a batch of records, whatever the size."""
