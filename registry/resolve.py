@@ -178,8 +178,10 @@ def _engine_version() -> str:
 
 
 def _build_reference_index(db: sqlite_utils.Database) -> NameIndex:
+    # Names are normalised afresh rather than read from name_normalized: a stored form may come from an
+    # older normaliser (the index is rebuilt whenever the engine's code changes).
     rows = db.conn.execute(
-        "SELECT n.reference, n.name, r.country, n.kind, n.name_normalized FROM reference_names n "
+        "SELECT n.reference, n.name, r.country, n.kind FROM reference_names n "
         "JOIN reference_institutions r ON r.id = n.reference"
     ).fetchall()
     cities = dict(db.conn.execute("SELECT id, city FROM reference_institutions WHERE city IS NOT NULL").fetchall())

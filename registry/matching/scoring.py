@@ -133,6 +133,8 @@ class IndexScoring(IndexState):
             closing = i == len(tokens) - 1
             if (token in places and (token in context or closing)) or token in acronyms or _near_city(token, city):
                 credited.append(token)
+            elif token in GENERIC and any(tokens[k] == token for k in used_q):  # a kind said twice
+                query_extra += weight(token)
             else:
                 query_extra += extra_cost(token, weight(token))
                 extra_q.append(token)

@@ -47,6 +47,7 @@ ABBREVIATIONS = {
     "co": ("company",),
     "ltd": ("limited",),
     "inc": ("incorporated",),
+    "fh": ("fachhochschule",),  # FH Joanneum, FH Kufstein
 }
 
 
@@ -76,7 +77,31 @@ CANONICAL = {
     **_same("navy naval", "navy"),
     **_same("national nacional nazionale nationale nationaal narodowy natsionalnyy nasional", "national"),
     **_same("state estadual estatal statale staatliche", "state"),
+    **_same("angewandte angewandten", "applied"),
+    **_same("wissenschaften wissenschaft", "science"),
 }
+
+# Kinds of institution that several words of several languages name, taken as one token on both sides,
+# so that "Hochschule Fulda" is "Fulda University of Applied Sciences" and "Politechnika Warszawska" the
+# "Warsaw University of Technology". Read on canonical tokens; function words inside a phrase are skipped.
+# "Polytechnic" alone stays itself: in English it is a kind of its own (Nanyang Polytechnic is not Nanyang
+# Technological University), as is "Instituto Politécnico" (a polytechnic institute, not a university).
+APPLIED_SCIENCES = "university_of_applied_sciences"
+TECHNOLOGY_UNIVERSITY = "university_of_technology"
+KIND_PHRASES: dict[tuple[str, ...], str] = {
+    **dict.fromkeys([
+        ("university", "applied", "science"), ("applied", "science", "university"), ("hochschule", "applied", "science"),
+        ("fachhochschule",), ("hochschule",), ("hogeschool",), ("ammattikorkeakoulu",), ("haute", "school"),
+        ("fachhochschul",),
+    ], APPLIED_SCIENCES),
+    **dict.fromkeys([
+        ("university", "technology"), ("technology", "university"), ("politechnika",), ("politehnica",),
+        ("university", "politecnica"), ("politecnica", "university"), ("polytechnic", "university"),
+        ("university", "polytechnic"), ("politecnico", "di"), ("tehnikaulikool",), ("technology", "universiteti"),
+    ], TECHNOLOGY_UNIVERSITY),
+}
+_KIND_STARTS = frozenset(phrase[0] for phrase in KIND_PHRASES)
+_LONGEST_KIND = max(len(phrase) for phrase in KIND_PHRASES)
 
 # Words that carry (almost) no identity: function words of the languages partner names use.
 STOPWORDS = frozenset(
@@ -86,14 +111,16 @@ STOPWORDS = frozenset(
         "fuer", "von", "zu", "am", "im", "van", "voor", "het", "a", "an", "aan", "ved", "na", "w", "z",
         # Italian, Portuguese, Romanian, Slavic, Baltic and Hungarian ones, as charter holders write them
         "degli", "delle", "dello", "dei", "dell", "al", "ao", "aos", "em", "no", "na", "nas", "nos", "din", "si", "sau", "ve", "v",
-        "vo", "u", "za", "pro", "po", "dla", "ir", "es"
+        "vo", "u", "za", "pro", "po", "dla", "ir", "es",
+        # French elided articles ("d'Ingénieurs", "l'Informatique")
+        "d", "l",
     ]
 )
 # Words that say what kind of body it is, not which one.
 GENERIC = frozenset(
     [
         "university", "institute", "college", "school", "academy", "faculty", "department", "polytechnic",
-        "national", "state", "federal", "royal", "public", "higher", "education",
+        "national", "state", "federal", "royal", "public", "higher", "education", APPLIED_SCIENCES, TECHNOLOGY_UNIVERSITY,
     ]
 )
 # Words that tell apart institutions of one city: the medical university is not the university.
@@ -105,6 +132,8 @@ QUALIFIERS = frozenset(
         "teachers", "law", "design", "maritime", "military", "catholic", "christian", "islamic", "open",
         "forestry", "languages", "foreign", "finance", "management", "commerce", "administration", "communication",
         "transport", "aeronautics", "astronautics", "education",
+        # the kinds within a city: Oulu's university is not its university of applied sciences or of technology
+        APPLIED_SCIENCES, TECHNOLOGY_UNIVERSITY,
     ]
 )
 
@@ -116,7 +145,8 @@ LEGAL_FORMS = frozenset(
         "zao", "pao", "gmbh", "ag", "sa", "plc", "bv", "nv", "ab", "oy", "as", "spa", "srl", "sarl", "kk", "ggmbh",
         "mbh", "gesmbh", "gemeinnutzige", "gemeinnuetzige", "ev", "asbl", "vzw", "aisbl", "stichting", "sl", "slu",
         "coop", "scoop", "lda", "crl", "sro", "asociatie", "onlus", "scrl", "kft", "zrt",
-        "ops", "uab", "gesellschaft", "stiftung", "stiftelsen", "fundacio", "fundacao", "fundacja", "sp", "zoo", "ltda", "eireli"
+        "ops", "uab", "gesellschaft", "stiftung", "stiftelsen", "fundacio", "fundacao", "fundacja", "sp", "zoo", "ltda", "eireli",
+        "fundacion", "vakfi", "vakif", "privada", "privat", "gemeinnutzig"
     ]
 )
 # Where a legal name names its seat: "... z siedzibą w Poznaniu", "... mit Sitz in Graz". What follows is a
@@ -141,14 +171,14 @@ _UNIT_PREFIX = re.compile(
 )
 # A unit named after the institution, without a comma: "... University School of Medicine".
 _UNIT_SUFFIX = re.compile(
-    r"^(?P<name>(?=.*\b(university|institute|college)\b).+?)\s+"
+    r"^(?P<name>(?=.*\b(university|institute|college|university_of_applied_sciences|university_of_technology)\b).+?)\s+"
     r"((school|college|faculty) of (medical|health science|dentistry|nursing|pharmacy|public health)"
     r"|medical (school|faculty|college)|college medical)$"
 )
 # Words that show a segment names an institution rather than a place.
 _INSTITUTION_WORDS = frozenset(
     [
-        "university", "institute", "college", "hospital", "school", "academy", "polytechnic", "clinic", "center",
+        "university", APPLIED_SCIENCES, TECHNOLOGY_UNIVERSITY, "institute", "college", "hospital", "school", "academy", "polytechnic", "clinic", "center",
         "foundation", "council", "agency", "ministry",
     ]
 )
@@ -192,6 +222,49 @@ def tokens_of(folded: str) -> list[str]:
     for token in joined:
         for word in ABBREVIATIONS.get(token, (token,)):
             out.append(CANONICAL.get(word, word))
+    return _kinds(_without_wrapper(out))
+
+
+# Words a legal name puts before the institution's own name: "Stichting Fontys", "Association EPITA",
+# "Fundación Universidad San Jorge". Only in front: "European University Association" is an association.
+_WRAPPERS = frozenset(["stichting", "association", "asociacion", "associazione", "associacao", "fundacion", "fundacio",
+                       "fundacao", "fundacja", "stiftung", "verein", "stowarzyszenie", "foundation"])
+
+
+def _without_wrapper(tokens: list[str]) -> list[str]:
+    meaningful = [t for t in tokens[1:] if t not in STOPWORDS]
+    if tokens and tokens[0] in _WRAPPERS and len(meaningful) >= 2 and tokens[1] not in STOPWORDS:
+        return tokens[1:]
+    return tokens
+
+
+def _kinds(tokens: list[str]) -> list[str]:
+    """Phrases that name a kind of institution (KIND_PHRASES) as their one token; a kind said twice in a
+    row ("Universitat Politècnica" -> university + university of technology) once."""
+    if not _KIND_STARTS.intersection(tokens):
+        return tokens
+    out: list[str] = []
+    position = 0
+    while position < len(tokens):
+        found = None
+        if tokens[position] in _KIND_STARTS:
+            words, end = [], position
+            while end < len(tokens) and len(words) < _LONGEST_KIND:
+                if tokens[end] not in STOPWORDS or (words and tuple(words + [tokens[end]]) in KIND_PHRASES):
+                    words.append(tokens[end])
+                    if tuple(words) in KIND_PHRASES:
+                        found = (KIND_PHRASES[tuple(words)], end + 1)
+                end += 1
+        if found is None:
+            out.append(tokens[position])
+            position += 1
+            continue
+        kind, position = found
+        if out and out[-1] in (kind, "university"):  # "Universitat Politècnica", "Hochschule ... University of ..."
+            out.pop()
+        out.append(kind)
+        if position < len(tokens) and tokens[position] == "university":  # "Politehnica University"
+            position += 1
     return out
 
 
@@ -283,7 +356,7 @@ _CAMPUS_WORDS = frozenset([
 _UNIT_WORDS = frozenset([
     "school", "faculty", "department", "graduate", "center", "laboratory", "division", "institute",
 ])
-_HOLDER_WORDS = frozenset(["university", "institute", "college", "hospital"])
+_HOLDER_WORDS = frozenset(["university", "institute", "college", "hospital", APPLIED_SCIENCES, TECHNOLOGY_UNIVERSITY])
 
 
 def _without_unit_suffix(segment: tuple[str, ...]) -> tuple[str, ...] | None:

@@ -43,8 +43,19 @@ def _looks_like_acronym(raw: str, tokens: tuple[str, ...]) -> bool:
 
 
 def _near_city(token: str, city: frozenset[str]) -> bool:
-    """The word names the city, allowing exonyms that differ a little (München, Munich)."""
-    return bool(city) and any(token == c or (len(token) >= 5 and fuzz.ratio(token, c) >= 75) for c in city)
+    """The word names the city, allowing exonyms that differ a little (München, Munich) and the city's
+    name declined (Brno: 'v Brně'; Praha: 'v Praze'; Kraków: 'w Krakowie'; Tampere: 'Tampereen')."""
+    return bool(city) and any(
+        token == c or (len(token) >= 5 and fuzz.ratio(token, c) >= 75) or _declined(token, c) for c in city
+    )
+
+
+def _declined(token: str, city: str) -> bool:
+    """A case ending on the city's stem: all but the city's last two letters (at least four) shared and at
+    most four letters added; of a four-letter name, three shared and at most two added."""
+    stem, added = (3, 2) if len(city) == 4 else (max(4, len(city) - 2), 4)
+    return len(city) >= 4 and len(token) >= 4 and 0 <= len(token) - stem <= added and token[:stem] == city[:stem] and (
+        not token.isdigit())
 
 
 # Prepositions that close a name with its seat: "Zdravstveno veleučilište u Zagrebu", "... in Košice", "... v Praze".
