@@ -134,6 +134,15 @@ class IndexLookup(IndexScoring):
                 words.append((len(self.postings[near]), near, self.weights[near] * similarity))
         words.sort()
         gained: dict[int, float] = defaultdict(float)
+        for token in distinctive:
+            for name_id, gain in self._split_word(token):  # "Beijing" in 北京大学 (bei jing da xue)
+                gained[name_id] += gain
+        for size in (2, 3):  # "Kafr El-Sheikh" for "Kafrelsheikh"
+            for start in range(len(tokens) - size + 1):
+                joined = "".join(tokens[start:start + size])
+                if joined in self.postings and len(self.postings[joined]) <= BLOCK_BUDGET:
+                    for name_id in self.postings[joined]:
+                        gained[name_id] += self.weights[joined]
         read, late = 0, []
         for size, near, gain in words:
             if read and read + size > BLOCK_BUDGET:
@@ -155,6 +164,23 @@ class IndexLookup(IndexScoring):
         ]
         return [name_id for _, name_id in heapq.nlargest(options.candidates, estimates)]
 
+    def _split_word(self, token: str) -> list[tuple[int, float]]:
+        """Names that write a word as two ('bei jing' for 'beijing', 'jiao tong' for 'jiaotong'), with the
+        weight of the two halves: a transliterated script spaces its syllables where a person does not."""
+        found: list[tuple[int, float]] = []
+        if len(token) < 5 or token.isdigit():
+            return found
+        for k in range(2, len(token) - 1):
+            first, second = self.postings.get(token[:k]), self.postings.get(token[k:])
+            if first is None or second is None:
+                continue
+            if len(first) > len(second):
+                first, second = second, first
+            both = set(second).intersection(first)
+            gain = self.weights[token[:k]] + self.weights[token[k:]]
+            found += [(name_id, gain) for name_id in both]
+        return found
+
     def _reachable(self, candidates: list[int], tokens: tuple[str, ...], options: MatchOptions) -> list[int]:
         """The candidates whose aligned score could reach the possible band. At best every
         name word close to a query word aligns; the name's other words cost at least their
@@ -169,7 +195,7 @@ class IndexLookup(IndexScoring):
             if len(token) >= 5 and not token.isdigit():
                 near.update(word for word, _ in self._near_tokens(token, options.min_token_similarity, True))
                 near.update(part for k in range(2, len(token) - 1) for part in (token[:k], token[k:]))  # see _joined_pairs
-        near.update(first + second for first, second in zip(tokens, tokens[1:], strict=False))  # neighbours
+        near.update("".join(tokens[k:k + size]) for size in (2, 3) for k in range(len(tokens) - size + 1))  # neighbours
         weight, reachable = self.weight, []
         for name_id in candidates:
             city = self.entity_city[self.name_entity[name_id]]

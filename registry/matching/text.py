@@ -61,6 +61,7 @@ CANONICAL = {
         "university universitet universitat universitaet universite universidad universidade universita "
         "universiteit uniwersytet univerzita univerzitet universitatea universiti universiteti yliopisto "
         "egyetem sveuciliste univerza universitetet universitas universitatis panepistemio panepistimio "
+        "universities universites universidades universitaten "
         "universitetas universitate ulikool haskoli daigaku daxue",
         "university",
     ),
@@ -73,10 +74,25 @@ CANONICAL = {
     **_same("medical medizinische medicinska medicina medicine medecine medizin medicinal medicum", "medical"),
     **_same("sciences science", "science"),
     **_same("centre center centro zentrum", "center"),
-    **_same("school schule escuela scuola ecole", "school"),
+    **_same("school schule escuela scuola ecole escola skola szkola shkola skole", "school"),
+    **_same("academy akademia akademie academia akademiya akademija akadeemia akademi academie", "academy"),
+    **_same("conservatory conservatorio conservatoire konservatorium conservatorium konservatoriya", "conservatory"),
+    **_same("polytechnic politecnico politecnica politeknik polytechnique politecnic polytechnical "
+            "politeknikk politeknika", "polytechnic"),
     **_same("navy naval", "navy"),
     **_same("national nacional nazionale nationale nationaal narodowy natsionalnyy nasional", "national"),
-    **_same("state estadual estatal statale staatliche", "state"),
+    **_same("state estadual estatal statale staatliche staatlich gosudarstvennyy gosudarstvennyi gosudarstvennyj "
+            "derzhavnyy derzhavnyi drzhaven drzhavniot drzavni drzavna panstwowa panstwowy statni statna", "state"),
+    **_same("pedagogical pedagogische padagogische pedagogica pedagogico pedagogiczny pedagogiczna "
+            "pedagogicheskiy pedagogichnyy pedagogique paedagogische", "pedagogical"),
+    **_same("music musik musica muzyczna muziek musique muzyki", "music"),
+    **_same("catholic katholieke katholische catolica catolico cattolica catholique katolicki katolicka "
+            "katolikus katolicke katolicky", "catholic"),
+    **_same("international internacional internazionale internationale internationaal miedzynarodowa "
+            "mezinarodni", "international"),
+    **_same("sport sports sportu deporte deportes", "sport"),
+    **_same("economics economic ekonomiczny ekonomicka ekonomska economica economico economique ekonomicheskiy "
+            "ekonomichnyy", "economics"),
     **_same("angewandte angewandten", "applied"),
     **_same("wissenschaften wissenschaft", "science"),
 }
@@ -96,9 +112,13 @@ KIND_PHRASES: dict[tuple[str, ...], str] = {
     ], APPLIED_SCIENCES),
     **dict.fromkeys([
         ("university", "technology"), ("technology", "university"), ("politechnika",), ("politehnica",),
-        ("university", "politecnica"), ("politecnica", "university"), ("polytechnic", "university"),
-        ("university", "polytechnic"), ("politecnico", "di"), ("tehnikaulikool",), ("technology", "universiteti"),
+        ("polytechnic", "university"),
+        ("university", "polytechnic"), ("polytechnic", "di"), ("tehnikaulikool",), ("technology", "universiteti"),
+        ("politehnica", "university"),
     ], TECHNOLOGY_UNIVERSITY),
+    # Chinese, Japanese and Korean kind words, transliterated a syllable at a time: 大学, 学院, 医院, 대학교
+    ("da", "xue"): "university", ("dae", "hag", "gyo"): "university", ("dae", "hak", "gyo"): "university",
+    ("xue", "yuan"): "college", ("yi", "yuan"): "hospital", ("byeong", "won"): "hospital",
 }
 _KIND_STARTS = frozenset(phrase[0] for phrase in KIND_PHRASES)
 _LONGEST_KIND = max(len(phrase) for phrase in KIND_PHRASES)
@@ -250,7 +270,7 @@ def _kinds(tokens: list[str]) -> list[str]:
         if tokens[position] in _KIND_STARTS:
             words, end = [], position
             while end < len(tokens) and len(words) < _LONGEST_KIND:
-                if tokens[end] not in STOPWORDS or (words and tuple(words + [tokens[end]]) in KIND_PHRASES):
+                if not words or tokens[end] not in STOPWORDS or tuple(words + [tokens[end]]) in KIND_PHRASES:
                     words.append(tokens[end])
                     if tuple(words) in KIND_PHRASES:
                         found = (KIND_PHRASES[tuple(words)], end + 1)
@@ -277,6 +297,42 @@ def exact_key(tokens: Iterable[str]) -> str:
     """Key for exact matching: the normalised words without function words and legal forms
     ('Université de Namur ASBL' is 'Université de Namur'), in order."""
     return " ".join(t for t in tokens if t not in STOPWORDS and t not in LEGAL_FORMS)
+
+
+# Words that introduce the person an institution is named after: "Yelets State University named after Ivan
+# Bunin", "Politechnika Bydgoska im. Jana i Jędrzeja Śniadeckich", "... imeni M.V. Lomonosova".
+_EPONYM = frozenset(["im", "imeni", "imienia", "named"])
+
+
+def without_eponym(tokens: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The name before its eponym ('yelets state university named after ivan bunin' -> 'yelets state
+    university'), if the name has one and at least two words and a word other than a kind come before."""
+    for position, token in enumerate(tokens):
+        if token in _EPONYM and position >= 2 and position + 1 < len(tokens) and (
+            token != "named" or tokens[position + 1] in ("after", "for")
+        ):
+            head = tokens[:position]
+            if any(t not in GENERIC and t not in STOPWORDS for t in head):
+                return head
+            return None
+    return None
+
+
+_QUOTED = re.compile(r"\"[^\"]{3,}\"|(?<!\w)'[^']{3,}'(?!\w)")
+
+
+def without_quoted(tokens_or_text: str) -> tuple[str, ...] | None:
+    """The words of a folded name without its quoted part, the honorific a name may carry or drop
+    ('Universidad Autónoma del Beni "José Ballivián"'), if what is left still names someone: a word
+    that is neither a kind, a qualifier nor a function word."""
+    if '"' not in tokens_or_text and "'" not in tokens_or_text:
+        return None
+    rest = _QUOTED.sub(" ", tokens_or_text)
+    if rest == tokens_or_text:
+        return None
+    tokens = tuple(tokens_of(rest))
+    distinctive = [t for t in tokens if t not in GENERIC and t not in STOPWORDS and t not in QUALIFIERS and t not in LEGAL_FORMS]
+    return tokens if len(tokens) >= 2 and distinctive else None
 
 
 def name_parts(name: str) -> list[str]:
@@ -409,9 +465,15 @@ def parse_query(raw: str) -> Query:
         country = next((c for c in (segment_country(s) for s in context) if c), None)
     whole = tuple(t for s in segments if " ".join(s) not in dropped for t in s) or kept[0]
     variants = [whole, tuple(t for s in kept for t in s)]
+    unquoted = without_quoted(fold_name(raw)) if len(segments) == 1 else None
+    if unquoted:
+        variants.append(unquoted)
     if len(kept) > 1:
         variants += list(reversed(kept))
     for segment in kept:
+        eponymless = without_eponym(segment)
+        if eponymless:
+            variants.append(eponymless)
         stripped = _without_unit_suffix(segment)
         if stripped:
             variants.append(stripped)

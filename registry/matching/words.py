@@ -113,7 +113,7 @@ def token_similarity(a: str, b: str) -> float:
     if a == b:
         return 1.0
     shorter = min(len(a), len(b))
-    if shorter >= 4 and (a == b + "s" or b == a + "s"):
+    if shorter >= 4 and (a == b + "s" or b == a + "s" or _transposed(a, b)):
         return 0.9
     if shorter < 4 or a.isdigit() or b.isdigit():
         return 0.0
@@ -129,6 +129,15 @@ def token_similarity(a: str, b: str) -> float:
             _SIMILARITY.clear()
         _SIMILARITY[key] = cached
     return cached
+
+
+def _transposed(a: str, b: str) -> bool:
+    """Two neighbouring letters swapped ('Qauid' / 'Quaid'): the commonest typo, which ratio scores low in
+    a short word."""
+    if len(a) != len(b) or a[0] != b[0] or a.isdigit():
+        return False
+    differ = [k for k in range(len(a)) if a[k] != b[k]]
+    return len(differ) == 2 and differ[1] == differ[0] + 1 and a[differ[0]] == b[differ[1]] and a[differ[1]] == b[differ[0]]
 
 
 def align(query, name, minimum: float = 0.8) -> list[tuple[int, int, float]]:
@@ -174,16 +183,16 @@ def align(query, name, minimum: float = 0.8) -> list[tuple[int, int, float]]:
 
 
 def _joined_pairs(query, name, used_q: set[int], used_n: set[int]) -> list[tuple[int, int, float]]:
-    """A word on one side written as two on the other ("Jiaotong" / "Jiao Tong", "Tsinghua" /
-    "Tsing Hua"): pair the word with both halves."""
+    """A word on one side written as two or three on the other ("Jiaotong" / "Jiao Tong", "Kafrelsheikh" /
+    "Kafr el Sheikh"): pair the word with every part."""
     pairs = []
     for words, other, used_w, used_o, flip in ((query, name, used_q, used_n, False), (name, query, used_n, used_q, True)):
-        joined = {other[j] + other[j + 1]: j for j in range(len(other) - 1)}
+        joined = {"".join(other[j:j + size]): range(j, j + size) for size in (3, 2) for j in range(len(other) - size + 1)}
         for i, word in enumerate(words):
-            j = joined.get(word)
-            if j is None or i in used_w or j in used_o or j + 1 in used_o or len(word) < 5:
+            span = joined.get(word)
+            if span is None or i in used_w or used_o.intersection(span) or len(word) < 5:
                 continue
             used_w.add(i)
-            used_o.update((j, j + 1))
-            pairs += [(j, i, 1.0), (j + 1, i, 1.0)] if flip else [(i, j, 1.0), (i, j + 1, 1.0)]
+            used_o.update(span)
+            pairs += [(j, i, 1.0) for j in span] if flip else [(i, j, 1.0) for j in span]
     return pairs
