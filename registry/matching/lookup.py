@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -12,6 +13,9 @@ from registry.matching.match import PART_PENALTY, Match, MatchOptions, _penalise
 from registry.matching.scoring import IndexScoring
 from registry.matching.text import (
     GENERIC,
+    LEGAL_FORMS,
+    OTHER_BODY,
+    QUALIFIERS,
     STOPWORDS,
     Query,
     country_words,
@@ -31,6 +35,28 @@ from registry.matching.words import (
 )
 
 BLOCK_BUDGET = 500  # postings read per query variant before commoner words only re-rank
+
+
+SPAN_WEIGHT = 2.0  # a name found within a longer text has a word at least this rare
+# The start of a text that names a unit: an affiliation ("Department of Genetics Stanford University ...").
+_UNIT_START = re.compile(r"^((from|the|and|\d+) )*(department|dept|faculty|school|college|institute|laboratory|lab|"
+                         r"laboratories|division|section|unit|center|clinic|program|programme|chair|graduate|key|"
+                         r"state key|group|service|research|departamento|dipartimento|institutionen|klinik)\b")
+# Words that carry a name on past a run that is another name: "University *of* Railway Transport",
+# "University *Hospital*", "Université d'Alger *3*", "... *and* Technology".
+_CONTINUATIONS = frozenset(["of", "for", "and", "de", "di", "da", "do", "del", "della", "des", "du", "der", "fur", "und",
+                            "y", "et", "e", "ii", "iii", "iv", "vi", "vii", "viii", "ix", "x"])
+
+
+def _carries_name_on(after: tuple[str, ...]) -> bool:
+    word = after[0]
+    if word in _CONTINUATIONS or word in GENERIC or word in QUALIFIERS or word.removesuffix("s") in QUALIFIERS:
+        return True
+    return word.isdigit() and len(word) <= 2 and (len(after) == 1 or not after[1].isdigit())
+
+
+def _distinctive(token: str) -> bool:
+    return token not in GENERIC and token not in STOPWORDS and token not in QUALIFIERS and token not in LEGAL_FORMS
 
 
 class IndexLookup(IndexScoring):
@@ -75,10 +101,57 @@ class IndexLookup(IndexScoring):
                 known = best.get(entity)
                 if known is None or match.score > known.score or (match.score == known.score and match.exact > known.exact):
                     best[entity] = match
+        if len(query.raw) >= 20 and not any(m.score >= options.probable for m in best.values()):
+            for entity, match in self._span_matches(query, country, options):
+                known = best.get(entity)
+                if known is None or match.score > known.score:
+                    best[entity] = match
         ranked = sorted(best.values(), key=lambda m: (-m.score, not m.exact, m.entity_id))
         if not include_below:
             ranked = [m for m in ranked if m.band != "below"]
         return ranked[:limit]
+
+    def _span_matches(self, query: Query, country, options: MatchOptions) -> list[tuple[int, Match]]:
+        """An affiliation written without commas ('Department of Genetics Stanford University Stanford
+        California USA'): the longest runs of words that are exactly an institution's name, with a rare word
+        other than a kind, qualifier or function word. A run inside a text counts only where the text reads
+        as a unit of it (it begins 'Department of ...'); a run that begins the text only with nothing but its
+        place (or a unit) after it. Never where the next word carries the name on ('... University of
+        Railway Transport', '... University Hospital', "... d'Alger 3") or a word around it makes the text
+        another body's ('... University Press', 'Friends of ...')."""
+        found = []
+        for segment in query.segments:
+            led_by_unit = _UNIT_START.match(" ".join(segment)) is not None
+            taken: set[int] = set()
+            for size in range(min(len(segment) - 1, 8), 1, -1):
+                for start in range(len(segment) - size + 1):
+                    span, after = segment[start:start + size], segment[start + size:]
+                    if span[0] in STOPWORDS or span[-1] in STOPWORDS or taken.intersection(range(start, start + size)):
+                        continue
+                    if (start and not led_by_unit) or (after and _carries_name_on(after)):
+                        continue
+                    ids = [i for i in self.exact.get(exact_key(span), ()) if not self.name_part[i]]
+                    around = {t for t in segment[max(0, start - 3):start] + after[:2]}
+                    if (not ids or OTHER_BODY.intersection(around)
+                            or not any(_distinctive(t) and self.weight(t) >= SPAN_WEIGHT for t in span)):
+                        continue
+                    taken.update(range(start, start + size))
+                    for name_id in ids:
+                        if start == 0 and after and not self._place_or_unit(after, self.name_entity[name_id]):
+                            continue
+                        match = self._exact_match(query, span, name_id, country, options)
+                        _penalise(match, PART_PENALTY, f"{self.name_raw[name_id]!r} found within the text", options)
+                        found.append((self.name_entity[name_id], match))
+        return found
+
+    def _place_or_unit(self, words: tuple[str, ...], entity: int) -> bool:
+        """The words after a name say where it is (an address, its city, country, a postcode, a state's code) or
+        begin a unit."""
+        if words[0].isdigit() or _UNIT_START.match(" ".join(t for t in words if not t.isdigit())):
+            return True
+        known = country_words(self.entity_country[entity]) | self.entity_city[entity]
+        return all(t in known or t in STOPWORDS or any(c.isdigit() for c in t) or len(t) <= 2
+                   or _near_city(t, self.entity_city[entity]) for t in words)
 
     def _placed(self, entity: int, query: Query) -> bool:
         """The words set apart from the name (after a comma, a dash, in brackets) say where the entity

@@ -206,6 +206,10 @@ _INSTITUTION_WORDS = frozenset(
 _CJK = re.compile(r"([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff])")
 _ELISION = re.compile(r"\b([ldjn])'")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
+# A word run into a number ('University1-21-40', '1Department'): written apart.
+_GLUED_DIGITS = re.compile(r"(?<=[a-z]{3})(?=[0-9])|(?<=[0-9])(?=[a-z]{3})")
+# Two words run together in a typed text ('EngineeringNanjing'), not a name's own capital ('McGill', 'DePaul').
+_GLUED_WORDS = re.compile(r"(?<=[a-z]{4})(?=[A-Z][a-z])")
 _SEGMENT_BREAK = re.compile(r"[,;()\[\]|]|\s+[-\u2013\u2014/]\s+")
 
 
@@ -218,7 +222,7 @@ def fold_name(text: str) -> str:
 def tokens_of(folded: str) -> list[str]:
     """Tokens of folded text: abbreviations expanded, dotted initials joined ('k u' -> 'ku'),
     and generic words in their canonical form."""
-    text = _ELISION.sub(r"\1 ", folded).replace("'", "").replace("&", " and ")
+    text = _GLUED_DIGITS.sub(" ", _ELISION.sub(r"\1 ", folded)).replace("'", "").replace("&", " and ")
     raw = _NON_WORD.sub(" ", text).split()
     joined: list[str] = []
     position = 0
@@ -321,6 +325,16 @@ def without_eponym(tokens: tuple[str, ...]) -> tuple[str, ...] | None:
 _QUOTED = re.compile(r"\"[^\"]{3,}\"|(?<!\w)'[^']{3,}'(?!\w)")
 
 
+# Words that show a text names another body built on an institution's name ("Uppsala University Holding AB",
+# "Friends of the University of Tartu", "Lund University Press"): a name found within such a text is not the text's.
+OTHER_BODY = LEGAL_FORMS | frozenset([
+    "association", "network", "group", "press", "holding", "holdings", "consulting", "services", "alumni", "society",
+    "union", "council", "students", "student", "foundation", "club", "trust", "ventures", "enterprises", "shop",
+    "store", "museum", "friends", "fund", "endowment", "bookstore", "partners", "partnership", "consortium",
+    "federation", "alliance", "publishing", "publishers", "sports", "innovations", "innovation", "incubator",
+])
+
+
 def without_quoted(tokens_or_text: str) -> tuple[str, ...] | None:
     """The words of a folded name without its quoted part, the honorific a name may carry or drop
     ('Universidad Autónoma del Beni "José Ballivián"'), if what is left still names someone: a word
@@ -402,6 +416,7 @@ class Query:
     country_hint: str | None = None  # a country named in the text itself
     kept: tuple[str, ...] = ()  # the segments that name the institution, joined (the whole, less the context)
     places: frozenset[str] = frozenset()  # context words of segments that name a campus or site
+    segments: tuple[tuple[str, ...], ...] = ()  # every segment but the units dropped, in the order typed
 
 
 # Words that make a segment a place of the institution: "Camperdown campus", "sede Santiago".
@@ -444,7 +459,7 @@ def _around_units(segment: tuple[str, ...]) -> list[tuple[str, ...]]:
 def parse_query(raw: str) -> Query:
     """Split a typed name on commas, semicolons, brackets and spaced dashes; drop unit
     segments; keep institution-like segments as variants and the rest as context."""
-    segments = [tuple(tokens_of(part)) for part in _SEGMENT_BREAK.split(_SEAT.sub(",", fold_name(raw)))]
+    segments = [tuple(tokens_of(part)) for part in _SEGMENT_BREAK.split(_SEAT.sub(",", fold_name(_GLUED_WORDS.sub(" ", raw))))]
     segments = [s for s in segments if s]
     if not segments:
         return Query(raw, ())
@@ -481,4 +496,6 @@ def parse_query(raw: str) -> Query:
         variants += _around_units(segment)
     context_words = frozenset(t for s in context for t in s) - STOPWORDS
     places = frozenset(t for s in context if _CAMPUS_WORDS & set(s) for t in s)
-    return Query(raw, tuple(dict.fromkeys(variants))[:5], tuple(dropped), context_words, country, variants[1], places)
+    typed = tuple(s for s in segments if " ".join(s) not in dropped)
+    return Query(raw, tuple(dict.fromkeys(variants))[:5], tuple(dropped), context_words, country, variants[1], places,
+                 typed)
