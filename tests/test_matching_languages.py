@@ -153,3 +153,22 @@ def test_a_name_inside_another_bodys_name_is_not_that_body(index, typed):
 
 def test_the_hospital_named_after_a_university_is_not_the_university(index):
     assert best(index, "Ghent University Hospital, Ghent, Belgium") == "ghent-hospital"
+
+
+@pytest.mark.parametrize("typed, country, expected", [
+    ("Avans University", "NL", "avans"),  # "university" written for the university of applied sciences
+    ("Oulu University", "FI", "oulu"),  # where both kinds exist, the one named leads
+    ("Gdansk University", "PL", "gdansk"),  # a university is not the university of technology
+])
+def test_a_kind_written_for_its_kin(index, typed, country, expected):
+    assert best(index, typed, country) == expected, index.match(typed, country)[:2]
+
+
+def test_a_kind_of_applied_sciences_is_not_written_for_a_university(index):
+    assert best(index, "Hogeschool Stanford", "US") is None
+
+
+def test_a_country_closing_a_name_costs_as_little_as_its_city():
+    index = NameIndex.build([("uandes-cl", "Universidad de Los Andes, Chile", "CL", "official"),
+                             ("uandes-co", "Universidad de Los Andes", "CO", "official")])
+    assert best(index, "Universidad de Los Andes", "CL") == "uandes-cl"

@@ -271,14 +271,15 @@ class IndexLookup(IndexScoring):
         near.update("".join(tokens[k:k + size]) for size in (2, 3) for k in range(len(tokens) - size + 1))  # neighbours
         weight, reachable = self.weight, []
         for name_id in candidates:
-            city = self.entity_city[self.name_entity[name_id]]
+            entity = self.name_entity[name_id]
+            city, country_named = self.entity_city[entity], country_words(self.entity_country[entity])
             aligned = rest = 0.0
             seat = place_tail(self.name_tokens[name_id])
             for position, word in enumerate(self.name_tokens[name_id]):
                 if word in near:
                     aligned += weight(word)
                 else:
-                    placed = position >= seat or (city and _near_city(word, city))
+                    placed = position >= seat or word in country_named or (city and _near_city(word, city))
                     rest += weight(word) * (CITY_DISCOUNT if placed else 1.0)
             if aligned and aligned / (aligned + penalty * rest) >= options.possible:
                 reachable.append(name_id)

@@ -61,12 +61,16 @@ CANONICAL = {
         "university universitet universitat universitaet universite universidad universidade universita "
         "universiteit uniwersytet univerzita univerzitet universitatea universiti universiteti yliopisto "
         "egyetem sveuciliste univerza universitetet universitas universitatis panepistemio panepistimio "
-        "universities universites universidades universitaten "
+        "universities universites universidades universitaten universitesi universiteti universitetit univerzitet "
+        "universitetas universitet "
         "universitetas universitate ulikool haskoli daigaku daxue",
         "university",
     ),
-    **_same("institute institut instituto istituto institutet instytut institutt instituut instituttet", "institute"),
-    **_same("hospital hopital ospedale sjukhus sykehus sygehus krankenhaus hospitalet", "hospital"),
+    **_same("institute institut instituto istituto institutet instytut institutt instituut instituttet instituti "
+            "enstitusu institutu", "institute"),
+    **_same("hospital hopital ospedale sjukhus sykehus sygehus krankenhaus hospitalet hastanesi bolnica bolnitsa "
+            "nemocnice szpital sairaala ziekenhuis", "hospital"),
+    **_same("clinic clinica clinique klinika klinik klinikum", "clinic"),
     **_same("college colegio collegio kollegium collegium", "college"),
     # "Tech." is written for both, and TU Wien is the Vienna University of Technology.
     **_same("technology technologie tecnologia teknologi technologies technical technische technischen "
@@ -121,6 +125,12 @@ KIND_PHRASES: dict[tuple[str, ...], str] = {
     ("xue", "yuan"): "college", ("yi", "yuan"): "hospital", ("byeong", "won"): "hospital",
 }
 _KIND_STARTS = frozenset(phrase[0] for phrase in KIND_PHRASES)
+# Kinds people write for another: "Hanze University" for the Hanze University of Applied Sciences, "Zuyd
+# University" for Zuyd Hogeschool, "Saimaa Polytechnic" for its university of applied sciences. (typed, named)
+# pairs, one way only: a typed kind of applied sciences is no university, and a typed "university" is no
+# university of technology (Saint Petersburg State University is not its Technical University). They pair, but
+# not as the same word: where both kinds exist in a city, the one the text names comes first.
+KIN_KINDS = frozenset([("university", APPLIED_SCIENCES), ("polytechnic", APPLIED_SCIENCES)])
 _LONGEST_KIND = max(len(phrase) for phrase in KIND_PHRASES)
 
 # Words that carry (almost) no identity: function words of the languages partner names use.

@@ -6,7 +6,7 @@ import math
 
 from rapidfuzz import fuzz
 
-from registry.matching.text import COMPASS, GENERIC, LEGAL_FORMS, QUALIFIERS, STOPWORDS
+from registry.matching.text import COMPASS, GENERIC, KIN_KINDS, LEGAL_FORMS, QUALIFIERS, STOPWORDS
 
 STOPWORD_WEIGHT = 0.05
 GENERIC_WEIGHT = 0.25
@@ -14,6 +14,8 @@ QUALIFIER_WEIGHT = 0.9
 MAX_WEIGHT = 3.0  # IDF is squashed (tanh) to this: a unique word and an uncommon one differ 2x, not 10x
 EXTRA_WORD_FLOOR = 1.0  # an unmatched word costs at least this, however common ("college")
 CITY_DISCOUNT = 0.2  # an unmatched city closing the name ("Imperial College London")
+KIN_SIMILARITY = 0.6  # two kinds people write for one another (university / university of applied sciences)
+KIN_WORDS = frozenset(typed for typed, _ in KIN_KINDS)
 
 
 def _squash(idf: float) -> float:
@@ -158,7 +160,8 @@ def align(query, name, minimum: float = 0.8) -> list[tuple[int, int, float]]:
             used_n.add(equal)
             pairs.append((i, equal, 1.0))
     if not rest:
-        return pairs + _joined_pairs(query, name, {i for i, _, _ in pairs}, used_n)
+        used_q = {i for i, _, _ in pairs}
+        return pairs + _joined_pairs(query, name, used_q, used_n) + _kin_pairs(query, name, used_q, used_n)
     candidates = []
     for j, other in enumerate(name):
         size = len(other)
@@ -179,7 +182,21 @@ def align(query, name, minimum: float = 0.8) -> list[tuple[int, int, float]]:
         used_q.add(-i)
         used_n.add(-j)
         pairs.append((-i, -j, similarity))
-    return pairs + _joined_pairs(query, name, used_q, used_n)
+    return pairs + _joined_pairs(query, name, used_q, used_n) + _kin_pairs(query, name, used_q, used_n)
+
+
+def _kin_pairs(query, name, used_q: set[int], used_n: set[int]) -> list[tuple[int, int, float]]:
+    """A kind word left over in the typed name that people write for a kind left over in the name (KIN_KINDS)."""
+    pairs = []
+    for i, word in enumerate(query):
+        if i in used_q or word not in KIN_WORDS:
+            continue
+        j = next((j for j, other in enumerate(name) if j not in used_n and (word, other) in KIN_KINDS), None)
+        if j is not None:
+            used_q.add(i)
+            used_n.add(j)
+            pairs.append((i, j, KIN_SIMILARITY))
+    return pairs
 
 
 def _joined_pairs(query, name, used_q: set[int], used_n: set[int]) -> list[tuple[int, int, float]]:
