@@ -42,6 +42,9 @@ SPAN_WEIGHT = 2.0  # a name found within a longer text has a word at least this 
 _UNIT_START = re.compile(r"^((from|the|and|\d+) )*(department|dept|faculty|school|college|institute|laboratory|lab|"
                          r"laboratories|division|section|unit|center|clinic|program|programme|chair|graduate|key|"
                          r"state key|group|service|research|departamento|dipartimento|institutionen|klinik)\b")
+# A unit named after the institution's name: "Yale University *School of Medicine*".
+_UNIT_AFTER = re.compile(r"^(department|dept|faculty|division|laboratory|lab|graduate school|"
+                         r"(school|college|institute|center|centre) (of|for))\b")
 # Words that carry a name on past a run that is another name: "University *of* Railway Transport",
 # "University *Hospital*", "Université d'Alger *3*", "... *and* Technology".
 _CONTINUATIONS = frozenset(["of", "for", "and", "de", "di", "da", "do", "del", "della", "des", "du", "der", "fur", "und",
@@ -49,6 +52,8 @@ _CONTINUATIONS = frozenset(["of", "for", "and", "de", "di", "da", "do", "del", "
 
 
 def _carries_name_on(after: tuple[str, ...]) -> bool:
+    if _UNIT_AFTER.match(" ".join(after[:3])):  # "Yale University School of Medicine"
+        return False
     word = after[0]
     if word in _CONTINUATIONS or word in GENERIC or word in QUALIFIERS or word.removesuffix("s") in QUALIFIERS:
         return True
@@ -123,7 +128,7 @@ class IndexLookup(IndexScoring):
         for segment in query.segments:
             led_by_unit = _UNIT_START.match(" ".join(segment)) is not None
             taken: set[int] = set()
-            for size in range(min(len(segment) - 1, 8), 1, -1):
+            for size in range(min(len(segment), 8), 1, -1):
                 for start in range(len(segment) - size + 1):
                     span, after = segment[start:start + size], segment[start + size:]
                     if span[0] in STOPWORDS or span[-1] in STOPWORDS or taken.intersection(range(start, start + size)):
@@ -150,6 +155,8 @@ class IndexLookup(IndexScoring):
         if words[0].isdigit() or _UNIT_START.match(" ".join(t for t in words if not t.isdigit())):
             return True
         known = country_words(self.entity_country[entity]) | self.entity_city[entity]
+        if words[-1] in known - self.entity_city[entity]:  # an address ending in its country
+            return True
         return all(t in known or t in STOPWORDS or any(c.isdigit() for c in t) or len(t) <= 2
                    or _near_city(t, self.entity_city[entity]) for t in words)
 

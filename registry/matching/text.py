@@ -426,7 +426,7 @@ class Query:
     country_hint: str | None = None  # a country named in the text itself
     kept: tuple[str, ...] = ()  # the segments that name the institution, joined (the whole, less the context)
     places: frozenset[str] = frozenset()  # context words of segments that name a campus or site
-    segments: tuple[tuple[str, ...], ...] = ()  # every segment but the units dropped, in the order typed
+    segments: tuple[tuple[str, ...], ...] = ()  # every segment, in the order typed
 
 
 # Words that make a segment a place of the institution: "Camperdown campus", "sede Santiago".
@@ -506,6 +506,5 @@ def parse_query(raw: str) -> Query:
         variants += _around_units(segment)
     context_words = frozenset(t for s in context for t in s) - STOPWORDS
     places = frozenset(t for s in context if _CAMPUS_WORDS & set(s) for t in s)
-    typed = tuple(s for s in segments if " ".join(s) not in dropped)
     return Query(raw, tuple(dict.fromkeys(variants))[:5], tuple(dropped), context_words, country, variants[1], places,
-                 typed)
+                 tuple(segments))
