@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 from rapidfuzz import fuzz, process
 
-from registry.matching.match import PART_PENALTY, Match, MatchOptions, _penalise
+from registry.matching.match import PART_PENALTY, UNPLACED_PENALTY, Match, MatchOptions, _penalise
 from registry.matching.scoring import IndexScoring
 from registry.matching.text import (
     GENERIC,
@@ -101,8 +101,9 @@ class IndexLookup(IndexScoring):
             for entity, match in found:
                 if position and variant == query.kept and self._placed(entity, query):
                     match.explanation += f"; {' '.join(sorted(query.context))} read as its place"
-                elif position:
-                    _penalise(match, PART_PENALTY, f"matched the part {' '.join(variant)!r} only", options)
+                elif position:  # the rest of the text says something the entity is not known for: a little more
+                    amount = PART_PENALTY + (UNPLACED_PENALTY if variant == query.kept and query.context else 0.0)
+                    _penalise(match, amount, f"matched the part {' '.join(variant)!r} only", options)
                 known = best.get(entity)
                 if known is None or match.score > known.score or (match.score == known.score and match.exact > known.exact):
                     best[entity] = match

@@ -374,7 +374,24 @@ def _country_lookup() -> dict[str, str]:
     """Normalised country names (English, Swedish, common) -> alpha-2."""
     from registry.countries import _lookup
 
-    return {" ".join(tokens_of(name)): code for name, code in _lookup().items() if len(name) > 3}
+    found = {" ".join(tokens_of(name)): code for name, code in _lookup().items() if len(name) > 3}
+    found.update({" ".join(tokens_of(name)): code for name, code in _COUNTRY_NAMES.items() if name not in found})
+    return found
+
+
+# Countries as affiliations and partner lists write them beyond the names registry.countries knows: the
+# abbreviations ("USA", "U.K.", "P.R. China") and the countries' own names ("Deutschland", "España", "Polska").
+_COUNTRY_NAMES = {
+    "usa": "US", "u s a": "US", "united states of america": "US", "uk": "GB", "u k": "GB", "prc": "CN",
+    "p r china": "CN", "pr china": "CN", "roc": "TW", "uae": "AE", "deutschland": "DE", "brd": "DE",
+    "osterreich": "AT", "schweiz": "CH", "suisse": "CH", "svizzera": "CH", "espana": "ES", "italia": "IT",
+    "polska": "PL", "cesko": "CZ", "ceska republika": "CZ", "slovensko": "SK", "magyarorszag": "HU", "suomi": "FI",
+    "norge": "NO", "danmark": "DK", "island": "IS", "nederland": "NL", "belgie": "BE", "belgique": "BE",
+    "brasil": "BR", "mexico": "MX", "turkiye": "TR", "rossiya": "RU", "rossiia": "RU", "ukraina": "UA",
+    "hellas": "GR", "ellada": "GR", "eesti": "EE", "latvija": "LV", "lietuva": "LT", "hrvatska": "HR",
+    "slovenija": "SI", "srbija": "RS", "romania": "RO", "bulgaria": "BG", "nippon": "JP", "korea": "KR",
+    "south korea": "KR", "iran": "IR", "viet nam": "VN", "vietnam": "VN", "russia": "RU", "taiwan": "TW",
+}
 
 
 @cache
