@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 from rapidfuzz import fuzz, process
 
-from registry.matching.match import PART_PENALTY, UNPLACED_PENALTY, Match, MatchOptions, _penalise
+from registry.matching.match import LATER_PENALTY, PART_PENALTY, UNPLACED_PENALTY, Match, MatchOptions, _penalise
 from registry.matching.scoring import IndexScoring
 from registry.matching.text import (
     GENERIC,
@@ -103,6 +103,9 @@ class IndexLookup(IndexScoring):
                     match.explanation += f"; {' '.join(sorted(query.context))} read as its place"
                 elif position:  # the rest of the text says something the entity is not known for: a little more
                     amount = PART_PENALTY + (UNPLACED_PENALTY if variant == query.kept and query.context else 0.0)
+                    # of two institutions named ("Barnard College, Columbia University"; "Royal College of Music,
+                    # University of London"), the first is the one meant, the second the one it belongs to
+                    amount += LATER_PENALTY * query.named.index(variant) if variant in query.named else 0.0
                     _penalise(match, amount, f"matched the part {' '.join(variant)!r} only", options)
                 known = best.get(entity)
                 if known is None or match.score > known.score or (match.score == known.score and match.exact > known.exact):
@@ -127,14 +130,18 @@ class IndexLookup(IndexScoring):
         another body's ('... University Press', 'Friends of ...')."""
         found = []
         for segment in query.segments:
-            led_by_unit = _UNIT_START.match(" ".join(segment)) is not None
+            unit = _UNIT_START.match(" ".join(segment))
+            led_by_unit = unit is not None
+            # the unit's own name comes first ("Department of Materials Science and Engineering", "Institute for
+            # Advanced Study"): a run that begins it names the unit, not the institution
+            first = len(unit.group(0).split()) + 2 if unit else 0
             taken: set[int] = set()
             for size in range(min(len(segment), 8), 1, -1):
                 for start in range(len(segment) - size + 1):
                     span, after = segment[start:start + size], segment[start + size:]
                     if span[0] in STOPWORDS or span[-1] in STOPWORDS or taken.intersection(range(start, start + size)):
                         continue
-                    if (start and not led_by_unit) or (after and _carries_name_on(after)):
+                    if (start and not led_by_unit) or start < first or (after and _carries_name_on(after)):
                         continue
                     ids = [i for i in self.exact.get(exact_key(span), ()) if not self.name_part[i]]
                     around = {t for t in segment[max(0, start - 3):start] + after[:2]}

@@ -444,6 +444,7 @@ class Query:
     kept: tuple[str, ...] = ()  # the segments that name the institution, joined (the whole, less the context)
     places: frozenset[str] = frozenset()  # context words of segments that name a campus or site
     segments: tuple[tuple[str, ...], ...] = ()  # every segment, in the order typed
+    named: tuple[tuple[str, ...], ...] = ()  # the segments that name an institution, in the order typed
 
 
 # Words that make a segment a place of the institution: "Camperdown campus", "sede Santiago".
@@ -524,4 +525,4 @@ def parse_query(raw: str) -> Query:
     context_words = frozenset(t for s in context for t in s) - STOPWORDS
     places = frozenset(t for s in context if _CAMPUS_WORDS & set(s) for t in s)
     return Query(raw, tuple(dict.fromkeys(variants))[:5], tuple(dropped), context_words, country, variants[1], places,
-                 tuple(segments))
+                 tuple(segments), tuple(kept) if len(kept) > 1 else ())
