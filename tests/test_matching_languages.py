@@ -172,3 +172,33 @@ def test_a_country_closing_a_name_costs_as_little_as_its_city():
     index = NameIndex.build([("uandes-cl", "Universidad de Los Andes, Chile", "CL", "official"),
                              ("uandes-co", "Universidad de Los Andes", "CO", "official")])
     assert best(index, "Universidad de Los Andes", "CL") == "uandes-cl"
+
+
+def test_a_country_as_affiliations_write_it_agrees():
+    from registry.matching.text import country_words, segment_country
+
+    assert {"usa", "us"} <= country_words("US") and "uk" in country_words("GB") and "deutschland" in country_words("DE")
+    assert segment_country(("polska",)) == "PL" and segment_country(("pr", "china")) == "CN"
+
+
+def test_a_campus_named_after_its_system_is_the_campus():
+    index = NameIndex.build([("ucd", "University of California, Davis", "US", "official"),
+                             ("uc", "University of California System", "US", "official"),
+                             ("uc", "University of California", "US", "alias")],
+                            cities={"ucd": "Davis", "uc": "Oakland"})
+    assert best(index, "University of California, Davis, USA") == "ucd"
+    assert best(index, "University of California, Oakland") == "uc"
+
+
+def test_of_two_institutions_named_the_first_is_meant():
+    index = NameIndex.build([("barnard", "Barnard College", "US", "official"),
+                             ("columbia", "Columbia University", "US", "official")])
+    assert best(index, "Barnard College, Columbia University") == "barnard"
+    assert best(index, "Columbia University, Barnard College") == "columbia"
+
+
+def test_a_run_that_begins_a_unit_names_the_unit():
+    index = NameIndex.build([("mse", "Materials Science and Engineering", "FR", "official"),
+                             ("stanford", "Stanford University", "US", "official")], cities={"stanford": "Stanford"})
+    found = index.match("Department of Materials Science and Engineering, Institute of Physics")
+    assert not found or found[0].band != "probable"
