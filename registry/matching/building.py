@@ -10,9 +10,17 @@ from typing import Self
 
 from registry.matching.match import KINDS, MatchOptions
 from registry.matching.state import IndexState
-from registry.matching.text import STOPWORDS, exact_key, fold_name, name_parts, normalize, tokens_of, without_eponym, without_quoted
+from registry.matching.text import (
+    STOPWORDS,
+    exact_key,
+    fold_name,
+    name_parts,
+    normalize,
+    tokens_of,
+    without_eponym,
+    without_quoted,
+)
 from registry.matching.words import _fixed_weight, _looks_like_acronym, _near_city, _squash, _trigrams
-
 
 _LETTERS = re.compile(r"[^a-z0-9]+")
 

@@ -282,7 +282,8 @@ def _kinds(tokens: list[str]) -> list[str]:
     while position < len(tokens):
         found = None
         if tokens[position] in _KIND_STARTS:
-            words, end = [], position
+            words: list[str] = []
+            end = position
             while end < len(tokens) and len(words) < _LONGEST_KIND:
                 if not words or tokens[end] not in STOPWORDS or tuple(words + [tokens[end]]) in KIND_PHRASES:
                     words.append(tokens[end])

@@ -159,8 +159,8 @@ def align(query, name, minimum: float = 0.8) -> list[tuple[int, int, float]]:
         else:
             used_n.add(equal)
             pairs.append((i, equal, 1.0))
+    used_q: set[int] = {i for i, _, _ in pairs}
     if not rest:
-        used_q = {i for i, _, _ in pairs}
         return pairs + _joined_pairs(query, name, used_q, used_n) + _kin_pairs(query, name, used_q, used_n)
     candidates = []
     for j, other in enumerate(name):
@@ -175,7 +175,6 @@ def align(query, name, minimum: float = 0.8) -> list[tuple[int, int, float]]:
             if similarity >= minimum:
                 candidates.append((similarity, -i, -j))
     candidates.sort(reverse=True)
-    used_q: set[int] = {i for i, _, _ in pairs}
     for similarity, i, j in candidates:
         if -i in used_q or -j in used_n:
             continue
