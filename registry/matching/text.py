@@ -48,6 +48,9 @@ ABBREVIATIONS = {
     "ltd": ("limited",),
     "inc": ("incorporated",),
     "fh": ("fachhochschule",),  # FH Joanneum, FH Kufstein
+    "politechnika": ("university", "technology"),  # Politechnika Gdańska: Gdańsk University of Technology
+    "politehnica": ("university", "technology"),
+    "tehnikaulikool": ("university", "technology"),
 }
 
 
@@ -102,24 +105,17 @@ CANONICAL = {
 }
 
 # Kinds of institution that several words of several languages name, taken as one token on both sides,
-# so that "Hochschule Fulda" is "Fulda University of Applied Sciences" and "Politechnika Warszawska" the
-# "Warsaw University of Technology". Read on canonical tokens; function words inside a phrase are skipped.
-# "Polytechnic" alone stays itself: in English it is a kind of its own (Nanyang Polytechnic is not Nanyang
-# Technological University), as is "Instituto Politécnico" (a polytechnic institute, not a university).
+# so that "Hochschule Fulda" is "Fulda University of Applied Sciences". Read on canonical tokens; function
+# words inside a phrase are skipped. The English kinds of technology stay apart: Xi'an Technological
+# University is not Xi'an University of Technology, nor Tianjin Polytechnic University Tianjin University of
+# Technology; only the one-word foreign names ("Politechnika") are read as university + technology.
 APPLIED_SCIENCES = "university_of_applied_sciences"
-TECHNOLOGY_UNIVERSITY = "university_of_technology"
 KIND_PHRASES: dict[tuple[str, ...], str] = {
     **dict.fromkeys([
         ("university", "applied", "science"), ("applied", "science", "university"), ("hochschule", "applied", "science"),
         ("fachhochschule",), ("hochschule",), ("hogeschool",), ("ammattikorkeakoulu",), ("haute", "school"),
         ("fachhochschul",),
     ], APPLIED_SCIENCES),
-    **dict.fromkeys([
-        ("university", "technology"), ("technology", "university"), ("politechnika",), ("politehnica",),
-        ("polytechnic", "university"),
-        ("university", "polytechnic"), ("polytechnic", "di"), ("tehnikaulikool",), ("technology", "universiteti"),
-        ("politehnica", "university"),
-    ], TECHNOLOGY_UNIVERSITY),
     # Chinese, Japanese and Korean kind words, transliterated a syllable at a time: 大学, 学院, 医院, 대학교
     ("da", "xue"): "university", ("dae", "hag", "gyo"): "university", ("dae", "hak", "gyo"): "university",
     ("xue", "yuan"): "college", ("yi", "yuan"): "hospital", ("byeong", "won"): "hospital",
@@ -127,9 +123,8 @@ KIND_PHRASES: dict[tuple[str, ...], str] = {
 _KIND_STARTS = frozenset(phrase[0] for phrase in KIND_PHRASES)
 # Kinds people write for another: "Hanze University" for the Hanze University of Applied Sciences, "Zuyd
 # University" for Zuyd Hogeschool, "Saimaa Polytechnic" for its university of applied sciences. (typed, named)
-# pairs, one way only: a typed kind of applied sciences is no university, and a typed "university" is no
-# university of technology (Saint Petersburg State University is not its Technical University). They pair, but
-# not as the same word: where both kinds exist in a city, the one the text names comes first.
+# pairs, one way only: a typed kind of applied sciences is no university. They pair, but not as the same word:
+# where both kinds exist in a city, the one the text names comes first.
 KIN_KINDS = frozenset([("university", APPLIED_SCIENCES), ("polytechnic", APPLIED_SCIENCES)])
 _LONGEST_KIND = max(len(phrase) for phrase in KIND_PHRASES)
 
@@ -150,7 +145,7 @@ STOPWORDS = frozenset(
 GENERIC = frozenset(
     [
         "university", "institute", "college", "school", "academy", "faculty", "department", "polytechnic",
-        "national", "state", "federal", "royal", "public", "higher", "education", APPLIED_SCIENCES, TECHNOLOGY_UNIVERSITY,
+        "national", "state", "federal", "royal", "public", "higher", "education", APPLIED_SCIENCES,
     ]
 )
 # Words that tell apart institutions of one city: the medical university is not the university.
@@ -163,7 +158,7 @@ QUALIFIERS = frozenset(
         "forestry", "languages", "foreign", "finance", "management", "commerce", "administration", "communication",
         "transport", "aeronautics", "astronautics", "education",
         # the kinds within a city: Oulu's university is not its university of applied sciences or of technology
-        APPLIED_SCIENCES, TECHNOLOGY_UNIVERSITY,
+        APPLIED_SCIENCES,
     ]
 )
 
@@ -201,14 +196,14 @@ _UNIT_PREFIX = re.compile(
 )
 # A unit named after the institution, without a comma: "... University School of Medicine".
 _UNIT_SUFFIX = re.compile(
-    r"^(?P<name>(?=.*\b(university|institute|college|university_of_applied_sciences|university_of_technology)\b).+?)\s+"
+    r"^(?P<name>(?=.*\b(university|institute|college|university_of_applied_sciences)\b).+?)\s+"
     r"((school|college|faculty) of (medical|health science|dentistry|nursing|pharmacy|public health)"
     r"|medical (school|faculty|college)|college medical)$"
 )
 # Words that show a segment names an institution rather than a place.
 _INSTITUTION_WORDS = frozenset(
     [
-        "university", APPLIED_SCIENCES, TECHNOLOGY_UNIVERSITY, "institute", "college", "hospital", "school", "academy", "polytechnic", "clinic", "center",
+        "university", APPLIED_SCIENCES, "institute", "college", "hospital", "school", "academy", "polytechnic", "clinic", "center",
         "foundation", "council", "agency", "ministry",
     ]
 )
@@ -274,7 +269,7 @@ def _without_wrapper(tokens: list[str]) -> list[str]:
 
 def _kinds(tokens: list[str]) -> list[str]:
     """Phrases that name a kind of institution (KIND_PHRASES) as their one token; a kind said twice in a
-    row ("Universitat Politècnica" -> university + university of technology) once."""
+    row ("Hochschule ... University of Applied Sciences") once."""
     if not _KIND_STARTS.intersection(tokens):
         return tokens
     out: list[str] = []
@@ -295,11 +290,9 @@ def _kinds(tokens: list[str]) -> list[str]:
             position += 1
             continue
         kind, position = found
-        if out and out[-1] in (kind, "university"):  # "Universitat Politècnica", "Hochschule ... University of ..."
+        if out and out[-1] in (kind, "university"):  # "Hochschule ... University of Applied Sciences"
             out.pop()
         out.append(kind)
-        if position < len(tokens) and tokens[position] == "university":  # "Politehnica University"
-            position += 1
     return out
 
 
@@ -456,7 +449,7 @@ _CAMPUS_WORDS = frozenset([
 _UNIT_WORDS = frozenset([
     "school", "faculty", "department", "graduate", "center", "laboratory", "division", "institute",
 ])
-_HOLDER_WORDS = frozenset(["university", "institute", "college", "hospital", APPLIED_SCIENCES, TECHNOLOGY_UNIVERSITY])
+_HOLDER_WORDS = frozenset(["university", "institute", "college", "hospital", APPLIED_SCIENCES])
 
 
 def _without_unit_suffix(segment: tuple[str, ...]) -> tuple[str, ...] | None:
