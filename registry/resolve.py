@@ -287,7 +287,7 @@ class Resolver:
         return Resolution(name, country, status, merged[:limit] if status != "new" else [], reason)
 
     def _generic_name_of_one(self, name: str, text: str, country: str, limit: int) -> Resolution | None:
-        """'Universidad Nacional' in CR, 'Applied Science University' in JO: a name made of kind words that is
+        """'Universidad Nacional' in CR, 'Institute of Technical Education' in SG: a name made of kind words that is
         the name of exactly one institution of the given country, in the registry or the reference."""
         found = []
         for index, convert in ((self.registry, self._from_registry), (self.reference, self._from_reference)):
