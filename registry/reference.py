@@ -36,6 +36,7 @@ from pydantic import ValidationError
 
 from registry import clock
 from registry import db as store
+from registry.matching import normalize
 from registry.models.reference import ReferenceInstitution, ReferenceLoad
 from registry.problems import Problem, ProblemsFound
 
@@ -337,6 +338,7 @@ def load_reference(
             raise ProblemsFound(problems)
         bulk.finish()
         result.unchanged = result.records - result.inserted - result.updated
+        refresh_normalized_names(db)
         result.names = db.conn.execute("SELECT count(*) FROM reference_names").fetchone()[0]
         if result.inserted or result.updated:
             previous = db.conn.execute("SELECT coalesce(max(id), 0) FROM reference_loads").fetchone()[0]
@@ -389,6 +391,17 @@ def load_shipped_reference(db: sqlite_utils.Database, *, actor: str | None = Non
         if path.exists() and not held:
             results.append(load_reference(db, path, actor=actor or "registry init", progress=False))
     return results
+
+
+def refresh_normalized_names(db: sqlite_utils.Database) -> int:
+    """Recompute the stored normalised form of every reference name whose form an older normaliser wrote
+    (name matching learns new equivalences: 'Hochschule' for 'University of Applied Sciences'); returns how
+    many changed. The name index normalises afresh; this keeps the column true for anyone reading it."""
+    stale = [(fresh, reference, name) for reference, name, stored in
+             db.conn.execute("SELECT reference, name, name_normalized FROM reference_names")
+             if (fresh := normalize(name)) != stored]
+    db.conn.executemany("UPDATE reference_names SET name_normalized = ? WHERE reference = ? AND name = ?", stale)
+    return len(stale)
 
 
 def reference_stamp(db: sqlite_utils.Database) -> tuple:

@@ -35,7 +35,7 @@ from registry.identifier_index import IdentifierIndex, KeyHit, erasmus_identifie
 from registry.matching import Match, MatchOptions, NameIndex
 from registry.matching.identifiers import TypedIdentifier, embedded_identifiers, typed_identifier
 from registry.matching.match import FORMER_PENALTY
-from registry.matching.text import GENERIC, STOPWORDS, tokens_of
+from registry.matching.text import GENERIC, STOPWORDS, exact_key, normalize, tokens_of
 from registry.models import Institution, InstitutionName
 from registry.problems import Problem, ProblemsFound
 from registry.progress import NO_PROGRESS, Progress
@@ -172,18 +172,32 @@ def reference_index(db: sqlite_utils.Database, *, persist: bool = True) -> NameI
 def _engine_version() -> str:
     """A digest of the matching engine's source: a cached index built by other code is rebuilt."""
     digest = hashlib.sha1()
-    for path in sorted(Path(matching.__file__).parent.glob("*.py")):
+    for path in [*sorted(Path(matching.__file__).parent.glob("*.py")), Path(__file__)]:  # and how this module builds it
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
 
 def _build_reference_index(db: sqlite_utils.Database) -> NameIndex:
+    # Names are normalised afresh rather than read from name_normalized: a stored form may come from an
+    # older normaliser (the index is rebuilt whenever the engine's code changes).
     rows = db.conn.execute(
-        "SELECT n.reference, n.name, r.country, n.kind, n.name_normalized FROM reference_names n "
-        "JOIN reference_institutions r ON r.id = n.reference"
+        "SELECT n.reference, n.name, r.country, n.kind, r.source FROM reference_names n "
+        "JOIN reference_institutions r ON r.id = n.reference ORDER BY r.source = 'hipo'"
     ).fetchall()
     cities = dict(db.conn.execute("SELECT id, city FROM reference_institutions WHERE city IS NOT NULL").fetchall())
-    return NameIndex.build(rows, cities=cities)
+    # The world-universities list backs ROR for universities ROR lacks: a record of it whose name is, as
+    # matching reads names, a ROR record's name in the same country is that record (Fachhochschule München
+    # is the Munich University of Applied Sciences), not a rival to it.
+    entries, ror_names = [], set()
+    for reference, name, country, kind, source in rows:
+        normalised = normalize(name)
+        key = (exact_key(normalised.split()), country)
+        if source == "hipo" and key in ror_names:
+            continue
+        if source == "ror":
+            ror_names.add(key)
+        entries.append((reference, name, country, kind, normalised))
+    return NameIndex.build(entries, cities=cities)
 
 
 def _write_cache(path: Path, stamp: tuple, index: NameIndex) -> None:
@@ -242,8 +256,9 @@ class Resolver:
             if not_a_name(text) or not any(c.isalpha() for c in text):
                 return keyed[0]
         if _only_generic(text):
-            return Resolution(name, country, INVALID, [], "too generic: give the words that set the institution apart, "
-                              "with its country or city")
+            named = self._generic_name_of_one(name, text, country, limit) if country else None
+            return named or Resolution(name, country, INVALID, [], "too generic: give the words that set the institution "
+                                       "apart, with its country or city")
         return self._by_name(name, text, country, limit)
 
     def _by_name(self, name: str, text: str, country: str | None, limit: int) -> Resolution:
@@ -270,6 +285,23 @@ class Resolver:
             close = [c for c in merged if c.band != "below"]
             return Resolution(name, country, status, close[:max(limit, AMBIGUOUS_SHOWN)], reason)
         return Resolution(name, country, status, merged[:limit] if status != "new" else [], reason)
+
+    def _generic_name_of_one(self, name: str, text: str, country: str, limit: int) -> Resolution | None:
+        """'Universidad Nacional' in CR, 'Institute of Technical Education' in SG: a name made of kind words that is
+        the name of exactly one institution of the given country, in the registry or the reference."""
+        found = []
+        for index, convert in ((self.registry, self._from_registry), (self.reference, self._from_reference)):
+            if index is not None:
+                found += [c for m in index.match(text, country, AMBIGUOUS_SHOWN, include_below=True)
+                          if m.exact and m.country == country and not m.penalties[1:] and (c := convert(m)) and c.usable]
+        holders = {c.reference_id or c.institution_id for c in found}
+        if len(holders) != 1:
+            return None
+        top = found[0]
+        top.score, top.band = self.registry.options.probable, "probable"
+        top.reason += f"; the only institution in {country} with this name"
+        return Resolution(name, country, "matched", [top][:limit],
+                          f"a name of kind words only, but the name of exactly one institution in {country}")
 
     def _distinctive_alone(self, name: str, country: str | None, merged: list[Candidate], status: str, reason: str):
         """'Karolinska' with SE, 'Sapienza' with IT: a distinctive word that only one institution of the

@@ -281,7 +281,7 @@ def test_legal_and_corporate_wrappers_and_foreign_function_words_are_not_name_wo
 
 @pytest.mark.parametrize("name, expected", [
     ("Uniwersytet Gorzowski", "gorzow"),         # -ski: the university of Gorzów
-    ("Politechnika Krakowska", None),            # politechnika is no word ROR's English name carries
+    ("Politechnika Krakowska", "krakow-tech"),   # politechnika is a university of technology
     ("Krakowska University of Technology", "krakow-tech"),
     ("Universita Statale Milanese", "milan-state"),
 ])

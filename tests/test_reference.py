@@ -110,3 +110,15 @@ def test_progress_bar_only_when_asked_or_on_a_terminal(registry, records, tmp_pa
     assert capsys.readouterr().err == ""
     load_reference(registry, lines, progress=True)
     assert "reading ror.jsonl" in capsys.readouterr().err
+
+
+def test_a_load_refreshes_normalised_names_an_older_normaliser_wrote(registry, records, tmp_path):
+    path = tmp_path / "records.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in records), encoding="utf-8")
+    load_reference(registry, path, progress=False)
+    registry.conn.execute("UPDATE reference_names SET name_normalized = 'stale' WHERE reference = '035b05819'")
+    load_reference(registry, path, progress=False)
+    stale = registry.conn.execute("SELECT count(*) FROM reference_names WHERE name_normalized = 'stale'").fetchone()[0]
+    assert stale == 0
+    assert registry.conn.execute("SELECT name_normalized FROM reference_names WHERE name = 'Københavns Universitet'"
+                                 ).fetchone() == ("kobenhavns university",)

@@ -261,3 +261,14 @@ def test_an_address_written_in_the_text_is_a_key_and_its_words_no_name(registry)
     assert "e-mail domain med.lu.se" in result.reason
     result = resolve(registry, "Heidelberg University (uni-hd.de)")  # an unknown domain: the name decides
     assert (result.status, result.best.reference_id) == ("matched", "038t36y30")
+
+
+@pytest.mark.parametrize(("typed", "country", "expected"), [
+    ("Universidad Nacional", "CR", "01t466c14"), ("Institute of Technical Education", "SG", "03xw9zx77"),
+])
+def test_a_name_of_kind_words_that_one_institution_of_the_country_carries(registry, typed, country, expected):
+    result = resolve(registry, typed, country)
+    assert result.status == "matched" and result.best.reference_id == expected, result
+    assert f"exactly one institution in {country}" in result.reason
+    assert resolve(registry, typed).status == "invalid"  # without the country it names no one
+    assert resolve(registry, typed, "SE").status == "invalid"

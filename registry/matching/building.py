@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Self
 
 from registry.matching.match import KINDS, MatchOptions
 from registry.matching.state import IndexState
-from registry.matching.text import STOPWORDS, exact_key, fold_name, name_parts, normalize, tokens_of
+from registry.matching.text import (
+    STOPWORDS,
+    exact_key,
+    fold_name,
+    name_parts,
+    normalize,
+    tokens_of,
+    without_eponym,
+    without_quoted,
+)
 from registry.matching.words import _fixed_weight, _looks_like_acronym, _near_city, _squash, _trigrams
+
+_LETTERS = re.compile(r"[^a-z0-9]+")
 
 
 class IndexBuilding(IndexState):
@@ -39,12 +51,19 @@ class IndexBuilding(IndexState):
             if not name or not name.strip():
                 continue
             normalised = entry[4] if len(entry) > 4 and entry[4] is not None else normalize(name)
+            if kind == "acronym" or _looks_like_acronym(name.strip(), (name,)):  # its letters, not what they abbreviate
+                # elsewhere: 'FH', 'TU' are acronyms here
+                normalised = " ".join(_LETTERS.sub(" ", fold_name(name)).split())
             entity = index._entity(entity_id, country)
             kind = kind if kind in KINDS else "alias"
-            index._add_name(entity, name, kind, tuple(normalised.split()), False, seen)
+            tokens = tuple(normalised.split())
+            index._add_name(entity, name, kind, tokens, False, seen)
             if kind != "acronym":
                 for part in name_parts(name):
                     index._add_name(entity, part, kind, tuple(normalize(part).split()), True, seen)
+                for head in (without_eponym(tokens), without_quoted(fold_name(name))):
+                    if head:  # "Yelets State University" of "... named after Ivan Bunin", of '... "Ivan Rilski"'
+                        index._add_name(entity, name, kind, head, True, seen)
         for entity_id, city in (cities or {}).items():
             if entity_id in index.entity_pos and city:
                 index.entity_city[index.entity_pos[entity_id]] = frozenset(tokens_of(fold_name(city)))
@@ -98,7 +117,8 @@ class IndexBuilding(IndexState):
         for name_id, tokens in enumerate(self.name_tokens):
             entity = self.name_entity[name_id]
             first = self.name_raw[name_id].split()[0] if self.name_raw[name_id].split() else ""
-            looks_like_acronym = len(tokens) >= 2 and 2 <= len(first) <= 6 and first.isupper()
+            looks_like_acronym = (len(tokens) >= 2 and 2 <= len(first) <= 6 and first.isupper()
+                                  and tokens[0] == _LETTERS.sub("", fold_name(first)))  # not 'FH' read as a kind
             if (looks_like_acronym and tokens[0] not in self.entity_acronyms[entity]
                     and all(_near_city(t, self.entity_city[entity]) for t in tokens[1:])):
                 self.acronyms.setdefault(tokens[0], []).append(name_id)

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import heapq
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 
 from rapidfuzz import fuzz, process
 
-from registry.matching.match import PART_PENALTY, Match, MatchOptions, _penalise
+from registry.matching.match import LATER_PENALTY, PART_PENALTY, UNPLACED_PENALTY, Match, MatchOptions, _penalise
 from registry.matching.scoring import IndexScoring
 from registry.matching.text import (
     GENERIC,
+    LEGAL_FORMS,
+    OTHER_BODY,
+    QUALIFIERS,
     STOPWORDS,
     Query,
     country_words,
@@ -31,6 +35,33 @@ from registry.matching.words import (
 )
 
 BLOCK_BUDGET = 500  # postings read per query variant before commoner words only re-rank
+
+
+SPAN_WEIGHT = 2.0  # a name found within a longer text has a word at least this rare
+# The start of a text that names a unit: an affiliation ("Department of Genetics Stanford University ...").
+_UNIT_START = re.compile(r"^((from|the|and|\d+) )*(department|dept|faculty|school|college|institute|laboratory|lab|"
+                         r"laboratories|division|section|unit|center|clinic|program|programme|chair|graduate|key|"
+                         r"state key|group|service|research|departamento|dipartimento|institutionen|klinik)\b")
+# A unit named after the institution's name: "Yale University *School of Medicine*".
+_UNIT_AFTER = re.compile(r"^(department|dept|faculty|division|laboratory|lab|graduate school|"
+                         r"(school|college|institute|center|centre) (of|for))\b")
+# Words that carry a name on past a run that is another name: "University *of* Railway Transport",
+# "University *Hospital*", "Université d'Alger *3*", "... *and* Technology".
+_CONTINUATIONS = frozenset(["of", "for", "and", "de", "di", "da", "do", "del", "della", "des", "du", "der", "fur", "und",
+                            "y", "et", "e", "ii", "iii", "iv", "vi", "vii", "viii", "ix", "x"])
+
+
+def _carries_name_on(after: tuple[str, ...]) -> bool:
+    if _UNIT_AFTER.match(" ".join(after[:3])):  # "Yale University School of Medicine"
+        return False
+    word = after[0]
+    if word in _CONTINUATIONS or word in GENERIC or word in QUALIFIERS or word.removesuffix("s") in QUALIFIERS:
+        return True
+    return word.isdigit() and len(word) <= 2 and (len(after) == 1 or not after[1].isdigit())
+
+
+def _distinctive(token: str) -> bool:
+    return token not in GENERIC and token not in STOPWORDS and token not in QUALIFIERS and token not in LEGAL_FORMS
 
 
 class IndexLookup(IndexScoring):
@@ -70,15 +101,72 @@ class IndexLookup(IndexScoring):
             for entity, match in found:
                 if position and variant == query.kept and self._placed(entity, query):
                     match.explanation += f"; {' '.join(sorted(query.context))} read as its place"
-                elif position:
-                    _penalise(match, PART_PENALTY, f"matched the part {' '.join(variant)!r} only", options)
+                elif position:  # the rest of the text says something the entity is not known for: a little more
+                    amount = PART_PENALTY + (UNPLACED_PENALTY if variant == query.kept and query.context else 0.0)
+                    # of two institutions named ("Barnard College, Columbia University"; "Royal College of Music,
+                    # University of London"), the first is the one meant, the second the one it belongs to
+                    amount += LATER_PENALTY * query.named.index(variant) if variant in query.named else 0.0
+                    _penalise(match, amount, f"matched the part {' '.join(variant)!r} only", options)
                 known = best.get(entity)
                 if known is None or match.score > known.score or (match.score == known.score and match.exact > known.exact):
+                    best[entity] = match
+        if len(query.raw) >= 20 and not any(m.score >= options.probable for m in best.values()):
+            for entity, match in self._span_matches(query, country, options):
+                known = best.get(entity)
+                if known is None or match.score > known.score:
                     best[entity] = match
         ranked = sorted(best.values(), key=lambda m: (-m.score, not m.exact, m.entity_id))
         if not include_below:
             ranked = [m for m in ranked if m.band != "below"]
         return ranked[:limit]
+
+    def _span_matches(self, query: Query, country, options: MatchOptions) -> list[tuple[int, Match]]:
+        """An affiliation written without commas ('Department of Genetics Stanford University Stanford
+        California USA'): the longest runs of words that are exactly an institution's name, with a rare word
+        other than a kind, qualifier or function word. A run inside a text counts only where the text reads
+        as a unit of it (it begins 'Department of ...'); a run that begins the text only with nothing but its
+        place (or a unit) after it. Never where the next word carries the name on ('... University of
+        Railway Transport', '... University Hospital', "... d'Alger 3") or a word around it makes the text
+        another body's ('... University Press', 'Friends of ...')."""
+        found = []
+        for segment in query.segments:
+            unit = _UNIT_START.match(" ".join(segment))
+            led_by_unit = unit is not None
+            # the unit's own name comes first ("Department of Materials Science and Engineering", "Institute for
+            # Advanced Study"): a run that begins it names the unit, not the institution
+            first = len(unit.group(0).split()) + 2 if unit else 0
+            taken: set[int] = set()
+            for size in range(min(len(segment), 8), 1, -1):
+                for start in range(len(segment) - size + 1):
+                    span, after = segment[start:start + size], segment[start + size:]
+                    if span[0] in STOPWORDS or span[-1] in STOPWORDS or taken.intersection(range(start, start + size)):
+                        continue
+                    if (start and not led_by_unit) or start < first or (after and _carries_name_on(after)):
+                        continue
+                    ids = [i for i in self.exact.get(exact_key(span), ()) if not self.name_part[i]]
+                    around = {t for t in segment[max(0, start - 3):start] + after[:2]}
+                    if (not ids or OTHER_BODY.intersection(around)
+                            or not any(_distinctive(t) and self.weight(t) >= SPAN_WEIGHT for t in span)):
+                        continue
+                    taken.update(range(start, start + size))
+                    for name_id in ids:
+                        if start == 0 and after and not self._place_or_unit(after, self.name_entity[name_id]):
+                            continue
+                        match = self._exact_match(query, span, name_id, country, options)
+                        _penalise(match, PART_PENALTY, f"{self.name_raw[name_id]!r} found within the text", options)
+                        found.append((self.name_entity[name_id], match))
+        return found
+
+    def _place_or_unit(self, words: tuple[str, ...], entity: int) -> bool:
+        """The words after a name say where it is (an address, its city, country, a postcode, a state's code) or
+        begin a unit."""
+        if words[0].isdigit() or _UNIT_START.match(" ".join(t for t in words if not t.isdigit())):
+            return True
+        known = country_words(self.entity_country[entity]) | self.entity_city[entity]
+        if words[-1] in known - self.entity_city[entity]:  # an address ending in its country
+            return True
+        return all(t in known or t in STOPWORDS or any(c.isdigit() for c in t) or len(t) <= 2
+                   or _near_city(t, self.entity_city[entity]) for t in words)
 
     def _placed(self, entity: int, query: Query) -> bool:
         """The words set apart from the name (after a comma, a dash, in brackets) say where the entity
@@ -134,6 +222,15 @@ class IndexLookup(IndexScoring):
                 words.append((len(self.postings[near]), near, self.weights[near] * similarity))
         words.sort()
         gained: dict[int, float] = defaultdict(float)
+        for token in distinctive:
+            for name_id, gain in self._split_word(token):  # "Beijing" in 北京大学 (bei jing da xue)
+                gained[name_id] += gain
+        for size in (2, 3):  # "Kafr El-Sheikh" for "Kafrelsheikh"
+            for start in range(len(tokens) - size + 1):
+                joined = "".join(tokens[start:start + size])
+                if joined in self.postings and len(self.postings[joined]) <= BLOCK_BUDGET:
+                    for name_id in self.postings[joined]:
+                        gained[name_id] += self.weights[joined]
         read, late = 0, []
         for size, near, gain in words:
             if read and read + size > BLOCK_BUDGET:
@@ -155,6 +252,23 @@ class IndexLookup(IndexScoring):
         ]
         return [name_id for _, name_id in heapq.nlargest(options.candidates, estimates)]
 
+    def _split_word(self, token: str) -> list[tuple[int, float]]:
+        """Names that write a word as two ('bei jing' for 'beijing', 'jiao tong' for 'jiaotong'), with the
+        weight of the two halves: a transliterated script spaces its syllables where a person does not."""
+        found: list[tuple[int, float]] = []
+        if len(token) < 5 or token.isdigit():
+            return found
+        for k in range(2, len(token) - 1):
+            first, second = self.postings.get(token[:k]), self.postings.get(token[k:])
+            if first is None or second is None:
+                continue
+            if len(first) > len(second):
+                first, second = second, first
+            both = set(second).intersection(first)
+            gain = self.weights[token[:k]] + self.weights[token[k:]]
+            found += [(name_id, gain) for name_id in both]
+        return found
+
     def _reachable(self, candidates: list[int], tokens: tuple[str, ...], options: MatchOptions) -> list[int]:
         """The candidates whose aligned score could reach the possible band. At best every
         name word close to a query word aligns; the name's other words cost at least their
@@ -169,17 +283,18 @@ class IndexLookup(IndexScoring):
             if len(token) >= 5 and not token.isdigit():
                 near.update(word for word, _ in self._near_tokens(token, options.min_token_similarity, True))
                 near.update(part for k in range(2, len(token) - 1) for part in (token[:k], token[k:]))  # see _joined_pairs
-        near.update(first + second for first, second in zip(tokens, tokens[1:], strict=False))  # neighbours
+        near.update("".join(tokens[k:k + size]) for size in (2, 3) for k in range(len(tokens) - size + 1))  # neighbours
         weight, reachable = self.weight, []
         for name_id in candidates:
-            city = self.entity_city[self.name_entity[name_id]]
+            entity = self.name_entity[name_id]
+            city, country_named = self.entity_city[entity], country_words(self.entity_country[entity])
             aligned = rest = 0.0
             seat = place_tail(self.name_tokens[name_id])
             for position, word in enumerate(self.name_tokens[name_id]):
                 if word in near:
                     aligned += weight(word)
                 else:
-                    placed = position >= seat or (city and _near_city(word, city))
+                    placed = position >= seat or word in country_named or (city and _near_city(word, city))
                     rest += weight(word) * (CITY_DISCOUNT if placed else 1.0)
             if aligned and aligned / (aligned + penalty * rest) >= options.possible:
                 reachable.append(name_id)

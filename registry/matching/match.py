@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 QUALIFIER_PENALTY = 0.08  # per qualifier word on one side only
+KIN_PENALTY = 0.07  # per kind written for its kin ('University' for a university of applied sciences): the named kind leads
 FORMER_PENALTY = 0.1  # a former name that another entity carries today: the current holder comes first
 PART_PENALTY = 0.08  # matched a part of the text, or a part of an 'A – B' name, not the whole
+UNPLACED_PENALTY = 0.02  # and the words set apart are not its place ("University of California, *Davis*")
+LATER_PENALTY = 0.07  # per institution named before it in the text: the first named is the one meant
 PLACE_AS_NAME_PENALTY = 0.02  # a word written apart as a place, aligned as a name word
 ACRONYM_SCORE = 0.93  # an acronym with support (country, city, a word of the name)
 INITIALS_SCORE = 0.9  # initials of a name ('NKUA') with support

@@ -6,13 +6,14 @@ from registry.matching.match import (
     ACRONYM_SCORE,
     FORMER_PENALTY,
     INITIALS_SCORE,
+    KIN_PENALTY,
     PART_PENALTY,
     PLACE_AS_NAME_PENALTY,
     QUALIFIER_PENALTY,
     Match,
 )
 from registry.matching.state import IndexState
-from registry.matching.text import GENERIC, QUALIFIERS, STOPWORDS, country_words, exact_key, other_country
+from registry.matching.text import GENERIC, KIN_KINDS, QUALIFIERS, STOPWORDS, country_words, exact_key, other_country
 from registry.matching.words import CITY_DISCOUNT, _near_city, align, extra_cost, place_tail, token_similarity
 
 
@@ -133,12 +134,16 @@ class IndexScoring(IndexState):
             closing = i == len(tokens) - 1
             if (token in places and (token in context or closing)) or token in acronyms or _near_city(token, city):
                 credited.append(token)
+            elif token in GENERIC and any(tokens[k] == token for k in used_q):  # a kind said twice
+                query_extra += weight(token)
             else:
                 query_extra += extra_cost(token, weight(token))
                 extra_q.append(token)
         name_extra, extra_n = 0.0, []
-        trailing = len(name_tokens)  # the city closing a name ("Imperial College London") costs less
-        while trailing > 0 and trailing - 1 not in used_n and _near_city(name_tokens[trailing - 1], city):
+        # the city or country closing a name ("Imperial College London", "Universidad de Los Andes, Chile") costs less
+        trailing = len(name_tokens)
+        while trailing > 1 and trailing - 1 not in used_n and (
+                _near_city(name_tokens[trailing - 1], city) or name_tokens[trailing - 1] in places):
             trailing -= 1
         seat = place_tail(name_tokens)
         if trailing == len(name_tokens) and not used_n & set(range(seat, len(name_tokens))):
@@ -154,6 +159,8 @@ class IndexScoring(IndexState):
         score = matched / denominator if denominator else 0.0
         qualifiers = [t for t in extra_q + extra_n if t in QUALIFIERS]
         score -= QUALIFIER_PENALTY * len(qualifiers)
+        kin = [(tokens[i], name_tokens[j]) for i, j, _ in pairs if (tokens[i], name_tokens[j]) in KIN_KINDS]
+        score -= KIN_PENALTY * len(kin)
         # A word written apart as a place ('Universidad de Chile - Santiago') read here as a name word: a
         # candidate that reads it as its place, with the rest of the name exact, comes first.
         placed_as_name = [tokens[i] for i in used_q if tokens[i] in query.context and tokens[i] not in query.kept]
@@ -176,6 +183,8 @@ class IndexScoring(IndexState):
                              f"(-{PLACE_AS_NAME_PENALTY:g})")
         if qualifiers:
             penalties.append(f"{' '.join(qualifiers)} on one side only (-{QUALIFIER_PENALTY * len(qualifiers):g})")
+        for said, named in kin:
+            penalties.append(f"{said} written for {named} (-{KIN_PENALTY:g})")
         self._name_adjust(0.0, name_id, penalties)
         self._country_adjust(0.0, entity, country, penalties, options)
         aligned = [(tokens[i], name_tokens[j], s) for i, j, s in sorted(pairs)]

@@ -47,6 +47,10 @@ ABBREVIATIONS = {
     "co": ("company",),
     "ltd": ("limited",),
     "inc": ("incorporated",),
+    "fh": ("fachhochschule",),  # FH Joanneum, FH Kufstein
+    "politechnika": ("university", "technology"),  # Politechnika Gdańska: Gdańsk University of Technology
+    "politehnica": ("university", "technology"),
+    "tehnikaulikool": ("university", "technology"),
 }
 
 
@@ -60,11 +64,16 @@ CANONICAL = {
         "university universitet universitat universitaet universite universidad universidade universita "
         "universiteit uniwersytet univerzita univerzitet universitatea universiti universiteti yliopisto "
         "egyetem sveuciliste univerza universitetet universitas universitatis panepistemio panepistimio "
+        "universities universites universidades universitaten universitesi universiteti universitetit univerzitet "
+        "universitetas universitet "
         "universitetas universitate ulikool haskoli daigaku daxue",
         "university",
     ),
-    **_same("institute institut instituto istituto institutet instytut institutt instituut instituttet", "institute"),
-    **_same("hospital hopital ospedale sjukhus sykehus sygehus krankenhaus hospitalet", "hospital"),
+    **_same("institute institut instituto istituto institutet instytut institutt instituut instituttet instituti "
+            "enstitusu institutu", "institute"),
+    **_same("hospital hopital ospedale sjukhus sykehus sygehus krankenhaus hospitalet hastanesi bolnica bolnitsa "
+            "nemocnice szpital sairaala ziekenhuis", "hospital"),
+    **_same("clinic clinica clinique klinika klinik klinikum", "clinic"),
     **_same("college colegio collegio kollegium collegium", "college"),
     # "Tech." is written for both, and TU Wien is the Vienna University of Technology.
     **_same("technology technologie tecnologia teknologi technologies technical technische technischen "
@@ -72,11 +81,52 @@ CANONICAL = {
     **_same("medical medizinische medicinska medicina medicine medecine medizin medicinal medicum", "medical"),
     **_same("sciences science", "science"),
     **_same("centre center centro zentrum", "center"),
-    **_same("school schule escuela scuola ecole", "school"),
+    **_same("school schule escuela scuola ecole escola skola szkola shkola skole", "school"),
+    **_same("academy akademia akademie academia akademiya akademija akadeemia akademi academie", "academy"),
+    **_same("conservatory conservatorio conservatoire konservatorium conservatorium konservatoriya", "conservatory"),
+    **_same("polytechnic politecnico politecnica politeknik polytechnique politecnic polytechnical "
+            "politeknikk politeknika", "polytechnic"),
     **_same("navy naval", "navy"),
     **_same("national nacional nazionale nationale nationaal narodowy natsionalnyy nasional", "national"),
-    **_same("state estadual estatal statale staatliche", "state"),
+    **_same("state estadual estatal statale staatliche staatlich gosudarstvennyy gosudarstvennyi gosudarstvennyj "
+            "derzhavnyy derzhavnyi drzhaven drzhavniot drzavni drzavna panstwowa panstwowy statni statna", "state"),
+    **_same("pedagogical pedagogische padagogische pedagogica pedagogico pedagogiczny pedagogiczna "
+            "pedagogicheskiy pedagogichnyy pedagogique paedagogische", "pedagogical"),
+    **_same("music musik musica muzyczna muziek musique muzyki", "music"),
+    **_same("catholic katholieke katholische catolica catolico cattolica catholique katolicki katolicka "
+            "katolikus katolicke katolicky", "catholic"),
+    **_same("international internacional internazionale internationale internationaal miedzynarodowa "
+            "mezinarodni", "international"),
+    **_same("sport sports sportu deporte deportes", "sport"),
+    **_same("economics economic ekonomiczny ekonomicka ekonomska economica economico economique ekonomicheskiy "
+            "ekonomichnyy", "economics"),
+    **_same("angewandte angewandten", "applied"),
+    **_same("wissenschaften wissenschaft", "science"),
 }
+
+# Kinds of institution that several words of several languages name, taken as one token on both sides,
+# so that "Hochschule Fulda" is "Fulda University of Applied Sciences". Read on canonical tokens; function
+# words inside a phrase are skipped. The English kinds of technology stay apart: Xi'an Technological
+# University is not Xi'an University of Technology, nor Tianjin Polytechnic University Tianjin University of
+# Technology; only the one-word foreign names ("Politechnika") are read as university + technology.
+APPLIED_SCIENCES = "university_of_applied_sciences"
+KIND_PHRASES: dict[tuple[str, ...], str] = {
+    **dict.fromkeys([
+        ("university", "applied", "science"), ("applied", "science", "university"), ("hochschule", "applied", "science"),
+        ("fachhochschule",), ("hochschule",), ("hogeschool",), ("ammattikorkeakoulu",), ("haute", "school"),
+        ("fachhochschul",),
+    ], APPLIED_SCIENCES),
+    # Chinese, Japanese and Korean kind words, transliterated a syllable at a time: 大学, 学院, 医院, 대학교
+    ("da", "xue"): "university", ("dae", "hag", "gyo"): "university", ("dae", "hak", "gyo"): "university",
+    ("xue", "yuan"): "college", ("yi", "yuan"): "hospital", ("byeong", "won"): "hospital",
+}
+_KIND_STARTS = frozenset(phrase[0] for phrase in KIND_PHRASES)
+# Kinds people write for another: "Hanze University" for the Hanze University of Applied Sciences, "Zuyd
+# University" for Zuyd Hogeschool, "Saimaa Polytechnic" for its university of applied sciences. (typed, named)
+# pairs, one way only: a typed kind of applied sciences is no university. They pair, but not as the same word:
+# where both kinds exist in a city, the one the text names comes first.
+KIN_KINDS = frozenset([("university", APPLIED_SCIENCES), ("polytechnic", APPLIED_SCIENCES)])
+_LONGEST_KIND = max(len(phrase) for phrase in KIND_PHRASES)
 
 # Words that carry (almost) no identity: function words of the languages partner names use.
 STOPWORDS = frozenset(
@@ -86,14 +136,16 @@ STOPWORDS = frozenset(
         "fuer", "von", "zu", "am", "im", "van", "voor", "het", "a", "an", "aan", "ved", "na", "w", "z",
         # Italian, Portuguese, Romanian, Slavic, Baltic and Hungarian ones, as charter holders write them
         "degli", "delle", "dello", "dei", "dell", "al", "ao", "aos", "em", "no", "na", "nas", "nos", "din", "si", "sau", "ve", "v",
-        "vo", "u", "za", "pro", "po", "dla", "ir", "es"
+        "vo", "u", "za", "pro", "po", "dla", "ir", "es",
+        # French elided articles ("d'Ingénieurs", "l'Informatique")
+        "d", "l",
     ]
 )
 # Words that say what kind of body it is, not which one.
 GENERIC = frozenset(
     [
         "university", "institute", "college", "school", "academy", "faculty", "department", "polytechnic",
-        "national", "state", "federal", "royal", "public", "higher", "education",
+        "national", "state", "federal", "royal", "public", "higher", "education", APPLIED_SCIENCES,
     ]
 )
 # Words that tell apart institutions of one city: the medical university is not the university.
@@ -105,6 +157,8 @@ QUALIFIERS = frozenset(
         "teachers", "law", "design", "maritime", "military", "catholic", "christian", "islamic", "open",
         "forestry", "languages", "foreign", "finance", "management", "commerce", "administration", "communication",
         "transport", "aeronautics", "astronautics", "education",
+        # the kinds within a city: Oulu's university is not its university of applied sciences or of technology
+        APPLIED_SCIENCES,
     ]
 )
 
@@ -116,7 +170,8 @@ LEGAL_FORMS = frozenset(
         "zao", "pao", "gmbh", "ag", "sa", "plc", "bv", "nv", "ab", "oy", "as", "spa", "srl", "sarl", "kk", "ggmbh",
         "mbh", "gesmbh", "gemeinnutzige", "gemeinnuetzige", "ev", "asbl", "vzw", "aisbl", "stichting", "sl", "slu",
         "coop", "scoop", "lda", "crl", "sro", "asociatie", "onlus", "scrl", "kft", "zrt",
-        "ops", "uab", "gesellschaft", "stiftung", "stiftelsen", "fundacio", "fundacao", "fundacja", "sp", "zoo", "ltda", "eireli"
+        "ops", "uab", "gesellschaft", "stiftung", "stiftelsen", "fundacio", "fundacao", "fundacja", "sp", "zoo", "ltda", "eireli",
+        "fundacion", "vakfi", "vakif", "privada", "privat", "gemeinnutzig"
     ]
 )
 # Where a legal name names its seat: "... z siedzibą w Poznaniu", "... mit Sitz in Graz". What follows is a
@@ -141,14 +196,14 @@ _UNIT_PREFIX = re.compile(
 )
 # A unit named after the institution, without a comma: "... University School of Medicine".
 _UNIT_SUFFIX = re.compile(
-    r"^(?P<name>(?=.*\b(university|institute|college)\b).+?)\s+"
+    r"^(?P<name>(?=.*\b(university|institute|college|university_of_applied_sciences)\b).+?)\s+"
     r"((school|college|faculty) of (medical|health science|dentistry|nursing|pharmacy|public health)"
     r"|medical (school|faculty|college)|college medical)$"
 )
 # Words that show a segment names an institution rather than a place.
 _INSTITUTION_WORDS = frozenset(
     [
-        "university", "institute", "college", "hospital", "school", "academy", "polytechnic", "clinic", "center",
+        "university", APPLIED_SCIENCES, "institute", "college", "hospital", "school", "academy", "polytechnic", "clinic", "center",
         "foundation", "council", "agency", "ministry",
     ]
 )
@@ -156,6 +211,10 @@ _INSTITUTION_WORDS = frozenset(
 _CJK = re.compile(r"([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff])")
 _ELISION = re.compile(r"\b([ldjn])'")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
+# A word run into a number ('University1-21-40', '1Department'): written apart.
+_GLUED_DIGITS = re.compile(r"(?<=[a-z]{3})(?=[0-9])|(?<=[0-9])(?=[a-z]{3})")
+# Two words run together in a typed text ('EngineeringNanjing'), not a name's own capital ('McGill', 'DePaul').
+_GLUED_WORDS = re.compile(r"(?<=[a-z]{4})(?=[A-Z][a-z])")
 _SEGMENT_BREAK = re.compile(r"[,;()\[\]|]|\s+[-\u2013\u2014/]\s+")
 
 
@@ -168,7 +227,7 @@ def fold_name(text: str) -> str:
 def tokens_of(folded: str) -> list[str]:
     """Tokens of folded text: abbreviations expanded, dotted initials joined ('k u' -> 'ku'),
     and generic words in their canonical form."""
-    text = _ELISION.sub(r"\1 ", folded).replace("'", "").replace("&", " and ")
+    text = _GLUED_DIGITS.sub(" ", _ELISION.sub(r"\1 ", folded)).replace("'", "").replace("&", " and ")
     raw = _NON_WORD.sub(" ", text).split()
     joined: list[str] = []
     position = 0
@@ -192,6 +251,48 @@ def tokens_of(folded: str) -> list[str]:
     for token in joined:
         for word in ABBREVIATIONS.get(token, (token,)):
             out.append(CANONICAL.get(word, word))
+    return _kinds(_without_wrapper(out))
+
+
+# Words a legal name puts before the institution's own name: "Stichting Fontys", "Association EPITA",
+# "Fundación Universidad San Jorge". Only in front: "European University Association" is an association.
+_WRAPPERS = frozenset(["stichting", "association", "asociacion", "associazione", "associacao", "fundacion", "fundacio",
+                       "fundacao", "fundacja", "stiftung", "verein", "stowarzyszenie", "foundation"])
+
+
+def _without_wrapper(tokens: list[str]) -> list[str]:
+    meaningful = [t for t in tokens[1:] if t not in STOPWORDS]
+    if tokens and tokens[0] in _WRAPPERS and len(meaningful) >= 2 and tokens[1] not in STOPWORDS:
+        return tokens[1:]
+    return tokens
+
+
+def _kinds(tokens: list[str]) -> list[str]:
+    """Phrases that name a kind of institution (KIND_PHRASES) as their one token; a kind said twice in a
+    row ("Hochschule ... University of Applied Sciences") once."""
+    if not _KIND_STARTS.intersection(tokens):
+        return tokens
+    out: list[str] = []
+    position = 0
+    while position < len(tokens):
+        found = None
+        if tokens[position] in _KIND_STARTS:
+            words: list[str] = []
+            end = position
+            while end < len(tokens) and len(words) < _LONGEST_KIND:
+                if not words or tokens[end] not in STOPWORDS or tuple(words + [tokens[end]]) in KIND_PHRASES:
+                    words.append(tokens[end])
+                    if tuple(words) in KIND_PHRASES:
+                        found = (KIND_PHRASES[tuple(words)], end + 1)
+                end += 1
+        if found is None:
+            out.append(tokens[position])
+            position += 1
+            continue
+        kind, position = found
+        if out and out[-1] in (kind, "university"):  # "Hochschule ... University of Applied Sciences"
+            out.pop()
+        out.append(kind)
     return out
 
 
@@ -204,6 +305,52 @@ def exact_key(tokens: Iterable[str]) -> str:
     """Key for exact matching: the normalised words without function words and legal forms
     ('Université de Namur ASBL' is 'Université de Namur'), in order."""
     return " ".join(t for t in tokens if t not in STOPWORDS and t not in LEGAL_FORMS)
+
+
+# Words that introduce the person an institution is named after: "Yelets State University named after Ivan
+# Bunin", "Politechnika Bydgoska im. Jana i Jędrzeja Śniadeckich", "... imeni M.V. Lomonosova".
+_EPONYM = frozenset(["im", "imeni", "imienia", "named"])
+
+
+def without_eponym(tokens: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The name before its eponym ('yelets state university named after ivan bunin' -> 'yelets state
+    university'), if the name has one and at least two words and a word other than a kind come before."""
+    for position, token in enumerate(tokens):
+        if token in _EPONYM and position >= 2 and position + 1 < len(tokens) and (
+            token != "named" or tokens[position + 1] in ("after", "for")
+        ):
+            head = tokens[:position]
+            if any(t not in GENERIC and t not in STOPWORDS for t in head):
+                return head
+            return None
+    return None
+
+
+_QUOTED = re.compile(r"\"[^\"]{3,}\"|(?<!\w)'[^']{3,}'(?!\w)")
+
+
+# Words that show a text names another body built on an institution's name ("Uppsala University Holding AB",
+# "Friends of the University of Tartu", "Lund University Press"): a name found within such a text is not the text's.
+OTHER_BODY = LEGAL_FORMS | frozenset([
+    "association", "network", "group", "press", "holding", "holdings", "consulting", "services", "alumni", "society",
+    "union", "council", "students", "student", "foundation", "club", "trust", "ventures", "enterprises", "shop",
+    "store", "museum", "friends", "fund", "endowment", "bookstore", "partners", "partnership", "consortium",
+    "federation", "alliance", "publishing", "publishers", "sports", "innovations", "innovation", "incubator",
+])
+
+
+def without_quoted(tokens_or_text: str) -> tuple[str, ...] | None:
+    """The words of a folded name without its quoted part, the honorific a name may carry or drop
+    ('Universidad Autónoma del Beni "José Ballivián"'), if what is left still names someone: a word
+    that is neither a kind, a qualifier nor a function word."""
+    if '"' not in tokens_or_text and "'" not in tokens_or_text:
+        return None
+    rest = _QUOTED.sub(" ", tokens_or_text)
+    if rest == tokens_or_text:
+        return None
+    tokens = tuple(tokens_of(rest))
+    distinctive = [t for t in tokens if t not in GENERIC and t not in STOPWORDS and t not in QUALIFIERS and t not in LEGAL_FORMS]
+    return tokens if len(tokens) >= 2 and distinctive else None
 
 
 def name_parts(name: str) -> list[str]:
@@ -221,7 +368,24 @@ def _country_lookup() -> dict[str, str]:
     """Normalised country names (English, Swedish, common) -> alpha-2."""
     from registry.countries import _lookup
 
-    return {" ".join(tokens_of(name)): code for name, code in _lookup().items() if len(name) > 3}
+    found = {" ".join(tokens_of(name)): code for name, code in _lookup().items() if len(name) > 3}
+    found.update({" ".join(tokens_of(name)): code for name, code in _COUNTRY_NAMES.items() if name not in found})
+    return found
+
+
+# Countries as affiliations and partner lists write them beyond the names registry.countries knows: the
+# abbreviations ("USA", "U.K.", "P.R. China") and the countries' own names ("Deutschland", "España", "Polska").
+_COUNTRY_NAMES = {
+    "usa": "US", "u s a": "US", "united states of america": "US", "uk": "GB", "u k": "GB", "prc": "CN",
+    "p r china": "CN", "pr china": "CN", "roc": "TW", "uae": "AE", "deutschland": "DE", "brd": "DE",
+    "osterreich": "AT", "schweiz": "CH", "suisse": "CH", "svizzera": "CH", "espana": "ES", "italia": "IT",
+    "polska": "PL", "cesko": "CZ", "ceska republika": "CZ", "slovensko": "SK", "magyarorszag": "HU", "suomi": "FI",
+    "norge": "NO", "danmark": "DK", "island": "IS", "nederland": "NL", "belgie": "BE", "belgique": "BE",
+    "brasil": "BR", "mexico": "MX", "turkiye": "TR", "rossiya": "RU", "rossiia": "RU", "ukraina": "UA",
+    "hellas": "GR", "ellada": "GR", "eesti": "EE", "latvija": "LV", "lietuva": "LT", "hrvatska": "HR",
+    "slovenija": "SI", "srbija": "RS", "romania": "RO", "bulgaria": "BG", "nippon": "JP", "korea": "KR",
+    "south korea": "KR", "iran": "IR", "viet nam": "VN", "vietnam": "VN", "russia": "RU", "taiwan": "TW",
+}
 
 
 @cache
@@ -273,6 +437,8 @@ class Query:
     country_hint: str | None = None  # a country named in the text itself
     kept: tuple[str, ...] = ()  # the segments that name the institution, joined (the whole, less the context)
     places: frozenset[str] = frozenset()  # context words of segments that name a campus or site
+    segments: tuple[tuple[str, ...], ...] = ()  # every segment, in the order typed
+    named: tuple[tuple[str, ...], ...] = ()  # the segments that name an institution, in the order typed
 
 
 # Words that make a segment a place of the institution: "Camperdown campus", "sede Santiago".
@@ -283,7 +449,7 @@ _CAMPUS_WORDS = frozenset([
 _UNIT_WORDS = frozenset([
     "school", "faculty", "department", "graduate", "center", "laboratory", "division", "institute",
 ])
-_HOLDER_WORDS = frozenset(["university", "institute", "college", "hospital"])
+_HOLDER_WORDS = frozenset(["university", "institute", "college", "hospital", APPLIED_SCIENCES])
 
 
 def _without_unit_suffix(segment: tuple[str, ...]) -> tuple[str, ...] | None:
@@ -315,7 +481,7 @@ def _around_units(segment: tuple[str, ...]) -> list[tuple[str, ...]]:
 def parse_query(raw: str) -> Query:
     """Split a typed name on commas, semicolons, brackets and spaced dashes; drop unit
     segments; keep institution-like segments as variants and the rest as context."""
-    segments = [tuple(tokens_of(part)) for part in _SEGMENT_BREAK.split(_SEAT.sub(",", fold_name(raw)))]
+    segments = [tuple(tokens_of(part)) for part in _SEGMENT_BREAK.split(_SEAT.sub(",", fold_name(_GLUED_WORDS.sub(" ", raw))))]
     segments = [s for s in segments if s]
     if not segments:
         return Query(raw, ())
@@ -336,9 +502,15 @@ def parse_query(raw: str) -> Query:
         country = next((c for c in (segment_country(s) for s in context) if c), None)
     whole = tuple(t for s in segments if " ".join(s) not in dropped for t in s) or kept[0]
     variants = [whole, tuple(t for s in kept for t in s)]
+    unquoted = without_quoted(fold_name(raw)) if len(segments) == 1 else None
+    if unquoted:
+        variants.append(unquoted)
     if len(kept) > 1:
         variants += list(reversed(kept))
     for segment in kept:
+        eponymless = without_eponym(segment)
+        if eponymless:
+            variants.append(eponymless)
         stripped = _without_unit_suffix(segment)
         if stripped:
             variants.append(stripped)
@@ -346,4 +518,5 @@ def parse_query(raw: str) -> Query:
         variants += _around_units(segment)
     context_words = frozenset(t for s in context for t in s) - STOPWORDS
     places = frozenset(t for s in context if _CAMPUS_WORDS & set(s) for t in s)
-    return Query(raw, tuple(dict.fromkeys(variants))[:5], tuple(dropped), context_words, country, variants[1], places)
+    return Query(raw, tuple(dict.fromkeys(variants))[:5], tuple(dropped), context_words, country, variants[1], places,
+                 tuple(segments), tuple(kept) if len(kept) > 1 else ())

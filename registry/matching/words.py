@@ -6,7 +6,7 @@ import math
 
 from rapidfuzz import fuzz
 
-from registry.matching.text import COMPASS, GENERIC, LEGAL_FORMS, QUALIFIERS, STOPWORDS
+from registry.matching.text import COMPASS, GENERIC, KIN_KINDS, LEGAL_FORMS, QUALIFIERS, STOPWORDS
 
 STOPWORD_WEIGHT = 0.05
 GENERIC_WEIGHT = 0.25
@@ -14,6 +14,8 @@ QUALIFIER_WEIGHT = 0.9
 MAX_WEIGHT = 3.0  # IDF is squashed (tanh) to this: a unique word and an uncommon one differ 2x, not 10x
 EXTRA_WORD_FLOOR = 1.0  # an unmatched word costs at least this, however common ("college")
 CITY_DISCOUNT = 0.2  # an unmatched city closing the name ("Imperial College London")
+KIN_SIMILARITY = 0.6  # two kinds people write for one another (university / university of applied sciences)
+KIN_WORDS = frozenset(typed for typed, _ in KIN_KINDS)
 
 
 def _squash(idf: float) -> float:
@@ -43,8 +45,19 @@ def _looks_like_acronym(raw: str, tokens: tuple[str, ...]) -> bool:
 
 
 def _near_city(token: str, city: frozenset[str]) -> bool:
-    """The word names the city, allowing exonyms that differ a little (München, Munich)."""
-    return bool(city) and any(token == c or (len(token) >= 5 and fuzz.ratio(token, c) >= 75) for c in city)
+    """The word names the city, allowing exonyms that differ a little (München, Munich) and the city's
+    name declined (Brno: 'v Brně'; Praha: 'v Praze'; Kraków: 'w Krakowie'; Tampere: 'Tampereen')."""
+    return bool(city) and any(
+        token == c or (len(token) >= 5 and fuzz.ratio(token, c) >= 75) or _declined(token, c) for c in city
+    )
+
+
+def _declined(token: str, city: str) -> bool:
+    """A case ending on the city's stem: all but the city's last two letters (at least four) shared and at
+    most four letters added; of a four-letter name, three shared and at most two added."""
+    stem, added = (3, 2) if len(city) == 4 else (max(4, len(city) - 2), 4)
+    return len(city) >= 4 and len(token) >= 4 and 0 <= len(token) - stem <= added and token[:stem] == city[:stem] and (
+        not token.isdigit())
 
 
 # Prepositions that close a name with its seat: "Zdravstveno veleučilište u Zagrebu", "... in Košice", "... v Praze".
@@ -102,7 +115,7 @@ def token_similarity(a: str, b: str) -> float:
     if a == b:
         return 1.0
     shorter = min(len(a), len(b))
-    if shorter >= 4 and (a == b + "s" or b == a + "s"):
+    if shorter >= 4 and (a == b + "s" or b == a + "s" or _transposed(a, b)):
         return 0.9
     if shorter < 4 or a.isdigit() or b.isdigit():
         return 0.0
@@ -118,6 +131,15 @@ def token_similarity(a: str, b: str) -> float:
             _SIMILARITY.clear()
         _SIMILARITY[key] = cached
     return cached
+
+
+def _transposed(a: str, b: str) -> bool:
+    """Two neighbouring letters swapped ('Qauid' / 'Quaid'): the commonest typo, which ratio scores low in
+    a short word."""
+    if len(a) != len(b) or a[0] != b[0] or a.isdigit():
+        return False
+    differ = [k for k in range(len(a)) if a[k] != b[k]]
+    return len(differ) == 2 and differ[1] == differ[0] + 1 and a[differ[0]] == b[differ[1]] and a[differ[1]] == b[differ[0]]
 
 
 def align(query, name, minimum: float = 0.8) -> list[tuple[int, int, float]]:
@@ -137,8 +159,9 @@ def align(query, name, minimum: float = 0.8) -> list[tuple[int, int, float]]:
         else:
             used_n.add(equal)
             pairs.append((i, equal, 1.0))
+    used_q: set[int] = {i for i, _, _ in pairs}
     if not rest:
-        return pairs + _joined_pairs(query, name, {i for i, _, _ in pairs}, used_n)
+        return pairs + _joined_pairs(query, name, used_q, used_n) + _kin_pairs(query, name, used_q, used_n)
     candidates = []
     for j, other in enumerate(name):
         size = len(other)
@@ -152,27 +175,40 @@ def align(query, name, minimum: float = 0.8) -> list[tuple[int, int, float]]:
             if similarity >= minimum:
                 candidates.append((similarity, -i, -j))
     candidates.sort(reverse=True)
-    used_q: set[int] = {i for i, _, _ in pairs}
     for similarity, i, j in candidates:
         if -i in used_q or -j in used_n:
             continue
         used_q.add(-i)
         used_n.add(-j)
         pairs.append((-i, -j, similarity))
-    return pairs + _joined_pairs(query, name, used_q, used_n)
+    return pairs + _joined_pairs(query, name, used_q, used_n) + _kin_pairs(query, name, used_q, used_n)
+
+
+def _kin_pairs(query, name, used_q: set[int], used_n: set[int]) -> list[tuple[int, int, float]]:
+    """A kind word left over in the typed name that people write for a kind left over in the name (KIN_KINDS)."""
+    pairs = []
+    for i, word in enumerate(query):
+        if i in used_q or word not in KIN_WORDS:
+            continue
+        j = next((j for j, other in enumerate(name) if j not in used_n and (word, other) in KIN_KINDS), None)
+        if j is not None:
+            used_q.add(i)
+            used_n.add(j)
+            pairs.append((i, j, KIN_SIMILARITY))
+    return pairs
 
 
 def _joined_pairs(query, name, used_q: set[int], used_n: set[int]) -> list[tuple[int, int, float]]:
-    """A word on one side written as two on the other ("Jiaotong" / "Jiao Tong", "Tsinghua" /
-    "Tsing Hua"): pair the word with both halves."""
+    """A word on one side written as two or three on the other ("Jiaotong" / "Jiao Tong", "Kafrelsheikh" /
+    "Kafr el Sheikh"): pair the word with every part."""
     pairs = []
     for words, other, used_w, used_o, flip in ((query, name, used_q, used_n, False), (name, query, used_n, used_q, True)):
-        joined = {other[j] + other[j + 1]: j for j in range(len(other) - 1)}
+        joined = {"".join(other[j:j + size]): range(j, j + size) for size in (3, 2) for j in range(len(other) - size + 1)}
         for i, word in enumerate(words):
-            j = joined.get(word)
-            if j is None or i in used_w or j in used_o or j + 1 in used_o or len(word) < 5:
+            span = joined.get(word)
+            if span is None or i in used_w or used_o.intersection(span) or len(word) < 5:
                 continue
             used_w.add(i)
-            used_o.update((j, j + 1))
-            pairs += [(j, i, 1.0), (j + 1, i, 1.0)] if flip else [(i, j, 1.0), (i, j + 1, 1.0)]
+            used_o.update(span)
+            pairs += [(j, i, 1.0) for j in span] if flip else [(i, j, 1.0) for j in span]
     return pairs
