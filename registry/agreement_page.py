@@ -37,16 +37,17 @@ QUERIES = {
     "parties": """select p.institution, i.name, i.country, i.city, i.is_home, p.role, p.unit
                   from agreement_parties p join institutions i on i.id = p.institution
                   where p.agreement = :id order by i.is_home desc, i.name""",
-    "programmes": """select g.id, g.name_en, g.name_sv, g.cycle from agreement_programmes ap join programmes g on g.id = ap.programme
+    "programmes": """select g.id, g.name_en, g.name_sv, g.cycle
+                     from agreement_programmes ap join programmes g on g.id = ap.programme
                      where ap.agreement = :id order by g.name_en""",
-    "terms": """select rowid as term_rowid, term_no, category, direction, places_per_year, months_per_place, days_per_place,
-                       first_academic_year, last_academic_year, eqf_levels, subject_areas, language_skills, blended, virtual,
-                       other_terms
+    "terms": """select rowid as term_rowid, term_no, category, direction, places_per_year, months_per_place,
+                       days_per_place, first_academic_year, last_academic_year, eqf_levels, subject_areas,
+                       language_skills, blended, virtual, other_terms
                 from mobility_terms where agreement = :id order by term_no""",
     "flows": """select academic_year, direction, category, participants, total_months from mobility_flows
                 where agreement = :id order by academic_year desc, direction, category""",
-    "degree_terms": """select d.term_no, d.kind, d.cycle, d.home_programme, g.name_en as home_programme_name, d.partner_programme,
-                              d.degrees_awarded, d.students_per_year
+    "degree_terms": """select d.term_no, d.kind, d.cycle, d.home_programme, g.name_en as home_programme_name,
+                              d.partner_programme, d.degrees_awarded, d.students_per_year
                        from degree_terms d left join programmes g on g.id = d.home_programme
                        where d.agreement = :id order by d.term_no""",
     "contacts": """select c.id, c.role, c.name, c.email, c.phone, c.institution, i.name as institution_name,
@@ -107,8 +108,16 @@ def flows_against_places(terms: list[dict[str, Any]], flows: list[dict[str, Any]
         offering = [t for t in terms if t["direction"] == direction and t["category"] == category and _covers(t, year)]
         numbers = [t["places_per_year"] for t in offering if t["places_per_year"] is not None]
         places = sum(numbers) if numbers else None
-        rows.append({"academic_year": year, "direction": direction, "category": category, "participants": participants,
-                     "places": places, "over": places is not None and participants > places})
+        rows.append(
+            {
+                "academic_year": year,
+                "direction": direction,
+                "category": category,
+                "participants": participants,
+                "places": places,
+                "over": places is not None and participants > places,
+            }
+        )
     rows.sort(key=lambda row: (row["direction"] != "outgoing", row["category"]))
     rows.sort(key=lambda row: str(row["academic_year"]), reverse=True)
     return rows
@@ -136,14 +145,17 @@ def shown(value: Any) -> Any:
     if isinstance(value, (dict, list)):
         value = json.dumps(value, ensure_ascii=False)
     if isinstance(value, str) and len(value) > SHOWN_LENGTH:
-        return value[:SHOWN_LENGTH - 1] + "…"
+        return value[: SHOWN_LENGTH - 1] + "…"
     return value
 
 
 def _changed_fields(before: dict[str, Any] | None, after: dict[str, Any] | None) -> list[dict[str, Any]]:
     before, after = before or {}, after or {}
-    return [{"field": name, "before": shown(before.get(name)), "after": shown(after.get(name))}
-            for name in dict.fromkeys([*before, *after]) if before.get(name) != after.get(name)]
+    return [
+        {"field": name, "before": shown(before.get(name)), "after": shown(after.get(name))}
+        for name in dict.fromkeys([*before, *after])
+        if before.get(name) != after.get(name)
+    ]
 
 
 def history_query(agreement: str, tables: set[str]) -> tuple[str, dict[str, Any]]:
@@ -151,8 +163,12 @@ def history_query(agreement: str, tables: set[str]) -> tuple[str, dict[str, Any]
     record_id index, then ordered; one OR over them would have SQLite walk the whole log."""
     keyed_by_agreement, own_key = _agreement_tables()
     keyed = ", ".join(f"'{t}'" for t in ["agreements", *keyed_by_agreement] if t in tables)
-    owned = "".join(f"\n                union all select id from changes where table_name = '{t}' and record_id in "
-                    f"(select {key} from {t} where agreement = :id)" for t, key in own_key.items() if t in tables)
+    owned = "".join(
+        f"\n                union all select id from changes where table_name = '{t}' and record_id in "
+        f"(select {key} from {t} where agreement = :id)"
+        for t, key in own_key.items()
+        if t in tables
+    )
     # Documents by the range their ids begin with (removed ones too), checked against the agreement they name.
     prefix = documents.id_prefix(agreement)
     sql = f"""select id, changed_at, table_name, row_key, operation, before, after, actor, source from changes
@@ -173,7 +189,9 @@ def history(conn: sqlite3.Connection, agreement: str, tables: set[str]) -> list[
         before = json.loads(entry.pop("before")) if entry["before"] else None
         after = json.loads(entry.pop("after")) if entry["after"] else None
         row = after or before or {}
-        named = [str(shown(row[c])) for c in HISTORY_SUBJECT.get(entry["table_name"], ()) if row.get(c) not in (None, "")]
+        named = [
+            str(shown(row[c])) for c in HISTORY_SUBJECT.get(entry["table_name"], ()) if row.get(c) not in (None, "")
+        ]
         entry["subject"] = " · ".join(named) or entry["row_key"]
         entry["changes"] = _changed_fields(before, after) if entry["operation"] == "update" else []
     return entries

@@ -34,7 +34,10 @@ def add_command(agreement, path, db_path, as_json) -> None:
     if as_json:
         click.echo(json.dumps(document.model_dump(mode="json"), indent=2))
     else:
-        click.echo(f"added {document.file_name} to {agreement} as {document.id} ({document.size:,} bytes, sha256 {document.sha256})")
+        click.echo(
+            f"added {document.file_name} to {agreement} as {document.id} "
+            f"({document.size:,} bytes, sha256 {document.sha256})"
+        )
 
 
 @document_group.command("list")
@@ -50,15 +53,19 @@ def list_command(agreement, db_path, as_json) -> None:
     if not found:
         click.echo(f"no documents on {agreement}: 'registry document add {agreement} FILE.pdf' adds one")
     for document in found:
-        click.echo(f"{document['id']}  {document['file_name']}  {document['size']:,} bytes  uploaded {document['uploaded_at']} "
-                   f"by {document['uploaded_by']}  sha256 {document['sha256']}")
+        click.echo(
+            f"{document['id']}  {document['file_name']}  {document['size']:,} bytes  "
+            f"uploaded {document['uploaded_at']} by {document['uploaded_by']}  sha256 {document['sha256']}"
+        )
 
 
 @document_group.command("remove")
 @click.argument("document")
 @db_option
 def remove_command(document, db_path) -> None:
-    """Remove DOCUMENT (its id, from 'registry document list'), a wrong upload; the audit log keeps that it was there."""
+    """Remove DOCUMENT (its id, from 'registry document list'), a wrong upload.
+
+    The audit log keeps that it was there, who uploaded and who removed it."""
     try:
         removed = api.document_remove(document, db_path)
     except ProblemsFound as found:

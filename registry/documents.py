@@ -77,8 +77,10 @@ def check_pdf(content: bytes, content_type: str | None, file_name: str | None = 
         raise _refused(f"{shown} is empty: nothing was stored")
     limit = max_bytes()
     if len(content) > limit:
-        raise _refused(f"{shown} is {megabytes(len(content))} MB, larger than the {megabytes(limit)} MB a document may be "
-                       f"({MAX_MB_VARIABLE}): nothing was stored")
+        raise _refused(
+            f"{shown} is {megabytes(len(content))} MB, larger than the {megabytes(limit)} MB a document may be "
+            f"({MAX_MB_VARIABLE}): nothing was stored"
+        )
     declared = (content_type or "").split(";")[0].strip().lower()
     if declared and declared not in PDF_TYPES:
         raise _refused(f"{shown} is {declared}, not a PDF (application/pdf): nothing was stored")
@@ -92,26 +94,44 @@ class StoredDocument:
     content: bytes
 
 
-def add(db: sqlite_utils.Database, agreement: str, content: bytes, *, file_name: str | None, content_type: str | None,
-        actor: str, source: str) -> AgreementDocument:
+def add(
+    db: sqlite_utils.Database,
+    agreement: str,
+    content: bytes,
+    *,
+    file_name: str | None,
+    content_type: str | None,
+    actor: str,
+    source: str,
+) -> AgreementDocument:
     """Check and store a document on ``agreement``, uploaded by ``actor``; returns its record."""
     if not db.conn.execute("SELECT 1 FROM agreements WHERE id = ?", [agreement]).fetchone():
         raise _refused(f"no agreement {agreement!r} in this registry: nothing was stored")
     name = safe_file_name(file_name)
     check_pdf(content, content_type, name)
     digest = hashlib.sha256(content).hexdigest()
-    same = db.conn.execute("SELECT file_name, uploaded_at FROM agreement_documents WHERE agreement = ? AND sha256 = ?",
-                           [agreement, digest]).fetchone()
+    same = db.conn.execute(
+        "SELECT file_name, uploaded_at FROM agreement_documents WHERE agreement = ? AND sha256 = ?", [agreement, digest]
+    ).fetchone()
     if same:
         raise _refused(f"{name} is already on this agreement, as {same[0]} (uploaded {same[1]}): nothing was stored")
-    record = AgreementDocument(id=id_prefix(agreement) + secrets.token_hex(6), agreement=agreement, file_name=name, size=len(content),
-                               sha256=digest, uploaded_at=clock.now(), uploaded_by=actor)
+    record = AgreementDocument(
+        id=id_prefix(agreement) + secrets.token_hex(6),
+        agreement=agreement,
+        file_name=name,
+        size=len(content),
+        sha256=digest,
+        uploaded_at=clock.now(),
+        uploaded_by=actor,
+    )
     stored = AgreementDocumentContent(document=record.id, content=content)
     with store.transaction(db, actor=actor, source=source):
         store.write_records(db, [record], actor=actor, source=source)
         # The bytes go in as they are (the store's planned writes dump values as JSON text).
-        db.conn.execute("INSERT INTO agreement_document_contents (document, content) VALUES (?, ?)",
-                        [stored.document, stored.content])
+        db.conn.execute(
+            "INSERT INTO agreement_document_contents (document, content) VALUES (?, ?)",
+            [stored.document, stored.content],
+        )
     return record
 
 
@@ -120,24 +140,33 @@ def remove(db: sqlite_utils.Database, document: str, *, actor: str, source: str)
     that it was there, who uploaded and who removed it. Returns what it was."""
     found = db.conn.execute(f"SELECT {DOCUMENT_COLUMNS} FROM agreement_documents WHERE id = ?", [document]).fetchone()
     if found is None:
-        raise ProblemsFound([Problem("unknown-document", "remove", f"no document {document!r} in this registry: nothing was removed")])
+        raise ProblemsFound(
+            [Problem("unknown-document", "remove", f"no document {document!r} in this registry: nothing was removed")]
+        )
     with store.transaction(db, actor=actor, source=source):
-        db.conn.execute("DELETE FROM agreement_documents WHERE id = ?", [document])  # its content goes with it (cascade)
+        db.conn.execute(
+            "DELETE FROM agreement_documents WHERE id = ?", [document]
+        )  # its content goes with it (cascade)
     return dict(zip(DOCUMENT_COLUMNS.split(", "), found, strict=True))
 
 
 def listed(conn: sqlite3.Connection, agreement: str) -> list[dict]:
     """The documents of an agreement, newest first, without their bytes."""
-    cursor = conn.execute(f"SELECT {DOCUMENT_COLUMNS} FROM agreement_documents WHERE agreement = ? "
-                          "ORDER BY uploaded_at DESC, file_name", [agreement])
+    cursor = conn.execute(
+        f"SELECT {DOCUMENT_COLUMNS} FROM agreement_documents WHERE agreement = ? ORDER BY uploaded_at DESC, file_name",
+        [agreement],
+    )
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor]
 
 
 def read(conn: sqlite3.Connection, document: str) -> StoredDocument | None:
     """A document with its bytes, or None when there is none with that id."""
-    row = conn.execute(f"SELECT {DOCUMENT_COLUMNS}, c.content FROM agreement_documents d "
-                       "JOIN agreement_document_contents c ON c.document = d.id WHERE d.id = ?", [document]).fetchone()
+    row = conn.execute(
+        f"SELECT {DOCUMENT_COLUMNS}, c.content FROM agreement_documents d "
+        "JOIN agreement_document_contents c ON c.document = d.id WHERE d.id = ?",
+        [document],
+    ).fetchone()
     if row is None:
         return None
     *values, content = row

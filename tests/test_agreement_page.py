@@ -42,27 +42,62 @@ def page_records() -> dict:
     today = clock.today()
     year = academic_year(today - timedelta(days=365))
     return {
-        "agreements": [{
-            "id": AGREEMENT, "title": "Clinical exchange with Gothenburg (fictitious example)", "kind": "student_exchange",
-            "status": "active", "signed_on": str(today - timedelta(days=1100)), "starts_on": str(today - timedelta(days=1095)),
-            "ends_on": str(today + timedelta(days=60)), "renewal": "by_agreement", "notice_months": 6,
-            "coordinator": "International coordinator, Faculty of Medicine",
-            "parties": ["lund-university", {"institution": "university-of-gothenburg", "unit": "Sahlgrenska Academy"}],
-            "programmes": ["medicine"],
-            "mobility_terms": [
-                {"category": "student_studies", "direction": "outgoing", "places_per_year": 3, "months_per_place": 5},
-                {"category": "student_studies", "direction": "incoming", "places_per_year": 2, "months_per_place": 5},
-            ],
-            "flows": [
-                {"academic_year": year, "direction": "outgoing", "category": "student_studies", "participants": 4},
-                {"academic_year": year, "direction": "incoming", "category": "student_studies", "participants": 1},
-            ],
-        }],
-        "contacts": [{"id": "gu-exchange-desk", "institution": "university-of-gothenburg", "agreement": AGREEMENT,
-                      "role": "Exchange desk", "email": "exchange-desk@example.org"}],
-        "reviews": [{"id": "review-page-1", "agreement": AGREEMENT, "reviewed_on": str(today - timedelta(days=30)),
-                     "reviewer_role": "due_diligence_reviewer", "outcome": "approved",
-                     "next_review_due": str(today + timedelta(days=300))}],
+        "agreements": [
+            {
+                "id": AGREEMENT,
+                "title": "Clinical exchange with Gothenburg (fictitious example)",
+                "kind": "student_exchange",
+                "status": "active",
+                "signed_on": str(today - timedelta(days=1100)),
+                "starts_on": str(today - timedelta(days=1095)),
+                "ends_on": str(today + timedelta(days=60)),
+                "renewal": "by_agreement",
+                "notice_months": 6,
+                "coordinator": "International coordinator, Faculty of Medicine",
+                "parties": [
+                    "lund-university",
+                    {"institution": "university-of-gothenburg", "unit": "Sahlgrenska Academy"},
+                ],
+                "programmes": ["medicine"],
+                "mobility_terms": [
+                    {
+                        "category": "student_studies",
+                        "direction": "outgoing",
+                        "places_per_year": 3,
+                        "months_per_place": 5,
+                    },
+                    {
+                        "category": "student_studies",
+                        "direction": "incoming",
+                        "places_per_year": 2,
+                        "months_per_place": 5,
+                    },
+                ],
+                "flows": [
+                    {"academic_year": year, "direction": "outgoing", "category": "student_studies", "participants": 4},
+                    {"academic_year": year, "direction": "incoming", "category": "student_studies", "participants": 1},
+                ],
+            }
+        ],
+        "contacts": [
+            {
+                "id": "gu-exchange-desk",
+                "institution": "university-of-gothenburg",
+                "agreement": AGREEMENT,
+                "role": "Exchange desk",
+                "email": "exchange-desk@example.org",
+            }
+        ],
+        "reviews": [
+            {
+                "id": "review-page-1",
+                "agreement": AGREEMENT,
+                "reviewed_on": str(today - timedelta(days=30)),
+                "reviewer_role": "due_diligence_reviewer",
+                "outcome": "approved",
+                "next_review_due": str(today + timedelta(days=300)),
+            }
+        ],
     }
 
 
@@ -83,8 +118,9 @@ def registry_file(tmp_path_factory) -> Path:
 def server(registry_file):
     env = {k: v for k, v in os.environ.items() if not k.startswith(accounts.HASH_PREFIX)}
     env[documents.MAX_MB_VARIABLE] = LIMIT_MB
-    process, base = start_registry(["serve", "--db", str(registry_file)], registry_file.with_name("serve.log"), env,
-                                   ready="/-/login")
+    process, base = start_registry(
+        ["serve", "--db", str(registry_file)], registry_file.with_name("serve.log"), env, ready="/-/login"
+    )
     yield base
     process.terminate()
     process.wait(timeout=10)
@@ -92,10 +128,12 @@ def server(registry_file):
 
 class Browser:
     def __init__(self, base: str, name: str | None = None):
-        self.http = httpx.Client(base_url=base, timeout=30)
+        self.http = httpx.Client(base_url=base, timeout=120)
         if name:
             token = self.token("/-/login")
-            response = self.http.post("/-/login", data={"username": name, "password": PASSWORDS[name], "csrftoken": token})
+            response = self.http.post(
+                "/-/login", data={"username": name, "password": PASSWORDS[name], "csrftoken": token}
+            )
             assert response.status_code == 302, response.text
 
     def token(self, path: str) -> str:
@@ -106,10 +144,15 @@ class Browser:
         assert response.status_code == 200, response.text[:500]
         return lxml.html.fromstring(response.text)
 
-    def upload(self, content: bytes, name: str = "signed.pdf", content_type: str = "application/pdf", token: str | None = None):
+    def upload(
+        self, content: bytes, name: str = "signed.pdf", content_type: str = "application/pdf", token: str | None = None
+    ):
         token = token or self.token("/-/logout")
-        return self.http.post(f"/-/agreements/{AGREEMENT}/documents", data={"csrftoken": token},
-                              files={"file": (name, content, content_type)})
+        return self.http.post(
+            f"/-/agreements/{AGREEMENT}/documents",
+            data={"csrftoken": token},
+            files={"file": (name, content, content_type)},
+        )
 
 
 @pytest.fixture(scope="module")
@@ -132,7 +175,9 @@ def refusal(response: httpx.Response) -> str:
 
 def document_count(registry_file: Path) -> int:
     conn = sqlite3.connect(registry_file)
-    count = conn.execute("SELECT (SELECT count(*) FROM agreement_documents) + (SELECT count(*) FROM agreement_document_contents)")
+    count = conn.execute(
+        "SELECT (SELECT count(*) FROM agreement_documents) + (SELECT count(*) FROM agreement_document_contents)"
+    )
     return count.fetchone()[0]
 
 
@@ -146,7 +191,9 @@ def test_the_page_shows_the_agreement_and_what_belongs_to_it(viewer):
     assert f"– {clock.today() + timedelta(days=60)}" in facts and "notice 6 months" in facts
     parties = page.find_class("registry-parties")[0]
     assert cells(parties)[1][:3] == ["University of Gothenburg", "partner", "Sahlgrenska Academy"]
-    assert parties.xpath(".//a[text()='University of Gothenburg']/@href") == ["/registry/institutions/university-of-gothenburg"]
+    assert parties.xpath(".//a[text()='University of Gothenburg']/@href") == [
+        "/registry/institutions/university-of-gothenburg"
+    ]
     assert page.find_class("registry-programmes")[0].xpath(".//a/@href") == ["/registry/programmes/medicine"]
     outgoing, incoming = page.find_class("registry-terms-outgoing")[0], page.find_class("registry-terms-incoming")[0]
     assert cells(outgoing)[0][:3] == ["student studies", "3", "5.0 months"]
@@ -210,7 +257,9 @@ def test_lists_link_their_rows_to_the_agreement_and_partner_pages(viewer):
 
 def test_an_upload_is_stored_with_its_checksum_and_downloads_as_it_was(editor, viewer, registry_file):
     response = editor.upload(PDF, name="../Signed agreement ÅÄÖ.pdf")
-    assert response.status_code == 302 and response.headers["location"].endswith(f"/registry/agreements/{AGREEMENT}#documents")
+    assert response.status_code == 302 and response.headers["location"].endswith(
+        f"/registry/agreements/{AGREEMENT}#documents"
+    )
     page = viewer.page(f"/registry/agreements/{AGREEMENT}")
     listed = page.find_class("registry-documents")[0]
     assert cells(listed)[0][0] == "Signed agreement ÅÄÖ.pdf" and cells(listed)[0][3] == "eddie"
@@ -221,23 +270,33 @@ def test_an_upload_is_stored_with_its_checksum_and_downloads_as_it_was(editor, v
     assert download.headers["x-content-type-options"] == "nosniff"
     assert download.headers["content-disposition"].startswith('attachment; filename="Signed agreement ___.pdf"')
     conn = sqlite3.connect(registry_file)
-    stored = conn.execute("SELECT sha256, size, uploaded_by FROM agreement_documents WHERE agreement = ?", [AGREEMENT]).fetchone()
+    stored = conn.execute(
+        "SELECT sha256, size, uploaded_by FROM agreement_documents WHERE agreement = ?", [AGREEMENT]
+    ).fetchone()
     assert stored == (hashlib.sha256(PDF).hexdigest(), len(PDF), "eddie")
-    logged = conn.execute("SELECT actor, source, after FROM changes WHERE table_name = 'agreement_documents'").fetchall()
+    logged = conn.execute(
+        "SELECT actor, source, after FROM changes WHERE table_name = 'agreement_documents'"
+    ).fetchall()
     assert [(actor, source) for actor, source, _ in logged] == [("eddie", "datasette: document upload")]
-    assert conn.execute("SELECT count(*) FROM changes WHERE table_name = 'agreement_document_contents'").fetchone() == (0,)
+    assert conn.execute("SELECT count(*) FROM changes WHERE table_name = 'agreement_document_contents'").fetchone() == (
+        0,
+    )
     assert not any(PDF[:40].decode("latin-1") in (after or "") for _, _, after in logged)
 
 
-@pytest.mark.parametrize(("content", "content_type", "status", "reason"), [
-    (b"Not a PDF at all", "application/pdf", 400, "is not a PDF (it does not begin with %PDF-)"),
-    (PDF + b"1", "text/html", 400, "is text/html, not a PDF"),
-    (b"", "application/pdf", 400, "is empty"),
-    (PDF + b"x" * 60_000, "application/pdf", 413, "larger than the 0.05 MB a document may be"),
-    (PDF + b"x" * 200_000, "application/pdf", 413, "larger than the 0.05 MB a document may be"),
-])
-def test_a_file_that_is_no_pdf_empty_or_too_large_is_refused_and_nothing_stored(editor, registry_file, content, content_type,
-                                                                                  status, reason):
+@pytest.mark.parametrize(
+    ("content", "content_type", "status", "reason"),
+    [
+        (b"Not a PDF at all", "application/pdf", 400, "is not a PDF (it does not begin with %PDF-)"),
+        (PDF + b"1", "text/html", 400, "is text/html, not a PDF"),
+        (b"", "application/pdf", 400, "is empty"),
+        (PDF + b"x" * 60_000, "application/pdf", 413, "larger than the 0.05 MB a document may be"),
+        (PDF + b"x" * 200_000, "application/pdf", 413, "larger than the 0.05 MB a document may be"),
+    ],
+)
+def test_a_file_that_is_no_pdf_empty_or_too_large_is_refused_and_nothing_stored(
+    editor, registry_file, content, content_type, status, reason
+):
     before = document_count(registry_file)
     response = editor.upload(content, name="suspicious.pdf", content_type=content_type)
     assert response.status_code == status
@@ -268,7 +327,9 @@ def test_anonymous_requests_get_no_document(server, viewer, registry_file):
     response = anonymous.get(f"/-/documents/{document[0]}")
     assert response.status_code == 302 and response.headers["location"] == "/-/login"
     before = document_count(registry_file)
-    response = anonymous.post(f"/-/agreements/{AGREEMENT}/documents", files={"file": ("a.pdf", PDF + b"anon", "application/pdf")})
+    response = anonymous.post(
+        f"/-/agreements/{AGREEMENT}/documents", files={"file": ("a.pdf", PDF + b"anon", "application/pdf")}
+    )
     assert response.status_code in (302, 403) and document_count(registry_file) == before
     assert viewer.http.get("/-/documents/document-000000000000").status_code == 404
 
@@ -280,8 +341,9 @@ def write_pdf(path: Path, extra: bytes = b"") -> Path:
 
 def test_documents_through_the_api_and_the_cli(registry_file, tmp_path):
     pdf = write_pdf(tmp_path / "annex 1.pdf", b"cli")
-    result = CliRunner().invoke(cli, ["document", "add", AGREEMENT, str(pdf), "--db", str(registry_file)],
-                                env={"REGISTRY_ACTOR": "clara"})
+    result = CliRunner().invoke(
+        cli, ["document", "add", AGREEMENT, str(pdf), "--db", str(registry_file)], env={"REGISTRY_ACTOR": "clara"}
+    )
     assert result.exit_code == 0, result.output
     assert hashlib.sha256(pdf.read_bytes()).hexdigest() in result.output
     listed = api.document_list(AGREEMENT, registry_file)
@@ -333,7 +395,9 @@ def test_an_editor_removes_a_wrong_upload_and_the_log_keeps_it(editor, viewer, r
     page = viewer.page(f"/registry/agreements/{AGREEMENT}")
     assert not page.find_class("registry-remove"), "a viewer is offered no removal"
     page = editor.page(f"/registry/agreements/{AGREEMENT}")
-    row = next(tr for tr in page.find_class("registry-documents")[0].findall("tbody/tr") if "wrong.pdf" in tr.text_content())
+    row = next(
+        tr for tr in page.find_class("registry-documents")[0].findall("tbody/tr") if "wrong.pdf" in tr.text_content()
+    )
     remove_url = row.find_class("registry-remove")[0].find(".//form").get("action")
     token = editor.token("/-/logout")
     assert viewer.http.post(remove_url, data={"csrftoken": viewer.token("/-/logout")}).status_code == 403
@@ -341,9 +405,16 @@ def test_an_editor_removes_a_wrong_upload_and_the_log_keeps_it(editor, viewer, r
     assert response.status_code == 302 and response.headers["location"].endswith("#documents")
     document = remove_url.split("/")[-2]
     conn = sqlite3.connect(registry_file)
-    assert conn.execute("SELECT count(*) FROM agreement_document_contents WHERE document = ?", [document]).fetchone() == (0,)
-    logged = conn.execute("SELECT operation, actor, source FROM changes WHERE record_id = ? ORDER BY id", [document]).fetchall()
-    assert logged == [("insert", "eddie", "datasette: document upload"), ("delete", "eddie", "datasette: document remove")]
+    assert conn.execute(
+        "SELECT count(*) FROM agreement_document_contents WHERE document = ?", [document]
+    ).fetchone() == (0,)
+    logged = conn.execute(
+        "SELECT operation, actor, source FROM changes WHERE record_id = ? ORDER BY id", [document]
+    ).fetchall()
+    assert logged == [
+        ("insert", "eddie", "datasette: document upload"),
+        ("delete", "eddie", "datasette: document remove"),
+    ]
     history = cells(viewer.page(f"/registry/agreements/{AGREEMENT}").find_class("registry-history")[0])
     assert history[0][1] == "eddie" and history[0][2] == "removed a signed document: wrong.pdf"
     assert editor.http.post(remove_url, data={"csrftoken": token}).status_code == 404
@@ -360,10 +431,16 @@ def test_the_history_is_read_through_indexes_never_the_whole_audit_log(registry_
 
 def test_an_action_links_to_its_form_once_a_plugin_serves_it():
     datasette = Datasette(memory=True)
-    datasette._registry_served_paths = [re.compile(r"^/-/agreements/(?P<id>[^/]+)/renew$"),
-                                        re.compile(r"^/-/agreements/(?P<id>[^/]+)/terms/(?P<term>\d+)/edit$")]
-    page = {"agreement": {"id": "ex-a1"}, "findings": [], "documents": [],
-            "terms_by_direction": {"outgoing": [{"term_rowid": 7}]}}
+    datasette._registry_served_paths = [
+        re.compile(r"^/-/agreements/(?P<id>[^/]+)/renew$"),
+        re.compile(r"^/-/agreements/(?P<id>[^/]+)/terms/(?P<term>\d+)/edit$"),
+    ]
+    page = {
+        "agreement": {"id": "ex-a1"},
+        "findings": [],
+        "documents": [],
+        "terms_by_direction": {"outgoing": [{"term_rowid": 7}]},
+    }
     found = asyncio.run(registry_agreement.actions(datasette, "_memory", {"id": "eddie", "role": "editor"}, page))
     assert found["list"] == [{"title": "Renew", "url": "/-/agreements/ex-a1/renew", "right": "edit"}]
     assert page["terms_by_direction"]["outgoing"][0]["edit_url"] == "/-/agreements/ex-a1/terms/7/edit"

@@ -24,7 +24,9 @@ FileName = Annotated[
     Field(description="the file's name as uploaded, without folders or control characters"),
 ]
 Sha256 = Annotated[
-    str, StringConstraints(pattern=r"^[0-9a-f]{64}$"), SqlCheck("length({column}) = 64 AND {column} NOT GLOB '*[^0-9a-f]*'")
+    str,
+    StringConstraints(pattern=r"^[0-9a-f]{64}$"),
+    SqlCheck("length({column}) = 64 AND {column} NOT GLOB '*[^0-9a-f]*'"),
 ]
 
 
@@ -39,11 +41,15 @@ class AgreementDocument(Record):
     # The same file twice on one agreement is refused when it is uploaded (registry/documents.py).
     agreement: Annotated[Slug, Ref("agreements", cascade=True), Indexed(then=("sha256",))]
     file_name: FileName
-    content_type: Annotated[str, StringConstraints(pattern=r"^application/pdf$"), SqlCheck(f"{{column}} = '{PDF_TYPE}'")] = PDF_TYPE
+    content_type: Annotated[
+        str, StringConstraints(pattern=r"^application/pdf$"), SqlCheck(f"{{column}} = '{PDF_TYPE}'")
+    ] = PDF_TYPE
     size: Annotated[int, Field(ge=1, description="bytes")]
     sha256: Annotated[Sha256, Field(description="SHA-256 of the content, hex: the checksum a copy is compared with")]
     uploaded_at: datetime
-    uploaded_by: Annotated[str, StringConstraints(min_length=1, max_length=200), Field(description="the login that uploaded it")]
+    uploaded_by: Annotated[
+        str, StringConstraints(min_length=1, max_length=200), Field(description="the login that uploaded it")
+    ]
 
 
 class AgreementDocumentContent(Record):

@@ -44,17 +44,28 @@ VIEW_LINKS = {
 }
 # Query columns naming a record: column -> the tables its value may key, in order.
 NAMED_COLUMNS = {
-    "agreement": ("agreements",), "agreement_id": ("agreements",),
-    "institution": ("institutions",), "institution_id": ("institutions",),
-    "partner": ("institutions",), "partner_id": ("institutions",),
+    "agreement": ("agreements",),
+    "agreement_id": ("agreements",),
+    "institution": ("institutions",),
+    "institution_id": ("institutions",),
+    "partner": ("institutions",),
+    "partner_id": ("institutions",),
 }
 # Columns of a query row that name its own record: (column, the row's key column, the table).
-SELF_COLUMNS = (("id", "title", "agreements"), ("title", "id", "agreements"), ("id", "name", "institutions"),
-                ("name", "id", "institutions"))
+SELF_COLUMNS = (
+    ("id", "title", "agreements"),
+    ("title", "id", "agreements"),
+    ("id", "name", "institutions"),
+    ("name", "id", "institutions"),
+)
 # A row that says which table its subject is in (open findings, reviews due): (id column, table column).
 SUBJECT_COLUMNS = {"subject_id": "subject_table", "subject": "subject_kind"}
-SUBJECT_TABLES = {"agreements": "agreements", "agreement": "agreements", "institutions": "institutions",
-                  "institution": "institutions"}
+SUBJECT_TABLES = {
+    "agreements": "agreements",
+    "agreement": "agreements",
+    "institutions": "institutions",
+    "institution": "institutions",
+}
 
 
 def _config(datasette) -> dict:
@@ -113,8 +124,11 @@ async def actions(datasette, database: str, actor, page: dict) -> dict:
             term["edit_url"] = datasette.urls.path(form) if "edit" in rights and served(datasette, form) else None
     for finding in page["findings"] or []:
         waivable = "decide" in rights and not finding["waiver"]
-        finding["waive_url"] = (_action(datasette, database, queries, _path(WAIVE[0], id=finding["id"]), WAIVE[1], "finding",
-                                              finding["id"]) if waivable else None)
+        finding["waive_url"] = (
+            _action(datasette, database, queries, _path(WAIVE[0], id=finding["id"]), WAIVE[1], "finding", finding["id"])
+            if waivable
+            else None
+        )
     return {"list": found, "upload": "edit" in rights and page["documents"] is not None}
 
 

@@ -49,7 +49,9 @@ def _internal(datasette) -> bool:
 
 
 def _lang(request) -> str:
-    return i18n.choose(request.args.get("_lang"), request.cookies.get(i18n.COOKIE), request.headers.get("accept-language"))
+    return i18n.choose(
+        request.args.get("_lang"), request.cookies.get(i18n.COOKIE), request.headers.get("accept-language")
+    )
 
 
 def _database(datasette):
@@ -60,13 +62,19 @@ def _database(datasette):
     return None
 
 
-async def _refuse(datasette, request, status: int, message: str, back: str | None = None) -> Response:
+async def _refuse(
+    datasette, request, status: int, message: str, back: str | None = None, title: str | None = None
+) -> Response:
     if request.headers.get("accept") == "application/json":
         return Response.json({"ok": False, "error": message, "status": status}, status=status)
-    lang = _lang(request)  # one message to each call, so that Babel extracts both
-    title = i18n.gettext(lang, "Document not stored") if request.method == "POST" else i18n.gettext(lang, "Not allowed")
-    html = await datasette.render_template("registry_refused.html", {"title": title, "error": message, "back": back},
-                                           request=request)
+    lang = _lang(request)  # literal messages in the calls, so that Babel extracts them
+    if title is None:
+        title = i18n.gettext(lang, "Document not stored") if request.method == "POST" else i18n.gettext(lang, "Not allowed")
+    else:
+        title = i18n.gettext(lang, title)
+    html = await datasette.render_template(
+        "registry_refused.html", {"title": title, "error": message, "back": back}, request=request
+    )
     return Response.html(html, status=status)
 
 
@@ -116,8 +124,16 @@ def parse_multipart(body: bytes, content_type: str) -> dict[str, dict]:
     def data(data, start, end):
         parts[-1]["data"] += data[start:end]
 
-    parser = MultipartParser(boundary, callbacks={"on_part_begin": begin, "on_header_field": field, "on_header_value": value,
-                                                  "on_header_end": header_end, "on_part_data": data})
+    parser = MultipartParser(
+        boundary,
+        callbacks={
+            "on_part_begin": begin,
+            "on_header_field": field,
+            "on_header_value": value,
+            "on_header_end": header_end,
+            "on_part_data": data,
+        },
+    )
     parser.write(body)
     parser.finalize()
     fields = {}
@@ -125,8 +141,11 @@ def parse_multipart(body: bytes, content_type: str) -> dict[str, dict]:
         _, disposition = parse_options_header(part["headers"].get(b"content-disposition", b""))
         name = disposition.get(b"name", b"").decode("utf-8", "replace")
         filename = disposition.get(b"filename")
-        fields[name] = {"filename": filename.decode("utf-8", "replace") if filename is not None else None,
-                        "content_type": part["headers"].get(b"content-type", b"").decode("latin-1"), "data": bytes(part["data"])}
+        fields[name] = {
+            "filename": filename.decode("utf-8", "replace") if filename is not None else None,
+            "content_type": part["headers"].get(b"content-type", b"").decode("latin-1"),
+            "data": bytes(part["data"]),
+        }
     return fields
 
 
@@ -162,28 +181,52 @@ async def upload(request, datasette):
     try:
         fields = parse_multipart(await _body(request, limit + FRAMING_BYTES), request.headers.get("content-type", ""))
     except TooLarge:
-        return await _refuse(datasette, request, 413, i18n.gettext(
-            lang, "The file is larger than the {limit} MB a document may be: nothing was stored.",
-            limit=documents.megabytes(limit)), back)
+        return await _refuse(
+            datasette,
+            request,
+            413,
+            i18n.gettext(
+                lang,
+                "The file is larger than the {limit} MB a document may be: nothing was stored.",
+                limit=documents.megabytes(limit),
+            ),
+            back,
+        )
     except ValueError as error:
         return await _refuse(datasette, request, 400, str(error), back)
     if not _token_matches(datasette, request, fields.get(CSRF_FIELD)):
-        return await _refuse(datasette, request, 403, i18n.gettext(lang, "The form expired: open the agreement page again."), back)
+        return await _refuse(
+            datasette, request, 403, i18n.gettext(lang, "The form expired: open the agreement page again."), back
+        )
     sent = fields.get(FIELD)
     if sent is None or sent["filename"] is None:
-        return await _refuse(datasette, request, 400, i18n.gettext(lang, "Choose a PDF file to upload: nothing was stored."), back)
+        return await _refuse(
+            datasette, request, 400, i18n.gettext(lang, "Choose a PDF file to upload: nothing was stored."), back
+        )
 
     def store(conn):
-        return documents.add(sqlite_utils.Database(conn), agreement, sent["data"], file_name=sent["filename"],
-                             content_type=sent["content_type"], actor=request.actor["id"], source="datasette: document upload")
+        return documents.add(
+            sqlite_utils.Database(conn),
+            agreement,
+            sent["data"],
+            file_name=sent["filename"],
+            content_type=sent["content_type"],
+            actor=request.actor["id"],
+            source="datasette: document upload",
+        )
 
     try:
         document = await db.execute_write_fn(store, block=True)
     except ProblemsFound as found:
         status = 413 if len(sent["data"]) > limit else 400
         return await _refuse(datasette, request, status, "; ".join(p.message for p in found.problems), back)
-    datasette.add_message(request, i18n.gettext(lang, "Document {name} uploaded (SHA-256 {digest}).", name=document.file_name,
-                                                digest=document.sha256), datasette.INFO)
+    datasette.add_message(
+        request,
+        i18n.gettext(
+            lang, "Document {name} uploaded (SHA-256 {digest}).", name=document.file_name, digest=document.sha256
+        ),
+        datasette.INFO,
+    )
     return Response.redirect(back + "#documents")
 
 
@@ -196,28 +239,42 @@ async def download(request, datasette):
     db = _database(datasette)
     if db is None:
         return Response.text("No registry is served here.", status=404)
-    await datasette.ensure_permissions(request.actor, [("view-table", (db.name, TABLE)), ("view-database", db.name), "view-instance"])
+    await datasette.ensure_permissions(
+        request.actor, [("view-table", (db.name, TABLE)), ("view-database", db.name), "view-instance"]
+    )
     if not request.actor:  # the internal face never serves a document to an anonymous request
         raise Forbidden("log in to download documents")
     found = await db.execute_fn(lambda conn: documents.read(conn, urllib.parse.unquote(request.url_vars["document"])))
     if found is None:
         return Response.text(i18n.gettext(_lang(request), "No document with that id."), status=404)
     if hashlib.sha256(found.content).hexdigest() != found.document.sha256:
-        return Response.text(i18n.gettext(_lang(request), "The stored document does not match its checksum: restore it from a backup."),
-                             status=500)
-    return Response(found.content, status=200, content_type=found.document.content_type, headers={
-        "Content-Disposition": _disposition(found.document.file_name),
-        "X-Content-Type-Options": "nosniff",
-        "Cache-Control": "private, no-store",
-    })
+        return Response.text(
+            i18n.gettext(_lang(request), "The stored document does not match its checksum: restore it from a backup."),
+            status=500,
+        )
+    return Response(
+        found.content,
+        status=200,
+        content_type=found.document.content_type,
+        headers={
+            "Content-Disposition": _disposition(found.document.file_name),
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, no-store",
+        },
+    )
 
 
 def _edit_refusal(request) -> str | None:
     """The sentence refusing a login whose role may not change documents, or None."""
     if _may(request.actor, "edit"):
         return None
-    return i18n.gettext(_lang(request), "Changing documents needs the {roles} role; you are logged in as {name} ({role}).",
-                        roles=" or ".join(accounts.roles_with("edit")), name=request.actor["id"], role=request.actor.get("role"))
+    return i18n.gettext(
+        _lang(request),
+        "Changing documents needs the {roles} role; you are logged in as {name} ({role}).",
+        roles=" or ".join(accounts.roles_with("edit")),
+        name=request.actor["id"],
+        role=request.actor.get("role"),
+    )
 
 
 async def remove(request, datasette):
@@ -227,19 +284,23 @@ async def remove(request, datasette):
     if not request.actor:
         raise Forbidden("log in to remove documents")
     if refused := _edit_refusal(request):
-        return await _refuse(datasette, request, 403, refused)
+        return await _refuse(datasette, request, 403, refused, title="Document not removed")
     document = urllib.parse.unquote(request.url_vars["document"])
 
     def take_off(conn):
-        return documents.remove(sqlite_utils.Database(conn), document, actor=request.actor["id"],
-                                source="datasette: document remove")
+        return documents.remove(
+            sqlite_utils.Database(conn), document, actor=request.actor["id"], source="datasette: document remove"
+        )
 
     try:
         removed = await db.execute_write_fn(take_off, block=True)
     except ProblemsFound as found:
-        return await _refuse(datasette, request, 404, "; ".join(p.message for p in found.problems))
-    datasette.add_message(request, i18n.gettext(_lang(request), "Document {name} removed.", name=removed["file_name"]),
-                          datasette.INFO)
+        return await _refuse(
+            datasette, request, 404, "; ".join(p.message for p in found.problems), title="Document not removed"
+        )
+    datasette.add_message(
+        request, i18n.gettext(_lang(request), "Document {name} removed.", name=removed["file_name"]), datasette.INFO
+    )
     back = datasette.urls.row(db.name, "agreements", urllib.parse.quote(removed["agreement"], safe=""))
     return Response.redirect(back + "#documents")
 
@@ -248,8 +309,11 @@ async def remove(request, datasette):
 def register_routes(datasette):
     if not _internal(datasette):
         return []
-    return [(UPLOAD_PATH.pattern, upload), (r"^/-/documents/(?P<document>[^/]+)$", download),
-            (r"^/-/documents/(?P<document>[^/]+)/remove$", remove)]
+    return [
+        (UPLOAD_PATH.pattern, upload),
+        (r"^/-/documents/(?P<document>[^/]+)$", download),
+        (r"^/-/documents/(?P<document>[^/]+)/remove$", remove),
+    ]
 
 
 @hookimpl

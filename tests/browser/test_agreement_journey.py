@@ -17,7 +17,9 @@ from test_publish_browser import CHROMIUM, Watched, sync_playwright
 from registry import accounts, api, clock, examples
 
 pytestmark = [
-    pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it: apt-get install chromium)"),
+    pytest.mark.skipif(
+        CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it: apt-get install chromium)"
+    ),
     pytest.mark.skipif(sync_playwright is None, reason="playwright is not installed (pip install -e '.[test]')"),
 ]
 
@@ -40,17 +42,34 @@ def registry_file(tmp_path_factory) -> Path:
 
         build_registry(path)
     conn = sqlite3.connect(path)
-    home, partner = (conn.execute(f"SELECT id FROM institutions WHERE is_home = {flag} ORDER BY id LIMIT 1").fetchone()[0]
-                     for flag in (1, 0))
+    home, partner = (
+        conn.execute(f"SELECT id FROM institutions WHERE is_home = {flag} ORDER BY id LIMIT 1").fetchone()[0]
+        for flag in (1, 0)
+    )
     conn.close()
     today = clock.today()
     records = folder / "ending.yml"
-    records.write_text(yaml.safe_dump({"agreements": [{
-        "id": "ex-journey-ending", "title": "Student exchange ending soon (fictitious example)", "kind": "student_exchange",
-        "status": "active", "starts_on": str(today - timedelta(days=1500)), "ends_on": str(today - timedelta(days=1)),
-        "parties": [home, partner],
-        "mobility_terms": [{"category": "student_studies", "direction": "outgoing", "places_per_year": 2}],
-    }]}), encoding="utf-8")
+    records.write_text(
+        yaml.safe_dump(
+            {
+                "agreements": [
+                    {
+                        "id": "ex-journey-ending",
+                        "title": "Student exchange ending soon (fictitious example)",
+                        "kind": "student_exchange",
+                        "status": "active",
+                        "starts_on": str(today - timedelta(days=1500)),
+                        "ends_on": str(today - timedelta(days=1)),
+                        "parties": [home, partner],
+                        "mobility_terms": [
+                            {"category": "student_studies", "direction": "outgoing", "places_per_year": 2}
+                        ],
+                    }
+                ]
+            }
+        ),
+        encoding="utf-8",
+    )
     api.load([records], path, actor="setup")
     api.user_add(EDITOR, path, role="editor", password=PASSWORD, actor="setup")
     return path
@@ -59,8 +78,9 @@ def registry_file(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def server(registry_file):
     env = {k: v for k, v in os.environ.items() if not k.startswith(accounts.HASH_PREFIX)}
-    process, base = start_registry(["serve", "--db", str(registry_file)], registry_file.with_name("serve.log"), env,
-                                   ready="/-/login")
+    process, base = start_registry(
+        ["serve", "--db", str(registry_file)], registry_file.with_name("serve.log"), env, ready="/-/login"
+    )
     yield base
     process.terminate()
     process.wait(timeout=10)
@@ -115,8 +135,10 @@ def test_the_coordinator_renews_what_ends_and_uploads_the_signed_pdf(editor, ser
     ends.locator("xpath=ancestor::form").locator("[type=submit]").first.click()
     page.wait_for_load_state()
     assert conn.execute("SELECT ends_on FROM agreements WHERE id = ?", [agreement]).fetchone()[0] == renewed
-    logged = conn.execute("SELECT actor FROM changes WHERE table_name = 'agreements' AND row_key = ? ORDER BY id DESC LIMIT 1",
-                          [agreement]).fetchone()
+    logged = conn.execute(
+        "SELECT actor FROM changes WHERE table_name = 'agreements' AND row_key = ? ORDER BY id DESC LIMIT 1",
+        [agreement],
+    ).fetchone()
     assert logged == (EDITOR,)
 
     # Back on the agreement page: the new end date, then the signed PDF.
@@ -129,7 +151,11 @@ def test_the_coordinator_renews_what_ends_and_uploads_the_signed_pdf(editor, ser
     page.wait_for_url(f"**/agreements/{agreement}#documents")
     assert "Signed agreement.pdf uploaded" in page.locator(".message-info").inner_text()
     listed = page.locator("table.registry-documents tbody tr")
-    assert listed.count() == 1 and "Signed agreement.pdf" in listed.first.inner_text() and EDITOR in listed.first.inner_text()
+    assert (
+        listed.count() == 1
+        and "Signed agreement.pdf" in listed.first.inner_text()
+        and EDITOR in listed.first.inner_text()
+    )
     assert renewed in page.locator(".registry-period").inner_text()
     history = page.locator("table.registry-history tbody tr")
     assert "added a signed document: Signed agreement.pdf" in history.first.inner_text()
