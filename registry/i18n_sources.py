@@ -20,8 +20,8 @@ from typing import Any
 
 import yaml
 
-from registry import clock, i18n
 from registry import db as store
+from registry import i18n
 from registry.db import vocabulary
 from registry.serve import build_metadata
 
@@ -70,7 +70,6 @@ def column_names() -> Iterator[str]:
         db = store.connect(Path(folder) / "registry.db")
         store.ensure_schema(db)
         conn = db.conn
-        clock.register_sql(conn)
         for (name,) in conn.execute("select name from sqlite_master where type in ('table', 'view') and name not like '%_fts%'"):
             yield from (row[1] for row in conn.execute(f"pragma table_info([{name}])"))
         for metadata in all_metadata():
