@@ -15,6 +15,7 @@ from datasette.plugins import pm
 from datasette.utils import tilde_decode, tilde_encode
 from datasette.utils.asgi import Response
 
+from registry.forms import links as form_links
 from registry.text import fold
 
 SEARCH_LIMIT = 20
@@ -230,7 +231,7 @@ def _profile_rows(conn, institution: str, internal: bool) -> dict:
     return found
 
 
-async def institution_profile(datasette, database: str, institution: str, internal: bool) -> dict:
+async def institution_profile(datasette, database: str, institution: str, internal: bool, actor=None) -> dict:
     profile = await datasette.get_database(database).execute_fn(lambda conn: _profile_rows(conn, institution, internal))
     profile["internal"] = internal
     terms = profile.pop("terms") or []
@@ -239,11 +240,12 @@ async def institution_profile(datasette, database: str, institution: str, intern
         agreement["terms"] = [t for t in terms if t["agreement"] == agreement["id"]]
     for network in profile["networks"] or []:
         network["url"] = _row_url(datasette, database, "networks", network["id"])
-    if profile["findings"]:
-        queries = await datasette.get_canned_queries(database, None)
-        if "waive_finding" in queries:
-            for finding in profile["findings"]:
-                finding["waive_url"] = datasette.urls.query(database, "waive_finding") + "?finding=" + urllib.parse.quote_plus(finding["id"])
+    role = (actor or {}).get("role") if internal and _face(datasette).get("auth") else None
+    for finding in profile["findings"] or []:
+        waive = form_links.waive_form(finding["id"], role)
+        finding["waive_url"] = datasette.urls.path(waive) if waive else None
+    profile["forms"] = [{"title": title, "url": datasette.urls.path(path)}
+                        for path, title in form_links.institution_forms(institution, role)]
     return profile
 
 
@@ -280,12 +282,15 @@ async def home(datasette, actor) -> list[dict]:
              "url": datasette.urls.query(db.name, name), "write": bool(q.get("write"))}
             for name, q in queries.items()
         ]
+        role = (actor or {}).get("role") if _face(datasette).get("auth") else None
+        forms = [{"name": path, "title": title, "description": "", "url": datasette.urls.path(path), "write": True}
+                 for path, title in form_links.registry_forms(role)]
         databases.append(
             {
                 "name": db.name,
                 "counts": dict(counts),
                 "queries": [q for q in listed if not q["write"]],
-                "edits": [q for q in listed if q["write"]],
+                "edits": forms + [q for q in listed if q["write"]],
                 "map_url": datasette.urls.table(db.name, "partner_overview") + "?_nofacet=1",  # the map first
                 "partners_url": datasette.urls.table(db.name, "partner_overview") + "?_facet=country&_facet=networks",
                 "agreements_url": datasette.urls.table(db.name, "agreement_overview") + "?status=active&_facet=kind&_facet=countries",
@@ -295,13 +300,11 @@ async def home(datasette, actor) -> list[dict]:
 
 
 async def agreement_edits(datasette, database: str, actor, agreement: str) -> list[dict]:
-    """The edit forms that take an agreement, prefilled with this one."""
-    queries = await _permitted_queries(datasette, database, actor)
-    return [
-        {"title": q.get("title") or name, "url": datasette.urls.query(database, name) + "?agreement=" + urllib.parse.quote_plus(agreement)}
-        for name, q in queries.items()
-        if q.get("write") and ":agreement" in q["sql"]
-    ]
+    """The forms (registry/forms) that change this agreement, as far as the login's role allows."""
+    if not _face(datasette).get("auth"):
+        return []
+    role = (actor or {}).get("role")
+    return [{"title": title, "url": datasette.urls.path(path)} for path, title in form_links.agreement_forms(agreement, role)]
 
 
 @hookimpl
@@ -326,7 +329,7 @@ def extra_template_vars(template, database, table, view_name, request, datasette
         key = tilde_decode(request.url_vars.get("pks", ""))
         if table == "institutions":
             internal = _face(datasette).get("face") == "internal"
-            return {"institution_profile": await institution_profile(datasette, database, key, internal)}
+            return {"institution_profile": await institution_profile(datasette, database, key, internal, actor)}
         return {"agreement_edits": await agreement_edits(datasette, database, actor, key)}
 
     return row_vars

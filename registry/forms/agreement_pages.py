@@ -1,0 +1,314 @@
+"""The forms that change an agreement: its fields, renewal, status, terms, programmes, contacts.
+
+Each saves through ``registry.editing.save`` with the version of what its form showed, so a
+change someone else saved meanwhile is never overwritten.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date
+from typing import Any
+
+from registry import clock, editing
+from registry.forms import words
+from registry.forms.errors import from_problems
+from registry.forms.fields import FormField, form_field, form_fields
+from registry.forms.form import VERSION, Form, Section, validated
+from registry.forms.pages import Ask, NotFound, Page, Saved, changed_meanwhile, require
+from registry.models import Agreement, Contact, MobilityTerm
+from registry.models.core import status_changes
+from registry.problems import ProblemsFound
+
+EDITED = ("title", "kind", "signed_on", "starts_on", "ends_on", "renewal", "notice_months", "exit_clause", "home_unit",
+          "coordinator", "agreement_code", "document_url", "confidential", "personal_data", "equitable_terms", "notes")
+TERM_FIELDS = ("category", "direction", "places_per_year", "months_per_place", "days_per_place", "first_academic_year",
+               "last_academic_year", "eqf_levels", "subject_areas", "language_skills", "blended", "virtual", "other_terms")
+
+
+def _agreement(ask: Ask) -> dict[str, Any]:
+    return require(ask, "agreements", {"id": ask.url["agreement"]}, "agreement")
+
+
+def _key(ask: Ask) -> dict[str, str]:
+    return {"id": ask.url["agreement"]}
+
+
+def _save_or_conflict(ask: Ask, page: str, records: list, expected: Sequence[editing.Expected], message: str,
+                      form: Form, fresh: Callable[[], Form]) -> Form | Saved:
+    """Save; or the form again: with the store's reasons, or (the record changed since it was
+    opened) with the current values (``fresh``) and who changed it."""
+    try:
+        editing.save(ask.db, records, actor=ask.who, source=ask.source(page), expected=expected)
+    except editing.Changed:
+        return changed_meanwhile(ask, fresh(), "agreements", ask.url["agreement"])
+    except ProblemsFound as problems:
+        from_problems(problems, [f for _, f in form.inputs()], ask._, form.refusal)
+        return form
+    return Saved("agreements", ask.url["agreement"], message)
+
+
+# --- the agreement's own fields ----------------------------------------------------------------------
+
+
+def _edit_form(ask: Ask) -> Form:
+    stored = _agreement(ask)
+    form = Form(ask._("Edit {title}", title=stored["title"]), [Section(None, form_fields(Agreement, EDITED))],
+                version=editing.version(ask.db, "agreements", _key(ask)), cancel=("agreements", ask.url["agreement"]))
+    return form.show(stored)
+
+
+def edit_show(ask: Ask) -> Form:
+    return _edit_form(ask)
+
+
+def edit_save(ask: Ask, posted: Any) -> Form | Saved:
+    stored = _agreement(ask)
+    form = _edit_form(ask).read(posted)
+    form.version = posted.get(VERSION)
+    record = validated(Agreement, form, form.sections[0], editing.inputs(stored, "agreements"), ask._)
+    if record is None:
+        return form
+    return _save_or_conflict(ask, "agreement_edit", [record], [("agreements", _key(ask), form.version or "")],
+                             ask._("The agreement is saved."), form, lambda: _edit_form(ask))
+
+
+# --- renewal ---------------------------------------------------------------------------------------
+
+
+def proposed_end(starts_on: date | None, ends_on: date | None, today: date) -> date:
+    """The next end date: as many whole years on as the agreement has run so far (at least one),
+    from its current end, or from today when it has none."""
+    start = ends_on or today
+    years = 1
+    if starts_on and ends_on and ends_on > starts_on:
+        years = max(1, round((ends_on - starts_on).days / 365.25))
+    try:
+        return start.replace(year=start.year + years)
+    except ValueError:  # 29 February
+        return start.replace(year=start.year + years, day=28)
+
+
+def _renew_form(ask: Ask) -> Form:
+    stored = _agreement(ask)
+    ends = date.fromisoformat(stored["ends_on"]) if stored.get("ends_on") else None
+    starts = date.fromisoformat(stored["starts_on"]) if stored.get("starts_on") else None
+    fields = [form_field(Agreement, "ends_on")]
+    fields[0].label, fields[0].help, fields[0].required = "New end date", None, True
+    if stored["status"] == "expired":
+        fields.append(FormField("reactivate", "Set the status back to active", "checkbox"))
+    form = Form(ask._("Renew {title}", title=stored["title"]), [Section(None, fields)],
+                version=editing.version(ask.db, "agreements", _key(ask)), submit=ask._("Renew"), cancel=("agreements", ask.url["agreement"]))
+    form.facts = [(ask._("Current end date"), stored.get("ends_on") or ask._("none")),
+                  (ask._("Status"), ask._(words.code_words(stored["status"])))]
+    form.values = {"ends_on": proposed_end(starts, ends, clock.today()).isoformat(), "reactivate": True}
+    return form
+
+
+def renew_show(ask: Ask) -> Form:
+    return _renew_form(ask)
+
+
+def renew_save(ask: Ask, posted: Any) -> Form | Saved:
+    stored = _agreement(ask)
+    form = _renew_form(ask).read(posted)
+    form.version = posted.get(VERSION)
+    new_end = form.values.get("ends_on")
+    if stored.get("ends_on") and new_end and new_end <= stored["ends_on"]:
+        form.refusal.add("ends_on", ask._("The new end date must be after the current one ({date}).", date=stored["ends_on"]))
+        return form
+    fixed = {"status": "active"} if form.values.get("reactivate") and stored["status"] == "expired" else {}
+    record = validated(Agreement, form, Section(None, [form.sections[0].fields[0]]), editing.inputs(stored, "agreements"),
+                       ask._, fixed)
+    if record is None:
+        return form
+    return _save_or_conflict(ask, "agreement_renew", [record], [("agreements", _key(ask), form.version or "")],
+                             ask._("The agreement is renewed until {date}.", date=new_end),
+                             form, lambda: _renew_form(ask))
+
+
+# --- status ----------------------------------------------------------------------------------------
+
+
+def _status_form(ask: Ask) -> Form:
+    stored = _agreement(ask)
+    ends = date.fromisoformat(stored["ends_on"]) if stored.get("ends_on") else None
+    allowed = status_changes(stored["status"], ends, clock.today())
+    status = form_field(Agreement, "status")
+    status.label = "New status"
+    status.choices = [(value, text) for value, text in status.choices if value in allowed]
+    form = Form(ask._("Change the status of {title}", title=stored["title"]), [Section(None, [status])],
+                version=editing.version(ask.db, "agreements", _key(ask)), submit=ask._("Change the status"),
+                cancel=("agreements", ask.url["agreement"]))
+    form.facts = [(ask._("Current status"), ask._(words.code_words(stored["status"]))),
+                  (ask._("End date"), stored.get("ends_on") or ask._("none"))]
+    if not allowed:
+        form.intro.append(ask._("A terminated agreement keeps its status: record a new agreement instead."))
+    elif "active" not in allowed and stored["status"] in ("expired", "suspended"):
+        form.intro.append(ask._("Its end date has passed: renew it to make it active again."))
+    return form
+
+
+def status_show(ask: Ask) -> Form:
+    return _status_form(ask)
+
+
+def status_save(ask: Ask, posted: Any) -> Form | Saved:
+    stored = _agreement(ask)
+    form = _status_form(ask).read(posted)
+    form.version = posted.get(VERSION)
+    chosen = form.values.get("status")
+    offered = [value for value, _ in form.sections[0].fields[0].choices]
+    if chosen not in offered:
+        words_offered = ", ".join(ask._(words.code_words(v)) for v in offered) or ask._("none")
+        form.refusal.add("status", ask._("An agreement that is {status} may become: {choices}.",
+                                         status=ask._(words.code_words(stored["status"])).lower(), choices=words_offered))
+        return form
+    record = validated(Agreement, form, form.sections[0], editing.inputs(stored, "agreements"), ask._)
+    if record is None:
+        return form
+    return _save_or_conflict(ask, "agreement_status", [record], [("agreements", _key(ask), form.version or "")],
+                             ask._("The status is now {status}.", status=ask._(words.code_words(chosen)).lower()),
+                             form, lambda: _status_form(ask))
+
+
+# --- programmes ------------------------------------------------------------------------------------
+
+
+def programme_field(ask: Ask) -> FormField:
+    choices = [(row[0], row[1]) for row in ask.db.conn.execute("SELECT id, name_en FROM programmes ORDER BY name_en")]
+    return FormField("programmes", "Programmes", "checkboxes", choices=choices,
+                     help="the home faculty's programmes this agreement serves")
+
+
+def _programmes_form(ask: Ask) -> Form:
+    stored = _agreement(ask)
+    linked = [row["programme"] for row in editing.rows(ask.db, "agreement_programmes", {"agreement": stored["id"]})]
+    form = Form(ask._("Programmes of {title}", title=stored["title"]), [Section(None, [programme_field(ask)])],
+                version=editing.version(ask.db, "agreement_programmes", {"agreement": stored["id"]}),
+                cancel=("agreements", ask.url["agreement"]))
+    form.values = {"programmes": linked}
+    return form
+
+
+def programmes_show(ask: Ask) -> Form:
+    return _programmes_form(ask)
+
+
+def programmes_save(ask: Ask, posted: Any) -> Form | Saved:
+    stored = _agreement(ask)
+    form = _programmes_form(ask).read(posted)
+    form.version = posted.get(VERSION)
+    offered = {value for value, _ in form.sections[0].fields[0].choices}
+    chosen = [p for p in form.values.get("programmes") or [] if p in offered]
+    record = validated(Agreement, form, form.sections[0], editing.inputs(stored, "agreements"), ask._,
+                       {"programmes": chosen})
+    if record is None:
+        return form
+    return _save_or_conflict(ask, "agreement_programmes", [record],
+                             [("agreement_programmes", {"agreement": stored["id"]}, form.version or "")],
+                             ask._("The agreement's programmes are saved."),
+                             form, lambda: _programmes_form(ask))
+
+
+# --- mobility terms --------------------------------------------------------------------------------
+
+
+def _term(ask: Ask) -> dict[str, Any]:
+    row = ask.db.conn.execute("SELECT term_no FROM mobility_terms WHERE rowid = ? AND agreement = ?",
+                              [ask.url["term"], ask.url["agreement"]]).fetchone()
+    if row is None:
+        raise NotFound(ask._("There is no term {term} in agreement {agreement}.", term=ask.url["term"],
+                             agreement=ask.url["agreement"]))
+    return require(ask, "mobility_terms", {"agreement": ask.url["agreement"], "term_no": row[0]}, "term")
+
+
+def _term_form(ask: Ask, stored: dict[str, Any] | None) -> Form:
+    agreement = _agreement(ask)
+    title = ask._("Edit a term of {title}", title=agreement["title"]) if stored else \
+        ask._("Add a term to {title}", title=agreement["title"])
+    form = Form(title, [Section(None, form_fields(MobilityTerm, TERM_FIELDS))], cancel=("agreements", ask.url["agreement"]))
+    if stored:
+        form.version = editing.version(ask.db, "mobility_terms", {"agreement": stored["agreement"], "term_no": stored["term_no"]})
+        form.show(stored)
+    return form
+
+
+def term_new_show(ask: Ask) -> Form:
+    return _term_form(ask, None)
+
+
+def term_edit_show(ask: Ask) -> Form:
+    return _term_form(ask, _term(ask))
+
+
+def _term_save(ask: Ask, posted: Any, stored: dict[str, Any] | None) -> Form | Saved:
+    form = _term_form(ask, stored).read(posted)
+    agreement = ask.url["agreement"]
+    term_no = stored["term_no"] if stored else editing.next_term_no(ask.db, "mobility_terms", agreement)
+    record = validated(MobilityTerm, form, form.sections[0], {}, ask._, {"agreement": agreement, "term_no": term_no})
+    if record is None:
+        return form
+    expected: list[editing.Expected] = []
+    if stored:
+        form.version = posted.get(VERSION)
+        expected = [("mobility_terms", {"agreement": agreement, "term_no": term_no}, form.version or "")]
+    return _save_or_conflict(ask, "agreement_term", [record], expected, ask._("The term is saved."),
+                             form, lambda: _term_form(ask, _term(ask)))
+
+
+def term_new_save(ask: Ask, posted: Any) -> Form | Saved:
+    return _term_save(ask, posted, None)
+
+
+def term_edit_save(ask: Ask, posted: Any) -> Form | Saved:
+    return _term_save(ask, posted, _term(ask))
+
+
+# --- contacts --------------------------------------------------------------------------------------
+
+
+def _contact_form(ask: Ask) -> Form:
+    agreement = _agreement(ask)
+    parties = ask.db.conn.execute(
+        "SELECT i.id, i.name FROM agreement_parties p JOIN institutions i ON i.id = p.institution WHERE p.agreement = ? "
+        "ORDER BY p.role = 'home', i.name", [agreement["id"]]).fetchall()
+    fields = form_fields(Contact, ("institution", "role", "name", "email", "phone"))
+    fields[0].widget, fields[0].choices = "select", [(row[0], row[1]) for row in parties]
+    fields[1].help = "the role the contact has for this agreement, e.g. 'Erasmus coordinator'"
+    form = Form(ask._("Add a contact to {title}", title=agreement["title"]), [Section(None, fields)],
+                cancel=("agreements", ask.url["agreement"]))
+    form.intro.append(ask._("A role address (e.g. exchange@partner.example) outlives the person who holds the role."))
+    return form
+
+
+def contact_show(ask: Ask) -> Form:
+    return _contact_form(ask)
+
+
+def contact_save(ask: Ask, posted: Any) -> Form | Saved:
+    form = _contact_form(ask).read(posted)
+    offered = {value for value, _ in form.sections[0].fields[0].choices}
+    if form.values.get("institution") not in offered:
+        form.refusal.add("institution", ask._("Institution must be one of the agreement's parties."))
+        return form
+    agreement = ask.url["agreement"]
+    contact_id = editing.new_id(ask.db, "contacts", f"{agreement}-{form.values.get('role') or 'contact'}")
+    record = validated(Contact, form, form.sections[0], {}, ask._, {"id": contact_id, "agreement": agreement})
+    if record is None:
+        return form
+    return _save_or_conflict(ask, "agreement_contact", [record], [], ask._("The contact is saved."),
+                             form, lambda: form)
+
+
+PAGES = (
+    Page("agreement_edit", r"^/-/agreements/(?P<agreement>[^/]+)/edit$", "edit", edit_show, edit_save),
+    Page("agreement_renew", r"^/-/agreements/(?P<agreement>[^/]+)/renew$", "edit", renew_show, renew_save),
+    Page("agreement_status", r"^/-/agreements/(?P<agreement>[^/]+)/status$", "edit", status_show, status_save),
+    Page("agreement_programmes", r"^/-/agreements/(?P<agreement>[^/]+)/programmes$", "edit", programmes_show,
+         programmes_save),
+    Page("agreement_term_new", r"^/-/agreements/(?P<agreement>[^/]+)/terms/new$", "edit", term_new_show, term_new_save),
+    Page("agreement_term_edit", r"^/-/agreements/(?P<agreement>[^/]+)/terms/(?P<term>[0-9]+)/edit$", "edit",
+         term_edit_show, term_edit_save),
+    Page("agreement_contact", r"^/-/agreements/(?P<agreement>[^/]+)/contacts/new$", "edit", contact_show, contact_save),
+)
