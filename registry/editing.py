@@ -72,6 +72,18 @@ def save(db: sqlite_utils.Database, records: Sequence[Record], *, actor: str, so
         return store.write_records(db, list(records), actor=actor, source=source)
 
 
+def remove(db: sqlite_utils.Database, table: str, key: Mapping[str, Any], *, actor: str, source: str,
+           expected: Iterable[Expected] = ()) -> bool:
+    """Delete the row ``key`` names (its children go by cascade; the audit log keeps every row),
+    after the same version check as ``save``; whether there was one."""
+    where = " AND ".join(f"{schema.quote(name)} = ?" for name in key)
+    with store.transaction(db, actor=actor, source=source):
+        for checked, checked_key, token in expected:
+            if version(db, checked, checked_key) != token:
+                raise Changed(checked, checked_key)
+        return db.conn.execute(f"DELETE FROM {schema.quote(table)} WHERE {where}", list(key.values())).rowcount > 0
+
+
 def new_id(db: sqlite_utils.Database, table: str, text: str) -> str:
     """An id for a new record of ``table``, made from ``text`` and free in the store."""
     try:

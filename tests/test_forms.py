@@ -300,6 +300,11 @@ def test_terms_are_added_and_edited(internal, registry_file):
     assert eddie.post(edit, {"places_per_year": "3"}, form=form).status_code == 302
     assert row(registry_file, "SELECT places_per_year, term_no FROM mobility_terms WHERE rowid = ?", rowid)[:] == (3, term_no)
     assert eddie.post(edit, {"places_per_year": "4"}, form=form).status_code == 409  # opened before the last save
+    removed = eddie.post(edit, {"_remove": "Remove this term"})
+    assert removed.status_code == 302
+    assert row(registry_file, "SELECT count(*) FROM mobility_terms WHERE rowid = ?", rowid)[0] == 0
+    logged = row(registry_file, "SELECT actor, source, operation FROM changes WHERE table_name = 'mobility_terms' ORDER BY id DESC")
+    assert tuple(logged) == ("eddie", "datasette: agreement_term_remove", "delete")
     assert eddie.get("/-/agreements/ex-lodz-erasmus/terms/999999/edit").status_code == 404
 
 

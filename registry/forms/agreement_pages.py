@@ -14,7 +14,7 @@ from registry import clock, editing
 from registry.forms import words
 from registry.forms.errors import from_problems
 from registry.forms.fields import FormField, form_field, form_fields
-from registry.forms.form import VERSION, Form, Section, validated
+from registry.forms.form import REMOVE, VERSION, Form, Section, validated
 from registry.forms.pages import Ask, NotFound, Page, Saved, changed_meanwhile, require
 from registry.models import Agreement, Contact, MobilityTerm
 from registry.models.core import status_changes
@@ -41,7 +41,7 @@ def _save_or_conflict(ask: Ask, page: str, records: list, expected: Sequence[edi
     try:
         editing.save(ask.db, records, actor=ask.who, source=ask.source(page), expected=expected)
     except editing.Changed:
-        return changed_meanwhile(ask, fresh(), "agreements", ask.url["agreement"])
+        return changed_meanwhile(ask, fresh(), expected[0][0], ask.url["agreement"])
     except ProblemsFound as problems:
         from_problems(problems, [f for _, f in form.inputs()], ask._, form.refusal)
         return form
@@ -230,6 +230,7 @@ def _term_form(ask: Ask, stored: dict[str, Any] | None) -> Form:
     form = Form(title, [Section(None, form_fields(MobilityTerm, TERM_FIELDS))], cancel=("agreements", ask.url["agreement"]))
     if stored:
         form.version = editing.version(ask.db, "mobility_terms", {"agreement": stored["agreement"], "term_no": stored["term_no"]})
+        form.remove = ask._("Remove this term")
         form.show(stored)
     return form
 
@@ -245,6 +246,8 @@ def term_edit_show(ask: Ask) -> Form:
 def _term_save(ask: Ask, posted: Any, stored: dict[str, Any] | None) -> Form | Saved:
     form = _term_form(ask, stored).read(posted)
     agreement = ask.url["agreement"]
+    if stored and posted.get(REMOVE):
+        return _remove_term(ask, form, stored, posted.get(VERSION) or "")
     term_no = stored["term_no"] if stored else editing.next_term_no(ask.db, "mobility_terms", agreement)
     record = validated(MobilityTerm, form, form.sections[0], {}, ask._, {"agreement": agreement, "term_no": term_no})
     if record is None:
@@ -255,6 +258,16 @@ def _term_save(ask: Ask, posted: Any, stored: dict[str, Any] | None) -> Form | S
         expected = [("mobility_terms", {"agreement": agreement, "term_no": term_no}, form.version or "")]
     return _save_or_conflict(ask, "agreement_term", [record], expected, ask._("The term is saved."),
                              form, lambda: _term_form(ask, _term(ask)))
+
+
+def _remove_term(ask: Ask, form: Form, stored: dict[str, Any], token: str) -> Form | Saved:
+    key = {"agreement": stored["agreement"], "term_no": stored["term_no"]}
+    try:
+        editing.remove(ask.db, "mobility_terms", key, actor=ask.who, source=ask.source("agreement_term_remove"),
+                       expected=[("mobility_terms", key, token)])
+    except editing.Changed:
+        return changed_meanwhile(ask, _term_form(ask, _term(ask)), "mobility_terms", ask.url["agreement"])
+    return Saved("agreements", ask.url["agreement"], ask._("The term is removed."))
 
 
 def term_new_save(ask: Ask, posted: Any) -> Form | Saved:

@@ -17,6 +17,7 @@ from registry.forms.errors import Refusal, from_validation
 from registry.forms.fields import FormField, model_input, posted, shown
 from registry.models import Record
 
+REMOVE = "_remove"  # the name of the button that deletes the record
 VERSION = "_version"  # the hidden input holding the version of the record as the form was opened
 SHOWN = ":shown"  # a hidden input <name>:shown says a checkbox was on the form (an unticked one is not sent)
 
@@ -42,6 +43,7 @@ class Form:
     intro: list[str] = field(default_factory=list)  # sentences, already in the page's language
     facts: list[tuple[str, str]] = field(default_factory=list)  # (label, value) shown above the fields
     submit: str = "Save"
+    remove: str | None = None  # the words of a button that deletes the record, when it may be deleted
     cancel: tuple[str, str] | None = None  # the record (table, key) whose page "Cancel" leads back to
     status: int = 200  # the HTTP status the page answers with: 400 refused, 409 changed meanwhile
     notice: str | None = None  # a sentence shown first (e.g. the record changed meanwhile)

@@ -11,7 +11,7 @@ from registry.forms.fields import FormField, form_field, form_fields
 from registry.forms.form import VERSION, Form, Section, validated
 from registry.forms.pages import Ask, Page, Saved, changed_meanwhile, require
 from registry.forms.partners import describe
-from registry.models import Institution
+from registry.models import Institution, InstitutionName
 from registry.problems import ProblemsFound
 from registry.resolve import Resolver, create_institution_from_reference
 
@@ -102,8 +102,10 @@ def edit_save(ask: Ask, posted: Any) -> Form | Saved:
     form = _edit_form(ask).read(posted)
     form.version = posted.get(VERSION)
     record = validated(Institution, form, form.sections[0], editing.inputs(stored, "institutions"), ask._)
-    if record is None:
+    if not isinstance(record, Institution):
         return form
+    if record.name != stored["name"]:  # the name it went by stays searchable, as a former name
+        record.names.append(InstitutionName(institution=record.id, name=stored["name"], kind="former"))
     try:
         editing.save(ask.db, [record], actor=ask.who, source=ask.source("institution_edit"),
                      expected=[("institutions", {"id": stored["id"]}, form.version or "")])

@@ -31,8 +31,7 @@ def _form(ask: Ask) -> Form:
     unit = FormField("partner_unit", "Partner's unit", "text", help="faculty or department that is party")
     fields = form_fields(Agreement, AGREEMENT_FIELDS)
     fields[2].choices = [(value, text) for value, text in fields[2].choices if value in NEW_STATUSES]
-    sections = [Section(None, [fields[0], partner, unit, *fields[1:]]),
-                Section(ask._("Programmes"), [programme_field(ask)])]
+    sections = [Section(None, [fields[0], partner, unit, *fields[1:], programme_field(ask)])]
     for direction, title in DIRECTIONS.items():
         term = form_fields(MobilityTerm, TERM_FIELDS)
         term[0].required = False
@@ -92,8 +91,7 @@ def save(ask: Ask, posted: Any) -> Form | Saved:
     parties: list[dict[str, Any]] = [{"institution": home, "role": "home"}] if home and home != partner else []
     if partner:
         parties.append({"institution": partner, "role": "partner", "unit": form.values.get("partner_unit") or None})
-    chosen = [p for p in form.values.get("programmes") or []
-              if p in {value for value, _ in form.sections[1].fields[0].choices}]
+    chosen = [p for p in form.values.get("programmes") or [] if p in {value for value, _ in form.sections[0].fields[-1].choices}]
     record = validated(Agreement, form, form.sections[0], {}, ask._,
                        {"id": agreement_id, "parties": parties, "programmes": chosen, "mobility_terms": terms})
     if record is None or form.refusal:
