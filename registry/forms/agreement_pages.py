@@ -48,6 +48,26 @@ def _save_or_conflict(ask: Ask, page: str, records: list, expected: Sequence[edi
     return Saved("agreements", ask.url["agreement"], message)
 
 
+def _opened(ask: Ask, build: Callable[[Ask], Form], posted: Any) -> tuple[dict[str, Any], Form]:
+    """The stored agreement, and its form with what was posted and the version it was opened with."""
+    stored = _agreement(ask)
+    form = build(ask).read(posted)
+    form.version = posted.get(VERSION)
+    return stored, form
+
+
+def _save_agreement(ask: Ask, page: str, stored: dict[str, Any], form: Form, build: Callable[[Ask], Form], message: str,
+                    fixed: dict[str, Any] | None = None, section: Section | None = None,
+                    versioned: str = "agreements") -> Form | Saved:
+    """The stored agreement with the form's values (and ``fixed``) laid over it, validated and saved
+    if the rows ``versioned`` (its own, or its programme links) are as the form was opened with."""
+    record = validated(Agreement, form, section or form.sections[0], editing.inputs(stored, "agreements"), ask._, fixed)
+    if record is None:
+        return form
+    key = _key(ask) if versioned == "agreements" else {"agreement": stored["id"]}
+    return _save_or_conflict(ask, page, [record], [(versioned, key, form.version or "")], message, form, lambda: build(ask))
+
+
 # --- the agreement's own fields ----------------------------------------------------------------------
 
 
@@ -58,19 +78,9 @@ def _edit_form(ask: Ask) -> Form:
     return form.show(stored)
 
 
-def edit_show(ask: Ask) -> Form:
-    return _edit_form(ask)
-
-
 def edit_save(ask: Ask, posted: Any) -> Form | Saved:
-    stored = _agreement(ask)
-    form = _edit_form(ask).read(posted)
-    form.version = posted.get(VERSION)
-    record = validated(Agreement, form, form.sections[0], editing.inputs(stored, "agreements"), ask._)
-    if record is None:
-        return form
-    return _save_or_conflict(ask, "agreement_edit", [record], [("agreements", _key(ask), form.version or "")],
-                             ask._("The agreement is saved."), form, lambda: _edit_form(ask))
+    stored, form = _opened(ask, _edit_form, posted)
+    return _save_agreement(ask, "agreement_edit", stored, form, _edit_form, ask._("The agreement is saved."))
 
 
 # --- renewal ---------------------------------------------------------------------------------------
@@ -105,26 +115,16 @@ def _renew_form(ask: Ask) -> Form:
     return form
 
 
-def renew_show(ask: Ask) -> Form:
-    return _renew_form(ask)
-
-
 def renew_save(ask: Ask, posted: Any) -> Form | Saved:
-    stored = _agreement(ask)
-    form = _renew_form(ask).read(posted)
-    form.version = posted.get(VERSION)
+    stored, form = _opened(ask, _renew_form, posted)
     new_end = form.values.get("ends_on")
     if stored.get("ends_on") and new_end and new_end <= stored["ends_on"]:
         form.refusal.add("ends_on", ask._("The new end date must be after the current one ({date}).", date=stored["ends_on"]))
         return form
     fixed = {"status": "active"} if form.values.get("reactivate") and stored["status"] == "expired" else {}
-    record = validated(Agreement, form, Section(None, [form.sections[0].fields[0]]), editing.inputs(stored, "agreements"),
-                       ask._, fixed)
-    if record is None:
-        return form
-    return _save_or_conflict(ask, "agreement_renew", [record], [("agreements", _key(ask), form.version or "")],
-                             ask._("The agreement is renewed until {date}.", date=new_end),
-                             form, lambda: _renew_form(ask))
+    return _save_agreement(ask, "agreement_renew", stored, form, _renew_form,
+                           ask._("The agreement is renewed until {date}.", date=new_end), fixed,
+                           Section(None, [form.sections[0].fields[0]]))
 
 
 # --- status ----------------------------------------------------------------------------------------
@@ -149,14 +149,8 @@ def _status_form(ask: Ask) -> Form:
     return form
 
 
-def status_show(ask: Ask) -> Form:
-    return _status_form(ask)
-
-
 def status_save(ask: Ask, posted: Any) -> Form | Saved:
-    stored = _agreement(ask)
-    form = _status_form(ask).read(posted)
-    form.version = posted.get(VERSION)
+    stored, form = _opened(ask, _status_form, posted)
     chosen = form.values.get("status")
     offered = [value for value, _ in form.sections[0].fields[0].choices]
     if chosen not in offered:
@@ -164,12 +158,8 @@ def status_save(ask: Ask, posted: Any) -> Form | Saved:
         form.refusal.add("status", ask._("An agreement that is {status} may become: {choices}.",
                                          status=ask._(words.code_words(stored["status"])).lower(), choices=words_offered))
         return form
-    record = validated(Agreement, form, form.sections[0], editing.inputs(stored, "agreements"), ask._)
-    if record is None:
-        return form
-    return _save_or_conflict(ask, "agreement_status", [record], [("agreements", _key(ask), form.version or "")],
-                             ask._("The status is now {status}.", status=ask._(words.code_words(chosen)).lower()),
-                             form, lambda: _status_form(ask))
+    return _save_agreement(ask, "agreement_status", stored, form, _status_form,
+                           ask._("The status is now {status}.", status=ask._(words.code_words(chosen)).lower()))
 
 
 # --- programmes ------------------------------------------------------------------------------------
@@ -191,24 +181,13 @@ def _programmes_form(ask: Ask) -> Form:
     return form
 
 
-def programmes_show(ask: Ask) -> Form:
-    return _programmes_form(ask)
-
-
 def programmes_save(ask: Ask, posted: Any) -> Form | Saved:
-    stored = _agreement(ask)
-    form = _programmes_form(ask).read(posted)
-    form.version = posted.get(VERSION)
+    stored, form = _opened(ask, _programmes_form, posted)
     offered = {value for value, _ in form.sections[0].fields[0].choices}
     chosen = [p for p in form.values.get("programmes") or [] if p in offered]
-    record = validated(Agreement, form, form.sections[0], editing.inputs(stored, "agreements"), ask._,
-                       {"programmes": chosen})
-    if record is None:
-        return form
-    return _save_or_conflict(ask, "agreement_programmes", [record],
-                             [("agreement_programmes", {"agreement": stored["id"]}, form.version or "")],
-                             ask._("The agreement's programmes are saved."),
-                             form, lambda: _programmes_form(ask))
+    return _save_agreement(ask, "agreement_programmes", stored, form, _programmes_form,
+                           ask._("The agreement's programmes are saved."), {"programmes": chosen},
+                           versioned="agreement_programmes")
 
 
 # --- mobility terms --------------------------------------------------------------------------------
@@ -233,10 +212,6 @@ def _term_form(ask: Ask, stored: dict[str, Any] | None) -> Form:
         form.remove = ask._("Remove this term")
         form.show(stored)
     return form
-
-
-def term_new_show(ask: Ask) -> Form:
-    return _term_form(ask, None)
 
 
 def term_edit_show(ask: Ask) -> Form:
@@ -295,10 +270,6 @@ def _contact_form(ask: Ask) -> Form:
     return form
 
 
-def contact_show(ask: Ask) -> Form:
-    return _contact_form(ask)
-
-
 def contact_save(ask: Ask, posted: Any) -> Form | Saved:
     form = _contact_form(ask).read(posted)
     offered = {value for value, _ in form.sections[0].fields[0].choices}
@@ -315,13 +286,14 @@ def contact_save(ask: Ask, posted: Any) -> Form | Saved:
 
 
 PAGES = (
-    Page("agreement_edit", r"^/-/agreements/(?P<agreement>[^/]+)/edit$", "edit", edit_show, edit_save),
-    Page("agreement_renew", r"^/-/agreements/(?P<agreement>[^/]+)/renew$", "edit", renew_show, renew_save),
-    Page("agreement_status", r"^/-/agreements/(?P<agreement>[^/]+)/status$", "edit", status_show, status_save),
-    Page("agreement_programmes", r"^/-/agreements/(?P<agreement>[^/]+)/programmes$", "edit", programmes_show,
+    Page("agreement_edit", r"^/-/agreements/(?P<agreement>[^/]+)/edit$", "edit", _edit_form, edit_save),
+    Page("agreement_renew", r"^/-/agreements/(?P<agreement>[^/]+)/renew$", "edit", _renew_form, renew_save),
+    Page("agreement_status", r"^/-/agreements/(?P<agreement>[^/]+)/status$", "edit", _status_form, status_save),
+    Page("agreement_programmes", r"^/-/agreements/(?P<agreement>[^/]+)/programmes$", "edit", _programmes_form,
          programmes_save),
-    Page("agreement_term_new", r"^/-/agreements/(?P<agreement>[^/]+)/terms/new$", "edit", term_new_show, term_new_save),
+    Page("agreement_term_new", r"^/-/agreements/(?P<agreement>[^/]+)/terms/new$", "edit",
+         lambda ask: _term_form(ask, None), term_new_save),
     Page("agreement_term_edit", r"^/-/agreements/(?P<agreement>[^/]+)/terms/(?P<term>[0-9]+)/edit$", "edit",
          term_edit_show, term_edit_save),
-    Page("agreement_contact", r"^/-/agreements/(?P<agreement>[^/]+)/contacts/new$", "edit", contact_show, contact_save),
+    Page("agreement_contact", r"^/-/agreements/(?P<agreement>[^/]+)/contacts/new$", "edit", _contact_form, contact_save),
 )

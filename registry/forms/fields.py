@@ -10,22 +10,21 @@ of text (``0912, 0913``; ``en B2, sv``). Values go between the record and the fo
 
 from __future__ import annotations
 
-import types
 import typing
 from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
-from typing import Annotated, Any, get_args, get_origin
+from typing import Any, get_args, get_origin
 
 import annotated_types
 import pycountry
 from pydantic import AfterValidator, BaseModel, BeforeValidator
-from pydantic.fields import FieldInfo
 
 from registry.countries import country_name
 from registry.forms import words
 from registry.models import Record
 from registry.models.core import LanguageSkill, SubjectArea
+from registry.schema import unwrap
 from registry.schema_types import Ref, _country, _email, _url
 
 LONG_TEXT = 2001  # a text that may be longer than this many characters gets a text area
@@ -53,23 +52,11 @@ class FormField:
 
 def _unwrap(annotation: Any, metadata: list[Any]) -> tuple[Any, bool, list[Any]]:
     """The type under Optional and Annotated, whether None is allowed, and every marker met."""
-    nullable = False
-    while True:
-        origin = get_origin(annotation)
-        if origin is Annotated:
-            base, *extra = get_args(annotation)
-            for item in extra:
-                metadata.extend(item.metadata if isinstance(item, FieldInfo) else [item])
-            annotation = base
-        elif origin in (typing.Union, types.UnionType):
-            args = [a for a in get_args(annotation) if a is not type(None)]
-            nullable = nullable or len(args) < len(get_args(annotation))
-            annotation = args[0]
-        else:
-            expanded: list[Any] = []
-            for item in metadata:
-                expanded.extend(item if isinstance(item, annotated_types.GroupedMetadata) else [item])
-            return annotation, nullable, expanded
+    annotation, nullable, found = unwrap(annotation, metadata)
+    expanded: list[Any] = []
+    for item in found:
+        expanded.extend(item if isinstance(item, annotated_types.GroupedMetadata) else [item])
+    return annotation, nullable, expanded
 
 
 def _marker(metadata: list[Any], kind: type) -> Any:

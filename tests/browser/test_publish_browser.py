@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import http.server
 import os
-import shutil
 import socket
 import sqlite3
 import subprocess
@@ -22,6 +21,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from browser_setup import CHROMIUM, NEEDS_CHROMIUM, sync_playwright
 
 from registry import examples, faces
 from registry.publish import publish
@@ -29,18 +29,8 @@ from registry.text import fold
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 USER, PASSWORD = "tester", "a-browser-test-password"
-
-try:
-    from playwright.sync_api import sync_playwright
-except ImportError:  # pragma: no cover - the test extra installs it
-    sync_playwright = None
-
-pytestmark = [
-    pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it: apt-get install chromium)"),
-    pytest.mark.skipif(sync_playwright is None, reason="playwright is not installed (pip install -e '.[test]')"),
-]
+pytestmark = NEEDS_CHROMIUM
 
 # A 1x1 transparent PNG: the stub's every tile.
 TILE = bytes.fromhex(
