@@ -331,6 +331,15 @@ def test_a_contact_is_added_for_one_of_the_parties(internal, registry_file):
     stored = row(registry_file, "SELECT id, agreement FROM contacts WHERE email = 'erasmus@example.org'")
     assert stored["agreement"] == "ex-lodz-erasmus"
     assert last_change(registry_file, "contacts", stored["id"])["actor"] == "eddie"
+    edit = f"/-/contacts/{stored['id']}/edit"
+    form = eddie.get(edit)
+    assert shown_values(form.text)["email"] == "erasmus@example.org"
+    assert eddie.post(edit, {"phone": "+48 42 635 40 00"}, form=form).status_code == 302
+    assert row(registry_file, "SELECT phone, role FROM contacts WHERE id = ?", stored["id"])[:] == ("+48 42 635 40 00",
+                                                                                                   "Erasmus office")
+    assert eddie.post(edit, {"phone": "+48 42 000 00 00"}, form=form).status_code == 409  # opened before the last save
+    assert eddie.post(edit, {"_remove": "Remove this contact"}).status_code == 302
+    assert row(registry_file, "SELECT count(*) FROM contacts WHERE id = ?", stored["id"])[0] == 0
 
 
 # --- partners -----------------------------------------------------------------------------------------------

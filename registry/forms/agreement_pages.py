@@ -6,19 +6,17 @@ change someone else saved meanwhile is never overwritten.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 from registry import clock, editing
 from registry.forms import words
-from registry.forms.errors import from_problems
 from registry.forms.fields import FormField, form_field, form_fields
 from registry.forms.form import REMOVE, VERSION, Form, Section, validated
-from registry.forms.pages import Ask, NotFound, Page, Saved, changed_meanwhile, require
-from registry.models import Agreement, Contact, MobilityTerm
+from registry.forms.pages import Ask, NotFound, Page, Saved, changed_meanwhile, require, save_or_conflict
+from registry.models import Agreement, MobilityTerm
 from registry.models.core import status_changes
-from registry.problems import ProblemsFound
 
 EDITED = ("title", "kind", "signed_on", "starts_on", "ends_on", "renewal", "notice_months", "exit_clause", "home_unit",
           "coordinator", "agreement_code", "document_url", "confidential", "personal_data", "equitable_terms", "notes")
@@ -32,20 +30,6 @@ def _agreement(ask: Ask) -> dict[str, Any]:
 
 def _key(ask: Ask) -> dict[str, str]:
     return {"id": ask.url["agreement"]}
-
-
-def _save_or_conflict(ask: Ask, page: str, records: list, expected: Sequence[editing.Expected], message: str,
-                      form: Form, fresh: Callable[[], Form]) -> Form | Saved:
-    """Save; or the form again: with the store's reasons, or (the record changed since it was
-    opened) with the current values (``fresh``) and who changed it."""
-    try:
-        editing.save(ask.db, records, actor=ask.who, source=ask.source(page), expected=expected)
-    except editing.Changed:
-        return changed_meanwhile(ask, fresh(), expected[0][0], ask.url["agreement"])
-    except ProblemsFound as problems:
-        from_problems(problems, [f for _, f in form.inputs()], ask._, form.refusal)
-        return form
-    return Saved("agreements", ask.url["agreement"], message)
 
 
 def _opened(ask: Ask, build: Callable[[Ask], Form], posted: Any) -> tuple[dict[str, Any], Form]:
@@ -65,7 +49,8 @@ def _save_agreement(ask: Ask, page: str, stored: dict[str, Any], form: Form, bui
     if record is None:
         return form
     key = _key(ask) if versioned == "agreements" else {"agreement": stored["id"]}
-    return _save_or_conflict(ask, page, [record], [(versioned, key, form.version or "")], message, form, lambda: build(ask))
+    return save_or_conflict(ask, page, [record], [(versioned, key, form.version or "")], form, lambda: build(ask),
+                            Saved("agreements", ask.url["agreement"], message))
 
 
 # --- the agreement's own fields ----------------------------------------------------------------------
@@ -231,8 +216,8 @@ def _term_save(ask: Ask, posted: Any, stored: dict[str, Any] | None) -> Form | S
     if stored:
         form.version = posted.get(VERSION)
         expected = [("mobility_terms", {"agreement": agreement, "term_no": term_no}, form.version or "")]
-    return _save_or_conflict(ask, "agreement_term", [record], expected, ask._("The term is saved."),
-                             form, lambda: _term_form(ask, _term(ask)))
+    return save_or_conflict(ask, "agreement_term", [record], expected, form, lambda: _term_form(ask, _term(ask)),
+                            Saved("agreements", agreement, ask._("The term is saved.")))
 
 
 def _remove_term(ask: Ask, form: Form, stored: dict[str, Any], token: str) -> Form | Saved:
@@ -253,38 +238,6 @@ def term_edit_save(ask: Ask, posted: Any) -> Form | Saved:
     return _term_save(ask, posted, _term(ask))
 
 
-# --- contacts --------------------------------------------------------------------------------------
-
-
-def _contact_form(ask: Ask) -> Form:
-    agreement = _agreement(ask)
-    parties = ask.db.conn.execute(
-        "SELECT i.id, i.name FROM agreement_parties p JOIN institutions i ON i.id = p.institution WHERE p.agreement = ? "
-        "ORDER BY p.role = 'home', i.name", [agreement["id"]]).fetchall()
-    fields = form_fields(Contact, ("institution", "role", "name", "email", "phone"))
-    fields[0].widget, fields[0].choices = "select", [(row[0], row[1]) for row in parties]
-    fields[1].help = "the role the contact has for this agreement, e.g. 'Erasmus coordinator'"
-    form = Form(ask._("Add a contact to {title}", title=agreement["title"]), [Section(None, fields)],
-                cancel=("agreements", ask.url["agreement"]))
-    form.intro.append(ask._("A role address (e.g. exchange@partner.example) outlives the person who holds the role."))
-    return form
-
-
-def contact_save(ask: Ask, posted: Any) -> Form | Saved:
-    form = _contact_form(ask).read(posted)
-    offered = {value for value, _ in form.sections[0].fields[0].choices}
-    if form.values.get("institution") not in offered:
-        form.refusal.add("institution", ask._("Institution must be one of the agreement's parties."))
-        return form
-    agreement = ask.url["agreement"]
-    contact_id = editing.new_id(ask.db, "contacts", f"{agreement}-{form.values.get('role') or 'contact'}")
-    record = validated(Contact, form, form.sections[0], {}, ask._, {"id": contact_id, "agreement": agreement})
-    if record is None:
-        return form
-    return _save_or_conflict(ask, "agreement_contact", [record], [], ask._("The contact is saved."),
-                             form, lambda: form)
-
-
 PAGES = (
     Page("agreement_edit", r"^/-/agreements/(?P<agreement>[^/]+)/edit$", "edit", _edit_form, edit_save),
     Page("agreement_renew", r"^/-/agreements/(?P<agreement>[^/]+)/renew$", "edit", _renew_form, renew_save),
@@ -295,5 +248,4 @@ PAGES = (
          lambda ask: _term_form(ask, None), term_new_save),
     Page("agreement_term_edit", r"^/-/agreements/(?P<agreement>[^/]+)/terms/(?P<term>[0-9]+)/edit$", "edit",
          term_edit_show, term_edit_save),
-    Page("agreement_contact", r"^/-/agreements/(?P<agreement>[^/]+)/contacts/new$", "edit", _contact_form, contact_save),
 )

@@ -9,7 +9,7 @@ from registry import editing
 from registry.forms.errors import from_problems
 from registry.forms.fields import FormField, form_field, form_fields
 from registry.forms.form import VERSION, Form, Section, validated
-from registry.forms.pages import Ask, Page, Saved, changed_meanwhile, require
+from registry.forms.pages import Ask, Page, Saved, require, save_or_conflict
 from registry.forms.partners import describe
 from registry.models import Institution, InstitutionName
 from registry.problems import ProblemsFound
@@ -106,15 +106,8 @@ def edit_save(ask: Ask, posted: Any) -> Form | Saved:
         return form
     if record.name != stored["name"]:  # the name it went by stays searchable, as a former name
         record.names.append(InstitutionName(institution=record.id, name=stored["name"], kind="former"))
-    try:
-        editing.save(ask.db, [record], actor=ask.who, source=ask.source("institution_edit"),
-                     expected=[("institutions", {"id": stored["id"]}, form.version or "")])
-    except editing.Changed:
-        return changed_meanwhile(ask, _edit_form(ask), "institutions", stored["id"])
-    except ProblemsFound as problems:
-        from_problems(problems, form.sections[0].fields, ask._, form.refusal)
-        return form
-    return Saved("institutions", stored["id"], ask._("The partner is saved."))
+    return save_or_conflict(ask, "institution_edit", [record], [("institutions", {"id": stored["id"]}, form.version or "")],
+                            form, lambda: _edit_form(ask), Saved("institutions", stored["id"], ask._("The partner is saved.")))
 
 
 PAGES = (

@@ -57,5 +57,9 @@ def term_form(agreement: str, term_rowid: int) -> str:
     return f"/-/agreements/{_quoted(agreement)}/terms/{term_rowid}/edit"
 
 
+def contact_form(contact: str) -> str:
+    return f"/-/contacts/{_quoted(contact)}/edit"
+
+
 def waive_form(finding: str, role: str | None) -> str | None:
     return f"/-/findings/{_quoted(finding)}/waive" if _may(role, "decide") else None

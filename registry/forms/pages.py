@@ -9,7 +9,7 @@ They run in a worker thread with a connection of their own: the store's writes b
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +17,10 @@ import sqlite_utils
 
 from registry import db as store
 from registry import editing
+from registry.forms.errors import from_problems
 from registry.forms.form import Form
+from registry.models import Record
+from registry.problems import ProblemsFound
 
 
 @dataclass
@@ -80,3 +83,17 @@ def require(ask: Ask, table: str, key: Mapping[str, Any], what: str) -> dict[str
         raise NotFound(ask._("There is no {what} {key} in the registry.", what=ask._(what),
                              key="/".join(str(v) for v in key.values())))
     return found
+
+
+def save_or_conflict(ask: Ask, page: str, records: Sequence[Record], expected: Sequence[editing.Expected], form: Form,
+                     fresh: Callable[[], Form], saved: Saved) -> Form | Saved:
+    """Save and answer ``saved``; or the form again: with the store's reasons, or (a record changed
+    since the form was opened) with the current values (``fresh``) and who changed it."""
+    try:
+        editing.save(ask.db, records, actor=ask.who, source=ask.source(page), expected=expected)
+    except editing.Changed as changed:
+        return changed_meanwhile(ask, fresh(), changed.table, str(next(iter(changed.key.values()))))
+    except ProblemsFound as problems:
+        from_problems(problems, [f for _, f in form.inputs()], ask._, form.refusal)
+        return form
+    return saved
