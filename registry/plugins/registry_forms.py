@@ -44,6 +44,9 @@ PAGES: tuple[Page, ...] = (new_agreement.PAGE, *agreement_pages.PAGES, *contact_
                            *decision_pages.pages(decision_pages.Decisions(review=_review, waive=_waive)))
 
 
+LARGEST_FORM = 200_000  # bytes: the longest form (a new agreement with long notes) is far below
+
+
 def _on(datasette) -> bool:
     if not hasattr(datasette, "_registry_forms_on"):
         config = datasette.plugin_config("registry") or {}
@@ -93,11 +96,10 @@ def _row_url(datasette, table: str, key: str) -> str:
     return datasette.urls.row(_database(datasette).name, table, tilde_encode(key))
 
 
-async def _render(datasette, request, page: Page, form, _) -> Response:
+async def _render(datasette, request, form) -> Response:
     status = form.status if form.status != 200 else (400 if request.method == "POST" else 200)
     context = {
         "form": form,
-        "page": page,
         "cancel_url": _row_url(datasette, *form.cancel) if form.cancel else None,
         "found_urls": {f["key"]: _row_url(datasette, f["table"], f["key"]) for f in form.found if "table" in f},
         "partners_url": datasette.urls.path("/-/forms/partners.json"),
@@ -119,6 +121,9 @@ def _view(page: Page):
         if page.right not in accounts.RIGHTS.get(actor["role"], ()):
             return await _error(datasette, request, 403, "Not allowed", refusal(page.right, actor))
         _ = i18n.translator(request_language(request))
+        if int(request.headers.get("content-length") or 0) > LARGEST_FORM:
+            return await _error(datasette, request, 413, _("Too large"), _("A form sends at most {size} kB.",
+                                                                         size=LARGEST_FORM // 1000))
         query = {key: request.args.get(key) for key in request.args}
         url = {key: urllib.parse.unquote(value) for key, value in request.url_vars.items()}
         try:
@@ -129,15 +134,15 @@ def _view(page: Page):
             else:
                 result = await _connections(datasette).run(lambda db: page.show(Ask(db, actor, _, url, query)))
         except NotFound as missing:
-            return await _error(datasette, request, 404, "Not found", str(missing))
+            return await _error(datasette, request, 404, _("Not found"), str(missing))
         except store.StoreError as fault:
-            return await _error(datasette, request, 503, "The registry cannot be written", str(fault))
+            return await _error(datasette, request, 503, _("The registry cannot be written"), str(fault))
         if isinstance(result, Saved):
             if _wants_json(request):
                 return Response.json({"ok": True, "message": result.message, "table": result.table, "key": result.key})
             datasette.add_message(request, result.message, datasette.INFO)
             return Response.redirect(_row_url(datasette, result.table, result.key))
-        return await _render(datasette, request, page, result, _)
+        return await _render(datasette, request, result)
 
     return view
 
