@@ -97,7 +97,7 @@ def _row_url(datasette, table: str, key: str) -> str:
 
 
 async def _render(datasette, request, form) -> Response:
-    status = form.status if form.status != 200 else (400 if request.method == "POST" else 200)
+    status = form.status if form.status != 200 else (400 if form.refusal else 200)
     context = {
         "form": form,
         "cancel_url": _row_url(datasette, *form.cancel) if form.cancel else None,
