@@ -67,7 +67,7 @@ def _review_save(decide: Decisions, ask: Ask, posted: Any, table: str) -> Form |
     form = _review_form(ask, table).read(posted)
     role = ask.actor.get("reviewer_role")
     if not role:
-        form.notice = ask._("Your account has no reviewer role: an administrator sets one ('registry user').")
+        form.refusal.add(None, ask._("Your account has no reviewer role: an administrator sets one ('registry user')."))
         return form
     values = form.given(form.sections[0])
     try:
