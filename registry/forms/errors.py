@@ -69,7 +69,8 @@ class Refusal:
         return bool(self.fields or self.general)
 
     def sentences(self) -> list[str]:
-        return [*self.general, *(s for found in self.fields.values() for s in found)]
+        """Every reason once (a rule across two fields marks both)."""
+        return list(dict.fromkeys([*self.general, *(s for found in self.fields.values() for s in found)]))
 
 
 def _value(text: Any) -> str:
