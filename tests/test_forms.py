@@ -318,6 +318,8 @@ def test_programme_links_are_set(internal, registry_file):
     assert eddie.post(path, {"programmes": ["nursing"]}).status_code == 302
     assert {r[0] for r in sqlite3.connect(registry_file).execute(
         "SELECT programme FROM agreement_programmes WHERE agreement = 'ex-lodz-erasmus'")} == {"nursing"}
+    logged = last_change(registry_file, "agreement_programmes", "ex-lodz-erasmus")
+    assert (logged["actor"], logged["source"]) == ("eddie", "datasette: agreement_programmes")
 
 
 def test_a_contact_is_added_for_one_of_the_parties(internal, registry_file):
@@ -414,11 +416,21 @@ def test_a_finding_is_waived_under_the_login(internal, registry_file):
 # --- who may -------------------------------------------------------------------------------------------------------
 
 
+EDITOR_FORMS = ["/-/agreements/new", "/-/agreements/ex-lodz-erasmus/edit", "/-/agreements/ex-lodz-erasmus/renew",
+                "/-/agreements/ex-lodz-erasmus/status", "/-/agreements/ex-lodz-erasmus/terms/new",
+                "/-/agreements/ex-lodz-erasmus/programmes", "/-/agreements/ex-lodz-erasmus/contacts/new",
+                "/-/institutions/new", "/-/institutions/university-of-lodz/edit"]
+REVIEWER_FORMS = ["/-/agreements/ex-lodz-erasmus/review", "/-/institutions/university-of-lodz/review",
+                  "/-/findings/AP01:agreements:ex-lodz-erasmus/waive"]
+
+
 @pytest.mark.parametrize("user, path, sentence", [
     ("vera", "/-/agreements/new", "needs the editor role or the admin role; you are logged in as vera (viewer)"),
-    ("vera", "/-/agreements/ex-lodz-erasmus/renew", "needs the editor role or the admin role"),
+    *(("vera", path, "needs the editor role or the admin role") for path in EDITOR_FORMS[1:]),
     ("rita", "/-/institutions/university-of-lodz/edit", "needs the editor role or the admin role"),
-    ("eddie", "/-/agreements/ex-lodz-erasmus/review", "needs the reviewer role or the admin role"),
+    ("rita", "/-/agreements/new", "needs the editor role or the admin role"),
+    *(("eddie", path, "needs the reviewer role or the admin role; you are logged in as eddie (editor)")
+      for path in REVIEWER_FORMS),
 ])
 def test_a_role_without_the_right_gets_403_with_who_may(internal, registry_file, user, path, sentence):
     browser = Browser(internal, user)
@@ -431,10 +443,43 @@ def test_a_role_without_the_right_gets_403_with_who_may(internal, registry_file,
     assert row(registry_file, "SELECT count(*) FROM changes")[0] == before
 
 
+@pytest.mark.parametrize("path, fields, check", [
+    ("/-/agreements/ex-gu-student-exchange/renew", ({"ends_on": "2190-01-31"}, {"ends_on": "2191-01-31"}),
+     "SELECT ends_on FROM agreements WHERE id = 'ex-gu-student-exchange'"),
+    ("/-/agreements/ex-gu-student-exchange/status", ({"status": "suspended"}, {"status": "terminated"}),
+     "SELECT status FROM agreements WHERE id = 'ex-gu-student-exchange'"),
+    ("/-/agreements/ex-gu-student-exchange/programmes", ({"programmes": []}, {"programmes": ["nursing"]}),
+     "SELECT group_concat(programme) FROM agreement_programmes WHERE agreement = 'ex-gu-student-exchange'"),
+    ("/-/institutions/university-of-gothenburg/edit", ({"city": "Göteborg (first)"}, {"city": "Göteborg (second)"}),
+     "SELECT city FROM institutions WHERE id = 'university-of-gothenburg'"),
+])
+def test_every_edit_form_refuses_the_second_of_two_savers(internal, registry_file, path, fields, check):
+    first, second = Browser(internal, "eddie"), Browser(internal, "eddie")
+    opened_first, opened_second = first.get(path), second.get(path)
+    assert first.post(path, fields[0], form=opened_first).status_code == 302
+    saved = row(registry_file, check)[0]
+    refused = second.post(path, fields[1], form=opened_second)
+    assert refused.status_code == 409 and "Nothing of yours was saved" in refused.text
+    assert row(registry_file, check)[0] == saved
+
+
+@pytest.mark.parametrize("path", ["/-/agreements/new", "/-/agreements/ex-lodz-erasmus/renew",
+                                  "/-/institutions/university-of-lodz/edit"])
+def test_a_post_with_a_forged_csrf_token_is_refused(internal, registry_file, path):
+    eddie = Browser(internal, "eddie")
+    before = row(registry_file, "SELECT count(*) FROM changes")[0]
+    refused = eddie.post(path, {**NEW_AGREEMENT, "ends_on": "2045-01-01", "csrftoken": "forged"})
+    assert refused.status_code == 403
+    assert row(registry_file, "SELECT count(*) FROM changes")[0] == before
+
+
 def test_a_post_without_its_csrf_token_is_refused(internal, registry_file):
     eddie = Browser(internal, "eddie")
     before = row(registry_file, "SELECT ends_on FROM agreements WHERE id = 'ex-lodz-erasmus'")[0]
-    refused = eddie.post("/-/agreements/ex-lodz-erasmus/renew", {"ends_on": "2045-01-01", "csrftoken": "forged"})
+    form = eddie.get("/-/agreements/ex-lodz-erasmus/renew")
+    fields = {name: value for name, value in shown_values(form.text).items() if name != "csrftoken"}
+    refused = asyncio.run(internal.client.post("/-/agreements/ex-lodz-erasmus/renew", data={**fields, "ends_on": "2045-01-01"},
+                                               cookies=eddie.cookies))
     assert refused.status_code == 403
     assert row(registry_file, "SELECT ends_on FROM agreements WHERE id = 'ex-lodz-erasmus'")[0] == before
 
