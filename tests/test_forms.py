@@ -490,8 +490,13 @@ def test_anonymous_visitors_are_sent_to_the_login(internal):
 
 
 def test_the_forms_speak_swedish(internal):
-    form = Browser(internal, "eddie").get("/-/agreements/ex-lodz-erasmus/renew?_lang=sv")
+    eddie = Browser(internal, "eddie")
+    form = eddie.get("/-/agreements/ex-lodz-erasmus/renew?_lang=sv")
     assert "Förnya" in form.text and "Nytt slutdatum" in form.text
+    partner = eddie.get("/-/institutions/university-of-lodz/edit?_lang=sv")
+    assert '<option value="PL" selected>Polen</option>' in partner.text and "Ort" in partner.text
+    refused = eddie.post("/-/institutions/university-of-lodz/edit?_lang=sv", {"latitude": "123"}, form=partner)
+    assert "Latitud får vara högst 90." in refused.text
 
 
 def test_unknown_records_are_404(internal):

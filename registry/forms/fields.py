@@ -29,6 +29,7 @@ from registry.schema_types import Ref, _country, _email, _url
 
 LONG_TEXT = 2001  # a text that may be longer than this many characters gets a text area
 PICKED_BY_NAME = {"institutions"}  # references chosen by typing a name, not from a list
+COUNTRIES = "countries"  # what a country select refers to: its names come in the page's language
 
 
 @dataclass
@@ -67,9 +68,10 @@ def _validates_with(metadata: list[Any], function) -> bool:
     return any(isinstance(item, (AfterValidator, BeforeValidator)) and item.func is function for item in metadata)
 
 
-def country_choices() -> list[tuple[str, str]]:
+def country_choices(language: str = "en") -> list[tuple[str, str]]:
+    """Every country as (ISO code, its name in ``language``), by name."""
     codes = [country.alpha_2 for country in pycountry.countries] + ["XK"]
-    return sorted(((code, country_name(code)) for code in codes), key=lambda choice: choice[1])
+    return sorted(((code, country_name(code, language)) for code in codes), key=lambda choice: choice[1])
 
 
 def form_field(model: type[Record], name: str) -> FormField:
@@ -98,7 +100,7 @@ def form_field(model: type[Record], name: str) -> FormField:
     elif get_origin(annotation) is list:
         _list_field(found, get_args(annotation)[0])
     elif _validates_with(metadata, _country):
-        found.widget, found.choices = "select", country_choices()
+        found.widget, found.choices, found.references = "select", country_choices(), COUNTRIES
     elif _validates_with(metadata, _email):
         found.widget = "email"
     elif _validates_with(metadata, _url):

@@ -26,6 +26,7 @@ from datasette.utils.asgi import Response
 from registry import accounts, api, i18n
 from registry import db as store
 from registry.forms import agreement_pages, contact_pages, decision_pages, institution_pages, new_agreement
+from registry.forms.fields import COUNTRIES, country_choices
 from registry.forms.pages import Ask, NotFound, Page, Saved
 from registry.forms.partners import suggestions
 from registry.plugins.registry_auth import refusal
@@ -97,6 +98,10 @@ def _row_url(datasette, table: str, key: str) -> str:
 
 
 async def _render(datasette, request, form) -> Response:
+    language = request_language(request)
+    for _, form_field in form.inputs():
+        if form_field.references == COUNTRIES and language != i18n.DEFAULT_LANGUAGE:
+            form_field.choices = country_choices(language)
     status = form.status if form.status != 200 else (400 if form.refusal else 200)
     context = {
         "form": form,
