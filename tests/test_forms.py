@@ -304,8 +304,25 @@ def test_terms_are_added_and_edited(internal, registry_file):
     assert removed.status_code == 302
     assert row(registry_file, "SELECT count(*) FROM mobility_terms WHERE rowid = ?", rowid)[0] == 0
     logged = row(registry_file, "SELECT actor, source, operation FROM changes WHERE table_name = 'mobility_terms' ORDER BY id DESC")
-    assert tuple(logged) == ("eddie", "datasette: agreement_term_remove", "delete")
+    assert tuple(logged) == ("eddie", "datasette: mobility_terms_remove", "delete")
     assert eddie.get("/-/agreements/ex-lodz-erasmus/terms/999999/edit").status_code == 404
+
+
+def test_degree_terms_are_added_with_the_programme_chosen_from_a_list(internal, registry_file):
+    eddie = Browser(internal, "eddie")
+    path = "/-/agreements/ex-lodz-erasmus/degree-terms/new"
+    form = eddie.get(path)
+    assert '<option value="medicine">' in form.text and "Double degree" in form.text
+    refused = eddie.post(path, {"kind": "double_degree", "cycle": "second", "students_per_year": "-1"}, form=form)
+    assert refused.status_code == 400 and marked(refused.text, "students_per_year")
+    assert eddie.post(path, {"kind": "double_degree", "cycle": "second", "home_programme": "medicine",
+                             "students_per_year": "2"}, form=form).status_code == 302
+    stored = row(registry_file, "SELECT rowid, kind, home_programme FROM degree_terms WHERE agreement = 'ex-lodz-erasmus'")
+    assert tuple(stored)[1:] == ("double_degree", "medicine")
+    edit = f"/-/agreements/ex-lodz-erasmus/degree-terms/{stored['rowid']}/edit"
+    assert eddie.post(edit, {"students_per_year": "3"}).status_code == 302
+    assert row(registry_file, "SELECT students_per_year FROM degree_terms WHERE rowid = ?", stored["rowid"])[0] == 3
+    assert last_change(registry_file, "degree_terms", "ex-lodz-erasmus")["source"] == "datasette: degree_terms_edit"
 
 
 def test_programme_links_are_set(internal, registry_file):

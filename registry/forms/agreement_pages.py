@@ -13,15 +13,13 @@ from typing import Any
 from registry import clock, editing
 from registry.forms import words
 from registry.forms.fields import FormField, form_field, form_fields
-from registry.forms.form import REMOVE, VERSION, Form, Section, validated
-from registry.forms.pages import Ask, NotFound, Page, Saved, changed_meanwhile, require, save_or_conflict
-from registry.models import Agreement, MobilityTerm
+from registry.forms.form import VERSION, Form, Section, validated
+from registry.forms.pages import Ask, Page, Saved, require, save_or_conflict
+from registry.models import Agreement
 from registry.models.core import status_changes
 
 EDITED = ("title", "kind", "signed_on", "starts_on", "ends_on", "renewal", "notice_months", "exit_clause", "home_unit",
           "coordinator", "agreement_code", "document_url", "confidential", "personal_data", "equitable_terms", "notes")
-TERM_FIELDS = ("category", "direction", "places_per_year", "months_per_place", "days_per_place", "first_academic_year",
-               "last_academic_year", "eqf_levels", "subject_areas", "language_skills", "blended", "virtual", "other_terms")
 
 
 def _agreement(ask: Ask) -> dict[str, Any]:
@@ -175,77 +173,10 @@ def programmes_save(ask: Ask, posted: Any) -> Form | Saved:
                            versioned="agreement_programmes")
 
 
-# --- mobility terms --------------------------------------------------------------------------------
-
-
-def _term(ask: Ask) -> dict[str, Any]:
-    row = ask.db.conn.execute("SELECT term_no FROM mobility_terms WHERE rowid = ? AND agreement = ?",
-                              [ask.url["term"], ask.url["agreement"]]).fetchone()
-    if row is None:
-        raise NotFound(ask._("There is no term {term} in agreement {agreement}.", term=ask.url["term"],
-                             agreement=ask.url["agreement"]))
-    return require(ask, "mobility_terms", {"agreement": ask.url["agreement"], "term_no": row[0]}, "term")
-
-
-def _term_form(ask: Ask, stored: dict[str, Any] | None) -> Form:
-    agreement = _agreement(ask)
-    title = ask._("Edit a term of {title}", title=agreement["title"]) if stored else \
-        ask._("Add a term to {title}", title=agreement["title"])
-    form = Form(title, [Section(None, form_fields(MobilityTerm, TERM_FIELDS))], cancel=("agreements", ask.url["agreement"]))
-    if stored:
-        form.version = editing.version(ask.db, "mobility_terms", {"agreement": stored["agreement"], "term_no": stored["term_no"]})
-        form.remove = ask._("Remove this term")
-        form.show(stored)
-    return form
-
-
-def term_edit_show(ask: Ask) -> Form:
-    return _term_form(ask, _term(ask))
-
-
-def _term_save(ask: Ask, posted: Any, stored: dict[str, Any] | None) -> Form | Saved:
-    form = _term_form(ask, stored).read(posted)
-    agreement = ask.url["agreement"]
-    if stored and posted.get(REMOVE):
-        return _remove_term(ask, form, stored, posted.get(VERSION) or "")
-    term_no = stored["term_no"] if stored else editing.next_term_no(ask.db, "mobility_terms", agreement)
-    record = validated(MobilityTerm, form, form.sections[0], {}, ask._, {"agreement": agreement, "term_no": term_no})
-    if record is None:
-        return form
-    expected: list[editing.Expected] = []
-    if stored:
-        form.version = posted.get(VERSION)
-        expected = [("mobility_terms", {"agreement": agreement, "term_no": term_no}, form.version or "")]
-    return save_or_conflict(ask, "agreement_term", [record], expected, form, lambda: _term_form(ask, _term(ask)),
-                            Saved("agreements", agreement, ask._("The term is saved.")))
-
-
-def _remove_term(ask: Ask, form: Form, stored: dict[str, Any], token: str) -> Form | Saved:
-    key = {"agreement": stored["agreement"], "term_no": stored["term_no"]}
-    try:
-        editing.remove(ask.db, "mobility_terms", key, actor=ask.who, source=ask.source("agreement_term_remove"),
-                       expected=[("mobility_terms", key, token)])
-    except editing.Changed:
-        return changed_meanwhile(ask, _term_form(ask, _term(ask)), "mobility_terms", ask.url["agreement"])
-    return Saved("agreements", ask.url["agreement"], ask._("The term is removed."))
-
-
-def term_new_save(ask: Ask, posted: Any) -> Form | Saved:
-    return _term_save(ask, posted, None)
-
-
-def term_edit_save(ask: Ask, posted: Any) -> Form | Saved:
-    return _term_save(ask, posted, _term(ask))
-
-
 PAGES = (
     Page("agreement_edit", r"^/-/agreements/(?P<agreement>[^/]+)/edit$", "edit", _edit_form, edit_save),
     Page("agreement_renew", r"^/-/agreements/(?P<agreement>[^/]+)/renew$", "edit", _renew_form, renew_save),
     Page("agreement_status", r"^/-/agreements/(?P<agreement>[^/]+)/status$", "edit", _status_form, status_save),
     Page("agreement_programmes", r"^/-/agreements/(?P<agreement>[^/]+)/programmes$", "edit", _programmes_form,
          programmes_save),
-    Page("agreement_term_new", r"^/-/agreements/(?P<agreement>[^/]+)/terms/new$", "edit",
-         lambda ask: _term_form(ask, None), term_new_save),
-    Page("agreement_term_edit", r"^/-/agreements/(?P<agreement>[^/]+)/terms/(?P<term>[0-9]+)/edit$", "edit",
-         term_edit_show, term_edit_save),
 )

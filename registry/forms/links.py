@@ -14,6 +14,7 @@ AGREEMENT_FORMS = (
     ("renew", "Renew", "edit"),
     ("status", "Change the status", "edit"),
     ("terms/new", "Add a mobility term", "edit"),
+    ("degree-terms/new", "Add a degree term", "edit"),
     ("programmes", "Programmes", "edit"),
     ("contacts/new", "Add a contact", "edit"),
     ("review", "Record a review", "decide"),
@@ -53,8 +54,10 @@ def registry_forms(role: str | None) -> list[tuple[str, str]]:
     return [(path, title) for path, title, right in REGISTRY_FORMS if _may(role, right)]
 
 
-def term_form(agreement: str, term_rowid: int) -> str:
-    return f"/-/agreements/{_quoted(agreement)}/terms/{term_rowid}/edit"
+def term_form(agreement: str, term_rowid: int, table: str = "mobility_terms") -> str:
+    """The form of a mobility term (or, ``table`` degree_terms, a degree term) by its row."""
+    path = "degree-terms" if table == "degree_terms" else "terms"
+    return f"/-/agreements/{_quoted(agreement)}/{path}/{term_rowid}/edit"
 
 
 def contact_form(contact: str) -> str:

@@ -25,7 +25,7 @@ from datasette.utils.asgi import Response
 
 from registry import accounts, api, i18n
 from registry import db as store
-from registry.forms import agreement_pages, contact_pages, decision_pages, institution_pages, new_agreement
+from registry.forms import agreement_pages, contact_pages, decision_pages, institution_pages, new_agreement, term_pages
 from registry.forms.fields import COUNTRIES, country_choices
 from registry.forms.pages import Ask, NotFound, Page, Saved
 from registry.forms.partners import suggestions
@@ -41,7 +41,7 @@ def _waive(path: str, code: str, subject: str, **options):
     return api.waive(code, subject, path, **options)
 
 
-PAGES: tuple[Page, ...] = (new_agreement.PAGE, *agreement_pages.PAGES, *contact_pages.PAGES, *institution_pages.PAGES,
+PAGES: tuple[Page, ...] = (new_agreement.PAGE, *agreement_pages.PAGES, *term_pages.PAGES, *contact_pages.PAGES, *institution_pages.PAGES,
                            *decision_pages.pages(decision_pages.Decisions(review=_review, waive=_waive)))
 
 
