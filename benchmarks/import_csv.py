@@ -8,6 +8,8 @@ department in front, with a typo) drawn from a few hundred institutions of the s
 registry, countries in English, Swedish or as codes, dates in two formats.
 
     .venv/bin/python -m benchmarks.import_csv [--rows 50000] [--institutions 300]
+
+``peak_rss_mb`` is the process's peak memory (``resource.getrusage``) after the import.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import argparse
 import csv
 import json
 import random
+import resource
 import sqlite3
 import tempfile
 import time
@@ -140,7 +143,7 @@ def main() -> None:
          rows_per_second=round(args.rows / seconds), target_seconds=30, **counts, rows_written=written,
          baseline="csv.reader + sqlite3.executemany of the same rows into one text table",
          baseline_seconds=round(baseline_seconds, 3), baseline_rows_per_second=round(args.rows / baseline_seconds),
-         ratio=round(seconds / baseline_seconds, 1))
+         ratio=round(seconds / baseline_seconds, 1), peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
 
     started = time.perf_counter()
     again = import_file(db, sheet, ImportOptions(keep_valid=True, dry_run=True, actor="benchmark"))

@@ -1,98 +1,166 @@
-"""Load a synthetic registry through the library and, in the same run, the same rows with a
-raw sqlite3 executemany into plain tables; print rows per second for both and the ratio.
+"""Load synthetic registries of growing size through the library, streamed, and in the same run
+the same rows with a raw sqlite3 ``executemany`` into the same schema; print time, rows per
+second and peak memory (RSS) for each size, and the ratio to the baseline.
 
-    .venv/bin/python -m benchmarks.load [--institutions 20000] [--agreements 100000]
+    .venv/bin/python -m benchmarks.load [--agreements 1000000] [--institutions 200000]
+
+Sizes: 25,000 and 100,000 agreements (those below ``--agreements``) and ``--agreements``
+itself, with a fifth as many institutions (``--institutions`` for the largest). Each
+measurement runs in a fresh process, so its peak RSS (``resource.getrusage``) is its own:
+
+- ``library``: the records generated (``benchmarks.synth``), validated by their models and
+  written by ``registry.db.write_records`` (references, merge plan, audit log, search index,
+  one transaction). ``generate_seconds``, producing the input alone, is timed in a separate
+  pass and subtracted: ``seconds`` is the loader's own time.
+- ``raw``: the rows the library stored, read back table by table from its file and inserted
+  with ``executemany`` into a fresh registry (same tables, CHECKs, indexes, foreign keys,
+  audit and search triggers) in one transaction. Reading them back (``feed_seconds``, timed
+  in a separate pass) is subtracted too.
+``cpu_seconds`` is the process's own CPU time (input production or feeding subtracted the same
+way): on a shared machine it drifts less than the wall time (though contention still inflates
+it), and ``cpu_ratio`` compares those.
+
+- ``reload-unchanged`` (sizes up to 100,000): the same input again into the loaded registry,
+  which writes nothing.
+
+Targets (issue 19): a load under 5 minutes and within 1.5x of raw at 1,000,000 agreements;
+peak RSS under 1 GB at any size.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import resource
 import sqlite3
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.synth import synthetic_records
-from registry import db as store
-from registry.examples import fresh_registry
-from registry.models import by_table
+SIZES = (25_000, 100_000)
+RELOAD_UP_TO = 100_000
 
 
 def emit(**figures) -> None:
     print(json.dumps(figures), flush=True)
 
 
+def peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # Linux: kilobytes
+
+
+def library(db_path: Path, institutions: int, agreements: int, *, reload: bool) -> dict:
+    from benchmarks.synth import synthetic_models, synthetic_stream
+    from registry import db as store
+    from registry.examples import fresh_registry
+
+    started, cpu_started = time.perf_counter(), time.process_time()
+    generated = sum(1 for _ in synthetic_stream(institutions, agreements))
+    generate_seconds, generate_cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    db = fresh_registry(db_path)
+    started, cpu_started = time.perf_counter(), time.process_time()
+    plan = store.write_records(db, synthetic_models(institutions, agreements), actor="benchmark", source="benchmarks/load.py")
+    total_seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
+    figures = {"records": generated, "rows": plan.changed, "generate_seconds": round(generate_seconds, 2),
+               "total_seconds": round(total_seconds, 2), "seconds": round(total_seconds - generate_seconds, 2),
+               "cpu_seconds": round(cpu_seconds - generate_cpu, 2),
+               "audit_rows": db.conn.execute("SELECT count(*) FROM changes").fetchone()[0],
+               "peak_rss_mb": peak_rss_mb()}
+    if reload:
+        started = time.perf_counter()
+        again = store.write_records(db, synthetic_models(institutions, agreements), actor="benchmark", source="again")
+        figures["reload_seconds"] = round(time.perf_counter() - started - generate_seconds, 2)
+        figures["reload_changed"] = again.changed
+        figures["peak_rss_mb_with_reload"] = peak_rss_mb()
+    return figures
+
+
+def _tables(source: sqlite3.Connection) -> list[tuple[str, list[str]]]:
+    """The record tables the library filled, in the order it wrote them, with their stored columns."""
+    from registry import db as store
+
+    order = [row[0] for row in source.execute("SELECT table_name FROM changes GROUP BY table_name ORDER BY min(id)")]
+    return [(table, store.specs()[table].stored_columns) for table in order]
+
+
+def _rows(source: sqlite3.Connection, table: str, columns: list[str]):
+    quoted = ", ".join(_quote(c) for c in columns)
+    return source.execute(f"SELECT {quoted} FROM {_quote(table)} ORDER BY rowid")
+
+
+def raw(db_path: Path, source_path: Path) -> dict:
+    from registry import db as store
+    from registry.examples import fresh_registry
+
+    source = sqlite3.connect(source_path)
+    tables = _tables(source)
+    started, cpu_started = time.perf_counter(), time.process_time()
+    rows = sum(sum(1 for _ in _rows(source, table, columns)) for table, columns in tables)
+    feed_seconds, feed_cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    target = fresh_registry(db_path)
+    started, cpu_started = time.perf_counter(), time.process_time()
+    with store.transaction(target, actor="benchmark", source="raw executemany"):
+        for table, columns in tables:
+            marks = ", ".join("?" for _ in columns)
+            target.conn.executemany(f"INSERT INTO {_quote(table)} ({', '.join(_quote(c) for c in columns)}) VALUES ({marks})",
+                                    _rows(source, table, columns))
+    total_seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
+    return {"rows": rows, "feed_seconds": round(feed_seconds, 2), "total_seconds": round(total_seconds, 2),
+            "seconds": round(total_seconds - feed_seconds, 2), "cpu_seconds": round(cpu_seconds - feed_cpu, 2),
+            "audit_rows": target.conn.execute("SELECT count(*) FROM changes").fetchone()[0], "peak_rss_mb": peak_rss_mb()}
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _measure(*arguments: str) -> dict:
+    """One measurement in a fresh interpreter, so that its peak memory is its own."""
+    done = subprocess.run([sys.executable, "-m", "benchmarks.load", *arguments], check=True, capture_output=True, text=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--institutions", type=int, default=20_000)
-    parser.add_argument("--agreements", type=int, default=100_000)
+    parser.add_argument("--agreements", type=int, default=100_000, help="the largest size measured")
+    parser.add_argument("--institutions", type=int, help="institutions at the largest size (default: a fifth of the agreements)")
+    parser.add_argument("--keep", type=Path, help="keep the largest library-built registry here (for the other benchmarks)")
+    parser.add_argument("--one", choices=["library", "raw"], help=argparse.SUPPRESS)
+    parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--source", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--reload", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.one == "library":
+        print(json.dumps(library(args.db, args.institutions, args.agreements, reload=args.reload)))
+        return
+    if args.one == "raw":
+        print(json.dumps(raw(args.db, args.source)))
+        return
+
     workdir = Path(tempfile.mkdtemp(prefix="bench-load-"))
-
-    started = time.perf_counter()
-    raw_records = synthetic_records(args.institutions, args.agreements)
-    generate_seconds = time.perf_counter() - started
-
-    # The library path: validate, check references, plan, write with audit log and search index.
-    started = time.perf_counter()
-    tables = by_table()
-    with store.gc_paused():  # as the seed loader does
-        records = [tables[table].model_validate(item) for table, items in raw_records.items() for item in items]
-    validate_seconds = time.perf_counter() - started
-    db = fresh_registry(workdir / "registry.db")
-    write_started = time.perf_counter()
-    plan = store.write_records(db, records, actor="benchmark", source="benchmarks/load.py")
-    load_seconds = time.perf_counter() - started
-    write_seconds = time.perf_counter() - write_started
-    rows = len(plan.changes)
-
-    # The baseline: the same rows, already encoded, inserted with executemany into plain tables.
-    rows_by_table: dict[str, list[tuple]] = {}
-    for change in plan.changes:
-        spec = store.specs()[change.table]
-        rows_by_table.setdefault(change.table, []).append(tuple(store.encode(spec, change.after).values()))
-    raw = sqlite3.connect(workdir / "raw.db", isolation_level=None)
-    raw.execute("PRAGMA journal_mode = WAL")
-    started = time.perf_counter()
-    raw.execute("BEGIN")
-    for table, table_rows in rows_by_table.items():
-        columns = store.specs()[table].stored_columns
-        raw.execute(f"CREATE TABLE {schema_quote(table)} ({', '.join(schema_quote(c) for c in columns)})")
-        marks = ", ".join("?" for _ in columns)
-        raw.executemany(f"INSERT INTO {schema_quote(table)} VALUES ({marks})", table_rows)
-    raw.execute("COMMIT")
-    raw_seconds = time.perf_counter() - started
-
-    # The same rows with executemany into a fresh registry: same tables, CHECKs, indexes and
-    # triggers (audit log, search index), i.e. what a raw SQL client pays for the guarantees.
-    same_schema = fresh_registry(workdir / "same-schema.db")
-    started = time.perf_counter()
-    with store.transaction(same_schema, actor="benchmark", source="raw executemany"):
-        for table, table_rows in rows_by_table.items():
-            columns = store.specs()[table].stored_columns
-            marks = ", ".join("?" for _ in columns)
-            same_schema.conn.executemany(
-                f"INSERT INTO {schema_quote(table)} ({', '.join(schema_quote(c) for c in columns)}) VALUES ({marks})", table_rows)
-    same_schema_seconds = time.perf_counter() - started
-
-    logged = db.conn.execute("SELECT count(*) FROM changes").fetchone()[0]
-    emit(bench="load", institutions=args.institutions, agreements=args.agreements, rows=rows, audit_rows=logged,
-         seconds=round(load_seconds, 2), validate_seconds=round(validate_seconds, 2), write_seconds=round(write_seconds, 2),
-         rows_per_second=round(rows / load_seconds), baseline="raw sqlite3 executemany, no checks, no audit",
-         baseline_seconds=round(raw_seconds, 2), baseline_rows_per_second=round(rows / raw_seconds),
-         ratio=round(load_seconds / raw_seconds, 2), generate_seconds=round(generate_seconds, 2))
-    emit(bench="load-vs-same-schema", rows=rows, seconds=round(load_seconds, 2),
-         baseline="raw sqlite3 executemany into the registry schema (CHECKs, indexes, audit and search triggers)",
-         baseline_seconds=round(same_schema_seconds, 2), baseline_rows_per_second=round(rows / same_schema_seconds),
-         ratio=round(load_seconds / same_schema_seconds, 2))
-    started = time.perf_counter()
-    again = store.write_records(db, records, actor="benchmark", source="benchmarks/load.py again")
-    emit(bench="reload-unchanged", rows=rows, changed=len(again.changes), seconds=round(time.perf_counter() - started, 2))
-
-
-def schema_quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+    sizes = [size for size in SIZES if size < args.agreements] + [args.agreements]
+    for agreements in sizes:
+        institutions = args.institutions if agreements == args.agreements and args.institutions else max(agreements // 5, 100)
+        built = args.keep if args.keep and agreements == args.agreements else workdir / f"library-{agreements}.db"
+        lib = _measure("--one", "library", "--db", str(built), "--institutions", str(institutions), "--agreements", str(agreements),
+                       *(["--reload"] if agreements <= RELOAD_UP_TO else []))
+        base = _measure("--one", "raw", "--db", str(workdir / f"raw-{agreements}.db"), "--source", str(built))
+        emit(bench="load", agreements=agreements, institutions=institutions, rows=lib["rows"], audit_rows=lib["audit_rows"],
+             seconds=lib["seconds"], rows_per_second=round(lib["rows"] / lib["seconds"]), peak_rss_mb=lib["peak_rss_mb"],
+             cpu_seconds=lib["cpu_seconds"], generate_seconds=lib["generate_seconds"],
+             baseline="raw sqlite3 executemany of the same rows into the registry schema (CHECKs, indexes, audit and "
+                      "search triggers), one transaction",
+             baseline_seconds=base["seconds"], baseline_rows_per_second=round(base["rows"] / base["seconds"]),
+             baseline_cpu_seconds=base["cpu_seconds"], baseline_peak_rss_mb=base["peak_rss_mb"],
+             baseline_feed_seconds=base["feed_seconds"], ratio=round(lib["seconds"] / base["seconds"], 2),
+             cpu_ratio=round(lib["cpu_seconds"] / base["cpu_seconds"], 2))
+        if "reload_seconds" in lib:
+            emit(bench="reload-unchanged", agreements=agreements, rows=lib["rows"], changed=lib["reload_changed"],
+                 seconds=lib["reload_seconds"], peak_rss_mb=lib["peak_rss_mb_with_reload"])
+        for path in workdir.glob(f"*-{agreements}.db*"):
+            path.unlink()
 
 
 if __name__ == "__main__":

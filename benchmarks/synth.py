@@ -6,16 +6,18 @@ pycountry, in their own spelling with diacritics) in the naming patterns of each
 carry parties, programmes, mobility terms and three academic years of flows. The same
 arguments always give the same records, so figures from different runs compare.
 
-    from benchmarks.synth import synthetic_records, build_synthetic
-    build_synthetic("bench.db", institutions=20_000, agreements=100_000)
+    from benchmarks.synth import synthetic_records, synthetic_stream, build_synthetic
+    build_synthetic("bench.db", institutions=200_000, agreements=1_000_000)  # streamed: any size
 """
 
 from __future__ import annotations
 
+import itertools
 import random
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pycountry
 
@@ -43,6 +45,9 @@ PROGRAMMES = [("medicine", "Medicine", "Läkarprogrammet", "second"), ("nursing"
               ("public-health", "Public Health", "Folkhälsovetenskap", "second"),
               ("doctoral", "Doctoral studies in medical science", "Forskarutbildning", "third")]
 HOME = "home-university"
+# Units that make names unique again once every place and pattern has been used.
+UNITS = ["Faculty of Medicine", "School of Nursing", "Institute of Public Health", "Dental School", "Children's Hospital",
+         "Cancer Centre", "Research Institute", "Faculty of Health Sciences"]
 # Networks of the sizes of the real ones (U21, EUGLOH, LERU, GAME), with members drawn at random.
 NETWORKS = [("u21", "Universitas 21", "U21", 30), ("eugloh", "European University Alliance for Global Health", "EUGLOH", 9),
             ("leru", "League of European Research Universities", "LERU", 23), ("game", "Global Alliance for Medical Education", "GAME", 40)]
@@ -67,28 +72,42 @@ def _slug(text: str, taken: set[str]) -> str:
 
 
 def synthetic_institutions(count: int, seed: int = 1) -> list[dict]:
+    return list(iter_institutions(count, seed))
+
+
+def iter_institutions(count: int, seed: int = 1) -> Iterator[dict]:
+    """``count`` institutions, one at a time. Past the ~26,000 names the place names and patterns
+    give, the same names come again as units ("..., School of Nursing"), so any count is unique."""
     rng = random.Random(seed)
     places = _places()
     taken: set[str] = {HOME}
-    institutions = [{"id": HOME, "name": "Home University", "country": "SE", "city": "Lund", "is_home": True}]
+    yield {"id": HOME, "name": "Home University", "country": "SE", "city": "Lund", "is_home": True}
     candidates = [(pattern, place, country, language)
                   for place, country in places
                   for language in sorted({"en", LANGUAGE_BY_COUNTRY.get(country, "en")})
                   for pattern in PATTERNS_BY_LANGUAGE[language]]
     rng.shuffle(candidates)
-    for pattern, place, country, language in candidates[: count - 1]:
-        name = pattern.format(place=place)
-        institution = {"id": _slug(name, taken), "name": name, "country": country, "city": place,
-                       "latitude": round(rng.uniform(-60, 70), 4), "longitude": round(rng.uniform(-170, 170), 4)}
-        if language != "en":
-            institution["local_name"] = name
-            institution["name"] = PATTERNS_BY_LANGUAGE["en"][0].format(place=place) + (" " + str(rng.randint(2, 9)) if rng.random() < 0.3 else "")
-        if rng.random() < 0.4:
-            institution["acronym"] = "".join(w[0] for w in re.findall(r"\w+", name) if w[0].isupper())[:8] or None
-        if rng.random() < 0.3:
-            institution["names"] = [{"name": f"{place} {'Univ.' if rng.random() < 0.5 else 'Uni'}", "kind": "alias"}]
-        institutions.append(institution)
-    return institutions
+    units = itertools.chain([""], (f", {unit}" for unit in UNITS), (f", Campus {n}" for n in itertools.count(2)))
+    wanted = count - 1
+    for unit in units:
+        for pattern, place, country, language in candidates[:wanted]:
+            yield _institution(rng, pattern.format(place=place) + unit, place, country, language, taken)
+        wanted -= min(wanted, len(candidates))
+        if not wanted:
+            return
+
+
+def _institution(rng: random.Random, name: str, place: str, country: str, language: str, taken: set[str]) -> dict:
+    institution = {"id": _slug(name, taken), "name": name, "country": country, "city": place,
+                   "latitude": round(rng.uniform(-60, 70), 4), "longitude": round(rng.uniform(-170, 170), 4)}
+    if language != "en":
+        institution["local_name"] = name
+        institution["name"] = PATTERNS_BY_LANGUAGE["en"][0].format(place=place) + (" " + str(rng.randint(2, 9)) if rng.random() < 0.3 else "")
+    if rng.random() < 0.4:
+        institution["acronym"] = "".join(w[0] for w in re.findall(r"\w+", name) if w[0].isupper())[:8] or None
+    if rng.random() < 0.3:
+        institution["names"] = [{"name": f"{place} {'Univ.' if rng.random() < 0.5 else 'Uni'}", "kind": "alias"}]
+    return institution
 
 
 def synthetic_agreements(count: int, partner_ids: list[str], seed: int = 1) -> Iterator[dict]:
@@ -134,22 +153,43 @@ def synthetic_networks(partner_ids: list[str], seed: int = 1) -> list[dict]:
 
 def synthetic_records(institutions: int = 20_000, agreements: int = 100_000, seed: int = 1) -> dict[str, list[dict]]:
     """Seed-shaped records: {'institutions': [...], 'networks': [...], 'programmes': [...], 'agreements': [...]}"""
-    insts = synthetic_institutions(institutions, seed)
-    partner_ids = [i["id"] for i in insts[1:]]
-    programmes = [{"id": i, "name_en": en, "name_sv": sv, "cycle": cycle} for i, en, sv, cycle in PROGRAMMES]
-    return {"institutions": insts, "networks": synthetic_networks(partner_ids, seed), "programmes": programmes,
-            "agreements": list(synthetic_agreements(agreements, partner_ids, seed))}
+    tables: dict[str, list[dict]] = {}
+    for table, item in synthetic_stream(institutions, agreements, seed):
+        tables.setdefault(table, []).append(item)
+    return tables
+
+
+def synthetic_stream(institutions: int = 20_000, agreements: int = 100_000, seed: int = 1) -> Iterator[tuple[str, dict]]:
+    """The same records as ``synthetic_records``, one (table, record) at a time: institutions,
+    networks, programmes, agreements. Only the partners' ids are kept along the way."""
+    partner_ids = []
+    for institution in iter_institutions(institutions, seed):
+        if institution["id"] != HOME:
+            partner_ids.append(institution["id"])
+        yield "institutions", institution
+    for network in synthetic_networks(partner_ids, seed):
+        yield "networks", network
+    for programme_id, en, sv, cycle in PROGRAMMES:
+        yield "programmes", {"id": programme_id, "name_en": en, "name_sv": sv, "cycle": cycle}
+    for agreement in synthetic_agreements(agreements, partner_ids, seed):
+        yield "agreements", agreement
+
+
+def synthetic_models(institutions: int = 20_000, agreements: int = 100_000, seed: int = 1) -> Iterator[Any]:
+    """The synthetic records validated by their models, one at a time."""
+    from registry.models import by_table
+
+    tables = by_table()
+    for table, item in synthetic_stream(institutions, agreements, seed):
+        yield tables[table].model_validate(item)
 
 
 def build_synthetic(path: str | Path, institutions: int = 20_000, agreements: int = 100_000, seed: int = 1):
-    """Write a synthetic registry through the library (validation, audit log, search index)."""
+    """Write a synthetic registry through the library (validation, audit log, search index),
+    streamed: memory holds a batch of records, whatever the size."""
     from registry import db as store
     from registry.examples import fresh_registry
-    from registry.models import by_table
 
     db = fresh_registry(path)
-    tables = by_table()
-    records = [tables[table].model_validate(item)
-               for table, items in synthetic_records(institutions, agreements, seed).items() for item in items]
-    store.write_records(db, records, actor="benchmark", source="benchmarks/synth.py")
+    store.write_records(db, synthetic_models(institutions, agreements, seed), actor="benchmark", source="benchmarks/synth.py")
     return db

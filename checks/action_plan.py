@@ -41,7 +41,7 @@ def no_teacher_mobility(ctx: Context):
     return ctx.found(
         """
         SELECT 'agreements' AS subject_table, a.id AS subject_id,
-               printf('Agreement "%s" has no teacher-mobility (staff teaching) term.', a.title) AS message,
+               registry_message('Agreement "{title}" has no teacher-mobility (staff teaching) term.', 'title', a.title) AS message,
                json_object('kind', a.kind,
                            'categories', (SELECT json_group_array(DISTINCT t.category) FROM mobility_terms t WHERE t.agreement = a.id)) AS evidence
         FROM agreements a
@@ -69,7 +69,7 @@ def programme_without_agreement(ctx: Context):
     return ctx.found(
         """
         SELECT 'programmes' AS subject_table, g.id AS subject_id,
-               printf('Programme "%s" is served by no active agreement.', g.name_en) AS message,
+               registry_message('Programme "{programme}" is served by no active agreement.', 'programme', g.name_en) AS message,
                json_object('cycle', g.cycle,
                            'agreements_not_active', (SELECT json_group_array(a.id || ' (' || a.status || ')')
                                                      FROM agreement_programmes ap JOIN agreements a ON a.id = ap.agreement
@@ -97,7 +97,7 @@ def programme_without_virtual_exchange(ctx: Context):
     return ctx.found(
         """
         SELECT 'programmes' AS subject_table, g.id AS subject_id,
-               printf('Programme "%s" offers no virtual exchange.', g.name_en) AS message,
+               registry_message('Programme "{programme}" offers no virtual exchange.', 'programme', g.name_en) AS message,
                json_object('cycle', g.cycle, 'virtual_exchange', json('false'),
                            'virtual_or_blended_terms', (SELECT count(*) FROM agreement_programmes ap
                                                         JOIN mobility_terms t ON t.agreement = ap.agreement
@@ -123,7 +123,7 @@ def programme_without_mobility_window(ctx: Context):
     return ctx.found(
         """
         SELECT 'programmes' AS subject_table, g.id AS subject_id,
-               printf('Programme "%s" records no mobility window.', g.name_en) AS message,
+               registry_message('Programme "{programme}" records no mobility window.', 'programme', g.name_en) AS message,
                json_object('cycle', g.cycle) AS evidence
         FROM programmes g WHERE g.mobility_window IS NULL
         """
@@ -146,8 +146,8 @@ def network_partner_without_agreement(ctx: Context):
     return ctx.found(
         """
         SELECT 'institutions' AS subject_table, i.id AS subject_id,
-               printf('%s (%s) is in %s and has no active agreement with us.', i.name, i.country,
-                      group_concat(coalesce(n.acronym, n.name), ', ')) AS message,
+               registry_message('{partner} ({country}) is in {networks} and has no active agreement with us.', 'partner', i.name,
+                               'country', i.country, 'networks', group_concat(coalesce(n.acronym, n.name), ', ')) AS message,
                json_object('networks', json_group_array(n.id), 'country', i.country) AS evidence
         FROM memberships m
         JOIN networks n ON n.id = m.network AND n.strategic = 1
@@ -198,7 +198,8 @@ def programme_without_cim(ctx: Context):
     return ctx.found(
         f"""
         SELECT subject_table, subject_id,
-               printf('Programme "%s" records no CIM activity given in %s.', name, :current) AS message,
+               registry_message('Programme "{{programme}}" records no CIM activity given in {{year}}.', 'programme', name, 'year', :current)
+                 AS message,
                json_object('cycle', cycle, 'cim_activities', json('false'), 'components_no_longer_given', json(ever),
                            'academic_year', :current) AS evidence
         FROM ({_components('cim_activity', 'cim_activities')})
@@ -226,8 +227,8 @@ def programme_without_english(ctx: Context):
     return ctx.found(
         f"""
         SELECT subject_table, subject_id,
-               printf('Programme "%s" records no course or component taught in English in %s.',
-                      name, :current) AS message,
+               registry_message('Programme "{{programme}}" records no course or component taught in English in {{year}}.',
+                               'programme', name, 'year', :current) AS message,
                json_object('cycle', cycle, 'english_components', json('false'),
                            'components_no_longer_given', json(ever),
                            'academic_year', :current) AS evidence
@@ -256,8 +257,8 @@ def programme_names_no_teacher_partners(ctx: Context):
     return ctx.found(
         """
         SELECT 'programmes' AS subject_table, g.id AS subject_id,
-               printf('Programme "%s" names no foreign university of interest for teacher mobility.',
-                      g.name_en) AS message,
+               registry_message('Programme "{programme}" names no foreign university of interest for teacher mobility.',
+                               'programme', g.name_en) AS message,
                json_object('cycle', g.cycle,
                            'partners_with_teacher_mobility', (
                                SELECT json_group_array(DISTINCT p.institution) FROM agreement_programmes ap
@@ -290,9 +291,9 @@ def named_partner_without_teacher_term(ctx: Context):
     return ctx.found(
         """
         SELECT 'programme_teacher_partners' AS subject_table, n.programme || '/' || n.institution AS subject_id,
-               printf('Programme "%s" named %s for teacher mobility on %s, '
-                      || 'but no active agreement with it has a teacher-mobility term.',
-                      g.name_en, i.name, n.named_on) AS message,
+               registry_message('Programme "{programme}" named {partner} for teacher mobility on {date}, '
+                               || 'but no active agreement with it has a teacher-mobility term.',
+                               'programme', g.name_en, 'partner', i.name, 'date', n.named_on) AS message,
                json_object('programme', n.programme, 'institution', n.institution, 'named_on', n.named_on,
                            'active_agreements', (SELECT json_group_array(a.id) FROM agreement_parties p
                                                  JOIN agreements a ON a.id = p.agreement AND a.status = 'active'
@@ -329,8 +330,8 @@ def programme_without_network_activity(ctx: Context):
     return ctx.found(
         """
         SELECT 'programmes' AS subject_table, g.id AS subject_id,
-               printf('No student or teacher of programme "%s" took part in a network activity since %s.',
-                      g.name_en, :since) AS message,
+               registry_message('No student or teacher of programme "{programme}" took part in a network activity since {date}.',
+                               'programme', g.name_en, 'date', :since) AS message,
                json_object('cycle', g.cycle, 'since', :since, 'window_years', :years,
                            'last_activity', (SELECT max(x.starts_on) FROM network_activities x
                                              WHERE x.programme = g.id AND x.students + x.teachers > 0)) AS evidence
@@ -363,8 +364,8 @@ def programme_without_sdg(ctx: Context):
     return ctx.found(
         """
         SELECT 'programmes' AS subject_table, g.id AS subject_id,
-               printf('None of the active agreements of programme "%s" (%d) records a Sustainable Development Goal.',
-                      g.name_en, count(a.id)) AS message,
+               registry_message('None of the active agreements of programme "{programme}" ({count}) records a Sustainable Development Goal.',
+                               'programme', g.name_en, 'count', count(a.id)) AS message,
                json_object('cycle', g.cycle, 'active_agreements', json_group_array(a.id)) AS evidence
         FROM programmes g
         JOIN agreement_programmes ap ON ap.programme = g.id
@@ -399,9 +400,12 @@ def incoming_without_integration(ctx: Context):
     return ctx.found(
         """
         SELECT 'programmes' AS subject_table, g.id AS subject_id,
-               printf('Programme "%s" received %d exchange student%s since %d/%d but records no integration activity.',
-                      g.name_en, sum(f.participants), CASE WHEN sum(f.participants) = 1 THEN '' ELSE 's' END,
-                      :first, :first + 1) AS message,
+               registry_message(CASE WHEN sum(f.participants) = 1
+                                 THEN 'Programme "{programme}" received 1 exchange student since {year} but records no integration activity.'
+                                 ELSE 'Programme "{programme}" received {count} exchange students since {year} but records no integration activity.'
+                                 END,
+                               'programme', g.name_en, 'count', sum(f.participants), 'year', printf('%d/%d', :first, :first + 1))
+                 AS message,
                json_object('cycle', g.cycle, 'incoming_students', sum(f.participants),
                            'from', printf('%d/%d', :first, :first + 1), 'academic_year', :current) AS evidence
         FROM programmes g

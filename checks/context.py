@@ -13,6 +13,8 @@ from typing import Any
 import sqlite_utils
 import yaml
 
+from registry import i18n
+
 CRITERIA_FILE = Path(__file__).resolve().parent.parent / "data" / "criteria.yml"
 
 
@@ -123,11 +125,12 @@ class FoundQuery:
             raise ValueError(f"a check's query must return {', '.join(sorted(missing))}")
         for row in cursor:
             values = dict(zip(names, row, strict=True))
-            evidence = values["evidence"]
+            # as recorded: the message in English, its template and values with the evidence
+            evidence = i18n.recorded_evidence(values["message"], values["evidence"])
             yield Found(
                 values["subject_table"],
                 str(values["subject_id"]),
-                values["message"],
+                i18n.recorded_message(values["message"]),
                 json.loads(evidence) if isinstance(evidence, str) else (evidence or {}),
             )
 

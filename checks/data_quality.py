@@ -25,7 +25,7 @@ def partner_without_ror(ctx: Context):
     return ctx.found(
         """
         SELECT 'institutions' AS subject_table, i.id AS subject_id,
-               i.name || ' has no ROR id.' AS message,
+               registry_message('{partner} has no ROR id.', 'partner', i.name) AS message,
                json_object('country', i.country, 'kind', i.kind) AS evidence
         FROM institutions i
         WHERE i.is_home = 0 AND i.ror IS NULL AND i.kind IN (SELECT value FROM json_each(:kinds))
@@ -48,7 +48,7 @@ def partner_without_coordinates(ctx: Context):
     return ctx.found(
         """
         SELECT 'institutions' AS subject_table, i.id AS subject_id,
-               i.name || ' has no coordinates.' AS message,
+               registry_message('{partner} has no coordinates.', 'partner', i.name) AS message,
                json_object('country', i.country, 'city', i.city, 'latitude', i.latitude, 'longitude', i.longitude) AS evidence
         FROM institutions i
         WHERE i.is_home = 0 AND (i.latitude IS NULL OR i.longitude IS NULL)
@@ -84,7 +84,8 @@ def likely_duplicate_institution(ctx: Context):
             ON b.name_folded = a.name_folded AND b.country = a.country AND b.institution > a.institution
         )
         SELECT 'institutions' AS subject_table, p.later AS subject_id,
-               i.name || ' may be the same institution as ' || group_concat(DISTINCT p.earlier) || '.' AS message,
+               registry_message('{partner} may be the same institution as {others}.', 'partner', i.name,
+                                'others', group_concat(DISTINCT p.earlier)) AS message,
                json_object('country', p.country,
                            'same_as', json_group_array(DISTINCT p.earlier),
                            'shared_names', json_group_array(DISTINCT p.name_folded)) AS evidence
@@ -109,7 +110,7 @@ def agreement_without_partner(ctx: Context):
     return ctx.found(
         """
         SELECT 'agreements' AS subject_table, a.id AS subject_id,
-               'Agreement "' || a.title || '" names no partner institution.' AS message,
+               registry_message('Agreement "{title}" names no partner institution.', 'title', a.title) AS message,
                json_object('status', a.status, 'kind', a.kind) AS evidence
         FROM agreements a
         WHERE NOT EXISTS (
@@ -135,7 +136,7 @@ def agreement_without_programme(ctx: Context):
     return ctx.found(
         """
         SELECT 'agreements' AS subject_table, a.id AS subject_id,
-               'Agreement "' || a.title || '" names no programme it serves.' AS message,
+               registry_message('Agreement "{title}" names no programme it serves.', 'title', a.title) AS message,
                json_object('status', a.status, 'kind', a.kind) AS evidence
         FROM agreements a
         WHERE a.kind IN (SELECT value FROM json_each(:kinds))
@@ -160,7 +161,7 @@ def active_agreement_without_coordinator(ctx: Context):
     return ctx.found(
         """
         SELECT 'agreements' AS subject_table, a.id AS subject_id,
-               'Active agreement "' || a.title || '" names no coordinator.' AS message,
+               registry_message('Active agreement "{title}" names no coordinator.', 'title', a.title) AS message,
                json_object('home_unit', a.home_unit, 'ends_on', a.ends_on) AS evidence
         FROM agreements a
         WHERE a.status = 'active' AND a.coordinator IS NULL

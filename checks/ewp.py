@@ -96,7 +96,7 @@ def erasmus_agreement_not_v7_ready(ctx: Context):
           SELECT agreement, group_concat(gap, '; ') AS gap_list FROM (SELECT DISTINCT agreement, gap FROM gaps) GROUP BY agreement
         )
         SELECT 'agreements' AS subject_table, g.agreement AS subject_id,
-               a.title || ' is not ready for IIA v7: ' || k.gap_list || '.' AS message,
+               registry_message('{title} is not ready for IIA v7: {gaps}.', 'title', a.title, 'gaps', k.gap_list) AS message,
                json_object('gaps', json_group_array(json_object('term_no', g.term_no, 'gap', g.gap, 'value', g.value)),
                            'status', a.status) AS evidence
         FROM gaps g JOIN agreements a ON a.id = g.agreement JOIN gap_kinds k ON k.agreement = g.agreement
@@ -132,9 +132,10 @@ def erasmus_agreement_changed_since_approval(ctx: Context):
           GROUP BY w.agreement
         )
         SELECT 'agreements' AS subject_table, w.agreement AS subject_id,
-               a.title || ' changed after its IIA was approved on ' || substr(w.approved_at, 1, 10) || ': ' ||
-               CASE WHEN w.iia_hash != w.approved_hash THEN 'the stored copy has another iia-hash'
-                    ELSE coalesce(l.changes, 0) || ' change(s) to its terms' END || '.' AS message,
+               registry_message(CASE WHEN w.iia_hash != w.approved_hash
+                                     THEN '{title} changed after its IIA was approved on {date}: the stored copy has another iia-hash.'
+                                     ELSE '{title} changed after its IIA was approved on {date}: {count} change(s) to its terms.' END,
+                                'title', a.title, 'date', substr(w.approved_at, 1, 10), 'count', coalesce(l.changes, 0)) AS message,
                json_object('approved_hash', w.approved_hash, 'iia_hash', w.iia_hash, 'approved_at', w.approved_at,
                            'changes_since', coalesce(l.changes, 0), 'tables', json(coalesce(l.tables, '[]')),
                            'last_changed_at', l.last_changed_at) AS evidence

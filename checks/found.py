@@ -28,7 +28,7 @@ def create_found_table(conn, table: str) -> None:
 _COPY_FOUND = """
 INSERT INTO {table} (id, code, family, severity, subject_table, subject_id, subject_label, message, evidence)
 SELECT :check_code || ':' || subject_table || ':' || subject_id, :check_code, :check_family, :check_severity,
-       subject_table, subject_id, {label}, message, evidence
+       subject_table, subject_id, {label}, registry_message_text(message), registry_message_evidence(message, evidence)
 FROM (SELECT subject_table, CAST(subject_id AS TEXT) AS subject_id, message, json(coalesce(evidence, '{{}}')) AS evidence
       FROM ({sql})) AS found
 """

@@ -48,8 +48,8 @@ def capacity_outside_usual_range(ctx: Context):
     return ctx.found(
         """
         SELECT 'placement_hosts' AS subject_table, h.id AS subject_id,
-               h.unit || ' offers ' || h.places_per_year || ' place(s) a year, outside the usual '
-                 || :min || '-' || :max || '.' AS message,
+               registry_message('{unit} offers {places} place(s) a year, outside the usual {min}-{max}.', 'unit', h.unit,
+                                'places', h.places_per_year, 'min', :min, 'max', :max) AS message,
                json_object('places_per_year', h.places_per_year, 'min', :min, 'max', :max) AS evidence
         FROM placement_hosts h
         WHERE h.active = 1 AND h.places_per_year IS NOT NULL
@@ -83,7 +83,8 @@ def placement_not_four_weeks(ctx: Context):
         """
         WITH """ + _LIVE_ALLOCATIONS + """
         SELECT 'placement_hosts' AS subject_table, h.id AS subject_id,
-               h.unit || ' offers placements of ' || h.weeks_per_place || ' weeks, not ' || :weeks || '.' AS message,
+               registry_message('{unit} offers placements of {weeks} weeks, not {expected}.', 'unit', h.unit,
+                                'weeks', h.weeks_per_place, 'expected', :weeks) AS message,
                json_object('weeks_per_place', h.weeks_per_place, 'weeks', :weeks) AS evidence
         FROM placement_hosts h
         WHERE h.active = 1 AND h.weeks_per_place != :weeks
@@ -134,8 +135,8 @@ def allocated_above_offered(ctx: Context):
           FROM live_allocations GROUP BY host, period
         )
         SELECT 'round_offers' AS subject_table, c.host || '/' || c.period AS subject_id,
-               h.unit || ' has ' || c.allocated || ' student(s) in period ' || c.period || ' but offered '
-                 || coalesce(o.places, 0) || '.' AS message,
+               registry_message('{unit} has {count} student(s) in period {period} but offered {places}.', 'unit', h.unit,
+                                'count', c.allocated, 'period', c.period, 'places', coalesce(o.places, 0)) AS message,
                json_object('round', c.round, 'allocated', c.allocated, 'offered', coalesce(o.places, 0),
                            'placements', json(c.placements)) AS evidence
         FROM counted c
@@ -162,7 +163,7 @@ def host_without_supervisor(ctx: Context):
     return ctx.found(
         """
         SELECT 'placement_hosts' AS subject_table, h.id AS subject_id,
-               h.unit || ' names no supervisor.' AS message,
+               registry_message('{unit} names no supervisor.', 'unit', h.unit) AS message,
                json_object('specialty', h.specialty, 'contact_role', h.contact_role,
                            'offers', (SELECT count(*) FROM round_offers o WHERE o.host = h.id AND o.places > 0)) AS evidence
         FROM placement_hosts h
@@ -206,8 +207,9 @@ def commitment_changed_after_allocation(ctx: Context):
           WHERE c.table_name = 'round_offers' AND c.operation IN ('update', 'delete') AND c.id > f.change_id
         )
         SELECT 'round_offers' AS subject_table, l.host || '/' || l.period AS subject_id,
-               'The offer of ' || l.host || ' for period ' || l.period || ' changed ' || count(*)
-                 || ' time(s) after students were assigned in round ' || l.round || ' (' || max(l.changed_at) || ').' AS message,
+               registry_message('The offer of {unit} for period {period} changed {count} time(s) after students were assigned '
+                                || 'in round {round} ({changed_at}).', 'unit', l.host, 'period', l.period, 'count', count(*),
+                                'round', l.round, 'changed_at', max(l.changed_at)) AS message,
                json_object('round', l.round, 'first_allocation_at', l.allocated_at,
                            'changes', json_group_array(json_object('at', l.changed_at, 'operation', l.operation,
                              'places_before', l.places_before, 'places_after', l.places_after,
@@ -248,8 +250,9 @@ def checklist_incomplete_by_start(ctx: Context):
             AND coalesce(c.status, 'missing') NOT IN (SELECT value FROM json_each(:done))
         )
         SELECT 'incoming_placements' AS subject_table, n.placement AS subject_id,
-               n.placement || ' starts at ' || n.host || ' on ' || n.starts_on || ' with ' || count(*)
-                 || ' admission item(s) not complete: ' || group_concat(n.item, ', ') || '.' AS message,
+               registry_message('{placement} starts at {unit} on {date} with {count} admission item(s) not complete: {items}.',
+                                'placement', n.placement, 'unit', n.host, 'date', n.starts_on, 'count', count(*),
+                                'items', group_concat(n.item, ', ')) AS message,
                json_object('host', n.host, 'starts_on', n.starts_on,
                            'days_to_start', CAST(julianday(n.starts_on) - julianday(:today) AS INTEGER),
                            'warn_days_before', :days,
@@ -283,8 +286,8 @@ def certificate_missing_after_placement(ctx: Context):
         """
         WITH """ + _LIVE_ALLOCATIONS + """
         SELECT 'incoming_placements' AS subject_table, a.placement AS subject_id,
-               'No course certificate for ' || a.placement || ', whose placement at ' || a.host
-                 || ' ended on ' || a.ends_on || '.' AS message,
+               registry_message('No course certificate for {placement}, whose placement at {unit} ended on {date}.',
+                                'placement', a.placement, 'unit', a.host, 'date', a.ends_on) AS message,
                json_object('host', a.host, 'ends_on', a.ends_on,
                            'days_since_end', CAST(julianday(:today) - julianday(a.ends_on) AS INTEGER),
                            'due_days_after_end', :days, 'status', coalesce(c.status, 'missing'), 'on', c.status_on) AS evidence
@@ -315,7 +318,8 @@ def host_outside_hospital(ctx: Context):
     return ctx.found(
         """
         SELECT 'placement_hosts' AS subject_table, h.id AS subject_id,
-               h.unit || ' is recorded under ' || i.name || ', a ' || i.kind || ', not a hospital.' AS message,
+               registry_message('{unit} is recorded under {institution}, a {kind}, not a hospital.', 'unit', h.unit,
+                                'institution', i.name, 'kind', i.kind) AS message,
                json_object('institution', i.id, 'kind', i.kind, 'expected', json(:kinds)) AS evidence
         FROM placement_hosts h JOIN institutions i ON i.id = h.institution
         WHERE h.active = 1 AND i.kind NOT IN (SELECT value FROM json_each(:kinds))
@@ -340,8 +344,9 @@ def offer_outside_available_months(ctx: Context):
     return ctx.found(
         """
         SELECT 'round_offers' AS subject_table, o.host || '/' || o.period AS subject_id,
-               h.unit || ' offers ' || o.places || ' place(s) in period ' || o.period || ' (' || p.starts_on || ' to '
-                 || p.ends_on || '), outside the months it can supervise.' AS message,
+               registry_message('{unit} offers {places} place(s) in period {period} ({starts_on} to {ends_on}), '
+                                || 'outside the months it can supervise.', 'unit', h.unit, 'places', o.places,
+                                'period', o.period, 'starts_on', p.starts_on, 'ends_on', p.ends_on) AS message,
                json_object('starts_on', p.starts_on, 'ends_on', p.ends_on,
                            'available_months', json(h.available_months)) AS evidence
         FROM round_offers o
@@ -380,11 +385,16 @@ def programme_without_window_opportunity(ctx: Context):
           FROM opportunities GROUP BY programme
         )
         SELECT 'programmes' AS subject_table, p.id AS subject_id,
-               p.name_en || CASE WHEN coalesce(o.opportunities, 0) = 0
-                 THEN ' has no opportunities abroad in the catalogue'
-                 ELSE ' has ' || o.opportunities || ' opportunities in the catalogue, none in a mobility window abroad' END
-               || CASE WHEN p.mobility_window IS NOT NULL
-                 THEN ' (its description names "' || p.mobility_window || '").' ELSE '.' END AS message,
+               registry_message(CASE
+                 WHEN coalesce(o.opportunities, 0) = 0 AND p.mobility_window IS NULL
+                 THEN '{programme} has no opportunities abroad in the catalogue.'
+                 WHEN coalesce(o.opportunities, 0) = 0
+                 THEN '{programme} has no opportunities abroad in the catalogue (its description names "{window}").'
+                 WHEN p.mobility_window IS NULL
+                 THEN '{programme} has {count} opportunities in the catalogue, none in a mobility window abroad.'
+                 ELSE '{programme} has {count} opportunities in the catalogue, none in a mobility window abroad '
+                      || '(its description names "{window}").' END,
+                 'programme', p.name_en, 'count', coalesce(o.opportunities, 0), 'window', p.mobility_window) AS message,
                json_object('cycle', p.cycle, 'opportunities', coalesce(o.opportunities, 0),
                            'described_window', p.mobility_window) AS evidence
         FROM programmes p LEFT JOIN offered o ON o.programme = p.id
@@ -413,9 +423,11 @@ def opportunity_under_wrong_agreement(ctx: Context):
     return ctx.found(
         """
         SELECT 'opportunity_destinations' AS subject_table, d.opportunity || '/' || d.place AS subject_id,
-               o.title || ': ' || coalesce(i.name, d.country) || ' is offered under "' || a.title || '", which '
-                 || CASE WHEN a.status NOT IN (SELECT value FROM json_each(:statuses)) THEN 'is ' || a.status
-                         ELSE 'does not name it as a party' END || '.' AS message,
+               registry_message(CASE WHEN a.status NOT IN (SELECT value FROM json_each(:statuses))
+                                     THEN '{opportunity}: {destination} is offered under "{agreement}", which is {status}.'
+                                     ELSE '{opportunity}: {destination} is offered under "{agreement}", which does not name it as a party.'
+                                     END, 'opportunity', o.title, 'destination', coalesce(i.name, d.country),
+                                'agreement', a.title, 'status', a.status) AS message,
                json_object('programme', o.programme, 'agreement', a.id, 'status', a.status, 'ends_on', a.ends_on,
                            'destination_is_party', d.institution IN (
                              SELECT p.institution FROM agreement_parties p WHERE p.agreement = a.id)) AS evidence

@@ -11,11 +11,12 @@ import importlib
 import inspect
 import pkgutil
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from registry import i18n
 from registry.models.diligence import Family, Severity
 from registry.problems import UnknownName
 
@@ -38,9 +39,15 @@ class CheckSpec:
     function: CheckFunction = field(compare=False)
     uses: tuple[str, ...] = ()  # keys of data/criteria.yml the check reads, shown in the docs
 
+    rationale_text: str | None = field(default=None, compare=False)  # the rationale in another language
+
     @property
     def rationale(self) -> str:
-        return inspect.cleandoc(self.function.__doc__ or "")
+        return self.rationale_text or inspect.cleandoc(self.function.__doc__ or "")
+
+    def translated(self, lang: str) -> CheckSpec:
+        """This check with its title and rationale in ``lang`` (registry/locale)."""
+        return replace(self, title=i18n.gettext(lang, self.title), rationale_text=i18n.gettext(lang, self.rationale))
 
     @property
     def module(self) -> str:

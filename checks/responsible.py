@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from checks.context import Context, FoundQuery
 from checks.registry import CheckFunction, check
 from checks.sql import live_partners
+from registry.i18n import N_
 
 ACTION_PLAN = "Action plan for internationalisation 2025-2027, Faculty of Medicine, Lund University: GRE"
 ACTION_PLAN_URL = "https://www.medicin.lu.se/"
@@ -52,8 +53,9 @@ INDICATOR_THRESHOLDS = (
         publish or speak; cooperation may expose them, or our people, to pressure. The review
         should ask what the partnership means for the people involved and record it.""",
         condition="f.academic_freedom < :below",
-        message="whose Academic Freedom Index is %.3f (%d, band %s), below %s.",
-        message_values="f.academic_freedom, f.year, f.academic_freedom_band, :below",
+        message=N_("{partner} is in {country}, whose Academic Freedom Index is {index:.3f} ({year}, band {band}), "
+                   "below {threshold}."),
+        message_values="'index', f.academic_freedom, 'year', f.year, 'band', f.academic_freedom_band, 'threshold', :below",
         evidence="'academic_freedom', f.academic_freedom, 'band', f.academic_freedom_band, 'year', f.year, "
                  "'threshold', :below",
         parameters={"below": "academic_freedom.flag_below"},
@@ -67,8 +69,9 @@ INDICATOR_THRESHOLDS = (
         five years of data, whatever its level. A decline is an early sign that conditions
         for a partnership are changing; look again at agreements there before they renew.""",
         condition="f.academic_freedom_change_5y <= -:drop",
-        message="whose Academic Freedom Index fell by %.3f in the %d years to %d (now %.3f).",
-        message_values="-f.academic_freedom_change_5y, :years, f.year, f.academic_freedom",
+        message=N_("{partner} is in {country}, whose Academic Freedom Index fell by {fall:.3f} in the {years} years "
+                   "to {year} (now {index:.3f})."),
+        message_values="'fall', -f.academic_freedom_change_5y, 'years', :years, 'year', f.year, 'index', f.academic_freedom",
         evidence="'academic_freedom', f.academic_freedom, 'year', f.year, 'change', f.academic_freedom_change_5y, "
                  "'over_years', :years, 'threshold', -:drop",
         parameters={"years": "academic_freedom.decline_years", "drop": "academic_freedom.decline_at_least"},
@@ -81,8 +84,8 @@ INDICATOR_THRESHOLDS = (
         Index: weak rule of law, civil liberties or checks on government. The action plan asks
         that partners be chosen with care for democratic values.""",
         condition="f.liberal_democracy < :below",
-        message="whose Liberal Democracy Index is %.3f (%d), below %s.",
-        message_values="f.liberal_democracy, f.year, :below",
+        message=N_("{partner} is in {country}, whose Liberal Democracy Index is {index:.3f} ({year}), below {threshold}."),
+        message_values="'index', f.liberal_democracy, 'year', f.year, 'threshold', :below",
         evidence="'liberal_democracy', f.liberal_democracy, 'year', f.year, 'change_5y', f.liberal_democracy_change_5y, "
                  "'threshold', :below",
         parameters={"below": "liberal_democracy.flag_below"},
@@ -97,12 +100,13 @@ def indicator_check(row: IndicatorThreshold) -> CheckFunction:
         return ctx.found(
             f"""
             SELECT 'institutions' AS subject_table, p.institution AS subject_id,
-                   printf('%s is in %s, {row.message}', p.name, {_COUNTRY_NAME}, {row.message_values}) AS message,
+                   registry_message(:message, 'partner', p.name, 'country', {_COUNTRY_NAME}, {row.message_values}) AS message,
                    json_object('country', p.country, {row.evidence},
                                'source', f.source, 'licence', f.licence, 'agreements', json(p.agreements)) AS evidence
             FROM {live_partners(ctx)} p JOIN country_freedom f ON f.country = p.country
             WHERE {row.condition}
             """,
+            message=row.message,
             **{name: ctx.criterion(key) for name, key in row.parameters.items()},
         )
 
@@ -140,7 +144,8 @@ def eu_restrictive_measures(ctx: Context):
           FROM eu_restrictive_measures GROUP BY country
         )
         SELECT 'institutions' AS subject_table, p.institution AS subject_id,
-               printf('%s is in %s, under EU restrictive measures (%s).', p.name, {_COUNTRY_NAME}, m.kinds) AS message,
+               registry_message('{{partner}} is in {{country}}, under EU restrictive measures ({{measures}}).', 'partner', p.name,
+                                'country', {_COUNTRY_NAME}, 'measures', m.kinds) AS message,
                json_object('country', p.country, 'measures', json(m.listed), 'source', m.source,
                            'year', m.year, 'agreements', json(p.agreements)) AS evidence
         FROM {live_partners(ctx)} p JOIN measures m ON m.country = p.country
@@ -175,10 +180,11 @@ def state_controlled_partner_sectoral(ctx: Context):
         _SECTORAL
         + f"""
         SELECT 'institutions' AS subject_table, p.institution AS subject_id,
-               printf('%s (%s) in %s is state-controlled%s, and the country is under EU sectoral measures (%s).',
-                      p.name, p.kind, {_COUNTRY_NAME},
-                      CASE WHEN s.controlling_body IS NOT NULL THEN ' by ' || s.controlling_body ELSE '' END,
-                      m.regimes) AS message,
+               registry_message(CASE WHEN s.controlling_body IS NOT NULL
+                 THEN '{{partner}} ({{kind}}) in {{country}} is state-controlled by {{body}}, and the country is under EU sectoral measures ({{regimes}}).'
+                 ELSE '{{partner}} ({{kind}}) in {{country}} is state-controlled, and the country is under EU sectoral measures ({{regimes}}).' END,
+                 'partner', p.name, 'kind', p.kind, 'country', {_COUNTRY_NAME}, 'body', s.controlling_body, 'regimes', m.regimes)
+                 AS message,
                json_object('country', p.country, 'kind', p.kind, 'sectoral_regimes', m.regimes, 'legal_acts', m.acts,
                            'state_controlled_because', CASE WHEN p.kind = 'agency' THEN 'a state agency'
                                                             ELSE 'recorded in state_control' END,
@@ -213,8 +219,9 @@ def state_control_unknown_sectoral(ctx: Context):
         _SECTORAL
         + f"""
         SELECT 'institutions' AS subject_table, p.institution AS subject_id,
-               printf('%s (%s) is in %s, under EU sectoral measures (%s), and whether it is state-controlled is not recorded.',
-                      p.name, p.kind, {_COUNTRY_NAME}, m.regimes) AS message,
+               registry_message('{{partner}} ({{kind}}) is in {{country}}, under EU sectoral measures ({{regimes}}), '
+                                || 'and whether it is state-controlled is not recorded.',
+                                'partner', p.name, 'kind', p.kind, 'country', {_COUNTRY_NAME}, 'regimes', m.regimes) AS message,
                json_object('country', p.country, 'kind', p.kind, 'sectoral_regimes', m.regimes,
                            'agreements', json(p.agreements)) AS evidence
         FROM {live_partners(ctx)} p JOIN sectoral m ON m.country = p.country
@@ -283,8 +290,10 @@ def sensitive_subject_high_risk(ctx: Context):
           WHERE c.codes IS NOT NULL OR w.words IS NOT NULL
         )
         SELECT 'agreements' AS subject_table, a.id AS subject_id,
-               printf('Agreement "%s" with %s (high-risk country) covers sensitive subjects (%s) and no review records an export-control assessment.',
-                      a.title, (SELECT group_concat(DISTINCT r.institution || ', ' || r.country) FROM risky r WHERE r.agreement = a.id),
+               registry_message('Agreement "{title}" with {partners} (high-risk country) covers sensitive subjects ({subjects}) '
+                                || 'and no review records an export-control assessment.', 'title', a.title,
+                      'partners', (SELECT group_concat(DISTINCT r.institution || ', ' || r.country) FROM risky r WHERE r.agreement = a.id),
+                      'subjects',
                       trim(coalesce((SELECT group_concat(value, ', ') FROM json_each(h.codes)), '') || ' ' ||
                            coalesce((SELECT group_concat(value, ', ') FROM json_each(h.words)), ''))) AS message,
                json_object('isced_codes', json(coalesce(h.codes, '[]')), 'keywords', json(coalesce(h.words, '[]')),
@@ -337,8 +346,8 @@ def personal_data_no_adequacy(ctx: Context):
         _PERSONAL_DATA
         + """
         SELECT 'agreements' AS subject_table, d.agreement AS subject_id,
-               printf('Agreement "%s" moves personal data to %s, with no GDPR adequacy decision.',
-                      d.title, group_concat(d.institution || ' (' || d.country || ')', ', ')) AS message,
+               registry_message('Agreement "{title}" moves personal data to {destinations}, with no GDPR adequacy decision.',
+                      'title', d.title, 'destinations', group_concat(d.institution || ' (' || d.country || ')', ', ')) AS message,
                json_object('destinations', json_group_array(json_object('institution', d.institution, 'country', d.country)),
                            'adequacy', 'none', 'source', :source) AS evidence
         FROM destinations d WHERE d.scope IS NULL
@@ -369,9 +378,9 @@ def personal_data_partial_adequacy(ctx: Context):
         _PERSONAL_DATA
         + """
         SELECT 'agreements' AS subject_table, d.agreement AS subject_id,
-               printf('Agreement "%s" moves personal data to %s, where the adequacy decision is partial (%s).',
-                      d.title, group_concat(d.institution || ' (' || d.country || ')', ', '),
-                      group_concat(DISTINCT d.scope_note)) AS message,
+               registry_message('Agreement "{title}" moves personal data to {destinations}, where the adequacy decision is partial ({scope}).',
+                      'title', d.title, 'destinations', group_concat(d.institution || ' (' || d.country || ')', ', '),
+                      'scope', group_concat(DISTINCT d.scope_note)) AS message,
                json_object('destinations', json_group_array(json_object('institution', d.institution, 'country', d.country,
                                                                         'covers', d.scope_note, 'decision', d.decision,
                                                                         'year', d.year)),
@@ -427,8 +436,10 @@ def review_missing_or_overdue(ctx: Context):
           FROM latest l LEFT JOIN reviews v ON v.id = l.review
         )
         SELECT 'agreements' AS subject_table, s.agreement AS subject_id,
-               printf('Active agreement "%s" has partners in risk countries without a current approved review: %s.',
-                      s.title, group_concat(s.institution || ' (' || s.country || ', ' || s.tier || ' risk): ' || s.problem, '; ')) AS message,
+               registry_message('Active agreement "{title}" has partners in risk countries without a current approved review: {partners}.',
+                      'title', s.title,
+                      'partners', group_concat(s.institution || ' (' || s.country || ', ' || s.tier || ' risk): ' || s.problem, '; '))
+                 AS message,
                json_object('partners', json_group_array(json_object('institution', s.institution, 'country', s.country,
                                                                      'tier', s.tier, 'review', s.review, 'outcome', s.outcome,
                                                                      'reviewed_on', s.reviewed_on, 'due', s.due,
@@ -459,7 +470,7 @@ def no_exit_clause(ctx: Context):
     return ctx.found(
         """
         SELECT 'agreements' AS subject_table, a.id AS subject_id,
-               printf('Agreement "%s" records neither an exit clause nor a notice period.', a.title) AS message,
+               registry_message('Agreement "{title}" records neither an exit clause nor a notice period.', 'title', a.title) AS message,
                json_object('exit_clause', a.exit_clause, 'notice_months', a.notice_months, 'status', a.status) AS evidence
         FROM agreements a
         WHERE a.status IN (SELECT value FROM json_each(:live_statuses))
@@ -500,8 +511,8 @@ def equitable_terms_missing(ctx: Context):
                             AND (v.agreement = a.id OR v.institution = i.id))
         )
         SELECT 'agreements' AS subject_table, agreement AS subject_id,
-               printf('Agreement "%s" with %s records no equitable-partnership terms.', title,
-                      group_concat(institution || ' (' || name || CASE WHEN least_developed THEN ', least developed' ELSE '' END
+               registry_message('Agreement "{title}" with {partners} records no equitable-partnership terms.', 'title', title,
+                      'partners', group_concat(institution || ' (' || name || CASE WHEN least_developed THEN ', least developed' ELSE '' END
                                    || ', ' || replace(income_level, '_', ' ') || ' income)', '; ')) AS message,
                json_object('partners', json_group_array(json_object('institution', institution, 'country', country,
                                                                      'least_developed', json(CASE WHEN least_developed THEN 'true' ELSE 'false' END),

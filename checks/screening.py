@@ -11,11 +11,22 @@ from __future__ import annotations
 
 from checks.context import Context
 from checks.registry import check
+from registry.i18n import N_
 from registry.screening import OPEN_MATCHES
 
 _SCREENING = "the faculty's action plan, responsible engagement (GRE): risk-minimised partnerships"
 _ASPI = "ASPI China Defence Universities Tracker (risk level: proxy derived from its categories)"
 _ASPI_URL = "https://unitracker.aspi.org.au/"
+
+# A finding's message: the partner is, probably is or may be the listed entity, with how many more.
+MESSAGES = {
+    "is_one": N_("{partner} is {entity} on {list} ({how}, score {score:.2f})."),
+    "is_more": N_("{partner} is {entity} on {list} ({how}, score {score:.2f}) and {more} more listed entities."),
+    "probably_one": N_("{partner} probably is {entity} on {list} ({how}, score {score:.2f})."),
+    "probably_more": N_("{partner} probably is {entity} on {list} ({how}, score {score:.2f}) and {more} more listed entities."),
+    "maybe_one": N_("{partner} may be {entity} on {list} ({how}, score {score:.2f})."),
+    "maybe_more": N_("{partner} may be {entity} on {list} ({how}, score {score:.2f}) and {more} more listed entities."),
+}
 
 # One finding per partner: the partner's matches (best first) as evidence, the first named.
 _FINDINGS = f"""
@@ -25,13 +36,12 @@ partners AS (
   SELECT institution FROM selected GROUP BY institution HAVING {{having}}
 )
 SELECT 'institutions' AS subject_table, s.institution AS subject_id,
-       (SELECT s2.partner
-               || CASE WHEN s2.decision = 'confirmed' THEN ' is ' WHEN s2.band = 'probable' THEN ' probably is ' ELSE ' may be ' END
-               || s2.entity || ' on ' || s2.list_name
-               || printf(' (%s, score %.2f', coalesce(s2.decision, s2.band), s2.score) || ')'
-               || CASE WHEN count(*) > 1 THEN printf(' and %d more listed entit%s', count(*) - 1,
-                                                    CASE WHEN count(*) = 2 THEN 'y' ELSE 'ies' END) ELSE '' END
-               || '.'
+       (SELECT registry_message(CASE
+                 WHEN s2.decision = 'confirmed' THEN CASE WHEN count(*) = 1 THEN :is_one ELSE :is_more END
+                 WHEN s2.band = 'probable' THEN CASE WHEN count(*) = 1 THEN :probably_one ELSE :probably_more END
+                 ELSE CASE WHEN count(*) = 1 THEN :maybe_one ELSE :maybe_more END END,
+               'partner', s2.partner, 'entity', s2.entity, 'list', s2.list_name, 'how', coalesce(s2.decision, s2.band),
+               'score', s2.score, 'more', count(*) - 1)
           FROM selected s2 WHERE s2.institution = s.institution
           ORDER BY s2.decision = 'confirmed' DESC, s2.score DESC LIMIT 1) AS message,
        json_object('matches', json_group_array(json_object(
@@ -51,7 +61,7 @@ _STRONG = "(band = 'probable' OR coalesce(decision, '') = 'confirmed')"
 
 
 def _findings(ctx: Context, *, condition: str, having: str):
-    return ctx.found(_FINDINGS.format(condition=condition, having=having))
+    return ctx.found(_FINDINGS.format(condition=condition, having=having), **MESSAGES)
 
 
 @check(

@@ -40,9 +40,11 @@ def agreement_unused(ctx: Context):
     return ctx.found(
         """
         SELECT 'agreements' AS subject_table, a.id AS subject_id,
-               printf('Agreement "%s" recorded no mobility in the last %d academic years (%d/%d to %d/%d); %s.',
-                      a.title, :years, :first, :first + 1, :last, :last + 1,
-                      CASE WHEN u.last_used IS NULL THEN 'none was ever recorded' ELSE 'last used ' || u.last_used END) AS message,
+               registry_message(CASE WHEN u.last_used IS NULL
+                 THEN 'Agreement "{title}" recorded no mobility in the last {years} academic years ({first} to {last}); none was ever recorded.'
+                 ELSE 'Agreement "{title}" recorded no mobility in the last {years} academic years ({first} to {last}); last used {last_used}.'
+                 END, 'title', a.title, 'years', :years, 'first', printf('%d/%d', :first, :first + 1),
+                 'last', printf('%d/%d', :last, :last + 1), 'last_used', u.last_used) AS message,
                json_object('window_years', :years, 'from', printf('%d/%d', :first, :first + 1),
                            'to', printf('%d/%d', :last, :last + 1), 'last_used', u.last_used,
                            'starts_on', coalesce(a.starts_on, a.signed_on)) AS evidence
@@ -101,8 +103,9 @@ def flows_unbalanced(ctx: Context):
           GROUP BY agreement, heavier HAVING count(*) = :years
         )
         SELECT 'agreements' AS subject_table, l.agreement AS subject_id,
-               printf('Agreement "%s": %s mobility outnumbered the other direction more than %s to 1 in each of the last %d years (%d out, %d in).',
-                      a.title, l.heavier, :ratio, :years, l.went, l.came) AS message,
+               registry_message('Agreement "{title}": {direction} mobility outnumbered the other direction more than {ratio} to 1 '
+                                || 'in each of the last {years} years ({went} out, {came} in).', 'title', a.title,
+                                'direction', l.heavier, 'ratio', :ratio, 'years', :years, 'went', l.went, 'came', l.came) AS message,
                json_object('heavier', l.heavier, 'threshold_ratio', :ratio, 'years', json(l.by_year),
                            'min_participants', :minimum) AS evidence
         FROM lasting l JOIN agreements a ON a.id = l.agreement
@@ -144,8 +147,8 @@ def places_overused(ctx: Context):
           WHERE CAST(substr(f.academic_year, 1, 4) AS INTEGER) BETWEEN :first AND :last
         )
         SELECT 'agreements' AS subject_table, u.agreement AS subject_id,
-               printf('Agreement "%s" used more places than agreed: %s.', a.title,
-                      group_concat(printf('%s %s %s: %d of %d', u.academic_year, u.direction,
+               registry_message('Agreement "{title}" used more places than agreed: {overuse}.', 'title', a.title,
+                      'overuse', group_concat(printf('%s %s %s: %d of %d', u.academic_year, u.direction,
                                           replace(u.category, '_', ' '), u.participants, u.places), '; ')) AS message,
                json_object('overuse', json_group_array(json_object('year', u.academic_year, 'direction', u.direction,
                                                                    'category', u.category, 'participants', u.participants,
@@ -177,8 +180,9 @@ def ending_without_renewal(ctx: Context):
     return ctx.found(
         """
         SELECT 'agreements' AS subject_table, a.id AS subject_id,
-               printf('Agreement "%s" ends on %s (in %d days) and no renewal is under way.', a.title, a.ends_on,
-                      CAST(julianday(a.ends_on) - julianday(:today) AS INTEGER)) AS message,
+               registry_message('Agreement "{title}" ends on {date} (in {days} days) and no renewal is under way.',
+                                'title', a.title, 'date', a.ends_on,
+                                'days', CAST(julianday(a.ends_on) - julianday(:today) AS INTEGER)) AS message,
                json_object('ends_on', a.ends_on, 'renewal', a.renewal, 'within_months', :months, 'today', :today) AS evidence
         FROM agreements a
         WHERE a.status = 'active' AND a.renewal <> 'automatic'
@@ -212,8 +216,9 @@ def past_end_still_active(ctx: Context):
     return ctx.found(
         """
         SELECT 'agreements' AS subject_table, a.id AS subject_id,
-               printf('Agreement "%s" ended on %s (%d days ago) but is still marked active.', a.title, a.ends_on,
-                      CAST(julianday(:today) - julianday(a.ends_on) AS INTEGER)) AS message,
+               registry_message('Agreement "{title}" ended on {date} ({days} days ago) but is still marked active.',
+                                'title', a.title, 'date', a.ends_on,
+                                'days', CAST(julianday(:today) - julianday(a.ends_on) AS INTEGER)) AS message,
                json_object('ends_on', a.ends_on, 'renewal', a.renewal, 'today', :today) AS evidence
         FROM agreements a
         WHERE a.status = 'active' AND a.ends_on < :today AND a.renewal <> 'automatic'

@@ -532,10 +532,11 @@ def opportunities(db_path: PathLike | None = None, *, programme: str | None = No
 
 
 def publish(db_path: PathLike | None = None, *, out: PathLike = "public.db", force: bool = False,
-            progress: Progress = NO_PROGRESS) -> Publication:
+            progress: Progress = NO_PROGRESS, if_changed: bool = False) -> Publication | None:
     """Write the minimised public copy of the registry (no contacts, reviews, findings, audit log or
     confidential agreements). An existing ``out`` is replaced only when it is an earlier public
-    copy, or with ``force``.
+    copy, or with ``force``. With ``if_changed`` nothing is written (``None``) when ``out`` already
+    holds the registry as it is.
 
     Example: ``api.publish("office.db", out="public.db").rows``"""
     from registry.publish import publish as publish_copy
@@ -544,7 +545,7 @@ def publish(db_path: PathLike | None = None, *, out: PathLike = "public.db", for
     if not source.exists():
         raise NoRegistry(f"no registry at {source}: run 'registry init --db {source}' first, or pass --db")
     try:
-        return publish_copy(source, out, force=force, progress=progress)
+        return publish_copy(source, out, force=force, progress=progress, if_changed=if_changed)
     except ValueError as error:
         raise UsageProblem(str(error)) from error
 
@@ -571,34 +572,64 @@ def metadata(database: str | None = None) -> dict[str, Any]:
 
 def serve(db_path: PathLike | None = None, *, public: bool = False, host: str = "127.0.0.1", port: int = 8001,
           auth: bool = True, tiles: str | None = None, sql_threads: int | None = None, allow_sql: bool = False,
-          login: dict | None = None) -> None:
+          login: dict | None = None, publish_to: PathLike | None = None, publish_delay: float | None = None,
+          workers: int = 1) -> None:
     """Serve the registry in Datasette until interrupted: internally behind a login (``auth=False``
     only on 127.0.0.1), or with ``public`` a published copy, immutable and without login, where
-    visitors may run their own SQL only with ``allow_sql``. ``login`` holds the session options:
-    ``session_hours``, ``behind_https``, ``trusted_proxies``.
+    visitors may run their own SQL only with ``allow_sql``, from ``workers`` processes behind one
+    port. ``login`` holds the session options: ``session_hours``, ``behind_https``,
+    ``trusted_proxies``. With ``publish_to`` the internal face keeps that public copy in step with
+    the registry, republishing it in the background after each change once the registry has been
+    quiet for ``publish_delay`` seconds (``registry.republish``).
 
-    Example: ``api.serve("public.db", public=True, port=8002)``"""
+    Example: ``api.serve("registry.db", publish_to="public.db")``; ``api.serve("public.db", public=True, workers=2)``"""
     from registry import faces
     from registry import serve as serve_module
 
     path = Path(db_path or store.default_path())
+    if workers < 1:
+        raise UsageProblem("--workers must be 1 or more")
     if public:
+        if publish_to is not None:
+            raise UsageProblem("--publish-to is for the internal face, which writes the public copy; the public face only reads it")
         if not path.exists():
             raise NoRegistry(f"no public database at {path}: run 'registry publish --out {path}' first")
-        serve_module.serve(path, host=host, port=port, public=True, tiles=tiles, sql_threads=sql_threads, allow_sql=allow_sql)
+        serve_module.serve(path, host=host, port=port, public=True, tiles=tiles, sql_threads=sql_threads,
+                           allow_sql=allow_sql, workers=workers)
         return
     if allow_sql:
         raise UsageProblem("--allow-sql is for the public face (--public); logged-in accounts of the internal face may always run SQL")
+    if workers > 1:
+        raise UsageProblem("--workers is for the public face (--public): the internal face is one process, the registry's one writer")
     open_registry(path, read_only=True).conn.close()
+    publishing = _publishing(path, publish_to, publish_delay) if publish_to is not None else None
     if not auth:
         try:
             faces.require_loopback(host)
         except ValueError as error:
             raise UsageProblem(str(error)) from error
     try:
-        serve_module.serve(path, host=host, port=port, auth=auth, tiles=tiles, sql_threads=sql_threads, login=login)
+        serve_module.serve(path, host=host, port=port, auth=auth, tiles=tiles, sql_threads=sql_threads, login=login,
+                           publishing=publishing)
     except faces.NoAccounts as error:
         raise UsageProblem(str(error)) from error
+
+
+def _publishing(registry_path: Path, publish_to: PathLike, delay: float | None) -> dict[str, Any]:
+    """The public copy a server keeps in step, refused at once where ``registry publish`` would refuse it."""
+    from registry.publish import is_public_copy
+
+    out = Path(publish_to)
+    if out.resolve() == registry_path.resolve():
+        raise UsageProblem("--publish-to must name the public copy, not the registry itself")
+    if out.is_dir() or not out.resolve().parent.is_dir():
+        raise UsageProblem(f"--publish-to {out}: give the public copy a file name in a folder that exists")
+    if out.exists() and not is_public_copy(out):
+        raise UsageProblem(f"--publish-to {out}: that file exists and is not a public copy made by 'registry publish'; "
+                           "choose another file, or remove it")
+    if delay is not None and delay < 0:
+        raise UsageProblem("--publish-delay cannot be negative")
+    return {"publish_to": str(out.resolve()), **({"publish_delay": delay} if delay is not None else {})}
 
 
 # --- reports, reminders, calendar, expiry (registry.reports, registry.reminders, registry.calendar_feed) ---
@@ -771,6 +802,48 @@ def user_remove(name: str, db_path: PathLike | None = None, *, actor: str | None
 
     accounts.remove(open_registry(db_path), name, actor=actor)
 
+# -- signed agreement documents ----------------------------------------------------------------------------------
+
+
+def document_add(agreement: str, path: PathLike, db_path: PathLike | None = None, *, actor: str | None = None) -> Any:
+    """Attach a signed PDF to an agreement (checked: a PDF, not empty, within REGISTRY_DOCUMENT_MAX_MB), kept in the
+    registry with its SHA-256; returns the ``AgreementDocument``. The audit log names ``actor`` (default REGISTRY_ACTOR
+    or the user's name).
+
+    Example: ``api.document_add("lu-uio-2024", "signed.pdf", "office.db").sha256``"""
+    from registry import documents
+
+    source = Path(path)
+    try:
+        content = source.read_bytes()
+    except OSError as error:
+        raise UsageProblem(f"cannot read {source}: {error.strerror or error}") from None
+    actor = actor or store.default_actor()
+    return documents.add(open_registry(db_path), agreement, content, file_name=source.name, content_type=None,
+                         actor=actor, source=f"registry document add {source.name}")
+
+
+def document_remove(document: str, db_path: PathLike | None = None, *, actor: str | None = None) -> dict[str, Any]:
+    """Take a document (a wrong upload) off its agreement, its bytes with it; the audit log keeps that it was there and
+    names ``actor`` as the one who removed it. Returns what the document was.
+
+    Example: ``api.document_remove("lu-uio-2024.doc-3f2a9c1b7d4e", "office.db")["file_name"]``"""
+    from registry import documents
+
+    actor = actor or store.default_actor()
+    return documents.remove(open_registry(db_path), document, actor=actor, source="registry document remove")
+
+
+def document_list(agreement: str, db_path: PathLike | None = None) -> list[dict[str, Any]]:
+    """The documents attached to an agreement, newest first: id, file name, size, SHA-256, when and by whom uploaded.
+
+    Example: ``[d["file_name"] for d in api.document_list("lu-uio-2024", "office.db")]``"""
+    from registry import documents
+
+    db = open_registry(db_path)
+    if not db.conn.execute("SELECT 1 FROM agreements WHERE id = ?", [agreement]).fetchone():
+        raise UnknownName(f"no agreement {agreement!r} in this registry")
+    return documents.listed(db.conn, agreement)
 
 # -- one record at a time, as the internal face's forms change them ------------------------------------------------
 

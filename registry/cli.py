@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from registry import api, examples
 from registry import db as store
@@ -22,7 +23,8 @@ from registry.db import open_registry
 from registry.extensions import capability_modules
 from registry.problems import Problem, ProblemsFound, UsageProblem
 
-__all__ = ["cli", "db_option", "fail_with_problems", "json_option", "open_registry", "print_plan"]
+__all__ = ["cli", "db_option", "fail_with_problems", "json_option", "open_registry", "print_plan", "publish_after",
+           "publish_to_option"]
 
 
 def db_option(function):
@@ -39,6 +41,22 @@ def db_option(function):
 
 def json_option(function):
     return click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")(function)
+
+
+def publish_to_option(function):
+    """``--publish-to`` of a command that writes the registry (REGISTRY_PUBLISH_TO, as for 'registry serve')."""
+    return click.option(
+        "--publish-to", type=click.Path(dir_okay=False), envvar="REGISTRY_PUBLISH_TO", default=None, metavar="FILE",
+        help="Then bring this public copy up to date (or set REGISTRY_PUBLISH_TO; a server started with "
+             "--publish-to does it by itself).")(function)
+
+
+def publish_after(db_path: str, publish_to: str | None) -> None:
+    """Bring the public copy ``publish_to`` up to date after a command wrote the registry (nothing
+    when it already is, e.g. because a following server was quicker); told on standard error."""
+    if publish_to:
+        publication = api.publish(db_path, out=publish_to, if_changed=True)
+        click.echo(f"published {publish_to}" if publication else f"{publish_to} is up to date", err=True)
 
 
 def fail_with_problems(problems: list[Problem], *, as_json: bool = False, heading: str = "") -> None:
@@ -128,7 +146,8 @@ def init(db_path: str, no_reference: bool) -> None:
 @click.option("-v", "--verbose", is_flag=True, help="List every changed record.")
 @click.option("--replace", is_flag=True,
               help="Write each record whole: fields it leaves out take their defaults, child lists it gives are complete.")
-def load(paths: tuple[str, ...], db_path: str, dry_run: bool, verbose: bool, replace: bool) -> None:
+@publish_to_option
+def load(paths: tuple[str, ...], db_path: str, dry_run: bool, verbose: bool, replace: bool, publish_to: str | None) -> None:
     """Load YAML seed files or folders (upsert by id, all or nothing). A record is merged into
     the stored one: what it leaves out is kept, unless --replace."""
     try:
@@ -138,6 +157,8 @@ def load(paths: tuple[str, ...], db_path: str, dry_run: bool, verbose: bool, rep
     if dry_run:
         click.echo("dry run: nothing written")
     print_plan(plan, verbose=verbose or dry_run)
+    if not dry_run:
+        publish_after(db_path, publish_to)
 
 
 @cli.command()
@@ -245,13 +266,29 @@ def history(record_id: str, db_path: str, as_json: bool) -> None:
 @click.option("--behind-https", is_flag=True, help="Served to users through https (a proxy in front): session cookies are Secure.")
 @click.option("--trusted-proxy", "trusted_proxies", multiple=True, metavar="ADDRESS",
               help="A proxy's address or network whose X-Forwarded-For and X-Forwarded-Proto are believed (repeatable).")
+@click.option("--publish-to", type=click.Path(dir_okay=False), envvar="REGISTRY_PUBLISH_TO", default=None, metavar="FILE",
+              help="Keep this public copy in step (or set REGISTRY_PUBLISH_TO): republished in the background after "
+                   "every change to the registry, from a form or from 'registry load/import/check'.")
+@click.option("--publish-delay", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
+              help="With --publish-to: publish once the registry has been quiet this long (default 2), "
+                   "so a burst of edits makes one publish.")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, envvar="WEB_CONCURRENCY",
+              help="With --public: serve from this many processes behind the one port (or set WEB_CONCURRENCY).")
 def serve(db_path: str, host: str, port: int, public_path: str | None, tiles: str | None, no_auth: bool,
           sql_threads: int | None, allow_sql: bool, session_hours: float, behind_https: bool,
-          trusted_proxies: tuple[str, ...]) -> None:
+          trusted_proxies: tuple[str, ...], publish_to: str | None, publish_delay: float | None, workers: int) -> None:
     """Serve the registry in Datasette: internally behind a login, or its public copy."""
     login = {"session_hours": session_hours, "behind_https": behind_https, "trusted_proxies": _networks(trusted_proxies)}
+    # Each face ignores the other's variable: REGISTRY_PUBLISH_TO is the internal face's (the public
+    # face only reads the copy), WEB_CONCURRENCY the public face's (the internal face is one process).
+    source = click.get_current_context().get_parameter_source
+    if public_path and source("publish_to") is ParameterSource.ENVIRONMENT:
+        publish_to = None
+    if not public_path and source("workers") is ParameterSource.ENVIRONMENT:
+        workers = 1
     api.serve(public_path or db_path, public=bool(public_path), host=host, port=port, auth=not no_auth, tiles=tiles,
-              sql_threads=sql_threads, allow_sql=allow_sql, login=login)
+              sql_threads=sql_threads, allow_sql=allow_sql, login=login, publish_to=publish_to,
+              publish_delay=publish_delay, workers=workers)
 
 
 def _networks(values: tuple[str, ...]) -> list[str]:
@@ -290,7 +327,9 @@ def demo(db_path: str, host: str, port: int, no_serve: bool) -> None:
         click.echo(f"serving at http://{host}:{port}/ (Ctrl-C stops)")
         if login:
             click.echo(f"log in as '{login.user}' with password {login.password} (made for this run only)")
-        api.serve(db_path, host=host, port=port)
+        if public_copy.exists():
+            click.echo(f"edits are published to {public_copy} within seconds")
+        api.serve(db_path, host=host, port=port, publish_to=public_copy if public_copy.exists() else None)
 
 
 @cli.command()

@@ -17,8 +17,8 @@ from checks.docs import checks_markdown
 from checks.registry import SEVERITY_ORDER
 from checks.report import FORMATS
 from checks.run import run_checks
-from registry import api
-from registry.cli import db_option, fail_with_problems, json_option
+from registry import api, i18n
+from registry.cli import db_option, fail_with_problems, json_option, publish_after, publish_to_option
 from registry.importers.indicators import DEFAULT_DIR, load_indicators
 from registry.models import Answer, ReviewerRole, ReviewOutcome
 from registry.problems import ProblemsFound
@@ -26,6 +26,9 @@ from registry.progress import on_terminal
 
 ISO_DATE = click.DateTime(formats=["%Y-%m-%d"])
 ANSWERS = click.Choice([a.value for a in Answer])
+
+lang_option = click.option("--lang", type=click.Choice(i18n.LANGUAGES), default=i18n.DEFAULT_LANGUAGE, show_default=True,
+                           help="Language of the titles and findings' messages.")
 
 
 def _date(value: datetime | None) -> date | None:
@@ -52,13 +55,18 @@ def _codes(values: tuple[str, ...]) -> list[str]:
 @json_option
 @click.option("--as-of", type=ISO_DATE, help="Take this date as today (default: today).")
 @click.option("--criteria", "criteria_path", type=click.Path(exists=True, dir_okay=False), help="Another criteria file.")
-def check_command(db_path, only, families, fail_on, output_format, as_json, as_of, criteria_path) -> None:
+@publish_to_option
+@lang_option
+def check_command(db_path, only, families, fail_on, output_format, as_json, as_of, criteria_path, publish_to, lang) -> None:
     """Run the checks, record the run and its findings, and list the open findings."""
     result = api.check(db_path, only=_codes(only), families=_codes(families), today=_date(as_of),
                        criteria_path=criteria_path, progress=on_terminal())
+    for finding in [*result.listing, *result.findings]:
+        finding["message"] = i18n.finding_message(lang, finding["message"], finding.get("evidence"))
     for note in result.notes:
         click.echo(f"note: {note}", err=True)
     click.echo(FORMATS["json" if as_json else output_format](result))
+    publish_after(db_path, publish_to)
     if fail_on != "never" and result.failing(fail_on):
         sys.exit(1)
 
@@ -66,11 +74,12 @@ def check_command(db_path, only, families, fail_on, output_format, as_json, as_o
 @click.command("checks")
 @click.option("--format", "output_format", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
 @json_option
-def checks_command(output_format: str, as_json: bool) -> None:
+@lang_option
+def checks_command(output_format: str, as_json: bool, lang: str) -> None:
     """List every check: code, severity, family, criterion and source.
 
     ``registry checks --format markdown > docs/checks.md`` regenerates the documentation."""
-    specs = api.checks()
+    specs = [spec.translated(lang) for spec in api.checks()]
     if as_json or output_format == "json":
         click.echo(json.dumps([spec.as_dict() for spec in specs], indent=2, ensure_ascii=False))
     elif output_format == "markdown":

@@ -17,7 +17,7 @@ from typing import Any
 import click
 
 from registry import api
-from registry.cli import db_option, fail_with_problems, json_option
+from registry.cli import db_option, fail_with_problems, json_option, publish_after, publish_to_option
 from registry.formats import FORMATS
 from registry.importers.report import render
 from registry.problems import ProblemsFound
@@ -48,9 +48,10 @@ def progress_on_terminal(items: Iterable[Any], count: int, label: str = "importi
               help="Write each record whole (the dry run shows what goes); without it, what a file leaves out is kept.")
 @click.option("--sheet", help="XLSX: the sheet to read (default: the first).")
 @json_option
+@publish_to_option
 def import_command(file: Path, db_path: str, kind: str | None, format_name: str | None, mapping: Path | None,
                    dry_run: bool, keep_valid: bool, dayfirst: bool, create_missing: bool, replace: bool,
-                   sheet: str | None, as_json: bool) -> None:
+                   sheet: str | None, as_json: bool, publish_to: str | None) -> None:
     """Import FILE (CSV, XLSX, seed YAML, EWP XML): match partners, show or write the changes."""
     try:
         report = api.import_file(file, db_path, kind=kind, format=format_name, mapping=mapping, dry_run=dry_run,
@@ -65,6 +66,8 @@ def import_command(file: Path, db_path: str, kind: str | None, format_name: str 
     else:
         for line in render(report):
             click.echo(line)
+    if not dry_run:
+        publish_after(db_path, publish_to)
     sys.exit(1 if report.refused else 0)
 
 

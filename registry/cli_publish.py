@@ -20,11 +20,16 @@ PUBLIC_DB = "public.db"
 @click.option("--out", default=PUBLIC_DB, show_default=True, type=click.Path(),
               help="The public database to write; an earlier public copy there is replaced, any other file is refused.")
 @click.option("--force", is_flag=True, help="Replace --out even when it is not a public copy.")
+@click.option("--if-changed", is_flag=True,
+              help="Write nothing when --out already holds the registry as it is (no change since it was published).")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
-def publish(db_path: str, out: str, force: bool, as_json: bool) -> None:
+def publish(db_path: str, out: str, force: bool, if_changed: bool, as_json: bool) -> None:
     """Write the minimised public copy of the registry (no contacts, reviews, findings,
     audit log or confidential agreements), to serve with 'registry serve --public'."""
-    publication = api.publish(db_path, out=out, force=force, progress=on_terminal())
+    publication = api.publish(db_path, out=out, force=force, progress=on_terminal(), if_changed=if_changed)
+    if publication is None:
+        click.echo(json.dumps({"path": out, "unchanged": True}) if as_json else f"{out} is up to date: nothing has changed")
+        return
     if as_json:
         click.echo(json.dumps(publication.as_dict(), indent=2))
         return

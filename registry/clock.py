@@ -51,5 +51,10 @@ def now_text() -> str:
 
 
 def register_sql(conn: sqlite3.Connection) -> None:
-    """Give ``conn`` the SQL function ``registry_today()``: :func:`today` as ``YYYY-MM-DD``."""
-    conn.create_function("registry_today", 0, lambda: today().isoformat())
+    """Give ``conn`` the SQL function ``registry_today()``: :func:`today` as ``YYYY-MM-DD``.
+
+    Declared deterministic so that SQLite reads it once per statement run (a constant it
+    factors out of the loop), not once per row: a view such as ``agreement_overview`` calls
+    it for each of a million agreements otherwise. Each run of a statement reads it afresh,
+    and no index, CHECK or generated column calls it (``schema_types.SqlRule`` uses triggers)."""
+    conn.create_function("registry_today", 0, lambda: today().isoformat(), deterministic=True)

@@ -58,8 +58,20 @@ _COMMON_NAMES = {
     "turkiet": "TR",
     "kosovo": "XK",
     "el": "GR",  # the EU's code for Greece, as in Erasmus codes
+    # Countries' own names in Latin letters that no catalogue gives (CLDR writes 日本, 한국, 中国)
+    "nihon": "JP",
+    "nippon": "JP",
+    "hanguk": "KR",
+    "zhongguo": "CN",
+    "bharat": "IN",
 }
 _EXTRA_COUNTRIES = {"XK": ("Kosovo", "Kosovo")}
+EXTRA_CODES = tuple(_EXTRA_COUNTRIES)
+
+
+def everyday_names(code: str) -> list[str]:
+    """The names in everyday use for ``code`` that ISO does not give ("UK", "Holland", "Nihon")."""
+    return [name for name, named in _COMMON_NAMES.items() if named == code and len(name) > 2]
 
 
 # Languages whose names for countries we also accept, so that a country's own name (Danmark,

@@ -71,12 +71,14 @@ class Face:
     def database_name(self) -> str:
         return self.db_path.stem
 
-    def datasette(self):
-        """An in-process Datasette for this face (tests and benchmarks)."""
+    def datasette(self, secret: str | None = None):
+        """An in-process Datasette for this face (tests, benchmarks and the worker processes of
+        ``registry serve --public --workers N``, which share one ``secret``)."""
         from datasette.app import Datasette
 
         files = {"immutables": [str(self.db_path)]} if self.public else {"files": [str(self.db_path)]}
         return Datasette(
+            secret=secret,
             metadata=self.metadata,
             template_dir=str(TEMPLATES_DIR),
             plugins_dir=str(PLUGINS_DIR),
@@ -133,13 +135,16 @@ def _dashboards_for(metadata: dict[str, Any], database_name: str) -> None:
                 dashboard_filter["db"] = database_name
 
 
-def internal_face(db_path: str | Path, *, auth: bool = True, tiles: str | None = None, login: dict | None = None) -> Face:
+def internal_face(db_path: str | Path, *, auth: bool = True, tiles: str | None = None, login: dict | None = None,
+                  publishing: dict | None = None) -> Face:
     """The whole registry, for logged-in accounts only (``auth=False`` for loopback development);
-    ``login`` holds the session options (``session_hours``, ``behind_https``, ``trusted_proxies``)."""
+    ``login`` holds the session options (``session_hours``, ``behind_https``, ``trusted_proxies``);
+    ``publishing`` the public copy it keeps in step (``publish_to``, ``publish_delay``:
+    registry/plugins/registry_republish.py)."""
     db_path = Path(db_path)
     metadata = build_metadata(db_path.stem)
     plugins = metadata.setdefault("plugins", {})
-    plugins.update(_plugins(public=False, tiles=tiles, auth=auth, login=login))
+    plugins.update(_plugins(public=False, tiles=tiles, auth=auth, login={**(login or {}), **(publishing or {})}))
     if auth:
         _require_an_account(db_path)
         # Any logged-in actor; anonymous requests match neither. allow_sql as well, because
@@ -193,10 +198,12 @@ def public_face(db_path: str | Path, *, tiles: str | None = None, allow_sql: boo
     try:
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
         database["tables"] = {t: spec for t, spec in database.get("tables", {}).items() if t in tables}
+        # Visitors get the lists about partners and agreements; the office's upkeep lists
+        # (``internal_only: true`` in the metadata: duplicates, merges) stay inside.
         database["queries"] = {
             query_name: query
             for query_name, query in database.get("queries", {}).items()
-            if not query.get("write") and _runs_on(conn, query["sql"])
+            if not query.get("write") and not query.get("internal_only") and _runs_on(conn, query["sql"])
         }
     finally:
         conn.close()

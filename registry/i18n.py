@@ -12,9 +12,16 @@ the browser's ``Accept-Language``, else English. An unknown language is English.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
-from collections.abc import Callable
+import json
+import re
+import sqlite3
+import string
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from babel.messages.pofile import read_po
 
@@ -23,6 +30,14 @@ DEFAULT_LANGUAGE = "en"
 LANGUAGE_NAMES = {"en": "English", "sv": "Svenska"}
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 COOKIE = "registry_lang"
+COOKIE_DAYS = 365
+# Where the words of Datasette's metadata are (titles, descriptions of tables, columns, canned
+# queries, dashboards and their charts): they are translated as the page is drawn.
+METADATA_TEXT_KEYS = frozenset({"title", "description", "description_html", "source", "license", "about", "name"})
+METADATA_SKIPPED_KEYS = frozenset({"sql", "params", "allow", "allow_sql", "facets", "sort", "sort_desc", "fts_table",
+                                   "label_column", "query", "db", "type"})
+
+_current: contextvars.ContextVar[str] = contextvars.ContextVar("registry_language", default=DEFAULT_LANGUAGE)
 
 
 @functools.cache
@@ -34,16 +49,189 @@ def catalogue(lang: str) -> dict[str, str]:
     with path.open("rb") as handle:
         catalog = read_po(handle, locale=lang)
     return {
-        str(message.id): str(message.string)
+        _key(message.context, str(message.id)): str(message.string)
         for message in catalog
         if message.id and isinstance(message.id, str) and message.string and not message.fuzzy
     }
 
 
+def _key(context: str | None, message: str) -> str:
+    # gettext's own way of keeping a message apart by its context
+    return f"{context}\x04{message}" if context else message
+
+
 def gettext(lang: str, message: str, **values: object) -> str:
-    """``message`` in ``lang``, with ``{name}`` placeholders filled from ``values``."""
+    """``message`` in ``lang``, with ``{name}`` placeholders filled from ``values`` (a translation
+    whose placeholders do not fit the values is passed over for the English)."""
     text = catalogue(known(lang)).get(message, message)
-    return text.format(**values) if values else text
+    if not values:
+        return text
+    try:
+        return text.format(**values)
+    except (KeyError, IndexError, ValueError):
+        return message.format(**values)
+
+
+def pgettext(lang: str, context: str, message: str) -> str:
+    """``message`` in ``lang`` in one sense: a column's name (``column``), a word of Datasette's (``filter``)."""
+    return catalogue(known(lang)).get(_key(context, message), message)
+
+
+COLUMN = "column"
+FILTER = "filter"
+
+
+def column_label(lang: str, name: str) -> str:
+    """A column (or a query's parameter) as the page names it: ``days_until_end`` is ``dagar kvar``."""
+    return pgettext(lang, COLUMN, name)
+
+
+# The words of Datasette's description of a table's filters and sort order ("where status =
+# "active" sorted by ends_on descending"), longest first; values in quotes are never touched.
+FILTER_WORDS = ("sorted by", "descending", "search matches", "where", "and", "contains", "does not contain",
+                "array contains", "array does not contain", "ends with", "starts with", "is not null", "is null",
+                "is not blank", "is blank", "not like", "like", "glob", "is on date", "in", "not in")
+_QUOTED = re.compile(r'("[^"]*")')
+_FILTER_WORD = re.compile(r"\b(" + "|".join(re.escape(w) for w in sorted(FILTER_WORDS, key=len, reverse=True)) + r")\b")
+
+
+def filter_description(lang: str, text: str) -> str:
+    """Datasette's English description of a table's filters, in ``lang``."""
+    if known(lang) == DEFAULT_LANGUAGE or not text:
+        return text
+    parts = _QUOTED.split(text)
+    return "".join(part if index % 2 else _FILTER_WORD.sub(lambda m: pgettext(lang, FILTER, m.group(1)), part)
+                   for index, part in enumerate(parts))
+
+
+# A finding's message is written by its check's SQL as ``registry_message('Agreement "{title}" has no
+# exit clause.', 'title', a.title)``: the English template and its values. Recording the finding
+# renders the English ``message`` and keeps template and values in its evidence (``"message"``),
+# so the message is defined once, in the check, and shown in any language when it is read.
+MESSAGE_KEY = "message"
+
+
+def message_sql(template: str, *names_and_values: object) -> str:
+    """SQL ``registry_message(template, name, value, ...)``: the message as JSON until it is recorded."""
+    if len(names_and_values) % 2:
+        raise ValueError(f"registry_message({template!r}, ...) needs a value for each name")
+    values = dict(zip(names_and_values[::2], names_and_values[1::2], strict=True))
+    return json.dumps({"template": template, "values": values}, ensure_ascii=False)
+
+
+def _template(message: object) -> dict[str, Any] | None:
+    if isinstance(message, str) and message.startswith('{"template"'):
+        try:
+            parsed = json.loads(message)
+        except ValueError:
+            return None
+        return parsed if isinstance(parsed, dict) and isinstance(parsed.get("template"), str) else None
+    return None
+
+
+class _LenientFormatter(string.Formatter):
+    """A value the SQL left empty, or one that does not take the format asked for, is shown as it is."""
+
+    def get_value(self, key, args, kwargs):
+        return kwargs.get(key, "") if isinstance(key, str) else super().get_value(key, args, kwargs)
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if value is None:  # SQL's NULL
+            return ""
+        try:
+            return super().format_field(value, format_spec)
+        except (TypeError, ValueError):
+            return str(value)
+
+
+def _render(lang: str, template: dict[str, Any]) -> str:
+    values = template.get("values") or {}
+    text = catalogue(known(lang)).get(template["template"], template["template"])
+    try:
+        return _LenientFormatter().format(text, **values)
+    except (IndexError, ValueError):  # a translation that is not a template: English
+        return _LenientFormatter().format(str(template["template"]), **values)
+
+
+SqlValue = str | int | float | bytes | None
+
+
+def recorded_message(message: SqlValue) -> SqlValue:
+    """SQL ``registry_message_text(message)``: the English text a finding records."""
+    template = _template(message)
+    return _render(DEFAULT_LANGUAGE, template) if template else message
+
+
+def recorded_evidence(message: SqlValue, evidence: SqlValue) -> SqlValue:
+    """SQL ``registry_message_evidence(message, evidence)``: the evidence, with the message's template and values."""
+    template = _template(message)
+    if template is None:
+        return evidence
+    try:
+        data = json.loads(evidence) if isinstance(evidence, str) and evidence else {}
+    except ValueError:
+        return evidence
+    if not isinstance(data, dict):
+        return evidence
+    return json.dumps({**data, MESSAGE_KEY: template}, ensure_ascii=False)
+
+
+def register_sql(conn: sqlite3.Connection) -> None:
+    """The SQL functions of a finding's message (see ``MESSAGE_KEY``)."""
+    conn.create_function("registry_message", -1, message_sql, deterministic=True)
+    conn.create_function("registry_message_text", 1, recorded_message, deterministic=True)
+    conn.create_function("registry_message_evidence", 2, recorded_evidence, deterministic=True)
+
+
+def finding_message(lang: str, message: str, evidence: object = None) -> str:
+    """A finding's message in ``lang``, from the template and values its evidence keeps (else as recorded)."""
+    if known(lang) == DEFAULT_LANGUAGE or not evidence:
+        return message
+    if isinstance(evidence, str):
+        try:
+            evidence = json.loads(evidence)
+        except ValueError:
+            return message
+    template = evidence.get(MESSAGE_KEY) if isinstance(evidence, dict) else None
+    if not isinstance(template, dict) or not isinstance(template.get("template"), str):
+        return message
+    return _render(lang, template)
+
+
+def N_(message: str) -> str:
+    """Marks an English message for the catalogue where it is defined; it is translated where it is shown."""
+    return message
+
+
+def current() -> str:
+    """The language of the page (or command) being made: set per request by the i18n plugin."""
+    return _current.get()
+
+
+@contextlib.contextmanager
+def speaking(lang: str) -> Iterator[str]:
+    """Within the block, ``current()`` is ``lang`` (made known)."""
+    token = _current.set(known(lang))
+    try:
+        yield _current.get()
+    finally:
+        _current.reset(token)
+
+
+def localise(value: Any, lang: str, key: str | None = None) -> Any:
+    """Datasette metadata (or any part of it) with its words in ``lang``: the texts under
+    ``METADATA_TEXT_KEYS`` and every column description; SQL, permissions and names of things stay."""
+    if lang == DEFAULT_LANGUAGE:
+        return value
+    if isinstance(value, dict):
+        if key == "columns":
+            return {name: gettext(lang, text) if isinstance(text, str) else text for name, text in value.items()}
+        return {k: v if k in METADATA_SKIPPED_KEYS else localise(v, lang, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [localise(item, lang, key) for item in value]
+    if isinstance(value, str) and key in METADATA_TEXT_KEYS:
+        return gettext(lang, value)
+    return value
 
 
 def translator(lang: str) -> Callable[..., str]:

@@ -14,12 +14,17 @@ the home institution), so a partner named only in a confidential agreement stays
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
 import sqlite3
 import tempfile
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, Any, Literal, overload
 
 from registry import clock, schema, views
 from registry import db as store
@@ -59,6 +64,7 @@ PUBLIC_TABLES: tuple[PublicTable, ...] = (
     PublicTable("networks"),
     PublicTable("memberships"),
     PublicTable("programmes"),
+    PublicTable("labels"),  # country names and kinds in words, for the views and search
     PublicTable(
         "agreements",
         columns=(
@@ -218,10 +224,22 @@ class WouldOverwrite(ValueError):
     """The output file exists and is not a public copy: replacing it could destroy a registry."""
 
 
+@overload
+def publish(source_path: str | Path, out: str | Path, *, force: bool = ..., progress: Progress = ...,
+            if_changed: Literal[False] = ...) -> Publication: ...
+
+
+@overload
+def publish(source_path: str | Path, out: str | Path, *, force: bool = ..., progress: Progress = ...,
+            if_changed: bool) -> Publication | None: ...
+
+
 def publish(source_path: str | Path, out: str | Path, *, force: bool = False,
-            progress: Progress = NO_PROGRESS) -> Publication:
+            progress: Progress = NO_PROGRESS, if_changed: bool = False) -> Publication | None:
     """Write the public database ``out`` from the registry at ``source_path``. An existing
-    ``out`` is replaced only when it is an earlier public copy, or with ``force``."""
+    ``out`` is replaced only when it is an earlier public copy, or with ``force``. With
+    ``if_changed``, nothing is written (``None``) when ``out`` already holds the registry as it
+    is now: no change has reached its audit log since (``source_state``)."""
     source_path, out = Path(source_path), Path(out)
     if out.resolve() == source_path.resolve():
         raise ValueError("the public database must be a new file, not the registry itself")
@@ -235,7 +253,51 @@ def publish(source_path: str | Path, out: str | Path, *, force: bool = False,
     # A registry of this release's schema, and undamaged: a copy of a damaged file would publish the damage.
     store.open_registry(source_path, read_only=True, intact=True).conn.close()
     store.require_folder(out, "the public copy")
-    conn = sqlite3.connect(":memory:", isolation_level=None)
+    # Read and write under one lock: a publish that read older rows must not replace a newer copy.
+    with publishing(out) as lock:
+        # Read before the copy is made: a change meanwhile is in the copy or makes the next publish.
+        state = source_state(source_path)
+        if if_changed and _recorded_state(lock) == state and is_public_copy(out):
+            return None
+        publication = _build(source_path, out, progress)
+        _record_state(lock, state)
+        return publication
+
+
+def source_state(source_path: Path) -> dict[str, Any]:
+    """What a public copy of the registry at ``source_path`` depends on: the registry, the last
+    entry of its audit log (every change to anything the copy holds is logged there) and its
+    schema's version."""
+    conn = sqlite3.connect(store.read_only_uri(source_path), uri=True)
+    try:
+        last = conn.execute(f"SELECT max(id) FROM {schema.AUDIT_TABLE}").fetchone()[0]
+        version = conn.execute("PRAGMA schema_version").fetchone()[0]
+    finally:
+        conn.close()
+    return {"registry": str(source_path.resolve()), "last_change": last, "schema_version": version}
+
+
+def _recorded_state(lock: IO[bytes]) -> dict[str, Any] | None:
+    lock.seek(0)
+    try:
+        return json.loads(lock.read() or b"null")
+    except ValueError:
+        return None
+
+
+def _record_state(lock: IO[bytes], state: dict[str, Any]) -> None:
+    lock.seek(0)
+    lock.truncate()
+    lock.write(json.dumps(state).encode())
+    lock.flush()
+
+
+def _build(source_path: Path, out: Path, progress: Progress) -> Publication:
+    with closing(sqlite3.connect(":memory:", isolation_level=None)) as conn:
+        return _build_in(conn, source_path, out, progress)
+
+
+def _build_in(conn: sqlite3.Connection, source_path: Path, out: Path, progress: Progress) -> Publication:
     clock.register_sql(conn)
     conn.execute("ATTACH DATABASE ? AS src", [store.read_only_uri(source_path)])
     conn.execute("BEGIN")
@@ -266,13 +328,43 @@ def publish(source_path: str | Path, out: str | Path, *, force: bool = False,
     _add_search_and_views(conn)
     conn.execute("COMMIT")
     conn.execute("ANALYZE")
-    handle, temporary = tempfile.mkstemp(prefix=".public-", suffix=".db", dir=out.parent)
+    _write_and_swap_in(conn, out)
+    return Publication(out, rows, {name: count for name, count in withheld.items() if count})
+
+
+@contextmanager
+def publishing(out: Path) -> Iterator[IO[bytes]]:
+    """Hold the lock of public copy ``out``: two publishes never write it at once, from one
+    process or several (a following server, a timer, someone at a shell). Blocks until free.
+    The lock file (``.public.db.lock`` beside ``public.db``) also records which state of which
+    registry the copy holds (``source_state``), for ``publish(if_changed=True)``."""
+    with open(out.with_name(f".{out.name}.lock"), "a+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield lock
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _write_and_swap_in(conn: sqlite3.Connection, out: Path) -> None:
+    """Write the copy to a new file beside ``out``, on disk for good (fsync), then put it in
+    ``out``'s place in one step (``os.replace``): a reader opens the old copy or the new one,
+    never half of one, and a failure on the way leaves the old copy as it was."""
+    handle, temporary = tempfile.mkstemp(prefix=f".{out.stem}-", suffix=".db", dir=out.parent)
     os.close(handle)
     os.unlink(temporary)
     try:
         conn.execute("VACUUM main INTO ?", [temporary])
-        conn.close()
+        _fsync(temporary)
         os.replace(temporary, out)
+        _fsync(out.parent)  # the rename itself, so a crash cannot bring the old name back
     finally:
         Path(temporary).unlink(missing_ok=True)
-    return Publication(out, rows, {name: count for name, count in withheld.items() if count})
+
+
+def _fsync(path: str | Path) -> None:
+    handle = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)

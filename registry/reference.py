@@ -15,18 +15,22 @@ and a newer release writes only what changed.
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import io
+import itertools
 import json
 import re
 import sys
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import click
+import ijson
 import sqlite_utils
 from pydantic import ValidationError
 
@@ -57,8 +61,8 @@ def ror_id(value: str) -> str:
 class ReferenceFile:
     source: str  # ror or hipo
     release: str | None
-    rows: Iterable[dict[str, Any]]  # raw records as the file has them
-    count: int
+    rows: Iterable[dict[str, Any]]  # raw records as the file has them, read as they are used
+    count: Callable[[], int]  # how many there are (a pass over the file: for a progress bar only)
 
 
 def _release_of(name: str) -> str | None:
@@ -67,45 +71,99 @@ def _release_of(name: str) -> str | None:
 
 
 def _open_text(path: Path) -> io.TextIOBase:
+    return io.TextIOWrapper(_open_bytes(path), encoding="utf-8")
+
+
+def _open_bytes(path: Path) -> IO[bytes]:
+    """The file's bytes, gunzipped if gzipped, past a UTF-8 byte order mark if it has one."""
     raw = path.open("rb")
     head = raw.read(2)
     raw.seek(0)
-    stream = gzip.GzipFile(fileobj=raw) if head == b"\x1f\x8b" else raw
-    return io.TextIOWrapper(stream, encoding="utf-8-sig")
+    return _past_bom(gzip.GzipFile(fileobj=raw) if head == b"\x1f\x8b" else raw)
+
+
+def _past_bom(stream: Any) -> IO[bytes]:
+    buffered = stream if isinstance(stream, io.BufferedReader) else io.BufferedReader(stream)
+    if buffered.peek(3)[:3] == codecs.BOM_UTF8:
+        buffered.read(3)
+    return buffered
 
 
 def open_reference(path: str | Path) -> ReferenceFile:
-    """Recognise a reference file and return its records (not yet converted)."""
+    """Recognise a reference file and return its records (not yet converted), read lazily: a
+    JSON array is parsed record by record (ijson), so a full ROR dump never sits in memory."""
     path = Path(path)
     if zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as archive:
             members = [m for m in archive.namelist() if m.endswith(".json")]
-            if not members:
-                raise ProblemsFound([Problem("unknown-format", str(path), "the zip holds no .json file")])
-            member = next((m for m in members if "schema_v2" in m), members[0])
-            rows = json.loads(archive.read(member).decode("utf-8-sig"))
-        return _from_rows(path, rows, _release_of(member) or _release_of(path.name))
+        if not members:
+            raise ProblemsFound([Problem("unknown-format", str(path), "the zip holds no .json file")])
+        member = next((m for m in members if "schema_v2" in m), members[0])
+        return _from_array(path, _ZipMember(path, member), _release_of(member) or _release_of(path.name))
     with _open_text(path) as stream:
         first = stream.read(1)
         while first and first.isspace():
             first = stream.read(1)
-        if first == "[":
-            rows = json.loads(first + stream.read())
-            return _from_rows(path, rows, _release_of(path.name))
+    if first == "[":
+        return _from_array(path, _File(path), _release_of(path.name))
     if first != "{":
         raise ProblemsFound(
             [Problem("unknown-format", str(path), "not a ROR dump (JSON array, zip or JSON lines) nor the world-universities JSON")]
         )
-    with _open_text(path) as stream:  # counted first, so a progress bar knows the total
-        count = sum(1 for line in stream if line.strip())
-    return ReferenceFile("ror", _release_of(path.name), _json_lines(path), count)
+    return ReferenceFile("ror", _release_of(path.name), _Rows(lambda: _json_lines(path)), lambda: _count(_json_lines(path)))
 
 
-def _from_rows(path: Path, rows: Any, release: str | None) -> ReferenceFile:
-    if not isinstance(rows, list) or (rows and not isinstance(rows[0], dict)):
-        raise ProblemsFound([Problem("unknown-format", str(path), "expected a JSON array of records")])
-    source = "hipo" if rows and "alpha_two_code" in rows[0] else "ror"
-    return ReferenceFile(source, release, rows, len(rows))
+class _Rows:
+    """Rows that can be read more than once, each time afresh from the file."""
+
+    def __init__(self, read: Callable[[], Iterator[dict[str, Any]]]):
+        self.read = read
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return self.read()
+
+
+@dataclass
+class _ZipMember:
+    path: Path
+    member: str
+
+    @contextmanager
+    def open(self) -> Iterator[IO[bytes]]:
+        with zipfile.ZipFile(self.path) as archive, archive.open(self.member) as member:
+            yield _past_bom(member)
+
+
+@dataclass
+class _File:
+    path: Path
+
+    @contextmanager
+    def open(self) -> Iterator[IO[bytes]]:
+        with _open_bytes(self.path) as stream:
+            yield stream
+
+
+def _array_items(path: Path, source: _ZipMember | _File) -> Iterator[dict[str, Any]]:
+    with source.open() as stream:
+        try:
+            for number, item in enumerate(ijson.items(stream, "item", use_float=True), start=1):
+                if not isinstance(item, dict):
+                    raise ProblemsFound([Problem("unknown-format", f"{path}: record {number}", "expected a JSON array of records")])
+                yield item
+        except ijson.JSONError as error:
+            reason = " ".join(str(error).split())  # yajl points with an arrow over several lines
+            raise ProblemsFound([Problem("invalid-json", str(path), f"not valid JSON: {reason}")]) from error
+
+
+def _from_array(path: Path, source: _ZipMember | _File, release: str | None) -> ReferenceFile:
+    first = next(_array_items(path, source), None)
+    kind = "hipo" if first and "alpha_two_code" in first else "ror"
+    return ReferenceFile(kind, release, _Rows(lambda: _array_items(path, source)), lambda: _count(_array_items(path, source)))
+
+
+def _count(rows: Iterator[Any]) -> int:
+    return sum(1 for _ in rows)
 
 
 def _json_lines(path: Path) -> Iterator[dict[str, Any]]:
@@ -236,12 +294,13 @@ class LoadResult:
         return dict(self.__dict__)
 
 
-def _progress(total: int, label: str, show: bool | None):
-    if show is None:
-        show = sys.stderr.isatty() and total > PROGRESS_THRESHOLD
-    if not show:
+def _progress(total: Callable[[], int], label: str, show: bool | None):
+    if show is False or (show is None and not sys.stderr.isatty()):
         return None
-    return click.progressbar(length=total, label=label, file=sys.stderr)
+    length = total()
+    if show is None and length <= PROGRESS_THRESHOLD:
+        return None
+    return click.progressbar(length=length, label=label, file=sys.stderr)
 
 
 def load_reference(
@@ -251,51 +310,32 @@ def load_reference(
     actor: str | None = None,
     progress: bool | None = None,
 ) -> LoadResult:
-    """Read, validate and write a reference file in one logged transaction.
+    """Read, validate and write a reference file in one logged transaction, 2,000 records at a
+    time: memory holds one batch, whatever the file's size.
 
     Records that fail validation are reported all at once and nothing is written. A
     progress bar shows on a terminal for loads of more than 10,000 records."""
     path = Path(path)
     reference = open_reference(path)
-    convert = from_hipo if reference.source == "hipo" else from_ror
-    records: list[ReferenceInstitution] = []
     problems: list[Problem] = []
-    seen: set[str] = set()
+    result = LoadResult(reference.source, reference.release)
     bar = _progress(reference.count, f"reading {path.name}", progress)
-    for number, row in enumerate(reference.rows, start=1):
-        try:
-            values = convert(row, reference.release)
-            if values["id"] in seen:  # the same institution twice in Hipo: keep the first
-                continue
-            seen.add(values["id"])
-            records.append(ReferenceInstitution.model_validate(values))
-        except (KeyError, TypeError, AttributeError) as error:
-            problems.append(Problem("invalid-record", f"{path}: record {number}", f"missing or malformed field {error}"))
-        except ValidationError as error:
-            for detail in error.errors():
-                problems.append(
-                    Problem("invalid-value", f"{path}: record {number}", detail["msg"], f"reference/{row.get('id') or row.get('name')}",
-                            ".".join(str(p) for p in detail["loc"]), detail.get("input"))
-                )
-        if bar is not None:
-            bar.update(1)
-    if bar is not None:
-        bar.render_finish()
-    if problems:
-        raise ProblemsFound(problems)
-    result = LoadResult(reference.source, reference.release, records=len(records))
-    bar = _progress(len(records), "writing", progress)
     with store.transaction(db, actor=actor or store.default_actor(), source=f"reference load {path.name}"):
-        for start in range(0, len(records), _CHUNK):
-            chunk = records[start:start + _CHUNK]
+        bulk = store.BulkWrite(db)
+        records = _valid_records(path, reference, problems, bar)
+        while chunk := list(itertools.islice(records, _CHUNK)):
+            if problems:
+                continue  # nothing will be written: only the rest of the problems are looked for
+            result.records += len(chunk)
             plan = store.plan_changes(db, chunk)
-            store.apply_plan(db, plan)
+            bulk.apply(plan)
             for change in plan.changes:
                 if change.table == ReferenceInstitution.table:
                     result.inserted += change.operation == "insert"
                     result.updated += change.operation == "update"
-            if bar is not None:
-                bar.update(len(chunk))
+        if problems:
+            raise ProblemsFound(problems)
+        bulk.finish()
         result.unchanged = result.records - result.inserted - result.updated
         result.names = db.conn.execute("SELECT count(*) FROM reference_names").fetchone()[0]
         if result.inserted or result.updated:
@@ -309,6 +349,29 @@ def load_reference(
     if bar is not None:
         bar.render_finish()
     return result
+
+
+def _valid_records(path: Path, reference: ReferenceFile, problems: list[Problem], bar: Any) -> Iterator[ReferenceInstitution]:
+    """The file's records converted and validated, as they are read; what is wrong goes to ``problems``."""
+    convert = from_hipo if reference.source == "hipo" else from_ror
+    seen: set[str] = set()  # ids only: the same institution twice in Hipo keeps the first
+    for number, row in enumerate(reference.rows, start=1):
+        if bar is not None:
+            bar.update(1)
+        try:
+            values = convert(row, reference.release)
+            if values["id"] in seen:
+                continue
+            seen.add(values["id"])
+            yield ReferenceInstitution.model_validate(values)
+        except (KeyError, TypeError, AttributeError) as error:
+            problems.append(Problem("invalid-record", f"{path}: record {number}", f"missing or malformed field {error}"))
+        except ValidationError as error:
+            for detail in error.errors():
+                problems.append(
+                    Problem("invalid-value", f"{path}: record {number}", detail["msg"], f"reference/{row.get('id') or row.get('name')}",
+                            ".".join(str(p) for p in detail["loc"]), detail.get("input"))
+                )
 
 
 SHIPPED_FOLDER = Path(__file__).resolve().parent.parent / "data" / "reference_institutions"

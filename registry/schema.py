@@ -34,7 +34,7 @@ AUDIT_CONTEXT_TABLE = "audit_context"
 @dataclass
 class Column:
     name: str
-    kind: str  # text, integer, real, bool, date, enum, json
+    kind: str  # text, integer, real, bool, date, enum, json, blob
     nullable: bool
     default: Any = None
     enum_values: tuple[str, ...] = ()
@@ -52,7 +52,7 @@ class Column:
 
     @property
     def sql_type(self) -> str:
-        return {"integer": "INTEGER", "bool": "INTEGER", "real": "REAL"}.get(self.kind, "TEXT")
+        return {"integer": "INTEGER", "bool": "INTEGER", "real": "REAL", "blob": "BLOB"}.get(self.kind, "TEXT")
 
     def checks(self) -> list[str]:
         q = quote(self.name)
@@ -139,6 +139,8 @@ def _column(name: str, info: FieldInfo) -> Column:
         kind = "integer"
     elif annotation is float:
         kind = "real"
+    elif annotation is bytes:
+        kind = "blob"
     elif annotation is date:
         kind = "date"
     else:
@@ -160,7 +162,7 @@ def _column(name: str, info: FieldInfo) -> Column:
     for item in metadata:
         expanded.extend(item if isinstance(item, annotated_types.GroupedMetadata) else [item])
     for item in expanded:
-        if isinstance(item, annotated_types.MinLen) and item.min_length > 0 and kind == "text":
+        if isinstance(item, annotated_types.MinLen) and item.min_length > 0 and kind in ("text", "blob"):
             column.min_length = item.min_length
         elif isinstance(item, SqlCheck):
             column.sql_checks.append(item.expression)
@@ -405,11 +407,70 @@ SEARCH_TABLES = {
 }
 
 
+def label_sql(vocabulary: str, value: str) -> str:
+    """SQL for the English words of code ``value`` (an SQL expression) of ``vocabulary``, from
+    the labels table (registry.models.labels); the code itself where it has none."""
+    return (f"coalesce((SELECT l.label FROM labels l WHERE l.vocabulary = {sql_literal(vocabulary)} "
+            f"AND l.value = {value}), {value})")
+
+
+def _words(vocabulary: str, value: str) -> str:
+    return f"(SELECT l.words FROM labels l WHERE l.vocabulary = {sql_literal(vocabulary)} AND l.value = {value})"
+
+
+def _joined(*parts: str) -> str:
+    """SQL joining ``parts`` with spaces, an empty one for each NULL (concat_ws needs SQLite 3.44)."""
+    return " || ' ' || ".join(f"coalesce({part}, '')" for part in parts)
+
+
+_NETWORKS_OF = "(SELECT n.name || coalesce(' ' || n.acronym, '') FROM networks n WHERE n.id = m.network)"
+
+
+def _medical(alias: str) -> str:
+    return f"CASE WHEN {alias}.medical_faculty = 1 THEN {_words('medical_faculty', sql_literal('yes'))} END"
+
+
+def _institution_topics(alias: str) -> str:
+    """What else finds an institution: its country's names in many languages, its kind, that it
+    has a medical or health faculty, and its networks' names and acronyms (search words of
+    ``labels``, registry/db/vocabulary.py)."""
+    return (
+        _joined(
+            _words("country", f"{alias}.country"),
+            _words("institution_kind", f"{alias}.kind"),
+            _medical(alias),
+            f"(SELECT group_concat({_NETWORKS_OF}, ' ') FROM memberships m WHERE m.institution = {alias}.id)",
+        )
+    )
+
+
+def _agreement_topics(alias: str) -> str:
+    """What else finds an agreement: its kind, its partners' countries, cities, networks and medical
+    faculties, the ISCED fields of its subject areas, its degree kinds and its programmes' names."""
+    partners = (f"FROM agreement_parties p JOIN institutions i ON i.id = p.institution "
+                f"WHERE p.agreement = {alias}.id AND p.role <> 'home' AND i.is_home = 0")
+    isced = "json_extract(s.value, '$.isced_code')"
+    return _joined(
+        _words("agreement_kind", f"{alias}.kind"),
+        f"(SELECT group_concat({_joined(_words('country', 'i.country'), 'i.city', _medical('i'))}, ' ') {partners})",
+        f"(SELECT group_concat({_NETWORKS_OF}, ' ') FROM memberships m "
+        f"WHERE m.institution IN (SELECT i.id {partners}) AND m.until IS NULL)",
+        # a field's words hold its narrow and broad fields' names too; a code the list lacks
+        # (0919, 0988) is found by its narrow or broad field. Equalities, so each is an index lookup.
+        f"(SELECT group_concat(coalesce({_words('isced', 'c')}, {_words('isced', 'substr(c, 1, 3)')}, "
+        f"{_words('isced', 'substr(c, 1, 2)')}), ' ') FROM (SELECT {isced} AS c "
+        f"FROM mobility_terms t, json_each(t.subject_areas) s WHERE t.agreement = {alias}.id))",
+        f"(SELECT group_concat({_words('degree_kind', 'd.kind')}, ' ') FROM degree_terms d WHERE d.agreement = {alias}.id)",
+        f"(SELECT group_concat(g.name_en, ' ') FROM agreement_programmes ap "
+        f"JOIN programmes g ON g.id = ap.programme WHERE ap.agreement = {alias}.id)",
+    )
+
+
 def _institution_row(alias: str) -> str:
     ident = f"{alias}.id"
     return (
         f"{alias}.rowid, {alias}.name, {alias}.acronym, {alias}.city, "
-        f"{_INSTITUTION_NAMES.format(id=ident)}, {_INSTITUTION_FOLDED.format(id=ident)}"
+        f"{_INSTITUTION_NAMES.format(id=ident)}, {_INSTITUTION_FOLDED.format(id=ident)}, {_institution_topics(alias)}"
     )
 
 
@@ -418,25 +479,67 @@ def _agreement_row(alias: str) -> str:
     return (
         # The office's own code is searched with the title (the search table keeps its columns).
         f"{alias}.rowid, {alias}.title || coalesce(' | ' || {alias}.agreement_code, ''), {alias}.notes, "
-        f"{_AGREEMENT_PARTNERS.format(id=ident)}, {_AGREEMENT_PARTNERS_FOLDED.format(id=ident)}"
+        f"{_AGREEMENT_PARTNERS.format(id=ident)}, {_AGREEMENT_PARTNERS_FOLDED.format(id=ident)}, {_agreement_topics(alias)}"
     )
+
+
+def _refresh_institutions(keys: str) -> str:
+    """Recompute the topics of the institutions whose ids ``keys`` (SQL) gives."""
+    return (f"UPDATE institutions_fts SET topics = {_institution_topics('i')} FROM institutions i "
+            f"WHERE i.id IN ({keys}) AND institutions_fts.rowid = i.rowid;")
+
+
+def _refresh_agreements(keys: str) -> str:
+    """Recompute the topics of the agreements whose ids ``keys`` (SQL) gives."""
+    return (f"UPDATE agreements_fts SET topics = {_agreement_topics('a')} FROM agreements a "
+            f"WHERE a.id IN ({keys}) AND agreements_fts.rowid = a.rowid;")
+
+
+def _topic_triggers() -> str:
+    """Triggers that keep the topics current when what they are made of changes elsewhere."""
+    of_institution = "SELECT agreement FROM agreement_parties WHERE institution IN ({})"
+    members = "SELECT institution FROM memberships WHERE network = {row}.id"
+    # table -> (institutions, agreements) whose topics a change of one of its rows touches, as SQL over {row}
+    sources: dict[str, tuple[str | None, str]] = {
+        "memberships": ("{row}.institution", of_institution.format("{row}.institution")),
+        "networks": (members, of_institution.format(members)),
+        "mobility_terms": (None, "{row}.agreement"),
+        "degree_terms": (None, "{row}.agreement"),
+        "agreement_programmes": (None, "{row}.agreement"),
+        "programmes": (None, "SELECT agreement FROM agreement_programmes WHERE programme = {row}.id"),
+    }
+    events = {"insert": ("NEW",), "delete": ("OLD",), "update": ("OLD", "NEW")}
+    triggers = []
+    for table, (institutions, agreements) in sources.items():
+        for event, rows in events.items():
+            statements = [
+                (_refresh_institutions(institutions.format(row=row)) if institutions else "")
+                + _refresh_agreements(agreements.format(row=row))
+                for row in rows
+            ]
+            body = "\n  ".join(statements)
+            triggers.append(
+                f"CREATE TRIGGER IF NOT EXISTS {table}_fts_topics_{event} AFTER {event.upper()} ON {table} BEGIN\n  {body}\nEND;"
+            )
+    return "\n".join(triggers)
 
 
 SEARCH_SQL = f"""
 CREATE VIRTUAL TABLE IF NOT EXISTS institutions_fts USING fts5(
-  name, acronym, city, all_names, all_names_folded, tokenize = 'unicode61 remove_diacritics 2'
+  name, acronym, city, all_names, all_names_folded, topics, tokenize = 'unicode61 remove_diacritics 2'
 );
 CREATE VIRTUAL TABLE IF NOT EXISTS agreements_fts USING fts5(
-  title, notes, partners, partners_folded, tokenize = 'unicode61 remove_diacritics 2'
+  title, notes, partners, partners_folded, topics, tokenize = 'unicode61 remove_diacritics 2'
 );
 CREATE TRIGGER IF NOT EXISTS institutions_fts_insert AFTER INSERT ON institutions BEGIN
-  INSERT INTO institutions_fts (rowid, name, acronym, city, all_names, all_names_folded)
+  INSERT INTO institutions_fts (rowid, name, acronym, city, all_names, all_names_folded, topics)
   VALUES ({_institution_row('NEW')});
 END;
 CREATE TRIGGER IF NOT EXISTS institutions_fts_update AFTER UPDATE ON institutions BEGIN
   DELETE FROM institutions_fts WHERE rowid = OLD.rowid;
-  INSERT INTO institutions_fts (rowid, name, acronym, city, all_names, all_names_folded)
+  INSERT INTO institutions_fts (rowid, name, acronym, city, all_names, all_names_folded, topics)
   VALUES ({_institution_row('NEW')});
+  {_refresh_agreements("SELECT agreement FROM agreement_parties WHERE institution = NEW.id")}
 END;
 CREATE TRIGGER IF NOT EXISTS institutions_fts_delete AFTER DELETE ON institutions BEGIN
   DELETE FROM institutions_fts WHERE rowid = OLD.rowid;
@@ -457,11 +560,11 @@ CREATE TRIGGER IF NOT EXISTS institution_names_fts_delete AFTER DELETE ON instit
   WHERE rowid = (SELECT rowid FROM institutions WHERE id = OLD.institution);
 END;
 CREATE TRIGGER IF NOT EXISTS agreements_fts_insert AFTER INSERT ON agreements BEGIN
-  INSERT INTO agreements_fts (rowid, title, notes, partners, partners_folded) VALUES ({_agreement_row('NEW')});
+  INSERT INTO agreements_fts (rowid, title, notes, partners, partners_folded, topics) VALUES ({_agreement_row('NEW')});
 END;
 CREATE TRIGGER IF NOT EXISTS agreements_fts_update AFTER UPDATE ON agreements BEGIN
   DELETE FROM agreements_fts WHERE rowid = OLD.rowid;
-  INSERT INTO agreements_fts (rowid, title, notes, partners, partners_folded) VALUES ({_agreement_row('NEW')});
+  INSERT INTO agreements_fts (rowid, title, notes, partners, partners_folded, topics) VALUES ({_agreement_row('NEW')});
 END;
 CREATE TRIGGER IF NOT EXISTS agreements_fts_delete AFTER DELETE ON agreements BEGIN
   DELETE FROM agreements_fts WHERE rowid = OLD.rowid;
@@ -470,24 +573,28 @@ CREATE TRIGGER IF NOT EXISTS agreement_parties_fts_insert AFTER INSERT ON agreem
   UPDATE agreements_fts SET partners = {_AGREEMENT_PARTNERS.format(id='NEW.agreement')},
     partners_folded = {_AGREEMENT_PARTNERS_FOLDED.format(id='NEW.agreement')}
   WHERE rowid = (SELECT rowid FROM agreements WHERE id = NEW.agreement);
+  {_refresh_agreements("NEW.agreement")}
 END;
 CREATE TRIGGER IF NOT EXISTS agreement_parties_fts_delete AFTER DELETE ON agreement_parties BEGIN
   UPDATE agreements_fts SET partners = {_AGREEMENT_PARTNERS.format(id='OLD.agreement')},
     partners_folded = {_AGREEMENT_PARTNERS_FOLDED.format(id='OLD.agreement')}
   WHERE rowid = (SELECT rowid FROM agreements WHERE id = OLD.agreement);
+  {_refresh_agreements("OLD.agreement")}
 END;
 CREATE TRIGGER IF NOT EXISTS agreement_parties_fts_update AFTER UPDATE ON agreement_parties BEGIN
   UPDATE agreements_fts SET partners = {_AGREEMENT_PARTNERS.format(id='a.id')},
     partners_folded = {_AGREEMENT_PARTNERS_FOLDED.format(id='a.id')}
   FROM agreements a WHERE a.id IN (OLD.agreement, NEW.agreement) AND agreements_fts.rowid = a.rowid;
+  {_refresh_agreements("OLD.agreement, NEW.agreement")}
 END;
+{_topic_triggers()}
 """
 
 REBUILD_SEARCH_SQL = f"""
 DELETE FROM institutions_fts;
-INSERT INTO institutions_fts (rowid, name, acronym, city, all_names, all_names_folded)
+INSERT INTO institutions_fts (rowid, name, acronym, city, all_names, all_names_folded, topics)
   SELECT {_institution_row('i')} FROM institutions i;
 DELETE FROM agreements_fts;
-INSERT INTO agreements_fts (rowid, title, notes, partners, partners_folded)
+INSERT INTO agreements_fts (rowid, title, notes, partners, partners_folded, topics)
   SELECT {_agreement_row('a')} FROM agreements a;
 """

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import string
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
@@ -185,3 +186,24 @@ AcademicYear = Annotated[
     Field(description="academic year as 2024/2025 (or 2025/2025 for a calendar-year academic year)"),
 ]
 
+
+
+class Labelled(StrEnum):
+    """An enumeration whose members carry the words people read, in English (the pages pass
+    them through the message catalogue): ``erasmus_iia = "erasmus_iia", "Erasmus+
+    inter-institutional agreement"``. A member given no words reads as its value in words:
+    ``student_exchange`` is "Student exchange"."""
+
+    label: str
+
+    def __new__(cls, value: str, label: str | None = None) -> Labelled:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label or words_of(value)
+        return member
+
+
+def words_of(value: str) -> str:
+    """A code in words: ``student_exchange`` -> "Student exchange" (``A1`` stays ``A1``)."""
+    text = value.replace("_", " ")
+    return text[:1].upper() + text[1:]

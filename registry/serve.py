@@ -11,6 +11,9 @@ from __future__ import annotations
 import copy
 import inspect
 import json
+import logging
+import os
+import secrets
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -124,12 +127,14 @@ def serve(
     sql_threads: int | None = None,
     allow_sql: bool = False,
     login: dict | None = None,
+    publishing: dict | None = None,
+    workers: int = 1,
 ) -> None:
     """Serve the registry with Datasette until interrupted: the internal face (login
     required unless ``auth`` is off) or, with ``public``, the published copy (arbitrary SQL
-    only with ``allow_sql``). ``sql_threads`` runs queries in that many threads instead of on
-    the server's loop; ``login`` holds the internal face's session options (see
-    ``faces.internal_face``)."""
+    only with ``allow_sql``), from ``workers`` processes. ``sql_threads`` runs queries in that
+    many threads instead of on the server's loop; ``login`` holds the internal face's session
+    options and ``publishing`` the public copy it keeps in step (see ``faces.internal_face``)."""
     from datasette.cli import cli as datasette_cli
 
     from registry import faces
@@ -138,8 +143,13 @@ def serve(
     if not db_path.exists():
         hint = "run 'registry publish' first" if public else "run 'registry init' and 'registry load' first, or 'registry demo'"
         raise FileNotFoundError(f"no registry at {db_path}: {hint}")
+    log_to_stderr()
+    if public and workers > 1:
+        serve_workers(db_path, host=host, port=port, workers=workers, tiles=tiles, allow_sql=allow_sql,
+                      sql_threads=sql_threads)
+        return
     face = (faces.public_face(db_path, tiles=tiles, allow_sql=allow_sql) if public
-            else faces.internal_face(db_path, auth=auth, tiles=tiles, login=login))
+            else faces.internal_face(db_path, auth=auth, tiles=tiles, login=login, publishing=publishing))
     args = datasette_args(
         db_path,
         host=host,
@@ -153,3 +163,53 @@ def serve(
         static={faces.STATIC_MOUNT: faces.STATIC_DIR},
     )
     datasette_cli.main(args=args, prog_name="registry serve")
+
+
+def log_to_stderr() -> None:
+    """The registry's own notices of a server (a copy published, a new copy served) on standard error."""
+    logger = logging.getLogger("registry")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s:     %(name)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+
+
+# -- the public face from several processes ------------------------------------------------------------------
+
+WORKER_SETTINGS = "REGISTRY_WORKER_SETTINGS"  # how the supervisor tells each worker what to serve
+WORKER_HEALTHCHECK_SECONDS = 30
+
+
+def serve_workers(db_path: Path, *, host: str, port: int, workers: int, tiles: str | None = None,
+                  allow_sql: bool = False, sql_threads: int | None = None) -> None:
+    """Serve the public copy from ``workers`` processes behind one port: uvicorn's supervisor
+    binds the socket once, starts each worker on it (the kernel hands each new connection to
+    one of them) and starts a new worker if one dies. Each worker builds its own Datasette
+    (``worker_app``) and follows the copy on disk by itself (registry/plugins/registry_public_copy.py),
+    so a new copy reaches every worker without a restart. The copy is immutable: the workers share
+    nothing but the file."""
+    import uvicorn
+
+    os.environ[WORKER_SETTINGS] = json.dumps({
+        "db_path": str(Path(db_path).resolve()), "tiles": tiles, "allow_sql": allow_sql, "sql_threads": sql_threads,
+        # one secret for all, so a signed value (a cookie, a CSRF token) one worker made holds at the others
+        "secret": secrets.token_hex(32),
+    })
+    # A worker that does not answer the supervisor's ping for this long is taken for hung and
+    # replaced; a new one on a busy machine needs seconds just to import its modules (uvicorn's 5 s
+    # had workers replaced before they ever started).
+    uvicorn.run("registry.serve:worker_app", factory=True, host=host, port=port, workers=workers, lifespan="on",
+                log_level="info", timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS)
+
+
+def worker_app():
+    """The ASGI app of one worker process of ``serve_workers`` (a uvicorn factory)."""
+    from registry import faces
+
+    log_to_stderr()
+    settings = json.loads(os.environ[WORKER_SETTINGS])
+    face = faces.public_face(settings["db_path"], tiles=settings["tiles"], allow_sql=settings["allow_sql"])
+    if settings["sql_threads"] is not None:
+        face.settings["num_sql_threads"] = settings["sql_threads"]
+    return face.datasette(secret=settings["secret"]).app()

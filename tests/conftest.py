@@ -67,9 +67,12 @@ def free_port() -> int:
 
 
 def start_registry(args: list[str], log: Path, env: dict | None = None, *, ready: str = "/-/versions.json",
-                   timeout: float = 60) -> tuple[subprocess.Popen, str]:
+                   timeout: float = 300) -> tuple[subprocess.Popen, str]:
     """Start the installed ``registry`` command (``serve ...``) on a free port of 127.0.0.1 and
-    wait until ``ready`` answers; (process, base URL). The caller stops the process."""
+    wait until ``ready`` answers; (process, base URL). The caller stops the process.
+
+    ``timeout`` only catches a server that hangs: a busy machine may take a minute to start one,
+    and a test must not depend on the machine's speed (a server that exits fails at once)."""
     port = free_port()
     command = [str(Path(sys.executable).parent / "registry"), *args, "--port", str(port)]
     server = subprocess.Popen(command, env=env or dict(os.environ), stdout=log.open("wb"), stderr=subprocess.STDOUT,

@@ -50,7 +50,7 @@ def start(registry_file: Path, *options: str) -> tuple[subprocess.Popen, str]:
     env[accounts.HASH_PREFIX + "OLGA"] = pbkdf2(PASSWORDS["olga"])  # an environment account with an old hash
     env[accounts.ROLE_PREFIX + "OLGA"] = "editor"
     log = registry_file.with_name(f"serve-{len(list(registry_file.parent.glob('serve-*.log')))}.log")
-    return start_registry(["serve", "--db", str(registry_file), *options], log, env, ready="/-/login", timeout=30)
+    return start_registry(["serve", "--db", str(registry_file), *options], log, env, ready="/-/login")
 
 
 @pytest.fixture(scope="module")

@@ -17,12 +17,13 @@ import pytest
 
 LAYERS: list[tuple[str, tuple[str, ...]]] = [  # lowest first
     ("foundation", ("registry.clock", "registry.problems", "registry.text", "registry.countries",
-                    "registry.schema_types", "registry.matching", "registry.progress")),
+                    "registry.schema_types", "registry.matching", "registry.progress", "registry.i18n")),
     ("models", ("registry.models",)),
     ("store", ("registry.schema", "registry.views", "registry.db")),
     ("services", ()),  # everything not named elsewhere
     ("interface", ("registry", "registry.api", "registry.cli", "registry.cli_*", "registry.examples",
-                   "registry.extensions", "registry.publish", "registry.serve", "registry.faces")),
+                   "registry.extensions", "registry.publish", "registry.republish", "registry.serve",
+                   "registry.faces", "registry.i18n_sources")),
 ]
 RANK = {name: rank for rank, (name, _) in enumerate(LAYERS)}
 

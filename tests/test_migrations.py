@@ -85,8 +85,16 @@ def test_the_file_of_2026_12_05_is_refused_until_migrated_then_matches_a_fresh_r
     assert counts(backup) == before and sqlite3.connect(backup).execute("PRAGMA user_version").fetchone()[0] == 0
 
     after = counts(old_file)
-    assert {table: after[table] for table in before} == before  # every row carried over
-    assert all(after[table] == 0 for table in after.keys() - before.keys())  # tables new since then
+    # every row carried over; the audit log tells of the medical faculties derived (below)
+    assert {table: after[table] for table in before} == before | {"changes": before["changes"] + 2}
+    logged = sqlite3.connect(old_file).execute("SELECT count(*) FROM changes WHERE source = 'migrate: medical faculty derived'")
+    assert logged.fetchone()[0] == 2
+    # tables new since then are empty, but for the codes in words, derived from the code (registry.db.vocabulary)
+    assert all(after[table] == 0 for table in after.keys() - before.keys() - {"labels"})
+    assert after["labels"] > 250  # every country, every kind
+    # the new medical-faculty field is filled as a new record's would be: from ROR's units
+    medical = dict(sqlite3.connect(old_file).execute("SELECT id, medical_faculty FROM institutions"))
+    assert medical == {"lund-university": 1, "university-of-copenhagen": 1}
     fresh = tmp_path / "fresh.db"
     assert run("init", "--no-reference", "--db", str(fresh)).exit_code == 0
     assert schema_sql(old_file) == schema_sql(fresh)

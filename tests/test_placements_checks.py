@@ -39,7 +39,11 @@ def test_every_placement_check_is_registered_with_its_source():
 
 def test_pl01_capacity_outside_two_to_four_but_not_inactive_or_usual_units(findings):
     assert set(findings["PL01"]) == {"placement_hosts/paediatrics"}  # 6; retired-unit has 9 but is inactive
-    assert findings["PL01"]["placement_hosts/paediatrics"]["evidence"] == {"places_per_year": 6, "min": 2, "max": 4}
+    evidence = findings["PL01"]["placement_hosts/paediatrics"]["evidence"]
+    # the message's template and values are kept with the evidence, for reading it in another language
+    assert evidence.pop("message") == {"template": "{unit} offers {places} place(s) a year, outside the usual {min}-{max}.",
+                                       "values": {"unit": "Department of Paediatrics, Malmö", "places": 6, "min": 2, "max": 4}}
+    assert evidence == {"places_per_year": 6, "min": 2, "max": 4}
 
 
 def test_pl02_any_length_but_four_weeks_on_hosts_periods_and_placements(findings):

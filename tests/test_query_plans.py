@@ -66,3 +66,28 @@ def test_open_findings_pages_read_findings_in_order(checked_registry):
     scans = [s for s in steps if "findings" in s or s.startswith(("SCAN f", "SEARCH f"))]
     assert all("idx_findings_status_severity_id" in s or "sqlite_autoindex_findings_1" in s for s in scans), steps
     assert not any("TEMP B-TREE FOR ORDER BY" in s for s in steps[: len(steps) - 1]), steps
+
+
+def test_the_registry_today_is_read_once_per_statement_not_per_row(bulk_registry, monkeypatch):
+    """A view that counts days to today over every agreement calls back into Python once, not 1,500 times."""
+    from registry import clock
+
+    calls = []
+    real_today = clock.today
+
+    def counted():
+        calls.append(1)
+        return real_today()
+
+    monkeypatch.setattr(clock, "today", counted)
+    rows = bulk_registry.conn.execute("SELECT count(days_until_end) FROM agreement_overview").fetchone()[0]
+    assert rows > 1000
+    assert 1 <= len(calls) <= 2, f"registry_today() called {len(calls)} times for {rows} rows"
+    bulk_registry.conn.execute("SELECT count(days_until_end) FROM agreement_overview").fetchone()
+    assert len(calls) <= 4  # and afresh for the next statement
+
+
+def test_screening_decisions_are_not_found_by_walking_every_institution(bulk_registry):
+    sql = build_metadata()["databases"]["registry"]["queries"]["screening_decisions_made"]["sql"]
+    steps = plan(bulk_registry, sql, {})
+    assert not any(step.startswith("SCAN i") for step in steps), steps

@@ -117,7 +117,11 @@ def test_fudan_dossier(demo, tmp_path):
     ):
         assert expected in text, expected
     markdown = api.report_partner("Fudan University", tmp_path / "fudan.md", demo, lang="sv", check=False)
-    assert "Frågor som registret ännu inte besvarar" in markdown.read_text(encoding="utf-8")
+    swedish = markdown.read_text(encoding="utf-8")
+    assert "Frågor som registret ännu inte besvarar" in swedish
+    # the findings' own messages are in Swedish too (registry/locale), with their values as found
+    assert "Fudan University ligger i China, vars index för akademisk frihet är 0.066" in swedish
+    assert "whose Academic Freedom Index" not in swedish
 
 
 def test_unknown_names_are_refused_naming_the_closest(demo, tmp_path):

@@ -49,8 +49,10 @@ from registry.db.upkeep import (
 )
 from registry.db.versions import SCHEMA_VERSION
 from registry.db.writes import (
+    BATCH_RECORDS,
     BULK_SEARCH_REBUILD,
     FREEZE_AFTER_OBJECTS,
+    BulkWrite,
     Change,
     Plan,
     apply_plan,
@@ -62,7 +64,7 @@ from registry.db.writes import (
 )
 
 __all__ = [
-    "BULK_SEARCH_REBUILD", "DEFAULT_DB", "FREEZE_AFTER_OBJECTS", "SCHEMA_VERSION", "Change", "DamagedFile", "LockedFile",
+    "BATCH_RECORDS", "BULK_SEARCH_REBUILD", "BulkWrite", "DEFAULT_DB", "FREEZE_AFTER_OBJECTS", "SCHEMA_VERSION", "Change", "DamagedFile", "LockedFile",
     "Migration", "MigrationRefused", "NewerSchema", "NotARegistry", "OlderSchema", "Plan",
     "ReadOnlyFile", "StoreError", "apply_plan", "backup", "connect", "decode", "default_actor", "default_path",
     "delete_record", "describe_error", "drift", "encode", "encode_values", "ensure_schema", "gc_paused", "history",

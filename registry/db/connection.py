@@ -21,7 +21,7 @@ from urllib.parse import quote as url_quote
 
 import sqlite_utils
 
-from registry import clock, schema
+from registry import clock, i18n, schema
 from registry.problems import NoRegistry
 
 DEFAULT_DB = "registry.db"
@@ -115,6 +115,7 @@ def connect(path: str | Path | None = None, *, create: bool = True, read_only: b
             raise_store_error(error, path)
             raise
     clock.register_sql(conn)
+    i18n.register_sql(conn)  # the findings' messages (registry.i18n.MESSAGE_KEY)
     return sqlite_utils.Database(conn)
 
 

@@ -26,6 +26,7 @@ from typing import Any
 import sqlite_utils
 
 from registry import schema
+from registry.db import vocabulary
 from registry.db.connection import StoreError, begin_write, file_path, specs
 from registry.db.maintenance import backup, require_intact
 from registry.db.upkeep import (
@@ -41,6 +42,7 @@ from registry.db.upkeep import (
     search_index_stale,
 )
 from registry.db.versions import SCHEMA_VERSION
+from registry.models.health import health_evidence
 
 
 class MigrationRefused(StoreError):
@@ -174,12 +176,31 @@ def _rebuild(conn: sqlite3.Connection, result: Migration, discard: set[str]) -> 
         elif found[("table", name)] != sql:
             result.tables.append(_rebuild_table(conn, name, sql, discard))
     result.kept = sorted(name for kind, name in master(conn) if kind == "table" and name not in wanted_tables)
+    vocabulary.fill(conn)  # the words search and the views read, as this release has them
     create_derived(conn)
+    if any(t.table == "institutions" and "medical_faculty" in t.added for t in result.tables):
+        _derive_medical_faculties(conn)
     rebuild_search(sqlite_utils.Database(conn))
     _check_references(conn)
     leftover = [d for d in drift(conn) if not (d.kind == "table" and d.name in result.kept)]
     if leftover:  # a bug, never the user's data: say so rather than stamp a wrong file current
         raise StoreError(f"the migration left {leftover[0]}; nothing was changed (please report this)")
+
+
+def _derive_medical_faculties(conn: sqlite3.Connection) -> None:
+    """Fill the new medical-faculty field as a new record would have it (registry.models.health):
+    from the kind, the ROR id and the names; what cannot be told stays unknown."""
+    names: dict[str, list[str]] = {}
+    for institution, name in conn.execute("SELECT institution, name FROM institution_names"):
+        names.setdefault(institution, []).append(name)
+    rows = conn.execute("SELECT id, kind, ror, name FROM institutions WHERE medical_faculty IS NULL").fetchall()
+    context = schema.quote(schema.AUDIT_CONTEXT_TABLE)
+    conn.execute(f"UPDATE {context} SET actor = NULL, source = 'migrate: medical faculty derived' WHERE id = 1")
+    for ident, kind, ror, name in rows:
+        if evidence := health_evidence(kind, ror, [name, *names.get(ident, [])]):
+            conn.execute("UPDATE institutions SET medical_faculty = 1, medical_faculty_source = ? WHERE id = ?",
+                         [f"derived: {evidence}", ident])
+    conn.execute(f"UPDATE {context} SET source = NULL WHERE id = 1")
 
 
 def _index_table(conn: sqlite3.Connection, index: str) -> str | None:

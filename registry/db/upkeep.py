@@ -17,6 +17,7 @@ from pathlib import Path
 import sqlite_utils
 
 from registry import clock, schema, views
+from registry.db import vocabulary
 from registry.db.connection import StoreError, connect, file_path, specs, split_sql, transaction
 from registry.db.maintenance import require_intact
 from registry.db.versions import SCHEMA_VERSION
@@ -68,6 +69,7 @@ def create_schema(conn: sqlite3.Connection) -> None:
     """Make every table and derived object of a new registry, and record the schema version."""
     for statement in schema_tables().values():
         conn.execute(statement)
+    vocabulary.fill(conn)
     create_derived(conn)
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 

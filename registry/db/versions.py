@@ -13,6 +13,10 @@ SCHEMA_FINGERPRINTS: tuple[str, ...] = (
     # ewp_iia_conditions.lexical, accounts and login sessions, the action-plan records, reminders sent,
     # and triggers that hold raw SQL writes to the models' rules
     "8b6bc9f3cc879ede33a7e69ddfe0282ad601b55c88103f84086b5527c3dfb781",
+    # 2 (2026-12): signed agreement documents (agreement_documents, agreement_document_contents);
+    # labels (codes in words, search words); institutions.medical_faculty and medical_faculty_source;
+    # search finds by country names, networks, kinds, subjects (topics columns)
+    "069d3ecf461da09061a9cc9cde9ce445756bd114091bc839dd12250dcc319d7e",
 )
 
 SCHEMA_VERSION = len(SCHEMA_FINGERPRINTS)

@@ -4,11 +4,17 @@ Writes are computed as a plan first (insert, update, delete per row, by comparin
 what is stored), so that loading the same data twice writes nothing and logs nothing, and
 so that an import can show its plan before it writes. The audit log itself is kept by
 triggers (see ``schema.py``): this module only tells them who writes and from where.
+
+A large input is streamed: it is planned and written ``BATCH_RECORDS`` records at a time inside
+one transaction, so memory holds one batch, not the input, and a problem anywhere still leaves
+the file as it was. What needs the whole input (a reference to a record further on) waits in
+a temporary table until the end.
 """
 
 from __future__ import annotations
 
 import gc
+import itertools
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -27,6 +33,15 @@ from registry.models import Record
 from registry.problems import Problem, ProblemsFound
 
 _CHUNK = 500
+
+# Records planned and written together when an input is streamed: big enough that the
+# per-statement costs vanish, small enough that one batch's rows, plans and audit entries
+# stay a few tens of megabytes whatever the input's size.
+BATCH_RECORDS = 2_000
+
+# A streamed write keeps this many of its changes to show (``--verbose``, an import's diff);
+# the rest are only counted.
+KEPT_CHANGES = 20_000
 
 
 @dataclass
@@ -53,18 +68,36 @@ class Change:
 class Plan:
     changes: list[Change] = field(default_factory=list)
     unchanged: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    # (table, operation) -> changes made but not kept in ``changes`` (a streamed write keeps KEPT_CHANGES)
+    not_kept: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
 
     def counts(self) -> dict[str, dict[str, int]]:
         summary: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         for change in self.changes:
             summary[change.table][change.operation] += 1
+        for (table, operation), count in self.not_kept.items():
+            summary[table][operation] += count
         for table, count in self.unchanged.items():
             summary[table]["unchanged"] += count
         return {table: dict(ops) for table, ops in summary.items()}
 
     @property
+    def changed(self) -> int:
+        """Rows inserted, updated or deleted, kept or not."""
+        return len(self.changes) + sum(self.not_kept.values())
+
+    @property
     def is_empty(self) -> bool:
-        return not self.changes
+        return not self.changes and not self.not_kept
+
+    def absorb(self, batch: Plan) -> None:
+        """Add a batch's plan to this one, keeping at most KEPT_CHANGES changes and counting the rest."""
+        room = max(0, KEPT_CHANGES - len(self.changes))
+        self.changes += batch.changes[:room]
+        for change in batch.changes[room:]:
+            self.not_kept[(change.table, change.operation)] += 1
+        for table, count in batch.unchanged.items():
+            self.unchanged[table] += count
 
 
 @contextmanager
@@ -224,16 +257,104 @@ def plan_changes(
 # Above this many changed rows, keeping the search index row by row (a join per party or
 # name) costs more than rebuilding it once, inside the same transaction.
 BULK_SEARCH_REBUILD = 5000
+ANALYSIS_ROWS = 100_000
 
 
 def apply_plan(db: sqlite_utils.Database, plan: Plan) -> None:
-    """Execute a plan inside the caller's transaction, batched per table and operation.
+    """Execute a plan inside the caller's transaction, batched per table and operation, with
+    its audit log (see ``BulkWrite``)."""
+    bulk = BulkWrite(db)
+    bulk.apply(plan)
+    bulk.finish()
+
+
+class BulkWrite:
+    """The plans of one write applied one after another inside the caller's transaction.
 
     The triggers stand aside meanwhile and the log is written in batches instead: inserted
     rows with one INSERT ... SELECT per table, using the triggers' own SQL expressions, and
     updates and deletes from the before and after the plan holds. The result is the same log
     the triggers write for any other client (a test holds the two to the same output).
+
+    What pays only for a large write starts once the write is large enough, and ``finish``
+    completes it: a table whose rows this write at least doubles gets its (non-unique)
+    secondary indexes built once at the end, a sort, rather than row by row; above
+    BULK_SEARCH_REBUILD changed rows the search index is rebuilt once rather than kept row by
+    row, and the query planner's statistics are refreshed.
     """
+
+    def __init__(self, db: sqlite_utils.Database):
+        self.db = db
+        self.inserted: dict[str, int] = defaultdict(int)
+        self.changed = 0
+        self.dropped_indexes: list[tuple[str, str]] = []
+        self.indexes_dropped: set[str] = set()
+        self.held_before: dict[str, int] = {}
+        self.dropped_triggers: list[tuple[str, str]] | None = None
+
+    def apply(self, plan: Plan) -> None:
+        conn = self.db.conn
+        batch_inserts: dict[str, int] = defaultdict(int)
+        for change in plan.changes:
+            if change.operation == "insert":
+                batch_inserts[change.table] += 1
+        batch_inserts[schema.AUDIT_TABLE] = len(plan.changes)
+        for table, count in batch_inserts.items():
+            self._drop_indexes_for_bulk(table, count)
+            self.inserted[table] += count
+        self.changed += len(plan.changes)
+        if self.changed > BULK_SEARCH_REBUILD and self.dropped_triggers is None:
+            self.dropped_triggers = conn.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%fts%'"
+            ).fetchall()
+            for name, _ in self.dropped_triggers:
+                conn.execute(f"DROP TRIGGER {schema.quote(name)}")
+        _apply_logged(self.db, plan)
+
+    def _drop_indexes_for_bulk(self, table: str, coming: int) -> None:
+        """Drop a table's non-unique indexes once this write's inserts at least double it; unique
+        ones stay (the batches still to come look their values up)."""
+        inserts = self.inserted[table] + coming
+        if table in self.indexes_dropped or inserts < BULK_SEARCH_REBUILD:
+            return
+        conn = self.db.conn
+        if table not in self.held_before:  # what the table held before this write's inserts
+            held = conn.execute(f"SELECT count(*) FROM {schema.quote(table)}").fetchone()[0]
+            self.held_before[table] = held - self.inserted[table]
+        if inserts < self.held_before[table]:
+            return
+        self.indexes_dropped.add(table)
+        indexes = conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL "
+            "AND sql NOT LIKE 'CREATE UNIQUE%'", [table]
+        ).fetchall()
+        for name, sql in indexes:
+            conn.execute(f"DROP INDEX {schema.quote(name)}")
+            self.dropped_indexes.append((name, sql))
+
+    def finish(self) -> None:
+        conn = self.db.conn
+        for _, sql in self.dropped_indexes:
+            conn.execute(sql)
+        self.dropped_indexes = []
+        if self.dropped_triggers is not None:
+            rebuild_search(self.db)
+            for _, sql in self.dropped_triggers:
+                conn.execute(sql)
+            self.dropped_triggers = None
+        if self.changed > BULK_SEARCH_REBUILD:
+            # Fresh statistics after a bulk write: without them SQLite may look terms up by their
+            # category instead of their agreement, and a canned query takes minutes, not ms.
+            # Sampled: estimates from ANALYSIS_ROWS rows per index plan as well as exact counts,
+            # and take seconds, not a minute, over the millions of rows of a large registry.
+            conn.execute(f"PRAGMA analysis_limit = {ANALYSIS_ROWS}")
+            try:
+                conn.execute("ANALYZE")
+            finally:
+                conn.execute("PRAGMA analysis_limit = 0")
+
+
+def _apply_logged(db: sqlite_utils.Database, plan: Plan) -> None:
     conn = db.conn
     context = schema.AUDIT_CONTEXT_TABLE
     inserted_tables = {c.table for c in plan.changes if c.operation == "insert" and specs()[c.table].record.audited}
@@ -241,43 +362,16 @@ def apply_plan(db: sqlite_utils.Database, plan: Plan) -> None:
     last_rowids = {t: conn.execute(f"SELECT coalesce(max(rowid), 0) FROM {schema.quote(t)}").fetchone()[0] for t in inserted_tables}
     conn.execute(f"UPDATE {context} SET logged_by_caller = 1 WHERE id = 1")
     try:
-        with _indexes_rebuilt_after(db, plan):
-            _apply_with_search(db, plan)
-            for table, last_rowid in last_rowids.items():
-                conn.execute(schema.audit_inserted_rows_sql(specs()[table]), [last_rowid])
-            conn.executemany(
-                f"INSERT INTO {schema.AUDIT_TABLE} (table_name, row_key, record_id, operation, before, after, actor, source) "
-                f"SELECT ?, ?, ?, ?, ?, ?, actor, source FROM {context} WHERE id = 1",
-                _audit_rows(plan),
-            )
+        _apply_batches(db, plan)
+        for table, last_rowid in last_rowids.items():
+            conn.execute(schema.audit_inserted_rows_sql(specs()[table]), [last_rowid])
+        conn.executemany(
+            f"INSERT INTO {schema.AUDIT_TABLE} (table_name, row_key, record_id, operation, before, after, actor, source) "
+            f"SELECT ?, ?, ?, ?, ?, ?, actor, source FROM {context} WHERE id = 1",
+            _audit_rows(plan),
+        )
     finally:
         conn.execute(f"UPDATE {context} SET logged_by_caller = 0 WHERE id = 1")
-    if len(plan.changes) > BULK_SEARCH_REBUILD:
-        # Fresh statistics after a bulk write: without them SQLite may look terms up by their
-        # category instead of their agreement, and a canned query takes minutes, not ms.
-        conn.execute("ANALYZE")
-
-
-@contextmanager
-def _indexes_rebuilt_after(db: sqlite_utils.Database, plan: Plan) -> Iterator[None]:
-    """For a bulk insert that at least doubles a table, building its secondary indexes once
-    afterwards (a sort) is cheaper than updating them row by row. Same transaction."""
-    inserts: dict[str, int] = defaultdict(int)
-    for change in plan.changes:
-        if change.operation == "insert":
-            inserts[change.table] += 1
-    inserts[schema.AUDIT_TABLE] = len(plan.changes)
-    rebuilt = []
-    for table, count in inserts.items():
-        if count >= BULK_SEARCH_REBUILD and count >= db.conn.execute(f"SELECT count(*) FROM {schema.quote(table)}").fetchone()[0]:
-            rebuilt += db.conn.execute(
-                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL", [table]
-            ).fetchall()
-    for name, _ in rebuilt:
-        db.conn.execute(f"DROP INDEX {schema.quote(name)}")
-    yield
-    for _, sql in rebuilt:
-        db.conn.execute(sql)
 
 
 def _audit_rows(plan: Plan) -> Iterator[tuple[Any, ...]]:
@@ -294,21 +388,6 @@ def _audit_rows(plan: Plan) -> Iterator[tuple[Any, ...]]:
             schema.audit_json(spec, change.before),
             schema.audit_json(spec, change.after),
         )
-
-
-def _apply_with_search(db: sqlite_utils.Database, plan: Plan) -> None:
-    if len(plan.changes) > BULK_SEARCH_REBUILD:
-        triggers = db.conn.execute(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%fts%'"
-        ).fetchall()
-        for name, _ in triggers:
-            db.conn.execute(f"DROP TRIGGER {schema.quote(name)}")
-        _apply_batches(db, plan)
-        rebuild_search(db)
-        for _, sql in triggers:
-            db.conn.execute(sql)
-    else:
-        _apply_batches(db, plan)
 
 
 def _apply_batches(db: sqlite_utils.Database, plan: Plan) -> None:
@@ -413,43 +492,159 @@ def _unique_columns() -> dict[str, tuple[str, ...]]:
     return {name: columns for name, columns in found.items() if columns}
 
 
+@dataclass
+class _Batch:
+    records: list[Record] = field(default_factory=list)
+    locations: list[str] = field(default_factory=list)
+    complete: list[Collection[str]] | None = None
+
+
+def _batches(records: Iterable[Record], locations: Iterable[str] | None,
+             complete: Iterable[Collection[str]] | None) -> Iterator[_Batch]:
+    """The input BATCH_RECORDS records at a time, read lazily; a record without a given
+    location is named by its position ("record 3")."""
+    places = itertools.chain(locations, itertools.repeat(None)) if locations is not None else itertools.repeat(None)
+    lists = iter(complete) if complete is not None else None
+    position = 0
+    items = iter(records)
+    while chunk := list(itertools.islice(items, BATCH_RECORDS)):
+        where = [place or f"record {position + index + 1}" for index, place in enumerate(itertools.islice(places, len(chunk)))]
+        yield _Batch(chunk, where, list(itertools.islice(lists, len(chunk))) if lists is not None else None)
+        position += len(chunk)
+
+
 def write_records(
     db: sqlite_utils.Database,
-    records: Sequence[Record],
+    records: Iterable[Record],
     *,
     actor: str | None = None,
     source: str | None = None,
     dry_run: bool = False,
-    locations: list[str] | None = None,
+    locations: Iterable[str] | None = None,
     merge: bool = False,
-    complete: Sequence[Collection[str]] | None = None,
+    complete: Iterable[Collection[str]] | None = None,
+    problems: list[Problem] | None = None,
 ) -> Plan:
     """Check references, plan, and (unless dry_run) apply the plan in one logged transaction.
 
     ``locations`` names where each record came from (file and line) for error messages;
-    ``merge`` and ``complete`` as for ``plan_changes``.
+    ``merge`` and ``complete`` as for ``plan_changes``. All three are read lazily, alongside:
+    an input of more than BATCH_RECORDS records is streamed (planned and written a batch at a
+    time in one transaction; a dry run is written and rolled back). ``problems`` is the
+    reader's list of what it refused on the way: if it is not empty at the end, nothing is
+    written and ProblemsFound is raised with them.
     """
+    found = problems if problems is not None else []
+    batches = _batches(records, locations, complete)
+    first = next(batches, _Batch())
+    second = next(batches, None)
+    if second is None:
+        return _write_whole(db, first, found, actor=actor, source=source, dry_run=dry_run, merge=merge)
+    return _write_streamed(db, itertools.chain([first, second], batches), found, actor=actor, source=source,
+                           dry_run=dry_run, merge=merge)
+
+
+def _batch_problems(db: sqlite_utils.Database, batch: _Batch) -> list[Problem]:
     problems = [
-        Problem(
-            "unknown-reference",
-            locations[index] if locations else f"record {index + 1}",
-            f"no record in {table} has this id (neither in this input nor in the registry)",
-            f"{rec.table}/{rec.key()[0]}",
-            name,
-            value,
-        )
-        for index, rec, name, value, table in missing_references(db, records)
+        _unknown_reference(batch.locations[index], f"{rec.table}/{rec.key()[0]}", name, value, table)
+        for index, rec, name, value, table in missing_references(db, batch.records)
     ]
-    problems += unique_clashes(db, records, locations)
-    if problems:
-        raise ProblemsFound(problems)
+    return problems + unique_clashes(db, batch.records, batch.locations)
+
+
+def _unknown_reference(where: str, record: str, name: str, value: Any, table: str) -> Problem:
+    return Problem("unknown-reference", where, f"no record in {table} has this id (neither in this input nor in the registry)",
+                   record, name, value)
+
+
+def _write_whole(db: sqlite_utils.Database, batch: _Batch, found: list[Problem], *, actor: str | None,
+                 source: str | None, dry_run: bool, merge: bool) -> Plan:
+    """An input that fits one batch: checked, then planned, then written."""
+    if not found:  # a reference to a record the reader refused is no news
+        found += _batch_problems(db, batch)
+    if found:
+        raise ProblemsFound(found)
     with gc_paused():
         if dry_run:
-            return plan_changes(db, records, merge=merge, complete=complete)
+            return plan_changes(db, batch.records, merge=merge, complete=batch.complete)
         with transaction(db, actor=actor or default_actor(), source=source):
-            plan = plan_changes(db, records, merge=merge, complete=complete)
+            plan = plan_changes(db, batch.records, merge=merge, complete=batch.complete)
             apply_plan(db, plan)
     return plan
+
+
+class _DryRun(Exception):
+    """Rolls a streamed dry run back once it is planned."""
+
+
+def _write_streamed(db: sqlite_utils.Database, batches: Iterable[_Batch], found: list[Problem], *, actor: str | None,
+                    source: str | None, dry_run: bool, merge: bool) -> Plan:
+    """Each batch checked, planned against what the earlier ones wrote, and applied, in one
+    transaction. A reference not found yet may be to a record further on: it waits in a
+    temporary table (the foreign keys are checked at commit) and is looked up at the end.
+    After the first problem nothing more is written, but the input is still read to the end
+    so that every problem is reported at once; the transaction is then rolled back."""
+    total = Plan()
+    try:
+        with transaction(db, actor=actor or default_actor(), source=source), _PendingReferences(db) as pending:
+            bulk = BulkWrite(db)
+            for batch in batches:
+                if found:
+                    continue
+                clashes = unique_clashes(db, batch.records, batch.locations)
+                if clashes:
+                    found += clashes
+                    continue
+                pending.add(batch, missing_references(db, batch.records))
+                plan = plan_changes(db, batch.records, merge=merge, complete=batch.complete)
+                bulk.apply(plan)
+                total.absorb(plan)
+            if not found:
+                found += pending.unresolved()
+            if found:
+                raise ProblemsFound(found)
+            if dry_run:  # rolled back, dropped indexes and search triggers included: nothing to rebuild
+                raise _DryRun
+            bulk.finish()
+    except _DryRun:
+        pass
+    return total
+
+
+class _PendingReferences:
+    """References to ids not stored yet, with where they were made, in a temporary table."""
+
+    TABLE = "temp.registry_pending_references"
+
+    def __init__(self, db: sqlite_utils.Database):
+        self.conn = db.conn
+
+    def __enter__(self) -> _PendingReferences:
+        self.conn.execute(f"DROP TABLE IF EXISTS {self.TABLE}")
+        self.conn.execute(f"CREATE TABLE {self.TABLE} (position INTEGER PRIMARY KEY, target TEXT, value ANY, "
+                          "location TEXT, record TEXT, field TEXT)")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.conn.execute(f"DROP TABLE IF EXISTS {self.TABLE}")
+
+    def add(self, batch: _Batch, missing: list[tuple[int, Record, str, Any, str]]) -> None:
+        self.conn.executemany(
+            f"INSERT INTO {self.TABLE} (target, value, location, record, field) VALUES (?, ?, ?, ?, ?)",
+            [(table, value, batch.locations[index], f"{rec.table}/{rec.key()[0]}", name)
+             for index, rec, name, value, table in missing],
+        )
+
+    def unresolved(self) -> list[Problem]:
+        targets = [row[0] for row in self.conn.execute(f"SELECT DISTINCT target FROM {self.TABLE}")]
+        rows = []
+        for target in targets:
+            rows += self.conn.execute(
+                f"SELECT position, target, value, location, record, field FROM {self.TABLE} "
+                f"WHERE target = ? AND value NOT IN (SELECT id FROM {schema.quote(target)})", [target]
+            ).fetchall()
+        return [_unknown_reference(location, record, name, value, target)
+                for _, target, value, location, record, name in sorted(rows)]
 
 
 def delete_record(db: sqlite_utils.Database, table: str, key: str, *, actor: str | None = None, source: str | None = None) -> bool:

@@ -16,9 +16,10 @@ from registry.models import RECORDS, by_table
 
 
 def root_tables() -> list[str]:
-    """Tables whose records stand alone (children are written inside their record); never secrets."""
+    """Tables whose records stand alone (children are written inside their record); never secrets
+    nor files (signed documents)."""
     children = {child.table for record in RECORDS for child, _ in record.children.values()}
-    return [record.table for record in RECORDS if record.table not in children and not record.secret]
+    return [record.table for record in RECORDS if record.table not in children and not record.secret and record.as_text]
 
 
 def seed_document(db: sqlite_utils.Database, tables: list[str]) -> dict:

@@ -62,7 +62,11 @@ def render(report: ImportReport) -> list[str]:
             lines += ["new:", *inserted]
         if changed:
             lines += ["changed:", *changed]
-        lines.append(f"unchanged: {unchanged} row{'s' if unchanged != 1 else ''}")
+        if report.plan.not_kept:  # a large import keeps the first changes to show, and counts the rest
+            lines.append(f"(the diff shows the first {len(report.plan.changes):,} changes; "
+                         f"{sum(report.plan.not_kept.values()):,} more are in the counts below)")
+        else:
+            lines.append(f"unchanged: {unchanged} row{'s' if unchanged != 1 else ''}")
     for title, status in (("ambiguous", AMBIGUOUS), ("new partners, not created (--create-missing creates them)", NEW)):
         refused = [o for o in report.refused if o.status == status]
         if refused:

@@ -11,8 +11,10 @@ is written unless all of them are clean.
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Iterable
+import sqlite3
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,17 +68,42 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode):
 _SeedLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 
 
+class _StreamLoader(_SeedLoader, yaml.composer.Composer):
+    """The seed loader with Python's composer over the (C) parser's events, so that a file is
+    composed one record at a time (libyaml's own composer takes a whole document)."""
+
+    def __init__(self, stream: Any) -> None:
+        _SeedLoader.__init__(self, stream)  # type: ignore[call-arg]  # mypy sees no base chosen at run time
+        yaml.composer.Composer.__init__(self)
+
+    def next_value(self) -> tuple[Any, int]:
+        """The next node, constructed, and the line it starts on."""
+        node = self.compose_node(None, None)  # type: ignore[arg-type]  # a node at the top: no parent, no index
+        if node is None:  # pragma: no cover - the caller checked that a node comes
+            raise yaml.composer.ComposerError(None, None, "expected a node", None)
+        return self.construct_document(node), node.start_mark.line + 1
+
+
 @dataclass
 class SeedRecord:
     record: Record
     where: str  # file:line
 
 
-@dataclass
-class _SeenKey:
-    table: str
-    key: tuple
-    where: str
+class SeenKeys:
+    """The keys read so far and where, to find one given twice in a load of any size: kept in a
+    private temporary SQLite file (SQLite's own, deleted on close), not in memory."""
+
+    def __init__(self) -> None:
+        self.conn = sqlite3.connect("")
+        self.conn.execute("CREATE TABLE seen (tbl TEXT, key TEXT, place TEXT, PRIMARY KEY (tbl, key)) WITHOUT ROWID")
+
+    def first_place(self, table: str, key: tuple, where: str) -> str | None:
+        """Where this key was read before, or None (and it is noted as read here)."""
+        joined = "\x1f".join(key)
+        if self.conn.execute("INSERT OR IGNORE INTO seen VALUES (?, ?, ?)", [table, joined, where]).rowcount:
+            return None
+        return self.conn.execute("SELECT place FROM seen WHERE tbl = ? AND key = ?", [table, joined]).fetchone()[0]
 
 
 def seed_files(paths: Iterable[str | Path]) -> list[Path]:
@@ -111,86 +138,142 @@ def _raw_key(model: type[Record], item: Any) -> tuple | None:
     return tuple(str(item[k]) for k in model.primary_key)
 
 
-def read_seed_file(path: Path, keys: list[_SeenKey] | None = None) -> tuple[list[SeedRecord], list[Problem]]:
-    problems: list[Problem] = []
+def _document_items(path: Path) -> Iterator[tuple[str, Any, int]]:
+    """(table, item, line of the document) for every item of every table list of a seed file,
+    each composed and constructed alone: memory holds one record's YAML, not the file's.
+    A table whose value is not a list is given whole; ``about`` is skipped."""
+    with path.open(encoding="utf-8") as stream:
+        loader = _StreamLoader(stream)
+        try:
+            loader.get_event()  # stream start
+            if loader.check_event(yaml.StreamEndEvent):
+                return
+            loader.get_event()  # document start
+            if not loader.check_event(yaml.MappingStartEvent):
+                value, line = loader.next_value()
+                if value is not None:
+                    yield "", None, line
+                return
+            line = loader.get_event().start_mark.line + 1
+            while not loader.check_event(yaml.MappingEndEvent):
+                table, _ = loader.next_value()
+                if table == ABOUT_KEY or not loader.check_event(yaml.SequenceStartEvent):
+                    value, _ = loader.next_value()
+                    if table != ABOUT_KEY:
+                        yield table, value, line
+                    continue
+                loader.get_event()
+                while not loader.check_event(yaml.SequenceEndEvent):
+                    yield table, [loader.next_value()[0]], line
+                loader.get_event()
+            loader.get_event()  # mapping end
+            loader.get_event()  # document end
+            if not loader.check_event(yaml.StreamEndEvent):
+                event = loader.get_event()
+                raise yaml.composer.ComposerError("expected a single document in the stream", None,
+                                                  "but found another document", event.start_mark)
+        finally:
+            loader.dispose()
+
+
+def read_seed_file(path: Path, problems: list[Problem], seen: SeenKeys | None = None) -> Iterator[SeedRecord]:
+    """The valid records of one seed file, read as they come; what is wrong goes to ``problems``."""
+    tables = by_table()
+    positions: dict[str, int] = {}
     try:
-        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_SeedLoader)
+        for table, items, line in _document_items(path):
+            where_table = f"{path}:{line}"
+            if table == "":
+                problems.append(Problem("seed-shape", f"{path}:1", "a seed file is a mapping of table names to lists of records"))
+            elif table not in tables:
+                if table not in positions:
+                    known = ", ".join(sorted(tables))
+                    problems.append(Problem("unknown-table", where_table, f"unknown table {table!r}; known: {known}, about"))
+                positions[table] = 0
+            elif not isinstance(items, list):
+                problems.append(Problem("seed-shape", where_table, f"{table} must be a list of records"))
+            else:
+                for item in items:
+                    positions[table] = positions.get(table, 0) + 1
+                    yield from _seed_record(path, tables[table], table, item, positions[table], problems, seen)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
         reason = getattr(error, "problem", None) or str(error)
-        return [], [Problem("yaml-syntax", where, f"not valid YAML: {reason}")]
+        problems.append(Problem("yaml-syntax", where, f"not valid YAML: {reason}"))
     except UnicodeDecodeError as error:
-        return [], [Problem("encoding", str(path), f"not UTF-8 text ({error.reason} at byte {error.start})")]
-    if document is None:
-        return [], []
-    if not isinstance(document, dict):
-        return [], [Problem("seed-shape", f"{path}:1", "a seed file is a mapping of table names to lists of records")]
-    tables = by_table()
-    records: list[SeedRecord] = []
-    for table, items in document.items():
-        if table == ABOUT_KEY:
-            continue
-        where_table = f"{path}:{getattr(document, 'line', 1)}"
-        if table not in tables:
-            known = ", ".join(sorted(tables))
-            problems.append(Problem("unknown-table", where_table, f"unknown table {table!r}; known: {known}, about"))
-            continue
-        if not isinstance(items, list):
-            problems.append(Problem("seed-shape", where_table, f"{table} must be a list of records"))
-            continue
-        model = tables[table]
-        for position, item in enumerate(items, start=1):
-            where = f"{path}:{getattr(item, 'line', '?')}"
-            label = f"{table}/{item.get(model.primary_key[0], f'#{position}')}" if isinstance(item, dict) else f"{table}/#{position}"
-            key = _raw_key(model, item)
-            if key is not None and keys is not None:
-                keys.append(_SeenKey(table, key, where))
-            try:
-                records.append(SeedRecord(model.model_validate(item), where))
-            except ValidationError as error:
-                for detail in error.errors():
-                    loc = tuple(detail["loc"])
-                    line = _line_of(item, loc)
-                    problems.append(
-                        Problem(
-                            "invalid-value",
-                            f"{path}:{line}" if line else where,
-                            detail["msg"].removeprefix("Value error, "),
-                            label,
-                            ".".join(str(part) for part in loc) or None,
-                            detail.get("input") if loc else None,
-                        )
-                    )
-    return records, problems
+        problems.append(Problem("encoding", str(path), f"not UTF-8 text ({error.reason} at byte {error.start})"))
+
+
+def _seed_record(path: Path, model: type[Record], table: str, item: Any, position: int, problems: list[Problem],
+                 seen: SeenKeys | None) -> Iterator[SeedRecord]:
+    where = f"{path}:{getattr(item, 'line', '?')}"
+    label = f"{table}/{item.get(model.primary_key[0], f'#{position}')}" if isinstance(item, dict) else f"{table}/#{position}"
+    key = _raw_key(model, item)
+    if key is not None and seen is not None:
+        first = seen.first_place(table, key, where)
+        if first is not None:
+            problems.append(Problem("duplicate-id", where, f"the same key is already given at {first}",
+                                    f"{table}/{'/'.join(key)}", model.primary_key[0], key[0]))
+    try:
+        yield SeedRecord(model.model_validate(item), where)
+    except ValidationError as error:
+        for detail in error.errors():
+            loc = tuple(detail["loc"])
+            line = _line_of(item, loc)
+            problems.append(
+                Problem(
+                    "invalid-value",
+                    f"{path}:{line}" if line else where,
+                    detail["msg"].removeprefix("Value error, "),
+                    label,
+                    ".".join(str(part) for part in loc) or None,
+                    detail.get("input") if loc else None,
+                )
+            )
+
+
+class Problems(list):
+    """Problems as a reader finds them, the first ``LISTED`` kept and the rest counted: a file of
+    a million bad records says so in a thousand lines, with a count, not in a million."""
+
+    LISTED = 1000
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.unlisted = 0
+
+    def append(self, problem: Problem) -> None:
+        if len(self) < self.LISTED:
+            super().append(problem)
+        else:
+            self.unlisted += 1
+
+    def close(self, where: str) -> None:
+        """Say how many more there were, once the reading is done."""
+        if self.unlisted:
+            super().append(Problem("more-problems", where, f"{self.unlisted:,} more problems like these are not listed"))
+            self.unlisted = 0
+
+
+def iter_seed(paths: Iterable[str | Path], problems: list[Problem]) -> Iterator[SeedRecord]:
+    """The valid records of every file, read lazily, in order; what is wrong (including a key
+    given twice) goes to ``problems``."""
+    seen = SeenKeys()
+    try:
+        for path in seed_files(paths):
+            yield from read_seed_file(path, problems, seen)
+    finally:
+        seen.conn.close()
+    if isinstance(problems, Problems):
+        problems.close(", ".join(map(str, paths)))
 
 
 def read_seed(paths: Iterable[str | Path]) -> list[SeedRecord]:
     """Parse and validate every file; raise ProblemsFound with all problems at once."""
-    records: list[SeedRecord] = []
-    problems: list[Problem] = []
-    keys: list[_SeenKey] = []
+    problems = Problems()
     with store.gc_paused():
-        for path in seed_files(paths):
-            file_records, file_problems = read_seed_file(path, keys)
-            records.extend(file_records)
-            problems.extend(file_problems)
-    first_seen: dict[tuple, str] = {}
-    for seen in keys:
-        ident = (seen.table, seen.key)
-        if ident in first_seen:
-            problems.append(
-                Problem(
-                    "duplicate-id",
-                    seen.where,
-                    f"the same key is already given at {first_seen[ident]}",
-                    f"{seen.table}/{'/'.join(seen.key)}",
-                    by_table()[seen.table].primary_key[0],
-                    seen.key[0],
-                )
-            )
-        else:
-            first_seen[ident] = seen.where
+        records = list(iter_seed(paths, problems))
     if problems:
         raise ProblemsFound(problems)
     return records
@@ -210,14 +293,17 @@ def load(
     stored, a child it lists is added or updated. With ``replace`` each record is written
     whole: left-out fields take their defaults and a child list it gives is the whole list."""
     paths = [Path(p) for p in paths]
-    seeds = read_seed(paths)
+    seed_files(paths)  # a missing file is named before anything is read
+    problems = Problems()
+    records, places = itertools.tee(iter_seed(paths, problems))
     source = "load " + " ".join(str(p) for p in paths)
     return store.write_records(
         db,
-        [s.record for s in seeds],
+        (s.record for s in records),
         actor=actor,
         source=source[:500],
         dry_run=dry_run,
-        locations=[s.where for s in seeds],
+        locations=(s.where for s in places),
         merge=not replace,
+        problems=problems,
     )

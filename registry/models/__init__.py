@@ -13,8 +13,10 @@ from registry.models.base import RECORDS, Record, by_table
 from registry.models.core import *  # noqa: F401,F403
 from registry.models.core import MOBILITY_KINDS  # noqa: F401
 from registry.models.diligence import *  # noqa: F401,F403
+from registry.models.documents import *  # noqa: F401,F403
 from registry.models.ewp import *  # noqa: F401,F403
 from registry.models.imports import *  # noqa: F401,F403
+from registry.models.labels import *  # noqa: F401,F403
 from registry.models.placements import *  # noqa: F401,F403
 from registry.models.reference import *  # noqa: F401,F403
 from registry.models.screening import *  # noqa: F401,F403

@@ -69,6 +69,8 @@ class Record(BaseModel):
     # True for secrets (password hashes, session digests): never exported or published, and
     # unreadable through the faces (registry/plugins/registry_auth.py).
     secret: ClassVar[bool] = False
+    # False for files kept in the registry (signed documents): in the file and its backups, not in seed YAML.
+    as_text: ClassVar[bool] = True
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

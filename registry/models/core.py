@@ -7,7 +7,6 @@ can describe an agreement with its parties and terms in one place.
 from __future__ import annotations
 
 from datetime import date
-from enum import StrEnum
 from typing import Annotated, Any, ClassVar
 
 from pydantic import (
@@ -23,6 +22,7 @@ from pydantic import (
 
 from registry.models import limits
 from registry.models.base import Children, Record
+from registry.models.health import health_evidence
 from registry.schema_types import (
     AcademicYear,
     Country,
@@ -30,6 +30,7 @@ from registry.schema_types import (
     Indexed,
     IscedCode,
     IscedLevel,
+    Labelled,
     Ref,
     RorId,
     Slug,
@@ -76,17 +77,17 @@ Year = Annotated[int, Field(ge=1000, le=2200)]
 # --- enumerations -------------------------------------------------------------------
 
 
-class InstitutionKind(StrEnum):
+class InstitutionKind(Labelled):
     university = "university"
-    university_hospital = "university_hospital"
-    hospital_unit = "hospital_unit"
+    university_hospital = "university_hospital", "University hospital"
+    hospital_unit = "hospital_unit", "Hospital unit"
     municipality = "municipality"
-    agency = "agency"
+    agency = "agency", "Government agency"
     company = "company"
     other = "other"
 
 
-class NameKind(StrEnum):
+class NameKind(Labelled):
     official = "official"
     local = "local"
     alias = "alias"
@@ -94,31 +95,31 @@ class NameKind(StrEnum):
     former = "former"
 
 
-class MembershipRole(StrEnum):
+class MembershipRole(Labelled):
     member = "member"
     founding_member = "founding_member"
     coordinator = "coordinator"
     associate = "associate"
 
 
-class Cycle(StrEnum):
-    first = "first"
-    second = "second"
-    third = "third"
+class Cycle(Labelled):
+    first = "first", "First cycle (bachelor)"
+    second = "second", "Second cycle (master)"
+    third = "third", "Third cycle (doctorate)"
 
 
-class AgreementKind(StrEnum):
+class AgreementKind(Labelled):
     student_exchange = "student_exchange"
-    erasmus_iia = "erasmus_iia"
+    erasmus_iia = "erasmus_iia", "Erasmus+ inter-institutional agreement"
     staff_mobility = "staff_mobility"
     double_degree = "double_degree"
     joint_degree = "joint_degree"
-    joint_phd = "joint_phd"
+    joint_phd = "joint_phd", "Joint PhD"
     clinical_placement = "clinical_placement"
     research = "research"
-    framework_mou = "framework_mou"
+    framework_mou = "framework_mou", "Framework agreement (MoU)"
     municipal_cooperation = "municipal_cooperation"
-    twin_town = "twin_town"
+    twin_town = "twin_town", "Twin towns"
 
 
 MOBILITY_KINDS = (
@@ -129,7 +130,7 @@ MOBILITY_KINDS = (
 )
 
 
-class AgreementStatus(StrEnum):
+class AgreementStatus(Labelled):
     draft = "draft"
     negotiating = "negotiating"
     active = "active"
@@ -164,34 +165,34 @@ def status_changes(status: str, ends_on: date | None, today: date) -> list[str]:
     return allowed
 
 
-class Renewal(StrEnum):
-    none = "none"
-    automatic = "automatic"
-    by_agreement = "by_agreement"
+class Renewal(Labelled):
+    none = "none", "No renewal"
+    automatic = "automatic", "Renewed automatically"
+    by_agreement = "by_agreement", "Renewed by agreement"
 
 
-class PartyRole(StrEnum):
+class PartyRole(Labelled):
     home = "home"
     partner = "partner"
     coordinator = "coordinator"
     associate = "associate"
 
 
-class MobilityCategory(StrEnum):
-    student_studies = "student_studies"
-    student_traineeship = "student_traineeship"
-    staff_teaching = "staff_teaching"
-    staff_training = "staff_training"
+class MobilityCategory(Labelled):
+    student_studies = "student_studies", "Student mobility for studies"
+    student_traineeship = "student_traineeship", "Student traineeship"
+    staff_teaching = "staff_teaching", "Staff mobility for teaching"
+    staff_training = "staff_training", "Staff mobility for training"
 
 
-class Direction(StrEnum):
+class Direction(Labelled):
     """Seen from the home institution: outgoing leaves it, incoming comes to it."""
 
     outgoing = "outgoing"
     incoming = "incoming"
 
 
-class Cefr(StrEnum):
+class Cefr(Labelled):
     A1 = "A1"
     A2 = "A2"
     B1 = "B1"
@@ -200,20 +201,20 @@ class Cefr(StrEnum):
     C2 = "C2"
 
 
-class DegreeKind(StrEnum):
+class DegreeKind(Labelled):
     double_degree = "double_degree"
     joint_degree = "joint_degree"
     cotutelle = "cotutelle"
 
 
-class ReviewOutcome(StrEnum):
+class ReviewOutcome(Labelled):
     approved = "approved"
     approved_with_conditions = "approved_with_conditions"
     rejected = "rejected"
     escalated = "escalated"
 
 
-class ReviewerRole(StrEnum):
+class ReviewerRole(Labelled):
     international_coordinator = "international_coordinator"
     due_diligence_reviewer = "due_diligence_reviewer"
     head_of_international_office = "head_of_international_office"
@@ -223,7 +224,7 @@ class ReviewerRole(StrEnum):
     export_control_officer = "export_control_officer"
 
 
-class Answer(StrEnum):
+class Answer(Labelled):
     yes = "yes"
     no = "no"
     unknown = "unknown"
@@ -288,7 +289,27 @@ class Institution(Record):
     latitude: Annotated[Degrees, Field(ge=-90, le=90)] | None = None
     longitude: Annotated[Degrees, Field(ge=-180, le=180)] | None = None
     is_home: Annotated[bool, Field(description="the registry's own institution")] = False
+    medical_faculty: Annotated[
+        bool | None,
+        Field(description="has a faculty, school or hospital of medicine or the health sciences "
+                          "(empty: unknown; filled from ROR, the kind or the names when not given)"),
+    ] = None
+    medical_faculty_source: Annotated[
+        NonEmpty | None, Field(description="how the registry knows whether it has a medical or health faculty")
+    ] = None
     names: list[InstitutionName] = []
+
+    @model_validator(mode="after")
+    def _medical_faculty_known(self) -> Institution:
+        """Unknown is filled from what the record says (a hospital, a ROR unit, a name), never
+        an answer given: the office's yes or no stands. Set without marking the field as given,
+        so an import that does not mention it never overwrites a stored answer."""
+        if self.medical_faculty is None:
+            evidence = health_evidence(self.kind, self.ror, [self.name, *(n.name for n in self.names)])
+            if evidence:
+                self.__dict__["medical_faculty"] = True
+                self.__dict__["medical_faculty_source"] = self.medical_faculty_source or f"derived: {evidence}"
+        return self
 
     @model_validator(mode="after")
     def _names_include_own(self) -> Institution:

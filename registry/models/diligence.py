@@ -10,7 +10,6 @@ dates it was first and last seen. Reviews (the decisions) are core records (``re
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
 from typing import Annotated, Any, ClassVar
 
 from pydantic import Field, StringConstraints
@@ -18,7 +17,7 @@ from pydantic import Field, StringConstraints
 from registry.models import limits
 from registry.models.base import Record
 from registry.models.core import NonEmpty, Text, Year
-from registry.schema_types import Country, Indexed, Ref, Slug, SqlRule, Url
+from registry.schema_types import Country, Indexed, Labelled, Ref, Slug, SqlRule, Url
 
 Score = Annotated[float, Field(ge=0, le=1)]
 Change = Annotated[float, Field(ge=-1, le=1)]
@@ -27,29 +26,29 @@ CheckCode = Annotated[
 ]
 
 
-class Severity(StrEnum):
+class Severity(Labelled):
     info = "info"
     low = "low"
     medium = "medium"
     high = "high"
 
 
-class Family(StrEnum):
-    GRE = "GRE"  # responsible engagement
-    GDE = "GDE"  # strategic portfolio
-    AP = "AP"  # action-plan goals
-    DQ = "DQ"  # data quality
-    PL = "PL"  # clinical placements
+class Family(Labelled):
+    GRE = "GRE", "Responsible engagement"  # responsible engagement
+    GDE = "GDE", "Strategic portfolio"  # strategic portfolio
+    AP = "AP", "Action-plan goals"  # action-plan goals
+    DQ = "DQ", "Data quality"  # data quality
+    PL = "PL", "Clinical placements"  # clinical placements
 
 
-class HdiGroup(StrEnum):
+class HdiGroup(Labelled):
     very_high = "very_high"
     high = "high"
     medium = "medium"
     low = "low"
 
 
-class IncomeLevel(StrEnum):
+class IncomeLevel(Labelled):
     high = "high"
     upper_middle = "upper_middle"
     lower_middle = "lower_middle"
@@ -57,25 +56,25 @@ class IncomeLevel(StrEnum):
     not_classified = "not_classified"
 
 
-class AdequacyScope(StrEnum):
+class AdequacyScope(Labelled):
     full = "full"
     partial = "partial"
 
 
-class MeasureKind(StrEnum):
+class MeasureKind(Labelled):
     arms_embargo = "arms_embargo"
     sectoral = "sectoral"
     targeted = "targeted"
 
 
-class RiskTier(StrEnum):
+class RiskTier(Labelled):
     high = "high"
     medium = "medium"
     low = "low"
     unknown = "unknown"
 
 
-class FindingStatus(StrEnum):
+class FindingStatus(Labelled):
     open = "open"
     resolved = "resolved"
 

@@ -35,7 +35,7 @@ from datasette import hookimpl
 from datasette.plugins import pm
 from datasette.utils.asgi import Response
 
-from registry import accounts, passwords
+from registry import accounts, i18n, labels, passwords
 from registry import db as store
 from registry.models import RECORDS
 from registry.throttle import LoginThrottle
@@ -209,7 +209,7 @@ async def login_view(request, datasette):
     if request.method != "POST":
         return await _login_page(datasette, request)
     if "ds_csrftoken" not in request.cookies:  # Datasette checks the token whenever the cookie is there
-        return await _login_page(datasette, request, error="Your session form expired: please log in again.", status=403)
+        return await _login_page(datasette, request, error=i18n.gettext(i18n.current(), "Your session form expired: please log in again."), status=403)
     form = await request.post_vars()
     name = (form.get("username") or "").strip().lower()[:100]
     password = form.get("password") or ""
@@ -220,7 +220,7 @@ async def login_view(request, datasette):
         minutes = max(1, round(wait / 60))
         return await _login_page(
             datasette, request, status=429, headers={"Retry-After": str(wait)},
-            error=f"Too many failed logins: try again in {minutes} minute{'s' if minutes != 1 else ''}.",
+            error=i18n.gettext(i18n.current(), "Too many failed logins: try again in {minutes} minutes.", minutes=minutes),
         )
     started = time.monotonic()
     session_store = _store(datasette)
@@ -229,7 +229,7 @@ async def login_view(request, datasette):
         throttle.failed(*keys)
         log.warning("failed login for %r from %s", name, keys[1][1])
         await asyncio.sleep(max(0.0, REFUSAL_SECONDS - (time.monotonic() - started)))
-        return await _login_page(datasette, request, error="Wrong name or password.", status=401)
+        return await _login_page(datasette, request, error=i18n.gettext(i18n.current(), "Wrong name or password."), status=401)
     throttle.succeeded(keys[0])
     hours = _config(datasette)["hours"]
     token = await session_store.run(
@@ -265,7 +265,8 @@ def register_routes(datasette):
 def menu_links(datasette, actor):
     if not _on(datasette) or not actor:
         return []
-    return [{"href": datasette.urls.path("/-/logout"), "label": f"Log out ({actor['id']}, {actor.get('role')})"}]
+    return [{"href": datasette.urls.path("/-/logout"), "label": i18n.gettext(i18n.current(), "Log out ({account}, {role})", account=actor["id"],
+                                                                       role=labels.label("account_role", actor.get("role"), i18n.current()))}]
 
 
 @hookimpl
@@ -358,7 +359,7 @@ def forbidden(datasette, request, message):
         sentence = refusal(right, request.actor) if right is not False else f"{message} (you are {request.actor['id']}, {request.actor.get('role')})."
         if request.headers.get("accept") == "application/json" or request.path.endswith(".json"):
             return Response.json({"ok": False, "error": sentence, "status": 403}, status=403)
-        html = await datasette.render_template("error.html", {"title": "Not allowed", "error": sentence, "status": 403},
+        html = await datasette.render_template("error.html", {"title": i18n.gettext(i18n.current(), "Not allowed"), "error": sentence, "status": 403},
                                                request=request)
         return Response.html(html, status=403)
 

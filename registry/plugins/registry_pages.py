@@ -1,5 +1,5 @@
 """Pages for the users' jobs: home, search across institutions and agreements, the
-institution page, edit links on an agreement, and the way to the login page.
+institution page, and the way to the login page (the agreement page: registry_agreement.py).
 
 Search reads the registry's own FTS5 tables (standalone, keyed by rowid: see
 ``registry/schema.py``), whose ``*_folded`` columns hold every name transliterated to
@@ -7,6 +7,7 @@ lower-case ASCII, so the query is folded the same way: "Goteborg" finds Götebor
 "lodz" finds Łódź. Everything is rendered by Jinja with autoescaping: data stays data.
 """
 
+import json
 import re
 import urllib.parse
 
@@ -15,6 +16,7 @@ from datasette.plugins import pm
 from datasette.utils import tilde_decode, tilde_encode
 from datasette.utils.asgi import Response
 
+from registry import i18n
 from registry.forms import links as form_links
 from registry.text import fold
 
@@ -22,9 +24,18 @@ SEARCH_LIMIT = 20
 _WORD = re.compile(r"[a-z0-9]+")
 
 
+# A query of more words than this searches for the first ones (a pasted paragraph still answers).
+MOST_WORDS = 12
+
+
+def query_words(text: str) -> list[str]:
+    """The folded words of a query, each once, in order: FTS syntax (quotes, *, NEAR, -) is only text."""
+    return list(dict.fromkeys(_WORD.findall(fold(text or ""))))
+
+
 def fts_query(text: str) -> str:
     """A safe FTS5 query: every folded word as a quoted prefix, all of them required."""
-    return " ".join(f'"{word}"*' for word in _WORD.findall(fold(text or "")))
+    return " ".join(f'"{word}"*' for word in query_words(text)[:MOST_WORDS])
 
 
 def _face(datasette) -> dict:
@@ -55,7 +66,7 @@ async def _visible(datasette, actor, database: str, table: str) -> bool:
 SEARCHES = {
     "institutions": (
         "institutions_fts",
-        """i.id, i.name, i.local_name, i.country, i.city, i.kind,
+        """i.id, i.name, i.local_name, i.country, i.city, i.kind, i.medical_faculty,
            (select group_concat(n.name, ' · ') from institution_names n
              where n.institution = i.id and n.name not in (i.name, coalesce(i.local_name, ''))) as other_names""",
     ),
@@ -107,7 +118,8 @@ async def search_page(request, datasette):
     return Response.html(
         await datasette.render_template(
             "registry_search.html",
-            {"q": text, "results": results, "searched": bool(query), "limit": SEARCH_LIMIT, "quote": urllib.parse.quote_plus},
+            {"q": text, "results": results, "searched": bool(query), "limit": SEARCH_LIMIT, "quote": urllib.parse.quote_plus,
+             "shortened": MOST_WORDS if len(query_words(text)) > MOST_WORDS else 0},
             request=request,
         )
     )
@@ -149,7 +161,7 @@ def extra_css_urls():
 
 @hookimpl
 def menu_links(datasette, actor):
-    return [{"href": datasette.urls.path("/-/search"), "label": "Search partners and agreements"}]
+    return [{"href": datasette.urls.path("/-/search"), "label": i18n.gettext(i18n.current(), "Search partners and agreements")}]
 
 
 @hookimpl
@@ -203,11 +215,17 @@ PROFILE_QUERIES = {
            where r.institution = :id or r.agreement in (select agreement from agreement_parties where institution = :id)
            order by r.reviewed_on desc""",
     ),
+    "country_risk": (
+        "country_risk",
+        True,
+        """select r.country, r.tier, r.reasons, r.as_of from country_risk r
+           where r.country = (select country from institutions where id = :id)""",
+    ),
     "findings": (
         "findings",
         True,
         # Through the subject: the + keeps SQLite from walking every open finding instead.
-        """select f.id, f.code, f.severity, f.message, f.status, f.first_seen, f.waiver
+        """select f.id, f.code, f.severity, f.message, f.evidence, f.status, f.first_seen, f.waiver
            from findings f
            where +f.status = 'open' and ((f.subject_table = 'institutions' and f.subject_id = :id)
               or (f.subject_table = 'agreements'
@@ -240,6 +258,14 @@ async def institution_profile(datasette, database: str, institution: str, intern
         agreement["terms"] = [t for t in terms if t["agreement"] == agreement["id"]]
     for network in profile["networks"] or []:
         network["url"] = _row_url(datasette, database, "networks", network["id"])
+    risk = (profile.pop("country_risk") or [None])[0]
+    if risk is not None:
+        risk["reasons"] = json.loads(risk["reasons"] or "[]")
+        risk["url"] = _row_url(datasette, database, "country_risk", risk["country"])
+    profile["risk"] = risk
+    queries = await datasette.get_canned_queries(database, None)
+    if internal and "partner_risk" in queries:
+        profile["risk_profile_url"] = datasette.urls.query(database, "partner_risk") + "?institution=" + urllib.parse.quote_plus(institution)
     role = (actor or {}).get("role") if internal and _face(datasette).get("auth") else None
     for finding in profile["findings"] or []:
         waive = form_links.waive_form(finding["id"], role)
@@ -299,14 +325,6 @@ async def home(datasette, actor) -> list[dict]:
     return databases
 
 
-async def agreement_edits(datasette, database: str, actor, agreement: str) -> list[dict]:
-    """The forms (registry/forms) that change this agreement, as far as the login's role allows."""
-    if not _face(datasette).get("auth"):
-        return []
-    role = (actor or {}).get("role")
-    return [{"title": title, "url": datasette.urls.path(path)} for path, title in form_links.agreement_forms(agreement, role)]
-
-
 @hookimpl
 def extra_template_vars(template, database, table, view_name, request, datasette):
     if request is None:
@@ -322,14 +340,12 @@ def extra_template_vars(template, database, table, view_name, request, datasette
             }
 
         return home_vars
-    if view_name != "row" or table not in ("institutions", "agreements"):
-        return None
+    if view_name != "row" or table != "institutions":
+        return None  # the agreement page is registry_agreement.py's
 
     async def row_vars():
         key = tilde_decode(request.url_vars.get("pks", ""))
-        if table == "institutions":
-            internal = _face(datasette).get("face") == "internal"
-            return {"institution_profile": await institution_profile(datasette, database, key, internal, actor)}
-        return {"agreement_edits": await agreement_edits(datasette, database, actor, key)}
+        internal = _face(datasette).get("face") == "internal"
+        return {"institution_profile": await institution_profile(datasette, database, key, internal, actor)}
 
     return row_vars

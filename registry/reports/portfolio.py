@@ -313,6 +313,7 @@ def _decisions(db: sqlite_utils.Database, pack: dict[str, Any], ids: list[str], 
                 "subject": finding["subject_label"] or finding["subject_id"],
                 "id": finding["subject_id"],
                 "message": finding["message"],
+                "evidence": finding["evidence"],  # the message's template, for the pack's language
             }
         )
     for goal in pack["goals"]:
@@ -330,6 +331,7 @@ def _decisions(db: sqlite_utils.Database, pack: dict[str, Any], ids: list[str], 
                     "id": finding["id"],
                     "until": finding["waiver_until"],
                     "message": finding["message"],
+                    "evidence": finding["evidence"],
                 }
             )
     partner_ids = [p["id"] for p in pack["partners"]]

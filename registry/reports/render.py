@@ -11,6 +11,7 @@ from typing import Any
 
 import jinja2
 
+from registry import i18n
 from registry.reports import charts
 from registry.reports.strings import translator
 
@@ -60,12 +61,25 @@ def portfolio_charts(pack: dict[str, Any], t) -> dict[str, str]:
     }
 
 
+def in_language(value: Any, lang: str) -> Any:
+    """The pack with every finding's message in ``lang`` (from the template its evidence keeps), a copy."""
+    if isinstance(value, dict):
+        copied = {key: in_language(item, lang) for key, item in value.items()}
+        if isinstance(copied.get("message"), str) and "evidence" in copied:
+            copied["message"] = i18n.finding_message(lang, copied["message"], copied["evidence"])
+        return copied
+    if isinstance(value, list):
+        return [in_language(item, lang) for item in value]
+    return value
+
+
 def render(pack: dict[str, Any], output_format: str, *, lang: str = "en", chart_dir: Path | None = None) -> bytes:
     """The report as the bytes of a file in ``output_format``. Markdown links its charts as SVG
     files written to ``chart_dir`` (the output's folder)."""
     if output_format not in FORMATS:
         raise ReportError(f"no report format {output_format!r}; choose {', '.join(FORMATS)}")
     t = translator(lang)
+    pack = in_language(pack, lang)
     kind = pack["kind"]
     svg = portfolio_charts(pack, t) if kind == "portfolio" else {}
     if output_format == "md":

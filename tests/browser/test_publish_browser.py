@@ -263,7 +263,7 @@ def test_renewing_an_agreement_in_the_browser_is_logged_under_the_login(office, 
     ).fetchone()[0]
     page = office.page
     page.goto(f"{servers['internal']}/registry/agreements/{agreement}")
-    page.get_by_role("link", name="Renew", exact=True).click()
+    page.locator(".registry-actions").get_by_role("link", name="Renew", exact=True).click()
     assert page.locator("input[name=ends_on]").input_value() > "2000"  # the next end date, proposed
     page.fill("input[name=ends_on]", "2099-06-30")
     page.click("input[type=submit]")

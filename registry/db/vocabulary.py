@@ -1,0 +1,141 @@
+"""The ``labels`` table (``registry.models.labels``): every code the registry stores, in words.
+
+Country names come from Babel (the Unicode CLDR): English for the label; for search, the names
+in English, Swedish, the country's own official languages and the languages most partners
+write in, so that "japan", "Japon", "Tyskland" and "日本" (folded, "riben") all find their
+country, and pycountry's ISO names and the everyday names ``registry.countries`` accepts
+("UK", "Holland", "Nihon"). Kinds, statuses and roles come from the enumerations of
+``registry.models`` (``Labelled`` members carry their words), found also by their words in every
+language of the message catalogue ("dubbelexamen"). ISCED-F field names come from
+data/isced/isced_f_2013.csv.
+
+Written whole when a registry is made or migrated and into every public copy; the search
+index reads it, so it is rebuilt after.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import importlib
+import inspect
+import pkgutil
+import re
+import sqlite3
+from collections.abc import Iterator
+from enum import StrEnum
+from pathlib import Path
+
+import pycountry
+from babel import Locale, UnknownLocaleError, languages
+
+from registry import countries, i18n, models
+from registry.schema_types import words_of
+from registry.text import fold
+
+ISCED_FILE = Path(__file__).resolve().parents[2] / "data" / "isced" / "isced_f_2013.csv"
+# The languages whose country names search knows besides English, Swedish and the country's own.
+SEARCH_LANGUAGES = ("sv", "fr", "de", "es", "it", "pt", "nl", "pl", "da", "nb", "fi", "ru", "zh", "ja", "ko", "ar")
+# Everything search finds a partner with a medical or health faculty by (English and Swedish).
+MEDICAL_FACULTY_WORDS = (
+    "medical school, medical faculty, faculty of medicine, school of medicine, medicine, health sciences, "
+    "faculty of health sciences, health faculty, nursing, hospital, medicinsk fakultet, medicinska fakulteten, "
+    "läkarutbildning, hälsovetenskap"
+)
+# The vocabulary of the medical-faculty flag: one code, 'yes'.
+MEDICAL_FACULTY = "medical_faculty"
+
+
+def vocabulary_name(enum: type[StrEnum]) -> str:
+    """``AgreementKind`` -> ``agreement_kind``."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", enum.__name__).lower()
+
+
+@functools.cache
+def enumerations() -> dict[str, type[StrEnum]]:
+    """Every enumeration the models declare, by vocabulary name."""
+    found: dict[str, type[StrEnum]] = {}
+    for module in sorted(m.name for m in pkgutil.iter_modules(models.__path__)):
+        loaded = importlib.import_module(f"registry.models.{module}")
+        for _, value in inspect.getmembers(loaded, inspect.isclass):
+            if issubclass(value, StrEnum) and value is not StrEnum and value.__module__.startswith("registry.models"):
+                found[vocabulary_name(value)] = value
+    return found
+
+
+def label_of(member: StrEnum) -> str:
+    return getattr(member, "label", None) or words_of(member.value)
+
+
+def _words(*names: str) -> str:
+    """The folded words of ``names``, each once, in order."""
+    seen: dict[str, None] = {}
+    for name in names:
+        for word in fold(name).replace(",", " ").split():
+            seen.setdefault(word, None)
+    return " ".join(seen)
+
+
+@functools.cache
+def _territories(language: str) -> dict[str, str]:
+    try:
+        return dict(Locale.parse(language).territories)
+    except (ValueError, LookupError, UnknownLocaleError):  # a language CLDR has no locale for
+        return {}
+
+
+def country_names(code: str) -> list[str]:
+    """Every name search finds country ``code`` by: English first."""
+    names = [countries.country_name(code)]
+    own = languages.get_official_languages(code, de_facto=True) + countries.LOCAL_LANGUAGES.get(code, ())
+    for language in ("en", *SEARCH_LANGUAGES, *own):
+        if name := _territories(language).get(code):
+            names.append(name)
+    country = pycountry.countries.get(alpha_2=code)
+    if country is not None:
+        names += [getattr(country, attribute) for attribute in ("name", "common_name", "official_name") if hasattr(country, attribute)]
+    names += countries.everyday_names(code)
+    return names
+
+
+def isced_names() -> dict[str, str]:
+    with ISCED_FILE.open(encoding="utf-8", newline="") as handle:
+        return {row["code"]: row["name"] for row in csv.DictReader(handle)}
+
+
+@functools.cache
+def rows() -> tuple[tuple[str, str, str, str], ...]:
+    """(vocabulary, value, label, words) for every code, worked out once per process."""
+    return tuple(_rows())
+
+
+def _rows() -> Iterator[tuple[str, str, str, str]]:
+    codes = sorted({c.alpha_2 for c in pycountry.countries} | set(countries.EXTRA_CODES))
+    for code in codes:
+        names = country_names(code)
+        yield "country", code, names[0], _words(*names)
+    for vocabulary, enum in enumerations().items():
+        for member in enum:
+            english = label_of(member)
+            words = [english, member.value.replace("_", " ")] + [i18n.gettext(lang, english) for lang in i18n.LANGUAGES]
+            yield vocabulary, member.value, english, _words(*words)
+    isced = isced_names()
+    for code, name in isced.items():
+        broader = [isced[code[:size]] for size in (3, 2) if size < len(code) and code[:size] in isced]
+        yield "isced", code, name, _words(name, *broader)
+    yield MEDICAL_FACULTY, "yes", "Medical or health faculty", _words(MEDICAL_FACULTY_WORDS)
+
+
+def fill(conn: sqlite3.Connection, table: str = "labels") -> None:
+    """Write the labels table whole (``table`` may be schema-qualified)."""
+    conn.execute(f"DELETE FROM {table}")
+    conn.executemany(f"INSERT INTO {table} (vocabulary, value, label, words) VALUES (?, ?, ?, ?)", rows())
+
+
+def isced_label(code: str) -> str | None:
+    """An ISCED-F code's field name; a code the list lacks (08x8, 0919) reads as its broader field."""
+    names = isced_names()
+    for size in (len(code), 3, 2):
+        if code[:size] in names:
+            return names[code[:size]]
+    return None
