@@ -31,6 +31,10 @@ class Changed(Exception):
         super().__init__(f"{table} {'/'.join(map(str, key.values()))} changed since the form was opened")
 
 
+class Taken(Changed):
+    """A new record's key was taken by another save since the form chose it."""
+
+
 def rows(db: sqlite_utils.Database, table: str, key: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The stored rows of ``table`` whose columns hold ``key``'s values, as the models dump them."""
     spec = store.specs()[table]
@@ -62,13 +66,19 @@ Expected = tuple[str, Mapping[str, Any], str]  # (table, key, the version the fo
 
 
 def save(db: sqlite_utils.Database, records: Sequence[Record], *, actor: str, source: str,
-         expected: Iterable[Expected] = ()) -> store.Plan:
+         expected: Iterable[Expected] = (), new: bool = False) -> store.Plan:
     """Write ``records`` whole in one logged transaction, after checking that every version
-    in ``expected`` still holds (``Changed`` otherwise, and nothing is written)."""
+    in ``expected`` still holds (``Changed`` otherwise, and nothing is written). ``new`` records
+    must not be stored yet: one someone else saved meanwhile under the same key is never
+    overwritten (``Taken``)."""
     with store.transaction(db, actor=actor, source=source):
         for table, key, token in expected:
             if version(db, table, key) != token:
                 raise Changed(table, key)
+        for record in records if new else ():
+            key = dict(zip(record.primary_key, record.key(), strict=True))
+            if rows(db, record.table, key):
+                raise Taken(record.table, key)
         return store.write_records(db, list(records), actor=actor, source=source)
 
 

@@ -211,6 +211,18 @@ def test_a_refused_new_agreement_keeps_the_values_and_marks_the_fields(internal,
     assert row(registry_file, "SELECT count(*) FROM agreements")[0] == before
 
 
+def test_a_new_record_never_overwrites_one_saved_meanwhile_under_its_key(registry_file):
+    from registry import editing
+    from registry.models import Contact
+
+    db = store.connect(registry_file)
+    first = Contact(id="example-race", institution="university-of-lodz", role="first")
+    editing.save(db, [first], actor="eddie", source="test", new=True)
+    with pytest.raises(editing.Taken):
+        editing.save(db, [first.model_copy(update={"role": "second"})], actor="rita", source="test", new=True)
+    assert row(registry_file, "SELECT role FROM contacts WHERE id = 'example-race'")[0] == "first"
+
+
 def test_a_partner_name_that_names_nobody_sends_to_the_reference_registry(internal):
     refused = Browser(internal, "eddie").post("/-/agreements/new", {**NEW_AGREEMENT, "partner": "Zzyzx Institute of Nothing"})
     assert refused.status_code == 400 and marked(refused.text, "partner")

@@ -63,7 +63,7 @@ def new_save(ask: Ask, posted: Any) -> Form | Saved:
     if record is None:
         return form
     return save_or_conflict(ask, "agreement_contact", [record], [], form, lambda: form,
-                            Saved("agreements", agreement, ask._("The contact is saved.")))
+                            Saved("agreements", agreement, ask._("The contact is saved.")), new=True)
 
 
 # --- editing or removing a contact ------------------------------------------------------------------

@@ -7,14 +7,12 @@ from typing import Any
 
 from registry import editing
 from registry.forms.agreement_pages import programme_field
-from registry.forms.errors import from_problems
 from registry.forms.fields import FormField, form_fields
 from registry.forms.form import Form, Section, validated
-from registry.forms.pages import Ask, Page, Saved
+from registry.forms.pages import Ask, Page, Saved, save_or_conflict
 from registry.forms.partners import pick
 from registry.models import Agreement, MobilityTerm
 from registry.models.core import AgreementStatus, Direction
-from registry.problems import ProblemsFound
 
 AGREEMENT_FIELDS = ("title", "kind", "status", "signed_on", "starts_on", "ends_on", "renewal", "notice_months", "home_unit",
                     "coordinator", "agreement_code", "confidential", "personal_data", "notes")
@@ -96,12 +94,8 @@ def save(ask: Ask, posted: Any) -> Form | Saved:
                        {"id": agreement_id, "parties": parties, "programmes": chosen, "mobility_terms": terms})
     if record is None or form.refusal:
         return form
-    try:
-        editing.save(ask.db, [record], actor=ask.who, source=ask.source("agreement_new"))
-    except ProblemsFound as problems:
-        from_problems(problems, [f for _, f in form.inputs()], ask._, form.refusal)
-        return form
-    return Saved("agreements", agreement_id, ask._("The agreement is saved."))
+    return save_or_conflict(ask, "agreement_new", [record], [], form, lambda: form,
+                            Saved("agreements", agreement_id, ask._("The agreement is saved.")), new=True)
 
 
 PAGE = Page("agreement_new", r"^/-/agreements/new$", "edit", show, save)

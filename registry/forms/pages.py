@@ -86,11 +86,15 @@ def require(ask: Ask, table: str, key: Mapping[str, Any], what: str) -> dict[str
 
 
 def save_or_conflict(ask: Ask, page: str, records: Sequence[Record], expected: Sequence[editing.Expected], form: Form,
-                     fresh: Callable[[], Form], saved: Saved) -> Form | Saved:
+                     fresh: Callable[[], Form], saved: Saved, *, new: bool = False) -> Form | Saved:
     """Save and answer ``saved``; or the form again: with the store's reasons, or (a record changed
-    since the form was opened) with the current values (``fresh``) and who changed it."""
+    since the form was opened) with the current values (``fresh``) and who changed it; ``new``
+    records are never written over one saved meanwhile under the same key."""
     try:
-        editing.save(ask.db, records, actor=ask.who, source=ask.source(page), expected=expected)
+        editing.save(ask.db, records, actor=ask.who, source=ask.source(page), expected=expected, new=new)
+    except editing.Taken:
+        form.refusal.add(None, ask._("Someone saved a record under the same name a moment ago: save again."))
+        return form
     except editing.Changed as changed:
         return changed_meanwhile(ask, fresh(), changed.table, str(next(iter(changed.key.values()))))
     except ProblemsFound as problems:

@@ -82,7 +82,7 @@ def _save(ask: Ask, terms: Terms, posted: Any, stored: dict[str, Any] | None) ->
         return form
     form.version = posted.get(VERSION)
     return save_or_conflict(ask, f"{terms.table}_{'edit' if stored else 'new'}", [record], expected, form, lambda: _form(ask, terms, _stored(ask, terms)),
-                            Saved("agreements", agreement, ask._("The term is saved.")))
+                            Saved("agreements", agreement, ask._("The term is saved.")), new=stored is None)
 
 
 def pages(terms: Terms) -> tuple[Page, Page]:
