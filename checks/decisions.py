@@ -57,6 +57,7 @@ def record_review(
     notes: str | None = None,
     answers: dict[str, str | None] | None = None,
     actor: str | None = None,
+    source: str = "registry review",
 ) -> Review:
     """Record a due-diligence decision on an institution or agreement.
 
@@ -79,7 +80,7 @@ def record_review(
         **{name: value for name, value in (answers or {}).items() if value is not None},
     }
     review = _validated(Review, values, "review")
-    store.write_records(db, [review], actor=actor, source="registry review")
+    store.write_records(db, [review], actor=actor, source=source)
     return review
 
 
@@ -89,9 +90,10 @@ def waive(
     subject: str,
     *,
     reason: str,
-    until: date,
+    until: date | str,
     granted_on: date | None = None,
     actor: str | None = None,
+    source: str = "registry waive",
 ) -> Waiver:
     """Accept one finding (check ``code`` on ``subject``) for ``reason`` until a date, granted
     by ``actor`` (the login; default: REGISTRY_ACTOR or the user's name).
@@ -125,8 +127,8 @@ def waive(
         "granted_by": actor,
     }
     waiver = _validated(Waiver, values, "waiver")
-    with store.transaction(db, actor=actor, source="registry waive"):
-        store.write_records(db, [waiver], actor=actor, source="registry waive")
+    with store.transaction(db, actor=actor, source=source):
+        store.write_records(db, [waiver], actor=actor, source=source)
         refresh_waivers(db, granted_on)
     return waiver
 

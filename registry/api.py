@@ -186,11 +186,13 @@ def checks() -> list[CheckSpec]:
 
 def review(subject: str, db_path: PathLike | None = None, *, outcome: str, reviewer_role: str | None = None,
            next_due: date | None = None, reviewed_on: date | None = None, conditions: str | None = None,
-           notes: str | None = None, answers: Mapping[str, str | None] | None = None, actor: str | None = None) -> Any:
+           notes: str | None = None, answers: Mapping[str, str | None] | None = None, actor: str | None = None,
+           source: str = "registry review") -> Any:
     """Record a due-diligence decision on an institution or agreement (``answers``: the review
     questions, e.g. ``{"funding_transparent": "yes"}``), made by ``actor`` (the login; default
     REGISTRY_ACTOR or the user's name) in its account's reviewer role (``reviewer_role`` only when
-    the registry has no account for it). Returns the stored ``Review``.
+    the registry has no account for it). Returns the stored ``Review``; ``source`` names where the
+    decision was made in the audit log.
 
     Example: ``api.review("uio", "office.db", outcome="approved", reviewer_role="due_diligence_reviewer")``"""
     from checks import decisions
@@ -198,7 +200,7 @@ def review(subject: str, db_path: PathLike | None = None, *, outcome: str, revie
     db, actor = open_registry(db_path), actor or store.default_actor()
     return decisions.record_review(db, subject, outcome=outcome, reviewer_role=_reviewer_role(db, actor, reviewer_role),
                                    next_due=next_due, reviewed_on=reviewed_on, conditions=conditions, notes=notes,
-                                   answers=dict(answers or {}), actor=actor)
+                                   answers=dict(answers or {}), actor=actor, source=source)
 
 
 def _reviewer_role(db, actor: str, claimed: str | None) -> str:
@@ -207,8 +209,8 @@ def _reviewer_role(db, actor: str, claimed: str | None) -> str:
     return accounts.reviewer_role_for(db, actor, claimed)
 
 
-def waive(code: str, subject: str, db_path: PathLike | None = None, *, reason: str, until: date,
-          actor: str | None = None) -> Any:
+def waive(code: str, subject: str, db_path: PathLike | None = None, *, reason: str, until: date | str,
+          actor: str | None = None, source: str = "registry waive") -> Any:
     """Accept the finding of check ``code`` on ``subject`` until a date (at most as long as
     data/criteria.yml allows), granted by ``actor`` (the login; default REGISTRY_ACTOR or the
     user's name); returns the ``Waiver``.
@@ -216,7 +218,7 @@ def waive(code: str, subject: str, db_path: PathLike | None = None, *, reason: s
     Example: ``api.waive("GRE01", "uio", "office.db", reason="board decision", until=date(2027, 6, 30))``"""
     from checks import decisions
 
-    return decisions.waive(open_registry(db_path), code, subject, reason=reason, until=until, actor=actor)
+    return decisions.waive(open_registry(db_path), code, subject, reason=reason, until=until, actor=actor, source=source)
 
 
 def indicators_load(directory: PathLike | None = None, db_path: PathLike | None = None, *,
@@ -842,3 +844,28 @@ def document_list(agreement: str, db_path: PathLike | None = None) -> list[dict[
     if not db.conn.execute("SELECT 1 FROM agreements WHERE id = ?", [agreement]).fetchone():
         raise UnknownName(f"no agreement {agreement!r} in this registry")
     return documents.listed(db.conn, agreement)
+
+# -- one record at a time, as the internal face's forms change them ------------------------------------------------
+
+
+def record_version(table: str, key: Mapping[str, Any], db_path: PathLike | None = None) -> str:
+    """The version of the stored rows ``key`` names in ``table``: give it to ``save_records`` to be
+    told (``registry.editing.Changed``) when someone else changed them meanwhile.
+
+    Example: ``token = api.record_version("agreements", {"id": "lu-ku-exchange"}, "office.db")``"""
+    from registry import editing
+
+    return editing.version(open_registry(db_path), table, key)
+
+
+def save_records(records: Iterable[Any], db_path: PathLike | None = None, *, actor: str | None = None,
+                 source: str = "registry api", expected: Iterable[tuple[str, Mapping[str, Any], str]] = ()) -> Any:
+    """Write whole records (an agreement with its parties and terms, a term, a contact) in one logged
+    transaction, refused with ``registry.editing.Changed`` when a version in ``expected`` (table, key,
+    ``record_version``) no longer holds; returns the plan written.
+
+    Example: ``api.save_records([agreement], "office.db", expected=[("agreements", {"id": agreement.id}, token)])``"""
+    from registry import editing
+
+    return editing.save(open_registry(db_path), list(records), actor=actor or store.default_actor(), source=source,
+                        expected=expected)

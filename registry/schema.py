@@ -109,8 +109,8 @@ def sql_literal(value: Any) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def _unwrap(annotation: Any, metadata: list[Any]) -> tuple[Any, bool, list[Any]]:
-    """Strip Optional and Annotated layers, collecting their metadata."""
+def unwrap(annotation: Any, metadata: list[Any]) -> tuple[Any, bool, list[Any]]:
+    """Strip Optional and Annotated layers, collecting their metadata (the forms read fields the same way)."""
     nullable = False
     while True:
         origin = get_origin(annotation)
@@ -128,7 +128,7 @@ def _unwrap(annotation: Any, metadata: list[Any]) -> tuple[Any, bool, list[Any]]
 
 
 def _column(name: str, info: FieldInfo) -> Column:
-    annotation, nullable, metadata = _unwrap(info.annotation, list(info.metadata))
+    annotation, nullable, metadata = unwrap(info.annotation, list(info.metadata))
     if get_origin(annotation) in (list, dict) or (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
         kind = "json"
     elif isinstance(annotation, type) and issubclass(annotation, Enum):

@@ -79,11 +79,12 @@ class Client:
         return self.http.post("/-/login", data={"username": name, "password": password or PASSWORDS[name], "csrftoken": token})
 
     def submit(self, path: str, **fields) -> httpx.Response:
-        """Post a form with the session's CSRF token (from the logout page: a refused form has none)."""
+        """Post a form with the session's CSRF token (from the logout page: a refused form has none) and
+        the version of the record the form showed."""
         token = self.token("/-/logout")
         form = self.http.get(path)
-        empty = {name: "" for name in re.findall(r'<(?:input|textarea)[^>]*name="([a-z_]+)"', form.text) if name != "csrftoken"}
-        return self.http.post(path, data={**empty, **fields, "csrftoken": token}, headers={"accept": "application/json"})
+        shown = dict(re.findall(r'<input type="hidden" name="(_version)" value="([^"]+)"', form.text))
+        return self.http.post(path, data={**shown, **fields, "csrftoken": token}, headers={"accept": "application/json"})
 
 
 def logged_in(base: str, name: str) -> Client:
@@ -232,14 +233,14 @@ def test_the_lock_grows_with_each_lockout_and_ends():
 def test_a_viewer_reads_everything_internal_and_changes_nothing(server, registry_file):
     vera = logged_in(server, "vera")
     assert "@example.org" in vera.http.get("/registry/contacts").text
-    form = vera.http.get("/registry/renew_agreement")
+    form = vera.http.get("/-/agreements/ex-lodz-erasmus/renew")
     assert form.status_code == 403 and "needs the editor role or the admin role; you are logged in as vera (viewer)" in form.text
     token = vera.token("/-/logout")  # a form she may open; the edit form itself is refused
-    posted = vera.http.post("/registry/renew_agreement", headers={"accept": "application/json"},
-                            data={"agreement": "ex-lodz-erasmus", "ends_on": "2031-01-01", "csrftoken": token})
+    posted = vera.http.post("/-/agreements/ex-lodz-erasmus/renew", headers={"accept": "application/json"},
+                            data={"ends_on": "2031-01-01", "csrftoken": token})
     assert posted.status_code == 403 and "editor role" in posted.json()["error"]
     home = vera.http.get("/")
-    assert "Agreements ending soon" in home.text and "Renew an agreement" not in home.text
+    assert "Agreements ending soon" in home.text and "New agreement" not in home.text
     assert sqlite3.connect(registry_file).execute("SELECT ends_on FROM agreements WHERE id = 'ex-lodz-erasmus'").fetchone()[0] == "2029-08-31"
 
 
@@ -257,13 +258,13 @@ def test_no_account_reads_password_hashes_or_sessions(server):
 
 def test_an_editor_edits_and_a_reviewer_decides(server, registry_file):
     eddie, rita = logged_in(server, "eddie"), logged_in(server, "rita")
-    renewed = eddie.submit("/registry/renew_agreement", agreement="ex-lodz-erasmus", ends_on="2031-08-31")
+    renewed = eddie.submit("/-/agreements/ex-lodz-erasmus/renew", ends_on="2031-08-31")
     assert renewed.json()["ok"], renewed.text
-    refused = eddie.submit("/registry/record_review", institution="university-of-lodz", outcome="approved")
+    refused = eddie.submit("/-/institutions/university-of-lodz/review", outcome="approved")
     assert refused.status_code == 403 and "needs the reviewer role or the admin role" in refused.json()["error"]
-    assert rita.submit("/registry/renew_agreement", agreement="ex-lodz-erasmus", ends_on="2032-08-31").status_code == 403
+    assert rita.submit("/-/agreements/ex-lodz-erasmus/renew", ends_on="2032-08-31").status_code == 403
     due = str(clock.today() + timedelta(days=365))
-    review = rita.submit("/registry/record_review", institution="university-of-lodz", outcome="approved", next_review_due=due,
+    review = rita.submit("/-/institutions/university-of-lodz/review", outcome="approved", next_review_due=due,
                          reviewer_role="head_of_international_office", reviewed_by="someone-else", _actor_id="mallory")
     assert review.json()["ok"], review.text
     conn = sqlite3.connect(registry_file)
@@ -278,15 +279,15 @@ def test_an_editor_edits_and_a_reviewer_decides(server, registry_file):
 @pytest.mark.parametrize(
     "days, refusal",
     [
-        ({"reviewed_on": 1}, "a review cannot be dated after today"),
-        ({"next_review_due": 5 * 366}, "the next review is due at most 5 years"),
-        ({"reviewed_on": -30, "next_review_due": -60}, "the next review is due after the review itself"),
+        ({"reviewed_on": 1}, "A review cannot be dated after today."),
+        ({"next_review_due": 5 * 366}, "The next review is due at most 5 years"),
+        ({"reviewed_on": -30, "next_review_due": -60}, "The next review is due after the review itself."),
     ],
 )
 def test_a_review_form_refuses_what_the_model_refuses(server, registry_file, days, refusal):
     fields = {name: str(clock.today() + timedelta(days=offset)) for name, offset in days.items()}
     before = sqlite3.connect(registry_file).execute("SELECT count(*) FROM reviews").fetchone()[0]
-    result = logged_in(server, "rita").submit("/registry/record_review", institution="university-of-lodz", outcome="approved",
+    result = logged_in(server, "rita").submit("/-/institutions/university-of-lodz/review", outcome="approved",
                                               **fields).json()
     assert not result["ok"] and refusal in result["message"]
     assert sqlite3.connect(registry_file).execute("SELECT count(*) FROM reviews").fetchone()[0] == before

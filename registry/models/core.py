@@ -139,6 +139,32 @@ class AgreementStatus(Labelled):
     terminated = "terminated"
 
 
+# The statuses an agreement may move to from each. A terminated agreement stays terminated; an
+# expired one comes back through a renewal (a new end date). Whether its end date allows it:
+# ``status_changes``.
+STATUS_CHANGES: dict[str, tuple[str, ...]] = {
+    AgreementStatus.draft: (AgreementStatus.negotiating, AgreementStatus.active, AgreementStatus.terminated),
+    AgreementStatus.negotiating: (AgreementStatus.draft, AgreementStatus.active, AgreementStatus.terminated),
+    AgreementStatus.active: (AgreementStatus.suspended, AgreementStatus.expired, AgreementStatus.terminated),
+    AgreementStatus.suspended: (AgreementStatus.active, AgreementStatus.expired, AgreementStatus.terminated),
+    AgreementStatus.expired: (AgreementStatus.active, AgreementStatus.terminated),
+    AgreementStatus.terminated: (),
+}
+
+
+def status_changes(status: str, ends_on: date | None, today: date) -> list[str]:
+    """The statuses an agreement of ``status`` ending ``ends_on`` may move to on ``today``: active
+    only while its end date has not passed, expired only once it has."""
+    allowed = []
+    for candidate in STATUS_CHANGES.get(status, ()):
+        if candidate == AgreementStatus.active and ends_on is not None and ends_on < today:
+            continue
+        if candidate == AgreementStatus.expired and (ends_on is None or ends_on >= today):
+            continue
+        allowed.append(str(candidate))
+    return allowed
+
+
 class Renewal(Labelled):
     none = "none", "No renewal"
     automatic = "automatic", "Renewed automatically"

@@ -17,6 +17,7 @@ from datasette.utils import tilde_decode, tilde_encode
 from datasette.utils.asgi import Response
 
 from registry import i18n
+from registry.forms import links as form_links
 from registry.text import fold
 
 SEARCH_LIMIT = 20
@@ -248,7 +249,7 @@ def _profile_rows(conn, institution: str, internal: bool) -> dict:
     return found
 
 
-async def institution_profile(datasette, database: str, institution: str, internal: bool) -> dict:
+async def institution_profile(datasette, database: str, institution: str, internal: bool, actor=None) -> dict:
     profile = await datasette.get_database(database).execute_fn(lambda conn: _profile_rows(conn, institution, internal))
     profile["internal"] = internal
     terms = profile.pop("terms") or []
@@ -265,9 +266,12 @@ async def institution_profile(datasette, database: str, institution: str, intern
     queries = await datasette.get_canned_queries(database, None)
     if internal and "partner_risk" in queries:
         profile["risk_profile_url"] = datasette.urls.query(database, "partner_risk") + "?institution=" + urllib.parse.quote_plus(institution)
-    if profile["findings"] and "waive_finding" in queries:
-        for finding in profile["findings"]:
-            finding["waive_url"] = datasette.urls.query(database, "waive_finding") + "?finding=" + urllib.parse.quote_plus(finding["id"])
+    role = (actor or {}).get("role") if internal and _face(datasette).get("auth") else None
+    for finding in profile["findings"] or []:
+        waive = form_links.waive_form(finding["id"], role)
+        finding["waive_url"] = datasette.urls.path(waive) if waive else None
+    profile["forms"] = [{"title": title, "url": datasette.urls.path(path)}
+                        for path, title in form_links.institution_forms(institution, role)]
     return profile
 
 
@@ -304,12 +308,15 @@ async def home(datasette, actor) -> list[dict]:
              "url": datasette.urls.query(db.name, name), "write": bool(q.get("write"))}
             for name, q in queries.items()
         ]
+        role = (actor or {}).get("role") if _face(datasette).get("auth") else None
+        forms = [{"name": path, "title": title, "description": "", "url": datasette.urls.path(path), "write": True}
+                 for path, title in form_links.registry_forms(role)]
         databases.append(
             {
                 "name": db.name,
                 "counts": dict(counts),
                 "queries": [q for q in listed if not q["write"]],
-                "edits": [q for q in listed if q["write"]],
+                "edits": forms + [q for q in listed if q["write"]],
                 "map_url": datasette.urls.table(db.name, "partner_overview") + "?_nofacet=1",  # the map first
                 "partners_url": datasette.urls.table(db.name, "partner_overview") + "?_facet=country&_facet=networks",
                 "agreements_url": datasette.urls.table(db.name, "agreement_overview") + "?status=active&_facet=kind&_facet=countries",
@@ -339,6 +346,6 @@ def extra_template_vars(template, database, table, view_name, request, datasette
     async def row_vars():
         key = tilde_decode(request.url_vars.get("pks", ""))
         internal = _face(datasette).get("face") == "internal"
-        return {"institution_profile": await institution_profile(datasette, database, key, internal)}
+        return {"institution_profile": await institution_profile(datasette, database, key, internal, actor)}
 
     return row_vars

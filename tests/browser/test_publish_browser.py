@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import http.server
 import os
-import shutil
 import socket
 import sqlite3
 import subprocess
@@ -22,6 +21,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from browser_setup import CHROMIUM, NEEDS_CHROMIUM, sync_playwright
 
 from registry import examples, faces
 from registry.publish import publish
@@ -29,18 +29,8 @@ from registry.text import fold
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 USER, PASSWORD = "tester", "a-browser-test-password"
-
-try:
-    from playwright.sync_api import sync_playwright
-except ImportError:  # pragma: no cover - the test extra installs it
-    sync_playwright = None
-
-pytestmark = [
-    pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it: apt-get install chromium)"),
-    pytest.mark.skipif(sync_playwright is None, reason="playwright is not installed (pip install -e '.[test]')"),
-]
+pytestmark = NEEDS_CHROMIUM
 
 # A 1x1 transparent PNG: the stub's every tile.
 TILE = bytes.fromhex(
@@ -219,7 +209,7 @@ def test_home_search_and_institution_page(office, servers, partner):
     page.goto(servers["internal"] + "/")
     assert page.locator(".registry-counts").is_visible()
     assert page.get_by_role("link", name="Agreements ending soon").is_visible()
-    assert page.get_by_role("link", name="Renew an agreement").is_visible()
+    assert page.get_by_role("link", name="New agreement").is_visible()
     office.shot("internal-home")
     typed = fold(partner["local_name"] or partner["name"])  # as typed on a keyboard without å, ö, ł
     page.fill("input[name=q]", typed)
@@ -274,21 +264,21 @@ def test_renewing_an_agreement_in_the_browser_is_logged_under_the_login(office, 
     page = office.page
     page.goto(f"{servers['internal']}/registry/agreements/{agreement}")
     page.locator(".registry-actions").get_by_role("link", name="Renew", exact=True).click()
-    assert page.locator("input[name=agreement]").input_value() == agreement
+    assert page.locator("input[name=ends_on]").input_value() > "2000"  # the next end date, proposed
     page.fill("input[name=ends_on]", "2099-06-30")
     page.click("input[type=submit]")
-    assert "Agreement renewed" in page.locator(".message-info").inner_text()
+    assert "renewed until 2099-06-30" in page.locator(".message-info").inner_text()
     logged = conn.execute(
         "select actor, source from changes where table_name = 'agreements' and row_key = ? order by id desc limit 1", [agreement]
     ).fetchone()
-    assert logged == (USER, "datasette: renew_agreement")
+    assert logged == (USER, "datasette: agreement_renew")
 
 
 def test_public_face_without_login(anonymous, servers, partner):
     page = anonymous.page
     page.goto(servers["public"] + "/")
     assert "no contact details" in page.locator(".metadata-description").inner_text()
-    assert not page.get_by_role("link", name="Renew an agreement").count()
+    assert not page.get_by_role("link", name="New agreement").count()
     anonymous.shot("public-home")
     page.goto(servers["public"] + "/-/search?q=" + fold(partner["name"]).split()[-1])
     assert partner["name"] in page.locator("#institution-results").inner_text()
