@@ -105,7 +105,7 @@ def test_a_login_opens_a_session_with_a_safe_cookie(server, registry_file):
     assert "Max-Age=7200" in cookie and "Secure" not in cookie
     assert "ds_actor" not in response.headers.get("set-cookie", "")
     home = client.http.get("/")
-    assert home.status_code == 200 and "Log out (vera, viewer)" in home.text
+    assert home.status_code == 200 and "Log out (vera, Viewer)" in home.text
     created, expires, address = sqlite3.connect(registry_file).execute(
         "SELECT created_at, expires_at, client FROM sessions WHERE account = 'vera' ORDER BY created_at DESC").fetchone()
     assert address == client.address
@@ -162,7 +162,7 @@ def test_an_expired_session_holds_no_more(server, registry_file):
 
 def test_an_environment_account_with_an_old_hash_logs_in_with_its_configured_role(server):
     client = logged_in(server, "olga")
-    assert "Log out (olga, editor)" in client.http.get("/").text
+    assert "Log out (olga, Editor)" in client.http.get("/").text
 
 
 def test_an_old_hash_in_the_registry_becomes_argon2_at_the_next_login(server, registry_file):
