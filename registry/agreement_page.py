@@ -46,7 +46,7 @@ QUERIES = {
                 from mobility_terms where agreement = :id order by term_no""",
     "flows": """select academic_year, direction, category, participants, total_months from mobility_flows
                 where agreement = :id order by academic_year desc, direction, category""",
-    "degree_terms": """select d.term_no, d.kind, d.cycle, d.home_programme, g.name_en as home_programme_name,
+    "degree_terms": """select d.rowid as term_rowid, d.term_no, d.kind, d.cycle, d.home_programme, g.name_en as home_programme_name,
                               d.partner_programme, d.degrees_awarded, d.students_per_year
                        from degree_terms d left join programmes g on g.id = d.home_programme
                        where d.agreement = :id order by d.term_no""",

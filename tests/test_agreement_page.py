@@ -429,20 +429,25 @@ def test_the_history_is_read_through_indexes_never_the_whole_audit_log(registry_
     assert not [step for step in plan if step.startswith("SCAN") and "changes" in step], plan
 
 
-def test_an_action_links_to_its_form_once_a_plugin_serves_it():
+def test_the_actions_are_the_forms_the_role_may_use():
     datasette = Datasette(memory=True)
-    datasette._registry_served_paths = [
-        re.compile(r"^/-/agreements/(?P<id>[^/]+)/renew$"),
-        re.compile(r"^/-/agreements/(?P<id>[^/]+)/terms/(?P<term>\d+)/edit$"),
-    ]
     page = {
         "agreement": {"id": "ex-a1"},
-        "findings": [],
+        "findings": [{"id": "f1", "waiver": None}, {"id": "f2", "waiver": "w1"}],
         "documents": [],
+        "degree_terms": [{"term_rowid": 3}],
+        "contacts": [{"id": "c1"}],
         "terms_by_direction": {"outgoing": [{"term_rowid": 7}]},
     }
     found = asyncio.run(registry_agreement.actions(datasette, "_memory", {"id": "eddie", "role": "editor"}, page))
-    assert found["list"] == [{"title": "Renew", "url": "/-/agreements/ex-a1/renew", "right": "edit"}]
+    assert found["list"][0] == {"title": "Renew", "url": "/-/agreements/ex-a1/renew"} and found["upload"] is True
+    assert "/-/agreements/ex-a1/review" not in [a["url"] for a in found["list"]], "an editor does not decide"
     assert page["terms_by_direction"]["outgoing"][0]["edit_url"] == "/-/agreements/ex-a1/terms/7/edit"
+    assert page["degree_terms"][0]["edit_url"] == "/-/agreements/ex-a1/degree-terms/3/edit"
+    assert page["contacts"][0]["edit_url"] == "/-/contacts/c1/edit"
+    assert [f["waive_url"] for f in page["findings"]] == [None, None]
+    reviewer = asyncio.run(registry_agreement.actions(datasette, "_memory", {"id": "rita", "role": "reviewer"}, page))
+    assert [a["url"] for a in reviewer["list"]] == ["/-/agreements/ex-a1/review"]
+    assert [f["waive_url"] for f in page["findings"]] == ["/-/findings/f1/waive", None]
     viewer = asyncio.run(registry_agreement.actions(datasette, "_memory", {"id": "vera", "role": "viewer"}, page))
     assert viewer == {"list": [], "upload": False} and page["terms_by_direction"]["outgoing"][0]["edit_url"] is None

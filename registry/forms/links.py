@@ -9,10 +9,10 @@ import urllib.parse
 
 from registry.accounts import RIGHTS
 
-AGREEMENT_FORMS = (
-    ("edit", "Edit the agreement", "edit"),
+AGREEMENT_FORMS = (  # the most frequent first: renewing is what an agreement page is opened for
     ("renew", "Renew", "edit"),
     ("status", "Change the status", "edit"),
+    ("edit", "Edit the agreement", "edit"),
     ("terms/new", "Add a mobility term", "edit"),
     ("degree-terms/new", "Add a degree term", "edit"),
     ("programmes", "Programmes", "edit"),

@@ -3,8 +3,8 @@
 - The row page ``/<db>/agreements/<id>`` shows ``registry/templates/registry_agreement.html``
   with what ``registry.agreement_page`` gathers, links to the partners, programmes, findings
   and documents, and the actions the login's role allows (``registry.accounts.RIGHTS``): a
-  viewer sees none. An action links to its form (``/-/agreements/<id>/renew`` ...) once a
-  plugin serves that path; until then to the canned edit query that does the same, if any.
+  viewer sees none. An action links to its form (``/-/agreements/<id>/renew`` ...), as
+  ``registry.forms.links`` lists them.
 - Lists link their rows: a view's or a canned query's id, title or name cell links to the
   agreement or partner page when the value is one (looked up, so an id that is something
   else stays text), and so do columns naming an agreement or an institution.
@@ -14,28 +14,14 @@ The public face keeps Datasette's own pages (no private data; ``registry/publish
 
 from __future__ import annotations
 
-import re
 import urllib.parse
 
 from datasette import hookimpl
-from datasette.plugins import pm
 from datasette.utils import tilde_decode, tilde_encode
 from markupsafe import Markup, escape
 
 from registry import accounts, agreement_page
-
-# (title, the form's path, the right it needs, the canned query doing the same until the form is served)
-ACTIONS = (
-    ("Renew", "/-/agreements/{id}/renew", "edit", "renew_agreement"),
-    ("Change status", "/-/agreements/{id}/status", "edit", "change_agreement_status"),
-    ("Edit details", "/-/agreements/{id}/edit", "edit", None),
-    ("Add a term", "/-/agreements/{id}/terms/new", "edit", None),
-    ("Programmes", "/-/agreements/{id}/programmes", "edit", None),
-    ("Add a contact", "/-/agreements/{id}/contacts/new", "edit", None),
-    ("Record a review", "/-/agreements/{id}/review", "decide", "record_review"),
-)
-TERM_EDIT = "/-/agreements/{id}/terms/{term_rowid}/edit"
-WAIVE = ("/-/findings/{id}/waive", "waive_finding")
+from registry.forms import links
 
 # Views listing agreements or partners: column -> the table its value keys.
 VIEW_LINKS = {
@@ -83,53 +69,25 @@ def _rights(actor) -> frozenset:
     return accounts.RIGHTS.get((actor or {}).get("role"), frozenset())
 
 
-def _served_paths(datasette) -> list[re.Pattern]:
-    """The paths plugins serve (their register_routes), compiled once."""
-    if not hasattr(datasette, "_registry_served_paths"):
-        routes = [route for routes in pm.hook.register_routes(datasette=datasette) for route in routes or ()]
-        datasette._registry_served_paths = [re.compile(pattern) for pattern, _ in routes]
-    return datasette._registry_served_paths
-
-
-def served(datasette, path: str) -> bool:
-    return any(pattern.match(path) for pattern in _served_paths(datasette))
-
-
-def _path(template: str, **values) -> str:
-    return template.format(**{name: urllib.parse.quote(str(value), safe="") for name, value in values.items()})
-
-
-def _action(datasette, database: str, queries: dict, form: str, fallback: str | None, param: str, key: str):
-    """The URL of a form, or of the canned query standing in for it, or None."""
-    if served(datasette, form):
-        return datasette.urls.path(form)
-    if fallback and fallback in queries:
-        return datasette.urls.query(database, fallback) + f"?{param}=" + urllib.parse.quote_plus(key)
-    return None
-
-
 async def actions(datasette, database: str, actor, page: dict) -> dict:
-    """What this login may do on the page: agreement actions, term edits, waivers, upload."""
-    rights, agreement = _rights(actor), page["agreement"]["id"]
-    queries = await datasette.get_canned_queries(database, actor) if rights else {}
-    found = []
-    for title, template, right, fallback in ACTIONS:
-        if right in rights:
-            url = _action(datasette, database, queries, _path(template, id=agreement), fallback, "agreement", agreement)
-            if url:
-                found.append({"title": title, "url": url, "right": right})
+    """What this login may do on the page (``registry.forms.links`` says which forms a role may
+    use): agreement actions, term, degree-term and contact edits, waivers, upload."""
+    role, agreement = (actor or {}).get("role"), page["agreement"]["id"]
+    may_edit = "edit" in _rights(actor)
+    found = [{"title": title, "url": datasette.urls.path(path)} for path, title in links.agreement_forms(agreement, role)]
     for terms in page["terms_by_direction"].values():
         for term in terms:
-            form = _path(TERM_EDIT, id=agreement, term_rowid=term["term_rowid"])
-            term["edit_url"] = datasette.urls.path(form) if "edit" in rights and served(datasette, form) else None
-    for finding in page["findings"] or []:
-        waivable = "decide" in rights and not finding["waiver"]
-        finding["waive_url"] = (
-            _action(datasette, database, queries, _path(WAIVE[0], id=finding["id"]), WAIVE[1], "finding", finding["id"])
-            if waivable
-            else None
+            term["edit_url"] = datasette.urls.path(links.term_form(agreement, term["term_rowid"])) if may_edit else None
+    for term in page["degree_terms"] or []:
+        term["edit_url"] = (
+            datasette.urls.path(links.term_form(agreement, term["term_rowid"], "degree_terms")) if may_edit else None
         )
-    return {"list": found, "upload": "edit" in rights and page["documents"] is not None}
+    for contact in page["contacts"] or []:
+        contact["edit_url"] = datasette.urls.path(links.contact_form(contact["id"])) if may_edit else None
+    for finding in page["findings"] or []:
+        form = None if finding["waiver"] else links.waive_form(finding["id"], role)
+        finding["waive_url"] = datasette.urls.path(form) if form else None
+    return {"list": found, "upload": may_edit and page["documents"] is not None}
 
 
 def _row_url(datasette, database: str, table: str, key) -> str:
@@ -150,10 +108,10 @@ async def agreement_vars(datasette, database: str, request) -> dict:
     for review in page["reviews"] or []:
         review["url"] = _row_url(datasette, database, "reviews", review["id"])
     for document in page["documents"] or []:
-        document["url"] = datasette.urls.path(_path("/-/documents/{id}", id=document["id"]))
+        document["url"] = datasette.urls.path("/-/documents/" + urllib.parse.quote(str(document["id"]), safe=""))
         document["remove_url"] = document["url"] + "/remove"
     page["actions"] = await actions(datasette, database, request.actor, page)
-    page["upload_url"] = datasette.urls.path(_path("/-/agreements/{id}/documents", id=key))
+    page["upload_url"] = datasette.urls.path("/-/agreements/" + urllib.parse.quote(key, safe="") + "/documents")
     return {"agreement_page": page}
 
 
