@@ -150,5 +150,7 @@ def test_public_copy_in_swedish(swedish, servers):
     assert "Hitta en partner" in page.locator("section.content").inner_text()
     swedish.shot("sv-public-home")
     page.get_by_role("link", name="Gällande avtal").first.click()
+    page.wait_for_load_state("load")  # the click returns before the list has arrived
+    page.get_by_text("Dessa data som").first.wait_for()  # waits (Playwright's timeout), then asserts by failing
     assert "Dessa data som" in page.locator("section.content").inner_text()
     assert "Gällande" in cells(page, "status")
