@@ -60,7 +60,7 @@ QUERIES = {
                    order by c.agreement is null, i.is_home desc, i.name, c.role""",
     "reviews": """select id, reviewed_on, reviewer_role, reviewed_by, outcome, conditions, next_review_due, notes
                   from reviews where agreement = :id order by reviewed_on desc, id""",
-    "findings": """select id, code, severity, message, first_seen, waiver from findings
+    "findings": """select id, code, severity, message, evidence, first_seen, waiver from findings
                    where subject_table = 'agreements' and subject_id = :id and status = 'open'
                    order by case severity when 'high' then 0 when 'medium' then 1 when 'low' then 2 else 3 end, code""",
 }

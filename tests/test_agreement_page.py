@@ -387,6 +387,8 @@ def test_the_page_speaks_swedish(server):
     headings = [h.text_content() for h in page.findall(".//h2")]
     assert "Parter" in headings and "Historik" in headings and "Undertecknade dokument" in headings
     assert [a.text_content() for a in page.find_class("registry-actions")[0].findall(".//a")][0] == "Förnya"
+    severities = {row[1] for row in cells(page.find_class("registry-findings")[0])}
+    assert severities and not severities & {"high", "medium", "low"}, f"severity as a code: {severities}"
 
 
 def test_an_editor_removes_a_wrong_upload_and_the_log_keeps_it(editor, viewer, registry_file):
