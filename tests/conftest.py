@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -32,14 +34,62 @@ requires_shared = pytest.mark.skipif(
 )
 
 
-@pytest.fixture
-def registry_path(tmp_path: Path) -> Path:
-    """A fresh, empty registry file with the full schema."""
-    path = tmp_path / "registry.db"
+def copy_registry(source: Path, target: Path) -> Path:
+    """A copy of the closed registry ``source`` (with any files its demo wrote beside it, such as
+    the public copy) at ``target``: what a test changes in its copy never reaches another test."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    for sibling in source.parent.iterdir():
+        if sibling.is_file() and not sibling.name.endswith(("-wal", "-shm")):
+            name = target.name if sibling == source else sibling.name
+            shutil.copyfile(sibling, target.parent / name)
+    return target
+
+
+def checkpoint(path: Path) -> None:
+    """Move everything in the write-ahead log into the file itself, so that the file alone is the
+    registry (copies take the file)."""
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+
+
+@pytest.fixture(scope="session")
+def empty_registry(tmp_path_factory) -> Path:
+    """One empty registry with the full schema for the whole run, made by the registry's own code
+    (creating the schema and its labels costs a third of a second; copying the file, nothing)."""
+    path = tmp_path_factory.mktemp("empty-registry") / "registry.db"
     db = store.connect(path)
     store.ensure_schema(db)
     db.conn.close()
+    checkpoint(path)
     return path
+
+
+@pytest.fixture(scope="session")
+def demo_registry_file(tmp_path_factory) -> Path:
+    """The example registry as ``registry demo`` builds it (``examples.build_demo``: seeds and
+    every capability's demo step, public copy beside it), built once per run. Never write to it:
+    take a copy with ``copy_registry``."""
+    from registry import examples
+
+    if not (examples.DATA_DIR / "examples").is_dir():
+        pytest.skip("the example portfolio (data/examples) is not in this checkout")
+    path = tmp_path_factory.mktemp("demo-registry") / "registry.db"
+    examples.build_demo(path).conn.close()
+    checkpoint(path)
+    return path
+
+
+@pytest.fixture
+def demo_copy(demo_registry_file: Path, tmp_path: Path) -> Path:
+    """This test's own copy of the example registry (and its public copy) in ``tmp_path``."""
+    return copy_registry(demo_registry_file, tmp_path / "registry.db")
+
+
+@pytest.fixture
+def registry_path(empty_registry: Path, tmp_path: Path) -> Path:
+    """A fresh, empty registry file with the full schema."""
+    return copy_registry(empty_registry, tmp_path / "registry.db")
 
 
 @pytest.fixture

@@ -390,12 +390,8 @@ def test_reviews_due_in_datasette(demo_registry, tmp_path):
     assert {"findings", "check_runs", "waivers", "reviews", "country_risk"} <= set(names)
 
 
-def test_the_example_registry_shows_findings_of_every_family(tmp_path):
-    from registry.examples import DATA_DIR, build_demo
-
-    if not (DATA_DIR / "examples").is_dir():
-        pytest.skip("no example portfolio in data/examples")
-    db = build_demo(tmp_path / "demo.db")
+def test_the_example_registry_shows_findings_of_every_family(demo_copy):
+    db = store.connect(demo_copy)
     families = {family for (family,) in db.conn.execute("SELECT DISTINCT family FROM findings WHERE status = 'open'")}
     assert families >= {"GRE", "GDE", "AP", "DQ"}
     assert db.conn.execute("SELECT count(*) FROM check_runs WHERE actor = 'demo'").fetchone()[0] == 1

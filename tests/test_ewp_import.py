@@ -301,13 +301,11 @@ def test_the_commands_import_export_validate_and_approve(template, tmp_path):
     assert unknown.exit_code == 1 and "not-an-ewp-copy" in unknown.output
 
 
-def test_the_demo_exports_every_erasmus_iia_and_the_canned_query_says_which_are_ready(tmp_path):
+def test_the_demo_exports_every_erasmus_iia_and_the_canned_query_says_which_are_ready(demo_copy):
     from conftest import datasette_get
 
-    from registry.examples import build_demo
-
-    path = tmp_path / "registry.db"
-    demo = build_demo(path)
+    path = demo_copy
+    demo = store.connect(path)
     ids = exporter.agreement_ids(demo)
     exported = exporter.export(demo)  # every one, or ProblemsFound naming what is missing
     assert exported.agreements == ids and len(ids) > 20

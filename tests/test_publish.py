@@ -120,9 +120,8 @@ def test_publish_cli(registry_file, tmp_path):
 
 
 @pytest.mark.skipif(not (examples.DATA_DIR / "examples").is_dir(), reason="the example portfolio (data/examples) is not in this checkout")
-def test_the_demos_public_copy_holds_nothing_private(tmp_path):
-    registry_file = tmp_path / "registry.db"
-    examples.build_demo(registry_file).conn.close()  # its demo step writes public.db beside it
+def test_the_demos_public_copy_holds_nothing_private(demo_copy, tmp_path):
+    registry_file = demo_copy  # the demo's publishing step wrote public.db beside it
     assert examples.is_demo_registry(registry_file)  # so the next demo may replace it
     public_file = tmp_path / "public.db"
     secrets_ = private_values(registry_file) - set(PRIVATE_TEXT)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import copy_registry
 from office_records import exchange, registry_file
 from pypdf import PdfReader
 
@@ -17,7 +18,6 @@ from checks.registry import all_checks
 from registry import api
 from registry import db as store
 from registry.cli import cli
-from registry.examples import build_demo
 from registry.expiry import expire
 from registry.reports import portfolio
 from registry.reports.lookup import UnknownName, partner_id, programme_id
@@ -39,10 +39,8 @@ needs_pdf = pytest.mark.skipif(
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("demo") / "registry.db"
-    build_demo(path).conn.close()
-    return path
+def demo(tmp_path_factory, demo_registry_file) -> Path:
+    return copy_registry(demo_registry_file, tmp_path_factory.mktemp("demo") / "registry.db")
 
 
 def pdf_text(path: Path) -> str:

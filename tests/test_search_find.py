@@ -9,7 +9,7 @@ import re
 import sqlite3
 
 import pytest
-from conftest import datasette_get
+from conftest import copy_registry, datasette_get
 from datasette.utils import tilde_decode
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -24,9 +24,8 @@ pytestmark = pytest.mark.skipif(not (examples.DATA_DIR / "examples").is_dir(), r
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    path = tmp_path_factory.mktemp("find") / "registry.db"
-    examples.build_demo(path).conn.close()
+def demo(tmp_path_factory, demo_registry_file):
+    path = copy_registry(demo_registry_file, tmp_path_factory.mktemp("find") / "registry.db")
     api.check(path)  # the country risk tiers the partner page shows
     return path
 

@@ -1,6 +1,7 @@
 """The coordinator's journey in headless Chromium against a real `registry serve`: log in as an
 editor, open "Agreements ending soon", open an agreement from the list, renew it, upload the
-signed PDF and see it listed. Screenshots go to docs/screenshots/ (the README and docs show them)."""
+signed PDF and see it listed. Screenshots as browser_setup says (the README and docs show them
+from docs/screenshots)."""
 
 from __future__ import annotations
 
@@ -11,36 +12,23 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import start_registry
-from test_publish_browser import CHROMIUM, Watched, sync_playwright
+from browser_setup import NEEDS_CHROMIUM, Watched, browser, log_in, watched_page  # noqa: F401 - browser is a fixture
+from conftest import copy_registry, start_registry
 
-from registry import accounts, api, clock, examples
+from registry import accounts, api, clock
 
-pytestmark = [
-    pytest.mark.skipif(
-        CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it: apt-get install chromium)"
-    ),
-    pytest.mark.skipif(sync_playwright is None, reason="playwright is not installed (pip install -e '.[test]')"),
-]
+pytestmark = NEEDS_CHROMIUM
 
-ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
 EDITOR, PASSWORD = "eddie", "eddie-password-1"
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
 @pytest.fixture(scope="module")
-def registry_file(tmp_path_factory) -> Path:
-    """The demo registry (or the publishing tests' small one), with an agreement ending in six
-    weeks of the registry's today, whatever today is, so the list of those ending soon has one."""
+def registry_file(tmp_path_factory, demo_registry_file) -> Path:
+    """A copy of the demo registry with an agreement that ended yesterday, whatever today is, so
+    the list of those ending soon has one."""
     folder = tmp_path_factory.mktemp("journey")
-    path = folder / "registry.db"
-    if (examples.DATA_DIR / "examples").is_dir():
-        examples.build_demo(path).conn.close()
-    else:
-        from test_publish import build_registry
-
-        build_registry(path)
+    path = copy_registry(demo_registry_file, folder / "registry.db")
     conn = sqlite3.connect(path)
     home, partner = (
         conn.execute(f"SELECT id FROM institutions WHERE is_home = {flag} ORDER BY id LIMIT 1").fetchone()[0]
@@ -87,26 +75,12 @@ def server(registry_file):
 
 
 @pytest.fixture
-def editor(server):
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        context = chromium.new_context(viewport={"width": 1200, "height": 900})
-        watched = Watched(context.new_page())
-        page = watched.page
-        page.goto(server + "/")
-        page.fill("input[name=username]", EDITOR)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("input[type=submit]")
-        page.wait_for_url(server + "/")
-        yield watched
-        context.close()
-        chromium.close()
+def editor(browser, server):
+    watched = watched_page(browser)
+    log_in(watched, server, EDITOR, PASSWORD)
+    yield watched
+    watched.page.context.close()
     watched.assert_clean()
-
-
-def shot(watched: Watched, name: str, *, full_page: bool = False) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    watched.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
 
 
 def test_the_coordinator_renews_what_ends_and_uploads_the_signed_pdf(editor, server, registry_file, tmp_path):
@@ -115,7 +89,7 @@ def test_the_coordinator_renews_what_ends_and_uploads_the_signed_pdf(editor, ser
     rows = page.locator("table.rows-and-columns tbody tr")
     rows.first.wait_for()
     assert rows.count() >= 1
-    shot(editor, "agreements-ending-soon")
+    editor.shot("agreements-ending-soon")
 
     # The list links each agreement to its page: open the first one.
     first = rows.first.locator("td.col-title a")
@@ -131,7 +105,7 @@ def test_the_coordinator_renews_what_ends_and_uploads_the_signed_pdf(editor, ser
     page.locator(".registry-actions").get_by_role("link", name="Renew", exact=True).click()
     ends = page.locator("input[name=ends_on]")
     ends.fill(renewed)
-    shot(editor, "agreement-renew")
+    editor.shot("agreement-renew")
     ends.locator("xpath=ancestor::form").locator("[type=submit]").first.click()
     page.wait_for_load_state()
     assert conn.execute("SELECT ends_on FROM agreements WHERE id = ?", [agreement]).fetchone()[0] == renewed
@@ -159,7 +133,7 @@ def test_the_coordinator_renews_what_ends_and_uploads_the_signed_pdf(editor, ser
     assert renewed in page.locator(".registry-period").inner_text()
     history = page.locator("table.registry-history tbody tr")
     assert "added a signed document: Signed agreement.pdf" in history.first.inner_text()
-    shot(editor, "agreement-page", full_page=True)
+    editor.shot("agreement-page", full_page=True)
 
     # The listed file downloads as it was uploaded.
     with page.expect_download() as download:

@@ -1,7 +1,7 @@
 """A new agreement from scratch in headless Chromium, as an editor does it, against a real
 `registry serve`: log in, open the form from the home page, pick the partner by typing a few
 letters of its name, choose kind and programme, give the dates and a term for each direction,
-save, and see the agreement on its page. Screenshots go to docs/screenshots/."""
+save, and see the agreement on its page. Screenshots as browser_setup says."""
 
 from __future__ import annotations
 
@@ -11,14 +11,12 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from browser_setup import CHROMIUM, NEEDS_CHROMIUM, sync_playwright
+from browser_setup import NEEDS_CHROMIUM, browser, log_in, shot, watched_page  # noqa: F401 - browser is a fixture
 from conftest import start_registry
 from test_publish import build_registry
 
 from registry import accounts, api, clock
 
-ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
 EDITOR, PASSWORD = "edna", "an-editor-password-1"
 pytestmark = NEEDS_CHROMIUM
 
@@ -40,17 +38,12 @@ def server(registry_file):
     process.wait(timeout=10)
 
 
-@pytest.fixture(scope="module")
-def page(server):
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        context = chromium.new_context(viewport={"width": 1100, "height": 900})
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        yield page
-        chromium.close()
-        assert not errors, f"errors on the page: {errors}"
+@pytest.fixture
+def page(browser, server):
+    watched = watched_page(browser, viewport={"width": 1100, "height": 900})
+    yield watched.page
+    watched.page.context.close()
+    assert not watched.script_errors, f"errors on the page: {watched.script_errors}"
 
 
 def years_on(years: int) -> str:
@@ -63,6 +56,7 @@ def test_an_editor_creates_a_new_agreement_from_scratch(page, server, registry_f
     page.fill("input[name=username]", EDITOR)
     page.fill("input[name=password]", PASSWORD)
     page.click("input[type=submit]")
+    page.wait_for_url(server + "/")
     page.get_by_role("link", name="New agreement").click()
     assert page.url.endswith("/-/agreements/new")
 
@@ -83,14 +77,13 @@ def test_an_editor_creates_a_new_agreement_from_scratch(page, server, registry_f
         page.fill(f"[id='f-{direction}.places_per_year']", places)
         page.fill(f"[id='f-{direction}.months_per_place']", "5")
     page.check("input[name='outgoing.eqf_levels'][value='7']")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "new-agreement-form.png"), full_page=True)
+    shot(page, "new-agreement-form", full_page=True)
 
     page.get_by_role("button", name="Save the agreement").click()
     page.wait_for_url("**/registry/agreements/**")
     assert "The agreement is saved." in page.locator(".message-info").inner_text()
     assert "Medical student exchange with Gothenburg (example)" in page.content()
-    page.screenshot(path=str(SCREENSHOTS / "new-agreement-saved.png"), full_page=True)
+    shot(page, "new-agreement-saved", full_page=True)
 
     agreement = page.url.rsplit("/", 1)[1]
     conn = sqlite3.connect(registry_file)

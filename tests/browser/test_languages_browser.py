@@ -4,7 +4,7 @@ A programme leader (role viewer) whose browser asks for Swedish logs in, opens t
 portfolio, then the programme's mobility agreements without teacher mobility and its
 agreements unused for years: every page in Swedish, with kinds and statuses in words. The
 language switch leads to the same page in English and back, and the public copy speaks Swedish
-too. Screenshots go to test-artifacts/ (docs/screenshots/sv-*.png are copies).
+too. Screenshots as browser_setup says (docs/screenshots/sv-*.png when refreshed).
 """
 
 from __future__ import annotations
@@ -14,28 +14,22 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import start_registry
-from test_publish_browser import CHROMIUM, Watched, browser, sync_playwright  # noqa: F401 - browser is a fixture
+from browser_setup import NEEDS_CHROMIUM, browser, watched_page  # noqa: F401 - browser is a fixture
+from conftest import copy_registry, start_registry
 
-from registry import examples, faces
+from registry import faces
 from registry.publish import publish
 
 LEADER, PASSWORD = "leader", "a-programme-leader-password"
 # The programme whose leader this is, as they type it: the demo has lists for it that are not empty.
 PROGRAMME, PROGRAMME_ID = "Masterprogram i biomedicin", "biomedicine-master"
 
-pytestmark = [
-    pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it: apt-get install chromium)"),
-    pytest.mark.skipif(sync_playwright is None, reason="playwright is not installed (pip install -e '.[test]')"),
-    pytest.mark.skipif(not (examples.DATA_DIR / "examples").is_dir(), reason="the demo's example data is not in the checkout"),
-]
+pytestmark = NEEDS_CHROMIUM
 
 
 @pytest.fixture(scope="module")
-def registry_file(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("swedish") / "registry.db"
-    examples.build_demo(path).conn.close()
-    return path
+def registry_file(tmp_path_factory, demo_registry_file) -> Path:
+    return copy_registry(demo_registry_file, tmp_path_factory.mktemp("swedish") / "registry.db")
 
 
 @pytest.fixture(scope="module")
@@ -46,9 +40,9 @@ def servers(registry_file):
     public_file = registry_file.with_name("public.db")
     publish(registry_file, public_file)
     internal, internal_url = start_registry(["serve", "--db", str(registry_file), "--tiles", "http://127.0.0.1:9/{z}/{x}/{y}.png"],
-                                            registry_file.with_name("internal.log"), env, ready="/-/login", timeout=180)
+                                            registry_file.with_name("internal.log"), env, ready="/-/login")
     public, public_url = start_registry(["serve", "--public", str(public_file), "--tiles", "http://127.0.0.1:9/{z}/{x}/{y}.png"],
-                                        registry_file.with_name("public.log"), env, timeout=180)
+                                        registry_file.with_name("public.log"), env)
     yield {"internal": internal_url, "public": public_url}
     for server in (internal, public):
         server.terminate()
@@ -58,10 +52,9 @@ def servers(registry_file):
 @pytest.fixture
 def swedish(browser):
     """A browser whose language is Swedish (Accept-Language: sv-SE)."""
-    context = browser.new_context(viewport={"width": 1200, "height": 900}, locale="sv-SE")
-    watched = Watched(context.new_page())
+    watched = watched_page(browser, locale="sv-SE")
     yield watched
-    context.close()
+    watched.page.context.close()
     assert not watched.outside, f"requests left 127.0.0.1: {watched.outside}"
 
 

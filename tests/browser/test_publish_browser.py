@@ -1,34 +1,25 @@
 """Both faces in headless Chromium, as a person sees them, against real `registry serve` processes.
 
-The demo registry when its example data is in the checkout (else the publishing tests' small
-registry); map tiles come from a stub server on 127.0.0.1, and any request to another host
-fails the test. Screenshots go to test-artifacts/.
+A copy of the demo registry; map tiles come from a stub server on 127.0.0.1, and any request to another host
+fails the test. Screenshots go to test-artifacts/ (browser_setup.SCREENSHOTS).
 """
 
 from __future__ import annotations
 
 import http.server
 import os
-import socket
 import sqlite3
-import subprocess
-import sys
 import threading
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
-from browser_setup import CHROMIUM, NEEDS_CHROMIUM, sync_playwright
+from browser_setup import NEEDS_CHROMIUM, browser, log_in, watched_page  # noqa: F401 - browser is a fixture
+from conftest import copy_registry, free_port, start_registry
 
-from registry import examples, faces
+from registry import faces
 from registry.publish import publish
 from registry.text import fold
 
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts"
 USER, PASSWORD = "tester", "a-browser-test-password"
 pytestmark = NEEDS_CHROMIUM
 
@@ -37,12 +28,6 @@ TILE = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
     "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class TileStub(http.server.BaseHTTPRequestHandler):
@@ -69,15 +54,8 @@ def tiles():
 
 
 @pytest.fixture(scope="module")
-def registry_file(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("browser") / "registry.db"
-    if (examples.DATA_DIR / "examples").is_dir():
-        examples.build_demo(path).conn.close()
-    else:
-        from test_publish import build_registry
-
-        build_registry(path)
-    return path
+def registry_file(tmp_path_factory, demo_registry_file) -> Path:
+    return copy_registry(demo_registry_file, tmp_path_factory.mktemp("browser") / "registry.db")
 
 
 @pytest.fixture(scope="module")
@@ -95,102 +73,44 @@ def partner(registry_file) -> dict:
     return dict(row)
 
 
-def start(args: list[str], port: int, env: dict, log: Path) -> subprocess.Popen:
-    command = [str(Path(sys.executable).parent / "registry"), *args, "--port", str(port)]
-    # Output to a file: an unread pipe fills with access-log lines and stalls the server.
-    server = subprocess.Popen(command, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, cwd=ROOT)
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/-/versions.json", timeout=2)
-            return server
-        except urllib.error.HTTPError:
-            return server  # answering, even if only with "log in first"
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                raise AssertionError(f"{' '.join(command)} did not start: {log.read_text()}") from None
-            time.sleep(0.2)
-
-
 @pytest.fixture(scope="module")
 def servers(registry_file, tiles):
     env = {k: v for k, v in os.environ.items() if not k.startswith(faces.ACCOUNT_PREFIX)}
     env[faces.ACCOUNT_PREFIX + USER.upper()] = faces.hash_password(PASSWORD)
     public_file = registry_file.with_name("public.db")
     publish(registry_file, public_file)
-    internal_port, public_port = free_port(), free_port()
-    internal = start(["serve", "--db", str(registry_file), "--tiles", tiles], internal_port, env, registry_file.with_name("internal.log"))
-    public = start(["serve", "--public", str(public_file), "--tiles", tiles], public_port, env, registry_file.with_name("public.log"))
-    yield {"internal": f"http://127.0.0.1:{internal_port}", "public": f"http://127.0.0.1:{public_port}"}
+    internal, internal_url = start_registry(["serve", "--db", str(registry_file), "--tiles", tiles],
+                                            registry_file.with_name("internal.log"), env, ready="/-/login")
+    public, public_url = start_registry(["serve", "--public", str(public_file), "--tiles", tiles],
+                                        registry_file.with_name("public.log"), env)
+    yield {"internal": internal_url, "public": public_url}
     for server in (internal, public):
         server.terminate()
         server.wait(timeout=10)
 
 
-class Watched:
-    """A browser page whose console errors and requests to other hosts are recorded."""
-
-    def __init__(self, page):
-        self.page, self.errors, self.outside = page, [], []
-        page.on("console", lambda message: self.errors.append(message.text) if message.type == "error" else None)
-        page.on("pageerror", lambda error: self.errors.append(str(error)))
-        page.context.route("**/*", self._only_loopback)
-
-    def _only_loopback(self, route):
-        if urlparse(route.request.url).hostname == "127.0.0.1":
-            route.continue_()
-        else:
-            self.outside.append(route.request.url)
-            route.abort()
-
-    def shot(self, name: str) -> None:
-        ARTIFACTS.mkdir(exist_ok=True)
-        self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
-
-    def assert_clean(self):
-        assert not self.outside, f"requests left 127.0.0.1: {self.outside}"
-        assert not self.errors, f"console errors: {self.errors}"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield chromium
-        chromium.close()
-
-
 @pytest.fixture
 def anonymous(browser):
-    context = browser.new_context(viewport={"width": 1100, "height": 800})
-    watched = Watched(context.new_page())
+    watched = watched_page(browser, viewport={"width": 1100, "height": 800})
     yield watched
-    context.close()
+    watched.page.context.close()
     watched.assert_clean()
 
 
 @pytest.fixture(scope="module")
 def logged_in_state(browser, servers):
-    context = browser.new_context()
-    page = context.new_page()
-    page.goto(servers["internal"] + "/")
-    assert page.url.endswith("/-/login"), "the internal face must ask for a login first"
-    page.fill("input[name=username]", USER)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url(servers["internal"] + "/")
-    state = context.storage_state()
-    context.close()
+    watched = watched_page(browser)
+    log_in(watched, servers["internal"], USER, PASSWORD)
+    state = watched.page.context.storage_state()
+    watched.page.context.close()
     return state
 
 
 @pytest.fixture
 def office(browser, logged_in_state):
-    context = browser.new_context(viewport={"width": 1100, "height": 800}, storage_state=logged_in_state)
-    watched = Watched(context.new_page())
+    watched = watched_page(browser, viewport={"width": 1100, "height": 800}, storage_state=logged_in_state)
     yield watched
-    context.close()
+    watched.page.context.close()
     watched.assert_clean()
 
 

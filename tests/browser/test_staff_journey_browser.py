@@ -1,34 +1,27 @@
 """The staff member's journey in headless Chromium against a real `registry serve`: looking for
 a Japanese partner with a medical school, they search, open the partner, and read its
 agreements, networks and due-diligence status (the country's risk tier and the open findings).
-Screenshots go to docs/screenshots/ (the user guide shows them)."""
+Screenshots as browser_setup says (the user guide shows them from docs/screenshots)."""
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
+import browser_setup
 import pytest
-from conftest import start_registry
-from test_publish_browser import CHROMIUM, sync_playwright
-from test_publish_browser import pytestmark as needs_chromium
+from browser_setup import NEEDS_CHROMIUM, browser, log_in, watched_page  # noqa: F401 - browser is a fixture
+from conftest import copy_registry, start_registry
 
-from registry import api, examples, faces
+from registry import api, faces
 
-ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
 USER, PASSWORD = "staff", "a-staff-journey-password"
 
-pytestmark = [
-    *needs_chromium,
-    pytest.mark.skipif(not (examples.DATA_DIR / "examples").is_dir(), reason="the example data is not in this checkout"),
-]
+pytestmark = NEEDS_CHROMIUM
 
 
 @pytest.fixture(scope="module")
-def internal(tmp_path_factory):
-    path = tmp_path_factory.mktemp("journey") / "registry.db"
-    examples.build_demo(path).conn.close()
+def internal(tmp_path_factory, demo_registry_file):
+    path = copy_registry(demo_registry_file, tmp_path_factory.mktemp("journey") / "registry.db")
     api.check(path)  # the risk tiers and findings a staff member reads
     env = {k: v for k, v in os.environ.items() if not k.startswith(faces.ACCOUNT_PREFIX)}
     env[faces.ACCOUNT_PREFIX + USER.upper()] = faces.hash_password(PASSWORD)
@@ -39,26 +32,16 @@ def internal(tmp_path_factory):
 
 
 @pytest.fixture
-def page(internal):
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        context = browser.new_context(viewport={"width": 1200, "height": 900})
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.goto(internal + "/")
-        page.fill("input[name=username]", USER)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("input[type=submit]")
-        page.wait_for_url(internal + "/")
-        yield page
-        browser.close()
-        assert not errors, f"errors in the page: {errors}"
+def page(browser, internal):
+    watched = watched_page(browser)
+    log_in(watched, internal, USER, PASSWORD)
+    yield watched.page
+    watched.page.context.close()
+    assert not watched.script_errors, f"errors in the page: {watched.script_errors}"
 
 
 def shot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    browser_setup.shot(page, name, full_page=True)
 
 
 def test_staff_member_finds_a_japanese_partner_with_a_medical_school_and_its_due_diligence(page, internal):
