@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -65,7 +66,7 @@ def schema(workdir: Path) -> dict:
     return {**first, **timer.figures("second_")}
 
 
-def schema_baseline(workdir: Path) -> dict:
+def schema_baseline(workdir: Path, source_path: Path) -> dict:
     """The same statements and labels rows, executed by plain sqlite_utils."""
     import sqlite_utils
 
@@ -73,7 +74,7 @@ def schema_baseline(workdir: Path) -> dict:
     from registry.db import upkeep
 
     statements = [*upkeep.schema_tables().values(), *upkeep.schema_derived()]
-    source = sqlite3.connect(workdir / "first.db")
+    source = sqlite3.connect(source_path)
     label_rows = source.execute("SELECT vocabulary, value, label, words FROM labels ORDER BY rowid").fetchall()
     timer = _Timer()
     db = sqlite_utils.Database(workdir / "baseline.db")
@@ -149,7 +150,8 @@ def copy_baseline(workdir: Path, source_path: Path) -> dict:
 
 def _one(measure: str, workdir: Path, source: Path | None) -> dict:
     if measure == "schema_baseline":
-        return schema_baseline(workdir)
+        assert source is not None
+        return schema_baseline(workdir, source)
     if measure == "copy_baseline":
         assert source is not None
         return copy_baseline(workdir, source)
@@ -159,10 +161,12 @@ def _one(measure: str, workdir: Path, source: Path | None) -> dict:
 def _measure(measure: str, workdir: Path, repeat: int, source: Path | None = None) -> dict:
     """The fastest of ``repeat`` runs, each in a fresh interpreter."""
     best: dict | None = None
-    for _ in range(repeat):
-        arguments = ["--one", measure, "--workdir", str(workdir), *(["--source", str(source)] if source else [])]
+    for run in range(repeat):
+        folder = workdir / f"{measure}-{run}"  # new files each run
+        folder.mkdir()
+        arguments = ["--one", measure, "--workdir", str(folder), *(["--source", str(source)] if source else [])]
         done = subprocess.run([sys.executable, "-m", "benchmarks.startup", *arguments], check=True, capture_output=True, text=True)
-        figures = json.loads(done.stdout.strip().splitlines()[-1])
+        figures = {**json.loads(done.stdout.strip().splitlines()[-1]), "folder": str(folder)}
         if best is None or figures["seconds"] < best["seconds"]:
             best = figures
     assert best is not None
@@ -187,10 +191,12 @@ def main() -> None:
         print(json.dumps(figures), flush=True)
 
     if "labels" in wanted:
-        emit(bench="labels", **_measure("labels", workdir, args.repeat))
+        figures = _measure("labels", workdir, args.repeat)
+        figures.pop("folder")
+        emit(bench="labels", **figures)
     if "schema" in wanted:
         lib = _measure("schema", workdir, args.repeat)
-        base = _measure("schema_baseline", workdir, args.repeat)
+        base = _measure("schema_baseline", workdir, args.repeat, Path(lib.pop("folder")) / "first.db")
         emit(bench="schema", **lib,
              baseline="plain sqlite_utils: the same statements and labels rows, one transaction",
              baseline_seconds=base["seconds"], baseline_cpu_seconds=base["cpu_seconds"],
@@ -198,11 +204,12 @@ def main() -> None:
     for name in ("init", "demo"):
         if name in wanted:
             lib = _measure(name, workdir, args.repeat)
-            base = _measure("copy_baseline", workdir, args.repeat, workdir / f"{name}.db")
+            base = _measure("copy_baseline", workdir, args.repeat, Path(lib.pop("folder")) / f"{name}.db")
             emit(bench=name, **lib,
                  baseline="raw executemany of the same record rows into a fresh registry, one transaction",
                  baseline_seconds=base["seconds"], baseline_cpu_seconds=base["cpu_seconds"], baseline_rows=base["rows"],
                  ratio=round(lib["seconds"] / base["seconds"], 2), cpu_ratio=round(lib["cpu_seconds"] / base["cpu_seconds"], 2))
+    shutil.rmtree(workdir)
 
 
 if __name__ == "__main__":
