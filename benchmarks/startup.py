@@ -161,9 +161,8 @@ def _one(measure: str, workdir: Path, source: Path | None) -> dict:
 def _measure(measure: str, workdir: Path, repeat: int, source: Path | None = None) -> dict:
     """The fastest of ``repeat`` runs, each in a fresh interpreter."""
     best: dict | None = None
-    for run in range(repeat):
-        folder = workdir / f"{measure}-{run}"  # new files each run
-        folder.mkdir()
+    for _ in range(repeat):
+        folder = Path(tempfile.mkdtemp(prefix=f"{measure}-", dir=workdir))  # new files each run
         arguments = ["--one", measure, "--workdir", str(folder), *(["--source", str(source)] if source else [])]
         done = subprocess.run([sys.executable, "-m", "benchmarks.startup", *arguments], check=True, capture_output=True, text=True)
         figures = {**json.loads(done.stdout.strip().splitlines()[-1]), "folder": str(folder)}
