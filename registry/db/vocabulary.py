@@ -6,9 +6,9 @@ Swedish, the country's own official languages and the languages most partners wr
 ISO names and the everyday names ``registry.countries`` accepts ("UK", "Holland", "Nihon"). The
 names in many languages come from the Unicode CLDR, derived once into data/labels/country_names.csv
 by tools/derive_country_names.py: reading them from Babel's locale data took a hundred locales and
-a second or two in every process that made a registry. Kinds, statuses and roles come from the enumerations of
-``registry.models`` (``Labelled`` members carry their words), found also by their words in every
-language of the message catalogue ("dubbelexamen"). ISCED-F field names come from
+a second or two in every process that made a registry. Kinds, statuses and roles come from the
+enumerations of ``registry.models`` (``Labelled`` members carry their words), found also by their
+words in every language of the message catalogue ("dubbelexamen"). ISCED-F field names come from
 data/isced/isced_f_2013.csv.
 
 Written whole when a registry is made or migrated and into every public copy; the search
