@@ -1,6 +1,8 @@
 """What making a registry costs, each in a fresh interpreter (as every CLI command, server and
 test process pays it), against a plain baseline measured in the same run; one JSON object per line:
 
+- ``import``: ``import registry.cli`` (every command's and server's first cost), against importing
+  the third-party libraries it uses alone;
 - ``labels``: ``registry.db.vocabulary.rows()``, the codes in words the ``labels`` table holds
   (country names in English, Swedish, the countries' own and partners' languages), first call
   in a process;
@@ -15,7 +17,7 @@ test process pays it), against a plain baseline measured in the same run; one JS
   ``executemany`` into a fresh registry (same tables, CHECKs, indexes, triggers) in one
   transaction; reading them back (``feed_seconds``, a separate pass) is subtracted.
 
-    nice -n 10 .venv/bin/python -m benchmarks.startup [--only labels,schema,init,demo] [--repeat 1]
+    nice -n 10 .venv/bin/python -m benchmarks.startup [--only import,labels,schema,init,demo] [--repeat 1]
 
 With ``--repeat N`` each figure is the fastest of N runs (the machine is shared).
 """
@@ -32,7 +34,10 @@ import tempfile
 import time
 from pathlib import Path
 
-MEASURES = ("labels", "schema", "init", "demo")
+MEASURES = ("import", "labels", "schema", "init", "demo")
+# What the registry's modules import from elsewhere: the import baseline.
+LIBRARIES = ("anyascii", "argon2", "babel", "click", "ijson", "jinja2", "lxml.etree", "pycountry", "pydantic", "rapidfuzz",
+             "sqlite_utils", "xmlschema", "yaml")
 SKIPPED_TABLES = ("labels", "changes", "change_context")  # made with the schema / written by the triggers
 
 
@@ -45,6 +50,22 @@ class _Timer:
     def figures(self, prefix: str = "") -> dict:
         return {f"{prefix}seconds": round(time.perf_counter() - self.wall, 3),
                 f"{prefix}cpu_seconds": round(time.process_time() - self.cpu, 3)}
+
+
+def import_registry(_: Path) -> dict:
+    timer = _Timer()
+    import registry.cli  # noqa: F401
+
+    return timer.figures()
+
+
+def import_baseline(_: Path) -> dict:
+    import importlib
+
+    timer = _Timer()
+    for name in LIBRARIES:
+        importlib.import_module(name)
+    return timer.figures()
 
 
 def labels(_: Path) -> dict:
@@ -155,7 +176,9 @@ def _one(measure: str, workdir: Path, source: Path | None) -> dict:
     if measure == "copy_baseline":
         assert source is not None
         return copy_baseline(workdir, source)
-    return {"labels": labels, "schema": schema, "init": init, "demo": demo}[measure](workdir)
+    measures = {"import": import_registry, "import_baseline": import_baseline, "labels": labels, "schema": schema,
+                "init": init, "demo": demo}
+    return measures[measure](workdir)
 
 
 def _measure(measure: str, workdir: Path, repeat: int, source: Path | None = None) -> dict:
@@ -189,6 +212,13 @@ def main() -> None:
     def emit(**figures) -> None:
         print(json.dumps(figures), flush=True)
 
+    if "import" in wanted:
+        lib = _measure("import", workdir, args.repeat)
+        base = _measure("import_baseline", workdir, args.repeat)
+        emit(bench="import", seconds=lib["seconds"], cpu_seconds=lib["cpu_seconds"],
+             baseline="importing the third-party libraries the registry uses, alone",
+             baseline_seconds=base["seconds"], baseline_cpu_seconds=base["cpu_seconds"],
+             ratio=round(lib["seconds"] / base["seconds"], 2), cpu_ratio=round(lib["cpu_seconds"] / base["cpu_seconds"], 2))
     if "labels" in wanted:
         figures = _measure("labels", workdir, args.repeat)
         figures.pop("folder")
