@@ -28,12 +28,10 @@ import babel
 from babel import Locale, UnknownLocaleError, languages
 from babel.core import get_cldr_version
 
+from registry import countries
+from registry.db import vocabulary
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # run as a script from a checkout
-
-from registry import countries  # noqa: E402
-from registry.db import vocabulary  # noqa: E402
-
 TARGET = vocabulary.COUNTRY_NAMES_FILE
 HEADER = ["code", "language", "name"]
 
@@ -72,12 +70,12 @@ def table_rows(text: str) -> list[list[str]]:
     return list(csv.reader(line for line in io.StringIO(text) if not line.startswith("#")))[1:]
 
 
-def derive(date: str) -> str:
+def derive(date: str, found: list[list[str]]) -> str:
     out = io.StringIO()
     out.write(source_line(date) + "\n")
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(HEADER)
-    writer.writerows(rows())
+    writer.writerows(found)
     return out.getvalue()
 
 
@@ -91,9 +89,10 @@ def main() -> None:
             sys.exit(f"{TARGET.relative_to(ROOT)} is out of date: run tools/derive_country_names.py")
         print(f"{TARGET.relative_to(ROOT)} is up to date")
         return
+    found = rows()
     TARGET.parent.mkdir(parents=True, exist_ok=True)
-    TARGET.write_text(derive(datetime.date.today().isoformat()), encoding="utf-8")
-    print(f"wrote {len(rows())} rows to {TARGET.relative_to(ROOT)}")
+    TARGET.write_text(derive(datetime.date.today().isoformat(), found), encoding="utf-8")
+    print(f"wrote {len(found)} rows to {TARGET.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":
