@@ -5,6 +5,7 @@ datasette-auth-passwords made before) is still read, so existing logins keep wor
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 
@@ -21,9 +22,13 @@ def hash_password(password: str) -> str:
     return _ARGON2.hash(password)
 
 
-# Checked against when the account does not exist, so that refusing an unknown name costs
-# what refusing a known one does (no account names found by timing).
-DUMMY_HASH = _ARGON2.hash("no account has this password")
+@functools.cache
+def dummy_hash() -> str:
+    """Checked against when the account does not exist, so that refusing an unknown name costs
+    what refusing a known one does (no account names found by timing). Made on first use rather
+    than on import: an argon2 hash costs 0.2 s of CPU and 64 MiB in every process that imports
+    the registry (each command, each test process); the login plugin makes it as the server starts."""
+    return _ARGON2.hash("no account has this password")
 
 
 def _verify_pbkdf2(password: str, stored: str) -> bool:

@@ -23,7 +23,7 @@ import json
 import re
 import sys
 import zipfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,8 +36,7 @@ from pydantic import ValidationError
 
 from registry import clock
 from registry import db as store
-from registry.matching import normalize
-from registry.models.reference import ReferenceInstitution, ReferenceLoad
+from registry.models.reference import ReferenceInstitution, ReferenceLoad, normalized
 from registry.problems import Problem, ProblemsFound
 
 PROGRESS_THRESHOLD = 10_000  # rows; smaller loads finish before a bar would help
@@ -316,6 +315,14 @@ def load_reference(
 
     Records that fail validation are reported all at once and nothing is written. A
     progress bar shows on a terminal for loads of more than 10,000 records."""
+    return _load_reference(db, path, actor=actor, progress=progress, current=set())
+
+
+def _load_reference(db: sqlite_utils.Database, path: str | Path, *, actor: str | None, progress: bool | None,
+                    current: set[str]) -> LoadResult:
+    """``load_reference``; ``current`` gathers the ids of the records read, whose names the load compared
+    with their freshly normalised form (and wrote where it differed): ``refresh_normalized_names`` need
+    not normalise them again. A caller loading several files passes the same set to each."""
     path = Path(path)
     reference = open_reference(path)
     problems: list[Problem] = []
@@ -323,7 +330,7 @@ def load_reference(
     bar = _progress(reference.count, f"reading {path.name}", progress)
     with store.transaction(db, actor=actor or store.default_actor(), source=f"reference load {path.name}"):
         bulk = store.BulkWrite(db)
-        records = _valid_records(path, reference, problems, bar)
+        records = _valid_records(path, reference, problems, bar, current)
         while chunk := list(itertools.islice(records, _CHUNK)):
             if problems:
                 continue  # nothing will be written: only the rest of the problems are looked for
@@ -338,7 +345,7 @@ def load_reference(
             raise ProblemsFound(problems)
         bulk.finish()
         result.unchanged = result.records - result.inserted - result.updated
-        refresh_normalized_names(db)
+        refresh_normalized_names(db, current=current)
         result.names = db.conn.execute("SELECT count(*) FROM reference_names").fetchone()[0]
         if result.inserted or result.updated:
             previous = db.conn.execute("SELECT coalesce(max(id), 0) FROM reference_loads").fetchone()[0]
@@ -353,8 +360,10 @@ def load_reference(
     return result
 
 
-def _valid_records(path: Path, reference: ReferenceFile, problems: list[Problem], bar: Any) -> Iterator[ReferenceInstitution]:
-    """The file's records converted and validated, as they are read; what is wrong goes to ``problems``."""
+def _valid_records(path: Path, reference: ReferenceFile, problems: list[Problem], bar: Any,
+                   current: set[str]) -> Iterator[ReferenceInstitution]:
+    """The file's records converted and validated, as they are read; what is wrong goes to ``problems``,
+    their ids to ``current``."""
     convert = from_hipo if reference.source == "hipo" else from_ror
     seen: set[str] = set()  # ids only: the same institution twice in Hipo keeps the first
     for number, row in enumerate(reference.rows, start=1):
@@ -365,6 +374,7 @@ def _valid_records(path: Path, reference: ReferenceFile, problems: list[Problem]
             if values["id"] in seen:
                 continue
             seen.add(values["id"])
+            current.add(values["id"])
             yield ReferenceInstitution.model_validate(values)
         except (KeyError, TypeError, AttributeError) as error:
             problems.append(Problem("invalid-record", f"{path}: record {number}", f"missing or malformed field {error}"))
@@ -385,21 +395,23 @@ def load_shipped_reference(db: sqlite_utils.Database, *, actor: str | None = Non
     world-universities list's institutions ROR's extract lacks) into a registry that holds no record of
     their source yet: a registry that loaded a fuller ROR dump keeps it."""
     results = []
+    current: set[str] = set()  # the second file's load need not normalise the first's names again
     for source, name in SHIPPED:
         path = SHIPPED_FOLDER / name
         held = db.conn.execute("SELECT 1 FROM reference_institutions WHERE source = ? LIMIT 1", [source]).fetchone()
         if path.exists() and not held:
-            results.append(load_reference(db, path, actor=actor or "registry init", progress=False))
+            results.append(_load_reference(db, path, actor=actor or "registry init", progress=False, current=current))
     return results
 
 
-def refresh_normalized_names(db: sqlite_utils.Database) -> int:
+def refresh_normalized_names(db: sqlite_utils.Database, *, current: Collection[str] = ()) -> int:
     """Recompute the stored normalised form of every reference name whose form an older normaliser wrote
     (name matching learns new equivalences: 'Hochschule' for 'University of Applied Sciences'); returns how
-    many changed. The name index normalises afresh; this keeps the column true for anyone reading it."""
+    many changed. The name index normalises afresh; this keeps the column true for anyone reading it.
+    The names of the references in ``current`` are known to be current (a load just compared them)."""
     stale = [(fresh, reference, name) for reference, name, stored in
              db.conn.execute("SELECT reference, name, name_normalized FROM reference_names")
-             if (fresh := normalize(name)) != stored]
+             if reference not in current and (fresh := normalized(name)) != stored]
     db.conn.executemany("UPDATE reference_names SET name_normalized = ? WHERE reference = ? AND name = ?", stale)
     return len(stale)
 

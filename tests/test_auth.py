@@ -202,7 +202,7 @@ def test_an_unknown_name_costs_a_password_check_like_a_known_one(registry_file, 
     checked = []
     monkeypatch.setattr(passwords, "verify_password", lambda password, stored: checked.append(stored) or False)
     conn = store.connect(registry_file).conn
-    assert registry_auth._check(conn, "nobody-at-all", "x") is None and checked == [passwords.DUMMY_HASH]
+    assert registry_auth._check(conn, "nobody-at-all", "x") is None and checked == [passwords.dummy_hash()]
     assert registry_auth._check(conn, "vera", "x") is None and checked[-1].startswith("$argon2id$")
 
 

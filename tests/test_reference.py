@@ -122,3 +122,17 @@ def test_a_load_refreshes_normalised_names_an_older_normaliser_wrote(registry, r
     assert stale == 0
     assert registry.conn.execute("SELECT name_normalized FROM reference_names WHERE name = 'Københavns Universitet'"
                                  ).fetchone() == ("kobenhavns university",)
+
+
+def test_a_load_refreshes_the_normalised_names_of_records_the_file_does_not_hold(registry, records, tmp_path):
+    ror = tmp_path / "ror.jsonl"
+    ror.write_text("\n".join(json.dumps(r) for r in records), encoding="utf-8")
+    load_reference(registry, ror, progress=False)
+    registry.conn.execute("UPDATE reference_names SET name_normalized = 'stale'")
+    hipo = tmp_path / "world_universities_and_domains.json"
+    hipo.write_text(json.dumps([{"name": "Universität Kopenhagen Test", "alpha_two_code": "DK", "domains": ["ku-test.dk"],
+                                 "web_pages": ["https://ku-test.dk"]}]), encoding="utf-8")
+    load_reference(registry, hipo, progress=False)
+    assert registry.conn.execute("SELECT count(*) FROM reference_names WHERE name_normalized = 'stale'").fetchone()[0] == 0
+    assert registry.conn.execute("SELECT name_normalized FROM reference_names WHERE name = 'Københavns Universitet'"
+                                 ).fetchone() == ("kobenhavns university",)

@@ -1,12 +1,14 @@
 """The ``labels`` table (``registry.models.labels``): every code the registry stores, in words.
 
-Country names come from Babel (the Unicode CLDR): English for the label; for search, the names
-in English, Swedish, the country's own official languages and the languages most partners
-write in, so that "japan", "Japon", "Tyskland" and "日本" (folded, "riben") all find their
-country, and pycountry's ISO names and the everyday names ``registry.countries`` accepts
-("UK", "Holland", "Nihon"). Kinds, statuses and roles come from the enumerations of
-``registry.models`` (``Labelled`` members carry their words), found also by their words in every
-language of the message catalogue ("dubbelexamen"). ISCED-F field names come from
+Country names: English for the label (``registry.countries``); for search, the names in English,
+Swedish, the country's own official languages and the languages most partners write in, so that
+"japan", "Japon", "Tyskland" and "日本" (folded, "riben") all find their country, and pycountry's
+ISO names and the everyday names ``registry.countries`` accepts ("UK", "Holland", "Nihon"). The
+names in many languages come from the Unicode CLDR, derived once into data/labels/country_names.csv
+by tools/derive_country_names.py: reading them from Babel's locale data took a hundred locales and
+a second or two in every process that made a registry. Kinds, statuses and roles come from the
+enumerations of ``registry.models`` (``Labelled`` members carry their words), found also by their
+words in every language of the message catalogue ("dubbelexamen"). ISCED-F field names come from
 data/isced/isced_f_2013.csv.
 
 Written whole when a registry is made or migrated and into every public copy; the search
@@ -27,14 +29,16 @@ from enum import StrEnum
 from pathlib import Path
 
 import pycountry
-from babel import Locale, UnknownLocaleError, languages
 
 from registry import countries, i18n, models
 from registry.schema_types import words_of
 from registry.text import fold
 
-ISCED_FILE = Path(__file__).resolve().parents[2] / "data" / "isced" / "isced_f_2013.csv"
-# The languages whose country names search knows besides English, Swedish and the country's own.
+DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+ISCED_FILE = DATA_DIR / "isced" / "isced_f_2013.csv"
+COUNTRY_NAMES_FILE = DATA_DIR / "labels" / "country_names.csv"
+# The languages whose country names search knows besides English, Swedish and the country's own
+# (tools/derive_country_names.py reads them; re-run it after changing them).
 SEARCH_LANGUAGES = ("sv", "fr", "de", "es", "it", "pt", "nl", "pl", "da", "nb", "fi", "ru", "zh", "ja", "ko", "ar")
 # Everything search finds a partner with a medical or health faculty by (English and Swedish).
 MEDICAL_FACULTY_WORDS = (
@@ -76,21 +80,24 @@ def _words(*names: str) -> str:
     return " ".join(seen)
 
 
+def country_codes() -> list[str]:
+    """Every country code the registry knows (ISO 3166-1 and the few others it accepts)."""
+    return sorted({c.alpha_2 for c in pycountry.countries} | set(countries.EXTRA_CODES))
+
+
 @functools.cache
-def _territories(language: str) -> dict[str, str]:
-    try:
-        return dict(Locale.parse(language).territories)
-    except (ValueError, LookupError, UnknownLocaleError):  # a language CLDR has no locale for
-        return {}
+def cldr_country_names() -> dict[str, tuple[str, ...]]:
+    """Country code -> its CLDR names, in the order search reads them (data/labels/country_names.csv)."""
+    found: dict[str, list[str]] = {}
+    with COUNTRY_NAMES_FILE.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(line for line in handle if not line.startswith("#")):
+            found.setdefault(row["code"], []).append(row["name"])
+    return {code: tuple(names) for code, names in found.items()}
 
 
 def country_names(code: str) -> list[str]:
     """Every name search finds country ``code`` by: English first."""
-    names = [countries.country_name(code)]
-    own = languages.get_official_languages(code, de_facto=True) + countries.LOCAL_LANGUAGES.get(code, ())
-    for language in ("en", *SEARCH_LANGUAGES, *own):
-        if name := _territories(language).get(code):
-            names.append(name)
+    names = [countries.country_name(code), *cldr_country_names().get(code, ())]
     country = pycountry.countries.get(alpha_2=code)
     if country is not None:
         names += [getattr(country, attribute) for attribute in ("name", "common_name", "official_name") if hasattr(country, attribute)]
@@ -110,8 +117,7 @@ def rows() -> tuple[tuple[str, str, str, str], ...]:
 
 
 def _rows() -> Iterator[tuple[str, str, str, str]]:
-    codes = sorted({c.alpha_2 for c in pycountry.countries} | set(countries.EXTRA_CODES))
-    for code in codes:
+    for code in country_codes():
         names = country_names(code)
         yield "country", code, names[0], _words(*names)
     for vocabulary, enum in enumerations().items():
