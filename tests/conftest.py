@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
+import functools
 import os
 import shutil
 import socket
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -53,16 +56,23 @@ def checkpoint(path: Path) -> None:
     conn.close()
 
 
-@pytest.fixture(scope="session")
-def empty_registry(tmp_path_factory) -> Path:
-    """One empty registry with the full schema for the whole run, made by the registry's own code
-    (creating the schema and its labels costs a third of a second; copying the file, nothing)."""
-    path = tmp_path_factory.mktemp("empty-registry") / "registry.db"
+@functools.cache
+def _empty_registry() -> Path:
+    folder = Path(tempfile.mkdtemp(prefix="empty-registry-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    path = folder / "registry.db"
     db = store.connect(path)
     store.ensure_schema(db)
     db.conn.close()
     checkpoint(path)
     return path
+
+
+def new_registry(path: Path) -> Path:
+    """A new, empty registry with the full schema at ``path``: a copy of one made by the registry's
+    own code once per test process (making the schema and its labels costs a third of a second,
+    and the suite makes hundreds; a copy costs nothing)."""
+    return copy_registry(_empty_registry(), Path(path))
 
 
 @pytest.fixture(scope="session")
@@ -87,9 +97,9 @@ def demo_copy(demo_registry_file: Path, tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def registry_path(empty_registry: Path, tmp_path: Path) -> Path:
+def registry_path(tmp_path: Path) -> Path:
     """A fresh, empty registry file with the full schema."""
-    return copy_registry(empty_registry, tmp_path / "registry.db")
+    return new_registry(tmp_path / "registry.db")
 
 
 @pytest.fixture

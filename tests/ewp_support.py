@@ -10,6 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import pytest
+from conftest import new_registry
 from lxml import etree
 
 from registry import db as store
@@ -44,8 +45,7 @@ BODO = Institution(id="hibo", name="Bodø University College", country="NO", sch
 
 
 def make_registry(path: Path, institutions: list[Institution]) -> Path:
-    db = store.connect(path)
-    store.ensure_schema(db)
+    db = store.connect(new_registry(path))
     store.write_records(db, institutions, actor="test", source="test setup")
     db.conn.close()
     return path

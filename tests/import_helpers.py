@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import new_registry
 
 from registry import db as store
 from registry import schema
@@ -18,8 +19,7 @@ SEED = DATA / "registry.yml"
 
 
 def build_seeded(path: Path) -> Path:
-    db = store.connect(path)
-    store.ensure_schema(db)
+    db = store.connect(new_registry(path))
     seed.load(db, [SEED], actor="test")
     db.conn.close()
     return path

@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from conftest import new_registry
 
 from registry import db as store
 from registry.models import Agreement, Institution, Network
@@ -80,8 +81,7 @@ def copy_of(template: Path, folder: Path, *, examples: bool = False):
 
 
 def make_registry(path: Path, *, reference: bool = True, examples: bool = True):
-    db = store.connect(path)
-    store.ensure_schema(db)
+    db = store.connect(new_registry(path))
     store.write_records(db, list(INSTITUTIONS), actor="test", source="fixture")
     if examples:
         store.write_records(db, example_records(), actor="test", source="fixture")

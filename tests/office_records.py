@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from conftest import new_registry
+
 from registry import db as store
 from registry.models import Agreement, Institution, Programme
 
@@ -27,7 +29,6 @@ def exchange(id: str, title: str, ends_on: str | None, programme: str = "med", *
 
 def registry_file(path: Path, records: list) -> Any:
     """A registry at ``path`` holding BASE and ``records``."""
-    db = store.connect(path)
-    store.ensure_schema(db)
+    db = store.connect(new_registry(path))
     store.write_records(db, BASE + records, actor="test")
     return db

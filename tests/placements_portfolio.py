@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from pathlib import Path
 
+from conftest import new_registry
+
 from registry import clock
 from registry import db as store
 from registry.models import (
@@ -146,8 +148,7 @@ def allocation(placement: str, host: str, period: str, today: date, start: int, 
 
 def portfolio_file(path: Path, today: date | None = None) -> Path:
     """A registry file at ``path`` holding the portfolio, written by 'tester' from 'fixture'."""
-    db = store.connect(path)
-    store.ensure_schema(db)
+    db = store.connect(new_registry(path))
     store.write_records(db, portfolio(today), actor="tester", source="fixture")
     db.conn.close()
     return path

@@ -12,6 +12,7 @@ import shutil
 from datetime import date
 
 import pytest
+from conftest import new_registry
 
 from checks.registry import all_checks
 from checks.run import run_checks
@@ -337,8 +338,7 @@ CASES = {
 @pytest.fixture(scope="module")
 def template(tmp_path_factory):
     path = tmp_path_factory.mktemp("template") / "empty.db"
-    db = store.connect(path)
-    store.ensure_schema(db)
+    db = store.connect(new_registry(path))
     db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.conn.close()
     return path

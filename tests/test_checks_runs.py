@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import ROOT, SHARED, datasette_get, requires_shared
+from conftest import ROOT, SHARED, datasette_get, new_registry, requires_shared
 
 from checks import check, decisions
 from checks.docs import DOCS_FILE, checks_markdown
@@ -334,8 +334,7 @@ def test_the_derived_indicators_match_the_reference_dumps(tmp_path):
 def demo_registry(tmp_path_factory):
     """A small registry with something for every family, after the capability's demo step."""
     path = tmp_path_factory.mktemp("demo") / "registry.db"
-    db = store.connect(path)
-    store.ensure_schema(db)
+    db = store.connect(new_registry(path))
     store.write_records(db, [
         Institution(id="lund", name="Lund University", country="SE", is_home=True),
         Institution(id="fudan", name="Fudan University", country="CN"),

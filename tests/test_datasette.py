@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from conftest import datasette_get
+from conftest import datasette_get, new_registry
 from core_portfolio import portfolio
 
 from registry import clock
@@ -16,8 +16,7 @@ from registry.serve import build_metadata
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     path = tmp_path_factory.mktemp("served") / "registry.db"
-    db = store.connect(path)
-    store.ensure_schema(db)
+    db = store.connect(new_registry(path))
     store.write_records(db, portfolio(), actor="tester", source="fixture")
     db.conn.close()
     return path
@@ -55,8 +54,7 @@ def test_expiring_keeps_the_municipalitys_agreements_apart(tmp_path):
     from registry.models import Agreement, Institution
 
     path = tmp_path / "registry.db"
-    db = store.connect(path)
-    store.ensure_schema(db)
+    db = store.connect(new_registry(path))
     store.write_records(db, portfolio() + [
         Institution(id="frederiksberg", name="Frederiksberg Municipality", country="DK", kind="municipality"),
         Agreement(id="city-frederiksberg", title="Twin towns", kind="twin_town", status="active",

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import new_registry
 
 from registry import db as store
 from registry.cli import cli
@@ -227,8 +228,7 @@ def _corrupt(path: Path) -> None:
 @pytest.fixture
 def corrupted(tmp_path: Path) -> Path:
     path = tmp_path / "office.db"
-    db = store.connect(path)
-    store.ensure_schema(db)
+    db = store.connect(new_registry(path))
     data = ROOT / "data"
     seed.load(db, [data / "reference", data / "examples" / "partner_institutions.yml", data / "examples" / "agreements_exchange.yml"])
     db.conn.close()

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import new_registry
 from core_portfolio import portfolio
 
 from registry import db as store
@@ -24,8 +25,7 @@ SWEDISH_BROWSER = {"accept-language": "sv-SE,sv;q=0.9,en-US;q=0.8,en;q=0.7"}
 @pytest.fixture(scope="module")
 def registry_file(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("languages") / "registry.db"
-    db = store.connect(path)
-    store.ensure_schema(db)
+    db = store.connect(new_registry(path))
     store.write_records(db, portfolio(), actor="tester", source="fixture")
     db.conn.close()
     return path

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import new_registry
 
 from registry import db as store
 from registry import examples
@@ -20,8 +21,7 @@ PRIVATE_TEXT = ("Internal note that stays internal.", "reviewer-note-internal-on
 
 
 def build_registry(path: Path) -> Path:
-    db = store.connect(path)
-    store.ensure_schema(db)
+    db = store.connect(new_registry(path))
     seed.load(db, [REGISTRY_YAML], actor="tests")
     db.conn.close()
     return path

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from conftest import new_registry
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -164,8 +165,7 @@ def build(plan: RegistryPlan, directory: Path) -> Path:
     path = directory / "registry.db"
     for stale in directory.glob("*.db*"):
         stale.unlink()
-    db = store.connect(path)
-    store.ensure_schema(db)
+    db = store.connect(new_registry(path))
     store.write_records(db, records(plan), actor="tests", source="generated")
     if plan.findings:
         with store.transaction(db, actor="tests", source="generated"):

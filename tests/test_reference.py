@@ -6,6 +6,7 @@ import json
 import zipfile
 
 import pytest
+from conftest import new_registry
 from match_fixtures import as_schema_v2, extract_records
 
 from registry import db as store
@@ -22,8 +23,7 @@ def records():
 
 @pytest.fixture
 def registry(tmp_path):
-    db = store.connect(tmp_path / "registry.db")
-    store.ensure_schema(db)
+    db = store.connect(new_registry(tmp_path / "registry.db"))
     yield db
     db.conn.close()
 

@@ -15,6 +15,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 from click.testing import CliRunner
+from conftest import new_registry
 from office_records import exchange, registry_file
 
 from registry import db as store
@@ -286,8 +287,7 @@ def test_starttls_and_login(tmp_path, smtp_server, monkeypatch):
 
 
 def test_an_address_that_is_not_an_address_is_refused_when_stored(tmp_path):
-    db = store.connect(tmp_path / "registry.db")
-    store.ensure_schema(db)
+    db = store.connect(new_registry(tmp_path / "registry.db"))
     with pytest.raises(ValueError, match="is not an e-mail address"):
         Contact(id="x", institution="lund", role="Office", email="office@exa_mple.org")
     seed = tmp_path / "contacts.yml"

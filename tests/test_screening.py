@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 from click.testing import CliRunner
-from conftest import ROOT, TEST_DATA, datasette_get
+from conftest import ROOT, TEST_DATA, datasette_get, new_registry
 
 from checks.context import Context, load_criteria
 from checks.run import run_checks
@@ -42,8 +42,7 @@ LISTS = [(ASPI_CSV, "aspi", {}), (DATA / "fictitious_targets.simple.csv", "opens
 
 
 def build(path):
-    db = store.connect(path)
-    store.ensure_schema(db)
+    db = store.connect(new_registry(path))
     store.write_records(db, PARTNERS, actor="test")
     for list_path, list_format, options in LISTS:
         load_list(db, list_path, list_format, actor="test", **options)

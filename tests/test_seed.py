@@ -6,6 +6,7 @@ from __future__ import annotations
 import textwrap
 
 import pytest
+from conftest import new_registry
 
 from registry import db as store
 from registry.importers import seed
@@ -181,8 +182,7 @@ def test_an_agreement_code_is_unique_searchable_and_exported(tmp_path):
 
     from registry.exporters import export_file
 
-    db = store.connect(tmp_path / "r.db")
-    store.ensure_schema(db)
+    db = store.connect(new_registry(tmp_path / "r.db"))
     seed.load(db, [write(tmp_path, "good.yml", GOOD.replace("    status: active\n", "    status: active\n"
                                                             "    agreement_code: LU-MED-2024-001\n"))])
     found = db.conn.execute("SELECT a.id FROM agreements_fts f JOIN agreements a ON a.rowid = f.rowid "

@@ -5,6 +5,7 @@ log, merging, references to records further on, duplicate keys, dry runs)."""
 from __future__ import annotations
 
 import pytest
+from conftest import new_registry
 
 from registry import db as store
 from registry.db import writes
@@ -49,8 +50,7 @@ def test_a_streamed_write_logs_and_stores_what_one_whole_write_does(registry_db,
     monkeypatch.setattr(writes, "BULK_SEARCH_REBUILD", bulk_from)
     records = [Institution.model_validate(HOME), *institutions(7), *(agreement(n, f"inst-{n % 7:03d}") for n in range(8))]
     plan = store.write_records(registry_db, iter(records), actor="tester", source="stream")
-    whole = store.connect(tmp_path / "whole.db")
-    store.ensure_schema(whole)
+    whole = store.connect(new_registry(tmp_path / "whole.db"))
     monkeypatch.setattr(writes, "BATCH_RECORDS", 1000)
     whole_plan = store.write_records(whole, records, actor="tester", source="stream")
     assert plan.counts() == whole_plan.counts()
