@@ -119,3 +119,30 @@ def test_every_canned_query_in_the_metadata_answers(served):
     for name in queries:
         response = datasette_get(served, f"/registry/{name}.json?_shape=array&" + "&".join(f"{k}={v}" for k, v in params.items()))
         assert response.status_code == 200, (name, response.text)
+
+
+def test_a_delete_through_the_servers_write_connection_takes_the_records_children(tmp_path):
+    """Datasette's own connections enforce foreign keys (registry/plugins/registry_foreign_keys.py):
+    deleting an agreement through the server's write connection takes its parties and terms by cascade."""
+    import asyncio
+
+    from registry import faces
+
+    path = tmp_path / "registry.db"
+    db = store.connect(path)
+    store.ensure_schema(db)
+    store.write_records(db, portfolio(), actor="tester", source="fixture")
+    db.conn.close()
+    children = "SELECT (SELECT count(*) FROM agreement_parties WHERE agreement = 'ex-ku-med') + " \
+               "(SELECT count(*) FROM mobility_terms WHERE agreement = 'ex-ku-med')"
+    assert store.connect(path).conn.execute(children).fetchone()[0] > 0
+    datasette = faces.internal_face(path, auth=False).datasette()
+    database = next(d for name, d in datasette.databases.items() if not name.startswith("_") and d.is_mutable)
+
+    def delete(conn):
+        with conn:
+            conn.execute("DELETE FROM agreements WHERE id = 'ex-ku-med'")
+        return conn.execute("PRAGMA foreign_keys").fetchone()[0]
+
+    assert asyncio.run(database.execute_write_fn(delete, block=True)) == 1
+    assert store.connect(path).conn.execute(children).fetchone()[0] == 0
