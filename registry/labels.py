@@ -71,15 +71,25 @@ FIELDS = {
 
 
 @functools.cache
-def column_vocabularies() -> dict[str, tuple[str, ...]]:
-    """Column name -> the vocabularies a column of that name holds codes of, in any table or view."""
+def table_vocabularies() -> dict[tuple[str, str], str]:
+    """(table, column) -> the vocabulary the column holds codes of (its enumeration, or countries)."""
     by_values = {tuple(member.value for member in enum): name for name, enum in vocabulary.enumerations().items()}
-    found: dict[str, list[str]] = defaultdict(list)
+    found: dict[tuple[str, str], str] = {}
     for spec in specs().values():
         for column in spec.columns:
             name = by_values.get(column.enum_values) if column.kind == "enum" else None
-            if name and name not in found[column.name]:
-                found[column.name].append(name)
+            if name or column.name == COUNTRY:
+                found[(spec.name, column.name)] = name or COUNTRY
+    return found
+
+
+@functools.cache
+def column_vocabularies() -> dict[str, tuple[str, ...]]:
+    """Column name -> the vocabularies a column of that name holds codes of, in any table or view."""
+    found: dict[str, list[str]] = defaultdict(list)
+    for (_, column), name in table_vocabularies().items():
+        if name != COUNTRY and name not in found[column]:
+            found[column].append(name)
     found[COUNTRY] = [COUNTRY]
     for list_column, vocabulary_name in LISTS.items():
         found[list_column] = [vocabulary_name]
@@ -117,6 +127,12 @@ def label(vocabulary_name: str, value: object, lang: str = i18n.DEFAULT_LANGUAGE
         return country_name(text, lang) if text else text
     english_words = _english().get(vocabulary_name, {}).get(text)
     return i18n.gettext(lang, english_words) if english_words else text
+
+
+def value_label(table: str, column: str, value: object, lang: str = i18n.DEFAULT_LANGUAGE) -> object:
+    """A value of ``table``'s ``column`` in words in ``lang`` when the column holds codes; else the value."""
+    name = table_vocabularies().get((table, column))
+    return label(name, value, lang) if name and isinstance(value, str) and value else value
 
 
 def field_words(name: str) -> str:
