@@ -270,6 +270,7 @@ async def institution_profile(datasette, database: str, institution: str, intern
     for finding in profile["findings"] or []:
         waive = form_links.waive_form(finding["id"], role)
         finding["waive_url"] = datasette.urls.path(waive) if waive else None
+        finding["url"] = _row_url(datasette, database, "findings", finding["id"])
     profile["forms"] = [{"title": title, "url": datasette.urls.path(path)}
                         for path, title in form_links.institution_forms(institution, role)]
     return profile
