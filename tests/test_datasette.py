@@ -146,3 +146,39 @@ def test_a_delete_through_the_servers_write_connection_takes_the_records_childre
 
     assert asyncio.run(database.execute_write_fn(delete, block=True)) == 1
     assert store.connect(path).conn.execute(children).fetchone()[0] == 0
+
+
+def test_the_menus_of_datasettes_pages_are_drawn_by_one_template(served):
+    """base.html, database.html and table.html (our copies of Datasette's) draw their link lists and
+    actions menus with _registry_menus.html's macros: a plugin's table and database actions show, in Swedish too."""
+    import asyncio
+    import types
+    from pathlib import Path
+
+    from datasette import hookimpl
+    from datasette.plugins import pm
+
+    from registry import faces
+
+    templates = Path(faces.__file__).resolve().parent / "templates"
+    drawn = {path.name: path.read_text(encoding="utf-8") for path in templates.glob("*.html")}
+    assert [name for name, text in drawn.items() if 'class="actions-menu-links"' in text] == ["_registry_menus.html"]
+    assert [name for name, text in drawn.items() if '<a href="{{ link.href }}">' in text] == ["_registry_menus.html"]
+
+    actions = types.ModuleType("test_actions")  # a plugin, as Datasette lists them: a module
+    actions.table_actions = hookimpl(lambda datasette, actor, database, table: [
+        {"href": "/-/table-action", "label": "Do the table thing"}])
+    actions.database_actions = hookimpl(lambda datasette, actor, database: [
+        {"href": "/-/database-action", "label": "Do the database thing"}])
+    pm.register(actions, name="test-actions")
+    try:
+        datasette = faces.internal_face(served, auth=False).datasette()
+
+        def page(path):
+            return asyncio.run(datasette.client.get(path)).text
+
+        table = page("/registry/agreements?_lang=sv")
+        assert '<li><a href="/-/table-action">Do the table thing</a></li>' in table and "Tabellåtgärder" in table
+        assert '<li><a href="/-/database-action">Do the database thing</a></li>' in page("/registry")
+    finally:
+        pm.unregister(name="test-actions")
