@@ -182,3 +182,26 @@ def test_the_menus_of_datasettes_pages_are_drawn_by_one_template(served):
         assert '<li><a href="/-/database-action">Do the database thing</a></li>' in page("/registry")
     finally:
         pm.unregister(name="test-actions")
+
+
+def test_the_licence_and_source_are_drawn_by_one_macro_in_the_footer_and_under_the_title(served):
+    """_footer.html and _description_source_license.html (our copies of Datasette's) draw the metadata's
+    licence and source with _registry_credits.html: a dot between the items, and in the footer before them too."""
+    import asyncio
+    import html
+    import re
+    from pathlib import Path
+
+    from registry import faces
+
+    templates = Path(faces.__file__).resolve().parent / "templates"
+    assert [p.name for p in templates.glob("*.html") if '_("Data licence:")' in p.read_text(encoding="utf-8")] == [
+        "_registry_credits.html"]
+    face = faces.internal_face(served, auth=False)
+    page = asyncio.run(face.datasette().client.get("/registry/agreements")).text
+    text = html.unescape(" ".join(re.sub(r"<[^>]+>", " ", page).split()))
+    licence, source = face.metadata["license"], face.metadata["source"]
+    credits = f"Data licence: {licence} · Data source: {source}"
+    assert text.count(credits) == 2  # under the title and in the footer
+    footer = text[text.index("Powered by"):]
+    assert footer.count("· Data licence:") == 1
