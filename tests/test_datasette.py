@@ -205,3 +205,22 @@ def test_the_licence_and_source_are_drawn_by_one_macro_in_the_footer_and_under_t
     assert text.count(credits) == 2  # under the title and in the footer
     footer = text[text.index("Powered by"):]
     assert footer.count("· Data licence:") == 1
+
+
+def test_the_table_filters_keep_what_was_chosen_and_offer_one_more(served):
+    """table.html draws each filter row with one macro: the chosen column, operator and value stay
+    chosen, and an empty row offers the next filter."""
+    import asyncio
+    import re
+
+    from registry import faces
+
+    page = asyncio.run(faces.internal_face(served, auth=False).datasette().client.get(
+        "/registry/agreements?kind__contains=ex&_lang=sv")).text
+    form = page[page.index('<form class="filters"'):]
+    form = form[:form.index("</form>")]
+    assert re.search(r'<select name="_filter_column_1">.*?<option value="kind" selected>', form, re.S)
+    assert re.search(r'<select name="_filter_op_1">.*?<option value="contains" selected>', form, re.S)
+    assert '<input type="text" name="_filter_value_1" class="filter-value" value="ex">' in form
+    assert '<input type="text" name="_filter_value" class="filter-value">' in form
+    assert len(re.findall(r'<select name="_filter_op(?:_\d+)?">', form)) == 2
