@@ -20,7 +20,7 @@ from conftest import start_registry
 from datasette.app import Datasette
 from test_publish import build_registry
 
-from registry import accounts, agreement_page, api, clock, documents
+from registry import accounts, agreement_page, api, clock, documents, labels
 from registry.cli import cli
 from registry.plugins import registry_agreement
 from registry.publish import publish
@@ -459,7 +459,7 @@ def test_the_history_says_codes_and_fields_in_words_in_either_language(server, r
     """The history names records and changed fields with the labels of their codes (registry.labels),
     never the codes: 'Student mobility for studies', not 'student_studies'; in Swedish, the Swedish."""
     from registry import db as store
-    from registry import editing, labels
+    from registry import editing
     from registry.models import Agreement
 
     db = store.connect(registry_file, create=False)
@@ -478,3 +478,20 @@ def test_the_history_says_codes_and_fields_in_words_in_either_language(server, r
         facts = " ".join(page.find_class("registry-facts")[0].text_content().split())
         assert facts.count(renewal[1]) == 1
     assert labels.label("mobility_category", "student_studies", "sv") == "Studentmobilitet för studier"
+
+
+def test_the_agreement_and_partner_pages_show_a_review_alike(viewer):
+    """One partial (_registry_reviews.html) draws the reviews of both pages: a review of the agreement
+    reads the same on the partner's page, linked to its row, which adds the agreement it is about."""
+
+    def reviews(path: str) -> tuple[list[str], list[str], list[str]]:
+        table = viewer.page(path).find_class("registry-reviews")[0]
+        header = [" ".join(th.text_content().split()) for th in table.findall("thead/tr/th")]
+        return header, cells(table)[0], table.xpath(".//a/@href")
+
+    for lang in ("en", "sv"):
+        header, row, links = reviews(f"/registry/agreements/{AGREEMENT}?_lang={lang}")
+        partner_header, partner_row, partner_links = reviews(f"/registry/institutions/university-of-gothenburg?_lang={lang}")
+        assert partner_header[:-1] == header and partner_row[:-1] == row and partner_row[-1] == AGREEMENT
+        assert links == partner_links == ["/registry/reviews/review-page-1"]
+        assert row[2] == labels.label("review_outcome", "approved", lang)
