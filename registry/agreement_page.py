@@ -189,10 +189,10 @@ def history(conn: sqlite3.Connection, agreement: str, tables: set[str]) -> list[
         before = json.loads(entry.pop("before")) if entry["before"] else None
         after = json.loads(entry.pop("after")) if entry["after"] else None
         row = after or before or {}
-        named = [
-            str(shown(row[c])) for c in HISTORY_SUBJECT.get(entry["table_name"], ()) if row.get(c) not in (None, "")
+        # (column, value): the page says a code in words, as the table's column holds it
+        entry["subject"] = [
+            (c, shown(row[c])) for c in HISTORY_SUBJECT.get(entry["table_name"], ()) if row.get(c) not in (None, "")
         ]
-        entry["subject"] = " · ".join(named) or entry["row_key"]
         entry["changes"] = _changed_fields(before, after) if entry["operation"] == "update" else []
     return entries
 

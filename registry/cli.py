@@ -10,6 +10,7 @@ import json
 import logging
 import sqlite3
 import sys
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +24,8 @@ from registry.db import open_registry
 from registry.extensions import capability_modules
 from registry.problems import Problem, ProblemsFound, UsageProblem
 
-__all__ = ["cli", "db_option", "fail_with_problems", "json_option", "open_registry", "print_plan", "publish_after",
-           "publish_to_option"]
+__all__ = ["cli", "db_option", "fail_with_problems", "json_option", "open_registry", "print_listed", "print_plan",
+           "publish_after", "publish_to_option"]
 
 
 def db_option(function):
@@ -68,6 +69,18 @@ def fail_with_problems(problems: list[Problem], *, as_json: bool = False, headin
         for problem in problems:
             click.echo(f"  {problem}", err=True)
     sys.exit(1)
+
+
+def print_listed(found: list[Any], *, as_json: bool, empty: str, lines: Callable[[Any], Iterable[str]]) -> None:
+    """A command's list: as JSON with ``--json``; else ``empty`` when there is nothing, or each item's ``lines``."""
+    if as_json:
+        click.echo(json.dumps(found, indent=2, ensure_ascii=False, default=str))
+        return
+    if not found:
+        click.echo(empty)
+    for item in found:
+        for line in lines(item):
+            click.echo(line)
 
 
 def print_plan(plan: store.Plan, *, verbose: bool) -> None:
@@ -233,21 +246,18 @@ def migrate(db_path: str, dry_run: bool, discard: tuple[str, ...], as_json: bool
 @json_option
 def history(record_id: str, db_path: str, as_json: bool) -> None:
     """The audit log of one record (and its parties, terms, names ...)."""
-    entries = api.history(record_id, db_path)
-    if as_json:
-        click.echo(json.dumps(entries, indent=2, ensure_ascii=False))
-        return
-    if not entries:
-        click.echo(f"no logged changes for {record_id!r}")
-        return
-    for entry in entries:
-        who = f"{entry['actor'] or 'unknown'}" + (f" via {entry['source']}" if entry["source"] else "")
-        click.echo(f"{entry['changed_at']}  {entry['operation']:6} {entry['table_name']}/{entry['row_key']}  by {who}")
-        if entry["operation"] == "update":
-            for name, new in entry["after"].items():
-                old = entry["before"].get(name)
-                if old != new:
-                    click.echo(f"      {name}: {old!r} -> {new!r}")
+    print_listed(api.history(record_id, db_path), as_json=as_json, empty=f"no logged changes for {record_id!r}",
+                 lines=_history_lines)
+
+
+def _history_lines(entry: dict[str, Any]) -> Iterator[str]:
+    who = f"{entry['actor'] or 'unknown'}" + (f" via {entry['source']}" if entry["source"] else "")
+    yield f"{entry['changed_at']}  {entry['operation']:6} {entry['table_name']}/{entry['row_key']}  by {who}"
+    if entry["operation"] == "update":
+        for name, new in entry["after"].items():
+            old = entry["before"].get(name)
+            if old != new:
+                yield f"      {name}: {old!r} -> {new!r}"
 
 
 @cli.command()

@@ -11,7 +11,7 @@ import json
 import click
 
 from registry import api
-from registry.cli import db_option, fail_with_problems, json_option
+from registry.cli import db_option, fail_with_problems, json_option, print_listed
 from registry.problems import ProblemsFound
 
 
@@ -46,17 +46,11 @@ def add_command(agreement, path, db_path, as_json) -> None:
 @json_option
 def list_command(agreement, db_path, as_json) -> None:
     """List AGREEMENT's documents, newest first."""
-    found = api.document_list(agreement, db_path)
-    if as_json:
-        click.echo(json.dumps(found, indent=2, ensure_ascii=False))
-        return
-    if not found:
-        click.echo(f"no documents on {agreement}: 'registry document add {agreement} FILE.pdf' adds one")
-    for document in found:
-        click.echo(
-            f"{document['id']}  {document['file_name']}  {document['size']:,} bytes  "
-            f"uploaded {document['uploaded_at']} by {document['uploaded_by']}  sha256 {document['sha256']}"
-        )
+    print_listed(api.document_list(agreement, db_path), as_json=as_json,
+                 empty=f"no documents on {agreement}: 'registry document add {agreement} FILE.pdf' adds one",
+                 lines=lambda document: [
+                     f"{document['id']}  {document['file_name']}  {document['size']:,} bytes  "
+                     f"uploaded {document['uploaded_at']} by {document['uploaded_by']}  sha256 {document['sha256']}"])
 
 
 @document_group.command("remove")

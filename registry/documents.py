@@ -144,9 +144,8 @@ def remove(db: sqlite_utils.Database, document: str, *, actor: str, source: str)
             [Problem("unknown-document", "remove", f"no document {document!r} in this registry: nothing was removed")]
         )
     with store.transaction(db, actor=actor, source=source):
-        # The bytes are deleted by name, not left to the foreign key's cascade: a connection
-        # opened without PRAGMA foreign_keys (a server's, another tool's) would keep them.
-        db.conn.execute("DELETE FROM agreement_document_contents WHERE document = ?", [document])
+        # The bytes go by the foreign key's cascade: every connection of ours, the server's too
+        # (registry/plugins/registry_foreign_keys.py), enforces foreign keys.
         db.conn.execute("DELETE FROM agreement_documents WHERE id = ?", [document])
     return dict(zip(DOCUMENT_COLUMNS.split(", "), found, strict=True))
 

@@ -8,6 +8,9 @@ of "Student exchange" in ``messages.po`` shows on Swedish pages; country names c
 CLDR in each language. SQL reads the same English words from the ``labels`` table
 (``registry.db.vocabulary``).
 
+A field (a column) in words, as forms and the agreement page's history name it: its entry in
+``FIELDS``, else its name in words (``ends_on`` is "End date", ``title`` is "Title").
+
 Which codes a column holds is read from the models: every column whose type is an
 enumeration, by its name (``kind`` holds an agreement's or an institution's kind; their codes
 differ, so a value finds its words in whichever it belongs to), and ``country``/``countries``.
@@ -22,22 +25,71 @@ from babel import Locale
 
 from registry import countries, i18n
 from registry.db import specs, vocabulary
+from registry.i18n import N_
+from registry.schema_types import words_of
 
 COUNTRY = "country"
 # Columns that hold several codes, as the views write them ("DE,FR").
 LISTS = {"countries": COUNTRY}
 
+# Fields whose words are not the name's own (English; pages translate them).
+FIELDS = {
+    "ends_on": N_("End date"),
+    "starts_on": N_("Start date"),
+    "signed_on": N_("Signed on"),
+    "notice_months": N_("Notice period (months)"),
+    "exit_clause": N_("Exit clause"),
+    "home_unit": N_("Home unit"),
+    "document_url": N_("Link to the document"),
+    "agreement_code": N_("Agreement code"),
+    "ewp_iia_id": N_("EWP IIA id"),
+    "personal_data": N_("Moves personal or health data"),
+    "equitable_terms": N_("Equitable terms"),
+    "places_per_year": N_("Places per year"),
+    "months_per_place": N_("Months per place"),
+    "days_per_place": N_("Days per place"),
+    "first_academic_year": N_("First academic year"),
+    "last_academic_year": N_("Last academic year"),
+    "eqf_levels": N_("EQF levels"),
+    "subject_areas": N_("Subject areas (ISCED-F codes)"),
+    "language_skills": N_("Language skills"),
+    "other_terms": N_("Other terms"),
+    "next_review_due": N_("Next review due"),
+    "reviewed_on": N_("Reviewed on"),
+    "military_or_security_links": N_("Military or security links"),
+    "funding_transparent": N_("Funding transparent"),
+    "export_control_assessed": N_("Export control assessed"),
+    "until": N_("Until"),
+    "local_name": N_("Local name"),
+    "erasmus_code": N_("Erasmus code"),
+    "schac": N_("SCHAC code"),
+    "pic": N_("PIC"),
+    "ror": N_("ROR id"),
+    "partner": N_("Partner"),
+    "partner_unit": N_("Partner's unit"),
+}
+
+
+@functools.cache
+def table_vocabularies() -> dict[tuple[str, str], str]:
+    """(table, column) -> the vocabulary the column holds codes of (its enumeration, or countries)."""
+    by_values = {tuple(member.value for member in enum): name for name, enum in vocabulary.enumerations().items()}
+    found: dict[tuple[str, str], str] = {}
+    for spec in specs().values():
+        for column in spec.columns:
+            name = by_values.get(column.enum_values) if column.kind == "enum" else None
+            if name or column.name == COUNTRY:
+                found[(spec.name, column.name)] = name or COUNTRY
+    return found
+
 
 @functools.cache
 def column_vocabularies() -> dict[str, tuple[str, ...]]:
     """Column name -> the vocabularies a column of that name holds codes of, in any table or view."""
-    by_values = {tuple(member.value for member in enum): name for name, enum in vocabulary.enumerations().items()}
     found: dict[str, list[str]] = defaultdict(list)
-    for spec in specs().values():
-        for column in spec.columns:
-            name = by_values.get(column.enum_values) if column.kind == "enum" else None
-            if name and name not in found[column.name]:
-                found[column.name].append(name)
+    for (_, column), name in table_vocabularies().items():
+        if name != COUNTRY and name not in found[column]:
+            found[column].append(name)
     found[COUNTRY] = [COUNTRY]
     for list_column, vocabulary_name in LISTS.items():
         found[list_column] = [vocabulary_name]
@@ -62,13 +114,41 @@ def country_name(code: str, lang: str = i18n.DEFAULT_LANGUAGE) -> str:
         return code
 
 
+def english(vocabulary_name: str, value: object) -> str:
+    """The English words for code ``value`` of ``vocabulary_name`` (a page translates them); the value itself when none."""
+    text = "" if value is None else str(value)
+    return _english().get(vocabulary_name, {}).get(text) or text
+
+
 def label(vocabulary_name: str, value: object, lang: str = i18n.DEFAULT_LANGUAGE) -> str:
     """The words for code ``value`` of ``vocabulary_name``, in ``lang``; the value itself when none."""
     text = "" if value is None else str(value)
     if vocabulary_name == COUNTRY:
         return country_name(text, lang) if text else text
-    english = _english().get(vocabulary_name, {}).get(text)
-    return i18n.gettext(lang, english) if english else text
+    english_words = _english().get(vocabulary_name, {}).get(text)
+    return i18n.gettext(lang, english_words) if english_words else text
+
+
+def value_label(table: str, column: str, value: object, lang: str = i18n.DEFAULT_LANGUAGE) -> object:
+    """A value of ``table``'s ``column`` in words in ``lang`` when the column holds codes; else the value."""
+    name = table_vocabularies().get((table, column))
+    return label(name, value, lang) if name and isinstance(value, str) and value else value
+
+
+def field_words(name: str) -> str:
+    """A field in English words: ``ends_on`` is "End date", ``title`` "Title"."""
+    return FIELDS.get(name) or words_of(name)
+
+
+def field_label(name: str, lang: str = i18n.DEFAULT_LANGUAGE) -> str:
+    """A field in words in ``lang``: its words translated, else (words the catalogue lacks) the
+    column's name as the table pages give it in ``lang``."""
+    words = field_words(name)
+    translated = i18n.gettext(lang, words)
+    if translated == words and i18n.known(lang) != i18n.DEFAULT_LANGUAGE:
+        column = i18n.column_label(lang, name)
+        return column if column != name else words
+    return translated
 
 
 def column_label(column: str, value: object, lang: str = i18n.DEFAULT_LANGUAGE) -> str | None:

@@ -20,7 +20,7 @@ from conftest import start_registry
 from datasette.app import Datasette
 from test_publish import build_registry
 
-from registry import accounts, agreement_page, api, clock, documents
+from registry import accounts, agreement_page, api, clock, documents, labels
 from registry.cli import cli
 from registry.plugins import registry_agreement
 from registry.publish import publish
@@ -190,29 +190,29 @@ def test_the_page_shows_the_agreement_and_what_belongs_to_it(viewer):
     facts = " ".join(page.find_class("registry-facts")[0].text_content().split())
     assert f"– {clock.today() + timedelta(days=60)}" in facts and "notice 6 months" in facts
     parties = page.find_class("registry-parties")[0]
-    assert cells(parties)[1][:3] == ["University of Gothenburg", "partner", "Sahlgrenska Academy"]
+    assert cells(parties)[1][:3] == ["University of Gothenburg", "Partner", "Sahlgrenska Academy"]
     assert parties.xpath(".//a[text()='University of Gothenburg']/@href") == [
         "/registry/institutions/university-of-gothenburg"
     ]
     assert page.find_class("registry-programmes")[0].xpath(".//a/@href") == ["/registry/programmes/medicine"]
     outgoing, incoming = page.find_class("registry-terms-outgoing")[0], page.find_class("registry-terms-incoming")[0]
-    assert cells(outgoing)[0][:3] == ["student studies", "3", "5.0 months"]
-    assert cells(incoming)[0][:2] == ["student studies", "2"]
+    assert cells(outgoing)[0][:3] == ["Student mobility for studies", "3", "5.0 months"]
+    assert cells(incoming)[0][:2] == ["Student mobility for studies", "2"]
     flows = cells(page.find_class("registry-flows")[0])
     year = academic_year(clock.today() - timedelta(days=365))
-    assert [year, "Outgoing", "student studies", "4", "3 over the places"] in flows
-    assert [year, "Incoming", "student studies", "1", "2"] in flows
+    assert [year, "Outgoing", "Student mobility for studies", "4", "3 over the places"] in flows
+    assert [year, "Incoming", "Student mobility for studies", "1", "2"] in flows
     contacts = cells(page.find_class("registry-contacts")[0])
     assert contacts[0][0] == "Exchange desk" and contacts[0][2] == "exchange-desk@example.org"
     reviews = page.find_class("registry-reviews")[0]
-    assert cells(reviews)[0][2] == "approved"
+    assert cells(reviews)[0][2] == "Approved"
     assert reviews.xpath(".//a/@href") == ["/registry/reviews/review-page-1"]
     findings = page.find_class("registry-findings")[0]
     links = findings.xpath(".//a/@href")
     assert links and all(link.startswith("/registry/findings/") and AGREEMENT in link for link in links)
     history = cells(page.find_class("registry-history")[0])
     assert any(row[1] == "tests" and row[2].startswith("added the agreement: Clinical exchange") for row in history)
-    assert any(row[2] == "added a party: university-of-gothenburg · partner" for row in history)
+    assert any(row[2] == "added a party: university-of-gothenburg · Partner" for row in history)
 
 
 def test_a_viewer_sees_no_actions_and_no_upload(viewer):
@@ -453,3 +453,45 @@ def test_the_actions_are_the_forms_the_role_may_use():
     assert [f["waive_url"] for f in page["findings"]] == ["/-/findings/f1/waive", None]
     viewer = asyncio.run(registry_agreement.actions(datasette, "_memory", {"id": "vera", "role": "viewer"}, page))
     assert viewer == {"list": [], "upload": False} and page["terms_by_direction"]["outgoing"][0]["edit_url"] is None
+
+
+def test_the_history_says_codes_and_fields_in_words_in_either_language(server, registry_file):
+    """The history names records and changed fields with the labels of their codes (registry.labels),
+    never the codes: 'Student mobility for studies', not 'student_studies'; in Swedish, the Swedish."""
+    from registry import db as store
+    from registry import editing
+    from registry.models import Agreement
+
+    db = store.connect(registry_file, create=False)
+    stored = editing.row(db, "agreements", {"id": AGREEMENT})
+    changed = Agreement(**{**editing.inputs(stored, "agreements"), "renewal": "automatic"})
+    editing.save(db, [changed], actor="tests", source="tests")
+    db.conn.close()
+    for lang in ("en", "sv"):
+        page = Browser(server, "vera").page(f"/registry/agreements/{AGREEMENT}?_lang={lang}")
+        history = " ".join(row[2] for row in cells(page.find_class("registry-history")[0]))
+        category = labels.label("mobility_category", "student_studies", lang)
+        renewal = [labels.label("renewal", code, lang) for code in ("by_agreement", "automatic")]
+        assert f"{category} · {labels.label('direction', 'outgoing', lang)}" in history
+        assert f"{labels.field_label('renewal', lang)}: {renewal[0]} → {renewal[1]}" in history
+        assert "student_studies" not in history and "by_agreement" not in history
+        facts = " ".join(page.find_class("registry-facts")[0].text_content().split())
+        assert facts.count(renewal[1]) == 1
+    assert labels.label("mobility_category", "student_studies", "sv") == "Studentmobilitet för studier"
+
+
+def test_the_agreement_and_partner_pages_show_a_review_alike(viewer):
+    """One partial (_registry_reviews.html) draws the reviews of both pages: a review of the agreement
+    reads the same on the partner's page, linked to its row, which adds the agreement it is about."""
+
+    def reviews(path: str) -> tuple[list[str], list[str], list[str]]:
+        table = viewer.page(path).find_class("registry-reviews")[0]
+        header = [" ".join(th.text_content().split()) for th in table.findall("thead/tr/th")]
+        return header, cells(table)[0], table.xpath(".//a/@href")
+
+    for lang in ("en", "sv"):
+        header, row, links = reviews(f"/registry/agreements/{AGREEMENT}?_lang={lang}")
+        partner_header, partner_row, partner_links = reviews(f"/registry/institutions/university-of-gothenburg?_lang={lang}")
+        assert partner_header[:-1] == header and partner_row[:-1] == row and partner_row[-1] == AGREEMENT
+        assert links == partner_links == ["/registry/reviews/review-page-1"]
+        assert row[2] == labels.label("review_outcome", "approved", lang)

@@ -12,6 +12,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -110,6 +111,27 @@ def test_history_lists_the_changes_to_one_record(runner, seeded, monkeypatch):
     assert "title: 'Exchange with Oslo' -> 'Exchange with UiO'" in result.output
     entries = json.loads(runner.invoke(cli, ["history", "ex-uio", "--db", str(db), "--json"]).output)
     assert [e["operation"] for e in entries if e["table_name"] == "agreements"] == ["insert", "update"]
+
+
+def test_a_list_prints_as_json_as_a_sentence_when_empty_or_as_each_items_lines(runner, seeded):
+    """'registry history' and 'registry document list' print through one helper (print_listed)."""
+    from registry.cli import print_listed
+
+    @click.command()
+    @click.option("--json", "as_json", is_flag=True)
+    @click.option("--none", is_flag=True)
+    def listing(as_json, none):
+        print_listed([] if none else [{"n": 1}, {"n": 2}], as_json=as_json, empty="nothing here",
+                     lines=lambda item: [f"item {item['n']}", "  more"])
+
+    assert runner.invoke(listing, []).output == "item 1\n  more\nitem 2\n  more\n"
+    assert json.loads(runner.invoke(listing, ["--json"]).output) == [{"n": 1}, {"n": 2}]
+    assert runner.invoke(listing, ["--none"]).output == "nothing here\n"
+    assert runner.invoke(listing, ["--none", "--json"]).output == "[]\n"
+    db, _ = seeded
+    assert runner.invoke(cli, ["history", "no-such-record", "--db", str(db)]).output == "no logged changes for 'no-such-record'\n"
+    assert runner.invoke(cli, ["document", "list", "ex-uio", "--db", str(db), "--json"]).output == "[]\n"
+    assert "no documents on ex-uio" in runner.invoke(cli, ["document", "list", "ex-uio", "--db", str(db)]).output
 
 
 def test_backup_copies_and_refuses_to_overwrite(runner, seeded, tmp_path):

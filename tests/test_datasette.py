@@ -117,3 +117,108 @@ def test_every_canned_query_in_the_metadata_answers(served):
     for name in queries:
         response = datasette_get(served, f"/registry/{name}.json?_shape=array&" + "&".join(f"{k}={v}" for k, v in params.items()))
         assert response.status_code == 200, (name, response.text)
+
+
+def test_a_delete_through_the_servers_write_connection_takes_the_records_children(tmp_path):
+    """Datasette's own connections enforce foreign keys (registry/plugins/registry_foreign_keys.py):
+    deleting an agreement through the server's write connection takes its parties and terms by cascade."""
+    import asyncio
+
+    from registry import faces
+
+    path = tmp_path / "registry.db"
+    db = store.connect(path)
+    store.ensure_schema(db)
+    store.write_records(db, portfolio(), actor="tester", source="fixture")
+    db.conn.close()
+    children = "SELECT (SELECT count(*) FROM agreement_parties WHERE agreement = 'ex-ku-med') + " \
+               "(SELECT count(*) FROM mobility_terms WHERE agreement = 'ex-ku-med')"
+    assert store.connect(path).conn.execute(children).fetchone()[0] > 0
+    datasette = faces.internal_face(path, auth=False).datasette()
+    database = next(d for name, d in datasette.databases.items() if not name.startswith("_") and d.is_mutable)
+
+    def delete(conn):
+        with conn:
+            conn.execute("DELETE FROM agreements WHERE id = 'ex-ku-med'")
+        return conn.execute("PRAGMA foreign_keys").fetchone()[0]
+
+    assert asyncio.run(database.execute_write_fn(delete, block=True)) == 1
+    assert store.connect(path).conn.execute(children).fetchone()[0] == 0
+
+
+def test_the_menus_of_datasettes_pages_are_drawn_by_one_template(served):
+    """base.html, database.html and table.html (our copies of Datasette's) draw their link lists and
+    actions menus with _registry_menus.html's macros: a plugin's table and database actions show, in Swedish too."""
+    import asyncio
+    import types
+    from pathlib import Path
+
+    from datasette import hookimpl
+    from datasette.plugins import pm
+
+    from registry import faces
+
+    templates = Path(faces.__file__).resolve().parent / "templates"
+    drawn = {path.name: path.read_text(encoding="utf-8") for path in templates.glob("*.html")}
+    assert [name for name, text in drawn.items() if 'class="actions-menu-links"' in text] == ["_registry_menus.html"]
+    assert [name for name, text in drawn.items() if '<a href="{{ link.href }}">' in text] == ["_registry_menus.html"]
+
+    actions = types.ModuleType("test_actions")  # a plugin, as Datasette lists them: a module
+    actions.table_actions = hookimpl(lambda datasette, actor, database, table: [
+        {"href": "/-/table-action", "label": "Do the table thing"}])
+    actions.database_actions = hookimpl(lambda datasette, actor, database: [
+        {"href": "/-/database-action", "label": "Do the database thing"}])
+    pm.register(actions, name="test-actions")
+    try:
+        datasette = faces.internal_face(served, auth=False).datasette()
+
+        def page(path):
+            return asyncio.run(datasette.client.get(path)).text
+
+        table = page("/registry/agreements?_lang=sv")
+        assert '<li><a href="/-/table-action">Do the table thing</a></li>' in table and "Tabellåtgärder" in table
+        assert '<li><a href="/-/database-action">Do the database thing</a></li>' in page("/registry")
+    finally:
+        pm.unregister(name="test-actions")
+
+
+def test_the_licence_and_source_are_drawn_by_one_macro_in_the_footer_and_under_the_title(served):
+    """_footer.html and _description_source_license.html (our copies of Datasette's) draw the metadata's
+    licence and source with _registry_credits.html: a dot between the items, and in the footer before them too."""
+    import asyncio
+    import html
+    import re
+    from pathlib import Path
+
+    from registry import faces
+
+    templates = Path(faces.__file__).resolve().parent / "templates"
+    assert [p.name for p in templates.glob("*.html") if '_("Data licence:")' in p.read_text(encoding="utf-8")] == [
+        "_registry_credits.html"]
+    face = faces.internal_face(served, auth=False)
+    page = asyncio.run(face.datasette().client.get("/registry/agreements")).text
+    text = html.unescape(" ".join(re.sub(r"<[^>]+>", " ", page).split()))
+    licence, source = face.metadata["license"], face.metadata["source"]
+    credits = f"Data licence: {licence} · Data source: {source}"
+    assert text.count(credits) == 2  # under the title and in the footer
+    footer = text[text.index("Powered by"):]
+    assert footer.count("· Data licence:") == 1
+
+
+def test_the_table_filters_keep_what_was_chosen_and_offer_one_more(served):
+    """table.html draws each filter row with one macro: the chosen column, operator and value stay
+    chosen, and an empty row offers the next filter."""
+    import asyncio
+    import re
+
+    from registry import faces
+
+    page = asyncio.run(faces.internal_face(served, auth=False).datasette().client.get(
+        "/registry/agreements?kind__contains=ex&_lang=sv")).text
+    form = page[page.index('<form class="filters"'):]
+    form = form[:form.index("</form>")]
+    assert re.search(r'<select name="_filter_column_1">.*?<option value="kind" selected>', form, re.S)
+    assert re.search(r'<select name="_filter_op_1">.*?<option value="contains" selected>', form, re.S)
+    assert '<input type="text" name="_filter_value_1" class="filter-value" value="ex">' in form
+    assert '<input type="text" name="_filter_value" class="filter-value">' in form
+    assert len(re.findall(r'<select name="_filter_op(?:_\d+)?">', form)) == 2

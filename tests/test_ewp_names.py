@@ -145,3 +145,21 @@ def test_create_missing_under_a_domain_that_names_no_country(tmp_path):
     assert db.conn.execute("SELECT name, country, schac FROM institutions WHERE schac = 'ie.edu'").fetchone() == (
         "IE University", "ES", "ie.edu")
     db.conn.close()
+
+
+def test_the_charter_list_is_one_table_that_ewp_and_identifier_matching_both_read():
+    """An IIA's hei-id is looked up in the same charter table identifier matching reads
+    (data/erasmus/eche_identifiers.csv): one table of ECHE facts, no second copy by domain."""
+    from registry import identifier_index
+    from registry.ewp import heis
+
+    by_domain = heis.charter_holders()
+    holders = [h for h in identifier_index.charter_holders() if h.schac]
+    assert len(holders) > 5000 and sum(len(found) for found in by_domain.values()) == len(holders)
+    assert all(h in by_domain[h.schac] for h in holders)
+    lund = by_domain["lu.se"]
+    assert [(h.erasmus_code, h.country) for h in lund] == [("S  LUND01", "SE")]
+    # a website written as a list, or with a stray space, still gives its SCHAC code
+    assert [h.erasmus_code for h in by_domain["uoi.gr"]] == ["G  IOANNIN01"]
+    assert [h.erasmus_code for h in by_domain["hopitaux-st-maurice.fr"]] == ["F  PARIS441"]
+    assert not (Path(heis.__file__).resolve().parents[2] / "data" / "ewp" / "eche_domains.csv").exists()

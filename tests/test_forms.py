@@ -16,7 +16,7 @@ import pytest
 from match_fixtures import as_schema_v2, extract_records
 from test_publish import build_registry
 
-from registry import api, clock, faces
+from registry import api, clock, faces, labels
 from registry import db as store
 
 PASSWORDS = {"eddie": "eddie-password-1", "vera": "vera-password-1", "rita": "rita-password-1"}
@@ -292,6 +292,26 @@ def test_the_status_form_offers_only_the_allowed_statuses(internal, registry_fil
     assert eddie.post("/-/agreements/ex-lodz-erasmus/status", {"status": "suspended"}).status_code == 302
     assert row(registry_file, "SELECT status FROM agreements WHERE id = 'ex-lodz-erasmus'")[0] == "suspended"
     assert last_change(registry_file, "agreements", "ex-lodz-erasmus")["actor"] == "eddie"
+
+
+def test_forms_offer_codes_in_the_words_of_their_labels_in_either_language(internal, registry_file):
+    """A select's options and a form's facts say a code as its enumeration's label (registry.labels),
+    translated by the catalogue: no words of the forms' own."""
+    from registry.models.core import MobilityCategory, Renewal
+
+    eddie = Browser(internal, "eddie")
+    english = eddie.get("/-/agreements/ex-lodz-erasmus/terms/new").text
+    assert f'<option value="student_studies">{MobilityCategory.student_studies.label}</option>' in english
+    assert MobilityCategory.student_studies.label == "Student mobility for studies"
+    swedish = eddie.get("/-/agreements/ex-lodz-erasmus/terms/new?_lang=sv").text
+    assert '<option value="student_studies">Studentmobilitet för studier</option>' in swedish
+    edit = eddie.get("/-/agreements/ex-lodz-erasmus/edit?_lang=sv").text
+    assert Renewal.by_agreement.label == "Renewed by agreement"
+    assert re.search(r'<option value="by_agreement"[^>]*>Förnyas efter överenskommelse</option>', edit)
+    current = row(registry_file, "SELECT status FROM agreements WHERE id = 'ex-lodz-erasmus'")[0]
+    status = eddie.get("/-/agreements/ex-lodz-erasmus/status?_lang=sv").text
+    assert f"<dd>{labels.label('agreement_status', current, 'sv')}</dd>" in status
+    assert labels.label("agreement_status", "active", "sv") == "Gällande"
 
 
 def test_terms_are_added_and_edited(internal, registry_file):

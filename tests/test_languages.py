@@ -184,6 +184,29 @@ def test_findings_read_in_swedish_from_the_template_their_evidence_keeps(registr
     assert "Öppna anmärkningar" in partner and swedish.replace('"', "&#34;") in partner
 
 
+def test_the_agreement_and_partner_pages_show_a_finding_alike(registry_file, internal):
+    """One partial (_registry_findings.html) draws the open findings of both pages: the same columns,
+    and a finding of the agreement the same on its page and its partner's, in either language."""
+    import lxml.html
+
+    from registry import api, labels
+
+    api.check(registry_file)
+
+    def findings(path: str) -> tuple[list[str], list[str]]:
+        table = lxml.html.fromstring(get(internal, path).text).find_class("registry-findings")[0]
+        header = [" ".join(th.text_content().split()) for th in table.findall("thead/tr/th")]
+        row = next(tr for tr in table.findall("tbody/tr")
+                   if tr.findall("td")[0].text_content().strip() == "GRE11" and "Joint PhD" in tr.text_content())
+        return header, [" ".join(td.text_content().split()) for td in row.findall("td")]
+
+    for lang in ("en", "sv"):
+        agreement = findings(f"/registry/agreements/phd-uq?_lang={lang}")
+        assert findings(f"/registry/institutions/uq?_lang={lang}") == agreement
+        assert agreement[1][1] == labels.label("severity", "low", lang)
+    assert findings("/registry/agreements/phd-uq?_lang=sv")[0][:2] == [i18n.gettext("sv", "Check"), i18n.gettext("sv", "Severity")]
+
+
 def test_markup_values_stay_markup_and_text_is_escaped():
     sys.path.insert(0, str(ROOT / "registry" / "plugins"))
     try:

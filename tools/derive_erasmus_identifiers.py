@@ -55,6 +55,12 @@ def ror_keys(path: Path) -> tuple[dict[str, set[str]], dict[tuple[str, str], set
     return by_host, by_name
 
 
+def charter_host(website: str) -> str | None:
+    """The holder's web host, its SCHAC code in practice: the website's, else the first of a list
+    ('www.uoi.gr / www.rc.uoi.gr') with stray spaces taken out ('www. hopitaux-st-maurice.fr')."""
+    return web_host(website) or web_host(website.split(" / ")[0].replace(" ", ""))
+
+
 def derive(shared: Path) -> list[list[str]]:
     by_host, by_name = ror_keys(shared / "reference" / "ror" / "ror_records_normalized.jsonl.gz")
     rows = []
@@ -65,7 +71,7 @@ def derive(shared: Path) -> list[list[str]]:
                 continue
             country = row["country_code_eu"].strip().upper()
             country = EU_TO_ISO.get(country, country)
-            host = web_host(row["website"])
+            host = charter_host(row["website"])
             name = " ".join(row["legal_name"].split())
             ror, basis = "", ""
             if host and len(by_host.get(host, ())) == 1:

@@ -124,7 +124,7 @@ NETWORKS = {
 SCHAC_NOTE = (
     "SCHAC codes (EWP hei-ids) of the Erasmus partners are hand-kept in tools/institutions.csv: the institution's "
     "domain in the Erasmus Charter for Higher Education holders list (European Commission/EACEA, 2021-2027; "
-    "data/ewp/eche_domains.csv)."
+    "data/erasmus/eche_identifiers.csv)."
 )
 
 NETWORKS_ABOUT = {

@@ -25,7 +25,7 @@ import pkgutil
 import re
 import sqlite3
 from collections.abc import Iterator
-from enum import StrEnum
+from enum import Enum, StrEnum
 from pathlib import Path
 
 import pycountry
@@ -67,8 +67,9 @@ def enumerations() -> dict[str, type[StrEnum]]:
     return found
 
 
-def label_of(member: StrEnum) -> str:
-    return getattr(member, "label", None) or words_of(member.value)
+def label_of(member: Enum) -> str:
+    """A member's English words: its ``label`` (``registry.schema_types.Labelled``), else its value in words."""
+    return getattr(member, "label", None) or words_of(str(member.value))
 
 
 def _words(*names: str) -> str:

@@ -6,8 +6,9 @@ An IIA names each partner only by hei-id. In order, an institution is found by:
 1. its ``schac`` column;
 2. its website's host name (without ``www.``), since a SCHAC code is in practice the main
    web domain;
-3. the Erasmus Charter holders list (``data/ewp/eche_domains.csv``): the domain's Erasmus code
-   or PIC, matched to the ``erasmus_code`` or ``pic`` column;
+3. the Erasmus Charter holders list (``registry.identifier_index``, data/erasmus/eche_identifiers.csv):
+   the Erasmus code or PIC of the holder with that SCHAC code, matched to the ``erasmus_code`` or
+   ``pic`` column;
 4. its name: the names an Institutions API entry gives, else the charter list's legal name,
    resolved by ``registry.resolve`` (in the hei's country when known); only a ``matched``
    answer counts, and not when the institution has another SCHAC code or its website is
@@ -23,26 +24,24 @@ write, in its one transaction.
 
 from __future__ import annotations
 
-import csv
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 from urllib.parse import urlparse
 
 import sqlite_utils
 from pydantic import ValidationError
 
 from registry import db as store
+from registry import identifier_index
 from registry.countries import is_country_code
 from registry.ewp import document as doc
 from registry.ewp.stored import stored_record
+from registry.identifier_index import CharterHolder
 from registry.models.core import Institution
 from registry.problems import Problem, ProblemsFound
 from registry.resolve import Resolver, institution_from_reference
-
-ECHE_FILE = Path(__file__).resolve().parents[2] / "data" / "ewp" / "eche_domains.csv"
 
 
 def host(website: str | None) -> str | None:
@@ -56,23 +55,13 @@ def _code(erasmus_code: str | None) -> str | None:
     return "".join(erasmus_code.split()).upper() if erasmus_code else None
 
 
-@dataclass(frozen=True)
-class CharterHolder:
-    domain: str
-    erasmus_code: str
-    pic: str
-    country: str
-    legal_name: str
-
-
 @lru_cache(maxsize=1)
 def charter_holders() -> dict[str, list[CharterHolder]]:
-    """Domain -> holders (more than one means the domain is shared and names nobody)."""
+    """SCHAC code (the holder's web domain) -> holders (more than one means the domain is shared and names nobody)."""
     holders: dict[str, list[CharterHolder]] = defaultdict(list)
-    if ECHE_FILE.is_file():
-        with ECHE_FILE.open(encoding="utf-8", newline="") as handle:
-            for row in csv.DictReader(handle):
-                holders[row["domain"]].append(CharterHolder(**row))
+    for holder in identifier_index.charter_holders():
+        if holder.schac:
+            holders[holder.schac].append(holder)
     return dict(holders)
 
 
@@ -211,7 +200,7 @@ class HeiResolver:
         without another SCHAC code (which learns this one), or to a reference record (which
         becomes the institution when ``creating``)."""
         names = [name for _, name in described.names] if described else []
-        names += [holder.legal_name] if holder and holder.legal_name else []
+        names += [holder.name] if holder and holder.name else []
         country = (described.country if described else None) or (holder.country if holder else None) or country_of_domain(hei_id)
         for name in dict.fromkeys(names):
             if self._names is None:
@@ -279,7 +268,7 @@ class HeiResolver:
         update = {"schac": hei_id}
         if holder and not current.erasmus_code:
             update["erasmus_code"] = holder.erasmus_code
-        if holder and not current.pic and holder.pic.isdigit() and len(holder.pic) == 9:
+        if holder and not current.pic and holder.pic and holder.pic.isdigit() and len(holder.pic) == 9:
             update["pic"] = holder.pic
         self.records[ident] = self._validate({**current.columns(), **update}, optional=set(update) - {"schac"})
         self.notes.append(f"institution {ident}: recorded SCHAC code {hei_id}" + (f", since {how}" if how else ""))
@@ -326,16 +315,16 @@ class HeiResolver:
         ident = hei_id if hei_id not in self.rows else slug(f"{hei_id}-ewp")
         names = [(lang, name) for lang, name in (described.names if described else [])]
         english = next((n for lang, n in names if lang and lang.lower().startswith("en")), None)
-        name = english or (names[0][1] if names else None) or (holder.legal_name if holder else None) or hei_id
+        name = english or (names[0][1] if names else None) or (holder.name if holder else None) or hei_id
         local = next((n for lang, n in names if n != name and not (lang or "").lower().startswith("en")), None)
         values = {
             "id": ident,
             "name": name,
-            "local_name": local or (holder.legal_name if holder and holder.legal_name != name else None),
+            "local_name": local or (holder.name if holder and holder.name != name else None),
             "acronym": described.abbreviation if described else None,
             "country": country,
             "city": described.city if described else None,
-            "website": (described.website if described else None) or (f"https://{holder.domain}" if holder else None),
+            "website": (described.website if described else None) or (f"https://{holder.schac}" if holder else None),
             "schac": hei_id,
             "erasmus_code": (described.erasmus_code if described else None) or (holder.erasmus_code if holder else None),
             "pic": (described.pic if described else None) or (holder.pic if holder else None),

@@ -10,8 +10,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from registry import clock, editing
-from registry.forms import words
+from registry import clock, editing, labels
 from registry.forms.fields import FormField, form_field, form_fields
 from registry.forms.form import VERSION, Form, Section, validated
 from registry.forms.pages import Ask, Page, Saved, require, save_or_conflict
@@ -24,6 +23,11 @@ EDITED = ("title", "kind", "signed_on", "starts_on", "ends_on", "renewal", "noti
 
 def _agreement(ask: Ask) -> dict[str, Any]:
     return require(ask, "agreements", {"id": ask.url["agreement"]}, "agreement")
+
+
+def _status(ask: Ask, code: str) -> str:
+    """An agreement's status in the page's words."""
+    return ask._(labels.english("agreement_status", code))
 
 
 def _key(ask: Ask) -> dict[str, str]:
@@ -93,7 +97,7 @@ def _renew_form(ask: Ask) -> Form:
     form = Form(ask._("Renew {title}", title=stored["title"]), [Section(None, fields)],
                 version=editing.version(ask.db, "agreements", _key(ask)), submit=ask._("Renew"), cancel=("agreements", ask.url["agreement"]))
     form.facts = [(ask._("Current end date"), stored.get("ends_on") or ask._("none")),
-                  (ask._("Status"), ask._(words.code_words(stored["status"])))]
+                  (ask._("Status"), _status(ask, stored["status"]))]
     form.values = {"ends_on": proposed_end(starts, ends, clock.today()).isoformat(), "reactivate": True}
     return form
 
@@ -123,7 +127,7 @@ def _status_form(ask: Ask) -> Form:
     form = Form(ask._("Change the status of {title}", title=stored["title"]), [Section(None, [status])],
                 version=editing.version(ask.db, "agreements", _key(ask)), submit=ask._("Change the status"),
                 cancel=("agreements", ask.url["agreement"]))
-    form.facts = [(ask._("Current status"), ask._(words.code_words(stored["status"]))),
+    form.facts = [(ask._("Current status"), _status(ask, stored["status"])),
                   (ask._("End date"), stored.get("ends_on") or ask._("none"))]
     if not allowed:
         form.intro.append(ask._("A terminated agreement keeps its status: record a new agreement instead."))
@@ -137,12 +141,12 @@ def status_save(ask: Ask, posted: Any) -> Form | Saved:
     chosen = form.values.get("status")
     offered = [value for value, _ in form.sections[0].fields[0].choices]
     if chosen not in offered:
-        words_offered = ", ".join(ask._(words.code_words(v)) for v in offered) or ask._("none")
+        words_offered = ", ".join(_status(ask, v) for v in offered) or ask._("none")
         form.refusal.add("status", ask._("An agreement that is {status} may become: {choices}.",
-                                         status=ask._(words.code_words(stored["status"])).lower(), choices=words_offered))
+                                         status=_status(ask, stored["status"]).lower(), choices=words_offered))
         return form
     return _save_agreement(ask, "agreement_status", stored, form, _status_form,
-                           ask._("The status is now {status}.", status=ask._(words.code_words(chosen)).lower()))
+                           ask._("The status is now {status}.", status=_status(ask, chosen).lower()))
 
 
 # --- programmes ------------------------------------------------------------------------------------

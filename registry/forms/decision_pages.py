@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from registry import clock
-from registry.forms import words
+from registry import clock, labels
 from registry.forms.errors import from_problems
 from registry.forms.fields import form_fields
 from registry.forms.form import Form, Section
@@ -56,7 +55,8 @@ def _review_form(ask: Ask, table: str) -> Form:
     title = ask._("Review {name}", name=subject[label_column])
     form = Form(title, [Section(None, fields)], submit=ask._("Record the review"), cancel=(table, subject["id"]))
     role = ask.actor.get("reviewer_role")
-    form.facts = [(ask._("Recorded by"), f"{ask.who} ({ask._(words.code_words(role)) if role else ask._('no reviewer role')})")]
+    role_words = ask._(labels.english("reviewer_role", role)) if role else ask._("no reviewer role")
+    form.facts = [(ask._("Recorded by"), f"{ask.who} ({role_words})")]
     form.values = {"reviewed_on": clock.today().isoformat(), "next_review_due": _years_on(1)}
     by_name["reviewed_on"].maximum = clock.today().isoformat()
     by_name["next_review_due"].maximum = _years_on(limits.review_next_due_years())
@@ -85,7 +85,7 @@ def _review_save(decide: Decisions, ask: Ask, posted: Any, table: str) -> Form |
         from_problems(problems, form.sections[0].fields, ask._, form.refusal, model=Review)
         return form
     return Saved(table, ask.url["subject"], ask._("The review is recorded ({outcome}).",
-                                                 outcome=ask._(words.code_words(review.outcome)).lower()))
+                                                 outcome=ask._(labels.english("review_outcome", review.outcome)).lower()))
 
 
 def _finding(ask: Ask) -> tuple:
@@ -103,7 +103,7 @@ def _waive_form(ask: Ask) -> Form:
     fields[1].help = ask._("at most {years} years from today", years=limits.waiver_years())
     form = Form(ask._("Waive finding {code}", code=finding[1]), [Section(None, fields)], submit=ask._("Waive the finding"),
                 cancel=(finding[4], finding[5]))
-    form.facts = [(ask._("Finding"), finding[3]), (ask._("Severity"), ask._(words.code_words(finding[2]))),
+    form.facts = [(ask._("Finding"), finding[3]), (ask._("Severity"), ask._(labels.english("severity", finding[2]))),
                   (ask._("On"), f"{finding[4]}/{finding[5]}")]
     if finding[6]:
         form.facts.append((ask._("Waived now by"), finding[6]))
@@ -125,7 +125,7 @@ def _waive_save(decide: Decisions, ask: Ask, posted: Any) -> Form | Saved:
     if not values["until"] or not values["reason"]:
         for name in ("reason", "until"):
             if not values[name]:
-                form.refusal.add(name, ask._("{label} is required.", label=ask._(words.label(name))))
+                form.refusal.add(name, ask._("{label} is required.", label=ask._(labels.field_words(name))))
         return form
     try:
         decide.waive(ask.path, code, f"{table}/{subject}", reason=values["reason"], until=values["until"], actor=ask.who,

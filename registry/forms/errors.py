@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from registry.forms import words
+from registry import labels
 from registry.forms.fields import FormField
 from registry.models import Record
 from registry.problems import ProblemsFound
@@ -88,7 +88,7 @@ def from_validation(error: ValidationError, model: type[Record], shown: Iterable
         if name is None:
             _model_rule(refusal, model, _value(detail["msg"]), by_name, _, prefix)
             continue
-        label = _(by_name[name].label if name in by_name else words.label(name))
+        label = _(by_name[name].label if name in by_name else labels.field_words(name))
         refusal.add(prefix + name if name in by_name else None, _field_sentence(detail, name, label, model, _))
     return refusal
 
@@ -116,8 +116,8 @@ def _model_rule(refusal: Refusal, model: type[Record], message: str, by_name: di
     if order:
         later, earlier = order["later"], order["earlier"]
         sentence = _("{later} ({later_value}) is before {earlier} ({earlier_value}).",
-                     later=_(words.label(later)), later_value=order["later_value"],
-                     earlier=_(words.label(earlier)), earlier_value=order["earlier_value"])
+                     later=_(labels.field_words(later)), later_value=order["later_value"],
+                     earlier=_(labels.field_words(earlier)), earlier_value=order["earlier_value"])
         marked = [name for name in (later, earlier) if name in by_name]
         for name in marked or [None]:
             refusal.add(prefix + name if name else None, sentence)

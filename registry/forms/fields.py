@@ -20,8 +20,9 @@ import annotated_types
 import pycountry
 from pydantic import AfterValidator, BaseModel, BeforeValidator
 
+from registry import labels
 from registry.countries import country_name
-from registry.forms import words
+from registry.db.vocabulary import label_of
 from registry.models import Record
 from registry.models.core import LanguageSkill, SubjectArea
 from registry.schema import unwrap
@@ -79,14 +80,14 @@ def form_field(model: type[Record], name: str) -> FormField:
     info = model.model_fields[name]
     annotation, nullable, metadata = _unwrap(info.annotation, list(info.metadata))
     required = info.is_required()
-    found = FormField(name, words.label(name), "text", required=required, help=info.description)
+    found = FormField(name, labels.field_words(name), "text", required=required, help=info.description)
     reference = _marker(metadata, Ref)
     if reference is not None:
         found.references = reference.table
         found.widget = "picker" if reference.table in PICKED_BY_NAME else "select"
     elif isinstance(annotation, type) and issubclass(annotation, Enum):
         found.widget, found.required = "select", required or not nullable  # a default is a choice made
-        found.choices = [(member.value, words.code_words(member.value)) for member in annotation]
+        found.choices = [(member.value, label_of(member)) for member in annotation]
     elif annotation is bool:
         found.widget = "select" if nullable else "checkbox"
         if nullable:

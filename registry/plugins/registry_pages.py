@@ -210,7 +210,8 @@ PROFILE_QUERIES = {
     "reviews": (
         "reviews",
         True,
-        """select r.id, r.reviewed_on, r.reviewer_role, r.outcome, r.conditions, r.next_review_due, r.agreement
+        """select r.id, r.reviewed_on, r.reviewer_role, r.reviewed_by, r.outcome, r.conditions, r.next_review_due,
+                  r.agreement
            from reviews r
            where r.institution = :id or r.agreement in (select agreement from agreement_parties where institution = :id)
            order by r.reviewed_on desc""",
@@ -270,6 +271,9 @@ async def institution_profile(datasette, database: str, institution: str, intern
     for finding in profile["findings"] or []:
         waive = form_links.waive_form(finding["id"], role)
         finding["waive_url"] = datasette.urls.path(waive) if waive else None
+        finding["url"] = _row_url(datasette, database, "findings", finding["id"])
+    for review in profile["reviews"] or []:
+        review["url"] = _row_url(datasette, database, "reviews", review["id"])
     profile["forms"] = [{"title": title, "url": datasette.urls.path(path)}
                         for path, title in form_links.institution_forms(institution, role)]
     return profile
