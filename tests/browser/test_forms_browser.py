@@ -72,7 +72,7 @@ def test_an_editor_creates_a_new_agreement_from_scratch(page, server, registry_f
     starts, ends = clock.today().isoformat(), years_on(4)
     page.fill("#f-starts_on", starts)
     page.fill("#f-ends_on", ends)
-    for direction, category, places in (("outgoing", "Student studies", "3"), ("incoming", "Student studies", "2")):
+    for direction, category, places in (("outgoing", "Student mobility for studies", "3"), ("incoming", "Student mobility for studies", "2")):
         page.select_option(f"[id='f-{direction}.category']", label=category)
         page.fill(f"[id='f-{direction}.places_per_year']", places)
         page.fill(f"[id='f-{direction}.months_per_place']", "5")
