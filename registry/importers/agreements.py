@@ -36,6 +36,7 @@ from registry.importers.kinds import (
     validation_reasons,
 )
 from registry.importers.outcome import AMBIGUOUS, MATCHED, NEW, RowOutcome
+from registry.importers.seen import SeenKeys
 from registry.importers.stored import stored_records
 from registry.importers.vocabulary import enum_lookup, word_key
 from registry.models import AgreementKind, Cycle, Institution, by_table

@@ -30,8 +30,8 @@ import sqlite_utils
 
 from registry import clock
 from registry import db as store
-from registry.formats import format_for
 from registry.db import writes
+from registry.formats import format_for
 from registry.importers.outcome import STATUSES, ImportOptions, RowOutcome
 from registry.models import RECORDS, ImportReject, Record, RejectOutcome
 from registry.problems import Problem, ProblemsFound

@@ -29,8 +29,8 @@ from pydantic_core import ErrorDetails
 
 from registry import clock
 from registry import db as store
-from registry.db import writes
 from registry.countries import country_code
+from registry.db import writes
 from registry.importers import partners, values
 from registry.importers.headers import HeaderMap, MapFile
 from registry.importers.outcome import MATCHED, NEW, ImportOptions, RowOutcome
