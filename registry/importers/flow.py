@@ -173,9 +173,10 @@ def import_file(db: sqlite_utils.Database, path: str | Path, options: ImportOpti
 
 
 def _write_itself(result: Any, path: Path, format_name: str, options: ImportOptions) -> ImportReport:
-    """A format that writes itself (EWP): its reader refuses no row, it raises."""
+    """A format that writes itself (EWP): its reader refuses no row, it raises; the rows it takes
+    come to the report as they are written."""
     report = ImportReport(str(path), format_name, result.kind, list(result.outcomes), result.details, dry_run=options.dry_run)
-    report.plan = result.write(actor=options.actor, source=f"import {path}"[:500], dry_run=options.dry_run)
+    report.plan = result.write(actor=options.actor, source=f"import {path}"[:500], dry_run=options.dry_run, on_row=report.add)
     report.written = not options.dry_run
     return report
 

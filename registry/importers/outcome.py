@@ -93,6 +93,7 @@ class ReadResult:
     details: dict[str, Any] = field(default_factory=dict)  # encoding, delimiter, sheet, notes ...
     # A format whose import is more than upserting its rows' records (EWP: contacts a copy no
     # longer names are deleted, approvals note the audit log's position) writes itself:
-    # write(actor=, source=, dry_run=) -> store.Plan, in one transaction. Its reader raises
+    # write(actor=, source=, dry_run=, on_row=) -> store.Plan, in one transaction, handing each
+    # row it takes to on_row (an IIAs response is read while it is written). Its reader raises
     # ProblemsFound rather than refuse a row, so the flow calls it with every row taken.
     write: Callable[..., Any] | None = None
