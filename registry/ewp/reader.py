@@ -9,7 +9,7 @@ XSD still gets clear errors rather than a half-read agreement.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -373,7 +373,7 @@ class IiaStream:
         from registry.ewp import safe_xml, schemas  # schemas pulls in xmlschema: only when reading files
 
         self.where = str(path)
-        self.elements = safe_xml.iter_children(path, where=self.where)
+        self.elements: Generator[etree._Element, None, None] = safe_xml.iter_children(path, where=self.where)
         root = next(self.elements)
         self.kind = document_kind(etree.ElementTree(root), self.where)
         self.validation = schemas.StreamValidation(self.kind, root, where=self.where) if validate else None

@@ -8,7 +8,7 @@ parser is set so that nothing would be fetched or expanded even before that refu
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator
 from pathlib import Path
 
 from lxml import etree
@@ -92,7 +92,7 @@ def _read_head(path: Path, where: str) -> bytes:
     return head
 
 
-def iter_children(path: str | Path, *, where: str | None = None) -> Iterator[etree._Element]:
+def iter_children(path: str | Path, *, where: str | None = None) -> Generator[etree._Element, None, None]:
     """The root element, then each child of the root as it is read, with the same safety as
     ``parse``: a file of any size is read in the memory of one child (each is let go once
     the next is asked for). ProblemsFound names the line of anything refused."""
