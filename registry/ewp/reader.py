@@ -374,7 +374,7 @@ class IiaStream:
 
         self.where = str(path)
         self.elements: Generator[etree._Element, None, None] = safe_xml.iter_children(path, where=self.where)
-        root = next(self.elements)
+        self.root = root = next(self.elements)  # holds the IIAs read (ahead) and not yet let go
         self.kind = document_kind(etree.ElementTree(root), self.where)
         self.validation = schemas.StreamValidation(self.kind, root, where=self.where) if validate else None
 
