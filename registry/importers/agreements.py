@@ -201,6 +201,11 @@ def _derived_columns() -> dict[str, Column]:
     }
 
 
+# Partner names whose resolution an import keeps between batches: a sheet types a few hundred
+# partners in many ways, so this holds every name of most files, and a bounded part of any.
+RESOLVED_KEPT = 20_000
+
+
 class AgreementsKind(TableKind):
     child_fields = CHILD_FIELDS
 
@@ -209,6 +214,7 @@ class AgreementsKind(TableKind):
         self.attached: set[str] = set()
         self.creator: _Creator | None = None
         self.pairer: Pairer | None = None
+        self.resolved: dict[tuple[str, str | None], Any] = {}  # (folded name, country) -> the matcher's answer
 
     @cached_property
     def fields(self) -> dict[str, Column]:
@@ -270,12 +276,17 @@ class AgreementsKind(TableKind):
                 wanted.append((index, list(zip(names, countries, cities, strict=True))))
         # One query per name as the matcher sees it (case, accents and spacing folded): a
         # sheet types the same few hundred partners in many ways over thousands of rows.
-        queries: dict[tuple[str, str | None], tuple[str, str | None]] = {}
-        for _, items in wanted:
-            for name, country, _ in items:
-                queries.setdefault((fold(name), country), (name, country))
+        # Kept from batch to batch (a file is read a batch at a time), up to RESOLVED_KEPT names.
+        # A name is answered as it was the first time, also after --create-missing made its partner.
+        resolved = self.resolved
+        needed = {(fold(name), country): (name, country) for _, items in wanted for name, country, _ in items}
+        queries = {key: query for key, query in needed.items() if key not in resolved}
         answers = partners.resolve_many(ctx.db, list(queries.values())) if queries else []
-        resolved = dict(zip(queries, answers, strict=True))
+        excess = len(resolved) + len(queries) - RESOLVED_KEPT
+        if excess > 0:  # the oldest go first; a batch's own names always stay
+            for key in [key for key in resolved if key not in needed][:excess]:
+                del resolved[key]
+        resolved.update(zip(queries, answers, strict=True))
         self.creator = creator = self.creator or _Creator(ctx)  # one per file: a new partner is made once
         for index, items in wanted:
             found[index] = self._row_partners(items, resolved, outcomes[index], creator, ctx)
