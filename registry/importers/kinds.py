@@ -471,12 +471,13 @@ class InstitutionsKind(TableKind):
 
     def __init__(self) -> None:
         super().__init__(by_table()["institutions"], "institutions")
+        self.stored_ids_seen = False  # the stored ids are in ``seen``'s "taken"
 
     def taken(self, ctx: Context) -> Callable[[str], bool]:
         """Whether an institution id is stored or already made by this import (``seen``'s "taken")."""
-        if not self.seen.has("taken-ready", "institutions"):
+        if not self.stored_ids_seen:
             self.seen.add("taken", ctx.institutions)
-            self.seen.add("taken-ready", ["institutions"])
+            self.stored_ids_seen = True
         return lambda ident: self.seen.has("taken", ident)
 
     def row_keys(self, rows, outcomes, ctx):
