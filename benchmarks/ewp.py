@@ -75,11 +75,9 @@ def peak_rss_mb() -> int:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
-def measure_memory(iias: int, what: str) -> None:
-    """One size, in this (fresh) process: the import, or the baseline (parse and validate whole)."""
-    workdir = Path(tempfile.mkdtemp(prefix="bench-ewp-"))
-    path = workdir / "iias.xml"
-    path.write_bytes(synthetic_response(iias))
+def measure_memory(path: Path, iias: int, what: str) -> None:
+    """One file, in this (fresh) process: the import, or the baseline (parse and validate whole)."""
+    workdir = path.parent
     rss_before = peak_rss_mb()
     started, cpu_started = time.perf_counter(), time.process_time()
     if what == "import":
@@ -98,8 +96,10 @@ def measure_memory(iias: int, what: str) -> None:
 def memory(sizes: list[int]) -> None:
     peaks: dict[str, dict[int, int]] = {"import": {}, "baseline": {}}
     for iias in sizes:
+        path = Path(tempfile.mkdtemp(prefix="bench-ewp-")) / "iias.xml"
+        path.write_bytes(synthetic_response(iias))  # made here: the measured process only reads it
         for what in peaks:
-            command = [sys.executable, "-m", "benchmarks.ewp", "--one", what, "--iias", str(iias)]
+            command = [sys.executable, "-m", "benchmarks.ewp", "--one", what, "--iias", str(iias), "--file", str(path)]
             output = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True).stdout
             for line in output.splitlines():
                 print(line, flush=True)
@@ -116,9 +116,10 @@ def main() -> None:
     parser.add_argument("--reference", action="store_true", help="also import into a registry with the ROR extract loaded")
     parser.add_argument("--memory", type=int, nargs="+", metavar="IIAS", help="peak memory at these sizes, instead")
     parser.add_argument("--one", choices=["import", "baseline"], help=argparse.SUPPRESS)  # a child of --memory
+    parser.add_argument("--file", type=Path, help=argparse.SUPPRESS)  # the response it reads
     args = parser.parse_args()
     if args.one:
-        measure_memory(args.iias, args.one)
+        measure_memory(args.file, args.iias, args.one)
         return
     if args.memory:
         memory(args.memory)
