@@ -96,8 +96,10 @@ def measure_memory(path: Path, iias: int, what: str) -> None:
 def memory(sizes: list[int]) -> None:
     peaks: dict[str, dict[int, int]] = {"import": {}, "baseline": {}}
     for iias in sizes:
+        # made in a process of its own: Linux carries a process's peak over into the programs it
+        # starts, so neither this process nor the measured one may hold the response
         path = Path(tempfile.mkdtemp(prefix="bench-ewp-")) / "iias.xml"
-        path.write_bytes(synthetic_response(iias))  # made here: the measured process only reads it
+        subprocess.run([sys.executable, "-m", "benchmarks.ewp", "--make", "--iias", str(iias), "--file", str(path)], check=True)
         for what in peaks:
             command = [sys.executable, "-m", "benchmarks.ewp", "--one", what, "--iias", str(iias), "--file", str(path)]
             output = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True).stdout
@@ -117,7 +119,11 @@ def main() -> None:
     parser.add_argument("--memory", type=int, nargs="+", metavar="IIAS", help="peak memory at these sizes, instead")
     parser.add_argument("--one", choices=["import", "baseline"], help=argparse.SUPPRESS)  # a child of --memory
     parser.add_argument("--file", type=Path, help=argparse.SUPPRESS)  # the response it reads
+    parser.add_argument("--make", action="store_true", help=argparse.SUPPRESS)  # write the response to --file
     args = parser.parse_args()
+    if args.make:
+        args.file.write_bytes(synthetic_response(args.iias))
+        return
     if args.one:
         measure_memory(args.file, args.iias, args.one)
         return
