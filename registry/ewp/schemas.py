@@ -15,6 +15,7 @@ from copy import deepcopy
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import xmlschema
 from lxml import etree
@@ -138,16 +139,23 @@ class StreamValidation:
         self.kind, self.root, self.where = kind, root, where
         self.schema = load_schema(kind, directory) if directory is not None else None
         self.problems: list[Problem] = []
+        self.declarations: dict[str, Any] = {}
 
     @property
     def checked(self) -> bool:
         return self.schema is not None
 
+    def _declaration(self, tag: str) -> Any:
+        """The schema's declaration of a child of the root, looked up once per tag."""
+        if tag not in self.declarations:
+            self.declarations[tag] = self.schema.find(f"{self.root.tag}/{tag}") if self.schema is not None else None
+        return self.declarations[tag]
+
     def child(self, element: etree._Element) -> list[Problem]:
         """The schema's problems with one child of the root (none without a schema)."""
         if self.schema is None or len(self.problems) >= MAX_ERRORS:
             return []
-        declaration = self.schema.find(f"{self.root.tag}/{element.tag}") if isinstance(element.tag, str) else None
+        declaration = self._declaration(element.tag) if isinstance(element.tag, str) else None
         if declaration is None:
             if not isinstance(element.tag, str):  # a comment or processing instruction between records
                 return []
