@@ -215,6 +215,7 @@ class AgreementsKind(TableKind):
         self.creator: _Creator | None = None
         self.pairer: Pairer | None = None
         self.resolved: dict[tuple[str, str | None], Any] = {}  # (folded name, country) -> the matcher's answer
+        self.resolver: partners.Resolver | None = None
 
     @cached_property
     def fields(self) -> dict[str, Column]:
@@ -281,7 +282,9 @@ class AgreementsKind(TableKind):
         resolved = self.resolved
         needed = {(fold(name), country): (name, country) for _, items in wanted for name, country, _ in items}
         queries = {key: query for key, query in needed.items() if key not in resolved}
-        answers = partners.resolve_many(ctx.db, list(queries.values())) if queries else []
+        if queries and self.resolver is None:  # its indexes built once per file, from the registry before it
+            self.resolver = partners.Resolver(ctx.db, exact_first=True)
+        answers = partners.resolve_many(ctx.db, list(queries.values()), resolver=self.resolver) if queries else []
         excess = len(resolved) + len(queries) - RESOLVED_KEPT
         if excess > 0:  # the oldest go first; a batch's own names always stay
             for key in [key for key in resolved if key not in needed][:excess]:
