@@ -464,18 +464,19 @@ def _iia_stream(db: sqlite_utils.Database, stream: reader.IiaStream, *, create_m
 
     def records() -> Iterator[Record]:
         for iia in stream.iias(read_problems):
-            institutions, taken = set(job.resolver.records), len(batch.agreements)
+            known, taken = len(job.resolver.records), len(batch.agreements)
             job.add(iia)
+            # (only looked for when there are new ones: most IIAs name partners met before)
+            learned = ([record for ident, record in job.resolver.records.items() if ident not in written]
+                       if len(job.resolver.records) > known else [])
             if len(batch.agreements) > taken:
-                learned = [record for ident, record in job.resolver.records.items() if ident not in institutions]
                 batch.row(iia.line, iia.label(), f"agreements/{batch.agreements[-1]}", learned + batch.records,
                           {p.hei_id: hei for p in iia.partners if (hei := job.resolver.found[p.hei_id]) is not None})
             collect()
             if not found:
-                for ident, institution in job.resolver.records.items():
-                    if ident not in written:
-                        written[ident] = institution
-                        yield institution
+                for institution in learned:
+                    written[institution.id] = institution
+                yield from learned
                 yield from batch.records
             batch.records.clear()
             for row in batch.rows:
