@@ -364,10 +364,11 @@ def read_file(path: str | Path, *, validate: bool = True) -> tuple[str, list, bo
 class IiaStream:
     """An IIAs get response read one ``<iia>`` at a time (issue 19): the safe parse, the XSD
     (each IIA against the schema's declaration of it, see ``schemas.StreamValidation``) and the
-    reader's checks, in the memory of one IIA whatever the file's size.
+    reader's checks, in the memory of a few IIAs (the parser reads ahead by a buffer) whatever
+    the file's size.
 
-    ``open_stream`` gives one for any EWP document; ``kind`` says which it is, and only an
-    IIAs get response is read this way (the other responses are small: ``read_file``)."""
+    Made for any EWP document (its root is read first); ``kind`` says which it is, and only
+    an IIAs get response is read this way (the other responses are small: ``read_file``)."""
 
     def __init__(self, path: str | Path, *, validate: bool = True):
         from registry.ewp import safe_xml, schemas  # schemas pulls in xmlschema: only when reading files
