@@ -10,12 +10,22 @@ measured once more into a registry with the shipped ROR extract loaded, where ev
 is first resolved by name and, when its name resolves, created from the reference record.
 
     .venv/bin/python -m benchmarks.ewp [--iias 1000] [--reference]
+    .venv/bin/python -m benchmarks.ewp --memory 2000 8000
+
+``--memory`` measures peak memory instead (``resource.getrusage``), each size in a fresh
+process: the import (with ``--create-missing``) of a response of that many IIAs, and, as the
+baseline, the safe parse and XSD validation of the whole file as one tree. An import that
+streams stays flat as the file grows; the baseline grows with it. Beyond the 5,342 charter
+holders with one domain, partners repeat (each IIA still has its own ids).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import resource
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -40,9 +50,11 @@ def emit(**figures) -> None:
 
 def synthetic_response(count: int) -> bytes:
     [template] = reader.read_file(EXAMPLE, validate=False)[1]
-    domains = sorted(d for d, holders in charter_holders().items() if len(holders) == 1 and d != "lu.se")[:count]
+    domains = sorted(d for d, holders in charter_holders().items() if len(holders) == 1 and d != "lu.se")
     iias = []
-    for n, domain in enumerate(domains, start=1):
+    for n in range(1, count + 1):
+        domain = domains[(n - 1) % len(domains)]
+
         def swap(hei: str, domain: str = domain) -> str:
             return domain if hei == "uib.no" else hei
 
@@ -59,11 +71,65 @@ def timed(function):
     return result, time.perf_counter() - started
 
 
+def peak_rss_mb() -> int:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+
+def measure_memory(path: Path, iias: int, what: str) -> None:
+    """One file, in this (fresh) process: the import, or the baseline (parse and validate whole)."""
+    workdir = path.parent
+    rss_before = peak_rss_mb()
+    started, cpu_started = time.perf_counter(), time.process_time()
+    if what == "import":
+        db = fresh_registry(workdir / "registry.db")
+        store.write_records(db, [LUND])
+        result = importer.import_file(db, path, create_missing=True)
+        figures = {"rows_written": sum(sum(ops.values()) for ops in result.plan.counts().values())}
+    else:
+        tree = safe_xml.parse(path)
+        figures = {"schema_checked": schemas.validate(tree, "iias-get", where=str(path)).checked}
+    emit(bench=f"ewp_memory_{what}", iias=iias, megabytes=round(path.stat().st_size / 1e6, 1),
+         seconds=round(time.perf_counter() - started, 2), cpu_seconds=round(time.process_time() - cpu_started, 2),
+         peak_rss_mb=peak_rss_mb(), peak_rss_mb_before=rss_before, **figures)
+
+
+def memory(sizes: list[int]) -> None:
+    peaks: dict[str, dict[int, int]] = {"import": {}, "baseline": {}}
+    for iias in sizes:
+        # made in a process of its own: Linux carries a process's peak over into the programs it
+        # starts, so neither this process nor the measured one may hold the response
+        path = Path(tempfile.mkdtemp(prefix="bench-ewp-")) / "iias.xml"
+        subprocess.run([sys.executable, "-m", "benchmarks.ewp", "--make", "--iias", str(iias), "--file", str(path)], check=True)
+        for what in peaks:
+            command = [sys.executable, "-m", "benchmarks.ewp", "--one", what, "--iias", str(iias), "--file", str(path)]
+            output = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True).stdout
+            for line in output.splitlines():
+                print(line, flush=True)
+                peaks[what][iias] = json.loads(line)["peak_rss_mb"]
+    smallest, largest = min(sizes), max(sizes)
+    emit(bench="ewp_memory", peak_rss_mb=peaks, iias_ratio=round(largest / smallest, 1),
+         import_peak_ratio=round(peaks["import"][largest] / peaks["import"][smallest], 2),
+         baseline_peak_ratio=round(peaks["baseline"][largest] / peaks["baseline"][smallest], 2), target_peak_rss_mb=1024)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--iias", type=int, default=1000)
     parser.add_argument("--reference", action="store_true", help="also import into a registry with the ROR extract loaded")
+    parser.add_argument("--memory", type=int, nargs="+", metavar="IIAS", help="peak memory at these sizes, instead")
+    parser.add_argument("--one", choices=["import", "baseline"], help=argparse.SUPPRESS)  # a child of --memory
+    parser.add_argument("--file", type=Path, help=argparse.SUPPRESS)  # the response it reads
+    parser.add_argument("--make", action="store_true", help=argparse.SUPPRESS)  # write the response to --file
     args = parser.parse_args()
+    if args.make:
+        args.file.write_bytes(synthetic_response(args.iias))
+        return
+    if args.one:
+        measure_memory(args.file, args.iias, args.one)
+        return
+    if args.memory:
+        memory(args.memory)
+        return
     workdir = Path(tempfile.mkdtemp(prefix="bench-ewp-"))
     path = workdir / "iias.xml"
     path.write_bytes(synthetic_response(args.iias))

@@ -7,9 +7,11 @@ column, partner names typed by hand (abbreviated, upper-case, without diacritics
 department in front, with a typo) drawn from a few hundred institutions of the synthetic
 registry, countries in English, Swedish or as codes, dates in two formats.
 
-    .venv/bin/python -m benchmarks.import_csv [--rows 50000] [--institutions 300]
+    .venv/bin/python -m benchmarks.import_csv [--rows 50000 200000] [--institutions 300] [--again]
 
-``peak_rss_mb`` is the process's peak memory (``resource.getrusage``) after the import.
+Each size is imported in a fresh process, so ``peak_rss_mb`` (``resource.getrusage``) is that
+import's own peak memory; the last line compares the sizes' peaks (the import streams: memory
+should not grow with the file). ``--again`` also re-imports each file as a dry run.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ import json
 import random
 import resource
 import sqlite3
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -120,35 +124,64 @@ def emit(**figures) -> None:
     print(json.dumps(figures, ensure_ascii=False), flush=True)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--rows", type=int, default=50_000)
-    parser.add_argument("--institutions", type=int, default=300)
-    args = parser.parse_args()
+def peak_rss_mb() -> int:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+
+def measure(rows: int, institution_count: int, again: bool) -> None:
+    """One size, in this (fresh) process."""
     workdir = Path(tempfile.mkdtemp(prefix="bench-import-"))
-    institutions = synthetic_institutions(args.institutions + 1)
+    institutions = synthetic_institutions(institution_count + 1)
     sheet = workdir / "agreements.csv"
-    write_sheet(sheet, institutions, args.rows)
+    write_sheet(sheet, institutions, rows)
     db = fresh_registry_with(workdir / "registry.db", institutions)
+    rss_before = peak_rss_mb()
 
     started, cpu_started = time.perf_counter(), time.process_time()
     report = import_file(db, sheet, ImportOptions(keep_valid=True, actor="benchmark"))
     seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
+    rss = peak_rss_mb()
     baseline_seconds = baseline(sheet, workdir / "baseline.db")
     counts = report.counts()
     written = sum(ops.get("insert", 0) for ops in report.plan.counts().values())
     # cpu_seconds: this process's own time; on a shared machine it is what a quiet one would show.
-    emit(bench="import_csv", rows=args.rows, institutions=args.institutions, seconds=round(seconds, 2),
-         cpu_seconds=round(cpu_seconds, 2),
-         rows_per_second=round(args.rows / seconds), target_seconds=30, **counts, rows_written=written,
+    emit(bench="import_csv", rows=rows, institutions=institution_count, file_mb=round(sheet.stat().st_size / 1e6, 1),
+         seconds=round(seconds, 2), cpu_seconds=round(cpu_seconds, 2),
+         rows_per_second=round(rows / seconds), target_seconds=30, **counts, rows_written=written,
          baseline="csv.reader + sqlite3.executemany of the same rows into one text table",
-         baseline_seconds=round(baseline_seconds, 3), baseline_rows_per_second=round(args.rows / baseline_seconds),
-         ratio=round(seconds / baseline_seconds, 1), peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+         baseline_seconds=round(baseline_seconds, 3), baseline_rows_per_second=round(rows / baseline_seconds),
+         ratio=round(seconds / baseline_seconds, 1), peak_rss_mb=rss, peak_rss_mb_before_import=rss_before)
+    if again:
+        started = time.perf_counter()
+        again_report = import_file(db, sheet, ImportOptions(keep_valid=True, dry_run=True, actor="benchmark"))
+        emit(bench="import_csv-again-dry-run", rows=rows, seconds=round(time.perf_counter() - started, 2),
+             changed=again_report.plan.changed if again_report.plan else None, peak_rss_mb=peak_rss_mb())
 
-    started = time.perf_counter()
-    again = import_file(db, sheet, ImportOptions(keep_valid=True, dry_run=True, actor="benchmark"))
-    emit(bench="import_csv-again-dry-run", rows=args.rows, seconds=round(time.perf_counter() - started, 2),
-         changed_rows=sum(1 for _, changes in again.row_changes() if changes))
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, nargs="+", default=[50_000, 200_000])
+    parser.add_argument("--institutions", type=int, default=300)
+    parser.add_argument("--again", action="store_true", help="re-import each file as a dry run")
+    parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)  # a child: one size, here
+    args = parser.parse_args()
+    if args.one:
+        measure(args.rows[0], args.institutions, args.again)
+        return
+    peaks = {}
+    for rows in args.rows:
+        command = [sys.executable, "-m", "benchmarks.import_csv", "--one", "--rows", str(rows),
+                   "--institutions", str(args.institutions)] + (["--again"] if args.again else [])
+        output = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True).stdout
+        for line in output.splitlines():
+            print(line, flush=True)
+            figures = json.loads(line)
+            if figures["bench"] == "import_csv":
+                peaks[rows] = figures["peak_rss_mb"]
+    if len(peaks) > 1:
+        smallest, largest = min(peaks), max(peaks)
+        emit(bench="import_csv-memory", peak_rss_mb=peaks, rows_ratio=round(largest / smallest, 1),
+             peak_rss_ratio=round(peaks[largest] / peaks[smallest], 2), target_peak_rss_mb=1024)
 
 
 if __name__ == "__main__":

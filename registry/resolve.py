@@ -499,13 +499,16 @@ def resolve_many(
     *,
     workers: int | None = None,
     progress: Progress = NO_PROGRESS,
+    resolver: Resolver | None = None,
 ) -> list[Resolution]:
     """Resolve many (name, country) pairs with one pair of indexes: the bulk path.
 
     A name that exactly matches one institution is matched without looking for alternatives
     (exact first, fuzzy only on what is left). From ``PARALLEL_FROM`` names on, the work is
-    shared by one process per CPU (``workers`` overrides), which inherit the indexes."""
-    resolver = Resolver(db, exact_first=True)
+    shared by one process per CPU (``workers`` overrides), which inherit the indexes. A caller
+    that resolves in several rounds (an import read in batches) passes the ``Resolver`` (with
+    ``exact_first``) it keeps, so the indexes are built once."""
+    resolver = resolver or Resolver(db, exact_first=True)
     names = [(name, country) for name, country in names]
     if workers is None:
         workers = (os.cpu_count() or 1) if len(names) >= PARALLEL_FROM else 1

@@ -9,7 +9,7 @@ XSD still gets clear errors rather than a half-read agreement.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Generator, Iterator
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -359,3 +359,50 @@ def read_file(path: str | Path, *, validate: bool = True) -> tuple[str, list, bo
         "iias-get": read_iias, "institutions": read_institutions, "iias-approval": read_approvals,
     }
     return kind, readers[kind](tree, where), checked
+
+
+class IiaStream:
+    """An IIAs get response read one ``<iia>`` at a time (issue 19): the safe parse, the XSD
+    (each IIA against the schema's declaration of it, see ``schemas.StreamValidation``) and the
+    reader's checks, in the memory of a few IIAs (the parser reads ahead by a buffer) whatever
+    the file's size.
+
+    Made for any EWP document (its root is read first); ``kind`` says which it is, and only
+    an IIAs get response is read this way (the other responses are small: ``read_file``)."""
+
+    def __init__(self, path: str | Path, *, validate: bool = True):
+        from registry.ewp import safe_xml, schemas  # schemas pulls in xmlschema: only when reading files
+
+        self.where = str(path)
+        self.elements: Generator[etree._Element, None, None] = safe_xml.iter_children(path, where=self.where)
+        self.root = root = next(self.elements)  # holds the IIAs read (ahead) and not yet let go
+        self.kind = document_kind(etree.ElementTree(root), self.where)
+        self.validation = schemas.StreamValidation(self.kind, root, where=self.where) if validate else None
+
+    @property
+    def checked(self) -> bool:
+        return self.validation is not None and self.validation.checked
+
+    def iias(self, problems: list[Problem]) -> Iterator[doc.Iia]:
+        """Each IIA that the schema and the reader take; the problems of the others go to
+        ``problems`` (the reader's checks are skipped for an IIA the schema refuses)."""
+        reader = _Reader(self.where, doc.IIA_NS)
+        for element in self.elements:
+            refused = self.validation.child(element) if self.validation is not None else []
+            if refused:
+                problems += refused
+                continue
+            if self.validation is not None and self.validation.problems:
+                continue  # once the schema refuses the document, its problems are the ones to fix first
+            if not isinstance(element.tag, str) or element.tag != f"{{{doc.IIA_NS}}}iia":
+                continue
+            before = len(reader.problems)
+            iia = _iia(reader, element)
+            problems += reader.problems[before:]
+            if iia is not None:
+                yield iia
+        if self.validation is not None:
+            problems += self.validation.finish()
+
+    def close(self) -> None:
+        self.elements.close()

@@ -8,6 +8,7 @@ parser is set so that nothing would be fetched or expanded even before that refu
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from pathlib import Path
 
 from lxml import etree
@@ -71,3 +72,60 @@ def parse(source: str | Path | bytes, *, where: str | None = None) -> etree._Ele
             [Problem("xml-entity-refused", f"{where}:{node.sourceline or 1}", "entity references are not allowed", value=node.text)]
         )
     return tree
+
+
+_CHUNK_BYTES = 1 << 20
+
+
+def _read_head(path: Path, where: str) -> bytes:
+    """The first 64 KB, after making sure the file is readable and not blank."""
+    try:
+        with path.open("rb") as stream:
+            head = stream.read(65536)
+            blank = not head.strip()
+            while blank and (chunk := stream.read(_CHUNK_BYTES)):
+                blank = not chunk.strip()
+    except OSError as error:
+        raise ProblemsFound([Problem("unreadable", where, f"cannot read the file: {error.strerror or error}")]) from error
+    if blank:
+        raise ProblemsFound([Problem("xml-syntax", where, "the file is empty")])
+    return head
+
+
+def iter_children(path: str | Path, *, where: str | None = None) -> Generator[etree._Element, None, None]:
+    """The root element, then each child of the root as it is read, with the same safety as
+    ``parse``: a file of any size is read in the memory of one child (each is let go once
+    the next is asked for). ProblemsFound names the line of anything refused."""
+    path = Path(path)
+    where = where or str(path)
+    head = _read_head(path, where)
+    events = etree.iterparse(str(path), events=("start", "end"), resolve_entities=False, load_dtd=False,
+                             dtd_validation=False, no_network=True, huge_tree=False, remove_comments=False)
+    depth = 0
+    root: etree._Element | None = None
+    try:
+        for event, element in events:
+            if event == "start":
+                depth += 1
+                if root is None:
+                    root = element
+                    docinfo = element.getroottree().docinfo
+                    if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
+                        raise ProblemsFound([_dtd_refused(where, docinfo.doctype or None)])
+                    yield root
+                continue
+            depth -= 1
+            if depth != 1:
+                continue
+            for node in element.iter(etree.Entity):
+                raise ProblemsFound([Problem("xml-entity-refused", f"{where}:{node.sourceline or 1}",
+                                             "entity references are not allowed", value=node.text)])
+            yield element
+            element.clear(keep_tail=True)
+            while element.getprevious() is not None:
+                del element.getparent()[0]
+    except etree.XMLSyntaxError as error:
+        if _mentions_doctype(head):  # libxml2 may stop on the DTD itself (e.g. entity amplification)
+            raise ProblemsFound([_dtd_refused(where, None)]) from None
+        line = error.lineno or 1
+        raise ProblemsFound([Problem("xml-syntax", f"{where}:{line}", f"not well-formed XML: {error.msg}")]) from None

@@ -15,6 +15,7 @@ from copy import deepcopy
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import xmlschema
 from lxml import etree
@@ -111,3 +112,70 @@ def validate(tree: etree._ElementTree, kind: str, *, where: str, directory: Path
         if len(problems) >= MAX_ERRORS:
             break
     return Validation(True, problems)
+
+
+def _problem(error: xmlschema.XMLSchemaValidationError, kind: str, where: str) -> Problem:
+    line = getattr(error, "sourceline", None)
+    element = error.elem
+    name = etree.QName(element).localname if element is not None and isinstance(element.tag, str) else None
+    return Problem(
+        "schema-invalid",
+        f"{where}:{line}" if line else where,
+        f"fails {SCHEMA_FILES[kind]}: {error.reason}",
+        field=name,
+        value=(element.text.strip() or None) if element is not None and element.text else None,
+    )
+
+
+class StreamValidation:
+    """A document validated a child of its root at a time, as it is read (issue 19): each child
+    against the schema's declaration of it, with its own lines, and the root, emptied of its
+    children, at the end (its attributes; a child the root's type does not declare is refused
+    as it comes). The same errors as ``validate`` for documents whose root is a list of
+    records, as every EWP response is; never more than MAX_ERRORS."""
+
+    def __init__(self, kind: str, root: etree._Element, *, where: str, directory: Path | None = None):
+        directory = directory or schema_dir()
+        self.kind, self.root, self.where = kind, root, where
+        self.schema = load_schema(kind, directory) if directory is not None else None
+        self.problems: list[Problem] = []
+        self.declarations: dict[str, Any] = {}
+
+    @property
+    def checked(self) -> bool:
+        return self.schema is not None
+
+    def _declaration(self, tag: str) -> Any:
+        """The schema's declaration of a child of the root, looked up once per tag."""
+        if tag not in self.declarations:
+            self.declarations[tag] = self.schema.find(f"{self.root.tag}/{tag}") if self.schema is not None else None
+        return self.declarations[tag]
+
+    def child(self, element: etree._Element) -> list[Problem]:
+        """The schema's problems with one child of the root (none without a schema)."""
+        if self.schema is None or len(self.problems) >= MAX_ERRORS:
+            return []
+        declaration = self._declaration(element.tag) if isinstance(element.tag, str) else None
+        if declaration is None:
+            if not isinstance(element.tag, str):  # a comment or processing instruction between records
+                return []
+            found = [Problem("schema-invalid", f"{self.where}:{element.sourceline}",
+                             f"fails {SCHEMA_FILES[self.kind]}: <{etree.QName(element).localname}> is not allowed in "
+                             f"<{etree.QName(self.root).localname}>", field=etree.QName(element).localname)]
+        else:
+            tree = _without_comments(etree.ElementTree(element))
+            found = [_problem(error, self.kind, self.where) for error in declaration.iter_errors(tree.getroot())]
+        found = found[: MAX_ERRORS - len(self.problems)]
+        self.problems += found
+        return found
+
+    def finish(self) -> list[Problem]:
+        """The root's own problems, once its children are read (and let go)."""
+        for child in list(self.root):  # the last one read, emptied
+            self.root.remove(child)
+        if self.schema is None or len(self.problems) >= MAX_ERRORS:
+            return []
+        found = [_problem(error, self.kind, self.where) for error in self.schema.iter_errors(self.root)]
+        found = found[: MAX_ERRORS - len(self.problems)]
+        self.problems += found
+        return found

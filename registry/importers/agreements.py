@@ -36,6 +36,7 @@ from registry.importers.kinds import (
     validation_reasons,
 )
 from registry.importers.outcome import AMBIGUOUS, MATCHED, NEW, RowOutcome
+from registry.importers.seen import SeenKeys
 from registry.importers.stored import stored_records
 from registry.importers.vocabulary import enum_lookup, word_key
 from registry.models import AgreementKind, Cycle, Institution, by_table
@@ -200,11 +201,21 @@ def _derived_columns() -> dict[str, Column]:
     }
 
 
+# Partner names whose resolution an import keeps between batches: a sheet types a few hundred
+# partners in many ways, so this holds every name of most files, and a bounded part of any.
+RESOLVED_KEPT = 20_000
+
+
 class AgreementsKind(TableKind):
     child_fields = CHILD_FIELDS
 
     def __init__(self) -> None:
         super().__init__(by_table()["agreements"], "agreements")
+        self.attached: set[str] = set()
+        self.creator: _Creator | None = None
+        self.pairer: Pairer | None = None
+        self.resolved: dict[tuple[str, str | None], Any] = {}  # (folded name, country) -> the matcher's answer
+        self.resolver: partners.Resolver | None = None
 
     @cached_property
     def fields(self) -> dict[str, Column]:
@@ -226,8 +237,8 @@ class AgreementsKind(TableKind):
         partners_of = self.resolve_partners(rows, outcomes, ctx)
         keys = self.row_keys(rows, outcomes, ctx, partners_of)
         stored = stored_records(ctx.db, "agreements", [k for k in keys if k], children=CHILD_FIELDS)
-        attached: set[str] = set()
-        for row, outcome, key, found in ctx.options.progress(list(zip(rows, outcomes, keys, partners_of, strict=True)), len(rows)):
+        attached = self.attached  # new institutions already given to a row (in this batch or an earlier one)
+        for row, outcome, key, found in zip(rows, outcomes, keys, partners_of, strict=True):
             if outcome.reason or key is None:
                 continue
             before = stored.get(key)
@@ -266,13 +277,20 @@ class AgreementsKind(TableKind):
                 wanted.append((index, list(zip(names, countries, cities, strict=True))))
         # One query per name as the matcher sees it (case, accents and spacing folded): a
         # sheet types the same few hundred partners in many ways over thousands of rows.
-        queries: dict[tuple[str, str | None], tuple[str, str | None]] = {}
-        for _, items in wanted:
-            for name, country, _ in items:
-                queries.setdefault((fold(name), country), (name, country))
-        answers = partners.resolve_many(ctx.db, list(queries.values())) if queries else []
-        resolved = dict(zip(queries, answers, strict=True))
-        creator = _Creator(ctx)
+        # Kept from batch to batch (a file is read a batch at a time), up to RESOLVED_KEPT names.
+        # A name is answered as it was the first time, also after --create-missing made its partner.
+        resolved = self.resolved
+        needed = {(fold(name), country): (name, country) for _, items in wanted for name, country, _ in items}
+        queries = {key: query for key, query in needed.items() if key not in resolved}
+        if queries and self.resolver is None:  # its indexes built once per file, from the registry before it
+            self.resolver = partners.Resolver(ctx.db, exact_first=True)
+        answers = partners.resolve_many(ctx.db, list(queries.values()), resolver=self.resolver) if queries else []
+        excess = len(resolved) + len(queries) - RESOLVED_KEPT
+        if excess > 0:  # the oldest go first; a batch's own names always stay
+            for key in [key for key in resolved if key not in needed][:excess]:
+                del resolved[key]
+        resolved.update(zip(queries, answers, strict=True))
+        self.creator = creator = self.creator or _Creator(ctx)  # one per file: a new partner is made once
         for index, items in wanted:
             found[index] = self._row_partners(items, resolved, outcomes[index], creator, ctx)
         return found
@@ -316,18 +334,22 @@ class AgreementsKind(TableKind):
 
     def row_keys(self, rows, outcomes, ctx, partners_of=None):
         """The stored agreement each row is (``identity.py``), else the id of a new one."""
-        stored = StoredIdentities(ctx.db)
+        # What the file is paired with is read once per file, before anything of it is written;
+        # a later batch goes on from where the earlier ones left (ids taken, codes given).
+        if self.pairer is None:
+            self.pairer = Pairer(StoredIdentities(ctx.db), [])
+            self.seen.add("taken", self.pairer.stored.by_id)
+        pairer, stored = self.pairer, self.pairer.stored
         naturals = [_natural_key(row, found) for row, found in zip(rows, partners_of, strict=True)]
-        pairer = Pairer(stored, [n for n, o in zip(naturals, outcomes, strict=True) if not o.reason])
-        taken: set[str] = {row.values["id"] for row in rows if row.values.get("id")} | set(stored.by_id)
+        pairer.expect([n for n, o in zip(naturals, outcomes, strict=True) if not o.reason])
+        self.seen.add("taken", (row.values["id"] for row in rows if row.values.get("id")))
         keys: list[tuple | None] = []
-        code_on: dict[str, str] = {}  # code -> where the file first gives it
         for row, outcome, natural in zip(rows, outcomes, naturals, strict=True):
             if outcome.reason:
                 keys.append(None)
                 continue
             code, iia_id = row.values.get("agreement_code"), row.values.get("ewp_iia_id")
-            clash = _code_clash(code, row.values.get("id"), stored, code_on, outcome.where)
+            clash = _code_clash(code, row.values.get("id"), stored, self.seen, outcome.where)
             if clash:
                 keys.append(None)
                 outcome.reject(f"{ctx.header('agreement_code')}: {clash}")
@@ -356,12 +378,12 @@ class AgreementsKind(TableKind):
             ident = pairing.stored_id or row.values.get("id")
             if ident is None:
                 try:
-                    ident = unique_slug(_new_id(row, natural, code), lambda s: s in taken)
+                    ident = unique_slug(_new_id(row, natural, code), lambda s: self.seen.has("taken", s))
                 except ValueError as error:
                     keys.append(None)
                     outcome.reject(f"{ctx.header('agreement_code')}: {error}")
                     continue
-            taken.add(ident)
+            self.seen.add("taken", [ident])
             keys.append((ident,))
         return self.unique(keys, outcomes)
 
@@ -400,14 +422,14 @@ class AgreementsKind(TableKind):
             outcome.reject(str(error))
 
 
-def _code_clash(code: str | None, ident: str | None, stored: StoredIdentities, code_on: dict[str, str], where: str) -> str | None:
+def _code_clash(code: str | None, ident: str | None, stored: StoredIdentities, seen: SeenKeys, where: str) -> str | None:
     """Why a row's agreement code cannot be its own: another row or stored agreement has it."""
     if not code:
         return None
     key = code_key(code)
-    if key in code_on:
-        return f"{code!r} is given on {code_on[key]} too; one code names one agreement"
-    code_on[key] = where
+    first = seen.first_place("code", key, where)
+    if first is not None:
+        return f"{code!r} is given on {first} too; one code names one agreement"
     holder = stored.by_code.get(key)
     if ident and holder is not None and holder.id != ident:
         return f"{code!r} already belongs to agreements/{holder.id}; one code names one agreement"

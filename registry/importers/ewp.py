@@ -16,7 +16,7 @@ a partner's copy and ours update the same agreement.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -436,6 +436,84 @@ def write_batch(db: sqlite_utils.Database, batch: _Batch, *, actor: str | None, 
     return plan
 
 
+class _Rollback(Exception):
+    """Rolls a streamed dry run back once it is written and planned."""
+
+
+def _iia_stream(db: sqlite_utils.Database, stream: reader.IiaStream, *, create_missing: bool, approved: bool,
+                actor: str | None, source: str, dry_run: bool, on_row: Callable[[RowOutcome], None] | None = None,
+                ) -> tuple[store.Plan, _Batch]:
+    """An IIAs get response read, built and written an IIA at a time (issue 19), in one
+    transaction: each IIA's records go to ``store.write_records`` as it is read, which writes
+    them a batch at a time, after the institutions the import learns for it. A
+    problem anywhere stops the writing (the file is still read to the end, so every problem
+    is reported at once) and rolls back what was written; a dry run is written and rolled back.
+
+    Problems come as the original reader gave them: the schema's and the reader's, if any,
+    alone (they are the ones to fix first), else the import's."""
+    batch = _Batch(stream.where)
+    job = _IiaImport(db, batch, create_missing=create_missing, approved=approved)
+    read_problems: list[Problem] = []
+    found: list[Problem] = []  # what stops the writer, as it comes
+    counted = [0, 0, 0]  # of read_problems, the resolver's and the batch's problems, how many are in found
+
+    def collect() -> None:
+        for index, problems in enumerate((read_problems, job.resolver.problems, batch.problems)):
+            found.extend(problems[counted[index]:])
+            counted[index] = len(problems)
+
+    def records() -> Iterator[Record]:
+        for iia in stream.iias(read_problems):
+            known, taken = len(job.resolver.records), len(batch.agreements)
+            job.add(iia)
+            # (only looked for when there are new ones: most IIAs name partners met before)
+            learned = ([record for ident, record in job.resolver.records.items() if ident not in written]
+                       if len(job.resolver.records) > known else [])
+            if len(batch.agreements) > taken:
+                batch.row(iia.line, iia.label(), f"agreements/{batch.agreements[-1]}", learned + batch.records,
+                          {p.hei_id: hei for p in iia.partners if (hei := job.resolver.found[p.hei_id]) is not None})
+            collect()
+            if not found:
+                for institution in learned:
+                    written[institution.id] = institution
+                yield from learned
+                yield from batch.records
+            batch.records.clear()
+            for row in batch.rows:
+                row.settle()
+                if on_row is not None:
+                    on_row(row)
+            batch.rows.clear()
+        collect()
+
+    # institutions the import learns (a few per partner, not per IIA), as first written: one
+    # completed by a later IIA is written again at the end
+    written: dict[str, Record] = {}
+    try:
+        with store.transaction(db, actor=actor or store.default_actor(), source=source[:500]):
+            plan = store.write_records(db, records(), actor=actor, source=source[:500], problems=found)
+            completed = [record for ident, record in job.resolver.records.items() if written.get(ident) is not record]
+            if completed:
+                plan.absorb(store.write_records(db, completed, actor=actor, source=source[:500]))
+            deletions = [c for c in (_deletion(db, table, ident) for table, ident in batch.deletions) if c]
+            if deletions:
+                store.apply_plan(db, store.Plan(changes=deletions))
+                plan.changes += deletions
+            if batch.approvals:
+                watermark = None if dry_run else db.conn.execute("SELECT coalesce(max(id), 0) FROM changes").fetchone()[0]
+                approvals = store.plan_changes(db, _approval_records(db, batch.approvals, watermark))
+                store.apply_plan(db, approvals)
+                plan.changes += approvals.changes
+            if dry_run:
+                raise _Rollback
+    except _Rollback:
+        pass
+    except ProblemsFound as stopped:
+        raise ProblemsFound(read_problems or stopped.problems) from None
+    batch.notes = job.resolver.notes + batch.notes
+    return plan, batch
+
+
 def _read(db: sqlite_utils.Database, path: str | Path, *, create_missing: bool, approved: bool) -> tuple[str, bool, _Batch]:
     """The document's kind, whether its XSD was checked, and what it asks to write."""
     where = str(path)
@@ -451,7 +529,17 @@ def _read(db: sqlite_utils.Database, path: str | Path, *, create_missing: bool, 
 
 def import_file(db: sqlite_utils.Database, path: str | Path, *, dry_run: bool = False, create_missing: bool = False,
                 approved: bool = False, actor: str | None = None) -> ImportResult:
-    """Import one EWP document (its kind is recognised from the root element)."""
+    """Import one EWP document (its kind is recognised from the root element). An IIAs get
+    response, the one that grows with a portfolio, is streamed (``_iia_stream``)."""
+    source = f"ewp import {Path(path).name}"
+    stream = reader.IiaStream(path)
+    try:
+        if stream.kind == "iias-get":
+            plan, batch = _iia_stream(db, stream, create_missing=create_missing, approved=approved, actor=actor,
+                                      source=source, dry_run=dry_run)
+            return ImportResult(str(path), stream.kind, stream.checked, plan, batch.agreements, batch.notes, dry_run)
+    finally:
+        stream.close()
     kind, checked, batch = _read(db, path, create_missing=create_missing, approved=approved)
     plan = write_batch(db, batch, actor=actor, source=f"ewp import {Path(path).name}", dry_run=dry_run)
     return ImportResult(str(path), kind, checked, plan, batch.agreements, batch.notes, dry_run)
@@ -470,16 +558,35 @@ def read_file(db: sqlite_utils.Database, path: Path, options: ImportOptions) -> 
     given = [flag for flag, name in NOT_FOR_EWP if getattr(options, name)]
     if given:
         raise LookupError(f"{', '.join(given)} does not apply to an EWP document, which is imported whole or not at all")
-    kind, checked, batch = _read(db, path, create_missing=options.create_missing, approved=False)
-    if batch.problems:
-        raise ProblemsFound(batch.problems)
+    stream = reader.IiaStream(path)
+    notes: list[str] = []
+    if stream.kind == "iias-get":  # read while it is written: an IIA at a time
 
-    def write(*, actor: str | None, source: str, dry_run: bool) -> store.Plan:
-        return write_batch(db, batch, actor=actor, source=source, dry_run=dry_run)
+        def write(*, actor: str | None, source: str, dry_run: bool, on_row: Callable[[RowOutcome], None]) -> store.Plan:
+            try:
+                plan, batch = _iia_stream(db, stream, create_missing=options.create_missing, approved=False, actor=actor,
+                                          source=source, dry_run=dry_run, on_row=on_row)
+            finally:
+                stream.close()
+            notes.extend(batch.notes)
+            return plan
+
+        kind, checked = stream.kind, stream.checked
+    else:
+        stream.close()
+        kind, checked, batch = _read(db, path, create_missing=options.create_missing, approved=False)
+        if batch.problems:
+            raise ProblemsFound(batch.problems)
+        notes.extend(batch.notes)
+
+        def write(*, actor: str | None, source: str, dry_run: bool, on_row: Callable[[RowOutcome], None]) -> store.Plan:
+            for row in batch.rows:
+                on_row(row)
+            return write_batch(db, batch, actor=actor, source=source, dry_run=dry_run)
 
     rows, document = DOCUMENTS[kind]
     schema = "valid against its XSD" if checked else "not checked against its XSD (set EWP_SCHEMA_DIR to the EWP schema folder)"
-    return ReadResult(batch.rows, rows, {"document": document, "schema": schema, "notes": batch.notes}, write=write)
+    return ReadResult([], rows, {"document": document, "schema": schema, "notes": notes}, write=write)
 
 
 def approve(db: sqlite_utils.Database, agreement: str, *, iia_hash: str | None = None, actor: str | None = None) -> store.Plan:

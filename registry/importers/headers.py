@@ -137,7 +137,7 @@ def locate_header(table: RawTable, known: dict[str, list[str]], loose: dict[str,
         cells.pop()
     shown = "; ".join(f"line {row.line}: {' '.join(c.strip() for c in row.cells if c.strip())[:80]!r}" for row in above)
     table.notes.append(f"the header is on line {header.line}; above it, skipped: {shown}")
-    table.headers, table.header_line, table.rows = cells, header.line, table.rows[best:]
+    table.headers, table.header_line, table.rows = cells, header.line, table.rows.below(header.line, best)
     table.blank_lines = [line for line in table.blank_lines if line > header.line]
     if not table.rows:
         raise ProblemsFound([Problem("no-rows", table.where(header.line), "the file has a header row but no rows to import")])

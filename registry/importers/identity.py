@@ -144,7 +144,15 @@ class Pairer:
     def __init__(self, stored: StoredIdentities, naturals: list[NaturalKey | None]):
         self.stored = stored
         self.claimed: set[str] = set()
-        self.rows_left = Counter(_hashable(n) for n in naturals if n is not None)
+        self.rows_left: Counter[int] = Counter()
+        self.expect(naturals)
+
+    def expect(self, naturals: list[NaturalKey | None]) -> None:
+        """Count rows still to come by what they say. A file read in batches counts a batch as
+        it comes, so alike rows are counted as far as the file has been read. The counts are
+        kept by the key's hash, and dropped when they reach zero: a number per distinct row, not
+        the row."""
+        self.rows_left.update(hash(_hashable(n)) for n in naturals if n is not None)
 
     def by_id(self, ident: str) -> Pairing:
         if ident in self.stored.by_id:
@@ -177,9 +185,12 @@ class Pairer:
         return pairing
 
     def by_natural(self, natural: NaturalKey, *, without: str | None = None) -> Pairing:
-        key = _hashable(natural)
+        key = hash(_hashable(natural))
         left = self.rows_left[key]
-        self.rows_left[key] = left - 1
+        if left > 1:
+            self.rows_left[key] = left - 1
+        else:
+            self.rows_left.pop(key, None)
         fits = [s for s in self.stored.fitting(natural, without=without) if s.id not in self.claimed]
         if len(fits) == 1 or (fits and left >= len(fits)):
             self.claimed.add(fits[0].id)

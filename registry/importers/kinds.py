@@ -12,10 +12,11 @@ blank cell clears an optional field and keeps a required one.
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 import re
 import typing
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
@@ -29,11 +30,13 @@ from pydantic_core import ErrorDetails
 from registry import clock
 from registry import db as store
 from registry.countries import country_code
+from registry.db import writes
 from registry.importers import partners, values
 from registry.importers.headers import HeaderMap, MapFile
 from registry.importers.outcome import MATCHED, NEW, ImportOptions, RowOutcome
+from registry.importers.seen import SeenKeys
 from registry.importers.stored import record_inputs, stored_records
-from registry.importers.table import RawTable
+from registry.importers.table import RawRow, RawTable
 from registry.importers.vocabulary import header_names
 from registry.models import Record, by_table
 from registry.problems import ProblemsFound
@@ -274,7 +277,11 @@ class _Unreadable:
 
 
 class TableKind:
-    """Rows of one table, keyed by its primary key, each laid over the stored record."""
+    """Rows of one table, keyed by its primary key, each laid over the stored record.
+
+    The rows are read, parsed and built a batch at a time (``outcomes``); what must hold across
+    the whole file (an id given twice, the ids new records may take) is kept in ``seen``, keys
+    only and out of memory. One kind object reads one file."""
 
     child_fields: tuple[str, ...] = ()  # child lists a row edits (read with the stored record)
 
@@ -309,10 +316,27 @@ class TableKind:
 
     # -- reading --
 
-    def parse_rows(self, table: RawTable, headers: HeaderMap, mapping: MapFile | None, ctx: Context) -> list[ParsedRow]:
+    @cached_property
+    def seen(self) -> SeenKeys:
+        return SeenKeys()
+
+    def outcomes(self, table: RawTable, headers: HeaderMap, mapping: MapFile | None, ctx: Context) -> Iterator[RowOutcome]:
+        """Every row's outcome, in file order, read and built ``writes.BATCH_RECORDS`` rows at a
+        time: memory holds one batch of rows, not the file."""
+        rows = iter(ctx.options.progress(table.rows, len(table.rows)))
+        try:
+            while batch := list(itertools.islice(rows, writes.BATCH_RECORDS)):
+                yield from self.build(self.parse_rows(batch, table, headers, mapping, ctx), ctx)
+        finally:
+            if "seen" in self.__dict__:
+                self.seen.close()
+                del self.seen
+
+    def parse_rows(self, rows: Iterable[RawRow], table: RawTable, headers: HeaderMap, mapping: MapFile | None,
+                   ctx: Context) -> list[ParsedRow]:
         defaults = mapping.defaults if mapping else {}
         parsed = []
-        for row in table.rows:
+        for row in rows:
             raw = {header: (row.cells[i] if i < len(row.cells) else "") for i, header in enumerate(table.headers) if header}
             result = ParsedRow(table.where(row.line), row.line, raw, {}, set(), [])
             extra = [cell for cell in row.cells[len(table.headers):] if cell.strip()]
@@ -355,7 +379,7 @@ class TableKind:
         outcomes = [RowOutcome(row.where, row.line, row.raw) for row in rows]
         keys = self.row_keys(rows, outcomes, ctx)
         stored = stored_records(ctx.db, self.model.table, [k for k in keys if k], children=self.child_fields)
-        for row, outcome, key in ctx.options.progress(list(zip(rows, outcomes, keys, strict=True)), len(rows)):
+        for row, outcome, key in zip(rows, outcomes, keys, strict=True):
             if row.errors:
                 outcome.reject("; ".join(row.errors))
             if outcome.reason or key is None:
@@ -391,17 +415,15 @@ class TableKind:
                 keys.append(key)
         return self.unique(keys, outcomes)
 
-    @staticmethod
-    def unique(keys: list[tuple | None], outcomes: list[RowOutcome]) -> list[tuple | None]:
-        first: dict[tuple, str] = {}
+    def unique(self, keys: list[tuple | None], outcomes: list[RowOutcome]) -> list[tuple | None]:
+        """The keys with each one given again in the file (this batch or an earlier one) refused."""
         for index, (key, outcome) in enumerate(zip(keys, outcomes, strict=True)):
             if key is None:
                 continue
-            if key in first:
-                outcome.reject(f"duplicate id {'/'.join(map(str, key))!r}: the same record is already on {first[key]}")
+            first = self.seen.first_place("key", key, outcome.where)
+            if first is not None:
+                outcome.reject(f"duplicate id {'/'.join(map(str, key))!r}: the same record is already on {first}")
                 keys[index] = None
-            else:
-                first[key] = outcome.where
         return keys
 
     def overlay(self, record: dict, row: ParsedRow, outcome: RowOutcome, ctx: Context, *, is_new: bool) -> dict | None:
@@ -449,6 +471,14 @@ class InstitutionsKind(TableKind):
 
     def __init__(self) -> None:
         super().__init__(by_table()["institutions"], "institutions")
+        self.stored_ids_seen = False  # the stored ids are in ``seen``'s "taken"
+
+    def taken(self, ctx: Context) -> Callable[[str], bool]:
+        """Whether an institution id is stored or already made by this import (``seen``'s "taken")."""
+        if not self.stored_ids_seen:
+            self.seen.add("taken", ctx.institutions)
+            self.stored_ids_seen = True
+        return lambda ident: self.seen.has("taken", ident)
 
     def row_keys(self, rows, outcomes, ctx):
         keys: list[tuple | None] = [None] * len(rows)
@@ -463,7 +493,7 @@ class InstitutionsKind(TableKind):
                 row.found_by_name = True
             else:
                 outcome.reject(f"no {ctx.header('id')} and no {ctx.header('name')}: the row cannot be matched")
-        taken = set(ctx.institutions)
+        is_taken = self.taken(ctx)
         for index, resolution in zip(positions, partners.resolve_many(ctx.db, queries), strict=True):
             row, outcome = rows[index], outcomes[index]
             describe_candidates(outcome, resolution)
@@ -481,15 +511,15 @@ class InstitutionsKind(TableKind):
                 try:
                     if reference:
                         row.base = record_inputs(partners.institution_from_reference(ctx.db, reference))
-                        slug = unique_slug(row.base["id"], lambda s: s in taken)
+                        slug = unique_slug(row.base["id"], is_taken)
                         outcome.resolution = f"new institution from reference {reference} ({best.score:.2f}, {best.reason})"
                     else:
-                        slug = unique_slug(slugify(row.values["name"]), lambda s: s in taken)
+                        slug = unique_slug(slugify(row.values["name"]), is_taken)
                         outcome.resolution = "new institution"
                 except (ValueError, ProblemsFound) as error:
                     outcome.reject(f"{ctx.header('name')}: {error}")
                     continue
-                taken.add(slug)
+                self.seen.add("taken", [slug])
                 keys[index] = (slug,)
                 row.values["id"] = slug
             else:

@@ -63,23 +63,37 @@ class RowOutcome:
     # child lists of the row's first record that the row states in full (it was read with the
     # stored ones): a child missing from them was removed on purpose, and is deleted
     complete: tuple[str, ...] = ()
+    # (table, first key) of the records once they are handed on and let go (``settle``)
+    owned: list[tuple[str, Any]] = field(default_factory=list)
 
     @property
     def accepted(self) -> bool:
-        return self.status in (MATCHED, NEW) and bool(self.records) and not self.reason
+        return self.status in (MATCHED, NEW) and bool(self.records or self.owned) and not self.reason
+
+    def owned_keys(self) -> list[tuple[str, Any]]:
+        """(table, first key) of each record the row becomes."""
+        return self.owned or [(record.table, record.key()[0]) for record in self.records]
+
+    def settle(self) -> None:
+        """Let go of the records (written, or on their way), keeping their keys for the report:
+        a large import's report keeps thousands of rows, not their records."""
+        if self.records:
+            self.owned, self.records = self.owned_keys(), []
 
     def reject(self, reason: str, status: str = REJECTED) -> RowOutcome:
-        self.status, self.reason, self.records = status, reason, []
+        self.status, self.reason, self.records, self.owned = status, reason, [], []
         return self
 
 
 @dataclass
 class ReadResult:
-    outcomes: list[RowOutcome]
+    # in file order; a table's are read lazily, a batch of rows at a time, as they are taken
+    outcomes: Iterable[RowOutcome]
     kind: str
     details: dict[str, Any] = field(default_factory=dict)  # encoding, delimiter, sheet, notes ...
     # A format whose import is more than upserting its rows' records (EWP: contacts a copy no
     # longer names are deleted, approvals note the audit log's position) writes itself:
-    # write(actor=, source=, dry_run=) -> store.Plan, in one transaction. Its reader raises
+    # write(actor=, source=, dry_run=, on_row=) -> store.Plan, in one transaction, handing each
+    # row it takes to on_row (an IIAs response is read while it is written). Its reader raises
     # ProblemsFound rather than refuse a row, so the flow calls it with every row taken.
     write: Callable[..., Any] | None = None

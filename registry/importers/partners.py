@@ -7,6 +7,6 @@ only as one of its own records, written in its one transaction, or not at all on
 
 from __future__ import annotations
 
-from registry.resolve import Candidate, Resolution, institution_from_reference, resolve_many
+from registry.resolve import Candidate, Resolution, Resolver, institution_from_reference, resolve_many
 
-__all__ = ["Candidate", "Resolution", "institution_from_reference", "resolve_many"]
+__all__ = ["Candidate", "Resolution", "Resolver", "institution_from_reference", "resolve_many"]

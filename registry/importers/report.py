@@ -42,7 +42,7 @@ def render(report: ImportReport) -> list[str]:
     counts = report.counts()
     about = ", ".join(f"{k} {v!r}" for k, v in report.details.items() if k not in ("rows", "notes", "columns"))
     lines = [
-        f"{report.file} ({report.format}{', ' + about if about else ''}): {len(report.outcomes)} rows as {report.kind}: "
+        f"{report.file} ({report.format}{', ' + about if about else ''}): {report.rows} rows as {report.kind}: "
         + ", ".join(f"{count} {status}" for status, count in counts.items())
     ]
     if report.details.get("columns"):
@@ -65,6 +65,8 @@ def render(report: ImportReport) -> list[str]:
         if report.plan.not_kept:  # a large import keeps the first changes to show, and counts the rest
             lines.append(f"(the diff shows the first {len(report.plan.changes):,} changes; "
                          f"{sum(report.plan.not_kept.values()):,} more are in the counts below)")
+        elif report.not_listed:
+            lines.append(f"(the diff shows the first {len(report.outcomes):,} rows; {report.not_listed:,} more are in the counts)")
         else:
             lines.append(f"unchanged: {unchanged} row{'s' if unchanged != 1 else ''}")
     for title, status in (("ambiguous", AMBIGUOUS), ("new partners, not created (--create-missing creates them)", NEW)):
@@ -83,7 +85,7 @@ def render(report: ImportReport) -> list[str]:
 
 
 def conclusion(report: ImportReport) -> str:
-    refused = len(report.refused)
+    refused = report.refused_rows
     if report.dry_run:
         tail = f"; {refused} row(s) would stop the import unless --keep-valid" if refused else ""
         return f"dry run: nothing written{tail}"

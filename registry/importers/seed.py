@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ import yaml
 from pydantic import ValidationError
 
 from registry import db as store
+from registry.importers.seen import SeenKeys
 from registry.models import Record, by_table
 from registry.problems import Problem, ProblemsFound
 
@@ -88,22 +88,6 @@ class _StreamLoader(_SeedLoader, yaml.composer.Composer):
 class SeedRecord:
     record: Record
     where: str  # file:line
-
-
-class SeenKeys:
-    """The keys read so far and where, to find one given twice in a load of any size: kept in a
-    private temporary SQLite file (SQLite's own, deleted on close), not in memory."""
-
-    def __init__(self) -> None:
-        self.conn = sqlite3.connect("")
-        self.conn.execute("CREATE TABLE seen (tbl TEXT, key TEXT, place TEXT, PRIMARY KEY (tbl, key)) WITHOUT ROWID")
-
-    def first_place(self, table: str, key: tuple, where: str) -> str | None:
-        """Where this key was read before, or None (and it is noted as read here)."""
-        joined = "\x1f".join(key)
-        if self.conn.execute("INSERT OR IGNORE INTO seen VALUES (?, ?, ?)", [table, joined, where]).rowcount:
-            return None
-        return self.conn.execute("SELECT place FROM seen WHERE tbl = ? AND key = ?", [table, joined]).fetchone()[0]
 
 
 def seed_files(paths: Iterable[str | Path]) -> list[Path]:
@@ -264,7 +248,7 @@ def iter_seed(paths: Iterable[str | Path], problems: list[Problem]) -> Iterator[
         for path in seed_files(paths):
             yield from read_seed_file(path, problems, seen)
     finally:
-        seen.conn.close()
+        seen.close()
     if isinstance(problems, Problems):
         problems.close(", ".join(map(str, paths)))
 

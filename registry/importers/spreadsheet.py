@@ -40,7 +40,7 @@ def read_file(db: sqlite_utils.Database, path: Path, options: ImportOptions) -> 
     headers = map_headers(table, known, mapping, loose)
     skip_rows_that_are_no_records(table)
     ctx = Context(db, options, headers.header_of)
-    outcomes = kind.build(kind.parse_rows(table, headers, mapping, ctx), ctx)
+    outcomes = kind.outcomes(table, headers, mapping, ctx)  # read lazily, a batch of rows at a time
     details = {"rows": len(table.rows), "encoding": table.encoding, "delimiter": table.delimiter, "sheet": table.sheet,
                "columns": headers.describe(), "notes": table.notes}
     return ReadResult(outcomes, kind.name, {k: v for k, v in details.items() if v not in (None, [])})
@@ -103,17 +103,32 @@ def _filled(row: RawRow) -> list[str]:
 
 def skip_rows_that_are_no_records(table: RawTable) -> None:
     """Skip, and say so: totals rows, blank rows among the records, and single-cell notes below
-    the last record ("Source: exported from ...", "* fictitious examples")."""
-    while len(table.rows) > 1 and is_note_row(table.rows[-1]):
-        note = table.rows.pop()
+    the last record ("Source: exported from ...", "* fictitious examples"). One pass over the
+    rows, holding only the notes met since the last record and the totals rows."""
+    totals: list[RawRow] = []
+    notes: list[tuple[RawRow, bool]] = []  # (row, is totals) for the note rows since the last row that is not one
+    last = 0  # the last row kept
+    for row in table.rows:
+        total = is_totals_row(row)
+        if total:
+            totals.append(row)
+        if is_note_row(row):
+            notes.append((row, total))
+            continue
+        last = max([last, *(note.line for note, note_total in notes if not note_total), 0 if total else row.line])
+        notes = []
+    if notes and len(notes) == len(table.rows):  # a table of nothing but notes keeps its first row
+        (first, first_total), notes = notes[0], notes[1:]
+        last = 0 if first_total else first.line
+    trailing = {note.line for note, _ in notes}
+    totals = [row for row in totals if row.line not in trailing]
+    for note, _ in reversed(notes):
         table.notes.append(f"skipped a note below the table: line {note.line} ({_filled(note)[0][:80]!r})")
-    totals = [row for row in table.rows if is_totals_row(row)]
+    if notes or totals:
+        table.rows = table.rows.without([*trailing, *(row.line for row in totals)])
     if totals:
-        skipped = {id(row) for row in totals}
-        table.rows = [row for row in table.rows if id(row) not in skipped]
         shown = ", ".join(f"line {row.line} ({next(c.strip() for c in row.cells if c.strip())!r})" for row in totals)
         table.notes.append(f"skipped {len(totals)} totals row{'s' if len(totals) > 1 else ''}: {shown}")
-    last = table.rows[-1].line if table.rows else 0
     blanks = [line for line in table.blank_lines if table.header_line < line < last]
     if blanks:
         lines = ", ".join(map(str, blanks[:10])) + (" ..." if len(blanks) > 10 else "")

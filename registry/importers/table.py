@@ -10,11 +10,13 @@ on every cell as text, so that CSV and XLSX go through the same value rules
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import itertools
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -42,12 +44,54 @@ class RawRow:
     cells: list[str]
 
 
+Records = Callable[[], Iterator[tuple[int, list[str]]]]
+"""Reads a file's records afresh, blank ones included, as (line, cells)."""
+
+
+class Rows:
+    """The non-blank rows of a table below its header, read from the file each time they are
+    gone through, so that a file of any size is never held whole (issue 19). ``len`` is known
+    from the reading that checked the file; indexing and slicing from the start read as far
+    as they need."""
+
+    def __init__(self, records: Records, *, after: int, count: int, skipped: frozenset[int] = frozenset()):
+        self.records, self.after_line, self.count, self.skipped = records, after, count, skipped
+
+    def __iter__(self) -> Iterator[RawRow]:
+        for line, cells in self.records():
+            if line > self.after_line and line not in self.skipped and any(cell.strip() for cell in cells):
+                yield RawRow(line, cells)
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            if index.start or index.step or index.stop is None or index.stop < 0:
+                raise IndexError("rows are read from the start: only rows[:n]")
+            return list(itertools.islice(self, index.stop))
+        if index < 0:
+            raise IndexError("rows are read from the start: no negative index")
+        found = next(itertools.islice(self, index, None), None)
+        if found is None:
+            raise IndexError(index)
+        return found
+
+    def below(self, line: int, dropped: int) -> Rows:
+        """The rows below ``line`` (a header found lower down), ``dropped`` of these fewer."""
+        return Rows(self.records, after=line, count=self.count - dropped, skipped=self.skipped)
+
+    def without(self, lines: Iterable[int]) -> Rows:
+        lines = frozenset(lines)
+        return Rows(self.records, after=self.after_line, count=self.count - len(lines), skipped=self.skipped | lines)
+
+
 @dataclass
 class RawTable:
     path: Path
     headers: list[str]
     header_line: int
-    rows: list[RawRow]
+    rows: Rows
     format: str  # csv or xlsx
     encoding: str | None = None
     delimiter: str | None = None
@@ -60,59 +104,123 @@ class RawTable:
 
 
 def read_table(path: str | Path, *, sheet: str | None = None) -> RawTable:
-    """Read CSV or XLSX, chosen by content (a workbook is a ZIP file) rather than name."""
+    """Read CSV or XLSX, chosen by content (a workbook is a ZIP file) rather than name.
+
+    The file is read through once here, to find its header and every problem that stops the
+    import (encoding, CSV syntax, a cell too large); its rows are read again, lazily, by
+    whoever goes through ``rows``."""
     path = Path(path)
-    data = path.read_bytes()
-    if data.startswith(ZIP_MAGIC):
+    with path.open("rb") as stream:
+        magic = stream.read(len(ZIP_MAGIC))
+    if magic == ZIP_MAGIC:
         return read_xlsx(path, sheet=sheet)
     if sheet:
         raise ProblemsFound([Problem("not-a-workbook", str(path), f"--sheet {sheet!r} was given but the file is not an XLSX workbook")])
-    return read_csv_bytes(path, data)
+    return read_csv(path)
 
 
 # --- CSV ---------------------------------------------------------------------------------
 
+_CHUNK_BYTES = 1 << 20
+# What charset_normalizer is shown of a file that is not UTF-8 (it samples a few spots anyway)
+_DETECT_BYTES = 4 << 20
 
-def _line_of_byte(data: bytes, offset: int) -> int:
-    return data.count(b"\n", 0, offset) + 1
+
+@dataclass
+class _Scan:
+    """What one pass over a file's bytes finds, for the encoding's verdict."""
+
+    encoding: str
+    empty: bool = True
+    nul_line: int | None = None
+    bad_offset: int | None = None  # the first byte that is not valid UTF-8
+    bad_line: int | None = None
+    bad_reason: str = ""
+    utf8_sequence: bool = False  # a valid multi-byte UTF-8 sequence somewhere
+    head: bytes = b""
 
 
-def decode(path: Path, data: bytes) -> tuple[str, str]:
-    """The file's text and the encoding it was read with."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        encoding = "utf-8-sig"
-    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        encoding = "utf-16"
-    else:
-        encoding = "utf-8"
-    if b"\x00" in data and encoding != "utf-16":
-        nul = data.index(b"\x00")
-        where = f"{path}:{_line_of_byte(data, nul)}"
+def _scan(path: Path) -> _Scan:
+    """One pass over the bytes, a chunk at a time: BOM, NUL bytes, the first invalid UTF-8 byte."""
+    with path.open("rb") as stream:
+        first = stream.read(_CHUNK_BYTES)
+        if first.startswith(b"\xef\xbb\xbf"):
+            encoding = "utf-8-sig"
+        elif first.startswith((b"\xff\xfe", b"\xfe\xff")):
+            encoding = "utf-16"
+        else:
+            encoding = "utf-8"
+        found = _Scan(encoding)
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        offset, lines, tail, chunk = 0, 0, b"", first
+        while True:
+            final = not chunk
+            if found.empty and chunk.strip():
+                found.empty = False
+            if found.nul_line is None and encoding != "utf-16" and b"\x00" in chunk:
+                found.nul_line = lines + chunk.count(b"\n", 0, chunk.index(b"\x00")) + 1
+            if encoding != "utf-16" and found.bad_offset is None:
+                pending = len(decoder.getstate()[0])
+                try:
+                    decoder.decode(chunk, final)
+                except UnicodeDecodeError as error:
+                    found.bad_offset = max(offset, offset - pending + error.start)
+                    found.bad_line = lines + chunk.count(b"\n", 0, found.bad_offset - offset) + 1
+                    found.bad_reason = error.reason
+            if not found.utf8_sequence and _UTF8_SEQUENCE.search(tail + chunk):
+                found.utf8_sequence = True
+            if final:
+                break
+            if len(found.head) < _DETECT_BYTES:
+                found.head += chunk[: _DETECT_BYTES - len(found.head)]
+            lines += chunk.count(b"\n")
+            offset += len(chunk)
+            tail = chunk[-3:]
+            chunk = stream.read(_CHUNK_BYTES)
+    return found
+
+
+def detect_encoding(path: Path) -> str:
+    """The encoding to read the file with; ProblemsFound when the file is empty, binary, or
+    in no one encoding."""
+    found = _scan(path)
+    if found.empty:
+        raise ProblemsFound([Problem("empty-file", str(path), "the file is empty: expected a header row and then rows")])
+    if found.nul_line is not None:
+        where = f"{path}:{found.nul_line}"
         raise ProblemsFound([Problem("binary-file", where, "the file holds NUL bytes: it is binary, not CSV text")])
-    try:
-        return data.decode(encoding), encoding
-    except UnicodeDecodeError as error:
-        if encoding != "utf-8":
-            raise ProblemsFound([Problem("encoding", str(path), f"not valid {encoding} ({error.reason})")]) from None
-        bad = error.start
-    if _UTF8_SEQUENCE.search(data):
+    if found.encoding == "utf-16" or found.bad_offset is None:
+        return found.encoding
+    if found.encoding != "utf-8":
+        raise ProblemsFound([Problem("encoding", str(path), f"not valid {found.encoding} ({found.bad_reason})")])
+    where = f"{path}:{found.bad_line}"
+    if found.utf8_sequence:
         raise ProblemsFound([Problem(
-            "invalid-utf8",
-            f"{path}:{_line_of_byte(data, bad)}",
-            f"invalid UTF-8 (byte 0x{data[bad]:02x} at offset {bad}) in a file that is otherwise UTF-8: "
-            "it mixes two encodings; open it in a spreadsheet and save it again as 'CSV UTF-8'",
+            "invalid-utf8", where,
+            f"invalid UTF-8 (byte 0x{_byte_at(path, found.bad_offset):02x} at offset {found.bad_offset}) in a file that is "
+            "otherwise UTF-8: it mixes two encodings; open it in a spreadsheet and save it again as 'CSV UTF-8'",
         )])
     from charset_normalizer import from_bytes  # only files that are not UTF-8 pay for the import
 
-    best = from_bytes(data, cp_isolation=LEGACY_ENCODINGS).best()
+    best = from_bytes(found.head, cp_isolation=LEGACY_ENCODINGS).best()
     encoding = best.encoding if best is not None else "cp1252"
+    decoder = codecs.getincrementaldecoder(encoding)()
     try:
-        return data.decode(encoding), encoding
+        with path.open("rb") as stream:
+            while chunk := stream.read(_CHUNK_BYTES):
+                decoder.decode(chunk)
+            decoder.decode(b"", True)
     except UnicodeDecodeError:
         raise ProblemsFound([Problem(
-            "encoding", f"{path}:{_line_of_byte(data, bad)}",
-            "neither UTF-8 nor a Windows or Mac encoding: save the file again as 'CSV UTF-8'",
+            "encoding", where, "neither UTF-8 nor a Windows or Mac encoding: save the file again as 'CSV UTF-8'",
         )]) from None
+    return encoding
+
+
+def _byte_at(path: Path, offset: int) -> int:
+    with path.open("rb") as stream:
+        stream.seek(offset)
+        return stream.read(1)[0]
 
 
 def sniff_delimiter(text: str) -> str:
@@ -141,23 +249,19 @@ def _field_limit(limit: int) -> Iterator[None]:
         csv.field_size_limit(previous)
 
 
-def read_csv_bytes(path: Path, data: bytes) -> RawTable:
-    if not data.strip():
-        raise ProblemsFound([Problem("empty-file", str(path), "the file is empty: expected a header row and then rows")])
-    text, encoding = decode(path, data)
-    if len(_CONTROL.findall(text[:_SNIFF_BYTES])) > max(3, len(text[:_SNIFF_BYTES]) // 100):
-        raise ProblemsFound([Problem("binary-file", str(path), "the file is full of control characters: binary, not CSV text")])
-    declared = _SEP_LINE.match(text)  # Excel's own hint, "sep=;", on a line of its own
-    if declared:
-        text = text[declared.end():]
-    delimiter = declared[1] if declared else sniff_delimiter(text)
-    start = 2 if declared else 1
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', doublequote=True, strict=True)
-    rows: list[RawRow] = []
-    blank_lines: list[int] = []
-    headers: list[str] | None = None
-    header_line = 0
-    with _field_limit(MAX_FIELD_BYTES):
+@contextmanager
+def _text(path: Path, encoding: str) -> Iterator[io.TextIOWrapper]:
+    with path.open("rb") as raw, io.TextIOWrapper(raw, encoding=encoding, newline="") as text:
+        yield text
+
+
+def _csv_records(path: Path, encoding: str, delimiter: str, declared: bool) -> Iterator[tuple[int, list[str]]]:
+    """Every record of the file, blank ones included, with the line it starts on."""
+    with _text(path, encoding) as stream, _field_limit(MAX_FIELD_BYTES):
+        if declared:
+            stream.readline()
+        reader = csv.reader(stream, delimiter=delimiter, quotechar='"', doublequote=True, strict=True)
+        start = 2 if declared else 1
         while True:
             try:
                 cells = next(reader)
@@ -172,24 +276,49 @@ def read_csv_bytes(path: Path, data: bytes) -> RawTable:
                         "(a damaged file, or a quote that is never closed?)",
                     )]) from None
                 raise ProblemsFound([Problem("csv-syntax", f"{path}:{reader.line_num}", f"not valid CSV: {message}")]) from None
+            except UnicodeDecodeError as error:
+                raise ProblemsFound([Problem("encoding", f"{path}:{start}", f"not valid {encoding} ({error.reason})")]) from None
             line, start = start, reader.line_num + 1 + bool(declared)
-            if not any(cell.strip() for cell in cells):
-                blank_lines.append(line)
-                continue
-            if headers is None:
-                headers, header_line = [cell.strip() for cell in cells], line
-            else:
-                rows.append(RawRow(line, cells))
-    return _finish(RawTable(path, headers or [], header_line, rows, "csv", encoding=encoding, delimiter=delimiter,
-                            blank_lines=blank_lines))
+            yield line, cells
 
 
-def _finish(table: RawTable) -> RawTable:
-    if not table.headers:
-        raise ProblemsFound([Problem("empty-file", str(table.path), "the file has no header row")])
-    if not table.rows:
-        raise ProblemsFound([Problem("no-rows", table.where(table.header_line), "the file has a header row but no rows to import")])
-    return table
+def read_csv(path: Path) -> RawTable:
+    encoding = detect_encoding(path)
+    try:
+        with _text(path, encoding) as stream:
+            head = stream.read(_SNIFF_BYTES)
+    except UnicodeDecodeError as error:
+        raise ProblemsFound([Problem("encoding", str(path), f"not valid {encoding} ({error.reason})")]) from None
+    if len(_CONTROL.findall(head)) > max(3, len(head) // 100):
+        raise ProblemsFound([Problem("binary-file", str(path), "the file is full of control characters: binary, not CSV text")])
+    declared = _SEP_LINE.match(head)  # Excel's own hint, "sep=;", on a line of its own
+    delimiter = declared[1] if declared else sniff_delimiter(head)
+    return _surveyed(path, lambda: _csv_records(path, encoding, delimiter, bool(declared)), "csv",
+                     encoding=encoding, delimiter=delimiter)
+
+
+def _surveyed(path: Path, records: Records, file_format: str, **about: Any) -> RawTable:
+    """The table, its header found and its rows counted by reading the file through once (which
+    also finds what makes it unreadable); the rows themselves are read again when needed."""
+    headers: list[str] | None = None
+    header_line = count = 0
+    blank_lines: list[int] = []
+    for line, cells in records():
+        if not any(cell.strip() for cell in cells):
+            blank_lines.append(line)
+        elif headers is None:
+            headers, header_line = [cell.strip() for cell in cells], line
+        else:
+            count += 1
+    if file_format == "xlsx":
+        while headers and not headers[-1]:  # read-only sheets often report trailing empty columns
+            headers.pop()
+    if not headers:
+        raise ProblemsFound([Problem("empty-file", str(path), "the file has no header row")])
+    if not count:
+        raise ProblemsFound([Problem("no-rows", f"{path}:{header_line}", "the file has a header row but no rows to import")])
+    return RawTable(path, headers, header_line, Rows(records, after=header_line, count=count), file_format,
+                    blank_lines=[line for line in blank_lines if line > header_line], **about)
 
 
 # --- XLSX --------------------------------------------------------------------------------
@@ -212,54 +341,45 @@ def cell_text(value: Any) -> str:
 
 def sheet_names(path: Path) -> list[str]:
     """The sheets of a workbook, in order (none for a CSV file)."""
-    from openpyxl import load_workbook
-
-    if Path(path).read_bytes()[:4] != ZIP_MAGIC:
-        return []
     with Path(path).open("rb") as stream:
-        workbook = load_workbook(stream, read_only=True)
+        if stream.read(len(ZIP_MAGIC)) != ZIP_MAGIC:
+            return []
+    with _workbook(Path(path)) as workbook:
+        return list(workbook.sheetnames)
+
+
+def read_xlsx(path: Path, *, sheet: str | None = None) -> RawTable:
+    """A workbook's sheet, read in openpyxl's read-only mode (row by row, never the whole sheet)."""
+    with _workbook(path) as workbook:
+        if sheet is None:
+            title = workbook.worksheets[0].title
+        elif sheet in workbook.sheetnames:
+            title = sheet
+        else:
+            raise ProblemsFound([Problem("unknown-sheet", str(path), f"no sheet {sheet!r}; the workbook has {', '.join(workbook.sheetnames)}")])
+    return _surveyed(path, lambda: _xlsx_records(path, title), "xlsx", sheet=title)
+
+
+@contextmanager
+def _workbook(path: Path) -> Iterator[Any]:
+    from openpyxl import load_workbook  # only workbooks pay for the import
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    with path.open("rb") as stream:  # a stream, not a name: openpyxl would refuse a workbook saved as .csv
         try:
-            return list(workbook.sheetnames)
+            workbook = load_workbook(stream, read_only=True, data_only=True)
+        except (zipfile.BadZipFile, KeyError, OSError, ValueError, InvalidFileException) as error:
+            raise ProblemsFound([Problem("unreadable-workbook", str(path), f"not a readable XLSX workbook ({error})")]) from None
+        try:
+            yield workbook
         finally:
             workbook.close()
 
 
-def read_xlsx(path: Path, *, sheet: str | None = None) -> RawTable:
-    from openpyxl import load_workbook  # only workbooks pay for the import
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    stream = path.open("rb")  # a stream, not a name: openpyxl would refuse a workbook saved as .csv
-    try:
-        workbook = load_workbook(stream, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, InvalidFileException) as error:
-        stream.close()
-        raise ProblemsFound([Problem("unreadable-workbook", str(path), f"not a readable XLSX workbook ({error})")]) from None
-    try:
-        if sheet is None:
-            worksheet = workbook.worksheets[0]
-        elif sheet in workbook.sheetnames:
-            worksheet = workbook[sheet]
-        else:
-            raise ProblemsFound([Problem("unknown-sheet", str(path), f"no sheet {sheet!r}; the workbook has {', '.join(workbook.sheetnames)}")])
-        headers: list[str] | None = None
-        header_line = 0
-        rows: list[RawRow] = []
-        blank_lines: list[int] = []
-        for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
+def _xlsx_records(path: Path, title: str) -> Iterator[tuple[int, list[str]]]:
+    with _workbook(path) as workbook:
+        for number, values in enumerate(workbook[title].iter_rows(values_only=True), start=1):
             cells = [cell_text(value) for value in values]
-            if not any(cell.strip() for cell in cells):
-                blank_lines.append(number)
-                continue
-            too_large = next((cell for cell in cells if len(cell.encode("utf-8")) > MAX_FIELD_BYTES), None)
-            if too_large is not None:
+            if any(len(cell.encode("utf-8")) > MAX_FIELD_BYTES for cell in cells):
                 raise ProblemsFound([Problem("field-too-large", f"{path}:{number}", "a cell is larger than 1 MB, the most one cell may hold")])
-            if headers is None:
-                headers, header_line = [cell.strip() for cell in cells], number
-            else:
-                rows.append(RawRow(number, cells))
-        while headers and not headers[-1]:  # read-only sheets often report trailing empty columns
-            headers.pop()
-        return _finish(RawTable(path, headers or [], header_line, rows, "xlsx", sheet=worksheet.title, blank_lines=blank_lines))
-    finally:
-        workbook.close()
-        stream.close()
+            yield number, cells
