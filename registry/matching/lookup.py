@@ -17,6 +17,7 @@ from registry.matching.text import (
     OTHER_BODY,
     QUALIFIERS,
     STOPWORDS,
+    WRAPPERS,
     Query,
     country_words,
     exact_key,
@@ -32,11 +33,14 @@ from registry.matching.words import (
     place_forms,
     place_tail,
     token_similarity,
+    vowel_variants,
+    VOWEL_SIMILARITY,
 )
 
 BLOCK_BUDGET = 500  # postings read per query variant before commoner words only re-rank
 
 
+JOINED_PART_PENALTY = 0.1  # an entity matched on a part of another's name that the text writes whole
 SPAN_WEIGHT = 2.0  # a name found within a longer text has a word at least this rare
 # The start of a text that names a unit: an affiliation ("Department of Genetics Stanford University ...").
 _UNIT_START = re.compile(r"^((from|the|and|\d+) )*(department|dept|faculty|school|college|institute|laboratory|lab|"
@@ -110,6 +114,7 @@ class IndexLookup(IndexScoring):
                 known = best.get(entity)
                 if known is None or match.score > known.score or (match.score == known.score and match.exact > known.exact):
                     best[entity] = match
+        self._joined_segments(query, country, options, best)
         if len(query.raw) >= 20 and not any(m.score >= options.probable for m in best.values()):
             for entity, match in self._span_matches(query, country, options):
                 known = best.get(entity)
@@ -119,6 +124,38 @@ class IndexLookup(IndexScoring):
         if not include_below:
             ranked = [m for m in ranked if m.band != "below"]
         return ranked[:limit]
+
+    def _joined_segments(self, query: Query, country, options: MatchOptions, best: dict[int, Match]) -> None:
+        """A name with a comma of its own, typed within a longer text ("Department of Entomology, University of
+        California, Davis, California 95616"): two segments in a row that are exactly an institution's name are
+        that institution, and an entity matched on the first of them alone (the University of California
+        System) yields to it: the text names its campus."""
+        segments = query.segments
+        if len(segments) < 2:
+            return
+        whole = exact_key(query.variants[0]) if query.variants else ""
+        for k in range(len(segments) - 1):
+            joined = segments[k] + segments[k + 1]
+            key = exact_key(joined)
+            if not key or key == whole or _UNIT_START.match(" ".join(segments[k + 1])):
+                continue
+            ids = [i for i in self.exact.get(key, ()) if not self.name_part[i]]
+            if not ids or not any(_distinctive(t) and self.weight(t) >= SPAN_WEIGHT for t in segments[k]):
+                continue
+            first = exact_key(segments[k])
+            for entity, match in best.items():  # read on the first segment alone: a part of the name typed
+                if match.exact and exact_key(tokens_of(fold_name(match.matched_name))) == first:
+                    _penalise(match, JOINED_PART_PENALTY, f"the text names {' '.join(key.split())!r}, of which this is "
+                              "a part", options)
+            for name_id in ids:
+                entity = self.name_entity[name_id]
+                match = self._exact_match(query, joined, name_id, country, options)
+                rest = [s for i, s in enumerate(segments) if i not in (k, k + 1) and " ".join(s) not in query.dropped]
+                if rest:
+                    _penalise(match, PART_PENALTY, f"matched the part {' '.join(joined)!r} only", options)
+                known = best.get(entity)
+                if known is None or match.score > known.score:
+                    best[entity] = match
 
     def _span_matches(self, query: Query, country, options: MatchOptions) -> list[tuple[int, Match]]:
         """An affiliation written without commas ('Department of Genetics Stanford University Stanford
@@ -320,6 +357,10 @@ class IndexLookup(IndexScoring):
             known = {word for word, _ in found}
             found += [(other, 0.9) for other in (token + "s", token.removesuffix("s"), *place_forms(token))
                       if other != token and other not in known and other in self.postings]
+            known = {word for word, _ in found}
+            # romanisations differ in a vowel ("Khaled" / "Khalid"), both forms often indexed (for two bodies)
+            found += [(other, VOWEL_SIMILARITY) for other in vowel_variants(token)
+                      if other not in known and other in self.postings]
         if len(self._near) > 200_000:
             self._near.clear()
         self._near[(token, variants)] = found
@@ -342,7 +383,8 @@ class IndexLookup(IndexScoring):
         neither generic nor a function word) and otherwise only generic words or its place: 'Karolinska'
         in SE -> Karolinska Institutet ('Karolinska University Hospital' adds 'hospital', a word that
         tells it apart)."""
-        tokens = [t for t in tokens_of(fold_name(name)) if t not in STOPWORDS]
+        # a legal form or wrapper says what kind of body holds the school, not which ("Stichting Fontys")
+        tokens = [t for t in tokens_of(fold_name(name)) if t not in STOPWORDS and t not in LEGAL_FORMS and t not in WRAPPERS]
         distinctive = {t for t in tokens if t not in GENERIC}
         if not distinctive or len(distinctive) > 3 or any(t not in self.postings for t in distinctive):
             return set()

@@ -12,6 +12,7 @@ rest as context (a city, a country) that can agree with a candidate but is not i
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -256,13 +257,13 @@ def tokens_of(folded: str) -> list[str]:
 
 # Words a legal name puts before the institution's own name: "Stichting Fontys", "Association EPITA",
 # "Fundación Universidad San Jorge". Only in front: "European University Association" is an association.
-_WRAPPERS = frozenset(["stichting", "association", "asociacion", "associazione", "associacao", "fundacion", "fundacio",
+WRAPPERS = frozenset(["stichting", "association", "asociacion", "associazione", "associacao", "fundacion", "fundacio",
                        "fundacao", "fundacja", "stiftung", "verein", "stowarzyszenie", "foundation"])
 
 
 def _without_wrapper(tokens: list[str]) -> list[str]:
     meaningful = [t for t in tokens[1:] if t not in STOPWORDS]
-    if tokens and tokens[0] in _WRAPPERS and len(meaningful) >= 2 and tokens[1] not in STOPWORDS:
+    if tokens and tokens[0] in WRAPPERS and len(meaningful) >= 2 and tokens[1] not in STOPWORDS:
         return tokens[1:]
     return tokens
 
@@ -478,10 +479,28 @@ def _around_units(segment: tuple[str, ...]) -> list[tuple[str, ...]]:
     return [f for f in found if any(t not in GENERIC and t not in STOPWORDS for t in f) and f != segment]
 
 
+# What affiliation strings carry besides words: markup ("<I>...</I>", "&amp;") and footnote marks, before the text
+# ("1West Virginia Univ.", "a   School of ...") or after an institution's name ("Stanford University 1 , Stanford",
+# "Fudan University 1 State Key Laboratory ..."); a number naming the institution ("Université Paris 8", "Université
+# d'Alger 3") follows no kind word or is followed by neither a comma nor a unit.
+_MARKUP = re.compile(r"</?[A-Za-z][^<>]{0,20}>")
+_FOOTNOTE_START = re.compile(r"^\s*(?:\d{1,2}|[a-z](?=\s{2,}))\s*(?=[A-Z][a-z])")
+_FOOTNOTE_AFTER_NAME = re.compile(
+    r"(?i:\b(universit\w*|college|institute|school|hospital))\s*\d{1,2}\s*(?=,|\s(?:Department|Dept|Faculty|School|"
+    r"Laboratory|Lab|State Key|Key Laboratory|Institute|Division|Center|Centre|Departamento|Dipartimento|Graduate)\b)")
+
+
+def without_markup(raw: str) -> str:
+    """The text without markup, entities and footnote marks."""
+    text = html.unescape(_MARKUP.sub(" ", raw)) if "<" in raw or "&" in raw else raw
+    return _FOOTNOTE_AFTER_NAME.sub(r"\1,", _FOOTNOTE_START.sub("", text))
+
+
 def parse_query(raw: str) -> Query:
     """Split a typed name on commas, semicolons, brackets and spaced dashes; drop unit
     segments; keep institution-like segments as variants and the rest as context."""
-    segments = [tuple(tokens_of(part)) for part in _SEGMENT_BREAK.split(_SEAT.sub(",", fold_name(_GLUED_WORDS.sub(" ", raw))))]
+    text = without_markup(raw)
+    segments = [tuple(tokens_of(part)) for part in _SEGMENT_BREAK.split(_SEAT.sub(",", fold_name(_GLUED_WORDS.sub(" ", text))))]
     segments = [s for s in segments if s]
     if not segments:
         return Query(raw, ())
