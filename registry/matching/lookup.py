@@ -64,6 +64,15 @@ def _carries_name_on(after: tuple[str, ...]) -> bool:
     return word.isdigit() and len(word) <= 2 and (len(after) == 1 or not after[1].isdigit())
 
 
+# Words that make a segment a research or clinical unit rather than a teaching institution.
+_RESEARCH_UNITS = frozenset(["center", "centre", "institute", "laboratory", "laboratories", "lab", "hospital", "clinic",
+                             "klinikum", "research", "group", "programme", "program", "unit", "division"])
+
+
+def _research_unit(segment: tuple[str, ...]) -> bool:
+    return "university" not in segment and bool(_RESEARCH_UNITS.intersection(segment))
+
+
 def _distinctive(token: str) -> bool:
     return token not in GENERIC and token not in STOPWORDS and token not in QUALIFIERS and token not in LEGAL_FORMS
 
@@ -109,8 +118,12 @@ class IndexLookup(IndexScoring):
                     amount = PART_PENALTY + (UNPLACED_PENALTY if variant == query.kept and query.context else 0.0)
                     # of two institutions named ("Barnard College, Columbia University"; "Royal College of Music,
                     # University of London"), the first is the one meant, the second the one it belongs to
-                    amount += LATER_PENALTY * query.named.index(variant) if variant in query.named else 0.0
-                    _penalise(match, amount, f"matched the part {' '.join(variant)!r} only", options)
+                    amount += LATER_PENALTY * self._named_before(query, variant)
+                    why = f"matched the part {' '.join(variant)!r} only"
+                    if self._unit_of_later_university(query, variant):
+                        amount += LATER_PENALTY
+                        why += ", a centre, institute or hospital named before a university it belongs to"
+                    _penalise(match, amount, why, options)
                 known = best.get(entity)
                 if known is None or match.score > known.score or (match.score == known.score and match.exact > known.exact):
                     best[entity] = match
@@ -124,6 +137,25 @@ class IndexLookup(IndexScoring):
         if not include_below:
             ranked = [m for m in ranked if m.band != "below"]
         return ranked[:limit]
+
+    def _named_before(self, query: Query, variant: tuple[str, ...]) -> int:
+        """How many institutions the text names before this segment: the segments before it that are some
+        institution's name. A unit that is no institution of its own ("Hamdi Mango Center for Scientific
+        Research, The University of Jordan") names none."""
+        if variant not in query.named:
+            return 0
+        university = "university" in variant
+        return sum(1 for segment in query.named[:query.named.index(variant)]
+                   if self.exact.get(exact_key(segment)) and not (university and _research_unit(segment)))
+
+    def _unit_of_later_university(self, query: Query, variant: tuple[str, ...]) -> bool:
+        """A research centre, institute, laboratory or hospital named before a university that the index
+        knows ("Research Institute for X, Kyoto University, Uji"): the text gives the unit and the
+        university it belongs to; the university is the affiliation (as ROR's curated sets answer)."""
+        if variant not in query.named or not _research_unit(variant):
+            return False
+        later = query.named[query.named.index(variant) + 1:]
+        return any("university" in segment and self.exact.get(exact_key(segment)) for segment in later)
 
     def _joined_segments(self, query: Query, country, options: MatchOptions, best: dict[int, Match]) -> None:
         """A name with a comma of its own, typed within a longer text ("Department of Entomology, University of
@@ -140,7 +172,7 @@ class IndexLookup(IndexScoring):
             if not key or key == whole or _UNIT_START.match(" ".join(segments[k + 1])):
                 continue
             ids = [i for i in self.exact.get(key, ()) if not self.name_part[i]]
-            if not ids or not any(_distinctive(t) and self.weight(t) >= SPAN_WEIGHT for t in segments[k]):
+            if not ids or not any(_distinctive(t) for t in segments[k]):
                 continue
             first = exact_key(segments[k])
             for entity, match in best.items():  # read on the first segment alone: a part of the name typed
@@ -178,12 +210,22 @@ class IndexLookup(IndexScoring):
                     span, after = segment[start:start + size], segment[start + size:]
                     if span[0] in STOPWORDS or span[-1] in STOPWORDS or taken.intersection(range(start, start + size)):
                         continue
-                    if (start and not led_by_unit) or start < first or (after and _carries_name_on(after)):
+                    if start < first:
                         continue
                     ids = [i for i in self.exact.get(exact_key(span), ()) if not self.name_part[i]]
                     around = {t for t in segment[max(0, start - 3):start] + after[:2]}
                     if (not ids or OTHER_BODY.intersection(around)
                             or not any(_distinctive(t) and self.weight(t) >= SPAN_WEIGHT for t in span)):
+                        continue
+                    # a city that begins with a kind word ("Pennsylvania State University University Park PA")
+                    # does not carry the name on; a run inside a text that no unit word begins ("Complex and
+                    # Distributed IT Systems Technische Universität Berlin Berlin Germany") is the institution
+                    # where only its place follows
+                    ids = [i for i in ids if not (after and _carries_name_on(after))
+                           or after[0] in self.entity_city[self.name_entity[i]]]
+                    if start and not led_by_unit:
+                        ids = [i for i in ids if after and self._only_place(after, self.name_entity[i])]
+                    if not ids:
                         continue
                     taken.update(range(start, start + size))
                     for name_id in ids:
@@ -202,6 +244,12 @@ class IndexLookup(IndexScoring):
         known = country_words(self.entity_country[entity]) | self.entity_city[entity]
         if words[-1] in known - self.entity_city[entity]:  # an address ending in its country
             return True
+        return all(t in known or t in STOPWORDS or any(c.isdigit() for c in t) or len(t) <= 2
+                   or _near_city(t, self.entity_city[entity]) for t in words)
+
+    def _only_place(self, words: tuple[str, ...], entity: int) -> bool:
+        """The words say where the entity is and nothing else: its city, country, a postcode, a state's code."""
+        known = country_words(self.entity_country[entity]) | self.entity_city[entity]
         return all(t in known or t in STOPWORDS or any(c.isdigit() for c in t) or len(t) <= 2
                    or _near_city(t, self.entity_city[entity]) for t in words)
 

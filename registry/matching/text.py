@@ -311,6 +311,10 @@ def exact_key(tokens: Iterable[str]) -> str:
 # Words that introduce the person an institution is named after: "Yelets State University named after Ivan
 # Bunin", "Politechnika Bydgoska im. Jana i Jędrzeja Śniadeckich", "... imeni M.V. Lomonosova".
 _EPONYM = frozenset(["im", "imeni", "imienia", "named"])
+# A title before the person's name: "University of Curaçao Dr. Moises da Costa Gomez". Only after a name that
+# says which institution it is by a word of its own (a place): "Hospital Universitario Dr. Peset" is not a
+# hospital universitario.
+_TITLES = frozenset(["dr", "prof"])
 
 
 def without_eponym(tokens: tuple[str, ...]) -> tuple[str, ...] | None:
@@ -324,6 +328,11 @@ def without_eponym(tokens: tuple[str, ...]) -> tuple[str, ...] | None:
             if any(t not in GENERIC and t not in STOPWORDS for t in head):
                 return head
             return None
+        if token in _TITLES and position >= 2 and position + 2 < len(tokens):
+            head = tokens[:position]
+            named = [t for t in head if t not in GENERIC and t not in STOPWORDS and t not in QUALIFIERS
+                     and not t.startswith("universit")]
+            return head if named else None
     return None
 
 
