@@ -134,3 +134,45 @@ def test_a_place_word_read_as_a_name_word_costs():
                              ("tu", "Tokyo University", "JP", "alias")], cities={"tmu": "Hachioji", "tu": "Tokyo"})
     # "Metropolitan" is written apart, as where the university is: the exact name before it leads
     assert best(index, "Tokyo University, Metropolitan Area, Japan") == "tu"
+
+
+@pytest.mark.parametrize("raw, cleaned", [
+    ("Present address: Tohoku University", "Tohoku University"),
+    ("Currently atAalto University", "Aalto University"),
+    ("FormerlyTohoku University", "Tohoku University"),
+    ("Presentation College", "Presentation College"),  # a name that begins so stays
+    ("Institute of Physics ofAalto University", "Institute of Physics of Aalto University"),
+    ("CNRSUniversité de Lyon", "CNRS Université de Lyon"),
+    ("Aalto University  OtaNano", "Aalto University  OtaNano"),  # two spaces part only before an acronym
+    ("Aalto University  QTF", "Aalto University, QTF"),
+    ("Universidad de los Andes—Bogotá", "Universidad de los Andes, Bogotá"),
+])
+def test_what_an_affiliation_says_about_its_author_or_lost_in_typing(raw, cleaned):
+    assert without_markup(raw) == cleaned
+
+
+def test_words_run_together_with_an_accented_letter_are_parted(index):
+    assert parse_query("Tohoku UniversitätSendai").variants[0][-1] == "sendai"
+
+
+def test_the_city_inside_a_name_costs_as_little_as_closing_it():
+    index = NameIndex.build([("cuhk", "Chinese University of Hong Kong", "CN", "official"),
+                             ("lmu", "University of Munich Ludwig Maximilian", "DE", "official")],
+                            cities={"lmu": "Munich", "cuhk": "Hong Kong"})
+    assert best(index, "Ludwig Maximilian University", "DE") == "lmu"
+    assert best(index, "Ludwig Maximilian University Hamburg", "DE") is None  # another city is a word of its own
+
+
+@pytest.mark.parametrize("typed", [
+    "Max Weber Medical School of Tohoku University",
+    "Sendai Union Hospital Affiliated to Tohoku University",
+    "The Aalto University Micronova Institute",
+    "Aalto University School of Chemical Engineering",
+])
+def test_a_unit_named_with_its_institution_without_a_comma(index, typed):
+    assert best(index, typed) in ("tohoku", "aalto"), index.match(typed)[:2]
+
+
+def test_a_campus_typed_whole_outranks_its_system_read_with_its_place(index):
+    found = index.match("University of Colorado, Boulder")
+    assert found[0].entity_id == "ucb" and found[1].score <= found[0].score - 0.06, found[:2]

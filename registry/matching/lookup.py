@@ -49,6 +49,12 @@ _UNIT_START = re.compile(r"^((from|the|and|\d+) )*(department|dept|faculty|schoo
 # A unit named after the institution's name: "Yale University *School of Medicine*".
 _UNIT_AFTER = re.compile(r"^(department|dept|faculty|division|laboratory|lab|graduate school|"
                          r"(school|college|institute|center|centre) (of|for))\b")
+# A unit of the institution whose name ends the text: "... Medical School of", "... Hospital Affiliated to".
+_UNIT_OF = re.compile(r"\b(school|college|institute|center|centre|hospital|clinic|laboratory|lab|department|faculty|"
+                      r"division|program|programme|unit)\b.*\b(of|affiliated to|at)( the)?$")
+# A unit named after the institution's name and a word of its own: "... Diamantina Institute", "... Chan School of".
+_UNIT_WITHIN = re.compile(r"\b(institute|school of|college of|faculty of|department of|center for|centre for|"
+                          r"laboratory|laboratories)\b")
 # Words that carry a name on past a run that is another name: "University *of* Railway Transport",
 # "University *Hospital*", "Université d'Alger *3*", "... *and* Technology".
 _CONTINUATIONS = frozenset(["of", "for", "and", "de", "di", "da", "do", "del", "della", "des", "du", "der", "fur", "und",
@@ -169,7 +175,7 @@ class IndexLookup(IndexScoring):
         for k in range(len(segments) - 1):
             joined = segments[k] + segments[k + 1]
             key = exact_key(joined)
-            if not key or key == whole or _UNIT_START.match(" ".join(segments[k + 1])):
+            if not key or _UNIT_START.match(" ".join(segments[k + 1])):
                 continue
             ids = [i for i in self.exact.get(key, ()) if not self.name_part[i]]
             if not ids or not any(_distinctive(t) for t in segments[k]):
@@ -181,6 +187,8 @@ class IndexLookup(IndexScoring):
                               "a part", options)
             for name_id in ids:
                 entity = self.name_entity[name_id]
+                if key == whole:  # the whole text ("University of Wisconsin, Madison"): matched already
+                    continue
                 match = self._exact_match(query, joined, name_id, country, options)
                 rest = [s for i, s in enumerate(segments) if i not in (k, k + 1) and " ".join(s) not in query.dropped]
                 if rest:
@@ -223,13 +231,18 @@ class IndexLookup(IndexScoring):
                     # where only its place follows
                     ids = [i for i in ids if not (after and _carries_name_on(after))
                            or after[0] in self.entity_city[self.name_entity[i]]]
-                    if start and not led_by_unit:
-                        ids = [i for i in ids if after and self._only_place(after, self.name_entity[i])]
+                    begins = start == 0 or (start == 1 and segment[0] == "the")
+                    if not begins and not led_by_unit:
+                        # "Warren Alpert Medical School of Brown University", "... Hospital Affiliated to X University":
+                        # a unit of the institution named last
+                        # (an institute of an academy of sciences is an organisation of its own)
+                        of_it = not after and "academy" not in span and _UNIT_OF.search(" ".join(segment[:start]))
+                        ids = [i for i in ids if of_it or (after and self._only_place(after, self.name_entity[i]))]
                     if not ids:
                         continue
                     taken.update(range(start, start + size))
                     for name_id in ids:
-                        if start == 0 and after and not self._place_or_unit(after, self.name_entity[name_id]):
+                        if begins and after and not self._place_or_unit(after, self.name_entity[name_id]):
                             continue
                         match = self._exact_match(query, span, name_id, country, options)
                         _penalise(match, PART_PENALTY, f"{self.name_raw[name_id]!r} found within the text", options)
@@ -240,6 +253,8 @@ class IndexLookup(IndexScoring):
         """The words after a name say where it is (an address, its city, country, a postcode, a state's code) or
         begin a unit."""
         if words[0].isdigit() or _UNIT_START.match(" ".join(t for t in words if not t.isdigit())):
+            return True
+        if _UNIT_WITHIN.search(" ".join(words)):  # "Harvard University T H Chan School of Public Health"
             return True
         known = country_words(self.entity_country[entity]) | self.entity_city[entity]
         if words[-1] in known - self.entity_city[entity]:  # an address ending in its country

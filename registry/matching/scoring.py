@@ -152,7 +152,9 @@ class IndexScoring(IndexState):
             if j in used_n:
                 continue
             cost = extra_cost(token, weight(token))
-            name_extra += cost * CITY_DISCOUNT if j >= trailing else cost
+            # its city costs as little inside the name as closing it: "Tor Vergata University" is the University of
+            # Rome Tor Vergata (the blocking estimate reads the city so already)
+            name_extra += cost * CITY_DISCOUNT if j >= trailing or (city and token in city) else cost
             if token not in STOPWORDS:
                 extra_n.append(token)
         denominator = matched + options.query_extra_penalty * (query_extra + partial) + options.extra_word_penalty * name_extra

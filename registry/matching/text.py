@@ -215,7 +215,7 @@ _NON_WORD = re.compile(r"[^a-z0-9]+")
 # A word run into a number ('University1-21-40', '1Department'): written apart.
 _GLUED_DIGITS = re.compile(r"(?<=[a-z]{3})(?=[0-9])|(?<=[0-9])(?=[a-z]{3})")
 # Two words run together in a typed text ('EngineeringNanjing'), not a name's own capital ('McGill', 'DePaul').
-_GLUED_WORDS = re.compile(r"(?<=[a-z]{4})(?=[A-Z][a-z])")
+_GLUED_WORDS = re.compile(r"(?<=[a-zß-ÿ]{4})(?=[A-Z][a-zß-ÿ])")
 _SEGMENT_BREAK = re.compile(r"[,;()\[\]|]|\s+[-\u2013\u2014/]\s+")
 
 
@@ -499,10 +499,22 @@ _FOOTNOTE_AFTER_NAME = re.compile(
     r"Laboratory|Lab|State Key|Key Laboratory|Institute|Division|Center|Centre|Departamento|Dipartimento|Graduate)\b)")
 
 
+# What an affiliation says about the author, not the organisation: "Current address:", "Currently at", "Formerly".
+_BOILERPLATE = re.compile(r"^\s*(?i:(?:current(?:ly)?|present|permanent)\s*(?:address)?\s*(?:at|with|in)?|"
+                          r"formerly\s*(?:at|with)?|now\s*(?:at|with)|also\s*(?:at|with)|on leave from)\s*:?\s*(?=[A-Z])")
+# Words run together where a list lost its spaces: "Institute ofTianjin University", "CONICETUniversidad".
+_GLUED_FUNCTION_WORD = re.compile(r"(?<=\s)(at|of|the|and)(?=[A-Z][a-z])")
+_GLUED_ACRONYM = re.compile(r"(?<=[A-Z]{3})(?=[A-Z][a-z]{2})")
+# Where a list lost its commas, two spaces before an acronym ("University of Strathclyde  SUPA") or a dash that is
+# no hyphen ("Universidad Nacional de Colombia—Medellín") part the text.
+_LOST_COMMA = re.compile(r"\s{2,}(?=[A-Z0-9][A-Z0-9&/-]+(\s|$))|\u2014")
+
+
 def without_markup(raw: str) -> str:
-    """The text without markup, entities and footnote marks."""
+    """The text without markup, entities, footnote marks and the words about an author ("Currently at")."""
     text = html.unescape(_MARKUP.sub(" ", raw)) if "<" in raw or "&" in raw else raw
-    return _FOOTNOTE_AFTER_NAME.sub(r"\1,", _FOOTNOTE_START.sub("", text))
+    text = _GLUED_ACRONYM.sub(" ", _GLUED_FUNCTION_WORD.sub(r"\1 ", _BOILERPLATE.sub("", text)))
+    return _LOST_COMMA.sub(", ", _FOOTNOTE_AFTER_NAME.sub(r"\1,", _FOOTNOTE_START.sub("", text)))
 
 
 def parse_query(raw: str) -> Query:
