@@ -176,3 +176,25 @@ def test_a_unit_named_with_its_institution_without_a_comma(index, typed):
 def test_a_campus_typed_whole_outranks_its_system_read_with_its_place(index):
     found = index.match("University of Colorado, Boulder")
     assert found[0].entity_id == "ucb" and found[1].score <= found[0].score - 0.06, found[:2]
+
+
+def test_st_is_saint():
+    index = NameIndex.build([("usj", "Saint Joseph University of Beirut", "LB", "official")], cities={"usj": "Beirut"})
+    assert best(index, "St. Joseph University, Beirut", "LB") == "usj"
+
+
+def test_a_school_that_is_the_only_body_named_is_not_dropped_as_a_unit():
+    index = NameIndex.build([("soas", "School of Oriental and African Studies", "GB", "official")])
+    assert best(index, "School of Oriental and African Studies - S.O.A.S.") == "soas"
+    assert parse_query("School of Medicine, Tohoku University").dropped == ("school of medical",)
+
+
+def test_a_region_in_the_name_costs_as_little_as_its_city():
+    from registry.matching.text import region_words
+
+    assert {"tirol", "occitanie"} <= region_words("AT") | region_words("FR") and "tirol" not in region_words("FR")
+    index = NameIndex.build([("utt", "Université de Technologie Montbéliard Occitanie", "FR", "official")])
+    assert best(index, "Universite de Technologie de Montbeliard", "FR") == "utt"
+    # a region of another country is a word of the name
+    other = NameIndex.build([("utt", "Université de Technologie Montbéliard Tirol", "FR", "official")])
+    assert other.match("Universite de Technologie de Montbeliard", "FR")[0].score < 0.88

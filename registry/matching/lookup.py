@@ -23,6 +23,7 @@ from registry.matching.text import (
     exact_key,
     fold_name,
     parse_query,
+    region_words,
     tokens_of,
 )
 from registry.matching.words import (
@@ -264,14 +265,15 @@ class IndexLookup(IndexScoring):
 
     def _only_place(self, words: tuple[str, ...], entity: int) -> bool:
         """The words say where the entity is and nothing else: its city, country, a postcode, a state's code."""
-        known = country_words(self.entity_country[entity]) | self.entity_city[entity]
+        known = country_words(self.entity_country[entity]) | self.entity_city[entity] | region_words(self.entity_country[entity])
         return all(t in known or t in STOPWORDS or any(c.isdigit() for c in t) or len(t) <= 2
                    or _near_city(t, self.entity_city[entity]) for t in words)
 
     def _placed(self, entity: int, query: Query) -> bool:
         """The words set apart from the name (after a comma, a dash, in brackets) say where the entity
         is, not which: its city, country or acronym, a campus, a postcode."""
-        known = self.entity_city[entity] | country_words(self.entity_country[entity]) | self.entity_acronyms[entity]
+        known = (self.entity_city[entity] | country_words(self.entity_country[entity]) | self.entity_acronyms[entity]
+                 | region_words(self.entity_country[entity]))
         return bool(query.context) and all(
             w in known or w in query.places or w.isdigit() or _near_city(w, self.entity_city[entity]) for w in query.context
         )
@@ -394,7 +396,8 @@ class IndexLookup(IndexScoring):
                 if word in near:
                     aligned += weight(word)
                 else:
-                    placed = position >= seat or word in country_named or (city and _near_city(word, city))
+                    placed = (position >= seat or word in country_named or (city and _near_city(word, city))
+                              or word in region_words(self.entity_country[entity]))
                     rest += weight(word) * (CITY_DISCOUNT if placed else 1.0)
             if aligned and aligned / (aligned + penalty * rest) >= options.possible:
                 reachable.append(name_id)

@@ -13,7 +13,16 @@ from registry.matching.match import (
     Match,
 )
 from registry.matching.state import IndexState
-from registry.matching.text import GENERIC, KIN_KINDS, QUALIFIERS, STOPWORDS, country_words, exact_key, other_country
+from registry.matching.text import (
+    GENERIC,
+    KIN_KINDS,
+    QUALIFIERS,
+    STOPWORDS,
+    country_words,
+    exact_key,
+    other_country,
+    region_words,
+)
 from registry.matching.words import CITY_DISCOUNT, _near_city, align, extra_cost, place_tail, token_similarity
 
 
@@ -154,7 +163,8 @@ class IndexScoring(IndexState):
             cost = extra_cost(token, weight(token))
             # its city costs as little inside the name as closing it: "Tor Vergata University" is the University of
             # Rome Tor Vergata (the blocking estimate reads the city so already)
-            name_extra += cost * CITY_DISCOUNT if j >= trailing or (city and token in city) else cost
+            placed = j >= trailing or (city and token in city) or token in region_words(self.entity_country[entity])
+            name_extra += cost * CITY_DISCOUNT if placed else cost
             if token not in STOPWORDS:
                 extra_n.append(token)
         denominator = matched + options.query_extra_penalty * (query_extra + partial) + options.extra_word_penalty * name_extra

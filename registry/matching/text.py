@@ -23,6 +23,7 @@ from registry.text import fold
 # Abbreviations people write, after folding and with the dot removed.
 ABBREVIATIONS = {
     "univ": ("university",),
+    "st": ("saint",),  # "St. Joseph University" is Saint Joseph University ("Str." is the street)
     "uni": ("university",),
     "tu": ("technical", "university"),  # Technische Universität: TU München, TU Delft, TU Wien
     "inst": ("institute",),
@@ -201,6 +202,8 @@ _UNIT_SUFFIX = re.compile(
     r"((school|college|faculty) of (medical|health science|dentistry|nursing|pharmacy|public health)"
     r"|medical (school|faculty|college)|college medical)$"
 )
+# A unit's first words that may also begin an institution's own name ("School of Oriental and African Studies").
+_SCHOOL_NAME = re.compile(r"^(school|college|institute|academy|center|centre) (of|for)\b")
 # Words that show a segment names an institution rather than a place.
 _INSTITUTION_WORDS = frozenset(
     [
@@ -411,6 +414,24 @@ def country_words(code: str | None) -> frozenset[str]:
     return frozenset(words - STOPWORDS)
 
 
+@cache
+def region_words(code: str | None) -> frozenset[str]:
+    """The one-word names of a country's regions, states and provinces (ISO 3166-2, through pycountry: 'tirol',
+    'occitanie', 'haryana', 'missouri'): a name that adds its region ("Université de Technologie Tarbes
+    Occitanie") is the same name without it."""
+    if not code:
+        return frozenset()
+    import pycountry
+
+    words = set()
+    for subdivision in pycountry.subdivisions.get(country_code=code) or ():
+        name = re.split(r"[\[,(]", subdivision.name)[0]
+        tokens = tokens_of(fold(name))
+        if len(tokens) == 1 and len(tokens[0]) >= 4 and tokens[0] not in GENERIC and tokens[0] not in QUALIFIERS:
+            words.add(tokens[0])
+    return frozenset(words - STOPWORDS)
+
+
 # Territories whose institutions people file under the state they belong to: Ilisimatusarfik (GL) under DK,
 # the University of Curaçao under NL, the University of Puerto Rico under US, Hong Kong's under CN.
 _SOVEREIGN = {
@@ -536,6 +557,12 @@ def parse_query(raw: str) -> Query:
         else:
             country = country or segment_country(segment)
             context.append(segment)
+    if dropped and not any(_INSTITUTION_WORDS.intersection(s) for s in kept):
+        # "School of Pedagogical and Technological Education - A.S.PAI.T.E.": the only body named is the school
+        named = [s for s in segments if " ".join(s) in dropped and _SCHOOL_NAME.match(" ".join(s))]
+        if named:
+            dropped = [d for d in dropped if d != " ".join(named[0])]
+            kept = [named[0]] + kept
     if not kept:  # "Karolinska, Stockholm": the first remaining segment is the name
         rest = [s for s in segments if " ".join(s) not in dropped] or [segments[-1]]
         kept, context = [rest[0]], rest[1:]
