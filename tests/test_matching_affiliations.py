@@ -6,6 +6,7 @@ The institutions are real (facts from ROR, CC0); the typed forms are written for
 from __future__ import annotations
 
 import pytest
+from test_matching_languages import best  # accepted: probable and 0.06 ahead of the next
 
 from registry.matching import NameIndex
 from registry.matching.text import parse_query, without_eponym, without_markup
@@ -41,13 +42,6 @@ CITIES = {"uniben": "Benin City", "kku": "Abha", "kkh": "Riyadh", "umb": "Baltim
 @pytest.fixture(scope="module")
 def index() -> NameIndex:
     return NameIndex.build(ENTRIES, cities=CITIES)
-
-
-def best(index: NameIndex, name: str, country: str | None = None) -> str | None:
-    found = index.match(name, country)
-    if not found or found[0].band != "probable" or (len(found) > 1 and found[1].score > found[0].score - 0.06):
-        return None
-    return found[0].entity_id
 
 
 @pytest.mark.parametrize("typed, country, expected", [

@@ -28,6 +28,7 @@ from registry.matching.text import (
 )
 from registry.matching.words import (
     CITY_DISCOUNT,
+    VOWEL_SIMILARITY,
     _looks_like_acronym,
     _near_city,
     _trigrams,
@@ -35,7 +36,6 @@ from registry.matching.words import (
     place_tail,
     token_similarity,
     vowel_variants,
-    VOWEL_SIMILARITY,
 )
 
 BLOCK_BUDGET = 500  # postings read per query variant before commoner words only re-rank
@@ -182,7 +182,7 @@ class IndexLookup(IndexScoring):
             if not ids or not any(_distinctive(t) for t in segments[k]):
                 continue
             first = exact_key(segments[k])
-            for entity, match in best.items():  # read on the first segment alone: a part of the name typed
+            for match in best.values():  # read on the first segment alone: a part of the name typed
                 if match.exact and exact_key(tokens_of(fold_name(match.matched_name))) == first:
                     _penalise(match, JOINED_PART_PENALTY, f"the text names {' '.join(key.split())!r}, of which this is "
                               "a part", options)
