@@ -390,14 +390,15 @@ class IndexLookup(IndexScoring):
         for name_id in candidates:
             entity = self.name_entity[name_id]
             city, country_named = self.entity_city[entity], country_words(self.entity_country[entity])
+            regions = region_words(self.entity_country[entity])
             aligned = rest = 0.0
             seat = place_tail(self.name_tokens[name_id])
             for position, word in enumerate(self.name_tokens[name_id]):
                 if word in near:
                     aligned += weight(word)
                 else:
-                    placed = (position >= seat or word in country_named or (city and _near_city(word, city))
-                              or word in region_words(self.entity_country[entity]))
+                    placed = (position >= seat or word in country_named or word in regions
+                              or (city and _near_city(word, city)))
                     rest += weight(word) * (CITY_DISCOUNT if placed else 1.0)
             if aligned and aligned / (aligned + penalty * rest) >= options.possible:
                 reachable.append(name_id)

@@ -155,6 +155,7 @@ class IndexScoring(IndexState):
                 _near_city(name_tokens[trailing - 1], city) or name_tokens[trailing - 1] in places):
             trailing -= 1
         seat = place_tail(name_tokens)
+        regions = region_words(self.entity_country[entity])
         if trailing == len(name_tokens) and not used_n & set(range(seat, len(name_tokens))):
             trailing = seat
         for j, token in enumerate(name_tokens):
@@ -163,7 +164,7 @@ class IndexScoring(IndexState):
             cost = extra_cost(token, weight(token))
             # its city costs as little inside the name as closing it: "Tor Vergata University" is the University of
             # Rome Tor Vergata (the blocking estimate reads the city so already)
-            placed = j >= trailing or (city and token in city) or token in region_words(self.entity_country[entity])
+            placed = j >= trailing or (city and token in city) or token in regions
             name_extra += cost * CITY_DISCOUNT if placed else cost
             if token not in STOPWORDS:
                 extra_n.append(token)

@@ -513,6 +513,7 @@ def _around_units(segment: tuple[str, ...]) -> list[tuple[str, ...]]:
 # ("1West Virginia Univ.", "a   School of ...") or after an institution's name ("Stanford University 1 , Stanford",
 # "Fudan University 1 State Key Laboratory ..."); a number naming the institution ("Université Paris 8", "Université
 # d'Alger 3") follows no kind word or is followed by neither a comma nor a unit.
+_ANY_DIGIT = re.compile(r"\d")
 _MARKUP = re.compile(r"</?[A-Za-z][^<>]{0,20}>")
 _FOOTNOTE_START = re.compile(r"^\s*(?:\d{1,2}|[a-z](?=\s{2,}))\s*(?=[A-Z][a-z])")
 _FOOTNOTE_AFTER_NAME = re.compile(
@@ -535,7 +536,11 @@ def without_markup(raw: str) -> str:
     """The text without markup, entities, footnote marks and the words about an author ("Currently at")."""
     text = html.unescape(_MARKUP.sub(" ", raw)) if "<" in raw or "&" in raw else raw
     text = _GLUED_ACRONYM.sub(" ", _GLUED_FUNCTION_WORD.sub(r"\1 ", _BOILERPLATE.sub("", text)))
-    return _LOST_COMMA.sub(", ", _FOOTNOTE_AFTER_NAME.sub(r"\1,", _FOOTNOTE_START.sub("", text)))
+    if _ANY_DIGIT.search(text):
+        text = _FOOTNOTE_AFTER_NAME.sub(r"\1,", text)
+    if text[:1].isdigit() or text[:1].islower():
+        text = _FOOTNOTE_START.sub("", text)
+    return _LOST_COMMA.sub(", ", text) if "  " in text or "\u2014" in text else text
 
 
 def parse_query(raw: str) -> Query:
