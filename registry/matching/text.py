@@ -562,8 +562,10 @@ def parse_query(raw: str) -> Query:
         else:
             country = country or segment_country(segment)
             context.append(segment)
-    if dropped and not any(_INSTITUTION_WORDS.intersection(s) for s in kept):
-        # "School of Pedagogical and Technological Education - A.S.PAI.T.E.": the only body named is the school
+    others = [s for s in segments if " ".join(s) not in dropped]
+    if dropped and not kept and 0 < sum(map(len, others)) <= 4 and all(len(t) <= 4 for s in others for t in s):
+        # "School of Pedagogical and Technological Education - A.S.PAI.T.E.": the only body named is the school,
+        # the rest an acronym or a short place (not "School of Public Health, <a name in another script>")
         named = [s for s in segments if " ".join(s) in dropped and _SCHOOL_NAME.match(" ".join(s))]
         if named:
             dropped = [d for d in dropped if d != " ".join(named[0])]
