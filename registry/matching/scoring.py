@@ -176,9 +176,10 @@ class IndexScoring(IndexState):
         score -= KIN_PENALTY * len(kin)
         # A word written apart as a place ('Universidad de Chile - Santiago') read here as a name word: a
         # candidate that reads it as its place, with the rest of the name exact, comes first.
-        # (not where the name word is the entity's place: "Radius Health (Untied States)", "..., Texarkana")
+        # (not where the name word is the entity's country or region: "Radius Health (Untied States)"; its city
+        # still counts: "Universidad de Chile - Santiago" is not the Universidad de Santiago de Chile)
         placed_as_name = [tokens[i] for i, j, _ in pairs if tokens[i] in query.context and tokens[i] not in query.kept
-                          and name_tokens[j] not in places and name_tokens[j] not in city and name_tokens[j] not in regions]
+                          and name_tokens[j] not in places and name_tokens[j] not in regions]
         if placed_as_name:
             score -= PLACE_AS_NAME_PENALTY
         if self.name_part[name_id]:
