@@ -17,26 +17,31 @@ from registry.matching.text import (
     OTHER_BODY,
     QUALIFIERS,
     STOPWORDS,
+    WRAPPERS,
     Query,
     country_words,
     exact_key,
     fold_name,
     parse_query,
+    region_words,
     tokens_of,
 )
 from registry.matching.words import (
     CITY_DISCOUNT,
+    VOWEL_SIMILARITY,
     _looks_like_acronym,
     _near_city,
     _trigrams,
     place_forms,
     place_tail,
     token_similarity,
+    vowel_variants,
 )
 
 BLOCK_BUDGET = 500  # postings read per query variant before commoner words only re-rank
 
 
+JOINED_PART_PENALTY = 0.1  # an entity matched on a part of another's name that the text writes whole
 SPAN_WEIGHT = 2.0  # a name found within a longer text has a word at least this rare
 # The start of a text that names a unit: an affiliation ("Department of Genetics Stanford University ...").
 _UNIT_START = re.compile(r"^((from|the|and|\d+) )*(department|dept|faculty|school|college|institute|laboratory|lab|"
@@ -45,6 +50,12 @@ _UNIT_START = re.compile(r"^((from|the|and|\d+) )*(department|dept|faculty|schoo
 # A unit named after the institution's name: "Yale University *School of Medicine*".
 _UNIT_AFTER = re.compile(r"^(department|dept|faculty|division|laboratory|lab|graduate school|"
                          r"(school|college|institute|center|centre) (of|for))\b")
+# A unit of the institution whose name ends the text: "... Medical School of", "... Hospital Affiliated to".
+_UNIT_OF = re.compile(r"\b(school|college|institute|center|centre|hospital|clinic|laboratory|lab|department|faculty|"
+                      r"division|program|programme|unit)\b.*\b(of|affiliated to|at)( the)?$")
+# A unit named after the institution's name and a word of its own: "... Diamantina Institute", "... Chan School of".
+_UNIT_WITHIN = re.compile(r"\b(institute|school of|college of|faculty of|department of|center for|centre for|"
+                          r"laboratory|laboratories)\b")
 # Words that carry a name on past a run that is another name: "University *of* Railway Transport",
 # "University *Hospital*", "Université d'Alger *3*", "... *and* Technology".
 _CONTINUATIONS = frozenset(["of", "for", "and", "de", "di", "da", "do", "del", "della", "des", "du", "der", "fur", "und",
@@ -58,6 +69,15 @@ def _carries_name_on(after: tuple[str, ...]) -> bool:
     if word in _CONTINUATIONS or word in GENERIC or word in QUALIFIERS or word.removesuffix("s") in QUALIFIERS:
         return True
     return word.isdigit() and len(word) <= 2 and (len(after) == 1 or not after[1].isdigit())
+
+
+# Words that make a segment a research or clinical unit rather than a teaching institution.
+_RESEARCH_UNITS = frozenset(["center", "centre", "institute", "laboratory", "laboratories", "lab", "hospital", "clinic",
+                             "klinikum", "research", "group", "programme", "program", "unit", "division"])
+
+
+def _research_unit(segment: tuple[str, ...]) -> bool:
+    return "university" not in segment and bool(_RESEARCH_UNITS.intersection(segment))
 
 
 def _distinctive(token: str) -> bool:
@@ -105,11 +125,16 @@ class IndexLookup(IndexScoring):
                     amount = PART_PENALTY + (UNPLACED_PENALTY if variant == query.kept and query.context else 0.0)
                     # of two institutions named ("Barnard College, Columbia University"; "Royal College of Music,
                     # University of London"), the first is the one meant, the second the one it belongs to
-                    amount += LATER_PENALTY * query.named.index(variant) if variant in query.named else 0.0
-                    _penalise(match, amount, f"matched the part {' '.join(variant)!r} only", options)
+                    amount += LATER_PENALTY * self._named_before(query, variant)
+                    why = f"matched the part {' '.join(variant)!r} only"
+                    if self._unit_of_later_university(query, variant):
+                        amount += LATER_PENALTY
+                        why += ", a centre, institute or hospital named before a university it belongs to"
+                    _penalise(match, amount, why, options)
                 known = best.get(entity)
                 if known is None or match.score > known.score or (match.score == known.score and match.exact > known.exact):
                     best[entity] = match
+        self._joined_segments(query, country, options, best)
         if len(query.raw) >= 20 and not any(m.score >= options.probable for m in best.values()):
             for entity, match in self._span_matches(query, country, options):
                 known = best.get(entity)
@@ -119,6 +144,59 @@ class IndexLookup(IndexScoring):
         if not include_below:
             ranked = [m for m in ranked if m.band != "below"]
         return ranked[:limit]
+
+    def _named_before(self, query: Query, variant: tuple[str, ...]) -> int:
+        """How many institutions the text names before this segment: the segments before it that are some
+        institution's name. A unit that is no institution of its own ("Hamdi Mango Center for Scientific
+        Research, The University of Jordan") names none."""
+        if variant not in query.named:
+            return 0
+        university = "university" in variant
+        return sum(1 for segment in query.named[:query.named.index(variant)]
+                   if self.exact.get(exact_key(segment)) and not (university and _research_unit(segment)))
+
+    def _unit_of_later_university(self, query: Query, variant: tuple[str, ...]) -> bool:
+        """A research centre, institute, laboratory or hospital named before a university that the index
+        knows ("Research Institute for X, Kyoto University, Uji"): the text gives the unit and the
+        university it belongs to; the university is the affiliation (as ROR's curated sets answer)."""
+        if variant not in query.named or not _research_unit(variant):
+            return False
+        later = query.named[query.named.index(variant) + 1:]
+        return any("university" in segment and self.exact.get(exact_key(segment)) for segment in later)
+
+    def _joined_segments(self, query: Query, country, options: MatchOptions, best: dict[int, Match]) -> None:
+        """A name with a comma of its own, typed within a longer text ("Department of Entomology, University of
+        California, Davis, California 95616"): two segments in a row that are exactly an institution's name are
+        that institution, and an entity matched on the first of them alone (the University of California
+        System) yields to it: the text names its campus."""
+        segments = query.segments
+        if len(segments) < 2:
+            return
+        whole = exact_key(query.variants[0]) if query.variants else ""
+        for k in range(len(segments) - 1):
+            joined = segments[k] + segments[k + 1]
+            key = exact_key(joined)
+            if not key or _UNIT_START.match(" ".join(segments[k + 1])):
+                continue
+            ids = [i for i in self.exact.get(key, ()) if not self.name_part[i]]
+            if not ids or not any(_distinctive(t) for t in segments[k]):
+                continue
+            first = exact_key(segments[k])
+            for match in best.values():  # read on the first segment alone: a part of the name typed
+                if match.exact and exact_key(tokens_of(fold_name(match.matched_name))) == first:
+                    _penalise(match, JOINED_PART_PENALTY, f"the text names {' '.join(key.split())!r}, of which this is "
+                              "a part", options)
+            for name_id in ids:
+                entity = self.name_entity[name_id]
+                if key == whole:  # the whole text ("University of Wisconsin, Madison"): matched already
+                    continue
+                match = self._exact_match(query, joined, name_id, country, options)
+                rest = [s for i, s in enumerate(segments) if i not in (k, k + 1) and " ".join(s) not in query.dropped]
+                if rest:
+                    _penalise(match, PART_PENALTY, f"matched the part {' '.join(joined)!r} only", options)
+                known = best.get(entity)
+                if known is None or match.score > known.score:
+                    best[entity] = match
 
     def _span_matches(self, query: Query, country, options: MatchOptions) -> list[tuple[int, Match]]:
         """An affiliation written without commas ('Department of Genetics Stanford University Stanford
@@ -141,16 +219,31 @@ class IndexLookup(IndexScoring):
                     span, after = segment[start:start + size], segment[start + size:]
                     if span[0] in STOPWORDS or span[-1] in STOPWORDS or taken.intersection(range(start, start + size)):
                         continue
-                    if (start and not led_by_unit) or start < first or (after and _carries_name_on(after)):
+                    if start < first:
                         continue
                     ids = [i for i in self.exact.get(exact_key(span), ()) if not self.name_part[i]]
                     around = {t for t in segment[max(0, start - 3):start] + after[:2]}
                     if (not ids or OTHER_BODY.intersection(around)
                             or not any(_distinctive(t) and self.weight(t) >= SPAN_WEIGHT for t in span)):
                         continue
+                    # a city that begins with a kind word ("Pennsylvania State University University Park PA")
+                    # does not carry the name on; a run inside a text that no unit word begins ("Complex and
+                    # Distributed IT Systems Technische Universität Berlin Berlin Germany") is the institution
+                    # where only its place follows
+                    ids = [i for i in ids if not (after and _carries_name_on(after))
+                           or after[0] in self.entity_city[self.name_entity[i]]]
+                    begins = start == 0 or (start == 1 and segment[0] == "the")
+                    if not begins and not led_by_unit:
+                        # "Warren Alpert Medical School of Brown University", "... Hospital Affiliated to X University":
+                        # a unit of the institution named last
+                        # (an institute of an academy of sciences is an organisation of its own)
+                        of_it = not after and "academy" not in span and _UNIT_OF.search(" ".join(segment[:start]))
+                        ids = [i for i in ids if of_it or (after and self._only_place(after, self.name_entity[i]))]
+                    if not ids:
+                        continue
                     taken.update(range(start, start + size))
                     for name_id in ids:
-                        if start == 0 and after and not self._place_or_unit(after, self.name_entity[name_id]):
+                        if begins and after and not self._place_or_unit(after, self.name_entity[name_id]):
                             continue
                         match = self._exact_match(query, span, name_id, country, options)
                         _penalise(match, PART_PENALTY, f"{self.name_raw[name_id]!r} found within the text", options)
@@ -162,16 +255,25 @@ class IndexLookup(IndexScoring):
         begin a unit."""
         if words[0].isdigit() or _UNIT_START.match(" ".join(t for t in words if not t.isdigit())):
             return True
+        if _UNIT_WITHIN.search(" ".join(words)):  # "Harvard University T H Chan School of Public Health"
+            return True
         known = country_words(self.entity_country[entity]) | self.entity_city[entity]
         if words[-1] in known - self.entity_city[entity]:  # an address ending in its country
             return True
         return all(t in known or t in STOPWORDS or any(c.isdigit() for c in t) or len(t) <= 2
                    or _near_city(t, self.entity_city[entity]) for t in words)
 
+    def _only_place(self, words: tuple[str, ...], entity: int) -> bool:
+        """The words say where the entity is and nothing else: its city, country, a postcode, a state's code."""
+        known = country_words(self.entity_country[entity]) | self.entity_city[entity] | region_words(self.entity_country[entity])
+        return all(t in known or t in STOPWORDS or any(c.isdigit() for c in t) or len(t) <= 2
+                   or _near_city(t, self.entity_city[entity]) for t in words)
+
     def _placed(self, entity: int, query: Query) -> bool:
         """The words set apart from the name (after a comma, a dash, in brackets) say where the entity
         is, not which: its city, country or acronym, a campus, a postcode."""
-        known = self.entity_city[entity] | country_words(self.entity_country[entity]) | self.entity_acronyms[entity]
+        known = (self.entity_city[entity] | country_words(self.entity_country[entity]) | self.entity_acronyms[entity]
+                 | region_words(self.entity_country[entity]))
         return bool(query.context) and all(
             w in known or w in query.places or w.isdigit() or _near_city(w, self.entity_city[entity]) for w in query.context
         )
@@ -288,13 +390,15 @@ class IndexLookup(IndexScoring):
         for name_id in candidates:
             entity = self.name_entity[name_id]
             city, country_named = self.entity_city[entity], country_words(self.entity_country[entity])
+            regions = region_words(self.entity_country[entity])
             aligned = rest = 0.0
             seat = place_tail(self.name_tokens[name_id])
             for position, word in enumerate(self.name_tokens[name_id]):
                 if word in near:
                     aligned += weight(word)
                 else:
-                    placed = position >= seat or word in country_named or (city and _near_city(word, city))
+                    placed = (position >= seat or word in country_named or word in regions
+                              or (city and _near_city(word, city)))
                     rest += weight(word) * (CITY_DISCOUNT if placed else 1.0)
             if aligned and aligned / (aligned + penalty * rest) >= options.possible:
                 reachable.append(name_id)
@@ -320,6 +424,10 @@ class IndexLookup(IndexScoring):
             known = {word for word, _ in found}
             found += [(other, 0.9) for other in (token + "s", token.removesuffix("s"), *place_forms(token))
                       if other != token and other not in known and other in self.postings]
+            known = {word for word, _ in found}
+            # romanisations differ in a vowel ("Khaled" / "Khalid"), both forms often indexed (for two bodies)
+            found += [(other, VOWEL_SIMILARITY) for other in vowel_variants(token)
+                      if other not in known and other in self.postings]
         if len(self._near) > 200_000:
             self._near.clear()
         self._near[(token, variants)] = found
@@ -342,7 +450,8 @@ class IndexLookup(IndexScoring):
         neither generic nor a function word) and otherwise only generic words or its place: 'Karolinska'
         in SE -> Karolinska Institutet ('Karolinska University Hospital' adds 'hospital', a word that
         tells it apart)."""
-        tokens = [t for t in tokens_of(fold_name(name)) if t not in STOPWORDS]
+        # a legal form or wrapper says what kind of body holds the school, not which ("Stichting Fontys")
+        tokens = [t for t in tokens_of(fold_name(name)) if t not in STOPWORDS and t not in LEGAL_FORMS and t not in WRAPPERS]
         distinctive = {t for t in tokens if t not in GENERIC}
         if not distinctive or len(distinctive) > 3 or any(t not in self.postings for t in distinctive):
             return set()

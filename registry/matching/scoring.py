@@ -13,7 +13,16 @@ from registry.matching.match import (
     Match,
 )
 from registry.matching.state import IndexState
-from registry.matching.text import GENERIC, KIN_KINDS, QUALIFIERS, STOPWORDS, country_words, exact_key, other_country
+from registry.matching.text import (
+    GENERIC,
+    KIN_KINDS,
+    QUALIFIERS,
+    STOPWORDS,
+    country_words,
+    exact_key,
+    other_country,
+    region_words,
+)
 from registry.matching.words import CITY_DISCOUNT, _near_city, align, extra_cost, place_tail, token_similarity
 
 
@@ -146,13 +155,17 @@ class IndexScoring(IndexState):
                 _near_city(name_tokens[trailing - 1], city) or name_tokens[trailing - 1] in places):
             trailing -= 1
         seat = place_tail(name_tokens)
+        regions = region_words(self.entity_country[entity])
         if trailing == len(name_tokens) and not used_n & set(range(seat, len(name_tokens))):
             trailing = seat
         for j, token in enumerate(name_tokens):
             if j in used_n:
                 continue
             cost = extra_cost(token, weight(token))
-            name_extra += cost * CITY_DISCOUNT if j >= trailing else cost
+            # its city costs as little inside the name as closing it: "Tor Vergata University" is the University of
+            # Rome Tor Vergata (the blocking estimate reads the city so already)
+            placed = j >= trailing or (city and token in city) or token in regions
+            name_extra += cost * CITY_DISCOUNT if placed else cost
             if token not in STOPWORDS:
                 extra_n.append(token)
         denominator = matched + options.query_extra_penalty * (query_extra + partial) + options.extra_word_penalty * name_extra
@@ -163,7 +176,10 @@ class IndexScoring(IndexState):
         score -= KIN_PENALTY * len(kin)
         # A word written apart as a place ('Universidad de Chile - Santiago') read here as a name word: a
         # candidate that reads it as its place, with the rest of the name exact, comes first.
-        placed_as_name = [tokens[i] for i in used_q if tokens[i] in query.context and tokens[i] not in query.kept]
+        # (not where the name word is the entity's country or region: "Radius Health (Untied States)"; its city
+        # still counts: "Universidad de Chile - Santiago" is not the Universidad de Santiago de Chile)
+        placed_as_name = [tokens[i] for i, j, _ in pairs if tokens[i] in query.context and tokens[i] not in query.kept
+                          and name_tokens[j] not in places and name_tokens[j] not in regions]
         if placed_as_name:
             score -= PLACE_AS_NAME_PENALTY
         if self.name_part[name_id]:

@@ -12,6 +12,7 @@ rest as context (a city, a country) that can agree with a candidate but is not i
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from registry.text import fold
 # Abbreviations people write, after folding and with the dot removed.
 ABBREVIATIONS = {
     "univ": ("university",),
+    "st": ("saint",),  # "St. Joseph University" is Saint Joseph University ("Str." is the street)
     "uni": ("university",),
     "tu": ("technical", "university"),  # Technische Universität: TU München, TU Delft, TU Wien
     "inst": ("institute",),
@@ -200,6 +202,8 @@ _UNIT_SUFFIX = re.compile(
     r"((school|college|faculty) of (medical|health science|dentistry|nursing|pharmacy|public health)"
     r"|medical (school|faculty|college)|college medical)$"
 )
+# A unit's first words that may also begin an institution's own name ("School of Oriental and African Studies").
+_SCHOOL_NAME = re.compile(r"^(school|college|institute|academy|center|centre) (of|for)\b")
 # Words that show a segment names an institution rather than a place.
 _INSTITUTION_WORDS = frozenset(
     [
@@ -214,7 +218,7 @@ _NON_WORD = re.compile(r"[^a-z0-9]+")
 # A word run into a number ('University1-21-40', '1Department'): written apart.
 _GLUED_DIGITS = re.compile(r"(?<=[a-z]{3})(?=[0-9])|(?<=[0-9])(?=[a-z]{3})")
 # Two words run together in a typed text ('EngineeringNanjing'), not a name's own capital ('McGill', 'DePaul').
-_GLUED_WORDS = re.compile(r"(?<=[a-z]{4})(?=[A-Z][a-z])")
+_GLUED_WORDS = re.compile(r"(?<=[a-zß-ÿ]{4})(?=[A-Z][a-zß-ÿ])")
 _SEGMENT_BREAK = re.compile(r"[,;()\[\]|]|\s+[-\u2013\u2014/]\s+")
 
 
@@ -256,13 +260,13 @@ def tokens_of(folded: str) -> list[str]:
 
 # Words a legal name puts before the institution's own name: "Stichting Fontys", "Association EPITA",
 # "Fundación Universidad San Jorge". Only in front: "European University Association" is an association.
-_WRAPPERS = frozenset(["stichting", "association", "asociacion", "associazione", "associacao", "fundacion", "fundacio",
+WRAPPERS = frozenset(["stichting", "association", "asociacion", "associazione", "associacao", "fundacion", "fundacio",
                        "fundacao", "fundacja", "stiftung", "verein", "stowarzyszenie", "foundation"])
 
 
 def _without_wrapper(tokens: list[str]) -> list[str]:
     meaningful = [t for t in tokens[1:] if t not in STOPWORDS]
-    if tokens and tokens[0] in _WRAPPERS and len(meaningful) >= 2 and tokens[1] not in STOPWORDS:
+    if tokens and tokens[0] in WRAPPERS and len(meaningful) >= 2 and tokens[1] not in STOPWORDS:
         return tokens[1:]
     return tokens
 
@@ -310,6 +314,10 @@ def exact_key(tokens: Iterable[str]) -> str:
 # Words that introduce the person an institution is named after: "Yelets State University named after Ivan
 # Bunin", "Politechnika Bydgoska im. Jana i Jędrzeja Śniadeckich", "... imeni M.V. Lomonosova".
 _EPONYM = frozenset(["im", "imeni", "imienia", "named"])
+# A title before the person's name: "University of Curaçao Dr. Moises da Costa Gomez". Only after a name that
+# says which institution it is by a word of its own (a place): "Hospital Universitario Dr. Peset" is not a
+# hospital universitario.
+_TITLES = frozenset(["dr", "prof"])
 
 
 def without_eponym(tokens: tuple[str, ...]) -> tuple[str, ...] | None:
@@ -323,6 +331,11 @@ def without_eponym(tokens: tuple[str, ...]) -> tuple[str, ...] | None:
             if any(t not in GENERIC and t not in STOPWORDS for t in head):
                 return head
             return None
+        if token in _TITLES and position >= 2 and position + 2 < len(tokens):
+            head = tokens[:position]
+            named = [t for t in head if t not in GENERIC and t not in STOPWORDS and t not in QUALIFIERS
+                     and not t.startswith("universit")]
+            return head if named else None
     return None
 
 
@@ -398,6 +411,24 @@ def country_words(code: str | None) -> frozenset[str]:
     for name, other in _country_lookup().items():
         if other == code:
             words.update(name.split())
+    return frozenset(words - STOPWORDS)
+
+
+@cache
+def region_words(code: str | None) -> frozenset[str]:
+    """The one-word names of a country's regions, states and provinces (ISO 3166-2, through pycountry: 'tirol',
+    'occitanie', 'haryana', 'missouri'): a name that adds its region ("Université de Technologie Tarbes
+    Occitanie") is the same name without it."""
+    if not code:
+        return frozenset()
+    import pycountry
+
+    words = set()
+    for subdivision in pycountry.subdivisions.get(country_code=code) or ():
+        name = re.split(r"[\[,(]", subdivision.name)[0]
+        tokens = tokens_of(fold(name))
+        if len(tokens) == 1 and len(tokens[0]) >= 4 and tokens[0] not in GENERIC and tokens[0] not in QUALIFIERS:
+            words.add(tokens[0])
     return frozenset(words - STOPWORDS)
 
 
@@ -478,10 +509,45 @@ def _around_units(segment: tuple[str, ...]) -> list[tuple[str, ...]]:
     return [f for f in found if any(t not in GENERIC and t not in STOPWORDS for t in f) and f != segment]
 
 
+# What affiliation strings carry besides words: markup ("<I>...</I>", "&amp;") and footnote marks, before the text
+# ("1West Virginia Univ.", "a   School of ...") or after an institution's name ("Stanford University 1 , Stanford",
+# "Fudan University 1 State Key Laboratory ..."); a number naming the institution ("Université Paris 8", "Université
+# d'Alger 3") follows no kind word or is followed by neither a comma nor a unit.
+_ANY_DIGIT = re.compile(r"\d")
+_MARKUP = re.compile(r"</?[A-Za-z][^<>]{0,20}>")
+_FOOTNOTE_START = re.compile(r"^\s*(?:\d{1,2}|[a-z](?=\s{2,}))\s*(?=[A-Z][a-z])")
+_FOOTNOTE_AFTER_NAME = re.compile(
+    r"(?i:\b(universit\w*|college|institute|school|hospital))\s*\d{1,2}\s*(?=,|\s(?:Department|Dept|Faculty|School|"
+    r"Laboratory|Lab|State Key|Key Laboratory|Institute|Division|Center|Centre|Departamento|Dipartimento|Graduate)\b)")
+
+
+# What an affiliation says about the author, not the organisation: "Current address:", "Currently at", "Formerly".
+_BOILERPLATE = re.compile(r"^\s*(?i:(?:current(?:ly)?|present|permanent)\s*(?:address)?\s*(?:at|with|in)?|"
+                          r"formerly\s*(?:at|with)?|now\s*(?:at|with)|also\s*(?:at|with)|on leave from)\s*:?\s*(?=[A-Z])")
+# Words run together where a list lost its spaces: "Institute ofTianjin University", "CONICETUniversidad".
+_GLUED_FUNCTION_WORD = re.compile(r"(?<=\s)(at|of|the|and)(?=[A-Z][a-z])")
+_GLUED_ACRONYM = re.compile(r"(?<=[A-Z]{3})(?=[A-Z][a-z]{2})")
+# Where a list lost its commas, two spaces before an acronym ("University of Strathclyde  SUPA") or a dash that is
+# no hyphen ("Universidad Nacional de Colombia—Medellín") part the text.
+_LOST_COMMA = re.compile(r"\s{2,}(?=[A-Z0-9][A-Z0-9&/-]+(\s|$))|\u2014")
+
+
+def without_markup(raw: str) -> str:
+    """The text without markup, entities, footnote marks and the words about an author ("Currently at")."""
+    text = html.unescape(_MARKUP.sub(" ", raw)) if "<" in raw or "&" in raw else raw
+    text = _GLUED_ACRONYM.sub(" ", _GLUED_FUNCTION_WORD.sub(r"\1 ", _BOILERPLATE.sub("", text)))
+    if _ANY_DIGIT.search(text):
+        text = _FOOTNOTE_AFTER_NAME.sub(r"\1,", text)
+    if text[:1].isdigit() or text[:1].islower():
+        text = _FOOTNOTE_START.sub("", text)
+    return _LOST_COMMA.sub(", ", text) if "  " in text or "\u2014" in text else text
+
+
 def parse_query(raw: str) -> Query:
     """Split a typed name on commas, semicolons, brackets and spaced dashes; drop unit
     segments; keep institution-like segments as variants and the rest as context."""
-    segments = [tuple(tokens_of(part)) for part in _SEGMENT_BREAK.split(_SEAT.sub(",", fold_name(_GLUED_WORDS.sub(" ", raw))))]
+    text = without_markup(raw)
+    segments = [tuple(tokens_of(part)) for part in _SEGMENT_BREAK.split(_SEAT.sub(",", fold_name(_GLUED_WORDS.sub(" ", text))))]
     segments = [s for s in segments if s]
     if not segments:
         return Query(raw, ())
@@ -496,6 +562,14 @@ def parse_query(raw: str) -> Query:
         else:
             country = country or segment_country(segment)
             context.append(segment)
+    others = [s for s in segments if " ".join(s) not in dropped]
+    if dropped and not kept and 0 < sum(map(len, others)) <= 4 and all(len(t) <= 4 for s in others for t in s):
+        # "School of Pedagogical and Technological Education - A.S.PAI.T.E.": the only body named is the school,
+        # the rest an acronym or a short place (not "School of Public Health, <a name in another script>")
+        named = [s for s in segments if " ".join(s) in dropped and _SCHOOL_NAME.match(" ".join(s))]
+        if named:
+            dropped = [d for d in dropped if d != " ".join(named[0])]
+            kept = [named[0]] + kept
     if not kept:  # "Karolinska, Stockholm": the first remaining segment is the name
         rest = [s for s in segments if " ".join(s) not in dropped] or [segments[-1]]
         kept, context = [rest[0]], rest[1:]

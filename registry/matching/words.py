@@ -126,11 +126,33 @@ def token_similarity(a: str, b: str) -> float:
     if cached is None:
         cached = 0.9 if _adjective_of(a, b) else fuzz.ratio(a, b) / 100.0 if shorter >= 5 else 0.0
         if shorter < 8 and cached < 0.85:  # "toyo" is not "tokyo", "wien" not "wine"
-            cached = 0.0
+            cached = VOWEL_SIMILARITY if _vowel_variant(a, b) else 0.0
         if len(_SIMILARITY) > 2_000_000:
             _SIMILARITY.clear()
         _SIMILARITY[key] = cached
     return cached
+
+
+VOWEL_SIMILARITY = 0.85
+_VOWELS = "aeiou"
+
+
+def _vowel_variant(a: str, b: str) -> bool:
+    """One vowel inside the word written as another, as romanisations of one name differ ('Khaled' / 'Khalid',
+    'Osman' / 'Usman' not: the first letter stays), in a word of at least six letters: the ending, which
+    declines a word ('Krakowa' / 'Krakowie'), is left alone."""
+    if len(a) != len(b) or len(a) < 6 or a.isdigit():
+        return False
+    differ = [k for k in range(len(a)) if a[k] != b[k]]
+    return len(differ) == 1 and 0 < differ[0] < len(a) - 1 and a[differ[0]] in _VOWELS and b[differ[0]] in _VOWELS
+
+
+def vowel_variants(word: str) -> list[str]:
+    """The words ``_vowel_variant`` pairs with ``word``."""
+    if len(word) < 6 or word.isdigit():
+        return []
+    return [word[:k] + v + word[k + 1:] for k in range(1, len(word) - 1) if word[k] in _VOWELS
+            for v in _VOWELS if v != word[k]]
 
 
 def _transposed(a: str, b: str) -> bool:
@@ -160,8 +182,12 @@ def align(query, name, minimum: float = 0.8) -> list[tuple[int, int, float]]:
             used_n.add(equal)
             pairs.append((i, equal, 1.0))
     used_q: set[int] = {i for i, _, _ in pairs}
+    # a word written as two on the other side ("Portharcourt" / "Port Harcourt") pairs with both before a typo
+    # pairs it with one of them ("harcourt", 0.8) and leaves the other a missing word
+    pairs += _joined_pairs(query, name, used_q, used_n)
+    rest = [(i, word) for i, word in rest if i not in used_q]
     if not rest:
-        return pairs + _joined_pairs(query, name, used_q, used_n) + _kin_pairs(query, name, used_q, used_n)
+        return pairs + _kin_pairs(query, name, used_q, used_n)
     candidates = []
     for j, other in enumerate(name):
         size = len(other)
@@ -181,7 +207,7 @@ def align(query, name, minimum: float = 0.8) -> list[tuple[int, int, float]]:
         used_q.add(-i)
         used_n.add(-j)
         pairs.append((-i, -j, similarity))
-    return pairs + _joined_pairs(query, name, used_q, used_n) + _kin_pairs(query, name, used_q, used_n)
+    return pairs + _kin_pairs(query, name, used_q, used_n)
 
 
 def _kin_pairs(query, name, used_q: set[int], used_n: set[int]) -> list[tuple[int, int, float]]:
