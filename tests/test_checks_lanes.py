@@ -10,7 +10,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import new_registry
 
 from benchmarks.synth import build_synthetic
 from checks import lanes, run
@@ -125,5 +124,6 @@ def test_a_check_goes_to_the_lane_that_built_its_temp_table():
 def test_a_small_registry_runs_on_one_connection(synthetic, tmp_path):
     db = copy(synthetic, tmp_path / "small.db")
     assert run_checks(db, today=TODAY, actor="test").lanes == 1  # a file this small gains nothing
-    in_memory = store.connect(new_registry(":memory:"))
+    in_memory = store.connect(":memory:")
+    store.ensure_schema(in_memory)
     assert run_checks(in_memory, today=TODAY, actor="test", lanes=2).lanes == 1
