@@ -15,7 +15,7 @@ def test_the_api_verbs_work_on_a_path(tmp_path):
     path = tmp_path / "api.db"
     seed = tmp_path / "seed.yml"
     seed.write_text("institutions:\n  - {id: uio, name: University of Oslo, country: NO}\n", encoding="utf-8")
-    registry.init(path)
+    registry.init(path, reference=False)  # the verbs, not the reference (tests/test_match_cli.py loads that)
     plan = registry.load([seed], db_path=path, actor="api-user")
     assert plan.counts()["institutions"] == {"insert": 1}
     assert registry.stats(path)["tables"]["institution_names"] == 1

@@ -52,7 +52,7 @@ def test_checks_and_dedupe_report_their_progress(tmp_path):
 
 def test_a_command_writing_to_a_pipe_shows_no_bar(tmp_path):
     path = tmp_path / "r.db"
-    api.init(path)
+    api.init(path, reference=False)
     result = CliRunner().invoke(cli, ["check", "--db", str(path), "--fail-on", "never"])
     assert result.exit_code == 0, result.output
     assert "running checks" not in result.output
