@@ -24,13 +24,15 @@ def create_found_table(conn, table: str) -> None:
     )
 
 
-# A check's rows, copied inside SQLite with the finding's id and its subject's label.
+# A check's rows, copied inside SQLite with the finding's id and its subject's label. The
+# OFFSET keeps SQLite from flattening the inner select into this one: flattened, the check's
+# registry_message(...), used twice here, ran twice for every finding.
 _COPY_FOUND = """
 INSERT INTO {table} (id, code, family, severity, subject_table, subject_id, subject_label, message, evidence)
 SELECT :check_code || ':' || subject_table || ':' || subject_id, :check_code, :check_family, :check_severity,
        subject_table, subject_id, {label}, registry_message_text(message), registry_message_evidence(message, evidence)
 FROM (SELECT subject_table, CAST(subject_id AS TEXT) AS subject_id, message, json(coalesce(evidence, '{{}}')) AS evidence
-      FROM ({sql})) AS found
+      FROM ({sql}) LIMIT -1 OFFSET 0) AS found
 """
 _ONE_FOUND = "SELECT :subject_table AS subject_table, :subject_id AS subject_id, :message AS message, :evidence AS evidence"
 

@@ -65,3 +65,20 @@ def test_a_finding_reopened_takes_the_checks_current_severity(db, monkeypatch):
     again = run_checks(db, only=["DQ05"], today=DAY3, actor="test")
     row = finding(db)
     assert again.new == 1 and (row["status"], row["severity"], row["resolved_on"]) == ("open", "medium", None)
+
+
+def test_a_findings_message_is_made_once_per_finding(db):
+    """Recording reads the message twice (text and evidence); the check's registry_message(...)
+    runs once: a Python call per finding, two million at a million agreements."""
+    from registry import i18n
+
+    calls = []
+
+    def counted(*arguments):
+        calls.append(1)
+        return i18n.message_sql(*arguments)
+
+    db.conn.create_function("registry_message", -1, counted, deterministic=True)
+    result = run_checks(db, only=["DQ05"], today=DAY1, actor="test", lanes=1)
+    assert result.new == 1 and finding(db)["message"]
+    assert len(calls) == 1

@@ -263,3 +263,16 @@ def test_checks_listed_and_run_in_swedish(registry_file):
     run = CliRunner().invoke(cli, ["check", "--db", str(registry_file), "--lang", "sv", "--fail-on", "never", "--family", "GRE"])
     assert run.exit_code == 0, run.output
     assert 'Avtalet "Joint PhD with Queensland" anger varken uppsägningsklausul eller uppsägningstid.' in run.output
+
+
+@pytest.mark.parametrize("template, values", [
+    ('Agreement "{title}" ended {days} days ago.', {"title": "Ö & {x}", "days": 12}),
+    ("{a}{b} and {missing}, {{braces}}", {"a": None, "b": 1.5}),
+    ("{days:d} days, {title!r}", {"days": "not a number", "title": "T"}),  # format and conversion: the formatter
+    ("{a.real} and {b[0]}", {"a": 3, "b": "xy"}),  # attribute and index: the formatter
+    ("no fields", {}),
+])
+def test_a_message_renders_as_the_lenient_formatter_does(template, values):
+    """Messages with plain fields skip string.Formatter (one per finding); the text is the same."""
+    want = i18n._LenientFormatter().format(template, **values)
+    assert i18n.recorded_message(i18n.message_sql(template, *[item for pair in values.items() for item in pair])) == want

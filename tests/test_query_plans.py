@@ -38,6 +38,12 @@ def test_canned_queries_look_children_up_by_agreement(bulk_registry, name):
     for child in ("t", "f"):
         lookups = [s for s in steps if s.startswith(f"SEARCH {child} ")]
         assert all("agreement=?" in s for s in lookups), lookups
+    # the page's first agreements come dated ones first, in ends_on order straight from the
+    # index, so only ties are sorted: "order by ends_on is null" sorted every active agreement
+    first = next(i for i, s in enumerate(steps) if s.startswith(("SEARCH a ", "SCAN a ")))
+    assert "idx_agreements_status_ends_on (status=? AND ends_on>?" in steps[first], steps
+    first_sort = next(s for s in steps[first:] if "ORDER BY" in s)
+    assert first_sort == "USE TEMP B-TREE FOR RIGHT PART OF ORDER BY", steps
 
 
 @pytest.fixture(scope="module")
