@@ -17,6 +17,10 @@ SCHEMA_FINGERPRINTS: tuple[str, ...] = (
     # labels (codes in words, search words); institutions.medical_faculty and medical_faculty_source;
     # search finds by country names, networks, kinds, subjects (topics columns)
     "069d3ecf461da09061a9cc9cde9ce445756bd114091bc839dd12250dcc319d7e",
+    # 3 (2026-12): agreements indexed by (status, ends_on, id) and (kind, title, id), so that the
+    # lists of active agreements by end date and of Erasmus IIAs by title read a page in index order
+    # (at a million agreements each page sorted every row)
+    "1f9608d9c33a1badc6d472f3a5a58d2b46b1b7b7774d5814fc9ae95b7974fed6",
 )
 
 SCHEMA_VERSION = len(SCHEMA_FINGERPRINTS)

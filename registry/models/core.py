@@ -523,8 +523,8 @@ class Agreement(Record):
 
     id: Slug
     title: NonEmpty
-    kind: Annotated[AgreementKind, Indexed()]
-    status: Annotated[AgreementStatus, Indexed(then=("ends_on",))]
+    kind: Annotated[AgreementKind, Indexed(then=("title", "id"))]
+    status: Annotated[AgreementStatus, Indexed(then=("ends_on", "id"))]
     signed_on: date | None = None
     starts_on: date | None = None
     ends_on: Annotated[date | None, Indexed()] = None
