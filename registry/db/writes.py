@@ -16,6 +16,7 @@ from __future__ import annotations
 import gc
 import itertools
 import logging
+import sqlite3
 import time
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Sequence
@@ -585,6 +586,30 @@ def _write_whole(db: sqlite_utils.Database, batch: _Batch, found: list[Problem],
     return plan
 
 
+# SQLite's page cache during a streamed write, in KiB (its default is 2 MB). Past a few tens
+# of thousands of institutions, the random lookups of a load (its references' parents, each
+# partner's names when the search index is rebuilt at the end) no longer fit 2 MB, and every
+# one becomes a read from the file; this keeps them in memory, well under the 1 GB a load may
+# take. The connection's own size comes back afterwards.
+STREAMED_CACHE_KIB = 256 * 1024
+
+
+@contextmanager
+def larger_cache(conn: sqlite3.Connection, kib: int = STREAMED_CACHE_KIB) -> Iterator[None]:
+    """The connection's page cache at least ``kib`` KiB meanwhile."""
+    before = conn.execute("PRAGMA cache_size").fetchone()[0]
+    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+    held = -before if before < 0 else before * page_size // 1024
+    if held >= kib:
+        yield
+        return
+    conn.execute(f"PRAGMA cache_size = -{kib}")
+    try:
+        yield
+    finally:
+        conn.execute(f"PRAGMA cache_size = {before}")
+
+
 class _DryRun(Exception):
     """Rolls a streamed dry run back once it is planned."""
 
@@ -598,7 +623,8 @@ def _write_streamed(db: sqlite_utils.Database, batches: Iterable[_Batch], found:
     so that every problem is reported at once; the transaction is then rolled back."""
     total = Plan()
     try:
-        with transaction(db, actor=actor or default_actor(), source=source), _PendingReferences(db) as pending:
+        with larger_cache(db.conn), transaction(db, actor=actor or default_actor(), source=source), \
+                _PendingReferences(db) as pending:
             bulk = BulkWrite(db)
             for number, batch in enumerate(batches, 1):
                 if found:
