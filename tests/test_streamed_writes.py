@@ -212,3 +212,23 @@ def test_a_file_of_many_bad_records_lists_the_first_and_counts_the_rest(registry
     problems = raised.value.problems
     assert [p.code for p in problems] == ["invalid-value"] * 5 + ["more-problems"]
     assert problems[-1].message == "7 more problems like these are not listed"
+
+
+def test_a_streamed_write_has_a_larger_page_cache_meanwhile_and_gives_the_connection_its_own_back(registry_db, monkeypatch):
+    """The random lookups of a large load stay in memory (issue 19); afterwards, and after a
+    failed write, the connection's cache is the size it was."""
+    registry_db.conn.execute("PRAGMA cache_size = -3000")
+    seen = []
+    apply = writes.BulkWrite.apply
+
+    def watched(self, plan):
+        seen.append(self.db.conn.execute("PRAGMA cache_size").fetchone()[0])
+        apply(self, plan)
+
+    monkeypatch.setattr(writes.BulkWrite, "apply", watched)
+    store.write_records(registry_db, iter([Institution.model_validate(HOME), *institutions(5)]), actor="tester", source="s")
+    assert seen and set(seen) == {-writes.STREAMED_CACHE_KIB}
+    assert registry_db.conn.execute("PRAGMA cache_size").fetchone()[0] == -3000
+    with pytest.raises(ProblemsFound):
+        store.write_records(registry_db, iter([*institutions(4), agreement(1, "nowhere")]), actor="tester", source="s")
+    assert registry_db.conn.execute("PRAGMA cache_size").fetchone()[0] == -3000

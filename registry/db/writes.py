@@ -15,6 +15,9 @@ from __future__ import annotations
 
 import gc
 import itertools
+import logging
+import sqlite3
+import time
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -33,6 +36,10 @@ from registry.models import Record
 from registry.problems import Problem, ProblemsFound
 
 _CHUNK = 500
+
+# ``registry.db.writes`` at DEBUG: each streamed batch's time and the end's steps, to see what
+# grows with the size of a load (issue 19).
+log = logging.getLogger(__name__)
 
 # Records planned and written together when an input is streamed: big enough that the
 # per-statement costs vanish, small enough that one batch's rows, plans and audit entries
@@ -334,24 +341,30 @@ class BulkWrite:
 
     def finish(self) -> None:
         conn = self.db.conn
+        started = time.process_time()
         for _, sql in self.dropped_indexes:
             conn.execute(sql)
+        log.debug("%d indexes rebuilt: %.3f s CPU", len(self.dropped_indexes), time.process_time() - started)
         self.dropped_indexes = []
         if self.dropped_triggers is not None:
+            started = time.process_time()
             rebuild_search(self.db)
             for _, sql in self.dropped_triggers:
                 conn.execute(sql)
             self.dropped_triggers = None
+            log.debug("search index rebuilt: %.3f s CPU", time.process_time() - started)
         if self.changed > BULK_SEARCH_REBUILD:
             # Fresh statistics after a bulk write: without them SQLite may look terms up by their
             # category instead of their agreement, and a canned query takes minutes, not ms.
             # Sampled: estimates from ANALYSIS_ROWS rows per index plan as well as exact counts,
             # and take seconds, not a minute, over the millions of rows of a large registry.
+            started = time.process_time()
             conn.execute(f"PRAGMA analysis_limit = {ANALYSIS_ROWS}")
             try:
                 conn.execute("ANALYZE")
             finally:
                 conn.execute("PRAGMA analysis_limit = 0")
+            log.debug("statistics refreshed: %.3f s CPU", time.process_time() - started)
 
 
 def _apply_logged(db: sqlite_utils.Database, plan: Plan) -> None:
@@ -573,6 +586,30 @@ def _write_whole(db: sqlite_utils.Database, batch: _Batch, found: list[Problem],
     return plan
 
 
+# SQLite's page cache during a streamed write, in KiB (its default is 2 MB). Past a few tens
+# of thousands of institutions, the random lookups of a load (its references' parents, each
+# partner's names when the search index is rebuilt at the end) no longer fit 2 MB, and every
+# one becomes a read from the file; this keeps them in memory, well under the 1 GB a load may
+# take. The connection's own size comes back afterwards.
+STREAMED_CACHE_KIB = 256 * 1024
+
+
+@contextmanager
+def larger_cache(conn: sqlite3.Connection, kib: int = STREAMED_CACHE_KIB) -> Iterator[None]:
+    """The connection's page cache at least ``kib`` KiB meanwhile."""
+    before = conn.execute("PRAGMA cache_size").fetchone()[0]
+    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+    held = -before if before < 0 else before * page_size // 1024
+    if held >= kib:
+        yield
+        return
+    conn.execute(f"PRAGMA cache_size = -{kib}")
+    try:
+        yield
+    finally:
+        conn.execute(f"PRAGMA cache_size = {before}")
+
+
 class _DryRun(Exception):
     """Rolls a streamed dry run back once it is planned."""
 
@@ -586,11 +623,13 @@ def _write_streamed(db: sqlite_utils.Database, batches: Iterable[_Batch], found:
     so that every problem is reported at once; the transaction is then rolled back."""
     total = Plan()
     try:
-        with transaction(db, actor=actor or default_actor(), source=source), _PendingReferences(db) as pending:
+        with larger_cache(db.conn), transaction(db, actor=actor or default_actor(), source=source), \
+                _PendingReferences(db) as pending:
             bulk = BulkWrite(db)
-            for batch in batches:
+            for number, batch in enumerate(batches, 1):
                 if found:
                     continue
+                started = time.process_time()
                 clashes = unique_clashes(db, batch.records, batch.locations)
                 if clashes:
                     found += clashes
@@ -599,6 +638,8 @@ def _write_streamed(db: sqlite_utils.Database, batches: Iterable[_Batch], found:
                 plan = plan_changes(db, batch.records, merge=merge, complete=batch.complete)
                 bulk.apply(plan)
                 total.absorb(plan)
+                log.debug("batch %d: %d records, %d changes, %.3f s CPU", number, len(batch.records), len(plan.changes),
+                          time.process_time() - started)
             if not found:
                 found += pending.unresolved()
             if found:
