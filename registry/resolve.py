@@ -35,8 +35,9 @@ from registry.identifier_index import IdentifierIndex, KeyHit, erasmus_identifie
 from registry.matching import Match, MatchOptions, NameIndex
 from registry.matching.identifiers import TypedIdentifier, embedded_identifiers, typed_identifier
 from registry.matching.match import FORMER_PENALTY
-from registry.matching.text import GENERIC, STOPWORDS, exact_key, normalize, tokens_of
+from registry.matching.text import GENERIC, STOPWORDS, exact_key, tokens_of
 from registry.models import Institution, InstitutionName
+from registry.models.reference import normalized
 from registry.problems import Problem, ProblemsFound
 from registry.progress import NO_PROGRESS, Progress
 from registry.reference import reference_stamp, ror_id
@@ -179,7 +180,8 @@ def _engine_version() -> str:
 
 def _build_reference_index(db: sqlite_utils.Database) -> NameIndex:
     # Names are normalised afresh rather than read from name_normalized: a stored form may come from an
-    # older normaliser (the index is rebuilt whenever the engine's code changes).
+    # older normaliser (the index is rebuilt whenever the engine's code changes). Through the reference
+    # model's cache: a process that has just loaded the reference (init, the demo) normalised them already.
     rows = db.conn.execute(
         "SELECT n.reference, n.name, r.country, n.kind, r.source FROM reference_names n "
         "JOIN reference_institutions r ON r.id = n.reference ORDER BY r.source = 'hipo'"
@@ -190,7 +192,7 @@ def _build_reference_index(db: sqlite_utils.Database) -> NameIndex:
     # is the Munich University of Applied Sciences), not a rival to it.
     entries, ror_names = [], set()
     for reference, name, country, kind, source in rows:
-        normalised = normalize(name)
+        normalised = normalized(name)
         key = (exact_key(normalised.split()), country)
         if source == "hipo" and key in ror_names:
             continue
