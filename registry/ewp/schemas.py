@@ -97,18 +97,7 @@ def validate(tree: etree._ElementTree, kind: str, *, where: str, directory: Path
     schema = load_schema(kind, directory)
     problems = []
     for error in schema.iter_errors(_without_comments(tree)):
-        line = getattr(error, "sourceline", None)
-        element = error.elem
-        name = etree.QName(element).localname if element is not None and isinstance(element.tag, str) else None
-        problems.append(
-            Problem(
-                "schema-invalid",
-                f"{where}:{line}" if line else where,
-                f"fails {SCHEMA_FILES[kind]}: {error.reason}",
-                field=name,
-                value=(element.text.strip() or None) if element is not None and element.text else None,
-            )
-        )
+        problems.append(_problem(error, kind, where))
         if len(problems) >= MAX_ERRORS:
             break
     return Validation(True, problems)
