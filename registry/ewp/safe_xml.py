@@ -44,6 +44,19 @@ def _dtd_refused(where: str, doctype: str | None) -> Problem:
     )
 
 
+def _refuse_dtd(docinfo, where: str) -> None:
+    if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
+        raise ProblemsFound([_dtd_refused(where, docinfo.doctype or None)])
+
+
+def _syntax_problem(error: etree.XMLSyntaxError, head: bytes, where: str) -> Problem:
+    """What a parse error says: a refused DTD when the document declares one (libxml2 may stop on
+    the DTD itself, e.g. entity amplification), else the line that is not well-formed."""
+    if _mentions_doctype(head):
+        return _dtd_refused(where, None)
+    return Problem("xml-syntax", f"{where}:{error.lineno or 1}", f"not well-formed XML: {error.msg}")
+
+
 def parse(source: str | Path | bytes, *, where: str | None = None) -> etree._ElementTree:
     """Parse a file or bytes safely; raise ProblemsFound naming the line for anything refused."""
     if isinstance(source, bytes):
@@ -60,13 +73,8 @@ def parse(source: str | Path | bytes, *, where: str | None = None) -> etree._Ele
     try:
         tree = etree.ElementTree(etree.fromstring(data, _parser()))
     except etree.XMLSyntaxError as error:
-        if _mentions_doctype(data):  # libxml2 may stop on the DTD itself (e.g. entity amplification)
-            raise ProblemsFound([_dtd_refused(where, None)]) from None
-        line = error.lineno or 1
-        raise ProblemsFound([Problem("xml-syntax", f"{where}:{line}", f"not well-formed XML: {error.msg}")]) from None
-    docinfo = tree.docinfo
-    if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
-        raise ProblemsFound([_dtd_refused(where, docinfo.doctype or None)])
+        raise ProblemsFound([_syntax_problem(error, data, where)]) from None
+    _refuse_dtd(tree.docinfo, where)
     for node in tree.iter(etree.Entity):
         raise ProblemsFound(
             [Problem("xml-entity-refused", f"{where}:{node.sourceline or 1}", "entity references are not allowed", value=node.text)]
@@ -109,9 +117,7 @@ def iter_children(path: str | Path, *, where: str | None = None) -> Generator[et
                 depth += 1
                 if root is None:
                     root = element
-                    docinfo = element.getroottree().docinfo
-                    if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
-                        raise ProblemsFound([_dtd_refused(where, docinfo.doctype or None)])
+                    _refuse_dtd(element.getroottree().docinfo, where)
                     yield root
                 continue
             depth -= 1
@@ -125,7 +131,4 @@ def iter_children(path: str | Path, *, where: str | None = None) -> Generator[et
             while element.getprevious() is not None:
                 del element.getparent()[0]
     except etree.XMLSyntaxError as error:
-        if _mentions_doctype(head):  # libxml2 may stop on the DTD itself (e.g. entity amplification)
-            raise ProblemsFound([_dtd_refused(where, None)]) from None
-        line = error.lineno or 1
-        raise ProblemsFound([Problem("xml-syntax", f"{where}:{line}", f"not well-formed XML: {error.msg}")]) from None
+        raise ProblemsFound([_syntax_problem(error, head, where)]) from None
