@@ -16,6 +16,8 @@ from typing import Any
 
 from registry import db as store
 from registry import documents
+from registry.models import by_table
+from registry.schema import table_specs
 
 HISTORY_LIMIT = 200
 SHOWN_LENGTH = 120
@@ -194,7 +196,38 @@ def history(conn: sqlite3.Connection, agreement: str, tables: set[str]) -> list[
             (c, shown(row[c])) for c in HISTORY_SUBJECT.get(entry["table_name"], ()) if row.get(c) not in (None, "")
         ]
         entry["changes"] = _changed_fields(before, after) if entry["operation"] == "update" else []
+    _name_referenced(conn, entries, tables)
     return entries
+
+
+def _referenced_label(table: str, column: str) -> tuple[str, str] | None:
+    """(table, label column) of the record ``table.column`` points at, if that record has a name."""
+    spec = table_specs().get(table)
+    ref = next((c.ref for c in spec.columns if c.name == column), None) if spec else None
+    record = by_table().get(ref.table) if ref else None
+    return (ref.table, record.label_column) if ref and record and record.label_column and ref.column == "id" else None
+
+
+def _name_referenced(conn: sqlite3.Connection, entries: list[dict[str, Any]], tables: set[str]) -> None:
+    """Say a party or programme by its name rather than its id (one query per table named); a
+    record since removed keeps its id."""
+    wanted: dict[tuple[str, str], set[Any]] = defaultdict(set)
+    for entry in entries:
+        for column, value in entry["subject"]:
+            target = _referenced_label(entry["table_name"], column)
+            if target and target[0] in tables:
+                wanted[target].add(value)
+    names: dict[tuple[str, str], dict[Any, Any]] = {}
+    for (table, label), ids in wanted.items():
+        found = conn.execute(
+            f'select id, "{label}" from "{table}" where id in (select value from json_each(?))', [json.dumps(sorted(ids))]
+        )
+        names[(table, label)] = dict(found.fetchall())
+    for entry in entries:
+        entry["subject"] = [
+            (column, names.get(_referenced_label(entry["table_name"], column) or ("", ""), {}).get(value, value))
+            for column, value in entry["subject"]
+        ]
 
 
 def gather(conn: sqlite3.Connection, agreement: str) -> dict[str, Any] | None:

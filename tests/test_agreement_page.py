@@ -212,7 +212,7 @@ def test_the_page_shows_the_agreement_and_what_belongs_to_it(viewer):
     assert links and all(link.startswith("/registry/findings/") and AGREEMENT in link for link in links)
     history = cells(page.find_class("registry-history")[0])
     assert any(row[1] == "tests" and row[2].startswith("added the agreement: Clinical exchange") for row in history)
-    assert any(row[2] == "added a party: university-of-gothenburg · Partner" for row in history)
+    assert any(row[2] == "added a party: University of Gothenburg · Partner" for row in history)
 
 
 def test_a_viewer_sees_no_actions_and_no_upload(viewer):
