@@ -129,10 +129,16 @@ def label(vocabulary_name: str, value: object, lang: str = i18n.DEFAULT_LANGUAGE
     return i18n.gettext(lang, english_words) if english_words else text
 
 
-def value_label(table: str, column: str, value: object, lang: str = i18n.DEFAULT_LANGUAGE) -> object:
-    """A value of ``table``'s ``column`` in words in ``lang`` when the column holds codes; else the value."""
-    name = table_vocabularies().get((table, column))
-    return label(name, value, lang) if name and isinstance(value, str) and value else value
+def value_label(table: str | None, column: str, value: object, lang: str = i18n.DEFAULT_LANGUAGE) -> object:
+    """A value in words in ``lang`` when it is a code; else the value. A column of a registry
+    table whose type names its vocabulary is read by it (an institution's ``kind`` is never
+    taken for an agreement's); any other column, of a view or a query's result (``table``
+    None) too, by its name (``column_label``)."""
+    if not isinstance(value, str) or not value:
+        return value
+    name = table_vocabularies().get((table, column)) if table else None
+    words = label(name, value, lang) if name else column_label(column, value, lang)
+    return value if words is None else words
 
 
 def field_words(name: str) -> str:

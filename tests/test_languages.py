@@ -158,6 +158,18 @@ def test_stored_codes_and_countries_in_words():
     assert i18n.column_label("sv", "ends_on") == "löper ut"
 
 
+def test_a_value_is_read_by_its_tables_column_and_a_query_column_by_its_name():
+    from registry import labels
+
+    assert labels.value_label("agreements", "kind", "student_exchange", "sv") == "Studentutbyte"
+    assert labels.value_label("institutions", "kind", "university_hospital") == "University hospital"
+    # an institution's kind is not an agreement's: a code of the other vocabulary stays a code
+    assert labels.value_label("institutions", "kind", "student_exchange") == "student_exchange"
+    assert labels.value_label(None, "countries", "DE,JP", "sv") == "Tyskland, Japan"
+    assert labels.value_label("agreements", "title", "Clinical exchange") == "Clinical exchange"
+    assert labels.value_label("agreements", "ends_on", None) is None
+
+
 def test_check_titles_in_swedish():
     from checks.registry import all_checks
 

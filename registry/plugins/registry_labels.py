@@ -1,8 +1,9 @@
 """Codes in words on every page of both faces (``registry.labels``): table cells, canned
 query results and facets show "Germany" and "Erasmus+ inter-institutional agreement" where
 the data holds ``DE`` and ``erasmus_iia``, in the page's language; filters and links keep the
-codes. Templates get ``code_label(column, value)`` for their own lists, and more (see
-``extra_template_vars``)."""
+codes. A value is read by its table and column where the page names the table, by its column's
+name in a query's results (``labels.value_label``). Templates get ``value_label(table, column,
+value)`` for their own lists, and more (see ``extra_template_vars``)."""
 
 from __future__ import annotations
 
@@ -14,17 +15,13 @@ from registry import i18n, labels
 
 
 @hookimpl
-def render_cell(value, column):
+def render_cell(value, column, table):
     if isinstance(value, str) and column in labels.column_vocabularies():
         # render_cell is not given the request in Datasette 0.65: the language is the request's
         # (registry_i18n.py's asgi_wrapper keeps it in i18n.current())
-        return labels.column_label(column, value, i18n.current())
+        words = labels.value_label(table, column, value, i18n.current())
+        return None if words == value else words
     return None
-
-
-def _column_label(lang: str, column: str, value: object) -> object:
-    words = labels.column_label(column, value, lang)
-    return value if words is None else words
 
 
 def _vocabulary_label(lang: str, vocabulary: str, value: object) -> str:
@@ -33,13 +30,11 @@ def _vocabulary_label(lang: str, vocabulary: str, value: object) -> str:
 
 @hookimpl
 def extra_template_vars():
-    """``code_label(column, value)``: the words for a value of a column; ``vocabulary_label(name,
-    value)``: for a code of a named vocabulary (``risk_tier``), where no column says which;
-    ``value_label(table, column, value)``: for a value of one table's column (the value itself
-    when the column holds no codes); ``field_label(name)``: a field (a column) in words."""
+    """``value_label(table, column, value)``: a value in words (``table`` None for a query's
+    column); ``vocabulary_label(name, value)``: a code of a named vocabulary (``risk_tier``),
+    where no column says which; ``field_label(name)``: a field (a column) in words."""
     lang = i18n.current()
     return {
-        "code_label": functools.partial(_column_label, lang),
         "vocabulary_label": functools.partial(_vocabulary_label, lang),
         "value_label": lambda table, column, value: labels.value_label(table, column, value, lang),
         "field_label": lambda name: labels.field_label(name, lang),
