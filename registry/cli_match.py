@@ -21,7 +21,8 @@ from registry.resolve import Resolution
 
 def _print_resolution(resolution: Resolution) -> None:
     where = f" [{resolution.country}]" if resolution.country else ""
-    click.echo(f"{resolution.query}{where}: {resolution.status} ({resolution.reason})")
+    query = resolution.query if resolution.query.strip() else repr(resolution.query)  # an empty name shows as ''
+    click.echo(f"{query}{where}: {resolution.status} ({resolution.reason})")
     for number, candidate in enumerate(resolution.candidates, start=1):
         ident = candidate.institution_id or f"{candidate.source}:{candidate.reference_id}"
         place = ", ".join(p for p in (candidate.city, candidate.country) if p)
@@ -41,8 +42,10 @@ def _print_resolution(resolution: Resolution) -> None:
 def resolve(name: str | None, country: str | None, limit: int, names_file: str | None, db_path: str, as_json: bool) -> None:
     """Resolve partner NAME (or every name in --file) to institutions: the registry's own
     names first, then the reference registry. Exit 1 when a name is ambiguous, new or invalid."""
-    if bool(name) == bool(names_file):
+    if name is not None and names_file:
         raise click.UsageError("give a NAME or --file, not both")
+    if name is None and not names_file:
+        raise click.UsageError("give a NAME to resolve, or --file with one name per line")
     try:
         resolutions = api.resolve(name, db_path, names_file=names_file, country=country, limit=limit,
                                   progress=on_terminal())

@@ -54,7 +54,8 @@ def test_resolve_a_file(registry_file, tmp_path):
 
 
 def test_resolve_usage_errors(registry_file):
-    assert run("resolve", "--db", registry_file).exit_code == 2
+    result = run("resolve", "--db", registry_file)
+    assert result.exit_code == 2 and "give a NAME to resolve" in result.output
     result = run("resolve", "KI", "--country", "Narnia", "--db", registry_file)
     assert result.exit_code == 2 and "unknown country" in result.output
     assert run("resolve", "KI", "--db", "missing.db").exit_code == 2
@@ -104,3 +105,10 @@ def test_a_new_registry_resolves_out_of_the_box(tmp_path):
     bare = str(tmp_path / "bare.db")
     assert run("init", "--no-reference", "--db", bare).exit_code == 0
     assert sqlite3.connect(bare).execute("SELECT count(*) FROM reference_institutions").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize("typed", ["", "   "])
+def test_an_empty_name_is_answered_not_a_usage_error(registry_file, typed):
+    result = run("resolve", typed, "--db", registry_file)
+    assert result.exit_code == 1
+    assert result.output == f"{typed!r}: invalid (not a name: the text is empty)\n"
