@@ -94,6 +94,25 @@ def test_rows_are_minimised(public_file):
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"  # one file, servable immutable
 
 
+def test_no_trace_of_what_was_left_out_is_anywhere_in_the_file_s_bytes(registry_file, public_file):
+    # The partner of only a confidential agreement is copied with every institution, then left
+    # out once nothing public names it: its row must be overwritten, not merely freed.
+    raw = public_file.read_bytes()
+    for secret in ("Secretive Partner GmbH", "reviewer-note-internal-only", *private_values(registry_file)):
+        assert secret.encode() not in raw, f"{secret!r} lingers in the file"
+    conn = sqlite3.connect(public_file)
+    assert conn.execute("PRAGMA freelist_count").fetchone()[0] == 0
+
+
+def test_the_public_copy_holds_every_constraint_of_the_schema(public_file):
+    # The copy is written without re-checking the rows' CHECK constraints (the registry checked
+    # them): integrity_check checks them all, and the file's structure.
+    conn = sqlite3.connect(public_file)
+    assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    for table in ("agreements_fts", "institutions_fts"):
+        conn.execute(f"INSERT INTO {table} ({table}, rank) VALUES ('integrity-check', 1)")
+
+
 @pytest.mark.parametrize(
     "typed, expected",
     [("Goteborg", "university-of-gothenburg"), ("lodz", "university-of-lodz"), ("Łódź", "university-of-lodz"), ("kobenhavn", "university-of-copenhagen")],
