@@ -35,7 +35,7 @@ from registry.publish_workers import SearchRows, SourceCheck
 # Page cache of the connection building the copy: most of a copy of a million agreements.
 BUILD_CACHE_KIB = 1024 * 1024
 # The share of agreements whose search rows the building connection computes itself.
-SPLIT_SEARCH_AT = 0.45
+SPLIT_SEARCH_AT = 0.4
 
 
 @dataclass(frozen=True)
@@ -383,8 +383,9 @@ def _build_in(conn: sqlite3.Connection, source_path: Path, build: Path, out: Pat
     # durable until then.
     conn.execute("PRAGMA journal_mode = OFF")
     conn.execute("PRAGMA synchronous = OFF")
-    # A row left out after it was written (and a search segment merged away) is overwritten with
-    # zeros: the file must not keep a deleted page of what is not public.
+    # A row left out after it was written is overwritten with zeros, and _finish hands every page
+    # it freed back (incremental vacuum): the file must not keep a trace of what is not public.
+    conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
     conn.execute("PRAGMA secure_delete = ON")
     conn.execute(f"PRAGMA cache_size = {-BUILD_CACHE_KIB}")
     clock.register_sql(conn)
@@ -416,6 +417,8 @@ def _build_in(conn: sqlite3.Connection, source_path: Path, build: Path, out: Pat
     )
     conn.execute("COMMIT")
     conn.execute("DETACH DATABASE src")  # from here on, unqualified names can only mean the copy
+    # What is freed from here on (search segments merged into bigger ones) held only public text.
+    conn.execute("PRAGMA secure_delete = OFF")
     # Write-ahead logging from here: the second connection reads the rows committed above while
     # this one writes the search index; _finish checkpoints it once.
     conn.execute("PRAGMA journal_mode = WAL")
@@ -432,13 +435,15 @@ def _build_in(conn: sqlite3.Connection, source_path: Path, build: Path, out: Pat
 
 
 def _finish(conn: sqlite3.Connection) -> None:
-    """Make the built file a plain, self-contained SQLite file that holds the copy and nothing else."""
+    """Make the built file a plain, compact SQLite file that holds the copy and nothing else."""
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.execute("PRAGMA journal_mode = DELETE")  # read by any SQLite tool, from a read-only folder too
-    # secure_delete zeroed what was left out after it was written (institutions nothing public
-    # names, merged search segments); a freed page would still take room: compact the file then.
+    # Free pages (rows left out, merged search segments: a page in 200) are filled with pages from
+    # the end of the file, which is cut short: much cheaper than rewriting it all (VACUUM).
+    # executescript steps it to the end; execute() would stop after its first page.
+    conn.executescript("PRAGMA incremental_vacuum;")
     if conn.execute("PRAGMA freelist_count").fetchone()[0]:
-        conn.execute("VACUUM")
+        raise sqlite3.DatabaseError("the public copy kept free pages after its incremental vacuum")
 
 
 @contextmanager
