@@ -358,11 +358,12 @@ def _record_state(lock: IO[bytes], state: dict[str, Any]) -> None:
 def _build(source_path: Path, out: Path, progress: Progress) -> Publication:
     """Build the copy in a new file beside ``out`` and swap it in. The source's quick check runs
     meanwhile on a second connection; the copy is put in place only once it found the file sound."""
-    source_check = SourceCheck(source_path)
-    source_check.start()
     handle, name = tempfile.mkstemp(prefix=f".{out.stem}-", suffix=".build.db", dir=out.parent)
     os.close(handle)
     build = Path(name)
+    build.unlink()  # SQLite makes it anew, readable as any file it makes (mkstemp's is the owner's only)
+    source_check = SourceCheck(source_path)
+    source_check.start()
     try:
         with closing(sqlite3.connect(build, isolation_level=None)) as conn:
             return _build_in(conn, source_path, build, out, progress, source_check)

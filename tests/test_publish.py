@@ -104,6 +104,16 @@ def test_no_trace_of_what_was_left_out_is_anywhere_in_the_file_s_bytes(registry_
     assert conn.execute("PRAGMA freelist_count").fetchone()[0] == 0
 
 
+def test_the_public_copy_is_readable_as_any_file_sqlite_makes(registry_file, tmp_path):
+    # A web server running as another user reads it: the copy is not left owner-only, as the
+    # temporary file it is built in would be.
+    out = tmp_path / "public.db"
+    publish(registry_file, out)
+    fresh = tmp_path / "fresh.db"
+    sqlite3.connect(fresh).execute("CREATE TABLE t (x)").connection.close()
+    assert out.stat().st_mode & 0o777 == fresh.stat().st_mode & 0o777
+
+
 def test_the_public_copy_holds_every_constraint_of_the_schema(public_file):
     # The copy is written without re-checking the rows' CHECK constraints (the registry checked
     # them): integrity_check checks them all, and the file's structure.
