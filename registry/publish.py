@@ -225,7 +225,7 @@ def _add_search(conn: sqlite3.Connection, build: Path) -> None:
     split = conn.execute("SELECT rowid FROM agreements ORDER BY rowid LIMIT 1 OFFSET ?",
                          [int(count * SPLIT_SEARCH_AT)]).fetchone()
     after = split[0] if split else 0
-    with tempfile.TemporaryDirectory(prefix=".publish-", dir=build.parent) as folder:
+    with tempfile.TemporaryDirectory(prefix=f"{build.name}-search-", dir=build.parent) as folder:
         rows = SearchRows(build, Path(folder) / "rows.db", after)
         rows.start()
         try:
