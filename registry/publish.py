@@ -1,10 +1,11 @@
 """The public database: a minimised copy of the registry, written by construction.
 
-Nothing is copied and then hidden. The copy is built in memory from an explicit allow-list
-of tables (``PUBLIC_TABLES``), each with the rows and columns that may be public, and
-written to disk with ``VACUUM INTO`` so no deleted page of anything else can linger in the
-file. Tables not named here (contacts, reviews, findings, screening matches, the audit log,
-waivers, import rejects ...) never reach it, whoever adds them later.
+Nothing is copied and then hidden. The copy is built in a new file from an explicit allow-list
+of tables (``PUBLIC_TABLES``), each with the rows and columns that may be public; what is left
+out after it was written is overwritten with zeros (``secure_delete``) and the file compacted, so
+no deleted page of anything else can linger in it. Tables not named here (contacts, reviews,
+findings, screening matches, the audit log, waivers, import rejects ...) never reach it,
+whoever adds them later.
 
 References decide the rest, read from the models' ``Ref`` markers: a row pointing at a row
 that was not published is left out (or, where the reference is optional, published without
@@ -20,7 +21,7 @@ import os
 import sqlite3
 import tempfile
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,12 @@ from typing import IO, Any, Literal, overload
 from registry import clock, schema, views
 from registry import db as store
 from registry.progress import NO_PROGRESS, Progress
+from registry.publish_workers import SearchRows, SourceCheck
+
+# Page cache of the connection building the copy: most of a copy of a million agreements.
+BUILD_CACHE_KIB = 1024 * 1024
+# The share of agreements whose search rows the building connection computes itself.
+SPLIT_SEARCH_AT = 0.4
 
 
 @dataclass(frozen=True)
@@ -100,26 +107,39 @@ def _published_specs(source: sqlite3.Connection) -> list[tuple[PublicTable, sche
     return [(entry, specs[entry.table]) for entry in PUBLIC_TABLES if entry.table in specs and entry.table in present]
 
 
-def _copy_rows(conn: sqlite3.Connection, entry: PublicTable, spec: schema.TableSpec) -> None:
+def _copy_rows(conn: sqlite3.Connection, entry: PublicTable, spec: schema.TableSpec, copied: set[str]) -> None:
+    """Copy the rows of ``entry`` that may be public, in SQLite (no row passes through Python).
+    A row whose required reference points at a row of an already copied table (``copied``) that
+    was not copied is left out here, so it is never written and then deleted."""
     columns = list(entry.columns) if entry.columns is not None else spec.stored_columns
     unknown = set(columns) - set(spec.stored_columns)
     if unknown:
         raise ValueError(f"PUBLIC_TABLES names columns {sorted(unknown)} that {entry.table} does not have")
     names = ", ".join(schema.quote(c) for c in columns)
     selected = ", ".join(f"t.{schema.quote(c)}" for c in columns)
-    conn.execute(f"INSERT INTO main.{schema.quote(spec.name)} ({names}) SELECT {selected} FROM src.{schema.quote(spec.name)} t WHERE {entry.where}")
+    where = [f"({entry.where})"] + [
+        # a reference is to its table's primary key, so each is one index lookup
+        f"(t.{schema.quote(c.name)} IS NULL OR EXISTS (SELECT 1 FROM main.{schema.quote(c.ref.table)} AS target "
+        f"WHERE target.{schema.quote(c.ref.column)} = t.{schema.quote(c.name)}))"
+        for c in spec.columns
+        if c.ref is not None and c.ref.table in copied and (not c.nullable or c.name in entry.required_refs)
+    ]
+    conn.execute(f"INSERT INTO main.{schema.quote(spec.name)} ({names}) SELECT {selected} "
+                 f"FROM src.{schema.quote(spec.name)} t WHERE {' AND '.join(where)}")
 
 
-def _drop_dangling(conn: sqlite3.Connection, published: list[tuple[PublicTable, schema.TableSpec]]) -> int:
+def _drop_dangling(conn: sqlite3.Connection, published: list[tuple[PublicTable, schema.TableSpec]],
+                   changed: set[str] | None) -> set[str]:
     """Leave out rows that point at unpublished rows; forget optional references to them
     (unless the table requires them). NOT EXISTS, never NOT IN: a NULL in the list makes NOT IN
-    unknown for every row, and nothing would ever be left out."""
+    unknown for every row, and nothing would ever be left out. Only references to the tables in
+    ``changed`` (``None``: all) can have begun to dangle; returns the tables this changed."""
     names = {spec.name for _, spec in published}
-    changed = 0
+    touched = set()
     for entry, spec in published:
         table = schema.quote(spec.name)
         for column in spec.columns:
-            if column.ref is None:
+            if column.ref is None or (changed is not None and column.ref.table not in changed):
                 continue
             q, target = schema.quote(column.name), column.ref
             missing = f"{table}.{q} IS NOT NULL AND " + (
@@ -132,27 +152,46 @@ def _drop_dangling(conn: sqlite3.Connection, published: list[tuple[PublicTable, 
                 sql = f"UPDATE main.{schema.quote(spec.name)} SET {q} = NULL WHERE {missing}"
             else:
                 sql = f"DELETE FROM main.{schema.quote(spec.name)} WHERE {missing}"
-            changed += conn.execute(sql).rowcount
-    return changed
+            if conn.execute(sql).rowcount:
+                touched.add(spec.name)
+    return touched
 
 
-def _drop_emptied(conn: sqlite3.Connection, published: list[tuple[PublicTable, schema.TableSpec]]) -> int:
-    """Leave out rows that had children in the registry and kept none in the copy."""
+def _drop_emptied(conn: sqlite3.Connection, published: list[tuple[PublicTable, schema.TableSpec]],
+                  changed: set[str] | None) -> set[str]:
+    """Leave out rows that had children in the registry and kept none in the copy (only
+    children in ``changed`` tables, ``None``: all, can have gone); returns the tables changed."""
     specs = {spec.name: spec for _, spec in published}
-    dropped = 0
+    touched = set()
     for entry, spec in published:
         child = specs.get(entry.needs_children or "")
-        if child is None:
+        if child is None or (changed is not None and child.name not in changed):
             continue
         for column in child.columns:
             if column.ref is not None and column.ref.table == spec.name:
                 table, key, ref = schema.quote(spec.name), schema.quote(column.ref.column), schema.quote(column.name)
                 children = f"{{}}.{schema.quote(child.name)} AS child WHERE child.{ref} = main.{table}.{key}"
-                dropped += conn.execute(
+                if conn.execute(
                     f"DELETE FROM main.{table} WHERE EXISTS (SELECT 1 FROM {children.format('src')}) "
                     f"AND NOT EXISTS (SELECT 1 FROM {children.format('main')})"
-                ).rowcount
-    return dropped
+                ).rowcount:
+                    touched.add(spec.name)
+    return touched
+
+
+def _drop_unpublishable(conn: sqlite3.Connection, tables: list[tuple[PublicTable, schema.TableSpec]]) -> None:
+    """Leave out, until nothing changes, what points at something left out, then the institutions
+    nothing public names and what points at them. Each round looks only at references to the
+    tables the round before changed: the first rounds over every reference of a million
+    agreements cost more than all the copying."""
+    changed: set[str] | None = None
+    while changed is None or changed:
+        changed = _drop_dangling(conn, tables, changed) | _drop_emptied(conn, tables, changed)
+    published = [spec for _, spec in tables]
+    if any(spec.name == "institutions" for spec in published) and _drop_unreferenced_institutions(conn, published):
+        changed = {"institutions"}
+        while changed:
+            changed = _drop_dangling(conn, tables, changed)
 
 
 def _drop_unreferenced_institutions(conn: sqlite3.Connection, published: list[schema.TableSpec]) -> int:
@@ -174,13 +213,36 @@ def _drop_unreferenced_institutions(conn: sqlite3.Connection, published: list[sc
     return conn.execute(f"DELETE FROM main.institutions WHERE is_home = 0 AND NOT ({named})").rowcount
 
 
-def _add_search_and_views(conn: sqlite3.Connection) -> None:
-    # The registry's own search tables, filled once; the copy is read-only, so no triggers.
+def _add_search(conn: sqlite3.Connection, build: Path) -> None:
+    """The registry's own search tables, filled once; the copy is read-only, so no triggers.
+    The later part of the agreements' rows is computed on a second connection meanwhile."""
     for statement in store.split_sql(schema.SEARCH_SQL):
         if statement.upper().startswith("CREATE VIRTUAL TABLE"):
             conn.execute(statement)
-    for statement in store.split_sql(schema.REBUILD_SEARCH_SQL):
-        conn.execute(statement)
+    count = conn.execute("SELECT count(*) FROM agreements").fetchone()[0]
+    # Computing a row costs about twice what indexing it does: this connection computes and
+    # indexes the first part, the other computes the rest, which this one then indexes.
+    split = conn.execute("SELECT rowid FROM agreements ORDER BY rowid LIMIT 1 OFFSET ?",
+                         [int(count * SPLIT_SEARCH_AT)]).fetchone()
+    after = split[0] if split else 0
+    with tempfile.TemporaryDirectory(prefix=f"{build.name}-search-", dir=build.parent) as folder:
+        rows = SearchRows(build, Path(folder) / "rows.db", after)
+        rows.start()
+        try:
+            conn.execute("BEGIN")
+            conn.execute(f"INSERT INTO institutions_fts ({schema.INSTITUTION_SEARCH_COLUMNS}) {schema.institution_search_rows()}")
+            conn.execute(f"INSERT INTO agreements_fts ({schema.AGREEMENT_SEARCH_COLUMNS}) "
+                         f"{schema.agreement_search_rows(f'a.rowid <= {int(after)}')}")
+        finally:
+            rows.join()
+        rows.result()
+        conn.execute("ATTACH DATABASE ? AS scratch", [str(rows.scratch)])
+        conn.execute(f"INSERT INTO main.agreements_fts ({schema.AGREEMENT_SEARCH_COLUMNS}) SELECT * FROM scratch.rows")
+        conn.execute("COMMIT")
+        conn.execute("DETACH DATABASE scratch")
+
+
+def _add_views(conn: sqlite3.Connection) -> None:
     # The copy is for anyone, read by any SQLite tool, which has no registry_today(): its views
     # count days from the reader's calendar.
     for statement in store.split_sql(views.create_views_sql().replace("registry_today()", "date('now')")):
@@ -250,8 +312,9 @@ def publish(source_path: str | Path, out: str | Path, *, force: bool = False,
             f"{out} exists and is not a public copy made by 'registry publish'; nothing was written: "
             "choose another --out, or pass --force to replace it"
         )
-    # A registry of this release's schema, and undamaged: a copy of a damaged file would publish the damage.
-    store.open_registry(source_path, read_only=True, intact=True).conn.close()
+    # A registry of this release's schema (and undamaged: _build checks beside the copy, as a copy
+    # of a damaged file would publish the damage).
+    store.open_registry(source_path, read_only=True).conn.close()
     store.require_folder(out, "the public copy")
     # Read and write under one lock: a publish that read older rows must not replace a newer copy.
     with publishing(out) as lock:
@@ -293,43 +356,95 @@ def _record_state(lock: IO[bytes], state: dict[str, Any]) -> None:
 
 
 def _build(source_path: Path, out: Path, progress: Progress) -> Publication:
-    with closing(sqlite3.connect(":memory:", isolation_level=None)) as conn:
-        return _build_in(conn, source_path, out, progress)
+    """Build the copy in a new file beside ``out`` and swap it in. The source's quick check runs
+    meanwhile on a second connection; the copy is put in place only once it found the file sound."""
+    handle, name = tempfile.mkstemp(prefix=f".{out.stem}-", suffix=".build.db", dir=out.parent)
+    os.close(handle)
+    build = Path(name)
+    build.unlink()  # SQLite makes it anew, readable as any file it makes (mkstemp's is the owner's only)
+    source_check = SourceCheck(source_path)
+    source_check.start()
+    try:
+        with closing(sqlite3.connect(build, isolation_level=None)) as conn:
+            return _build_in(conn, source_path, build, out, progress, source_check)
+    except Exception as error:
+        # A damaged file fails in odd ways (malformed pages, a wrong count): say what it is.
+        if source_check.damaged() and source_check.error is not error:
+            raise source_check.error from error  # type: ignore[misc]
+        raise
+    finally:
+        source_check.join()
+        for path in (build, build.with_name(build.name + "-wal"), build.with_name(build.name + "-shm")):
+            path.unlink(missing_ok=True)
 
 
-def _build_in(conn: sqlite3.Connection, source_path: Path, out: Path, progress: Progress) -> Publication:
+def _build_in(conn: sqlite3.Connection, source_path: Path, build: Path, out: Path, progress: Progress,
+              source_check: SourceCheck) -> Publication:
+    # A new file, swapped in only whole once finished (_swap_in): nothing to roll back or make
+    # durable until then.
+    conn.execute("PRAGMA journal_mode = OFF")
+    conn.execute("PRAGMA synchronous = OFF")
+    # A row left out after it was written is overwritten with zeros, and _finish hands every page
+    # it freed back (incremental vacuum): the file must not keep a trace of what is not public.
+    conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
+    conn.execute("PRAGMA secure_delete = ON")
+    conn.execute(f"PRAGMA cache_size = {-BUILD_CACHE_KIB}")
     clock.register_sql(conn)
     conn.execute("ATTACH DATABASE ? AS src", [store.read_only_uri(source_path)])
     conn.execute("BEGIN")
     tables = _published_specs(conn)
     for _, spec in tables:
         conn.execute(schema.create_table_sql(spec))
+    # The rows were checked by these very constraints on their way into the registry (whose schema
+    # open_registry found to be this release's), and a column left out is NULL or its default,
+    # which no check refuses: checking again cost more than copying. integrity_check on the
+    # public copy checks them all (tests/test_publish.py).
+    conn.execute("PRAGMA ignore_check_constraints = ON")
+    copied: set[str] = set()
     for entry, spec in progress.iterate(tables, len(tables), "copying public tables"):
-        _copy_rows(conn, entry, spec)
+        _copy_rows(conn, entry, spec, copied)
+        copied.add(spec.name)
+    conn.execute("PRAGMA ignore_check_constraints = OFF")
     published = [spec for _, spec in tables]
     # Indexes first: every reference is indexed, and the checks below look rows up by reference
     # (without them, 20,000 institutions each scanned 200,000 agreement parties).
     for spec in published:
         for statement in schema.index_sql(spec):
             conn.execute(statement)
-    while _drop_dangling(conn, tables) + _drop_emptied(conn, tables):
-        pass
-    if any(spec.name == "institutions" for spec in published):
-        _drop_unreferenced_institutions(conn, published)
-        while _drop_dangling(conn, tables):
-            pass
+    _drop_unpublishable(conn, tables)
     rows = {spec.name: conn.execute(f"SELECT count(*) FROM main.{schema.quote(spec.name)}").fetchone()[0] for spec in published}
     withheld = Counter(
         {spec.name: conn.execute(f"SELECT count(*) FROM src.{schema.quote(spec.name)}").fetchone()[0] - rows[spec.name] for spec in published}
     )
     conn.execute("COMMIT")
     conn.execute("DETACH DATABASE src")  # from here on, unqualified names can only mean the copy
+    # What is freed from here on (search segments merged into bigger ones) held only public text.
+    conn.execute("PRAGMA secure_delete = OFF")
+    # Write-ahead logging from here: the second connection reads the rows committed above while
+    # this one writes the search index; _finish checkpoints it once.
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA wal_autocheckpoint = 0")
+    _add_search(conn, build)
     conn.execute("BEGIN")
-    _add_search_and_views(conn)
+    _add_views(conn)
     conn.execute("COMMIT")
     conn.execute("ANALYZE")
-    _write_and_swap_in(conn, out)
+    _finish(conn)
+    conn.close()
+    _swap_in(build, out, before_swap=source_check.result)
     return Publication(out, rows, {name: count for name, count in withheld.items() if count})
+
+
+def _finish(conn: sqlite3.Connection) -> None:
+    """Make the built file a plain, compact SQLite file that holds the copy and nothing else."""
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.execute("PRAGMA journal_mode = DELETE")  # read by any SQLite tool, from a read-only folder too
+    # Free pages (rows left out, merged search segments: a page in 200) are filled with pages from
+    # the end of the file, which is cut short: much cheaper than rewriting it all (VACUUM).
+    # executescript steps it to the end; execute() would stop after its first page.
+    conn.executescript("PRAGMA incremental_vacuum;")
+    if conn.execute("PRAGMA freelist_count").fetchone()[0]:
+        raise sqlite3.DatabaseError("the public copy kept free pages after its incremental vacuum")
 
 
 @contextmanager
@@ -346,20 +461,15 @@ def publishing(out: Path) -> Iterator[IO[bytes]]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def _write_and_swap_in(conn: sqlite3.Connection, out: Path) -> None:
-    """Write the copy to a new file beside ``out``, on disk for good (fsync), then put it in
-    ``out``'s place in one step (``os.replace``): a reader opens the old copy or the new one,
-    never half of one, and a failure on the way leaves the old copy as it was."""
-    handle, temporary = tempfile.mkstemp(prefix=f".{out.stem}-", suffix=".db", dir=out.parent)
-    os.close(handle)
-    os.unlink(temporary)
-    try:
-        conn.execute("VACUUM main INTO ?", [temporary])
-        _fsync(temporary)
-        os.replace(temporary, out)
-        _fsync(out.parent)  # the rename itself, so a crash cannot bring the old name back
-    finally:
-        Path(temporary).unlink(missing_ok=True)
+def _swap_in(build: Path, out: Path, before_swap: Callable[[], None]) -> None:
+    """Put the finished copy ``build`` (a new file beside ``out``) on disk for good (fsync), then
+    in ``out``'s place in one step (``os.replace``): a reader opens the old copy or the new one,
+    never half of one, and a failure on the way (or in ``before_swap``) leaves the old copy as
+    it was."""
+    _fsync(build)
+    before_swap()
+    os.replace(build, out)
+    _fsync(out.parent)  # the rename itself, so a crash cannot bring the old name back
 
 
 def _fsync(path: str | Path) -> None:

@@ -590,11 +590,26 @@ END;
 {_topic_triggers()}
 """
 
+INSTITUTION_SEARCH_COLUMNS = "rowid, name, acronym, city, all_names, all_names_folded, topics"
+AGREEMENT_SEARCH_COLUMNS = "rowid, title, notes, partners, partners_folded, topics"
+
+
+def institution_search_rows() -> str:
+    """SQL selecting the search rows (``INSTITUTION_SEARCH_COLUMNS``) of every institution."""
+    return f"SELECT {_institution_row('i')} FROM institutions i"
+
+
+def agreement_search_rows(where: str = "1") -> str:
+    """SQL selecting the search rows (``AGREEMENT_SEARCH_COLUMNS``) of the agreements ``a`` for
+    which ``where`` holds: the public copy builds its index in parts, on two connections."""
+    return f"SELECT {_agreement_row('a')} FROM agreements a WHERE {where}"
+
+
 REBUILD_SEARCH_SQL = f"""
 DELETE FROM institutions_fts;
-INSERT INTO institutions_fts (rowid, name, acronym, city, all_names, all_names_folded, topics)
-  SELECT {_institution_row('i')} FROM institutions i;
+INSERT INTO institutions_fts ({INSTITUTION_SEARCH_COLUMNS})
+  {institution_search_rows()};
 DELETE FROM agreements_fts;
-INSERT INTO agreements_fts (rowid, title, notes, partners, partners_folded, topics)
-  SELECT {_agreement_row('a')} FROM agreements a;
+INSERT INTO agreements_fts ({AGREEMENT_SEARCH_COLUMNS})
+  {agreement_search_rows()};
 """

@@ -121,7 +121,7 @@ def test_a_failed_publish_keeps_the_old_copy_and_is_logged(follower, registry, t
     def fail(conn):
         raise sqlite3.OperationalError("disk I/O error")
 
-    monkeypatch.setattr(publish_module, "_add_search_and_views", fail)
+    monkeypatch.setattr(publish_module, "_add_views", fail)
     with caplog.at_level(logging.ERROR, logger="registry.republish"):
         renew(registry, "2032-08-31", tmp_path)
         wait_for(lambda: follower.failures >= 1, "the failed publish")
@@ -129,7 +129,7 @@ def test_a_failed_publish_keeps_the_old_copy_and_is_logged(follower, registry, t
     assert public_end_date(follower.out) == "2029-08-31"
     assert "disk I/O error" in follower.last_error
     assert any("previous public copy stays in place" in record.getMessage() for record in caplog.records)
-    assert not list(tmp_path.glob(".public-*.db")), "the half-made copy was left behind"
+    assert not list(tmp_path.glob(".public-*")), "the half-made copy was left behind"
     monkeypatch.undo()
     renew(registry, "2032-09-30", tmp_path)  # the next change publishes again
     wait_for(lambda: public_end_date(follower.out) == "2032-09-30", "the publish after the failure")
@@ -138,16 +138,16 @@ def test_a_failed_publish_keeps_the_old_copy_and_is_logged(follower, registry, t
 def test_publishes_of_one_copy_never_overlap(registry, tmp_path, monkeypatch):
     """Two publishes at once (a following server and someone at a shell) take turns on the copy's lock."""
     out, inside, most = tmp_path / "public.db", [], []
-    real = publish_module._write_and_swap_in
+    real = publish_module._swap_in
 
-    def counted(conn, target):
+    def counted(build, target, before_swap):
         inside.append(1)
         most.append(len(inside))
         time.sleep(0.2)
-        real(conn, target)
+        real(build, target, before_swap)
         inside.pop()
 
-    monkeypatch.setattr(publish_module, "_write_and_swap_in", counted)
+    monkeypatch.setattr(publish_module, "_swap_in", counted)
     import threading
 
     threads = [threading.Thread(target=publish, args=(registry, out)) for _ in range(3)]

@@ -94,6 +94,35 @@ def test_rows_are_minimised(public_file):
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"  # one file, servable immutable
 
 
+def test_no_trace_of_what_was_left_out_is_anywhere_in_the_file_s_bytes(registry_file, public_file):
+    # The partner of only a confidential agreement is copied with every institution, then left
+    # out once nothing public names it: its row must be overwritten, not merely freed.
+    raw = public_file.read_bytes()
+    for secret in ("Secretive Partner GmbH", "reviewer-note-internal-only", *private_values(registry_file)):
+        assert secret.encode() not in raw, f"{secret!r} lingers in the file"
+    conn = sqlite3.connect(public_file)
+    assert conn.execute("PRAGMA freelist_count").fetchone()[0] == 0
+
+
+def test_the_public_copy_is_readable_as_any_file_sqlite_makes(registry_file, tmp_path):
+    # A web server running as another user reads it: the copy is not left owner-only, as the
+    # temporary file it is built in would be.
+    out = tmp_path / "public.db"
+    publish(registry_file, out)
+    fresh = tmp_path / "fresh.db"
+    sqlite3.connect(fresh).execute("CREATE TABLE t (x)").connection.close()
+    assert out.stat().st_mode & 0o777 == fresh.stat().st_mode & 0o777
+
+
+def test_the_public_copy_holds_every_constraint_of_the_schema(public_file):
+    # The copy is written without re-checking the rows' CHECK constraints (the registry checked
+    # them): integrity_check checks them all, and the file's structure.
+    conn = sqlite3.connect(public_file)
+    assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    for table in ("agreements_fts", "institutions_fts"):
+        conn.execute(f"INSERT INTO {table} ({table}, rank) VALUES ('integrity-check', 1)")
+
+
 @pytest.mark.parametrize(
     "typed, expected",
     [("Goteborg", "university-of-gothenburg"), ("lodz", "university-of-lodz"), ("Łódź", "university-of-lodz"), ("kobenhavn", "university-of-copenhagen")],

@@ -107,3 +107,14 @@ def test_screening_decisions_are_not_found_by_walking_every_institution(bulk_reg
     sql = build_metadata()["databases"]["registry"]["queries"]["screening_decisions_made"]["sql"]
     steps = plan(bulk_registry, sql, {})
     assert not any(step.startswith("SCAN i") for step in steps), steps
+
+
+def test_the_risk_profile_reads_one_partner_not_every_institution_or_every_match(bulk_registry):
+    sql = build_metadata()["databases"]["registry"]["queries"]["partner_risk"]["sql"]
+    # The empty form (the page as first opened) names no partner: "name like '%%'" sorted every
+    # institution by name to show the first, a cost that grew with the registry.
+    assert bulk_registry.conn.execute(sql, {"institution": ""}).fetchall() == []
+    partner = bulk_registry.conn.execute("SELECT institution FROM agreement_parties WHERE role IS NOT 'home' LIMIT 1").fetchone()[0]
+    steps = plan(bulk_registry, sql, {"institution": partner})
+    matches = [s for s in steps if "risk_matches" in s]
+    assert matches and all("(institution=?)" in s for s in matches) and "SCAN m" not in steps, steps
