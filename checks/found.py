@@ -13,6 +13,8 @@ from typing import Any
 
 from checks.context import Context, Found, FoundQuery
 from checks.registry import CheckSpec
+from registry.i18n import MESSAGE_KEY
+from registry.message_sql import COMPILED_PREFIX, compile_messages, quote
 from registry.models import by_table
 
 
@@ -26,13 +28,19 @@ def create_found_table(conn, table: str) -> None:
 
 # A check's rows, copied inside SQLite with the finding's id and its subject's label. The
 # OFFSET keeps SQLite from flattening the inner select into this one: flattened, the check's
-# registry_message(...), used twice here, ran twice for every finding.
-_COPY_FOUND = """
-INSERT INTO {table} (id, code, family, severity, subject_table, subject_id, subject_label, message, evidence)
+# registry_message(...), used twice here, ran twice for every finding. A message compiled
+# into SQLite's functions (registry.message_sql) carries its text and its template and values
+# in a JSON array; any other goes through registry.i18n's Python functions.
+_COMPILED = f"substr(message, 1, {len(COMPILED_PREFIX)}) = {quote(COMPILED_PREFIX)}"
+_COPY_FOUND = f"""
+INSERT INTO {{table}} (id, code, family, severity, subject_table, subject_id, subject_label, message, evidence)
 SELECT :check_code || ':' || subject_table || ':' || subject_id, :check_code, :check_family, :check_severity,
-       subject_table, subject_id, {label}, registry_message_text(message), registry_message_evidence(message, evidence)
-FROM (SELECT subject_table, CAST(subject_id AS TEXT) AS subject_id, message, json(coalesce(evidence, '{{}}')) AS evidence
-      FROM ({sql}) LIMIT -1 OFFSET 0) AS found
+       subject_table, subject_id, {{label}},
+       CASE WHEN {_COMPILED} THEN message ->> '$[1]' ELSE registry_message_text(message) END,
+       CASE WHEN {_COMPILED} THEN json_set(evidence, '$.{MESSAGE_KEY}', message -> '$[2]')
+            ELSE registry_message_evidence(message, evidence) END
+FROM (SELECT subject_table, CAST(subject_id AS TEXT) AS subject_id, message, json(coalesce(evidence, '{{{{}}}}')) AS evidence
+      FROM ({{sql}}) LIMIT -1 OFFSET 0) AS found
 """
 _ONE_FOUND = "SELECT :subject_table AS subject_table, :subject_id AS subject_id, :message AS message, :evidence AS evidence"
 
@@ -56,7 +64,7 @@ def copy_found(ctx: Context, spec: CheckSpec, table: str) -> None:
     check = {"check_code": spec.code, "check_family": spec.family, "check_severity": spec.severity}
     try:
         if isinstance(found, FoundQuery):
-            sql = _COPY_FOUND.format(table=table, label=_subject_label(), sql=found.sql)
+            sql = _COPY_FOUND.format(table=table, label=_subject_label(), sql=compile_messages(found.sql))
             ctx.conn.execute(sql, {**found.params, **check})
         else:
             rows = [{**_found_row(spec, item), **check} for item in found]  # all of them before the first insert

@@ -110,7 +110,7 @@ def filter_description(lang: str, text: str) -> str:
 # so the message is defined once, in the check, and shown in any language when it is read.
 MESSAGE_KEY = "message"
 # json.dumps(..., ensure_ascii=False) builds an encoder each call; these run once per finding.
-_JSON = json.JSONEncoder(ensure_ascii=False)
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 def message_sql(template: str, *names_and_values: object) -> str:
