@@ -30,7 +30,8 @@ def create_found_table(conn, table: str) -> None:
 # OFFSET keeps SQLite from flattening the inner select into this one: flattened, the check's
 # registry_message(...), used twice here, ran twice for every finding. A message compiled
 # into SQLite's functions (registry.message_sql) carries its text and its template and values
-# in a JSON array; any other goes through registry.i18n's Python functions.
+# in a JSON array; any other goes through registry.i18n's Python functions. json_set writes
+# the evidence as json() does: it is parsed once.
 _COMPILED = f"substr(message, 1, {len(COMPILED_PREFIX)}) = {quote(COMPILED_PREFIX)}"
 _COPY_FOUND = f"""
 INSERT INTO {{table}} (id, code, family, severity, subject_table, subject_id, subject_label, message, evidence)
@@ -38,8 +39,8 @@ SELECT :check_code || ':' || subject_table || ':' || subject_id, :check_code, :c
        subject_table, subject_id, {{label}},
        CASE WHEN {_COMPILED} THEN message ->> '$[1]' ELSE registry_message_text(message) END,
        CASE WHEN {_COMPILED} THEN json_set(evidence, '$.{MESSAGE_KEY}', message -> '$[2]')
-            ELSE registry_message_evidence(message, evidence) END
-FROM (SELECT subject_table, CAST(subject_id AS TEXT) AS subject_id, message, json(coalesce(evidence, '{{{{}}}}')) AS evidence
+            ELSE registry_message_evidence(message, json(evidence)) END
+FROM (SELECT subject_table, CAST(subject_id AS TEXT) AS subject_id, message, coalesce(evidence, '{{{{}}}}') AS evidence
       FROM ({{sql}}) LIMIT -1 OFFSET 0) AS found
 """
 _ONE_FOUND = "SELECT :subject_table AS subject_table, :subject_id AS subject_id, :message AS message, :evidence AS evidence"
