@@ -54,14 +54,16 @@ def query(template_sql: str, names) -> str:
 literal_text = st.text(st.characters(blacklist_characters="{}\x00", blacklist_categories=("Cs",)), max_size=12)
 field = st.sampled_from(NAMES + ("missing",)).map(lambda name: "{" + name + "}")
 escaped = st.sampled_from(["{{", "}}", "{{a}}"])
-with_spec = st.sampled_from(["{a:>4}", "{b!r}", "{title:.2}"])  # a format: left to Python
+with_spec = st.sampled_from(["{a:.3f}", "{b:.1f}", "{title:.0f}",  # a fixed number of decimals: SQLite's printf
+                             "{a:>4}", "{b!r}", "{title:.2}"])  # any other format: Python
 templates = st.lists(st.one_of(literal_text, field, escaped, with_spec), max_size=6).map("".join)
 values = st.one_of(st.none(), st.integers(-(2**63), 2**63 - 1), st.floats(allow_nan=False),
+                   st.integers(-10**6, 10**6).map(lambda n: n / 1000), st.integers(-10**6, 10**6).map(lambda n: n / 2000),
                    st.text(st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)), max_size=12),
                    st.sampled_from(["'", '"', "{a}", "{}", "Ö & ü", "日本", "\\", "\n\t", "\x7f\u2028"]))
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(template=templates, given_values=st.fixed_dictionaries({name: values for name in NAMES}),
        ends_on=st.one_of(st.none(), st.just("2027-01-31")))
 def test_sql_renders_a_message_as_python_does(ctx, template, given_values, ends_on):
@@ -90,7 +92,7 @@ def test_a_template_chosen_by_case_is_rendered_by_sql(ctx, status, template):
 
 @pytest.mark.parametrize("call", [
     "registry_message(:template, 'a', 1)",  # a template given as a parameter
-    "registry_message('{a:.3f}', 'a', 1.5)",  # a format spec
+    "registry_message('{a:>4}', 'a', 1.5)",  # a format other than a fixed number of decimals
     "registry_message('{a}', 'a', json_group_array(x))",  # JSON, which SQLite would embed as JSON
     "registry_message('{a}', 'a', ?)",  # an anonymous parameter, which would be bound once per use
     "registry_message('{a}', name, 1)",  # a name that is not a literal
