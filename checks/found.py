@@ -16,13 +16,28 @@ from checks.registry import CheckSpec
 from registry.i18n import MESSAGE_KEY
 from registry.message_sql import COMPILED_PREFIX, compile_messages, quote
 from registry.models import by_table
+from registry.schema import table_specs
+
+# The columns of a finding that a check's query makes. The findings table's CHECKs on them
+# (derived from the model) are checked here, as a check's rows are copied, often in a lane
+# process; recording then inserts with the table's CHECKs set aside (checks.run), as the rest
+# is the run's own making: the fingerprint, the check's code, family and severity (checked by
+# its decorator), dates, the run's id, and evidence written by SQLite's or Python's JSON.
+MADE_BY_THE_CHECK = ("subject_table", "subject_id", "subject_label", "message")
+
+
+@lru_cache(maxsize=1)
+def _found_checks() -> str:
+    findings = table_specs()["findings"]
+    return "".join(f", CHECK ({check})" for column in findings.columns if column.name in MADE_BY_THE_CHECK
+                   for check in column.checks())
 
 
 def create_found_table(conn, table: str) -> None:
     """A table for what checks found, one row per finding as it will be recorded."""
     conn.execute(
         f"CREATE TABLE {table} (id TEXT PRIMARY KEY, code TEXT, family TEXT, severity TEXT, subject_table TEXT, "
-        "subject_id TEXT, subject_label TEXT, message TEXT, evidence TEXT)"
+        f"subject_id TEXT, subject_label TEXT, message TEXT, evidence TEXT{_found_checks()})"
     )
 
 
@@ -71,6 +86,8 @@ def copy_found(ctx: Context, spec: CheckSpec, table: str) -> None:
             rows = [{**_found_row(spec, item), **check} for item in found]  # all of them before the first insert
             ctx.conn.executemany(_COPY_FOUND.format(table=table, label=_subject_label(), sql=_ONE_FOUND), rows)
     except sqlite3.IntegrityError as error:
+        if "CHECK" in str(error):
+            raise ValueError(f"check {spec.code} found a row a finding may not have ({error})") from error
         raise ValueError(f"check {spec.code} named the same subject twice (a subject may have one finding per check)") from error
 
 

@@ -68,8 +68,13 @@ values = st.one_of(st.none(), st.integers(-(2**63), 2**63 - 1), st.floats(allow_
        ends_on=st.one_of(st.none(), st.just("2027-01-31")))
 def test_sql_renders_a_message_as_python_does(ctx, template, given_values, ends_on):
     evidence = json.dumps({"status": "active", "ends_on": ends_on}, separators=(",", ":"))
-    message, recorded_evidence = recorded(ctx, query(quote(template), NAMES), **given_values, ends_on=ends_on)
     want_message, want_evidence = by_python(template, evidence, {name: given_values[name] for name in NAMES})
+    sql = query(quote(template), NAMES)
+    if not want_message:  # a finding has a message
+        with pytest.raises(ValueError, match="a finding may not have"):
+            recorded(ctx, sql, **given_values, ends_on=ends_on)
+        return
+    message, recorded_evidence = recorded(ctx, sql, **given_values, ends_on=ends_on)
     assert message == want_message
     assert json.loads(recorded_evidence) == json.loads(want_evidence)
     assert recorded_evidence == want_evidence
@@ -109,3 +114,13 @@ def test_only_the_calls_in_sql_are_compiled_not_their_look_alikes_in_strings_or_
     compiled = compile_messages(sql)
     assert compiled.startswith(sql[:sql.index("registry_message('{a}', 'a', 1) AS message")])
     assert compiled.endswith(" AS message") and "json_object('template', '{a}'" in compiled
+
+
+@pytest.mark.parametrize("column, value", [("message", "''"), ("subject_id", "''"), ("subject_table", "''")])
+def test_a_row_the_findings_table_would_refuse_is_refused_as_it_is_found(ctx, column, value):
+    """Recording inserts with the findings table's CHECKs set aside: the columns a check makes
+    are checked against the same CHECKs as its rows are copied, and the error names the check."""
+    columns = {"subject_table": "'agreements'", "subject_id": "'x'", "message": "'Something is wrong.'", column: value}
+    sql = f"SELECT {', '.join(f'{v} AS {k}' for k, v in columns.items())}, '{{}}' AS evidence"
+    with pytest.raises(ValueError, match=r"check ZZ01 found a row a finding may not have \(CHECK constraint failed"):
+        recorded(ctx, sql)
