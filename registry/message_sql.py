@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 import re
 
-from registry.i18n import _plain_fields
+from registry.i18n import template_fields
 
 COMPILED_MARK = "registry_message"
 """The first element of a compiled message's JSON array."""
@@ -180,11 +180,11 @@ def _compiled_call(arguments: list[str]) -> str | None:
 
 def _text(template: str, by_name: dict[str, str]) -> str | None:
     """SQL for the English text of ``template`` with the named values, as ``registry.i18n`` renders it."""
-    parts = _plain_fields(template)
-    if parts is None:
+    parts = template_fields(template)
+    if parts is None or any(spec for _, _, spec in parts):
         return None
     text = ["''"]
-    for literal, name in parts:
+    for literal, name, _ in parts:
         if literal:
             text.append(quote(literal))
         if name is not None and name in by_name:
