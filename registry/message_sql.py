@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterator
 
 from registry.i18n import template_fields
 
@@ -61,14 +62,23 @@ def _skip(sql: str, at: int) -> int:
     return at
 
 
-def _arguments(sql: str, start: int) -> tuple[list[str], int] | None:
-    """The top-level arguments of a call whose ``(`` is just before ``start``, and the index after its ``)``."""
-    arguments, depth, begin, at = [], 0, start, start
+def _code(sql: str, start: int = 0) -> Iterator[int]:
+    """The positions in ``sql`` from ``start`` on that are outside its strings, quoted names and comments."""
+    at = start
     while at < len(sql):
         after = _skip(sql, at)
         if after != at:
             at = after
             continue
+        yield at
+        at += 1
+
+
+def _arguments(sql: str, start: int) -> tuple[list[str], int] | None:
+    """The top-level arguments of a call whose ``(`` is just before ``start``, and the index after its ``)``."""
+    arguments: list[str] = []
+    depth, begin = 0, start
+    for at in _code(sql, start):
         char = sql[at]
         if char == "(":
             depth += 1
@@ -80,7 +90,6 @@ def _arguments(sql: str, start: int) -> tuple[list[str], int] | None:
         elif char == "," and depth == 0:
             arguments.append(sql[begin:at])
             begin = at + 1
-        at += 1
     return None
 
 
@@ -98,19 +107,16 @@ def _case_branches(text: str) -> list[tuple[str | None, str]] | None:
     """The (condition, template) branches of ``CASE WHEN c THEN '...' ... ELSE '...' END`` whose
     templates are literals (the ELSE's condition None); None for any other expression."""
     words: list[tuple[str, int, int]] = []  # the CASE's own WHEN, THEN, ELSE and END
-    depth, nested, at = 0, 0, 0
-    while at < len(text):
-        after = _skip(text, at)
-        if after != at:
-            at = after
+    depth, nested, word_end = 0, 0, 0
+    for at in _code(text):
+        if at < word_end:
             continue
         char = text[at]
         word = _WORD.match(text, at) if char.isalpha() or char == "_" else None
         if word is None:
             depth += {"(": 1, ")": -1}.get(char, 0)
-            at += 1
             continue
-        upper = word.group().upper()
+        upper, word_end = word.group().upper(), word.end()
         if depth == 0:
             if upper == "CASE":
                 nested += 1
@@ -118,7 +124,6 @@ def _case_branches(text: str) -> list[tuple[str | None, str]] | None:
                 nested -= 1
             if (nested == 1 and upper in ("CASE", "WHEN", "THEN", "ELSE")) or (nested == 0 and upper == "END"):
                 words.append((upper, word.start(), word.end()))
-        at = word.end()
     if not words or words[0][0] != "CASE" or text[:words[0][1]].strip() or text[words[-1][2]:].strip():
         return None
     kinds = [kind for kind, _, _ in words]
@@ -195,28 +200,21 @@ def _text(template: str, by_name: dict[str, str]) -> str | None:
 @functools.lru_cache(maxsize=256)
 def compile_messages(sql: str) -> str:
     """``sql`` with each ``registry_message(...)`` call that SQLite can make by itself rewritten so."""
-    out, at = [], 0
-    scan = 0
-    while scan < len(sql):
-        after = _skip(sql, scan)
-        if after != scan:
-            scan = after
+    out: list[str] = []
+    copied = resume = 0  # copied up to; the next call may start at
+    for at in _code(sql):
+        if at < resume:
             continue
-        call = _CALL.match(sql, scan)
-        if call is None or (scan and (sql[scan - 1].isalnum() or sql[scan - 1] == "_")):
-            scan += 1
+        call = _CALL.match(sql, at)
+        if call is None or (at and (sql[at - 1].isalnum() or sql[at - 1] == "_")):
             continue
         parsed = _arguments(sql, call.end())
         if parsed is None:
             break
-        arguments, end = parsed
+        arguments, resume = parsed
         compiled = _compiled_call(arguments)
         if compiled is not None:
-            out.append(sql[at:scan])
-            out.append(compiled)
-            at = end
-            scan = end
-        else:
-            scan = end
-    out.append(sql[at:])
+            out.extend((sql[copied:at], compiled))
+            copied = resume
+    out.append(sql[copied:])
     return "".join(out)
