@@ -212,14 +212,10 @@ class _Recorder:
 CACHE_KIB = 512 * 1024
 
 
-def _drop_indexes_for_bulk(conn, last_found: int) -> list[str]:
-    """Drop the findings' secondary indexes when the run will at least double the table (a
-    first run, say), and return the SQL that rebuilds them: building an index once, in
-    order, costs a fraction of inserting every row into it where it sorts. The primary key
-    stays (recording looks ids up)."""
-    held = conn.execute("SELECT count(*) FROM findings").fetchone()[0]
-    if held and 2 * held > last_found:
-        return []
+def _set_indexes_aside(conn) -> list[str]:
+    """Drop the findings' secondary indexes and return the SQL that builds them again: a run
+    that starts on an empty table (a first run) builds each once, in order, at its end, which
+    costs a fraction of putting every finding into each where it sorts. The primary key stays."""
     indexes = conn.execute(
         "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'findings' AND sql IS NOT NULL "
         "AND sql NOT LIKE 'CREATE UNIQUE%'"
@@ -227,11 +223,6 @@ def _drop_indexes_for_bulk(conn, last_found: int) -> list[str]:
     for name, _ in indexes:
         conn.execute(f'DROP INDEX "{name}"')
     return [sql for _, sql in indexes]
-
-
-def _last_found(conn) -> int:
-    row = conn.execute("SELECT found FROM check_runs ORDER BY started_at DESC, id DESC LIMIT 1").fetchone()
-    return row[0] if row else 0
 
 
 _WAIVER_IN_FORCE = """(
@@ -317,10 +308,10 @@ def run_checks(
                     refresh_country_risk(ctx)
                 timings["_risk"] = time.perf_counter() - started
                 run_id = _next_run_id(conn, today)
-                fresh = conn.execute("SELECT NOT EXISTS (SELECT 1 FROM findings)").fetchone()[0]
-                rebuild = _drop_indexes_for_bulk(conn, _last_found(conn))
+                fresh = not conn.execute("SELECT 1 FROM findings LIMIT 1").fetchone()
+                rebuild = _set_indexes_aside(conn) if fresh else []
                 record = _Recorder(conn, {"today": today.isoformat(), "run": run_id, "codes": json.dumps(codes)},
-                                   fresh=bool(fresh))
+                                   fresh=fresh)
                 _run_tables(conn, create=True)
                 phase = time.perf_counter()
                 progress.start(len(specs), "running checks")

@@ -110,6 +110,8 @@ def filter_description(lang: str, text: str) -> str:
 # so the message is defined once, in the check, and shown in any language when it is read.
 MESSAGE_KEY = "message"
 # json.dumps(..., ensure_ascii=False) builds an encoder each call; these run once per finding.
+# Compact, as SQLite's JSON functions write the evidence of the messages they make
+# (registry.message_sql): a finding's evidence reads the same whichever made it.
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
