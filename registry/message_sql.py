@@ -3,8 +3,9 @@
 ``registry_message`` is a Python function (``registry.i18n``): recording a finding with it
 costs three Python calls and a JSON encode and parse, about three quarters of a plain check's
 time, two million times at a million agreements. A call whose template is a string literal
-(``'...'``, or literals joined by ``||``) with plain ``{name}`` fields, and whose names are
-string literals, is rewritten here, once per query, into
+(``'...'``, or literals joined by ``||``, or a ``CASE`` choosing among such, whose conditions
+are then read twice) with plain ``{name}`` fields, and whose names are string literals, is
+rewritten here, once per query, into
 
     json_array('registry_message', <English text>, json_object('template', T, 'values', json_object(...)))
 
@@ -12,9 +13,9 @@ where the English text is the template's literal parts and its values joined by 
 ``checks.found`` reads the text and the evidence's template and values out of it, all in
 SQLite. The text is the same as ``registry.i18n`` renders (a NULL is empty, a whole number
 its digits); a row whose values hold a REAL or a BLOB, which SQLite writes otherwise than
-Python does, takes the Python function after all. Any other call (a template chosen by CASE
-or given as a parameter, a format spec, a value of JSON made by a JSON function, whose
-subtype SQLite would keep) is left as it is.
+Python does, takes the Python function after all. Any other call (a template given as a
+parameter, a format spec, a value that mentions a JSON function, whose JSON subtype SQLite
+would keep) is left as it is.
 """
 
 from __future__ import annotations
