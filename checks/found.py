@@ -45,16 +45,21 @@ def create_found_table(conn, table: str) -> None:
 # OFFSET keeps SQLite from flattening the inner select into this one: flattened, the check's
 # registry_message(...), used twice here, ran twice for every finding. A message compiled
 # into SQLite's functions (registry.message_sql) carries its text and its template and values
-# in a JSON array; any other goes through registry.i18n's Python functions. json_set writes
-# the evidence as json() does: it is parsed once.
+# in a JSON array; any other has its text made by registry.i18n's Python function. json_set
+# writes the evidence as json() does: it is parsed once.
 _COMPILED = f"substr(message, 1, {len(COMPILED_PREFIX)}) = {quote(COMPILED_PREFIX)}"
+# A message made by the Python function: the template and values it wrote go into the
+# evidence as registry_message_evidence would put them, but without a Python call.
+_TEMPLATE = ("substr(message, 1, 11) = '{{\"template\"' AND json_valid(message) "  # braces for .format
+             "AND json_type(message, '$.template') = 'text'")
 _COPY_FOUND = f"""
 INSERT INTO {{table}} (id, code, family, severity, subject_table, subject_id, subject_label, message, evidence)
 SELECT :check_code || ':' || subject_table || ':' || subject_id, :check_code, :check_family, :check_severity,
        subject_table, subject_id, {{label}},
        CASE WHEN {_COMPILED} THEN message ->> '$[1]' ELSE registry_message_text(message) END,
        CASE WHEN {_COMPILED} THEN json_set(evidence, '$.{MESSAGE_KEY}', message -> '$[2]')
-            ELSE registry_message_evidence(message, json(evidence)) END
+            WHEN {_TEMPLATE} THEN json_set(evidence, '$.{MESSAGE_KEY}', json(message))
+            ELSE json(evidence) END
 FROM (SELECT subject_table, CAST(subject_id AS TEXT) AS subject_id, message, coalesce(evidence, '{{{{}}}}') AS evidence
       FROM ({{sql}}) LIMIT -1 OFFSET 0) AS found
 """
