@@ -13,26 +13,55 @@ from typing import Any
 
 from checks.context import Context, Found, FoundQuery
 from checks.registry import CheckSpec
+from registry.i18n import MESSAGE_KEY
+from registry.message_sql import COMPILED_PREFIX, compile_messages, quote
 from registry.models import by_table
+from registry.schema import table_specs
+
+# The columns of a finding that a check's query makes. The findings table's CHECKs on them
+# (derived from the model) are checked here, as a check's rows are copied, often in a lane
+# process; recording then inserts with the table's CHECKs set aside (checks.run), as the rest
+# is the run's own making: the fingerprint, the check's code, family and severity (checked by
+# its decorator), dates, the run's id, and evidence written by SQLite's or Python's JSON.
+MADE_BY_THE_CHECK = ("subject_table", "subject_id", "subject_label", "message")
+
+
+@lru_cache(maxsize=1)
+def _found_checks() -> str:
+    findings = table_specs()["findings"]
+    return "".join(f", CHECK ({check})" for column in findings.columns if column.name in MADE_BY_THE_CHECK
+                   for check in column.checks())
 
 
 def create_found_table(conn, table: str) -> None:
     """A table for what checks found, one row per finding as it will be recorded."""
     conn.execute(
         f"CREATE TABLE {table} (id TEXT PRIMARY KEY, code TEXT, family TEXT, severity TEXT, subject_table TEXT, "
-        "subject_id TEXT, subject_label TEXT, message TEXT, evidence TEXT)"
+        f"subject_id TEXT, subject_label TEXT, message TEXT, evidence TEXT{_found_checks()})"
     )
 
 
 # A check's rows, copied inside SQLite with the finding's id and its subject's label. The
 # OFFSET keeps SQLite from flattening the inner select into this one: flattened, the check's
-# registry_message(...), used twice here, ran twice for every finding.
-_COPY_FOUND = """
-INSERT INTO {table} (id, code, family, severity, subject_table, subject_id, subject_label, message, evidence)
+# registry_message(...), used twice here, ran twice for every finding. A message compiled
+# into SQLite's functions (registry.message_sql) carries its text and its template and values
+# in a JSON array; any other has its text made by registry.i18n's Python function. json_set
+# writes the evidence as json() does: it is parsed once.
+_COMPILED = f"substr(message, 1, {len(COMPILED_PREFIX)}) = {quote(COMPILED_PREFIX)}"
+# A message made by the Python function: the template and values it wrote go into the
+# evidence as registry_message_evidence would put them, but without a Python call.
+_TEMPLATE = ("substr(message, 1, 11) = '{{\"template\"' AND json_valid(message) "  # braces for .format
+             "AND json_type(message, '$.template') = 'text'")
+_COPY_FOUND = f"""
+INSERT INTO {{table}} (id, code, family, severity, subject_table, subject_id, subject_label, message, evidence)
 SELECT :check_code || ':' || subject_table || ':' || subject_id, :check_code, :check_family, :check_severity,
-       subject_table, subject_id, {label}, registry_message_text(message), registry_message_evidence(message, evidence)
-FROM (SELECT subject_table, CAST(subject_id AS TEXT) AS subject_id, message, json(coalesce(evidence, '{{}}')) AS evidence
-      FROM ({sql}) LIMIT -1 OFFSET 0) AS found
+       subject_table, subject_id, {{label}},
+       CASE WHEN {_COMPILED} THEN message ->> '$[1]' ELSE registry_message_text(message) END,
+       CASE WHEN {_COMPILED} THEN json_set(evidence, '$.{MESSAGE_KEY}', message -> '$[2]')
+            WHEN {_TEMPLATE} THEN json_set(evidence, '$.{MESSAGE_KEY}', json(message))
+            ELSE json(evidence) END
+FROM (SELECT subject_table, CAST(subject_id AS TEXT) AS subject_id, message, coalesce(evidence, '{{{{}}}}') AS evidence
+      FROM ({{sql}}) LIMIT -1 OFFSET 0) AS found
 """
 _ONE_FOUND = "SELECT :subject_table AS subject_table, :subject_id AS subject_id, :message AS message, :evidence AS evidence"
 
@@ -56,12 +85,14 @@ def copy_found(ctx: Context, spec: CheckSpec, table: str) -> None:
     check = {"check_code": spec.code, "check_family": spec.family, "check_severity": spec.severity}
     try:
         if isinstance(found, FoundQuery):
-            sql = _COPY_FOUND.format(table=table, label=_subject_label(), sql=found.sql)
+            sql = _COPY_FOUND.format(table=table, label=_subject_label(), sql=compile_messages(found.sql))
             ctx.conn.execute(sql, {**found.params, **check})
         else:
             rows = [{**_found_row(spec, item), **check} for item in found]  # all of them before the first insert
             ctx.conn.executemany(_COPY_FOUND.format(table=table, label=_subject_label(), sql=_ONE_FOUND), rows)
     except sqlite3.IntegrityError as error:
+        if "CHECK" in str(error):
+            raise ValueError(f"check {spec.code} found a row a finding may not have ({error})") from error
         raise ValueError(f"check {spec.code} named the same subject twice (a subject may have one finding per check)") from error
 
 

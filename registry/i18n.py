@@ -110,7 +110,9 @@ def filter_description(lang: str, text: str) -> str:
 # so the message is defined once, in the check, and shown in any language when it is read.
 MESSAGE_KEY = "message"
 # json.dumps(..., ensure_ascii=False) builds an encoder each call; these run once per finding.
-_JSON = json.JSONEncoder(ensure_ascii=False)
+# Compact, as SQLite's JSON functions write the evidence of the messages they make
+# (registry.message_sql): a finding's evidence reads the same whichever made it.
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 def message_sql(template: str, *names_and_values: object) -> str:
@@ -154,31 +156,37 @@ class _LenientFormatter(string.Formatter):
 
 
 @functools.lru_cache(maxsize=1024)
-def _plain_fields(text: str) -> tuple[tuple[str, str | None], ...] | None:
-    """The (text, field name) parts of a template whose fields are all plain names, without a
-    format, a conversion, an index or an attribute; None for any other template."""
+def template_fields(text: str) -> tuple[tuple[str, str | None, str], ...] | None:
+    """The (text, field name, format) parts of a template whose fields are names, with or
+    without a format (``{index:.3f}``), without a conversion, an index or an attribute; None
+    for any other template."""
     try:
         parts = tuple(string.Formatter().parse(text))
     except ValueError:
         return None
-    if any(name is not None and (not name.isidentifier() or spec or conversion) for _, name, spec, conversion in parts):
+    if any(name is not None and (not name.isidentifier() or conversion or "{" in (spec or ""))
+           for _, name, spec, conversion in parts):
         return None
-    return tuple((literal, name) for literal, name, _, _ in parts)
+    return tuple((literal, name, spec or "") for literal, name, spec, _ in parts)
 
 
 def _render(lang: str, template: dict[str, Any]) -> str:
     values = template.get("values") or {}
     text = catalogue(known(lang)).get(template["template"], template["template"])
-    plain = _plain_fields(text)
-    if plain is not None:
-        # What _LenientFormatter makes of plain fields, without string.Formatter's Python-level
+    fields = template_fields(text)
+    if fields is not None:
+        # What _LenientFormatter makes of such fields, without string.Formatter's Python-level
         # parsing of every message (a finding each, two million at a million agreements).
         rendered = []
-        for literal, name in plain:
+        for literal, name, spec in fields:
             rendered.append(literal)
             if name is not None:
                 value = values.get(name, "")
-                rendered.append("" if value is None else format(value, ""))
+                if value is not None:
+                    try:
+                        rendered.append(format(value, spec))
+                    except (TypeError, ValueError):
+                        rendered.append(str(value))
         return "".join(rendered)
     try:
         return _LenientFormatter().format(text, **values)

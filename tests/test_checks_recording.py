@@ -67,9 +67,11 @@ def test_a_finding_reopened_takes_the_checks_current_severity(db, monkeypatch):
     assert again.new == 1 and (row["status"], row["severity"], row["resolved_on"]) == ("open", "medium", None)
 
 
-def test_a_findings_message_is_made_once_per_finding(db):
+def test_a_findings_message_is_made_once_per_finding_and_by_sqlite_when_it_can(db, monkeypatch):
     """Recording reads the message twice (text and evidence); the check's registry_message(...)
-    runs once: a Python call per finding, two million at a million agreements."""
+    runs once, and DQ05's literal template is made by SQLite itself (registry.message_sql):
+    no Python call per finding, two million at a million agreements."""
+    from checks import found
     from registry import i18n
 
     calls = []
@@ -80,5 +82,28 @@ def test_a_findings_message_is_made_once_per_finding(db):
 
     db.conn.create_function("registry_message", -1, counted, deterministic=True)
     result = run_checks(db, only=["DQ05"], today=DAY1, actor="test", lanes=1)
-    assert result.new == 1 and finding(db)["message"]
+    made_by_sqlite = finding(db)
+    assert result.new == 1 and made_by_sqlite["message"] == 'Agreement "Oslo exchange" names no programme it serves.'
+    assert calls == []
+    monkeypatch.setattr(found, "compile_messages", lambda sql: sql)
+    db.conn.execute("DELETE FROM findings")
+    run_checks(db, only=["DQ05"], today=DAY1, actor="test", lanes=1)
     assert len(calls) == 1
+    made_by_python = finding(db)
+    assert (made_by_python["message"], made_by_python["evidence"]) == (made_by_sqlite["message"], made_by_sqlite["evidence"])
+
+
+def test_a_first_run_rebuilds_the_findings_indexes_it_set_aside(db):
+    """A first run inserts into the findings table without its secondary indexes and builds
+    them once at the end, in the same transaction: the file ends as it began, indexes and all."""
+    def indexes():
+        return db.conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'findings' "
+                               "ORDER BY name").fetchall()
+
+    before = indexes()
+    result = run_checks(db, today=DAY1, actor="test", lanes=1)
+    assert result.new > 1 and "_indexes" in result.timings
+    assert indexes() == before and len(before) >= 6
+    assert db.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    again = run_checks(db, today=DAY2, actor="test", lanes=1)
+    assert "_indexes" not in again.timings and again.new == 0

@@ -281,6 +281,7 @@ def test_checks_listed_and_run_in_swedish(registry_file):
     ('Agreement "{title}" ended {days} days ago.', {"title": "Ö & {x}", "days": 12}),
     ("{a}{b} and {missing}, {{braces}}", {"a": None, "b": 1.5}),
     ("{days:d} days, {title!r}", {"days": "not a number", "title": "T"}),  # format and conversion: the formatter
+    ("{index:.3f}, {other:.3f}, {n:>4}|{none:.1f}|", {"index": 0.1235, "other": "n/a", "n": 7, "none": None}),  # formats
     ("{a.real} and {b[0]}", {"a": 3, "b": "xy"}),  # attribute and index: the formatter
     ("no fields", {}),
 ])
