@@ -31,7 +31,7 @@ import sqlite_utils
 from registry import db as store
 from registry import matching
 from registry.countries import LOCAL_LANGUAGES, country_code
-from registry.identifier_index import IdentifierIndex, KeyHit, erasmus_identifiers
+from registry.identifier_index import ECHE_FILE, IdentifierIndex, KeyHit, charter_names, erasmus_identifiers
 from registry.matching import Match, MatchOptions, NameIndex
 from registry.matching.identifiers import TypedIdentifier, embedded_identifiers, typed_identifier
 from registry.matching.match import FORMER_PENALTY
@@ -144,7 +144,7 @@ def index_cache_path(db: sqlite_utils.Database) -> Path | None:
 def reference_index(db: sqlite_utils.Database, *, persist: bool = True) -> NameIndex | None:
     """Index of the reference names, built once per state of the reference tables and kept in
     memory and on disk, so that one CLI call on a 100k-name reference does not rebuild it."""
-    stamp = (_engine_version(),) + reference_stamp(db)
+    stamp = (_engine_version(),) + reference_stamp(db) + (_charter_version(), tuple(sorted(_HELD_OUT_NAMES)))
     if stamp[3] == 0:  # no reference names loaded
         return None
     path = index_cache_path(db)
@@ -178,6 +178,32 @@ def _engine_version() -> str:
     return digest.hexdigest()[:16]
 
 
+@lru_cache(maxsize=1)
+def _charter_version() -> str:
+    """The charter table's digest: its names are indexed, so a new table rebuilds a cached index."""
+    return hashlib.sha1(ECHE_FILE.read_bytes()).hexdigest()[:16] if ECHE_FILE.exists() else ""
+
+
+_HELD_OUT_NAMES: frozenset[str] = frozenset()
+
+
+def hold_out_charter_names(names: frozenset[str]) -> None:
+    """Leave these charter names out of the reference index. For measuring only: a yardstick drawn from
+    the charter list's names (tests/data/names_unseen.csv) would otherwise measure its own labels."""
+    global _HELD_OUT_NAMES
+    _HELD_OUT_NAMES = frozenset(names)
+    _MEMORY_CACHE.clear()
+
+
+def _charter_entries(db: sqlite_utils.Database) -> list[tuple[str, str, str, str, str]]:
+    """(reference, name, country, kind, source) for each charter holder's name of a ROR record in the reference of
+    the same country (``charter_names``): the names Erasmus partners are written by, indexed as aliases."""
+    countries = dict(db.conn.execute("SELECT id, country FROM reference_institutions WHERE source = 'ror' "
+                                     "AND status = 'active'").fetchall())
+    return [(ror, name, country, "alias", "ror") for ror, name, country in charter_names()
+            if countries.get(ror) == country and name not in _HELD_OUT_NAMES]
+
+
 def _build_reference_index(db: sqlite_utils.Database) -> NameIndex:
     # Names are normalised afresh rather than read from name_normalized: a stored form may come from an
     # older normaliser (the index is rebuilt whenever the engine's code changes). Through the reference
@@ -186,6 +212,10 @@ def _build_reference_index(db: sqlite_utils.Database) -> NameIndex:
         "SELECT n.reference, n.name, r.country, n.kind, r.source FROM reference_names n "
         "JOIN reference_institutions r ON r.id = n.reference ORDER BY r.source = 'hipo'"
     ).fetchall()
+    # The charter's names come after ROR's own (a name both carry stays ROR's, whole rather than a part of
+    # the charter's longer one) and before the world list's (they are the ROR record's).
+    first_hipo = next((at for at, row in enumerate(rows) if row[4] == "hipo"), len(rows))
+    rows = rows[:first_hipo] + _charter_entries(db) + rows[first_hipo:]
     cities = dict(db.conn.execute("SELECT id, city FROM reference_institutions WHERE city IS NOT NULL").fetchall())
     # The world-universities list backs ROR for universities ROR lacks: a record of it whose name is, as
     # matching reads names, a ROR record's name in the same country is that record (Fachhochschule München
