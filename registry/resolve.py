@@ -15,6 +15,7 @@ reason says so; a record without a successor is shown but never matched.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import multiprocessing
@@ -144,7 +145,7 @@ def index_cache_path(db: sqlite_utils.Database) -> Path | None:
 def reference_index(db: sqlite_utils.Database, *, persist: bool = True) -> NameIndex | None:
     """Index of the reference names, built once per state of the reference tables and kept in
     memory and on disk, so that one CLI call on a 100k-name reference does not rebuild it."""
-    stamp = (_engine_version(),) + reference_stamp(db) + (_charter_version(), tuple(sorted(_HELD_OUT_NAMES)))
+    stamp = (_engine_version(),) + reference_stamp(db) + (_aliases_version(), tuple(sorted(_HELD_OUT_NAMES)))
     if stamp[3] == 0:  # no reference names loaded
         return None
     path = index_cache_path(db)
@@ -178,29 +179,47 @@ def _engine_version() -> str:
     return digest.hexdigest()[:16]
 
 
+WORLD_NAMES_FILE = Path(__file__).resolve().parent.parent / "data" / "reference_institutions" / "world_universities_ror_names.csv"
+
+
 @lru_cache(maxsize=1)
-def _charter_version() -> str:
-    """The charter table's digest: its names are indexed, so a new table rebuilds a cached index."""
-    return hashlib.sha1(ECHE_FILE.read_bytes()).hexdigest()[:16] if ECHE_FILE.exists() else ""
+def _aliases_version() -> str:
+    """The alias tables' digest: their names are indexed, so new tables rebuild a cached index."""
+    digest = hashlib.sha1()
+    for path in (ECHE_FILE, WORLD_NAMES_FILE):
+        digest.update(path.read_bytes() if path.exists() else b"")
+    return digest.hexdigest()[:16]
+
+
+@lru_cache(maxsize=1)
+def _world_names() -> tuple[tuple[str, str, str], ...]:
+    """(ROR id, name, country) from the world-universities list, found by domain (tools/derive_world_university_names.py)."""
+    if not WORLD_NAMES_FILE.exists():
+        return ()
+    with WORLD_NAMES_FILE.open(encoding="utf-8", newline="") as stream:
+        return tuple((row["ror"], row["name"], row["country"]) for row in csv.DictReader(stream))
 
 
 _HELD_OUT_NAMES: frozenset[str] = frozenset()
 
 
-def hold_out_charter_names(names: frozenset[str]) -> None:
-    """Leave these charter names out of the reference index. For measuring only: a yardstick drawn from
-    the charter list's names (tests/data/names_unseen.csv) would otherwise measure its own labels."""
+def hold_out_alias_names(names: frozenset[str]) -> None:
+    """Leave these names of the alias tables out of the reference index. For measuring only: a yardstick
+    drawn from the charter list's and the world list's names (tests/data/names_unseen.csv) would otherwise
+    measure its own labels."""
     global _HELD_OUT_NAMES
     _HELD_OUT_NAMES = frozenset(names)
     _MEMORY_CACHE.clear()
 
 
-def _charter_entries(db: sqlite_utils.Database) -> list[tuple[str, str, str, str, str]]:
-    """(reference, name, country, kind, source) for each charter holder's name of a ROR record in the reference of
-    the same country (``charter_names``): the names Erasmus partners are written by, indexed as aliases."""
+def _alias_entries(db: sqlite_utils.Database) -> list[tuple[str, str, str, str, str]]:
+    """(reference, name, country, kind, source) for the names other lists give a ROR record of the reference,
+    found by an identifier (its website or domain) and in the same country: the Erasmus charter's legal names
+    (``charter_names``) and the world-universities list's names. Partners are typed by them, often in their
+    own language, where ROR lacks them; they are indexed as the record's aliases."""
     countries = dict(db.conn.execute("SELECT id, country FROM reference_institutions WHERE source = 'ror' "
                                      "AND status = 'active'").fetchall())
-    return [(ror, name, country, "alias", "ror") for ror, name, country in charter_names()
+    return [(ror, name, country, "alias", "ror") for ror, name, country in charter_names() + _world_names()
             if countries.get(ror) == country and name not in _HELD_OUT_NAMES]
 
 
@@ -212,10 +231,10 @@ def _build_reference_index(db: sqlite_utils.Database) -> NameIndex:
         "SELECT n.reference, n.name, r.country, n.kind, r.source FROM reference_names n "
         "JOIN reference_institutions r ON r.id = n.reference ORDER BY r.source = 'hipo'"
     ).fetchall()
-    # The charter's names come after ROR's own (a name both carry stays ROR's, whole rather than a part of
-    # the charter's longer one) and before the world list's (they are the ROR record's).
+    # The aliases come after ROR's own names (a name both carry stays ROR's, whole rather than a part of the
+    # alias's longer one) and before the world list's records (they are the ROR record's names).
     first_hipo = next((at for at, row in enumerate(rows) if row[4] == "hipo"), len(rows))
-    rows = rows[:first_hipo] + _charter_entries(db) + rows[first_hipo:]
+    rows = rows[:first_hipo] + _alias_entries(db) + rows[first_hipo:]
     cities = dict(db.conn.execute("SELECT id, city FROM reference_institutions WHERE city IS NOT NULL").fetchall())
     # The world-universities list backs ROR for universities ROR lacks: a record of it whose name is, as
     # matching reads names, a ROR record's name in the same country is that record (Fachhochschule München

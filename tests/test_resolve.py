@@ -298,10 +298,19 @@ def test_schools_sharing_a_domain_owners_ror_record_are_not_its_names(registry, 
 def test_held_out_charter_names_are_not_indexed(registry):
     """The benchmark holds names_unseen.csv's names out, so that it does not measure its own labels."""
     name = "Bergen Arkitekthøgskole"
-    resolve_module.hold_out_charter_names(frozenset([name]))
+    resolve_module.hold_out_alias_names(frozenset([name]))
     try:
         held = resolve(registry, name, "NO")
     finally:
-        resolve_module.hold_out_charter_names(frozenset())
+        resolve_module.hold_out_alias_names(frozenset())
     assert held.best is None or "alias name 'Bergen Arkitekth" not in held.best.reason
     assert resolve(registry, name, "NO").best.reference_id == "00g8zjy95"
+
+
+@pytest.mark.parametrize("name, country, ror", [
+    ("Norwegian University of Sport and Physical Education", "NO", "045016w83"),  # ROR: Norwegian School of Sport Sciences
+    ("Universidad Atlántida Argentina", None, "03qryrx52"),
+])
+def test_a_world_list_name_is_an_alias_of_the_ror_record_its_domain_finds(registry, name, country, ror):
+    result = resolve(registry, name, country)
+    assert (result.status, result.best.reference_id) == ("matched", ror)
