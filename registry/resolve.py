@@ -36,7 +36,7 @@ from registry.identifier_index import ECHE_FILE, IdentifierIndex, KeyHit, charte
 from registry.matching import Match, MatchOptions, NameIndex
 from registry.matching.identifiers import TypedIdentifier, embedded_identifiers, typed_identifier
 from registry.matching.match import FORMER_PENALTY
-from registry.matching.text import GENERIC, STOPWORDS, exact_key, tokens_of
+from registry.matching.text import CITY_NAMES_FILE, GENERIC, STOPWORDS, exact_key, tokens_of
 from registry.models import Institution, InstitutionName
 from registry.models.reference import normalized
 from registry.problems import Problem, ProblemsFound
@@ -184,9 +184,10 @@ WORLD_NAMES_FILE = Path(__file__).resolve().parent.parent / "data" / "reference_
 
 @lru_cache(maxsize=1)
 def _aliases_version() -> str:
-    """The alias tables' digest: their names are indexed, so new tables rebuild a cached index."""
+    """The digest of the tables the index is built with (the aliases, the cities' names): new tables rebuild
+    a cached index."""
     digest = hashlib.sha1()
-    for path in (ECHE_FILE, WORLD_NAMES_FILE):
+    for path in (ECHE_FILE, WORLD_NAMES_FILE, CITY_NAMES_FILE):
         digest.update(path.read_bytes() if path.exists() else b"")
     return digest.hexdigest()[:16]
 

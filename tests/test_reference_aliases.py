@@ -44,3 +44,23 @@ def test_affiliation_yardstick_is_short_names_with_one_label():
     assert len(rows) > 400
     assert all(len(row["name"].split()) <= 10 and not any(c.isdigit() for c in row["name"]) for row in rows)
     assert all(row["expected_ror"] and row["country"] for row in rows)
+
+
+CITY_NAMES = ROOT / "data" / "matching" / "city_names.csv"
+
+
+def test_city_names_table_is_what_the_tool_derives(tmp_path):
+    """From Babel's CLDR data and the shipped extract: no ../shared needed."""
+    output = tmp_path / "derived.csv"
+    subprocess.run([sys.executable, str(ROOT / "tools" / "derive_city_names.py"), "--target", str(output)],
+                   check=True, capture_output=True)
+    assert output.read_text(encoding="utf-8") == CITY_NAMES.read_text(encoding="utf-8")
+
+
+def test_city_names_read_as_the_english_name():
+    from registry.matching import normalize
+
+    assert normalize("Universität Wien") == normalize("Universität Vienna")
+    assert normalize("Uniwersytet Warszawa").split()[-1] == "warsaw"
+    assert normalize("Universidad de Granada").split()[-1] == "granada"  # a city of its own, not Grenada
+    assert normalize("Sidney Sussex College").split()[0] == "sidney"  # a given name, not Sydney

@@ -314,3 +314,25 @@ def test_held_out_charter_names_are_not_indexed(registry):
 def test_a_world_list_name_is_an_alias_of_the_ror_record_its_domain_finds(registry, name, country, ror):
     result = resolve(registry, name, country)
     assert (result.status, result.best.reference_id) == ("matched", ror)
+
+
+@pytest.mark.parametrize("name, ror", [
+    ("University of Warszawa", "039bjqg32"),  # University of Warsaw
+    ("Warschau University of Technology", "00y0xnp53"),
+    ("Kiev Polytechnic Institute", "00syn5v21"),  # ... Igor Sikorsky Kyiv Polytechnic Institute
+    ("Charles University in Praha", "024d6js02"),
+    ("University of Beograd", "02qsmb048"),
+    ("Moskau State University", "010pmpe69"),  # Lomonosov Moscow State University
+])
+def test_a_city_written_in_another_language_is_the_city(registry, name, ror):
+    result = resolve(registry, name)
+    assert (result.status, result.best.reference_id) == ("matched", ror)
+
+
+@pytest.mark.parametrize("name, country, ror", [
+    ("Universidad de Granada", "ES", "04njjy449"),  # "Granada" is Grenada in Spanish: not in the cities' table
+    ("Universidade de Lisboa", "PT", "01c27hj86"),  # Lisboa is Lisbon: ROR's own label still matches whole
+])
+def test_cities_names_in_other_languages_keep_other_cities_apart(registry, name, country, ror):
+    result = resolve(registry, name, country)
+    assert (result.status, result.best.reference_id) == ("matched", ror)

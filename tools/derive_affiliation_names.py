@@ -72,9 +72,9 @@ def main() -> None:
         sys.exit(f"no ROR matching test sets at {folder}; give --shared")
     countries = extract_countries()
     picked, seen = [], set()
-    for text, ids, source in labelled_texts(folder):
-        text = " ".join(html.unescape(text).split())
-        if len(ids) != 1 or ids[0] not in countries or text in seen or not held_out(text) or not name_like(text):
+    for raw, ids, source in labelled_texts(folder):
+        text = " ".join(html.unescape(raw).split())
+        if len(ids) != 1 or ids[0] not in countries or text in seen or not held_out(raw) or not name_like(text):
             continue
         seen.add(text)
         picked.append((text, countries[ids[0]], ids[0], source))

@@ -3,7 +3,9 @@
 Names are folded to ASCII (``registry.text.fold``: case, diacritics, ł ø ß æ, Cyrillic,
 Greek, CJK), abbreviations are expanded ("Univ." -> university, "U. of X"), the word for
 university (and institute, hospital ...) in many languages becomes one token, so that
-"Universität Wien" and "University of Vienna" differ only in the word that names them.
+"Universität Wien" and "University of Vienna" differ only in the word that names them, and a city
+written in another language becomes its English name ("Wien" -> vienna, "Warszawa" -> warsaw:
+``CITY_NAMES``, from data/matching/city_names.csv), so there they do not differ at all.
 
 A typed name may carry more than a name: "Dept. of Surgery, Karolinska Institutet,
 Stockholm, Sweden". ``parse_query`` drops the unit, keeps the institution and treats the
@@ -12,11 +14,13 @@ rest as context (a city, a country) that can agree with a candidate but is not i
 
 from __future__ import annotations
 
+import csv
 import html
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from pathlib import Path
 
 from registry.text import fold
 
@@ -54,6 +58,21 @@ ABBREVIATIONS = {
     "politehnica": ("university", "technology"),
     "tehnikaulikool": ("university", "technology"),
 }
+
+
+CITY_NAMES_FILE = Path(__file__).resolve().parents[2] / "data" / "matching" / "city_names.csv"
+
+
+def _city_names() -> dict[str, str]:
+    """A city's names in other languages, one word each, to its English name (tools/derive_city_names.py:
+    CLDR's exemplar cities of the time zones, through Babel)."""
+    if not CITY_NAMES_FILE.exists():
+        return {}
+    with CITY_NAMES_FILE.open(encoding="utf-8", newline="") as stream:
+        return {row["written"]: row["city"] for row in csv.DictReader(stream)}
+
+
+CITY_NAMES = _city_names()
 
 
 def _same(words: str, canonical: str) -> dict[str, str]:
@@ -254,7 +273,7 @@ def tokens_of(folded: str) -> list[str]:
     out: list[str] = []
     for token in joined:
         for word in ABBREVIATIONS.get(token, (token,)):
-            out.append(CANONICAL.get(word, word))
+            out.append(CANONICAL.get(word) or CITY_NAMES.get(word, word))
     return _kinds(_without_wrapper(out))
 
 
