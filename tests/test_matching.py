@@ -321,3 +321,14 @@ def test_a_territory_is_filed_under_its_state_without_a_country_penalty():
 def test_a_seat_closing_the_name_costs_as_little_as_its_city(wrapped, name):
     found = wrapped.match(name, "SK")  # the record names no city: the seat is read from 'in Kosice', 'v Kosiciach'
     assert found and found[0].entity_id == "secman" and found[0].band == "probable", found[:2]
+
+
+def test_a_subtitle_after_a_colon_is_left_out_of_a_names_part():
+    from registry.matching.text import name_parts
+
+    assert name_parts("Technological University of the Shannon: Midlands Midwest") == [
+        "Technological University of the Shannon"]
+    assert name_parts("Université Lille 1 : Sciences et Technologies") == ["Université Lille 1"]
+    assert name_parts("OsloMet – Oslo Metropolitan University") == ["OsloMet", "Oslo Metropolitan University"]
+    assert normalize("T.C. Giresun Üniversitesi") == normalize("Giresun Üniversitesi")
+    assert normalize("TC Istanbul Rumeli Universitesi").split()[0] == "tc"  # undotted: perhaps an acronym

@@ -336,3 +336,12 @@ def test_a_city_written_in_another_language_is_the_city(registry, name, ror):
 def test_cities_names_in_other_languages_keep_other_cities_apart(registry, name, country, ror):
     result = resolve(registry, name, country)
     assert (result.status, result.best.reference_id) == ("matched", ror)
+
+
+@pytest.mark.parametrize("name, country, ror", [
+    ("Technological University of the Shannon", "IE", "04efm0253"),  # ROR: "...: Midlands Midwest"
+    ("T.C. Giresun Üniversitesi", "TR", "05szaq822"),  # the Republic's prefix of a Turkish state university
+])
+def test_a_subtitle_or_the_state_prefix_is_not_the_name(registry, name, country, ror):
+    result = resolve(registry, name, country)
+    assert (result.status, result.best.reference_id) == ("matched", ror)

@@ -247,10 +247,15 @@ def fold_name(text: str) -> str:
     return fold(_CJK.sub(r" \1 ", text))
 
 
+# "T.C." (Türkiye Cumhuriyeti, the Republic of Türkiye) opens the official names of Turkish state universities:
+# "T.C. Giresun Üniversitesi" is Giresun University. Only dotted: "TC" alone may be a name's acronym.
+_STATE_PREFIX = re.compile(r"^\s*t\.\s?c\.\s+(?=\w)")
+
+
 def tokens_of(folded: str) -> list[str]:
     """Tokens of folded text: abbreviations expanded, dotted initials joined ('k u' -> 'ku'),
     and generic words in their canonical form."""
-    text = _GLUED_DIGITS.sub(" ", _ELISION.sub(r"\1 ", folded)).replace("'", "").replace("&", " and ")
+    text = _GLUED_DIGITS.sub(" ", _ELISION.sub(r"\1 ", _STATE_PREFIX.sub("", folded))).replace("'", "").replace("&", " and ")
     raw = _NON_WORD.sub(" ", text).split()
     joined: list[str] = []
     position = 0
@@ -387,9 +392,13 @@ def without_quoted(tokens_or_text: str) -> tuple[str, ...] | None:
 
 def name_parts(name: str) -> list[str]:
     """The parts of a name written as 'A – B' (bilingual names, 'OsloMet – Oslo Metropolitan
-    University'): each part may be what a person types."""
+    University'): each part may be what a person types; and the head of one written 'A: B' (a
+    subtitle: 'Technological University of the Shannon: Midlands Midwest'), whose subtitle alone
+    names nothing ('Université Lille 1 : Sciences et Technologies')."""
     parts = [p.strip() for p in re.split(r"\s+[-\u2013\u2014]\s+", name) if p.strip()]
-    return parts if len(parts) > 1 else []
+    heads = [head.strip() for head, colon, _ in (p.partition(": ") for p in parts or [name]) if colon and head.strip()]
+    parts = parts if len(parts) > 1 else []
+    return parts + [head for head in heads if head not in parts]
 
 
 # --- countries ------------------------------------------------------------------------------
