@@ -36,7 +36,7 @@ from registry.identifier_index import ECHE_FILE, IdentifierIndex, KeyHit, charte
 from registry.matching import Match, MatchOptions, NameIndex
 from registry.matching.identifiers import TypedIdentifier, embedded_identifiers, typed_identifier
 from registry.matching.match import FORMER_PENALTY
-from registry.matching.text import CITY_NAMES_FILE, GENERIC, STOPWORDS, exact_key, tokens_of
+from registry.matching.text import CITY_NAMES_FILE, GENERIC, STOPWORDS, exact_key, name_parts, tokens_of
 from registry.models import Institution, InstitutionName
 from registry.models.reference import normalized
 from registry.problems import Problem, ProblemsFound
@@ -232,23 +232,37 @@ def _build_reference_index(db: sqlite_utils.Database) -> NameIndex:
         "SELECT n.reference, n.name, r.country, n.kind, r.source FROM reference_names n "
         "JOIN reference_institutions r ON r.id = n.reference ORDER BY r.source = 'hipo'"
     ).fetchall()
-    # The aliases come after ROR's own names (a name both carry stays ROR's, whole rather than a part of the
-    # alias's longer one) and before the world list's records (they are the ROR record's names).
     first_hipo = next((at for at, row in enumerate(rows) if row[4] == "hipo"), len(rows))
-    rows = rows[:first_hipo] + _alias_entries(db) + rows[first_hipo:]
     cities = dict(db.conn.execute("SELECT id, city FROM reference_institutions WHERE city IS NOT NULL").fetchall())
     # The world-universities list backs ROR for universities ROR lacks: a record of it whose name is, as
     # matching reads names, a ROR record's name in the same country is that record (Fachhochschule München
     # is the Munich University of Applied Sciences), not a rival to it.
-    entries, ror_names = [], set()
-    for reference, name, country, kind, source in rows:
+    entries, ror_names, holders, own = [], set(), {}, {}
+    for reference, name, country, kind, _ in rows[:first_hipo]:
         normalised = normalized(name)
-        key = (exact_key(normalised.split()), country)
-        if source == "hipo" and key in ror_names:
-            continue
-        if source == "ror":
-            ror_names.add(key)
+        key = exact_key(normalised.split())
+        ror_names.add((key, country))
+        holders.setdefault(key, set()).add(reference)
+        own.setdefault(reference, []).append(frozenset(key.split()))
         entries.append((reference, name, country, kind, normalised))
+    # The aliases come after ROR's own names (a name both carry stays ROR's, whole rather than a part of the
+    # alias's longer one). Left out: one that is another ROR record's name (the domain that tied it to this
+    # record is shared: "University of Alaska Fairbanks" written for the system's alaska.edu); one made of
+    # some of the words of the record's own name, which names its system rather than this campus
+    # ("California State University" for California State University, East Bay); and one written 'A - B',
+    # whose parts would be names of their own ("Middlesex University - London": "London").
+    for reference, name, country, kind, _ in _alias_entries(db):
+        normalised = normalized(name)
+        key = exact_key(normalised.split())
+        words = frozenset(key.split())
+        if (holders.get(key, {reference}) == {reference} and not name_parts(name)
+                and not any(words < name_words for name_words in own.get(reference, ()))):
+            ror_names.add((key, country))
+            entries.append((reference, name, country, kind, normalised))
+    for reference, name, country, kind, _ in rows[first_hipo:]:
+        normalised = normalized(name)
+        if (exact_key(normalised.split()), country) not in ror_names:
+            entries.append((reference, name, country, kind, normalised))
     return NameIndex.build(entries, cities=cities)
 
 

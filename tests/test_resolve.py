@@ -345,3 +345,12 @@ def test_cities_names_in_other_languages_keep_other_cities_apart(registry, name,
 def test_a_subtitle_or_the_state_prefix_is_not_the_name(registry, name, country, ror):
     result = resolve(registry, name, country)
     assert (result.status, result.best.reference_id) == ("matched", ror)
+
+
+@pytest.mark.parametrize("name, not_ror", [
+    ("Institute of Education, London", "01rv4p989"),  # the world list's "Middlesex University - London": no 'London' alias
+    ("California State University, Fresno", "04jaeba88"),  # the world list's name for East Bay: the system's words
+])
+def test_aliases_that_name_a_place_or_a_system_are_left_out(registry, name, not_ror):
+    best = resolve(registry, name).best
+    assert best is None or best.reference_id != not_ror

@@ -35,14 +35,14 @@ TARGET = FOLDER / "world_universities_ror_names.csv"
 
 
 def extract_records() -> tuple[dict[str, set[str]], dict[str, str], dict[str, set[str]]]:
-    """Hosts to active ROR ids, each id's country, each id's names as name matching keys them."""
+    """Hosts to active education records' ROR ids, each id's country, each id's names as name matching keys them."""
     hosts: dict[str, set[str]] = defaultdict(set)
     countries, names = {}, defaultdict(set)
     with gzip.open(EXTRACT, "rt", encoding="utf-8") as stream:
         for line in stream:
             record = json.loads(line)
-            if record.get("status") != "active":
-                continue
+            if record.get("status") != "active" or "education" not in (record.get("types") or []):
+                continue  # a university's name is no hospital's, though they share the domain
             ident = record["id"].rsplit("/", 1)[-1]
             countries[ident] = record.get("country_code")
             for value in [link["value"] for link in record.get("links") or []] + list(record.get("domains") or []):
