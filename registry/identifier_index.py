@@ -67,12 +67,11 @@ def charter_names() -> tuple[tuple[str, str, str], ...]:
     in its own language, a name ROR may lack. A ROR id that several holders reach is the owner of a shared
     domain (a regional education authority for its IES and lycées, a group for its schools): its holders
     are not its names."""
-    holders = [h for h in charter_holders() if h.ror]
+    holders = [(h.ror, h) for h in charter_holders() if h.ror]
     reach: dict[str, int] = {}
-    for holder in holders:
-        reach[holder.ror] = reach.get(holder.ror, 0) + 1  # type: ignore[index]
-    return tuple((h.ror, h.name, h.country) for h in holders  # type: ignore[misc]
-                 if reach[h.ror] == 1 and h.ror_basis == "website")  # type: ignore[index]
+    for ror, _ in holders:
+        reach[ror] = reach.get(ror, 0) + 1
+    return tuple((ror, h.name, h.country) for ror, h in holders if reach[ror] == 1 and h.ror_basis == "website")
 
 
 def erasmus_identifiers(ror: str | None, website: str | None) -> CharterHolder | None:

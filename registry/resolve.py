@@ -237,7 +237,9 @@ def _build_reference_index(db: sqlite_utils.Database) -> NameIndex:
     # The world-universities list backs ROR for universities ROR lacks: a record of it whose name is, as
     # matching reads names, a ROR record's name in the same country is that record (Fachhochschule München
     # is the Munich University of Applied Sciences), not a rival to it.
-    entries, ror_names, holders, own = [], set(), {}, {}
+    entries, ror_names = [], set()
+    holders: dict[str, set[str]] = {}  # a name's key -> the ROR records carrying it
+    own: dict[str, list[frozenset[str]]] = {}  # a record -> its names' words
     for reference, name, country, kind, _ in rows[:first_hipo]:
         normalised = normalized(name)
         key = exact_key(normalised.split())

@@ -11,7 +11,9 @@ languages or in an official language of the zone's country (what the city's own 
 word matching treats otherwise (a kind, a function word, an abbreviation), names no other city here, and is
 neither the city of an institution of the shipped ROR extract in another country ("Granada" is Grenada's in
 Spanish, "Natal" Christmas Island's in Portuguese) nor a word of the name of an institution of another country
-(a given name: "Maurice", "Sidney"), nor a common word (``WORDS``: "Room" is Rome's in Cornish, "Soul" Seoul's). Multi-word names, and zones that are no place ("Etc/Unknown"), are left out. Sorted output: a rerun writes the same bytes. Run:
+(a given name: "Maurice", "Sidney"), nor a common word (``WORDS``: "Room" is Rome's in Cornish, "Soul" Seoul's).
+Multi-word names, and zones that are no place ("Etc/Unknown"), are left out. Sorted output: a rerun writes the
+same bytes. Run:
 python tools/derive_city_names.py [--target data/matching/city_names.csv]
 """
 
@@ -43,8 +45,8 @@ TARGET = ROOT / "data" / "matching" / "city_names.csv"
 EXTRACT = ROOT / "data" / "reference_institutions" / "ror_education_healthcare_v2.9.jsonl.gz"
 MIN_LETTERS = 4
 # Words the languages write a city as that are words in their own right (read by eye from the table).
-WORDS = frozenset("room soul tunes juno athena athene trol tule pert naso kata cita gaja showa septe natal malte "
-                  "canaries kokos dominika madira rooma".split())
+WORDS = frozenset(["room", "soul", "tunes", "juno", "athena", "athene", "trol", "tule", "pert", "naso", "kata", "cita",
+                   "gaja", "showa", "septe", "natal", "malte", "canaries", "kokos", "dominika", "madira", "rooma"])
 
 
 def latin(text: str) -> bool:
