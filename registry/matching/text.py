@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
 
+from rapidfuzz.distance import OSA
+
 from registry.text import fold
 
 # Abbreviations people write, after folding and with the dot removed.
@@ -148,6 +150,49 @@ _KIND_STARTS = frozenset(phrase[0] for phrase in KIND_PHRASES)
 # where both kinds exist in a city, the one the text names comes first.
 KIN_KINDS = frozenset([("university", APPLIED_SCIENCES), ("polytechnic", APPLIED_SCIENCES)])
 _LONGEST_KIND = max(len(phrase) for phrase in KIND_PHRASES)
+
+# A word for a kind of institution typed with one slip (two letters swapped, a consonant left out, added or
+# changed: "Univresitet", "Hogsechool", "Univerztia", "Hochshule") is that word: left as typed it would be an unknown name word and
+# the kind lost. Only words of seven letters or more, only to kinds, only where one kind is that close, and only
+# inside the word: a word differing in its first or last letter is another word or another form of it
+# ("academic" / "academia", "clinical" / "clinica", "colleges" / "college").
+_KIND_TARGETS = frozenset(["university", "institute", "academy", "college", "school", "polytechnic", "conservatory",
+                           "hospital", "clinic"])
+_TYPO_LENGTH = 7
+_KIND_WORDS = frozenset([word for word, kind in CANONICAL.items() if kind in _KIND_TARGETS and len(word) >= _TYPO_LENGTH]
+                        + [phrase[0] for phrase in KIND_PHRASES if len(phrase) == 1 and len(phrase[0]) >= _TYPO_LENGTH])
+
+
+def _deletions(word: str) -> set[str]:
+    return {word[:k] + word[k + 1:] for k in range(len(word))} | {word}
+
+
+_KIND_BY_DELETION: dict[str, set[str]] = {}
+for _word in _KIND_WORDS:
+    for _deleted in _deletions(_word):
+        _KIND_BY_DELETION.setdefault(_deleted, set()).add(_word)
+
+
+def _slip(word: str, kind: str) -> bool:
+    """Two letters swapped, or a consonant left out, added or changed: a slip of the hand. A vowel added or
+    changed is how romanisations differ ("Institouto" from the Greek is the Instituto's spelling, not a slip)."""
+    if len(word) == len(kind):
+        differ = [k for k in range(len(word)) if word[k] != kind[k]]
+        return len(differ) == 2 or (word[differ[0]] not in "aeiouy" and kind[differ[0]] not in "aeiouy")
+    longer, shorter = (word, kind) if len(word) > len(kind) else (kind, word)
+    k = next((k for k in range(len(shorter)) if longer[k] != shorter[k]), len(shorter))
+    return longer[k] not in "aeiouy"
+
+
+@lru_cache(maxsize=1 << 16)
+def kind_typo(word: str) -> str | None:
+    """The kind word ``word`` is a slip of, if exactly one kind is one edit away."""
+    if len(word) < _TYPO_LENGTH or word in CANONICAL or word in _KIND_WORDS or not word.isalpha():
+        return None
+    near = {kind for deleted in _deletions(word) for kind in _KIND_BY_DELETION.get(deleted, ())
+            if OSA.distance(word, kind) <= 1 and word[0] == kind[0] and word[-1] == kind[-1] and _slip(word, kind)}
+    kinds = {CANONICAL.get(kind, kind) for kind in near}
+    return min(near) if len(kinds) == 1 else None
 
 # Words that carry (almost) no identity: function words of the languages partner names use.
 STOPWORDS = frozenset(
@@ -278,6 +323,7 @@ def tokens_of(folded: str) -> list[str]:
     out: list[str] = []
     for token in joined:
         for word in ABBREVIATIONS.get(token, (token,)):
+            word = kind_typo(word) or word if len(word) >= _TYPO_LENGTH and word not in CANONICAL else word
             out.append(CANONICAL.get(word) or CITY_NAMES.get(word, word))
     return _kinds(_without_wrapper(out))
 
