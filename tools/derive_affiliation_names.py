@@ -24,6 +24,8 @@ import json
 import sys
 from pathlib import Path
 
+from derived_tables import write_table  # noqa: E402 (beside this script: on its path)
+
 ROOT = Path(__file__).resolve().parent.parent
 EXTRACT = ROOT / "data" / "reference_institutions" / "ror_education_healthcare_v2.9.jsonl.gz"
 TARGET = ROOT / "tests" / "data" / "names_affiliations.csv"
@@ -78,10 +80,7 @@ def main() -> None:
             continue
         seen.add(text)
         picked.append((text, countries[ids[0]], ids[0], source))
-    with args.target.open("w", encoding="utf-8", newline="") as stream:
-        writer = csv.writer(stream, lineterminator="\n")
-        writer.writerow(["name", "country", "expected_ror", "category"])
-        writer.writerows(sorted(picked, key=lambda r: (r[3], r[1], r[0])))
+    write_table(args.target, ["name", "country", "expected_ror", "category"], sorted(picked, key=lambda r: (r[3], r[1], r[0])))
     print(f"wrote {len(picked)} names ({len({r[1] for r in picked})} countries) to {args.target}")
 
 

@@ -20,7 +20,6 @@ python tools/derive_city_names.py [--target data/matching/city_names.csv]
 from __future__ import annotations
 
 import argparse
-import csv
 import gzip
 import json
 import re
@@ -37,6 +36,7 @@ from babel import Locale  # noqa: E402
 from babel.core import get_global  # noqa: E402
 from babel.languages import get_official_languages  # noqa: E402
 from babel.localedata import locale_identifiers  # noqa: E402
+from derived_tables import write_table  # noqa: E402 (beside this script: on its path)
 
 from registry.matching.text import ABBREVIATIONS, CANONICAL, GENERIC, QUALIFIERS, STOPWORDS  # noqa: E402
 from registry.text import fold  # noqa: E402
@@ -108,10 +108,7 @@ def main() -> None:
     parser.add_argument("--target", type=Path, default=TARGET)
     args = parser.parse_args()
     rows = derive()
-    with args.target.open("w", encoding="utf-8", newline="") as stream:
-        writer = csv.writer(stream, lineterminator="\n")
-        writer.writerow(["city", "country", "written"])
-        writer.writerows(rows)
+    write_table(args.target, ["city", "country", "written"], rows)
     print(f"wrote {len(rows)} names of {len({r[0] for r in rows})} cities (Babel {babel.__version__}) to {args.target}")
 
 

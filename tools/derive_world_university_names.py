@@ -16,7 +16,6 @@ Sorted output: a rerun writes the same bytes. Run: python tools/derive_world_uni
 from __future__ import annotations
 
 import argparse
-import csv
 import gzip
 import json
 import sys
@@ -25,6 +24,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from derived_tables import write_table  # noqa: E402 (beside this script: on its path)
 
 from registry.matching import exact_key, normalize  # noqa: E402
 from registry.matching.identifiers import web_host  # noqa: E402
@@ -80,10 +81,7 @@ def main() -> None:
     if not source.exists():
         sys.exit(f"no world-universities list at {source}; give --shared")
     rows = derive(source)
-    with args.target.open("w", encoding="utf-8", newline="") as stream:
-        writer = csv.writer(stream, lineterminator="\n")
-        writer.writerow(["ror", "country", "name"])
-        writer.writerows(rows)
+    write_table(args.target, ["ror", "country", "name"], rows)
     print(f"wrote {len(rows)} names to {args.target}")
 
 

@@ -152,10 +152,10 @@ KIN_KINDS = frozenset([("university", APPLIED_SCIENCES), ("polytechnic", APPLIED
 _LONGEST_KIND = max(len(phrase) for phrase in KIND_PHRASES)
 
 # A word for a kind of institution typed with one slip (two letters swapped, a consonant left out, added or
-# changed: "Univresitet", "Hogsechool", "Univerztia", "Hochshule") is that word: left as typed it would be an unknown name word and
-# the kind lost. Only words of seven letters or more, only to kinds, only where one kind is that close, and only
-# inside the word: a word differing in its first or last letter is another word or another form of it
-# ("academic" / "academia", "clinical" / "clinica", "colleges" / "college").
+# changed: "Univresitet", "Hogsechool", "Univerztia", "Hochshule") is that word: left as typed it would be an
+# unknown name word and the kind lost. Only words of seven letters or more, only to kinds, only where one kind
+# is that close, and only inside the word: a word differing in its first or last letter is another word or
+# another form of it ("academic" / "academia", "clinical" / "clinica", "colleges" / "college").
 _KIND_TARGETS = frozenset(["university", "institute", "academy", "college", "school", "polytechnic", "conservatory",
                            "hospital", "clinic"])
 _TYPO_LENGTH = 7
