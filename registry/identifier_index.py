@@ -31,6 +31,7 @@ class CharterHolder:
     city: str | None
     name: str
     ror: str | None
+    ror_basis: str | None = None  # how the ROR id was found: through the website, or the name
 
 
 @lru_cache(maxsize=1)
@@ -41,7 +42,8 @@ def charter_holders() -> tuple[CharterHolder, ...]:
     with ECHE_FILE.open(encoding="utf-8", newline="") as stream:
         return tuple(
             CharterHolder(row["erasmus_code"], row["pic"] or None, row["schac"] or None, row["country"],
-                          row["city"] or None, row["name"], row["ror"] or None)
+                          row["city"] or None, row["name"], row["ror"] or None,
+                          row.get("ror_basis") or None)
             for row in csv.DictReader(stream)
         )
 
@@ -55,6 +57,21 @@ def _holders_by_key() -> dict[tuple[str, str], list[CharterHolder]]:
             if key:
                 keys.setdefault((kind, key), []).append(holder)
     return keys
+
+
+@lru_cache(maxsize=1)
+def charter_names() -> tuple[tuple[str, str, str], ...]:
+    """(ROR id, legal name, country) of each charter holder whose ROR id was found through its website and
+    which no other charter holder shares: names to index as the ROR record's aliases. A partner is often
+    typed as its charter lists it ("FACHHOCHSCHULE KUFSTEIN TIROL BILDUNGS GMBH", "Bergen Arkitekthøgskole"),
+    in its own language, a name ROR may lack. A ROR id that several holders reach is the owner of a shared
+    domain (a regional education authority for its IES and lycées, a group for its schools): its holders
+    are not its names."""
+    holders = [(h.ror, h) for h in charter_holders() if h.ror]
+    reach: dict[str, int] = {}
+    for ror, _ in holders:
+        reach[ror] = reach.get(ror, 0) + 1
+    return tuple((ror, h.name, h.country) for ror, h in holders if reach[ror] == 1 and h.ror_basis == "website")
 
 
 def erasmus_identifiers(ror: str | None, website: str | None) -> CharterHolder | None:

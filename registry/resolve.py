@@ -15,6 +15,7 @@ reason says so; a record without a successor is shown but never matched.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import multiprocessing
@@ -31,11 +32,11 @@ import sqlite_utils
 from registry import db as store
 from registry import matching
 from registry.countries import LOCAL_LANGUAGES, country_code
-from registry.identifier_index import IdentifierIndex, KeyHit, erasmus_identifiers
+from registry.identifier_index import ECHE_FILE, IdentifierIndex, KeyHit, charter_names, erasmus_identifiers
 from registry.matching import Match, MatchOptions, NameIndex
 from registry.matching.identifiers import TypedIdentifier, embedded_identifiers, typed_identifier
 from registry.matching.match import FORMER_PENALTY
-from registry.matching.text import GENERIC, STOPWORDS, exact_key, tokens_of
+from registry.matching.text import CITY_NAMES_FILE, GENERIC, STOPWORDS, exact_key, name_parts, tokens_of
 from registry.models import Institution, InstitutionName
 from registry.models.reference import normalized
 from registry.problems import Problem, ProblemsFound
@@ -144,7 +145,7 @@ def index_cache_path(db: sqlite_utils.Database) -> Path | None:
 def reference_index(db: sqlite_utils.Database, *, persist: bool = True) -> NameIndex | None:
     """Index of the reference names, built once per state of the reference tables and kept in
     memory and on disk, so that one CLI call on a 100k-name reference does not rebuild it."""
-    stamp = (_engine_version(),) + reference_stamp(db)
+    stamp = (_engine_version(),) + reference_stamp(db) + (_aliases_version(), tuple(sorted(_HELD_OUT_NAMES)))
     if stamp[3] == 0:  # no reference names loaded
         return None
     path = index_cache_path(db)
@@ -178,6 +179,51 @@ def _engine_version() -> str:
     return digest.hexdigest()[:16]
 
 
+WORLD_NAMES_FILE = Path(__file__).resolve().parent.parent / "data" / "reference_institutions" / "world_universities_ror_names.csv"
+
+
+@lru_cache(maxsize=1)
+def _aliases_version() -> str:
+    """The digest of the tables the index is built with (the aliases, the cities' names): new tables rebuild
+    a cached index."""
+    digest = hashlib.sha1()
+    for path in (ECHE_FILE, WORLD_NAMES_FILE, CITY_NAMES_FILE):
+        digest.update(path.read_bytes() if path.exists() else b"")
+    return digest.hexdigest()[:16]
+
+
+@lru_cache(maxsize=1)
+def _world_names() -> tuple[tuple[str, str, str], ...]:
+    """(ROR id, name, country) from the world-universities list, found by domain (tools/derive_world_university_names.py)."""
+    if not WORLD_NAMES_FILE.exists():
+        return ()
+    with WORLD_NAMES_FILE.open(encoding="utf-8", newline="") as stream:
+        return tuple((row["ror"], row["name"], row["country"]) for row in csv.DictReader(stream))
+
+
+_HELD_OUT_NAMES: frozenset[str] = frozenset()
+
+
+def hold_out_alias_names(names: frozenset[str]) -> None:
+    """Leave these names of the alias tables out of the reference index. For measuring only: a yardstick
+    drawn from the charter list's and the world list's names (tests/data/names_unseen.csv) would otherwise
+    measure its own labels."""
+    global _HELD_OUT_NAMES
+    _HELD_OUT_NAMES = frozenset(names)
+    _MEMORY_CACHE.clear()
+
+
+def _alias_entries(db: sqlite_utils.Database) -> list[tuple[str, str, str, str, str]]:
+    """(reference, name, country, kind, source) for the names other lists give a ROR record of the reference,
+    found by an identifier (its website or domain) and in the same country: the Erasmus charter's legal names
+    (``charter_names``) and the world-universities list's names. Partners are typed by them, often in their
+    own language, where ROR lacks them; they are indexed as the record's aliases."""
+    countries = dict(db.conn.execute("SELECT id, country FROM reference_institutions WHERE source = 'ror' "
+                                     "AND status = 'active'").fetchall())
+    return [(ror, name, country, "alias", "ror") for ror, name, country in charter_names() + _world_names()
+            if countries.get(ror) == country and name not in _HELD_OUT_NAMES]
+
+
 def _build_reference_index(db: sqlite_utils.Database) -> NameIndex:
     # Names are normalised afresh rather than read from name_normalized: a stored form may come from an
     # older normaliser (the index is rebuilt whenever the engine's code changes). Through the reference
@@ -186,19 +232,39 @@ def _build_reference_index(db: sqlite_utils.Database) -> NameIndex:
         "SELECT n.reference, n.name, r.country, n.kind, r.source FROM reference_names n "
         "JOIN reference_institutions r ON r.id = n.reference ORDER BY r.source = 'hipo'"
     ).fetchall()
+    first_hipo = next((at for at, row in enumerate(rows) if row[4] == "hipo"), len(rows))
     cities = dict(db.conn.execute("SELECT id, city FROM reference_institutions WHERE city IS NOT NULL").fetchall())
     # The world-universities list backs ROR for universities ROR lacks: a record of it whose name is, as
     # matching reads names, a ROR record's name in the same country is that record (Fachhochschule München
     # is the Munich University of Applied Sciences), not a rival to it.
     entries, ror_names = [], set()
-    for reference, name, country, kind, source in rows:
+    holders: dict[str, set[str]] = {}  # a name's key -> the ROR records carrying it
+    own: dict[str, list[frozenset[str]]] = {}  # a record -> its names' words
+    for reference, name, country, kind, _ in rows[:first_hipo]:
         normalised = normalized(name)
-        key = (exact_key(normalised.split()), country)
-        if source == "hipo" and key in ror_names:
-            continue
-        if source == "ror":
-            ror_names.add(key)
+        key = exact_key(normalised.split())
+        ror_names.add((key, country))
+        holders.setdefault(key, set()).add(reference)
+        own.setdefault(reference, []).append(frozenset(key.split()))
         entries.append((reference, name, country, kind, normalised))
+    # The aliases come after ROR's own names (a name both carry stays ROR's, whole rather than a part of the
+    # alias's longer one). Left out: one that is another ROR record's name (the domain that tied it to this
+    # record is shared: "University of Alaska Fairbanks" written for the system's alaska.edu); one made of
+    # some of the words of the record's own name, which names its system rather than this campus
+    # ("California State University" for California State University, East Bay); and one written 'A - B',
+    # whose parts would be names of their own ("Middlesex University - London": "London").
+    for reference, name, country, kind, _ in _alias_entries(db):
+        normalised = normalized(name)
+        key = exact_key(normalised.split())
+        words = frozenset(key.split())
+        if (holders.get(key, {reference}) == {reference} and not name_parts(name)
+                and not any(words < name_words for name_words in own.get(reference, ()))):
+            ror_names.add((key, country))
+            entries.append((reference, name, country, kind, normalised))
+    for reference, name, country, kind, _ in rows[first_hipo:]:
+        normalised = normalized(name)
+        if (exact_key(normalised.split()), country) not in ror_names:
+            entries.append((reference, name, country, kind, normalised))
     return NameIndex.build(entries, cities=cities)
 
 

@@ -16,6 +16,11 @@ python tools/derive_unseen_names.py [--shared ../shared] [--per-source 300]
 
 A tuning sample drawn the same way from other rows (to look at its failures, which this set's never are):
 python tools/derive_unseen_names.py --seed 7 --exclude tests/data/names_unseen.csv --target /tmp/tuning.csv
+
+``--messy SEED`` writes each name as people mistype it instead, one way per name, chosen at random: in lower
+case, in title case, in capitals, with kind words abbreviated ("Univ.", "Inst.", "HS"), or with two letters of a
+long word swapped. The lists' names are indexed as aliases (docs/matching.md), so a sample of them measures how
+well the matcher finds a listed name typed carelessly.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import csv
 import gzip
 import json
 import random
+import re
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -33,6 +39,33 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from registry.matching.identifiers import web_host  # noqa: E402
+
+ABBREVIATED = [(r"\bUniversity\b", "Univ."), (r"\bUNIVERSITY\b", "UNIV"), (r"\bInstitute\b", "Inst."),
+               (r"\bTechnology\b", "Tech."), (r"\bUniversidad\b", "Univ."), (r"\bUniversität\b", "Uni"),
+               (r"\bHochschule\b", "HS"), (r"\bCollege\b", "Coll.")]
+
+
+def messy(name: str, rng: random.Random) -> str:
+    """The name as someone might type it: one of five slips, chosen at random."""
+    way = rng.choice(["lower", "title", "upper", "abbreviated", "typo"])
+    if way == "lower":
+        return name.lower()
+    if way == "title":
+        return name.title()
+    if way == "upper":
+        return name.upper()
+    if way == "abbreviated":
+        for pattern, short in ABBREVIATED:
+            name = re.sub(pattern, short, name)
+        return name
+    words = name.split()
+    long_words = [i for i, word in enumerate(words) if len(word) >= 7]
+    if not long_words:
+        return name
+    i = rng.choice(long_words)
+    k = rng.randrange(1, len(words[i]) - 2)
+    words[i] = words[i][:k] + words[i][k + 1] + words[i][k] + words[i][k + 2:]  # two letters swapped
+    return " ".join(words)
 
 EXTRACT = ROOT / "data" / "reference_institutions" / "ror_education_healthcare_v2.9.jsonl.gz"
 ECHE = ROOT / "data" / "erasmus" / "eche_identifiers.csv"
@@ -78,6 +111,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--exclude", type=Path, action="append", default=[], help="a CSV whose names are left out")
     parser.add_argument("--target", type=Path, default=TARGET)
+    parser.add_argument("--messy", type=int, help="write the names mistyped, with this random seed (a sample only)")
     args = parser.parse_args()
     excluded = set()
     for path in args.exclude:
@@ -107,6 +141,11 @@ def main() -> None:
         picked.append((name.strip(), country.strip() or None, "", "negative"))
     if args.target != TARGET:  # a tuning sample: the negatives are the yardstick's
         picked = [row for row in picked if row[3] != "negative"]
+        if args.messy is not None:
+            typist = random.Random(args.messy)
+            picked = [(messy(row[0], typist), *row[1:]) for row in sorted(picked, key=lambda r: (r[3], r[1] or "", r[0]))]
+    elif args.messy is not None:
+        sys.exit("--messy writes a sample: give --target")
     with args.target.open("w", encoding="utf-8", newline="") as stream:
         writer = csv.writer(stream, lineterminator="\n")
         writer.writerow(["name", "country", "expected_ror", "category"])

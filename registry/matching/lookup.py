@@ -341,15 +341,18 @@ class IndexLookup(IndexScoring):
             read += size
             for name_id in self.postings[near]:
                 gained[name_id] += gain
-        if late:
-            for name_id in list(gained):
-                name_tokens = self.name_tokens[name_id]
-                gained[name_id] += sum(gain for near, gain in late if near in name_tokens)
+        name_tokens = self.name_tokens
+        for near, gain in late:  # values change, keys do not: the dict may be walked meanwhile
+            for name_id in gained:
+                if near in name_tokens[name_id]:
+                    gained[name_id] += gain
         if len(gained) <= options.candidates:
             return list(gained)
         penalty, name_weight = options.extra_word_penalty, self.name_weight
+        # max() written out: this runs for every name blocking found, thousands for a common word
         estimates = [
-            (got / (max(query_weight, got) + penalty * max(name_weight[name_id] - got, 0.0) + 1e-9), name_id)
+            (got / ((got if got > query_weight else query_weight)
+                    + (penalty * (name_weight[name_id] - got) if name_weight[name_id] > got else 0.0) + 1e-9), name_id)
             for name_id, got in gained.items()
         ]
         return [name_id for _, name_id in heapq.nlargest(options.candidates, estimates)]

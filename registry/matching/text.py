@@ -3,7 +3,9 @@
 Names are folded to ASCII (``registry.text.fold``: case, diacritics, ł ø ß æ, Cyrillic,
 Greek, CJK), abbreviations are expanded ("Univ." -> university, "U. of X"), the word for
 university (and institute, hospital ...) in many languages becomes one token, so that
-"Universität Wien" and "University of Vienna" differ only in the word that names them.
+"Universität Wien" and "University of Vienna" differ only in the word that names them, and a city
+written in another language becomes its English name ("Wien" -> vienna, "Warszawa" -> warsaw:
+``CITY_NAMES``, from data/matching/city_names.csv), so there they do not differ at all.
 
 A typed name may carry more than a name: "Dept. of Surgery, Karolinska Institutet,
 Stockholm, Sweden". ``parse_query`` drops the unit, keeps the institution and treats the
@@ -12,11 +14,15 @@ rest as context (a city, a country) that can agree with a candidate but is not i
 
 from __future__ import annotations
 
+import csv
 import html
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from pathlib import Path
+
+from rapidfuzz.distance import OSA
 
 from registry.text import fold
 
@@ -54,6 +60,21 @@ ABBREVIATIONS = {
     "politehnica": ("university", "technology"),
     "tehnikaulikool": ("university", "technology"),
 }
+
+
+CITY_NAMES_FILE = Path(__file__).resolve().parents[2] / "data" / "matching" / "city_names.csv"
+
+
+def _city_names() -> dict[str, str]:
+    """A city's names in other languages, one word each, to its English name (tools/derive_city_names.py:
+    CLDR's exemplar cities of the time zones, through Babel)."""
+    if not CITY_NAMES_FILE.exists():
+        return {}
+    with CITY_NAMES_FILE.open(encoding="utf-8", newline="") as stream:
+        return {row["written"]: row["city"] for row in csv.DictReader(stream)}
+
+
+CITY_NAMES = _city_names()
 
 
 def _same(words: str, canonical: str) -> dict[str, str]:
@@ -129,6 +150,49 @@ _KIND_STARTS = frozenset(phrase[0] for phrase in KIND_PHRASES)
 # where both kinds exist in a city, the one the text names comes first.
 KIN_KINDS = frozenset([("university", APPLIED_SCIENCES), ("polytechnic", APPLIED_SCIENCES)])
 _LONGEST_KIND = max(len(phrase) for phrase in KIND_PHRASES)
+
+# A word for a kind of institution typed with one slip (two letters swapped, a consonant left out, added or
+# changed: "Univresitet", "Hogsechool", "Univerztia", "Hochshule") is that word: left as typed it would be an
+# unknown name word and the kind lost. Only words of seven letters or more, only to kinds, only where one kind
+# is that close, and only inside the word: a word differing in its first or last letter is another word or
+# another form of it ("academic" / "academia", "clinical" / "clinica", "colleges" / "college").
+_KIND_TARGETS = frozenset(["university", "institute", "academy", "college", "school", "polytechnic", "conservatory",
+                           "hospital", "clinic"])
+_TYPO_LENGTH = 7
+_KIND_WORDS = frozenset([word for word, kind in CANONICAL.items() if kind in _KIND_TARGETS and len(word) >= _TYPO_LENGTH]
+                        + [phrase[0] for phrase in KIND_PHRASES if len(phrase) == 1 and len(phrase[0]) >= _TYPO_LENGTH])
+
+
+def _deletions(word: str) -> set[str]:
+    return {word[:k] + word[k + 1:] for k in range(len(word))} | {word}
+
+
+_KIND_BY_DELETION: dict[str, set[str]] = {}
+for _word in _KIND_WORDS:
+    for _deleted in _deletions(_word):
+        _KIND_BY_DELETION.setdefault(_deleted, set()).add(_word)
+
+
+def _slip(word: str, kind: str) -> bool:
+    """Two letters swapped, or a consonant left out, added or changed: a slip of the hand. A vowel added or
+    changed is how romanisations differ ("Institouto" from the Greek is the Instituto's spelling, not a slip)."""
+    if len(word) == len(kind):
+        differ = [k for k in range(len(word)) if word[k] != kind[k]]
+        return len(differ) == 2 or (word[differ[0]] not in "aeiouy" and kind[differ[0]] not in "aeiouy")
+    longer, shorter = (word, kind) if len(word) > len(kind) else (kind, word)
+    k = next((k for k in range(len(shorter)) if longer[k] != shorter[k]), len(shorter))
+    return longer[k] not in "aeiouy"
+
+
+@lru_cache(maxsize=1 << 16)
+def kind_typo(word: str) -> str | None:
+    """The kind word ``word`` is a slip of, if exactly one kind is one edit away."""
+    if len(word) < _TYPO_LENGTH or word in CANONICAL or word in _KIND_WORDS or not word.isalpha():
+        return None
+    near = {kind for deleted in _deletions(word) for kind in _KIND_BY_DELETION.get(deleted, ())
+            if OSA.distance(word, kind) <= 1 and word[0] == kind[0] and word[-1] == kind[-1] and _slip(word, kind)}
+    kinds = {CANONICAL.get(kind, kind) for kind in near}
+    return min(near) if len(kinds) == 1 else None
 
 # Words that carry (almost) no identity: function words of the languages partner names use.
 STOPWORDS = frozenset(
@@ -228,10 +292,15 @@ def fold_name(text: str) -> str:
     return fold(_CJK.sub(r" \1 ", text))
 
 
+# "T.C." (Türkiye Cumhuriyeti, the Republic of Türkiye) opens the official names of Turkish state universities:
+# "T.C. Giresun Üniversitesi" is Giresun University. Only dotted: "TC" alone may be a name's acronym.
+_STATE_PREFIX = re.compile(r"^\s*t\.\s?c\.\s+(?=\w)")
+
+
 def tokens_of(folded: str) -> list[str]:
     """Tokens of folded text: abbreviations expanded, dotted initials joined ('k u' -> 'ku'),
     and generic words in their canonical form."""
-    text = _GLUED_DIGITS.sub(" ", _ELISION.sub(r"\1 ", folded)).replace("'", "").replace("&", " and ")
+    text = _GLUED_DIGITS.sub(" ", _ELISION.sub(r"\1 ", _STATE_PREFIX.sub("", folded))).replace("'", "").replace("&", " and ")
     raw = _NON_WORD.sub(" ", text).split()
     joined: list[str] = []
     position = 0
@@ -254,7 +323,8 @@ def tokens_of(folded: str) -> list[str]:
     out: list[str] = []
     for token in joined:
         for word in ABBREVIATIONS.get(token, (token,)):
-            out.append(CANONICAL.get(word, word))
+            word = kind_typo(word) or word if len(word) >= _TYPO_LENGTH and word not in CANONICAL else word
+            out.append(CANONICAL.get(word) or CITY_NAMES.get(word, word))
     return _kinds(_without_wrapper(out))
 
 
@@ -368,9 +438,13 @@ def without_quoted(tokens_or_text: str) -> tuple[str, ...] | None:
 
 def name_parts(name: str) -> list[str]:
     """The parts of a name written as 'A – B' (bilingual names, 'OsloMet – Oslo Metropolitan
-    University'): each part may be what a person types."""
+    University'): each part may be what a person types; and the head of one written 'A: B' (a
+    subtitle: 'Technological University of the Shannon: Midlands Midwest'), whose subtitle alone
+    names nothing ('Université Lille 1 : Sciences et Technologies')."""
     parts = [p.strip() for p in re.split(r"\s+[-\u2013\u2014]\s+", name) if p.strip()]
-    return parts if len(parts) > 1 else []
+    heads = [head.strip() for head, colon, _ in (p.partition(": ") for p in parts or [name]) if colon and head.strip()]
+    parts = parts if len(parts) > 1 else []
+    return parts + [head for head in heads if head not in parts]
 
 
 # --- countries ------------------------------------------------------------------------------

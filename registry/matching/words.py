@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 
@@ -90,6 +91,7 @@ def adjective_stem(word: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=1 << 18)  # asked for every word of every aligned pair: a pure function of the word
 def place_forms(word: str) -> tuple[str, ...]:
     """The place names an adjective may be formed from ('opolski' -> 'opol', 'opole', 'opola' ...)."""
     stem = adjective_stem(word)
