@@ -388,7 +388,8 @@ class BulkWrite:
 def _apply_logged(db: sqlite_utils.Database, plan: Plan) -> None:
     conn = db.conn
     context = schema.AUDIT_CONTEXT_TABLE
-    inserted_tables = {c.table for c in plan.changes if c.operation == "insert" and specs()[c.table].record.audited}
+    # in the plan's order (a set's would change with each process's string hashing, and the log's with it)
+    inserted_tables = dict.fromkeys(c.table for c in plan.changes if c.operation == "insert" and specs()[c.table].record.audited)
     # rows inserted now get rowids above the table's current maximum
     last_rowids = {t: conn.execute(f"SELECT coalesce(max(rowid), 0) FROM {schema.quote(t)}").fetchone()[0] for t in inserted_tables}
     conn.execute(f"UPDATE {context} SET logged_by_caller = 1 WHERE id = 1")
@@ -433,15 +434,35 @@ def _apply_batches(db: sqlite_utils.Database, plan: Plan) -> None:
         where = " AND ".join(f"{schema.quote(k)} = ?" for k in pk)
         cols = spec.stored_columns
         if operation == "insert":
-            marks = ", ".join("?" for _ in cols)
-            sql = f"INSERT INTO {q} ({', '.join(schema.quote(c) for c in cols)}) VALUES ({marks})"
-            conn.executemany(sql, [encode_values(spec, c.row) for c in changes])
+            _insert_rows(conn, spec, [encode_values(spec, c.row) for c in changes])
         elif operation == "update":
             sets = ", ".join(f"{schema.quote(c)} = ?" for c in cols)
             sql = f"UPDATE {q} SET {sets} WHERE {where}"
             conn.executemany(sql, [encode_values(spec, c.row) + list(c.key) for c in changes])
         else:
             conn.executemany(f"DELETE FROM {q} WHERE {where}", [list(c.key) for c in changes])
+
+
+# Bound values per INSERT statement: SQLite's smallest limit (999 before 3.32) holds everywhere.
+_VALUES_PER_STATEMENT = 999
+
+
+def _insert_rows(conn: sqlite3.Connection, spec: schema.TableSpec, rows: list[list[Any]]) -> None:
+    """Insert rows, in order, many per statement: a statement's fixed costs (the lists its CHECKs
+    test values against are built once per statement execution, the statement journal opened
+    and closed) are paid once for tens of rows, not once per row as ``executemany`` pays them:
+    half the time of an agreements insert."""
+    cols = spec.stored_columns
+    head = f"INSERT INTO {schema.quote(spec.name)} ({', '.join(schema.quote(c) for c in cols)}) VALUES "
+    one = "(" + ", ".join("?" for _ in cols) + ")"
+    per = max(1, _VALUES_PER_STATEMENT // len(cols))
+    whole = len(rows) - len(rows) % per
+    if whole:
+        sql = head + ", ".join([one] * per)
+        for start in range(0, whole, per):
+            conn.execute(sql, list(itertools.chain.from_iterable(rows[start : start + per])))
+    if whole < len(rows):
+        conn.executemany(head + one, rows[whole:])
 
 
 @cache
