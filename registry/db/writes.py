@@ -132,7 +132,7 @@ FREEZE_AFTER_OBJECTS = 100_000
 
 
 @contextmanager
-def young_collections() -> Iterator[Callable[[], None]]:
+def young_collections() -> Iterator[Callable[[], object]]:
     """The cyclic collector's automatic passes paused during a streamed write; the caller
     collects the young generations once per batch instead (the function yielded).
 
