@@ -161,7 +161,7 @@ class _Flat:
     """Records split into rows per table, with what each row's source gave (None: all of it)."""
 
     rows: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
-    given: dict[str, list[frozenset[str] | None]] = field(default_factory=lambda: defaultdict(list))
+    given: dict[str, list[Collection[str] | None]] = field(default_factory=lambda: defaultdict(list))
     complete: dict[str, set[tuple[str, Any]]] = field(default_factory=lambda: defaultdict(set))
 
 
@@ -181,7 +181,8 @@ def _flatten(
         dumped = record.model_dump(mode="json")
     # a record without children is its dump (most rows of a load: copying each was 2 % of it)
     flat.rows[record.table].append({k: v for k, v in dumped.items() if k not in record.children} if record.children else dumped)
-    flat.given[record.table].append(frozenset(record.model_fields_set) | frozenset(record.primary_key) if merge else None)
+    # the record's own set, not a copy: only a stored row's merge reads it (most rows of an import are new)
+    flat.given[record.table].append(record.model_fields_set if merge else None)
     for field_name, (child_cls, parent_field) in record.children.items():
         if field_name in (complete_lists if merge else record.model_fields_set):
             flat.complete[child_cls.table].add((parent_field, getattr(record, record.primary_key[0])))
@@ -189,7 +190,7 @@ def _flatten(
             _flatten(child, flat, merge=merge, dumped=child_dump)
 
 
-def _merged(spec: schema.TableSpec, before: dict[str, Any], after: dict[str, Any], given: frozenset[str]) -> dict[str, Any]:
+def _merged(spec: schema.TableSpec, before: dict[str, Any], after: dict[str, Any], given: Collection[str]) -> dict[str, Any]:
     """The stored row with the fields its source gave laid over it, validated again as a
     whole (a given end date against a kept start date; computed columns recomputed)."""
     merged = {name: (after[name] if name in given else before.get(name)) for name in after}
@@ -287,7 +288,7 @@ def plan_changes(
                 continue
             before = decode(spec, stored)
             if given is not None:
-                after = _merged(spec, before, after, given)
+                after = _merged(spec, before, after, {*given, *pk})
             if before == after:
                 plan.unchanged[table] += 1
             else:
