@@ -102,8 +102,9 @@ def _rows(source: sqlite3.Connection, table: str, columns: list[str]):
     return source.execute(f"SELECT {quoted} FROM {_quote(table)} ORDER BY rowid")
 
 
-def raw(db_path: Path, source_path: Path) -> dict:
-    from registry import db as store
+def _timed_raw(db_path: Path, source_path: Path, insert) -> dict:
+    """The stored rows of ``source_path`` written into a fresh registry by ``insert(target, tables, rows)``,
+    timed without reading them back (``feed_seconds``, timed in a pass of its own)."""
     from registry.examples import fresh_registry
 
     source = sqlite3.connect(source_path)
@@ -113,15 +114,27 @@ def raw(db_path: Path, source_path: Path) -> dict:
     feed_seconds, feed_cpu = time.perf_counter() - started, time.process_time() - cpu_started
     target = fresh_registry(db_path)
     started, cpu_started = time.perf_counter(), time.process_time()
-    with store.transaction(target, actor="benchmark", source="raw executemany"):
-        for table, columns in tables:
-            marks = ", ".join("?" for _ in columns)
-            target.conn.executemany(f"INSERT INTO {_quote(table)} ({', '.join(_quote(c) for c in columns)}) VALUES ({marks})",
-                                    _rows(source, table, columns))
+    insert(target, tables, lambda table, columns: _rows(source, table, columns))
     total_seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
     return {"rows": rows, "feed_seconds": round(feed_seconds, 2), "total_seconds": round(total_seconds, 2),
             "seconds": round(total_seconds - feed_seconds, 2), "cpu_seconds": round(cpu_seconds - feed_cpu, 2),
             "audit_rows": target.conn.execute("SELECT count(*) FROM changes").fetchone()[0], "peak_rss_mb": peak_rss_mb()}
+
+
+def _insert_sql(table: str, columns: list[str]) -> str:
+    return f"INSERT INTO {_quote(table)} ({', '.join(_quote(c) for c in columns)}) VALUES ({', '.join('?' for _ in columns)})"
+
+
+def raw(db_path: Path, source_path: Path) -> dict:
+    """The rows with every trigger and index kept row by row."""
+    from registry import db as store
+
+    def insert(target, tables, rows) -> None:
+        with store.transaction(target, actor="benchmark", source="raw executemany"):
+            for table, columns in tables:
+                target.conn.executemany(_insert_sql(table, columns), rows(table, columns))
+
+    return _timed_raw(db_path, source_path, insert)
 
 
 def raw_bulk(db_path: Path, source_path: Path) -> dict:
@@ -129,46 +142,35 @@ def raw_bulk(db_path: Path, source_path: Path) -> dict:
     from registry import db as store
     from registry import schema
     from registry.db import writes
-    from registry.examples import fresh_registry
 
-    source = sqlite3.connect(source_path)
-    tables = _tables(source)
-    started, cpu_started = time.perf_counter(), time.process_time()
-    rows = sum(sum(1 for _ in _rows(source, table, columns)) for table, columns in tables)
-    feed_seconds, feed_cpu = time.perf_counter() - started, time.process_time() - cpu_started
-    target = fresh_registry(db_path)
-    conn = target.conn
-    started, cpu_started = time.perf_counter(), time.process_time()
-    with writes.larger_cache(conn), writes.in_memory_temp(conn), \
-            store.transaction(target, actor="benchmark", source="raw executemany, bulk"):
-        loaded = [table for table, _ in tables] + [schema.AUDIT_TABLE]
-        marks = ", ".join("?" for _ in loaded)
-        indexes = conn.execute(f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
-                               f"AND sql NOT LIKE 'CREATE UNIQUE%' AND tbl_name IN ({marks})", loaded).fetchall()
-        triggers = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%fts%'").fetchall()
-        for kind, objects in (("INDEX", indexes), ("TRIGGER", triggers)):
-            for name, _ in objects:
-                conn.execute(f"DROP {kind} {_quote(name)}")
-        conn.execute(f"UPDATE {schema.AUDIT_CONTEXT_TABLE} SET logged_by_caller = 1 WHERE id = 1")
-        for table, columns in tables:
-            last = conn.execute(f"SELECT coalesce(max(rowid), 0) FROM {_quote(table)}").fetchone()[0]
-            marks = ", ".join("?" for _ in columns)
-            conn.executemany(f"INSERT INTO {_quote(table)} ({', '.join(_quote(c) for c in columns)}) VALUES ({marks})",
-                             _rows(source, table, columns))
-            conn.execute(schema.audit_inserted_rows_sql(store.specs()[table]), [last])
-        conn.execute(f"UPDATE {schema.AUDIT_CONTEXT_TABLE} SET logged_by_caller = 0 WHERE id = 1")
-        for _, sql in indexes:
-            conn.execute(sql)
-        store.rebuild_search(target)
-        for _, sql in triggers:
-            conn.execute(sql)
-        conn.execute(f"PRAGMA analysis_limit = {writes.ANALYSIS_ROWS}")
-        conn.execute("ANALYZE")
-        conn.execute("PRAGMA analysis_limit = 0")
-    total_seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
-    return {"rows": rows, "feed_seconds": round(feed_seconds, 2), "total_seconds": round(total_seconds, 2),
-            "seconds": round(total_seconds - feed_seconds, 2), "cpu_seconds": round(cpu_seconds - feed_cpu, 2),
-            "audit_rows": conn.execute("SELECT count(*) FROM changes").fetchone()[0], "peak_rss_mb": peak_rss_mb()}
+    def insert(target, tables, rows) -> None:
+        conn = target.conn
+        with writes.larger_cache(conn), writes.in_memory_temp(conn), \
+                store.transaction(target, actor="benchmark", source="raw executemany, bulk"):
+            loaded = [table for table, _ in tables] + [schema.AUDIT_TABLE]
+            marks = ", ".join("?" for _ in loaded)
+            indexes = conn.execute(f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+                                   f"AND sql NOT LIKE 'CREATE UNIQUE%' AND tbl_name IN ({marks})", loaded).fetchall()
+            triggers = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%fts%'").fetchall()
+            for kind, objects in (("INDEX", indexes), ("TRIGGER", triggers)):
+                for name, _ in objects:
+                    conn.execute(f"DROP {kind} {_quote(name)}")
+            conn.execute(f"UPDATE {schema.AUDIT_CONTEXT_TABLE} SET logged_by_caller = 1 WHERE id = 1")
+            for table, columns in tables:
+                last = conn.execute(f"SELECT coalesce(max(rowid), 0) FROM {_quote(table)}").fetchone()[0]
+                conn.executemany(_insert_sql(table, columns), rows(table, columns))
+                conn.execute(schema.audit_inserted_rows_sql(store.specs()[table]), [last])
+            conn.execute(f"UPDATE {schema.AUDIT_CONTEXT_TABLE} SET logged_by_caller = 0 WHERE id = 1")
+            for _, sql in indexes:
+                conn.execute(sql)
+            store.rebuild_search(target)
+            for _, sql in triggers:
+                conn.execute(sql)
+            conn.execute(f"PRAGMA analysis_limit = {writes.ANALYSIS_ROWS}")
+            conn.execute("ANALYZE")
+            conn.execute("PRAGMA analysis_limit = 0")
+
+    return _timed_raw(db_path, source_path, insert)
 
 
 BASELINES = {
