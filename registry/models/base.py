@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Callable
 from datetime import date
+from functools import cache
+from operator import attrgetter
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
@@ -200,11 +203,20 @@ class Record(BaseModel):
         return names + list(cls.model_computed_fields)
 
     def key(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, name) for name in self.primary_key)
+        return _key_getter(type(self))(self)
 
     def columns(self) -> dict[str, Any]:
         """This record's own columns as JSON-compatible values (children excluded)."""
         return self.model_dump(mode="json", exclude=set(self.children))
+
+
+@cache
+def _key_getter(cls: type[Record]) -> Callable[[Record], tuple[Any, ...]]:
+    """A function giving a record's key: asked for every child of every record a load validates."""
+    getter = attrgetter(*cls.primary_key)
+    if len(cls.primary_key) == 1:
+        return lambda record: (getter(record),)
+    return getter
 
 
 def by_table() -> dict[str, type[Record]]:
