@@ -226,11 +226,15 @@ def test_unknown_fields_are_refused_not_dropped():
 def test_a_model_has_only_the_model_validators_its_declarations_need():
     """Record's validators go to the models that declare children, ordered fields, rules or
     exactly-one groups (each is a Python call per validated row); what they check still holds."""
-    from registry.models import by_table
+    from registry.models import base, by_table
 
     def validators(table):
         return set(by_table()[table].__pydantic_decorators__.model_validators)
 
+    for model in by_table().values():  # a declaration inherited from anywhere still gets its validator
+        for name, (_, needed_by) in base._VALIDATORS_NEEDED.items():
+            if any(getattr(model, declaration) for declaration in needed_by):
+                assert name in validators(model.table), (model.table, name)
     assert validators("agreement_parties") == set()
     assert validators("mobility_flows") == set()
     assert validators("mobility_terms") == {"_report_order_with_field_errors", "_check_order_and_exclusivity"}

@@ -672,11 +672,12 @@ def larger_cache(conn: sqlite3.Connection, kib: int = STREAMED_CACHE_KIB) -> Ite
 
 @contextmanager
 def in_memory_temp(conn: sqlite3.Connection) -> Iterator[None]:
-    """Temporary files in memory meanwhile: every row of a bulk insert fires triggers, so each
-    one keeps a statement journal (to undo that row alone on an error), which by default is a
-    temporary file written with a system call per page. The statement journals are a few
-    pages each and never outlive their statement; nothing durable depends on them. Changing
-    the setting drops temporary tables, so it is left alone when the connection has some."""
+    """Temporary files in memory meanwhile: every insert statement of a bulk write (many rows,
+    triggers) keeps a statement journal (to undo that statement alone on an error), which by
+    default is a temporary file written with a system call per page. The statement journals
+    are a few pages each and never outlive their statement; nothing durable depends on them
+    (the transaction's own journal is the WAL, as before). Changing the setting drops
+    temporary tables, so it is left alone when the connection has some."""
     before = conn.execute("PRAGMA temp_store").fetchone()[0]
     if before == 2 or conn.in_transaction or conn.execute("SELECT 1 FROM temp.sqlite_master LIMIT 1").fetchone():
         yield

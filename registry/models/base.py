@@ -43,6 +43,7 @@ def _comparable(value: Any) -> Any:
 
 
 RECORDS: list[type[Record]] = []
+"""Every stored record type in the order defined; a subclass with a ``table`` joins it."""
 
 # Record's model validators (defined on it, given to its subclasses by ``__init_subclass__``):
 # name -> (mode, the class declarations any of which needs it), in the order they wrap.
@@ -51,7 +52,6 @@ _VALIDATORS_NEEDED: dict[str, tuple[str, tuple[str, ...]]] = {
     "_report_order_with_field_errors": ("wrap", ("ordered",)),
     "_check_order_and_exclusivity": ("after", ("children", "rules", "ordered", "exactly_one")),
 }
-"""Every stored record type in the order defined; a subclass with a ``table`` joins it."""
 
 
 Children = dict[str, tuple[type["Record"], str]]
