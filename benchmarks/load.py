@@ -17,8 +17,7 @@ measurement runs in a fresh process, so its peak RSS (``resource.getrusage``) is
   audit and search triggers) in one transaction. Reading them back (``feed_seconds``, timed
   in a separate pass) is subtracted too.
 - ``raw-bulk``: the same rows, raw ``executemany`` again, but with the library's own bulk
-  technique and end: in one transaction, with the same page cache and in-memory statement
-  journals, the search triggers and the secondary indexes set aside, each table's audit rows
+  technique and end: in one transaction, with the same page cache, the search triggers and the secondary indexes set aside, each table's audit rows
   written by one INSERT ... SELECT (the library's SQL), then the indexes rebuilt, the search
   index rebuilt and the statistics refreshed. What the library adds to it is its own work per
   record (validation, the plan against what is stored, encoding): the 1.5x target is
@@ -145,7 +144,7 @@ def raw_bulk(db_path: Path, source_path: Path) -> dict:
 
     def insert(target, tables, rows) -> None:
         conn = target.conn
-        with writes.larger_cache(conn), writes.in_memory_temp(conn), \
+        with writes.larger_cache(conn), \
                 store.transaction(target, actor="benchmark", source="raw executemany, bulk"):
             loaded = [table for table, _ in tables] + [schema.AUDIT_TABLE]
             marks = ", ".join("?" for _ in loaded)

@@ -254,24 +254,3 @@ def test_rows_inserted_many_per_statement_are_stored_and_logged_as_one_per_state
         store.write_records(registry_db, iter([*institutions(3, city="X"), agreement(99, "nowhere")]), actor="t", source="s")
     assert snapshot(registry_db) == before
 
-
-def test_a_streamed_write_keeps_statement_journals_in_memory_and_leaves_a_temporary_table_alone(registry_db, monkeypatch):
-    """Temporary files in memory during a streamed write (a statement journal per multi-row
-    statement), the connection's own setting back afterwards; a connection holding temporary
-    tables keeps its setting, since changing it would drop them."""
-    seen = []
-    apply = writes.BulkWrite.apply
-
-    def watched(self, plan):
-        seen.append(self.db.conn.execute("PRAGMA temp_store").fetchone()[0])
-        apply(self, plan)
-
-    monkeypatch.setattr(writes.BulkWrite, "apply", watched)
-    store.write_records(registry_db, iter([Institution.model_validate(HOME), *institutions(5)]), actor="tester", source="s")
-    assert seen and set(seen) == {2}
-    assert registry_db.conn.execute("PRAGMA temp_store").fetchone()[0] == 0
-    registry_db.conn.execute("CREATE TEMP TABLE mine (x)")
-    seen.clear()
-    store.write_records(registry_db, iter(institutions(8, city="Bergen")), actor="tester", source="s")
-    assert seen and set(seen) == {0}
-    assert registry_db.conn.execute("SELECT count(*) FROM temp.mine").fetchone() == (0,)
