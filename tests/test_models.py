@@ -221,3 +221,30 @@ def test_unknown_fields_are_refused_not_dropped():
     with pytest.raises(ValidationError) as raised:
         Agreement(**BASE_AGREEMENT, end_date="2026-01-01")
     assert error_fields(raised.value) == {"end_date"}
+
+
+def test_a_model_has_only_the_model_validators_its_declarations_need():
+    """Record's validators go to the models that declare children, ordered fields, rules or
+    exactly-one groups (each is a Python call per validated row); what they check still holds."""
+    from registry.models import base, by_table
+
+    def validators(table):
+        return set(by_table()[table].__pydantic_decorators__.model_validators)
+
+    for model in by_table().values():  # a declaration inherited from anywhere still gets its validator
+        for name, (_, needed_by) in base._VALIDATORS_NEEDED.items():
+            if any(getattr(model, declaration) for declaration in needed_by):
+                assert name in validators(model.table), (model.table, name)
+    assert validators("agreement_parties") == set()
+    assert validators("mobility_flows") == set()
+    assert validators("mobility_terms") == {"_report_order_with_field_errors", "_check_order_and_exclusivity"}
+    assert validators("agreements") == {"_fill_child_parent_keys", "_report_order_with_field_errors",
+                                        "_check_order_and_exclusivity"}
+    with pytest.raises(ValidationError) as raised:
+        Agreement.model_validate({"id": "a", "title": "A", "kind": "no-such-kind", "status": "active",
+                                  "starts_on": "2025-01-01", "ends_on": "2024-01-01"})
+    messages = [error["msg"] for error in raised.value.errors()]
+    assert any("is before starts_on" in message for message in messages) and len(messages) == 2
+    with pytest.raises(ValidationError, match="given twice"):
+        Agreement.model_validate({"id": "a", "title": "A", "kind": "research", "status": "active",
+                                  "parties": ["x", "x"]})

@@ -232,3 +232,25 @@ def test_a_streamed_write_has_a_larger_page_cache_meanwhile_and_gives_the_connec
     with pytest.raises(ProblemsFound):
         store.write_records(registry_db, iter([*institutions(4), agreement(1, "nowhere")]), actor="tester", source="s")
     assert registry_db.conn.execute("PRAGMA cache_size").fetchone()[0] == -3000
+
+
+@pytest.mark.parametrize("values_per_statement", [40, 1000])
+def test_rows_inserted_many_per_statement_are_stored_and_logged_as_one_per_statement(registry_db, tmp_path, monkeypatch,
+                                                                                    values_per_statement):
+    """Multi-row INSERTs (a full statement and a rest, or all in one) store and log in the same order as
+    one row per statement, and a bad row among them still fails the whole write."""
+    records = [Institution.model_validate(HOME), *institutions(9), *(agreement(n, f"inst-{n % 9:03d}") for n in range(11))]
+    monkeypatch.setattr(writes, "_VALUES_PER_STATEMENT", values_per_statement)
+    plan = store.write_records(registry_db, iter(records), actor="tester", source="s")
+    one_by_one = store.connect(new_registry(tmp_path / "one.db"))
+    monkeypatch.setattr(writes, "_VALUES_PER_STATEMENT", 1)
+    assert store.write_records(one_by_one, iter(records), actor="tester", source="s").counts() == plan.counts()
+    assert snapshot(registry_db)["agreements"] == snapshot(one_by_one)["agreements"]
+    assert snapshot(registry_db)["agreement_parties"] == snapshot(one_by_one)["agreement_parties"]
+    assert logged(registry_db) == logged(one_by_one)
+    monkeypatch.setattr(writes, "_VALUES_PER_STATEMENT", values_per_statement)
+    before = snapshot(registry_db)
+    with pytest.raises(ProblemsFound):
+        store.write_records(registry_db, iter([*institutions(3, city="X"), agreement(99, "nowhere")]), actor="t", source="s")
+    assert snapshot(registry_db) == before
+

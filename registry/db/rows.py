@@ -29,7 +29,7 @@ def _encoding(table: str) -> tuple[tuple[str, ...], tuple[int, ...], tuple[int, 
 
 def encode_values(spec: schema.TableSpec, columns: dict[str, Any]) -> list[Any]:
     names, json_positions, bool_positions = _encoding(spec.name)
-    values: list[Any] = [columns.get(name) for name in names]
+    values: list[Any] = list(map(columns.get, names))
     for position in json_positions:
         if values[position] is not None:
             values[position] = schema.dump_json(values[position])
