@@ -146,6 +146,30 @@ def test_a_delete_through_the_servers_write_connection_takes_the_records_childre
     assert store.connect(path).conn.execute(children).fetchone()[0] == 0
 
 
+def test_a_schema_change_while_serving_is_read_again(tmp_path):
+    """Datasette empties its own _internal catalogue when a database's schema changes; foreign keys
+    there would refuse that (every page then failed with 500), so the plugin leaves _internal alone."""
+    import asyncio
+
+    from registry import faces
+
+    path = tmp_path / "registry.db"
+    store.ensure_schema(store.connect(path))
+    datasette = faces.internal_face(path, auth=False).datasette()
+
+    async def pages() -> list[int]:
+        first = (await datasette.client.get("/registry/agreements.json")).status_code
+        with store.connect(path).conn as conn:
+            conn.execute("CREATE TABLE office_notes (id TEXT PRIMARY KEY, note TEXT)")
+        second = (await datasette.client.get("/registry/agreements.json")).status_code
+        tables = (await datasette.client.get("/registry.json")).json()["tables"]
+        return [first, second, "office_notes" in {t["name"] for t in tables}]
+
+    assert asyncio.run(pages()) == [200, 200, True]
+    internal = datasette.get_database("_internal")
+    assert asyncio.run(internal.execute("PRAGMA foreign_keys")).rows[0][0] == 0
+
+
 def test_the_menus_of_datasettes_pages_are_drawn_by_one_template(served):
     """base.html, database.html and table.html (our copies of Datasette's) draw their link lists and
     actions menus with _registry_menus.html's macros: a plugin's table and database actions show, in Swedish too."""
