@@ -119,6 +119,36 @@ def test_a_query_without_letters_says_so_and_a_long_one_says_what_was_searched(d
     assert fts_query('japan" OR "kyoto') == '"japan"* "or"* "kyoto"*'  # the quotes and OR are only text
 
 
+def test_past_the_cap_search_says_more_than_and_lists_the_first_matches_found(demo, monkeypatch):
+    from datasette.plugins import pm
+
+    everything = sqlite3.connect(demo).execute(
+        "select rowid from agreements_fts where agreements_fts match '\"university\"*' order by rowid").fetchall()
+    assert len(everything) > 30
+    assert len(found(demo, "university")[1]) == 20  # ranked: a page of the best; and the plugins are loaded
+    registry_pages = pm.get_plugin("registry_pages.py")  # the module Datasette loaded from its plugins folder
+    monkeypatch.setattr(registry_pages, "COUNT_AT_MOST", 30)  # more than a page (20), fewer than the matches
+    page = datasette_get(demo, "/-/search", params={"q": "university"}).text
+    assert "More than 30 agreements" in page and "Too many matches to rank" in page
+    assert "All matching agreements" in page
+    capped = found(demo, "university")[1]
+    # past the cap: the first matches in the index's (rowid) order, as many as a page shows
+    first = sqlite3.connect(demo).execute(
+        "select id from agreements where rowid in (%s) order by rowid" % ",".join(str(r[0]) for r in everything[:registry_pages.SEARCH_LIMIT])
+    ).fetchall()
+    assert capped == [row[0] for row in first]
+    swedish = datasette_get(demo, "/-/search", params={"q": "university", "_lang": "sv"}).text
+    assert "Fler än 30 avtal" in swedish
+
+
+def test_up_to_the_cap_search_counts_every_match(demo):
+    matches = sqlite3.connect(demo).execute(
+        "select count(*) from agreements_fts where agreements_fts match '\"university\"*'").fetchone()[0]
+    page = datasette_get(demo, "/-/search", params={"q": "university"}).text
+    assert f"{matches:,} agreements</h2>" in page
+    assert "More than" not in page and "Too many matches" not in page
+
+
 def test_facets_selectors_and_lists_show_words_not_codes(demo):
     partners = datasette_get(demo, "/registry/partner_overview?_facet=country&_facet=kind").text
     assert re.search(r'country=JP">Japan</a>', partners) and not re.search(r'country=JP">JP</a>', partners)

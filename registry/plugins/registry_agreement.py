@@ -14,6 +14,8 @@ The public face keeps Datasette's own pages (no private data; ``registry/publish
 
 from __future__ import annotations
 
+import contextvars
+import json
 import urllib.parse
 
 from datasette import hookimpl
@@ -117,24 +119,80 @@ async def agreement_vars(datasette, database: str, request) -> dict:
 
 @hookimpl
 def extra_template_vars(template, database, table, view_name, request, datasette):
-    if request is None or view_name != "row" or table != "agreements" or not _internal(datasette):
+    pending = _pending.get()
+    _pending.set(None)
+    agreement_row = request is not None and view_name == "row" and table == "agreements" and _internal(datasette)
+    if not pending and not agreement_row:
         return None
 
-    async def row_vars():
-        return await agreement_vars(datasette, database, request)
+    async def page_vars():
+        if pending:
+            await _resolve(datasette, pending)
+        return await agreement_vars(datasette, database, request) if agreement_row else {}
 
-    return row_vars
+    return page_vars
 
 
 # --- links from lists ----------------------------------------------------------------------
 
 
-async def _exists(datasette, database: str, table: str, key) -> bool:
-    if not isinstance(key, str) or not key:
-        return False
-    db = datasette.get_database(database)
-    rows = await db.execute(f"select 1 from {table} where id = ? limit 1", [key])  # table: one of ours, never input
-    return bool(rows.first())
+# A query's cell links to a record only if its value is one: looked up for the whole page at once.
+# render_cell sees one cell and Datasette awaits it before the next, so a cell is answered with a
+# PendingLink, collected per request (a context variable: each request runs in its own task), and
+# extra_template_vars, which Datasette calls after every cell and before the template, looks the
+# page's keys up with one query per table (a hundred single-row queries cost a 50-row page more
+# than all the rest of it).
+_pending: contextvars.ContextVar[list | None] = contextvars.ContextVar("registry_pending_links", default=None)
+
+
+class PendingLink:
+    """A cell's text, which becomes a link to the first of ``tables`` holding ``key`` once the
+    page's keys are looked up (``_resolve``); left as text if none does, or if never looked up."""
+
+    __slots__ = ("database", "tables", "key", "text", "html")
+
+    def __init__(self, database: str, tables: tuple[str, ...], key: str, text) -> None:
+        self.database, self.tables, self.key, self.text = database, tables, key, text
+        self.html = escape(text)
+
+    def __html__(self) -> Markup:
+        return self.html
+
+    def __str__(self) -> str:
+        return str(self.html)
+
+
+def _pend(database: str, tables: tuple[str, ...], key: str, text) -> PendingLink:
+    pending = _pending.get()
+    if pending is None:
+        pending = []
+        _pending.set(pending)
+    link = PendingLink(database, tables, key, text)
+    pending.append(link)
+    return link
+
+
+def _existing(conn, wanted: dict[str, set]) -> dict[str, set]:
+    """The keys of each table that are rows of it: one query per table."""
+    return {
+        table: {row[0] for row in conn.execute(  # table: one of ours, never input
+            f"select id from {table} where id in (select value from json_each(?))", [json.dumps(sorted(keys))])}
+        for table, keys in wanted.items()
+    }
+
+
+async def _resolve(datasette, pending: list) -> None:
+    for database in {link.database for link in pending}:
+        links = [link for link in pending if link.database == database]
+        wanted: dict[str, set] = {}
+        for link in links:
+            for table in link.tables:
+                wanted.setdefault(table, set()).add(link.key)
+        found = await datasette.get_database(database).execute_fn(lambda conn: _existing(conn, wanted))
+        for link in links:
+            target = next((table for table in link.tables if link.key in found[table]), None)
+            if target is not None:
+                link.html = _link(datasette, database, target, link.key, link.text)
 
 
 def _link(datasette, database: str, table: str, key: str, text) -> Markup:
@@ -163,13 +221,6 @@ def render_cell(row, value, column, table, database, datasette):
         target = VIEW_LINKS.get(table, {}).get(column)
         return _link(datasette, database, target, row["id"], value) if target else None
     key, tables = _query_targets(row, column)
-    if not tables:
+    if not tables or not isinstance(key, str) or not key:
         return None
-
-    async def linked():
-        for target in tables:
-            if await _exists(datasette, database, target, key):
-                return _link(datasette, database, target, key, value)
-        return None
-
-    return linked()
+    return _pend(database, tables, key, value)

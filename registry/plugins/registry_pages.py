@@ -77,21 +77,38 @@ SEARCHES = {
              where p.agreement = i.id and n.is_home = 0) as partners""",
     ),
 }
-# Ranking scores every match; past this many matches the first ones found are listed instead,
-# with the count, so a one-word query on a large registry stays quick.
-RANK_AT_MOST = 2000
+# Search counts at most this many matches of a table; past it the page says "more than 2,000"
+# and lists the first matches in rowid order (FTS5 reads those straight off its index, up to the
+# limit), since ranking means scoring every match. Up to it the matches are ranked (bm25).
+COUNT_AT_MOST = 2000
+
+
+def _hit_rows(table: str, columns: str) -> str:
+    """The shown columns of the hits, in the order of the JSON array of rowids :hits."""
+    return f"""select {columns} from json_each(:hits) h join {table} i on i.rowid = h.value order by h.key"""
 
 
 async def _search_table(datasette, db, table: str, query: str) -> dict:
     fts, columns = SEARCHES[table]
-    count = (await db.execute(f"select count(*) from {fts} where {fts} match :q", {"q": query})).first()[0]
-    order = "rank" if count <= RANK_AT_MOST else "rowid"
-    rows = await db.execute(
-        f"""with hits as (select rowid, {order} as position from {fts} where {fts} match :q order by {order} limit :limit)
-            select {columns} from hits join {table} i on i.rowid = hits.rowid order by hits.position""",
-        {"q": query, "limit": SEARCH_LIMIT},
-    )
-    return {"count": count, "rows": [dict(row) | {"url": _row_url(datasette, db.name, table, row["id"])} for row in rows]}
+    # One pass over the matches, stopping one past the cap: the count, and the hits if unranked.
+    found = [row[0] for row in await db.execute(
+        f"select rowid from {fts} where {fts} match :q order by rowid limit :most", {"q": query, "most": COUNT_AT_MOST + 1}
+    )]
+    more = len(found) > COUNT_AT_MOST
+    if more:
+        hits = found[:SEARCH_LIMIT]
+    elif len(found) > 1:
+        hits = [row[0] for row in await db.execute(
+            f"select rowid from {fts} where {fts} match :q order by rank limit :limit", {"q": query, "limit": SEARCH_LIMIT}
+        )]
+    else:
+        hits = found
+    rows = await db.execute(_hit_rows(table, columns), {"hits": json.dumps(hits)}) if hits else []
+    return {
+        "count": min(len(found), COUNT_AT_MOST),
+        "more": more,
+        "rows": [dict(row) | {"url": _row_url(datasette, db.name, table, row["id"])} for row in rows],
+    }
 
 
 async def _search_database(datasette, db, actor, query: str) -> dict:
@@ -101,7 +118,7 @@ async def _search_database(datasette, db, actor, query: str) -> dict:
         if fts in tables and await _visible(datasette, actor, db.name, table):
             found[table] = await _search_table(datasette, db, table, query)
         else:
-            found[table] = {"count": 0, "rows": []}
+            found[table] = {"count": 0, "more": False, "rows": []}
     return found
 
 
