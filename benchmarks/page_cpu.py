@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import cProfile
 import json
+import os
 import pstats
 import resource
 import sqlite3
@@ -54,7 +55,7 @@ async def run(db_path: Path, names: list[str] | None, repeat: int, profile: str 
             profiler.enable()
             await measure(datasette, paths, repeat)
             profiler.disable()
-            pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
+            pstats.Stats(profiler).sort_stats(os.environ.get("PAGE_CPU_SORT", "cumulative")).print_stats(45)
             continue
         print(json.dumps({"page": name, "agreements": agreements(db_path), "repeat": repeat} | await measure(datasette, paths, repeat)), flush=True)
 
