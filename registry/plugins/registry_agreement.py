@@ -54,6 +54,8 @@ SUBJECT_TABLES = {
     "institutions": "institutions",
     "institution": "institutions",
 }
+# Every query column that may link.
+_TARGET_COLUMNS = frozenset(NAMED_COLUMNS) | frozenset(SUBJECT_COLUMNS) | {shown for shown, _, _ in SELF_COLUMNS}
 
 
 def _config(datasette) -> dict:
@@ -198,11 +200,13 @@ async def _resolve(datasette, pending: list) -> None:
 
 
 def _link(datasette, database: str, table: str, key: str, text) -> Markup:
-    return Markup('<a href="{}">{}</a>').format(_row_url(datasette, database, table, key), escape(text))
+    return Markup(f'<a href="{escape(_row_url(datasette, database, table, key))}">{escape(text)}</a>')
 
 
 def _query_targets(row, column: str) -> tuple[str | None, tuple[str, ...]]:
     """(the key to look up, the tables it may be in) for a cell of a query's result."""
+    if column not in _TARGET_COLUMNS:  # most cells: decided before the row's keys are listed
+        return None, ()
     keys = row.keys() if hasattr(row, "keys") else ()
     if column in NAMED_COLUMNS:
         return row[column], NAMED_COLUMNS[column]
