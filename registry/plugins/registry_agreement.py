@@ -15,6 +15,7 @@ The public face keeps Datasette's own pages (no private data; ``registry/publish
 from __future__ import annotations
 
 import contextvars
+import functools
 import json
 import urllib.parse
 
@@ -190,7 +191,7 @@ async def _resolve(datasette, pending: list) -> None:
         for link in links:
             for table in link.tables:
                 wanted.setdefault(table, set()).add(link.key)
-        found = await datasette.get_database(database).execute_fn(lambda conn: _existing(conn, wanted))
+        found = await datasette.get_database(database).execute_fn(functools.partial(_existing, wanted=wanted))
         # each table's URL once: Markup.format and the URL builder cost more than the lookup, per cell
         tables = {table: str(datasette.urls.table(database, table)) for table in wanted}
         for link in links:
