@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import cProfile
 import json
 import os
@@ -46,6 +47,7 @@ async def measure(datasette, paths: list[str], repeat: int) -> dict:
 async def run(db_path: Path, names: list[str] | None, repeat: int, profile: str | None) -> None:
     queries = build_metadata()["databases"]["registry"]["queries"]
     measured = pages(db_path, queries)
+    size = agreements(db_path)
     datasette = faces.internal_face(db_path, auth=False).datasette()
     await datasette.invoke_startup()
     for name in names or list(measured):
@@ -57,15 +59,12 @@ async def run(db_path: Path, names: list[str] | None, repeat: int, profile: str 
             profiler.disable()
             pstats.Stats(profiler).sort_stats(os.environ.get("PAGE_CPU_SORT", "cumulative")).print_stats(45)
             continue
-        print(json.dumps({"page": name, "agreements": agreements(db_path), "repeat": repeat} | await measure(datasette, paths, repeat)), flush=True)
+        print(json.dumps({"page": name, "agreements": size, "repeat": repeat} | await measure(datasette, paths, repeat)), flush=True)
 
 
 def agreements(db_path: Path) -> int:
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-    try:
+    with contextlib.closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)) as conn:
         return conn.execute("select count(*) from agreements").fetchone()[0]
-    finally:
-        conn.close()
 
 
 def main() -> None:
