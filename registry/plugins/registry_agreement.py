@@ -222,6 +222,9 @@ def _query_targets(row, column: str) -> tuple[str | None, tuple[str, ...]]:
 
 @hookimpl
 def render_cell(row, value, column, table, database, datasette):
+    # called for every cell of every list: the column decides first, most cells go no further
+    if column not in (_TARGET_COLUMNS if table is None else VIEW_LINKS.get(table, ())):
+        return None
     if not _internal(datasette) or value in (None, ""):
         return None
     if table is not None:  # a table's references Datasette links itself; a view's rows are their records
