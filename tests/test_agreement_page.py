@@ -8,6 +8,7 @@ import hashlib
 import os
 import re
 import sqlite3
+import urllib.parse
 from datetime import timedelta
 from pathlib import Path
 
@@ -250,6 +251,19 @@ def test_lists_link_their_rows_to_the_agreement_and_partner_pages(viewer):
     assert search.xpath(f".//a[@href='/registry/agreements/{AGREEMENT}']")
     institution = viewer.page("/registry/institutions/university-of-gothenburg")
     assert institution.find_class("registry-agreements")[0].xpath(f".//a[@href='/registry/agreements/{AGREEMENT}']")
+
+
+def test_a_querys_cell_links_only_a_value_that_is_a_record_and_the_rest_stays_text(viewer):
+    sql = (f"select '{AGREEMENT}' as agreement, 'university-of-gothenburg' as partner union all "
+           "select 'no-such-agreement', '<b>not a partner</b>' union all "
+           "select 'university-of-gothenburg', null")
+    page = viewer.page("/registry?" + urllib.parse.urlencode({"sql": sql}))
+    agreements = page.xpath(".//td[contains(@class, 'col-agreement')]")
+    partners = page.xpath(".//td[contains(@class, 'col-partner')]")
+    assert [td.xpath(".//a/@href") for td in agreements] == [[f"/registry/agreements/{AGREEMENT}"], [], []]
+    assert [td.text_content().strip() for td in agreements] == [AGREEMENT, "no-such-agreement", "university-of-gothenburg"]
+    assert partners[0].xpath(".//a/@href") == ["/registry/institutions/university-of-gothenburg"]
+    assert partners[1].text_content() == "<b>not a partner</b>" and not partners[1].xpath(".//b")
 
 
 # --- signed documents -----------------------------------------------------------------------------

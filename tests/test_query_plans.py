@@ -118,3 +118,35 @@ def test_the_risk_profile_reads_one_partner_not_every_institution_or_every_match
     steps = plan(bulk_registry, sql, {"institution": partner})
     matches = [s for s in steps if "risk_matches" in s]
     assert matches and all("(institution=?)" in s for s in matches) and "SCAN m" not in steps, steps
+
+
+def test_search_reads_its_hits_by_rowid_and_counts_no_further_than_the_cap(bulk_registry):
+    from registry.plugins.registry_pages import COUNT_AT_MOST, SEARCHES, _hit_rows
+
+    for table, (fts, columns) in SEARCHES.items():
+        steps = plan(bulk_registry, _hit_rows(table, columns), {"hits": "[1, 2, 3]"})
+        # only the page's hits are walked (and sorted back into their order), each row found by rowid
+        assert steps[:2] == ["SCAN h VIRTUAL TABLE INDEX 1:", "SEARCH i USING INTEGER PRIMARY KEY (rowid=?)"], steps
+        # matches in rowid order straight from the full-text index: nothing sorted, so the LIMIT stops it
+        first = plan(bulk_registry, f"select rowid from {fts} where {fts} match :q order by rowid limit :most",
+                     {"q": '"university"*', "most": COUNT_AT_MOST + 1})
+        assert len(first) == 1 and first[0].startswith(f"SCAN {fts} VIRTUAL TABLE INDEX "), first
+        assert int(first[0].split("INDEX ")[1].split(":")[0]) & 0x40, first  # FTS5_BI_ORDER_ROWID: FTS5 gives the order itself
+
+
+def test_a_query_pages_links_are_looked_up_by_key_in_one_query_per_table(bulk_registry):
+    from registry.plugins import registry_agreement
+
+    statements = []
+    bulk_registry.conn.set_trace_callback(statements.append)
+    try:
+        some = [row[0] for row in bulk_registry.conn.execute("select id from agreements limit 3")]
+        found = registry_agreement._existing(bulk_registry.conn, {"agreements": {*some, "no-such-agreement"}, "institutions": {some[0]}})
+    finally:
+        bulk_registry.conn.set_trace_callback(None)
+    assert found == {"agreements": set(some), "institutions": set()}
+    assert len(statements) == 3  # the ids above, then one per table
+    for table in ("agreements", "institutions"):
+        steps = plan(bulk_registry, f"select id from {table} where id in (select value from json_each(?))", ["[]"])
+        assert any(s.startswith(f"SEARCH {table} USING ") and "(id=?)" in s for s in steps), steps
+        assert not any(s.startswith(f"SCAN {table}") for s in steps), steps

@@ -119,6 +119,54 @@ def test_a_query_without_letters_says_so_and_a_long_one_says_what_was_searched(d
     assert fts_query('japan" OR "kyoto') == '"japan"* "or"* "kyoto"*'  # the quotes and OR are only text
 
 
+def first_agreements(demo, fts_match: str, limit: int) -> list[str]:
+    return [row[0] for row in sqlite3.connect(demo).execute(
+        "select a.id from agreements_fts f join agreements a on a.rowid = f.rowid where agreements_fts match ? order by f.rowid limit ?",
+        [fts_match, limit])]
+
+
+@pytest.mark.parametrize(("query", "listed_from"), [
+    ("university", '"university"'),  # more than the cap as a whole word: those are the first found
+    ("univ", '"univ"*'),  # no whole word "univ": the words beginning with it
+])
+def test_past_the_cap_search_says_more_than_and_lists_the_first_matches_found(demo, monkeypatch, query, listed_from):
+    from datasette.plugins import pm
+
+    conn = sqlite3.connect(demo)
+    whole, prefix = (conn.execute("select count(*) from agreements_fts where agreements_fts match ?", [q]).fetchone()[0]
+                     for q in (f'"{query}"', f'"{query}"*'))
+    assert prefix > 30 and (whole > 30 if listed_from == f'"{query}"' else whole <= 30), (whole, prefix)
+    assert len(found(demo, query)[1]) == 20  # ranked: a page of the best; and the plugins are loaded
+    registry_pages = pm.get_plugin("registry_pages.py")  # the module Datasette loaded from its plugins folder
+    monkeypatch.setattr(registry_pages, "COUNT_AT_MOST", 30)  # more than a page (20), fewer than the matches
+    page = datasette_get(demo, "/-/search", params={"q": query}).text
+    assert "More than 30 agreements" in page and "Too many matches to rank" in page
+    assert "All matching agreements" in page
+    # past the cap: the first matches in the index's (rowid) order, as many as a page shows
+    assert found(demo, query)[1] == first_agreements(demo, listed_from, registry_pages.SEARCH_LIMIT)
+    swedish = datasette_get(demo, "/-/search", params={"q": query, "_lang": "sv"}).text
+    assert "Fler än 30 avtal" in swedish
+
+
+def test_up_to_the_cap_search_counts_every_match(demo):
+    matches = sqlite3.connect(demo).execute(
+        "select count(*) from agreements_fts where agreements_fts match '\"university\"*'").fetchone()[0]
+    page = datasette_get(demo, "/-/search", params={"q": "university"}).text
+    assert f"{matches:,} agreements</h2>" in page
+    assert "More than" not in page and "Too many matches" not in page
+
+
+@pytest.mark.parametrize("query", ["university", "univ", "medicine", "japan"])
+def test_up_to_the_cap_the_best_matches_come_first_whole_words_when_they_fill_the_page(demo, query):
+    conn = sqlite3.connect(demo)
+    whole = conn.execute("select count(*) from agreements_fts where agreements_fts match ?", [f'"{query}"']).fetchone()[0]
+    ranked_by = f'"{query}"' if whole >= 20 else f'"{query}"*'
+    best = [row[0] for row in conn.execute(
+        "select a.id from agreements_fts f join agreements a on a.rowid = f.rowid where agreements_fts match ? order by rank limit 20",
+        [ranked_by])]
+    assert best and found(demo, query)[1] == best
+
+
 def test_facets_selectors_and_lists_show_words_not_codes(demo):
     partners = datasette_get(demo, "/registry/partner_overview?_facet=country&_facet=kind").text
     assert re.search(r'country=JP">Japan</a>', partners) and not re.search(r'country=JP">JP</a>', partners)

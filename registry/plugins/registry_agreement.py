@@ -14,6 +14,9 @@ The public face keeps Datasette's own pages (no private data; ``registry/publish
 
 from __future__ import annotations
 
+import contextvars
+import functools
+import json
 import urllib.parse
 
 from datasette import hookimpl
@@ -52,6 +55,8 @@ SUBJECT_TABLES = {
     "institutions": "institutions",
     "institution": "institutions",
 }
+# Every query column that may link.
+_TARGET_COLUMNS = frozenset(NAMED_COLUMNS) | frozenset(SUBJECT_COLUMNS) | {shown for shown, _, _ in SELF_COLUMNS}
 
 
 def _config(datasette) -> dict:
@@ -117,32 +122,92 @@ async def agreement_vars(datasette, database: str, request) -> dict:
 
 @hookimpl
 def extra_template_vars(template, database, table, view_name, request, datasette):
-    if request is None or view_name != "row" or table != "agreements" or not _internal(datasette):
+    pending = _pending.get()
+    _pending.set(None)
+    agreement_row = request is not None and view_name == "row" and table == "agreements" and _internal(datasette)
+    if not pending and not agreement_row:
         return None
 
-    async def row_vars():
-        return await agreement_vars(datasette, database, request)
+    async def page_vars():
+        if pending:
+            await _resolve(datasette, pending)
+        return await agreement_vars(datasette, database, request) if agreement_row else {}
 
-    return row_vars
+    return page_vars
 
 
 # --- links from lists ----------------------------------------------------------------------
 
 
-async def _exists(datasette, database: str, table: str, key) -> bool:
-    if not isinstance(key, str) or not key:
-        return False
-    db = datasette.get_database(database)
-    rows = await db.execute(f"select 1 from {table} where id = ? limit 1", [key])  # table: one of ours, never input
-    return bool(rows.first())
+# A query's cell links to a record only if its value is one: looked up for the whole page at once.
+# render_cell sees one cell and Datasette awaits it before the next, so a cell is answered with a
+# PendingLink, collected per request (a context variable: each request runs in its own task), and
+# extra_template_vars, which Datasette calls after every cell and before the template, looks the
+# page's keys up with one query per table (a hundred single-row queries cost a 50-row page more
+# than all the rest of it).
+_pending: contextvars.ContextVar[list | None] = contextvars.ContextVar("registry_pending_links", default=None)
+
+
+class PendingLink:
+    """A cell's text, which becomes a link to the first of ``tables`` holding ``key`` once the
+    page's keys are looked up (``_resolve``); left as text if none does, or if never looked up."""
+
+    __slots__ = ("database", "tables", "key", "text", "html")
+
+    def __init__(self, database: str, tables: tuple[str, ...], key: str, text) -> None:
+        self.database, self.tables, self.key, self.text = database, tables, key, text
+        self.html = escape(text)
+
+    def __html__(self) -> Markup:
+        return self.html
+
+    def __str__(self) -> str:
+        return str(self.html)
+
+
+def _pend(database: str, tables: tuple[str, ...], key: str, text) -> PendingLink:
+    pending = _pending.get()
+    if pending is None:
+        pending = []
+        _pending.set(pending)
+    link = PendingLink(database, tables, key, text)
+    pending.append(link)
+    return link
+
+
+def _existing(conn, wanted: dict[str, set]) -> dict[str, set]:
+    """The keys of each table that are rows of it: one query per table."""
+    return {
+        table: {row[0] for row in conn.execute(  # table: one of ours, never input
+            f"select id from {table} where id in (select value from json_each(?))", [json.dumps(sorted(keys))])}
+        for table, keys in wanted.items()
+    }
+
+
+async def _resolve(datasette, pending: list) -> None:
+    for database in {link.database for link in pending}:
+        links = [link for link in pending if link.database == database]
+        wanted: dict[str, set] = {}
+        for link in links:
+            for table in link.tables:
+                wanted.setdefault(table, set()).add(link.key)
+        found = await datasette.get_database(database).execute_fn(functools.partial(_existing, wanted=wanted))
+        # each table's URL once: Markup.format and the URL builder cost more than the lookup, per cell
+        tables = {table: str(datasette.urls.table(database, table)) for table in wanted}
+        for link in links:
+            target = next((table for table in link.tables if link.key in found[table]), None)
+            if target is not None:
+                link.html = Markup(f'<a href="{escape(tables[target] + "/" + tilde_encode(link.key))}">{link.html}</a>')
 
 
 def _link(datasette, database: str, table: str, key: str, text) -> Markup:
-    return Markup('<a href="{}">{}</a>').format(_row_url(datasette, database, table, key), escape(text))
+    return Markup(f'<a href="{escape(_row_url(datasette, database, table, key))}">{escape(text)}</a>')
 
 
 def _query_targets(row, column: str) -> tuple[str | None, tuple[str, ...]]:
     """(the key to look up, the tables it may be in) for a cell of a query's result."""
+    if column not in _TARGET_COLUMNS:  # most cells: decided before the row's keys are listed
+        return None, ()
     keys = row.keys() if hasattr(row, "keys") else ()
     if column in NAMED_COLUMNS:
         return row[column], NAMED_COLUMNS[column]
@@ -157,19 +222,15 @@ def _query_targets(row, column: str) -> tuple[str | None, tuple[str, ...]]:
 
 @hookimpl
 def render_cell(row, value, column, table, database, datasette):
+    # called for every cell of every list: the column decides first, most cells go no further
+    if column not in (_TARGET_COLUMNS if table is None else VIEW_LINKS.get(table, ())):
+        return None
     if not _internal(datasette) or value in (None, ""):
         return None
     if table is not None:  # a table's references Datasette links itself; a view's rows are their records
         target = VIEW_LINKS.get(table, {}).get(column)
         return _link(datasette, database, target, row["id"], value) if target else None
     key, tables = _query_targets(row, column)
-    if not tables:
+    if not tables or not isinstance(key, str) or not key:
         return None
-
-    async def linked():
-        for target in tables:
-            if await _exists(datasette, database, target, key):
-                return _link(datasette, database, target, key, value)
-        return None
-
-    return linked()
+    return _pend(database, tables, key, value)

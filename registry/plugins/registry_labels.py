@@ -19,9 +19,16 @@ def render_cell(value, column, table):
     if isinstance(value, str) and column in labels.column_vocabularies():
         # render_cell is not given the request in Datasette 0.65: the language is the request's
         # (registry_i18n.py's asgi_wrapper keeps it in i18n.current())
-        words = labels.value_label(table, column, value, i18n.current())
-        return None if words == value else words
+        return _cell_words(table, column, value, i18n.current())
     return None
+
+
+@functools.lru_cache(maxsize=8192)
+def _cell_words(table: str | None, column: str, value: str, lang: str) -> str | None:
+    """A cell's code in words, once per process: codes, their labels, the catalogue and CLDR's
+    country names are fixed while it runs, and a list page asks for the same few hundreds of times."""
+    words = labels.value_label(table, column, value, lang)
+    return None if words == value else words
 
 
 def _vocabulary_label(lang: str, vocabulary: str, value: object) -> str:

@@ -33,9 +33,11 @@ def query_words(text: str) -> list[str]:
     return list(dict.fromkeys(_WORD.findall(fold(text or ""))))
 
 
-def fts_query(text: str) -> str:
-    """A safe FTS5 query: every folded word as a quoted prefix, all of them required."""
-    return " ".join(f'"{word}"*' for word in query_words(text)[:MOST_WORDS])
+def fts_query(text: str, *, prefix: bool = True) -> str:
+    """A safe FTS5 query: every folded word as a quoted prefix (or, ``prefix=False``, as a whole
+    word), all of them required."""
+    star = "*" if prefix else ""
+    return " ".join(f'"{word}"{star}' for word in query_words(text)[:MOST_WORDS])
 
 
 def _face(datasette) -> dict:
@@ -77,31 +79,60 @@ SEARCHES = {
              where p.agreement = i.id and n.is_home = 0) as partners""",
     ),
 }
-# Ranking scores every match; past this many matches the first ones found are listed instead,
-# with the count, so a one-word query on a large registry stays quick.
-RANK_AT_MOST = 2000
+# Search counts at most this many matches of a table; past it the page says "more than 2,000"
+# and lists the first matches in rowid order (FTS5 reads those straight off its index, up to the
+# limit), since ranking means scoring every match. Up to it the matches are ranked (bm25).
+COUNT_AT_MOST = 2000
 
 
-async def _search_table(datasette, db, table: str, query: str) -> dict:
+def _hit_rows(table: str, columns: str) -> str:
+    """The shown columns of the hits, in the order of the JSON array of rowids :hits."""
+    return f"""select {columns} from json_each(:hits) h join {table} i on i.rowid = h.value order by h.key"""
+
+
+async def _first_matches(db, fts: str, query: str) -> list[int]:
+    """The rowids of the first matches, in rowid order, one past the cap at most."""
+    return [row[0] for row in await db.execute(
+        f"select rowid from {fts} where {fts} match :q order by rowid limit :most", {"q": query, "most": COUNT_AT_MOST + 1}
+    )]
+
+
+async def _search_table(datasette, db, table: str, query: str, whole_words: str) -> dict:
     fts, columns = SEARCHES[table]
-    count = (await db.execute(f"select count(*) from {fts} where {fts} match :q", {"q": query})).first()[0]
-    order = "rank" if count <= RANK_AT_MOST else "rowid"
-    rows = await db.execute(
-        f"""with hits as (select rowid, {order} as position from {fts} where {fts} match :q order by {order} limit :limit)
-            select {columns} from hits join {table} i on i.rowid = hits.rowid order by hits.position""",
-        {"q": query, "limit": SEARCH_LIMIT},
-    )
-    return {"count": count, "rows": [dict(row) | {"url": _row_url(datasette, db.name, table, row["id"])} for row in rows]}
+    # The words as whole words first: FTS5 reads a word's list lazily, so this stops at the cap,
+    # whereas a prefix ("medical"*) merges the lists of every word it begins before the first hit.
+    # Whole-word matches are prefix matches too, so past the cap they are the answer; else the
+    # prefixes are searched, in one pass stopping one past the cap: the count, and the hits if unranked.
+    whole = await _first_matches(db, fts, whole_words)
+    found = whole if len(whole) > COUNT_AT_MOST else await _first_matches(db, fts, query)
+    more = len(found) > COUNT_AT_MOST
+    if more:
+        hits = found[:SEARCH_LIMIT]
+    elif len(found) > 1:
+        # Ranked (bm25). When the whole words fill a page, their best are the page: ranking them reads
+        # only their lists, where ranking the prefixes would merge every word they begin a second time.
+        ranked = whole_words if len(whole) >= SEARCH_LIMIT else query
+        hits = [row[0] for row in await db.execute(
+            f"select rowid from {fts} where {fts} match :q order by rank limit :limit", {"q": ranked, "limit": SEARCH_LIMIT}
+        )]
+    else:
+        hits = found
+    rows = await db.execute(_hit_rows(table, columns), {"hits": json.dumps(hits)}) if hits else []
+    return {
+        "count": min(len(found), COUNT_AT_MOST),
+        "more": more,
+        "rows": [dict(row) | {"url": _row_url(datasette, db.name, table, row["id"])} for row in rows],
+    }
 
 
-async def _search_database(datasette, db, actor, query: str) -> dict:
+async def _search_database(datasette, db, actor, query: str, whole_words: str) -> dict:
     tables = await _tables(db)
     found = {"database": db.name}
     for table, (fts, _) in SEARCHES.items():
         if fts in tables and await _visible(datasette, actor, db.name, table):
-            found[table] = await _search_table(datasette, db, table, query)
+            found[table] = await _search_table(datasette, db, table, query, whole_words)
         else:
-            found[table] = {"count": 0, "rows": []}
+            found[table] = {"count": 0, "more": False, "rows": []}
     return found
 
 
@@ -114,7 +145,7 @@ async def search_page(request, datasette):
         for db in datasette.databases.values():
             if db.name.startswith("_"):
                 continue
-            results.append(await _search_database(datasette, db, request.actor, query))
+            results.append(await _search_database(datasette, db, request.actor, query, fts_query(text, prefix=False)))
     return Response.html(
         await datasette.render_template(
             "registry_search.html",

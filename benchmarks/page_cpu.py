@@ -1,0 +1,81 @@
+"""CPU per request of the internal face's pages, in process: what a page costs one core.
+
+The serve_latency benchmark measures what 20 clients see; on two cores its p99 follows from what
+each request costs the one Datasette process, which this measures without a server, a network or
+the machine's other load in the figure (CPU seconds of this process, ``resource.getrusage``).
+The same pages as serve_latency (search rotates through its queries), each requested a few
+times to warm up, then ``--repeat`` times measured. ``--profile`` prints the top of a cProfile
+of one page's requests instead.
+
+    .venv/bin/python -m benchmarks.page_cpu --db PATH [--repeat 30] [--pages search canned:NAME ...] [--profile PAGE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import cProfile
+import json
+import os
+import pstats
+import resource
+import sqlite3
+import time
+from pathlib import Path
+
+from benchmarks.serve_latency import pages
+from registry import faces
+from registry.serve import build_metadata
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+async def measure(datasette, paths: list[str], repeat: int) -> dict:
+    for path in paths:  # warm: connections, templates, caches
+        response = await datasette.client.get(path)
+        assert response.status_code == 200, (path, response.status_code)
+    cpu, wall = cpu_seconds(), time.perf_counter()
+    for n in range(repeat):
+        await datasette.client.get(paths[n % len(paths)])
+    return {"cpu_ms": round((cpu_seconds() - cpu) / repeat * 1000, 2), "wall_ms": round((time.perf_counter() - wall) / repeat * 1000, 2)}
+
+
+async def run(db_path: Path, names: list[str] | None, repeat: int, profile: str | None) -> None:
+    queries = build_metadata()["databases"]["registry"]["queries"]
+    measured = pages(db_path, queries)
+    size = agreements(db_path)
+    datasette = faces.internal_face(db_path, auth=False).datasette()
+    await datasette.invoke_startup()
+    for name in names or list(measured):
+        paths = [ours for ours, _ in measured[name]]
+        if profile == name:
+            profiler = cProfile.Profile()
+            profiler.enable()
+            await measure(datasette, paths, repeat)
+            profiler.disable()
+            pstats.Stats(profiler).sort_stats(os.environ.get("PAGE_CPU_SORT", "cumulative")).print_stats(45)
+            continue
+        print(json.dumps({"page": name, "agreements": size, "repeat": repeat} | await measure(datasette, paths, repeat)), flush=True)
+
+
+def agreements(db_path: Path) -> int:
+    with contextlib.closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)) as conn:
+        return conn.execute("select count(*) from agreements").fetchone()[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", type=Path, required=True, help="a registry (a copy: the face opens it read-write)")
+    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--pages", nargs="*", help="only these pages (search, table_with_facets, canned:NAME)")
+    parser.add_argument("--profile", help="profile this page instead of timing it")
+    args = parser.parse_args()
+    asyncio.run(run(args.db, args.pages, args.repeat, args.profile))
+
+
+if __name__ == "__main__":
+    main()
