@@ -13,10 +13,10 @@ from typing import Any
 
 from checks.context import Context, Found, FoundQuery
 from checks.registry import CheckSpec
+from registry import db as store
 from registry.i18n import MESSAGE_KEY
 from registry.message_sql import COMPILED_PREFIX, compile_messages, quote
 from registry.models import by_table
-from registry.schema import table_specs
 
 # The columns of a finding that a check's query makes. The findings table's CHECKs on them
 # (derived from the model) are checked here, as a check's rows are copied, often in a lane
@@ -28,7 +28,7 @@ MADE_BY_THE_CHECK = ("subject_table", "subject_id", "subject_label", "message")
 
 @lru_cache(maxsize=1)
 def _found_checks() -> str:
-    findings = table_specs()["findings"]
+    findings = store.specs()["findings"]
     return "".join(f", CHECK ({check})" for column in findings.columns if column.name in MADE_BY_THE_CHECK
                    for check in column.checks())
 

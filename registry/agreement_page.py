@@ -9,6 +9,7 @@ login may take are the plugin's (``registry/plugins/registry_agreement.py``); th
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 from collections import defaultdict
@@ -17,7 +18,6 @@ from typing import Any
 from registry import db as store
 from registry import documents
 from registry.models import by_table
-from registry.schema import table_specs
 
 HISTORY_LIMIT = 200
 SHOWN_LENGTH = 120
@@ -200,9 +200,10 @@ def history(conn: sqlite3.Connection, agreement: str, tables: set[str]) -> list[
     return entries
 
 
+@functools.lru_cache(maxsize=256)
 def _referenced_label(table: str, column: str) -> tuple[str, str] | None:
     """(table, label column) of the record ``table.column`` points at, if that record has a name."""
-    spec = table_specs().get(table)
+    spec = store.specs().get(table)
     ref = next((c.ref for c in spec.columns if c.name == column), None) if spec else None
     record = by_table().get(ref.table) if ref else None
     return (ref.table, record.label_column) if ref and record and record.label_column and ref.column == "id" else None
