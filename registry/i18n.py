@@ -16,6 +16,7 @@ import contextlib
 import contextvars
 import functools
 import json
+import math
 import re
 import sqlite3
 import string
@@ -119,8 +120,15 @@ def message_sql(template: str, *names_and_values: object) -> str:
     """SQL ``registry_message(template, name, value, ...)``: the message as JSON until it is recorded."""
     if len(names_and_values) % 2:
         raise ValueError(f"registry_message({template!r}, ...) needs a value for each name")
-    values = dict(zip(names_and_values[::2], names_and_values[1::2], strict=True))
+    values = {name: _json_value(value) for name, value in zip(names_and_values[::2], names_and_values[1::2], strict=True)}
     return _JSON.encode({"template": template, "values": values})
+
+
+def _json_value(value: object) -> object:
+    """A value JSON can hold: an infinite REAL (SQLite keeps 1e999 as one) as its text, which
+    the message shows anyway; Python's ``Infinity`` is no JSON, and SQLite's JSON functions
+    would drop the whole message from the evidence."""
+    return str(value) if isinstance(value, float) and not math.isfinite(value) else value
 
 
 def _template(message: object) -> dict[str, Any] | None:

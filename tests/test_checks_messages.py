@@ -124,3 +124,12 @@ def test_a_row_the_findings_table_would_refuse_is_refused_as_it_is_found(ctx, co
     sql = f"SELECT {', '.join(f'{v} AS {k}' for k, v in columns.items())}, '{{}}' AS evidence"
     with pytest.raises(ValueError, match=r"check ZZ01 found a row a finding may not have \(CHECK constraint failed"):
         recorded(ctx, sql)
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("-inf")])
+def test_an_infinite_value_is_kept_as_its_text_in_the_evidence(ctx, value):
+    """JSON has no infinity: the value is kept as the text the message shows (hypothesis found it)."""
+    sql = query(quote("Ratio {title}"), NAMES)
+    message, evidence = recorded(ctx, sql, a=None, b=None, title=value, ends_on=None)
+    assert message == f"Ratio {value}"
+    assert json.loads(evidence)["message"] == {"template": "Ratio {title}", "values": {"a": None, "b": None, "title": str(value)}}
