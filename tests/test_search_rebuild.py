@@ -10,8 +10,8 @@ import json
 
 import pytest
 
-from registry import schema
 from registry import db as store
+from registry import schema
 from registry.db.upkeep import rebuild_search
 
 INSTITUTIONS = [  # id, name, acronym, country, city, is_home, medical_faculty
