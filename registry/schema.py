@@ -465,8 +465,8 @@ def _agreement_topics(alias: str, partner_text: str | None = None) -> str:
     isced = "json_extract(s.value, '$.isced_code')"
     if partner_text is None:
         partner_words = f"(SELECT group_concat({_partner_words('i')}, ' ') {partners})"
-        # partners in institution id order (their key's), so each one's networks in turn
-        networks = f"(SELECT group_concat({_current_networks('i.id')}, ' ') {partners})"
+        networks = (f"(SELECT group_concat({_NETWORKS_OF}, ' ') FROM memberships m "
+                    f"WHERE m.institution IN (SELECT i.id {partners}) AND m.until IS NULL)")
     else:
         partner_words, networks = f"{partner_text}.partner_words", f"{partner_text}.networks"
     return _joined(
@@ -642,7 +642,7 @@ DROP TABLE IF EXISTS {PARTNER_TEXT_TABLE};
 CREATE TABLE {PARTNER_TEXT_TABLE} (agreement TEXT PRIMARY KEY, partners TEXT, partners_folded TEXT,
   partner_words TEXT, networks TEXT) WITHOUT ROWID;
 -- the parties in their key's order (agreement, institution): the order the per-agreement
--- subqueries walk them in
+-- subqueries walk them in, and (institution ids ascending) the one their networks' IN list takes
 INSERT INTO {PARTNER_TEXT_TABLE} SELECT p.agreement, group_concat({institution}.names, ' | '),
   group_concat({institution}.names_folded, ' | '),
   group_concat(CASE WHEN {wanted} THEN {institution}.partner_words END, ' '),
