@@ -444,17 +444,35 @@ def _institution_topics(alias: str) -> str:
     )
 
 
-def _agreement_topics(alias: str) -> str:
+def _partner_words(alias: str) -> str:
+    """What finds an agreement by one of its (non-home) partners ``alias``: its country, city and medical faculty."""
+    return _joined(_words("country", f"{alias}.country"), f"{alias}.city", _medical(alias))
+
+
+def _current_networks(institution: str) -> str:
+    """The names and acronyms of the networks institution ``institution`` (SQL) is now a member of."""
+    return f"(SELECT group_concat({_NETWORKS_OF}, ' ') FROM memberships m WHERE m.institution = {institution} AND m.until IS NULL)"
+
+
+def _agreement_topics(alias: str, partner_text: str | None = None) -> str:
     """What else finds an agreement: its kind, its partners' countries, cities, networks and medical
-    faculties, the ISCED fields of its subject areas, its degree kinds and its programmes' names."""
+    faculties, the ISCED fields of its subject areas, its degree kinds and its programmes' names.
+
+    ``partner_text``: the alias of a row of ``PARTNER_TEXT_TABLE`` (``partner_text_sql``) joined
+    to ``alias``, whose partners' part is read there instead of gathered per agreement."""
     partners = (f"FROM agreement_parties p JOIN institutions i ON i.id = p.institution "
                 f"WHERE p.agreement = {alias}.id AND p.role <> 'home' AND i.is_home = 0")
     isced = "json_extract(s.value, '$.isced_code')"
+    if partner_text is None:
+        partner_words = f"(SELECT group_concat({_partner_words('i')}, ' ') {partners})"
+        networks = (f"(SELECT group_concat({_NETWORKS_OF}, ' ') FROM memberships m "
+                    f"WHERE m.institution IN (SELECT i.id {partners}) AND m.until IS NULL)")
+    else:
+        partner_words, networks = f"{partner_text}.partner_words", f"{partner_text}.networks"
     return _joined(
         _words("agreement_kind", f"{alias}.kind"),
-        f"(SELECT group_concat({_joined(_words('country', 'i.country'), 'i.city', _medical('i'))}, ' ') {partners})",
-        f"(SELECT group_concat({_NETWORKS_OF}, ' ') FROM memberships m "
-        f"WHERE m.institution IN (SELECT i.id {partners}) AND m.until IS NULL)",
+        partner_words,
+        networks,
         # a field's words hold its narrow and broad fields' names too; a code the list lacks
         # (0919, 0988) is found by its narrow or broad field. Equalities, so each is an index lookup.
         f"(SELECT group_concat(coalesce({_words('isced', 'c')}, {_words('isced', 'substr(c, 1, 3)')}, "
@@ -474,12 +492,17 @@ def _institution_row(alias: str) -> str:
     )
 
 
-def _agreement_row(alias: str) -> str:
+def _agreement_row(alias: str, partner_text: str | None = None) -> str:
     ident = f"{alias}.id"
+    if partner_text is None:
+        partners = _AGREEMENT_PARTNERS.format(id=ident)
+        folded = _AGREEMENT_PARTNERS_FOLDED.format(id=ident)
+    else:
+        partners, folded = f"{partner_text}.partners", f"{partner_text}.partners_folded"
     return (
         # The office's own code is searched with the title (the search table keeps its columns).
         f"{alias}.rowid, {alias}.title || coalesce(' | ' || {alias}.agreement_code, ''), {alias}.notes, "
-        f"{_AGREEMENT_PARTNERS.format(id=ident)}, {_AGREEMENT_PARTNERS_FOLDED.format(id=ident)}, {_agreement_topics(alias)}"
+        f"{partners}, {folded}, {_agreement_topics(alias, partner_text)}"
     )
 
 
@@ -599,17 +622,54 @@ def institution_search_rows() -> str:
     return f"SELECT {_institution_row('i')} FROM institutions i"
 
 
-def agreement_search_rows(where: str = "1") -> str:
+INSTITUTION_TEXT_TABLE = "temp.search_institution_text"
+PARTNER_TEXT_TABLE = "temp.search_partner_text"
+
+
+def partner_text_sql() -> str:
+    """SQL (re)creating ``PARTNER_TEXT_TABLE``: each agreement's partners' part of its search row,
+    by the rules of ``_agreement_row`` but in two passes (each institution's text once, then each
+    agreement's parties in key order) instead of four lookups per partner of every agreement."""
+    institution = INSTITUTION_TEXT_TABLE.removeprefix("temp.")
+    wanted = f"p.role <> 'home' AND {institution}.is_home = 0"
+    return f"""
+DROP TABLE IF EXISTS {INSTITUTION_TEXT_TABLE};
+CREATE TABLE {INSTITUTION_TEXT_TABLE} (id TEXT PRIMARY KEY, is_home INTEGER, names TEXT, names_folded TEXT,
+  partner_words TEXT, networks TEXT) WITHOUT ROWID;
+INSERT INTO {INSTITUTION_TEXT_TABLE} SELECT i.id, i.is_home, {_INSTITUTION_NAMES.format(id='i.id')},
+  {_INSTITUTION_FOLDED.format(id='i.id')}, {_partner_words('i')}, {_current_networks('i.id')} FROM institutions i;
+DROP TABLE IF EXISTS {PARTNER_TEXT_TABLE};
+CREATE TABLE {PARTNER_TEXT_TABLE} (agreement TEXT PRIMARY KEY, partners TEXT, partners_folded TEXT,
+  partner_words TEXT, networks TEXT) WITHOUT ROWID;
+-- the parties in their key's order (agreement, institution): the order the per-agreement
+-- subqueries walk them in, and (institution ids ascending) the one their networks' IN list takes
+INSERT INTO {PARTNER_TEXT_TABLE} SELECT p.agreement, group_concat({institution}.names, ' | '),
+  group_concat({institution}.names_folded, ' | '),
+  group_concat(CASE WHEN {wanted} THEN {institution}.partner_words END, ' '),
+  group_concat(CASE WHEN {wanted} THEN {institution}.networks END, ' ')
+  FROM agreement_parties p INDEXED BY sqlite_autoindex_agreement_parties_1
+  CROSS JOIN {INSTITUTION_TEXT_TABLE} ON {institution}.id = p.institution GROUP BY p.agreement;
+DROP TABLE {INSTITUTION_TEXT_TABLE};
+"""
+
+
+def agreement_search_rows(where: str = "1", partner_text: bool = False) -> str:
     """SQL selecting the search rows (``AGREEMENT_SEARCH_COLUMNS``) of the agreements ``a`` for
-    which ``where`` holds: the public copy builds its index in parts, on two connections."""
-    return f"SELECT {_agreement_row('a')} FROM agreements a WHERE {where}"
+    which ``where`` holds: the public copy builds its index in parts, on two connections.
+    ``partner_text``: read the partners' part from ``PARTNER_TEXT_TABLE`` (``partner_text_sql``)."""
+    if not partner_text:
+        return f"SELECT {_agreement_row('a')} FROM agreements a WHERE {where}"
+    return (f"SELECT {_agreement_row('a', 'x')} FROM agreements a "
+            f"LEFT JOIN {PARTNER_TEXT_TABLE} x ON x.agreement = a.id WHERE {where}")
 
 
 REBUILD_SEARCH_SQL = f"""
 DELETE FROM institutions_fts;
 INSERT INTO institutions_fts ({INSTITUTION_SEARCH_COLUMNS})
   {institution_search_rows()};
+{partner_text_sql()}
 DELETE FROM agreements_fts;
 INSERT INTO agreements_fts ({AGREEMENT_SEARCH_COLUMNS})
-  {agreement_search_rows()};
+  {agreement_search_rows(partner_text=True)};
+DROP TABLE {PARTNER_TEXT_TABLE};
 """
