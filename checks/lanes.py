@@ -104,19 +104,17 @@ def lane_count(db: sqlite_utils.Database, specs: list[CheckSpec], wanted: int | 
     return count if db.conn.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal" else 1
 
 
-def _row_counts(db: sqlite_utils.Database) -> dict[str, int]:
-    """Rows in each table of the registry: ``sqlite_stat1``'s figure where ANALYZE left one,
-    else a count (SQLite counts a table from its smallest index, without reading the rows)."""
-    tables = [row[0] for row in db.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
-                                                "AND name NOT LIKE 'sqlite%'")]
+def _row_counts(db: sqlite_utils.Database, names: Iterable[str]) -> dict[str, int]:
+    """Rows in each of the tables ``names`` that the registry has: ``sqlite_stat1``'s figure
+    where ANALYZE left one, else a count (from the table's smallest index)."""
+    tables = set(names) & {row[0] for row in db.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     counts: dict[str, int] = {}
-    if db.conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone():
+    if "sqlite_stat1" in {row[0] for row in db.conn.execute("SELECT name FROM sqlite_master")}:
         for table, stat in db.conn.execute("SELECT tbl, stat FROM sqlite_stat1"):
-            if stat and stat.split()[0].isdigit():
+            if table in tables and stat and stat.split()[0].isdigit():
                 counts[table] = max(counts.get(table, 0), int(stat.split()[0]))
-    for table in tables:
-        if table not in counts:
-            counts[table] = db.conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
+    for table in sorted(tables - set(counts)):
+        counts[table] = db.conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
     return counts
 
 
@@ -140,17 +138,21 @@ def _source(function: Callable, depth: int = 2) -> str:
     return "\n".join(parts)
 
 
+def tables_read(spec: CheckSpec) -> set[str]:
+    """The tables (and CTEs, TEMP tables) a check's SQL names after FROM or JOIN."""
+    try:
+        return set(_READS.findall(_source(spec.function)))
+    except (OSError, TypeError):  # no source to read
+        return set()
+
+
 def first_run_order(specs: Iterable[CheckSpec], counts: dict[str, int]) -> list[CheckSpec]:
     """The checks, biggest first, for a run with no timings of earlier runs: by the rows of
     the largest table its SQL reads (FROM or JOIN in its source), then of all the tables it reads.
     A crude guess (it cannot tell how much a check finds), but the checks that read the
     agreements and their parties are the slow ones, and they come before the small ones."""
     def cost(spec: CheckSpec) -> tuple[int, int]:
-        try:
-            source = _source(spec.function)
-        except (OSError, TypeError):
-            return 0, 0
-        named = [counts.get(table, 0) for table in set(_READS.findall(source))]
+        named = [counts.get(table, 0) for table in tables_read(spec)]
         return max(named, default=0), sum(named)
     return sorted(specs, key=cost, reverse=True)  # stable: equal guesses keep the registry's order
 
@@ -286,7 +288,8 @@ class Lanes:
         lane process closes. Returns the seconds each check took."""
         main = _Lane(main=True)
         untimed = not any(spec.code in estimates for spec in specs)
-        counts = _row_counts(self.db) if untimed and self.processes else None
+        counts = (_row_counts(self.db, set().union(*map(tables_read, specs)))
+                  if untimed and self.processes else None)
         queue = _Queue(specs, estimates, main, len(self.processes), progress, counts)
         files = _attachable(self.db) // max(1, len(self.processes))
         others = [_Lane(main=False, files=files) for _ in self.processes]
