@@ -15,7 +15,10 @@ Debian builds it (memory statistics on, no lookaside) takes one global lock on e
 allocation, and checks that build strings and JSON for every row ran no faster on two
 threads than on one (some slower).
 
-The lanes take checks from one queue, slowest first by the seconds each took in recent runs.
+The lanes take checks from one queue, slowest first by the seconds each took in recent runs;
+before any run has timed them (a first run), biggest first by the rows of the largest table
+each check's SQL reads (``first_run_order``), so that the big checks do not come last and
+leave a lane idle at the end.
 A TEMP table a check builds (``Context.temp_table``) exists on one connection only: a check
 that asks for a table another lane has built is handed to that lane (and, if it needs tables
 of two lanes, builds its own copy the second time round). Checks defined outside the
@@ -26,8 +29,10 @@ start leaves its share to the others.
 from __future__ import annotations
 
 import builtins
+import inspect
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -99,6 +104,59 @@ def lane_count(db: sqlite_utils.Database, specs: list[CheckSpec], wanted: int | 
     return count if db.conn.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal" else 1
 
 
+def _row_counts(db: sqlite_utils.Database, names: Iterable[str]) -> dict[str, int]:
+    """Rows in each of the tables ``names`` that the registry has: ``sqlite_stat1``'s figure
+    where ANALYZE left one, else a count (from the table's smallest index)."""
+    tables = set(names) & {row[0] for row in db.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    counts: dict[str, int] = {}
+    if "sqlite_stat1" in {row[0] for row in db.conn.execute("SELECT name FROM sqlite_master")}:
+        for table, stat in db.conn.execute("SELECT tbl, stat FROM sqlite_stat1"):
+            if table in tables and stat and stat.split()[0].isdigit():
+                counts[table] = max(counts.get(table, 0), int(stat.split()[0]))
+    for table in sorted(tables - set(counts)):
+        counts[table] = db.conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
+    return counts
+
+
+_READS = re.compile(r'\b(?:FROM|JOIN)\s+"?(\w+)', re.IGNORECASE)  # a table a check's SQL reads
+
+
+_NAMES = re.compile(r"\b([A-Za-z_]\w*)\b")
+
+
+def _source(function: Callable, depth: int = 2) -> str:
+    """A check's source, with the SQL strings and the helpers it names (``live_partners``,
+    whose TEMP table its SQL reads from, say), and theirs in turn, ``depth`` levels down."""
+    parts = [inspect.getsource(function)]
+    if depth:
+        for name in sorted(set(_NAMES.findall(parts[0]))):
+            value = function.__globals__.get(name)
+            if isinstance(value, str):
+                parts.append(value)
+            elif inspect.isfunction(value) and value is not function:
+                parts.append(_source(value, depth - 1))
+    return "\n".join(parts)
+
+
+def tables_read(spec: CheckSpec) -> set[str]:
+    """The tables (and CTEs, TEMP tables) a check's SQL names after FROM or JOIN."""
+    try:
+        return set(_READS.findall(_source(spec.function)))
+    except (OSError, TypeError):  # no source to read
+        return set()
+
+
+def first_run_order(specs: Iterable[CheckSpec], counts: dict[str, int]) -> list[CheckSpec]:
+    """The checks, biggest first, for a run with no timings of earlier runs: by the rows of
+    the largest table its SQL reads (FROM or JOIN in its source), then of all the tables it reads.
+    A crude guess (it cannot tell how much a check finds), but the checks that read the
+    agreements and their parties are the slow ones, and they come before the small ones."""
+    def cost(spec: CheckSpec) -> tuple[int, int]:
+        named = [counts.get(table, 0) for table in tables_read(spec)]
+        return max(named, default=0), sum(named)
+    return sorted(specs, key=cost, reverse=True)  # stable: equal guesses keep the registry's order
+
+
 @dataclass(eq=False)
 class _Lane:
     main: bool
@@ -112,9 +170,14 @@ class _Queue:
     built which TEMP table."""
 
     def __init__(self, specs: Iterable[CheckSpec], estimates: dict[str, float], main: _Lane, processes: int,
-                 progress: Progress = NO_PROGRESS):
+                 progress: Progress = NO_PROGRESS, counts: dict[str, int] | None = None):
+        """``counts``: rows in each table, to order the checks when no earlier run timed any."""
         self.progress = progress
-        ordered = sorted(specs, key=lambda spec: -estimates.get(spec.code, 0.0))
+        specs = list(specs)
+        if counts is not None and not any(spec.code in estimates for spec in specs):
+            ordered = first_run_order(specs, counts)
+        else:
+            ordered = sorted(specs, key=lambda spec: -estimates.get(spec.code, 0.0))
         self.waiting = deque(spec for spec in ordered if _portable(spec))
         main.pinned.extend(spec for spec in ordered if not _portable(spec))
         self.main = main
@@ -224,7 +287,10 @@ class Lanes:
         connection after each check it runs (into ``table``), and for each scratch file a
         lane process closes. Returns the seconds each check took."""
         main = _Lane(main=True)
-        queue = _Queue(specs, estimates, main, len(self.processes), progress)
+        untimed = not any(spec.code in estimates for spec in specs)
+        counts = (_row_counts(self.db, set().union(*map(tables_read, specs)))
+                  if untimed and self.processes else None)
+        queue = _Queue(specs, estimates, main, len(self.processes), progress, counts)
         files = _attachable(self.db) // max(1, len(self.processes))
         others = [_Lane(main=False, files=files) for _ in self.processes]
         threads = [threading.Thread(target=self._drive_process, args=(n, lane, process, queue), daemon=True,

@@ -127,3 +127,66 @@ def test_a_small_registry_runs_on_one_connection(synthetic, tmp_path):
     in_memory = store.connect(":memory:")
     store.ensure_schema(in_memory)
     assert run_checks(in_memory, today=TODAY, actor="test", lanes=2).lanes == 1
+
+
+# Checks for the first-run order: what they return does not matter, only the SQL their source reads.
+_FLOWS_SQL = "SELECT id FROM mobility_flows"
+
+
+def _reads_agreements(ctx):
+    """Reads the agreements."""
+    return ctx.found("SELECT 'agreements' AS subject_table, a.id AS subject_id FROM agreements a")
+
+
+def _reads_parties(ctx):
+    """Reads the agreements and their parties."""
+    return ctx.found("SELECT p.agreement FROM agreements a JOIN agreement_parties p ON p.agreement = a.id")
+
+
+def _flows(ctx):
+    return _FLOWS_SQL
+
+
+def _reads_flows_through_a_helper(ctx):
+    """Reads the flows, through a helper of its module and that helper's SQL."""
+    return ctx.found(f"SELECT * FROM {_flows(ctx)}")
+
+
+def _reads_nothing(ctx):
+    """Says the agreements in its docstring, reads no table."""
+    return []
+
+
+def _as_check(code, function):
+    return replace(load_all()["DQ01"], code=code, function=function)
+
+
+COUNTS = {"agreements": 200, "agreement_parties": 500, "mobility_flows": 450, "institutions": 40}
+
+
+def test_a_first_run_queues_the_checks_that_read_the_biggest_tables_first():
+    specs = [_as_check("DQ01", _reads_nothing), _as_check("DQ02", _reads_agreements),
+             _as_check("DQ03", _reads_flows_through_a_helper), _as_check("DQ04", _reads_parties)]
+    assert [spec.code for spec in lanes.first_run_order(specs, COUNTS)] == ["DQ04", "DQ03", "DQ02", "DQ01"]
+    own = lanes._Lane(main=True)
+    queue = lanes._Queue(specs, {}, own, processes=1, counts=COUNTS)
+    assert [queue.next(own).code for _ in specs] == ["DQ04", "DQ03", "DQ02", "DQ01"]
+
+
+def test_timings_of_earlier_runs_decide_the_order_when_there_are_any():
+    specs = [_as_check("DQ01", _reads_nothing), _as_check("DQ02", _reads_agreements),
+             _as_check("DQ04", _reads_parties)]
+    own = lanes._Lane(main=True)
+    queue = lanes._Queue(specs, {"DQ01": 3.0, "DQ04": 1.0}, own, processes=1, counts=COUNTS)
+    assert [queue.next(own).code for _ in specs] == ["DQ01", "DQ04", "DQ02"]
+
+
+def test_the_real_checks_that_read_the_agreements_and_their_parties_come_before_the_small_ones(synthetic):
+    db = store.connect(synthetic, create=False)
+    checks = list(load_all().values())
+    counts = lanes._row_counts(db, set().union(*map(lanes.tables_read, checks)))
+    order = [spec.code for spec in lanes.first_run_order(checks, counts)]
+    db.conn.close()
+    for big in ("GRE10", "GRE12", "GDE05", "DQ06", "GRE01"):
+        # in the registry's order the small AP04 and AP06 come first
+        assert order.index(big) < min(order.index("AP04"), order.index("AP06"), order.index("PL01")), order
