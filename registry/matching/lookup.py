@@ -389,21 +389,35 @@ class IndexLookup(IndexScoring):
                 near.update(word for word, _ in self._near_tokens(token, options.min_token_similarity, True))
                 near.update(part for k in range(2, len(token) - 1) for part in (token[:k], token[k:]))  # see _joined_pairs
         near.update("".join(tokens[k:k + size]) for size in (2, 3) for k in range(len(tokens) - size + 1))  # neighbours
-        weight, reachable = self.weight, []
+        weight, reachable, possible = self.weight, [], options.possible
         for name_id in candidates:
-            entity = self.name_entity[name_id]
-            city, country_named = self.entity_city[entity], country_words(self.entity_country[entity])
-            regions = region_words(self.entity_country[entity])
-            aligned = rest = 0.0
-            seat = place_tail(self.name_tokens[name_id])
+            aligned = 0.0
+            others = []  # (position, word, weight) of the name words no query word is close to
             for position, word in enumerate(self.name_tokens[name_id]):
                 if word in near:
                     aligned += weight(word)
                 else:
-                    placed = (position >= seat or word in country_named or word in regions
-                              or (city and _near_city(word, city)))
-                    rest += weight(word) * (CITY_DISCOUNT if placed else 1.0)
-            if aligned and aligned / (aligned + penalty * rest) >= options.possible:
+                    others.append((position, word, weight(word)))
+            if not aligned:
+                continue
+            # Whether a word is placed (a city, the country) only sets its cost between CITY_DISCOUNT and 1 times
+            # its weight, and the sum of the costs in this order grows with each term: when all placed or none
+            # placed already decides, the words need not be placed (fuzzy city matching is the dearest part).
+            if aligned / (aligned + penalty * sum(w * CITY_DISCOUNT for _, _, w in others)) < possible:
+                continue
+            if aligned / (aligned + penalty * sum(w * 1.0 for _, _, w in others)) >= possible:
+                reachable.append(name_id)
+                continue
+            entity = self.name_entity[name_id]
+            city, country_named = self.entity_city[entity], country_words(self.entity_country[entity])
+            regions = region_words(self.entity_country[entity])
+            seat = place_tail(self.name_tokens[name_id])
+            rest = 0.0
+            for position, word, w in others:
+                placed = (position >= seat or word in country_named or word in regions
+                          or (city and _near_city(word, city)))
+                rest += w * (CITY_DISCOUNT if placed else 1.0)
+            if aligned / (aligned + penalty * rest) >= possible:
                 reachable.append(name_id)
         return reachable
 
