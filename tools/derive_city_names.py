@@ -4,7 +4,7 @@ one ("Technische Universität Wien") and a reference name with another ("Vienna 
 share the city's word.
 
 Source: the exemplar cities of the time zones in the Unicode CLDR locale data that Babel ships
-(``babel`` 2.19.0, CLDR 47; Unicode licence v3, https://www.unicode.org/license.txt), across its
+(``babel`` 2.19.0, CLDR 49; Unicode licence v3, https://www.unicode.org/license.txt), across its
 languages (locales without a territory). The city's English name is the time zone's last part.
 A name is kept when it is one word of at least four letters in Latin script, written so in at least two
 languages or in an official language of the zone's country (what the city's own people call it), is no
