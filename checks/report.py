@@ -1,10 +1,13 @@
-"""A run's findings as text (grouped by severity), JSON or Markdown."""
+"""A run's findings as text (grouped by severity), JSON or Markdown, written as they are read."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
+from typing import TextIO
 
 from checks.run import RunResult
+from registry import i18n
 
 _SEVERITIES = ("high", "medium", "low", "info")
 
@@ -18,54 +21,64 @@ def _waived(finding: dict) -> str:
     return f" [waived until {finding['waived_until']}: {finding['waiver_reason']}]" if finding["waiver"] else ""
 
 
-def as_text(result: RunResult) -> str:
-    findings = result.listing
-    counts = result.counts(findings)
-    waived = sum(1 for f in findings if f["waiver"])
-    lines = [
-        f"{result.run_id}: {len(result.checks)} checks as of {result.as_of}, {len(findings)} open findings "
-        f"({', '.join(f'{counts[s]} {s}' for s in _SEVERITIES)}; {waived} waived), "
-        f"{result.new} new, {result.resolved} resolved, {result.seconds:.2f} s"
-    ]
-    for severity in _SEVERITIES:
-        group = [f for f in findings if f["severity"] == severity]
-        if not group:
-            continue
-        lines.append("")
-        lines.append(f"{severity.upper()} ({len(group)})")
-        for finding in group:
-            lines.append(f"  {finding['code']}  {_subject(finding)}: {finding['message']}{_waived(finding)}")
-    return "\n".join(lines)
+def _findings(result: RunResult, lang: str, *, parse_evidence: bool = False) -> Iterator[dict]:
+    """The run's open findings one at a time, messages in ``lang``: a run may have millions, so
+    no format holds them all (nor the text it makes) in memory."""
+    for finding in result.each_finding(parse_evidence=parse_evidence):
+        finding["message"] = i18n.finding_message(lang, finding["message"], finding.get("evidence"))
+        yield finding
 
 
-def as_json(result: RunResult) -> str:
-    return json.dumps(result.as_dict(), indent=2, ensure_ascii=False, default=str)
+def write_text(result: RunResult, out: TextIO, lang: str = i18n.DEFAULT_LANGUAGE) -> None:
+    summary = result.summary()
+    counts = summary["by_severity"]
+    out.write(
+        f"{result.run_id}: {len(result.checks)} checks as of {result.as_of}, {summary['open']} open findings "
+        f"({', '.join(f'{counts[s]} {s}' for s in _SEVERITIES)}; {summary['waived']} waived), "
+        f"{result.new} new, {result.resolved} resolved, {result.seconds:.2f} s\n"
+    )
+    severity = None
+    for finding in _findings(result, lang):
+        if finding["severity"] != severity:
+            severity = finding["severity"]
+            out.write(f"\n{severity.upper()} ({counts[severity]})\n")
+        out.write(f"  {finding['code']}  {_subject(finding)}: {finding['message']}{_waived(finding)}\n")
+
+
+def write_json(result: RunResult, out: TextIO, lang: str = i18n.DEFAULT_LANGUAGE) -> None:
+    """As ``json.dumps(result.as_dict(), indent=2)`` would write it, a finding at a time."""
+    out.write('{\n  "run": ' + _indented(result.summary(), 2) + ',\n  "findings": [')
+    first = True
+    for finding in _findings(result, lang, parse_evidence=True):
+        out.write(("\n" if first else ",\n") + "    " + _indented(finding, 4))
+        first = False
+    out.write("]\n}\n" if first else "\n  ]\n}\n")
+
+
+def _indented(value: object, depth: int) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False, default=str).replace("\n", "\n" + " " * depth)
 
 
 def _cell(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def as_markdown(result: RunResult) -> str:
-    findings = result.listing
-    counts = result.counts(findings)
-    lines = [
-        f"# Check run {result.run_id}",
-        "",
-        f"As of {result.as_of}: {len(result.checks)} checks, {len(findings)} open findings "
-        f"({', '.join(f'{counts[s]} {s}' for s in _SEVERITIES)}), {result.new} new, {result.resolved} resolved.",
-    ]
-    for severity in _SEVERITIES:
-        group = [f for f in findings if f["severity"] == severity]
-        if not group:
-            continue
-        lines += ["", f"## {severity.capitalize()} ({len(group)})", "", "| code | subject | finding | waived until |", "|---|---|---|---|"]
-        for finding in group:
-            lines.append(
-                f"| {finding['code']} | {_cell(_subject(finding))} | {_cell(finding['message'])} | "
-                f"{finding['waived_until'] or ''} |"
-            )
-    return "\n".join(lines) + "\n"
+def write_markdown(result: RunResult, out: TextIO, lang: str = i18n.DEFAULT_LANGUAGE) -> None:
+    summary = result.summary()
+    counts = summary["by_severity"]
+    out.write(
+        f"# Check run {result.run_id}\n\n"
+        f"As of {result.as_of}: {len(result.checks)} checks, {summary['open']} open findings "
+        f"({', '.join(f'{counts[s]} {s}' for s in _SEVERITIES)}), {result.new} new, {result.resolved} resolved.\n"
+    )
+    severity = None
+    for finding in _findings(result, lang):
+        if finding["severity"] != severity:
+            severity = finding["severity"]
+            out.write(f"\n## {severity.capitalize()} ({counts[severity]})\n\n| code | subject | finding | waived until |\n|---|---|---|---|\n")
+        out.write(f"| {finding['code']} | {_cell(_subject(finding))} | {_cell(finding['message'])} | "
+                  f"{finding['waived_until'] or ''} |\n")
+    out.write("\n")
 
 
-FORMATS = {"text": as_text, "json": as_json, "markdown": as_markdown}
+FORMATS: dict[str, Callable[[RunResult, TextIO, str], None]] = {"text": write_text, "json": write_json, "markdown": write_markdown}

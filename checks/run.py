@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
@@ -72,27 +73,55 @@ class RunResult:
         threshold = SEVERITY_ORDER[fail_on]
         return [f for f in self.listing if f["waiver"] is None and SEVERITY_ORDER[f["severity"]] >= threshold]
 
+    def any_failing(self, fail_on: str) -> bool:
+        """Whether ``failing(fail_on)`` would list anything, asked of SQLite (a run may have millions)."""
+        severities = [s for s, rank in SEVERITY_ORDER.items() if rank >= SEVERITY_ORDER[fail_on]]
+        return self.db.conn.execute(
+            f"SELECT EXISTS (SELECT 1 FROM findings f WHERE {_OPEN_OF_RUN} AND f.waiver IS NULL "
+            "AND f.severity IN (SELECT value FROM json_each(:severities)))",
+            {"codes": json.dumps(self.codes), "severities": json.dumps(severities)},
+        ).fetchone()[0] == 1
+
     def counts(self, findings: list[dict[str, Any]] | None = None) -> dict[str, int]:
         counts = {severity: 0 for severity in reversed(SEVERITY_ORDER)}
-        for finding in self.listing if findings is None else findings:
+        if findings is None:
+            return {**counts, **self.summary()["by_severity"]}
+        for finding in findings:
             counts[finding["severity"]] += 1
         return counts
 
-    def as_dict(self) -> dict[str, Any]:
+    def summary(self) -> dict[str, Any]:
+        """The run and its open findings counted (by severity, waived), without reading them into Python."""
+        by_severity = {severity: 0 for severity in reversed(SEVERITY_ORDER)}
+        waived = 0
+        for severity, count, with_waiver in self.db.conn.execute(
+            f"SELECT f.severity, count(*), count(f.waiver) FROM findings f WHERE {_OPEN_OF_RUN} GROUP BY f.severity",
+            {"codes": json.dumps(self.codes)},
+        ):
+            by_severity[severity] = count
+            waived += with_waiver
         return {
-            "run": {
-                "id": self.run_id,
-                "as_of": self.as_of.isoformat(),
-                "checks": [spec.code for spec in self.checks],
-                "seconds": round(self.seconds, 3),
-                "new": self.new,
-                "resolved": self.resolved,
-                "open": len(self.findings),
-                "waived": sum(1 for f in self.findings if f["waiver"]),
-                "by_severity": self.counts(self.findings),
-            },
-            "findings": self.findings,
+            "id": self.run_id,
+            "as_of": self.as_of.isoformat(),
+            "checks": [spec.code for spec in self.checks],
+            "seconds": round(self.seconds, 3),
+            "new": self.new,
+            "resolved": self.resolved,
+            "open": sum(by_severity.values()),
+            "waived": waived,
+            "by_severity": by_severity,
         }
+
+    def each_finding(self, *, parse_evidence: bool = True) -> Iterator[dict[str, Any]]:
+        """The open findings one at a time, in ``findings``' order: what a printer of millions reads."""
+        return iter_open_findings(self.db, self.codes, parse_evidence=parse_evidence)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"run": self.summary(), "findings": self.findings}
+
+
+# The open findings of a run's checks (``:codes``, a JSON list).
+_OPEN_OF_RUN = "f.status = 'open' AND f.code IN (SELECT value FROM json_each(:codes))"
 
 
 def _next_run_id(conn, as_of: date) -> str:
@@ -245,6 +274,13 @@ def open_findings(
     db: sqlite_utils.Database, codes: list[str] | None = None, *, parse_evidence: bool = True
 ) -> list[dict[str, Any]]:
     """Open findings (of the given checks, or all), most severe first, with their waiver."""
+    return list(iter_open_findings(db, codes, parse_evidence=parse_evidence))
+
+
+def iter_open_findings(
+    db: sqlite_utils.Database, codes: list[str] | None = None, *, parse_evidence: bool = True
+) -> Iterator[dict[str, Any]]:
+    """``open_findings`` one row at a time, from SQLite's cursor."""
     sql = """
       SELECT f.id, f.code, f.family, f.severity, f.subject_table, f.subject_id, f.subject_label,
              f.message, f.evidence, f.first_seen, f.last_seen, f.waiver,
@@ -256,11 +292,11 @@ def open_findings(
     """
     cursor = db.conn.execute(sql, {"codes": json.dumps(codes) if codes is not None else None})
     names = [d[0] for d in cursor.description]
-    rows = [dict(zip(names, row, strict=True)) for row in cursor]
-    if parse_evidence:
-        for finding in rows:
+    for row in cursor:
+        finding = dict(zip(names, row, strict=True))
+        if parse_evidence:
             finding["evidence"] = json.loads(finding["evidence"]) if finding["evidence"] else {}
-    return rows
+        yield finding
 
 
 def run_checks(

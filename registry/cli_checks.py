@@ -61,13 +61,11 @@ def check_command(db_path, only, families, fail_on, output_format, as_json, as_o
     """Run the checks, record the run and its findings, and list the open findings."""
     result = api.check(db_path, only=_codes(only), families=_codes(families), today=_date(as_of),
                        criteria_path=criteria_path, progress=on_terminal())
-    for finding in [*result.listing, *result.findings]:
-        finding["message"] = i18n.finding_message(lang, finding["message"], finding.get("evidence"))
     for note in result.notes:
         click.echo(f"note: {note}", err=True)
-    click.echo(FORMATS["json" if as_json else output_format](result))
+    FORMATS["json" if as_json else output_format](result, sys.stdout, lang)
     publish_after(db_path, publish_to)
-    if fail_on != "never" and result.failing(fail_on):
+    if fail_on != "never" and result.any_failing(fail_on):
         sys.exit(1)
 
 

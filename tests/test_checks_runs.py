@@ -220,6 +220,36 @@ def test_check_json_and_markdown(cli_db):
     assert markdown.startswith("# Check run") and "| DQ06 | agreements/oslo-exchange (Oslo exchange) |" in markdown
 
 
+def test_the_reports_are_written_a_finding_at_a_time_as_the_whole_document_reads(cli_db, monkeypatch):
+    """A run may have millions of findings: the formats stream them (checks.report), and the JSON is
+    byte for byte what json.dumps of the whole run writes; a waived finding keeps its waiver."""
+    import io
+
+    from checks.report import write_json, write_markdown, write_text
+
+    monkeypatch.setenv(clock.ENVIRONMENT_VARIABLE, "2026-11-21")
+    invoke("check", "--db", cli_db, "--only", "DQ05,DQ06", "--fail-on", "never")
+    assert invoke("waive", "DQ06", "oslo-exchange", "--db", cli_db, "--reason", "hiring | soon",
+                  "--until", "2029-01-31").exit_code == 0
+    for only in (["DQ05", "DQ06"], ["GRE01"]):  # findings, and none
+        result = run_checks(store.connect(cli_db), only=only, today=date(2026, 11, 22))
+        written = io.StringIO()
+        write_json(result, written)
+        assert written.getvalue() == json.dumps(result.as_dict(), indent=2, ensure_ascii=False, default=str) + "\n"
+        summary = result.summary()
+        assert summary["open"] == len(result.findings) and summary["waived"] == (1 if "DQ06" in only else 0)
+        assert result.any_failing("low") == bool(result.failing("low"))
+    result = run_checks(store.connect(cli_db), only=["DQ05", "DQ06"], today=date(2026, 11, 22))
+    text, markdown = io.StringIO(), io.StringIO()
+    write_text(result, text)
+    write_markdown(result, markdown)
+    lines = text.getvalue().splitlines()
+    assert lines[0].startswith(f"{result.run_id}: 2 checks as of 2026-11-22, 2 open findings (0 high, 0 medium, 2 low, 0 info; 1 waived)")
+    assert lines[1:3] == ["", "LOW (2)"] and lines[-1].endswith("[waived until 2029-01-31: hiring | soon]")
+    assert "| DQ06 | agreements/oslo-exchange (Oslo exchange) |" in markdown.getvalue()
+    assert "hiring | soon" not in markdown.getvalue() and markdown.getvalue().endswith("| 2029-01-31 |\n\n")
+
+
 def test_bad_usage_exits_2(cli_db):
     assert invoke("check", "--db", cli_db, "--only", "NOPE1").exit_code == 2
     assert invoke("check", "--db", cli_db, "--fail-on", "urgent").exit_code == 2
