@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -145,6 +146,8 @@ def main() -> None:
         db.conn.close()
         emit(bench="serve_latency", step="build", agreements=args.agreements, seconds=round(time.perf_counter() - started, 1))
 
+    with contextlib.closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)) as conn:
+        size = conn.execute("SELECT count(*) FROM agreements").fetchone()[0]  # what --db holds, not --agreements
     env = {k: v for k, v in os.environ.items() if not k.startswith(faces.ACCOUNT_PREFIX)}
     env[faces.ACCOUNT_PREFIX + "BENCH"] = faces.hash_password(PASSWORD)
     ours_port, plain_port = free_port(), free_port()
@@ -179,7 +182,7 @@ def main() -> None:
                                                 (base_runs, plain_base, 1, {}), (mine_runs, ours_base, 0, cookies)):
                 runs += asyncio.run(hammer(server, [p[side] for p in paths], args.clients, half, cookie))
             mine, base = figures(mine_runs, args.seconds), figures(base_runs, args.seconds)
-            emit(bench="serve_latency", page=name, agreements=args.agreements, clients=args.clients, seconds=args.seconds,
+            emit(bench="serve_latency", page=name, agreements=size, clients=args.clients, seconds=args.seconds,
                  **mine, baseline_rps=base["rps"], baseline_p50_ms=base["p50_ms"], baseline_p99_ms=base["p99_ms"],
                  baseline_failures=base["failures"], ratio=round(mine["rps"] / base["rps"], 2) if base["rps"] else None)
     finally:
