@@ -37,12 +37,19 @@ def write_text(result: RunResult, out: TextIO, lang: str = i18n.DEFAULT_LANGUAGE
         f"({', '.join(f'{counts[s]} {s}' for s in _SEVERITIES)}; {summary['waived']} waived), "
         f"{result.new} new, {result.resolved} resolved, {result.seconds:.2f} s\n"
     )
+    _write_grouped(result, out, lang, lambda severity: f"\n{severity.upper()} ({counts[severity]})\n",
+                   lambda f: f"  {f['code']}  {_subject(f)}: {f['message']}{_waived(f)}\n")
+
+
+def _write_grouped(result: RunResult, out: TextIO, lang: str, heading: Callable[[str], str],
+                   line: Callable[[dict], str]) -> None:
+    """Each finding's line, with a heading where a severity begins (the findings come most severe first)."""
     severity = None
     for finding in _findings(result, lang):
         if finding["severity"] != severity:
             severity = finding["severity"]
-            out.write(f"\n{severity.upper()} ({counts[severity]})\n")
-        out.write(f"  {finding['code']}  {_subject(finding)}: {finding['message']}{_waived(finding)}\n")
+            out.write(heading(severity))
+        out.write(line(finding))
 
 
 def write_json(result: RunResult, out: TextIO, lang: str = i18n.DEFAULT_LANGUAGE) -> None:
@@ -71,13 +78,11 @@ def write_markdown(result: RunResult, out: TextIO, lang: str = i18n.DEFAULT_LANG
         f"As of {result.as_of}: {len(result.checks)} checks, {summary['open']} open findings "
         f"({', '.join(f'{counts[s]} {s}' for s in _SEVERITIES)}), {result.new} new, {result.resolved} resolved.\n"
     )
-    severity = None
-    for finding in _findings(result, lang):
-        if finding["severity"] != severity:
-            severity = finding["severity"]
-            out.write(f"\n## {severity.capitalize()} ({counts[severity]})\n\n| code | subject | finding | waived until |\n|---|---|---|---|\n")
-        out.write(f"| {finding['code']} | {_cell(_subject(finding))} | {_cell(finding['message'])} | "
-                  f"{finding['waived_until'] or ''} |\n")
+    _write_grouped(
+        result, out, lang,
+        lambda severity: f"\n## {severity.capitalize()} ({counts[severity]})\n\n| code | subject | finding | waived until |\n|---|---|---|---|\n",
+        lambda f: f"| {f['code']} | {_cell(_subject(f))} | {_cell(f['message'])} | {f['waived_until'] or ''} |\n",
+    )
     out.write("\n")
 
 
