@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 
@@ -25,10 +26,11 @@ from registry import schema
 
 
 class _Worker(threading.Thread):
-    """A thread whose failure is raised again by ``result()``, in the thread that waits for it."""
+    """A thread running ``work``, whose failure is raised again by ``result()``, in the thread that waits for it."""
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, work: Callable[[], None]):
         super().__init__(name=name, daemon=True)
+        self.work = work
         self.error: BaseException | None = None
 
     def run(self) -> None:
@@ -36,9 +38,6 @@ class _Worker(threading.Thread):
             self.work()
         except BaseException as error:  # handed to the waiting thread by result()
             self.error = error
-
-    def work(self) -> None:
-        raise NotImplementedError
 
     def result(self) -> None:
         self.join()
@@ -50,10 +49,10 @@ class SourceCheck(_Worker):
     """``PRAGMA quick_check`` of the registry at ``path`` on its own read-only connection."""
 
     def __init__(self, path: Path):
-        super().__init__("publish-source-check")
+        super().__init__("publish-source-check", self._check)
         self.path = path
 
-    def work(self) -> None:
+    def _check(self) -> None:
         db = store.connect(self.path, create=False, read_only=True)
         try:
             store.require_intact(db)
@@ -72,10 +71,10 @@ class SearchRows(_Worker):
     last commit while the main connection goes on writing."""
 
     def __init__(self, build: Path, scratch: Path, after: int):
-        super().__init__("publish-search-rows")
+        super().__init__("publish-search-rows", self._compute)
         self.build, self.scratch, self.after = build, scratch, after
 
-    def work(self) -> None:
+    def _compute(self) -> None:
         with closing(sqlite3.connect(store.read_only_uri(self.build), uri=True, isolation_level=None)) as conn:
             conn.execute("ATTACH DATABASE ? AS scratch", [str(self.scratch)])
             conn.execute("PRAGMA scratch.journal_mode = OFF")
