@@ -18,6 +18,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import queue
 import sqlite3
 import tempfile
 from collections import Counter
@@ -30,12 +31,12 @@ from typing import IO, Any, Literal, overload
 from registry import clock, schema, views
 from registry import db as store
 from registry.progress import NO_PROGRESS, Progress
-from registry.publish_workers import SearchRows, SourceCheck
+from registry.publish_workers import SearchRanges, SearchRows, SourceCheck
 
 # Page cache of the connection building the copy: most of a copy of a million agreements.
 BUILD_CACHE_KIB = 1024 * 1024
-# The share of agreements whose search rows the building connection computes itself.
-SPLIT_SEARCH_AT = 0.4
+# Agreements whose search rows are made in one go, by one of the two connections.
+SEARCH_RANGE_ROWS = 20_000
 
 
 @dataclass(frozen=True)
@@ -215,31 +216,58 @@ def _drop_unreferenced_institutions(conn: sqlite3.Connection, published: list[sc
 
 def _add_search(conn: sqlite3.Connection, build: Path) -> None:
     """The registry's own search tables, filled once; the copy is read-only, so no triggers.
-    The later part of the agreements' rows is computed on a second connection meanwhile."""
+    The agreements' rows are made a range at a time, from both ends, by this connection and by a
+    worker on a second connection (``SearchRows``); each range is indexed in its own transaction,
+    so this connection sees the worker's finished ranges as they come."""
     for statement in store.split_sql(schema.SEARCH_SQL):
         if statement.upper().startswith("CREATE VIRTUAL TABLE"):
             conn.execute(statement)
-    count = conn.execute("SELECT count(*) FROM agreements").fetchone()[0]
-    # Computing a row costs about twice what indexing it does: this connection computes and
-    # indexes the first part, the other computes the rest, which this one then indexes.
-    split = conn.execute("SELECT rowid FROM agreements ORDER BY rowid LIMIT 1 OFFSET ?",
-                         [int(count * SPLIT_SEARCH_AT)]).fetchone()
-    after = split[0] if split else 0
+    bounds = [row[0] for row in conn.execute(
+        "SELECT rowid FROM (SELECT rowid, row_number() OVER (ORDER BY rowid) AS n FROM agreements) "
+        "WHERE n % ? = 0", [SEARCH_RANGE_ROWS])]
+    ranges = SearchRanges(bounds)
+    columns = schema.AGREEMENT_SEARCH_COLUMNS
     with tempfile.TemporaryDirectory(prefix=f"{build.name}-search-", dir=build.parent) as folder:
-        rows = SearchRows(build, Path(folder) / "rows.db", after)
+        rows = SearchRows(build, Path(folder) / "rows.db", ranges)
         rows.start()
         try:
-            conn.execute("BEGIN")
-            conn.execute(f"INSERT INTO institutions_fts ({schema.INSTITUTION_SEARCH_COLUMNS}) {schema.institution_search_rows()}")
-            conn.execute(f"INSERT INTO agreements_fts ({schema.AGREEMENT_SEARCH_COLUMNS}) "
-                         f"{schema.agreement_search_rows(f'a.rowid <= {int(after)}')}")
+            with _transaction(conn):
+                conn.execute(f"INSERT INTO institutions_fts ({schema.INSTITUTION_SEARCH_COLUMNS}) {schema.institution_search_rows()}")
+            conn.execute("ATTACH DATABASE ? AS scratch", [str(rows.scratch)])
+            worker_done = False
+            while not worker_done:
+                try:
+                    table = rows.ready.get_nowait()
+                except queue.Empty:
+                    if (span := ranges.take_low()) is not None:
+                        with _transaction(conn):
+                            conn.execute(f"INSERT INTO agreements_fts ({columns}) "
+                                         f"{schema.agreement_search_rows(SearchRanges.where(span))}")
+                        continue
+                    table = rows.ready.get()
+                if table is None:
+                    worker_done = True
+                else:
+                    with _transaction(conn):
+                        conn.execute(f"INSERT INTO main.agreements_fts ({columns}) SELECT * FROM scratch.{table}")
+        except BaseException:
+            ranges.drop_all()
+            raise
         finally:
             rows.join()
         rows.result()
-        conn.execute("ATTACH DATABASE ? AS scratch", [str(rows.scratch)])
-        conn.execute(f"INSERT INTO main.agreements_fts ({schema.AGREEMENT_SEARCH_COLUMNS}) SELECT * FROM scratch.rows")
-        conn.execute("COMMIT")
         conn.execute("DETACH DATABASE scratch")
+
+
+@contextmanager
+def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    conn.execute("BEGIN")
+    try:
+        yield
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 def _add_views(conn: sqlite3.Connection) -> None:

@@ -7,16 +7,21 @@ connection writes, and go here:
 - ``SourceCheck``: SQLite's quick check of the source registry. The copy is built while it
   runs and is only put in place once it has found the file sound, so a damaged registry is
   still never published; its findings are raised where the copy would be swapped in.
-- ``SearchRows``: the search rows (title, partners, topics ...) of the later part of the
-  copy's agreements, computed from the committed copy into a scratch file while the main
-  connection indexes the earlier part; the main connection then adds them to the index.
-  Computing a row (a dozen lookups) costs about twice as much as indexing it.
+- ``SearchRows``: search rows of the copy's agreements, computed from the committed copy into
+  a scratch file, a range of agreements at a time, while the main connection indexes them
+  (computing a row costs about twice what indexing it does). The worker first gathers every
+  partner's part of the rows in two passes (``schema.partner_text_sql``), which makes its rows
+  cheaper than the main connection's own; meanwhile the main connection computes rows itself
+  from the low end of ``SearchRanges`` while the worker takes from the high end, so the two
+  meet wherever the machine's speed and load put them.
 """
 
 from __future__ import annotations
 
+import queue
 import sqlite3
 import threading
+from collections import deque
 from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
@@ -65,20 +70,65 @@ class SourceCheck(_Worker):
         return isinstance(self.error, store.DamagedFile)
 
 
-class SearchRows(_Worker):
-    """The agreement search rows of the copy at ``build`` whose rowid is above ``after``, written to
-    the table ``rows`` of the new file ``scratch``. ``build`` must be in WAL mode, so this reads its
-    last commit while the main connection goes on writing."""
+class SearchRanges:
+    """The agreements' rowid ranges whose search rows are still to be made, handed out from both
+    ends (thread-safe): the building connection takes the low ones, ``SearchRows`` the high ones.
+    A range ``(after, upto)`` holds the rowids above ``after`` up to ``upto`` (``None``: no bound)."""
 
-    def __init__(self, build: Path, scratch: Path, after: int):
+    def __init__(self, bounds: list[int]):
+        edges: list[int | None] = [None, *bounds, None]
+        self._ranges = deque(zip(edges[:-1], edges[1:]))
+        self._lock = threading.Lock()
+
+    def take_low(self) -> tuple[int | None, int | None] | None:
+        with self._lock:
+            return self._ranges.popleft() if self._ranges else None
+
+    def take_high(self) -> tuple[int | None, int | None] | None:
+        with self._lock:
+            return self._ranges.pop() if self._ranges else None
+
+    def drop_all(self) -> None:
+        """Hand out nothing more (the main connection failed: the worker stops after its range)."""
+        with self._lock:
+            self._ranges.clear()
+
+    @staticmethod
+    def where(span: tuple[int | None, int | None], alias: str = "a") -> str:
+        """SQL selecting the rows of ``alias`` in ``span``."""
+        after, upto = span
+        parts = ([f"{alias}.rowid > {int(after)}"] if after is not None else []) + (
+            [f"{alias}.rowid <= {int(upto)}"] if upto is not None else [])
+        return " AND ".join(parts) or "1"
+
+
+class SearchRows(_Worker):
+    """Search rows of the copy at ``build`` for the ranges it takes from the high end of ``ranges``,
+    each written to a table ``rows_N`` of the file ``scratch`` (write-ahead logged, so the main
+    connection reads a finished table while the next is written), whose name is then put on
+    ``ready``; ``None`` on ``ready`` says the worker is done (or failed: ``result()`` tells).
+    ``build`` must be in WAL mode, so this reads its last commit while the main connection goes
+    on writing."""
+
+    def __init__(self, build: Path, scratch: Path, ranges: SearchRanges):
         super().__init__("publish-search-rows", self._compute)
-        self.build, self.scratch, self.after = build, scratch, after
+        self.build, self.scratch, self.ranges = build, scratch, ranges
+        self.ready: queue.Queue[str | None] = queue.Queue()
 
     def _compute(self) -> None:
-        with closing(sqlite3.connect(store.read_only_uri(self.build), uri=True, isolation_level=None)) as conn:
-            conn.execute("ATTACH DATABASE ? AS scratch", [str(self.scratch)])
-            conn.execute("PRAGMA scratch.journal_mode = OFF")
-            conn.execute("PRAGMA scratch.synchronous = OFF")
-            conn.execute(
-                f"CREATE TABLE scratch.rows AS {schema.agreement_search_rows(f'a.rowid > {int(self.after)}')}"
-            )
+        try:
+            with closing(sqlite3.connect(store.read_only_uri(self.build), uri=True, isolation_level=None)) as conn:
+                conn.execute("ATTACH DATABASE ? AS scratch", [str(self.scratch)])
+                conn.execute("PRAGMA scratch.journal_mode = WAL")
+                conn.execute("PRAGMA scratch.synchronous = OFF")
+                for statement in store.split_sql(schema.partner_text_sql()):
+                    conn.execute(statement)
+                number = 0
+                while (span := self.ranges.take_high()) is not None:
+                    number += 1
+                    table = f"rows_{number}"
+                    conn.execute(f"CREATE TABLE scratch.{table} AS "
+                                 f"{schema.agreement_search_rows(SearchRanges.where(span), partner_text=True)}")
+                    self.ready.put(table)
+        finally:
+            self.ready.put(None)

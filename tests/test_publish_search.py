@@ -1,0 +1,65 @@
+"""The public copy's search index, made a range of agreements at a time by two connections."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from registry import publish as publishing
+from registry import schema
+from registry.publish_workers import SearchRanges
+
+
+def test_search_rows_made_in_ranges_by_both_connections_are_the_rows_of_the_copy(demo_registry_file, tmp_path, monkeypatch):
+    # Ranges of seven agreements: both connections make some, and the worker's are read back
+    # from its scratch file. Every row must be what the one-statement definition gives on the copy.
+    monkeypatch.setattr(publishing, "SEARCH_RANGE_ROWS", 7)
+    out = tmp_path / "public.db"
+    publishing.publish(demo_registry_file, out)
+    conn = sqlite3.connect(out)
+    indexed = conn.execute("SELECT rowid, title, notes, partners, partners_folded, topics FROM agreements_fts ORDER BY rowid").fetchall()
+    expected = conn.execute(f"{schema.agreement_search_rows()} ORDER BY a.rowid").fetchall()
+    assert len(indexed) == conn.execute("SELECT count(*) FROM agreements").fetchone()[0] > 7 * 4
+    # The partners' networks come in the order the query plan meets their memberships, which the
+    # copy's statistics (ANALYZE runs last) may change: the topics are compared as words.
+    assert [row[:5] for row in indexed] == [row[:5] for row in expected]
+    assert [sorted(row[5].split()) for row in indexed] == [sorted(row[5].split()) for row in expected]
+    assert conn.execute("SELECT count(*) FROM agreements_fts WHERE agreements_fts MATCH 'karolinska'").fetchone()[0] > 0
+
+
+def test_a_failing_search_worker_fails_the_publish_and_leaves_the_old_copy(demo_registry_file, tmp_path, monkeypatch):
+    out = tmp_path / "public.db"
+    publishing.publish(demo_registry_file, out)
+    before = out.read_bytes()
+    monkeypatch.setattr(publishing, "SEARCH_RANGE_ROWS", 7)
+    monkeypatch.setattr(schema, "partner_text_sql", lambda: "SELECT no_such_function();")
+    with pytest.raises(sqlite3.OperationalError, match="no_such_function"):
+        publishing.publish(demo_registry_file, out)
+    assert out.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".public.db.lock", "public.db"]
+
+
+@given(st.lists(st.integers(min_value=-5, max_value=10_000), unique=True).map(sorted), st.lists(st.booleans()))
+def test_ranges_taken_from_both_ends_cover_every_rowid_once(bounds: list[int], ends: list[bool]):
+    ranges, taken = SearchRanges(bounds), []
+    for low in ends + [True] * (len(bounds) + 1):
+        span = ranges.take_low() if low else ranges.take_high()
+        if span is not None:
+            taken.append(span)
+    assert ranges.take_low() is None and ranges.take_high() is None
+    rowids = [-7, *range(-5, 10_002)]
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE a (x)")
+    conn.executemany("INSERT INTO a (rowid) VALUES (?)", [(r,) for r in rowids])
+    covered = [r for span in taken for (r,) in conn.execute(f"SELECT rowid FROM a WHERE {SearchRanges.where(span)}")]
+    assert sorted(covered) == rowids
+
+
+def test_an_empty_registry_publishes_an_empty_search_index(registry_path: Path, tmp_path):
+    out = tmp_path / "public.db"
+    publishing.publish(registry_path, out)
+    assert sqlite3.connect(out).execute("SELECT count(*) FROM agreements_fts").fetchone()[0] == 0
