@@ -456,7 +456,7 @@ def _build_in(conn: sqlite3.Connection, source_path: Path, build: Path, out: Pat
     conn.execute("BEGIN")
     _add_views(conn)
     conn.execute("COMMIT")
-    conn.execute("ANALYZE")
+    store.refresh_statistics(conn, [spec.name for spec in published])
     _finish(conn)
     conn.close()
     _swap_in(build, out, before_swap=source_check.result)

@@ -63,3 +63,15 @@ def test_an_empty_registry_publishes_an_empty_search_index(registry_path: Path, 
     out = tmp_path / "public.db"
     publishing.publish(registry_path, out)
     assert sqlite3.connect(out).execute("SELECT count(*) FROM agreements_fts").fetchone()[0] == 0
+
+
+def test_the_copy_has_planner_statistics_for_its_tables_not_for_the_search_tables(demo_registry_file, tmp_path):
+    out = tmp_path / "public.db"
+    publishing.publish(demo_registry_file, out)
+    conn = sqlite3.connect(out)
+    analysed = {row[0] for row in conn.execute("SELECT tbl FROM sqlite_stat1")}
+    assert {"agreements", "agreement_parties", "institutions", "mobility_terms"} <= analysed
+    assert not {name for name in analysed if "_fts" in name}
+    rows = dict(conn.execute("SELECT idx, stat FROM sqlite_stat1 WHERE tbl = 'agreements' AND idx IS NOT NULL"))
+    count = conn.execute("SELECT count(*) FROM agreements").fetchone()[0]
+    assert rows and all(int(stat.split()[0]) == count for stat in rows.values())

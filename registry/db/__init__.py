@@ -60,6 +60,7 @@ from registry.db.writes import (
     gc_paused,
     missing_references,
     plan_changes,
+    refresh_statistics,
     write_records,
 )
 
@@ -68,7 +69,7 @@ __all__ = [
     "Migration", "MigrationRefused", "NewerSchema", "NotARegistry", "OlderSchema", "Plan",
     "ReadOnlyFile", "StoreError", "apply_plan", "backup", "connect", "decode", "default_actor", "default_path",
     "delete_record", "describe_error", "drift", "encode", "encode_values", "ensure_schema", "gc_paused", "history",
-    "migrate", "missing_references", "open_registry", "plan_changes", "quick_check", "read_only_uri", "rebuild_search",
+    "migrate", "missing_references", "open_registry", "plan_changes", "quick_check", "read_only_uri", "rebuild_search", "refresh_statistics",
     "record_from_row", "require_folder", "require_intact", "schema_fingerprint", "search_index_stale", "specs",
     "split_sql", "stats", "transaction", "writable", "write_records",
 ]

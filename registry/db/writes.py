@@ -400,12 +400,20 @@ class BulkWrite:
             # Sampled: estimates from ANALYSIS_ROWS rows per index plan as well as exact counts,
             # and take seconds, not a minute, over the millions of rows of a large registry.
             started = time.process_time()
-            conn.execute(f"PRAGMA analysis_limit = {ANALYSIS_ROWS}")
-            try:
-                conn.execute("ANALYZE")
-            finally:
-                conn.execute("PRAGMA analysis_limit = 0")
+            refresh_statistics(conn)
             log.debug("statistics refreshed: %.3f s CPU", time.process_time() - started)
+
+
+def refresh_statistics(conn: sqlite3.Connection, tables: Iterable[str] | None = None) -> None:
+    """Fresh query-planner statistics (``ANALYZE``), estimated from ``ANALYSIS_ROWS`` rows per
+    index; of ``tables`` of the main database only, when given (search tables' shadow tables are
+    only ever read by key, and counting their rows costs more than the rest)."""
+    conn.execute(f"PRAGMA analysis_limit = {ANALYSIS_ROWS}")
+    try:
+        for target in ([None] if tables is None else tables):
+            conn.execute("ANALYZE" if target is None else f"ANALYZE main.{schema.quote(target)}")
+    finally:
+        conn.execute("PRAGMA analysis_limit = 0")
 
 
 def _apply_logged(db: sqlite_utils.Database, plan: Plan) -> None:
