@@ -10,12 +10,15 @@ Codes GRE20 and GRE21 are kept for the screening checks (``checks/screening.py``
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 from checks.context import Context, FoundQuery
 from checks.registry import CheckFunction, check
 from checks.sql import live_partners
+from registry import i18n
 from registry.i18n import N_
+from registry.message_sql import compiled_message
 
 ACTION_PLAN = "Action plan for internationalisation 2025-2027, Faculty of Medicine, Lund University: GRE"
 ACTION_PLAN_URL = "https://www.medicin.lu.se/"
@@ -93,21 +96,58 @@ INDICATOR_THRESHOLDS = (
 )
 
 
+# An indicator check's message is "{partner} is in {country}, whose ...": all but the
+# partner's name is the same for every partner in a country, and its values are REALs with
+# formats, which SQLite writes otherwise than Python. So each country's part of the message
+# (its text and its values as JSON) is made once, by registry.i18n as registry_message would,
+# and SQLite joins each partner's name to it (registry.message_sql.compiled_message).
+_LEADING = "{partner}"
+_COUNTRY_PART = """
+SELECT f.country, registry_message(:rest, 'country', {country_name}, {values}) AS message
+FROM country_freedom f WHERE {condition}
+"""
+# A name SQLite would write otherwise than Python (a REAL, a BLOB), or a country without its
+# part, takes the whole message from the Python function.
+_BY_PYTHON = "cp.country IS NULL OR typeof(p.name) IN ('real', 'blob')"
+
+
+def _country_parts(ctx: Context, row: IndicatorThreshold, parameters: dict[str, object]) -> str:
+    """JSON: for each country past the threshold, its part of the message (what follows the
+    partner's name) and that part's values as the members of a JSON object."""
+    parts = {}
+    sql = _COUNTRY_PART.format(country_name=_COUNTRY_NAME.replace("p.country", "f.country"),
+                               values=row.message_values, condition=row.condition)
+    for found in ctx.query(sql, rest=row.message[len(_LEADING):], **parameters):
+        parts[found["country"]] = [i18n.recorded_message(found["message"]), i18n.message_members(found["message"])]
+    return json.dumps(parts, ensure_ascii=False)
+
+
 def indicator_check(row: IndicatorThreshold) -> CheckFunction:
     """The check one row of ``INDICATOR_THRESHOLDS`` describes, registered under its code."""
+    if not row.message.startswith(_LEADING) or i18n.template_fields(row.message[len(_LEADING):]) is None:
+        raise ValueError(f"{row.code}'s message must begin with {_LEADING} and have plain fields")
+    text = "coalesce(p.name, '') || cp.text"
+    values = """json('{"partner":' || json_quote(p.name) || ',' || cp.members || '}')"""
 
     def run(ctx: Context) -> FoundQuery:
+        parameters = {name: ctx.criterion(key) for name, key in row.parameters.items()}
         return ctx.found(
             f"""
+            WITH cp AS MATERIALIZED (
+              SELECT key AS country, value ->> '$[0]' AS text, value ->> '$[1]' AS members FROM json_each(:parts))
             SELECT 'institutions' AS subject_table, p.institution AS subject_id,
-                   registry_message(:message, 'partner', p.name, 'country', {_COUNTRY_NAME}, {row.message_values}) AS message,
+                   CASE WHEN {_BY_PYTHON}
+                        THEN registry_message(:message, 'partner', p.name, 'country', {_COUNTRY_NAME}, {row.message_values})
+                        ELSE {compiled_message(text, ":message", values)} END AS message,
                    json_object('country', p.country, {row.evidence},
                                'source', f.source, 'licence', f.licence, 'agreements', json(p.agreements)) AS evidence
             FROM {live_partners(ctx)} p JOIN country_freedom f ON f.country = p.country
+            LEFT JOIN cp ON cp.country = p.country
             WHERE {row.condition}
             """,
             message=row.message,
-            **{name: ctx.criterion(key) for name, key in row.parameters.items()},
+            parts=_country_parts(ctx, row, parameters),
+            **parameters,
         )
 
     run.__name__ = run.__qualname__ = row.name

@@ -136,7 +136,7 @@ def places_overused(ctx: Context):
     current = current_academic_year_start(ctx)
     return ctx.found(
         """
-        WITH used AS (
+        WITH used AS MATERIALIZED (  -- not flattened: its places were summed once per use of the column
           SELECT f.agreement, f.academic_year, f.direction, f.category, f.participants,
                  (SELECT sum(t.places_per_year) FROM mobility_terms t
                   WHERE t.agreement = f.agreement AND +t.direction = f.direction AND +t.category = f.category

@@ -169,6 +169,7 @@ def _compiled_call(arguments: list[str]) -> str | None:
     texts = [(condition, _text(template, by_name)) for condition, template in branches]
     if any(text is None for _, text in texts):
         return None
+    text: str | None
     if len(texts) == 1:
         text = texts[0][1]
     else:  # the template chosen again: its conditions are read twice
@@ -176,12 +177,17 @@ def _compiled_call(arguments: list[str]) -> str | None:
                                   for condition, text in texts) + " END"
     pairs = ", ".join(f"{quote(name)}, {value}" for name, value in by_name.items())
     template_sql = quote(template) if template is not None else arguments[0].strip()
-    compiled = (f"json_array({quote(COMPILED_MARK)}, {text}, "
-                f"json_object('template', {template_sql}, 'values', json_object({pairs})))")
+    compiled = compiled_message(text or "", template_sql, f"json_object({pairs})")
     if not values:
         return compiled
     odd = " OR ".join(f"typeof({value}) IN ('real', 'blob')" for value in values)
     return f"(CASE WHEN {odd} THEN registry_message({', '.join(arguments)}) ELSE {compiled} END)"
+
+
+def compiled_message(text: str, template: str, values: str) -> str:
+    """SQL for a message made in SQLite, as ``checks.found`` reads it: SQL for its English
+    text, its template and its values (a JSON object)."""
+    return f"json_array({quote(COMPILED_MARK)}, {text}, json_object('template', {template}, 'values', {values}))"
 
 
 def _text(template: str, by_name: dict[str, str]) -> str | None:
