@@ -457,7 +457,12 @@ def review_missing_or_overdue(ctx: Context):
           JOIN agreement_parties p ON p.agreement = a.id
           JOIN institutions i ON i.id = p.institution AND i.is_home = 0
           JOIN country_risk r ON r.country = i.country AND r.tier IN (SELECT value FROM json_each(:tiers))
-          WHERE a.status = 'active'
+          WHERE a.id IN (  -- the agreements with a partner in such a country, found from the few countries
+                  SELECT pp.agreement FROM country_risk pr
+                  JOIN institutions pi ON pi.country = pr.country
+                  JOIN agreement_parties pp ON pp.institution = pi.id
+                  WHERE pr.tier IN (SELECT value FROM json_each(:tiers)))
+            AND a.status = 'active'
         ),
         latest AS (
           SELECT pr.agreement, pr.title, pr.institution, pr.country, pr.tier,
@@ -544,7 +549,12 @@ def equitable_terms_missing(ctx: Context):
           JOIN agreement_parties p ON p.agreement = a.id
           JOIN institutions i ON i.id = p.institution AND i.is_home = 0
           JOIN country_classifications c ON c.country = i.country
-          WHERE a.status IN (SELECT value FROM json_each(:live_statuses))
+          WHERE a.id IN (  -- the agreements with a partner in such a country, found from the few countries
+                  SELECT pp.agreement FROM country_classifications pc
+                  JOIN institutions pi ON pi.country = pc.country
+                  JOIN agreement_parties pp ON pp.institution = pi.id
+                  WHERE (:ldc AND pc.least_developed = 1) OR pc.income_level IN (SELECT value FROM json_each(:incomes)))
+            AND a.status IN (SELECT value FROM json_each(:live_statuses))
             AND a.equitable_terms IS NULL
             AND ((:ldc AND c.least_developed = 1) OR c.income_level IN (SELECT value FROM json_each(:incomes)))
             AND NOT EXISTS (SELECT 1 FROM reviews v WHERE v.equitable_terms = 'yes'
