@@ -466,8 +466,11 @@ def review_missing_or_overdue(ctx: Context):
         ),
         latest AS (
           SELECT pr.agreement, pr.title, pr.institution, pr.country, pr.tier,
-                 (SELECT v.id FROM reviews v WHERE v.institution = pr.institution OR v.agreement = pr.agreement
-                  ORDER BY v.reviewed_on DESC, v.id DESC LIMIT 1) AS review
+                 -- asked first whether there is any: the latest is sorted out of both indexes, for each pair
+                 CASE WHEN EXISTS (SELECT 1 FROM reviews v WHERE v.institution = pr.institution)
+                        OR EXISTS (SELECT 1 FROM reviews v WHERE v.agreement = pr.agreement)
+                      THEN (SELECT v.id FROM reviews v WHERE v.institution = pr.institution OR v.agreement = pr.agreement
+                            ORDER BY v.reviewed_on DESC, v.id DESC LIMIT 1) END AS review
           FROM pairs pr
         ),
         states AS (
