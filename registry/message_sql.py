@@ -166,10 +166,10 @@ def _compiled_call(arguments: list[str]) -> str | None:
     if any(_JSON_VALUE.search(value) or _CALL.search(value) or "?" in value for value in values):
         return None
     by_name: dict[str, str] = dict(zip(names, values, strict=True))  # type: ignore[arg-type]
-    texts = [(condition, _text(template, by_name)) for condition, template in branches]
-    if any(text is None for _, text in texts):
+    made = [(condition, _text(template, by_name)) for condition, template in branches]
+    texts = [(condition, text) for condition, text in made if text is not None]
+    if len(texts) < len(made):
         return None
-    text: str | None
     if len(texts) == 1:
         text = texts[0][1]
     else:  # the template chosen again: its conditions are read twice
@@ -177,7 +177,7 @@ def _compiled_call(arguments: list[str]) -> str | None:
                                   for condition, text in texts) + " END"
     pairs = ", ".join(f"{quote(name)}, {value}" for name, value in by_name.items())
     template_sql = quote(template) if template is not None else arguments[0].strip()
-    compiled = compiled_message(text or "", template_sql, f"json_object({pairs})")
+    compiled = compiled_message(text, template_sql, f"json_object({pairs})")
     if not values:
         return compiled
     odd = " OR ".join(f"typeof({value}) IN ('real', 'blob')" for value in values)
