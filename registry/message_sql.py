@@ -180,8 +180,32 @@ def _compiled_call(arguments: list[str]) -> str | None:
     compiled = compiled_message(text, template_sql, f"json_object({pairs})")
     if not values:
         return compiled
-    odd = " OR ".join(f"typeof({value}) IN ('real', 'blob')" for value in values)
+    odd = " OR ".join(f"typeof({value}) IN ('real', 'blob')" for value in values if not _never_real(value))
+    if not odd:
+        return compiled
     return f"(CASE WHEN {odd} THEN registry_message({', '.join(arguments)}) ELSE {compiled} END)"
+
+
+_CAST = re.compile(r"CAST\s*\(", re.IGNORECASE)
+_CAST_TO = re.compile(r"\sAS\s+(INTEGER|TEXT)\s*$", re.IGNORECASE)
+_PRINTF = re.compile(r"(printf|format)\s*\(", re.IGNORECASE)
+
+
+def _never_real(value: str) -> bool:
+    """Whether SQL ``value`` is never a REAL nor a BLOB, so that asking for its type (which
+    evaluates it once more for every finding) can be spared: a string literal, a whole
+    ``CAST(... AS INTEGER)`` or ``CAST(... AS TEXT)``, a whole ``printf(...)``."""
+    if _literal(value) is not None:
+        return True
+    for call in (_CAST, _PRINTF):
+        opened = call.match(value)
+        if opened is None:
+            continue
+        parsed = _arguments(value, opened.end())
+        if parsed is None or parsed[1] != len(value):  # the call's ")" is not the value's end
+            return False
+        return call is _PRINTF or (len(parsed[0]) == 1 and _CAST_TO.search(parsed[0][0]) is not None)
+    return False
 
 
 def compiled_message(text: str, template: str, values: str) -> str:
