@@ -39,7 +39,7 @@ class IndicatorThreshold:
     source_url: str
     rationale: str  # the docstring users read
     condition: str  # SQL over ``f`` (country_freedom) and the parameters
-    message: str  # printf format after "<partner> is in <country>, "
+    message: str  # the template, "{partner} is in {country}, ..." (its country part made once per country)
     message_values: str  # SQL for the format's values
     evidence: str  # json_object key-value pairs between the country and the source
     parameters: dict[str, str] = field(default_factory=dict)  # SQL parameter -> criteria key
