@@ -263,10 +263,12 @@ def programme_names_no_teacher_partners(ctx: Context):
                            'partners_with_teacher_mobility', (
                                SELECT json_group_array(DISTINCT p.institution) FROM agreement_programmes ap
                                JOIN agreements a ON a.id = ap.agreement AND a.status = 'active'
-                               JOIN mobility_terms t ON t.agreement = a.id AND t.category = 'staff_teaching'
                                JOIN agreement_parties p ON p.agreement = a.id
                                JOIN institutions i ON i.id = p.institution AND i.is_home = 0
-                               WHERE ap.programme = g.id)) AS evidence
+                               WHERE ap.programme = g.id
+                                 -- one term is enough: a join went over the partners again for each
+                                 AND EXISTS (SELECT 1 FROM mobility_terms t
+                                             WHERE t.agreement = a.id AND t.category = 'staff_teaching'))) AS evidence
         FROM programmes g
         WHERE g.cycle IN (SELECT value FROM json_each(:cycles))
           AND NOT EXISTS (SELECT 1 FROM programme_teacher_partners n WHERE n.programme = g.id)

@@ -114,8 +114,10 @@ def agreement_without_partner(ctx: Context):
                json_object('status', a.status, 'kind', a.kind) AS evidence
         FROM agreements a
         WHERE NOT EXISTS (
-          SELECT 1 FROM agreement_parties p JOIN institutions i ON i.id = p.institution
-          WHERE p.agreement = a.id AND i.is_home = 0)
+          SELECT 1 FROM agreement_parties p
+          -- the partners' ids, listed once, rather than an institution's row read for each party;
+          -- the + keeps SQLite from searching the parties by each listed institution instead
+          WHERE p.agreement = a.id AND +p.institution IN (SELECT i.id FROM institutions i WHERE i.is_home = 0))
         """
     )
 

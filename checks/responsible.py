@@ -10,12 +10,15 @@ Codes GRE20 and GRE21 are kept for the screening checks (``checks/screening.py``
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 from checks.context import Context, FoundQuery
 from checks.registry import CheckFunction, check
 from checks.sql import live_partners
+from registry import i18n
 from registry.i18n import N_
+from registry.message_sql import compiled_message
 
 ACTION_PLAN = "Action plan for internationalisation 2025-2027, Faculty of Medicine, Lund University: GRE"
 ACTION_PLAN_URL = "https://www.medicin.lu.se/"
@@ -36,7 +39,7 @@ class IndicatorThreshold:
     source_url: str
     rationale: str  # the docstring users read
     condition: str  # SQL over ``f`` (country_freedom) and the parameters
-    message: str  # printf format after "<partner> is in <country>, "
+    message: str  # the template, "{partner} is in {country}, ..." (its country part made once per country)
     message_values: str  # SQL for the format's values
     evidence: str  # json_object key-value pairs between the country and the source
     parameters: dict[str, str] = field(default_factory=dict)  # SQL parameter -> criteria key
@@ -93,21 +96,58 @@ INDICATOR_THRESHOLDS = (
 )
 
 
+# An indicator check's message is "{partner} is in {country}, whose ...": all but the
+# partner's name is the same for every partner in a country, and its values are REALs with
+# formats, which SQLite writes otherwise than Python. So each country's part of the message
+# (its text and its values as JSON) is made once, by registry.i18n as registry_message would,
+# and SQLite joins each partner's name to it (registry.message_sql.compiled_message).
+_LEADING = "{partner}"
+_COUNTRY_PART = """
+SELECT f.country, registry_message(:rest, 'country', {country_name}, {values}) AS message
+FROM country_freedom f WHERE {condition}
+"""
+# A name SQLite would write otherwise than Python (a REAL, a BLOB), or a country without its
+# part, takes the whole message from the Python function.
+_BY_PYTHON = "cp.country IS NULL OR typeof(p.name) IN ('real', 'blob')"
+
+
+def _country_parts(ctx: Context, row: IndicatorThreshold, parameters: dict[str, object]) -> str:
+    """JSON: for each country past the threshold, its part of the message (what follows the
+    partner's name) and that part's values as the members of a JSON object."""
+    parts = {}
+    sql = _COUNTRY_PART.format(country_name=_COUNTRY_NAME.replace("p.country", "f.country"),
+                               values=row.message_values, condition=row.condition)
+    for found in ctx.query(sql, rest=row.message[len(_LEADING):], **parameters):
+        parts[found["country"]] = [i18n.recorded_message(found["message"]), i18n.message_members(found["message"])]
+    return json.dumps(parts, ensure_ascii=False)
+
+
 def indicator_check(row: IndicatorThreshold) -> CheckFunction:
     """The check one row of ``INDICATOR_THRESHOLDS`` describes, registered under its code."""
+    if not row.message.startswith(_LEADING) or i18n.template_fields(row.message[len(_LEADING):]) is None:
+        raise ValueError(f"{row.code}'s message must begin with {_LEADING} and have plain fields")
+    text = "coalesce(p.name, '') || cp.text"
+    values = """json('{"partner":' || json_quote(p.name) || ',' || cp.members || '}')"""
 
     def run(ctx: Context) -> FoundQuery:
+        parameters = {name: ctx.criterion(key) for name, key in row.parameters.items()}
         return ctx.found(
             f"""
+            WITH cp AS MATERIALIZED (
+              SELECT key AS country, value ->> '$[0]' AS text, value ->> '$[1]' AS members FROM json_each(:parts))
             SELECT 'institutions' AS subject_table, p.institution AS subject_id,
-                   registry_message(:message, 'partner', p.name, 'country', {_COUNTRY_NAME}, {row.message_values}) AS message,
+                   CASE WHEN {_BY_PYTHON}
+                        THEN registry_message(:message, 'partner', p.name, 'country', {_COUNTRY_NAME}, {row.message_values})
+                        ELSE {compiled_message(text, ":message", values)} END AS message,
                    json_object('country', p.country, {row.evidence},
                                'source', f.source, 'licence', f.licence, 'agreements', json(p.agreements)) AS evidence
             FROM {live_partners(ctx)} p JOIN country_freedom f ON f.country = p.country
+            LEFT JOIN cp ON cp.country = p.country
             WHERE {row.condition}
             """,
             message=row.message,
-            **{name: ctx.criterion(key) for name, key in row.parameters.items()},
+            parts=_country_parts(ctx, row, parameters),
+            **parameters,
         )
 
     run.__name__ = run.__qualname__ = row.name
@@ -417,12 +457,20 @@ def review_missing_or_overdue(ctx: Context):
           JOIN agreement_parties p ON p.agreement = a.id
           JOIN institutions i ON i.id = p.institution AND i.is_home = 0
           JOIN country_risk r ON r.country = i.country AND r.tier IN (SELECT value FROM json_each(:tiers))
-          WHERE a.status = 'active'
+          WHERE a.id IN (  -- the agreements with a partner in such a country, found from the few countries
+                  SELECT pp.agreement FROM country_risk pr
+                  JOIN institutions pi ON pi.country = pr.country
+                  JOIN agreement_parties pp ON pp.institution = pi.id
+                  WHERE pr.tier IN (SELECT value FROM json_each(:tiers)))
+            AND a.status = 'active'
         ),
         latest AS (
           SELECT pr.agreement, pr.title, pr.institution, pr.country, pr.tier,
-                 (SELECT v.id FROM reviews v WHERE v.institution = pr.institution OR v.agreement = pr.agreement
-                  ORDER BY v.reviewed_on DESC, v.id DESC LIMIT 1) AS review
+                 -- asked first whether there is any: the latest is sorted out of both indexes, for each pair
+                 CASE WHEN EXISTS (SELECT 1 FROM reviews v WHERE v.institution = pr.institution)
+                        OR EXISTS (SELECT 1 FROM reviews v WHERE v.agreement = pr.agreement)
+                      THEN (SELECT v.id FROM reviews v WHERE v.institution = pr.institution OR v.agreement = pr.agreement
+                            ORDER BY v.reviewed_on DESC, v.id DESC LIMIT 1) END AS review
           FROM pairs pr
         ),
         states AS (
@@ -504,7 +552,12 @@ def equitable_terms_missing(ctx: Context):
           JOIN agreement_parties p ON p.agreement = a.id
           JOIN institutions i ON i.id = p.institution AND i.is_home = 0
           JOIN country_classifications c ON c.country = i.country
-          WHERE a.status IN (SELECT value FROM json_each(:live_statuses))
+          WHERE a.id IN (  -- the agreements with a partner in such a country, found from the few countries
+                  SELECT pp.agreement FROM country_classifications pc
+                  JOIN institutions pi ON pi.country = pc.country
+                  JOIN agreement_parties pp ON pp.institution = pi.id
+                  WHERE (:ldc AND pc.least_developed = 1) OR pc.income_level IN (SELECT value FROM json_each(:incomes)))
+            AND a.status IN (SELECT value FROM json_each(:live_statuses))
             AND a.equitable_terms IS NULL
             AND ((:ldc AND c.least_developed = 1) OR c.income_level IN (SELECT value FROM json_each(:incomes)))
             AND NOT EXISTS (SELECT 1 FROM reviews v WHERE v.equitable_terms = 'yes'

@@ -39,6 +39,14 @@ def agreement_unused(ctx: Context):
     current = current_academic_year_start(ctx)
     return ctx.found(
         """
+        -- the flows of the agreements old enough to judge, rather than of every agreement, grouped
+        WITH u AS MATERIALIZED (
+          SELECT a.id AS agreement, (SELECT max(f.academic_year) FROM mobility_flows f
+                                     WHERE f.agreement = a.id AND f.participants > 0) AS last_used
+          FROM agreements a
+          WHERE a.status = 'active' AND a.kind IN (SELECT value FROM json_each(:kinds))
+            AND (coalesce(a.starts_on, a.signed_on) IS NULL OR coalesce(a.starts_on, a.signed_on) < printf('%04d-%02d-01', :first, :month))
+        )
         SELECT 'agreements' AS subject_table, a.id AS subject_id,
                registry_message(CASE WHEN u.last_used IS NULL
                  THEN 'Agreement "{title}" recorded no mobility in the last {years} academic years ({first} to {last}); none was ever recorded.'
@@ -49,11 +57,8 @@ def agreement_unused(ctx: Context):
                            'to', printf('%d/%d', :last, :last + 1), 'last_used', u.last_used,
                            'starts_on', coalesce(a.starts_on, a.signed_on)) AS evidence
         FROM agreements a
-        LEFT JOIN (SELECT agreement, max(academic_year) AS last_used FROM mobility_flows
-                   WHERE participants > 0 GROUP BY agreement) u ON u.agreement = a.id
-        WHERE a.status = 'active' AND a.kind IN (SELECT value FROM json_each(:kinds))
-          AND (coalesce(a.starts_on, a.signed_on) IS NULL OR coalesce(a.starts_on, a.signed_on) < printf('%04d-%02d-01', :first, :month))
-          AND (u.last_used IS NULL OR CAST(substr(u.last_used, 1, 4) AS INTEGER) < :first)
+        JOIN u ON u.agreement = a.id
+        WHERE u.last_used IS NULL OR CAST(substr(u.last_used, 1, 4) AS INTEGER) < :first
         """,
         years=years,
         first=current - years,
@@ -136,7 +141,7 @@ def places_overused(ctx: Context):
     current = current_academic_year_start(ctx)
     return ctx.found(
         """
-        WITH used AS (
+        WITH used AS MATERIALIZED (  -- not flattened: its places were summed once per use of the column
           SELECT f.agreement, f.academic_year, f.direction, f.category, f.participants,
                  (SELECT sum(t.places_per_year) FROM mobility_terms t
                   WHERE t.agreement = f.agreement AND +t.direction = f.direction AND +t.category = f.category

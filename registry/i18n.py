@@ -124,6 +124,13 @@ def message_sql(template: str, *names_and_values: object) -> str:
     return _JSON.encode({"template": template, "values": values})
 
 
+def message_members(message: str) -> str:
+    """The values of a message ``message_sql`` made, as the members of its JSON object without
+    the braces, written as ``message_sql`` writes them: for SQL that joins them to members of
+    its own (checks.responsible)."""
+    return _JSON.encode(json.loads(message)["values"])[1:-1]
+
+
 def _json_value(value: object) -> object:
     """A value JSON can hold: an infinite REAL (SQLite keeps 1e999 as one) as its text, which
     the message shows anyway; Python's ``Infinity`` is no JSON, and SQLite's JSON functions

@@ -166,8 +166,9 @@ def _compiled_call(arguments: list[str]) -> str | None:
     if any(_JSON_VALUE.search(value) or _CALL.search(value) or "?" in value for value in values):
         return None
     by_name: dict[str, str] = dict(zip(names, values, strict=True))  # type: ignore[arg-type]
-    texts = [(condition, _text(template, by_name)) for condition, template in branches]
-    if any(text is None for _, text in texts):
+    made = [(condition, _text(template, by_name)) for condition, template in branches]
+    texts = [(condition, text) for condition, text in made if text is not None]
+    if len(texts) < len(made):
         return None
     if len(texts) == 1:
         text = texts[0][1]
@@ -176,12 +177,41 @@ def _compiled_call(arguments: list[str]) -> str | None:
                                   for condition, text in texts) + " END"
     pairs = ", ".join(f"{quote(name)}, {value}" for name, value in by_name.items())
     template_sql = quote(template) if template is not None else arguments[0].strip()
-    compiled = (f"json_array({quote(COMPILED_MARK)}, {text}, "
-                f"json_object('template', {template_sql}, 'values', json_object({pairs})))")
+    compiled = compiled_message(text, template_sql, f"json_object({pairs})")
     if not values:
         return compiled
-    odd = " OR ".join(f"typeof({value}) IN ('real', 'blob')" for value in values)
+    odd = " OR ".join(f"typeof({value}) IN ('real', 'blob')" for value in values if not _never_real(value))
+    if not odd:
+        return compiled
     return f"(CASE WHEN {odd} THEN registry_message({', '.join(arguments)}) ELSE {compiled} END)"
+
+
+_CAST = re.compile(r"CAST\s*\(", re.IGNORECASE)
+_CAST_TO = re.compile(r"\sAS\s+(INTEGER|TEXT)\s*$", re.IGNORECASE)
+_PRINTF = re.compile(r"(printf|format)\s*\(", re.IGNORECASE)
+
+
+def _never_real(value: str) -> bool:
+    """Whether SQL ``value`` is never a REAL nor a BLOB, so that asking for its type (which
+    evaluates it once more for every finding) can be spared: a string literal, a whole
+    ``CAST(... AS INTEGER)`` or ``CAST(... AS TEXT)``, a whole ``printf(...)``."""
+    if _literal(value) is not None:
+        return True
+    for call in (_CAST, _PRINTF):
+        opened = call.match(value)
+        if opened is None:
+            continue
+        parsed = _arguments(value, opened.end())
+        if parsed is None or parsed[1] != len(value):  # the call's ")" is not the value's end
+            return False
+        return call is _PRINTF or (len(parsed[0]) == 1 and _CAST_TO.search(parsed[0][0]) is not None)
+    return False
+
+
+def compiled_message(text: str, template: str, values: str) -> str:
+    """SQL for a message made in SQLite, as ``checks.found`` reads it: SQL for its English
+    text, its template and its values (a JSON object)."""
+    return f"json_array({quote(COMPILED_MARK)}, {text}, json_object('template', {template}, 'values', {values}))"
 
 
 def _text(template: str, by_name: dict[str, str]) -> str | None:

@@ -108,6 +108,34 @@ def test_calls_sql_cannot_make_by_itself_stay_with_python(call):
     assert compile_messages(sql) == sql
 
 
+@pytest.mark.parametrize("value, asked", [
+    ("'text'", False), ("CAST(julianday(:today) - julianday(ends_on) AS INTEGER)", False),
+    ("cast ( x as text )", False), ("printf('%d/%d', :first, :first + 1)", False),
+    ("CAST(x AS REAL)", True), ("CAST(x AS INTEGER) + 0.5", True), ("printf('%d', 1) * 1.5", True),
+    ("CAST(a AS INTEGER) || CAST(b AS REAL)", True), ("title", True), (":days", True),
+])
+def test_the_type_is_asked_only_of_values_that_may_be_real(value, asked):
+    """A value that is never a REAL (a literal, a whole CAST to INTEGER or TEXT, printf) is not
+    evaluated once more to ask its type; any other decides between SQL and Python."""
+    compiled = compile_messages(f"SELECT registry_message('{{a}}', 'a', {value}) AS message")
+    assert (f"typeof({value})" in compiled) is asked
+    assert ("registry_message('{a}'" in compiled) is asked  # the Python route is kept only where it may be taken
+
+
+@given(days=st.one_of(st.none(), st.integers(-(2**40), 2**40), st.floats(allow_nan=False, allow_infinity=False)))
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_a_value_cast_to_integer_is_rendered_as_python_does(ctx, days):
+    evidence = json.dumps({"status": "active", "ends_on": None}, separators=(",", ":"))
+    cast = None if days is None else int(days) if abs(days) < 2**63 else None
+    if isinstance(days, float) and abs(days) >= 2**63:
+        return  # SQLite clamps, Python would not: not a value a registry holds
+    want = by_python("In {a} days", evidence, {"a": cast})
+    sql = ("SELECT 'agreements' AS subject_table, 'x' AS subject_id, "
+           "registry_message('In {a} days', 'a', CAST(:days AS INTEGER)) AS message, "
+           "json_object('status', 'active', 'ends_on', :ends_on) AS evidence")
+    assert recorded(ctx, sql, days=days, ends_on=None) == want
+
+
 def test_only_the_calls_in_sql_are_compiled_not_their_look_alikes_in_strings_or_comments():
     sql = ("SELECT 'registry_message(''{a}'', ''a'', 1)' AS s, -- registry_message('{a}', 'a', 1)\n"
            "my_registry_message('{a}', 'a', 1) AS t, registry_message('{a}', 'a', 1) AS message")
