@@ -300,6 +300,11 @@ _STATE_PREFIX = re.compile(r"^\s*t\.\s?c\.\s+(?=\w)")
 def tokens_of(folded: str) -> list[str]:
     """Tokens of folded text: abbreviations expanded, dotted initials joined ('k u' -> 'ku'),
     and generic words in their canonical form."""
+    return list(_tokens(folded))
+
+
+@lru_cache(maxsize=1 << 16)  # a typed name is taken apart for each index, its segments and kind words again
+def _tokens(folded: str) -> tuple[str, ...]:
     text = _GLUED_DIGITS.sub(" ", _ELISION.sub(r"\1 ", _STATE_PREFIX.sub("", folded))).replace("'", "").replace("&", " and ")
     raw = _NON_WORD.sub(" ", text).split()
     joined: list[str] = []
@@ -325,7 +330,7 @@ def tokens_of(folded: str) -> list[str]:
         for word in ABBREVIATIONS.get(token, (token,)):
             word = kind_typo(word) or word if len(word) >= _TYPO_LENGTH and word not in CANONICAL else word
             out.append(CANONICAL.get(word) or CITY_NAMES.get(word, word))
-    return _kinds(_without_wrapper(out))
+    return tuple(_kinds(_without_wrapper(out)))
 
 
 # Words a legal name puts before the institution's own name: "Stichting Fontys", "Association EPITA",
@@ -617,6 +622,7 @@ def without_markup(raw: str) -> str:
     return _LOST_COMMA.sub(", ", text) if "  " in text or "\u2014" in text else text
 
 
+@lru_cache(maxsize=1 << 12)  # both indexes (the registry's, the reference's) take the same name apart
 def parse_query(raw: str) -> Query:
     """Split a typed name on commas, semicolons, brackets and spaced dashes; drop unit
     segments; keep institution-like segments as variants and the rest as context."""
