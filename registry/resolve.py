@@ -488,7 +488,7 @@ class Resolver:
             country=row[2],
             city=row[3],
             website=row[7],
-            kind=", ".join(json.loads(row[8] or "[]")) or None,
+            kind=_kind_of(row[8]),
             score=match.score,
             band=match.band if usable else "possible" if match.band == "probable" else match.band,
             reason=reason,
@@ -499,6 +499,12 @@ class Resolver:
             former=hops > 0,
             match=match,
         )
+
+
+@lru_cache(maxsize=1024)  # a few hundred distinct lists of ROR types, read for every candidate shown
+def _kind_of(types: str | None) -> str | None:
+    """A reference record's types, as a candidate shows them ('education, healthcare')."""
+    return ", ".join(json.loads(types or "[]")) or None
 
 
 MAX_NAME = 500  # characters: a longer text is no partner's name

@@ -101,6 +101,8 @@ class IndexLookup(IndexScoring):
         Matches in the 'below' band are left out unless ``include_below``. With
         ``exact_first``, a whole-text exact match of exactly one entity ends the search (the
         bulk path: the decision is the same, the other candidates are not listed)."""
+        if not self.name_raw:  # a registry without institutions yet: nothing to take the name apart for
+            return []
         options = options or self.options
         query = parse_query(name)
         country = country or query.country_hint
@@ -339,13 +341,12 @@ class IndexLookup(IndexScoring):
             read += size
             for name_id in self.postings[near]:
                 gained[name_id] += gain
-        name_tokens = self.name_tokens
-        for near, gain in late:  # values change, keys do not: the dict may be walked meanwhile
-            for name_id in gained:
-                if near in name_tokens[name_id]:
-                    gained[name_id] += gain
-        if len(gained) <= options.candidates:
+        if len(gained) <= options.candidates:  # all of them are aligned: the commoner words would only re-rank
             return list(gained)
+        name_tokens = self.name_tokens
+        for near, gain in late:
+            for name_id in [name_id for name_id in gained if near in name_tokens[name_id]]:
+                gained[name_id] += gain
         penalty, name_weight = options.extra_word_penalty, self.name_weight
         # max() written out: this runs for every name blocking found, thousands for a common word
         estimates = [
@@ -358,7 +359,12 @@ class IndexLookup(IndexScoring):
     def _split_word(self, token: str) -> list[tuple[int, float]]:
         """Names that write a word as two ('bei jing' for 'beijing', 'jiao tong' for 'jiaotong'), with the
         weight of the two halves: a transliterated script spaces its syllables where a person does not."""
-        found: list[tuple[int, float]] = []
+        found: list[tuple[int, float]] | None = self._splits.get(token)
+        if found is not None:
+            return found
+        if len(self._splits) > 200_000:
+            self._splits.clear()
+        found = self._splits[token] = []  # filled below
         if len(token) < 5 or token.isdigit():
             return found
         for k in range(2, len(token) - 1):

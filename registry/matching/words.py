@@ -48,9 +48,12 @@ def _looks_like_acronym(raw: str, tokens: tuple[str, ...]) -> bool:
 def _near_city(token: str, city: frozenset[str]) -> bool:
     """The word names the city, allowing exonyms that differ a little (München, Munich) and the city's
     name declined (Brno: 'v Brně'; Praha: 'v Praze'; Kraków: 'w Krakowie'; Tampere: 'Tampereen')."""
-    return bool(city) and any(
-        token == c or (len(token) >= 5 and fuzz.ratio(token, c) >= 75) or _declined(token, c) for c in city
-    )
+    return bool(city) and (token in city or _near_city_form(token, city))
+
+
+@lru_cache(maxsize=1 << 18)  # asked for the words of every candidate aligned, of a few thousand cities
+def _near_city_form(token: str, city: frozenset[str]) -> bool:
+    return any((len(token) >= 5 and fuzz.ratio(token, c) >= 75) or _declined(token, c) for c in city)
 
 
 def _declined(token: str, city: str) -> bool:
