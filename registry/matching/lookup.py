@@ -343,9 +343,8 @@ class IndexLookup(IndexScoring):
                 gained[name_id] += gain
         if len(gained) <= options.candidates:  # all of them are aligned: the commoner words would only re-rank
             return list(gained)
-        name_tokens = self.name_tokens
-        for near, gain in late:
-            for name_id in [name_id for name_id in gained if near in name_tokens[name_id]]:
+        for near, gain in late:  # a common word: the names found that have it, by set intersection in C
+            for name_id in gained.keys() & self._posting_set(near):
                 gained[name_id] += gain
         penalty, name_weight = options.extra_word_penalty, self.name_weight
         # max() written out: this runs for every name blocking found, thousands for a common word
@@ -355,6 +354,15 @@ class IndexLookup(IndexScoring):
             for name_id, got in gained.items()
         ]
         return [name_id for _, name_id in heapq.nlargest(options.candidates, estimates)]
+
+    def _posting_set(self, word: str) -> frozenset[int]:
+        """The names with a word, as a set (kept for the common words blocking reads late)."""
+        found = self._posting_sets.get(word)
+        if found is None:
+            if len(self._posting_sets) > 2_000:
+                self._posting_sets.clear()
+            found = self._posting_sets[word] = frozenset(self.postings[word])
+        return found
 
     def _split_word(self, token: str) -> list[tuple[int, float]]:
         """Names that write a word as two ('bei jing' for 'beijing', 'jiao tong' for 'jiaotong'), with the

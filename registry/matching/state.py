@@ -36,6 +36,7 @@ class IndexState:
         # A country's words and its regions' one-word names, for every entity's country: kept in the index so that a
         # process reading a cached index (a resolve worker) never loads pycountry's subdivisions to score a name.
         self.country_places: dict[str | None, tuple[frozenset[str], frozenset[str]]] = {}
+        self._posting_sets: dict[str, frozenset[int]] = {}  # a common word -> its postings as a set (_candidates)
         self._splits: dict[str, list[tuple[int, float]]] = {}  # a word -> the names that write it as two (_split_word)
         self._searched: dict[str, list[str]] = {}  # a word -> the trigrams _close_words reads for it
         self._typo_close: dict[tuple[str, str, float], bool] = {}  # (query word, name word, minimum) -> typo-close
