@@ -407,15 +407,22 @@ class IndexLookup(IndexScoring):
                 near.update(part for k in range(2, len(token) - 1) for part in (token[:k], token[k:]))  # see _joined_pairs
         near.update("".join(tokens[k:k + size]) for size in (2, 3) for k in range(len(tokens) - size + 1))  # neighbours
         weights, reachable, possible, minimum = self.weights, [], options.possible, options.min_token_similarity
+        far: set[str] = set()  # name words found not near, for the next candidates
         for name_id in candidates:
             aligned = 0.0
             others = []  # (position, word, weight) of the name words no query word is close to
             for position, word in enumerate(self.name_tokens[name_id]):  # every name word is weighed
-                if word in near or (typed and len(word) >= 4 and any(
+                if word in near:
+                    aligned += weights[word]
+                elif word in far:
+                    others.append((position, word, weights[word]))
+                elif typed and len(word) >= 4 and any(
                         3 * min(len(word), size) >= 2 * max(len(word), size) and self._typo_apart(token, word, minimum)
-                        for token, size in typed)):  # ratio >= 0.8 needs the shorter word 2/3 of the longer
+                        for token, size in typed):  # ratio >= 0.8 needs the shorter word 2/3 of the longer
+                    near.add(word)
                     aligned += weights[word]
                 else:
+                    far.add(word)
                     others.append((position, word, weights[word]))
             if not aligned:
                 continue
