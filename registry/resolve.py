@@ -32,7 +32,14 @@ import sqlite_utils
 from registry import db as store
 from registry import matching
 from registry.countries import LOCAL_LANGUAGES, country_code
-from registry.identifier_index import ECHE_FILE, IdentifierIndex, KeyHit, charter_names, erasmus_identifiers
+from registry.identifier_index import (
+    ECHE_FILE,
+    IdentifierIndex,
+    KeyHit,
+    charter_names,
+    erasmus_identifiers,
+    read_charter_keys,
+)
 from registry.matching import Match, MatchOptions, NameIndex
 from registry.matching.identifiers import TypedIdentifier, embedded_identifiers, typed_identifier
 from registry.matching.match import FORMER_PENALTY
@@ -591,6 +598,7 @@ def resolve_many(
         return [resolver.resolve(name, country, limit) for name, country in progress.iterate(names, len(names), "resolving")]
     global _WORKER_RESOLVER
     _WORKER_RESOLVER = resolver
+    read_charter_keys()  # once here, not in every worker
     size = max(1, -(-len(names) // (workers * 4)))
     chunks = [names[start:start + size] for start in range(0, len(names), size)]
     results = []
