@@ -370,7 +370,7 @@ class IndexLookup(IndexScoring):
         found: list[tuple[int, float]] | None = self._splits.get(token)
         if found is not None:
             return found
-        if len(self._splits) > 200_000:
+        if len(self._splits) > 50_000:
             self._splits.clear()
         found = self._splits[token] = []  # filled below
         if len(token) < 5 or token.isdigit():
@@ -456,7 +456,7 @@ class IndexLookup(IndexScoring):
             found = (word != token and len(word) >= 4 and not word.isdigit()
                      and fuzz.ratio(token, word) >= minimum * 100 and token_similarity(token, word) >= minimum
                      and not _trigrams(word).isdisjoint(self._searched_trigrams(token)))
-            if len(self._typo_close) > 200_000:
+            if len(self._typo_close) > 100_000:
                 self._typo_close.clear()
             self._typo_close[key] = found
         return found
@@ -468,7 +468,7 @@ class IndexLookup(IndexScoring):
         if found is None:
             grams = sorted(_trigrams(token), key=lambda gram: len(self.trigrams.get(gram, ())))
             found = grams[: len(grams) - max(2, len(grams) // 2) + 1]
-            if len(self._searched) > 200_000:
+            if len(self._searched) > 50_000:
                 self._searched.clear()
             self._searched[token] = found
         return found
