@@ -59,6 +59,12 @@ def _holders_by_key() -> dict[tuple[str, str], list[CharterHolder]]:
     return keys
 
 
+def read_charter_keys() -> None:
+    """Read the charter holders' keys now: processes forked afterwards (resolve workers) share them rather than
+    each reading the table for its first identifier."""
+    _holders_by_key()
+
+
 @lru_cache(maxsize=1)
 def charter_names() -> tuple[tuple[str, str, str], ...]:
     """(ROR id, legal name, country) of each charter holder whose ROR id was found through its website and

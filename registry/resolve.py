@@ -32,7 +32,14 @@ import sqlite_utils
 from registry import db as store
 from registry import matching
 from registry.countries import LOCAL_LANGUAGES, country_code
-from registry.identifier_index import ECHE_FILE, IdentifierIndex, KeyHit, charter_names, erasmus_identifiers
+from registry.identifier_index import (
+    ECHE_FILE,
+    IdentifierIndex,
+    KeyHit,
+    charter_names,
+    erasmus_identifiers,
+    read_charter_keys,
+)
 from registry.matching import Match, MatchOptions, NameIndex
 from registry.matching.identifiers import TypedIdentifier, embedded_identifiers, typed_identifier
 from registry.matching.match import FORMER_PENALTY
@@ -488,7 +495,7 @@ class Resolver:
             country=row[2],
             city=row[3],
             website=row[7],
-            kind=", ".join(json.loads(row[8] or "[]")) or None,
+            kind=_kind_of(row[8]),
             score=match.score,
             band=match.band if usable else "possible" if match.band == "probable" else match.band,
             reason=reason,
@@ -499,6 +506,12 @@ class Resolver:
             former=hops > 0,
             match=match,
         )
+
+
+@lru_cache(maxsize=1024)  # a few hundred distinct lists of ROR types, read for every candidate shown
+def _kind_of(types: str | None) -> str | None:
+    """A reference record's types, as a candidate shows them ('education, healthcare')."""
+    return ", ".join(json.loads(types or "[]")) or None
 
 
 MAX_NAME = 500  # characters: a longer text is no partner's name
@@ -585,6 +598,7 @@ def resolve_many(
         return [resolver.resolve(name, country, limit) for name, country in progress.iterate(names, len(names), "resolving")]
     global _WORKER_RESOLVER
     _WORKER_RESOLVER = resolver
+    read_charter_keys()  # once here, not in every worker
     size = max(1, -(-len(names) // (workers * 4)))
     chunks = [names[start:start + size] for start in range(0, len(names), size)]
     results = []

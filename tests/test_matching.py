@@ -342,13 +342,15 @@ def test_a_subtitle_after_a_colon_is_left_out_of_a_names_part():
     ("Mendelova univerztia v Brne", "Mendelova univerzita v Brne"),
     ("Gabor Denes Eygetem", "Gabor Denes Egyetem"),
     ("Hochshule Bremen", "Hochschule Bremen"),  # a letter left out
+    ("Izmir Demokrasi Unversitesi", "Izmir Demokrasi Universitesi"),  # a vowel left out
     ("Instittute of Physics", "Institute of Physics"),  # one added
 ])
 def test_a_kind_word_typed_with_one_slip_is_that_kind(typed, meant):
     assert normalize(typed) == normalize(meant)
 
 
-@pytest.mark.parametrize("word", ["universal", "colleges", "academic", "clinical", "schooling", "hospitals"])
+@pytest.mark.parametrize("word", ["universal", "colleges", "academic", "clinical", "schooling", "hospitals",
+                                  "institouto"])  # a vowel added: a romanisation's spelling
 def test_words_near_a_kind_that_are_words_of_their_own_stay(word):
     from registry.matching.text import kind_typo
 

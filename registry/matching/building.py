@@ -135,6 +135,8 @@ class IndexBuilding(IndexState):
                 for gram in _trigrams(token):
                     trigrams[gram].append(token)
         self.trigrams = dict(trigrams)
+        for country in set(self.entity_country):
+            self.places_of(country)
 
     def __len__(self) -> int:
         return len(self.name_raw)

@@ -19,11 +19,9 @@ from registry.matching.text import (
     STOPWORDS,
     WRAPPERS,
     Query,
-    country_words,
     exact_key,
     fold_name,
     parse_query,
-    region_words,
     tokens_of,
 )
 from registry.matching.words import (
@@ -103,6 +101,8 @@ class IndexLookup(IndexScoring):
         Matches in the 'below' band are left out unless ``include_below``. With
         ``exact_first``, a whole-text exact match of exactly one entity ends the search (the
         bulk path: the decision is the same, the other candidates are not listed)."""
+        if not self.name_raw:  # a registry without institutions yet: nothing to take the name apart for
+            return []
         options = options or self.options
         query = parse_query(name)
         country = country or query.country_hint
@@ -257,7 +257,7 @@ class IndexLookup(IndexScoring):
             return True
         if _UNIT_WITHIN.search(" ".join(words)):  # "Harvard University T H Chan School of Public Health"
             return True
-        known = country_words(self.entity_country[entity]) | self.entity_city[entity]
+        known = self.country_words(self.entity_country[entity]) | self.entity_city[entity]
         if words[-1] in known - self.entity_city[entity]:  # an address ending in its country
             return True
         return all(t in known or t in STOPWORDS or any(c.isdigit() for c in t) or len(t) <= 2
@@ -265,15 +265,15 @@ class IndexLookup(IndexScoring):
 
     def _only_place(self, words: tuple[str, ...], entity: int) -> bool:
         """The words say where the entity is and nothing else: its city, country, a postcode, a state's code."""
-        known = country_words(self.entity_country[entity]) | self.entity_city[entity] | region_words(self.entity_country[entity])
+        known = self.country_words(self.entity_country[entity]) | self.entity_city[entity] | self.region_words(self.entity_country[entity])
         return all(t in known or t in STOPWORDS or any(c.isdigit() for c in t) or len(t) <= 2
                    or _near_city(t, self.entity_city[entity]) for t in words)
 
     def _placed(self, entity: int, query: Query) -> bool:
         """The words set apart from the name (after a comma, a dash, in brackets) say where the entity
         is, not which: its city, country or acronym, a campus, a postcode."""
-        known = (self.entity_city[entity] | country_words(self.entity_country[entity]) | self.entity_acronyms[entity]
-                 | region_words(self.entity_country[entity]))
+        known = (self.entity_city[entity] | self.country_words(self.entity_country[entity]) | self.entity_acronyms[entity]
+                 | self.region_words(self.entity_country[entity]))
         return bool(query.context) and all(
             w in known or w in query.places or w.isdigit() or _near_city(w, self.entity_city[entity]) for w in query.context
         )
@@ -341,13 +341,11 @@ class IndexLookup(IndexScoring):
             read += size
             for name_id in self.postings[near]:
                 gained[name_id] += gain
-        name_tokens = self.name_tokens
-        for near, gain in late:  # values change, keys do not: the dict may be walked meanwhile
-            for name_id in gained:
-                if near in name_tokens[name_id]:
-                    gained[name_id] += gain
-        if len(gained) <= options.candidates:
+        if len(gained) <= options.candidates:  # all of them are aligned: the commoner words would only re-rank
             return list(gained)
+        for near, gain in late:  # a common word: the names found that have it, by set intersection in C
+            for name_id in gained.keys() & self._posting_set(near):
+                gained[name_id] += gain
         penalty, name_weight = options.extra_word_penalty, self.name_weight
         # max() written out: this runs for every name blocking found, thousands for a common word
         estimates = [
@@ -357,10 +355,24 @@ class IndexLookup(IndexScoring):
         ]
         return [name_id for _, name_id in heapq.nlargest(options.candidates, estimates)]
 
+    def _posting_set(self, word: str) -> frozenset[int]:
+        """The names with a word, as a set (kept for the common words blocking reads late)."""
+        found = self._posting_sets.get(word)
+        if found is None:
+            if len(self._posting_sets) > 2_000:
+                self._posting_sets.clear()
+            found = self._posting_sets[word] = frozenset(self.postings[word])
+        return found
+
     def _split_word(self, token: str) -> list[tuple[int, float]]:
         """Names that write a word as two ('bei jing' for 'beijing', 'jiao tong' for 'jiaotong'), with the
         weight of the two halves: a transliterated script spaces its syllables where a person does not."""
-        found: list[tuple[int, float]] = []
+        found: list[tuple[int, float]] | None = self._splits.get(token)
+        if found is not None:
+            return found
+        if len(self._splits) > 50_000:
+            self._splits.clear()
+        found = self._splits[token] = []  # filled below
         if len(token) < 5 or token.isdigit():
             return found
         for k in range(2, len(token) - 1):
@@ -383,21 +395,35 @@ class IndexLookup(IndexScoring):
         if penalty <= 0 or not candidates:
             return candidates
         near: set[str] = set()
+        typed: list[tuple[str, int]] = []  # query words whose typo-close indexed words are near too (tested per name word)
         for token in tokens:
             near.update((token, token + "s", token.removesuffix("s")))  # token_similarity's plural rule
             if len(token) >= 5 and not token.isdigit():
-                near.update(word for word, _ in self._near_tokens(token, options.min_token_similarity, True))
+                # the words _near_tokens(token, minimum, True) gives, but its trigram search only for the few name
+                # words left over: reading the trigram postings cost more than the candidates' own words
+                near.update(place_forms(token))
+                near.update(vowel_variants(token))
+                typed.append((token, len(token)))
                 near.update(part for k in range(2, len(token) - 1) for part in (token[:k], token[k:]))  # see _joined_pairs
         near.update("".join(tokens[k:k + size]) for size in (2, 3) for k in range(len(tokens) - size + 1))  # neighbours
-        weight, reachable, possible = self.weight, [], options.possible
+        weights, reachable, possible, minimum = self.weights, [], options.possible, options.min_token_similarity
+        far: set[str] = set()  # name words found not near, for the next candidates
         for name_id in candidates:
             aligned = 0.0
             others = []  # (position, word, weight) of the name words no query word is close to
-            for position, word in enumerate(self.name_tokens[name_id]):
+            for position, word in enumerate(self.name_tokens[name_id]):  # every name word is weighed
                 if word in near:
-                    aligned += weight(word)
+                    aligned += weights[word]
+                elif word in far:
+                    others.append((position, word, weights[word]))
+                elif typed and len(word) >= 4 and any(
+                        3 * min(len(word), size) >= 2 * max(len(word), size) and self._typo_apart(token, word, minimum)
+                        for token, size in typed):  # ratio >= 0.8 needs the shorter word 2/3 of the longer
+                    near.add(word)
+                    aligned += weights[word]
                 else:
-                    others.append((position, word, weight(word)))
+                    far.add(word)
+                    others.append((position, word, weights[word]))
             if not aligned:
                 continue
             # Whether a word is placed (a city, the country) only sets its cost between CITY_DISCOUNT and 1 times
@@ -409,8 +435,8 @@ class IndexLookup(IndexScoring):
                 reachable.append(name_id)
                 continue
             entity = self.name_entity[name_id]
-            city, country_named = self.entity_city[entity], country_words(self.entity_country[entity])
-            regions = region_words(self.entity_country[entity])
+            city, country_named = self.entity_city[entity], self.country_words(self.entity_country[entity])
+            regions = self.region_words(self.entity_country[entity])
             seat = place_tail(self.name_tokens[name_id])
             rest = 0.0
             for position, word, w in others:
@@ -420,6 +446,32 @@ class IndexLookup(IndexScoring):
             if aligned / (aligned + penalty * rest) >= possible:
                 reachable.append(name_id)
         return reachable
+
+    def _typo_apart(self, token: str, word: str, minimum: float) -> bool:
+        """Whether ``_close_words(token, minimum)`` finds the indexed ``word``: it shares one of the trigrams that
+        search reads, and is close by ratio and by ``token_similarity``."""
+        key = (token, word, minimum)
+        found = self._typo_close.get(key)
+        if found is None:
+            found = (word != token and len(word) >= 4 and not word.isdigit()
+                     and fuzz.ratio(token, word) >= minimum * 100 and token_similarity(token, word) >= minimum
+                     and not _trigrams(word).isdisjoint(self._searched_trigrams(token)))
+            if len(self._typo_close) > 100_000:
+                self._typo_close.clear()
+            self._typo_close[key] = found
+        return found
+
+    def _searched_trigrams(self, token: str) -> list[str]:
+        """The trigrams of a word whose postings ``_close_words`` reads: the rarest, as many as the pigeonhole
+        needs."""
+        found = self._searched.get(token)
+        if found is None:
+            grams = sorted(_trigrams(token), key=lambda gram: len(self.trigrams.get(gram, ())))
+            found = grams[: len(grams) - max(2, len(grams) // 2) + 1]
+            if len(self._searched) > 50_000:
+                self._searched.clear()
+            self._searched[token] = found
+        return found
 
     def _near_tokens(self, token: str, minimum: float, variants: bool = False) -> list[tuple[str, float]]:
         """The word itself if indexed; otherwise indexed words close to it (a typo), found
@@ -451,12 +503,10 @@ class IndexLookup(IndexScoring):
         return found
 
     def _close_words(self, token: str, minimum: float) -> list[tuple[str, float]]:
-        grams = sorted(_trigrams(token), key=lambda gram: len(self.trigrams.get(gram, ())))
-        needed = max(2, len(grams) // 2)
-        # A word sharing `needed` trigrams shares one of the len - needed + 1 rarest (pigeonhole),
+        # A word sharing half its trigrams (at least 2) shares one of the rarest len - needed + 1 (pigeonhole),
         # so only those posting lists are read; rapidfuzz's C loop then finds the close words.
         others: set[str] = set()
-        for gram in grams[: len(grams) - needed + 1]:
+        for gram in self._searched_trigrams(token):
             others.update(self.trigrams.get(gram, ()))
         others.discard(token)
         close = process.extract(token, list(others), scorer=fuzz.ratio, score_cutoff=minimum * 100, limit=None)
@@ -479,7 +529,7 @@ class IndexLookup(IndexScoring):
             if self.entity_country[entity] != country or name_id in self._acronym_names:
                 continue
             words = set(self.name_tokens[name_id])
-            rest = words - distinctive - STOPWORDS - GENERIC - set(self.entity_city[entity]) - country_words(country)
+            rest = words - distinctive - STOPWORDS - GENERIC - set(self.entity_city[entity]) - self.country_words(country)
             if distinctive <= words and not rest:
                 holders.add(entity)
         return {self.entity_ids[entity] for entity in holders}

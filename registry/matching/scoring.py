@@ -18,10 +18,8 @@ from registry.matching.text import (
     KIN_KINDS,
     QUALIFIERS,
     STOPWORDS,
-    country_words,
     exact_key,
     other_country,
-    region_words,
 )
 from registry.matching.words import CITY_DISCOUNT, _near_city, align, extra_cost, place_tail, token_similarity
 
@@ -109,7 +107,7 @@ class IndexScoring(IndexState):
                 continue
             for name_id in self.acronyms.get(token, []):
                 entity = self.name_entity[name_id]
-                known = self.entity_words[entity] | country_words(self.entity_country[entity])
+                known = self.entity_words[entity] | self.country_words(self.entity_country[entity])
                 if all(_near_city(t, self.entity_city[entity]) or any(token_similarity(t, w) >= options.min_token_similarity for w in known) for t in rest):
                     penalties: list[str] = []
                     score = self._country_adjust(ACRONYM_SCORE, entity, country, penalties, options)
@@ -132,7 +130,7 @@ class IndexScoring(IndexState):
             matched += similarity * word_weight
             partial += (1 - similarity) * word_weight
         city = self.entity_city[entity]
-        places = country_words(self.entity_country[entity])
+        places = self.country_words(self.entity_country[entity])
         acronyms = self.entity_acronyms[entity]
         credited, query_extra, extra_q = [], 0.0, []
         for i, token in enumerate(tokens):
@@ -155,7 +153,7 @@ class IndexScoring(IndexState):
                 _near_city(name_tokens[trailing - 1], city) or name_tokens[trailing - 1] in places):
             trailing -= 1
         seat = place_tail(name_tokens)
-        regions = region_words(self.entity_country[entity])
+        regions = self.region_words(self.entity_country[entity])
         if trailing == len(name_tokens) and not used_n & set(range(seat, len(name_tokens))):
             trailing = seat
         for j, token in enumerate(name_tokens):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from registry.matching.match import MatchOptions
+from registry.matching.text import country_words, region_words
 from registry.matching.words import MAX_WEIGHT, _fixed_weight
 
 
@@ -32,8 +33,28 @@ class IndexState:
         self.max_weight = MAX_WEIGHT
         self._near: dict[tuple[str, bool], list[tuple[str, float]]] = {}
         self._acronym_names: set[int] = set()  # acronyms are judged by the acronym rules, not aligned
+        # A country's words and its regions' one-word names, for every entity's country: kept in the index so that a
+        # process reading a cached index (a resolve worker) never loads pycountry's subdivisions to score a name.
+        self.country_places: dict[str | None, tuple[frozenset[str], frozenset[str]]] = {}
+        self._posting_sets: dict[str, frozenset[int]] = {}  # a common word -> its postings as a set (_candidates)
+        self._splits: dict[str, list[tuple[int, float]]] = {}  # a word -> the names that write it as two (_split_word)
+        self._searched: dict[str, list[str]] = {}  # a word -> the trigrams _close_words reads for it
+        self._typo_close: dict[tuple[str, str, float], bool] = {}  # (query word, name word, minimum) -> typo-close
 
     def weight(self, token: str) -> float:
         """A word's weight; a word the index has never seen is as rare as a word can be."""
         known = self.weights.get(token)
         return known if known is not None else _fixed_weight(token, self.max_weight)
+
+    def places_of(self, country: str | None) -> tuple[frozenset[str], frozenset[str]]:
+        """The words of a country's names and of its regions' names (``country_words``, ``region_words``)."""
+        found = self.country_places.get(country)
+        if found is None:
+            found = self.country_places[country] = (country_words(country), region_words(country))
+        return found
+
+    def country_words(self, country: str | None) -> frozenset[str]:
+        return self.places_of(country)[0]
+
+    def region_words(self, country: str | None) -> frozenset[str]:
+        return self.places_of(country)[1]

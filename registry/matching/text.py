@@ -174,14 +174,16 @@ for _word in _KIND_WORDS:
 
 
 def _slip(word: str, kind: str) -> bool:
-    """Two letters swapped, or a consonant left out, added or changed: a slip of the hand. A vowel added or
-    changed is how romanisations differ ("Institouto" from the Greek is the Instituto's spelling, not a slip)."""
+    """Two letters swapped, a letter left out, or a consonant added or changed: a slip of the hand. A vowel
+    added or changed is how romanisations differ ("Institouto" from the Greek is the Instituto's spelling, not a
+    slip); a letter left out of a kind word ("Unversitesi", "Hochshule") is a slip whichever it is."""
     if len(word) == len(kind):
         differ = [k for k in range(len(word)) if word[k] != kind[k]]
         return len(differ) == 2 or (word[differ[0]] not in "aeiouy" and kind[differ[0]] not in "aeiouy")
-    longer, shorter = (word, kind) if len(word) > len(kind) else (kind, word)
-    k = next((k for k in range(len(shorter)) if longer[k] != shorter[k]), len(shorter))
-    return longer[k] not in "aeiouy"
+    if len(word) < len(kind):
+        return True
+    k = next((k for k in range(len(kind)) if word[k] != kind[k]), len(kind))
+    return word[k] not in "aeiouy"
 
 
 @lru_cache(maxsize=1 << 16)
@@ -300,6 +302,11 @@ _STATE_PREFIX = re.compile(r"^\s*t\.\s?c\.\s+(?=\w)")
 def tokens_of(folded: str) -> list[str]:
     """Tokens of folded text: abbreviations expanded, dotted initials joined ('k u' -> 'ku'),
     and generic words in their canonical form."""
+    return list(_tokens(folded))
+
+
+@lru_cache(maxsize=1 << 16)  # a typed name is taken apart for each index, its segments and kind words again
+def _tokens(folded: str) -> tuple[str, ...]:
     text = _GLUED_DIGITS.sub(" ", _ELISION.sub(r"\1 ", _STATE_PREFIX.sub("", folded))).replace("'", "").replace("&", " and ")
     raw = _NON_WORD.sub(" ", text).split()
     joined: list[str] = []
@@ -325,7 +332,7 @@ def tokens_of(folded: str) -> list[str]:
         for word in ABBREVIATIONS.get(token, (token,)):
             word = kind_typo(word) or word if len(word) >= _TYPO_LENGTH and word not in CANONICAL else word
             out.append(CANONICAL.get(word) or CITY_NAMES.get(word, word))
-    return _kinds(_without_wrapper(out))
+    return tuple(_kinds(_without_wrapper(out)))
 
 
 # Words a legal name puts before the institution's own name: "Stichting Fontys", "Association EPITA",
@@ -617,6 +624,7 @@ def without_markup(raw: str) -> str:
     return _LOST_COMMA.sub(", ", text) if "  " in text or "\u2014" in text else text
 
 
+@lru_cache(maxsize=1 << 12)  # both indexes (the registry's, the reference's) take the same name apart
 def parse_query(raw: str) -> Query:
     """Split a typed name on commas, semicolons, brackets and spaced dashes; drop unit
     segments; keep institution-like segments as variants and the rest as context."""

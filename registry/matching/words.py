@@ -48,9 +48,12 @@ def _looks_like_acronym(raw: str, tokens: tuple[str, ...]) -> bool:
 def _near_city(token: str, city: frozenset[str]) -> bool:
     """The word names the city, allowing exonyms that differ a little (München, Munich) and the city's
     name declined (Brno: 'v Brně'; Praha: 'v Praze'; Kraków: 'w Krakowie'; Tampere: 'Tampereen')."""
-    return bool(city) and any(
-        token == c or (len(token) >= 5 and fuzz.ratio(token, c) >= 75) or _declined(token, c) for c in city
-    )
+    return bool(city) and (token in city or _near_city_form(token, city))
+
+
+@lru_cache(maxsize=1 << 18)  # asked for the words of every candidate aligned, of a few thousand cities
+def _near_city_form(token: str, city: frozenset[str]) -> bool:
+    return any((len(token) >= 5 and fuzz.ratio(token, c) >= 75) or _declined(token, c) for c in city)
 
 
 def _declined(token: str, city: str) -> bool:
@@ -171,9 +174,7 @@ def align(query, name, minimum: float = 0.8) -> list[tuple[int, int, float]]:
     Returns (query position, name position, similarity) for every pair at or above minimum."""
     pairs: list[tuple[int, int, float]] = []
     used_n: set[int] = set()
-    positions: dict[str, list[int]] = {}
-    for j, word in enumerate(name):
-        positions.setdefault(word, []).append(j)
+    positions = _positions(tuple(name))
     rest: list[tuple[int, str]] = []
     for i, word in enumerate(query):  # equal words first: nothing is more similar
         equal = next((j for j in positions.get(word, ()) if j not in used_n), None)
@@ -212,6 +213,15 @@ def align(query, name, minimum: float = 0.8) -> list[tuple[int, int, float]]:
     return pairs + _kin_pairs(query, name, used_q, used_n)
 
 
+@lru_cache(maxsize=1 << 16)  # the candidates' names recur from query to query
+def _positions(name: tuple[str, ...]) -> dict[str, list[int]]:
+    """Where each word stands in a name (read only)."""
+    positions: dict[str, list[int]] = {}
+    for j, word in enumerate(name):
+        positions.setdefault(word, []).append(j)
+    return positions
+
+
 def _kin_pairs(query, name, used_q: set[int], used_n: set[int]) -> list[tuple[int, int, float]]:
     """A kind word left over in the typed name that people write for a kind left over in the name (KIN_KINDS)."""
     pairs = []
@@ -226,12 +236,18 @@ def _kin_pairs(query, name, used_q: set[int], used_n: set[int]) -> list[tuple[in
     return pairs
 
 
+@lru_cache(maxsize=1 << 16)  # a typed name is aligned with a dozen candidates, and names recur
+def _joins(words: tuple[str, ...]) -> dict[str, range]:
+    """Two or three neighbouring words written as one, and where they stand (read only)."""
+    return {"".join(words[j:j + size]): range(j, j + size) for size in (3, 2) for j in range(len(words) - size + 1)}
+
+
 def _joined_pairs(query, name, used_q: set[int], used_n: set[int]) -> list[tuple[int, int, float]]:
     """A word on one side written as two or three on the other ("Jiaotong" / "Jiao Tong", "Kafrelsheikh" /
     "Kafr el Sheikh"): pair the word with every part."""
     pairs = []
     for words, other, used_w, used_o, flip in ((query, name, used_q, used_n, False), (name, query, used_n, used_q, True)):
-        joined = {"".join(other[j:j + size]): range(j, j + size) for size in (3, 2) for j in range(len(other) - size + 1)}
+        joined = _joins(tuple(other))
         for i, word in enumerate(words):
             span = joined.get(word)
             if span is None or i in used_w or used_o.intersection(span) or len(word) < 5:
