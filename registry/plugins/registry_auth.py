@@ -3,8 +3,8 @@
 - ``/-/login``: a form (with Datasette's CSRF token) checked against the account's password
   hash, or a stand-in hash for a name that is no account, and every refusal padded to the same
   minimum time, so refusing a known name and an unknown one look alike. Failures are counted
-  per account name and per client address (``registry.throttle``): after 5 in 15 minutes the
-  answer is 429 with Retry-After, longer at each lockout.
+  per account name and per client address (``registry.throttle``, across all the server's
+  processes): after 5 in 15 minutes the answer is 429 with Retry-After, longer at each lockout.
 - a session per login (``registry.accounts``): the cookie ``registry_session`` holds a random
   token (HttpOnly, SameSite=Lax, Secure behind https, for the session's hours); the server
   keeps its digest, so logout, a new password, a removed account or the end of the session's
@@ -102,8 +102,11 @@ def _store(datasette) -> _Store | None:
 
 
 def _throttle(datasette) -> LoginThrottle:
+    """The failed logins this server counts: in a file its workers share (``registry serve
+    --workers N`` names it in the plugin config), else in this process's memory."""
     if not hasattr(datasette, "_registry_throttle"):
-        datasette._registry_throttle = LoginThrottle()
+        shared = (datasette.plugin_config("registry") or {}).get("login_failures_file")
+        datasette._registry_throttle = LoginThrottle(path=shared)
     return datasette._registry_throttle
 
 

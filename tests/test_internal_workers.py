@@ -1,0 +1,110 @@
+"""The internal face from several processes (`registry serve --workers 2`), against a real
+server: a login made on one worker holds on the others (sessions in the registry, one signing
+secret for the CSRF tokens), failed logins count across workers, an edit made through one worker
+is what the next request sees whichever worker answers it, and one republisher keeps the public
+copy in step. Every request here opens a new connection (``connection: close``), so the kernel
+may hand it to either worker; each test asks until both have answered, with a deadline, and
+assumes nothing about which answers first."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import sqlite3
+import time
+from datetime import date, timedelta
+
+import httpx
+import pytest
+from conftest import start_registry
+from test_auth import PASSWORDS, Client
+from test_public_follows import AGREEMENT, public_end_date, wait_for
+from test_public_servers import stop
+from test_publish import build_registry
+
+from registry import accounts, api
+
+EDITOR = "eddie"
+WORKERS = 2
+ASKING_SECONDS = 90  # only a hung server takes this long: two workers answer within a few requests
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("workers")
+    registry = build_registry(folder / "registry.db")
+    api.user_add(EDITOR, registry, role="editor", password=PASSWORDS[EDITOR], actor="setup")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(accounts.HASH_PREFIX) and k != "DATASETTE_SECRET"}
+    log = folder / "serve.log"
+    process, base = start_registry(
+        ["serve", "--db", str(registry), "--workers", str(WORKERS), "--trusted-proxy", "127.0.0.1",
+         "--publish-to", str(folder / "public.db"), "--publish-delay", "0.5"], log, env, ready="/-/login")
+    yield {"base": base, "registry": registry, "public": folder / "public.db", "log": log}
+    stop(process)
+
+
+def browser(base: str, address: str | None = None) -> Client:
+    """A browser whose every request opens a new connection, so that any worker may answer it."""
+    client = Client(base, address)
+    client.http.headers["connection"] = "close"
+    return client
+
+
+def until_every_worker(ask, what: str) -> list[httpx.Response]:
+    """Ask (a new connection each time) until every worker has answered; all the answers."""
+    answers: list[httpx.Response] = []
+    deadline = time.monotonic() + ASKING_SECONDS
+    while len({answer.headers["x-registry-worker"] for answer in answers}) < WORKERS:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: only {len(answers)} answers, all from one worker, in {ASKING_SECONDS} s")
+        answers.append(ask())
+    return answers
+
+
+def test_a_login_on_one_worker_holds_on_every_worker(server):
+    editor = browser(server["base"])
+    assert editor.login(EDITOR).status_code == 302
+    pages = until_every_worker(lambda: editor.http.get("/"), "the home page")
+    assert all(page.status_code == 200 and f"Log out ({EDITOR}, Editor)" in page.text for page in pages)
+    # A CSRF token signed by one worker is taken by the other: each save is a new connection,
+    # each renewal a day later than the one before (the form refuses an end date that is no later)
+    days = itertools.count(1)
+    saves = until_every_worker(
+        lambda: editor.submit(f"/-/agreements/{AGREEMENT}/renew", ends_on=str(date(2030, 1, 1) + timedelta(days=next(days)))),
+        "the renewal form")
+    assert all(save.status_code == 200 and save.json()["ok"] for save in saves), [s.text for s in saves]
+
+
+def test_failed_logins_count_across_workers(server):
+    address = "203.0.113.91"
+    answers = [browser(server["base"], address).login(f"guess-{attempt}", "wrong-password") for attempt in range(5)]
+    assert [answer.status_code for answer in answers] == [401] * 5
+    locked = until_every_worker(lambda: browser(server["base"], address).login(EDITOR), "the locked address")
+    assert {answer.status_code for answer in locked} == {429}
+    assert browser(server["base"]).login(EDITOR).status_code == 302  # another address is not locked
+
+
+def agreement_end(client: Client) -> httpx.Response:
+    return client.http.get(f"/registry/agreements/{AGREEMENT}.json?_shape=objects")
+
+
+def test_an_edit_through_one_worker_is_seen_by_the_next_request_on_any(server):
+    editor = browser(server["base"])
+    assert editor.login(EDITOR).status_code == 302
+    for ends_on in ("2031-03-31", "2031-04-30"):
+        saved = editor.submit(f"/-/agreements/{AGREEMENT}/renew", ends_on=ends_on)
+        assert saved.json()["ok"], saved.text
+        after = until_every_worker(lambda: agreement_end(editor), "the renewed agreement")
+        assert [answer.json()["rows"][0]["ends_on"] for answer in after] == [ends_on] * len(after)
+
+
+def test_one_republisher_keeps_the_public_copy_in_step(server):
+    editor = browser(server["base"])
+    assert editor.login(EDITOR).status_code == 302
+    saved = editor.submit(f"/-/agreements/{AGREEMENT}/renew", ends_on="2032-05-31")
+    assert saved.json()["ok"], saved.text
+    wait_for(lambda: public_end_date(server["public"]) == "2032-05-31", "the renewal in the public copy")
+    text = server["log"].read_text(errors="replace")
+    assert text.count("registry.republish: keeping") == 1, text
+    current = sqlite3.connect(server["registry"]).execute("SELECT ends_on FROM agreements WHERE id = ?", [AGREEMENT])
+    assert current.fetchone()[0] == "2032-05-31"
