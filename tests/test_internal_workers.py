@@ -18,7 +18,7 @@ import httpx
 import pytest
 from conftest import start_registry
 from test_auth import PASSWORDS, Client
-from test_public_follows import AGREEMENT, public_end_date, wait_for
+from test_public_follows import AGREEMENT, public_end_date, renew, wait_for
 from test_public_servers import stop
 from test_publish import build_registry
 
@@ -108,3 +108,24 @@ def test_one_republisher_keeps_the_public_copy_in_step(server):
     assert text.count("registry.republish: keeping") == 1, text
     current = sqlite3.connect(server["registry"]).execute("SELECT ends_on FROM agreements WHERE id = ?", [AGREEMENT])
     assert current.fetchone()[0] == "2032-05-31"
+
+
+def test_the_partner_picker_sees_a_rename_made_by_another_process(tmp_path):
+    """Its name index is kept between saves, and rebuilt once the audit log shows a change to an
+    institution or a name, whoever wrote it; a change elsewhere keeps it."""
+    from registry import db as store
+    from registry.forms import partners
+
+    registry = build_registry(tmp_path / "registry.db")
+    db = store.connect(registry)
+    first = partners._resolver(db)
+    assert partners.pick(db, "Vastkust Polytechnic", None).institution is None
+    renew(registry, "2030-06-30", tmp_path)  # an agreement changes: the index stays
+    assert partners._resolver(db) is first
+    other = store.connect(registry)  # another process's connection
+    with store.transaction(other, actor="tests", source="tests"):
+        # a name changed in place: as many names as before, none added (the rowids stay)
+        other.conn.execute("UPDATE institution_names SET name = 'Vastkust Polytechnic', name_folded = 'vastkust polytechnic' "
+                           "WHERE institution = 'university-of-gothenburg' AND name = 'University of Gothenburg'")
+    assert partners._resolver(db) is not first
+    assert partners.pick(db, "Vastkust Polytechnic", None).institution == "university-of-gothenburg"
