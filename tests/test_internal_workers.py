@@ -26,6 +26,7 @@ from registry import accounts, api
 
 EDITOR = "eddie"
 WORKERS = 2
+LOCK_SECONDS = 2  # how long a write of the server waits for another process's (15 s unless told)
 ASKING_SECONDS = 90  # only a hung server takes this long: two workers answer within a few requests
 
 
@@ -35,6 +36,7 @@ def server(tmp_path_factory):
     registry = build_registry(folder / "registry.db")
     api.user_add(EDITOR, registry, role="editor", password=PASSWORDS[EDITOR], actor="setup")
     env = {k: v for k, v in os.environ.items() if not k.startswith(accounts.HASH_PREFIX) and k != "DATASETTE_SECRET"}
+    env["REGISTRY_LOCK_TIMEOUT"] = str(LOCK_SECONDS)
     log = folder / "serve.log"
     process, base = start_registry(
         ["serve", "--db", str(registry), "--workers", str(WORKERS), "--trusted-proxy", "127.0.0.1",
@@ -96,6 +98,24 @@ def test_an_edit_through_one_worker_is_seen_by_the_next_request_on_any(server):
         assert saved.json()["ok"], saved.text
         after = until_every_worker(lambda: agreement_end(editor), "the renewed agreement")
         assert [answer.json()["rows"][0]["ends_on"] for answer in after] == [ends_on] * len(after)
+
+
+def test_a_write_kept_waiting_too_long_answers_503_and_saves_nothing(server):
+    editor = browser(server["base"])
+    assert editor.login(EDITOR).status_code == 302
+    holder = sqlite3.connect(server["registry"], isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process writing for longer than the server waits
+    try:
+        refused = editor.submit(f"/-/agreements/{AGREEMENT}/renew", ends_on="2031-12-31")
+        assert refused.status_code == 503 and not refused.json()["ok"] and "lock" in refused.json()["error"], refused.text
+        login = browser(server["base"]).login(EDITOR)
+        assert login.status_code == 503 and "The registry cannot be written" in login.text
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    end = until_every_worker(lambda: agreement_end(editor), "the agreement")[0].json()["rows"][0]["ends_on"]
+    assert end != "2031-12-31"
+    assert editor.submit(f"/-/agreements/{AGREEMENT}/renew", ends_on="2031-12-31").json()["ok"]
 
 
 def test_one_republisher_keeps_the_public_copy_in_step(server):
