@@ -8,7 +8,8 @@ its facets, and every canned query. The same pages are measured, in the same run
 ``datasette`` serving the same file with the same metadata but none of the project's plugins,
 templates or login (third-party plugins are not loaded either). Prints one JSON object per
 page with p50/p99 in milliseconds, requests per second, the server's CPU milliseconds per
-request (its processes', read from /proc: Linux only), the baseline's figures and the ratio.
+request (its processes', read from /proc: Linux only) and the load generator's (it runs on the
+same cores), the baseline's figures and the ratio.
 
 ``--workers 1 2`` serves our face twice at once, from one process and from two
 (``registry serve --workers N``), and measures each page on each in turn within the same minute
@@ -25,10 +26,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import json
 import os
 import re
+import resource
 import socket
 import sqlite3
 import statistics
@@ -98,9 +101,10 @@ def pages(db_path: Path, queries: dict) -> dict[str, list[tuple[str, str]]]:
     return measured
 
 
-async def hammer(base: str, paths: list[str], clients: int, seconds: float, cookies: dict) -> list[tuple[float, bool]]:
-    """(latency in seconds, ok) of every request made by ``clients`` loops in ``seconds``."""
-    results: list[tuple[float, bool]] = []
+async def hammer(base: str, paths: list[str], clients: int, seconds: float, cookies: dict) -> list[tuple[float, bool, str]]:
+    """(latency in seconds, ok, the worker that answered) of every request made by ``clients``
+    loops in ``seconds``, each loop on a connection it keeps (as a browser or a proxy does)."""
+    results: list[tuple[float, bool, str]] = []
     stop = time.perf_counter() + seconds
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(base_url=base, cookies=cookies, limits=limits, timeout=30) as client:
@@ -109,12 +113,14 @@ async def hammer(base: str, paths: list[str], clients: int, seconds: float, cook
             turn = offset
             while time.perf_counter() < stop:
                 started = time.perf_counter()
+                worker_name = ""
                 try:
                     response = await client.get(paths[turn % len(paths)])
                     ok = response.status_code == 200  # a 400 means the query passed sql_time_limit_ms
+                    worker_name = response.headers.get("x-registry-worker", "")
                 except httpx.HTTPError:
                     ok = False
-                results.append((time.perf_counter() - started, ok))
+                results.append((time.perf_counter() - started, ok, worker_name))
                 turn += 1
 
         await asyncio.gather(*(worker(i) for i in range(clients)))
@@ -136,11 +142,20 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
-def figures(results: list[tuple[float, bool]], seconds: float) -> dict:
-    latencies = sorted(latency for latency, _ in results)
+def own_cpu_seconds() -> float:
+    """This process's CPU seconds (the load generator's), without its children (the servers)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def figures(results: list[tuple[float, bool, str]], seconds: float) -> dict:
+    latencies = sorted(latency for latency, _, _ in results)
+    answered = collections.Counter(worker for _, _, worker in results if worker)
     return {
         "requests": len(latencies),
-        "failures": sum(1 for _, ok in results if not ok),
+        "failures": sum(1 for _, ok, _ in results if not ok),
+        # how the requests fell on the workers (each connection stays with the worker that took it)
+        **({"share_per_worker": [round(n / len(latencies), 2) for _, n in answered.most_common()]} if len(answered) > 1 else {}),
         "rps": round(len(latencies) / seconds, 1),
         "p50_ms": round(statistics.median(latencies) * 1000, 1),
         "p99_ms": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000, 1),
@@ -211,10 +226,12 @@ def main() -> None:
                 sides.append((None, plain_base, 1, {}, plain.pid))
             runs: dict = {side[0]: [] for side in sides}
             cpu: dict = {side[0]: 0.0 for side in sides}
+            client_cpu: dict = {side[0]: 0.0 for side in sides}
             for count, base, column, cookie, pid in sides + sides[::-1]:
-                before = cpu_seconds(pid)
+                before, client_before = cpu_seconds(pid), own_cpu_seconds()
                 runs[count] += asyncio.run(hammer(base, [p[column] for p in paths], args.clients, half, cookie))
                 cpu[count] += cpu_seconds(pid) - before
+                client_cpu[count] += own_cpu_seconds() - client_before
             baseline = figures(runs[None], args.seconds) if plain is not None else None
             for count in ours:
                 mine = figures(runs[count], args.seconds)
@@ -224,6 +241,8 @@ def main() -> None:
                     "ratio": round(mine["rps"] / baseline["rps"], 2) if baseline["rps"] else None}
                 emit(bench="serve_latency", page=name, agreements=size, workers=count, clients=args.clients,
                      seconds=args.seconds, **mine, cpu_ms_per_request=round(cpu[count] * 1000 / max(1, mine["requests"]), 1),
+                     # the load generator's own: it runs on the same cores as the server
+                     client_cpu_ms_per_request=round(client_cpu[count] * 1000 / max(1, mine["requests"]), 1),
                      **compared)
     finally:
         stop(*(server for server, _, _ in ours.values()), *([plain] if plain is not None else []))
