@@ -149,3 +149,22 @@ def test_the_partner_picker_sees_a_rename_made_by_another_process(tmp_path):
                            "WHERE institution = 'university-of-gothenburg' AND name = 'University of Gothenburg'")
     assert partners._resolver(db) is not first
     assert partners.pick(db, "Vastkust Polytechnic", None).institution == "university-of-gothenburg"
+
+
+def test_two_throttles_on_one_file_count_the_same_failures_and_forget_the_oldest_keys(tmp_path):
+    from registry.throttle import LoginThrottle
+
+    now = [1000.0]
+    shared = tmp_path / "failures.sqlite"
+    first, second = (LoginThrottle(path=shared, max_keys=3, timer=lambda: now[0]) for _ in range(2))
+    key = ("address", "203.0.113.5")
+    for throttle in (first, second, first, second, first):
+        throttle.failed(key)
+    assert first.retry_after(key) == second.retry_after(key) == 60
+    second.succeeded(key)
+    assert first.retry_after(key) == 0
+    for number in range(5):
+        now[0] += 1
+        first.failed(("account", f"name-{number}"))
+    kept = sqlite3.connect(shared).execute("SELECT value FROM throttled ORDER BY value").fetchall()
+    assert kept == [("name-2",), ("name-3",), ("name-4",)]
