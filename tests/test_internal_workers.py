@@ -17,6 +17,7 @@ from datetime import date, timedelta
 import httpx
 import pytest
 from conftest import start_registry
+from test_agreement_page import PDF
 from test_auth import PASSWORDS, Client
 from test_public_follows import AGREEMENT, public_end_date, renew, wait_for
 from test_public_servers import stop
@@ -110,11 +111,16 @@ def test_a_write_kept_waiting_too_long_answers_503_and_saves_nothing(server):
         assert refused.status_code == 503 and not refused.json()["ok"] and "lock" in refused.json()["error"], refused.text
         login = browser(server["base"]).login(EDITOR)
         assert login.status_code == 503 and "The registry cannot be written" in login.text
+        upload = editor.http.post(f"/-/agreements/{AGREEMENT}/documents", data={"csrftoken": editor.token("/-/logout")},
+                                  files={"file": ("signed.pdf", PDF, "application/pdf")}, headers={"accept": "application/json"})
+        assert upload.status_code == 503 and "lock" in upload.json()["error"], upload.text
     finally:
         holder.execute("ROLLBACK")
         holder.close()
     end = until_every_worker(lambda: agreement_end(editor), "the agreement")[0].json()["rows"][0]["ends_on"]
     assert end != "2031-12-31"
+    documents = sqlite3.connect(server["registry"]).execute("SELECT count(*) FROM agreement_documents").fetchone()[0]
+    assert documents == 0
     assert editor.submit(f"/-/agreements/{AGREEMENT}/renew", ends_on="2031-12-31").json()["ok"]
 
 
