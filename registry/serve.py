@@ -252,22 +252,37 @@ def worker_app():
     if settings["sql_threads"] is not None:
         face.settings["num_sql_threads"] = settings["sql_threads"]
     app = face.datasette(secret=settings["secret"]).app()
-    return app if settings["public"] else _named(app)  # the public face's plugin names its workers itself
+    # the public face's plugin names its workers itself (registry_public_copy.py), also in one process
+    return _worker_answers(app, named=not settings["public"])
 
 
-def _named(app):
-    """Every answer says which worker gave it (``x-registry-worker``)."""
-    header = (b"x-registry-worker", worker_name().encode())
+# Every this many answers a worker closes the connection it answered on (the client opens another).
+REBALANCE_EVERY = 16
 
-    async def named(scope, receive, send):
+
+def _worker_answers(app, *, named: bool):
+    """A worker's answers: each says which worker gave it (``x-registry-worker``, when ``named``),
+    and every ``REBALANCE_EVERY``-th closes its connection. A client (a browser, a proxy's pool)
+    keeps its connections open, and each stays with the worker that accepted it: 20 opened at
+    once may all land on one worker while another idles (benchmarks/serve_latency.py saw all of
+    them on one of two). A closed connection is opened again, and accepted by whichever worker
+    is free to accept it first, so the busiest worker, which closes the most, sheds connections."""
+    header = [(b"x-registry-worker", worker_name().encode())] if named else []
+    close = (b"connection", b"close")
+    answers = 0
+
+    async def answer(scope, receive, send):
         if scope["type"] != "http":
             return await app(scope, receive, send)
 
-        async def send_named(message):
+        async def send_marked(message):
+            nonlocal answers
             if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", []), header]}
+                answers += 1
+                closing = [close] if answers % REBALANCE_EVERY == 0 else []
+                message = {**message, "headers": [*message.get("headers", []), *header, *closing]}
             await send(message)
 
-        return await app(scope, receive, send_named)
+        return await app(scope, receive, send_marked)
 
-    return named
+    return answer

@@ -174,3 +174,14 @@ def test_two_throttles_on_one_file_count_the_same_failures_and_forget_the_oldest
         first.failed(("account", f"name-{number}"))
     kept = sqlite3.connect(shared).execute("SELECT value FROM throttled ORDER BY value").fetchall()
     assert kept == [("name-2",), ("name-3",), ("name-4",)]
+
+
+def test_a_kept_connection_is_closed_now_and_then_so_no_worker_keeps_them_all(server):
+    from registry.serve import REBALANCE_EVERY
+
+    with httpx.Client(base_url=server["base"], timeout=30) as client:  # keeps its connection, as a proxy's pool does
+        answers = [client.get("/-/login") for _ in range(2 * REBALANCE_EVERY * WORKERS)]
+    assert all(answer.status_code == 200 for answer in answers)
+    closing = [answer for answer in answers if answer.headers.get("connection") == "close"]
+    # each worker closes every REBALANCE_EVERY-th of its own answers, whoever asked for the others
+    assert 1 <= len(closing) <= len(answers) // REBALANCE_EVERY + WORKERS
