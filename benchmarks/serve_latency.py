@@ -154,7 +154,7 @@ def figures(results: list[tuple[float, bool, str]], seconds: float) -> dict:
     return {
         "requests": len(latencies),
         "failures": sum(1 for _, ok, _ in results if not ok),
-        # how the requests fell on the workers (each connection stays with the worker that took it)
+        # how the requests fell on the workers (a connection stays with one until that worker closes it)
         **({"share_per_worker": [round(n / len(latencies), 2) for _, n in answered.most_common()]} if len(answered) > 1 else {}),
         "rps": round(len(latencies) / seconds, 1),
         "p50_ms": round(statistics.median(latencies) * 1000, 1),
