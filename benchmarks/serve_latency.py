@@ -7,9 +7,17 @@ plain, plain, ours, so that drift in the machine's load weighs on both alike): s
 its facets, and every canned query. The same pages are measured, in the same run, on plain
 ``datasette`` serving the same file with the same metadata but none of the project's plugins,
 templates or login (third-party plugins are not loaded either). Prints one JSON object per
-page with p50/p99 in milliseconds, requests per second, the baseline's figures and the ratio.
+page with p50/p99 in milliseconds, requests per second, the server's CPU milliseconds per
+request (its processes', read from /proc: Linux only) and the load generator's (it runs on the
+same cores), the baseline's figures and the ratio.
 
-    .venv/bin/python -m benchmarks.serve_latency [--agreements 100000] [--seconds 30] [--clients 20] [--db PATH] [--pages search ...]
+``--workers 1 2`` serves our face twice at once, from one process and from two
+(``registry serve --workers N``), and measures each page on each in turn within the same minute
+(1, 2, plain, plain, 2, 1): one line per page and worker count. The load generator (this
+process, 20 clients) runs on the same machine and takes its share of the cores.
+
+    .venv/bin/python -m benchmarks.serve_latency [--agreements 100000] [--seconds 30] [--clients 20] [--db PATH]
+        [--pages search ...] [--workers 1 2] [--no-baseline]
 
 Only 127.0.0.1 is contacted; every loop ends after --seconds.
 """
@@ -18,10 +26,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import json
 import os
 import re
+import resource
 import socket
 import sqlite3
 import statistics
@@ -91,9 +101,10 @@ def pages(db_path: Path, queries: dict) -> dict[str, list[tuple[str, str]]]:
     return measured
 
 
-async def hammer(base: str, paths: list[str], clients: int, seconds: float, cookies: dict) -> list[tuple[float, bool]]:
-    """(latency in seconds, ok) of every request made by ``clients`` loops in ``seconds``."""
-    results: list[tuple[float, bool]] = []
+async def hammer(base: str, paths: list[str], clients: int, seconds: float, cookies: dict) -> list[tuple[float, bool, str]]:
+    """(latency in seconds, ok, the worker that answered) of every request made by ``clients``
+    loops in ``seconds``, each loop on a connection it keeps (as a browser or a proxy does)."""
+    results: list[tuple[float, bool, str]] = []
     stop = time.perf_counter() + seconds
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(base_url=base, cookies=cookies, limits=limits, timeout=30) as client:
@@ -102,23 +113,49 @@ async def hammer(base: str, paths: list[str], clients: int, seconds: float, cook
             turn = offset
             while time.perf_counter() < stop:
                 started = time.perf_counter()
+                worker_name = ""
                 try:
                     response = await client.get(paths[turn % len(paths)])
                     ok = response.status_code == 200  # a 400 means the query passed sql_time_limit_ms
+                    worker_name = response.headers.get("x-registry-worker", "")
                 except httpx.HTTPError:
                     ok = False
-                results.append((time.perf_counter() - started, ok))
+                results.append((time.perf_counter() - started, ok, worker_name))
                 turn += 1
 
         await asyncio.gather(*(worker(i) for i in range(clients)))
     return results
 
 
-def figures(results: list[tuple[float, bool]], seconds: float) -> dict:
-    latencies = sorted(latency for latency, _ in results)
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds of a process and all its descendants, from /proc (Linux)."""
+    total, pending = 0.0, [pid]
+    while pending:
+        process = pending.pop()
+        try:
+            fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+            for task in Path(f"/proc/{process}/task").iterdir():
+                pending += [int(child) for child in (task / "children").read_text().split()]
+        except (OSError, IndexError, ValueError):
+            continue  # a process that ended meanwhile
+    return total
+
+
+def own_cpu_seconds() -> float:
+    """This process's CPU seconds (the load generator's), without its children (the servers)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def figures(results: list[tuple[float, bool, str]], seconds: float) -> dict:
+    latencies = sorted(latency for latency, _, _ in results)
+    answered = collections.Counter(worker for _, _, worker in results if worker)
     return {
         "requests": len(latencies),
-        "failures": sum(1 for _, ok in results if not ok),
+        "failures": sum(1 for _, ok, _ in results if not ok),
+        # how the requests fell on the workers (a connection stays with one until that worker closes it)
+        **({"share_per_worker": [round(n / len(latencies), 2) for _, n in answered.most_common()]} if len(answered) > 1 else {}),
         "rps": round(len(latencies) / seconds, 1),
         "p50_ms": round(statistics.median(latencies) * 1000, 1),
         "p99_ms": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000, 1),
@@ -133,6 +170,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--db", type=Path, help="reuse (or build once at) this synthetic registry")
     parser.add_argument("--pages", nargs="*", help="measure only these pages (search, table_with_facets, canned:NAME)")
+    parser.add_argument("--workers", nargs="+", type=int, default=[1],
+                        help="serve our face from this many processes ('1 2': both, measured in turn)")
+    parser.add_argument("--no-baseline", dest="baseline", action="store_false", help="leave plain Datasette out")
     args = parser.parse_args()
 
     db_path = args.db or Path(tempfile.mkdtemp(prefix="bench-serve-")) / "registry.db"
@@ -150,43 +190,71 @@ def main() -> None:
         size = conn.execute("SELECT count(*) FROM agreements").fetchone()[0]  # what --db holds, not --agreements
     env = {k: v for k, v in os.environ.items() if not k.startswith(faces.ACCOUNT_PREFIX)}
     env[faces.ACCOUNT_PREFIX + "BENCH"] = faces.hash_password(PASSWORD)
-    ours_port, plain_port = free_port(), free_port()
     registry_command = str(Path(sys.executable).parent / "registry")
     # Server output goes to files: an unread pipe fills with access-log lines and stalls the server.
     logs = Path(tempfile.mkdtemp(prefix="bench-serve-logs-"))
-    ours_log, plain_log = logs / "registry-serve.log", logs / "datasette.log"
-    ours = subprocess.Popen([registry_command, "serve", "--db", str(db_path), "--port", str(ours_port)],
-                            env=env, stdout=ours_log.open("wb"), stderr=subprocess.STDOUT)
+    ours: dict[int, tuple[subprocess.Popen, str, Path]] = {}
+    for count in args.workers:
+        port, log = free_port(), logs / f"registry-serve-{count}.log"
+        ours[count] = (subprocess.Popen([registry_command, "serve", "--db", str(db_path), "--port", str(port),
+                                         "--workers", str(count)], env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT),
+                       f"http://127.0.0.1:{port}", log)
     metadata = build_metadata(db_path.stem)
-    plain_args = datasette_args(db_path, host="127.0.0.1", port=plain_port, metadata_path=write_metadata(metadata))
-    plain = subprocess.Popen([sys.executable, "-c", PLAIN_DATASETTE, *plain_args], env=env,
-                             stdout=plain_log.open("wb"), stderr=subprocess.STDOUT)
-    ours_base, plain_base = f"http://127.0.0.1:{ours_port}", f"http://127.0.0.1:{plain_port}"
+    plain = None
+    if args.baseline:
+        plain_port, plain_log = free_port(), logs / "datasette.log"
+        plain_args = datasette_args(db_path, host="127.0.0.1", port=plain_port, metadata_path=write_metadata(metadata))
+        plain = subprocess.Popen([sys.executable, "-c", PLAIN_DATASETTE, *plain_args], env=env,
+                                 stdout=plain_log.open("wb"), stderr=subprocess.STDOUT)
+        plain_base = f"http://127.0.0.1:{plain_port}"
     try:
-        wait_until_up(ours_base, ours, ours_log)
-        wait_until_up(plain_base, plain, plain_log)
-        form = httpx.get(ours_base + "/-/login")
-        token = re.search(r'name="csrftoken" value="([^"]+)"', form.text).group(1)
-        login = httpx.post(ours_base + "/-/login", data={"username": "bench", "password": PASSWORD, "csrftoken": token},
-                           cookies=form.cookies)
-        cookies = {**form.cookies, "registry_session": login.cookies["registry_session"]}
+        for server, base, log in ours.values():
+            wait_until_up(base, server, log)
+        if plain is not None:
+            wait_until_up(plain_base, plain, plain_log)
+        cookies = {count: log_in(base) for count, (_, base, _) in ours.items()}
         queries = metadata["databases"][db_path.stem].get("queries", {})
         for name, paths in pages(db_path, queries).items():
             if args.pages and name not in args.pages:
                 continue
-            # Two halves in the order ours, plain, plain, ours: drift in the machine's load
-            # during the page's minute then weighs on both sides alike.
+            # Two halves in the order ours, plain, plain, ours (with several worker counts: 1, 2,
+            # plain, plain, 2, 1): drift in the machine's load during the page's minute then weighs
+            # on every side alike.
             half = args.seconds / 2
-            mine_runs, base_runs = [], []
-            for runs, server, side, cookie in ((mine_runs, ours_base, 0, cookies), (base_runs, plain_base, 1, {}),
-                                                (base_runs, plain_base, 1, {}), (mine_runs, ours_base, 0, cookies)):
-                runs += asyncio.run(hammer(server, [p[side] for p in paths], args.clients, half, cookie))
-            mine, base = figures(mine_runs, args.seconds), figures(base_runs, args.seconds)
-            emit(bench="serve_latency", page=name, agreements=size, clients=args.clients, seconds=args.seconds,
-                 **mine, baseline_rps=base["rps"], baseline_p50_ms=base["p50_ms"], baseline_p99_ms=base["p99_ms"],
-                 baseline_failures=base["failures"], ratio=round(mine["rps"] / base["rps"], 2) if base["rps"] else None)
+            sides: list = [(count, base, 0, cookies[count], server.pid) for count, (server, base, _) in ours.items()]
+            if plain is not None:
+                sides.append((None, plain_base, 1, {}, plain.pid))
+            runs: dict = {side[0]: [] for side in sides}
+            cpu: dict = {side[0]: 0.0 for side in sides}
+            client_cpu: dict = {side[0]: 0.0 for side in sides}
+            for count, base, column, cookie, pid in sides + sides[::-1]:
+                before, client_before = cpu_seconds(pid), own_cpu_seconds()
+                runs[count] += asyncio.run(hammer(base, [p[column] for p in paths], args.clients, half, cookie))
+                cpu[count] += cpu_seconds(pid) - before
+                client_cpu[count] += own_cpu_seconds() - client_before
+            baseline = figures(runs[None], args.seconds) if plain is not None else None
+            for count in ours:
+                mine = figures(runs[count], args.seconds)
+                compared = {} if baseline is None else {
+                    "baseline_rps": baseline["rps"], "baseline_p50_ms": baseline["p50_ms"],
+                    "baseline_p99_ms": baseline["p99_ms"], "baseline_failures": baseline["failures"],
+                    "ratio": round(mine["rps"] / baseline["rps"], 2) if baseline["rps"] else None}
+                emit(bench="serve_latency", page=name, agreements=size, workers=count, clients=args.clients,
+                     seconds=args.seconds, **mine, cpu_ms_per_request=round(cpu[count] * 1000 / max(1, mine["requests"]), 1),
+                     # the load generator's own: it runs on the same cores as the server
+                     client_cpu_ms_per_request=round(client_cpu[count] * 1000 / max(1, mine["requests"]), 1),
+                     **compared)
     finally:
-        stop(ours, plain)
+        stop(*(server for server, _, _ in ours.values()), *([plain] if plain is not None else []))
+
+
+def log_in(base: str) -> dict:
+    """The cookies of a logged-in session on our face."""
+    form = httpx.get(base + "/-/login")
+    token = re.search(r'name="csrftoken" value="([^"]+)"', form.text).group(1)
+    login = httpx.post(base + "/-/login", data={"username": "bench", "password": PASSWORD, "csrftoken": token},
+                       cookies=form.cookies)
+    return {**form.cookies, "registry_session": login.cookies["registry_session"]}
 
 
 def stop(*servers: subprocess.Popen) -> None:

@@ -580,9 +580,11 @@ def serve(db_path: PathLike | None = None, *, public: bool = False, host: str = 
     port. ``login`` holds the session options: ``session_hours``, ``behind_https``,
     ``trusted_proxies``. With ``publish_to`` the internal face keeps that public copy in step with
     the registry, republishing it in the background after each change once the registry has been
-    quiet for ``publish_delay`` seconds (``registry.republish``).
+    quiet for ``publish_delay`` seconds (``registry.republish``). Either face may run from several
+    processes; the internal face's share its secret, sessions, login throttle and one republisher
+    (``registry.serve.serve_workers``).
 
-    Example: ``api.serve("registry.db", publish_to="public.db")``; ``api.serve("public.db", public=True, workers=2)``"""
+    Example: ``api.serve("registry.db", publish_to="public.db", workers=2)``; ``api.serve("public.db", public=True, workers=2)``"""
     from registry import faces
     from registry import serve as serve_module
 
@@ -599,8 +601,6 @@ def serve(db_path: PathLike | None = None, *, public: bool = False, host: str = 
         return
     if allow_sql:
         raise UsageProblem("--allow-sql is for the public face (--public); logged-in accounts of the internal face may always run SQL")
-    if workers > 1:
-        raise UsageProblem("--workers is for the public face (--public): the internal face is one process, the registry's one writer")
     open_registry(path, read_only=True).conn.close()
     publishing = _publishing(path, publish_to, publish_delay) if publish_to is not None else None
     if not auth:
@@ -610,7 +610,7 @@ def serve(db_path: PathLike | None = None, *, public: bool = False, host: str = 
             raise UsageProblem(str(error)) from error
     try:
         serve_module.serve(path, host=host, port=port, auth=auth, tiles=tiles, sql_threads=sql_threads, login=login,
-                           publishing=publishing)
+                           publishing=publishing, workers=workers)
     except faces.NoAccounts as error:
         raise UsageProblem(str(error)) from error
 

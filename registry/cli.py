@@ -283,14 +283,15 @@ def _history_lines(entry: dict[str, Any]) -> Iterator[str]:
               help="With --publish-to: publish once the registry has been quiet this long (default 2), "
                    "so a burst of edits makes one publish.")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, envvar="WEB_CONCURRENCY",
-              help="With --public: serve from this many processes behind the one port (or set WEB_CONCURRENCY).")
+              help="Serve from this many processes behind the one port (the public face also reads WEB_CONCURRENCY).")
 def serve(db_path: str, host: str, port: int, public_path: str | None, tiles: str | None, no_auth: bool,
           sql_threads: int | None, allow_sql: bool, session_hours: float, behind_https: bool,
           trusted_proxies: tuple[str, ...], publish_to: str | None, publish_delay: float | None, workers: int) -> None:
     """Serve the registry in Datasette: internally behind a login, or its public copy."""
     login = {"session_hours": session_hours, "behind_https": behind_https, "trusted_proxies": _networks(trusted_proxies)}
     # Each face ignores the other's variable: REGISTRY_PUBLISH_TO is the internal face's (the public
-    # face only reads the copy), WEB_CONCURRENCY the public face's (the internal face is one process).
+    # face only reads the copy), WEB_CONCURRENCY the public face's (a platform sets it for the containers
+    # it scales; the internal face, the registry's writer, runs several processes only when told --workers).
     source = click.get_current_context().get_parameter_source
     if public_path and source("publish_to") is ParameterSource.ENVIRONMENT:
         publish_to = None

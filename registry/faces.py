@@ -27,6 +27,7 @@ from typing import Any
 import yaml
 
 from registry import accounts, clock
+from registry import db as store
 from registry.serve import ROOT, SERVING_SETTINGS, build_metadata
 
 PACKAGE = Path(__file__).resolve().parent
@@ -73,10 +74,12 @@ class Face:
 
     def datasette(self, secret: str | None = None):
         """An in-process Datasette for this face (tests, benchmarks and the worker processes of
-        ``registry serve --public --workers N``, which share one ``secret``)."""
+        ``registry serve --workers N``, which share one ``secret``). A registry the system will
+        not let anyone write (a read-only file system) is served as it is, immutable."""
         from datasette.app import Datasette
 
-        files = {"immutables": [str(self.db_path)]} if self.public else {"files": [str(self.db_path)]}
+        immutable = self.public or not store.writable(self.db_path)
+        files = {"immutables": [str(self.db_path)]} if immutable else {"files": [str(self.db_path)]}
         return Datasette(
             secret=secret,
             metadata=self.metadata,

@@ -21,6 +21,7 @@ registry's present state (written by another process) writes nothing.
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -80,6 +81,8 @@ class Republisher:
     # -- the thread --------------------------------------------------------------------------------
 
     def _run(self) -> None:
+        # One line per republisher: a server of several processes runs exactly one (its supervisor).
+        log.info("keeping %s in step with %s (pid %d)", self.out, self.source, os.getpid())
         watcher = _RegistryWatcher(self.source)
         published: Mark | None = None  # publish at the start, unless the copy already holds this state
         seen: Mark | None = None

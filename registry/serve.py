@@ -9,11 +9,13 @@ and field descriptions. ``build_metadata`` merges all of that for the database b
 from __future__ import annotations
 
 import copy
+import hashlib
 import inspect
 import json
 import logging
 import os
 import secrets
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -144,9 +146,11 @@ def serve(
         hint = "run 'registry publish' first" if public else "run 'registry init' and 'registry load' first, or 'registry demo'"
         raise FileNotFoundError(f"no registry at {db_path}: {hint}")
     log_to_stderr()
-    if public and workers > 1:
-        serve_workers(db_path, host=host, port=port, workers=workers, tiles=tiles, allow_sql=allow_sql,
-                      sql_threads=sql_threads)
+    if workers > 1:
+        if not public:  # refused here, in one line, rather than by each worker as it starts
+            faces.internal_face(db_path, auth=auth, tiles=tiles, login=login)
+        serve_workers(db_path, host=host, port=port, workers=workers, public=public, tiles=tiles, allow_sql=allow_sql,
+                      sql_threads=sql_threads, auth=auth, login=login, publishing=publishing)
         return
     face = (faces.public_face(db_path, tiles=tiles, allow_sql=allow_sql) if public
             else faces.internal_face(db_path, auth=auth, tiles=tiles, login=login, publishing=publishing))
@@ -175,32 +179,63 @@ def log_to_stderr() -> None:
         logger.setLevel(logging.INFO)
 
 
-# -- the public face from several processes ------------------------------------------------------------------
+# -- either face from several processes ------------------------------------------------------------------
 
 WORKER_SETTINGS = "REGISTRY_WORKER_SETTINGS"  # how the supervisor tells each worker what to serve
 WORKER_HEALTHCHECK_SECONDS = 30
+SECRET_VARIABLE = "DATASETTE_SECRET"  # Datasette's own: an operator's secret, kept across restarts
+_SALT = secrets.token_hex(16)
 
 
-def serve_workers(db_path: Path, *, host: str, port: int, workers: int, tiles: str | None = None,
-                  allow_sql: bool = False, sql_threads: int | None = None) -> None:
-    """Serve the public copy from ``workers`` processes behind one port: uvicorn's supervisor
-    binds the socket once, starts each worker on it (the kernel hands each new connection to
-    one of them) and starts a new worker if one dies. Each worker builds its own Datasette
-    (``worker_app``) and follows the copy on disk by itself (registry/plugins/registry_public_copy.py),
-    so a new copy reaches every worker without a restart. The copy is immutable: the workers share
-    nothing but the file."""
+def worker_name() -> str:
+    """This process's name: the same for its whole life, different in every worker (forked or
+    spawned), and saying nothing about the host (the ``x-registry-worker`` header of a worker's answers)."""
+    return hashlib.sha256(f"{_SALT}:{os.getpid()}".encode()).hexdigest()[:12]
+
+
+def serve_workers(db_path: Path, *, host: str, port: int, workers: int, public: bool = True, tiles: str | None = None,
+                  allow_sql: bool = False, sql_threads: int | None = None, auth: bool = True, login: dict | None = None,
+                  publishing: dict | None = None) -> None:
+    """Serve a face from ``workers`` processes behind one port: uvicorn's supervisor binds the
+    socket once, starts each worker on it (the kernel hands each new connection to one of them)
+    and starts a new worker if one dies. Each worker builds its own Datasette (``worker_app``).
+
+    The public copy is immutable: its workers share nothing but the file, and each follows a new
+    copy by itself (registry/plugins/registry_public_copy.py). The internal face's workers share,
+    besides the registry (SQLite: WAL, each write one transaction that waits for the others):
+    the signing secret of Datasette's cookies (CSRF tokens, messages), generated here for this
+    server unless ``DATASETTE_SECRET`` gives one; the sessions, kept in the registry; the count of
+    failed logins, in a file made here in a private temporary folder; and one republisher
+    (``--publish-to``), run by this supervisor, never by a worker."""
     import uvicorn
 
+    from registry.republish import QUIET_SECONDS, Republisher
+
+    login = dict(login or {})
+    scratch = None if public else Path(tempfile.mkdtemp(prefix="registry-serve-"))  # 0700: this account's only
+    if scratch is not None:
+        login["login_failures_file"] = str(scratch / "login-failures.sqlite")
     os.environ[WORKER_SETTINGS] = json.dumps({
-        "db_path": str(Path(db_path).resolve()), "tiles": tiles, "allow_sql": allow_sql, "sql_threads": sql_threads,
+        "db_path": str(Path(db_path).resolve()), "public": public, "tiles": tiles, "allow_sql": allow_sql,
+        "sql_threads": sql_threads, "auth": auth, "login": login,
         # one secret for all, so a signed value (a cookie, a CSRF token) one worker made holds at the others
-        "secret": secrets.token_hex(32),
+        "secret": os.environ.get(SECRET_VARIABLE) or secrets.token_hex(32),
     })
-    # A worker that does not answer the supervisor's ping for this long is taken for hung and
-    # replaced; a new one on a busy machine needs seconds just to import its modules (uvicorn's 5 s
-    # had workers replaced before they ever started).
-    uvicorn.run("registry.serve:worker_app", factory=True, host=host, port=port, workers=workers, lifespan="on",
-                log_level="info", timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS)
+    # The registry's changes reach the public copy from the supervisor: it follows the file
+    # (SQLite's data_version, once a second), whichever worker or command wrote it.
+    republisher = Republisher(db_path, publishing["publish_to"],
+                              quiet=float(publishing.get("publish_delay", QUIET_SECONDS))).start() if publishing else None
+    try:
+        # A worker that does not answer the supervisor's ping for this long is taken for hung and
+        # replaced; a new one on a busy machine needs seconds just to import its modules (uvicorn's 5 s
+        # had workers replaced before they ever started).
+        uvicorn.run("registry.serve:worker_app", factory=True, host=host, port=port, workers=workers, lifespan="on",
+                    log_level="info", timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS)
+    finally:
+        if republisher is not None:
+            republisher.stop()
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
 def worker_app():
@@ -209,7 +244,45 @@ def worker_app():
 
     log_to_stderr()
     settings = json.loads(os.environ[WORKER_SETTINGS])
-    face = faces.public_face(settings["db_path"], tiles=settings["tiles"], allow_sql=settings["allow_sql"])
+    if settings["public"]:
+        face = faces.public_face(settings["db_path"], tiles=settings["tiles"], allow_sql=settings["allow_sql"])
+    else:
+        face = faces.internal_face(settings["db_path"], auth=settings["auth"], tiles=settings["tiles"],
+                                   login=settings["login"])
     if settings["sql_threads"] is not None:
         face.settings["num_sql_threads"] = settings["sql_threads"]
-    return face.datasette(secret=settings["secret"]).app()
+    app = face.datasette(secret=settings["secret"]).app()
+    # the public face's plugin names its workers itself (registry_public_copy.py), also in one process
+    return _worker_answers(app, named=not settings["public"])
+
+
+# Every this many answers a worker closes the connection it answered on (the client opens another).
+REBALANCE_EVERY = 16
+
+
+def _worker_answers(app, *, named: bool):
+    """A worker's answers: each says which worker gave it (``x-registry-worker``, when ``named``),
+    and every ``REBALANCE_EVERY``-th closes its connection. A client (a browser, a proxy's pool)
+    keeps its connections open, and each stays with the worker that accepted it: 20 opened at
+    once may all land on one worker while another idles (benchmarks/serve_latency.py saw all of
+    them on one of two). A closed connection is opened again, and accepted by whichever worker
+    is free to accept it first, so the busiest worker, which closes the most, sheds connections."""
+    header = [(b"x-registry-worker", worker_name().encode())] if named else []
+    close = (b"connection", b"close")
+    answers = 0
+
+    async def answer(scope, receive, send):
+        if scope["type"] != "http":
+            return await app(scope, receive, send)
+
+        async def send_marked(message):
+            nonlocal answers
+            if message["type"] == "http.response.start":
+                answers += 1
+                closing = [close] if answers % REBALANCE_EVERY == 0 else []
+                message = {**message, "headers": [*message.get("headers", []), *header, *closing]}
+            await send(message)
+
+        return await app(scope, receive, send_marked)
+
+    return answer

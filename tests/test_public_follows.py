@@ -166,8 +166,6 @@ def test_serving_with_publish_to_refuses_what_publish_would_refuse(registry, tmp
         api.serve(registry, publish_to=registry, auth=False)
     with pytest.raises(UsageProblem, match="is not a public copy"):
         api.serve(registry, publish_to=build_registry(tmp_path / "other.db"), auth=False)
-    with pytest.raises(UsageProblem, match="--workers is for the public face"):
-        api.serve(registry, workers=2, auth=False)
     with pytest.raises(UsageProblem, match="--publish-to is for the internal face"):
         api.serve(tmp_path / "public.db", public=True, publish_to=tmp_path / "x.db")
 

@@ -16,7 +16,16 @@ from registry.resolve import Resolver
 from registry.text import fold
 
 SUGGESTED = 10
-_resolvers: dict[tuple, Resolver] = {}
+NAME_TABLES = ("institutions", "institution_names")
+
+
+@dataclass
+class _Kept:
+    resolver: Resolver
+    seen: int  # the audit log's last id when the resolver was last known to hold every name
+
+
+_resolvers: dict[str, _Kept] = {}
 
 
 @dataclass
@@ -32,13 +41,23 @@ def describe(name: str, city: str | None, country: str | None) -> str:
 
 
 def _resolver(db: sqlite_utils.Database) -> Resolver:
-    """One resolver per state of the registry's names (it indexes all of them once)."""
-    state = tuple(db.conn.execute("SELECT count(*), max(rowid) FROM institution_names").fetchone())
-    state += tuple(db.conn.execute("SELECT count(*), max(rowid) FROM institutions").fetchone())
-    if state not in _resolvers:
-        _resolvers.clear()
-        _resolvers[state] = Resolver(db, use_reference=False)
-    return _resolvers[state]
+    """One resolver per state of the registry's names (it indexes all of them once). Every change
+    to an institution or a name lands in the audit log, whichever process made it (another worker
+    of the server, ``registry import``), so the resolver is kept while no change since the one it
+    last saw touches those tables: a look at the log's new entries only."""
+    path = next((file for _, name, file in db.conn.execute("PRAGMA database_list") if name == "main"), "")
+    last = db.conn.execute("SELECT coalesce(max(id), 0) FROM changes").fetchone()[0]
+    kept = _resolvers.get(path)
+    if kept is not None and kept.seen <= last:
+        marks = ", ".join("?" * len(NAME_TABLES))
+        touched = db.conn.execute(f"SELECT 1 FROM changes WHERE id > ? AND table_name IN ({marks}) LIMIT 1",
+                                  [kept.seen, *NAME_TABLES]).fetchone()
+        if not touched:
+            kept.seen = last
+            return kept.resolver
+    _resolvers.clear()
+    _resolvers[path] = kept = _Kept(Resolver(db, use_reference=False), last)
+    return kept.resolver
 
 
 def pick(db: sqlite_utils.Database, text: str, chosen: str | None) -> Picked:

@@ -3,8 +3,8 @@
 - ``/-/login``: a form (with Datasette's CSRF token) checked against the account's password
   hash, or a stand-in hash for a name that is no account, and every refusal padded to the same
   minimum time, so refusing a known name and an unknown one look alike. Failures are counted
-  per account name and per client address (``registry.throttle``): after 5 in 15 minutes the
-  answer is 429 with Retry-After, longer at each lockout.
+  per account name and per client address (``registry.throttle``, across all the server's
+  processes): after 5 in 15 minutes the answer is 429 with Retry-After, longer at each lockout.
 - a session per login (``registry.accounts``): the cookie ``registry_session`` holds a random
   token (HttpOnly, SameSite=Lax, Secure behind https, for the session's hours); the server
   keeps its digest, so logout, a new password, a removed account or the end of the session's
@@ -37,6 +37,7 @@ from datasette.utils.asgi import Response
 
 from registry import accounts, i18n, labels, passwords
 from registry import db as store
+from registry.db.connection import raise_store_error
 from registry.models import RECORDS
 from registry.throttle import LoginThrottle
 
@@ -91,7 +92,20 @@ class _Store:
         return conn
 
     async def run(self, function, *args):
-        return await asyncio.to_thread(lambda: function(self.conn(), *args))
+        try:
+            return await asyncio.to_thread(lambda: function(self.conn(), *args))
+        except sqlite3.Error as error:
+            # Still locked after the store's wait (another worker's or a command's long write),
+            # or a fault of the file: one sentence (StoreError), answered 503, not a 500.
+            raise_store_error(error, self.path)
+            raise
+
+
+async def _unwritable(datasette, request, fault: store.StoreError) -> Response:
+    html = await datasette.render_template("error.html", {
+        "title": i18n.gettext(i18n.current(), "The registry cannot be written"), "error": str(fault), "status": 503},
+        request=request)
+    return Response.html(html, status=503)
 
 
 def _store(datasette) -> _Store | None:
@@ -102,8 +116,11 @@ def _store(datasette) -> _Store | None:
 
 
 def _throttle(datasette) -> LoginThrottle:
+    """The failed logins this server counts: in a file its workers share (``registry serve
+    --workers N`` names it in the plugin config), else in this process's memory."""
     if not hasattr(datasette, "_registry_throttle"):
-        datasette._registry_throttle = LoginThrottle()
+        shared = (datasette.plugin_config("registry") or {}).get("login_failures_file")
+        datasette._registry_throttle = LoginThrottle(path=shared)
     return datasette._registry_throttle
 
 
@@ -224,7 +241,10 @@ async def login_view(request, datasette):
         )
     started = time.monotonic()
     session_store = _store(datasette)
-    login = await session_store.run(_check, name, password)
+    try:
+        login = await session_store.run(_check, name, password)
+    except store.StoreError as fault:
+        return await _unwritable(datasette, request, fault)
     if login is None:
         throttle.failed(*keys)
         log.warning("failed login for %r from %s", name, keys[1][1])
@@ -232,8 +252,11 @@ async def login_view(request, datasette):
         return await _login_page(datasette, request, error=i18n.gettext(i18n.current(), "Wrong name or password."), status=401)
     throttle.succeeded(keys[0])
     hours = _config(datasette)["hours"]
-    token = await session_store.run(
-        lambda conn: accounts.open_session(conn, login, hours=hours, client=keys[1][1]))
+    try:
+        token = await session_store.run(
+            lambda conn: accounts.open_session(conn, login, hours=hours, client=keys[1][1]))
+    except store.StoreError as fault:
+        return await _unwritable(datasette, request, fault)
     response = Response.redirect(_next_path(form.get("next")))
     _set_session_cookie(datasette, request, response, token, int(hours * 3600))
     return response
@@ -245,7 +268,10 @@ async def logout_view(request, datasette):
     if request.method == "POST":
         token = request.cookies.get(COOKIE)
         if token:
-            await _store(datasette).run(accounts.close_session, token)
+            try:
+                await _store(datasette).run(accounts.close_session, token)
+            except store.StoreError as fault:
+                return await _unwritable(datasette, request, fault)
         response = Response.redirect(datasette.urls.path("/-/login"))
         _set_session_cookie(datasette, request, response, "", 0)
         datasette.add_message(request, "You are logged out.", datasette.INFO)

@@ -31,6 +31,7 @@ from itsdangerous import BadSignature
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from registry import accounts, documents, i18n
+from registry import db as store
 from registry.problems import ProblemsFound
 
 TABLE = "agreement_documents"
@@ -204,7 +205,7 @@ async def upload(request, datasette):
             datasette, request, 400, i18n.gettext(lang, "Choose a PDF file to upload: nothing was stored."), back
         )
 
-    def store(conn):
+    def keep(conn):
         return documents.add(
             sqlite_utils.Database(conn),
             agreement,
@@ -216,10 +217,12 @@ async def upload(request, datasette):
         )
 
     try:
-        document = await db.execute_write_fn(store, block=True)
+        document = await db.execute_write_fn(keep, block=True)
     except ProblemsFound as found:
         status = 413 if len(sent["data"]) > limit else 400
         return await _refuse(datasette, request, status, "; ".join(p.message for p in found.problems), back)
+    except store.StoreError as fault:  # the registry still locked by another process's write: nothing stored
+        return await _refuse(datasette, request, 503, str(fault), back)
     datasette.add_message(
         request,
         i18n.gettext(
@@ -298,6 +301,8 @@ async def remove(request, datasette):
         return await _refuse(
             datasette, request, 404, "; ".join(p.message for p in found.problems), title="Document not removed"
         )
+    except store.StoreError as fault:
+        return await _refuse(datasette, request, 503, str(fault), title="Document not removed")
     datasette.add_message(
         request, i18n.gettext(_lang(request), "Document {name} removed.", name=removed["file_name"]), datasette.INFO
     )

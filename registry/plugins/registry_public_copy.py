@@ -19,10 +19,7 @@ Active on the public face only (``registry`` plugin config ``face: public``).
 """
 
 import asyncio
-import hashlib
 import logging
-import os
-import secrets
 import sqlite3
 import threading
 import time
@@ -34,18 +31,12 @@ from datasette.database import Database
 from datasette.utils.asgi import Response
 
 from registry import i18n
+from registry.serve import worker_name
 
 log = logging.getLogger("registry.public_copy")
 
 CHECK_SECONDS = 1.0
 GRACE_SECONDS = 120.0
-_SALT = secrets.token_hex(16)
-
-
-def worker_name() -> str:
-    """This process's name on the public face: the same for its whole life, different in every
-    worker (forked or spawned), and saying nothing about the host."""
-    return hashlib.sha256(f"{_SALT}:{os.getpid()}".encode()).hexdigest()[:12]
 
 
 class PublicCopy(Database):
