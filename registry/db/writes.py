@@ -32,6 +32,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
+from operator import itemgetter
 from typing import Any
 
 import sqlite_utils
@@ -60,7 +61,7 @@ BATCH_RECORDS = 2_000
 KEPT_CHANGES = 20_000
 
 
-@dataclass
+@dataclass(slots=True)  # one per row a write changes: a million agreements make nine million
 class Change:
     table: str
     key: tuple[Any, ...]
@@ -242,17 +243,31 @@ def _existing_rows(db: sqlite_utils.Database, spec: schema.TableSpec, new_rows: 
     existing: dict[tuple[Any, ...], dict[str, Any]] = {}
     if db.conn.execute(f"SELECT 1 FROM {schema.quote(spec.name)} LIMIT 1").fetchone() is None:
         return existing  # a first load: nothing to look up, row by row
+    key_of = _key_of(spec.name)
     by_parent: dict[str, set[Any]] = defaultdict(set)
     for parent_field, parent_id in complete:
         by_parent[parent_field].add(parent_id)
     for parent_field, parent_ids in by_parent.items():
         for row in _fetch(db, spec.name, parent_field, parent_ids):
-            existing[tuple(row[k] for k in pk)] = row
-    missing = [row[pk[0]] for row in new_rows if tuple(row[k] for k in pk) not in existing]
+            existing[key_of(row)] = row
+    # a child keyed by its parent first, whose parent's rows were all read above, is not
+    # looked up again (every row of a load's children was, for nothing)
+    read = by_parent.get(pk[0], set())
+    missing = {row[pk[0]] for row in new_rows if row[pk[0]] not in read and key_of(row) not in existing}
     if missing:
-        for row in _fetch(db, spec.name, pk[0], set(missing)):
-            existing.setdefault(tuple(row[k] for k in pk), row)
+        for row in _fetch(db, spec.name, pk[0], missing):
+            existing.setdefault(key_of(row), row)
     return existing
+
+
+@cache
+def _key_of(table: str) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """A function giving a row's primary key as a tuple: asked for every row a write plans."""
+    pk = specs()[table].record.primary_key
+    getter = itemgetter(*pk)
+    if len(pk) == 1:
+        return lambda row: (getter(row),)
+    return getter
 
 
 def plan_changes(
@@ -278,16 +293,17 @@ def plan_changes(
     for table in list(flat.rows) + [t for t in flat.complete if t not in flat.rows]:
         spec = specs()[table]
         pk = spec.record.primary_key
+        key_of = _key_of(table)
         new_rows = flat.rows.get(table, [])
         existing = _existing_rows(db, spec, new_rows, flat.complete.get(table, set()))
         seen = set()
         for after, given in zip(new_rows, flat.given.get(table, []), strict=True):
-            key = tuple(after[k] for k in pk)
-            seen.add(key)
-            stored = existing.get(key)
+            key = key_of(after)
+            stored = existing.get(key) if existing else None
             if stored is None:
                 plan.changes.append(Change(table, key, "insert", None, after))
                 continue
+            seen.add(key)  # only a stored row can be missing from the input (deleted below)
             before = decode(spec, stored)
             if given is not None:
                 after = _merged(spec, before, after, {*given, *pk})
