@@ -12,7 +12,8 @@ a temporary table until the end.
 
 Where a large write's time goes (issue 19; ``benchmarks/load.py`` compares it with raw
 ``executemany`` using the same bulk technique): the inserts go tens of rows to a statement
-(``_insert_rows``: one statement journal per statement, not per row); the collector runs once per batch,
+(``_insert_rows``: one statement journal per statement, not per row) with the CHECKs the models
+already enforced set aside (``_checks_set_aside``); the collector runs once per batch,
 not every 700 allocations; secondary indexes, the search index and the statistics are built
 once at the end (``BulkWrite``). The search index's rebuild is the end's largest step, 55-75 µs
 an agreement, two thirds of it the partners' names and topics each row gathers by subquery; on
@@ -751,6 +752,9 @@ def _write_streamed(db: sqlite_utils.Database, batches: Iterable[_Batch], found:
             if dry_run:  # rolled back, dropped indexes and search triggers included: nothing to rebuild
                 raise _DryRun
             bulk.finish()
+            finished = time.process_time()
+        # the commit: the pages still in the cache written to the WAL, then checkpointed into the file
+        log.debug("committed: %.3f s CPU", time.process_time() - finished)
     except _DryRun:
         pass
     return total
