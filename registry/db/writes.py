@@ -13,7 +13,7 @@ a temporary table until the end.
 Where a large write's time goes (issue 19; ``benchmarks/load.py`` compares it with raw
 ``executemany`` using the same bulk technique): the inserts go tens of rows to a statement
 (``_insert_rows``: one statement journal per statement, not per row) with the CHECKs the models
-already enforced set aside (``_checks_set_aside``); the collector runs once per batch,
+already enforced set aside (``checks_set_aside``); the collector runs once per batch,
 not every 700 allocations; secondary indexes, the search index and the statistics are built
 once at the end (``BulkWrite``). The search index's rebuild is the end's largest step, 55-75 µs
 an agreement, two thirds of it the partners' names and topics each row gathers by subquery; on
@@ -434,7 +434,7 @@ def _apply_logged(db: sqlite_utils.Database, plan: Plan) -> None:
     last_rowids = {t: conn.execute(f"SELECT coalesce(max(rowid), 0) FROM {schema.quote(t)}").fetchone()[0] for t in inserted_tables}
     conn.execute(f"UPDATE {context} SET logged_by_caller = 1 WHERE id = 1")
     try:
-        with _checks_set_aside(conn):
+        with checks_set_aside(conn):
             _apply_batches(db, plan)
             for table, last_rowid in last_rowids.items():
                 conn.execute(schema.audit_inserted_rows_sql(specs()[table]), [last_rowid])
@@ -448,7 +448,7 @@ def _apply_logged(db: sqlite_utils.Database, plan: Plan) -> None:
 
 
 @contextmanager
-def _checks_set_aside(conn: sqlite3.Connection) -> Iterator[None]:
+def checks_set_aside(conn: sqlite3.Connection) -> Iterator[None]:
     """SQLite's CHECK constraints set aside while the library writes a plan's rows and their log.
 
     Every row a plan writes is a record its model validated (``_merged`` validates a merge
