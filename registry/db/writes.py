@@ -661,8 +661,18 @@ def write_records(
     second = next(batches, None)
     if second is None:
         return _write_whole(db, first, found, actor=actor, source=source, dry_run=dry_run, merge=merge)
-    return _write_streamed(db, itertools.chain([first, second], batches), found, actor=actor, source=source,
+    head = [first, second]
+    del first, second
+    return _write_streamed(db, _handed_over(head, batches), found, actor=actor, source=source,
                            dry_run=dry_run, merge=merge)
+
+
+def _handed_over(head: list[_Batch], rest: Iterator[_Batch]) -> Iterator[_Batch]:
+    """The batches read ahead, then the rest, each let go of once handed over: a batch is freed
+    as soon as the writer is done with it, not walked by each collection after it."""
+    while head:
+        yield head.pop(0)
+    yield from rest
 
 
 def _batch_problems(db: sqlite_utils.Database, batch: _Batch) -> list[Problem]:
