@@ -17,7 +17,8 @@ measurement runs in a fresh process, so its peak RSS (``resource.getrusage``) is
   audit and search triggers) in one transaction. Reading them back (``feed_seconds``, timed
   in a separate pass) is subtracted too.
 - ``raw-bulk``: the same rows, raw ``executemany`` again, but with the library's own bulk
-  technique and end: in one transaction, with the same page cache, the search triggers and the secondary indexes set aside, each table's audit rows
+  technique and end: in one transaction, with the same page cache, the search triggers, the secondary indexes
+  and the CHECKs (the library's models enforce them first) set aside, each table's audit rows
   written by one INSERT ... SELECT (the library's SQL), then the indexes rebuilt, the search
   index rebuilt and the statistics refreshed. What the library adds to it is its own work per
   record (validation, the plan against what is stored, encoding): the 1.5x target is
@@ -26,6 +27,11 @@ measurement runs in a fresh process, so its peak RSS (``resource.getrusage``) is
 ``--baseline-at N`` measures both baselines at N agreements only (raw with its triggers takes
 as long as the load again at a million) and compares each larger load with them per row; the
 output says so (``baseline_agreements``).
+
+``steps_cpu_seconds`` splits the library's CPU time: validation by the models, the batches
+(planning and writing), and the end's steps from ``registry.db.writes``'s DEBUG log (indexes,
+search index, statistics, the commit), with the batches' CPU a change early and late in the load:
+a step whose share grows with the size is what makes a million cost more a row than 100,000.
 
 ``cpu_seconds`` is the process's own CPU time (input production or feeding subtracted the same
 way): on a shared machine it drifts less than the wall time (though contention still inflates
@@ -42,6 +48,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
+import re
 import resource
 import sqlite3
 import subprocess
@@ -71,14 +79,18 @@ def library(db_path: Path, institutions: int, agreements: int, *, reload: bool) 
     generated = sum(1 for _ in synthetic_stream(institutions, agreements))
     generate_seconds, generate_cpu = time.perf_counter() - started, time.process_time() - cpu_started
     db = fresh_registry(db_path)
+    steps = _StepLog()
+    models = _CpuCounted(synthetic_models(institutions, agreements))
     started, cpu_started = time.perf_counter(), time.process_time()
-    plan = store.write_records(db, synthetic_models(institutions, agreements), actor="benchmark", source="benchmarks/load.py")
+    with steps:
+        plan = store.write_records(db, models, actor="benchmark", source="benchmarks/load.py")
     total_seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
     figures = {"records": generated, "rows": plan.changed, "generate_seconds": round(generate_seconds, 2),
                "total_seconds": round(total_seconds, 2), "seconds": round(total_seconds - generate_seconds, 2),
                "cpu_seconds": round(cpu_seconds - generate_cpu, 2),
                "audit_rows": db.conn.execute("SELECT count(*) FROM changes").fetchone()[0],
-               "peak_rss_mb": peak_rss_mb()}
+               "peak_rss_mb": peak_rss_mb(),
+               "steps_cpu_seconds": {"validate": round(models.cpu - generate_cpu, 2), **steps.figures()}}
     if reload:
         started = time.perf_counter()
         again = store.write_records(db, synthetic_models(institutions, agreements), actor="benchmark", source="again")
@@ -86,6 +98,68 @@ def library(db_path: Path, institutions: int, agreements: int, *, reload: bool) 
         figures["reload_changed"] = again.changed
         figures["peak_rss_mb_with_reload"] = peak_rss_mb()
     return figures
+
+
+class _CpuCounted:
+    """An iterator's items, counting the CPU time spent producing them (``cpu``)."""
+
+    def __init__(self, items):
+        self.items, self.cpu = iter(items), 0.0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        started = time.process_time()
+        try:
+            return next(self.items)
+        finally:
+            self.cpu += time.process_time() - started
+
+
+class _StepLog(logging.Handler):
+    """The CPU of a streamed write's steps, from ``registry.db.writes``'s DEBUG log: what grows
+    faster than the rows (issue 19) shows as a step whose share grows with the size. The batches'
+    CPU (planning and writing, not validation) a change is also given early (the third tenth of
+    the batches, past the institutions, which are the first sixth of the records) and late (the last tenth)."""
+
+    STEP = re.compile(r"(?:\d+ )?(indexes rebuilt|search index rebuilt|statistics refreshed|committed): ([\d.]+) s CPU")
+    BATCH = re.compile(r"batch \d+: \d+ records, (\d+) changes, ([\d.]+) s CPU")
+
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.steps: dict[str, float] = {}
+        self.batches: list[tuple[int, float]] = []
+        self.logger = logging.getLogger("registry.db.writes")
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if batch := self.BATCH.fullmatch(message):
+            self.batches.append((int(batch[1]), float(batch[2])))
+        elif step := self.STEP.fullmatch(message):
+            self.steps[step[1]] = self.steps.get(step[1], 0.0) + float(step[2])
+
+    def __enter__(self):
+        self.level_before = self.logger.level
+        self.logger.setLevel(logging.DEBUG)
+        self.logger.addHandler(self)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.logger.removeHandler(self)
+        self.logger.setLevel(self.level_before)
+
+    def figures(self) -> dict:
+        full = self.batches[:-1] or self.batches  # the last batch is the input's remainder
+        tenth = max(1, len(full) // 10)
+
+        def us_per_change(batches: list[tuple[int, float]]) -> float:
+            return round(sum(cpu for _, cpu in batches) / max(1, sum(n for n, _ in batches)) * 1e6, 1)
+
+        return {"batches": round(sum(cpu for _, cpu in self.batches), 2),
+                **{name.split()[0]: round(cpu, 2) for name, cpu in self.steps.items()},
+                "batch_us_per_change_early": us_per_change(full[2 * tenth:3 * tenth]),
+                "batch_us_per_change_late": us_per_change(full[-tenth:])}
 
 
 def _tables(source: sqlite3.Connection) -> list[tuple[str, list[str]]]:
@@ -155,10 +229,11 @@ def raw_bulk(db_path: Path, source_path: Path) -> dict:
                 for name, _ in objects:
                     conn.execute(f"DROP {kind} {_quote(name)}")
             conn.execute(f"UPDATE {schema.AUDIT_CONTEXT_TABLE} SET logged_by_caller = 1 WHERE id = 1")
-            for table, columns in tables:
-                last = conn.execute(f"SELECT coalesce(max(rowid), 0) FROM {_quote(table)}").fetchone()[0]
-                conn.executemany(_insert_sql(table, columns), rows(table, columns))
-                conn.execute(schema.audit_inserted_rows_sql(store.specs()[table]), [last])
+            with writes.checks_set_aside(conn):
+                for table, columns in tables:
+                    last = conn.execute(f"SELECT coalesce(max(rowid), 0) FROM {_quote(table)}").fetchone()[0]
+                    conn.executemany(_insert_sql(table, columns), rows(table, columns))
+                    conn.execute(schema.audit_inserted_rows_sql(store.specs()[table]), [last])
             conn.execute(f"UPDATE {schema.AUDIT_CONTEXT_TABLE} SET logged_by_caller = 0 WHERE id = 1")
             for _, sql in indexes:
                 conn.execute(sql)
@@ -176,7 +251,7 @@ BASELINES = {
     "raw": ("load-baseline", "raw sqlite3 executemany of the same rows into the registry schema (CHECKs, indexes, audit and "
                              "search triggers kept row by row), one transaction"),
     "raw-bulk": ("load-baseline-bulk", "raw sqlite3 executemany of the same rows with the library's bulk technique (secondary "
-                                       "indexes and search triggers set aside and rebuilt, audit rows by INSERT ... SELECT per "
+                                       "indexes and search triggers set aside and rebuilt, CHECKs set aside, audit rows by INSERT ... SELECT per "
                                        "table, same cache, statistics refreshed), one transaction"),
 }
 
@@ -227,7 +302,7 @@ def main() -> None:
         emit(bench="load", agreements=agreements, institutions=institutions, rows=lib["rows"], audit_rows=lib["audit_rows"],
              seconds=lib["seconds"], rows_per_second=round(lib["rows"] / lib["seconds"]), peak_rss_mb=lib["peak_rss_mb"],
              cpu_seconds=lib["cpu_seconds"], cpu_us_per_row=round(lib["cpu_seconds"] / lib["rows"] * 1e6, 1),
-             generate_seconds=lib["generate_seconds"])
+             generate_seconds=lib["generate_seconds"], steps_cpu_seconds=lib["steps_cpu_seconds"])
         if "reload_seconds" in lib:
             emit(bench="reload-unchanged", agreements=agreements, rows=lib["rows"], changed=lib["reload_changed"],
                  seconds=lib["reload_seconds"], peak_rss_mb=lib["peak_rss_mb_with_reload"])

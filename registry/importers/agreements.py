@@ -12,7 +12,6 @@ EWP) survive a round trip through a spreadsheet. A blank derived cell changes no
 
 from __future__ import annotations
 
-import copy
 import re
 from dataclasses import dataclass
 from functools import cached_property
@@ -37,7 +36,7 @@ from registry.importers.kinds import (
 )
 from registry.importers.outcome import AMBIGUOUS, MATCHED, NEW, RowOutcome
 from registry.importers.seen import SeenKeys
-from registry.importers.stored import stored_records
+from registry.importers.stored import copied, stored_records
 from registry.importers.vocabulary import enum_lookup, word_key
 from registry.models import AgreementKind, Cycle, Institution, by_table
 from registry.problems import ProblemsFound
@@ -242,7 +241,7 @@ class AgreementsKind(TableKind):
             if outcome.reason or key is None:
                 continue
             before = stored.get(key)
-            record = copy.deepcopy(before) if before else {"id": key[0]}
+            record = copied(before) if before else {"id": key[0]}
             self.overlay_agreement(record, row, outcome, ctx, found, is_new=before is None)
             if outcome.reason or self.validate(record, outcome, ctx) is None:
                 continue

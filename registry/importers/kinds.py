@@ -11,7 +11,6 @@ blank cell clears an optional field and keeps a required one.
 
 from __future__ import annotations
 
-import copy
 import itertools
 import json
 import re
@@ -35,7 +34,7 @@ from registry.importers import partners, values
 from registry.importers.headers import HeaderMap, MapFile
 from registry.importers.outcome import MATCHED, NEW, ImportOptions, RowOutcome
 from registry.importers.seen import SeenKeys
-from registry.importers.stored import record_inputs, stored_records
+from registry.importers.stored import copied, record_inputs, stored_records
 from registry.importers.table import RawRow, RawTable
 from registry.importers.vocabulary import header_names
 from registry.models import Record, by_table
@@ -385,7 +384,7 @@ class TableKind:
             if outcome.reason or key is None:
                 continue
             before = stored.get(key) or row.base
-            record = self.overlay(copy.deepcopy(before) if before else {}, row, outcome, ctx, is_new=key not in stored)
+            record = self.overlay(copied(before) if before else {}, row, outcome, ctx, is_new=key not in stored)
             if record is not None:
                 self.validate(record, outcome, ctx)
         return outcomes

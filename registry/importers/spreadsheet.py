@@ -78,7 +78,8 @@ def is_totals_row(row: RawRow) -> bool:
     """A row that sums the others: it starts with 'Total', 'Totalt', 'Summa' ... and holds
     nothing else but numbers."""
     cells = [cell.strip() for cell in row.cells if cell.strip()]
-    if not cells or not word_key(cells[0]) or word_key(cells[0]).split()[0] not in TOTAL_WORDS:
+    first_words = word_key(cells[0]).split(maxsplit=1) if cells else []
+    if not first_words or first_words[0] not in TOTAL_WORDS:
         return False
     for cell in cells[1:]:
         try:
