@@ -15,7 +15,7 @@ from checks.context import Context, Found, FoundQuery
 from checks.registry import CheckSpec
 from registry import db as store
 from registry.i18n import MESSAGE_KEY
-from registry.message_sql import COMPILED_PREFIX, compile_messages, quote
+from registry.message_sql import COMPILED_MARK, COMPILED_SPLIT, compile_messages
 from registry.models import by_table
 
 # The columns of a finding that a check's query makes. The findings table's CHECKs on them
@@ -44,10 +44,12 @@ def create_found_table(conn, table: str) -> None:
 # A check's rows, copied inside SQLite with the finding's id and its subject's label. The
 # OFFSET keeps SQLite from flattening the inner select into this one: flattened, the check's
 # registry_message(...), used twice here, ran twice for every finding. A message compiled
-# into SQLite's functions (registry.message_sql) carries its text and its template and values
-# in a JSON array; any other has its text made by registry.i18n's Python function. json_set
-# writes the evidence as json() does: it is parsed once.
-_COMPILED = f"substr(message, 1, {len(COMPILED_PREFIX)}) = {quote(COMPILED_PREFIX)}"
+# into SQLite's functions (registry.message_sql) carries its template and values as JSON, then
+# a separator and its text: the text is cut off as it is, and only the JSON is parsed, once;
+# any other message has its text made by registry.i18n's Python function. json_set writes the
+# evidence as json() does: it is parsed once.
+_COMPILED = f"substr(message, 1, 1) = char({ord(COMPILED_MARK)})"
+_SPLIT = f"instr(message, char({ord(COMPILED_SPLIT)}))"
 # A message made by the Python function: the template and values it wrote go into the
 # evidence as registry_message_evidence would put them, but without a Python call.
 _TEMPLATE = ("substr(message, 1, 11) = '{{\"template\"' AND json_valid(message) "  # braces for .format
@@ -56,8 +58,8 @@ _COPY_FOUND = f"""
 INSERT INTO {{table}} (id, code, family, severity, subject_table, subject_id, subject_label, message, evidence)
 SELECT :check_code || ':' || subject_table || ':' || subject_id, :check_code, :check_family, :check_severity,
        subject_table, subject_id, {{label}},
-       CASE WHEN {_COMPILED} THEN message ->> '$[1]' ELSE registry_message_text(message) END,
-       CASE WHEN {_COMPILED} THEN json_set(evidence, '$.{MESSAGE_KEY}', message -> '$[2]')
+       CASE WHEN {_COMPILED} THEN substr(message, {_SPLIT} + 1) ELSE registry_message_text(message) END,
+       CASE WHEN {_COMPILED} THEN json_set(evidence, '$.{MESSAGE_KEY}', json(substr(message, 2, {_SPLIT} - 2)))
             WHEN {_TEMPLATE} THEN json_set(evidence, '$.{MESSAGE_KEY}', json(message))
             ELSE json(evidence) END
 FROM (SELECT subject_table, CAST(subject_id AS TEXT) AS subject_id, message, coalesce(evidence, '{{{{}}}}') AS evidence
