@@ -483,7 +483,7 @@ def review_missing_or_overdue(ctx: Context):
                  END AS problem
           FROM latest l LEFT JOIN reviews v ON v.id = l.review
         )
-        SELECT 'agreements' AS subject_table, s.agreement AS subject_id,
+        SELECT 'agreements' AS subject_table, s.agreement AS subject_id, s.title AS subject_label,
                registry_message('Active agreement "{title}" has partners in risk countries without a current approved review: {partners}.',
                       'title', s.title,
                       'partners', group_concat(s.institution || ' (' || s.country || ', ' || s.tier || ' risk): ' || s.problem, '; '))
@@ -517,7 +517,7 @@ def no_exit_clause(ctx: Context):
     suspend or leave the cooperation. Record the clause, or renegotiate at renewal."""
     return ctx.found(
         """
-        SELECT 'agreements' AS subject_table, a.id AS subject_id,
+        SELECT 'agreements' AS subject_table, a.id AS subject_id, a.title AS subject_label,
                registry_message('Agreement "{title}" records neither an exit clause nor a notice period.', 'title', a.title) AS message,
                json_object('exit_clause', a.exit_clause, 'notice_months', a.notice_months, 'status', a.status) AS evidence
         FROM agreements a
@@ -563,7 +563,7 @@ def equitable_terms_missing(ctx: Context):
             AND NOT EXISTS (SELECT 1 FROM reviews v WHERE v.equitable_terms = 'yes'
                             AND (v.agreement = a.id OR v.institution = i.id))
         )
-        SELECT 'agreements' AS subject_table, agreement AS subject_id,
+        SELECT 'agreements' AS subject_table, agreement AS subject_id, title AS subject_label,
                registry_message('Agreement "{title}" with {partners} records no equitable-partnership terms.', 'title', title,
                       'partners', group_concat(institution || ' (' || name || CASE WHEN least_developed THEN ', least developed' ELSE '' END
                                    || ', ' || replace(income_level, '_', ' ') || ' income)', '; ')) AS message,

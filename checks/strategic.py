@@ -151,7 +151,7 @@ def places_overused(ctx: Context):
           FROM mobility_flows f
           WHERE CAST(substr(f.academic_year, 1, 4) AS INTEGER) BETWEEN :first AND :last
         )
-        SELECT 'agreements' AS subject_table, u.agreement AS subject_id,
+        SELECT 'agreements' AS subject_table, u.agreement AS subject_id, a.title AS subject_label,
                registry_message('Agreement "{title}" used more places than agreed: {overuse}.', 'title', a.title,
                       'overuse', group_concat(printf('%s %s %s: %d of %d', u.academic_year, u.direction,
                                           replace(u.category, '_', ' '), u.participants, u.places), '; ')) AS message,
@@ -220,7 +220,7 @@ def past_end_still_active(ctx: Context):
     exist."""
     return ctx.found(
         """
-        SELECT 'agreements' AS subject_table, a.id AS subject_id,
+        SELECT 'agreements' AS subject_table, a.id AS subject_id, a.title AS subject_label,
                registry_message('Agreement "{title}" ended on {date} ({days} days ago) but is still marked active.',
                                 'title', a.title, 'date', a.ends_on,
                                 'days', CAST(julianday(:today) - julianday(a.ends_on) AS INTEGER)) AS message,
