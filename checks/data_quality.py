@@ -84,7 +84,7 @@ def likely_duplicate_institution(ctx: Context):
           FROM names a JOIN names b
             ON b.name_folded = a.name_folded AND b.country = a.country AND b.institution > a.institution
         )
-        SELECT 'institutions' AS subject_table, p.later AS subject_id,
+        SELECT 'institutions' AS subject_table, p.later AS subject_id, i.name AS subject_label,
                registry_message('{partner} may be the same institution as {others}.', 'partner', i.name,
                                 'others', group_concat(DISTINCT p.earlier)) AS message,
                json_object('country', p.country,

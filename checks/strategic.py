@@ -184,7 +184,7 @@ def ending_without_renewal(ctx: Context):
     renew, and record the draft."""
     return ctx.found(
         """
-        SELECT 'agreements' AS subject_table, a.id AS subject_id,
+        SELECT 'agreements' AS subject_table, a.id AS subject_id, a.title AS subject_label,
                registry_message('Agreement "{title}" ends on {date} (in {days} days) and no renewal is under way.',
                                 'title', a.title, 'date', a.ends_on,
                                 'days', CAST(julianday(a.ends_on) - julianday(:today) AS INTEGER)) AS message,
