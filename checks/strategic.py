@@ -47,7 +47,7 @@ def agreement_unused(ctx: Context):
           WHERE a.status = 'active' AND a.kind IN (SELECT value FROM json_each(:kinds))
             AND (coalesce(a.starts_on, a.signed_on) IS NULL OR coalesce(a.starts_on, a.signed_on) < printf('%04d-%02d-01', :first, :month))
         )
-        SELECT 'agreements' AS subject_table, a.id AS subject_id,
+        SELECT 'agreements' AS subject_table, a.id AS subject_id, a.title AS subject_label,
                registry_message(CASE WHEN u.last_used IS NULL
                  THEN 'Agreement "{title}" recorded no mobility in the last {years} academic years ({first} to {last}); none was ever recorded.'
                  ELSE 'Agreement "{title}" recorded no mobility in the last {years} academic years ({first} to {last}); last used {last_used}.'
