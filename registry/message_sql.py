@@ -14,8 +14,9 @@ where the English text is the template's literal parts and its values joined by 
 SQLite. Not a JSON array: the text is cut off behind the separator without being parsed (or
 escaped) at all, and only the template's JSON is parsed, once. JSON escapes every control
 character, so the first char(31) in such a message is the separator. The text is the same
-as ``registry.i18n`` renders (a NULL is empty, a whole number its digits); a row whose values hold a REAL or a BLOB, which SQLite writes otherwise than
-Python does, takes the Python function after all. Any other call (a template given as a
+as ``registry.i18n`` renders (a NULL is empty, a whole number its digits); a row whose values
+hold a REAL or a BLOB, which SQLite writes otherwise than Python does, takes the Python
+function after all. Any other call (a template given as a
 parameter, a format spec, a value that mentions a JSON function, whose JSON subtype SQLite
 would keep) is left as it is.
 """
