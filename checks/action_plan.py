@@ -40,7 +40,7 @@ def no_teacher_mobility(ctx: Context):
     (waive the finding with the reason)."""
     return ctx.found(
         """
-        SELECT 'agreements' AS subject_table, a.id AS subject_id,
+        SELECT 'agreements' AS subject_table, a.id AS subject_id, a.title AS subject_label,
                registry_message('Agreement "{title}" has no teacher-mobility (staff teaching) term.', 'title', a.title) AS message,
                json_object('kind', a.kind,
                            'categories', (SELECT json_group_array(DISTINCT t.category) FROM mobility_terms t WHERE t.agreement = a.id)) AS evidence

@@ -102,7 +102,10 @@ class Context:
         """The findings of a set-based query whose rows have ``subject_table``,
         ``subject_id``, ``message`` and ``evidence`` (a JSON object, e.g. built with
         ``json_object``). The runner copies the rows into the run inside SQLite, without
-        a Python object per finding; iterating the result gives ``Found`` rows."""
+        a Python object per finding; iterating the result gives ``Found`` rows. A query that
+        reads its subject's row may also return its label (the model's ``label_column``, an
+        agreement's title, an institution's name) as ``subject_label``: the runner then does
+        not look it up for each finding (tests/test_checks_rules.py compares the two)."""
         return FoundQuery(self, sql, self.params(**params))
 
 

@@ -25,6 +25,7 @@ def partner_without_ror(ctx: Context):
     return ctx.found(
         """
         SELECT 'institutions' AS subject_table, i.id AS subject_id,
+               i.name AS subject_label,
                registry_message('{partner} has no ROR id.', 'partner', i.name) AS message,
                json_object('country', i.country, 'kind', i.kind) AS evidence
         FROM institutions i
@@ -83,7 +84,7 @@ def likely_duplicate_institution(ctx: Context):
           FROM names a JOIN names b
             ON b.name_folded = a.name_folded AND b.country = a.country AND b.institution > a.institution
         )
-        SELECT 'institutions' AS subject_table, p.later AS subject_id,
+        SELECT 'institutions' AS subject_table, p.later AS subject_id, i.name AS subject_label,
                registry_message('{partner} may be the same institution as {others}.', 'partner', i.name,
                                 'others', group_concat(DISTINCT p.earlier)) AS message,
                json_object('country', p.country,
@@ -163,6 +164,7 @@ def active_agreement_without_coordinator(ctx: Context):
     return ctx.found(
         """
         SELECT 'agreements' AS subject_table, a.id AS subject_id,
+               a.title AS subject_label,
                registry_message('Active agreement "{title}" names no coordinator.', 'title', a.title) AS message,
                json_object('home_unit', a.home_unit, 'ends_on', a.ends_on) AS evidence
         FROM agreements a

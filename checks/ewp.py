@@ -95,7 +95,7 @@ def erasmus_agreement_not_v7_ready(ctx: Context):
         gap_kinds AS (
           SELECT agreement, group_concat(gap, '; ') AS gap_list FROM (SELECT DISTINCT agreement, gap FROM gaps) GROUP BY agreement
         )
-        SELECT 'agreements' AS subject_table, g.agreement AS subject_id,
+        SELECT 'agreements' AS subject_table, g.agreement AS subject_id, a.title AS subject_label,
                registry_message('{title} is not ready for IIA v7: {gaps}.', 'title', a.title, 'gaps', k.gap_list) AS message,
                json_object('gaps', json_group_array(json_object('term_no', g.term_no, 'gap', g.gap, 'value', g.value)),
                            'status', a.status) AS evidence

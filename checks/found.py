@@ -15,7 +15,7 @@ from checks.context import Context, Found, FoundQuery
 from checks.registry import CheckSpec
 from registry import db as store
 from registry.i18n import MESSAGE_KEY
-from registry.message_sql import COMPILED_PREFIX, compile_messages, quote
+from registry.message_sql import COMPILED_MARK, COMPILED_SPLIT, compile_messages
 from registry.models import by_table
 
 # The columns of a finding that a check's query makes. The findings table's CHECKs on them
@@ -41,13 +41,16 @@ def create_found_table(conn, table: str) -> None:
     )
 
 
-# A check's rows, copied inside SQLite with the finding's id and its subject's label. The
+# A check's rows, copied inside SQLite with the finding's id and its subject's label (looked
+# up, unless the check's query returns it as ``subject_label``: see ``Context.found``). The
 # OFFSET keeps SQLite from flattening the inner select into this one: flattened, the check's
 # registry_message(...), used twice here, ran twice for every finding. A message compiled
-# into SQLite's functions (registry.message_sql) carries its text and its template and values
-# in a JSON array; any other has its text made by registry.i18n's Python function. json_set
-# writes the evidence as json() does: it is parsed once.
-_COMPILED = f"substr(message, 1, {len(COMPILED_PREFIX)}) = {quote(COMPILED_PREFIX)}"
+# into SQLite's functions (registry.message_sql) carries its template and values as JSON, then
+# a separator and its text: the text is cut off as it is, and only the JSON is parsed, once;
+# any other message has its text made by registry.i18n's Python function. json_set writes the
+# evidence as json() does: it is parsed once.
+_COMPILED = f"substr(message, 1, 1) = char({ord(COMPILED_MARK)})"
+_SPLIT = f"instr(message, char({ord(COMPILED_SPLIT)}))"
 # A message made by the Python function: the template and values it wrote go into the
 # evidence as registry_message_evidence would put them, but without a Python call.
 _TEMPLATE = ("substr(message, 1, 11) = '{{\"template\"' AND json_valid(message) "  # braces for .format
@@ -56,11 +59,12 @@ _COPY_FOUND = f"""
 INSERT INTO {{table}} (id, code, family, severity, subject_table, subject_id, subject_label, message, evidence)
 SELECT :check_code || ':' || subject_table || ':' || subject_id, :check_code, :check_family, :check_severity,
        subject_table, subject_id, {{label}},
-       CASE WHEN {_COMPILED} THEN message ->> '$[1]' ELSE registry_message_text(message) END,
-       CASE WHEN {_COMPILED} THEN json_set(evidence, '$.{MESSAGE_KEY}', message -> '$[2]')
+       CASE WHEN {_COMPILED} THEN substr(message, {_SPLIT} + 1) ELSE registry_message_text(message) END,
+       CASE WHEN {_COMPILED} THEN json_set(evidence, '$.{MESSAGE_KEY}', json(substr(message, 2, {_SPLIT} - 2)))
             WHEN {_TEMPLATE} THEN json_set(evidence, '$.{MESSAGE_KEY}', json(message))
             ELSE json(evidence) END
 FROM (SELECT subject_table, CAST(subject_id AS TEXT) AS subject_id, message, coalesce(evidence, '{{{{}}}}') AS evidence
+             {{labelled}}
       FROM ({{sql}}) LIMIT -1 OFFSET 0) AS found
 """
 _ONE_FOUND = "SELECT :subject_table AS subject_table, :subject_id AS subject_id, :message AS message, :evidence AS evidence"
@@ -78,6 +82,24 @@ def _subject_label() -> str:
     return f"CASE found.subject_table {' '.join(cases)} END" if cases else "NULL"
 
 
+_LABELLED = ", subject_label"
+
+
+def _labelled(ctx: Context, sql: str, params: dict[str, Any]) -> bool:
+    """Whether a check's query returns its subjects' labels itself (asked of SQLite, without running it)."""
+    cursor = ctx.conn.execute(f"SELECT * FROM ({sql}) LIMIT 0", params)
+    try:
+        return "subject_label" in (d[0] for d in cursor.description)
+    finally:
+        cursor.close()
+
+
+def _copy_sql(table: str, sql: str, labelled: bool) -> str:
+    if labelled:
+        return _COPY_FOUND.format(table=table, label="found.subject_label", labelled=_LABELLED, sql=sql)
+    return _COPY_FOUND.format(table=table, label=_subject_label(), labelled="", sql=sql)
+
+
 def copy_found(ctx: Context, spec: CheckSpec, table: str) -> None:
     """Run one check and copy its rows into ``table``: a query's rows inside SQLite; a check
     that returns ``Found`` objects instead has them inserted one by one."""
@@ -85,11 +107,11 @@ def copy_found(ctx: Context, spec: CheckSpec, table: str) -> None:
     check = {"check_code": spec.code, "check_family": spec.family, "check_severity": spec.severity}
     try:
         if isinstance(found, FoundQuery):
-            sql = _COPY_FOUND.format(table=table, label=_subject_label(), sql=compile_messages(found.sql))
-            ctx.conn.execute(sql, {**found.params, **check})
+            sql = compile_messages(found.sql)
+            ctx.conn.execute(_copy_sql(table, sql, _labelled(ctx, sql, found.params)), {**found.params, **check})
         else:
             rows = [{**_found_row(spec, item), **check} for item in found]  # all of them before the first insert
-            ctx.conn.executemany(_COPY_FOUND.format(table=table, label=_subject_label(), sql=_ONE_FOUND), rows)
+            ctx.conn.executemany(_copy_sql(table, _ONE_FOUND, labelled=False), rows)
     except sqlite3.IntegrityError as error:
         if "CHECK" in str(error):
             raise ValueError(f"check {spec.code} found a row a finding may not have ({error})") from error

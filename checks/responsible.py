@@ -135,7 +135,7 @@ def indicator_check(row: IndicatorThreshold) -> CheckFunction:
             f"""
             WITH cp AS MATERIALIZED (
               SELECT key AS country, value ->> '$[0]' AS text, value ->> '$[1]' AS members FROM json_each(:parts))
-            SELECT 'institutions' AS subject_table, p.institution AS subject_id,
+            SELECT 'institutions' AS subject_table, p.institution AS subject_id, p.name AS subject_label,
                    CASE WHEN {_BY_PYTHON}
                         THEN registry_message(:message, 'partner', p.name, 'country', {_COUNTRY_NAME}, {row.message_values})
                         ELSE {compiled_message(text, ":message", values)} END AS message,
@@ -183,7 +183,7 @@ def eu_restrictive_measures(ctx: Context):
                  min(source) AS source, max(year) AS year
           FROM eu_restrictive_measures GROUP BY country
         )
-        SELECT 'institutions' AS subject_table, p.institution AS subject_id,
+        SELECT 'institutions' AS subject_table, p.institution AS subject_id, p.name AS subject_label,
                registry_message('{{partner}} is in {{country}}, under EU restrictive measures ({{measures}}).', 'partner', p.name,
                                 'country', {_COUNTRY_NAME}, 'measures', m.kinds) AS message,
                json_object('country', p.country, 'measures', json(m.listed), 'source', m.source,
@@ -219,7 +219,7 @@ def state_controlled_partner_sectoral(ctx: Context):
     return ctx.found(
         _SECTORAL
         + f"""
-        SELECT 'institutions' AS subject_table, p.institution AS subject_id,
+        SELECT 'institutions' AS subject_table, p.institution AS subject_id, p.name AS subject_label,
                registry_message(CASE WHEN s.controlling_body IS NOT NULL
                  THEN '{{partner}} ({{kind}}) in {{country}} is state-controlled by {{body}}, and the country is under EU sectoral measures ({{regimes}}).'
                  ELSE '{{partner}} ({{kind}}) in {{country}} is state-controlled, and the country is under EU sectoral measures ({{regimes}}).' END,
@@ -258,7 +258,7 @@ def state_control_unknown_sectoral(ctx: Context):
     return ctx.found(
         _SECTORAL
         + f"""
-        SELECT 'institutions' AS subject_table, p.institution AS subject_id,
+        SELECT 'institutions' AS subject_table, p.institution AS subject_id, p.name AS subject_label,
                registry_message('{{partner}} ({{kind}}) is in {{country}}, under EU sectoral measures ({{regimes}}), '
                                 || 'and whether it is state-controlled is not recorded.',
                                 'partner', p.name, 'kind', p.kind, 'country', {_COUNTRY_NAME}, 'regimes', m.regimes) AS message,
@@ -329,7 +329,7 @@ def sensitive_subject_high_risk(ctx: Context):
           LEFT JOIN code_hits c ON c.agreement = r.agreement LEFT JOIN word_hits w ON w.agreement = r.agreement
           WHERE c.codes IS NOT NULL OR w.words IS NOT NULL
         )
-        SELECT 'agreements' AS subject_table, a.id AS subject_id,
+        SELECT 'agreements' AS subject_table, a.id AS subject_id, a.title AS subject_label,
                registry_message('Agreement "{title}" with {partners} (high-risk country) covers sensitive subjects ({subjects}) '
                                 || 'and no review records an export-control assessment.', 'title', a.title,
                       'partners', (SELECT group_concat(DISTINCT r.institution || ', ' || r.country) FROM risky r WHERE r.agreement = a.id),
@@ -385,7 +385,7 @@ def personal_data_no_adequacy(ctx: Context):
     return ctx.found(
         _PERSONAL_DATA
         + """
-        SELECT 'agreements' AS subject_table, d.agreement AS subject_id,
+        SELECT 'agreements' AS subject_table, d.agreement AS subject_id, d.title AS subject_label,
                registry_message('Agreement "{title}" moves personal data to {destinations}, with no GDPR adequacy decision.',
                       'title', d.title, 'destinations', group_concat(d.institution || ' (' || d.country || ')', ', ')) AS message,
                json_object('destinations', json_group_array(json_object('institution', d.institution, 'country', d.country)),
@@ -417,7 +417,7 @@ def personal_data_partial_adequacy(ctx: Context):
     return ctx.found(
         _PERSONAL_DATA
         + """
-        SELECT 'agreements' AS subject_table, d.agreement AS subject_id,
+        SELECT 'agreements' AS subject_table, d.agreement AS subject_id, d.title AS subject_label,
                registry_message('Agreement "{title}" moves personal data to {destinations}, where the adequacy decision is partial ({scope}).',
                       'title', d.title, 'destinations', group_concat(d.institution || ' (' || d.country || ')', ', '),
                       'scope', group_concat(DISTINCT d.scope_note)) AS message,
@@ -483,7 +483,7 @@ def review_missing_or_overdue(ctx: Context):
                  END AS problem
           FROM latest l LEFT JOIN reviews v ON v.id = l.review
         )
-        SELECT 'agreements' AS subject_table, s.agreement AS subject_id,
+        SELECT 'agreements' AS subject_table, s.agreement AS subject_id, s.title AS subject_label,
                registry_message('Active agreement "{title}" has partners in risk countries without a current approved review: {partners}.',
                       'title', s.title,
                       'partners', group_concat(s.institution || ' (' || s.country || ', ' || s.tier || ' risk): ' || s.problem, '; '))
@@ -517,7 +517,7 @@ def no_exit_clause(ctx: Context):
     suspend or leave the cooperation. Record the clause, or renegotiate at renewal."""
     return ctx.found(
         """
-        SELECT 'agreements' AS subject_table, a.id AS subject_id,
+        SELECT 'agreements' AS subject_table, a.id AS subject_id, a.title AS subject_label,
                registry_message('Agreement "{title}" records neither an exit clause nor a notice period.', 'title', a.title) AS message,
                json_object('exit_clause', a.exit_clause, 'notice_months', a.notice_months, 'status', a.status) AS evidence
         FROM agreements a
@@ -563,7 +563,7 @@ def equitable_terms_missing(ctx: Context):
             AND NOT EXISTS (SELECT 1 FROM reviews v WHERE v.equitable_terms = 'yes'
                             AND (v.agreement = a.id OR v.institution = i.id))
         )
-        SELECT 'agreements' AS subject_table, agreement AS subject_id,
+        SELECT 'agreements' AS subject_table, agreement AS subject_id, title AS subject_label,
                registry_message('Agreement "{title}" with {partners} records no equitable-partnership terms.', 'title', title,
                       'partners', group_concat(institution || ' (' || name || CASE WHEN least_developed THEN ', least developed' ELSE '' END
                                    || ', ' || replace(income_level, '_', ' ') || ' income)', '; ')) AS message,

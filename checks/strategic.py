@@ -47,7 +47,7 @@ def agreement_unused(ctx: Context):
           WHERE a.status = 'active' AND a.kind IN (SELECT value FROM json_each(:kinds))
             AND (coalesce(a.starts_on, a.signed_on) IS NULL OR coalesce(a.starts_on, a.signed_on) < printf('%04d-%02d-01', :first, :month))
         )
-        SELECT 'agreements' AS subject_table, a.id AS subject_id,
+        SELECT 'agreements' AS subject_table, a.id AS subject_id, a.title AS subject_label,
                registry_message(CASE WHEN u.last_used IS NULL
                  THEN 'Agreement "{title}" recorded no mobility in the last {years} academic years ({first} to {last}); none was ever recorded.'
                  ELSE 'Agreement "{title}" recorded no mobility in the last {years} academic years ({first} to {last}); last used {last_used}.'
@@ -151,7 +151,7 @@ def places_overused(ctx: Context):
           FROM mobility_flows f
           WHERE CAST(substr(f.academic_year, 1, 4) AS INTEGER) BETWEEN :first AND :last
         )
-        SELECT 'agreements' AS subject_table, u.agreement AS subject_id,
+        SELECT 'agreements' AS subject_table, u.agreement AS subject_id, a.title AS subject_label,
                registry_message('Agreement "{title}" used more places than agreed: {overuse}.', 'title', a.title,
                       'overuse', group_concat(printf('%s %s %s: %d of %d', u.academic_year, u.direction,
                                           replace(u.category, '_', ' '), u.participants, u.places), '; ')) AS message,
@@ -184,7 +184,7 @@ def ending_without_renewal(ctx: Context):
     renew, and record the draft."""
     return ctx.found(
         """
-        SELECT 'agreements' AS subject_table, a.id AS subject_id,
+        SELECT 'agreements' AS subject_table, a.id AS subject_id, a.title AS subject_label,
                registry_message('Agreement "{title}" ends on {date} (in {days} days) and no renewal is under way.',
                                 'title', a.title, 'date', a.ends_on,
                                 'days', CAST(julianday(a.ends_on) - julianday(:today) AS INTEGER)) AS message,
@@ -220,7 +220,7 @@ def past_end_still_active(ctx: Context):
     exist."""
     return ctx.found(
         """
-        SELECT 'agreements' AS subject_table, a.id AS subject_id,
+        SELECT 'agreements' AS subject_table, a.id AS subject_id, a.title AS subject_label,
                registry_message('Agreement "{title}" ended on {date} ({days} days ago) but is still marked active.',
                                 'title', a.title, 'date', a.ends_on,
                                 'days', CAST(julianday(:today) - julianday(a.ends_on) AS INTEGER)) AS message,

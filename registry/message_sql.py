@@ -7,13 +7,16 @@ time, two million times at a million agreements. A call whose template is a stri
 are then read twice) with plain ``{name}`` fields, and whose names are string literals, is
 rewritten here, once per query, into
 
-    json_array('registry_message', <English text>, json_object('template', T, 'values', json_object(...)))
+    char(30) || json_object('template', T, 'values', json_object(...)) || char(31) || <English text>
 
 where the English text is the template's literal parts and its values joined by ``||``, and
 ``checks.found`` reads the text and the evidence's template and values out of it, all in
-SQLite. The text is the same as ``registry.i18n`` renders (a NULL is empty, a whole number
-its digits); a row whose values hold a REAL or a BLOB, which SQLite writes otherwise than
-Python does, takes the Python function after all. Any other call (a template given as a
+SQLite. Not a JSON array: the text is cut off behind the separator without being parsed (or
+escaped) at all, and only the template's JSON is parsed, once. JSON escapes every control
+character, so the first char(31) in such a message is the separator. The text is the same
+as ``registry.i18n`` renders (a NULL is empty, a whole number its digits); a row whose values
+hold a REAL or a BLOB, which SQLite writes otherwise than Python does, takes the Python
+function after all. Any other call (a template given as a
 parameter, a format spec, a value that mentions a JSON function, whose JSON subtype SQLite
 would keep) is left as it is.
 """
@@ -26,10 +29,10 @@ from collections.abc import Iterator
 
 from registry.i18n import template_fields
 
-COMPILED_MARK = "registry_message"
-"""The first element of a compiled message's JSON array."""
-COMPILED_PREFIX = f'["{COMPILED_MARK}",'
-"""How a compiled message's JSON begins (``json_array`` writes no spaces)."""
+COMPILED_MARK = "\x1e"
+"""How a compiled message begins (ASCII's record separator)."""
+COMPILED_SPLIT = "\x1f"
+"""What follows a compiled message's template and values (ASCII's unit separator), before its text."""
 
 _CALL = re.compile(r"\bregistry_message\s*\(", re.IGNORECASE)
 _LITERAL = re.compile(r"'((?:[^']|'')*)'")
@@ -211,7 +214,8 @@ def _never_real(value: str) -> bool:
 def compiled_message(text: str, template: str, values: str) -> str:
     """SQL for a message made in SQLite, as ``checks.found`` reads it: SQL for its English
     text, its template and its values (a JSON object)."""
-    return f"json_array({quote(COMPILED_MARK)}, {text}, json_object('template', {template}, 'values', {values}))"
+    return (f"(char({ord(COMPILED_MARK)}) || json_object('template', {template}, 'values', {values}) "
+            f"|| char({ord(COMPILED_SPLIT)}) || {text})")
 
 
 def _text(template: str, by_name: dict[str, str]) -> str | None:

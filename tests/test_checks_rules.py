@@ -23,6 +23,7 @@ from registry.models.action_plan import (
     ProgrammeComponent,
     TeacherMobilityPartner,
 )
+from registry.models import by_table
 from registry.models.core import Agreement, Institution, Membership, MobilityFlow, Network, Programme, Review
 from registry.models.diligence import (
     CountryClassification,
@@ -357,6 +358,16 @@ def found_subjects(db, code):
     return {f["subject_id"] for f in result.findings}, result
 
 
+def subject_label(db, finding) -> str | None:
+    """The label of a finding's subject, looked up in its table as the model names it."""
+    column = by_table()[finding["subject_table"]].label_column
+    if column is None:
+        return None
+    row = db.conn.execute(f'SELECT "{column}" FROM "{finding["subject_table"]}" WHERE id = ?',
+                          [finding["subject_id"]]).fetchone()
+    return row[0] if row else None
+
+
 def test_every_check_here_has_a_case():
     mine = {spec.code for spec in all_checks() if spec.module in MY_MODULES}
     assert mine == set(CASES)
@@ -369,6 +380,7 @@ def test_check_finds_what_it_must_and_nothing_else(code, template, tmp_path):
     assert found == expected
     for finding in result.findings:
         assert finding["code"] == code and finding["message"] and finding["evidence"]
+        assert finding["subject_label"] == subject_label(result.db, finding)  # the check's own label, if it gives one
     nothing, _ = found_subjects(registry_with(template, tmp_path, "clean", clean), code)
     assert nothing == set()
 

@@ -68,6 +68,8 @@ def test_dq30_finds_each_v7_gap_and_only_on_live_erasmus_agreements(db):
     assert gaps["no-places"] == ["academic years missing", "institution without SCHAC code", "no mobilities per year"]
     assert gaps["traineeship"] == ["institution without SCHAC code"]
     assert "is not ready for IIA v7: ISCED-F code not four digits" in found["three-digit-isced"]["message"]
+    titles = dict(db.execute("SELECT id, title FROM agreements").fetchall())
+    assert {key: row["subject_label"] for key, row in found.items()} == {key: titles[key] for key in found}
 
 
 def test_dq31_silent_after_approval_and_an_identical_reimport(db):
