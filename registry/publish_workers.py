@@ -77,7 +77,7 @@ class SearchRanges:
 
     def __init__(self, bounds: list[int]):
         edges: list[int | None] = [None, *bounds, None]
-        self._ranges = deque(zip(edges[:-1], edges[1:]))
+        self._ranges = deque(zip(edges[:-1], edges[1:], strict=True))
         self._lock = threading.Lock()
 
     def take_low(self) -> tuple[int | None, int | None] | None:

@@ -17,13 +17,13 @@ from conftest import new_registry
 from checks.registry import all_checks
 from checks.run import run_checks
 from registry import db as store
+from registry.models import by_table
 from registry.models.action_plan import (
     AgreementSdg,
     NetworkActivity,
     ProgrammeComponent,
     TeacherMobilityPartner,
 )
-from registry.models import by_table
 from registry.models.core import Agreement, Institution, Membership, MobilityFlow, Network, Programme, Review
 from registry.models.diligence import (
     CountryClassification,
