@@ -29,12 +29,17 @@ def _findings(result: RunResult, lang: str, *, parse_evidence: bool = False) -> 
         yield finding
 
 
+def _by_severity(counts: dict[str, int]) -> str:
+    """'2 high, 0 medium, ...': the open findings per severity, most severe first (both reports' head)."""
+    return ", ".join(f"{counts[s]} {s}" for s in _SEVERITIES)
+
+
 def write_text(result: RunResult, out: TextIO, lang: str = i18n.DEFAULT_LANGUAGE) -> None:
     summary = result.summary()
     counts = summary["by_severity"]
     out.write(
         f"{result.run_id}: {len(result.checks)} checks as of {result.as_of}, {summary['open']} open findings "
-        f"({', '.join(f'{counts[s]} {s}' for s in _SEVERITIES)}; {summary['waived']} waived), "
+        f"({_by_severity(counts)}; {summary['waived']} waived), "
         f"{result.new} new, {result.resolved} resolved, {result.seconds:.2f} s\n"
     )
     _write_grouped(result, out, lang, lambda severity: f"\n{severity.upper()} ({counts[severity]})\n",
@@ -76,7 +81,7 @@ def write_markdown(result: RunResult, out: TextIO, lang: str = i18n.DEFAULT_LANG
     out.write(
         f"# Check run {result.run_id}\n\n"
         f"As of {result.as_of}: {len(result.checks)} checks, {summary['open']} open findings "
-        f"({', '.join(f'{counts[s]} {s}' for s in _SEVERITIES)}), {result.new} new, {result.resolved} resolved.\n"
+        f"({_by_severity(counts)}), {result.new} new, {result.resolved} resolved.\n"
     )
     _write_grouped(
         result, out, lang,
