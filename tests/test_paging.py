@@ -112,35 +112,3 @@ def test_markdown_cells_are_not_rendered_but_the_dashboards_keep_their_markdown(
     assert response.status_code == 200
     assert not [impl for impl in pm.hook.render_cell.get_hookimpls() if impl.plugin_name == "render_markdown"]
     assert pm.get_plugin("render_markdown") is not None
-
-
-def test_cells_render_as_through_pluggy(registry):
-    """registry_pages.CellHooks calls the render_cell hooks itself, for speed: every page renders
-    byte for byte as it does when pluggy calls them, in both languages."""
-    from datasette.plugins import pm
-
-    from registry import faces
-
-    pages = ["/registry/expiring?months=240", "/registry/expiring?months=240&_lang=sv", "/registry/unused_agreements",
-             "/registry/agreement_overview", "/registry/agreements?_lang=sv", "/registry/partners_by_network?network=u21"]
-
-    async def render() -> list[str]:
-        datasette = faces.internal_face(registry, auth=False).datasette()
-        await datasette.invoke_startup()
-
-        async def text(page: str) -> str:  # less the time the queries took, which differs from run to run
-            return re.sub(r"(Queries took|Frågorna tog) [0-9.,\xa0]+ ms", "", (await datasette.client.get(page)).text)
-
-        ours = [await text(page) for page in pages]
-        direct = pm.hook.render_cell
-        # Datasette loads the plugin from its folder: another module than registry.plugins.registry_pages
-        assert type(direct).__name__ == "CellHooks" and direct.get_hookimpls()
-        pm.hook.render_cell = direct.by_pluggy
-        try:
-            theirs = [await text(page) for page in pages]
-        finally:
-            pm.hook.render_cell = direct
-        assert all("<td" in text for text in ours)
-        return [page for page, mine, pluggy in zip(pages, ours, theirs, strict=True) if mine != pluggy]
-
-    assert asyncio.run(render()) == []

@@ -166,56 +166,15 @@ def startup(datasette):
     skip_markdown_cells()
 
 
-class CellHooks:
-    """``pm.hook.render_cell`` called as pluggy calls it (every implementation, the last registered
-    first; a list of the answers that are not None), without pluggy's work around each call (its
-    checks of the arguments, copies and filtering of the list of implementations): a cell costs
-    3.1-3.5 us against 5.3 us through pluggy with the registry's three hooks, and Datasette asks for
-    every cell of every page (400 cells a 50-row list): the long canned lists at 200,000 agreements
-    took 10-20 % less CPU a request (benchmarks/page_cpu.py). ``leave_out``: plugins whose hook is not called.
-    Implementations registered or removed later are followed; while one is a wrapper, each call is
-    pluggy's (``by_pluggy``, the same hook less ``leave_out``)."""
-
-    def __init__(self, hook, leave_out=()):
-        self.hook, self.leave_out = hook, tuple(leave_out)
-        self.by_pluggy = pm.subset_hook_caller(hook.name, remove_plugins=self.leave_out) if self.leave_out else hook
-        self._registered: list = []
-        self._calls: list = []
-        self._wrapped = False
-
-    def get_hookimpls(self) -> list:
-        return [impl for impl in self.hook.get_hookimpls() if impl.plugin not in self.leave_out]
-
-    def __getattr__(self, name: str):  # name, spec ...: asked by pluggy's and Datasette's listings of hooks
-        return getattr(self.hook, name)
-
-    def __call__(self, **kwargs):
-        registered = self.hook.get_hookimpls()
-        if registered != self._registered:
-            self._registered = registered
-            kept = [impl for impl in registered if impl.plugin not in self.leave_out]
-            self._wrapped = any(impl.hookwrapper or impl.wrapper for impl in kept)
-            self._calls = [(impl.function, impl.argnames) for impl in reversed(kept)]
-        if self._wrapped:
-            return self.by_pluggy(**kwargs)
-        answers = []
-        for function, names in self._calls:
-            answer = function(*[kwargs[name] for name in names])
-            if answer is not None:
-                answers.append(answer)
-        return answers
-
-
 def skip_markdown_cells() -> None:
     """datasette-render-markdown is installed for the dashboards' markdown panels (its template
     function). Its render_cell hook renders columns named ``*_markdown``, and no column of the
     registry is one; yet to find that out it reads its plugin configuration, a deep merge of the
     whole metadata, for every cell of every page: a third of the time of a 50-row page. The
-    template function stays; that one hook goes (and the others are called by ``CellHooks``)."""
-    if type(pm.hook.render_cell).__name__ == CellHooks.__name__:  # installed (by this module or another copy of it)
-        return
+    template function stays; that one hook goes."""
     plugin = pm.get_plugin("render_markdown")
-    pm.hook.render_cell = CellHooks(pm.hook.render_cell, leave_out=[plugin] if plugin is not None else [])
+    if plugin is not None and any(impl.plugin is plugin for impl in pm.hook.render_cell.get_hookimpls()):
+        pm.hook.render_cell = pm.subset_hook_caller("render_cell", remove_plugins=[plugin])
 
 
 @hookimpl
