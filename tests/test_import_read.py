@@ -24,10 +24,13 @@ def test_cp1252_with_semicolons_and_a_quoted_newline():
     table = read_table(DATA / "avtal-cp1252.csv")
     assert (table.encoding, table.delimiter) == ("cp1252", ";")
     assert table.headers[0] == "Partneruniversitet" and table.headers[7] == "Lärarutbyte"
-    assert table.rows[0].cells[0] == "Københavns Universitet"
-    lmu = table.rows[2]
+    assert list(table.rows)[0].cells[0] == "Københavns Universitet"
+    lmu = list(table.rows)[2]
     assert lmu.cells[-1] == "Fiktivt exempel,\r\nmed radbrytning"
     assert [row.line for row in table.rows] == [2, 3, 4, 6, 7]  # the quoted newline takes a line
+    assert [row.line for row in table.rows[:2]] == [2, 3]
+    with pytest.raises(TypeError, match="only rows"):  # one row by position would read the file again each time
+        table.rows[1]
 
 
 @pytest.mark.parametrize("encoding, expected", [("utf-8", "utf-8"), ("utf-8-sig", "utf-8-sig"), ("cp1252", "cp1252")])
@@ -36,7 +39,7 @@ def test_encodings_are_detected(tmp_path, encoding, expected):
     table = read_table(path)
     assert table.encoding == expected
     assert table.headers == ["Partner", "Land", "Avtalstyp", "Giltigt från"]  # no BOM left on the first header
-    assert table.rows[0].cells[0] == "Göteborgs universitet"
+    assert list(table.rows)[0].cells[0] == "Göteborgs universitet"
 
 
 @pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
@@ -45,12 +48,12 @@ def test_delimiters_are_detected(tmp_path, delimiter):
     text = "\n".join(delimiter.join(f'"{cell}"' if any(d in cell for d in ",;\t|") else cell for cell in row) for row in rows)
     table = read_table(write(tmp_path, text + "\n"))
     assert table.delimiter == delimiter
-    assert table.rows[0].cells == ["University of Oslo", "NO", "a, b; c"]
+    assert list(table.rows)[0].cells == ["University of Oslo", "NO", "a, b; c"]
 
 
 def test_excels_sep_line_names_the_delimiter(tmp_path):
     table = read_table(write(tmp_path, "sep=;\npartner;notes\nLund University;a, b\n"))
-    assert (table.delimiter, table.headers, table.header_line, table.rows[0].line) == (";", ["partner", "notes"], 2, 3)
+    assert (table.delimiter, table.headers, table.header_line, list(table.rows)[0].line) == (";", ["partner", "notes"], 2, 3)
 
 
 def test_xlsx_first_sheet_or_the_named_one(tmp_path):
@@ -68,9 +71,9 @@ def test_xlsx_first_sheet_or_the_named_one(tmp_path):
     workbook.save(path)
     table = read_table(path)
     assert (table.format, table.sheet) == ("xlsx", "Avtal")
-    assert table.rows[0].cells == ["Universitetet i Oslo", "Norge", "2024-09-01", "3", "yes"]
-    assert table.rows[0].line == 2
-    assert read_table(path, sheet="Övrigt").rows[0].cells == ["Karolinska Institutet"]
+    assert list(table.rows)[0].cells == ["Universitetet i Oslo", "Norge", "2024-09-01", "3", "yes"]
+    assert list(table.rows)[0].line == 2
+    assert list(read_table(path, sheet="Övrigt").rows)[0].cells == ["Karolinska Institutet"]
     assert "no sheet 'Saknas'; the workbook has Avtal, Övrigt" in problem_of(lambda: read_table(path, sheet="Saknas"))
 
 

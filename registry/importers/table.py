@@ -51,8 +51,7 @@ Records = Callable[[], Iterator[tuple[int, list[str]]]]
 class Rows:
     """The non-blank rows of a table below its header, read from the file each time they are
     gone through, so that a file of any size is never held whole (issue 19). ``len`` is known
-    from the reading that checked the file; indexing and slicing from the start read as far
-    as they need."""
+    from the reading that checked the file; ``rows[:n]`` reads only as far as it needs."""
 
     def __init__(self, records: Records, *, after: int, count: int, skipped: frozenset[int] = frozenset()):
         self.records, self.after_line, self.count, self.skipped = records, after, count, skipped
@@ -65,17 +64,13 @@ class Rows:
     def __len__(self) -> int:
         return self.count
 
-    def __getitem__(self, index: int | slice) -> Any:
-        if isinstance(index, slice):
-            if index.start or index.step or index.stop is None or index.stop < 0:
-                raise IndexError("rows are read from the start: only rows[:n]")
-            return list(itertools.islice(self, index.stop))
-        if index < 0:
-            raise IndexError("rows are read from the start: no negative index")
-        found = next(itertools.islice(self, index, None), None)
-        if found is None:
-            raise IndexError(index)
-        return found
+    def __getitem__(self, index: slice) -> list[RawRow]:
+        """``rows[:n]``, the first n rows. A single row by position is not offered: each would
+        read the file from the start again, so a loop over positions would read it n times;
+        go through the rows instead."""
+        if not isinstance(index, slice) or index.start or index.step or index.stop is None or index.stop < 0:
+            raise TypeError("rows are read from the start: only rows[:n], or go through them")
+        return list(itertools.islice(self, index.stop))
 
     def below(self, line: int, dropped: int) -> Rows:
         """The rows below ``line`` (a header found lower down), ``dropped`` of these fewer."""
