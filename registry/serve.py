@@ -72,8 +72,9 @@ SERVING_SETTINGS: dict[str, Any] = {
     "sql_time_limit_ms": 3000,
     "facet_time_limit_ms": 500,
     # Facets are chosen in the metadata; suggesting more costs a query per column on every
-    # table page (0.5 s of a 0.55 s agreements page at 100,000 agreements).
-    "suggest_facets": "off",
+    # table page (0.5 s of a 0.55 s agreements page at 100,000 agreements). A bool: Datasette
+    # built in process (the workers) keeps a setting as given, and the string "off" is true.
+    "suggest_facets": False,
     # The registry's pages run queries of a few milliseconds, and handing each to a thread
     # and back costs more than it saves: with Datasette's 3 threads, 20 clients of a canned
     # query saw p99 340 ms, with the queries run on the server's own loop 110-150 ms, at

@@ -185,3 +185,15 @@ def test_a_kept_connection_is_closed_now_and_then_so_no_worker_keeps_them_all(se
     closing = [answer for answer in answers if answer.headers.get("connection") == "close"]
     # each worker closes every REBALANCE_EVERY-th of its own answers, whoever asked for the others
     assert 1 <= len(closing) <= len(answers) // REBALANCE_EVERY + WORKERS
+
+
+def test_every_worker_serves_with_the_faces_settings(server):
+    """Each worker builds its Datasette in process, where a setting is kept as given: the
+    settings must be of their own type there (``suggest_facets`` once came as the string "off",
+    which is true, and every table page then ran a query per column to suggest facets)."""
+    viewer = browser(server["base"])
+    assert viewer.login(EDITOR).status_code == 302
+    answers = until_every_worker(lambda: viewer.http.get("/-/settings.json"), "the settings")
+    assert {(a.json()["suggest_facets"], a.json()["facet_time_limit_ms"]) for a in answers} == {(False, 500)}
+    table = viewer.http.get("/registry/agreements.json?_extra=suggested_facets")
+    assert table.status_code == 200 and table.json().get("suggested_facets", []) == []
