@@ -16,10 +16,16 @@ import time
 from pathlib import Path
 
 import httpx
+import hypothesis
 import pytest
 
 from registry import clock
 from registry import db as store
+
+# Tests never depend on the machine's speed: hypothesis fails an example that takes over 200 ms
+# by default (its "deadline"), which a loaded two-core CI machine reaches; no test has one.
+hypothesis.settings.register_profile("registry", deadline=None)
+hypothesis.settings.load_profile("registry")
 
 # Tests never read the calendar: the registry's today (registry.clock) is this date for the
 # whole suite, servers and lane processes included. CI runs the suite once more with
