@@ -108,6 +108,14 @@ def test_a_write_to_a_file_opened_read_only_is_one_line(loaded):
     assert sqlite3.connect(uri, uri=True).execute("SELECT count(*) FROM agreements").fetchone()[0] == 2
 
 
+def test_an_in_memory_registry_has_no_read_only_uri(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # resolved, ':memory:' would have named a file here and opened it
+    for path in (":memory:", ""):
+        with pytest.raises(store.StoreError, match="in-memory registry has no file"):
+            store.read_only_uri(path)
+    assert list(tmp_path.iterdir()) == []
+
+
 def _can_mount_read_only() -> bool:
     if not shutil.which("unshare") or os.geteuid() != 0:
         return False

@@ -136,6 +136,8 @@ def read_only_uri(path: str | Path) -> str:
     """The URI that opens the file read-only: SQLite's mode=ro, or, for a write-ahead-logged file
     in a folder nobody may write to (a read-only file system), immutable=1: its -shm cannot be
     made there, and nobody can be writing to it either, so it is read as it is."""
+    if str(path) in ("", ":memory:"):  # resolved, it would name a file ':memory:' in the working folder
+        raise StoreError("an in-memory registry has no file to open read-only: give the registry's file")
     uri = f"file:{url_quote(str(Path(path).resolve()))}"
     probe = sqlite3.connect(f"{uri}?mode=ro", uri=True)
     try:
