@@ -43,7 +43,16 @@ from registry.identifier_index import (
 from registry.matching import Match, MatchOptions, NameIndex
 from registry.matching.identifiers import TypedIdentifier, embedded_identifiers, typed_identifier
 from registry.matching.match import FORMER_PENALTY
-from registry.matching.text import CITY_NAMES_FILE, GENERIC, STOPWORDS, exact_key, name_parts, tokens_of
+from registry.matching.text import (
+    CITY_NAMES_FILE,
+    GENERIC,
+    STOPWORDS,
+    exact_key,
+    fold_name,
+    levels,
+    name_parts,
+    tokens_of,
+)
 from registry.models import Institution, InstitutionName
 from registry.models.reference import normalized
 from registry.problems import Problem, ProblemsFound
@@ -54,6 +63,7 @@ from registry.text import fold, slugify, unique_id
 INVALID = "invalid"  # the status of a text that is no name, or too generic to be one institution's
 MARGIN = 0.06  # a probable match must lead the next candidate by this much to be accepted
 AMBIGUOUS_SHOWN = 10  # an ambiguous answer lists up to this many candidates: every one a person must weigh
+SOLE_HOLDER_FLOOR = 0.5  # how far a name must come for a word only one institution carries to decide
 
 
 @dataclass
@@ -354,6 +364,8 @@ class Resolver:
         status, reason = _decide(merged)
         if status == "ambiguous":
             status, reason = self._distinctive_alone(text, country, merged, status, reason)
+        if status != "matched" and country and self.reference is not None:
+            merged, status, reason = self._sole_holder(text, country, merged, status, reason)
         if status == "ambiguous":  # every candidate a person must choose between, with what sets them apart
             if len(merged) >= limit + 2:  # there may be more: look wider (a few names in a thousand)
                 merged = self._with_references(candidates, text, country, wide)
@@ -399,6 +411,28 @@ class Resolver:
         top.score, top.band = max(top.score, options.probable), "probable"
         top.reason += f"; the only institution in {country} with {name.strip()!r} in its name"
         return "matched", f"the only institution in {country} whose names have {name.strip()!r}, the rest of the name generic"
+
+    def _sole_holder(self, name: str, country: str, merged: list[Candidate], status: str,
+                     reason: str) -> tuple[list[Candidate], str, str]:
+        """'Stichting Codarts Hogeschool voor de Kunsten' (NL): a word of the name that one institution alone
+        carries, in the whole reference, in the given country, matches it where the rest of the name comes at
+        least half way (``SOLE_HOLDER_FLOOR``): a legal form, a kind or a field added, a word left out. Never over
+        another candidate that is probable, nor over an exact match of another's."""
+        found = self.reference.sole_holder(name, country)
+        if found is None or any(c.band == "probable" or c.exact for c in merged):
+            return merged, status, reason
+        entity_id, word = found
+        match = next((m for m in self.reference.match(name, country, AMBIGUOUS_SHOWN, include_below=True)
+                      if m.entity_id == entity_id), None)
+        if match is None or match.score < SOLE_HOLDER_FLOOR or _other_level(name, match.matched_name):
+            return merged, status, reason
+        top = self._from_reference(match)
+        if top is None or not top.usable or top.acronym:
+            return merged, status, reason
+        top.score, top.band = max(top.score, self.registry.options.probable), "probable"
+        top.reason += f"; the only institution with {word!r} in its names, in {country}"
+        rest = [c for c in merged if (c.reference_id, c.institution_id) != (top.reference_id, top.institution_id)]
+        return [top] + rest, *_decide([top] + rest)
 
     def _by_identifier(self, name: str, country: str | None, typed: TypedIdentifier, limit: int) -> Resolution:
         """An identifier is an exact key: it answers alone, and a name that only looks like one is
@@ -531,6 +565,13 @@ def not_a_name(name: str | None) -> str | None:
     if len(text) == 1:
         return "not a name: a single character"
     return None
+
+
+def _other_level(name: str, matched: str) -> bool:
+    """The typed name and the name matched say different levels of body: a lycée and a university, a hospital and a
+    college (a founder's name both carry does not make them one)."""
+    typed, theirs = levels(tokens_of(fold_name(name))), levels(tokens_of(fold_name(matched)))
+    return bool(typed and theirs and not typed & theirs)
 
 
 def _only_generic(name: str) -> bool:

@@ -354,3 +354,47 @@ def test_a_subtitle_or_the_state_prefix_is_not_the_name(registry, name, country,
 def test_aliases_that_name_a_place_or_a_system_are_left_out(registry, name, not_ror):
     best = resolve(registry, name).best
     assert best is None or best.reference_id != not_ror
+
+
+# A word of the typed name that one institution alone carries (a coined brand), with the country: whatever legal
+# form, kind or field the text adds. The names are invented forms, not the lists' own (those are indexed aliases).
+@pytest.mark.parametrize(("name", "country", "ror"), [
+    ("Stichting Codarts Hogeschool", "NL", "04vtvrr13"),
+    ("Università Pegaso Online S.r.l.", "IT", "03cxwg632"),
+    ("Stichting ArtEZ Academie", "NL", "05az93f25"),
+])
+def test_a_word_only_one_institution_carries_decides_with_the_country(registry, name, country, ror):
+    result = resolve(registry, name, country)
+    assert result.status == "matched", result.reason
+    assert result.best.reference_id == ror
+    assert "the only institution with" in result.best.reason
+
+
+@pytest.mark.parametrize(("name", "country"), [
+    ("Stichting Codarts Hogeschool", None),  # without the country: a question at most
+    ("Codarts Consulting B.V.", "NL"),  # a company built on the brand
+    ("Friends of ArtEZ", "NL"),
+    ("Lycée Pegaso", "IT"),  # a school before university is not the university
+    ("Università Pegaso Online S.r.l.", "ES"),  # the one holder is in another country
+])
+def test_a_word_only_one_institution_carries_is_not_enough_alone(registry, name, country):
+    result = resolve(registry, name, country)
+    assert result.status != "matched" or "the only institution with" not in result.best.reason, result.reason
+
+
+def test_levels_of_body_tell_a_school_from_a_university():
+    from registry.matching.text import levels, normalize
+
+    assert levels(normalize("Lycée Jean-Paul Quelqu'un").split()) == {"secondary"}
+    assert levels(normalize("Université de Nullepart").split()) == {"higher"}
+    assert levels(normalize("Szpital Wojewódzki").split()) == {"care"}
+    assert levels(normalize("Codarts").split()) == frozenset()
+
+
+def test_a_founders_name_shared_by_a_school_and_a_university_is_no_match():
+    from registry.resolve import _other_level
+
+    assert _other_level("Lycée Pegaso", "Pegaso University")
+    assert _other_level("Hospital Codarts", "Codarts Hogeschool")
+    assert not _other_level("Stichting Codarts Hogeschool", "Codarts")  # no kind on one side
+    assert not _other_level("Higher School of Nowhere", "Nowhere University")  # kinds of higher education
