@@ -29,7 +29,6 @@ from registry.matching.text import (
 )
 from registry.matching.words import CITY_DISCOUNT, _near_city, align, extra_cost, place_tail, token_similarity
 
-
 # A word of a typed name that one entity alone carries is that entity's only if it is this long: shorter words are
 # acronyms and syllables that other names share by chance.
 SOLE_WORD_LENGTH = 5
