@@ -64,6 +64,7 @@ INVALID = "invalid"  # the status of a text that is no name, or too generic to b
 MARGIN = 0.06  # a probable match must lead the next candidate by this much to be accepted
 AMBIGUOUS_SHOWN = 10  # an ambiguous answer lists up to this many candidates: every one a person must weigh
 SOLE_HOLDER_FLOOR = 0.5  # how far a name must come for a word only one institution carries to decide
+SOLE_HOLDER_FLOOR_WITHOUT_COUNTRY = 0.6  # the same where no country is given
 
 
 @dataclass
@@ -364,7 +365,7 @@ class Resolver:
         status, reason = _decide(merged)
         if status == "ambiguous":
             status, reason = self._distinctive_alone(text, country, merged, status, reason)
-        if status != "matched" and country and self.reference is not None:
+        if status != "matched" and self.reference is not None:
             merged, status, reason = self._sole_holder(text, country, merged, status, reason)
         if status == "ambiguous":  # every candidate a person must choose between, with what sets them apart
             if len(merged) >= limit + 2:  # there may be more: look wider (a few names in a thousand)
@@ -412,25 +413,27 @@ class Resolver:
         top.reason += f"; the only institution in {country} with {name.strip()!r} in its name"
         return "matched", f"the only institution in {country} whose names have {name.strip()!r}, the rest of the name generic"
 
-    def _sole_holder(self, name: str, country: str, merged: list[Candidate], status: str,
+    def _sole_holder(self, name: str, country: str | None, merged: list[Candidate], status: str,
                      reason: str) -> tuple[list[Candidate], str, str]:
         """'Stichting Codarts Hogeschool voor de Kunsten' (NL): a word of the name that one institution alone
-        carries, in the whole reference, in the given country, matches it where the rest of the name comes at
-        least half way (``SOLE_HOLDER_FLOOR``): a legal form, a kind or a field added, a word left out. Never over
-        another candidate that is probable, nor over an exact match of another's."""
+        carries in the whole reference (in the given country, if one is given) matches it where the rest of the
+        name comes at least half way (``SOLE_HOLDER_FLOOR``; further without a country): a legal form, a kind or a
+        field added, a word left out. Never over another candidate that is probable, nor over an exact match of
+        another's, nor where the two names say different levels of body (a lycée, a university)."""
         found = self.reference.sole_holder(name, country)
         if found is None or any(c.band == "probable" or c.exact for c in merged):
             return merged, status, reason
         entity_id, word = found
         match = next((m for m in self.reference.match(name, country, AMBIGUOUS_SHOWN, include_below=True)
                       if m.entity_id == entity_id), None)
-        if match is None or match.score < SOLE_HOLDER_FLOOR or _other_level(name, match.matched_name):
+        floor = SOLE_HOLDER_FLOOR if country else SOLE_HOLDER_FLOOR_WITHOUT_COUNTRY
+        if match is None or match.score < floor or _other_level(name, match.matched_name):
             return merged, status, reason
         top = self._from_reference(match)
         if top is None or not top.usable or top.acronym:
             return merged, status, reason
         top.score, top.band = max(top.score, self.registry.options.probable), "probable"
-        top.reason += f"; the only institution with {word!r} in its names, in {country}"
+        top.reason += f"; the only institution with {word!r} in its names" + (f", in {country}" if country else "")
         rest = [c for c in merged if (c.reference_id, c.institution_id) != (top.reference_id, top.institution_id)]
         return [top] + rest, *_decide([top] + rest)
 

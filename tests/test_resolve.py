@@ -356,8 +356,8 @@ def test_aliases_that_name_a_place_or_a_system_are_left_out(registry, name, not_
     assert best is None or best.reference_id != not_ror
 
 
-# A word of the typed name that one institution alone carries (a coined brand), with the country: whatever legal
-# form, kind or field the text adds. The names are invented forms, not the lists' own (those are indexed aliases).
+# A word of the typed name that one institution alone carries (a coined brand): whatever legal form, kind or field
+# the text adds. The names are invented forms, not the lists' own (those are indexed aliases).
 @pytest.mark.parametrize(("name", "country", "ror"), [
     ("Stichting Codarts Hogeschool", "NL", "04vtvrr13"),
     ("Università Pegaso Online S.r.l.", "IT", "03cxwg632"),
@@ -370,8 +370,13 @@ def test_a_word_only_one_institution_carries_decides_with_the_country(registry, 
     assert "the only institution with" in result.best.reason
 
 
+def test_without_the_country_a_word_only_one_institution_carries_needs_more_of_the_name(registry):
+    result = resolve(registry, "Stichting Codarts Hogeschool")  # 0.67 of the way: enough without a country
+    assert result.status == "matched" and result.best.reference_id == "04vtvrr13", result.reason
+
+
 @pytest.mark.parametrize(("name", "country"), [
-    ("Stichting Codarts Hogeschool", None),  # without the country: a question at most
+    ("Stichting ArtEZ Academie", None),  # without the country the name must come further (0.6)
     ("Codarts Consulting B.V.", "NL"),  # a company built on the brand
     ("Friends of ArtEZ", "NL"),
     ("Lycée Pegaso", "IT"),  # a school before university is not the university

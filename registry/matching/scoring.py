@@ -218,7 +218,7 @@ class IndexScoring(IndexState):
             explanation += f"; {' '.join(credited)} agree{'s' if len(credited) == 1 else ''} with its city, country or acronym"
         return self._make(query, name_id, score, aligned, explanation, penalties, options)
 
-    def sole_holder(self, name: str, country: str) -> tuple[str, str] | None:
+    def sole_holder(self, name: str, country: str | None) -> tuple[str, str] | None:
         """The entity of ``country`` that is the only one of the whole index to carry a word of the typed name, and
         that word: "Codarts" in "Stichting Codarts Hogeschool voor de Kunsten", "Kotelawala" in "Kotelawala Defence
         University". A coined brand or a founder's name tells a coordinator which school is meant, whatever legal
@@ -239,8 +239,8 @@ class IndexScoring(IndexState):
             if len(entities) != 1:
                 continue
             entity = next(iter(entities))
-            countries, regions = self.places_of(country)
-            if (self.entity_country[entity] != country or token in self.entity_city[entity] or token in countries
+            countries, regions = self.places_of(self.entity_country[entity])
+            if ((country and self.entity_country[entity] != country) or token in self.entity_city[entity] or token in countries
                     or token in regions):
                 continue
             holders.setdefault(entity, token)
