@@ -418,10 +418,12 @@ class Resolver:
         """'Stichting Codarts Hogeschool voor de Kunsten' (NL): a word of the name that one institution alone
         carries in the whole reference (in the given country, if one is given) matches it where the rest of the
         name comes at least half way (``SOLE_HOLDER_FLOOR``; further without a country): a legal form, a kind or a
-        field added, a word left out. Never over another candidate that is probable, nor over an exact match of
-        another's, nor where the two names say different levels of body (a lycée, a university)."""
+        field added, a word left out. Where probable candidates lacking the word come close, it decides between
+        them if its holder leads by its own score ("Akademia Sztuk Pięknych im. E. Gepperta we Wrocławiu": the
+        academies of fine arts of other cities lack 'gepperta'). Never over another's exact match that scores as high, nor where
+        the two names say different levels of body (a lycée, a university)."""
         found = self.reference.sole_holder(name, country)
-        if found is None or any(c.band == "probable" or c.exact for c in merged):
+        if found is None:
             return merged, status, reason
         entity_id, word = found
         match = next((m for m in self.reference.match(name, country, AMBIGUOUS_SHOWN, include_below=True)
@@ -432,9 +434,15 @@ class Resolver:
         top = self._from_reference(match)
         if top is None or not top.usable or top.acronym:
             return merged, status, reason
+        rest = [c for c in merged if (c.reference_id, c.institution_id) != (top.reference_id, top.institution_id)]
+        rivals = [c for c in rest if c.usable and c.band != "below"]
+        if any(c.score >= top.score and (c.exact or c.band == "probable") for c in rivals):
+            return merged, status, reason
+        leads = rivals and all(c.score < top.score for c in rivals)
         top.score, top.band = max(top.score, self.registry.options.probable), "probable"
         top.reason += f"; the only institution with {word!r} in its names" + (f", in {country}" if country else "")
-        rest = [c for c in merged if (c.reference_id, c.institution_id) != (top.reference_id, top.institution_id)]
+        if leads:
+            return [top] + rest, "matched", f"the only candidate with {word!r} in its names; {rivals[0].name} lacks it"
         return [top] + rest, *_decide([top] + rest)
 
     def _by_identifier(self, name: str, country: str | None, typed: TypedIdentifier, limit: int) -> Resolution:

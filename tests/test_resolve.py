@@ -395,11 +395,3 @@ def test_levels_of_body_tell_a_school_from_a_university():
     assert levels(normalize("Szpital Wojewódzki").split()) == {"care"}
     assert levels(normalize("Codarts").split()) == frozenset()
 
-
-def test_a_founders_name_shared_by_a_school_and_a_university_is_no_match():
-    from registry.resolve import _other_level
-
-    assert _other_level("Lycée Pegaso", "Pegaso University")
-    assert _other_level("Hospital Codarts", "Codarts Hogeschool")
-    assert not _other_level("Stichting Codarts Hogeschool", "Codarts")  # no kind on one side
-    assert not _other_level("Higher School of Nowhere", "Nowhere University")  # kinds of higher education
