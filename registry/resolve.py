@@ -65,6 +65,9 @@ MARGIN = 0.06  # a probable match must lead the next candidate by this much to b
 AMBIGUOUS_SHOWN = 10  # an ambiguous answer lists up to this many candidates: every one a person must weigh
 SOLE_HOLDER_FLOOR = 0.5  # how far a name must come for a word only one institution carries to decide
 SOLE_HOLDER_FLOOR_WITHOUT_COUNTRY = 0.6  # the same where no country is given
+SHORTENED_FLOOR = 0.8  # the one possible candidate with every typed word is the name written short from here
+# what keeps such a candidate a question: a typed word it lacks, another country, a part matched
+_NOT_SHORTENED = ("query words not in the name", "country", "matched the part", "a part of", "unit ignored")
 
 
 @dataclass
@@ -367,6 +370,8 @@ class Resolver:
             status, reason = self._distinctive_alone(text, country, merged, status, reason)
         if status != "matched" and self.reference is not None:
             merged, status, reason = self._sole_holder(text, country, merged, status, reason)
+        if status == "ambiguous" and country:
+            status, reason = _shortened(merged, status, reason)
         if status == "ambiguous":  # every candidate a person must choose between, with what sets them apart
             if len(merged) >= limit + 2:  # there may be more: look wider (a few names in a thousand)
                 merged = self._with_references(candidates, text, country, wide)
@@ -576,6 +581,24 @@ def not_a_name(name: str | None) -> str | None:
     if len(text) == 1:
         return "not a name: a single character"
     return None
+
+
+def _shortened(merged: list[Candidate], status: str, reason: str) -> tuple[str, str]:
+    """'Oslo School of Architecture' (NO) for the Oslo School of Architecture and Design: with the country, the one
+    candidate of the possible band, from ``SHORTENED_FLOOR``, that has every word of the text, read whole and in
+    the country given, is the name written short. A word of the text the name lacks, a part of the text or of the
+    name matched, a word set apart as a place read as a name word, or a second candidate keeps it a question."""
+    shown = [c for c in merged if c.band != "below" and c.usable]
+    top = merged[0] if merged else None
+    if top is None or shown != [top] or top.match is None or top.acronym or top.score < SHORTENED_FLOOR:
+        return status, reason
+    if any(p.startswith(_NOT_SHORTENED) or "written apart as a place" in p for p in top.match.penalties):
+        return status, reason
+    missing = next((p.partition(": ")[2] for p in top.match.penalties if p.startswith("name words not in the query")), "")
+    top.score, top.band = max(top.score, MatchOptions().probable), "probable"
+    top.reason += "; the name written short"
+    return "matched", "the only candidate, and it has every word of the text: the name written short" + (
+        f" (without {missing!r})" if missing else "")
 
 
 def _other_level(name: str, matched: str) -> bool:
