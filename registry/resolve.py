@@ -603,9 +603,11 @@ def _shortened(merged: list[Candidate], status: str, reason: str) -> tuple[str, 
 
 def _other_level(name: str, matched: str) -> bool:
     """The typed name and the name matched say different levels of body: a lycée and a university, a hospital and a
-    college (a founder's name both carry does not make them one)."""
+    college (a founder's name both carry does not make them one). A hospital named after its university ("Ain Shams
+    University Hospitals") is a hospital: where one side says hospital or clinic and the other does not, they
+    differ."""
     typed, theirs = levels(tokens_of(fold_name(name))), levels(tokens_of(fold_name(matched)))
-    return bool(typed and theirs and not typed & theirs)
+    return bool(typed and theirs and (not typed & theirs or ("care" in typed) != ("care" in theirs)))
 
 
 def _only_generic(name: str) -> bool:

@@ -63,5 +63,6 @@ def test_the_word_alone_is_not_enough(registry, name, country):
 def test_a_founders_name_shared_by_a_school_and_a_university_is_no_match():
     assert _other_level("Lycée Pegaso", "Pegaso University")
     assert _other_level("Hospital Codarts", "Codarts Hogeschool")
+    assert _other_level("Zentavia University Hospitals", "Zentavia University")  # the university's hospitals
     assert not _other_level("Stichting Codarts Hogeschool", "Codarts")  # no kind on one side
     assert not _other_level("Higher School of Nowhere", "Nowhere University")  # kinds of higher education

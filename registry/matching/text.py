@@ -209,7 +209,7 @@ _LEVELS = {**dict.fromkeys(["hospital", "clinic"], "care"),
 def levels(tokens: Iterable[str]) -> frozenset[str]:
     """The levels a name's words say it is: 'secondary', 'care', 'higher' (none where it says no kind). A school
     word with a secondary one ("Instituto de Enseñanza Secundaria") is the secondary school's."""
-    words = set(tokens)
+    words = {t.removesuffix("s") if t.removesuffix("s") in _LEVELS else t for t in tokens}  # "University Hospitals"
     if words & _SECONDARY:
         return frozenset(["secondary"])
     return frozenset(_LEVELS[t] for t in words if t in _LEVELS)
