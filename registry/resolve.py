@@ -427,11 +427,12 @@ class Resolver:
         them if its holder leads by its own score ("Akademia Sztuk Pięknych im. E. Gepperta we Wrocławiu": the
         academies of fine arts of other cities lack 'gepperta'). Never over another's exact match that scores as high, nor where
         the two names say different levels of body (a lycée, a university)."""
-        found = self.reference.sole_holder(name, country)
-        if found is None:
+        reference = self.reference
+        found = reference.sole_holder(name, country) if reference is not None else None
+        if reference is None or found is None:
             return merged, status, reason
         entity_id, word = found
-        match = next((m for m in self.reference.match(name, country, AMBIGUOUS_SHOWN, include_below=True)
+        match = next((m for m in reference.match(name, country, AMBIGUOUS_SHOWN, include_below=True)
                       if m.entity_id == entity_id), None)
         floor = SOLE_HOLDER_FLOOR if country else SOLE_HOLDER_FLOOR_WITHOUT_COUNTRY
         if match is None or match.score < floor or _other_level(name, match.matched_name):
