@@ -425,8 +425,8 @@ class Resolver:
         name comes at least half way (``SOLE_HOLDER_FLOOR``; further without a country): a legal form, a kind or a
         field added, a word left out. Where probable candidates lacking the word come close, it decides between
         them if its holder leads by its own score ("Akademia Sztuk Pięknych im. E. Gepperta we Wrocławiu": the
-        academies of fine arts of other cities lack 'gepperta'). Never over another's exact match that scores as high, nor where
-        the two names say different levels of body (a lycée, a university)."""
+        academies of fine arts of other cities lack 'gepperta'). Never over another's exact match that scores as
+        high, nor where the two names say different levels of body (a lycée, a university)."""
         reference = self.reference
         found = reference.sole_holder(name, country) if reference is not None else None
         if reference is None or found is None:
@@ -440,7 +440,8 @@ class Resolver:
         top = self._from_reference(match)
         if top is None or not top.usable or top.acronym:
             return merged, status, reason
-        rest = [c for c in merged if (c.reference_id, c.institution_id) != (top.reference_id, top.institution_id)]
+        rest = [c for c in merged if c.reference_id != top.reference_id  # the same, from the registry's own names too
+                and not (top.institution_id and c.institution_id == top.institution_id)]
         rivals = [c for c in rest if c.usable and c.band != "below"]
         if any(c.score >= top.score and (c.exact or c.band == "probable") for c in rivals):
             return merged, status, reason

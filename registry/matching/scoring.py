@@ -32,6 +32,7 @@ from registry.matching.words import CITY_DISCOUNT, _near_city, align, extra_cost
 # A word of a typed name that one entity alone carries is that entity's only if it is this long: shorter words are
 # acronyms and syllables that other names share by chance.
 SOLE_WORD_LENGTH = 5
+_KINDS = frozenset(CANONICAL.values())  # the one token each kind is read as
 
 
 class IndexScoring(IndexState):
@@ -227,13 +228,12 @@ class IndexScoring(IndexState):
         Where two such words name two entities, none; nor where a word makes the text another body's (a company,
         an alumni association: "Codarts Consulting")."""
         holders: dict[int, str] = {}
-        kinds = set(CANONICAL.values())
         typed = tokens_of(fold_name(name))
         if OTHER_BODY.difference(LEGAL_FORMS, WRAPPERS).intersection(typed):  # "Codarts Consulting", "Friends of ArtEZ"
             return None
         for token in typed:
             if (len(token) < SOLE_WORD_LENGTH or not token.isalpha() or token in STOPWORDS or token in GENERIC
-                    or token in QUALIFIERS or token in LEGAL_FORMS or token in WRAPPERS or token in kinds):
+                    or token in QUALIFIERS or token in LEGAL_FORMS or token in WRAPPERS or token in _KINDS):
                 continue
             entities = {self.name_entity[name_id] for name_id in self.postings.get(token, ())}
             if len(entities) != 1:
