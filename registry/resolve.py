@@ -43,7 +43,16 @@ from registry.identifier_index import (
 from registry.matching import Match, MatchOptions, NameIndex
 from registry.matching.identifiers import TypedIdentifier, embedded_identifiers, typed_identifier
 from registry.matching.match import FORMER_PENALTY
-from registry.matching.text import CITY_NAMES_FILE, GENERIC, STOPWORDS, exact_key, name_parts, tokens_of
+from registry.matching.text import (
+    CITY_NAMES_FILE,
+    GENERIC,
+    STOPWORDS,
+    exact_key,
+    fold_name,
+    levels,
+    name_parts,
+    tokens_of,
+)
 from registry.models import Institution, InstitutionName
 from registry.models.reference import normalized
 from registry.problems import Problem, ProblemsFound
@@ -54,6 +63,11 @@ from registry.text import fold, slugify, unique_id
 INVALID = "invalid"  # the status of a text that is no name, or too generic to be one institution's
 MARGIN = 0.06  # a probable match must lead the next candidate by this much to be accepted
 AMBIGUOUS_SHOWN = 10  # an ambiguous answer lists up to this many candidates: every one a person must weigh
+SOLE_HOLDER_FLOOR = 0.5  # how far a name must come for a word only one institution carries to decide
+SOLE_HOLDER_FLOOR_WITHOUT_COUNTRY = 0.6  # the same where no country is given
+SHORTENED_FLOOR = 0.8  # the one possible candidate with every typed word is the name written short from here
+# what keeps such a candidate a question: a typed word it lacks, another country, a part matched
+_NOT_SHORTENED = ("query words not in the name", "country", "matched the part", "a part of", "unit ignored")
 
 
 @dataclass
@@ -354,6 +368,10 @@ class Resolver:
         status, reason = _decide(merged)
         if status == "ambiguous":
             status, reason = self._distinctive_alone(text, country, merged, status, reason)
+        if status != "matched" and self.reference is not None:
+            merged, status, reason = self._sole_holder(text, country, merged, status, reason)
+        if status == "ambiguous" and country:
+            status, reason = _shortened(merged, status, reason)
         if status == "ambiguous":  # every candidate a person must choose between, with what sets them apart
             if len(merged) >= limit + 2:  # there may be more: look wider (a few names in a thousand)
                 merged = self._with_references(candidates, text, country, wide)
@@ -399,6 +417,40 @@ class Resolver:
         top.score, top.band = max(top.score, options.probable), "probable"
         top.reason += f"; the only institution in {country} with {name.strip()!r} in its name"
         return "matched", f"the only institution in {country} whose names have {name.strip()!r}, the rest of the name generic"
+
+    def _sole_holder(self, name: str, country: str | None, merged: list[Candidate], status: str,
+                     reason: str) -> tuple[list[Candidate], str, str]:
+        """'Stichting Codarts Hogeschool voor de Kunsten' (NL): a word of the name that one institution alone
+        carries in the whole reference (in the given country, if one is given) matches it where the rest of the
+        name comes at least half way (``SOLE_HOLDER_FLOOR``; further without a country): a legal form, a kind or a
+        field added, a word left out. Where probable candidates lacking the word come close, it decides between
+        them if its holder leads by its own score ("Akademia Sztuk Pięknych im. E. Gepperta we Wrocławiu": the
+        academies of fine arts of other cities lack 'gepperta'). Never over another's exact match that scores as
+        high, nor where the two names say different levels of body (a lycée, a university)."""
+        reference = self.reference
+        found = reference.sole_holder(name, country) if reference is not None else None
+        if reference is None or found is None:
+            return merged, status, reason
+        entity_id, word = found
+        match = next((m for m in reference.match(name, country, AMBIGUOUS_SHOWN, include_below=True)
+                      if m.entity_id == entity_id), None)
+        floor = SOLE_HOLDER_FLOOR if country else SOLE_HOLDER_FLOOR_WITHOUT_COUNTRY
+        if match is None or match.score < floor or _other_level(name, match.matched_name):
+            return merged, status, reason
+        top = self._from_reference(match)
+        if top is None or not top.usable or top.acronym:
+            return merged, status, reason
+        rest = [c for c in merged if c.reference_id != top.reference_id  # the same, from the registry's own names too
+                and not (top.institution_id and c.institution_id == top.institution_id)]
+        rivals = [c for c in rest if c.usable and c.band != "below"]
+        if any(c.score >= top.score and (c.exact or c.band == "probable") for c in rivals):
+            return merged, status, reason
+        leads = rivals and all(c.score < top.score for c in rivals)
+        top.score, top.band = max(top.score, self.registry.options.probable), "probable"
+        top.reason += f"; the only institution with {word!r} in its names" + (f", in {country}" if country else "")
+        if leads:
+            return [top] + rest, "matched", f"the only candidate with {word!r} in its names; {rivals[0].name} lacks it"
+        return [top] + rest, *_decide([top] + rest)
 
     def _by_identifier(self, name: str, country: str | None, typed: TypedIdentifier, limit: int) -> Resolution:
         """An identifier is an exact key: it answers alone, and a name that only looks like one is
@@ -531,6 +583,33 @@ def not_a_name(name: str | None) -> str | None:
     if len(text) == 1:
         return "not a name: a single character"
     return None
+
+
+def _shortened(merged: list[Candidate], status: str, reason: str) -> tuple[str, str]:
+    """'Oslo School of Architecture' (NO) for the Oslo School of Architecture and Design: with the country, the one
+    candidate of the possible band, from ``SHORTENED_FLOOR``, that has every word of the text, read whole and in
+    the country given, is the name written short. A word of the text the name lacks, a part of the text or of the
+    name matched, a word set apart as a place read as a name word, or a second candidate keeps it a question."""
+    shown = [c for c in merged if c.band != "below" and c.usable]
+    top = merged[0] if merged else None
+    if top is None or shown != [top] or top.match is None or top.acronym or top.score < SHORTENED_FLOOR:
+        return status, reason
+    if any(p.startswith(_NOT_SHORTENED) or "written apart as a place" in p for p in top.match.penalties):
+        return status, reason
+    missing = next((p.partition(": ")[2] for p in top.match.penalties if p.startswith("name words not in the query")), "")
+    top.score, top.band = max(top.score, MatchOptions().probable), "probable"
+    top.reason += "; the name written short"
+    return "matched", "the only candidate, and it has every word of the text: the name written short" + (
+        f" (without {missing!r})" if missing else "")
+
+
+def _other_level(name: str, matched: str) -> bool:
+    """The typed name and the name matched say different levels of body: a lycée and a university, a hospital and a
+    college (a founder's name both carry does not make them one). A hospital named after its university ("Ain Shams
+    University Hospitals") is a hospital: where one side says hospital or clinic and the other does not, they
+    differ."""
+    typed, theirs = levels(tokens_of(fold_name(name))), levels(tokens_of(fold_name(matched)))
+    return bool(typed and theirs and (not typed & theirs or ("care" in typed) != ("care" in theirs)))
 
 
 def _only_generic(name: str) -> bool:

@@ -354,3 +354,44 @@ def test_a_subtitle_or_the_state_prefix_is_not_the_name(registry, name, country,
 def test_aliases_that_name_a_place_or_a_system_are_left_out(registry, name, not_ror):
     best = resolve(registry, name).best
     assert best is None or best.reference_id != not_ror
+
+
+# A word of the typed name that one institution alone carries (a coined brand): whatever legal form, kind or field
+# the text adds. The names are invented forms, not the lists' own (those are indexed aliases).
+@pytest.mark.parametrize(("name", "country", "ror"), [
+    ("Stichting Codarts Hogeschool", "NL", "04vtvrr13"),
+    ("Università Pegaso Online S.r.l.", "IT", "03cxwg632"),
+    ("Stichting ArtEZ Academie", "NL", "05az93f25"),
+])
+def test_a_word_only_one_institution_carries_decides_with_the_country(registry, name, country, ror):
+    result = resolve(registry, name, country)
+    assert result.status == "matched", result.reason
+    assert result.best.reference_id == ror
+    assert "the only institution with" in result.best.reason
+
+
+def test_without_the_country_a_word_only_one_institution_carries_needs_more_of_the_name(registry):
+    result = resolve(registry, "Stichting Codarts Hogeschool")  # 0.67 of the way: enough without a country
+    assert result.status == "matched" and result.best.reference_id == "04vtvrr13", result.reason
+
+
+@pytest.mark.parametrize(("name", "country"), [
+    ("Stichting ArtEZ Academie", None),  # without the country the name must come further (0.6)
+    ("Codarts Consulting B.V.", "NL"),  # a company built on the brand
+    ("Friends of ArtEZ", "NL"),
+    ("Lycée Pegaso", "IT"),  # a school before university is not the university
+    ("Università Pegaso Online S.r.l.", "ES"),  # the one holder is in another country
+])
+def test_a_word_only_one_institution_carries_is_not_enough_alone(registry, name, country):
+    result = resolve(registry, name, country)
+    assert result.status != "matched" or "the only institution with" not in result.best.reason, result.reason
+
+
+def test_levels_of_body_tell_a_school_from_a_university():
+    from registry.matching.text import levels, normalize
+
+    assert levels(normalize("Lycée Jean-Paul Quelqu'un").split()) == {"secondary"}
+    assert levels(normalize("Université de Nullepart").split()) == {"higher"}
+    assert levels(normalize("Szpital Wojewódzki").split()) == {"care"}
+    assert levels(normalize("Codarts").split()) == frozenset()
+

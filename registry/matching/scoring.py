@@ -14,14 +14,25 @@ from registry.matching.match import (
 )
 from registry.matching.state import IndexState
 from registry.matching.text import (
+    CANONICAL,
     GENERIC,
     KIN_KINDS,
+    LEGAL_FORMS,
+    OTHER_BODY,
     QUALIFIERS,
     STOPWORDS,
+    WRAPPERS,
     exact_key,
+    fold_name,
     other_country,
+    tokens_of,
 )
 from registry.matching.words import CITY_DISCOUNT, _near_city, align, extra_cost, place_tail, token_similarity
+
+# A word of a typed name that one entity alone carries is that entity's only if it is this long: shorter words are
+# acronyms and syllables that other names share by chance.
+SOLE_WORD_LENGTH = 5
+_KINDS = frozenset(CANONICAL.values())  # the one token each kind is read as
 
 
 class IndexScoring(IndexState):
@@ -207,6 +218,36 @@ class IndexScoring(IndexState):
         if credited:
             explanation += f"; {' '.join(credited)} agree{'s' if len(credited) == 1 else ''} with its city, country or acronym"
         return self._make(query, name_id, score, aligned, explanation, penalties, options)
+
+    def sole_holder(self, name: str, country: str | None) -> tuple[str, str] | None:
+        """The entity of ``country`` that is the only one of the whole index to carry a word of the typed name, and
+        that word: "Codarts" in "Stichting Codarts Hogeschool voor de Kunsten", "Kotelawala" in "Kotelawala Defence
+        University". A coined brand or a founder's name tells a coordinator which school is meant, whatever legal
+        form, kind or field the text adds. Not a word of four letters or fewer, a kind, qualifier, legal form or
+        function word, nor a place of that entity (its city, region or country: a municipality shares them).
+        Where two such words name two entities, none; nor where a word makes the text another body's (a company,
+        an alumni association: "Codarts Consulting")."""
+        holders: dict[int, str] = {}
+        typed = tokens_of(fold_name(name))
+        if OTHER_BODY.difference(LEGAL_FORMS, WRAPPERS).intersection(typed):  # "Codarts Consulting", "Friends of ArtEZ"
+            return None
+        for token in typed:
+            if (len(token) < SOLE_WORD_LENGTH or not token.isalpha() or token in STOPWORDS or token in GENERIC
+                    or token in QUALIFIERS or token in LEGAL_FORMS or token in WRAPPERS or token in _KINDS):
+                continue
+            entities = {self.name_entity[name_id] for name_id in self.postings.get(token, ())}
+            if len(entities) != 1:
+                continue
+            entity = next(iter(entities))
+            countries, regions = self.places_of(self.entity_country[entity])
+            if ((country and self.entity_country[entity] != country) or token in self.entity_city[entity] or token in countries
+                    or token in regions):
+                continue
+            holders.setdefault(entity, token)
+        if len(holders) != 1:
+            return None
+        entity, token = next(iter(holders.items()))
+        return self.entity_ids[entity], token
 
     # -- adjustments ---------------------------------------------------------------------------
 

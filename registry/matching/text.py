@@ -196,6 +196,25 @@ def kind_typo(word: str) -> str | None:
     kinds = {CANONICAL.get(kind, kind) for kind in near}
     return min(near) if len(kinds) == 1 else None
 
+# What level of body a name says it is, coarsely: schools before university (a lycée, a Gymnasium), hospitals and
+# clinics, and places of higher education, whatever kind word each language uses for them. Two names of different
+# levels are two bodies even where a founder's name is the same ("Lycée Jean Moulin", "Université Jean Moulin").
+_SECONDARY = frozenset(["lycee", "liceo", "gymnasium", "gimnazjum", "gimnazija", "gymnazium", "gimnazium", "secundaria",
+                        "secondary", "highschool"])
+_LEVELS = {**dict.fromkeys(["hospital", "clinic"], "care"),
+           **dict.fromkeys(["university", "institute", "academy", "college", "polytechnic", "conservatory",
+                            "school", "university_of_applied_sciences"], "higher")}
+
+
+def levels(tokens: Iterable[str]) -> frozenset[str]:
+    """The levels a name's words say it is: 'secondary', 'care', 'higher' (none where it says no kind). A school
+    word with a secondary one ("Instituto de Enseñanza Secundaria") is the secondary school's."""
+    words = {t.removesuffix("s") if t.removesuffix("s") in _LEVELS else t for t in tokens}  # "University Hospitals"
+    if words & _SECONDARY:
+        return frozenset(["secondary"])
+    return frozenset(_LEVELS[t] for t in words if t in _LEVELS)
+
+
 # Words that carry (almost) no identity: function words of the languages partner names use.
 STOPWORDS = frozenset(
     [

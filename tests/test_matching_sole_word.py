@@ -1,0 +1,68 @@
+"""A word of a typed name that one institution alone carries (a coined brand) tells which it is, whatever legal
+form, kind or field the text adds; measured against an invented reference (no real institution or person)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import new_registry
+
+from registry import db as store
+from registry.reference import load_reference
+from registry.resolve import _other_level, resolve
+
+
+def _record(number: int, name: str, city: str, country: str = "SE") -> dict:
+    return {"id": f"https://ror.org/0test{number:04d}", "name": name, "country_code": country, "city": city,
+            "names": [{"value": name, "types": ["label", "ror_display"], "lang": "en"}],
+            "types": ["education"], "status": "active", "relationships": [], "links": []}
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("sole")
+    reference = folder / "reference.jsonl"
+    reference.write_text("\n".join(json.dumps(r) for r in [
+        _record(1, "Academy of Fine Arts in Ostby", "Ostby"),
+        _record(2, "Academy of Fine Arts in Vesterby", "Vesterby"),
+        _record(3, "Quillmark Academy of Fine Arts in Nordby", "Nordby"),
+        _record(4, "Zentavia Hogeschool", "Sudby", "NL"),
+        _record(5, "Lyndora University", "Ostby"),
+    ]))
+    db = store.connect(new_registry(folder / "registry.db"))
+    load_reference(db, reference, actor="test", progress=False)
+    yield db
+    db.conn.close()
+
+
+def test_a_legal_owners_name_with_the_brand_is_the_school(registry):
+    result = resolve(registry, "Stichting Zentavia Hogeschool Opleidingen", "NL")
+    assert result.status == "matched", result.reason
+    assert result.best.reference_id == "0test0004"
+    assert "the only institution with 'zentavia' in its names, in NL" in result.best.reason
+
+
+def test_the_word_decides_between_close_candidates_that_lack_it(registry):
+    result = resolve(registry, "Academy of Fine Arts, Quillmark", "SE")
+    assert result.status == "matched", result.reason
+    assert result.best.reference_id == "0test0003"
+    assert "Academy of Fine Arts in Ostby lacks it" in result.reason
+
+
+@pytest.mark.parametrize(("name", "country"), [
+    ("Zentavia Consulting B.V.", "NL"),  # a company built on the brand
+    ("Stichting Zentavia Hogeschool Opleidingen", "BE"),  # its one holder is in another country
+    ("Lycée Lyndora", "SE"),  # a school before university
+])
+def test_the_word_alone_is_not_enough(registry, name, country):
+    result = resolve(registry, name, country)
+    assert result.status != "matched" or "the only institution with" not in result.best.reason, result.reason
+
+
+def test_a_founders_name_shared_by_a_school_and_a_university_is_no_match():
+    assert _other_level("Lycée Pegaso", "Pegaso University")
+    assert _other_level("Hospital Codarts", "Codarts Hogeschool")
+    assert _other_level("Zentavia University Hospitals", "Zentavia University")  # the university's hospitals
+    assert not _other_level("Stichting Codarts Hogeschool", "Codarts")  # no kind on one side
+    assert not _other_level("Higher School of Nowhere", "Nowhere University")  # kinds of higher education
