@@ -359,7 +359,8 @@ def run_checks(
                     conn.execute(sql)
                 if rebuild:
                     timings["_indexes"], phase = time.perf_counter() - phase, time.perf_counter()
-                resolved = conn.execute(_RESOLVE, record.params).rowcount
+                # A first run inserted every finding there is, each last seen by this run: none to resolve.
+                resolved = 0 if fresh else conn.execute(_RESOLVE, record.params).rowcount
                 timings["_resolve"], phase = time.perf_counter() - phase, time.perf_counter()
                 found, new = record.found, record.new
                 refresh_waivers(db, today)
