@@ -252,10 +252,14 @@ _WAIVER_IN_FORCE = """(
   SELECT w.id FROM waivers w
   WHERE w.finding = findings.id AND w.granted_on <= :today AND w.until >= :today
   ORDER BY w.until DESC, w.id LIMIT 1)"""
-# Only findings that have a waiver, or had one, can change.
+# Only findings that have a waiver, or had one, can change: found by their indexes. Written as
+# an OR, SQLite read every finding (two million at a million agreements) to find the few; and
+# it searches the waiver index for ``waiver >= ''`` (every waiver is TEXT: the table is STRICT)
+# but not for ``IS NOT NULL``.
 _WAIVERS = f"""
 UPDATE findings SET waiver = {_WAIVER_IN_FORCE}
-WHERE (waiver IS NOT NULL OR id IN (SELECT finding FROM waivers)) AND waiver IS NOT {_WAIVER_IN_FORCE}
+WHERE id IN (SELECT f.id FROM findings f WHERE f.waiver >= '' UNION ALL SELECT finding FROM waivers)
+  AND waiver IS NOT {_WAIVER_IN_FORCE}
 """
 
 
