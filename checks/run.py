@@ -234,7 +234,6 @@ class _Recorder:
         return self.changed.get("insert", 0) + self.changed.get("reopen", 0)
 
 
-
 def _set_indexes_aside(conn) -> list[str]:
     """Drop the findings' secondary indexes and return the SQL that builds them again: a run
     that starts on an empty table (a first run) builds each once, in order, at its end, which
