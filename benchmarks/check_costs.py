@@ -3,16 +3,18 @@
     .venv/bin/python -m benchmarks.check_costs --db COPY.db [--only CODE ...]
 
 Works on ``--db`` itself (give it a copy: it commits the country tiers and, unless
-``--no-record``, fills ``findings``). One connection, no lanes, CPU seconds
-(``time.process_time``) of this process. For each check:
+``--no-record``, fills ``findings``). One connection with a run's page cache (``--cache-kib``)
+and SQLite's default TEMP store, no lanes; CPU seconds (``time.process_time``) of this
+process, so that two versions can be compared check by check. For each check:
 
 - ``query``: its query alone, counting the subjects (SQLite may leave unused columns out);
 - ``message``: the query with every column made (message and evidence summed in SQLite);
 - ``copy``: ``checks.found.copy_found`` into a TEMP table, as a run does (label, evidence, insert).
 
 Then, over all the findings, recording them as a first run does: the insert into an empty
-``findings`` with its secondary indexes set aside, and each index built again. Prints one JSON
-object per line.
+``findings`` with its secondary indexes set aside, each index built again, the commit and the
+WAL checkpoint after it (with their system CPU: mostly writing the pages, twice). Prints one
+JSON object per line; ``copy`` is each step's CPU seconds.
 """
 
 from __future__ import annotations
