@@ -65,6 +65,14 @@ BATCH_ROWS = 5_000
 # Reading the file through a memory map spares a copy of every page a check reads; SQLite caps
 # the size at its compile-time limit and only ever reads through the map.
 MMAP_BYTES = 1 << 31
+# The page cache of the run's connection and of each lane process (SQLite's default is 2 MB).
+# Recording puts each finding into the findings' indexes at the place its id, subject and
+# severity sort, all over a table of millions at a million agreements: with the default cache,
+# pages were written out to the WAL and read back again and again before the commit. A lane
+# sorts and groups with it too (SQLite's sorter spills to a file beyond the cache's size:
+# GDE02 alone at 200,000 agreements, 0.98 s of CPU with the default cache, 0.82 s with this).
+# SQLite takes the memory only as it is used.
+CACHE_KIB = 512 * 1024
 FOUND_TABLE = "run_found"  # a scratch file's table
 
 RunOne = Callable[[Context, CheckSpec, str], None]
@@ -72,6 +80,21 @@ RunOne = Callable[[Context, CheckSpec, str], None]
 
 def database_file(db: sqlite_utils.Database) -> str:
     return next((row[2] for row in db.conn.execute("PRAGMA database_list") if row[1] == "main"), "") or ""
+
+
+def temp_in_memory(conn) -> int | None:
+    """Keep the connection's TEMP tables and SQLite's other temporary B-trees in memory, and
+    return the setting before (to restore); None, and nothing changed, if the connection
+    already has TEMP tables, which changing the setting would drop, or is inside a transaction,
+    where SQLite refuses to change it. A run copies each check's findings into a TEMP table and
+    reads them back, and its checks materialize and group rows: in a file, each page of them
+    went through the file's own 2 MB cache and system calls (at 200,000 agreements, copying five
+    checks' 235,000 findings took 3.0 s of CPU in memory, 3.4-3.7 s in a file)."""
+    if conn.in_transaction or conn.execute("SELECT 1 FROM temp.sqlite_master LIMIT 1").fetchone():
+        return None
+    before = conn.execute("PRAGMA temp_store").fetchone()[0]
+    conn.execute("PRAGMA temp_store = MEMORY")
+    return before
 
 
 def _portable(spec: CheckSpec) -> bool:
@@ -411,6 +434,8 @@ def _serve(prefix: str, path: str, today: str, criteria_path: str, digest: str) 
         raise RuntimeError(f"{criteria_path} changed during the run")
     db = store.connect(path, create=False)
     db.conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
+    db.conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+    temp_in_memory(db.conn)
     ctx = Context(db, criteria, date.fromisoformat(today))
     files = 0
 

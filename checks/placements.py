@@ -191,7 +191,10 @@ def commitment_changed_after_allocation(ctx: Context):
         """
         WITH first_allocation AS (
           SELECT pp.round, min(c.id) AS change_id, min(c.changed_at) AS changed_at
-          FROM changes c
+          -- The audit log is the registry's largest table, with no index on table_name: read only
+          -- when there are periods to match (a one-row guard, CROSS JOINed first, or SQLite scans
+          -- every change and asks the guard for each)
+          FROM (SELECT 1 WHERE EXISTS (SELECT 1 FROM placement_periods)) CROSS JOIN changes c
           JOIN placement_periods pp ON pp.id = json_extract(c.after, '$.period')
           WHERE c.table_name = 'placement_allocations' AND c.operation = 'insert'
           GROUP BY pp.round
@@ -201,7 +204,7 @@ def commitment_changed_after_allocation(ctx: Context):
                  json_extract(coalesce(c.after, c.before), '$.period') AS period,
                  f.round, f.changed_at AS allocated_at, c.id, c.changed_at, c.operation, c.actor, c.source,
                  json_extract(c.before, '$.places') AS places_before, json_extract(c.after, '$.places') AS places_after
-          FROM changes c
+          FROM (SELECT 1 WHERE EXISTS (SELECT 1 FROM first_allocation)) CROSS JOIN changes c
           JOIN placement_periods pp ON pp.id = json_extract(coalesce(c.after, c.before), '$.period')
           JOIN first_allocation f ON f.round = pp.round
           WHERE c.table_name = 'round_offers' AND c.operation IN ('update', 'delete') AND c.id > f.change_id

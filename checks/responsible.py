@@ -553,8 +553,9 @@ def equitable_terms_missing(ctx: Context):
           JOIN institutions i ON i.id = p.institution AND i.is_home = 0
           JOIN country_classifications c ON c.country = i.country
           WHERE a.id IN (  -- the agreements with a partner in such a country, found from the few countries
+                  -- (CROSS JOIN: SQLite otherwise reads every institution and looks its country up)
                   SELECT pp.agreement FROM country_classifications pc
-                  JOIN institutions pi ON pi.country = pc.country
+                  CROSS JOIN institutions pi ON pi.country = pc.country
                   JOIN agreement_parties pp ON pp.institution = pi.id
                   WHERE (:ldc AND pc.least_developed = 1) OR pc.income_level IN (SELECT value FROM json_each(:incomes)))
             AND a.status IN (SELECT value FROM json_each(:live_statuses))

@@ -24,7 +24,7 @@ import sqlite_utils
 
 from checks.context import CRITERIA_FILE, Context, load_criteria
 from checks.found import copy_found, create_found_table
-from checks.lanes import MMAP_BYTES, Lanes, lane_count
+from checks.lanes import CACHE_KIB, MMAP_BYTES, Lanes, lane_count, temp_in_memory
 from checks.registry import SEVERITY_ORDER, CheckSpec, select
 from checks.risk import refresh_country_risk
 from registry import clock
@@ -234,13 +234,6 @@ class _Recorder:
         return self.changed.get("insert", 0) + self.changed.get("reopen", 0)
 
 
-# The run's page cache (SQLite's default is 2 MB). Recording puts each finding into the
-# findings' indexes at the place its id, subject and severity sort, all over a table of
-# millions at a million agreements: with the default cache, pages were written out to the WAL
-# and read back again and again before the commit. SQLite takes the memory only as it is used.
-CACHE_KIB = 512 * 1024
-
-
 def _set_indexes_aside(conn) -> list[str]:
     """Drop the findings' secondary indexes and return the SQL that builds them again: a run
     that starts on an empty table (a first run) builds each once, in order, at its end, which
@@ -258,10 +251,14 @@ _WAIVER_IN_FORCE = """(
   SELECT w.id FROM waivers w
   WHERE w.finding = findings.id AND w.granted_on <= :today AND w.until >= :today
   ORDER BY w.until DESC, w.id LIMIT 1)"""
-# Only findings that have a waiver, or had one, can change.
+# Only findings that have a waiver, or had one, can change: found by their indexes. Written as
+# an OR, SQLite read every finding (two million at a million agreements) to find the few; and
+# it searches the waiver index for ``waiver >= ''`` (every waiver is TEXT: the table is STRICT)
+# but not for ``IS NOT NULL``.
 _WAIVERS = f"""
 UPDATE findings SET waiver = {_WAIVER_IN_FORCE}
-WHERE (waiver IS NOT NULL OR id IN (SELECT finding FROM waivers)) AND waiver IS NOT {_WAIVER_IN_FORCE}
+WHERE id IN (SELECT f.id FROM findings f WHERE f.waiver >= '' UNION ALL SELECT finding FROM waivers)
+  AND waiver IS NOT {_WAIVER_IN_FORCE}
 """
 
 
@@ -331,6 +328,7 @@ def run_checks(
         conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
     cache_before = conn.execute("PRAGMA cache_size").fetchone()[0]
     conn.execute(f"PRAGMA cache_size = -{max(CACHE_KIB, -cache_before if cache_before < 0 else 0)}")
+    temp_before = temp_in_memory(conn)
     timings: dict[str, float] = {}
     try:
         with Lanes(db, count, today=today, criteria_path=criteria_path, digest=digest) as spread:
@@ -364,7 +362,8 @@ def run_checks(
                     conn.execute(sql)
                 if rebuild:
                     timings["_indexes"], phase = time.perf_counter() - phase, time.perf_counter()
-                resolved = conn.execute(_RESOLVE, record.params).rowcount
+                # A first run inserted every finding there is, each last seen by this run: none to resolve.
+                resolved = 0 if fresh else conn.execute(_RESOLVE, record.params).rowcount
                 timings["_resolve"], phase = time.perf_counter() - phase, time.perf_counter()
                 found, new = record.found, record.new
                 refresh_waivers(db, today)
@@ -382,4 +381,6 @@ def run_checks(
         if mmap_before is not None:
             conn.execute(f"PRAGMA mmap_size = {mmap_before}")
         conn.execute(f"PRAGMA cache_size = {cache_before}")
+        if temp_before is not None:  # the run's TEMP tables are gone by now
+            conn.execute(f"PRAGMA temp_store = {temp_before}")
     return RunResult(run_id, today, specs, elapsed, new, resolved, db, codes, timings, lanes=1 + len(spread.processes))

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from conftest import ROOT, SHARED, datasette_get, new_registry, requires_shared
 
 from checks import check, decisions
+from checks import run as checks_run
 from checks.docs import DOCS_FILE, checks_markdown
 from checks.registry import CHECKS, all_checks
 from checks.run import run_checks
@@ -85,6 +86,26 @@ def test_a_finding_keeps_its_history_across_runs(db):
     runs = db.conn.execute("SELECT id, found, new, resolved, checks FROM check_runs ORDER BY started_at, id").fetchall()
     assert [(found, new, resolved) for _, found, new, resolved, _ in runs] == [(1, 1, 0), (1, 0, 0), (0, 0, 1), (1, 1, 0)]
     assert json.loads(runs[0][4]) == ["DQ05"]
+
+
+def test_a_run_keeps_its_temporary_tables_in_memory_and_leaves_the_callers_alone(db, monkeypatch):
+    conn = db.conn
+    assert conn.execute("PRAGMA temp_store").fetchone()[0] == 0  # SQLite's default: a file
+    seen = []
+    original = checks_run.refresh_waivers
+
+    def noting_temp_store(*args, **kwargs):
+        seen.append(conn.execute("PRAGMA temp_store").fetchone()[0])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(checks_run, "refresh_waivers", noting_temp_store)
+    run_checks(db, only=["DQ05"], today=DAY1, actor="test", lanes=1)
+    assert seen == [2] and conn.execute("PRAGMA temp_store").fetchone()[0] == 0  # in memory during the run only
+    conn.execute("CREATE TEMP TABLE callers (x)")
+    conn.execute("INSERT INTO callers VALUES (1)")
+    run_checks(db, only=["DQ05"], today=DAY2, actor="test", lanes=1)
+    assert seen == [2, 0]  # changing it would have dropped the caller's table
+    assert conn.execute("SELECT x FROM temp.callers").fetchall() == [(1,)]
 
 
 def test_a_partial_run_resolves_only_its_own_checks(db):

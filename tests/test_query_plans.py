@@ -84,6 +84,35 @@ def test_open_findings_pages_read_findings_in_order(checked_registry):
     assert not any("TEMP B-TREE FOR ORDER BY" in s for s in steps[: len(steps) - 1]), steps
 
 
+def test_refreshing_waivers_finds_the_waived_findings_by_index_not_by_reading_every_finding(checked_registry):
+    from checks.run import _WAIVERS
+
+    steps = plan(checked_registry, _WAIVERS, {"today": "2026-11-21"})
+    assert "SEARCH f USING INDEX idx_findings_waiver (waiver>?)" in steps, steps
+    assert not any(s.startswith(("SCAN findings", "SCAN f")) for s in steps), steps
+
+
+def test_pl05_reads_the_audit_log_only_when_there_are_placement_periods(bulk_registry):
+    from datetime import date
+
+    from checks.context import Context, load_criteria
+    from checks.registry import all_checks
+
+    conn = bulk_registry.conn
+    assert conn.execute("SELECT count(*) FROM placement_periods").fetchone()[0] == 0
+    changes = conn.execute("SELECT count(*) FROM changes").fetchone()[0]
+    spec = next(spec for spec in all_checks() if spec.code == "PL05")
+    found = spec.function(Context(bulk_registry, load_criteria()[0], date(2026, 12, 5)))
+    steps = []
+    conn.set_progress_handler(lambda: steps.append(1), 100)  # every 100 virtual machine instructions
+    try:
+        assert conn.execute(f"SELECT count(*) FROM ({found.sql})", found.params).fetchone()[0] == 0
+    finally:
+        conn.set_progress_handler(None, 0)
+    # reading the log would take several instructions a change; the guard takes a handful in all
+    assert changes > 10_000 and len(steps) * 100 < changes / 10, (len(steps), changes)
+
+
 def test_the_registry_today_is_read_once_per_statement_not_per_row(bulk_registry, monkeypatch):
     """A view that counts days to today over every agreement calls back into Python once, not 1,500 times."""
     from registry import clock
