@@ -626,10 +626,11 @@ INSTITUTION_TEXT_TABLE = "temp.search_institution_text"
 PARTNER_TEXT_TABLE = "temp.search_partner_text"
 
 
-def partner_text_sql() -> str:
-    """SQL (re)creating ``PARTNER_TEXT_TABLE``: each agreement's partners' part of its search row,
-    by the rules of ``_agreement_row`` but in two passes (each institution's text once, then each
-    agreement's parties in key order) instead of four lookups per partner of every agreement."""
+def partner_text_sql(table: str = PARTNER_TEXT_TABLE) -> str:
+    """SQL (re)creating ``table`` (``PARTNER_TEXT_TABLE`` unless the public copy's worker shares it
+    in a file): each agreement's partners' part of its search row, by the rules of ``_agreement_row``
+    but in two passes (each institution's text once, then each agreement's parties in key order)
+    instead of four lookups per partner of every agreement."""
     institution = INSTITUTION_TEXT_TABLE.removeprefix("temp.")
     wanted = f"p.role <> 'home' AND {institution}.is_home = 0"
     return f"""
@@ -638,12 +639,12 @@ CREATE TABLE {INSTITUTION_TEXT_TABLE} (id TEXT PRIMARY KEY, is_home INTEGER, nam
   partner_words TEXT, networks TEXT) WITHOUT ROWID;
 INSERT INTO {INSTITUTION_TEXT_TABLE} SELECT i.id, i.is_home, {_INSTITUTION_NAMES.format(id='i.id')},
   {_INSTITUTION_FOLDED.format(id='i.id')}, {_partner_words('i')}, {_current_networks('i.id')} FROM institutions i;
-DROP TABLE IF EXISTS {PARTNER_TEXT_TABLE};
-CREATE TABLE {PARTNER_TEXT_TABLE} (agreement TEXT PRIMARY KEY, partners TEXT, partners_folded TEXT,
+DROP TABLE IF EXISTS {table};
+CREATE TABLE {table} (agreement TEXT PRIMARY KEY, partners TEXT, partners_folded TEXT,
   partner_words TEXT, networks TEXT) WITHOUT ROWID;
 -- the parties in their key's order (agreement, institution): the order the per-agreement
 -- subqueries walk them in, and (institution ids ascending) the one their networks' IN list takes
-INSERT INTO {PARTNER_TEXT_TABLE} SELECT p.agreement, group_concat({institution}.names, ' | '),
+INSERT INTO {table} SELECT p.agreement, group_concat({institution}.names, ' | '),
   group_concat({institution}.names_folded, ' | '),
   group_concat(CASE WHEN {wanted} THEN {institution}.partner_words END, ' '),
   group_concat(CASE WHEN {wanted} THEN {institution}.networks END, ' ')
@@ -653,14 +654,14 @@ DROP TABLE {INSTITUTION_TEXT_TABLE};
 """
 
 
-def agreement_search_rows(where: str = "1", partner_text: bool = False) -> str:
+def agreement_search_rows(where: str = "1", partner_text: bool = False, partner_table: str = PARTNER_TEXT_TABLE) -> str:
     """SQL selecting the search rows (``AGREEMENT_SEARCH_COLUMNS``) of the agreements ``a`` for
     which ``where`` holds: the public copy builds its index in parts, on two connections.
-    ``partner_text``: read the partners' part from ``PARTNER_TEXT_TABLE`` (``partner_text_sql``)."""
+    ``partner_text``: read the partners' part from ``partner_table`` (``partner_text_sql``)."""
     if not partner_text:
         return f"SELECT {_agreement_row('a')} FROM agreements a WHERE {where}"
     return (f"SELECT {_agreement_row('a', 'x')} FROM agreements a "
-            f"LEFT JOIN {PARTNER_TEXT_TABLE} x ON x.agreement = a.id WHERE {where}")
+            f"LEFT JOIN {partner_table} x ON x.agreement = a.id WHERE {where}")
 
 
 REBUILD_SEARCH_SQL = f"""
