@@ -225,11 +225,10 @@ def _drop_unreferenced_institutions(conn: sqlite3.Connection, published: list[sc
 
 def _add_search(conn: sqlite3.Connection, build: Path) -> None:
     """The registry's own search tables, filled once; the copy is read-only, so no triggers.
-    A worker on a second connection (``SearchRows``) makes the partners' part of the agreements'
-    rows, then the institutions' rows, then the agreements' rows a range at a time from the
-    high end, while this connection makes ranges from the low end (reading the partners' part
-    once the worker has it) and indexes each of the worker's tables as it comes; each in its own
-    transaction, so this connection sees the worker's finished tables."""
+    The agreements' rows are made a range at a time, from both ends, by this connection and by a
+    worker on a second connection (``SearchRows``); each range is indexed in its own transaction,
+    so this connection sees the worker's finished ranges as they come, and the institutions' part
+    of the rows (``SearchRows.INSTITUTION_TEXT``), which its own rows read once the worker has it."""
     for statement in store.split_sql(schema.SEARCH_SQL):
         if statement.upper().startswith("CREATE VIRTUAL TABLE"):
             conn.execute(statement)
@@ -242,28 +241,28 @@ def _add_search(conn: sqlite3.Connection, build: Path) -> None:
         rows = SearchRows(build, Path(folder) / "rows.db", ranges)
         rows.start()
         try:
+            with _transaction(conn):
+                conn.execute(f"INSERT INTO institutions_fts ({schema.INSTITUTION_SEARCH_COLUMNS}) {schema.institution_search_rows()}")
             conn.execute("ATTACH DATABASE ? AS scratch", [str(rows.scratch)])
-            partner_text, shared_partner_text = False, f"scratch.{SearchRows.PARTNER_TEXT}"
+            institution_text: str | None = None
             worker_done = False
             while not worker_done:
                 try:
                     table = rows.ready.get_nowait()
                 except queue.Empty:
                     if (span := ranges.take_low()) is not None:
-                        made = schema.agreement_search_rows(SearchRanges.where(span), partner_text, shared_partner_text)
+                        made = schema.agreement_search_rows(SearchRanges.where(span), institution_text=institution_text)
                         with _transaction(conn):
                             conn.execute(f"INSERT INTO agreements_fts ({columns}) {made}")
                         continue
                     table = rows.ready.get()
                 if table is None:
                     worker_done = True
-                elif table == SearchRows.PARTNER_TEXT:
-                    partner_text = True
+                elif table == SearchRows.INSTITUTION_TEXT:
+                    institution_text = f"scratch.{table}"
                 else:
-                    into = "institutions_fts" if table == SearchRows.INSTITUTION_ROWS else "agreements_fts"
-                    names = schema.INSTITUTION_SEARCH_COLUMNS if into == "institutions_fts" else columns
                     with _transaction(conn):
-                        conn.execute(f"INSERT INTO main.{into} ({names}) SELECT * FROM scratch.{table}")
+                        conn.execute(f"INSERT INTO main.agreements_fts ({columns}) SELECT * FROM scratch.{table}")
         except BaseException:
             ranges.drop_all()
             raise

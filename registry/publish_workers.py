@@ -7,14 +7,14 @@ connection writes, and go here:
 - ``SourceCheck``: SQLite's quick check of the source registry. The copy is built while it
   runs and is only put in place once it has found the file sound, so a damaged registry is
   still never published; its findings are raised where the copy would be swapped in.
-- ``SearchRows``: search rows of the copy, computed from the committed copy into a scratch file
-  while the main connection indexes them (computing a row costs about twice what indexing it
-  does): first every partner's part of the agreements' rows, gathered in two passes
-  (``schema.partner_text_sql``) into the scratch file, then the institutions' rows, then a range
-  of agreements at a time. The main connection computes rows itself from the low end of
-  ``SearchRanges`` while the worker takes from the high end, so the two meet wherever the
-  machine's speed and load put them; once the partners' part is there, the main connection's
-  rows read it too (gathering it per agreement cost it about three times as much).
+- ``SearchRows``: search rows of the copy's agreements, computed from the committed copy into
+  a scratch file, a range of agreements at a time, while the main connection indexes them
+  (computing a row costs about twice what indexing it does). The worker first makes each
+  institution's part of the rows of the agreements it is a partner to, once, into the scratch
+  file (``schema.institution_text_sql``); from then on the rows of a range gather their partners'
+  part from it, on either connection, for about a third of what the per-agreement subqueries
+  cost. The main connection computes rows itself from the low end of ``SearchRanges`` while the
+  worker takes from the high end, so the two meet wherever the machine's speed and load put them.
 """
 
 from __future__ import annotations
@@ -104,17 +104,15 @@ class SearchRanges:
 
 
 class SearchRows(_Worker):
-    """Search rows of the copy at ``build``, written to tables of the file ``scratch`` (write-ahead
-    logged, so the main connection reads a finished table while the next is written), each name put
-    on ``ready`` once its table is complete: first ``PARTNER_TEXT``, every agreement's partners' part
-    (``schema.partner_text_sql``), with which the main connection makes its own ranges' rows as
-    cheaply as this worker does; then ``INSTITUTION_ROWS``, the institutions' rows; then ``rows_N``
-    for each range it takes from the high end of ``ranges``. ``None`` on ``ready`` says the worker is
-    done (or failed: ``result()`` tells). ``build`` must be in WAL mode, so this reads its last
-    commit while the main connection goes on writing."""
+    """Search rows of the copy at ``build`` for the ranges it takes from the high end of ``ranges``,
+    each written to a table ``rows_N`` of the file ``scratch`` (write-ahead logged, so the main
+    connection reads a finished table while the next is written), whose name is then put on
+    ``ready``; before them, ``INSTITUTION_TEXT`` once that table of ``scratch`` is complete (the
+    main connection's rows read it from then on). ``None`` on ``ready`` says the worker is done
+    (or failed: ``result()`` tells). ``build`` must be in WAL mode, so this reads its last commit
+    while the main connection goes on writing."""
 
-    INSTITUTION_ROWS = "institution_rows"
-    PARTNER_TEXT = "search_partner_text"
+    INSTITUTION_TEXT = "search_institution_text"
 
     def __init__(self, build: Path, scratch: Path, ranges: SearchRanges):
         super().__init__("publish-search-rows", self._compute)
@@ -127,18 +125,16 @@ class SearchRows(_Worker):
                 conn.execute("ATTACH DATABASE ? AS scratch", [str(self.scratch)])
                 conn.execute("PRAGMA scratch.journal_mode = WAL")
                 conn.execute("PRAGMA scratch.synchronous = OFF")
-                partner_text = f"scratch.{self.PARTNER_TEXT}"
-                for statement in store.split_sql(schema.partner_text_sql(partner_text)):
+                institution_text = f"scratch.{self.INSTITUTION_TEXT}"
+                for statement in store.split_sql(schema.institution_text_sql(institution_text)):
                     conn.execute(statement)
-                self.ready.put(self.PARTNER_TEXT)
-                conn.execute(f"CREATE TABLE scratch.{self.INSTITUTION_ROWS} AS {schema.institution_search_rows()}")
-                self.ready.put(self.INSTITUTION_ROWS)
+                self.ready.put(self.INSTITUTION_TEXT)
                 number = 0
                 while (span := self.ranges.take_high()) is not None:
                     number += 1
                     table = f"rows_{number}"
                     conn.execute(f"CREATE TABLE scratch.{table} AS "
-                                 f"{schema.agreement_search_rows(SearchRanges.where(span), True, partner_text)}")
+                                 f"{schema.agreement_search_rows(SearchRanges.where(span), institution_text=institution_text)}")
                     self.ready.put(table)
         finally:
             self.ready.put(None)

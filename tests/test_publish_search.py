@@ -36,7 +36,7 @@ def test_a_failing_search_worker_fails_the_publish_and_leaves_the_old_copy(demo_
     publishing.publish(demo_registry_file, out)
     before = out.read_bytes()
     monkeypatch.setattr(publishing, "SEARCH_RANGE_ROWS", 7)
-    monkeypatch.setattr(schema, "partner_text_sql", lambda *table: "SELECT no_such_function();")
+    monkeypatch.setattr(schema, "institution_text_sql", lambda *table: "SELECT no_such_function();")
     with pytest.raises(sqlite3.OperationalError, match="no_such_function"):
         publishing.publish(demo_registry_file, out)
     assert out.read_bytes() == before
