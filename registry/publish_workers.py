@@ -12,9 +12,9 @@ connection writes, and go here:
   (computing a row costs about twice what indexing it does). The worker first makes each
   institution's part of the rows of the agreements it is a partner to, once, into the scratch
   file (``schema.institution_text_sql``); from then on the rows of a range gather their partners'
-  part from it, on either connection, for about a third of what the per-agreement subqueries
-  cost. The main connection computes rows itself from the low end of ``SearchRanges`` while the
-  worker takes from the high end, so the two meet wherever the machine's speed and load put them.
+  part from it, on either connection, for about half what the per-agreement subqueries cost.
+  The main connection computes rows itself from the low end of ``SearchRanges`` while the worker
+  takes from the high end, so the two meet wherever the machine's speed and load put them.
 """
 
 from __future__ import annotations
