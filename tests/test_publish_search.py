@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from registry import publish as publishing
 from registry import db as store
+from registry import publish as publishing
 from registry import schema
 from registry.publish_workers import SearchRanges
 
