@@ -108,39 +108,46 @@ def _published_specs(source: sqlite3.Connection) -> list[tuple[PublicTable, sche
     return [(entry, specs[entry.table]) for entry in PUBLIC_TABLES if entry.table in specs and entry.table in present]
 
 
-def _copy_rows(conn: sqlite3.Connection, entry: PublicTable, spec: schema.TableSpec, copied: set[str]) -> None:
+def _copy_rows(conn: sqlite3.Connection, entry: PublicTable, spec: schema.TableSpec, copied: set[str]) -> set[str]:
     """Copy the rows of ``entry`` that may be public, in SQLite (no row passes through Python).
     A row whose required reference points at a row of an already copied table (``copied``) that
-    was not copied is left out here, so it is never written and then deleted."""
+    was not copied is left out here, so it is never written and then deleted. Returns the
+    columns whose references were so enforced."""
     columns = list(entry.columns) if entry.columns is not None else spec.stored_columns
     unknown = set(columns) - set(spec.stored_columns)
     if unknown:
         raise ValueError(f"PUBLIC_TABLES names columns {sorted(unknown)} that {entry.table} does not have")
     names = ", ".join(schema.quote(c) for c in columns)
     selected = ", ".join(f"t.{schema.quote(c)}" for c in columns)
+    enforced = [c for c in spec.columns
+                if c.ref is not None and c.ref.table in copied and (not c.nullable or c.name in entry.required_refs)]
     where = [f"({entry.where})"] + [
         # a reference is to its table's primary key, so each is one index lookup
         f"(t.{schema.quote(c.name)} IS NULL OR EXISTS (SELECT 1 FROM main.{schema.quote(c.ref.table)} AS target "
         f"WHERE target.{schema.quote(c.ref.column)} = t.{schema.quote(c.name)}))"
-        for c in spec.columns
-        if c.ref is not None and c.ref.table in copied and (not c.nullable or c.name in entry.required_refs)
+        for c in enforced if c.ref is not None
     ]
     conn.execute(f"INSERT INTO main.{schema.quote(spec.name)} ({names}) SELECT {selected} "
                  f"FROM src.{schema.quote(spec.name)} t WHERE {' AND '.join(where)}")
+    return {c.name for c in enforced}
 
 
 def _drop_dangling(conn: sqlite3.Connection, published: list[tuple[PublicTable, schema.TableSpec]],
-                   changed: set[str] | None) -> set[str]:
+                   changed: set[str] | None, enforced: frozenset[tuple[str, str]] = frozenset()) -> set[str]:
     """Leave out rows that point at unpublished rows; forget optional references to them
     (unless the table requires them). NOT EXISTS, never NOT IN: a NULL in the list makes NOT IN
     unknown for every row, and nothing would ever be left out. Only references to the tables in
-    ``changed`` (``None``: all) can have begun to dangle; returns the tables this changed."""
+    ``changed`` (``None``: all but the ``enforced`` (table, column)s, which ``_copy_rows`` only
+    copied where they pointed at a copied row) can have begun to dangle; returns the tables this
+    changed."""
     names = {spec.name for _, spec in published}
     touched = set()
     for entry, spec in published:
         table = schema.quote(spec.name)
         for column in spec.columns:
             if column.ref is None or (changed is not None and column.ref.table not in changed):
+                continue
+            if changed is None and (spec.name, column.name) in enforced:
                 continue
             q, target = schema.quote(column.name), column.ref
             missing = f"{table}.{q} IS NOT NULL AND " + (
@@ -180,14 +187,16 @@ def _drop_emptied(conn: sqlite3.Connection, published: list[tuple[PublicTable, s
     return touched
 
 
-def _drop_unpublishable(conn: sqlite3.Connection, tables: list[tuple[PublicTable, schema.TableSpec]]) -> None:
+def _drop_unpublishable(conn: sqlite3.Connection, tables: list[tuple[PublicTable, schema.TableSpec]],
+                        enforced: frozenset[tuple[str, str]]) -> None:
     """Leave out, until nothing changes, what points at something left out, then the institutions
     nothing public names and what points at them. Each round looks only at references to the
-    tables the round before changed: the first rounds over every reference of a million
-    agreements cost more than all the copying."""
+    tables the round before changed, the first one at none of the references ``enforced`` while
+    copying (nothing has been left out since): the first rounds over every reference of a
+    million agreements cost more than all the copying."""
     changed: set[str] | None = None
     while changed is None or changed:
-        changed = _drop_dangling(conn, tables, changed) | _drop_emptied(conn, tables, changed)
+        changed = _drop_dangling(conn, tables, changed, enforced) | _drop_emptied(conn, tables, changed)
     published = [spec for _, spec in tables]
     if any(spec.name == "institutions" for spec in published) and _drop_unreferenced_institutions(conn, published):
         changed = {"institutions"}
@@ -218,7 +227,8 @@ def _add_search(conn: sqlite3.Connection, build: Path) -> None:
     """The registry's own search tables, filled once; the copy is read-only, so no triggers.
     The agreements' rows are made a range at a time, from both ends, by this connection and by a
     worker on a second connection (``SearchRows``); each range is indexed in its own transaction,
-    so this connection sees the worker's finished ranges as they come."""
+    so this connection sees the worker's finished ranges as they come, and the institutions' part
+    of the rows (``SearchRows.INSTITUTION_TEXT``), which its own rows read once the worker has it."""
     for statement in store.split_sql(schema.SEARCH_SQL):
         if statement.upper().startswith("CREATE VIRTUAL TABLE"):
             conn.execute(statement)
@@ -234,19 +244,22 @@ def _add_search(conn: sqlite3.Connection, build: Path) -> None:
             with _transaction(conn):
                 conn.execute(f"INSERT INTO institutions_fts ({schema.INSTITUTION_SEARCH_COLUMNS}) {schema.institution_search_rows()}")
             conn.execute("ATTACH DATABASE ? AS scratch", [str(rows.scratch)])
+            institution_text: str | None = None
             worker_done = False
             while not worker_done:
                 try:
                     table = rows.ready.get_nowait()
                 except queue.Empty:
                     if (span := ranges.take_low()) is not None:
+                        made = schema.agreement_search_rows(SearchRanges.where(span), institution_text=institution_text)
                         with _transaction(conn):
-                            conn.execute(f"INSERT INTO agreements_fts ({columns}) "
-                                         f"{schema.agreement_search_rows(SearchRanges.where(span))}")
+                            conn.execute(f"INSERT INTO agreements_fts ({columns}) {made}")
                         continue
                     table = rows.ready.get()
                 if table is None:
                     worker_done = True
+                elif table == SearchRows.INSTITUTION_TEXT:
+                    institution_text = f"scratch.{table}"
                 else:
                     with _transaction(conn):
                         conn.execute(f"INSERT INTO main.agreements_fts ({columns}) SELECT * FROM scratch.{table}")
@@ -429,8 +442,9 @@ def _build_in(conn: sqlite3.Connection, source_path: Path, build: Path, out: Pat
     # public copy checks them all (tests/test_publish.py).
     conn.execute("PRAGMA ignore_check_constraints = ON")
     copied: set[str] = set()
+    enforced: set[tuple[str, str]] = set()
     for entry, spec in progress.iterate(tables, len(tables), "copying public tables"):
-        _copy_rows(conn, entry, spec, copied)
+        enforced.update((spec.name, column) for column in _copy_rows(conn, entry, spec, copied))
         copied.add(spec.name)
     conn.execute("PRAGMA ignore_check_constraints = OFF")
     published = [spec for _, spec in tables]
@@ -439,7 +453,7 @@ def _build_in(conn: sqlite3.Connection, source_path: Path, build: Path, out: Pat
     for spec in published:
         for statement in schema.index_sql(spec):
             conn.execute(statement)
-    _drop_unpublishable(conn, tables)
+    _drop_unpublishable(conn, tables, frozenset(enforced))
     rows = {spec.name: conn.execute(f"SELECT count(*) FROM main.{schema.quote(spec.name)}").fetchone()[0] for spec in published}
     withheld = Counter(
         {spec.name: conn.execute(f"SELECT count(*) FROM src.{schema.quote(spec.name)}").fetchone()[0] - rows[spec.name] for spec in published}

@@ -626,37 +626,54 @@ INSTITUTION_TEXT_TABLE = "temp.search_institution_text"
 PARTNER_TEXT_TABLE = "temp.search_partner_text"
 
 
+def institution_text_sql(table: str = INSTITUTION_TEXT_TABLE) -> str:
+    """SQL (re)creating ``table``: each institution's part of the search rows of the agreements it
+    is a partner to (by the rules of ``_agreement_row``), made once per institution."""
+    return f"""
+DROP TABLE IF EXISTS {table};
+CREATE TABLE {table} (id TEXT PRIMARY KEY, is_home INTEGER, names TEXT, names_folded TEXT,
+  partner_words TEXT, networks TEXT) WITHOUT ROWID;
+INSERT INTO {table} SELECT i.id, i.is_home, {_INSTITUTION_NAMES.format(id='i.id')},
+  {_INSTITUTION_FOLDED.format(id='i.id')}, {_partner_words('i')}, {_current_networks('i.id')} FROM institutions i;
+"""
+
+
+def _partners_of_agreements(institution_text: str, where: str = "1") -> str:
+    """SQL selecting the partners' part of the search rows of the agreements ``a`` for which
+    ``where`` holds, read from ``institution_text`` (``institution_text_sql``). The parties in
+    their key's order (agreement, institution): the order the per-agreement subqueries walk them
+    in, and (institution ids ascending) the one their networks' IN list takes."""
+    wanted = "p.role <> 'home' AND it.is_home = 0"
+    agreements = "" if where == "1" else f"WHERE p.agreement IN (SELECT a.id FROM agreements a WHERE {where}) "
+    return (f"SELECT p.agreement, group_concat(it.names, ' | ') AS partners, "
+            f"group_concat(it.names_folded, ' | ') AS partners_folded, "
+            f"group_concat(CASE WHEN {wanted} THEN it.partner_words END, ' ') AS partner_words, "
+            f"group_concat(CASE WHEN {wanted} THEN it.networks END, ' ') AS networks "
+            f"FROM agreement_parties p INDEXED BY sqlite_autoindex_agreement_parties_1 "
+            f"CROSS JOIN {institution_text} it ON it.id = p.institution {agreements}GROUP BY p.agreement")
+
+
 def partner_text_sql() -> str:
     """SQL (re)creating ``PARTNER_TEXT_TABLE``: each agreement's partners' part of its search row,
     by the rules of ``_agreement_row`` but in two passes (each institution's text once, then each
     agreement's parties in key order) instead of four lookups per partner of every agreement."""
-    institution = INSTITUTION_TEXT_TABLE.removeprefix("temp.")
-    wanted = f"p.role <> 'home' AND {institution}.is_home = 0"
-    return f"""
-DROP TABLE IF EXISTS {INSTITUTION_TEXT_TABLE};
-CREATE TABLE {INSTITUTION_TEXT_TABLE} (id TEXT PRIMARY KEY, is_home INTEGER, names TEXT, names_folded TEXT,
-  partner_words TEXT, networks TEXT) WITHOUT ROWID;
-INSERT INTO {INSTITUTION_TEXT_TABLE} SELECT i.id, i.is_home, {_INSTITUTION_NAMES.format(id='i.id')},
-  {_INSTITUTION_FOLDED.format(id='i.id')}, {_partner_words('i')}, {_current_networks('i.id')} FROM institutions i;
+    return f"""{institution_text_sql()}
 DROP TABLE IF EXISTS {PARTNER_TEXT_TABLE};
 CREATE TABLE {PARTNER_TEXT_TABLE} (agreement TEXT PRIMARY KEY, partners TEXT, partners_folded TEXT,
   partner_words TEXT, networks TEXT) WITHOUT ROWID;
--- the parties in their key's order (agreement, institution): the order the per-agreement
--- subqueries walk them in, and (institution ids ascending) the one their networks' IN list takes
-INSERT INTO {PARTNER_TEXT_TABLE} SELECT p.agreement, group_concat({institution}.names, ' | '),
-  group_concat({institution}.names_folded, ' | '),
-  group_concat(CASE WHEN {wanted} THEN {institution}.partner_words END, ' '),
-  group_concat(CASE WHEN {wanted} THEN {institution}.networks END, ' ')
-  FROM agreement_parties p INDEXED BY sqlite_autoindex_agreement_parties_1
-  CROSS JOIN {INSTITUTION_TEXT_TABLE} ON {institution}.id = p.institution GROUP BY p.agreement;
+INSERT INTO {PARTNER_TEXT_TABLE} {_partners_of_agreements(INSTITUTION_TEXT_TABLE)};
 DROP TABLE {INSTITUTION_TEXT_TABLE};
 """
 
 
-def agreement_search_rows(where: str = "1", partner_text: bool = False) -> str:
+def agreement_search_rows(where: str = "1", partner_text: bool = False, institution_text: str | None = None) -> str:
     """SQL selecting the search rows (``AGREEMENT_SEARCH_COLUMNS``) of the agreements ``a`` for
     which ``where`` holds: the public copy builds its index in parts, on two connections.
-    ``partner_text``: read the partners' part from ``PARTNER_TEXT_TABLE`` (``partner_text_sql``)."""
+    ``partner_text``: read the partners' part from ``PARTNER_TEXT_TABLE`` (``partner_text_sql``);
+    ``institution_text``: gather it for these agreements from that table (``institution_text_sql``)."""
+    if institution_text is not None:
+        return (f"WITH x AS MATERIALIZED ({_partners_of_agreements(institution_text, where)}) "
+                f"SELECT {_agreement_row('a', 'x')} FROM agreements a LEFT JOIN x ON x.agreement = a.id WHERE {where}")
     if not partner_text:
         return f"SELECT {_agreement_row('a')} FROM agreements a WHERE {where}"
     return (f"SELECT {_agreement_row('a', 'x')} FROM agreements a "

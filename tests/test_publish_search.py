@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from registry import db as store
 from registry import publish as publishing
 from registry import schema
 from registry.publish_workers import SearchRanges
@@ -31,12 +32,33 @@ def test_search_rows_made_in_ranges_by_both_connections_are_the_rows_of_the_copy
     assert conn.execute("SELECT count(*) FROM agreements_fts WHERE agreements_fts MATCH 'karolinska'").fetchone()[0] > 0
 
 
+def test_rows_gathering_partners_from_the_institution_text_are_the_per_agreement_rows(demo_registry_file, tmp_path):
+    # The main connection's rows take this form once the worker has the institutions' text, which
+    # the ranges test above may or may not meet, depending on which connection is quicker.
+    out = tmp_path / "public.db"
+    publishing.publish(demo_registry_file, out)
+    conn = sqlite3.connect(out)
+    for statement in store.split_sql(schema.institution_text_sql("temp.institution_text")):
+        conn.execute(statement)
+    rowids = [row[0] for row in conn.execute("SELECT rowid FROM agreements ORDER BY rowid")]
+    spans = [(None, rowids[6]), (rowids[6], rowids[20]), (rowids[20], None)]
+    for span in spans:
+        where = SearchRanges.where(span)
+        gathered = conn.execute(f"{schema.agreement_search_rows(where, institution_text='temp.institution_text')} "
+                                "ORDER BY a.rowid").fetchall()
+        expected = conn.execute(f"{schema.agreement_search_rows(where)} ORDER BY a.rowid").fetchall()
+        assert [row[:5] for row in gathered] == [row[:5] for row in expected]
+        assert [sorted(row[5].split()) for row in gathered] == [sorted(row[5].split()) for row in expected]
+    assert sum(len(conn.execute(f"SELECT 1 FROM agreements a WHERE {SearchRanges.where(s)}").fetchall()) for s in spans) == len(rowids)
+    assert any(row[3] for row in gathered), "some agreement must have partners"
+
+
 def test_a_failing_search_worker_fails_the_publish_and_leaves_the_old_copy(demo_registry_file, tmp_path, monkeypatch):
     out = tmp_path / "public.db"
     publishing.publish(demo_registry_file, out)
     before = out.read_bytes()
     monkeypatch.setattr(publishing, "SEARCH_RANGE_ROWS", 7)
-    monkeypatch.setattr(schema, "partner_text_sql", lambda: "SELECT no_such_function();")
+    monkeypatch.setattr(schema, "institution_text_sql", lambda *table: "SELECT no_such_function();")
     with pytest.raises(sqlite3.OperationalError, match="no_such_function"):
         publishing.publish(demo_registry_file, out)
     assert out.read_bytes() == before
