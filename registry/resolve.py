@@ -21,6 +21,7 @@ import json
 import multiprocessing
 import os
 import pickle
+import re
 import tempfile
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
@@ -46,7 +47,9 @@ from registry.matching.match import FORMER_PENALTY
 from registry.matching.text import (
     CITY_NAMES_FILE,
     GENERIC,
+    LEGAL_FORMS,
     STOPWORDS,
+    WRAPPERS,
     exact_key,
     fold_name,
     levels,
@@ -65,6 +68,12 @@ MARGIN = 0.06  # a probable match must lead the next candidate by this much to b
 AMBIGUOUS_SHOWN = 10  # an ambiguous answer lists up to this many candidates: every one a person must weigh
 SOLE_HOLDER_FLOOR = 0.5  # how far a name must come for a word only one institution carries to decide
 SOLE_HOLDER_FLOOR_WITHOUT_COUNTRY = 0.6  # the same where no country is given
+# the same for a legal name, with the country: the owner's legal form and its own words ("Stichting ... Hogeschool
+# voor de Kunsten", "Grados y Posgrados ... S.A.") are words the school's name lacks, not another school's
+SOLE_HOLDER_FLOOR_LEGAL_NAME = 0.3
+# what marks a text as a legal name: a legal form or wrapper, or a group of schools ("Groupe ESIEA", "Grupo ...")
+_WORD = re.compile(r"[a-z0-9]+")
+_LEGAL_NAME_WORDS = LEGAL_FORMS | WRAPPERS | frozenset(["groupe", "grupo"])
 SHORTENED_FLOOR = 0.8  # the one possible candidate with every typed word is the name written short from here
 # what keeps such a candidate a question: a typed word it lacks, another country, a part matched
 _NOT_SHORTENED = ("query words not in the name", "country", "matched the part", "a part of", "unit ignored")
@@ -435,6 +444,8 @@ class Resolver:
         match = next((m for m in reference.match(name, country, AMBIGUOUS_SHOWN, include_below=True)
                       if m.entity_id == entity_id), None)
         floor = SOLE_HOLDER_FLOOR if country else SOLE_HOLDER_FLOOR_WITHOUT_COUNTRY
+        if country and _legal_name(name) and not _acronym_of_another(reference, name, country, entity_id):
+            floor = SOLE_HOLDER_FLOOR_LEGAL_NAME
         if match is None or match.score < floor or _other_level(name, match.matched_name):
             return merged, status, reason
         top = self._from_reference(match)
@@ -601,6 +612,26 @@ def _shortened(merged: list[Candidate], status: str, reason: str) -> tuple[str, 
     top.reason += "; the name written short"
     return "matched", "the only candidate, and it has every word of the text: the name written short" + (
         f" (without {missing!r})" if missing else "")
+
+
+def _legal_name(name: str) -> bool:
+    """'Stichting Codarts ...', '... Villanueva S.A.', 'Groupe ESIEA': the text names a legal owner (a wrapper in
+    front is taken out of the name's words, so the folded words are read too)."""
+    folded = fold_name(name)
+    return bool(_LEGAL_NAME_WORDS.intersection(_WORD.findall(folded)) or
+                _LEGAL_NAME_WORDS.intersection(tokens_of(folded)))
+
+
+def _acronym_of_another(index: NameIndex, name: str, country: str, entity_id: str) -> bool:
+    """A word of the text is the acronym of another institution of the country and not of ``entity_id``: 'UDIT
+    Estudios Superiores Internacionales S.L.' is UDIT's owner, whatever other institution carries
+    'internacionales'."""
+    for token in tokens_of(fold_name(name)):
+        holders = {index.entity_ids[index.name_entity[n]] for n in index.acronyms.get(token, ())
+                   if index.entity_country[index.name_entity[n]] == country}
+        if holders and entity_id not in holders:
+            return True
+    return False
 
 
 def _other_level(name: str, matched: str) -> bool:

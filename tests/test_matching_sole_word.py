@@ -13,9 +13,10 @@ from registry.reference import load_reference
 from registry.resolve import _other_level, resolve
 
 
-def _record(number: int, name: str, city: str, country: str = "SE") -> dict:
+def _record(number: int, name: str, city: str, country: str = "SE", acronym: str | None = None) -> dict:
     return {"id": f"https://ror.org/0test{number:04d}", "name": name, "country_code": country, "city": city,
-            "names": [{"value": name, "types": ["label", "ror_display"], "lang": "en"}],
+            "names": [{"value": name, "types": ["label", "ror_display"], "lang": "en"}]
+            + ([{"value": acronym, "types": ["acronym"], "lang": None}] if acronym else []),
             "types": ["education"], "status": "active", "relationships": [], "links": []}
 
 
@@ -29,6 +30,10 @@ def registry(tmp_path_factory):
         _record(3, "Quillmark Academy of Fine Arts in Nordby", "Nordby"),
         _record(4, "Zentavia Hogeschool", "Sudby", "NL"),
         _record(5, "Lyndora University", "Ostby"),
+        _record(6, "Brelvona", "Sudby", "NL"),
+        _record(7, "Tarnelle University", "Vieuxbourg", "FR"),
+        _record(8, "Escuela Superior Ostrander", "Villalta", "ES"),
+        _record(9, "Marvenna Institute of Design", "Villalta", "ES", acronym="MVDI"),
     ]))
     db = store.connect(new_registry(folder / "registry.db"))
     load_reference(db, reference, actor="test", progress=False)
@@ -66,3 +71,24 @@ def test_a_founders_name_shared_by_a_school_and_a_university_is_no_match():
     assert _other_level("Zentavia University Hospitals", "Zentavia University")  # the university's hospitals
     assert not _other_level("Stichting Codarts Hogeschool", "Codarts")  # no kind on one side
     assert not _other_level("Higher School of Nowhere", "Nowhere University")  # kinds of higher education
+
+
+@pytest.mark.parametrize(("name", "country", "expected"), [
+    ("Stichting Brelvona Hogeschool voor de Kunsten", "NL", "0test0006"),  # a foundation and its field
+    ("Groupe Tarnelle", "FR", "0test0007"),  # a group of schools
+    ("Ostrander Estudios S.L.", "ES", "0test0008"),  # the company that runs the school
+])
+def test_a_legal_name_needs_less_of_the_rest_to_come_close(registry, name, country, expected):
+    result = resolve(registry, name, country)
+    assert result.status == "matched", (result.reason, [(c.name, c.score) for c in result.candidates])
+    assert result.best.reference_id == expected
+
+
+@pytest.mark.parametrize(("name", "country"), [
+    ("Brelvona Hogeschool voor de Kunsten", "NL"),  # no legal form: the rest must come half way
+    ("Stichting Brelvona Hogeschool voor de Kunsten", None),  # nor without the country
+    ("MVDI Ostrander Estudios Superiores S.L.", "ES"),  # the acronym of another school names the one owned
+])
+def test_not_a_legal_name_or_another_schools_acronym(registry, name, country):
+    result = resolve(registry, name, country)
+    assert result.status != "matched", result.reason
