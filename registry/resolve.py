@@ -45,9 +45,13 @@ from registry.matching import Match, MatchOptions, NameIndex
 from registry.matching.identifiers import TypedIdentifier, embedded_identifiers, typed_identifier
 from registry.matching.match import FORMER_PENALTY
 from registry.matching.text import (
+    CANONICAL,
     CITY_NAMES_FILE,
     GENERIC,
+    KIND_PHRASES,
     LEGAL_FORMS,
+    OTHER_BODY,
+    QUALIFIERS,
     STOPWORDS,
     WRAPPERS,
     exact_key,
@@ -74,6 +78,7 @@ SOLE_HOLDER_FLOOR_LEGAL_NAME = 0.3
 # what marks a text as a legal name: a legal form or wrapper, or a group of schools ("Groupe ESIEA", "Grupo ...")
 _WORD = re.compile(r"[a-z0-9]+")
 _LEGAL_NAME_WORDS = LEGAL_FORMS | WRAPPERS | frozenset(["groupe", "grupo"])
+WHOLE_NAME_REST = 3  # at most this many words after a whole name are passed over
 SHORTENED_FLOOR = 0.8  # the one possible candidate with every typed word is the name written short from here
 # what keeps such a candidate a question: a typed word it lacks, another country, a part matched
 _NOT_SHORTENED = ("query words not in the name", "country", "matched the part", "a part of", "unit ignored")
@@ -381,6 +386,8 @@ class Resolver:
             merged, status, reason = self._sole_holder(text, country, merged, status, reason)
         if status == "ambiguous" and country:
             status, reason = _shortened(merged, status, reason)
+        if status != "matched" and country and self.reference is not None:
+            merged, status, reason = self._whole_name_first(text, country, merged, status, reason)
         if status == "ambiguous":  # every candidate a person must choose between, with what sets them apart
             if len(merged) >= limit + 2:  # there may be more: look wider (a few names in a thousand)
                 merged = self._with_references(candidates, text, country, wide)
@@ -462,6 +469,46 @@ class Resolver:
         if leads:
             return [top] + rest, "matched", f"the only candidate with {word!r} in its names; {rivals[0].name} lacks it"
         return [top] + rest, *_decide([top] + rest)
+
+    def _whole_name_first(self, name: str, country: str, merged: list[Candidate], status: str,
+                          reason: str) -> tuple[list[Candidate], str, str]:
+        """'Pädagogische Hochschule Salzburg Stefan Zweig' (AT): the text begins with the whole of one institution's
+        name, in the country given, and goes on with words no institution of that country has in its names (an
+        eponym, a campus): a coordinator reads the name and passes over the rest. Never where a word that follows
+        says a kind, field, level or another body ('... Research Center', '... Hospital', '... Holding AB'), where
+        it goes on with a function word ('Moscow State University of Railway Transport'), nor where another
+        candidate of the possible band or an exact match remains."""
+        reference = self.reference
+        assert reference is not None
+        if any(c.usable and c.band != "below" and (c.exact or c.band == "probable") for c in merged):
+            return merged, status, reason
+        typed = [t for t in tokens_of(fold_name(name)) if t not in LEGAL_FORMS or t in OTHER_BODY]
+        best: tuple[int, Match] | None = None
+        for match in reference.match(name, country, AMBIGUOUS_SHOWN, include_below=True):
+            if match.country != country or match.acronym:
+                continue
+            words = [t for t in tokens_of(fold_name(match.matched_name)) if t not in LEGAL_FORMS]
+            rest = typed[len(words):]
+            if (len(words) < 2 or typed[:len(words)] != words or not rest or len(rest) > WHOLE_NAME_REST
+                    or all(w in GENERIC or w in STOPWORDS for w in words)):
+                continue
+            if (rest[0] in STOPWORDS or levels(rest) or any(t in GENERIC or t in QUALIFIERS or t in _KINDS_OF_BODY
+                                                             or t in OTHER_BODY or not t.isalpha() for t in rest)):
+                continue
+            if best is None or len(words) > best[0]:
+                best = (len(words), match)
+        if best is None or any(reference.holds_word_in(t, country, best[1].entity_id) for t in typed[best[0]:]):
+            return merged, status, reason
+        top = self._from_reference(best[1])
+        if top is None or not top.usable:
+            return merged, status, reason
+        if any(c.usable and c.band != "below" and c.reference_id != top.reference_id for c in merged):
+            return merged, status, reason
+        top.score, top.band = max(top.score, self.registry.options.probable), "probable"
+        following = " ".join(typed[best[0]:])
+        top.reason += f"; the text begins with its whole name, then {following!r}"
+        return ([top] + [c for c in merged if c.reference_id != top.reference_id], "matched",
+                f"the text begins with the whole name of {top.name}; no institution in {country} has {following!r}")
 
     def _by_identifier(self, name: str, country: str | None, typed: TypedIdentifier, limit: int) -> Resolution:
         """An identifier is an exact key: it answers alone, and a name that only looks like one is
@@ -612,6 +659,10 @@ def _shortened(merged: list[Candidate], status: str, reason: str) -> tuple[str, 
     top.reason += "; the name written short"
     return "matched", "the only candidate, and it has every word of the text: the name written short" + (
         f" (without {missing!r})" if missing else "")
+
+
+# kind words as tokens_of reads them, in every language: a word after a whole name that says another kind of body
+_KINDS_OF_BODY = frozenset(CANONICAL.values()) | frozenset(KIND_PHRASES.values())
 
 
 def _legal_name(name: str) -> bool:

@@ -249,6 +249,12 @@ class IndexScoring(IndexState):
         entity, token = next(iter(holders.items()))
         return self.entity_ids[entity], token
 
+    def holds_word_in(self, token: str, country: str, entity_id: str) -> bool:
+        """Whether an entity of ``country`` other than ``entity_id`` has ``token`` in its names: 'Noord' after
+        'Katholieke Hogeschool Vives' would name the north campus's own record."""
+        return any(self.entity_country[self.name_entity[n]] == country and self.entity_ids[self.name_entity[n]] != entity_id
+                   for n in self.postings.get(token, ()))
+
     # -- adjustments ---------------------------------------------------------------------------
 
     def _name_adjust(self, score, name_id, penalties) -> float:
