@@ -44,6 +44,7 @@ from registry.identifier_index import (
 from registry.matching import Match, MatchOptions, NameIndex
 from registry.matching.identifiers import TypedIdentifier, embedded_identifiers, typed_identifier
 from registry.matching.match import FORMER_PENALTY
+from registry.matching.scoring import SOLE_WORD_LENGTH
 from registry.matching.text import (
     CANONICAL,
     CITY_NAMES_FILE,
@@ -75,6 +76,7 @@ SOLE_HOLDER_FLOOR_WITHOUT_COUNTRY = 0.6  # the same where no country is given
 # the same for a legal name, with the country: the owner's legal form and its own words ("Stichting ... Hogeschool
 # voor de Kunsten", "Grados y Posgrados ... S.A.") are words the school's name lacks, not another school's
 SOLE_HOLDER_FLOOR_LEGAL_NAME = 0.3
+SOLE_WORD_LENGTH_LEGAL_NAME = 4  # and a word of four letters ('Fundació Privada ... EADA') may be the school's
 # what marks a text as a legal name: a legal form or wrapper, or a group of schools ("Groupe ESIEA", "Grupo ...")
 _WORD = re.compile(r"[a-z0-9]+")
 _LEGAL_NAME_WORDS = LEGAL_FORMS | WRAPPERS | frozenset(["groupe", "grupo"])
@@ -444,14 +446,16 @@ class Resolver:
         academies of fine arts of other cities lack 'gepperta'). Never over another's exact match that scores as
         high, nor where the two names say different levels of body (a lycée, a university)."""
         reference = self.reference
-        found = reference.sole_holder(name, country) if reference is not None else None
+        legal = bool(country) and _legal_name(name)
+        shortest = SOLE_WORD_LENGTH_LEGAL_NAME if legal else SOLE_WORD_LENGTH
+        found = reference.sole_holder(name, country, shortest) if reference is not None else None
         if reference is None or found is None:
             return merged, status, reason
         entity_id, word = found
         match = next((m for m in reference.match(name, country, AMBIGUOUS_SHOWN, include_below=True)
                       if m.entity_id == entity_id), None)
         floor = SOLE_HOLDER_FLOOR if country else SOLE_HOLDER_FLOOR_WITHOUT_COUNTRY
-        if country and _legal_name(name) and not _acronym_of_another(reference, name, country, entity_id):
+        if legal and country and not _acronym_of_another(reference, name, country, entity_id):
             floor = SOLE_HOLDER_FLOOR_LEGAL_NAME
         if match is None or match.score < floor or _other_level(name, match.matched_name):
             return merged, status, reason
