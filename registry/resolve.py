@@ -487,6 +487,8 @@ class Resolver:
         if any(c.usable and c.band != "below" and (c.exact or c.band == "probable") for c in merged):
             return merged, status, reason
         typed = [t for t in tokens_of(fold_name(name)) if t not in LEGAL_FORMS or t in OTHER_BODY]
+        if len(typed) < 3 or not _passed_over(typed[-1]) or reference.holds_word_in(typed[-1], country, ""):
+            return merged, status, reason  # the last word is always one passed over: look no further (cheap)
         best: tuple[int, Match] | None = None
         for match in reference.match(name, country, AMBIGUOUS_SHOWN, include_below=True):
             if match.country != country or match.acronym:
@@ -496,8 +498,7 @@ class Resolver:
             if (len(words) < 2 or typed[:len(words)] != words or not rest or len(rest) > WHOLE_NAME_REST
                     or all(w in GENERIC or w in STOPWORDS for w in words)):
                 continue
-            if (rest[0] in STOPWORDS or levels(rest) or any(t in GENERIC or t in QUALIFIERS or t in _KINDS_OF_BODY
-                                                             or t in OTHER_BODY or not t.isalpha() for t in rest)):
+            if rest[0] in STOPWORDS or levels(rest) or not all(_passed_over(t) for t in rest):
                 continue
             if best is None or len(words) > best[0]:
                 best = (len(words), match)
@@ -667,6 +668,12 @@ def _shortened(merged: list[Candidate], status: str, reason: str) -> tuple[str, 
 
 # kind words as tokens_of reads them, in every language: a word after a whole name that says another kind of body
 _KINDS_OF_BODY = frozenset(CANONICAL.values()) | frozenset(KIND_PHRASES.values())
+
+
+def _passed_over(token: str) -> bool:
+    """A word after a whole name that may be passed over: not a kind, field, another body or a number."""
+    return (token.isalpha() and token not in GENERIC and token not in QUALIFIERS and token not in _KINDS_OF_BODY
+            and token not in OTHER_BODY and token not in STOPWORDS)
 
 
 def _legal_name(name: str) -> bool:
