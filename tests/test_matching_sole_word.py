@@ -3,28 +3,19 @@ form, kind or field the text adds; measured against an invented reference (no re
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from conftest import new_registry
+from conftest import registry_with_reference, ror_record
 
-from registry import db as store
-from registry.reference import load_reference
 from registry.resolve import _other_level, resolve
 
 
 def _record(number: int, name: str, city: str, country: str = "SE", acronym: str | None = None) -> dict:
-    return {"id": f"https://ror.org/0test{number:04d}", "name": name, "country_code": country, "city": city,
-            "names": [{"value": name, "types": ["label", "ror_display"], "lang": "en"}]
-            + ([{"value": acronym, "types": ["acronym"], "lang": None}] if acronym else []),
-            "types": ["education"], "status": "active", "relationships": [], "links": []}
+    return ror_record(f"0test{number:04d}", name, city, country, acronym)
 
 
 @pytest.fixture(scope="module")
 def registry(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("sole")
-    reference = folder / "reference.jsonl"
-    reference.write_text("\n".join(json.dumps(r) for r in [
+    db = registry_with_reference(tmp_path_factory.mktemp("sole"), [
         _record(1, "Academy of Fine Arts in Ostby", "Ostby"),
         _record(2, "Academy of Fine Arts in Vesterby", "Vesterby"),
         _record(3, "Quillmark Academy of Fine Arts in Nordby", "Nordby"),
@@ -35,9 +26,7 @@ def registry(tmp_path_factory):
         _record(8, "Escuela Superior Ostrander", "Villalta", "ES"),
         _record(9, "Marvenna Institute of Design", "Villalta", "ES", acronym="MVDI"),
         _record(10, "Qvra Business School", "Villalta", "ES"),
-    ]))
-    db = store.connect(new_registry(folder / "registry.db"))
-    load_reference(db, reference, actor="test", progress=False)
+    ])
     yield db
     db.conn.close()
 

@@ -4,34 +4,24 @@ person)."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from conftest import new_registry
+from conftest import registry_with_reference, ror_record
 
-from registry import db as store
-from registry.reference import load_reference
 from registry.resolve import resolve
 
 
 def _record(number: int, name: str, city: str, country: str) -> dict:
-    return {"id": f"https://ror.org/0whole{number:03d}", "name": name, "country_code": country, "city": city,
-            "names": [{"value": name, "types": ["label", "ror_display"], "lang": "en"}],
-            "types": ["education"], "status": "active", "relationships": [], "links": []}
+    return ror_record(f"0whole{number:03d}", name, city, country)
 
 
 @pytest.fixture(scope="module")
 def registry(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("whole")
-    reference = folder / "reference.jsonl"
-    reference.write_text("\n".join(json.dumps(r) for r in [
+    db = registry_with_reference(tmp_path_factory.mktemp("whole"), [
         _record(1, "Pädagogische Hochschule Vindeby", "Vindeby", "AT"),
         _record(2, "Orvella Hogeschool", "Sudby", "NL"),
         _record(3, "Marlow Zuid Instituut", "Sudby", "NL"),
         _record(4, "Vindeby University", "Vindeby", "AT"),
-    ]))
-    db = store.connect(new_registry(folder / "registry.db"))
-    load_reference(db, reference, actor="test", progress=False)
+    ])
     yield db
     db.conn.close()
 
