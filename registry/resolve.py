@@ -77,9 +77,9 @@ SOLE_HOLDER_FLOOR_WITHOUT_COUNTRY = 0.6  # the same where no country is given
 # voor de Kunsten", "Grados y Posgrados ... S.A.") are words the school's name lacks, not another school's
 SOLE_HOLDER_FLOOR_LEGAL_NAME = 0.3
 SOLE_WORD_LENGTH_LEGAL_NAME = 4  # and a word of four letters ('Fundació Privada ... EADA') may be the school's
-# what marks a text as a legal name: a legal form or wrapper, or a group of schools ("Groupe ESIEA", "Grupo ...")
 _WORD = re.compile(r"[a-z0-9]+")
-_LEGAL_NAME_WORDS = LEGAL_FORMS | WRAPPERS | frozenset(["groupe", "grupo"])
+# what says the body a legal form names is a school, not a company ("Novo Nordisk A/S" is one): a kind of school
+_SCHOOL_WORDS = GENERIC.difference(["national", "state", "federal", "royal", "public"]) | frozenset(["conservatory"])
 WHOLE_NAME_REST = 3  # at most this many words after a whole name are passed over
 SHORTENED_FLOOR = 0.8  # the one possible candidate with every typed word is the name written short from here
 # what keeps such a candidate a question: a typed word it lacks, another country, a part matched
@@ -677,11 +677,15 @@ def _passed_over(token: str) -> bool:
 
 
 def _legal_name(name: str) -> bool:
-    """'Stichting Codarts ...', '... Villanueva S.A.', 'Groupe ESIEA': the text names a legal owner (a wrapper in
-    front is taken out of the name's words, so the folded words are read too)."""
+    """'Stichting Codarts Hogeschool ...', 'Fundació Privada Universitària EADA': the text names a school's legal
+    owner, a foundation or association (a wrapper), or a company with a kind of school in its name. A legal form
+    alone names a company ('Novo Nordisk A/S'). A wrapper in front is taken out of the name's words, so the
+    folded words are read too."""
     folded = fold_name(name)
-    return bool(_LEGAL_NAME_WORDS.intersection(_WORD.findall(folded)) or
-                _LEGAL_NAME_WORDS.intersection(tokens_of(folded)))
+    words, tokens = set(_WORD.findall(folded)), set(tokens_of(folded))
+    if words & WRAPPERS or tokens & WRAPPERS:
+        return True
+    return bool((words | tokens) & LEGAL_FORMS and tokens & _SCHOOL_WORDS)
 
 
 def _acronym_of_another(index: NameIndex, name: str, country: str, entity_id: str) -> bool:

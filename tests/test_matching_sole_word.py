@@ -22,7 +22,7 @@ def registry(tmp_path_factory):
         _record(4, "Zentavia Hogeschool", "Sudby", "NL"),
         _record(5, "Lyndora University", "Ostby"),
         _record(6, "Brelvona", "Sudby", "NL"),
-        _record(7, "Tarnelle University", "Vieuxbourg", "FR"),
+        _record(7, "Tarnelle University", "Vieuxbourg", "FR"),  # a brand a group of schools and companies may carry
         _record(8, "Escuela Superior Ostrander", "Villalta", "ES"),
         _record(9, "Marvenna Institute of Design", "Villalta", "ES", acronym="MVDI"),
         _record(10, "Qvra Business School", "Villalta", "ES"),
@@ -65,8 +65,7 @@ def test_a_founders_name_shared_by_a_school_and_a_university_is_no_match():
 
 @pytest.mark.parametrize(("name", "country", "expected"), [
     ("Stichting Brelvona Hogeschool voor de Kunsten", "NL", "0test0006"),  # a foundation and its field
-    ("Groupe Tarnelle", "FR", "0test0007"),  # a group of schools
-    ("Ostrander Estudios S.L.", "ES", "0test0008"),  # the company that runs the school
+    ("Ostrander Escuela de Negocios S.L.", "ES", "0test0008"),  # the company that runs the school, named a school
     ("Fundació Privada Universitària Qvra", "ES", "0test0010"),  # a word of four letters, in a legal name
 ])
 def test_a_legal_name_needs_less_of_the_rest_to_come_close(registry, name, country, expected):
@@ -79,6 +78,8 @@ def test_a_legal_name_needs_less_of_the_rest_to_come_close(registry, name, count
     ("Brelvona Hogeschool voor de Kunsten", "NL"),  # no legal form: the rest must come half way
     ("Stichting Brelvona Hogeschool voor de Kunsten", None),  # nor without the country
     ("Escola Universitària Qvra Barcelonesa", "ES"),  # four letters are too few outside a legal name
+    ("Ostrander Estudios S.L.", "ES"),  # a legal form alone names a company, not a school
+    ("Groupe Tarnelle", "FR"),  # so does a group
     ("MVDI Ostrander Estudios Superiores S.L.", "ES"),  # the acronym of another school names the one owned
 ])
 def test_not_a_legal_name_or_another_schools_acronym(registry, name, country):
