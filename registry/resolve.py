@@ -74,7 +74,7 @@ AMBIGUOUS_SHOWN = 10  # an ambiguous answer lists up to this many candidates: ev
 SOLE_HOLDER_FLOOR = 0.5  # how far a name must come for a word only one institution carries to decide
 SOLE_HOLDER_FLOOR_WITHOUT_COUNTRY = 0.6  # the same where no country is given
 # the same for a legal name, with the country: the owner's legal form and its own words ("Stichting ... Hogeschool
-# voor de Kunsten", "Grados y Posgrados ... S.A.") are words the school's name lacks, not another school's
+# voor de Kunsten") are words the school's name lacks, not another school's
 SOLE_HOLDER_FLOOR_LEGAL_NAME = 0.3
 SOLE_WORD_LENGTH_LEGAL_NAME = 4  # and a word of four letters ('Fundació Privada ... EADA') may be the school's
 _WORD = re.compile(r"[a-z0-9]+")
