@@ -21,6 +21,7 @@ import json
 import multiprocessing
 import os
 import pickle
+import re
 import tempfile
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
@@ -43,10 +44,17 @@ from registry.identifier_index import (
 from registry.matching import Match, MatchOptions, NameIndex
 from registry.matching.identifiers import TypedIdentifier, embedded_identifiers, typed_identifier
 from registry.matching.match import FORMER_PENALTY
+from registry.matching.scoring import SOLE_WORD_LENGTH
 from registry.matching.text import (
+    CANONICAL,
     CITY_NAMES_FILE,
     GENERIC,
+    KIND_PHRASES,
+    LEGAL_FORMS,
+    OTHER_BODY,
+    QUALIFIERS,
     STOPWORDS,
+    WRAPPERS,
     exact_key,
     fold_name,
     levels,
@@ -65,6 +73,14 @@ MARGIN = 0.06  # a probable match must lead the next candidate by this much to b
 AMBIGUOUS_SHOWN = 10  # an ambiguous answer lists up to this many candidates: every one a person must weigh
 SOLE_HOLDER_FLOOR = 0.5  # how far a name must come for a word only one institution carries to decide
 SOLE_HOLDER_FLOOR_WITHOUT_COUNTRY = 0.6  # the same where no country is given
+# the same for a legal name, with the country: the owner's legal form and its own words ("Stichting ... Hogeschool
+# voor de Kunsten") are words the school's name lacks, not another school's
+SOLE_HOLDER_FLOOR_LEGAL_NAME = 0.3
+SOLE_WORD_LENGTH_LEGAL_NAME = 4  # and a word of four letters ('Fundació Privada ... EADA') may be the school's
+_WORD = re.compile(r"[a-z0-9]+")
+# what says the body a legal form names is a school, not a company ("Novo Nordisk A/S" is one): a kind of school
+_SCHOOL_WORDS = GENERIC.difference(["national", "state", "federal", "royal", "public"]) | frozenset(["conservatory"])
+WHOLE_NAME_REST = 3  # at most this many words after a whole name are passed over
 SHORTENED_FLOOR = 0.8  # the one possible candidate with every typed word is the name written short from here
 # what keeps such a candidate a question: a typed word it lacks, another country, a part matched
 _NOT_SHORTENED = ("query words not in the name", "country", "matched the part", "a part of", "unit ignored")
@@ -372,6 +388,8 @@ class Resolver:
             merged, status, reason = self._sole_holder(text, country, merged, status, reason)
         if status == "ambiguous" and country:
             status, reason = _shortened(merged, status, reason)
+        if status != "matched" and country and self.reference is not None:
+            merged, status, reason = self._whole_name_first(text, country, merged, status, reason)
         if status == "ambiguous":  # every candidate a person must choose between, with what sets them apart
             if len(merged) >= limit + 2:  # there may be more: look wider (a few names in a thousand)
                 merged = self._with_references(candidates, text, country, wide)
@@ -428,13 +446,17 @@ class Resolver:
         academies of fine arts of other cities lack 'gepperta'). Never over another's exact match that scores as
         high, nor where the two names say different levels of body (a lycée, a university)."""
         reference = self.reference
-        found = reference.sole_holder(name, country) if reference is not None else None
+        legal = bool(country) and _legal_name(name)
+        shortest = SOLE_WORD_LENGTH_LEGAL_NAME if legal else SOLE_WORD_LENGTH
+        found = reference.sole_holder(name, country, shortest) if reference is not None else None
         if reference is None or found is None:
             return merged, status, reason
         entity_id, word = found
         match = next((m for m in reference.match(name, country, AMBIGUOUS_SHOWN, include_below=True)
                       if m.entity_id == entity_id), None)
         floor = SOLE_HOLDER_FLOOR if country else SOLE_HOLDER_FLOOR_WITHOUT_COUNTRY
+        if legal and country and not _acronym_of_another(reference, name, country, entity_id):
+            floor = SOLE_HOLDER_FLOOR_LEGAL_NAME
         if match is None or match.score < floor or _other_level(name, match.matched_name):
             return merged, status, reason
         top = self._from_reference(match)
@@ -451,6 +473,47 @@ class Resolver:
         if leads:
             return [top] + rest, "matched", f"the only candidate with {word!r} in its names; {rivals[0].name} lacks it"
         return [top] + rest, *_decide([top] + rest)
+
+    def _whole_name_first(self, name: str, country: str, merged: list[Candidate], status: str,
+                          reason: str) -> tuple[list[Candidate], str, str]:
+        """'Pädagogische Hochschule Salzburg Stefan Zweig' (AT): the text begins with the whole of one institution's
+        name, in the country given, and goes on with words no institution of that country has in its names (an
+        eponym, a campus): a coordinator reads the name and passes over the rest. Never where a word that follows
+        says a kind, field, level or another body ('... Research Center', '... Hospital', '... Holding AB'), where
+        it goes on with a function word ('Moscow State University of Railway Transport'), nor where another
+        candidate of the possible band or an exact match remains."""
+        reference = self.reference
+        assert reference is not None
+        if any(c.usable and c.band != "below" and (c.exact or c.band == "probable") for c in merged):
+            return merged, status, reason
+        typed = [t for t in tokens_of(fold_name(name)) if t not in LEGAL_FORMS or t in OTHER_BODY]
+        if len(typed) < 3 or not _passed_over(typed[-1]) or reference.holds_word_in(typed[-1], country, ""):
+            return merged, status, reason  # the last word is always one passed over: look no further (cheap)
+        best: tuple[int, Match] | None = None
+        for match in reference.match(name, country, AMBIGUOUS_SHOWN, include_below=True):
+            if match.country != country or match.acronym:
+                continue
+            words = [t for t in tokens_of(fold_name(match.matched_name)) if t not in LEGAL_FORMS]
+            rest = typed[len(words):]
+            if (len(words) < 2 or typed[:len(words)] != words or not rest or len(rest) > WHOLE_NAME_REST
+                    or all(w in GENERIC or w in STOPWORDS for w in words)):
+                continue
+            if rest[0] in STOPWORDS or levels(rest) or not all(_passed_over(t) for t in rest):
+                continue
+            if best is None or len(words) > best[0]:
+                best = (len(words), match)
+        if best is None or any(reference.holds_word_in(t, country, best[1].entity_id) for t in typed[best[0]:]):
+            return merged, status, reason
+        top = self._from_reference(best[1])
+        if top is None or not top.usable:
+            return merged, status, reason
+        if any(c.usable and c.band != "below" and c.reference_id != top.reference_id for c in merged):
+            return merged, status, reason
+        top.score, top.band = max(top.score, self.registry.options.probable), "probable"
+        following = " ".join(typed[best[0]:])
+        top.reason += f"; the text begins with its whole name, then {following!r}"
+        return ([top] + [c for c in merged if c.reference_id != top.reference_id], "matched",
+                f"the text begins with the whole name of {top.name}; no institution in {country} has {following!r}")
 
     def _by_identifier(self, name: str, country: str | None, typed: TypedIdentifier, limit: int) -> Resolution:
         """An identifier is an exact key: it answers alone, and a name that only looks like one is
@@ -601,6 +664,40 @@ def _shortened(merged: list[Candidate], status: str, reason: str) -> tuple[str, 
     top.reason += "; the name written short"
     return "matched", "the only candidate, and it has every word of the text: the name written short" + (
         f" (without {missing!r})" if missing else "")
+
+
+# kind words as tokens_of reads them, in every language: a word after a whole name that says another kind of body
+_KINDS_OF_BODY = frozenset(CANONICAL.values()) | frozenset(KIND_PHRASES.values())
+
+
+def _passed_over(token: str) -> bool:
+    """A word after a whole name that may be passed over: not a kind, field, another body or a number."""
+    return (token.isalpha() and token not in GENERIC and token not in QUALIFIERS and token not in _KINDS_OF_BODY
+            and token not in OTHER_BODY and token not in STOPWORDS)
+
+
+def _legal_name(name: str) -> bool:
+    """'Stichting Codarts Hogeschool ...', 'Fundació Privada Universitària EADA': the text names a school's legal
+    owner, a foundation or association (a wrapper), or a company with a kind of school in its name. A legal form
+    alone names a company ('Novo Nordisk A/S'). A wrapper in front is taken out of the name's words, so the
+    folded words are read too."""
+    folded = fold_name(name)
+    words, tokens = set(_WORD.findall(folded)), set(tokens_of(folded))
+    if words & WRAPPERS or tokens & WRAPPERS:
+        return True
+    return bool((words | tokens) & LEGAL_FORMS and tokens & _SCHOOL_WORDS)
+
+
+def _acronym_of_another(index: NameIndex, name: str, country: str, entity_id: str) -> bool:
+    """A word of the text is the acronym of another institution of the country and not of ``entity_id``: 'UDIT
+    Estudios Superiores Internacionales S.L.' is UDIT's owner, whatever other institution carries
+    'internacionales'."""
+    for token in tokens_of(fold_name(name)):
+        holders = {index.entity_ids[index.name_entity[n]] for n in index.acronyms.get(token, ())
+                   if index.entity_country[index.name_entity[n]] == country}
+        if holders and entity_id not in holders:
+            return True
+    return False
 
 
 def _other_level(name: str, matched: str) -> bool:

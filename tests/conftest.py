@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import functools
+import json
 import os
 import shutil
 import socket
@@ -21,6 +22,7 @@ import pytest
 
 from registry import clock
 from registry import db as store
+from registry.reference import load_reference
 
 # Tests never depend on the machine's speed: hypothesis fails an example that takes over 200 ms
 # by default (its "deadline"), which a loaded two-core CI machine reaches; no test has one.
@@ -79,6 +81,23 @@ def new_registry(path: Path) -> Path:
     own code once per test process (making the schema and its labels costs a third of a second,
     and the suite makes hundreds; a copy costs nothing)."""
     return copy_registry(_empty_registry(), Path(path))
+
+
+def ror_record(ror_id: str, name: str, city: str, country: str, acronym: str | None = None) -> dict:
+    """An invented ROR record of an education institution, for a reference read by the matching tests."""
+    return {"id": f"https://ror.org/{ror_id}", "name": name, "country_code": country, "city": city,
+            "names": [{"value": name, "types": ["label", "ror_display"], "lang": "en"}]
+            + ([{"value": acronym, "types": ["acronym"], "lang": None}] if acronym else []),
+            "types": ["education"], "status": "active", "relationships": [], "links": []}
+
+
+def registry_with_reference(folder: Path, records: list[dict]):
+    """A new registry in ``folder`` with ``records`` loaded as its reference; the caller closes it."""
+    reference = folder / "reference.jsonl"
+    reference.write_text("\n".join(json.dumps(r) for r in records))
+    db = store.connect(new_registry(folder / "registry.db"))
+    load_reference(db, reference, actor="test", progress=False)
+    return db
 
 
 @pytest.fixture(scope="session")

@@ -3,35 +3,30 @@ form, kind or field the text adds; measured against an invented reference (no re
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from conftest import new_registry
+from conftest import registry_with_reference, ror_record
 
-from registry import db as store
-from registry.reference import load_reference
 from registry.resolve import _other_level, resolve
 
 
-def _record(number: int, name: str, city: str, country: str = "SE") -> dict:
-    return {"id": f"https://ror.org/0test{number:04d}", "name": name, "country_code": country, "city": city,
-            "names": [{"value": name, "types": ["label", "ror_display"], "lang": "en"}],
-            "types": ["education"], "status": "active", "relationships": [], "links": []}
+def _record(number: int, name: str, city: str, country: str = "SE", acronym: str | None = None) -> dict:
+    return ror_record(f"0test{number:04d}", name, city, country, acronym)
 
 
 @pytest.fixture(scope="module")
 def registry(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("sole")
-    reference = folder / "reference.jsonl"
-    reference.write_text("\n".join(json.dumps(r) for r in [
+    db = registry_with_reference(tmp_path_factory.mktemp("sole"), [
         _record(1, "Academy of Fine Arts in Ostby", "Ostby"),
         _record(2, "Academy of Fine Arts in Vesterby", "Vesterby"),
         _record(3, "Quillmark Academy of Fine Arts in Nordby", "Nordby"),
         _record(4, "Zentavia Hogeschool", "Sudby", "NL"),
         _record(5, "Lyndora University", "Ostby"),
-    ]))
-    db = store.connect(new_registry(folder / "registry.db"))
-    load_reference(db, reference, actor="test", progress=False)
+        _record(6, "Brelvona", "Sudby", "NL"),
+        _record(7, "Tarnelle University", "Vieuxbourg", "FR"),  # a brand a group of schools and companies may carry
+        _record(8, "Escuela Superior Ostrander", "Villalta", "ES"),
+        _record(9, "Marvenna Institute of Design", "Villalta", "ES", acronym="MVDI"),
+        _record(10, "Qvra Business School", "Villalta", "ES"),
+    ])
     yield db
     db.conn.close()
 
@@ -66,3 +61,27 @@ def test_a_founders_name_shared_by_a_school_and_a_university_is_no_match():
     assert _other_level("Zentavia University Hospitals", "Zentavia University")  # the university's hospitals
     assert not _other_level("Stichting Codarts Hogeschool", "Codarts")  # no kind on one side
     assert not _other_level("Higher School of Nowhere", "Nowhere University")  # kinds of higher education
+
+
+@pytest.mark.parametrize(("name", "country", "expected"), [
+    ("Stichting Brelvona Hogeschool voor de Kunsten", "NL", "0test0006"),  # a foundation and its field
+    ("Ostrander Escuela de Negocios S.L.", "ES", "0test0008"),  # the company that runs the school, named a school
+    ("Fundació Privada Universitària Qvra", "ES", "0test0010"),  # a word of four letters, in a legal name
+])
+def test_a_legal_name_needs_less_of_the_rest_to_come_close(registry, name, country, expected):
+    result = resolve(registry, name, country)
+    assert result.status == "matched", (result.reason, [(c.name, c.score) for c in result.candidates])
+    assert result.best.reference_id == expected
+
+
+@pytest.mark.parametrize(("name", "country"), [
+    ("Brelvona Hogeschool voor de Kunsten", "NL"),  # no legal form: the rest must come half way
+    ("Stichting Brelvona Hogeschool voor de Kunsten", None),  # nor without the country
+    ("Escola Universitària Qvra Barcelonesa", "ES"),  # four letters are too few outside a legal name
+    ("Ostrander Estudios S.L.", "ES"),  # a legal form alone names a company, not a school
+    ("Groupe Tarnelle", "FR"),  # so does a group
+    ("MVDI Ostrander Estudios Superiores S.L.", "ES"),  # the acronym of another school names the one owned
+])
+def test_not_a_legal_name_or_another_schools_acronym(registry, name, country):
+    result = resolve(registry, name, country)
+    assert result.status != "matched", result.reason

@@ -219,7 +219,7 @@ class IndexScoring(IndexState):
             explanation += f"; {' '.join(credited)} agree{'s' if len(credited) == 1 else ''} with its city, country or acronym"
         return self._make(query, name_id, score, aligned, explanation, penalties, options)
 
-    def sole_holder(self, name: str, country: str | None) -> tuple[str, str] | None:
+    def sole_holder(self, name: str, country: str | None, shortest: int = SOLE_WORD_LENGTH) -> tuple[str, str] | None:
         """The entity of ``country`` that is the only one of the whole index to carry a word of the typed name, and
         that word: "Codarts" in "Stichting Codarts Hogeschool voor de Kunsten", "Kotelawala" in "Kotelawala Defence
         University". A coined brand or a founder's name tells a coordinator which school is meant, whatever legal
@@ -232,7 +232,7 @@ class IndexScoring(IndexState):
         if OTHER_BODY.difference(LEGAL_FORMS, WRAPPERS).intersection(typed):  # "Codarts Consulting", "Friends of ArtEZ"
             return None
         for token in typed:
-            if (len(token) < SOLE_WORD_LENGTH or not token.isalpha() or token in STOPWORDS or token in GENERIC
+            if (len(token) < shortest or not token.isalpha() or token in STOPWORDS or token in GENERIC
                     or token in QUALIFIERS or token in LEGAL_FORMS or token in WRAPPERS or token in _KINDS):
                 continue
             entities = {self.name_entity[name_id] for name_id in self.postings.get(token, ())}
@@ -248,6 +248,12 @@ class IndexScoring(IndexState):
             return None
         entity, token = next(iter(holders.items()))
         return self.entity_ids[entity], token
+
+    def holds_word_in(self, token: str, country: str, entity_id: str) -> bool:
+        """Whether an entity of ``country`` other than ``entity_id`` has ``token`` in its names: 'Noord' after
+        'Katholieke Hogeschool Vives' would name the north campus's own record."""
+        return any(self.entity_country[self.name_entity[n]] == country and self.entity_ids[self.name_entity[n]] != entity_id
+                   for n in self.postings.get(token, ()))
 
     # -- adjustments ---------------------------------------------------------------------------
 

@@ -1,0 +1,50 @@
+"""A text that begins with the whole of one institution's name and goes on with words no institution of the country
+has (an eponym, a campus) is that institution; measured against an invented reference (no real institution or
+person)."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import registry_with_reference, ror_record
+
+from registry.resolve import resolve
+
+
+def _record(number: int, name: str, city: str, country: str) -> dict:
+    return ror_record(f"0whole{number:03d}", name, city, country)
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory):
+    db = registry_with_reference(tmp_path_factory.mktemp("whole"), [
+        _record(1, "Pädagogische Hochschule Vindeby", "Vindeby", "AT"),
+        _record(2, "Orvella Hogeschool", "Sudby", "NL"),
+        _record(3, "Marlow Zuid Instituut", "Sudby", "NL"),
+        _record(4, "Vindeby University", "Vindeby", "AT"),
+    ])
+    yield db
+    db.conn.close()
+
+
+@pytest.mark.parametrize(("name", "country", "expected"), [
+    ("Pädagogische Hochschule Vindeby Tervald Mossing", "AT", "0whole001"),  # an eponym after the name
+    ("Orvella Hogeschool Westkamp Brevik", "NL", "0whole002"),  # a campus
+])
+def test_a_whole_name_then_words_nobody_has(registry, name, country, expected):
+    result = resolve(registry, name, country)
+    assert result.status == "matched", (result.reason, [(c.name, c.score) for c in result.candidates])
+    assert result.best.reference_id == expected
+    assert "the text begins with the whole name" in result.reason
+
+
+@pytest.mark.parametrize(("name", "country"), [
+    ("Pädagogische Hochschule Vindeby Tervald Mossing", None),  # without the country
+    ("Orvella Hogeschool Zuid", "NL"),  # another institution of the country has 'zuid'
+    ("Vindeby University Hospital Tervald", "AT"),  # a hospital is another body
+    ("Vindeby University Tervald Holding GmbH", "AT"),  # so is a company
+    ("Vindeby University of Tervald Mossing", "AT"),  # the name goes on
+    ("Vindeby University Research Tervald", "AT"),  # a field
+])
+def test_not_where_the_words_after_say_something(registry, name, country):
+    result = resolve(registry, name, country)
+    assert "the text begins with the whole name" not in result.reason, result.reason
