@@ -89,7 +89,7 @@ def library(db_path: Path, institutions: int, agreements: int, *, reload: bool) 
                "total_seconds": round(total_seconds, 2), "seconds": round(total_seconds - generate_seconds, 2),
                "cpu_seconds": round(cpu_seconds - generate_cpu, 2),
                "audit_rows": db.conn.execute("SELECT count(*) FROM changes").fetchone()[0],
-               "peak_rss_mb": peak_rss_mb(),
+               "peak_rss_mb": peak_rss_mb(), "journal": steps.journal,
                "steps_cpu_seconds": {"validate": round(models.cpu - generate_cpu, 2), **steps.figures()}}
     if reload:
         started = time.perf_counter()
@@ -123,6 +123,7 @@ class _StepLog(logging.Handler):
     CPU (planning and writing, not validation) a change is also given early (the third tenth of
     the batches, past the institutions, which are the first sixth of the records) and late (the last tenth)."""
 
+    JOURNAL = re.compile(r"journal: (.+)")
     STEP = re.compile(r"(?:\d+ )?(indexes rebuilt|search index rebuilt|statistics refreshed|committed): ([\d.]+) s CPU")
     BATCH = re.compile(r"batch \d+: \d+ records, (\d+) changes, ([\d.]+) s CPU")
 
@@ -130,12 +131,15 @@ class _StepLog(logging.Handler):
         super().__init__(logging.DEBUG)
         self.steps: dict[str, float] = {}
         self.batches: list[tuple[int, float]] = []
+        self.journal = "?"
         self.logger = logging.getLogger("registry.db.writes")
 
     def emit(self, record: logging.LogRecord) -> None:
         message = record.getMessage()
         if batch := self.BATCH.fullmatch(message):
             self.batches.append((int(batch[1]), float(batch[2])))
+        elif journal := self.JOURNAL.fullmatch(message):
+            self.journal = journal[1]
         elif step := self.STEP.fullmatch(message):
             self.steps[step[1]] = self.steps.get(step[1], 0.0) + float(step[2])
 
@@ -214,11 +218,11 @@ def raw_bulk(db_path: Path, source_path: Path) -> dict:
     """``raw`` with the library's bulk technique (see the module's docstring)."""
     from registry import db as store
     from registry import schema
-    from registry.db import writes
+    from registry.db import journal, writes
 
     def insert(target, tables, rows) -> None:
         conn = target.conn
-        with writes.larger_cache(conn), \
+        with writes.larger_cache(conn), journal.rollback_journal(conn), \
                 store.transaction(target, actor="benchmark", source="raw executemany, bulk"):
             loaded = [table for table, _ in tables] + [schema.AUDIT_TABLE]
             marks = ", ".join("?" for _ in loaded)
@@ -302,7 +306,7 @@ def main() -> None:
         emit(bench="load", agreements=agreements, institutions=institutions, rows=lib["rows"], audit_rows=lib["audit_rows"],
              seconds=lib["seconds"], rows_per_second=round(lib["rows"] / lib["seconds"]), peak_rss_mb=lib["peak_rss_mb"],
              cpu_seconds=lib["cpu_seconds"], cpu_us_per_row=round(lib["cpu_seconds"] / lib["rows"] * 1e6, 1),
-             generate_seconds=lib["generate_seconds"], steps_cpu_seconds=lib["steps_cpu_seconds"])
+             generate_seconds=lib["generate_seconds"], journal=lib["journal"], steps_cpu_seconds=lib["steps_cpu_seconds"])
         if "reload_seconds" in lib:
             emit(bench="reload-unchanged", agreements=agreements, rows=lib["rows"], changed=lib["reload_changed"],
                  seconds=lib["reload_seconds"], peak_rss_mb=lib["peak_rss_mb_with_reload"])
