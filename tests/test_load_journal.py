@@ -94,6 +94,31 @@ def test_a_streamed_write_that_writes_nothing_leaves_the_file_as_it_was_and_in_w
     assert not Path(f"{registry_path}-journal").exists()
 
 
+# Another process with the registry open (a server), until its standard input closes.
+OTHER_READER = textwrap.dedent("""
+    import sys
+    from registry import db as store
+    reader = store.connect(sys.argv[1], read_only=True)
+    print(reader.conn.execute("SELECT count(*) FROM institutions").fetchone()[0], flush=True)
+    sys.stdin.read()
+    print(reader.conn.execute("SELECT count(*) FROM institutions").fetchone()[0], flush=True)
+""")
+
+
+def test_with_another_process_holding_the_file_the_write_keeps_the_write_ahead_log(registry_db, registry_path):
+    other = subprocess.Popen([sys.executable, "-c", OTHER_READER, str(registry_path)], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(Path.cwd())})
+    assert other.stdout is not None and other.stdin is not None
+    assert other.stdout.readline().strip() == "0"
+    modes: list[str] = []
+    store.write_records(registry_db, watched(registry_db, institutions(9), modes), actor="tester")
+    other.stdin.close()
+    assert other.stdout.readline().strip() == "9"
+    assert other.wait() == 0
+    assert modes == ["wal"]
+    assert journal_mode(registry_path) == "wal"
+
+
 def test_with_another_connection_open_the_write_keeps_the_write_ahead_log_and_its_reads_go_on(
         registry_db, registry_path, caplog):
     reader = store.connect(registry_path, read_only=True)
@@ -146,7 +171,7 @@ def without_counters(data: bytes) -> bytes:
     return data[:24] + data[28:92] + data[96:]
 
 
-def test_a_load_killed_half_way_leaves_the_registry_as_it_was(registry_db, registry_path):
+def test_a_load_killed_half_way_leaves_the_registry_as_it_was(registry_db, registry_path, monkeypatch):
     store.write_records(registry_db, institutions(5), actor="setup")
     before = stored(registry_db.conn)
     registry_db.conn.close()
@@ -160,6 +185,11 @@ def test_a_load_killed_half_way_leaves_the_registry_as_it_was(registry_db, regis
         assert Path(f"{registry_path}-journal").exists()
         assert registry_path.stat().st_size > size_before
         assert registry_path.read_bytes()[:size_before] != bytes_before
+        # a reader that comes meanwhile waits for the load, then is told who holds the file
+        monkeypatch.setenv("REGISTRY_LOCK_TIMEOUT", "0.2")
+        with pytest.raises(store.LockedFile, match=f"is locked: another process \\(pid {load.pid} "):
+            store.connect(registry_path, read_only=True)
+        monkeypatch.delenv("REGISTRY_LOCK_TIMEOUT")
     finally:
         os.kill(load.pid, signal.SIGKILL)
         load.wait()
