@@ -105,13 +105,15 @@ OTHER_READER = textwrap.dedent("""
 """)
 
 
-def test_with_another_process_holding_the_file_the_write_keeps_the_write_ahead_log(registry_db, registry_path):
+def test_with_another_process_holding_the_file_the_write_keeps_the_write_ahead_log(registry_db, registry_path, caplog):
     other = subprocess.Popen([sys.executable, "-c", OTHER_READER, str(registry_path)], stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(Path.cwd())})
     assert other.stdout is not None and other.stdin is not None
     assert other.stdout.readline().strip() == "0"
     modes: list[str] = []
-    store.write_records(registry_db, watched(registry_db, institutions(9), modes), actor="tester")
+    with caplog.at_level(logging.INFO, logger="registry.db.journal"):
+        store.write_records(registry_db, watched(registry_db, institutions(9), modes), actor="tester")
+    assert f"is open elsewhere (pid {other.pid} " in caplog.text
     other.stdin.close()
     assert other.stdout.readline().strip() == "9"
     assert other.wait() == 0

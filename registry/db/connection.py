@@ -232,9 +232,10 @@ def raise_store_error(error: sqlite3.Error, path: Path | str | None = None) -> N
     raise StoreError(message) from error
 
 
-def lock_holders(path: Path | str) -> list[str]:
-    """The processes holding a write lock on the file, as 'pid N (command)', where the system
-    tells (Linux's /proc/locks; SQLite itself cannot say who holds a lock)."""
+def lock_holders(path: Path | str, *, readers: bool = False) -> list[str]:
+    """The processes holding a write lock on the file (``readers``: any lock, as a connection
+    in WAL mode holds one while it is open), as 'pid N (command)', where the system tells
+    (Linux's /proc/locks; SQLite itself cannot say who holds a lock)."""
     inodes = set()
     for suffix in ("", "-shm"):
         with contextlib.suppress(OSError):  # no -shm file: nothing holds it
@@ -247,7 +248,7 @@ def lock_holders(path: Path | str) -> list[str]:
     for line in lines:
         parts = line.split()
         # "1: POSIX  ADVISORY  WRITE 1234 fe:00:2146563 120 120"; a "->" marks a waiter, not a holder
-        if len(parts) < 6 or "->" in parts or parts[3] != "WRITE":
+        if len(parts) < 6 or "->" in parts or parts[3] not in (("READ", "WRITE") if readers else ("WRITE",)):
             continue
         pid, device_inode = parts[4], parts[5]
         if not pid.isdigit() or int(pid) == os.getpid() or int(device_inode.rsplit(":", 1)[-1]) not in inodes:

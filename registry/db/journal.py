@@ -50,7 +50,7 @@ def rollback_journal(conn: sqlite3.Connection) -> Iterator[bool]:
     except sqlite3.OperationalError as error:
         if not is_busy(error):
             raise
-        holders = lock_holders(file_path(conn))
+        holders = lock_holders(file_path(conn), readers=True)
         log.info("%s is open elsewhere (%s): this write keeps the write-ahead log, so that its readers need not wait",
                  file_path(conn), "; ".join(holders) if holders else "another connection")
         mode = "wal"
