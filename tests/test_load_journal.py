@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from registry import db as store
-from registry.db import writes
+from registry.db import journal, writes
 from registry.models import Agreement, Institution
 from registry.problems import ProblemsFound
 
@@ -70,6 +70,14 @@ def test_a_streamed_write_runs_with_a_rollback_journal_and_leaves_the_file_in_wa
 def test_a_write_that_fits_one_batch_keeps_the_write_ahead_log(registry_db):
     modes: list[str] = []
     store.write_records(registry_db, watched(registry_db, institutions(BATCH), modes), actor="tester")
+    assert modes == ["wal"]
+
+
+def test_a_streamed_write_into_a_large_file_keeps_the_write_ahead_log(registry_db, registry_path, monkeypatch):
+    """Its journal would copy much of the file; here the file is larger than the bound set."""
+    monkeypatch.setattr(journal, "ROLLBACK_UP_TO_BYTES", registry_path.stat().st_size // 2)
+    modes: list[str] = []
+    store.write_records(registry_db, watched(registry_db, institutions(10), modes), actor="tester")
     assert modes == ["wal"]
 
 
@@ -148,7 +156,7 @@ KILLED_LOAD = textwrap.dedent("""
     import contextlib
     import sys
     from registry import db as store
-    from registry.db import writes
+    from registry.db import journal, writes
     from registry.models import Institution
 
     writes.BATCH_RECORDS = 50
