@@ -5,9 +5,10 @@ million agreements is one transaction, though, and in WAL mode every page it wri
 log first: about 6 GB of it at a million, 1.5 million frames. Each page the write reads back
 that its cache no longer holds (the index and search rebuilds at the end read whole tables) is
 looked up in the log's index, whose hash tables SQLite walks from the newest back, one per 4,096
-frames, so each miss costs more the larger the transaction has grown: measured alone, a miss
-cost about 3 µs more than with a rollback journal after 400,000 frames and 18 µs more after 1.5
-million; the commit then copies the whole log into the file (24 s of a million-agreement load).
+frames, so each miss costs more the larger the transaction has grown: a miss cost 4.8 µs of
+CPU in the log with no frames, 6.3 µs after 400,000 and 20.4 µs after 1.5 million, and 4.5-5.6
+µs with a rollback journal (``benchmarks/journal_miss.py``); and the commit copies the whole log
+into the file (24 s of a million-agreement load).
 With a rollback journal the pages go to the file itself, once, and only a page the file held
 before the write is copied to the journal first: a load into a new or small registry journals
 almost nothing (issue 19, docs/benchmarks.md). All or nothing holds the same way:
