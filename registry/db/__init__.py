@@ -13,6 +13,7 @@ Its parts, each readable alone:
 - ``versions``: the schema versions, one fingerprint each;
 - ``rows``: values between models and stored rows;
 - ``writes``: plan what records change, apply the plan, log it;
+- ``journal``: a large write with the file to itself takes a rollback journal, not the WAL;
 - ``maintenance``: history, statistics, backup.
 """
 

@@ -98,6 +98,8 @@ def connect(path: str | Path | None = None, *, create: bool = True, read_only: b
             if not create or read_only:
                 raise NoRegistry(f"no registry at {path}: run 'registry init --db {path}' first, or pass --db")
             require_folder(path, "the registry")
+        if read_only and writable(path) and Path(f"{path}-journal").exists():
+            _roll_back_interrupted(path)
         # A file the system will not let us write (a read-only file system, permissions) is
         # opened read-only: whatever only reads works, and a write says it in one line.
         read_only = read_only or not writable(path)
@@ -117,6 +119,21 @@ def connect(path: str | Path | None = None, *, create: bool = True, read_only: b
     clock.register_sql(conn)
     i18n.register_sql(conn)  # the findings' messages (registry.i18n.MESSAGE_KEY)
     return sqlite_utils.Database(conn)
+
+
+def _roll_back_interrupted(path: Path) -> None:
+    """The rollback an interrupted write's journal calls for (a large load runs with one, see
+    ``registry.db.journal``), done by a connection that may write: a read-only one cannot, and
+    SQLite would refuse it every read until then. A journal a live writer holds is no such
+    journal: the probe then waits for it like any reader."""
+    conn = _open(path, read_only=False)
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {int(lock_timeout() * 1000)}")
+        _probe(conn, path)
+        with contextlib.suppress(sqlite3.OperationalError):  # another connection that may write sets it
+            conn.execute("PRAGMA journal_mode = WAL")  # as the file was before that write
+    finally:
+        conn.close()
 
 
 def writable(path: Path) -> bool:
@@ -164,7 +181,7 @@ def _error_name(error: sqlite3.Error) -> str:
     return getattr(error, "sqlite_errorname", "") or ""
 
 
-def _is_busy(error: sqlite3.Error) -> bool:
+def is_busy(error: sqlite3.Error) -> bool:
     return _error_name(error).startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "database is locked" in str(error)
 
 
@@ -185,9 +202,13 @@ def describe_error(error: sqlite3.Error, path: Path | str | None = None) -> str 
     if name.startswith("SQLITE_CORRUPT") or "malformed" in text:
         return (f"{path} is damaged ({text}): run 'registry verify --db {path}' to list the damage, and restore "
                 "it from a backup ('registry backup' makes one)")
+    if name == "SQLITE_READONLY_ROLLBACK":
+        return (f"{path} holds the journal of an interrupted write ({path}-journal), which only a process that may "
+                "write the file can roll back: run any registry command on it where it may be written, and never "
+                "delete the journal (the file would keep the interrupted write's half)")
     if name.startswith("SQLITE_READONLY") or "readonly database" in text:
         return readonly_message(path)
-    if _is_busy(error):
+    if is_busy(error):
         return locked_message(path)
     if name.startswith("SQLITE_CANTOPEN") or "unable to open database" in text:
         return f"cannot open {path}: check that it exists and that its folder may be read (and written, to change it)"
@@ -204,7 +225,7 @@ def raise_store_error(error: sqlite3.Error, path: Path | str | None = None) -> N
     if message is None:
         return
     name = _error_name(error)
-    if _is_busy(error):
+    if is_busy(error):
         raise LockedFile(message) from error
     if name.startswith("SQLITE_READONLY") or "readonly" in str(error):
         raise ReadOnlyFile(message) from error
@@ -213,9 +234,10 @@ def raise_store_error(error: sqlite3.Error, path: Path | str | None = None) -> N
     raise StoreError(message) from error
 
 
-def lock_holders(path: Path | str) -> list[str]:
-    """The processes holding a write lock on the file, as 'pid N (command)', where the system
-    tells (Linux's /proc/locks; SQLite itself cannot say who holds a lock)."""
+def lock_holders(path: Path | str, *, readers: bool = False) -> list[str]:
+    """The processes holding a write lock on the file (``readers``: any lock, as a connection
+    in WAL mode holds one while it is open), as 'pid N (command)', where the system tells
+    (Linux's /proc/locks; SQLite itself cannot say who holds a lock)."""
     inodes = set()
     for suffix in ("", "-shm"):
         with contextlib.suppress(OSError):  # no -shm file: nothing holds it
@@ -228,7 +250,7 @@ def lock_holders(path: Path | str) -> list[str]:
     for line in lines:
         parts = line.split()
         # "1: POSIX  ADVISORY  WRITE 1234 fe:00:2146563 120 120"; a "->" marks a waiter, not a holder
-        if len(parts) < 6 or "->" in parts or parts[3] != "WRITE":
+        if len(parts) < 6 or "->" in parts or parts[3] not in (("READ", "WRITE") if readers else ("WRITE",)):
             continue
         pid, device_inode = parts[4], parts[5]
         if not pid.isdigit() or int(pid) == os.getpid() or int(device_inode.rsplit(":", 1)[-1]) not in inodes:
@@ -281,7 +303,7 @@ def begin_write(conn: sqlite3.Connection) -> None:
         conn.execute("BEGIN IMMEDIATE")
         return
     except sqlite3.OperationalError as error:
-        if not _is_busy(error):
+        if not is_busy(error):
             raise_store_error(error, path)
             raise
     finally:

@@ -41,6 +41,7 @@ from pydantic import ValidationError
 
 from registry import schema
 from registry.db.connection import default_actor, specs, transaction
+from registry.db.journal import rollback_journal
 from registry.db.rows import decode, encode_values
 from registry.db.upkeep import rebuild_search
 from registry.models import Record
@@ -749,8 +750,9 @@ def _write_streamed(db: sqlite_utils.Database, batches: Iterable[_Batch], found:
     so that every problem is reported at once; the transaction is then rolled back."""
     total = Plan()
     try:
-        with young_collections() as collect, larger_cache(db.conn), \
+        with young_collections() as collect, larger_cache(db.conn), rollback_journal(db.conn) as rollback, \
                 transaction(db, actor=actor or default_actor(), source=source), _PendingReferences(db) as pending:
+            log.debug("journal: %s", "rollback" if rollback else "write-ahead log")
             bulk = BulkWrite(db)
             number = 0
             for batch in batches:  # not enumerate: its reused result tuple kept the last batch alive
@@ -778,7 +780,8 @@ def _write_streamed(db: sqlite_utils.Database, batches: Iterable[_Batch], found:
                 raise _DryRun
             bulk.finish()
             finished = time.process_time()
-        # the commit: the pages still in the cache written to the WAL, then checkpointed into the file
+        # the commit: the pages still in the cache written to the file (or to the WAL, then
+        # checkpointed into the file), and the journal back to WAL
         log.debug("committed: %.3f s CPU", time.process_time() - finished)
     except _DryRun:
         pass
