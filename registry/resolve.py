@@ -16,6 +16,7 @@ reason says so; a record without a successor is shown but never matched.
 from __future__ import annotations
 
 import csv
+import gc
 import hashlib
 import json
 import multiprocessing
@@ -571,6 +572,7 @@ def resolve(db: sqlite_utils.Database, name: str, country: str | None = None, li
 
 
 PARALLEL_FROM = 2000  # names; below this, starting worker processes costs more than it saves
+LAST_CHUNK = 25  # names: the smallest task a worker is given
 
 
 def resolve_many(
@@ -599,8 +601,7 @@ def resolve_many(
     global _WORKER_RESOLVER
     _WORKER_RESOLVER = resolver
     read_charter_keys()  # once here, not in every worker
-    size = max(1, -(-len(names) // (workers * 4)))
-    chunks = [names[start:start + size] for start in range(0, len(names), size)]
+    chunks = _chunks(names, workers)
     results = []
     progress.start(len(names), "resolving")
     try:
@@ -612,6 +613,18 @@ def resolve_many(
         progress.finish()
         _WORKER_RESOLVER = None
     return [resolution for chunk in results for resolution in chunk]
+
+
+def _chunks(names: list, workers: int) -> list[list]:
+    """The names in tasks that shrink as the work runs out (a quarter of each worker's share of what is left,
+    down to ``LAST_CHUNK``): few tasks to send and collect, and no worker left alone with a large last one
+    while the other waits (names differ in cost: a common word blocks thousands of names)."""
+    chunks, start = [], 0
+    while start < len(names):
+        size = max(LAST_CHUNK, (len(names) - start) // (workers * 4))
+        chunks.append(names[start:start + size])
+        start += size
+    return chunks
 
 
 _WORKER_RESOLVER: Resolver | None = None
@@ -628,6 +641,10 @@ def _start_worker(path: str) -> None:
     resolver = _worker_resolver()
     resolver.db = store.connect(path)
     resolver._references = {}
+    # The inherited heap (the indexes: hundreds of thousands of objects) is never garbage: a full collection
+    # would walk all of it (a few tenths of a second each) and copy every page it touches. The worker is a
+    # child of its own that ends with the pool; nothing of the caller's is frozen.
+    gc.freeze()
 
 
 def _resolve_chunk(names: list[tuple[str, str | None]], limit: int) -> list[Resolution]:

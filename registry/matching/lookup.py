@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from rapidfuzz import fuzz, process
 
 from registry.matching.match import LATER_PENALTY, PART_PENALTY, UNPLACED_PENALTY, Match, MatchOptions, _penalise
+from registry.matching.memo import memo
 from registry.matching.scoring import IndexScoring
 from registry.matching.text import (
     GENERIC,
@@ -355,24 +356,16 @@ class IndexLookup(IndexScoring):
         ]
         return [name_id for _, name_id in heapq.nlargest(options.candidates, estimates)]
 
+    @memo(2_000)  # common words, read late by blocking
     def _posting_set(self, word: str) -> frozenset[int]:
         """The names with a word, as a set (kept for the common words blocking reads late)."""
-        found = self._posting_sets.get(word)
-        if found is None:
-            if len(self._posting_sets) > 2_000:
-                self._posting_sets.clear()
-            found = self._posting_sets[word] = frozenset(self.postings[word])
-        return found
+        return frozenset(self.postings[word])
 
+    @memo(50_000)
     def _split_word(self, token: str) -> list[tuple[int, float]]:
         """Names that write a word as two ('bei jing' for 'beijing', 'jiao tong' for 'jiaotong'), with the
         weight of the two halves: a transliterated script spaces its syllables where a person does not."""
-        found: list[tuple[int, float]] | None = self._splits.get(token)
-        if found is not None:
-            return found
-        if len(self._splits) > 50_000:
-            self._splits.clear()
-        found = self._splits[token] = []  # filled below
+        found: list[tuple[int, float]] = []
         if len(token) < 5 or token.isdigit():
             return found
         for k in range(2, len(token) - 1):
@@ -447,39 +440,26 @@ class IndexLookup(IndexScoring):
                 reachable.append(name_id)
         return reachable
 
+    @memo(100_000)  # (typed word, name word, minimum): asked for every candidate's words left over
     def _typo_apart(self, token: str, word: str, minimum: float) -> bool:
         """Whether ``_close_words(token, minimum)`` finds the indexed ``word``: it shares one of the trigrams that
         search reads, and is close by ratio and by ``token_similarity``."""
-        key = (token, word, minimum)
-        found = self._typo_close.get(key)
-        if found is None:
-            found = (word != token and len(word) >= 4 and not word.isdigit()
-                     and fuzz.ratio(token, word) >= minimum * 100 and token_similarity(token, word) >= minimum
-                     and not _trigrams(word).isdisjoint(self._searched_trigrams(token)))
-            if len(self._typo_close) > 100_000:
-                self._typo_close.clear()
-            self._typo_close[key] = found
-        return found
+        return (word != token and len(word) >= 4 and not word.isdigit()
+                and fuzz.ratio(token, word) >= minimum * 100 and token_similarity(token, word) >= minimum
+                and not _trigrams(word).isdisjoint(self._searched_trigrams(token)))
 
+    @memo(50_000)
     def _searched_trigrams(self, token: str) -> list[str]:
         """The trigrams of a word whose postings ``_close_words`` reads: the rarest, as many as the pigeonhole
         needs."""
-        found = self._searched.get(token)
-        if found is None:
-            grams = sorted(_trigrams(token), key=lambda gram: len(self.trigrams.get(gram, ())))
-            found = grams[: len(grams) - max(2, len(grams) // 2) + 1]
-            if len(self._searched) > 50_000:
-                self._searched.clear()
-            self._searched[token] = found
-        return found
+        grams = sorted(_trigrams(token), key=lambda gram: len(self.trigrams.get(gram, ())))
+        return grams[: len(grams) - max(2, len(grams) // 2) + 1]
 
+    @memo(200_000)
     def _near_tokens(self, token: str, minimum: float, variants: bool = False) -> list[tuple[str, float]]:
         """The word itself if indexed; otherwise indexed words close to it (a typo), found
         through shared character trigrams. With ``variants``, close words are added to an
         indexed word too (defence / defense, organisation / organization)."""
-        found = self._near.get((token, variants))
-        if found is not None:
-            return found
         if token in self.postings and not (variants and len(token) >= 5):
             found = [(token, 1.0)]
         elif len(token) >= 4 and not token.isdigit():
@@ -497,9 +477,6 @@ class IndexLookup(IndexScoring):
             # romanisations differ in a vowel ("Khaled" / "Khalid"), both forms often indexed (for two bodies)
             found += [(other, VOWEL_SIMILARITY) for other in vowel_variants(token)
                       if other not in known and other in self.postings]
-        if len(self._near) > 200_000:
-            self._near.clear()
-        self._near[(token, variants)] = found
         return found
 
     def _close_words(self, token: str, minimum: float) -> list[tuple[str, float]]:
