@@ -22,6 +22,7 @@ from registry.matching.text import (
     Query,
     exact_key,
     fold_name,
+    other_country,
     parse_query,
     tokens_of,
 )
@@ -301,7 +302,7 @@ class IndexLookup(IndexScoring):
         acronym_query = len(tokens) == 1 and _looks_like_acronym(query.raw.strip(), tokens)
         candidates = self._candidates(tokens, options)
         if not keep_below:
-            candidates = self._reachable(candidates, tokens, options)
+            candidates = self._reachable(candidates, tokens, options, country)
         for name_id in candidates:
             if name_id not in self._acronym_names and name_id not in exact_ids:
                 match = self._aligned_match(query, tokens, name_id, country, context, options, keep_below)
@@ -345,7 +346,8 @@ class IndexLookup(IndexScoring):
         if len(gained) <= options.candidates:  # all of them are aligned: the commoner words would only re-rank
             return list(gained)
         for near, gain in late:  # a common word: the names found that have it, by set intersection in C
-            for name_id in gained.keys() & self._posting_set(near):
+            # (the set's own intersection walks the few names found; ``gained.keys() & frozenset`` walked the set)
+            for name_id in self._posting_set(near).intersection(gained):
                 gained[name_id] += gain
         penalty, name_weight = options.extra_word_penalty, self.name_weight
         # max() written out: this runs for every name blocking found, thousands for a common word
@@ -379,11 +381,12 @@ class IndexLookup(IndexScoring):
             found += [(name_id, gain) for name_id in both]
         return found
 
-    def _reachable(self, candidates: list[int], tokens: tuple[str, ...], options: MatchOptions) -> list[int]:
+    def _reachable(self, candidates: list[int], tokens: tuple[str, ...], options: MatchOptions,
+                   country: str | None = None) -> list[int]:
         """The candidates whose aligned score could reach the possible band. At best every
         name word close to a query word aligns; the name's other words cost at least their
-        weight (a city word at least its discount) times the penalty, and the penalties for
-        qualifiers and countries only lower the score."""
+        weight (a city word at least its discount) times the penalty, and from that ratio
+        ``_aligned_match`` subtracts at least the penalties it takes whatever the words (``_fixed_penalty``)."""
         penalty = options.extra_word_penalty
         if penalty <= 0 or not candidates:
             return candidates
@@ -399,7 +402,7 @@ class IndexLookup(IndexScoring):
                 typed.append((token, len(token)))
                 near.update(part for k in range(2, len(token) - 1) for part in (token[:k], token[k:]))  # see _joined_pairs
         near.update("".join(tokens[k:k + size]) for size in (2, 3) for k in range(len(tokens) - size + 1))  # neighbours
-        weights, reachable, possible, minimum = self.weights, [], options.possible, options.min_token_similarity
+        weights, reachable, band, minimum = self.weights, [], options.possible, options.min_token_similarity
         far: set[str] = set()  # name words found not near, for the next candidates
         for name_id in candidates:
             aligned = 0.0
@@ -419,6 +422,7 @@ class IndexLookup(IndexScoring):
                     others.append((position, word, weights[word]))
             if not aligned:
                 continue
+            possible = band + self._fixed_penalty(name_id, country, options)
             # Whether a word is placed (a city, the country) only sets its cost between CITY_DISCOUNT and 1 times
             # its weight, and the sum of the costs in this order grows with each term: when all placed or none
             # placed already decides, the words need not be placed (fuzzy city matching is the dearest part).
@@ -439,6 +443,14 @@ class IndexLookup(IndexScoring):
             if aligned / (aligned + penalty * rest) >= possible:
                 reachable.append(name_id)
         return reachable
+
+    def _fixed_penalty(self, name_id: int, country: str | None, options: MatchOptions) -> float:
+        """What ``_aligned_match`` subtracts from a name's ratio whatever words align: a part of an 'A - B' name,
+        a country other than the one given (a hair less, so that rounding never drops a name that reaches the band)."""
+        amount = PART_PENALTY if self.name_part[name_id] else 0.0
+        if other_country(country, self.entity_country[self.name_entity[name_id]]):
+            amount += options.country_penalty
+        return amount - 1e-9 if amount else 0.0
 
     @memo(100_000)  # (typed word, name word, minimum): asked for every candidate's words left over
     def _typo_apart(self, token: str, word: str, minimum: float) -> bool:
