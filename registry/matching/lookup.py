@@ -393,14 +393,9 @@ class IndexLookup(IndexScoring):
         near: set[str] = set()
         typed: list[tuple[str, int]] = []  # query words whose typo-close indexed words are near too (tested per name word)
         for token in tokens:
-            near.update((token, token + "s", token.removesuffix("s")))  # token_similarity's plural rule
+            near.update(self._near_forms(token))
             if len(token) >= 5 and not token.isdigit():
-                # the words _near_tokens(token, minimum, True) gives, but its trigram search only for the few name
-                # words left over: reading the trigram postings cost more than the candidates' own words
-                near.update(place_forms(token))
-                near.update(vowel_variants(token))
                 typed.append((token, len(token)))
-                near.update(part for k in range(2, len(token) - 1) for part in (token[:k], token[k:]))  # see _joined_pairs
         near.update("".join(tokens[k:k + size]) for size in (2, 3) for k in range(len(tokens) - size + 1))  # neighbours
         weights, reachable, band, minimum = self.weights, [], options.possible, options.min_token_similarity
         far: set[str] = set()  # name words found not near, for the next candidates
@@ -412,9 +407,7 @@ class IndexLookup(IndexScoring):
                     aligned += weights[word]
                 elif word in far:
                     others.append((position, word, weights[word]))
-                elif typed and len(word) >= 4 and any(
-                        3 * min(len(word), size) >= 2 * max(len(word), size) and self._typo_apart(token, word, minimum)
-                        for token, size in typed):  # ratio >= 0.8 needs the shorter word 2/3 of the longer
+                elif typed and self._typo_of_any(typed, word, minimum):
                     near.add(word)
                     aligned += weights[word]
                 else:
@@ -443,6 +436,32 @@ class IndexLookup(IndexScoring):
             if aligned / (aligned + penalty * rest) >= possible:
                 reachable.append(name_id)
         return reachable
+
+    @memo(50_000)
+    def _near_forms(self, token: str) -> frozenset[str]:
+        """The name words a typed word is near before any typo: itself, with or without a plural s
+        (``token_similarity``'s rule), and of a word of five letters or more the place names it may be the
+        adjective of, its one-vowel variants and its two parts (``_joined_pairs``): the words
+        ``_near_tokens(token, minimum, True)`` gives but for its trigram search, asked only for the few name
+        words left over (``_typo_of_any``): reading the trigram postings cost more than the candidates' own words."""
+        forms = {token, token + "s", token.removesuffix("s")}
+        if len(token) >= 5 and not token.isdigit():
+            forms.update(place_forms(token))
+            forms.update(vowel_variants(token))
+            forms.update(part for k in range(2, len(token) - 1) for part in (token[:k], token[k:]))
+        return frozenset(forms)
+
+    def _typo_of_any(self, typed: list[tuple[str, int]], word: str, minimum: float) -> bool:
+        """Whether a name word is a typo of one of the typed words (``_typo_apart``)."""
+        size = len(word)
+        if size < 4:
+            return False
+        for token, length in typed:
+            # ratio >= 0.8 needs the shorter word 2/3 of the longer
+            if 3 * (size if size < length else length) >= 2 * (length if size < length else size) and (
+                    self._typo_apart(token, word, minimum)):
+                return True
+        return False
 
     def _fixed_penalty(self, name_id: int, country: str | None, options: MatchOptions) -> float:
         """What ``_aligned_match`` subtracts from a name's ratio whatever words align: a part of an 'A - B' name,
