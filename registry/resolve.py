@@ -604,12 +604,18 @@ def resolve_many(
     chunks = _chunks(names, workers)
     results = []
     progress.start(len(names), "resolving")
+    # The answers read back are trees (no cycles), and a full collection they set off would walk the whole heap,
+    # the indexes included, while the workers need both cores: the collector waits until they are all in.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
-        with multiprocessing.get_context("fork").Pool(workers, initializer=_start_worker, initargs=(str(path),)) as pool:
+        with multiprocessing.get_context("fork").Pool(workers, initializer=_start_worker, initargs=(str(path), collecting)) as pool:
             for chunk in pool.imap(partial(_resolve_chunk, limit=limit), chunks):  # in order, as they finish
                 results.append(chunk)
                 progress.advance(len(chunk))
     finally:
+        if collecting:
+            gc.enable()
         progress.finish()
         _WORKER_RESOLVER = None
     return [resolution for chunk in results for resolution in chunk]
@@ -636,15 +642,18 @@ def _worker_resolver() -> Resolver:
     return _WORKER_RESOLVER
 
 
-def _start_worker(path: str) -> None:
+def _start_worker(path: str, collecting: bool) -> None:
     # The forked worker has the parent's indexes; it needs its own connection to the file.
     resolver = _worker_resolver()
     resolver.db = store.connect(path)
     resolver._references = {}
     # The inherited heap (the indexes: hundreds of thousands of objects) is never garbage: a full collection
     # would walk all of it (a few tenths of a second each) and copy every page it touches. The worker is a
-    # child of its own that ends with the pool; nothing of the caller's is frozen.
+    # child of its own that ends with the pool; nothing of the caller's is frozen. It collects its own garbage
+    # as the caller did before resolve_many held the collector back.
     gc.freeze()
+    if collecting:
+        gc.enable()
 
 
 def _resolve_chunk(names: list[tuple[str, str | None]], limit: int) -> list[Resolution]:
