@@ -353,7 +353,7 @@ class IndexLookup(IndexScoring):
         # max() written out: this runs for every name blocking found, thousands for a common word
         estimates = [
             (got / ((got if got > query_weight else query_weight)
-                    + (penalty * (name_weight[name_id] - got) if name_weight[name_id] > got else 0.0) + 1e-9), name_id)
+                    + (penalty * (weight - got) if (weight := name_weight[name_id]) > got else 0.0) + 1e-9), name_id)
             for name_id, got in gained.items()
         ]
         return [name_id for _, name_id in heapq.nlargest(options.candidates, estimates)]
