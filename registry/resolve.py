@@ -212,6 +212,12 @@ def _world_names() -> tuple[tuple[str, str, str], ...]:
 _HELD_OUT_NAMES: frozenset[str] = frozenset()
 
 
+def forget_cached_indexes() -> None:
+    """Drop the reference index kept in memory: the next ``Resolver`` reads the one kept beside the registry
+    file, as a new process (a second CLI call) does."""
+    _MEMORY_CACHE.clear()
+
+
 def hold_out_alias_names(names: frozenset[str]) -> None:
     """Leave these names of the alias tables out of the reference index. For measuring only: a yardstick
     drawn from the charter list's and the world list's names (tests/data/names_unseen.csv) would otherwise
