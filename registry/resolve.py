@@ -23,6 +23,8 @@ import multiprocessing
 import os
 import pickle
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from pathlib import Path
@@ -136,6 +138,21 @@ def registry_index(db: sqlite_utils.Database, options: MatchOptions | None = Non
 _MEMORY_CACHE: dict[tuple, NameIndex] = {}
 
 
+@contextmanager
+def _collector_held() -> Iterator[bool]:
+    """Hold the garbage collector back while an index is read, built or resolved with: what is made then is
+    hundreds of thousands of lists, tuples and dicts that are no garbage, and each full collection walked all of
+    them (reading the 150,000-name index took 1.2-2.0 s of CPU with the collector, 0.55 s without). Garbage
+    without cycles is freed as always; the collector runs again after. Yields whether it was running."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield collecting
+    finally:
+        if collecting:
+            gc.enable()
+
+
 def _database_file(db: sqlite_utils.Database) -> Path | None:
     for _, name, file in db.conn.execute("PRAGMA database_list"):
         if name == "main" and file:
@@ -163,14 +180,15 @@ def reference_index(db: sqlite_utils.Database, *, persist: bool = True) -> NameI
     index = None
     if persist and path is not None and path.exists():
         try:
-            with path.open("rb") as stream:
+            with path.open("rb") as stream, _collector_held():
                 stored_stamp, stored = pickle.load(stream)
             if stored_stamp == stamp:
                 index = stored
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
             index = None  # a damaged or outdated cache is rebuilt
     if index is None:
-        index = _build_reference_index(db)
+        with _collector_held():
+            index = _build_reference_index(db)
         if persist and path is not None:
             _write_cache(path, stamp, index)
     _MEMORY_CACHE.clear()
@@ -612,16 +630,13 @@ def resolve_many(
     progress.start(len(names), "resolving")
     # The answers read back are trees (no cycles), and a full collection they set off would walk the whole heap,
     # the indexes included, while the workers need both cores: the collector waits until they are all in.
-    collecting = gc.isenabled()
-    gc.disable()
     try:
-        with multiprocessing.get_context("fork").Pool(workers, initializer=_start_worker, initargs=(str(path), collecting)) as pool:
+        with _collector_held() as collecting, multiprocessing.get_context("fork").Pool(
+                workers, initializer=_start_worker, initargs=(str(path), collecting)) as pool:
             for chunk in pool.imap(partial(_resolve_chunk, limit=limit), chunks):  # in order, as they finish
                 results.append(chunk)
                 progress.advance(len(chunk))
     finally:
-        if collecting:
-            gc.enable()
         progress.finish()
         _WORKER_RESOLVER = None
     return [resolution for chunk in results for resolution in chunk]
