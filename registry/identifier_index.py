@@ -108,9 +108,9 @@ class IdentifierIndex:
     reference record with a website or domains, read in a fraction of a second."""
 
     def __init__(self, db: sqlite_utils.Database) -> None:
-        self.keys: dict[tuple[str, str], list[tuple[str, str, str]]] = {
-            key: list(holders) for key, holders in _reference_keys(db).items()
-        }  # -> (table, id, field)
+        # -> (table, id, field). The reference's lists are shared with the cache (and with every Resolver):
+        # _add never appends to a list, it replaces it, so only a key the registry also holds is copied.
+        self.keys: dict[tuple[str, str], list[tuple[str, str, str]]] = dict(_reference_keys(db))
         for ident, ror, code, schac, pic, website in db.conn.execute(
             "SELECT id, ror, erasmus_code, schac, pic, website FROM institutions"
         ):
@@ -153,9 +153,9 @@ class IdentifierIndex:
 
 
 def _add(keys: dict, kind: str, key: str, table: str, ident: str, label: str) -> None:
-    holders = keys.setdefault((kind, key), [])
+    holders = keys.get((kind, key), [])
     if not any(t == table and i == ident for t, i, _ in holders):
-        holders.append((table, ident, label))
+        keys[(kind, key)] = [*holders, (table, ident, label)]  # a new list: the old one may be shared (IdentifierIndex)
 
 
 _REFERENCE_KEYS: dict[tuple, dict] = {}

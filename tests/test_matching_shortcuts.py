@@ -7,7 +7,8 @@ import pickle
 import pytest
 
 from registry.matching import NameIndex
-from registry.matching.text import country_words, region_words
+from registry.matching.memo import MEMO_PREFIX, memo
+from registry.matching.text import country_words, parse_query, region_words
 from registry.matching.words import place_forms, vowel_variants
 from tests.test_matching import CITIES, ENTRIES
 
@@ -50,3 +51,47 @@ def test_a_words_posting_set_is_the_names_that_have_it(index):
     """Blocking adds a common word's weight to the names found that have it, through this set."""
     for word in index.postings:
         assert index._posting_set(word) == {n for n, tokens in enumerate(index.name_tokens) if word in tokens}
+
+
+QUERIES = ["University of Copenhagen", "Copenhagn Business School", "Karolinska Institutet", "Univ. of Helsinki",
+           "University College Copenhagen", "Ludwig Maximilians Universitat Munchen", "Nanjing University"]
+
+
+@pytest.mark.parametrize("name", QUERIES)
+@pytest.mark.parametrize("country", [None, "DK", "SE", "US"])
+def test_the_reach_test_drops_only_names_that_score_below_the_band(index, name, country):
+    """_reachable leaves out a candidate only when aligning it would score below the possible band: its bound
+    subtracts what the scorer takes whatever the words (another country, a part of a name)."""
+    options = index.options
+    query = parse_query(name)
+    for tokens in query.variants:
+        candidates = index._candidates(tokens, options)
+        kept = set(index._reachable(candidates, tokens, options, country))
+        for name_id in set(candidates) - kept:
+            match = index._aligned_match(query, tokens, name_id, country, set(query.context), options, True)
+            assert match is None or match.score < options.possible, (name, country, index.name_raw[name_id])
+
+
+def test_a_memo_is_the_indexs_own_and_is_left_out_of_its_pickle(index):
+    minimum = index.options.min_token_similarity
+    found = index._near_tokens("copenhagn", minimum, False)
+    assert index._near_tokens("copenhagn", minimum, False) is found  # remembered
+    assert any(name.startswith(MEMO_PREFIX) for name in vars(index))
+    stored = pickle.loads(pickle.dumps(index))
+    assert not any(name.startswith(MEMO_PREFIX) for name in vars(stored))
+    assert stored._near_tokens("copenhagn", minimum, False) == found
+
+
+def test_a_memo_starts_afresh_once_full():
+    class Counting:
+        calls = 0
+
+        @memo(2)
+        def double(self, value: int) -> int:
+            self.calls += 1
+            return 2 * value
+
+    counting = Counting()
+    assert [counting.double(v) for v in (1, 2, 1, 2)] == [2, 4, 2, 4] and counting.calls == 2
+    counting.double(3)  # the third answer: the memo was full, so it starts afresh
+    assert counting.double(1) == 2 and counting.calls == 4

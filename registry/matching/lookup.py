@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from rapidfuzz import fuzz, process
 
 from registry.matching.match import LATER_PENALTY, PART_PENALTY, UNPLACED_PENALTY, Match, MatchOptions, _penalise
+from registry.matching.memo import memo
 from registry.matching.scoring import IndexScoring
 from registry.matching.text import (
     GENERIC,
@@ -21,6 +22,7 @@ from registry.matching.text import (
     Query,
     exact_key,
     fold_name,
+    other_country,
     parse_query,
     tokens_of,
 )
@@ -300,7 +302,7 @@ class IndexLookup(IndexScoring):
         acronym_query = len(tokens) == 1 and _looks_like_acronym(query.raw.strip(), tokens)
         candidates = self._candidates(tokens, options)
         if not keep_below:
-            candidates = self._reachable(candidates, tokens, options)
+            candidates = self._reachable(candidates, tokens, options, country)
         for name_id in candidates:
             if name_id not in self._acronym_names and name_id not in exact_ids:
                 match = self._aligned_match(query, tokens, name_id, country, context, options, keep_below)
@@ -344,35 +346,28 @@ class IndexLookup(IndexScoring):
         if len(gained) <= options.candidates:  # all of them are aligned: the commoner words would only re-rank
             return list(gained)
         for near, gain in late:  # a common word: the names found that have it, by set intersection in C
-            for name_id in gained.keys() & self._posting_set(near):
+            # (the set's own intersection walks the few names found; ``gained.keys() & frozenset`` walked the set)
+            for name_id in self._posting_set(near).intersection(gained):
                 gained[name_id] += gain
         penalty, name_weight = options.extra_word_penalty, self.name_weight
         # max() written out: this runs for every name blocking found, thousands for a common word
         estimates = [
             (got / ((got if got > query_weight else query_weight)
-                    + (penalty * (name_weight[name_id] - got) if name_weight[name_id] > got else 0.0) + 1e-9), name_id)
+                    + (penalty * (weight - got) if (weight := name_weight[name_id]) > got else 0.0) + 1e-9), name_id)
             for name_id, got in gained.items()
         ]
         return [name_id for _, name_id in heapq.nlargest(options.candidates, estimates)]
 
+    @memo(2_000)  # common words, read late by blocking
     def _posting_set(self, word: str) -> frozenset[int]:
         """The names with a word, as a set (kept for the common words blocking reads late)."""
-        found = self._posting_sets.get(word)
-        if found is None:
-            if len(self._posting_sets) > 2_000:
-                self._posting_sets.clear()
-            found = self._posting_sets[word] = frozenset(self.postings[word])
-        return found
+        return frozenset(self.postings[word])
 
+    @memo(50_000)
     def _split_word(self, token: str) -> list[tuple[int, float]]:
         """Names that write a word as two ('bei jing' for 'beijing', 'jiao tong' for 'jiaotong'), with the
         weight of the two halves: a transliterated script spaces its syllables where a person does not."""
-        found: list[tuple[int, float]] | None = self._splits.get(token)
-        if found is not None:
-            return found
-        if len(self._splits) > 50_000:
-            self._splits.clear()
-        found = self._splits[token] = []  # filled below
+        found: list[tuple[int, float]] = []
         if len(token) < 5 or token.isdigit():
             return found
         for k in range(2, len(token) - 1):
@@ -386,27 +381,23 @@ class IndexLookup(IndexScoring):
             found += [(name_id, gain) for name_id in both]
         return found
 
-    def _reachable(self, candidates: list[int], tokens: tuple[str, ...], options: MatchOptions) -> list[int]:
+    def _reachable(self, candidates: list[int], tokens: tuple[str, ...], options: MatchOptions,
+                   country: str | None = None) -> list[int]:
         """The candidates whose aligned score could reach the possible band. At best every
         name word close to a query word aligns; the name's other words cost at least their
-        weight (a city word at least its discount) times the penalty, and the penalties for
-        qualifiers and countries only lower the score."""
+        weight (a city word at least its discount) times the penalty, and from that ratio
+        ``_aligned_match`` subtracts at least the penalties it takes whatever the words (``_fixed_penalty``)."""
         penalty = options.extra_word_penalty
         if penalty <= 0 or not candidates:
             return candidates
         near: set[str] = set()
         typed: list[tuple[str, int]] = []  # query words whose typo-close indexed words are near too (tested per name word)
         for token in tokens:
-            near.update((token, token + "s", token.removesuffix("s")))  # token_similarity's plural rule
+            near.update(self._near_forms(token))
             if len(token) >= 5 and not token.isdigit():
-                # the words _near_tokens(token, minimum, True) gives, but its trigram search only for the few name
-                # words left over: reading the trigram postings cost more than the candidates' own words
-                near.update(place_forms(token))
-                near.update(vowel_variants(token))
                 typed.append((token, len(token)))
-                near.update(part for k in range(2, len(token) - 1) for part in (token[:k], token[k:]))  # see _joined_pairs
         near.update("".join(tokens[k:k + size]) for size in (2, 3) for k in range(len(tokens) - size + 1))  # neighbours
-        weights, reachable, possible, minimum = self.weights, [], options.possible, options.min_token_similarity
+        weights, reachable, band, minimum = self.weights, [], options.possible, options.min_token_similarity
         far: set[str] = set()  # name words found not near, for the next candidates
         for name_id in candidates:
             aligned = 0.0
@@ -416,9 +407,7 @@ class IndexLookup(IndexScoring):
                     aligned += weights[word]
                 elif word in far:
                     others.append((position, word, weights[word]))
-                elif typed and len(word) >= 4 and any(
-                        3 * min(len(word), size) >= 2 * max(len(word), size) and self._typo_apart(token, word, minimum)
-                        for token, size in typed):  # ratio >= 0.8 needs the shorter word 2/3 of the longer
+                elif typed and self._typo_of_any(typed, word, minimum):
                     near.add(word)
                     aligned += weights[word]
                 else:
@@ -426,6 +415,7 @@ class IndexLookup(IndexScoring):
                     others.append((position, word, weights[word]))
             if not aligned:
                 continue
+            possible = band + self._fixed_penalty(name_id, country, options)
             # Whether a word is placed (a city, the country) only sets its cost between CITY_DISCOUNT and 1 times
             # its weight, and the sum of the costs in this order grows with each term: when all placed or none
             # placed already decides, the words need not be placed (fuzzy city matching is the dearest part).
@@ -447,39 +437,60 @@ class IndexLookup(IndexScoring):
                 reachable.append(name_id)
         return reachable
 
+    @memo(50_000)
+    def _near_forms(self, token: str) -> frozenset[str]:
+        """The name words a typed word is near before any typo: itself, with or without a plural s
+        (``token_similarity``'s rule), and of a word of five letters or more the place names it may be the
+        adjective of, its one-vowel variants and its two parts (``_joined_pairs``): the words
+        ``_near_tokens(token, minimum, True)`` gives but for its trigram search, asked only for the few name
+        words left over (``_typo_of_any``): reading the trigram postings cost more than the candidates' own words."""
+        forms = {token, token + "s", token.removesuffix("s")}
+        if len(token) >= 5 and not token.isdigit():
+            forms.update(place_forms(token))
+            forms.update(vowel_variants(token))
+            forms.update(part for k in range(2, len(token) - 1) for part in (token[:k], token[k:]))
+        return frozenset(forms)
+
+    def _typo_of_any(self, typed: list[tuple[str, int]], word: str, minimum: float) -> bool:
+        """Whether a name word is a typo of one of the typed words (``_typo_apart``)."""
+        size = len(word)
+        if size < 4:
+            return False
+        for token, length in typed:
+            # ratio >= 0.8 needs the shorter word 2/3 of the longer
+            if 3 * (size if size < length else length) >= 2 * (length if size < length else size) and (
+                    self._typo_apart(token, word, minimum)):
+                return True
+        return False
+
+    def _fixed_penalty(self, name_id: int, country: str | None, options: MatchOptions) -> float:
+        """What ``_aligned_match`` subtracts from a name's ratio whatever words align: a part of an 'A - B' name,
+        a country other than the one given (a hair less, so that rounding never drops a name that reaches the band)."""
+        amount = PART_PENALTY if self.name_part[name_id] else 0.0
+        if other_country(country, self.entity_country[self.name_entity[name_id]]):
+            amount += options.country_penalty
+        return amount - 1e-9 if amount else 0.0
+
+    @memo(100_000)  # (typed word, name word, minimum): asked for every candidate's words left over
     def _typo_apart(self, token: str, word: str, minimum: float) -> bool:
         """Whether ``_close_words(token, minimum)`` finds the indexed ``word``: it shares one of the trigrams that
         search reads, and is close by ratio and by ``token_similarity``."""
-        key = (token, word, minimum)
-        found = self._typo_close.get(key)
-        if found is None:
-            found = (word != token and len(word) >= 4 and not word.isdigit()
-                     and fuzz.ratio(token, word) >= minimum * 100 and token_similarity(token, word) >= minimum
-                     and not _trigrams(word).isdisjoint(self._searched_trigrams(token)))
-            if len(self._typo_close) > 100_000:
-                self._typo_close.clear()
-            self._typo_close[key] = found
-        return found
+        return (word != token and len(word) >= 4 and not word.isdigit()
+                and fuzz.ratio(token, word) >= minimum * 100 and token_similarity(token, word) >= minimum
+                and not _trigrams(word).isdisjoint(self._searched_trigrams(token)))
 
+    @memo(50_000)
     def _searched_trigrams(self, token: str) -> list[str]:
         """The trigrams of a word whose postings ``_close_words`` reads: the rarest, as many as the pigeonhole
         needs."""
-        found = self._searched.get(token)
-        if found is None:
-            grams = sorted(_trigrams(token), key=lambda gram: len(self.trigrams.get(gram, ())))
-            found = grams[: len(grams) - max(2, len(grams) // 2) + 1]
-            if len(self._searched) > 50_000:
-                self._searched.clear()
-            self._searched[token] = found
-        return found
+        grams = sorted(_trigrams(token), key=lambda gram: len(self.trigrams.get(gram, ())))
+        return grams[: len(grams) - max(2, len(grams) // 2) + 1]
 
+    @memo(200_000)
     def _near_tokens(self, token: str, minimum: float, variants: bool = False) -> list[tuple[str, float]]:
         """The word itself if indexed; otherwise indexed words close to it (a typo), found
         through shared character trigrams. With ``variants``, close words are added to an
         indexed word too (defence / defense, organisation / organization)."""
-        found = self._near.get((token, variants))
-        if found is not None:
-            return found
         if token in self.postings and not (variants and len(token) >= 5):
             found = [(token, 1.0)]
         elif len(token) >= 4 and not token.isdigit():
@@ -497,9 +508,6 @@ class IndexLookup(IndexScoring):
             # romanisations differ in a vowel ("Khaled" / "Khalid"), both forms often indexed (for two bodies)
             found += [(other, VOWEL_SIMILARITY) for other in vowel_variants(token)
                       if other not in known and other in self.postings]
-        if len(self._near) > 200_000:
-            self._near.clear()
-        self._near[(token, variants)] = found
         return found
 
     def _close_words(self, token: str, minimum: float) -> list[tuple[str, float]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from registry.matching.match import MatchOptions
+from registry.matching.memo import MEMO_PREFIX
 from registry.matching.text import country_words, region_words
 from registry.matching.words import MAX_WEIGHT, _fixed_weight
 
@@ -31,15 +32,14 @@ class IndexState:
         self.weights: dict[str, float] = {}
         self.trigrams: dict[str, list[str]] = {}
         self.max_weight = MAX_WEIGHT
-        self._near: dict[tuple[str, bool], list[tuple[str, float]]] = {}
         self._acronym_names: set[int] = set()  # acronyms are judged by the acronym rules, not aligned
         # A country's words and its regions' one-word names, for every entity's country: kept in the index so that a
         # process reading a cached index (a resolve worker) never loads pycountry's subdivisions to score a name.
         self.country_places: dict[str | None, tuple[frozenset[str], frozenset[str]]] = {}
-        self._posting_sets: dict[str, frozenset[int]] = {}  # a common word -> its postings as a set (_candidates)
-        self._splits: dict[str, list[tuple[int, float]]] = {}  # a word -> the names that write it as two (_split_word)
-        self._searched: dict[str, list[str]] = {}  # a word -> the trigrams _close_words reads for it
-        self._typo_close: dict[tuple[str, str, float], bool] = {}  # (query word, name word, minimum) -> typo-close
+
+    def __getstate__(self) -> dict:
+        """The index as pickled: without what lookups remembered (``memo``), which the next process fills afresh."""
+        return {name: value for name, value in self.__dict__.items() if not name.startswith(MEMO_PREFIX)}
 
     def weight(self, token: str) -> float:
         """A word's weight; a word the index has never seen is as rare as a word can be."""
