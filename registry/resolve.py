@@ -22,10 +22,7 @@ import json
 import multiprocessing
 import os
 import pickle
-import re
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from pathlib import Path
@@ -35,6 +32,7 @@ import sqlite_utils
 
 from registry import db as store
 from registry import matching
+from registry.collector import collector_paused
 from registry.countries import LOCAL_LANGUAGES, country_code
 from registry.identifier_index import (
     ECHE_FILE,
@@ -49,19 +47,18 @@ from registry.matching.identifiers import TypedIdentifier, embedded_identifiers,
 from registry.matching.match import FORMER_PENALTY
 from registry.matching.scoring import SOLE_WORD_LENGTH
 from registry.matching.text import (
-    CANONICAL,
     CITY_NAMES_FILE,
     GENERIC,
-    KIND_PHRASES,
     LEGAL_FORMS,
     OTHER_BODY,
-    QUALIFIERS,
     STOPWORDS,
-    WRAPPERS,
     exact_key,
     fold_name,
+    legal_name,
     levels,
     name_parts,
+    other_level,
+    passed_over,
     tokens_of,
 )
 from registry.models import Institution, InstitutionName
@@ -80,9 +77,6 @@ SOLE_HOLDER_FLOOR_WITHOUT_COUNTRY = 0.6  # the same where no country is given
 # voor de Kunsten") are words the school's name lacks, not another school's
 SOLE_HOLDER_FLOOR_LEGAL_NAME = 0.3
 SOLE_WORD_LENGTH_LEGAL_NAME = 4  # and a word of four letters ('Fundació Privada ... EADA') may be the school's
-_WORD = re.compile(r"[a-z0-9]+")
-# what says the body a legal form names is a school, not a company ("Novo Nordisk A/S" is one): a kind of school
-_SCHOOL_WORDS = GENERIC.difference(["national", "state", "federal", "royal", "public"]) | frozenset(["conservatory"])
 WHOLE_NAME_REST = 3  # at most this many words after a whole name are passed over
 SHORTENED_FLOOR = 0.8  # the one possible candidate with every typed word is the name written short from here
 # what keeps such a candidate a question: a typed word it lacks, another country, a part matched
@@ -168,21 +162,6 @@ def registry_index(db: sqlite_utils.Database, options: MatchOptions | None = Non
 _MEMORY_CACHE: dict[tuple, NameIndex] = {}
 
 
-@contextmanager
-def _collector_held() -> Iterator[bool]:
-    """Hold the garbage collector back while an index is read, built or resolved with: what is made then is
-    hundreds of thousands of lists, tuples and dicts that are no garbage, and each full collection walked all of
-    them (reading the 150,000-name index took 1.2-2.0 s of CPU with the collector, 0.55 s without). Garbage
-    without cycles is freed as always; the collector runs again after. Yields whether it was running."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield collecting
-    finally:
-        if collecting:
-            gc.enable()
-
-
 def _database_file(db: sqlite_utils.Database) -> Path | None:
     for _, name, file in db.conn.execute("PRAGMA database_list"):
         if name == "main" and file:
@@ -210,14 +189,14 @@ def reference_index(db: sqlite_utils.Database, *, persist: bool = True) -> NameI
     index = None
     if persist and path is not None and path.exists():
         try:
-            with path.open("rb") as stream, _collector_held():
+            with path.open("rb") as stream, collector_paused():
                 stored_stamp, stored = pickle.load(stream)
             if stored_stamp == stamp:
                 index = stored
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
             index = None  # a damaged or outdated cache is rebuilt
     if index is None:
-        with _collector_held():
+        with collector_paused():
             index = _build_reference_index(db)
         if persist and path is not None:
             _write_cache(path, stamp, index)
@@ -471,7 +450,7 @@ class Resolver:
         academies of fine arts of other cities lack 'gepperta'). Never over another's exact match that scores as
         high, nor where the two names say different levels of body (a lycée, a university)."""
         reference = self.reference
-        legal = bool(country) and _legal_name(name)
+        legal = bool(country) and legal_name(name)
         shortest = SOLE_WORD_LENGTH_LEGAL_NAME if legal else SOLE_WORD_LENGTH
         found = reference.sole_holder(name, country, shortest) if reference is not None else None
         if reference is None or found is None:
@@ -480,9 +459,9 @@ class Resolver:
         match = next((m for m in reference.match(name, country, AMBIGUOUS_SHOWN, include_below=True)
                       if m.entity_id == entity_id), None)
         floor = SOLE_HOLDER_FLOOR if country else SOLE_HOLDER_FLOOR_WITHOUT_COUNTRY
-        if legal and country and not _acronym_of_another(reference, name, country, entity_id):
+        if legal and country and not reference.acronym_of_another(name, country, entity_id):
             floor = SOLE_HOLDER_FLOOR_LEGAL_NAME
-        if match is None or match.score < floor or _other_level(name, match.matched_name):
+        if match is None or match.score < floor or other_level(name, match.matched_name):
             return merged, status, reason
         top = self._from_reference(match)
         if top is None or not top.usable or top.acronym:
@@ -512,7 +491,7 @@ class Resolver:
         if any(c.usable and c.band != "below" and (c.exact or c.band == "probable") for c in merged):
             return merged, status, reason
         typed = [t for t in tokens_of(fold_name(name)) if t not in LEGAL_FORMS or t in OTHER_BODY]
-        if len(typed) < 3 or not _passed_over(typed[-1]) or reference.holds_word_in(typed[-1], country, ""):
+        if len(typed) < 3 or not passed_over(typed[-1]) or reference.holds_word_in(typed[-1], country, ""):
             return merged, status, reason  # the last word is always one passed over: look no further (cheap)
         best: tuple[int, Match] | None = None
         for match in reference.match(name, country, AMBIGUOUS_SHOWN, include_below=True):
@@ -523,7 +502,7 @@ class Resolver:
             if (len(words) < 2 or typed[:len(words)] != words or not rest or len(rest) > WHOLE_NAME_REST
                     or all(w in GENERIC or w in STOPWORDS for w in words)):
                 continue
-            if rest[0] in STOPWORDS or levels(rest) or not all(_passed_over(t) for t in rest):
+            if rest[0] in STOPWORDS or levels(rest) or not all(passed_over(t) for t in rest):
                 continue
             if best is None or len(words) > best[0]:
                 best = (len(words), match)
@@ -691,49 +670,6 @@ def _shortened(merged: list[Candidate], status: str, reason: str) -> tuple[str, 
         f" (without {missing!r})" if missing else "")
 
 
-# kind words as tokens_of reads them, in every language: a word after a whole name that says another kind of body
-_KINDS_OF_BODY = frozenset(CANONICAL.values()) | frozenset(KIND_PHRASES.values())
-
-
-def _passed_over(token: str) -> bool:
-    """A word after a whole name that may be passed over: not a kind, field, another body or a number."""
-    return (token.isalpha() and token not in GENERIC and token not in QUALIFIERS and token not in _KINDS_OF_BODY
-            and token not in OTHER_BODY and token not in STOPWORDS)
-
-
-def _legal_name(name: str) -> bool:
-    """'Stichting Codarts Hogeschool ...', 'Fundació Privada Universitària EADA': the text names a school's legal
-    owner, a foundation or association (a wrapper), or a company with a kind of school in its name. A legal form
-    alone names a company ('Novo Nordisk A/S'). A wrapper in front is taken out of the name's words, so the
-    folded words are read too."""
-    folded = fold_name(name)
-    words, tokens = set(_WORD.findall(folded)), set(tokens_of(folded))
-    if words & WRAPPERS or tokens & WRAPPERS:
-        return True
-    return bool((words | tokens) & LEGAL_FORMS and tokens & _SCHOOL_WORDS)
-
-
-def _acronym_of_another(index: NameIndex, name: str, country: str, entity_id: str) -> bool:
-    """A word of the text is the acronym of another institution of the country and not of ``entity_id``: 'UDIT
-    Estudios Superiores Internacionales S.L.' is UDIT's owner, whatever other institution carries
-    'internacionales'."""
-    for token in tokens_of(fold_name(name)):
-        holders = {index.entity_ids[index.name_entity[n]] for n in index.acronyms.get(token, ())
-                   if index.entity_country[index.name_entity[n]] == country}
-        if holders and entity_id not in holders:
-            return True
-    return False
-
-
-def _other_level(name: str, matched: str) -> bool:
-    """The typed name and the name matched say different levels of body: a lycée and a university, a hospital and a
-    college (a founder's name both carry does not make them one). A hospital named after its university ("Ain Shams
-    University Hospitals") is a hospital: where one side says hospital or clinic and the other does not, they
-    differ."""
-    typed, theirs = levels(tokens_of(fold_name(name))), levels(tokens_of(fold_name(matched)))
-    return bool(typed and theirs and (not typed & theirs or ("care" in typed) != ("care" in theirs)))
-
-
 def _only_generic(name: str) -> bool:
     """'University', 'Hospital', 'Institute of Technology': words that say what kind of body, not which."""
     tokens = [t for t in tokens_of(fold(name)) if t not in STOPWORDS]
@@ -807,7 +743,7 @@ def resolve_many(
     # The answers read back are trees (no cycles), and a full collection they set off would walk the whole heap,
     # the indexes included, while the workers need both cores: the collector waits until they are all in.
     try:
-        with _collector_held() as collecting, multiprocessing.get_context("fork").Pool(
+        with collector_paused() as collecting, multiprocessing.get_context("fork").Pool(
                 workers, initializer=_start_worker, initargs=(str(path), collecting)) as pool:
             for chunk in pool.imap(partial(_resolve_chunk, limit=limit), chunks):  # in order, as they finish
                 results.append(chunk)

@@ -16,7 +16,7 @@ import grimp
 import pytest
 
 LAYERS: list[tuple[str, tuple[str, ...]]] = [  # lowest first
-    ("foundation", ("registry.clock", "registry.problems", "registry.text", "registry.countries",
+    ("foundation", ("registry.clock", "registry.collector", "registry.problems", "registry.text", "registry.countries",
                     "registry.schema_types", "registry.matching", "registry.progress", "registry.i18n")),
     ("models", ("registry.models",)),
     ("store", ("registry.schema", "registry.views", "registry.db")),

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from conftest import registry_with_reference, ror_record
 
-from registry.resolve import _other_level, resolve
+from registry.matching.text import other_level
+from registry.resolve import resolve
 
 
 def _record(number: int, name: str, city: str, country: str = "SE", acronym: str | None = None) -> dict:
@@ -56,11 +57,11 @@ def test_the_word_alone_is_not_enough(registry, name, country):
 
 
 def test_a_founders_name_shared_by_a_school_and_a_university_is_no_match():
-    assert _other_level("Lycée Pegaso", "Pegaso University")
-    assert _other_level("Hospital Codarts", "Codarts Hogeschool")
-    assert _other_level("Zentavia University Hospitals", "Zentavia University")  # the university's hospitals
-    assert not _other_level("Stichting Codarts Hogeschool", "Codarts")  # no kind on one side
-    assert not _other_level("Higher School of Nowhere", "Nowhere University")  # kinds of higher education
+    assert other_level("Lycée Pegaso", "Pegaso University")
+    assert other_level("Hospital Codarts", "Codarts Hogeschool")
+    assert other_level("Zentavia University Hospitals", "Zentavia University")  # the university's hospitals
+    assert not other_level("Stichting Codarts Hogeschool", "Codarts")  # no kind on one side
+    assert not other_level("Higher School of Nowhere", "Nowhere University")  # kinds of higher education
 
 
 @pytest.mark.parametrize(("name", "country", "expected"), [

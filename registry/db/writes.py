@@ -40,6 +40,7 @@ import sqlite_utils
 from pydantic import ValidationError
 
 from registry import schema
+from registry.collector import collector_paused
 from registry.db.connection import default_actor, specs, transaction
 from registry.db.journal import rollback_journal
 from registry.db.rows import decode, encode_values
@@ -152,13 +153,8 @@ def young_collections() -> Iterator[Callable[[], object]]:
     automatic passes (one per 700 allocations, every tenth also walking the survivors of the
     earlier ones) took 14 % of a load's CPU over them. One young pass per batch still frees
     any reference cycle a batch made, so memory stays bounded by a batch."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         yield lambda: gc.collect(1)
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 @dataclass

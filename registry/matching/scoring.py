@@ -255,6 +255,17 @@ class IndexScoring(IndexState):
         return any(self.entity_country[self.name_entity[n]] == country and self.entity_ids[self.name_entity[n]] != entity_id
                    for n in self.postings.get(token, ()))
 
+    def acronym_of_another(self, name: str, country: str, entity_id: str) -> bool:
+        """Whether a word of the text is the acronym of another entity of ``country`` and not of ``entity_id``:
+        'UDIT Estudios Superiores Internacionales S.L.' is UDIT's owner, whatever other institution carries
+        'internacionales'."""
+        for token in tokens_of(fold_name(name)):
+            holders = {self.entity_ids[self.name_entity[n]] for n in self.acronyms.get(token, ())
+                       if self.entity_country[self.name_entity[n]] == country}
+            if holders and entity_id not in holders:
+                return True
+        return False
+
     # -- adjustments ---------------------------------------------------------------------------
 
     def _name_adjust(self, score, name_id, penalties) -> float:

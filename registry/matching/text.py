@@ -695,3 +695,39 @@ def parse_query(raw: str) -> Query:
     places = frozenset(t for s in context if _CAMPUS_WORDS & set(s) for t in s)
     return Query(raw, tuple(dict.fromkeys(variants))[:5], tuple(dropped), context_words, country, variants[1], places,
                  tuple(segments), tuple(kept) if len(kept) > 1 else ())
+
+
+# -- what body a name says it is: read by the resolver's deciding rules (registry/resolve.py) -------------
+
+_WORD = re.compile(r"[a-z0-9]+")
+# what says the body a legal form names is a school, not a company ("Novo Nordisk A/S" is one): a kind of school
+_SCHOOL_WORDS = GENERIC.difference(["national", "state", "federal", "royal", "public"]) | frozenset(["conservatory"])
+# kind words as tokens_of reads them, in every language: a word after a whole name that says another kind of body
+_KINDS_OF_BODY = frozenset(CANONICAL.values()) | frozenset(KIND_PHRASES.values())
+
+
+def passed_over(token: str) -> bool:
+    """A word after a whole name that may be passed over: not a kind, field, another body or a number."""
+    return (token.isalpha() and token not in GENERIC and token not in QUALIFIERS and token not in _KINDS_OF_BODY
+            and token not in OTHER_BODY and token not in STOPWORDS)
+
+
+def legal_name(name: str) -> bool:
+    """'Stichting Codarts Hogeschool ...', 'Fundació Privada Universitària EADA': the text names a school's legal
+    owner, a foundation or association (a wrapper), or a company with a kind of school in its name. A legal form
+    alone names a company ('Novo Nordisk A/S'). A wrapper in front is taken out of the name's words, so the
+    folded words are read too."""
+    folded = fold_name(name)
+    words, tokens = set(_WORD.findall(folded)), set(tokens_of(folded))
+    if words & WRAPPERS or tokens & WRAPPERS:
+        return True
+    return bool((words | tokens) & LEGAL_FORMS and tokens & _SCHOOL_WORDS)
+
+
+def other_level(name: str, matched: str) -> bool:
+    """The typed name and the name matched say different levels of body: a lycée and a university, a hospital and a
+    college (a founder's name both carry does not make them one). A hospital named after its university ("Ain Shams
+    University Hospitals") is a hospital: where one side says hospital or clinic and the other does not, they
+    differ."""
+    typed, theirs = levels(tokens_of(fold_name(name))), levels(tokens_of(fold_name(matched)))
+    return bool(typed and theirs and (not typed & theirs or ("care" in typed) != ("care" in theirs)))
