@@ -79,7 +79,7 @@ RunOne = Callable[[Context, CheckSpec, str], None]
 
 
 def database_file(db: sqlite_utils.Database) -> str:
-    return next((row[2] for row in db.conn.execute("PRAGMA database_list") if row[1] == "main"), "") or ""
+    return store.file_path(db.conn)
 
 
 def temp_in_memory(conn) -> int | None:

@@ -10,6 +10,7 @@ import click
 import sqlite_utils
 
 from registry import api
+from registry import db as store
 from registry.progress import on_terminal
 from registry.publish import publish as publish_copy
 
@@ -64,5 +65,5 @@ def register(cli: click.Group) -> None:
 
 def demo_step(db: sqlite_utils.Database) -> None:
     """Write the demo's public copy next to the demo registry."""
-    registry_file = Path(next(row[2] for row in db.conn.execute("PRAGMA database_list") if row[1] == "main"))
+    registry_file = Path(store.file_path(db.conn))
     publish_copy(registry_file, registry_file.with_name(PUBLIC_DB))

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from registry import db as store
 from registry.matching.identifiers import TypedIdentifier, erasmus_key, parent_hosts, web_host
 from registry.reference import reference_stamp
 
@@ -163,7 +164,7 @@ _REFERENCE_KEYS: dict[tuple, dict] = {}
 
 def _reference_keys(db: sqlite_utils.Database) -> dict[tuple[str, str], list[tuple[str, str, str]]]:
     """The reference records' keys, read once per state of the reference tables."""
-    stamp = (db.conn.execute("PRAGMA database_list").fetchone()[2],) + reference_stamp(db)
+    stamp = (store.file_path(db.conn),) + reference_stamp(db)
     if stamp not in _REFERENCE_KEYS:
         keys: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
         for ident, source, website, domains in db.conn.execute(
@@ -192,7 +193,6 @@ def fill_erasmus_identifiers(db: sqlite_utils.Database, *, actor: str | None = N
     ROR id, else website host, in the same country), where the institution has none: a stored value
     is never overwritten, and a value another institution already holds is left for a person
     (``registry dedupe`` shows the pair). One logged transaction; returns id -> fields filled."""
-    from registry import db as store
 
     rows = db.conn.execute(f"SELECT id, country, ror, website, {', '.join(FILLED)} FROM institutions").fetchall()
     held = {(field, row[4 + k]) for row in rows for k, field in enumerate(FILLED) if row[4 + k]}

@@ -76,7 +76,7 @@ class MailError(RuntimeError):
 
 def database_name(db: sqlite_utils.Database) -> str:
     """The name the internal face serves the registry under: its file name without suffix."""
-    path = db.conn.execute("PRAGMA database_list").fetchone()[2]
+    path = store.file_path(db.conn)
     return Path(path).stem if path else "registry"
 
 

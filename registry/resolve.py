@@ -163,10 +163,8 @@ _MEMORY_CACHE: dict[tuple, NameIndex] = {}
 
 
 def _database_file(db: sqlite_utils.Database) -> Path | None:
-    for _, name, file in db.conn.execute("PRAGMA database_list"):
-        if name == "main" and file:
-            return Path(file)
-    return None
+    file = store.file_path(db.conn)
+    return Path(file) if file else None
 
 
 def index_cache_path(db: sqlite_utils.Database) -> Path | None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import sqlite_utils
 
+from registry import db as store
 from registry.resolve import Resolver
 from registry.text import fold
 
@@ -45,7 +46,7 @@ def _resolver(db: sqlite_utils.Database) -> Resolver:
     to an institution or a name lands in the audit log, whichever process made it (another worker
     of the server, ``registry import``), so the resolver is kept while no change since the one it
     last saw touches those tables: a look at the log's new entries only."""
-    path = next((file for _, name, file in db.conn.execute("PRAGMA database_list") if name == "main"), "")
+    path = store.file_path(db.conn)
     last = db.conn.execute("SELECT coalesce(max(id), 0) FROM changes").fetchone()[0]
     kept = _resolvers.get(path)
     if kept is not None and kept.seen <= last:
