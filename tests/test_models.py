@@ -248,3 +248,14 @@ def test_a_model_has_only_the_model_validators_its_declarations_need():
     with pytest.raises(ValidationError, match="given twice"):
         Agreement.model_validate({"id": "a", "title": "A", "kind": "research", "status": "active",
                                   "parties": ["x", "x"]})
+
+
+def test_a_local_name_alone_that_says_health_derives_the_faculty_as_a_reload_does():
+    """Found by the seed round-trip property: 'OMVARDNAD' (nursing) given only as the local name was
+    read for the medical faculty after it was listed among the names, so the record as written said
+    unknown and the same record read back said yes."""
+    given = Institution(id="ex-nursing", name="Exempelskolan", local_name="Omvårdnad", kind="university", country="SE")
+    unknown = {k: v for k, v in given.columns().items() if not k.startswith("medical_faculty")}  # as a file without it
+    again = Institution(**unknown, names=[{"name": n.name, "kind": n.kind} for n in given.names])
+    assert (given.medical_faculty, given.medical_faculty_source) == (True, "derived: its name: Omvårdnad")
+    assert (again.medical_faculty, again.medical_faculty_source) == (True, "derived: its name: Omvårdnad")

@@ -305,7 +305,10 @@ class Institution(Record):
         an answer given: the office's yes or no stands. Set without marking the field as given,
         so an import that does not mention it never overwrites a stored answer."""
         if self.medical_faculty is None:
-            evidence = health_evidence(self.kind, self.ror, [self.name, *(n.name for n in self.names)])
+            # every name the record will carry (``_names_include_own`` lists the local name and the
+            # acronym after this runs): read from the store again, the record must derive the same
+            own = [name for name in (self.name, self.local_name, self.acronym) if name]
+            evidence = health_evidence(self.kind, self.ror, [*own, *(n.name for n in self.names)])
             if evidence:
                 self.__dict__["medical_faculty"] = True
                 self.__dict__["medical_faculty_source"] = self.medical_faculty_source or f"derived: {evidence}"
