@@ -32,6 +32,7 @@ from registry.matching.words import CITY_DISCOUNT, _near_city, align, extra_cost
 # A word of a typed name that one entity alone carries is that entity's only if it is this long: shorter words are
 # acronyms and syllables that other names share by chance.
 SOLE_WORD_LENGTH = 5
+OWN_WORDS_AROUND = 3  # at most this many words of its own around the whole typed text make a name the one meant
 _KINDS = frozenset(CANONICAL.values())  # the one token each kind is read as
 
 
@@ -254,6 +255,30 @@ class IndexScoring(IndexState):
         'Katholieke Hogeschool Vives' would name the north campus's own record."""
         return any(self.entity_country[self.name_entity[n]] == country and self.entity_ids[self.name_entity[n]] != entity_id
                    for n in self.postings.get(token, ()))
+
+    def own_words_around(self, typed: list[str], name: str, entity_id: str, country: str) -> list[str] | None:
+        """The words ``name`` adds around the whole typed text, where they are the entity's own: its acronym, its
+        city, initials, or words no other entity of ``country`` carries, and no kind, field or function word
+        ('Baltic State Technical University *Voenmeh*', '*SGH* Warsaw School of Economics', '*V. N. Karazin*
+        Kharkiv National University'). None where the text is not a run of the name's words, where the name adds
+        more than ``OWN_WORDS_AROUND`` words, or a function word ('Moscow State University *of Railway
+        Transport*')."""
+        words = [t for t in tokens_of(fold_name(name)) if t not in LEGAL_FORMS]
+        size = len(typed)
+        start = next((k for k in range(len(words) - size + 1) if words[k:k + size] == typed), None)
+        if start is None:
+            return None
+        rest = words[:start] + words[start + size:]
+        if not rest or len(rest) > OWN_WORDS_AROUND:
+            return None
+        entity = self.entity_pos[entity_id]
+        for token in rest:
+            if token in self.entity_acronyms[entity] or token in self.entity_city[entity] or len(token) == 1:
+                continue
+            if (not token.isalpha() or token in STOPWORDS or token in GENERIC or token in QUALIFIERS or token in _KINDS
+                    or token in OTHER_BODY or self.holds_word_in(token, country, entity_id)):
+                return None
+        return rest
 
     def acronym_of_another(self, name: str, country: str, entity_id: str) -> bool:
         """Whether a word of the text is the acronym of another entity of ``country`` and not of ``entity_id``:
