@@ -97,12 +97,12 @@ CANONICAL = {
     **_same("hospital hopital ospedale sjukhus sykehus sygehus krankenhaus hospitalet hastanesi bolnica bolnitsa "
             "nemocnice szpital sairaala ziekenhuis", "hospital"),
     **_same("clinic clinica clinique klinika klinik klinikum", "clinic"),
-    **_same("college colegio collegio kollegium collegium", "college"),
+    **_same("college colegio collegio kollegium collegium kolej", "college"),
     # "Tech." is written for both, and TU Wien is the Vienna University of Technology.
     **_same("technology technologie tecnologia teknologi technologies technical technische technischen "
             "tecnica tecnico technicka tekniska teknisk technological", "technology"),
     **_same("medical medizinische medicinska medicina medicine medecine medizin medicinal medicum", "medical"),
-    **_same("sciences science", "science"),
+    **_same("sciences science sains", "science"),
     **_same("centre center centro zentrum", "center"),
     **_same("school schule escuela scuola ecole escola skola szkola shkola skole", "school"),
     **_same("academy akademia akademie academia akademiya akademija akadeemia akademi academie", "academy"),
@@ -119,7 +119,7 @@ CANONICAL = {
     **_same("catholic katholieke katholische catolica catolico cattolica catholique katolicki katolicka "
             "katolikus katolicke katolicky", "catholic"),
     **_same("international internacional internazionale internationale internationaal miedzynarodowa "
-            "mezinarodni", "international"),
+            "mezinarodni antarabangsa", "international"),
     **_same("sport sports sportu deporte deportes", "sport"),
     **_same("economics economic ekonomiczny ekonomicka ekonomska economica economico economique ekonomicheskiy "
             "ekonomichnyy", "economics"),
