@@ -12,6 +12,7 @@ from registry.matching.match import (
     QUALIFIER_PENALTY,
     Match,
 )
+from registry.matching.memo import MEMO_PREFIX
 from registry.matching.state import IndexState
 from registry.matching.text import (
     CANONICAL,
@@ -22,6 +23,7 @@ from registry.matching.text import (
     QUALIFIERS,
     STOPWORDS,
     WRAPPERS,
+    country_name_words,
     exact_key,
     fold_name,
     other_country,
@@ -34,6 +36,7 @@ from registry.matching.words import CITY_DISCOUNT, _near_city, align, extra_cost
 SOLE_WORD_LENGTH = 5
 OWN_WORDS_AROUND = 3  # at most this many words of its own around the whole typed text make a name the one meant
 _KINDS = frozenset(CANONICAL.values())  # the one token each kind is read as
+_PLACE_WORDS = MEMO_PREFIX + "place_words"  # left out of the index's pickle, as the memos are
 
 
 class IndexScoring(IndexState):
@@ -188,8 +191,11 @@ class IndexScoring(IndexState):
         # candidate that reads it as its place, with the rest of the name exact, comes first.
         # (not where the name word is the entity's country or region: "Radius Health (Untied States)"; its city
         # still counts: "Universidad de Chile - Santiago" is not the Universidad de Santiago de Chile)
+        # Only a word that names a place somewhere (a city of the index, a country, a region of the entity's): a
+        # segment set apart that names none ('Hochschule für Bildende Künste, Städelschule') is the name's own.
         placed_as_name = [tokens[i] for i, j, _ in pairs if tokens[i] in query.context and tokens[i] not in query.kept
-                          and name_tokens[j] not in places and name_tokens[j] not in regions]
+                          and name_tokens[j] not in places and name_tokens[j] not in regions
+                          and (tokens[i] in self.place_words() or tokens[i] in regions)]
         if placed_as_name:
             score -= PLACE_AS_NAME_PENALTY
         if self.name_part[name_id]:
@@ -255,6 +261,13 @@ class IndexScoring(IndexState):
         'Katholieke Hogeschool Vives' would name the north campus's own record."""
         return any(self.entity_country[self.name_entity[n]] == country and self.entity_ids[self.name_entity[n]] != entity_id
                    for n in self.postings.get(token, ()))
+
+    def place_words(self) -> frozenset[str]:
+        """The words of every city of the index and of every country's names (worked out once per process)."""
+        found = self.__dict__.get(_PLACE_WORDS)
+        if found is None:
+            found = self.__dict__[_PLACE_WORDS] = frozenset().union(*self.entity_city) | country_name_words()
+        return found
 
     def own_words_around(self, typed: list[str], name: str, entity_id: str, country: str) -> list[str] | None:
         """The words ``name`` adds around the whole typed text, where they are the entity's own: its acronym, its

@@ -486,6 +486,13 @@ def _country_lookup() -> dict[str, str]:
     return found
 
 
+@lru_cache(maxsize=1)
+def country_name_words() -> frozenset[str]:
+    """Every word of every country's names: with the cities of the index, what a segment set apart may name as a
+    place."""
+    return frozenset(word for name in _country_lookup() for word in name.split()) - STOPWORDS
+
+
 # Countries as affiliations and partner lists write them beyond the names registry.countries knows: the
 # abbreviations ("USA", "U.K.", "P.R. China") and the countries' own names ("Deutschland", "España", "Polska").
 _COUNTRY_NAMES = {
