@@ -1,0 +1,69 @@
+"""Round names8: a text that is one institution's name less words of its own; Malay kinds; a segment set apart that
+names no place. Measured against an invented reference (no real institution or person)."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import registry_with_reference, ror_record
+
+from registry.resolve import resolve
+
+
+def _record(number: int, name: str, city: str, country: str, acronym: str | None = None) -> dict:
+    return ror_record(f"0ownw{number:04d}", name, city, country, acronym)
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory):
+    db = registry_with_reference(tmp_path_factory.mktemp("own"), [
+        _record(1, "Tervald State Technical University Orvmeh", "Brevik", "RU"),
+        _record(2, "Tervald State Medical University", "Brevik", "RU"),
+        _record(4, "Vindeby State University of Railway Transport", "Vindeby", "RU"),
+        _record(5, "Vindeby State Pedagogical Institute Kessmar", "Vindeby", "RU"),
+        _record(6, "Kessmar Vindeby Academy", "Vindeby", "RU"),
+        _record(7, "Kolej Poly-Teknik Orvella", "Sudby", "MY"),
+        _record(8, "Hochschule für Musik – Orvelschule", "Vindeby", "DE"),
+        _record(9, "Hochschule für Musik Brevik", "Brevik", "DE"),
+    ])
+    yield db
+    db.conn.close()
+
+
+@pytest.mark.parametrize(("name", "country", "expected"), [
+    ("Tervald State Technical University", "RU", "0ownw0001"),  # a brand after the name
+])
+def test_the_whole_text_within_a_name_with_words_of_its_own(registry, name, country, expected):
+    result = resolve(registry, name, country)
+    assert result.status == "matched", (result.reason, [(c.name, c.score) for c in result.candidates])
+    assert result.best.reference_id == expected
+    assert "words no other institution" in result.reason
+
+
+@pytest.mark.parametrize(("name", "country"), [
+    ("Tervald State Technical University", None),  # without the country
+    ("Vindeby State University", "RU"),  # the name goes on with a function word
+    ("Vindeby State Pedagogical Institute", "RU"),  # 'Kessmar' is another institution's word too
+])
+def test_not_where_the_words_around_are_not_its_own(registry, name, country):
+    result = resolve(registry, name, country)
+    assert "words no other institution" not in result.reason, result.reason
+
+
+def test_malay_kind_words():
+    from registry.matching.text import normalize
+
+    assert normalize("Kolej Sains Antarabangsa") == normalize("College Science International")
+
+
+def test_a_malay_college_typed_in_english(registry):
+    result = resolve(registry, "Orvella Poly-Teknik College", "MY")
+    assert result.status == "matched", (result.reason, [(c.name, c.score) for c in result.candidates])
+    assert result.best.reference_id == "0ownw0007"
+
+
+def test_a_segment_that_names_no_place_is_the_names_own(registry):
+    result = resolve(registry, "Hochschule für Musik, Orvelschule", "DE")
+    assert result.status == "matched", (result.reason, [(c.name, c.score) for c in result.candidates])
+    assert result.best.reference_id == "0ownw0008"
+    placed = resolve(registry, "Hochschule für Musik Orvelschule, Brevik", "DE")  # a city set apart is a place
+    assert all("written apart as a place" not in c.reason for c in placed.candidates if c.reference_id == "0ownw0009")
