@@ -67,3 +67,25 @@ def test_a_segment_that_names_no_place_is_the_names_own(registry):
     assert result.best.reference_id == "0ownw0008"
     placed = resolve(registry, "Hochschule für Musik Orvelschule, Brevik", "DE")  # a city set apart is a place
     assert all("written apart as a place" not in c.reason for c in placed.candidates if c.reference_id == "0ownw0009")
+
+
+@pytest.fixture(scope="module")
+def regions(tmp_path_factory):
+    db = registry_with_reference(tmp_path_factory.mktemp("regions"), [
+        _record(21, "Universidad Tecnológica de Los Tervales", "Brevik", "PE"),
+        _record(22, "Universidad Católica de Tervalia Córdoba", "Córdoba", "AR"),
+    ])
+    yield db
+    db.conn.close()
+
+
+def test_a_region_of_its_country_closing_the_whole_name_is_its_place(regions):
+    result = resolve(regions, "Universidad Tecnológica de los Tervales de Apurímac", "PE")  # a region of Peru
+    assert result.status == "matched", (result.reason, [(c.name, c.score) for c in result.candidates])
+    assert result.best.reference_id == "0ownw0021"
+
+
+def test_a_region_is_another_word_where_the_name_has_words_of_its_own(regions):
+    typed = resolve(regions, "Universidad Católica de Tervalia Salta", "AR")  # Salta, a province, is not Córdoba
+    with_region = next(c for c in typed.candidates if c.reference_id == "0ownw0022")
+    assert "query words not in the name: salta" in with_region.reason

@@ -147,7 +147,8 @@ class IndexScoring(IndexState):
         city = self.entity_city[entity]
         places = self.country_words(self.entity_country[entity])
         acronyms = self.entity_acronyms[entity]
-        credited, query_extra, extra_q = [], 0.0, []
+        credited, query_extra, extra_q, regional = [], 0.0, [], []
+        regions = self.region_words(self.entity_country[entity])
         for i, token in enumerate(tokens):
             if i in used_q or token in STOPWORDS:
                 continue
@@ -156,6 +157,8 @@ class IndexScoring(IndexState):
             closing = i == len(tokens) - 1
             if (token in places and (token in context or closing)) or token in acronyms or _near_city(token, city):
                 credited.append(token)
+            elif token in regions and (token in context or closing):
+                regional.append(token)  # a region of its country closing the text: its place, if the name is whole
             elif token in GENERIC and any(tokens[k] == token for k in used_q):  # a kind said twice
                 query_extra += weight(token)
             else:
@@ -168,7 +171,6 @@ class IndexScoring(IndexState):
                 _near_city(name_tokens[trailing - 1], city) or name_tokens[trailing - 1] in places):
             trailing -= 1
         seat = place_tail(name_tokens)
-        regions = self.region_words(self.entity_country[entity])
         if trailing == len(name_tokens) and not used_n & set(range(seat, len(name_tokens))):
             trailing = seat
         for j, token in enumerate(name_tokens):
@@ -181,6 +183,16 @@ class IndexScoring(IndexState):
             name_extra += cost * CITY_DISCOUNT if placed else cost
             if token not in STOPWORDS:
                 extra_n.append(token)
+        # "Universidad Tecnológica de los Andes de Apurímac": every word of the name typed, then a region of its
+        # country, costs as little as its city would; where the name has words of its own left, the region is
+        # another word (the Universidad Católica de Salta is not Córdoba's)
+        for token in regional:
+            if extra_n:
+                query_extra += extra_cost(token, weight(token))
+                extra_q.append(token)
+            else:
+                query_extra += extra_cost(token, weight(token)) * CITY_DISCOUNT
+                credited.append(token)
         denominator = matched + options.query_extra_penalty * (query_extra + partial) + options.extra_word_penalty * name_extra
         score = matched / denominator if denominator else 0.0
         qualifiers = [t for t in extra_q + extra_n if t in QUALIFIERS]
