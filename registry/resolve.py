@@ -392,8 +392,8 @@ class Resolver:
             status, reason = _shortened(merged, status, reason)
         if status != "matched" and country and self.reference is not None:
             merged, status, reason = self._whole_name_first(text, country, merged, status, reason)
-            if status != "matched":
-                merged, status, reason = self._within_own_name(text, country, merged, status, reason)
+        if status == "ambiguous" and self.reference is not None:
+            merged, status, reason = self._within_own_name(text, country, merged, status, reason)
         if status == "ambiguous":  # every candidate a person must choose between, with what sets them apart
             if len(merged) >= limit + 2:  # there may be more: look wider (a few names in a thousand)
                 merged = self._with_references(candidates, text, country, wide)
@@ -519,7 +519,7 @@ class Resolver:
         return ([top] + [c for c in merged if c.reference_id != top.reference_id], "matched",
                 f"the text begins with the whole name of {top.name}; no institution in {country} has {following!r}")
 
-    def _within_own_name(self, name: str, country: str, merged: list[Candidate], status: str,
+    def _within_own_name(self, name: str, country: str | None, merged: list[Candidate], status: str,
                          reason: str) -> tuple[list[Candidate], str, str]:
         """'Baltic State Technical University' (RU) for the Baltic State Technical University Voenmeh, 'Warsaw School
         of Economics' (PL) for the SGH Warsaw School of Economics: the whole text is a run of the name of one
@@ -535,8 +535,8 @@ class Resolver:
         if len(typed) < 2 or all(t in GENERIC or t in STOPWORDS for t in typed):
             return merged, status, reason
         holders = [(c, rest) for c in merged if c.usable and c.match is not None and not c.acronym and c.reference_id
-                   and c.match.country == country and c.band != "below"
-                   and (rest := reference.own_words_around(typed, c.matched_name, c.match.entity_id, country))]
+                   and c.match.country and c.match.country == (country or c.match.country) and c.band != "below"
+                   and (rest := reference.own_words_around(typed, c.matched_name, c.match.entity_id, c.match.country))]
         if len({c.reference_id for c, _ in holders}) != 1:
             return merged, status, reason
         top, rest = holders[0]
@@ -544,7 +544,7 @@ class Resolver:
         added = " ".join(rest)
         top.reason += f"; its name is the whole text with words of its own ({added!r})"
         return ([top] + [c for c in merged if c is not top], "matched",
-                f"the whole text is {top.name} without {added!r}, words no other institution in {country} has")
+                f"the whole text is {top.name} without {added!r}, words no other institution in {top.country} has")
 
     def _by_identifier(self, name: str, country: str | None, typed: TypedIdentifier, limit: int) -> Resolution:
         """An identifier is an exact key: it answers alone, and a name that only looks like one is

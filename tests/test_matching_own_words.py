@@ -24,6 +24,8 @@ def registry(tmp_path_factory):
         _record(7, "Kolej Poly-Teknik Orvella", "Sudby", "MY"),
         _record(8, "Hochschule für Musik – Orvelschule", "Vindeby", "DE"),
         _record(9, "Hochschule für Musik Brevik", "Brevik", "DE"),
+        _record(10, "Sudby Marine Academy Kolvend", "Sudby", "NO"),
+        _record(11, "Sudby Marine Academy Trasmark", "Sudby", "SE"),
     ])
     yield db
     db.conn.close()
@@ -31,6 +33,7 @@ def registry(tmp_path_factory):
 
 @pytest.mark.parametrize(("name", "country", "expected"), [
     ("Tervald State Technical University", "RU", "0ownw0001"),  # a brand after the name
+    ("Tervald State Technical University", None, "0ownw0001"),  # without the country: one holder anywhere
 ])
 def test_the_whole_text_within_a_name_with_words_of_its_own(registry, name, country, expected):
     result = resolve(registry, name, country)
@@ -40,7 +43,7 @@ def test_the_whole_text_within_a_name_with_words_of_its_own(registry, name, coun
 
 
 @pytest.mark.parametrize(("name", "country"), [
-    ("Tervald State Technical University", None),  # without the country
+    ("Sudby Marine Academy", None),  # two institutions, in two countries, hold the text so
     ("Vindeby State University", "RU"),  # the name goes on with a function word
     ("Vindeby State Pedagogical Institute", "RU"),  # 'Kessmar' is another institution's word too
 ])
