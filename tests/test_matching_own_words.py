@@ -92,3 +92,16 @@ def test_a_region_is_another_word_where_the_name_has_words_of_its_own(regions):
     typed = resolve(regions, "Universidad Católica de Tervalia Salta", "AR")  # Salta, a province, is not Córdoba
     with_region = next(c for c in typed.candidates if c.reference_id == "0ownw0022")
     assert "query words not in the name: salta" in with_region.reason
+
+
+def test_blocking_with_a_country_aligns_that_countrys_names_too(tmp_path):
+    """A name of common words has namesakes all over the world; with the country, its holder there is found."""
+    countries = ["DE", "FR", "IT", "ES", "PL", "NL", "BE", "AT", "CZ", "HU", "RO", "PT", "SE", "NO", "FI", "DK"]
+    records = [_record(30 + k, "International School of Management", "Sudby", code) for k, code in enumerate(countries)]
+    records.append(_record(99, "International School of Management in Slovakia", "Vindeby", "SK"))
+    db = registry_with_reference(tmp_path, records)
+    try:
+        result = resolve(db, "International School of Management in Vindeby", "SK")
+        assert "0ownw0099" in [c.reference_id for c in result.candidates], result.reason
+    finally:
+        db.conn.close()
