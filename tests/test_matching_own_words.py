@@ -105,3 +105,10 @@ def test_blocking_with_a_country_aligns_that_countrys_names_too(tmp_path):
         assert "0ownw0099" in [c.reference_id for c in result.candidates], result.reason
     finally:
         db.conn.close()
+
+
+def test_uas_inside_a_name_is_the_kind_alone_an_acronym():
+    from registry.matching.text import normalize
+
+    assert normalize("Hanze UAS") == normalize("Hanze University of Applied Sciences")
+    assert normalize("UAS") == "uas"  # the Universidad Autónoma de Sinaloa's acronym stays one

@@ -61,6 +61,10 @@ ABBREVIATIONS = {
     "tehnikaulikool": ("university", "technology"),
 }
 
+# Kinds written short inside a longer name only ("Hanze UAS", "HES-SO : UAS Western Switzerland"): alone, the
+# letters are an institution's acronym (UAS, the Universidad Autónoma de Sinaloa).
+KIND_ABBREVIATIONS = {"uas": ("university", "of", "applied", "sciences")}
+
 
 CITY_NAMES_FILE = Path(__file__).resolve().parents[2] / "data" / "matching" / "city_names.csv"
 
@@ -347,8 +351,9 @@ def _tokens(folded: str) -> tuple[str, ...]:
         joined.append(token)
         position += 1
     out: list[str] = []
+    within = len(joined) > 1
     for token in joined:
-        for word in ABBREVIATIONS.get(token, (token,)):
+        for word in (within and KIND_ABBREVIATIONS.get(token)) or ABBREVIATIONS.get(token, (token,)):
             word = kind_typo(word) or word if len(word) >= _TYPO_LENGTH and word not in CANONICAL else word
             out.append(CANONICAL.get(word) or CITY_NAMES.get(word, word))
     return tuple(_kinds(_without_wrapper(out)))
