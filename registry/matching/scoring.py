@@ -203,11 +203,11 @@ class IndexScoring(IndexState):
         # candidate that reads it as its place, with the rest of the name exact, comes first.
         # (not where the name word is the entity's country or region: "Radius Health (Untied States)"; its city
         # still counts: "Universidad de Chile - Santiago" is not the Universidad de Santiago de Chile)
-        # Only a word that names a place somewhere (a city of the index, a country, a region of the entity's): a
-        # segment set apart that names none ('Hochschule für Bildende Künste, Städelschule') is the name's own.
+        # Not a word that names no place (no city of the index, no country, no region of the entity's) and that one
+        # institution alone carries: 'Hochschule für Bildende Künste, Städelschule' sets apart the name's own word.
         placed_as_name = [tokens[i] for i, j, _ in pairs if tokens[i] in query.context and tokens[i] not in query.kept
                           and name_tokens[j] not in places and name_tokens[j] not in regions
-                          and (tokens[i] in self.place_words() or tokens[i] in regions)]
+                          and not self._own_word_set_apart(tokens[i], regions)]
         if placed_as_name:
             score -= PLACE_AS_NAME_PENALTY
         if self.name_part[name_id]:
@@ -273,6 +273,13 @@ class IndexScoring(IndexState):
         'Katholieke Hogeschool Vives' would name the north campus's own record."""
         return any(self.entity_country[self.name_entity[n]] == country and self.entity_ids[self.name_entity[n]] != entity_id
                    for n in self.postings.get(token, ()))
+
+    def _own_word_set_apart(self, token: str, regions: frozenset[str]) -> bool:
+        """A word set apart that names no place and that one entity alone carries in its names: that entity's own
+        (a province the index knows by no city, 'Anhui', is carried by many)."""
+        if token in regions or token in self.place_words():
+            return False
+        return len({self.name_entity[name_id] for name_id in self.postings.get(token, ())}) == 1
 
     def place_words(self) -> frozenset[str]:
         """The words of every city of the index and of every country's names (worked out once per process)."""
