@@ -13,6 +13,13 @@ def _record(number: int, name: str, city: str, country: str, acronym: str | None
     return ror_record(f"0ownw{number:04d}", name, city, country, acronym)
 
 
+def _matched_to(result, expected: str) -> str:
+    """The reason of a name matched to ``expected`` (failing with the candidates where it is not)."""
+    assert (result.status, result.best and result.best.reference_id) == ("matched", expected), (
+        result.reason, [(c.name, c.score) for c in result.candidates])
+    return result.reason
+
+
 @pytest.fixture(scope="module")
 def registry(tmp_path_factory):
     db = registry_with_reference(tmp_path_factory.mktemp("own"), [
@@ -36,10 +43,7 @@ def registry(tmp_path_factory):
     ("Tervald State Technical University", None, "0ownw0001"),  # without the country: one holder anywhere
 ])
 def test_the_whole_text_within_a_name_with_words_of_its_own(registry, name, country, expected):
-    result = resolve(registry, name, country)
-    assert result.status == "matched", (result.reason, [(c.name, c.score) for c in result.candidates])
-    assert result.best.reference_id == expected
-    assert "words no other institution" in result.reason
+    assert "words no other institution" in _matched_to(resolve(registry, name, country), expected)
 
 
 @pytest.mark.parametrize(("name", "country"), [
@@ -59,15 +63,11 @@ def test_malay_kind_words():
 
 
 def test_a_malay_college_typed_in_english(registry):
-    result = resolve(registry, "Orvella Poly-Teknik College", "MY")
-    assert result.status == "matched", (result.reason, [(c.name, c.score) for c in result.candidates])
-    assert result.best.reference_id == "0ownw0007"
+    _matched_to(resolve(registry, "Orvella Poly-Teknik College", "MY"), "0ownw0007")
 
 
 def test_a_segment_that_names_no_place_is_the_names_own(registry):
-    result = resolve(registry, "Hochschule für Musik, Orvelschule", "DE")
-    assert result.status == "matched", (result.reason, [(c.name, c.score) for c in result.candidates])
-    assert result.best.reference_id == "0ownw0008"
+    _matched_to(resolve(registry, "Hochschule für Musik, Orvelschule", "DE"), "0ownw0008")
     placed = resolve(registry, "Hochschule für Musik Orvelschule, Brevik", "DE")  # a city set apart is a place
     assert all("written apart as a place" not in c.reason for c in placed.candidates if c.reference_id == "0ownw0009")
 
@@ -83,9 +83,7 @@ def regions(tmp_path_factory):
 
 
 def test_a_region_of_its_country_closing_the_whole_name_is_its_place(regions):
-    result = resolve(regions, "Universidad Tecnológica de los Tervales de Apurímac", "PE")  # a region of Peru
-    assert result.status == "matched", (result.reason, [(c.name, c.score) for c in result.candidates])
-    assert result.best.reference_id == "0ownw0021"
+    _matched_to(resolve(regions, "Universidad Tecnológica de los Tervales de Apurímac", "PE"), "0ownw0021")  # Peru's
 
 
 def test_a_region_is_another_word_where_the_name_has_words_of_its_own(regions):
