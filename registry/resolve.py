@@ -523,10 +523,10 @@ class Resolver:
                          reason: str) -> tuple[list[Candidate], str, str]:
         """'Baltic State Technical University' (RU) for the Baltic State Technical University Voenmeh, 'Warsaw School
         of Economics' (PL) for the SGH Warsaw School of Economics: the whole text is a run of the name of one
-        candidate of the possible band, in the country given, and the name adds around it only words of its own
-        (a brand or eponym no other institution of that country carries, its acronym, its city). Never where another
-        candidate's name holds the text so too, nor over an exact or probable candidate. Reads only the candidates
-        already found."""
+        reference candidate of the possible band, in the country given (without one, in its own), and the name adds
+        around it only words of its own (a brand or eponym no other institution of that country carries, its acronym,
+        its city). Never where another candidate's name holds the text so too, nor over an exact or probable
+        candidate. Reads only the candidates already found."""
         reference = self.reference
         assert reference is not None
         if not merged or any(c.usable and c.band != "below" and (c.exact or c.band == "probable") for c in merged):
@@ -535,7 +535,8 @@ class Resolver:
         if len(typed) < 2 or all(t in GENERIC or t in STOPWORDS for t in typed):
             return merged, status, reason
         holders = [(c, rest) for c in merged if c.usable and c.match is not None and not c.acronym and c.reference_id
-                   and c.match.country and c.match.country == (country or c.match.country) and c.band != "below"
+                   and c.source != "registry" and c.band != "below" and c.match.country
+                   and c.match.country == (country or c.match.country)
                    and (rest := reference.own_words_around(typed, c.matched_name, c.match.entity_id, c.match.country))]
         if len({c.reference_id for c, _ in holders}) != 1:
             return merged, status, reason

@@ -291,10 +291,9 @@ class IndexScoring(IndexState):
     def own_words_around(self, typed: list[str], name: str, entity_id: str, country: str) -> list[str] | None:
         """The words ``name`` adds around the whole typed text, where they are the entity's own: its acronym, its
         city, initials, or words no other entity of ``country`` carries, and no kind, field or function word
-        ('Baltic State Technical University *Voenmeh*', '*SGH* Warsaw School of Economics', '*V. N. Karazin*
-        Kharkiv National University'). None where the text is not a run of the name's words, where the name adds
-        more than ``OWN_WORDS_AROUND`` words, or a function word ('Moscow State University *of Railway
-        Transport*')."""
+        ('Baltic State Technical University *Voenmeh*', '*SGH* Warsaw School of Economics'). None where the text
+        is not a run of the name's words, where the name adds more than ``OWN_WORDS_AROUND`` words, or a function
+        word ('Moscow State University *of Railway Transport*'), or where the entity is not this index's."""
         words = [t for t in tokens_of(fold_name(name)) if t not in LEGAL_FORMS]
         size = len(typed)
         start = next((k for k in range(len(words) - size + 1) if words[k:k + size] == typed), None)
@@ -303,7 +302,9 @@ class IndexScoring(IndexState):
         rest = words[:start] + words[start + size:]
         if not rest or len(rest) > OWN_WORDS_AROUND:
             return None
-        entity = self.entity_pos[entity_id]
+        entity = self.entity_pos.get(entity_id)
+        if entity is None:
+            return None
         for token in rest:
             if token in self.entity_acronyms[entity] or token in self.entity_city[entity] or len(token) == 1:
                 continue
