@@ -392,6 +392,8 @@ class Resolver:
             status, reason = _shortened(merged, status, reason)
         if status != "matched" and country and self.reference is not None:
             merged, status, reason = self._whole_name_first(text, country, merged, status, reason)
+        if status == "ambiguous" and self.reference is not None:
+            merged, status, reason = self._within_own_name(text, country, merged, status, reason)
         if status == "ambiguous":  # every candidate a person must choose between, with what sets them apart
             if len(merged) >= limit + 2:  # there may be more: look wider (a few names in a thousand)
                 merged = self._with_references(candidates, text, country, wide)
@@ -516,6 +518,34 @@ class Resolver:
         top.reason += f"; the text begins with its whole name, then {following!r}"
         return ([top] + [c for c in merged if c.reference_id != top.reference_id], "matched",
                 f"the text begins with the whole name of {top.name}; no institution in {country} has {following!r}")
+
+    def _within_own_name(self, name: str, country: str | None, merged: list[Candidate], status: str,
+                         reason: str) -> tuple[list[Candidate], str, str]:
+        """'Baltic State Technical University' (RU) for the Baltic State Technical University Voenmeh, 'Warsaw School
+        of Economics' (PL) for the SGH Warsaw School of Economics: the whole text is a run of the name of one
+        reference candidate of the possible band, in the country given (without one, in its own), and the name adds
+        around it only words of its own (a brand or eponym no other institution of that country carries, its acronym,
+        its city). Never where another candidate's name holds the text so too, nor over an exact or probable
+        candidate. Reads only the candidates already found."""
+        reference = self.reference
+        assert reference is not None
+        if not merged or any(c.usable and c.band != "below" and (c.exact or c.band == "probable") for c in merged):
+            return merged, status, reason
+        typed = [t for t in tokens_of(fold_name(name)) if t not in LEGAL_FORMS]
+        if len(typed) < 2 or all(t in GENERIC or t in STOPWORDS for t in typed):
+            return merged, status, reason
+        holders = [(c, rest) for c in merged if c.usable and c.match is not None and not c.acronym and c.reference_id
+                   and c.source != "registry" and c.band != "below" and c.match.country
+                   and c.match.country == (country or c.match.country)
+                   and (rest := reference.own_words_around(typed, c.matched_name, c.match.entity_id, c.match.country))]
+        if len({c.reference_id for c, _ in holders}) != 1:
+            return merged, status, reason
+        top, rest = holders[0]
+        top.score, top.band = max(top.score, self.registry.options.probable), "probable"
+        added = " ".join(rest)
+        top.reason += f"; its name is the whole text with words of its own ({added!r})"
+        return ([top] + [c for c in merged if c is not top], "matched",
+                f"the whole text is {top.name} without {added!r}, words no other institution in {top.country} has")
 
     def _by_identifier(self, name: str, country: str | None, typed: TypedIdentifier, limit: int) -> Resolution:
         """An identifier is an exact key: it answers alone, and a name that only looks like one is

@@ -27,6 +27,7 @@ def registry(tmp_path_factory):
         _record(8, "Escuela Superior Ostrander", "Villalta", "ES"),
         _record(9, "Marvenna Institute of Design", "Villalta", "ES", acronym="MVDI"),
         _record(10, "Qvra Business School", "Villalta", "ES"),
+        _record(11, "Fennick Music School", "Quillmark", "SE"),  # so 'Quillmark' set apart names a place
     ])
     yield db
     db.conn.close()

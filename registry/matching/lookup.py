@@ -39,6 +39,7 @@ from registry.matching.words import (
 )
 
 BLOCK_BUDGET = 500  # postings read per query variant before commoner words only re-rank
+IN_COUNTRY_CANDIDATES = 4  # with a country, names of that country aligned besides the best of all countries
 
 
 JOINED_PART_PENALTY = 0.1  # an entity matched on a part of another's name that the text writes whole
@@ -300,7 +301,7 @@ class IndexLookup(IndexScoring):
         elif len(tokens) >= 2:
             found += self._acronym_with_words(query, tokens, country, options)
         acronym_query = len(tokens) == 1 and _looks_like_acronym(query.raw.strip(), tokens)
-        candidates = self._candidates(tokens, options)
+        candidates = self._candidates(tokens, options, country)
         if not keep_below:
             candidates = self._reachable(candidates, tokens, options, country)
         for name_id in candidates:
@@ -312,12 +313,14 @@ class IndexLookup(IndexScoring):
                     found.append((self.name_entity[name_id], match))
         return found
 
-    def _candidates(self, tokens: tuple[str, ...], options: MatchOptions) -> list[int]:
+    def _candidates(self, tokens: tuple[str, ...], options: MatchOptions, country: str | None = None) -> list[int]:
         """Blocking: names sharing a distinctive (or typo-close) word with the query, ranked
         by an optimistic estimate of their score; only the best few are aligned in full.
 
         Rare words are read first; once ``BLOCK_BUDGET`` postings are read, commoner words
-        ('hospital', 'medical') only add weight to the names already found."""
+        ('hospital', 'medical') only add weight to the names already found. With a country, the best few
+        names of that country are aligned too: a name made of common words ('International School of
+        Management', SK) has namesakes all over the world that an estimate blind to the country ranks first."""
         query_weight = sum(self.weight(t) for t in tokens)
         distinctive = {t for t in tokens if t not in STOPWORDS and t not in GENERIC}
         words = []
@@ -356,7 +359,12 @@ class IndexLookup(IndexScoring):
                     + (penalty * (weight - got) if (weight := name_weight[name_id]) > got else 0.0) + 1e-9), name_id)
             for name_id, got in gained.items()
         ]
-        return [name_id for _, name_id in heapq.nlargest(options.candidates, estimates)]
+        best = [name_id for _, name_id in heapq.nlargest(options.candidates, estimates)]
+        if country is None:
+            return best
+        entity_country, name_entity = self.entity_country, self.name_entity
+        ours = heapq.nlargest(IN_COUNTRY_CANDIDATES, (e for e in estimates if entity_country[name_entity[e[1]]] == country))
+        return best + [name_id for _, name_id in ours if name_id not in best]
 
     @memo(2_000)  # common words, read late by blocking
     def _posting_set(self, word: str) -> frozenset[int]:

@@ -12,6 +12,7 @@ from registry.matching.match import (
     QUALIFIER_PENALTY,
     Match,
 )
+from registry.matching.memo import MEMO_PREFIX
 from registry.matching.state import IndexState
 from registry.matching.text import (
     CANONICAL,
@@ -22,6 +23,7 @@ from registry.matching.text import (
     QUALIFIERS,
     STOPWORDS,
     WRAPPERS,
+    country_name_words,
     exact_key,
     fold_name,
     other_country,
@@ -32,7 +34,9 @@ from registry.matching.words import CITY_DISCOUNT, _near_city, align, extra_cost
 # A word of a typed name that one entity alone carries is that entity's only if it is this long: shorter words are
 # acronyms and syllables that other names share by chance.
 SOLE_WORD_LENGTH = 5
+OWN_WORDS_AROUND = 3  # at most this many words of its own around the whole typed text make a name the one meant
 _KINDS = frozenset(CANONICAL.values())  # the one token each kind is read as
+_PLACE_WORDS = MEMO_PREFIX + "place_words"  # left out of the index's pickle, as the memos are
 
 
 class IndexScoring(IndexState):
@@ -143,7 +147,8 @@ class IndexScoring(IndexState):
         city = self.entity_city[entity]
         places = self.country_words(self.entity_country[entity])
         acronyms = self.entity_acronyms[entity]
-        credited, query_extra, extra_q = [], 0.0, []
+        credited, query_extra, extra_q, regional = [], 0.0, [], []
+        regions = self.region_words(self.entity_country[entity])
         for i, token in enumerate(tokens):
             if i in used_q or token in STOPWORDS:
                 continue
@@ -152,6 +157,8 @@ class IndexScoring(IndexState):
             closing = i == len(tokens) - 1
             if (token in places and (token in context or closing)) or token in acronyms or _near_city(token, city):
                 credited.append(token)
+            elif token in regions and (token in context or closing):
+                regional.append(token)  # a region of its country closing the text: its place, if the name is whole
             elif token in GENERIC and any(tokens[k] == token for k in used_q):  # a kind said twice
                 query_extra += weight(token)
             else:
@@ -164,7 +171,6 @@ class IndexScoring(IndexState):
                 _near_city(name_tokens[trailing - 1], city) or name_tokens[trailing - 1] in places):
             trailing -= 1
         seat = place_tail(name_tokens)
-        regions = self.region_words(self.entity_country[entity])
         if trailing == len(name_tokens) and not used_n & set(range(seat, len(name_tokens))):
             trailing = seat
         for j, token in enumerate(name_tokens):
@@ -177,6 +183,16 @@ class IndexScoring(IndexState):
             name_extra += cost * CITY_DISCOUNT if placed else cost
             if token not in STOPWORDS:
                 extra_n.append(token)
+        # "Universidad Tecnológica de los Andes de Apurímac": every word of the name typed, then a region of its
+        # country, costs as little as its city would; where the name has words of its own left, the region is
+        # another word (the Universidad Católica de Salta is not Córdoba's)
+        for token in regional:
+            if extra_n:
+                query_extra += extra_cost(token, weight(token))
+                extra_q.append(token)
+            else:
+                query_extra += extra_cost(token, weight(token)) * CITY_DISCOUNT
+                credited.append(token)
         denominator = matched + options.query_extra_penalty * (query_extra + partial) + options.extra_word_penalty * name_extra
         score = matched / denominator if denominator else 0.0
         qualifiers = [t for t in extra_q + extra_n if t in QUALIFIERS]
@@ -187,8 +203,11 @@ class IndexScoring(IndexState):
         # candidate that reads it as its place, with the rest of the name exact, comes first.
         # (not where the name word is the entity's country or region: "Radius Health (Untied States)"; its city
         # still counts: "Universidad de Chile - Santiago" is not the Universidad de Santiago de Chile)
+        # Not a word that names no place (no city of the index, no country, no region of the entity's) and that one
+        # institution alone carries: 'Hochschule für Bildende Künste, Städelschule' sets apart the name's own word.
         placed_as_name = [tokens[i] for i, j, _ in pairs if tokens[i] in query.context and tokens[i] not in query.kept
-                          and name_tokens[j] not in places and name_tokens[j] not in regions]
+                          and name_tokens[j] not in places and name_tokens[j] not in regions
+                          and not self._own_word_set_apart(tokens[i], regions)]
         if placed_as_name:
             score -= PLACE_AS_NAME_PENALTY
         if self.name_part[name_id]:
@@ -254,6 +273,45 @@ class IndexScoring(IndexState):
         'Katholieke Hogeschool Vives' would name the north campus's own record."""
         return any(self.entity_country[self.name_entity[n]] == country and self.entity_ids[self.name_entity[n]] != entity_id
                    for n in self.postings.get(token, ()))
+
+    def _own_word_set_apart(self, token: str, regions: frozenset[str]) -> bool:
+        """A word set apart that names no place and that one entity alone carries in its names: that entity's own
+        (a province the index knows by no city, 'Anhui', is carried by many)."""
+        if token in regions or token in self.place_words():
+            return False
+        return len({self.name_entity[name_id] for name_id in self.postings.get(token, ())}) == 1
+
+    def place_words(self) -> frozenset[str]:
+        """The words of every city of the index and of every country's names (worked out once per process)."""
+        found = self.__dict__.get(_PLACE_WORDS)
+        if found is None:
+            found = self.__dict__[_PLACE_WORDS] = frozenset().union(*self.entity_city) | country_name_words()
+        return found
+
+    def own_words_around(self, typed: list[str], name: str, entity_id: str, country: str) -> list[str] | None:
+        """The words ``name`` adds around the whole typed text, where they are the entity's own: its acronym, its
+        city, initials, or words no other entity of ``country`` carries, and no kind, field or function word
+        ('Baltic State Technical University *Voenmeh*', '*SGH* Warsaw School of Economics'). None where the text
+        is not a run of the name's words, where the name adds more than ``OWN_WORDS_AROUND`` words, or a function
+        word ('Moscow State University *of Railway Transport*'), or where the entity is not this index's."""
+        words = [t for t in tokens_of(fold_name(name)) if t not in LEGAL_FORMS]
+        size = len(typed)
+        start = next((k for k in range(len(words) - size + 1) if words[k:k + size] == typed), None)
+        if start is None:
+            return None
+        rest = words[:start] + words[start + size:]
+        if not rest or len(rest) > OWN_WORDS_AROUND:
+            return None
+        entity = self.entity_pos.get(entity_id)
+        if entity is None:
+            return None
+        for token in rest:
+            if token in self.entity_acronyms[entity] or token in self.entity_city[entity] or len(token) == 1:
+                continue
+            if (not token.isalpha() or token in STOPWORDS or token in GENERIC or token in QUALIFIERS or token in _KINDS
+                    or token in OTHER_BODY or self.holds_word_in(token, country, entity_id)):
+                return None
+        return rest
 
     def acronym_of_another(self, name: str, country: str, entity_id: str) -> bool:
         """Whether a word of the text is the acronym of another entity of ``country`` and not of ``entity_id``:

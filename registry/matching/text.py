@@ -61,6 +61,10 @@ ABBREVIATIONS = {
     "tehnikaulikool": ("university", "technology"),
 }
 
+# Kinds written short inside a longer name only ("Hanze UAS", "HES-SO : UAS Western Switzerland"): alone, the
+# letters are an institution's acronym (UAS, the Universidad Autónoma de Sinaloa).
+KIND_ABBREVIATIONS = {"uas": ("university", "of", "applied", "sciences")}
+
 
 CITY_NAMES_FILE = Path(__file__).resolve().parents[2] / "data" / "matching" / "city_names.csv"
 
@@ -97,12 +101,12 @@ CANONICAL = {
     **_same("hospital hopital ospedale sjukhus sykehus sygehus krankenhaus hospitalet hastanesi bolnica bolnitsa "
             "nemocnice szpital sairaala ziekenhuis", "hospital"),
     **_same("clinic clinica clinique klinika klinik klinikum", "clinic"),
-    **_same("college colegio collegio kollegium collegium", "college"),
+    **_same("college colegio collegio kollegium collegium kolej", "college"),
     # "Tech." is written for both, and TU Wien is the Vienna University of Technology.
     **_same("technology technologie tecnologia teknologi technologies technical technische technischen "
             "tecnica tecnico technicka tekniska teknisk technological", "technology"),
     **_same("medical medizinische medicinska medicina medicine medecine medizin medicinal medicum", "medical"),
-    **_same("sciences science", "science"),
+    **_same("sciences science sains", "science"),
     **_same("centre center centro zentrum", "center"),
     **_same("school schule escuela scuola ecole escola skola szkola shkola skole", "school"),
     **_same("academy akademia akademie academia akademiya akademija akadeemia akademi academie", "academy"),
@@ -119,7 +123,7 @@ CANONICAL = {
     **_same("catholic katholieke katholische catolica catolico cattolica catholique katolicki katolicka "
             "katolikus katolicke katolicky", "catholic"),
     **_same("international internacional internazionale internationale internationaal miedzynarodowa "
-            "mezinarodni", "international"),
+            "mezinarodni antarabangsa", "international"),
     **_same("sport sports sportu deporte deportes", "sport"),
     **_same("economics economic ekonomiczny ekonomicka ekonomska economica economico economique ekonomicheskiy "
             "ekonomichnyy", "economics"),
@@ -347,8 +351,9 @@ def _tokens(folded: str) -> tuple[str, ...]:
         joined.append(token)
         position += 1
     out: list[str] = []
+    within = len(joined) > 1
     for token in joined:
-        for word in ABBREVIATIONS.get(token, (token,)):
+        for word in (within and KIND_ABBREVIATIONS.get(token)) or ABBREVIATIONS.get(token, (token,)):
             word = kind_typo(word) or word if len(word) >= _TYPO_LENGTH and word not in CANONICAL else word
             out.append(CANONICAL.get(word) or CITY_NAMES.get(word, word))
     return tuple(_kinds(_without_wrapper(out)))
@@ -484,6 +489,13 @@ def _country_lookup() -> dict[str, str]:
     found = {" ".join(tokens_of(name)): code for name, code in _lookup().items() if len(name) > 3}
     found.update({" ".join(tokens_of(name)): code for name, code in _COUNTRY_NAMES.items() if name not in found})
     return found
+
+
+@lru_cache(maxsize=1)
+def country_name_words() -> frozenset[str]:
+    """Every word of every country's names: with the cities of the index, what a segment set apart may name as a
+    place."""
+    return frozenset(word for name in _country_lookup() for word in name.split()) - STOPWORDS
 
 
 # Countries as affiliations and partner lists write them beyond the names registry.countries knows: the
