@@ -88,17 +88,23 @@ def test_a_finding_keeps_its_history_across_runs(db):
     assert json.loads(runs[0][4]) == ["DQ05"]
 
 
-def test_a_run_keeps_its_temporary_tables_in_memory_and_leaves_the_callers_alone(db, monkeypatch):
-    conn = db.conn
-    assert conn.execute("PRAGMA temp_store").fetchone()[0] == 0  # SQLite's default: a file
+def noting_during_runs(monkeypatch, conn, pragma: str) -> list:
+    """The values of ``PRAGMA pragma`` each run sees as it refreshes the waivers (before its commit)."""
     seen = []
     original = checks_run.refresh_waivers
 
-    def noting_temp_store(*args, **kwargs):
-        seen.append(conn.execute("PRAGMA temp_store").fetchone()[0])
+    def noting(*args, **kwargs):
+        seen.append(conn.execute(f"PRAGMA {pragma}").fetchone()[0])
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(checks_run, "refresh_waivers", noting_temp_store)
+    monkeypatch.setattr(checks_run, "refresh_waivers", noting)
+    return seen
+
+
+def test_a_run_keeps_its_temporary_tables_in_memory_and_leaves_the_callers_alone(db, monkeypatch):
+    conn = db.conn
+    assert conn.execute("PRAGMA temp_store").fetchone()[0] == 0  # SQLite's default: a file
+    seen = noting_during_runs(monkeypatch, conn, "temp_store")
     run_checks(db, only=["DQ05"], today=DAY1, actor="test", lanes=1)
     assert seen == [2] and conn.execute("PRAGMA temp_store").fetchone()[0] == 0  # in memory during the run only
     conn.execute("CREATE TEMP TABLE callers (x)")
@@ -110,14 +116,7 @@ def test_a_run_keeps_its_temporary_tables_in_memory_and_leaves_the_callers_alone
 
 def test_a_run_holds_its_changes_in_memory_until_the_commit_and_leaves_the_callers_setting(db, monkeypatch):
     conn = db.conn
-    seen = []
-    original = checks_run.refresh_waivers
-
-    def noting_spill(*args, **kwargs):
-        seen.append(conn.execute("PRAGMA cache_spill").fetchone()[0])
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(checks_run, "refresh_waivers", noting_spill)
+    seen = noting_during_runs(monkeypatch, conn, "cache_spill")
     before = conn.execute("PRAGMA cache_spill").fetchone()[0]
     run_checks(db, only=["DQ05"], today=DAY1, actor="test", lanes=1)
     page = conn.execute("PRAGMA page_size").fetchone()[0]
