@@ -98,6 +98,7 @@ def library(db_path: Path, institutions: int, agreements: int, *, reload: bool, 
                "total_seconds": round(total_seconds, 2), "seconds": round(seconds, 2),
                "cpu_seconds": round(cpu_seconds + reader_cpu - generate_cpu, 2),
                "reader_cpu_seconds": round(reader_cpu, 2), "writer_cpu_seconds": round(cpu_seconds, 2),
+               "writer_waited_seconds": round(steps.waited, 2),
                "audit_rows": db.conn.execute("SELECT count(*) FROM changes").fetchone()[0],
                "peak_rss_mb": peak_rss_mb(), "reader_peak_rss_mb": _children_peak_rss_mb(), "journal": steps.journal,
                "steps_cpu_seconds": {"validate": round(validate, 2), **steps.figures()}}
@@ -145,6 +146,7 @@ class _StepLog(logging.Handler):
     the batches, past the institutions, which are the first sixth of the records) and late (the last tenth)."""
 
     JOURNAL = re.compile(r"journal: (.+)")
+    WAITED = re.compile(r"reader: waited ([\d.]+) s")
     STEP = re.compile(r"(?:\d+ )?(indexes rebuilt|search index rebuilt|statistics refreshed|committed): ([\d.]+) s CPU")
     BATCH = re.compile(r"batch \d+: \d+ records, (\d+) changes, ([\d.]+) s CPU")
 
@@ -153,6 +155,7 @@ class _StepLog(logging.Handler):
         self.steps: dict[str, float] = {}
         self.batches: list[tuple[int, float]] = []
         self.journal = "?"
+        self.waited = 0.0
         self.logger = logging.getLogger("registry.db.writes")
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -161,6 +164,8 @@ class _StepLog(logging.Handler):
             self.batches.append((int(batch[1]), float(batch[2])))
         elif journal := self.JOURNAL.fullmatch(message):
             self.journal = journal[1]
+        elif waited := self.WAITED.fullmatch(message):
+            self.waited = float(waited[1])
         elif step := self.STEP.fullmatch(message):
             self.steps[step[1]] = self.steps.get(step[1], 0.0) + float(step[2])
 
@@ -331,7 +336,8 @@ def main() -> None:
              cpu_seconds=lib["cpu_seconds"], cpu_us_per_row=round(lib["cpu_seconds"] / lib["rows"] * 1e6, 1),
              generate_seconds=lib["generate_seconds"], journal=lib["journal"], steps_cpu_seconds=lib["steps_cpu_seconds"],
              total_seconds=lib["total_seconds"], reader_cpu_seconds=lib["reader_cpu_seconds"],
-             writer_cpu_seconds=lib["writer_cpu_seconds"], reader_peak_rss_mb=lib["reader_peak_rss_mb"])
+             writer_cpu_seconds=lib["writer_cpu_seconds"], writer_waited_seconds=lib["writer_waited_seconds"],
+             reader_peak_rss_mb=lib["reader_peak_rss_mb"])
         if "reload_seconds" in lib:
             emit(bench="reload-unchanged", agreements=agreements, rows=lib["rows"], changed=lib["reload_changed"],
                  seconds=lib["reload_seconds"], peak_rss_mb=lib["peak_rss_mb_with_reload"])

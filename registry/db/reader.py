@@ -27,8 +27,10 @@ Only the caller knows that its generators have no effect this process still need
 from __future__ import annotations
 
 import gc
+import logging
 import multiprocessing
 import pickle
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from multiprocessing.connection import Connection
@@ -37,6 +39,10 @@ from typing import Any, TypeVar
 Item = TypeVar("Item")
 
 _ITEM, _END, _FAILED = "item", "end", "failed"
+
+# At DEBUG, how long the writer waited for the reader (``benchmarks/load.py`` reports it): on an
+# idle machine the writer's wall time is its CPU time and this.
+log = logging.getLogger("registry.db.writes")
 
 # Items the child may send before the writer takes them: one lets it read on while the writer
 # is busy; a second absorbs a batch that takes longer to read than the others.
@@ -77,14 +83,20 @@ def read_ahead(items: Iterator[Item], problems: list[Any]) -> Iterator[Iterator[
 
 
 def _received(receiving: Connection, problems: list[Any], child: Any, room: Any) -> Iterator[Any]:
+    waited = 0.0
     while True:
+        started = time.perf_counter()
         try:
-            kind, item, found = pickle.loads(receiving.recv_bytes())
+            message = receiving.recv_bytes()
         except EOFError:
             child.join()
             raise ReaderStopped(f"the process reading the input ended without finishing (exit code {child.exitcode})") from None
+        waited += time.perf_counter() - started
+        kind, item, found = pickle.loads(message)
+        del message
         problems.extend(found)
         if kind == _END:
+            log.debug("reader: waited %.3f s", waited)
             return
         if kind == _FAILED:
             raise item
