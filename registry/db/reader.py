@@ -36,6 +36,8 @@ from contextlib import contextmanager, suppress
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
+from registry.db.connection import StoreError
+
 Item = TypeVar("Item")
 
 _ITEM, _END, _FAILED = "item", "end", "failed"
@@ -49,8 +51,9 @@ log = logging.getLogger("registry.db.writes")
 AHEAD = 2
 
 
-class ReaderStopped(RuntimeError):
-    """The reading process ended without finishing or saying why."""
+class ReaderStopped(StoreError):
+    """The reading process ended without finishing or saying why (killed: out of memory, a
+    signal); the CLI says so in one line, like a fault of the file."""
 
 
 def can_fork() -> bool:
@@ -90,7 +93,8 @@ def _received(receiving: Connection, problems: list[Any], child: Any, room: Any)
             message = receiving.recv_bytes()
         except EOFError:
             child.join()
-            raise ReaderStopped(f"the process reading the input ended without finishing (exit code {child.exitcode})") from None
+            raise ReaderStopped(f"the process reading the input ended without finishing (exit code {child.exitcode}); "
+                                "nothing was written") from None
         waited += time.perf_counter() - started
         kind, item, found = pickle.loads(message)
         del message
