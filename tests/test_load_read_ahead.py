@@ -140,3 +140,20 @@ def test_the_reader_stays_a_few_batches_ahead_of_the_writer(registry_db, monkeyp
     assert planned[0] == 126
     assert max(ahead) <= (reader.AHEAD + 3) * BATCH, ahead  # + the batch being read and the two read before the fork
     assert min(ahead[2:-reader.AHEAD - 1]) >= BATCH  # and it did read ahead
+
+
+class OddError(Exception):
+    """An exception whose arguments do not rebuild it: it pickles but does not load."""
+
+    def __init__(self, path: str, reason: str):
+        super().__init__(f"{path}: {reason}")
+
+
+def test_an_error_that_cannot_cross_the_pipe_is_still_said_in_one_line(registry_db):
+    def failing():
+        yield from records(10)
+        raise OddError("big.yml", "the disk went away")
+
+    with pytest.raises(reader.ReaderStopped, match="OddError: big.yml: the disk went away"):
+        store.write_records(registry_db, failing(), actor="tester", read_ahead=True)
+    assert registry_db.conn.execute("SELECT count(*) FROM institutions").fetchone() == (0,)

@@ -77,7 +77,7 @@ def read_ahead(items: Iterator[Item], problems: list[Any]) -> Iterator[Iterator[
         yield _received(receiving, problems, child, room)
     finally:
         receiving.close()  # a child still sending meets a broken pipe and ends
-        if child.is_alive() and child.exitcode is None:
+        if child.is_alive():
             child.join(timeout=0.05)
             if child.is_alive():
                 child.terminate()  # the writer stopped early: what is left to read is not wanted
@@ -127,6 +127,7 @@ def _read(items: Iterator[Any], problems: list[Any], sent: int, sending: Connect
     except BaseException as error:  # noqa: BLE001 - whatever stops the reading is the writer's to raise
         try:
             message = pickle.dumps((_FAILED, error, problems[sent:]), protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.loads(message)  # some exceptions pickle but do not load (their own __init__)
         except Exception:  # noqa: BLE001 - an exception that does not pickle is still said
             message = pickle.dumps((_FAILED, ReaderStopped(f"{type(error).__name__}: {error}"), problems[sent:]))
         with suppress(OSError):  # the writer stopped reading
