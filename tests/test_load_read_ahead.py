@@ -157,3 +157,14 @@ def test_an_error_that_cannot_cross_the_pipe_is_still_said_in_one_line(registry_
     with pytest.raises(reader.ReaderStopped, match="OddError: big.yml: the disk went away"):
         store.write_records(registry_db, failing(), actor="tester", read_ahead=True)
     assert registry_db.conn.execute("SELECT count(*) FROM institutions").fetchone() == (0,)
+
+
+def test_a_dry_run_read_ahead_counts_everything_and_writes_nothing(registry_db, tmp_path):
+    lines = ["institutions:", "  - {id: home, name: Home University, country: SE, is_home: true}"]
+    lines += [f"  - {{id: inst-{n:03d}, name: Institution {n}, country: NO}}" for n in range(20)]
+    path = tmp_path / "big.yml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    plan = seed.load(registry_db, [path], dry_run=True)
+    assert plan.counts()["institutions"] == {"insert": 21}
+    assert registry_db.conn.execute("SELECT count(*) FROM changes").fetchone() == (0,)
+    assert multiprocessing.active_children() == []
