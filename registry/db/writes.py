@@ -8,7 +8,9 @@ triggers (see ``schema.py``): this module only tells them who writes and from wh
 A large input is streamed: it is planned and written ``BATCH_RECORDS`` records at a time inside
 one transaction, so memory holds one batch, not the input, and a problem anywhere still leaves
 the file as it was. What needs the whole input (a reference to a record further on) waits in
-a temporary table until the end.
+a temporary table until the end. A caller whose input has no other effect can have it read
+(validated and split into rows) by a second process meanwhile (``read_ahead``, ``registry.db.reader``):
+checks and plans read those rows, so the batches cross the pipe as plain data.
 
 Where a large write's time goes (issue 19; ``benchmarks/load.py`` compares it with raw
 ``executemany`` using the same bulk technique): the inserts go tens of rows to a statement
