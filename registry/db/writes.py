@@ -208,7 +208,15 @@ def _flatten(
     for field_name, (child_cls, parent_field) in record.children.items():
         if field_name in (complete_lists if merge else record.model_fields_set):
             flat.complete[child_cls.table].add((parent_field, getattr(record, record.primary_key[0])))
-        for child, child_dump in zip(getattr(record, field_name), dumped[field_name], strict=True):
+        children, dumps = getattr(record, field_name), dumped[field_name]
+        if not child_cls.children:  # most rows of a load: each child's dump is its row, all at once
+            if len(children) != len(dumps):
+                raise ValueError(f"{record.table}.{field_name}: {len(children)} children dumped as {len(dumps)}")
+            flat.rows[child_cls.table] += dumps
+            flat.given[child_cls.table] += [child.model_fields_set for child in children] if merge else [None] * len(dumps)
+            flat.origin[child_cls.table] += [index] * len(dumps)
+            continue
+        for child, child_dump in zip(children, dumps, strict=True):
             _flatten(child, flat, index, merge=merge, dumped=child_dump)
 
 
