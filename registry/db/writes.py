@@ -8,7 +8,9 @@ triggers (see ``schema.py``): this module only tells them who writes and from wh
 A large input is streamed: it is planned and written ``BATCH_RECORDS`` records at a time inside
 one transaction, so memory holds one batch, not the input, and a problem anywhere still leaves
 the file as it was. What needs the whole input (a reference to a record further on) waits in
-a temporary table until the end.
+a temporary table until the end. A caller whose input has no other effect can have it read
+(validated and split into rows) by a second process meanwhile (``read_ahead``, ``registry.db.reader``):
+checks and plans read those rows, so the batches cross the pipe as plain data.
 
 Where a large write's time goes (issue 19; ``benchmarks/load.py`` compares it with raw
 ``executemany`` using the same bulk technique): the inserts go tens of rows to a statement
@@ -30,7 +32,7 @@ import sqlite3
 import time
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from functools import cache
 from operator import itemgetter
@@ -41,6 +43,7 @@ from pydantic import ValidationError
 
 from registry import schema
 from registry.collector import collector_paused
+from registry.db import reader
 from registry.db.connection import default_actor, specs, transaction
 from registry.db.journal import rollback_journal
 from registry.db.rows import decode, encode_values
@@ -159,16 +162,33 @@ def young_collections() -> Iterator[Callable[[], object]]:
 
 @dataclass
 class _Flat:
-    """Records split into rows per table, with what each row's source gave (None: all of it)."""
+    """Records split into rows per table, with what each row's source gave (None: all of it) and
+    which record of the input (its position) each row came from. Everything a write checks and
+    plans reads these rows, not the models: a reader in another process (``registry.db.reader``)
+    sends them, plain data, where the models would cost more to send than to validate again."""
 
     rows: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     given: dict[str, list[Collection[str] | None]] = field(default_factory=lambda: defaultdict(list))
     complete: dict[str, set[tuple[str, Any]]] = field(default_factory=lambda: defaultdict(set))
+    origin: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    records: int = 0
+
+
+def flatten_records(records: Iterable[Record], *, merge: bool = False,
+                    complete: Sequence[Collection[str]] | None = None) -> _Flat:
+    """The records' rows per table (see ``plan_changes`` for ``merge`` and ``complete``)."""
+    flat = _Flat()
+    for index, record in enumerate(records):
+        lists = complete[index] if complete is not None else ()
+        _flatten(record, flat, index, merge=merge, complete_lists=lists)
+        flat.records = index + 1
+    return flat
 
 
 def _flatten(
     record: Record,
     flat: _Flat,
+    index: int,
     *,
     merge: bool,
     complete_lists: Collection[str] = (),
@@ -184,11 +204,20 @@ def _flatten(
     flat.rows[record.table].append({k: v for k, v in dumped.items() if k not in record.children} if record.children else dumped)
     # the record's own set, not a copy: only a stored row's merge reads it (most rows of an import are new)
     flat.given[record.table].append(record.model_fields_set if merge else None)
+    flat.origin[record.table].append(index)
     for field_name, (child_cls, parent_field) in record.children.items():
         if field_name in (complete_lists if merge else record.model_fields_set):
             flat.complete[child_cls.table].add((parent_field, getattr(record, record.primary_key[0])))
-        for child, child_dump in zip(getattr(record, field_name), dumped[field_name], strict=True):
-            _flatten(child, flat, merge=merge, dumped=child_dump)
+        children, dumps = getattr(record, field_name), dumped[field_name]
+        if not child_cls.children:  # most rows of a load: each child's dump is its row, all at once
+            if len(children) != len(dumps):
+                raise ValueError(f"{record.table}.{field_name}: {len(children)} children dumped as {len(dumps)}")
+            flat.rows[child_cls.table] += dumps
+            flat.given[child_cls.table] += [child.model_fields_set for child in children] if merge else [None] * len(dumps)
+            flat.origin[child_cls.table] += [index] * len(dumps)
+            continue
+        for child, child_dump in zip(children, dumps, strict=True):
+            _flatten(child, flat, index, merge=merge, dumped=child_dump)
 
 
 def _merged(spec: schema.TableSpec, before: dict[str, Any], after: dict[str, Any], given: Collection[str]) -> dict[str, Any]:
@@ -283,10 +312,11 @@ def plan_changes(
     record does not give is left as stored: fields it was not given (pydantic's
     ``model_fields_set``) keep their stored values, and children are added or updated but
     only deleted from the lists ``complete[i]`` names for record ``i``."""
-    flat = _Flat()
-    for index, record in enumerate(records):
-        lists = complete[index] if complete is not None else ()
-        _flatten(record, flat, merge=merge, complete_lists=lists)
+    return _plan_flat(db, flatten_records(records, merge=merge, complete=complete))
+
+
+def _plan_flat(db: sqlite_utils.Database, flat: _Flat) -> Plan:
+    """``plan_changes`` of records already split into rows."""
     plan = Plan()
     for table in list(flat.rows) + [t for t in flat.complete if t not in flat.rows]:
         spec = specs()[table]
@@ -539,71 +569,73 @@ def _reference_columns(table: str) -> tuple[tuple[str, str], ...]:
     return tuple((c.name, c.ref.table) for c in specs()[table].columns if c.ref)
 
 
-def missing_references(db: sqlite_utils.Database, records: Sequence[Record]) -> list[tuple[int, Record, str, Any, str]]:
+def missing_references(db: sqlite_utils.Database, records: Sequence[Record]) -> list[tuple[int, str, str, Any, str]]:
     """(index, record, field, value, table) for every reference to an id that exists
-    neither in these records nor in the store."""
-    provided: dict[str, set[Any]] = defaultdict(set)
+    neither in these records nor in the store; the record (or child) that makes it is named
+    ``table/key``."""
+    return _missing_in(db, flatten_records(records))
+
+
+def _missing_in(db: sqlite_utils.Database, flat: _Flat) -> list[tuple[int, str, str, Any, str]]:
+    """``missing_references`` of records already split into rows."""
+    provided: dict[str, set[Any]] = {}
     referenced: dict[str, set[Any]] = defaultdict(set)
-    Places = dict[tuple[str, Any], list[tuple[int, Record, str, Any, str]]]
-
-    def visit(record: Record, report: Places | None, index: int) -> None:
-        if len(record.primary_key) == 1:
-            provided[record.table].add(getattr(record, record.primary_key[0]))
-        for name, table in _reference_columns(record.table):
-            value = getattr(record, name)
-            if value is not None:
-                if report is None:
-                    referenced[table].add(value)
-                elif (table, value) in report:
-                    report[(table, value)].append((index, record, name, value, table))
-        for field_name in record.children:
-            for child in getattr(record, field_name):
-                visit(child, report, index)
-
+    for table, rows in flat.rows.items():
+        pk = specs()[table].record.primary_key
+        if len(pk) == 1:
+            provided[table] = set(map(itemgetter(pk[0]), rows))
+        for name, target in _reference_columns(table):
+            referenced[target].update(map(itemgetter(name), rows))
     # A first pass gathers ids cheaply; only when some are unknown does a second pass find
     # every place that names them, for the error messages.
-    for index, record in enumerate(records):
-        visit(record, None, index)
-    unknown: Places = {}
-    for table, values in referenced.items():
-        candidates = values - provided[table]
-        stored = _stored_values(db, table, "id", candidates) if candidates else set()
-        unknown.update({(table, value): [] for value in candidates - stored})
+    unknown: set[tuple[str, Any]] = set()
+    for target, values in referenced.items():
+        values.discard(None)
+        candidates = values - provided.get(target, set())
+        stored = _stored_values(db, target, "id", candidates) if candidates else set()
+        unknown.update((target, value) for value in candidates - stored)
     if not unknown:
         return []
-    for index, record in enumerate(records):
-        visit(record, unknown, index)
-    return sorted((place for places in unknown.values() for place in places), key=lambda place: place[0])
+    places = []
+    for table, rows in flat.rows.items():
+        references = _reference_columns(table)
+        key_of = _key_of(table)
+        for row, index in zip(rows, flat.origin[table], strict=True):
+            for name, target in references:
+                if (target, row[name]) in unknown:
+                    places.append((index, f"{table}/{key_of(row)[0]}", name, row[name], target))
+    return sorted(places, key=lambda place: place[0])
 
 
-def unique_clashes(db: sqlite_utils.Database, records: Sequence[Record], locations: list[str] | None = None) -> list[Problem]:
+def unique_clashes(db: sqlite_utils.Database, flat: _Flat, locations: list[str] | None = None) -> list[Problem]:
     """A value of a unique column (an office's agreement code) that another record holds,
     in this input or in the store: the store would refuse it, said here in words."""
     problems = []
     for table, names in _unique_columns().items():
+        rows = flat.rows.get(table, [])
+        key_of = _key_of(table)
+        pk = specs()[table].record.primary_key[0]
         holders: dict[tuple[str, Any], tuple[int, tuple[Any, ...]]] = {}
-        for index, record in enumerate(records):
-            if record.table != table:
-                continue
+        for row, index in zip(rows, flat.origin.get(table, []), strict=True):
+            key = key_of(row)
             for name in names:
-                value = getattr(record, name)
+                value = row[name]
                 if value is None:
                     continue
-                first = holders.setdefault((name, value), (index, record.key()))
+                first = holders.setdefault((name, value), (index, key))
                 where = locations[index] if locations else f"record {index + 1}"
-                if first[1] != record.key():
+                if first[1] != key:
                     problems.append(Problem("duplicate-value", where, f"{name} {value!r} is also given to "
                                             f"{table}/{first[1][0]} ({locations[first[0]] if locations else 'this input'})",
-                                            f"{table}/{record.key()[0]}", name, value))
+                                            f"{table}/{key[0]}", name, value))
                     continue
-                pk = specs()[table].record.primary_key[0]
                 stored = db.conn.execute(
                     f"SELECT {schema.quote(pk)} FROM {schema.quote(table)} WHERE {schema.quote(name)} = ? AND {schema.quote(pk)} != ?",
-                    [value, record.key()[0]],
+                    [value, key[0]],
                 ).fetchone()
-                if stored and not any(r.table == table and r.key() == (stored[0],) and getattr(r, name) != value for r in records):
+                if stored and not any(key_of(other) == (stored[0],) and other[name] != value for other in rows):
                     problems.append(Problem("duplicate-value", where, f"{name} {value!r} already belongs to {table}/{stored[0]}; "
-                                            "one code names one record", f"{table}/{record.key()[0]}", name, value))
+                                            "one code names one record", f"{table}/{key[0]}", name, value))
     return problems
 
 
@@ -615,15 +647,14 @@ def _unique_columns() -> dict[str, tuple[str, ...]]:
 
 @dataclass
 class _Batch:
-    records: list[Record] = field(default_factory=list)
+    flat: _Flat = field(default_factory=_Flat)
     locations: list[str] = field(default_factory=list)
-    complete: list[Collection[str]] | None = None
 
 
 def _batches(records: Iterable[Record], locations: Iterable[str] | None,
-             complete: Iterable[Collection[str]] | None) -> Iterator[_Batch]:
-    """The input BATCH_RECORDS records at a time, read lazily; a record without a given
-    location is named by its position ("record 3")."""
+             complete: Iterable[Collection[str]] | None, *, merge: bool) -> Iterator[_Batch]:
+    """The input BATCH_RECORDS records at a time, read lazily and split into rows; a record
+    without a given location is named by its position ("record 3")."""
     places = itertools.chain(locations, itertools.repeat(None)) if locations is not None else itertools.repeat(None)
     lists = iter(complete) if complete is not None else None
     position = 0
@@ -631,11 +662,13 @@ def _batches(records: Iterable[Record], locations: Iterable[str] | None,
     while chunk := list(itertools.islice(items, BATCH_RECORDS)):
         where = [place or f"record {position + index + 1}" for index, place in enumerate(itertools.islice(places, len(chunk)))]
         position += len(chunk)
-        # handed over without a reference left in this frame: the records die when the writer
-        # is done with them, before its collection, which otherwise walked every record of the
-        # batch, alive in ``chunk`` here (55 ms a batch, 7 % of a load's CPU)
-        handed = [_Batch(chunk, where, list(itertools.islice(lists, len(chunk))) if lists is not None else None)]
-        del chunk, where
+        flat = flatten_records(chunk, merge=merge,
+                               complete=list(itertools.islice(lists, len(chunk))) if lists is not None else None)
+        # handed over without a reference left in this frame: the rows die when the writer is
+        # done with them, before its collection, which otherwise walked every row of the batch,
+        # alive in ``flat`` here (55 ms a batch, 7 % of a load's CPU)
+        handed = [_Batch(flat, where)]
+        del chunk, where, flat
         yield handed.pop()
 
 
@@ -650,6 +683,7 @@ def write_records(
     merge: bool = False,
     complete: Iterable[Collection[str]] | None = None,
     problems: list[Problem] | None = None,
+    read_ahead: bool = False,
 ) -> Plan:
     """Check references, plan, and (unless dry_run) apply the plan in one logged transaction.
 
@@ -659,17 +693,21 @@ def write_records(
     time in one transaction; a dry run is written and rolled back). ``problems`` is the
     reader's list of what it refused on the way: if it is not empty at the end, nothing is
     written and ProblemsFound is raised with them.
+
+    ``read_ahead``: a streamed input's batches after the first two are read (validated and split
+    into rows) by a second process while this one writes (``registry.db.reader``), for a caller
+    whose ``records`` and ``locations`` have no effect this process needs besides ``problems``.
     """
     found = problems if problems is not None else []
-    batches = _batches(records, locations, complete)
+    batches = _batches(records, locations, complete, merge=merge)
     first = next(batches, _Batch())
     second = next(batches, None)
     if second is None:
-        return _write_whole(db, first, found, actor=actor, source=source, dry_run=dry_run, merge=merge)
+        return _write_whole(db, first, found, actor=actor, source=source, dry_run=dry_run)
     head = [first, second]
     del first, second
-    return _write_streamed(db, _handed_over(head, batches), found, actor=actor, source=source,
-                           dry_run=dry_run, merge=merge)
+    with (reader.read_ahead(batches, found) if read_ahead else nullcontext(batches)) as rest:
+        return _write_streamed(db, _handed_over(head, rest), found, actor=actor, source=source, dry_run=dry_run)
 
 
 def _handed_over(head: list[_Batch], rest: Iterator[_Batch]) -> Iterator[_Batch]:
@@ -682,10 +720,10 @@ def _handed_over(head: list[_Batch], rest: Iterator[_Batch]) -> Iterator[_Batch]
 
 def _batch_problems(db: sqlite_utils.Database, batch: _Batch) -> list[Problem]:
     problems = [
-        _unknown_reference(batch.locations[index], f"{rec.table}/{rec.key()[0]}", name, value, table)
-        for index, rec, name, value, table in missing_references(db, batch.records)
+        _unknown_reference(batch.locations[index], record, name, value, table)
+        for index, record, name, value, table in _missing_in(db, batch.flat)
     ]
-    return problems + unique_clashes(db, batch.records, batch.locations)
+    return problems + unique_clashes(db, batch.flat, batch.locations)
 
 
 def _unknown_reference(where: str, record: str, name: str, value: Any, table: str) -> Problem:
@@ -694,7 +732,7 @@ def _unknown_reference(where: str, record: str, name: str, value: Any, table: st
 
 
 def _write_whole(db: sqlite_utils.Database, batch: _Batch, found: list[Problem], *, actor: str | None,
-                 source: str | None, dry_run: bool, merge: bool) -> Plan:
+                 source: str | None, dry_run: bool) -> Plan:
     """An input that fits one batch: checked, then planned, then written."""
     if not found:  # a reference to a record the reader refused is no news
         found += _batch_problems(db, batch)
@@ -702,9 +740,9 @@ def _write_whole(db: sqlite_utils.Database, batch: _Batch, found: list[Problem],
         raise ProblemsFound(found)
     with gc_paused():
         if dry_run:
-            return plan_changes(db, batch.records, merge=merge, complete=batch.complete)
+            return _plan_flat(db, batch.flat)
         with transaction(db, actor=actor or default_actor(), source=source):
-            plan = plan_changes(db, batch.records, merge=merge, complete=batch.complete)
+            plan = _plan_flat(db, batch.flat)
             apply_plan(db, plan)
     return plan
 
@@ -738,7 +776,7 @@ class _DryRun(Exception):
 
 
 def _write_streamed(db: sqlite_utils.Database, batches: Iterable[_Batch], found: list[Problem], *, actor: str | None,
-                    source: str | None, dry_run: bool, merge: bool) -> Plan:
+                    source: str | None, dry_run: bool) -> Plan:
     """Each batch checked, planned against what the earlier ones wrote, and applied, in one
     transaction. A reference not found yet may be to a record further on: it waits in a
     temporary table (the foreign keys are checked at commit) and is looked up at the end.
@@ -756,15 +794,15 @@ def _write_streamed(db: sqlite_utils.Database, batches: Iterable[_Batch], found:
                 if found:
                     continue
                 started = time.process_time()
-                clashes = unique_clashes(db, batch.records, batch.locations)
+                clashes = unique_clashes(db, batch.flat, batch.locations)
                 if clashes:
                     found += clashes
                     continue
-                pending.add(batch, missing_references(db, batch.records))
-                plan = plan_changes(db, batch.records, merge=merge, complete=batch.complete)
+                pending.add(batch, _missing_in(db, batch.flat))
+                plan = _plan_flat(db, batch.flat)
                 bulk.apply(plan)
                 total.absorb(plan)
-                log.debug("batch %d: %d records, %d changes, %.3f s CPU", number, len(batch.records), len(plan.changes),
+                log.debug("batch %d: %d records, %d changes, %.3f s CPU", number, batch.flat.records, len(plan.changes),
                           time.process_time() - started)
                 del batch, plan  # dead before the collector looks: it walks only what survives
                 collect()
@@ -801,11 +839,10 @@ class _PendingReferences:
     def __exit__(self, *exc: object) -> None:
         self.conn.execute(f"DROP TABLE IF EXISTS {self.TABLE}")
 
-    def add(self, batch: _Batch, missing: list[tuple[int, Record, str, Any, str]]) -> None:
+    def add(self, batch: _Batch, missing: list[tuple[int, str, str, Any, str]]) -> None:
         self.conn.executemany(
             f"INSERT INTO {self.TABLE} (target, value, location, record, field) VALUES (?, ?, ?, ?, ?)",
-            [(table, value, batch.locations[index], f"{rec.table}/{rec.key()[0]}", name)
-             for index, rec, name, value, table in missing],
+            [(table, value, batch.locations[index], record, name) for index, record, name, value, table in missing],
         )
 
     def unresolved(self) -> list[Problem]:

@@ -413,8 +413,8 @@ def write_batch(db: sqlite_utils.Database, batch: _Batch, *, actor: str | None, 
         raise ProblemsFound(batch.problems)
     missing = store.missing_references(db, batch.records)
     if missing:
-        raise ProblemsFound([Problem("unknown-reference", batch.where, f"no record in {table} has this id", f"{rec.table}/{rec.key()[0]}", name, value)
-                             for _, rec, name, value, table in missing])
+        raise ProblemsFound([Problem("unknown-reference", batch.where, f"no record in {table} has this id", record, name, value)
+                             for _, record, name, value, table in missing])
 
     def plan_all() -> store.Plan:
         plan = store.plan_changes(db, batch.records)

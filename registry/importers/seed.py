@@ -290,4 +290,5 @@ def load(
         locations=(s.where for s in places),
         merge=not replace,
         problems=problems,
+        read_ahead=True,  # the reading's only effect is on ``problems``; SeenKeys is its own
     )
