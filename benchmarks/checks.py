@@ -88,6 +88,13 @@ def _cpu() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
+def _peak_rss_mb() -> dict[str, int]:
+    """Peak resident memory of this process (the run, holding its changed pages until the commit)
+    and of the largest finished lane, in MB (Linux reports kilobytes)."""
+    own, lanes = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {"run": own.ru_maxrss // 1024, "largest_lane": lanes.ru_maxrss // 1024}
+
+
 def _timed_run(db) -> tuple:
     started, cpu_started = time.perf_counter(), _cpu()
     result = run_checks(db, today=TODAY, actor="benchmark")
@@ -151,7 +158,7 @@ def measure_first_run(path: Path) -> None:
          baseline_seconds=round(scan_seconds, 3), ratio=round(wall / scan_seconds, 2), cpu_ratio=round(cpu / scan_cpu, 2),
          under_30s=wall < 30, within_10x=wall / scan_seconds <= 10,
          phases={k.lstrip("_"): round(v, 2) for k, v in result.timings.items() if k.startswith("_")},
-         load_average=os.getloadavg()[0])
+         peak_rss_mb=_peak_rss_mb(), load_average=os.getloadavg()[0])
     db.conn.close()
 
 
