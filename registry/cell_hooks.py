@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from datasette.plugins import pm
 
-
 _PLUGGYS = None  # the hook caller pluggy made, before any startup replaced it
 
 
