@@ -7,20 +7,15 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from conftest import new_registry
-from core_portfolio import portfolio
 from datasette.plugins import pm
+from test_publish import build_registry
 
 from registry import cell_hooks, faces
-from registry import db as store
 
 
 @pytest.fixture(scope="module")
 def internal(tmp_path_factory):
-    path = tmp_path_factory.mktemp("cells") / "registry.db"
-    db = store.connect(new_registry(path))
-    store.write_records(db, portfolio(), actor="tester", source="fixture")
-    db.conn.close()
+    path = build_registry(tmp_path_factory.mktemp("cells") / "registry.db")
     datasette = faces.internal_face(path, auth=False).datasette()
     asyncio.run(datasette.invoke_startup())
     return datasette
