@@ -51,7 +51,7 @@ def skip_markdown_cells() -> None:
         _PLUGGYS = pm.hook.render_cell
     caller = pm.hook.render_cell = _PLUGGYS  # not an earlier startup's (a process of tests starts many)
     plugin = pm.get_plugin("render_markdown")
-    if plugin is not None and any(impl.plugin is plugin for impl in reversed(caller.get_hookimpls())):
+    if plugin is not None and any(impl.plugin is plugin for impl in caller.get_hookimpls()):
         caller = pm.subset_hook_caller("render_cell", remove_plugins=[plugin])
-    wrapped = any(impl.hookwrapper or getattr(impl, "wrapper", False) for impl in reversed(caller.get_hookimpls()))
+    wrapped = any(impl.hookwrapper or getattr(impl, "wrapper", False) for impl in caller.get_hookimpls())
     pm.hook.render_cell = caller if wrapped else DirectCells(caller)
