@@ -42,7 +42,7 @@ def test_canned_queries_look_children_up_by_agreement(bulk_registry, name):
     # index, so nothing but the page itself is sorted whole: "order by ends_on is null" sorted
     # every active agreement, and an index without the id sorted each day's agreements
     first = next(i for i, s in enumerate(steps) if s.startswith(("SEARCH a ", "SCAN a ")))
-    assert "idx_agreements_status_ends_on_id (status=? AND ends_on>?" in steps[first], steps
+    assert "idx_agreements_status_ends_on_id_kind (status=? AND ends_on>?" in steps[first], steps
     page = steps.index("SCAN picked")
     assert "USE TEMP B-TREE FOR ORDER BY" not in steps[:page], steps
 

@@ -244,13 +244,13 @@ def test_a_large_pause_freezes_its_survivors_and_they_are_still_freed():
 def test_an_index_the_models_no_longer_declare_is_reported_and_migrate_drops_it(tmp_path):
     db = store.connect(tmp_path / "old.db")
     store.ensure_schema(db)
-    db.conn.execute('DROP INDEX "idx_agreements_status_ends_on_id"')
+    db.conn.execute('DROP INDEX "idx_agreements_status_ends_on_id_kind"')
     db.conn.execute('CREATE INDEX "idx_agreements_status" ON agreements(status)')  # as files made before had it
     drifted = {(p.code, p.where) for p in verify(db)}
     assert ("schema-drift", "index idx_agreements_status") in drifted
-    assert ("schema-drift", "index idx_agreements_status_ends_on_id") in drifted
+    assert ("schema-drift", "index idx_agreements_status_ends_on_id_kind") in drifted
     store.migrate(db)
     indexes = {name for (name,) in db.conn.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'agreements'")}
-    assert "idx_agreements_status" not in indexes and "idx_agreements_status_ends_on_id" in indexes
+    assert "idx_agreements_status" not in indexes and "idx_agreements_status_ends_on_id_kind" in indexes
     assert "idx_agreements_kind_title_id" in indexes
     assert verify(db) == []

@@ -21,6 +21,10 @@ SCHEMA_FINGERPRINTS: tuple[str, ...] = (
     # lists of active agreements by end date and of Erasmus IIAs by title read a page in index order
     # (at a million agreements each page sorted every row)
     "1f9608d9c33a1badc6d472f3a5a58d2b46b1b7b7774d5814fc9ae95b7974fed6",
+    # 4 (2026-12, branch serve3): the index on agreements (status, ends_on, id) also holds kind, so the
+    # lists of active mobility agreements (teacher_mobility_gaps, unused_agreements) tell an agreement's
+    # kind from the index instead of reading its row (6.4 -> 3.8 and 7.4 -> 4.8 ms a page at 200,000)
+    "2e67fd552daba6f39ef4ae47201dd135f948580427bf99c58179332c8f95e6fe",
 )
 
 SCHEMA_VERSION = len(SCHEMA_FINGERPRINTS)

@@ -527,7 +527,7 @@ class Agreement(Record):
     id: Slug
     title: NonEmpty
     kind: Annotated[AgreementKind, Indexed(then=("title", "id"))]
-    status: Annotated[AgreementStatus, Indexed(then=("ends_on", "id"))]
+    status: Annotated[AgreementStatus, Indexed(then=("ends_on", "id", "kind"))]
     signed_on: date | None = None
     starts_on: date | None = None
     ends_on: Annotated[date | None, Indexed()] = None

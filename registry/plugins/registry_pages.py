@@ -12,11 +12,11 @@ import re
 import urllib.parse
 
 from datasette import Forbidden, hookimpl
-from datasette.plugins import pm
 from datasette.utils import tilde_decode, tilde_encode
 from datasette.utils.asgi import Response
 
 from registry import i18n
+from registry.cell_hooks import skip_markdown_cells
 from registry.forms import links as form_links
 from registry.text import fold
 
@@ -164,17 +164,6 @@ def register_routes():
 @hookimpl
 def startup(datasette):
     skip_markdown_cells()
-
-
-def skip_markdown_cells() -> None:
-    """datasette-render-markdown is installed for the dashboards' markdown panels (its template
-    function). Its render_cell hook renders columns named ``*_markdown``, and no column of the
-    registry is one; yet to find that out it reads its plugin configuration, a deep merge of the
-    whole metadata, for every cell of every page: a third of the time of a 50-row page. The
-    template function stays; that one hook goes."""
-    plugin = pm.get_plugin("render_markdown")
-    if plugin is not None and any(impl.plugin is plugin for impl in pm.hook.render_cell.get_hookimpls()):
-        pm.hook.render_cell = pm.subset_hook_caller("render_cell", remove_plugins=[plugin])
 
 
 @hookimpl

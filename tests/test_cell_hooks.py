@@ -1,0 +1,66 @@
+"""render_cell called directly (registry/cell_hooks.py) answers every cell as pluggy's hook caller does:
+the same implementations in the same order, datasette-render-markdown's left out, and a page of
+a query and of a table shows the same cells either way."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from datasette.plugins import pm
+from test_publish import build_registry
+
+from registry import cell_hooks, faces
+
+
+@pytest.fixture(scope="module")
+def internal(tmp_path_factory):
+    path = build_registry(tmp_path_factory.mktemp("cells") / "registry.db")
+    datasette = faces.internal_face(path, auth=False).datasette()
+    asyncio.run(datasette.invoke_startup())
+    return datasette
+
+
+def answers(caller, datasette, row, column, table):
+    return [str(answer) for answer in caller(row=row, value=row[column], column=column, table=table,
+                                             database="registry", datasette=datasette)]
+
+
+def test_each_cell_gets_pluggys_answers_in_pluggys_order(internal):
+    direct = pm.hook.render_cell
+    assert isinstance(direct, cell_hooks.DirectCells)
+    names = [impl.plugin_name for impl in direct.get_hookimpls()]
+    assert "render_markdown" not in names and {"registry_labels.py", "registry_agreement.py"} <= set(names)
+    row = {"id": "ex-ku-med", "title": "Medicine exchange", "kind": "erasmus_iia", "status": "active",
+           "country": "DK", "notes_markdown": "*not rendered*", "ends_on": "2027-06-30"}
+    for table in (None, "agreements", "agreement_overview"):
+        for column in row:
+            assert answers(direct, internal, row, column, table) == answers(direct.caller, internal, row, column, table)
+    assert answers(direct, internal, row, "kind", None) == ["Erasmus+ inter-institutional agreement"]
+
+
+def test_a_second_startup_wraps_pluggys_caller_not_the_first_ones(internal):
+    cell_hooks.skip_markdown_cells()
+    cell_hooks.skip_markdown_cells()
+    assert not isinstance(pm.hook.render_cell.caller, cell_hooks.DirectCells)
+
+
+def test_several_answers_come_in_pluggys_order():
+    import pluggy
+    from datasette import hookimpl, hookspecs
+
+    def plugin(answer, **marks):
+        class Plugin:
+            @hookimpl(**marks)
+            def render_cell(self, value, column):
+                return f"{answer}:{column}" if value else None
+        return Plugin()
+
+    toy = pluggy.PluginManager("datasette")
+    toy.add_hookspecs(hookspecs)
+    for answer, marks in (("early", {"tryfirst": True}), ("one", {}), ("two", {}), ("late", {"trylast": True})):
+        toy.register(plugin(answer, **marks))
+    cell = {"row": {}, "value": "x", "column": "kind", "table": None, "database": "registry", "datasette": None}
+    assert cell_hooks.DirectCells(toy.hook.render_cell)(**cell) == toy.hook.render_cell(**cell) == [
+        "early:kind", "two:kind", "one:kind", "late:kind"]
+    assert cell_hooks.DirectCells(toy.hook.render_cell)(**{**cell, "value": ""}) == []
