@@ -9,6 +9,7 @@ connection writes, and go here:
   still never published; its findings are raised where the copy would be swapped in.
 - ``SearchRows``: search rows of the copy's agreements, computed from the committed copy into
   a scratch file, a range of agreements at a time, while the main connection indexes them
+  (into a file of its own, whose index it then copies into the copy whole)
   (computing a row costs about twice what indexing it does). The worker first makes each
   institution's part of the rows of the agreements it is a partner to, once, into the scratch
   file (``schema.institution_text_sql``); from then on the rows of a range gather their partners'
@@ -109,8 +110,8 @@ class SearchRows(_Worker):
     connection reads a finished table while the next is written), whose name is then put on
     ``ready``; before them, ``INSTITUTION_TEXT`` once that table of ``scratch`` is complete (the
     main connection's rows read it from then on). ``None`` on ``ready`` says the worker is done
-    (or failed: ``result()`` tells). ``build`` must be in WAL mode, so this reads its last commit
-    while the main connection goes on writing."""
+    (or failed: ``result()`` tells). Nothing may write ``build`` until the worker is done: the main
+    connection writes the search index into a file of its own meanwhile."""
 
     INSTITUTION_TEXT = "search_institution_text"
 
