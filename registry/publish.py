@@ -254,6 +254,7 @@ def _add_search(conn: sqlite3.Connection, build: Path) -> None:
                 conn.execute(f"INSERT INTO search_build.institutions_fts ({schema.INSTITUTION_SEARCH_COLUMNS}) "
                              f"{schema.institution_search_rows()}")
             institution_text: str | None = None
+            subject_words: str | None = None
             worker_tables: list[str] = []
             # One transaction for this connection's own ranges: it reads only the institutions'
             # part from the worker's file, complete before it is read.
@@ -263,14 +264,15 @@ def _add_search(conn: sqlite3.Connection, build: Path) -> None:
                     table = rows.ready.get_nowait()
                 except queue.Empty:
                     if (span := ranges.take_low()) is not None:
-                        made = schema.agreement_search_rows(SearchRanges.where(span), institution_text=institution_text)
+                        made = schema.agreement_search_rows(SearchRanges.where(span), institution_text=institution_text,
+                                                            subject_words=subject_words)
                         conn.execute(f"INSERT INTO search_build.agreements_fts ({columns}) {made}")
                         continue
                     table = rows.ready.get()
                 if table is None:
                     break
                 if table == SearchRows.INSTITUTION_TEXT:
-                    institution_text = f"scratch.{table}"
+                    institution_text, subject_words = f"scratch.{table}", f"scratch.{SearchRows.SUBJECT_WORDS}"
                 else:
                     worker_tables.append(table)
             conn.execute("COMMIT")
