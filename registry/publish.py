@@ -227,15 +227,14 @@ def _drop_unreferenced_institutions(conn: sqlite3.Connection, published: list[sc
 def _add_search(conn: sqlite3.Connection, build: Path) -> None:
     """The registry's own search tables, filled once; the copy is read-only, so no triggers.
 
-    Both are built in a file of their own (``search_build``), in one transaction each, and their
-    shadow tables then copied into the copy as they are: the copy's file is only read meanwhile,
-    so the worker reads it without write-ahead logging, and nothing of the index is written twice
-    (to a log, then to the file) or merged again from the many small segments that a transaction
-    per range left. The agreements' rows are made a range at a time, from both ends, by this
+    Both are built in a file of their own (``search_build``) and their shadow tables then copied
+    into the copy as they are: the copy's file is only read meanwhile, so the worker reads it
+    without write-ahead logging, and nothing of the index is written twice (to a log, then to
+    the file). The agreements' rows are made a range at a time, from both ends, by this
     connection and by a worker on a second connection (``SearchRows``); this connection indexes
-    its own ranges as it makes them, then the worker's, in rowid order (an index built in rowid
-    order is written in long segments), and reads the institutions' part of the rows
-    (``SearchRows.INSTITUTION_TEXT``) once the worker has it."""
+    its own ranges as it makes them and the worker's as they are finished, each in a transaction
+    of its own (which reads the worker's file afresh), and reads the institutions' part of the
+    rows (``SearchRows.INSTITUTION_TEXT``) once the worker has it."""
     for statement in store.split_sql(schema.SEARCH_SQL):
         if statement.upper().startswith("CREATE VIRTUAL TABLE"):
             conn.execute(statement)
@@ -255,36 +254,30 @@ def _add_search(conn: sqlite3.Connection, build: Path) -> None:
                              f"{schema.institution_search_rows()}")
             institution_text: str | None = None
             subject_words: str | None = None
-            worker_tables: list[str] = []
-            # One transaction for this connection's own ranges: it reads only the institutions'
-            # part from the worker's file, complete before it is read.
-            conn.execute("BEGIN")
-            while True:
+            worker_done = False
+            # A transaction per range: each reads the worker's file afresh, so it sees the tables
+            # finished since; in a file of its own, without a journal, a commit costs nothing more.
+            while not worker_done:
                 try:
                     table = rows.ready.get_nowait()
                 except queue.Empty:
                     if (span := ranges.take_low()) is not None:
                         made = schema.agreement_search_rows(SearchRanges.where(span), institution_text=institution_text,
                                                             subject_words=subject_words)
-                        conn.execute(f"INSERT INTO search_build.agreements_fts ({columns}) {made}")
+                        with _transaction(conn):
+                            conn.execute(f"INSERT INTO search_build.agreements_fts ({columns}) {made}")
                         continue
                     table = rows.ready.get()
                 if table is None:
-                    break
-                if table == SearchRows.INSTITUTION_TEXT:
+                    worker_done = True
+                elif table == SearchRows.INSTITUTION_TEXT:
                     institution_text, subject_words = f"scratch.{table}", f"scratch.{SearchRows.SUBJECT_WORDS}"
                 else:
-                    worker_tables.append(table)
-            conn.execute("COMMIT")
+                    with _transaction(conn):
+                        conn.execute(f"INSERT INTO search_build.agreements_fts ({columns}) SELECT * FROM scratch.{table}")
             rows.result()
-            # A new transaction sees every table the worker wrote; the worker made them from the high end down.
-            with _transaction(conn):
-                for table in reversed(worker_tables):
-                    conn.execute(f"INSERT INTO search_build.agreements_fts ({columns}) SELECT * FROM scratch.{table}")
         except BaseException:
             ranges.drop_all()
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
             raise
         finally:
             rows.join()
