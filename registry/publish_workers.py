@@ -9,8 +9,8 @@ connection writes, and go here:
   still never published; its findings are raised where the copy would be swapped in.
 - ``SearchRows``: search rows of the copy's agreements, computed from the committed copy into
   a scratch file, a range of agreements at a time, while the main connection indexes them
-  (into a file of its own, whose index it then copies into the copy whole)
-  (computing a row costs about twice what indexing it does). The worker first makes each
+  (computing a row costs about twice what indexing it does) into a file of its own, whose index
+  it then copies into the copy whole. The worker first makes each
   institution's part of the rows of the agreements it is a partner to, once, into the scratch
   file (``schema.institution_text_sql``), and the words of each distinct list of subject areas
   (``schema.subject_words_sql``); from then on the rows of a range gather their partners' part and
@@ -111,8 +111,8 @@ class SearchRows(_Worker):
     each written to a table ``rows_N`` of the file ``scratch`` (write-ahead logged, so the main
     connection reads a finished table while the next is written), whose name is then put on
     ``ready``; before them, ``INSTITUTION_TEXT`` once that table of ``scratch`` is complete, and
-    ``SUBJECT_WORDS`` with it (the main connection's rows read both from then on). ``None`` on ``ready`` says the worker is done
-    (or failed: ``result()`` tells). Nothing may write ``build`` until the worker is done: the main
+    ``SUBJECT_WORDS`` with it (the main connection's rows read both from then on). ``None`` on
+    ``ready`` says the worker is done (or failed: ``result()`` tells). Nothing may write ``build`` until the worker is done: the main
     connection writes the search index into a file of its own meanwhile."""
 
     INSTITUTION_TEXT = "search_institution_text"
