@@ -9,10 +9,13 @@ connection writes, and go here:
   still never published; its findings are raised where the copy would be swapped in.
 - ``SearchRows``: search rows of the copy's agreements, computed from the committed copy into
   a scratch file, a range of agreements at a time, while the main connection indexes them
-  (computing a row costs about twice what indexing it does). The worker first makes each
+  (computing a row costs about twice what indexing it does) into a file of its own, whose index
+  it then copies into the copy whole. The worker first makes each
   institution's part of the rows of the agreements it is a partner to, once, into the scratch
-  file (``schema.institution_text_sql``); from then on the rows of a range gather their partners'
-  part from it, on either connection, for about half what the per-agreement subqueries cost.
+  file (``schema.institution_text_sql``), and the words of each distinct list of subject areas
+  (``schema.subject_words_sql``); from then on the rows of a range gather their partners' part and
+  their terms' words from them, on either connection, for about half what the per-agreement
+  subqueries cost.
   The main connection computes rows itself from the low end of ``SearchRanges`` while the worker
   takes from the high end, so the two meet wherever the machine's speed and load put them.
 """
@@ -107,12 +110,14 @@ class SearchRows(_Worker):
     """Search rows of the copy at ``build`` for the ranges it takes from the high end of ``ranges``,
     each written to a table ``rows_N`` of the file ``scratch`` (write-ahead logged, so the main
     connection reads a finished table while the next is written), whose name is then put on
-    ``ready``; before them, ``INSTITUTION_TEXT`` once that table of ``scratch`` is complete (the
-    main connection's rows read it from then on). ``None`` on ``ready`` says the worker is done
-    (or failed: ``result()`` tells). ``build`` must be in WAL mode, so this reads its last commit
-    while the main connection goes on writing."""
+    ``ready``; before them, ``INSTITUTION_TEXT`` once that table of ``scratch`` is complete, and
+    ``SUBJECT_WORDS`` with it (the main connection's rows read both from then on). ``None`` on
+    ``ready`` says the worker is done (or failed: ``result()`` tells). Nothing may write ``build`` until the worker is done: the main
+    connection writes the search index into a file of its own meanwhile."""
 
     INSTITUTION_TEXT = "search_institution_text"
+    # Made with INSTITUTION_TEXT, complete when it is announced.
+    SUBJECT_WORDS = "search_subject_words"
 
     def __init__(self, build: Path, scratch: Path, ranges: SearchRanges):
         super().__init__("publish-search-rows", self._compute)
@@ -125,16 +130,17 @@ class SearchRows(_Worker):
                 conn.execute("ATTACH DATABASE ? AS scratch", [str(self.scratch)])
                 conn.execute("PRAGMA scratch.journal_mode = WAL")
                 conn.execute("PRAGMA scratch.synchronous = OFF")
-                institution_text = f"scratch.{self.INSTITUTION_TEXT}"
-                for statement in store.split_sql(schema.institution_text_sql(institution_text)):
+                institution_text, subject_words = f"scratch.{self.INSTITUTION_TEXT}", f"scratch.{self.SUBJECT_WORDS}"
+                for statement in store.split_sql(schema.institution_text_sql(institution_text) + schema.subject_words_sql(subject_words)):
                     conn.execute(statement)
                 self.ready.put(self.INSTITUTION_TEXT)
                 number = 0
                 while (span := self.ranges.take_high()) is not None:
                     number += 1
                     table = f"rows_{number}"
-                    conn.execute(f"CREATE TABLE scratch.{table} AS "
-                                 f"{schema.agreement_search_rows(SearchRanges.where(span), institution_text=institution_text)}")
+                    made = schema.agreement_search_rows(SearchRanges.where(span), institution_text=institution_text,
+                                                        subject_words=subject_words)
+                    conn.execute(f"CREATE TABLE scratch.{table} AS {made}")
                     self.ready.put(table)
         finally:
             self.ready.put(None)

@@ -454,30 +454,59 @@ def _current_networks(institution: str) -> str:
     return f"(SELECT group_concat({_NETWORKS_OF}, ' ') FROM memberships m WHERE m.institution = {institution} AND m.until IS NULL)"
 
 
-def _agreement_topics(alias: str, partner_text: str | None = None) -> str:
+def _isced_word(code: str) -> str:
+    """The words of ISCED field ``code`` (SQL): a field's words hold its narrow and broad fields'
+    names too; a code the list lacks (0919, 0988) is found by its narrow or broad field.
+    Equalities, so each is an index lookup."""
+    return f"coalesce({_words('isced', code)}, {_words('isced', f'substr({code}, 1, 3)')}, {_words('isced', f'substr({code}, 1, 2)')})"
+
+
+_ISCED_CODE = "json_extract(s.value, '$.isced_code')"
+
+
+def _isced_words(areas: str) -> str:
+    """The words (``_isced_word``) of the subject areas ``areas`` (SQL, a JSON list), in its order."""
+    return f"(SELECT group_concat({_isced_word('c')}, ' ') FROM (SELECT {_ISCED_CODE} AS c FROM json_each({areas}) s))"
+
+
+def subject_words_sql(table: str) -> str:
+    """SQL (re)creating ``table``: the ISCED words (``_isced_words``) of each distinct list of
+    subject areas of the mobility terms, made once per list rather than once per term (most
+    terms share a few lists)."""
+    return f"""
+DROP TABLE IF EXISTS {table};
+CREATE TABLE {table} (areas TEXT PRIMARY KEY, words TEXT) WITHOUT ROWID;
+INSERT INTO {table} SELECT areas, {_isced_words('areas')} FROM (SELECT DISTINCT t.subject_areas AS areas FROM mobility_terms t);
+"""
+
+
+def _agreement_topics(alias: str, partner_text: str | None = None, subject_words: str | None = None) -> str:
     """What else finds an agreement: its kind, its partners' countries, cities, networks and medical
     faculties, the ISCED fields of its subject areas, its degree kinds and its programmes' names.
 
     ``partner_text``: the alias of a row of ``PARTNER_TEXT_TABLE`` (``partner_text_sql``) joined
-    to ``alias``, whose partners' part is read there instead of gathered per agreement."""
+    to ``alias``, whose partners' part is read there instead of gathered per agreement;
+    ``subject_words``: a table of ``subject_words_sql``, where each term's ISCED words are read."""
     partners = (f"FROM agreement_parties p JOIN institutions i ON i.id = p.institution "
                 f"WHERE p.agreement = {alias}.id AND p.role <> 'home' AND i.is_home = 0")
-    isced = "json_extract(s.value, '$.isced_code')"
     if partner_text is None:
         partner_words = f"(SELECT group_concat({_partner_words('i')}, ' ') {partners})"
         networks = (f"(SELECT group_concat({_NETWORKS_OF}, ' ') FROM memberships m "
                     f"WHERE m.institution IN (SELECT i.id {partners}) AND m.until IS NULL)")
     else:
         partner_words, networks = f"{partner_text}.partner_words", f"{partner_text}.networks"
+    if subject_words is None:
+        fields = (f"(SELECT group_concat({_isced_word('c')}, ' ') FROM (SELECT {_ISCED_CODE} AS c "
+                  f"FROM mobility_terms t, json_each(t.subject_areas) s WHERE t.agreement = {alias}.id))")
+    else:
+        # the same words, term by term in the same order: group_concat leaves out a term without any
+        fields = (f"(SELECT group_concat(sw.words, ' ') FROM mobility_terms t CROSS JOIN {subject_words} sw "
+                  f"ON sw.areas = t.subject_areas WHERE t.agreement = {alias}.id)")
     return _joined(
         _words("agreement_kind", f"{alias}.kind"),
         partner_words,
         networks,
-        # a field's words hold its narrow and broad fields' names too; a code the list lacks
-        # (0919, 0988) is found by its narrow or broad field. Equalities, so each is an index lookup.
-        f"(SELECT group_concat(coalesce({_words('isced', 'c')}, {_words('isced', 'substr(c, 1, 3)')}, "
-        f"{_words('isced', 'substr(c, 1, 2)')}), ' ') FROM (SELECT {isced} AS c "
-        f"FROM mobility_terms t, json_each(t.subject_areas) s WHERE t.agreement = {alias}.id))",
+        fields,
         f"(SELECT group_concat({_words('degree_kind', 'd.kind')}, ' ') FROM degree_terms d WHERE d.agreement = {alias}.id)",
         f"(SELECT group_concat(g.name_en, ' ') FROM agreement_programmes ap "
         f"JOIN programmes g ON g.id = ap.programme WHERE ap.agreement = {alias}.id)",
@@ -492,7 +521,7 @@ def _institution_row(alias: str) -> str:
     )
 
 
-def _agreement_row(alias: str, partner_text: str | None = None) -> str:
+def _agreement_row(alias: str, partner_text: str | None = None, subject_words: str | None = None) -> str:
     ident = f"{alias}.id"
     if partner_text is None:
         partners = _AGREEMENT_PARTNERS.format(id=ident)
@@ -502,7 +531,7 @@ def _agreement_row(alias: str, partner_text: str | None = None) -> str:
     return (
         # The office's own code is searched with the title (the search table keeps its columns).
         f"{alias}.rowid, {alias}.title || coalesce(' | ' || {alias}.agreement_code, ''), {alias}.notes, "
-        f"{partners}, {folded}, {_agreement_topics(alias, partner_text)}"
+        f"{partners}, {folded}, {_agreement_topics(alias, partner_text, subject_words)}"
     )
 
 
@@ -666,14 +695,16 @@ DROP TABLE {INSTITUTION_TEXT_TABLE};
 """
 
 
-def agreement_search_rows(where: str = "1", partner_text: bool = False, institution_text: str | None = None) -> str:
+def agreement_search_rows(where: str = "1", partner_text: bool = False, institution_text: str | None = None,
+                          subject_words: str | None = None) -> str:
     """SQL selecting the search rows (``AGREEMENT_SEARCH_COLUMNS``) of the agreements ``a`` for
     which ``where`` holds: the public copy builds its index in parts, on two connections.
     ``partner_text``: read the partners' part from ``PARTNER_TEXT_TABLE`` (``partner_text_sql``);
-    ``institution_text``: gather it for these agreements from that table (``institution_text_sql``)."""
+    ``institution_text``: gather it for these agreements from that table (``institution_text_sql``),
+    and the subject areas' words from ``subject_words`` (``subject_words_sql``)."""
     if institution_text is not None:
         return (f"WITH x AS MATERIALIZED ({_partners_of_agreements(institution_text, where)}) "
-                f"SELECT {_agreement_row('a', 'x')} FROM agreements a LEFT JOIN x ON x.agreement = a.id WHERE {where}")
+                f"SELECT {_agreement_row('a', 'x', subject_words)} FROM agreements a LEFT JOIN x ON x.agreement = a.id WHERE {where}")
     if not partner_text:
         return f"SELECT {_agreement_row('a')} FROM agreements a WHERE {where}"
     return (f"SELECT {_agreement_row('a', 'x')} FROM agreements a "

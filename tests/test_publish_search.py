@@ -97,3 +97,30 @@ def test_the_copy_has_planner_statistics_for_its_tables_not_for_the_search_table
     rows = dict(conn.execute("SELECT idx, stat FROM sqlite_stat1 WHERE tbl = 'agreements' AND idx IS NOT NULL"))
     count = conn.execute("SELECT count(*) FROM agreements").fetchone()[0]
     assert rows and all(int(stat.split()[0]) == count for stat in rows.values())
+
+
+def test_terms_words_read_from_the_subject_words_table_are_the_per_agreement_words(demo_registry_file, tmp_path):
+    # Lists of subject areas the demo may lack: none, a code the ISCED list lacks (found by its
+    # narrow field), two fields, an area without a code; on terms of one agreement and of several.
+    out = tmp_path / "public.db"
+    publishing.publish(demo_registry_file, out)
+    conn = sqlite3.connect(out)
+    terms = conn.execute("SELECT rowid FROM mobility_terms ORDER BY agreement, term_no").fetchall()
+    assert len(terms) >= 8
+    areas = ['[]', '[{"isced_code": "0919"}]', '[{"isced_code": "0912"}, {"isced_code": "0411"}]',
+             '[{"clarification": "no code"}]', '[{"isced_code": "0919"}]']
+    for (rowid,), listed in zip(terms, areas + areas, strict=False):
+        conn.execute("UPDATE mobility_terms SET subject_areas = ? WHERE rowid = ?", [listed, rowid])
+    for statement in store.split_sql(schema.institution_text_sql("temp.institution_text")
+                                     + schema.subject_words_sql("temp.subject_words")):
+        conn.execute(statement)
+    assert conn.execute("SELECT count(*) FROM temp.subject_words").fetchone()[0] >= 4
+    gathered = conn.execute(f"{schema.agreement_search_rows(institution_text='temp.institution_text', subject_words='temp.subject_words')} "
+                            "ORDER BY a.rowid").fetchall()
+    expected = conn.execute(f"{schema.agreement_search_rows()} ORDER BY a.rowid").fetchall()
+    assert [row[:5] for row in gathered] == [row[:5] for row in expected]
+    assert [sorted(row[5].split()) for row in gathered] == [sorted(row[5].split()) for row in expected]
+    # the fields' words themselves, in the terms' order, are the same text
+    fields = schema._agreement_topics("a")
+    assert conn.execute(f"SELECT count(*) FROM agreements a WHERE {fields} <> "
+                        f"{schema._agreement_topics('a', subject_words='temp.subject_words')}").fetchone()[0] == 0
