@@ -244,7 +244,7 @@ def raw_bulk(db_path: Path, source_path: Path) -> dict:
     """``raw`` with the library's bulk technique (see the module's docstring)."""
     from registry import db as store
     from registry import schema
-    from registry.db import journal, writes
+    from registry.db import journal, upkeep, writes
 
     def insert(target, tables, rows) -> None:
         conn = target.conn
@@ -270,7 +270,7 @@ def raw_bulk(db_path: Path, source_path: Path) -> dict:
             store.rebuild_search(target)
             for _, sql in triggers:
                 conn.execute(sql)
-            conn.execute(f"PRAGMA analysis_limit = {writes.ANALYSIS_ROWS}")
+            conn.execute(f"PRAGMA analysis_limit = {upkeep.ANALYSIS_ROWS}")
             conn.execute("ANALYZE")
             conn.execute("PRAGMA analysis_limit = 0")
 

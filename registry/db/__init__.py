@@ -46,6 +46,7 @@ from registry.db.upkeep import (
     ensure_schema,
     open_registry,
     rebuild_search,
+    refresh_statistics,
     schema_fingerprint,
     search_index_stale,
 )
@@ -62,7 +63,6 @@ from registry.db.writes import (
     gc_paused,
     missing_references,
     plan_changes,
-    refresh_statistics,
     write_records,
 )
 

@@ -47,7 +47,7 @@ from registry.db import reader
 from registry.db.connection import default_actor, specs, transaction
 from registry.db.journal import rollback_journal
 from registry.db.rows import decode, encode_values
-from registry.db.upkeep import rebuild_search
+from registry.db.upkeep import rebuild_search, refresh_statistics
 from registry.models import Record
 from registry.problems import Problem, ProblemsFound
 
@@ -349,7 +349,6 @@ def _plan_flat(db: sqlite_utils.Database, flat: _Flat) -> Plan:
 # Above this many changed rows, keeping the search index row by row (a join per party or
 # name) costs more than rebuilding it once, inside the same transaction.
 BULK_SEARCH_REBUILD = 5000
-ANALYSIS_ROWS = 100_000
 
 
 def apply_plan(db: sqlite_utils.Database, plan: Plan) -> None:
@@ -446,18 +445,6 @@ class BulkWrite:
             started = time.process_time()
             refresh_statistics(conn)
             log.debug("statistics refreshed: %.3f s CPU", time.process_time() - started)
-
-
-def refresh_statistics(conn: sqlite3.Connection, tables: Iterable[str] | None = None) -> None:
-    """Fresh query-planner statistics (``ANALYZE``), estimated from ``ANALYSIS_ROWS`` rows per
-    index; of ``tables`` of the main database only, when given (search tables' shadow tables are
-    only ever read by key, and counting their rows costs more than the rest)."""
-    conn.execute(f"PRAGMA analysis_limit = {ANALYSIS_ROWS}")
-    try:
-        for target in ([None] if tables is None else tables):
-            conn.execute("ANALYZE" if target is None else f"ANALYZE main.{schema.quote(target)}")
-    finally:
-        conn.execute("PRAGMA analysis_limit = 0")
 
 
 def _apply_logged(db: sqlite_utils.Database, plan: Plan) -> None:
