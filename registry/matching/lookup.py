@@ -9,7 +9,15 @@ from collections.abc import Iterable
 
 from rapidfuzz import fuzz, process
 
-from registry.matching.match import LATER_PENALTY, PART_PENALTY, UNPLACED_PENALTY, Match, MatchOptions, _penalise
+from registry.matching.match import (
+    LATER_PENALTY,
+    PART_PENALTY,
+    UNPLACED_PENALTY,
+    Match,
+    MatchOptions,
+    PenaltyKind,
+    _penalise,
+)
 from registry.matching.memo import memo
 from registry.matching.scoring import IndexScoring
 from registry.matching.text import (
@@ -132,7 +140,7 @@ class IndexLookup(IndexScoring):
                     if self._unit_of_later_university(query, variant):
                         amount += LATER_PENALTY
                         why += ", a centre, institute or hospital named before a university it belongs to"
-                    _penalise(match, amount, why, options)
+                    _penalise(match, amount, PenaltyKind.TEXT_PART, why, options)
                 known = best.get(entity)
                 if known is None or match.score > known.score or (match.score == known.score and match.exact > known.exact):
                     best[entity] = match
@@ -186,7 +194,7 @@ class IndexLookup(IndexScoring):
             first = exact_key(segments[k])
             for match in best.values():  # read on the first segment alone: a part of the name typed
                 if match.exact and exact_key(tokens_of(fold_name(match.matched_name))) == first:
-                    _penalise(match, JOINED_PART_PENALTY, f"the text names {' '.join(key.split())!r}, of which this is "
+                    _penalise(match, JOINED_PART_PENALTY, PenaltyKind.JOINED_PART, f"the text names {' '.join(key.split())!r}, of which this is "
                               "a part", options)
             for name_id in ids:
                 entity = self.name_entity[name_id]
@@ -195,7 +203,7 @@ class IndexLookup(IndexScoring):
                 match = self._exact_match(query, joined, name_id, country, options)
                 rest = [s for i, s in enumerate(segments) if i not in (k, k + 1) and " ".join(s) not in query.dropped]
                 if rest:
-                    _penalise(match, PART_PENALTY, f"matched the part {' '.join(joined)!r} only", options)
+                    _penalise(match, PART_PENALTY, PenaltyKind.TEXT_PART, f"matched the part {' '.join(joined)!r} only", options)
                 known = best.get(entity)
                 if known is None or match.score > known.score:
                     best[entity] = match
@@ -248,7 +256,8 @@ class IndexLookup(IndexScoring):
                         if begins and after and not self._place_or_unit(after, self.name_entity[name_id]):
                             continue
                         match = self._exact_match(query, span, name_id, country, options)
-                        _penalise(match, PART_PENALTY, f"{self.name_raw[name_id]!r} found within the text", options)
+                        _penalise(match, PART_PENALTY, PenaltyKind.FOUND_WITHIN, f"{self.name_raw[name_id]!r} found within the text",
+                                  options)
                         found.append((self.name_entity[name_id], match))
         return found
 
@@ -308,7 +317,8 @@ class IndexLookup(IndexScoring):
                 match = self._aligned_match(query, tokens, name_id, country, context, options, keep_below)
                 if match is not None:
                     if acronym_query and match.score >= options.probable:  # never accept on an acronym alone
-                        _penalise(match, match.score - options.possible, "an acronym alone is not enough", options)
+                        _penalise(match, match.score - options.possible, PenaltyKind.ACRONYM_ALONE,
+                                  "an acronym alone is not enough", options)
                     found.append((self.name_entity[name_id], match))
         return found
 
