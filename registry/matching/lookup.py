@@ -6,6 +6,7 @@ import heapq
 import re
 from collections import defaultdict
 from collections.abc import Iterable
+from operator import itemgetter
 
 from rapidfuzz import fuzz, process
 
@@ -359,14 +360,26 @@ class IndexLookup(IndexScoring):
             # (the set's own intersection walks the few names found; ``gained.keys() & frozenset`` walked the set)
             for name_id in self._posting_set(near).intersection(gained):
                 gained[name_id] += gain
-        penalty, name_weight = options.extra_word_penalty, self.name_weight
-        # max() written out: this runs for every name blocking found, thousands for a common word
-        estimates = [
-            (got / ((got if got > query_weight else query_weight)
-                    + (penalty * (weight - got) if (weight := name_weight[name_id]) > got else 0.0) + 1e-9), name_id)
-            for name_id, got in gained.items()
-        ]
-        return [name_id for _, name_id in heapq.nlargest(options.candidates, estimates)]
+        return self._best_estimates(gained, query_weight, options)
+
+    def _best_estimates(self, gained: dict[int, float], query_weight: float, options: MatchOptions) -> list[int]:
+        """The ``options.candidates`` names of ``gained`` (name -> weight of the query words it has) whose optimistic
+        score is highest, best first (ties: the higher name first). A name's estimate is at most ``got / max(got,
+        query_weight)``, which falls as ``got`` falls: read by ``got``, most first, the names stop counting once that
+        bound is below the estimate of the last of the best kept (most names blocking finds share one common word)."""
+        penalty, name_weight, wanted = options.extra_word_penalty, self.name_weight, options.candidates
+        best: list[tuple[float, int]] = []  # a heap: the least of the best kept first
+        for name_id, got in sorted(gained.items(), key=itemgetter(1), reverse=True):
+            ceiling = got if got > query_weight else query_weight  # max() written out: this runs for every name
+            if len(best) == wanted and got / ceiling < best[0][0]:
+                break
+            weight = name_weight[name_id]
+            estimate = got / (ceiling + (penalty * (weight - got) if weight > got else 0.0) + 1e-9)
+            if len(best) < wanted:
+                heapq.heappush(best, (estimate, name_id))
+            elif (estimate, name_id) > best[0]:
+                heapq.heapreplace(best, (estimate, name_id))
+        return [name_id for _, name_id in sorted(best, reverse=True)]
 
     @memo(2_000)  # common words, read late by blocking
     def _posting_set(self, word: str) -> frozenset[int]:

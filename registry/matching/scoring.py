@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import chain
+
 from registry.matching.match import (
     ACRONYM_SCORE,
     FORMER_PENALTY,
@@ -121,8 +123,11 @@ class IndexScoring(IndexState):
                 continue
             for name_id in self.acronyms.get(token, []):
                 entity = self.name_entity[name_id]
-                known = self.entity_words[entity] | self.country_words(self.entity_country[entity])
-                if all(_near_city(t, self.entity_city[entity]) or any(token_similarity(t, w) >= options.min_token_similarity for w in known) for t in rest):
+                words, places = self.entity_words[entity], self.country_words(self.entity_country[entity])
+                # a word of the name itself first (similarity 1): the words are compared one by one only for the rest
+                if all(t in words or t in places or _near_city(t, self.entity_city[entity])
+                       or any(token_similarity(t, w) >= options.min_token_similarity for w in chain(words, places))
+                       for t in rest):
                     penalties: list[Penalty] = []
                     score = self._country_adjust(ACRONYM_SCORE, entity, country, penalties, options)
                     why = f"acronym {token.upper()} with {' '.join(rest)!r}, its city or words of its name"
