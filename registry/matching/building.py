@@ -95,8 +95,9 @@ class IndexBuilding(IndexState):
         self.name_part.append(part)
 
     def _index_words(self) -> None:
-        # One string object per word, not one per name that has it (a quarter of the index's objects): fewer pages
-        # for a forked worker to touch, and a smaller heap to copy the page tables of
+        # One string object per word, not one per name that has it (ROR's 150,981 names: 75,115 words had 625,869
+        # strings): a smaller heap for a forked worker to touch and for its parent to fork (343 -> 287 MB read
+        # with the arrays below)
         words: dict[str, str] = {}
         self.name_tokens = [tuple(words.setdefault(t, t) for t in tokens) for tokens in self.name_tokens]
         holders: dict[str, set[int]] = defaultdict(set)
