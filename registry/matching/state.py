@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from array import array
-
 from registry.matching.match import MatchOptions
 from registry.matching.memo import MEMO_PREFIX
 from registry.matching.text import country_words, region_words
@@ -21,18 +19,16 @@ class IndexState:
         self.entity_acronyms: list[set[str]] = []
         self.entity_words: list[set[str]] = []
         self.entity_pos: dict[str, int] = {}
-        # integers and weights in arrays, not lists of objects: a forked resolve worker reading them writes no
-        # reference count into the pages it shares with its parent (copy on write), and they pickle as bytes
-        self.name_entity: array[int] = array("i")
+        self.name_entity: list[int] = []
         self.name_raw: list[str] = []
         self.name_kind: list[str] = []
         self.name_tokens: list[tuple[str, ...]] = []
         self.name_part: list[bool] = []  # a part of an 'A – B' name
-        self.name_weight: array[float] = array("d")
+        self.name_weight: list[float] = []
         self.exact: dict[str, list[int]] = {}
         self.acronyms: dict[str, list[int]] = {}  # acronym -> names it abbreviates (or is)
         self.initials: dict[str, list[int]] = {}  # initials of a name -> that name
-        self.postings: dict[str, array[int]] = {}
+        self.postings: dict[str, list[int]] = {}
         self.weights: dict[str, float] = {}
         self.trigrams: dict[str, list[str]] = {}
         self.max_weight = MAX_WEIGHT
