@@ -41,7 +41,9 @@ from registry.identifier_index import (
     KeyHit,
     charter_names,
     erasmus_identifiers,
+    keep_reference_keys,
     read_charter_keys,
+    reference_keys,
 )
 from registry.matching import Match, MatchOptions, NameIndex
 from registry.matching.identifiers import TypedIdentifier, embedded_identifiers, typed_identifier
@@ -191,16 +193,17 @@ def reference_index(db: sqlite_utils.Database, *, persist: bool = True) -> NameI
     if persist and path is not None and path.exists():
         try:
             with path.open("rb") as stream, collector_paused():
-                stored_stamp, stored = pickle.load(stream)
+                stored_stamp, stored, keys = pickle.load(stream)
             if stored_stamp == stamp:
                 index = stored
+                keep_reference_keys(db, keys)  # the identifier index's keys, kept with it (same reference tables)
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
             index = None  # a damaged or outdated cache is rebuilt
     if index is None:
         with collector_paused():
             index = _build_reference_index(db)
         if persist and path is not None:
-            _write_cache(path, stamp, index)
+            _write_cache(path, stamp, index, reference_keys(db))
     _MEMORY_CACHE.clear()
     _MEMORY_CACHE[key] = index
     return index
@@ -210,7 +213,8 @@ def reference_index(db: sqlite_utils.Database, *, persist: bool = True) -> NameI
 def _engine_version() -> str:
     """A digest of the matching engine's source: a cached index built by other code is rebuilt."""
     digest = hashlib.sha1()
-    for path in [*sorted(Path(matching.__file__).parent.glob("*.py")), Path(__file__)]:  # and how this module builds it
+    # and how this module builds it, and how the identifier keys kept with it are read
+    for path in [*sorted(Path(matching.__file__).parent.glob("*.py")), Path(__file__), Path(__file__).with_name("identifier_index.py")]:
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
@@ -310,11 +314,11 @@ def _build_reference_index(db: sqlite_utils.Database) -> NameIndex:
     return NameIndex.build(entries, cities=cities)
 
 
-def _write_cache(path: Path, stamp: tuple, index: NameIndex) -> None:
+def _write_cache(path: Path, stamp: tuple, index: NameIndex, keys: dict) -> None:
     try:
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
         with os.fdopen(handle, "wb") as stream:
-            pickle.dump((stamp, index), stream, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((stamp, index, keys), stream, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(temporary, path)
     except OSError:
         pass  # a read-only folder only costs the rebuild next time
