@@ -23,8 +23,9 @@ import multiprocessing
 import os
 import pickle
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache, partial
+from functools import cache, lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -40,11 +41,13 @@ from registry.identifier_index import (
     KeyHit,
     charter_names,
     erasmus_identifiers,
+    keep_reference_keys,
     read_charter_keys,
+    reference_keys,
 )
 from registry.matching import Match, MatchOptions, NameIndex
 from registry.matching.identifiers import TypedIdentifier, embedded_identifiers, typed_identifier
-from registry.matching.match import FORMER_PENALTY
+from registry.matching.match import FORMER_PENALTY, PenaltyKind
 from registry.matching.scoring import SOLE_WORD_LENGTH
 from registry.matching.text import (
     CITY_NAMES_FILE,
@@ -79,8 +82,10 @@ SOLE_HOLDER_FLOOR_LEGAL_NAME = 0.3
 SOLE_WORD_LENGTH_LEGAL_NAME = 4  # and a word of four letters ('Fundació Privada ... EADA') may be the school's
 WHOLE_NAME_REST = 3  # at most this many words after a whole name are passed over
 SHORTENED_FLOOR = 0.8  # the one possible candidate with every typed word is the name written short from here
-# what keeps such a candidate a question: a typed word it lacks, another country, a part matched
-_NOT_SHORTENED = ("query words not in the name", "country", "matched the part", "a part of", "unit ignored")
+# what keeps such a candidate a question: a typed word it lacks, another country, a part of the text or of the name
+# matched, a unit of the text passed over, a word set apart as a place read as a name word
+_NOT_SHORTENED = frozenset([PenaltyKind.QUERY_WORDS, PenaltyKind.COUNTRY, PenaltyKind.TEXT_PART, PenaltyKind.NAME_PART,
+                            PenaltyKind.UNIT_IGNORED, PenaltyKind.PLACE_AS_NAME])
 
 
 @dataclass
@@ -188,16 +193,17 @@ def reference_index(db: sqlite_utils.Database, *, persist: bool = True) -> NameI
     if persist and path is not None and path.exists():
         try:
             with path.open("rb") as stream, collector_paused():
-                stored_stamp, stored = pickle.load(stream)
+                stored_stamp, stored, keys = pickle.load(stream)
             if stored_stamp == stamp:
                 index = stored
+                keep_reference_keys(db, keys)  # the identifier index's keys, kept with it (same reference tables)
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
             index = None  # a damaged or outdated cache is rebuilt
     if index is None:
         with collector_paused():
             index = _build_reference_index(db)
         if persist and path is not None:
-            _write_cache(path, stamp, index)
+            _write_cache(path, stamp, index, reference_keys(db))
     _MEMORY_CACHE.clear()
     _MEMORY_CACHE[key] = index
     return index
@@ -207,7 +213,8 @@ def reference_index(db: sqlite_utils.Database, *, persist: bool = True) -> NameI
 def _engine_version() -> str:
     """A digest of the matching engine's source: a cached index built by other code is rebuilt."""
     digest = hashlib.sha1()
-    for path in [*sorted(Path(matching.__file__).parent.glob("*.py")), Path(__file__)]:  # and how this module builds it
+    # and how this module builds it, and how the identifier keys kept with it are read
+    for path in [*sorted(Path(matching.__file__).parent.glob("*.py")), Path(__file__), Path(__file__).with_name("identifier_index.py")]:
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
@@ -307,11 +314,11 @@ def _build_reference_index(db: sqlite_utils.Database) -> NameIndex:
     return NameIndex.build(entries, cities=cities)
 
 
-def _write_cache(path: Path, stamp: tuple, index: NameIndex) -> None:
+def _write_cache(path: Path, stamp: tuple, index: NameIndex, keys: dict) -> None:
     try:
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
         with os.fdopen(handle, "wb") as stream:
-            pickle.dump((stamp, index), stream, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((stamp, index, keys), stream, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(temporary, path)
     except OSError:
         pass  # a read-only folder only costs the rebuild next time
@@ -374,7 +381,10 @@ class Resolver:
         status, reason = _decide(candidates)
         if status == "ambiguous":
             status, reason = self._distinctive_alone(text, country, candidates, status, reason)
-        merged = self._with_references(candidates, text, country, limit + 2)
+        # The reference is matched once, wide enough for the longer list of an ambiguous answer; the first
+        # ``limit + 2`` of its matches are what the decision reads (``match`` ranks before it cuts).
+        found = self.reference.match(text, country, wide, exact_first=self.exact_first) if self.reference else []
+        merged = self._with_references(candidates, found[:limit + 2])
         if status == "matched":  # the registry's own names come first; say so when the reference differs
             top = candidates[0]
             rival = next((c for c in merged if c.band != "below" and c.usable and c.institution_id != top.institution_id), None)
@@ -386,17 +396,22 @@ class Resolver:
         status, reason = _decide(merged)
         if status == "ambiguous":
             status, reason = self._distinctive_alone(text, country, merged, status, reason)
-        if status != "matched" and self.reference is not None:
-            merged, status, reason = self._sole_holder(text, country, merged, status, reason)
+        # The rules that weigh a candidate below the bands read the reference's matches at every band: matched (once)
+        # only for a name that reaches them, a few in a thousand; the first match keeps its reach test, which
+        # spares aligning the names that cannot reach the possible band (aligning them all cost a third more).
+        every_band = None if self.reference is None else cache(
+            partial(self.reference.match, text, country, AMBIGUOUS_SHOWN, include_below=True))
+        if status != "matched" and every_band is not None:
+            merged, status, reason = self._sole_holder(text, country, merged, status, reason, every_band)
         if status == "ambiguous" and country:
             status, reason = _shortened(merged, status, reason)
-        if status != "matched" and country and self.reference is not None:
-            merged, status, reason = self._whole_name_first(text, country, merged, status, reason)
+        if status != "matched" and country and every_band is not None:
+            merged, status, reason = self._whole_name_first(text, country, merged, status, reason, every_band)
         if status == "ambiguous" and self.reference is not None:
             merged, status, reason = self._within_own_name(text, country, merged, status, reason)
         if status == "ambiguous":  # every candidate a person must choose between, with what sets them apart
             if len(merged) >= limit + 2:  # there may be more: look wider (a few names in a thousand)
-                merged = self._with_references(candidates, text, country, wide)
+                merged = self._with_references(candidates, found)
             close = [c for c in merged if c.band != "below"]
             return Resolution(name, country, status, close[:max(limit, AMBIGUOUS_SHOWN)], reason)
         return Resolution(name, country, status, merged[:limit] if status != "new" else [], reason)
@@ -440,8 +455,8 @@ class Resolver:
         top.reason += f"; the only institution in {country} with {name.strip()!r} in its name"
         return "matched", f"the only institution in {country} whose names have {name.strip()!r}, the rest of the name generic"
 
-    def _sole_holder(self, name: str, country: str | None, merged: list[Candidate], status: str,
-                     reason: str) -> tuple[list[Candidate], str, str]:
+    def _sole_holder(self, name: str, country: str | None, merged: list[Candidate], status: str, reason: str,
+                     every_band: Callable[[], list[Match]]) -> tuple[list[Candidate], str, str]:
         """'Stichting Codarts Hogeschool voor de Kunsten' (NL): a word of the name that one institution alone
         carries in the whole reference (in the given country, if one is given) matches it where the rest of the
         name comes at least half way (``SOLE_HOLDER_FLOOR``; further without a country): a legal form, a kind or a
@@ -456,8 +471,7 @@ class Resolver:
         if reference is None or found is None:
             return merged, status, reason
         entity_id, word = found
-        match = next((m for m in reference.match(name, country, AMBIGUOUS_SHOWN, include_below=True)
-                      if m.entity_id == entity_id), None)
+        match = next((m for m in every_band() if m.entity_id == entity_id), None)
         floor = SOLE_HOLDER_FLOOR if country else SOLE_HOLDER_FLOOR_WITHOUT_COUNTRY
         if legal and country and not reference.acronym_of_another(name, country, entity_id):
             floor = SOLE_HOLDER_FLOOR_LEGAL_NAME
@@ -478,8 +492,8 @@ class Resolver:
             return [top] + rest, "matched", f"the only candidate with {word!r} in its names; {rivals[0].name} lacks it"
         return [top] + rest, *_decide([top] + rest)
 
-    def _whole_name_first(self, name: str, country: str, merged: list[Candidate], status: str,
-                          reason: str) -> tuple[list[Candidate], str, str]:
+    def _whole_name_first(self, name: str, country: str, merged: list[Candidate], status: str, reason: str,
+                          every_band: Callable[[], list[Match]]) -> tuple[list[Candidate], str, str]:
         """'Pädagogische Hochschule Salzburg Stefan Zweig' (AT): the text begins with the whole of one institution's
         name, in the country given, and goes on with words no institution of that country has in its names (an
         eponym, a campus): a coordinator reads the name and passes over the rest. Never where a word that follows
@@ -494,7 +508,7 @@ class Resolver:
         if len(typed) < 3 or not passed_over(typed[-1]) or reference.holds_word_in(typed[-1], country, ""):
             return merged, status, reason  # the last word is always one passed over: look no further (cheap)
         best: tuple[int, Match] | None = None
-        for match in reference.match(name, country, AMBIGUOUS_SHOWN, include_below=True):
+        for match in every_band():
             if match.country != country or match.acronym:
                 continue
             words = [t for t in tokens_of(fold_name(match.matched_name)) if t not in LEGAL_FORMS]
@@ -573,11 +587,12 @@ class Resolver:
                          country=holder.country, city=holder.city, score=1.0, band="probable", reason=f"erasmus: {why}",
                          source="erasmus", exact=True)
 
-    def _with_references(self, candidates: list[Candidate], name: str, country: str | None, limit: int) -> list[Candidate]:
+    def _with_references(self, candidates: list[Candidate], found: list[Match]) -> list[Candidate]:
+        """The registry's candidates and the reference's matches ``found``, one candidate per institution, best first."""
         if self.reference is None:
             return candidates
         merged = {(c.institution_id or c.reference_id): c for c in candidates}
-        for match in self.reference.match(name, country, limit, exact_first=self.exact_first):
+        for match in found:
             candidate = self._from_reference(match)
             if candidate is None:
                 continue
@@ -689,9 +704,9 @@ def _shortened(merged: list[Candidate], status: str, reason: str) -> tuple[str, 
     top = merged[0] if merged else None
     if top is None or shown != [top] or top.match is None or top.acronym or top.score < SHORTENED_FLOOR:
         return status, reason
-    if any(p.startswith(_NOT_SHORTENED) or "written apart as a place" in p for p in top.match.penalties):
+    if any(p.kind in _NOT_SHORTENED for p in top.match.penalties):
         return status, reason
-    missing = next((p.partition(": ")[2] for p in top.match.penalties if p.startswith("name words not in the query")), "")
+    missing = next((" ".join(p.words) for p in top.match.penalties if p.kind is PenaltyKind.NAME_WORDS), "")
     top.score, top.band = max(top.score, MatchOptions().probable), "probable"
     top.reason += "; the name written short"
     return "matched", "the only candidate, and it has every word of the text: the name written short" + (

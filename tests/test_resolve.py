@@ -3,10 +3,13 @@ matching quality on tests/data/names.csv."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 from match_fixtures import NAMES_CSV, copy_of, reference_registry_template  # noqa: F401 (a fixture)
 
 from registry import db as store
+from registry import identifier_index
 from registry import resolve as resolve_module
 from registry.match_quality import measure, read_names
 from registry.problems import ProblemsFound
@@ -98,6 +101,21 @@ def test_the_reference_index_is_kept_beside_the_registry(registry):
     resolve_module._MEMORY_CACHE.clear()
     Resolver(registry)  # read back, not rebuilt
     assert path.stat().st_mtime_ns == stamp
+
+
+def test_the_reference_keys_are_read_back_with_the_reference_index(registry, monkeypatch):
+    identifier_index._REFERENCE_KEYS.clear()
+    worked_out = dict(identifier_index.reference_keys(registry))
+    assert ("ror", "01yqg2h08") in worked_out
+    resolve_module._MEMORY_CACHE.clear()
+    Resolver(registry)  # the cache beside the file holds the keys
+    resolve_module._MEMORY_CACHE.clear()
+    identifier_index._REFERENCE_KEYS.clear()
+    # only the reference's records have domains (a JSON list) to read
+    monkeypatch.setattr(identifier_index, "json", SimpleNamespace(loads=lambda text: pytest.fail("keys worked out again")))
+    Resolver(registry)
+    assert list(identifier_index._REFERENCE_KEYS.values()) == [worked_out]
+    assert resolve(registry, "https://ror.org/01yqg2h08").best.reference_id == "01yqg2h08"
 
 
 def test_names_csv_precision_and_recall(registry):

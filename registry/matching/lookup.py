@@ -6,10 +6,19 @@ import heapq
 import re
 from collections import defaultdict
 from collections.abc import Iterable
+from operator import itemgetter
 
 from rapidfuzz import fuzz, process
 
-from registry.matching.match import LATER_PENALTY, PART_PENALTY, UNPLACED_PENALTY, Match, MatchOptions, _penalise
+from registry.matching.match import (
+    LATER_PENALTY,
+    PART_PENALTY,
+    UNPLACED_PENALTY,
+    Match,
+    MatchOptions,
+    PenaltyKind,
+    _penalise,
+)
 from registry.matching.memo import memo
 from registry.matching.scoring import IndexScoring
 from registry.matching.text import (
@@ -133,7 +142,7 @@ class IndexLookup(IndexScoring):
                     if self._unit_of_later_university(query, variant):
                         amount += LATER_PENALTY
                         why += ", a centre, institute or hospital named before a university it belongs to"
-                    _penalise(match, amount, why, options)
+                    _penalise(match, amount, PenaltyKind.TEXT_PART, why, options)
                 known = best.get(entity)
                 if known is None or match.score > known.score or (match.score == known.score and match.exact > known.exact):
                     best[entity] = match
@@ -187,7 +196,7 @@ class IndexLookup(IndexScoring):
             first = exact_key(segments[k])
             for match in best.values():  # read on the first segment alone: a part of the name typed
                 if match.exact and exact_key(tokens_of(fold_name(match.matched_name))) == first:
-                    _penalise(match, JOINED_PART_PENALTY, f"the text names {' '.join(key.split())!r}, of which this is "
+                    _penalise(match, JOINED_PART_PENALTY, PenaltyKind.JOINED_PART, f"the text names {' '.join(key.split())!r}, of which this is "
                               "a part", options)
             for name_id in ids:
                 entity = self.name_entity[name_id]
@@ -196,7 +205,7 @@ class IndexLookup(IndexScoring):
                 match = self._exact_match(query, joined, name_id, country, options)
                 rest = [s for i, s in enumerate(segments) if i not in (k, k + 1) and " ".join(s) not in query.dropped]
                 if rest:
-                    _penalise(match, PART_PENALTY, f"matched the part {' '.join(joined)!r} only", options)
+                    _penalise(match, PART_PENALTY, PenaltyKind.TEXT_PART, f"matched the part {' '.join(joined)!r} only", options)
                 known = best.get(entity)
                 if known is None or match.score > known.score:
                     best[entity] = match
@@ -249,7 +258,8 @@ class IndexLookup(IndexScoring):
                         if begins and after and not self._place_or_unit(after, self.name_entity[name_id]):
                             continue
                         match = self._exact_match(query, span, name_id, country, options)
-                        _penalise(match, PART_PENALTY, f"{self.name_raw[name_id]!r} found within the text", options)
+                        _penalise(match, PART_PENALTY, PenaltyKind.FOUND_WITHIN, f"{self.name_raw[name_id]!r} found within the text",
+                                  options)
                         found.append((self.name_entity[name_id], match))
         return found
 
@@ -309,7 +319,8 @@ class IndexLookup(IndexScoring):
                 match = self._aligned_match(query, tokens, name_id, country, context, options, keep_below)
                 if match is not None:
                     if acronym_query and match.score >= options.probable:  # never accept on an acronym alone
-                        _penalise(match, match.score - options.possible, "an acronym alone is not enough", options)
+                        _penalise(match, match.score - options.possible, PenaltyKind.ACRONYM_ALONE,
+                                  "an acronym alone is not enough", options)
                     found.append((self.name_entity[name_id], match))
         return found
 
@@ -352,19 +363,32 @@ class IndexLookup(IndexScoring):
             # (the set's own intersection walks the few names found; ``gained.keys() & frozenset`` walked the set)
             for name_id in self._posting_set(near).intersection(gained):
                 gained[name_id] += gain
-        penalty, name_weight = options.extra_word_penalty, self.name_weight
-        # max() written out: this runs for every name blocking found, thousands for a common word
-        estimates = [
-            (got / ((got if got > query_weight else query_weight)
-                    + (penalty * (weight - got) if (weight := name_weight[name_id]) > got else 0.0) + 1e-9), name_id)
-            for name_id, got in gained.items()
-        ]
-        best = [name_id for _, name_id in heapq.nlargest(options.candidates, estimates)]
+        best = self._best_estimates(gained, query_weight, options.extra_word_penalty, options.candidates)
         if country is None:
             return best
         entity_country, name_entity = self.entity_country, self.name_entity
-        ours = heapq.nlargest(IN_COUNTRY_CANDIDATES, (e for e in estimates if entity_country[name_entity[e[1]]] == country))
-        return best + [name_id for _, name_id in ours if name_id not in best]
+        theirs = {name_id: got for name_id, got in gained.items() if entity_country[name_entity[name_id]] == country}
+        ours = self._best_estimates(theirs, query_weight, options.extra_word_penalty, IN_COUNTRY_CANDIDATES)
+        return best + [name_id for name_id in ours if name_id not in best]
+
+    def _best_estimates(self, gained: dict[int, float], query_weight: float, penalty: float, wanted: int) -> list[int]:
+        """The ``wanted`` names of ``gained`` (name -> weight of the query words it has) whose optimistic
+        score is highest, best first (ties: the higher name first). A name's estimate is at most ``got / max(got,
+        query_weight)``, which falls as ``got`` falls: read by ``got``, most first, the names stop counting once that
+        bound is below the estimate of the last of the best kept (most names blocking finds share one common word)."""
+        name_weight = self.name_weight
+        best: list[tuple[float, int]] = []  # a heap: the least of the best kept first
+        for name_id, got in sorted(gained.items(), key=itemgetter(1), reverse=True):
+            ceiling = got if got > query_weight else query_weight  # max() written out: this runs for every name
+            if len(best) == wanted and got / ceiling < best[0][0]:
+                break
+            weight = name_weight[name_id]
+            estimate = got / (ceiling + (penalty * (weight - got) if weight > got else 0.0) + 1e-9)
+            if len(best) < wanted:
+                heapq.heappush(best, (estimate, name_id))
+            elif (estimate, name_id) > best[0]:
+                heapq.heapreplace(best, (estimate, name_id))
+        return [name_id for _, name_id in sorted(best, reverse=True)]
 
     @memo(2_000)  # common words, read late by blocking
     def _posting_set(self, word: str) -> frozenset[int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 
 QUALIFIER_PENALTY = 0.08  # per qualifier word on one side only
 KIN_PENALTY = 0.07  # per kind written for its kin ('University' for a university of applied sciences): the named kind leads
@@ -16,6 +17,42 @@ INITIALS_SCORE = 0.9  # initials of a name ('NKUA') with support
 KINDS = ("official", "local", "alias", "acronym", "former")
 
 
+class PenaltyKind(Enum):
+    """What a penalty holds against a match: rules that read penalties (resolve's) test the kind, never the wording."""
+
+    QUERY_WORDS = "query words"  # words of the text the name lacks
+    NAME_WORDS = "name words"  # words of the name the text lacks
+    PLACE_AS_NAME = "place as name"  # a word written apart as a place, aligned as a name word
+    QUALIFIER = "qualifier"  # a word that tells institutions of one city apart, on one side only
+    KIN = "kin"  # a kind written for its kin ('University' for a university of applied sciences)
+    NAME_PART = "name part"  # the name matched is a part of an 'A - B' name
+    COUNTRY = "country"  # the country given is not the entity's
+    UNIT_IGNORED = "unit ignored"  # a unit of the text ('Faculty of Medicine') was passed over
+    GENERIC_ONLY = "generic only"  # the name has only generic words
+    CARRIED_BY_ANOTHER = "carried by another"  # a former name or alias that another entity carries today
+    TEXT_PART = "text part"  # matched a part of the text only
+    JOINED_PART = "joined part"  # the text names a longer name of which this is a part
+    FOUND_WITHIN = "found within"  # the name was found within a longer text
+    ACRONYM_ALONE = "acronym alone"  # an acronym alone is not enough
+
+
+class Penalty(str):
+    """A penalty as the explanation writes it, and its kind (and, for unmatched words, the words): a string, so
+    explanations, screening and JSON show it as before."""
+
+    kind: PenaltyKind
+    words: tuple[str, ...]
+
+    def __new__(cls, kind: PenaltyKind, text: str, words: tuple[str, ...] = ()) -> Penalty:
+        penalty = super().__new__(cls, text)
+        penalty.kind = kind
+        penalty.words = words
+        return penalty
+
+    def __reduce__(self):  # pickled back from a resolve worker: rebuilt from its parts
+        return Penalty, (self.kind, str(self), self.words)
+
+
 @dataclass
 class Match:
     entity_id: str
@@ -27,7 +64,7 @@ class Match:
     aligned: list[tuple[str, str, float]] = field(default_factory=list)  # (query word, name word, similarity)
     matched_kind: str | None = None
     country: str | None = None
-    penalties: list[str] = field(default_factory=list)
+    penalties: list[Penalty] = field(default_factory=list)
     exact: bool = False
     acronym: bool = False
 
@@ -42,7 +79,7 @@ class Match:
             "country": self.country,
             "explanation": self.explanation,
             "aligned": [[q, n, round(s, 3)] for q, n, s in self.aligned],
-            "penalties": self.penalties,
+            "penalties": [str(penalty) for penalty in self.penalties],
         }
 
 
@@ -65,9 +102,9 @@ class MatchOptions:
 
 
 
-def _penalise(match: Match, amount: float, why: str, options: MatchOptions) -> None:
+def _penalise(match: Match, amount: float, kind: PenaltyKind, why: str, options: MatchOptions) -> None:
     match.score = max(0.0, match.score - amount)
-    match.penalties.append(f"{why} (-{amount:g})")
+    match.penalties.append(Penalty(kind, f"{why} (-{amount:g})"))
     match.explanation += f"; {match.penalties[-1]}"
     match.band = options.band(match.score)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import chain
+
 from registry.matching.match import (
     ACRONYM_SCORE,
     FORMER_PENALTY,
@@ -11,6 +13,8 @@ from registry.matching.match import (
     PLACE_AS_NAME_PENALTY,
     QUALIFIER_PENALTY,
     Match,
+    Penalty,
+    PenaltyKind,
 )
 from registry.matching.memo import MEMO_PREFIX
 from registry.matching.state import IndexState
@@ -45,18 +49,19 @@ class IndexScoring(IndexState):
     # -- the kinds of match -----------------------------------------------------------------------
 
     def _exact_match(self, query, tokens, name_id, country, options) -> Match:
-        penalties: list[str] = []
+        penalties: list[Penalty] = []
         score = 1.0
         if all(t in GENERIC or t in STOPWORDS for t in tokens):  # a name that is just 'University'
             score = options.possible
-            penalties.append("the name has only generic words")
+            penalties.append(Penalty(PenaltyKind.GENERIC_ONLY, "the name has only generic words"))
         score = self._name_adjust(score, name_id, penalties)
         if self.name_kind[name_id] in ("former", "alias"):
             current = self._current_holder(name_id)
             if current is not None:
                 score -= FORMER_PENALTY
                 what = "a former name" if self.name_kind[name_id] == "former" else "an alias"
-                penalties.append(f"{what}, which {self.entity_ids[current]} carries as its name today (-{FORMER_PENALTY:g})")
+                penalties.append(Penalty(PenaltyKind.CARRIED_BY_ANOTHER, f"{what}, which {self.entity_ids[current]} carries as its "
+                                          f"name today (-{FORMER_PENALTY:g})"))
         score = self._country_adjust(score, self.name_entity[name_id], country, penalties, options)
         explanation = f"exact match on {self.name_kind[name_id]} name {self.name_raw[name_id]!r}"
         aligned = [(t, t, 1.0) for t in tokens if t not in STOPWORDS]
@@ -91,7 +96,7 @@ class IndexScoring(IndexState):
         for entity, (name_id, derived) in by_entity.items():
             label = f"initials of {self.name_raw[name_id]!r}" if derived else f"acronym {key.upper()}"
             top = INITIALS_SCORE if derived else ACRONYM_SCORE
-            penalties: list[str] = []
+            penalties: list[Penalty] = []
             theirs = self.entity_country[entity]
             if country and theirs == country and in_country == {entity}:
                 score, why = top, f"{label}, the only one in {country}"
@@ -122,9 +127,12 @@ class IndexScoring(IndexState):
                 continue
             for name_id in self.acronyms.get(token, []):
                 entity = self.name_entity[name_id]
-                known = self.entity_words[entity] | self.country_words(self.entity_country[entity])
-                if all(_near_city(t, self.entity_city[entity]) or any(token_similarity(t, w) >= options.min_token_similarity for w in known) for t in rest):
-                    penalties: list[str] = []
+                words, places = self.entity_words[entity], self.country_words(self.entity_country[entity])
+                # a word of the name itself first (similarity 1): the words are compared one by one only for the rest
+                if all(t in words or t in places or _near_city(t, self.entity_city[entity])
+                       or any(token_similarity(t, w) >= options.min_token_similarity for w in chain(words, places))
+                       for t in rest):
+                    penalties: list[Penalty] = []
                     score = self._country_adjust(ACRONYM_SCORE, entity, country, penalties, options)
                     why = f"acronym {token.upper()} with {' '.join(rest)!r}, its city or words of its name"
                     found.append((entity, self._make(query, name_id, score, [(token, token, 1.0)], why, penalties, options, acronym=True)))
@@ -217,18 +225,20 @@ class IndexScoring(IndexState):
             score -= options.country_penalty
         if score < options.possible and not keep_below:
             return None  # not worth explaining
-        penalties: list[str] = []
+        penalties: list[Penalty] = []
         if extra_q:
-            penalties.append(f"query words not in the name: {' '.join(extra_q)}")
+            penalties.append(Penalty(PenaltyKind.QUERY_WORDS, f"query words not in the name: {' '.join(extra_q)}", tuple(extra_q)))
         if extra_n:
-            penalties.append(f"name words not in the query (x{options.extra_word_penalty:g}): {' '.join(extra_n)}")
+            penalties.append(Penalty(PenaltyKind.NAME_WORDS, f"name words not in the query (x{options.extra_word_penalty:g}): "
+                                      f"{' '.join(extra_n)}", tuple(extra_n)))
         if placed_as_name:
-            penalties.append(f"{' '.join(placed_as_name)}, written apart as a place, read as a name word "
-                             f"(-{PLACE_AS_NAME_PENALTY:g})")
+            penalties.append(Penalty(PenaltyKind.PLACE_AS_NAME, f"{' '.join(placed_as_name)}, written apart as a place, read "
+                                     f"as a name word (-{PLACE_AS_NAME_PENALTY:g})", tuple(placed_as_name)))
         if qualifiers:
-            penalties.append(f"{' '.join(qualifiers)} on one side only (-{QUALIFIER_PENALTY * len(qualifiers):g})")
+            penalties.append(Penalty(PenaltyKind.QUALIFIER, f"{' '.join(qualifiers)} on one side only "
+                                     f"(-{QUALIFIER_PENALTY * len(qualifiers):g})", tuple(qualifiers)))
         for said, named in kin:
-            penalties.append(f"{said} written for {named} (-{KIN_PENALTY:g})")
+            penalties.append(Penalty(PenaltyKind.KIN, f"{said} written for {named} (-{KIN_PENALTY:g})", (said, named)))
         self._name_adjust(0.0, name_id, penalties)
         self._country_adjust(0.0, entity, country, penalties, options)
         aligned = [(tokens[i], name_tokens[j], s) for i, j, s in sorted(pairs)]
@@ -328,21 +338,22 @@ class IndexScoring(IndexState):
 
     def _name_adjust(self, score, name_id, penalties) -> float:
         if self.name_part[name_id]:
-            penalties.append(f"a part of a longer name (-{PART_PENALTY:g})")
+            penalties.append(Penalty(PenaltyKind.NAME_PART, f"a part of a longer name (-{PART_PENALTY:g})"))
             return score - PART_PENALTY
         return score
 
     def _country_adjust(self, score, entity, country, penalties, options) -> float:
         theirs = self.entity_country[entity]
         if other_country(country, theirs):
-            penalties.append(f"country {country} given, entity is in {theirs} (-{options.country_penalty:g})")
+            penalties.append(Penalty(PenaltyKind.COUNTRY, f"country {country} given, entity is in {theirs} "
+                                     f"(-{options.country_penalty:g})"))
             return score - options.country_penalty
         return score
 
     def _make(self, query, name_id, score, aligned, explanation, penalties, options, *, exact=False, acronym=False) -> Match:
         entity = self.name_entity[name_id]
         if query.dropped:
-            penalties = penalties + [f"unit ignored: {'; '.join(query.dropped)}"]
+            penalties = penalties + [Penalty(PenaltyKind.UNIT_IGNORED, f"unit ignored: {'; '.join(query.dropped)}", query.dropped)]
         score = max(0.0, min(1.0, score))
         if penalties:
             explanation += "; " + "; ".join(penalties)
