@@ -364,7 +364,7 @@ class IndexLookup(IndexScoring):
             for name_id in self._posting_set(near).intersection(gained):
                 gained[name_id] += gain
         best = self._best_estimates(gained, query_weight, options.extra_word_penalty, options.candidates)
-        if country is None:
+        if country is None or not IN_COUNTRY_CANDIDATES:
             return best
         entity_country, name_entity = self.entity_country, self.name_entity
         theirs = {name_id: got for name_id, got in gained.items() if entity_country[name_entity[name_id]] == country}
