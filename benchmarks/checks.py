@@ -89,8 +89,8 @@ def _cpu() -> float:
 
 
 def _peak_rss_mb() -> dict[str, int]:
-    """Peak resident memory of this process (the run, holding its changed pages until the commit)
-    and of the largest finished lane, in MB (Linux reports kilobytes)."""
+    """Peak resident memory of this process (the run and its commit) and of the largest finished
+    lane, in MB (Linux reports kilobytes)."""
     own, lanes = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return {"run": own.ru_maxrss // 1024, "largest_lane": lanes.ru_maxrss // 1024}
 

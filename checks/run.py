@@ -296,39 +296,6 @@ def iter_open_findings(
         yield finding
 
 
-# How much of what a run writes its connection keeps in memory until the commit. Past the page
-# cache (CACHE_KIB), SQLite writes changed pages to the WAL in the middle of the transaction
-# ("spills" them) and, to read one again, looks it up in the WAL's index, whose cost grows with
-# the frames the transaction has written: every later read that misses the cache, the checks'
-# own included, pays it. A first run at a million agreements changes about 1.9 GB of pages
-# (findings and their indexes), so with a 512 MB cache most were spilled, then read back six
-# times over to build the indexes. At 200,000 agreements with a 64 MB cache (about the same
-# share spilled), at load 7-9, holding them took the index phase from 5.6-6.2 to 3.3-4.6 s of
-# wall, the insert from 7.4-9.6 to 4.9-5.7 s, the run's own process from 10.4-11.0 to 9.4-9.9 s
-# of CPU; with the 350,000 frames such a run spills, a miss of any other page costs 8.7 µs of CPU
-# against 4.9 µs with none (``python -m benchmarks.journal_miss --frames 350000``). Only changed
-# pages are held beyond the cache (at a million agreements about 1.9 GB more memory until the
-# commit), and past this size SQLite spills again.
-DIRTY_KIB = 4 * 1024 * 1024
-
-
-def hold_changes(conn) -> bool:
-    """Let ``conn`` keep up to ``DIRTY_KIB`` of changed pages in memory before it spills any to
-    the WAL; returns whether it spilled before (``release_changes`` puts that back)."""
-    spilled = conn.execute("PRAGMA cache_spill").fetchone()[0] != 0  # 0: never spills
-    pages = DIRTY_KIB * 1024 // conn.execute("PRAGMA page_size").fetchone()[0]
-    # SQLite reads a number given to cache_spill as a size and, by its low byte, as on or off
-    # (1048576 turns spilling off altogether): the size, then on.
-    conn.execute(f"PRAGMA cache_spill = {pages}")
-    conn.execute("PRAGMA cache_spill = ON")
-    return spilled
-
-
-def release_changes(conn, spilled: bool) -> None:
-    """Spill at the cache's size again (SQLite's default, size 1), or never, as before ``hold_changes``."""
-    conn.execute(f"PRAGMA cache_spill = {1 if spilled else 'OFF'}")
-
-
 def run_checks(
     db: sqlite_utils.Database,
     *,
@@ -362,7 +329,6 @@ def run_checks(
     cache_before = conn.execute("PRAGMA cache_size").fetchone()[0]
     conn.execute(f"PRAGMA cache_size = -{max(CACHE_KIB, -cache_before if cache_before < 0 else 0)}")
     temp_before = temp_in_memory(conn)
-    spilled = hold_changes(conn)
     timings: dict[str, float] = {}
     try:
         with Lanes(db, count, today=today, criteria_path=criteria_path, digest=digest) as spread:
@@ -415,7 +381,6 @@ def run_checks(
         if mmap_before is not None:
             conn.execute(f"PRAGMA mmap_size = {mmap_before}")
         conn.execute(f"PRAGMA cache_size = {cache_before}")
-        release_changes(conn, spilled)
         if temp_before is not None:  # the run's TEMP tables are gone by now
             conn.execute(f"PRAGMA temp_store = {temp_before}")
     return RunResult(run_id, today, specs, elapsed, new, resolved, db, codes, timings, lanes=1 + len(spread.processes))

@@ -88,23 +88,17 @@ def test_a_finding_keeps_its_history_across_runs(db):
     assert json.loads(runs[0][4]) == ["DQ05"]
 
 
-def noting_during_runs(monkeypatch, conn, pragma: str) -> list:
-    """The values of ``PRAGMA pragma`` each run sees as it refreshes the waivers (before its commit)."""
-    seen = []
-    original = checks_run.refresh_waivers
-
-    def noting(*args, **kwargs):
-        seen.append(conn.execute(f"PRAGMA {pragma}").fetchone()[0])
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(checks_run, "refresh_waivers", noting)
-    return seen
-
-
 def test_a_run_keeps_its_temporary_tables_in_memory_and_leaves_the_callers_alone(db, monkeypatch):
     conn = db.conn
     assert conn.execute("PRAGMA temp_store").fetchone()[0] == 0  # SQLite's default: a file
-    seen = noting_during_runs(monkeypatch, conn, "temp_store")
+    seen = []
+    original = checks_run.refresh_waivers
+
+    def noting_temp_store(*args, **kwargs):
+        seen.append(conn.execute("PRAGMA temp_store").fetchone()[0])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(checks_run, "refresh_waivers", noting_temp_store)
     run_checks(db, only=["DQ05"], today=DAY1, actor="test", lanes=1)
     assert seen == [2] and conn.execute("PRAGMA temp_store").fetchone()[0] == 0  # in memory during the run only
     conn.execute("CREATE TEMP TABLE callers (x)")
@@ -112,41 +106,6 @@ def test_a_run_keeps_its_temporary_tables_in_memory_and_leaves_the_callers_alone
     run_checks(db, only=["DQ05"], today=DAY2, actor="test", lanes=1)
     assert seen == [2, 0]  # changing it would have dropped the caller's table
     assert conn.execute("SELECT x FROM temp.callers").fetchall() == [(1,)]
-
-
-def test_a_run_holds_its_changes_in_memory_until_the_commit_and_leaves_the_callers_setting(db, monkeypatch):
-    conn = db.conn
-    seen = noting_during_runs(monkeypatch, conn, "cache_spill")
-    before = conn.execute("PRAGMA cache_spill").fetchone()[0]
-    run_checks(db, only=["DQ05"], today=DAY1, actor="test", lanes=1)
-    page = conn.execute("PRAGMA page_size").fetchone()[0]
-    assert seen == [checks_run.DIRTY_KIB * 1024 // page] and conn.execute("PRAGMA cache_spill").fetchone()[0] == before
-    conn.execute("PRAGMA cache_spill = OFF")
-    run_checks(db, only=["DQ05"], today=DAY2, actor="test", lanes=1)
-    assert conn.execute("PRAGMA cache_spill").fetchone()[0] == 0  # the caller's, restored
-
-
-def test_held_changes_stay_out_of_the_wal_until_the_commit(tmp_path):
-    """With a cache of a few pages, a transaction's changed pages go to the WAL as it runs,
-    unless the connection holds them (and still spills, past the size it holds)."""
-    def wal_bytes_mid_transaction(hold: bool) -> int:
-        path = tmp_path / f"held-{hold}.db"
-        db = store.connect(path)
-        conn = db.conn
-        conn.execute("PRAGMA cache_size = 10")
-        held = checks_run.hold_changes(conn) if hold else None
-        conn.execute("CREATE TABLE bulk (x TEXT)")
-        conn.execute("BEGIN")
-        conn.executemany("INSERT INTO bulk VALUES (?)", [("x" * 500,) for _ in range(2000)])
-        size = Path(f"{path}-wal").stat().st_size if Path(f"{path}-wal").exists() else 0
-        conn.execute("COMMIT")
-        if held is not None:
-            checks_run.release_changes(conn, held)
-        conn.close()
-        return size
-
-    assert wal_bytes_mid_transaction(hold=False) > 0
-    assert wal_bytes_mid_transaction(hold=True) < 64 * 1024  # the table's creation, committed before
 
 
 def test_a_partial_run_resolves_only_its_own_checks(db):
