@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -38,34 +39,38 @@ def main() -> None:
     parser.add_argument("--db", type=Path, help="reuse (or build and keep) the synthetic registry here")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="bench-publish-"))
-    path = synthetic_registry_at(args.db or workdir / "registry.db", args.institutions, args.agreements)
-    agreements = sqlite3.connect(f"file:{path}?mode=ro", uri=True).execute("SELECT count(*) FROM agreements").fetchone()[0]
+    # the public copy and the backup baseline are about 10 GB at a million agreements: never left behind
+    try:
+        path = synthetic_registry_at(args.db or workdir / "registry.db", args.institutions, args.agreements)
+        agreements = sqlite3.connect(f"file:{path}?mode=ro", uri=True).execute("SELECT count(*) FROM agreements").fetchone()[0]
 
-    out = workdir / "public.db"
-    registry = str(Path(sys.executable).parent / "registry")
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    done = subprocess.run([registry, "publish", "--db", str(path), "--out", str(out), "--json"], check=True,
-                          capture_output=True, text=True)
-    seconds = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu_seconds = after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime
-    rows = json.loads(done.stdout)["rows"]
+        out = workdir / "public.db"
+        registry = str(Path(sys.executable).parent / "registry")
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.perf_counter()
+        done = subprocess.run([registry, "publish", "--db", str(path), "--out", str(out), "--json"], check=True,
+                              capture_output=True, text=True)
+        seconds = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu_seconds = after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime
+        rows = json.loads(done.stdout)["rows"]
 
-    started, cpu_started = time.perf_counter(), time.process_time()
-    source, copy = sqlite3.connect(f"file:{path}?mode=ro", uri=True), sqlite3.connect(workdir / "copy.db")
-    source.backup(copy)
-    copy.close()
-    baseline_seconds, baseline_cpu = time.perf_counter() - started, time.process_time() - cpu_started
-    print(json.dumps({
-        "bench": "publish", "agreements": agreements, "seconds": round(seconds, 2),
-        "published_agreements": rows.get("agreements"), "public_mb": round(out.stat().st_size / 2**20),
-        "registry_mb": round(path.stat().st_size / 2**20),
-        "baseline": "sqlite3 online backup of the whole registry file", "baseline_seconds": round(baseline_seconds, 2),
-        "ratio": round(seconds / baseline_seconds, 2), "cpu_seconds": round(cpu_seconds, 2),
-        "baseline_cpu_seconds": round(baseline_cpu, 2), "cpu_ratio": round(cpu_seconds / baseline_cpu, 2),
-        "load_average": os.getloadavg()[0], "target_seconds": 60,
-    }), flush=True)
+        started, cpu_started = time.perf_counter(), time.process_time()
+        source, copy = sqlite3.connect(f"file:{path}?mode=ro", uri=True), sqlite3.connect(workdir / "copy.db")
+        source.backup(copy)
+        copy.close()
+        baseline_seconds, baseline_cpu = time.perf_counter() - started, time.process_time() - cpu_started
+        print(json.dumps({
+            "bench": "publish", "agreements": agreements, "seconds": round(seconds, 2),
+            "published_agreements": rows.get("agreements"), "public_mb": round(out.stat().st_size / 2**20),
+            "registry_mb": round(path.stat().st_size / 2**20),
+            "baseline": "sqlite3 online backup of the whole registry file", "baseline_seconds": round(baseline_seconds, 2),
+            "ratio": round(seconds / baseline_seconds, 2), "cpu_seconds": round(cpu_seconds, 2),
+            "baseline_cpu_seconds": round(baseline_cpu, 2), "cpu_ratio": round(cpu_seconds / baseline_cpu, 2),
+            "load_average": os.getloadavg()[0], "target_seconds": 60,
+        }), flush=True)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

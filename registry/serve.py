@@ -155,19 +155,21 @@ def serve(
         return
     face = (faces.public_face(db_path, tiles=tiles, allow_sql=allow_sql) if public
             else faces.internal_face(db_path, auth=auth, tiles=tiles, login=login, publishing=publishing))
-    args = datasette_args(
-        db_path,
-        host=host,
-        port=port,
-        metadata_path=write_metadata(face.metadata),
-        # a registry the system will not let anyone write (a read-only file system) is served as it is
-        immutable=public or not store.writable(db_path),
-        settings={**face.settings, **({"num_sql_threads": sql_threads} if sql_threads is not None else {})},
-        template_dir=faces.TEMPLATES_DIR,
-        plugins_dir=faces.PLUGINS_DIR,
-        static={faces.STATIC_MOUNT: faces.STATIC_DIR},
-    )
-    datasette_cli.main(args=args, prog_name="registry serve")
+    # The metadata file lives as long as the server: every start had left its folder behind.
+    with tempfile.TemporaryDirectory(prefix="registry-metadata-") as folder:
+        args = datasette_args(
+            db_path,
+            host=host,
+            port=port,
+            metadata_path=write_metadata(face.metadata, Path(folder)),
+            # a registry the system will not let anyone write (a read-only file system) is served as it is
+            immutable=public or not store.writable(db_path),
+            settings={**face.settings, **({"num_sql_threads": sql_threads} if sql_threads is not None else {})},
+            template_dir=faces.TEMPLATES_DIR,
+            plugins_dir=faces.PLUGINS_DIR,
+            static={faces.STATIC_MOUNT: faces.STATIC_DIR},
+        )
+        datasette_cli.main(args=args, prog_name="registry serve")
 
 
 def log_to_stderr() -> None:

@@ -4,7 +4,9 @@ are checked with generated registries and partial sources (hypothesis)."""
 
 from __future__ import annotations
 
+import atexit
 import itertools
+import shutil
 import tempfile
 import textwrap
 from pathlib import Path
@@ -179,15 +181,16 @@ def shared_registry():
     """One registry for every generated example (each example uses agreements of its own)."""
     if "db" not in _registry:
         folder = Path(tempfile.mkdtemp(prefix="merge-properties-"))
+        atexit.register(shutil.rmtree, folder, True)  # hypothesis's examples share it, so it goes with the process
         _registry["db"] = copy_of(build_seeded(folder / "seeded.db"), folder)
     return _registry["db"]
 
 
 def load_records(db, records, name: str) -> None:
-    folder = Path(tempfile.mkdtemp(prefix="merge-source-"))
-    path = folder / name
-    path.write_text(yaml.safe_dump({"agreements": records}, allow_unicode=True), encoding="utf-8")
-    seed.load(db, [path], actor="test")
+    with tempfile.TemporaryDirectory(prefix="merge-source-") as folder:
+        path = Path(folder) / name
+        path.write_text(yaml.safe_dump({"agreements": records}, allow_unicode=True), encoding="utf-8")
+        seed.load(db, [path], actor="test")
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -247,6 +250,7 @@ def test_property_a_sheet_changes_only_the_columns_it_has(data):
     }
     order = sorted(columns)
     folder = Path(tempfile.mkdtemp(prefix="merge-sheet-"))
+    atexit.register(shutil.rmtree, folder, True)  # one per example: none left in the temporary folder
     path = folder / "sheet.csv"
     path.write_text("id;" + ";".join(order) + "\n" + ident + ";" + ";".join(cells[c] for c in order) + "\n", encoding="utf-8")
     report = run(db, path)
