@@ -35,6 +35,7 @@ from registry import db as store
 from registry import matching
 from registry.collector import collector_paused
 from registry.countries import LOCAL_LANGUAGES, country_code
+from registry.db.reader import can_fork
 from registry.identifier_index import (
     ECHE_FILE,
     IdentifierIndex,
@@ -775,7 +776,7 @@ def resolve_many(
     if workers is None:
         workers = (os.cpu_count() or 1) if len(names) >= PARALLEL_FROM else 1
     path = _database_file(db)
-    if workers <= 1 or path is None or "fork" not in multiprocessing.get_all_start_methods():
+    if workers <= 1 or path is None or not can_fork():
         return [resolver.resolve(name, country, limit) for name, country in progress.iterate(names, len(names), "resolving")]
     global _WORKER_RESOLVER
     _WORKER_RESOLVER = resolver

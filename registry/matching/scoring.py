@@ -16,7 +16,7 @@ from registry.matching.match import (
     Penalty,
     PenaltyKind,
 )
-from registry.matching.memo import MEMO_PREFIX
+from registry.matching.memo import memo
 from registry.matching.state import IndexState
 from registry.matching.text import (
     CANONICAL,
@@ -40,7 +40,6 @@ from registry.matching.words import CITY_DISCOUNT, _near_city, align, extra_cost
 SOLE_WORD_LENGTH = 5
 OWN_WORDS_AROUND = 3  # at most this many words of its own around the whole typed text make a name the one meant
 _KINDS = frozenset(CANONICAL.values())  # the one token each kind is read as
-_PLACE_WORDS = MEMO_PREFIX + "place_words"  # left out of the index's pickle, as the memos are
 
 
 class IndexScoring(IndexState):
@@ -289,14 +288,19 @@ class IndexScoring(IndexState):
         (a province the index knows by no city, 'Anhui', is carried by many)."""
         if token in regions or token in self.place_words():
             return False
-        return len({self.name_entity[name_id] for name_id in self.postings.get(token, ())}) == 1
+        holder = None
+        for name_id in self.postings.get(token, ()):  # stops at a second holder: a common word has thousands of names
+            entity = self.name_entity[name_id]
+            if holder is None:
+                holder = entity
+            elif entity != holder:
+                return False
+        return holder is not None
 
+    @memo(1)  # worked out once per process, and left out of the index's pickle as every memo is
     def place_words(self) -> frozenset[str]:
-        """The words of every city of the index and of every country's names (worked out once per process)."""
-        found = self.__dict__.get(_PLACE_WORDS)
-        if found is None:
-            found = self.__dict__[_PLACE_WORDS] = frozenset().union(*self.entity_city) | country_name_words()
-        return found
+        """The words of every city of the index and of every country's names."""
+        return frozenset().union(*self.entity_city) | country_name_words()
 
     def own_words_around(self, typed: list[str], name: str, entity_id: str, country: str) -> list[str] | None:
         """The words ``name`` adds around the whole typed text, where they are the entity's own: its acronym, its
