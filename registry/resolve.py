@@ -56,13 +56,16 @@ from registry.matching.text import (
     LEGAL_FORMS,
     OTHER_BODY,
     STOPWORDS,
+    country_words,
     exact_key,
     fold_name,
     legal_name,
     levels,
     name_parts,
+    other_country,
     other_level,
     passed_over,
+    segment_country,
     tokens_of,
 )
 from registry.models import Institution, InstitutionName
@@ -395,6 +398,10 @@ class Resolver:
             shown = [c for c in merged if c.institution_id == top.institution_id][:1]
             return Resolution(name, country, status, (shown + [c for c in merged if c not in shown])[:limit], reason)
         status, reason = _decide(merged)
+        if status == "matched":
+            merged, status, reason = _system_for_campus(text, merged, status, reason)
+        elif status == "ambiguous" and not country:
+            status, reason = _country_named_last(text, merged, status, reason)
         if status == "ambiguous":
             status, reason = self._distinctive_alone(text, country, merged, status, reason)
         # The rules that weigh a candidate below the bands read the reference's matches at every band: matched (once)
@@ -712,6 +719,51 @@ def _shortened(merged: list[Candidate], status: str, reason: str) -> tuple[str, 
     top.reason += "; the name written short"
     return "matched", "the only candidate, and it has every word of the text: the name written short" + (
         f" (without {missing!r})" if missing else "")
+
+
+SYSTEM_PENALTY = 0.1  # a university system matched on a text that does not say 'system'
+
+
+def _system_for_campus(text: str, merged: list[Candidate], status: str, reason: str) -> tuple[list[Candidate], str, str]:
+    """'Department of Mathematics, University of Illinois, Urbana': a university system's record (its name says
+    'system') matched on a text that does not say so names one of its campuses, each an institution of its own that
+    the words alone cannot tell: the system stays a candidate, not a confident answer."""
+    top = merged[0]
+    words = set(tokens_of(fold_name(top.name)))
+    if "system" not in words or "university" not in words or "system" in tokens_of(fold_name(text)):
+        return merged, status, reason
+    options = MatchOptions()
+    top.score -= SYSTEM_PENALTY
+    top.band = options.band(top.score)
+    top.reason += f"; a university system, where the text does not say so: one of its campuses may be meant (-{SYSTEM_PENALTY:g})"
+    merged = sorted(merged, key=lambda c: (-c.score, not c.usable, c.source != "registry", not c.exact, c.name))
+    return (merged, *_decide(merged))
+
+
+def _country_named_last(text: str, merged: list[Candidate], status: str, reason: str) -> tuple[str, str]:
+    """'Dipartimento di Ingegneria ... Università di Palermo Viale delle Scienze 90128 Palermo Italy': namesakes of
+    the probable band too close to tell apart, of which exactly one is in the country the text ends with (an
+    address's last words), and that country's name is no word of the names matched: the text says which. As ROR's
+    affiliation matcher picks among candidates by the country."""
+    top = merged[0]
+    if top.band != "probable" or not top.usable:
+        return status, reason
+    tokens = tokens_of(fold_name(text))
+    named = next((code for size in (3, 2, 1) if len(tokens) > size and (code := segment_country(tuple(tokens[-size:])))), None)
+    if named is None:
+        return status, reason
+    close = [c for c in merged if c.usable and c.band == "probable" and c.score > top.score - MARGIN]
+    theirs = [c for c in close if c.country and not other_country(named, c.country)]
+    if len(close) < 2 or len({c.reference_id or c.institution_id for c in theirs}) != 1:
+        return status, reason
+    words = country_words(named)
+    if any(words.intersection(tokens_of(fold_name(c.matched_name))) for c in close):
+        return status, reason  # 'University of Georgia': the country's name is a name's word, not an address's
+    chosen = theirs[0]
+    merged.remove(chosen)
+    merged.insert(0, chosen)
+    chosen.reason += f"; the text ends with its country ({named})"
+    return "matched", f"the text ends with {named}, the country of {chosen.name} alone among the close candidates"
 
 
 def _only_generic(name: str) -> bool:

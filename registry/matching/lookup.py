@@ -31,6 +31,7 @@ from registry.matching.text import (
     Query,
     exact_key,
     fold_name,
+    levels,
     other_country,
     parse_query,
     tokens_of,
@@ -52,6 +53,9 @@ IN_COUNTRY_CANDIDATES = 4  # with a country, names of that country aligned besid
 
 
 JOINED_PART_PENALTY = 0.1  # an entity matched on a part of another's name that the text writes whole
+AFFILIATED_PENALTY = 0.1  # a university matched where the text names its affiliated hospital
+# "The Second Affiliated Hospital of X", "Affiliated Hospital of X": a hospital, an organisation of its own
+_AFFILIATED_HOSPITAL = re.compile(r"\baffiliated (\w+ )?hospital (of|to)\b")
 SPAN_WEIGHT = 2.0  # a name found within a longer text has a word at least this rare
 # The start of a text that names a unit: an affiliation ("Department of Genetics Stanford University ...").
 _UNIT_START = re.compile(r"^((from|the|and|\d+) )*(department|dept|faculty|school|college|institute|laboratory|lab|"
@@ -84,6 +88,10 @@ def _carries_name_on(after: tuple[str, ...]) -> bool:
 # Words that make a segment a research or clinical unit rather than a teaching institution.
 _RESEARCH_UNITS = frozenset(["center", "centre", "institute", "laboratory", "laboratories", "lab", "hospital", "clinic",
                              "klinikum", "research", "group", "programme", "program", "unit", "division"])
+
+
+# What names a place of higher education the units before it belong to ("Imperial College London").
+_HIGHER = frozenset(["university", "college"])
 
 
 def _research_unit(segment: tuple[str, ...]) -> bool:
@@ -152,6 +160,8 @@ class IndexLookup(IndexScoring):
                 known = best.get(entity)
                 if known is None or match.score > known.score:
                     best[entity] = match
+        if query.variants and "affiliated" in query.variants[0]:
+            self._affiliated_hospital(query, options, best)
         ranked = sorted(best.values(), key=lambda m: (-m.score, not m.exact, m.entity_id))
         if not include_below:
             ranked = [m for m in ranked if m.band != "below"]
@@ -174,7 +184,19 @@ class IndexLookup(IndexScoring):
         if variant not in query.named or not _research_unit(variant):
             return False
         later = query.named[query.named.index(variant) + 1:]
-        return any("university" in segment and self.exact.get(exact_key(segment)) for segment in later)
+        return any(_HIGHER.intersection(segment) and self.exact.get(exact_key(segment)) for segment in later)
+
+    def _affiliated_hospital(self, query: Query, options: MatchOptions, best: dict[int, Match]) -> None:
+        """'The Second Affiliated Hospital of Harbin Medical University': the text names a hospital of the
+        university, which ROR lists as an organisation of its own (where the index lacks it, the university is not
+        the answer). A name that says no hospital or clinic is matched a little less (``AFFILIATED_PENALTY``): it
+        stays a candidate, but not a confident answer."""
+        if not any(_AFFILIATED_HOSPITAL.search(" ".join(segment)) for segment in query.segments):
+            return
+        for match in best.values():
+            if "care" not in levels(tokens_of(fold_name(match.matched_name))):
+                _penalise(match, AFFILIATED_PENALTY, PenaltyKind.TEXT_PART,
+                          "the text names an affiliated hospital of it, an organisation of its own", options)
 
     def _joined_segments(self, query: Query, country, options: MatchOptions, best: dict[int, Match]) -> None:
         """A name with a comma of its own, typed within a longer text ("Department of Entomology, University of

@@ -1,0 +1,67 @@
+"""Affiliation strings that name another body than the institution matched: a hospital affiliated to a university, a
+campus of a university system; and namesakes told apart by the country the text ends with. Measured against an
+invented reference (no real institution or person)."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import registry_with_reference, ror_record
+
+from registry.resolve import resolve
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory):
+    db = registry_with_reference(tmp_path_factory.mktemp("bodies"), [
+        ror_record("0body0001", "Varnholt Medical University", "Varnholt", "CN"),
+        ror_record("0body0002", "University of Quenmoor System", "Ashford", "US"),
+        ror_record("0body0003", "University of Quenmoor at Ashford", "Ashford", "US"),
+        ror_record("0body0004", "University of Tervallo", "Tervallo", "IT"),
+        ror_record("0body0005", "Universidad de Tervallo", "Mendara", "AR"),
+        ror_record("0body0006", "Dorrance College", "Hallby", "US"),
+        ror_record("0body0007", "Hallby Centre for Fen Ecology", "Hallby", "GB"),
+        # others, so that kind words are common and a town's name rare, as in a real reference
+        *(ror_record(f"0body01{k:02d}", f"{town} {kind}", town, "DE")
+          for k, (town, kind) in enumerate((town, kind) for town in ("Orsk", "Belmar", "Kettle", "Ruhn", "Strom")
+                                           for kind in ("University", "Medical University", "Institute of Technology"))),
+    ])
+    yield db
+    db.conn.close()
+
+
+@pytest.mark.parametrize("text", [
+    "The Second Affiliated Hospital of Varnholt Medical University, Varnholt, China",
+    "Department of Gastroenterology, The First Affiliated Hospital of Varnholt Medical University, Varnholt",
+])
+def test_an_affiliated_hospital_is_not_its_university(registry, text):
+    result = resolve(registry, text)
+    assert result.status == "ambiguous", (result.reason, [(c.name, c.score) for c in result.candidates])
+    assert result.candidates[0].reference_id == "0body0001"  # still shown, for a person to weigh
+    assert "affiliated hospital" in result.candidates[0].reason
+
+
+def test_the_university_itself_is_still_matched(registry):
+    result = resolve(registry, "Department of Surgery, Varnholt Medical University, Varnholt, China")
+    assert result.status == "matched" and result.best.reference_id == "0body0001", result.reason
+
+
+def test_a_system_is_no_confident_answer_for_a_text_without_system(registry):
+    result = resolve(registry, "Department of Mathematics, University of Quenmoor, Ashford")
+    assert result.status != "matched" or result.best.reference_id != "0body0002", result.reason
+    named = resolve(registry, "University of Quenmoor System")
+    assert named.status == "matched" and named.best.reference_id == "0body0002", named.reason
+
+
+def test_namesakes_are_told_apart_by_the_country_the_text_ends_with(registry):
+    italy = resolve(registry, "Dipartimento di Fisica Università di Tervallo Via Roma 12 90100 Tervallo Italy")
+    assert italy.status == "matched" and italy.best.reference_id == "0body0004", italy.reason
+    assert "ends with IT" in italy.reason
+    argentina = resolve(registry, "Departamento de Física, Universidad de Tervallo, Mendara, Argentina")
+    assert argentina.status == "matched" and argentina.best.reference_id == "0body0005", argentina.reason
+    unsaid = resolve(registry, "Universidad de Tervallo")
+    assert unsaid.status == "ambiguous", unsaid.reason
+
+
+def test_a_research_centre_named_before_a_college_yields_to_it(registry):
+    result = resolve(registry, "Hallby Centre for Fen Ecology, Department of Biology, Dorrance College")
+    assert not (result.status == "matched" and result.best.reference_id == "0body0007"), result.reason
