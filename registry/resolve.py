@@ -65,6 +65,7 @@ from registry.matching.text import (
     other_country,
     other_level,
     passed_over,
+    region_words,
     segment_country,
     tokens_of,
 )
@@ -400,8 +401,12 @@ class Resolver:
         status, reason = _decide(merged)
         if status == "matched":
             merged, status, reason = _system_for_campus(text, merged, status, reason)
+        if status == "matched":
+            status, reason = _only_its_place(merged, status, reason)
         elif status == "ambiguous" and not country:
             status, reason = _country_named_last(text, merged, status, reason)
+        if status == "ambiguous":
+            status, reason = _university_over_its_units(merged, status, reason)
         if status == "ambiguous":
             status, reason = self._distinctive_alone(text, country, merged, status, reason)
         # The rules that weigh a candidate below the bands read the reference's matches at every band: matched (once)
@@ -766,6 +771,52 @@ def _country_named_last(text: str, merged: list[Candidate], status: str, reason:
     return "matched", f"the text ends with {named}, the country of {chosen.name} alone among the close candidates"
 
 
+def _only_its_place(merged: list[Candidate], status: str, reason: str) -> tuple[str, str]:
+    """'Madison, Wisconsin, USA', 'Faculty of Medicine, Belgrade, Serbia': every word the match rests on is the
+    candidate's city, region or country. A place is no institution's name, however many institutions carry it:
+    the candidate stays, but as a question."""
+    top = merged[0]
+    if top.match is None or top.acronym:
+        return status, reason
+    words = {q for q, _, _ in top.match.aligned} or set(tokens_of(fold_name(top.matched_name)))
+    words -= STOPWORDS
+    if not words or words & GENERIC:
+        return status, reason
+    places = set(tokens_of(fold_name(top.city or ""))) | country_words(top.country) | region_words(top.country)
+    if not words <= places:
+        return status, reason
+    top.reason += "; the words matched are only its place"
+    return "ambiguous", f"the text names only {top.name}'s place ({' '.join(sorted(words))}), not the institution"
+
+
+# Words that make a name a research or clinical unit's rather than a place of higher education's.
+_UNIT_WORDS = frozenset(["center", "centre", "institute", "laboratory", "laboratories", "lab", "hospital", "clinic",
+                         "research", "group", "unit", "division"])
+_HIGHER_EDUCATION = frozenset(["university", "college"])
+
+
+def _university_over_its_units(merged: list[Candidate], status: str, reason: str) -> tuple[str, str]:
+    """'Kangbuk Samsung Hospital, Sungkyunkwan University School of Medicine', 'ETH Zurich Institute of Structural
+    Engineering': a university and research centres, institutes or hospitals named in one text, each matched as
+    closely: the text is a unit's address within the university, and the university is the affiliation (as ROR's
+    curated sets answer). Only where exactly one close candidate is a university or college and every other one is
+    such a unit."""
+    top = merged[0]
+    close = [c for c in merged if c.usable and c.band == "probable" and c.score > top.score - MARGIN]
+    if len(close) < 2:
+        return status, reason
+    words = [set(tokens_of(fold_name(c.matched_name))) for c in close]
+    higher = [c for c, w in zip(close, words, strict=True) if w & _HIGHER_EDUCATION]
+    units = [c for c, w in zip(close, words, strict=True) if not w & _HIGHER_EDUCATION and w & _UNIT_WORDS]
+    if len({c.reference_id or c.institution_id for c in higher}) != 1 or len(higher) + len(units) != len(close):
+        return status, reason
+    chosen = higher[0]
+    merged.remove(chosen)
+    merged.insert(0, chosen)
+    chosen.reason += "; the other close candidates are units the text places within it"
+    return "matched", f"{chosen.name}: the text names units of it ({units[0].name}) with it"
+
+
 def _only_generic(name: str) -> bool:
     """'University', 'Hospital', 'Institute of Technology': words that say what kind of body, not which."""
     tokens = [t for t in tokens_of(fold(name)) if t not in STOPWORDS]
@@ -789,7 +840,10 @@ def _decide(candidates: list[Candidate]) -> tuple[str, str]:
         lead = top.score - rival.score
         if lead >= MARGIN:
             return "matched", f"leads the next candidate ({rival.name}) by {lead:.2f}"
-        if top.exact and not rival.exact and rival.score < top.score - 0.005:
+        # the same words in another order ("University of Lincoln" / "Lincoln University") score as high: in the
+        # reference the exact name is the one typed; two of the registry's own records stay a question (a duplicate)
+        if top.exact and not rival.exact and (rival.score < top.score - 0.005 or (
+                rival.score <= top.score and "registry" not in (top.source, rival.source))):
             return "matched", f"exact match; the next candidate ({rival.name}) is not"
         return "ambiguous", f"{rival.name} scores {rival.score:.2f}, too close to {top.score:.2f}"
     if any(c.band != "below" for c in candidates):

@@ -20,6 +20,10 @@ def registry(tmp_path_factory):
         ror_record("0body0005", "Universidad de Tervallo", "Mendara", "AR"),
         ror_record("0body0006", "Dorrance College", "Hallby", "US"),
         ror_record("0body0007", "Hallby Centre for Fen Ecology", "Hallby", "GB"),
+        ror_record("0body0008", "University of Brenlow", "Brenlow", "GB"),
+        ror_record("0body0009", "Brenlow University", "Marston", "US"),
+        ror_record("0body0010", "Kestrel Institute of Structural Engineering", "Brenlow", "GB"),
+        ror_record("0body0011", "Caddon State University", "Caddon", "US"),
         # others, so that kind words are common and a town's name rare, as in a real reference
         *(ror_record(f"0body01{k:02d}", f"{town} {kind}", town, "DE")
           for k, (town, kind) in enumerate((town, kind) for town in ("Orsk", "Belmar", "Kettle", "Ruhn", "Strom")
@@ -65,3 +69,20 @@ def test_namesakes_are_told_apart_by_the_country_the_text_ends_with(registry):
 def test_a_research_centre_named_before_a_college_yields_to_it(registry):
     result = resolve(registry, "Hallby Centre for Fen Ecology, Department of Biology, Dorrance College")
     assert not (result.status == "matched" and result.best.reference_id == "0body0007"), result.reason
+
+
+def test_an_exact_name_outranks_the_same_words_in_another_order(registry):
+    result = resolve(registry, "University of Brenlow")
+    assert result.status == "matched" and result.best.reference_id == "0body0008", result.reason
+
+
+def test_a_university_named_with_a_unit_that_has_its_own_record_is_the_affiliation(registry):
+    result = resolve(registry, "Kestrel Institute of Structural Engineering University of Brenlow Brenlow")
+    assert result.status == "matched" and result.best.reference_id == "0body0008", (
+        result.reason, [(c.name, c.score) for c in result.candidates])
+
+
+@pytest.mark.parametrize("text", ["Caddon, Ohio, USA", "Faculty of Medicine, Caddon, Ohio"])
+def test_a_text_of_places_only_names_no_institution(registry, text):
+    result = resolve(registry, text)
+    assert result.status != "matched", (result.reason, [(c.name, c.score) for c in result.candidates])
