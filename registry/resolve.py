@@ -65,7 +65,6 @@ from registry.matching.text import (
     other_country,
     other_level,
     passed_over,
-    region_words,
     segment_country,
     tokens_of,
 )
@@ -401,8 +400,8 @@ class Resolver:
         status, reason = _decide(merged)
         if status == "matched":
             merged, status, reason = _system_for_campus(text, merged, status, reason)
-        if status == "matched":
-            status, reason = _only_its_place(merged, status, reason)
+        if status == "matched" and self.reference is not None:
+            status, reason = _only_its_place(merged, status, reason, self.reference)
         elif status == "ambiguous" and not country:
             status, reason = _country_named_last(text, merged, status, reason)
         if status == "ambiguous":
@@ -734,6 +733,8 @@ def _system_for_campus(text: str, merged: list[Candidate], status: str, reason: 
     'system') matched on a text that does not say so names one of its campuses, each an institution of its own that
     the words alone cannot tell: the system stays a candidate, not a confident answer."""
     top = merged[0]
+    if "system" not in top.name.lower():  # most names: no folding
+        return merged, status, reason
     words = set(tokens_of(fold_name(top.name)))
     if "system" not in words or "university" not in words or "system" in tokens_of(fold_name(text)):
         return merged, status, reason
@@ -771,7 +772,7 @@ def _country_named_last(text: str, merged: list[Candidate], status: str, reason:
     return "matched", f"the text ends with {named}, the country of {chosen.name} alone among the close candidates"
 
 
-def _only_its_place(merged: list[Candidate], status: str, reason: str) -> tuple[str, str]:
+def _only_its_place(merged: list[Candidate], status: str, reason: str, index: NameIndex) -> tuple[str, str]:
     """'Madison, Wisconsin, USA', 'Faculty of Medicine, Belgrade, Serbia': every word the match rests on is the
     candidate's city, region or country. A place is no institution's name, however many institutions carry it:
     the candidate stays, but as a question."""
@@ -782,8 +783,11 @@ def _only_its_place(merged: list[Candidate], status: str, reason: str) -> tuple[
     words -= STOPWORDS
     if not words or words & GENERIC:
         return status, reason
-    places = set(tokens_of(fold_name(top.city or ""))) | country_words(top.country) | region_words(top.country)
-    if not words <= places:
+    countries, regions = index.places_of(top.country)  # kept with the index: pycountry's regions are not read again
+    rest = words - countries - regions
+    if rest and not (top.city and all(w in top.city.lower() for w in rest)):  # most names: no folding
+        return status, reason
+    if not rest <= set(tokens_of(fold_name(top.city or ""))):
         return status, reason
     top.reason += "; the words matched are only its place"
     return "ambiguous", f"the text names only {top.name}'s place ({' '.join(sorted(words))}), not the institution"
