@@ -785,9 +785,8 @@ def _only_its_place(merged: list[Candidate], status: str, reason: str, index: Na
         return status, reason
     countries, regions = index.places_of(top.country)  # kept with the index: pycountry's regions are not read again
     rest = words - countries - regions
-    if rest and not (top.city and all(w in top.city.lower() for w in rest)):  # most names: no folding
+    if rest and not (top.city and rest <= set(tokens_of(fold_name(top.city)))):  # "St. Louis": saint louis
         return status, reason
-    if not rest <= set(tokens_of(fold_name(top.city or ""))):
         return status, reason
     top.reason += "; the words matched are only its place"
     return "ambiguous", f"the text names only {top.name}'s place ({' '.join(sorted(words))}), not the institution"
@@ -800,8 +799,8 @@ _HIGHER_EDUCATION = frozenset(["university", "college"])
 
 
 def _university_over_its_units(merged: list[Candidate], status: str, reason: str) -> tuple[str, str]:
-    """'Kangbuk Samsung Hospital, Sungkyunkwan University School of Medicine', 'ETH Zurich Institute of Structural
-    Engineering': a university and research centres, institutes or hospitals named in one text, each matched as
+    """'Kangbuk Samsung Hospital, Sungkyunkwan University School of Medicine', 'Information Sciences Institute,
+    University of Southern California': a university and research centres, institutes or hospitals named in one text, each matched as
     closely: the text is a unit's address within the university, and the university is the affiliation (as ROR's
     curated sets answer). Only where exactly one close candidate is a university or college and every other one is
     such a unit."""
@@ -812,7 +811,8 @@ def _university_over_its_units(merged: list[Candidate], status: str, reason: str
     words = [set(tokens_of(fold_name(c.matched_name))) for c in close]
     higher = [c for c, w in zip(close, words, strict=True) if w & _HIGHER_EDUCATION]
     units = [c for c, w in zip(close, words, strict=True) if not w & _HIGHER_EDUCATION and w & _UNIT_WORDS]
-    if len({c.reference_id or c.institution_id for c in higher}) != 1 or len(higher) + len(units) != len(close):
+    if (not units or len({c.reference_id or c.institution_id for c in higher}) != 1
+            or len(higher) + len(units) != len(close)):
         return status, reason
     chosen = higher[0]
     merged.remove(chosen)
