@@ -22,6 +22,7 @@ import json
 import multiprocessing
 import os
 import pickle
+import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -401,7 +402,7 @@ class Resolver:
         if status == "matched":
             merged, status, reason = _system_for_campus(text, merged, status, reason)
         if status == "matched" and self.reference is not None:
-            status, reason = _only_its_place(merged, status, reason, self.reference)
+            status, reason = _only_its_place(text, merged, status, reason, self.reference)
         elif status == "ambiguous" and not country:
             status, reason = _country_named_last(text, merged, status, reason)
         if status == "ambiguous":
@@ -772,7 +773,10 @@ def _country_named_last(text: str, merged: list[Candidate], status: str, reason:
     return "matched", f"the text ends with {named}, the country of {chosen.name} alone among the close candidates"
 
 
-def _only_its_place(merged: list[Candidate], status: str, reason: str, index: NameIndex) -> tuple[str, str]:
+_INITIAL = re.compile(r"(?<![A-Za-z])[A-Z]\.")  # an initial: "U." for University
+
+
+def _only_its_place(text: str, merged: list[Candidate], status: str, reason: str, index: NameIndex) -> tuple[str, str]:
     """'Madison, Wisconsin, USA', 'Faculty of Medicine, Belgrade, Serbia': every word the match rests on is the
     candidate's city, region or country. A place is no institution's name, however many institutions carry it:
     the candidate stays, but as a question."""
@@ -785,8 +789,10 @@ def _only_its_place(merged: list[Candidate], status: str, reason: str, index: Na
         return status, reason
     countries, regions = index.places_of(top.country)  # kept with the index: pycountry's regions are not read again
     rest = words - countries - regions
-    if rest and not (top.city and rest <= set(tokens_of(fold_name(top.city)))):  # "St. Louis": saint louis
+    city = set(tokens_of(fold_name(top.city))) if top.city else set()  # "St. Louis": saint louis
+    if not rest <= city:
         return status, reason
+    if _INITIAL.search(text):  # "U. Porto": a kind written as its initial
         return status, reason
     top.reason += "; the words matched are only its place"
     return "ambiguous", f"the text names only {top.name}'s place ({' '.join(sorted(words))}), not the institution"

@@ -86,3 +86,8 @@ def test_a_university_named_with_a_unit_that_has_its_own_record_is_the_affiliati
 def test_a_text_of_places_only_names_no_institution(registry, text):
     result = resolve(registry, text)
     assert result.status != "matched", (result.reason, [(c.name, c.score) for c in result.candidates])
+
+
+def test_a_kind_written_as_its_initial_with_the_city_is_no_place_only(registry):
+    result = resolve(registry, "U. Caddon")
+    assert "only" not in result.reason or "place" not in result.reason, result.reason
