@@ -400,7 +400,8 @@ class Resolver:
         # The rules that weigh a candidate below the bands read the reference's matches at every band: matched (once)
         # only for a name that reaches them, a few in a thousand; the first match keeps its reach test, which
         # spares aligning the names that cannot reach the possible band (aligning them all cost a third more).
-        every_band = None if self.reference is None else cache(
+        # (made only for a name not matched yet: the rules below read it for no other, and making it costs)
+        every_band = None if self.reference is None or status == "matched" else cache(
             partial(self.reference.match, text, country, AMBIGUOUS_SHOWN, include_below=True))
         if status != "matched" and every_band is not None:
             merged, status, reason = self._sole_holder(text, country, merged, status, reason, every_band)
@@ -688,8 +689,7 @@ def not_a_name(name: str | None) -> str | None:
         return "not a name: the text is empty"
     if len(text) > MAX_NAME:
         return f"not a name: {len(text):,} characters (a name has at most {MAX_NAME})"
-    folded = fold(text)
-    if not any(c.isalnum() for c in folded) and not any(c.isalnum() for c in text):
+    if not any(c.isalnum() for c in text) and not any(c.isalnum() for c in fold(text)):  # folded only if need be
         return "not a name: only punctuation or symbols"
     if len(text) == 1:
         return "not a name: a single character"

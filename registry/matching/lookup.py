@@ -366,8 +366,10 @@ class IndexLookup(IndexScoring):
         best = self._best_estimates(gained, query_weight, options.extra_word_penalty, options.candidates)
         if country is None or not IN_COUNTRY_CANDIDATES:
             return best
-        entity_country, name_entity = self.entity_country, self.name_entity
-        theirs = {name_id: got for name_id, got in gained.items() if entity_country[name_entity[name_id]] == country}
+        # the names found that are of the country, by set intersection in C (the order of ``theirs`` does not change
+        # which names ``_best_estimates`` keeps: it ranks by estimate, then name)
+        of_country = self._names_by_country().get(country)
+        theirs = {name_id: gained[name_id] for name_id in of_country.intersection(gained)} if of_country else {}
         ours = self._best_estimates(theirs, query_weight, options.extra_word_penalty, IN_COUNTRY_CANDIDATES)
         return best + [name_id for name_id in ours if name_id not in best]
 
@@ -389,6 +391,15 @@ class IndexLookup(IndexScoring):
             elif (estimate, name_id) > best[0]:
                 heapq.heapreplace(best, (estimate, name_id))
         return [name_id for _, name_id in sorted(best, reverse=True)]
+
+    @memo(1)  # worked out once per process: a pass over every name
+    def _names_by_country(self) -> dict[str | None, frozenset[int]]:
+        """Each country's names (their ids): the names of the given country that blocking ranks besides the best."""
+        by_country: dict[str | None, list[int]] = {}
+        entity_country = self.entity_country
+        for name_id, entity in enumerate(self.name_entity):
+            by_country.setdefault(entity_country[entity], []).append(name_id)
+        return {country: frozenset(ids) for country, ids in by_country.items()}
 
     @memo(2_000)  # common words, read late by blocking
     def _posting_set(self, word: str) -> frozenset[int]:

@@ -311,6 +311,7 @@ _GLUED_WORDS = re.compile(r"(?<=[a-zß-ÿ]{4})(?=[A-Z][a-zß-ÿ])")
 _SEGMENT_BREAK = re.compile(r"[,;()\[\]|]|\s+[-\u2013\u2014/]\s+")
 
 
+@lru_cache(maxsize=1 << 12)  # a typed name is folded for its parse, its quoted part and the deciding rules
 def fold_name(text: str) -> str:
     # Space out CJK characters so each is a token ("北京大学" -> "bei jing da xue") rather
     # than one opaque run only an identical string could match.
