@@ -306,7 +306,9 @@ class IndexLookup(IndexScoring):
                 found.append((self.name_entity[name_id], self._exact_match(query, tokens, name_id, country, options)))
         if not fuzzy:
             return found
-        if len(tokens) == 1:
+        # An acronym written in parts ("UPR-RP", "ISP PAN", "KIOS CoE") is indexed as its words: it is still an
+        # acronym, with the support one needs (a country that singles out its holder, its city alongside).
+        if len(tokens) == 1 or key in self.acronyms:
             found += self._acronym_matches(query, key, country, context, options)
         elif len(tokens) >= 2:
             found += self._acronym_with_words(query, tokens, country, options)
