@@ -486,7 +486,8 @@ class Resolver:
         if match is None or match.score < floor or other_level(name, match.matched_name):
             return merged, status, reason
         top = self._from_reference(match)
-        if top is None or not top.usable or top.acronym:
+        # the level read from the record's own name too: the name matched may be its acronym's ('CHU de Guyane')
+        if top is None or not top.usable or top.acronym or other_level(name, top.name):
             return merged, status, reason
         rest = [c for c in merged if c.reference_id != top.reference_id  # the same, from the registry's own names too
                 and not (top.institution_id and c.institution_id == top.institution_id)]
