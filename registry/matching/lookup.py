@@ -41,6 +41,7 @@ from registry.matching.words import (
     _looks_like_acronym,
     _near_city,
     _trigrams,
+    cognate,
     place_forms,
     place_tail,
     token_similarity,
@@ -441,7 +442,7 @@ class IndexLookup(IndexScoring):
                     aligned += weights[word]
                 elif word in far:
                     others.append((position, word, weights[word]))
-                elif typed and self._typo_of_any(typed, word, minimum):
+                elif typed and (self._typo_of_any(typed, word, minimum) or self._cognate_of_any(typed, word)):
                     near.add(word)
                     aligned += weights[word]
                 else:
@@ -496,6 +497,11 @@ class IndexLookup(IndexScoring):
                     self._typo_apart(token, word, minimum)):
                 return True
         return False
+
+    @staticmethod
+    def _cognate_of_any(typed: list[tuple[str, int]], word: str) -> bool:
+        """Whether a name word is a typed word's cognate ('autonomous' / 'autonoma'), which aligns though no typo."""
+        return len(word) >= 6 and any(cognate(token, word) for token, _ in typed)
 
     def _fixed_penalty(self, name_id: int, country: str | None, options: MatchOptions) -> float:
         """What ``_aligned_match`` subtracts from a name's ratio whatever words align: a part of an 'A - B' name,

@@ -33,7 +33,15 @@ from registry.matching.text import (
     other_country,
     tokens_of,
 )
-from registry.matching.words import CITY_DISCOUNT, _near_city, align, extra_cost, place_forms, place_tail, token_similarity
+from registry.matching.words import (
+    CITY_DISCOUNT,
+    _near_city,
+    align,
+    extra_cost,
+    place_forms,
+    place_tail,
+    token_similarity,
+)
 
 # A word of a typed name that one entity alone carries is that entity's only if it is this long: shorter words are
 # acronyms and syllables that other names share by chance.

@@ -132,7 +132,7 @@ def token_similarity(a: str, b: str) -> float:
         cached = 0.9 if _adjective_of(a, b) else fuzz.ratio(a, b) / 100.0 if shorter >= 5 else 0.0
         if shorter < 8 and cached < 0.85:  # "toyo" is not "tokyo", "wien" not "wine"
             cached = VOWEL_SIMILARITY if _vowel_variant(a, b) else 0.0
-        if cached < COGNATE_SIMILARITY and _cognate(a, b):
+        if cached < COGNATE_SIMILARITY and cognate(a, b):
             cached = COGNATE_SIMILARITY
         if len(_SIMILARITY) > 2_000_000:
             _SIMILARITY.clear()
@@ -166,13 +166,13 @@ COGNATE_SIMILARITY = 0.82
 _COGNATE_STEM = 6
 
 
-def _cognate(a: str, b: str) -> bool:
+def cognate(a: str, b: str) -> bool:
     """One word in two languages, or two forms of it: a stem of six letters or more, all of the shorter word but
     at most its last two letters, and endings of at most four letters ('autonoma' / 'autonomous', 'catholique' /
     'catholic', 'relatii' / 'relations', 'economia' / 'economics'), where a typo's ratio reads the endings as
     most of a short word."""
     stem = 0
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=False):  # the common prefix
         if x != y:
             break
         stem += 1
