@@ -25,3 +25,21 @@ def collector_paused() -> Iterator[bool]:
     finally:
         if running:
             gc.enable()
+
+
+# Set to "1" by ``registry serve`` for its processes (registry/plugins/registry_heap.py).
+FREEZE_HEAP_VARIABLE = "REGISTRY_FREEZE_HEAP"
+
+
+def freeze_what_lives() -> int:
+    """Collect once, then leave every object alive now out of all later automatic passes
+    (``gc.freeze``); returns how many that is.
+
+    For a long-running server once it has started: its modules, templates, metadata and plugins
+    (about 100,000 objects for a Datasette face) are never garbage, yet every full pass walked
+    them all: 50-55 ms each, every 200 or so requests, while the requests in flight on that
+    process waited (a few per cent of them, enough to set the p99). Frozen, a full pass takes
+    3-7 ms. Objects that are no cycle are still freed by their reference counts."""
+    gc.collect()
+    gc.freeze()
+    return gc.get_freeze_count()

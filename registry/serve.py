@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from registry import db as store
+from registry.collector import FREEZE_HEAP_VARIABLE
 
 ROOT = Path(__file__).resolve().parent.parent
 METADATA_FILE = ROOT / "metadata.yml"
@@ -150,6 +151,7 @@ def serve(
     if workers > 1:
         if not public:  # refused here, in one line, rather than by each worker as it starts
             faces.internal_face(db_path, auth=auth, tiles=tiles, login=login)
+        os.environ[FREEZE_HEAP_VARIABLE] = "1"  # for each worker: registry/plugins/registry_heap.py
         serve_workers(db_path, host=host, port=port, workers=workers, public=public, tiles=tiles, allow_sql=allow_sql,
                       sql_threads=sql_threads, auth=auth, login=login, publishing=publishing)
         return
@@ -169,6 +171,7 @@ def serve(
             plugins_dir=faces.PLUGINS_DIR,
             static={faces.STATIC_MOUNT: faces.STATIC_DIR},
         )
+        os.environ[FREEZE_HEAP_VARIABLE] = "1"  # registry/plugins/registry_heap.py
         datasette_cli.main(args=args, prog_name="registry serve")
 
 

@@ -113,6 +113,14 @@ def test_invalid_utf8_in_a_utf8_file_names_the_line(tmp_path):
     assert "mixed.csv:3: invalid UTF-8 (byte 0xff" in message and "save it again as 'CSV UTF-8'" in message
 
 
+def test_a_utf8_byte_order_mark_before_latin_1_names_the_line(tmp_path):
+    """The mark says UTF-8 and nothing else in the file is: the line, the byte and what to do, as for any mixed file."""
+    data = "\ufeffpartner;country\n".encode() + "Université de Lyon;FR\n".encode("latin-1")
+    (tmp_path / "marked.csv").write_bytes(data)
+    message = problem_of(lambda: read_table(tmp_path / "marked.csv"))
+    assert "marked.csv:2: invalid UTF-8 (byte 0xe9" in message and "save it again as 'CSV UTF-8'" in message
+
+
 def test_a_ten_megabyte_cell_is_refused(tmp_path):
     path = tmp_path / "huge.csv"
     path.write_text("partner,notes\nLund University," + "x" * 10_000_000 + "\n", encoding="utf-8")

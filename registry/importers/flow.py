@@ -33,6 +33,7 @@ from registry import db as store
 from registry.db import writes
 from registry.formats import format_for
 from registry.importers.outcome import STATUSES, ImportOptions, RowOutcome
+from registry.importers.seen import scratch_file
 from registry.models import RECORDS, ImportReject, Record, RejectOutcome
 from registry.problems import Problem, ProblemsFound
 
@@ -218,8 +219,7 @@ class _Stream:
             return
         if self.rejects is None:
             self.report.import_id = new_import_id(self.path, self.now)
-            self.rejects = sqlite3.connect("")
-            self.rejects.execute("CREATE TABLE rejects (line INTEGER, raw TEXT, status TEXT, reason TEXT, place TEXT)")
+            self.rejects = scratch_file("CREATE TABLE rejects (line INTEGER, raw TEXT, status TEXT, reason TEXT, place TEXT)")
         self.refused += 1
         self.rejects.execute("INSERT INTO rejects VALUES (?, ?, ?, ?, ?)", [
             outcome.line or self.refused, json.dumps(outcome.raw), outcome.status, outcome.reason, outcome.where])

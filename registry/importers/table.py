@@ -186,10 +186,8 @@ def detect_encoding(path: Path) -> str:
         raise ProblemsFound([Problem("binary-file", where, "the file holds NUL bytes: it is binary, not CSV text")])
     if found.encoding == "utf-16" or found.bad_offset is None:
         return found.encoding
-    if found.encoding != "utf-8":
-        raise ProblemsFound([Problem("encoding", str(path), f"not valid {found.encoding} ({found.bad_reason})")])
     where = f"{path}:{found.bad_line}"
-    if found.utf8_sequence:
+    if found.utf8_sequence or found.encoding == "utf-8-sig":  # a UTF-8 byte-order mark says UTF-8 too
         raise ProblemsFound([Problem(
             "invalid-utf8", where,
             f"invalid UTF-8 (byte 0x{_byte_at(path, found.bad_offset):02x} at offset {found.bad_offset}) in a file that is "

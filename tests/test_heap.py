@@ -1,0 +1,54 @@
+"""A served face freezes what it made at startup out of the garbage collector's passes
+(registry/plugins/registry_heap.py), and only a served one: a face built inside another program
+leaves that program's collector alone."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+
+from test_publish import build_registry
+
+from registry import faces
+from registry.collector import FREEZE_HEAP_VARIABLE, freeze_what_lives
+
+
+def _start(path):
+    datasette = faces.internal_face(path, auth=False).datasette()
+    asyncio.run(datasette.invoke_startup())
+    return datasette
+
+
+def test_a_served_face_freezes_its_startup_heap(tmp_path, monkeypatch):
+    path = build_registry(tmp_path / "registry.db")
+    gc.unfreeze()
+    try:
+        _start(path)
+        assert gc.get_freeze_count() == 0  # not served: nothing frozen
+        monkeypatch.setenv(FREEZE_HEAP_VARIABLE, "1")
+        datasette = _start(path)
+        frozen = gc.get_freeze_count()
+        assert frozen > 20_000, frozen  # the modules, templates and plugins of a face
+        assert len(gc.get_objects(generation=2)) < frozen / 10  # a full pass no longer walks them
+        response = asyncio.run(datasette.client.get("/registry/agreements.json?_shape=array"))
+        assert response.status_code == 200 and response.json()  # and the face still answers
+    finally:
+        gc.unfreeze()
+
+
+def test_what_is_made_after_the_freeze_is_still_collected():
+    gc.unfreeze()
+    try:
+        freeze_what_lives()
+
+        class Cycle:
+            pass
+
+        made = Cycle()
+        made.me = made
+        made_id = id(made)
+        del made
+        gc.collect()
+        assert made_id not in {id(o) for o in gc.get_objects() if isinstance(o, Cycle)}
+    finally:
+        gc.unfreeze()
