@@ -51,6 +51,7 @@ from registry.matching.identifiers import TypedIdentifier, embedded_identifiers,
 from registry.matching.match import FORMER_PENALTY, PenaltyKind
 from registry.matching.scoring import SOLE_WORD_LENGTH
 from registry.matching.text import (
+    CAMPUS_WORDS,
     CITY_NAMES_FILE,
     GENERIC,
     LEGAL_FORMS,
@@ -62,6 +63,7 @@ from registry.matching.text import (
     levels,
     name_parts,
     other_level,
+    parse_query,
     passed_over,
     tokens_of,
 )
@@ -417,6 +419,8 @@ class Resolver:
             merged, status, reason = self._whole_name_first(text, country, merged, status, reason, every_band)
         if status == "ambiguous" and self.reference is not None:
             merged, status, reason = self._within_own_name(text, country, merged, status, reason)
+        if status == "ambiguous":
+            merged, status, reason = _place_decides(text, merged, status, reason)
         if status == "ambiguous":  # every candidate a person must choose between, with what sets them apart
             if len(merged) >= limit + 2:  # there may be more: look wider (a few names in a thousand)
                 merged = self._with_references(candidates, found)
@@ -730,6 +734,29 @@ def _only_generic(name: str) -> bool:
 
 _KIND_WORDS = frozenset(["hospital", "technology", "science", "medical", "center", "school", "clinic", "research", "applied",
                         "arts", "hochschule", "fachhochschule", "hogeschool", "hogskola", "angewandte", "wissenschaften"])
+
+
+def _place_decides(text: str, merged: list[Candidate], status: str, reason: str) -> tuple[list[Candidate], str, str]:
+    """'Universidad de Los Lagos, Osorno campus', 'Universidad Metropolitana, Managua campus': namesakes tied at the
+    top, and a place set apart in the text that is the city of exactly one candidate of the possible band: a
+    coordinator reads the campus or city and takes that one. Never where two candidates have that city."""
+    close = [c for c in merged if c.usable and c.band == "probable"]
+    if len(close) < 2:
+        return merged, status, reason
+    close = [c for c in close if c.score > close[0].score - MARGIN]
+    # the places set apart: a segment after the first, less its campus words ("Panama City campus", "Dubai")
+    apart = {frozenset(segment) - CAMPUS_WORDS - STOPWORDS for segment in parse_query(text).segments[1:]}
+    if not apart:
+        return merged, status, reason
+    placed = [c for c in merged if c.usable and c.band != "below" and c.city
+              and frozenset(tokens_of(fold_name(c.city))) - STOPWORDS in apart]
+    if len(placed) != 1 or placed[0] not in close:
+        return merged, status, reason
+    chosen = placed[0]
+    other = next(c for c in close if c is not chosen)
+    chosen.reason += f"; {chosen.city} set apart in the text is its city"
+    return [chosen] + [c for c in merged if c is not chosen], "matched", (
+        f"{chosen.city}, set apart in the text, is its city, not {other.name}'s ({other.city or 'no city'})")
 
 
 def _decide(candidates: list[Candidate]) -> tuple[str, str]:

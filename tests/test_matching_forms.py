@@ -25,6 +25,8 @@ def registry(tmp_path_factory):
         _record(4, "Slovenska Univerza", "Drava", "SI"),
         _record(5, "Drava Music Academy", "Drava", "SI"),
         _record(6, "Quorvanne University Hospital Centre", "Marvelle", "FR", labels=["CHU de Quorvanne"]),
+        _record(7, "Instituto Marvello", "Tresmonte", "HN"),
+        _record(8, "Instituto Marvello", "Drava", "SI"),
     ])
     yield db
     db.conn.close()
@@ -65,3 +67,12 @@ def test_a_university_is_not_the_hospital_that_carries_its_place_in_its_name(reg
     # matched through its name 'CHU de Quorvanne', which says no kind: the record's own name says hospital
     result = resolve(registry, "Université de Quorvanne", "FR")
     assert result.status != "matched", result.reason
+
+
+def test_a_campus_set_apart_tells_namesakes_apart(registry):
+    assert resolve(registry, "Instituto Marvello", None).status == "ambiguous"
+    result = resolve(registry, "Instituto Marvello, Drava campus", None)
+    assert result.status == "matched", result.reason
+    assert result.best.reference_id == "0form0008"
+    assert "Drava, set apart in the text, is its city" in result.reason
+    assert resolve(registry, "Instituto Marvello, Puerto Drava", None).status == "ambiguous"  # not its city

@@ -592,6 +592,7 @@ _CAMPUS_WORDS = frozenset([
     "campus", "campuses", "site", "sede", "standort", "branch", "kampus", "campusul", "main", "box", "pobox",
     "street", "str", "strasse", "road", "avenue", "ave", "calle", "via", "rue", "floor", "building",
 ])
+CAMPUS_WORDS = _CAMPUS_WORDS  # read by resolve: a campus segment's place ("Osorno campus")
 _UNIT_WORDS = frozenset([
     "school", "faculty", "department", "graduate", "center", "laboratory", "division", "institute",
 ])
