@@ -41,6 +41,7 @@ from registry.matching.words import (
     _looks_like_acronym,
     _near_city,
     _trigrams,
+    cognate,
     place_forms,
     place_tail,
     token_similarity,
@@ -306,7 +307,9 @@ class IndexLookup(IndexScoring):
                 found.append((self.name_entity[name_id], self._exact_match(query, tokens, name_id, country, options)))
         if not fuzzy:
             return found
-        if len(tokens) == 1:
+        # An acronym written in parts ("UPR-RP", "ISP PAN", "KIOS CoE") is indexed as its words: it is still an
+        # acronym, with the support one needs (a country that singles out its holder, its city alongside).
+        if len(tokens) == 1 or key in self.acronyms:
             found += self._acronym_matches(query, key, country, context, options)
         elif len(tokens) >= 2:
             found += self._acronym_with_words(query, tokens, country, options)
@@ -450,7 +453,7 @@ class IndexLookup(IndexScoring):
                     aligned += weights[word]
                 elif word in far:
                     others.append((position, word, weights[word]))
-                elif typed and self._typo_of_any(typed, word, minimum):
+                elif typed and (self._typo_of_any(typed, word, minimum) or self._cognate_of_any(typed, word)):
                     near.add(word)
                     aligned += weights[word]
                 else:
@@ -505,6 +508,11 @@ class IndexLookup(IndexScoring):
                     self._typo_apart(token, word, minimum)):
                 return True
         return False
+
+    @staticmethod
+    def _cognate_of_any(typed: list[tuple[str, int]], word: str) -> bool:
+        """Whether a name word is a typed word's cognate ('autonomous' / 'autonoma'), which aligns though no typo."""
+        return len(word) >= 6 and any(cognate(token, word) for token, _ in typed)
 
     def _fixed_penalty(self, name_id: int, country: str | None, options: MatchOptions) -> float:
         """What ``_aligned_match`` subtracts from a name's ratio whatever words align: a part of an 'A - B' name,

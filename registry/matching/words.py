@@ -134,6 +134,8 @@ def token_similarity(a: str, b: str) -> float:
         cached = 0.9 if _adjective_of(a, b) else fuzz.ratio(a, b) / 100.0 if shorter >= 5 else 0.0
         if shorter < 8 and cached < 0.85:  # "toyo" is not "tokyo", "wien" not "wine"
             cached = VOWEL_SIMILARITY if _vowel_variant(a, b) else 0.0
+        if cached < COGNATE_SIMILARITY and cognate(a, b):
+            cached = COGNATE_SIMILARITY
         if len(_SIMILARITY) > 2_000_000:
             _SIMILARITY.clear()
         _SIMILARITY[key] = cached
@@ -160,6 +162,24 @@ def vowel_variants(word: str) -> list[str]:
         return []
     return [word[:k] + v + word[k + 1:] for k in range(1, len(word) - 1) if word[k] in _VOWELS
             for v in _VOWELS if v != word[k]]
+
+
+COGNATE_SIMILARITY = 0.82
+_COGNATE_STEM = 6
+
+
+def cognate(a: str, b: str) -> bool:
+    """One word in two languages, or two forms of it: a stem of six letters or more, all of the shorter word but
+    at most its last two letters, and endings of at most four letters ('autonoma' / 'autonomous', 'catholique' /
+    'catholic', 'relatii' / 'relations', 'economia' / 'economics'), where a typo's ratio reads the endings as
+    most of a short word."""
+    stem = 0
+    for x, y in zip(a, b, strict=False):  # the common prefix
+        if x != y:
+            break
+        stem += 1
+    return (stem >= _COGNATE_STEM and stem >= min(len(a), len(b)) - 2 and max(len(a), len(b)) - stem <= 4
+            and not a.isdigit() and not b.isdigit())
 
 
 def _transposed(a: str, b: str) -> bool:
