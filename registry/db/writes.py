@@ -18,9 +18,9 @@ Where a large write's time goes (issue 19; ``benchmarks/load.py`` compares it wi
 already enforced set aside (``checks_set_aside``); the collector runs once per batch,
 not every 700 allocations; secondary indexes, the search index and the statistics are built
 once at the end (``BulkWrite``). The search index's rebuild is the end's largest step, 55-75 µs
-an agreement, two thirds of it the partners' names and topics each row gathers by subquery; on
-a committed copy it is linear (1.35 s at 25,000 agreements, 10.8 s at 200,000), inside a load a
-little worse (1.5 s at 25,000, 7.4 s at 100,000), and FTS5's merge settings do not change it.
+an agreement, about 60 % of it computing the rows (the partners' names, the topics) and 40 %
+indexing them: a streamed write computes them on its connection and indexes them on a second
+thread into a file of its own, copied in whole (``registry.db.search_build``).
 """
 
 from __future__ import annotations
