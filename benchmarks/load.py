@@ -159,6 +159,7 @@ class _StepLog(logging.Handler):
     JOURNAL = re.compile(r"journal: (.+)")
     WAITED = re.compile(r"reader: waited ([\d.]+) s")
     STEP = re.compile(r"(?:\d+ )?(indexes rebuilt|search index rebuilt|statistics refreshed|committed): ([\d.]+) s CPU")
+    SEARCH_WALL = re.compile(r"search index rebuilt in ([\d.]+) s")
     BATCH = re.compile(r"batch \d+: \d+ records, (\d+) changes, ([\d.]+) s CPU")
 
     def __init__(self):
@@ -177,6 +178,8 @@ class _StepLog(logging.Handler):
             self.journal = journal[1]
         elif waited := self.WAITED.fullmatch(message):
             self.waited = float(waited[1])
+        elif wall := self.SEARCH_WALL.fullmatch(message):
+            self.steps["search_wall_seconds"] = float(wall[1])  # its CPU counts the indexing thread's too
         elif step := self.STEP.fullmatch(message):
             self.steps[step[1]] = self.steps.get(step[1], 0.0) + float(step[2])
 

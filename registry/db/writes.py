@@ -75,9 +75,6 @@ class Change:
     operation: str  # insert, update, delete
     before: dict[str, Any] | None
     after: dict[str, Any] | None
-    # an insert's row as the values stored, in the table's column order, when a reader made them
-    # (``_with_values``); otherwise the writer encodes ``after``
-    values: list[Any] | None = None
 
     @property
     def row(self) -> dict[str, Any]:
@@ -176,9 +173,6 @@ class _Flat:
     complete: dict[str, set[tuple[str, Any]]] = field(default_factory=lambda: defaultdict(set))
     origin: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     records: int = 0
-    # each row as the values stored (``encode_values``), parallel to ``rows``: made by the reading
-    # process of a read-ahead write, so that the writer, the slower of the two, inserts them as they are
-    values: dict[str, list[list[Any]]] | None = None
 
 
 def flatten_records(records: Iterable[Record], *, merge: bool = False,
@@ -332,12 +326,11 @@ def _plan_flat(db: sqlite_utils.Database, flat: _Flat) -> Plan:
         new_rows = flat.rows.get(table, [])
         existing = _existing_rows(db, spec, new_rows, flat.complete.get(table, set()))
         seen = set()
-        values = flat.values.get(table) if flat.values is not None else None
-        for position, (after, given) in enumerate(zip(new_rows, flat.given.get(table, []), strict=True)):
+        for after, given in zip(new_rows, flat.given.get(table, []), strict=True):
             key = key_of(after)
             stored = existing.get(key) if existing else None
             if stored is None:
-                plan.changes.append(Change(table, key, "insert", None, after, values[position] if values is not None else None))
+                plan.changes.append(Change(table, key, "insert", None, after))
                 continue
             seen.add(key)  # only a stored row can be missing from the input (deleted below)
             before = decode(spec, stored)
@@ -440,7 +433,7 @@ class BulkWrite:
         log.debug("%d indexes rebuilt: %.3f s CPU", len(self.dropped_indexes), time.process_time() - started)
         self.dropped_indexes = []
         if self.dropped_triggers is not None:
-            started = time.process_time()
+            started, wall = time.process_time(), time.perf_counter()
             if self.search_build is not None:
                 self.search_build.rebuild()
             else:
@@ -448,7 +441,8 @@ class BulkWrite:
             for _, sql in self.dropped_triggers:
                 conn.execute(sql)
             self.dropped_triggers = None
-            log.debug("search index rebuilt: %.3f s CPU", time.process_time() - started)
+            log.debug("search index rebuilt: %.3f s CPU", time.process_time() - started)  # both threads'
+            log.debug("search index rebuilt in %.3f s", time.perf_counter() - wall)
         if self.changed > BULK_SEARCH_REBUILD:
             # Fresh statistics after a bulk write: without them SQLite may look terms up by their
             # category instead of their agreement, and a canned query takes minutes, not ms.
@@ -532,7 +526,7 @@ def _apply_batches(db: sqlite_utils.Database, plan: Plan) -> None:
         where = " AND ".join(f"{schema.quote(k)} = ?" for k in pk)
         cols = spec.stored_columns
         if operation == "insert":
-            _insert_rows(conn, spec, [encode_values(spec, c.row) if c.values is None else c.values for c in changes])
+            _insert_rows(conn, spec, [encode_values(spec, c.row) for c in changes])
         elif operation == "update":
             sets = ", ".join(f"{schema.quote(c)} = ?" for c in cols)
             sql = f"UPDATE {q} SET {sets} WHERE {where}"
@@ -705,22 +699,8 @@ def write_records(
         return _write_whole(db, first, found, actor=actor, source=source, dry_run=dry_run)
     head = [first, second]
     del first, second
-    with (reader.read_ahead(_with_values(batches), found) if read_ahead else nullcontext(batches)) as rest:
+    with (reader.read_ahead(batches, found) if read_ahead else nullcontext(batches)) as rest:
         return _write_streamed(db, _handed_over(head, rest), found, actor=actor, source=source, dry_run=dry_run)
-
-
-def _with_values(batches: Iterator[_Batch]) -> Iterator[_Batch]:
-    """Each batch with its rows encoded as stored (``_Flat.values``). Run by the reading process
-    of a read-ahead write: encoding (JSON columns, booleans) was a fifth of the writer's CPU, and
-    the writer is the slower of the two. Only an insert uses them (an update's row may be merged
-    with the stored one, and is encoded as written)."""
-    for batch in batches:
-        flat = batch.flat
-        flat.values = {table: [encode_values(spec, row) for row in rows]
-                       for table, rows in flat.rows.items() for spec in (specs()[table],)}
-        handed = [batch]  # no reference left here once handed over (see ``_batches``)
-        del batch, flat
-        yield handed.pop()
 
 
 def _handed_over(head: list[_Batch], rest: Iterator[_Batch]) -> Iterator[_Batch]:
