@@ -111,7 +111,7 @@ class _Indexer(Worker):
         self.lots: queue.Queue[tuple[str, list[tuple[Any, ...]]] | None] = queue.Queue(_LOTS_WAITING)
 
     def _index(self) -> None:
-        with closing(sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)) as conn:
+        with closing(sqlite3.connect(self.path, isolation_level=None)) as conn:
             prepare_search_build(conn, "main", _INDEXER_CACHE_KIB)
             columns = {"institutions_fts": schema.INSTITUTION_SEARCH_COLUMNS, "agreements_fts": schema.AGREEMENT_SEARCH_COLUMNS}
             inserts = {table: f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' for _ in names.split(','))})"
