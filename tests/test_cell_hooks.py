@@ -64,3 +64,68 @@ def test_several_answers_come_in_pluggys_order():
     assert cell_hooks.DirectCells(toy.hook.render_cell)(**cell) == toy.hook.render_cell(**cell) == [
         "early:kind", "two:kind", "one:kind", "late:kind"]
     assert cell_hooks.DirectCells(toy.hook.render_cell)(**{**cell, "value": ""}) == []
+
+
+def test_an_implementation_is_asked_only_for_the_columns_it_answers():
+    import pluggy
+    from datasette import hookimpl, hookspecs
+
+    asked = []
+
+    class Everywhere:
+        @hookimpl
+        def render_cell(self, value, column):
+            asked.append(("everywhere", column))
+            return None
+
+    class OnlyKind:
+        @hookimpl
+        def render_cell(self, value, column, table):
+            asked.append(("kind", column))
+            return f"{value} in words"
+
+    OnlyKind.render_cell.answers_columns = lambda table: {"kind"} if table is None else {"kind", "status"}
+    toy = pluggy.PluginManager("datasette")
+    toy.add_hookspecs(hookspecs)
+    toy.register(Everywhere())
+    toy.register(OnlyKind())
+    direct = cell_hooks.DirectCells(toy.hook.render_cell)
+    cell = {"row": {}, "value": "x", "table": None, "database": "registry", "datasette": None}
+    assert direct(**cell, column="kind") == ["x in words"]
+    assert direct(**cell, column="status") == []
+    assert direct(**{**cell, "table": "agreements"}, column="status") == ["x in words"]
+    assert asked == [("kind", "kind"), ("everywhere", "kind"), ("everywhere", "status"),
+                     ("kind", "status"), ("everywhere", "status")]
+
+
+# The Jinja loops query.html and _table.html had before their rows were written in Python.
+QUERY_LOOP = """{% set cell_classes = columns|map("to_css_class")|list %}
+    {% for row in display_rows %}
+        <tr>
+            {% for td in row %}
+                <td class="col-{{ cell_classes[loop.index0] }}">{{ td }}</td>
+            {% endfor %}
+        </tr>
+    {% endfor %}"""
+TABLE_LOOP = """
+        {% for row in display_rows %}
+            <tr>
+                {% for cell in row %}
+                    <td class="col-{{ cell.column|to_css_class }} type-{{ cell.value_type }}">{{ cell.value }}</td>
+                {% endfor %}
+            </tr>
+        {% endfor %}"""
+
+
+def test_rows_written_in_python_are_the_html_the_templates_wrote(internal):
+    from markupsafe import Markup
+
+    env = internal.jinja_env
+    columns = ["id", "title", "Ends on", "_n"]
+    rows = [["a<1>", Markup('<a href="/x">link &amp; more</a>'), None, 3], ["b", "Ås & Öl", "", 2.5]]
+    assert str(cell_hooks.query_rows_html(rows, columns)) == asyncio.run(
+        env.from_string(QUERY_LOOP).render_async(display_rows=rows, columns=columns))
+    cells = [[{"column": column, "value": value, "value_type": type(value).__name__} for column, value in zip(columns, row)]
+             for row in rows]
+    assert str(cell_hooks.table_rows_html(cells)) == asyncio.run(env.from_string(TABLE_LOOP).render_async(display_rows=cells))
+    assert "a&lt;1&gt;" in cell_hooks.query_rows_html(rows, columns) and "&lt;a href" not in cell_hooks.query_rows_html(rows, columns)

@@ -234,3 +234,7 @@ def render_cell(row, value, column, table, database, datasette):
     if not tables or not isinstance(key, str) or not key:
         return None
     return _pend(database, tables, key, value)
+
+
+# Cells of other columns are never asked (registry.cell_hooks.DirectCells)
+render_cell.answers_columns = lambda table: _TARGET_COLUMNS if table is None else VIEW_LINKS.get(table, ())  # type: ignore[attr-defined]

@@ -170,6 +170,9 @@ def render_cell(row, value, column, table, database, datasette):
     return _finding_message(row, value, database, datasette, lang)
 
 
+render_cell.answers_columns = lambda table: {"message"}  # type: ignore[attr-defined]  # registry.cell_hooks
+
+
 def _finding_message(row, message: str, database: str, datasette, lang: str):
     keys = set(row.keys())
     if "evidence" in keys:

@@ -23,6 +23,10 @@ def render_cell(value, column, table):
     return None
 
 
+# Cells of other columns are never asked (registry.cell_hooks.DirectCells)
+render_cell.answers_columns = lambda table: labels.column_vocabularies()  # type: ignore[attr-defined]
+
+
 @functools.lru_cache(maxsize=8192)
 def _cell_words(table: str | None, column: str, value: str, lang: str) -> str | None:
     """A cell's code in words, once per process: codes, their labels, the catalogue and CLDR's

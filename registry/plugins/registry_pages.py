@@ -16,6 +16,7 @@ from datasette.utils import tilde_decode, tilde_encode
 from datasette.utils.asgi import Response
 
 from registry import i18n
+from registry import cell_hooks
 from registry.cell_hooks import skip_markdown_cells
 from registry.forms import links as form_links
 from registry.text import fold
@@ -164,6 +165,11 @@ def register_routes():
 @hookimpl
 def startup(datasette):
     skip_markdown_cells()
+
+
+@hookimpl
+def prepare_jinja2_environment(env):
+    env.globals.update(cell_hooks.TEMPLATE_FUNCTIONS)  # the rows of list and table pages
 
 
 @hookimpl
