@@ -21,6 +21,9 @@ its rendering).
 
 from __future__ import annotations
 
+import re
+
+from datasette import utils
 from datasette.plugins import pm
 from datasette.utils import to_css_class
 from markupsafe import Markup, escape
@@ -82,6 +85,16 @@ def skip_markdown_cells() -> None:
         caller = pm.subset_hook_caller("render_cell", remove_plugins=[plugin])
     wrapped = any(impl.hookwrapper or getattr(impl, "wrapper", False) for impl in caller.get_hookimpls())
     pm.hook.render_cell = caller if wrapped else DirectCells(caller)
+
+
+_TILDE_SAFE = re.compile(r"[A-Za-z0-9_-]*")  # the characters Datasette's tilde encoding keeps
+
+
+def tilde_encode(key: str) -> str:
+    """Datasette's ``tilde_encode`` of a key in a cell's link: a key of only the characters it
+    keeps (most of the registry's) is itself, without Datasette's byte-by-byte pass (0.3 ms of a
+    50-row list's links)."""
+    return key if _TILDE_SAFE.fullmatch(key) else utils.tilde_encode(key)
 
 
 # The rows as the templates wrote them (Datasette 0.65's query.html and _table.html, whitespace

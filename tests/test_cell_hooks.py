@@ -129,3 +129,30 @@ def test_rows_written_in_python_are_the_html_the_templates_wrote(internal):
              for row in rows]
     assert str(cell_hooks.table_rows_html(cells)) == asyncio.run(env.from_string(TABLE_LOOP).render_async(display_rows=cells))
     assert "a&lt;1&gt;" in cell_hooks.query_rows_html(rows, columns) and "&lt;a href" not in cell_hooks.query_rows_html(rows, columns)
+
+
+def test_foreign_keys_kept_until_the_schema_changes(tmp_path):
+    import sqlite3
+
+    path = build_registry(tmp_path / "registry.db")
+    datasette = faces.internal_face(path, auth=False).datasette()
+    asyncio.run(datasette.invoke_startup())
+    db = datasette.get_database("registry")
+    first = asyncio.run(db.get_all_foreign_keys())
+    assert asyncio.run(db.get_all_foreign_keys()) is first  # kept, not read again
+    assert not any(fk["other_table"] == "site_visits" for fk in first["institutions"]["incoming"])
+    with sqlite3.connect(path) as conn:  # another connection changes the schema
+        conn.execute("create table site_visits (id text primary key, institution text references institutions(id))")
+    incoming = asyncio.run(db.get_all_foreign_keys())["institutions"]["incoming"]
+    assert {"other_table": "site_visits", "column": "id", "other_column": "institution"} in incoming
+
+
+def test_numbers_in_the_languages_way_kept_apart_by_kind():
+    from registry import i18n
+    from registry.plugins.registry_i18n import number
+
+    for _ in range(2):  # the second time from what was kept
+        with i18n.speaking("sv"):
+            assert (number(1234567), number(1.5), number(-3), number("12")) == ("1\xa0234\xa0567", "1,5", "-3", "12")
+        with i18n.speaking("en"):
+            assert (number(1234567), number(1.0), number(1)) == ("1,234,567", "1", "1")

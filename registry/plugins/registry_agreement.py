@@ -20,10 +20,11 @@ import json
 import urllib.parse
 
 from datasette import hookimpl
-from datasette.utils import tilde_decode, tilde_encode
+from datasette.utils import tilde_decode
 from markupsafe import Markup, escape
 
 from registry import accounts, agreement_page
+from registry.cell_hooks import tilde_encode
 from registry.forms import links
 
 # Views listing agreements or partners: column -> the table its value keys.

@@ -12,12 +12,11 @@ import re
 import urllib.parse
 
 from datasette import Forbidden, hookimpl
-from datasette.utils import tilde_decode, tilde_encode
+from datasette.utils import tilde_decode
 from datasette.utils.asgi import Response
 
-from registry import i18n
-from registry import cell_hooks
-from registry.cell_hooks import skip_markdown_cells
+from registry import cell_hooks, i18n
+from registry.cell_hooks import skip_markdown_cells, tilde_encode
 from registry.forms import links as form_links
 from registry.text import fold
 
