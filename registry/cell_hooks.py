@@ -37,7 +37,7 @@ class DirectCells:
     An implementation with an ``answers_columns(table)`` attribute answers None for every cell
     whose column is not in the set it returns for the cell's table (None for a query's results):
     it is not called for those. Which implementations a (table, column) needs is worked out
-    once per Datasette, the first time a cell of it is rendered.
+    once per startup (the caller is made again at each), the first time a cell of it is rendered.
     """
 
     def __init__(self, caller) -> None:
@@ -100,6 +100,15 @@ def tilde_encode(key: str) -> str:
 # The rows as the templates wrote them (Datasette 0.65's query.html and _table.html, whitespace
 # and all): the same HTML, each value escaped as Jinja's autoescape does (``escape`` keeps Markup).
 
+
+def _escaped(value) -> str:
+    """``markupsafe.escape(value)``, a plain string escaped the same way without making a Markup
+    of it (a third of the cost of a page's 500 escapes)."""
+    if type(value) is str:
+        return value.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;").replace("'", "&#39;").replace('"', "&#34;")
+    return escape(value)
+
+
 def query_rows_html(display_rows, columns) -> Markup:
     """The ``<tr>`` rows of a query page (templates/query.html)."""
     opening = [f'\n                <td class="col-{escape(to_css_class(column))}">' for column in columns]
@@ -107,7 +116,7 @@ def query_rows_html(display_rows, columns) -> Markup:
     for row in display_rows:
         parts.append("\n        <tr>\n            ")
         for opened, value in zip(opening, row):
-            parts += (opened, escape(value), "</td>\n            ")
+            parts += (opened, _escaped(value), "</td>\n            ")
         parts.append("\n        </tr>\n    ")
     return Markup("".join(parts))
 
@@ -125,7 +134,7 @@ def table_rows_html(display_rows) -> Markup:
             if css is None:
                 css = classes[column] = str(escape(to_css_class(column)))
             parts += ('\n                    <td class="col-', css, " type-", escape(cell["value_type"]), '">',
-                      escape(cell["value"]), "</td>\n                ")
+                      _escaped(cell["value"]), "</td>\n                ")
         parts.append("\n            </tr>\n        ")
     return Markup("".join(parts))
 
