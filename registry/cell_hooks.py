@@ -54,11 +54,12 @@ class DirectCells:
         self.by_column[table, column] = calls
         return calls
 
-    def __call__(self, **arguments) -> list:
-        key = arguments["table"], arguments["column"]
-        calls = self.by_column.get(key)
+    def __call__(self, **arguments) -> list | tuple:
+        calls = self.by_column.get((arguments["table"], arguments["column"]))
         if calls is None:
-            calls = self._calls_for(*key)
+            calls = self._calls_for(arguments["table"], arguments["column"])
+        if not calls:
+            return ()  # most cells: Datasette only iterates the answers
         answers = []
         for function, names in calls:
             answer = function(*[arguments[name] for name in names])
