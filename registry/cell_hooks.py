@@ -25,8 +25,10 @@ import re
 
 from datasette import utils
 from datasette.plugins import pm
-from datasette.utils import to_css_class
+from datasette.utils import path_with_replaced_args, to_css_class
 from markupsafe import Markup, escape
+
+from registry import i18n
 
 _PLUGGYS = None  # the hook caller pluggy made, before any startup replaced it
 
@@ -140,4 +142,34 @@ def table_rows_html(display_rows) -> Markup:
     return Markup("".join(parts))
 
 
-TEMPLATE_FUNCTIONS = {"registry_query_rows": query_rows_html, "registry_table_rows": table_rows_html}
+def table_header_html(display_columns, request=None, sort=None, sort_desc=None, fix_path=None) -> Markup:
+    """The ``<th>`` cells of a table or row page (templates/_table.html), each column's name in the
+    page's language, a sortable one a link that sorts by it (``fix_path`` and ``request`` are only
+    read for those: a row page has none)."""
+    lang = i18n.current()
+    parts = []
+    for column in display_columns:
+        name = column["name"]
+        description = column.get("description")
+        label = _escaped(i18n.column_label(lang, name))
+        parts += ("\n                    <th ", f'data-column-description="{escape(description)}" ' if description else "",
+                  f'class="col-{escape(to_css_class(name))}" scope="col" data-column="{escape(name)}" ',
+                  f'data-column-type="{escape(column["type"].lower())}" data-column-not-null="{escape(column["notnull"])}" ',
+                  f'data-is-pk="{"1" if column["is_pk"] else "0"}">\n                        ')
+        if not column["sortable"]:
+            parts.append(f"\n                            {label}\n                        ")
+        elif name == sort:
+            href = escape(fix_path(path_with_replaced_args(request, {"_sort_desc": name, "_sort": None, "_next": None})))
+            parts.append(f'\n                            \n                                <a href="{href}" rel="nofollow">{label}&nbsp;▼</a>'
+                         "\n                            \n                        ")
+        else:
+            href = escape(fix_path(path_with_replaced_args(request, {"_sort": name, "_sort_desc": None, "_next": None})))
+            arrow = "&nbsp;▲" if name == sort_desc else ""
+            parts.append(f'\n                            \n                                <a href="{href}" rel="nofollow">{label}{arrow}</a>'
+                         "\n                            \n                        ")
+        parts.append("\n                    </th>\n                ")
+    return Markup("".join(parts))
+
+
+TEMPLATE_FUNCTIONS = {"registry_query_rows": query_rows_html, "registry_table_rows": table_rows_html,
+                      "registry_table_header": table_header_html}

@@ -156,3 +156,44 @@ def test_numbers_in_the_languages_way_kept_apart_by_kind():
             assert (number(1234567), number(1.5), number(-3), number("12")) == ("1\xa0234\xa0567", "1,5", "-3", "12")
         with i18n.speaking("en"):
             assert (number(1234567), number(1.0), number(1)) == ("1,234,567", "1", "1")
+
+
+HEADER_LOOP = """
+                {% for column in display_columns %}
+                    <th {% if column.description %}data-column-description="{{ column.description }}" {% endif %}class="col-{{ column.name|to_css_class }}" scope="col" data-column="{{ column.name }}" data-column-type="{{ column.type.lower() }}" data-column-not-null="{{ column.notnull }}" data-is-pk="{% if column.is_pk %}1{% else %}0{% endif %}">
+                        {% if not column.sortable %}
+                            {{ column_label(column.name) }}
+                        {% else %}
+                            {% if column.name == sort %}
+                                <a href="{{ fix_path(path_with_replaced_args(request, {'_sort_desc': column.name, '_sort': None, '_next': None})) }}" rel="nofollow">{{ column_label(column.name) }}&nbsp;▼</a>
+                            {% else %}
+                                <a href="{{ fix_path(path_with_replaced_args(request, {'_sort': column.name, '_sort_desc': None, '_next': None})) }}" rel="nofollow">{{ column_label(column.name) }}{% if column.name == sort_desc %}&nbsp;▲{% endif %}</a>
+                            {% endif %}
+                        {% endif %}
+                    </th>
+                {% endfor %}"""
+
+
+def test_table_header_written_in_python_is_the_html_the_template_wrote(internal):
+    from datasette.utils import path_with_replaced_args
+    from datasette.utils.asgi import Request
+
+    from registry import i18n
+
+    env = internal.jinja_env
+    columns = [
+        {"name": "id", "type": "TEXT", "notnull": 1, "is_pk": True, "sortable": True},
+        {"name": "days_until_end", "type": "INTEGER", "notnull": 0, "is_pk": False, "sortable": True, "description": 'Days "left" <b>'},
+        {"name": "ends_on", "type": "", "notnull": None, "is_pk": False, "sortable": True},
+        {"name": "a b", "type": "text", "notnull": 0, "is_pk": False, "sortable": False},
+    ]
+    request = Request.fake("/registry/agreements?_sort=id&status=active&_next=5")
+    for lang in ("en", "sv"):
+        with i18n.speaking(lang):
+            for sort, sort_desc in (("id", None), (None, "ends_on"), (None, None)):
+                context = {"display_columns": columns, "request": request, "sort": sort, "sort_desc": sort_desc,
+                           "fix_path": internal.urls.path, "path_with_replaced_args": path_with_replaced_args}
+                jinja = asyncio.run(env.from_string(HEADER_LOOP).render_async(**context))
+                ours = cell_hooks.table_header_html(columns, request, sort, sort_desc, internal.urls.path)
+                assert "\n                " + str(ours) == jinja
+    assert "dagar kvar" in jinja  # the last rendered in Swedish
