@@ -197,3 +197,14 @@ def test_table_header_written_in_python_is_the_html_the_template_wrote(internal)
                 ours = cell_hooks.table_header_html(columns, request, sort, sort_desc, internal.urls.path)
                 assert "\n                " + str(ours) == jinja
     assert "dagar kvar" in jinja  # the last rendered in Swedish
+
+
+def test_map_columns_found_once_per_page_kind(internal):
+    async def pages():
+        return [await internal.client.get(path) for path in
+                ("/registry/institutions", "/registry/institutions", "/registry/agreements", "/registry/agreements")]
+
+    maps = [page.text.count("DATASETTE_CLUSTER_MAP_LATITUDE_COLUMN") for page in asyncio.run(pages())]
+    assert maps == [1, 1, 0, 0]
+    kept = internal._registry_map_columns
+    assert sum(1 for key in kept if key[2] == "institutions") == 1 and any(kept[key] for key in kept if key[2] == "institutions")
