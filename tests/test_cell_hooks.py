@@ -208,3 +208,14 @@ def test_map_columns_found_once_per_page_kind(internal):
     assert maps == [1, 1, 0, 0]
     kept = internal._registry_map_columns
     assert sum(1 for key in kept if key[2] == "institutions") == 1 and any(kept[key] for key in kept if key[2] == "institutions")
+
+
+def test_value_label_of_the_templates_kept_and_the_same():
+    from registry import labels
+    from registry.plugins.registry_labels import _value_label
+
+    for lang in ("en", "sv"):
+        for table, column, value in (("agreements", "kind", "erasmus_iia"), (None, "country", "DK"), ("agreements", "status", "active"),
+                                     (None, "title", "Medicine"), ("agreements", "kind", ""), ("agreements", "kind", None), (None, "n", 3)):
+            assert _value_label(lang, table, column, value) == labels.value_label(table, column, value, lang)
+    assert _value_label("en", None, "country", "DK") == "Denmark"

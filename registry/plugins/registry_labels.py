@@ -35,6 +35,19 @@ def _cell_words(table: str | None, column: str, value: str, lang: str) -> str | 
     return None if words == value else words
 
 
+def _value_label(lang: str, table: str | None, column: str, value: object) -> object:
+    """``value_label`` of the templates: a code in words once per process, as a cell's (an
+    agreement page asks for a dozen, search for 60; each looked its vocabulary up afresh)."""
+    if isinstance(value, str) and value:
+        return _value_words(table, column, value, lang)
+    return labels.value_label(table, column, value, lang)
+
+
+@functools.lru_cache(maxsize=8192)
+def _value_words(table: str | None, column: str, value: str, lang: str) -> object:
+    return labels.value_label(table, column, value, lang)
+
+
 def _vocabulary_label(lang: str, vocabulary: str, value: object) -> str:
     return labels.label(vocabulary, value, lang)
 
@@ -47,6 +60,6 @@ def extra_template_vars():
     lang = i18n.current()
     return {
         "vocabulary_label": functools.partial(_vocabulary_label, lang),
-        "value_label": lambda table, column, value: labels.value_label(table, column, value, lang),
+        "value_label": functools.partial(_value_label, lang),
         "field_label": lambda name: labels.field_label(name, lang),
     }
