@@ -118,7 +118,7 @@ def query_rows_html(display_rows, columns) -> Markup:
     parts = ["\n    "]
     for row in display_rows:
         parts.append("\n        <tr>\n            ")
-        for opened, value in zip(opening, row):
+        for opened, value in zip(opening, row, strict=False):  # as the template's cell_classes[loop.index0]
             parts += (opened, _escaped(value), "</td>\n            ")
         parts.append("\n        </tr>\n    ")
     return Markup("".join(parts))
@@ -147,7 +147,7 @@ def table_header_html(display_columns, request=None, sort=None, sort_desc=None, 
     page's language, a sortable one a link that sorts by it (``fix_path`` and ``request`` are only
     read for those: a row page has none)."""
     lang = i18n.current()
-    parts = []
+    parts: list[str] = []
     for column in display_columns:
         name = column["name"]
         description = column.get("description")

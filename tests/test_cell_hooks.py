@@ -125,7 +125,7 @@ def test_rows_written_in_python_are_the_html_the_templates_wrote(internal):
     rows = [["a<1>", Markup('<a href="/x">link &amp; more</a>'), None, 3], ["b", "Ås & Öl", "", 2.5]]
     assert str(cell_hooks.query_rows_html(rows, columns)) == asyncio.run(
         env.from_string(QUERY_LOOP).render_async(display_rows=rows, columns=columns))
-    cells = [[{"column": column, "value": value, "value_type": type(value).__name__} for column, value in zip(columns, row)]
+    cells = [[{"column": column, "value": value, "value_type": type(value).__name__} for column, value in zip(columns, row, strict=True)]
              for row in rows]
     assert str(cell_hooks.table_rows_html(cells)) == asyncio.run(env.from_string(TABLE_LOOP).render_async(display_rows=cells))
     assert "a&lt;1&gt;" in cell_hooks.query_rows_html(rows, columns) and "&lt;a href" not in cell_hooks.query_rows_html(rows, columns)
@@ -158,16 +158,22 @@ def test_numbers_in_the_languages_way_kept_apart_by_kind():
             assert (number(1234567), number(1.0), number(1)) == ("1,234,567", "1", "1")
 
 
+TH = ('<th {% if column.description %}data-column-description="{{ column.description }}" {% endif %}'
+      'class="col-{{ column.name|to_css_class }}" scope="col" data-column="{{ column.name }}" '
+      'data-column-type="{{ column.type.lower() }}" data-column-not-null="{{ column.notnull }}" '
+      'data-is-pk="{% if column.is_pk %}1{% else %}0{% endif %}">')
+SORT_DESC = "\"{{ fix_path(path_with_replaced_args(request, {'_sort_desc': column.name, '_sort': None, '_next': None})) }}\""
+SORT = "\"{{ fix_path(path_with_replaced_args(request, {'_sort': column.name, '_sort_desc': None, '_next': None})) }}\""
 HEADER_LOOP = """
                 {% for column in display_columns %}
-                    <th {% if column.description %}data-column-description="{{ column.description }}" {% endif %}class="col-{{ column.name|to_css_class }}" scope="col" data-column="{{ column.name }}" data-column-type="{{ column.type.lower() }}" data-column-not-null="{{ column.notnull }}" data-is-pk="{% if column.is_pk %}1{% else %}0{% endif %}">
+                    """ + TH + """
                         {% if not column.sortable %}
                             {{ column_label(column.name) }}
                         {% else %}
                             {% if column.name == sort %}
-                                <a href="{{ fix_path(path_with_replaced_args(request, {'_sort_desc': column.name, '_sort': None, '_next': None})) }}" rel="nofollow">{{ column_label(column.name) }}&nbsp;▼</a>
+                                <a href=""" + SORT_DESC + """ rel="nofollow">{{ column_label(column.name) }}&nbsp;▼</a>
                             {% else %}
-                                <a href="{{ fix_path(path_with_replaced_args(request, {'_sort': column.name, '_sort_desc': None, '_next': None})) }}" rel="nofollow">{{ column_label(column.name) }}{% if column.name == sort_desc %}&nbsp;▲{% endif %}</a>
+                                <a href=""" + SORT + """ rel="nofollow">{{ column_label(column.name) }}{% if column.name == sort_desc %}&nbsp;▲{% endif %}</a>
                             {% endif %}
                         {% endif %}
                     </th>
