@@ -118,10 +118,11 @@ async def _search_table(datasette, db, table: str, query: str, whole_words: str)
     else:
         hits = found
     rows = await db.execute(_hit_rows(table, columns), {"hits": json.dumps(hits)}) if hits else []
+    base = datasette.urls.table(db.name, table)  # once, not per hit: what urls.row writes before the key
     return {
         "count": min(len(found), COUNT_AT_MOST),
         "more": more,
-        "rows": [dict(row) | {"url": _row_url(datasette, db.name, table, row["id"])} for row in rows],
+        "rows": [dict(row) | {"url": f"{base}/{tilde_encode(row['id'])}"} for row in rows],
     }
 
 
