@@ -105,11 +105,16 @@ def tilde_encode(key: str) -> str:
 
 
 def _escaped(value) -> str:
-    """``markupsafe.escape(value)``, a plain string escaped the same way without making a Markup
-    of it (a third of the cost of a page's 500 escapes)."""
-    if type(value) is str:
+    """The text of ``markupsafe.escape(value)`` without making a Markup of each value (most of
+    the cost of a page's 500 escapes): a string escaped the same way, a number as it is written
+    (nothing in it to escape), markup (a link, a plugin's cell) as its ``__html__`` says."""
+    kind = type(value)
+    if kind is str:
         return value.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;").replace("'", "&#39;").replace('"', "&#34;")
-    return escape(value)
+    if kind is int or kind is float:
+        return str(value)
+    html = getattr(value, "__html__", None)
+    return html() if html is not None else escape(value)
 
 
 def query_rows_html(display_rows, columns) -> Markup:

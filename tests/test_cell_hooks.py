@@ -225,3 +225,13 @@ def test_value_label_of_the_templates_kept_and_the_same():
                                      (None, "title", "Medicine"), ("agreements", "kind", ""), ("agreements", "kind", None), (None, "n", 3)):
             assert _value_label(lang, table, column, value) == labels.value_label(table, column, value, lang)
     assert _value_label("en", None, "country", "DK") == "Denmark"
+
+
+def test_a_cell_escaped_as_markupsafe_escapes_it():
+    from markupsafe import Markup, escape
+
+    from registry.plugins.registry_agreement import PendingLink
+
+    for value in ("a<b>&\"'", "", "Łódź", 3, -2.5, float("inf"), True, None, Markup("<b>x</b>"), b"x<",
+                  PendingLink("registry", ("agreements",), "a-1", "A & B"), ["<x>"]):
+        assert cell_hooks._escaped(value) == str(escape(value)), value
