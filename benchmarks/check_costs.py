@@ -12,8 +12,8 @@ process, so that two versions can be compared check by check. For each check:
 - ``copy``: ``checks.found.copy_found`` into a TEMP table, as a run does (label, evidence, insert).
 
 Then, over all the findings, recording them as a first run does: the insert into an empty
-``findings`` with its secondary indexes set aside, each index built again, the commit and the
-WAL checkpoint after it (with their system CPU: mostly writing the pages, twice). Prints one
+``findings``, its indexes kept as it goes, the commit and the WAL checkpoint after it (with
+their system CPU: mostly writing the pages, twice). Prints one
 JSON object per line; ``copy`` is each step's CPU seconds.
 """
 
@@ -30,7 +30,7 @@ from checks.context import Context, FoundQuery, load_criteria
 from checks.found import copy_found, create_found_table
 from checks.registry import all_checks
 from checks.risk import refresh_country_risk
-from checks.run import _RECORD_FRESH, _set_indexes_aside
+from checks.run import _RECORD_FRESH
 from registry import db as store
 from registry.message_sql import compile_messages
 
@@ -87,7 +87,6 @@ def main() -> None:
         total += figures["copied"]
         print(json.dumps(figures), flush=True)
     if not args.no_record and not args.only:
-        rebuild = _set_indexes_aside(conn)
         conn.execute("DELETE FROM findings")
         run = "run-costs-001"
         conn.execute("INSERT INTO check_runs (id, started_at, seconds, as_of, actor, checks, criteria_sha256, found, "
@@ -99,11 +98,6 @@ def main() -> None:
         conn.execute("PRAGMA ignore_check_constraints = OFF")
         print(json.dumps({"code": "_insert", "copy": round(cpu() - started, 3), "wall": round(wall() - began, 3),
                           "copied": total}), flush=True)
-        for sql in rebuild:
-            started, began = cpu(), wall()
-            conn.execute(sql)
-            print(json.dumps({"code": "_index", "sql": sql, "copy": round(cpu() - started, 3),
-                              "wall": round(wall() - began, 3)}), flush=True)
         conn.execute("PRAGMA wal_autocheckpoint = 0")  # the commit, then its checkpoint, apart
         for label, sql in (("_commit", "COMMIT"), ("_checkpoint", "PRAGMA wal_checkpoint(TRUNCATE)")):
             started, began, system = cpu(), wall(), resource.getrusage(resource.RUSAGE_SELF).ru_stime

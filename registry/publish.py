@@ -19,7 +19,6 @@ import fcntl
 import json
 import os
 import queue
-import re
 import sqlite3
 import tempfile
 from collections import Counter
@@ -31,6 +30,7 @@ from typing import IO, Any, Literal, overload
 
 from registry import clock, schema, views
 from registry import db as store
+from registry.db import search_build
 from registry.progress import NO_PROGRESS, Progress
 from registry.publish_workers import SearchRanges, SearchRows, SourceCheck
 
@@ -239,9 +239,8 @@ def _add_search(conn: sqlite3.Connection, build: Path) -> None:
     its own ranges as it makes them and the worker's as they are finished, each in a transaction
     of its own (which reads the worker's file afresh), and reads the institutions' part of the
     rows (``SearchRows.INSTITUTION_TEXT``) once the worker has it."""
-    for statement in store.split_sql(schema.SEARCH_SQL):
-        if statement.upper().startswith("CREATE VIRTUAL TABLE"):
-            conn.execute(statement)
+    for statement in search_build.search_tables_sql():
+        conn.execute(statement)
     bounds = [row[0] for row in conn.execute(
         "SELECT rowid FROM (SELECT rowid, row_number() OVER (ORDER BY rowid) AS n FROM agreements) "
         "WHERE n % ? = 0", [SEARCH_RANGE_ROWS])]
@@ -287,36 +286,14 @@ def _add_search(conn: sqlite3.Connection, build: Path) -> None:
             rows.join()
         conn.execute("DETACH DATABASE scratch")
         with _transaction(conn):
-            for table in schema.SEARCH_TABLES:
-                for part in _FTS_INDEX_PARTS:
-                    shadow = schema.quote(f"{table}_{part}")
-                    conn.execute(f"DELETE FROM main.{shadow}")
-                    conn.execute(f"INSERT INTO main.{shadow} SELECT * FROM search_build.{shadow}")
+            search_build.copy_search_build(conn, "search_build")
         conn.execute("DETACH DATABASE search_build")
 
 
-# The shadow tables of an FTS5 table that hold its rows and index; its _config holds only its
-# settings, which stay the copy's own (the build's larger hash size is no part of the copy).
-_FTS_INDEX_PARTS = ("data", "idx", "content", "docsize")
-# Pages of the file the search index is built in, as the copy's (COPY_PAGE_BYTES).
-SEARCH_BUILD_PAGE_BYTES = 16 * 1024
-# Bytes of search rows an FTS5 table gathers in memory before writing them as a segment (1 MiB
-# by default): fewer, longer segments, about a fifth less CPU to index the agreements.
-SEARCH_BUILD_HASH_BYTES = 8 * 1024 * 1024
-
-
 def _attach_search_build(conn: sqlite3.Connection, path: Path) -> None:
-    """Attach a new file ``search_build`` holding empty search tables like the copy's."""
+    """Attach a new file ``search_build`` holding empty search tables like the copy's (``registry.db.search_build``)."""
     conn.execute("ATTACH DATABASE ? AS search_build", [str(path)])
-    conn.execute(f"PRAGMA search_build.page_size = {SEARCH_BUILD_PAGE_BYTES}")
-    conn.execute("PRAGMA search_build.journal_mode = OFF")
-    conn.execute("PRAGMA search_build.synchronous = OFF")
-    conn.execute(f"PRAGMA search_build.cache_size = {-BUILD_CACHE_KIB}")
-    for statement in store.split_sql(schema.SEARCH_SQL):
-        if statement.upper().startswith("CREATE VIRTUAL TABLE"):
-            conn.execute(re.sub(r"(?i)^(CREATE VIRTUAL TABLE IF NOT EXISTS )", r"\1search_build.", statement))
-    for table in schema.SEARCH_TABLES:
-        conn.execute(f"INSERT INTO search_build.{table} ({table}, rank) VALUES ('hashsize', {SEARCH_BUILD_HASH_BYTES})")
+    search_build.prepare_search_build(conn, "search_build", BUILD_CACHE_KIB)
 
 
 @contextmanager

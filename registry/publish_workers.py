@@ -26,35 +26,15 @@ import queue
 import sqlite3
 import threading
 from collections import deque
-from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 
 from registry import db as store
 from registry import schema
+from registry.db.search_build import Worker
 
 
-class _Worker(threading.Thread):
-    """A thread running ``work``, whose failure is raised again by ``result()``, in the thread that waits for it."""
-
-    def __init__(self, name: str, work: Callable[[], None]):
-        super().__init__(name=name, daemon=True)
-        self.work = work
-        self.error: BaseException | None = None
-
-    def run(self) -> None:
-        try:
-            self.work()
-        except BaseException as error:  # handed to the waiting thread by result()
-            self.error = error
-
-    def result(self) -> None:
-        self.join()
-        if self.error is not None:
-            raise self.error
-
-
-class SourceCheck(_Worker):
+class SourceCheck(Worker):
     """``PRAGMA quick_check`` of the registry at ``path`` on its own read-only connection."""
 
     def __init__(self, path: Path):
@@ -106,7 +86,7 @@ class SearchRanges:
         return " AND ".join(parts) or "1"
 
 
-class SearchRows(_Worker):
+class SearchRows(Worker):
     """Search rows of the copy at ``build`` for the ranges it takes from the high end of ``ranges``,
     each written to a table ``rows_N`` of the file ``scratch`` (write-ahead logged, so the main
     connection reads a finished table while the next is written), whose name is then put on

@@ -41,6 +41,9 @@ def records(count: int, partner_of=lambda n: f"inst-{n % 5:03d}") -> list:
 def everything(db) -> dict[str, list[tuple]]:
     tables = ("institutions", "agreements", "agreement_parties", "institutions_fts", "agreements_fts")
     found = {table: db.conn.execute(f"SELECT rowid, * FROM {table} ORDER BY rowid").fetchall() for table in tables}
+    for table in ("institutions_fts", "agreements_fts"):  # the search index itself, byte for byte
+        for part in ("data", "idx", "content", "docsize", "config"):
+            found[f"{table}_{part}"] = db.conn.execute(f"SELECT * FROM {table}_{part} ORDER BY 1, 2").fetchall()
     found["changes"] = db.conn.execute("SELECT id, table_name, row_key, record_id, operation, before, after, actor, source "
                                        "FROM changes ORDER BY id").fetchall()
     return found

@@ -9,7 +9,7 @@ import pytest
 from registry.matching import NameIndex
 from registry.matching.memo import MEMO_PREFIX, memo
 from registry.matching.text import country_words, parse_query, region_words
-from registry.matching.words import place_forms, vowel_variants
+from registry.matching.words import _joined_pairs, place_forms, vowel_variants
 from tests.test_matching import CITIES, ENTRIES
 
 # Words a typo, a plural, a place's adjective or a vowel away from indexed words, and words far from all.
@@ -51,6 +51,27 @@ def test_a_words_posting_set_is_the_names_that_have_it(index):
     """Blocking adds a common word's weight to the names found that have it, through this set."""
     for word in index.postings:
         assert index._posting_set(word) == {n for n, tokens in enumerate(index.name_tokens) if word in tokens}
+
+
+def test_a_countrys_names_are_the_names_of_its_entities(index):
+    """Blocking ranks the names found of the given country besides the best through these sets."""
+    by_country = index._names_by_country()
+    for country in set(index.entity_country):
+        assert by_country[country] == {n for n, entity in enumerate(index.name_entity)
+                                       if index.entity_country[entity] == country}
+    assert sum(map(len, by_country.values())) == len(index.name_raw)
+
+
+@pytest.mark.parametrize(("query", "name", "pairs"), [
+    (("portharcourt", "university"), ("university", "of", "port", "harcourt"), [(0, 2, 1.0), (0, 3, 1.0)]),
+    (("jiao", "tong", "university"), ("jiaotong", "university"), [(0, 0, 1.0), (1, 0, 1.0)]),
+    (("harvard", "university"), ("harvard", "university"), []),  # every long word aligned already: no joins asked
+])
+def test_a_word_written_as_two_pairs_with_both(query, name, pairs):
+    """_joined_pairs works out a side's joins only for a long word left over; what it pairs is unchanged."""
+    used_q = {i for i, word in enumerate(query) if word in name}
+    used_n = {j for j, word in enumerate(name) if word in query}
+    assert _joined_pairs(query, name, used_q, used_n) == pairs
 
 
 QUERIES = ["University of Copenhagen", "Copenhagn Business School", "Karolinska Institutet", "Univ. of Helsinki",

@@ -81,3 +81,87 @@ def test_the_bulk_rebuild_makes_the_rows_the_per_agreement_definition_makes(awkw
     assert conn.execute(f"SELECT {schema.AGREEMENT_SEARCH_COLUMNS} FROM agreements_fts ORDER BY rowid").fetchall() == agreements
     assert conn.execute(f"SELECT {schema.INSTITUTION_SEARCH_COLUMNS} FROM institutions_fts ORDER BY rowid").fetchall() == institutions
     assert not conn.execute("SELECT name FROM sqlite_temp_master WHERE name LIKE 'search_%'").fetchall()  # nothing left behind
+
+
+SEARCHES = ["zeta", "ecole", "alliance", "京都ゼータ大学", "umea", "several OR nameless", "partner*"]
+
+
+def _found(conn) -> dict[str, list]:
+    return {words: [conn.execute(f"SELECT rowid FROM {table} WHERE {table} MATCH ? ORDER BY rowid", [words]).fetchall()
+                    for table in schema.SEARCH_TABLES] for words in SEARCHES}
+
+
+def _agreements(count: int) -> list:
+    from registry.models import Agreement, Institution
+
+    made: list = [Institution(id=ident, name=name, acronym=acronym, country=country, city=city, is_home=bool(home))
+                  for ident, name, acronym, country, city, home, _ in INSTITUTIONS]
+    made += [Agreement.model_validate({
+        "id": f"agr-{n:03d}", "title": f"Agreement {n}", "kind": "student_exchange", "status": "active",
+        "notes": "Ünïcode ✓" if n % 3 == 0 else None,
+        "parties": [{"institution": "home-university", "role": "home"},
+                    {"institution": INSTITUTIONS[1 + n % 4][0], "role": "partner"}]}) for n in range(count)]
+    return made
+
+
+@pytest.fixture
+def streamed(monkeypatch):
+    """Streamed writes of a few records: batches of 3, the search index rebuilt past 5 changes."""
+    from registry.db import writes
+
+    monkeypatch.setattr(writes, "BATCH_RECORDS", 3)
+    monkeypatch.setattr(writes, "BULK_SEARCH_REBUILD", 5)
+
+
+def test_a_bulk_write_builds_its_index_beside_the_registry_with_the_rows_and_answers_of_one_built_in_place(tmp_path, streamed):
+    """The index built in a file of its own and copied (``registry.db.search_build``) holds the
+    rows the per-agreement definition makes, passes FTS5's integrity check, finds what an index
+    rebuilt in place finds, and leaves no file behind; the connection that copied it keeps the
+    index up to date row by row afterwards (its FTS5 tables are new ones, with nothing stale in memory)."""
+    from tests.conftest import new_registry
+
+    path = new_registry(tmp_path / "registry.db")
+    db = store.connect(path)
+    store.write_records(db, iter(_agreements(20)), actor="tester", source="bulk")
+    conn = db.conn
+    assert not [left for left in tmp_path.iterdir() if left.is_dir()]  # the build's folder is gone
+    assert conn.execute(f"SELECT {schema.AGREEMENT_SEARCH_COLUMNS} FROM agreements_fts ORDER BY rowid").fetchall() == sorted(
+        conn.execute(schema.agreement_search_rows()).fetchall())
+    assert conn.execute(f"SELECT {schema.INSTITUTION_SEARCH_COLUMNS} FROM institutions_fts ORDER BY rowid").fetchall() == sorted(
+        conn.execute(schema.institution_search_rows()).fetchall())
+    for table in schema.SEARCH_TABLES:
+        conn.execute(f"INSERT INTO {table} ({table}, rank) VALUES ('integrity-check', 1)")
+    assert conn.execute("SELECT * FROM agreements_fts_config").fetchall() == [("version", 4)]  # the build's buffer stays there
+    built_beside = _found(conn)
+    assert built_beside["zeta"][1] and built_beside["ecole"][1]  # the words reach the index
+
+    rebuild_search(db)  # in place
+    conn.commit()
+    assert _found(conn) == built_beside
+
+    conn.execute("INSERT INTO agreements (id, title, kind, status) VALUES ('agr-new', 'Quokka exchange', 'research', 'active')")
+    conn.commit()
+    assert conn.execute("SELECT count(*) FROM agreements_fts WHERE agreements_fts MATCH 'quokka'").fetchone() == (1,)
+    conn.close()
+
+
+class IndexingFailed(Exception):
+    pass
+
+
+def test_a_failure_building_the_index_beside_is_raised_and_leaves_the_registry_and_folder_as_they_were(tmp_path, streamed, monkeypatch):
+    from registry.db import search_build
+    from tests.conftest import new_registry
+
+    def failing(conn, database, cache_kib):
+        raise IndexingFailed("no room for the search index")
+
+    monkeypatch.setattr(search_build, "prepare_search_build", failing)
+    path = new_registry(tmp_path / "registry.db")
+    db = store.connect(path)
+    with pytest.raises(IndexingFailed, match="no room"):
+        store.write_records(db, iter(_agreements(20)), actor="tester", source="bulk")
+    assert db.conn.execute("SELECT count(*) FROM agreements").fetchone() == (0,)
+    assert db.conn.execute("SELECT count(*) FROM changes").fetchone() == (0,)
+    assert not [left for left in tmp_path.iterdir() if left.is_dir()]
+    db.conn.close()

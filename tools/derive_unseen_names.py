@@ -21,6 +21,22 @@ python tools/derive_unseen_names.py --seed 7 --exclude tests/data/names_unseen.c
 case, in title case, in capitals, with kind words abbreviated ("Univ.", "Inst.", "HS"), or with two letters of a
 long word swapped. The lists' names are indexed as aliases (docs/matching.md), so a sample of them measures how
 well the matcher finds a listed name typed carelessly.
+
+``--forms SEED`` draws a sample of another kind, for tuning once the charter list is drawn out (every charter
+holder labelled by its website is in names_unseen.csv or an earlier sample): names written as names_unseen.csv's
+hardest kinds are, from the shipped ROR extract's own records (one name per record, countries round-robin), each
+labelled with that record:
+
+- ``forms-label``: a label in the national language (Pontificia Universidad Católica del Perú) of a record
+  that has another label; the label is held out of the index when measured (column ``held_out``: the
+  reference id and the name), so the record must be found by its other names, as a legal name ROR lacks;
+- ``forms-alias``: an alias (another or former name: "Beijing University"), held out the same way;
+- ``forms-display``: the record's name with what an office adds: its city, campus, country or acronym, after a
+  comma, a dash or in brackets ("Universidad de Chile - Santiago", "... (UCH)", "..., Santiago campus");
+- ``forms-acronym``: its acronym with its city ("UPM Madrid", "KTH, Stockholm").
+
+A label or alias is written with such an addition two times in five. Measure with
+``registry.resolve.hold_out_alias_names(names, labels)``, given the ``held_out`` column's names and pairs.
 """
 
 from __future__ import annotations
@@ -67,6 +83,62 @@ def messy(name: str, rng: random.Random) -> str:
     words[i] = words[i][:k] + words[i][k + 1] + words[i][k] + words[i][k + 2:]  # two letters swapped
     return " ".join(words)
 
+DECORATIONS = ["{name}, {city}", "{name} - {city}", "{name} ({acronym})", "{acronym} - {name}",
+               "{name}, {city} campus", "{name} ({city}, {country})", "{name}, {country}", "{name} {city}"]
+
+
+def decorated(name: str, record: dict, rng: random.Random) -> str:
+    """The name with one of the additions an office writes: city, campus, country or acronym."""
+    from registry.countries import country_name
+
+    acronyms = [n["value"] for n in record["names"] if "acronym" in n["types"]]
+    ways = [way for way in DECORATIONS if acronyms or "{acronym}" not in way]
+    if not record.get("city"):
+        ways = [way for way in ways if "{city}" not in way]
+    way = rng.choice(ways)
+    return way.format(name=name, city=record.get("city") or "", acronym=acronyms[0] if acronyms else "",
+                      country=country_name(record["country_code"]))
+
+
+def forms_sample(count: int, excluded: set[str], rng: random.Random) -> list[tuple]:
+    """(name, country, ROR id, category, held out) rows from the extract's records: see ``--forms``."""
+    rows = []
+    with gzip.open(EXTRACT, "rt", encoding="utf-8") as stream:
+        for line in stream:
+            record = json.loads(line)
+            if record.get("status") != "active" or not record.get("country_code"):
+                continue
+            ident = record["id"].rsplit("/", 1)[-1]
+            names = record["names"]
+            labels = [n for n in names if "label" in n["types"]]
+            display = next((n["value"] for n in names if "ror_display" in n["types"]), record["name"])
+            own = {n["value"] for n in names}
+            kinds = [("forms-display", display)]
+            native = [n["value"] for n in labels if n.get("lang") not in (None, "en")]
+            if native and len(labels) > 1:
+                kinds.append(("forms-label", rng.choice(native)))
+            aliases = [n["value"] for n in names if "alias" in n["types"] and len(n["value"].split()) > 1]
+            if aliases:
+                kinds.append(("forms-alias", rng.choice(aliases)))
+            acronyms = [n["value"] for n in names if "acronym" in n["types"]]
+            if acronyms and record.get("city"):
+                kinds.append(("forms-acronym", acronyms[0]))
+            category, name = rng.choice(kinds)
+            if category == "forms-acronym":
+                text = rng.choice(["{a} {c}", "{a}, {c}", "{a} ({c})"]).format(a=name, c=record["city"])
+                held = ""
+            elif category == "forms-display":
+                text, held = decorated(name, record, rng), ""
+            else:
+                if len(own - {name}) == 0:
+                    continue
+                text = decorated(name, record, rng) if rng.random() < 0.4 else name
+                held = f"{ident}|{name}"
+            if text not in excluded and name not in excluded:
+                rows.append((text, record["country_code"], ident, category, held))
+    return round_robin(rows, count, rng)
+
+
 EXTRACT = ROOT / "data" / "reference_institutions" / "ror_education_healthcare_v2.9.jsonl.gz"
 ECHE = ROOT / "data" / "erasmus" / "eche_identifiers.csv"
 NEGATIVES = ROOT / "tests" / "data" / "names_unseen_negatives.txt"
@@ -112,6 +184,9 @@ def main() -> None:
     parser.add_argument("--exclude", type=Path, action="append", default=[], help="a CSV whose names are left out")
     parser.add_argument("--target", type=Path, default=TARGET)
     parser.add_argument("--messy", type=int, help="write the names mistyped, with this random seed (a sample only)")
+    parser.add_argument("--forms", type=int, help="draw 2 x --per-source names of the ROR extract's own records "
+                        "(national-language labels and aliases held out, names with a city, campus, country or "
+                        "acronym added, acronyms with their city), with this random seed (a sample only)")
     args = parser.parse_args()
     excluded = set()
     for path in args.exclude:
@@ -121,6 +196,16 @@ def main() -> None:
     if not hipo.exists():
         sys.exit(f"no world-universities list at {hipo}; give --shared")
     rng = random.Random(args.seed)
+    if args.forms is not None:
+        if args.target == TARGET:
+            sys.exit("--forms writes a sample: give --target")
+        picked = forms_sample(2 * args.per_source, excluded, random.Random(args.forms))
+        with args.target.open("w", encoding="utf-8", newline="") as stream:
+            writer = csv.writer(stream, lineterminator="\n")
+            writer.writerow(["name", "country", "expected_ror", "category", "held_out"])
+            writer.writerows(sorted(picked, key=lambda r: (r[3], r[1] or "", r[0])))
+        print(f"wrote {len(picked)} names ({len({r[1] for r in picked})} countries) to {args.target}")
+        return
     hosts = extract_hosts()
     eche = []
     with ECHE.open(encoding="utf-8", newline="") as stream:

@@ -18,9 +18,9 @@ Where a large write's time goes (issue 19; ``benchmarks/load.py`` compares it wi
 already enforced set aside (``checks_set_aside``); the collector runs once per batch,
 not every 700 allocations; secondary indexes, the search index and the statistics are built
 once at the end (``BulkWrite``). The search index's rebuild is the end's largest step, 55-75 µs
-an agreement, two thirds of it the partners' names and topics each row gathers by subquery; on
-a committed copy it is linear (1.35 s at 25,000 agreements, 10.8 s at 200,000), inside a load a
-little worse (1.5 s at 25,000, 7.4 s at 100,000), and FTS5's merge settings do not change it.
+an agreement, about 60 % of it computing the rows (the partners' names, the topics) and 40 %
+indexing them: a streamed write computes them on its connection and indexes them on a second
+thread into a file of its own, copied in whole (``registry.db.search_build``).
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ from registry.db import reader
 from registry.db.connection import default_actor, specs, transaction
 from registry.db.journal import rollback_journal
 from registry.db.rows import decode, encode_values
+from registry.db.search_build import SearchBuild
 from registry.db.upkeep import rebuild_search, refresh_statistics
 from registry.models import Record
 from registry.problems import Problem, ProblemsFound
@@ -374,8 +375,9 @@ class BulkWrite:
     row, and the query planner's statistics are refreshed.
     """
 
-    def __init__(self, db: sqlite_utils.Database):
+    def __init__(self, db: sqlite_utils.Database, search_build: SearchBuild | None = None):
         self.db = db
+        self.search_build = search_build
         self.inserted: dict[str, int] = defaultdict(int)
         self.changed = 0
         self.dropped_indexes: list[tuple[str, str]] = []
@@ -431,12 +433,16 @@ class BulkWrite:
         log.debug("%d indexes rebuilt: %.3f s CPU", len(self.dropped_indexes), time.process_time() - started)
         self.dropped_indexes = []
         if self.dropped_triggers is not None:
-            started = time.process_time()
-            rebuild_search(self.db)
+            started, wall = time.process_time(), time.perf_counter()
+            if self.search_build is not None:
+                self.search_build.rebuild()
+            else:
+                rebuild_search(self.db)
             for _, sql in self.dropped_triggers:
                 conn.execute(sql)
             self.dropped_triggers = None
-            log.debug("search index rebuilt: %.3f s CPU", time.process_time() - started)
+            log.debug("search index rebuilt: %.3f s CPU", time.process_time() - started)  # both threads'
+            log.debug("search index rebuilt in %.3f s", time.perf_counter() - wall)
         if self.changed > BULK_SEARCH_REBUILD:
             # Fresh statistics after a bulk write: without them SQLite may look terms up by their
             # category instead of their agreement, and a canned query takes minutes, not ms.
@@ -772,9 +778,10 @@ def _write_streamed(db: sqlite_utils.Database, batches: Iterable[_Batch], found:
     total = Plan()
     try:
         with young_collections() as collect, larger_cache(db.conn), rollback_journal(db.conn) as rollback, \
-                transaction(db, actor=actor or default_actor(), source=source), _PendingReferences(db) as pending:
+                SearchBuild(db) as search_build, transaction(db, actor=actor or default_actor(), source=source), \
+                _PendingReferences(db) as pending:
             log.debug("journal: %s", "rollback" if rollback else "write-ahead log")
-            bulk = BulkWrite(db)
+            bulk = BulkWrite(db, search_build)
             number = 0
             for batch in batches:  # not enumerate: its reused result tuple kept the last batch alive
                 number += 1

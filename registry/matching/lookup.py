@@ -42,6 +42,7 @@ from registry.matching.words import (
     _looks_like_acronym,
     _near_city,
     _trigrams,
+    cognate,
     place_forms,
     place_tail,
     token_similarity,
@@ -328,7 +329,9 @@ class IndexLookup(IndexScoring):
                 found.append((self.name_entity[name_id], self._exact_match(query, tokens, name_id, country, options)))
         if not fuzzy:
             return found
-        if len(tokens) == 1:
+        # An acronym written in parts ("UPR-RP", "ISP PAN", "KIOS CoE") is indexed as its words: it is still an
+        # acronym, with the support one needs (a country that singles out its holder, its city alongside).
+        if len(tokens) == 1 or key in self.acronyms:
             found += self._acronym_matches(query, key, country, context, options)
         elif len(tokens) >= 2:
             found += self._acronym_with_words(query, tokens, country, options)
@@ -388,8 +391,10 @@ class IndexLookup(IndexScoring):
         best = self._best_estimates(gained, query_weight, options.extra_word_penalty, options.candidates)
         if country is None or not IN_COUNTRY_CANDIDATES:
             return best
-        entity_country, name_entity = self.entity_country, self.name_entity
-        theirs = {name_id: got for name_id, got in gained.items() if entity_country[name_entity[name_id]] == country}
+        # the names found that are of the country, by set intersection in C (the order of ``theirs`` does not change
+        # which names ``_best_estimates`` keeps: it ranks by estimate, then name)
+        of_country = self._names_by_country().get(country)
+        theirs = {name_id: gained[name_id] for name_id in of_country.intersection(gained)} if of_country else {}
         ours = self._best_estimates(theirs, query_weight, options.extra_word_penalty, IN_COUNTRY_CANDIDATES)
         return best + [name_id for name_id in ours if name_id not in best]
 
@@ -411,6 +416,15 @@ class IndexLookup(IndexScoring):
             elif (estimate, name_id) > best[0]:
                 heapq.heapreplace(best, (estimate, name_id))
         return [name_id for _, name_id in sorted(best, reverse=True)]
+
+    @memo(1)  # worked out once per process: a pass over every name
+    def _names_by_country(self) -> dict[str | None, frozenset[int]]:
+        """Each country's names (their ids): the names of the given country that blocking ranks besides the best."""
+        by_country: dict[str | None, list[int]] = {}
+        entity_country = self.entity_country
+        for name_id, entity in enumerate(self.name_entity):
+            by_country.setdefault(entity_country[entity], []).append(name_id)
+        return {country: frozenset(ids) for country, ids in by_country.items()}
 
     @memo(2_000)  # common words, read late by blocking
     def _posting_set(self, word: str) -> frozenset[int]:
@@ -461,7 +475,7 @@ class IndexLookup(IndexScoring):
                     aligned += weights[word]
                 elif word in far:
                     others.append((position, word, weights[word]))
-                elif typed and self._typo_of_any(typed, word, minimum):
+                elif typed and (self._typo_of_any(typed, word, minimum) or self._cognate_of_any(typed, word)):
                     near.add(word)
                     aligned += weights[word]
                 else:
@@ -516,6 +530,11 @@ class IndexLookup(IndexScoring):
                     self._typo_apart(token, word, minimum)):
                 return True
         return False
+
+    @staticmethod
+    def _cognate_of_any(typed: list[tuple[str, int]], word: str) -> bool:
+        """Whether a name word is a typed word's cognate ('autonomous' / 'autonoma'), which aligns though no typo."""
+        return len(word) >= 6 and any(cognate(token, word) for token, _ in typed)
 
     def _fixed_penalty(self, name_id: int, country: str | None, options: MatchOptions) -> float:
         """What ``_aligned_match`` subtracts from a name's ratio whatever words align: a part of an 'A - B' name,

@@ -33,7 +33,15 @@ from registry.matching.text import (
     other_country,
     tokens_of,
 )
-from registry.matching.words import CITY_DISCOUNT, _near_city, align, extra_cost, place_tail, token_similarity
+from registry.matching.words import (
+    CITY_DISCOUNT,
+    _near_city,
+    align,
+    extra_cost,
+    place_forms,
+    place_tail,
+    token_similarity,
+)
 
 # A word of a typed name that one entity alone carries is that entity's only if it is this long: shorter words are
 # acronyms and syllables that other names share by chance.
@@ -270,6 +278,12 @@ class IndexScoring(IndexState):
             countries, regions = self.places_of(self.entity_country[entity])
             if ((country and self.entity_country[entity] != country) or token in self.entity_city[entity] or token in countries
                     or token in regions):
+                continue
+            # nor the adjective of its place ("Латвийский" / 'latviyskiy' is Latvia's: the University of Latvia is not
+            # the only Latvian institution)
+            forms = place_forms(token)
+            if forms and any(_near_city(form, places) for form in forms
+                             for places in (countries, regions, self.entity_city[entity])):
                 continue
             holders.setdefault(entity, token)
         if len(holders) != 1:

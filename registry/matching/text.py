@@ -205,7 +205,10 @@ def kind_typo(word: str) -> str | None:
 # levels are two bodies even where a founder's name is the same ("Lycée Jean Moulin", "Université Jean Moulin").
 _SECONDARY = frozenset(["lycee", "liceo", "gymnasium", "gimnazjum", "gimnazija", "gymnazium", "gimnazium", "secundaria",
                         "secondary", "highschool"])
-_LEVELS = {**dict.fromkeys(["hospital", "clinic"], "care"),
+# (A hospital's adjective says care as well: "Centre hospitalier universitaire", "Complejo Hospitalario", "Azienda
+# Ospedaliera", and its French acronym: "CHU de Guyane".)
+_LEVELS = {**dict.fromkeys(["hospital", "clinic", "hospitalier", "hospitaliere", "hospitalario", "hospitalaria",
+                            "ospedaliera", "ospedaliero", "chu"], "care"),
            **dict.fromkeys(["university", "institute", "academy", "college", "polytechnic", "conservatory",
                             "school", "university_of_applied_sciences"], "higher")}
 
@@ -311,6 +314,7 @@ _GLUED_WORDS = re.compile(r"(?<=[a-zß-ÿ]{4})(?=[A-Z][a-zß-ÿ])")
 _SEGMENT_BREAK = re.compile(r"[,;()\[\]|]|\s+[-\u2013\u2014/]\s+")
 
 
+@lru_cache(maxsize=1 << 12)  # a typed name is folded for its parse, its quoted part and the deciding rules
 def fold_name(text: str) -> str:
     # Space out CJK characters so each is a token ("北京大学" -> "bei jing da xue") rather
     # than one opaque run only an identical string could match.
@@ -589,6 +593,7 @@ _CAMPUS_WORDS = frozenset([
     "campus", "campuses", "site", "sede", "standort", "branch", "kampus", "campusul", "main", "box", "pobox",
     "street", "str", "strasse", "road", "avenue", "ave", "calle", "via", "rue", "floor", "building",
 ])
+CAMPUS_WORDS = _CAMPUS_WORDS  # read by resolve: a campus segment's place ("Osorno campus")
 _UNIT_WORDS = frozenset([
     "school", "faculty", "department", "graduate", "center", "laboratory", "division", "institute",
 ])

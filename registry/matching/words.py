@@ -59,6 +59,8 @@ def _near_city_form(token: str, city: frozenset[str]) -> bool:
 def _declined(token: str, city: str) -> bool:
     """A case ending on the city's stem: all but the city's last two letters (at least four) shared and at
     most four letters added; of a four-letter name, three shared and at most two added."""
+    if token[:1] != city[:1]:  # the stem shared begins the word: most words are told apart by their first letter
+        return False
     stem, added = (3, 2) if len(city) == 4 else (max(4, len(city) - 2), 4)
     return len(city) >= 4 and len(token) >= 4 and 0 <= len(token) - stem <= added and token[:stem] == city[:stem] and (
         not token.isdigit())
@@ -132,6 +134,8 @@ def token_similarity(a: str, b: str) -> float:
         cached = 0.9 if _adjective_of(a, b) else fuzz.ratio(a, b) / 100.0 if shorter >= 5 else 0.0
         if shorter < 8 and cached < 0.85:  # "toyo" is not "tokyo", "wien" not "wine"
             cached = VOWEL_SIMILARITY if _vowel_variant(a, b) else 0.0
+        if cached < COGNATE_SIMILARITY and cognate(a, b):
+            cached = COGNATE_SIMILARITY
         if len(_SIMILARITY) > 2_000_000:
             _SIMILARITY.clear()
         _SIMILARITY[key] = cached
@@ -160,6 +164,24 @@ def vowel_variants(word: str) -> list[str]:
             for v in _VOWELS if v != word[k]]
 
 
+COGNATE_SIMILARITY = 0.82
+_COGNATE_STEM = 6
+
+
+def cognate(a: str, b: str) -> bool:
+    """One word in two languages, or two forms of it: a stem of six letters or more, all of the shorter word but
+    at most its last two letters, and endings of at most four letters ('autonoma' / 'autonomous', 'catholique' /
+    'catholic', 'relatii' / 'relations', 'economia' / 'economics'), where a typo's ratio reads the endings as
+    most of a short word."""
+    stem = 0
+    for x, y in zip(a, b, strict=False):  # the common prefix
+        if x != y:
+            break
+        stem += 1
+    return (stem >= _COGNATE_STEM and stem >= min(len(a), len(b)) - 2 and max(len(a), len(b)) - stem <= 4
+            and not a.isdigit() and not b.isdigit())
+
+
 def _transposed(a: str, b: str) -> bool:
     """Two neighbouring letters swapped ('Qauid' / 'Quaid'): the commonest typo, which ratio scores low in
     a short word."""
@@ -177,7 +199,8 @@ def align(query, name, minimum: float = 0.8) -> list[tuple[int, int, float]]:
     positions = _positions(tuple(name))
     rest: list[tuple[int, str]] = []
     for i, word in enumerate(query):  # equal words first: nothing is more similar
-        equal = next((j for j in positions.get(word, ()) if j not in used_n), None)
+        at = positions.get(word)  # most words are not the name's: no generator made for them
+        equal = None if at is None else next((j for j in at if j not in used_n), None)
         if equal is None:
             if len(word) >= 4:
                 rest.append((i, word))
@@ -247,10 +270,14 @@ def _joined_pairs(query, name, used_q: set[int], used_n: set[int]) -> list[tuple
     "Kafr el Sheikh"): pair the word with every part."""
     pairs = []
     for words, other, used_w, used_o, flip in ((query, name, used_q, used_n, False), (name, query, used_n, used_q, True)):
-        joined = _joins(tuple(other))
+        joined = None  # the other side's joins, worked out only for a long word left over (most names have none)
         for i, word in enumerate(words):
+            if i in used_w or len(word) < 5:
+                continue
+            if joined is None:
+                joined = _joins(tuple(other))
             span = joined.get(word)
-            if span is None or i in used_w or used_o.intersection(span) or len(word) < 5:
+            if span is None or used_o.intersection(span):
                 continue
             used_w.add(i)
             used_o.update(span)

@@ -20,10 +20,11 @@ import json
 import urllib.parse
 
 from datasette import hookimpl
-from datasette.utils import tilde_decode, tilde_encode
+from datasette.utils import tilde_decode
 from markupsafe import Markup, escape
 
 from registry import accounts, agreement_page
+from registry.cell_hooks import tilde_encode
 from registry.forms import links
 
 # Views listing agreements or partners: column -> the table its value keys.
@@ -234,3 +235,7 @@ def render_cell(row, value, column, table, database, datasette):
     if not tables or not isinstance(key, str) or not key:
         return None
     return _pend(database, tables, key, value)
+
+
+# Cells of other columns are never asked (registry.cell_hooks.DirectCells)
+render_cell.answers_columns = lambda table: _TARGET_COLUMNS if table is None else VIEW_LINKS.get(table, ())  # type: ignore[attr-defined]

@@ -15,6 +15,7 @@ navigation). Findings' messages are translated from the template their evidence 
 (``render_cell``); codes in words are ``registry_labels.py``'s.
 """
 
+import functools
 import urllib.parse
 from http.cookies import SimpleCookie
 
@@ -132,7 +133,14 @@ def strong(value: object) -> Markup:
 
 
 def number(value: object) -> object:
-    return format_decimal(value, locale=i18n.current()) if isinstance(value, int | float) else value
+    return _number(type(value), value, i18n.current()) if isinstance(value, int | float) else value
+
+
+@functools.lru_cache(maxsize=4096)
+def _number(kind: type, value: int | float, lang: str) -> str:
+    """A number in the language's way, once per process: Babel works the locale's pattern out
+    afresh on each call (1.6 ms of an institution page's 12). ``kind`` keeps 1, 1.0 and True apart."""
+    return format_decimal(value, locale=lang)
 
 
 # Words Datasette's own code puts on its pages, translated where our copies of its templates show them.
@@ -168,6 +176,9 @@ def render_cell(row, value, column, table, database, datasette):
     if lang == i18n.DEFAULT_LANGUAGE or column != "message" or not isinstance(value, str) or not value:
         return None
     return _finding_message(row, value, database, datasette, lang)
+
+
+render_cell.answers_columns = lambda table: {"message"}  # type: ignore[attr-defined]  # registry.cell_hooks
 
 
 def _finding_message(row, message: str, database: str, datasette, lang: str):

@@ -23,12 +23,29 @@ def render_cell(value, column, table):
     return None
 
 
+# Cells of other columns are never asked (registry.cell_hooks.DirectCells)
+render_cell.answers_columns = lambda table: labels.column_vocabularies()  # type: ignore[attr-defined]
+
+
 @functools.lru_cache(maxsize=8192)
 def _cell_words(table: str | None, column: str, value: str, lang: str) -> str | None:
     """A cell's code in words, once per process: codes, their labels, the catalogue and CLDR's
     country names are fixed while it runs, and a list page asks for the same few hundreds of times."""
     words = labels.value_label(table, column, value, lang)
     return None if words == value else words
+
+
+def _value_label(lang: str, table: str | None, column: str, value: object) -> object:
+    """``value_label`` of the templates: a code in words once per process, as a cell's (an
+    agreement page asks for a dozen, search for 60; each looked its vocabulary up afresh)."""
+    if isinstance(value, str) and value:
+        return _value_words(table, column, value, lang)
+    return labels.value_label(table, column, value, lang)
+
+
+@functools.lru_cache(maxsize=8192)
+def _value_words(table: str | None, column: str, value: str, lang: str) -> object:
+    return labels.value_label(table, column, value, lang)
 
 
 def _vocabulary_label(lang: str, vocabulary: str, value: object) -> str:
@@ -43,6 +60,6 @@ def extra_template_vars():
     lang = i18n.current()
     return {
         "vocabulary_label": functools.partial(_vocabulary_label, lang),
-        "value_label": lambda table, column, value: labels.value_label(table, column, value, lang),
+        "value_label": functools.partial(_value_label, lang),
         "field_label": lambda name: labels.field_label(name, lang),
     }

@@ -12,11 +12,11 @@ import re
 import urllib.parse
 
 from datasette import Forbidden, hookimpl
-from datasette.utils import tilde_decode, tilde_encode
+from datasette.utils import tilde_decode
 from datasette.utils.asgi import Response
 
-from registry import i18n
-from registry.cell_hooks import skip_markdown_cells
+from registry import cell_hooks, i18n
+from registry.cell_hooks import skip_markdown_cells, tilde_encode
 from registry.forms import links as form_links
 from registry.text import fold
 
@@ -118,10 +118,11 @@ async def _search_table(datasette, db, table: str, query: str, whole_words: str)
     else:
         hits = found
     rows = await db.execute(_hit_rows(table, columns), {"hits": json.dumps(hits)}) if hits else []
+    base = datasette.urls.table(db.name, table)  # once, not per hit: what urls.row writes before the key
     return {
         "count": min(len(found), COUNT_AT_MOST),
         "more": more,
-        "rows": [dict(row) | {"url": _row_url(datasette, db.name, table, row["id"])} for row in rows],
+        "rows": [dict(row) | {"url": f"{base}/{tilde_encode(row['id'])}"} for row in rows],
     }
 
 
@@ -164,6 +165,38 @@ def register_routes():
 @hookimpl
 def startup(datasette):
     skip_markdown_cells()
+    remember_map_columns()
+
+
+def remember_map_columns() -> None:
+    """datasette-cluster-map asks, twice on every page, whether the page's columns hold a latitude
+    and a longitude, matching each column against six patterns (3 % of a list page's time). The
+    answer depends only on the page's columns and the metadata, fixed while serving: it is kept per
+    (database, table, columns, view, metadata object) on each Datasette. Its hooks read ``find_columns`` at each call."""
+    try:
+        import datasette_cluster_map as cluster_map
+    except ImportError:  # pragma: no cover - a pinned dependency
+        return
+    if getattr(cluster_map.find_columns, "registry_kept", False):
+        return
+    look = cluster_map.find_columns
+
+    def find_columns(database, table, columns, view_name, datasette):
+        kept = datasette.__dict__.setdefault("_registry_map_columns", {})
+        key = (id(datasette._metadata_local), database, table, tuple(columns or ()), view_name)
+        if key not in kept:
+            if len(kept) > 4096:  # a visitor's ad hoc queries each have their columns
+                kept.clear()
+            kept[key] = look(database, table, columns, view_name, datasette)
+        return kept[key]
+
+    find_columns.registry_kept = True  # type: ignore[attr-defined]
+    cluster_map.find_columns = find_columns
+
+
+@hookimpl
+def prepare_jinja2_environment(env):
+    env.globals.update(cell_hooks.TEMPLATE_FUNCTIONS)  # the rows of list and table pages
 
 
 @hookimpl
