@@ -43,8 +43,9 @@ sys.path.insert(0, str(ROOT))
 
 from registry import db as store  # noqa: E402
 from registry.match_quality import Expected, measure, read_names  # noqa: E402
+from registry.name_indexes import forget_cached_indexes, hold_out_alias_names  # noqa: E402
 from registry.reference import load_reference, load_shipped_reference, ror_id  # noqa: E402
-from registry.resolve import Resolver, forget_cached_indexes, hold_out_alias_names, resolve_many  # noqa: E402
+from registry.resolve import Resolver, resolve_many  # noqa: E402
 from registry.text import fold  # noqa: E402
 
 EXTRACT = ROOT / "data" / "reference_institutions" / "ror_education_healthcare_v2.9.jsonl.gz"

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from registry.models import Institution
     from registry.publish import Publication
     from registry.reference import LoadResult
-    from registry.resolve import Resolution
+    from registry.resolution import Resolution
     from registry.screening import ScreeningRun
 
 PathLike = str | Path
@@ -322,7 +322,7 @@ def reference_add(reference_id: str, db_path: PathLike | None = None, *, institu
     """Create an institution from a reference record (e.g. a ROR id) with its identifiers and names.
 
     Example: ``api.reference_add("https://ror.org/056d84691", "office.db").id``"""
-    from registry.resolve import create_institution_from_reference
+    from registry.from_reference import create_institution_from_reference
 
     return create_institution_from_reference(open_registry(db_path), reference_id, institution_id=institution_id,
                                              kind=kind, actor=actor)

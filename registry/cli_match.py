@@ -16,7 +16,7 @@ from registry.cli import db_option, fail_with_problems, json_option
 from registry.identifier_index import fill_erasmus_identifiers
 from registry.problems import ProblemsFound
 from registry.progress import on_terminal
-from registry.resolve import Resolution
+from registry.resolution import Resolution
 
 
 def _print_resolution(resolution: Resolution) -> None:

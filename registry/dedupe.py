@@ -25,9 +25,9 @@ from registry import db as store
 from registry.matching import MatchOptions
 from registry.models import InstitutionName
 from registry.models.reference import DistinctInstitutions
+from registry.name_indexes import registry_index
 from registry.problems import Problem, ProblemsFound
 from registry.progress import NO_PROGRESS, Progress
-from registry.resolve import registry_index
 
 DEFAULT_THRESHOLD = 0.8
 # Fields a merge copies from the dropped institution when the kept one has none.

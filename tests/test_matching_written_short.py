@@ -4,9 +4,10 @@ is read on candidates as the engine explains them (invented names)."""
 
 from __future__ import annotations
 
+from registry.deciding import shortened
 from registry.matching import Match
 from registry.matching.match import Penalty, PenaltyKind
-from registry.resolve import Candidate, _shortened
+from registry.resolution import Candidate
 
 
 def _candidate(name: str, score: float, penalties: list[Penalty], band: str = "possible") -> Candidate:
@@ -25,7 +26,7 @@ def _short() -> Candidate:
 
 def test_the_one_candidate_with_every_word_is_the_name_written_short():
     short = _short()
-    status, reason = _shortened([short, _candidate("Nordby Art Museum", 0.4, [], "below")], "ambiguous", "")
+    status, reason = shortened([short, _candidate("Nordby Art Museum", 0.4, [], "below")], "ambiguous", "")
     assert status == "matched"
     assert reason.endswith("the name written short (without 'design')")
     assert short.band == "probable" and "written short" in short.reason
@@ -33,7 +34,7 @@ def test_the_one_candidate_with_every_word_is_the_name_written_short():
 
 def test_the_rule_reads_a_penalty_by_its_kind_not_its_wording():
     worded = Penalty(PenaltyKind.NAME_WORDS, "country and query words not in the name: a part of it", ("design",))
-    status, reason = _shortened([_candidate("Nordby School of Architecture and Design", 0.84, [worded])], "ambiguous", "")
+    status, reason = shortened([_candidate("Nordby School of Architecture and Design", 0.84, [worded])], "ambiguous", "")
     assert status == "matched" and reason.endswith("(without 'design')")
 
 
@@ -43,4 +44,4 @@ def test_a_shortened_name_stays_a_question_otherwise():
     low = _candidate("Nordby School of Architecture, Design and Planning", 0.75,
                      [_lacks(PenaltyKind.NAME_WORDS, "design", "planning")])
     for candidates in ([lacking], [elsewhere], [low], [_short(), _candidate("Nordby School of Architecture and Art", 0.8, [])]):
-        assert _shortened(candidates, "ambiguous", "why") == ("ambiguous", "why")
+        assert shortened(candidates, "ambiguous", "why") == ("ambiguous", "why")

@@ -9,11 +9,12 @@ import pytest
 from match_fixtures import NAMES_CSV, copy_of, reference_registry_template  # noqa: F401 (a fixture)
 
 from registry import db as store
-from registry import identifier_index
-from registry import resolve as resolve_module
+from registry import from_reference, identifier_index, name_indexes
+from registry.from_reference import create_institution_from_reference
 from registry.match_quality import measure, read_names
+from registry.name_indexes import index_cache_path
 from registry.problems import ProblemsFound
-from registry.resolve import Resolver, create_institution_from_reference, index_cache_path, resolve, resolve_many
+from registry.resolve import Resolver, resolve, resolve_many
 
 
 @pytest.fixture(scope="module")
@@ -93,12 +94,12 @@ def test_resolve_many_decides_as_resolve_does(registry):
 
 
 def test_the_reference_index_is_kept_beside_the_registry(registry):
-    resolve_module._MEMORY_CACHE.clear()
+    name_indexes._MEMORY_CACHE.clear()
     Resolver(registry)
     path = index_cache_path(registry)
     assert path.exists()
     stamp = path.stat().st_mtime_ns
-    resolve_module._MEMORY_CACHE.clear()
+    name_indexes._MEMORY_CACHE.clear()
     Resolver(registry)  # read back, not rebuilt
     assert path.stat().st_mtime_ns == stamp
 
@@ -107,9 +108,9 @@ def test_the_reference_keys_are_read_back_with_the_reference_index(registry, mon
     identifier_index._REFERENCE_KEYS.clear()
     worked_out = dict(identifier_index.reference_keys(registry))
     assert ("ror", "01yqg2h08") in worked_out
-    resolve_module._MEMORY_CACHE.clear()
+    name_indexes._MEMORY_CACHE.clear()
     Resolver(registry)  # the cache beside the file holds the keys
-    resolve_module._MEMORY_CACHE.clear()
+    name_indexes._MEMORY_CACHE.clear()
     identifier_index._REFERENCE_KEYS.clear()
     # only the reference's records have domains (a JSON list) to read
     monkeypatch.setattr(identifier_index, "json", SimpleNamespace(loads=lambda text: pytest.fail("keys worked out again")))
@@ -159,7 +160,7 @@ def test_create_from_an_inactive_record_takes_the_successor(registry):
 
 def test_the_local_name_is_in_the_countrys_own_language(registry):
     # ROR labels Bergen in Finnish, Latin and Norwegian; only the Norwegian one is its local name.
-    bergen = resolve_module.institution_from_reference(registry, "03zga2b32")
+    bergen = from_reference.institution_from_reference(registry, "03zga2b32")
     assert (bergen.name, bergen.local_name) == ("University of Bergen", "Universitetet i Bergen")
     assert {"Bergenin Yliopisto", "Universitas Bergensis"} <= {n.name for n in bergen.names}
 
@@ -209,9 +210,9 @@ def test_bad_input_is_answered_never_matched(registry, typed, why):
 
 
 def test_an_institution_from_the_reference_carries_its_erasmus_identifiers(registry):
-    heidelberg = resolve_module.institution_from_reference(registry, "038t36y30")
+    heidelberg = from_reference.institution_from_reference(registry, "038t36y30")
     assert (heidelberg.erasmus_code, heidelberg.pic, heidelberg.schac) == ("D  HEIDELB01", "999987648", "uni-heidelberg.de")
-    harvard = resolve_module.institution_from_reference(registry, "03vek6s52")
+    harvard = from_reference.institution_from_reference(registry, "03vek6s52")
     assert (harvard.erasmus_code, harvard.pic, harvard.schac) == (None, None, None)
 
 
@@ -316,11 +317,11 @@ def test_schools_sharing_a_domain_owners_ror_record_are_not_its_names(registry, 
 def test_held_out_charter_names_are_not_indexed(registry):
     """The benchmark holds names_unseen.csv's names out, so that it does not measure its own labels."""
     name = "Bergen Arkitekthøgskole"
-    resolve_module.hold_out_alias_names(frozenset([name]))
+    name_indexes.hold_out_alias_names(frozenset([name]))
     try:
         held = resolve(registry, name, "NO")
     finally:
-        resolve_module.hold_out_alias_names(frozenset())
+        name_indexes.hold_out_alias_names(frozenset())
     assert held.best is None or "alias name 'Bergen Arkitekth" not in held.best.reason
     assert resolve(registry, name, "NO").best.reference_id == "00g8zjy95"
 

@@ -36,7 +36,7 @@ labelled with that record:
 - ``forms-acronym``: its acronym with its city ("UPM Madrid", "KTH, Stockholm").
 
 A label or alias is written with such an addition two times in five. Measure with
-``registry.resolve.hold_out_alias_names(names, labels)``, given the ``held_out`` column's names and pairs.
+``registry.name_indexes.hold_out_alias_names(names, labels)``, given the ``held_out`` column's names and pairs.
 """
 
 from __future__ import annotations

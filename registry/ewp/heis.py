@@ -38,10 +38,11 @@ from registry import identifier_index
 from registry.countries import is_country_code
 from registry.ewp import document as doc
 from registry.ewp.stored import stored_record
+from registry.from_reference import institution_from_reference
 from registry.identifier_index import CharterHolder
 from registry.models.core import Institution
 from registry.problems import Problem, ProblemsFound
-from registry.resolve import Resolver, institution_from_reference
+from registry.resolve import Resolver
 
 
 def host(website: str | None) -> str | None:

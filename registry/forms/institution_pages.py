@@ -11,9 +11,10 @@ from registry.forms.fields import FormField, form_field, form_fields
 from registry.forms.form import VERSION, Form, Section, validated
 from registry.forms.pages import Ask, Page, Saved, require, save_or_conflict
 from registry.forms.partners import describe
+from registry.from_reference import create_institution_from_reference
 from registry.models import Institution, InstitutionName
 from registry.problems import ProblemsFound
-from registry.resolve import Resolver, create_institution_from_reference
+from registry.resolve import Resolver
 
 EDITED = ("name", "local_name", "acronym", "kind", "country", "city", "website", "ror", "erasmus_code", "schac", "pic",
           "latitude", "longitude")

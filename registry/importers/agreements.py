@@ -40,7 +40,7 @@ from registry.importers.stored import copied, stored_records
 from registry.importers.vocabulary import enum_lookup, word_key
 from registry.models import AgreementKind, Cycle, Institution, by_table
 from registry.problems import ProblemsFound
-from registry.resolve import INVALID
+from registry.resolution import INVALID
 from registry.text import fold
 
 STUDENT, TEACHING = "student_studies", "staff_teaching"

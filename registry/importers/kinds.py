@@ -39,7 +39,7 @@ from registry.importers.table import RawRow, RawTable
 from registry.importers.vocabulary import header_names
 from registry.models import Record, by_table
 from registry.problems import ProblemsFound
-from registry.resolve import INVALID
+from registry.resolution import INVALID
 from registry.schema_types import SLUG_PATTERN, Country
 from registry.text import slugify
 from registry.text import unique_id as unique_slug

@@ -7,6 +7,8 @@ only as one of its own records, written in its one transaction, or not at all on
 
 from __future__ import annotations
 
-from registry.resolve import Candidate, Resolution, Resolver, institution_from_reference, resolve_many
+from registry.from_reference import institution_from_reference
+from registry.resolution import Candidate, Resolution
+from registry.resolve import Resolver, resolve_many
 
 __all__ = ["Candidate", "Resolution", "Resolver", "institution_from_reference", "resolve_many"]

@@ -1,0 +1,229 @@
+"""The rules that decide between a typed name's candidates (registry.resolve): whether one is
+clearly ahead (``decide``), and the readings an experienced coordinator adds where the scores
+alone leave a question or answer too readily (a university system for one of its campuses, a
+country or a place named at the end of the text, a university named with its own units, a text
+of places only), and which texts are no name (``not_a_name``, ``only_generic``).
+
+Each rule takes the candidates best first and the status and reason so far, and returns them,
+changed only where it applies."""
+
+from __future__ import annotations
+
+import re
+
+from registry.matching import MatchOptions, NameIndex
+from registry.matching.match import PenaltyKind
+from registry.matching.text import (
+    CAMPUS_WORDS,
+    GENERIC,
+    STOPWORDS,
+    country_words,
+    fold_name,
+    other_country,
+    parse_query,
+    segment_country,
+    tokens_of,
+)
+from registry.resolution import MARGIN, Candidate
+from registry.text import fold
+
+SHORTENED_FLOOR = 0.8  # the one possible candidate with every typed word is the name written short from here
+# what keeps such a candidate a question: a typed word it lacks, another country, a part of the text or of the name
+# matched, a unit of the text passed over, a word set apart as a place read as a name word
+_NOT_SHORTENED = frozenset([PenaltyKind.QUERY_WORDS, PenaltyKind.COUNTRY, PenaltyKind.TEXT_PART, PenaltyKind.NAME_PART,
+                            PenaltyKind.UNIT_IGNORED, PenaltyKind.PLACE_AS_NAME])
+
+
+MAX_NAME = 500  # characters: a longer text is no partner's name
+
+
+def not_a_name(name: str | None) -> str | None:
+    """Why a typed text cannot be resolved at all, or None: empty, one character, longer than any
+    name, or no letter or digit."""
+    text = (name or "").strip()
+    if not text:
+        return "not a name: the text is empty"
+    if len(text) > MAX_NAME:
+        return f"not a name: {len(text):,} characters (a name has at most {MAX_NAME})"
+    if not any(c.isalnum() for c in text) and not any(c.isalnum() for c in fold(text)):  # folded only if need be
+        return "not a name: only punctuation or symbols"
+    if len(text) == 1:
+        return "not a name: a single character"
+    return None
+
+
+def shortened(merged: list[Candidate], status: str, reason: str) -> tuple[str, str]:
+    """'Oslo School of Architecture' (NO) for the Oslo School of Architecture and Design: with the country, the one
+    candidate of the possible band, from ``SHORTENED_FLOOR``, that has every word of the text, read whole and in
+    the country given, is the name written short. A word of the text the name lacks, a part of the text or of the
+    name matched, a word set apart as a place read as a name word, or a second candidate keeps it a question."""
+    shown = [c for c in merged if c.band != "below" and c.usable]
+    top = merged[0] if merged else None
+    if top is None or shown != [top] or top.match is None or top.acronym or top.score < SHORTENED_FLOOR:
+        return status, reason
+    if any(p.kind in _NOT_SHORTENED for p in top.match.penalties):
+        return status, reason
+    missing = next((" ".join(p.words) for p in top.match.penalties if p.kind is PenaltyKind.NAME_WORDS), "")
+    top.score, top.band = max(top.score, MatchOptions().probable), "probable"
+    top.reason += "; the name written short"
+    return "matched", "the only candidate, and it has every word of the text: the name written short" + (
+        f" (without {missing!r})" if missing else "")
+
+
+SYSTEM_PENALTY = 0.1  # a university system matched on a text that does not say 'system'
+
+
+def system_for_campus(text: str, merged: list[Candidate], status: str, reason: str) -> tuple[list[Candidate], str, str]:
+    """'Department of Mathematics, University of Illinois, Urbana': a university system's record (its name says
+    'system') matched on a text that does not say so names one of its campuses, each an institution of its own that
+    the words alone cannot tell: the system stays a candidate, not a confident answer."""
+    top = merged[0]
+    if "system" not in top.name.lower():  # most names: no folding
+        return merged, status, reason
+    words = set(tokens_of(fold_name(top.name)))
+    if "system" not in words or "university" not in words or "system" in tokens_of(fold_name(text)):
+        return merged, status, reason
+    options = MatchOptions()
+    top.score -= SYSTEM_PENALTY
+    top.band = options.band(top.score)
+    top.reason += f"; a university system, where the text does not say so: one of its campuses may be meant (-{SYSTEM_PENALTY:g})"
+    merged = sorted(merged, key=lambda c: (-c.score, not c.usable, c.source != "registry", not c.exact, c.name))
+    return (merged, *decide(merged))
+
+
+def country_named_last(text: str, merged: list[Candidate], status: str, reason: str) -> tuple[str, str]:
+    """'Dipartimento di Ingegneria ... Università di Palermo Viale delle Scienze 90128 Palermo Italy': namesakes of
+    the probable band too close to tell apart, of which exactly one is in the country the text ends with (an
+    address's last words), and that country's name is no word of the names matched: the text says which. As ROR's
+    affiliation matcher picks among candidates by the country."""
+    top = merged[0]
+    if top.band != "probable" or not top.usable:
+        return status, reason
+    tokens = tokens_of(fold_name(text))
+    named = next((code for size in (3, 2, 1) if len(tokens) > size and (code := segment_country(tuple(tokens[-size:])))), None)
+    if named is None:
+        return status, reason
+    close = [c for c in merged if c.usable and c.band == "probable" and c.score > top.score - MARGIN]
+    theirs = [c for c in close if c.country and not other_country(named, c.country)]
+    if len(close) < 2 or len({c.reference_id or c.institution_id for c in theirs}) != 1:
+        return status, reason
+    words = country_words(named)
+    if any(words.intersection(tokens_of(fold_name(c.matched_name))) for c in close):
+        return status, reason  # 'University of Georgia': the country's name is a name's word, not an address's
+    chosen = theirs[0]
+    merged.remove(chosen)
+    merged.insert(0, chosen)
+    chosen.reason += f"; the text ends with its country ({named})"
+    return "matched", f"the text ends with {named}, the country of {chosen.name} alone among the close candidates"
+
+
+_INITIAL = re.compile(r"(?<![A-Za-z])[A-Z]\.")  # an initial: "U." for University
+
+
+def only_its_place(text: str, merged: list[Candidate], status: str, reason: str, index: NameIndex) -> tuple[str, str]:
+    """'Madison, Wisconsin, USA', 'Faculty of Medicine, Belgrade, Serbia': every word the match rests on is the
+    candidate's city, region or country. A place is no institution's name, however many institutions carry it:
+    the candidate stays, but as a question."""
+    top = merged[0]
+    if top.match is None or top.acronym:
+        return status, reason
+    words = {q for q, _, _ in top.match.aligned} or set(tokens_of(fold_name(top.matched_name)))
+    words -= STOPWORDS
+    if not words or words & GENERIC:
+        return status, reason
+    countries, regions = index.places_of(top.country)  # kept with the index: pycountry's regions are not read again
+    rest = words - countries - regions
+    city = set(tokens_of(fold_name(top.city))) if top.city else set()  # "St. Louis": saint louis
+    if not rest <= city:
+        return status, reason
+    if _INITIAL.search(text):  # "U. Porto": a kind written as its initial
+        return status, reason
+    top.reason += "; the words matched are only its place"
+    return "ambiguous", f"the text names only {top.name}'s place ({' '.join(sorted(words))}), not the institution"
+
+
+# Words that make a name a research or clinical unit's rather than a place of higher education's.
+_UNIT_WORDS = frozenset(["center", "centre", "institute", "laboratory", "laboratories", "lab", "hospital", "clinic",
+                         "research", "group", "unit", "division"])
+_HIGHER_EDUCATION = frozenset(["university", "college"])
+
+
+def university_over_its_units(merged: list[Candidate], status: str, reason: str) -> tuple[str, str]:
+    """'Kangbuk Samsung Hospital, Sungkyunkwan University School of Medicine', 'Information Sciences Institute,
+    University of Southern California': a university and research centres, institutes or hospitals named in one text, each matched as
+    closely: the text is a unit's address within the university, and the university is the affiliation (as ROR's
+    curated sets answer). Only where exactly one close candidate is a university or college and every other one is
+    such a unit."""
+    top = merged[0]
+    close = [c for c in merged if c.usable and c.band == "probable" and c.score > top.score - MARGIN]
+    if len(close) < 2:
+        return status, reason
+    words = [set(tokens_of(fold_name(c.matched_name))) for c in close]
+    higher = [c for c, w in zip(close, words, strict=True) if w & _HIGHER_EDUCATION]
+    units = [c for c, w in zip(close, words, strict=True) if not w & _HIGHER_EDUCATION and w & _UNIT_WORDS]
+    if (not units or len({c.reference_id or c.institution_id for c in higher}) != 1
+            or len(higher) + len(units) != len(close)):
+        return status, reason
+    chosen = higher[0]
+    merged.remove(chosen)
+    merged.insert(0, chosen)
+    chosen.reason += "; the other close candidates are units the text places within it"
+    return "matched", f"{chosen.name}: the text names units of it ({units[0].name}) with it"
+
+
+def only_generic(name: str) -> bool:
+    """'University', 'Hospital', 'Institute of Technology': words that say what kind of body, not which."""
+    tokens = [t for t in tokens_of(fold(name)) if t not in STOPWORDS]
+    return bool(tokens) and all(t in GENERIC or t in _KIND_WORDS for t in tokens)
+
+
+_KIND_WORDS = frozenset(["hospital", "technology", "science", "medical", "center", "school", "clinic", "research", "applied",
+                        "arts", "hochschule", "fachhochschule", "hogeschool", "hogskola", "angewandte", "wissenschaften"])
+
+
+def place_decides(text: str, merged: list[Candidate], status: str, reason: str) -> tuple[list[Candidate], str, str]:
+    """'Universidad de Los Lagos, Osorno campus', 'Universidad Metropolitana, Managua campus': namesakes tied at the
+    top, and a place set apart in the text that is the city of exactly one candidate of the possible band: a
+    coordinator reads the campus or city and takes that one. Never where two candidates have that city."""
+    close = [c for c in merged if c.usable and c.band == "probable"]
+    if len(close) < 2:
+        return merged, status, reason
+    close = [c for c in close if c.score > close[0].score - MARGIN]
+    # the places set apart: a segment after the first, less its campus words ("Panama City campus", "Dubai")
+    apart = {frozenset(segment) - CAMPUS_WORDS - STOPWORDS for segment in parse_query(text).segments[1:]}
+    if not apart:
+        return merged, status, reason
+    placed = [c for c in merged if c.usable and c.band != "below" and c.city
+              and frozenset(tokens_of(fold_name(c.city))) - STOPWORDS in apart]
+    if len(placed) != 1 or placed[0] not in close:
+        return merged, status, reason
+    chosen = placed[0]
+    other = next(c for c in close if c is not chosen)
+    chosen.reason += f"; {chosen.city} set apart in the text is its city"
+    return [chosen] + [c for c in merged if c is not chosen], "matched", (
+        f"{chosen.city}, set apart in the text, is its city, not {other.name}'s ({other.city or 'no city'})")
+
+
+def decide(candidates: list[Candidate]) -> tuple[str, str]:
+    """matched, ambiguous or new, and why."""
+    if not candidates:
+        return "new", "no name in the registry or the reference comes close"
+    top = candidates[0]
+    # A withdrawn record without a successor is shown, but neither matched nor a rival.
+    rival = next((c for c in candidates[1:] if c.band != "below" and c.usable), None)
+    if top.band == "probable" and top.usable:
+        if rival is None:
+            return "matched", "the only candidate in the probable or possible band"
+        lead = top.score - rival.score
+        if lead >= MARGIN:
+            return "matched", f"leads the next candidate ({rival.name}) by {lead:.2f}"
+        # the same words in another order ("University of Lincoln" / "Lincoln University") score as high: in the
+        # reference the exact name is the one typed; two of the registry's own records stay a question (a duplicate)
+        if top.exact and not rival.exact and (rival.score < top.score - 0.005 or (
+                rival.score <= top.score and "registry" not in (top.source, rival.source))):
+            return "matched", f"exact match; the next candidate ({rival.name}) is not"
+        return "ambiguous", f"{rival.name} scores {rival.score:.2f}, too close to {top.score:.2f}"
+    if any(c.band != "below" for c in candidates):
+        why = "the best candidate is withdrawn or inactive" if top.band == "probable" else "no probable candidate"
+        return "ambiguous", why
+    return "new", "no candidate reaches the possible band"
