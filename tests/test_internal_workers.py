@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import sqlite3
 import time
 from datetime import date, timedelta
@@ -185,6 +186,18 @@ def test_a_kept_connection_is_closed_now_and_then_so_no_worker_keeps_them_all(se
     closing = [answer for answer in answers if answer.headers.get("connection") == "close"]
     # each worker closes every REBALANCE_EVERY-th of its own answers, whoever asked for the others
     assert 1 <= len(closing) <= len(answers) // REBALANCE_EVERY + WORKERS
+
+
+def test_each_worker_freezes_its_startup_heap(server):
+    """registry/plugins/registry_heap.py: each worker process, once started, leaves the objects it made
+    out of the collector's full passes, and says so in the server's log."""
+    # a worker answers once its startup is done, the freeze with it
+    until_every_worker(lambda: browser(server["base"]).http.get("/-/login"), "the login page")
+    said = re.findall(r"process (\d+): (\d+) objects made at startup left out of the garbage collector's passes",
+                      server["log"].read_text(errors="replace"))
+    frozen = {int(pid): int(count) for pid, count in said}
+    assert len(frozen) == WORKERS, said  # one line per worker process
+    assert all(count > 20_000 for count in frozen.values()), frozen
 
 
 def test_every_worker_serves_with_the_faces_settings(server):
