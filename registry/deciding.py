@@ -16,6 +16,7 @@ from registry.matching.match import PenaltyKind
 from registry.matching.text import (
     CAMPUS_WORDS,
     GENERIC,
+    HIGHER_EDUCATION_WORDS,
     STOPWORDS,
     country_words,
     fold_name,
@@ -145,7 +146,6 @@ def only_its_place(text: str, merged: list[Candidate], status: str, reason: str,
 # Words that make a name a research or clinical unit's rather than a place of higher education's.
 _UNIT_WORDS = frozenset(["center", "centre", "institute", "laboratory", "laboratories", "lab", "hospital", "clinic",
                          "research", "group", "unit", "division"])
-_HIGHER_EDUCATION = frozenset(["university", "college"])
 
 
 def university_over_its_units(merged: list[Candidate], status: str, reason: str) -> tuple[str, str]:
@@ -159,8 +159,8 @@ def university_over_its_units(merged: list[Candidate], status: str, reason: str)
     if len(close) < 2:
         return status, reason
     words = [set(tokens_of(fold_name(c.matched_name))) for c in close]
-    higher = [c for c, w in zip(close, words, strict=True) if w & _HIGHER_EDUCATION]
-    units = [c for c, w in zip(close, words, strict=True) if not w & _HIGHER_EDUCATION and w & _UNIT_WORDS]
+    higher = [c for c, w in zip(close, words, strict=True) if w & HIGHER_EDUCATION_WORDS]
+    units = [c for c, w in zip(close, words, strict=True) if not w & HIGHER_EDUCATION_WORDS and w & _UNIT_WORDS]
     if (not units or len({c.reference_id or c.institution_id for c in higher}) != 1
             or len(higher) + len(units) != len(close)):
         return status, reason

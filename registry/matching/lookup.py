@@ -23,6 +23,7 @@ from registry.matching.memo import memo
 from registry.matching.scoring import IndexScoring
 from registry.matching.text import (
     GENERIC,
+    HIGHER_EDUCATION_WORDS,
     LEGAL_FORMS,
     OTHER_BODY,
     QUALIFIERS,
@@ -89,10 +90,6 @@ def _carries_name_on(after: tuple[str, ...]) -> bool:
 # Words that make a segment a research or clinical unit rather than a teaching institution.
 _RESEARCH_UNITS = frozenset(["center", "centre", "institute", "laboratory", "laboratories", "lab", "hospital", "clinic",
                              "klinikum", "research", "group", "programme", "program", "unit", "division"])
-
-
-# What names a place of higher education the units before it belong to ("Imperial College London").
-_HIGHER = frozenset(["university", "college"])
 
 
 def _research_unit(segment: tuple[str, ...]) -> bool:
@@ -185,7 +182,7 @@ class IndexLookup(IndexScoring):
         if variant not in query.named or not _research_unit(variant):
             return False
         later = query.named[query.named.index(variant) + 1:]
-        return any(_HIGHER.intersection(segment) and self.exact.get(exact_key(segment)) for segment in later)
+        return any(HIGHER_EDUCATION_WORDS.intersection(segment) and self.exact.get(exact_key(segment)) for segment in later)
 
     def _affiliated_hospital(self, query: Query, options: MatchOptions, best: dict[int, Match]) -> None:
         """'The Second Affiliated Hospital of Harbin Medical University': the text names a hospital of the

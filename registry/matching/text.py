@@ -589,11 +589,12 @@ class Query:
 
 
 # Words that make a segment a place of the institution: "Camperdown campus", "sede Santiago".
-_CAMPUS_WORDS = frozenset([
+CAMPUS_WORDS = frozenset([
     "campus", "campuses", "site", "sede", "standort", "branch", "kampus", "campusul", "main", "box", "pobox",
     "street", "str", "strasse", "road", "avenue", "ave", "calle", "via", "rue", "floor", "building",
 ])
-CAMPUS_WORDS = _CAMPUS_WORDS  # read by resolve: a campus segment's place ("Osorno campus")
+# What names a place of higher education (the units named before it belong to it: "Imperial College London").
+HIGHER_EDUCATION_WORDS = frozenset(["university", "college"])
 _UNIT_WORDS = frozenset([
     "school", "faculty", "department", "graduate", "center", "laboratory", "division", "institute",
 ])
@@ -709,7 +710,7 @@ def parse_query(raw: str) -> Query:
             dropped.append(" ".join(segment[len(stripped):]))
         variants += _around_units(segment)
     context_words = frozenset(t for s in context for t in s) - STOPWORDS
-    places = frozenset(t for s in context if _CAMPUS_WORDS & set(s) for t in s)
+    places = frozenset(t for s in context if CAMPUS_WORDS & set(s) for t in s)
     return Query(raw, tuple(dict.fromkeys(variants))[:5], tuple(dropped), context_words, country, variants[1], places,
                  tuple(segments), tuple(kept) if len(kept) > 1 else ())
 
