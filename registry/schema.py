@@ -711,13 +711,15 @@ def agreement_search_rows(where: str = "1", partner_text: bool = False, institut
             f"LEFT JOIN {PARTNER_TEXT_TABLE} x ON x.agreement = a.id WHERE {where}")
 
 
-REBUILD_SEARCH_SQL = f"""
-DELETE FROM institutions_fts;
-INSERT INTO institutions_fts ({INSTITUTION_SEARCH_COLUMNS})
-  {institution_search_rows()};
-{partner_text_sql()}
-DELETE FROM agreements_fts;
-INSERT INTO agreements_fts ({AGREEMENT_SEARCH_COLUMNS})
-  {agreement_search_rows(partner_text=True)};
-DROP TABLE {PARTNER_TEXT_TABLE};
-"""
+SEARCH_COLUMNS = {"institutions_fts": INSTITUTION_SEARCH_COLUMNS, "agreements_fts": AGREEMENT_SEARCH_COLUMNS}
+# The whole search index made anew, table by table, in this order: (search table, SQL run before its rows are read,
+# SQL selecting its rows); ``PARTNER_TEXT_TABLE`` is dropped at the end. Run in place (``REBUILD_SEARCH_SQL``) or
+# indexed beside the registry (registry.db.search_build).
+SEARCH_REBUILD_STEPS = (
+    ("institutions_fts", "", institution_search_rows()),
+    ("agreements_fts", partner_text_sql(), agreement_search_rows(partner_text=True)),
+)
+REBUILD_SEARCH_SQL = "".join(
+    f"{before}\nDELETE FROM {table};\nINSERT INTO {table} ({SEARCH_COLUMNS[table]})\n  {rows};\n"
+    for table, before, rows in SEARCH_REBUILD_STEPS
+) + f"DROP TABLE {PARTNER_TEXT_TABLE};\n"

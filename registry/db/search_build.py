@@ -115,9 +115,8 @@ class _Indexer(Worker):
     def _index(self) -> None:
         with closing(sqlite3.connect(self.path, isolation_level=None)) as conn:
             prepare_search_build(conn, "main", _INDEXER_CACHE_KIB)
-            columns = {"institutions_fts": schema.INSTITUTION_SEARCH_COLUMNS, "agreements_fts": schema.AGREEMENT_SEARCH_COLUMNS}
             inserts = {table: f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' for _ in names.split(','))})"
-                       for table, names in columns.items()}
+                       for table, names in schema.SEARCH_COLUMNS.items()}
             conn.execute("BEGIN")
             while (lot := self.lots.get()) is not None:
                 table, rows = lot
@@ -206,12 +205,10 @@ def _stop(indexer: _Indexer) -> None:
 
 
 def _search_rows(conn: sqlite3.Connection) -> Iterator[tuple[str, list[tuple[Any, ...]]]]:
-    """(search table, rows) in lots: the rows of ``REBUILD_SEARCH_SQL``, in its order."""
-    for table, sql in (("institutions_fts", schema.institution_search_rows()), ("agreements_fts", None)):
-        if sql is None:
-            for statement in split_sql(schema.partner_text_sql()):
-                conn.execute(statement)
-            sql = schema.agreement_search_rows(partner_text=True)
+    """(search table, rows) in lots: the rows of ``REBUILD_SEARCH_SQL``, in its order (``schema.SEARCH_REBUILD_STEPS``)."""
+    for table, before, sql in schema.SEARCH_REBUILD_STEPS:
+        for statement in split_sql(before):
+            conn.execute(statement)
         cursor = conn.execute(sql)
         while rows := cursor.fetchmany(_LOT_ROWS):
             yield table, rows
