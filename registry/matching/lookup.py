@@ -239,7 +239,7 @@ class IndexLookup(IndexScoring):
         Railway Transport', '... University Hospital', "... d'Alger 3") or a word around it makes the text
         another body's ('... University Press', 'Friends of ...')."""
         found = []
-        for segment in query.segments:
+        for segment in query.runs:
             unit = _UNIT_START.match(" ".join(segment))
             led_by_unit = unit is not None
             # the unit's own name comes first ("Department of Materials Science and Engineering", "Institute for
