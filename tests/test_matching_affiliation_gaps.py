@@ -1,6 +1,6 @@
 """Affiliation strings whose parts are set apart otherwise than by commas: a wide gap that lists keep where they lost
-their commas, and a unit's segment that goes on to name its institution. Measured against an invented reference (no
-real institution or person)."""
+their commas, two bodies joined by 'and', a unit's segment that goes on to name its institution, and a unit that is an
+institution of its own. Measured against an invented reference (no real institution or person)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,9 @@ def registry(tmp_path_factory):
         ror_record("0gaps0002", "Quenmoor University", "Quenmoor", "CN"),
         ror_record("0gaps0003", "Tervallo Pacific University", "Tervallo", "US"),
         ror_record("0gaps0004", "Ashford Pacific University", "Ashford", "US"),
+        ror_record("0gaps0005", "Institute of Fenland Hydrology", "Belmar", "KZ"),
+        ror_record("0gaps0006", "Institute of Marsh Pathology", "Hallby", "DE"),
+        ror_record("0gaps0007", "Dorrance Hospital", "Ashford", "US"),
         # others, so that kind words are common and a town's name rare, as in a real reference
         *(ror_record(f"0gaps01{k:02d}", f"{town} {kind}", town, "DE")
           for k, (town, kind) in enumerate((town, kind) for town in ("Orsk", "Belmar", "Kettle", "Ruhn", "Strom")
@@ -65,3 +68,30 @@ def test_a_units_segment_that_names_its_institution_is_the_name(registry):
     assert result.status == "matched" and result.best.reference_id == "0gaps0002", result.reason
     # a unit's segment that names no institution after the unit is still dropped
     assert "department of pathology" in parse_query("Department of Pathology, Quenmoor University").dropped
+
+
+@pytest.mark.parametrize("text, segments", [
+    ("Dorrance Hospital and Tervallo Medical School, Ashford", [("dorrance", "hospital"), ("tervallo", "medical", "school"),
+                                                                ("ashford",)]),
+    ("Kettle Institute and School of Psychology, Orsk University", [("kettle", "institute"), ("school", "of", "psychology"),
+                                                                    ("orsk", "university")]),
+    # one body: a side has no kind word, or no word of its own
+    ("Norwegian University of Science and Technology", [("norwegian", "university", "of", "science", "and", "technology")]),
+    ("Oregon Health and Science University", [("oregon", "health", "and", "science", "university")]),
+    ("Research Institute and Hospital of Kettle", [("research", "institute", "and", "hospital", "of", "kettle")]),
+])
+def test_two_bodies_joined_by_and_are_two_segments(text, segments):
+    assert list(parse_query(text).segments) == segments
+
+
+def test_the_body_after_and_is_found(registry):
+    result = resolve(registry, "Kettle Institute and School of Psychology, Quenmoor University, Quenmoor")
+    assert result.status == "matched" and result.best.reference_id == "0gaps0002", result.reason
+
+
+def test_a_unit_that_is_an_institution_of_its_own_where_its_place_is_named(registry):
+    result = resolve(registry, "Institute of Fenland Hydrology, Belmar, Kazakhstan")
+    assert result.status == "matched" and result.best.reference_id == "0gaps0005", result.reason
+    # the same words where the text names another city: a unit of another body there
+    other = resolve(registry, "Institute of Marsh Pathology, Orsk, Germany")
+    assert other.best is None or other.best.reference_id != "0gaps0006", other.reason

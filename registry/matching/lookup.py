@@ -72,6 +72,8 @@ _UNIT_OF = re.compile(r"\b(school|college|institute|center|centre|hospital|clini
 # A unit named after the institution's name and a word of its own: "... Diamantina Institute", "... Chan School of".
 _UNIT_WITHIN = re.compile(r"\b(institute|school of|college of|faculty of|department of|center for|centre for|"
                           r"laboratory|laboratories)\b")
+# The units that may be organisations of their own (a department, faculty or division never is).
+_OWN_UNIT_START = re.compile(r"^(institute|center|centre|laboratory|laboratories|school|college|clinic) (of|for)\b")
 # Words that carry a name on past a run that is another name: "University *of* Railway Transport",
 # "University *Hospital*", "Université d'Alger *3*", "... *and* Technology".
 _CONTINUATIONS = frozenset(["of", "for", "and", "de", "di", "da", "do", "del", "della", "des", "du", "der", "fur", "und",
@@ -155,6 +157,11 @@ class IndexLookup(IndexScoring):
         self._joined_segments(query, country, options, best)
         if len(query.raw) >= 20 and not any(m.score >= options.probable for m in best.values()):
             for entity, match in self._span_matches(query, country, options):
+                known = best.get(entity)
+                if known is None or match.score > known.score:
+                    best[entity] = match
+        if query.dropped and not any(m.score >= options.probable for m in best.values()):
+            for entity, match in self._units_of_their_own(query, country, options):
                 known = best.get(entity)
                 if known is None or match.score > known.score:
                     best[entity] = match
@@ -282,6 +289,38 @@ class IndexLookup(IndexScoring):
                                   options)
                         found.append((self.name_entity[name_id], match))
         return found
+
+    def _units_of_their_own(self, query: Query, country, options: MatchOptions) -> list[tuple[int, Match]]:
+        """A segment read as a unit that is exactly one institution's name ("Institute of Mathematics and Mathematical
+        Modeling, Almaty, Kazakhstan", "Institute for Economic Research, Ljubljana"): where nothing else names an
+        institution, it is the one meant, where the text names its place: its city, or its country and no other
+        city ("Institute of Pathology, Friedrich-Alexander University, Erlangen" is not Munich's Pathologisches
+        Institut). A department, faculty or division is never one of its own."""
+        found = []
+        for unit in query.dropped:
+            words = tuple(unit.split())
+            if not _OWN_UNIT_START.match(unit):
+                continue
+            ids = [i for i in self.exact.get(exact_key(words), ()) if not self.name_part[i]]
+            if len({self.name_entity[i] for i in ids}) != 1 or not any(
+                    _distinctive(t) and self.weight(t) >= SPAN_WEIGHT for t in words):
+                continue
+            if not self._names_its_place(query, unit, self.name_entity[ids[0]]):
+                continue
+            match = self._exact_match(query, words, ids[0], country, options)
+            _penalise(match, PART_PENALTY, PenaltyKind.FOUND_WITHIN, f"{self.name_raw[ids[0]]!r} found within the text",
+                      options)
+            found.append((self.name_entity[ids[0]], match))
+        return found
+
+    def _names_its_place(self, query: Query, unit: str, entity: int) -> bool:
+        """The text, less the unit, names the entity's city, or its country and no other city of the index."""
+        words = {t for segment in query.segments if " ".join(segment) != unit for t in segment}
+        city, country = self.entity_city[entity], self.entity_country[entity]
+        if city and (city <= words or any(_near_city(t, city) for t in words if len(t) >= 4)):
+            return True
+        own = self.country_words(country) | self.region_words(country) | city
+        return bool(own & words) and not (words - own) & (self.place_words() - STOPWORDS)
 
     def _place_or_unit(self, words: tuple[str, ...], entity: int) -> bool:
         """The words after a name say where it is (an address, its city, country, a postcode, a state's code) or

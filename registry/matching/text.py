@@ -694,7 +694,9 @@ def without_markup(raw: str, gaps: bool = True) -> str:
 def parse_query(raw: str) -> Query:
     """Split a typed name on commas, semicolons, brackets and spaced dashes; drop unit
     segments; keep institution-like segments as variants and the rest as context."""
-    segments = _segments(without_markup(raw))
+    runs = _segments(without_markup(raw, gaps=False)) if "  " in raw else None
+    segments = [part for segment in _segments(without_markup(raw)) for part in _bodies_joined(segment)]
+    runs = tuple(runs or segments)
     if not segments:
         return Query(raw, ())
     dropped, kept, context = [], [], []
@@ -744,10 +746,30 @@ def parse_query(raw: str) -> Query:
         variants += _around_units(segment)
     context_words = frozenset(t for s in context for t in s) - STOPWORDS
     places = frozenset(t for s in context if CAMPUS_WORDS & set(s) for t in s)
-    # a run of a name is read in the text as typed, its place after it: the gap parts the place, not the name
-    runs = tuple(_segments(without_markup(raw, gaps=False))) if "  " in raw else tuple(segments)
     return Query(raw, tuple(dict.fromkeys(variants))[:5], tuple(dropped), context_words, country, variants[1], places,
                  tuple(segments), tuple(kept) if len(kept) > 1 else (), runs)
+
+
+def _bodies_joined(segment: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """Two bodies joined by 'and' in one segment are two segments ("McLean Hospital and Harvard Medical School",
+    "Black Dog Institute and School of Psychology", "University of Michigan and C.S. Mott Children's Hospital"):
+    each side names a body of its own, with a kind word and a word that is no kind, qualifier or function word.
+    "Norwegian University of Science and Technology", "Oregon Health and Science University", "School of Medicine and
+    Health Sciences" name one body: a side lacks one or the other."""
+    if "and" not in segment[1:-1]:
+        return [segment]
+    for k, word in enumerate(segment[1:-1], start=1):
+        if word == "and":
+            left, right = segment[:k], segment[k + 1:]
+            if _names_a_body(left) and (_names_a_body(right) or _UNIT_PREFIX.match(" ".join(right))):
+                return [left, *_bodies_joined(right)]
+    return [segment]
+
+
+def _names_a_body(words: tuple[str, ...]) -> bool:
+    return bool(_INSTITUTION_WORDS.intersection(words)) and any(
+        t not in GENERIC and t not in STOPWORDS and t not in QUALIFIERS and t not in _INSTITUTION_WORDS
+        and not t.isdigit() for t in words)
 
 
 def _segments(text: str) -> list[tuple[str, ...]]:
