@@ -1,6 +1,6 @@
 """Affiliation strings whose parts are set apart otherwise than by commas: a wide gap that lists keep where they lost
 their commas, two bodies joined by 'and', a unit's segment that goes on to name its institution, and a unit that is an
-institution of its own. Measured against an invented reference (no real institution or person)."""
+institution of its own, a company written by its brand. Measured against an invented reference (no real institution or person)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ def registry(tmp_path_factory):
         ror_record("0gaps0005", "Institute of Fenland Hydrology", "Belmar", "KZ"),
         ror_record("0gaps0006", "Institute of Marsh Pathology", "Hallby", "DE"),
         ror_record("0gaps0007", "Dorrance Hospital", "Ashford", "US"),
+        ror_record("0gaps0008", "Quillfex (France)", "Belmar", "FR"),
+        ror_record("0gaps0009", "Quillfex (Japan)", "Ruhn", "JP"),
         # others, so that kind words are common and a town's name rare, as in a real reference
         *(ror_record(f"0gaps01{k:02d}", f"{town} {kind}", town, "DE")
           for k, (town, kind) in enumerate((town, kind) for town in ("Orsk", "Belmar", "Kettle", "Ruhn", "Strom")
@@ -95,3 +97,12 @@ def test_a_unit_that_is_an_institution_of_its_own_where_its_place_is_named(regis
     # the same words where the text names another city: a unit of another body there
     other = resolve(registry, "Institute of Marsh Pathology, Orsk, Germany")
     assert other.best is None or other.best.reference_id != "0gaps0006", other.reason
+
+
+def test_a_company_written_by_its_brand_in_the_country_the_text_names(registry):
+    result = resolve(registry, "Global Epidemiology, Quillfex S.A., Belmar, France")
+    assert result.status == "matched" and result.best.reference_id == "0gaps0008", result.reason
+    japan = resolve(registry, "Research Institute, Quillfex Inc, Ruhn, Japan")
+    assert japan.status == "matched" and japan.best.reference_id == "0gaps0009", japan.reason
+    # without a country the brand names no one branch
+    assert resolve(registry, "Global Epidemiology, Quillfex, Belmar").status != "matched"

@@ -160,6 +160,11 @@ class IndexLookup(IndexScoring):
                 known = best.get(entity)
                 if known is None or match.score > known.score:
                     best[entity] = match
+        if country and len(query.segments) > 1 and not any(m.score >= options.probable for m in best.values()):
+            for entity, match in self._brands(query, country, options):
+                known = best.get(entity)
+                if known is None or match.score > known.score:
+                    best[entity] = match
         if query.dropped and not any(m.score >= options.probable for m in best.values()):
             for entity, match in self._units_of_their_own(query, country, options):
                 known = best.get(entity)
@@ -311,6 +316,28 @@ class IndexLookup(IndexScoring):
             _penalise(match, PART_PENALTY, PenaltyKind.FOUND_WITHIN, f"{self.name_raw[ids[0]]!r} found within the text",
                       options)
             found.append((self.name_entity[ids[0]], match))
+        return found
+
+    def _brands(self, query: Query, country: str, options: MatchOptions) -> list[tuple[int, Match]]:
+        """A company written by its brand in a segment of its own, in the country the text names ("..., Sanofi,
+        Chilly-Mazarin, France"; "Toppan Inc, Saitama, Japan"): ROR names a company's national branches "Sanofi
+        (France)", "Toppan (Japan)"; the segment, less legal forms, and the country the text names are that name."""
+        found = []
+        places = self.country_words(country)
+        for segment in query.segments:
+            words = tuple(t for t in segment if t not in LEGAL_FORMS)
+            if not words or not all(_distinctive(t) for t in words) or set(words) & self.place_words():
+                continue
+            for name_id in self.postings.get(words[0], ()):
+                tokens = self.name_tokens[name_id]
+                entity = self.name_entity[name_id]
+                if (tokens[:len(words)] != words or len(tokens) == len(words) or self.entity_country[entity] != country
+                        or not set(tokens[len(words):]) <= places or self.name_part[name_id]):
+                    continue
+                match = self._exact_match(query, tokens, name_id, country, options)
+                _penalise(match, PART_PENALTY, PenaltyKind.FOUND_WITHIN, f"{' '.join(words)!r} with its country, "
+                          f"as {self.name_raw[name_id]!r}", options)
+                found.append((entity, match))
         return found
 
     def _names_its_place(self, query: Query, unit: str, entity: int) -> bool:

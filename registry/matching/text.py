@@ -694,9 +694,9 @@ def without_markup(raw: str, gaps: bool = True) -> str:
 def parse_query(raw: str) -> Query:
     """Split a typed name on commas, semicolons, brackets and spaced dashes; drop unit
     segments; keep institution-like segments as variants and the rest as context."""
-    runs = _segments(without_markup(raw, gaps=False)) if "  " in raw else None
     segments = [part for segment in _segments(without_markup(raw)) for part in _bodies_joined(segment)]
-    runs = tuple(runs or segments)
+    # a run of a name is read in the text as typed, its place after it: a wide gap parts the place, not the name
+    runs = tuple(_segments(without_markup(raw, gaps=False)) if "  " in raw else segments)
     if not segments:
         return Query(raw, ())
     dropped, kept, context = [], [], []
