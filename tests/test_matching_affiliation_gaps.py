@@ -5,7 +5,7 @@ institution of its own, a company written by its brand. Measured against an inve
 from __future__ import annotations
 
 import pytest
-from conftest import registry_with_reference, ror_record
+from conftest import ordinary_institutions, registry_with_reference, ror_record
 
 from registry.matching.text import parse_query, without_markup
 from registry.resolve import resolve
@@ -23,10 +23,7 @@ def registry(tmp_path_factory):
         ror_record("0gaps0007", "Dorrance Hospital", "Ashford", "US"),
         ror_record("0gaps0008", "Quillfex (France)", "Belmar", "FR"),
         ror_record("0gaps0009", "Quillfex (Japan)", "Ruhn", "JP"),
-        # others, so that kind words are common and a town's name rare, as in a real reference
-        *(ror_record(f"0gaps01{k:02d}", f"{town} {kind}", town, "DE")
-          for k, (town, kind) in enumerate((town, kind) for town in ("Orsk", "Belmar", "Kettle", "Ruhn", "Strom")
-                                           for kind in ("University", "Medical University", "Institute of Technology"))),
+        *ordinary_institutions("0gaps"),
     ])
     yield db
     db.conn.close()

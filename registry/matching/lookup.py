@@ -55,6 +55,7 @@ IN_COUNTRY_CANDIDATES = 4  # with a country, names of that country aligned besid
 
 
 JOINED_PART_PENALTY = 0.1  # an entity matched on a part of another's name that the text writes whole
+BRAND_POSTINGS = 128  # names a brand's first word may have: ROR's most branched companies (MSD, Merck) have 65-73
 AFFILIATED_PENALTY = 0.1  # a university matched where the text names its affiliated hospital
 # "The Second Affiliated Hospital of X", "Affiliated Hospital of X": a hospital, an organisation of its own
 _AFFILIATED_HOSPITAL = re.compile(r"\baffiliated (\w+ )?hospital (of|to)\b")
@@ -328,7 +329,10 @@ class IndexLookup(IndexScoring):
             words = tuple(t for t in segment if t not in LEGAL_FORMS)
             if not words or not all(_distinctive(t) for t in words) or set(words) & self.place_words():
                 continue
-            for name_id in self.postings.get(words[0], ()):
+            held = self.postings.get(words[0], ())
+            if len(held) > BRAND_POSTINGS:  # a brand is a rare word: a common one names no company
+                continue
+            for name_id in held:
                 tokens = self.name_tokens[name_id]
                 entity = self.name_entity[name_id]
                 if (tokens[:len(words)] != words or len(tokens) == len(words) or self.entity_country[entity] != country
