@@ -166,6 +166,7 @@ def register_routes():
 @hookimpl
 def startup(datasette):
     skip_markdown_cells()
+    cell_hooks.fast_query_cells()
     remember_map_columns()
 
 
