@@ -288,4 +288,4 @@ def fast_query_cells() -> None:
         return (context, extra, *answer[2:])
 
     data.registry_fast_cells = True  # type: ignore[attr-defined]
-    QueryView.data = data  # type: ignore[method-assign]
+    QueryView.data = data

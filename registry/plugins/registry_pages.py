@@ -217,7 +217,8 @@ class MissingKept(BaseLoader):
     """A loader that remembers the names its loader had no template for."""
 
     def __init__(self, loader) -> None:
-        self.loader, self.missing = loader, set()
+        self.loader = loader
+        self.missing: set[str] = set()
 
     def get_source(self, environment, template):
         if template in self.missing:
