@@ -138,7 +138,11 @@ def query_rows_html(display_rows, columns) -> Markup:
     for row in display_rows:
         parts.append("\n        <tr>\n            ")
         for opened, value in zip(opening, row, strict=False):  # as the template's cell_classes[loop.index0]
-            parts += (opened, _escaped(value), "</td>\n            ")
+            if type(value) is str:  # _escaped's most common case written out: 500 calls a page
+                value = value.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;").replace("'", "&#39;").replace('"', "&#34;")
+            else:
+                value = _escaped(value)
+            parts += (opened, value, "</td>\n            ")
         parts.append("\n        </tr>\n    ")
     return Markup("".join(parts))
 
