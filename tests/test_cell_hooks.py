@@ -280,3 +280,35 @@ def test_query_pages_cells_written_once_per_column_are_the_pages_datasettes_loop
     for path, mine, datasettes in zip(paths, ours, theirs, strict=True):
         assert mine == datasettes, path
     assert written.count(False) == 1 and written.count(True) >= 5
+
+
+def test_a_tables_spelling_kept_until_the_schema_changes(tmp_path):
+    """Datasette's "view-table" check looks the table's spelling up in sqlite_master; the answer
+    is kept per schema version (registry_permission_cache.py) and is the one SQLite gives."""
+    import sqlite3
+
+    from registry.plugins.registry_permission_cache import TABLE_SPELLING
+
+    path = build_registry(tmp_path / "registry.db")
+    datasette = faces.internal_face(path, auth=False).datasette()
+    asyncio.run(datasette.invoke_startup())
+    db = datasette.get_database("registry")
+    statements: list[str] = []
+    asyncio.run(db.execute_fn(lambda conn: conn.set_trace_callback(statements.append)))
+
+    def spelling(name):
+        return [tuple(row) for row in asyncio.run(db.execute(TABLE_SPELLING, (name,))).rows]
+
+    def looked_up():
+        return sum(1 for statement in statements if statement.startswith("select name from sqlite_master"))
+
+    assert spelling("AGREEMENTS") == [("agreements",)] and spelling("site_visits") == []
+    assert looked_up() == 2
+    assert spelling("AGREEMENTS") == [("agreements",)] and spelling("site_visits") == []
+    assert looked_up() == 2  # kept
+    with sqlite3.connect(path) as conn:  # another connection changes the schema
+        conn.execute("create table Site_Visits (id text primary key)")
+    assert spelling("site_visits") == [("Site_Visits",)] and spelling("agreements") == [("agreements",)]
+    assert looked_up() == 4
+    with sqlite3.connect(path) as conn:
+        assert conn.execute(TABLE_SPELLING, ("SITE_VISITS",)).fetchall() == [("Site_Visits",)]
