@@ -219,7 +219,8 @@ def query_display_rows(rows, columns, database: str, datasette, truncate_cells: 
     hook = pm.hook.render_cell
     if not isinstance(hook, DirectCells):
         return None
-    by_column = [hook.by_column.get((None, column)) or hook._calls_for(None, column) for column in columns]
+    by_column = [hook.by_column[None, column] if (None, column) in hook.by_column else hook._calls_for(None, column)
+                 for column in columns]
     display_rows = []
     try:
         for row in rows:
