@@ -6,7 +6,9 @@ resolves the open findings of the checks it ran that it no longer finds. Nothing
 deleted. Waivers in force on the run's date are written onto their findings, so a waived
 finding stays in the list, marked, until its waiver ends. The run and its findings are one
 transaction; when the checks run on several connections (``checks.lanes``), the country
-tiers they read are committed just before it.
+tiers they read are committed just before it, and a first run (an empty findings table)
+records into a file of its own while they run and copies it in afterwards, in that one
+transaction (``checks.findings_build``).
 """
 
 from __future__ import annotations
