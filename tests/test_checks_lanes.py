@@ -209,7 +209,9 @@ def test_a_first_run_with_lanes_builds_its_findings_beside_and_copies_them_in_wh
 
     def copy_in(build):
         conn = build.db.conn
-        seen.append((conn.execute("PRAGMA journal_mode").fetchone()[0], findings_build.transfers(conn),
+        seen.append((conn.execute("PRAGMA main.journal_mode").fetchone()[0],
+                     conn.execute(f"PRAGMA {findings_build.DATABASE}.journal_mode").fetchone()[0],  # its own
+                     findings_build.transfers(conn),
                      conn.execute(f"SELECT count(*) FROM {build.table}").fetchone()[0],
                      [path.name for path in build_folders(tmp_path / "spread.db")]))
         return real_copy_in(build)
@@ -220,8 +222,8 @@ def test_a_first_run_with_lanes_builds_its_findings_beside_and_copies_them_in_wh
     one = run_checks(alone, today=TODAY, actor="test", lanes=1)
     two = run_checks(spread, today=TODAY, actor="test", lanes=2)
     assert two.lanes == 2 and two.new == one.new > 500
-    [(mode, transferred, built, folders)] = seen
-    assert (mode, transferred, built, len(folders)) == ("delete", True, one.new, 1)
+    [(mode, build_mode, transferred, built, folders)] = seen
+    assert (mode, build_mode, transferred, built, len(folders)) == ("delete", "off", True, one.new, 1)
     assert recorded(spread) == recorded(alone)
     assert spread.conn.execute("SELECT first_run, last_run, count(*) FROM findings GROUP BY 1, 2").fetchall() == [
         (two.run_id, two.run_id, one.new)]

@@ -61,7 +61,8 @@ def rollback_journal(conn: sqlite3.Connection, *, appending: bool = False) -> It
     busy_timeout = conn.execute("PRAGMA busy_timeout").fetchone()[0]
     conn.execute("PRAGMA busy_timeout = 0")  # another connection is the answer, not a wait
     try:
-        mode = conn.execute(f"PRAGMA journal_mode = {ROLLBACK_MODE}").fetchone()[0]
+        # the registry's file only: without a schema the PRAGMA sets every attached file's journal
+        mode = conn.execute(f"PRAGMA main.journal_mode = {ROLLBACK_MODE}").fetchone()[0]
     except sqlite3.OperationalError as error:
         if not is_busy(error):
             raise
@@ -102,7 +103,7 @@ def back_to_wal(conn: sqlite3.Connection) -> None:
     timeout, the file stays in rollback mode until the next connection that may write opens it
     (``connect`` sets WAL); the write itself is done, so this only warns."""
     try:
-        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA main.journal_mode = WAL")
     except sqlite3.OperationalError as error:
         if not is_busy(error):
             raise
