@@ -316,8 +316,10 @@ def test_a_first_run_killed_while_copying_leaves_the_registry_as_it_was(syntheti
     path = tmp_path / "killed.db"
     copy(synthetic, path).conn.close()
     size_before = path.stat().st_size
+    # its lanes' folder, which a killed run leaves behind, in the test's own
+    env = {**os.environ, "PYTHONPATH": str(Path.cwd()), "TMPDIR": str(tmp_path)}
     killed = subprocess.Popen([sys.executable, "-c", KILLED_RUN, str(path)], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(Path.cwd())})
+                              stdout=subprocess.PIPE, text=True, env=env)
     try:
         assert killed.stdout is not None
         mode, copied = killed.stdout.readline().split()
