@@ -336,3 +336,21 @@ def test_a_first_run_killed_while_copying_leaves_the_registry_as_it_was(syntheti
     assert not Path(f"{path}-journal").exists()
     assert run_checks(db, today=TODAY, actor="test", lanes=2).new > 500  # and a run goes as ever
     db.conn.close()
+
+
+def test_with_a_reader_on_the_registry_the_copy_keeps_the_write_ahead_log(synthetic, tmp_path, monkeypatch):
+    """A server reading the registry meanwhile: the copy keeps WAL mode, so the reader never waits."""
+    modes = []
+
+    def copy_in(build):
+        modes.append(build.db.conn.execute("PRAGMA main.journal_mode").fetchone()[0])
+        return real_copy_in(build)
+
+    real_copy_in = findings_build.FindingsBuild.copy_in
+    monkeypatch.setattr(findings_build.FindingsBuild, "copy_in", copy_in)
+    db = copy(synthetic, tmp_path / "served.db")
+    reader = store.connect(tmp_path / "served.db", read_only=True)
+    result = run_checks(db, today=TODAY, actor="test", lanes=2)
+    assert modes == ["wal"] and result.new > 500
+    assert reader.conn.execute("SELECT count(*) FROM findings").fetchone() == (result.new,)
+    reader.conn.close()
