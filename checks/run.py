@@ -337,7 +337,7 @@ def run_checks(
                 FindingsBuild(db) as build:
             # A first run with lane processes builds its findings beside the registry and copies
             # them in once the lanes are done (checks.findings_build); the file is made before
-            # the run's transaction, as SQLite sets its journal off only outside one.
+            # the run's transaction, as SQLite sets a file's syncing only outside one.
             if count > 1 and not conn.execute("SELECT 1 FROM findings LIMIT 1").fetchone():
                 build.open(CACHE_KIB)
             if count > 1:
@@ -374,7 +374,7 @@ def run_checks(
                 with rollback_journal(conn, appending=True), foreign_keys_off(conn), \
                         store.transaction(db, actor=actor, source=SOURCE):
                     if conn.execute("SELECT 1 FROM findings LIMIT 1").fetchone() or _next_run_id(conn, today) != run_id:
-                        # Another run was recorded while the lanes ran: record as any later run does.
+                        # Another run was recorded between the two transactions: record as any later run does.
                         record.fresh, record.target, record.changed = False, "findings", {}
                         record.params["run"] = run_id = _next_run_id(conn, today)
                         _run_tables(conn, create=True)

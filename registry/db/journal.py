@@ -83,7 +83,7 @@ def rollback_journal(conn: sqlite3.Connection, *, appending: bool = False) -> It
 
 def _switchable(conn: sqlite3.Connection, *, bounded: bool = True) -> bool:
     """A file (not memory), in WAL mode, outside a transaction (an outer one has chosen its
-    journal), of at most ROLLBACK_UP_TO_BYTES (what the log holds counted in)."""
+    journal), of at most ROLLBACK_UP_TO_BYTES (what the log holds counted in) when ``bounded``."""
     if conn.in_transaction or not file_path(conn):
         return False
     if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
