@@ -220,8 +220,10 @@ def align(query, name, minimum: float = 0.8) -> list[tuple[int, int, float]]:
         if j in used_n or size < 4:
             continue
         for i, word in rest:
-            # ratio >= 0.8 needs the shorter word to be at least 2/3 of the longer
-            if 3 * min(size, len(word)) < 2 * max(size, len(word)):
+            # ratio >= 0.8 needs the shorter word to be at least 2/3 of the longer; a place's adjective may be longer
+            # still ("Гомельскі" / 'gomelski' is Gomel's)
+            if 3 * min(size, len(word)) < 2 * max(size, len(word)) and not (
+                    word[:_STEM] == other[:_STEM] and (place_forms(word) or place_forms(other))):
                 continue
             similarity = token_similarity(word, other)
             if similarity >= minimum:
