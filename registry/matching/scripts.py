@@ -10,14 +10,20 @@ word's article and conjunction ('al-', 'wa-l-', 'li-l-') are read off; the rest 
 before. After folding, the declined forms of the Cyrillic languages' kind adjectives ('gosudarstvennaya',
 'meditsinskiy', 'derzhavnyi', 'natsionalnyy') are read by their stem (``kind_stem``).
 
-Only kind words: names and places still match by their letters (a place's native spelling through
-data/matching/city_names.csv).
+A word of a script that writes no short vowels (Arabic, Persian, Hebrew) whose consonants are those of exactly one
+city of the shipped extract in a country writing it ('bnghzy', بنغازي: Benghazi) is that city
+(data/matching/city_skeletons.csv); other names still match by their letters, a capital's native spelling through
+data/matching/city_names.csv.
 """
 
 from __future__ import annotations
 
+import csv
 import re
 from functools import lru_cache
+from pathlib import Path
+
+from registry.text import fold
 
 # English word -> the words that say it, written natively. Arabic-script words without their article.
 _NATIVE_KINDS = {
@@ -83,14 +89,64 @@ _KIND_WORD, _ENGLISH = _pattern()
 _NATIVE = re.compile(r"[\u0590-\u06ff\u0900-\u0dff\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u0530-\u058f]")
 
 
-def native_kinds(text: str) -> str:
-    """``text`` with the kind words of scripts anyascii cannot read as such written in English:
-    'جامعة الخرطوم' -> ' university  الخرطوم' (the article of a name word stays: it folds to 'l')."""
+# --- places written in scripts without vowels ------------------------------------------------------------------
+
+# The languages whose scripts leave short vowels unwritten, and whose countries' cities data/matching/city_skeletons.csv
+# holds (tools/derive_city_skeletons.py).
+ABJAD_LANGUAGES = frozenset(["ar", "fa", "ps", "ur", "he", "ckb", "ku"])
+SHORTEST_SKELETON = 4  # fewer consonants name too many places ('kt' is Kuwait and Kota)
+# Letters and letter pairs that romanisations write differently for one sound: 'kh' / 'x' / 'h', 'q' / 'k', 'j' / 'g'
+# (Egyptian 'Giza' for الجيزة), 'ph' / 'f', 'ch' (French 'Chlef') / 'sh'.
+_SOUNDS = (("kh", "k"), ("gh", "g"), ("sh", "s"), ("ch", "s"), ("th", "t"), ("dh", "d"), ("zh", "z"), ("ph", "f"),
+           ("ts", "s"), ("q", "k"), ("c", "k"), ("x", "k"), ("g", "j"), ("p", "b"), ("v", "w"), ("e", ""), ("i", ""),
+           ("o", ""), ("u", ""), ("a", ""), ("y", ""), ("w", ""))
+_DOUBLED = re.compile(r"(.)\1+")
+
+
+@lru_cache(maxsize=1 << 14)
+def skeleton(word: str) -> str:
+    """A folded word's consonants, as a script that writes no short vowels spells it: 'benghazi' and 'bnghzy'
+    (بنغازي) are 'bnjz', 'kurdistan' and 'krdstn' (کردستان) 'krdstn'. A closing h (ta marbuta) is left out, and
+    a letter doubled counts once (the scripts do not write it twice)."""
+    word = _DOUBLED.sub(r"\1", word.lower())
+    for written, sound in _SOUNDS:
+        word = word.replace(written, sound)
+    return _DOUBLED.sub(r"\1", word.removesuffix("h"))
+
+
+CITY_SKELETONS_FILE = Path(__file__).resolve().parents[2] / "data" / "matching" / "city_skeletons.csv"
+
+
+@lru_cache(maxsize=1)
+def _city_skeletons() -> dict[str, str]:
+    if not CITY_SKELETONS_FILE.exists():
+        return {}
+    with CITY_SKELETONS_FILE.open(encoding="utf-8", newline="") as stream:
+        return {row["skeleton"]: row["city"] for row in csv.DictReader(stream)}
+
+
+_ABJAD_WORD = re.compile(r"[\u0590-\u05ff\u0600-\u06ff]+")
+# The Arabic article and what is fused with it (al-, wa-l-, bi-l-, fa-l-, li-l-): not part of a place's name.
+_ARTICLE = re.compile(r"^(?:ال|وال|بال|فال|لل)(?=..)")
+
+
+def _place(found: re.Match[str]) -> str:
+    word = found.group()
+    letters = fold(_ARTICLE.sub("", word)).replace("`", "").replace("'", "")
+    city = _city_skeletons().get(skeleton(letters)) if letters.isalpha() else None
+    return f" {city} " if city else word
+
+
+def native_kinds(text: str, places: bool = True) -> str:
+    """``text`` with the kind words of scripts anyascii cannot read as such written in English, and (``places``) a
+    word of a script without vowels that is a city's consonants as the city: 'جامعة نجران' -> ' university  najran '.
+    (tools/derive_city_names.py reads the scripts' city names without the second: it derives what the first reads.)"""
     if not _NATIVE.search(text):
         return text
     if _ARABIC.search(text):
         text = _arabic(text)
-    return _KIND_WORD.sub(lambda found: f" {_ENGLISH[next(g for g in found.groups() if g)]} ", text)
+    text = _KIND_WORD.sub(lambda found: f" {_ENGLISH[next(g for g in found.groups() if g)]} ", text)
+    return _ABJAD_WORD.sub(_place, text) if places and _ABJAD_WORD.search(text) else text
 
 
 # The kind adjectives and nouns of Russian, Ukrainian, Belarusian, Bulgarian, Serbian, Macedonian and the
