@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
     ("אוניברסיטת", "university"), ("համալսարան", "university"), ("كلية", "college"), ("المعهد", "institute"),
     ("مستشفى", "hospital"), ("أكاديمية", "academy"), ("اكاديمية", "academy"),
     ("Их Сургууль", "university"),
+    ("جَامِعَة", "university"), ("الْجَامِعَةُ", "university"),  # with its vowel marks
 ])
 def test_a_kind_word_of_another_script_is_the_kind(typed, expected):
     assert normalize(typed) == expected

@@ -56,10 +56,13 @@ _NATIVE_KINDS = {
 _ARABIC_FORMS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ی": "ي", "ک": "ك", "ة": "ه", "ہ": "ه",
                                "ھ": "ه", "ۀ": "ه", "\u0640": None, "\u200c": " ", "\u200d": None})
 _ARABIC = re.compile(r"[\u0600-\u06ff]")
+# The vowel marks a name may carry (جَامِعَة): between a kind word's letters, passed over.
+_MARKS = "[\u064b-\u065f\u0670]*"
+_UNMARKED = re.compile(_MARKS.removesuffix("*"))
 # Scripts that write words without spaces between them: a kind word is found inside a run of letters.
 _UNSPACED = re.compile(r"[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff]")
 # An Arabic word's article and the conjunction or preposition fused with it: al-, wa-l-, bi-l-, fa-l-, li-l-.
-_ARABIC_PREFIX = "(?:ال|وال|بال|فال|لل|و)?"
+_ARABIC_PREFIXES = ("ال", "وال", "بال", "فال", "لل", "و")
 
 
 def _arabic(word: str) -> str:
@@ -76,10 +79,11 @@ def _pattern() -> tuple[re.Pattern[str], dict[str, str]]:
                 key = key[2:]  # the article is read off whatever word it is fused with
             english.setdefault(key, meaning)
     ordered = sorted(english, key=len, reverse=True)
-    arabic = [re.escape(w) for w in ordered if _ARABIC.search(w)]
+    arabic = [_MARKS.join(map(re.escape, w)) for w in ordered if _ARABIC.search(w)]
     unspaced = [re.escape(w) for w in ordered if _UNSPACED.search(w)]
     spaced = [re.escape(w) for w in ordered if not _ARABIC.search(w) and not _UNSPACED.search(w)]
-    parts = [rf"(?<!\w){_ARABIC_PREFIX}(?P<arabic>{'|'.join(arabic)})(?!\w)",
+    prefix = "|".join(_MARKS.join(prefix) + _MARKS for prefix in _ARABIC_PREFIXES)
+    parts = [rf"(?<!\w)(?:{prefix})?(?P<arabic>{'|'.join(arabic)}){_MARKS}(?!\w)",
              rf"(?P<unspaced>{'|'.join(unspaced)})",
              rf"(?<!\w)(?P<spaced>{'|'.join(spaced)})(?!\w)"]
     return re.compile("|".join(parts)), english
@@ -137,6 +141,11 @@ def _place(found: re.Match[str]) -> str:
     return f" {city} " if city else word
 
 
+def _english(found: re.Match[str]) -> str:
+    word = next(group for group in found.groups() if group)
+    return f" {_ENGLISH.get(word) or _ENGLISH[_UNMARKED.sub('', word)]} "
+
+
 def native_kinds(text: str, places: bool = True) -> str:
     """``text`` with the kind words of scripts anyascii cannot read as such written in English, and (``places``) a
     word of a script without vowels that is a city's consonants as the city: 'جامعة نجران' -> ' university  najran '.
@@ -145,7 +154,7 @@ def native_kinds(text: str, places: bool = True) -> str:
         return text
     if _ARABIC.search(text):
         text = _arabic(text)
-    text = _KIND_WORD.sub(lambda found: f" {_ENGLISH[next(g for g in found.groups() if g)]} ", text)
+    text = _KIND_WORD.sub(_english, text)
     return _ABJAD_WORD.sub(_place, text) if places and _ABJAD_WORD.search(text) else text
 
 
