@@ -102,3 +102,18 @@ def test_city_skeletons_table_is_what_the_tool_derives(tmp_path):
     subprocess.run([sys.executable, str(ROOT / "tools" / "derive_city_skeletons.py"), "--target", str(output)],
                    check=True, capture_output=True)
     assert output.read_text(encoding="utf-8") == (ROOT / "data" / "matching" / "city_skeletons.csv").read_text(encoding="utf-8")
+
+
+def test_a_word_of_another_script_reads_as_the_english_word_the_reference_writes_beside_it():
+    assert normalize("Харківський національний медичний університет") == "kharkiv national medical university"
+    assert normalize("جامعة العلوم والتكنولوجيا الأردنية").split()[-1] == "jordan"
+    from registry.matching.text import TRANSLATIONS
+
+    assert "hospital" not in TRANSLATIONS and "tehran" not in TRANSLATIONS  # words Latin names use are never translated
+
+
+def test_word_translations_table_is_what_the_tool_derives(tmp_path):
+    output = tmp_path / "derived.csv"
+    subprocess.run([sys.executable, str(ROOT / "tools" / "derive_word_translations.py"), "--target", str(output)],
+                   check=True, capture_output=True)
+    assert output.read_text(encoding="utf-8") == (ROOT / "data" / "matching" / "word_translations.csv").read_text(encoding="utf-8")

@@ -53,7 +53,7 @@ _NATIVE_KINDS = {
 # Arabic letters written several ways for one sound: hamza on alif, alif maqsura, ta marbuta, the Persian and
 # Urdu forms of kaf, ya and ha. One form each, before the words are looked up (folding reads them alike anyway,
 # but the words are looked up as written).
-_ARABIC_FORMS = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ی": "ي", "ک": "ك", "ة": "ه", "ہ": "ه",
+_ARABIC_FORMS = str.maketrans({"أ": "ا", "إ": "ا", "ٱ": "ا", "ى": "ي", "ی": "ي", "ک": "ك", "ة": "ه", "ہ": "ه",
                                "ھ": "ه", "ۀ": "ه", "\u0640": None, "\u200c": " ", "\u200d": None})
 _ARABIC = re.compile(r"[\u0600-\u06ff]")
 # The vowel marks a name may carry (جَامِعَة): between a kind word's letters, passed over.

@@ -81,6 +81,20 @@ def _city_names() -> dict[str, str]:
 
 CITY_NAMES = _city_names()
 
+TRANSLATIONS_FILE = Path(__file__).resolve().parents[2] / "data" / "matching" / "word_translations.csv"
+
+
+def _translations() -> dict[str, str]:
+    """A word of another script, folded, to the English word the reference's own records write beside it
+    (tools/derive_word_translations.py: 'lardnyh', الأردنية, is jordan)."""
+    if not TRANSLATIONS_FILE.exists():
+        return {}
+    with TRANSLATIONS_FILE.open(encoding="utf-8", newline="") as stream:
+        return {row["written"]: row["english"] for row in csv.DictReader(stream)}
+
+
+TRANSLATIONS = _translations()
+
 
 def _same(words: str, canonical: str) -> dict[str, str]:
     return dict.fromkeys(words.split(), canonical)
@@ -361,7 +375,7 @@ def _tokens(folded: str) -> tuple[str, ...]:
     for token in joined:
         for word in (within and KIND_ABBREVIATIONS.get(token)) or ABBREVIATIONS.get(token, (token,)):
             word = kind_typo(word) or word if len(word) >= _TYPO_LENGTH and word not in CANONICAL else word
-            out.append(CANONICAL.get(word) or CITY_NAMES.get(word) or kind_stem(word) or word)
+            out.append(CANONICAL.get(word) or CITY_NAMES.get(word) or kind_stem(word) or TRANSLATIONS.get(word) or word)
     return tuple(_kinds(_without_wrapper(out)))
 
 
