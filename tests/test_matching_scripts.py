@@ -1,6 +1,6 @@
 """Names ROR lists only in their own script: kind words read as such before folding (Arabic, Persian, Hebrew, Thai
-...), Cyrillic kind adjectives whatever their case, eponym markers that follow the person's name, and places written
-without vowels. The institutions are real (facts from ROR, CC0); the typed forms are written for these tests."""
+...), Cyrillic kind adjectives whatever their case, eponym markers that follow the person's name, places written
+without vowels, words the reference translates; and a title in a national-language name. The institutions are real (facts from ROR, CC0); the typed forms are written for these tests."""
 
 from __future__ import annotations
 
@@ -83,6 +83,7 @@ def index() -> NameIndex:
         ("khartoum", "University of Khartoum", "SD", "official"),
         ("najran", "Najran University", "SA", "official"),
         ("kuwait", "Kuwait University", "KW", "official"),
+        ("ujmd", "Jose Matias Delgado University", "SV", "official"),
     ], cities={"gomel-med": "Gomel", "gomel": "Gomel", "khartoum": "Khartoum", "najran": "Najran", "kuwait": "Kuwait"})
 
 
@@ -91,6 +92,7 @@ def index() -> NameIndex:
     ("جامعة الخرطوم", "SD", "khartoum"),
     ("جامعة نجران", "SA", "najran"),
     ("جامعة الكويت", "KW", "kuwait"),
+    ("Universidad Dr. José Matías Delgado", "SV", "ujmd"),  # a title says as little as a function word
 ])
 def test_a_name_written_only_natively_finds_the_english_name(index, typed, country, expected):
     found = index.match(typed, country)

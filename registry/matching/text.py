@@ -442,7 +442,7 @@ _EPONYM_AFTER = frozenset(["atyndagy", "atyndaghy", "adyndaky", "adina", "anvan"
 # A title before the person's name: "University of Curaçao Dr. Moises da Costa Gomez". Only after a name that
 # says which institution it is by a word of its own (a place): "Hospital Universitario Dr. Peset" is not a
 # hospital universitario.
-_TITLES = frozenset(["dr", "prof"])
+TITLES = frozenset(["dr", "prof"])
 
 
 def without_eponym(tokens: tuple[str, ...]) -> tuple[str, ...] | None:
@@ -460,7 +460,7 @@ def without_eponym(tokens: tuple[str, ...]) -> tuple[str, ...] | None:
             if any(t not in GENERIC and t not in STOPWORDS for t in head):
                 return head
             return None
-        if token in _TITLES and position >= 2 and position + 2 < len(tokens):
+        if token in TITLES and position >= 2 and position + 2 < len(tokens):
             head = tokens[:position]
             named = [t for t in head if t not in GENERIC and t not in STOPWORDS and t not in QUALIFIERS
                      and not t.startswith("universit")]
