@@ -1,6 +1,7 @@
 """Names ROR lists only in their own script: kind words read as such before folding (Arabic, Persian, Hebrew, Thai
 ...), Cyrillic kind adjectives whatever their case, eponym markers that follow the person's name, places written
-without vowels, words the reference translates; and a title in a national-language name. The institutions are real (facts from ROR, CC0); the typed forms are written for these tests."""
+without vowels, words the reference translates; and a title in a national-language name. The institutions are real
+(facts from ROR, CC0); the typed forms are written for these tests."""
 
 from __future__ import annotations
 

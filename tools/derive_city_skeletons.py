@@ -15,7 +15,6 @@ Run: python tools/derive_city_skeletons.py [--target data/matching/city_skeleton
 
 from __future__ import annotations
 
-import argparse
 import gzip
 import json
 import sys
@@ -26,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from babel.languages import get_official_languages  # noqa: E402
-from derived_tables import write_table  # noqa: E402 (beside this script: on its path)
+from derived_tables import derive_main  # noqa: E402 (beside this script: on its path)
 
 from registry.matching.scripts import ABJAD_LANGUAGES, SHORTEST_SKELETON, skeleton  # noqa: E402
 from registry.text import fold  # noqa: E402
@@ -54,12 +53,7 @@ def derive() -> list[tuple[str, str, str]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--target", type=Path, default=TARGET)
-    args = parser.parse_args()
-    rows = derive()
-    write_table(args.target, ["skeleton", "city", "country"], rows)
-    print(f"wrote {len(rows)} cities' skeletons to {args.target}")
+    derive_main(__doc__ or "", TARGET, ["skeleton", "city", "country"], lambda _: derive(), "cities' skeletons")
 
 
 if __name__ == "__main__":

@@ -6,8 +6,9 @@ script ("جامعة العلوم والتكنولوجيا الأردنية") sha
 A word of a name in Arabic, Persian, Hebrew, Cyrillic, Greek, Armenian, Georgian, Thai or an Indic script, folded as
 matching folds it (its kind words already English), is kept where at least MIN_RECORDS records carry it and at least
 SHARE of them carry the same English word (no function word, kind or the word itself), and no other English word as
-often; never a word a name in Latin script uses ('hospital', 'tehran'), nor one of fewer than four letters. Source: data/reference_institutions/ror_education_healthcare_v2.9.jsonl.gz (ROR v2.9, CC0). Sorted output: a
-rerun writes the same bytes. Run:
+often; never a word a name in Latin script uses ('hospital', 'tehran'), nor one of fewer than four letters.
+Source: data/reference_institutions/ror_education_healthcare_v2.9.jsonl.gz (ROR v2.9, CC0). Sorted output: a rerun
+writes the same bytes. Run:
 python tools/derive_word_translations.py [--target data/matching/word_translations.csv]
 """
 
@@ -25,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from derived_tables import write_table  # noqa: E402 (beside this script: on its path)
+from derived_tables import derive_main  # noqa: E402 (beside this script: on its path)
 
 from registry.matching import text  # noqa: E402
 
@@ -74,19 +75,21 @@ def derive(held_out: frozenset[tuple[str, str]] = frozenset()) -> list[tuple[str
     return sorted(rows)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--target", type=Path, default=TARGET)
+def _hold_out(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--hold-out", type=Path, action="append", default=[],
                         help="a sample CSV whose held_out (ROR id|name) pairs are left out (measuring only)")
-    args = parser.parse_args()
+
+
+def _derive(args: argparse.Namespace) -> list[tuple[str, str, int]]:
     held_out = set()
     for path in args.hold_out:
         with path.open(encoding="utf-8", newline="") as stream:
             held_out |= {tuple(row["held_out"].split("|", 1)) for row in csv.DictReader(stream) if row.get("held_out")}
-    rows = derive(frozenset(held_out))
-    write_table(args.target, ["written", "english", "records"], rows)
-    print(f"wrote {len(rows)} words to {args.target}")
+    return derive(frozenset(held_out))
+
+
+def main() -> None:
+    derive_main(__doc__ or "", TARGET, ["written", "english", "records"], _derive, "words", _hold_out)
 
 
 if __name__ == "__main__":
