@@ -1,13 +1,13 @@
-"""Kind words of the scripts ROR lists names in only natively, read before and after folding to ASCII.
+"""Names in the scripts ROR lists some names in only natively: their kind words and places, before and after folding.
 
 anyascii folds every script letter by letter, which is enough where a word is an international one
 ("Университет" -> universitet, "უნივერსიტეტი" -> universiteti) but not where the language has a word of its
 own: "جامعة الخرطوم" folds to 'jm`h lkhrtwm', "دانشگاه کردستان" to 'dnshgh krdstn', "มหาวิทยาลัยทักษิณ" to one run
 of letters. So, before folding, the words that say what kind of body a name is (university, college, institute,
 hospital, academy, school, state, national, medical, technology ...) in Arabic, Persian, Pashto, Urdu, Hebrew,
-Armenian, Georgian, Thai, Lao, Khmer, Burmese and the Indic scripts become their English word, and an Arabic
-word's article and conjunction ('al-', 'wa-l-', 'li-l-') are read off; the rest of the name is folded as
-before. After folding, the declined forms of the Cyrillic languages' kind adjectives ('gosudarstvennaya',
+Armenian, Thai, Lao, Khmer, Burmese and the Indic scripts become their English word (Georgian and Cyrillic spell
+the international ones), and an Arabic word's article and conjunction ('al-', 'wa-l-', 'li-l-') are read off; the
+rest of the name is folded as before. After folding, the declined forms of the Cyrillic languages' kind adjectives ('gosudarstvennaya',
 'meditsinskiy', 'derzhavnyi', 'natsionalnyy') are read by their stem (``kind_stem``).
 
 A word of a script that writes no short vowels (Arabic, Persian, Hebrew) whose consonants are those of exactly one
