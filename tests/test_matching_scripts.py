@@ -49,6 +49,7 @@ def test_a_stem_with_another_word_run_on_is_no_kind():
     assert kind_stem("universiteta") == "university" and kind_stem("gosudarstvennogo") == "state"
     assert kind_stem("universitetssjukhuset") is None  # a university hospital, one Swedish word
     assert kind_stem("institutional") is None
+    assert kind_stem("institutes") is None  # the National Institutes of Health
 
 
 @pytest.mark.parametrize("typed, expected", [

@@ -185,8 +185,8 @@ _CYRILLIC_STEMS = {
     "issledovatelsk": "research", "doslidnytsk": "research",
 }
 # What may follow a stem: a declension ending ('-aya', '-ogo', '-ykh', '-iy', '-a', '-ii'), never another word run on
-# ("universitetshospital" is a hospital).
-_ENDING = re.compile(r"(?:[aeiouy][a-z]{0,3})?")
+# ("universitetshospital" is a hospital) nor an English plural (the National Institutes of Health are not an institute).
+_ENDING = re.compile(r"(?:[aeiouy][a-z]{0,3})?(?<!s)")
 _SHORTEST_STEM = min(map(len, _CYRILLIC_STEMS))
 
 
