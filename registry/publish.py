@@ -457,6 +457,7 @@ def _build_in(conn: sqlite3.Connection, source_path: Path, build: Path, out: Pat
     conn.execute(f"PRAGMA cache_size = {-BUILD_CACHE_KIB}")
     clock.register_sql(conn)
     conn.execute("ATTACH DATABASE ? AS src", [store.read_only_uri(source_path)])
+    store.map_for_reading(conn, "src")
     conn.execute("BEGIN")
     tables = _published_specs(conn)
     for _, spec in tables:
