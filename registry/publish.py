@@ -250,6 +250,7 @@ def _add_search(conn: sqlite3.Connection, build: Path) -> None:
         _attach_search_build(conn, Path(folder) / "index.db")
         rows = SearchRows(build, Path(folder) / "rows.db", ranges)
         conn.execute("ATTACH DATABASE ? AS scratch", [str(rows.scratch)])
+        store.map_for_reading(conn, "scratch")  # each range reads the institutions' text there
         rows.start()
         try:
             with _transaction(conn):
@@ -455,6 +456,7 @@ def _build_in(conn: sqlite3.Connection, source_path: Path, build: Path, out: Pat
     conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
     conn.execute("PRAGMA secure_delete = ON")
     conn.execute(f"PRAGMA cache_size = {-BUILD_CACHE_KIB}")
+    conn.execute(f"PRAGMA temp_store = {search_build.TEMP_STORE}")
     clock.register_sql(conn)
     conn.execute("ATTACH DATABASE ? AS src", [store.read_only_uri(source_path)])
     store.map_for_reading(conn, "src")
