@@ -231,38 +231,36 @@ def _drop_unreferenced_institutions(conn: sqlite3.Connection, published: list[sc
 def _add_search(conn: sqlite3.Connection, build: Path) -> None:
     """The registry's own search tables, filled once; the copy is read-only, so no triggers.
 
-    They are indexed into the copy itself, each page written once, with the buffer of a search
-    build (``search_build.enlarge_buffer``: fewer, longer segments), put back to the copy's own
-    settings at the end. The agreements' rows are made a range at a time, from both ends, by
-    this connection and by a worker on a second connection (``SearchRows``), which reads the
-    copy's published tables meanwhile without locking them: this connection writes nothing but
-    the search tables' pages (and the file's header) until the worker is done, so a commit need
-    not wait for the worker's reading to end. This connection indexes its own ranges as it makes
-    them and the worker's as they are finished, each in a transaction of its own (which reads
-    the worker's file afresh), and reads the institutions' part of the rows
-    (``SearchRows.INSTITUTION_TEXT``) once the worker has it."""
+    Both are built in a file of their own (``search_build``) and their shadow tables then copied
+    into the copy as they are: the copy's file is only read meanwhile, so the worker reads it
+    without write-ahead logging, and nothing of the index is written twice (to a log, then to
+    the file). The agreements' rows are made a range at a time, from both ends, by this
+    connection and by a worker on a second connection (``SearchRows``); this connection indexes
+    its own ranges as it makes them and the worker's as they are finished, each in a transaction
+    of its own (which reads the worker's file afresh), and reads the institutions' part of the
+    rows (``SearchRows.INSTITUTION_TEXT``) once the worker has it."""
     for statement in search_build.search_tables_sql():
         conn.execute(statement)
-    search_build.enlarge_buffer(conn, "main")
     bounds = [row[0] for row in conn.execute(
         "SELECT rowid FROM (SELECT rowid, row_number() OVER (ORDER BY rowid) AS n FROM agreements) "
         "WHERE n % ? = 0", [SEARCH_RANGE_ROWS])]
     ranges = SearchRanges(bounds)
     columns = schema.AGREEMENT_SEARCH_COLUMNS
     with tempfile.TemporaryDirectory(prefix=f"{build.name}-search-", dir=build.parent) as folder:
+        _attach_search_build(conn, Path(folder) / "index.db")
         rows = SearchRows(build, Path(folder) / "rows.db", ranges)
         conn.execute("ATTACH DATABASE ? AS scratch", [str(rows.scratch)])
         store.map_for_reading(conn, "scratch")  # each range reads the institutions' text there
         rows.start()
         try:
             with _transaction(conn):
-                conn.execute(f"INSERT INTO main.institutions_fts ({schema.INSTITUTION_SEARCH_COLUMNS}) "
+                conn.execute(f"INSERT INTO search_build.institutions_fts ({schema.INSTITUTION_SEARCH_COLUMNS}) "
                              f"{schema.institution_search_rows()}")
             institution_text: str | None = None
             subject_words: str | None = None
             worker_done = False
             # A transaction per range: each reads the worker's file afresh, so it sees the tables
-            # finished since; without a journal, a commit costs nothing more.
+            # finished since; in a file of its own, without a journal, a commit costs nothing more.
             while not worker_done:
                 try:
                     table = rows.ready.get_nowait()
@@ -271,7 +269,7 @@ def _add_search(conn: sqlite3.Connection, build: Path) -> None:
                         made = schema.agreement_search_rows(SearchRanges.where(span), institution_text=institution_text,
                                                             subject_words=subject_words)
                         with _transaction(conn):
-                            conn.execute(f"INSERT INTO main.agreements_fts ({columns}) {made}")
+                            conn.execute(f"INSERT INTO search_build.agreements_fts ({columns}) {made}")
                         continue
                     table = rows.ready.get()
                 if table is None:
@@ -280,7 +278,7 @@ def _add_search(conn: sqlite3.Connection, build: Path) -> None:
                     institution_text, subject_words = f"scratch.{table}", f"scratch.{SearchRows.SUBJECT_WORDS}"
                 else:
                     with _transaction(conn):
-                        conn.execute(f"INSERT INTO main.agreements_fts ({columns}) SELECT * FROM scratch.{table}")
+                        conn.execute(f"INSERT INTO search_build.agreements_fts ({columns}) SELECT * FROM scratch.{table}")
             rows.result()
         except BaseException:
             ranges.drop_all()
@@ -288,8 +286,15 @@ def _add_search(conn: sqlite3.Connection, build: Path) -> None:
         finally:
             rows.join()
         conn.execute("DETACH DATABASE scratch")
-    with _transaction(conn):
-        search_build.restore_buffer(conn, "main")
+        with _transaction(conn):
+            search_build.copy_search_build(conn, "search_build")
+        conn.execute("DETACH DATABASE search_build")
+
+
+def _attach_search_build(conn: sqlite3.Connection, path: Path) -> None:
+    """Attach a new file ``search_build`` holding empty search tables like the copy's (``registry.db.search_build``)."""
+    conn.execute("ATTACH DATABASE ? AS search_build", [str(path)])
+    search_build.prepare_search_build(conn, "search_build", BUILD_CACHE_KIB)
 
 
 @contextmanager
@@ -448,8 +453,6 @@ def _build_in(conn: sqlite3.Connection, source_path: Path, build: Path, out: Pat
     conn.execute(f"PRAGMA page_size = {COPY_PAGE_BYTES}")
     # A row left out after it was written is overwritten with zeros, and _finish hands every page
     # it freed back (incremental vacuum): the file must not keep a trace of what is not public.
-    # Incremental, not FULL: a commit must never move pages, as the search worker reads the
-    # published tables without locks while the search tables are committed (_add_search).
     conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
     conn.execute("PRAGMA secure_delete = ON")
     conn.execute(f"PRAGMA cache_size = {-BUILD_CACHE_KIB}")

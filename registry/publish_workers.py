@@ -9,8 +9,8 @@ connection writes, and go here:
   still never published; its findings are raised where the copy would be swapped in.
 - ``SearchRows``: search rows of the copy's agreements, computed from the committed copy into
   a scratch file, a range of agreements at a time, while the main connection indexes them
-  (computing a row costs about twice what indexing it does) into the copy's search tables. The
-  worker first makes each
+  (computing a row costs about twice what indexing it does) into a file of its own, whose index
+  it then copies into the copy whole. The worker first makes each
   institution's part of the rows of the agreements it is a partner to, once, into the scratch
   file (``schema.institution_text_sql``), and the words of each distinct list of subject areas
   (``schema.subject_words_sql``); from then on the rows of a range gather their partners' part and
@@ -97,9 +97,8 @@ class SearchRows(Worker):
     connection reads a finished table while the next is written), whose name is then put on
     ``ready``; before them, ``INSTITUTION_TEXT`` once that table of ``scratch`` is complete, and
     ``SUBJECT_WORDS`` with it (the main connection's rows read both from then on). ``None`` on
-    ``ready`` says the worker is done (or failed: ``result()`` tells). ``build`` is read without
-    locks: until the worker is done, the main connection may write nothing there but the search
-    tables it indexes (``registry.publish._add_search``)."""
+    ``ready`` says the worker is done (or failed: ``result()`` tells). Nothing may write ``build`` until the worker is done: the main
+    connection writes the search index into a file of its own meanwhile."""
 
     INSTITUTION_TEXT = "search_institution_text"
     # Made with INSTITUTION_TEXT, complete when it is announced.
@@ -112,10 +111,7 @@ class SearchRows(Worker):
 
     def _compute(self) -> None:
         try:
-            # Without locks: the main connection commits the search tables it indexes meanwhile, and
-            # writes no page of the tables read here (nor the schema) until this is done.
-            uri = f"{store.read_only_uri(self.build)}&nolock=1"
-            with closing(sqlite3.connect(uri, uri=True, isolation_level=None)) as conn:
+            with closing(sqlite3.connect(store.read_only_uri(self.build), uri=True, isolation_level=None)) as conn:
                 store.map_for_reading(conn)
                 conn.execute(f"PRAGMA temp_store = {TEMP_STORE}")
                 conn.execute("ATTACH DATABASE ? AS scratch", [str(self.scratch)])

@@ -61,20 +61,8 @@ def prepare_search_build(conn: sqlite3.Connection, database: str, cache_kib: int
     conn.execute(f"PRAGMA {database}.cache_size = {-cache_kib}")
     for statement in search_tables_sql():
         conn.execute(re.sub(r"(?i)^(CREATE VIRTUAL TABLE IF NOT EXISTS )", rf"\1{database}.", statement))
-    enlarge_buffer(conn, database)
-
-
-def enlarge_buffer(conn: sqlite3.Connection, database: str) -> None:
-    """Give the search tables of ``database`` the build's buffer of pending rows (``SEARCH_BUILD_HASH_BYTES``)."""
     for table in schema.SEARCH_TABLES:
         conn.execute(f"INSERT INTO {database}.{table} ({table}, rank) VALUES ('hashsize', {SEARCH_BUILD_HASH_BYTES})")
-
-
-def restore_buffer(conn: sqlite3.Connection, database: str) -> None:
-    """Take the build's buffer out of the settings of ``database``'s search tables (``enlarge_buffer``):
-    a file written so holds the settings of one whose index was built in place."""
-    for table in schema.SEARCH_TABLES:
-        conn.execute(f"DELETE FROM {database}.{schema.quote(table + '_config')} WHERE k = 'hashsize'")
 
 
 def search_tables_sql() -> list[str]:
