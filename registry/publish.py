@@ -505,13 +505,14 @@ def _build_in(conn: sqlite3.Connection, source_path: Path, build: Path, out: Pat
 
 def _finish(conn: sqlite3.Connection) -> None:
     """Make the built file a plain, compact SQLite file that holds the copy and nothing else."""
-    conn.execute("PRAGMA journal_mode = DELETE")  # read by any SQLite tool, from a read-only folder too
-    # Free pages (rows left out, the empty search tables' first pages) are filled with pages from
+    # Free pages (rows left out, the search index's merged segments) are filled with pages from
     # the end of the file, which is cut short: much cheaper than rewriting it all (VACUUM).
-    # executescript steps it to the end; execute() would stop after its first page.
+    # executescript steps it to the end; execute() would stop after its first page. Still
+    # without a journal: a file that is not yet in place has nothing to roll back to.
     conn.executescript("PRAGMA incremental_vacuum;")
     if conn.execute("PRAGMA freelist_count").fetchone()[0]:
         raise sqlite3.DatabaseError("the public copy kept free pages after its incremental vacuum")
+    conn.execute("PRAGMA journal_mode = DELETE")  # read by any SQLite tool, from a read-only folder too
 
 
 @contextmanager
