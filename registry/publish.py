@@ -505,7 +505,7 @@ def _build_in(conn: sqlite3.Connection, source_path: Path, build: Path, out: Pat
 
 def _finish(conn: sqlite3.Connection) -> None:
     """Make the built file a plain, compact SQLite file that holds the copy and nothing else."""
-    # Free pages (rows left out, the search index's merged segments) are filled with pages from
+    # Free pages (rows left out, the empty search tables' first pages) are filled with pages from
     # the end of the file, which is cut short: much cheaper than rewriting it all (VACUUM).
     # executescript steps it to the end; execute() would stop after its first page. Still
     # without a journal: a file that is not yet in place has nothing to roll back to.

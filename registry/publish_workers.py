@@ -33,8 +33,8 @@ from registry import db as store
 from registry import schema
 from registry.db.search_build import SEARCH_BUILD_PAGE_BYTES, TEMP_STORE, Worker
 
-# The worker's cache of its scratch file: the institutions' text of the search rows, about 40 MB at
-# 200,000 institutions, stays in it.
+# The worker's cache of its scratch file, where the institutions' text that every range reads
+# stays instead of being read from the file again, a page per system call, range after range.
 SCRATCH_CACHE_KIB = 128 * 1024
 
 
@@ -119,7 +119,6 @@ class SearchRows(Worker):
                 conn.execute(f"PRAGMA scratch.page_size = {SEARCH_BUILD_PAGE_BYTES}")
                 conn.execute("PRAGMA scratch.journal_mode = WAL")
                 conn.execute("PRAGMA scratch.synchronous = OFF")
-                # Each range reads the institutions' text written here: kept in this cache, not read again and again.
                 conn.execute(f"PRAGMA scratch.cache_size = {-SCRATCH_CACHE_KIB}")
                 institution_text, subject_words = f"scratch.{self.INSTITUTION_TEXT}", f"scratch.{self.SUBJECT_WORDS}"
                 for statement in store.split_sql(schema.institution_text_sql(institution_text) + schema.subject_words_sql(subject_words)):
