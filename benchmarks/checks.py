@@ -20,7 +20,9 @@ in the same run:
 lanes: on a shared machine it drifts less than the wall time. ``lanes`` is how many processes ran checks (``checks/lanes.py``); ``commit_seconds`` what
 follows the timed run, mostly SQLite committing (writing the new pages). In the record
 phases, ``checks_and_record`` runs the checks and records what they find as they go
-(``compare`` to ``insert`` are its parts); ``resolve`` and ``waivers`` follow it.
+(``compare`` to ``insert`` are its parts); ``resolve`` and ``waivers`` follow it. A first run with
+lanes inserts into a file of its own while they run, and ``copy_in`` copies that into the registry
+after them, with a rollback journal when nothing else has the file open (``checks/findings_build.py``).
 ``--first-run-only`` (for a million agreements) measures the scan and the first run alone: reading
 two million findings back, a second run and the CLI would add minutes and measure nothing new;
 ``--keep`` keeps that checked copy (the serve and publish benchmarks want one with findings).

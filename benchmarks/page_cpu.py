@@ -7,9 +7,13 @@ The same pages as serve_latency (search rotates through its queries), each reque
 times to warm up, then ``--repeat`` times measured. ``--profile`` prints the top of a cProfile
 of one page's requests instead. ``--rounds N`` measures every page N times in turn, ``--repeat``
 requests each time, and prints each page's least and median CPU a request: on a machine others
-are using, the least of several short rounds moves far less than one long one.
+are using, the least of several short rounds moves far less than one long one. ``--both-cells``
+measures each page in turn with the query pages' cells written by ``registry.cell_hooks`` and by
+Datasette's own loop, alternated in this one process (``--rounds`` times each): the two side by
+side in the same minutes, whatever else the machine is doing.
 
     .venv/bin/python -m benchmarks.page_cpu --db PATH [--repeat 30] [--rounds 1] [--pages search canned:NAME ...] [--profile PAGE]
+        [--both-cells]
 """
 
 from __future__ import annotations
@@ -47,12 +51,17 @@ async def measure(datasette, paths: list[str], repeat: int) -> dict:
     return {"cpu_ms": round((cpu_seconds() - cpu) / repeat * 1000, 2), "wall_ms": round((time.perf_counter() - wall) / repeat * 1000, 2)}
 
 
-async def run(db_path: Path, names: list[str] | None, repeat: int, profile: str | None, rounds: int = 1) -> None:
+async def run(db_path: Path, names: list[str] | None, repeat: int, profile: str | None, rounds: int = 1,
+              both_cells: bool = False) -> None:
     queries = build_metadata()["databases"]["registry"]["queries"]
     measured = pages(db_path, queries)
     size = agreements(db_path)
     datasette = faces.internal_face(db_path, auth=False).datasette()
     await datasette.invoke_startup()
+    if both_cells:
+        await cells_both_ways(datasette, {name: [ours for ours, _ in measured[name]] for name in names or list(measured)},
+                              repeat, max(rounds, 1), size)
+        return
     if rounds > 1 and not profile:
         await in_rounds(datasette, {name: [ours for ours, _ in measured[name]] for name in names or list(measured)},
                         repeat, rounds, size)
@@ -80,6 +89,28 @@ async def in_rounds(datasette, paths: dict[str, list[str]], repeat: int, rounds:
                           "cpu_ms_least": min(cpu), "cpu_ms_median": round(statistics.median(cpu), 2)}), flush=True)
 
 
+async def cells_both_ways(datasette, paths: dict[str, list[str]], repeat: int, rounds: int, size: int) -> None:
+    """Each page with the registry's query cells and with Datasette's loop, alternated: least and median of each."""
+    from datasette.views.database import QueryView
+
+    ours = QueryView.data
+    datasettes = getattr(ours, "registry_datasettes", None)
+    if datasettes is None:
+        raise SystemExit("the query pages' cells are Datasette's already (registry.cell_hooks.fast_query_cells not installed)")
+    for name, page_paths in paths.items():
+        figures: dict[str, list[float]] = {"registry_cells": [], "datasette_loop": []}
+        try:
+            for _ in range(rounds):
+                for label, data in (("registry_cells", ours), ("datasette_loop", datasettes)):
+                    QueryView.data = data
+                    figures[label].append((await measure(datasette, page_paths, repeat))["cpu_ms"])
+        finally:
+            QueryView.data = ours
+        print(json.dumps({"page": name, "agreements": size, "repeat": repeat, "rounds": rounds} | {
+            f"{label}_cpu_ms_{kind}": round(pick(cpu), 2) for label, cpu in figures.items()
+            for kind, pick in (("least", min), ("median", statistics.median))}), flush=True)
+
+
 def agreements(db_path: Path) -> int:
     with contextlib.closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)) as conn:
         return conn.execute("select count(*) from agreements").fetchone()[0]
@@ -92,8 +123,10 @@ def main() -> None:
     parser.add_argument("--pages", nargs="*", help="only these pages (search, table_with_facets, canned:NAME)")
     parser.add_argument("--profile", help="profile this page instead of timing it")
     parser.add_argument("--rounds", type=int, default=1, help="measure every page this many times in turn: least and median")
+    parser.add_argument("--both-cells", action="store_true",
+                        help="each page with the registry's query cells and Datasette's loop, alternated")
     args = parser.parse_args()
-    asyncio.run(run(args.db, args.pages, args.repeat, args.profile, args.rounds))
+    asyncio.run(run(args.db, args.pages, args.repeat, args.profile, args.rounds, args.both_cells))
 
 
 if __name__ == "__main__":

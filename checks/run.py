@@ -6,7 +6,9 @@ resolves the open findings of the checks it ran that it no longer finds. Nothing
 deleted. Waivers in force on the run's date are written onto their findings, so a waived
 finding stays in the list, marked, until its waiver ends. The run and its findings are one
 transaction; when the checks run on several connections (``checks.lanes``), the country
-tiers they read are committed just before it.
+tiers they read are committed just before it, and a first run (an empty findings table)
+records into a file of its own while they run and copies it in afterwards, in that one
+transaction (``checks.findings_build``).
 """
 
 from __future__ import annotations
@@ -23,12 +25,14 @@ from typing import Any
 import sqlite_utils
 
 from checks.context import CRITERIA_FILE, Context, load_criteria
+from checks.findings_build import FindingsBuild, foreign_keys_off
 from checks.found import copy_found, create_found_table
 from checks.lanes import CACHE_KIB, MMAP_BYTES, Lanes, lane_count, temp_in_memory
 from checks.registry import SEVERITY_ORDER, CheckSpec, select
 from checks.risk import refresh_country_risk
 from registry import clock
 from registry import db as store
+from registry.db.journal import rollback_journal
 from registry.progress import NO_PROGRESS, Progress
 
 SOURCE = "registry check"
@@ -172,11 +176,11 @@ FROM {found} r WHERE findings.id IN (SELECT id FROM {changed} WHERE reclassified
 UPDATE findings SET status = 'open', resolved_on = NULL WHERE id IN (SELECT id FROM {changed} WHERE reopened)
 """,
     "insert": """
-INSERT INTO findings (id, code, family, severity, subject_table, subject_id, subject_label, message, evidence,
+INSERT INTO {target} (id, code, family, severity, subject_table, subject_id, subject_label, message, evidence,
                       status, first_seen, last_seen, first_run, last_run)
 SELECT id, code, family, severity, subject_table, subject_id, subject_label, message, evidence,
        'open', :today, :today, :run, :run
-FROM {found} r WHERE NOT EXISTS (SELECT 1 FROM findings f WHERE f.id = r.id)
+FROM {found} r WHERE NOT EXISTS (SELECT 1 FROM {target} f WHERE f.id = r.id)
 """,
 }
 # When the findings table is empty as the run starts (a first run), all it finds is new and
@@ -213,6 +217,7 @@ class _Recorder:
     conn: Any
     params: dict[str, Any]
     fresh: bool = False  # the findings table was empty as the run started
+    target: str = "findings"  # where a fresh run inserts (checks.findings_build)
     changed: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -223,7 +228,7 @@ class _Recorder:
             if name == "insert":  # its CHECKs were checked as the rows were found (checks.found)
                 self.conn.execute("PRAGMA ignore_check_constraints = ON")
             try:
-                count = self.conn.execute(statement.format(found=found, changed=_CHANGED), self.params).rowcount
+                count = self.conn.execute(statement.format(found=found, changed=_CHANGED, target=self.target), self.params).rowcount
             finally:
                 if name == "insert":
                     self.conn.execute("PRAGMA ignore_check_constraints = OFF")
@@ -328,7 +333,13 @@ def run_checks(
     temp_before = temp_in_memory(conn)
     timings: dict[str, float] = {}
     try:
-        with Lanes(db, count, today=today, criteria_path=criteria_path, digest=digest) as spread:
+        with Lanes(db, count, today=today, criteria_path=criteria_path, digest=digest) as spread, \
+                FindingsBuild(db) as build:
+            # A first run with lane processes builds its findings beside the registry and copies
+            # them in once the lanes are done (checks.findings_build); the file is made before
+            # the run's transaction, as SQLite sets a file's syncing only outside one.
+            if count > 1 and not conn.execute("SELECT 1 FROM findings LIMIT 1").fetchone():
+                build.open(CACHE_KIB)
             if count > 1:
                 # The other lanes read the last commit: commit the country tiers (derived data,
                 # rewritten whole) first, so that every lane reads the same tiers.
@@ -340,8 +351,9 @@ def run_checks(
                 timings["_risk"] = time.perf_counter() - started
                 run_id = _next_run_id(conn, today)
                 fresh = not conn.execute("SELECT 1 FROM findings LIMIT 1").fetchone()
+                built = fresh and build.attached
                 record = _Recorder(conn, {"today": today.isoformat(), "run": run_id, "codes": json.dumps(codes)},
-                                   fresh=fresh)
+                                   fresh=fresh, target=build.table if built else "findings")
                 _run_tables(conn, create=True)
                 phase = time.perf_counter()
                 progress.start(len(specs), "running checks")
@@ -354,25 +366,53 @@ def run_checks(
                 timings.update(seconds)
                 # running the checks and recording what they found as they go
                 timings["_checks_and_record"], phase = time.perf_counter() - phase, time.perf_counter()
-                # A first run inserted every finding there is, each last seen by this run: none to resolve.
-                resolved = 0 if fresh else conn.execute(_RESOLVE, record.params).rowcount
-                timings["_resolve"], phase = time.perf_counter() - phase, time.perf_counter()
-                found, new = record.found, record.new
-                refresh_waivers(db, today)
-                _run_tables(conn, create=False)
-                timings["_waivers"] = time.perf_counter() - phase
-                timings.update(record.seconds)
-                elapsed = time.perf_counter() - started
-                conn.execute(
-                    "INSERT INTO check_runs (id, started_at, seconds, as_of, actor, checks, criteria_sha256, found, "
-                    "new, resolved, timings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [run_id, started_at.isoformat(), round(elapsed, 3), today.isoformat(), actor, json.dumps(codes),
-                     digest, found, new, resolved, json.dumps({code: round(seconds[code], 4) for code in codes})],
-                )
+                if not built:
+                    resolved, elapsed = _finish(db, record, codes, digest, started, started_at, today, actor,
+                                                seconds, timings, phase)
+            if built:
+                phase = time.perf_counter()
+                with rollback_journal(conn, appending=True), foreign_keys_off(conn), \
+                        store.transaction(db, actor=actor, source=SOURCE):
+                    if conn.execute("SELECT 1 FROM findings LIMIT 1").fetchone() or _next_run_id(conn, today) != run_id:
+                        # Another run was recorded between the two transactions: record as any later run does.
+                        record.fresh, record.target, record.changed = False, "findings", {}
+                        record.params["run"] = run_id = _next_run_id(conn, today)
+                        _run_tables(conn, create=True)
+                        record(build.table)
+                    else:
+                        build.copy_in()
+                    timings["_copy_in"] = time.perf_counter() - phase
+                    resolved, elapsed = _finish(db, record, codes, digest, started, started_at, today, actor,
+                                                seconds, timings, time.perf_counter())
     finally:
         if mmap_before is not None:
             conn.execute(f"PRAGMA mmap_size = {mmap_before}")
         conn.execute(f"PRAGMA cache_size = {cache_before}")
         if temp_before is not None:  # the run's TEMP tables are gone by now
             conn.execute(f"PRAGMA temp_store = {temp_before}")
-    return RunResult(run_id, today, specs, elapsed, new, resolved, db, codes, timings, lanes=1 + len(spread.processes))
+    return RunResult(run_id, today, specs, elapsed, record.new, resolved, db, codes, timings,
+                     lanes=1 + len(spread.processes))
+
+
+def _finish(db: sqlite_utils.Database, record: _Recorder, codes: list[str], digest: str, started: float,
+            started_at: Any, today: date, actor: str, seconds: dict[str, float], timings: dict[str, float],
+            phase: float) -> tuple[int, float]:
+    """After the findings are recorded, inside the run's transaction: resolve what the run no
+    longer finds, mark the waivers, and record the run. Returns how many it resolved and the
+    run's seconds."""
+    conn = db.conn
+    # A first run inserted every finding there is, each last seen by this run: none to resolve.
+    resolved = 0 if record.fresh else conn.execute(_RESOLVE, record.params).rowcount
+    timings["_resolve"], phase = time.perf_counter() - phase, time.perf_counter()
+    refresh_waivers(db, today)
+    _run_tables(conn, create=False)
+    timings["_waivers"] = time.perf_counter() - phase
+    timings.update(record.seconds)
+    elapsed = time.perf_counter() - started
+    conn.execute(
+        "INSERT INTO check_runs (id, started_at, seconds, as_of, actor, checks, criteria_sha256, found, "
+        "new, resolved, timings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [record.params["run"], started_at.isoformat(), round(elapsed, 3), today.isoformat(), actor, json.dumps(codes),
+         digest, record.found, record.new, resolved, json.dumps({code: round(seconds[code], 4) for code in codes})],
+    )
+    return resolved, elapsed

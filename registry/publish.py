@@ -250,6 +250,7 @@ def _add_search(conn: sqlite3.Connection, build: Path) -> None:
         _attach_search_build(conn, Path(folder) / "index.db")
         rows = SearchRows(build, Path(folder) / "rows.db", ranges)
         conn.execute("ATTACH DATABASE ? AS scratch", [str(rows.scratch)])
+        store.map_for_reading(conn, "scratch")  # each range reads the institutions' text there
         rows.start()
         try:
             with _transaction(conn):
@@ -455,8 +456,10 @@ def _build_in(conn: sqlite3.Connection, source_path: Path, build: Path, out: Pat
     conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
     conn.execute("PRAGMA secure_delete = ON")
     conn.execute(f"PRAGMA cache_size = {-BUILD_CACHE_KIB}")
+    conn.execute(f"PRAGMA temp_store = {search_build.TEMP_STORE}")
     clock.register_sql(conn)
     conn.execute("ATTACH DATABASE ? AS src", [store.read_only_uri(source_path)])
+    store.map_for_reading(conn, "src")
     conn.execute("BEGIN")
     tables = _published_specs(conn)
     for _, spec in tables:
@@ -502,13 +505,14 @@ def _build_in(conn: sqlite3.Connection, source_path: Path, build: Path, out: Pat
 
 def _finish(conn: sqlite3.Connection) -> None:
     """Make the built file a plain, compact SQLite file that holds the copy and nothing else."""
-    conn.execute("PRAGMA journal_mode = DELETE")  # read by any SQLite tool, from a read-only folder too
     # Free pages (rows left out, the empty search tables' first pages) are filled with pages from
     # the end of the file, which is cut short: much cheaper than rewriting it all (VACUUM).
-    # executescript steps it to the end; execute() would stop after its first page.
+    # executescript steps it to the end; execute() would stop after its first page. Still
+    # without a journal: a file that is not yet in place has nothing to roll back to.
     conn.executescript("PRAGMA incremental_vacuum;")
     if conn.execute("PRAGMA freelist_count").fetchone()[0]:
         raise sqlite3.DatabaseError("the public copy kept free pages after its incremental vacuum")
+    conn.execute("PRAGMA journal_mode = DELETE")  # read by any SQLite tool, from a read-only folder too
 
 
 @contextmanager

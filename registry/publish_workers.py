@@ -31,7 +31,11 @@ from pathlib import Path
 
 from registry import db as store
 from registry import schema
-from registry.db.search_build import Worker
+from registry.db.search_build import SEARCH_BUILD_PAGE_BYTES, TEMP_STORE, Worker
+
+# The worker's cache of its scratch file, where the institutions' text that every range reads
+# stays instead of being read from the file again, a page per system call, range after range.
+SCRATCH_CACHE_KIB = 128 * 1024
 
 
 class SourceCheck(Worker):
@@ -44,6 +48,7 @@ class SourceCheck(Worker):
     def _check(self) -> None:
         db = store.connect(self.path, create=False, read_only=True)
         try:
+            store.map_for_reading(db.conn)
             store.require_intact(db)
         finally:
             db.conn.close()
@@ -107,9 +112,14 @@ class SearchRows(Worker):
     def _compute(self) -> None:
         try:
             with closing(sqlite3.connect(store.read_only_uri(self.build), uri=True, isolation_level=None)) as conn:
+                store.map_for_reading(conn)
+                conn.execute(f"PRAGMA temp_store = {TEMP_STORE}")
                 conn.execute("ATTACH DATABASE ? AS scratch", [str(self.scratch)])
+                # The main connection reads each page of it from the log, a system call each.
+                conn.execute(f"PRAGMA scratch.page_size = {SEARCH_BUILD_PAGE_BYTES}")
                 conn.execute("PRAGMA scratch.journal_mode = WAL")
                 conn.execute("PRAGMA scratch.synchronous = OFF")
+                conn.execute(f"PRAGMA scratch.cache_size = {-SCRATCH_CACHE_KIB}")
                 institution_text, subject_words = f"scratch.{self.INSTITUTION_TEXT}", f"scratch.{self.SUBJECT_WORDS}"
                 for statement in store.split_sql(schema.institution_text_sql(institution_text) + schema.subject_words_sql(subject_words)):
                     conn.execute(statement)

@@ -5,6 +5,8 @@ a query and of a table shows the same cells either way."""
 from __future__ import annotations
 
 import asyncio
+import re
+import urllib.parse
 
 import pytest
 from datasette.plugins import pm
@@ -235,3 +237,78 @@ def test_a_cell_escaped_as_markupsafe_escapes_it():
     for value in ("a<b>&\"'", "", "Łódź", 3, -2.5, float("inf"), True, None, Markup("<b>x</b>"), b"x<",
                   PendingLink("registry", ("agreements",), "a-1", "A & B"), ["<x>"]):
         assert cell_hooks._escaped(value) == str(escape(value)), value
+
+
+def test_query_pages_cells_written_once_per_column_are_the_pages_datasettes_loop_wrote(internal):
+    """Every canned list, a paged one's second page, a page in Swedish and ad hoc SQL with a link,
+    bytes, an empty string, a number and a long text: the same HTML from ``query_display_rows`` as
+    from Datasette's own loop (the page with a URL and bytes is left to Datasette's loop whole)."""
+    from datasette.views.database import QueryView
+
+    queries = internal.metadata("queries", database="registry") or {}
+    paths = [f"/registry/{name}" for name, query in queries.items() if not query.get("write")]
+    paths += ["/registry/expiring?months=600&_page=2&_size=3", "/registry/expiring?months=600&_lang=sv",
+              "/registry/agreement_overview", "/registry?sql=" + urllib.parse.quote(
+                  "select id, title, 'https://example.org/x' as site, x'00ff' as blob, '' as e, 7 as n, "
+                  "1.5 as r, null as z, kind from agreements limit 3"),
+              "/registry?sql=" + urllib.parse.quote("select id, title, kind, status, ends_on, '' as e, "
+                                                    "printf('%.3000c', 'x') as long from agreements limit 5")]
+
+    async def pages():  # each page but the time its queries took
+        return [re.sub(r"(took|tog) [0-9.,]+ ms", "took ms", (await internal.client.get(path)).text) for path in paths]
+
+    ours = asyncio.run(pages())
+    fast = QueryView.data
+    written = []
+    original = cell_hooks.query_display_rows
+
+    def counting(*args):
+        written.append(original(*args) is not None)
+        return original(*args)
+
+    QueryView.data = fast.registry_datasettes  # Datasette's own data()
+    try:
+        theirs = asyncio.run(pages())
+    finally:
+        QueryView.data = fast
+    cell_hooks.query_display_rows = counting
+    try:
+        asyncio.run(pages())
+    finally:
+        cell_hooks.query_display_rows = original
+    assert "<td" in ours[-1] and "\u2026" in ours[-1]
+    for path, mine, datasettes in zip(paths, ours, theirs, strict=True):
+        assert mine == datasettes, path
+    assert written.count(False) == 1 and written.count(True) >= 5
+
+
+def test_a_tables_spelling_kept_until_the_schema_changes(tmp_path):
+    """Datasette's "view-table" check looks the table's spelling up in sqlite_master; the answer
+    is kept per schema version (registry_permission_cache.py) and is the one SQLite gives."""
+    import sqlite3
+
+    from registry.plugins.registry_permission_cache import TABLE_SPELLING
+
+    path = build_registry(tmp_path / "registry.db")
+    datasette = faces.internal_face(path, auth=False).datasette()
+    asyncio.run(datasette.invoke_startup())
+    db = datasette.get_database("registry")
+    statements: list[str] = []
+    asyncio.run(db.execute_fn(lambda conn: conn.set_trace_callback(statements.append)))
+
+    def spelling(name):
+        return [tuple(row) for row in asyncio.run(db.execute(TABLE_SPELLING, (name,))).rows]
+
+    def looked_up():
+        return sum(1 for statement in statements if statement.startswith("select name from sqlite_master"))
+
+    assert spelling("AGREEMENTS") == [("agreements",)] and spelling("site_visits") == []
+    assert looked_up() == 2
+    assert spelling("AGREEMENTS") == [("agreements",)] and spelling("site_visits") == []
+    assert looked_up() == 2  # kept
+    with sqlite3.connect(path) as conn:  # another connection changes the schema
+        conn.execute("create table Site_Visits (id text primary key)")
+    assert spelling("site_visits") == [("Site_Visits",)] and spelling("agreements") == [("agreements",)]
+    assert looked_up() == 4
+    with sqlite3.connect(path) as conn:
+        assert conn.execute(TABLE_SPELLING, ("SITE_VISITS",)).fetchall() == [("Site_Visits",)]

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import textwrap
 import time
 from dataclasses import replace
 from datetime import date
@@ -12,12 +17,13 @@ from pathlib import Path
 import pytest
 
 from benchmarks.synth import build_synthetic
-from checks import lanes, run
+from checks import findings_build, lanes, run
 from checks.context import CRITERIA_FILE
 from checks.found import copy_found
 from checks.registry import CHECKS, load_all
 from checks.run import run_checks
 from registry import db as store
+from registry.db import journal
 from registry.importers.indicators import load_indicators
 
 TODAY, LATER = date(2026, 11, 21), date(2026, 11, 28)
@@ -190,3 +196,165 @@ def test_the_real_checks_that_read_the_agreements_and_their_parties_come_before_
     for big in ("GRE10", "GRE12", "GDE05", "DQ06", "GRE01"):
         # in the registry's order the small AP04 and AP06 come first
         assert order.index(big) < min(order.index("AP04"), order.index("AP06"), order.index("PL01")), order
+
+
+# Checks with many findings on the synthetic registry, for the tests of a first run's failures and
+# races: the path is the same for all checks, and a few keep the tests short.
+SOME = ["GDE05", "GRE11", "DQ06", "DQ01"]
+
+
+def build_folders(path: Path) -> list[Path]:
+    return sorted(path.parent.glob(f"{path.name}-findings-*"))
+
+
+def test_a_first_run_with_lanes_builds_its_findings_beside_and_copies_them_in_whole(synthetic, tmp_path, monkeypatch):
+    """checks.findings_build: the findings recorded in a file of their own while the lanes run,
+    then copied record by record (SQLite's transfer) with the registry in rollback-journal mode."""
+    seen = []
+
+    def copy_in(build):
+        conn = build.db.conn
+        seen.append((conn.execute("PRAGMA main.journal_mode").fetchone()[0],
+                     conn.execute(f"PRAGMA {findings_build.DATABASE}.journal_mode").fetchone()[0],  # its own
+                     findings_build.transfers(conn),
+                     conn.execute(f"SELECT count(*) FROM {build.table}").fetchone()[0],
+                     [path.name for path in build_folders(tmp_path / "spread.db")]))
+        return real_copy_in(build)
+
+    real_copy_in = findings_build.FindingsBuild.copy_in
+    monkeypatch.setattr(findings_build.FindingsBuild, "copy_in", copy_in)
+    alone, spread = copy(synthetic, tmp_path / "alone.db"), copy(synthetic, tmp_path / "spread.db")
+    one = run_checks(alone, only=SOME, today=TODAY, actor="test", lanes=1)  # all checks: the first test
+    two = run_checks(spread, only=SOME, today=TODAY, actor="test", lanes=2)
+    assert two.lanes == 2 and two.new == one.new > 500
+    [(mode, build_mode, transferred, built, folders)] = seen
+    assert (mode, build_mode, transferred, built, len(folders)) == ("delete", "off", True, one.new, 1)
+    assert recorded(spread) == recorded(alone)
+    assert spread.conn.execute("SELECT first_run, last_run, count(*) FROM findings GROUP BY 1, 2").fetchall() == [
+        (two.run_id, two.run_id, one.new)]
+    assert spread.conn.execute("SELECT found, new FROM check_runs").fetchall() == [(one.new, one.new)]
+    # afterwards: WAL again, the foreign keys enforced and holding, the build gone
+    assert spread.conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert spread.conn.execute("PRAGMA foreign_keys").fetchone() == (1,)
+    assert spread.conn.execute("PRAGMA foreign_key_check(findings)").fetchall() == []
+    assert spread.conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    assert build_folders(tmp_path / "spread.db") == []
+    assert [name for (_, name, _) in spread.conn.execute("PRAGMA database_list")] in (["main"], ["main", "temp"])
+    # a second run records as before: found again unchanged, only last_run moves
+    before = recorded(spread)
+    spread.conn.execute("CREATE TEMP TABLE rewritten (id TEXT)")
+    spread.conn.execute("CREATE TEMP TRIGGER rewrites AFTER UPDATE OF message, evidence, subject_label, severity, "
+                        "family, status ON main.findings BEGIN INSERT INTO rewritten VALUES (new.id); END")
+    again = run_checks(spread, only=SOME, today=TODAY, actor="test", lanes=2)
+    assert (again.new, again.resolved) == (0, 0) and seen == [seen[0]]  # no second build
+    assert recorded(spread) == before
+    assert spread.conn.execute("SELECT DISTINCT first_run, last_run FROM findings").fetchall() == [
+        (two.run_id, again.run_id)]
+    assert spread.conn.execute("SELECT count(*) FROM rewritten").fetchone() == (0,)  # only seen again
+
+
+def test_a_first_run_whose_copy_fails_records_nothing(synthetic, tmp_path, monkeypatch):
+    def copy_then_fail(build):
+        real_copy_in(build)
+        raise RuntimeError("the disk filled")
+
+    real_copy_in = findings_build.FindingsBuild.copy_in
+    monkeypatch.setattr(findings_build.FindingsBuild, "copy_in", copy_then_fail)
+    db = copy(synthetic, tmp_path / "failing.db")
+    with pytest.raises(RuntimeError, match="the disk filled"):
+        run_checks(db, only=SOME, today=TODAY, actor="test", lanes=2)
+    assert db.conn.execute("SELECT count(*) FROM findings").fetchone()[0] == 0
+    assert db.conn.execute("SELECT count(*) FROM check_runs").fetchone()[0] == 0
+    assert db.conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert db.conn.execute("PRAGMA foreign_keys").fetchone() == (1,)
+    assert build_folders(tmp_path / "failing.db") == [] and not (tmp_path / "failing.db-journal").exists()
+
+
+def test_another_run_recorded_while_the_lanes_ran_turns_the_copy_into_a_later_runs_recording(
+        synthetic, tmp_path, monkeypatch):
+    """Between the run's two transactions another process may write: a run of one check, say.
+    The built findings are then recorded as any later run records, against what is there."""
+    def another_run_meanwhile(conn, **kwargs):
+        other = store.connect(tmp_path / "spread.db")
+        run_checks(other, only=["DQ01", "GRE11"], today=TODAY, actor="other", lanes=1)
+        other.conn.close()
+        return journal.rollback_journal(conn, **kwargs)
+
+    alone, spread = copy(synthetic, tmp_path / "alone.db"), copy(synthetic, tmp_path / "spread.db")
+    run_checks(alone, only=["DQ01", "GRE11"], today=TODAY, actor="other", lanes=1)
+    one = run_checks(alone, only=SOME, today=TODAY, actor="test", lanes=1)
+    monkeypatch.setattr(run, "rollback_journal", another_run_meanwhile)
+    two = run_checks(spread, only=SOME, today=TODAY, actor="test", lanes=2)
+    assert (two.run_id, two.new, two.resolved) == (one.run_id, one.new, one.resolved) == ("run-20261121-002",
+                                                                                          one.new, 0)
+    assert recorded(spread) == recorded(alone)
+    assert spread.conn.execute("SELECT id, found, new FROM check_runs ORDER BY id").fetchall() == \
+        alone.conn.execute("SELECT id, found, new FROM check_runs ORDER BY id").fetchall()
+    assert build_folders(tmp_path / "spread.db") == []
+
+
+# A first run in a process of its own, with a page cache of a few pages so that the copied
+# findings reach the file before the commit; it says so once they are copied, then waits to be
+# killed, reading its standard input.
+KILLED_RUN = textwrap.dedent("""
+    import sys
+    from datetime import date
+    from checks import findings_build, run
+    from registry import db as store
+
+    run.CACHE_KIB = 64
+    real_copy_in = findings_build.FindingsBuild.copy_in
+
+    def copy_in(build):
+        copied = real_copy_in(build)
+        print(build.db.conn.execute("PRAGMA journal_mode").fetchone()[0], copied, flush=True)
+        sys.stdin.read()
+
+    findings_build.FindingsBuild.copy_in = copy_in
+    db = store.connect(sys.argv[1])
+    db.conn.execute("PRAGMA cache_size = 8")
+    run.run_checks(db, only=sys.argv[2].split(","), today=date(2026, 11, 21), actor="killed", lanes=2)
+""")
+
+
+def test_a_first_run_killed_while_copying_leaves_the_registry_as_it_was(synthetic, tmp_path):
+    path = tmp_path / "killed.db"
+    copy(synthetic, path).conn.close()
+    size_before = path.stat().st_size
+    # its lanes' folder, which a killed run leaves behind, in the test's own
+    env = {**os.environ, "PYTHONPATH": str(Path.cwd()), "TMPDIR": str(tmp_path)}
+    killed = subprocess.Popen([sys.executable, "-c", KILLED_RUN, str(path), ",".join(SOME)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert killed.stdout is not None
+        mode, copied = killed.stdout.readline().split()
+        assert mode == "delete" and int(copied) > 500
+        assert Path(f"{path}-journal").exists() and path.stat().st_size > size_before  # in the file itself
+    finally:
+        os.kill(killed.pid, signal.SIGKILL)
+        killed.wait()
+    db = store.connect(path)  # rolls the interrupted copy back
+    assert db.conn.execute("SELECT count(*) FROM findings").fetchone()[0] == 0
+    assert db.conn.execute("SELECT count(*) FROM check_runs").fetchone()[0] == 0
+    assert db.conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert db.conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    assert not Path(f"{path}-journal").exists()
+    db.conn.close()
+
+
+def test_with_a_reader_on_the_registry_the_copy_keeps_the_write_ahead_log(synthetic, tmp_path, monkeypatch):
+    """A server reading the registry meanwhile: the copy keeps WAL mode, so the reader never waits."""
+    modes = []
+
+    def copy_in(build):
+        modes.append(build.db.conn.execute("PRAGMA main.journal_mode").fetchone()[0])
+        return real_copy_in(build)
+
+    real_copy_in = findings_build.FindingsBuild.copy_in
+    monkeypatch.setattr(findings_build.FindingsBuild, "copy_in", copy_in)
+    db = copy(synthetic, tmp_path / "served.db")
+    reader = store.connect(tmp_path / "served.db", read_only=True)
+    result = run_checks(db, only=SOME, today=TODAY, actor="test", lanes=2)
+    assert modes == ["wal"] and result.new > 500
+    assert reader.conn.execute("SELECT count(*) FROM findings").fetchone() == (result.new,)
+    reader.conn.close()

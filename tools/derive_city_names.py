@@ -6,12 +6,15 @@ share the city's word.
 Source: the exemplar cities of the time zones in the Unicode CLDR locale data that Babel ships
 (``babel`` 2.19.0, CLDR 49; Unicode licence v3, https://www.unicode.org/license.txt), across its
 languages (locales without a territory). The city's English name is the time zone's last part.
-A name is kept when it is one word of at least four letters in Latin script, written so in at least two
-languages or in an official language of the zone's country (what the city's own people call it), is no
+A name is kept when it is one word of at least four letters, written so in at least two languages or in an
+official language of the zone's country (what the city's own people call it), is no
 word matching treats otherwise (a kind, a function word, an abbreviation), names no other city here, and is
 neither the city of an institution of the shipped ROR extract in another country ("Granada" is Grenada's in
 Spanish, "Natal" Christmas Island's in Portuguese) nor a word of the name of an institution of another country
 (a given name: "Maurice", "Sidney"), nor a common word (``WORDS``: "Room" is Rome's in Cornish, "Soul" Seoul's).
+A name in another script is kept as matching folds it ("الخرطوم" is 'lkhrtwm', "Хартум" 'khartum'),
+and only in an official language of the zone's country: a name ROR lists only natively ("جامعة الخرطوم") then
+shares its city's word with the English name.
 Multi-word names, and zones that are no place ("Etc/Unknown"), are left out. Sorted output: a rerun writes the
 same bytes. Run:
 python tools/derive_city_names.py [--target data/matching/city_names.csv]
@@ -38,6 +41,7 @@ from babel.languages import get_official_languages  # noqa: E402
 from babel.localedata import locale_identifiers  # noqa: E402
 from derived_tables import write_table  # noqa: E402 (beside this script: on its path)
 
+from registry.matching.scripts import native_kinds  # noqa: E402
 from registry.matching.text import ABBREVIATIONS, CANONICAL, GENERIC, QUALIFIERS, STOPWORDS  # noqa: E402
 from registry.text import fold  # noqa: E402
 
@@ -53,8 +57,14 @@ def latin(text: str) -> bool:
     return all(not c.isalpha() or "LATIN" in unicodedata.name(c, "") for c in text)
 
 
+def as_matching_folds(text: str) -> str:
+    """A name in any script folded as matching reads it, its kind words in English (not its places: those are what
+    this table gives)."""
+    return fold(native_kinds(text, places=False)).lower().replace("'", "").replace("`", "")
+
+
 def one_word(text: str) -> str | None:
-    folded = fold(text).lower()
+    folded = as_matching_folds(text)
     return folded if folded.isalpha() and len(folded) >= MIN_LETTERS else None
 
 
@@ -69,7 +79,7 @@ def elsewhere() -> tuple[dict[str, set[str]], dict[str, set[str]]]:
             for word in fold(record.get("city") or "").lower().split():
                 cities[word].add(country)
             for name in record.get("names") or []:
-                for word in re.split(r"[^a-z]+", fold(name["value"]).lower()):
+                for word in re.split(r"[^a-z]+", as_matching_folds(name["value"])):
                     words[word].add(country)
     return cities, words
 
@@ -81,8 +91,8 @@ def derive() -> list[tuple[str, str, str]]:
         zones = Locale.parse(language)._data.get("time_zones") or {}
         for zone in zones:
             city = zones[zone].get("city") if hasattr(zones[zone], "get") else None
-            if city and latin(city):
-                seen[(zone, city)].add(language)
+            if city:
+                seen[(zone, city)].add(language if latin(city) else f"native:{language}")
     cities_in, words_in = elsewhere()
     common = set(CANONICAL) | set(ABBREVIATIONS) | GENERIC | QUALIFIERS | STOPWORDS
     rows: dict[str, set[tuple[str, str]]] = defaultdict(set)  # written -> {(city, country)}
@@ -96,7 +106,9 @@ def derive() -> list[tuple[str, str, str]]:
             continue
         if cities_in.get(variant, set()) - {country} or words_in.get(variant, set()) - {country} or variant in WORDS:
             continue
-        if len(languages) >= 2 or languages & set(get_official_languages(country) if country else ()):
+        official = set(get_official_languages(country) if country else ())
+        native = {language.removeprefix("native:") for language in languages if language.startswith("native:")}
+        if native and native & official or len(languages - {f"native:{n}" for n in native}) >= 2 or languages & official:
             rows[variant].add((city, country))
     cities = {city for found in rows.values() for city, _ in found}
     return sorted((city, country, variant) for variant, found in rows.items() if len(found) == 1 and variant not in cities

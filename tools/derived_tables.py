@@ -3,8 +3,9 @@ its tool writes the same bytes and a test can compare them."""
 
 from __future__ import annotations
 
+import argparse
 import csv
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 
@@ -13,3 +14,17 @@ def write_table(path: Path, header: Sequence[str], rows: Iterable[Sequence[objec
         writer = csv.writer(stream, lineterminator="\n")
         writer.writerow(header)
         writer.writerows(rows)
+
+
+def derive_main(doc: str, target: Path, header: Sequence[str], derive: Callable[[argparse.Namespace], list],
+                what: str, options: Callable[[argparse.ArgumentParser], None] | None = None) -> None:
+    """A derivation tool's command line: ``--target`` (default ``target``), the tool's own ``options``, then the rows
+    ``derive(args)`` gives written as a table, and one line saying how many ``what`` were written where."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--target", type=Path, default=target)
+    if options:
+        options(parser)
+    args = parser.parse_args()
+    rows = derive(args)
+    write_table(args.target, header, rows)
+    print(f"wrote {len(rows)} {what} to {args.target}")

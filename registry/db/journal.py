@@ -50,16 +50,19 @@ ROLLBACK_UP_TO_BYTES = 256 * 2**20
 
 
 @contextmanager
-def rollback_journal(conn: sqlite3.Connection) -> Iterator[bool]:
+def rollback_journal(conn: sqlite3.Connection, *, appending: bool = False) -> Iterator[bool]:
     """The connection's file in rollback-journal mode meanwhile, when nothing else has it open;
-    yields whether it is. WAL again afterwards, whatever happened meanwhile."""
-    if not _switchable(conn):
+    yields whether it is. WAL again afterwards, whatever happened meanwhile. ``appending``: the
+    write only fills tables that were empty (a first check run's findings), so it journals next
+    to nothing however large the file is, and ``ROLLBACK_UP_TO_BYTES`` does not apply."""
+    if not _switchable(conn, bounded=not appending):
         yield False
         return
     busy_timeout = conn.execute("PRAGMA busy_timeout").fetchone()[0]
     conn.execute("PRAGMA busy_timeout = 0")  # another connection is the answer, not a wait
     try:
-        mode = conn.execute(f"PRAGMA journal_mode = {ROLLBACK_MODE}").fetchone()[0]
+        # the registry's file only: without a schema the PRAGMA sets every attached file's journal
+        mode = conn.execute(f"PRAGMA main.journal_mode = {ROLLBACK_MODE}").fetchone()[0]
     except sqlite3.OperationalError as error:
         if not is_busy(error):
             raise
@@ -78,13 +81,15 @@ def rollback_journal(conn: sqlite3.Connection) -> Iterator[bool]:
         back_to_wal(conn)
 
 
-def _switchable(conn: sqlite3.Connection) -> bool:
+def _switchable(conn: sqlite3.Connection, *, bounded: bool = True) -> bool:
     """A file (not memory), in WAL mode, outside a transaction (an outer one has chosen its
-    journal), of at most ROLLBACK_UP_TO_BYTES (what the log holds counted in)."""
+    journal), of at most ROLLBACK_UP_TO_BYTES (what the log holds counted in) when ``bounded``."""
     if conn.in_transaction or not file_path(conn):
         return False
     if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
         return False
+    if not bounded:
+        return True
     size = conn.execute("PRAGMA page_count").fetchone()[0] * conn.execute("PRAGMA page_size").fetchone()[0]
     if size > ROLLBACK_UP_TO_BYTES:
         log.debug("%s holds %d MB: this write keeps the write-ahead log (a rollback journal would copy what it changes)",
@@ -98,7 +103,7 @@ def back_to_wal(conn: sqlite3.Connection) -> None:
     timeout, the file stays in rollback mode until the next connection that may write opens it
     (``connect`` sets WAL); the write itself is done, so this only warns."""
     try:
-        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA main.journal_mode = WAL")
     except sqlite3.OperationalError as error:
         if not is_busy(error):
             raise

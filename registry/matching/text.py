@@ -24,6 +24,7 @@ from pathlib import Path
 
 from rapidfuzz.distance import OSA
 
+from registry.matching.scripts import kind_stem, native_kinds
 from registry.text import fold
 
 # Abbreviations people write, after folding and with the dot removed.
@@ -79,6 +80,20 @@ def _city_names() -> dict[str, str]:
 
 
 CITY_NAMES = _city_names()
+
+TRANSLATIONS_FILE = Path(__file__).resolve().parents[2] / "data" / "matching" / "word_translations.csv"
+
+
+def _translations() -> dict[str, str]:
+    """A word of another script, folded, to the English word the reference's own records write beside it
+    (tools/derive_word_translations.py: 'lardnyh', الأردنية, is jordan)."""
+    if not TRANSLATIONS_FILE.exists():
+        return {}
+    with TRANSLATIONS_FILE.open(encoding="utf-8", newline="") as stream:
+        return {row["written"]: row["english"] for row in csv.DictReader(stream)}
+
+
+TRANSLATIONS = _translations()
 
 
 def _same(words: str, canonical: str) -> dict[str, str]:
@@ -146,6 +161,7 @@ KIND_PHRASES: dict[tuple[str, ...], str] = {
     # Chinese, Japanese and Korean kind words, transliterated a syllable at a time: 大学, 学院, 医院, 대학교
     ("da", "xue"): "university", ("dae", "hag", "gyo"): "university", ("dae", "hak", "gyo"): "university",
     ("xue", "yuan"): "college", ("yi", "yuan"): "hospital", ("byeong", "won"): "hospital",
+    ("ikh", "surguul"): "university",  # Mongolian: Их Сургууль
 }
 _KIND_STARTS = frozenset(phrase[0] for phrase in KIND_PHRASES)
 # Kinds people write for another: "Hanze University" for the Hanze University of Applied Sciences, "Zuyd
@@ -318,7 +334,7 @@ _SEGMENT_BREAK = re.compile(r"[,;()\[\]|]|\s+[-\u2013\u2014/]\s+")
 def fold_name(text: str) -> str:
     # Space out CJK characters so each is a token ("北京大学" -> "bei jing da xue") rather
     # than one opaque run only an identical string could match.
-    return fold(_CJK.sub(r" \1 ", text))
+    return fold(_CJK.sub(r" \1 ", native_kinds(text)))
 
 
 # "T.C." (Türkiye Cumhuriyeti, the Republic of Türkiye) opens the official names of Turkish state universities:
@@ -334,7 +350,7 @@ def tokens_of(folded: str) -> list[str]:
 
 @lru_cache(maxsize=1 << 16)  # a typed name is taken apart for each index, its segments and kind words again
 def _tokens(folded: str) -> tuple[str, ...]:
-    text = _GLUED_DIGITS.sub(" ", _ELISION.sub(r"\1 ", _STATE_PREFIX.sub("", folded))).replace("'", "").replace("&", " and ")
+    text = _GLUED_DIGITS.sub(" ", _ELISION.sub(r"\1 ", _STATE_PREFIX.sub("", folded))).replace("'", "").replace("`", "").replace("&", " and ")
     raw = _NON_WORD.sub(" ", text).split()
     joined: list[str] = []
     position = 0
@@ -359,7 +375,7 @@ def _tokens(folded: str) -> tuple[str, ...]:
     for token in joined:
         for word in (within and KIND_ABBREVIATIONS.get(token)) or ABBREVIATIONS.get(token, (token,)):
             word = kind_typo(word) or word if len(word) >= _TYPO_LENGTH and word not in CANONICAL else word
-            out.append(CANONICAL.get(word) or CITY_NAMES.get(word, word))
+            out.append(CANONICAL.get(word) or CITY_NAMES.get(word) or kind_stem(word) or TRANSLATIONS.get(word) or word)
     return tuple(_kinds(_without_wrapper(out)))
 
 
@@ -418,25 +434,33 @@ def exact_key(tokens: Iterable[str]) -> str:
 
 # Words that introduce the person an institution is named after: "Yelets State University named after Ivan
 # Bunin", "Politechnika Bydgoska im. Jana i Jędrzeja Śniadeckich", "... imeni M.V. Lomonosova".
-_EPONYM = frozenset(["im", "imeni", "imienia", "named"])
+# The Tajik one ("ba nomi") likewise; the Kazakh ("atyndagy"), Turkmen ("adyndaky"), Azerbaijani ("adına") and Armenian
+# ("anvan") ones follow the person's name, a given name and a surname: "Әбілқас Сағынов атындағы Қарағанды техникалық
+# университеті" is the Karaganda Technical University.
+_EPONYM = frozenset(["im", "imeni", "imienia", "named", "nomi"])
+_EPONYM_AFTER = frozenset(["atyndagy", "atyndaghy", "adyndaky", "adina", "anvan"])
 # A title before the person's name: "University of Curaçao Dr. Moises da Costa Gomez". Only after a name that
 # says which institution it is by a word of its own (a place): "Hospital Universitario Dr. Peset" is not a
 # hospital universitario.
-_TITLES = frozenset(["dr", "prof"])
+TITLES = frozenset(["dr", "prof"])
 
 
 def without_eponym(tokens: tuple[str, ...]) -> tuple[str, ...] | None:
     """The name before its eponym ('yelets state university named after ivan bunin' -> 'yelets state
     university'), if the name has one and at least two words and a word other than a kind come before."""
     for position, token in enumerate(tokens):
+        if token in _EPONYM_AFTER and position >= 1:
+            rest = tokens[:max(0, position - 2)] + tokens[position + 1:]
+            named = [t for t in rest if t not in GENERIC and t not in STOPWORDS and t not in QUALIFIERS]
+            return rest if len(rest) >= 2 and named else None
         if token in _EPONYM and position >= 2 and position + 1 < len(tokens) and (
             token != "named" or tokens[position + 1] in ("after", "for")
         ):
-            head = tokens[:position]
+            head = tokens[:position - 1] if token == "nomi" and tokens[position - 1] == "ba" else tokens[:position]
             if any(t not in GENERIC and t not in STOPWORDS for t in head):
                 return head
             return None
-        if token in _TITLES and position >= 2 and position + 2 < len(tokens):
+        if token in TITLES and position >= 2 and position + 2 < len(tokens):
             head = tokens[:position]
             named = [t for t in head if t not in GENERIC and t not in STOPWORDS and t not in QUALIFIERS
                      and not t.startswith("universit")]

@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz
 
-from registry.matching.text import COMPASS, GENERIC, KIN_KINDS, LEGAL_FORMS, QUALIFIERS, STOPWORDS
+from registry.matching.text import COMPASS, GENERIC, KIN_KINDS, LEGAL_FORMS, QUALIFIERS, STOPWORDS, TITLES
 
 STOPWORD_WEIGHT = 0.05
 GENERIC_WEIGHT = 0.25
@@ -24,12 +24,13 @@ def _squash(idf: float) -> float:
 
 
 def extra_cost(token: str, weight: float) -> float:
-    """What an unmatched word costs: its weight, at least the floor unless a function word."""
-    return weight if token in STOPWORDS or token in LEGAL_FORMS else max(weight, EXTRA_WORD_FLOOR)
+    """What an unmatched word costs: its weight, at least the floor unless a function word (or a title: "Universidad
+    Dr. José Matías Delgado" is José Matías Delgado University)."""
+    return weight if token in STOPWORDS or token in LEGAL_FORMS or token in TITLES else max(weight, EXTRA_WORD_FLOOR)
 
 
 def _fixed_weight(token: str, idf: float) -> float:
-    if token in STOPWORDS or token in LEGAL_FORMS:
+    if token in STOPWORDS or token in LEGAL_FORMS or token in TITLES:
         return STOPWORD_WEIGHT
     if token in GENERIC:
         return min(idf, GENERIC_WEIGHT)
@@ -220,8 +221,10 @@ def align(query, name, minimum: float = 0.8) -> list[tuple[int, int, float]]:
         if j in used_n or size < 4:
             continue
         for i, word in rest:
-            # ratio >= 0.8 needs the shorter word to be at least 2/3 of the longer
-            if 3 * min(size, len(word)) < 2 * max(size, len(word)):
+            # ratio >= 0.8 needs the shorter word to be at least 2/3 of the longer; a place's adjective may be longer
+            # still ("Гомельскі" / 'gomelski' is Gomel's)
+            if 3 * min(size, len(word)) < 2 * max(size, len(word)) and not (
+                    word[:_STEM] == other[:_STEM] and (place_forms(word) or place_forms(other))):
                 continue
             similarity = token_similarity(word, other)
             if similarity >= minimum:

@@ -1,0 +1,123 @@
+"""Names ROR lists only in their own script: kind words read as such before folding (Arabic, Persian, Hebrew, Thai
+...), Cyrillic kind adjectives whatever their case, eponym markers that follow the person's name, places written
+without vowels, words the reference translates; and a title in a national-language name. The institutions are real
+(facts from ROR, CC0); the typed forms are written for these tests."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from registry.matching import NameIndex, normalize
+from registry.matching.scripts import kind_stem, skeleton
+from registry.matching.text import parse_query
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("typed, expected", [
+    ("جامعة", "university"), ("الجامعة", "university"), ("دانشگاه", "university"), ("پوهنتون", "university"),
+    ("אוניברסיטת", "university"), ("համալսարան", "university"), ("كلية", "college"), ("المعهد", "institute"),
+    ("مستشفى", "hospital"), ("أكاديمية", "academy"), ("اكاديمية", "academy"),
+    ("Их Сургууль", "university"),
+    ("جَامِعَة", "university"), ("الْجَامِعَةُ", "university"),  # with its vowel marks
+])
+def test_a_kind_word_of_another_script_is_the_kind(typed, expected):
+    assert normalize(typed) == expected
+
+
+def test_a_kind_word_inside_a_run_of_thai_letters_is_found():
+    assert normalize("มหาวิทยาลัยทักษิณ").split()[0] == "university"
+    assert normalize("โรงพยาบาลศิริราช").split()[0] == "hospital"
+
+
+@pytest.mark.parametrize("typed, expected", [
+    ("Белорусская государственная академия", "state academy"),
+    ("Гомельскі дзяржаўны медыцынскі ўніверсітэт", "state medical university"),
+    ("Вінницький державний педагогічний університет", "state pedagogical university"),
+    ("Уральский политехнический институт", "polytechnic institute"),
+    ("Казанский федеральный университет", "federal university"),
+])
+def test_cyrillic_kind_adjectives_are_read_whatever_their_ending(typed, expected):
+    assert normalize(typed).endswith(expected)
+
+
+def test_a_stem_with_another_word_run_on_is_no_kind():
+    assert kind_stem("universiteta") == "university" and kind_stem("gosudarstvennogo") == "state"
+    assert kind_stem("universitetssjukhuset") is None  # a university hospital, one Swedish word
+    assert kind_stem("institutional") is None
+    assert kind_stem("institutes") is None  # the National Institutes of Health
+
+
+@pytest.mark.parametrize("typed, expected", [
+    ("Әбілқас Сағынов атындағы Қарағанды техникалық университеті", ("qaraghandy", "technology", "university")),
+    ("Շիրակի Միքայել Նալբանդյանի անվան պետական համալսարան", ("shiraki", "state", "university")),
+    ("Донишгоҳи давлатии Хоруғ ба номи М. Назаршоев", ("university", "state", "khorugh")),
+])
+def test_an_eponym_marker_after_or_before_the_person(typed, expected):
+    assert expected in parse_query(typed).variants
+
+
+def test_consonants_are_what_scripts_without_vowels_and_english_share():
+    assert skeleton("benghazi") == skeleton("bnghzy")
+    assert skeleton("najran") == skeleton("njrn")
+    assert skeleton("khartoum") == skeleton("khrtwm")
+    assert skeleton("kurdistan") != skeleton("kordofan")
+
+
+@pytest.mark.parametrize("typed, city", [
+    ("جامعة نجران", "najran"),  # the consonants of the extract's city
+    ("جامعة الخرطوم", "khartoum"),  # CLDR's Arabic name of the capital, as matching folds it
+    ("جامعة بنغازي", "benghazi"),
+])
+def test_a_place_written_without_vowels_is_the_city(typed, city):
+    assert normalize(typed) == f"university {city}"
+
+
+@pytest.fixture(scope="module")
+def index() -> NameIndex:
+    return NameIndex.build([
+        ("gomel-med", "Gomel State Medical University", "BY", "official"),
+        ("gomel", "Francisk Skorina Gomel State University", "BY", "official"),
+        ("khartoum", "University of Khartoum", "SD", "official"),
+        ("najran", "Najran University", "SA", "official"),
+        ("kuwait", "Kuwait University", "KW", "official"),
+        ("ujmd", "Jose Matias Delgado University", "SV", "official"),
+    ], cities={"gomel-med": "Gomel", "gomel": "Gomel", "khartoum": "Khartoum", "najran": "Najran", "kuwait": "Kuwait"})
+
+
+@pytest.mark.parametrize("typed, country, expected", [
+    ("Гомельскі дзяржаўны медыцынскі ўніверсітэт", "BY", "gomel-med"),  # 'gomelski' is Gomel's, however long
+    ("جامعة الخرطوم", "SD", "khartoum"),
+    ("جامعة نجران", "SA", "najran"),
+    ("جامعة الكويت", "KW", "kuwait"),
+    ("Universidad Dr. José Matías Delgado", "SV", "ujmd"),  # a title says as little as a function word
+])
+def test_a_name_written_only_natively_finds_the_english_name(index, typed, country, expected):
+    found = index.match(typed, country)
+    assert found and found[0].entity_id == expected and found[0].band == "probable", found[:2]
+
+
+def test_city_skeletons_table_is_what_the_tool_derives(tmp_path):
+    output = tmp_path / "derived.csv"
+    subprocess.run([sys.executable, str(ROOT / "tools" / "derive_city_skeletons.py"), "--target", str(output)],
+                   check=True, capture_output=True)
+    assert output.read_text(encoding="utf-8") == (ROOT / "data" / "matching" / "city_skeletons.csv").read_text(encoding="utf-8")
+
+
+def test_a_word_of_another_script_reads_as_the_english_word_the_reference_writes_beside_it():
+    assert normalize("Харківський національний медичний університет") == "kharkiv national medical university"
+    assert normalize("جامعة العلوم والتكنولوجيا الأردنية").split()[-1] == "jordan"
+    from registry.matching.text import TRANSLATIONS
+
+    assert "hospital" not in TRANSLATIONS and "tehran" not in TRANSLATIONS  # words Latin names use are never translated
+
+
+def test_word_translations_table_is_what_the_tool_derives(tmp_path):
+    output = tmp_path / "derived.csv"
+    subprocess.run([sys.executable, str(ROOT / "tools" / "derive_word_translations.py"), "--target", str(output)],
+                   check=True, capture_output=True)
+    assert output.read_text(encoding="utf-8") == (ROOT / "data" / "matching" / "word_translations.csv").read_text(encoding="utf-8")
