@@ -91,6 +91,15 @@ def ror_record(ror_id: str, name: str, city: str, country: str, acronym: str | N
             "types": ["education"], "status": "active", "relationships": [], "links": []}
 
 
+def ordinary_institutions(prefix: str) -> list[dict]:
+    """Fifteen invented records of five German towns, so that kind words are common in a test's reference and a town's
+    name rare, as in a real one; ids ``<prefix>01NN``."""
+    kinds = ("University", "Medical University", "Institute of Technology")
+    towns = ("Orsk", "Belmar", "Kettle", "Ruhn", "Strom")
+    return [ror_record(f"{prefix}01{k:02d}", f"{town} {kind}", town, "DE")
+            for k, (town, kind) in enumerate((town, kind) for town in towns for kind in kinds)]
+
+
 def registry_with_reference(folder: Path, records: list[dict]):
     """A new registry in ``folder`` with ``records`` loaded as its reference; the caller closes it."""
     reference = folder / "reference.jsonl"

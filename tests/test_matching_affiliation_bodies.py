@@ -5,7 +5,7 @@ invented reference (no real institution or person)."""
 from __future__ import annotations
 
 import pytest
-from conftest import registry_with_reference, ror_record
+from conftest import ordinary_institutions, registry_with_reference, ror_record
 
 from registry.resolve import resolve
 
@@ -24,10 +24,7 @@ def registry(tmp_path_factory):
         ror_record("0body0009", "Brenlow University", "Marston", "US"),
         ror_record("0body0010", "Kestrel Institute of Structural Engineering", "Brenlow", "GB"),
         ror_record("0body0011", "Caddon State University", "Caddon", "US"),
-        # others, so that kind words are common and a town's name rare, as in a real reference
-        *(ror_record(f"0body01{k:02d}", f"{town} {kind}", town, "DE")
-          for k, (town, kind) in enumerate((town, kind) for town in ("Orsk", "Belmar", "Kettle", "Ruhn", "Strom")
-                                           for kind in ("University", "Medical University", "Institute of Technology"))),
+        *ordinary_institutions("0body"),
     ])
     yield db
     db.conn.close()

@@ -55,6 +55,7 @@ IN_COUNTRY_CANDIDATES = 4  # with a country, names of that country aligned besid
 
 
 JOINED_PART_PENALTY = 0.1  # an entity matched on a part of another's name that the text writes whole
+BRAND_POSTINGS = 128  # names a brand's first word may have: ROR's most branched companies (MSD, Merck) have 65-73
 AFFILIATED_PENALTY = 0.1  # a university matched where the text names its affiliated hospital
 # "The Second Affiliated Hospital of X", "Affiliated Hospital of X": a hospital, an organisation of its own
 _AFFILIATED_HOSPITAL = re.compile(r"\baffiliated (\w+ )?hospital (of|to)\b")
@@ -72,6 +73,8 @@ _UNIT_OF = re.compile(r"\b(school|college|institute|center|centre|hospital|clini
 # A unit named after the institution's name and a word of its own: "... Diamantina Institute", "... Chan School of".
 _UNIT_WITHIN = re.compile(r"\b(institute|school of|college of|faculty of|department of|center for|centre for|"
                           r"laboratory|laboratories)\b")
+# The units that may be organisations of their own (a department, faculty or division never is).
+_OWN_UNIT_START = re.compile(r"^(institute|center|centre|laboratory|laboratories|school|college|clinic) (of|for)\b")
 # Words that carry a name on past a run that is another name: "University *of* Railway Transport",
 # "University *Hospital*", "Université d'Alger *3*", "... *and* Technology".
 _CONTINUATIONS = frozenset(["of", "for", "and", "de", "di", "da", "do", "del", "della", "des", "du", "der", "fur", "und",
@@ -158,6 +161,16 @@ class IndexLookup(IndexScoring):
                 known = best.get(entity)
                 if known is None or match.score > known.score:
                     best[entity] = match
+        if country and len(query.segments) > 1 and not any(m.score >= options.probable for m in best.values()):
+            for entity, match in self._brands(query, country, options):
+                known = best.get(entity)
+                if known is None or match.score > known.score:
+                    best[entity] = match
+        if query.dropped and not any(m.score >= options.probable for m in best.values()):
+            for entity, match in self._units_of_their_own(query, country, options):
+                known = best.get(entity)
+                if known is None or match.score > known.score:
+                    best[entity] = match
         if query.variants and "affiliated" in query.variants[0]:
             self._affiliated_hospital(query, options, best)
         ranked = sorted(best.values(), key=lambda m: (-m.score, not m.exact, m.entity_id))
@@ -239,7 +252,7 @@ class IndexLookup(IndexScoring):
         Railway Transport', '... University Hospital', "... d'Alger 3") or a word around it makes the text
         another body's ('... University Press', 'Friends of ...')."""
         found = []
-        for segment in query.segments:
+        for segment in query.runs:
             unit = _UNIT_START.match(" ".join(segment))
             led_by_unit = unit is not None
             # the unit's own name comes first ("Department of Materials Science and Engineering", "Institute for
@@ -282,6 +295,63 @@ class IndexLookup(IndexScoring):
                                   options)
                         found.append((self.name_entity[name_id], match))
         return found
+
+    def _units_of_their_own(self, query: Query, country, options: MatchOptions) -> list[tuple[int, Match]]:
+        """A segment read as a unit that is exactly one institution's name ("Institute of Mathematics and Mathematical
+        Modeling, Almaty, Kazakhstan", "Institute for Economic Research, Ljubljana"): where nothing else names an
+        institution, it is the one meant, where the text names its place: its city, or its country and no other
+        city ("Institute of Pathology, Friedrich-Alexander University, Erlangen" is not Munich's Pathologisches
+        Institut). A department, faculty or division is never one of its own."""
+        found = []
+        for unit in query.dropped:
+            words = tuple(unit.split())
+            if not _OWN_UNIT_START.match(unit):
+                continue
+            ids = [i for i in self.exact.get(exact_key(words), ()) if not self.name_part[i]]
+            if len({self.name_entity[i] for i in ids}) != 1 or not any(
+                    _distinctive(t) and self.weight(t) >= SPAN_WEIGHT for t in words):
+                continue
+            if not self._names_its_place(query, unit, self.name_entity[ids[0]]):
+                continue
+            match = self._exact_match(query, words, ids[0], country, options)
+            _penalise(match, PART_PENALTY, PenaltyKind.FOUND_WITHIN, f"{self.name_raw[ids[0]]!r} found within the text",
+                      options)
+            found.append((self.name_entity[ids[0]], match))
+        return found
+
+    def _brands(self, query: Query, country: str, options: MatchOptions) -> list[tuple[int, Match]]:
+        """A company written by its brand in a segment of its own, in the country the text names ("..., Sanofi,
+        Chilly-Mazarin, France"; "Toppan Inc, Saitama, Japan"): ROR names a company's national branches "Sanofi
+        (France)", "Toppan (Japan)"; the segment, less legal forms, and the country the text names are that name."""
+        found = []
+        places = self.country_words(country)
+        for segment in query.segments:
+            words = tuple(t for t in segment if t not in LEGAL_FORMS)
+            if not words or not all(_distinctive(t) for t in words) or set(words) & self.place_words():
+                continue
+            held = self.postings.get(words[0], ())
+            if len(held) > BRAND_POSTINGS:  # a brand is a rare word: a common one names no company
+                continue
+            for name_id in held:
+                tokens = self.name_tokens[name_id]
+                entity = self.name_entity[name_id]
+                if (tokens[:len(words)] != words or len(tokens) == len(words) or self.entity_country[entity] != country
+                        or not set(tokens[len(words):]) <= places or self.name_part[name_id]):
+                    continue
+                match = self._exact_match(query, tokens, name_id, country, options)
+                _penalise(match, PART_PENALTY, PenaltyKind.FOUND_WITHIN, f"{' '.join(words)!r} with its country, "
+                          f"as {self.name_raw[name_id]!r}", options)
+                found.append((entity, match))
+        return found
+
+    def _names_its_place(self, query: Query, unit: str, entity: int) -> bool:
+        """The text, less the unit, names the entity's city, or its country and no other city of the index."""
+        words = {t for segment in query.segments if " ".join(segment) != unit for t in segment}
+        city, country = self.entity_city[entity], self.entity_country[entity]
+        if city and (city <= words or any(_near_city(t, city) for t in words if len(t) >= 4)):
+            return True
+        own = self.country_words(country) | self.region_words(country) | city
+        return bool(own & words) and not (words - own) & (self.place_words() - STOPWORDS)
 
     def _place_or_unit(self, words: tuple[str, ...], entity: int) -> bool:
         """The words after a name say where it is (an address, its city, country, a postcode, a state's code) or

@@ -610,6 +610,7 @@ class Query:
     places: frozenset[str] = frozenset()  # context words of segments that name a campus or site
     segments: tuple[tuple[str, ...], ...] = ()  # every segment, in the order typed
     named: tuple[tuple[str, ...], ...] = ()  # the segments that name an institution, in the order typed
+    runs: tuple[tuple[str, ...], ...] = ()  # the segments where a wide gap does not part them (for runs of a name)
 
 
 # Words that make a segment a place of the institution: "Camperdown campus", "sede Santiago".
@@ -623,6 +624,13 @@ _UNIT_WORDS = frozenset([
     "school", "faculty", "department", "graduate", "center", "laboratory", "division", "institute",
 ])
 _HOLDER_WORDS = frozenset(["university", "institute", "college", "hospital", APPLIED_SCIENCES])
+
+
+def _names_after_unit(segment: tuple[str, ...]) -> bool:
+    """A unit's segment that names an institution after the unit's own name: 'School of Civil Engineering Southeast
+    University', 'Department of General Surgery China-Japan Friendship Hospital'."""
+    unit = _UNIT_PREFIX.match(" ".join(segment))
+    return unit is not None and bool(_INSTITUTION_WORDS.intersection(segment[len(unit.group(0).split()) + 1:]))
 
 
 def _without_unit_suffix(segment: tuple[str, ...]) -> tuple[str, ...] | None:
@@ -672,9 +680,28 @@ _GLUED_ACRONYM = re.compile(r"(?<=[A-Z]{3})(?=[A-Z][a-z]{2})")
 # Where a list lost its commas, two spaces before an acronym ("University of Strathclyde  SUPA") or a dash that is
 # no hyphen ("Universidad Nacional de Colombia—Medellín") part the text.
 _LOST_COMMA = re.compile(r"\s{2,}(?=[A-Z0-9][A-Z0-9&/-]+(\s|$))|\u2014")
+# A wider gap before a capital parts the text too where what follows names another body or a unit ("Polytechnic of
+# Porto  School of Engineering  ISEP", "Los Angeles Pacific University  Azusa Pacific University", "Information and
+# Bioengineering   Politecnico di Milano"): lists that lose their commas keep the gap. Before an address or a place
+# ("... Kyusyu University  Fukuoka Japan", "... University  University Park PA 16802") the text stays one run, which
+# the runs of a name read as the name and its place; after a function word ("University of  Oslo") it is a slip.
+_WIDE_GAP = re.compile(r"(\s{2,})(?=[A-Z])")
 
 
-def without_markup(raw: str) -> str:
+def _gaps_as_commas(text: str) -> str:
+    pieces = _WIDE_GAP.split(text)  # text, gap, text, gap ...
+    parted = pieces[0]
+    for gap, piece in zip(pieces[1::2], pieces[2::2], strict=True):
+        before = parted.split()[-1:] or [""]
+        words = tuple(tokens_of(fold_name(piece)))
+        body = not _ANY_DIGIT.search(piece) and bool(
+            _INSTITUTION_WORDS.intersection(words) or _UNIT_PREFIX.match(" ".join(words)))
+        apart = body and before[0].lower() not in STOPWORDS and not before[0].endswith(("-", ",", "&"))
+        parted += (", " if apart else gap) + piece
+    return parted
+
+
+def without_markup(raw: str, gaps: bool = True) -> str:
     """The text without markup, entities, footnote marks and the words about an author ("Currently at")."""
     text = html.unescape(_MARKUP.sub(" ", raw)) if "<" in raw or "&" in raw else raw
     text = _GLUED_ACRONYM.sub(" ", _GLUED_FUNCTION_WORD.sub(r"\1 ", _BOILERPLATE.sub("", text)))
@@ -682,6 +709,8 @@ def without_markup(raw: str) -> str:
         text = _FOOTNOTE_AFTER_NAME.sub(r"\1,", text)
     if text[:1].isdigit() or text[:1].islower():
         text = _FOOTNOTE_START.sub("", text)
+    if gaps and "  " in text:
+        text = _gaps_as_commas(text)
     return _LOST_COMMA.sub(", ", text) if "  " in text or "\u2014" in text else text
 
 
@@ -689,9 +718,9 @@ def without_markup(raw: str) -> str:
 def parse_query(raw: str) -> Query:
     """Split a typed name on commas, semicolons, brackets and spaced dashes; drop unit
     segments; keep institution-like segments as variants and the rest as context."""
-    text = without_markup(raw)
-    segments = [tuple(tokens_of(part)) for part in _SEGMENT_BREAK.split(_SEAT.sub(",", fold_name(_GLUED_WORDS.sub(" ", text))))]
-    segments = [s for s in segments if s]
+    segments = [part for segment in _segments(without_markup(raw)) for part in _bodies_joined(segment)]
+    # a run of a name is read in the text as typed, its place after it: a wide gap parts the place, not the name
+    runs = tuple(_segments(without_markup(raw, gaps=False)) if "  " in raw else segments)
     if not segments:
         return Query(raw, ())
     dropped, kept, context = [], [], []
@@ -713,6 +742,12 @@ def parse_query(raw: str) -> Query:
         if named:
             dropped = [d for d in dropped if d != " ".join(named[0])]
             kept = [named[0]] + kept
+    if not kept:
+        # "School of Civil Engineering Southeast University, Nanjing China": a unit's segment that goes on to name an
+        # institution is the name where no other segment names one; the rest is its place
+        naming = next((s for s in segments if " ".join(s) in dropped and _names_after_unit(s)), None)
+        if naming:
+            dropped.remove(" ".join(naming))
     if not kept:  # "Karolinska, Stockholm": the first remaining segment is the name
         rest = [s for s in segments if " ".join(s) not in dropped] or [segments[-1]]
         kept, context = [rest[0]], rest[1:]
@@ -736,7 +771,34 @@ def parse_query(raw: str) -> Query:
     context_words = frozenset(t for s in context for t in s) - STOPWORDS
     places = frozenset(t for s in context if CAMPUS_WORDS & set(s) for t in s)
     return Query(raw, tuple(dict.fromkeys(variants))[:5], tuple(dropped), context_words, country, variants[1], places,
-                 tuple(segments), tuple(kept) if len(kept) > 1 else ())
+                 tuple(segments), tuple(kept) if len(kept) > 1 else (), runs)
+
+
+def _bodies_joined(segment: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """Two bodies joined by 'and' in one segment are two segments ("McLean Hospital and Harvard Medical School",
+    "Black Dog Institute and School of Psychology", "University of Michigan and C.S. Mott Children's Hospital"):
+    each side names a body of its own, with a kind word and a word that is no kind, qualifier or function word.
+    "Norwegian University of Science and Technology", "Oregon Health and Science University", "School of Medicine and
+    Health Sciences" name one body: a side lacks one or the other."""
+    if "and" not in segment[1:-1]:
+        return [segment]
+    for k, word in enumerate(segment[1:-1], start=1):
+        if word == "and":
+            left, right = segment[:k], segment[k + 1:]
+            if _names_a_body(left) and (_names_a_body(right) or _UNIT_PREFIX.match(" ".join(right))):
+                return [left, *_bodies_joined(right)]
+    return [segment]
+
+
+def _names_a_body(words: tuple[str, ...]) -> bool:
+    return bool(_INSTITUTION_WORDS.intersection(words)) and any(
+        t not in GENERIC and t not in STOPWORDS and t not in QUALIFIERS and t not in _INSTITUTION_WORDS
+        and not t.isdigit() for t in words)
+
+
+def _segments(text: str) -> list[tuple[str, ...]]:
+    parts = _SEGMENT_BREAK.split(_SEAT.sub(",", fold_name(_GLUED_WORDS.sub(" ", text))))
+    return [segment for segment in (tuple(tokens_of(part)) for part in parts) if segment]
 
 
 # -- what body a name says it is: read by the resolver's deciding rules (registry/resolve.py) -------------
