@@ -16,6 +16,7 @@ from registry.exporters.seed import seed_document
 from registry.importers import seed
 from registry.importers.stored import record_inputs, stored_records
 from registry.matching import normalize
+from registry.matching.text import APPLIED_SCIENCES
 from registry.models import Institution
 from registry.schema_types import SLUG_PATTERN
 from registry.text import fold, slugify
@@ -113,11 +114,22 @@ def test_a_slug_is_an_id_the_store_accepts_and_stays_itself(text):
     assert slugify(slug) == slug
 
 
+# A word of letters and digits; a kind of institution that several words name ("FH", "Hochschule",
+# "University of Applied Sciences") is one word, its parts joined by '_' (text.KIND_PHRASES).
+_WORD = r"[a-z0-9]+(_[a-z0-9]+)*"
+
+
 @given(text=typed)
 def test_a_normalised_name_is_words_of_letters_and_digits(text):
     normalised = normalize(text)
-    assert re.fullmatch(r"([a-z0-9]+( [a-z0-9]+)*)?", normalised)
+    assert re.fullmatch(rf"({_WORD}( {_WORD})*)?", normalised)
     assert normalize(text.upper()) == normalised or not text.isascii()
+
+
+def test_a_kind_phrase_normalises_to_one_joined_word():
+    """Found by the property above (hypothesis drew "FH"): the kind phrase is one word, joined by '_'."""
+    assert normalize("FH") == normalize("Fachhochschule") == APPLIED_SCIENCES
+    assert re.fullmatch(rf"({_WORD}( {_WORD})*)?", normalize("FH Aachen"))
 
 
 @settings(SETTINGS, max_examples=25)
