@@ -17,6 +17,7 @@ from registry.matching.text import (
     CAMPUS_WORDS,
     GENERIC,
     HIGHER_EDUCATION_WORDS,
+    RESEARCH_UNIT_WORDS,
     STOPWORDS,
     country_words,
     fold_name,
@@ -144,10 +145,6 @@ def only_its_place(text: str, merged: list[Candidate], status: str, reason: str,
 
 
 # Words that make a name a research or clinical unit's rather than a place of higher education's.
-_UNIT_WORDS = frozenset(["center", "centre", "institute", "laboratory", "laboratories", "lab", "hospital", "clinic",
-                         "research", "group", "unit", "division"])
-
-
 def university_over_its_units(merged: list[Candidate], status: str, reason: str) -> tuple[str, str]:
     """'Kangbuk Samsung Hospital, Sungkyunkwan University School of Medicine', 'Information Sciences Institute,
     University of Southern California': a university and research centres, institutes or hospitals named in one text, each matched as
@@ -160,7 +157,7 @@ def university_over_its_units(merged: list[Candidate], status: str, reason: str)
         return status, reason
     words = [set(tokens_of(fold_name(c.matched_name))) for c in close]
     higher = [c for c, w in zip(close, words, strict=True) if w & HIGHER_EDUCATION_WORDS]
-    units = [c for c, w in zip(close, words, strict=True) if not w & HIGHER_EDUCATION_WORDS and w & _UNIT_WORDS]
+    units = [c for c, w in zip(close, words, strict=True) if not w & HIGHER_EDUCATION_WORDS and w & RESEARCH_UNIT_WORDS]
     if (not units or len({c.reference_id or c.institution_id for c in higher}) != 1
             or len(higher) + len(units) != len(close)):
         return status, reason

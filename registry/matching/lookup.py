@@ -27,6 +27,7 @@ from registry.matching.text import (
     LEGAL_FORMS,
     OTHER_BODY,
     QUALIFIERS,
+    RESEARCH_UNIT_WORDS,
     STOPWORDS,
     WRAPPERS,
     Query,
@@ -90,13 +91,8 @@ def _carries_name_on(after: tuple[str, ...]) -> bool:
     return word.isdigit() and len(word) <= 2 and (len(after) == 1 or not after[1].isdigit())
 
 
-# Words that make a segment a research or clinical unit rather than a teaching institution.
-_RESEARCH_UNITS = frozenset(["center", "centre", "institute", "laboratory", "laboratories", "lab", "hospital", "clinic",
-                             "klinikum", "research", "group", "programme", "program", "unit", "division"])
-
-
 def _research_unit(segment: tuple[str, ...]) -> bool:
-    return "university" not in segment and bool(_RESEARCH_UNITS.intersection(segment))
+    return "university" not in segment and bool(RESEARCH_UNIT_WORDS.intersection(segment))
 
 
 def _distinctive(token: str) -> bool:

@@ -620,6 +620,10 @@ CAMPUS_WORDS = frozenset([
 ])
 # What names a place of higher education (the units named before it belong to it: "Imperial College London").
 HIGHER_EDUCATION_WORDS = frozenset(["university", "college"])
+# Words that make a segment or a name a research or clinical unit rather than a teaching institution (a
+# centre, an institute, a hospital's clinic): the unit a text names within its university.
+RESEARCH_UNIT_WORDS = frozenset(["center", "centre", "institute", "laboratory", "laboratories", "lab", "hospital",
+                                 "clinic", "klinikum", "research", "group", "programme", "program", "unit", "division"])
 _UNIT_WORDS = frozenset([
     "school", "faculty", "department", "graduate", "center", "laboratory", "division", "institute",
 ])
