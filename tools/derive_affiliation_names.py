@@ -24,10 +24,10 @@ import json
 import sys
 from pathlib import Path
 
+from derived_tables import ROR_EXTRACT as EXTRACT  # noqa: E402 (beside this script: on its path)
 from derived_tables import write_table  # noqa: E402 (beside this script: on its path)
 
 ROOT = Path(__file__).resolve().parent.parent
-EXTRACT = ROOT / "data" / "reference_institutions" / "ror_education_healthcare_v2.9.jsonl.gz"
 TARGET = ROOT / "tests" / "data" / "names_affiliations.csv"
 MAX_WORDS = 10
 

@@ -39,6 +39,7 @@ from babel import Locale  # noqa: E402
 from babel.core import get_global  # noqa: E402
 from babel.languages import get_official_languages  # noqa: E402
 from babel.localedata import locale_identifiers  # noqa: E402
+from derived_tables import ROR_EXTRACT as EXTRACT  # noqa: E402 (beside this script: on its path)
 from derived_tables import write_table  # noqa: E402 (beside this script: on its path)
 
 from registry.matching.scripts import native_kinds  # noqa: E402
@@ -46,7 +47,6 @@ from registry.matching.text import ABBREVIATIONS, CANONICAL, GENERIC, QUALIFIERS
 from registry.text import fold  # noqa: E402
 
 TARGET = ROOT / "data" / "matching" / "city_names.csv"
-EXTRACT = ROOT / "data" / "reference_institutions" / "ror_education_healthcare_v2.9.jsonl.gz"
 MIN_LETTERS = 4
 # Words the languages write a city as that are words in their own right (read by eye from the table).
 WORDS = frozenset(["room", "soul", "tunes", "juno", "athena", "athene", "trol", "tule", "pert", "naso", "kata", "cita",

@@ -25,13 +25,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from babel.languages import get_official_languages  # noqa: E402
+from derived_tables import ROR_EXTRACT as EXTRACT  # noqa: E402 (beside this script: on its path)
 from derived_tables import derive_main  # noqa: E402 (beside this script: on its path)
 
 from registry.matching.scripts import ABJAD_LANGUAGES, SHORTEST_SKELETON, skeleton  # noqa: E402
 from registry.text import fold  # noqa: E402
 
 TARGET = ROOT / "data" / "matching" / "city_skeletons.csv"
-EXTRACT = ROOT / "data" / "reference_institutions" / "ror_education_healthcare_v2.9.jsonl.gz"
 
 
 def derive() -> list[tuple[str, str, str]]:

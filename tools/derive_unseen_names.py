@@ -54,6 +54,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from derived_tables import ROR_EXTRACT as EXTRACT  # noqa: E402 (beside this script: on its path)
+
 from registry.matching.identifiers import web_host  # noqa: E402
 
 ABBREVIATED = [(r"\bUniversity\b", "Univ."), (r"\bUNIVERSITY\b", "UNIV"), (r"\bInstitute\b", "Inst."),
@@ -139,7 +141,6 @@ def forms_sample(count: int, excluded: set[str], rng: random.Random) -> list[tup
     return round_robin(rows, count, rng)
 
 
-EXTRACT = ROOT / "data" / "reference_institutions" / "ror_education_healthcare_v2.9.jsonl.gz"
 ECHE = ROOT / "data" / "erasmus" / "eche_identifiers.csv"
 NEGATIVES = ROOT / "tests" / "data" / "names_unseen_negatives.txt"
 TARGET = ROOT / "tests" / "data" / "names_unseen.csv"

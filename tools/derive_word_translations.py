@@ -26,12 +26,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from derived_tables import ROR_EXTRACT as EXTRACT  # noqa: E402 (beside this script: on its path)
 from derived_tables import derive_main  # noqa: E402 (beside this script: on its path)
 
 from registry.matching import text  # noqa: E402
 
 TARGET = ROOT / "data" / "matching" / "word_translations.csv"
-EXTRACT = ROOT / "data" / "reference_institutions" / "ror_education_healthcare_v2.9.jsonl.gz"
 MIN_RECORDS = 3
 SHARE = 0.8
 MIN_LETTERS = 4  # 'pri' (при, at) or 'tov' (ТОВ, a legal form) beside an English word is no translation of it

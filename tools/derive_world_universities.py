@@ -22,11 +22,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from derived_tables import ROR_EXTRACT as EXTRACT  # noqa: E402 (beside this script: on its path)
+
 from registry.matching import exact_key, normalize  # noqa: E402
 from registry.matching.identifiers import web_host  # noqa: E402
 
 FOLDER = ROOT / "data" / "reference_institutions"
-EXTRACT = FOLDER / "ror_education_healthcare_v2.9.jsonl.gz"
 TARGET = FOLDER / "world_universities_not_in_ror.json.gz"
 KEPT = ("name", "alpha_two_code", "country", "state-province", "domains", "web_pages")
 

@@ -8,6 +8,11 @@ import csv
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
+from registry.reference import SHIPPED, SHIPPED_FOLDER
+
+# The shipped ROR extract most derived tables are learnt from: named once, where the registry loads it.
+ROR_EXTRACT = SHIPPED_FOLDER / dict(SHIPPED)["ror"]
+
 
 def write_table(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
     with path.open("w", encoding="utf-8", newline="") as stream:
