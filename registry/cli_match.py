@@ -18,11 +18,23 @@ from registry.problems import ProblemsFound
 from registry.progress import on_terminal
 from registry.resolution import Resolution
 
+SHOWN_QUERY_CHARACTERS = 100
+
+
+def shown_query(query: str) -> str:
+    """The typed name as one readable line: an empty name, or one with line breaks or other control
+    characters, shows quoted; a very long one is clipped, so a 10,000-character paste still gives a
+    one-line answer (``--json`` keeps the whole name)."""
+    if len(query) > SHOWN_QUERY_CHARACTERS:
+        return f"{shown_query(query[:SHOWN_QUERY_CHARACTERS])}... ({len(query):,} characters)"
+    if not query.strip() or not query.isprintable():
+        return repr(query)
+    return query
+
 
 def _print_resolution(resolution: Resolution) -> None:
     where = f" [{resolution.country}]" if resolution.country else ""
-    query = resolution.query if resolution.query.strip() else repr(resolution.query)  # an empty name shows as ''
-    click.echo(f"{query}{where}: {resolution.status} ({resolution.reason})")
+    click.echo(f"{shown_query(resolution.query)}{where}: {resolution.status} ({resolution.reason})")
     for number, candidate in enumerate(resolution.candidates, start=1):
         ident = candidate.institution_id or f"{candidate.source}:{candidate.reference_id}"
         place = ", ".join(p for p in (candidate.city, candidate.country) if p)

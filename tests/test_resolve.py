@@ -414,3 +414,14 @@ def test_levels_of_body_tell_a_school_from_a_university():
     assert levels(normalize("Szpital Wojewódzki").split()) == {"care"}
     assert levels(normalize("Codarts").split()) == frozenset()
 
+
+
+@pytest.mark.parametrize(("typed", "shown"), [
+    ("Lund University", "Lund University"), ("", "''"), ("  ", "'  '"), ("Lund\nUniversity", "'Lund\\nUniversity'"),
+    ("K" * 10_000, "K" * 100 + "... (10,000 characters)"),
+])
+def test_the_answer_line_shows_the_typed_name_on_one_readable_line(typed, shown):
+    from registry.cli_match import shown_query
+
+    assert shown_query(typed) == shown
+    assert "\n" not in shown_query(typed)
