@@ -453,18 +453,11 @@ def _build_in(conn: sqlite3.Connection, source_path: Path, build: Path, out: Pat
               source_check: SourceCheck) -> Publication:
     # A new file, swapped in only whole once finished (_swap_in): nothing to roll back or make
     # durable until then.
-    conn.execute("PRAGMA journal_mode = OFF")
-    conn.execute("PRAGMA synchronous = OFF")
-    conn.execute(f"PRAGMA page_size = {COPY_PAGE_BYTES}")
+    _prepare_copy_file(conn, source_path, BUILD_CACHE_KIB)
     # A row left out after it was written is overwritten with zeros, and _finish hands every page
     # it freed back (incremental vacuum): the file must not keep a trace of what is not public.
     conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
     conn.execute("PRAGMA secure_delete = ON")
-    conn.execute(f"PRAGMA cache_size = {-BUILD_CACHE_KIB}")
-    conn.execute(f"PRAGMA temp_store = {search_build.TEMP_STORE}")
-    clock.register_sql(conn)
-    conn.execute("ATTACH DATABASE ? AS src", [store.read_only_uri(source_path)])
-    store.map_for_reading(conn, "src")
     conn.execute("BEGIN")
     tables = _published_specs(conn)
     enforced = _copy_public_rows(conn, tables, source_path, build, progress)
@@ -554,15 +547,8 @@ def _copy_beside(source_path: Path, side: Path, tables: list[tuple[PublicTable, 
     while grown := set().union(*(references[name] for name in needed)) & references.keys() - needed:
         needed |= grown
     with closing(sqlite3.connect(side, isolation_level=None)) as conn:
-        # A new file of this publish only, deleted with the build whatever happens: no journal.
-        conn.execute("PRAGMA journal_mode = OFF")
-        conn.execute("PRAGMA synchronous = OFF")
-        conn.execute(f"PRAGMA page_size = {COPY_PAGE_BYTES}")
-        conn.execute(f"PRAGMA cache_size = {-BESIDE_CACHE_KIB}")
-        conn.execute(f"PRAGMA temp_store = {search_build.TEMP_STORE}")
-        clock.register_sql(conn)
-        conn.execute("ATTACH DATABASE ? AS src", [store.read_only_uri(source_path)])
-        store.map_for_reading(conn, "src")
+        # A new file of this publish only, deleted with the build whatever happens.
+        _prepare_copy_file(conn, source_path, BESIDE_CACHE_KIB)
         conn.execute("BEGIN")
         conn.execute("PRAGMA ignore_check_constraints = ON")  # as in _copy_public_rows
         copied: set[str] = set()
@@ -578,6 +564,19 @@ def _copy_beside(source_path: Path, side: Path, tables: list[tuple[PublicTable, 
                     conn.execute(statement)
         conn.execute("COMMIT")
     return {(table, column) for table, column in enforced if table in beside}
+
+
+def _prepare_copy_file(conn: sqlite3.Connection, source_path: Path, cache_kib: int) -> None:
+    """Set up ``conn``'s new main file to be written without a journal (thrown away whole if the
+    publish fails), in ``COPY_PAGE_BYTES`` pages, and attach the registry read-only as ``src``."""
+    conn.execute("PRAGMA journal_mode = OFF")
+    conn.execute("PRAGMA synchronous = OFF")
+    conn.execute(f"PRAGMA page_size = {COPY_PAGE_BYTES}")
+    conn.execute(f"PRAGMA cache_size = {-cache_kib}")
+    conn.execute(f"PRAGMA temp_store = {search_build.TEMP_STORE}")
+    clock.register_sql(conn)
+    conn.execute("ATTACH DATABASE ? AS src", [store.read_only_uri(source_path)])
+    store.map_for_reading(conn, "src")
 
 
 def beside_path(build: Path) -> Path:
