@@ -32,7 +32,7 @@ from registry import clock, schema, views
 from registry import db as store
 from registry.db import search_build
 from registry.progress import NO_PROGRESS, Progress
-from registry.publish_workers import SearchRanges, SearchRows, SourceCheck
+from registry.publish_workers import CopyBeside, SearchRanges, SearchRows, SourceCheck
 
 # Page cache of the connection building the copy: most of a copy of a million agreements.
 BUILD_CACHE_KIB = 1024 * 1024
@@ -40,6 +40,11 @@ BUILD_CACHE_KIB = 1024 * 1024
 # (at a million agreements, 2026-12-06, idle: 57.0 and 59.6 s against 64.2 and 73.5 s, 89-92 s of
 # CPU against 98-116). Its planner statistics, sampled by page, estimate rows a little differently.
 COPY_PAGE_BYTES = 16 * 1024
+# Tables copied (and indexed) on a second connection while the building one copies the others
+# (``_copy_public_rows``): the agreements' terms and counts, about half the rows to copy and index.
+BESIDE_TABLES = frozenset({"agreement_programmes", "mobility_terms", "degree_terms", "mobility_flows"})
+# Page cache of that connection.
+BESIDE_CACHE_KIB = 256 * 1024
 # Agreements whose search rows are made in one go, by one of the two connections.
 SEARCH_RANGE_ROWS = 20_000
 
@@ -440,7 +445,7 @@ def _build(source_path: Path, out: Path, progress: Progress) -> Publication:
         raise
     finally:
         source_check.join()
-        for path in (build, build.with_name(build.name + "-wal"), build.with_name(build.name + "-shm")):
+        for path in (build, build.with_name(build.name + "-wal"), build.with_name(build.name + "-shm"), beside_path(build)):
             path.unlink(missing_ok=True)
 
 
@@ -448,46 +453,23 @@ def _build_in(conn: sqlite3.Connection, source_path: Path, build: Path, out: Pat
               source_check: SourceCheck) -> Publication:
     # A new file, swapped in only whole once finished (_swap_in): nothing to roll back or make
     # durable until then.
-    conn.execute("PRAGMA journal_mode = OFF")
-    conn.execute("PRAGMA synchronous = OFF")
-    conn.execute(f"PRAGMA page_size = {COPY_PAGE_BYTES}")
+    _prepare_copy_file(conn, source_path, BUILD_CACHE_KIB)
     # A row left out after it was written is overwritten with zeros, and _finish hands every page
     # it freed back (incremental vacuum): the file must not keep a trace of what is not public.
     conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
     conn.execute("PRAGMA secure_delete = ON")
-    conn.execute(f"PRAGMA cache_size = {-BUILD_CACHE_KIB}")
-    conn.execute(f"PRAGMA temp_store = {search_build.TEMP_STORE}")
-    clock.register_sql(conn)
-    conn.execute("ATTACH DATABASE ? AS src", [store.read_only_uri(source_path)])
-    store.map_for_reading(conn, "src")
     conn.execute("BEGIN")
     tables = _published_specs(conn)
-    for _, spec in tables:
-        conn.execute(schema.create_table_sql(spec))
-    # The rows were checked by these very constraints on their way into the registry (whose schema
-    # open_registry found to be this release's), and a column left out is NULL or its default,
-    # which no check refuses: checking again cost more than copying. integrity_check on the
-    # public copy checks them all (tests/test_publish.py).
-    conn.execute("PRAGMA ignore_check_constraints = ON")
-    copied: set[str] = set()
-    enforced: set[tuple[str, str]] = set()
-    for entry, spec in progress.iterate(tables, len(tables), "copying public tables"):
-        enforced.update((spec.name, column) for column in _copy_rows(conn, entry, spec, copied))
-        copied.add(spec.name)
-    conn.execute("PRAGMA ignore_check_constraints = OFF")
+    enforced = _copy_public_rows(conn, tables, source_path, build, progress)
     published = [spec for _, spec in tables]
-    # Indexes first: every reference is indexed, and the checks below look rows up by reference
-    # (without them, 20,000 institutions each scanned 200,000 agreement parties).
-    for spec in published:
-        for statement in schema.index_sql(spec):
-            conn.execute(statement)
-    _drop_unpublishable(conn, tables, frozenset(enforced))
+    _drop_unpublishable(conn, tables, enforced)
     rows = {spec.name: conn.execute(f"SELECT count(*) FROM main.{schema.quote(spec.name)}").fetchone()[0] for spec in published}
     withheld = Counter(
         {spec.name: conn.execute(f"SELECT count(*) FROM src.{schema.quote(spec.name)}").fetchone()[0] - rows[spec.name] for spec in published}
     )
     conn.execute("COMMIT")
     conn.execute("DETACH DATABASE src")  # from here on, unqualified names can only mean the copy
+    conn.execute("DETACH DATABASE beside")
     # What is freed from here on (the empty search tables' first pages) held only public text.
     conn.execute("PRAGMA secure_delete = OFF")
     # Before the search: its worker reads the copy, and nothing writes it until the worker is done.
@@ -501,6 +483,105 @@ def _build_in(conn: sqlite3.Connection, source_path: Path, build: Path, out: Pat
     conn.close()
     _swap_in(build, out, before_swap=source_check.result)
     return Publication(out, rows, {name: count for name, count in withheld.items() if count})
+
+
+def _copy_public_rows(conn: sqlite3.Connection, tables: list[tuple[PublicTable, schema.TableSpec]],
+                      source_path: Path, build: Path, progress: Progress) -> frozenset[tuple[str, str]]:
+    """Copy the public rows of ``tables`` into the copy (``conn``, in its transaction) and index
+    them; returns the references (table, column) enforced on the way (``_copy_rows``).
+
+    The tables of ``BESIDE_TABLES`` are copied and indexed meanwhile on a second connection into
+    a file of their own (``_copy_beside``), then transferred into the copy whole, records and
+    index entries as they are (SQLite's transfer of a table into an empty one with the same
+    indexes): this connection copies and indexes the others meanwhile. The side file stays
+    attached as ``beside`` (a database is detached only outside a transaction)."""
+    for _, spec in tables:
+        conn.execute(schema.create_table_sql(spec))
+    beside = {spec.name for _, spec in tables if spec.name in BESIDE_TABLES}
+    side = beside_path(build)
+    copier = CopyBeside(lambda: _copy_beside(source_path, side, tables, beside))
+    copier.start()
+    try:
+        # The rows were checked by these very constraints on their way into the registry (whose schema
+        # open_registry found to be this release's), and a column left out is NULL or its default,
+        # which no check refuses: checking again cost more than copying. integrity_check on the
+        # public copy checks them all (tests/test_publish.py).
+        conn.execute("PRAGMA ignore_check_constraints = ON")
+        copied: set[str] = set()
+        enforced: set[tuple[str, str]] = set()
+        for entry, spec in progress.iterate(tables, len(tables), "copying public tables"):
+            if spec.name not in beside:
+                enforced.update((spec.name, column) for column in _copy_rows(conn, entry, spec, copied))
+                copied.add(spec.name)
+        # Indexes first: every reference is indexed, and the checks that follow look rows up by
+        # reference (without them, 20,000 institutions each scanned 200,000 agreement parties).
+        for _, spec in tables:
+            if spec.name not in beside:
+                for statement in schema.index_sql(spec):
+                    conn.execute(statement)
+        copier.result()
+        enforced.update(copier.enforced)
+        conn.execute("ATTACH DATABASE ? AS beside", [str(side)])
+        store.map_for_reading(conn, "beside")
+        for _, spec in tables:
+            if spec.name in beside:
+                # Empty indexes like the side file's, so the transfer copies their entries too.
+                for statement in schema.index_sql(spec):
+                    conn.execute(statement)
+                table = schema.quote(spec.name)
+                conn.execute(f"INSERT INTO main.{table} SELECT * FROM beside.{table}")
+        conn.execute("PRAGMA ignore_check_constraints = OFF")
+    finally:
+        copier.join()
+    return frozenset(enforced)
+
+
+def _copy_beside(source_path: Path, side: Path, tables: list[tuple[PublicTable, schema.TableSpec]],
+                 beside: set[str]) -> set[tuple[str, str]]:
+    """Copy the public rows of the tables named ``beside`` into the new file ``side`` and index
+    them, as ``_copy_public_rows`` would in the copy: with them, the tables they refer to (in the
+    order of ``tables``), so the same references are enforced while copying and the same rows
+    copied. Returns the references so enforced of the ``beside`` tables."""
+    references = {spec.name: {c.ref.table for c in spec.columns if c.ref is not None} for _, spec in tables}
+    needed = set(beside)
+    while grown := set().union(*(references[name] for name in needed)) & references.keys() - needed:
+        needed |= grown
+    with closing(sqlite3.connect(side, isolation_level=None)) as conn:
+        # A new file of this publish only, deleted with the build whatever happens.
+        _prepare_copy_file(conn, source_path, BESIDE_CACHE_KIB)
+        conn.execute("BEGIN")
+        conn.execute("PRAGMA ignore_check_constraints = ON")  # as in _copy_public_rows
+        copied: set[str] = set()
+        enforced: set[tuple[str, str]] = set()
+        for entry, spec in tables:
+            if spec.name in needed:
+                conn.execute(schema.create_table_sql(spec))
+                enforced.update((spec.name, column) for column in _copy_rows(conn, entry, spec, copied))
+                copied.add(spec.name)
+        for _, spec in tables:
+            if spec.name in beside:
+                for statement in schema.index_sql(spec):
+                    conn.execute(statement)
+        conn.execute("COMMIT")
+    return {(table, column) for table, column in enforced if table in beside}
+
+
+def _prepare_copy_file(conn: sqlite3.Connection, source_path: Path, cache_kib: int) -> None:
+    """Set up ``conn``'s new main file to be written without a journal (thrown away whole if the
+    publish fails), in ``COPY_PAGE_BYTES`` pages, and attach the registry read-only as ``src``."""
+    conn.execute("PRAGMA journal_mode = OFF")
+    conn.execute("PRAGMA synchronous = OFF")
+    conn.execute(f"PRAGMA page_size = {COPY_PAGE_BYTES}")
+    conn.execute(f"PRAGMA cache_size = {-cache_kib}")
+    conn.execute(f"PRAGMA temp_store = {search_build.TEMP_STORE}")
+    clock.register_sql(conn)
+    conn.execute("ATTACH DATABASE ? AS src", [store.read_only_uri(source_path)])
+    store.map_for_reading(conn, "src")
+
+
+def beside_path(build: Path) -> Path:
+    """The file ``_copy_beside`` writes for the copy being built at ``build``."""
+    return build.with_name(build.name + "-beside")
 
 
 def _finish(conn: sqlite3.Connection) -> None:

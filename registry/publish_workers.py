@@ -7,6 +7,9 @@ connection writes, and go here:
 - ``SourceCheck``: SQLite's quick check of the source registry. The copy is built while it
   runs and is only put in place once it has found the file sound, so a damaged registry is
   still never published; its findings are raised where the copy would be swapped in.
+- ``CopyBeside``: the public rows of some tables copied (and indexed) from the registry into a
+  file of their own, which the main connection then transfers into the copy whole; it copies
+  and indexes the other tables meanwhile (``registry.publish._copy_public_rows``).
 - ``SearchRows``: search rows of the copy's agreements, computed from the committed copy into
   a scratch file, a range of agreements at a time, while the main connection indexes them
   (computing a row costs about twice what indexing it does) into a file of its own, whose index
@@ -26,6 +29,7 @@ import queue
 import sqlite3
 import threading
 from collections import deque
+from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 
@@ -57,6 +61,19 @@ class SourceCheck(Worker):
         """Whether the check found the source damaged (waits for it)."""
         self.join()
         return isinstance(self.error, store.DamagedFile)
+
+
+class CopyBeside(Worker):
+    """Runs ``copy``, which copies tables beside the copy and returns the references it enforced
+    while copying (``enforced``, once ``result()`` returned)."""
+
+    def __init__(self, copy: Callable[[], set[tuple[str, str]]]):
+        super().__init__("publish-copy-beside", self._copy)
+        self.copy = copy
+        self.enforced: set[tuple[str, str]] = set()
+
+    def _copy(self) -> None:
+        self.enforced = self.copy()
 
 
 class SearchRanges:
