@@ -45,7 +45,7 @@ def create_found_table(conn, table: str) -> None:
 # up, unless the check's query returns it as ``subject_label``: see ``Context.found``). The
 # OFFSET keeps SQLite from flattening the inner select into this one: flattened, the check's
 # registry_message(...), used twice here, ran twice for every finding. A message compiled
-# into SQLite's functions (registry.message_sql) carries its template and values as JSON, then
+# into SQLite's functions (registry.message_sql) carries its template's key and values as JSON, then
 # a separator and its text: the text is cut off as it is, and only the JSON is parsed, once;
 # any other message has its text made by registry.i18n's Python function. json_set writes the
 # evidence as json() does: it is parsed once. The evidence keeps the template's key and the

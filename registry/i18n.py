@@ -108,7 +108,7 @@ def filter_description(lang: str, text: str) -> str:
 
 # A finding's message is written by its check's SQL as ``registry_message('Agreement "{title}" has no
 # exit clause.', 'title', a.title)``: the English template and its values. Recording the finding
-# renders the English ``message`` and keeps template and values in its evidence (``"message"``),
+# renders the English ``message`` and keeps the template's key and values in its evidence (``"message"``),
 # so the message is defined once, in the check, and shown in any language when it is read.
 MESSAGE_KEY = "message"
 # A finding recorded since the compact evidence names its template by a digest (``template_key``)

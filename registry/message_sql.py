@@ -11,8 +11,9 @@ rewritten here, once per query, into
 
 where K is the template's key (``registry.i18n.template_key``, worked out here, once), the
 English text is the template's literal parts and its values joined by ``||``, and
-``checks.found`` reads the text and the evidence's key and values out of it, all in SQLite. Not a JSON array: the text is cut off behind the separator without being parsed (or
-escaped) at all, and only the template's JSON is parsed, once. JSON escapes every control
+``checks.found`` reads the text and the evidence's key and values out of it, all in SQLite.
+Not a JSON array: the text is cut off behind the separator without being parsed (or
+escaped) at all, and only the key's and values' JSON is parsed, once. JSON escapes every control
 character, so the first char(31) in such a message is the separator. The text is the same
 as ``registry.i18n`` renders (a NULL is empty, a whole number its digits); a row whose values
 hold a REAL or a BLOB, which SQLite writes otherwise than Python does, takes the Python
@@ -32,7 +33,7 @@ from registry.i18n import TEMPLATE_KEY, template_fields, template_key
 COMPILED_MARK = "\x1e"
 """How a compiled message begins (ASCII's record separator)."""
 COMPILED_SPLIT = "\x1f"
-"""What follows a compiled message's template and values (ASCII's unit separator), before its text."""
+"""What follows a compiled message's template's key and values (ASCII's unit separator), before its text."""
 
 _CALL = re.compile(r"\bregistry_message\s*\(", re.IGNORECASE)
 _LITERAL = re.compile(r"'((?:[^']|'')*)'")
