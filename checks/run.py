@@ -402,9 +402,10 @@ class _Run:
     elapsed: float = 0.0  # the run's seconds, as recorded
 
     def start_recording(self, *, fresh: bool, target: str) -> _Recorder:
-        """The run's id (the next of its day) and a recorder for its findings, with the run's
-        TEMP tables made (again: recording starts over if another run was recorded between a
-        first run's two transactions, keeping the seconds its phases took); a first run may record into ``target`` (checks.findings_build)."""
+        """The run's id (the next of its day) and a recorder for its findings into ``target`` (a
+        first run's build: checks.findings_build), with the run's TEMP tables made. Called again
+        if another run was recorded between a first run's two transactions: recording starts
+        over as a later run's, keeping the seconds its phases took so far."""
         conn = self.db.conn
         self.id = _next_run_id(conn, self.today)
         self.record = _Recorder(conn, {"today": self.today.isoformat(), "run": self.id, "codes": json.dumps(self.codes)},
