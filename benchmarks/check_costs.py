@@ -94,7 +94,7 @@ def main() -> None:
                      [run, TODAY.isoformat()])
         started, began = cpu(), wall()
         conn.execute("PRAGMA ignore_check_constraints = ON")
-        conn.execute(_RECORD_FRESH["insert"].format(found="temp.costs_found"), {"today": TODAY.isoformat(), "run": run})
+        conn.execute(_RECORD_FRESH["insert"].format(found="temp.costs_found", target="findings"), {"today": TODAY.isoformat(), "run": run})
         conn.execute("PRAGMA ignore_check_constraints = OFF")
         print(json.dumps({"code": "_insert", "copy": round(cpu() - started, 3), "wall": round(wall() - began, 3),
                           "copied": total}), flush=True)

@@ -128,7 +128,7 @@ class FoundQuery:
             raise ValueError(f"a check's query must return {', '.join(sorted(missing))}")
         for row in cursor:
             values = dict(zip(names, row, strict=True))
-            # as recorded: the message in English, its template and values with the evidence
+            # as recorded: the message in English, its template's key and values with the evidence
             evidence = i18n.recorded_evidence(values["message"], values["evidence"])
             yield Found(
                 values["subject_table"],

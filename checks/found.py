@@ -14,7 +14,7 @@ from typing import Any
 from checks.context import Context, Found, FoundQuery
 from checks.registry import CheckSpec
 from registry import db as store
-from registry.i18n import MESSAGE_KEY
+from registry.i18n import MESSAGE_KEY, TEMPLATE_KEY
 from registry.message_sql import COMPILED_MARK, COMPILED_SPLIT, compile_messages
 from registry.models import by_table
 
@@ -45,14 +45,15 @@ def create_found_table(conn, table: str) -> None:
 # up, unless the check's query returns it as ``subject_label``: see ``Context.found``). The
 # OFFSET keeps SQLite from flattening the inner select into this one: flattened, the check's
 # registry_message(...), used twice here, ran twice for every finding. A message compiled
-# into SQLite's functions (registry.message_sql) carries its template and values as JSON, then
+# into SQLite's functions (registry.message_sql) carries its template's key and values as JSON, then
 # a separator and its text: the text is cut off as it is, and only the JSON is parsed, once;
 # any other message has its text made by registry.i18n's Python function. json_set writes the
-# evidence as json() does: it is parsed once.
+# evidence as json() does: it is parsed once. The evidence keeps the template's key and the
+# values, not the template's text (registry.i18n.TEMPLATE_KEY).
 _COMPILED = f"substr(message, 1, 1) = char({ord(COMPILED_MARK)})"
 _SPLIT = f"instr(message, char({ord(COMPILED_SPLIT)}))"
-# A message made by the Python function: the template and values it wrote go into the
-# evidence as registry_message_evidence would put them, but without a Python call.
+# A message made by the Python function: the key and values it wrote go into the evidence as
+# registry_message_evidence would put them, but without a Python call.
 _TEMPLATE = ("substr(message, 1, 11) = '{{\"template\"' AND json_valid(message) "  # braces for .format
              "AND json_type(message, '$.template') = 'text'")
 _COPY_FOUND = f"""
@@ -61,7 +62,8 @@ SELECT :check_code || ':' || subject_table || ':' || subject_id, :check_code, :c
        subject_table, subject_id, {{label}},
        CASE WHEN {_COMPILED} THEN substr(message, {_SPLIT} + 1) ELSE registry_message_text(message) END,
        CASE WHEN {_COMPILED} THEN json_set(evidence, '$.{MESSAGE_KEY}', json(substr(message, 2, {_SPLIT} - 2)))
-            WHEN {_TEMPLATE} THEN json_set(evidence, '$.{MESSAGE_KEY}', json(message))
+            WHEN {_TEMPLATE} THEN json_set(evidence, '$.{MESSAGE_KEY}', json_object(
+                '{TEMPLATE_KEY}', message ->> '$.{TEMPLATE_KEY}', 'values', message -> '$.values'))
             ELSE json(evidence) END
 FROM (SELECT subject_table, CAST(subject_id AS TEXT) AS subject_id, message, coalesce(evidence, '{{{{}}}}') AS evidence
              {{labelled}}

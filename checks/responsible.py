@@ -138,7 +138,7 @@ def indicator_check(row: IndicatorThreshold) -> CheckFunction:
             SELECT 'institutions' AS subject_table, p.institution AS subject_id, p.name AS subject_label,
                    CASE WHEN {_BY_PYTHON}
                         THEN registry_message(:message, 'partner', p.name, 'country', {_COUNTRY_NAME}, {row.message_values})
-                        ELSE {compiled_message(text, ":message", values)} END AS message,
+                        ELSE {compiled_message(text, ":message_key", values)} END AS message,
                    json_object('country', p.country, {row.evidence},
                                'source', f.source, 'licence', f.licence, 'agreements', json(p.agreements)) AS evidence
             FROM {live_partners(ctx)} p JOIN country_freedom f ON f.country = p.country
@@ -146,6 +146,7 @@ def indicator_check(row: IndicatorThreshold) -> CheckFunction:
             WHERE {row.condition}
             """,
             message=row.message,
+            message_key=i18n.template_key(row.message),
             parts=_country_parts(ctx, row, parameters),
             **parameters,
         )

@@ -314,15 +314,11 @@ def run_checks(
     ``lanes``: how many processes run checks at once (``checks.lanes``); by default one per
     core when the checks are slow enough to gain, and 1 runs them all on ``db``'s connection."""
     specs = select(only, families)
-    today = today or clock.today()
     criteria_path = Path(criteria_path or CRITERIA_FILE)
     criteria, digest = load_criteria(criteria_path)
-    ctx = Context(db, criteria, today)
+    run = _Run(db, [spec.code for spec in specs], digest, today or clock.today(), actor or store.default_actor())
+    ctx = Context(db, criteria, run.today)
     conn = db.conn
-    started_at = clock.now()
-    started = time.perf_counter()
-    actor = actor or store.default_actor()
-    codes = [spec.code for spec in specs]
     estimates = _recent_seconds(conn)
     count = lane_count(db, specs, lanes, estimates)
     mmap_before = (conn.execute("PRAGMA mmap_size").fetchone() or [None])[0]  # none in memory
@@ -331,9 +327,8 @@ def run_checks(
     cache_before = conn.execute("PRAGMA cache_size").fetchone()[0]
     conn.execute(f"PRAGMA cache_size = -{max(CACHE_KIB, -cache_before if cache_before < 0 else 0)}")
     temp_before = temp_in_memory(conn)
-    timings: dict[str, float] = {}
     try:
-        with Lanes(db, count, today=today, criteria_path=criteria_path, digest=digest) as spread, \
+        with Lanes(db, count, today=run.today, criteria_path=criteria_path, digest=digest) as spread, \
                 FindingsBuild(db) as build:
             # A first run with lane processes builds its findings beside the registry and copies
             # them in once the lanes are done (checks.findings_build); the file is made before
@@ -343,76 +338,98 @@ def run_checks(
             if count > 1:
                 # The other lanes read the last commit: commit the country tiers (derived data,
                 # rewritten whole) first, so that every lane reads the same tiers.
-                with store.transaction(db, actor=actor, source=SOURCE):
+                with store.transaction(db, actor=run.actor, source=SOURCE):
                     refresh_country_risk(ctx)
-            with store.transaction(db, actor=actor, source=SOURCE):
+            with store.transaction(db, actor=run.actor, source=SOURCE):
                 if count == 1:
                     refresh_country_risk(ctx)
-                timings["_risk"] = time.perf_counter() - started
-                run_id = _next_run_id(conn, today)
+                run.timings["_risk"] = time.perf_counter() - run.started
                 fresh = not conn.execute("SELECT 1 FROM findings LIMIT 1").fetchone()
                 built = fresh and build.attached
-                record = _Recorder(conn, {"today": today.isoformat(), "run": run_id, "codes": json.dumps(codes)},
-                                   fresh=fresh, target=build.table if built else "findings")
-                _run_tables(conn, create=True)
+                record = run.start_recording(fresh=fresh, target=build.table if built else "findings")
                 phase = time.perf_counter()
                 progress.start(len(specs), "running checks")
                 try:
-                    seconds = spread.collect(ctx, specs, table=_FOUND_NOW, estimates=estimates,
-                                             run_one=copy_found, record=record, progress=progress)
+                    run.seconds = spread.collect(ctx, specs, table=_FOUND_NOW, estimates=estimates,
+                                                 run_one=copy_found, record=record, progress=progress)
                 finally:
                     progress.finish()
                     ctx.close()
-                timings.update(seconds)
+                run.timings.update(run.seconds)
                 # running the checks and recording what they found as they go
-                timings["_checks_and_record"], phase = time.perf_counter() - phase, time.perf_counter()
+                run.timings["_checks_and_record"], phase = time.perf_counter() - phase, time.perf_counter()
                 if not built:
-                    resolved, elapsed = _finish(db, record, codes, digest, started, started_at, today, actor,
-                                                seconds, timings, phase)
+                    run.finish(phase)
             if built:
                 phase = time.perf_counter()
                 with rollback_journal(conn, appending=True), foreign_keys_off(conn), \
-                        store.transaction(db, actor=actor, source=SOURCE):
-                    if conn.execute("SELECT 1 FROM findings LIMIT 1").fetchone() or _next_run_id(conn, today) != run_id:
+                        store.transaction(db, actor=run.actor, source=SOURCE):
+                    if conn.execute("SELECT 1 FROM findings LIMIT 1").fetchone() or _next_run_id(conn, run.today) != run.id:
                         # Another run was recorded between the two transactions: record as any later run does.
-                        record.fresh, record.target, record.changed = False, "findings", {}
-                        record.params["run"] = run_id = _next_run_id(conn, today)
-                        _run_tables(conn, create=True)
+                        record = run.start_recording(fresh=False, target="findings")
                         record(build.table)
                     else:
                         build.copy_in()
-                    timings["_copy_in"] = time.perf_counter() - phase
-                    resolved, elapsed = _finish(db, record, codes, digest, started, started_at, today, actor,
-                                                seconds, timings, time.perf_counter())
+                    run.timings["_copy_in"] = time.perf_counter() - phase
+                    run.finish(time.perf_counter())
     finally:
         if mmap_before is not None:
             conn.execute(f"PRAGMA mmap_size = {mmap_before}")
         conn.execute(f"PRAGMA cache_size = {cache_before}")
         if temp_before is not None:  # the run's TEMP tables are gone by now
             conn.execute(f"PRAGMA temp_store = {temp_before}")
-    return RunResult(run_id, today, specs, elapsed, record.new, resolved, db, codes, timings,
+    return RunResult(run.id, run.today, specs, run.elapsed, record.new, run.resolved, db, run.codes, run.timings,
                      lanes=1 + len(spread.processes))
 
 
-def _finish(db: sqlite_utils.Database, record: _Recorder, codes: list[str], digest: str, started: float,
-            started_at: Any, today: date, actor: str, seconds: dict[str, float], timings: dict[str, float],
-            phase: float) -> tuple[int, float]:
-    """After the findings are recorded, inside the run's transaction: resolve what the run no
-    longer finds, mark the waivers, and record the run. Returns how many it resolved and the
-    run's seconds."""
-    conn = db.conn
-    # A first run inserted every finding there is, each last seen by this run: none to resolve.
-    resolved = 0 if record.fresh else conn.execute(_RESOLVE, record.params).rowcount
-    timings["_resolve"], phase = time.perf_counter() - phase, time.perf_counter()
-    refresh_waivers(db, today)
-    _run_tables(conn, create=False)
-    timings["_waivers"] = time.perf_counter() - phase
-    timings.update(record.seconds)
-    elapsed = time.perf_counter() - started
-    conn.execute(
-        "INSERT INTO check_runs (id, started_at, seconds, as_of, actor, checks, criteria_sha256, found, "
-        "new, resolved, timings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [record.params["run"], started_at.isoformat(), round(elapsed, 3), today.isoformat(), actor, json.dumps(codes),
-         digest, record.found, record.new, resolved, json.dumps({code: round(seconds[code], 4) for code in codes})],
-    )
-    return resolved, elapsed
+@dataclass
+class _Run:
+    """A run's state from its start to its row in ``check_runs``: what it ran, as of when, by
+    whom, how its checks and phases took, and how it records what they found."""
+
+    db: sqlite_utils.Database
+    codes: list[str]
+    digest: str  # of the criteria file
+    today: date
+    actor: str
+    started_at: Any = field(default_factory=clock.now)
+    started: float = field(default_factory=time.perf_counter)
+    id: str = ""
+    seconds: dict[str, float] = field(default_factory=dict)  # each check's, in the lane that ran it
+    timings: dict[str, float] = field(default_factory=dict)  # the run's phases, then its checks'
+    record: _Recorder | None = None  # made once its id is known (start_recording)
+    resolved: int = 0
+    elapsed: float = 0.0  # the run's seconds, as recorded
+
+    def start_recording(self, *, fresh: bool, target: str) -> _Recorder:
+        """The run's id (the next of its day) and a recorder for its findings into ``target`` (a
+        first run's build: checks.findings_build), with the run's TEMP tables made. Called again
+        if another run was recorded between a first run's two transactions: recording starts
+        over as a later run's, keeping the seconds its phases took so far."""
+        conn = self.db.conn
+        self.id = _next_run_id(conn, self.today)
+        self.record = _Recorder(conn, {"today": self.today.isoformat(), "run": self.id, "codes": json.dumps(self.codes)},
+                                fresh=fresh, target=target, seconds=self.record.seconds if self.record else {})
+        _run_tables(conn, create=True)
+        return self.record
+
+    def finish(self, phase: float) -> None:
+        """After the findings are recorded, inside the run's transaction: resolve what the run no
+        longer finds, mark the waivers, and record the run (``phase``: when this began)."""
+        conn, record = self.db.conn, self.record
+        assert record is not None, "finish() follows start_recording()"
+        # A first run inserted every finding there is, each last seen by this run: none to resolve.
+        self.resolved = 0 if record.fresh else conn.execute(_RESOLVE, record.params).rowcount
+        self.timings["_resolve"], phase = time.perf_counter() - phase, time.perf_counter()
+        refresh_waivers(self.db, self.today)
+        _run_tables(conn, create=False)
+        self.timings["_waivers"] = time.perf_counter() - phase
+        self.timings.update(record.seconds)
+        self.elapsed = time.perf_counter() - self.started
+        conn.execute(
+            "INSERT INTO check_runs (id, started_at, seconds, as_of, actor, checks, criteria_sha256, found, "
+            "new, resolved, timings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [self.id, self.started_at.isoformat(), round(self.elapsed, 3), self.today.isoformat(), self.actor,
+             json.dumps(self.codes), self.digest, record.found, record.new, self.resolved,
+             json.dumps({code: round(self.seconds[code], 4) for code in self.codes})],
+        )

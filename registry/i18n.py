@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import functools
+import hashlib
 import json
 import math
 import re
@@ -107,21 +108,43 @@ def filter_description(lang: str, text: str) -> str:
 
 # A finding's message is written by its check's SQL as ``registry_message('Agreement "{title}" has no
 # exit clause.', 'title', a.title)``: the English template and its values. Recording the finding
-# renders the English ``message`` and keeps template and values in its evidence (``"message"``),
+# renders the English ``message`` and keeps the template's key and values in its evidence (``"message"``),
 # so the message is defined once, in the check, and shown in any language when it is read.
 MESSAGE_KEY = "message"
+# A finding recorded since the compact evidence names its template by a digest (``template_key``)
+# instead of holding its text: the English sentence is in ``message`` already, and reading it in
+# another language looks the digest up among the catalogue's English texts, where every check's
+# template is (checks.catalogue; tests/test_languages.py). The template's text was a tenth of the
+# findings' bytes (69 of 685 a finding at 200,000 agreements), written, copied and committed for
+# each of two million findings at a million. Findings recorded before it keep ``"template"``.
+TEMPLATE_KEY = "key"
 # json.dumps(..., ensure_ascii=False) builds an encoder each call; these run once per finding.
 # Compact, as SQLite's JSON functions write the evidence of the messages they make
 # (registry.message_sql): a finding's evidence reads the same whichever made it.
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
+@functools.lru_cache(maxsize=1024)
+def template_key(template: str) -> str:
+    """The short name a finding's evidence gives its message's template (``TEMPLATE_KEY``): the
+    first ten hexadecimal digits of the template's SHA-1 (no two of the checks' templates share
+    them: tests/test_checks_messages.py)."""
+    return hashlib.sha1(template.encode("utf-8")).hexdigest()[:10]
+
+
+@functools.lru_cache(maxsize=8)
+def _templates_by_key(lang: str) -> dict[str, str]:
+    """The English texts of ``lang``'s catalogue by their ``template_key``."""
+    return {template_key(text): text for text in catalogue(lang)}
+
+
 def message_sql(template: str, *names_and_values: object) -> str:
-    """SQL ``registry_message(template, name, value, ...)``: the message as JSON until it is recorded."""
+    """SQL ``registry_message(template, name, value, ...)``: the message as JSON until it is
+    recorded (its template's text to render it, its key and values for the evidence)."""
     if len(names_and_values) % 2:
         raise ValueError(f"registry_message({template!r}, ...) needs a value for each name")
     values = {name: _json_value(value) for name, value in zip(names_and_values[::2], names_and_values[1::2], strict=True)}
-    return _JSON.encode({"template": template, "values": values})
+    return _JSON.encode({"template": template, TEMPLATE_KEY: template_key(template), "values": values})
 
 
 def message_members(message: str) -> str:
@@ -219,7 +242,8 @@ def recorded_message(message: SqlValue) -> SqlValue:
 
 
 def recorded_evidence(message: SqlValue, evidence: SqlValue) -> SqlValue:
-    """SQL ``registry_message_evidence(message, evidence)``: the evidence, with the message's template and values."""
+    """SQL ``registry_message_evidence(message, evidence)``: the evidence, with the message's template's
+    key and its values."""
     template = _template(message)
     if template is None:
         return evidence
@@ -229,7 +253,8 @@ def recorded_evidence(message: SqlValue, evidence: SqlValue) -> SqlValue:
         return evidence
     if not isinstance(data, dict):
         return evidence
-    return _JSON.encode({**data, MESSAGE_KEY: template})
+    kept = {TEMPLATE_KEY: template_key(template["template"]), "values": template.get("values")}
+    return _JSON.encode({**data, MESSAGE_KEY: kept})
 
 
 def register_sql(conn: sqlite3.Connection) -> None:
@@ -240,7 +265,8 @@ def register_sql(conn: sqlite3.Connection) -> None:
 
 
 def finding_message(lang: str, message: str, evidence: object = None) -> str:
-    """A finding's message in ``lang``, from the template and values its evidence keeps (else as recorded)."""
+    """A finding's message in ``lang``, from the template (or its key) and values its evidence keeps
+    (else as recorded: a template the catalogue does not translate reads in English anyway)."""
     if known(lang) == DEFAULT_LANGUAGE or not evidence:
         return message
     if isinstance(evidence, str):
@@ -249,6 +275,11 @@ def finding_message(lang: str, message: str, evidence: object = None) -> str:
         except ValueError:
             return message
     template = evidence.get(MESSAGE_KEY) if isinstance(evidence, dict) else None
+    if isinstance(template, dict) and isinstance(template.get(TEMPLATE_KEY), str):
+        english = _templates_by_key(known(lang)).get(template[TEMPLATE_KEY])
+        if english is None:
+            return message
+        template = {"template": english, "values": template.get("values")}
     if not isinstance(template, dict) or not isinstance(template.get("template"), str):
         return message
     return _render(lang, template)

@@ -7,12 +7,13 @@ time, two million times at a million agreements. A call whose template is a stri
 are then read twice) with plain ``{name}`` fields, and whose names are string literals, is
 rewritten here, once per query, into
 
-    char(30) || json_object('template', T, 'values', json_object(...)) || char(31) || <English text>
+    char(30) || json_object('key', K, 'values', json_object(...)) || char(31) || <English text>
 
-where the English text is the template's literal parts and its values joined by ``||``, and
-``checks.found`` reads the text and the evidence's template and values out of it, all in
-SQLite. Not a JSON array: the text is cut off behind the separator without being parsed (or
-escaped) at all, and only the template's JSON is parsed, once. JSON escapes every control
+where K is the template's key (``registry.i18n.template_key``, worked out here, once), the
+English text is the template's literal parts and its values joined by ``||``, and
+``checks.found`` reads the text and the evidence's key and values out of it, all in SQLite.
+Not a JSON array: the text is cut off behind the separator without being parsed (or
+escaped) at all, and only the key's and values' JSON is parsed, once. JSON escapes every control
 character, so the first char(31) in such a message is the separator. The text is the same
 as ``registry.i18n`` renders (a NULL is empty, a whole number its digits); a row whose values
 hold a REAL or a BLOB, which SQLite writes otherwise than Python does, takes the Python
@@ -27,12 +28,12 @@ import functools
 import re
 from collections.abc import Iterator
 
-from registry.i18n import template_fields
+from registry.i18n import TEMPLATE_KEY, template_fields, template_key
 
 COMPILED_MARK = "\x1e"
 """How a compiled message begins (ASCII's record separator)."""
 COMPILED_SPLIT = "\x1f"
-"""What follows a compiled message's template and values (ASCII's unit separator), before its text."""
+"""What follows a compiled message's template's key and values (ASCII's unit separator), before its text."""
 
 _CALL = re.compile(r"\bregistry_message\s*\(", re.IGNORECASE)
 _LITERAL = re.compile(r"'((?:[^']|'')*)'")
@@ -179,8 +180,12 @@ def _compiled_call(arguments: list[str]) -> str | None:
         text = "CASE " + " ".join(f"WHEN {condition} THEN {text}" if condition is not None else f"ELSE {text}"
                                   for condition, text in texts) + " END"
     pairs = ", ".join(f"{quote(name)}, {value}" for name, value in by_name.items())
-    template_sql = quote(template) if template is not None else arguments[0].strip()
-    compiled = compiled_message(text, template_sql, f"json_object({pairs})")
+    if len(branches) == 1:
+        key = quote(template_key(branches[0][1]))
+    else:  # the template chosen again, by its key
+        key = "CASE " + " ".join(f"WHEN {condition} THEN {quote(template_key(template))}" if condition is not None
+                                 else f"ELSE {quote(template_key(template))}" for condition, template in branches) + " END"
+    compiled = compiled_message(text, key, f"json_object({pairs})")
     if not values:
         return compiled
     odd = " OR ".join(f"typeof({value}) IN ('real', 'blob')" for value in values if not _never_real(value))
@@ -211,10 +216,10 @@ def _never_real(value: str) -> bool:
     return False
 
 
-def compiled_message(text: str, template: str, values: str) -> str:
+def compiled_message(text: str, key: str, values: str) -> str:
     """SQL for a message made in SQLite, as ``checks.found`` reads it: SQL for its English
-    text, its template and its values (a JSON object)."""
-    return (f"(char({ord(COMPILED_MARK)}) || json_object('template', {template}, 'values', {values}) "
+    text, its template's key (``registry.i18n.template_key``) and its values (a JSON object)."""
+    return (f"(char({ord(COMPILED_MARK)}) || json_object('{TEMPLATE_KEY}', {key}, 'values', {values}) "
             f"|| char({ord(COMPILED_SPLIT)}) || {text})")
 
 

@@ -142,7 +142,7 @@ def test_only_the_calls_in_sql_are_compiled_not_their_look_alikes_in_strings_or_
            "my_registry_message('{a}', 'a', 1) AS t, registry_message('{a}', 'a', 1) AS message")
     compiled = compile_messages(sql)
     assert compiled.startswith(sql[:sql.index("registry_message('{a}', 'a', 1) AS message")])
-    assert compiled.endswith(" AS message") and "json_object('template', '{a}'" in compiled
+    assert compiled.endswith(" AS message") and f"json_object('key', '{i18n.template_key('{a}')}'" in compiled
 
 
 @pytest.mark.parametrize("column, value", [("message", "''"), ("subject_id", "''"), ("subject_table", "''")])
@@ -161,4 +161,16 @@ def test_an_infinite_value_is_kept_as_its_text_in_the_evidence(ctx, value):
     sql = query(quote("Ratio {title}"), NAMES)
     message, evidence = recorded(ctx, sql, a=None, b=None, title=value, ends_on=None)
     assert message == f"Ratio {value}"
-    assert json.loads(evidence)["message"] == {"template": "Ratio {title}", "values": {"a": None, "b": None, "title": str(value)}}
+    assert json.loads(evidence)["message"] == {"key": i18n.template_key("Ratio {title}"),
+                                               "values": {"a": None, "b": None, "title": str(value)}}
+
+
+def test_the_evidence_names_a_template_by_a_key_no_two_templates_of_the_checks_share():
+    """A finding's evidence keeps its template's key, not its text (registry.i18n.TEMPLATE_KEY):
+    the key is the template's, and it tells every template of the checks apart."""
+    from checks.catalogue import MESSAGE, texts
+
+    templates = {text for text, kind in texts() if kind == MESSAGE}
+    assert len(templates) > 40
+    assert len({i18n.template_key(template) for template in templates}) == len(templates)
+    assert i18n.template_key("Ratio {title}") == i18n.template_key("Ratio {title}") != i18n.template_key("Ratio {a}")

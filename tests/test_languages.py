@@ -190,6 +190,12 @@ def test_findings_read_in_swedish_from_the_template_their_evidence_keeps(registr
     swedish = 'Avtalet "Joint PhD with Queensland" anger varken uppsägningsklausul eller uppsägningstid.'
     assert i18n.finding_message("sv", message, evidence) == swedish
     assert i18n.finding_message("en", message, evidence) == message
+    # the evidence names the template by its key (i18n.TEMPLATE_KEY); a finding recorded before
+    # that keeps the template's text, and reads the same
+    kept = json.loads(evidence)["message"]
+    assert set(kept) == {"key", "values"}
+    template = next(text for text in i18n.catalogue("sv") if i18n.template_key(text) == kept["key"])
+    assert i18n.finding_message("sv", message, json.dumps({"message": {"template": template, "values": kept["values"]}})) == swedish
     # the list of open findings and the partner's page show it in Swedish
     assert swedish.replace('"', "&#34;") in get(internal, "/registry/open_findings?_lang=sv&family=GRE").text
     partner = get(internal, "/registry/institutions/uq?_lang=sv").text

@@ -10,7 +10,7 @@ from placements_portfolio import portfolio, portfolio_file
 
 from checks.registry import all_checks
 from checks.run import run_checks
-from registry import clock, placements
+from registry import clock, i18n, placements
 from registry import db as store
 from registry.cli import cli
 from registry.models import PlacementRound, RoundOffer
@@ -40,8 +40,9 @@ def test_every_placement_check_is_registered_with_its_source():
 def test_pl01_capacity_outside_two_to_four_but_not_inactive_or_usual_units(findings):
     assert set(findings["PL01"]) == {"placement_hosts/paediatrics"}  # 6; retired-unit has 9 but is inactive
     evidence = findings["PL01"]["placement_hosts/paediatrics"]["evidence"]
-    # the message's template and values are kept with the evidence, for reading it in another language
-    assert evidence.pop("message") == {"template": "{unit} offers {places} place(s) a year, outside the usual {min}-{max}.",
+    # the message's template (by its key) and values are kept with the evidence, for reading it in another language
+    template = "{unit} offers {places} place(s) a year, outside the usual {min}-{max}."
+    assert evidence.pop("message") == {"key": i18n.template_key(template),
                                        "values": {"unit": "Department of Paediatrics, Malmö", "places": 6, "min": 2, "max": 4}}
     assert evidence == {"places_per_year": 6, "min": 2, "max": 4}
 

@@ -170,7 +170,7 @@ def prepare_jinja2_environment(env):
 
 @hookimpl
 def render_cell(row, value, column, table, database, datasette):
-    """Findings' messages in the page's language, from the template and values their evidence keeps
+    """Findings' messages in the page's language, from the template (by its key) and values their evidence keeps
     (codes in words are registry_labels.py's)."""
     lang = i18n.current()
     if lang == i18n.DEFAULT_LANGUAGE or column != "message" or not isinstance(value, str) or not value:
