@@ -5,6 +5,7 @@ import urllib.parse
 import pytest
 from datasette import utils
 from datasette.utils.asgi import Request
+from markupsafe import Markup, escape
 
 from registry import page_costs
 from registry.plugins import registry_paging
@@ -40,3 +41,15 @@ def test_paging_reads_arguments_as_request_args(query_string):
     request = Request({"type": "http", "query_string": query_string.encode(), "path": "/r/q", "headers": []}, None)
     for name in ("_page", "_size", "programme", "absent"):
         assert registry_paging._argument(request, name) == request.args.get(name)
+
+
+@pytest.mark.parametrize("text", ["Université d'Été & <Co> \"x\"", "plain", 42, 1.5, Markup("<b>kept</b>")])
+@pytest.mark.parametrize("href", [None, "/r/institutions/a-b~2Fc"])
+def test_pending_link_writes_what_markupsafe_wrote(text, href):
+    from registry.plugins.registry_agreement import PendingLink
+
+    link = PendingLink("r", ("institutions",), "a-b/c", text)
+    link.href = href
+    written = escape(text) if href is None else Markup(f'<a href="{href}">{escape(text)}</a>')
+    assert link.__html__() == written
+    assert type(link.__html__()) is Markup
