@@ -24,7 +24,7 @@ from datasette.utils import tilde_decode
 from markupsafe import Markup, escape
 
 from registry import accounts, agreement_page
-from registry.cell_hooks import tilde_encode
+from registry.cell_hooks import _escaped, tilde_encode
 from registry.forms import links
 
 # Views listing agreements or partners: column -> the table its value keys.
@@ -161,8 +161,8 @@ class PendingLink:
         self.href: str | None = None  # the record's address, escaped, once looked up and found
 
     def __html__(self) -> Markup:
-        text = escape(self.text)
-        return text if self.href is None else Markup(f'<a href="{self.href}">{text}</a>')
+        text = _escaped(self.text)  # markupsafe's escape without a Markup made of each text
+        return Markup(text if self.href is None else f'<a href="{self.href}">{text}</a>')
 
     def __str__(self) -> str:
         return str(self.__html__())
@@ -195,12 +195,13 @@ async def _resolve(datasette, pending: list) -> None:
             for table in link.tables:
                 wanted.setdefault(table, set()).add(link.key)
         found = await datasette.get_database(database).execute_fn(functools.partial(_existing, wanted=wanted))
-        # each table's URL once: Markup.format and the URL builder cost more than the lookup, per cell
-        tables = {table: str(datasette.urls.table(database, table)) for table in wanted}
+        # each table's URL once, escaped once: Markup.format and the URL builder cost more than the
+        # lookup, per cell; a tilde-encoded key has nothing to escape (letters, digits, _ - + ~)
+        tables = {table: str(escape(str(datasette.urls.table(database, table)) + "/")) for table in wanted}
         for link in links:
             target = next((table for table in link.tables if link.key in found[table]), None)
             if target is not None:
-                link.href = str(escape(tables[target] + "/" + tilde_encode(link.key)))
+                link.href = tables[target] + tilde_encode(link.key)
 
 
 def _link(datasette, database: str, table: str, key: str, text) -> Markup:

@@ -16,7 +16,7 @@ from datasette.utils import tilde_decode
 from datasette.utils.asgi import Response
 from jinja2 import BaseLoader, TemplateNotFound
 
-from registry import cell_hooks, i18n
+from registry import cell_hooks, i18n, page_costs
 from registry.cell_hooks import skip_markdown_cells, tilde_encode
 from registry.forms import links as form_links
 from registry.text import fold
@@ -167,6 +167,7 @@ def register_routes():
 def startup(datasette):
     skip_markdown_cells()
     cell_hooks.fast_query_cells()
+    page_costs.install()
     remember_map_columns()
 
 

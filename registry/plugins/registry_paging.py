@@ -16,6 +16,7 @@ first page, so the metadata stays usable on plain ``datasette``.
 
 from __future__ import annotations
 
+import functools
 import urllib.parse
 
 from datasette import hookimpl
@@ -27,8 +28,19 @@ PAGED_CLAUSE = f"limit coalesce(:_page_size, {PAGE_SIZE}) offset coalesce(:_page
 LARGEST_OFFSET = 2**63 - 1  # SQLite's largest integer
 
 
+@functools.lru_cache(maxsize=256)
+def _first_values(query_string: str) -> dict[str, str]:
+    """Each argument's first value, as ``request.args.get`` gives it: read once per query string,
+    where ``request.args`` parses the whole string at each use (five a paged page)."""
+    return {name: values[0] for name, values in urllib.parse.parse_qs(query_string, keep_blank_values=True).items()}
+
+
+def _argument(request, name: str) -> str | None:
+    return _first_values(request.query_string).get(name)
+
+
 def _whole_number(request, name: str, default: int, largest: int) -> int:
-    text = request.args.get(name)
+    text = _argument(request, name)
     if text is None or text == "":
         return default
     if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= largest:
@@ -37,7 +49,7 @@ def _whole_number(request, name: str, default: int, largest: int) -> int:
 
 
 def page_size(request, max_rows: int) -> int:
-    if request.args.get("_size") == "max":
+    if _argument(request, "_size") == "max":
         return max_rows
     return _whole_number(request, "_size", PAGE_SIZE, max_rows)
 
