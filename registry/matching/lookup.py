@@ -22,6 +22,7 @@ from registry.matching.match import (
 from registry.matching.memo import memo
 from registry.matching.scoring import IndexScoring
 from registry.matching.text import (
+    _INSTITUTION_WORDS,
     GENERIC,
     HIGHER_EDUCATION_WORDS,
     LEGAL_FORMS,
@@ -74,6 +75,10 @@ _UNIT_OF = re.compile(r"\b(school|college|institute|center|centre|hospital|clini
 # A unit named after the institution's name and a word of its own: "... Diamantina Institute", "... Chan School of".
 _UNIT_WITHIN = re.compile(r"\b(institute|school of|college of|faculty of|department of|center for|centre for|"
                           r"laboratory|laboratories)\b")
+# A unit's head word inside a run, before the institution's name: "Quantum Electrical Metrology *Division* National
+# Institute of Standards and Technology ...", "... Research Group *Department of* Medicine University of Otago".
+_UNIT_HEADS = frozenset(["department", "dept", "division", "faculty", "laboratory", "lab", "program", "programme",
+                         "group", "section", "unit", "chair"])
 # The units that may be organisations of their own (a department, faculty or division never is).
 _OWN_UNIT_START = re.compile(r"^(institute|center|centre|laboratory|laboratories|school|college|clinic) (of|for)\b")
 # Words that carry a name on past a run that is another name: "University *of* Railway Transport",
@@ -93,6 +98,31 @@ def _carries_name_on(after: tuple[str, ...]) -> bool:
 
 def _research_unit(segment: tuple[str, ...]) -> bool:
     return "university" not in segment and bool(RESEARCH_UNIT_WORDS.intersection(segment))
+
+
+def _unit_inside(segment: tuple[str, ...], after_unit: bool) -> int:
+    """Where, in a run that no unit word begins, a unit's name has been read and the institution's may begin (the
+    length of the run where none is): after a unit's head word and its name's first word ("... Metrology Division |
+    National Institute of Standards ...", "... Department of Medicine | University of Otago ..."); in a run that
+    follows a unit's segment, after its first word ("School of Chemistry, Physics | and Mechanical Engineering
+    Queensland University of Technology", "Department of Haematology, Eastern | Health and Monash University")."""
+    heads = [k for k, t in enumerate(segment) if t in _UNIT_HEADS]
+    if heads:
+        k = heads[-1]
+        return k + (3 if segment[k + 1:k + 2] in (("of",), ("for",)) else 1)
+    return 1 if after_unit else len(segment)
+
+
+def _named_after_unit(segment: tuple[str, ...], start: int, unit_from: int) -> bool:
+    """A run of a name at ``start`` is the first body named after the unit's name, which ends at ``unit_from``. After
+    a unit's segment (no head word in the run), the words before it are a list of fields or a function word goes
+    before it ("... Mechanical Engineering Queensland University", "... Campus of Sun Yat-sen University"): "Institute
+    of Physics, Technical University of Wrocław" names a university of its own, "The Second Xiangya Hospital of ..."
+    a hospital."""
+    if start < unit_from or _INSTITUTION_WORDS.intersection(segment[unit_from:start]):
+        return False
+    return (any(t in _UNIT_HEADS for t in segment[:start]) or segment[start - 1] in STOPWORDS
+            or "and" in segment[1:start - 1])
 
 
 def _distinctive(token: str) -> bool:
@@ -248,12 +278,15 @@ class IndexLookup(IndexScoring):
         Railway Transport', '... University Hospital', "... d'Alger 3") or a word around it makes the text
         another body's ('... University Press', 'Friends of ...')."""
         found = []
-        for segment in query.runs:
+        for index, segment in enumerate(query.runs):
             unit = _UNIT_START.match(" ".join(segment))
             led_by_unit = unit is not None
             # the unit's own name comes first ("Department of Materials Science and Engineering", "Institute for
             # Advanced Study"): a run that begins it names the unit, not the institution
             first = len(unit.group(0).split()) + 2 if unit else 0
+            # a unit named inside the run, or in the segment before it: the institution's name may follow it
+            after_unit = index > 0 and " ".join(query.runs[index - 1]) in query.dropped
+            unit_from = len(segment) if led_by_unit else _unit_inside(segment, after_unit)
             taken: set[int] = set()
             for size in range(min(len(segment), 8), 1, -1):
                 for start in range(len(segment) - size + 1):
@@ -274,7 +307,7 @@ class IndexLookup(IndexScoring):
                     ids = [i for i in ids if not (after and _carries_name_on(after))
                            or after[0] in self.entity_city[self.name_entity[i]]]
                     begins = start == 0 or (start == 1 and segment[0] == "the")
-                    if not begins and not led_by_unit:
+                    if not begins and not led_by_unit and not _named_after_unit(segment, start, unit_from):
                         # "Warren Alpert Medical School of Brown University", "... Hospital Affiliated to X University":
                         # a unit of the institution named last
                         # (an institute of an academy of sciences is an organisation of its own)

@@ -1,0 +1,49 @@
+"""Affiliation strings that name a unit before the institution inside one run of words: a unit's head word in the
+middle of the run ("... Metrology Division National Institute of ..."), or a unit's list of fields going on past a
+comma ("School of Chemistry, Physics and Mechanical Engineering Yarrowdale University ..."). Measured against an
+invented reference (no real institution or person)."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import ordinary_institutions, registry_with_reference, ror_record
+
+from registry.resolve import resolve
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory):
+    db = registry_with_reference(tmp_path_factory.mktemp("units"), [
+        ror_record("0unit0001", "Yarrowdale University of Technology", "Quenmoor", "AU"),
+        ror_record("0unit0002", "National Institute of Varnholt Standards", "Tervallo", "US"),
+        ror_record("0unit0003", "University of Ashwick", "Dunmere", "NZ"),
+        ror_record("0unit0004", "University of Belmoor", "Belmoor", "PL"),
+        *ordinary_institutions("0unit"),
+    ])
+    yield db
+    db.conn.close()
+
+
+@pytest.mark.parametrize("text, expected", [
+    # a unit's head word inside the run: the institution's name follows the unit's
+    ("Quantum Metrology Division National Institute of Varnholt Standards 100 Bureau Drive, Stop 817, Tervallo, MD 20899",
+     "0unit0002"),
+    ("Cardiology Research Group Department of Medicine University of Ashwick Halden, New Zealand", "0unit0003"),
+    # a unit's list of fields goes on past the comma, then the institution
+    ("School of Chemistry, Physics and Mechanical Engineering Yarrowdale University of Technology  Quenmoor 4001 Australia",
+     "0unit0001"),
+    ("Department of Haematology, Eastern Health and University of Ashwick, Halden, New Zealand", "0unit0003"),
+])
+def test_a_unit_named_inside_the_run_is_followed_by_its_institution(registry, text, expected):
+    result = resolve(registry, text)
+    assert result.status == "matched" and result.best.reference_id == expected, (result.reason, [
+        (c.name, c.score) for c in result.candidates])
+
+
+@pytest.mark.parametrize("text, wrong", [
+    # after a unit's segment, a word of the name's own before it: another institution
+    ("Institute of Physics, Technical University of Belmoor, Belmoor, Poland", "0unit0004"),
+])
+def test_a_word_of_another_name_before_the_run_keeps_it_apart(registry, text, wrong):
+    result = resolve(registry, text)
+    assert not (result.status == "matched" and result.best.reference_id == wrong), result.reason
