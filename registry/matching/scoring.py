@@ -64,7 +64,15 @@ class IndexScoring(IndexState):
         score = self._name_adjust(score, name_id, penalties)
         if self.name_kind[name_id] in ("former", "alias"):
             current = self._current_holder(name_id)
-            if current is not None:
+            entity = self.name_entity[name_id]
+            # the country given tells them apart where the name has a word of its own: "Al-Azhar University, Cairo,
+            # Egypt" is Egypt's, whose alias it is, not Qatar's, which carries it today ("National Institute of
+            # Technology" names many, whatever the country)
+            own_country = self.entity_country[entity]
+            apart = (own_country and not other_country(country, own_country)
+                     and other_country(country, self.entity_country[current] if current is not None else None)
+                     and any(t not in GENERIC and t not in STOPWORDS and t not in QUALIFIERS for t in tokens))
+            if current is not None and not apart:
                 score -= FORMER_PENALTY
                 what = "a former name" if self.name_kind[name_id] == "former" else "an alias"
                 penalties.append(Penalty(PenaltyKind.CARRIED_BY_ANOTHER, f"{what}, which {self.entity_ids[current]} carries as its "
