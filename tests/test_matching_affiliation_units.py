@@ -47,3 +47,37 @@ def test_a_unit_named_inside_the_run_is_followed_by_its_institution(registry, te
 def test_a_word_of_another_name_before_the_run_keeps_it_apart(registry, text, wrong):
     result = resolve(registry, text)
     assert not (result.status == "matched" and result.best.reference_id == wrong), result.reason
+
+
+@pytest.fixture(scope="module")
+def namesakes(tmp_path_factory):
+    alias = ror_record("0unit0012", "University of Al-Quenmoor", "Halden", "EG")
+    alias["names"].append({"value": "Al-Quenmoor University", "types": ["alias"], "lang": None})
+    db = registry_with_reference(tmp_path_factory.mktemp("namesakes"), [
+        ror_record("0unit0011", "Yarrowdale University", "Belmar", "US"),
+        ror_record("0unit0013", "University of Yarrowdale", "Strom", "US"),
+        ror_record("0unit0014", "Yarrowdale University in Kettle", "Kettle", "US"),
+        ror_record("0unit0015", "Al-Quenmoor University", "Doha", "QA"),
+        alias,
+        *ordinary_institutions("0unit"),
+    ])
+    yield db
+    db.conn.close()
+
+
+def test_a_name_and_its_city_apart_past_a_unit_is_the_name_that_ends_in_that_city(namesakes):
+    # "Washington University School of Medicine, St. Louis": the name, its unit, then the city that closes its name
+    result = resolve(namesakes, "Brain Center, Yarrowdale University School of Medicine, Kettle, MO, USA")
+    assert result.status == "matched" and result.best.reference_id == "0unit0014", (result.reason, [
+        (c.name, c.score) for c in result.candidates])
+
+
+def test_an_alias_another_country_carries_today_is_still_the_given_countrys(namesakes):
+    result = resolve(namesakes, "Faculty of Medicine for Girls, Al-Quenmoor University, Cairo, Egypt")
+    assert result.status == "matched" and result.best.reference_id == "0unit0012", (result.reason, [
+        (c.name, c.score) for c in result.candidates])
+    # the alias itself, not marked down as a name another institution carries today
+    assert "exact match on alias" in result.best.reason and "today" not in result.best.reason, result.best.reason
+    # without a country the name is the one its current holder carries
+    result = resolve(namesakes, "Al-Quenmoor University")
+    assert not (result.status == "matched" and result.best.reference_id == "0unit0012")

@@ -125,6 +125,15 @@ def _named_after_unit(segment: tuple[str, ...], start: int, unit_from: int) -> b
             or "and" in segment[1:start - 1])
 
 
+def _before_unit(segment: tuple[str, ...]) -> tuple[str, ...]:
+    """The segment up to a unit named after the institution's name ("washington university | school of medical",
+    "... university | department of physics ..."), or the whole segment."""
+    for k in range(2, len(segment) - 1):
+        if _UNIT_AFTER.match(" ".join(segment[k:k + 3])):
+            return segment[:k]
+    return segment
+
+
 def _distinctive(token: str) -> bool:
     return token not in GENERIC and token not in STOPWORDS and token not in QUALIFIERS and token not in LEGAL_FORMS
 
@@ -245,16 +254,19 @@ class IndexLookup(IndexScoring):
             return
         whole = exact_key(query.variants[0]) if query.variants else ""
         for k in range(len(segments) - 1):
-            joined = segments[k] + segments[k + 1]
+            head = _before_unit(segments[k])  # "Washington University [School of Medicine], St. Louis"
+            joined = head + segments[k + 1]
             key = exact_key(joined)
             if not key or _UNIT_START.match(" ".join(segments[k + 1])):
                 continue
             ids = [i for i in self.exact.get(key, ()) if not self.name_part[i]]
-            if not ids or not any(_distinctive(t) for t in segments[k]):
+            if not ids or not any(_distinctive(t) for t in head):
                 continue
-            first = exact_key(segments[k])
-            for match in best.values():  # read on the first segment alone: a part of the name typed
-                if match.exact and exact_key(tokens_of(fold_name(match.matched_name))) == first:
+            first = exact_key(head)
+            words = frozenset(first.split()) - STOPWORDS
+            for match in best.values():  # read on the first segment alone: a part of the name typed, in any order
+                name = exact_key(tokens_of(fold_name(match.matched_name)))
+                if (match.exact and name == first) or (head != segments[k] and frozenset(name.split()) - STOPWORDS == words):
                     _penalise(match, JOINED_PART_PENALTY, PenaltyKind.JOINED_PART, f"the text names {' '.join(key.split())!r}, of which this is "
                               "a part", options)
             for name_id in ids:
