@@ -29,6 +29,9 @@ def registry(tmp_path_factory):
     ("Quantum Metrology Division National Institute of Varnholt Standards 100 Bureau Drive, Stop 817, Tervallo, MD 20899",
      "0unit0002"),
     ("Cardiology Research Group Department of Medicine University of Ashwick Halden, New Zealand", "0unit0003"),
+    # a research unit between the unit and the institution
+    ("Enzymology Group Tarnwick Institute of Biomolecular Sciences University of Ashwick  Moor 4 9747 AG Halden New Zealand",
+     "0unit0003"),
     # a unit's list of fields goes on past the comma, then the institution
     ("School of Chemistry, Physics and Mechanical Engineering Yarrowdale University of Technology  Quenmoor 4001 Australia",
      "0unit0001"),

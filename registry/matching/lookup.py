@@ -22,7 +22,6 @@ from registry.matching.match import (
 from registry.matching.memo import memo
 from registry.matching.scoring import IndexScoring
 from registry.matching.text import (
-    _INSTITUTION_WORDS,
     GENERIC,
     HIGHER_EDUCATION_WORDS,
     LEGAL_FORMS,
@@ -114,12 +113,13 @@ def _unit_inside(segment: tuple[str, ...], after_unit: bool) -> int:
 
 
 def _named_after_unit(segment: tuple[str, ...], start: int, unit_from: int) -> bool:
-    """A run of a name at ``start`` is the first body named after the unit's name, which ends at ``unit_from``. After
-    a unit's segment (no head word in the run), the words before it are a list of fields or a function word goes
+    """A run of a name at ``start`` follows the unit's name, which ends at ``unit_from``; research units may come
+    between ("... Group Groningen Institute of Biomolecular Sciences and Biotechnology University of Groningen").
+    After a unit's segment (no head word in the run), the words before it are a list of fields or a function word goes
     before it ("... Mechanical Engineering Queensland University", "... Campus of Sun Yat-sen University"): "Institute
     of Physics, Technical University of Wrocław" names a university of its own, "The Second Xiangya Hospital of ..."
     a hospital."""
-    if start < unit_from or _INSTITUTION_WORDS.intersection(segment[unit_from:start]):
+    if start < unit_from:
         return False
     return (any(t in _UNIT_HEADS for t in segment[:start]) or segment[start - 1] in STOPWORDS
             or "and" in segment[1:start - 1])
