@@ -1,7 +1,8 @@
 """Affiliation strings that name a unit before the institution inside one run of words: a unit's head word in the
 middle of the run ("... Metrology Division National Institute of ..."), or a unit's list of fields going on past a
-comma ("School of Chemistry, Physics and Mechanical Engineering Yarrowdale University ..."). Measured against an
-invented reference (no real institution or person)."""
+comma ("School of Chemistry, Physics and Mechanical Engineering Yarrowdale University ..."); a name, its unit and the
+city that closes its name set apart; an alias that the country given tells from its current holder. Measured against
+an invented reference (no real institution or person)."""
 
 from __future__ import annotations
 
