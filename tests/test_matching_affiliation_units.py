@@ -19,6 +19,9 @@ def registry(tmp_path_factory):
         ror_record("0unit0002", "National Institute of Varnholt Standards", "Tervallo", "US"),
         ror_record("0unit0003", "University of Ashwick", "Dunmere", "NZ"),
         ror_record("0unit0004", "University of Belmoor", "Belmoor", "PL"),
+        ror_record("0unit0005", "Universidad de Tarnwick", "Tarnwick", "CL"),
+        ror_record("0unit0006", "Université Varnholt 8", "Varnholt", "FR"),
+        ror_record("0unit0007", "Université Varnholt", "Varnholt", "FR"),
         *ordinary_institutions("0unit"),
     ])
     yield db
@@ -37,6 +40,8 @@ def registry(tmp_path_factory):
     ("School of Chemistry, Physics and Mechanical Engineering Yarrowdale University of Technology  Quenmoor 4001 Australia",
      "0unit0001"),
     ("Department of Haematology, Eastern Health and University of Ashwick, Halden, New Zealand", "0unit0003"),
+    # a footnote mark before a unit does not carry the name on
+    ("Universidad de Tarnwick 1 Departamento de Física, , Casilla 160-C, Tarnwick, Chile", "0unit0005"),
 ])
 def test_a_unit_named_inside_the_run_is_followed_by_its_institution(registry, text, expected):
     result = resolve(registry, text)
@@ -47,6 +52,8 @@ def test_a_unit_named_inside_the_run_is_followed_by_its_institution(registry, te
 @pytest.mark.parametrize("text, wrong", [
     # after a unit's segment, a word of the name's own before it: another institution
     ("Institute of Physics, Technical University of Belmoor, Belmoor, Poland", "0unit0004"),
+    # a number that names the institution still carries the name on
+    ("Université Varnholt 8 Département de Physique, 93526 Varnholt, France", "0unit0007"),
 ])
 def test_a_word_of_another_name_before_the_run_keeps_it_apart(registry, text, wrong):
     result = resolve(registry, text)

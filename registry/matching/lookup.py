@@ -92,7 +92,10 @@ def _carries_name_on(after: tuple[str, ...]) -> bool:
     word = after[0]
     if word in _CONTINUATIONS or word in GENERIC or word in QUALIFIERS or word.removesuffix("s") in QUALIFIERS:
         return True
-    return word.isdigit() and len(word) <= 2 and (len(after) == 1 or not after[1].isdigit())
+    # a footnote mark before a unit ("Universidad de Concepción 1 Departamento de Física") does not; a number that names
+    # the institution ("Université Paris 8 Département ...") is in the longer run, which is read first
+    return (word.isdigit() and len(word) <= 2 and (len(after) == 1 or not after[1].isdigit())
+            and not _UNIT_START.match(" ".join(after[1:4])))
 
 
 def _research_unit(segment: tuple[str, ...]) -> bool:
