@@ -74,6 +74,10 @@ _UNIT_OF = re.compile(r"\b(school|college|institute|center|centre|hospital|clini
 # A unit named after the institution's name and a word of its own: "... Diamantina Institute", "... Chan School of".
 _UNIT_WITHIN = re.compile(r"\b(institute|school of|college of|faculty of|department of|center for|centre for|"
                           r"laboratory|laboratories)\b")
+# A unit's head word inside a run, before the institution's name: "Quantum Electrical Metrology *Division* National
+# Institute of Standards and Technology ...", "... Research Group *Department of* Medicine University of Otago".
+_UNIT_HEADS = frozenset(["department", "dept", "division", "faculty", "laboratory", "lab", "program", "programme",
+                         "group", "section", "unit", "chair"])
 # The units that may be organisations of their own (a department, faculty or division never is).
 _OWN_UNIT_START = re.compile(r"^(institute|center|centre|laboratory|laboratories|school|college|clinic) (of|for)\b")
 # Words that carry a name on past a run that is another name: "University *of* Railway Transport",
@@ -88,11 +92,49 @@ def _carries_name_on(after: tuple[str, ...]) -> bool:
     word = after[0]
     if word in _CONTINUATIONS or word in GENERIC or word in QUALIFIERS or word.removesuffix("s") in QUALIFIERS:
         return True
-    return word.isdigit() and len(word) <= 2 and (len(after) == 1 or not after[1].isdigit())
+    # a footnote mark before a unit ("Universidad de Concepción 1 Departamento de Física") does not; a number that names
+    # the institution ("Université Paris 8 Département ...") is in the longer run, which is read first
+    return (word.isdigit() and len(word) <= 2 and (len(after) == 1 or not after[1].isdigit())
+            and not _UNIT_START.match(" ".join(after[1:4])))
 
 
 def _research_unit(segment: tuple[str, ...]) -> bool:
     return "university" not in segment and bool(RESEARCH_UNIT_WORDS.intersection(segment))
+
+
+def _unit_inside(segment: tuple[str, ...], after_unit: bool) -> int:
+    """Where, in a run that no unit word begins, a unit's name has been read and the institution's may begin (the
+    length of the run where none is): after a unit's head word and its name's first word ("... Metrology Division |
+    National Institute of Standards ...", "... Department of Medicine | University of Otago ..."); in a run that
+    follows a unit's segment, after its first word ("School of Chemistry, Physics | and Mechanical Engineering
+    Queensland University of Technology", "Department of Haematology, Eastern | Health and Monash University")."""
+    heads = [k for k, t in enumerate(segment) if t in _UNIT_HEADS]
+    if heads:
+        k = heads[-1]
+        return k + (3 if segment[k + 1:k + 2] in (("of",), ("for",)) else 1)
+    return 1 if after_unit else len(segment)
+
+
+def _named_after_unit(segment: tuple[str, ...], start: int, unit_from: int) -> bool:
+    """A run of a name at ``start`` follows the unit's name, which ends at ``unit_from``; research units may come
+    between ("... Group Groningen Institute of Biomolecular Sciences and Biotechnology University of Groningen").
+    After a unit's segment (no head word in the run), the words before it are a list of fields or a function word goes
+    before it ("... Mechanical Engineering Queensland University", "... Campus of Sun Yat-sen University"): "Institute
+    of Physics, Technical University of Wrocław" names a university of its own, "The Second Xiangya Hospital of ..."
+    a hospital."""
+    if start < unit_from:
+        return False
+    return (any(t in _UNIT_HEADS for t in segment[:start]) or segment[start - 1] in STOPWORDS
+            or "and" in segment[1:start - 1])
+
+
+def _before_unit(segment: tuple[str, ...]) -> tuple[str, ...]:
+    """The segment up to a unit named after the institution's name ("washington university | school of medical",
+    "... university | department of physics ..."), or the whole segment."""
+    for k in range(2, len(segment) - 1):
+        if _UNIT_AFTER.match(" ".join(segment[k:k + 3])):
+            return segment[:k]
+    return segment
 
 
 def _distinctive(token: str) -> bool:
@@ -215,16 +257,19 @@ class IndexLookup(IndexScoring):
             return
         whole = exact_key(query.variants[0]) if query.variants else ""
         for k in range(len(segments) - 1):
-            joined = segments[k] + segments[k + 1]
+            head = _before_unit(segments[k])  # "Washington University [School of Medicine], St. Louis"
+            joined = head + segments[k + 1]
             key = exact_key(joined)
             if not key or _UNIT_START.match(" ".join(segments[k + 1])):
                 continue
             ids = [i for i in self.exact.get(key, ()) if not self.name_part[i]]
-            if not ids or not any(_distinctive(t) for t in segments[k]):
+            if not ids or not any(_distinctive(t) for t in head):
                 continue
-            first = exact_key(segments[k])
-            for match in best.values():  # read on the first segment alone: a part of the name typed
-                if match.exact and exact_key(tokens_of(fold_name(match.matched_name))) == first:
+            first = exact_key(head)
+            words = frozenset(first.split()) - STOPWORDS
+            for match in best.values():  # read on the first segment alone: a part of the name typed, in any order
+                name = exact_key(tokens_of(fold_name(match.matched_name)))
+                if (match.exact and name == first) or (head != segments[k] and frozenset(name.split()) - STOPWORDS == words):
                     _penalise(match, JOINED_PART_PENALTY, PenaltyKind.JOINED_PART, f"the text names {' '.join(key.split())!r}, of which this is "
                               "a part", options)
             for name_id in ids:
@@ -248,12 +293,15 @@ class IndexLookup(IndexScoring):
         Railway Transport', '... University Hospital', "... d'Alger 3") or a word around it makes the text
         another body's ('... University Press', 'Friends of ...')."""
         found = []
-        for segment in query.runs:
+        for index, segment in enumerate(query.runs):
             unit = _UNIT_START.match(" ".join(segment))
             led_by_unit = unit is not None
             # the unit's own name comes first ("Department of Materials Science and Engineering", "Institute for
             # Advanced Study"): a run that begins it names the unit, not the institution
             first = len(unit.group(0).split()) + 2 if unit else 0
+            # a unit named inside the run, or in the segment before it: the institution's name may follow it
+            after_unit = index > 0 and " ".join(query.runs[index - 1]) in query.dropped
+            unit_from = len(segment) if led_by_unit else _unit_inside(segment, after_unit)
             taken: set[int] = set()
             for size in range(min(len(segment), 8), 1, -1):
                 for start in range(len(segment) - size + 1):
@@ -274,7 +322,7 @@ class IndexLookup(IndexScoring):
                     ids = [i for i in ids if not (after and _carries_name_on(after))
                            or after[0] in self.entity_city[self.name_entity[i]]]
                     begins = start == 0 or (start == 1 and segment[0] == "the")
-                    if not begins and not led_by_unit:
+                    if not begins and not led_by_unit and not _named_after_unit(segment, start, unit_from):
                         # "Warren Alpert Medical School of Brown University", "... Hospital Affiliated to X University":
                         # a unit of the institution named last
                         # (an institute of an academy of sciences is an organisation of its own)

@@ -64,7 +64,7 @@ class IndexScoring(IndexState):
         score = self._name_adjust(score, name_id, penalties)
         if self.name_kind[name_id] in ("former", "alias"):
             current = self._current_holder(name_id)
-            if current is not None:
+            if current is not None and not self._country_tells_apart(name_id, current, country):
                 score -= FORMER_PENALTY
                 what = "a former name" if self.name_kind[name_id] == "former" else "an alias"
                 penalties.append(Penalty(PenaltyKind.CARRIED_BY_ANOTHER, f"{what}, which {self.entity_ids[current]} carries as its "
@@ -73,6 +73,14 @@ class IndexScoring(IndexState):
         explanation = f"exact match on {self.name_kind[name_id]} name {self.name_raw[name_id]!r}"
         aligned = [(t, t, 1.0) for t in tokens if t not in STOPWORDS]
         return self._make(query, name_id, score, aligned, explanation, penalties, options, exact=True)
+
+    def _country_tells_apart(self, name_id: int, current: int, country: str | None) -> bool:
+        """The country given is the name's holder's and not the current holder's, and the name has a word that is no
+        kind, qualifier or function word: "Al-Azhar University, Cairo, Egypt" is Egypt's, whose alias it is, not
+        Qatar's, which carries it today ("National Institute of Technology" names many, whatever the country)."""
+        own = self.entity_country[self.name_entity[name_id]]
+        return bool(own and not other_country(country, own) and other_country(country, self.entity_country[current])
+                    and any(t not in GENERIC and t not in STOPWORDS and t not in QUALIFIERS for t in self.name_tokens[name_id]))
 
     def _current_holder(self, name_id: int) -> int | None:
         """Another entity that carries this former name (or alias) as its official or local name: the
