@@ -508,7 +508,9 @@ class IndexLookup(IndexScoring):
             if len(first) > len(second):
                 first, second = second, first
             both = set(second).intersection(first)
-            gain = self.weights[token[:k]] + self.weights[token[k:]]
+            # at most what the typed word weighs: two rare syllables ('shang', 'hai') outweigh 'shanghai' itself, and
+            # every label in the script then outranked the name that has the typed word ("Shanghai Busness School")
+            gain = min(self.weights[token[:k]] + self.weights[token[k:]], self.weight(token))
             found += [(name_id, gain) for name_id in both]
         return found
 
