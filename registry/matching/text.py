@@ -212,14 +212,15 @@ for _word in _KIND_WORDS:
 def _slip(word: str, kind: str) -> bool:
     """Two letters swapped, a letter left out, or a consonant added or changed: a slip of the hand. A vowel
     added or changed is how romanisations differ ("Institouto" from the Greek is the Instituto's spelling, not a
-    slip); a letter left out of a kind word ("Unversitesi", "Hochshule") is a slip whichever it is."""
+    slip, but not where it doubles the letter before it); a letter left out of a kind word ("Unversitesi",
+    "Hochshule") is a slip whichever it is."""
     if len(word) == len(kind):
         differ = [k for k in range(len(word)) if word[k] != kind[k]]
         return len(differ) == 2 or (word[differ[0]] not in "aeiouy" and kind[differ[0]] not in "aeiouy")
     if len(word) < len(kind):
         return True
     k = next((k for k in range(len(kind)) if word[k] != kind[k]), len(kind))
-    return word[k] not in "aeiouy"
+    return word[k] not in "aeiouy" or word[k] == word[k - 1]  # a letter struck twice ("Universidaade", "Hospiital")
 
 
 @lru_cache(maxsize=1 << 16)

@@ -134,7 +134,7 @@ def token_similarity(a: str, b: str) -> float:
     if cached is None:
         cached = 0.9 if _adjective_of(a, b) else fuzz.ratio(a, b) / 100.0 if shorter >= 5 else 0.0
         if shorter < 8 and cached < 0.85:  # "toyo" is not "tokyo", "wien" not "wine"
-            cached = VOWEL_SIMILARITY if _vowel_variant(a, b) else 0.0
+            cached = VOWEL_SIMILARITY if _vowel_variant(a, b) else SLIP_SIMILARITY if _struck_for(a, b) else 0.0
         if cached < COGNATE_SIMILARITY and cognate(a, b):
             cached = COGNATE_SIMILARITY
         if len(_SIMILARITY) > 2_000_000:
@@ -163,6 +163,19 @@ def vowel_variants(word: str) -> list[str]:
         return []
     return [word[:k] + v + word[k + 1:] for k in range(1, len(word) - 1) if word[k] in _VOWELS
             for v in _VOWELS if v != word[k]]
+
+
+SLIP_SIMILARITY = 0.81
+
+
+def _struck_for(a: str, b: str) -> bool:
+    """One letter inside a word of six or seven letters struck for another ("Sistem" / "System", "Araton" /
+    "Aragon"): a ratio of 0.83, below what short words need; the first and last letters, which tell most words
+    apart and decline them, stay."""
+    if len(a) != len(b) or len(a) < 6 or a.isdigit() or b.isdigit():
+        return False
+    differ = [k for k in range(len(a)) if a[k] != b[k]]
+    return len(differ) == 1 and 0 < differ[0] < len(a) - 1
 
 
 COGNATE_SIMILARITY = 0.82
