@@ -78,6 +78,13 @@ SOLE_WORD_LENGTH_LEGAL_NAME = 4  # and a word of four letters ('Fundació Privad
 WHOLE_NAME_REST = 3  # at most this many words after a whole name are passed over
 
 
+def _all_typed(match: Match, typed: set[str]) -> bool:
+    """Every word of the name matched, function words too, is a word of the text: a name in Chinese characters whose
+    syllables fold to function words ('了徳寺大学', 'le de si university') is no name of kind words only, though its
+    exact key ('university') is one ("The University of", JP matched SBC Tokyo Medical University)."""
+    return set(tokens_of(fold_name(match.matched_name))) <= typed
+
+
 class Resolver:
     """Both indexes built once; resolve as many names as needed."""
 
@@ -182,10 +189,12 @@ class Resolver:
         """'Universidad Nacional' in CR, 'Institute of Technical Education' in SG: a name made of kind words that is
         the name of exactly one institution of the given country, in the registry or the reference."""
         found = []
+        typed = set(tokens_of(fold_name(text)))
         for index, convert in ((self.registry, self._from_registry), (self.reference, self._from_reference)):
             if index is not None:
                 found += [c for m in index.match(text, country, AMBIGUOUS_SHOWN, include_below=True)
-                          if m.exact and m.country == country and not m.penalties[1:] and (c := convert(m)) and c.usable]
+                          if m.exact and m.country == country and not m.penalties[1:] and _all_typed(m, typed)
+                          and (c := convert(m)) and c.usable]
         holders = {c.reference_id or c.institution_id for c in found}
         if len(holders) != 1:
             return None

@@ -293,6 +293,13 @@ def test_a_name_of_kind_words_that_one_institution_of_the_country_carries(regist
     assert resolve(registry, typed, "SE").status == "invalid"
 
 
+@pytest.mark.parametrize("typed", ["The University of", "University"])
+def test_a_name_in_characters_whose_syllables_fold_to_function_words_is_no_name_of_kind_words(registry, typed):
+    """'了徳寺大学' (an alias of SBC Tokyo Medical University) folds to 'le de si university': its exact key is
+    'university', but it is not a name of kind words only that the country's one institution carries."""
+    assert resolve(registry, typed, "JP").status == "invalid"
+
+
 @pytest.mark.parametrize("name, country, ror", [
     ("Fachhochschule Kufstein Tirol Bildungs GmbH", "AT", "04r1x2k35"),  # ROR: University of Applied Sciences Kufstein
     ("Bergen Arkitekthøgskole", "NO", "00g8zjy95"),  # ROR: Bergen School of Architecture
