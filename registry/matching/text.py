@@ -67,7 +67,8 @@ ABBREVIATIONS = {
 KIND_ABBREVIATIONS = {"uas": ("university", "of", "applied", "sciences")}
 
 # Words cut short as journals' and offices' abbreviations cut them ("Gazipur Agric. Univ.", "Inst. of Sci. Educ. and
-# Res.", "Univ. of Eng. and Tech."), read only inside a longer name: alone, the letters may be an acronym ("RES", "ENG").
+# Res.", "Univ. of Eng. and Tech."), read only with their dot and inside a longer name: without it the letters may be an
+# acronym ("INT Leiden", "RES").
 SHORT_WORDS = {
     "agric": ("agricultural",), "agr": ("agricultural",), "techn": ("technology",), "educ": ("education",),
     "res": ("research",), "int": ("international",), "eng": ("engineering",), "engg": ("engineering",),
@@ -78,6 +79,7 @@ SHORT_WORDS = {
     "cath": ("catholic",), "environ": ("environmental",), "pharm": ("pharmaceutical",),
     "stud": ("studies",), "tecnol": ("technology",), "cent": ("central",), "amer": ("american",),
 }
+_DOTTED = re.compile(r"\b([a-z]+)\.")
 # "St." before a kind word is State ("Mindanao St. University", "Bryansk St. Medical Academy"), else Saint.
 _STATE_BEFORE = frozenset(["university", "college", "academy", "institute", "medical", "pedagogical", "technology",
                            "agricultural", "polytechnic", "conservatory", "hospital"])
@@ -389,11 +391,12 @@ def _tokens(folded: str) -> tuple[str, ...]:
         position += 1
     out: list[str] = []
     within = len(joined) > 1
+    dotted = frozenset(_DOTTED.findall(text)) if within and "." in text else frozenset()
     for at, token in enumerate(joined):
         if token == "st" and at and (at == len(joined) - 1 or _kind_of(joined[at + 1]) in _STATE_BEFORE):
             token = "state"
-        for word in (within and (KIND_ABBREVIATIONS.get(token) or SHORT_WORDS.get(token))) or ABBREVIATIONS.get(
-                token, (token,)):
+        for word in (within and (KIND_ABBREVIATIONS.get(token) or (token in dotted and SHORT_WORDS.get(token)))) or (
+                ABBREVIATIONS.get(token, (token,))):
             word = kind_typo(word) or word if len(word) >= _TYPO_LENGTH and word not in CANONICAL else word
             out.append(CANONICAL.get(word) or CITY_NAMES.get(word) or kind_stem(word) or TRANSLATIONS.get(word) or word)
     return tuple(_kinds(_without_wrapper(out)))
