@@ -421,3 +421,12 @@ def test_levels_of_body_tell_a_school_from_a_university():
     assert levels(normalize("Szpital Wojewódzki").split()) == {"care"}
     assert levels(normalize("Codarts").split()) == frozenset()
 
+
+
+def test_a_medical_school_with_no_record_of_its_own_is_its_university(registry):
+    """'Yale School of Medicine' (US): the words before the school name one university alone."""
+    result = resolve(registry, "Yale School of Medicine", "US")
+    assert (result.status, result.best.reference_id) == ("matched", "03v76x132")
+    assert "a medical school typed for its university" in result.reason
+    assert resolve(registry, "Yale School of Medicine").status != "matched"  # without the country: a question
+    assert resolve(registry, "Duke Medical School", "US").status != "matched"  # 'Duke' alone: the university or its hospital
