@@ -144,11 +144,11 @@ class Resolver:
             named = self._generic_name_of_one(name, text, country, limit) if country else None
             return named or Resolution(name, country, INVALID, [], "too generic: give the words that set the institution "
                                        "apart, with its country or city")
-        found = self._by_name(name, text, country, limit)
-        school = _medical_school_of(text) if country and found.status != "matched" else None
-        if school:
-            return self._university_of_its_school(found, school, country, limit)
-        return found
+        resolution = self._by_name(name, text, country, limit)
+        school = _medical_school_of(text) if country and resolution.status != "matched" else None
+        if school and country:
+            return self._university_of_its_school(resolution, school, country, limit)
+        return resolution
 
     def _university_of_its_school(self, found: Resolution, school: str, country: str, limit: int) -> Resolution:
         """'Yale School of Medicine', 'Dartmouth Medical School' (US) with no record of their own: the university, where

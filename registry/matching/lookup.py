@@ -41,8 +41,8 @@ from registry.matching.text import (
 from registry.matching.words import (
     CITY_DISCOUNT,
     VOWEL_SIMILARITY,
-    _looks_like_acronym,
     _declined,
+    _looks_like_acronym,
     _near_city,
     _trigrams,
     cognate,
