@@ -430,3 +430,14 @@ def test_a_medical_school_with_no_record_of_its_own_is_its_university(registry):
     assert "a medical school typed for its university" in result.reason
     assert resolve(registry, "Yale School of Medicine").status != "matched"  # without the country: a question
     assert resolve(registry, "Duke Medical School", "US").status != "matched"  # 'Duke' alone: the university or its hospital
+
+
+@pytest.mark.parametrize(("typed", "country", "ror"), [
+    ("Shanghai Busness School", "CN", "05kf5z787"),  # blocking: the label's syllables no longer outweigh 'shanghai'
+    ("Baylor College of Mdeicine", "US", "02pttbw34"),
+    ("Gazipur Agric. Univ.", "BD", "04tgrx733"),
+    ("Montefiore Health Sistem", "US", "01x0e6k76"),
+])
+def test_a_name_typed_carelessly_resolves(registry, typed, country, ror):
+    result = resolve(registry, typed, country)
+    assert (result.status, result.best.reference_id) == ("matched", ror), result

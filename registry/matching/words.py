@@ -6,6 +6,7 @@ import math
 from functools import lru_cache
 
 from rapidfuzz import fuzz
+from rapidfuzz.distance import OSA
 
 from registry.matching.text import COMPASS, GENERIC, KIN_KINDS, LEGAL_FORMS, QUALIFIERS, STOPWORDS, TITLES
 
@@ -127,7 +128,7 @@ def token_similarity(a: str, b: str) -> float:
         return 0.9
     if shorter < 4 or a.isdigit() or b.isdigit():
         return 0.0
-    if (a in COMPASS or b in COMPASS) and a.removesuffix("ern") != b.removesuffix("ern"):
+    if (a in COMPASS or b in COMPASS) and a.removesuffix("ern") != b.removesuffix("ern") and not _compass_slip(a, b):
         return 0.0
     key = (a, b) if a < b else (b, a)
     cached = _SIMILARITY.get(key)
@@ -141,6 +142,16 @@ def token_similarity(a: str, b: str) -> float:
             _SIMILARITY.clear()
         _SIMILARITY[key] = cached
     return cached
+
+
+@lru_cache(maxsize=1 << 12)
+def _compass_slip(a: str, b: str) -> bool:
+    """A direction typed with one slip ("Southvest", "Nothern", "Wesaern"): the one direction word one edit away, where
+    the typed word is none ("Northern" is never "Southern")."""
+    if (a in COMPASS) == (b in COMPASS):
+        return False
+    typed, direction = (b, a) if a in COMPASS else (a, b)
+    return len(typed) >= 5 and [c for c in COMPASS if OSA.distance(typed, c) <= 1] == [direction]
 
 
 VOWEL_SIMILARITY = 0.85
