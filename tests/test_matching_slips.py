@@ -14,6 +14,8 @@ from registry.matching.words import token_similarity
     ("Univ. of Cross River St.", "university of cross river state"),
     ("St. Petersburg State University", "saint petersburg state university"),
     ("INT Leiden", "int leiden"),  # without its dot, an acronym
+    ("Govt. College University Lahore", "government college university lahore"),
+    ("Govt. of India", "govt of india"),  # a government, no partner institution
     ("Baylor College of Mdeicine", "baylor college of medical"),  # a slip in a word one token stands for
     ("Universidaade de Lisboa", "university de lisbon"),  # a letter struck twice
 ])

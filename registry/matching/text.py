@@ -395,6 +395,9 @@ def _tokens(folded: str) -> tuple[str, ...]:
     for at, token in enumerate(joined):
         if token == "st" and at and (at == len(joined) - 1 or _kind_of(joined[at + 1]) in _STATE_BEFORE):
             token = "state"
+        if token == "govt" and at + 1 < len(joined) and joined[at + 1] == "of":
+            out.append(token)  # "Govt. of India" is a government, no partner: "Govt. College ..." is a public college
+            continue
         for word in (within and (KIND_ABBREVIATIONS.get(token) or (token in dotted and SHORT_WORDS.get(token)))) or (
                 ABBREVIATIONS.get(token, (token,))):
             word = kind_typo(word) or word if len(word) >= _TYPO_LENGTH and word not in CANONICAL else word
