@@ -24,6 +24,7 @@ import gc
 import json
 import multiprocessing
 import os
+import re
 from collections.abc import Callable
 from functools import cache, lru_cache, partial
 
@@ -78,6 +79,25 @@ SOLE_WORD_LENGTH_LEGAL_NAME = 4  # and a word of four letters ('Fundació Privad
 WHOLE_NAME_REST = 3  # at most this many words after a whole name are passed over
 
 
+# A medical school written after its university's own word ("Yale School of Medicine", "Dartmouth Medical School").
+_MEDICAL_SCHOOL = re.compile(r"^(?P<words>.*?\w.*?)[\s,]+(?:school of (?:medicine|public health|dentistry|nursing)|"
+                             r"medical school|college of medicine|faculty of medicine|medical faculty)\s*$", re.IGNORECASE)
+
+
+def _medical_school_of(text: str) -> str | None:
+    """The words before a closing medical school, if the text is only those and the school."""
+    found = _MEDICAL_SCHOOL.match(text.strip())
+    return found.group("words").strip(" ,-") if found else None
+
+
+def _all_typed(match: Match, typed: set[str]) -> bool:
+    """A name written in another script than the Latin has every word typed, function words too: Chinese characters
+    whose syllables fold to function words ('了徳寺大学', 'le de si university') are no name of kind words only,
+    though its exact key ('university') is one ("The University of", JP matched SBC Tokyo Medical University)."""
+    raw = match.matched_name
+    return all(c < "\u0250" or not c.isalpha() for c in raw) or set(tokens_of(fold_name(raw))) <= typed
+
+
 class Resolver:
     """Both indexes built once; resolve as many names as needed."""
 
@@ -124,7 +144,22 @@ class Resolver:
             named = self._generic_name_of_one(name, text, country, limit) if country else None
             return named or Resolution(name, country, INVALID, [], "too generic: give the words that set the institution "
                                        "apart, with its country or city")
-        return self._by_name(name, text, country, limit)
+        resolution = self._by_name(name, text, country, limit)
+        school = _medical_school_of(text) if country and resolution.status != "matched" else None
+        if school and country:
+            return self._university_of_its_school(resolution, school, country, limit)
+        return resolution
+
+    def _university_of_its_school(self, found: Resolution, school: str, country: str, limit: int) -> Resolution:
+        """'Yale School of Medicine', 'Dartmouth Medical School' (US) with no record of their own: the university, where
+        the words before the school resolve to one alone, with the country, and it is a place of higher education
+        (a university hospital stays a question: ROR lists many of its own, and the sets answer it)."""
+        of_it = self._by_name(found.query, school, country, limit)
+        best = of_it.best
+        if of_it.status != "matched" or best is None or "higher" not in levels(tokens_of(fold_name(best.name))):
+            return found
+        return Resolution(found.query, country, "matched", of_it.candidates,
+                          f"a medical school typed for its university, {best.name}: {of_it.reason}")
 
     def _by_name(self, name: str, text: str, country: str | None, limit: int) -> Resolution:
         wide = max(limit + 2, AMBIGUOUS_SHOWN)
@@ -182,10 +217,12 @@ class Resolver:
         """'Universidad Nacional' in CR, 'Institute of Technical Education' in SG: a name made of kind words that is
         the name of exactly one institution of the given country, in the registry or the reference."""
         found = []
+        typed = set(tokens_of(fold_name(text)))
         for index, convert in ((self.registry, self._from_registry), (self.reference, self._from_reference)):
             if index is not None:
                 found += [c for m in index.match(text, country, AMBIGUOUS_SHOWN, include_below=True)
-                          if m.exact and m.country == country and not m.penalties[1:] and (c := convert(m)) and c.usable]
+                          if m.exact and m.country == country and not m.penalties[1:] and _all_typed(m, typed)
+                          and (c := convert(m)) and c.usable]
         holders = {c.reference_id or c.institution_id for c in found}
         if len(holders) != 1:
             return None

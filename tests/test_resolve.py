@@ -293,6 +293,13 @@ def test_a_name_of_kind_words_that_one_institution_of_the_country_carries(regist
     assert resolve(registry, typed, "SE").status == "invalid"
 
 
+@pytest.mark.parametrize("typed", ["The University of", "University"])
+def test_a_name_in_characters_whose_syllables_fold_to_function_words_is_no_name_of_kind_words(registry, typed):
+    """'了徳寺大学' (an alias of SBC Tokyo Medical University) folds to 'le de si university': its exact key is
+    'university', but it is not a name of kind words only that the country's one institution carries."""
+    assert resolve(registry, typed, "JP").status == "invalid"
+
+
 @pytest.mark.parametrize("name, country, ror", [
     ("Fachhochschule Kufstein Tirol Bildungs GmbH", "AT", "04r1x2k35"),  # ROR: University of Applied Sciences Kufstein
     ("Bergen Arkitekthøgskole", "NO", "00g8zjy95"),  # ROR: Bergen School of Architecture
@@ -415,7 +422,6 @@ def test_levels_of_body_tell_a_school_from_a_university():
     assert levels(normalize("Codarts").split()) == frozenset()
 
 
-
 @pytest.mark.parametrize(("typed", "shown"), [
     ("Lund University", "Lund University"), ("", "''"), ("  ", "'  '"), ("Lund\nUniversity", "'Lund\\nUniversity'"),
     ("K" * 10_000, "K" * 100 + "... (10,000 characters)"),
@@ -425,3 +431,23 @@ def test_the_answer_line_shows_the_typed_name_on_one_readable_line(typed, shown)
 
     assert shown_query(typed) == shown
     assert "\n" not in shown_query(typed)
+
+
+def test_a_medical_school_with_no_record_of_its_own_is_its_university(registry):
+    """'Yale School of Medicine' (US): the words before the school name one university alone."""
+    result = resolve(registry, "Yale School of Medicine", "US")
+    assert (result.status, result.best.reference_id) == ("matched", "03v76x132")
+    assert "a medical school typed for its university" in result.reason
+    assert resolve(registry, "Yale School of Medicine").status != "matched"  # without the country: a question
+    assert resolve(registry, "Duke Medical School", "US").status != "matched"  # 'Duke' alone: the university or its hospital
+
+
+@pytest.mark.parametrize(("typed", "country", "ror"), [
+    ("Shanghai Busness School", "CN", "05kf5z787"),  # blocking: the label's syllables no longer outweigh 'shanghai'
+    ("Baylor College of Mdeicine", "US", "02pttbw34"),
+    ("Gazipur Agric. Univ.", "BD", "04tgrx733"),
+    ("Montefiore Health Sistem", "US", "01x0e6k76"),
+])
+def test_a_name_typed_carelessly_resolves(registry, typed, country, ror):
+    result = resolve(registry, typed, country)
+    assert (result.status, result.best.reference_id) == ("matched", ror), result

@@ -41,6 +41,7 @@ from registry.matching.text import (
 from registry.matching.words import (
     CITY_DISCOUNT,
     VOWEL_SIMILARITY,
+    _declined,
     _looks_like_acronym,
     _near_city,
     _trigrams,
@@ -537,6 +538,15 @@ class IndexLookup(IndexScoring):
             by_country.setdefault(entity_country[entity], []).append(name_id)
         return {country: frozenset(ids) for country, ids in by_country.items()}
 
+    @memo(1)  # worked out once per process: a pass over every entity's city
+    def _cities_by_start(self) -> dict[str, frozenset[str]]:
+        """The words of the entities' cities (four letters or more), by their first three letters."""
+        by_start: dict[str, set[str]] = {}
+        for city in set().union(*self.entity_city) if self.entity_city else ():
+            if len(city) >= 4 and not city.isdigit():
+                by_start.setdefault(city[:3], set()).add(city)
+        return {start: frozenset(words) for start, words in by_start.items()}
+
     @memo(2_000)  # common words, read late by blocking
     def _posting_set(self, word: str) -> frozenset[int]:
         """The names with a word, as a set (kept for the common words blocking reads late)."""
@@ -556,7 +566,9 @@ class IndexLookup(IndexScoring):
             if len(first) > len(second):
                 first, second = second, first
             both = set(second).intersection(first)
-            gain = self.weights[token[:k]] + self.weights[token[k:]]
+            # at most what the typed word weighs: two rare syllables ('shang', 'hai') outweigh 'shanghai' itself, and
+            # every label in the script then outranked the name that has the typed word ("Shanghai Busness School")
+            gain = min(self.weights[token[:k]] + self.weights[token[k:]], self.weight(token))
             found += [(name_id, gain) for name_id in both]
         return found
 
@@ -620,7 +632,7 @@ class IndexLookup(IndexScoring):
     def _near_forms(self, token: str) -> frozenset[str]:
         """The name words a typed word is near before any typo: itself, with or without a plural s
         (``token_similarity``'s rule), and of a word of five letters or more the place names it may be the
-        adjective of, its one-vowel variants and its two parts (``_joined_pairs``): the words
+        adjective of, its one-vowel variants, its two parts (``_joined_pairs``) and the cities it is declined from: the words
         ``_near_tokens(token, minimum, True)`` gives but for its trigram search, asked only for the few name
         words left over (``_typo_of_any``): reading the trigram postings cost more than the candidates' own words."""
         forms = {token, token + "s", token.removesuffix("s")}
@@ -628,6 +640,7 @@ class IndexLookup(IndexScoring):
             forms.update(place_forms(token))
             forms.update(vowel_variants(token))
             forms.update(part for k in range(2, len(token) - 1) for part in (token[:k], token[k:]))
+            forms.update(city for city in self._cities_by_start().get(token[:3], ()) if _declined(token, city))
         return frozenset(forms)
 
     def _typo_of_any(self, typed: list[tuple[str, int]], word: str, minimum: float) -> bool:
@@ -688,6 +701,11 @@ class IndexLookup(IndexScoring):
             known = {word for word, _ in found}
             found += [(other, 0.9) for other in (token + "s", token.removesuffix("s"), *place_forms(token))
                       if other != token and other not in known and other in self.postings]
+            known = {word for word, _ in found}
+            # a city's name declined ("Oulun yliopisto", "Helsingin", "Tampereen"): the city's word, which the scorer
+            # reads as the entity's place; blocking found no name through the declined form
+            found += [(city, 0.9) for city in self._cities_by_start().get(token[:3], ())
+                      if city not in known and city != token and _declined(token, city) and city in self.postings]
             known = {word for word, _ in found}
             # romanisations differ in a vowel ("Khaled" / "Khalid"), both forms often indexed (for two bodies)
             found += [(other, VOWEL_SIMILARITY) for other in vowel_variants(token)

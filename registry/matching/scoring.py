@@ -35,6 +35,7 @@ from registry.matching.text import (
 )
 from registry.matching.words import (
     CITY_DISCOUNT,
+    _declined,
     _near_city,
     align,
     extra_cost,
@@ -48,6 +49,21 @@ from registry.matching.words import (
 SOLE_WORD_LENGTH = 5
 OWN_WORDS_AROUND = 3  # at most this many words of its own around the whole typed text make a name the one meant
 _KINDS = frozenset(CANONICAL.values())  # the one token each kind is read as
+
+
+def _declined_city_pairs(tokens, name_tokens, pairs, city: frozenset[str]) -> list[tuple[int, int, float]]:
+    """A typed word that is the entity's city declined ("Oulun yliopisto" / University of Oulu, "Helsingin",
+    "Tampereen") paired with the name's city word: a case ending, which no typo rule reads (0.9, as a plural s)."""
+    used_q, used_n = {i for i, _, _ in pairs}, {j for _, j, _ in pairs}
+    found = []
+    for j, word in enumerate(name_tokens):
+        if j in used_n or word not in city:
+            continue
+        i = next((i for i, token in enumerate(tokens) if i not in used_q and token != word and _declined(token, word)), None)
+        if i is not None:
+            used_q.add(i)
+            found.append((i, j, 0.9))
+    return found
 
 
 class IndexScoring(IndexState):
@@ -157,6 +173,8 @@ class IndexScoring(IndexState):
         name_tokens = self.name_tokens[name_id]
         entity = self.name_entity[name_id]
         pairs = align(tokens, name_tokens, options.min_token_similarity)
+        if len(pairs) < len(tokens) and self.entity_city[entity]:
+            pairs += _declined_city_pairs(tokens, name_tokens, pairs, self.entity_city[entity])
         if not any(name_tokens[j] not in STOPWORDS and name_tokens[j] not in GENERIC for _, j, _ in pairs):
             return None  # sharing only 'university of' is no evidence
         weight = self.weight

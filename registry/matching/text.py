@@ -66,6 +66,24 @@ ABBREVIATIONS = {
 # letters are an institution's acronym (UAS, the Universidad Autónoma de Sinaloa).
 KIND_ABBREVIATIONS = {"uas": ("university", "of", "applied", "sciences")}
 
+# Words cut short as journals' and offices' abbreviations cut them ("Gazipur Agric. Univ.", "Inst. of Sci. Educ. and
+# Res.", "Univ. of Eng. and Tech."), read only with their dot and inside a longer name: without it the letters may be an
+# acronym ("INT Leiden", "RES").
+SHORT_WORDS = {
+    "agric": ("agricultural",), "agr": ("agricultural",), "techn": ("technology",), "educ": ("education",),
+    "res": ("research",), "int": ("international",), "eng": ("engineering",), "engg": ("engineering",),
+    "engr": ("engineering",), "econ": ("economics",), "mgmt": ("management",), "mgt": ("management",),
+    "govt": ("government",), "admin": ("administration",), "vet": ("veterinary",), "hlth": ("health",),
+    "assoc": ("association",), "lab": ("laboratory",), "labs": ("laboratories",), "ped": ("pedagogical",),
+    "gen": ("general",), "mem": ("memorial",), "reg": ("regional",), "prov": ("provincial",), "fed": ("federal",),
+    "cath": ("catholic",), "environ": ("environmental",), "pharm": ("pharmaceutical",),
+    "stud": ("studies",), "tecnol": ("technology",), "cent": ("central",), "amer": ("american",),
+}
+_DOTTED = re.compile(r"\b([a-z]+)\.")
+# "St." before a kind word is State ("Mindanao St. University", "Bryansk St. Medical Academy"), else Saint.
+_STATE_BEFORE = frozenset(["university", "college", "academy", "institute", "medical", "pedagogical", "technology",
+                           "agricultural", "polytechnic", "conservatory", "hospital"])
+
 
 CITY_NAMES_FILE = Path(__file__).resolve().parents[2] / "data" / "matching" / "city_names.csv"
 
@@ -176,10 +194,10 @@ _LONGEST_KIND = max(len(phrase) for phrase in KIND_PHRASES)
 # unknown name word and the kind lost. Only words of seven letters or more, only to kinds, only where one kind
 # is that close, and only inside the word: a word differing in its first or last letter is another word or
 # another form of it ("academic" / "academia", "clinical" / "clinica", "colleges" / "college").
-_KIND_TARGETS = frozenset(["university", "institute", "academy", "college", "school", "polytechnic", "conservatory",
-                           "hospital", "clinic"])
+# So too the other words one token stands for in many languages ("Baylor College of Mdeicine", "Techonlogy",
+# "Internatinal"): the typo of a word that is canonicalised ("medicine" -> medical) is no typo of the canonical form.
 _TYPO_LENGTH = 7
-_KIND_WORDS = frozenset([word for word, kind in CANONICAL.items() if kind in _KIND_TARGETS and len(word) >= _TYPO_LENGTH]
+_KIND_WORDS = frozenset([word for word in CANONICAL if len(word) >= _TYPO_LENGTH]
                         + [phrase[0] for phrase in KIND_PHRASES if len(phrase) == 1 and len(phrase[0]) >= _TYPO_LENGTH])
 
 
@@ -196,14 +214,15 @@ for _word in _KIND_WORDS:
 def _slip(word: str, kind: str) -> bool:
     """Two letters swapped, a letter left out, or a consonant added or changed: a slip of the hand. A vowel
     added or changed is how romanisations differ ("Institouto" from the Greek is the Instituto's spelling, not a
-    slip); a letter left out of a kind word ("Unversitesi", "Hochshule") is a slip whichever it is."""
+    slip, but not where it doubles the letter before it); a letter left out of a kind word ("Unversitesi",
+    "Hochshule") is a slip whichever it is."""
     if len(word) == len(kind):
         differ = [k for k in range(len(word)) if word[k] != kind[k]]
         return len(differ) == 2 or (word[differ[0]] not in "aeiouy" and kind[differ[0]] not in "aeiouy")
     if len(word) < len(kind):
         return True
     k = next((k for k in range(len(kind)) if word[k] != kind[k]), len(kind))
-    return word[k] not in "aeiouy"
+    return word[k] not in "aeiouy" or word[k] == word[k - 1]  # a letter struck twice ("Universidaade", "Hospiital")
 
 
 @lru_cache(maxsize=1 << 16)
@@ -372,11 +391,24 @@ def _tokens(folded: str) -> tuple[str, ...]:
         position += 1
     out: list[str] = []
     within = len(joined) > 1
-    for token in joined:
-        for word in (within and KIND_ABBREVIATIONS.get(token)) or ABBREVIATIONS.get(token, (token,)):
+    dotted = frozenset(_DOTTED.findall(text)) if within and "." in text else frozenset()
+    for at, token in enumerate(joined):
+        if token == "st" and at and (at == len(joined) - 1 or _kind_of(joined[at + 1]) in _STATE_BEFORE):
+            token = "state"
+        if token == "govt" and at + 1 < len(joined) and joined[at + 1] == "of":
+            out.append(token)  # "Govt. of India" is a government, no partner: "Govt. College ..." is a public college
+            continue
+        for word in (within and (KIND_ABBREVIATIONS.get(token) or (token in dotted and SHORT_WORDS.get(token)))) or (
+                ABBREVIATIONS.get(token, (token,))):
             word = kind_typo(word) or word if len(word) >= _TYPO_LENGTH and word not in CANONICAL else word
             out.append(CANONICAL.get(word) or CITY_NAMES.get(word) or kind_stem(word) or TRANSLATIONS.get(word) or word)
     return tuple(_kinds(_without_wrapper(out)))
+
+
+def _kind_of(token: str) -> str:
+    """The canonical word a raw token stands for ('univ' -> university, 'universitet' -> university)."""
+    word = (ABBREVIATIONS.get(token) or SHORT_WORDS.get(token) or (token,))[0]
+    return CANONICAL.get(word, word)
 
 
 # Words a legal name puts before the institution's own name: "Stichting Fontys", "Association EPITA",

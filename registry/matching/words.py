@@ -6,6 +6,7 @@ import math
 from functools import lru_cache
 
 from rapidfuzz import fuzz
+from rapidfuzz.distance import OSA
 
 from registry.matching.text import COMPASS, GENERIC, KIN_KINDS, LEGAL_FORMS, QUALIFIERS, STOPWORDS, TITLES
 
@@ -127,20 +128,30 @@ def token_similarity(a: str, b: str) -> float:
         return 0.9
     if shorter < 4 or a.isdigit() or b.isdigit():
         return 0.0
-    if (a in COMPASS or b in COMPASS) and a.removesuffix("ern") != b.removesuffix("ern"):
+    if (a in COMPASS or b in COMPASS) and a.removesuffix("ern") != b.removesuffix("ern") and not _compass_slip(a, b):
         return 0.0
     key = (a, b) if a < b else (b, a)
     cached = _SIMILARITY.get(key)
     if cached is None:
         cached = 0.9 if _adjective_of(a, b) else fuzz.ratio(a, b) / 100.0 if shorter >= 5 else 0.0
         if shorter < 8 and cached < 0.85:  # "toyo" is not "tokyo", "wien" not "wine"
-            cached = VOWEL_SIMILARITY if _vowel_variant(a, b) else 0.0
+            cached = VOWEL_SIMILARITY if _vowel_variant(a, b) else SLIP_SIMILARITY if _struck_for(a, b) else 0.0
         if cached < COGNATE_SIMILARITY and cognate(a, b):
             cached = COGNATE_SIMILARITY
         if len(_SIMILARITY) > 2_000_000:
             _SIMILARITY.clear()
         _SIMILARITY[key] = cached
     return cached
+
+
+@lru_cache(maxsize=1 << 12)
+def _compass_slip(a: str, b: str) -> bool:
+    """A direction typed with one slip ("Southvest", "Nothern", "Wesaern"): the one direction word one edit away, where
+    the typed word is none ("Northern" is never "Southern")."""
+    if (a in COMPASS) == (b in COMPASS):
+        return False
+    typed, direction = (b, a) if a in COMPASS else (a, b)
+    return len(typed) >= 5 and [c for c in COMPASS if OSA.distance(typed, c) <= 1] == [direction]
 
 
 VOWEL_SIMILARITY = 0.85
@@ -163,6 +174,19 @@ def vowel_variants(word: str) -> list[str]:
         return []
     return [word[:k] + v + word[k + 1:] for k in range(1, len(word) - 1) if word[k] in _VOWELS
             for v in _VOWELS if v != word[k]]
+
+
+SLIP_SIMILARITY = 0.81
+
+
+def _struck_for(a: str, b: str) -> bool:
+    """One letter inside a word of six or seven letters struck for another ("Sistem" / "System", "Araton" /
+    "Aragon"): a ratio of 0.83, below what short words need; the first and last letters, which tell most words
+    apart and decline them, stay."""
+    if len(a) != len(b) or len(a) < 6 or a.isdigit() or b.isdigit():
+        return False
+    differ = [k for k in range(len(a)) if a[k] != b[k]]
+    return len(differ) == 1 and 0 < differ[0] < len(a) - 1
 
 
 COGNATE_SIMILARITY = 0.82
