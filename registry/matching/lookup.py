@@ -38,6 +38,7 @@ from registry.matching.text import (
     parse_query,
     tokens_of,
 )
+from registry.matching.unpaired import typed_words, within_reach
 from registry.matching.words import (
     CITY_DISCOUNT,
     VOWEL_SIMILARITY,
@@ -529,6 +530,7 @@ class IndexLookup(IndexScoring):
                 typed.append((token, len(token)))
         near.update("".join(tokens[k:k + size]) for size in (2, 3) for k in range(len(tokens) - size + 1))  # neighbours
         weights, reachable, band, minimum = self.weights, [], options.possible, options.min_token_similarity
+        typed_side = typed_words(self, tokens)  # what the typed words cost at least (registry/matching/unpaired.py)
         far: set[str] = set()  # name words found not near, for the next candidates
         for name_id in candidates:
             aligned = 0.0
@@ -553,7 +555,9 @@ class IndexLookup(IndexScoring):
             if aligned / (aligned + penalty * sum(w * CITY_DISCOUNT for _, _, w in others)) < possible:
                 continue
             if aligned / (aligned + penalty * sum(w * 1.0 for _, _, w in others)) >= possible:
-                reachable.append(name_id)
+                if within_reach(self, typed_side, name_id, aligned, others, sum(w * CITY_DISCOUNT for _, _, w in others),
+                                possible, options):
+                    reachable.append(name_id)
                 continue
             entity = self.name_entity[name_id]
             city, country_named = self.entity_city[entity], self.country_words(self.entity_country[entity])
@@ -564,7 +568,8 @@ class IndexLookup(IndexScoring):
                 placed = (position >= seat or word in country_named or word in regions
                           or (city and _near_city(word, city)))
                 rest += w * (CITY_DISCOUNT if placed else 1.0)
-            if aligned / (aligned + penalty * rest) >= possible:
+            if aligned / (aligned + penalty * rest) >= possible and within_reach(self, typed_side, name_id, aligned, others,
+                                                                                   rest, possible, options):
                 reachable.append(name_id)
         return reachable
 

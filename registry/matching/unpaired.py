@@ -1,0 +1,127 @@
+"""Blocking's reach test, the typed side: the typed words that no word of a candidate's name can pair with.
+
+``_aligned_match`` scores ``matched / (matched + q * (query_extra + partial) + n * name_extra)`` less penalties.
+Blocking's reach test (``IndexLookup._reachable``) bounds ``matched`` from above (the weight of the name words near a
+typed word) and ``name_extra`` from below (the name's other words), and keeps a candidate whose bound reaches the
+possible band. Most of those it keeps still score below the band (about three in four of the benchmark's): a typed
+word the name lacks ("Department", a second institution's name) costs them. This module bounds ``query_extra`` from
+below too, without aligning: a typed word costs at least ``typed_floor`` in ``_aligned_match`` unless it pairs with a
+name word (``align``: equal, written joined on either side, alike by ``token_similarity``, a kind word's kin) or is
+credited as the entity's place or acronym. Each of these is tested here as ``align`` and ``_aligned_match`` test it,
+or more loosely (a place or acronym is credited wherever it stands in the text), so the bound never drops a name that
+would reach the band."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from registry.matching.text import GENERIC, KIN_KINDS, STOPWORDS
+from registry.matching.words import CITY_DISCOUNT, KIN_WORDS, _joins, _near_city, extra_cost, token_similarity
+
+SLACK = 1e-9  # the bound is summed in another order than the score: a hair of rounding either way
+
+
+class TypedWord(NamedTuple):
+    token: str
+    near: frozenset[str]  # name words it pairs with at sight: its near forms, and the joins of typed words it is in
+    floor: float  # the least it costs left unpaired and uncredited (a kind said twice costs its weight)
+    cost: float  # ``extra_cost``: what a region closing the text costs a fifth of
+
+
+class Typed(NamedTuple):
+    """What the bound reads of a typed name, worked out once for all its candidates."""
+    tokens: tuple[str, ...]
+    words: list[TypedWord]  # the words that may cost
+    joins: frozenset[str]  # two or three neighbouring typed words written as one
+    kin: frozenset[str]  # name words a typed kind word pairs with as kin (``_kin_pairs``)
+
+
+def typed_words(index, tokens: tuple[str, ...]) -> Typed:
+    """The typed words that may cost in ``_aligned_match``'s query_extra: not function words, nor a kind word that
+    pairs with its kin (KIN_KINDS) in any name."""
+    joins = [("".join(tokens[k:k + size]), range(k, k + size)) for size in (2, 3) for k in range(len(tokens) - size + 1)]
+    found = []
+    for position, token in enumerate(tokens):
+        if token in STOPWORDS or token in KIN_WORDS:
+            continue
+        weight = index.weight(token)
+        cost = extra_cost(token, weight)
+        near = index._near_forms(token).union(joined for joined, span in joins if position in span)
+        found.append(TypedWord(token, near, min(cost, weight) if token in GENERIC else cost, cost))
+    kin = frozenset(name_word for typed, name_word in KIN_KINDS if typed in tokens)
+    return Typed(tokens, found, frozenset(joined for joined, _ in joins), kin)
+
+
+def within_reach(index, typed: Typed, name_id: int, aligned: float, others: list[tuple[int, str, float]],
+                 name_cost: float, possible: float, options) -> bool:
+    """Whether the candidate may still reach ``possible`` (the band plus its fixed penalties) once the typed words
+    that cannot pair with its name are charged. ``_reachable`` gives ``aligned`` (the weight of the name words near a
+    typed word), ``others`` (the rest: position, word, weight) and ``name_cost`` (the least they cost). Before a name
+    is dropped, each of ``others`` is tested as ``align`` pairs words: one that may pair after all (a typo that
+    blocking's trigrams did not find) counts in ``aligned`` and costs nothing, so that the bound holds whatever
+    blocking's nearness missed."""
+    if not typed.words or options.query_extra_penalty <= 0:
+        return True
+    name = index.name_tokens[name_id]
+    words = frozenset(name)
+    if typed.kin and not typed.kin.isdisjoint(words):
+        return True
+    unpaired = [word for word in typed.words if word.near.isdisjoint(words)]
+    if not unpaired:
+        return True
+    entity = index.name_entity[name_id]
+    city, acronyms = index.entity_city[entity], index.entity_acronyms[entity]
+    places, regions = index.places_of(index.entity_country[entity])
+    charged = 0.0
+    minimum = options.min_token_similarity
+    for word in unpaired:
+        token = word.token
+        if token in places or token in acronyms or _near_city(token, city) or _pairs_with(token, name, minimum):
+            continue
+        charged += min(word.floor, word.cost * CITY_DISCOUNT) if token in regions else word.floor
+    if not charged or _bound(aligned, charged, name_cost, options) >= possible:
+        return True
+    missed = _pairable(typed, name, others, minimum)
+    if missed:
+        aligned += sum(weight for position, _, weight in others if position in missed)
+        name_cost = CITY_DISCOUNT * sum(weight for position, _, weight in others if position not in missed)
+    return _bound(aligned, charged, name_cost, options) >= possible
+
+
+def _bound(aligned: float, charged: float, name_cost: float, options) -> float:
+    denominator = aligned + options.query_extra_penalty * charged + options.extra_word_penalty * name_cost
+    return aligned / denominator + SLACK
+
+
+def _pairable(typed: Typed, name: tuple[str, ...], others: list[tuple[int, str, float]], minimum: float) -> set[int]:
+    """The positions of ``others`` that ``align`` may pair with a typed word: equal, written joined on either side,
+    alike by ``token_similarity``."""
+    found: set[int] = set()
+    joins = None
+    for token in typed.tokens:
+        if len(token) >= 5:
+            joins = joins if joins is not None else _joins(tuple(name))
+            span = joins.get(token)
+            if span is not None:
+                found.update(span)
+    for position, word, _ in others:
+        if position in found:
+            continue
+        if word in typed.joins or any(word == token or _alike(token, word, minimum) for token in typed.tokens):
+            found.add(position)
+    return found
+
+
+def _alike(token: str, word: str, minimum: float) -> bool:
+    """``align``'s test of two words that are not equal (both of four letters or more, alike enough)."""
+    size, length = len(token), len(word)
+    return (size >= 4 and length >= 4 and 3 * min(length, size) >= 2 * max(length, size)
+            and token_similarity(token, word) >= minimum)
+
+
+def _pairs_with(token: str, name: tuple[str, ...], minimum: float) -> bool:
+    """Whether ``align`` may pair the typed word with a word of the name by more than sight (the name writes it as
+    two or three words, or a word alike by ``token_similarity``), as ``align`` and ``_joined_pairs`` test it."""
+    if len(token) >= 5 and token in _joins(tuple(name)):
+        return True
+    return any(_alike(token, word, minimum) for word in name)
