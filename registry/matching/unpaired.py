@@ -13,17 +13,21 @@ would reach the band."""
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import NamedTuple
+
+from rapidfuzz import fuzz, process
 
 from registry.matching.text import GENERIC, KIN_KINDS, STOPWORDS
 from registry.matching.words import CITY_DISCOUNT, KIN_WORDS, _joins, _near_city, extra_cost, token_similarity
 
 SLACK = 1e-9  # the bound is summed in another order than the score: a hair of rounding either way
+RATIO_SLACK = 1e-6  # the ratio's cutoff a hair lower than token_similarity's (ratio / 100 >= minimum)
 
 
 class TypedWord(NamedTuple):
     token: str
-    near: frozenset[str]  # name words it pairs with at sight: its near forms, and the joins of typed words it is in
+    near: frozenset[str]  # name words it pairs with at sight: its near forms (``_near_forms``)
     floor: float  # the least it costs left unpaired and uncredited (a kind said twice costs its weight)
     cost: float  # ``extra_cost``: what a region closing the text costs a fifth of
 
@@ -34,22 +38,22 @@ class Typed(NamedTuple):
     words: list[TypedWord]  # the words that may cost
     joins: frozenset[str]  # two or three neighbouring typed words written as one
     kin: frozenset[str]  # name words a typed kind word pairs with as kin (``_kin_pairs``)
+    pairable: dict[str, bool]  # name word -> whether a typed word may pair with it (``_pairable``), remembered
 
 
 def typed_words(index, tokens: tuple[str, ...]) -> Typed:
     """The typed words that may cost in ``_aligned_match``'s query_extra: not function words, nor a kind word that
     pairs with its kin (KIN_KINDS) in any name."""
-    joins = [("".join(tokens[k:k + size]), range(k, k + size)) for size in (2, 3) for k in range(len(tokens) - size + 1)]
     found = []
-    for position, token in enumerate(tokens):
+    for token in tokens:
         if token in STOPWORDS or token in KIN_WORDS:
             continue
         weight = index.weight(token)
         cost = extra_cost(token, weight)
-        near = index._near_forms(token).union(joined for joined, span in joins if position in span)
-        found.append(TypedWord(token, near, min(cost, weight) if token in GENERIC else cost, cost))
+        found.append(TypedWord(token, index._near_forms(token), min(cost, weight) if token in GENERIC else cost, cost))
+    joins = frozenset("".join(tokens[k:k + size]) for size in (2, 3) for k in range(len(tokens) - size + 1))
     kin = frozenset(name_word for typed, name_word in KIN_KINDS if typed in tokens)
-    return Typed(tokens, found, frozenset(joined for joined, _ in joins), kin)
+    return Typed(tokens, found, joins, kin, {})
 
 
 def within_reach(index, typed: Typed, name_id: int, aligned: float, others: list[tuple[int, str, float]],
@@ -64,7 +68,9 @@ def within_reach(index, typed: Typed, name_id: int, aligned: float, others: list
         return True
     name = index.name_tokens[name_id]
     words = frozenset(name)
-    if typed.kin and not typed.kin.isdisjoint(words):
+    # a name word that pairs with a typed kind word as its kin, or that two or three typed words written as one
+    # spell (rare): left to the full score
+    if (typed.kin and not typed.kin.isdisjoint(words)) or not typed.joins.isdisjoint(words):
         return True
     unpaired = [word for word in typed.words if word.near.isdisjoint(words)]
     if not unpaired:
@@ -72,20 +78,33 @@ def within_reach(index, typed: Typed, name_id: int, aligned: float, others: list
     entity = index.name_entity[name_id]
     city, acronyms = index.entity_city[entity], index.entity_acronyms[entity]
     places, regions = index.places_of(index.entity_country[entity])
-    charged = 0.0
-    minimum = options.min_token_similarity
+    charges = []
     for word in unpaired:
         token = word.token
-        if token in places or token in acronyms or _near_city(token, city) or _pairs_with(token, name, minimum):
+        if token in places or token in acronyms or _near_city(token, city):
             continue
-        charged += min(word.floor, word.cost * CITY_DISCOUNT) if token in regions else word.floor
-    if not charged or _bound(aligned, charged, name_cost, options) >= possible:
+        charges.append((word, min(word.floor, word.cost * CITY_DISCOUNT) if token in regions else word.floor))
+    # the words unpaired at sight charged first: most names this keeps are kept without comparing words
+    if not charges or _bound(aligned, sum(cost for _, cost in charges), name_cost, options) >= possible:
         return True
-    missed = _pairable(typed, name, others, minimum)
-    if missed:
-        aligned += sum(weight for position, _, weight in others if position in missed)
-        name_cost = CITY_DISCOUNT * sum(weight for position, _, weight in others if position not in missed)
-    return _bound(aligned, charged, name_cost, options) >= possible
+    # Then each is tested as align pairs words, dearest first, until those that cannot pair drop the name.
+    minimum, charged, name_tested = options.min_token_similarity, 0.0, False
+    for word, cost in sorted(charges, key=itemgetter(1), reverse=True):
+        if _pairs_with(word, name, minimum):
+            continue
+        charged += cost
+        if _bound(aligned, charged, name_cost, options) >= possible:
+            continue
+        if name_tested:
+            return False
+        name_tested = True
+        missed = _pairable(typed, name, others, minimum)
+        if missed:
+            aligned += sum(weight for position, _, weight in others if position in missed)
+            name_cost = CITY_DISCOUNT * sum(weight for position, _, weight in others if position not in missed)
+        if _bound(aligned, charged, name_cost, options) < possible:
+            return False
+    return True
 
 
 def _bound(aligned: float, charged: float, name_cost: float, options) -> float:
@@ -100,28 +119,49 @@ def _pairable(typed: Typed, name: tuple[str, ...], others: list[tuple[int, str, 
     joins = None
     for token in typed.tokens:
         if len(token) >= 5:
-            joins = joins if joins is not None else _joins(tuple(name))
+            joins = joins if joins is not None else _joins(name)
             span = joins.get(token)
             if span is not None:
                 found.update(span)
+    remembered = typed.pairable
     for position, word, _ in others:
         if position in found:
             continue
-        if word in typed.joins or any(word == token or _alike(token, word, minimum) for token in typed.tokens):
+        pairs = remembered.get(word)
+        if pairs is None:
+            pairs = remembered[word] = word in typed.joins or word in typed.tokens or _any_alike(word, typed.tokens, minimum)
+        if pairs:
             found.add(position)
     return found
 
 
 def _alike(token: str, word: str, minimum: float) -> bool:
-    """``align``'s test of two words that are not equal (both of four letters or more, alike enough)."""
+    """``align``'s test of two words that are not equal (both of four letters or more, alike enough). Of two words
+    that begin differently only the ratio can make them alike (a plural, two letters swapped, a place's adjective, a
+    vowel and a cognate all keep the first letter): the ratio, asked in C, rules out most pairs."""
     size, length = len(token), len(word)
-    return (size >= 4 and length >= 4 and 3 * min(length, size) >= 2 * max(length, size)
-            and token_similarity(token, word) >= minimum)
+    if size < 4 or length < 4 or 3 * min(length, size) < 2 * max(length, size):
+        return False
+    if token[0] != word[0] and not fuzz.ratio(token, word, score_cutoff=minimum * 100 - RATIO_SLACK):
+        return False
+    return token_similarity(token, word) >= minimum
 
 
-def _pairs_with(token: str, name: tuple[str, ...], minimum: float) -> bool:
+def _pairs_with(typed: TypedWord, name: tuple[str, ...], minimum: float) -> bool:
     """Whether ``align`` may pair the typed word with a word of the name by more than sight (the name writes it as
     two or three words, or a word alike by ``token_similarity``), as ``align`` and ``_joined_pairs`` test it."""
-    if len(token) >= 5 and token in _joins(tuple(name)):
+    token = typed.token
+    if len(token) >= 5 and token in _joins(name):
         return True
-    return any(_alike(token, word, minimum) for word in name)
+    return _any_alike(token, name, minimum)
+
+
+def _any_alike(token: str, words, minimum: float) -> bool:
+    """Whether a word of ``words`` is ``_alike`` the token: the ratio asked of all of them in one call to C first;
+    where none is close by ratio, only the words that begin as the token does can be alike."""
+    if len(token) < 4:
+        return False
+    if process.extractOne(token, words, scorer=fuzz.ratio, score_cutoff=minimum * 100 - RATIO_SLACK) is None:
+        first = token[0]
+        return any(word[0] == first and _alike(token, word, minimum) for word in words)
+    return any(_alike(token, word, minimum) for word in words)
