@@ -5,7 +5,7 @@ Blocking's reach test (``IndexLookup._reachable``) bounds ``matched`` from above
 typed word) and ``name_extra`` from below (the name's other words), and keeps a candidate whose bound reaches the
 possible band. Most of those it keeps still score below the band (about three in four of the benchmark's): a typed
 word the name lacks ("Department", a second institution's name) costs them. This module bounds ``query_extra`` from
-below too, without aligning: a typed word costs at least ``typed_floor`` in ``_aligned_match`` unless it pairs with a
+below too, without aligning: a typed word costs at least its ``floor`` in ``_aligned_match`` unless it pairs with a
 name word (``align``: equal, written joined on either side, alike by ``token_similarity``, a kind word's kin) or is
 credited as the entity's place or acronym. Each of these is tested here as ``align`` and ``_aligned_match`` test it,
 or more loosely (a place or acronym is credited wherever it stands in the text), so the bound never drops a name that
