@@ -530,7 +530,7 @@ class IndexLookup(IndexScoring):
                 typed.append((token, len(token)))
         near.update("".join(tokens[k:k + size]) for size in (2, 3) for k in range(len(tokens) - size + 1))  # neighbours
         weights, reachable, band, minimum = self.weights, [], options.possible, options.min_token_similarity
-        typed_side = typed_words(self, tokens)  # what the typed words cost at least (registry/matching/unpaired.py)
+        typed_side = None  # what the typed words cost at least (registry/matching/unpaired.py), once a name asks
         far: set[str] = set()  # name words found not near, for the next candidates
         for name_id in candidates:
             aligned = 0.0
@@ -555,6 +555,7 @@ class IndexLookup(IndexScoring):
             if aligned / (aligned + penalty * sum(w * CITY_DISCOUNT for _, _, w in others)) < possible:
                 continue
             if aligned / (aligned + penalty * sum(w * 1.0 for _, _, w in others)) >= possible:
+                typed_side = typed_side or typed_words(self, tokens)
                 if within_reach(self, typed_side, name_id, aligned, others, sum(w * CITY_DISCOUNT for _, _, w in others),
                                 possible, options):
                     reachable.append(name_id)
@@ -568,9 +569,10 @@ class IndexLookup(IndexScoring):
                 placed = (position >= seat or word in country_named or word in regions
                           or (city and _near_city(word, city)))
                 rest += w * (CITY_DISCOUNT if placed else 1.0)
-            if aligned / (aligned + penalty * rest) >= possible and within_reach(self, typed_side, name_id, aligned, others,
-                                                                                   rest, possible, options):
-                reachable.append(name_id)
+            if aligned / (aligned + penalty * rest) >= possible:
+                typed_side = typed_side or typed_words(self, tokens)
+                if within_reach(self, typed_side, name_id, aligned, others, rest, possible, options):
+                    reachable.append(name_id)
         return reachable
 
     @memo(50_000)
