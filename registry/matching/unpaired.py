@@ -156,7 +156,7 @@ def _pairable(typed: Typed, name: tuple[str, ...], others: list[tuple[int, str, 
     found: set[int] = set()
     joins = None
     for token in typed.tokens:
-        if len(token) >= 5:
+        if len(token) >= 5 and _may_join(token, name):
             joins = joins if joins is not None else _joins(name)
             span = joins.get(token)
             if span is not None:
@@ -172,6 +172,12 @@ def _pairable(typed: Typed, name: tuple[str, ...], others: list[tuple[int, str, 
         if pairs:
             found.add(position)
     return found
+
+
+def _may_join(token: str, name: tuple[str, ...]) -> bool:
+    """Whether the token may be two or three neighbouring words of the name written as one (``_joins``): it begins
+    with one of them that another follows. Most do not, and the name's joins are then never worked out."""
+    return any(token.startswith(word) for word in name[:-1])
 
 
 def _alike(token: str, word: str, minimum: float) -> bool:
@@ -196,7 +202,7 @@ def _pairs_with(token: str, alike: dict[str, bool], name: tuple[str, ...], minim
     ``alike`` remembers the name words tested for this typed word: a typed name's candidates share most words."""
     if len(token) < 4:
         return False
-    if len(token) >= 5 and token in _joins(name):
+    if len(token) >= 5 and _may_join(token, name) and token in _joins(name):
         return True
     for word in name:
         pairs = alike.get(word)
