@@ -6,10 +6,10 @@ import pickle
 
 import pytest
 
-from registry.matching import NameIndex, lookup
+from registry.matching import NameIndex, lookup, unpaired
 from registry.matching.memo import MEMO_PREFIX, memo
 from registry.matching.text import country_words, parse_query, region_words
-from registry.matching.words import _joined_pairs, place_forms, vowel_variants
+from registry.matching.words import _joined_pairs, align, place_forms, vowel_variants
 from tests.test_matching import CITIES, ENTRIES
 
 # Words a typo, a plural, a place's adjective or a vowel away from indexed words, and words far from all.
@@ -160,3 +160,19 @@ def test_the_typed_words_a_name_lacks_leave_out_candidates(index, monkeypatch):
             dropped += len(index._reachable(index._candidates(tokens, options), tokens, options))
         assert [(m.entity_id, m.score, m.explanation) for m in index.match(name, limit=10)] == answers[name], name
     assert dropped > 0
+
+
+@pytest.mark.parametrize(("typed", "word"), [("gomelski", "gomel"), ("gomel", "gomelski"), ("gomelski", "tomsk")])
+def test_the_bound_pairs_words_as_align_does(typed, word):
+    """The typed side drops a name only where ``align`` could pair none of its words: a place's adjective longer than
+    3/2 of the place ("Гомельскі" / Gomel) pairs in align, so the bound's test pairs it too (it once left it out)."""
+    minimum = 0.8
+    pairs = align((typed,), (word,), minimum)
+    assert unpaired._alike(typed, word, minimum) == bool(pairs)
+
+
+def test_a_typed_word_joined_from_a_names_words_pairs():
+    """A typed word that is two neighbouring words of the name written as one pairs (``_joins``), and the test that
+    spares most names the joins' work lets it through."""
+    assert unpaired._pairs_with("kafrelsheikh", {}, ("kafr", "el", "sheikh", "university"), 0.8)
+    assert not unpaired._pairs_with("kafrelsheikh", {}, ("kafr", "university"), 0.8)
