@@ -6,10 +6,10 @@ import pickle
 
 import pytest
 
-from registry.matching import NameIndex
+from registry.matching import NameIndex, lookup, unpaired
 from registry.matching.memo import MEMO_PREFIX, memo
 from registry.matching.text import country_words, parse_query, region_words
-from registry.matching.words import _joined_pairs, place_forms, vowel_variants
+from registry.matching.words import _joined_pairs, align, place_forms, vowel_variants
 from tests.test_matching import CITIES, ENTRIES
 
 # Words a typo, a plural, a place's adjective or a vowel away from indexed words, and words far from all.
@@ -116,3 +116,63 @@ def test_a_memo_starts_afresh_once_full():
     assert [counting.double(v) for v in (1, 2, 1, 2)] == [2, 4, 2, 4] and counting.calls == 2
     counting.double(3)  # the third answer: the memo was full, so it starts afresh
     assert counting.double(1) == 2 and counting.calls == 4
+
+
+# Typed names with words that some candidates' names lack (a unit, a second institution, a typo of a name word that
+# blocking's trigrams may not find): the reach test charges them before aligning.
+WITH_WORDS_LACKED = ["Copenhagen Business School Solbjerg Plads", "Karolinska Institutet Department of Oncology",
+                     "Harbin Medical Univresity Cardiology Clinic", "Nanjing Aeronautics Astronauitcs Research",
+                     "Medical University of Lodz Kopernika", "University of Helsinki Viikki Helsingfors",
+                     "Copenhagen University Hospital Rigshospitalet Blegdamsvej", "Kiel Universitaet Kansas",
+                     # a word lacked, and the name still in the band: the bound is met exactly (0.712)
+                     "Air Force Medical University Xijing", "National and Kapodistrian University of Athens Medical"]
+
+
+@pytest.mark.parametrize("name", WITH_WORDS_LACKED + QUERIES)
+@pytest.mark.parametrize("country", [None, "DK", "CN"])
+def test_the_typed_words_a_name_lacks_drop_only_names_that_score_below_the_band(index, name, country):
+    """The reach test's typed side (registry/matching/unpaired.py) leaves out only candidates that aligning would score
+    below the possible band, whatever blocking found near; and keeps those that score in it."""
+    options = index.options
+    query = parse_query(name)
+    for tokens in query.variants:
+        candidates = index._candidates(tokens, options, country)
+        kept = set(index._reachable(candidates, tokens, options, country))
+        for name_id in set(candidates) - kept:
+            match = index._aligned_match(query, tokens, name_id, country, set(query.context), options, True)
+            assert match is None or match.score < options.possible, (name, country, index.name_raw[name_id])
+
+
+def test_the_typed_words_a_name_lacks_leave_out_candidates(index, monkeypatch):
+    """The typed side drops names the name's side alone kept (else the test above tests nothing), and the answers
+    stay the same without it."""
+    options = index.options
+    dropped = 0
+    answers = {}
+    for name in WITH_WORDS_LACKED:
+        for tokens in parse_query(name).variants:
+            candidates = index._candidates(tokens, options)
+            dropped -= len(index._reachable(candidates, tokens, options))
+        answers[name] = [(m.entity_id, m.score, m.explanation) for m in index.match(name, limit=10)]
+    monkeypatch.setattr(lookup, "within_reach", lambda *args: True)
+    for name in WITH_WORDS_LACKED:
+        for tokens in parse_query(name).variants:
+            dropped += len(index._reachable(index._candidates(tokens, options), tokens, options))
+        assert [(m.entity_id, m.score, m.explanation) for m in index.match(name, limit=10)] == answers[name], name
+    assert dropped > 0
+
+
+@pytest.mark.parametrize(("typed", "word"), [("gomelski", "gomel"), ("gomel", "gomelski"), ("gomelski", "tomsk")])
+def test_the_bound_pairs_words_as_align_does(typed, word):
+    """The typed side drops a name only where ``align`` could pair none of its words: a place's adjective longer than
+    3/2 of the place ("Гомельскі" / Gomel) pairs in align, so the bound's test pairs it too (it once left it out)."""
+    minimum = 0.8
+    pairs = align((typed,), (word,), minimum)
+    assert unpaired._alike(typed, word, minimum) == bool(pairs)
+
+
+def test_a_typed_word_joined_from_a_names_words_pairs():
+    """A typed word that is two neighbouring words of the name written as one pairs (``_joins``), and the test that
+    spares most names the joins' work lets it through."""
+    assert unpaired._pairs_with("kafrelsheikh", {}, ("kafr", "el", "sheikh", "university"), 0.8)
+    assert not unpaired._pairs_with("kafrelsheikh", {}, ("kafr", "university"), 0.8)

@@ -6,7 +6,8 @@ import heapq
 import re
 from collections import defaultdict
 from collections.abc import Iterable
-from operator import itemgetter
+from itertools import repeat
+from operator import add, itemgetter
 
 from rapidfuzz import fuzz, process
 
@@ -38,7 +39,9 @@ from registry.matching.text import (
     parse_query,
     tokens_of,
 )
+from registry.matching.unpaired import typed_words, within_reach
 from registry.matching.words import (
+    _COGNATE_STEM,
     CITY_DISCOUNT,
     VOWEL_SIMILARITY,
     _declined,
@@ -85,6 +88,13 @@ _OWN_UNIT_START = re.compile(r"^(institute|center|centre|laboratory|laboratories
 # "University *Hospital*", "Université d'Alger *3*", "... *and* Technology".
 _CONTINUATIONS = frozenset(["of", "for", "and", "de", "di", "da", "do", "del", "della", "des", "du", "der", "fur", "und",
                             "y", "et", "e", "ii", "iii", "iv", "vi", "vii", "viii", "ix", "x"])
+
+
+def _add_to(gained: defaultdict[int, float], names: Iterable[int], gain: float) -> None:
+    """``gained[name] += gain`` for each of ``names`` (none twice), in C: a posting list is hundreds of names. The same
+    sums in the same order, and a name new to ``gained`` enters it where the loop would have put it."""
+    names = names if isinstance(names, (list, tuple)) else list(names)
+    gained.update(zip(names, map(add, map(gained.__getitem__, names), repeat(gain)), strict=True))
 
 
 def _carries_name_on(after: tuple[str, ...]) -> bool:
@@ -476,7 +486,7 @@ class IndexLookup(IndexScoring):
             for near, similarity in self._near_tokens(token, options.min_token_similarity, options.spelling_variants):
                 words.append((len(self.postings[near]), near, self.weights[near] * similarity))
         words.sort()
-        gained: dict[int, float] = defaultdict(float)
+        gained: defaultdict[int, float] = defaultdict(float)
         for token in distinctive:
             for name_id, gain in self._split_word(token):  # "Beijing" in 北京大学 (bei jing da xue)
                 gained[name_id] += gain
@@ -484,22 +494,19 @@ class IndexLookup(IndexScoring):
             for start in range(len(tokens) - size + 1):
                 joined = "".join(tokens[start:start + size])
                 if joined in self.postings and len(self.postings[joined]) <= BLOCK_BUDGET:
-                    for name_id in self.postings[joined]:
-                        gained[name_id] += self.weights[joined]
+                    _add_to(gained, self.postings[joined], self.weights[joined])
         read, late = 0, []
         for size, near, gain in words:
             if read and read + size > BLOCK_BUDGET:
                 late.append((near, gain))
                 continue
             read += size
-            for name_id in self.postings[near]:
-                gained[name_id] += gain
+            _add_to(gained, self.postings[near], gain)
         if len(gained) <= options.candidates:  # all of them are aligned: the commoner words would only re-rank
             return list(gained)
         for near, gain in late:  # a common word: the names found that have it, by set intersection in C
             # (the set's own intersection walks the few names found; ``gained.keys() & frozenset`` walked the set)
-            for name_id in self._posting_set(near).intersection(gained):
-                gained[name_id] += gain
+            _add_to(gained, self._posting_set(near).intersection(gained), gain)
         best = self._best_estimates(gained, query_weight, options.extra_word_penalty, options.candidates)
         if country is None or not IN_COUNTRY_CANDIDATES:
             return best
@@ -517,16 +524,20 @@ class IndexLookup(IndexScoring):
         bound is below the estimate of the last of the best kept (most names blocking finds share one common word)."""
         name_weight = self.name_weight
         best: list[tuple[float, int]] = []  # a heap: the least of the best kept first
+        least = None  # best[0][0] once ``wanted`` names are kept (read for every name: kept apart from the heap)
         for name_id, got in sorted(gained.items(), key=itemgetter(1), reverse=True):
             ceiling = got if got > query_weight else query_weight  # max() written out: this runs for every name
-            if len(best) == wanted and got / ceiling < best[0][0]:
+            if least is not None and got / ceiling < least:
                 break
             weight = name_weight[name_id]
             estimate = got / (ceiling + (penalty * (weight - got) if weight > got else 0.0) + 1e-9)
-            if len(best) < wanted:
+            if least is None:
                 heapq.heappush(best, (estimate, name_id))
-            elif (estimate, name_id) > best[0]:
+                if len(best) == wanted:
+                    least = best[0][0]
+            elif estimate >= least and (estimate, name_id) > best[0]:
                 heapq.heapreplace(best, (estimate, name_id))
+                least = best[0][0]
         return [name_id for _, name_id in sorted(best, reverse=True)]
 
     @memo(1)  # worked out once per process: a pass over every name
@@ -589,6 +600,9 @@ class IndexLookup(IndexScoring):
                 typed.append((token, len(token)))
         near.update("".join(tokens[k:k + size]) for size in (2, 3) for k in range(len(tokens) - size + 1))  # neighbours
         weights, reachable, band, minimum = self.weights, [], options.possible, options.min_token_similarity
+        # a cognate shares its first _COGNATE_STEM letters with the typed word (``cognate``): other words need no test
+        stems = {token[:_COGNATE_STEM] for token, length in typed if length >= _COGNATE_STEM}
+        typed_side = None  # what the typed words cost at least (registry/matching/unpaired.py), once a name asks
         far: set[str] = set()  # name words found not near, for the next candidates
         for name_id in candidates:
             aligned = 0.0
@@ -598,7 +612,8 @@ class IndexLookup(IndexScoring):
                     aligned += weights[word]
                 elif word in far:
                     others.append((position, word, weights[word]))
-                elif typed and (self._typo_of_any(typed, word, minimum) or self._cognate_of_any(typed, word)):
+                elif typed and (self._typo_of_any(typed, word, minimum)
+                                or (word[:_COGNATE_STEM] in stems and self._cognate_of_any(typed, word))):
                     near.add(word)
                     aligned += weights[word]
                 else:
@@ -613,7 +628,10 @@ class IndexLookup(IndexScoring):
             if aligned / (aligned + penalty * sum(w * CITY_DISCOUNT for _, _, w in others)) < possible:
                 continue
             if aligned / (aligned + penalty * sum(w * 1.0 for _, _, w in others)) >= possible:
-                reachable.append(name_id)
+                typed_side = typed_side or typed_words(self, tokens)
+                if within_reach(self, typed_side, name_id, aligned, others, sum(w * CITY_DISCOUNT for _, _, w in others),
+                                possible, options):
+                    reachable.append(name_id)
                 continue
             entity = self.name_entity[name_id]
             city, country_named = self.entity_city[entity], self.country_words(self.entity_country[entity])
@@ -625,7 +643,9 @@ class IndexLookup(IndexScoring):
                           or (city and _near_city(word, city)))
                 rest += w * (CITY_DISCOUNT if placed else 1.0)
             if aligned / (aligned + penalty * rest) >= possible:
-                reachable.append(name_id)
+                typed_side = typed_side or typed_words(self, tokens)
+                if within_reach(self, typed_side, name_id, aligned, others, rest, possible, options):
+                    reachable.append(name_id)
         return reachable
 
     @memo(50_000)
