@@ -53,3 +53,17 @@ def test_pending_link_writes_what_markupsafe_wrote(text, href):
     written = escape(text) if href is None else Markup(f'<a href="{href}">{escape(text)}</a>')
     assert link.__html__() == written
     assert type(link.__html__()) is Markup
+
+
+def test_each_face_connection_keeps_a_larger_page_cache_but_datasettes_own(tmp_path):
+    import sqlite3
+
+    from registry.plugins import registry_page_cache
+
+    for database, expected in (("registry", -registry_page_cache.CACHE_KIB), ("_internal", None)):
+        conn = sqlite3.connect(tmp_path / f"{database}.db")
+        default = conn.execute("PRAGMA cache_size").fetchone()[0]
+        registry_page_cache.prepare_connection(conn, database)
+        assert conn.execute("PRAGMA cache_size").fetchone()[0] == (default if expected is None else expected)
+        conn.close()
+    assert registry_page_cache.CACHE_KIB == 128 * 1024
