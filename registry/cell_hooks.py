@@ -119,7 +119,7 @@ def tilde_encode(key: str) -> str:
 # and all): the same HTML, each value escaped as Jinja's autoescape does (``escape`` keeps Markup).
 
 
-def _escaped(value) -> str:
+def escaped_text(value) -> str:
     """The text of ``markupsafe.escape(value)`` without making a Markup of each value (most of
     the cost of a page's 500 escapes): a string escaped the same way, a number as it is written
     (nothing in it to escape), markup (a link, a plugin's cell) as its ``__html__`` says."""
@@ -139,10 +139,10 @@ def query_rows_html(display_rows, columns) -> Markup:
     for row in display_rows:
         parts.append("\n        <tr>\n            ")
         for opened, value in zip(opening, row, strict=False):  # as the template's cell_classes[loop.index0]
-            if type(value) is str:  # _escaped's most common case written out: 500 calls a page
+            if type(value) is str:  # escaped_text's most common case written out: 500 calls a page
                 value = value.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;").replace("'", "&#39;").replace('"', "&#34;")
             else:
-                value = _escaped(value)
+                value = escaped_text(value)
             parts += (opened, value, "</td>\n            ")
         parts.append("\n        </tr>\n    ")
     return Markup("".join(parts))
@@ -161,7 +161,7 @@ def table_rows_html(display_rows) -> Markup:
             if css is None:
                 css = classes[column] = str(escape(to_css_class(column)))
             parts += ('\n                    <td class="col-', css, " type-", escape(cell["value_type"]), '">',
-                      _escaped(cell["value"]), "</td>\n                ")
+                      escaped_text(cell["value"]), "</td>\n                ")
         parts.append("\n            </tr>\n        ")
     return Markup("".join(parts))
 
@@ -175,7 +175,7 @@ def table_header_html(display_columns, request=None, sort=None, sort_desc=None, 
     for column in display_columns:
         name = column["name"]
         description = column.get("description")
-        label = _escaped(i18n.column_label(lang, name))
+        label = escaped_text(i18n.column_label(lang, name))
         parts += ("\n                    <th ", f'data-column-description="{escape(description)}" ' if description else "",
                   f'class="col-{escape(to_css_class(name))}" scope="col" data-column="{escape(name)}" ',
                   f'data-column-type="{escape(column["type"].lower())}" data-column-not-null="{escape(column["notnull"])}" ',

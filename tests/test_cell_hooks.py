@@ -236,7 +236,7 @@ def test_a_cell_escaped_as_markupsafe_escapes_it():
 
     for value in ("a<b>&\"'", "", "Łódź", 3, -2.5, float("inf"), True, None, Markup("<b>x</b>"), b"x<",
                   PendingLink("registry", ("agreements",), "a-1", "A & B"), ["<x>"]):
-        assert cell_hooks._escaped(value) == str(escape(value)), value
+        assert cell_hooks.escaped_text(value) == str(escape(value)), value
 
 
 def test_query_pages_cells_written_once_per_column_are_the_pages_datasettes_loop_wrote(internal):

@@ -24,7 +24,7 @@ from datasette.utils import tilde_decode
 from markupsafe import Markup, escape
 
 from registry import accounts, agreement_page
-from registry.cell_hooks import _escaped, tilde_encode
+from registry.cell_hooks import escaped_text, tilde_encode
 from registry.forms import links
 
 # Views listing agreements or partners: column -> the table its value keys.
@@ -161,7 +161,7 @@ class PendingLink:
         self.href: str | None = None  # the record's address, escaped, once looked up and found
 
     def __html__(self) -> Markup:
-        text = _escaped(self.text)  # markupsafe's escape without a Markup made of each text
+        text = escaped_text(self.text)  # markupsafe's escape without a Markup made of each text
         return Markup(text if self.href is None else f'<a href="{self.href}">{text}</a>')
 
     def __str__(self) -> str:
