@@ -29,3 +29,10 @@ def test_a_letter_struck_for_another_and_a_direction_mistyped_align():
     assert token_similarity("northern", "southern") == 0.0  # two directions stay apart
     assert token_similarity("sistem", "systen") == 0.0  # two letters struck is another word
     assert token_similarity("tokyo", "tokyi") == 0.0  # the last letter stays
+
+
+def test_a_letter_struck_twice_is_a_slip_only_after_its_twin():
+    from registry.matching.text import _slip
+
+    assert _slip("universidaade", "universidade") and _slip("hospiital", "hospital")
+    assert not _slip("yuniversity", "university")  # a vowel before the first letter doubles nothing (the last 'y' is no twin)

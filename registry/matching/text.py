@@ -222,7 +222,7 @@ def _slip(word: str, kind: str) -> bool:
     if len(word) < len(kind):
         return True
     k = next((k for k in range(len(kind)) if word[k] != kind[k]), len(kind))
-    return word[k] not in "aeiouy" or word[k] == word[k - 1]  # a letter struck twice ("Universidaade", "Hospiital")
+    return word[k] not in "aeiouy" or (k > 0 and word[k] == word[k - 1])  # a letter struck twice ("Universidaade", "Hospiital")
 
 
 @lru_cache(maxsize=1 << 16)
