@@ -285,7 +285,8 @@ CASES = {
     ),
     "AP11": (
         [programme(), uni("no", "NO"), agreement("a", ["no"], programmes=["med"]),
-         agreement("b", ["no"], status="expired", programmes=["med"]), AgreementSdg(agreement="b", sdg=3)],
+         agreement("b", ["no"], status="expired", programmes=["med"]), AgreementSdg(agreement="b", sdg=3),
+         programme("nur", cycle="first"), agreement("c", ["no"], programmes=["nur"]), AgreementSdg(agreement="c", sdg=4)],
         {"med"},
         [programme(), programme("nur", cycle="first"), uni("no", "NO"), agreement("a", ["no"], programmes=["med"]),
          AgreementSdg(agreement="a", sdg=3)],
@@ -393,6 +394,22 @@ def test_evidence_names_values_threshold_and_source(template, tmp_path):
     assert evidence["band"] == "D" and evidence["year"] == 2022 and evidence["source"] == "test fixture"
     assert evidence["agreements"] == ["a"]
     assert "0.344" in result.findings[0]["message"]
+
+
+def test_the_partners_a_programme_could_name_come_in_the_order_of_their_agreements_end(template, tmp_path):
+    """AP08's evidence lists each partner once, active agreements with a teacher-mobility term
+    of this programme only, by the end date of the first such agreement, then its id."""
+    def teaching(id, partners, ends_on, **fields):
+        return agreement(id, partners, programmes=fields.pop("programmes", ["med"]), starts_on="2020-01-01",
+                         ends_on=ends_on, mobility_terms=[staff_teaching()], **fields)
+
+    records = [programme(), programme("nur", cycle="first"), *(uni(id, "NO") for id in ("x", "y", "z", "w", "v")),
+               teaching("a", ["z"], "2030-06-30"), teaching("b", ["y"], "2028-06-30"), teaching("c", ["y", "x"], "2029-06-30"),
+               teaching("d", ["w"], "2027-06-30", status="expired"), teaching("e", ["v"], "2027-06-30", programmes=["nur"]),
+               agreement("f", ["w"], programmes=["med"], mobility_terms=[studies()])]
+    _, result = found_subjects(registry_with(template, tmp_path, "teachers", records), "AP08")
+    evidence = {f["subject_id"]: f["evidence"]["partners_with_teacher_mobility"] for f in result.findings}
+    assert evidence == {"med": ["y", "x", "z"], "nur": ["v"]}
 
 
 def test_review_overdue_and_missing_are_told_apart(template, tmp_path):
