@@ -412,6 +412,16 @@ def test_the_partners_a_programme_could_name_come_in_the_order_of_their_agreemen
     assert evidence == {"med": ["y", "x", "z"], "nur": ["v"]}
 
 
+def test_a_partners_live_agreements_are_listed_once_in_the_order_they_were_recorded(template, tmp_path):
+    """The live partners' agreements (checks.sql.live_partners, GRE01's evidence): live ones only,
+    each once, in the order recorded, whatever their ids."""
+    records = [uni("hu", "HU"), uni("hu2", "HU"), agreement("m", ["hu"]), agreement("b", ["hu", "hu2"], status="suspended"),
+               agreement("x", ["hu"], status="expired"), agreement("a", ["hu"], status="draft"),
+               agreement("n", ["hu2"], status="terminated")]
+    _, result = found_subjects(registry_with(template, tmp_path, "live", records), "GRE01")
+    assert {f["subject_id"]: f["evidence"]["agreements"] for f in result.findings} == {"hu": ["m", "b", "a"], "hu2": ["b"]}
+
+
 def test_review_overdue_and_missing_are_told_apart(template, tmp_path):
     db = registry_with(template, tmp_path, "reviews", CASES["GRE10"][0])
     _, result = found_subjects(db, "GRE10")
