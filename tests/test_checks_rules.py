@@ -200,7 +200,9 @@ CASES = {
         {"a"},
         [uni("no", "NO"),
          agreement("a", ["no"], flows=flows("a", "2023/2024", 10, 1) + flows("a", "2024/2025", 5, 5) + flows("a", "2025/2026", 7, 0)),
-         agreement("b", ["no"], flows=flows("b", "2023/2024", 2, 0) + flows("b", "2024/2025", 2, 0) + flows("b", "2025/2026", 3, 0))],
+         agreement("b", ["no"], flows=flows("b", "2023/2024", 2, 0) + flows("b", "2024/2025", 2, 0) + flows("b", "2025/2026", 3, 0)),
+         agreement("c", ["no"], status="suspended",  # unbalanced, but not active
+                   flows=flows("c", "2023/2024", 10, 1) + flows("c", "2024/2025", 8, 2) + flows("c", "2025/2026", 7, 0))],
     ),
     "GDE03": (
         [uni("no", "NO"), agreement("a", ["no"], mobility_terms=[studies(places_per_year=2)], flows=flows("a", "2025/2026", 5, 0))],
