@@ -261,21 +261,19 @@ def programme_names_no_teacher_partners(ctx: Context):
                                'programme', g.name_en) AS message,
                json_object('cycle', g.cycle,
                            'partners_with_teacher_mobility', (
-                               -- the partners in the order of their agreements' end dates. From this
-                               -- programme's agreements (CROSS JOIN: SQLite went through every active
-                               -- agreement of the registry for each programme, asking whether it served it)
-                               SELECT json_group_array(DISTINCT institution) FROM (
-                                 SELECT p.institution FROM agreement_programmes ap
-                                 CROSS JOIN agreements a ON a.id = ap.agreement AND a.status = 'active'
-                                 JOIN agreement_parties p ON p.agreement = a.id
-                                 JOIN institutions i ON i.id = p.institution AND i.is_home = 0
-                                 WHERE ap.programme = g.id
-                                   -- one term is enough: a join went over the partners again for each. On
-                                   -- ap, not a, so it is asked only of this programme's agreements (on a, SQLite
-                                   -- asked it of every active agreement first: 1.6x the time at a million)
-                                   AND EXISTS (SELECT 1 FROM mobility_terms t
-                                               WHERE t.agreement = ap.agreement AND t.category = 'staff_teaching')
-                                 ORDER BY a.ends_on, a.id, p.institution))) AS evidence
+                               -- from this programme's agreements, in the order they were linked to it
+                               -- (CROSS JOIN: on a small registry SQLite went through every active
+                               -- agreement for each programme, asking whether it served it)
+                               SELECT json_group_array(DISTINCT p.institution) FROM agreement_programmes ap
+                               CROSS JOIN agreements a ON a.id = ap.agreement AND a.status = 'active'
+                               JOIN agreement_parties p ON p.agreement = a.id
+                               JOIN institutions i ON i.id = p.institution AND i.is_home = 0
+                               WHERE ap.programme = g.id
+                                 -- one term is enough: a join went over the partners again for each. On
+                                 -- ap, not a, so it is asked only of this programme's agreements (on a, SQLite
+                                 -- asked it of every active agreement first: 1.6x the time at a million)
+                                 AND EXISTS (SELECT 1 FROM mobility_terms t
+                                             WHERE t.agreement = ap.agreement AND t.category = 'staff_teaching'))) AS evidence
         FROM programmes g
         WHERE g.cycle IN (SELECT value FROM json_each(:cycles))
           AND NOT EXISTS (SELECT 1 FROM programme_teacher_partners n WHERE n.programme = g.id)

@@ -398,9 +398,9 @@ def test_evidence_names_values_threshold_and_source(template, tmp_path):
     assert "0.344" in result.findings[0]["message"]
 
 
-def test_the_partners_a_programme_could_name_come_in_the_order_of_their_agreements_end(template, tmp_path):
+def test_the_partners_a_programme_could_name_come_in_the_order_its_agreements_were_linked(template, tmp_path):
     """AP08's evidence lists each partner once, active agreements with a teacher-mobility term
-    of this programme only, by the end date of the first such agreement, then its id."""
+    of this programme only, in the order the agreements were linked to the programme."""
     def teaching(id, partners, ends_on, **fields):
         return agreement(id, partners, programmes=fields.pop("programmes", ["med"]), starts_on="2020-01-01",
                          ends_on=ends_on, mobility_terms=[staff_teaching()], **fields)
@@ -411,7 +411,7 @@ def test_the_partners_a_programme_could_name_come_in_the_order_of_their_agreemen
                agreement("f", ["w"], programmes=["med"], mobility_terms=[studies()])]
     _, result = found_subjects(registry_with(template, tmp_path, "teachers", records), "AP08")
     evidence = {f["subject_id"]: f["evidence"]["partners_with_teacher_mobility"] for f in result.findings}
-    assert evidence == {"med": ["y", "x", "z"], "nur": ["v"]}
+    assert evidence == {"med": ["z", "y", "x"], "nur": ["v"]}
 
 
 def test_a_partners_live_agreements_are_listed_once_in_the_order_they_were_recorded(template, tmp_path):
