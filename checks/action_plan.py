@@ -261,8 +261,11 @@ def programme_names_no_teacher_partners(ctx: Context):
                                'programme', g.name_en) AS message,
                json_object('cycle', g.cycle,
                            'partners_with_teacher_mobility', (
+                               -- from this programme's agreements, in the order they were linked to it
+                               -- (CROSS JOIN: on a small registry SQLite went through every active
+                               -- agreement for each programme, asking whether it served it)
                                SELECT json_group_array(DISTINCT p.institution) FROM agreement_programmes ap
-                               JOIN agreements a ON a.id = ap.agreement AND a.status = 'active'
+                               CROSS JOIN agreements a ON a.id = ap.agreement AND a.status = 'active'
                                JOIN agreement_parties p ON p.agreement = a.id
                                JOIN institutions i ON i.id = p.institution AND i.is_home = 0
                                WHERE ap.programme = g.id
@@ -376,9 +379,13 @@ def programme_without_sdg(ctx: Context):
         JOIN agreements a ON a.id = ap.agreement AND a.status = 'active'
         WHERE g.cycle IN (SELECT value FROM json_each(:cycles))
         GROUP BY g.id
+        -- from this programme's agreements, then their goals, then whether the agreement is active
+        -- (CROSS JOIN: SQLite went through every active agreement of the registry for each
+        -- programme, asking whether it served it)
         HAVING NOT EXISTS (SELECT 1 FROM agreement_programmes bp
-                           JOIN agreements b ON b.id = bp.agreement AND b.status = 'active'
-                           JOIN agreement_sdgs s ON s.agreement = b.id WHERE bp.programme = g.id)
+                           CROSS JOIN agreement_sdgs s ON s.agreement = bp.agreement
+                           CROSS JOIN agreements b ON b.id = bp.agreement AND b.status = 'active'
+                           WHERE bp.programme = g.id)
         """,
         cycles=ctx.criterion("action_plan.cycles"),
     )

@@ -100,8 +100,9 @@ class Context:
 
     def found(self, sql: str, **params: Any) -> FoundQuery:
         """The findings of a set-based query whose rows have ``subject_table``,
-        ``subject_id``, ``message`` and ``evidence`` (a JSON object, e.g. built with
-        ``json_object``). The runner copies the rows into the run inside SQLite, without
+        ``subject_id``, ``message`` and ``evidence`` (a JSON object made by SQLite's JSON
+        functions, e.g. ``json_object``, which write it without spaces: checks.found appends the
+        message's members to it as text). The runner copies the rows into the run inside SQLite, without
         a Python object per finding; iterating the result gives ``Found`` rows. A query that
         reads its subject's row may also return its label (the model's ``label_column``, an
         agreement's title, an institution's name) as ``subject_label``: the runner then does

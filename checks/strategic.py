@@ -87,13 +87,16 @@ def flows_unbalanced(ctx: Context):
     current = current_academic_year_start(ctx)
     return ctx.found(
         """
+        -- the flows of active agreements only (their ids listed once from the index by status,
+        -- the + keeps the flows read in their key's order, grouped as they come)
         WITH yearly AS (
-          SELECT agreement, academic_year,
-                 sum(CASE WHEN direction = 'outgoing' THEN participants ELSE 0 END) AS went,
-                 sum(CASE WHEN direction = 'incoming' THEN participants ELSE 0 END) AS came
-          FROM mobility_flows
-          WHERE CAST(substr(academic_year, 1, 4) AS INTEGER) BETWEEN :first AND :last
-          GROUP BY agreement, academic_year
+          SELECT f.agreement, f.academic_year,
+                 sum(CASE WHEN f.direction = 'outgoing' THEN f.participants ELSE 0 END) AS went,
+                 sum(CASE WHEN f.direction = 'incoming' THEN f.participants ELSE 0 END) AS came
+          FROM mobility_flows f
+          WHERE CAST(substr(f.academic_year, 1, 4) AS INTEGER) BETWEEN :first AND :last
+            AND +f.agreement IN (SELECT a.id FROM agreements a WHERE a.status = 'active')
+          GROUP BY f.agreement, f.academic_year
         ),
         judged AS (
           SELECT *, CASE WHEN went > came THEN 'outgoing' ELSE 'incoming' END AS heavier,

@@ -174,3 +174,25 @@ def test_the_evidence_names_a_template_by_a_key_no_two_templates_of_the_checks_s
     assert len(templates) > 40
     assert len({i18n.template_key(template) for template in templates}) == len(templates)
     assert i18n.template_key("Ratio {title}") == i18n.template_key("Ratio {title}") != i18n.template_key("Ratio {a}")
+
+
+@pytest.mark.parametrize("evidence_sql", [
+    "NULL",  # no evidence: the message's members alone
+    "json_object()",
+    "json_object('a', 1, 'b', json_array('x', 'y'), 'c', 'ö \"q\"}')",
+    "json_object('message', 'earlier')",  # a member of the message's name is replaced
+    "json_object('inner', json_object('message', 1))",
+    "json_object('note', 'the \"message\" was')",
+    "json_array(1, 2)",  # not an object: left as it is
+])
+def test_a_compiled_messages_members_join_the_evidence_as_json_set_puts_them(ctx, evidence_sql):
+    """A compiled message's key and values are appended to the evidence as text (checks.found),
+    byte for byte what json_set makes of the check's evidence; evidence json_set would change
+    otherwise than by appending goes through json_set."""
+    sql = ("SELECT 'agreements' AS subject_table, 'x' AS subject_id, "
+           f"registry_message('Agreement \"{{title}}\" ends.', 'title', 'Oslo') AS message, {evidence_sql} AS evidence")
+    compiled_message, evidence = ctx.conn.execute(
+        f"SELECT message, coalesce(evidence, '{{}}') FROM ({compile_messages(sql)})").fetchone()
+    members = compiled_message[1:compiled_message.index("\x1f")]
+    want = ctx.conn.execute("SELECT json_set(?, '$.message', json(?))", [evidence, members]).fetchone()[0]
+    assert recorded(ctx, sql) == ('Agreement "Oslo" ends.', want)

@@ -200,7 +200,9 @@ CASES = {
         {"a"},
         [uni("no", "NO"),
          agreement("a", ["no"], flows=flows("a", "2023/2024", 10, 1) + flows("a", "2024/2025", 5, 5) + flows("a", "2025/2026", 7, 0)),
-         agreement("b", ["no"], flows=flows("b", "2023/2024", 2, 0) + flows("b", "2024/2025", 2, 0) + flows("b", "2025/2026", 3, 0))],
+         agreement("b", ["no"], flows=flows("b", "2023/2024", 2, 0) + flows("b", "2024/2025", 2, 0) + flows("b", "2025/2026", 3, 0)),
+         agreement("c", ["no"], status="suspended",  # unbalanced, but not active
+                   flows=flows("c", "2023/2024", 10, 1) + flows("c", "2024/2025", 8, 2) + flows("c", "2025/2026", 7, 0))],
     ),
     "GDE03": (
         [uni("no", "NO"), agreement("a", ["no"], mobility_terms=[studies(places_per_year=2)], flows=flows("a", "2025/2026", 5, 0))],
@@ -285,7 +287,8 @@ CASES = {
     ),
     "AP11": (
         [programme(), uni("no", "NO"), agreement("a", ["no"], programmes=["med"]),
-         agreement("b", ["no"], status="expired", programmes=["med"]), AgreementSdg(agreement="b", sdg=3)],
+         agreement("b", ["no"], status="expired", programmes=["med"]), AgreementSdg(agreement="b", sdg=3),
+         programme("nur", cycle="first"), agreement("c", ["no"], programmes=["nur"]), AgreementSdg(agreement="c", sdg=4)],
         {"med"},
         [programme(), programme("nur", cycle="first"), uni("no", "NO"), agreement("a", ["no"], programmes=["med"]),
          AgreementSdg(agreement="a", sdg=3)],
@@ -393,6 +396,32 @@ def test_evidence_names_values_threshold_and_source(template, tmp_path):
     assert evidence["band"] == "D" and evidence["year"] == 2022 and evidence["source"] == "test fixture"
     assert evidence["agreements"] == ["a"]
     assert "0.344" in result.findings[0]["message"]
+
+
+def test_the_partners_a_programme_could_name_come_in_the_order_its_agreements_were_linked(template, tmp_path):
+    """AP08's evidence lists each partner once, active agreements with a teacher-mobility term
+    of this programme only, in the order the agreements were linked to the programme."""
+    def teaching(id, partners, ends_on, **fields):
+        return agreement(id, partners, programmes=fields.pop("programmes", ["med"]), starts_on="2020-01-01",
+                         ends_on=ends_on, mobility_terms=[staff_teaching()], **fields)
+
+    records = [programme(), programme("nur", cycle="first"), *(uni(id, "NO") for id in ("x", "y", "z", "w", "v")),
+               teaching("a", ["z"], "2030-06-30"), teaching("b", ["y"], "2028-06-30"), teaching("c", ["y", "x"], "2029-06-30"),
+               teaching("d", ["w"], "2027-06-30", status="expired"), teaching("e", ["v"], "2027-06-30", programmes=["nur"]),
+               agreement("f", ["w"], programmes=["med"], mobility_terms=[studies()])]
+    _, result = found_subjects(registry_with(template, tmp_path, "teachers", records), "AP08")
+    evidence = {f["subject_id"]: f["evidence"]["partners_with_teacher_mobility"] for f in result.findings}
+    assert evidence == {"med": ["z", "y", "x"], "nur": ["v"]}
+
+
+def test_a_partners_live_agreements_are_listed_once_in_the_order_they_were_recorded(template, tmp_path):
+    """The live partners' agreements (checks.sql.live_partners, GRE01's evidence): live ones only,
+    each once, in the order recorded, whatever their ids."""
+    records = [uni("hu", "HU"), uni("hu2", "HU"), agreement("m", ["hu"]), agreement("b", ["hu", "hu2"], status="suspended"),
+               agreement("x", ["hu"], status="expired"), agreement("a", ["hu"], status="draft"),
+               agreement("n", ["hu2"], status="terminated")]
+    _, result = found_subjects(registry_with(template, tmp_path, "live", records), "GRE01")
+    assert {f["subject_id"]: f["evidence"]["agreements"] for f in result.findings} == {"hu": ["m", "b", "a"], "hu2": ["b"]}
 
 
 def test_review_overdue_and_missing_are_told_apart(template, tmp_path):
