@@ -33,7 +33,12 @@ _MONTHS = {
         ["januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september", "oktober", "november", "december"], start=1)},
 }
 _MONTHS.update({name[:3]: number for name, number in list(_MONTHS.items())})
-_WORDY = re.compile(r"^(\d{1,2})\.? ([a-z]+)\.? (\d{4})$")
+_MONTHS["sept"] = 9
+# '4 mars 2025', 'den 4:e mars 2025', '4th March 2025', '4-Mar-2025' and Excel's '04-Mar-25'
+_WORDY = re.compile(r"^(?:den )?(\d{1,2})(?:st|nd|rd|th|:e|:a)?\.?[ -]([a-z]+)\.?[ -](\d{4}|\d{2})$")
+_MONTH_FIRST = re.compile(r"^([a-z]+)\.? (\d{1,2})(?:st|nd|rd|th)? (\d{4})$")  # 'March 4, 2025'
+_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")  # 20250304, as systems export dates
+_SERIAL = re.compile(r"^(\d{5})(?:\.0+)?$")  # a serial from a number column may come as 45720.0
 _LIST_SEPARATORS = re.compile(r"\s*(?:;|\n|\r)\s*")
 _LEVEL_SEPARATORS = re.compile(r"\s*(?:;|,|/|\+|&|\n| and | och )\s*")
 
@@ -56,7 +61,8 @@ def _make_date(year: int, month: int, day: int, text: str) -> str:
 
 
 def parse_date(text: str, *, dayfirst: bool = False) -> str:
-    """ISO 8601, DD.MM.YYYY, DD/MM/YYYY, '3 March 2025' / '3 mars 2025' and Excel serials.
+    """ISO 8601 (also 20250304), DD.MM.YYYY, DD/MM/YYYY, '3 March 2025' / 'den 3 mars 2025' /
+    'March 3, 2025' / '3-Mar-25' and Excel serials.
 
     Slashed dates whose two first numbers could both be a month (03/04/2025) are refused
     unless ``dayfirst`` says how the file writes them.
@@ -76,12 +82,16 @@ def parse_date(text: str, *, dayfirst: bool = False) -> str:
             f"{text!r} reads two ways ({year}-{second:02d}-{first:02d} or {year}-{first:02d}-{second:02d}); "
             "give --dayfirst if the file writes day/month/year, or use ISO dates (YYYY-MM-DD)"
         )
-    if match := _WORDY.match(value.lower().replace(",", "")):
-        month = _MONTHS.get(match[2])
-        if month:
-            return _make_date(int(match[3]), month, int(match[1]), text)
-    if value.isdigit() and int(value) in _SERIAL_RANGE:
-        return from_excel(int(value)).date().isoformat()  # openpyxl knows Excel's phantom 1900-02-29
+    words = " ".join(value.lower().replace(",", " ").split())
+    if (match := _WORDY.match(words)) and (month := _MONTHS.get(match[2])):
+        year = int(match[3]) if len(match[3]) == 4 else 2000 + int(match[3])  # Excel's dd-mmm-yy
+        return _make_date(year, month, int(match[1]), text)
+    if (match := _MONTH_FIRST.match(words)) and (month := _MONTHS.get(match[1])):
+        return _make_date(int(match[3]), month, int(match[2]), text)
+    if (match := _COMPACT.match(value)) and 1900 <= int(match[1]) < 2200:
+        return _make_date(int(match[1]), int(match[2]), int(match[3]), text)
+    if (match := _SERIAL.match(value)) and int(match[1]) in _SERIAL_RANGE:
+        return from_excel(int(match[1])).date().isoformat()  # openpyxl knows Excel's phantom 1900-02-29
     raise ValueError(f"{text!r} is not a date: write YYYY-MM-DD, DD.MM.YYYY or DD/MM/YYYY")
 
 
