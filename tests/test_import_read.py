@@ -221,6 +221,13 @@ def test_a_map_file_naming_an_unknown_column(db, tmp_path):
     assert "map.yml: partnr: unknown column 'partnr'" in message
 
 
+@pytest.mark.parametrize(("value", "reason"), [("[" * 900 + "]" * 900, "nested too deeply"), ("9" * 5000, "4300 digits")])
+def test_a_hostile_map_file_is_one_problem(db, tmp_path, value, reason):
+    mapping = write(tmp_path, f"columns:\n  Universitet: {value}\n", name="map.yml")
+    message = problem_of(lambda: run(db, write(tmp_path, "Universitet\nx\n"), mapping=mapping))
+    assert message.startswith(f"{mapping}: not a readable YAML map file (") and reason in message
+
+
 def test_a_loose_header_is_taken_only_when_no_other_column_claims_it(db, tmp_path):
     path = write(tmp_path, "Partner;Start date;Start;End\nUniversity of Oslo;2024-01-01;x;2025-01-01\n")
     message = problem_of(lambda: run(db, path))

@@ -51,8 +51,10 @@ class HeaderMap:
 def read_map(path: Path, known: dict[str, list[str]]) -> MapFile:
     try:
         document = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+    except (OSError, ValueError, yaml.YAMLError) as error:  # ValueError: not UTF-8, an int Python cannot hold
         raise ProblemsFound([Problem("map-file", str(path), f"not a readable YAML map file ({error})")]) from None
+    except RecursionError:
+        raise ProblemsFound([Problem("map-file", str(path), "not a readable YAML map file (nested too deeply)")]) from None
     if not isinstance(document, dict) or set(document) - {"columns", "defaults"}:
         raise ProblemsFound([Problem("map-file", str(path), "a map file has 'columns' and 'defaults' mappings, nothing else")])
     columns = {str(k): (None if v is None else str(v)) for k, v in (document.get("columns") or {}).items()}
