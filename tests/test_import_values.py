@@ -65,6 +65,13 @@ def test_text_that_is_no_date(text):
         values.parse_date(text)
 
 
+@pytest.mark.parametrize("parse", [values.parse_int, values.parse_float, values.parse_date, values.parse_bool])
+def test_a_long_refused_cell_is_clipped_in_its_message(parse):
+    with pytest.raises(ValueError) as raised:
+        parse("9" * 5000 + "x")
+    assert str(raised.value).startswith("'" + "9" * 60 + "'... (5,001 characters)") and len(str(raised.value)) < 200
+
+
 def test_numbers_with_decimal_commas_and_spaces():
     assert values.parse_int("3") == 3
     assert values.parse_int("3.0") == 3  # what Excel hands over

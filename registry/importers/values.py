@@ -43,6 +43,17 @@ _LIST_SEPARATORS = re.compile(r"\s*(?:;|\n|\r)\s*")
 _LEVEL_SEPARATORS = re.compile(r"\s*(?:;|,|/|\+|&|\n| and | och )\s*")
 
 
+QUOTED_CHARACTERS = 60
+
+
+def quoted(text: str) -> str:
+    """A cell's text in a message: quoted, and clipped when long, so that a refused 1 MB cell
+    still gives a one-line message (the row's raw values are clipped as well)."""
+    if len(text) <= QUOTED_CHARACTERS:
+        return repr(text)
+    return f"{text[:QUOTED_CHARACTERS]!r}... ({len(text):,} characters)"
+
+
 def neutralise(text: str) -> str:
     """The cell text to write so that no spreadsheet runs it as a formula."""
     return "'" + text if text.startswith(FORMULA_STARTS) else text
@@ -57,7 +68,7 @@ def _make_date(year: int, month: int, day: int, text: str) -> str:
     try:
         return date(year, month, day).isoformat()
     except ValueError as error:
-        raise ValueError(f"{text!r} is not a real date ({error})") from None
+        raise ValueError(f"{quoted(text)} is not a real date ({error})") from None
 
 
 def parse_date(text: str, *, dayfirst: bool = False) -> str:
@@ -79,7 +90,7 @@ def parse_date(text: str, *, dayfirst: bool = False) -> str:
         if second > 12 or first == second:
             return _make_date(year, first, second, text)
         raise ValueError(
-            f"{text!r} reads two ways ({year}-{second:02d}-{first:02d} or {year}-{first:02d}-{second:02d}); "
+            f"{quoted(text)} reads two ways ({year}-{second:02d}-{first:02d} or {year}-{first:02d}-{second:02d}); "
             "give --dayfirst if the file writes day/month/year, or use ISO dates (YYYY-MM-DD)"
         )
     words = " ".join(value.lower().replace(",", " ").split())
@@ -92,7 +103,7 @@ def parse_date(text: str, *, dayfirst: bool = False) -> str:
         return _make_date(int(match[1]), int(match[2]), int(match[3]), text)
     if (match := _SERIAL.match(value)) and int(match[1]) in _SERIAL_RANGE:
         return from_excel(int(match[1])).date().isoformat()  # openpyxl knows Excel's phantom 1900-02-29
-    raise ValueError(f"{text!r} is not a date: write YYYY-MM-DD, DD.MM.YYYY or DD/MM/YYYY")
+    raise ValueError(f"{quoted(text)} is not a date: write YYYY-MM-DD, DD.MM.YYYY or DD/MM/YYYY")
 
 
 def _number_text(text: str) -> str:
@@ -108,9 +119,9 @@ def parse_int(text: str) -> int:
     try:
         number = float(value)
     except ValueError:
-        raise ValueError(f"{text!r} is not a whole number") from None
+        raise ValueError(f"{quoted(text)} is not a whole number") from None
     if not number.is_integer():
-        raise ValueError(f"{text!r} is not a whole number")
+        raise ValueError(f"{quoted(text)} is not a whole number")
     return int(number)
 
 
@@ -118,13 +129,13 @@ def parse_float(text: str) -> float:
     try:
         return float(_number_text(text))
     except ValueError:
-        raise ValueError(f"{text!r} is not a number") from None
+        raise ValueError(f"{quoted(text)} is not a number") from None
 
 
 def parse_bool(text: str) -> bool:
     found = boolean_lookup().get(word_key(text))
     if found is None:
-        raise ValueError(f"{text!r} is not yes or no (yes/no, ja/nej, x, true/false, 1/0)")
+        raise ValueError(f"{quoted(text)} is not yes or no (yes/no, ja/nej, x, true/false, 1/0)")
     return found
 
 
@@ -138,7 +149,7 @@ def parse_enum(enum: type[Enum], text: str) -> str:
         found = one_meaning(table, text)
     if found is None:
         accepted = ", ".join(member.value for member in enum)
-        raise ValueError(f"{text!r} is not a known {enum.__name__} ({accepted}, or their Swedish names){closest(text, table)}")
+        raise ValueError(f"{quoted(text)} is not a known {enum.__name__} ({accepted}, or their Swedish names){closest(text, table)}")
     return found
 
 
