@@ -122,7 +122,7 @@ def _workbook_with_part(tmp_path, part: str, xml: str):
 
 
 LAUGHS = '<!DOCTYPE w [<!ENTITY a "aaaaaaaaaa">' + "".join(
-    f'<!ENTITY {b} "{("&" + a + ";") * 10}">' for a, b in zip("abcdef", "bcdefg")) + "]>"
+    f'<!ENTITY {b} "{("&" + a + ";") * 10}">' for a, b in zip("abcdef", "bcdefg", strict=True)) + "]>"
 SHEET = '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>{}</sheetData></worksheet>'
 CELLS = '<row r="1"><c t="inlineStr"><is><t>Partner</t></is></c></row><row r="2"><c t="inlineStr"><is><t>{}</t></is></c></row>'
 
