@@ -23,6 +23,7 @@ import json
 import re
 import sys
 import zipfile
+import zlib
 from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -70,10 +71,6 @@ def _release_of(name: str) -> str | None:
     return f"v{found.group(1)}" if found else None
 
 
-def _open_text(path: Path) -> io.TextIOBase:
-    return io.TextIOWrapper(_open_bytes(path), encoding="utf-8")
-
-
 def _open_bytes(path: Path) -> IO[bytes]:
     """The file's bytes, gunzipped if gzipped, past a UTF-8 byte order mark if it has one."""
     raw = path.open("rb")
@@ -100,13 +97,15 @@ def open_reference(path: str | Path) -> ReferenceFile:
             raise ProblemsFound([Problem("unknown-format", str(path), "the zip holds no .json file")])
         member = next((m for m in members if "schema_v2" in m), members[0])
         return _from_array(path, _ZipMember(path, member), _release_of(member) or _release_of(path.name))
-    with _open_text(path) as stream:
+    with _read_faults(str(path)), _open_bytes(path) as stream:
         first = stream.read(1)
         while first and first.isspace():
             first = stream.read(1)
-    if first == "[":
+    if first in (b"\xff", b"\xfe"):  # a UTF-16 byte order mark
+        raise _not_utf8(str(path))
+    if first == b"[":
         return _from_array(path, _File(path), _release_of(path.name))
-    if first != "{":
+    if first != b"{":
         raise ProblemsFound(
             [Problem("unknown-format", str(path), "not a ROR dump (JSON array, zip or JSON lines) nor the world-universities JSON")]
         )
@@ -145,7 +144,7 @@ class _File:
 
 
 def _array_items(path: Path, source: _ZipMember | _File) -> Iterator[dict[str, Any]]:
-    with source.open() as stream:
+    with _read_faults(str(path)), source.open() as stream:
         try:
             for number, item in enumerate(ijson.items(stream, "item", use_float=True), start=1):
                 if not isinstance(item, dict):
@@ -156,7 +155,33 @@ def _array_items(path: Path, source: _ZipMember | _File) -> Iterator[dict[str, A
             raise ProblemsFound([Problem("invalid-json", str(path), f"not valid JSON: {reason}")]) from error
 
 
+MAX_DEPTH = 64  # a ROR or world-universities record is four levels deep
+
+
+def _too_deep(path: Path) -> ProblemsFound:
+    return ProblemsFound([Problem("invalid-json", str(path), f"a record is nested more than {MAX_DEPTH} levels deep; "
+                                  "no reference record is, so the file is damaged or hostile")])
+
+
+def _check_depth(path: Path, source: _ZipMember | _File) -> None:
+    """Refuse a file nested deeper than any record, before ijson.items reads it: that keeps one
+    key path per open level, which grows with the square of the depth (25 GB for 100,000)."""
+    depth = 0
+    with _read_faults(str(path)), source.open() as stream:
+        try:
+            for event, _ in ijson.basic_parse(stream, use_float=True):
+                if event in ("start_array", "start_map"):
+                    depth += 1
+                    if depth > MAX_DEPTH:
+                        raise _too_deep(path)
+                elif event in ("end_array", "end_map"):
+                    depth -= 1
+        except ijson.JSONError:
+            return  # said, with its place, by the pass that reads the records
+
+
 def _from_array(path: Path, source: _ZipMember | _File, release: str | None) -> ReferenceFile:
+    _check_depth(path, source)
     first = next(_array_items(path, source), None)
     kind = "hipo" if first and "alpha_two_code" in first else "ror"
     return ReferenceFile(kind, release, _Rows(lambda: _array_items(path, source)), lambda: _count(_array_items(path, source)))
@@ -166,14 +191,35 @@ def _count(rows: Iterator[Any]) -> int:
     return sum(1 for _ in rows)
 
 
+def _not_utf8(where: str) -> ProblemsFound:
+    return ProblemsFound([Problem("not-utf8", where, "the text is not UTF-8, as ROR and the world-universities list write it")])
+
+
+@contextmanager
+def _read_faults(where: str) -> Iterator[None]:
+    """A gzip file cut short or damaged, or text that is not UTF-8, as one problem naming the file."""
+    try:
+        yield
+    except (EOFError, zlib.error, gzip.BadGzipFile) as error:
+        raise ProblemsFound([Problem("unreadable-file", where, f"a damaged gzip file ({error})")]) from None
+    except UnicodeDecodeError:
+        raise _not_utf8(where) from None
+
+
 def _json_lines(path: Path) -> Iterator[dict[str, Any]]:
-    with _open_text(path) as stream:
-        for number, line in enumerate(stream, start=1):
+    with _read_faults(str(path)), _open_bytes(path) as stream:
+        for number, raw in enumerate(stream, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise _not_utf8(f"{path}:{number}") from None
             if line.strip():
                 try:
                     yield json.loads(line)
                 except ValueError as error:
                     raise ProblemsFound([Problem("invalid-json", f"{path}:{number}", str(error))]) from error
+                except RecursionError:  # nested past Python's recursion limit
+                    raise _too_deep(Path(f"{path}:{number}")) from None
 
 
 # --- converting to records -----------------------------------------------------------------

@@ -106,6 +106,78 @@ def test_a_damaged_workbook(tmp_path):
     assert "not a readable XLSX workbook" in problem_of(lambda: read_table(tmp_path / "broken.xlsx"))
 
 
+def _workbook_with_part(tmp_path, part: str, xml: str):
+    """A workbook saved by openpyxl with one of its XML parts replaced."""
+    import zipfile
+
+    workbook = Workbook()
+    workbook.active.append(["Partner", "Land"])
+    workbook.active.append(["Universitetet i Oslo", "Norge"])
+    workbook.save(tmp_path / "saved.xlsx")
+    path = tmp_path / "avtal.xlsx"
+    with zipfile.ZipFile(tmp_path / "saved.xlsx") as source, zipfile.ZipFile(path, "w") as target:
+        for name in source.namelist():
+            target.writestr(name, xml if name == part else source.read(name))
+    return path
+
+
+LAUGHS = '<!DOCTYPE w [<!ENTITY a "aaaaaaaaaa">' + "".join(
+    f'<!ENTITY {b} "{("&" + a + ";") * 10}">' for a, b in zip("abcdef", "bcdefg", strict=True)) + "]>"
+SHEET = '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>{}</sheetData></worksheet>'
+CELLS = '<row r="1"><c t="inlineStr"><is><t>Partner</t></is></c></row><row r="2"><c t="inlineStr"><is><t>{}</t></is></c></row>'
+
+
+@pytest.mark.parametrize(("part", "xml"), [
+    ("xl/workbook.xml", "<workbook><sheets>"),  # cut short
+    ("xl/workbook.xml", LAUGHS + "<workbook>&g;</workbook>"),  # entities that grow a billion-fold
+    ("xl/worksheets/sheet1.xml", SHEET.format(CELLS.format("x"))[:-40]),
+    ("xl/worksheets/sheet1.xml", LAUGHS + SHEET.format(CELLS.format("&g;"))),
+    ("xl/worksheets/sheet1.xml", '<!DOCTYPE w [<!ENTITY x SYSTEM "file:///etc/hostname">]>' + SHEET.format(CELLS.format("&x;"))),
+], ids=["workbook-cut", "workbook-entities", "sheet-cut", "sheet-entities", "sheet-external-entity"])
+def test_a_workbook_with_damaged_or_hostile_xml_is_one_problem_and_writes_nothing(db, tmp_path, part, xml):
+    path = _workbook_with_part(tmp_path, part, xml)
+    before = snapshot(db)
+    message = problem_of(lambda: run(db, path))
+    assert message.startswith(f"{path}: not a readable XLSX workbook (")
+    assert message.endswith("[unreadable-workbook]") and "\n" not in message
+    assert snapshot(db) == before
+
+
+def test_a_hidden_sheet_is_not_read_unless_named(tmp_path):
+    workbook = Workbook()
+    hidden = workbook.active
+    hidden.title = "Gamla"
+    hidden.append(["Partner", "Land"])
+    hidden.append(["Universitetet i Oslo", "Norge"])
+    hidden.sheet_state = "hidden"
+    shown = workbook.create_sheet("Avtal")
+    shown.append(["Partner", "Land"])
+    shown.append(["Karolinska Institutet", "Sverige"])
+    path = tmp_path / "avtal.xlsx"
+    workbook.save(path)
+    table = read_table(path)
+    assert table.sheet == "Avtal"
+    assert list(table.rows)[0].cells == ["Karolinska Institutet", "Sverige"]
+    assert list(read_table(path, sheet="Gamla").rows)[0].cells == ["Universitetet i Oslo", "Norge"]
+
+
+def test_columns_without_a_header_are_read_through_once_not_once_each(db, tmp_path, monkeypatch):
+    # A sheet saved with a whole row formatted has hundreds of empty columns; each was looked
+    # for values by reading every row again, so 300 of them on 5,000 rows took minutes.
+    from registry.importers import table
+
+    passes = []
+    records = table._csv_records
+    monkeypatch.setattr(table, "_csv_records", lambda *args: passes.append(1) or records(*args))
+    sheet = "Partner;Land" + ";" * 200 + "\n" + "".join(f"Universitetet i Oslo;NO{';' * 200}\n" for _ in range(3))
+    assert "column 153 has values but no header" in problem_of(
+        lambda: run(db, write(tmp_path, sheet + "Universitetet i Oslo;NO" + ";" * 151 + "x" + ";" * 49 + "\n"), dry_run=True))
+    assert len(passes) < 10
+    passes.clear()
+    report = run(db, write(tmp_path, sheet, name="blank.csv"), dry_run=True)
+    assert [outcome.status for outcome in report.outcomes] and len(passes) < 10
+
+
 def test_invalid_utf8_in_a_utf8_file_names_the_line(tmp_path):
     data = (HEADER + "Göteborgs universitet;Sverige;utbyte;2024-01-01\n").encode() + b"Bad \xff\xfe name;Norge;utbyte;2024-01-01\n"
     (tmp_path / "mixed.csv").write_bytes(data)
@@ -164,6 +236,13 @@ def test_a_map_file_naming_an_unknown_column(db, tmp_path):
     mapping = write(tmp_path, "columns:\n  Universitet: partnr\n", name="map.yml")
     message = problem_of(lambda: run(db, write(tmp_path, "Universitet\nx\n"), mapping=mapping))
     assert "map.yml: partnr: unknown column 'partnr'" in message
+
+
+@pytest.mark.parametrize(("value", "reason"), [("[" * 900 + "]" * 900, "nested too deeply"), ("9" * 5000, "4300 digits")])
+def test_a_hostile_map_file_is_one_problem(db, tmp_path, value, reason):
+    mapping = write(tmp_path, f"columns:\n  Universitet: {value}\n", name="map.yml")
+    message = problem_of(lambda: run(db, write(tmp_path, "Universitet\nx\n"), mapping=mapping))
+    assert message.startswith(f"{mapping}: not a readable YAML map file (") and reason in message
 
 
 def test_a_loose_header_is_taken_only_when_no_other_column_claims_it(db, tmp_path):

@@ -31,6 +31,16 @@ ROOT = Path(__file__).resolve().parent.parent
         ("4 mars 2025", "2025-03-04"),
         ("4 March 2025", "2025-03-04"),
         ("45720", "2025-03-04"),  # an Excel serial
+        ("45720.0", "2025-03-04"),  # ... as a number column saves it
+        ("4-Mar-2025", "2025-03-04"),  # Excel's d-mmm-yyyy
+        ("04-Mar-25", "2025-03-04"),  # Excel's dd-mmm-yy, saved as CSV as shown
+        ("March 4, 2025", "2025-03-04"),
+        ("Mar 4 2025", "2025-03-04"),
+        ("4th March 2025", "2025-03-04"),
+        ("den 4 mars 2025", "2025-03-04"),
+        ("4:e mars 2025", "2025-03-04"),
+        ("1 sept. 2025", "2025-09-01"),
+        ("20250304", "2025-03-04"),  # compact ISO, as systems export it
     ],
 )
 def test_dates_in_the_forms_offices_write(text, expected):
@@ -49,10 +59,17 @@ def test_impossible_dates_are_refused(text):
         values.parse_date(text)
 
 
-@pytest.mark.parametrize("text", ["soon", "2025", "12", "Q3 2025"])
+@pytest.mark.parametrize("text", ["soon", "2025", "12", "Q3 2025", "4 Mar 25 12", "March 2025", "12345678", "4.3.25"])
 def test_text_that_is_no_date(text):
     with pytest.raises(ValueError, match="is not a date"):
         values.parse_date(text)
+
+
+@pytest.mark.parametrize("parse", [values.parse_int, values.parse_float, values.parse_date, values.parse_bool])
+def test_a_long_refused_cell_is_clipped_in_its_message(parse):
+    with pytest.raises(ValueError) as raised:
+        parse("9" * 5000 + "x")
+    assert str(raised.value).startswith("'" + "9" * 60 + "'... (5,001 characters)") and len(str(raised.value)) < 200
 
 
 def test_numbers_with_decimal_commas_and_spaces():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import zipfile
 
@@ -100,6 +101,37 @@ def test_bad_files_name_the_place_and_write_nothing(registry, tmp_path):
         load_reference(registry, broken, progress=False)
     problem = raised.value.problems[0]
     assert problem.where == f"{broken}: record 2" and problem.field == "status" and problem.value == "closed"
+    assert registry.conn.execute("SELECT count(*) FROM reference_institutions").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize("suffix", [".json", ".jsonl"])
+def test_a_record_nested_without_end_is_one_problem_and_writes_nothing(registry, tmp_path, suffix):
+    # A JSON array's parser keeps one key path per level open, so 100,000 levels took 25 GB
+    # before a record came out; a JSON line went past Python's recursion limit.
+    deep = '{"id": "https://ror.org/035b05819", "names": ' + "[" * 5000 + "]" * 5000 + "}"
+    path = tmp_path / f"dump{suffix}"
+    path.write_text(f"[{deep}]" if suffix == ".json" else deep + "\n", encoding="utf-8")
+    with pytest.raises(ProblemsFound) as raised:
+        load_reference(registry, path, progress=False)
+    (problem,) = raised.value.problems
+    assert str(path) in problem.where and "nested more than 64 levels deep" in problem.message
+    assert registry.conn.execute("SELECT count(*) FROM reference_institutions").fetchone()[0] == 0
+
+
+def test_a_file_not_in_utf8_or_a_damaged_gzip_is_one_problem(registry, tmp_path):
+    record = '{"id": "https://ror.org/035b05819", "names": [{"value": "Lunds universitet", "types": ["ror_display"]}]}'
+    utf16 = tmp_path / "utf16.jsonl"
+    utf16.write_bytes(record.encode("utf-16"))
+    latin1 = tmp_path / "latin1.jsonl"
+    latin1.write_bytes((record + "\n" + record.replace("Lunds", "Malm\u00f6") + "\n").encode("latin-1"))
+    cut = tmp_path / "cut.jsonl.gz"
+    cut.write_bytes(gzip.compress(((record + "\n") * 200).encode())[:-40])
+    for path, where, reason in [(utf16, str(utf16), "not UTF-8"), (latin1, f"{latin1}:2", "not UTF-8"),
+                                (cut, str(cut), "damaged gzip")]:
+        with pytest.raises(ProblemsFound) as raised:
+            load_reference(registry, path, progress=False)
+        (problem,) = raised.value.problems
+        assert (problem.where, reason in problem.message) == (where, True), problem
     assert registry.conn.execute("SELECT count(*) FROM reference_institutions").fetchone()[0] == 0
 
 

@@ -114,6 +114,17 @@ def test_malformed_yaml_names_the_line(registry_db, tmp_path):
     assert problem.code == "yaml-syntax" and problem.where == f"{path}:4"
 
 
+@pytest.mark.parametrize(("value", "reason"), [
+    ("9" * 5000, "4300 digits"),  # Python refuses to read an int of over 4,300 digits
+    ("[" * 900 + "]" * 900, "nested too deeply"),  # within libyaml's limit, past Python's recursion limit
+])
+def test_a_value_python_cannot_hold_names_the_line_and_writes_nothing(registry_db, tmp_path, value, reason):
+    path = write(tmp_path, "hostile.yml", f"institutions:\n  - {{id: x, name: X, country: SE}}\n\n  - id: y\n    name: {value}\n")
+    (problem,) = load_problems(registry_db, path)
+    assert (problem.code, problem.where) == ("yaml-syntax", f"{path}:4") and reason in problem.message
+    assert tables_are_empty(registry_db)
+
+
 def test_unknown_tables_are_named_with_the_known_ones(registry_db, tmp_path):
     path = write(tmp_path, "tables.yml", "instituions:\n  - {id: x, name: X, country: SE}\n")
     (problem,) = load_problems(registry_db, path)

@@ -51,8 +51,10 @@ class HeaderMap:
 def read_map(path: Path, known: dict[str, list[str]]) -> MapFile:
     try:
         document = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+    except (OSError, ValueError, yaml.YAMLError) as error:  # ValueError: not UTF-8, an int Python cannot hold
         raise ProblemsFound([Problem("map-file", str(path), f"not a readable YAML map file ({error})")]) from None
+    except RecursionError:
+        raise ProblemsFound([Problem("map-file", str(path), "not a readable YAML map file (nested too deeply)")]) from None
     if not isinstance(document, dict) or set(document) - {"columns", "defaults"}:
         raise ProblemsFound([Problem("map-file", str(path), "a map file has 'columns' and 'defaults' mappings, nothing else")])
     columns = {str(k): (None if v is None else str(v)) for k, v in (document.get("columns") or {}).items()}
@@ -155,10 +157,11 @@ def map_headers(table: RawTable, known: dict[str, list[str]], mapping: MapFile |
     readings: dict[int, _Reading | None] = {}
     problems: list[Problem] = []
     where = table.where(table.header_line)
+    filled = _with_values(table, [index for index, header in enumerate(table.headers) if not word_key(header)])
     for index, header in enumerate(table.headers):
         key = word_key(header)
         if not key:
-            if any(index < len(row.cells) and row.cells[index].strip() for row in table.rows):
+            if index in filled:
                 problems.append(Problem("unknown-header", where, f"column {index + 1} has values but no header"))
             continue
         if key in explicit:
@@ -202,6 +205,19 @@ def map_headers(table: RawTable, known: dict[str, list[str]], mapping: MapFile |
     if problems:
         raise ProblemsFound(problems)
     return HeaderMap(by_index, header_of, how_of)
+
+
+def _with_values(table: RawTable, columns: list[int]) -> set[int]:
+    """Which of ``columns`` hold a value in some row, in one pass over the rows (a sheet saved
+    with a whole row formatted has hundreds of empty columns, and a pass each took minutes)."""
+    found: set[int] = set()
+    unseen = set(columns)
+    for row in table.rows if unseen else ():
+        found.update(index for index in unseen if index < len(row.cells) and row.cells[index].strip())
+        unseen -= found
+        if not unseen:
+            break
+    return found
 
 
 def _unknown(header: str, lookup: dict[str, str], loose: dict[str, str], known: dict[str, list[str]], where: str) -> Problem:

@@ -78,10 +78,20 @@ class _StreamLoader(_SeedLoader, yaml.composer.Composer):
 
     def next_value(self) -> tuple[Any, int]:
         """The next node, constructed, and the line it starts on."""
-        node = self.compose_node(None, None)  # type: ignore[arg-type]  # a node at the top: no parent, no index
-        if node is None:  # pragma: no cover - the caller checked that a node comes
-            raise yaml.composer.ComposerError(None, None, "expected a node", None)
-        return self.construct_document(node), node.start_mark.line + 1
+        start = self.peek_event().start_mark
+        try:
+            node = self.compose_node(None, None)  # type: ignore[arg-type]  # a node at the top: no parent, no index
+            if node is None:  # pragma: no cover - the caller checked that a node comes
+                raise yaml.composer.ComposerError(None, None, "expected a node", None)
+            return self.construct_document(node), node.start_mark.line + 1
+        # What libyaml accepts but Python cannot hold: nesting past the recursion limit, an int
+        # of over 4,300 digits; said as YAML problems, on the record's line.
+        except RecursionError:
+            raise yaml.constructor.ConstructorError(None, None, "a value nested too deeply", start) from None
+        except UnicodeDecodeError:
+            raise
+        except ValueError as error:
+            raise yaml.constructor.ConstructorError(None, None, f"a value Python cannot hold ({error})", start) from None
 
 
 @dataclass

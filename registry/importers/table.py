@@ -333,19 +333,24 @@ def cell_text(value: Any) -> str:
 
 
 def sheet_names(path: Path) -> list[str]:
-    """The sheets of a workbook, in order (none for a CSV file)."""
+    """The visible sheets of a workbook, in order (none for a CSV file)."""
     with Path(path).open("rb") as stream:
         if stream.read(len(ZIP_MAGIC)) != ZIP_MAGIC:
             return []
     with _workbook(Path(path)) as workbook:
-        return list(workbook.sheetnames)
+        return _visible(workbook)
+
+
+def _visible(workbook: Any) -> list[str]:
+    # A hidden sheet (old rows, lookup lists) is not what the office sees, so only --sheet reads it.
+    return [sheet.title for sheet in workbook.worksheets if sheet.sheet_state == "visible"] or workbook.sheetnames[:1]
 
 
 def read_xlsx(path: Path, *, sheet: str | None = None) -> RawTable:
     """A workbook's sheet, read in openpyxl's read-only mode (row by row, never the whole sheet)."""
     with _workbook(path) as workbook:
         if sheet is None:
-            title = workbook.worksheets[0].title
+            title = _visible(workbook)[0]
         elif sheet in workbook.sheetnames:
             title = sheet
         else:
@@ -361,17 +366,31 @@ def _workbook(path: Path) -> Iterator[Any]:
     with path.open("rb") as stream:  # a stream, not a name: openpyxl would refuse a workbook saved as .csv
         try:
             workbook = load_workbook(stream, read_only=True, data_only=True)
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError, InvalidFileException) as error:
-            raise ProblemsFound([Problem("unreadable-workbook", str(path), f"not a readable XLSX workbook ({error})")]) from None
+        # SyntaxError: the XML parsers' errors (ElementTree's ParseError, lxml's XMLSyntaxError),
+        # also for a part cut short or entities that would grow without end
+        except (zipfile.BadZipFile, KeyError, OSError, ValueError, SyntaxError, InvalidFileException) as error:
+            raise _unreadable(path, error) from None
         try:
             yield workbook
         finally:
             workbook.close()
 
 
+def _unreadable(path: Path, error: Exception) -> ProblemsFound:
+    reason = " ".join(str(error).split())[:200]
+    return ProblemsFound([Problem("unreadable-workbook", str(path), f"not a readable XLSX workbook ({reason})")])
+
+
 def _xlsx_records(path: Path, title: str) -> Iterator[tuple[int, list[str]]]:
     with _workbook(path) as workbook:
-        for number, values in enumerate(workbook[title].iter_rows(values_only=True), start=1):
+        rows = enumerate(workbook[title].iter_rows(values_only=True), start=1)
+        while True:
+            try:  # the sheet's XML is parsed as the rows are read
+                number, values = next(rows)
+            except StopIteration:
+                return
+            except (zipfile.BadZipFile, OSError, ValueError, SyntaxError) as error:
+                raise _unreadable(path, error) from None
             cells = [cell_text(value) for value in values]
             if any(len(cell.encode("utf-8")) > MAX_FIELD_BYTES for cell in cells):
                 raise ProblemsFound([Problem("field-too-large", f"{path}:{number}", "a cell is larger than 1 MB, the most one cell may hold")])

@@ -33,9 +33,25 @@ _MONTHS = {
         ["januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september", "oktober", "november", "december"], start=1)},
 }
 _MONTHS.update({name[:3]: number for name, number in list(_MONTHS.items())})
-_WORDY = re.compile(r"^(\d{1,2})\.? ([a-z]+)\.? (\d{4})$")
+_MONTHS["sept"] = 9
+# '4 mars 2025', 'den 4:e mars 2025', '4th March 2025', '4-Mar-2025' and Excel's '04-Mar-25'
+_WORDY = re.compile(r"^(?:den )?(\d{1,2})(?:st|nd|rd|th|:e|:a)?\.?[ -]([a-z]+)\.?[ -](\d{4}|\d{2})$")
+_MONTH_FIRST = re.compile(r"^([a-z]+)\.? (\d{1,2})(?:st|nd|rd|th)? (\d{4})$")  # 'March 4, 2025'
+_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")  # 20250304, as systems export dates
+_SERIAL = re.compile(r"^(\d{5})(?:\.0+)?$")  # a serial from a number column may come as 45720.0
 _LIST_SEPARATORS = re.compile(r"\s*(?:;|\n|\r)\s*")
 _LEVEL_SEPARATORS = re.compile(r"\s*(?:;|,|/|\+|&|\n| and | och )\s*")
+
+
+QUOTED_CHARACTERS = 60
+
+
+def quoted(text: str) -> str:
+    """A cell's text in a message: quoted, and clipped when long, so that a refused 1 MB cell
+    still gives a one-line message (the row's raw values are clipped as well)."""
+    if len(text) <= QUOTED_CHARACTERS:
+        return repr(text)
+    return f"{text[:QUOTED_CHARACTERS]!r}... ({len(text):,} characters)"
 
 
 def neutralise(text: str) -> str:
@@ -52,11 +68,12 @@ def _make_date(year: int, month: int, day: int, text: str) -> str:
     try:
         return date(year, month, day).isoformat()
     except ValueError as error:
-        raise ValueError(f"{text!r} is not a real date ({error})") from None
+        raise ValueError(f"{quoted(text)} is not a real date ({error})") from None
 
 
 def parse_date(text: str, *, dayfirst: bool = False) -> str:
-    """ISO 8601, DD.MM.YYYY, DD/MM/YYYY, '3 March 2025' / '3 mars 2025' and Excel serials.
+    """ISO 8601 (also 20250304), DD.MM.YYYY, DD/MM/YYYY, '3 March 2025' / 'den 3 mars 2025' /
+    'March 3, 2025' / '3-Mar-25' and Excel serials.
 
     Slashed dates whose two first numbers could both be a month (03/04/2025) are refused
     unless ``dayfirst`` says how the file writes them.
@@ -73,16 +90,20 @@ def parse_date(text: str, *, dayfirst: bool = False) -> str:
         if second > 12 or first == second:
             return _make_date(year, first, second, text)
         raise ValueError(
-            f"{text!r} reads two ways ({year}-{second:02d}-{first:02d} or {year}-{first:02d}-{second:02d}); "
+            f"{quoted(text)} reads two ways ({year}-{second:02d}-{first:02d} or {year}-{first:02d}-{second:02d}); "
             "give --dayfirst if the file writes day/month/year, or use ISO dates (YYYY-MM-DD)"
         )
-    if match := _WORDY.match(value.lower().replace(",", "")):
-        month = _MONTHS.get(match[2])
-        if month:
-            return _make_date(int(match[3]), month, int(match[1]), text)
-    if value.isdigit() and int(value) in _SERIAL_RANGE:
-        return from_excel(int(value)).date().isoformat()  # openpyxl knows Excel's phantom 1900-02-29
-    raise ValueError(f"{text!r} is not a date: write YYYY-MM-DD, DD.MM.YYYY or DD/MM/YYYY")
+    words = " ".join(value.lower().replace(",", " ").split())
+    if (match := _WORDY.match(words)) and (month := _MONTHS.get(match[2])):
+        year = int(match[3]) if len(match[3]) == 4 else 2000 + int(match[3])  # Excel's dd-mmm-yy
+        return _make_date(year, month, int(match[1]), text)
+    if (match := _MONTH_FIRST.match(words)) and (month := _MONTHS.get(match[1])):
+        return _make_date(int(match[3]), month, int(match[2]), text)
+    if (match := _COMPACT.match(value)) and 1900 <= int(match[1]) < 2200:
+        return _make_date(int(match[1]), int(match[2]), int(match[3]), text)
+    if (match := _SERIAL.match(value)) and int(match[1]) in _SERIAL_RANGE:
+        return from_excel(int(match[1])).date().isoformat()  # openpyxl knows Excel's phantom 1900-02-29
+    raise ValueError(f"{quoted(text)} is not a date: write YYYY-MM-DD, DD.MM.YYYY or DD/MM/YYYY")
 
 
 def _number_text(text: str) -> str:
@@ -98,9 +119,9 @@ def parse_int(text: str) -> int:
     try:
         number = float(value)
     except ValueError:
-        raise ValueError(f"{text!r} is not a whole number") from None
+        raise ValueError(f"{quoted(text)} is not a whole number") from None
     if not number.is_integer():
-        raise ValueError(f"{text!r} is not a whole number")
+        raise ValueError(f"{quoted(text)} is not a whole number")
     return int(number)
 
 
@@ -108,13 +129,13 @@ def parse_float(text: str) -> float:
     try:
         return float(_number_text(text))
     except ValueError:
-        raise ValueError(f"{text!r} is not a number") from None
+        raise ValueError(f"{quoted(text)} is not a number") from None
 
 
 def parse_bool(text: str) -> bool:
     found = boolean_lookup().get(word_key(text))
     if found is None:
-        raise ValueError(f"{text!r} is not yes or no (yes/no, ja/nej, x, true/false, 1/0)")
+        raise ValueError(f"{quoted(text)} is not yes or no (yes/no, ja/nej, x, true/false, 1/0)")
     return found
 
 
@@ -128,7 +149,7 @@ def parse_enum(enum: type[Enum], text: str) -> str:
         found = one_meaning(table, text)
     if found is None:
         accepted = ", ".join(member.value for member in enum)
-        raise ValueError(f"{text!r} is not a known {enum.__name__} ({accepted}, or their Swedish names){closest(text, table)}")
+        raise ValueError(f"{quoted(text)} is not a known {enum.__name__} ({accepted}, or their Swedish names){closest(text, table)}")
     return found
 
 

@@ -235,10 +235,9 @@ async def login_view(request, datasette):
     wait = throttle.retry_after(*keys)
     if wait:
         minutes = max(1, round(wait / 60))
-        return await _login_page(
-            datasette, request, status=429, headers={"Retry-After": str(wait)},
-            error=i18n.gettext(i18n.current(), "Too many failed logins: try again in {minutes} minutes.", minutes=minutes),
-        )
+        error = (i18n.gettext(i18n.current(), "Too many failed logins: try again in a minute.") if minutes == 1 else
+                 i18n.gettext(i18n.current(), "Too many failed logins: try again in {minutes} minutes.", minutes=minutes))
+        return await _login_page(datasette, request, status=429, headers={"Retry-After": str(wait)}, error=error)
     started = time.monotonic()
     session_store = _store(datasette)
     try:
