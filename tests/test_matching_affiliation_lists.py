@@ -59,7 +59,8 @@ def test_an_institution_is_read_out_of_a_list_that_lost_its_separators(registry,
     ("Department of Physics, University of AshwickCollege of Medicine, Ashwick", "Department of Physics, University of "
      "Ashwick, College of Medicine, Ashwick"),
     ("CSIR-Indian Institute of Tarnwick", "CSIR, Indian Institute of Tarnwick"),
-    ("Museu Paraense Varnholt. Coordenação de Ciências, Belém", "Museu Paraense Varnholt, Coordenação de Ciências, Belém"),
+    ("Professor of English at Halden Fraser University. He has written", "Professor of English, Halden Fraser "
+     "University, He has written"),
 ])
 def test_commas_where_the_list_had_them(text, parted):
     assert affiliation_commas(text) == parted
@@ -71,6 +72,13 @@ def test_commas_where_the_list_had_them(text, parted):
     "University of Ashwick at Quenmoor, Quenmoor",  # a campus after 'at' names no other body
     "Quenmoor-Belmoor University of Technology",  # a hyphen inside a name, no acronym
     "a:1:{s:5:\"en_US\"}",  # no capital after the letter
+    "Museu Paraense Varnholt. Coordenação de Ciências, Belém",  # a full stop ends a sentence about an author only
+    "Inria Quenmoor Centre at Ashwick University",  # a body before 'at': a unit's name
+    "QUEN-Wellmoor Programme",  # an acronym before a name that is no institute's or university's
+    "Varnholtia-IPN",  # an acronym after a word that is no kind word
+    "Quen FutureMoorings Group",  # camel case once: a company's name
+    "Dunmere Hospital and Quenmoor HospitalAshwick",  # a capital run in once, in a text with no comma
+    "4QU.ResearchData",  # a number that begins a name
 ])
 def test_a_name_that_is_no_list_stays_as_written(text):
     assert affiliation_commas(text) == text
