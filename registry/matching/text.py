@@ -24,6 +24,7 @@ from pathlib import Path
 
 from rapidfuzz.distance import OSA
 
+from registry.matching.affiliation_text import UNIT_HEADS_LAST, UNIT_WORDS_ABROAD, affiliation_commas
 from registry.matching.scripts import kind_stem, native_kinds
 from registry.text import fold
 
@@ -321,7 +322,7 @@ _UNIT_PREFIX = re.compile(
     r"^(department|departement|departamento|dipartimento|faculty|facultad|faculte|fakultat|fakultet|"
     r"facolta|division|unit|laboratory|lab|section|chair|programme|program|graduate school|"
     r"institutionen|avdelningen|afdeling|klinik for|medical (faculty|fakultat|fakultet|fakulteten|school|college)|"
-    r"(school|college|institute|center|clinic) (of|for))\b"
+    r"(school|college|institute|center|clinic) (of|for|fur)|" + "|".join(sorted(UNIT_WORDS_ABROAD)) + r")\b"
 )
 # A unit named after the institution, without a comma: "... University School of Medicine".
 _UNIT_SUFFIX = re.compile(
@@ -658,7 +659,7 @@ RESEARCH_UNIT_WORDS = frozenset(["center", "centre", "institute", "laboratory", 
                                  "clinic", "klinikum", "research", "group", "programme", "program", "unit", "division"])
 _UNIT_WORDS = frozenset([
     "school", "faculty", "department", "graduate", "center", "laboratory", "division", "institute",
-])
+]) | UNIT_WORDS_ABROAD
 _HOLDER_WORDS = frozenset(["university", "institute", "college", "hospital", APPLIED_SCIENCES])
 
 
@@ -685,11 +686,16 @@ def _around_units(segment: tuple[str, ...]) -> list[tuple[str, ...]]:
         after = [u for u in units if u > holders[0] and segment[u] != segment[holders[0]]]
         if after:
             found.append(segment[: after[0]])
+    if holders and UNIT_HEADS_LAST.intersection(segment[holders[0] + 2:]):  # "Fırat Üniversitesi İletişim Fakültesi"
+        found.append(segment[: holders[0] + 1])
+    if holders and units:
         before = [u for u in units if u < holders[-1]]
         if before:
             start = before[-1] + 1
             if start < len(segment) and segment[start] in ("of", "for"):
                 start += 2
+            elif start < len(segment) and segment[start] in ("der", "des"):  # "Laboratorium der Universität Göttingen"
+                start += 1
             if start <= holders[-1]:
                 found.append(segment[start:])
     return [f for f in found if any(t not in GENERIC and t not in STOPWORDS for t in f) and f != segment]
@@ -740,6 +746,7 @@ def _gaps_as_commas(text: str) -> str:
 def without_markup(raw: str, gaps: bool = True) -> str:
     """The text without markup, entities, footnote marks and the words about an author ("Currently at")."""
     text = html.unescape(_MARKUP.sub(" ", raw)) if "<" in raw or "&" in raw else raw
+    text = affiliation_commas(text)
     text = _GLUED_ACRONYM.sub(" ", _GLUED_FUNCTION_WORD.sub(r"\1 ", _BOILERPLATE.sub("", text)))
     if _ANY_DIGIT.search(text):
         text = _FOOTNOTE_AFTER_NAME.sub(r"\1,", text)
