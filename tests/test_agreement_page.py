@@ -445,6 +445,17 @@ def test_the_history_is_read_through_indexes_never_the_whole_audit_log(registry_
     assert not [step for step in plan if step.startswith("SCAN") and "changes" in step], plan
 
 
+def test_the_historys_tables_worked_out_once_are_the_models():
+    keyed, owned = agreement_page._agreement_tables()
+    assert agreement_page._agreement_tables() is agreement_page._agreement_tables()  # kept, not worked out again
+    assert (keyed, owned) == agreement_page._agreement_tables.__wrapped__()
+    assert {"agreement_parties", "mobility_terms"} <= set(keyed) and "agreements" not in keyed
+    assert ("reviews", "id") in owned and ("agreement_documents", "id") in owned
+    sql, _ = agreement_page.history_query(AGREEMENT, {"agreements", "mobility_terms", "reviews"})
+    assert "'mobility_terms'" in sql and "(select id from reviews where agreement = :id)" in sql
+    assert "agreement_parties" not in sql and "contacts" not in sql
+
+
 def test_the_actions_are_the_forms_the_role_may_use():
     datasette = Datasette(memory=True)
     page = {
