@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import fcntl
 import functools
 import json
 import os
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -109,19 +111,54 @@ def registry_with_reference(folder: Path, records: list[dict]):
     return db
 
 
+def built_once(tmp_path_factory, name: str, build: Callable[[Path], None]) -> Path:
+    """The folder ``name`` that ``build`` filled once for the whole run: the first test process
+    to ask builds it, under a lock, and the others (pytest-xdist's workers share the run's
+    temporary folder) wait for it and take it as it is, instead of building it again each.
+    Never write to it."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent
+    folder, built = root / name, root / f"{name}.built"
+    with (root / f"{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not built.exists():
+            shutil.rmtree(folder, ignore_errors=True)  # what a build that failed left
+            folder.mkdir()
+            build(folder)
+            built.touch()
+    return folder
+
+
 @pytest.fixture(scope="session")
 def demo_registry_file(tmp_path_factory) -> Path:
     """The example registry as ``registry demo`` builds it (``examples.build_demo``: seeds and
-    every capability's demo step, public copy beside it), built once per run. Never write to it:
-    take a copy with ``copy_registry``."""
+    every capability's demo step, public copy beside it), built once per run (``built_once``).
+    Never write to it: take a copy with ``copy_registry``."""
     from registry import examples
 
     if not (examples.DATA_DIR / "examples").is_dir():
         pytest.skip("the example portfolio (data/examples) is not in this checkout")
-    path = tmp_path_factory.mktemp("demo-registry") / "registry.db"
-    examples.build_demo(path).conn.close()
-    checkpoint(path)
-    return path
+
+    def build(folder: Path) -> None:
+        examples.build_demo(folder / "registry.db").conn.close()
+        checkpoint(folder / "registry.db")
+
+    return built_once(tmp_path_factory, "demo-registry", build) / "registry.db"
+
+
+@pytest.fixture(scope="session")
+def synthetic_registry_file(tmp_path_factory) -> Path:
+    """The benchmarks' synthetic registry (``benchmarks.synth``) at 300 partners and 1,500
+    agreements, built once per run (``built_once``). Never write to it: take a copy with
+    ``copy_registry``."""
+    from benchmarks.synth import build_synthetic
+
+    def build(folder: Path) -> None:
+        build_synthetic(folder / "registry.db", institutions=300, agreements=1500).conn.close()
+        checkpoint(folder / "registry.db")
+
+    return built_once(tmp_path_factory, "synthetic-registry", build) / "registry.db"
 
 
 @pytest.fixture

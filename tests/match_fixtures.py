@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import new_registry
+from conftest import built_once, new_registry
 
 from registry import db as store
 from registry.models import Agreement, Institution, Network
@@ -54,20 +54,15 @@ def example_records() -> list:
 
 @pytest.fixture(scope="session")
 def reference_registry_template(tmp_path_factory) -> Path:
-    """A registry file with the institutions and the shipped extract, built once per session;
-    tests copy it (loading the extract takes seconds). Each test module that imports this
-    fixture holds its own definition of it, so the file is remembered here."""
-    global _TEMPLATE
-    if _TEMPLATE is None or not _TEMPLATE.exists():
-        path = tmp_path_factory.mktemp("template") / "registry.db"
-        db = make_registry(path, examples=False)
+    """A registry file with the institutions and the shipped extract, built once per run
+    (``built_once``: loading the extract takes seconds); tests copy it."""
+
+    def build(folder: Path) -> None:
+        db = make_registry(folder / "registry.db", examples=False)
         db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         db.conn.close()
-        _TEMPLATE = path
-    return _TEMPLATE
 
-
-_TEMPLATE: Path | None = None
+    return built_once(tmp_path_factory, "reference-template", build) / "registry.db"
 
 
 def copy_of(template: Path, folder: Path, *, examples: bool = False):

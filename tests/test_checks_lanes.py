@@ -15,8 +15,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from conftest import copy_registry
 
-from benchmarks.synth import build_synthetic
 from checks import findings_build, lanes, run
 from checks.context import CRITERIA_FILE
 from checks.found import copy_found
@@ -32,9 +32,9 @@ RECORDED = ("id, code, family, severity, subject_table, subject_id, subject_labe
 
 
 @pytest.fixture(scope="module")
-def synthetic(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("lanes") / "synthetic.db"
-    db = build_synthetic(path, institutions=300, agreements=1500)
+def synthetic(tmp_path_factory, synthetic_registry_file) -> Path:
+    path = copy_registry(synthetic_registry_file, tmp_path_factory.mktemp("lanes") / "synthetic.db")
+    db = store.open_registry(path)
     load_indicators(db, actor="test")
     db.conn.close()
     return path

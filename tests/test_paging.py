@@ -7,9 +7,8 @@ import re
 import sqlite3
 
 import pytest
-from conftest import datasette_get
+from conftest import copy_registry, datasette_get
 
-from benchmarks.synth import build_synthetic
 from registry import clock
 from registry.plugins.registry_paging import PAGE_SIZE, PAGED_CLAUSE, PAGED_MARKER
 from registry.serve import build_metadata
@@ -18,10 +17,8 @@ EXPIRING = "/registry/expiring.json?months=240&_shape=array"
 
 
 @pytest.fixture(scope="module")
-def registry(tmp_path_factory):
-    path = tmp_path_factory.mktemp("paging") / "registry.db"
-    build_synthetic(path, institutions=300, agreements=1500).conn.close()
-    return path
+def registry(tmp_path_factory, synthetic_registry_file):
+    return copy_registry(synthetic_registry_file, tmp_path_factory.mktemp("paging") / "registry.db")
 
 
 def expiring_in_sql(path) -> list[str]:

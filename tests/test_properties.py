@@ -7,6 +7,7 @@ import re
 
 import pytest
 import yaml
+from conftest import new_registry
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
@@ -66,8 +67,9 @@ def canonical(record: Institution) -> dict:
 
 @pytest.fixture
 def fresh(tmp_path_factory):
+    """New empty registries, as many as an example needs (copies of the one each test process makes)."""
     def make():
-        return store.open_registry(tmp_path_factory.mktemp("prop") / "r.db", create=True)
+        return store.open_registry(new_registry(tmp_path_factory.mktemp("prop") / "r.db"))
     return make
 
 

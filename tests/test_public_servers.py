@@ -173,15 +173,20 @@ def _answering_workers(base: str, *, expect: str, want: int = 2, timeout: float 
     """Ask many times at once, each on a new connection, until ``want`` processes have answered
     with the end date ``expect``; the processes that did."""
     found: set[str] = set()
+    # One client that keeps no connection: every request still opens a connection of its own (which
+    # the kernel hands to either process), without a client (and its TLS context) made per request.
+    client = httpx.Client(base_url=base, timeout=30, limits=httpx.Limits(max_keepalive_connections=0))
 
     def ask() -> tuple[str, str]:
-        answer = httpx.get(f"{base}/public/agreements/{AGREEMENT}.json?_shape=objects", timeout=30)
+        answer = client.get(f"/public/agreements/{AGREEMENT}.json?_shape=objects")
         return answer.headers["x-registry-worker"], answer.json()["rows"][0]["ends_on"]
 
     deadline = time.monotonic() + timeout
-    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+    with client, concurrent.futures.ThreadPoolExecutor(8) as pool:
         while len(found) < want and time.monotonic() < deadline:
             for worker, ends_on in pool.map(lambda _: ask(), range(16)):
                 if ends_on == expect:
                     found.add(worker)
+            if len(found) < want:
+                time.sleep(0.2)  # a worker still starting or still on the old copy: ask again, without spinning
     return found

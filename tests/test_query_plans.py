@@ -8,14 +8,15 @@ took minutes on 100,000 agreements instead of milliseconds.
 from __future__ import annotations
 
 import pytest
+from conftest import copy_registry
 
-from benchmarks.synth import build_synthetic
+from registry import db as store
 from registry.serve import build_metadata
 
 
 @pytest.fixture(scope="module")
-def bulk_registry(tmp_path_factory):
-    db = build_synthetic(tmp_path_factory.mktemp("plans") / "registry.db", institutions=300, agreements=1500)
+def bulk_registry(tmp_path_factory, synthetic_registry_file):
+    db = store.open_registry(copy_registry(synthetic_registry_file, tmp_path_factory.mktemp("plans") / "registry.db"))
     yield db
     db.conn.close()
 
