@@ -7,8 +7,8 @@ country in a registry as ``registry init`` makes it (``resolve_many``, one proce
 queries against the whole ROR snapshot (``resolve_many``, the worker processes) and ROR's affiliation
 sets (Crossref, Springer, logs) against it (``Resolver.resolve``). One line per answer:
 
-    {"answer": <the first candidate's id, the accepted one when matched>, "country": ..., "query": ...,
-     "score": <its score, 4 places>, "set": ..., "status": "matched" | "ambiguous" | "new" | "invalid"}
+    {"set": ..., "query": ..., "country": ..., "answer": <the first candidate's id, the accepted one when matched>,
+     "score": <its score, 4 places>, "status": "matched" | "ambiguous" | "new" | "invalid"}
 
     python benchmarks/resolve_answers.py --out /tmp/answers.jsonl [--shared ../shared]
         [--reference-db /tmp/ror.db]
@@ -54,7 +54,7 @@ def answer_line(label: str, resolution: Resolution) -> str:
     return json.dumps({"set": label, "query": resolution.query, "country": resolution.country,
                        "answer": (first.reference_id or first.institution_id) if first else None,
                        "score": round(first.score, 4) if first else None, "status": resolution.status},
-                      ensure_ascii=False, sort_keys=True)
+                      ensure_ascii=False)  # in this order: the sorted lines read by set, then query
 
 
 def default_registry_answers(folder: Path) -> list[str]:
