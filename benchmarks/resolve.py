@@ -69,6 +69,29 @@ def registry_with(reference: Path, folder: Path) -> tuple:
     return db, time.perf_counter() - started
 
 
+def full_reference(shared: Path) -> Path:
+    """The whole ROR snapshot in ../shared (the 10,000 queries' and the affiliation sets' reference)."""
+    return shared / "reference" / "ror" / "ror_records_normalized.jsonl.gz"
+
+
+def default_registry(folder: Path):
+    """A registry as ``registry init`` makes it (the shipped reference), in ``folder``."""
+    db = store.connect(folder / "default.db")
+    store.ensure_schema(db)
+    load_shipped_reference(db)
+    return db
+
+
+DEFAULT_REGISTRY_SETS = (("names_csv", NAMES_CSV), ("names_unseen", UNSEEN_CSV),
+                         ("names_affiliations", AFFILIATION_NAMES_CSV))
+
+
+def hold_out_unseen_names() -> None:
+    """names_unseen.csv is drawn from the charter and world lists' names: indexed, it would measure its own labels
+    (``hold_out_alias_names(frozenset())`` puts them back)."""
+    hold_out_alias_names(frozenset(e.name for e in read_names(UNSEEN_CSV)))
+
+
 def reference_names(db) -> tuple[list[str], list[str]]:
     rows = db.conn.execute("SELECT name, reference FROM reference_names").fetchall()
     return [r[0] for r in rows], [r[1] for r in rows]
@@ -228,13 +251,9 @@ def main() -> None:
              **{k: v for k, v in ours.items()},
              baseline_precision=theirs["precision"], baseline_recall=theirs["recall"], baseline_f1=theirs["f1"],
              baseline=f"extractOne WRatio >= {BASELINE_CUTOFF}")
-        default_db = store.connect(folder / "default.db")
-        store.ensure_schema(default_db)
-        load_shipped_reference(default_db)
-        # names_unseen.csv is drawn from the charter and world lists' names: indexed, it would measure its own labels
-        hold_out_alias_names(frozenset(e.name for e in read_names(UNSEEN_CSV)))
-        for label, path in (("names_csv", NAMES_CSV), ("names_unseen", UNSEEN_CSV),
-                            ("names_affiliations", AFFILIATION_NAMES_CSV)):
+        default_db = default_registry(folder)
+        hold_out_unseen_names()
+        for label, path in DEFAULT_REGISTRY_SETS:
             names = read_names(path, backed=True)
             for with_country in (True, False):
                 queries = [(e.name, e.country if with_country else None) for e in names]
@@ -248,8 +267,7 @@ def main() -> None:
             return
         if not args.shared.is_dir():
             sys.exit(f"{args.shared} not found: give --shared, or --names-only")
-        full = args.shared / "reference" / "ror" / "ror_records_normalized.jsonl.gz"
-        db, load_seconds = registry_with(full, folder)
+        db, load_seconds = registry_with(full_reference(args.shared), folder)
         names = db.conn.execute("SELECT count(*) FROM reference_names").fetchone()[0]
         queries = messy_queries(db, args.queries)
         started = time.perf_counter()

@@ -510,7 +510,11 @@ def resolve_many(
         return [resolver.resolve(name, country, limit) for name, country in progress.iterate(names, len(names), "resolving")]
     global _WORKER_RESOLVER
     _WORKER_RESOLVER = resolver
-    read_charter_keys()  # once here, not in every worker
+    with collector_paused():  # what is read here is no garbage: a pass would walk the indexes for nothing
+        read_charter_keys()  # once here, not in every worker
+        for index in (resolver.registry, resolver.reference):
+            if index is not None:
+                index.read_once_tables()
     chunks = _chunks(names, workers)
     results = []
     progress.start(len(names), "resolving")

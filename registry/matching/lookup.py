@@ -540,6 +540,13 @@ class IndexLookup(IndexScoring):
                 least = best[0][0]
         return [name_id for _, name_id in sorted(best, reverse=True)]
 
+    def read_once_tables(self) -> None:
+        """Work out now the tables lookups work out once per process (each country's names, the cities by their start,
+        the place words): processes forked afterwards (resolve workers) inherit them rather than each working them out."""
+        self._names_by_country()
+        self._cities_by_start()
+        self.place_words()
+
     @memo(1)  # worked out once per process: a pass over every name
     def _names_by_country(self) -> dict[str | None, frozenset[int]]:
         """Each country's names (their ids): the names of the given country that blocking ranks besides the best."""
