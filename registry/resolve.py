@@ -96,6 +96,16 @@ def _same(one: Candidate, other: Candidate) -> bool:
     return (one.institution_id or one.reference_id) == (other.institution_id or other.reference_id)
 
 
+AGREEING_WORDS = 0.9  # a typed word and a name word this alike are one word (a plural, a declined city), not a typo
+
+
+def _words_agree(candidate: Candidate) -> bool:
+    """Every word aligned is the same word, not a close spelling: "Université d'Anvers" is no typo of Angers's
+    university where nothing but that one candidate says which country is meant."""
+    match = candidate.match
+    return match is not None and all(similarity >= AGREEING_WORDS for _, _, similarity in match.aligned)
+
+
 def _all_typed(match: Match, typed: set[str]) -> bool:
     """A name written in another script than the Latin has every word typed, function words too: Chinese characters
     whose syllables fold to function words ('了徳寺大学', 'le de si university') are no name of kind words only,
@@ -165,14 +175,15 @@ class Resolver:
         only one institution of it carries, the name written short). Never a record the country alone brought in."""
         close = [c for c in found.candidates if c.usable and c.band != "below"]
         countries = {c.country for c in close}
-        if not close or len(countries) != 1 or len(close) >= AMBIGUOUS_SHOWN:
+        # an acronym is never enough alone ("KI", "UiO"): the country is the support it needs, not what it tells
+        if not close or len(countries) != 1 or len(close) >= AMBIGUOUS_SHOWN or any(c.acronym for c in close):
             return found
         country = countries.pop()
         if not country:
             return found
         again = self._by_name(found.query, text, country, limit)
         best = again.best
-        if best is None or not any(_same(best, c) for c in close):
+        if best is None or best.acronym or not any(_same(best, c) for c in close) or not _words_agree(best):
             return found
         # a name another country's institution carries too, with generic words only ("College of Islamic Studies"):
         # its holders lie in several countries, whatever blocking brought in

@@ -9,8 +9,10 @@ import json
 import pytest
 from conftest import ordinary_institutions, registry_with_reference, ror_record
 
+from registry.matching import Match
 from registry.reference import load_reference
-from registry.resolve import resolve
+from registry.resolution import Candidate
+from registry.resolve import _words_agree, resolve
 
 
 def _record(number: int, name: str, city: str, country: str = "SE", acronym: str | None = None,
@@ -26,7 +28,7 @@ def registry(tmp_path_factory):
     db = registry_with_reference(folder, [
         _record(1, "Morvathi Studies Academy", "Nordby"),
         _record(11, "Morvathi Research Centre", "Nordby"),
-        _record(2, "Brelstad University of Agriculture and Veterinary Medicine", "Brelstad", "NO"),
+        _record(2, "Brelstad University of Agriculture and Veterinary Medicine", "Brelstad", "NO", acronym="BUVM"),
         _record(3, "Tarvish Studies Academy", "Ostby"),
         _record(4, "National Tarvish Studies Higher Education State Federal Royal Public Institute", "Sudby", "DK"),
         _record(5, "Quenmoor College of Music", "Ostby"),
@@ -84,3 +86,22 @@ def test_the_world_lists_twin_of_a_ror_record_is_no_rival(registry):
     assert result.status == "matched", result.reason
     assert result.best.reference_id == "0ctry0009"
     assert all(c.source != "hipo" for c in result.candidates)
+
+
+def test_an_acronym_does_not_tell_the_country(registry):
+    """'BUVM' alone: the country is the support an acronym needs, not what its one candidate tells."""
+    result = resolve(registry, "BUVM")
+    assert result.status != "matched", result.reason
+    assert resolve(registry, "BUVM", "NO").best.reference_id == "0ctry0002"
+
+
+def test_only_the_same_words_tell_the_country():
+    """'Université d'Anvers' (Antwerp) aligned with Angers's university by a close spelling is no evidence that
+    France is meant; a declined city or a plural (0.9) is the word itself."""
+    def candidate(*aligned: tuple[str, str, float]) -> Candidate:
+        match = Match(entity_id="x", score=0.85, band="possible", matched_name="n", query_name="q", explanation="",
+                      aligned=list(aligned))
+        return Candidate(None, "x", "x", "n", "FR", 0.85, "possible", "ror", source="ror", match=match)
+
+    assert _words_agree(candidate(("universite", "university", 1.0), ("tampereen", "tampere", 0.9)))
+    assert not _words_agree(candidate(("universite", "university", 1.0), ("anvers", "angers", 0.83)))
