@@ -20,6 +20,7 @@ from registry.matching.text import (
     RESEARCH_UNIT_WORDS,
     STOPWORDS,
     country_words,
+    exact_key,
     fold_name,
     other_country,
     parse_query,
@@ -166,6 +167,26 @@ def university_over_its_units(merged: list[Candidate], status: str, reason: str)
     merged.insert(0, chosen)
     chosen.reason += "; the other close candidates are units the text places within it"
     return "matched", f"{chosen.name}: the text names units of it ({units[0].name}) with it"
+
+
+def whole_text_named(text: str, merged: list[Candidate], status: str, reason: str) -> tuple[str, str]:
+    """'School of Oriental and African Studies, University of London': close probable candidates, of which exactly one
+    has the whole text as one of its names (the others a part of it: the university that a unit's segment is read
+    with). The text is that name, as a coordinator reads a name written whole, not a unit and its university."""
+    top = merged[0]
+    close = [c for c in merged if c.usable and c.band == "probable" and c.score > top.score - MARGIN]
+    if len(close) < 2:
+        return status, reason
+    key = exact_key(tokens_of(fold_name(text)))
+    whole = [c for c in close if c.exact and exact_key(tokens_of(fold_name(c.matched_name))) == key]
+    if len({c.reference_id or c.institution_id for c in whole}) != 1 or len(whole) == len(close):
+        return status, reason
+    chosen = whole[0]
+    merged.remove(chosen)
+    merged.insert(0, chosen)
+    chosen.reason += "; its name is the whole text"
+    other = next(c for c in close if c is not chosen)
+    return "matched", f"the whole text is a name of {chosen.name}; {other.name} is named by a part of it"
 
 
 def only_generic(name: str) -> bool:

@@ -197,9 +197,25 @@ def _build_reference_index(db: sqlite_utils.Database) -> NameIndex:
             entries.append((reference, name, country, kind, normalised))
     for reference, name, country, kind, _ in rows[first_hipo:]:
         normalised = normalized(name)
-        if (exact_key(normalised.split()), country) not in ror_names:
+        key = exact_key(normalised.split())
+        if (key, country) not in ror_names and not _world_twin(key, country, ror_names, holders, cities):
             entries.append((reference, name, country, kind, normalised))
     return NameIndex.build(entries, cities=cities)
+
+
+def _world_twin(key: str, country: str, ror_names: set, holders: dict[str, set[str]], cities: dict[str, str]) -> bool:
+    """A world-list name that is a ROR record's name in the same country with that record's city or acronym after it
+    ("Universitat Rovira I Virgili Tarragona", "Cyprus International Institute of Management (CIIM)") names that
+    record: the list backs ROR for universities ROR lacks, and as a rival it kept the record itself from leading."""
+    words = key.split()
+    for cut in (1, 2):
+        head, tail = " ".join(words[:-cut]), " ".join(words[-cut:])
+        if len(words) - cut < 2 or (head, country) not in ror_names:
+            continue
+        for holder in holders.get(head, ()):
+            if holder in holders.get(tail, ()) or exact_key(normalized(cities.get(holder) or "").split()) == tail:
+                return True
+    return False
 
 
 def _write_cache(path: Path, stamp: tuple, index: NameIndex, keys: dict) -> None:

@@ -44,6 +44,7 @@ from registry.deciding import (
     shortened,
     system_for_campus,
     university_over_its_units,
+    whole_text_named,
 )
 from registry.identifier_index import (
     IdentifierIndex,
@@ -88,6 +89,21 @@ def _medical_school_of(text: str) -> str | None:
     """The words before a closing medical school, if the text is only those and the school."""
     found = _MEDICAL_SCHOOL.match(text.strip())
     return found.group("words").strip(" ,-") if found else None
+
+
+def _same(one: Candidate, other: Candidate) -> bool:
+    """The same institution: the registry's or the reference's record of it."""
+    return (one.institution_id or one.reference_id) == (other.institution_id or other.reference_id)
+
+
+AGREEING_WORDS = 0.9  # a typed word and a name word this alike are one word (a plural, a declined city), not a typo
+
+
+def _words_agree(candidate: Candidate) -> bool:
+    """Every word aligned is the same word, not a close spelling: "Université d'Anvers" is no typo of Angers's
+    university where nothing but that one candidate says which country is meant."""
+    match = candidate.match
+    return match is not None and all(similarity >= AGREEING_WORDS for _, _, similarity in match.aligned)
 
 
 def _all_typed(match: Match, typed: set[str]) -> bool:
@@ -145,10 +161,37 @@ class Resolver:
             return named or Resolution(name, country, INVALID, [], "too generic: give the words that set the institution "
                                        "apart, with its country or city")
         resolution = self._by_name(name, text, country, limit)
+        if not country and resolution.status == "ambiguous":
+            resolution = self._in_their_country(resolution, text, limit)
         school = _medical_school_of(text) if country and resolution.status != "matched" else None
         if school and country:
             return self._university_of_its_school(resolution, school, country, limit)
         return resolution
+
+    def _in_their_country(self, found: Resolution, text: str, limit: int) -> Resolution:
+        """'Gordon Academic College', 'Univerzitet vo Tetovo' typed without the country: where every candidate worth a
+        look lies in one country, a coordinator reads that country off them; the name is then resolved as if it had
+        been typed with it, and a candidate chosen there is the answer (the readings that need the country: a word
+        only one institution of it carries, the name written short). Never a record the country alone brought in."""
+        close = [c for c in found.candidates if c.usable and c.band != "below"]
+        countries = {c.country for c in close}
+        # an acronym is never enough alone ("KI", "UiO"): the country is the support it needs, not what it tells
+        if not close or len(countries) != 1 or len(close) >= AMBIGUOUS_SHOWN or any(c.acronym for c in close):
+            return found
+        country = countries.pop()
+        if not country:
+            return found
+        again = self._by_name(found.query, text, country, limit)
+        best = again.best
+        if best is None or best.acronym or not any(_same(best, c) for c in close) or not _words_agree(best):
+            return found
+        # a name another country's institution carries too, with generic words only ("College of Islamic Studies"):
+        # its holders lie in several countries, whatever blocking brought in
+        plain = self.reference.plain_holders(text, None) if self.reference is not None else set()
+        if plain - {best.reference_id}:
+            return found
+        return Resolution(found.query, None, "matched", again.candidates,
+                          f"every candidate is in {country}; read in {country}: {again.reason}")
 
     def _university_of_its_school(self, found: Resolution, school: str, country: str, limit: int) -> Resolution:
         """'Yale School of Medicine', 'Dartmouth Medical School' (US) with no record of their own: the university, where
@@ -186,6 +229,8 @@ class Resolver:
             status, reason = only_its_place(text, merged, status, reason, self.reference)
         elif status == "ambiguous" and not country:
             status, reason = country_named_last(text, merged, status, reason)
+        if status == "ambiguous":
+            status, reason = whole_text_named(text, merged, status, reason)
         if status == "ambiguous":
             status, reason = university_over_its_units(merged, status, reason)
         if status == "ambiguous":

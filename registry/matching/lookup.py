@@ -749,10 +749,10 @@ class IndexLookup(IndexScoring):
         close = process.extract(token, list(others), scorer=fuzz.ratio, score_cutoff=minimum * 100, limit=None)
         return [(other, similarity) for other, _, _ in close if (similarity := token_similarity(token, other)) >= minimum]
 
-    def plain_holders(self, name: str, country: str) -> set[str]:
-        """The entities of ``country`` with a name made of every distinctive word of ``name`` (a word
-        neither generic nor a function word) and otherwise only generic words or its place: 'Karolinska'
-        in SE -> Karolinska Institutet ('Karolinska University Hospital' adds 'hospital', a word that
+    def plain_holders(self, name: str, country: str | None) -> set[str]:
+        """The entities of ``country`` (None: of any country) with a name made of every distinctive word of
+        ``name`` (a word neither generic nor a function word) and otherwise only generic words or its place:
+        'Karolinska' in SE -> Karolinska Institutet ('Karolinska University Hospital' adds 'hospital', a word that
         tells it apart)."""
         # a legal form or wrapper says what kind of body holds the school, not which ("Stichting Fontys")
         tokens = [t for t in tokens_of(fold_name(name)) if t not in STOPWORDS and t not in LEGAL_FORMS and t not in WRAPPERS]
@@ -763,10 +763,11 @@ class IndexLookup(IndexScoring):
         holders: set[int] = set()
         for name_id in self.postings[rarest]:
             entity = self.name_entity[name_id]
-            if self.entity_country[entity] != country or name_id in self._acronym_names:
+            theirs = self.entity_country[entity]
+            if (country is not None and theirs != country) or name_id in self._acronym_names:
                 continue
             words = set(self.name_tokens[name_id])
-            rest = words - distinctive - STOPWORDS - GENERIC - set(self.entity_city[entity]) - self.country_words(country)
+            rest = words - distinctive - STOPWORDS - GENERIC - set(self.entity_city[entity]) - self.country_words(theirs)
             if distinctive <= words and not rest:
                 holders.add(entity)
         return {self.entity_ids[entity] for entity in holders}
