@@ -3,7 +3,8 @@
 A typo is made by a hand on a keyboard, so it is not any edit: a letter struck for its neighbour on the keyboard
 ("Universitu", "Oxgord"), a letter left out, two letters swapped, a letter struck twice or with its neighbour. Read
 so, a slip may touch a word's first or last letter and a short word, which an edit distance alone could not allow
-("academic" / "academia", "Toyo" / "Tokyo" are other words: 'c' and 'a', 'k' and 'o' are apart on the keyboard).
+("academic" / "academia" are two words: 'c' and 'a' are apart on the keyboard). Its callers say how short a word may
+be: in four letters a neighbour added is another word too ("Toyo" / "Tokyo", ``words._struck_by_hand``).
 Offices type on QWERTY and QWERTZ keyboards (Central Europe: y and z change places); both are read."""
 
 from __future__ import annotations

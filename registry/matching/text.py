@@ -253,9 +253,10 @@ def kind_typo(word: str) -> str | None:
     kinds = {CANONICAL.get(kind, kind) for kind in near}
     return min(near) if len(kinds) == 1 else None
 
+
 # A kind word written as it sounds in another spelling ("Univerzitet", "Instytut", "Akademiya", "Ékole"): the kind
-# word of six letters or more whose sound key it shares (``sounds.sound_key``), where every such kind means one kind.
-# A sound key is rarer than a slip's neighbourhood: five-letter kinds ("École" / "Ékole") are read too.
+# word whose sound key it shares (``sounds.sound_key``), where every kind of that key means one kind. A sound key is
+# rarer than a slip's neighbourhood, so five-letter kinds ("École" / "Ékole") are read too.
 _SOUND_KINDS = frozenset([word for word in CANONICAL if len(word) >= _HAND_SLIP_LENGTH] + list(_KIND_WORDS))
 _KIND_BY_SOUND = keyed(_SOUND_KINDS, lambda word: CANONICAL.get(word, word))
 
