@@ -51,6 +51,7 @@ def test_other_forms_of_a_kind_and_words_near_a_short_kind_stay(word):
     ("Politekhnika Nordby", "Polytechnic Nordby"),
     ("Institoute of Management", "Institute of Management"),  # ou for u, as Greek and French write it
     ("Universitaet Nordby", "Universität Nordby"),
+    ("Institouto Nordby", "Ινστιτούτο Nordby"),  # Greek ου, typed 'ou', folded 'oy'
 ])
 def test_a_kind_word_written_as_it_sounds_is_that_kind(typed, meant):
     assert normalize(typed) == normalize(meant)

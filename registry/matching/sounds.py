@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 
-# In this order: a digraph before its letters ('ch' before 'c'), a spelling of one sound to its plainest letter.
+# In this order: a digraph before its letters ('ch' before 'c'), a spelling of one sound to its plainest letter. Greek
+# ου is 'ou' typed and 'oy' as anyascii folds it ("Ινστιτούτο": 'institoyto').
 _SPELLINGS = (("sch", "sk"), ("ch", "k"), ("kh", "k"), ("ck", "k"), ("qu", "k"), ("ph", "f"), ("th", "t"),
-              ("ou", "u"), ("ae", "a"), ("oe", "o"), ("ue", "u"), ("c", "k"), ("q", "k"), ("x", "ks"),
+              ("ou", "u"), ("oy", "u"), ("ae", "a"), ("oe", "o"), ("ue", "u"), ("c", "k"), ("q", "k"), ("x", "ks"),
               ("z", "s"), ("w", "v"), ("y", "i"), ("j", "i"))
 _DOUBLED = re.compile(r"(.)\1+")
 
