@@ -25,7 +25,10 @@ from pathlib import Path
 from rapidfuzz.distance import OSA
 
 from registry.matching.affiliation_text import UNIT_HEADS_LAST, UNIT_WORDS_ABROAD, affiliation_commas
+from registry.matching.divisions import division_name
 from registry.matching.scripts import kind_stem, native_kinds
+from registry.matching.slips import hand_slip
+from registry.matching.sounds import keyed, sound_key
 from registry.text import fold
 
 # Abbreviations people write, after folding and with the dot removed.
@@ -198,8 +201,13 @@ _LONGEST_KIND = max(len(phrase) for phrase in KIND_PHRASES)
 # So too the other words one token stands for in many languages ("Baylor College of Mdeicine", "Techonlogy",
 # "Internatinal"): the typo of a word that is canonicalised ("medicine" -> medical) is no typo of the canonical form.
 _TYPO_LENGTH = 7
-_KIND_WORDS = frozenset([word for word in CANONICAL if len(word) >= _TYPO_LENGTH]
-                        + [phrase[0] for phrase in KIND_PHRASES if len(phrase) == 1 and len(phrase[0]) >= _TYPO_LENGTH])
+# A slip of the hand (``slips.hand_slip``: a key's neighbour, a letter left out, swapped or struck beside its neighbour)
+# is read in a shorter typed word too ("Cntre", "Colege") and at a long word's first or last letter ("Yniversity",
+# "Universitu"), from a kind word of six letters on: a five-letter kind is too near other words ("stage" / state).
+_HAND_SLIP_LENGTH = 5
+_HAND_SLIP_KIND = 6
+_KIND_WORDS = frozenset([word for word in CANONICAL if len(word) >= _HAND_SLIP_KIND]
+                        + [phrase[0] for phrase in KIND_PHRASES if len(phrase) == 1 and len(phrase[0]) >= _HAND_SLIP_KIND])
 
 
 def _deletions(word: str) -> set[str]:
@@ -226,15 +234,41 @@ def _slip(word: str, kind: str) -> bool:
     return word[k] not in "aeiouy" or (k > 0 and word[k] == word[k - 1])  # a letter struck twice ("Universidaade", "Hospiital")
 
 
+def _slip_of_hand(word: str, kind: str) -> bool:
+    """A slip of the hand anywhere in the word (``hand_slip``), but for a letter added at its end, which makes
+    another form of it ("colleges", "hospitals") unless it strikes the last letter twice."""
+    if len(word) == len(kind) + 1 and word.startswith(kind) and word[-1] != kind[-1]:
+        return False
+    return hand_slip(word, kind)
+
+
 @lru_cache(maxsize=1 << 16)
 def kind_typo(word: str) -> str | None:
     """The kind word ``word`` is a slip of, if exactly one kind is one edit away."""
-    if len(word) < _TYPO_LENGTH or word in CANONICAL or word in _KIND_WORDS or not word.isalpha():
+    if len(word) < _HAND_SLIP_LENGTH or word in CANONICAL or word in _KIND_WORDS or not word.isalpha():
         return None
     near = {kind for deleted in _deletions(word) for kind in _KIND_BY_DELETION.get(deleted, ())
-            if OSA.distance(word, kind) <= 1 and word[0] == kind[0] and word[-1] == kind[-1] and _slip(word, kind)}
+            if OSA.distance(word, kind) <= 1 and (
+                (len(word) >= _TYPO_LENGTH and len(kind) >= _TYPO_LENGTH and word[0] == kind[0] and word[-1] == kind[-1]
+                 and _slip(word, kind)) or _slip_of_hand(word, kind))}
     kinds = {CANONICAL.get(kind, kind) for kind in near}
     return min(near) if len(kinds) == 1 else None
+
+
+# A kind word written as it sounds in another spelling ("Univerzitet", "Instytut", "Akademiya", "Ékole"): the kind
+# word whose sound key it shares (``sounds.sound_key``), where every kind of that key means one kind. A sound key is
+# rarer than a slip's neighbourhood, so five-letter kinds ("École" / "Ékole") are read too.
+_SOUND_KINDS = frozenset([word for word in CANONICAL if len(word) >= _HAND_SLIP_LENGTH] + list(_KIND_WORDS))
+_KIND_BY_SOUND = keyed(_SOUND_KINDS, lambda word: CANONICAL.get(word, word))
+
+
+@lru_cache(maxsize=1 << 16)
+def kind_by_sound(word: str) -> str | None:
+    """The kind word ``word`` sounds as, written otherwise (``_KIND_BY_SOUND``)."""
+    if len(word) < _HAND_SLIP_LENGTH or word in _SOUND_KINDS or not word.isalpha():
+        return None
+    return _KIND_BY_SOUND.get(sound_key(word))
+
 
 # What level of body a name says it is, coarsely: schools before university (a lycée, a Gymnasium), hospitals and
 # clinics, and places of higher education, whatever kind word each language uses for them. Two names of different
@@ -401,7 +435,7 @@ def _tokens(folded: str) -> tuple[str, ...]:
             continue
         for word in (within and (KIND_ABBREVIATIONS.get(token) or (token in dotted and SHORT_WORDS.get(token)))) or (
                 ABBREVIATIONS.get(token, (token,))):
-            word = kind_typo(word) or word if len(word) >= _TYPO_LENGTH and word not in CANONICAL else word
+            word = kind_typo(word) or kind_by_sound(word) or word if len(word) >= _HAND_SLIP_LENGTH and word not in CANONICAL else word
             out.append(CANONICAL.get(word) or CITY_NAMES.get(word) or kind_stem(word) or TRANSLATIONS.get(word) or word)
     return tuple(_kinds(_without_wrapper(out)))
 
@@ -599,7 +633,7 @@ def region_words(code: str | None) -> frozenset[str]:
     words = set()
     for subdivision in pycountry.subdivisions.get(country_code=code) or ():
         name = re.split(r"[\[,(]", subdivision.name)[0]
-        tokens = tokens_of(fold(name))
+        tokens = division_name(tokens_of(fold(name)))
         if len(tokens) == 1 and len(tokens[0]) >= 4 and tokens[0] not in GENERIC and tokens[0] not in QUALIFIERS:
             words.add(tokens[0])
     return frozenset(words - STOPWORDS)

@@ -8,6 +8,7 @@ from functools import lru_cache
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
+from registry.matching.slips import hand_slip
 from registry.matching.text import COMPASS, GENERIC, KIN_KINDS, LEGAL_FORMS, QUALIFIERS, STOPWORDS, TITLES
 
 STOPWORD_WEIGHT = 0.05
@@ -128,6 +129,8 @@ def token_similarity(a: str, b: str) -> float:
         return 0.9
     if shorter < 4 or a.isdigit() or b.isdigit():
         return 0.0
+    if shorter == 4 and _struck_by_hand(a, b):
+        return SLIP_SIMILARITY
     if (a in COMPASS or b in COMPASS) and a.removesuffix("ern") != b.removesuffix("ern") and not _compass_slip(a, b):
         return 0.0
     key = (a, b) if a < b else (b, a)
@@ -135,7 +138,8 @@ def token_similarity(a: str, b: str) -> float:
     if cached is None:
         cached = 0.9 if _adjective_of(a, b) else fuzz.ratio(a, b) / 100.0 if shorter >= 5 else 0.0
         if shorter < 8 and cached < 0.85:  # "toyo" is not "tokyo", "wien" not "wine"
-            cached = VOWEL_SIMILARITY if _vowel_variant(a, b) else SLIP_SIMILARITY if _struck_for(a, b) else 0.0
+            cached = (VOWEL_SIMILARITY if _vowel_variant(a, b)
+                      else SLIP_SIMILARITY if _struck_for(a, b) or _struck_by_hand(a, b) else 0.0)
         if cached < COGNATE_SIMILARITY and cognate(a, b):
             cached = COGNATE_SIMILARITY
         if len(_SIMILARITY) > 2_000_000:
@@ -187,6 +191,27 @@ def _struck_for(a: str, b: str) -> bool:
         return False
     differ = [k for k in range(len(a)) if a[k] != b[k]]
     return len(differ) == 1 and 0 < differ[0] < len(a) - 1
+
+
+def _struck_by_hand(a: str, b: str) -> bool:
+    """A slip of the hand in a word of five to seven letters, where a ratio reads one letter as too much: a letter
+    struck for its neighbour on the keyboard, its first and last too ("Nsval" / "Naval", "Oxgord" / "Oxford"), or the
+    first two letters swapped. Not a vowel for a vowel, however near the keys: that is how romanisations and case
+    endings differ ("Porto" / "Porti"). In a word of four letters only a letter struck twice ("LLaos", "Azaad"): a
+    letter left out or struck for another makes another word ("Toyo" / "Tokyo"), and the reach test
+    (``unpaired._alike``) reads two words that begin differently as alike only by their ratio."""
+    if a.isdigit() or b.isdigit():
+        return False
+    if min(len(a), len(b)) == 4:
+        longer, shorter = (a, b) if len(a) > len(b) else (b, a)
+        return len(longer) == 5 and any(longer[k] == longer[k - 1] and longer[:k] + longer[k + 1:] == shorter
+                                        for k in range(1, 5))
+    if len(a) != len(b) or len(a) < 5:
+        return False
+    differ = [k for k in range(len(a)) if a[k] != b[k]]
+    if len(differ) == 1 and a[differ[0]] in _VOWELS and b[differ[0]] in _VOWELS:
+        return False
+    return len(differ) <= 2 and hand_slip(a, b)
 
 
 COGNATE_SIMILARITY = 0.82
