@@ -181,6 +181,12 @@ def whole_text_named(text: str, merged: list[Candidate], status: str, reason: st
     whole = [c for c in close if c.exact and exact_key(tokens_of(fold_name(c.matched_name))) == key]
     if len({c.reference_id or c.institution_id for c in whole}) != 1 or len(whole) == len(close):
         return status, reason
+    # Only where every other close candidate is named by a part of the text (its words a strict part of the text's):
+    # a record named in another language ('Kobenhavns Universitet' for 'University of Copenhagen') is the same
+    # institution recorded twice, which a person decides.
+    words = set(tokens_of(fold_name(text))) - STOPWORDS
+    if any(not (set(tokens_of(fold_name(c.matched_name))) - STOPWORDS) < words for c in close if c not in whole):
+        return status, reason
     chosen = whole[0]
     merged.remove(chosen)
     merged.insert(0, chosen)
