@@ -256,6 +256,15 @@ def test_no_account_reads_password_hashes_or_sessions(server):
     assert vera.http.get("/registry/accounts").status_code == 403
 
 
+def test_a_visitors_sql_cannot_make_a_value_of_a_gigabyte(server):
+    # one function call is not interrupted by the time limit: the server would hold the whole value
+    ada = logged_in(server, "ada")
+    payload = ada.http.get("/registry.json?sql=select+length(randomblob(1000000000))+as+n").json()
+    assert payload["ok"] is False and "too big" in payload["error"]
+    payload = ada.http.get("/registry.json?sql=select+length(randomblob(1000000))+as+n").json()
+    assert payload["ok"] is True and payload["rows"] == [[1000000]]
+
+
 def test_an_editor_edits_and_a_reviewer_decides(server, registry_file):
     eddie, rita = logged_in(server, "eddie"), logged_in(server, "rita")
     renewed = eddie.submit("/-/agreements/ex-lodz-erasmus/renew", ends_on="2031-08-31")

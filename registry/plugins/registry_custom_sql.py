@@ -23,11 +23,14 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import itertools
+import sqlite3
 import threading
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 
 from datasette import hookimpl
+
+from registry.documents import max_bytes
 
 # Visitors' queries at once, each on a worker thread. SQLite releases the GIL while a query runs,
 # but on two cores a second worker in a long query took the CPU the pages need: with ten clients
@@ -130,6 +133,13 @@ class _TimedConnection:
         return self._conn.set_progress_handler(handler, n)
 
 
+def longest_value() -> int:
+    """The longest text or blob a visitor's SQL may make: twice the largest document (its hex takes twice the
+    bytes) and never under 16 MiB. The time limit alone does not stop ``select randomblob(1000000000)``: one
+    function call runs to its end, and the server took a gigabyte; SQLite refuses the value at once instead."""
+    return max(2 * max_bytes(), 16 * 1024 * 1024)
+
+
 def _turns(datasette) -> asyncio.Semaphore:
     if not hasattr(datasette, "_registry_sql_turns"):
         datasette._registry_sql_turns = asyncio.Semaphore(SQL_AT_ONCE)
@@ -153,6 +163,7 @@ def _on_workers(datasette, db, pool: ThreadPoolExecutor) -> None:
         if conn is None:
             conn = db.connect()
             datasette._prepare_connection(conn, db.name)
+            conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, longest_value())
             conn = connections.conn = _TimedConnection(conn, limit)
         return fn(conn)
 
