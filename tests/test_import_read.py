@@ -216,6 +216,17 @@ def test_unknown_headers_name_the_closest_and_not_the_whole_list(db, tmp_path):
     assert snapshot(db) == before
 
 
+def test_thousands_of_unknown_headers_give_twenty_lines_and_a_count(db, tmp_path):
+    headers = ";".join(f"Extra {n}" for n in range(2_000))
+    path = write(tmp_path, f"Partner;{headers}\nUniversity of Oslo;{';' * 1_999}\n")
+    before = snapshot(db)
+    message = problem_of(lambda: run(db, path))
+    assert message.count("unknown header 'Extra ") == 20 and "unknown header 'Extra 19'" in message
+    assert "unknown header 'Extra 20'" not in message
+    assert "and 1,980 more unknown headers" in message
+    assert snapshot(db) == before
+
+
 def test_two_headers_for_one_column(db, tmp_path):
     message = problem_of(lambda: run(db, write(tmp_path, "Partner;Lärosäte\nA;B\n")))
     assert "headers 'Partner' and 'Lärosäte' both mean 'partner'" in message

@@ -176,6 +176,7 @@ def map_headers(table: RawTable, known: dict[str, list[str]], mapping: MapFile |
     by_index: dict[int, str] = {}
     header_of: dict[str, str] = {}
     how_of: dict[str, str] = {}
+    unknown = 0
     for index, reading in readings.items():
         header = table.headers[index]
         if reading is None:
@@ -190,7 +191,9 @@ def map_headers(table: RawTable, known: dict[str, list[str]], mapping: MapFile |
             ))
             continue
         if reading.how == "unknown":
-            problems.append(_unknown(header, lookup, loose_lookup, known, where))
+            unknown += 1
+            if unknown <= UNKNOWN_SHOWN:
+                problems.append(_unknown(header, lookup, loose_lookup, known, where))
             continue
         if reading.column in header_of:
             problems.append(Problem(
@@ -202,9 +205,17 @@ def map_headers(table: RawTable, known: dict[str, list[str]], mapping: MapFile |
         by_index[index] = reading.column
         header_of[reading.column] = header
         how_of[reading.column] = "the only column that can be it" if reading.how == "loose" else reading.how
+    if unknown > UNKNOWN_SHOWN:
+        problems.append(Problem("unknown-header", where, f"and {unknown - UNKNOWN_SHOWN:,} more unknown headers: is this "
+                                "the registry's kind of sheet? Name them in a --map file (or map them to null)"))
     if problems:
         raise ProblemsFound(problems)
     return HeaderMap(by_index, header_of, how_of)
+
+
+# Unknown headers named one by one; past these, one line counts the rest: a sheet of 20,000
+# unknown headers printed 20,000 lines, and each looked for its closest known header.
+UNKNOWN_SHOWN = 20
 
 
 def _with_values(table: RawTable, columns: list[int]) -> set[int]:
