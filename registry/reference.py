@@ -165,7 +165,11 @@ def _too_deep(path: Path) -> ProblemsFound:
 
 def _check_depth(path: Path, source: _ZipMember | _File) -> None:
     """Refuse a file nested deeper than any record, before ijson.items reads it: that keeps one
-    key path per open level, which grows with the square of the depth (25 GB for 100,000)."""
+    key path per open level, which grows with the square of the depth (25 GB for 100,000).
+
+    A separate pass, because both passes run in yajl's C code: on the world-universities list it
+    costs 0.037 s beside the records' 0.034 s, where one pass guarding ijson's events in Python
+    costs 0.114 s (2026-12-07). The count for the progress bar is a third pass only on a terminal."""
     depth = 0
     with _read_faults(str(path)), source.open() as stream:
         try:
