@@ -267,13 +267,18 @@ def programme_names_no_teacher_partners(ctx: Context):
                                SELECT json_group_array(DISTINCT p.institution) FROM agreement_programmes ap
                                CROSS JOIN agreements a ON a.id = ap.agreement AND a.status = 'active'
                                JOIN agreement_parties p ON p.agreement = a.id
-                               JOIN institutions i ON i.id = p.institution AND i.is_home = 0
                                WHERE ap.programme = g.id
                                  -- one term is enough: a join went over the partners again for each. On
                                  -- ap, not a, so it is asked only of this programme's agreements (on a, SQLite
-                                 -- asked it of every active agreement first: 1.6x the time at a million)
-                                 AND EXISTS (SELECT 1 FROM mobility_terms t
-                                             WHERE t.agreement = ap.agreement AND t.category = 'staff_teaching'))) AS evidence
+                                 -- asked it of every active agreement first: 1.6x the time at a million);
+                                 -- the agreements with such a term listed once, from the category's index,
+                                 -- rather than each agreement's terms read
+                                 AND +ap.agreement IN (SELECT t.agreement FROM mobility_terms t
+                                                       WHERE t.category = 'staff_teaching')
+                                 -- a partner: not a home institution (a party's institution exists, by its
+                                 -- foreign key), asked of the few home ones rather than each partner's row
+                                 -- (with the list above, 1.56 -> 0.93 s of CPU at 200,000 agreements)
+                                 AND +p.institution NOT IN (SELECT h.id FROM institutions h WHERE h.is_home = 1))) AS evidence
         FROM programmes g
         WHERE g.cycle IN (SELECT value FROM json_each(:cycles))
           AND NOT EXISTS (SELECT 1 FROM programme_teacher_partners n WHERE n.programme = g.id)
