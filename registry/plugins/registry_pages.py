@@ -16,7 +16,7 @@ from datasette.utils import tilde_decode
 from datasette.utils.asgi import Response
 from jinja2 import BaseLoader, TemplateNotFound
 
-from registry import cell_hooks, i18n, page_costs
+from registry import cell_hooks, fragments, i18n, page_costs
 from registry.cell_hooks import skip_markdown_cells, tilde_encode
 from registry.forms import links as form_links
 from registry.text import fold
@@ -200,6 +200,7 @@ def remember_map_columns() -> None:
 @hookimpl
 def prepare_jinja2_environment(env):
     env.globals.update(cell_hooks.TEMPLATE_FUNCTIONS)  # the rows of list and table pages
+    env.globals["registry_kept"] = fragments.KeptFragments()  # a page's surroundings, once per language and inputs
     keep_templates(env)
 
 
