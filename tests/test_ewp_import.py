@@ -159,6 +159,20 @@ def test_a_partner_copy_updates_the_same_agreement(imported):
     assert deleted == 3
 
 
+def test_a_copy_updates_what_it_carries_and_keeps_what_the_office_added(imported, tmp_path):
+    from registry.importers import seed
+
+    office = tmp_path / "office.yml"
+    office.write_text("agreements:\n  - {id: %s, title: Bergen medicine (office title), notes: Kept by the office, "
+                      "coordinator: Erasmus coordinator}\n" % AGREEMENT, encoding="utf-8")
+    seed.load(imported, [office], actor="office")
+    importer.import_file(imported, PARTNER_COPY, actor="test")
+    [row] = table(imported, "agreements", "id")
+    assert (row["title"], row["notes"], row["coordinator"]) == ("Bergen medicine (office title)", "Kept by the office",
+                                                                 "Erasmus coordinator")
+    assert row["kind"] == "erasmus_iia" and len(table(imported, "mobility_terms", "term_no")) == 6
+
+
 def test_a_dry_run_shows_the_plan_and_writes_nothing(db):
     before = change_count(db)
     result = importer.import_file(db, OWN_COPY, dry_run=True)
