@@ -155,6 +155,8 @@ def export(destination: PathLike | None = None, db_path: PathLike | None = None,
     Example: ``api.export("agreements.xlsx", "office.db", kinds=["agreements", "institutions"])``"""
     from registry.exporters import export_file
 
+    if destination is not None and not hasattr(destination, "write"):
+        store.require_folder(destination, "the export")  # before the export, not a traceback after it
     return export_file(open_registry(db_path, read_only=True), destination, format_name=format_name, kinds=kinds, delimiter=delimiter,
                        agreements=agreements)
 

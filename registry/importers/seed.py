@@ -107,7 +107,7 @@ def seed_files(paths: Iterable[str | Path]) -> list[Path]:
     for path in map(Path, paths):
         if path.is_dir():
             files.extend(sorted(p for p in path.rglob("*") if p.suffix in SUFFIXES and p.is_file()))
-        elif path.is_file():
+        elif path.exists():  # a file, or a stream to read as one (/dev/stdin, a pipe: load <(...))
             files.append(path)
         else:
             raise FileNotFoundError(f"{path}: no such file or folder")
