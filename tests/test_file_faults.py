@@ -217,6 +217,10 @@ def test_a_missing_folder_is_named_and_not_made(loaded, tmp_path):
                           f"no folder {missing} for the public copy")
     for name in ("agreements.csv", "agreements.xlsx", "agreements.yml", "iias.xml"):
         assert_one_line_error(run("export", "-o", str(missing / name), "--db", str(loaded)), f"no folder {missing} for the export")
+    assert_one_line_error(run("calendar", "-o", str(missing / "dates.ics"), "--db", str(loaded)),
+                          f"no folder {missing} for the calendar")
+    assert_one_line_error(run("report", "portfolio", "-o", str(missing / "pack.md"), "--no-check", "--db", str(loaded)),
+                          f"no folder {missing} for the report")
     assert not (tmp_path / "no").exists()
 
 
