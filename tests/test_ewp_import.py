@@ -163,8 +163,8 @@ def test_a_copy_updates_what_it_carries_and_keeps_what_the_office_added(imported
     from registry.importers import seed
 
     office = tmp_path / "office.yml"
-    office.write_text("agreements:\n  - {id: %s, title: Bergen medicine (office title), notes: Kept by the office, "
-                      "coordinator: Erasmus coordinator}\n" % AGREEMENT, encoding="utf-8")
+    office.write_text("agreements:\n  - {id: " + AGREEMENT + ", title: Bergen medicine (office title), "
+                      "notes: Kept by the office, coordinator: Erasmus coordinator}\n", encoding="utf-8")
     seed.load(imported, [office], actor="office")
     importer.import_file(imported, PARTNER_COPY, actor="test")
     [row] = table(imported, "agreements", "id")

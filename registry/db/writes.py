@@ -349,7 +349,7 @@ def _plan_flat(db: sqlite_utils.Database, flat: _Flat, locations: Sequence[str] 
             key = key_of(after)
             stored = existing.get(key) if existing else None
             if stored is None:
-                if given is not None and not required <= given:  # an update of nothing (seed.load's records)
+                if given is not None and not required.issubset(given):  # an update of nothing (seed.load's records)
                     problems.append(_lacking(table, key, given, locations[origins[position]] if locations else None))
                     continue
                 plan.changes.append(Change(table, key, "insert", None, after))
