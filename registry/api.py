@@ -155,6 +155,8 @@ def export(destination: PathLike | None = None, db_path: PathLike | None = None,
     Example: ``api.export("agreements.xlsx", "office.db", kinds=["agreements", "institutions"])``"""
     from registry.exporters import export_file
 
+    if destination is not None and not hasattr(destination, "write"):
+        store.require_folder(destination, "the export")  # before the export, not a traceback after it
     return export_file(open_registry(db_path, read_only=True), destination, format_name=format_name, kinds=kinds, delimiter=delimiter,
                        agreements=agreements)
 
@@ -637,8 +639,7 @@ def _publishing(registry_path: Path, publish_to: PathLike, delay: float | None) 
 
 def _write_atomically(destination: PathLike, content: bytes) -> Path:
     """Write the whole file or nothing: a half-written report never replaces a good one."""
-    destination = Path(destination)
-    destination.parent.mkdir(parents=True, exist_ok=True)
+    destination = store.require_folder(destination)  # nothing is made for you (the callers checked it first)
     partial = destination.with_name(f".{destination.name}.partial")
     partial.write_bytes(content)
     partial.replace(destination)
@@ -648,6 +649,7 @@ def _write_atomically(destination: PathLike, content: bytes) -> Path:
 def _report_format(destination: PathLike, output_format: str | None) -> str:
     from registry.reports.render import FORMATS, ReportError
 
+    store.require_folder(destination, "the report")  # before the checks run and record
     chosen = output_format or Path(destination).suffix.lstrip(".").lower().replace("markdown", "md")
     if chosen not in FORMATS:
         raise ReportError(f"cannot tell the report format from {str(destination)!r}: give --format {'|'.join(FORMATS)}")
@@ -738,6 +740,7 @@ def calendar(destination: PathLike, db_path: PathLike | None = None, *, programm
     from registry import calendar_feed
     from registry.reports.lookup import programme_id
 
+    store.require_folder(destination, "the calendar")
     db = open_registry(db_path)
     feed = calendar_feed.build(db, programme=programme_id(db, programme) if programme else None, base_url=base_url)
     return _write_atomically(destination, feed.to_ical()), len(feed.walk("VEVENT"))

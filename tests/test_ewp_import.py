@@ -159,6 +159,87 @@ def test_a_partner_copy_updates_the_same_agreement(imported):
     assert deleted == 3
 
 
+def test_a_copy_updates_what_it_carries_and_keeps_what_the_office_added(imported, tmp_path):
+    from registry.importers import seed
+
+    office = tmp_path / "office.yml"
+    office.write_text("agreements:\n  - {id: " + AGREEMENT + ", title: Bergen medicine (office title), "
+                      "notes: Kept by the office, coordinator: Erasmus coordinator}\n", encoding="utf-8")
+    seed.load(imported, [office], actor="office")
+    importer.import_file(imported, PARTNER_COPY, actor="test")
+    [row] = table(imported, "agreements", "id")
+    assert (row["title"], row["notes"], row["coordinator"]) == ("Bergen medicine (office title)", "Kept by the office",
+                                                                 "Erasmus coordinator")
+    assert row["kind"] == "erasmus_iia" and len(table(imported, "mobility_terms", "term_no")) == 6
+
+
+HAND_ENTERED = """\
+institutions:
+  - {id: university-of-bergen, schac: uib.no}
+agreements:
+  - id: ex-bergen-by-hand
+    title: Erasmus+ exchange with Bergen (fictitious example)
+    kind: erasmus_iia
+    status: active
+    starts_on: '2025-08-01'
+    ends_on: '2029-07-31'
+%s    parties: [{institution: lund-university, role: home}, university-of-bergen]
+    mobility_terms:
+      - {category: student_studies, direction: outgoing, places_per_year: 2, months_per_place: 5,
+         subject_areas: [{isced_code: '0912'}], language_skills: [{language: en, cefr_level: B2}]}
+"""
+
+
+def home_partner(data: bytes):
+    [iia] = reader.read_iias(safe_xml.parse(data), "export")
+    return iia.partners[0]
+
+
+@pytest.mark.parametrize("code", ["LU-MED/E+/2025/007", None])
+def test_export_gives_the_office_code_as_iia_code_and_import_reads_it_back(template, db, tmp_path, code):
+    from registry.importers import seed
+
+    source = tmp_path / "by-hand.yml"
+    source.write_text(HAND_ENTERED % (f"    agreement_code: {code}\n" if code else ""), encoding="utf-8")
+    seed.load(db, [source], actor="office")
+    exported = exporter.export(db, ["ex-bergen-by-hand"])  # validated against the XSD
+    assert exported.schema_checked == (SCHEMAS is not None)
+    home = home_partner(exported.data)
+    assert (home.hei_id, home.iia_id, home.iia_code) == ("lu.se", "ex-bergen-by-hand", code or "ex-bergen-by-hand")
+    path = tmp_path / "iia.xml"
+    path.write_bytes(exported.data)
+    # into the same registry: the same agreement, found by the iia-id export gave it
+    importer.import_file(db, path, actor="test")
+    [row] = table(db, "agreements", "id")
+    assert (row["id"], row["agreement_code"], row["title"]) == ("ex-bergen-by-hand", code,
+                                                                 "Erasmus+ exchange with Bergen (fictitious example)")
+    assert home_partner(exporter.export(db, ["ex-bergen-by-hand"]).data) == home  # and out again the same
+    # into another registry: the code, not the id standing in for one
+    fresh = store.connect(copy_registry(template, tmp_path / "fresh.db"))
+    importer.import_file(fresh, path, actor="test")
+    [row] = table(fresh, "agreements", "id")
+    assert (row["agreement_code"], row["ewp_iia_id"]) == (code, "ex-bergen-by-hand")
+    assert home_partner(exporter.export(fresh).data) == home
+    fresh.conn.close()
+
+
+def test_our_code_is_read_from_a_copy_only_where_the_office_has_none_and_no_other_agreement_holds_it(imported, template, tmp_path):
+    from registry.importers import seed
+
+    assert table(imported, "agreements", "id")[0]["agreement_code"] == "LU-MED/E+/2025/001"  # our copy's iia-code
+    importer.import_file(imported, PARTNER_COPY, actor="test")  # Bergen writes our code 'LU-MED/2025/001'
+    assert table(imported, "agreements", "id")[0]["agreement_code"] == "LU-MED/E+/2025/001"
+    other = tmp_path / "other.yml"
+    other.write_text("agreements:\n  - {id: ex-other, title: Other (fictitious example), kind: research, status: draft, "
+                     "agreement_code: LU-MED/E+/2025/001}\n", encoding="utf-8")
+    second = store.connect(copy_registry(template, tmp_path / "second.db"))
+    seed.load(second, [other], actor="office")
+    importer.import_file(second, OWN_COPY, actor="test")  # imported, without taking the other's code
+    assert {r["id"]: r["agreement_code"] for r in table(second, "agreements", "id")} == {
+        AGREEMENT: None, "ex-other": "LU-MED/E+/2025/001"}
+    second.conn.close()
+
+
 def test_a_dry_run_shows_the_plan_and_writes_nothing(db):
     before = change_count(db)
     result = importer.import_file(db, OWN_COPY, dry_run=True)

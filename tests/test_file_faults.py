@@ -215,7 +215,17 @@ def test_a_missing_folder_is_named_and_not_made(loaded, tmp_path):
     assert_one_line_error(run("backup", str(missing / "copy.db"), "--db", str(loaded)), f"no folder {missing} for the backup")
     assert_one_line_error(run("publish", "--db", str(loaded), "--out", str(missing / "public.db")),
                           f"no folder {missing} for the public copy")
+    for name in ("agreements.csv", "agreements.xlsx", "agreements.yml", "iias.xml"):
+        assert_one_line_error(run("export", "-o", str(missing / name), "--db", str(loaded)), f"no folder {missing} for the export")
+    assert_one_line_error(run("calendar", "-o", str(missing / "dates.ics"), "--db", str(loaded)),
+                          f"no folder {missing} for the calendar")
+    assert_one_line_error(run("report", "portfolio", "-o", str(missing / "pack.md"), "--no-check", "--db", str(loaded)),
+                          f"no folder {missing} for the report")
     assert not (tmp_path / "no").exists()
+
+
+def test_a_seed_file_that_is_no_regular_file_is_read_as_a_stream(loaded):
+    assert run("load", os.devnull, "--db", str(loaded)).exit_code == 0  # empty: nothing to load, no traceback
 
 
 def _corrupt(path: Path) -> None:

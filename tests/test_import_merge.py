@@ -11,6 +11,7 @@ import tempfile
 import textwrap
 from pathlib import Path
 
+import pytest
 import yaml
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
@@ -125,6 +126,49 @@ def test_a_merge_that_would_break_a_rule_with_the_kept_values_is_refused(db, tmp
     assert agreement(db)["ends_on"] == "2028-07-31"
 
 
+def test_a_yaml_record_of_a_stored_agreement_need_not_repeat_its_required_fields(db, tmp_path):
+    before = with_full(db, tmp_path)
+    partial = write(tmp_path, "agreements:\n  - {id: oslo-full, status: suspended, notes: Paused for a year}\n", "status.yml")
+    plan = seed.load(db, [partial], actor="test")
+    after = agreement(db)
+    assert (after["status"], after["notes"]) == ("suspended", "Paused for a year")
+    assert {k: v for k, v in after.items() if k not in ("status", "notes")} == {k: v for k, v in before.items() if k != "status"}
+    assert [(c.table, c.operation) for c in plan.changes] == [("agreements", "update")]
+    # the same file through `registry import`, and its dry run, say the same
+    again = write(tmp_path, "agreements:\n  - {id: oslo-full, status: active}\n", "again.yml")
+    assert run(db, again, dry_run=True).plan.changes[0].after["title"] == before["title"]
+    assert run(db, again).written and agreement(db)["status"] == "active" and agreement(db)["title"] == before["title"]
+
+
+def test_a_new_record_without_its_required_fields_is_named_in_one_line(db, tmp_path):
+    before = with_full(db, tmp_path)
+    path = write(tmp_path, "agreements:\n  - {id: oslo-full, status: suspended}\n  - id: nowhere-new\n    status: active\n",
+                 "new.yml")
+    result = CliRunner().invoke(cli, ["load", str(path), "--db", str(db_path(db))])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    [line] = [line for line in result.output.splitlines() if "nowhere-new" in line]
+    assert f"{path}:3:" in line and "a new one needs kind, title" in line and "[missing-field]" in line
+    assert agreement(db) == before  # the update beside it is not written either
+
+
+def test_an_update_is_still_checked_field_by_field_and_after_the_merge(db, tmp_path):
+    with_full(db, tmp_path)
+    bad = write(tmp_path, "agreements:\n  - {id: oslo-full, status: paused}\n", "bad.yml")
+    with pytest.raises(ProblemsFound) as found:
+        seed.load(db, [bad], actor="test")
+    assert [(p.field, p.where) for p in found.value.problems] == [("status", f"{bad}:2")]
+    reversed_dates = write(tmp_path, "agreements:\n\n  - {id: oslo-full, ends_on: 2020-01-01}\n", "dates.yml")
+    with pytest.raises(ProblemsFound) as found:
+        seed.load(db, [reversed_dates], actor="test")
+    [problem] = found.value.problems
+    assert problem.where == f"{reversed_dates}:3" and "ends_on (2020-01-01) is before starts_on (2023-08-01)" in problem.message
+    # replacing, a record is whole: the fields it leaves out are not kept, so the required ones are named
+    whole = write(tmp_path, "agreements:\n  - {id: oslo-full, status: suspended}\n", "whole.yml")
+    replaced = CliRunner().invoke(cli, ["load", str(whole), "--db", str(db_path(db)), "--replace"])
+    assert replaced.exit_code == 1 and f"{whole}:2: agreements/oslo-full: title" in replaced.output, replaced.output
+    assert agreement(db)["ends_on"] == "2028-07-31" and agreement(db)["status"] == "active"
+
+
 # --- properties -------------------------------------------------------------------------
 
 OPTIONAL = {
@@ -152,6 +196,9 @@ def agreement_source(draw, ident: str, partial: bool):
     record = {"id": ident, "title": draw(st.sampled_from(["Exchange (fictitious example)", "Erasmus+ (fictitious)"])),
               "kind": draw(st.sampled_from(["student_exchange", "erasmus_iia"])),
               "status": draw(st.sampled_from(["active", "suspended", "draft"]))}
+    if partial:  # an update need not repeat the required fields either
+        for name in draw(st.sets(st.sampled_from(["title", "kind", "status"]))):
+            del record[name]
     fields = draw(st.sets(st.sampled_from(sorted(OPTIONAL)))) if partial else set(OPTIONAL)
     record.update({name: draw(OPTIONAL[name]) for name in fields})
     if not partial:

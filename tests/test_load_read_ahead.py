@@ -133,10 +133,10 @@ def test_the_reader_stays_a_few_batches_ahead_of_the_writer(registry_db, monkeyp
 
     real_plan = writes._plan_flat
 
-    def plan(db, flat):
+    def plan(db, flat, locations=None):
         ahead.append(read.value - planned[0])
         planned[0] += flat.records
-        return real_plan(db, flat)
+        return real_plan(db, flat, locations)
 
     monkeypatch.setattr(writes, "_plan_flat", plan)
     store.write_records(registry_db, counted(), actor="tester", read_ahead=True)

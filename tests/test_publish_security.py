@@ -165,3 +165,34 @@ def test_allow_sql_runs_visitors_sql_under_the_time_limit(servers):
     assert get(base, "/").status_code == 200
     quoted = urllib.parse.quote("select :name as said")
     assert httpx.get(f"{base}/public.json?sql={quoted}&name=hello&_shape=array").json() == [{"said": "hello"}]
+
+
+DEBUG_TOOLS = ["/-/allow-debug", "/-/allow-debug?actor=%7B%7D&allow=%7B%7D", "/-/messages", "/-/patterns", "/-/threads",
+               "/-/threads.json"]
+ABOUT_THE_SERVER = ["/-/versions", "/-/versions.json", "/-/plugins.json", "/-/settings.json", "/-/databases.json",
+                    "/-/actor.json"]
+
+
+@pytest.mark.parametrize("path", DEBUG_TOOLS + ABOUT_THE_SERVER + ["/-/metadata.json", "/-/permissions", "/-/auth-token"])
+def test_every_page_of_the_internal_face_asks_an_anonymous_visitor_to_log_in(servers, path):
+    response = get(servers["internal"], path)
+    assert response.status_code == 302 and response.headers["location"].endswith("/-/login"), (path, response.status_code)
+
+
+def test_datasettes_debugging_tools_are_served_on_no_face(servers):
+    client = httpx.Client(base_url=servers["internal"], timeout=30)
+    token = client.get("/-/login").text.split('name="csrftoken" value="')[1].split('"')[0]
+    assert client.post("/-/login", data={"username": "office", "password": "office-password-1", "csrftoken": token}).status_code == 302
+    for path in DEBUG_TOOLS:
+        assert client.get(path).status_code == 404, path
+        assert get(servers["open"], path).status_code == 404, path
+        assert get(servers["public"], path).status_code == 404, path
+    assert client.get("/-/versions.json").json()["datasette"]["version"].startswith("0.65")  # logged in: what runs
+    assert client.get("/-/databases.json").json()[0]["path"].endswith("registry.db")
+
+
+@pytest.mark.parametrize("path", ABOUT_THE_SERVER)
+def test_the_public_face_tells_no_versions_paths_or_settings(servers, path):
+    response = get(servers["public"], path)
+    assert response.status_code == 404 and "public.db" not in response.text and "Datasette 0.65" not in response.text
+    assert get(servers["public"], "/-/metadata.json").status_code == 200  # what the published tables are stays

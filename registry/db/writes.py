@@ -221,7 +221,8 @@ def _flatten(
             _flatten(child, flat, index, merge=merge, dumped=child_dump)
 
 
-def _merged(spec: schema.TableSpec, before: dict[str, Any], after: dict[str, Any], given: Collection[str]) -> dict[str, Any]:
+def _merged(spec: schema.TableSpec, before: dict[str, Any], after: dict[str, Any], given: Collection[str],
+            where: str | None = None) -> dict[str, Any]:
     """The stored row with the fields its source gave laid over it, validated again as a
     whole (a given end date against a kept start date; computed columns recomputed)."""
     merged = {name: (after[name] if name in given else before.get(name)) for name in after}
@@ -235,10 +236,24 @@ def _merged(spec: schema.TableSpec, before: dict[str, Any], after: dict[str, Any
         key = "/".join(str(after[k]) for k in model.primary_key)
         reasons = "; ".join(d["msg"].removeprefix("Value error, ") for d in error.errors())
         raise ProblemsFound([Problem(
-            "merged-record-invalid", f"{spec.name}/{key}",
+            "merged-record-invalid", where or f"{spec.name}/{key}",
             f"with the stored values this source does not give, the record breaks a rule: {reasons}; "
-            "give those fields too, or replace the whole record (--replace)",
+            "give those fields too, or replace the whole record (--replace)", f"{spec.name}/{key}" if where else None,
         )]) from None
+
+
+@cache
+def _required(table: str) -> frozenset[str]:
+    """The fields a new record of the table must give (its model's required fields)."""
+    return frozenset(name for name, info in specs()[table].record.model_fields.items() if info.is_required())
+
+
+def _lacking(table: str, key: tuple[Any, ...], given: Collection[str], where: str | None) -> Problem:
+    """A merging source's record of no stored row that leaves out required fields."""
+    missing = sorted(_required(table) - set(given))
+    return Problem("missing-field", where or f"{table}/{'/'.join(map(str, key))}",
+                   f"no stored record has this id, and a new one needs {', '.join(missing)}",
+                   f"{table}/{'/'.join(map(str, key))}", missing[0])
 
 
 def _fetch(db: sqlite_utils.Database, table: str, column: str, values: Iterable[Any]) -> list[dict[str, Any]]:
@@ -316,26 +331,37 @@ def plan_changes(
     return _plan_flat(db, flatten_records(records, merge=merge, complete=complete))
 
 
-def _plan_flat(db: sqlite_utils.Database, flat: _Flat) -> Plan:
-    """``plan_changes`` of records already split into rows."""
+def _plan_flat(db: sqlite_utils.Database, flat: _Flat, locations: Sequence[str] | None = None) -> Plan:
+    """``plan_changes`` of records already split into rows; ``locations`` (file and line of
+    each record) name where a merge went wrong. Every problem of the rows is raised at once."""
     plan = Plan()
+    problems: list[Problem] = []
     for table in list(flat.rows) + [t for t in flat.complete if t not in flat.rows]:
         spec = specs()[table]
         pk = spec.record.primary_key
         key_of = _key_of(table)
         new_rows = flat.rows.get(table, [])
         existing = _existing_rows(db, spec, new_rows, flat.complete.get(table, set()))
+        required = _required(table)
+        origins = flat.origin.get(table, [])
         seen = set()
-        for after, given in zip(new_rows, flat.given.get(table, []), strict=True):
+        for position, (after, given) in enumerate(zip(new_rows, flat.given.get(table, []), strict=True)):
             key = key_of(after)
             stored = existing.get(key) if existing else None
             if stored is None:
+                if given is not None and not required.issubset(given):  # an update of nothing (seed.load's records)
+                    problems.append(_lacking(table, key, given, locations[origins[position]] if locations else None))
+                    continue
                 plan.changes.append(Change(table, key, "insert", None, after))
                 continue
             seen.add(key)  # only a stored row can be missing from the input (deleted below)
             before = decode(spec, stored)
             if given is not None:
-                after = _merged(spec, before, after, {*given, *pk})
+                try:
+                    after = _merged(spec, before, after, {*given, *pk}, locations[origins[position]] if locations else None)
+                except ProblemsFound as error:
+                    problems += error.problems
+                    continue
             if before == after:
                 plan.unchanged[table] += 1
             else:
@@ -344,6 +370,8 @@ def _plan_flat(db: sqlite_utils.Database, flat: _Flat) -> Plan:
         for key, stored in existing.items():
             if key not in seen and any(stored[f] == v for f, v in parents):
                 plan.changes.append(Change(table, key, "delete", decode(spec, stored), None))
+    if problems:
+        raise ProblemsFound(problems)
     return plan
 
 
@@ -733,9 +761,9 @@ def _write_whole(db: sqlite_utils.Database, batch: _Batch, found: list[Problem],
         raise ProblemsFound(found)
     with gc_paused():
         if dry_run:
-            return _plan_flat(db, batch.flat)
+            return _plan_flat(db, batch.flat, batch.locations)
         with transaction(db, actor=actor or default_actor(), source=source):
-            plan = _plan_flat(db, batch.flat)
+            plan = _plan_flat(db, batch.flat, batch.locations)
             apply_plan(db, plan)
     return plan
 
@@ -793,7 +821,11 @@ def _write_streamed(db: sqlite_utils.Database, batches: Iterable[_Batch], found:
                     found += clashes
                     continue
                 pending.add(batch, _missing_in(db, batch.flat))
-                plan = _plan_flat(db, batch.flat)
+                try:
+                    plan = _plan_flat(db, batch.flat, batch.locations)
+                except ProblemsFound as error:
+                    found += error.problems
+                    continue
                 bulk.apply(plan)
                 total.absorb(plan)
                 log.debug("batch %d: %d records, %d changes, %.3f s CPU", number, batch.flat.records, len(plan.changes),

@@ -113,14 +113,16 @@ class _Loader:
             return None
         return sides[0], sides[1]
 
-    def partner(self, side: _Side, *, home: bool, agreement: dict) -> doc.Partner:
+    def partner(self, side: _Side, *, home: bool, agreement: dict, own_copy: bool) -> doc.Partner:
         stored = side.stored
         iia_id = stored.iia_id if stored else None
         iia_code = stored.iia_code if stored else None
         if home:
-            # EWP wants both in the first partner; the registry's id stands in for an own id
+            # EWP wants both in the first partner; the registry's id stands in for an own id. The
+            # iia-code is the number people read: our copy gives the office's agreement code
+            # (another author's copy keeps how it wrote ours), else the id stands in for it too.
             iia_id = iia_id or (agreement["ewp_iia_id"] if not stored else None) or agreement["id"]
-            iia_code = iia_code or agreement["id"]
+            iia_code = (agreement["agreement_code"] if own_copy else None) or iia_code or agreement["id"]
             if len(iia_id) > 64:
                 self.problem(agreement["id"], "an EWP iia-id has at most 64 characters", field="ewp_iia_id", value=iia_id)
         signing = self.contacts([stored.signing_contact], "signing") if stored and stored.signing_contact else []
@@ -183,7 +185,9 @@ class _Loader:
                 sending_contacts=self.contacts(rest.sending_contacts, "sending") if rest else [],
                 receiving_contacts=self.contacts(rest.receiving_contacts, "receiving") if rest else [],
             ))
-        partners = [self.partner(home, home=True, agreement=agreement), self.partner(partner, home=False, agreement=agreement)]
+        own_copy = home_first or ewp is None or ewp.copy_of == home.hei_id
+        partners = [self.partner(home, home=True, agreement=agreement, own_copy=own_copy),
+                    self.partner(partner, home=False, agreement=agreement, own_copy=own_copy)]
         if not home_first and ewp is not None and partners[1].hei_id == ewp.copy_of:
             partners.reverse()
         if ewp is None or partners[0].hei_id != ewp.copy_of:  # another author's copy: written our way

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlite_utils
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from registry import clock
 from registry import db as store
@@ -33,7 +33,7 @@ from registry.ewp.heis import Found, HeiResolver, slug
 from registry.ewp.stored import R
 from registry.importers.outcome import MATCHED, NEW, ImportOptions, ReadResult, RowOutcome
 from registry.models import Record
-from registry.models.core import Agreement, Contact
+from registry.models.core import Agreement, AgreementCode, Contact
 from registry.models.ewp import EwpIia
 from registry.problems import Problem, ProblemsFound
 
@@ -100,6 +100,17 @@ def _status(iia: doc.Iia, stored: str | None) -> str:
     return stored if stored in KEEP_PROPOSED else "negotiating"
 
 
+def _is_agreement_code(value: str) -> bool:
+    try:
+        _AGREEMENT_CODE.validate_python(value)
+    except ValidationError:
+        return False
+    return True
+
+
+_AGREEMENT_CODE: TypeAdapter[str] = TypeAdapter(AgreementCode)
+
+
 class _IiaImport:
     def __init__(self, db: sqlite_utils.Database, batch: _Batch, *, create_missing: bool, approved: bool):
         self.db = db
@@ -107,6 +118,7 @@ class _IiaImport:
         self.resolver = HeiResolver(db, create_missing=create_missing, where=batch.where)
         self.approved = approved
         self.claimed: dict[str, str] = {}  # agreement id -> label of the IIA that claimed it
+        self.codes: set[str] = set()  # agreement codes this file's IIAs gave their agreements
 
     def unknown(self, iia: doc.Iia, hei_id: str) -> None:
         suggestion = self.resolver.suggestions.get(hei_id)
@@ -125,7 +137,7 @@ class _IiaImport:
         self.batch.problems.append(Problem("unknown-institution", f"{self.batch.where}:{iia.line}", message,
                                            iia.label(), "hei-id", hei_id))
 
-    def existing_agreement(self, iia: doc.Iia, partner_institution: str) -> list[str]:
+    def existing_agreement(self, iia: doc.Iia, home: doc.Partner, partner_institution: str) -> list[str]:
         found: set[str] = set()
         pairs = [(p.hei_id, p.iia_id) for p in iia.partners if p.iia_id]
         for hei, iia_id in pairs:
@@ -136,7 +148,23 @@ class _IiaImport:
                 found |= {r["id"] for r in self.db.query(
                     "SELECT a.id FROM agreements a JOIN agreement_parties p ON p.agreement = a.id "
                     "WHERE a.ewp_iia_id = ? AND p.institution = ?", [iia_id, partner_institution])}
+        if not found and home.iia_id:  # our iia-id as export writes it for such an agreement: its id
+            found |= {r["id"] for r in self.db.query(
+                "SELECT a.id FROM agreements a JOIN agreement_parties p ON p.agreement = a.id "
+                "WHERE a.id = ? AND a.ewp_iia_id IS NULL AND p.institution = ?", [home.iia_id, partner_institution])}
         return sorted(found)
+
+    def our_code(self, home: doc.Partner, agreement_id: str) -> str | None:
+        """The office's agreement code as the copy gives ours (``iia-code``, the human-readable
+        number), for an agreement that has none: not the ids export writes when there is none,
+        nor a code another agreement holds (a partner's slip is no reason to refuse the IIA)."""
+        code = (home.iia_code or "").strip()
+        if not code or code in (home.iia_id, agreement_id) or code in self.codes or not _is_agreement_code(code):
+            return None
+        if _one(self.db, "SELECT id FROM agreements WHERE agreement_code = ? AND id != ?", [code, agreement_id]):
+            return None
+        self.codes.add(code)
+        return code
 
     def new_id(self, iia: doc.Iia, home: doc.Partner, partner: doc.Partner) -> str:
         base = slug(f"iia-{partner.hei_id}-{home.iia_id or partner.iia_id or (iia.content_hash or writer.copy_hash(iia))[:12]}", 100)
@@ -184,7 +212,7 @@ class _IiaImport:
         home = homes[0]
         partner = next(p for p in iia.partners if p is not home)
         home_institution, partner_institution = found[home.hei_id].institution, found[partner.hei_id].institution
-        matches = self.existing_agreement(iia, partner_institution)
+        matches = self.existing_agreement(iia, home, partner_institution)
         if len(matches) > 1:
             self.batch.problems.append(Problem("ambiguous-agreement", where, f"the IIA ids lead to several agreements: {', '.join(matches)}",
                                                iia.label(), "iia-id"))
@@ -241,6 +269,7 @@ class _IiaImport:
             "kind": "erasmus_iia",
             "status": _status(iia, stored["status"] if stored else None),
             "ewp_iia_id": home.iia_id or partner.iia_id or base.get("ewp_iia_id"),
+            "agreement_code": base.get("agreement_code") or self.our_code(home, agreement_id),
             "signed_on": max(signing_dates) if signing_dates else base.get("signed_on"),
             "parties": _parties(self.db, agreement_id, institutions[home.hei_id], institutions[partner.hei_id]),
             "mobility_terms": mobility_terms,

@@ -15,12 +15,13 @@ import itertools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Optional
 
 import sqlite_utils
 import yaml
-from pydantic import ValidationError
+from pydantic import ValidationError, create_model
 
 from registry import db as store
 from registry.importers.seen import SeenKeys
@@ -106,7 +107,7 @@ def seed_files(paths: Iterable[str | Path]) -> list[Path]:
     for path in map(Path, paths):
         if path.is_dir():
             files.extend(sorted(p for p in path.rglob("*") if p.suffix in SUFFIXES and p.is_file()))
-        elif path.is_file():
+        elif path.exists():  # a file, or a stream to read as one (/dev/stdin, a pipe: load <(...))
             files.append(path)
         else:
             raise FileNotFoundError(f"{path}: no such file or folder")
@@ -170,8 +171,10 @@ def _document_items(path: Path) -> Iterator[tuple[str, Any, int]]:
             loader.dispose()
 
 
-def read_seed_file(path: Path, problems: list[Problem], seen: SeenKeys | None = None) -> Iterator[SeedRecord]:
-    """The valid records of one seed file, read as they come; what is wrong goes to ``problems``."""
+def read_seed_file(path: Path, problems: list[Problem], seen: SeenKeys | None = None, *,
+                   updates: bool = False) -> Iterator[SeedRecord]:
+    """The valid records of one seed file, read as they come; what is wrong goes to ``problems``.
+    With ``updates`` (a merging load), a record may leave out required fields: see ``_update``."""
     tables = by_table()
     positions: dict[str, int] = {}
     try:
@@ -189,7 +192,7 @@ def read_seed_file(path: Path, problems: list[Problem], seen: SeenKeys | None = 
             else:
                 for item in items:
                     positions[table] = positions.get(table, 0) + 1
-                    yield from _seed_record(path, tables[table], table, item, positions[table], problems, seen)
+                    yield from _seed_record(path, tables[table], table, item, positions[table], problems, seen, updates)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
@@ -200,7 +203,7 @@ def read_seed_file(path: Path, problems: list[Problem], seen: SeenKeys | None = 
 
 
 def _seed_record(path: Path, model: type[Record], table: str, item: Any, position: int, problems: list[Problem],
-                 seen: SeenKeys | None) -> Iterator[SeedRecord]:
+                 seen: SeenKeys | None, updates: bool = False) -> Iterator[SeedRecord]:
     where = f"{path}:{getattr(item, 'line', '?')}"
     label = f"{table}/{item.get(model.primary_key[0], f'#{position}')}" if isinstance(item, dict) else f"{table}/#{position}"
     key = _raw_key(model, item)
@@ -212,7 +215,15 @@ def _seed_record(path: Path, model: type[Record], table: str, item: Any, positio
     try:
         yield SeedRecord(model.model_validate(item), where)
     except ValidationError as error:
-        for detail in error.errors():
+        details = error.errors()
+        if updates and key is not None:
+            update = _update(model, item, details)
+            if update is not None:
+                yield SeedRecord(update, where)
+                return
+            # a required field left out is no fault of an update; of a new record, the store says so
+            details = [d for d in details if not _unmentioned(d)] or details
+        for detail in details:
             loc = tuple(detail["loc"])
             line = _line_of(item, loc)
             problems.append(
@@ -222,9 +233,38 @@ def _seed_record(path: Path, model: type[Record], table: str, item: Any, positio
                     detail["msg"].removeprefix("Value error, "),
                     label,
                     ".".join(str(part) for part in loc) or None,
-                    detail.get("input") if loc else None,
+                    detail.get("input") if loc and detail["type"] != "missing" else None,  # not the whole record again
                 )
             )
+
+
+@cache
+def _given_fields(model: type[Record]) -> type[Record]:
+    """The model with its required fields optional (absent: None), each given field checked
+    by the model's own type and rules. The store lays such a record over the stored one and
+    validates the merged record with ``model`` itself (``db.writes._merged``); a record of it
+    that is new is refused there, naming the required fields it lacks."""
+    optional: dict[str, Any] = {
+        name: (Optional[Annotated[(info.annotation, *info.metadata)]], None)  # noqa: UP045 - a type built at run time
+        for name, info in model.model_fields.items() if info.is_required() and name not in model.primary_key
+    }
+    return create_model(f"{model.__name__}Update", __base__=model, **optional)
+
+
+def _unmentioned(detail: Any) -> bool:
+    """Whether a validation error is a required field of the record itself left out."""
+    return detail["type"] == "missing" and len(detail["loc"]) == 1
+
+
+def _update(model: type[Record], item: Any, details: list[Any]) -> Record | None:
+    """The record as an update of a stored one, when all that is wrong is required fields it
+    does not mention (a source that does not mention a field never erases it); else None."""
+    if not all(map(_unmentioned, details)):
+        return None
+    try:
+        return _given_fields(model).model_validate(item)
+    except Exception:  # noqa: BLE001 - a model's own rule that needs the missing fields: the model's errors stand
+        return None
 
 
 class Problems(list):
@@ -250,24 +290,24 @@ class Problems(list):
             self.unlisted = 0
 
 
-def iter_seed(paths: Iterable[str | Path], problems: list[Problem]) -> Iterator[SeedRecord]:
+def iter_seed(paths: Iterable[str | Path], problems: list[Problem], *, updates: bool = False) -> Iterator[SeedRecord]:
     """The valid records of every file, read lazily, in order; what is wrong (including a key
-    given twice) goes to ``problems``."""
+    given twice) goes to ``problems``. ``updates`` as for ``read_seed_file``."""
     seen = SeenKeys()
     try:
         for path in seed_files(paths):
-            yield from read_seed_file(path, problems, seen)
+            yield from read_seed_file(path, problems, seen, updates=updates)
     finally:
         seen.close()
     if isinstance(problems, Problems):
         problems.close(", ".join(map(str, paths)))
 
 
-def read_seed(paths: Iterable[str | Path]) -> list[SeedRecord]:
+def read_seed(paths: Iterable[str | Path], *, updates: bool = False) -> list[SeedRecord]:
     """Parse and validate every file; raise ProblemsFound with all problems at once."""
     problems = Problems()
     with store.gc_paused():
-        records = list(iter_seed(paths, problems))
+        records = list(iter_seed(paths, problems, updates=updates))
     if problems:
         raise ProblemsFound(problems)
     return records
@@ -284,12 +324,13 @@ def load(
     """Upsert the records of YAML files or folders in one transaction.
 
     A record is merged into the stored one: a field or child list it leaves out keeps what is
-    stored, a child it lists is added or updated. With ``replace`` each record is written
+    stored, a child it lists is added or updated; so a record of a stored one need not repeat
+    its required fields (a new one must give them). With ``replace`` each record is written
     whole: left-out fields take their defaults and a child list it gives is the whole list."""
     paths = [Path(p) for p in paths]
     seed_files(paths)  # a missing file is named before anything is read
     problems = Problems()
-    records, places = itertools.tee(iter_seed(paths, problems))
+    records, places = itertools.tee(iter_seed(paths, problems, updates=not replace))
     source = "load " + " ".join(str(p) for p in paths)
     return store.write_records(
         db,

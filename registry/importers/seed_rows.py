@@ -13,7 +13,7 @@ from registry.importers.outcome import MATCHED, ImportOptions, ReadResult, RowOu
 
 def read_file(db: sqlite_utils.Database, path: Path, options: ImportOptions) -> ReadResult:
     outcomes = []
-    for item in seed.read_seed([path]):
+    for item in seed.read_seed([path], updates=not options.replace):
         line = item.where.rsplit(":", 1)[-1]
         key = f"{item.record.table}/{'/'.join(map(str, item.record.key()))}"
         outcomes.append(RowOutcome(item.where, int(line) if line.isdigit() else None, {}, MATCHED, [item.record], key, resolution="by id"))
