@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import gzip
 import json
-import shutil
 from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import built_once, new_registry
+from conftest import built_once, copy_registry, new_registry
 
 from registry import db as store
+from registry import name_indexes
 from registry.models import Agreement, Institution, Network
 from registry.models.core import Contact, Review
 from registry.reference import load_reference
@@ -55,10 +55,13 @@ def example_records() -> list:
 @pytest.fixture(scope="session")
 def reference_registry_template(tmp_path_factory) -> Path:
     """A registry file with the institutions and the shipped extract, built once per run
-    (``built_once``: loading the extract takes seconds); tests copy it."""
+    (``built_once``: loading the extract takes seconds); tests copy it. Its reference name index
+    is built once too and kept beside it (``name_indexes.index_cache_path``), where a copy
+    (``copy_of``) finds it as a second CLI call does: building it takes seconds as well."""
 
     def build(folder: Path) -> None:
         db = make_registry(folder / "registry.db", examples=False)
+        name_indexes.reference_index(db)
         db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         db.conn.close()
 
@@ -66,9 +69,9 @@ def reference_registry_template(tmp_path_factory) -> Path:
 
 
 def copy_of(template: Path, folder: Path, *, examples: bool = False):
-    """A copy of the template registry (with the example records added if asked)."""
-    path = folder / "registry.db"
-    shutil.copyfile(template, path)
+    """A copy of the template registry and its reference name index (with the example records
+    added if asked)."""
+    path = copy_registry(template, folder / "registry.db")
     db = store.connect(path)
     if examples:
         store.write_records(db, example_records(), actor="test", source="fixture")
