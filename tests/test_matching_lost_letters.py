@@ -1,4 +1,4 @@
-"""Letters an export could not encode, written '?' (round names14). Names are invented."""
+"""Letters an export could not encode, written '?' or as the replacement character (round names14). Names are invented."""
 
 from registry.matching import NameIndex
 from registry.matching.text import fold_name, tokens_of
@@ -6,6 +6,7 @@ from registry.matching.text import fold_name, tokens_of
 
 def test_a_question_mark_against_a_letter_is_a_letter_lost_not_a_word_break():
     assert tokens_of(fold_name("Bal?kesir University")) == ["balkesir", "university"]
+    assert tokens_of(fold_name("Bal\ufffdkesir University")) == ["balkesir", "university"]  # the replacement character
     assert tokens_of(fold_name("Visoka skola Gospi?")) == tokens_of(fold_name("Visoka skola Gospi"))
     assert tokens_of(fold_name("?akovec Polytechnic")) == tokens_of(fold_name("akovec Polytechnic"))
     assert tokens_of(fold_name("Why? Nordby")) == ["why", "nordby"]  # a question closing a word: the word stays

@@ -382,8 +382,8 @@ _GLUED_DIGITS = re.compile(r"(?<=[a-z]{3})(?=[0-9])|(?<=[0-9])(?=[a-z]{3})")
 # Two words run together in a typed text ('EngineeringNanjing'), not a name's own capital ('McGill', 'DePaul').
 _GLUED_WORDS = re.compile(r"(?<=[a-zß-ÿ]{4})(?=[A-Z][a-zß-ÿ])")
 _SEGMENT_BREAK = re.compile(r"[,;()\[\]|]|\s+[-\u2013\u2014/]\s+")
-# A letter an export could not encode, written '?' ("Bal?kesir", "Gospi?", "?akovec" in the charter holders' list):
-# read as a letter left out, which the typo rules pair ('balkesir' / 'balikesir'), not as two words.
+# A letter an export could not encode, written '?' ("Bal?kesir", "Gospi?", "?akovec" in the charter holders' list; U+FFFD
+# folds to '?' too): read as a letter left out, which the typo rules pair ('balkesir' / 'balikesir'), not as two words.
 _LOST_LETTER = re.compile(r"(?<=[a-z])\?+|\?+(?=[a-z])")
 
 
