@@ -1,4 +1,4 @@
-"""Letters an export could not encode, written '?' or as the replacement character (round names14). Names are invented."""
+"""Letters an export could not encode, written '?' or as the replacement character (round names14). Names are invented or real places' and institutions'."""
 
 from registry.matching import NameIndex
 from registry.matching.text import fold_name, tokens_of
