@@ -382,6 +382,9 @@ _GLUED_DIGITS = re.compile(r"(?<=[a-z]{3})(?=[0-9])|(?<=[0-9])(?=[a-z]{3})")
 # Two words run together in a typed text ('EngineeringNanjing'), not a name's own capital ('McGill', 'DePaul').
 _GLUED_WORDS = re.compile(r"(?<=[a-zß-ÿ]{4})(?=[A-Z][a-zß-ÿ])")
 _SEGMENT_BREAK = re.compile(r"[,;()\[\]|]|\s+[-\u2013\u2014/]\s+")
+# A letter an export could not encode, written '?' ("Bal?kesir", "Gospi?", "?akovec" in the charter holders' list; U+FFFD
+# folds to '?' too): read as a letter left out, which the typo rules pair ('balkesir' / 'balikesir'), not as two words.
+_LOST_LETTER = re.compile(r"(?<=[a-z])\?+|\?+(?=[a-z])")
 
 
 @lru_cache(maxsize=1 << 12)  # a typed name is folded for its parse, its quoted part and the deciding rules
@@ -404,6 +407,8 @@ def tokens_of(folded: str) -> list[str]:
 
 @lru_cache(maxsize=1 << 16)  # a typed name is taken apart for each index, its segments and kind words again
 def _tokens(folded: str) -> tuple[str, ...]:
+    if "?" in folded:
+        folded = _LOST_LETTER.sub("", folded)
     text = _GLUED_DIGITS.sub(" ", _ELISION.sub(r"\1 ", _STATE_PREFIX.sub("", folded))).replace("'", "").replace("`", "").replace("&", " and ")
     raw = _NON_WORD.sub(" ", text).split()
     joined: list[str] = []
