@@ -204,7 +204,9 @@ class Resolver:
         if named and country not in named:
             return True
         words = {t for segment in query.segments for t in segment if not t.isdigit()} - STOPWORDS
-        if words & GENERIC:  # "University Park" is a city: "Wroclaw University of Technology" names more than places
+        # "University Park" is a city: "Wroclaw University of Technology" names more than places, and "Tilburg U." a kind
+        # by its initial
+        if words & GENERIC or any(len(t) == 1 for t in words):
             return False
         places = self.reference.place_words() | self.reference.region_words(country) if self.reference else frozenset()
         return bool(words) and words <= places
