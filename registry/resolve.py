@@ -64,7 +64,9 @@ from registry.matching.text import (
     legal_name,
     levels,
     other_level,
+    parse_query,
     passed_over,
+    segment_country,
     tokens_of,
 )
 from registry.name_indexes import database_file, reference_index, registry_index
@@ -179,7 +181,7 @@ class Resolver:
         if not close or len(countries) != 1 or len(close) >= AMBIGUOUS_SHOWN or any(c.acronym for c in close):
             return found
         country = countries.pop()
-        if not country:
+        if not country or self._text_says_otherwise(text, country):
             return found
         again = self._by_name(found.query, text, country, limit)
         best = again.best
@@ -192,6 +194,22 @@ class Resolver:
             return found
         return Resolution(found.query, None, "matched", again.candidates,
                           f"every candidate is in {country}; read in {country}: {again.reason}")
+
+    def _text_says_otherwise(self, text: str, country: str) -> bool:
+        """An affiliation's own words forbid reading the candidates' country off them: it names other countries only
+        ("International Centre for ..., New Delhi, India" has one namesake in Italy), or nothing but places ("Graz",
+        "Lancaster, UK", "Maine, United States": a place is no institution's name)."""
+        query = parse_query(text)
+        named = {c for c in map(segment_country, query.segments) if c}
+        if named and country not in named:
+            return True
+        words = {t for segment in query.segments for t in segment if not t.isdigit()} - STOPWORDS
+        # "University Park" is a city: "Wroclaw University of Technology" names more than places, and "Tilburg U." a kind
+        # by its initial
+        if words & GENERIC or any(len(t) == 1 for t in words):
+            return False
+        places = self.reference.place_words() | self.reference.region_words(country) if self.reference else frozenset()
+        return bool(words) and words <= places
 
     def _university_of_its_school(self, found: Resolution, school: str, country: str, limit: int) -> Resolution:
         """'Yale School of Medicine', 'Dartmouth Medical School' (US) with no record of their own: the university, where

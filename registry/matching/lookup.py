@@ -11,6 +11,7 @@ from operator import add, itemgetter
 
 from rapidfuzz import fuzz, process
 
+from registry.matching.affiliation_text import university_of_its_hospital
 from registry.matching.match import (
     LATER_PENALTY,
     PART_PENALTY,
@@ -220,6 +221,11 @@ class IndexLookup(IndexScoring):
                 known = best.get(entity)
                 if known is None or match.score > known.score:
                     best[entity] = match
+        if len(query.segments) > 1 and not any(m.score >= options.probable for m in best.values()):
+            for entity, match in self._university_of_its_hospital(query, country, options):
+                known = best.get(entity)
+                if known is None or match.score > known.score:
+                    best[entity] = match
         if query.variants and "affiliated" in query.variants[0]:
             self._affiliated_hospital(query, options, best)
         ranked = sorted(best.values(), key=lambda m: (-m.score, not m.exact, m.entity_id))
@@ -371,6 +377,25 @@ class IndexLookup(IndexScoring):
             match = self._exact_match(query, words, ids[0], country, options)
             _penalise(match, PART_PENALTY, PenaltyKind.FOUND_WITHIN, f"{self.name_raw[ids[0]]!r} found within the text",
                       options)
+            found.append((self.name_entity[ids[0]], match))
+        return found
+
+    def _university_of_its_hospital(self, query: Query, country, options: MatchOptions) -> list[tuple[int, Match]]:
+        """A medical centre or medical school named after its university, with no record of its own ("Center for Rare
+        Diseases, University of Leipzig Medical Center, Leipzig"): the university, where its words are exactly one
+        institution's name (``affiliation_text.university_of_its_hospital``)."""
+        found = []
+        for segment in query.segments:
+            words = university_of_its_hospital(segment)
+            if not words:
+                continue
+            ids = [i for i in self.exact.get(exact_key(words), ()) if not self.name_part[i]]
+            if len({self.name_entity[i] for i in ids}) != 1 or not any(
+                    _distinctive(t) and self.weight(t) >= SPAN_WEIGHT for t in words):
+                continue
+            match = self._exact_match(query, words, ids[0], country, options)
+            _penalise(match, PART_PENALTY, PenaltyKind.FOUND_WITHIN, f"{self.name_raw[ids[0]]!r}, whose medical centre "
+                      "or school the text names", options)
             found.append((self.name_entity[ids[0]], match))
         return found
 

@@ -1,0 +1,57 @@
+"""Affiliation texts read by what they name besides the body: a medical centre named after its university, and places
+only, which forbid reading a country off the candidates. Measured against an invented reference (no real institution or person)."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import ordinary_institutions, registry_with_reference, ror_record
+
+from registry.matching.affiliation_text import university_of_its_hospital
+from registry.resolve import resolve
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory):
+    db = registry_with_reference(tmp_path_factory.mktemp("places"), [
+        ror_record("0plac0001", "Orvelby University", "Orvelby", "US"),
+        ror_record("0plac0003", "Halvern Centre for Marine Genetics", "Trieste", "IT"),
+        ror_record("0plac0004", "Quarrington College", "Quarrington", "GB"),
+        *ordinary_institutions("0plac"),
+    ])
+    yield db
+    db.conn.close()
+
+
+def test_a_medical_centre_named_after_its_university_is_the_university(registry):
+    result = resolve(registry, "Center for Rare Diseases, Orvelby University Medical Center, Orvelby, USA")
+    assert result.status == "matched" and result.best.reference_id == "0plac0001", result.reason
+    assert "medical centre or school the text names" in result.best.match.explanation
+
+
+def test_a_hospital_named_after_its_university_stays_a_body_of_its_own(registry):
+    result = resolve(registry, "Department of Urology, Orvelby University Hospital, Orvelby, USA")
+    assert result.status != "matched", result.reason
+
+
+@pytest.mark.parametrize("text", [
+    "Quarrington",  # a place alone is no institution's name
+    "Quarrington, UK",
+])
+def test_the_candidates_country_is_not_read_off_against_the_text(registry, text):
+    assert resolve(registry, text).status != "matched"
+
+
+def test_the_candidates_country_is_still_read_off_a_name(registry):
+    result = resolve(registry, "Halvern Centre for Marine Genetics")
+    assert result.status == "matched" and result.best.reference_id == "0plac0003", result.reason
+
+
+@pytest.mark.parametrize("segment, university", [
+    (("university", "of", "leipzig", "medical", "center"), ("university", "of", "leipzig")),
+    (("orvelby", "university", "childrens", "medical", "center"), ("orvelby", "university")),
+    (("orvelby", "university", "school", "of", "medical"), ("orvelby", "university")),
+    (("orvelby", "university", "hospital"), None),
+    (("orvelby", "medical", "center"), None),
+])
+def test_the_university_of_a_medical_centre_is_read_from_its_words(segment, university):
+    assert university_of_its_hospital(segment) == university
