@@ -109,8 +109,8 @@ class _Echo(logging.Handler):
 class RegistryGroup(click.Group):
     """Reports the library's ``UsageProblem`` (a missing registry, an unknown check code ...) as
     bad usage, exit 2, wherever a command raises it; and every fault of the registry file (not
-    SQLite, damaged, read-only, locked, an older or newer schema) in one line, exit 1, never a
-    traceback."""
+    SQLite, damaged, read-only, locked, an older or newer schema) or of the system (a full disk, a
+    file the user may not write) in one line, exit 1, never a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
         logger = logging.getLogger("registry.db")
@@ -128,6 +128,8 @@ class RegistryGroup(click.Group):
             if message is None:
                 raise
             _fail(message)
+        except OSError as error:  # a full disk, a file the user may not write: the system's reason, in one line
+            _fail(f"{error.filename}: {error.strerror}" if error.filename and error.strerror else str(error))
 
 
 def _fail(message: str) -> None:

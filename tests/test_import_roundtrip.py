@@ -174,3 +174,43 @@ def test_the_example_registry_round_trips_through_csv(example_registry, tmp_path
         assert not report.refused and report.plan.is_empty, [(c.table, c.key, c.changed_fields()) for c in report.plan.changes][:3]
     finally:
         db.conn.close()
+
+
+def test_the_yaml_export_leaves_the_reference_out_unless_asked(db, tmp_path):
+    import yaml
+
+    from registry.models import ReferenceInstitution
+
+    store.write_records(db, [ReferenceInstitution(id="ror:00x0x0x00", source="ror",
+                                                  name="Invented University of the Test (fictitious)", country="SE")])
+    everything = yaml.safe_load(export(db, tmp_path, "registry.yml").read_text(encoding="utf-8"))
+    assert "agreements" in everything and "institutions" in everything
+    assert "reference_institutions" not in everything
+    asked = yaml.safe_load(export(db, tmp_path, "reference.yml", "--kind", "reference_institutions").read_text(encoding="utf-8"))
+    assert [r["name"] for r in asked["reference_institutions"]
+            if r["id"] == "ror:00x0x0x00"] == ["Invented University of the Test (fictitious)"]
+
+
+def test_an_export_that_fails_half_way_leaves_the_earlier_file(db, tmp_path, monkeypatch):
+    from registry.exporters import table
+
+    earlier = export(db, tmp_path, "agreements.csv")
+    before = earlier.read_bytes()
+    real = table.table_cells
+
+    def failing_after_two_rows(db, kind_name):
+        headers, rows = real(db, kind_name)
+
+        def some_rows():
+            for number, row in enumerate(rows):
+                if number == 2:
+                    raise OSError("No space left on device")
+                yield row
+        return headers, some_rows()
+
+    monkeypatch.setattr(table, "table_cells", failing_after_two_rows)
+    db_path = db.conn.execute("PRAGMA database_list").fetchone()[2]
+    result = CliRunner().invoke(cli, ["export", "--db", db_path, "-o", str(earlier)])
+    assert result.exit_code == 1 and result.output.strip().splitlines() == ["Error: No space left on device"]
+    assert earlier.read_bytes() == before and len(before.splitlines()) > 3
+    assert sorted(p.name for p in tmp_path.iterdir() if "partial" in p.name) == []

@@ -44,4 +44,14 @@ def export_file(
         raise ValueError(f"the {file_format.name} format writes whole tables; choosing agreements is for {chosen}")
     writer = file_format.function("writer")
     options = ExportOptions(list(kinds), delimiter, agreements)
-    return writer(db, destination if destination is not None else sys.stdout, options)
+    if not isinstance(destination, Path):
+        return writer(db, destination if destination is not None else sys.stdout, options)
+    # Written beside the target and moved into its place only when whole: an export that fails
+    # half-way (a record it cannot write, a full disk, Ctrl-C) leaves the earlier file as it was.
+    partial = destination.with_name(f".{destination.stem}.partial{destination.suffix}")
+    try:
+        count = writer(db, partial, options)
+        partial.replace(destination)
+    finally:
+        partial.unlink(missing_ok=True)
+    return count

@@ -82,6 +82,10 @@ class Record(BaseModel):
     secret: ClassVar[bool] = False
     # False for files kept in the registry (signed documents): in the file and its backups, not in seed YAML.
     as_text: ClassVar[bool] = True
+    # False for copies of another registry's data (ROR, the world-universities list), which
+    # 'registry init' or 'registry reference load' brings back: seed YAML writes them only when
+    # asked for by name. A new registry holds 24,000 of them and an office's own records are few.
+    exported_unasked: ClassVar[bool] = True
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -77,6 +77,7 @@ class ReferenceInstitution(Record):
     # A dump is someone else's data: logging each of its 150,000 rows would make the audit
     # log mostly ROR. reference_loads says which file changed how many records, and when.
     audited: ClassVar[bool] = False
+    exported_unasked: ClassVar[bool] = False
     children: ClassVar[Children] = {"names": (ReferenceName, "reference")}
     label_column: ClassVar[str] = "name"
 
