@@ -27,10 +27,18 @@ class Problem:
             parts.append(self.field)
         text = ": ".join(parts)
         value = f" (value {self.value!r})" if self.value is not None else ""
-        return f"{text}: {self.message}{value} [{self.code}]"
+        return _one_line(f"{text}: {self.message}{value} [{self.code}]")
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def _one_line(text: str) -> str:
+    """A problem is one line: a newline or terminal escape typed into a name or a cell is shown
+    as its escape (\\n, \\x1b), never acted on; letters of any script stay as they are."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 class ProblemsFound(Exception):

@@ -149,6 +149,15 @@ def test_a_waiver_is_granted_by_the_login_never_by_an_option(cli_db):
 # --- registry user ------------------------------------------------------------------------------
 
 
+def test_a_name_with_a_newline_or_an_escape_is_refused_in_one_line(registry_path):
+    for name in ("bad\nname", "bad\x1b[31mname"):
+        added = invoke("user", "add", name, "--role", "viewer", "--password-stdin", "--db", registry_path,
+                       input="vera-password-1\n")
+        problem = [line for line in added.output.splitlines() if "invalid-value" in line]
+        assert added.exit_code == 1 and len(problem) == 1, added.output
+        assert f"account {repr(name)[1:-1]}: name:" in problem[0] and "\x1b[" not in added.output
+
+
 def test_registry_user_add_list_passwd_remove(registry_path, monkeypatch):
     from registry import accounts, passwords
 
