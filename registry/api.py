@@ -640,9 +640,8 @@ def _publishing(registry_path: Path, publish_to: PathLike, delay: float | None) 
 def _write_atomically(destination: PathLike, content: bytes) -> Path:
     """Write the whole file or nothing: a half-written report never replaces a good one."""
     destination = store.require_folder(destination)  # nothing is made for you (the callers checked it first)
-    partial = destination.with_name(f".{destination.name}.partial")
-    partial.write_bytes(content)
-    partial.replace(destination)
+    with store.written_whole(destination) as partial:
+        partial.write_bytes(content)
     return destination
 
 

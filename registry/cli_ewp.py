@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from registry import api
+from registry import db as store
 from registry.cli import db_option, fail_with_problems, json_option, print_plan
 from registry.importers import ewp as importer
 from registry.problems import ProblemsFound
@@ -62,7 +63,8 @@ def export_command(db_path: str, agreements: tuple[str, ...], output: str | None
     except ProblemsFound as found:
         fail_with_problems(found.problems, heading=f"nothing was written; {len(found.problems)} problem(s):")
     if output:
-        Path(output).write_bytes(result.data)
+        with store.written_whole(Path(output)) as partial:
+            partial.write_bytes(result.data)
         checked = "valid against get-response.xsd" if result.schema_checked else "not checked against the XSD (no EWP_SCHEMA_DIR)"
         click.echo(f"wrote {len(result.agreements)} IIA(s) to {output}, {checked}", err=True)
     else:

@@ -82,6 +82,19 @@ def require_folder(path: str | Path, what: str = "the file") -> Path:
     return path
 
 
+@contextmanager
+def written_whole(path: Path) -> Iterator[Path]:
+    """A file beside ``path`` to write instead, moved into its place only when the block ends
+    without an error: a write that fails half-way (a record that cannot be written, a full disk,
+    Ctrl-C) leaves the earlier file as it was and no partial one beside it."""
+    partial = path.with_name(f".{path.stem}.partial{path.suffix}")
+    try:
+        yield partial
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
 def connect(path: str | Path | None = None, *, create: bool = True, read_only: bool = False) -> sqlite_utils.Database:
     """Open the registry file with foreign keys enforced and write-ahead logging.
 

@@ -9,6 +9,7 @@ from typing import IO
 
 import sqlite_utils
 
+from registry import db as store
 from registry.formats import FORMATS, ExportOptions, format_for, format_named
 
 
@@ -46,12 +47,5 @@ def export_file(
     options = ExportOptions(list(kinds), delimiter, agreements)
     if not isinstance(destination, Path):
         return writer(db, destination if destination is not None else sys.stdout, options)
-    # Written beside the target and moved into its place only when whole: an export that fails
-    # half-way (a record it cannot write, a full disk, Ctrl-C) leaves the earlier file as it was.
-    partial = destination.with_name(f".{destination.stem}.partial{destination.suffix}")
-    try:
-        count = writer(db, partial, options)
-        partial.replace(destination)
-    finally:
-        partial.unlink(missing_ok=True)
-    return count
+    with store.written_whole(destination) as partial:
+        return writer(db, partial, options)

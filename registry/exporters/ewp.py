@@ -42,12 +42,6 @@ def export(db: sqlite_utils.Database, agreements: list[str] | None = None) -> Ex
     return Export(data, ids, result.checked)
 
 
-def export_file(db: sqlite_utils.Database, path: str | Path, agreements: list[str] | None = None) -> Export:
-    result = export(db, agreements)
-    Path(path).write_bytes(result.data)
-    return result
-
-
 def write_file(db: sqlite_utils.Database, destination: Path | IO[str], options: ExportOptions) -> int:
     """``registry export --format ewp``: the ``ewp`` format's writer (``registry.formats``);
     the number of IIAs written. UTF-8 bytes to a file, or to a text stream's byte buffer."""
@@ -65,4 +59,4 @@ def write_file(db: sqlite_utils.Database, destination: Path | IO[str], options: 
     return len(result.agreements)
 
 
-__all__ = ["Export", "agreement_ids", "export", "export_file", "stored_copy", "write_file"]
+__all__ = ["Export", "agreement_ids", "export", "stored_copy", "write_file"]
