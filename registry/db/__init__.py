@@ -31,11 +31,11 @@ from registry.db.connection import (
     map_for_reading,
     read_only_uri,
     require_folder,
-    written_whole,
     specs,
     split_sql,
     transaction,
     writable,
+    written_whole,
 )
 from registry.db.maintenance import backup, history, quick_check, require_intact, stats
 from registry.db.migrations import Migration, MigrationRefused, migrate
@@ -74,6 +74,6 @@ __all__ = [
     "ReadOnlyFile", "StoreError", "apply_plan", "backup", "connect", "decode", "default_actor", "default_path",
     "delete_record", "describe_error", "drift", "encode", "encode_values", "ensure_schema", "gc_paused", "history",
     "migrate", "missing_references", "open_registry", "plan_changes", "quick_check", "file_path", "map_for_reading", "read_only_uri",
-    "rebuild_search", "refresh_statistics", "record_from_row", "require_folder", "require_intact", "written_whole", "schema_fingerprint", "search_index_stale", "specs",
-    "split_sql", "stats", "transaction", "writable", "write_records",
+    "rebuild_search", "refresh_statistics", "record_from_row", "require_folder", "require_intact", "schema_fingerprint", "search_index_stale", "specs",
+    "split_sql", "stats", "transaction", "writable", "write_records", "written_whole",
 ]
