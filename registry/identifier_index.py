@@ -109,9 +109,9 @@ class IdentifierIndex:
     reference record with a website or domains, read in a fraction of a second."""
 
     def __init__(self, db: sqlite_utils.Database) -> None:
-        # -> (table, id, field). The reference's lists are shared with the cache (and with every Resolver):
-        # _add never appends to a list, it replaces it, so only a key the registry also holds is copied.
-        self.keys: dict[tuple[str, str], list[tuple[str, str, str]]] = dict(_reference_keys(db))
+        # -> (table, id, field). The reference's tuples are shared with the cache (and with every Resolver):
+        # _add replaces a key's tuple, so only a key the registry also holds is copied.
+        self.keys: dict[tuple[str, str], tuple[tuple[str, str, str], ...]] = dict(_reference_keys(db))
         for ident, ror, code, schac, pic, website in db.conn.execute(
             "SELECT id, ror, erasmus_code, schac, pic, website FROM institutions"
         ):
@@ -154,13 +154,15 @@ class IdentifierIndex:
 
 
 def _add(keys: dict, kind: str, key: str, table: str, ident: str, label: str) -> None:
-    holders = keys.get((kind, key), [])
+    holders = keys.get((kind, key), ())
     if not any(t == table and i == ident for t, i, _ in holders):
-        keys[(kind, key)] = [*holders, (table, ident, label)]  # a new list: the old one may be shared (IdentifierIndex)
+        # a new tuple: the old one may be shared (IdentifierIndex); a tuple, which the garbage collector stops tracking
+        # at its first pass (the reference's 99,000 keys, kept with the name index, were walked by every later pass)
+        keys[(kind, key)] = (*holders, (table, ident, label))
 
 
 _REFERENCE_KEYS: dict[tuple, dict] = {}
-ReferenceKeys = dict[tuple[str, str], list[tuple[str, str, str]]]
+ReferenceKeys = dict[tuple[str, str], tuple[tuple[str, str, str], ...]]
 
 
 def keep_reference_keys(db: sqlite_utils.Database, keys: ReferenceKeys) -> None:
@@ -180,7 +182,7 @@ def _reference_keys(db: sqlite_utils.Database) -> ReferenceKeys:
     """The reference records' keys, read once per state of the reference tables."""
     stamp = (store.file_path(db.conn),) + reference_stamp(db)
     if stamp not in _REFERENCE_KEYS:
-        keys: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
+        keys: dict[tuple[str, str], tuple[tuple[str, str, str], ...]] = {}
         for ident, source, website, domains in db.conn.execute(
             "SELECT id, source, website, domains FROM reference_institutions WHERE source = 'ror' OR website IS NOT NULL "
             "OR domains IS NOT NULL"

@@ -470,7 +470,7 @@ class IndexLookup(IndexScoring):
         if not key:
             return []
         found: list[tuple[int, Match]] = []
-        exact_ids = self.exact.get(key, [])
+        exact_ids = self.exact.get(key, ())
         if exact:
             for name_id in exact_ids:
                 found.append((self.name_entity[name_id], self._exact_match(query, tokens, name_id, country, options)))

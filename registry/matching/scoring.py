@@ -159,9 +159,11 @@ class IndexScoring(IndexState):
             for name_id in self.acronyms.get(token, []):
                 entity = self.name_entity[name_id]
                 words, places = self.entity_words[entity], self.country_words(self.entity_country[entity])
-                # a word of the name itself first (similarity 1): the words are compared one by one only for the rest
+                # a word of the name itself first (similarity 1): the words are compared one by one only for the rest,
+                # and a word of three letters or fewer is like no other word (``token_similarity``: 0)
                 if all(t in words or t in places or _near_city(t, self.entity_city[entity])
-                       or any(token_similarity(t, w) >= options.min_token_similarity for w in chain(words, places))
+                       or ((len(t) >= 4 or options.min_token_similarity <= 0)
+                           and any(token_similarity(t, w) >= options.min_token_similarity for w in chain(words, places)))
                        for t in rest):
                     penalties: list[Penalty] = []
                     score = self._country_adjust(ACRONYM_SCORE, entity, country, penalties, options)

@@ -25,12 +25,12 @@ class IndexState:
         self.name_tokens: list[tuple[str, ...]] = []
         self.name_part: list[bool] = []  # a part of an 'A – B' name
         self.name_weight: list[float] = []
-        self.exact: dict[str, list[int]] = {}
-        self.acronyms: dict[str, list[int]] = {}  # acronym -> names it abbreviates (or is)
-        self.initials: dict[str, list[int]] = {}  # initials of a name -> that name
-        self.postings: dict[str, list[int]] = {}
+        self.exact: dict[str, tuple[int, ...]] = {}
+        self.acronyms: dict[str, tuple[int, ...]] = {}  # acronym -> names it abbreviates (or is)
+        self.initials: dict[str, tuple[int, ...]] = {}  # initials of a name -> that name
+        self.postings: dict[str, tuple[int, ...]] = {}
         self.weights: dict[str, float] = {}
-        self.trigrams: dict[str, list[str]] = {}
+        self.trigrams: dict[str, tuple[str, ...]] = {}
         self.max_weight = MAX_WEIGHT
         self._acronym_names: set[int] = set()  # acronyms are judged by the acronym rules, not aligned
         # A country's words and its regions' one-word names, for every entity's country: kept in the index so that a
