@@ -447,6 +447,10 @@ def _serve(prefix: str, path: str, today: str, criteria_path: str, digest: str, 
         files += 1
         scratch = f"{prefix}-{files}.db"
         db.conn.execute("ATTACH DATABASE ? AS lane", [scratch])
+        # Large pages: a scratch file is written once, in order, and read once, in order; at 64 KB
+        # a page its rows take a sixteenth of the system calls (200,000 agreements: writing 226,601
+        # rows 1.44-1.52 -> 1.37 s of CPU, reading them back 0.10 -> 0.07 s).
+        db.conn.execute("PRAGMA lane.page_size = 65536")
         db.conn.execute("PRAGMA lane.journal_mode = OFF")  # thrown away after the run
         db.conn.execute("PRAGMA lane.synchronous = OFF")
         create_found_table(db.conn, f"lane.{FOUND_TABLE}", keyed=keyed == "keyed")
