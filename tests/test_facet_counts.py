@@ -8,6 +8,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from conftest import checkpoint, copy_registry
 from test_forms import PASSWORDS, Browser
 from test_publish import build_registry
 
@@ -18,13 +19,20 @@ AGREEMENT = "ex-lodz-erasmus"
 
 
 @pytest.fixture(scope="module")
-def registry_file(tmp_path_factory) -> Path:
+def registry_template(tmp_path_factory) -> Path:
     path = build_registry(tmp_path_factory.mktemp("facets") / "registry.db")
     api.user_add("eddie", role="editor", password=PASSWORDS["eddie"], db_path=path, actor="setup")
+    checkpoint(path)  # the copies take the file alone
     return path
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
+def registry_file(registry_template, tmp_path) -> Path:
+    """This test's own copy: each changes the agreements' statuses."""
+    return copy_registry(registry_template, tmp_path / "registry.db")
+
+
+@pytest.fixture
 def internal(registry_file):
     return faces.internal_face(registry_file).datasette()
 
@@ -84,8 +92,13 @@ def test_a_write_by_another_program_changes_the_count(internal, registry_file):
 
 
 def test_filtered_counts_are_kept_apart(internal, registry_file):
+    conn = sqlite3.connect(registry_file)
+    conn.execute("UPDATE agreements SET status = 'terminated' WHERE id = ?", [AGREEMENT])
+    conn.commit()
+    conn.close()
     eddie = Browser(internal, "eddie")
     everything = status_counts(eddie)
+    assert everything["terminated"] == 1 and everything["active"] >= 1
     page = eddie.get("/registry/agreements.json?status=terminated")
     assert {f["value"]: f["count"] for f in page.json()["facet_results"]["status"]["results"]} == {
         "terminated": everything["terminated"]}
