@@ -34,18 +34,7 @@ from registry import db as store
 from registry.collector import collector_paused
 from registry.countries import country_code
 from registry.db.reader import can_fork
-from registry.deciding import (
-    country_named_last,
-    decide,
-    not_a_name,
-    only_generic,
-    only_its_place,
-    place_decides,
-    shortened,
-    system_for_campus,
-    university_over_its_units,
-    whole_text_named,
-)
+from registry.deciding import Decision, decide, not_a_name, only_generic, run_rules
 from registry.identifier_index import (
     IdentifierIndex,
     KeyHit,
@@ -240,35 +229,14 @@ class Resolver:
                           f"{rival.score:.2f} (if it is the same, give the registry's record its ROR id)")
             shown = [c for c in merged if c.institution_id == top.institution_id][:1]
             return Resolution(name, country, status, (shown + [c for c in merged if c not in shown])[:limit], reason)
-        status, reason = decide(merged)
-        if status == "matched":
-            merged, status, reason = system_for_campus(text, merged, status, reason)
-        if status == "matched" and self.reference is not None:
-            status, reason = only_its_place(text, merged, status, reason, self.reference)
-        elif status == "ambiguous" and not country:
-            status, reason = country_named_last(text, merged, status, reason)
-        if status == "ambiguous":
-            status, reason = whole_text_named(text, merged, status, reason)
-        if status == "ambiguous":
-            status, reason = university_over_its_units(merged, status, reason)
-        if status == "ambiguous":
-            status, reason = self._distinctive_alone(text, country, merged, status, reason)
         # The rules that weigh a candidate below the bands read the reference's matches at every band: matched (once)
         # only for a name that reaches them, a few in a thousand; the first match keeps its reach test, which
         # spares aligning the names that cannot reach the possible band (aligning them all cost a third more).
-        # (made only for a name not matched yet: the rules below read it for no other, and making it costs)
-        every_band = None if self.reference is None or status == "matched" else cache(
+        # Matched only when a rule asks (D8, D10: a name not matched yet).
+        every_band = None if self.reference is None else cache(
             partial(self.reference.match, text, country, AMBIGUOUS_SHOWN, include_below=True))
-        if status != "matched" and every_band is not None:
-            merged, status, reason = self._sole_holder(text, country, merged, status, reason, every_band)
-        if status == "ambiguous" and country:
-            status, reason = shortened(merged, status, reason)
-        if status != "matched" and country and every_band is not None:
-            merged, status, reason = self._whole_name_first(text, country, merged, status, reason, every_band)
-        if status == "ambiguous" and self.reference is not None:
-            merged, status, reason = self._within_own_name(text, country, merged, status, reason)
-        if status == "ambiguous":
-            merged, status, reason = place_decides(text, merged, status, reason)
+        decision = run_rules(Decision(text, country, merged, self, every_band))
+        merged, status, reason = decision.candidates, decision.status, decision.reason
         if status == "ambiguous":  # every candidate a person must choose between, with what sets them apart
             if len(merged) >= limit + 2:  # there may be more: look wider (a few names in a thousand)
                 merged = self._with_references(candidates, found)
