@@ -152,12 +152,27 @@ class Resolver:
             return named or Resolution(name, country, INVALID, [], "too generic: give the words that set the institution "
                                        "apart, with its country or city")
         resolution = self._by_name(name, text, country, limit)
+        if not country and resolution.status != "matched":
+            resolution = self._in_its_named_country(resolution, text, limit)
         if not country and resolution.status == "ambiguous":
             resolution = self._in_their_country(resolution, text, limit)
         school = _medical_school_of(text) if country and resolution.status != "matched" else None
         if school and country:
             return self._university_of_its_school(resolution, school, country, limit)
         return resolution
+
+    def _in_its_named_country(self, found: Resolution, text: str, limit: int) -> Resolution:
+        """'Universiteti i Prishtinës, Kosovo', 'Univerzitet Mediteran (Podgorica, Montenegro)' typed without the
+        country: the text names it, set apart as a place, as the country column would. The name is resolved as if it
+        had been typed with it; a candidate chosen there, in that country, is the answer."""
+        named = parse_query(text).country_hint
+        if named is None:
+            return found
+        again = self._by_name(found.query, text, named, limit)
+        best = again.best
+        if best is None or best.country != named:
+            return found
+        return Resolution(found.query, None, "matched", again.candidates, f"the text names {named}; read in {named}: {again.reason}")
 
     def _in_their_country(self, found: Resolution, text: str, limit: int) -> Resolution:
         """'Gordon Academic College', 'Univerzitet vo Tetovo' typed without the country: where every candidate worth a

@@ -105,3 +105,17 @@ def test_only_the_same_words_tell_the_country():
 
     assert _words_agree(candidate(("universite", "university", 1.0), ("tampereen", "tampere", 0.9)))
     assert not _words_agree(candidate(("universite", "university", 1.0), ("anvers", "angers", 0.83)))
+
+
+
+def test_a_name_that_names_its_country_is_read_in_it(tmp_path):
+    db = registry_with_reference(tmp_path, [
+        _record(12, "Trevanic Polytechnic University of Science and Technology", "Nordby", "NA"),
+        *ordinary_institutions("0ctry"),
+    ])
+    assert resolve(db, "Trevanic Polytechnic University").status != "matched"  # the name written short: a question
+    found = resolve(db, "Trevanic Polytechnic University, Namibia")  # the country column left empty, the text names it
+    assert found.status == "matched" and found.best.reference_id == "0ctry0012", found.reason
+    assert found.reason.startswith("the text names NA; read in NA:") and found.country is None
+    assert resolve(db, "Trevanic Polytechnic University, Finland").status != "matched"  # never another country's
+    db.conn.close()
