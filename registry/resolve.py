@@ -152,6 +152,8 @@ class Resolver:
             return named or Resolution(name, country, INVALID, [], "too generic: give the words that set the institution "
                                        "apart, with its country or city")
         resolution = self._by_name(name, text, country, limit)
+        if resolution.status != "matched":
+            resolution = self._generic_name_at_its_city(resolution, text, country, limit) or resolution
         if not country and resolution.status != "matched":
             resolution = self._in_its_named_country(resolution, text, limit)
         if not country and resolution.status == "ambiguous":
@@ -277,6 +279,39 @@ class Resolver:
         top.reason += f"; the only institution in {country} with this name"
         return Resolution(name, country, "matched", [top][:limit],
                           f"a name of kind words only, but the name of exactly one institution in {country}")
+
+    def _generic_name_at_its_city(self, found: Resolution, text: str, country: str | None,
+                                  limit: int) -> Resolution | None:
+        """'College of Science and Technology - Phuntsholing', 'Universitas Nasional Jakarta': a name of kind words only
+        and, after it, a city (and perhaps its country): the one institution whose name is those kind words and whose
+        city that is, in the country given or named (matched though the name alone is too generic to be looked up)."""
+        if self.reference is None:
+            return None
+        tokens = [t for t in tokens_of(fold_name(text)) if t not in STOPWORDS]
+        for size in (3, 2, 1):  # a country named last: "(Phnom Penh, Cambodia)"
+            named = segment_country(tuple(tokens[-size:])) if len(tokens) > size + 1 else None
+            if named:
+                if country and named != country:
+                    return None
+                country, tokens = named, tokens[:-size]
+                break
+        for size in (1, 2, 3):
+            words, place = tokens[:-size], tokens[-size:]
+            if len(words) < 2 or not only_generic(" ".join(words)) or any(t in GENERIC for t in place):
+                continue
+            typed = set(words)
+            matches = [m for m in self.reference.match(" ".join(words), country, AMBIGUOUS_SHOWN, include_below=True)
+                       if m.exact and not m.penalties[1:] and _all_typed(m, typed) and (country is None or m.country == country)]
+            holders = [c for m in matches if (c := self._from_reference(m)) is not None and c.usable and c.city
+                       and tokens_of(fold_name(c.city)) == place]
+            if len({c.reference_id for c in holders}) != 1 or len(matches) >= AMBIGUOUS_SHOWN:
+                continue  # none, or several, or more namesakes than were looked at
+            top = holders[0]
+            top.score, top.band = self.registry.options.probable, "probable"
+            top.reason += f"; the only institution named so in {top.city}"
+            return Resolution(found.query, found.country, "matched", [top][:limit],
+                              f"a name of kind words only and its city: the only institution named so in {top.city}")
+        return None
 
     def _distinctive_alone(self, name: str, country: str | None, merged: list[Candidate], status: str, reason: str):
         """'Karolinska' with SE, 'Sapienza' with IT: a distinctive word that only one institution of the
