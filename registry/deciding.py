@@ -11,7 +11,6 @@ they run (``rules_markdown`` writes the list for docs/matching.md)."""
 
 from __future__ import annotations
 
-import inspect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -297,11 +296,6 @@ class Rule:
     def applies(self, decision: Decision) -> bool:
         return (decision.status in self.statuses and (self.country is None or self.country == bool(decision.country))
                 and (not self.reference or getattr(decision.resolver, "reference", None) is not None))
-
-    @property
-    def example(self) -> str:
-        """The rule's docstring: what it reads, with an example."""
-        return inspect.cleandoc(self.function.__doc__ or "")
 
 
 RULES: list[Rule] = []
