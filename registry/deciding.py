@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from registry.matching import MatchOptions, NameIndex
+from registry.matching.affiliation_text import places_set_apart
 from registry.matching.match import PenaltyKind
 from registry.matching.text import (
     CAMPUS_WORDS,
@@ -226,6 +227,38 @@ def place_decides(text: str, merged: list[Candidate], status: str, reason: str) 
     chosen.reason += f"; {chosen.city} set apart in the text is its city"
     return [chosen] + [c for c in merged if c is not chosen], "matched", (
         f"{chosen.city}, set apart in the text, is its city, not {other.name}'s ({other.city or 'no city'})")
+
+
+def namesake_placed_elsewhere(text: str, merged: list[Candidate], status: str, reason: str,
+                              index: NameIndex) -> tuple[list[Candidate], str, str]:
+    """'City of Hope, Duarte, CA' matched to the City of Hope in Lancaster, 'Washington University ..., St. Louis,
+    Missouri' to the University of Washington (Seattle): the name matched is carried by several institutions, and the
+    address sets apart the city of another of them, not the candidate's. A coordinator reads the address: that
+    namesake is meant; where the candidates do not show it, the candidate stays, as a question."""
+    top = merged[0]
+    if top.match is None or top.acronym or not top.reference_id or "," not in text:
+        return merged, status, reason
+    holders = index.plain_holders(top.matched_name, None)
+    if top.reference_id not in holders or len(holders) < 2:
+        return merged, status, reason
+    # a country or a region of the candidate's is no other city ("University of Hong Kong, Hong Kong"; "Delhi")
+    regions = index.region_words(top.country)
+    places = [frozenset(words) for words in places_set_apart(parse_query(text).segments, STOPWORDS)
+              if not segment_country(words) and not set(words) <= regions]
+    city = index.city_words_of(top.reference_id)
+    if not places or city in places:
+        return merged, status, reason  # an address that names the candidate's city is its address
+    placed = {other for other in holders - {top.reference_id} if index.city_words_of(other) in places}
+    if len(placed) != 1:
+        return merged, status, reason
+    there = [c for c in merged[1:] if c.usable and c.band != "below" and c.reference_id in placed]
+    if there:
+        chosen = there[0]
+        chosen.reason += f"; {chosen.city}, set apart in the address, is its city"
+        return [chosen] + [c for c in merged if c is not chosen], "matched", (
+            f"the address names {chosen.city}, the city of {chosen.name}, not {top.name}'s ({top.city or 'no city'})")
+    top.reason += "; the address names the city of a namesake"
+    return merged, "ambiguous", f"the address names the city of another institution that carries the name, not {top.name}'s"
 
 
 def decide(candidates: list[Candidate]) -> tuple[str, str]:

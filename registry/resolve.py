@@ -37,6 +37,7 @@ from registry.db.reader import can_fork
 from registry.deciding import (
     country_named_last,
     decide,
+    namesake_placed_elsewhere,
     not_a_name,
     only_generic,
     only_its_place,
@@ -245,6 +246,8 @@ class Resolver:
             merged, status, reason = system_for_campus(text, merged, status, reason)
         if status == "matched" and self.reference is not None:
             status, reason = only_its_place(text, merged, status, reason, self.reference)
+            if status == "matched":
+                merged, status, reason = namesake_placed_elsewhere(text, merged, status, reason, self.reference)
         elif status == "ambiguous" and not country:
             status, reason = country_named_last(text, merged, status, reason)
         if status == "ambiguous":
