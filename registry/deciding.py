@@ -214,8 +214,9 @@ def place_decides(text: str, merged: list[Candidate], status: str, reason: str) 
     if len(close) < 2:
         return merged, status, reason
     close = [c for c in close if c.score > close[0].score - MARGIN]
-    # the places set apart: a segment after the first, less its campus words ("Panama City campus", "Dubai")
-    apart = {frozenset(segment) - CAMPUS_WORDS - STOPWORDS for segment in parse_query(text).segments[1:]}
+    # the places set apart: a segment after the first, less its campus words and postcode ("Panama City campus",
+    # "Dubai", "69117 Heidelberg")
+    apart = {frozenset(words) - CAMPUS_WORDS for words in places_set_apart(parse_query(text).segments, STOPWORDS)}
     if not apart:
         return merged, status, reason
     placed = [c for c in merged if c.usable and c.band != "below" and c.city

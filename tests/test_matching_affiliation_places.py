@@ -1,5 +1,5 @@
 """Affiliation texts read by what they name besides the body: a medical centre named after its university, places
-only, which forbid reading a country off the candidates, and an address naming a namesake's city.
+only, which forbid reading a country off the candidates, and an address naming a namesake's city (after its postcode).
 Measured against an invented reference (no real institution or person)."""
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ def registry(tmp_path_factory):
         ror_record("0plac0004", "Quarrington College", "Quarrington", "GB"),
         ror_record("0plac0005", "Wrenfield University", "Ashcombe", "US"),
         _with_alias(ror_record("0plac0006", "Wrenfield University Medical Center", "Tollard", "US"), "Wrenfield University"),
+        ror_record("0plac0007", "Kestrel Molecular Laboratory", "Dunmere", "DE"),
+        ror_record("0plac0008", "Kestrel Molecular Laboratory", "Falkirth", "DE"),
         *ordinary_institutions("0plac"),
     ])
     yield db
@@ -67,6 +69,11 @@ def test_an_address_naming_a_namesakes_city_is_that_namesake(registry):
 def test_an_address_naming_no_namesakes_city_leaves_the_match(registry, text):
     result = resolve(registry, text)
     assert result.status == "matched" and result.best.reference_id == "0plac0005", result.reason
+
+
+def test_a_city_after_its_postcode_tells_namesakes_apart(registry):
+    result = resolve(registry, "Genomics Core, Kestrel Molecular Laboratory, 69117 Falkirth, Germany")
+    assert result.status == "matched" and result.best.reference_id == "0plac0008", result.reason
 
 
 @pytest.mark.parametrize("segment, university", [
