@@ -26,6 +26,8 @@ def registry(tmp_path_factory):
         _with_alias(ror_record("0plac0006", "Wrenfield University Medical Center", "Tollard", "US"), "Wrenfield University"),
         ror_record("0plac0007", "Kestrel Molecular Laboratory", "Dunmere", "DE"),
         ror_record("0plac0008", "Kestrel Molecular Laboratory", "Falkirth", "DE"),
+        ror_record("0plac0009", "Halvern University Belfry", "Belfry", "GB"),
+        ror_record("0plac0010", "Halvern University", "Kesby", "CA"),
         *ordinary_institutions("0plac"),
     ])
     yield db
@@ -74,6 +76,15 @@ def test_an_address_naming_no_namesakes_city_leaves_the_match(registry, text):
 def test_a_city_after_its_postcode_tells_namesakes_apart(registry):
     result = resolve(registry, "Genomics Core, Kestrel Molecular Laboratory, 69117 Falkirth, Germany")
     assert result.status == "matched" and result.best.reference_id == "0plac0008", result.reason
+
+
+@pytest.mark.parametrize("text", [
+    "School of Mathematics and Physics Halvern University Belfry",  # a unit's fields joined by 'and', then the body
+    "School of Physics Halvern University Belfry  University Rd. Belfry BT7 1NN",  # a street named after a kind
+])
+def test_a_unit_and_a_street_around_a_name_written_without_commas(registry, text):
+    result = resolve(registry, text)
+    assert result.status == "matched" and result.best.reference_id == "0plac0009", result.reason
 
 
 @pytest.mark.parametrize("segment, university", [

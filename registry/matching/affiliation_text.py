@@ -110,3 +110,14 @@ def places_set_apart(segments: tuple[tuple[str, ...], ...], function_words: froz
         if words:
             places.append(words)
     return places
+
+
+# The words that make a kind word before them a street's name: "University Rd.", "College Street", "Hospital Road".
+_STREET_WORDS = frozenset(["rd", "road", "street", "str", "strasse", "avenue", "ave", "drive", "lane", "blvd", "boulevard",
+                           "parkway"])
+
+
+def street_named_after(after: tuple[str, ...]) -> bool:
+    """The words after an institution's name begin its street ("Queen's University Belfast  *University Rd.* Belfast BT7
+    1NN"): a word and a street's word, where the street's name does not carry the institution's name on."""
+    return len(after) >= 2 and after[1] in _STREET_WORDS
