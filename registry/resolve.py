@@ -249,7 +249,7 @@ class Resolver:
         # The rules that weigh a candidate below the bands read the reference's matches at every band: matched (once)
         # only for a name that reaches them, a few in a thousand; the first match keeps its reach test, which
         # spares aligning the names that cannot reach the possible band (aligning them all cost a third more).
-        # Matched only when a rule asks (D8, D10: a name not matched yet).
+        # Matched only when a rule asks (D9, D11: a name not matched yet).
         every_band = None if self.reference is None else cache(
             partial(self.reference.match, text, country, AMBIGUOUS_SHOWN, include_below=True))
         decision = run_rules(Decision(text, country, merged, self, every_band))
