@@ -1,4 +1,4 @@
-"""A table's facet counts are kept per version of the registry (registry/plugins/registry_facet_counts.py):
+"""A table's facet counts are kept per version of the registry (registry/plugins/registry_kept_answers.py):
 counted once, shown again until anything is committed, counted again after an edit through the
 internal face's form and after a write by another program, with the same counts Datasette gives."""
 
@@ -12,7 +12,7 @@ from test_forms import PASSWORDS, Browser
 from test_publish import build_registry
 
 from registry import api, faces
-from registry.facet_counts import facet_counts
+from registry.kept_answers import kept_answers
 
 AGREEMENT = "ex-lodz-erasmus"
 
@@ -45,7 +45,7 @@ def counted_in_sql(registry_file: Path) -> dict[str, int]:
 
 def test_counts_are_counted_once_until_something_is_committed(internal, registry_file):
     eddie = Browser(internal, "eddie")
-    kept = facet_counts(internal)
+    kept = kept_answers(internal)
     first = status_counts(eddie)
     assert first == counted_in_sql(registry_file)
     counted, reused = kept.counted, kept.reused
