@@ -55,25 +55,47 @@ class KeptAnswers:
             self.versions[database.name] = (database.path, conn)
         return database.path, conn.execute("PRAGMA data_version").fetchone()[0]
 
+    def get(self, key: tuple):
+        """What is kept under ``key``, or None."""
+        found = self.answers.get(key)
+        if found is not None:
+            self.answers.move_to_end(key)
+            self.reused += 1
+        return found
+
+    def keep(self, key: tuple, answer) -> None:
+        self.answers[key] = answer
+        while len(self.answers) > KEPT:
+            self.answers.popitem(last=False)
+
     async def answer(self, key: tuple, read: Callable[[], Awaitable]):
         """The answer kept under ``key`` (which names the version), else ``read()``'s, kept. A
         query that fails (a time-out, an error) raises, and nothing is kept. The answer is shared
         by every request with the same key: read it, never change it (``fresh`` copies a query's)."""
-        if key in self.answers:
-            self.answers.move_to_end(key)
-            self.reused += 1
-            return self.answers[key]
+        found = self.get(key)
+        if found is not None:
+            return found
         answer = await read()
         self.counted += 1
-        self.answers[key] = answer
-        while len(self.answers) > KEPT:
-            self.answers.popitem(last=False)
+        self.keep(key, answer)
         return answer
 
 
-def fresh(results: Results) -> Results:
+class KeptRows(list):
+    """A kept query answer's rows, a list of the page's own, naming what they were kept under
+    (``key``) and where (``store``): a page may keep what it makes of them there too
+    (``registry.cell_hooks``: the rows' HTML)."""
+
+    __slots__ = ("key", "store")
+
+    def __init__(self, rows, key: tuple, store: KeptAnswers) -> None:
+        super().__init__(rows)
+        self.key, self.store = key, store
+
+
+def fresh(results: Results, key: tuple, store: KeptAnswers) -> Results:
     """A kept query answer with a rows list of its own: a page's code may empty and refill its rows while it renders."""
-    return Results(list(results.rows), results.truncated, results.description)
+    return Results(KeptRows(results.rows, key, store), results.truncated, results.description)
 
 
 _kept: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -105,7 +127,8 @@ class _CountingOnce:
 
     async def execute(self, database, sql, params=None, **options):
         key = ("facet", self._version, database, sql, _frozen(params), tuple(sorted(options.items())))
-        return fresh(await self._kept.answer(key, lambda: self._datasette.execute(database, sql, params, **options)))
+        return fresh(await self._kept.answer(key, lambda: self._datasette.execute(database, sql, params, **options)),
+                     key, self._kept)
 
 
 class KeptColumnFacet(ColumnFacet):
@@ -193,6 +216,6 @@ def keep_canned_answers(datasette, db) -> None:
         if values is None:
             return await execute(sql, params, *args, **options)
         key = ("query", version, sql, values, clock.today(), i18n.current(), tuple(sorted(options.items())))
-        return fresh(await kept.answer(key, lambda: execute(sql, params, **options)))
+        return fresh(await kept.answer(key, lambda: execute(sql, params, **options)), key, kept)
 
     db.execute = execute_kept

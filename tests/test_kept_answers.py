@@ -127,3 +127,26 @@ def test_queries_that_read_the_clock_or_chance_are_never_kept():
                      "select strftime('%Y')", "select random()", "select current_timestamp", "select changes()",
                      "select * from agreements where id = ?", "select * from agreements where id = @id"):
         assert not steady(unsteady), unsteady
+
+
+def test_a_lists_rows_are_written_once_per_version_and_language(internal, registry_file, monkeypatch):
+    """The rows of a kept answer are written once (registry.cell_hooks.ShownRows), with their links,
+    and shown again as written until a commit; each language's own."""
+    from registry import cell_hooks
+
+    two_ending(registry_file)
+    eddie = Browser(internal, "eddie")
+    path = "/registry/expiring?months=600"
+    first = {lang: eddie.get(f"{path}&_lang={lang}").text for lang in ("en", "sv")}
+    written = []
+    original = cell_hooks.query_display_rows
+    monkeypatch.setattr(cell_hooks, "query_display_rows", lambda *args: written.append(args) or original(*args))
+    again = {lang: eddie.get(f"{path}&_lang={lang}").text for lang in ("en", "sv")}
+    assert written == []
+    link = f'<a href="/registry/agreements/{AGREEMENT}">'
+    for lang in ("en", "sv"):
+        assert link in again[lang] and again[lang].split("<footer")[0] == first[lang].split("<footer")[0]
+    assert first["en"].split("<footer")[0] != first["sv"].split("<footer")[0]
+    commit_elsewhere(registry_file, "UPDATE agreements SET title = 'A <renamed> agreement' WHERE id = ?", (AGREEMENT,))
+    renamed = eddie.get(f"{path}&_lang=en").text
+    assert len(written) == 1 and "A &lt;renamed&gt; agreement" in renamed
