@@ -201,18 +201,26 @@ def _bound_values(names: tuple[str, ...], params) -> tuple | None:
     return tuple(values)
 
 
+# How Datasette's table page counts its rows (datasette/views/table.py): every agreement's index
+# entry on every request of the agreements table.
+TABLE_COUNT = "select count(*) from "
+
+
 def keep_canned_answers(datasette, db) -> None:
     """``db.execute`` keeps the answers of canned queries (Datasette runs them, and only them, with
-    ``MagicParameters``) that read nothing but the file, their parameters and the registry's today."""
+    ``MagicParameters``), and a table page's count of its rows, that read nothing but the file,
+    their parameters and the registry's today."""
     from datasette.views.database import MagicParameters
 
     execute = db.execute
     kept = kept_answers(datasette)
 
     async def execute_kept(sql, params=None, *args, **options):
-        names = _parameters(sql) if not args and isinstance(params, MagicParameters) else None
+        kept_kind = not args and (isinstance(params, MagicParameters)
+                                  or (type(params) is dict and sql.startswith(TABLE_COUNT)))
+        names = _parameters(sql) if kept_kind else None
         version = kept.version(db) if names is not None else None
-        values = _bound_values(names, params) if version is not None else None
+        values = _bound_values(names, params) if names is not None and version is not None else None
         if values is None:
             return await execute(sql, params, *args, **options)
         key = ("query", version, sql, values, clock.today(), i18n.current(), tuple(sorted(options.items())))

@@ -150,3 +150,23 @@ def test_a_lists_rows_are_written_once_per_version_and_language(internal, regist
     commit_elsewhere(registry_file, "UPDATE agreements SET title = 'A <renamed> agreement' WHERE id = ?", (AGREEMENT,))
     renamed = eddie.get(f"{path}&_lang=en").text
     assert len(written) == 1 and "A &lt;renamed&gt; agreement" in renamed
+
+
+def test_a_tables_count_is_kept_until_something_is_committed(internal, registry_file):
+    eddie = Browser(internal, "eddie")
+
+    def counted() -> int:
+        page = eddie.get("/registry/agreements.json?_size=1")
+        assert page.status_code == 200, page.text
+        return page.json()["filtered_table_rows_count"]
+
+    def counts_kept() -> int:
+        return sum(1 for key in kept_answers(internal).answers
+                   if key[0] == "query" and key[2].startswith("select count(*) from agreements"))
+
+    before = counted()
+    assert counts_kept() == 1
+    assert counted() == before and counts_kept() == 1
+    commit_elsewhere(registry_file, "INSERT INTO agreements (id, title, kind, status) SELECT id || '-copy', title, kind, status"
+                                    " FROM agreements WHERE id = ?", (AGREEMENT,))
+    assert counted() == before + 1 and counts_kept() == 2  # under the new version
