@@ -34,7 +34,10 @@ from datasette.facets import ColumnFacet
 
 from registry import clock, i18n
 
-KEPT = 1024  # answers kept per server: a facet's few dozen rows, a list page's 50
+KEPT = 512  # answers kept per server: a facet's few dozen rows, a list page's 50, a search's 20
+# A longer answer (a list asked for whole, ?_size=max) is read each time: a visitor paging through
+# such answers would otherwise fill the memory with them. At most about 50 MB kept a process.
+MOST_ROWS = 100
 
 
 class KeptAnswers:
@@ -64,6 +67,8 @@ class KeptAnswers:
         return found
 
     def keep(self, key: tuple, answer) -> None:
+        if _rows(answer) > MOST_ROWS:
+            return
         self.answers[key] = answer
         while len(self.answers) > KEPT:
             self.answers.popitem(last=False)
@@ -95,7 +100,16 @@ class KeptRows(list):
 
 def fresh(results: Results, key: tuple, store: KeptAnswers) -> Results:
     """A kept query answer with a rows list of its own: a page's code may empty and refill its rows while it renders."""
+    if _rows(results) > MOST_ROWS:  # not kept, nor anything made of it
+        return Results(list(results.rows), results.truncated, results.description)
     return Results(KeptRows(results.rows, key, store), results.truncated, results.description)
+
+
+def _rows(answer) -> int:
+    """How many rows an answer holds (a query's, or a page's rows made of one)."""
+    if isinstance(answer, Results):
+        return len(answer.rows)
+    return len(answer) if isinstance(answer, list) else 0
 
 
 _kept: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

@@ -33,6 +33,19 @@ def internal(registry_file):
     return faces.internal_face(registry_file).datasette()
 
 
+def commit_elsewhere(registry_file: Path, sql: str, params=()) -> None:
+    conn = sqlite3.connect(registry_file)
+    conn.execute(sql, params)
+    conn.commit()
+    conn.close()
+
+
+def two_ending(registry_file: Path) -> None:
+    """Both agreements active and ending in six months (committed by another program)."""
+    commit_elsewhere(registry_file, "UPDATE agreements SET status = 'active', ends_on = date(?, '+6 months') WHERE id IN (?, ?)",
+                     (clock.today().isoformat(), AGREEMENT, OTHER))
+
+
 def status_counts(browser: Browser) -> dict[str, int]:
     page = browser.get("/registry/agreements.json")
     assert page.status_code == 200, page.text
@@ -55,15 +68,13 @@ def test_counts_are_counted_once_until_something_is_committed(internal, registry
     counted, reused = kept.counted, kept.reused
     assert status_counts(eddie) == first
     assert kept.counted == counted and kept.reused > reused  # the same counts, not counted again
-    conn = sqlite3.connect(registry_file)  # any commit, even one that changes no agreement
-    conn.execute("CREATE TABLE scratch_for_the_test (x)")
-    conn.commit()
-    conn.close()
+    commit_elsewhere(registry_file, "CREATE TABLE scratch_for_the_test (x)")  # any commit, even one that changes no agreement
     assert status_counts(eddie) == first
     assert kept.counted > counted
 
 
 def test_an_edit_through_the_form_changes_the_count(internal, registry_file):
+    two_ending(registry_file)
     eddie = Browser(internal, "eddie")
     before = status_counts(eddie)
     assert eddie.post(f"/-/agreements/{AGREEMENT}/status", {"status": "suspended"}).status_code == 302
@@ -76,18 +87,17 @@ def test_an_edit_through_the_form_changes_the_count(internal, registry_file):
 
 
 def test_a_write_by_another_program_changes_the_count(internal, registry_file):
+    two_ending(registry_file)
     eddie = Browser(internal, "eddie")
     before = status_counts(eddie)
-    conn = sqlite3.connect(registry_file)
-    conn.execute("UPDATE agreements SET status = 'terminated' WHERE status = 'active'")
-    conn.commit()
-    conn.close()
+    commit_elsewhere(registry_file, "UPDATE agreements SET status = 'terminated' WHERE status = 'active'")
     after = status_counts(eddie)
     assert after == counted_in_sql(registry_file) != before
     assert "active" not in after
 
 
 def test_filtered_counts_are_kept_apart(internal, registry_file):
+    commit_elsewhere(registry_file, "UPDATE agreements SET status = 'terminated' WHERE id = ?", (OTHER,))
     eddie = Browser(internal, "eddie")
     everything = status_counts(eddie)
     page = eddie.get("/registry/agreements.json?status=terminated")
@@ -110,19 +120,6 @@ def in_sql(registry_file: Path, months: int = 600) -> dict[str, str]:
             (clock.today().isoformat(), f"+{months} months")))
     finally:
         conn.close()
-
-
-def commit_elsewhere(registry_file: Path, sql: str, params=()) -> None:
-    conn = sqlite3.connect(registry_file)
-    conn.execute(sql, params)
-    conn.commit()
-    conn.close()
-
-
-def two_ending(registry_file: Path) -> None:
-    """Both agreements active and ending in six months (committed by another program)."""
-    commit_elsewhere(registry_file, "UPDATE agreements SET status = 'active', ends_on = date(?, '+6 months') WHERE id IN (?, ?)",
-                     (clock.today().isoformat(), AGREEMENT, OTHER))
 
 
 def test_a_list_is_read_once_until_something_is_committed(internal, registry_file):
@@ -227,9 +224,23 @@ def test_a_tables_count_is_kept_until_something_is_committed(internal, registry_
         return sum(1 for key in kept_answers(internal).answers
                    if key[0] == "query" and key[2].startswith("select count(*) from agreements"))
 
+    kept_answers(internal).answers.clear()  # the facet tests' pages counted the table too
     before = counted()
     assert counts_kept() == 1
     assert counted() == before and counts_kept() == 1
     commit_elsewhere(registry_file, "INSERT INTO agreements (id, title, kind, status) SELECT id || '-copy', title, kind, status"
                                     " FROM agreements WHERE id = ?", (AGREEMENT,))
     assert counted() == before + 1 and counts_kept() == 2  # under the new version
+
+
+def test_a_long_answer_is_never_kept(internal, registry_file, monkeypatch):
+    from registry import kept_answers as kept_module
+
+    two_ending(registry_file)
+    monkeypatch.setattr(kept_module, "MOST_ROWS", 1)
+    eddie = Browser(internal, "eddie")
+    kept = kept_answers(internal)
+    kept.answers.clear()
+    assert set(expiring(eddie)) == {AGREEMENT, OTHER}
+    assert expiring(eddie, EXPIRING + "&_size=1") == expiring(eddie, EXPIRING + "&_size=1")
+    assert [key[0] for key in kept.answers] == ["query"]  # the one-row page, not the two-row one
