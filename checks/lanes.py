@@ -266,10 +266,13 @@ class Lanes:
     processes at once, so that they are ready when the checks start, and it detaches the
     scratch files once the transaction is over (SQLite cannot detach inside one)."""
 
-    def __init__(self, db: sqlite_utils.Database, count: int, *, today: date, criteria_path: Path, digest: str):
+    def __init__(self, db: sqlite_utils.Database, count: int, *, today: date, criteria_path: Path, digest: str,
+                 keyed: bool = True):
+        """``keyed``: the scratch files' tables with the findings' key (``checks.found.create_found_table``),
+        which a first run does without."""
         self.db = db
         self.count = count
-        self.arguments = [database_file(db), today.isoformat(), str(criteria_path), digest]
+        self.arguments = [database_file(db), today.isoformat(), str(criteria_path), digest, "keyed" if keyed else "unkeyed"]
         self.directory: Path | None = None
         self.processes: list[subprocess.Popen] = []
         self.attached: list[str] = []
@@ -415,7 +418,7 @@ def _error(message: str, kind: str) -> BaseException:
     return cls(message) if isinstance(cls, type) and issubclass(cls, Exception) else RuntimeError(f"{kind}: {message}")
 
 
-def _serve(prefix: str, path: str, today: str, criteria_path: str, digest: str) -> None:
+def _serve(prefix: str, path: str, today: str, criteria_path: str, digest: str, keyed: str) -> None:
     """A lane process: run the checks the run asks for, one line of JSON each way."""
     from checks.context import load_criteria
     from checks.found import copy_found, create_found_table
@@ -444,9 +447,13 @@ def _serve(prefix: str, path: str, today: str, criteria_path: str, digest: str) 
         files += 1
         scratch = f"{prefix}-{files}.db"
         db.conn.execute("ATTACH DATABASE ? AS lane", [scratch])
+        # Large pages: a scratch file is written once, in order, and read once, in order; at 64 KB
+        # a page its rows take a sixteenth of the system calls (200,000 agreements: writing 226,601
+        # rows 1.44-1.52 -> 1.37 s of CPU, reading them back 0.10 -> 0.07 s).
+        db.conn.execute("PRAGMA lane.page_size = 65536")
         db.conn.execute("PRAGMA lane.journal_mode = OFF")  # thrown away after the run
         db.conn.execute("PRAGMA lane.synchronous = OFF")
-        create_found_table(db.conn, f"lane.{FOUND_TABLE}")
+        create_found_table(db.conn, f"lane.{FOUND_TABLE}", keyed=keyed == "keyed")
         db.conn.execute("BEGIN")  # the run holds the write lock: every snapshot is the same
         return scratch
 
@@ -486,4 +493,4 @@ def _serve(prefix: str, path: str, today: str, criteria_path: str, digest: str) 
 
 
 if __name__ == "__main__":
-    _serve(*sys.argv[1:6])
+    _serve(*sys.argv[1:7])

@@ -14,6 +14,7 @@ transaction (``checks.findings_build``).
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ import sqlite_utils
 
 from checks.context import CRITERIA_FILE, Context, load_criteria
 from checks.findings_build import FindingsBuild, foreign_keys_off
-from checks.found import copy_found, create_found_table
+from checks.found import copy_found, create_found_table, duplicate_subject
 from checks.lanes import CACHE_KIB, MMAP_BYTES, Lanes, lane_count, temp_in_memory
 from checks.registry import SEVERITY_ORDER, CheckSpec, select
 from checks.risk import refresh_country_risk
@@ -204,11 +205,11 @@ _FOUND_NOW = "temp.run_found"  # the rows of the check the run's connection has 
 _CHANGED = "temp.run_changed"  # which of the rows being recorded differ from the record
 
 
-def _run_tables(conn, *, create: bool) -> None:
+def _run_tables(conn, *, create: bool, keyed: bool = True) -> None:
     for table in (_FOUND_NOW, _CHANGED):
         conn.execute(f"DROP TABLE IF EXISTS {table}")
     if create:
-        create_found_table(conn, _FOUND_NOW)
+        create_found_table(conn, _FOUND_NOW, keyed=keyed)
         conn.execute(f"CREATE TABLE {_CHANGED} (id TEXT PRIMARY KEY, revised INT, reclassified INT, reopened INT)")
 
 
@@ -229,6 +230,11 @@ class _Recorder:
                 self.conn.execute("PRAGMA ignore_check_constraints = ON")
             try:
                 count = self.conn.execute(statement.format(found=found, changed=_CHANGED, target=self.target), self.params).rowcount
+            except sqlite3.IntegrityError as error:
+                if "UNIQUE" not in str(error):
+                    raise
+                # a first run's found tables have no key: the findings' own tells a subject named twice
+                raise duplicate_subject(self.conn, found) from error
             finally:
                 if name == "insert":
                     self.conn.execute("PRAGMA ignore_check_constraints = OFF")
@@ -327,13 +333,14 @@ def run_checks(
     cache_before = conn.execute("PRAGMA cache_size").fetchone()[0]
     conn.execute(f"PRAGMA cache_size = -{max(CACHE_KIB, -cache_before if cache_before < 0 else 0)}")
     temp_before = temp_in_memory(conn)
+    first = not conn.execute("SELECT 1 FROM findings LIMIT 1").fetchone()
     try:
-        with Lanes(db, count, today=run.today, criteria_path=criteria_path, digest=digest) as spread, \
+        with Lanes(db, count, today=run.today, criteria_path=criteria_path, digest=digest, keyed=not first) as spread, \
                 FindingsBuild(db) as build:
             # A first run with lane processes builds its findings beside the registry and copies
             # them in once the lanes are done (checks.findings_build); the file is made before
             # the run's transaction, as SQLite sets a file's syncing only outside one.
-            if count > 1 and not conn.execute("SELECT 1 FROM findings LIMIT 1").fetchone():
+            if count > 1 and first:
                 build.open(CACHE_KIB)
             if count > 1:
                 # The other lanes read the last commit: commit the country tiers (derived data,
@@ -410,7 +417,7 @@ class _Run:
         self.id = _next_run_id(conn, self.today)
         self.record = _Recorder(conn, {"today": self.today.isoformat(), "run": self.id, "codes": json.dumps(self.codes)},
                                 fresh=fresh, target=target, seconds=self.record.seconds if self.record else {})
-        _run_tables(conn, create=True)
+        _run_tables(conn, create=True, keyed=not fresh)
         return self.record
 
     def finish(self, phase: float) -> None:

@@ -33,6 +33,7 @@ from datasette.utils import path_with_replaced_args, to_css_class
 from markupsafe import Markup, escape
 
 from registry import i18n
+from registry.kept_answers import KeptRows
 
 _PLUGGYS = None  # the hook caller pluggy made, before any startup replaced it
 
@@ -133,7 +134,18 @@ def escaped_text(value) -> str:
 
 
 def query_rows_html(display_rows, columns) -> Markup:
-    """The ``<tr>`` rows of a query page (templates/query.html)."""
+    """The ``<tr>`` rows of a query page (templates/query.html); rows shown before (``ShownRows``)
+    as they were written then, rows of a kept answer (``ShownRows.key``) kept once written."""
+    html = getattr(display_rows, "html", None)
+    if html is not None:
+        return html
+    html = _query_rows_html(display_rows, columns)
+    if isinstance(display_rows, ShownRows):
+        display_rows.written(html)
+    return html
+
+
+def _query_rows_html(display_rows, columns) -> Markup:
     opening = [f'\n                <td class="col-{escape(to_css_class(column))}">' for column in columns]
     parts = ["\n    "]
     for row in display_rows:
@@ -270,6 +282,44 @@ def query_display_rows(rows, columns, database: str, datasette, truncate_cells: 
     return display_rows
 
 
+class ShownRows(list):
+    """A query page's display rows, and once written their HTML (``html``). The rows of an answer
+    kept per version of the registry (``registry.kept_answers.KeptRows``) are the same cells for
+    every page with the same columns, language and cell length: a render_cell implementation
+    answers from the cell's row and column, the page's language and the file, never the login.
+    So once written (after the page's links are looked up, ``registry_agreement.py``) they are
+    kept beside the answer, and the next page of them writes neither its cells nor its rows."""
+
+    __slots__ = ("html", "key", "store")
+
+    def __init__(self, display_rows, key: tuple | None = None, store=None) -> None:
+        super().__init__(display_rows)
+        self.html: Markup | None = None
+        self.key, self.store = key, store
+
+    @staticmethod
+    def _key(rows, columns, truncate: int) -> tuple | None:
+        if not isinstance(rows, KeptRows):
+            return None
+        return ("shown", rows.key, i18n.current(), tuple(columns), truncate)
+
+    @classmethod
+    def kept(cls, rows, columns, truncate: int) -> ShownRows | None:
+        """The rows as shown before, written, for these rows of a kept answer; None for any other rows."""
+        key = cls._key(rows, columns, truncate)
+        return rows.store.get(key) if key is not None else None
+
+    @classmethod
+    def made(cls, display_rows, rows, columns, truncate: int) -> ShownRows:
+        key = cls._key(rows, columns, truncate)
+        return cls(display_rows, key, rows.store if key is not None else None)
+
+    def written(self, html: Markup) -> None:
+        self.html = html
+        if self.key is not None:
+            self.store.keep(self.key, self)
+
+
 def fast_query_cells() -> None:
     """Datasette's query pages (canned queries, ``?sql=``) get their cells from
     ``query_display_rows``; the rest of the page's context still from Datasette's own
@@ -292,10 +342,13 @@ def fast_query_cells() -> None:
             return answer
 
         async def extra():
-            display_rows = query_display_rows(rows, context["columns"], context["database"], self.ds,
-                                              self.ds.setting("truncate_cells_html"))
+            truncate = self.ds.setting("truncate_cells_html")
+            display_rows = ShownRows.kept(rows, context["columns"], truncate)
             if display_rows is None:
-                return await extra_template()
+                display_rows = query_display_rows(rows, context["columns"], context["database"], self.ds, truncate)
+                if display_rows is None:
+                    return await extra_template()
+                display_rows = ShownRows.made(display_rows, rows, context["columns"], truncate)
             kept = rows[:]
             rows.clear()
             try:

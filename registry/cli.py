@@ -6,12 +6,14 @@ usage (click's own convention).
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import sqlite3
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import click
@@ -24,7 +26,7 @@ from registry.db import open_registry
 from registry.extensions import capability_modules
 from registry.problems import Problem, ProblemsFound, UsageProblem
 
-__all__ = ["cli", "db_option", "fail_with_problems", "json_option", "open_registry", "print_listed", "print_plan",
+__all__ = ["CAPABILITY_COMMANDS", "cli", "db_option", "fail_with_problems", "json_option", "open_registry", "print_listed", "print_plan",
            "publish_after", "publish_to_option"]
 
 
@@ -106,11 +108,50 @@ class _Echo(logging.Handler):
         click.echo(self.format(record), err=True)
 
 
+# The commands each capability (registry/cli_<area>.py, see registry.extensions) adds, so that a command imports
+# its own capability only: a server's start or a 'registry load' does not import EWP, the reports and the checks
+# (a second of CPU per process). A shortcut only: a command not named here is found by importing every
+# capability (tests/test_cli.py holds the table to what the modules register).
+CAPABILITY_COMMANDS = {
+    "registry.cli_checks": ("check", "checks", "indicators", "review", "waive"),
+    "registry.cli_documents": ("document",),
+    "registry.cli_ewp": ("ewp",),
+    "registry.cli_import": ("export", "import"),
+    "registry.cli_match": ("dedupe", "distinct", "merge", "reference", "resolve", "unmerge"),
+    "registry.cli_placements": ("opportunities", "placements"),
+    "registry.cli_publish": ("hash-password", "publish"),
+    "registry.cli_reports": ("calendar", "calendar-token", "expire", "remind", "report"),
+    "registry.cli_screening": ("screen", "screening"),
+    "registry.cli_users": ("user",),
+}
+
+
 class RegistryGroup(click.Group):
     """Reports the library's ``UsageProblem`` (a missing registry, an unknown check code ...) as
     bad usage, exit 2, wherever a command raises it; and every fault of the registry file (not
     SQLite, damaged, read-only, locked, an older or newer schema) or of the system (a full disk, a
     file the user may not write) in one line, exit 1, never a traceback."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._registered: set[str] = set()
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._register(capability_modules())
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """The command ``cmd_name``, its capability imported (and registered) when it is first asked for."""
+        if cmd_name not in self.commands:
+            module = next((name for name, commands in CAPABILITY_COMMANDS.items() if cmd_name in commands), None)
+            self._register([importlib.import_module(module)] if module else capability_modules())
+        return super().get_command(ctx, cmd_name)
+
+    def _register(self, modules: Sequence[ModuleType]) -> None:
+        for module in modules:
+            if module.__name__ not in self._registered and hasattr(module, "register"):
+                self._registered.add(module.__name__)
+                module.register(self)
 
     def invoke(self, ctx: click.Context) -> Any:
         logger = logging.getLogger("registry.db")
@@ -351,7 +392,3 @@ def metadata(database: str) -> None:
     """Print the merged Datasette metadata (for running plain 'datasette' yourself)."""
     click.echo(json.dumps(api.metadata(database), indent=2, ensure_ascii=False))
 
-
-for _module in capability_modules():
-    if hasattr(_module, "register"):
-        _module.register(cli)

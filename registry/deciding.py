@@ -5,13 +5,19 @@ country or a place named at the end of the text, a university named with its own
 of places only), and which texts are no name (``not_a_name``, ``only_generic``).
 
 Each rule takes the candidates best first and the status and reason so far, and returns them,
-changed only where it applies."""
+changed only where it applies. ``RULES`` is the chain the resolver reads after the scores: each rule
+registered by ``@rule`` with its code, name, the statuses it reads and its rationale, in the order
+they run (``rules_markdown`` writes the list for docs/matching.md)."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
-from registry.matching import MatchOptions, NameIndex
+from registry.matching import Match, MatchOptions, NameIndex
+from registry.matching.affiliation_text import places_set_apart
 from registry.matching.match import PenaltyKind
 from registry.matching.text import (
     CAMPUS_WORDS,
@@ -213,8 +219,9 @@ def place_decides(text: str, merged: list[Candidate], status: str, reason: str) 
     if len(close) < 2:
         return merged, status, reason
     close = [c for c in close if c.score > close[0].score - MARGIN]
-    # the places set apart: a segment after the first, less its campus words ("Panama City campus", "Dubai")
-    apart = {frozenset(segment) - CAMPUS_WORDS - STOPWORDS for segment in parse_query(text).segments[1:]}
+    # the places set apart: a segment after the first, less its campus words and postcode ("Panama City campus",
+    # "Dubai", "69117 Heidelberg")
+    apart = {frozenset(words) - CAMPUS_WORDS for words in places_set_apart(parse_query(text).segments, STOPWORDS)}
     if not apart:
         return merged, status, reason
     placed = [c for c in merged if c.usable and c.band != "below" and c.city
@@ -226,6 +233,38 @@ def place_decides(text: str, merged: list[Candidate], status: str, reason: str) 
     chosen.reason += f"; {chosen.city} set apart in the text is its city"
     return [chosen] + [c for c in merged if c is not chosen], "matched", (
         f"{chosen.city}, set apart in the text, is its city, not {other.name}'s ({other.city or 'no city'})")
+
+
+def namesake_placed_elsewhere(text: str, merged: list[Candidate], status: str, reason: str,
+                              index: NameIndex) -> tuple[list[Candidate], str, str]:
+    """'City of Hope, Duarte, CA' matched to the City of Hope in Lancaster, 'Washington University ..., St. Louis,
+    Missouri' to the University of Washington (Seattle): the name matched is carried by several institutions, and the
+    address sets apart the city of another of them, not the candidate's. A coordinator reads the address: that
+    namesake is meant; where the candidates do not show it, the candidate stays, as a question."""
+    top = merged[0]
+    if top.match is None or top.acronym or not top.reference_id or "," not in text:
+        return merged, status, reason
+    holders = index.plain_holders(top.matched_name, None)
+    if top.reference_id not in holders or len(holders) < 2:
+        return merged, status, reason
+    # a country or a region of the candidate's is no other city ("University of Hong Kong, Hong Kong"; "Delhi")
+    regions = index.region_words(top.country)
+    places = [frozenset(words) for words in places_set_apart(parse_query(text).segments, STOPWORDS)
+              if not segment_country(words) and not set(words) <= regions]
+    city = index.city_words_of(top.reference_id)
+    if not places or city in places:
+        return merged, status, reason  # an address that names the candidate's city is its address
+    placed = {other for other in holders - {top.reference_id} if index.city_words_of(other) in places}
+    if len(placed) != 1:
+        return merged, status, reason
+    there = [c for c in merged[1:] if c.usable and c.band != "below" and c.reference_id in placed]
+    if there:
+        chosen = there[0]
+        chosen.reason += f"; {chosen.city}, set apart in the address, is its city"
+        return [chosen] + [c for c in merged if c is not chosen], "matched", (
+            f"the address names {chosen.city}, the city of {chosen.name}, not {top.name}'s ({top.city or 'no city'})")
+    top.reason += "; the address names the city of a namesake"
+    return merged, "ambiguous", f"the address names the city of another institution that carries the name, not {top.name}'s"
 
 
 def decide(candidates: list[Candidate]) -> tuple[str, str]:
@@ -251,3 +290,184 @@ def decide(candidates: list[Candidate]) -> tuple[str, str]:
         why = "the best candidate is withdrawn or inactive" if top.band == "probable" else "no probable candidate"
         return "ambiguous", why
     return "new", "no candidate reaches the possible band"
+
+
+# -- the chain: the rules in the order the resolver reads them after the scores ----------------------------------------
+
+ANY_STATUS = frozenset(["matched", "ambiguous", "new"])
+NOT_MATCHED = frozenset(["ambiguous", "new"])
+
+
+@dataclass
+class Decision:
+    """A typed name's candidates and answer as the rules pass them on. ``resolver`` (``registry.resolve.Resolver``)
+    answers the rules that read the reference or the registry's own names; ``every_band`` is the reference's matches
+    at every band, made once if a rule asks; ``decided_by`` is the code of the last rule that changed the status."""
+
+    text: str
+    country: str | None
+    candidates: list[Candidate]
+    resolver: Any
+    every_band: Callable[[], list[Match]] | None = None
+    status: str = "new"  # before the first rule: nothing decided
+    reason: str = ""
+    decided_by: str = ""
+
+
+RuleFunction = Callable[[Decision], None]
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str
+    statuses: frozenset[str]  # the statuses the rule reads; it is passed over at any other
+    country: bool | None  # True: only with a country given; False: only without; None: either way
+    reference: bool  # only where a reference is loaded
+    rationale: str
+    function: RuleFunction = field(compare=False)
+
+    def applies(self, decision: Decision) -> bool:
+        return (decision.status in self.statuses and (self.country is None or self.country == bool(decision.country))
+                and (not self.reference or getattr(decision.resolver, "reference", None) is not None))
+
+
+RULES: list[Rule] = []
+
+
+def rule(*, code: str, name: str, rationale: str, statuses: frozenset[str] = ANY_STATUS, country: bool | None = None,
+         reference: bool = False) -> Callable[[RuleFunction], RuleFunction]:
+    """Add a rule to the chain: rules run in the order they are registered, each only where the status it reads holds
+    (and the country and reference it needs are there)."""
+
+    def register(function: RuleFunction) -> RuleFunction:
+        if any(known.code == code for known in RULES):
+            raise ValueError(f"deciding rule code {code} is taken")
+        RULES.append(Rule(code, name, frozenset(statuses), country, reference, rationale, function))
+        return function
+
+    return register
+
+
+def run_rules(decision: Decision) -> Decision:
+    """The chain, in order, on ``decision`` (changed in place and returned)."""
+    for each in RULES:
+        if each.applies(decision):
+            before = decision.status
+            each.function(decision)
+            if decision.status != before:
+                decision.decided_by = each.code
+    return decision
+
+
+def rules_markdown() -> str:
+    """The chain as docs/matching.md lists it."""
+    lines = ["| code | rule | reads | rationale |", "|---|---|---|---|"]
+    for each in RULES:
+        reads = " or ".join(sorted(each.statuses)) if each.statuses != ANY_STATUS else "any status"
+        reads += {True: ", with a country", False: ", without a country", None: ""}[each.country]
+        reads += ", with a reference" if each.reference else ""
+        lines.append(f"| {each.code} | {each.name} | {reads} | {each.rationale} |")
+    return "\n".join(lines) + "\n"
+
+
+@rule(code="D1", name="scores", rationale="a probable candidate clearly ahead of the next, or the only exact one, is "
+      "matched; close probable candidates are a question; nothing in the bands is new")
+def _scores(d: Decision) -> None:
+    d.status, d.reason = decide(d.candidates)
+
+
+@rule(code="D2", name="system for a campus", statuses=frozenset(["matched"]), rationale="a university system "
+      "matched on a text that does not say 'system' may be one of its campuses: it loses its lead")
+def _system_for_campus(d: Decision) -> None:
+    d.candidates, d.status, d.reason = system_for_campus(d.text, d.candidates, d.status, d.reason)
+
+
+ONLY_ITS_PLACE = "D3"
+
+
+@rule(code=ONLY_ITS_PLACE, name="only its place", statuses=frozenset(["matched"]), reference=True,
+      rationale="a text whose matched words are only the candidate's city, region or country names no institution")
+def _only_its_place(d: Decision) -> None:
+    d.status, d.reason = only_its_place(d.text, d.candidates, d.status, d.reason, d.resolver.reference)
+
+
+NAMESAKE_ELSEWHERE = "D4"
+
+
+@rule(code=NAMESAKE_ELSEWHERE, name="namesake placed elsewhere", statuses=frozenset(["matched"]), reference=True,
+      rationale="a name several institutions carry, and an address that names the city of another of them: that "
+      "namesake, or a question where the candidates do not show it")
+def _namesake_placed_elsewhere(d: Decision) -> None:
+    d.candidates, d.status, d.reason = namesake_placed_elsewhere(d.text, d.candidates, d.status, d.reason,
+                                                                 d.resolver.reference)
+
+
+@rule(code="D5", name="country named last", statuses=frozenset(["ambiguous"]), country=False,
+      rationale="close namesakes, one of them in the country the text ends with: the address says which")
+def _country_named_last(d: Decision) -> None:
+    # a text of places only, or an address naming a namesake's city, is not decided by the country it ends with either
+    if d.decided_by in (ONLY_ITS_PLACE, NAMESAKE_ELSEWHERE):
+        return
+    d.status, d.reason = country_named_last(d.text, d.candidates, d.status, d.reason)
+
+
+@rule(code="D6", name="whole text named", statuses=frozenset(["ambiguous"]),
+      rationale="of close candidates, the one whose name is the whole text, the others named by a part of it")
+def _whole_text_named(d: Decision) -> None:
+    d.status, d.reason = whole_text_named(d.text, d.candidates, d.status, d.reason)
+
+
+@rule(code="D7", name="university over its units", statuses=frozenset(["ambiguous"]),
+      rationale="a university named with its own research units or hospitals is the affiliation")
+def _university_over_its_units(d: Decision) -> None:
+    d.status, d.reason = university_over_its_units(d.candidates, d.status, d.reason)
+
+
+@rule(code="D8", name="distinctive word alone", statuses=frozenset(["ambiguous"]),
+      rationale="a distinctive word that only one institution of the country carries, the rest generic or its place")
+def _distinctive_alone(d: Decision) -> None:
+    d.status, d.reason = d.resolver._distinctive_alone(d.text, d.country, d.candidates, d.status, d.reason)
+
+
+@rule(code="D9", name="sole holder of a word", statuses=NOT_MATCHED, reference=True,
+      rationale="a word one institution alone carries (in the country given) decides where the rest comes half way")
+def _sole_holder(d: Decision) -> None:
+    d.candidates, d.status, d.reason = d.resolver._sole_holder(d.text, d.country, d.candidates, d.status, d.reason,
+                                                               d.every_band)
+
+
+@rule(code="D10", name="written short", statuses=frozenset(["ambiguous"]), country=True,
+      rationale="the one possible candidate with every typed word, read whole in the country given, is the name "
+      "written short")
+def _written_short(d: Decision) -> None:
+    d.status, d.reason = shortened(d.candidates, d.status, d.reason)
+
+
+@rule(code="D11", name="whole name first", statuses=NOT_MATCHED, country=True, reference=True,
+      rationale="a text that begins with one institution's whole name and goes on with words no institution of the "
+      "country has (an eponym, a campus)")
+def _whole_name_first(d: Decision) -> None:
+    d.candidates, d.status, d.reason = d.resolver._whole_name_first(d.text, d.country, d.candidates, d.status,
+                                                                    d.reason, d.every_band)
+
+
+@rule(code="D12", name="within its own name", statuses=frozenset(["ambiguous"]), reference=True,
+      rationale="the whole text is a run of one candidate's name, which adds only words of its own around it")
+def _within_own_name(d: Decision) -> None:
+    d.candidates, d.status, d.reason = d.resolver._within_own_name(d.text, d.country, d.candidates, d.status, d.reason)
+
+
+@rule(code="D13", name="place decides", statuses=frozenset(["ambiguous"]),
+      rationale="namesakes tied at the top, and a place set apart in the text that is the city of one of them")
+def _place_decides(d: Decision) -> None:
+    d.candidates, d.status, d.reason = place_decides(d.text, d.candidates, d.status, d.reason)
+
+
+@rule(code="D14", name="a place is no name", statuses=frozenset(["matched"]), reference=True,
+      rationale="a candidate chosen by a rule after the scores is held to D3 too: the words it was chosen on may not be "
+      "only its city, region or country ('Quarrington, UK': the town, not its college)")
+def _only_its_place_after_the_rules(d: Decision) -> None:
+    if d.decided_by in ("", "D1"):  # matched on its scores: D3 has read it
+        return
+    d.status, d.reason = only_its_place(d.text, d.candidates, d.status, d.reason, d.resolver.reference)

@@ -13,8 +13,8 @@ and values. The language is always part of the key (``i18n.current()``, the requ
 depends on the actor (the menu, the crumbs with their permission checks, the CSRF token) stays
 outside the blocks and is rendered per request. The key is the inputs themselves, so a change
 of metadata (a republished copy, an edited ``metadata.yml``) is a new key, never a stale answer;
-the kept pieces are few (a bounded map, least recently used out first, for addresses a visitor
-may vary at will).
+the kept pieces are few (a bounded map for each name, least recently used out first, for addresses a
+visitor may vary at will).
 """
 
 from __future__ import annotations
@@ -33,24 +33,34 @@ _UNDEFINED = ("undefined",)
 class KeptFragments:
     """``registry_kept(name, *inputs, caller)`` of the templates: the call block's HTML, kept per
     (name, language, inputs). An input that cannot be a key (a dict, say) leaves the block
-    rendered each time: nothing is kept under a key that does not name it whole."""
+    rendered each time: nothing is kept under a key that does not name it whole. Each name has
+    its own ``most`` pieces: the language switch, kept per address, does not push out the
+    footer or a list's head, kept per language and metadata."""
 
     def __init__(self, most: int = MOST_KEPT) -> None:
         self.most = most
-        self.kept: OrderedDict[tuple, Markup] = OrderedDict()
+        self.pieces: dict[str, OrderedDict[tuple, Markup]] = {}
+
+    @property
+    def kept(self) -> dict[tuple, Markup]:
+        """Every kept piece, by its key (name, language, inputs)."""
+        return {key: html for pieces in self.pieces.values() for key, html in pieces.items()}
 
     async def __call__(self, name: str, *inputs, caller) -> Markup:
         key = _key(name, i18n.current(), inputs)
         if key is None:
             return Markup(await caller())
-        html = self.kept.get(key)
+        pieces = self.pieces.get(name)
+        if pieces is None:
+            pieces = self.pieces[name] = OrderedDict()
+        html = pieces.get(key)
         if html is not None:
-            self.kept.move_to_end(key)
+            pieces.move_to_end(key)
             return html
         html = Markup(await caller())
-        self.kept[key] = html
-        if len(self.kept) > self.most:
-            self.kept.popitem(last=False)
+        pieces[key] = html
+        if len(pieces) > self.most:
+            pieces.popitem(last=False)
         return html
 
 

@@ -26,6 +26,7 @@ from registry.identifier_index import (
 from registry.matching import MatchOptions, NameIndex
 from registry.matching.text import (
     CITY_NAMES_FILE,
+    TRANSLATIONS_FILE,
     exact_key,
     name_parts,
 )
@@ -106,10 +107,10 @@ WORLD_NAMES_FILE = Path(__file__).resolve().parent.parent / "data" / "reference_
 
 @lru_cache(maxsize=1)
 def _aliases_version() -> str:
-    """The digest of the tables the index is built with (the aliases, the cities' names): new tables rebuild
-    a cached index."""
+    """The digest of the tables the index is built with (the aliases, the cities' names, the words' translations):
+    new tables rebuild a cached index."""
     digest = hashlib.sha1()
-    for path in (ECHE_FILE, WORLD_NAMES_FILE, CITY_NAMES_FILE):
+    for path in (ECHE_FILE, WORLD_NAMES_FILE, CITY_NAMES_FILE, TRANSLATIONS_FILE):
         digest.update(path.read_bytes() if path.exists() else b"")
     return digest.hexdigest()[:16]
 

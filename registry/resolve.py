@@ -34,18 +34,7 @@ from registry import db as store
 from registry.collector import collector_paused
 from registry.countries import country_code
 from registry.db.reader import can_fork
-from registry.deciding import (
-    country_named_last,
-    decide,
-    not_a_name,
-    only_generic,
-    only_its_place,
-    place_decides,
-    shortened,
-    system_for_campus,
-    university_over_its_units,
-    whole_text_named,
-)
+from registry.deciding import Decision, decide, not_a_name, only_generic, run_rules
 from registry.identifier_index import (
     IdentifierIndex,
     KeyHit,
@@ -174,12 +163,29 @@ class Resolver:
             return named or Resolution(name, country, INVALID, [], "too generic: give the words that set the institution "
                                        "apart, with its country or city")
         resolution = self._by_name(name, text, country, limit)
+        if resolution.status != "matched":
+            resolution = self._generic_name_at_its_city(resolution, text, country, limit) or resolution
+        if not country and resolution.status != "matched":
+            resolution = self._in_its_named_country(resolution, text, limit)
         if not country and resolution.status == "ambiguous":
             resolution = self._in_their_country(resolution, text, limit)
         school = _medical_school_of(text) if country and resolution.status != "matched" else None
         if school and country:
             return self._university_of_its_school(resolution, school, country, limit)
         return resolution
+
+    def _in_its_named_country(self, found: Resolution, text: str, limit: int) -> Resolution:
+        """'Universiteti i Prishtinës, Kosovo', 'Univerzitet Mediteran (Podgorica, Montenegro)' typed without the
+        country: the text names it, set apart as a place, as the country column would. The name is resolved as if it
+        had been typed with it; a candidate chosen there, in that country, is the answer."""
+        named = parse_query(text).country_hint
+        if named is None:
+            return found
+        again = self._by_name(found.query, text, named, limit)
+        best = again.best
+        if best is None or best.country != named:
+            return found
+        return Resolution(found.query, None, "matched", again.candidates, f"the text names {named}; read in {named}: {again.reason}")
 
     def _in_their_country(self, found: Resolution, text: str, limit: int) -> Resolution:
         """'Gordon Academic College', 'Univerzitet vo Tetovo' typed without the country: where every candidate worth a
@@ -251,35 +257,14 @@ class Resolver:
                           f"{rival.score:.2f} (if it is the same, give the registry's record its ROR id)")
             shown = [c for c in merged if c.institution_id == top.institution_id][:1]
             return Resolution(name, country, status, (shown + [c for c in merged if c not in shown])[:limit], reason)
-        status, reason = decide(merged)
-        if status == "matched":
-            merged, status, reason = system_for_campus(text, merged, status, reason)
-        if status == "matched" and self.reference is not None:
-            status, reason = only_its_place(text, merged, status, reason, self.reference)
-        elif status == "ambiguous" and not country:
-            status, reason = country_named_last(text, merged, status, reason)
-        if status == "ambiguous":
-            status, reason = whole_text_named(text, merged, status, reason)
-        if status == "ambiguous":
-            status, reason = university_over_its_units(merged, status, reason)
-        if status == "ambiguous":
-            status, reason = self._distinctive_alone(text, country, merged, status, reason)
         # The rules that weigh a candidate below the bands read the reference's matches at every band: matched (once)
         # only for a name that reaches them, a few in a thousand; the first match keeps its reach test, which
         # spares aligning the names that cannot reach the possible band (aligning them all cost a third more).
-        # (made only for a name not matched yet: the rules below read it for no other, and making it costs)
-        every_band = None if self.reference is None or status == "matched" else cache(
+        # Matched only when a rule asks (D9, D11: a name not matched yet).
+        every_band = None if self.reference is None else cache(
             partial(self.reference.match, text, country, AMBIGUOUS_SHOWN, include_below=True))
-        if status != "matched" and every_band is not None:
-            merged, status, reason = self._sole_holder(text, country, merged, status, reason, every_band)
-        if status == "ambiguous" and country:
-            status, reason = shortened(merged, status, reason)
-        if status != "matched" and country and every_band is not None:
-            merged, status, reason = self._whole_name_first(text, country, merged, status, reason, every_band)
-        if status == "ambiguous" and self.reference is not None:
-            merged, status, reason = self._within_own_name(text, country, merged, status, reason)
-        if status == "ambiguous":
-            merged, status, reason = place_decides(text, merged, status, reason)
+        decision = run_rules(Decision(text, country, merged, self, every_band))
+        merged, status, reason = decision.candidates, decision.status, decision.reason
         if status == "ambiguous":  # every candidate a person must choose between, with what sets them apart
             if len(merged) >= limit + 2:  # there may be more: look wider (a few names in a thousand)
                 merged = self._with_references(candidates, found)
@@ -305,6 +290,39 @@ class Resolver:
         top.reason += f"; the only institution in {country} with this name"
         return Resolution(name, country, "matched", [top][:limit],
                           f"a name of kind words only, but the name of exactly one institution in {country}")
+
+    def _generic_name_at_its_city(self, found: Resolution, text: str, country: str | None,
+                                  limit: int) -> Resolution | None:
+        """'College of Science and Technology - Phuntsholing', 'Universitas Nasional Jakarta': a name of kind words only
+        and, after it, a city (and perhaps its country): the one institution whose name is those kind words and whose
+        city that is, in the country given or named (matched though the name alone is too generic to be looked up)."""
+        if self.reference is None:
+            return None
+        tokens = [t for t in tokens_of(fold_name(text)) if t not in STOPWORDS]
+        for size in (3, 2, 1):  # a country named last: "(Phnom Penh, Cambodia)"
+            named = segment_country(tuple(tokens[-size:])) if len(tokens) > size + 1 else None
+            if named:
+                if country and named != country:
+                    return None
+                country, tokens = named, tokens[:-size]
+                break
+        for size in (1, 2, 3):
+            words, place = tokens[:-size], tokens[-size:]
+            if len(words) < 2 or not only_generic(" ".join(words)) or any(t in GENERIC for t in place):
+                continue
+            typed = set(words)
+            matches = [m for m in self.reference.match(" ".join(words), country, AMBIGUOUS_SHOWN, include_below=True)
+                       if m.exact and not m.penalties[1:] and _all_typed(m, typed) and (country is None or m.country == country)]
+            holders = [c for m in matches if (c := self._from_reference(m)) is not None and c.usable and c.city
+                       and tokens_of(fold_name(c.city)) == place]
+            if len({c.reference_id for c in holders}) != 1 or len(matches) >= AMBIGUOUS_SHOWN:
+                continue  # none, or several, or more namesakes than were looked at
+            top = holders[0]
+            top.score, top.band = self.registry.options.probable, "probable"
+            top.reason += f"; the only institution named so in {top.city}"
+            return Resolution(found.query, found.country, "matched", [top][:limit],
+                              f"a name of kind words only and its city: the only institution named so in {top.city}")
+        return None
 
     def _distinctive_alone(self, name: str, country: str | None, merged: list[Candidate], status: str, reason: str):
         """'Karolinska' with SE, 'Sapienza' with IT: a distinctive word that only one institution of the

@@ -110,3 +110,21 @@ def test_a_first_run_keeps_the_findings_indexes_as_it_inserts(db):
         assert db.conn.execute(f'SELECT count(*) FROM findings INDEXED BY "{name}"').fetchone()[0] == result.new
     again = run_checks(db, today=DAY2, actor="test", lanes=1)
     assert "_compare" in again.timings and again.new == 0
+
+
+@pytest.mark.parametrize("first", [True, False])
+def test_a_check_that_names_a_subject_twice_is_refused_by_its_code(db, monkeypatch, first):
+    """A first run's found rows have no key of their own (the findings' key tells a subject named
+    twice); a later run's have. Either way the run fails naming the check, and records nothing."""
+    def twice(ctx):
+        """A test's check that finds the same agreement twice."""
+        return ctx.found("SELECT 'agreements' AS subject_table, id AS subject_id, 'seen' AS message, NULL AS evidence "
+                         "FROM agreements UNION ALL SELECT 'agreements', id, 'seen again', NULL FROM agreements")
+
+    if not first:
+        run_checks(db, only=["DQ05"], today=DAY1, actor="test", lanes=1)
+    monkeypatch.setitem(CHECKS, "DQ97", replace(load_all()["DQ05"], code="DQ97", function=twice))
+    recorded = db.conn.execute("SELECT count(*) FROM findings").fetchone()[0]
+    with pytest.raises(ValueError, match=r"check DQ97 named the same subject twice"):
+        run_checks(db, only=["DQ97"], today=DAY2, actor="test", lanes=1)
+    assert db.conn.execute("SELECT count(*) FROM findings").fetchone()[0] == recorded

@@ -143,6 +143,33 @@ def test_backup_copies_and_refuses_to_overwrite(runner, seeded, tmp_path):
     assert again.exit_code == 2 and "exists" in again.output
 
 
+def test_the_table_of_capability_commands_is_what_the_capabilities_register_and_help_lists_them(runner):
+    """registry.cli finds a capability's command without importing the other capabilities
+    (CAPABILITY_COMMANDS): each command there is registered by the module it names; 'registry
+    --help' lists every command."""
+    from registry.cli import CAPABILITY_COMMANDS
+    from registry.extensions import capability_modules
+
+    registered = {}
+    for module in capability_modules():
+        group = click.Group()
+        module.register(group)
+        registered[module.__name__] = sorted(group.commands)
+    assert {module: sorted(commands) for module, commands in CAPABILITY_COMMANDS.items()} == registered
+    listed = runner.invoke(cli, ["--help"]).output
+    missing = [name for names in registered.values() for name in names if f"\n  {name} " not in listed]
+    assert not missing and "\n  serve " in listed, listed
+
+
+def test_a_command_imports_its_own_capability_only():
+    """A server's start, or 'registry ewp', does not pay for importing every capability (a fresh process)."""
+    program = ("import sys\nfrom registry.cli import cli\nfor args in (['serve', '--help'], ['ewp', '--help']):\n"
+               "    cli(args, standalone_mode=False)\n"
+               "    print(sorted(m for m in sys.modules if m.startswith('registry.cli_')))")
+    shown = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True).stdout
+    assert [line for line in shown.splitlines() if line.startswith("[")] == ["[]", "['registry.cli_ewp']"], shown
+
+
 def test_metadata_prints_merged_metadata_for_plain_datasette(runner):
     result = runner.invoke(cli, ["metadata", "--database", "mine"])
     metadata = json.loads(result.output)

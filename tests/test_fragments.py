@@ -45,12 +45,14 @@ def test_an_absent_value_is_not_none_and_an_unkeyable_one_is_never_kept():
     assert len(renders) == 4 and len(kept.kept) == 2
 
 
-def test_the_kept_pieces_are_bounded():
+def test_the_kept_pieces_are_bounded_for_each_name():
     kept = KeptFragments(most=3)
-    template, _ = _environment(kept, '{% call registry_kept("x", value) %}{{ value }}{% endcall %}')
+    template, _ = _environment(kept, '{% call registry_kept("footer", "same") %}F{% endcall %}'
+                                     '{% call registry_kept("x", value) %}{{ value }}{% endcall %}')
     for n in range(10):
-        assert _render(template, "en", value=n) == str(n)
-    assert len(kept.kept) == 3
+        assert _render(template, "en", value=n) == f"F{n}"
+    assert len(kept.kept) == 4  # three of "x", and the footer, which the ten addresses did not push out
+    assert ("footer", "en", (str, "same")) in kept.kept
 
 
 @pytest.fixture

@@ -8,11 +8,11 @@ assumes nothing about which answers first."""
 
 from __future__ import annotations
 
-import itertools
 import os
 import re
 import sqlite3
 import time
+from contextlib import closing
 from datetime import date, timedelta
 
 import httpx
@@ -54,6 +54,14 @@ def browser(base: str, address: str | None = None) -> Client:
     return client
 
 
+def later_end(server, days: int = 1) -> str:
+    """A date ``days`` after the agreement's end date as the registry holds it now: the renewal form refuses an
+    end date that is no later, and the tests here renew it in any order."""
+    with closing(sqlite3.connect(server["registry"])) as conn:
+        ends_on = conn.execute("SELECT ends_on FROM agreements WHERE id = ?", [AGREEMENT]).fetchone()[0]
+    return str(date.fromisoformat(ends_on) + timedelta(days=days))
+
+
 def until_every_worker(ask, what: str) -> list[httpx.Response]:
     """Ask (a new connection each time) until every worker has answered; all the answers."""
     answers: list[httpx.Response] = []
@@ -72,10 +80,8 @@ def test_a_login_on_one_worker_holds_on_every_worker(server):
     assert all(page.status_code == 200 and f"Log out ({EDITOR}, Editor)" in page.text for page in pages)
     # A CSRF token signed by one worker is taken by the other: each save is a new connection,
     # each renewal a day later than the one before (the form refuses an end date that is no later)
-    days = itertools.count(1)
-    saves = until_every_worker(
-        lambda: editor.submit(f"/-/agreements/{AGREEMENT}/renew", ends_on=str(date(2030, 1, 1) + timedelta(days=next(days)))),
-        "the renewal form")
+    saves = until_every_worker(lambda: editor.submit(f"/-/agreements/{AGREEMENT}/renew", ends_on=later_end(server)),
+                               "the renewal form")
     assert all(save.status_code == 200 and save.json()["ok"] for save in saves), [s.text for s in saves]
 
 
@@ -95,7 +101,7 @@ def agreement_end(client: Client) -> httpx.Response:
 def test_an_edit_through_one_worker_is_seen_by_the_next_request_on_any(server):
     editor = browser(server["base"])
     assert editor.login(EDITOR).status_code == 302
-    for ends_on in ("2031-03-31", "2031-04-30"):
+    for ends_on in (later_end(server, 30), later_end(server, 60)):
         saved = editor.submit(f"/-/agreements/{AGREEMENT}/renew", ends_on=ends_on)
         assert saved.json()["ok"], saved.text
         after = until_every_worker(lambda: agreement_end(editor), "the renewed agreement")
@@ -105,10 +111,11 @@ def test_an_edit_through_one_worker_is_seen_by_the_next_request_on_any(server):
 def test_a_write_kept_waiting_too_long_answers_503_and_saves_nothing(server):
     editor = browser(server["base"])
     assert editor.login(EDITOR).status_code == 302
+    kept_waiting = later_end(server)
     holder = sqlite3.connect(server["registry"], isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")  # another process writing for longer than the server waits
     try:
-        refused = editor.submit(f"/-/agreements/{AGREEMENT}/renew", ends_on="2031-12-31")
+        refused = editor.submit(f"/-/agreements/{AGREEMENT}/renew", ends_on=kept_waiting)
         assert refused.status_code == 503 and not refused.json()["ok"] and "lock" in refused.json()["error"], refused.text
         login = browser(server["base"]).login(EDITOR)
         assert login.status_code == 503 and "The registry cannot be written" in login.text
@@ -119,22 +126,23 @@ def test_a_write_kept_waiting_too_long_answers_503_and_saves_nothing(server):
         holder.execute("ROLLBACK")
         holder.close()
     end = until_every_worker(lambda: agreement_end(editor), "the agreement")[0].json()["rows"][0]["ends_on"]
-    assert end != "2031-12-31"
+    assert end != kept_waiting
     documents = sqlite3.connect(server["registry"]).execute("SELECT count(*) FROM agreement_documents").fetchone()[0]
     assert documents == 0
-    assert editor.submit(f"/-/agreements/{AGREEMENT}/renew", ends_on="2031-12-31").json()["ok"]
+    assert editor.submit(f"/-/agreements/{AGREEMENT}/renew", ends_on=kept_waiting).json()["ok"]
 
 
 def test_one_republisher_keeps_the_public_copy_in_step(server):
     editor = browser(server["base"])
     assert editor.login(EDITOR).status_code == 302
-    saved = editor.submit(f"/-/agreements/{AGREEMENT}/renew", ends_on="2032-05-31")
+    ends_on = later_end(server, 30)
+    saved = editor.submit(f"/-/agreements/{AGREEMENT}/renew", ends_on=ends_on)
     assert saved.json()["ok"], saved.text
-    wait_for(lambda: public_end_date(server["public"]) == "2032-05-31", "the renewal in the public copy")
+    wait_for(lambda: public_end_date(server["public"]) == ends_on, "the renewal in the public copy")
     text = server["log"].read_text(errors="replace")
     assert text.count("registry.republish: keeping") == 1, text
     current = sqlite3.connect(server["registry"]).execute("SELECT ends_on FROM agreements WHERE id = ?", [AGREEMENT])
-    assert current.fetchone()[0] == "2032-05-31"
+    assert current.fetchone()[0] == ends_on
 
 
 def test_the_partner_picker_sees_a_rename_made_by_another_process(tmp_path):

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import checkpoint, copy_registry
 from match_fixtures import copy_of, extract_records, reference_registry_template  # noqa: F401 (a fixture)
 
 from registry.cli import cli
@@ -14,10 +16,18 @@ from registry.cli import cli
 
 @pytest.fixture(scope="module")
 def registry_file(tmp_path_factory, reference_registry_template):
+    """The module's registry, for the tests that only read it (a test that writes takes ``own_registry_file``)."""
     db = copy_of(reference_registry_template, tmp_path_factory.mktemp("cli"), examples=True)
     path = db.conn.execute("PRAGMA database_list").fetchone()[2]
     db.conn.close()
     return path
+
+
+@pytest.fixture
+def own_registry_file(registry_file, tmp_path) -> str:
+    """This test's own copy of the module's registry (and its name index): its writes reach no other test."""
+    checkpoint(Path(registry_file))  # the copy takes the file alone
+    return str(copy_registry(Path(registry_file), tmp_path / "own" / "registry.db"))
 
 
 def run(*args: str):
@@ -61,32 +71,32 @@ def test_resolve_usage_errors(registry_file):
     assert run("resolve", "KI", "--db", "missing.db").exit_code == 2
 
 
-def test_reference_load_and_add(registry_file, tmp_path):
+def test_reference_load_and_add(own_registry_file, tmp_path):
     lines = tmp_path / "ror-v2.9.jsonl"
     lines.write_text("\n".join(json.dumps(r) for r in extract_records({"01yqg2h08"})), encoding="utf-8")
-    result = run("reference", "load", str(lines), "--db", registry_file, "--json")
+    result = run("reference", "load", str(lines), "--db", own_registry_file, "--json")
     assert result.exit_code == 0
     assert json.loads(result.output)["unchanged"] == 1
-    result = run("reference", "add", "01yqg2h08", "--db", registry_file)
+    result = run("reference", "add", "01yqg2h08", "--db", own_registry_file)
     assert result.exit_code == 0 and "created harbin-institute-of-technology" in result.output
-    result = run("reference", "add", "01yqg2h08", "--db", registry_file)
+    result = run("reference", "add", "01yqg2h08", "--db", own_registry_file)
     assert result.exit_code == 1 and "already in the registry" in result.output
 
 
-def test_dedupe_merge_unmerge(registry_file):
-    result = run("dedupe", "--db", registry_file, "--json")
+def test_dedupe_merge_unmerge(own_registry_file):
+    result = run("dedupe", "--db", own_registry_file, "--json")
     assert result.exit_code == 1
     pairs = json.loads(result.output)
     assert [(p["keep"], p["drop"]) for p in pairs] == [("ucph", "kobenhavns-universitet")]
-    result = run("merge", "ucph", "kobenhavns-universitet", "--db", registry_file)
+    result = run("merge", "ucph", "kobenhavns-universitet", "--db", own_registry_file)
     assert result.exit_code == 0 and "agreement_parties.institution: 1 moved" in result.output
-    assert run("dedupe", "--db", registry_file).output.strip() == "no likely duplicates"
-    result = run("unmerge", "ucph", "kobenhavns-universitet", "--db", registry_file)
+    assert run("dedupe", "--db", own_registry_file).output.strip() == "no likely duplicates"
+    result = run("unmerge", "ucph", "kobenhavns-universitet", "--db", own_registry_file)
     assert result.exit_code == 0 and "reversed" in result.output
-    result = run("distinct", "ucph", "kobenhavns-universitet", "--reason", "example", "--db", registry_file)
+    result = run("distinct", "ucph", "kobenhavns-universitet", "--reason", "example", "--db", own_registry_file)
     assert result.exit_code == 0
-    assert run("dedupe", "--db", registry_file).exit_code == 0
-    result = run("merge", "ucph", "nowhere", "--db", registry_file)
+    assert run("dedupe", "--db", own_registry_file).exit_code == 0
+    result = run("merge", "ucph", "nowhere", "--db", own_registry_file)
     assert result.exit_code == 1 and "no institution has this id" in result.output
 
 

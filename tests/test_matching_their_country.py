@@ -105,3 +105,35 @@ def test_only_the_same_words_tell_the_country():
 
     assert _words_agree(candidate(("universite", "university", 1.0), ("tampereen", "tampere", 0.9)))
     assert not _words_agree(candidate(("universite", "university", 1.0), ("anvers", "angers", 0.83)))
+
+
+
+def test_a_name_that_names_its_country_is_read_in_it(tmp_path):
+    db = registry_with_reference(tmp_path, [
+        _record(12, "Trevanic Polytechnic University of Science and Technology", "Nordby", "NA"),
+        *ordinary_institutions("0ctry"),
+    ])
+    assert resolve(db, "Trevanic Polytechnic University").status != "matched"  # the name written short: a question
+    found = resolve(db, "Trevanic Polytechnic University, Namibia")  # the country column left empty, the text names it
+    assert found.status == "matched" and found.best.reference_id == "0ctry0012", found.reason
+    assert found.reason.startswith("the text names NA; read in NA:") and found.country is None
+    assert resolve(db, "Trevanic Polytechnic University, Finland").status != "matched"  # never another country's
+    db.conn.close()
+
+
+def test_a_name_of_kind_words_only_with_its_city_is_the_one_named_so_there(tmp_path):
+    db = registry_with_reference(tmp_path, [
+        _record(13, "College of Science and Technology", "Dunmarsh", "BT"),
+        _record(14, "College of Science and Technology", "Kelport", "RW"),
+        *ordinary_institutions("0ctry"),
+    ])
+    for typed, country in [("College of Science and Technology - Dunmarsh", "BT"),
+                           ("College of Science and Technology Dunmarsh", None),
+                           ("College of Science and Technology (Kelport, Rwanda)", None)]:
+        found = resolve(db, typed, country)
+        assert found.status == "matched", (typed, found.reason)
+        assert found.best.reference_id == ("0ctry0013" if "Dunmarsh" in typed else "0ctry0014"), typed
+    # no institution of that name in that city, or a country that is not the city's: never matched
+    assert resolve(db, "College of Science and Technology - Orsk").status != "matched"
+    assert resolve(db, "College of Science and Technology - Dunmarsh", "RW").status != "matched"
+    db.conn.close()

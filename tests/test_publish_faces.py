@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import copy_registry
 from test_publish import build_registry
 
 from registry import clock, faces
@@ -38,8 +39,14 @@ def accounts():
 
 
 @pytest.fixture(scope="module")
-def registry_file(tmp_path_factory) -> Path:
+def registry_template(tmp_path_factory) -> Path:
+    """Never opened: the module's registry and each writing test's own registry are copies of it."""
     return build_registry(tmp_path_factory.mktemp("faces") / "registry.db")
+
+
+@pytest.fixture(scope="module")
+def registry_file(registry_template, tmp_path_factory) -> Path:
+    return copy_registry(registry_template, tmp_path_factory.mktemp("faces-shared") / "registry.db")
 
 
 class Browser:
@@ -83,6 +90,17 @@ class Browser:
 @pytest.fixture(scope="module")
 def internal(accounts, registry_file):
     return faces.internal_face(registry_file).datasette()
+
+
+@pytest.fixture
+def own_registry_file(registry_template, tmp_path) -> Path:
+    """This test's own copy of the module's registry, for a test that writes: what it changes reaches no other test."""
+    return copy_registry(registry_template, tmp_path / "registry.db")
+
+
+@pytest.fixture
+def own_internal(accounts, own_registry_file):
+    return faces.internal_face(own_registry_file).datasette()
 
 
 ANONYMOUS_PATHS = [
@@ -151,13 +169,13 @@ def audit(registry_file: Path, record_id: str):
     return store.history(store.connect(registry_file), record_id)
 
 
-def test_renewal_is_logged_with_the_logged_in_actor(internal, registry_file):
-    alice = Browser(internal).login("alice")
+def test_renewal_is_logged_with_the_logged_in_actor(own_internal, own_registry_file):
+    alice = Browser(own_internal).login("alice")
     result = alice.submit("/-/agreements/ex-gu-student-exchange/renew", ends_on="2100-06-30", _actor_id="mallory")
     assert result["ok"], result
-    last = audit(registry_file, "ex-gu-student-exchange")[-1]
+    last = audit(own_registry_file, "ex-gu-student-exchange")[-1]
     assert (last["actor"], last["source"], last["after"]["ends_on"]) == ("alice", "datasette: agreement_renew", "2100-06-30")
-    conn = sqlite3.connect(registry_file)
+    conn = sqlite3.connect(own_registry_file)
     assert conn.execute("SELECT actor, source FROM audit_context").fetchone() == (None, None)
 
 
@@ -183,10 +201,10 @@ def test_invalid_edits_are_refused_in_words(internal, registry_file, form, field
     assert len(store.history(store.connect(registry_file), subject)) == before
 
 
-def test_status_change_and_review_are_logged(internal, registry_file):
-    bob = Browser(internal).login("bob")
+def test_status_change_and_review_are_logged(own_internal, own_registry_file):
+    bob = Browser(own_internal).login("bob")
     assert bob.submit("/-/agreements/ex-lodz-erasmus/status", status="suspended")["ok"]
-    assert audit(registry_file, "ex-lodz-erasmus")[-1]["actor"] == "bob"
+    assert audit(own_registry_file, "ex-lodz-erasmus")[-1]["actor"] == "bob"
     result = bob.submit(
         "/-/institutions/university-of-gothenburg/review", outcome="approved_with_conditions",
         reviewer_role="legal_counsel", conditions="Annual report on the exchange",
@@ -194,7 +212,7 @@ def test_status_change_and_review_are_logged(internal, registry_file):
         funding_transparent="yes",
     )
     assert result["ok"], result
-    conn = sqlite3.connect(registry_file)
+    conn = sqlite3.connect(own_registry_file)
     review_id, reviewed_on, role = conn.execute(
         "SELECT id, reviewed_on, reviewer_role FROM reviews WHERE institution = 'university-of-gothenburg'").fetchone()
     assert (reviewed_on, role) == (clock.today().isoformat(), "due_diligence_reviewer")  # the account's, not the form's
@@ -202,9 +220,9 @@ def test_status_change_and_review_are_logged(internal, registry_file):
     assert logged == ("bob", "datasette: institution_review")
 
 
-def test_concurrent_edits_keep_their_actors(internal, registry_file):
+def test_concurrent_edits_keep_their_actors(own_internal, own_registry_file):
     """Two logged-in people and a command-line writer at once: every logged change names its own author."""
-    alice, bob = Browser(internal).login("alice"), Browser(internal).login("bob")
+    alice, bob = Browser(own_internal).login("alice"), Browser(own_internal).login("bob")
     path = "/-/agreements/ex-gu-student-exchange/contacts/new"
     tokens = {}
     for person in (alice, bob):
@@ -212,7 +230,7 @@ def test_concurrent_edits_keep_their_actors(internal, registry_file):
         tokens[id(person)] = re.search(r'name="csrftoken" value="([^"]+)"', form.text).group(1)
 
     async def add_contact(person, number):
-        response = await internal.client.post(
+        response = await own_internal.client.post(
             path,
             data={"institution": "university-of-gothenburg", "role": f"Concurrent office {number}", "csrftoken": tokens[id(person)]},
             cookies=person.cookies, headers={"accept": "application/json"},
@@ -220,7 +238,7 @@ def test_concurrent_edits_keep_their_actors(internal, registry_file):
         return response.json()["ok"]
 
     def command_line_writer():
-        db = store.connect(registry_file)
+        db = store.connect(own_registry_file)
         for month in range(1, 13):
             with store.transaction(db, actor="carol", source="cli"):
                 db.conn.execute("UPDATE agreements SET ends_on = ? WHERE id = 'ex-lodz-erasmus'", [f"2102-{month:02d}-01"])
@@ -233,13 +251,13 @@ def test_concurrent_edits_keep_their_actors(internal, registry_file):
     results = asyncio.run(many())
     writer.join()
     assert all(results)
-    conn = sqlite3.connect(registry_file)
+    conn = sqlite3.connect(own_registry_file)
     added = conn.execute("SELECT c.role, g.actor FROM contacts c JOIN changes g ON g.table_name = 'contacts' AND g.row_key = c.id "
                          "WHERE c.role LIKE 'Concurrent office %'").fetchall()
     assert len(added) == 24
     for role, actor in added:
         assert actor == ("alice" if int(role.rsplit(" ", 1)[1]) % 2 else "bob"), (role, actor)
-    carol = [e for e in audit(registry_file, "ex-lodz-erasmus")
+    carol = [e for e in audit(own_registry_file, "ex-lodz-erasmus")
              if e["table_name"] == "agreements" and (e["after"] or {}).get("ends_on", "").startswith("2102-")]
     assert len(carol) == 12 and {e["actor"] for e in carol} == {"carol"}
 
@@ -298,15 +316,15 @@ def test_hash_password_makes_a_hash_the_login_accepts():
     assert verify_password("correct horse", result.output.strip()) and not verify_password("wrong", result.output.strip())
 
 
-def test_a_finding_is_waived_from_the_institution_page(internal, registry_file):
+def test_a_finding_is_waived_from_the_institution_page(own_internal, own_registry_file):
     from checks.run import run_checks
 
-    db = store.connect(registry_file)
+    db = store.connect(own_registry_file)
     run_checks(db, actor="tests")
     finding, subject = db.conn.execute(
         "SELECT id, subject_id FROM findings WHERE subject_table = 'institutions' AND status = 'open' AND waiver IS NULL LIMIT 1"
     ).fetchone()
-    carol = Browser(internal).login("alice")
+    carol = Browser(own_internal).login("alice")
     page = carol.get(f"/registry/institutions/{subject}")
     waive = "/-/findings/" + urllib.parse.quote(finding, safe="") + "/waive"
     assert "Open findings" in page.text and waive in page.text

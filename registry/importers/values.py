@@ -13,8 +13,6 @@ import re
 from datetime import date
 from enum import Enum
 
-from openpyxl.utils.datetime import from_excel
-
 from registry.importers.vocabulary import boolean_lookup, enum_lookup, word_key
 
 # A spreadsheet treats a cell starting with one of these as a formula; exports put an
@@ -102,6 +100,8 @@ def parse_date(text: str, *, dayfirst: bool = False) -> str:
     if (match := _COMPACT.match(value)) and 1900 <= int(match[1]) < 2200:
         return _make_date(int(match[1]), int(match[2]), int(match[3]), text)
     if (match := _SERIAL.match(value)) and int(match[1]) in _SERIAL_RANGE:
+        from openpyxl.utils.datetime import from_excel  # only serial dates pay for the import (openpyxl's is slow)
+
         return from_excel(int(match[1])).date().isoformat()  # openpyxl knows Excel's phantom 1900-02-29
     raise ValueError(f"{quoted(text)} is not a date: write YYYY-MM-DD, DD.MM.YYYY or DD/MM/YYYY")
 

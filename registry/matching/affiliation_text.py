@@ -98,3 +98,26 @@ def university_of_its_hospital(segment: tuple[str, ...]) -> tuple[str, ...] | No
             return name if "university" in name else None
     return None
 
+
+
+def places_set_apart(segments: tuple[tuple[str, ...], ...], function_words: frozenset[str]) -> list[tuple[str, ...]]:
+    """The words of an affiliation's segments after the first, as an address sets a place apart ("Trinity College,
+    *Cambridge*", "City of Hope, *Duarte*, CA", "..., *St. Louis*, Missouri 63130, USA"): its postcode and function words
+    left aside, so that a segment that is a city's name is those words."""
+    places = []
+    for segment in segments[1:]:
+        words = tuple(t for t in segment if t not in function_words and not any(c.isdigit() for c in t))
+        if words:
+            places.append(words)
+    return places
+
+
+# The words that make a kind word before them a street's name: "University Rd.", "College Street", "Hospital Road".
+_STREET_WORDS = frozenset(["rd", "road", "street", "str", "strasse", "avenue", "ave", "drive", "lane", "blvd", "boulevard",
+                           "parkway"])
+
+
+def street_named_after(after: tuple[str, ...]) -> bool:
+    """The words after an institution's name begin its street ("Queen's University Belfast  *University Rd.* Belfast BT7
+    1NN"): a word and a street's word, where the street's name does not carry the institution's name on."""
+    return len(after) >= 2 and after[1] in _STREET_WORDS

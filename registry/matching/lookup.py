@@ -11,7 +11,7 @@ from operator import add, itemgetter
 
 from rapidfuzz import fuzz, process
 
-from registry.matching.affiliation_text import university_of_its_hospital
+from registry.matching.affiliation_text import street_named_after, university_of_its_hospital
 from registry.matching.match import (
     LATER_PENALTY,
     PART_PENALTY,
@@ -102,6 +102,8 @@ def _carries_name_on(after: tuple[str, ...]) -> bool:
     if _UNIT_AFTER.match(" ".join(after[:3])):  # "Yale University School of Medicine"
         return False
     word = after[0]
+    if street_named_after(after):  # "Queen's University Belfast  University Rd. Belfast": an address goes on
+        return False
     if word in _CONTINUATIONS or word in GENERIC or word in QUALIFIERS or word.removesuffix("s") in QUALIFIERS:
         return True
     # a footnote mark before a unit ("Universidad de Concepción 1 Departamento de Física") does not; a number that names

@@ -41,6 +41,11 @@ class IndexState:
         """The index as pickled: without what lookups remembered (``memo``), which the next process fills afresh."""
         return {name: value for name, value in self.__dict__.items() if not name.startswith(MEMO_PREFIX)}
 
+    def city_words_of(self, entity_id: str) -> frozenset[str]:
+        """The words of an entity's city (none for an entity this index lacks)."""
+        entity = self.entity_pos.get(entity_id)
+        return self.entity_city[entity] if entity is not None else frozenset()
+
     def weight(self, token: str) -> float:
         """A word's weight; a word the index has never seen is as rare as a word can be."""
         known = self.weights.get(token)

@@ -867,9 +867,23 @@ def _bodies_joined(segment: tuple[str, ...]) -> list[tuple[str, ...]]:
     for k, word in enumerate(segment[1:-1], start=1):
         if word == "and":
             left, right = segment[:k], segment[k + 1:]
+            if _fields_go_on(left, right):
+                continue
             if _names_a_body(left) and (_names_a_body(right) or _UNIT_PREFIX.match(" ".join(right))):
                 return [left, *_bodies_joined(right)]
     return [segment]
+
+
+def _fields_go_on(left: tuple[str, ...], right: tuple[str, ...]) -> bool:
+    """'School of Mathematics *and* Physics Queen's University Belfast': a unit's name is a list of fields, and the
+    institution follows it without a comma; the 'and' joins two fields, not two bodies (the unit's side names no body
+    but the unit, and the other side does not begin with a kind or a unit: "Black Dog Institute and School of
+    Psychology" stay two)."""
+    unit = _UNIT_PREFIX.match(" ".join(left))
+    # the unit's head word opens it and its fields follow ("Medical College of Wisconsin and ..." names a college)
+    return (unit is not None and left[1:2] in (("of",), ("for",))
+            and not _INSTITUTION_WORDS.intersection(left[len(unit.group(0).split()):])
+            and right[0] not in _INSTITUTION_WORDS and right[0] not in GENERIC and not _UNIT_PREFIX.match(" ".join(right)))
 
 
 def _names_a_body(words: tuple[str, ...]) -> bool:

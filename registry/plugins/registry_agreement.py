@@ -26,6 +26,7 @@ from markupsafe import Markup, escape
 from registry import accounts, agreement_page
 from registry.cell_hooks import escaped_text, tilde_encode
 from registry.forms import links
+from registry.kept_answers import kept_answers
 
 # Views listing agreements or partners: column -> the table its value keys.
 VIEW_LINKS = {
@@ -187,6 +188,18 @@ def _existing(conn, wanted: dict[str, set]) -> dict[str, set]:
     }
 
 
+async def _existing_kept(datasette, db, wanted: dict[str, set]) -> dict[str, set]:
+    """``_existing``'s answer, kept until anything is committed (``registry.kept_answers``): a
+    list's page asks for the same keys each time it is shown."""
+    kept = kept_answers(datasette)
+    version = kept.version(db)
+    look_up = functools.partial(db.execute_fn, functools.partial(_existing, wanted=wanted))
+    if version is None:
+        return await look_up()
+    key = ("links", version, db.name, tuple((table, tuple(sorted(keys))) for table, keys in sorted(wanted.items())))
+    return await kept.answer(key, look_up)
+
+
 async def _resolve(datasette, pending: list) -> None:
     for database in {link.database for link in pending}:
         links = [link for link in pending if link.database == database]
@@ -194,7 +207,7 @@ async def _resolve(datasette, pending: list) -> None:
         for link in links:
             for table in link.tables:
                 wanted.setdefault(table, set()).add(link.key)
-        found = await datasette.get_database(database).execute_fn(functools.partial(_existing, wanted=wanted))
+        found = await _existing_kept(datasette, datasette.get_database(database), wanted)
         # each table's URL once, escaped once: Markup.format and the URL builder cost more than the
         # lookup, per cell; a tilde-encoded key has nothing to escape (letters, digits, _ - + ~)
         tables = {table: str(escape(str(datasette.urls.table(database, table)) + "/")) for table in wanted}

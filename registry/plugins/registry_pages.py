@@ -19,6 +19,7 @@ from jinja2 import BaseLoader, TemplateNotFound
 from registry import cell_hooks, fragments, i18n, page_costs
 from registry.cell_hooks import skip_markdown_cells, tilde_encode
 from registry.forms import links as form_links
+from registry.kept_answers import kept_answers
 from registry.text import fold
 
 SEARCH_LIMIT = 20
@@ -127,12 +128,23 @@ async def _search_table(datasette, db, table: str, query: str, whole_words: str)
     }
 
 
+async def _search_table_kept(datasette, db, table: str, query: str, whole_words: str) -> dict:
+    """``_search_table``'s answer, kept until anything is committed (``registry.kept_answers``):
+    the same words find the same rows. Who may see the table is asked on every request."""
+    kept = kept_answers(datasette)
+    version = kept.version(db)
+    if version is None:
+        return await _search_table(datasette, db, table, query, whole_words)
+    return await kept.answer(("search", version, db.name, table, query, whole_words),
+                             lambda: _search_table(datasette, db, table, query, whole_words))
+
+
 async def _search_database(datasette, db, actor, query: str, whole_words: str) -> dict:
     tables = await _tables(db)
     found = {"database": db.name}
     for table, (fts, _) in SEARCHES.items():
         if fts in tables and await _visible(datasette, actor, db.name, table):
-            found[table] = await _search_table(datasette, db, table, query, whole_words)
+            found[table] = await _search_table_kept(datasette, db, table, query, whole_words)
         else:
             found[table] = {"count": 0, "more": False, "rows": []}
     return found
