@@ -121,14 +121,3 @@ def test_word_translations_table_is_what_the_tool_derives(tmp_path):
     subprocess.run([sys.executable, str(ROOT / "tools" / "derive_word_translations.py"), "--target", str(output)],
                    check=True, capture_output=True)
     assert output.read_text(encoding="utf-8") == (ROOT / "data" / "matching" / "word_translations.csv").read_text(encoding="utf-8")
-
-
-def test_words_of_other_languages_in_latin_script_are_translated_too():
-    from registry.matching.text import TRANSLATIONS
-
-    # learnt from ROR's records that carry a label in that language beside an English one
-    assert TRANSLATIONS["adventista"] == "adventist" and TRANSLATIONS["azerbaycan"] == "azerbaijan"
-    assert "adventist" in normalize("Universidad Adventista de Colombia").split()
-    # never a legal form or another body's word ('Fundació Privada ...' is read as a legal name), nor a word English
-    # names use, nor one of a phrase whose words all stand for one English word ('rumah sakit': hospital)
-    assert "privada" not in TRANSLATIONS and "fondation" not in TRANSLATIONS and "rumah" not in TRANSLATIONS
