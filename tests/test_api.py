@@ -49,8 +49,13 @@ def api_name(path: tuple[str, ...]) -> str:
 
 
 def command_paths(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every command's path, asked as click asks (``list_commands``, ``get_command``): the registry's group
+    registers a capability's commands only when they are asked for (``registry.cli.RegistryGroup``)."""
     paths = []
-    for name, command in sorted(group.commands.items()):
+    ctx = click.Context(group)
+    for name in sorted(group.list_commands(ctx)):
+        command = group.get_command(ctx, name)
+        assert command is not None, name
         path = (*prefix, name)
         if not isinstance(command, click.Group) or command.invoke_without_command:
             paths.append(path)
