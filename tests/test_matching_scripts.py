@@ -121,3 +121,41 @@ def test_word_translations_table_is_what_the_tool_derives(tmp_path):
     subprocess.run([sys.executable, str(ROOT / "tools" / "derive_word_translations.py"), "--target", str(output)],
                    check=True, capture_output=True)
     assert output.read_text(encoding="utf-8") == (ROOT / "data" / "matching" / "word_translations.csv").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("native, romanised", [
+    ("北京大学", "beijing university"),  # a syllable at a time it is 'bei jing da xue'
+    ("上海交通大学", "shanghai jiaotong university"),
+    ("서울대학교", "seoul university"),  # the kind word stays a kind, Hangul as Chinese characters
+    ("北京大学医学部", "beijing university yixue bu"),
+])
+def test_a_name_in_chinese_characters_is_read_two_syllables_to_a_word(native, romanised):
+    from registry.matching.text import syllables_joined
+
+    assert normalize(syllables_joined(native)) == romanised
+    assert syllables_joined("Peking University") is None
+
+
+def test_a_name_listed_only_in_chinese_characters_is_found_as_people_write_it_in_latin_letters(tmp_path):
+    """An invented university whose English name says nothing of its Chinese one (as 'Peking University' of 北京大学):
+    a coordinator types the Chinese name romanised, the kind in English."""
+    from conftest import registry_with_reference, ror_record
+
+    from registry.resolve import resolve
+
+    record = ror_record("0cjk00001", "Mistbrook University", "Mistbrook", "CN")
+    record["names"].append({"value": "霁澜大学", "types": ["label"], "lang": "zh"})
+    # the city's other universities, each 'Jilan' and a word more, as Beijing's are
+    others = [ror_record(f"0cjk0001{k}", f"Jilan {kind} University", "Mistbrook", "CN")
+              for k, kind in enumerate(("Polytechnic", "Forestry", "Normal", "Medical"))]
+    db = registry_with_reference(tmp_path, [record, *others])
+    try:
+        for typed in ("Jilan University", "JILAN UNIVERSITY"):
+            result = resolve(db, typed, "CN")
+            assert result.status == "matched" and result.best.reference_id == "0cjk00001", (typed, result.reason)
+            # the name as a whole, not put together from its syllables ('ji', 'lan'), which a reference of many
+            # names in Chinese characters shares with hundreds of them
+            assert result.best.reason.startswith("ror: exact match on local name '霁澜大学'"), result.best.reason
+        assert resolve(db, "Jilan Normal University", "CN").best.reference_id == "0cjk00012"
+    finally:
+        db.conn.close()

@@ -12,10 +12,12 @@ from registry.matching.match import KINDS, MatchOptions
 from registry.matching.state import IndexState
 from registry.matching.text import (
     STOPWORDS,
+    SYLLABLE_COUNTRIES,
     exact_key,
     fold_name,
     name_parts,
     normalize,
+    syllables_joined,
     tokens_of,
     without_eponym,
     without_quoted,
@@ -68,6 +70,9 @@ class IndexBuilding(IndexState):
                 for head in (without_eponym(tokens), without_quoted(fold_name(name))):
                     if head:  # "Yelets State University" of "... named after Ivan Bunin", of '... "Ivan Rilski"'
                         index._add_name(entity, name, kind, head, True, seen)
+                if country in SYLLABLE_COUNTRIES and (romanised := syllables_joined(name)) is not None:
+                    # 北京大学 as typed: "Beijing University"
+                    index._add_name(entity, name, kind, tuple(normalize(romanised).split()), False, seen)
         for entity_id, city in (cities or {}).items():
             if entity_id in index.entity_pos and city:
                 index.entity_city[index.entity_pos[entity_id]] = frozenset(tokens_of(fold_name(city)))

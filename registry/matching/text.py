@@ -394,6 +394,45 @@ def fold_name(text: str) -> str:
     return fold(_CJK.sub(r" \1 ", native_kinds(text)))
 
 
+# A run of Chinese characters or Hangul syllables: transliterated a syllable at a time.
+_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+")
+_KANA = re.compile(r"[\u3040-\u30ff]")
+# Where names in those characters are Chinese or Korean, which anyascii transliterates as such: it reads a Japanese
+# name's characters as Chinese too, and a name read so, two syllables to a word, is a word nobody writes that may be
+# another name's word ('日本ハム' -> 'benha': Benha in Egypt was no longer the only holder of its name).
+SYLLABLE_COUNTRIES = frozenset(["CN", "TW", "HK", "MO", "SG", "KR", "KP"])
+
+
+def syllables_joined(name: str) -> str | None:
+    """A name in Chinese, Japanese or Korean characters as people write it in Latin letters: its syllables two to
+    a word ("北京大学" -> 'beijing university', "上海交通大学" -> 'shanghai jiaotong university', "中山大学" -> 'zhongshan
+    university'), where ``fold_name`` spaces every syllable ('bei jing da xue'). Most words of these languages are
+    two characters long, so a name read this way is the romanised name a coordinator types ("Beijing University" for
+    Peking University, 北京大学) far more often than not; a kind word (大学, 学院, 대학교) stays a kind. None for a name
+    with no such characters, or with kana (Japanese)."""
+    if not _CJK_RUN.search(name) or _KANA.search(name):
+        return None
+
+    def joined(run: re.Match[str]) -> str:
+        syllables = fold(" ".join(run.group(0))).split()
+        words, at = [], 0
+        while at < len(syllables):
+            kind = next((size for size in range(_LONGEST_KIND, 0, -1) if tuple(syllables[at:at + size]) in KIND_PHRASES), 0)
+            if kind:
+                words.append(" ".join(syllables[at:at + kind]))
+                at += kind
+            elif at + 1 < len(syllables) and not any(tuple(syllables[at + 1:at + 1 + size]) in KIND_PHRASES
+                                                     for size in range(1, _LONGEST_KIND + 1)):
+                words.append(syllables[at] + syllables[at + 1])
+                at += 2
+            else:
+                words.append(syllables[at])
+                at += 1
+        return f" {' '.join(words)} "
+
+    return _CJK_RUN.sub(joined, native_kinds(name))
+
+
 # "T.C." (Türkiye Cumhuriyeti, the Republic of Türkiye) opens the official names of Turkish state universities:
 # "T.C. Giresun Üniversitesi" is Giresun University. Only dotted: "TC" alone may be a name's acronym.
 _STATE_PREFIX = re.compile(r"^\s*t\.\s?c\.\s+(?=\w)")
