@@ -42,12 +42,11 @@ from registry.identifier_index import (
 )
 from registry.matching import Match
 from registry.matching.identifiers import TypedIdentifier, embedded_identifiers, typed_identifier
-from registry.matching.match import FORMER_PENALTY
+from registry.matching.match import FORMER_PENALTY, PenaltyKind
 from registry.matching.scoring import SOLE_WORD_LENGTH
 from registry.matching.text import (
     GENERIC,
     LEGAL_FORMS,
-    OTHER_BODY,
     STOPWORDS,
     fold_name,
     legal_name,
@@ -103,6 +102,24 @@ def _all_typed(match: Match, typed: set[str]) -> bool:
     though its exact key ('university') is one ("The University of", JP matched SBC Tokyo Medical University)."""
     raw = match.matched_name
     return all(c < "\u0250" or not c.isalpha() for c in raw) or set(tokens_of(fold_name(raw))) <= typed
+
+
+def _words_it_lacks(match: Match) -> tuple[str, ...]:
+    """The typed words a match's name lacks, as its penalties name them."""
+    return tuple(word for p in match.penalties if p.kind is PenaltyKind.QUERY_WORDS for word in p.words)
+
+
+def closing_legal_forms_off(typed: list[str], name: str) -> list[str]:
+    """'FACHHOCHSCHULE KUFSTEIN TIROL BILDUNGS GMBH', 'MEDIZINISCHE HOCHSCHULE BRANDENBURG CAMPUS GMBH': the legal
+    forms closing the legal name of a school's owning company (``legal_name``) say what kind of company holds the
+    school, not which school; they are left off the words a whole name may be followed by. Elsewhere they stay,
+    and a word of another body ('Uppsala University Holding AB') stays in any text."""
+    if not legal_name(name):
+        return typed
+    end = len(typed)
+    while end and typed[end - 1] in LEGAL_FORMS:
+        end -= 1
+    return typed[:end]
 
 
 class Resolver:
@@ -357,6 +374,8 @@ class Resolver:
             floor = SOLE_HOLDER_FLOOR_LEGAL_NAME
         if match is None or match.score < floor or other_level(name, match.matched_name):
             return merged, status, reason
+        if reference.names_another_city(_words_it_lacks(match), entity_id):
+            return merged, status, reason
         top = self._from_reference(match)
         # the level read from the record's own name too: the name matched may be its acronym's ('CHU de Guyane')
         if top is None or not top.usable or top.acronym or other_level(name, top.name):
@@ -385,7 +404,7 @@ class Resolver:
         assert reference is not None
         if any(c.usable and c.band != "below" and (c.exact or c.band == "probable") for c in merged):
             return merged, status, reason
-        typed = [t for t in tokens_of(fold_name(name)) if t not in LEGAL_FORMS or t in OTHER_BODY]
+        typed = closing_legal_forms_off(tokens_of(fold_name(name)), name)
         if len(typed) < 3 or not passed_over(typed[-1]) or reference.holds_word_in(typed[-1], country, ""):
             return merged, status, reason  # the last word is always one passed over: look no further (cheap)
         best: tuple[int, Match] | None = None

@@ -337,6 +337,38 @@ class IndexScoring(IndexState):
                 return False
         return holder is not None
 
+    def names_another_city(self, words: list[str] | tuple[str, ...], entity_id: str) -> str | None:
+        """The first of ``words`` (typed words a candidate's name lacks) that is, or is declined from, the one-word
+        city of another entity of the candidate's country and is not the candidate's own city, region or country:
+        'Kunstuniversität *Linz*' is not Graz's Kunstuniversität, 'Presidio Ospedaliero *Lavagna*' not the one of
+        Lamezia Terme, '*Šiaulių* valstybinė kolegija' not Klaipėda's. None where no such word is typed."""
+        entity = self.entity_pos.get(entity_id)
+        if entity is None:
+            return None
+        country = self.entity_country[entity]
+        cities = self._one_word_cities().get(country, frozenset())
+        countries, regions = self.places_of(country)
+        own = self.entity_city[entity]
+        for word in words:
+            if len(word) < 4 or not word.isalpha() or word in own or word in countries or word in regions:
+                continue
+            if _near_city(word, own):
+                continue
+            if word in cities or any(_declined(word, city) for city in cities if city[:1] == word[:1]):
+                return word
+        return None
+
+    @memo(1)  # worked out once per process, as place_words
+    def _one_word_cities(self) -> dict[str | None, frozenset[str]]:
+        """Each country's cities of the index written in one word (four letters or more)."""
+        cities: dict[str | None, set[str]] = {}
+        for country, city in zip(self.entity_country, self.entity_city, strict=True):
+            if len(city) == 1:
+                word = next(iter(city))
+                if len(word) >= 4 and word.isalpha():
+                    cities.setdefault(country, set()).add(word)
+        return {country: frozenset(words) for country, words in cities.items()}
+
     @memo(1)  # worked out once per process, and left out of the index's pickle as every memo is
     def place_words(self) -> frozenset[str]:
         """The words of every city of the index and of every country's names."""
