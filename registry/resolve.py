@@ -42,7 +42,7 @@ from registry.identifier_index import (
 )
 from registry.matching import Match
 from registry.matching.identifiers import TypedIdentifier, embedded_identifiers, typed_identifier
-from registry.matching.match import FORMER_PENALTY, PenaltyKind
+from registry.matching.match import FORMER_PENALTY
 from registry.matching.scoring import SOLE_WORD_LENGTH
 from registry.matching.text import (
     GENERIC,
@@ -104,9 +104,11 @@ def _all_typed(match: Match, typed: set[str]) -> bool:
     return all(c < "\u0250" or not c.isalpha() for c in raw) or set(tokens_of(fold_name(raw))) <= typed
 
 
-def _words_it_lacks(match: Match) -> tuple[str, ...]:
-    """The typed words a match's name lacks, as its penalties name them."""
-    return tuple(word for p in match.penalties if p.kind is PenaltyKind.QUERY_WORDS for word in p.words)
+def _words_it_lacks(text: str, match: Match) -> list[str]:
+    """The typed words a match's name lacks: those no word of the name was aligned with, read as a place set apart
+    or not ('Institut für Metallforschung, Saarbrücken')."""
+    aligned = {typed for typed, _, _ in match.aligned}
+    return [word for word in tokens_of(fold_name(text)) if word not in aligned]
 
 
 def closing_legal_forms_off(typed: list[str], name: str) -> list[str]:
@@ -374,7 +376,7 @@ class Resolver:
             floor = SOLE_HOLDER_FLOOR_LEGAL_NAME
         if match is None or match.score < floor or other_level(name, match.matched_name):
             return merged, status, reason
-        if reference.names_another_city(_words_it_lacks(match), entity_id):
+        if reference.names_another_city(_words_it_lacks(name, match), entity_id, anywhere=not country):
             return merged, status, reason
         top = self._from_reference(match)
         # the level read from the record's own name too: the name matched may be its acronym's ('CHU de Guyane')
