@@ -62,7 +62,7 @@ from registry.progress import NO_PROGRESS, Progress
 from registry.resolution import AMBIGUOUS_SHOWN, INVALID, MARGIN, Candidate, Resolution
 
 SOLE_HOLDER_FLOOR = 0.5  # how far a name must come for a word only one institution carries to decide
-SOLE_HOLDER_FLOOR_WITHOUT_COUNTRY = 0.6  # the same where no country is given
+SOLE_HOLDER_FLOOR_WORD_ALONE = 0.6  # without a country, where the word is the only one of the name typed
 # the same for a legal name, with the country: the owner's legal form and its own words ("Stichting ... Hogeschool
 # voor de Kunsten") are words the school's name lacks, not another school's
 SOLE_HOLDER_FLOOR_LEGAL_NAME = 0.3
@@ -358,7 +358,9 @@ class Resolver:
                      every_band: Callable[[], list[Match]]) -> tuple[list[Candidate], str, str]:
         """'Stichting Codarts Hogeschool voor de Kunsten' (NL): a word of the name that one institution alone
         carries in the whole reference (in the given country, if one is given) matches it where the rest of the
-        name comes at least half way (``SOLE_HOLDER_FLOOR``; further without a country): a legal form, a kind or a
+        name comes at least half way (``SOLE_HOLDER_FLOOR``, with or without a country: the word is one holder's in
+        the whole reference either way, and a text naming another town is held back; without a country, where no
+        other word of the name is typed, further: ``SOLE_HOLDER_FLOOR_WORD_ALONE``): a legal form, a kind or a
         field added, a word left out. Where probable candidates lacking the word come close, it decides between
         them if its holder leads by its own score ("Akademia Sztuk Pięknych im. E. Gepperta we Wrocławiu": the
         academies of fine arts of other cities lack 'gepperta'). Never over another's exact match that scores as
@@ -371,10 +373,14 @@ class Resolver:
             return merged, status, reason
         entity_id, word = found
         match = next((m for m in every_band() if m.entity_id == entity_id), None)
-        floor = SOLE_HOLDER_FLOOR if country else SOLE_HOLDER_FLOOR_WITHOUT_COUNTRY
+        if match is None:
+            return merged, status, reason
+        floor = SOLE_HOLDER_FLOOR
+        if not country and len({typed for typed, _, _ in match.aligned} - STOPWORDS) < 2:
+            floor = SOLE_HOLDER_FLOOR_WORD_ALONE  # without a country the word alone needs more ('Fundación Dolor')
         if legal and country and not reference.acronym_of_another(name, country, entity_id):
             floor = SOLE_HOLDER_FLOOR_LEGAL_NAME
-        if match is None or match.score < floor or other_level(name, match.matched_name):
+        if match.score < floor or other_level(name, match.matched_name):
             return merged, status, reason
         if reference.names_another_city(_words_it_lacks(name, match), entity_id, anywhere=not country):
             return merged, status, reason

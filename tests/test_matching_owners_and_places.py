@@ -24,6 +24,8 @@ def registry(tmp_path_factory):
             {"value": "Marvelindakademie", "types": ["alias"], "lang": None}]},
         _record(3, "Brevik University", "Brevik"),
         _record(4, "Tervald University", "Tervald"),
+        _record(5, "General Sir Olver Kotelmar Defence University", "Ratmalana", "LK"),
+        _record(6, "Ratmalana Defence Academy", "Ratmalana", "LK"),
     ])
     yield db
     db.conn.close()
@@ -69,3 +71,11 @@ def test_not_where_the_text_names_another_town_of_the_country(registry, name, co
 ])
 def test_state_and_college_in_more_languages(written, words):
     assert words <= set(normalize(written).split())
+
+
+def test_without_the_country_a_word_one_institution_carries_and_another_word_of_its_name(registry):
+    # half way (0.5) as with the country, since 'defence' and 'university' are typed besides 'kotelmar'
+    result = resolve(registry, "Kotelmar Defence University")
+    assert result.status == "matched", (result.reason, [(c.name, c.score) for c in result.candidates])
+    assert result.best.reference_id == "0own0005"
+    assert "the only institution with 'kotelmar' in its names" in result.best.reason
