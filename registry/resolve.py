@@ -400,11 +400,12 @@ class Resolver:
             return [top] + rest, "matched", f"the only candidate with {word!r} in its names; {rivals[0].name} lacks it"
         return [top] + rest, *decide([top] + rest)
 
-    def _whole_name_first(self, name: str, country: str, merged: list[Candidate], status: str, reason: str,
+    def _whole_name_first(self, name: str, country: str | None, merged: list[Candidate], status: str, reason: str,
                           every_band: Callable[[], list[Match]]) -> tuple[list[Candidate], str, str]:
         """'Pädagogische Hochschule Salzburg Stefan Zweig' (AT): the text begins with the whole of one institution's
         name, in the country given, and goes on with words no institution of that country has in its names (an
-        eponym, a campus): a coordinator reads the name and passes over the rest. Never where a word that follows
+        eponym, a campus): a coordinator reads the name and passes over the rest. Without a country, in the
+        institution's own, where no other institution anywhere has that name (``_named_so_elsewhere``). Never where a word that follows
         says a kind, field, level or another body ('... Research Center', '... Hospital', '... Holding AB'), where
         it goes on with a function word ('Moscow State University of Railway Transport'), nor where another
         candidate of the possible band or an exact match remains."""
@@ -413,11 +414,11 @@ class Resolver:
         if any(c.usable and c.band != "below" and (c.exact or c.band == "probable") for c in merged):
             return merged, status, reason
         typed = closing_legal_forms_off(tokens_of(fold_name(name)), name)
-        if len(typed) < 3 or not passed_over(typed[-1]) or reference.holds_word_in(typed[-1], country, ""):
+        if len(typed) < 3 or not passed_over(typed[-1]) or (country and reference.holds_word_in(typed[-1], country, "")):
             return merged, status, reason  # the last word is always one passed over: look no further (cheap)
         best: tuple[int, Match] | None = None
         for match in every_band():
-            if match.country != country or match.acronym:
+            if (country and match.country != country) or match.acronym:
                 continue
             words = [t for t in tokens_of(fold_name(match.matched_name)) if t not in LEGAL_FORMS]
             rest = typed[len(words):]
@@ -428,8 +429,13 @@ class Resolver:
                 continue
             if best is None or len(words) > best[0]:
                 best = (len(words), match)
-        if best is None or any(reference.holds_word_in(t, country, best[1].entity_id) for t in typed[best[0]:]):
+        if best is None or (not country and self._named_so_elsewhere(typed[:best[0]], best[1], every_band)):
             return merged, status, reason
+        place = country or best[1].country or ""
+        if any(reference.holds_word_in(t, place, best[1].entity_id) for t in typed[best[0]:]):
+            return merged, status, reason
+        if reference.names_another_city(typed[best[0]:], best[1].entity_id, anywhere=not country):
+            return merged, status, reason  # 'Institut für Metallforschung  Saarbrücken' is no Swiss institute's campus
         top = self._from_reference(best[1])
         if top is None or not top.usable:
             return merged, status, reason
@@ -439,7 +445,16 @@ class Resolver:
         following = " ".join(typed[best[0]:])
         top.reason += f"; the text begins with its whole name, then {following!r}"
         return ([top] + [c for c in merged if c.reference_id != top.reference_id], "matched",
-                f"the text begins with the whole name of {top.name}; no institution in {country} has {following!r}")
+                f"the text begins with the whole name of {top.name}; no institution in {place} has {following!r}")
+
+    @staticmethod
+    def _named_so_elsewhere(words: list[str], chosen: Match, every_band: Callable[[], list[Match]]) -> bool:
+        """Whether another institution, of any country, has a name of exactly ``words``: without a country, a whole
+        name begins the text as one institution's only where no other carries it ('Universidad de Oriente' is
+        Cuba's, Venezuela's and El Salvador's)."""
+        return any(m.entity_id != chosen.entity_id and not m.acronym
+                   and [t for t in tokens_of(fold_name(m.matched_name)) if t not in LEGAL_FORMS] == words
+                   for m in every_band())
 
     def _within_own_name(self, name: str, country: str | None, merged: list[Candidate], status: str,
                          reason: str) -> tuple[list[Candidate], str, str]:
