@@ -104,11 +104,17 @@ def _all_typed(match: Match, typed: set[str]) -> bool:
     return all(c < "\u0250" or not c.isalpha() for c in raw) or set(tokens_of(fold_name(raw))) <= typed
 
 
-def _words_it_lacks(text: str, match: Match) -> list[str]:
-    """The typed words a match's name lacks: those no word of the name was aligned with, read as a place set apart
-    or not ('Institut für Metallforschung, Saarbrücken')."""
+def _another_town(reference, text: str, match: Match, country: str | None) -> str | None:
+    """A word of the text the match's name lacks that names another town (``NameIndex.names_another_city``): in the
+    name's own run of words, a town of its country ('Kunstuniversität Linz', declined too), or without a country any
+    country's; set apart as a place, only another country's ('..., Sejong University, Seoul' is no Beijing
+    institute; 'Bristol Myers Squibb, Princeton, NJ' is the company's site)."""
     aligned = {typed for typed, _, _ in match.aligned}
-    return [word for word in tokens_of(fold_name(text)) if word not in aligned]
+    first, *rest = parse_query(text).segments or ((),)
+    inside = [word for word in first if word not in aligned]
+    apart = [word for segment in rest for word in segment if word not in aligned]
+    return (reference.names_another_city(inside, match.entity_id, anywhere=not country)
+            or reference.names_another_city(apart, match.entity_id, abroad=True))
 
 
 def closing_legal_forms_off(typed: list[str], name: str) -> list[str]:
@@ -382,7 +388,7 @@ class Resolver:
             floor = SOLE_HOLDER_FLOOR_LEGAL_NAME
         if match.score < floor or other_level(name, match.matched_name):
             return merged, status, reason
-        if reference.names_another_city(_words_it_lacks(name, match), entity_id, anywhere=not country):
+        if _another_town(reference, name, match, country):
             return merged, status, reason
         top = self._from_reference(match)
         # the level read from the record's own name too: the name matched may be its acronym's ('CHU de Guyane')

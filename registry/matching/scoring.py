@@ -337,18 +337,23 @@ class IndexScoring(IndexState):
                 return False
         return holder is not None
 
-    def names_another_city(self, words: list[str] | tuple[str, ...], entity_id: str, anywhere: bool = False) -> str | None:
+    def names_another_city(self, words: list[str] | tuple[str, ...], entity_id: str, anywhere: bool = False,
+                           abroad: bool = False) -> str | None:
         """The first of ``words`` (typed words a candidate's name lacks) that is, or is declined from, the one-word
         city of another entity of the candidate's country (or is, as written, the one-word city of an entity of any
         country, ``anywhere``: no country was given) and is not the candidate's own city, region or country: 'Kunstuniversität *Linz*' is not Graz's
         Kunstuniversität, 'Presidio Ospedaliero *Lavagna*' not the one of Lamezia Terme, '*Šiaulių* valstybinė
-        kolegija' not Klaipėda's. None where no such word is typed."""
+        kolegija' not Klaipėda's. With ``abroad``, only another country's town counts (words set apart as a place: a
+        company or university has sites in other towns of its country, 'Bristol Myers Squibb, Princeton, NJ'). None
+        where no such word is typed."""
         entity = self.entity_pos.get(entity_id)
         if entity is None:
             return None
         country = self.entity_country[entity]
-        cities = self._one_word_cities().get(country, frozenset())
-        elsewhere = self._one_word_cities()[None] if anywhere else frozenset()
+        cities = frozenset() if abroad else self._one_word_cities().get(country, frozenset())
+        elsewhere = self._one_word_cities()[None] if anywhere or abroad else frozenset()
+        if abroad:
+            elsewhere = elsewhere - self._one_word_cities().get(country, frozenset())
         countries, regions = self.places_of(country)
         own = self.entity_city[entity]
         for word in words:
