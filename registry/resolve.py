@@ -42,7 +42,7 @@ from registry.identifier_index import (
 )
 from registry.matching import Match
 from registry.matching.identifiers import TypedIdentifier, embedded_identifiers, typed_identifier
-from registry.matching.match import FORMER_PENALTY
+from registry.matching.match import FORMER_PENALTY, PenaltyKind
 from registry.matching.scoring import SOLE_WORD_LENGTH
 from registry.matching.text import (
     GENERIC,
@@ -424,7 +424,10 @@ class Resolver:
             return merged, status, reason  # the last word is always one passed over: look no further (cheap)
         best: tuple[int, Match] | None = None
         for match in every_band():
-            if (country and match.country != country) or match.acronym:
+            # a part of an 'A - B' name is no whole name ('المركز الجامعي', "university centre", of 'Ahmed Zabana
+            # University - المركز الجامعي غليزان')
+            if (country and match.country != country) or match.acronym or any(
+                    p.kind is PenaltyKind.NAME_PART for p in match.penalties):
                 continue
             words = [t for t in tokens_of(fold_name(match.matched_name)) if t not in LEGAL_FORMS]
             rest = typed[len(words):]
