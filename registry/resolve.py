@@ -45,6 +45,7 @@ from registry.matching.identifiers import TypedIdentifier, embedded_identifiers,
 from registry.matching.match import FORMER_PENALTY, PenaltyKind
 from registry.matching.scoring import SOLE_WORD_LENGTH
 from registry.matching.text import (
+    APPLIED_SCIENCES,
     GENERIC,
     LEGAL_FORMS,
     STOPWORDS,
@@ -102,6 +103,16 @@ def _all_typed(match: Match, typed: set[str]) -> bool:
     though its exact key ('university') is one ("The University of", JP matched SBC Tokyo Medical University)."""
     raw = match.matched_name
     return all(c < "\u0250" or not c.isalpha() for c in raw) or set(tokens_of(fold_name(raw))) <= typed
+
+
+_BODIES = frozenset(["university", "institute", "college", "school", "academy", "polytechnic", "conservatory",
+                     "hospital", "clinic", "center", APPLIED_SCIENCES])  # kinds of body, as the words are read
+
+
+def _other_kinds(typed: str, named: str) -> bool:
+    """Whether the two names each say a kind of body and no kind is the same: a university and a college."""
+    ours, theirs = (_BODIES.intersection(tokens_of(fold_name(text))) for text in (typed, named))
+    return bool(ours and theirs and not ours & theirs)
 
 
 def _another_town(reference, text: str, match: Match, country: str | None) -> str | None:
@@ -382,8 +393,11 @@ class Resolver:
         if match is None:
             return merged, status, reason
         floor = SOLE_HOLDER_FLOOR
-        if not country and len({typed for typed, _, _ in match.aligned} - STOPWORDS) < 2:
-            floor = SOLE_HOLDER_FLOOR_WORD_ALONE  # without a country the word alone needs more ('Fundación Dolor')
+        if not country and (len({typed for typed, _, _ in match.aligned} - STOPWORDS) < 2
+                            or _other_kinds(name, match.matched_name)):
+            # without a country the word alone needs more ('Fundación Dolor'), and so does a name of another kind of
+            # body ('جامعة البصرة', Basra's university, is not the Basrah University College)
+            floor = SOLE_HOLDER_FLOOR_WORD_ALONE
         if legal and country and not reference.acronym_of_another(name, country, entity_id):
             floor = SOLE_HOLDER_FLOOR_LEGAL_NAME
         if match.score < floor or other_level(name, match.matched_name):

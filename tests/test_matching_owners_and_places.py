@@ -79,3 +79,11 @@ def test_without_the_country_a_word_one_institution_carries_and_another_word_of_
     assert result.status == "matched", (result.reason, [(c.name, c.score) for c in result.candidates])
     assert result.best.reference_id == "0own0005"
     assert "the only institution with 'kotelmar' in its names" in result.best.reason
+
+
+def test_kinds_of_body_that_differ():
+    from registry.resolve import _other_kinds
+
+    assert _other_kinds("Velmora University", "Velmora College of Science")  # without a country: further to go
+    assert not _other_kinds("Velmora University College", "Velmora College")  # a kind is the same
+    assert not _other_kinds("Velmora", "Velmora College")  # no kind on one side
