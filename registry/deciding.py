@@ -431,7 +431,8 @@ def _distinctive_alone(d: Decision) -> None:
 
 
 @rule(code="D9", name="sole holder of a word", statuses=NOT_MATCHED, reference=True,
-      rationale="a word one institution alone carries (in the country given) decides where the rest comes half way")
+      rationale="a word one institution alone carries (in the country given) decides where the rest comes half way, "
+      "never where the text names another town")
 def _sole_holder(d: Decision) -> None:
     d.candidates, d.status, d.reason = d.resolver._sole_holder(d.text, d.country, d.candidates, d.status, d.reason,
                                                                d.every_band)
@@ -444,9 +445,10 @@ def _written_short(d: Decision) -> None:
     d.status, d.reason = shortened(d.candidates, d.status, d.reason)
 
 
-@rule(code="D11", name="whole name first", statuses=NOT_MATCHED, country=True, reference=True,
+@rule(code="D11", name="whole name first", statuses=NOT_MATCHED, reference=True,
       rationale="a text that begins with one institution's whole name and goes on with words no institution of the "
-      "country has (an eponym, a campus)")
+      "country has (an eponym, a campus); without a country, a name no other institution anywhere has, read in "
+      "its own country")
 def _whole_name_first(d: Decision) -> None:
     d.candidates, d.status, d.reason = d.resolver._whole_name_first(d.text, d.country, d.candidates, d.status,
                                                                     d.reason, d.every_band)

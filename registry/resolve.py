@@ -42,12 +42,12 @@ from registry.identifier_index import (
 )
 from registry.matching import Match
 from registry.matching.identifiers import TypedIdentifier, embedded_identifiers, typed_identifier
-from registry.matching.match import FORMER_PENALTY
+from registry.matching.match import FORMER_PENALTY, PenaltyKind
 from registry.matching.scoring import SOLE_WORD_LENGTH
 from registry.matching.text import (
+    APPLIED_SCIENCES,
     GENERIC,
     LEGAL_FORMS,
-    OTHER_BODY,
     STOPWORDS,
     fold_name,
     legal_name,
@@ -63,7 +63,7 @@ from registry.progress import NO_PROGRESS, Progress
 from registry.resolution import AMBIGUOUS_SHOWN, INVALID, MARGIN, Candidate, Resolution
 
 SOLE_HOLDER_FLOOR = 0.5  # how far a name must come for a word only one institution carries to decide
-SOLE_HOLDER_FLOOR_WITHOUT_COUNTRY = 0.6  # the same where no country is given
+SOLE_HOLDER_FLOOR_WORD_ALONE = 0.6  # without a country, where the word is the only one of the name typed
 # the same for a legal name, with the country: the owner's legal form and its own words ("Stichting ... Hogeschool
 # voor de Kunsten") are words the school's name lacks, not another school's
 SOLE_HOLDER_FLOOR_LEGAL_NAME = 0.3
@@ -103,6 +103,42 @@ def _all_typed(match: Match, typed: set[str]) -> bool:
     though its exact key ('university') is one ("The University of", JP matched SBC Tokyo Medical University)."""
     raw = match.matched_name
     return all(c < "\u0250" or not c.isalpha() for c in raw) or set(tokens_of(fold_name(raw))) <= typed
+
+
+_BODIES = frozenset(["university", "institute", "college", "school", "academy", "polytechnic", "conservatory",
+                     "hospital", "clinic", "center", APPLIED_SCIENCES])  # kinds of body, as the words are read
+
+
+def _other_kinds(typed: str, named: str) -> bool:
+    """Whether the two names each say a kind of body and no kind is the same: a university and a college."""
+    ours, theirs = (_BODIES.intersection(tokens_of(fold_name(text))) for text in (typed, named))
+    return bool(ours and theirs and not ours & theirs)
+
+
+def _another_town(reference, text: str, match: Match, country: str | None) -> str | None:
+    """A word of the text the match's name lacks that names another town (``NameIndex.names_another_city``): in the
+    name's own run of words, a town of its country ('Kunstuniversität Linz', declined too), or without a country any
+    country's; set apart as a place, only another country's ('..., Sejong University, Seoul' is no Beijing
+    institute; 'Bristol Myers Squibb, Princeton, NJ' is the company's site)."""
+    aligned = {typed for typed, _, _ in match.aligned}
+    first, *rest = parse_query(text).segments or ((),)
+    inside = [word for word in first if word not in aligned]
+    apart = [word for segment in rest for word in segment if word not in aligned]
+    return (reference.names_another_city(inside, match.entity_id, anywhere=not country)
+            or reference.names_another_city(apart, match.entity_id, abroad=True))
+
+
+def closing_legal_forms_off(typed: list[str], name: str) -> list[str]:
+    """'FACHHOCHSCHULE KUFSTEIN TIROL BILDUNGS GMBH', 'MEDIZINISCHE HOCHSCHULE BRANDENBURG CAMPUS GMBH': the legal
+    forms closing the legal name of a school's owning company (``legal_name``) say what kind of company holds the
+    school, not which school; they are left off the words a whole name may be followed by. Elsewhere they stay,
+    and a word of another body ('Uppsala University Holding AB') stays in any text."""
+    if not legal_name(name):
+        return typed
+    end = len(typed)
+    while end and typed[end - 1] in LEGAL_FORMS:
+        end -= 1
+    return typed[:end]
 
 
 class Resolver:
@@ -350,7 +386,9 @@ class Resolver:
                      every_band: Callable[[], list[Match]]) -> tuple[list[Candidate], str, str]:
         """'Stichting Codarts Hogeschool voor de Kunsten' (NL): a word of the name that one institution alone
         carries in the whole reference (in the given country, if one is given) matches it where the rest of the
-        name comes at least half way (``SOLE_HOLDER_FLOOR``; further without a country): a legal form, a kind or a
+        name comes at least half way (``SOLE_HOLDER_FLOOR``, with or without a country: the word is one holder's in
+        the whole reference either way, and a text naming another town is held back; without a country, where no
+        other word of the name is typed, further: ``SOLE_HOLDER_FLOOR_WORD_ALONE``): a legal form, a kind or a
         field added, a word left out. Where probable candidates lacking the word come close, it decides between
         them if its holder leads by its own score ("Akademia Sztuk Pięknych im. E. Gepperta we Wrocławiu": the
         academies of fine arts of other cities lack 'gepperta'). Never over another's exact match that scores as
@@ -363,10 +401,19 @@ class Resolver:
             return merged, status, reason
         entity_id, word = found
         match = next((m for m in every_band() if m.entity_id == entity_id), None)
-        floor = SOLE_HOLDER_FLOOR if country else SOLE_HOLDER_FLOOR_WITHOUT_COUNTRY
+        if match is None:
+            return merged, status, reason
+        floor = SOLE_HOLDER_FLOOR
+        if not country and (len({typed for typed, _, _ in match.aligned} - STOPWORDS) < 2
+                            or _other_kinds(name, match.matched_name)):
+            # without a country the word alone needs more ('Fundación Dolor'), and so does a name of another kind of
+            # body ('جامعة البصرة', Basra's university, is not the Basrah University College)
+            floor = SOLE_HOLDER_FLOOR_WORD_ALONE
         if legal and country and not reference.acronym_of_another(name, country, entity_id):
             floor = SOLE_HOLDER_FLOOR_LEGAL_NAME
-        if match is None or match.score < floor or other_level(name, match.matched_name):
+        if match.score < floor or other_level(name, match.matched_name):
+            return merged, status, reason
+        if _another_town(reference, name, match, country):
             return merged, status, reason
         top = self._from_reference(match)
         # the level read from the record's own name too: the name matched may be its acronym's ('CHU de Guyane')
@@ -384,11 +431,12 @@ class Resolver:
             return [top] + rest, "matched", f"the only candidate with {word!r} in its names; {rivals[0].name} lacks it"
         return [top] + rest, *decide([top] + rest)
 
-    def _whole_name_first(self, name: str, country: str, merged: list[Candidate], status: str, reason: str,
+    def _whole_name_first(self, name: str, country: str | None, merged: list[Candidate], status: str, reason: str,
                           every_band: Callable[[], list[Match]]) -> tuple[list[Candidate], str, str]:
         """'Pädagogische Hochschule Salzburg Stefan Zweig' (AT): the text begins with the whole of one institution's
         name, in the country given, and goes on with words no institution of that country has in its names (an
-        eponym, a campus): a coordinator reads the name and passes over the rest. Never where a word that follows
+        eponym, a campus): a coordinator reads the name and passes over the rest. Without a country, in the
+        institution's own, where no other institution anywhere has that name (``_named_so_elsewhere``). Never where a word that follows
         says a kind, field, level or another body ('... Research Center', '... Hospital', '... Holding AB'), where
         it goes on with a function word ('Moscow State University of Railway Transport'), nor where another
         candidate of the possible band or an exact match remains."""
@@ -396,12 +444,15 @@ class Resolver:
         assert reference is not None
         if any(c.usable and c.band != "below" and (c.exact or c.band == "probable") for c in merged):
             return merged, status, reason
-        typed = [t for t in tokens_of(fold_name(name)) if t not in LEGAL_FORMS or t in OTHER_BODY]
-        if len(typed) < 3 or not passed_over(typed[-1]) or reference.holds_word_in(typed[-1], country, ""):
+        typed = closing_legal_forms_off(tokens_of(fold_name(name)), name)
+        if len(typed) < 3 or not passed_over(typed[-1]) or (country and reference.holds_word_in(typed[-1], country, "")):
             return merged, status, reason  # the last word is always one passed over: look no further (cheap)
         best: tuple[int, Match] | None = None
         for match in every_band():
-            if match.country != country or match.acronym:
+            # a part of an 'A - B' name is no whole name ('المركز الجامعي', "university centre", of 'Ahmed Zabana
+            # University - المركز الجامعي غليزان')
+            if (country and match.country != country) or match.acronym or any(
+                    p.kind is PenaltyKind.NAME_PART for p in match.penalties):
                 continue
             words = [t for t in tokens_of(fold_name(match.matched_name)) if t not in LEGAL_FORMS]
             rest = typed[len(words):]
@@ -412,8 +463,13 @@ class Resolver:
                 continue
             if best is None or len(words) > best[0]:
                 best = (len(words), match)
-        if best is None or any(reference.holds_word_in(t, country, best[1].entity_id) for t in typed[best[0]:]):
+        if best is None or (not country and self._named_so_elsewhere(typed[:best[0]], best[1], every_band)):
             return merged, status, reason
+        place = country or best[1].country or ""
+        if any(reference.holds_word_in(t, place, best[1].entity_id) for t in typed[best[0]:]):
+            return merged, status, reason
+        if reference.names_another_city(typed[best[0]:], best[1].entity_id, anywhere=not country):
+            return merged, status, reason  # 'Institut für Metallforschung  Saarbrücken' is no Swiss institute's campus
         top = self._from_reference(best[1])
         if top is None or not top.usable:
             return merged, status, reason
@@ -423,7 +479,16 @@ class Resolver:
         following = " ".join(typed[best[0]:])
         top.reason += f"; the text begins with its whole name, then {following!r}"
         return ([top] + [c for c in merged if c.reference_id != top.reference_id], "matched",
-                f"the text begins with the whole name of {top.name}; no institution in {country} has {following!r}")
+                f"the text begins with the whole name of {top.name}; no institution in {place} has {following!r}")
+
+    @staticmethod
+    def _named_so_elsewhere(words: list[str], chosen: Match, every_band: Callable[[], list[Match]]) -> bool:
+        """Whether another institution, of any country, has a name of exactly ``words``: without a country, a whole
+        name begins the text as one institution's only where no other carries it ('Universidad de Oriente' is
+        Cuba's, Venezuela's and El Salvador's)."""
+        return any(m.entity_id != chosen.entity_id and not m.acronym
+                   and [t for t in tokens_of(fold_name(m.matched_name)) if t not in LEGAL_FORMS] == words
+                   for m in every_band())
 
     def _within_own_name(self, name: str, country: str | None, merged: list[Candidate], status: str,
                          reason: str) -> tuple[list[Candidate], str, str]:

@@ -339,6 +339,51 @@ class IndexScoring(IndexState):
                 return False
         return holder is not None
 
+    def names_another_city(self, words: list[str] | tuple[str, ...], entity_id: str, anywhere: bool = False,
+                           abroad: bool = False) -> str | None:
+        """The first of ``words`` (typed words a candidate's name lacks) that is, or is declined from, the one-word
+        city of another entity of the candidate's country (or is, as written, the one-word city of an entity of any
+        country, ``anywhere``: no country was given) and is not the candidate's own city, region or country: 'Kunstuniversität *Linz*' is not Graz's
+        Kunstuniversität, 'Presidio Ospedaliero *Lavagna*' not the one of Lamezia Terme, '*Šiaulių* valstybinė
+        kolegija' not Klaipėda's. With ``abroad``, only another country's town counts (words set apart as a place: a
+        company or university has sites in other towns of its country, 'Bristol Myers Squibb, Princeton, NJ'). None
+        where no such word is typed."""
+        entity = self.entity_pos.get(entity_id)
+        if entity is None:
+            return None
+        country = self.entity_country[entity]
+        cities = frozenset() if abroad else self._one_word_cities().get(country, frozenset())
+        elsewhere = self._one_word_cities()[None] if anywhere or abroad else frozenset()
+        if abroad:
+            elsewhere = elsewhere - self._one_word_cities().get(country, frozenset())
+        countries, regions = self.places_of(country)
+        own = self.entity_city[entity]
+        for word in words:
+            if len(word) < 4 or not word.isalpha() or word in own or word in countries or word in regions:
+                continue
+            if _near_city(word, own):
+                continue
+            # declined in the country's own language only: 'medico' is no case of Medina
+            if word in cities or word in elsewhere or any(_declined(word, city) for city in cities if city[:1] == word[:1]):
+                return word
+        return None
+
+    @memo(1)  # worked out once per process, as place_words
+    def _one_word_cities(self) -> dict[str | None, frozenset[str]]:
+        """Each country's cities of the index written in one word (four letters or more), and under None every
+        country's. Not a word of a longer city's name: 'York' in 'New York, NY' names no other town."""
+        cities: dict[str | None, set[str]] = {None: set()}
+        parts: set[str] = set()
+        for country, city in zip(self.entity_country, self.entity_city, strict=True):
+            if len(city) > 1:
+                parts |= city
+            elif len(city) == 1:
+                word = next(iter(city))
+                if len(word) >= 4 and word.isalpha():
+                    cities.setdefault(country, set()).add(word)
+                    cities[None].add(word)
+        return {country: frozenset(words - parts) for country, words in cities.items()}
+
     @memo(1)  # worked out once per process, and left out of the index's pickle as every memo is
     def place_words(self) -> frozenset[str]:
         """The words of every city of the index and of every country's names."""

@@ -138,7 +138,7 @@ CANONICAL = {
     **_same("hospital hopital ospedale sjukhus sykehus sygehus krankenhaus hospitalet hastanesi bolnica bolnitsa "
             "nemocnice szpital sairaala ziekenhuis", "hospital"),
     **_same("clinic clinica clinique klinika klinik klinikum", "clinic"),
-    **_same("college colegio collegio kollegium collegium kolej", "college"),
+    **_same("college colegio collegio kollegium collegium kolej kolegija", "college"),
     # "Tech." is written for both, and TU Wien is the Vienna University of Technology.
     **_same("technology technologie tecnologia teknologi technologies technical technische technischen "
             "tecnica tecnico technicka tekniska teknisk technological", "technology"),
@@ -153,7 +153,10 @@ CANONICAL = {
     **_same("navy naval", "navy"),
     **_same("national nacional nazionale nationale nationaal narodowy natsionalnyy nasional", "national"),
     **_same("state estadual estatal statale staatliche staatlich gosudarstvennyy gosudarstvennyi gosudarstvennyj "
-            "derzhavnyy derzhavnyi drzhaven drzhavniot drzavni drzavna panstwowa panstwowy statni statna", "state"),
+            "derzhavnyy derzhavnyi drzhaven drzhavniot drzavni drzavna panstwowa panstwowy statni statna "
+            # Indonesian and Malay ('Politeknik Negeri Bali' / Bali State Polytechnic), Turkish ('Devlet Hastanesi' /
+            # State Hospital), Lithuanian ('valstybinė kolegija' / State College): ROR writes both beside each other
+            "negeri devlet valstybine valstybinis valstybinio", "state"),
     **_same("pedagogical pedagogische padagogische pedagogica pedagogico pedagogiczny pedagogiczna "
             "pedagogicheskiy pedagogichnyy pedagogique paedagogische", "pedagogical"),
     **_same("music musik musica muzyczna muziek musique muzyki", "music"),
