@@ -32,7 +32,7 @@ from registry import clock, schema, views
 from registry import db as store
 from registry.db import search_build
 from registry.progress import NO_PROGRESS, Progress
-from registry.publish_workers import CopyBeside, InstitutionIndex, SearchRanges, SearchRows, SourceCheck
+from registry.publish_workers import CopyBeside, SearchRanges, SearchRows, SourceCheck
 
 # Page cache of the connection building the copy: most of a copy of a million agreements.
 BUILD_CACHE_KIB = 1024 * 1024
@@ -47,8 +47,6 @@ BESIDE_TABLES = frozenset({"agreement_programmes", "mobility_terms", "degree_ter
 BESIDE_CACHE_KIB = 256 * 1024
 # Agreements whose search rows are made in one go, by one of the two connections.
 SEARCH_RANGE_ROWS = 20_000
-# The search table this connection indexes (the institutions' is indexed by ``InstitutionIndex``).
-AGREEMENT_INDEX = "agreements_fts"
 
 
 @dataclass(frozen=True)
@@ -238,16 +236,14 @@ def _drop_unreferenced_institutions(conn: sqlite3.Connection, published: list[sc
 def _add_search(conn: sqlite3.Connection, build: Path) -> None:
     """The registry's own search tables, filled once; the copy is read-only, so no triggers.
 
-    Each is built in a file of its own and its shadow tables then copied into the copy as they
-    are: the copy's file is only read meanwhile, so the workers read it without write-ahead
-    logging, and nothing of the index is written twice (to a log, then to the file). The
-    institutions' is made and indexed by a worker of its own (``InstitutionIndex``). The
-    agreements' rows are made a range at a time, from both ends, by this connection and by a
-    worker on a second connection (``SearchRows``); this connection indexes them (into
-    ``search_build``), its own ranges as it makes them and the worker's as they are finished,
-    each in a transaction of its own (which reads the worker's file afresh), and makes ranges of
-    its own only from the institutions' part of the rows (``SearchRows.INSTITUTION_TEXT``), once
-    the worker has it."""
+    Both are built in a file of their own (``search_build``) and their shadow tables then copied
+    into the copy as they are: the copy's file is only read meanwhile, so the worker reads it
+    without write-ahead logging, and nothing of the index is written twice (to a log, then to
+    the file). The agreements' rows are made a range at a time, from both ends, by this
+    connection and by a worker on a second connection (``SearchRows``); this connection indexes
+    its own ranges as it makes them and the worker's as they are finished, each in a transaction
+    of its own (which reads the worker's file afresh), and reads the institutions' part of the
+    rows (``SearchRows.INSTITUTION_TEXT``) once the worker has it."""
     for statement in search_build.search_tables_sql():
         conn.execute(statement)
     bounds = [row[0] for row in conn.execute(
@@ -256,15 +252,15 @@ def _add_search(conn: sqlite3.Connection, build: Path) -> None:
     ranges = SearchRanges(bounds)
     columns = schema.AGREEMENT_SEARCH_COLUMNS
     with tempfile.TemporaryDirectory(prefix=f"{build.name}-search-", dir=build.parent) as folder:
-        conn.execute("ATTACH DATABASE ? AS search_build", [str(Path(folder) / "index.db")])
-        search_build.prepare_search_build(conn, "search_build", BUILD_CACHE_KIB, tables=(AGREEMENT_INDEX,))
+        _attach_search_build(conn, Path(folder) / "index.db")
         rows = SearchRows(build, Path(folder) / "rows.db", ranges)
-        institutions = InstitutionIndex(build, Path(folder) / "institutions.db")
         conn.execute("ATTACH DATABASE ? AS scratch", [str(rows.scratch)])
         store.map_for_reading(conn, "scratch")  # each range reads the institutions' text there
         rows.start()
-        institutions.start()
         try:
+            with _transaction(conn):
+                conn.execute(f"INSERT INTO search_build.institutions_fts ({schema.INSTITUTION_SEARCH_COLUMNS}) "
+                             f"{schema.institution_search_rows()}")
             institution_text: str | None = None
             subject_words: str | None = None
             worker_done = False
@@ -274,10 +270,7 @@ def _add_search(conn: sqlite3.Connection, build: Path) -> None:
                 try:
                     table = rows.ready.get_nowait()
                 except queue.Empty:
-                    # Not before the worker has the institutions' text: a range made without it costs
-                    # about what making and indexing two with it do, and meanwhile the worker and
-                    # the institutions' index have the two cores.
-                    if institution_text is not None and (span := ranges.take_low()) is not None:
+                    if (span := ranges.take_low()) is not None:
                         made = schema.agreement_search_rows(SearchRanges.where(span), institution_text=institution_text,
                                                             subject_words=subject_words)
                         with _transaction(conn):
@@ -292,20 +285,21 @@ def _add_search(conn: sqlite3.Connection, build: Path) -> None:
                     with _transaction(conn):
                         conn.execute(f"INSERT INTO search_build.agreements_fts ({columns}) SELECT * FROM scratch.{table}")
             rows.result()
-            institutions.result()
         except BaseException:
             ranges.drop_all()
             raise
         finally:
             rows.join()
-            institutions.join()
         conn.execute("DETACH DATABASE scratch")
-        conn.execute("ATTACH DATABASE ? AS search_institutions", [str(institutions.path)])
         with _transaction(conn):
-            search_build.copy_search_build(conn, "search_institutions", (InstitutionIndex.TABLE,))
-            search_build.copy_search_build(conn, "search_build", (AGREEMENT_INDEX,))
-        conn.execute("DETACH DATABASE search_institutions")
+            search_build.copy_search_build(conn, "search_build")
         conn.execute("DETACH DATABASE search_build")
+
+
+def _attach_search_build(conn: sqlite3.Connection, path: Path) -> None:
+    """Attach a new file ``search_build`` holding empty search tables like the copy's (``registry.db.search_build``)."""
+    conn.execute("ATTACH DATABASE ? AS search_build", [str(path)])
+    search_build.prepare_search_build(conn, "search_build", BUILD_CACHE_KIB)
 
 
 @contextmanager

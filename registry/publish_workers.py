@@ -1,8 +1,8 @@
 """Work of ``registry publish`` that runs on a second core, beside the connection building the copy.
 
 SQLite lets go of Python's lock while it works, so a thread with its own connection runs in
-parallel with the main one. The pieces of the publish that read and never write what the main
-connection writes go here:
+parallel with the main one. Two pieces of the publish read and never write what the main
+connection writes, and go here:
 
 - ``SourceCheck``: SQLite's quick check of the source registry. The copy is built while it
   runs and is only put in place once it has found the file sound, so a damaged registry is
@@ -21,9 +21,6 @@ connection writes go here:
   subqueries cost.
   The main connection computes rows itself from the low end of ``SearchRanges`` while the worker
   takes from the high end, so the two meet wherever the machine's speed and load put them.
-- ``InstitutionIndex``: the institutions' search index, made and indexed on a third connection
-  into a file of its own while the two above make and index the agreements' (it was the main
-  connection's first piece of work there, and kept the second core idle at the end of the search).
 """
 
 from __future__ import annotations
@@ -38,13 +35,11 @@ from pathlib import Path
 
 from registry import db as store
 from registry import schema
-from registry.db.search_build import SEARCH_BUILD_PAGE_BYTES, TEMP_STORE, Worker, prepare_search_build
+from registry.db.search_build import SEARCH_BUILD_PAGE_BYTES, TEMP_STORE, Worker
 
 # The worker's cache of its scratch file, where the institutions' text that every range reads
 # stays instead of being read from the file again, a page per system call, range after range.
 SCRATCH_CACHE_KIB = 128 * 1024
-# The page cache of the connection indexing the institutions: it writes segments one after another.
-INSTITUTION_INDEX_CACHE_KIB = 128 * 1024
 
 
 class SourceCheck(Worker):
@@ -79,29 +74,6 @@ class CopyBeside(Worker):
 
     def _copy(self) -> None:
         self.enforced = self.copy()
-
-
-class InstitutionIndex(Worker):
-    """The institutions' search index (``schema.institution_search_rows``) of the copy at ``build``,
-    made and indexed on a connection of its own into the new file ``path`` (``registry.db.search_build``),
-    whose index the main connection then copies into the copy whole. Nothing may write ``build``
-    until it is done, as for ``SearchRows``."""
-
-    TABLE = "institutions_fts"
-
-    def __init__(self, build: Path, path: Path):
-        super().__init__("publish-search-institutions", self._index)
-        self.build, self.path = build, path
-
-    def _index(self) -> None:
-        with closing(sqlite3.connect(store.read_only_uri(self.build), uri=True, isolation_level=None)) as conn:
-            store.map_for_reading(conn)
-            conn.execute("ATTACH DATABASE ? AS search_build", [str(self.path)])
-            prepare_search_build(conn, "search_build", INSTITUTION_INDEX_CACHE_KIB, tables=(self.TABLE,))
-            conn.execute("BEGIN")
-            conn.execute(f"INSERT INTO search_build.{self.TABLE} ({schema.INSTITUTION_SEARCH_COLUMNS}) "
-                         f"{schema.institution_search_rows()}")
-            conn.execute("COMMIT")
 
 
 class SearchRanges:

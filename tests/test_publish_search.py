@@ -65,30 +65,6 @@ def test_a_failing_search_worker_fails_the_publish_and_leaves_the_old_copy(demo_
     assert sorted(p.name for p in tmp_path.iterdir()) == [".public.db.lock", "public.db"]
 
 
-def test_the_institutions_index_made_by_its_own_worker_holds_the_rows_of_the_copy(demo_registry_file, tmp_path):
-    out = tmp_path / "public.db"
-    publishing.publish(demo_registry_file, out)
-    conn = sqlite3.connect(out)
-    indexed = conn.execute(f"SELECT {schema.INSTITUTION_SEARCH_COLUMNS} FROM institutions_fts ORDER BY rowid").fetchall()
-    expected = conn.execute(f"{schema.institution_search_rows()} ORDER BY i.rowid").fetchall()
-    assert len(indexed) == conn.execute("SELECT count(*) FROM institutions").fetchone()[0] > 50
-    assert [row[:6] for row in indexed] == [row[:6] for row in expected]
-    assert [sorted(row[6].split()) for row in indexed] == [sorted(row[6].split()) for row in expected]
-    assert conn.execute("SELECT count(*) FROM institutions_fts WHERE institutions_fts MATCH 'karolinska'").fetchone()[0] == 1
-    conn.execute("INSERT INTO institutions_fts (institutions_fts) VALUES ('integrity-check')")  # raises if damaged
-
-
-def test_a_failing_institutions_index_fails_the_publish_and_leaves_the_old_copy(demo_registry_file, tmp_path, monkeypatch):
-    out = tmp_path / "public.db"
-    publishing.publish(demo_registry_file, out)
-    before = out.read_bytes()
-    monkeypatch.setattr(schema, "institution_search_rows", lambda: "SELECT no_such_function()")
-    with pytest.raises(sqlite3.OperationalError, match="no_such_function"):
-        publishing.publish(demo_registry_file, out)
-    assert out.read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".public.db.lock", "public.db"]
-
-
 @given(st.lists(st.integers(min_value=-5, max_value=10_000), unique=True).map(sorted), st.lists(st.booleans()))
 def test_ranges_taken_from_both_ends_cover_every_rowid_once(bounds: list[int], ends: list[bool]):
     ranges, taken = SearchRanges(bounds), []

@@ -26,7 +26,7 @@ import shutil
 import sqlite3
 import tempfile
 import threading
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing
 from pathlib import Path
 from types import TracebackType
@@ -52,19 +52,17 @@ SEARCH_BUILD_HASH_BYTES = 8 * 1024 * 1024
 TEMP_STORE = "MEMORY"
 
 
-def prepare_search_build(conn: sqlite3.Connection, database: str, cache_kib: int,
-                         tables: Collection[str] = tuple(schema.SEARCH_TABLES)) -> None:
-    """Make the empty search tables ``tables`` (all by default) in ``database`` of ``conn``, a new
-    file, with the build's pages, buffer and no journal (a failed build is thrown away whole)."""
+def prepare_search_build(conn: sqlite3.Connection, database: str, cache_kib: int) -> None:
+    """Make empty search tables in ``database`` of ``conn``, a new file, with the build's pages,
+    buffer and no journal (a failed build is thrown away whole)."""
     conn.execute(f"PRAGMA {database}.page_size = {SEARCH_BUILD_PAGE_BYTES}")
     conn.execute(f"PRAGMA {database}.journal_mode = OFF")
     conn.execute(f"PRAGMA {database}.synchronous = OFF")
     conn.execute(f"PRAGMA {database}.cache_size = {-cache_kib}")
     for statement in search_tables_sql():
-        created = re.match(r"(?i)(CREATE VIRTUAL TABLE IF NOT EXISTS )(\w+)", statement)
-        if created is not None and created[2] in tables:
-            conn.execute(f"{created[1]}{database}.{statement[len(created[1]):]}")
-            conn.execute(f"INSERT INTO {database}.{created[2]} ({created[2]}, rank) VALUES ('hashsize', {SEARCH_BUILD_HASH_BYTES})")
+        conn.execute(re.sub(r"(?i)^(CREATE VIRTUAL TABLE IF NOT EXISTS )", rf"\1{database}.", statement))
+    for table in schema.SEARCH_TABLES:
+        conn.execute(f"INSERT INTO {database}.{table} ({table}, rank) VALUES ('hashsize', {SEARCH_BUILD_HASH_BYTES})")
 
 
 def search_tables_sql() -> list[str]:
@@ -72,10 +70,10 @@ def search_tables_sql() -> list[str]:
     return [statement for statement in split_sql(schema.SEARCH_SQL) if statement.upper().startswith("CREATE VIRTUAL TABLE")]
 
 
-def copy_search_build(conn: sqlite3.Connection, database: str, tables: Collection[str] = tuple(schema.SEARCH_TABLES)) -> None:
-    """Replace the index of each search table of ``tables`` (all by default) of ``conn``'s main
-    database by the one built in ``database`` (attached to ``conn``), inside the caller's transaction."""
-    for table in tables:
+def copy_search_build(conn: sqlite3.Connection, database: str) -> None:
+    """Replace the index of each search table of ``conn``'s main database by the one built in
+    ``database`` (attached to ``conn``), inside the caller's transaction."""
+    for table in schema.SEARCH_TABLES:
         for part in FTS_INDEX_PARTS:
             shadow = schema.quote(f"{table}_{part}")
             conn.execute(f"DELETE FROM main.{shadow}")
