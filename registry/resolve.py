@@ -665,7 +665,11 @@ def resolve_many(
         workers = (os.cpu_count() or 1) if len(names) >= PARALLEL_FROM else 1
     path = database_file(db)
     if workers <= 1 or path is None or not can_fork():
-        return [resolver.resolve(name, country, limit) for name, country in progress.iterate(names, len(names), "resolving")]
+        # The collector held back as the workers hold it back by freezing their heap: each of its full passes walks
+        # the indexes' hundreds of thousands of objects, about a fifth of the CPU of 2,000 names resolved here
+        # (1.13 of 5.32 s). The answers are trees; what little garbage has cycles waits for the next pass.
+        with collector_paused():
+            return [resolver.resolve(name, country, limit) for name, country in progress.iterate(names, len(names), "resolving")]
     global _WORKER_RESOLVER
     _WORKER_RESOLVER = resolver
     with collector_paused():  # what is read here is no garbage: a pass would walk the indexes for nothing

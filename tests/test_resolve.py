@@ -94,6 +94,18 @@ def test_resolve_many_decides_as_resolve_does(registry):
     assert parallel[0].best.institution_id == "ucph"
 
 
+def test_resolve_many_in_one_process_holds_the_collector_back_and_restores_it(registry, monkeypatch):
+    """Its full passes would walk the indexes for nothing; afterwards it runs as before."""
+    import gc
+
+    seen = []
+    original = Resolver.resolve
+    monkeypatch.setattr(Resolver, "resolve", lambda self, *args: seen.append(gc.isenabled()) or original(self, *args))
+    assert gc.isenabled()
+    answers = resolve_many(registry, [("Univ. of Copenhagen", None), ("KI", None)], workers=1)
+    assert [a.status for a in answers] == ["matched", "matched"] and seen == [False, False] and gc.isenabled()
+
+
 def test_the_reference_index_is_kept_beside_the_registry(tmp_path):
     # A small reference of its own: the template's copies carry the template's index already.
     registry = registry_with_reference(tmp_path, ordinary_institutions("0a"))
