@@ -6,7 +6,10 @@ from __future__ import annotations
 import pytest
 from conftest import registry_with_reference, ror_record
 
+from registry.deciding import decide
+from registry.matching.match import Match, Penalty, PenaltyKind
 from registry.matching.text import normalize
+from registry.resolution import Candidate
 from registry.resolve import resolve
 
 
@@ -38,3 +41,23 @@ def test_a_roman_numeral_is_its_number_but_a_word_stays_a_word():
 def test_a_name_with_its_number_written_otherwise(registry, text, country, reference_id):
     result = resolve(registry, text, country)
     assert (result.status, result.best and result.best.reference_id) == ("matched", reference_id), result.reason
+
+
+def _candidate(reference_id: str, name: str, score: float, aligned: list[str], exact: bool, part: bool) -> Candidate:
+    penalties = [Penalty(PenaltyKind.TEXT_PART, "matched the part only (-0.08)")] if part else []
+    match = Match(reference_id, score, "probable", name, "", "", aligned=[(w, w, 1.0) for w in aligned],
+                  penalties=penalties, exact=exact)
+    return Candidate(None, reference_id, name, name, "CM", score, "probable", "", source="ror", exact=exact, match=match)
+
+
+def test_an_exact_part_does_not_outrank_a_close_name_of_the_whole_text():
+    # 'Tarvonian University Institute for Governance, Humanities and Social Sciences, Cameroon'
+    part = _candidate("0num00005", "Tarvonian University", 0.92, ["tarvonian", "university"], exact=True, part=True)
+    whole = _candidate("0num00006", "Tarvonian University Institute for Governance, Humanities and Social Sciences", 0.90,
+                       ["tarvonian", "university", "institute", "governance", "humanities", "social", "science"],
+                       exact=False, part=False)
+    assert decide([part, whole])[0] == "ambiguous"
+    # one word more is no whole text: 'New York University' against the City University of 'New York City'
+    city = _candidate("0num00007", "City University of Tarvonia", 0.90, ["city", "tarvonian", "university"],
+                      exact=False, part=False)
+    assert decide([part, city]) == ("matched", "exact match; the next candidate (City University of Tarvonia) is not")
