@@ -4,7 +4,7 @@ candidate read on the whole (round names17); measured against an invented refere
 from __future__ import annotations
 
 import pytest
-from conftest import registry_with_reference, ror_record
+from conftest import ordinary_institutions, registry_with_reference, ror_record
 
 from registry.deciding import decide
 from registry.matching.match import Match, Penalty, PenaltyKind
@@ -61,3 +61,26 @@ def test_an_exact_part_does_not_outrank_a_close_name_of_the_whole_text():
     city = _candidate("0num00007", "City University of Tarvonia", 0.90, ["city", "tarvonian", "university"],
                       exact=False, part=False)
     assert decide([part, city]) == ("matched", "exact match; the next candidate (City University of Tarvonia) is not")
+
+
+@pytest.fixture(scope="module")
+def regions(tmp_path_factory):
+    db = registry_with_reference(tmp_path_factory.mktemp("regions"), ordinary_institutions("0c") + [
+        ror_record("0reg00001", "Marrowby Hale University", "Townsville", "AU"),
+        ror_record("0reg00002", "University of Queensland", "Brisbane", "AU"),
+        ror_record("0reg00003", "Queensland Institute of Lakes", "Brisbane", "AU"),
+        ror_record("0reg00004", "Orsk Hale College", "Orsk", "AU"),
+        ror_record("0reg00005", "Queensland Museum of Quarries", "Brisbane", "AU"),
+        ror_record("0reg00006", "North Queensland Hospital", "Cairns", "AU"),
+    ])
+    yield db
+    db.conn.close()
+
+
+@pytest.mark.parametrize("country", ["AU", None])
+def test_a_whole_name_then_of_its_own_region(regions, country):
+    result = resolve(regions, "Marrowby Hale University of North Queensland", country)
+    assert (result.status, result.best and result.best.reference_id) == ("matched", "0reg00001"), result.reason
+    assert "its own region" in result.reason
+    # 'of' and words that are no region stay another name's
+    assert resolve(regions, "Marrowby Hale University of Quarries", country).status != "matched"
