@@ -84,3 +84,14 @@ def test_a_whole_name_then_of_its_own_region(regions, country):
     assert "its own region" in result.reason
     # 'of' and words that are no region stay another name's
     assert resolve(regions, "Marrowby Hale University of Quarries", country).status != "matched"
+
+
+def test_a_kind_repeated_in_the_local_word_is_said_once():
+    assert normalize("MARROWBY DESIGN UNIVERSITY PRIVATUNIVERSITÄT GESMBH") == "marrowby design university gesmbh"
+    assert normalize("Marrowby University Universität") == normalize("Marrowby University")
+    assert normalize("University College Marrowby") == "university college marrowby"  # two kinds stay two
+
+
+def test_a_legal_name_repeating_its_kind_is_its_school(regions):
+    result = resolve(regions, "MARROWBY HALE UNIVERSITY PRIVATUNIVERSITÄT GESMBH", "AU")
+    assert (result.status, result.best and result.best.reference_id) == ("matched", "0reg00001"), result.reason
