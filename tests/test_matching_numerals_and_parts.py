@@ -95,3 +95,20 @@ def test_a_kind_repeated_in_the_local_word_is_said_once():
 def test_a_legal_name_repeating_its_kind_is_its_school(regions):
     result = resolve(regions, "MARROWBY HALE UNIVERSITY PRIVATUNIVERSITÄT GESMBH", "AU")
     assert (result.status, result.best and result.best.reference_id) == ("matched", "0reg00001"), result.reason
+
+
+@pytest.fixture(scope="module")
+def town(tmp_path_factory):
+    db = registry_with_reference(tmp_path_factory.mktemp("town"), ordinary_institutions("0d") + ordinary_institutions("0e") + [
+        ror_record("0twn00001", "Université de Quenzabar", "Quenzabar", "BF"),
+        ror_record("0twn00002", "Marvelle Institute of Hydrology", "Quenzabar", "BF"),
+    ])
+    yield db
+    db.conn.close()
+
+
+def test_a_private_university_of_a_town_is_not_the_university_of_that_town(town):
+    result = resolve(town, "Private University of Quenzabar Quenzabar", "BF")
+    assert result.status != "matched", result.reason
+    # the same name written within a text with nothing before it that names another body is that university
+    assert resolve(town, "University of Quenzabar Quenzabar", "BF").best.reference_id == "0twn00001"
