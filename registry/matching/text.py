@@ -505,15 +505,16 @@ def _numbers(tokens: list[str]) -> list[str]:
 
 
 def _once(tokens: list[str]) -> list[str]:
-    """A kind said twice in a row once: 'NEW DESIGN UNIVERSITY PRIVATUNIVERSITÄT GESMBH', a legal name that repeats
-    the English kind in the local word ('privat' read off only there: 'Privatuniversität' alone is a private one)."""
+    """A legal name that repeats the kind in the local word says it once: 'NEW DESIGN UNIVERSITY PRIVATUNIVERSITÄT
+    GESMBH' ('privat' read off only there: 'Privatuniversität' alone is a private one). Not the same word twice:
+    the text is tokenised across its commas ('Hale University, University Hospital')."""
     if not any(_again(a, b) for a, b in zip(tokens, tokens[1:], strict=False)):
         return tokens
     return [t for at, t in enumerate(tokens) if not (at and _again(tokens[at - 1], t))]
 
 
 def _again(before: str, token: str) -> bool:
-    return before in GENERIC and (token == before or token.startswith("privat") and CANONICAL.get(token[6:]) == before)
+    return before in GENERIC and token.startswith("privat") and CANONICAL.get(token[6:]) == before
 
 
 def _kind_of(token: str) -> str:
