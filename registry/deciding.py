@@ -462,8 +462,8 @@ def _written_short(d: Decision) -> None:
 
 @rule(code="D11", name="whole name first", statuses=NOT_MATCHED, reference=True,
       rationale="a text that begins with one institution's whole name and goes on with words no institution of the "
-      "country has (an eponym, a campus); without a country, a name no other institution anywhere has, read in "
-      "its own country")
+      "country has (an eponym, a campus) or with 'of' and a region of its country; without a country, a name no "
+      "other institution anywhere has, read in its own country")
 def _whole_name_first(d: Decision) -> None:
     d.candidates, d.status, d.reason = d.resolver._whole_name_first(d.text, d.country, d.candidates, d.status,
                                                                     d.reason, d.every_band)
