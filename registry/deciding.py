@@ -267,6 +267,20 @@ def namesake_placed_elsewhere(text: str, merged: list[Candidate], status: str, r
     return merged, "ambiguous", f"the address names the city of another institution that carries the name, not {top.name}'s"
 
 
+def _part_against_whole(top: Candidate, rival: Candidate) -> bool:
+    """'Pan African University Institute for Governance, Humanities and Social Sciences': an exact match on a part of
+    the text only ('Pan-African University') does not outrank, by being exact, a close candidate read on the whole,
+    one that matches at least two more of the text's own words (one more is a place's: 'New York *City*')."""
+    if top.match is None or rival.match is None:
+        return False
+    if not any(p.kind is PenaltyKind.TEXT_PART for p in top.match.penalties):
+        return False
+    if any(p.kind is PenaltyKind.TEXT_PART for p in rival.match.penalties):
+        return False
+    more = {q for q, _, _ in rival.match.aligned} - {q for q, _, _ in top.match.aligned} - STOPWORDS - GENERIC
+    return len(more) >= 2
+
+
 def decide(candidates: list[Candidate]) -> tuple[str, str]:
     """matched, ambiguous or new, and why."""
     if not candidates:
@@ -282,8 +296,8 @@ def decide(candidates: list[Candidate]) -> tuple[str, str]:
             return "matched", f"leads the next candidate ({rival.name}) by {lead:.2f}"
         # the same words in another order ("University of Lincoln" / "Lincoln University") score as high: in the
         # reference the exact name is the one typed; two of the registry's own records stay a question (a duplicate)
-        if top.exact and not rival.exact and (rival.score < top.score - 0.005 or (
-                rival.score <= top.score and "registry" not in (top.source, rival.source))):
+        if top.exact and not rival.exact and not _part_against_whole(top, rival) and (
+                rival.score < top.score - 0.005 or (rival.score <= top.score and "registry" not in (top.source, rival.source))):
             return "matched", f"exact match; the next candidate ({rival.name}) is not"
         return "ambiguous", f"{rival.name} scores {rival.score:.2f}, too close to {top.score:.2f}"
     if any(c.band != "below" for c in candidates):
@@ -372,7 +386,8 @@ def rules_markdown() -> str:
 
 
 @rule(code="D1", name="scores", rationale="a probable candidate clearly ahead of the next, or the only exact one, is "
-      "matched; close probable candidates are a question; nothing in the bands is new")
+      "matched (not an exact part of the text against a close name read on more of it); close probable candidates "
+      "are a question; nothing in the bands is new")
 def _scores(d: Decision) -> None:
     d.status, d.reason = decide(d.candidates)
 
@@ -447,8 +462,8 @@ def _written_short(d: Decision) -> None:
 
 @rule(code="D11", name="whole name first", statuses=NOT_MATCHED, reference=True,
       rationale="a text that begins with one institution's whole name and goes on with words no institution of the "
-      "country has (an eponym, a campus); without a country, a name no other institution anywhere has, read in "
-      "its own country")
+      "country has (an eponym, a campus) or with 'of' and a region of its country; without a country, a name no "
+      "other institution anywhere has, read in its own country")
 def _whole_name_first(d: Decision) -> None:
     d.candidates, d.status, d.reason = d.resolver._whole_name_first(d.text, d.country, d.candidates, d.status,
                                                                     d.reason, d.every_band)

@@ -46,6 +46,7 @@ from registry.matching.match import FORMER_PENALTY, PenaltyKind
 from registry.matching.scoring import SOLE_WORD_LENGTH
 from registry.matching.text import (
     APPLIED_SCIENCES,
+    COMPASS,
     GENERIC,
     LEGAL_FORMS,
     STOPWORDS,
@@ -445,9 +446,11 @@ class Resolver:
         if any(c.usable and c.band != "below" and (c.exact or c.band == "probable") for c in merged):
             return merged, status, reason
         typed = closing_legal_forms_off(tokens_of(fold_name(name)), name)
-        if len(typed) < 3 or not passed_over(typed[-1]) or (country and reference.holds_word_in(typed[-1], country, "")):
-            return merged, status, reason  # the last word is always one passed over: look no further (cheap)
+        if len(typed) < 3 or ("of" not in typed[1:-1] and (not passed_over(typed[-1]) or (
+                country and reference.holds_word_in(typed[-1], country, "")))):
+            return merged, status, reason  # the last word is always one passed over, or a region's: look no further
         best: tuple[int, Match] | None = None
+        regional = False
         for match in every_band():
             # a part of an 'A - B' name is no whole name ('المركز الجامعي', "university centre", of 'Ahmed Zabana
             # University - المركز الجامعي غليزان')
@@ -459,16 +462,17 @@ class Resolver:
             if (len(words) < 2 or typed[:len(words)] != words or not rest or len(rest) > WHOLE_NAME_REST
                     or all(w in GENERIC or w in STOPWORDS for w in words)):
                 continue
-            if rest[0] in STOPWORDS or levels(rest) or not all(passed_over(t) for t in rest):
+            its_region = self._of_its_region(rest, match.country)
+            if not its_region and (rest[0] in STOPWORDS or levels(rest) or not all(passed_over(t) for t in rest)):
                 continue
             if best is None or len(words) > best[0]:
-                best = (len(words), match)
+                best, regional = (len(words), match), its_region
         if best is None or (not country and self._named_so_elsewhere(typed[:best[0]], best[1], every_band)):
             return merged, status, reason
         place = country or best[1].country or ""
-        if any(reference.holds_word_in(t, place, best[1].entity_id) for t in typed[best[0]:]):
+        if not regional and any(reference.holds_word_in(t, place, best[1].entity_id) for t in typed[best[0]:]):
             return merged, status, reason
-        if reference.names_another_city(typed[best[0]:], best[1].entity_id, anywhere=not country):
+        if not regional and reference.names_another_city(typed[best[0]:], best[1].entity_id, anywhere=not country):
             return merged, status, reason  # 'Institut für Metallforschung  Saarbrücken' is no Swiss institute's campus
         top = self._from_reference(best[1])
         if top is None or not top.usable:
@@ -478,8 +482,19 @@ class Resolver:
         top.score, top.band = max(top.score, self.registry.options.probable), "probable"
         following = " ".join(typed[best[0]:])
         top.reason += f"; the text begins with its whole name, then {following!r}"
+        said = f"then its own region, {following!r}" if regional else f"no institution in {place} has {following!r}"
         return ([top] + [c for c in merged if c.reference_id != top.reference_id], "matched",
-                f"the text begins with the whole name of {top.name}; no institution in {place} has {following!r}")
+                f"the text begins with the whole name of {top.name}; {said}")
+
+    def _of_its_region(self, rest: list[str], country: str | None) -> bool:
+        """'James Cook University *of North Queensland*': 'of' and a region of the institution's own country (or the
+        country), a compass word with it, are where it is, not words of another name."""
+        assert self.reference is not None
+        if len(rest) < 2 or rest[0] != "of" or not country:
+            return False
+        countries, regions = self.reference.places_of(country)
+        places = [t for t in rest[1:] if t not in COMPASS]
+        return bool(places) and all(t in countries or t in regions for t in places)
 
     @staticmethod
     def _named_so_elsewhere(words: list[str], chosen: Match, every_band: Callable[[], list[Match]]) -> bool:

@@ -129,6 +129,12 @@ def _unit_inside(segment: tuple[str, ...], after_unit: bool) -> int:
     return 1 if after_unit else len(segment)
 
 
+# Words that, before an institution's name, name another one: a private, catholic or national university of the
+# same city is not the university of that city.
+ANOTHER_BODY_BEFORE = frozenset(["private", "privee", "catholic", "national", "state", "federal", "open",
+                                 "international", "islamic", "islamique", "christian"])
+
+
 def _named_after_unit(segment: tuple[str, ...], start: int, unit_from: int) -> bool:
     """A run of a name at ``start`` follows the unit's name, which ends at ``unit_from``; research units may come
     between ("... Group Groningen Institute of Biomolecular Sciences and Biotechnology University of Groningen").
@@ -341,6 +347,8 @@ class IndexLookup(IndexScoring):
                     ids = [i for i in ids if not (after and _carries_name_on(after))
                            or after[0] in self.entity_city[self.name_entity[i]]]
                     begins = start == 0 or (start == 1 and segment[0] == "the")
+                    if not begins and segment[start - 1] in ANOTHER_BODY_BEFORE:
+                        continue  # 'Private University of Ouagadougou' is not the University of Ouagadougou
                     if not begins and not led_by_unit and not _named_after_unit(segment, start, unit_from):
                         # "Warren Alpert Medical School of Brown University", "... Hospital Affiliated to X University":
                         # a unit of the institution named last

@@ -484,7 +484,37 @@ def _tokens(folded: str) -> tuple[str, ...]:
                 ABBREVIATIONS.get(token, (token,))):
             word = kind_typo(word) or kind_by_sound(word) or word if len(word) >= _HAND_SLIP_LENGTH and word not in CANONICAL else word
             out.append(CANONICAL.get(word) or CITY_NAMES.get(word) or kind_stem(word) or TRANSLATIONS.get(word) or word)
-    return tuple(_kinds(_without_wrapper(out)))
+    return tuple(_once(_kinds(_without_wrapper(_numbers(out)))))
+
+
+# A number in a name written in Roman numerals or as a French ordinal is the number: 'Université Paris XII' is
+# 'Paris 12', 'Université Hassan Ier' / 'Hassan 1er' / 'Hassan I University' the first Hassan's. Not 'v' (Czech
+# 'in'), 'x' (the École polytechnique's nickname), 'xi' (a pinyin syllable), nor 'i' ('and' in Catalan and Polish)
+# but at the end or before 'university'.
+_ROMAN = {numeral: str(value) for value, numeral in enumerate(
+    ["", "i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii", "xiii", "xiv", "xv", "xvi", "xvii",
+     "xviii", "xix", "xx"]) if len(numeral) >= 2 and numeral != "xi"}
+_ROMAN.update({"ier": "1", "1er": "1", "1re": "1", "ire": "1"})
+
+
+def _numbers(tokens: list[str]) -> list[str]:
+    if not any(t in _ROMAN or t == "i" for t in tokens):
+        return tokens
+    return [_ROMAN.get(t, t) if t != "i" else "1" if at > 0 and tokens[at - 1] not in STOPWORDS and (
+        at == len(tokens) - 1 or tokens[at + 1] == "university") else t for at, t in enumerate(tokens)]
+
+
+def _once(tokens: list[str]) -> list[str]:
+    """A legal name that repeats the kind in the local word says it once: 'NEW DESIGN UNIVERSITY PRIVATUNIVERSITÄT
+    GESMBH' ('privat' read off only there: 'Privatuniversität' alone is a private one). Not the same word twice:
+    the text is tokenised across its commas ('Hale University, University Hospital')."""
+    if not any(_again(a, b) for a, b in zip(tokens, tokens[1:], strict=False)):
+        return tokens
+    return [t for at, t in enumerate(tokens) if not (at and _again(tokens[at - 1], t))]
+
+
+def _again(before: str, token: str) -> bool:
+    return before in GENERIC and token.startswith("privat") and CANONICAL.get(token[6:]) == before
 
 
 def _kind_of(token: str) -> str:
