@@ -482,9 +482,10 @@ def _place_decides(d: Decision) -> None:
 
 
 @rule(code="D14", name="a place is no name", statuses=frozenset(["matched"]), reference=True,
-      rationale="a candidate chosen by a rule after the scores is held to D3 too: the words it was chosen on may not be "
-      "only its city, region or country ('Quarrington, UK': the town, not its college)")
+      rationale="the candidate finally chosen is held to D3 too, whichever rule chose it (a later rule may match, or "
+      "put another namesake first): the words it was chosen on may not be only its city, region or country "
+      "('Quarrington, UK': the town, not its college)")
 def _only_its_place_after_the_rules(d: Decision) -> None:
-    if d.decided_by in ("", "D1"):  # matched on its scores: D3 has read it
-        return
+    # run for every match, not only where a later rule decided: D4 puts a namesake first without changing the
+    # status, and checking again a candidate D3 passed costs a few set operations
     d.status, d.reason = only_its_place(d.text, d.candidates, d.status, d.reason, d.resolver.reference)
