@@ -377,7 +377,10 @@ _INSTITUTION_WORDS = frozenset(
     ]
 )
 
-_CJK = re.compile(r"([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff])")
+# Chinese characters and Hangul syllables, and Japanese kana: the letters anyascii transliterates a syllable at a time.
+_HAN_HANGUL = "\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+_KANA_LETTERS = "\u3040-\u30ff"
+_CJK = re.compile(f"([{_KANA_LETTERS}{_HAN_HANGUL}])")
 _ELISION = re.compile(r"\b([ldjn])'")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 # A word run into a number ('University1-21-40', '1Department'): written apart.
@@ -398,8 +401,8 @@ def fold_name(text: str) -> str:
 
 
 # A run of Chinese characters or Hangul syllables: transliterated a syllable at a time.
-_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+")
-_KANA = re.compile(r"[\u3040-\u30ff]")
+_CJK_RUN = re.compile(f"[{_HAN_HANGUL}]+")
+_KANA = re.compile(f"[{_KANA_LETTERS}]")
 # Where names in those characters are Chinese or Korean, which anyascii transliterates as such: it reads a Japanese
 # name's characters as Chinese too, and a name read so, two syllables to a word, is a word nobody writes that may be
 # another name's word ('日本ハム' -> 'benha': Benha in Egypt was no longer the only holder of its name).
