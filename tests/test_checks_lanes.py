@@ -46,7 +46,7 @@ def copy(path: Path, to: Path):
 
 
 def recorded(db) -> list[tuple]:
-    return db.conn.execute(f"SELECT {RECORDED} FROM findings ORDER BY id").fetchall()
+    return db.conn.execute(f"SELECT {RECORDED} FROM findings_seen ORDER BY id").fetchall()
 
 
 def change_the_registry(db) -> None:
@@ -230,7 +230,7 @@ def test_a_first_run_with_lanes_builds_its_findings_beside_and_copies_them_in_wh
     [(mode, build_mode, transferred, built, folders)] = seen
     assert (mode, build_mode, transferred, built, len(folders)) == ("delete", "off", True, one.new, 1)
     assert recorded(spread) == recorded(alone)
-    assert spread.conn.execute("SELECT first_run, last_run, count(*) FROM findings GROUP BY 1, 2").fetchall() == [
+    assert spread.conn.execute("SELECT first_run, last_run, count(*) FROM findings_seen GROUP BY 1, 2").fetchall() == [
         (two.run_id, two.run_id, one.new)]
     assert spread.conn.execute("SELECT found, new FROM check_runs").fetchall() == [(one.new, one.new)]
     # afterwards: WAL again, the foreign keys enforced and holding, the build gone
@@ -240,17 +240,18 @@ def test_a_first_run_with_lanes_builds_its_findings_beside_and_copies_them_in_wh
     assert spread.conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
     assert build_folders(tmp_path / "spread.db") == []
     assert [name for (_, name, _) in spread.conn.execute("PRAGMA database_list")] in (["main"], ["main", "temp"])
-    # a second run records as before: found again unchanged, only last_run moves
-    before = recorded(spread)
+    # a second run records as before: found again unchanged, nothing is written; the last run read moves
+    before, rows_before = recorded(spread), spread.conn.execute("SELECT * FROM findings ORDER BY id").fetchall()
     spread.conn.execute("CREATE TEMP TABLE rewritten (id TEXT)")
-    spread.conn.execute("CREATE TEMP TRIGGER rewrites AFTER UPDATE OF message, evidence, subject_label, severity, "
-                        "family, status ON main.findings BEGIN INSERT INTO rewritten VALUES (new.id); END")
+    spread.conn.execute("CREATE TEMP TRIGGER rewrites AFTER UPDATE ON main.findings "
+                        "BEGIN INSERT INTO rewritten VALUES (new.id); END")
     again = run_checks(spread, only=SOME, today=TODAY, actor="test", lanes=2)
     assert (again.new, again.resolved) == (0, 0) and seen == [seen[0]]  # no second build
     assert recorded(spread) == before
-    assert spread.conn.execute("SELECT DISTINCT first_run, last_run FROM findings").fetchall() == [
+    assert spread.conn.execute("SELECT DISTINCT first_run, last_run FROM findings_seen").fetchall() == [
         (two.run_id, again.run_id)]
-    assert spread.conn.execute("SELECT count(*) FROM rewritten").fetchone() == (0,)  # only seen again
+    assert spread.conn.execute("SELECT count(*) FROM rewritten").fetchone() == (0,)  # not one row written
+    assert spread.conn.execute("SELECT * FROM findings ORDER BY id").fetchall() == rows_before
 
 
 def test_a_first_run_whose_copy_fails_records_nothing(synthetic, tmp_path, monkeypatch):

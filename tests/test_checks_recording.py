@@ -32,15 +32,45 @@ def finding(db) -> dict:
     return dict(zip([d[0] for d in cursor.description], cursor.fetchone(), strict=True))
 
 
-def test_found_again_unchanged_only_last_seen_and_last_run_move(db):
+def seen(db) -> tuple:
+    return db.conn.execute("SELECT last_seen, last_run FROM findings_seen WHERE id = ?", [FINGERPRINT]).fetchone()
+
+
+def test_found_again_unchanged_nothing_is_written_and_it_reads_as_last_seen_by_the_rerun(db):
     first = run_checks(db, only=["DQ05"], today=DAY1, actor="test")
     before = finding(db)
+    assert seen(db) == ("2026-11-21", first.run_id)
+    # what a run writes on a finding, counted by SQLite: a rerun's own rows (its check_runs row,
+    # its check's latest run) and the waivers' refresh are not findings
+    db.conn.execute("CREATE TEMP TABLE written (id TEXT)")
+    db.conn.execute("CREATE TEMP TRIGGER updated AFTER UPDATE ON main.findings BEGIN INSERT INTO written VALUES (new.id); END")
+    db.conn.execute("CREATE TEMP TRIGGER inserted AFTER INSERT ON main.findings BEGIN INSERT INTO written VALUES (new.id); END")
     second = run_checks(db, only=["DQ05"], today=DAY2, actor="test")
-    after = finding(db)
-    assert {name for name in after if after[name] != before[name]} == {"last_seen", "last_run"}
-    assert (after["last_seen"], after["last_run"], after["first_run"]) == ("2026-11-28", second.run_id, first.run_id)
+    assert db.conn.execute("SELECT count(*) FROM written").fetchone() == (0,)
+    assert finding(db) == before  # the row as it was, byte for byte
+    assert seen(db) == ("2026-11-28", second.run_id) and before["first_run"] == first.run_id
     assert (second.new, second.resolved) == (0, 0)
     assert db.conn.execute("SELECT found FROM check_runs WHERE id = ?", [second.run_id]).fetchone()[0] == 1
+
+
+def test_a_resolved_finding_keeps_the_last_run_that_found_it_and_a_reopened_one_reads_the_latest(db):
+    first = run_checks(db, only=["DQ05"], today=DAY1, actor="test")
+    run_checks(db, only=["DQ01"], today=DAY2, actor="test")  # another check: DQ05's findings not seen by it
+    assert seen(db) == ("2026-11-21", first.run_id)
+    second = run_checks(db, only=["DQ05"], today=DAY2, actor="test")
+    db.conn.execute("INSERT INTO programmes (id, name_en, name_sv, cycle) VALUES ('med', 'Medicine', 'Läkarprogrammet', 'second')")
+    db.conn.execute("INSERT INTO agreement_programmes (agreement, programme) VALUES ('oslo-exchange', 'med')")
+    third = run_checks(db, only=["DQ05"], today=DAY3, actor="test")
+    assert third.resolved == 1
+    row = finding(db)
+    assert (row["status"], row["last_seen"], row["last_run"]) == ("resolved", "2026-11-28", second.run_id)
+    run_checks(db, only=["DQ05"], today=date(2026, 12, 12), actor="test")  # still resolved: written once
+    assert seen(db) == ("2026-11-28", second.run_id)
+    db.conn.execute("DELETE FROM agreement_programmes")
+    fifth = run_checks(db, only=["DQ05"], today=date(2026, 12, 19), actor="test")
+    row = finding(db)
+    assert fifth.new == 1 and (row["status"], row["last_seen"], row["last_run"]) == ("open", None, None)
+    assert seen(db) == ("2026-12-19", fifth.run_id)
 
 
 def test_a_new_title_and_a_new_severity_are_written_onto_the_finding(db, monkeypatch):
@@ -128,3 +158,43 @@ def test_a_check_that_names_a_subject_twice_is_refused_by_its_code(db, monkeypat
     with pytest.raises(ValueError, match=r"check DQ97 named the same subject twice"):
         run_checks(db, only=["DQ97"], today=DAY2, actor="test", lanes=1)
     assert db.conn.execute("SELECT count(*) FROM findings").fetchone()[0] == recorded
+
+
+def test_a_file_of_schema_4_migrates_and_its_findings_keep_their_last_seen(db, registry_path):
+    """Schema 4 wrote last_seen and last_run on every finding a run found; a migrated file keeps
+    each finding's values (read through findings_seen) and leaves open ones to their check's latest run."""
+    from registry.db.migrations import migrate
+
+    first = run_checks(db, today=DAY1, actor="test")
+    run_checks(db, only=["DQ05"], today=DAY2, actor="test")
+    db.conn.execute("INSERT INTO programmes (id, name_en, name_sv, cycle) VALUES ('med', 'Medicine', 'Läkarprogrammet', 'second')")
+    db.conn.execute("INSERT INTO agreement_programmes (agreement, programme) VALUES ('oslo-exchange', 'med')")
+    assert run_checks(db, only=["DQ05"], today=DAY3, actor="test").resolved == 1
+    wanted = db.conn.execute("SELECT id, status, last_seen, last_run FROM findings_seen ORDER BY id").fetchall()
+    assert len(wanted) > 2 and {status for _, status, _, _ in wanted} == {"open", "resolved"}
+    assert ("open", "2026-11-21", first.run_id) in {row[1:] for row in wanted}  # not run since
+    # the file as schema 4 had it: every finding's values written on it, no latest runs, no view
+    conn = db.conn
+    create = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'findings'").fetchone()[0]
+    old = create.replace('"last_seen" TEXT,', '"last_seen" TEXT NOT NULL,').replace('"last_run" TEXT,', '"last_run" TEXT NOT NULL,')
+    assert old != create
+    conn.execute("PRAGMA foreign_keys = OFF")
+    conn.executescript(f"""
+        BEGIN;
+        CREATE TABLE findings_v4 AS SELECT * FROM findings_seen;
+        DROP VIEW findings_seen; DROP TABLE findings; DROP TABLE check_latest_runs;
+        {old};
+        INSERT INTO findings SELECT * FROM findings_v4; DROP TABLE findings_v4;
+        PRAGMA user_version = 4;
+        COMMIT;""")
+    conn.close()
+    migrated = store.connect(registry_path)
+    migrate(migrated)
+    assert migrated.conn.execute("SELECT id, status, last_seen, last_run FROM findings_seen ORDER BY id").fetchall() == wanted
+    assert migrated.conn.execute("SELECT count(*) FROM findings WHERE status = 'open' AND last_seen IS NOT NULL").fetchone() == (0,)
+    # and the next run records as any later run: found again, read as seen by it
+    again = run_checks(migrated, only=["DQ05"], today=date(2026, 12, 12), actor="test")
+    assert (again.new, again.resolved) == (0, 0)
+    assert migrated.conn.execute("SELECT last_run FROM findings_seen WHERE id = ?", [FINGERPRINT]).fetchone() == (
+        dict((row[0], row[3]) for row in wanted)[FINGERPRINT],)
+    migrated.conn.close()

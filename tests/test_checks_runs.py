@@ -51,7 +51,7 @@ def decided(db, monkeypatch):
 
 
 def finding_row(db, fingerprint):
-    cursor = db.conn.execute("SELECT * FROM findings WHERE id = ?", [fingerprint])
+    cursor = db.conn.execute("SELECT * FROM findings_seen WHERE id = ?", [fingerprint])
     row = cursor.fetchone()
     return dict(zip([d[0] for d in cursor.description], row, strict=True)) if row else None
 

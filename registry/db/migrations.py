@@ -181,6 +181,8 @@ def _rebuild(conn: sqlite3.Connection, result: Migration, discard: set[str]) -> 
     create_derived(conn)
     if any(t.table == "institutions" and "medical_faculty" in t.added for t in result.tables):
         _derive_medical_faculties(conn)
+    if any(t.table == "check_latest_runs" and t.action == "create" for t in result.tables):
+        _derive_latest_runs(conn)
     rebuild_search(sqlite_utils.Database(conn))
     # Rebuilt tables and indexes lose their statistics: without them the planner guessed, and a
     # list that takes a millisecond took seconds on a migrated registry of 200,000 agreements.
@@ -205,6 +207,23 @@ def _derive_medical_faculties(conn: sqlite3.Connection) -> None:
             conn.execute("UPDATE institutions SET medical_faculty = 1, medical_faculty_source = ? WHERE id = ?",
                          [f"derived: {evidence}", ident])
     conn.execute(f"UPDATE {context} SET source = NULL WHERE id = 1")
+
+
+def _derive_latest_runs(conn: sqlite3.Connection) -> None:
+    """Fill the latest run of each check from the runs recorded (rowid: the order they were
+    committed in), and leave open findings' last sighting to it (models.diligence.Finding.last_seen):
+    every run of a check found each of its open findings again, so the last_seen and last_run an
+    earlier release wrote on them are that run's and read the same through findings_seen."""
+    conn.execute("""
+        INSERT INTO check_latest_runs (code, run, as_of)
+        SELECT code, run, as_of FROM (
+          SELECT j.value AS code, r.id AS run, r.as_of,
+                 row_number() OVER (PARTITION BY j.value ORDER BY r.rowid DESC) AS latest
+          FROM check_runs r, json_each(r.checks) j)
+        WHERE latest = 1""")
+    conn.execute("""
+        UPDATE findings SET last_seen = NULL, last_run = NULL
+        WHERE status = 'open' AND code IN (SELECT code FROM check_latest_runs)""")
 
 
 def _index_table(conn: sqlite3.Connection, index: str) -> str | None:

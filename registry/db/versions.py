@@ -25,6 +25,11 @@ SCHEMA_FINGERPRINTS: tuple[str, ...] = (
     # lists of active mobility agreements (teacher_mobility_gaps, unused_agreements) tell an agreement's
     # kind from the index instead of reading its row (6.4 -> 3.8 and 7.4 -> 4.8 ms a page at 200,000)
     "2e67fd552daba6f39ef4ae47201dd135f948580427bf99c58179332c8f95e6fe",
+    # 5 (2026-12, branch checks12): check_latest_runs (each check's latest run) and the findings_seen view;
+    # findings.last_seen and last_run are written when a finding is resolved, not by every run that finds
+    # it again (a rerun at a million agreements rewrote two million findings); migrating fills the first
+    # from check_runs and leaves open findings' last sighting to it
+    "b450c004e7d2f9b25e838860500c03a58024b4af3f3263ed9edd62dcf6f801a9",
 )
 
 SCHEMA_VERSION = len(SCHEMA_FINGERPRINTS)

@@ -66,7 +66,7 @@ def findings_on(db: sqlite_utils.Database, subjects: list[tuple[str, str]] | Non
         SELECT f.id, f.code, f.family, f.severity, f.subject_table, f.subject_id, f.subject_label, f.message,
                f.evidence, f.status, f.first_seen, f.last_seen, f.resolved_on,
                w.id AS waiver_id, w.reason AS waiver_reason, w.until AS waiver_until, w.granted_by AS waiver_by
-        FROM findings f LEFT JOIN waivers w ON w.id = f.waiver
+        FROM findings_seen f LEFT JOIN waivers w ON w.id = f.waiver
         WHERE f.status IN ({marks})
         ORDER BY CASE f.severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1 WHEN 'low' THEN 2 ELSE 3 END,
                  f.code, f.subject_id
