@@ -15,16 +15,33 @@ from contextlib import contextmanager
 
 
 @contextmanager
-def collector_paused() -> Iterator[bool]:
+def collector_paused(*, kept: bool = False) -> Iterator[bool]:
     """The collector's automatic passes paused meanwhile and running again afterwards if they
-    were; yields whether they were (a child process forked meanwhile may start them itself)."""
+    were; yields whether they were (a child process forked meanwhile may start them itself).
+
+    ``kept``: what was made meanwhile is kept (answers, tables), and goes to the oldest generation as it
+    stands (``to_oldest_generation``). Left young, the first pass after the pause walks all of it at once
+    and the next one again: 10,000 names resolved made half a million objects, and that first pass cost
+    about as much as a tenth of the names (0.39 s of 4.55 s of CPU for 3,000 names in one process)."""
     running = gc.isenabled()
     gc.disable()
     try:
         yield running
     finally:
+        if kept:
+            to_oldest_generation()
         if running:
             gc.enable()
+
+
+def to_oldest_generation() -> None:
+    """Every object the collector tracks moved into its oldest generation without a walk (``gc.freeze`` then
+    ``gc.unfreeze``, each a splice of lists): the young ones are then walked by the next full pass only, as the
+    old ones are. Garbage with cycles among them waits for that pass. Not where objects are frozen already
+    (``freeze_what_lives``, a resolve worker): unfreezing would thaw them too."""
+    if gc.get_freeze_count() == 0:
+        gc.freeze()
+        gc.unfreeze()
 
 
 # Set to "1" by ``registry serve`` for its processes (registry/plugins/registry_heap.py).

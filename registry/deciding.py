@@ -244,9 +244,6 @@ def namesake_placed_elsewhere(text: str, merged: list[Candidate], status: str, r
     top = merged[0]
     if top.match is None or top.acronym or not top.reference_id or "," not in text:
         return merged, status, reason
-    holders = index.plain_holders(top.matched_name, None)
-    if top.reference_id not in holders or len(holders) < 2:
-        return merged, status, reason
     # a country or a region of the candidate's is no other city ("University of Hong Kong, Hong Kong"; "Delhi")
     regions = index.region_words(top.country)
     places = [frozenset(words) for words in places_set_apart(parse_query(text).segments, STOPWORDS)
@@ -254,6 +251,11 @@ def namesake_placed_elsewhere(text: str, merged: list[Candidate], status: str, r
     city = index.city_words_of(top.reference_id)
     if not places or city in places:
         return merged, status, reason  # an address that names the candidate's city is its address
+    # (the namesakes asked only now: reading them is the dearer test, and a text that names the candidate's own
+    # city needs none)
+    holders = index.plain_holders(top.matched_name, None)
+    if top.reference_id not in holders or len(holders) < 2:
+        return merged, status, reason
     placed = {other for other in holders - {top.reference_id} if index.city_words_of(other) in places}
     if len(placed) != 1:
         return merged, status, reason

@@ -75,7 +75,7 @@ def reference_index(db: sqlite_utils.Database, *, persist: bool = True) -> NameI
     index = None
     if persist and path is not None and path.exists():
         try:
-            with path.open("rb") as stream, collector_paused():
+            with path.open("rb") as stream, collector_paused(kept=True):
                 stored_stamp, stored, keys = pickle.load(stream)
             if stored_stamp == stamp:
                 index = stored
@@ -83,7 +83,7 @@ def reference_index(db: sqlite_utils.Database, *, persist: bool = True) -> NameI
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
             index = None  # a damaged or outdated cache is rebuilt
     if index is None:
-        with collector_paused():
+        with collector_paused(kept=True):
             index = _build_reference_index(db)
         if persist and path is not None:
             _write_cache(path, stamp, index, reference_keys(db))

@@ -683,11 +683,11 @@ def resolve_many(
         # The collector held back as the workers hold it back by freezing their heap: each of its full passes walks
         # the indexes' hundreds of thousands of objects, about a fifth of the CPU of 2,000 names resolved here
         # (1.13 of 5.32 s). The answers are trees; what little garbage has cycles waits for the next pass.
-        with collector_paused():
+        with collector_paused(kept=True):
             return [resolver.resolve(name, country, limit) for name, country in progress.iterate(names, len(names), "resolving")]
     global _WORKER_RESOLVER
     _WORKER_RESOLVER = resolver
-    with collector_paused():  # what is read here is no garbage: a pass would walk the indexes for nothing
+    with collector_paused(kept=True):  # what is read here is no garbage: a pass would walk the indexes for nothing
         read_charter_keys()  # once here, not in every worker
         for index in (resolver.registry, resolver.reference):
             if index is not None:
@@ -698,7 +698,7 @@ def resolve_many(
     # The answers read back are trees (no cycles), and a full collection they set off would walk the whole heap,
     # the indexes included, while the workers need both cores: the collector waits until they are all in.
     try:
-        with collector_paused() as collecting, multiprocessing.get_context("fork").Pool(
+        with collector_paused(kept=True) as collecting, multiprocessing.get_context("fork").Pool(
                 workers, initializer=_start_worker, initargs=(str(path), collecting)) as pool:
             for chunk in pool.imap(partial(_resolve_chunk, limit=limit), chunks):  # in order, as they finish
                 results.append(chunk)

@@ -10,7 +10,7 @@ import gc
 from test_publish import build_registry
 
 from registry import faces
-from registry.collector import FREEZE_HEAP_VARIABLE, freeze_what_lives
+from registry.collector import FREEZE_HEAP_VARIABLE, collector_paused, freeze_what_lives
 
 
 def _start(path):
@@ -52,5 +52,31 @@ def test_the_freeze_leaves_the_collector_running_for_what_comes_after():
         del made
         assert gc.collect() >= 1  # the cycle, found by a pass that no longer walks the frozen objects
         assert not [o for o in gc.get_objects() if isinstance(o, Cycle)]
+    finally:
+        gc.unfreeze()
+
+
+def test_what_a_kept_pause_made_goes_to_the_oldest_generation_and_what_is_frozen_stays_frozen():
+    """``collector_paused(kept=True)``: what was made meanwhile is not left young for the next pass to walk all at
+    once; a cycle among it is still collected by a full pass. Objects frozen before stay frozen."""
+
+    class Cycle:
+        pass
+
+    gc.unfreeze()
+    try:
+        with collector_paused(kept=True):
+            made = [Cycle() for _ in range(1_000)]
+            cycle = Cycle()
+            cycle.me = cycle
+        assert gc.isenabled() and gc.get_freeze_count() == 0
+        assert not any(o is made for o in gc.get_objects(generation=0))
+        assert any(o is made for o in gc.get_objects(generation=2))
+        del cycle
+        assert gc.collect() >= 1 and sum(isinstance(o, Cycle) for o in gc.get_objects()) == len(made)
+        frozen = freeze_what_lives()
+        with collector_paused(kept=True):
+            more = [Cycle() for _ in range(10)]
+        assert gc.get_freeze_count() == frozen and gc.isenabled() and len(more) == 10
     finally:
         gc.unfreeze()

@@ -794,15 +794,18 @@ class IndexLookup(IndexScoring):
         distinctive = {t for t in tokens if t not in GENERIC}
         if not distinctive or len(distinctive) > 3 or any(t not in self.postings for t in distinctive):
             return set()
-        rarest = min(distinctive, key=lambda t: len(self.postings[t]))
+        # the names with every distinctive word, by intersecting their postings in C (the rarest word's names one by
+        # one: the rules ask this of most answers that have a comma)
+        postings = sorted((self.postings[t] for t in distinctive), key=len)
+        names = set(postings[0]).intersection(*postings[1:]) if len(postings) > 1 else postings[0]
         holders: set[int] = set()
-        for name_id in self.postings[rarest]:
+        for name_id in names:
             entity = self.name_entity[name_id]
             theirs = self.entity_country[entity]
             if (country is not None and theirs != country) or name_id in self._acronym_names:
                 continue
-            words = set(self.name_tokens[name_id])
-            rest = words - distinctive - STOPWORDS - GENERIC - set(self.entity_city[entity]) - self.country_words(theirs)
-            if distinctive <= words and not rest:
+            rest = (set(self.name_tokens[name_id]) - distinctive - STOPWORDS - GENERIC - self.entity_city[entity]
+                    - self.country_words(theirs))
+            if not rest:
                 holders.add(entity)
         return {self.entity_ids[entity] for entity in holders}
