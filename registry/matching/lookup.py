@@ -65,6 +65,8 @@ BRAND_POSTINGS = 128  # names a brand's first word may have: ROR's most branched
 AFFILIATED_PENALTY = 0.1  # a university matched where the text names its affiliated hospital
 # "The Second Affiliated Hospital of X", "Affiliated Hospital of X": a hospital, an organisation of its own
 _AFFILIATED_HOSPITAL = re.compile(r"\baffiliated (\w+ )?hospital (of|to)\b")
+ADDRESS_NUMBER_WITHIN = 4  # a street address after a name has its house number or postcode within so many words
+ADDRESS_PLACE_WORDS = 2  # and ends in the city, the country, or both (its last words)
 SPAN_WEIGHT = 2.0  # a name found within a longer text has a word at least this rare
 # The start of a text that names a unit: an affiliation ("Department of Genetics Stanford University ...").
 _UNIT_START = re.compile(r"^((from|the|and|\d+) )*(department|dept|faculty|school|college|institute|laboratory|lab|"
@@ -354,7 +356,9 @@ class IndexLookup(IndexScoring):
                         # a unit of the institution named last
                         # (an institute of an academy of sciences is an organisation of its own)
                         of_it = not after and "academy" not in span and _UNIT_OF.search(" ".join(segment[:start]))
-                        ids = [i for i in ids if of_it or (after and self._only_place(after, self.name_entity[i]))]
+                        rest = after + tuple(t for later in query.runs[index + 1:] for t in later)
+                        ids = [i for i in ids if of_it or (after and (self._only_place(after, self.name_entity[i])
+                                                                      or self._address(after, rest, self.name_entity[i])))]
                     if not ids:
                         continue
                     taken.update(range(start, start + size))
@@ -461,6 +465,20 @@ class IndexLookup(IndexScoring):
         known = self.country_words(self.entity_country[entity]) | self.entity_city[entity] | self.region_words(self.entity_country[entity])
         return all(t in known or t in STOPWORDS or any(c.isdigit() for c in t) or len(t) <= 2
                    or _near_city(t, self.entity_city[entity]) for t in words)
+
+    def _address(self, after: tuple[str, ...], rest: tuple[str, ...], entity: int) -> bool:
+        """The words after a name are its street address ("... University of Groningen *Nijenborgh 4 9747 AG Groningen
+        The Netherlands*", "... Saitama University *255 Shimo-Okubo*, Sakura-ku 338-8570 Saitama Japan"): a house
+        number within its first words, and the rest of the text (``rest``, these words and the later runs') names no
+        other body, no kind nor unit and ends in the entity's city or country."""
+        if not any(any(c.isdigit() for c in t) for t in after[:ADDRESS_NUMBER_WITHIN]):
+            return False
+        # (a postcode's letters are no legal form: '9747 AG Groningen')
+        if any(t in GENERIC or t in RESEARCH_UNIT_WORDS or (t in OTHER_BODY and len(t) > 2) or t in QUALIFIERS
+               or t in _UNIT_HEADS for t in rest):
+            return False
+        place = [t for t in rest if not any(c.isdigit() for c in t) and t not in STOPWORDS and len(t) > 2]
+        return bool(place) and self._only_place(tuple(place[-ADDRESS_PLACE_WORDS:]), entity)
 
     def _placed(self, entity: int, query: Query) -> bool:
         """The words set apart from the name (after a comma, a dash, in brackets) say where the entity
