@@ -26,7 +26,7 @@ from rapidfuzz.distance import OSA
 
 from registry.matching.affiliation_text import UNIT_HEADS_LAST, UNIT_WORDS_ABROAD, affiliation_commas
 from registry.matching.divisions import division_name
-from registry.matching.scripts import kind_stem, native_kinds
+from registry.matching.scripts import TRANSLATIONS, kind_stem, native_kinds
 from registry.matching.slips import hand_slip
 from registry.matching.sounds import keyed, sound_key
 from registry.text import fold
@@ -102,20 +102,6 @@ def _city_names() -> dict[str, str]:
 
 
 CITY_NAMES = _city_names()
-
-TRANSLATIONS_FILE = Path(__file__).resolve().parents[2] / "data" / "matching" / "word_translations.csv"
-
-
-def _translations() -> dict[str, str]:
-    """A word of another script, folded, to the English word the reference's own records write beside it
-    (tools/derive_word_translations.py: 'lardnyh', الأردنية, is jordan)."""
-    if not TRANSLATIONS_FILE.exists():
-        return {}
-    with TRANSLATIONS_FILE.open(encoding="utf-8", newline="") as stream:
-        return {row["written"]: row["english"] for row in csv.DictReader(stream)}
-
-
-TRANSLATIONS = _translations()
 
 
 def _same(words: str, canonical: str) -> dict[str, str]:
