@@ -24,6 +24,8 @@ from registry.matching.match import (
 from registry.matching.memo import memo
 from registry.matching.scoring import IndexScoring
 from registry.matching.text import (
+    CAMPUS_WORDS,
+    COMPASS,
     GENERIC,
     HIGHER_EDUCATION_WORDS,
     LEGAL_FORMS,
@@ -33,6 +35,7 @@ from registry.matching.text import (
     STOPWORDS,
     WRAPPERS,
     Query,
+    campus_set_apart,
     exact_key,
     fold_name,
     levels,
@@ -239,6 +242,15 @@ class IndexLookup(IndexScoring):
         if query.variants and "affiliated" in query.variants[0]:
             self._affiliated_hospital(query, options, best)
         ranked = sorted(best.values(), key=lambda m: (-m.score, not m.exact, m.entity_id))
+        if not (ranked and ranked[0].score >= options.probable) and (apart := campus_set_apart(name)):
+            # 'Monash University Clayton Campus': the campus set apart, where the text as typed found no answer
+            by_id = {m.entity_id: m for m in ranked}
+            more = self.match(apart, country, limit, city=city, options=options, include_below=include_below)
+            words = parse_query(apart).context - CAMPUS_WORDS - COMPASS
+            for m in more:
+                if (m.entity_id not in by_id or m.score > by_id[m.entity_id].score) and self._campus_of(m, words, more):
+                    by_id[m.entity_id] = m
+            ranked = sorted(by_id.values(), key=lambda m: (-m.score, not m.exact, m.entity_id))
         if not include_below:
             ranked = [m for m in ranked if m.band != "below"]
         return ranked[:limit]
@@ -479,6 +491,17 @@ class IndexLookup(IndexScoring):
             return False
         place = [t for t in rest if not any(c.isdigit() for c in t) and t not in STOPWORDS and len(t) > 2]
         return bool(place) and self._only_place(tuple(place[-ADDRESS_PLACE_WORDS:]), entity)
+
+    def _campus_of(self, match: Match, words: frozenset[str], others: list[Match]) -> bool:
+        """The words of a campus set apart from a name typed without a comma name a place of the matched entity (its
+        city, region or country) and no other candidate's name carries them ('SRM University
+        *Sikkim* Main Campus' is SRM University Sikkim's name, 'Pontifical University *Antonianum* Main Campus' no
+        campus)."""
+        entity = self.entity_pos[match.entity_id]
+        own = self.entity_city[entity] | self.places_of(self.entity_country[entity])[0] | self.places_of(
+            self.entity_country[entity])[1]
+        named = set().union(*(self.entity_words[self.entity_pos[m.entity_id]] for m in others if m is not match))
+        return all(w.isdigit() or (w not in named and w in own) for w in words)
 
     def _placed(self, entity: int, query: Query) -> bool:
         """The words set apart from the name (after a comma, a dash, in brackets) say where the entity
