@@ -24,12 +24,8 @@ from registry.identifier_index import (
     reference_keys,
 )
 from registry.matching import MatchOptions, NameIndex
-from registry.matching.text import (
-    CITY_NAMES_FILE,
-    TRANSLATIONS_FILE,
-    exact_key,
-    name_parts,
-)
+from registry.matching.scripts import CITY_SKELETONS_FILE, NAME_SKELETONS_FILE, TRANSLATIONS_FILE
+from registry.matching.text import CITY_NAMES_FILE, exact_key, name_parts
 from registry.models.reference import normalized
 from registry.reference import reference_stamp
 
@@ -107,10 +103,10 @@ WORLD_NAMES_FILE = Path(__file__).resolve().parent.parent / "data" / "reference_
 
 @lru_cache(maxsize=1)
 def _aliases_version() -> str:
-    """The digest of the tables the index is built with (the aliases, the cities' names, the words' translations):
+    """The digest of the tables the index is built with (the aliases, the cities' names and consonants, the words' translations and consonants):
     new tables rebuild a cached index."""
     digest = hashlib.sha1()
-    for path in (ECHE_FILE, WORLD_NAMES_FILE, CITY_NAMES_FILE, TRANSLATIONS_FILE):
+    for path in (ECHE_FILE, WORLD_NAMES_FILE, CITY_NAMES_FILE, TRANSLATIONS_FILE, CITY_SKELETONS_FILE, NAME_SKELETONS_FILE):
         digest.update(path.read_bytes() if path.exists() else b"")
     return digest.hexdigest()[:16]
 

@@ -92,3 +92,31 @@ def test_an_alias_another_country_carries_today_is_still_the_given_countrys(name
     # without a country the name is the one its current holder carries
     result = resolve(namesakes, "Al-Quenmoor University")
     assert not (result.status == "matched" and result.best.reference_id == "0unit0012")
+
+
+@pytest.mark.parametrize("text, expected", [
+    # after a list of fields joined by 'and', the institution's name, then its street, postcode, city and country
+    ("Enzymology Group Tarnwick Institute of Biomolecular Sciences and Biotechnology University of Ashwick Moorlane 4 "
+     "9747 AG Dunmere New Zealand", "0unit0003"),
+    ("Department of Applied Chemistry Graduate School of Science and Engineering University of Belmoor 255 Kwiatowa, "
+     "Srodmiescie 50-370 Belmoor Poland", "0unit0004"),
+])
+def test_a_name_before_its_street_address_past_a_list_of_fields_is_the_institution(registry, text, expected):
+    result = resolve(registry, text)
+    assert result.status == "matched" and result.best.reference_id == expected, (result.reason, [
+        (c.name, c.score) for c in result.candidates])
+
+
+@pytest.mark.parametrize("text", [
+    # what follows the number names another body or a unit: no address of the institution's
+    "Department of Applied Chemistry Graduate School of Science and Engineering University of Belmoor 255 Kwiatowa "
+    "Hospital, 50-370 Belmoor Poland",
+    "Department of Applied Chemistry Graduate School of Science and Engineering University of Belmoor 255 Kwiatowa "
+    "Foundation, 50-370 Belmoor Poland",
+    # the address ends in another city
+    "Department of Applied Chemistry Graduate School of Science and Engineering University of Belmoor 255 Kwiatowa, "
+    "50-370 Quenmoor",
+])
+def test_a_name_before_words_that_are_no_address_of_its_own_is_no_answer(registry, text):
+    result = resolve(registry, text)
+    assert not (result.status == "matched" and result.best.reference_id == "0unit0004"), result.reason

@@ -159,3 +159,37 @@ def test_a_name_listed_only_in_chinese_characters_is_found_as_people_write_it_in
         assert resolve(db, "Jilan Normal University", "CN").best.reference_id == "0cjk00012"
     finally:
         db.conn.close()
+
+
+def test_a_word_written_without_vowels_is_the_word_of_a_latin_name_with_its_consonants(monkeypatch):
+    from registry.matching import scripts
+
+    # an invented institution's word, as tools/derive_name_skeletons.py would key it: its head and consonants
+    monkeypatch.setitem(scripts.NAME_SKELETONS, ("z", skeleton("zarbuqa")), ("zarbuqa", frozenset()))
+    assert normalize("جامعة زربوقة") == "university zarbuqa"
+    index = NameIndex.build([("zarbuqa", "Zarbuqa University", "SA", "official"),
+                             ("other", "University of Qarmelin", "SA", "official")])
+    found = index.match("جامعة زربوقة", "SA")
+    assert found and found[0].entity_id == "zarbuqa" and found[0].band == "probable", found[:2]
+
+
+def test_a_word_with_another_head_or_few_consonants_or_a_translation_keeps_its_letters(monkeypatch):
+    from registry.matching import scripts
+
+    monkeypatch.setitem(scripts.NAME_SKELETONS, ("z", skeleton("zarbuqi")), ("zarbuqi", frozenset()))
+    monkeypatch.setitem(scripts.NAME_SKELETONS, ("z", skeleton("zaro")), ("zaro", frozenset()))
+    monkeypatch.setitem(scripts.NAME_SKELETONS, ("t", skeleton("tarmuli")), ("tarmuli", frozenset()))
+    monkeypatch.setitem(scripts.NAME_SKELETONS, ("k", skeleton("qalimun")), ("qalimun", frozenset(["klymwn"])))
+    monkeypatch.setitem(scripts.TRANSLATIONS, "ltrmwly", "harbour")
+    assert "zarbuqi" not in normalize("جامعة أزربوقي")  # an alif before it: a vowel begins the word
+    assert "zaro" not in normalize("جامعة زارو")  # two consonants name too many words
+    assert normalize("جامعة الترمولي") == "university harbour"  # what the reference writes beside it comes first
+    assert "qalimun" not in normalize("جامعة كليمون")  # a native word the reference's records show to be another
+    assert "qalimun" in normalize("جامعة قليمن")
+
+
+def test_name_skeletons_table_is_what_the_tool_derives(tmp_path):
+    output = tmp_path / "derived.csv"
+    subprocess.run([sys.executable, str(ROOT / "tools" / "derive_name_skeletons.py"), "--target", str(output)],
+                   check=True, capture_output=True)
+    assert output.read_text(encoding="utf-8") == (ROOT / "data" / "matching" / "name_skeletons.csv").read_text(encoding="utf-8")

@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 from derived_tables import ROR_EXTRACT as EXTRACT  # noqa: E402 (beside this script: on its path)
 from derived_tables import derive_main  # noqa: E402 (beside this script: on its path)
 
-from registry.matching import text  # noqa: E402
+from registry.matching import scripts, text  # noqa: E402
 
 TARGET = ROOT / "data" / "matching" / "word_translations.csv"
 MIN_RECORDS = 3
@@ -50,6 +50,7 @@ def derive(held_out: frozenset[tuple[str, str]] = frozenset()) -> list[tuple[str
     """``held_out``: (ROR id, name) pairs left out, for measuring on a sample of the extract's own names
     (``derive_unseen_names.py --forms``) without learning from them."""
     text.TRANSLATIONS.clear()  # what the table gives is not read while it is derived
+    scripts.NAME_SKELETONS.clear()  # nor the words read by their consonants (a word's meaning is learnt as written)
     carried: Counter[str] = Counter()
     latin: set[str] = set()  # the words names in Latin script use: English (or French ...) words, never translated
     together: dict[str, Counter[str]] = defaultdict(Counter)

@@ -24,6 +24,8 @@ from registry.matching.match import (
 from registry.matching.memo import memo
 from registry.matching.scoring import IndexScoring
 from registry.matching.text import (
+    CAMPUS_WORDS,
+    COMPASS,
     GENERIC,
     HIGHER_EDUCATION_WORDS,
     LEGAL_FORMS,
@@ -33,6 +35,7 @@ from registry.matching.text import (
     STOPWORDS,
     WRAPPERS,
     Query,
+    campus_set_apart,
     exact_key,
     fold_name,
     levels,
@@ -65,6 +68,8 @@ BRAND_POSTINGS = 128  # names a brand's first word may have: ROR's most branched
 AFFILIATED_PENALTY = 0.1  # a university matched where the text names its affiliated hospital
 # "The Second Affiliated Hospital of X", "Affiliated Hospital of X": a hospital, an organisation of its own
 _AFFILIATED_HOSPITAL = re.compile(r"\baffiliated (\w+ )?hospital (of|to)\b")
+ADDRESS_NUMBER_WITHIN = 4  # a street address after a name has its house number or postcode within so many words
+ADDRESS_PLACE_WORDS = 2  # and ends in the city, the country, or both (its last words)
 SPAN_WEIGHT = 2.0  # a name found within a longer text has a word at least this rare
 # The start of a text that names a unit: an affiliation ("Department of Genetics Stanford University ...").
 _UNIT_START = re.compile(r"^((from|the|and|\d+) )*(department|dept|faculty|school|college|institute|laboratory|lab|"
@@ -237,6 +242,15 @@ class IndexLookup(IndexScoring):
         if query.variants and "affiliated" in query.variants[0]:
             self._affiliated_hospital(query, options, best)
         ranked = sorted(best.values(), key=lambda m: (-m.score, not m.exact, m.entity_id))
+        if not (ranked and ranked[0].score >= options.probable) and (apart := campus_set_apart(name)):
+            # 'Monash University Clayton Campus': the campus set apart, where the text as typed found no answer
+            by_id = {m.entity_id: m for m in ranked}
+            more = self.match(apart, country, limit, city=city, options=options, include_below=include_below)
+            words = parse_query(apart).context - CAMPUS_WORDS - COMPASS
+            for m in more:
+                if (m.entity_id not in by_id or m.score > by_id[m.entity_id].score) and self._campus_of(m, words, more):
+                    by_id[m.entity_id] = m
+            ranked = sorted(by_id.values(), key=lambda m: (-m.score, not m.exact, m.entity_id))
         if not include_below:
             ranked = [m for m in ranked if m.band != "below"]
         return ranked[:limit]
@@ -354,7 +368,9 @@ class IndexLookup(IndexScoring):
                         # a unit of the institution named last
                         # (an institute of an academy of sciences is an organisation of its own)
                         of_it = not after and "academy" not in span and _UNIT_OF.search(" ".join(segment[:start]))
-                        ids = [i for i in ids if of_it or (after and self._only_place(after, self.name_entity[i]))]
+                        rest = after + tuple(t for later in query.runs[index + 1:] for t in later)
+                        ids = [i for i in ids if of_it or (after and (self._only_place(after, self.name_entity[i])
+                                                                      or self._address(after, rest, self.name_entity[i])))]
                     if not ids:
                         continue
                     taken.update(range(start, start + size))
@@ -461,6 +477,31 @@ class IndexLookup(IndexScoring):
         known = self.country_words(self.entity_country[entity]) | self.entity_city[entity] | self.region_words(self.entity_country[entity])
         return all(t in known or t in STOPWORDS or any(c.isdigit() for c in t) or len(t) <= 2
                    or _near_city(t, self.entity_city[entity]) for t in words)
+
+    def _address(self, after: tuple[str, ...], rest: tuple[str, ...], entity: int) -> bool:
+        """The words after a name are its street address ("... University of Groningen *Nijenborgh 4 9747 AG Groningen
+        The Netherlands*", "... Saitama University *255 Shimo-Okubo*, Sakura-ku 338-8570 Saitama Japan"): a house
+        number within its first words, and the rest of the text (``rest``, these words and the later runs') names no
+        other body, no kind nor unit and ends in the entity's city or country."""
+        if not any(any(c.isdigit() for c in t) for t in after[:ADDRESS_NUMBER_WITHIN]):
+            return False
+        # (a postcode's letters are no legal form: '9747 AG Groningen')
+        if any(t in GENERIC or t in RESEARCH_UNIT_WORDS or (t in OTHER_BODY and len(t) > 2) or t in QUALIFIERS
+               or t in _UNIT_HEADS for t in rest):
+            return False
+        place = [t for t in rest if not any(c.isdigit() for c in t) and t not in STOPWORDS and len(t) > 2]
+        return bool(place) and self._only_place(tuple(place[-ADDRESS_PLACE_WORDS:]), entity)
+
+    def _campus_of(self, match: Match, words: frozenset[str], others: list[Match]) -> bool:
+        """The words of a campus set apart from a name typed without a comma name a place of the matched entity (its
+        city, region or country) and no other candidate's name carries them ('SRM University
+        *Sikkim* Main Campus' is SRM University Sikkim's name, 'Pontifical University *Antonianum* Main Campus' no
+        campus)."""
+        entity = self.entity_pos[match.entity_id]
+        own = self.entity_city[entity] | self.places_of(self.entity_country[entity])[0] | self.places_of(
+            self.entity_country[entity])[1]
+        named = set().union(*(self.entity_words[self.entity_pos[m.entity_id]] for m in others if m is not match))
+        return all(w.isdigit() or (w not in named and w in own) for w in words)
 
     def _placed(self, entity: int, query: Query) -> bool:
         """The words set apart from the name (after a comma, a dash, in brackets) say where the entity

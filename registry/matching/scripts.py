@@ -121,24 +121,92 @@ def skeleton(word: str) -> str:
 CITY_SKELETONS_FILE = Path(__file__).resolve().parents[2] / "data" / "matching" / "city_skeletons.csv"
 
 
+TRANSLATIONS_FILE = CITY_SKELETONS_FILE.with_name("word_translations.csv")
+
+
+def _translations() -> dict[str, str]:
+    """A word of another script, folded, to the English word the reference's own records write beside it
+    (tools/derive_word_translations.py: 'lardnyh', الأردنية, is jordan)."""
+    if not TRANSLATIONS_FILE.exists():
+        return {}
+    with TRANSLATIONS_FILE.open(encoding="utf-8", newline="") as stream:
+        return {row["written"]: row["english"] for row in csv.DictReader(stream)}
+
+
+TRANSLATIONS = _translations()
+
+
+NAME_SKELETONS_FILE = CITY_SKELETONS_FILE.with_name("name_skeletons.csv")
+SHORTEST_NAME_SKELETON = 3  # a name's word is read by fewer consonants than a city: it is looked for in one table only
+
+
 @lru_cache(maxsize=1)
-def _city_skeletons() -> dict[str, str]:
+def city_skeletons() -> dict[str, str]:
     if not CITY_SKELETONS_FILE.exists():
         return {}
     with CITY_SKELETONS_FILE.open(encoding="utf-8", newline="") as stream:
         return {row["skeleton"]: row["city"] for row in csv.DictReader(stream)}
 
 
-_ABJAD_WORD = re.compile(r"[\u0590-\u05ff\u0600-\u06ff]+")
+def _name_skeletons() -> dict[tuple[str, str], tuple[str, frozenset[str]]]:
+    if not NAME_SKELETONS_FILE.exists():
+        return {}
+    with NAME_SKELETONS_FILE.open(encoding="utf-8", newline="") as stream:
+        return {(row["head"], row["skeleton"]): (row["word"], frozenset((row.get("not_for") or "").split()))
+                for row in csv.DictReader(stream)}
+
+
+# (head, skeleton) -> the word of a Latin name, and the native words (folded) that are other words: from
+# tools/derive_name_skeletons.py
+NAME_SKELETONS = _name_skeletons()
+
+
+# The letters that begin a word with a vowel: alif (which folds to nothing), its hamza forms, ayn; Hebrew alef, ayin.
+_VOWEL_LETTERS = frozenset("اأإآعאע")
+
+
+def skeleton_head(letters: str) -> str:
+    """How a folded word begins, as both spellings keep it: 'V' for a vowel (an alif or ayn in the scripts, folded
+    "'" or "`"), else its first consonant as ``skeleton`` reads it ('wingate' is no 'njt', نجاة)."""
+    if not letters or letters[0] in "aeiou'`":
+        return "V"
+    return letters[0] if letters[0] in "wy" else skeleton(letters)[:1]
+
+
+ABJAD_WORD = re.compile(r"[\u0590-\u05ff\u0600-\u06ff]+")
 # The Arabic article and what is fused with it (al-, wa-l-, bi-l-, fa-l-, li-l-): not part of a place's name.
 _ARTICLE = re.compile(r"^(?:ال|وال|بال|فال|لل)(?=..)")
 
 
+def native_letters(word: str) -> str:
+    """A word of a script without vowels folded, its article read off: 'البحوث' -> 'bhwth'."""
+    return fold(_ARTICLE.sub("", word)).replace("`", "").replace("'", "")
+
+
+def native_word_key(word: str) -> tuple[str, str] | None:
+    """The head and consonants of a word of a script without vowels, its article read off (``skeleton_head``,
+    ``skeleton``: 'تبوك' -> ('t', 'tbk'), 'إدلب' -> ('V', 'dlb')), or None where it folds to more than letters."""
+    bare = _ARTICLE.sub("", word)
+    letters = native_letters(word)
+    if not letters.isalpha():
+        return None
+    return ("V" if bare[:1] in _VOWEL_LETTERS else skeleton_head(fold(bare))), skeleton(letters)
+
+
 def _place(found: re.Match[str]) -> str:
+    """A word whose consonants are a city's is that city; else, unless the reference's own records say what it means
+    (``TRANSLATIONS``), one whose head and consonants are those of one word of the Latin names of the institutions of
+    the countries writing these scripts is that word ('تبوك' -> 'tabuk', data/matching/name_skeletons.csv)."""
     word = found.group()
-    letters = fold(_ARTICLE.sub("", word)).replace("`", "").replace("'", "")
-    city = _city_skeletons().get(skeleton(letters)) if letters.isalpha() else None
-    return f" {city} " if city else word
+    key = native_word_key(word)
+    if key is None:
+        return word
+    known = city_skeletons().get(key[1])
+    if not known and len(key[1]) >= SHORTEST_NAME_SKELETON and not (
+            fold(word) in TRANSLATIONS or fold(_ARTICLE.sub("", word)) in TRANSLATIONS):
+        known, other = NAME_SKELETONS.get(key, ("", frozenset()))
+        known = "" if native_letters(word) in other else known
+    return f" {known} " if known else word
 
 
 def _english(found: re.Match[str]) -> str:
@@ -148,14 +216,15 @@ def _english(found: re.Match[str]) -> str:
 
 def native_kinds(text: str, places: bool = True) -> str:
     """``text`` with the kind words of scripts anyascii cannot read as such written in English, and (``places``) a
-    word of a script without vowels that is a city's consonants as the city: 'جامعة نجران' -> ' university  najran '.
+    word of a script without vowels that is a city's consonants as the city: 'جامعة نجران' -> ' university  najran ',
+    or a word's of a Latin name ('جامعة تبوك' -> ' university  tabuk ').
     (tools/derive_city_names.py reads the scripts' city names without the second: it derives what the first reads.)"""
     if not _NATIVE.search(text):
         return text
     if _ARABIC.search(text):
         text = _arabic(text)
     text = _KIND_WORD.sub(_english, text)
-    return _ABJAD_WORD.sub(_place, text) if places and _ABJAD_WORD.search(text) else text
+    return ABJAD_WORD.sub(_place, text) if places and ABJAD_WORD.search(text) else text
 
 
 # The kind adjectives and nouns of Russian, Ukrainian, Belarusian, Bulgarian, Serbian, Macedonian and the

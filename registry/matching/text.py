@@ -26,7 +26,7 @@ from rapidfuzz.distance import OSA
 
 from registry.matching.affiliation_text import UNIT_HEADS_LAST, UNIT_WORDS_ABROAD, affiliation_commas
 from registry.matching.divisions import division_name
-from registry.matching.scripts import kind_stem, native_kinds
+from registry.matching.scripts import TRANSLATIONS, kind_stem, native_kinds
 from registry.matching.slips import hand_slip
 from registry.matching.sounds import keyed, sound_key
 from registry.text import fold
@@ -102,20 +102,6 @@ def _city_names() -> dict[str, str]:
 
 
 CITY_NAMES = _city_names()
-
-TRANSLATIONS_FILE = Path(__file__).resolve().parents[2] / "data" / "matching" / "word_translations.csv"
-
-
-def _translations() -> dict[str, str]:
-    """A word of another script, folded, to the English word the reference's own records write beside it
-    (tools/derive_word_translations.py: 'lardnyh', الأردنية, is jordan)."""
-    if not TRANSLATIONS_FILE.exists():
-        return {}
-    with TRANSLATIONS_FILE.open(encoding="utf-8", newline="") as stream:
-        return {row["written"]: row["english"] for row in csv.DictReader(stream)}
-
-
-TRANSLATIONS = _translations()
 
 
 def _same(words: str, canonical: str) -> dict[str, str]:
@@ -929,6 +915,35 @@ def parse_query(raw: str) -> Query:
     places = frozenset(t for s in context if CAMPUS_WORDS & set(s) for t in s)
     return Query(raw, tuple(dict.fromkeys(variants))[:5], tuple(dropped), context_words, country, variants[1], places,
                  tuple(segments), tuple(kept) if len(kept) > 1 else (), runs)
+
+
+# The words that name a campus: the segment they end, or begin after a name, is a place of the institution.
+_CAMPUS_NAMING = frozenset(["campus", "kampus", "campusul"])
+
+
+def campus_set_apart(raw: str) -> str | None:
+    """The text, folded, with a campus written after a name without a comma set apart by one, or None where it has
+    none: 'Monash University Clayton Campus' -> 'monash university, clayton campus'. Matching reads it where the text
+    as typed has no probable candidate: a name that goes on past its kind word ('SRM University Sikkim Main Campus')
+    is the whole name, read first."""
+    segments = [part for segment in _segments(without_markup(raw)) for part in _bodies_joined(segment)]
+    parts = [part for segment in segments for part in _campus_apart(segment)]
+    return ", ".join(" ".join(part) for part in parts) if len(parts) > len(segments) else None
+
+
+def _campus_apart(segment: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """A campus after a name, as if a comma set it apart: 'Moi University | Eldoret West Campus' (after the name's last
+    kind word, where no function word carries the name on), 'Universidade de Sao Paulo | Campus Ribeirao Preto' (from
+    the campus word, where a kind word comes before it)."""
+    at = next((k for k, t in enumerate(segment) if t in _CAMPUS_NAMING), None)
+    if at is None or at == 0 or not any(t in _INSTITUTION_WORDS for t in segment[:at]):
+        return [segment]
+    if at < len(segment) - 1:
+        return [segment[:at], segment[at:]]
+    kind = max(k for k, t in enumerate(segment[:at]) if t in _INSTITUTION_WORDS)
+    if kind + 1 >= at or segment[kind + 1] in STOPWORDS:
+        return [segment]
+    return [segment[:kind + 1], segment[kind + 1:]]
 
 
 def _bodies_joined(segment: tuple[str, ...]) -> list[tuple[str, ...]]:
