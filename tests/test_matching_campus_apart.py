@@ -19,6 +19,7 @@ def registry(tmp_path_factory):
         ror_record("0camp0003", "Tarnholt University Dunmere", "Dunmere", "NZ"),
         ror_record("0camp0004", "Oskvale University", "Harwick", "NZ"),
         ror_record("0camp0005", "Brannoch College", "Dunmere", "NZ"),
+        ror_record("0camp0006", "Velmont University of Health", "Velmont", "NZ", acronym="VUH"),
         *ordinary_institutions("0camp"),
     ])
     yield db
@@ -54,3 +55,14 @@ def test_the_campus_is_set_apart_after_the_last_kind_word_and_never_past_a_funct
     assert campus_set_apart("University of Quenby Campus") is None  # 'of' carries the name on
     assert campus_set_apart("Quenby Multiple Campus") is None  # no kind word before it: the campus is the name
     assert campus_set_apart("Yarrowfield University, Quenby Campus") is None  # set apart as typed
+
+
+@pytest.mark.parametrize("text, read", [
+    ("Velmont University of Health (VUH)", "vuh read as its acronym"),
+    ("Velmont University of Health, Velmont", "velmont read as its place"),
+    ("Velmont University of Health (VUH), Velmont", "vuh read as its acronym; velmont read as its place"),
+])
+def test_the_answer_says_what_the_words_set_apart_were_read_as(registry, text, read):
+    result = resolve(registry, text, "NZ")
+    assert result.status == "matched" and result.best.reference_id == "0camp0006", result.reason
+    assert result.best.reason.endswith(read), result.best.reason

@@ -204,7 +204,7 @@ class IndexLookup(IndexScoring):
                 found += self._match_variant(query, variant, country, context, options, keep_below, exact=False)
             for entity, match in found:
                 if position and variant == query.kept and self._placed(entity, query):
-                    match.explanation += f"; {' '.join(sorted(query.context))} read as its place"
+                    match.explanation += self._context_read(entity, query)
                 elif position:  # the rest of the text says something the entity is not known for: a little more
                     amount = PART_PENALTY + (UNPLACED_PENALTY if variant == query.kept and query.context else 0.0)
                     # of two institutions named ("Barnard College, Columbia University"; "Royal College of Music,
@@ -502,6 +502,15 @@ class IndexLookup(IndexScoring):
             self.entity_country[entity])[1]
         named = set().union(*(self.entity_words[self.entity_pos[m.entity_id]] for m in others if m is not match))
         return all(w.isdigit() or (w not in named and w in own) for w in words)
+
+    def _context_read(self, entity: int, query: Query) -> str:
+        """What the words set apart from the name were read as, for the explanation: the entity's
+        acronym ("Ruhr-Universität Bochum (RUB)") or its place (city, campus, postcode ...)."""
+        acronyms = sorted(w for w in query.context if w in self.entity_acronyms[entity])
+        places = sorted(w for w in query.context if w not in self.entity_acronyms[entity])
+        said = [f"{' '.join(acronyms)} read as its acronym"] if acronyms else []
+        said += [f"{' '.join(places)} read as its place"] if places else []
+        return "".join(f"; {part}" for part in said)
 
     def _placed(self, entity: int, query: Query) -> bool:
         """The words set apart from the name (after a comma, a dash, in brackets) say where the entity
