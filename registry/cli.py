@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import json
 import logging
+import os
 import sqlite3
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -169,8 +170,19 @@ class RegistryGroup(click.Group):
             if message is None:
                 raise
             _fail(message)
+        except BrokenPipeError:
+            _reader_gone()
         except OSError as error:  # a full disk, a file the user may not write: the system's reason, in one line
             _fail(f"{error.filename}: {error.strerror}" if error.filename and error.strerror else str(error))
+
+
+def _reader_gone() -> None:
+    """The program reading the output stopped (``registry checks | head``): not an error to report.
+    What is still buffered goes nowhere, so that the flush at exit raises no second error (the
+    recipe of Python's signal module documentation, "Note on SIGPIPE")."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    sys.exit(141)  # as a shell reports a command ended by SIGPIPE
 
 
 def _fail(message: str) -> None:

@@ -218,3 +218,17 @@ def test_the_server_runs_queries_on_its_loop_unless_told_otherwise(tmp_path):
     args = serve_module.datasette_args(tmp_path / "r.db", host="127.0.0.1", port=1, metadata_path=tmp_path / "m.json")
     settings = dict(zip(args[args.index("--setting") + 1::3], args[args.index("--setting") + 2::3], strict=True))
     assert settings["num_sql_threads"] == "0" and settings["sql_time_limit_ms"] == "3000"
+
+
+def test_output_read_by_a_program_that_stops_early_ends_quietly():
+    """`registry checks | head -1`: the reader is gone before the list is written. No 'Error:',
+    no traceback, and the status a shell gives a command ended by SIGPIPE."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # every write now fails, as once head has its line
+    try:
+        done = subprocess.run([str(Path(sys.executable).with_name("registry")), "checks"], stdout=write_end,
+                              stderr=subprocess.PIPE, text=True, timeout=60)
+    finally:
+        os.close(write_end)
+    assert done.stderr == ""
+    assert done.returncode == 141
