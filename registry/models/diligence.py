@@ -233,7 +233,8 @@ class CheckRun(Record):
 class Finding(Record):
     """What a check found on one record. The id is the fingerprint (code and subject), so a
     finding keeps its history across runs; it is resolved, never deleted, when a run no
-    longer finds it. A finding under a waiver stays here, marked with the waiver."""
+    longer finds it. A finding under a waiver stays here, marked with the waiver. While a finding
+    is open its last sighting is its check's latest run: findings_seen shows it."""
 
     table: ClassVar[str] = "findings"
     label_column: ClassVar[str] = "message"
