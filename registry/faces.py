@@ -17,6 +17,7 @@ time limits; canned queries that need tables it does not have are left out.
 from __future__ import annotations
 
 import copy
+import errno
 import os
 import secrets
 import sqlite3
@@ -196,7 +197,9 @@ def public_face(db_path: str | Path, *, tiles: str | None = None, allow_sql: boo
     metadata["plugins"] = {k: v for k, v in metadata.get("plugins", {}).items() if k in PUBLIC_PLUGINS}
     metadata["plugins"].update(_plugins(public=True, tiles=tiles, allow_sql=allow_sql))
     database = metadata["databases"][name]
-    conn = sqlite3.connect(f"file:{db_path}?immutable=1", uri=True)
+    if not db_path.is_file():  # SQLite would make an empty file there and serve it
+        raise FileNotFoundError(errno.ENOENT, "no public copy here: write it with 'registry publish'", str(db_path))
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro&immutable=1", uri=True)
     clock.register_sql(conn)
     try:
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}

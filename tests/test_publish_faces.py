@@ -337,3 +337,10 @@ def test_a_finding_is_waived_from_the_institution_page(own_internal, own_registr
     logged = db.conn.execute("SELECT actor, source FROM changes WHERE table_name = 'waivers' AND row_key = ?", [waiver_id]).fetchone()
     assert logged == ("alice", "datasette: finding_waive")
     assert carol.get("/-/findings/NO01:institutions:nothing/waive").status_code == 404
+
+
+def test_a_public_face_of_a_missing_copy_says_so_and_makes_no_file(tmp_path):
+    missing = tmp_path / "public.db"
+    with pytest.raises(FileNotFoundError, match="registry publish"):
+        faces.public_face(missing)
+    assert not missing.exists()  # SQLite would have made an empty copy there, to be served as one

@@ -9,7 +9,6 @@ import io
 import os
 import sqlite3
 import urllib.parse
-from pathlib import Path
 
 import httpx
 import pytest
@@ -45,7 +44,7 @@ def servers(tmp_path_factory):
         "public": start_registry(["serve", "--public", str(public_file)], folder / "public.log"),
         "public_sql": start_registry(["serve", "--public", str(public_file), "--allow-sql"], folder / "public-sql.log"),
     }
-    yield {name: base for name, (_, base) in started.items()}
+    yield {name: base for name, (_, base) in started.items()} | {"public_file": public_file}
     for server, _ in started.values():
         server.terminate()
         server.wait(timeout=10)
@@ -145,7 +144,7 @@ def test_public_face_runs_no_sql_of_its_visitors_by_default(servers):
     assert get(base, "/-/search", q="lodz").status_code == 200
     assert get(base, "/public/expiring.json", months="600", _shape="array").json()
     assert get(base, "/-/dashboards/portfolio").status_code == 200
-    chart = faces.public_face(Path("public.db")).metadata["plugins"]["datasette-dashboards"]["portfolio"]["charts"]["by_kind"]["query"]
+    chart = faces.public_face(servers["public_file"]).metadata["plugins"]["datasette-dashboards"]["portfolio"]["charts"]["by_kind"]["query"]
     without_filter = chart.split("[[")[0] + chart.split("]]")[1]
     drawn = get(base, "/public.json", sql=without_filter, _shape="objects")
     assert drawn.status_code == 200 and drawn.json()["rows"]
