@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import collections
 import fcntl
 import functools
 import json
@@ -45,6 +46,46 @@ SHARED = next((p / "shared" for p in ROOT.parents if (p / "shared" / "reference"
 requires_shared = pytest.mark.skipif(
     not SHARED.is_dir(), reason="needs ../shared (reference dumps and EWP schemas), which is not on this machine"
 )
+
+
+# The suite's files run heaviest first: pytest-xdist (--dist loadfile) hands a worker a whole file
+# at a time in collection order, so when the long files (a registry or servers to build) start
+# first, the files left for the end are short ones and no core waits long for the other.
+# pyproject.toml turns xdist's own ordering (most tests first) off. FILE_SECONDS holds each
+# file's seconds (its tests' setup, call and teardown) from a run with --record-file-seconds;
+# a file not in it runs after those that are.
+FILE_SECONDS = Path(__file__).resolve().parent / "file_seconds.json"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--record-file-seconds", action="store_true",
+                     help=f"write each test file's seconds in this run to {FILE_SECONDS.name} (the order files run in)")
+
+
+def _file_of(item_or_report) -> str:
+    return item_or_report.nodeid.split("::", 1)[0]
+
+
+def pytest_collection_modifyitems(config, items):
+    seconds = json.loads(FILE_SECONDS.read_text()) if FILE_SECONDS.exists() else {}
+    tests = collections.Counter(_file_of(item) for item in items)
+    # one key for all of a file's tests: a stable sort keeps each file whole and in its own order
+    items.sort(key=lambda item: (-seconds.get(_file_of(item), 0.0), -tests[_file_of(item)]))
+
+
+_file_seconds: collections.Counter[str] = collections.Counter()
+
+
+def pytest_runtest_logreport(report):
+    _file_seconds[_file_of(report)] += report.duration
+
+
+def pytest_sessionfinish(session):
+    if session.config.getoption("record_file_seconds") and not hasattr(session.config, "workerinput"):
+        seconds = json.loads(FILE_SECONDS.read_text()) if FILE_SECONDS.exists() else {}
+        seconds.update({name: round(total, 1) for name, total in _file_seconds.items()})
+        ordered = dict(sorted(seconds.items(), key=lambda pair: (-pair[1], pair[0])))
+        FILE_SECONDS.write_text(json.dumps(ordered, indent=0) + "\n")
 
 
 def copy_registry(source: Path, target: Path) -> Path:
