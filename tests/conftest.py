@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import collections
 import fcntl
 import functools
 import json
@@ -45,6 +46,46 @@ SHARED = next((p / "shared" for p in ROOT.parents if (p / "shared" / "reference"
 requires_shared = pytest.mark.skipif(
     not SHARED.is_dir(), reason="needs ../shared (reference dumps and EWP schemas), which is not on this machine"
 )
+
+
+# The suite's files run heaviest first: pytest-xdist (--dist loadfile) hands a worker a whole file
+# at a time in collection order, so when the long files (a registry or servers to build) start
+# first, the files left for the end are short ones and no core waits long for the other.
+# pyproject.toml turns xdist's own ordering (most tests first) off. FILE_SECONDS holds each
+# file's seconds (its tests' setup, call and teardown) from a run with --record-file-seconds;
+# a file not in it runs after those that are.
+FILE_SECONDS = Path(__file__).resolve().parent / "file_seconds.json"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--record-file-seconds", action="store_true",
+                     help=f"write each test file's seconds in this run to {FILE_SECONDS.name} (the order files run in)")
+
+
+def _file_of(item_or_report) -> str:
+    return item_or_report.nodeid.split("::", 1)[0]
+
+
+def pytest_collection_modifyitems(config, items):
+    seconds = json.loads(FILE_SECONDS.read_text()) if FILE_SECONDS.exists() else {}
+    tests = collections.Counter(_file_of(item) for item in items)
+    # one key for all of a file's tests: a stable sort keeps each file whole and in its own order
+    items.sort(key=lambda item: (-seconds.get(_file_of(item), 0.0), -tests[_file_of(item)]))
+
+
+_file_seconds: collections.Counter[str] = collections.Counter()
+
+
+def pytest_runtest_logreport(report):
+    _file_seconds[_file_of(report)] += report.duration
+
+
+def pytest_sessionfinish(session):
+    if session.config.getoption("record_file_seconds") and not hasattr(session.config, "workerinput"):
+        seconds = json.loads(FILE_SECONDS.read_text()) if FILE_SECONDS.exists() else {}
+        seconds.update({name: round(total, 1) for name, total in _file_seconds.items()})
+        ordered = dict(sorted(seconds.items(), key=lambda pair: (-pair[1], pair[0])))
+        FILE_SECONDS.write_text(json.dumps(ordered, indent=0) + "\n")
 
 
 def copy_registry(source: Path, target: Path) -> Path:
@@ -191,6 +232,23 @@ def datasette_get(db_path: Path, path: str, **client_kwargs):
     return asyncio.run(fetch())
 
 
+@functools.cache
+def _tls_context():
+    return httpx.create_ssl_context()
+
+
+def http_get(url: str, **kwargs) -> httpx.Response:
+    """``httpx.get`` for the tests' local servers. httpx makes a TLS context for every client,
+    reading the CA bundle (about 45 ms CPU), even for plain http; the tests make one per request,
+    some in polls every 50 ms, so they share one made once."""
+    return httpx.get(url, verify=_tls_context(), **kwargs)
+
+
+def http_client(**kwargs) -> httpx.Client:
+    """``httpx.Client`` with the one TLS context (``http_get``)."""
+    return httpx.Client(verify=_tls_context(), **kwargs)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -212,7 +270,7 @@ def start_registry(args: list[str], log: Path, env: dict | None = None, *, ready
     deadline = time.monotonic() + timeout
     while True:
         try:
-            httpx.get(base + ready, timeout=2)
+            http_get(base + ready, timeout=2)
             return server, base
         except httpx.HTTPError as error:
             if server.poll() is not None or time.monotonic() > deadline:

@@ -17,7 +17,7 @@ import lxml.html
 import pytest
 import yaml
 from click.testing import CliRunner
-from conftest import start_registry
+from conftest import http_client, start_registry
 from datasette.app import Datasette
 from test_publish import build_registry
 
@@ -129,7 +129,7 @@ def server(registry_file):
 
 class Browser:
     def __init__(self, base: str, name: str | None = None):
-        self.http = httpx.Client(base_url=base, timeout=120)
+        self.http = http_client(base_url=base, timeout=120)
         if name:
             token = self.token("/-/login")
             response = self.http.post(
@@ -342,7 +342,7 @@ def test_anonymous_requests_get_no_document(server, viewer, registry_file):
     if document is None:
         api.document_add(AGREEMENT, write_pdf(registry_file.with_name("anonymous.pdf"), b"anon"), registry_file)
         document = sqlite3.connect(registry_file).execute("SELECT id FROM agreement_documents LIMIT 1").fetchone()
-    anonymous = httpx.Client(base_url=server, timeout=30)
+    anonymous = http_client(base_url=server, timeout=30)
     response = anonymous.get(f"/-/documents/{document[0]}")
     assert response.status_code == 302 and response.headers["location"] == "/-/login"
     before = document_count(registry_file)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import start_registry
+from conftest import http_client, http_get, start_registry
 from test_publish import build_registry
 
 from registry import accounts, api, clock, passwords
@@ -69,7 +69,7 @@ class Client:
 
     def __init__(self, base: str, address: str | None = None):
         self.address = address or f"198.51.100.{next(self._addresses)}"
-        self.http = httpx.Client(base_url=base, headers={"x-forwarded-for": self.address}, timeout=30)
+        self.http = http_client(base_url=base, headers={"x-forwarded-for": self.address}, timeout=30)
 
     def token(self, path: str) -> str:
         return re.search(r'name="csrftoken" value="([^"]+)"', self.http.get(path).text).group(1)
@@ -134,7 +134,7 @@ def test_logout_ends_the_session_for_good(server):
     stolen = client.http.cookies["registry_session"]
     response = client.submit("/-/logout")
     assert response.status_code == 302 and "Max-Age=0" in response.headers["set-cookie"]
-    replay = httpx.get(server + "/registry/contacts", cookies={"registry_session": stolen})
+    replay = http_get(server + "/registry/contacts", cookies={"registry_session": stolen})
     assert replay.status_code == 302 and replay.headers["location"].startswith("/-/login")
 
 

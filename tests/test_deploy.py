@@ -17,7 +17,7 @@ import click
 import dockerfile
 import httpx
 import pytest
-from conftest import free_port
+from conftest import free_port, http_get
 from test_publish import build_registry
 
 from registry import faces, serve
@@ -278,7 +278,7 @@ def test_the_image_builds_and_serves_the_copy(tmp_path):
         deadline = time.monotonic() + 120
         while True:
             try:
-                answer = httpx.get(f"http://127.0.0.1:{port}/public/agreements/ex-lodz-erasmus.json?_shape=objects",
+                answer = http_get(f"http://127.0.0.1:{port}/public/agreements/ex-lodz-erasmus.json?_shape=objects",
                                    timeout=5)
                 if answer.status_code == 200:
                     break

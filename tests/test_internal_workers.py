@@ -17,7 +17,7 @@ from datetime import date, timedelta
 
 import httpx
 import pytest
-from conftest import start_registry
+from conftest import http_client, start_registry
 from test_agreement_page import PDF
 from test_auth import PASSWORDS, Client
 from test_public_follows import AGREEMENT, public_end_date, renew, wait_for
@@ -188,7 +188,7 @@ def test_two_throttles_on_one_file_count_the_same_failures_and_forget_the_oldest
 def test_a_kept_connection_is_closed_now_and_then_so_no_worker_keeps_them_all(server):
     from registry.serve import REBALANCE_EVERY
 
-    with httpx.Client(base_url=server["base"], timeout=30) as client:  # keeps its connection, as a proxy's pool does
+    with http_client(base_url=server["base"], timeout=30) as client:  # keeps its connection, as a proxy's pool does
         answers = [client.get("/-/login") for _ in range(2 * REBALANCE_EVERY * WORKERS)]
     assert all(answer.status_code == 200 for answer in answers)
     closing = [answer for answer in answers if answer.headers.get("connection") == "close"]

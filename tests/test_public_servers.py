@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import start_registry
+from conftest import http_client, http_get, start_registry
 from test_auth import PASSWORDS, logged_in
 from test_public_follows import AGREEMENT, renew, wait_for
 from test_publish import build_registry
@@ -59,7 +59,7 @@ def servers(tmp_path_factory):
 
 
 def public_end_date(base: str) -> str:
-    answer = httpx.get(f"{base}/public/agreements/{AGREEMENT}.json?_shape=objects", timeout=30)
+    answer = http_get(f"{base}/public/agreements/{AGREEMENT}.json?_shape=objects", timeout=30)
     assert answer.status_code == 200, answer.text
     return answer.json()["rows"][0]["ends_on"]
 
@@ -92,11 +92,11 @@ def test_an_edit_in_the_internal_face_reaches_the_public_face(servers):
 
 
 def test_the_served_public_home_page_has_no_login_and_no_upkeep_list(servers):
-    home = httpx.get(servers["public_url"] + "/", timeout=30)
+    home = http_get(servers["public_url"] + "/", timeout=30)
     assert home.status_code == 200 and "Partners in a network" in home.text
     assert "/-/login" not in home.text and "Log in" not in home.text
     assert "Institutions that share a ROR id" not in home.text
-    assert httpx.get(servers["public_url"] + "/-/login", timeout=30).status_code == 404
+    assert http_get(servers["public_url"] + "/-/login", timeout=30).status_code == 404
 
 
 def test_a_load_from_a_shell_reaches_the_public_face(servers):
@@ -141,7 +141,7 @@ def test_readers_never_see_a_half_written_copy(servers):
     seen: list[tuple[int, str | None]] = []
 
     def read_until(last: str) -> None:
-        with httpx.Client(base_url=servers["public_url"], timeout=30) as client:
+        with http_client(base_url=servers["public_url"], timeout=30) as client:
             deadline = time.monotonic() + 90
             while time.monotonic() < deadline:
                 answer = client.get(f"/public/agreements/{AGREEMENT}.json?_shape=objects")
@@ -185,7 +185,7 @@ def _answering_workers(base: str, *, expect: str, want: int = 2, timeout: float 
     found: set[str] = set()
     # One client that keeps no connection: every request still opens a connection of its own (which
     # the kernel hands to either process), without a client (and its TLS context) made per request.
-    client = httpx.Client(base_url=base, timeout=30, limits=httpx.Limits(max_keepalive_connections=0))
+    client = http_client(base_url=base, timeout=30, limits=httpx.Limits(max_keepalive_connections=0))
 
     def ask() -> tuple[str, str]:
         answer = client.get(f"/public/agreements/{AGREEMENT}.json?_shape=objects")

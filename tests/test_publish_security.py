@@ -12,7 +12,7 @@ import urllib.parse
 
 import httpx
 import pytest
-from conftest import start_registry
+from conftest import http_client, http_get, start_registry
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_publish import build_registry
@@ -51,7 +51,7 @@ def servers(tmp_path_factory):
 
 
 def get(base: str, path: str, **params) -> httpx.Response:
-    return httpx.get(base + path, params=params or None, timeout=30)
+    return http_get(base + path, params=params or None, timeout=30)
 
 
 @pytest.mark.parametrize("face, path", [("internal", "/-/login"), ("internal", "/"), ("open", "/registry/agreements"),
@@ -122,7 +122,7 @@ OUT_OF_RANGE = [
 @pytest.mark.parametrize("face, db", [("open", "registry"), ("public", "public")])
 @pytest.mark.parametrize("path", OUT_OF_RANGE)
 def test_out_of_range_query_strings_are_a_400(servers, face, db, path):
-    response = httpx.get(servers[face] + path.format(db=db), timeout=30)
+    response = http_get(servers[face] + path.format(db=db), timeout=30)
     assert response.status_code == 400, (path, response.status_code)
     assert "Traceback" not in response.text
 
@@ -163,7 +163,7 @@ def test_allow_sql_runs_visitors_sql_under_the_time_limit(servers):
     # The visitor's query ran on a worker thread, the page's own queries on the loop; both answer.
     assert get(base, "/").status_code == 200
     quoted = urllib.parse.quote("select :name as said")
-    assert httpx.get(f"{base}/public.json?sql={quoted}&name=hello&_shape=array").json() == [{"said": "hello"}]
+    assert http_get(f"{base}/public.json?sql={quoted}&name=hello&_shape=array").json() == [{"said": "hello"}]
 
 
 DEBUG_TOOLS = ["/-/allow-debug", "/-/allow-debug?actor=%7B%7D&allow=%7B%7D", "/-/messages", "/-/patterns", "/-/threads",
@@ -179,7 +179,7 @@ def test_every_page_of_the_internal_face_asks_an_anonymous_visitor_to_log_in(ser
 
 
 def test_datasettes_debugging_tools_are_served_on_no_face(servers):
-    client = httpx.Client(base_url=servers["internal"], timeout=30)
+    client = http_client(base_url=servers["internal"], timeout=30)
     token = client.get("/-/login").text.split('name="csrftoken" value="')[1].split('"')[0]
     assert client.post("/-/login", data={"username": "office", "password": "office-password-1", "csrftoken": token}).status_code == 302
     for path in DEBUG_TOOLS:
