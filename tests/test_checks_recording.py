@@ -192,7 +192,8 @@ def test_a_file_of_schema_4_migrates_and_its_findings_keep_their_last_seen(db, r
     migrate(migrated)
     assert migrated.conn.execute("SELECT id, status, last_seen, last_run FROM findings_seen ORDER BY id").fetchall() == wanted
     assert migrated.conn.execute("SELECT count(*) FROM findings WHERE status = 'open' AND last_seen IS NOT NULL").fetchone() == (0,)
-    # and the next run records as any later run: found again, read as seen by it
+    # and the next run records as any later run: nothing new, nothing resolved, the resolved finding
+    # still read as last found by the run written on it
     again = run_checks(migrated, only=["DQ05"], today=date(2026, 12, 12), actor="test")
     assert (again.new, again.resolved) == (0, 0)
     assert migrated.conn.execute("SELECT last_run FROM findings_seen WHERE id = ?", [FINGERPRINT]).fetchone() == (

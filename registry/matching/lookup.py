@@ -498,8 +498,8 @@ class IndexLookup(IndexScoring):
         *Sikkim* Main Campus' is SRM University Sikkim's name, 'Pontifical University *Antonianum* Main Campus' no
         campus)."""
         entity = self.entity_pos[match.entity_id]
-        own = self.entity_city[entity] | self.places_of(self.entity_country[entity])[0] | self.places_of(
-            self.entity_country[entity])[1]
+        country_words, region_words = self.places_of(self.entity_country[entity])
+        own = self.entity_city[entity] | country_words | region_words
         named = set().union(*(self.entity_words[self.entity_pos[m.entity_id]] for m in others if m is not match))
         return all(w.isdigit() or (w not in named and w in own) for w in words)
 
