@@ -238,3 +238,16 @@ def test_exactly_the_indexes_defined_otherwise_are_made_anew(synthetic_registry_
     assert {name for name, page in before_roots.items() if after_roots[name] != page} == altered
     assert search_rows(path) == before_search
     assert schema_sql(path) == schema_sql(upkeep.reference())
+
+
+def test_the_search_index_is_stale_when_it_misses_a_row_or_holds_one_of_none(synthetic_registry_file, tmp_path):
+    path = copy_registry(synthetic_registry_file, tmp_path / "registry.db")
+    db = store.connect(path, create=False)
+    assert not store.search_index_stale(db)
+    db.conn.execute("INSERT INTO institutions_fts (rowid, name) VALUES (999999999, 'Nowhere College')")
+    assert store.search_index_stale(db)
+    db.conn.execute("DELETE FROM institutions_fts WHERE rowid = 999999999")
+    assert not store.search_index_stale(db)
+    db.conn.execute("DELETE FROM agreements_fts WHERE rowid = (SELECT max(rowid) FROM agreements)")
+    assert store.search_index_stale(db)
+    db.conn.close()
