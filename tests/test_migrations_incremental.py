@@ -251,3 +251,17 @@ def test_the_search_index_is_stale_when_it_misses_a_row_or_holds_one_of_none(syn
     db.conn.execute("DELETE FROM agreements_fts WHERE rowid = (SELECT max(rowid) FROM agreements)")
     assert store.search_index_stale(db)
     db.conn.close()
+
+
+def test_a_dry_run_says_which_index_it_would_make_anew_in_a_file_of_this_version(schema_4_file):
+    migrate_file(schema_4_file)
+    conn = sqlite3.connect(schema_4_file)
+    conn.execute("DROP INDEX idx_agreements_kind_title_id")
+    conn.commit()
+    conn.close()
+    original = schema_4_file.read_bytes()
+    result = run("migrate", "--db", str(schema_4_file), "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "  indexes made anew: idx_agreements_kind_title_id\n  search index: kept as it was\n" in result.output
+    assert f"dry run: would migrate {schema_4_file} from schema {SCHEMA_VERSION} to {SCHEMA_VERSION}" in result.output
+    assert schema_4_file.read_bytes() == original

@@ -88,7 +88,8 @@ class Migration:
 
     @property
     def changes_anything(self) -> bool:
-        return self.backup is not None or self.dry_run and (bool(self.tables) or self.from_version != self.to_version)
+        made = bool(self.tables or self.indexes or self.search)
+        return self.backup is not None or self.dry_run and (made or self.from_version != self.to_version)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -235,7 +236,8 @@ def _unanalysed(conn: sqlite3.Connection, todo: Plan, indexes: list[str]) -> lis
                  "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND sql NOT LIKE 'CREATE VIRTUAL%'")
              if name not in todo.tables and name not in analysed and name not in todo.search_tables
              and conn.execute(f"SELECT 1 FROM {schema.quote(name)} LIMIT 1").fetchone()]
-    return [*todo.tables, *never, *(name for name in indexes if index_table(conn, name) not in todo.tables)]
+    whole = {*todo.tables, *never}
+    return [*todo.tables, *never, *(name for name in indexes if index_table(conn, name) not in whole)]
 
 
 def _derive_medical_faculties(conn: sqlite3.Connection) -> None:
