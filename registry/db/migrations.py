@@ -22,7 +22,7 @@ import re
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import sqlite_utils
 
@@ -168,7 +168,8 @@ def _migrate(conn: sqlite3.Connection, result: Migration, discard: set[str]) -> 
 class _Written:
     """An authorizer that hears of every table of the main database a statement writes, those
     its triggers write included (SQLite asks when it prepares a statement, and prepares anew
-    every statement prepared before it was set)."""
+    every statement prepared before it was set). It stands in for any other authorizer of the
+    connection while the migration runs (``api.migrate`` opens a connection of its own)."""
 
     WRITES = (sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_DELETE)
 
@@ -182,7 +183,7 @@ class _Written:
 
 
 def _rebuild(conn: sqlite3.Connection, result: Migration, discard: set[str]) -> Plan:
-    """Make anew what ``migration_plan.plan`` finds changed, and check what was written."""
+    """Make anew what ``migration_plan.plan`` finds changed (the caller checks the references); returns the plan."""
     expected = master(reference())
     todo = plan(conn)
     found = master(conn)
@@ -387,7 +388,7 @@ def _check_references(conn: sqlite3.Connection, changed: set[str]) -> list[str]:
     """Check the references of every row the migration could have broken one of: those of the
     tables it wrote (rows carried over, made or derived), and of the tables that refer to one of
     them (a parent row gone or its key changed). A reference of any other table held before the
-    migration (foreign keys are enforced on every write) and still does: neither its row nor
+    migration (every connection of the registry enforces foreign keys) and still does: neither its row nor
     the row it refers to was written, nor either table's definition changed (that rebuilds it).
     Returns the tables checked."""
     tables = [name for (name,) in conn.execute(
@@ -401,7 +402,7 @@ def _check_references(conn: sqlite3.Connection, changed: set[str]) -> list[str]:
     return checked
 
 
-def _refuse_reference(conn: sqlite3.Connection, problem: tuple[Any, ...]) -> None:
+def _refuse_reference(conn: sqlite3.Connection, problem: tuple[Any, ...]) -> NoReturn:
     table, rowid, parent, fk_index = problem
     fk = [row for row in conn.execute(f"PRAGMA foreign_key_list({schema.quote(table)})") if row[0] == fk_index]
     column = fk[0][3] if fk else "?"
