@@ -28,7 +28,7 @@ import sqlite_utils
 
 from registry import schema
 from registry.db import vocabulary
-from registry.db.connection import StoreError, begin_write, file_path, specs
+from registry.db.connection import StoreError, begin_write, file_path, map_for_reading, specs
 from registry.db.maintenance import backup, require_intact
 from registry.db.migration_plan import Plan, index_table, plan
 from registry.db.upkeep import (
@@ -116,17 +116,23 @@ def migrate(db: sqlite_utils.Database, *, dry_run: bool = False, discard: tuple[
     itself. ``discard`` names columns ('table.column') whose values may be dropped."""
     conn = db.conn
     path = Path(file_path(conn) or "registry.db")
-    require_intact(db)
-    version = check_registry(conn, same_version=False)
-    result = Migration(str(path), version, SCHEMA_VERSION, dry_run=dry_run)
-    if version == SCHEMA_VERSION and not drift(conn) and not plan(conn).search:
-        return result
-    if dry_run:
-        work = sqlite3.connect(":memory:", isolation_level=None)
-        conn.backup(work)
-    else:
-        result.backup = backup(db, backup_path(path, version), checked=True)  # require_intact, above
-        work = conn
+    # The quick check and the backup read the whole file: through a memory map, not a system call
+    # a page; unmapped again before the migration writes (map_for_reading is for reading only).
+    map_for_reading(conn)
+    try:
+        require_intact(db)
+        version = check_registry(conn, same_version=False)
+        result = Migration(str(path), version, SCHEMA_VERSION, dry_run=dry_run)
+        if version == SCHEMA_VERSION and not drift(conn) and not plan(conn).search:
+            return result
+        if dry_run:
+            work = sqlite3.connect(":memory:", isolation_level=None)
+            conn.backup(work)
+        else:
+            result.backup = backup(db, backup_path(path, version), checked=True)  # require_intact, above
+            work = conn
+    finally:
+        conn.execute("PRAGMA mmap_size = 0")
     try:
         _migrate(work, result, set(discard))
     except BaseException:
