@@ -291,6 +291,9 @@ def migrate(db_path: str, dry_run: bool, discard: tuple[str, ...], as_json: bool
         click.echo(f"  {table}")
     for kept in result.kept:
         click.echo(f"  {kept}: kept as it is (no model declares it)")
+    if result.indexes:
+        click.echo(f"  indexes made anew: {', '.join(result.indexes)}")
+    click.echo(f"  search index: rebuilt ({'; '.join(result.search)})" if result.search else "  search index: kept as it was")
     verb = "would migrate" if dry_run else "migrated"
     click.echo(f"{'dry run: ' if dry_run else ''}{verb} {db_path} from schema {result.from_version} to {result.to_version}")
 

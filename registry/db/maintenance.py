@@ -75,13 +75,15 @@ def require_intact(db: sqlite_utils.Database) -> None:
                           "and restore the file from a backup")
 
 
-def backup(db: sqlite_utils.Database, destination: str | Path) -> Path:
+def backup(db: sqlite_utils.Database, destination: str | Path, *, checked: bool = False) -> Path:
     """Copy the registry with SQLite's online backup: consistent even while it is served.
-    A damaged file is refused: a copy of it would only look like a backup."""
+    A damaged file is refused: a copy of it would only look like a backup (``checked``: the
+    caller has just run ``require_intact`` on this connection: the quick check reads the whole file)."""
     destination = require_folder(destination, "the backup")
     if destination.exists():
         raise FileExistsError(f"{destination} exists; choose a new file name")
-    require_intact(db)
+    if not checked:
+        require_intact(db)
     if not writable(destination):
         raise ReadOnlyFile(f"cannot write the backup {destination}: its folder is read-only; choose a folder you may write to")
     target = sqlite3.connect(str(destination))

@@ -4,7 +4,8 @@ The schema is declared by the models, not by a list of steps, so a migration is 
 comparing the file with a fresh registry (``upkeep.reference``): each table whose definition
 differs is rebuilt from the models' own CREATE TABLE (its CHECKs, enums, foreign keys and
 defaults) and every row carried over, a field declared ``RenamedFrom`` taking the old column's
-values; indexes, triggers, search tables and views are made anew. This is SQLite's own recipe
+values; triggers and views are made anew, and indexes, the search index and statistics only
+where they changed or their table was rebuilt (``migration_plan``). This is SQLite's own recipe
 for a change ALTER TABLE cannot make (https://sqlite.org/lang_altertable.html, "other kinds of
 table schema changes"). sqlite-utils' ``table.transform()`` follows the same recipe but keeps the
 old CHECKs and cannot add the models' new ones, and ``sqlite-migrate`` records hand-written steps;
@@ -21,14 +22,15 @@ import re
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import sqlite_utils
 
 from registry import schema
 from registry.db import vocabulary
-from registry.db.connection import StoreError, begin_write, file_path, specs
+from registry.db.connection import StoreError, begin_write, file_path, map_for_reading, specs
 from registry.db.maintenance import backup, require_intact
+from registry.db.migration_plan import Plan, index_table, plan
 from registry.db.upkeep import (
     NotARegistry,
     check_registry,
@@ -40,7 +42,6 @@ from registry.db.upkeep import (
     rebuild_search,
     reference,
     refresh_statistics,
-    search_index_stale,
 )
 from registry.db.versions import SCHEMA_VERSION
 from registry.models.health import health_evidence
@@ -78,17 +79,23 @@ class Migration:
     to_version: int
     tables: list[TableMigration] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)  # tables no model declares, left as they are
+    indexes: list[str] = field(default_factory=list)  # made anew: new, defined otherwise, or of a rebuilt table
+    search: list[str] = field(default_factory=list)  # why the search index was rebuilt; empty: kept as it was
+    analysed: list[str] = field(default_factory=list)  # tables and indexes whose statistics were refreshed
+    checked: list[str] = field(default_factory=list)  # tables whose references were checked
     backup: Path | None = None
     dry_run: bool = False
 
     @property
     def changes_anything(self) -> bool:
-        return self.backup is not None or self.dry_run and (bool(self.tables) or self.from_version != self.to_version)
+        made = bool(self.tables or self.indexes or self.search)
+        return self.backup is not None or self.dry_run and (made or self.from_version != self.to_version)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "path": self.path, "from_version": self.from_version, "to_version": self.to_version,
-            "tables": [vars(t) for t in self.tables], "kept": self.kept,
+            "tables": [vars(t) for t in self.tables], "kept": self.kept, "indexes": self.indexes,
+            "search": self.search, "analysed": self.analysed, "checked": self.checked,
             "backup": str(self.backup) if self.backup else None, "dry_run": self.dry_run,
         }
 
@@ -109,17 +116,23 @@ def migrate(db: sqlite_utils.Database, *, dry_run: bool = False, discard: tuple[
     itself. ``discard`` names columns ('table.column') whose values may be dropped."""
     conn = db.conn
     path = Path(file_path(conn) or "registry.db")
-    require_intact(db)
-    version = check_registry(conn, same_version=False)
-    result = Migration(str(path), version, SCHEMA_VERSION, dry_run=dry_run)
-    if version == SCHEMA_VERSION and not drift(conn) and not search_index_stale(db):
-        return result
-    if dry_run:
-        work = sqlite3.connect(":memory:", isolation_level=None)
-        conn.backup(work)
-    else:
-        result.backup = backup(db, backup_path(path, version))
-        work = conn
+    # The quick check and the backup read the whole file: through a memory map, not a system call
+    # a page; unmapped again before the migration writes (map_for_reading is for reading only).
+    map_for_reading(conn)
+    try:
+        require_intact(db)
+        version = check_registry(conn, same_version=False)
+        result = Migration(str(path), version, SCHEMA_VERSION, dry_run=dry_run)
+        if version == SCHEMA_VERSION and not drift(conn) and not plan(conn).search:
+            return result
+        if dry_run:
+            work = sqlite3.connect(":memory:", isolation_level=None)
+            conn.backup(work)
+        else:
+            result.backup = backup(db, backup_path(path, version), checked=True)  # require_intact, above
+            work = conn
+    finally:
+        conn.execute("PRAGMA mmap_size = 0")
     try:
         _migrate(work, result, set(discard))
     except BaseException:
@@ -140,7 +153,15 @@ def _migrate(conn: sqlite3.Connection, result: Migration, discard: set[str]) -> 
     try:
         begin_write(conn)
         try:
-            _rebuild(conn, result, discard)
+            written = _Written()
+            conn.set_authorizer(written)
+            try:
+                todo = _rebuild(conn, result, discard)
+            finally:
+                conn.set_authorizer(None)
+            # a table whose unique index was made anew may no longer serve as a parent key
+            changed = written.tables | set(todo.tables) | set(todo.indexes.values())
+            result.checked = _check_references(conn, changed)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             conn.execute("COMMIT")
         except BaseException:
@@ -150,47 +171,80 @@ def _migrate(conn: sqlite3.Connection, result: Migration, discard: set[str]) -> 
         conn.execute("PRAGMA foreign_keys = ON")
 
 
-def _rebuild(conn: sqlite3.Connection, result: Migration, discard: set[str]) -> None:
+class _Written:
+    """An authorizer that hears of every table of the main database a statement writes, those
+    its triggers write included (SQLite asks when it prepares a statement, and prepares anew
+    every statement prepared before it was set). It stands in for any other authorizer of the
+    connection while the migration runs (``api.migrate`` opens a connection of its own)."""
+
+    WRITES = (sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_DELETE)
+
+    def __init__(self) -> None:
+        self.tables: set[str] = set()
+
+    def __call__(self, action: int, table: str | None, _column: str | None, database: str | None, _source: str | None) -> int:
+        if action in self.WRITES and database == "main" and table:
+            self.tables.add(table)
+        return sqlite3.SQLITE_OK
+
+
+def _rebuild(conn: sqlite3.Connection, result: Migration, discard: set[str]) -> Plan:
+    """Make anew what ``migration_plan.plan`` finds changed (the caller checks the references); returns the plan."""
     expected = master(reference())
-    wanted_tables = [name for kind, name in expected if kind == "table"]
-    virtual = {name for (kind, name), sql in expected.items() if kind == "table" and sql.upper().startswith("CREATE VIRTUAL")}
-    shadow = {name for name in wanted_tables if any(name.startswith(f"{v}_") for v in virtual)}
+    todo = plan(conn)
     found = master(conn)
-    # Everything derived goes first (triggers and views name the tables being rebuilt) and is made anew.
+    # Triggers and views name the tables being rebuilt and hold no data: all go first and are made anew.
     for kind, name in list(found):
         if kind in ("trigger", "view"):
             conn.execute(f"DROP {kind.upper()} IF EXISTS {schema.quote(name)}")
-    for (kind, name), sql in found.items():
-        if kind == "table" and sql.upper().startswith("CREATE VIRTUAL") and name in virtual:
-            conn.execute(f"DROP TABLE {schema.quote(name)}")
-    for kind, name in master(conn):
-        if kind == "index" and (("index", name) in expected or _index_table(conn, name) in wanted_tables):
-            conn.execute(f"DROP INDEX IF EXISTS {schema.quote(name)}")
+    if todo.search:  # dropped whole: emptying a search table row by row costs as much as filling it
+        for (kind, name), sql in found.items():
+            if kind == "table" and sql.upper().startswith("CREATE VIRTUAL") and name in todo.search_tables:
+                conn.execute(f"DROP TABLE {schema.quote(name)}")
+    for name in todo.indexes:
+        conn.execute(f"DROP INDEX IF EXISTS {schema.quote(name)}")
     found = master(conn)
-    for name in wanted_tables:
-        if name in virtual or name in shadow:
-            continue
+    for name in todo.tables:
         sql = expected[("table", name)]
         if ("table", name) not in found:
             conn.execute(sql)
             result.tables.append(TableMigration(name, "create"))
-        elif found[("table", name)] != sql:
+        else:
             result.tables.append(_rebuild_table(conn, name, sql, discard))
+    wanted_tables = {name for kind, name in expected if kind == "table"}
     result.kept = sorted(name for kind, name in master(conn) if kind == "table" and name not in wanted_tables)
     vocabulary.fill(conn)  # the words search and the views read, as this release has them
+    present = master(conn)
+    result.indexes = [name for kind, name in expected if kind == "index" and (kind, name) not in present]
     create_derived(conn)
     if any(t.table == "institutions" and "medical_faculty" in t.added for t in result.tables):
         _derive_medical_faculties(conn)
     if any(t.table == "check_latest_runs" and t.action == "create" for t in result.tables):
         _derive_latest_runs(conn)
-    rebuild_search(sqlite_utils.Database(conn))
-    # Rebuilt tables and indexes lose their statistics: without them the planner guessed, and a
-    # list that takes a millisecond took seconds on a migrated registry of 200,000 agreements.
-    refresh_statistics(conn)
-    _check_references(conn)
+    if todo.search:
+        rebuild_search(sqlite_utils.Database(conn))
+        result.search = todo.search
+    result.analysed = _unanalysed(conn, todo, result.indexes)
+    refresh_statistics(conn, result.analysed)
     leftover = [d for d in drift(conn) if not (d.kind == "table" and d.name in result.kept)]
     if leftover:  # a bug, never the user's data: say so rather than stamp a wrong file current
         raise StoreError(f"the migration left {leftover[0]}; nothing was changed (please report this)")
+    return todo
+
+
+def _unanalysed(conn: sqlite3.Connection, todo: Plan, indexes: list[str]) -> list[str]:
+    """The tables and indexes without query-planner statistics: those rebuilt or made anew, and
+    tables that hold rows and never had any. Without them the planner guessed, and a list that
+    takes a millisecond took seconds on a migrated registry of 200,000 agreements. The statistics
+    of the tables and indexes kept still hold (search tables are only ever read by key)."""
+    has_statistics = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone() is not None
+    analysed = {tbl for (tbl,) in conn.execute("SELECT DISTINCT tbl FROM sqlite_stat1")} if has_statistics else set()
+    never = [name for (name,) in conn.execute(
+                 "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND sql NOT LIKE 'CREATE VIRTUAL%'")
+             if name not in todo.tables and name not in analysed and name not in todo.search_tables
+             and conn.execute(f"SELECT 1 FROM {schema.quote(name)} LIMIT 1").fetchone()]
+    whole = {*todo.tables, *never}
+    return [*todo.tables, *never, *(name for name in indexes if index_table(conn, name) not in whole)]
 
 
 def _derive_medical_faculties(conn: sqlite3.Connection) -> None:
@@ -224,11 +278,6 @@ def _derive_latest_runs(conn: sqlite3.Connection) -> None:
     conn.execute("""
         UPDATE findings SET last_seen = NULL, last_run = NULL
         WHERE status = 'open' AND code IN (SELECT code FROM check_latest_runs)""")
-
-
-def _index_table(conn: sqlite3.Connection, index: str) -> str | None:
-    row = conn.execute("SELECT tbl_name FROM sqlite_master WHERE type = 'index' AND name = ?", [index]).fetchone()
-    return row[0] if row else None
 
 
 def _renamed_from(table: str, column: str) -> tuple[str, ...]:
@@ -341,10 +390,25 @@ def _failed_column(message: str, candidates: list[str]) -> str | None:
     return next((word for word in re.findall(r"\w+", tail) if word in candidates), None)
 
 
-def _check_references(conn: sqlite3.Connection) -> None:
-    problem = conn.execute("PRAGMA foreign_key_check").fetchone()
-    if problem is None:
-        return
+def _check_references(conn: sqlite3.Connection, changed: set[str]) -> list[str]:
+    """Check the references of every row the migration could have broken one of: those of the
+    tables it wrote (rows carried over, made or derived), and of the tables that refer to one of
+    them (a parent row gone or its key changed). A reference of any other table held before the
+    migration (every connection of the registry enforces foreign keys) and still does: neither its row nor
+    the row it refers to was written, nor either table's definition changed (that rebuilds it).
+    Returns the tables checked."""
+    tables = [name for (name,) in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND sql NOT LIKE 'CREATE VIRTUAL%'")]
+    checked = [table for table in tables if table in changed or {
+        row[2] for row in conn.execute(f"PRAGMA foreign_key_list({schema.quote(table)})")} & changed]
+    for table in checked:
+        problem = conn.execute(f"PRAGMA foreign_key_check({schema.quote(table)})").fetchone()
+        if problem is not None:
+            _refuse_reference(conn, problem)
+    return checked
+
+
+def _refuse_reference(conn: sqlite3.Connection, problem: tuple[Any, ...]) -> NoReturn:
     table, rowid, parent, fk_index = problem
     fk = [row for row in conn.execute(f"PRAGMA foreign_key_list({schema.quote(table)})") if row[0] == fk_index]
     column = fk[0][3] if fk else "?"

@@ -46,6 +46,8 @@ MEDICAL_FACULTY_WORDS = (
     "faculty of health sciences, health faculty, nursing, hospital, medicinsk fakultet, medicinska fakulteten, "
     "läkarutbildning, hälsovetenskap"
 )
+# The table the words are written to (``registry.models.labels``).
+TABLE = "labels"
 # The vocabulary of the medical-faculty flag: one code, 'yes'.
 MEDICAL_FACULTY = "medical_faculty"
 
@@ -133,7 +135,7 @@ def _rows() -> Iterator[tuple[str, str, str, str]]:
     yield MEDICAL_FACULTY, "yes", "Medical or health faculty", _words(MEDICAL_FACULTY_WORDS)
 
 
-def fill(conn: sqlite3.Connection, table: str = "labels") -> None:
+def fill(conn: sqlite3.Connection, table: str = TABLE) -> None:
     """Write the labels table whole (``table`` may be schema-qualified)."""
     conn.execute(f"DELETE FROM {table}")
     conn.executemany(f"INSERT INTO {table} (vocabulary, value, label, words) VALUES (?, ?, ?, ?)", rows())
