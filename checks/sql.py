@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from checks.context import Context
 
 # Institution by institution, each one's parties in the order they were recorded; an agreement
@@ -17,15 +19,20 @@ _LIVE_PARTNERS = """
          json_group_array(p.agreement) AS agreements
   FROM institutions i
   CROSS JOIN agreement_parties p ON p.institution = i.id
-  WHERE i.is_home = 0
+  WHERE i.is_home = 0{countries}
     AND +p.agreement NOT IN (SELECT a.id FROM agreements a WHERE a.status NOT IN (SELECT value FROM json_each(:live_statuses)))
   GROUP BY i.id
 """
 
 
-def live_partners(ctx: Context) -> str:
+def live_partners(ctx: Context, countries: str = "", **params: Any) -> str:
     """A table of every non-home institution party to a draft, negotiating, active or
     suspended agreement (``live_statuses`` in the criteria): institution, name, country,
     kind, and its agreements as a JSON array. Built once per run; use as
-    ``FROM {live_partners(ctx)} p``."""
-    return ctx.temp_table("live_partners", _LIVE_PARTNERS, live_statuses=ctx.criterion("live_statuses"))
+    ``FROM {live_partners(ctx)} p``. ``countries``, SQL that lists countries (with its
+    ``params``), keeps only the partners in those: the table is built by whichever check asks
+    for it first, so every check that reads it must pass the same (checks.responsible does, from
+    one function)."""
+    where = f"\n    AND i.country IN ({countries})" if countries else ""
+    return ctx.temp_table("live_partners", _LIVE_PARTNERS.format(countries=where),
+                          live_statuses=ctx.criterion("live_statuses"), **params)
