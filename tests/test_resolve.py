@@ -94,6 +94,25 @@ def test_resolve_many_decides_as_resolve_does(registry):
     assert parallel[0].best.institution_id == "ucph"
 
 
+def test_resolve_many_shares_the_names_with_a_child_and_keeps_their_order(registry):
+    names = [("Univ. of Copenhagen", None), ("UCL", "GB"), ("Qatar University", "QA"), ("KI", None)] * 30
+    parallel = resolve_many(registry, names, workers=2)  # 120 names: five chunks, this process and a child taking them
+    assert [r.query for r in parallel] == [name for name, _ in names]
+    assert [r.status for r in parallel] == ["matched", "matched", "new", "matched"] * 30
+
+
+def test_resolve_many_raises_what_a_child_failed_on(registry, monkeypatch):
+    """A worker that fails says so; this process neither waits for it forever nor answers without its chunks."""
+    import registry.resolve as resolving
+
+    def failing(path, collecting):
+        raise OSError("the registry file is gone")
+
+    monkeypatch.setattr(resolving, "_start_worker", failing)  # run by the forked child only
+    with pytest.raises(RuntimeError, match="the registry file is gone"):
+        resolve_many(registry, [("Univ. of Copenhagen", None), ("KI", None)] * 60, workers=2)
+
+
 def test_resolve_many_in_one_process_holds_the_collector_back_and_restores_it(registry, monkeypatch):
     """Its full passes would walk the indexes for nothing; afterwards it runs as before."""
     import gc

@@ -627,10 +627,12 @@ class IndexLookup(IndexScoring):
 
     def read_once_tables(self) -> None:
         """Work out now the tables lookups work out once per process (each country's names, the cities by their start,
-        the place words): processes forked afterwards (resolve workers) inherit them rather than each working them out."""
+        the place words, the one-word cities): processes forked afterwards (resolve workers) inherit them rather than
+        each working them out."""
         self._names_by_country()
         self._cities_by_start()
         self.place_words()
+        self._one_word_cities()
 
     @memo(1)  # worked out once per process: a pass over every name
     def _names_by_country(self) -> dict[str | None, frozenset[int]]:
