@@ -719,7 +719,7 @@ def _resolve_shared(resolver: Resolver, chunks: list[list[tuple[str, str | None]
     context = multiprocessing.get_context("fork")
     taken = context.Value("i", 0)  # how many chunks have been taken, by any process
     results: list[list[Resolution] | None] = [None] * len(chunks)
-    failures: list[str] = []
+    failures: list[BaseException] = []
     children, incoming = [], []  # the children and the connections their answers come by
     try:
         for _ in range(workers - 1):
@@ -746,8 +746,10 @@ def _resolve_shared(resolver: Resolver, chunks: list[list[tuple[str, str | None]
             child.join()
         for receiving in incoming:
             receiving.close()
-    if failures or any(chunk is None for chunk in results):
-        raise RuntimeError("a resolve worker failed: " + ("; ".join(failures) or "it ended without its answers"))
+    if failures:  # the child's own exception, as a pool re-raised it: the command says it in one line, as for this process's
+        raise failures[0]
+    if any(chunk is None for chunk in results):
+        raise RuntimeError("a resolve worker ended without sending all its answers")
     return results  # type: ignore[return-value]  # every chunk is in: checked above
 
 
@@ -763,27 +765,32 @@ def _take(taken, count: int) -> int | None:
 
 def _child(sending, taken, chunks: list[list[tuple[str, str | None]]], limit: int, path: str, collecting: bool) -> None:
     """A forked worker: chunks taken and resolved until none is left, each one's answers sent as it is done; a
-    failure is sent as its traceback, and nothing more after it."""
+    failure is sent as its exception, and nothing more after it."""
     try:
         _start_worker(path, collecting)
         while (at := _take(taken, len(chunks))) is not None:
             sending.send((at, _resolve_chunk(chunks[at], limit)))
         sending.send(None)
-    except BaseException:  # the parent raises it; the traceback is what it can say
-        sending.send(traceback.format_exc())
+    except BaseException as error:  # the parent raises it; an exception that cannot be pickled goes as its traceback
+        try:
+            sending.send(error)
+        except Exception:
+            sending.send(RuntimeError(f"a resolve worker failed: {traceback.format_exc()}"))
     finally:
         sending.close()
 
 
-def _receive(ready: list, incoming: list, results: list, failures: list[str], progress: Progress) -> None:
+def _receive(ready: list, incoming: list, results: list, failures: list[BaseException], progress: Progress) -> None:
     """What the children whose connections are ``ready`` have sent: a chunk's answers, None once a child is done
-    (its connection then leaves ``incoming``), or a failure's traceback."""
+    (its connection then leaves ``incoming``), or the exception it failed on."""
     for receiving in ready:
         try:
             message = receiving.recv()
         except EOFError:  # the child ended without saying it was done
-            message = "a worker ended without sending all its answers"
-        if message is None or isinstance(message, str):
+            message = RuntimeError("a resolve worker ended without sending all its answers")
+        except Exception as error:  # its exception could not be read back here
+            message = RuntimeError(f"a resolve worker failed: {error}")
+        if message is None or isinstance(message, BaseException):
             incoming.remove(receiving)
             receiving.close()
             if message is not None:
