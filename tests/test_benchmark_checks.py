@@ -37,3 +37,19 @@ def test_a_registry_checked_before_is_measured_as_a_later_run(synthetic_registry
     labels = [run["bench"] for run in runs if run["bench"] != "checks-scan"]
     assert labels == ["checks-first-run", "checks-again"]
     assert runs[-1]["new"] == 0 and runs[-1]["resolved"] == 0
+
+
+def test_the_given_registry_is_only_read(synthetic_registry_file, tmp_path, capsys, monkeypatch):
+    """It once connected to ``--db`` read-write and loaded the indicators into it: a shared file
+    of a million agreements was written by every run."""
+    path = copy_registry(synthetic_registry_file, tmp_path / "registry.db")
+    before = path.read_bytes()
+    kept = tmp_path / "checked.db"
+    monkeypatch.setattr("sys.argv", ["benchmarks.checks", "--db", str(path), "--first-run-only", "--keep", str(kept)])
+    benchmark.main()
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["checked.db", "registry.db"]
+    with sqlite3.connect(kept) as conn:
+        assert conn.execute("SELECT count(*) FROM findings WHERE status = 'open'").fetchone()[0] > 0
+        assert conn.execute("SELECT count(*) FROM country_freedom").fetchone()[0] > 0
+    assert [json.loads(line)["bench"] for line in capsys.readouterr().out.splitlines()][-1] == "checks-first-run"
