@@ -155,6 +155,46 @@ CANONICAL = {
             "ekonomichnyy", "economics"),
     **_same("angewandte angewandten", "applied"),
     **_same("wissenschaften wissenschaft", "science"),
+    **_same("tarptautine medunarodni medunarodno medjunarodni", "international"),
+}
+
+# Words of a field or a qualifier as other languages write them, read as the English word on both sides (round names19):
+# a name typed in its own language finds a record ROR lists only in English, and the other way round ("Université
+# Chrétienne de Bujumbura" / Bujumbura Christian University, "Université Virtuelle de Côte d'Ivoire", "Vilniaus dailės
+# akademija" / Vilnius Academy of Arts). Apart from CANONICAL: no kind of body, and no word a slip or a sound is read
+# as ('ArtEZ' is no 'artes'). Left out: words an English name uses as itself ('art', 'superior'), and 'beaux' /
+# 'bellas', which alone would make 'Universidad Bellas Artes' a name of field words that fits a school anywhere.
+FIELD_WORDS = {
+    **_same("chretienne chretien cristiana cristiano cristao crista christliche christlichen krscanska", "christian"),
+    **_same("virtuelle virtuel virtuale", "virtual"),
+    **_same("centrale centralna centralny", "central"),
+    **_same("artes arti kunste kuenste sztuk umetnosti umjetnosti dailes", "arts"),
+    **_same("generale opca opsta opste allgemeines allgemeine", "general"),
+    **_same("sante salud saude salute gesundheit zdrowia zdravlja zdravstvo zdravstva zdravja sveikatos", "health"),
+    **_same("publique publica publico pubblica javno javnog", "public"),
+    **_same("ingenierie ingenieria ingegneria inzynierii", "engineering"),
+    **_same("agricole agricola agraria agrarna rolnicza rolniczy", "agricultural"),
+    **_same("droit derecho diritto", "law"),
+    **_same("politiques politique politicas politica politiche politische politycznych", "political"),
+    **_same("sociales sociale sociali soziale spolecznych", "social"),
+    **_same("maritima marittima morska morski pomorski pomorska", "maritime"),
+    **_same("veterinaire veterinaria veterinario weterynaryjny veterinarska", "veterinary"),
+    **_same("pharmacie farmacia farmacie pharmazie", "pharmacy"),
+    **_same("dentaire", "dental"),
+    **_same("tourisme turismo turystyki", "tourism"),
+    **_same("europeenne europeen europea europeo europaische europejska evropska", "european"),
+    **_same("americaine americain americana americano amerikanische", "american"),
+    **_same("africaine africain africana africano", "african"),
+    **_same("afrique", "africa"),
+    **_same("arabe araba", "arab"),
+    **_same("islamique islamica islamico islamische", "islamic"),
+    **_same("ouverte abierta aperta offene", "open"),
+    **_same("libre libera libero freie", "free"),
+    **_same("regionale regionalna regionalny", "regional"),
+    **_same("theatre theater teatro teatru teatr", "theatre"),
+    **_same("danse danza", "dance"),
+    **_same("forestiere forestal", "forestry"),
+    **_same("appliquees appliquee aplicadas aplicada applicate applicata stosowanych", "applied"),
 }
 
 # Kinds of institution that several words of several languages name, taken as one token on both sides,
@@ -471,8 +511,10 @@ def _tokens(folded: str) -> tuple[str, ...]:
             continue
         for word in (within and (KIND_ABBREVIATIONS.get(token) or (token in dotted and SHORT_WORDS.get(token)))) or (
                 ABBREVIATIONS.get(token, (token,))):
-            word = kind_typo(word) or kind_by_sound(word) or word if len(word) >= _HAND_SLIP_LENGTH and word not in CANONICAL else word
-            out.append(CANONICAL.get(word) or CITY_NAMES.get(word) or kind_stem(word) or TRANSLATIONS.get(word) or word)
+            if len(word) >= _HAND_SLIP_LENGTH and word not in CANONICAL and word not in FIELD_WORDS:
+                word = kind_typo(word) or kind_by_sound(word) or word
+            out.append(CANONICAL.get(word) or FIELD_WORDS.get(word) or CITY_NAMES.get(word) or kind_stem(word)
+                       or TRANSLATIONS.get(word) or word)
     return tuple(_once(_kinds(_without_wrapper(_numbers(out)))))
 
 
