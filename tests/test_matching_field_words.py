@@ -57,3 +57,29 @@ def test_a_name_in_its_own_language_finds_the_english_record(registry, name, cou
     result = resolve(registry, name, country)
     assert (result.status, result.best and result.best.reference_id) == ("matched", expected), (
         result.reason, [(c.name, c.score) for c in result.candidates])
+
+
+@pytest.mark.parametrize(("typed", "words"), [
+    ("Universitetshospital", "university hospital"),  # a linking 's' after the head
+    ("Universitätsklinikum", "university clinic"),
+    ("Yliopistosairaala", "university hospital"),
+    ("Kunstuniversität", "arts university"),
+    ("Forschungsinstitut", "forschungsinstitut"),  # a head that is no kind or field word: one word still
+    ("Tervaldiahospital", "tervaldiahospital"),  # nor a place run on
+])
+def test_a_compound_of_a_known_word_and_a_kind_is_the_two_words(typed, words):
+    assert normalize(typed) == words
+
+
+def test_a_compound_name_finds_the_english_record(tmp_path):
+    db = registry_with_reference(tmp_path, [
+        *ordinary_institutions("0fldy"),
+        ror_record("0fldw0011", "Tervaldia University Hospital", "Tervaldia", "DK"),
+        ror_record("0fldw0012", "Tervaldia Hospital", "Tervaldia", "DK"),
+    ])
+    try:
+        result = resolve(db, "Tervaldia Universitetshospital", "DK")
+        assert (result.status, result.best and result.best.reference_id) == ("matched", "0fldw0011"), (
+            result.reason, [(c.name, c.score) for c in result.candidates])
+    finally:
+        db.conn.close()

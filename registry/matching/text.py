@@ -168,7 +168,7 @@ FIELD_WORDS = {
     **_same("chretienne chretien cristiana cristiano cristao crista christliche christlichen krscanska", "christian"),
     **_same("virtuelle virtuel virtuale", "virtual"),
     **_same("centrale centralna centralny", "central"),
-    **_same("artes arti kunste kuenste sztuk umetnosti umjetnosti dailes", "arts"),
+    **_same("artes arti kunst kunste kuenste kunsten konst sztuk umetnosti umjetnosti dailes", "arts"),
     **_same("generale opca opsta opste allgemeines allgemeine", "general"),
     **_same("sante salud saude salute gesundheit zdrowia zdravlja zdravstvo zdravstva zdravja sveikatos", "health"),
     **_same("publique publica publico pubblica javno javnog", "public"),
@@ -282,6 +282,32 @@ def kind_typo(word: str) -> str | None:
                  and _slip(word, kind)) or _slip_of_hand(word, kind))}
     kinds = {CANONICAL.get(kind, kind) for kind in near}
     return min(near) if len(kinds) == 1 else None
+
+
+# A compound of a known word and a kind, as the Nordic languages, German, Dutch, Finnish and Hungarian write them
+# ("Universitetshospital", "Universitätsklinikum", "Yliopistosairaala", "Musikhochschule", "Tudományegyetem" less its
+# head): the two words, so that "Københavns Universitetshospital" is Copenhagen University Hospital. Only where the
+# head (less a linking 's') is a kind or field word of its own, and the tail a kind of at least six letters.
+_COMPOUND_TAILS = tuple(sorted({word for word in CANONICAL if len(word) >= _HAND_SLIP_KIND and CANONICAL[word] in (
+    "university", "hospital", "clinic", "institute", "academy", "college", "school", "conservatory", "center")}
+    | {phrase[0] for phrase in KIND_PHRASES if len(phrase) == 1 and len(phrase[0]) >= _HAND_SLIP_KIND}, key=len, reverse=True))
+_COMPOUND_HEAD = 4
+
+
+@lru_cache(maxsize=1 << 16)
+def compound_kind(word: str) -> tuple[str, str] | None:
+    """The head and kind a compound word is made of ('universitetshospital' -> 'university', 'hospital'), or None."""
+    if len(word) < _COMPOUND_HEAD + _HAND_SLIP_KIND or not word.isalpha():
+        return None
+    for tail in _COMPOUND_TAILS:
+        if word.endswith(tail) and len(word) - len(tail) >= _COMPOUND_HEAD:
+            head = word[: -len(tail)]
+            for known in (head, head[:-1] if head.endswith("s") else ""):
+                meaning = CANONICAL.get(known) or FIELD_WORDS.get(known)
+                if meaning:
+                    return meaning, CANONICAL.get(tail, tail)
+            return None
+    return None
 
 
 # A kind word written as it sounds in another spelling ("Univerzitet", "Instytut", "Akademiya", "Ékole"): the kind
@@ -512,6 +538,9 @@ def _tokens(folded: str) -> tuple[str, ...]:
         for word in (within and (KIND_ABBREVIATIONS.get(token) or (token in dotted and SHORT_WORDS.get(token)))) or (
                 ABBREVIATIONS.get(token, (token,))):
             if len(word) >= _HAND_SLIP_LENGTH and word not in CANONICAL and word not in FIELD_WORDS:
+                if (parts := compound_kind(word)) is not None:
+                    out.extend(parts)
+                    continue
                 word = kind_typo(word) or kind_by_sound(word) or word
             out.append(CANONICAL.get(word) or FIELD_WORDS.get(word) or CITY_NAMES.get(word) or kind_stem(word)
                        or TRANSLATIONS.get(word) or word)
