@@ -83,3 +83,12 @@ def test_a_compound_name_finds_the_english_record(tmp_path):
             result.reason, [(c.name, c.score) for c in result.candidates])
     finally:
         db.conn.close()
+
+
+@pytest.mark.parametrize(("typed", "word"), [
+    ("Institut de Mécanique et d'Ignénierie de Sudby", "engineering"),  # two letters swapped
+    ("Escola d'Administració Pbúlica de Tervaldia", "public"),
+    ("Laboratoire des Sciences Applqiuées", "applied"),
+])
+def test_a_field_word_of_another_language_typed_with_a_slip_is_the_english_word(typed, word):
+    assert word in normalize(typed).split()

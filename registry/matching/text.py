@@ -310,6 +310,27 @@ def compound_kind(word: str) -> tuple[str, str] | None:
     return None
 
 
+# A field word of another language typed with one slip ("Appliqueés" as "Applqiuées", "Ignénierie", "Pbúlica") is that
+# word: the reference reads its own "appliquées" as "applied", which a slip of the French word no longer comes near.
+# The stricter test of long kind words only (seven letters or more, first and last letter kept, ``_slip``), and only
+# where one such word is that close: no sound key ('ArtEZ' is no 'artes').
+_FIELD_BY_DELETION: dict[str, set[str]] = {}
+for _word in FIELD_WORDS:
+    if len(_word) >= _TYPO_LENGTH:
+        for _deleted in _deletions(_word):
+            _FIELD_BY_DELETION.setdefault(_deleted, set()).add(_word)
+
+
+@lru_cache(maxsize=1 << 16)
+def field_typo(word: str) -> str | None:
+    """The field word of another language ``word`` is a slip of, if exactly one is one edit away."""
+    if len(word) < _TYPO_LENGTH or word in FIELD_WORDS or not word.isalpha():
+        return None
+    near = {field for deleted in _deletions(word) for field in _FIELD_BY_DELETION.get(deleted, ())
+            if OSA.distance(word, field) <= 1 and word[0] == field[0] and word[-1] == field[-1] and _slip(word, field)}
+    return min(near) if len({FIELD_WORDS[field] for field in near}) == 1 else None
+
+
 # A kind word written as it sounds in another spelling ("Univerzitet", "Instytut", "Akademiya", "Ékole"): the kind
 # word whose sound key it shares (``sounds.sound_key``), where every kind of that key means one kind. A sound key is
 # rarer than a slip's neighbourhood, so five-letter kinds ("École" / "Ékole") are read too.
@@ -541,7 +562,7 @@ def _tokens(folded: str) -> tuple[str, ...]:
                 if (parts := compound_kind(word)) is not None:
                     out.extend(parts)
                     continue
-                word = kind_typo(word) or kind_by_sound(word) or word
+                word = kind_typo(word) or kind_by_sound(word) or field_typo(word) or word
             out.append(CANONICAL.get(word) or FIELD_WORDS.get(word) or CITY_NAMES.get(word) or kind_stem(word)
                        or TRANSLATIONS.get(word) or word)
     return tuple(_once(_kinds(_without_wrapper(_numbers(out)))))
