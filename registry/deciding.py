@@ -477,6 +477,14 @@ def _within_own_name(d: Decision) -> None:
     d.candidates, d.status, d.reason = d.resolver._within_own_name(d.text, d.country, d.candidates, d.status, d.reason)
 
 
+@rule(code="D15", name="eponym left out", statuses=NOT_MATCHED, country=True, reference=True,
+      rationale="one institution of the country has a name with every word of the text, and it adds only two or "
+      "three words of its own first or last (most often the person it is named after, whom no other institution of "
+      "the country is named after)")
+def _eponym_left_out(d: Decision) -> None:
+    d.candidates, d.status, d.reason = d.resolver._eponym_left_out(d.text, d.country, d.candidates, d.status, d.reason)
+
+
 @rule(code="D13", name="place decides", statuses=frozenset(["ambiguous"]),
       rationale="namesakes tied at the top, and a place set apart in the text that is the city of one of them")
 def _place_decides(d: Decision) -> None:

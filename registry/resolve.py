@@ -535,6 +535,32 @@ class Resolver:
         return ([top] + [c for c in merged if c is not top], "matched",
                 f"the whole text is {top.name} without {added!r}, words no other institution in {top.country} has")
 
+    def _eponym_left_out(self, name: str, country: str | None, merged: list[Candidate], status: str,
+                         reason: str) -> tuple[list[Candidate], str, str]:
+        """'Technical University of Iasi' (RO) for the Gheorghe Asachi Technical University of Iași, 'Université de
+        Chlef' for the Hassiba Benbouali University of Chlef: with the country, the one institution of the country
+        with a name that has every word of the text, where that name adds only two or three words of its own, first
+        or last: most often the person it is named after (``eponym_left_out``; 'College of Management' for the College
+        of Management Academic Studies is another). A coordinator knows which technical university of Iași is meant.
+        Never over an exact or probable candidate, nor on a text of kinds and fields alone."""
+        reference = self.reference
+        if reference is None or not country or any(
+                c.usable and c.band != "below" and (c.exact or c.band == "probable") for c in merged):
+            return merged, status, reason
+        typed = [t for t in tokens_of(fold_name(name)) if t not in LEGAL_FORMS and t not in STOPWORDS]
+        if len(typed) < 2 or only_generic(name) or (found := reference.eponym_left_out(typed, country)) is None:
+            return merged, status, reason
+        entity_id, matched, eponym = found
+        left = " ".join(eponym)
+        why = (f"every word of the text is in the name {matched!r}, which adds only {left!r} (first or last: the person "
+               "it is named after, most often)")
+        top = self._from_reference(Match(entity_id=entity_id, score=self.registry.options.probable, band="probable",
+                                         matched_name=matched, query_name=name, explanation=why, country=country))
+        if top is None or not top.usable:
+            return merged, status, reason
+        return ([top] + [c for c in merged if c.reference_id != top.reference_id], "matched",
+                f"{why}; no other institution in {country} has a name with every word of the text")
+
     def _by_identifier(self, name: str, country: str | None, typed: TypedIdentifier, limit: int) -> Resolution:
         """An identifier is an exact key: it answers alone, and a name that only looks like one is
         never matched by its words (a domain 'uni-hd.de' shares 'uni' with every university)."""

@@ -434,7 +434,10 @@ def test_a_word_only_one_institution_carries_decides_with_the_country(registry, 
     result = resolve(registry, name, country)
     assert result.status == "matched", result.reason
     assert result.best.reference_id == ror
-    assert "the only institution with" in result.best.reason
+    # the sole holder's word (D9), or, where the rest of a name of its is generic, the distinctive word alone (D8):
+    # Codarts's alias 'STICHTING CODARTS HOGESCHOOL VOOR DE KUNSTEN' reads 'kunsten' as arts since round names19
+    assert "the only institution with" in result.best.reason or (
+        "the only institution in NL whose names have" in result.reason and "the rest of the name generic" in result.reason)
 
 
 def test_without_the_country_a_word_only_one_institution_carries_needs_more_of_the_name(registry):

@@ -20,6 +20,7 @@ from registry.matching.memo import memo
 from registry.matching.state import IndexState
 from registry.matching.text import (
     CANONICAL,
+    COMPASS,
     GENERIC,
     KIN_KINDS,
     LEGAL_FORMS,
@@ -47,6 +48,7 @@ from registry.matching.words import (
 # A word of a typed name that one entity alone carries is that entity's only if it is this long: shorter words are
 # acronyms and syllables that other names share by chance.
 SOLE_WORD_LENGTH = 5
+EPONYM_WORDS = 3  # a person's name an institution carries: a given name or two and a surname (two words at least)
 OWN_WORDS_AROUND = 3  # at most this many words of its own around the whole typed text make a name the one meant
 _KINDS = frozenset(CANONICAL.values())  # the one token each kind is read as
 
@@ -413,6 +415,43 @@ class IndexScoring(IndexState):
                     or token in OTHER_BODY or self.holds_word_in(token, country, entity_id)):
                 return None
         return rest
+
+    def eponym_left_out(self, typed: list[str], country: str) -> tuple[str, str, tuple[str, ...]] | None:
+        """The one entity of ``country`` with a name that has every word of ``typed`` (function words and legal forms
+        aside) and adds only words of its own, first or last (most often the person it is named after, whom no other
+        entity of the country is named after): that entity, the name and the words
+        ('technology university iasi' in RO -> the Gheorghe Asachi Technical University of Iași, 'gheorghe asachi').
+        None where another entity of the country has a name with every typed word, where the name adds one word (an
+        'Island' is no person) or more than ``EPONYM_WORDS``, or a kind, field, function, compass or legal word, an
+        acronym or a place of the entity (its city, region or country), or where another entity of the country has
+        every word of the person's name."""
+        wanted = {t for t in typed if t not in STOPWORDS and t not in LEGAL_FORMS}
+        if not wanted or any(t not in self.postings for t in wanted):
+            return None
+        rarest = min((self.postings[t] for t in wanted), key=len)
+        names = [n for n in rarest if self.entity_country[self.name_entity[n]] == country
+                 and n not in self._acronym_names and wanted.issubset(self.name_tokens[n])]
+        if len({self.name_entity[n] for n in names}) != 1:
+            return None
+        entity = self.name_entity[names[0]]
+        countries, regions = self.places_of(country)
+        for name_id in names:
+            words = [t for t in self.name_tokens[name_id] if t not in STOPWORDS and t not in LEGAL_FORMS]
+            extra = [t for t in words if t not in wanted]
+            size = len(extra)
+            if not 2 <= size <= EPONYM_WORDS or extra not in (words[:size], words[-size:]):
+                continue
+            if any(not t.isalpha() or t in GENERIC or t in QUALIFIERS or t in _KINDS or t in OTHER_BODY or t in COMPASS
+                   or t in WRAPPERS or t in self.entity_city[entity] or t in countries or t in regions
+                   or t in self.entity_acronyms[entity] for t in extra):
+                continue
+            # the person's name is the entity's own: 'babes' alone is Babeș-Bolyai's too, 'victor babes' only Victor Babeș's
+            if any(self.entity_ids[self.name_entity[n]] != self.entity_ids[entity]
+                   and self.entity_country[self.name_entity[n]] == country and set(extra).issubset(self.name_tokens[n])
+                   for n in min((self.postings[t] for t in extra), key=len)):
+                return None
+            return self.entity_ids[entity], self.name_raw[name_id], tuple(extra)
+        return None
 
     def acronym_of_another(self, name: str, country: str, entity_id: str) -> bool:
         """Whether a word of the text is the acronym of another entity of ``country`` and not of ``entity_id``:

@@ -155,6 +155,46 @@ CANONICAL = {
             "ekonomichnyy", "economics"),
     **_same("angewandte angewandten", "applied"),
     **_same("wissenschaften wissenschaft", "science"),
+    **_same("tarptautine medunarodni medunarodno medjunarodni", "international"),
+}
+
+# Words of a field or a qualifier as other languages write them, read as the English word on both sides (round names19):
+# a name typed in its own language finds a record ROR lists only in English, and the other way round ("Université
+# Chrétienne de Bujumbura" / Bujumbura Christian University, "Université Virtuelle de Côte d'Ivoire", "Vilniaus dailės
+# akademija" / Vilnius Academy of Arts). Apart from CANONICAL: no kind of body, and no word a slip or a sound is read
+# as ('ArtEZ' is no 'artes'). Left out: words an English name uses as itself ('art', 'superior'), and 'beaux' /
+# 'bellas', which alone would make 'Universidad Bellas Artes' a name of field words that fits a school anywhere.
+FIELD_WORDS = {
+    **_same("chretienne chretien cristiana cristiano cristao crista christliche christlichen krscanska", "christian"),
+    **_same("virtuelle virtuel virtuale", "virtual"),
+    **_same("centrale centralna centralny", "central"),
+    **_same("artes arti kunst kunste kuenste kunsten konst sztuk umetnosti umjetnosti dailes", "arts"),
+    **_same("generale opca opsta opste allgemeines allgemeine", "general"),
+    **_same("sante salud saude salute gesundheit zdrowia zdravlja zdravstvo zdravstva zdravja sveikatos", "health"),
+    **_same("publique publica publico pubblica javno javnog", "public"),
+    **_same("ingenierie ingenieria ingegneria inzynierii", "engineering"),
+    **_same("agricole agricola agraria agrarna rolnicza rolniczy", "agricultural"),
+    **_same("droit derecho diritto", "law"),
+    **_same("politiques politique politicas politica politiche politische politycznych", "political"),
+    **_same("sociales sociale sociali soziale spolecznych", "social"),
+    **_same("maritima marittima morska morski pomorski pomorska", "maritime"),
+    **_same("veterinaire veterinaria veterinario weterynaryjny veterinarska", "veterinary"),
+    **_same("pharmacie farmacia farmacie pharmazie", "pharmacy"),
+    **_same("dentaire", "dental"),
+    **_same("tourisme turismo turystyki", "tourism"),
+    **_same("europeenne europeen europea europeo europaische europejska evropska", "european"),
+    **_same("americaine americain americana americano amerikanische", "american"),
+    **_same("africaine africain africana africano", "african"),
+    **_same("afrique", "africa"),
+    **_same("arabe araba", "arab"),
+    **_same("islamique islamica islamico islamische", "islamic"),
+    **_same("ouverte abierta aperta offene", "open"),
+    **_same("libre libera libero freie", "free"),
+    **_same("regionale regionalna regionalny", "regional"),
+    **_same("theatre theater teatro teatru teatr", "theatre"),
+    **_same("danse danza", "dance"),
+    **_same("forestiere forestal", "forestry"),
+    **_same("appliquees appliquee aplicadas aplicada applicate applicata stosowanych", "applied"),
 }
 
 # Kinds of institution that several words of several languages name, taken as one token on both sides,
@@ -242,6 +282,53 @@ def kind_typo(word: str) -> str | None:
                  and _slip(word, kind)) or _slip_of_hand(word, kind))}
     kinds = {CANONICAL.get(kind, kind) for kind in near}
     return min(near) if len(kinds) == 1 else None
+
+
+# A compound of a known word and a kind, as the Nordic languages, German, Dutch, Finnish and Hungarian write them
+# ("Universitetshospital", "Universitätsklinikum", "Yliopistosairaala", "Musikhochschule", "Tudományegyetem" less its
+# head): the two words, so that "Københavns Universitetshospital" is Copenhagen University Hospital. Only where the
+# head (less a linking 's') is a kind or field word of its own, and the tail a kind of at least six letters.
+_COMPOUND_TAILS = tuple(sorted({word for word in CANONICAL if len(word) >= _HAND_SLIP_KIND and CANONICAL[word] in (
+    "university", "hospital", "clinic", "institute", "academy", "college", "school", "conservatory", "center")}
+    | {phrase[0] for phrase in KIND_PHRASES if len(phrase) == 1 and len(phrase[0]) >= _HAND_SLIP_KIND}, key=len, reverse=True))
+_COMPOUND_HEAD = 4
+
+
+@lru_cache(maxsize=1 << 16)
+def compound_kind(word: str) -> tuple[str, str] | None:
+    """The head and kind a compound word is made of ('universitetshospital' -> 'university', 'hospital'), or None."""
+    if len(word) < _COMPOUND_HEAD + _HAND_SLIP_KIND or not word.isalpha():
+        return None
+    for tail in _COMPOUND_TAILS:
+        if word.endswith(tail) and len(word) - len(tail) >= _COMPOUND_HEAD:
+            head = word[: -len(tail)]
+            for known in (head, head[:-1] if head.endswith("s") else ""):
+                meaning = CANONICAL.get(known) or FIELD_WORDS.get(known)
+                if meaning:
+                    return meaning, CANONICAL.get(tail, tail)
+            return None
+    return None
+
+
+# A field word of another language typed with one slip ("Appliqueés" as "Applqiuées", "Ignénierie", "Pbúlica") is that
+# word: the reference reads its own "appliquées" as "applied", which a slip of the French word no longer comes near.
+# The stricter test of long kind words only (seven letters or more, first and last letter kept, ``_slip``), and only
+# where one such word is that close: no sound key ('ArtEZ' is no 'artes').
+_FIELD_BY_DELETION: dict[str, set[str]] = {}
+for _word in FIELD_WORDS:
+    if len(_word) >= _TYPO_LENGTH:
+        for _deleted in _deletions(_word):
+            _FIELD_BY_DELETION.setdefault(_deleted, set()).add(_word)
+
+
+@lru_cache(maxsize=1 << 16)
+def field_typo(word: str) -> str | None:
+    """The field word of another language ``word`` is a slip of, if exactly one is one edit away."""
+    if len(word) < _TYPO_LENGTH or word in FIELD_WORDS or not word.isalpha():
+        return None
+    near = {field for deleted in _deletions(word) for field in _FIELD_BY_DELETION.get(deleted, ())
+            if OSA.distance(word, field) <= 1 and word[0] == field[0] and word[-1] == field[-1] and _slip(word, field)}
+    return min(near) if len({FIELD_WORDS[field] for field in near}) == 1 else None
 
 
 # A kind word written as it sounds in another spelling ("Univerzitet", "Instytut", "Akademiya", "Ékole"): the kind
@@ -471,8 +558,13 @@ def _tokens(folded: str) -> tuple[str, ...]:
             continue
         for word in (within and (KIND_ABBREVIATIONS.get(token) or (token in dotted and SHORT_WORDS.get(token)))) or (
                 ABBREVIATIONS.get(token, (token,))):
-            word = kind_typo(word) or kind_by_sound(word) or word if len(word) >= _HAND_SLIP_LENGTH and word not in CANONICAL else word
-            out.append(CANONICAL.get(word) or CITY_NAMES.get(word) or kind_stem(word) or TRANSLATIONS.get(word) or word)
+            if len(word) >= _HAND_SLIP_LENGTH and word not in CANONICAL and word not in FIELD_WORDS:
+                if (parts := compound_kind(word)) is not None:
+                    out.extend(parts)
+                    continue
+                word = kind_typo(word) or kind_by_sound(word) or field_typo(word) or word
+            out.append(CANONICAL.get(word) or FIELD_WORDS.get(word) or CITY_NAMES.get(word) or kind_stem(word)
+                       or TRANSLATIONS.get(word) or word)
     return tuple(_once(_kinds(_without_wrapper(_numbers(out)))))
 
 

@@ -1,0 +1,57 @@
+"""Round names19: a name written without the person the institution is named after ('Technical University of
+Brevik' for the Halvard Tessmer Technical University of Brevik). Measured against an invented reference (no real
+institution or person)."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import ordinary_institutions, registry_with_reference, ror_record
+
+from registry.resolve import resolve
+
+
+def _record(number: int, name: str, city: str, country: str) -> dict:
+    return ror_record(f"0epon{number:04d}", name, city, country)
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory):
+    db = registry_with_reference(tmp_path_factory.mktemp("eponym"), [
+        *ordinary_institutions("0epox"),
+        _record(1, "Halvard Tessmer Technical University of Brevik", "Brevik", "RO"),
+        _record(2, "West University of Brevik", "Brevik", "RO"),
+        _record(3, "Universidad Católica de Sudby San Orvelio Mártir", "Sudby", "ES"),
+        _record(4, "Universidad de Sudby", "Sudby", "ES"),
+        _record(5, "Ansgar Kolvend University of Medicine and Pharmacy Vindeby", "Vindeby", "RO"),
+        _record(6, "Ansgar Kolvend Hospital of Medicine and Pharmacy Vindeby", "Vindeby", "RO"),
+        _record(7, "Orsolya Vantér University of Trasmark", "Trasmark", "HU"),
+        _record(8, "Trasmark University of Music", "Trasmark", "HU"),
+        _record(9, "Kessmar Academy of Arts of Kettlevik", "Kettlevik", "NO"),
+        _record(10, "Ludmila Perova Academy of Arts of Kettlevik", "Kettlevik", "NO"),
+    ])
+    yield db
+    db.conn.close()
+
+
+@pytest.mark.parametrize(("name", "country", "expected", "person"), [
+    ("Technical University of Brevik", "RO", "0epon0001", "halvard tessmer"),  # the person first
+    ("Universidad Católica de Sudby", "ES", "0epon0003", "san orvelio martir"),  # the person last
+])
+def test_the_name_without_the_person_it_is_named_after(registry, name, country, expected, person):
+    result = resolve(registry, name, country)
+    assert (result.status, result.best and result.best.reference_id) == ("matched", expected), (
+        result.reason, [(c.name, c.score) for c in result.candidates])
+    assert f"adds only {person!r} (first or last: the person it is named after" in result.reason
+
+
+@pytest.mark.parametrize(("name", "country"), [
+    ("Technical University of Brevik", None),  # only with the country
+    ("University of Brevik", "RO"),  # two institutions of the country have every word ('West' is no person)
+    ("University of Medicine and Pharmacy Vindeby", "RO"),  # the hospital is named after the same person
+    ("University of Trasmark", "HU"),  # the music university has every word too
+    ("Academy of Arts of Kettlevik", "NO"),  # two academies, each named after someone
+    ("University", "RO"),  # a kind alone
+])
+def test_not_where_another_has_every_word_or_the_same_person(registry, name, country):
+    result = resolve(registry, name, country)
+    assert "the person it is named after" not in result.reason, result.reason
