@@ -322,4 +322,4 @@ def start_registry(args: list[str], log: Path, env: dict | None = None, *, ready
             if server.poll() is not None or time.monotonic() > deadline:
                 server.kill()
                 raise AssertionError(f"{' '.join(command)} did not start: {log.read_text()}") from error
-            time.sleep(0.2)
+            time.sleep(0.05)  # a refused connection costs next to nothing; a server ready waits less
