@@ -126,6 +126,25 @@ def new_registry(path: Path) -> Path:
     return copy_registry(_empty_registry(), Path(path))
 
 
+def run_tool(name: str, *args: str) -> None:
+    """Run ``tools/<name>`` with ``args`` in this process, as ``python tools/<name> ...`` runs it (its folder
+    first on the path): a process of its own spent 1.4-1.9 s CPU importing what this one has imported.
+    Only for a tool that leaves the modules it imports as it found them (derive_word_translations.py
+    empties registry.matching's tables while it derives: it runs in a process of its own)."""
+    import contextlib
+    import io
+    import runpy
+
+    tools = str(ROOT / "tools")
+    argv, path = sys.argv, list(sys.path)
+    sys.argv, sys.path[:0] = [name, *args], [tools]
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            runpy.run_path(str(ROOT / "tools" / name), run_name="__main__")
+    finally:
+        sys.argv, sys.path[:] = argv, path
+
+
 def ror_record(ror_id: str, name: str, city: str, country: str, acronym: str | None = None) -> dict:
     """An invented ROR record of an education institution, for a reference read by the matching tests."""
     return {"id": f"https://ror.org/{ror_id}", "name": name, "country_code": country, "city": city,
@@ -221,15 +240,42 @@ def registry_db(registry_path: Path):
     db.conn.close()
 
 
-def datasette_get(db_path: Path, path: str, **client_kwargs):
-    """GET a path from the internal face of db_path (metadata, templates and plugins, no login)."""
+# The internal faces datasette_get asked for in this test file, one per registry file: a Datasette
+# made for each request cost 0.25-0.45 s CPU (its plugins loaded again, its templates compiled
+# again), a request to one already made 5-10 ms. Like a running server, the one face sees every
+# change written to its file; a file replaced by another (a new inode: the face's open connection
+# keeps the old one's number taken) gets a face of its own. Emptied after each test file.
+_internal_faces: dict[tuple[str, int, int], object] = {}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _forget_internal_faces():
+    yield
+    _internal_faces.clear()
+
+
+def internal_datasette(db_path: Path):
+    """The internal face of ``db_path`` (no login) that ``datasette_get`` asks, made once per file and test file."""
     from registry import faces
 
+    stat = os.stat(db_path)
+    key = (str(Path(db_path).resolve()), stat.st_dev, stat.st_ino)
+    if key not in _internal_faces:
+        _internal_faces[key] = faces.internal_face(db_path, auth=False).datasette()
+    return _internal_faces[key]
+
+
+def client_get(datasette, path: str, **client_kwargs):
+    """GET a path from an in-process Datasette."""
     async def fetch():
-        datasette = faces.internal_face(db_path, auth=False).datasette()
         return await datasette.client.get(path, **client_kwargs)
 
     return asyncio.run(fetch())
+
+
+def datasette_get(db_path: Path, path: str, **client_kwargs):
+    """GET a path from the internal face of db_path (metadata, templates and plugins, no login)."""
+    return client_get(internal_datasette(db_path), path, **client_kwargs)
 
 
 @functools.cache
@@ -276,4 +322,4 @@ def start_registry(args: list[str], log: Path, env: dict | None = None, *, ready
             if server.poll() is not None or time.monotonic() > deadline:
                 server.kill()
                 raise AssertionError(f"{' '.join(command)} did not start: {log.read_text()}") from error
-            time.sleep(0.2)
+            time.sleep(0.05)  # a refused connection costs next to nothing; a server ready waits less

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import click
 import pytest
 from click.testing import CliRunner
+from conftest import http_get, start_registry
 
 from registry import serve as serve_module
 from registry.cli import cli
@@ -177,37 +175,18 @@ def test_metadata_prints_merged_metadata_for_plain_datasette(runner):
     assert metadata["databases"]["mine"]["tables"]["institutions"]["label_column"] == "name"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_registry_serve_answers_its_json_api(seeded):
     db, _ = seeded
-    port = free_port()
-    registry_command = Path(sys.executable).parent / "registry"
     env = {**os.environ, "REGISTRY_DB": str(db)}
-    server = subprocess.Popen([str(registry_command), "serve", "--no-auth", "--port", str(port), "--sql-threads", "2"], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    # start_registry waits as long as a busy machine needs: a fixed 20 s failed this test at load 9
+    overview_path = "/cli/agreement_overview.json?_shape=array"
+    server, base = start_registry(["serve", "--no-auth", "--sql-threads", "2"], db.with_name("serve.log"), env,
+                                  ready=overview_path)
     try:
-        url = f"http://127.0.0.1:{port}/cli/agreement_overview.json?_shape=array"
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                with urllib.request.urlopen(url, timeout=2) as response:
-                    overview = json.load(response)
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    output = server.stdout.read1().decode() if server.poll() is not None else ""
-                    raise AssertionError(f"server did not answer: {output}") from None
-                time.sleep(0.2)
+        overview = http_get(base + overview_path, timeout=30).json()
         assert [(r["id"], r["partners"], r["countries"]) for r in overview] == [("ex-uio", "University of Oslo", "NO")]
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/cli/expiring.json?months=6", timeout=5) as response:
-            assert response.status == 200
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/-/settings.json", timeout=5) as response:
-            settings = json.load(response)
+        assert http_get(base + "/cli/expiring.json?months=6", timeout=30).status_code == 200
+        settings = http_get(base + "/-/settings.json", timeout=30).json()
         assert settings["num_sql_threads"] == 2 and settings["suggest_facets"] is False
     finally:
         server.terminate()

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import run_tool
 
 from registry.matching import NameIndex, normalize
 from registry.matching.scripts import kind_stem, skeleton
@@ -103,8 +104,7 @@ def test_a_name_written_only_natively_finds_the_english_name(index, typed, count
 
 def test_city_skeletons_table_is_what_the_tool_derives(tmp_path):
     output = tmp_path / "derived.csv"
-    subprocess.run([sys.executable, str(ROOT / "tools" / "derive_city_skeletons.py"), "--target", str(output)],
-                   check=True, capture_output=True)
+    run_tool("derive_city_skeletons.py", "--target", str(output))
     assert output.read_text(encoding="utf-8") == (ROOT / "data" / "matching" / "city_skeletons.csv").read_text(encoding="utf-8")
 
 
@@ -118,6 +118,7 @@ def test_a_word_of_another_script_reads_as_the_english_word_the_reference_writes
 
 def test_word_translations_table_is_what_the_tool_derives(tmp_path):
     output = tmp_path / "derived.csv"
+    # a process of its own: the tool empties the translations and skeletons registry.matching has loaded
     subprocess.run([sys.executable, str(ROOT / "tools" / "derive_word_translations.py"), "--target", str(output)],
                    check=True, capture_output=True)
     assert output.read_text(encoding="utf-8") == (ROOT / "data" / "matching" / "word_translations.csv").read_text(encoding="utf-8")
@@ -190,6 +191,5 @@ def test_a_word_with_another_head_or_few_consonants_or_a_translation_keeps_its_l
 
 def test_name_skeletons_table_is_what_the_tool_derives(tmp_path):
     output = tmp_path / "derived.csv"
-    subprocess.run([sys.executable, str(ROOT / "tools" / "derive_name_skeletons.py"), "--target", str(output)],
-                   check=True, capture_output=True)
+    run_tool("derive_name_skeletons.py", "--target", str(output))
     assert output.read_text(encoding="utf-8") == (ROOT / "data" / "matching" / "name_skeletons.csv").read_text(encoding="utf-8")

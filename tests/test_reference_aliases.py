@@ -4,10 +4,8 @@ and the yardstick built from ROR's affiliation sets is what its tool makes."""
 from __future__ import annotations
 
 import csv
-import subprocess
-import sys
 
-from conftest import ROOT, SHARED, TEST_DATA, requires_shared
+from conftest import ROOT, SHARED, TEST_DATA, requires_shared, run_tool
 
 WORLD_NAMES = ROOT / "data" / "reference_institutions" / "world_universities_ror_names.csv"
 AFFILIATION_NAMES = TEST_DATA / "names_affiliations.csv"
@@ -15,8 +13,7 @@ AFFILIATION_NAMES = TEST_DATA / "names_affiliations.csv"
 
 def derived(tool: str, tmp_path) -> str:
     output = tmp_path / "derived.csv"
-    subprocess.run([sys.executable, str(ROOT / "tools" / tool), "--shared", str(SHARED), "--target", str(output)],
-                   check=True, capture_output=True)
+    run_tool(tool, "--shared", str(SHARED), "--target", str(output))
     return output.read_text(encoding="utf-8")
 
 
@@ -52,8 +49,7 @@ CITY_NAMES = ROOT / "data" / "matching" / "city_names.csv"
 def test_city_names_table_is_what_the_tool_derives(tmp_path):
     """From Babel's CLDR data and the shipped extract: no ../shared needed."""
     output = tmp_path / "derived.csv"
-    subprocess.run([sys.executable, str(ROOT / "tools" / "derive_city_names.py"), "--target", str(output)],
-                   check=True, capture_output=True)
+    run_tool("derive_city_names.py", "--target", str(output))
     assert output.read_text(encoding="utf-8") == CITY_NAMES.read_text(encoding="utf-8")
 
 
