@@ -14,6 +14,7 @@ from conftest import ROOT, SHARED, datasette_get, new_registry, requires_shared
 
 from checks import check, decisions
 from checks import run as checks_run
+from checks.context import load_criteria
 from checks.docs import DOCS_FILE, checks_markdown
 from checks.registry import CHECKS, all_checks
 from checks.run import run_checks
@@ -445,3 +446,16 @@ def test_the_example_registry_shows_findings_of_every_family(demo_copy):
     families = {family for (family,) in db.conn.execute("SELECT DISTINCT family FROM findings WHERE status = 'open'")}
     assert families >= {"GRE", "GDE", "AP", "DQ"}
     assert db.conn.execute("SELECT count(*) FROM check_runs WHERE actor = 'demo'").fetchone()[0] == 1
+
+
+def test_criteria_are_parsed_once_per_content_and_each_caller_gets_its_own_copy(tmp_path):
+    """A run reads the criteria file every time (an edit counts at once) but parses it only when its bytes changed."""
+    path = tmp_path / "criteria.yml"
+    path.write_text("expiry:\n  warn_days: 90\nlive_statuses: [active]\n", encoding="utf-8")
+    first, digest = load_criteria(path)
+    first["expiry"]["warn_days"] = 1  # a caller changing its copy changes nobody else's
+    again, same = load_criteria(path)
+    assert (again["expiry"]["warn_days"], same) == (90, digest)
+    path.write_text("expiry:\n  warn_days: 30\nlive_statuses: [active]\n", encoding="utf-8")
+    edited, other = load_criteria(path)
+    assert edited["expiry"]["warn_days"] == 30 and other != digest
