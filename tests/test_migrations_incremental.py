@@ -5,6 +5,7 @@ of schema 4 made it), and on files whose indexes, vocabulary or search index dif
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from registry import db as store
-from registry.db import migration_plan, upkeep
+from registry.db import migration_plan, migrations, upkeep
 from registry.db.versions import SCHEMA_VERSION
 from tests.conftest import copy_registry
 from tests.test_migrations import changed_model, counts, migrate_file, run, schema_sql, with_column
@@ -98,7 +99,8 @@ def test_schema_4_to_5_makes_only_the_new_table_and_the_changed_one_and_keeps_th
     assert search_rows(schema_4_file) == before_search
     assert counts(schema_4_file) == before_counts | {"check_latest_runs": 0}
     assert schema_sql(schema_4_file) == schema_sql(upkeep.reference())
-    assert sqlite3.connect(schema_4_file).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    with closing(sqlite3.connect(schema_4_file)) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert run("verify", "--db", str(schema_4_file)).exit_code == 0
 
 
@@ -146,7 +148,8 @@ def test_an_index_defined_otherwise_in_the_file_is_made_anew_under_its_name(sche
     assert result.indexes == ["idx_agreements_kind_title_id"] and result.tables == [] and result.search == []
     after_roots = roots(schema_4_file)
     assert {name for name, page in before_roots.items() if after_roots[name] != page} == {"idx_agreements_kind_title_id"}
-    assert upkeep.drift(sqlite3.connect(schema_4_file)) == []
+    with closing(sqlite3.connect(schema_4_file)) as conn:
+        assert upkeep.drift(conn) == []
 
 
 def test_a_rebuilt_table_the_search_reads_rebuilds_the_search_index_which_finds_the_same_rows(schema_4_file):
@@ -177,6 +180,24 @@ def test_only_the_words_search_reads_make_the_index_stale(schema_4_file):
     result = migrate_file(schema_4_file)
     assert result.search == ["the vocabulary's search words differ"]
     assert search_rows(schema_4_file)["frankreich"] == before["frankreich"]  # found by the words written back
+
+
+def test_a_write_between_the_plan_and_the_migration_is_planned_for(schema_4_file, monkeypatch):
+    """The plan is made before the backup, outside the write lock: if another connection writes
+    meanwhile (here it takes rows out of the search index), the migration plans again under the lock."""
+    expected = search_rows(schema_4_file)
+    real_backup = migrations.backup
+
+    def backup_after_another_write(*args, **kwargs):
+        with closing(sqlite3.connect(schema_4_file)) as other:
+            other.execute("DELETE FROM agreements_fts WHERE rowid % 3 = 0")
+            other.commit()
+        return real_backup(*args, **kwargs)
+
+    monkeypatch.setattr(migrations, "backup", backup_after_another_write)
+    result = migrate_file(schema_4_file)
+    assert result.search == ["the search index misses rows"]
+    assert search_rows(schema_4_file) == expected
 
 
 def test_the_search_reads_the_tables_sqlite_says_it_reads():

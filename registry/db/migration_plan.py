@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import sqlite_utils
 
@@ -90,10 +91,12 @@ def search_triggers() -> list[str]:
             if (match := re.match(r"CREATE TRIGGER IF NOT EXISTS (\w+)", statement))]
 
 
+@lru_cache(maxsize=1)  # a copy of the whole schema in memory each time; it is this release's, so it never changes
 def search_sources() -> dict[str, tuple[str, ...]]:
     """Table -> the columns the search rows are made from, as SQLite reports them while it
     prepares ``schema.SEARCH_REBUILD_STEPS`` over an empty registry (its authorizer hears of
-    every column a statement reads), so it stays true when the search's SQL changes."""
+    every column a statement reads), so it stays true when the search's SQL changes. Callers
+    must not change the mapping: it is shared."""
     conn = sqlite3.connect(":memory:", isolation_level=None)
     try:
         reference().backup(conn)

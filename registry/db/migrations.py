@@ -123,18 +123,21 @@ def migrate(db: sqlite_utils.Database, *, dry_run: bool = False, discard: tuple[
         require_intact(db)
         version = check_registry(conn, same_version=False)
         result = Migration(str(path), version, SCHEMA_VERSION, dry_run=dry_run)
-        if version == SCHEMA_VERSION and not drift(conn) and not plan(conn).search:
+        todo, planned_at = plan(conn), _data_version(conn)
+        if version == SCHEMA_VERSION and not drift(conn) and not todo.search:
             return result
         if dry_run:
             work = sqlite3.connect(":memory:", isolation_level=None)
             conn.backup(work)
+            if _data_version(conn) != planned_at:  # another connection wrote before the copy was taken
+                todo = plan(work)
         else:
             result.backup = backup(db, backup_path(path, version), checked=True)  # require_intact, above
             work = conn
     finally:
         conn.execute("PRAGMA mmap_size = 0")
     try:
-        _migrate(work, result, set(discard))
+        _migrate(work, result, todo, None if dry_run else planned_at, set(discard))
     except BaseException:
         if result.backup:  # the file is as it was: a second copy of it would only confuse
             result.backup.unlink(missing_ok=True)
@@ -145,18 +148,27 @@ def migrate(db: sqlite_utils.Database, *, dry_run: bool = False, discard: tuple[
     return result
 
 
-def _migrate(conn: sqlite3.Connection, result: Migration, discard: set[str]) -> None:
-    """Rebuild in one transaction with foreign keys off (SQLite's recipe), checked before commit."""
+def _data_version(conn: sqlite3.Connection) -> int:
+    """Changes when another connection commits to the file (SQLite's ``PRAGMA data_version``)."""
+    return conn.execute("PRAGMA data_version").fetchone()[0]
+
+
+def _migrate(conn: sqlite3.Connection, result: Migration, todo: Plan, planned_at: int | None, discard: set[str]) -> None:
+    """Rebuild in one transaction with foreign keys off (SQLite's recipe), checked before commit.
+    ``todo`` was planned off ``conn`` when its data version was ``planned_at`` (None: off this very
+    copy); it is planned again, under the write lock, if another connection wrote since."""
     if conn.in_transaction:
         raise StoreError("a migration runs in a transaction of its own; finish the open one first")
     conn.execute("PRAGMA foreign_keys = OFF")  # cannot change inside a transaction
     try:
         begin_write(conn)
         try:
+            if planned_at is not None and _data_version(conn) != planned_at:
+                todo = plan(conn)
             written = _Written()
             conn.set_authorizer(written)
             try:
-                todo = _rebuild(conn, result, discard)
+                _rebuild(conn, result, todo, discard)
             finally:
                 conn.set_authorizer(None)
             # a table whose unique index was made anew may no longer serve as a parent key
@@ -188,10 +200,9 @@ class _Written:
         return sqlite3.SQLITE_OK
 
 
-def _rebuild(conn: sqlite3.Connection, result: Migration, discard: set[str]) -> Plan:
-    """Make anew what ``migration_plan.plan`` finds changed (the caller checks the references); returns the plan."""
+def _rebuild(conn: sqlite3.Connection, result: Migration, todo: Plan, discard: set[str]) -> None:
+    """Make anew what ``migration_plan.plan`` found changed (the caller checks the references)."""
     expected = master(reference())
-    todo = plan(conn)
     found = master(conn)
     # Triggers and views name the tables being rebuilt and hold no data: all go first and are made anew.
     for kind, name in list(found):
@@ -229,7 +240,6 @@ def _rebuild(conn: sqlite3.Connection, result: Migration, discard: set[str]) -> 
     leftover = [d for d in drift(conn) if not (d.kind == "table" and d.name in result.kept)]
     if leftover:  # a bug, never the user's data: say so rather than stamp a wrong file current
         raise StoreError(f"the migration left {leftover[0]}; nothing was changed (please report this)")
-    return todo
 
 
 def _unanalysed(conn: sqlite3.Connection, todo: Plan, indexes: list[str]) -> list[str]:
