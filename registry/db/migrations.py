@@ -150,7 +150,7 @@ def migrate(db: sqlite_utils.Database, *, dry_run: bool = False, discard: tuple[
 
 def _data_version(conn: sqlite3.Connection) -> int:
     """Changes when another connection commits to the file (SQLite's ``PRAGMA data_version``)."""
-    return conn.execute("PRAGMA data_version").fetchone()[0]
+    return int(conn.execute("PRAGMA data_version").fetchone()[0])
 
 
 def _migrate(conn: sqlite3.Connection, result: Migration, todo: Plan, planned_at: int | None, discard: set[str]) -> None:
