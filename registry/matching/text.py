@@ -527,7 +527,13 @@ def tokens_of(folded: str) -> list[str]:
 def _tokens(folded: str) -> tuple[str, ...]:
     if "?" in folded:
         folded = _LOST_LETTER.sub("", folded)
-    text = _GLUED_DIGITS.sub(" ", _ELISION.sub(r"\1 ", _STATE_PREFIX.sub("", folded))).replace("'", "").replace("`", "").replace("&", " and ")
+    # each pass only where its mark is: most names have no dotted prefix, apostrophe or digit (a fifth of their cost)
+    text = _STATE_PREFIX.sub("", folded) if "t." in folded else folded
+    if "'" in text:
+        text = _ELISION.sub(r"\1 ", text)
+    if _ANY_DIGIT.search(text):
+        text = _GLUED_DIGITS.sub(" ", text)
+    text = text.replace("'", "").replace("`", "").replace("&", " and ")
     raw = _NON_WORD.sub(" ", text).split()
     joined: list[str] = []
     position = 0
@@ -558,14 +564,20 @@ def _tokens(folded: str) -> tuple[str, ...]:
             continue
         for word in (within and (KIND_ABBREVIATIONS.get(token) or (token in dotted and SHORT_WORDS.get(token)))) or (
                 ABBREVIATIONS.get(token, (token,))):
-            if len(word) >= _HAND_SLIP_LENGTH and word not in CANONICAL and word not in FIELD_WORDS:
-                if (parts := compound_kind(word)) is not None:
-                    out.extend(parts)
-                    continue
-                word = kind_typo(word) or kind_by_sound(word) or field_typo(word) or word
-            out.append(CANONICAL.get(word) or FIELD_WORDS.get(word) or CITY_NAMES.get(word) or kind_stem(word)
-                       or TRANSLATIONS.get(word) or word)
+            out.extend(_word_tokens(word))
     return tuple(_once(_kinds(_without_wrapper(_numbers(out)))))
+
+
+@lru_cache(maxsize=1 << 17)  # names share their words: the shipped reference's 57,000 names about 40,000 of them
+def _word_tokens(word: str) -> tuple[str, ...]:
+    """What one word of a name reads as, whatever the words around it: a compound's two words, a slip's kind, the
+    canonical, field, city or translated word."""
+    if len(word) >= _HAND_SLIP_LENGTH and word not in CANONICAL and word not in FIELD_WORDS:
+        if (parts := compound_kind(word)) is not None:
+            return parts
+        word = kind_typo(word) or kind_by_sound(word) or field_typo(word) or word
+    return (CANONICAL.get(word) or FIELD_WORDS.get(word) or CITY_NAMES.get(word) or kind_stem(word)
+            or TRANSLATIONS.get(word) or word,)
 
 
 # A number in a name written in Roman numerals or as a French ordinal is the number: 'Université Paris XII' is
