@@ -313,20 +313,34 @@ def sensitive_subject_high_risk(ctx: Context):
           FROM agreement_parties p
           JOIN institutions i ON i.id = p.institution
           JOIN country_risk r ON r.country = i.country AND r.tier = 'high'
-          JOIN agreements a ON a.id = p.agreement
-          WHERE i.is_home = 0 AND a.status IN (SELECT value FROM json_each(:live_statuses))
+          -- a live agreement: its id not among those that are not, listed once from the index by
+          -- status, rather than each party's agreement row read (as checks.sql.live_partners; every
+          -- party's agreement exists, its foreign key, and has a status, NOT NULL)
+          WHERE i.is_home = 0
+            AND +p.agreement NOT IN (SELECT a.id FROM agreements a WHERE a.status NOT IN (SELECT value FROM json_each(:live_statuses)))
         ),
         risky_agreements AS MATERIALIZED (SELECT DISTINCT agreement FROM risky),
-        sensitive_codes AS MATERIALIZED (SELECT value ->> 'code' AS code FROM json_each(:isced)),
+        sensitive_codes AS MATERIALIZED (SELECT value ->> 'code' AS code, key AS listed FROM json_each(:isced)),
         sensitive_words AS MATERIALIZED (SELECT lower(value) AS word FROM json_each(:keywords)),
         codes AS MATERIALIZED (
-          SELECT t.agreement, s.value ->> 'isced_code' AS code
+          SELECT t.agreement, s.value ->> 'isced_code' AS code, t.term_no, s.key AS area_no
           FROM risky_agreements r JOIN mobility_terms t ON t.agreement = r.agreement, json_each(t.subject_areas) s
         ),
+        -- Each distinct code told against the listed ones once (a few hundred codes, where the
+        -- LIKE was asked of each of the 243,910 terms' codes for each listed code at a million
+        -- agreements), with the first listed code it falls under. An agreement's codes are listed
+        -- as that join listed them (listed codes outside, the terms' codes inside): by the first
+        -- listed code each falls under, then where the agreement's terms first name it.
+        matches AS MATERIALIZED (
+          SELECT d.code, min(k.listed) AS listed
+          FROM (SELECT DISTINCT code FROM codes) d JOIN sensitive_codes k ON d.code LIKE k.code || '%'
+          GROUP BY d.code
+        ),
         code_hits AS MATERIALIZED (
-          SELECT c.agreement, json_group_array(DISTINCT c.code) AS codes
-          FROM codes c JOIN sensitive_codes k ON c.code LIKE k.code || '%'
-          GROUP BY c.agreement
+          SELECT agreement, json_group_array(code) AS codes
+          FROM (SELECT c.agreement, c.code FROM codes c JOIN matches m ON m.code = c.code
+                GROUP BY c.agreement, c.code ORDER BY c.agreement, min(m.listed), min(c.term_no * 1000000 + c.area_no))
+          GROUP BY agreement
         ),
         texts AS MATERIALIZED (
           SELECT a.id AS agreement, lower(a.title || ' ' || coalesce(a.notes, '') || ' ' ||

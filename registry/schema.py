@@ -44,6 +44,7 @@ class Column:
     indexed: bool = False
     index_then: tuple[str, ...] = ()
     unique: bool = False
+    partial_indexes: list[Indexed] = field(default_factory=list)  # Indexed(where=...): indexes of their own
     computed: bool = False
     min_length: int = 0
     sql_checks: list[str] = field(default_factory=list)
@@ -168,6 +169,8 @@ def _column(name: str, info: FieldInfo) -> Column:
             column.sql_checks.append(item.expression)
         elif isinstance(item, Ref):
             column.ref = item
+        elif isinstance(item, Indexed) and item.where:
+            column.partial_indexes.append(item)
         elif isinstance(item, Indexed):
             column.indexed = True
             column.index_then = item.then
@@ -231,23 +234,39 @@ def create_table_sql(spec: TableSpec) -> str:
     return f"CREATE TABLE IF NOT EXISTS {quote(spec.name)} (\n  {body}\n) STRICT"
 
 
-def declared_indexes(spec: TableSpec) -> dict[str, tuple[str, ...]]:
-    """Index name -> its columns, for every foreign key and every column marked Indexed."""
+@dataclass(frozen=True)
+class Index:
+    columns: tuple[str, ...]
+    where: str = ""  # SQL over the table's quoted columns; empty: every row
+    unique: bool = False
+
+
+def declared_indexes(spec: TableSpec) -> dict[str, Index]:
+    """Index name -> its definition, for every foreign key and every column marked Indexed. A
+    partial index (``Indexed(where=...)``) is named after its columns and the columns of its
+    condition (``idx_mobility_terms_agreement_where_virtual_blended``)."""
     indexes = {}
     leading_key = spec.record.primary_key[0]
+    names_in_table = {column.name for column in spec.columns}
     for column in spec.columns:
         if (column.ref or column.indexed) and column.name != leading_key:
             names = (column.name, *column.index_then)
-            indexes[f"idx_{spec.name}_{'_'.join(names)}"] = names
+            indexes[f"idx_{spec.name}_{'_'.join(names)}"] = Index(names, unique=column.unique)
+        for partial in column.partial_indexes:
+            names, fields = (column.name, *partial.then), partial.where_fields
+            if not fields or not set(fields) <= names_in_table:
+                raise ValueError(f"{spec.name}.{column.name}: a partial index's condition names none or unknown columns: {partial.where}")
+            where = partial.where.format(**{name: quote(name) for name in fields})
+            indexes[f"idx_{spec.name}_{'_'.join(names)}_where_{'_'.join(fields)}"] = Index(names, where, partial.unique)
     return indexes
 
 
 def index_sql(spec: TableSpec) -> list[str]:
-    unique = {column.name for column in spec.columns if column.unique}
     return [
-        f"CREATE {'UNIQUE ' if names[0] in unique else ''}INDEX IF NOT EXISTS {quote(index)} "
-        f"ON {quote(spec.name)}({', '.join(quote(name) for name in names)})"
-        for index, names in declared_indexes(spec).items()
+        f"CREATE {'UNIQUE ' if index.unique else ''}INDEX IF NOT EXISTS {quote(name)} "
+        f"ON {quote(spec.name)}({', '.join(quote(column) for column in index.columns)})"
+        + (f" WHERE {index.where}" if index.where else "")
+        for name, index in declared_indexes(spec).items()
     ]
 
 

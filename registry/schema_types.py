@@ -68,10 +68,20 @@ class Indexed:
     """Marks a column that people filter or sort by, so the store indexes it. ``then`` names
     columns that follow it in the same index, for lists that filter by this column and sort
     by those (active agreements, soonest ending first) and so read the index in order. With
-    ``unique``, no two rows may hold the same value (NULLs aside): an office's own codes."""
+    ``unique``, no two rows may hold the same value (NULLs aside): an office's own codes.
+
+    With ``where``, a partial index: only the rows where that SQL holds, its columns named in
+    braces (``"{virtual} = 1 OR {blended} = 1"``), for a question asked of a few rows of a big
+    table. SQLite reads it only for a query whose WHERE holds the same condition, written alike.
+    It is an index of its own, beside the column's plain one (or its foreign key's)."""
 
     then: tuple[str, ...] = ()
     unique: bool = False
+    where: str = ""
+
+    @property
+    def where_fields(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(name for _, name, _, _ in string.Formatter().parse(self.where) if name))
 
 
 @dataclass(frozen=True)

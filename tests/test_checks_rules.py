@@ -444,3 +444,38 @@ def test_country_risk_tiers_have_reasons(template, tmp_path):
     assert tiers["HU"][0] == "medium" and "Academic Freedom Index 0.344" in tiers["HU"][1]
     assert tiers["NO"][0] == "low" and tiers["US"][0] == "low"  # a decline alone does not raise the tier
     assert tiers["SE"][0] == "unknown"  # no indicator row in this registry
+
+
+def test_ap03_counts_each_programmes_virtual_or_blended_terms_from_the_partial_index(template, tmp_path):
+    """AP03's evidence counts the virtual or blended terms of the programme's agreements (of any
+    status), each term once per programme it serves, read from the partial index of those terms."""
+    virtual, blended = studies(virtual=True), studies(direction="incoming", blended=True)
+    records = [programme(), programme("nur", cycle="first"), programme("phd", cycle="third", virtual_exchange=True),
+               uni("no", "NO"),
+               agreement("a", ["no"], programmes=["med", "nur"], mobility_terms=[virtual, studies(), blended]),
+               agreement("b", ["no"], status="expired", programmes=["med"], mobility_terms=[studies(virtual=True, blended=True)]),
+               agreement("c", ["no"], programmes=["phd"], mobility_terms=[virtual]),
+               agreement("d", ["no"], programmes=["nur"], mobility_terms=[studies(), staff_teaching()])]
+    db = registry_with(template, tmp_path, "virtual", records)
+    _, result = found_subjects(db, "AP03")
+    assert {f["subject_id"]: f["evidence"]["virtual_or_blended_terms"] for f in result.findings} == {"med": 3, "nur": 2}
+    plan = " ".join(row[3] for row in db.conn.execute(
+        "EXPLAIN QUERY PLAN SELECT agreement FROM mobility_terms t WHERE t.virtual = 1 OR t.blended = 1"))
+    assert "idx_mobility_terms_agreement_where_virtual_blended" in plan
+
+
+def test_gre07_lists_an_agreements_sensitive_codes_once_each_in_the_criteria_order(template, tmp_path):
+    """GRE07 tells each distinct code against the listed ones once; an agreement's codes still come
+    in the order of the criteria's list (sensitive_subjects.isced), each once, unlisted ones left
+    out, and its live partners only, as when each term's code was told against the list."""
+    def areas(*codes):
+        return studies(subject_areas=[{"isced_code": code} for code in codes])
+
+    records = [uni("cn", "CN"), uni("cn2", "CN"),
+               agreement("a", ["cn"], mobility_terms=[areas("0531", "0913", "0512"), areas("0511", "0531")]),
+               agreement("b", ["cn", "cn2"], mobility_terms=[areas("0511"), areas("0913")]),
+               agreement("c", ["cn2"], status="expired", mobility_terms=[areas("0511")])]
+    _, result = found_subjects(registry_with(template, tmp_path, "codes", records), "GRE07")
+    evidence = {f["subject_id"]: f["evidence"] for f in result.findings}
+    assert {key: value["isced_codes"] for key, value in evidence.items()} == {"a": ["0511", "0512", "0531"], "b": ["0511"]}
+    assert [p["institution"] for p in evidence["b"]["partners"]] == ["cn", "cn2"]

@@ -1,6 +1,6 @@
 """'registry migrate' makes anew only what changed (registry.db.migration_plan): on real files of
-schema 4 (a file of today's models taken back to that schema, object for object as the release
-of schema 4 made it), and on files whose indexes, vocabulary or search index differ."""
+schemas 4 and 5 (a file of today's models taken back to that schema, object for object as the
+release of that schema made it), and on files whose indexes, vocabulary or search index differ."""
 
 from __future__ import annotations
 
@@ -28,13 +28,29 @@ SCHEMA_4_FINDINGS = {
     """AND "last_run" NOT GLOB '[._-]*'))""":
         """CHECK (length("last_run") BETWEEN 1 AND 128 AND "last_run" NOT GLOB '*[^a-z0-9._-]*' AND "last_run" NOT GLOB '[._-]*')""",
 }
+# Schema 6 added a partial index of the virtual or blended mobility terms.
+SCHEMA_6_INDEXES = ("idx_mobility_terms_agreement_where_virtual_blended",)
 SEARCHES = ("medicine", "université", "frankreich", "pologne", "nursing", "erasmus")
+
+
+def as_schema_5(path: Path) -> Path:
+    """Take a file of this release back to schema 5: no partial index of the terms (as the
+    benchmarks' file of schema 5, made by that release, has)."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("BEGIN")
+    for name in SCHEMA_6_INDEXES:
+        conn.execute(f'DROP INDEX "{name}"')
+    conn.execute("PRAGMA user_version = 5")
+    conn.execute("COMMIT")
+    conn.close()
+    return path
 
 
 def as_schema_4(path: Path) -> Path:
     """Take a file of schema 5 (empty findings) back to schema 4: without check_latest_runs and the
     findings_seen view, findings as schema 4 defined it. Compared object by object with the
     benchmarks' file of schema 4 (made by that release): the same SQL, nothing more or less."""
+    as_schema_5(path)
     conn = sqlite3.connect(path, isolation_level=None)
     findings = upkeep.master(conn)[("table", "findings")]
     for new, old in SCHEMA_4_FINDINGS.items():
@@ -77,7 +93,7 @@ def schema_4_file(synthetic_registry_file: Path, tmp_path: Path) -> Path:
     return as_schema_4(copy_registry(synthetic_registry_file, tmp_path / "registry.db"))
 
 
-def test_schema_4_to_5_makes_only_the_new_table_and_the_changed_one_and_keeps_the_search_index(schema_4_file):
+def test_schema_4_to_6_makes_only_the_new_table_the_changed_one_and_the_new_indexes_and_keeps_the_search_index(schema_4_file):
     before_roots, before_search, before_counts = roots(schema_4_file), search_rows(schema_4_file), counts(schema_4_file)
     assert sum(1 for rows in before_search.values() if rows) == len(before_search)  # every search finds something
 
@@ -88,7 +104,7 @@ def test_schema_4_to_5_makes_only_the_new_table_and_the_changed_one_and_keeps_th
     made = next(line for line in result.output.splitlines() if line.startswith("  indexes made anew: "))
     assert set(made.removeprefix("  indexes made anew: ").split(", ")) == {
         "idx_check_latest_runs_run", "idx_findings_code", "idx_findings_severity", "idx_findings_subject_id",
-        "idx_findings_status_severity_id", "idx_findings_first_run", "idx_findings_waiver"}
+        "idx_findings_status_severity_id", "idx_findings_first_run", "idx_findings_waiver", *SCHEMA_6_INDEXES}
     assert "  search index: kept as it was" in result.output
 
     after_roots = roots(schema_4_file)
@@ -108,13 +124,40 @@ def test_the_migration_says_what_it_made_analysed_and_checked(schema_4_file):
     result = migrate_file(schema_4_file)
     assert sorted((t.table, t.action) for t in result.tables) == [("check_latest_runs", "create"), ("findings", "rebuild")]
     assert result.search == []
-    assert set(result.indexes) == {"idx_check_latest_runs_run"} | {
+    assert set(result.indexes) == {"idx_check_latest_runs_run", *SCHEMA_6_INDEXES} | {
         name for kind, name in upkeep.master(upkeep.reference()) if kind == "index" and name.startswith("idx_findings_")}
-    assert set(result.analysed) == {"check_latest_runs", "findings"}  # the other tables' statistics still hold
+    assert set(result.analysed) == {"check_latest_runs", "findings", *SCHEMA_6_INDEXES}  # the others' statistics still hold
     # references checked: the tables written, and those referring to one of them; not the agreements
     assert {"findings", "check_latest_runs", "labels"} <= set(result.checked)
     assert not {"agreements", "agreement_parties", "institution_names", "mobility_terms"} & set(result.checked)
     assert result.as_dict()["indexes"] == result.indexes
+
+
+def test_schema_5_to_6_makes_the_partial_index_and_nothing_else(synthetic_registry_file, tmp_path):
+    path = as_schema_5(copy_registry(synthetic_registry_file, tmp_path / "registry.db"))
+    conn = sqlite3.connect(path)  # some terms virtual or blended, so that the index holds rows
+    conn.execute("UPDATE mobility_terms SET virtual = 1 WHERE rowid % 7 = 0")
+    conn.execute("UPDATE mobility_terms SET blended = 1 WHERE rowid % 5 = 0")
+    conn.commit()
+    conn.close()
+    before_roots, before_search, before_counts = roots(path), search_rows(path), counts(path)
+    result = migrate_file(path)
+    assert result.tables == [] and result.search == []
+    assert result.indexes == list(SCHEMA_6_INDEXES) and result.analysed == list(SCHEMA_6_INDEXES)
+    assert not {"mobility_terms", "agreements", "agreement_parties"} & set(result.checked)  # none of them written
+    after_roots = roots(path)
+    assert {name for name, page in before_roots.items() if after_roots.get(name) != page} == set()
+    assert set(after_roots) - set(before_roots) == set(SCHEMA_6_INDEXES)
+    assert search_rows(path) == before_search and counts(path) == before_counts
+    assert schema_sql(path) == schema_sql(upkeep.reference())
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    # the partial index holds the virtual or blended terms, and only those
+    indexed = conn.execute("SELECT agreement, rowid FROM mobility_terms INDEXED BY idx_mobility_terms_agreement_where_virtual_blended "
+                           "WHERE virtual = 1 OR blended = 1 ORDER BY 1, 2").fetchall()
+    assert indexed and indexed == conn.execute("SELECT agreement, rowid FROM mobility_terms NOT INDEXED "
+                                               "WHERE virtual = 1 OR blended = 1 ORDER BY 1, 2").fetchall()
+    conn.close()
 
 
 def test_a_changed_index_definition_is_made_anew_and_nothing_else(schema_4_file):

@@ -30,6 +30,10 @@ SCHEMA_FINGERPRINTS: tuple[str, ...] = (
     # it again (a rerun at a million agreements rewrote two million findings); migrating fills the first
     # from check_runs and leaves open findings' last sighting to it
     "b450c004e7d2f9b25e838860500c03a58024b4af3f3263ed9edd62dcf6f801a9",
+    # 6 (2026-12, branch checks14): a partial index of the virtual or blended mobility terms by agreement
+    # (Indexed(where=...)), so that AP03 reads those terms only (it read every term of every programme's
+    # agreements); migrating only makes the index
+    "e1855df93cb200920b335b49381f8d72eee2633a0a3d315b403f327a5cb2088a",
 )
 
 SCHEMA_VERSION = len(SCHEMA_FINGERPRINTS)

@@ -460,7 +460,9 @@ class MobilityTerm(Record):
     primary_key: ClassVar[tuple[str, ...]] = ("agreement", "term_no")
     ordered: ClassVar = (("first_academic_year", "last_academic_year"),)
 
-    agreement: Annotated[Slug, Ref("agreements")]
+    # The few virtual or blended terms, by agreement: AP03 asks whether a programme's agreements
+    # have one, which otherwise reads every term of them (two million at a million agreements)
+    agreement: Annotated[Slug, Ref("agreements"), Indexed(where="{virtual} = 1 OR {blended} = 1")]
     term_no: Annotated[int, Field(ge=1, description="position of the term within its agreement")]
     category: Annotated[MobilityCategory, Indexed()]
     direction: Annotated[Direction, Indexed()]
