@@ -143,16 +143,19 @@ def _copy_rows(conn: sqlite3.Connection, entry: PublicTable, spec: schema.TableS
 
 
 def _drop_dangling(conn: sqlite3.Connection, published: list[tuple[PublicTable, schema.TableSpec]],
-                   changed: set[str] | None, enforced: frozenset[tuple[str, str]] = frozenset()) -> set[str]:
+                   changed: set[str] | None, enforced: frozenset[tuple[str, str]] = frozenset(),
+                   only: set[str] | None = None) -> set[str]:
     """Leave out rows that point at unpublished rows; forget optional references to them
     (unless the table requires them). NOT EXISTS, never NOT IN: a NULL in the list makes NOT IN
     unknown for every row, and nothing would ever be left out. Only references to the tables in
     ``changed`` (``None``: all but the ``enforced`` (table, column)s, which ``_copy_rows`` only
-    copied where they pointed at a copied row) can have begun to dangle; returns the tables this
-    changed."""
+    copied where they pointed at a copied row) can have begun to dangle; only the rows of the
+    tables ``only`` (``None``: all) are looked at. Returns the tables this changed."""
     names = {spec.name for _, spec in published}
     touched = set()
     for entry, spec in published:
+        if only is not None and spec.name not in only:
+            continue
         table = schema.quote(spec.name)
         for column in spec.columns:
             if column.ref is None or (changed is not None and column.ref.table not in changed):
@@ -212,8 +215,7 @@ def _drop_unpublishable(conn: sqlite3.Connection, tables: list[tuple[PublicTable
         # Only an institution nothing else published names was left out: what can name it now are
         # its own children and institutions (at a million agreements, the agreements' 1.6 million
         # parties were read again for nothing).
-        naming = _institutions_own_children() | {"institutions"}
-        changed = _drop_dangling(conn, [(entry, spec) for entry, spec in tables if spec.name in naming], {"institutions"})
+        changed = _drop_dangling(conn, tables, {"institutions"}, only=_institutions_own_children() | {"institutions"})
         while changed:
             changed = _drop_dangling(conn, tables, changed)
 
