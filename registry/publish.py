@@ -250,16 +250,18 @@ def _add_search(conn: sqlite3.Connection, build: Path) -> None:
     Both are built in a file of their own (``search_build``) and their shadow tables then copied
     into the copy as they are: the copy's file is only read meanwhile, so the worker reads it
     without write-ahead logging, and nothing of the index is written twice (to a log, then to
-    the file). The agreements' rows are made a range at a time by this connection and by a worker
-    on a second connection (``SearchRows``), both taking ranges in rowid order once the worker has
-    the institutions' part of the rows (``SearchRows.INSTITUTION_TEXT``), and indexed in that
-    order in one transaction (``_index_agreements``)."""
+    the file). The agreements' rows are made a range at a time, from both ends, by this
+    connection and by a worker on a second connection (``SearchRows``); this connection indexes
+    its own ranges as it makes them and the worker's as they are finished, each in a transaction
+    of its own (which reads the worker's file afresh), and reads the institutions' part of the
+    rows (``SearchRows.INSTITUTION_TEXT``) once the worker has it."""
     for statement in search_build.search_tables_sql():
         conn.execute(statement)
     bounds = [row[0] for row in conn.execute(
         "SELECT rowid FROM (SELECT rowid, row_number() OVER (ORDER BY rowid) AS n FROM agreements) "
         "WHERE n % ? = 0", [SEARCH_RANGE_ROWS])]
     ranges = SearchRanges(bounds)
+    columns = schema.AGREEMENT_SEARCH_COLUMNS
     with tempfile.TemporaryDirectory(prefix=f"{build.name}-search-", dir=build.parent) as folder:
         _attach_search_build(conn, Path(folder) / "index.db")
         rows = SearchRows(build, Path(folder) / "rows.db", ranges)
@@ -270,15 +272,32 @@ def _add_search(conn: sqlite3.Connection, build: Path) -> None:
             with _transaction(conn):
                 conn.execute(f"INSERT INTO search_build.institutions_fts ({schema.INSTITUTION_SEARCH_COLUMNS}) "
                              f"{schema.institution_search_rows()}")
-            # The worker makes the institutions' text meanwhile, in less time than the lines above take.
-            if rows.ready.get() is None:
-                rows.result()
-                raise RuntimeError("the search worker stopped before the institutions' text was made")
-            with _transaction(conn):
-                _index_agreements(conn, rows, ranges)
+            institution_text: str | None = None
+            subject_words: str | None = None
+            worker_done = False
+            # A transaction per range: each reads the worker's file afresh, so it sees the tables
+            # finished since; in a file of its own, without a journal, a commit costs nothing more.
+            while not worker_done:
+                try:
+                    table = rows.ready.get_nowait()
+                except queue.Empty:
+                    if (span := ranges.take_low()) is not None:
+                        made = schema.agreement_search_rows(SearchRanges.where(span), institution_text=institution_text,
+                                                            subject_words=subject_words)
+                        with _transaction(conn):
+                            conn.execute(f"INSERT INTO search_build.agreements_fts ({columns}) {made}")
+                        continue
+                    table = rows.ready.get()
+                if table is None:
+                    worker_done = True
+                elif table == SearchRows.INSTITUTION_TEXT:
+                    institution_text, subject_words = f"scratch.{table}", f"scratch.{SearchRows.SUBJECT_WORDS}"
+                else:
+                    with _transaction(conn):
+                        conn.execute(f"INSERT INTO search_build.agreements_fts ({columns}) SELECT * FROM scratch.{table}")
+            rows.result()
         except BaseException:
             ranges.drop_all()
-            rows.stop()
             raise
         finally:
             rows.join()
@@ -286,53 +305,6 @@ def _add_search(conn: sqlite3.Connection, build: Path) -> None:
         with _transaction(conn):
             search_build.copy_search_build(conn, "search_build")
         conn.execute("DETACH DATABASE search_build")
-
-
-def _index_agreements(conn: sqlite3.Connection, rows: SearchRows, ranges: SearchRanges) -> None:
-    """Index every range's rows in range order (``SearchRanges``): the worker's as they come
-    (``rows.ready``), this connection's own as it makes them, straight into the index when the
-    range is the next to index, else held in memory until it is."""
-    institution_text, subject_words = f"scratch.{SearchRows.INSTITUTION_TEXT}", f"scratch.{SearchRows.SUBJECT_WORDS}"
-    insert = (f"INSERT INTO search_build.agreements_fts ({schema.AGREEMENT_SEARCH_COLUMNS}) "
-              f"VALUES ({', '.join('?' for _ in schema.AGREEMENT_SEARCH_COLUMNS.split(','))})")
-    held: dict[int, tuple[list[tuple[Any, ...]], bool]] = {}  # range number -> (rows, made by the worker)
-    following, worker_done = 0, False
-
-    def receive(item: str | tuple[int, list[tuple[Any, ...]]] | None) -> None:
-        nonlocal worker_done
-        if item is None:
-            worker_done = True
-        elif isinstance(item, tuple):
-            held[item[0]] = (item[1], True)
-
-    while True:
-        while True:
-            try:
-                receive(rows.ready.get_nowait())
-            except queue.Empty:
-                break
-        if following in held:
-            made, by_worker = held.pop(following)
-            conn.executemany(insert, made)
-            if by_worker:
-                rows.indexed()
-            following += 1
-        elif (taken := ranges.take()) is not None:
-            number, span = taken
-            made_sql = schema.agreement_search_rows(SearchRanges.where(span), institution_text=institution_text,
-                                                    subject_words=subject_words)
-            if number == following:
-                conn.execute(f"INSERT INTO search_build.agreements_fts ({schema.AGREEMENT_SEARCH_COLUMNS}) {made_sql}")
-                following += 1
-            else:
-                held[number] = (conn.execute(made_sql).fetchall(), False)
-        elif not worker_done:
-            receive(rows.ready.get())
-        else:
-            break
-    rows.result()  # a worker that failed left its range unmade
-    if held:
-        raise RuntimeError(f"search rows of range {following} were never made")
 
 
 def _attach_search_build(conn: sqlite3.Connection, path: Path) -> None:

@@ -10,16 +10,17 @@ connection writes, and go here:
 - ``CopyBeside``: the public rows of some tables copied (and indexed) from the registry into a
   file of their own, which the main connection then transfers into the copy whole; it copies
   and indexes the other tables meanwhile (``registry.publish._copy_public_rows``).
-- ``SearchRows``: search rows of the copy's agreements, computed from the committed copy a range
-  of agreements at a time, while the main connection indexes them (computing a row costs about
-  twice what indexing it does) into a file of its own, whose index it then copies into the copy
-  whole. The worker first makes each institution's part of the rows of the agreements it is a
-  partner to, once, into a scratch file (``schema.institution_text_sql``), and the words of each
-  distinct list of subject areas (``schema.subject_words_sql``); from then on the rows of a range
-  gather their partners' part and their terms' words from them, on either connection, for about
-  half what the per-agreement subqueries cost. Both connections take ranges in rowid order
-  (``SearchRanges``), the worker handing its rows over in memory, and the main connection indexes
-  them in that order, in one transaction (``registry.publish._add_search``).
+- ``SearchRows``: search rows of the copy's agreements, computed from the committed copy into
+  a scratch file, a range of agreements at a time, while the main connection indexes them
+  (computing a row costs about twice what indexing it does) into a file of its own, whose index
+  it then copies into the copy whole. The worker first makes each
+  institution's part of the rows of the agreements it is a partner to, once, into the scratch
+  file (``schema.institution_text_sql``), and the words of each distinct list of subject areas
+  (``schema.subject_words_sql``); from then on the rows of a range gather their partners' part and
+  their terms' words from them, on either connection, for about half what the per-agreement
+  subqueries cost.
+  The main connection computes rows itself from the low end of ``SearchRanges`` while the worker
+  takes from the high end, so the two meet wherever the machine's speed and load put them.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ from collections import deque
 from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
-from typing import Any
 
 from registry import db as store
 from registry import schema
@@ -77,24 +77,22 @@ class CopyBeside(Worker):
 
 
 class SearchRanges:
-    """The agreements' rowid ranges whose search rows are still to be made, numbered from 0 and
-    handed out in rowid order (thread-safe) to the building connection and to ``SearchRows``. A
-    range ``(after, upto)`` holds the rowids above ``after`` up to ``upto`` (``None``: no bound).
-
-    In order, because the index is written in order: FTS5 writes out the rows it holds in memory
-    whenever it is given a rowid below theirs, and at a million agreements indexing the ranges
-    from both ends in one transaction took 36.5 s of CPU, in rowid order 21 s (a commit per range,
-    as before, 29-30 s either way)."""
+    """The agreements' rowid ranges whose search rows are still to be made, handed out from both
+    ends (thread-safe): the building connection takes the low ones, ``SearchRows`` the high ones.
+    A range ``(after, upto)`` holds the rowids above ``after`` up to ``upto`` (``None``: no bound)."""
 
     def __init__(self, bounds: list[int]):
         edges: list[int | None] = [None, *bounds, None]
-        self._ranges = deque(enumerate(zip(edges[:-1], edges[1:], strict=True)))
+        self._ranges = deque(zip(edges[:-1], edges[1:], strict=True))
         self._lock = threading.Lock()
 
-    def take(self) -> tuple[int, tuple[int | None, int | None]] | None:
-        """The lowest range not yet taken, with its number; ``None`` once all are."""
+    def take_low(self) -> tuple[int | None, int | None] | None:
         with self._lock:
             return self._ranges.popleft() if self._ranges else None
+
+    def take_high(self) -> tuple[int | None, int | None] | None:
+        with self._lock:
+            return self._ranges.pop() if self._ranges else None
 
     def drop_all(self) -> None:
         """Hand out nothing more (the main connection failed: the worker stops after its range)."""
@@ -110,19 +108,14 @@ class SearchRanges:
         return " AND ".join(parts) or "1"
 
 
-# Ranges whose rows the worker may hold made and not yet indexed (about 30 MB each at 20,000
-# agreements): beyond them it waits, as the main connection's indexing is then the slower part.
-LOTS_AHEAD = 4
-
-
 class SearchRows(Worker):
-    """Search rows of the copy at ``build`` for the ranges it takes from ``ranges``, each put on
-    ``ready`` as (range number, rows); before them, ``INSTITUTION_TEXT`` once that table of the
-    file ``scratch`` is complete, and ``SUBJECT_WORDS`` with it (the main connection's rows read
-    both from then on). ``None`` on ``ready`` says the worker is done (or failed: ``result()``
-    tells). It holds at most ``LOTS_AHEAD`` lots not yet indexed: the main connection calls
-    ``indexed()`` for each, and ``stop()`` when it gives up. Nothing may write ``build`` until the
-    worker is done: the main connection writes the search index into a file of its own meanwhile."""
+    """Search rows of the copy at ``build`` for the ranges it takes from the high end of ``ranges``,
+    each written to a table ``rows_N`` of the file ``scratch`` (write-ahead logged, so the main
+    connection reads a finished table while the next is written), whose name is then put on
+    ``ready``; before them, ``INSTITUTION_TEXT`` once that table of ``scratch`` is complete, and
+    ``SUBJECT_WORDS`` with it (the main connection's rows read both from then on). ``None`` on
+    ``ready`` says the worker is done (or failed: ``result()`` tells). Nothing may write ``build`` until the worker is done: the main
+    connection writes the search index into a file of its own meanwhile."""
 
     INSTITUTION_TEXT = "search_institution_text"
     # Made with INSTITUTION_TEXT, complete when it is announced.
@@ -131,23 +124,7 @@ class SearchRows(Worker):
     def __init__(self, build: Path, scratch: Path, ranges: SearchRanges):
         super().__init__("publish-search-rows", self._compute)
         self.build, self.scratch, self.ranges = build, scratch, ranges
-        self.ready: queue.Queue[str | tuple[int, list[tuple[Any, ...]]] | None] = queue.Queue()
-        self._room = threading.Semaphore(LOTS_AHEAD)
-        self._stopped = threading.Event()
-
-    def indexed(self) -> None:
-        """One of the worker's lots is indexed: room for another."""
-        self._room.release()
-
-    def stop(self) -> None:
-        """Take no further range (the main connection failed)."""
-        self._stopped.set()
-
-    def _wait_for_room(self) -> bool:
-        while not self._room.acquire(timeout=0.1):
-            if self._stopped.is_set():
-                return False
-        return not self._stopped.is_set()
+        self.ready: queue.Queue[str | None] = queue.Queue()
 
     def _compute(self) -> None:
         try:
@@ -155,7 +132,7 @@ class SearchRows(Worker):
                 store.map_for_reading(conn)
                 conn.execute(f"PRAGMA temp_store = {TEMP_STORE}")
                 conn.execute("ATTACH DATABASE ? AS scratch", [str(self.scratch)])
-                # Written once, read by both connections from then on.
+                # The main connection reads each page of it from the log, a system call each.
                 conn.execute(f"PRAGMA scratch.page_size = {SEARCH_BUILD_PAGE_BYTES}")
                 conn.execute("PRAGMA scratch.journal_mode = WAL")
                 conn.execute("PRAGMA scratch.synchronous = OFF")
@@ -164,10 +141,13 @@ class SearchRows(Worker):
                 for statement in store.split_sql(schema.institution_text_sql(institution_text) + schema.subject_words_sql(subject_words)):
                     conn.execute(statement)
                 self.ready.put(self.INSTITUTION_TEXT)
-                while self._wait_for_room() and (taken := self.ranges.take()) is not None:
-                    number, span = taken
+                number = 0
+                while (span := self.ranges.take_high()) is not None:
+                    number += 1
+                    table = f"rows_{number}"
                     made = schema.agreement_search_rows(SearchRanges.where(span), institution_text=institution_text,
                                                         subject_words=subject_words)
-                    self.ready.put((number, conn.execute(made).fetchall()))
+                    conn.execute(f"CREATE TABLE scratch.{table} AS {made}")
+                    self.ready.put(table)
         finally:
             self.ready.put(None)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-import threading
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,7 @@ from hypothesis import strategies as st
 
 from registry import db as store
 from registry import publish as publishing
-from registry import publish_workers, schema
+from registry import schema
 from registry.publish_workers import SearchRanges
 
 
@@ -66,63 +65,20 @@ def test_a_failing_search_worker_fails_the_publish_and_leaves_the_old_copy(demo_
     assert sorted(p.name for p in tmp_path.iterdir()) == [".public.db.lock", "public.db"]
 
 
-@given(st.lists(st.integers(min_value=-5, max_value=10_000), unique=True).map(sorted))
-def test_ranges_are_handed_out_in_rowid_order_numbered_and_cover_every_rowid_once(bounds: list[int]):
+@given(st.lists(st.integers(min_value=-5, max_value=10_000), unique=True).map(sorted), st.lists(st.booleans()))
+def test_ranges_taken_from_both_ends_cover_every_rowid_once(bounds: list[int], ends: list[bool]):
     ranges, taken = SearchRanges(bounds), []
-    while (range_ := ranges.take()) is not None:
-        taken.append(range_)
-    assert [number for number, _ in taken] == list(range(len(bounds) + 1))
+    for low in ends + [True] * (len(bounds) + 1):
+        span = ranges.take_low() if low else ranges.take_high()
+        if span is not None:
+            taken.append(span)
+    assert ranges.take_low() is None and ranges.take_high() is None
     rowids = [-7, *range(-5, 10_002)]
     conn = sqlite3.connect(":memory:")
     conn.execute("CREATE TABLE a (x)")
     conn.executemany("INSERT INTO a (rowid) VALUES (?)", [(r,) for r in rowids])
-    covered = [r for _, span in taken for (r,) in conn.execute(f"SELECT rowid FROM a WHERE {SearchRanges.where(span)}")]
-    assert covered == rowids  # in order: the index is written so
-
-
-def test_rows_made_ahead_by_either_connection_are_indexed_in_range_order(demo_registry_file, tmp_path, monkeypatch):
-    # Ranges of three agreements, the worker allowed one lot ahead: it waits for the main
-    # connection, which makes ranges past the next one to index and holds them meanwhile.
-    monkeypatch.setattr(publishing, "SEARCH_RANGE_ROWS", 3)
-    monkeypatch.setattr(publish_workers, "LOTS_AHEAD", 1)
-    written: list[int] = []
-    index = publishing._index_agreements
-
-    def recording(conn, rows, ranges):
-        conn.create_function("seen", 1, lambda rowid: written.append(rowid) or rowid)
-        conn.execute("CREATE TEMP TRIGGER record AFTER INSERT ON search_build.agreements_fts_docsize "
-                     "BEGIN SELECT seen(NEW.id); END")
-        index(conn, rows, ranges)
-        conn.execute("DROP TRIGGER temp.record")
-
-    monkeypatch.setattr(publishing, "_index_agreements", recording)
-    out = tmp_path / "public.db"
-    publishing.publish(demo_registry_file, out)
-    conn = sqlite3.connect(out)
-    assert written == sorted(written) == [row[0] for row in conn.execute("SELECT rowid FROM agreements ORDER BY rowid")]
-    indexed = conn.execute("SELECT rowid, title, notes, partners, partners_folded, topics FROM agreements_fts ORDER BY rowid").fetchall()
-    expected = conn.execute(f"{schema.agreement_search_rows()} ORDER BY a.rowid").fetchall()
-    assert [row[:5] for row in indexed] == [row[:5] for row in expected]
-    assert [sorted(row[5].split()) for row in indexed] == [sorted(row[5].split()) for row in expected]
-
-
-def test_a_search_worker_failing_in_a_range_fails_the_publish_and_leaves_the_old_copy(demo_registry_file, tmp_path, monkeypatch):
-    out = tmp_path / "public.db"
-    publishing.publish(demo_registry_file, out)
-    before = out.read_bytes()
-    monkeypatch.setattr(publishing, "SEARCH_RANGE_ROWS", 5)
-    made = schema.agreement_search_rows
-
-    def failing_in_the_worker(where="1", **kwargs):
-        if threading.current_thread().name == "publish-search-rows":
-            return "SELECT no_such_function()"
-        return made(where, **kwargs)
-
-    monkeypatch.setattr(schema, "agreement_search_rows", failing_in_the_worker)
-    with pytest.raises(sqlite3.OperationalError, match="no_such_function"):
-        publishing.publish(demo_registry_file, out)
-    assert out.read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".public.db.lock", "public.db"]
+    covered = [r for span in taken for (r,) in conn.execute(f"SELECT rowid FROM a WHERE {SearchRanges.where(span)}")]
+    assert sorted(covered) == rowids
 
 
 def test_an_empty_registry_publishes_an_empty_search_index(registry_path: Path, tmp_path):
