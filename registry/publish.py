@@ -143,16 +143,19 @@ def _copy_rows(conn: sqlite3.Connection, entry: PublicTable, spec: schema.TableS
 
 
 def _drop_dangling(conn: sqlite3.Connection, published: list[tuple[PublicTable, schema.TableSpec]],
-                   changed: set[str] | None, enforced: frozenset[tuple[str, str]] = frozenset()) -> set[str]:
+                   changed: set[str] | None, enforced: frozenset[tuple[str, str]] = frozenset(),
+                   only: set[str] | None = None) -> set[str]:
     """Leave out rows that point at unpublished rows; forget optional references to them
     (unless the table requires them). NOT EXISTS, never NOT IN: a NULL in the list makes NOT IN
     unknown for every row, and nothing would ever be left out. Only references to the tables in
     ``changed`` (``None``: all but the ``enforced`` (table, column)s, which ``_copy_rows`` only
-    copied where they pointed at a copied row) can have begun to dangle; returns the tables this
-    changed."""
+    copied where they pointed at a copied row) can have begun to dangle; only the rows of the
+    tables ``only`` (``None``: all) are looked at. Returns the tables this changed."""
     names = {spec.name for _, spec in published}
     touched = set()
     for entry, spec in published:
+        if only is not None and spec.name not in only:
+            continue
         table = schema.quote(spec.name)
         for column in spec.columns:
             if column.ref is None or (changed is not None and column.ref.table not in changed):
@@ -209,9 +212,17 @@ def _drop_unpublishable(conn: sqlite3.Connection, tables: list[tuple[PublicTable
         changed = _drop_dangling(conn, tables, changed, enforced) | _drop_emptied(conn, tables, changed)
     published = [spec for _, spec in tables]
     if any(spec.name == "institutions" for spec in published) and _drop_unreferenced_institutions(conn, published):
-        changed = {"institutions"}
+        # Only an institution nothing else published names was left out: what can name it now are
+        # its own children and institutions (at a million agreements, the agreements' 1.6 million
+        # parties were read again for nothing).
+        changed = _drop_dangling(conn, tables, {"institutions"}, only=_institutions_own_children() | {"institutions"})
         while changed:
             changed = _drop_dangling(conn, tables, changed)
+
+
+def _institutions_own_children() -> set[str]:
+    """The tables whose rows are part of an institution's record (its names, memberships ...)."""
+    return {child.table for child, _ in store.specs()["institutions"].record.children.values()}
 
 
 def _drop_unreferenced_institutions(conn: sqlite3.Connection, published: list[schema.TableSpec]) -> int:
@@ -220,7 +231,7 @@ def _drop_unreferenced_institutions(conn: sqlite3.Connection, published: list[sc
     names do not count, and neither does another institution. NOT EXISTS rather than NOT IN:
     a destination that is a country has a NULL institution, and one NULL in a NOT IN list
     made the condition unknown for every row, so every institution was kept."""
-    own_children = {child.table for child, _ in store.specs()["institutions"].record.children.values()}
+    own_children = _institutions_own_children()
     anchors = [
         f"EXISTS (SELECT 1 FROM main.{schema.quote(spec.name)} AS anchor "
         f"WHERE anchor.{schema.quote(c.name)} = main.institutions.id)"

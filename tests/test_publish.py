@@ -178,6 +178,12 @@ def test_the_demos_public_copy_holds_nothing_private(demo_copy, tmp_path):
     assert published == named_publicly - home
     everyone = source.execute("SELECT count(*) FROM institutions WHERE is_home = 0").fetchone()[0]
     assert len(published) <= everyone - 5
+    # Nothing in the copy names an institution left out: its names went with it (the only rows
+    # looked at again once institutions are left out), and nothing else named it to begin with.
+    kept = published | home
+    for table, column in (("institution_names", "institution"), ("memberships", "institution"),
+                          ("agreement_parties", "institution"), ("opportunity_destinations", "institution")):
+        assert {row[0] for row in conn.execute(f"SELECT {column} FROM {table} WHERE {column} IS NOT NULL")} <= kept, table
 
 
 def test_publish_replaces_only_its_own_copies(registry_file, tmp_path):
