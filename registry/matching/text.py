@@ -359,6 +359,11 @@ _LEVELS = {**dict.fromkeys(["hospital", "clinic", "hospitalier", "hospitaliere",
                             "school", "university_of_applied_sciences"], "higher")}
 
 
+def levels_words() -> frozenset[str]:
+    """The words ``levels`` reads."""
+    return frozenset(_LEVELS) | _SECONDARY
+
+
 def levels(tokens: Iterable[str]) -> frozenset[str]:
     """The levels a name's words say it is: 'secondary', 'care', 'higher' (none where it says no kind). A school
     word with a secondary one ("Instituto de Enseñanza Secundaria") is the secondary school's."""
