@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import html
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -157,6 +158,13 @@ CANONICAL = {
     **_same("wissenschaften wissenschaft", "science"),
     **_same("tarptautine medunarodni medunarodno medjunarodni", "international"),
 }
+# The kinds the reference's own labels translate ('prifysgol', 'kikuu', 'colaiste', 'hogskolan': data/matching/
+# word_translations.csv) are kinds here too, so that their slips and spellings ('hoegskolan') are read as theirs are.
+# Not while that table is derived (tools/derive_word_translations.py sets the variable): it learns from words as written.
+LEARNT_KINDS = {} if os.environ.get("REGISTRY_DERIVING_TRANSLATIONS") else {
+    word: english for word, english in TRANSLATIONS.items() if word not in CANONICAL and english in (
+        "university", "college", "institute", "school", "academy", "hospital", "clinic", "state", "national")}
+CANONICAL.update(LEARNT_KINDS)
 
 # Words of a field or a qualifier as other languages write them, read as the English word on both sides (round names19):
 # a name typed in its own language finds a record ROR lists only in English, and the other way round ("Université
