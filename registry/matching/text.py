@@ -65,6 +65,11 @@ ABBREVIATIONS = {
     "politechnika": ("university", "technology"),  # Politechnika Gdańska: Gdańsk University of Technology
     "politehnica": ("university", "technology"),
     "tehnikaulikool": ("university", "technology"),
+    # The eponym's marker as ROR's English names write it: "Университет имени К.Ш. Токтомаматова" is the University
+    # named after K.Sh. Toktomamatov; read as an unknown word, 'imeni' left the two apart and the name without its eponym
+    # matched a namesake abroad.
+    "imeni": ("named", "after"),
+    "imienia": ("named", "after"),
 }
 
 # Kinds written short inside a longer name only ("Hanze UAS", "HES-SO : UAS Western Switzerland"): alone, the
@@ -83,6 +88,7 @@ SHORT_WORDS = {
     "gen": ("general",), "mem": ("memorial",), "reg": ("regional",), "prov": ("provincial",), "fed": ("federal",),
     "cath": ("catholic",), "environ": ("environmental",), "pharm": ("pharmaceutical",),
     "stud": ("studies",), "tecnol": ("technology",), "cent": ("central",), "amer": ("american",),
+    "im": ("named", "after"),  # "Politechnika Bydgoska im. Jana i Jędrzeja Śniadeckich"; without the dot German 'in the'
 }
 _DOTTED = re.compile(r"\b([a-z]+)\.")
 # "St." before a kind word is State ("Mindanao St. University", "Bryansk St. Medical Academy"), else Saint.
