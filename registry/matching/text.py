@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import csv
 import html
-import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -67,7 +66,8 @@ ABBREVIATIONS = {
     "tehnikaulikool": ("university", "technology"),
     # The eponym's marker as ROR's English names write it: "Университет имени К.Ш. Токтомаматова" is the University
     # named after K.Sh. Toktomamatov; read as an unknown word, 'imeni' left the two apart and the name without its eponym
-    # matched a namesake abroad.
+    # matched a namesake abroad. Not 'im.': Polish names write it dotted or not ('AKADEMIA BIALSKA IM JANA PAWLA II'),
+    # and undotted it is German 'in the'.
     "imeni": ("named", "after"),
     "imienia": ("named", "after"),
 }
@@ -88,7 +88,6 @@ SHORT_WORDS = {
     "gen": ("general",), "mem": ("memorial",), "reg": ("regional",), "prov": ("provincial",), "fed": ("federal",),
     "cath": ("catholic",), "environ": ("environmental",), "pharm": ("pharmaceutical",),
     "stud": ("studies",), "tecnol": ("technology",), "cent": ("central",), "amer": ("american",),
-    "im": ("named", "after"),  # "Politechnika Bydgoska im. Jana i Jędrzeja Śniadeckich"; without the dot German 'in the'
 }
 _DOTTED = re.compile(r"\b([a-z]+)\.")
 # "St." before a kind word is State ("Mindanao St. University", "Bryansk St. Medical Academy"), else Saint.
@@ -164,13 +163,6 @@ CANONICAL = {
     **_same("wissenschaften wissenschaft", "science"),
     **_same("tarptautine medunarodni medunarodno medjunarodni", "international"),
 }
-# The kinds the reference's own labels translate ('prifysgol', 'kikuu', 'colaiste', 'hogskolan': data/matching/
-# word_translations.csv) are kinds here too, so that their slips and spellings ('hoegskolan') are read as theirs are.
-# Not while that table is derived (tools/derive_word_translations.py sets the variable): it learns from words as written.
-LEARNT_KINDS = {} if os.environ.get("REGISTRY_DERIVING_TRANSLATIONS") else {
-    word: english for word, english in TRANSLATIONS.items() if word not in CANONICAL and english in (
-        "university", "college", "institute", "school", "academy", "hospital", "clinic", "state", "national")}
-CANONICAL.update(LEARNT_KINDS)
 
 # Words of a field or a qualifier as other languages write them, read as the English word on both sides (round names19):
 # a name typed in its own language finds a record ROR lists only in English, and the other way round ("Université
@@ -371,11 +363,6 @@ _LEVELS = {**dict.fromkeys(["hospital", "clinic", "hospitalier", "hospitaliere",
                             "ospedaliera", "ospedaliero", "chu"], "care"),
            **dict.fromkeys(["university", "institute", "academy", "college", "polytechnic", "conservatory",
                             "school", "university_of_applied_sciences"], "higher")}
-
-
-def levels_words() -> frozenset[str]:
-    """The words ``levels`` reads."""
-    return frozenset(_LEVELS) | _SECONDARY
 
 
 def levels(tokens: Iterable[str]) -> frozenset[str]:
