@@ -61,8 +61,18 @@ def test_not_where_another_has_every_word_or_the_same_person(registry, name, cou
 
 @pytest.mark.parametrize("typed", ["Orvanian University imeni A.B. Tessarova", "Орванский университет имени А.Б. Тессарова"])
 def test_imeni_is_named_after(registry, typed):
-    """'imeni' (and 'im.', 'imienia') is how ROR's English names write 'named after': the whole name is matched, not
+    """'imeni' is how ROR's English names write 'named after' (the Russian word): the whole name is matched, not
     a namesake abroad by the name without its eponym (names20)."""
     result = resolve(registry, typed)
     assert result.best is not None and result.best.reference_id == "0epon0011", (
         result.status, [(c.name, c.score) for c in result.candidates])
+
+
+@pytest.mark.parametrize("typed", ["Akademia Orvańska im. Jana Tessara", "AKADEMIA ORVANSKA IM JANA TESSARA",
+                                   "Akademia Orvańska imienia Jana Tessara"])
+def test_the_polish_marker_stays_as_written(typed):
+    """Polish names write 'im.' dotted, undotted or whole, and the reference carries each: read as 'named after' in
+    one form only, the others no longer met it."""
+    from registry.matching.text import normalize
+
+    assert "named" not in normalize(typed).split()
