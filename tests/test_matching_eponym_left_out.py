@@ -28,6 +28,8 @@ def registry(tmp_path_factory):
         _record(8, "Trasmark University of Music", "Trasmark", "HU"),
         _record(9, "Kessmar Academy of Arts of Kettlevik", "Kettlevik", "NO"),
         _record(10, "Ludmila Perova Academy of Arts of Kettlevik", "Kettlevik", "NO"),
+        _record(11, "Orvanian University named after A.B. Tessarov", "Orvan", "KG"),
+        _record(12, "Orvanian University", "Kessport", "KH"),
     ])
     yield db
     db.conn.close()
@@ -55,3 +57,22 @@ def test_the_name_without_the_person_it_is_named_after(registry, name, country, 
 def test_not_where_another_has_every_word_or_the_same_person(registry, name, country):
     result = resolve(registry, name, country)
     assert "the person it is named after" not in result.reason, result.reason
+
+
+@pytest.mark.parametrize("typed", ["Orvanian University imeni A.B. Tessarova", "Орванский университет имени А.Б. Тессарова"])
+def test_imeni_is_named_after(registry, typed):
+    """'imeni' is how ROR's English names write 'named after' (the Russian word): the whole name is matched, not
+    a namesake abroad by the name without its eponym (names20)."""
+    result = resolve(registry, typed)
+    assert result.best is not None and result.best.reference_id == "0epon0011", (
+        result.status, [(c.name, c.score) for c in result.candidates])
+
+
+@pytest.mark.parametrize("typed", ["Akademia Orvańska im. Jana Tessara", "AKADEMIA ORVANSKA IM JANA TESSARA",
+                                   "Akademia Orvańska imienia Jana Tessara"])
+def test_the_polish_marker_stays_as_written(typed):
+    """Polish names write 'im.' dotted, undotted or whole, and the reference carries each: read as 'named after' in
+    one form only, the others no longer met it."""
+    from registry.matching.text import normalize
+
+    assert "named" not in normalize(typed).split()

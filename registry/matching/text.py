@@ -64,6 +64,11 @@ ABBREVIATIONS = {
     "politechnika": ("university", "technology"),  # Politechnika Gdańska: Gdańsk University of Technology
     "politehnica": ("university", "technology"),
     "tehnikaulikool": ("university", "technology"),
+    # The eponym's marker as ROR's English names write it: "Университет имени К.Ш. Токтомаматова" is the University
+    # named after K.Sh. Toktomamatov; read as an unknown word, 'imeni' left the two apart and the name without its eponym
+    # matched a namesake abroad. Not the Polish 'im.' or 'imienia': Polish names write it dotted, undotted ('AKADEMIA
+    # BIALSKA IM JANA PAWLA II') or whole, and ROR's records carry those forms, which 'im' typed no longer met.
+    "imeni": ("named", "after"),
 }
 
 # Kinds written short inside a longer name only ("Hanze UAS", "HES-SO : UAS Western Switzerland"): alone, the
