@@ -27,7 +27,7 @@ import os
 import re
 import traceback
 from collections.abc import Callable
-from functools import cache, lru_cache, partial
+from functools import lru_cache, partial
 from multiprocessing.connection import wait
 
 import sqlite_utils
@@ -142,6 +142,21 @@ def closing_legal_forms_off(typed: list[str], name: str) -> list[str]:
     while end and typed[end - 1] in LEGAL_FORMS:
         end -= 1
     return typed[:end]
+
+
+class _Once:
+    """A call made at most once, when first asked (``functools.cache`` of a ``partial`` made the same, but building
+    its wrapper for every name cost about 20 µs, where the call itself is wanted for a few names in a thousand)."""
+
+    __slots__ = ("_call", "_made", "_value")
+
+    def __init__(self, call: Callable[[], list[Match]]):
+        self._call, self._made, self._value = call, False, []
+
+    def __call__(self) -> list[Match]:
+        if not self._made:
+            self._value, self._made = self._call(), True
+        return self._value
 
 
 class Resolver:
@@ -300,7 +315,7 @@ class Resolver:
         # only for a name that reaches them, a few in a thousand; the first match keeps its reach test, which
         # spares aligning the names that cannot reach the possible band (aligning them all cost a third more).
         # Matched only when a rule asks (D9, D11: a name not matched yet).
-        every_band = None if self.reference is None else cache(
+        every_band = None if self.reference is None else _Once(
             partial(self.reference.match, text, country, AMBIGUOUS_SHOWN, include_below=True))
         decision = run_rules(Decision(text, country, merged, self, every_band))
         merged, status, reason = decision.candidates, decision.status, decision.reason

@@ -125,6 +125,18 @@ def test_resolve_many_in_one_process_holds_the_collector_back_and_restores_it(re
     assert [a.status for a in answers] == ["matched", "matched"] and seen == [False, False] and gc.isenabled()
 
 
+def test_the_reference_matched_at_every_band_is_matched_once_and_only_when_asked():
+    """The deciding rules that read the reference's matches at every band ask for them lazily (``_Once``)."""
+    from registry.resolve import _Once
+
+    calls = []
+    once = _Once(lambda: calls.append("matched") or ["a match"])
+    assert calls == []
+    assert once() == once() == ["a match"] and calls == ["matched"]
+    empty = _Once(lambda: calls.append("again") or [])
+    assert empty() == empty() == [] and calls == ["matched", "again"]  # an empty answer is remembered too
+
+
 def test_the_reference_index_is_kept_beside_the_registry(tmp_path):
     # A small reference of its own: the template's copies carry the template's index already.
     registry = registry_with_reference(tmp_path, ordinary_institutions("0a"))
