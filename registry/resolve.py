@@ -867,6 +867,9 @@ def _start_worker(path: str, collecting: bool) -> None:
     # The forked worker has the parent's indexes; it needs its own connection to the file.
     resolver = _worker_resolver()
     resolver.db = store.connect(path)
+    # It only reads (a candidate's record, about one query a name): through a map, a page is read in place rather than
+    # copied by a system call (those reads, 1,395 in 1,500 names, 0.12 -> 0.08 s of CPU at load 7).
+    store.map_for_reading(resolver.db.conn)
     resolver._references = {}
     # The inherited heap (the indexes: hundreds of thousands of objects) is never garbage: a full collection
     # would walk all of it (a few tenths of a second each) and copy every page it touches. The worker is a
