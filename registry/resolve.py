@@ -151,7 +151,8 @@ class _Once:
     __slots__ = ("_call", "_made", "_value")
 
     def __init__(self, call: Callable[[], list[Match]]):
-        self._call, self._made, self._value = call, False, []
+        self._call, self._made = call, False
+        self._value: list[Match] = []
 
     def __call__(self) -> list[Match]:
         if not self._made:
