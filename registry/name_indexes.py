@@ -82,6 +82,7 @@ def reference_index(db: sqlite_utils.Database, *, persist: bool = True) -> NameI
         with collector_paused(kept=True):
             index = _build_reference_index(db)
         if persist and path is not None:
+            index.read_once_tables()  # the ones kept with it (``KEPT_TABLES``) are written with it
             _write_cache(path, stamp, index, reference_keys(db))
     _MEMORY_CACHE.clear()
     _MEMORY_CACHE[key] = index

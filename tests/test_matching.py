@@ -355,3 +355,18 @@ def test_words_near_a_kind_that_are_words_of_their_own_stay(word):
     from registry.matching.text import kind_typo
 
     assert kind_typo(word) is None
+
+
+def test_the_once_per_process_tables_of_the_index_alone_are_pickled_with_it():
+    """A cached index is read with its cities by their start and its one-word cities (worked out from its own lists);
+    the tables that read more than the index (the place words: country names) are worked out afresh."""
+    index = NameIndex.build([("e1", "Zarnova Institute of Arts", "SE", "label"), ("e2", "Velmora Polytechnic", "NO", "label")],
+                            cities={"e1": "Zarnovaborg", "e2": "Velmora Bay"})
+    index.read_once_tables()
+    copy = pickle.loads(pickle.dumps(index))
+    kept = {name for name in vars(copy) if name.startswith("_memo_")}
+    assert kept == {"_memo__cities_by_start", "_memo__one_word_cities"}
+    assert copy._cities_by_start() == index._cities_by_start() == {"zar": frozenset(["zarnovaborg"]),
+                                                                   "vel": frozenset(["velmora"])}
+    assert copy._one_word_cities() == index._one_word_cities()
+    assert copy.place_words() == index.place_words()

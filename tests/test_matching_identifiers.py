@@ -49,3 +49,13 @@ def test_addresses_written_in_a_name(text, left, keys):
 
     words, found = embedded_identifiers(text)
     assert (words, [t.key for t in found]) == (left, keys)
+
+
+@pytest.mark.parametrize("text", ["Zarnova Polytechnic Institute", "see http://intranet-zarnova now", "HTTPS://ZARNOVA",
+                                  "Instituto Zarnova (ftp://archive)", "0abcd1234"])
+def test_a_text_without_a_dot_or_an_at_sign_keeps_every_word(text):
+    """Such a text is given back without the search: what the search finds in it ('http://...') is no identifier."""
+    from registry.matching.identifiers import _EMBEDDED, embedded_identifiers
+
+    assert embedded_identifiers(text) == (text, [])
+    assert all(typed_identifier(hit.group(0).rstrip(".,;)")) is None for hit in _EMBEDDED.finditer(text))

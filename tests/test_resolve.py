@@ -113,6 +113,22 @@ def test_resolve_many_raises_what_a_child_failed_on(registry, monkeypatch):
         resolve_many(registry, [("Univ. of Copenhagen", None), ("KI", None)] * 60, workers=2)
 
 
+def test_a_resolve_worker_reads_the_registry_file_through_a_map(registry, monkeypatch):
+    """The child's own connection only reads (candidates' records): mapped, a page is read in place."""
+    import gc
+
+    import registry.resolve as resolving
+    from registry.name_indexes import database_file
+
+    monkeypatch.setattr(gc, "freeze", lambda: None)  # the test process's heap stays as it is
+    monkeypatch.setattr(resolving, "_WORKER_RESOLVER", Resolver(registry))
+    resolving._start_worker(str(database_file(registry)), False)
+    worker = resolving._worker_resolver()
+    assert worker.db.conn is not registry.conn and worker.db.conn.execute("PRAGMA mmap_size").fetchone()[0] > 0
+    assert worker.resolve("Univ. of Copenhagen").best.institution_id == "ucph"
+    worker.db.conn.close()
+
+
 def test_resolve_many_in_one_process_holds_the_collector_back_and_restores_it(registry, monkeypatch):
     """Its full passes would walk the indexes for nothing; afterwards it runs as before."""
     import gc
@@ -123,6 +139,18 @@ def test_resolve_many_in_one_process_holds_the_collector_back_and_restores_it(re
     assert gc.isenabled()
     answers = resolve_many(registry, [("Univ. of Copenhagen", None), ("KI", None)], workers=1)
     assert [a.status for a in answers] == ["matched", "matched"] and seen == [False, False] and gc.isenabled()
+
+
+def test_the_reference_matched_at_every_band_is_matched_once_and_only_when_asked():
+    """The deciding rules that read the reference's matches at every band ask for them lazily (``_Once``)."""
+    from registry.resolve import _Once
+
+    calls = []
+    once = _Once(lambda: calls.append("matched") or ["a match"])
+    assert calls == []
+    assert once() == once() == ["a match"] and calls == ["matched"]
+    empty = _Once(lambda: calls.append("again") or [])
+    assert empty() == empty() == [] and calls == ["matched", "again"]  # an empty answer is remembered too
 
 
 def test_the_reference_index_is_kept_beside_the_registry(tmp_path):

@@ -643,7 +643,7 @@ class IndexLookup(IndexScoring):
             by_country.setdefault(entity_country[entity], []).append(name_id)
         return {country: frozenset(ids) for country, ids in by_country.items()}
 
-    @memo(1)  # worked out once per process: a pass over every entity's city
+    @memo(1)  # worked out once, a pass over every entity's city, and kept in the index's pickle (state.KEPT_TABLES)
     def _cities_by_start(self) -> dict[str, frozenset[str]]:
         """The words of the entities' cities (four letters or more), by their first three letters."""
         by_start: dict[str, set[str]] = {}

@@ -370,7 +370,7 @@ class IndexScoring(IndexState):
                 return word
         return None
 
-    @memo(1)  # worked out once per process, as place_words
+    @memo(1)  # worked out once, and kept in the index's pickle (state.KEPT_TABLES)
     def _one_word_cities(self) -> dict[str | None, frozenset[str]]:
         """Each country's cities of the index written in one word (four letters or more), and under None every
         country's. Not a word of a longer city's name: 'York' in 'New York, NY' names no other town."""
@@ -386,7 +386,7 @@ class IndexScoring(IndexState):
                     cities[None].add(word)
         return {country: frozenset(words - parts) for country, words in cities.items()}
 
-    @memo(1)  # worked out once per process, and left out of the index's pickle as every memo is
+    @memo(1)  # worked out once per process, and left out of the index's pickle: it reads the country names too
     def place_words(self) -> frozenset[str]:
         """The words of every city of the index and of every country's names."""
         return frozenset().union(*self.entity_city) | country_name_words()
