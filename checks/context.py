@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import json
 from collections.abc import Callable
@@ -30,23 +31,18 @@ class Found:
     evidence: dict[str, Any] = field(default_factory=dict)
 
 
-# Criteria files parsed in this process, by their SHA-256: PyYAML's pure-Python parser takes about
-# 30 ms for criteria.yml, and every run of the checks reads the file (a server's, a test's).
-_PARSED: dict[str, dict[str, Any]] = {}
-_PARSED_KEPT = 16
+# Parsed once per content: PyYAML's pure-Python parser takes about 30 ms for criteria.yml, and
+# every run of the checks reads the file (a server's, a test's).
+@functools.lru_cache(maxsize=16)
+def _parsed_criteria(raw: bytes) -> dict[str, Any]:
+    return yaml.safe_load(raw) or {}
 
 
 def load_criteria(path: Path | None = None) -> tuple[dict[str, Any], str]:
     """The criteria mapping (the caller's own copy) and the SHA-256 of the file it was read from.
     The file is read each time, so an edited file is parsed again."""
-    path = Path(path or CRITERIA_FILE)
-    raw = path.read_bytes()
-    digest = hashlib.sha256(raw).hexdigest()
-    if digest not in _PARSED:
-        if len(_PARSED) >= _PARSED_KEPT:
-            _PARSED.pop(next(iter(_PARSED)))
-        _PARSED[digest] = yaml.safe_load(raw) or {}
-    return copy.deepcopy(_PARSED[digest]), digest
+    raw = Path(path or CRITERIA_FILE).read_bytes()
+    return copy.deepcopy(_parsed_criteria(raw)), hashlib.sha256(raw).hexdigest()
 
 
 class BuiltElsewhere(Exception):

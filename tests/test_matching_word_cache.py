@@ -43,9 +43,3 @@ def test_a_name_reads_the_same_with_its_words_cached_or_not(name):
     text._tokens.cache_clear()
     assert first == normalize(name) == FORMS[name]
 
-
-def test_a_cached_word_reads_as_the_word_read_afresh():
-    words = {word for name in FORMS for word in text.fold_name(name).replace(".", " ").split()}
-    words |= {"universitetshospital", "univresitet", "akademiya", "ingenierie", "hogsechool", "belmarska"}
-    for word in sorted(words):
-        assert text._word_tokens(word) == text._word_tokens.__wrapped__(word), word
