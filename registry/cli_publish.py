@@ -11,6 +11,7 @@ import sqlite_utils
 
 from registry import api
 from registry import db as store
+from registry.cli import db_option
 from registry.progress import on_terminal
 from registry.publish import publish as publish_copy
 
@@ -18,6 +19,7 @@ PUBLIC_DB = "public.db"
 
 
 @click.command()
+@db_option
 @click.option("--out", default=PUBLIC_DB, show_default=True, type=click.Path(),
               help="The public database to write; an earlier public copy there is replaced, any other file is refused.")
 @click.option("--force", is_flag=True, help="Replace --out even when it is not a public copy.")
@@ -57,9 +59,7 @@ def hash_password(from_stdin: bool) -> None:
 
 
 def register(cli: click.Group) -> None:
-    from registry.cli import db_option
-
-    cli.add_command(db_option(publish))
+    cli.add_command(publish)
     cli.add_command(hash_password)
 
 

@@ -154,6 +154,13 @@ def test_the_table_of_capability_commands_is_what_the_capabilities_register_and_
         module.register(group)
         registered[module.__name__] = sorted(group.commands)
     assert {module: sorted(commands) for module, commands in CAPABILITY_COMMANDS.items()} == registered
+    # registering again (here, on another group) leaves each command as it was: no option twice
+    for module in capability_modules():
+        group = click.Group()
+        module.register(group)
+        for command in group.commands.values():
+            options = [option for param in command.params for option in param.opts]
+            assert len(options) == len(set(options)), (command.name, options)
     listed = runner.invoke(cli, ["--help"]).output
     missing = [name for names in registered.values() for name in names if f"\n  {name} " not in listed]
     assert not missing and "\n  serve " in listed, listed
