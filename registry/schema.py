@@ -506,12 +506,13 @@ def _agreement_topics(alias: str, partner_text: str | None = None, subject_words
     ``partner_text``: the alias of a row of ``PARTNER_TEXT_TABLE`` (``partner_text_sql``) joined
     to ``alias``, whose partners' part is read there instead of gathered per agreement;
     ``subject_words``: a table of ``subject_words_sql``, where each term's ISCED words are read."""
-    partners = (f"FROM agreement_parties p JOIN institutions i ON i.id = p.institution "
+    partners = (f"FROM agreement_parties p CROSS JOIN institutions i ON i.id = p.institution "
                 f"WHERE p.agreement = {alias}.id AND p.role <> 'home' AND i.is_home = 0")
     if partner_text is None:
         partner_words = f"(SELECT group_concat({_partner_words('i')}, ' ') {partners})"
-        networks = (f"(SELECT group_concat({_NETWORKS_OF}, ' ') FROM memberships m "
-                    f"WHERE m.institution IN (SELECT i.id {partners}) AND m.until IS NULL)")
+        # Partner by partner, in the parties' key order, as _partners_of_agreements lists them: one
+        # IN list over the memberships listed them in whatever order the plan met them.
+        networks = f"(SELECT group_concat({_current_networks('p.institution')}, ' ') {partners})"
     else:
         partner_words, networks = f"{partner_text}.partner_words", f"{partner_text}.networks"
     if subject_words is None:
@@ -540,18 +541,30 @@ def _institution_row(alias: str) -> str:
     )
 
 
-def _agreement_row(alias: str, partner_text: str | None = None, subject_words: str | None = None) -> str:
+# The columns of agreements that ``_agreement_own`` reads (as SQLite's authorizer names them).
+AGREEMENT_OWN_COLUMNS = frozenset({"ROWID", "title", "agreement_code", "notes"})
+
+
+def _agreement_own(alias: str) -> str:
+    """The columns of an agreement's search row read from its own row: its rowid, title and notes."""
+    # The office's own code is searched with the title (the search table keeps its columns).
+    return f"{alias}.rowid, {alias}.title || coalesce(' | ' || {alias}.agreement_code, ''), {alias}.notes"
+
+
+def _agreement_made(alias: str, partner_text: str | None = None, subject_words: str | None = None) -> dict[str, str]:
+    """The columns of an agreement's search row made from other tables (its partners' names, its
+    topics), by name, in the search table's order."""
     ident = f"{alias}.id"
     if partner_text is None:
         partners = _AGREEMENT_PARTNERS.format(id=ident)
         folded = _AGREEMENT_PARTNERS_FOLDED.format(id=ident)
     else:
         partners, folded = f"{partner_text}.partners", f"{partner_text}.partners_folded"
-    return (
-        # The office's own code is searched with the title (the search table keeps its columns).
-        f"{alias}.rowid, {alias}.title || coalesce(' | ' || {alias}.agreement_code, ''), {alias}.notes, "
-        f"{partners}, {folded}, {_agreement_topics(alias, partner_text, subject_words)}"
-    )
+    return {"partners": partners, "partners_folded": folded, "topics": _agreement_topics(alias, partner_text, subject_words)}
+
+
+def _agreement_row(alias: str, partner_text: str | None = None, subject_words: str | None = None) -> str:
+    return ", ".join([_agreement_own(alias), *_agreement_made(alias, partner_text, subject_words).values()])
 
 
 def _refresh_institutions(keys: str) -> str:
@@ -564,6 +577,47 @@ def _refresh_agreements(keys: str) -> str:
     """Recompute the topics of the agreements whose ids ``keys`` (SQL) gives."""
     return (f"UPDATE agreements_fts SET topics = {_agreement_topics('a')} FROM agreements a "
             f"WHERE a.id IN ({keys}) AND agreements_fts.rowid = a.rowid;")
+
+
+def _refresh_partners(keys: str) -> str:
+    """Recompute the partners' names of the agreements whose ids ``keys`` (SQL) gives."""
+    return (f"UPDATE agreements_fts SET partners = {_AGREEMENT_PARTNERS.format(id='a.id')}, "
+            f"partners_folded = {_AGREEMENT_PARTNERS_FOLDED.format(id='a.id')} FROM agreements a "
+            f"WHERE a.id IN ({keys}) AND agreements_fts.rowid = a.rowid;")
+
+
+def _vocabulary_refreshes(row: str) -> str:
+    """Recompute the topics that read the words of label ``row`` (NEW or OLD): ``labels`` is
+    written whole only before the search triggers exist (a new registry) or while a migration
+    has dropped them (which rebuilds the index if the words differ), but a label changed any
+    other way must not leave search rows, the registry's or (made from them) the public copy's,
+    with the words of before. Each vocabulary's rows are picked by the codes its words are read
+    for in ``_institution_topics`` and ``_agreement_topics`` (an ISCED field's words also stand
+    for the longer codes the list lacks: every code it begins); tests/test_search_freshness.py
+    holds the list to the vocabularies the search reads."""
+    vocabulary, value = f"{row}.vocabulary", f"{row}.value"
+    medical = f"({vocabulary} = {sql_literal('medical_faculty')} AND {value} = {sql_literal('yes')} AND medical_faculty = 1)"
+    partners = f"SELECT id FROM institutions WHERE ({vocabulary} = 'country' AND country = {value}) OR {medical}"
+    institutions = f"{partners} OR ({vocabulary} = 'institution_kind' AND kind = {value})"
+    agreements = (
+        f"SELECT agreement FROM agreement_parties WHERE institution IN ({partners}) "
+        f"UNION SELECT id FROM agreements WHERE {vocabulary} = 'agreement_kind' AND kind = {value} "
+        f"UNION SELECT agreement FROM degree_terms WHERE {vocabulary} = 'degree_kind' AND kind = {value} "
+        f"UNION SELECT t.agreement FROM mobility_terms t, json_each(t.subject_areas) s WHERE {vocabulary} = 'isced' "
+        f"AND substr({_ISCED_CODE}, 1, length({value})) = {value}"
+    )
+    return _refresh_institutions(institutions) + "\n  " + _refresh_agreements(agreements)
+
+
+def _vocabulary_triggers() -> str:
+    """Triggers that keep the topics current when the words of ``labels`` change (``_vocabulary_refreshes``)."""
+    changed = "OLD.vocabulary IS NOT NEW.vocabulary OR OLD.value IS NOT NEW.value OR OLD.words IS NOT NEW.words"
+    return (
+        f"CREATE TRIGGER IF NOT EXISTS labels_fts_insert AFTER INSERT ON labels BEGIN\n  {_vocabulary_refreshes('NEW')}\nEND;\n"
+        f"CREATE TRIGGER IF NOT EXISTS labels_fts_update AFTER UPDATE ON labels WHEN {changed} BEGIN\n  "
+        f"{_vocabulary_refreshes('OLD')}\n  {_vocabulary_refreshes('NEW')}\nEND;\n"
+        f"CREATE TRIGGER IF NOT EXISTS labels_fts_delete AFTER DELETE ON labels BEGIN\n  {_vocabulary_refreshes('OLD')}\nEND;"
+    )
 
 
 def _topic_triggers() -> str:
@@ -619,16 +673,19 @@ CREATE TRIGGER IF NOT EXISTS institution_names_fts_insert AFTER INSERT ON instit
   UPDATE institutions_fts SET all_names = {_INSTITUTION_NAMES.format(id='NEW.institution')},
     all_names_folded = {_INSTITUTION_FOLDED.format(id='NEW.institution')}
   WHERE rowid = (SELECT rowid FROM institutions WHERE id = NEW.institution);
+  {_refresh_partners("SELECT agreement FROM agreement_parties WHERE institution = NEW.institution")}
 END;
 CREATE TRIGGER IF NOT EXISTS institution_names_fts_update AFTER UPDATE ON institution_names BEGIN
   UPDATE institutions_fts SET all_names = {_INSTITUTION_NAMES.format(id='i.id')},
     all_names_folded = {_INSTITUTION_FOLDED.format(id='i.id')}
   FROM institutions i WHERE i.id IN (OLD.institution, NEW.institution) AND institutions_fts.rowid = i.rowid;
+  {_refresh_partners("SELECT agreement FROM agreement_parties WHERE institution IN (OLD.institution, NEW.institution)")}
 END;
 CREATE TRIGGER IF NOT EXISTS institution_names_fts_delete AFTER DELETE ON institution_names BEGIN
   UPDATE institutions_fts SET all_names = {_INSTITUTION_NAMES.format(id='OLD.institution')},
     all_names_folded = {_INSTITUTION_FOLDED.format(id='OLD.institution')}
   WHERE rowid = (SELECT rowid FROM institutions WHERE id = OLD.institution);
+  {_refresh_partners("SELECT agreement FROM agreement_parties WHERE institution = OLD.institution")}
 END;
 CREATE TRIGGER IF NOT EXISTS agreements_fts_insert AFTER INSERT ON agreements BEGIN
   INSERT INTO agreements_fts (rowid, title, notes, partners, partners_folded, topics) VALUES ({_agreement_row('NEW')});
@@ -659,6 +716,7 @@ CREATE TRIGGER IF NOT EXISTS agreement_parties_fts_update AFTER UPDATE ON agreem
   {_refresh_agreements("OLD.agreement, NEW.agreement")}
 END;
 {_topic_triggers()}
+{_vocabulary_triggers()}
 """
 
 INSTITUTION_SEARCH_COLUMNS = "rowid, name, acronym, city, all_names, all_names_folded, topics"
@@ -728,6 +786,25 @@ def agreement_search_rows(where: str = "1", partner_text: bool = False, institut
         return f"SELECT {_agreement_row('a')} FROM agreements a WHERE {where}"
     return (f"SELECT {_agreement_row('a', 'x')} FROM agreements a "
             f"LEFT JOIN {PARTNER_TEXT_TABLE} x ON x.agreement = a.id WHERE {where}")
+
+
+def stored_agreement_search_rows(registry: str) -> str:
+    """SQL selecting the search rows (``AGREEMENT_SEARCH_COLUMNS``) of the agreements ``a`` of the
+    main database (a public copy) in rowid order, their own columns (``_agreement_own``) from
+    their rows there and the rest (the partners' names and the topics, made from other tables)
+    from the search row the registry attached as ``registry`` keeps for the agreement of the same
+    id, read from its FTS5 content table; an agreement without one gets its row made as
+    ``agreement_search_rows`` would. The same rows only while the registry's triggers keep its
+    rows current and the other tables' rows of each agreement are the registry's
+    (``registry.publish``)."""
+    made = _agreement_made("a")
+    stored = [c.strip() for c in AGREEMENT_SEARCH_COLUMNS.split(",")][1:]  # the content table's c0, c1 ... in order
+    if stored[-len(made):] != list(made):
+        raise AssertionError("the made columns must be the search table's last ones")
+    taken = ", ".join(f"CASE WHEN f.id IS NULL THEN {sql} ELSE f.c{stored.index(name)} END" for name, sql in made.items())
+    return (f"SELECT {_agreement_own('a')}, {taken} FROM main.agreements a "
+            f"LEFT JOIN {registry}.agreements r ON r.id = a.id "
+            f"LEFT JOIN {registry}.agreements_fts_content f ON f.id = r.rowid ORDER BY a.rowid")
 
 
 SEARCH_COLUMNS = {"institutions_fts": INSTITUTION_SEARCH_COLUMNS, "agreements_fts": AGREEMENT_SEARCH_COLUMNS}

@@ -1,4 +1,6 @@
-"""The public copy's search index, made a range of agreements at a time by two connections."""
+"""The public copy's search index, made a range of agreements at a time by two connections (when the
+registry's own rows cannot be taken: ``registry.publish._registry_rows_hold``, forced off here by
+``made_rows``; tests/test_publish_stored_search.py takes them)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,12 @@ from registry import db as store
 from registry import publish as publishing
 from registry import schema
 from registry.publish_workers import SearchRanges
+
+
+@pytest.fixture(autouse=True)
+def made_rows(monkeypatch):
+    """Every publish here makes its search rows from the copy."""
+    monkeypatch.setattr(publishing, "_registry_rows_hold", lambda *args: False)
 
 
 def test_search_rows_made_in_ranges_by_both_connections_are_the_rows_of_the_copy(demo_registry_file, tmp_path, monkeypatch):

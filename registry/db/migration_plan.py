@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 
 import sqlite_utils
 
@@ -91,12 +91,12 @@ def search_triggers() -> list[str]:
             if (match := re.match(r"CREATE TRIGGER IF NOT EXISTS (\w+)", statement))]
 
 
-@lru_cache(maxsize=1)  # a copy of the whole schema in memory each time; it is this release's, so it never changes
-def search_sources() -> dict[str, tuple[str, ...]]:
-    """Table -> the columns the search rows are made from, as SQLite reports them while it
-    prepares ``schema.SEARCH_REBUILD_STEPS`` over an empty registry (its authorizer hears of
-    every column a statement reads), so it stays true when the search's SQL changes. Callers
-    must not change the mapping: it is shared."""
+@cache  # a copy of the whole schema in memory each time; it is this release's, so it never changes
+def search_sources(search_table: str | None = None) -> dict[str, tuple[str, ...]]:
+    """Table -> the columns the search rows (of ``search_table`` only, when given) are made from,
+    as SQLite reports them while it prepares ``schema.SEARCH_REBUILD_STEPS`` over an empty
+    registry (its authorizer hears of every column a statement reads), so it stays true when the
+    search's SQL changes. Callers must not change the mapping: it is shared."""
     conn = sqlite3.connect(":memory:", isolation_level=None)
     try:
         reference().backup(conn)
@@ -108,8 +108,8 @@ def search_sources() -> dict[str, tuple[str, ...]]:
                 read.setdefault(table, set()).add(column)
             return sqlite3.SQLITE_OK
 
-        conn.set_authorizer(heard)
-        for _, before, rows in schema.SEARCH_REBUILD_STEPS:
+        for table, before, rows in schema.SEARCH_REBUILD_STEPS:
+            conn.set_authorizer(heard if search_table in (None, table) else None)
             for statement in split_sql(before):
                 conn.execute(statement)
             conn.execute(rows).fetchall()

@@ -34,6 +34,14 @@ SCHEMA_FINGERPRINTS: tuple[str, ...] = (
     # (Indexed(where=...)), so that AP03 reads those terms only (it read every term of every programme's
     # agreements); migrating only makes the index
     "e1855df93cb200920b335b49381f8d72eee2633a0a3d315b403f327a5cb2088a",
+    # 7 (2026-12, branch publish6): search triggers on institution_names refresh the partners' names of
+    # the institution's agreements (a name added after its agreements was never searchable in them), and
+    # triggers on labels refresh the topics that read a changed word; so the registry's search rows are
+    # always what a rebuild would make, and `registry publish` takes the agreements' rows from them; an
+    # agreement's row made by a trigger lists its partners' networks partner by partner, as a rebuild
+    # does (one IN list listed them in the order the plan met the memberships). Migrating rebuilds the
+    # search index (its triggers differ)
+    "ad6fd0a63366eb061dc77f122ebf209368aac13d7a8b8d4298ab30afe8fb049a",
 )
 
 SCHEMA_VERSION = len(SCHEMA_FINGERPRINTS)
