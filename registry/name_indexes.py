@@ -25,7 +25,7 @@ from registry.identifier_index import (
 )
 from registry.matching import MatchOptions, NameIndex
 from registry.matching.scripts import CITY_SKELETONS_FILE, NAME_SKELETONS_FILE, TRANSLATIONS_FILE
-from registry.matching.text import CITY_NAMES_FILE, exact_key, name_parts
+from registry.matching.text import CITY_NAMES_FILE, exact_key, keep_word_readings, name_parts, word_readings
 from registry.models.reference import normalized
 from registry.reference import reference_stamp
 
@@ -76,6 +76,7 @@ def reference_index(db: sqlite_utils.Database, *, persist: bool = True) -> NameI
             if stored_stamp == stamp:
                 index = stored
                 keep_reference_keys(db, keys)  # the identifier index's keys, kept with it (same reference tables)
+                keep_word_readings(index.word_readings)
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
             index = None  # a damaged or outdated cache is rebuilt
     if index is None:
@@ -83,6 +84,7 @@ def reference_index(db: sqlite_utils.Database, *, persist: bool = True) -> NameI
             index = _build_reference_index(db)
         if persist and path is not None:
             index.read_once_tables()  # the ones kept with it (``KEPT_TABLES``) are written with it
+            index.word_readings = word_readings(index.name_raw)
             _write_cache(path, stamp, index, reference_keys(db))
     _MEMORY_CACHE.clear()
     _MEMORY_CACHE[key] = index

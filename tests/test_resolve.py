@@ -13,6 +13,7 @@ from registry import db as store
 from registry import from_reference, identifier_index, name_indexes
 from registry.from_reference import create_institution_from_reference
 from registry.match_quality import measure, read_names
+from registry.matching import text
 from registry.name_indexes import index_cache_path
 from registry.problems import ProblemsFound
 from registry.resolve import Resolver, resolve, resolve_many
@@ -181,6 +182,15 @@ def test_the_reference_keys_are_read_back_with_the_reference_index(registry, mon
     Resolver(registry)
     assert list(identifier_index._REFERENCE_KEYS.values()) == [worked_out]
     assert resolve(registry, "https://ror.org/01yqg2h08").best.reference_id == "01yqg2h08"
+
+
+def test_the_word_readings_are_read_back_with_the_reference_index(registry, monkeypatch):
+    name_indexes._MEMORY_CACHE.clear()
+    monkeypatch.setattr(text, "_KEPT_PLAIN", frozenset())
+    monkeypatch.setattr(text, "_KEPT_READINGS", {})
+    index = Resolver(registry).reference  # read from the cache beside the file
+    plain, others = index.word_readings
+    assert "copenhagen" in plain and text._KEPT_PLAIN is plain and text._KEPT_READINGS is others
 
 
 def test_names_csv_precision_and_recall(registry):

@@ -42,6 +42,9 @@ class IndexState:
         # A country's words and its regions' one-word names, for every entity's country: kept in the index so that a
         # process reading a cached index (a resolve worker) never loads pycountry's subdivisions to score a name.
         self.country_places: dict[str | None, tuple[frozenset[str], frozenset[str]]] = {}
+        # The readings of its names' long words (``text.word_readings``): a process reading the cached reference index reads
+        # typed words it has seen from there (``text.keep_word_readings``). Filled for the reference index alone.
+        self.word_readings: tuple[frozenset[str], dict[str, tuple[str, ...]]] = (frozenset(), {})
 
     def __getstate__(self) -> dict:
         """The index as pickled: without what lookups remembered (``memo``), which the next process fills afresh, but

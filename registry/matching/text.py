@@ -533,12 +533,7 @@ def _tokens(folded: str) -> tuple[str, ...]:
     if "?" in folded:
         folded = _LOST_LETTER.sub("", folded)
     # each pass only where its mark is: most names have no dotted prefix, apostrophe or digit (a fifth of their cost)
-    text = _STATE_PREFIX.sub("", folded) if "t." in folded else folded
-    if "'" in text:
-        text = _ELISION.sub(r"\1 ", text)
-    if _ANY_DIGIT.search(text):
-        text = _GLUED_DIGITS.sub(" ", text)
-    text = text.replace("'", "").replace("`", "").replace("&", " and ")
+    text = _words_apart(_STATE_PREFIX.sub("", folded) if "t." in folded else folded)
     raw = _NON_WORD.sub(" ", text).split()
     joined: list[str] = []
     position = 0
@@ -573,16 +568,63 @@ def _tokens(folded: str) -> tuple[str, ...]:
     return tuple(_once(_kinds(_without_wrapper(_numbers(out)))))
 
 
+def _words_apart(text: str) -> str:
+    """Folded text with its words set apart as ``_tokens`` reads them: an elided article, glued digits, apostrophes."""
+    if "'" in text:
+        text = _ELISION.sub(r"\1 ", text)
+    if _ANY_DIGIT.search(text):
+        text = _GLUED_DIGITS.sub(" ", text)
+    return text.replace("'", "").replace("`", "").replace("&", " and ")
+
+
 @lru_cache(maxsize=1 << 17)  # names share their words: the shipped reference's 57,000 names about 40,000 of them
 def _word_tokens(word: str) -> tuple[str, ...]:
     """What one word of a name reads as, whatever the words around it: a compound's two words, a slip's kind, the
     canonical, field, city or translated word."""
     if len(word) >= _HAND_SLIP_LENGTH and word not in CANONICAL and word not in FIELD_WORDS:
+        if word in _KEPT_PLAIN:
+            return (word,)
+        if (kept := _KEPT_READINGS.get(word)) is not None:
+            return kept
         if (parts := compound_kind(word)) is not None:
             return parts
         word = kind_typo(word) or kind_by_sound(word) or field_typo(word) or word
     return (CANONICAL.get(word) or FIELD_WORDS.get(word) or CITY_NAMES.get(word) or kind_stem(word)
             or TRANSLATIONS.get(word) or word,)
+
+
+# The readings of the long words of a cached reference index's names (``word_readings``), kept with the index and put
+# here as a process reads it (``keep_word_readings``): a CLI call or a resolve worker then reads a typed word the index
+# has seen from there rather than testing it again as a slip of a kind or field word (compound, typo, sound: about
+# 45 us a word, where a typed name's words are new to the process; 0.7 s of the 15 s of CPU the resolve benchmark's
+# 10,000 names took, 2026-12-07). Only long words take that path (``_word_tokens``); a reading is the same in any
+# process running the same code and tables, which the cached index's stamp holds to.
+_KEPT_PLAIN: frozenset[str] = frozenset()  # long words read as themselves (most)
+_KEPT_READINGS: dict[str, tuple[str, ...]] = {}  # the other long words' readings
+
+
+def word_readings(names: Iterable[str]) -> tuple[frozenset[str], dict[str, tuple[str, ...]]]:
+    """The readings of the long words of ``names`` as ``_word_tokens`` gives them: the words read as themselves, and
+    the others with their readings. The words are found by folding each written word alone, as near as cheaply gets
+    to how a name is read; a word missed is only read afresh."""
+    words: set[str] = set()
+    for written in {part for name in names for part in name.split()}:
+        words.update(_NON_WORD.sub(" ", _words_apart(fold(written))).split())
+    plain, others = set(), {}
+    for word in words:
+        if len(word) >= _HAND_SLIP_LENGTH and word not in CANONICAL and word not in FIELD_WORDS:
+            reading = _word_tokens(word)
+            if reading == (word,):
+                plain.add(word)
+            else:
+                others[word] = reading
+    return frozenset(plain), others
+
+
+def keep_word_readings(readings: tuple[frozenset[str], dict[str, tuple[str, ...]]]) -> None:
+    """Read the words of ``readings`` (``word_readings``) from there from now on."""
+    global _KEPT_PLAIN, _KEPT_READINGS
+    _KEPT_PLAIN, _KEPT_READINGS = readings
 
 
 # A number in a name written in Roman numerals or as a French ordinal is the number: 'Université Paris XII' is
