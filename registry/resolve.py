@@ -48,9 +48,12 @@ from registry.matching.match import FORMER_PENALTY, PenaltyKind
 from registry.matching.scoring import SOLE_WORD_LENGTH
 from registry.matching.text import (
     APPLIED_SCIENCES,
+    CANONICAL,
     COMPASS,
+    FIELD_WORDS,
     GENERIC,
     LEGAL_FORMS,
+    QUALIFIERS,
     STOPWORDS,
     fold_name,
     legal_name,
@@ -71,6 +74,11 @@ SOLE_HOLDER_FLOOR_WORD_ALONE = 0.6  # without a country, where the word is the o
 # voor de Kunsten") are words the school's name lacks, not another school's
 SOLE_HOLDER_FLOOR_LEGAL_NAME = 0.3
 SOLE_WORD_LENGTH_LEGAL_NAME = 4  # and a word of four letters ('Fundació Privada ... EADA') may be the school's
+# the same for a text that is the word and what kind of body it names ('Kateb Institute of Higher Education' for Kateb
+# University, 'Bifrost School of Business' for Bifröst University), with the country: the kind is what a renaming changes
+SOLE_HOLDER_FLOOR_RENAMED = 0.3
+# what a name says of the kind of body and its field, in the tokens names are read in
+KIND_AND_FIELD = GENERIC | QUALIFIERS | frozenset(CANONICAL.values()) | frozenset(FIELD_WORDS.values())
 WHOLE_NAME_REST = 3  # at most this many words after a whole name are passed over
 
 
@@ -116,6 +124,18 @@ def _other_kinds(typed: str, named: str) -> bool:
     """Whether the two names each say a kind of body and no kind is the same: a university and a college."""
     ours, theirs = (_BODIES.intersection(tokens_of(fold_name(text))) for text in (typed, named))
     return bool(ours and theirs and not ours & theirs)
+
+
+def _word_and_kind(text: str, word: str, match: Match, place: frozenset[str]) -> bool:
+    """Whether the text is ``word`` and words that say a kind of body or a field ('Kateb *Institute of Higher Education*',
+    'Mendel *University of Agriculture and Forestry*'), one of them a kind, and the name matched adds to the word only
+    such words or its place (``place``: its city's, region's and country's words): the two names differ in what a
+    renaming changes, not in a word of their own."""
+    typed = [t for t in tokens_of(fold_name(text)) if t != word and t not in STOPWORDS and t not in LEGAL_FORMS]
+    if not typed or not _BODIES.intersection(typed) or not all(t in KIND_AND_FIELD for t in typed):
+        return False
+    added = [w for p in match.penalties if p.kind is PenaltyKind.NAME_WORDS for w in p.words]
+    return all(w in KIND_AND_FIELD or w in STOPWORDS or w in place for w in added)
 
 
 def _another_town(reference, text: str, match: Match, country: str | None) -> str | None:
@@ -430,6 +450,9 @@ class Resolver:
             floor = SOLE_HOLDER_FLOOR_WORD_ALONE
         if legal and country and not reference.acronym_of_another(name, country, entity_id):
             floor = SOLE_HOLDER_FLOOR_LEGAL_NAME
+        place = reference.city_words_of(entity_id) | frozenset().union(*reference.places_of(match.country))
+        if country and not legal and _word_and_kind(name, word, match, place):
+            floor = SOLE_HOLDER_FLOOR_RENAMED
         if match.score < floor or other_level(name, match.matched_name):
             return merged, status, reason
         if _another_town(reference, name, match, country):

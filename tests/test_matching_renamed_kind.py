@@ -1,0 +1,46 @@
+"""A former name that differs from today's in the kind of body it says ('Kateb Institute of Higher Education' for
+Kateb University, 'Bifrost School of Business' for Bifröst University): the word only one institution carries, with
+the country, decides where the rest of the text only says a kind and a field. Measured against an invented
+reference (no real institution or person)."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import ordinary_institutions, registry_with_reference, ror_record
+
+from registry.resolve import resolve
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory):
+    db = registry_with_reference(tmp_path_factory.mktemp("renamed"), [
+        *ordinary_institutions("0tren"),
+        ror_record("0tren0001", "Quellvard University", "Orsk", "DE"),
+        ror_record("0tren0002", "Brennivik University in Belmar", "Belmar", "DE"),
+        ror_record("0tren0003", "Ostravel Hospital", "Kettle", "DE"),
+    ])
+    yield db
+    db.conn.close()
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("Quellvard Institute of Higher Education", "0tren0001"),  # an institute become a university
+    ("Quellvard School of Business", "0tren0001"),  # a school and its field
+    ("Brennivik University of Agriculture and Forestry", "0tren0002"),  # its fields then, its town now
+])
+def test_the_word_and_another_kind_is_the_institution_renamed(registry, name, expected):
+    result = resolve(registry, name, "DE")
+    assert result.status == "matched", (result.reason, [(c.name, c.score) for c in result.candidates])
+    assert result.best.reference_id == expected
+    assert "the only institution with" in result.best.reason
+
+
+@pytest.mark.parametrize(("name", "country"), [
+    ("Quellvard Institute of Higher Education", None),  # without the country the word needs more
+    ("Quellvard Institute of Plant Genetics", "DE"),  # a word of its own: another body, maybe
+    ("Quellvard Consulting School", "DE"),  # a company's word
+    ("Ostravel College", "DE"),  # a hospital is not a college
+])
+def test_not_where_the_text_says_more_than_a_kind(registry, name, country):
+    result = resolve(registry, name, country)
+    assert result.status != "matched", result.reason
