@@ -48,6 +48,7 @@ from registry.matching.match import FORMER_PENALTY, PenaltyKind
 from registry.matching.scoring import SOLE_WORD_LENGTH
 from registry.matching.text import (
     APPLIED_SCIENCES,
+    CAMPUS_WORDS,
     CANONICAL,
     COMPASS,
     FIELD_WORDS,
@@ -136,6 +137,14 @@ def _word_and_kind(text: str, word: str, match: Match, place: frozenset[str]) ->
         return False
     added = [w for p in match.penalties if p.kind is PenaltyKind.NAME_WORDS for w in p.words]
     return all(w in KIND_AND_FIELD or w in STOPWORDS or w in place for w in added)
+
+
+def _words_left(text: str, match: Match, place: frozenset[str]) -> list[str]:
+    """The words of the text the match leaves unaligned that say neither a kind of body, a field, a legal form nor
+    the entity's place (``place``)."""
+    aligned = {typed for typed, _, _ in match.aligned}
+    return [t for t in tokens_of(fold_name(text)) if t not in aligned and t not in KIND_AND_FIELD
+            and t not in STOPWORDS and t not in LEGAL_FORMS and t not in place and t not in CAMPUS_WORDS]
 
 
 def _another_town(reference, text: str, match: Match, country: str | None) -> str | None:
@@ -424,7 +433,8 @@ class Resolver:
     def _sole_holder(self, name: str, country: str | None, merged: list[Candidate], status: str, reason: str,
                      every_band: Callable[[], list[Match]]) -> tuple[list[Candidate], str, str]:
         """'Stichting Codarts Hogeschool voor de Kunsten' (NL): a word of the name that one institution alone
-        carries in the whole reference (in the given country, if one is given) matches it where the rest of the
+        carries in the whole reference (or, given a country, in that country: then the text may add no word of its
+        own nor a field the name lacks, ``_words_left``) matches it where the rest of the
         name comes at least half way (``SOLE_HOLDER_FLOOR``, with or without a country: the word is one holder's in
         the whole reference either way, and a text naming another town is held back; without a country, where no
         other word of the name is typed, further: ``SOLE_HOLDER_FLOOR_WORD_ALONE``): a legal form, a kind or a
@@ -454,6 +464,12 @@ class Resolver:
         if country and not legal and _word_and_kind(name, word, match, place):
             floor = SOLE_HOLDER_FLOOR_RENAMED
         if match.score < floor or other_level(name, match.matched_name):
+            return merged, status, reason
+        if not reference.sole_anywhere(word) and (_words_left(name, match, place) or any(
+                p.kind is PenaltyKind.QUALIFIER for p in match.penalties)):
+            # a word only the country's one institution carries, which others abroad do, is a weaker sign (a common
+            # word of the language, 'zavod', institute, may be it): the text may add no word of its own ('Zavod za
+            # javno zdravstvo Orvik' is not Zadar's) nor a field the name lacks ('Murray Dental Clinic')
             return merged, status, reason
         if _another_town(reference, name, match, country):
             return merged, status, reason

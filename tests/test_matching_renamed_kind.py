@@ -18,6 +18,13 @@ def registry(tmp_path_factory):
         ror_record("0tren0001", "Quellvard University", "Orsk", "DE"),
         ror_record("0tren0002", "Brennivik University in Belmar", "Belmar", "DE"),
         ror_record("0tren0003", "Ostravel Hospital", "Kettle", "DE"),
+        # a word one institution of a country carries, and institutions of other countries too
+        ror_record("0tren0004", "Humbria University in Ruhn", "Ruhn", "DE"),
+        ror_record("0tren0005", "Humbria University", "Valmonte", "IT"),
+        ror_record("0tren0006", "Universidad Humbria", "Sierra Alta", "MX"),
+        ror_record("0tren0007", "Zavrel Institute of Public Health Strom", "Strom", "DE"),
+        ror_record("0tren0008", "Zavrel Institute of Public Health", "Lubno", "SI"),
+        ror_record("0tren0009", "Zavrel Institute of Public Health Kolpa", "Kolpa", "SI"),
     ])
     yield db
     db.conn.close()
@@ -44,3 +51,20 @@ def test_the_word_and_another_kind_is_the_institution_renamed(registry, name, ex
 def test_not_where_the_text_says_more_than_a_kind(registry, name, country):
     result = resolve(registry, name, country)
     assert result.status != "matched", result.reason
+
+
+def test_a_word_one_institution_of_the_country_carries_decides_with_the_country(registry):
+    result = resolve(registry, "Akademie Humbria", "DE")
+    assert result.status == "matched", (result.reason, [(c.name, c.score) for c in result.candidates])
+    assert result.best.reference_id == "0tren0004"
+    assert "the only institution with 'humbria' in its names, in DE" in result.best.reason
+
+
+@pytest.mark.parametrize(("name", "country"), [
+    ("Akademie Humbria", None),  # three institutions carry it
+    ("Zavrel Institute of Public Health Nordwald", "DE"),  # a word of the text's own (a town the index lacks)
+    ("Humbria Dental Clinic", "DE"),  # a field the name lacks
+])
+def test_a_word_others_abroad_carry_needs_the_rest_to_agree(registry, name, country):
+    result = resolve(registry, name, country)
+    assert result.status != "matched" or "the only institution with" not in result.best.reason, result.reason

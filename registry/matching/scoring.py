@@ -291,6 +291,8 @@ class IndexScoring(IndexState):
         University". A coined brand or a founder's name tells a coordinator which school is meant, whatever legal
         form, kind or field the text adds. Not a word of four letters or fewer, a kind, qualifier, legal form or
         function word, nor a place of that entity (its city, region or country: a municipality shares them).
+        With a country, one entity of that country: 'Humanitas' (PL) is the Humanitas University in Sosnowiec, whatever
+        universities of Italy and Mexico carry the word (``sole_anywhere`` tells the two apart).
         Where two such words name two entities, none; nor where a word makes the text another body's (a company,
         an alumni association: "Codarts Consulting")."""
         holders: dict[int, str] = {}
@@ -301,7 +303,8 @@ class IndexScoring(IndexState):
             if (len(token) < shortest or not token.isalpha() or token in STOPWORDS or token in GENERIC
                     or token in QUALIFIERS or token in LEGAL_FORMS or token in WRAPPERS or token in _KINDS):
                 continue
-            entities = {self.name_entity[name_id] for name_id in self.postings.get(token, ())}
+            anywhere = {self.name_entity[name_id] for name_id in self.postings.get(token, ())}
+            entities = {e for e in anywhere if self.entity_country[e] == country} if country else anywhere
             if len(entities) != 1:
                 continue
             entity = next(iter(entities))
@@ -315,11 +318,17 @@ class IndexScoring(IndexState):
             if forms and any(_near_city(form, places) for form in forms
                              for places in (countries, regions, self.entity_city[entity])):
                 continue
-            holders.setdefault(entity, token)
+            if len(anywhere) == 1 or entity not in holders:  # a word no one abroad carries comes first
+                holders[entity] = token
         if len(holders) != 1:
             return None
         entity, token = next(iter(holders.items()))
         return self.entity_ids[entity], token
+
+    def sole_anywhere(self, token: str) -> bool:
+        """Whether one entity of the whole index carries ``token`` in its names."""
+        holders = {self.name_entity[name_id] for name_id in self.postings.get(token, ())}
+        return len(holders) == 1
 
     def holds_word_in(self, token: str, country: str, entity_id: str) -> bool:
         """Whether an entity of ``country`` other than ``entity_id`` has ``token`` in its names: 'Noord' after
