@@ -596,7 +596,8 @@ class Resolver:
         Chlef' for the Hassiba Benbouali University of Chlef: with the country, the one institution of the country
         with a name that has every word of the text, where that name adds only two or three words of its own, first
         or last: most often the person it is named after (``eponym_left_out``; 'College of Management' for the College
-        of Management Academic Studies is another). A coordinator knows which technical university of Iași is meant.
+        of Management Academic Studies is another). A coordinator knows which technical university of Iași is meant;
+        and, by its town, which university of medicine and pharmacy ('... of Cluj-Napoca': Iuliu Hațieganu's).
         Never over an exact or probable candidate, nor on a text of kinds and fields alone."""
         reference = self.reference
         if reference is None or not country or any(
@@ -607,8 +608,10 @@ class Resolver:
             return merged, status, reason
         entity_id, matched, eponym = found
         left = " ".join(eponym)
-        why = (f"every word of the text is in the name {matched!r}, which adds only {left!r} (first or last: the person "
-               "it is named after, most often)")
+        its_city = [t for t in typed if t not in tokens_of(fold_name(matched))]
+        where = f" or is its city ({' '.join(its_city)})" if its_city else ""
+        why = (f"every word of the text is in the name {matched!r}{where}, which adds only {left!r} (first or last: the "
+               "person it is named after, most often)")
         top = self._from_reference(Match(entity_id=entity_id, score=self.registry.options.probable, band="probable",
                                          matched_name=matched, query_name=name, explanation=why, country=country))
         if top is None or not top.usable:

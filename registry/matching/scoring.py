@@ -433,13 +433,16 @@ class IndexScoring(IndexState):
         None where another entity of the country has a name with every typed word, where the name adds one word (an
         'Island' is no person) or more than ``EPONYM_WORDS``, or a kind, field, function, compass or legal word, an
         acronym or a place of the entity (its city, region or country), or where another entity of the country has
-        every word of the person's name."""
+        every word of the person's name. Where no name of the country has every word, the text's words that name a
+        place may be the entity's city, which the name leaves out ('university medical pharmacy cluj napoca' -> the
+        Iuliu Hațieganu University of Medicine and Pharmacy, in Cluj-Napoca; Bucharest's and Iași's are not)."""
         wanted = {t for t in typed if t not in STOPWORDS and t not in LEGAL_FORMS}
-        if not wanted or any(t not in self.postings for t in wanted):
+        if not wanted:
             return None
-        rarest = min((self.postings[t] for t in wanted), key=len)
-        names = [n for n in rarest if self.entity_country[self.name_entity[n]] == country
-                 and n not in self._acronym_names and wanted.issubset(self.name_tokens[n])]
+        names = self._names_with(wanted, wanted, country)
+        if not names:
+            core = wanted - self.place_words()
+            names = self._names_with(core, wanted, country) if core and core != wanted else []
         if len({self.name_entity[n] for n in names}) != 1:
             return None
         entity = self.name_entity[names[0]]
@@ -461,6 +464,16 @@ class IndexScoring(IndexState):
                 return None
             return self.entity_ids[entity], self.name_raw[name_id], tuple(extra)
         return None
+
+    def _names_with(self, core: set[str], wanted: set[str], country: str) -> list[int]:
+        """The names of ``country`` (no acronyms) with every word of ``core``, whose entity's city has every other
+        word of ``wanted`` the name lacks."""
+        if any(t not in self.postings for t in core):
+            return []
+        rarest = min((self.postings[t] for t in core), key=len)
+        return [n for n in rarest if self.entity_country[self.name_entity[n]] == country and n not in self._acronym_names
+                and core.issubset(self.name_tokens[n])
+                and wanted.difference(core, self.name_tokens[n]) <= self.entity_city[self.name_entity[n]]]
 
     def acronym_of_another(self, name: str, country: str, entity_id: str) -> bool:
         """Whether a word of the text is the acronym of another entity of ``country`` and not of ``entity_id``:
