@@ -461,7 +461,10 @@ class Resolver:
         if legal and country and not reference.acronym_of_another(name, country, entity_id):
             floor = SOLE_HOLDER_FLOOR_LEGAL_NAME
         place = reference.city_words_of(entity_id) | frozenset().union(*reference.places_of(match.country))
-        if country and not legal and _word_and_kind(name, word, match, place):
+        if not legal and _word_and_kind(name, word, match, place) and (country or (
+                reference.sole_anywhere(word) and _other_kinds(name, match.matched_name))):
+            # without the country, only for a word no other institution anywhere carries, and another kind of body
+            # ('Kateb Institute of Higher Education'): 'Bourgas Free University' is no renamed 'Bourgas University'
             floor = SOLE_HOLDER_FLOOR_RENAMED
         if match.score < floor or other_level(name, match.matched_name):
             return merged, status, reason

@@ -42,8 +42,14 @@ def test_the_word_and_another_kind_is_the_institution_renamed(registry, name, ex
     assert "the only institution with" in result.best.reason
 
 
+def test_without_the_country_another_kind_and_a_word_no_one_else_carries(registry):
+    result = resolve(registry, "Quellvard Institute of Higher Education")
+    assert result.status == "matched", (result.reason, [(c.name, c.score) for c in result.candidates])
+    assert result.best.reference_id == "0tren0001"
+
+
 @pytest.mark.parametrize(("name", "country"), [
-    ("Quellvard Institute of Higher Education", None),  # without the country the word needs more
+    ("Humbria Institute of Higher Education", None),  # without the country, a word institutions abroad carry too
     ("Quellvard Institute of Plant Genetics", "DE"),  # a word of its own: another body, maybe
     ("Quellvard Consulting School", "DE"),  # a company's word
     ("Ostravel College", "DE"),  # a hospital is not a college
