@@ -147,6 +147,12 @@ def _words_left(text: str, match: Match, place: frozenset[str]) -> list[str]:
             and t not in STOPWORDS and t not in LEGAL_FORMS and t not in place and t not in CAMPUS_WORDS]
 
 
+def _same_kind(typed: str, named: str) -> bool:
+    """Whether the two names say a kind of body in common (a university, a college ...)."""
+    ours, theirs = (_BODIES.intersection(tokens_of(fold_name(text))) for text in (typed, named))
+    return bool(ours & theirs)
+
+
 def _another_town(reference, text: str, match: Match, country: str | None) -> str | None:
     """A word of the text the match's name lacks that names another town (``NameIndex.names_another_city``): in the
     name's own run of words, a town of its country ('Kunstuniversität Linz', declined too), or without a country any
@@ -443,7 +449,8 @@ class Resolver:
         academies of fine arts of other cities lack 'gepperta'). Never over another's exact match that scores as
         high, nor where the two names say different levels of body (a lycée, a university)."""
         reference = self.reference
-        legal = bool(country) and legal_name(name)
+        owner = legal_name(name)
+        legal = bool(country) and owner
         shortest = SOLE_WORD_LENGTH_LEGAL_NAME if legal else SOLE_WORD_LENGTH
         found = reference.sole_holder(name, country, shortest) if reference is not None else None
         if reference is None or found is None:
@@ -461,10 +468,12 @@ class Resolver:
         if legal and country and not reference.acronym_of_another(name, country, entity_id):
             floor = SOLE_HOLDER_FLOOR_LEGAL_NAME
         place = reference.city_words_of(entity_id) | frozenset().union(*reference.places_of(match.country))
-        if not legal and _word_and_kind(name, word, match, place) and (country or (
-                reference.sole_anywhere(word) and _other_kinds(name, match.matched_name))):
-            # without the country, only for a word no other institution anywhere carries, and another kind of body
-            # ('Kateb Institute of Higher Education'): 'Bourgas Free University' is no renamed 'Bourgas University'
+        if (not owner and _word_and_kind(name, word, match, place) and not _same_kind(name, match.matched_name)
+                and (country or reference.sole_anywhere(word))):
+            # another kind of body ('Kateb Institute of Higher Education' for Kateb University): the same kind and
+            # a field more is another body ('Guilan University of Medical Sciences' is not the University of Guilan,
+            # 'Bourgas Free University' not Bourgas University); without the country, a word no other institution
+            # anywhere carries
             floor = SOLE_HOLDER_FLOOR_RENAMED
         if match.score < floor or other_level(name, match.matched_name):
             return merged, status, reason

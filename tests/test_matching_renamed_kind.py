@@ -1,6 +1,7 @@
 """A former name that differs from today's in the kind of body it says ('Kateb Institute of Higher Education' for
 Kateb University, 'Bifrost School of Business' for Bifröst University): the word only one institution carries, with
-the country, decides where the rest of the text only says a kind and a field. Measured against an invented
+the country (or, without it, no other institution anywhere), decides where the rest of the text only says another
+kind and a field. Measured against an invented
 reference (no real institution or person)."""
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def registry(tmp_path_factory):
 @pytest.mark.parametrize(("name", "expected"), [
     ("Quellvard Institute of Higher Education", "0tren0001"),  # an institute become a university
     ("Quellvard School of Business", "0tren0001"),  # a school and its field
-    ("Brennivik University of Agriculture and Forestry", "0tren0002"),  # its fields then, its town now
+    ("Brennivik Academy of Agriculture", "0tren0002"),  # an academy and its field then, its town now
 ])
 def test_the_word_and_another_kind_is_the_institution_renamed(registry, name, expected):
     result = resolve(registry, name, "DE")
@@ -52,6 +53,7 @@ def test_without_the_country_another_kind_and_a_word_no_one_else_carries(registr
     ("Humbria Institute of Higher Education", None),  # without the country, a word institutions abroad carry too
     ("Quellvard Institute of Plant Genetics", "DE"),  # a word of its own: another body, maybe
     ("Quellvard Consulting School", "DE"),  # a company's word
+    ("Quellvard University of Medical Sciences", "DE"),  # the same kind and a field more: another university
     ("Ostravel College", "DE"),  # a hospital is not a college
 ])
 def test_not_where_the_text_says_more_than_a_kind(registry, name, country):

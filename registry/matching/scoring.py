@@ -296,6 +296,7 @@ class IndexScoring(IndexState):
         Where two such words name two entities, none; nor where a word makes the text another body's (a company,
         an alumni association: "Codarts Consulting")."""
         holders: dict[int, str] = {}
+        in_country: dict[int, str] = {}  # the entities of words others abroad carry too
         typed = tokens_of(fold_name(name))
         if OTHER_BODY.difference(LEGAL_FORMS, WRAPPERS).intersection(typed):  # "Codarts Consulting", "Friends of ArtEZ"
             return None
@@ -318,8 +319,8 @@ class IndexScoring(IndexState):
             if forms and any(_near_city(form, places) for form in forms
                              for places in (countries, regions, self.entity_city[entity])):
                 continue
-            if len(anywhere) == 1 or entity not in holders:  # a word no one abroad carries comes first
-                holders[entity] = token
+            (holders if len(anywhere) == 1 else in_country).setdefault(entity, token)
+        holders = holders or in_country  # a word no one abroad carries decides first, as before
         if len(holders) != 1:
             return None
         entity, token = next(iter(holders.items()))
