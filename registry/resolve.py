@@ -48,9 +48,13 @@ from registry.matching.match import FORMER_PENALTY, PenaltyKind
 from registry.matching.scoring import SOLE_WORD_LENGTH
 from registry.matching.text import (
     APPLIED_SCIENCES,
+    CAMPUS_WORDS,
+    CANONICAL,
     COMPASS,
+    FIELD_WORDS,
     GENERIC,
     LEGAL_FORMS,
+    QUALIFIERS,
     STOPWORDS,
     fold_name,
     legal_name,
@@ -71,6 +75,11 @@ SOLE_HOLDER_FLOOR_WORD_ALONE = 0.6  # without a country, where the word is the o
 # voor de Kunsten") are words the school's name lacks, not another school's
 SOLE_HOLDER_FLOOR_LEGAL_NAME = 0.3
 SOLE_WORD_LENGTH_LEGAL_NAME = 4  # and a word of four letters ('Fundació Privada ... EADA') may be the school's
+# the same for a text that is the word and what kind of body it names ('Kateb Institute of Higher Education' for Kateb
+# University, 'Bifrost School of Business' for Bifröst University), with the country: the kind is what a renaming changes
+SOLE_HOLDER_FLOOR_RENAMED = 0.3
+# what a name says of the kind of body and its field, in the tokens names are read in
+KIND_AND_FIELD = GENERIC | QUALIFIERS | frozenset(CANONICAL.values()) | frozenset(FIELD_WORDS.values())
 WHOLE_NAME_REST = 3  # at most this many words after a whole name are passed over
 
 
@@ -116,6 +125,32 @@ def _other_kinds(typed: str, named: str) -> bool:
     """Whether the two names each say a kind of body and no kind is the same: a university and a college."""
     ours, theirs = (_BODIES.intersection(tokens_of(fold_name(text))) for text in (typed, named))
     return bool(ours and theirs and not ours & theirs)
+
+
+def _word_and_kind(text: str, word: str, match: Match, place: frozenset[str]) -> bool:
+    """Whether the text is ``word`` and words that say a kind of body or a field ('Kateb *Institute of Higher Education*',
+    'Mendel *University of Agriculture and Forestry*'), one of them a kind, and the name matched adds to the word only
+    such words or its place (``place``: its city's, region's and country's words): the two names differ in what a
+    renaming changes, not in a word of their own."""
+    typed = [t for t in tokens_of(fold_name(text)) if t != word and t not in STOPWORDS and t not in LEGAL_FORMS]
+    if not typed or not _BODIES.intersection(typed) or not all(t in KIND_AND_FIELD for t in typed):
+        return False
+    added = [w for p in match.penalties if p.kind is PenaltyKind.NAME_WORDS for w in p.words]
+    return all(w in KIND_AND_FIELD or w in STOPWORDS or w in place for w in added)
+
+
+def _words_left(text: str, match: Match, place: frozenset[str]) -> list[str]:
+    """The words of the text the match leaves unaligned that say neither a kind of body, a field, a legal form nor
+    the entity's place (``place``)."""
+    aligned = {typed for typed, _, _ in match.aligned}
+    return [t for t in tokens_of(fold_name(text)) if t not in aligned and t not in KIND_AND_FIELD
+            and t not in STOPWORDS and t not in LEGAL_FORMS and t not in place and t not in CAMPUS_WORDS]
+
+
+def _same_kind(typed: str, named: str) -> bool:
+    """Whether the two names say a kind of body in common (a university, a college ...)."""
+    ours, theirs = (_BODIES.intersection(tokens_of(fold_name(text))) for text in (typed, named))
+    return bool(ours & theirs)
 
 
 def _another_town(reference, text: str, match: Match, country: str | None) -> str | None:
@@ -404,7 +439,8 @@ class Resolver:
     def _sole_holder(self, name: str, country: str | None, merged: list[Candidate], status: str, reason: str,
                      every_band: Callable[[], list[Match]]) -> tuple[list[Candidate], str, str]:
         """'Stichting Codarts Hogeschool voor de Kunsten' (NL): a word of the name that one institution alone
-        carries in the whole reference (in the given country, if one is given) matches it where the rest of the
+        carries in the whole reference (or, given a country, in that country: then the text may add no word of its
+        own nor a field the name lacks, ``_words_left``) matches it where the rest of the
         name comes at least half way (``SOLE_HOLDER_FLOOR``, with or without a country: the word is one holder's in
         the whole reference either way, and a text naming another town is held back; without a country, where no
         other word of the name is typed, further: ``SOLE_HOLDER_FLOOR_WORD_ALONE``): a legal form, a kind or a
@@ -413,7 +449,8 @@ class Resolver:
         academies of fine arts of other cities lack 'gepperta'). Never over another's exact match that scores as
         high, nor where the two names say different levels of body (a lycée, a university)."""
         reference = self.reference
-        legal = bool(country) and legal_name(name)
+        owner = legal_name(name)
+        legal = bool(country) and owner
         shortest = SOLE_WORD_LENGTH_LEGAL_NAME if legal else SOLE_WORD_LENGTH
         found = reference.sole_holder(name, country, shortest) if reference is not None else None
         if reference is None or found is None:
@@ -430,7 +467,21 @@ class Resolver:
             floor = SOLE_HOLDER_FLOOR_WORD_ALONE
         if legal and country and not reference.acronym_of_another(name, country, entity_id):
             floor = SOLE_HOLDER_FLOOR_LEGAL_NAME
+        place = reference.city_words_of(entity_id) | frozenset().union(*reference.places_of(match.country))
+        if (not owner and _word_and_kind(name, word, match, place) and not _same_kind(name, match.matched_name)
+                and (country or reference.sole_anywhere(word))):
+            # another kind of body ('Kateb Institute of Higher Education' for Kateb University): the same kind and
+            # a field more is another body ('Guilan University of Medical Sciences' is not the University of Guilan,
+            # 'Bourgas Free University' not Bourgas University); without the country, a word no other institution
+            # anywhere carries
+            floor = SOLE_HOLDER_FLOOR_RENAMED
         if match.score < floor or other_level(name, match.matched_name):
+            return merged, status, reason
+        if not reference.sole_anywhere(word) and (_words_left(name, match, place) or any(
+                p.kind is PenaltyKind.QUALIFIER for p in match.penalties)):
+            # a word only the country's one institution carries, which others abroad do, is a weaker sign (a common
+            # word of the language, 'zavod', institute, may be it): the text may add no word of its own ('Zavod za
+            # javno zdravstvo Orvik' is not Zadar's) nor a field the name lacks ('Murray Dental Clinic')
             return merged, status, reason
         if _another_town(reference, name, match, country):
             return merged, status, reason
@@ -557,7 +608,8 @@ class Resolver:
         Chlef' for the Hassiba Benbouali University of Chlef: with the country, the one institution of the country
         with a name that has every word of the text, where that name adds only two or three words of its own, first
         or last: most often the person it is named after (``eponym_left_out``; 'College of Management' for the College
-        of Management Academic Studies is another). A coordinator knows which technical university of Iași is meant.
+        of Management Academic Studies is another). A coordinator knows which technical university of Iași is meant;
+        and, by its town, which university of medicine and pharmacy ('... of Cluj-Napoca': Iuliu Hațieganu's).
         Never over an exact or probable candidate, nor on a text of kinds and fields alone."""
         reference = self.reference
         if reference is None or not country or any(
@@ -568,8 +620,10 @@ class Resolver:
             return merged, status, reason
         entity_id, matched, eponym = found
         left = " ".join(eponym)
-        why = (f"every word of the text is in the name {matched!r}, which adds only {left!r} (first or last: the person "
-               "it is named after, most often)")
+        its_city = [t for t in typed if t not in tokens_of(fold_name(matched))]
+        where = f" or is its city ({' '.join(its_city)})" if its_city else ""
+        why = (f"every word of the text is in the name {matched!r}{where}, which adds only {left!r} (first or last: the "
+               "person it is named after, most often)")
         top = self._from_reference(Match(entity_id=entity_id, score=self.registry.options.probable, band="probable",
                                          matched_name=matched, query_name=name, explanation=why, country=country))
         if top is None or not top.usable:

@@ -30,6 +30,9 @@ def registry(tmp_path_factory):
         _record(10, "Ludmila Perova Academy of Arts of Kettlevik", "Kettlevik", "NO"),
         _record(11, "Orvanian University named after A.B. Tessarov", "Orvan", "KG"),
         _record(12, "Orvanian University", "Kessport", "KH"),
+        # named after someone, without its town, which the typed name gives (round names21)
+        _record(13, "Teodor Malvin University of Medicine and Pharmacy", "Cluj-Vester", "RO"),
+        _record(14, "Sorin Dalca University of Medicine and Pharmacy", "Ostrova", "RO"),
     ])
     yield db
     db.conn.close()
@@ -76,3 +79,19 @@ def test_the_polish_marker_stays_as_written(typed):
     from registry.matching.text import normalize
 
     assert "named" not in normalize(typed).split()
+
+
+@pytest.mark.parametrize("name", ["University of Medicine and Pharmacy of Cluj-Vester",
+                                  "University of Medicine and Pharmacy, Cluj-Vester"])
+def test_the_town_the_name_leaves_out_is_its_town(registry, name):
+    result = resolve(registry, name, "RO")
+    assert (result.status, result.best and result.best.reference_id) == ("matched", "0epon0013"), (
+        result.reason, [(c.name, c.score) for c in result.candidates])
+    assert "or is its city (cluj vester)" in result.reason
+
+
+@pytest.mark.parametrize("name", ["University of Medicine and Pharmacy of Brevik",  # the town of neither
+                                  "University of Medicine and Pharmacy"])  # two have every word
+def test_not_the_town_of_another(registry, name):
+    result = resolve(registry, name, "RO")
+    assert "the person it is named after" not in result.reason, result.reason

@@ -291,9 +291,12 @@ class IndexScoring(IndexState):
         University". A coined brand or a founder's name tells a coordinator which school is meant, whatever legal
         form, kind or field the text adds. Not a word of four letters or fewer, a kind, qualifier, legal form or
         function word, nor a place of that entity (its city, region or country: a municipality shares them).
+        With a country, one entity of that country: 'Humanitas' (PL) is the Humanitas University in Sosnowiec, whatever
+        universities of Italy and Mexico carry the word (``sole_anywhere`` tells the two apart).
         Where two such words name two entities, none; nor where a word makes the text another body's (a company,
         an alumni association: "Codarts Consulting")."""
         holders: dict[int, str] = {}
+        in_country: dict[int, str] = {}  # the entities of words others abroad carry too
         typed = tokens_of(fold_name(name))
         if OTHER_BODY.difference(LEGAL_FORMS, WRAPPERS).intersection(typed):  # "Codarts Consulting", "Friends of ArtEZ"
             return None
@@ -301,7 +304,8 @@ class IndexScoring(IndexState):
             if (len(token) < shortest or not token.isalpha() or token in STOPWORDS or token in GENERIC
                     or token in QUALIFIERS or token in LEGAL_FORMS or token in WRAPPERS or token in _KINDS):
                 continue
-            entities = {self.name_entity[name_id] for name_id in self.postings.get(token, ())}
+            anywhere = {self.name_entity[name_id] for name_id in self.postings.get(token, ())}
+            entities = {e for e in anywhere if self.entity_country[e] == country} if country else anywhere
             if len(entities) != 1:
                 continue
             entity = next(iter(entities))
@@ -315,11 +319,17 @@ class IndexScoring(IndexState):
             if forms and any(_near_city(form, places) for form in forms
                              for places in (countries, regions, self.entity_city[entity])):
                 continue
-            holders.setdefault(entity, token)
+            (holders if len(anywhere) == 1 else in_country).setdefault(entity, token)
+        holders = holders or in_country  # a word no one abroad carries decides first, as before
         if len(holders) != 1:
             return None
         entity, token = next(iter(holders.items()))
         return self.entity_ids[entity], token
+
+    def sole_anywhere(self, token: str) -> bool:
+        """Whether one entity of the whole index carries ``token`` in its names."""
+        holders = {self.name_entity[name_id] for name_id in self.postings.get(token, ())}
+        return len(holders) == 1
 
     def holds_word_in(self, token: str, country: str, entity_id: str) -> bool:
         """Whether an entity of ``country`` other than ``entity_id`` has ``token`` in its names: 'Noord' after
@@ -424,13 +434,16 @@ class IndexScoring(IndexState):
         None where another entity of the country has a name with every typed word, where the name adds one word (an
         'Island' is no person) or more than ``EPONYM_WORDS``, or a kind, field, function, compass or legal word, an
         acronym or a place of the entity (its city, region or country), or where another entity of the country has
-        every word of the person's name."""
+        every word of the person's name. Where no name of the country has every word, the text's words that name a
+        place may be the entity's city, which the name leaves out ('university medical pharmacy cluj napoca' -> the
+        Iuliu Hațieganu University of Medicine and Pharmacy, in Cluj-Napoca; Bucharest's and Iași's are not)."""
         wanted = {t for t in typed if t not in STOPWORDS and t not in LEGAL_FORMS}
-        if not wanted or any(t not in self.postings for t in wanted):
+        if not wanted:
             return None
-        rarest = min((self.postings[t] for t in wanted), key=len)
-        names = [n for n in rarest if self.entity_country[self.name_entity[n]] == country
-                 and n not in self._acronym_names and wanted.issubset(self.name_tokens[n])]
+        names = self._names_with(wanted, wanted, country)
+        if not names:
+            core = wanted - self.place_words()
+            names = self._names_with(core, wanted, country) if core and core != wanted else []
         if len({self.name_entity[n] for n in names}) != 1:
             return None
         entity = self.name_entity[names[0]]
@@ -452,6 +465,16 @@ class IndexScoring(IndexState):
                 return None
             return self.entity_ids[entity], self.name_raw[name_id], tuple(extra)
         return None
+
+    def _names_with(self, core: set[str], wanted: set[str], country: str) -> list[int]:
+        """The names of ``country`` (no acronyms) with every word of ``core``, whose entity's city has every other
+        word of ``wanted`` the name lacks."""
+        if any(t not in self.postings for t in core):
+            return []
+        rarest = min((self.postings[t] for t in core), key=len)
+        return [n for n in rarest if self.entity_country[self.name_entity[n]] == country and n not in self._acronym_names
+                and core.issubset(self.name_tokens[n])
+                and wanted.difference(core, self.name_tokens[n]) <= self.entity_city[self.name_entity[n]]]
 
     def acronym_of_another(self, name: str, country: str, entity_id: str) -> bool:
         """Whether a word of the text is the acronym of another entity of ``country`` and not of ``entity_id``:
