@@ -22,6 +22,7 @@ from urllib.parse import quote as url_quote
 import sqlite_utils
 
 from registry import clock, i18n, schema
+from registry.db.allocator import memory_statistics_off
 from registry.problems import NoRegistry
 
 DEFAULT_DB = "registry.db"
@@ -101,6 +102,7 @@ def connect(path: str | Path | None = None, *, create: bool = True, read_only: b
     ``read_only`` opens it with SQLite's read-only mode, so that reading works on a file the
     system or its owner made read-only, and so that nothing (not even a checkpoint) writes.
     """
+    memory_statistics_off()  # before this process's first connection (registry.db.allocator)
     path = Path(path or default_path())
     if str(path) == ":memory:":
         conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
