@@ -52,3 +52,18 @@ print(before, library.sqlite3_memory_used(), allocator.memory_statistics_off())
 """)
     assert int(before) > 0 and int(after) > 0
     assert turned == "False"
+
+
+def test_a_process_with_other_threads_leaves_them_on():
+    """Another thread could open a connection while SQLite is shut down: not tried then."""
+    used, turned = run(MEMORY_USED + """
+import threading
+from registry import db as store
+stop = threading.Event()
+threading.Thread(target=stop.wait).start()
+turned = allocator.memory_statistics_off()
+store.connect(":memory:").conn.execute("SELECT 1")
+print(library.sqlite3_memory_used(), turned)
+stop.set()
+""")
+    assert int(used) > 0 and turned == "False"

@@ -12,8 +12,9 @@ The setting can change only while SQLite is not initialized (``sqlite3_config``)
 before the process opens its first connection: ``sqlite3_shutdown``, the setting,
 ``sqlite3_initialize``, through the very library the ``sqlite3`` module loaded (found among the
 files the process has mapped), and only while SQLite holds no memory at all, that is, no
-connection is open. Anywhere else (no such library to find, a SQLite linked into Python itself,
-a connection already open) nothing changes and everything works as before.
+connection is open and no other thread runs. Anywhere else (no such library to find, a SQLite
+linked into Python itself, a connection already open, threads) nothing changes and everything
+works as before.
 """
 
 from __future__ import annotations
@@ -45,7 +46,11 @@ def memory_statistics_off() -> bool:
     above); whether they are off by this call. Called before a connection is opened."""
     global _tried
     with _lock:
-        if _tried:
+        # SQLite must not be shut down while another thread may be opening a connection (the lock
+        # covers only the registry's own), so only a process with one thread tries: a command
+        # before it serves or works, a lane or a publishing worker as it starts. A server whose
+        # first connection comes from a worker thread keeps the statistics on.
+        if _tried or threading.active_count() > 1:
             return False
         _tried = True
         path = _loaded_library()
