@@ -121,9 +121,14 @@ _BODIES = frozenset(["university", "institute", "college", "school", "academy", 
                      "hospital", "clinic", "center", APPLIED_SCIENCES])  # kinds of body, as the words are read
 
 
+def _bodies(text: str) -> frozenset[str]:
+    """The kinds of body a name says (a university, a college ...)."""
+    return _BODIES.intersection(tokens_of(fold_name(text)))
+
+
 def _other_kinds(typed: str, named: str) -> bool:
     """Whether the two names each say a kind of body and no kind is the same: a university and a college."""
-    ours, theirs = (_BODIES.intersection(tokens_of(fold_name(text))) for text in (typed, named))
+    ours, theirs = _bodies(typed), _bodies(named)
     return bool(ours and theirs and not ours & theirs)
 
 
@@ -145,12 +150,6 @@ def _words_left(text: str, match: Match, place: frozenset[str]) -> list[str]:
     aligned = {typed for typed, _, _ in match.aligned}
     return [t for t in tokens_of(fold_name(text)) if t not in aligned and t not in KIND_AND_FIELD
             and t not in STOPWORDS and t not in LEGAL_FORMS and t not in place and t not in CAMPUS_WORDS]
-
-
-def _same_kind(typed: str, named: str) -> bool:
-    """Whether the two names say a kind of body in common (a university, a college ...)."""
-    ours, theirs = (_BODIES.intersection(tokens_of(fold_name(text))) for text in (typed, named))
-    return bool(ours & theirs)
 
 
 def _another_town(reference, text: str, match: Match, country: str | None) -> str | None:
@@ -468,8 +467,9 @@ class Resolver:
         if legal and country and not reference.acronym_of_another(name, country, entity_id):
             floor = SOLE_HOLDER_FLOOR_LEGAL_NAME
         place = reference.city_words_of(entity_id) | frozenset().union(*reference.places_of(match.country))
-        if (not owner and _word_and_kind(name, word, match, place) and not _same_kind(name, match.matched_name)
-                and (country or reference.sole_anywhere(word))):
+        alone_anywhere = reference.sole_anywhere(word)
+        if (not owner and _word_and_kind(name, word, match, place) and not _bodies(name) & _bodies(match.matched_name)
+                and (country or alone_anywhere)):
             # another kind of body ('Kateb Institute of Higher Education' for Kateb University): the same kind and
             # a field more is another body ('Guilan University of Medical Sciences' is not the University of Guilan,
             # 'Bourgas Free University' not Bourgas University); without the country, a word no other institution
@@ -477,7 +477,7 @@ class Resolver:
             floor = SOLE_HOLDER_FLOOR_RENAMED
         if match.score < floor or other_level(name, match.matched_name):
             return merged, status, reason
-        if not reference.sole_anywhere(word) and (_words_left(name, match, place) or any(
+        if not alone_anywhere and (_words_left(name, match, place) or any(
                 p.kind is PenaltyKind.QUALIFIER for p in match.penalties)):
             # a word only the country's one institution carries, which others abroad do, is a weaker sign (a common
             # word of the language, 'zavod', institute, may be it): the text may add no word of its own ('Zavod za

@@ -304,7 +304,7 @@ class IndexScoring(IndexState):
             if (len(token) < shortest or not token.isalpha() or token in STOPWORDS or token in GENERIC
                     or token in QUALIFIERS or token in LEGAL_FORMS or token in WRAPPERS or token in _KINDS):
                 continue
-            anywhere = {self.name_entity[name_id] for name_id in self.postings.get(token, ())}
+            anywhere = self._carriers(token)
             entities = {e for e in anywhere if self.entity_country[e] == country} if country else anywhere
             if len(entities) != 1:
                 continue
@@ -326,10 +326,13 @@ class IndexScoring(IndexState):
         entity, token = next(iter(holders.items()))
         return self.entity_ids[entity], token
 
+    def _carriers(self, token: str) -> set[int]:
+        """The entities of the whole index with ``token`` in their names."""
+        return {self.name_entity[name_id] for name_id in self.postings.get(token, ())}
+
     def sole_anywhere(self, token: str) -> bool:
         """Whether one entity of the whole index carries ``token`` in its names."""
-        holders = {self.name_entity[name_id] for name_id in self.postings.get(token, ())}
-        return len(holders) == 1
+        return len(self._carriers(token)) == 1
 
     def holds_word_in(self, token: str, country: str, entity_id: str) -> bool:
         """Whether an entity of ``country`` other than ``entity_id`` has ``token`` in its names: 'Noord' after

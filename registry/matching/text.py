@@ -577,11 +577,17 @@ def _words_apart(text: str) -> str:
     return text.replace("'", "").replace("`", "").replace("&", " and ")
 
 
+def _may_be_slip(word: str) -> bool:
+    """Whether a word is long enough and not itself a kind or field word, so that it may be a compound or a slip of one
+    (what ``_word_tokens`` tests, and ``word_readings`` keeps)."""
+    return len(word) >= _HAND_SLIP_LENGTH and word not in CANONICAL and word not in FIELD_WORDS
+
+
 @lru_cache(maxsize=1 << 17)  # names share their words: the shipped reference's 57,000 names about 40,000 of them
 def _word_tokens(word: str) -> tuple[str, ...]:
     """What one word of a name reads as, whatever the words around it: a compound's two words, a slip's kind, the
     canonical, field, city or translated word."""
-    if len(word) >= _HAND_SLIP_LENGTH and word not in CANONICAL and word not in FIELD_WORDS:
+    if _may_be_slip(word):
         if word in _KEPT_PLAIN:
             return (word,)
         if (kept := _KEPT_READINGS.get(word)) is not None:
@@ -612,7 +618,7 @@ def word_readings(names: Iterable[str]) -> tuple[frozenset[str], dict[str, tuple
         words.update(_NON_WORD.sub(" ", _words_apart(fold(written))).split())
     plain, others = set(), {}
     for word in words:
-        if len(word) >= _HAND_SLIP_LENGTH and word not in CANONICAL and word not in FIELD_WORDS:
+        if _may_be_slip(word):
             reading = _word_tokens(word)
             if reading == (word,):
                 plain.add(word)
