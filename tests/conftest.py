@@ -183,6 +183,25 @@ def registry_with_reference(folder: Path, records: list[dict]):
     return db
 
 
+def invented_reference(records: Callable[[], list[dict]]):
+    """Makes a function that returns a test module's invented reference records (``ror_record``) a module-scoped
+    fixture of the same name: a new registry with those records as its reference, loaded once for the module's tests
+    (a load costs a fraction of a second, a test that only reads it nothing) and closed after the last. Usage::
+
+        @invented_reference
+        def registry():
+            return [*ordinary_institutions("0abc"), ror_record("0abc0001", "Quellvard University", "Orsk", "DE")]
+    """
+
+    @pytest.fixture(scope="module", name=records.__name__)
+    def registry_of_records(tmp_path_factory):
+        db = registry_with_reference(tmp_path_factory.mktemp(records.__name__), records())
+        yield db
+        db.conn.close()
+
+    return registry_of_records
+
+
 def built_once(tmp_path_factory, name: str, build: Callable[[Path], None]) -> Path:
     """The folder ``name`` that ``build`` filled once for the whole run: the first test process
     to ask builds it, under a lock, and the others (pytest-xdist's workers share the run's
