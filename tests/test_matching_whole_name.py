@@ -5,7 +5,7 @@ person)."""
 from __future__ import annotations
 
 import pytest
-from conftest import registry_with_reference, ror_record
+from conftest import invented_reference, registry_with_reference, ror_record
 
 from registry.resolve import resolve
 
@@ -14,16 +14,14 @@ def _record(number: int, name: str, city: str, country: str) -> dict:
     return ror_record(f"0whole{number:03d}", name, city, country)
 
 
-@pytest.fixture(scope="module")
-def registry(tmp_path_factory):
-    db = registry_with_reference(tmp_path_factory.mktemp("whole"), [
+@invented_reference
+def registry():
+    return [
         _record(1, "Pädagogische Hochschule Vindeby", "Vindeby", "AT"),
         _record(2, "Orvella Hogeschool", "Sudby", "NL"),
         _record(3, "Marlow Zuid Instituut", "Sudby", "NL"),
         _record(4, "Vindeby University", "Vindeby", "AT"),
-    ])
-    yield db
-    db.conn.close()
+    ]
 
 
 @pytest.mark.parametrize(("name", "country", "expected"), [
