@@ -165,6 +165,21 @@ def ror_record(ror_id: str, name: str, city: str, country: str, acronym: str | N
             "types": ["education"], "status": "active", "relationships": [], "links": []}
 
 
+def numbered_record(prefix: str, *, digits: int = 4, country: str | None = None) -> Callable[..., dict]:
+    """``ror_record`` by number, for a test module whose invented ids are ``prefix`` and a number of ``digits`` digits:
+    ``record(number, name, city, country, acronym, aliases)``, the country ``country`` unless the call names one,
+    ``aliases`` as ROR's alias names."""
+
+    def record(number: int, name: str, city: str, country: str | None = country, acronym: str | None = None,
+               aliases: tuple[str, ...] = ()) -> dict:
+        assert country is not None, "a record needs its country"
+        made = ror_record(f"{prefix}{number:0{digits}d}", name, city, country, acronym)
+        made["names"] += [{"value": alias, "types": ["alias"], "lang": None} for alias in aliases]
+        return made
+
+    return record
+
+
 def ordinary_institutions(prefix: str) -> list[dict]:
     """Fifteen invented records of five German towns, so that kind words are common in a test's reference and a town's
     name rare, as in a real one; ids ``<prefix>01NN``."""

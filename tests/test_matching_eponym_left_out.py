@@ -5,13 +5,11 @@ institution or person)."""
 from __future__ import annotations
 
 import pytest
-from conftest import invented_reference, ordinary_institutions, ror_record
+from conftest import invented_reference, numbered_record, ordinary_institutions
 
 from registry.resolve import resolve
 
-
-def _record(number: int, name: str, city: str, country: str) -> dict:
-    return ror_record(f"0epon{number:04d}", name, city, country)
+_record = numbered_record("0epon")
 
 
 @invented_reference

@@ -4,13 +4,11 @@ names no place. Measured against an invented reference (no real institution or p
 from __future__ import annotations
 
 import pytest
-from conftest import invented_reference, registry_with_reference, ror_record
+from conftest import invented_reference, numbered_record, registry_with_reference
 
 from registry.resolve import resolve
 
-
-def _record(number: int, name: str, city: str, country: str, acronym: str | None = None) -> dict:
-    return ror_record(f"0ownw{number:04d}", name, city, country, acronym)
+_record = numbered_record("0ownw")
 
 
 def _matched_to(result, expected: str) -> str:

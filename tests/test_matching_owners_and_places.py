@@ -5,14 +5,12 @@ real institution or person)."""
 from __future__ import annotations
 
 import pytest
-from conftest import invented_reference, ror_record
+from conftest import invented_reference, numbered_record
 
 from registry.matching import normalize
 from registry.resolve import resolve
 
-
-def _record(number: int, name: str, city: str, country: str = "AT") -> dict:
-    return ror_record(f"0own{number:04d}", name, city, country)
+_record = numbered_record("0own", country="AT")
 
 
 @invented_reference

@@ -4,14 +4,12 @@ form, kind or field the text adds; measured against an invented reference (no re
 from __future__ import annotations
 
 import pytest
-from conftest import invented_reference, ror_record
+from conftest import invented_reference, numbered_record
 
 from registry.matching.text import other_level
 from registry.resolve import resolve
 
-
-def _record(number: int, name: str, city: str, country: str = "SE", acronym: str | None = None) -> dict:
-    return ror_record(f"0test{number:04d}", name, city, country, acronym)
+_record = numbered_record("0test", country="SE")
 
 
 @invented_reference

@@ -7,19 +7,14 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import invented_reference, ordinary_institutions, registry_with_reference, ror_record
+from conftest import invented_reference, numbered_record, ordinary_institutions, registry_with_reference
 
 from registry.matching import Match
 from registry.reference import load_reference
 from registry.resolution import Candidate
 from registry.resolve import _words_agree, resolve
 
-
-def _record(number: int, name: str, city: str, country: str = "SE", acronym: str | None = None,
-            aliases: tuple[str, ...] = ()) -> dict:
-    record = ror_record(f"0ctry{number:04d}", name, city, country, acronym)
-    record["names"] += [{"value": alias, "types": ["alias"], "lang": None} for alias in aliases]
-    return record
+_record = numbered_record("0ctry", country="SE")
 
 
 @invented_reference

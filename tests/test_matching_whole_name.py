@@ -5,13 +5,11 @@ person)."""
 from __future__ import annotations
 
 import pytest
-from conftest import invented_reference, registry_with_reference, ror_record
+from conftest import invented_reference, numbered_record, registry_with_reference
 
 from registry.resolve import resolve
 
-
-def _record(number: int, name: str, city: str, country: str) -> dict:
-    return ror_record(f"0whole{number:03d}", name, city, country)
+_record = numbered_record("0whole", digits=3)
 
 
 @invented_reference
