@@ -19,9 +19,14 @@ Prints one JSON object per figure per line:
 - ``ror_affiliations_*``: precision and recall of accepted matches on ROR's affiliation sets.
 
     python benchmarks/resolve.py [--shared ../shared] [--queries 10000] [--baseline-sample 100]
+        [--speed-only] [--reference-db /tmp/ror.db]
 
 Needs ../shared (the ROR snapshot and the evaluation sets); the names.csv figures alone run
-without it (``--names-only``).
+without it (``--names-only``). ``--speed-only`` prints the ``resolve`` figure alone (no quality
+yardsticks; ``--baseline-sample 0`` leaves out the baseline too), and ``--reference-db`` keeps the
+registry with the ROR snapshot loaded (built there if the file is missing; the reference index is
+cached beside it): a later run skips the load (about half a minute) and the index build.
+``resolve`` gives the CPU time of resolving (this process's and its workers') beside the wall time.
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ import csv
 import json
 import os
 import random
+import resource
+import sqlite3
 import sys
 import tempfile
 import time
@@ -72,6 +79,26 @@ def registry_with(reference: Path, folder: Path) -> tuple:
 def full_reference(shared: Path) -> Path:
     """The whole ROR snapshot in ../shared (the 10,000 queries' and the affiliation sets' reference)."""
     return shared / "reference" / "ror" / "ror_records_normalized.jsonl.gz"
+
+
+def reference_db(shared: Path, kept: Path | None, folder: Path) -> tuple:
+    """A registry with the whole ROR snapshot loaded, in ``folder``, or the one kept at ``kept`` (built there if the
+    file is missing; the reference index is cached beside it); returns (db, seconds to load, None if it was kept)."""
+    if kept is not None and kept.exists():
+        return store.connect(kept), None
+    db, load_seconds = registry_with(full_reference(shared), folder)
+    if kept is None:
+        return db, load_seconds
+    target = sqlite3.connect(kept)
+    db.conn.backup(target)
+    target.close()
+    return store.connect(kept), load_seconds
+
+
+def cpu_seconds() -> float:
+    """User and system CPU time of this process and of its children that have ended (the resolve workers)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def default_registry(folder: Path):
@@ -231,81 +258,101 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
     parser.add_argument("--queries", type=int, default=10_000)
-    parser.add_argument("--baseline-sample", type=int, default=100)
+    parser.add_argument("--baseline-sample", type=int, default=100, help="0: no baseline")
     parser.add_argument("--names-only", action="store_true", help="only the names.csv figures (no ../shared needed)")
+    parser.add_argument("--speed-only", action="store_true", help="only the resolve figure (needs ../shared)")
+    parser.add_argument("--reference-db", type=Path, help="a registry with the ROR snapshot loaded (built if missing)")
     args = parser.parse_args()
-    expected = read_names(NAMES_CSV)
+    if not args.names_only and not args.shared.is_dir():
+        sys.exit(f"{args.shared} not found: give --shared, or --names-only")
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
-        extract_db, load_seconds = registry_with(EXTRACT, folder)
-        resolver = Resolver(extract_db)
-        baseline = Baseline(extract_db)
-        started = time.perf_counter()
-        ours = quality_of(resolver, expected)
-        ours_seconds = time.perf_counter() - started
-        started = time.perf_counter()
-        theirs = measure(expected, [baseline.answer(e.name) for e in expected]).as_dict()
-        baseline_seconds = time.perf_counter() - started
-        emit(bench="names_csv", reference_names=len(baseline.choices), load_seconds=round(load_seconds, 2),
-             seconds=round(ours_seconds, 3), baseline_seconds=round(baseline_seconds, 2),
-             **{k: v for k, v in ours.items()},
-             baseline_precision=theirs["precision"], baseline_recall=theirs["recall"], baseline_f1=theirs["f1"],
-             baseline=f"extractOne WRatio >= {BASELINE_CUTOFF}")
-        default_db = default_registry(folder)
-        hold_out_unseen_names()
-        for label, path in DEFAULT_REGISTRY_SETS:
-            names = read_names(path, backed=True)
-            for with_country in (True, False):
-                queries = [(e.name, e.country if with_country else None) for e in names]
-                answers = [r.best.reference_id if r.best else None for r in resolve_many(default_db, queries, workers=1)]
-                quality = measure(names, answers)
-                false_accepts = sum(1 for e, _ in quality.wrong if e.ror is None)
-                emit(bench="default_registry", yardstick=label, country=with_country, **quality.as_dict(),
-                     negatives=sum(e.ror is None for e in names), negatives_matched=false_accepts)
-        hold_out_alias_names(frozenset())
+        if not args.speed_only:
+            names_figures(folder)
         if args.names_only:
             return
-        if not args.shared.is_dir():
-            sys.exit(f"{args.shared} not found: give --shared, or --names-only")
-        db, load_seconds = registry_with(full_reference(args.shared), folder)
+        db, load_seconds = reference_db(args.shared, args.reference_db, folder)
+        resolver = resolve_figure(db, args.queries, args.baseline_sample, load_seconds)
+        if args.speed_only:
+            return
         names = db.conn.execute("SELECT count(*) FROM reference_names").fetchone()[0]
-        queries = messy_queries(db, args.queries)
-        started = time.perf_counter()
-        resolver = Resolver(db)  # builds the reference index (and caches it on disk)
-        build_seconds = time.perf_counter() - started
-        # What a second CLI call pays: the index read from beside the registry file. The one just built stays out
-        # of the resolving too: its objects lie scattered among what building freed, and workers forked from it
-        # spent about a third more CPU than on the index as every later call reads it (4,000 names, one run each:
-        # 4.55 s against 3.47 s of worker CPU, 2026-12-06, load average 6).
-        forget_cached_indexes()
-        started = time.perf_counter()
-        resolver = Resolver(db)
-        cached_seconds = time.perf_counter() - started
-        started = time.perf_counter()
-        resolutions = resolve_many(db, [(name, country) for name, country, _ in queries])
-        seconds = time.perf_counter() - started
-        synthetic = measure([Expected(n, c, r) for n, c, r in queries],
-                            [x.best.reference_id if x.best else None for x in resolutions]).as_dict()
-        baseline = Baseline(db)
-        sample = random.Random(7).sample(queries, args.baseline_sample)
-        started = time.perf_counter()
-        baseline_answers = [baseline.answer(name) for name, _, _ in sample]
-        sample_seconds = time.perf_counter() - started
-        baseline_total = sample_seconds * len(queries) / len(sample)
-        baseline_quality = measure([Expected(n, c, r) for n, c, r in sample], baseline_answers).as_dict()
-        emit(bench="resolve", n=len(queries), reference_names=names, seconds=round(seconds, 3),
-             workers=os.cpu_count(), load_average=round(os.getloadavg()[0], 1),
-             index_build_seconds=round(build_seconds, 2), index_cached_seconds=round(cached_seconds, 2),
-             baseline_seconds=round(baseline_total, 1), baseline_sample=len(sample),
-             ratio=round(baseline_total / seconds, 1), load_seconds=round(load_seconds, 1),
-             synthetic_precision=synthetic["precision"], synthetic_recall=synthetic["recall"],
-             baseline_synthetic_precision=baseline_quality["precision"],
-             baseline_synthetic_recall=baseline_quality["recall"])
         emit(bench="ror_names", reference_names=names, **ror_names_yardstick(resolver, args.shared))
         for name, rows in affiliation_sets(args.shared).items():
             started = time.perf_counter()
             figures = affiliation_yardstick(resolver, rows)
             emit(bench=f"ror_affiliations_{name}", seconds=round(time.perf_counter() - started, 2), **figures)
+
+
+def names_figures(folder: Path) -> None:
+    """The names.csv figures against the shipped extract, and the default registry's yardsticks."""
+    expected = read_names(NAMES_CSV)
+    extract_db, load_seconds = registry_with(EXTRACT, folder)
+    resolver = Resolver(extract_db)
+    baseline = Baseline(extract_db)
+    started = time.perf_counter()
+    ours = quality_of(resolver, expected)
+    ours_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    theirs = measure(expected, [baseline.answer(e.name) for e in expected]).as_dict()
+    baseline_seconds = time.perf_counter() - started
+    emit(bench="names_csv", reference_names=len(baseline.choices), load_seconds=round(load_seconds, 2),
+         seconds=round(ours_seconds, 3), baseline_seconds=round(baseline_seconds, 2),
+         **{k: v for k, v in ours.items()},
+         baseline_precision=theirs["precision"], baseline_recall=theirs["recall"], baseline_f1=theirs["f1"],
+         baseline=f"extractOne WRatio >= {BASELINE_CUTOFF}")
+    default_db = default_registry(folder)
+    hold_out_unseen_names()
+    for label, path in DEFAULT_REGISTRY_SETS:
+        names = read_names(path, backed=True)
+        for with_country in (True, False):
+            queries = [(e.name, e.country if with_country else None) for e in names]
+            answers = [r.best.reference_id if r.best else None for r in resolve_many(default_db, queries, workers=1)]
+            quality = measure(names, answers)
+            false_accepts = sum(1 for e, _ in quality.wrong if e.ror is None)
+            emit(bench="default_registry", yardstick=label, country=with_country, **quality.as_dict(),
+                 negatives=sum(e.ror is None for e in names), negatives_matched=false_accepts)
+    hold_out_alias_names(frozenset())
+
+
+def resolve_figure(db, count: int, baseline_sample: int, load_seconds: float | None) -> Resolver:
+    """The ``resolve`` figure: ``count`` messy names resolved with ``resolve_many`` (wall and CPU time), against the
+    baseline on a sample of them; returns the resolver (the index as a second CLI call reads it)."""
+    names = db.conn.execute("SELECT count(*) FROM reference_names").fetchone()[0]
+    queries = messy_queries(db, count)
+    started = time.perf_counter()
+    resolver = Resolver(db)  # builds the reference index (and caches it on disk)
+    build_seconds = time.perf_counter() - started
+    # What a second CLI call pays: the index read from beside the registry file. The one just built stays out
+    # of the resolving too: its objects lie scattered among what building freed, and workers forked from it
+    # spent about a third more CPU than on the index as every later call reads it (4,000 names, one run each:
+    # 4.55 s against 3.47 s of worker CPU, 2026-12-06, load average 6).
+    forget_cached_indexes()
+    started = time.perf_counter()
+    resolver = Resolver(db)
+    cached_seconds = time.perf_counter() - started
+    cpu_started, started = cpu_seconds(), time.perf_counter()
+    resolutions = resolve_many(db, [(name, country) for name, country, _ in queries])
+    seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu_started
+    synthetic = measure([Expected(n, c, r) for n, c, r in queries],
+                        [x.best.reference_id if x.best else None for x in resolutions]).as_dict()
+    figures = {}
+    if baseline_sample:
+        baseline = Baseline(db)
+        sample = random.Random(7).sample(queries, baseline_sample)
+        started = time.perf_counter()
+        baseline_answers = [baseline.answer(name) for name, _, _ in sample]
+        baseline_total = (time.perf_counter() - started) * len(queries) / len(sample)
+        baseline_quality = measure([Expected(n, c, r) for n, c, r in sample], baseline_answers).as_dict()
+        figures = {"baseline_seconds": round(baseline_total, 1), "baseline_sample": len(sample),
+                   "ratio": round(baseline_total / seconds, 1),
+                   "baseline_synthetic_precision": baseline_quality["precision"],
+                   "baseline_synthetic_recall": baseline_quality["recall"]}
+    emit(bench="resolve", n=len(queries), reference_names=names, seconds=round(seconds, 3), cpu_seconds=round(cpu, 2),
+         workers=os.cpu_count(), load_average=round(os.getloadavg()[0], 1),
+         index_build_seconds=round(build_seconds, 2), index_cached_seconds=round(cached_seconds, 2),
+         load_seconds=round(load_seconds, 1) if load_seconds is not None else None,
+         synthetic_precision=synthetic["precision"], synthetic_recall=synthetic["recall"], **figures)
+    return resolver
 
 
 if __name__ == "__main__":

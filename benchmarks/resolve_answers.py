@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import sqlite3
 import sys
 import tempfile
 import time
@@ -35,12 +34,10 @@ from benchmarks.resolve import (  # noqa: E402
     DEFAULT_REGISTRY_SETS,
     affiliation_sets,
     default_registry,
-    full_reference,
     hold_out_unseen_names,
     messy_queries,
-    registry_with,
+    reference_db,
 )
-from registry import db as store  # noqa: E402
 from registry.match_quality import read_names  # noqa: E402
 from registry.name_indexes import hold_out_alias_names  # noqa: E402
 from registry.resolution import Resolution  # noqa: E402
@@ -75,18 +72,6 @@ def default_registry_answers(folder: Path) -> list[str]:
     return lines
 
 
-def reference_db(shared: Path, kept: Path | None, folder: Path):
-    if kept is not None and kept.exists():
-        return store.connect(kept)
-    db, _ = registry_with(full_reference(shared), folder)
-    if kept is None:
-        return db
-    target = sqlite3.connect(kept)
-    db.conn.backup(target)
-    target.close()
-    return store.connect(kept)  # the reference index is cached beside the file the next run reads
-
-
 def full_reference_answers(db, shared: Path) -> list[str]:
     queries = messy_queries(db, MESSY_QUERIES)
     lines = [answer_line("messy", r) for r in resolve_many(db, [(name, country) for name, country, _ in queries])]
@@ -107,7 +92,7 @@ def main() -> None:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder:
         lines = default_registry_answers(Path(folder))
-        db = reference_db(args.shared, args.reference_db, Path(folder))
+        db, _ = reference_db(args.shared, args.reference_db, Path(folder))
         lines += full_reference_answers(db, args.shared)
     lines.sort()
     text = "".join(line + "\n" for line in lines)

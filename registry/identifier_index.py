@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import csv
 import json
+from collections import ChainMap
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -60,12 +62,6 @@ def _holders_by_key() -> dict[tuple[str, str], list[CharterHolder]]:
     return keys
 
 
-def read_charter_keys() -> None:
-    """Read the charter holders' keys now: processes forked afterwards (resolve workers) share them rather than
-    each reading the table for its first identifier."""
-    _holders_by_key()
-
-
 @lru_cache(maxsize=1)
 def charter_names() -> tuple[tuple[str, str, str], ...]:
     """(ROR id, legal name, country) of each charter holder whose ROR id was found through its website and
@@ -109,9 +105,10 @@ class IdentifierIndex:
     reference record with a website or domains, read in a fraction of a second."""
 
     def __init__(self, db: sqlite_utils.Database) -> None:
-        # -> (table, id, field). The reference's tuples are shared with the cache (and with every Resolver):
-        # _add replaces a key's tuple, so only a key the registry also holds is copied.
-        self.keys: dict[tuple[str, str], tuple[tuple[str, str, str], ...]] = dict(_reference_keys(db))
+        # -> (table, id, field). The reference's keys are the cache's own dict, read through (a copy of its 97,000 keys
+        # for every Resolver took longer to make and to free than the few lookups of typed identifiers it served): the
+        # registry's keys go in the first map, where _add puts a key's new tuple, so a key both hold reads as both.
+        self.keys: ChainMap[tuple[str, str], tuple[tuple[str, str, str], ...]] = ChainMap({}, _reference_keys(db))
         for ident, ror, code, schac, pic, website in db.conn.execute(
             "SELECT id, ror, erasmus_code, schac, pic, website FROM institutions"
         ):
@@ -153,7 +150,7 @@ class IdentifierIndex:
         return registry_hits or list(hits.values())
 
 
-def _add(keys: dict, kind: str, key: str, table: str, ident: str, label: str) -> None:
+def _add(keys: MutableMapping, kind: str, key: str, table: str, ident: str, label: str) -> None:
     holders = keys.get((kind, key), ())
     if not any(t == table and i == ident for t, i, _ in holders):
         # a new tuple: the old one may be shared (IdentifierIndex); a tuple, which the garbage collector stops tracking

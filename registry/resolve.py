@@ -37,11 +37,7 @@ from registry.collector import collector_paused
 from registry.countries import country_code
 from registry.db.reader import can_fork
 from registry.deciding import Decision, decide, not_a_name, only_generic, run_rules
-from registry.identifier_index import (
-    IdentifierIndex,
-    KeyHit,
-    read_charter_keys,
-)
+from registry.identifier_index import IdentifierIndex, KeyHit
 from registry.matching import Match
 from registry.matching.identifiers import TypedIdentifier, embedded_identifiers, typed_identifier
 from registry.matching.match import FORMER_PENALTY, PenaltyKind
@@ -787,7 +783,6 @@ def resolve_many(
     global _WORKER_RESOLVER
     _WORKER_RESOLVER = resolver
     with collector_paused(kept=True):  # what is read here is no garbage: a pass would walk the indexes for nothing
-        read_charter_keys()  # once here, not in every worker
         for index in (resolver.registry, resolver.reference):
             if index is not None:
                 index.read_once_tables()

@@ -851,13 +851,17 @@ class IndexLookup(IndexScoring):
         postings = sorted((self.postings[t] for t in distinctive), key=len)
         names = set(postings[0]).intersection(*postings[1:]) if len(postings) > 1 else postings[0]
         holders: set[int] = set()
+        # the words any holder's name may have besides its place, as one set: a common pair of words ('research',
+        # 'association') has thousands of names, each tested here
+        plain = distinctive | STOPWORDS | GENERIC
+        name_entity, entity_country, name_tokens, acronym_names = (self.name_entity, self.entity_country, self.name_tokens,
+                                                                   self._acronym_names)
         for name_id in names:
-            entity = self.name_entity[name_id]
-            theirs = self.entity_country[entity]
-            if (country is not None and theirs != country) or name_id in self._acronym_names:
+            entity = name_entity[name_id]
+            theirs = entity_country[entity]
+            if (country is not None and theirs != country) or name_id in acronym_names:
                 continue
-            rest = (set(self.name_tokens[name_id]) - distinctive - STOPWORDS - GENERIC - self.entity_city[entity]
-                    - self.country_words(theirs))
-            if not rest:
+            rest = set(name_tokens[name_id]).difference(plain)
+            if not rest or not rest.difference(self.entity_city[entity], self.country_words(theirs)):
                 holders.add(entity)
         return {self.entity_ids[entity] for entity in holders}
