@@ -407,9 +407,22 @@ QUALIFIERS = frozenset(
     ]
 )
 
+LEGAL_FORMS_FILE = Path(__file__).resolve().parents[2] / "data" / "matching" / "legal_forms.csv"
+
+
+def _legal_forms_abroad() -> frozenset[str]:
+    """Every country's legal-form abbreviations of three to five letters ('shpk', 'sia', 'oyj', 'sarl'), from the
+    ISO 20275 list (tools/derive_legal_forms.py: none a word of three reference names or an acronym)."""
+    if not LEGAL_FORMS_FILE.exists():
+        return frozenset()
+    with LEGAL_FORMS_FILE.open(encoding="utf-8", newline="") as stream:
+        return frozenset(row["form"] for row in csv.DictReader(stream))
+
+
 # Legal forms of companies: sanctions lists add or drop them freely ("Norinco Group Co., Ltd."),
-# so they weigh and cost as little as function words.
-LEGAL_FORMS = frozenset(
+# so they weigh and cost as little as function words. A partner's legal name carries its owner's form, whatever
+# the country ("UNIVERSITETI POLIS SHPK", "... IN RIGA SIA"): the hand list, and every country's abbreviations.
+LEGAL_FORMS = _legal_forms_abroad() | frozenset(
     [
         "company", "limited", "incorporated", "corporation", "llc", "jsc", "pjsc", "ojsc", "cjsc", "ooo", "oao",
         "zao", "pao", "gmbh", "ag", "sa", "plc", "bv", "nv", "ab", "oy", "as", "spa", "srl", "sarl", "kk", "ggmbh",
