@@ -25,14 +25,7 @@ from registry.identifier_index import (
 )
 from registry.matching import MatchOptions, NameIndex
 from registry.matching.scripts import CITY_SKELETONS_FILE, NAME_SKELETONS_FILE, TRANSLATIONS_FILE
-from registry.matching.text import (
-    CITY_NAMES_FILE,
-    LEGAL_FORMS_FILE,
-    exact_key,
-    keep_word_readings,
-    name_parts,
-    word_readings,
-)
+from registry.matching.text import CITY_NAMES_FILE, exact_key, keep_word_readings, name_parts, word_readings
 from registry.models.reference import normalized
 from registry.reference import reference_stamp
 
@@ -116,8 +109,7 @@ def _aliases_version() -> str:
     """The digest of the tables the index is built with (the aliases, the cities' names and consonants, the words' translations and consonants):
     new tables rebuild a cached index."""
     digest = hashlib.sha1()
-    for path in (ECHE_FILE, WORLD_NAMES_FILE, CITY_NAMES_FILE, TRANSLATIONS_FILE, CITY_SKELETONS_FILE, NAME_SKELETONS_FILE,
-                 LEGAL_FORMS_FILE):
+    for path in (ECHE_FILE, WORLD_NAMES_FILE, CITY_NAMES_FILE, TRANSLATIONS_FILE, CITY_SKELETONS_FILE, NAME_SKELETONS_FILE):
         digest.update(path.read_bytes() if path.exists() else b"")
     return digest.hexdigest()[:16]
 

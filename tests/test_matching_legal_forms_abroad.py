@@ -1,6 +1,6 @@
-"""A partner's legal name with its owner's legal form, in any country's abbreviation (data/matching/legal_forms.csv,
-from the ISO 20275 list): the form is read as a legal form, not as a word of the name. Against an invented reference
-(no real institution or person)."""
+"""A partner's legal name closing with its owner's legal form, in any country's abbreviation
+(data/matching/legal_forms.csv, from the ISO 20275 list): the form is taken off, not read as a word of the name.
+Against an invented reference (no real institution or person)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,17 @@ import csv
 import pytest
 from conftest import ordinary_institutions, registry_with_reference, ror_record
 
-from registry.matching.text import GENERIC, LEGAL_FORMS, LEGAL_FORMS_FILE, STOPWORDS
+from registry.matching.text import (
+    GENERIC,
+    LEGAL_FORMS,
+    LEGAL_FORMS_ABROAD,
+    LEGAL_FORMS_FILE,
+    STOPWORDS,
+    closing_legal_form_off,
+    exact_key,
+    fold_name,
+    tokens_of,
+)
 from registry.resolve import resolve
 
 
@@ -58,6 +68,15 @@ def test_the_table_holds_abbreviations_only_and_no_word_a_name_needs():
     assert forms == sorted(forms) and {"shpk", "sia", "oyj"} <= set(forms)
     assert all(3 <= len(form) <= 5 and form.isalpha() for form in forms)
     assert not set(forms) & (GENERIC | STOPWORDS)
-    assert set(forms) <= LEGAL_FORMS
+    assert set(forms) - LEGAL_FORMS == LEGAL_FORMS_ABROAD
     # public bodies and words of many names stay words: a municipality is no school's owner, 'sha' a Chinese syllable
     assert not {"gemeinde", "kanton", "commune", "kunta", "sha", "sas"} & set(forms)
+
+
+def test_only_a_closing_form_of_a_typed_text_is_read_so():
+    assert closing_legal_form_off("Universiteti Polder Sh.p.k.") == "Universiteti Polder"
+    assert closing_legal_form_off("Tessaly School of Economics in Morvane, SIA") == "Tessaly School of Economics in Morvane"
+    assert closing_legal_form_off("Polder SIA") == "Polder SIA"  # one word would be left: a company's name
+    assert closing_legal_form_off("SIA Polder University") == "SIA Polder University"
+    # a reference name keeps such a word in its exact key: it is an acronym there as often ('CRC MINES ParisTech')
+    assert exact_key(tokens_of(fold_name("CRC Polder Mines"))) == "crc polder mines"

@@ -1,11 +1,10 @@
 """Derive data/matching/legal_forms.csv: the legal forms of every country, as name matching reads them, from the ISO
 20275 Entity Legal Forms (ELF) code list that GLEIF publishes.
 
-A partner's legal name carries its owner's legal form ("UNIVERSITETI POLIS SHPK", "... IN RIGA SIA", "SIHTASUTUS
-ESTONIAN BUSINESS SCHOOL", "AALTO KORKEAKOULUSAATIO SR"); the hand list in ``registry.matching.text.LEGAL_FORMS``
-knew the forms of a dozen countries, and a form it did not know was read as a word of the name, one the reference
-name lacks. The ELF list gives every jurisdiction's forms: their abbreviations (local and transliterated) and their
-names.
+A partner's legal name closes with its owner's legal form ("UNIVERSITETI POLIS SHPK", "... IN RIGA SIA"); the hand
+list in ``registry.matching.text.LEGAL_FORMS`` knew the forms of a dozen countries, and a form it did not know was read
+as a word of the name, one the reference name lacks. The ELF list gives every jurisdiction's forms; resolving takes
+one off the end of a typed name (``registry.matching.text.closing_legal_form_off``).
 
 Kept, folded as matching folds a name (dots and spaces of an abbreviation run together: 'Sh.p.k.' is 'shpk'): an
 abbreviation of an active form that folds to one word of three to five letters and is no word of the form's own name
