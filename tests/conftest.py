@@ -165,6 +165,21 @@ def ror_record(ror_id: str, name: str, city: str, country: str, acronym: str | N
             "types": ["education"], "status": "active", "relationships": [], "links": []}
 
 
+def numbered_record(prefix: str, *, digits: int = 4, country: str | None = None) -> Callable[..., dict]:
+    """``ror_record`` by number, for a test module whose invented ids are ``prefix`` and a number of ``digits`` digits:
+    ``record(number, name, city, country, acronym, aliases)``, the country ``country`` unless the call names one,
+    ``aliases`` as ROR's alias names."""
+
+    def record(number: int, name: str, city: str, country: str | None = country, acronym: str | None = None,
+               aliases: tuple[str, ...] = ()) -> dict:
+        assert country is not None, "a record needs its country"
+        made = ror_record(f"{prefix}{number:0{digits}d}", name, city, country, acronym)
+        made["names"] += [{"value": alias, "types": ["alias"], "lang": None} for alias in aliases]
+        return made
+
+    return record
+
+
 def ordinary_institutions(prefix: str) -> list[dict]:
     """Fifteen invented records of five German towns, so that kind words are common in a test's reference and a town's
     name rare, as in a real one; ids ``<prefix>01NN``."""
@@ -181,6 +196,25 @@ def registry_with_reference(folder: Path, records: list[dict]):
     db = store.connect(new_registry(folder / "registry.db"))
     load_reference(db, reference, actor="test", progress=False)
     return db
+
+
+def invented_reference(records: Callable[[], list[dict]]):
+    """Makes a function that returns a test module's invented reference records (``ror_record``) a module-scoped
+    fixture of the same name: a new registry with those records as its reference, loaded once for the module's tests
+    (a load costs a fraction of a second, a test that only reads it nothing) and closed after the last. Usage::
+
+        @invented_reference
+        def registry():
+            return [*ordinary_institutions("0abc"), ror_record("0abc0001", "Quellvard University", "Orsk", "DE")]
+    """
+
+    @pytest.fixture(scope="module", name=records.__name__)
+    def registry_of_records(tmp_path_factory):
+        db = registry_with_reference(tmp_path_factory.mktemp(records.__name__), records())
+        yield db
+        db.conn.close()
+
+    return registry_of_records
 
 
 def built_once(tmp_path_factory, name: str, build: Callable[[Path], None]) -> Path:

@@ -5,14 +5,14 @@ invented reference (no real institution or person)."""
 from __future__ import annotations
 
 import pytest
-from conftest import ordinary_institutions, registry_with_reference, ror_record
+from conftest import invented_reference, ordinary_institutions, ror_record
 
 from registry.resolve import resolve
 
 
-@pytest.fixture(scope="module")
-def registry(tmp_path_factory):
-    db = registry_with_reference(tmp_path_factory.mktemp("bodies"), [
+@invented_reference
+def registry():
+    return [
         ror_record("0body0001", "Varnholt Medical University", "Varnholt", "CN"),
         ror_record("0body0002", "University of Quenmoor System", "Ashford", "US"),
         ror_record("0body0003", "University of Quenmoor at Ashford", "Ashford", "US"),
@@ -25,9 +25,7 @@ def registry(tmp_path_factory):
         ror_record("0body0010", "Kestrel Institute of Structural Engineering", "Brenlow", "GB"),
         ror_record("0body0011", "Caddon State University", "Caddon", "US"),
         *ordinary_institutions("0body"),
-    ])
-    yield db
-    db.conn.close()
+    ]
 
 
 @pytest.mark.parametrize("text", [

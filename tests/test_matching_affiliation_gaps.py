@@ -5,15 +5,15 @@ institution of its own, a company written by its brand. Measured against an inve
 from __future__ import annotations
 
 import pytest
-from conftest import ordinary_institutions, registry_with_reference, ror_record
+from conftest import invented_reference, ordinary_institutions, ror_record
 
 from registry.matching.text import parse_query, without_markup
 from registry.resolve import resolve
 
 
-@pytest.fixture(scope="module")
-def registry(tmp_path_factory):
-    db = registry_with_reference(tmp_path_factory.mktemp("gaps"), [
+@invented_reference
+def registry():
+    return [
         ror_record("0gaps0001", "Polytechnic Institute of Varnholt", "Varnholt", "PT"),
         ror_record("0gaps0002", "Quenmoor University", "Quenmoor", "CN"),
         ror_record("0gaps0003", "Tervallo Pacific University", "Tervallo", "US"),
@@ -24,9 +24,7 @@ def registry(tmp_path_factory):
         ror_record("0gaps0008", "Quillfex (France)", "Belmar", "FR"),
         ror_record("0gaps0009", "Quillfex (Japan)", "Ruhn", "JP"),
         *ordinary_institutions("0gaps"),
-    ])
-    yield db
-    db.conn.close()
+    ]
 
 
 @pytest.mark.parametrize("raw, parted", [

@@ -6,15 +6,15 @@ Universität"). Measured against an invented reference (no real institution or p
 from __future__ import annotations
 
 import pytest
-from conftest import ordinary_institutions, registry_with_reference, ror_record
+from conftest import invented_reference, ordinary_institutions, ror_record
 
 from registry.matching.affiliation_text import affiliation_commas
 from registry.resolve import resolve
 
 
-@pytest.fixture(scope="module")
-def registry(tmp_path_factory):
-    db = registry_with_reference(tmp_path_factory.mktemp("lists"), [
+@invented_reference
+def registry():
+    return [
         ror_record("0list0001", "U.V. Geological Survey", "Tervallo", "US"),
         ror_record("0list0002", "École Polytechnique Fédérale de Quenmoor", "Quenmoor", "CH"),
         ror_record("0list0003", "Royal Dunmere Hospital", "Dunmere", "AU"),
@@ -24,9 +24,7 @@ def registry(tmp_path_factory):
         ror_record("0list0007", "Yarrowdale University", "Yarrowdale", "TR"),
         ror_record("0list0008", "University of Ashwick", "Ashwick", "DE"),
         *ordinary_institutions("0list"),
-    ])
-    yield db
-    db.conn.close()
+    ]
 
 
 @pytest.mark.parametrize("text, expected", [

@@ -5,7 +5,7 @@ Measured against an invented reference (no real institution or person)."""
 from __future__ import annotations
 
 import pytest
-from conftest import ordinary_institutions, registry_with_reference, ror_record
+from conftest import invented_reference, ordinary_institutions, ror_record
 
 from registry.matching.affiliation_text import university_of_its_hospital
 from registry.resolve import resolve
@@ -16,9 +16,9 @@ def _with_alias(record: dict, alias: str) -> dict:
     return record
 
 
-@pytest.fixture(scope="module")
-def registry(tmp_path_factory):
-    db = registry_with_reference(tmp_path_factory.mktemp("places"), [
+@invented_reference
+def registry():
+    return [
         ror_record("0plac0001", "Orvelby University", "Orvelby", "US"),
         ror_record("0plac0003", "Halvern Centre for Marine Genetics", "Trieste", "IT"),
         ror_record("0plac0004", "Quarrington College", "Quarrington", "GB"),
@@ -29,9 +29,7 @@ def registry(tmp_path_factory):
         ror_record("0plac0009", "Halvern University Belfry", "Belfry", "GB"),
         ror_record("0plac0010", "Halvern University", "Kesby", "CA"),
         *ordinary_institutions("0plac"),
-    ])
-    yield db
-    db.conn.close()
+    ]
 
 
 def test_a_medical_centre_named_after_its_university_is_the_university(registry):

@@ -7,14 +7,14 @@ an invented reference (no real institution or person)."""
 from __future__ import annotations
 
 import pytest
-from conftest import ordinary_institutions, registry_with_reference, ror_record
+from conftest import invented_reference, ordinary_institutions, ror_record
 
 from registry.resolve import resolve
 
 
-@pytest.fixture(scope="module")
-def registry(tmp_path_factory):
-    db = registry_with_reference(tmp_path_factory.mktemp("units"), [
+@invented_reference
+def registry():
+    return [
         ror_record("0unit0001", "Yarrowdale University of Technology", "Quenmoor", "AU"),
         ror_record("0unit0002", "National Institute of Varnholt Standards", "Tervallo", "US"),
         ror_record("0unit0003", "University of Ashwick", "Dunmere", "NZ"),
@@ -23,9 +23,7 @@ def registry(tmp_path_factory):
         ror_record("0unit0006", "Université Varnholt 8", "Varnholt", "FR"),
         ror_record("0unit0007", "Université Varnholt", "Varnholt", "FR"),
         *ordinary_institutions("0unit"),
-    ])
-    yield db
-    db.conn.close()
+    ]
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -60,20 +58,18 @@ def test_a_word_of_another_name_before_the_run_keeps_it_apart(registry, text, wr
     assert not (result.status == "matched" and result.best.reference_id == wrong), result.reason
 
 
-@pytest.fixture(scope="module")
-def namesakes(tmp_path_factory):
+@invented_reference
+def namesakes():
     alias = ror_record("0unit0012", "University of Al-Quenmoor", "Halden", "EG")
     alias["names"].append({"value": "Al-Quenmoor University", "types": ["alias"], "lang": None})
-    db = registry_with_reference(tmp_path_factory.mktemp("namesakes"), [
+    return [
         ror_record("0unit0011", "Yarrowdale University", "Belmar", "US"),
         ror_record("0unit0013", "University of Yarrowdale", "Strom", "US"),
         ror_record("0unit0014", "Yarrowdale University in Kettle", "Kettle", "US"),
         ror_record("0unit0015", "Al-Quenmoor University", "Doha", "QA"),
         alias,
         *ordinary_institutions("0unit"),
-    ])
-    yield db
-    db.conn.close()
+    ]
 
 
 def test_a_name_and_its_city_apart_past_a_unit_is_the_name_that_ends_in_that_city(namesakes):

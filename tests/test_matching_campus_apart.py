@@ -5,15 +5,15 @@ or country and no other candidate's name carries them. Measured against an inven
 from __future__ import annotations
 
 import pytest
-from conftest import ordinary_institutions, registry_with_reference, ror_record
+from conftest import invented_reference, ordinary_institutions, ror_record
 
 from registry.matching.text import campus_set_apart
 from registry.resolve import resolve
 
 
-@pytest.fixture(scope="module")
-def registry(tmp_path_factory):
-    db = registry_with_reference(tmp_path_factory.mktemp("campus"), [
+@invented_reference
+def registry():
+    return [
         ror_record("0camp0001", "Yarrowfield University", "Quenby", "NZ"),
         ror_record("0camp0002", "Tarnholt University", "Velloran", "NZ"),
         ror_record("0camp0003", "Tarnholt University Dunmere", "Dunmere", "NZ"),
@@ -21,9 +21,7 @@ def registry(tmp_path_factory):
         ror_record("0camp0005", "Brannoch College", "Dunmere", "NZ"),
         ror_record("0camp0006", "Velmont University of Health", "Velmont", "NZ", acronym="VUH"),
         *ordinary_institutions("0camp"),
-    ])
-    yield db
-    db.conn.close()
+    ]
 
 
 @pytest.mark.parametrize("text, expected", [

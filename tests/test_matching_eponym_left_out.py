@@ -5,18 +5,16 @@ institution or person)."""
 from __future__ import annotations
 
 import pytest
-from conftest import ordinary_institutions, registry_with_reference, ror_record
+from conftest import invented_reference, numbered_record, ordinary_institutions
 
 from registry.resolve import resolve
 
-
-def _record(number: int, name: str, city: str, country: str) -> dict:
-    return ror_record(f"0epon{number:04d}", name, city, country)
+_record = numbered_record("0epon")
 
 
-@pytest.fixture(scope="module")
-def registry(tmp_path_factory):
-    db = registry_with_reference(tmp_path_factory.mktemp("eponym"), [
+@invented_reference
+def registry():
+    return [
         *ordinary_institutions("0epox"),
         _record(1, "Halvard Tessmer Technical University of Brevik", "Brevik", "RO"),
         _record(2, "West University of Brevik", "Brevik", "RO"),
@@ -33,9 +31,7 @@ def registry(tmp_path_factory):
         # named after someone, without its town, which the typed name gives (round names21)
         _record(13, "Teodor Malvin University of Medicine and Pharmacy", "Cluj-Vester", "RO"),
         _record(14, "Sorin Dalca University of Medicine and Pharmacy", "Ostrova", "RO"),
-    ])
-    yield db
-    db.conn.close()
+    ]
 
 
 @pytest.mark.parametrize(("name", "country", "expected", "person"), [

@@ -5,7 +5,7 @@ or person)."""
 from __future__ import annotations
 
 import pytest
-from conftest import ordinary_institutions, registry_with_reference, ror_record
+from conftest import invented_reference, ordinary_institutions, registry_with_reference, ror_record
 
 from registry.matching.text import normalize
 from registry.resolve import resolve
@@ -34,18 +34,16 @@ def test_a_brand_or_an_english_word_stays_itself(typed):
     assert words[-1] in ("artez", "art", "arts") and "fine" not in words
 
 
-@pytest.fixture(scope="module")
-def registry(tmp_path_factory):
-    db = registry_with_reference(tmp_path_factory.mktemp("fields"), [
+@invented_reference
+def registry():
+    return [
         *ordinary_institutions("0fldx"),
         ror_record("0fldw0001", "Tervaldia Christian University", "Tervaldia", "BI"),
         ror_record("0fldw0002", "Tervaldia Lumière University", "Tervaldia", "BI"),
         ror_record("0fldw0003", "Virtual University of Sudby", "Sudby", "CI"),
         ror_record("0fldw0004", "Kessmar Academy of Arts", "Kessmar", "LT"),
         ror_record("0fldw0005", "Kessmar University", "Kessmar", "LT"),
-    ])
-    yield db
-    db.conn.close()
+    ]
 
 
 @pytest.mark.parametrize(("name", "country", "expected"), [

@@ -4,7 +4,7 @@ institution carries (round names9); measured against an invented reference (no r
 from __future__ import annotations
 
 import pytest
-from conftest import registry_with_reference, ror_record
+from conftest import invented_reference, ror_record
 
 from registry.matching.words import token_similarity
 from registry.resolve import resolve
@@ -16,9 +16,9 @@ def _record(number: int, name: str, city: str, country: str, acronym: str | None
     return record
 
 
-@pytest.fixture(scope="module")
-def registry(tmp_path_factory):
-    db = registry_with_reference(tmp_path_factory.mktemp("forms"), [
+@invented_reference
+def registry():
+    return [
         _record(1, "Tresmonte Autonomous University", "Tresmonte", "HN"),
         _record(2, "Tresmonte Technical University", "Tresmonte", "HN"),
         _record(3, "Quorvan Institute of Marine Studies", "Puerto Quorva", "HN", acronym="QIMS-PQ"),
@@ -27,9 +27,7 @@ def registry(tmp_path_factory):
         _record(6, "Quorvanne University Hospital Centre", "Marvelle", "FR", labels=["CHU de Quorvanne"]),
         _record(7, "Instituto Marvello", "Tresmonte", "HN"),
         _record(8, "Instituto Marvello", "Drava", "SI"),
-    ])
-    yield db
-    db.conn.close()
+    ]
 
 
 def _assert_matched(registry, text: str, country: str | None, reference_id: str, said: str) -> None:

@@ -4,7 +4,7 @@ candidate read on the whole (round names17); measured against an invented refere
 from __future__ import annotations
 
 import pytest
-from conftest import ordinary_institutions, registry_with_reference, ror_record
+from conftest import invented_reference, ordinary_institutions, ror_record
 
 from registry.deciding import decide
 from registry.matching.match import Match, Penalty, PenaltyKind
@@ -13,16 +13,14 @@ from registry.resolution import Candidate
 from registry.resolve import resolve
 
 
-@pytest.fixture(scope="module")
-def registry(tmp_path_factory):
-    db = registry_with_reference(tmp_path_factory.mktemp("numerals"), [
+@invented_reference
+def registry():
+    return [
         ror_record("0num00001", "Université Belcourt 12", "Belcourt", "FR"),
         ror_record("0num00002", "Université Belcourt 3", "Belcourt", "FR"),
         ror_record("0num00003", "Université Zarouf 1er", "Oued Tamra", "MA"),
         ror_record("0num00004", "Zarouf II University", "Ain Sebta", "MA"),
-    ])
-    yield db
-    db.conn.close()
+    ]
 
 
 def test_a_roman_numeral_is_its_number_but_a_word_stays_a_word():
@@ -63,18 +61,16 @@ def test_an_exact_part_does_not_outrank_a_close_name_of_the_whole_text():
     assert decide([part, city]) == ("matched", "exact match; the next candidate (City University of Tarvonia) is not")
 
 
-@pytest.fixture(scope="module")
-def regions(tmp_path_factory):
-    db = registry_with_reference(tmp_path_factory.mktemp("regions"), ordinary_institutions("0c") + [
+@invented_reference
+def regions():
+    return ordinary_institutions("0c") + [
         ror_record("0reg00001", "Marrowby Hale University", "Townsville", "AU"),
         ror_record("0reg00002", "University of Queensland", "Brisbane", "AU"),
         ror_record("0reg00003", "Queensland Institute of Lakes", "Brisbane", "AU"),
         ror_record("0reg00004", "Orsk Hale College", "Orsk", "AU"),
         ror_record("0reg00005", "Queensland Museum of Quarries", "Brisbane", "AU"),
         ror_record("0reg00006", "North Queensland Hospital", "Cairns", "AU"),
-    ])
-    yield db
-    db.conn.close()
+    ]
 
 
 @pytest.mark.parametrize("country", ["AU", None])
@@ -97,14 +93,12 @@ def test_a_legal_name_repeating_its_kind_is_its_school(regions):
     assert (result.status, result.best and result.best.reference_id) == ("matched", "0reg00001"), result.reason
 
 
-@pytest.fixture(scope="module")
-def town(tmp_path_factory):
-    db = registry_with_reference(tmp_path_factory.mktemp("town"), ordinary_institutions("0d") + ordinary_institutions("0e") + [
+@invented_reference
+def town():
+    return ordinary_institutions("0d") + ordinary_institutions("0e") + [
         ror_record("0twn00001", "Université de Quenzabar", "Quenzabar", "BF"),
         ror_record("0twn00002", "Marvelle Institute of Hydrology", "Quenzabar", "BF"),
-    ])
-    yield db
-    db.conn.close()
+    ]
 
 
 def test_a_private_university_of_a_town_is_not_the_university_of_that_town(town):

@@ -4,13 +4,11 @@ names no place. Measured against an invented reference (no real institution or p
 from __future__ import annotations
 
 import pytest
-from conftest import registry_with_reference, ror_record
+from conftest import invented_reference, numbered_record, registry_with_reference
 
 from registry.resolve import resolve
 
-
-def _record(number: int, name: str, city: str, country: str, acronym: str | None = None) -> dict:
-    return ror_record(f"0ownw{number:04d}", name, city, country, acronym)
+_record = numbered_record("0ownw")
 
 
 def _matched_to(result, expected: str) -> str:
@@ -20,9 +18,9 @@ def _matched_to(result, expected: str) -> str:
     return result.reason
 
 
-@pytest.fixture(scope="module")
-def registry(tmp_path_factory):
-    db = registry_with_reference(tmp_path_factory.mktemp("own"), [
+@invented_reference
+def registry():
+    return [
         _record(1, "Tervald State Technical University Orvmeh", "Brevik", "RU"),
         _record(2, "Tervald State Medical University", "Brevik", "RU"),
         _record(4, "Vindeby State University of Railway Transport", "Vindeby", "RU"),
@@ -33,9 +31,7 @@ def registry(tmp_path_factory):
         _record(9, "Hochschule für Musik Brevik", "Brevik", "DE"),
         _record(10, "Sudby Marine Academy Kolvend", "Sudby", "NO"),
         _record(11, "Sudby Marine Academy Trasmark", "Sudby", "SE"),
-    ])
-    yield db
-    db.conn.close()
+    ]
 
 
 @pytest.mark.parametrize(("name", "country", "expected"), [
@@ -72,14 +68,12 @@ def test_a_segment_that_names_no_place_is_the_names_own(registry):
     assert all("written apart as a place" not in c.reason for c in placed.candidates if c.reference_id == "0ownw0009")
 
 
-@pytest.fixture(scope="module")
-def regions(tmp_path_factory):
-    db = registry_with_reference(tmp_path_factory.mktemp("regions"), [
+@invented_reference
+def regions():
+    return [
         _record(21, "Universidad Tecnológica de Los Tervales", "Brevik", "PE"),
         _record(22, "Universidad Católica de Tervalia Córdoba", "Córdoba", "AR"),
-    ])
-    yield db
-    db.conn.close()
+    ]
 
 
 def test_a_region_of_its_country_closing_the_whole_name_is_its_place(regions):

@@ -5,19 +5,17 @@ real institution or person)."""
 from __future__ import annotations
 
 import pytest
-from conftest import registry_with_reference, ror_record
+from conftest import invented_reference, numbered_record
 
 from registry.matching import normalize
 from registry.resolve import resolve
 
-
-def _record(number: int, name: str, city: str, country: str = "AT") -> dict:
-    return ror_record(f"0own{number:04d}", name, city, country)
+_record = numbered_record("0own", country="AT")
 
 
-@pytest.fixture(scope="module")
-def registry(tmp_path_factory):
-    db = registry_with_reference(tmp_path_factory.mktemp("owners"), [
+@invented_reference
+def registry():
+    return [
         _record(1, "Fachhochschule Tervald", "Tervald"),
         {**_record(2, "Ostrand Academy of Arts", "Ostrand"), "names": [  # known by one coined word too
             {"value": "Ostrand Academy of Arts", "types": ["label", "ror_display"], "lang": "en"},
@@ -26,9 +24,7 @@ def registry(tmp_path_factory):
         _record(4, "Tervald University", "Tervald"),
         _record(5, "General Sir Olver Kotelmar Defence University", "Ratmalana", "LK"),
         _record(6, "Ratmalana Defence Academy", "Ratmalana", "LK"),
-    ])
-    yield db
-    db.conn.close()
+    ]
 
 
 @pytest.mark.parametrize("name", [

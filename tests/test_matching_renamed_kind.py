@@ -7,14 +7,14 @@ reference (no real institution or person)."""
 from __future__ import annotations
 
 import pytest
-from conftest import ordinary_institutions, registry_with_reference, ror_record
+from conftest import invented_reference, ordinary_institutions, ror_record
 
 from registry.resolve import resolve
 
 
-@pytest.fixture(scope="module")
-def registry(tmp_path_factory):
-    db = registry_with_reference(tmp_path_factory.mktemp("renamed"), [
+@invented_reference
+def registry():
+    return [
         *ordinary_institutions("0tren"),
         ror_record("0tren0001", "Quellvard University", "Orsk", "DE"),
         ror_record("0tren0002", "Brennivik University in Belmar", "Belmar", "DE"),
@@ -26,9 +26,7 @@ def registry(tmp_path_factory):
         ror_record("0tren0007", "Zavrel Institute of Public Health Strom", "Strom", "DE"),
         ror_record("0tren0008", "Zavrel Institute of Public Health", "Lubno", "SI"),
         ror_record("0tren0009", "Zavrel Institute of Public Health Kolpa", "Kolpa", "SI"),
-    ])
-    yield db
-    db.conn.close()
+    ]
 
 
 @pytest.mark.parametrize(("name", "expected"), [

@@ -4,19 +4,17 @@ form, kind or field the text adds; measured against an invented reference (no re
 from __future__ import annotations
 
 import pytest
-from conftest import registry_with_reference, ror_record
+from conftest import invented_reference, numbered_record
 
 from registry.matching.text import other_level
 from registry.resolve import resolve
 
-
-def _record(number: int, name: str, city: str, country: str = "SE", acronym: str | None = None) -> dict:
-    return ror_record(f"0test{number:04d}", name, city, country, acronym)
+_record = numbered_record("0test", country="SE")
 
 
-@pytest.fixture(scope="module")
-def registry(tmp_path_factory):
-    db = registry_with_reference(tmp_path_factory.mktemp("sole"), [
+@invented_reference
+def registry():
+    return [
         _record(1, "Academy of Fine Arts in Ostby", "Ostby"),
         _record(2, "Academy of Fine Arts in Vesterby", "Vesterby"),
         _record(3, "Quillmark Academy of Fine Arts in Nordby", "Nordby"),
@@ -28,9 +26,7 @@ def registry(tmp_path_factory):
         _record(9, "Marvenna Institute of Design", "Villalta", "ES", acronym="MVDI"),
         _record(10, "Qvra Business School", "Villalta", "ES"),
         _record(11, "Fennick Music School", "Quillmark", "SE"),  # so 'Quillmark' set apart names a place
-    ])
-    yield db
-    db.conn.close()
+    ]
 
 
 def test_a_legal_owners_name_with_the_brand_is_the_school(registry):

@@ -7,25 +7,19 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import ordinary_institutions, registry_with_reference, ror_record
+from conftest import invented_reference, numbered_record, ordinary_institutions, registry_with_reference
 
 from registry.matching import Match
 from registry.reference import load_reference
 from registry.resolution import Candidate
 from registry.resolve import _words_agree, resolve
 
-
-def _record(number: int, name: str, city: str, country: str = "SE", acronym: str | None = None,
-            aliases: tuple[str, ...] = ()) -> dict:
-    record = ror_record(f"0ctry{number:04d}", name, city, country, acronym)
-    record["names"] += [{"value": alias, "types": ["alias"], "lang": None} for alias in aliases]
-    return record
+_record = numbered_record("0ctry", country="SE")
 
 
-@pytest.fixture(scope="module")
-def registry(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("their_country")
-    db = registry_with_reference(folder, [
+@invented_reference
+def ror_registry():
+    return [
         _record(1, "Morvathi Studies Academy", "Nordby"),
         _record(11, "Morvathi Research Centre", "Nordby"),
         _record(2, "Brelstad University of Agriculture and Veterinary Medicine", "Brelstad", "NO", acronym="BUVM"),
@@ -39,15 +33,19 @@ def registry(tmp_path_factory):
         _record(9, "Universitat Kelvara", "Marrow", "ES"),
         _record(10, "Instituto Kelvara de Marrow", "Marrow", "ES"),
         *ordinary_institutions("0ctry"),
-    ])
-    world = folder / "world_universities_and_domains.json"
+    ]
+
+
+@pytest.fixture(scope="module")
+def registry(ror_registry, tmp_path_factory):
+    """The invented ROR records and, loaded after them, the world list's twin of one."""
+    world = tmp_path_factory.mktemp("world") / "world_universities_and_domains.json"
     world.write_text(json.dumps([
         {"name": "Universitat Kelvara Marrow", "alpha_two_code": "ES", "domains": ["ukelvara-test.es"],
          "web_pages": ["https://ukelvara-test.es"]},
     ]), encoding="utf-8")
-    load_reference(db, world, progress=False)
-    yield db
-    db.conn.close()
+    load_reference(ror_registry, world, progress=False)
+    return ror_registry
 
 
 @pytest.mark.parametrize(("name", "expected"), [

@@ -5,25 +5,21 @@ person)."""
 from __future__ import annotations
 
 import pytest
-from conftest import registry_with_reference, ror_record
+from conftest import invented_reference, numbered_record, registry_with_reference
 
 from registry.resolve import resolve
 
-
-def _record(number: int, name: str, city: str, country: str) -> dict:
-    return ror_record(f"0whole{number:03d}", name, city, country)
+_record = numbered_record("0whole", digits=3)
 
 
-@pytest.fixture(scope="module")
-def registry(tmp_path_factory):
-    db = registry_with_reference(tmp_path_factory.mktemp("whole"), [
+@invented_reference
+def registry():
+    return [
         _record(1, "Pädagogische Hochschule Vindeby", "Vindeby", "AT"),
         _record(2, "Orvella Hogeschool", "Sudby", "NL"),
         _record(3, "Marlow Zuid Instituut", "Sudby", "NL"),
         _record(4, "Vindeby University", "Vindeby", "AT"),
-    ])
-    yield db
-    db.conn.close()
+    ]
 
 
 @pytest.mark.parametrize(("name", "country", "expected"), [

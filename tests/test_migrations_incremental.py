@@ -331,3 +331,17 @@ def test_a_dry_run_says_which_index_it_would_make_anew_in_a_file_of_this_version
     assert "  indexes made anew: idx_agreements_kind_title_id\n  search index: kept as it was\n" in result.output
     assert f"dry run: would migrate {schema_4_file} from schema {SCHEMA_VERSION} to {SCHEMA_VERSION}" in result.output
     assert schema_4_file.read_bytes() == original
+
+
+def test_differing_search_triggers_are_named_a_few_and_counted_beyond(schema_4_file):
+    migrate_file(schema_4_file)
+    triggers = migration_plan.search_triggers()
+    assert len(triggers) > 4
+    conn = sqlite3.connect(schema_4_file)
+    conn.execute(f"DROP TRIGGER {triggers[1]}")
+    assert migration_plan.plan(conn).search == [f"search trigger {triggers[1]} differs"]
+    for name in triggers:
+        conn.execute(f"DROP TRIGGER IF EXISTS {name}")
+    assert migration_plan.plan(conn).search == [
+        f"search triggers {', '.join(triggers[:3])} and {len(triggers) - 3} more differ"]
+    conn.close()
