@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 
 import pytest
-from conftest import ordinary_institutions, registry_with_reference, ror_record
+from conftest import invented_reference, ordinary_institutions, ror_record
 
 from registry.matching.text import (
     GENERIC,
@@ -23,9 +23,9 @@ from registry.matching.text import (
 from registry.resolve import resolve
 
 
-@pytest.fixture(scope="module")
-def registry(tmp_path_factory):
-    db = registry_with_reference(tmp_path_factory.mktemp("legal_forms"), [
+@invented_reference
+def registry():
+    return [
         # 'Polder' is a word of three names: the form, read as a word, outweighed it
         ror_record("0lgf00001", "Polder University", "Varnik", "AL"),
         ror_record("0lgf00004", "Polder Institute of Arts", "Tirel", "AL"),
@@ -34,9 +34,7 @@ def registry(tmp_path_factory):
         ror_record("0lgf00006", "Morvane Technical University", "Morvane", "LV"),
         ror_record("0lgf00003", "Kestrelmoor University", "Kestrelmoor", "FI"),
         *ordinary_institutions("0lgf"),
-    ])
-    yield db
-    db.conn.close()
+    ]
 
 
 @pytest.mark.parametrize("text, country, expected", [

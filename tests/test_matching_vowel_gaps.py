@@ -5,15 +5,15 @@ given has the other. Against an invented reference (no real institution or perso
 from __future__ import annotations
 
 import pytest
-from conftest import ordinary_institutions, registry_with_reference, ror_record
+from conftest import invented_reference, ordinary_institutions, ror_record
 
 from registry.matching.words import token_similarity, vowel_gaps
 from registry.resolve import resolve
 
 
-@pytest.fixture(scope="module")
-def registry(tmp_path_factory):
-    db = registry_with_reference(tmp_path_factory.mktemp("vowel_gaps"), [
+@invented_reference
+def registry():
+    return [
         ror_record("0vgp00001", "Qasouj University", "Qasouj", "IR"),
         ror_record("0vgp00002", "Qasuj University of Medical Sciences", "Qasuj", "IR"),
         ror_record("0vgp00003", "King Tahd University of Petroleum and Minerals", "Dammar", "SA"),
@@ -22,9 +22,7 @@ def registry(tmp_path_factory):
         ror_record("0vgp00005", "Sorno Hospital", "Minato", "JP"),
         ror_record("0vgp00006", "Fukora Sorno Hospital", "Fukora", "JP"),
         *ordinary_institutions("0vgp"),
-    ])
-    yield db
-    db.conn.close()
+    ]
 
 
 @pytest.mark.parametrize("text, country, expected", [
