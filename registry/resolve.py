@@ -52,6 +52,7 @@ from registry.matching.text import (
     LEGAL_FORMS,
     QUALIFIERS,
     STOPWORDS,
+    closing_legal_form_off,
     fold_name,
     legal_name,
     levels,
@@ -236,6 +237,7 @@ class Resolver:
         if typed:
             return self._by_identifier(name, country, typed, limit)
         text, embedded = embedded_identifiers(name)
+        text = closing_legal_form_off(text)
         if embedded:  # an address written in the text is a key; its words are no name's words
             keyed = [self._by_identifier(name, country, typed, limit) for typed in embedded]
             found = {(r.best.institution_id, r.best.reference_id) for r in keyed if r.best}

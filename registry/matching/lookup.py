@@ -56,10 +56,12 @@ from registry.matching.words import (
     place_forms,
     place_tail,
     token_similarity,
+    vowel_gaps,
     vowel_variants,
 )
 
 BLOCK_BUDGET = 500  # postings read per query variant before commoner words only re-rank
+RARE_SPELLING = 8  # names a typed word may have and still be read as another romanisation of a name word
 IN_COUNTRY_CANDIDATES = 4  # with a country, names of that country aligned besides the best of all countries
 
 
@@ -570,6 +572,7 @@ class IndexLookup(IndexScoring):
         for token in distinctive or {t for t in tokens if t not in STOPWORDS}:
             for near, similarity in self._near_tokens(token, options.min_token_similarity, options.spelling_variants):
                 words.append((len(self.postings[near]), near, self.weights[near] * similarity))
+        words += self._vowel_gap_words(distinctive, {near for _, near, _ in words}, country)
         words.sort()
         gained: defaultdict[int, float] = defaultdict(float)
         for token in distinctive:
@@ -601,6 +604,28 @@ class IndexLookup(IndexScoring):
         theirs = {name_id: gained[name_id] for name_id in of_country.intersection(gained)} if of_country else {}
         ours = self._best_estimates(theirs, query_weight, options.extra_word_penalty, IN_COUNTRY_CANDIDATES)
         return best + [name_id for name_id in ours if name_id not in best]
+
+    def _vowel_gap_words(self, distinctive: set[str], known: set[str], country: str | None) -> list[tuple[int, str, float]]:
+        """Blocking's words for a typed word written with a vowel more or less than a name word ("Fahd" / "Fahad",
+        "Yasuj" / "Yasouj", "Bourgas" / "Burgas"): romanisations write a short vowel or not, a sound with one vowel or
+        two. Only for a word few names carry (a word many carry is spelt as the language spells it: 'music' is no
+        'musc'), and only where no name has the typed word or a name of the country given has the other: 'Sanno'
+        (JP) is no 'Sannio' (IT), though one letter apart."""
+        found = []
+        of_country = self._names_by_country().get(country) if country else None
+        for token in distinctive:
+            own = self.postings.get(token, ())
+            if len(own) > RARE_SPELLING:
+                continue
+            for other in vowel_gaps(token):
+                names = self.postings.get(other)
+                if names is None or other in known:
+                    continue
+                if own and (of_country is None or of_country.isdisjoint(names)):
+                    continue
+                known.add(other)
+                found.append((len(names), other, self.weights[other] * VOWEL_SIMILARITY))
+        return found
 
     def _best_estimates(self, gained: dict[int, float], query_weight: float, penalty: float, wanted: int) -> list[int]:
         """The ``wanted`` names of ``gained`` (name -> weight of the query words it has) whose optimistic
@@ -753,6 +778,7 @@ class IndexLookup(IndexScoring):
         if len(token) >= 5 and not token.isdigit():
             forms.update(place_forms(token))
             forms.update(vowel_variants(token))
+            forms.update(vowel_gaps(token))
             forms.update(part for k in range(2, len(token) - 1) for part in (token[:k], token[k:]))
             forms.update(city for city in self._cities_by_start().get(token[:3], ()) if _declined(token, city))
         return frozenset(forms)

@@ -407,6 +407,28 @@ QUALIFIERS = frozenset(
     ]
 )
 
+LEGAL_FORMS_FILE = Path(__file__).resolve().parents[2] / "data" / "matching" / "legal_forms.csv"
+
+
+def _legal_forms_abroad() -> frozenset[str]:
+    """Every country's legal-form abbreviations of three to five letters ('shpk', 'sia', 'oyj', 'sarl'), from the
+    ISO 20275 list (tools/derive_legal_forms.py: none a word of three reference names or an acronym)."""
+    if not LEGAL_FORMS_FILE.exists():
+        return frozenset()
+    with LEGAL_FORMS_FILE.open(encoding="utf-8", newline="") as stream:
+        return frozenset(row["form"] for row in csv.DictReader(stream))
+
+
+def closing_legal_form_off(text: str) -> str:
+    """The text without the legal form of any country it closes with ('Universiteti Polis Sh.p.k.' -> 'Universiteti
+    Polis'), where at least two words are left; otherwise the text."""
+    head, _, last = text.rstrip(" ,;").rpartition(" ")
+    if re.sub(r"[^a-z]", "", fold_name(last)) not in LEGAL_FORMS_ABROAD:
+        return text
+    head = head.rstrip(" ,;-\u2013")
+    return head if len(tokens_of(fold_name(head))) >= 2 else text
+
+
 # Legal forms of companies: sanctions lists add or drop them freely ("Norinco Group Co., Ltd."),
 # so they weigh and cost as little as function words.
 LEGAL_FORMS = frozenset(
@@ -419,6 +441,12 @@ LEGAL_FORMS = frozenset(
         "fundacion", "vakfi", "vakif", "privada", "privat", "gemeinnutzig"
     ]
 )
+# A partner's legal name closes with its owner's legal form, whatever the country ("UNIVERSITETI POLIS SHPK", "... IN
+# RIGA SIA"). Read only there, in a typed text: in a reference name, and first in a text, such a word is as often an
+# institution's acronym ('CSL', 'CRC MINES ParisTech'), which LEGAL_FORMS would take out of the exact key.
+LEGAL_FORMS_ABROAD = _legal_forms_abroad() - LEGAL_FORMS  # the hand list's are read as before
+
+
 # Where a legal name names its seat: "... z siedzibą w Poznaniu", "... mit Sitz in Graz". What follows is a
 # place, read like a segment after a comma.
 _SEAT = re.compile(r"\s+(z siedziba|with (its )?(registered )?(seat|office)|mit sitz|con sede|avec siege|se sidlem|"

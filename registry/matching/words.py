@@ -165,19 +165,38 @@ _VOWELS = "aeiou"
 def _vowel_variant(a: str, b: str) -> bool:
     """One vowel inside the word written as another, as romanisations of one name differ ('Khaled' / 'Khalid',
     'Osman' / 'Usman' not: the first letter stays), in a word of at least six letters: the ending, which
-    declines a word ('Krakowa' / 'Krakowie'), is left alone."""
-    if len(a) != len(b) or len(a) < 6 or a.isdigit():
+    declines a word ('Krakowa' / 'Krakowie'), is left alone. Or one vowel inside the word written or left out, as
+    romanisations write a short vowel or not, or a sound with one vowel or two ('Fahd' / 'Fahad', 'Yasuj' /
+    'Yasouj'), the shorter word of at least four letters: not the first letter, and not the last (an ending)."""
+    if a.isdigit() or b.isdigit():
         return False
-    differ = [k for k in range(len(a)) if a[k] != b[k]]
-    return len(differ) == 1 and 0 < differ[0] < len(a) - 1 and a[differ[0]] in _VOWELS and b[differ[0]] in _VOWELS
+    if len(a) == len(b):
+        if len(a) < 6:
+            return False
+        differ = [k for k in range(len(a)) if a[k] != b[k]]
+        return len(differ) == 1 and 0 < differ[0] < len(a) - 1 and a[differ[0]] in _VOWELS and b[differ[0]] in _VOWELS
+    shorter, longer = (a, b) if len(a) < len(b) else (b, a)
+    if len(longer) != len(shorter) + 1 or len(shorter) < 4:
+        return False
+    k = next((k for k in range(len(shorter)) if shorter[k] != longer[k]), len(shorter))
+    return 0 < k < len(shorter) and longer[k] in _VOWELS and longer[k + 1:] == shorter[k:]
 
 
 def vowel_variants(word: str) -> list[str]:
-    """The words ``_vowel_variant`` pairs with ``word``."""
+    """The words of the same length ``_vowel_variant`` pairs with ``word`` (a vowel for a vowel)."""
     if len(word) < 6 or word.isdigit():
         return []
     return [word[:k] + v + word[k + 1:] for k in range(1, len(word) - 1) if word[k] in _VOWELS
             for v in _VOWELS if v != word[k]]
+
+
+def vowel_gaps(word: str) -> list[str]:
+    """The words ``_vowel_variant`` pairs with ``word`` by a vowel more or less ('fahd' / 'fahad')."""
+    if len(word) < 4 or word.isdigit():
+        return []
+    found = [word[:k] + word[k + 1:] for k in range(1, len(word) - 1) if word[k] in _VOWELS and len(word) >= 5]
+    found += [word[:k] + v + word[k:] for k in range(1, len(word)) for v in _VOWELS]
+    return [other for other in dict.fromkeys(found) if _vowel_variant(word, other)]  # 'oulu' + 'u' is an ending
 
 
 SLIP_SIMILARITY = 0.81
