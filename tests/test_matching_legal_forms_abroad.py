@@ -76,5 +76,6 @@ def test_only_a_closing_form_of_a_typed_text_is_read_so():
     assert closing_legal_form_off("Tessaly School of Economics in Morvane, SIA") == "Tessaly School of Economics in Morvane"
     assert closing_legal_form_off("Polder SIA") == "Polder SIA"  # one word would be left: a company's name
     assert closing_legal_form_off("SIA Polder University") == "SIA Polder University"
+    assert closing_legal_form_off("Polder Research Centre (CRC)") == "Polder Research Centre (CRC)"  # its acronym
     # a reference name keeps such a word in its exact key: it is an acronym there as often ('CRC MINES ParisTech')
     assert exact_key(tokens_of(fold_name("CRC Polder Mines"))) == "crc polder mines"

@@ -423,7 +423,8 @@ def closing_legal_form_off(text: str) -> str:
     """The text without the legal form of any country it closes with ('Universiteti Polis Sh.p.k.' -> 'Universiteti
     Polis'), where at least two words are left; otherwise the text."""
     head, _, last = text.rstrip(" ,;").rpartition(" ")
-    if re.sub(r"[^a-z]", "", fold_name(last)) not in LEGAL_FORMS_ABROAD:
+    # a bracketed closing word is the name's acronym ('... Centre (CRC)'), which the matcher reads as one
+    if last.startswith(("(", "[")) or re.sub(r"[^a-z]", "", fold_name(last)) not in LEGAL_FORMS_ABROAD:
         return text
     head = head.rstrip(" ,;-\u2013")
     return head if len(tokens_of(fold_name(head))) >= 2 else text
