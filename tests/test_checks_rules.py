@@ -527,3 +527,19 @@ def test_ap12s_first_year_as_text_keeps_every_year_its_number_keeps():
                 "SELECT CAST(substr(?1, 1, 4) AS INTEGER) >= ?2, ?1 >= ?3", [year, first, _year_from(first)]).fetchone()
             assert kept_by_text or not kept_by_number, (year, first)
     assert _year_from(2025) == "2025" and _year_from(999) == "" and _year_from(10000) == ""
+
+
+def test_dq03_lists_a_later_records_earlier_ones_and_shared_names_once_each_in_order(template, tmp_path):
+    """DQ03 groups the pairs before reading the later record's row: a record sharing two names with
+    two earlier ones lists each earlier record and each shared name once, in the order the pairs
+    come, and its message names them in that order."""
+    records = [uni("a", "NO", name="Universitetet i Oslo", names=[{"name": "Oslo Universitet", "kind": "alias"}]),
+               uni("b", "NO", name="Oslo Universitet"),
+               uni("c", "NO", name="Universitetet i Oslo", names=[{"name": "Oslo Universitet", "kind": "former"}])]
+    found, result = found_subjects(registry_with(template, tmp_path, "pairs", records), "DQ03")
+    assert found == {"b", "c"}
+    by_subject = {f["subject_id"]: f for f in result.findings}
+    evidence = by_subject["c"]["evidence"]
+    assert evidence["country"] == "NO" and evidence["same_as"] == ["a", "b"]
+    assert sorted(evidence["shared_names"]) == ["oslo universitet", "universitetet i oslo"]
+    assert "a,b" in by_subject["c"]["message"]
