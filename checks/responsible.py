@@ -513,7 +513,10 @@ def review_missing_or_overdue(ctx: Context):
                             ORDER BY v.reviewed_on DESC, v.id DESC LIMIT 1) END AS review
           FROM pairs pr
         ),
-        states AS (
+        -- each pair's review, due date and problem made once: unmaterialized, SQLite made them
+        -- again wherever they are named (the filter, the message, the evidence), each time asking
+        -- for the latest review and the list of approved outcomes again
+        states AS MATERIALIZED (
           SELECT l.*, v.outcome, v.reviewed_on,
                  coalesce(v.next_review_due, date(v.reviewed_on, printf('+%d months', :validity))) AS due,
                  CASE WHEN v.id IS NULL THEN 'never reviewed'
