@@ -107,9 +107,9 @@ def flows_unbalanced(ctx: Context):
     return ctx.found(
         f"""
         -- An agreement is found only if each of the N years passes the same way: which ones do is
-        -- told first by grouping just the agreement and the heavier side (at a million agreements,
-        -- 889,173 of 1.6 million years passed and none lasted, and building each passing year's
-        -- JSON for a group that then fell short was a third of the check's CPU); only those
+        -- told first, each agreement's passing years counted with their heavier side and nothing
+        -- else (at a million agreements 889,173 of 1.6 million years passed and none lasted; each
+        -- was made into JSON and sorted with it for a group that then fell short); only those
         -- agreements' years are then summed again, listed and described, as before.
         WITH candidates AS MATERIALIZED (
           SELECT agreement FROM ({_JUDGED_YEARS.format(flows="mobility_flows f")}) AS j
