@@ -407,6 +407,15 @@ def programme_without_sdg(ctx: Context):
     )
 
 
+def _year_from(first: int) -> str:
+    """Text no greater than any academic year whose first four characters read as a year from
+    ``first`` on (``CAST(substr(academic_year, 1, 4) AS INTEGER) >= first``), so that a
+    condition ``academic_year >= this`` can seek in an index by agreement and year without
+    changing what that condition keeps: a four-digit year's text sorts as its number does, and
+    only four digits read as 1000 or more. Otherwise '', no narrower than any text."""
+    return str(first) if 1000 <= first <= 9999 else ""
+
+
 @check(
     code="AP12",
     title="Incoming students but no integration activity",
@@ -424,6 +433,7 @@ def incoming_without_integration(ctx: Context):
     current integration activity (``programme_components`` of kind ``integration``)."""
     years = ctx.criterion("action_plan.integration_years")
     current = current_academic_year_start(ctx)
+    first = current - years + 1
     return ctx.found(
         """
         SELECT 'programmes' AS subject_table, g.id AS subject_id,
@@ -439,7 +449,8 @@ def incoming_without_integration(ctx: Context):
         JOIN agreement_programmes ap ON ap.programme = g.id
         JOIN mobility_flows f ON f.agreement = ap.agreement AND f.direction = 'incoming'
              AND f.category IN ('student_studies', 'student_traineeship')
-             AND CAST(substr(f.academic_year, 1, 4) AS INTEGER) >= :first
+             -- the text first: it seeks in the flows' key (agreement, academic_year) (_year_from)
+             AND f.academic_year >= :first_text AND CAST(substr(f.academic_year, 1, 4) AS INTEGER) >= :first
         WHERE g.cycle IN (SELECT value FROM json_each(:cycles))
           AND NOT EXISTS (SELECT 1 FROM programme_components c WHERE c.programme = g.id AND c.kind = 'integration'
                           AND (c.until_year IS NULL OR c.until_year >= :current))
@@ -447,6 +458,7 @@ def incoming_without_integration(ctx: Context):
         HAVING sum(f.participants) > 0
         """,
         cycles=ctx.criterion("action_plan.cycles"),
-        first=current - years + 1,
+        first=first,
+        first_text=_year_from(first),
         current=f"{current}/{current + 1}",
     )

@@ -84,14 +84,17 @@ def likely_duplicate_institution(ctx: Context):
           FROM names a JOIN names b
             ON b.name_folded = a.name_folded AND b.country = a.country AND b.institution > a.institution
         )
-        SELECT 'institutions' AS subject_table, p.later AS subject_id, i.name AS subject_label,
+        -- grouped before the later institution's row is read: once each (56,725 at a million
+        -- agreements), not once for each of its pairs (244,429); the pairs come in the same order
+        SELECT 'institutions' AS subject_table, g.later AS subject_id, i.name AS subject_label,
                registry_message('{partner} may be the same institution as {others}.', 'partner', i.name,
-                                'others', group_concat(DISTINCT p.earlier)) AS message,
-               json_object('country', p.country,
-                           'same_as', json_group_array(DISTINCT p.earlier),
-                           'shared_names', json_group_array(DISTINCT p.name_folded)) AS evidence
-        FROM pairs p JOIN institutions i ON i.id = p.later
-        GROUP BY p.later
+                                'others', g.others) AS message,
+               json_object('country', g.country, 'same_as', json(g.same_as), 'shared_names', json(g.shared_names)) AS evidence
+        FROM (SELECT p.later, p.country, group_concat(DISTINCT p.earlier) AS others,
+                     json_group_array(DISTINCT p.earlier) AS same_as,
+                     json_group_array(DISTINCT p.name_folded) AS shared_names
+              FROM pairs p GROUP BY p.later) AS g
+        JOIN institutions i ON i.id = g.later
         """,
         kinds=ctx.criterion("data_quality.duplicate_name_kinds"),
     )

@@ -479,3 +479,67 @@ def test_gre07_lists_an_agreements_sensitive_codes_once_each_in_the_criteria_ord
     evidence = {f["subject_id"]: f["evidence"] for f in result.findings}
     assert {key: value["isced_codes"] for key, value in evidence.items()} == {"a": ["0511", "0512", "0531"], "b": ["0511"]}
     assert [p["institution"] for p in evidence["b"]["partners"]] == ["cn", "cn2"]
+
+
+def test_gde02_lists_each_lasting_years_mobility_in_order_and_not_a_side_that_turned(template, tmp_path):
+    """GDE02 first tells which agreements pass every year the same way, then sums and lists only
+    theirs: the lasting one's years come in order, and one whose heavier side turned in a year,
+    though each year passes the ratio, is not found."""
+    records = [uni("no", "NO"),
+               agreement("a", ["no"], flows=flows("a", "2023/2024", 10, 1) + flows("a", "2024/2025", 8, 2)
+                         + flows("a", "2025/2026", 7, 0)),
+               agreement("b", ["no"], flows=flows("b", "2023/2024", 10, 1) + flows("b", "2024/2025", 1, 9)
+                         + flows("b", "2025/2026", 7, 0))]
+    found, result = found_subjects(registry_with(template, tmp_path, "lasting", records), "GDE02")
+    assert found == {"a"}
+    evidence = result.findings[0]["evidence"]
+    assert evidence["heavier"] == "outgoing"
+    assert [year["year"] for year in evidence["years"]] == ["2023/2024", "2024/2025", "2025/2026"]
+    assert [(year["outgoing"], year["incoming"]) for year in evidence["years"]] == [(10, 1), (8, 2), (7, 0)]
+
+
+def test_gre07_reads_a_keyword_in_a_subject_areas_clarification_and_skips_null_ones(template, tmp_path):
+    """GRE07 reads a term's areas one by one only when one may have a clarification: a keyword
+    there is found; areas whose clarifications are all null give nothing to the text."""
+    records = [uni("cn", "CN"),
+               agreement("a", ["cn"], mobility_terms=[studies(subject_areas=[
+                   {"isced_code": "0913", "clarification": None},
+                   {"isced_code": "0912", "clarification": "CRISPR screening"}])]),
+               agreement("b", ["cn"], mobility_terms=[studies(subject_areas=[
+                   {"isced_code": "0913", "clarification": None}, {"isced_code": "0912"}])])]
+    found, result = found_subjects(registry_with(template, tmp_path, "clarified", records), "GRE07")
+    assert found == {"a"}
+    assert result.findings[0]["evidence"]["keywords"] == ["crispr"]
+
+
+def test_ap12s_first_year_as_text_keeps_every_year_its_number_keeps():
+    """AP12 seeks the flows by ``academic_year >= _year_from(first)`` beside its condition on the
+    year's number: the text must keep every year the number keeps, as SQLite reads it."""
+    import sqlite3
+
+    from checks.action_plan import _year_from
+
+    conn = sqlite3.connect(":memory:")
+    years = ["2024/2025", "2025/2026", "2025", "2030/2031", "999/1000", " 2025/2026", "+2025", "0999/1000", "abcd"]
+    for first in (2025, 1000, 999, 10, 10000):
+        for year in years:
+            kept_by_number, kept_by_text = conn.execute(
+                "SELECT CAST(substr(?1, 1, 4) AS INTEGER) >= ?2, ?1 >= ?3", [year, first, _year_from(first)]).fetchone()
+            assert kept_by_text or not kept_by_number, (year, first)
+    assert _year_from(2025) == "2025" and _year_from(999) == "" and _year_from(10000) == ""
+
+
+def test_dq03_lists_a_later_records_earlier_ones_and_shared_names_once_each_in_order(template, tmp_path):
+    """DQ03 groups the pairs before reading the later record's row: a record sharing two names with
+    two earlier ones lists each earlier record and each shared name once, in the order the pairs
+    come, and its message names them in that order."""
+    records = [uni("a", "NO", name="Universitetet i Oslo", names=[{"name": "Oslo Universitet", "kind": "alias"}]),
+               uni("b", "NO", name="Oslo Universitet"),
+               uni("c", "NO", name="Universitetet i Oslo", names=[{"name": "Oslo Universitet", "kind": "former"}])]
+    found, result = found_subjects(registry_with(template, tmp_path, "pairs", records), "DQ03")
+    assert found == {"b", "c"}
+    by_subject = {f["subject_id"]: f for f in result.findings}
+    evidence = by_subject["c"]["evidence"]
+    assert evidence["country"] == "NO" and evidence["same_as"] == ["a", "b"]
+    assert sorted(evidence["shared_names"]) == ["oslo universitet", "universitetet i oslo"]
+    assert "a,b" in by_subject["c"]["message"]
