@@ -25,7 +25,8 @@ from registry import publish, publish_workers
 
 # (owner, function): the steps timed; the building connection's in the order it runs them.
 STEPS = [(publish, name) for name in ("_copy_public_rows", "_copy_beside", "_drop_unpublishable", "_add_views",
-                                      "_add_search", "_registry_rows_hold", "_take_search_rows", "_make_search_rows",
+                                      "_add_search", "_registry_rows_hold", "_index_beside", "_indexed_beside_holds",
+                                      "_take_search_rows", "_make_search_rows",
                                       "_finish", "_swap_in")] + [
     (publish.store, "refresh_statistics"), (publish.search_build, "copy_search_build"),
     (publish_workers.SourceCheck, "_check"), (publish_workers.SearchRows, "_compute"),

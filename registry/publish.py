@@ -244,20 +244,30 @@ def _drop_unreferenced_institutions(conn: sqlite3.Connection, published: list[sc
     return conn.execute(f"DELETE FROM main.institutions WHERE is_home = 0 AND NOT ({named})").rowcount
 
 
-def _add_search(conn: sqlite3.Connection, build: Path, folder: Path, taken: bool) -> None:
+def _add_search(conn: sqlite3.Connection, build: Path, folder: Path, taken: bool, indexed: Path | None) -> None:
     """The registry's own search tables, filled once; the copy is read-only, so no triggers.
 
     Both are built in a file of their own (``search_build``, attached from ``folder`` by
     ``_attach_search_build``) and their shadow tables then copied into the copy as they are:
     nothing of the index is written twice (to a log, then to the file). Unless the copy's
     transaction ``taken`` them already from the registry's own rows (``_take_search_rows``),
-    the rows are made here from the copy's tables (``_make_search_rows``)."""
+    the rows are made here from the copy's tables (``_make_search_rows``). The agreements' index
+    ``indexed`` beside (``_index_beside``), when given, is copied from its file instead."""
     for statement in search_build.search_tables_sql():
         conn.execute(statement)
     if not taken:
         _make_search_rows(conn, build, folder)
+    if indexed is not None:
+        conn.execute("ATTACH DATABASE ? AS agreements_index", [str(indexed)])
+        store.map_for_reading(conn, "agreements_index")
     with _transaction(conn):
-        search_build.copy_search_build(conn, "search_build")
+        if indexed is None:
+            search_build.copy_search_build(conn, "search_build")
+        else:
+            search_build.copy_search_build(conn, "search_build", [t for t in schema.SEARCH_TABLES if t != "agreements_fts"])
+            search_build.copy_search_build(conn, "agreements_index", ["agreements_fts"])
+    if indexed is not None:
+        conn.execute("DETACH DATABASE agreements_index")
     conn.execute("DETACH DATABASE search_build")
 
 
@@ -304,16 +314,21 @@ def _registry_rows_hold(conn: sqlite3.Connection, withheld: Counter[str]) -> boo
     return True
 
 
-def _take_search_rows(conn: sqlite3.Connection) -> None:
+def _take_search_rows(conn: sqlite3.Connection, copier: CopyBeside) -> bool:
     """Fill ``search_build``'s tables, in the copy's transaction (so the registry ``src`` is read
-    as the copy was): the institutions' rows made from the copy, the agreements' taken from the
-    registry's (``schema.stored_agreement_search_rows``), in rowid order in one transaction
-    (FTS5 then appends to its segments instead of merging them: at a million agreements 21 s of
-    CPU against 29-30 s a range at a time)."""
+    as the copy was): the institutions' rows made from the copy (while ``copier`` may still be
+    indexing), the agreements' taken from the registry's (``schema.stored_agreement_search_rows``),
+    in rowid order in one transaction (FTS5 then appends to its segments instead of merging them:
+    at a million agreements 21 s of CPU against 29-30 s a range at a time), unless ``copier``
+    indexed them beside as they would be here (``_indexed_beside_holds``). Returns whether it did."""
     conn.execute(f"INSERT INTO search_build.institutions_fts ({schema.INSTITUTION_SEARCH_COLUMNS}) "
                  f"{schema.institution_search_rows()}")
+    copier.result()
+    if _indexed_beside_holds(conn, copier):
+        return True
     conn.execute(f"INSERT INTO search_build.agreements_fts ({schema.AGREEMENT_SEARCH_COLUMNS}) "
                  f"{schema.stored_agreement_search_rows('src')}")
+    return False
 
 
 def _make_search_rows(conn: sqlite3.Connection, build: Path, folder: Path) -> None:
@@ -536,18 +551,33 @@ def _build_in(conn: sqlite3.Connection, source_path: Path, build: Path, out: Pat
     conn.execute("PRAGMA secure_delete = ON")
     with tempfile.TemporaryDirectory(prefix=f"{build.name}-search-", dir=build.parent) as folder:
         _attach_search_build(conn, Path(folder) / "index.db")  # attached outside a transaction
-        conn.execute("BEGIN")
-        tables = _published_specs(conn)
-        enforced = _copy_public_rows(conn, tables, source_path, build, progress)
-        published = [spec for _, spec in tables]
-        _drop_unpublishable(conn, tables, enforced)
-        rows = {spec.name: conn.execute(f"SELECT count(*) FROM main.{schema.quote(spec.name)}").fetchone()[0] for spec in published}
-        withheld = Counter(
-            {spec.name: conn.execute(f"SELECT count(*) FROM src.{schema.quote(spec.name)}").fetchone()[0] - rows[spec.name] for spec in published}
-        )
-        taken = _registry_rows_hold(conn, withheld)
-        if taken:
-            _take_search_rows(conn)
+        beside_index = Path(folder) / "agreements.db"
+        # Whether the registry changed while the copy's transaction and the worker's read it
+        # (``_index_beside``): read before either does.
+        with closing(sqlite3.connect(store.read_only_uri(source_path), uri=True, check_same_thread=False)) as watch:
+            version = watch.execute("PRAGMA data_version").fetchone()[0]
+            conn.execute("BEGIN")
+            tables = _published_specs(conn)  # the copy's transaction reads the registry from here on
+            # Started after: its reading of the registry begins later than the copy's.
+            copier = CopyBeside(lambda worker: _copy_beside(worker, source_path, beside_path(build), tables,
+                                                            beside_index, watch, version))
+            copier.start()
+            try:
+                enforced = _copy_public_rows(conn, tables, copier, beside_path(build), progress)
+                published = [spec for _, spec in tables]
+                _drop_unpublishable(conn, tables, enforced)
+                rows = {spec.name: conn.execute(f"SELECT count(*) FROM main.{schema.quote(spec.name)}").fetchone()[0]
+                        for spec in published}
+                withheld = Counter(
+                    {spec.name: conn.execute(f"SELECT count(*) FROM src.{schema.quote(spec.name)}").fetchone()[0] - rows[spec.name]
+                     for spec in published}
+                )
+                taken = _registry_rows_hold(conn, withheld)
+                indexed = bool(_take_search_rows(conn, copier)) if taken else False
+                copier.result()
+            finally:
+                copier.stop.set()
+                copier.join()
         conn.execute("COMMIT")
         conn.execute("DETACH DATABASE src")  # from here on, unqualified names can only mean the copy
         conn.execute("DETACH DATABASE beside")
@@ -557,7 +587,7 @@ def _build_in(conn: sqlite3.Connection, source_path: Path, build: Path, out: Pat
         conn.execute("BEGIN")
         _add_views(conn)
         conn.execute("COMMIT")
-        _add_search(conn, build, Path(folder), taken)
+        _add_search(conn, build, Path(folder), taken, beside_index if indexed else None)
     # After the search: the planner's statistics would change the order its rows list networks in.
     store.refresh_statistics(conn, [spec.name for spec in published])
     _finish(conn)
@@ -567,70 +597,86 @@ def _build_in(conn: sqlite3.Connection, source_path: Path, build: Path, out: Pat
 
 
 def _copy_public_rows(conn: sqlite3.Connection, tables: list[tuple[PublicTable, schema.TableSpec]],
-                      source_path: Path, build: Path, progress: Progress) -> frozenset[tuple[str, str]]:
+                      copier: CopyBeside, side: Path, progress: Progress) -> frozenset[tuple[str, str]]:
     """Copy the public rows of ``tables`` into the copy (``conn``, in its transaction) and index
     them; returns the references (table, column) enforced on the way (``_copy_rows``).
 
-    The tables of ``BESIDE_TABLES`` are copied and indexed meanwhile on a second connection into
-    a file of their own (``_copy_beside``), then transferred into the copy whole, records and
-    index entries as they are (SQLite's transfer of a table into an empty one with the same
-    indexes): this connection copies and indexes the others meanwhile. The side file stays
-    attached as ``beside`` (a database is detached only outside a transaction)."""
+    The tables of ``BESIDE_TABLES`` are copied and indexed meanwhile by ``copier`` (started, on
+    a second connection) into the file ``side`` (``_copy_beside``), then transferred into the
+    copy whole, records and index entries as they are (SQLite's transfer of a table into an
+    empty one with the same indexes): this connection copies and indexes the others meanwhile.
+    The side file stays attached as ``beside`` (a database is detached only outside a transaction)."""
     for _, spec in tables:
         conn.execute(schema.create_table_sql(spec))
     beside = {spec.name for _, spec in tables if spec.name in BESIDE_TABLES}
-    side = beside_path(build)
-    copier = CopyBeside(lambda: _copy_beside(source_path, side, tables, beside))
-    copier.start()
-    try:
-        # The rows were checked by these very constraints on their way into the registry (whose schema
-        # open_registry found to be this release's), and a column left out is NULL or its default,
-        # which no check refuses: checking again cost more than copying. integrity_check on the
-        # public copy checks them all (tests/test_publish.py).
-        conn.execute("PRAGMA ignore_check_constraints = ON")
-        copied: set[str] = set()
-        enforced: set[tuple[str, str]] = set()
-        for entry, spec in progress.iterate(tables, len(tables), "copying public tables"):
-            if spec.name not in beside:
-                enforced.update((spec.name, column) for column in _copy_rows(conn, entry, spec, copied))
-                copied.add(spec.name)
-        # Indexes first: every reference is indexed, and the checks that follow look rows up by
-        # reference (without them, 20,000 institutions each scanned 200,000 agreement parties).
-        for _, spec in tables:
-            if spec.name not in beside:
-                for statement in schema.index_sql(spec):
-                    conn.execute(statement)
-        copier.result()
-        enforced.update(copier.enforced)
-        conn.execute("ATTACH DATABASE ? AS beside", [str(side)])
-        store.map_for_reading(conn, "beside")
+    # The rows were checked by these very constraints on their way into the registry (whose schema
+    # open_registry found to be this release's), and a column left out is NULL or its default,
+    # which no check refuses: checking again cost more than copying. integrity_check on the
+    # public copy checks them all (tests/test_publish.py).
+    conn.execute("PRAGMA ignore_check_constraints = ON")
+    copied: set[str] = set()
+    enforced: set[tuple[str, str]] = set()
+    for entry, spec in progress.iterate(tables, len(tables), "copying public tables"):
+        if spec.name not in beside:
+            enforced.update((spec.name, column) for column in _copy_rows(conn, entry, spec, copied))
+            copied.add(spec.name)
+    # Indexes first: every reference is indexed, and the checks that follow look rows up by
+    # reference (without them, 20,000 institutions each scanned 200,000 agreement parties).
+    for _, spec in tables:
+        if spec.name not in beside:
+            for statement in schema.index_sql(spec):
+                conn.execute(statement)
+    copier.wait_copied()
+    enforced.update(copier.enforced)
+    if not copier.same_registry:
+        for number, (entry, spec) in enumerate(tables):
+            if spec.name in beside:  # as if copied in its turn: referring to the tables before it
+                before = {earlier.name for _, earlier in tables[:number]}
+                enforced.update((spec.name, column) for column in _copy_rows(conn, entry, spec, before))
         for _, spec in tables:
             if spec.name in beside:
-                # Empty indexes like the side file's, so the transfer copies their entries too.
                 for statement in schema.index_sql(spec):
                     conn.execute(statement)
-                table = schema.quote(spec.name)
-                conn.execute(f"INSERT INTO main.{table} SELECT * FROM beside.{table}")
-        conn.execute("PRAGMA ignore_check_constraints = OFF")
-    finally:
-        copier.join()
+        beside = set()
+    conn.execute("ATTACH DATABASE ? AS beside", [str(side)])
+    store.map_for_reading(conn, "beside")
+    for _, spec in tables:
+        if spec.name in beside:
+            # Empty indexes like the side file's, so the transfer copies their entries too.
+            for statement in schema.index_sql(spec):
+                conn.execute(statement)
+            table = schema.quote(spec.name)
+            conn.execute(f"INSERT INTO main.{table} SELECT * FROM beside.{table}")
+    conn.execute("PRAGMA ignore_check_constraints = OFF")
     return frozenset(enforced)
 
 
-def _copy_beside(source_path: Path, side: Path, tables: list[tuple[PublicTable, schema.TableSpec]],
-                 beside: set[str]) -> set[tuple[str, str]]:
-    """Copy the public rows of the tables named ``beside`` into the new file ``side`` and index
-    them, as ``_copy_public_rows`` would in the copy: with them, the tables they refer to (in the
-    order of ``tables``), so the same references are enforced while copying and the same rows
-    copied. Returns the references so enforced of the ``beside`` tables."""
+def _copy_beside(copier: CopyBeside, source_path: Path, side: Path, tables: list[tuple[PublicTable, schema.TableSpec]],
+                 index: Path, watch: sqlite3.Connection, version: int) -> None:
+    """Copy the public rows of the tables of ``BESIDE_TABLES`` into the new file ``side`` and
+    index them, as ``_copy_public_rows`` would in the copy: with them, the tables they refer to
+    (in the order of ``tables``), so the same references are enforced while copying and the same
+    rows copied; the agreements always. Hands the references so enforced of the ``BESIDE_TABLES``
+    over to ``copier`` once committed, then indexes the agreements' search rows into the new file
+    ``index`` (``_index_beside``) unless the registry's rows cannot be taken anyway. Copies
+    nothing when ``watch`` finds the registry changed since it read ``version`` (before the copy's
+    transaction began): the building connection copies those tables then."""
+    beside = {spec.name for _, spec in tables if spec.name in BESIDE_TABLES}
     references = {spec.name: {c.ref.table for c in spec.columns if c.ref is not None} for _, spec in tables}
-    needed = set(beside)
+    needed = beside | ({"agreements"} & references.keys())
     while grown := set().union(*(references[name] for name in needed)) & references.keys() - needed:
         needed |= grown
     with closing(sqlite3.connect(side, isolation_level=None)) as conn:
         # A new file of this publish only, deleted with the build whatever happens.
         _prepare_copy_file(conn, source_path, BESIDE_CACHE_KIB)
         conn.execute("BEGIN")
+        conn.execute("SELECT 1 FROM src.sqlite_master LIMIT 1")  # this transaction's reading of the registry begins
+        if watch.execute("PRAGMA data_version").fetchone()[0] != version:
+            # The registry changed since the copy's transaction began reading it: these rows could
+            # be of another state of it. The building connection copies them itself.
+            conn.execute("ROLLBACK")
+            copier.copied(set(), same_registry=False)
+            return
         conn.execute("PRAGMA ignore_check_constraints = ON")  # as in _copy_public_rows
         copied: set[str] = set()
         enforced: set[tuple[str, str]] = set()
@@ -644,7 +690,49 @@ def _copy_beside(source_path: Path, side: Path, tables: list[tuple[PublicTable, 
                 for statement in schema.index_sql(spec):
                     conn.execute(statement)
         conn.execute("COMMIT")
-    return {(table, column) for table, column in enforced if table in beside}
+        copier.copied({(table, column) for table, column in enforced if table in beside})
+        # Of the registry's rows, only whether its search objects are this release's is known
+        # here: the building connection decides the rest (``_registry_rows_hold``).
+        if "agreements" in copied and not copier.stop.is_set() and _registry_rows_hold(conn, Counter()):
+            copier.indexed = _index_beside(conn, index, watch, version)
+
+
+def _index_beside(conn: sqlite3.Connection, index: Path, watch: sqlite3.Connection, version: int) -> bool:
+    """Index the registry's search rows of the agreements copied into ``conn``'s main file (by
+    ``_copy_beside``, as the copy's own were before anything was left out) into the new file
+    ``index``, as ``_take_search_rows`` would (in rowid order in one transaction): while the
+    building connection copies, not after. Whether every agreement had a row and the registry
+    read is the one the copy's transaction reads: ``watch`` saw no change since it read
+    ``version``, before the copy's transaction and after this one began reading the registry
+    (so the copy beside, committed before, read it too). The building connection takes the
+    index only where no agreement was left out (``_indexed_beside_holds``): FTS5 keeps a deleted
+    row's words in its segments, which would put what is not public in the copy's file."""
+    conn.execute("ATTACH DATABASE ? AS agreements_index", [str(index)])
+    search_build.prepare_search_build(conn, "agreements_index", BUILD_CACHE_KIB)  # as the building connection's
+    with _transaction(conn):
+        conn.execute("SELECT 1 FROM src.sqlite_master LIMIT 1")  # this transaction's reading of the registry begins
+        if watch.execute("PRAGMA data_version").fetchone()[0] != version:
+            return False
+        conn.execute(f"INSERT INTO agreements_index.agreements_fts ({schema.AGREEMENT_SEARCH_COLUMNS}) "
+                     f"{schema.stored_agreement_search_rows('src', made=False)}")
+        indexed = conn.execute("SELECT count(*) FROM agreements_index.agreements_fts_docsize").fetchone()[0]
+        complete: bool = indexed == conn.execute("SELECT count(*) FROM main.agreements").fetchone()[0]
+    conn.execute("DETACH DATABASE agreements_index")
+    return complete
+
+
+def _indexed_beside_holds(conn: sqlite3.Connection, copier: CopyBeside) -> bool:
+    """Whether the index ``copier`` made (finished) holds the rows ``_take_search_rows`` would
+    take in the copy's transaction (``conn``, with the side file attached as ``beside``): it made
+    one, and the copy holds every agreement copied beside with the same rowid and own columns."""
+    if not copier.indexed:
+        return False
+    same = " AND ".join(["b.rowid = a.rowid", "b.id = a.id"] + [
+        f"b.{schema.quote(c)} IS a.{schema.quote(c)}" for c in sorted(schema.AGREEMENT_OWN_COLUMNS - {"ROWID"})])
+    counts = [conn.execute(sql).fetchone()[0] for sql in (
+        "SELECT count(*) FROM main.agreements", "SELECT count(*) FROM beside.agreements",
+        f"SELECT count(*) FROM main.agreements a JOIN beside.agreements b ON {same}")]
+    return counts[0] == counts[1] == counts[2]
 
 
 def _prepare_copy_file(conn: sqlite3.Connection, source_path: Path, cache_kib: int) -> None:

@@ -9,7 +9,10 @@ connection writes, and go here:
   still never published; its findings are raised where the copy would be swapped in.
 - ``CopyBeside``: the public rows of some tables copied (and indexed) from the registry into a
   file of their own, which the main connection then transfers into the copy whole; it copies
-  and indexes the other tables meanwhile (``registry.publish._copy_public_rows``).
+  and indexes the other tables meanwhile (``registry.publish._copy_public_rows``). Then the
+  agreements' search rows taken from the registry's, indexed into a file of their own, which the
+  main connection copies into the copy only where they are the rows it would take itself
+  (``registry.publish._index_beside``).
 - ``SearchRows``: search rows of the copy's agreements, computed from the committed copy into
   a scratch file, a range of agreements at a time, while the main connection indexes them
   (computing a row costs about twice what indexing it does) into a file of its own, whose index
@@ -64,16 +67,38 @@ class SourceCheck(Worker):
 
 
 class CopyBeside(Worker):
-    """Runs ``copy``, which copies tables beside the copy and returns the references it enforced
-    while copying (``enforced``, once ``result()`` returned)."""
+    """Runs ``copy(self)``, which copies tables beside the copy, hands the references it enforced
+    while copying over (``copied``), then may index the agreements' search rows into a file of
+    their own (``indexed``: whether it did, once ``result()`` returned)."""
 
-    def __init__(self, copy: Callable[[], set[tuple[str, str]]]):
-        super().__init__("publish-copy-beside", self._copy)
-        self.copy = copy
+    def __init__(self, copy: Callable[[CopyBeside], None]):
+        super().__init__("publish-copy-beside", lambda: copy(self))
         self.enforced: set[tuple[str, str]] = set()
+        self.indexed = False
+        # False when the copy beside found the registry changed and copied nothing (``copied``).
+        self.same_registry = True
+        # Set by the building connection when it failed: the worker indexes nothing more.
+        self.stop = threading.Event()
+        self._copied = threading.Event()
+        self._handed = False
 
-    def _copy(self) -> None:
-        self.enforced = self.copy()
+    def run(self) -> None:
+        try:
+            super().run()
+        finally:
+            self._copied.set()  # after ``error`` is set: wait_copied() then raises it
+
+    def copied(self, enforced: set[tuple[str, str]], same_registry: bool = True) -> None:
+        """The copy beside is committed, or was not made (``same_registry`` false; called by ``copy``)."""
+        self.enforced, self.same_registry, self._handed = enforced, same_registry, True
+        self._copied.set()
+
+    def wait_copied(self) -> None:
+        """Wait for the copy beside to be committed; raises the worker's failure if it stopped before."""
+        self._copied.wait()
+        if not self._handed:
+            self.result()
+            raise RuntimeError("the copy beside stopped before its rows were committed")
 
 
 class SearchRanges:

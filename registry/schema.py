@@ -788,7 +788,7 @@ def agreement_search_rows(where: str = "1", partner_text: bool = False, institut
             f"LEFT JOIN {PARTNER_TEXT_TABLE} x ON x.agreement = a.id WHERE {where}")
 
 
-def stored_agreement_search_rows(registry: str) -> str:
+def stored_agreement_search_rows(registry: str, made: bool = True) -> str:
     """SQL selecting the search rows (``AGREEMENT_SEARCH_COLUMNS``) of the agreements ``a`` of the
     main database (a public copy) in rowid order, their own columns (``_agreement_own``) from
     their rows there and the rest (the partners' names and the topics, made from other tables)
@@ -796,15 +796,20 @@ def stored_agreement_search_rows(registry: str) -> str:
     id, read from its FTS5 content table; an agreement without one gets its row made as
     ``agreement_search_rows`` would. The same rows only while the registry's triggers keep its
     rows current and the other tables' rows of each agreement are the registry's
-    (``registry.publish``)."""
-    made = _agreement_made("a")
+    (``registry.publish``). Without ``made``, an agreement without a stored row has no row, and
+    the main database need hold no other table than ``agreements``."""
+    making = _agreement_made("a")
     stored = [c.strip() for c in AGREEMENT_SEARCH_COLUMNS.split(",")][1:]  # the content table's c0, c1 ... in order
-    if stored[-len(made):] != list(made):
+    if stored[-len(making):] != list(making):
         raise AssertionError("the made columns must be the search table's last ones")
-    taken = ", ".join(f"CASE WHEN f.id IS NULL THEN {sql} ELSE f.c{stored.index(name)} END" for name, sql in made.items())
+    if made:
+        taken = ", ".join(f"CASE WHEN f.id IS NULL THEN {sql} ELSE f.c{stored.index(name)} END" for name, sql in making.items())
+    else:
+        taken = ", ".join(f"f.c{stored.index(name)}" for name in making)
+    join = "LEFT JOIN" if made else "JOIN"
     return (f"SELECT {_agreement_own('a')}, {taken} FROM main.agreements a "
-            f"LEFT JOIN {registry}.agreements r ON r.id = a.id "
-            f"LEFT JOIN {registry}.agreements_fts_content f ON f.id = r.rowid ORDER BY a.rowid")
+            f"{join} {registry}.agreements r ON r.id = a.id "
+            f"{join} {registry}.agreements_fts_content f ON f.id = r.rowid ORDER BY a.rowid")
 
 
 SEARCH_COLUMNS = {"institutions_fts": INSTITUTION_SEARCH_COLUMNS, "agreements_fts": AGREEMENT_SEARCH_COLUMNS}

@@ -11,6 +11,7 @@ import pytest
 
 from registry import db as store
 from registry import publish as publishing
+from tests.conftest import copy_registry
 
 BESIDE_THREAD = "publish-copy-beside"
 
@@ -97,3 +98,30 @@ def test_a_registry_damaged_where_rows_are_copied_beside_is_refused_and_the_old_
         publishing.publish(registry, out)
     assert out.read_bytes() == before
     assert sorted(p.name for p in out.parent.iterdir()) == [".public.db.lock", "public.db"]
+
+
+def test_a_registry_changed_before_the_copy_beside_read_it_is_copied_as_the_copy_read_it(demo_registry_file, tmp_path, monkeypatch):
+    registry = copy_registry(demo_registry_file, tmp_path / "registry.db")
+    publishing.publish(registry, tmp_path / "before.db")
+    prepare = publishing._prepare_copy_file
+
+    def change_then_prepare(conn, source_path, cache_kib):
+        # On the worker, after the copy's transaction began reading the registry: a published
+        # agreement's mobility terms deleted (a table copied beside).
+        if threading.current_thread().name == BESIDE_THREAD:
+            writer = sqlite3.connect(registry, isolation_level=None)
+            writer.execute("DELETE FROM mobility_terms WHERE agreement = (SELECT t.agreement FROM mobility_terms t "
+                           "JOIN agreements a ON a.id = t.agreement WHERE a.confidential = 0 AND a.status = 'active' "
+                           "ORDER BY t.rowid LIMIT 1)")
+            writer.close()
+        return prepare(conn, source_path, cache_kib)
+
+    monkeypatch.setattr(publishing, "_prepare_copy_file", change_then_prepare)
+    publishing.publish(registry, tmp_path / "during.db")
+    copied, expected = _tables(tmp_path / "during.db"), _tables(tmp_path / "before.db")
+    for rows in (copied, expected):
+        rows["publication"] = [row[:2] + row[3:] for row in rows["publication"]]
+    assert copied == expected
+    monkeypatch.undo()
+    publishing.publish(registry, tmp_path / "after.db")
+    assert len(_tables(tmp_path / "after.db")["mobility_terms"]) < len(expected["mobility_terms"])

@@ -49,7 +49,7 @@ def test_the_copy_from_the_registrys_search_rows_is_the_copy_made_from_its_table
     _edit_after_the_search_rows(registry)
     taken: list[Path] = []
     take = publishing._take_search_rows
-    monkeypatch.setattr(publishing, "_take_search_rows", lambda conn: taken.append(registry) or take(conn))
+    monkeypatch.setattr(publishing, "_take_search_rows", lambda conn, *rest: taken.append(registry) or take(conn, *rest))
     publication = publishing.publish(registry, tmp_path / "taken.db")
     assert taken == [registry]
     # Confidential agreements and their terms were left out: their rows must not be what is taken.
@@ -79,7 +79,7 @@ def test_rows_are_made_when_the_registrys_search_triggers_are_not_this_releases(
     conn.execute("UPDATE labels SET words = words || ' zorblat' WHERE vocabulary = 'agreement_kind'")
     conn.close()
     taken: list[Path] = []
-    monkeypatch.setattr(publishing, "_take_search_rows", lambda conn: taken.append(registry))
+    monkeypatch.setattr(publishing, "_take_search_rows", lambda conn, *rest: taken.append(registry))
     publishing.publish(registry, tmp_path / "public.db")
     assert taken == []
     public = sqlite3.connect(tmp_path / "public.db")

@@ -26,7 +26,7 @@ import shutil
 import sqlite3
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing
 from pathlib import Path
 from types import TracebackType
@@ -70,10 +70,10 @@ def search_tables_sql() -> list[str]:
     return [statement for statement in split_sql(schema.SEARCH_SQL) if statement.upper().startswith("CREATE VIRTUAL TABLE")]
 
 
-def copy_search_build(conn: sqlite3.Connection, database: str) -> None:
-    """Replace the index of each search table of ``conn``'s main database by the one built in
-    ``database`` (attached to ``conn``), inside the caller's transaction."""
-    for table in schema.SEARCH_TABLES:
+def copy_search_build(conn: sqlite3.Connection, database: str, tables: Iterable[str] = tuple(schema.SEARCH_TABLES)) -> None:
+    """Replace the index of each search table (of ``tables``) of ``conn``'s main database by the
+    one built in ``database`` (attached to ``conn``), inside the caller's transaction."""
+    for table in tables:
         for part in FTS_INDEX_PARTS:
             shadow = schema.quote(f"{table}_{part}")
             conn.execute(f"DELETE FROM main.{shadow}")
