@@ -96,8 +96,12 @@ def pytest_runtest_logreport(report):
 
 
 def pytest_sessionfinish(session):
+    # A build ahead still running when this worker is done is one a run stopped early (-x) or a
+    # run of few files no longer needs: stopped, not waited for. Should the other worker still
+    # want it, the fixture there finds it unbuilt and builds it, as without builds ahead.
     for build in _builds_ahead:
-        build.wait()  # leave no process behind (a build still running is one this run asked for)
+        build.terminate()
+        build.wait()
     if session.config.getoption("record_file_seconds") and not hasattr(session.config, "workerinput"):
         seconds = json.loads(FILE_SECONDS.read_text()) if FILE_SECONDS.exists() else {}
         seconds.update({name: round(total, 1) for name, total in _file_seconds.items()})
@@ -245,7 +249,7 @@ def built_once(tmp_path_factory, name: str) -> Path:
     return root / name
 
 
-# Builds started ahead by this process (``pytest_collection_finish``), waited for at its end.
+# Builds started ahead by this process (``pytest_collection_finish``), stopped at its end if still running.
 _builds_ahead: list[subprocess.Popen] = []
 
 
