@@ -8,7 +8,6 @@ import collections
 import compileall
 import fcntl
 import functools
-import importlib
 import json
 import os
 import shutil
@@ -70,8 +69,6 @@ def pytest_configure(config):
     # workers too) compiled the registry's 400 modules from source again: 0.6 s of CPU each
     # (`registry --help`, 2.0 -> 1.4 s). Compiled once here, before the workers start, into the
     # usual (gitignored) __pycache__ folders, and read by every process; unchanged files are skipped.
-    # Compiling costs 1.1 s CPU once; it pays for itself from the third process (measured 2026-12-08,
-    # load 5.5: `registry --help` 2.0-2.4 s CPU from source, 1.6-1.8 s compiled).
     if sys.dont_write_bytecode and not hasattr(config, "workerinput"):
         for package in ("registry", "checks"):
             compileall.compile_dir(ROOT / package, quiet=1)
@@ -96,12 +93,6 @@ def pytest_runtest_logreport(report):
 
 
 def pytest_sessionfinish(session):
-    # A build ahead still running when this worker is done is one a run stopped early (-x) or a
-    # run of few files no longer needs: stopped, not waited for. Should the other worker still
-    # want it, the fixture there finds it unbuilt and builds it, as without builds ahead.
-    for build in _builds_ahead:
-        build.terminate()
-        build.wait()
     if session.config.getoption("record_file_seconds") and not hasattr(session.config, "workerinput"):
         seconds = json.loads(FILE_SECONDS.read_text()) if FILE_SECONDS.exists() else {}
         seconds.update({name: round(total, 1) for name, total in _file_seconds.items()})
@@ -226,99 +217,23 @@ def invented_reference(records: Callable[[], list[dict]]):
     return registry_of_records
 
 
-def fill_demo_registry(folder: Path) -> None:
-    """The example registry as ``registry demo`` builds it, public copy beside it (``demo_registry_file``)."""
-    from registry import examples
-
-    examples.build_demo(folder / "registry.db").conn.close()
-    checkpoint(folder / "registry.db")
-
-
-def fill_synthetic_registry(folder: Path) -> None:
-    """The benchmarks' synthetic registry at 300 partners and 1,500 agreements (``synthetic_registry_file``)."""
-    from benchmarks.synth import build_synthetic
-
-    build_synthetic(folder / "registry.db", institutions=300, agreements=1500).conn.close()
-    checkpoint(folder / "registry.db")
-
-
-# The folders built once for the whole run (``built_once``): name -> (the fixture that asks for it,
-# "module:function" filling it; the module is one of this folder's).
-SHARED_FOLDERS = {
-    "demo-registry": ("demo_registry_file", "conftest:fill_demo_registry"),
-    "synthetic-registry": ("synthetic_registry_file", "conftest:fill_synthetic_registry"),
-    "reference-template": ("reference_registry_template", "match_fixtures:fill_reference_template"),
-}
-
-
-def _filler(name: str) -> Callable[[Path], None]:
-    module, function = SHARED_FOLDERS[name][1].split(":")
-    return getattr(importlib.import_module(module), function)
-
-
-def _shared_root(basetemp: Path) -> Path:
-    # pytest-xdist gives each worker <the run's temporary folder>/<worker id> as its own
-    return basetemp.parent if os.environ.get("PYTEST_XDIST_WORKER") else basetemp
-
-
-def fill_shared_folder(root: Path, name: str) -> None:
-    """Fill ``root``/``name`` and mark it built; the caller holds its lock."""
-    folder = root / name
-    shutil.rmtree(folder, ignore_errors=True)  # what a build that failed left
-    folder.mkdir()
-    _filler(name)(folder)
-    (root / f"{name}.built").touch()
-
-
-def built_once(tmp_path_factory, name: str) -> Path:
-    """The folder ``name`` (``SHARED_FOLDERS``) filled once for the whole run: the first test
-    process to ask builds it, under a lock, and the others (pytest-xdist's workers share the run's
-    temporary folder) wait for it and take it as it is, instead of building it again each; a
-    build started ahead (``pytest_collection_finish``) holds the same lock. Never write to it."""
-    root = _shared_root(tmp_path_factory.getbasetemp())
+def built_once(tmp_path_factory, name: str, build: Callable[[Path], None]) -> Path:
+    """The folder ``name`` that ``build`` filled once for the whole run: the first test process
+    to ask builds it, under a lock, and the others (pytest-xdist's workers share the run's
+    temporary folder) wait for it and take it as it is, instead of building it again each.
+    Never write to it."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent
+    folder, built = root / name, root / f"{name}.built"
     with (root / f"{name}.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (root / f"{name}.built").exists():
-            fill_shared_folder(root, name)
-    return root / name
-
-
-# Builds started ahead by this process (``pytest_collection_finish``), stopped at its end if still running.
-_builds_ahead: list[subprocess.Popen] = []
-
-
-def pytest_collection_finish(session):
-    # A shared folder took its first asker 16-17 s of CPU (the demo registry, the reference
-    # template) while the other worker, wanting it too, waited for the lock with its core idle:
-    # some 36 s of the suite's two workers' time. So each worker, once it knows the run's tests,
-    # starts in a process of its own every shared folder one of them asks for, holding the
-    # folder's lock from before the start: the workers run other files meanwhile, and one that
-    # asks before the build is done waits for that lock as before. Only under pytest-xdist: a
-    # single process gains little and would pay the new process's imports. A build that fails
-    # leaves no mark, and the fixture builds the folder in its own process, failing there.
-    if not os.environ.get("PYTEST_XDIST_WORKER"):
-        return
-    asked = {fixture for item in session.items for fixture in getattr(item, "fixturenames", ())}
-    root = _shared_root(session.config._tmp_path_factory.getbasetemp())
-    for name, (fixture, _) in SHARED_FOLDERS.items():
-        if fixture in asked:
-            _build_ahead(root, name)
-
-
-def _build_ahead(root: Path, name: str) -> None:
-    with (root / f"{name}.lock").open("w") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return  # the other worker's build ahead holds it
-        if (root / f"{name}.built").exists():
-            return
-        # The child inherits the locked file (flock belongs to the open file, not the process):
-        # the lock holds until the build exits, whatever this process does meanwhile.
-        with (root / f"{name}.log").open("wb") as log:
-            _builds_ahead.append(subprocess.Popen(
-                [sys.executable, str(Path(__file__).with_name("build_ahead.py")), str(root), name],
-                pass_fds=[lock.fileno()], stdout=log, stderr=subprocess.STDOUT, cwd=ROOT))
+        if not built.exists():
+            shutil.rmtree(folder, ignore_errors=True)  # what a build that failed left
+            folder.mkdir()
+            build(folder)
+            built.touch()
+    return folder
 
 
 @pytest.fixture(scope="session")
@@ -330,7 +245,12 @@ def demo_registry_file(tmp_path_factory) -> Path:
 
     if not (examples.DATA_DIR / "examples").is_dir():
         pytest.skip("the example portfolio (data/examples) is not in this checkout")
-    return built_once(tmp_path_factory, "demo-registry") / "registry.db"
+
+    def build(folder: Path) -> None:
+        examples.build_demo(folder / "registry.db").conn.close()
+        checkpoint(folder / "registry.db")
+
+    return built_once(tmp_path_factory, "demo-registry", build) / "registry.db"
 
 
 @pytest.fixture(scope="session")
@@ -338,7 +258,13 @@ def synthetic_registry_file(tmp_path_factory) -> Path:
     """The benchmarks' synthetic registry (``benchmarks.synth``) at 300 partners and 1,500
     agreements, built once per run (``built_once``). Never write to it: take a copy with
     ``copy_registry``."""
-    return built_once(tmp_path_factory, "synthetic-registry") / "registry.db"
+    from benchmarks.synth import build_synthetic
+
+    def build(folder: Path) -> None:
+        build_synthetic(folder / "registry.db", institutions=300, agreements=1500).conn.close()
+        checkpoint(folder / "registry.db")
+
+    return built_once(tmp_path_factory, "synthetic-registry", build) / "registry.db"
 
 
 @pytest.fixture

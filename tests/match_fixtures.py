@@ -59,15 +59,13 @@ def reference_registry_template(tmp_path_factory) -> Path:
     is built once too and kept beside it (``name_indexes.index_cache_path``), where a copy
     (``copy_of``) finds it as a second CLI call does: building it takes seconds as well."""
 
-    return built_once(tmp_path_factory, "reference-template") / "registry.db"
+    def build(folder: Path) -> None:
+        db = make_registry(folder / "registry.db", examples=False)
+        name_indexes.reference_index(db)
+        db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        db.conn.close()
 
-
-def fill_reference_template(folder: Path) -> None:
-    """``reference_registry_template``'s registry and reference name index."""
-    db = make_registry(folder / "registry.db", examples=False)
-    name_indexes.reference_index(db)
-    db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    db.conn.close()
+    return built_once(tmp_path_factory, "reference-template", build) / "registry.db"
 
 
 def copy_of(template: Path, folder: Path, *, examples: bool = False):
