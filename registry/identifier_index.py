@@ -8,7 +8,6 @@ fills an institution's Erasmus code, PIC and SCHAC code where they are empty (``
 
 from __future__ import annotations
 
-import csv
 import json
 from collections import ChainMap
 from collections.abc import MutableMapping
@@ -21,6 +20,7 @@ import sqlite_utils
 from registry import db as store
 from registry.matching.identifiers import TypedIdentifier, erasmus_key, parent_hosts, web_host
 from registry.reference import reference_stamp
+from registry.shipped import shipped_rows
 
 ECHE_FILE = Path(__file__).resolve().parent.parent / "data" / "erasmus" / "eche_identifiers.csv"
 
@@ -40,15 +40,11 @@ class CharterHolder:
 @lru_cache(maxsize=1)
 def charter_holders() -> tuple[CharterHolder, ...]:
     """Every row of the shipped table (empty when the file is absent)."""
-    if not ECHE_FILE.exists():
-        return ()
-    with ECHE_FILE.open(encoding="utf-8", newline="") as stream:
-        return tuple(
-            CharterHolder(row["erasmus_code"], row["pic"] or None, row["schac"] or None, row["country"],
-                          row["city"] or None, row["name"], row["ror"] or None,
-                          row.get("ror_basis") or None)
-            for row in csv.DictReader(stream)
-        )
+    return tuple(
+        CharterHolder(row["erasmus_code"], row["pic"] or None, row["schac"] or None, row["country"],
+                      row["city"] or None, row["name"], row["ror"] or None, row.get("ror_basis") or None)
+        for row in shipped_rows(ECHE_FILE)
+    )
 
 
 @lru_cache(maxsize=1)

@@ -4,7 +4,6 @@ built once per state of the reference tables and kept in memory and beside the r
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import os
 import pickle
@@ -28,6 +27,7 @@ from registry.matching.scripts import CITY_SKELETONS_FILE, NAME_SKELETONS_FILE, 
 from registry.matching.text import CITY_NAMES_FILE, exact_key, keep_word_readings, name_parts, word_readings
 from registry.models.reference import normalized
 from registry.reference import reference_stamp
+from registry.shipped import shipped_rows
 
 
 def registry_index(db: sqlite_utils.Database, options: MatchOptions | None = None) -> NameIndex:
@@ -117,10 +117,7 @@ def _aliases_version() -> str:
 @lru_cache(maxsize=1)
 def _world_names() -> tuple[tuple[str, str, str], ...]:
     """(ROR id, name, country) from the world-universities list, found by domain (tools/derive_world_university_names.py)."""
-    if not WORLD_NAMES_FILE.exists():
-        return ()
-    with WORLD_NAMES_FILE.open(encoding="utf-8", newline="") as stream:
-        return tuple((row["ror"], row["name"], row["country"]) for row in csv.DictReader(stream))
+    return tuple((row["ror"], row["name"], row["country"]) for row in shipped_rows(WORLD_NAMES_FILE))
 
 
 _HELD_OUT_NAMES: frozenset[str] = frozenset()

@@ -17,7 +17,8 @@ import pytest
 
 LAYERS: list[tuple[str, tuple[str, ...]]] = [  # lowest first
     ("foundation", ("registry.clock", "registry.collector", "registry.problems", "registry.text", "registry.countries",
-                    "registry.schema_types", "registry.matching", "registry.progress", "registry.i18n")),
+                    "registry.schema_types", "registry.matching", "registry.progress", "registry.i18n",
+                    "registry.shipped")),
     ("models", ("registry.models",)),
     ("store", ("registry.schema", "registry.views", "registry.db")),
     ("services", ()),  # everything not named elsewhere

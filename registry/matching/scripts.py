@@ -18,11 +18,11 @@ data/matching/city_names.csv.
 
 from __future__ import annotations
 
-import csv
 import re
 from functools import lru_cache
 from pathlib import Path
 
+from registry.shipped import shipped_rows
 from registry.text import fold
 
 # English word -> the words that say it, written natively. Arabic-script words without their article.
@@ -127,10 +127,7 @@ TRANSLATIONS_FILE = CITY_SKELETONS_FILE.with_name("word_translations.csv")
 def _translations() -> dict[str, str]:
     """A word of another script, folded, to the English word the reference's own records write beside it
     (tools/derive_word_translations.py: 'lardnyh', الأردنية, is jordan)."""
-    if not TRANSLATIONS_FILE.exists():
-        return {}
-    with TRANSLATIONS_FILE.open(encoding="utf-8", newline="") as stream:
-        return {row["written"]: row["english"] for row in csv.DictReader(stream)}
+    return {row["written"]: row["english"] for row in shipped_rows(TRANSLATIONS_FILE)}
 
 
 TRANSLATIONS = _translations()
@@ -142,18 +139,12 @@ SHORTEST_NAME_SKELETON = 3  # a name's word is read by fewer consonants than a c
 
 @lru_cache(maxsize=1)
 def city_skeletons() -> dict[str, str]:
-    if not CITY_SKELETONS_FILE.exists():
-        return {}
-    with CITY_SKELETONS_FILE.open(encoding="utf-8", newline="") as stream:
-        return {row["skeleton"]: row["city"] for row in csv.DictReader(stream)}
+    return {row["skeleton"]: row["city"] for row in shipped_rows(CITY_SKELETONS_FILE)}
 
 
 def _name_skeletons() -> dict[tuple[str, str], tuple[str, frozenset[str]]]:
-    if not NAME_SKELETONS_FILE.exists():
-        return {}
-    with NAME_SKELETONS_FILE.open(encoding="utf-8", newline="") as stream:
-        return {(row["head"], row["skeleton"]): (row["word"], frozenset((row.get("not_for") or "").split()))
-                for row in csv.DictReader(stream)}
+    return {(row["head"], row["skeleton"]): (row["word"], frozenset((row.get("not_for") or "").split()))
+            for row in shipped_rows(NAME_SKELETONS_FILE)}
 
 
 # (head, skeleton) -> the word of a Latin name, and the native words (folded) that are other words: from

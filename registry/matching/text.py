@@ -14,7 +14,6 @@ rest as context (a city, a country) that can agree with a candidate but is not i
 
 from __future__ import annotations
 
-import csv
 import html
 import re
 from collections.abc import Iterable
@@ -29,6 +28,7 @@ from registry.matching.divisions import division_name
 from registry.matching.scripts import TRANSLATIONS, kind_stem, native_kinds
 from registry.matching.slips import hand_slip
 from registry.matching.sounds import keyed, sound_key
+from registry.shipped import shipped_rows
 from registry.text import fold
 
 # Abbreviations people write, after folding and with the dot removed.
@@ -100,10 +100,7 @@ CITY_NAMES_FILE = Path(__file__).resolve().parents[2] / "data" / "matching" / "c
 def _city_names() -> dict[str, str]:
     """A city's names in other languages, one word each, to its English name (tools/derive_city_names.py:
     CLDR's exemplar cities of the time zones, through Babel)."""
-    if not CITY_NAMES_FILE.exists():
-        return {}
-    with CITY_NAMES_FILE.open(encoding="utf-8", newline="") as stream:
-        return {row["written"]: row["city"] for row in csv.DictReader(stream)}
+    return {row["written"]: row["city"] for row in shipped_rows(CITY_NAMES_FILE)}
 
 
 CITY_NAMES = _city_names()
@@ -413,10 +410,7 @@ LEGAL_FORMS_FILE = Path(__file__).resolve().parents[2] / "data" / "matching" / "
 def _legal_forms_abroad() -> frozenset[str]:
     """Every country's legal-form abbreviations of three to five letters ('shpk', 'sia', 'oyj', 'sarl'), from the
     ISO 20275 list (tools/derive_legal_forms.py: none a word of three reference names or an acronym)."""
-    if not LEGAL_FORMS_FILE.exists():
-        return frozenset()
-    with LEGAL_FORMS_FILE.open(encoding="utf-8", newline="") as stream:
-        return frozenset(row["form"] for row in csv.DictReader(stream))
+    return frozenset(row["form"] for row in shipped_rows(LEGAL_FORMS_FILE))
 
 
 def closing_legal_form_off(text: str) -> str:
