@@ -13,7 +13,7 @@ import pytest
 
 from registry import publish as publishing
 from tests.conftest import copy_registry
-from tests.test_publish_stored_search import _content
+from tests.test_publish_stored_search import _content, name_a_published_partner
 
 BESIDE_THREAD = "publish-copy-beside"
 
@@ -78,12 +78,7 @@ def test_a_change_to_the_registry_while_publishing_leaves_the_index_made_beside_
         # must not show, in its rows or its search.
         if threading.current_thread().name == BESIDE_THREAD:
             writer = sqlite3.connect(registry, isolation_level=None)
-            partner = writer.execute(
-                "SELECT p.institution FROM agreement_parties p JOIN agreements a ON a.id = p.agreement "
-                "JOIN institutions i ON i.id = p.institution WHERE i.is_home = 0 AND a.confidential = 0 "
-                "AND a.status = 'active' ORDER BY p.institution LIMIT 1").fetchone()[0]
-            writer.execute("INSERT INTO institution_names (institution, name, kind, name_folded) "
-                           "VALUES (?, 'Quorvantic Polytechnic', 'alias', 'quorvantic polytechnic')", [partner])
+            name_a_published_partner(writer, "Quorvantic Polytechnic")
             writer.close()
         return hold(conn, withheld)
 

@@ -32,12 +32,7 @@ def _edit_after_the_search_rows(registry: Path) -> None:
     """What the triggers must carry into the registry's search rows: a name given to a partner of
     published agreements after them, and new words of every vocabulary the search reads."""
     conn = sqlite3.connect(registry, isolation_level=None)
-    partner = conn.execute(
-        "SELECT p.institution FROM agreement_parties p JOIN agreements a ON a.id = p.agreement "
-        "JOIN institutions i ON i.id = p.institution WHERE i.is_home = 0 AND a.confidential = 0 "
-        "AND a.status NOT IN ('draft', 'negotiating') ORDER BY p.institution LIMIT 1").fetchone()[0]
-    conn.execute("INSERT INTO institution_names (institution, name, kind, name_folded) "
-                 "VALUES (?, 'Glimmerdale Polytechnic', 'alias', 'glimmerdale polytechnic')", [partner])
+    name_a_published_partner(conn, "Glimmerdale Polytechnic")
     conn.execute("UPDATE labels SET words = words || ' zorblat' WHERE vocabulary IN "
                  "('country', 'agreement_kind', 'isced', 'institution_kind', 'degree_kind', 'medical_faculty')")
     conn.close()
@@ -111,3 +106,14 @@ def test_rows_are_made_when_a_table_they_read_is_not_published_whole(demo_regist
     assert _holds(registry)
     assert not _holds(registry, {"programmes": 1})
     assert _holds(registry, {"agreement_programmes": 1, "institution_names": 3, "agreements": 2})
+
+
+def name_a_published_partner(conn: sqlite3.Connection, name: str) -> None:
+    """Give the first partner of an active, not confidential agreement (so a published one) the alias ``name``:
+    its triggers write it into the search rows of the partner's agreements."""
+    partner = conn.execute(
+        "SELECT p.institution FROM agreement_parties p JOIN agreements a ON a.id = p.agreement "
+        "JOIN institutions i ON i.id = p.institution WHERE i.is_home = 0 AND a.confidential = 0 "
+        "AND a.status = 'active' ORDER BY p.institution LIMIT 1").fetchone()[0]
+    conn.execute("INSERT INTO institution_names (institution, name, kind, name_folded) VALUES (?, ?, 'alias', ?)",
+                 [partner, name, name.lower()])
